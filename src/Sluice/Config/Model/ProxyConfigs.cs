@@ -1,0 +1,70 @@
+namespace Sluice.Config.Model;
+
+/// <summary>A frontend (or the frontend half of a `listen` section).</summary>
+internal sealed record FrontendConfig
+{
+    public required string Name { get; init; }
+    public required string Location { get; init; }
+    public required int Id { get; init; }
+    public ProxyMode Mode { get; init; }
+    public required IReadOnlyList<BindConfig> Binds { get; init; }
+    public TimeoutsConfig Timeouts { get; init; } = TimeoutsConfig.None;
+    /// <summary>0 means the global `maxconn` applies.</summary>
+    public int MaxConn { get; init; }
+    public int? Backlog { get; init; }
+    /// <summary>Resolved `default_backend` (or the listen section's own backend), null when none.</summary>
+    public BackendConfig? DefaultBackend { get; init; }
+    public bool Disabled { get; init; }
+}
+
+/// <summary>A backend (or the backend half of a `listen` section).</summary>
+internal sealed record BackendConfig
+{
+    public required string Name { get; init; }
+    public required string Location { get; init; }
+    public required int Id { get; init; }
+    public ProxyMode Mode { get; init; }
+    public BalanceConfig Balance { get; init; } = BalanceConfig.Default;
+    public required IReadOnlyList<ServerConfig> Servers { get; init; }
+    public TimeoutsConfig Timeouts { get; init; } = TimeoutsConfig.None;
+    /// <summary>`retries`: connection attempts after the first one. HAProxy's default is 3.</summary>
+    public int Retries { get; init; } = 3;
+    /// <summary>
+    /// `option redispatch [N]`: null when off. A positive N redispatches on every Nth retry, a negative N on
+    /// the Nth retry before the last one; the default -1 redispatches on the last retry.
+    /// </summary>
+    public int? Redispatch { get; init; }
+    public bool AllBackups { get; init; }
+    public SourceConfig? Source { get; init; }
+    public bool Disabled { get; init; }
+}
+
+/// <summary>The `global` section after parsing.</summary>
+internal sealed record GlobalConfig
+{
+    /// <summary>0 means "derived from the file-descriptor limit", as HAProxy does.</summary>
+    public int MaxConn { get; init; }
+    public int NbThread { get; init; }
+    public bool StrictLimits { get; init; }
+    public TimeSpan? HardStopAfter { get; init; }
+    public string? PidFile { get; init; }
+    public bool Daemon { get; init; }
+    public string? User { get; init; }
+    public string? Group { get; init; }
+    public int? Uid { get; init; }
+    public int? Gid { get; init; }
+    public string? Chroot { get; init; }
+    public int? UlimitN { get; init; }
+    public int BufSize { get; init; } = 16384;
+    public int MaxRewrite { get; init; } = 1024;
+    public int MaxHeaders { get; init; } = 101;
+    public bool ExposeExperimentalDirectives { get; init; }
+}
+
+/// <summary>The whole immutable runtime model built from a configuration.</summary>
+internal sealed record SluiceConfig
+{
+    public required GlobalConfig Global { get; init; }
+    public required IReadOnlyList<FrontendConfig> Frontends { get; init; }
+    public required IReadOnlyList<BackendConfig> Backends { get; init; }
+}

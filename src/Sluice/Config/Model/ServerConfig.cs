@@ -1,0 +1,17 @@
+namespace Sluice.Config.Model;
+
+/// <summary>One `server` line after `default-server` was applied.</summary>
+internal sealed record ServerConfig
+{
+    public required string Name { get; init; }
+    public required string Location { get; init; }
+    public required ServerAddress Address { get; init; }
+    /// <summary>Position of the server in its backend, from 1, as HAProxy's `srv_id`.</summary>
+    public required int Id { get; init; }
+    public int Weight { get; init; } = 1;
+    /// <summary>0 means no limit.</summary>
+    public int MaxConn { get; init; }
+    public bool Backup { get; init; }
+    public bool Disabled { get; init; }
+    public SourceConfig? Source { get; init; }
+}
