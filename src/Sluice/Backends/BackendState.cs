@@ -1,0 +1,123 @@
+using Sluice.Balancing;
+using Sluice.Config.Model;
+
+namespace Sluice.Backends;
+
+/// <summary>
+/// The live state of one backend: its servers' states, its balancer and its counters. Built once per
+/// configuration load; transactions of an older configuration keep the state they started with.
+/// </summary>
+internal sealed class BackendState
+{
+    private readonly ServerState[] _servers;
+    private int _currentConnections;
+    private long _totalConnections;
+    private long _connectFailures;
+    private long _retries;
+    private long _redispatches;
+    private int _stateVersion;
+
+    public BackendState(BackendConfig config)
+    {
+        Config = config;
+        _servers = new ServerState[config.Servers.Count];
+        for (var i = 0; i < _servers.Length; i++)
+        {
+            _servers[i] = new ServerState(config.Servers[i], this, i);
+        }
+
+        Balancer = BalancerFactory.Create(config.Balance, this);
+    }
+
+    public BackendConfig Config { get; }
+
+    public string Name => Config.Name;
+
+    /// <summary>The servers in configuration order (HAProxy's id order).</summary>
+    public IReadOnlyList<ServerState> Servers => _servers;
+
+    public IBalancer Balancer { get; }
+
+    /// <summary>Changes whenever a server goes up or down or changes weight; balancers rebuild their tables on it.</summary>
+    public int StateVersion => Volatile.Read(ref _stateVersion);
+
+    public int CurrentConnections => Volatile.Read(ref _currentConnections);
+
+    public long TotalConnections => Interlocked.Read(ref _totalConnections);
+
+    public long ConnectFailures => Interlocked.Read(ref _connectFailures);
+
+    public long Retries => Interlocked.Read(ref _retries);
+
+    public long Redispatches => Interlocked.Read(ref _redispatches);
+
+    /// <summary>Number of active (non-backup) servers that can take traffic: HAProxy's `srv_act`.</summary>
+    public int UsableActiveServers
+    {
+        get
+        {
+            var count = 0;
+            foreach (var server in _servers)
+            {
+                if (!server.IsBackup && server.IsUsable)
+                {
+                    count++;
+                }
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>
+    /// The servers the balancer may choose from now, in id order: the usable active servers, or when none is
+    /// left the usable backups (all of them with `option allbackups`, else only the first one).
+    /// Allocates: called only when <see cref="StateVersion"/> changed.
+    /// </summary>
+    public ServerState[] ComputeEligibleServers()
+    {
+        var active = new List<ServerState>(_servers.Length);
+        foreach (var server in _servers)
+        {
+            if (!server.IsBackup && server.IsUsable)
+            {
+                active.Add(server);
+            }
+        }
+
+        if (active.Count > 0)
+        {
+            return [.. active];
+        }
+
+        foreach (var server in _servers)
+        {
+            if (server.IsBackup && server.IsUsable)
+            {
+                active.Add(server);
+                if (!Config.AllBackups)
+                {
+                    break;
+                }
+            }
+        }
+
+        return [.. active];
+    }
+
+    internal void OnServerStateChanged() => Interlocked.Increment(ref _stateVersion);
+
+    internal void OnConnectionAcquired()
+    {
+        Interlocked.Increment(ref _currentConnections);
+        Interlocked.Increment(ref _totalConnections);
+    }
+
+    internal void OnConnectionReleased() => Interlocked.Decrement(ref _currentConnections);
+
+    internal void CountConnectFailure() => Interlocked.Increment(ref _connectFailures);
+
+    internal void CountRetry() => Interlocked.Increment(ref _retries);
+
+    internal void CountRedispatch() => Interlocked.Increment(ref _redispatches);
+}

@@ -1,0 +1,136 @@
+using Sluice.Config.Model;
+
+namespace Sluice.Backends;
+
+/// <summary>
+/// The live state of one server: counters updated with <see cref="Interlocked"/> by every transaction, and the
+/// operational state that checks (later) and the runtime API change. The configuration stays immutable.
+/// </summary>
+internal sealed class ServerState
+{
+    private readonly BackendState _backend;
+    private int _currentConnections;
+    private long _totalConnections;
+    private long _connectFailures;
+    private long _retries;
+    private long _redispatches;
+    private int _weight;
+    private volatile bool _up = true;
+
+    public ServerState(ServerConfig config, BackendState backend, int index)
+    {
+        Config = config;
+        _backend = backend;
+        Index = index;
+        _weight = config.Weight;
+    }
+
+    public ServerConfig Config { get; }
+
+    public string Name => Config.Name;
+
+    /// <summary>Position in <see cref="BackendState.Servers"/>, from 0; balancers index their tables with it.</summary>
+    public int Index { get; }
+
+    public bool IsBackup => Config.Backup;
+
+    /// <summary>Disabled servers are never picked; a server that is down is picked only when it comes back up.</summary>
+    public bool IsUsable => !Config.Disabled && _up && Volatile.Read(ref _weight) > 0;
+
+    public bool IsUp
+    {
+        get => _up;
+        set
+        {
+            if (_up != value)
+            {
+                _up = value;
+                _backend.OnServerStateChanged();
+            }
+        }
+    }
+
+    /// <summary>The effective weight; starts as the configured one and may change at run time.</summary>
+    public int Weight
+    {
+        get => Volatile.Read(ref _weight);
+        set
+        {
+            if (Interlocked.Exchange(ref _weight, value) != value)
+            {
+                _backend.OnServerStateChanged();
+            }
+        }
+    }
+
+    public int CurrentConnections => Volatile.Read(ref _currentConnections);
+
+    public long TotalConnections => Interlocked.Read(ref _totalConnections);
+
+    public long ConnectFailures => Interlocked.Read(ref _connectFailures);
+
+    public long Retries => Interlocked.Read(ref _retries);
+
+    public long Redispatches => Interlocked.Read(ref _redispatches);
+
+    /// <summary>True when the server's own `maxconn` leaves room for one more connection.</summary>
+    public bool HasFreeSlot
+    {
+        get
+        {
+            var max = Config.MaxConn;
+            return max <= 0 || Volatile.Read(ref _currentConnections) < max;
+        }
+    }
+
+    /// <summary>
+    /// Takes one connection slot if `maxconn` allows it. The check and the increment are one atomic step, so
+    /// concurrent picks never push a server above its limit.
+    /// </summary>
+    public bool TryAcquire()
+    {
+        var max = Config.MaxConn;
+        while (true)
+        {
+            var current = Volatile.Read(ref _currentConnections);
+            if (max > 0 && current >= max)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _currentConnections, current + 1, current) == current)
+            {
+                Interlocked.Increment(ref _totalConnections);
+                _backend.OnConnectionAcquired();
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Gives back the slot taken by <see cref="TryAcquire"/>.</summary>
+    public void Release()
+    {
+        Interlocked.Decrement(ref _currentConnections);
+        _backend.OnConnectionReleased();
+    }
+
+    public void CountConnectFailure()
+    {
+        Interlocked.Increment(ref _connectFailures);
+        _backend.CountConnectFailure();
+    }
+
+    public void CountRetry()
+    {
+        Interlocked.Increment(ref _retries);
+        _backend.CountRetry();
+    }
+
+    public void CountRedispatch()
+    {
+        Interlocked.Increment(ref _redispatches);
+        _backend.CountRedispatch();
+    }
+
+    public override string ToString() => Config.Name;
+}

@@ -1,0 +1,18 @@
+using Sluice.Backends;
+using Sluice.Config.Model;
+
+namespace Sluice.Balancing;
+
+internal static class BalancerFactory
+{
+    public static IBalancer Create(BalanceConfig balance, BackendState backend) => balance.Algorithm switch
+    {
+        BalanceAlgorithm.RoundRobin => new RoundRobinBalancer(backend),
+        BalanceAlgorithm.StaticRoundRobin => new StaticRoundRobinBalancer(backend),
+        BalanceAlgorithm.LeastConn => new LeastConnBalancer(backend),
+        BalanceAlgorithm.First => new FirstBalancer(backend),
+        BalanceAlgorithm.Source => new SourceBalancer(backend),
+        BalanceAlgorithm.Random => new RandomBalancer(backend, balance.RandomDraws),
+        _ => throw new ArgumentOutOfRangeException(nameof(balance), balance.Algorithm, "unknown balance algorithm"),
+    };
+}

@@ -1,0 +1,228 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Sluice.Config.Diagnostics;
+using Sluice.Config.Model;
+
+namespace Sluice.Listeners;
+
+/// <summary>One socket opened for a bind line, with the text HAProxy shows for it in messages.</summary>
+internal readonly record struct OpenedSocket(Socket Socket, string EndPointText);
+
+/// <summary>
+/// Opens the listening sockets of bind lines: TCP on IPv4 and IPv6 (one socket per port of a range, with
+/// SO_REUSEADDR, `v4v6`/`v6only`), unix sockets on the filesystem (a stale socket file is removed first, then
+/// `mode`, `user` and `group` are applied), Linux abstract sockets (`abns@`), and inherited sockets (`fd@N`).
+/// </summary>
+internal static class ListenerFactory
+{
+    /// <summary>
+    /// HAProxy's rule for the listen queue: the bind's `backlog`, else the frontend's `backlog`, else the
+    /// frontend's `maxconn`, else the global `maxconn`, else the kernel's usual 1024.
+    /// </summary>
+    public static int Backlog(BindConfig bind, FrontendConfig frontend, GlobalConfig global)
+    {
+        if (bind.Backlog is int b && b > 0)
+        {
+            return b;
+        }
+
+        if (frontend.Backlog is int f && f > 0)
+        {
+            return f;
+        }
+
+        if (frontend.MaxConn > 0)
+        {
+            return frontend.MaxConn;
+        }
+
+        return global.MaxConn > 0 ? global.MaxConn : 1024;
+    }
+
+    /// <summary>
+    /// Opens every socket of <paramref name="bind"/> into <paramref name="opened"/>. On a failure adds an alert in
+    /// HAProxy's words (`Starting frontend NAME: cannot bind socket (REASON) [ADDR]`) and returns false; the
+    /// sockets opened so far stay in the list for the caller to close.
+    /// </summary>
+    public static bool TryOpen(BindConfig bind, FrontendConfig frontend, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics)
+    {
+        switch (bind.Address)
+        {
+            case InetBindAddress inet:
+                var ok = true;
+                for (var port = inet.FirstPort; port <= inet.LastPort; port++)
+                {
+                    var text = FormatInet(inet.Address, port);
+                    try
+                    {
+                        opened.Add(new OpenedSocket(OpenInet(inet.Address, port, bind, backlog), text));
+                    }
+                    catch (SocketException ex)
+                    {
+                        Fail(diagnostics, frontend, "cannot bind socket", ex.Message, text);
+                        ok = false;
+                    }
+                }
+
+                return ok;
+
+            case UnixBindAddress unix:
+                return TryOpenUnix(unix, bind, frontend, backlog, opened, diagnostics);
+
+            case AbstractBindAddress abns:
+                var abnsText = string.Concat("abns@", abns.Name);
+                var abnsSocket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    abnsSocket.Bind(new UnixDomainSocketEndPoint(string.Concat("\0", abns.Name)));
+                    abnsSocket.Listen(backlog);
+                    opened.Add(new OpenedSocket(abnsSocket, abnsText));
+                    return true;
+                }
+                catch (SocketException ex)
+                {
+                    abnsSocket.Dispose();
+                    Fail(diagnostics, frontend, "cannot bind socket", ex.Message, abnsText);
+                    return false;
+                }
+
+            case FdBindAddress fd:
+                var fdText = string.Concat("fd@", fd.Fd.ToString(CultureInfo.InvariantCulture));
+                try
+                {
+                    var socket = new Socket(new SafeSocketHandle(fd.Fd, ownsHandle: true));
+                    // An inherited socket may not be listening yet (a parent that only bound it).
+                    socket.Listen(backlog);
+                    opened.Add(new OpenedSocket(socket, fdText));
+                    return true;
+                }
+                catch (Exception ex) when (ex is SocketException or ArgumentException)
+                {
+                    Fail(diagnostics, frontend, "cannot use inherited socket", ex.Message, fdText);
+                    return false;
+                }
+
+            default:
+                Fail(diagnostics, frontend, "cannot bind socket", "unsupported address", bind.Address.Text);
+                return false;
+        }
+    }
+
+    private static Socket OpenInet(IPAddress address, int port, BindConfig bind, int backlog)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                if (bind.V6Only)
+                {
+                    socket.DualMode = false;
+                }
+                else if (bind.V4V6)
+                {
+                    socket.DualMode = true;
+                }
+            }
+
+            socket.Bind(new IPEndPoint(address, port));
+            socket.Listen(backlog);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static bool TryOpenUnix(UnixBindAddress unix, BindConfig bind, FrontendConfig frontend, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics)
+    {
+        var path = unix.Path;
+        RemoveStaleSocket(path);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            Fail(diagnostics, frontend, "cannot bind UNIX socket", ex.Message, path);
+            return false;
+        }
+
+        opened.Add(new OpenedSocket(socket, path));
+        if (bind.UnixMode is int mode && !OperatingSystem.IsWindows())
+        {
+            try
+            {
+                File.SetUnixFileMode(path, (UnixFileMode)mode);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Fail(diagnostics, frontend, "cannot change UNIX socket permissions", ex.Message, path);
+                return false;
+            }
+        }
+
+        if (UnixSocketOwnership.Apply(path, bind.UnixUser, bind.UnixGroup) is string reason)
+        {
+            Fail(diagnostics, frontend, "cannot change UNIX socket ownership", reason, path);
+            return false;
+        }
+
+        try
+        {
+            socket.Listen(backlog);
+        }
+        catch (SocketException ex)
+        {
+            Fail(diagnostics, frontend, "cannot listen to UNIX socket", ex.Message, path);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// A socket file left by a process that died is in the way of bind. It is removed only when nobody accepts
+    /// on it any more (connect is refused), so that a running instance is never cut off.
+    /// </summary>
+    private static void RemoveStaleSocket(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+        }
+        catch (SocketException)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Bind reports the problem with its own words.
+            }
+        }
+    }
+
+    private static string FormatInet(IPAddress address, int port) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6
+            ? string.Concat("[", address.ToString(), "]:", port.ToString(CultureInfo.InvariantCulture))
+            : string.Concat(address.ToString(), ":", port.ToString(CultureInfo.InvariantCulture));
+
+    private static void Fail(DiagnosticBag diagnostics, FrontendConfig frontend, string what, string reason, string address) =>
+        diagnostics.Add(new ConfigDiagnostic(
+            DiagnosticSeverity.Alert,
+            string.Concat("Starting frontend ", frontend.Name, ": ", what, " (", reason, ") [", address, "]")));
+}

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+
+namespace Sluice.Timers;
+
+/// <summary>Something with inactivity deadlines that the heartbeat checks on every tick.</summary>
+internal interface IHeartbeatTarget
+{
+    /// <summary>Called from the heartbeat thread; must be quick and must not block.</summary>
+    void OnHeartbeat(long nowMs);
+}
+
+/// <summary>
+/// The one coarse clock of the process. Every inactivity timeout (connect, client, server, tunnel, fin) is a
+/// deadline in milliseconds compared with <see cref="NowMs"/> on each tick, so a connection costs no timer:
+/// reading the clock on the data path is one volatile load. Deadlines therefore fire up to one tick late.
+/// </summary>
+internal sealed class Heartbeat : IDisposable
+{
+    /// <summary>HAProxy's timeouts are in milliseconds; a tenth of a second is precise enough for them.</summary>
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly TimeProvider _timeProvider;
+    private readonly long _startTimestamp;
+    private readonly ConcurrentDictionary<IHeartbeatTarget, byte> _targets = new(ReferenceEqualityComparer.Instance);
+    private readonly ITimer _timer;
+    private long _nowMs;
+    private int _ticking;
+
+    public Heartbeat(TimeProvider timeProvider, TimeSpan interval)
+    {
+        _timeProvider = timeProvider;
+        _startTimestamp = timeProvider.GetTimestamp();
+        _timer = timeProvider.CreateTimer(static state => ((Heartbeat)state!).Tick(), this, interval, interval);
+    }
+
+    /// <summary>Milliseconds since the heartbeat started, as of the last tick or the last <see cref="Refresh"/>.</summary>
+    public long NowMs => Volatile.Read(ref _nowMs);
+
+    public TimeProvider TimeProvider => _timeProvider;
+
+    /// <summary>Reads the precise time and publishes it; used where an event starts (accept, connect).</summary>
+    public long Refresh()
+    {
+        var now = (long)_timeProvider.GetElapsedTime(_startTimestamp).TotalMilliseconds;
+        Volatile.Write(ref _nowMs, now);
+        return now;
+    }
+
+    public void Register(IHeartbeatTarget target) => _targets.TryAdd(target, 0);
+
+    public void Unregister(IHeartbeatTarget target) => _targets.TryRemove(target, out _);
+
+    public int TargetCount => _targets.Count;
+
+    /// <summary>Runs one tick at once; the timer calls it, and tests with a manual clock may too.</summary>
+    public void Tick()
+    {
+        // A slow tick must not overlap the next one: targets expect to be checked from one thread at a time.
+        if (Interlocked.Exchange(ref _ticking, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            var now = Refresh();
+            foreach (var pair in _targets)
+            {
+                pair.Key.OnHeartbeat(now);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
+        }
+    }
+
+    public void Dispose() => _timer.Dispose();
+}

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Sockets;
+using Sluice.Config.Model;
+
+namespace Sluice.Transport;
+
+/// <summary>Why a connection to a server could not be made.</summary>
+internal enum ConnectError
+{
+    None = 0,
+    /// <summary>Refused, reset, unreachable: the server side failed (`SC`).</summary>
+    Refused = 1,
+    /// <summary>No source port left in the range or the source address cannot be bound (`RC`).</summary>
+    Resource = 2,
+}
+
+/// <summary>
+/// Opens sockets towards servers: TCP over IPv4 or IPv6, unix sockets on the filesystem, and Linux abstract
+/// sockets, bound first to the `source` address (and a port of its range) when one is configured. Timeouts
+/// are not handled here: the caller disposes the socket when its deadline passes, which aborts the connect.
+/// </summary>
+internal static class ServerConnector
+{
+    /// <summary>
+    /// The endpoint of a server. A port of 0 without offset means the port the client connected to, and an
+    /// offset (`+N`/`-N`) is added to that port, as in HAProxy.
+    /// </summary>
+    public static EndPoint ResolveEndPoint(ServerAddress address, int frontendPort) => address switch
+    {
+        InetServerAddress inet when inet.PortIsOffset => new IPEndPoint(inet.Address, frontendPort + inet.Port),
+        InetServerAddress inet when inet.Port == 0 => new IPEndPoint(inet.Address, frontendPort),
+        InetServerAddress inet => new IPEndPoint(inet.Address, inet.Port),
+        UnixServerAddress unix => new UnixDomainSocketEndPoint(unix.Path),
+        AbstractServerAddress abns => new UnixDomainSocketEndPoint(string.Concat("\0", abns.Name)),
+        _ => throw new ArgumentOutOfRangeException(nameof(address), address.Text, "unknown server address kind"),
+    };
+
+    public static Socket CreateSocket(EndPoint endPoint)
+    {
+        if (endPoint is UnixDomainSocketEndPoint)
+        {
+            return new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        }
+
+        // Tunnels forward what they read at once; Nagle would only add latency to small exchanges.
+        return new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+    }
+
+    /// <summary>
+    /// Binds <paramref name="socket"/> to the source address, taking a port from <paramref name="ports"/> when the
+    /// source has a range. A port already in use elsewhere is skipped (and kept out until it comes back).
+    /// </summary>
+    /// <param name="takenPort">The port taken from the range, to give back when the connection closes; 0 if none.</param>
+    public static ConnectError BindSource(Socket socket, SourceConfig source, SourcePortRange? ports, out int takenPort)
+    {
+        takenPort = 0;
+        if (socket.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        {
+            return ConnectError.None;
+        }
+
+        var address = source.Address;
+        if (socket.AddressFamily == AddressFamily.InterNetworkV6 && address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            address = address.MapToIPv6();
+        }
+
+        if (ports is null)
+        {
+            try
+            {
+                socket.Bind(new IPEndPoint(address, source.FirstPort));
+                return ConnectError.None;
+            }
+            catch (SocketException)
+            {
+                return ConnectError.Resource;
+            }
+        }
+
+        var tries = ports.Count;
+        List<int>? busy = null;
+        try
+        {
+            for (var i = 0; i < tries; i++)
+            {
+                if (!ports.TryTake(out var port))
+                {
+                    return ConnectError.Resource;
+                }
+
+                try
+                {
+                    socket.Bind(new IPEndPoint(address, port));
+                    takenPort = port;
+                    return ConnectError.None;
+                }
+                catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+                {
+                    // Allocates: only when a port of the range is used by someone else.
+                    (busy ??= []).Add(port);
+                }
+                catch (SocketException)
+                {
+                    ports.Return(port);
+                    return ConnectError.Resource;
+                }
+            }
+
+            return ConnectError.Resource;
+        }
+        finally
+        {
+            if (busy is not null)
+            {
+                foreach (var port in busy)
+                {
+                    ports.Return(port);
+                }
+            }
+        }
+    }
+}
