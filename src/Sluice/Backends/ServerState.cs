@@ -1,4 +1,5 @@
 using Sluice.Config.Model;
+using Sluice.Transport;
 
 namespace Sluice.Backends;
 
@@ -23,7 +24,18 @@ internal sealed class ServerState
         _backend = backend;
         Index = index;
         _weight = config.Weight;
+        Source = config.Source ?? backend.Config.Source;
+        if (Source is { } source && source.FirstPort > 0 && source.LastPort > source.FirstPort)
+        {
+            SourcePorts = new SourcePortRange(source.FirstPort, source.LastPort);
+        }
     }
+
+    /// <summary>The server's `source`, else the backend's; null to let the kernel choose.</summary>
+    public SourceConfig? Source { get; }
+
+    /// <summary>The free ports of <see cref="Source"/>'s range, one set per server as each has its own destination.</summary>
+    public SourcePortRange? SourcePorts { get; }
 
     public ServerConfig Config { get; }
 

@@ -1,0 +1,231 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using Sluice.Backends;
+using Sluice.Config.Diagnostics;
+using Sluice.Config.Model;
+using Sluice.Listeners;
+using Sluice.Timers;
+using Sluice.Transactions;
+using Sluice.Transport;
+
+namespace Sluice.Hosting;
+
+/// <summary>
+/// Everything that runs once a configuration is loaded: the listeners of every enabled frontend, the live
+/// state of every backend, the heartbeat, and the transactions in flight.
+/// </summary>
+/// <remarks>
+/// Every proxy is served as a mode tcp tunnel for now; the HTTP multiplexers will take `mode http` frontends.
+/// </remarks>
+internal sealed class ProxyHost : IAsyncDisposable
+{
+    private readonly SluiceConfig _config;
+    private readonly Heartbeat _heartbeat;
+    private readonly List<Listener> _listeners = [];
+    private readonly List<ConnectionLimit> _limits = [];
+    private readonly ConcurrentDictionary<Transaction, byte> _active = new(ReferenceEqualityComparer.Instance);
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<BackendConfig, BackendState> _backends = new(ReferenceEqualityComparer.Instance);
+    private int _stopping;
+    private Task? _stopTask;
+
+    private ProxyHost(SluiceConfig config, TimeProvider timeProvider)
+    {
+        _config = config;
+        _heartbeat = new Heartbeat(timeProvider, Heartbeat.DefaultInterval);
+        foreach (var backend in config.Backends)
+        {
+            _backends[backend] = new BackendState(backend);
+        }
+    }
+
+    /// <summary>Completes when the host has stopped: listeners closed and every transaction finished.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>The live state of each backend, in configuration order.</summary>
+    public IReadOnlyCollection<BackendState> Backends => _backends.Values;
+
+    /// <summary>Transactions in flight.</summary>
+    public int ActiveTransactions => _active.Count;
+
+    /// <summary>
+    /// Binds every listener of every enabled frontend and starts accepting. On any bind failure adds one alert per
+    /// failure, closes what it opened and returns null.
+    /// </summary>
+    /// <param name="debugOutput">Under `-d`: where one line per finished transaction goes; null otherwise.</param>
+    public static ProxyHost? Start(SluiceConfig config, DiagnosticBag diagnostics, TextWriter? debugOutput = null, TimeProvider? timeProvider = null)
+    {
+        var host = new ProxyHost(config, timeProvider ?? TimeProvider.System);
+        if (!host.OpenListeners(diagnostics, debugOutput))
+        {
+            host.CloseListeners();
+            host.DisposeResources();
+            return null;
+        }
+
+        foreach (var listener in host._listeners)
+        {
+            listener.Start();
+        }
+
+        return host;
+    }
+
+    /// <summary>
+    /// Closes the listeners and lets transactions in flight finish. With `hard-stop-after` the remaining ones are
+    /// killed when it expires.
+    /// </summary>
+    public Task StopGracefullyAsync()
+    {
+        lock (_listeners)
+        {
+            _stopTask ??= StopCoreAsync(_config.Global.HardStopAfter);
+            return _stopTask;
+        }
+    }
+
+    /// <summary>Closes the listeners and kills every transaction at once.</summary>
+    public void StopNow()
+    {
+        lock (_listeners)
+        {
+            _stopTask ??= StopCoreAsync(TimeSpan.Zero);
+        }
+
+        KillAll();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        StopNow();
+        await Completion.ConfigureAwait(false);
+    }
+
+    private async Task StopCoreAsync(TimeSpan? hardStopAfter)
+    {
+        Volatile.Write(ref _stopping, 1);
+        CloseListeners();
+        if (_active.IsEmpty)
+        {
+            _drained.TrySetResult();
+        }
+
+        if (hardStopAfter is { } limit)
+        {
+            if (limit > TimeSpan.Zero)
+            {
+                var expired = Task.Delay(limit, _heartbeat.TimeProvider);
+                await Task.WhenAny(_drained.Task, expired).ConfigureAwait(false);
+            }
+
+            KillAll();
+        }
+
+        await _drained.Task.ConfigureAwait(false);
+        DisposeResources();
+        _completion.TrySetResult();
+    }
+
+    private void KillAll()
+    {
+        foreach (var pair in _active)
+        {
+            pair.Key.Kill();
+        }
+    }
+
+    private bool OpenListeners(DiagnosticBag diagnostics, TextWriter? debugOutput)
+    {
+        var global = _config.Global;
+        var globalLimit = ConnectionLimit.Create(global.MaxConn);
+        Track(globalLimit);
+        var buffers = new BufferPool(global.BufSize);
+        var ok = true;
+        var opened = new List<OpenedSocket>();
+        foreach (var frontend in _config.Frontends)
+        {
+            if (frontend.Disabled)
+            {
+                continue;
+            }
+
+            var backend = frontend.DefaultBackend is { } be && _backends.TryGetValue(be, out var state) ? state : null;
+            var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnTransactionFinished, debugOutput);
+            var frontendLimit = ConnectionLimit.Create(frontend.MaxConn);
+            Track(frontendLimit);
+            foreach (var bind in frontend.Binds)
+            {
+                opened.Clear();
+                var backlog = ListenerFactory.Backlog(bind, frontend, global);
+                if (!ListenerFactory.TryOpen(bind, frontend, backlog, opened, diagnostics))
+                {
+                    ok = false;
+                }
+
+                // One bind `maxconn` covers all the sockets of its line.
+                var bindLimit = ConnectionLimit.Create(bind.MaxConn);
+                Track(bindLimit);
+                ConnectionLimit?[] limits = [bindLimit, frontendLimit, globalLimit];
+                foreach (var socket in opened)
+                {
+                    _listeners.Add(new Listener(socket.Socket, bind, socket.EndPointText, limits, (client, listener) => Accept(context, client, listener)));
+                }
+            }
+        }
+
+        return ok;
+    }
+
+    private void Track(ConnectionLimit? limit)
+    {
+        if (limit is not null)
+        {
+            _limits.Add(limit);
+        }
+    }
+
+    private void Accept(TransactionContext context, Socket client, Listener listener)
+    {
+        var transaction = new Transaction(context, client, listener);
+        _active.TryAdd(transaction, 0);
+        if (Volatile.Read(ref _stopping) != 0 && _stopTask is not null && _drained.Task.IsCompleted)
+        {
+            // Accepted in the instant the listener closed after the host drained: nobody would wait for it.
+            transaction.Kill();
+        }
+
+        _ = transaction.RunAsync();
+    }
+
+    private void OnTransactionFinished(Transaction transaction)
+    {
+        _active.TryRemove(transaction, out _);
+        if (Volatile.Read(ref _stopping) != 0 && _active.IsEmpty)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private void CloseListeners()
+    {
+        foreach (var listener in _listeners)
+        {
+            _ = listener.CloseAsync();
+        }
+    }
+
+    private void DisposeResources()
+    {
+        foreach (var listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        _heartbeat.Dispose();
+        foreach (var limit in _limits)
+        {
+            limit.Dispose();
+        }
+    }
+}

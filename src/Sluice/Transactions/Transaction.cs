@@ -1,0 +1,417 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Sluice.Backends;
+using Sluice.Listeners;
+using Sluice.Mux.Tcp;
+using Sluice.Timers;
+using Sluice.Transport;
+
+namespace Sluice.Transactions;
+
+/// <summary>
+/// One mode tcp transaction (HAProxy's "stream"): picks a server, connects with retries and redispatch, runs the
+/// tunnel, and records how it ended (<see cref="Cause"/>, <see cref="Phase"/>), its timers (Tw, Tc, Tt in
+/// milliseconds, -1 when the step was not reached) and its byte counts, for the log layer to render.
+/// </summary>
+/// <remarks>
+/// Threading: <see cref="RunAsync"/> owns every field except the few the heartbeat thread and
+/// <see cref="Kill"/> touch: <c>_state</c>, <c>_connecting</c>, <c>_connectDeadline</c>, <c>_connectTimedOut</c>,
+/// <c>_tunnel</c>, <c>_pendingCause</c> and <c>_killed</c>, all read and written with <see cref="Volatile"/>.
+/// </remarks>
+internal sealed class Transaction : IHeartbeatTarget
+{
+    private const int StateIdle = 0;
+    private const int StateConnecting = 1;
+    private const int StateTunnel = 2;
+    private const int StateDone = 3;
+
+    private readonly TransactionContext _context;
+    private readonly Socket _client;
+    private readonly Listener? _listener;
+    private readonly long _acceptMs;
+
+    private int _state;
+    private Socket? _connecting;
+    private long _connectDeadline = TransactionContext.Infinite;
+    private int _connectTimedOut;
+    private TcpTunnelMux? _tunnel;
+    private int _pendingCause;
+    private int _killed;
+
+    private ServerState? _server;
+    private int _sourcePort;
+
+    public Transaction(TransactionContext context, Socket client, Listener? listener)
+    {
+        _context = context;
+        _client = client;
+        _listener = listener;
+        _acceptMs = context.Clock.Refresh();
+        ClientEndPoint = SafeRemoteEndPoint(client);
+    }
+
+    public string FrontendName => _context.Frontend.Name;
+
+    public string BackendName => _context.Backend?.Name ?? "<NOSRV>";
+
+    /// <summary>The server that carried the transaction, or `&lt;NOSRV&gt;` when none was reached.</summary>
+    public string ServerName { get; private set; } = "<NOSRV>";
+
+    public EndPoint? ClientEndPoint { get; }
+
+    public TerminationCause Cause { get; private set; }
+
+    public TerminationPhase Phase { get; private set; }
+
+    public string TerminationCode => TerminationCodes.Render(Cause, Phase);
+
+    /// <summary>Time spent in queues; 0 until queues exist, -1 when no server was looked for.</summary>
+    public long Tw { get; private set; } = -1;
+
+    /// <summary>Time to establish the server connection, retries included; -1 when never established.</summary>
+    public long Tc { get; private set; } = -1;
+
+    /// <summary>Total time from accept to the end.</summary>
+    public long Tt { get; private set; } = -1;
+
+    /// <summary>Bytes read from the client and sent to the server.</summary>
+    public long BytesFromClient { get; private set; }
+
+    /// <summary>Bytes read from the server and sent to the client (HAProxy's `bytes_read` in the log).</summary>
+    public long BytesFromServer { get; private set; }
+
+    /// <summary>Connection attempts after the first one, redispatches included.</summary>
+    public int Retries { get; private set; }
+
+    public bool Redispatched { get; private set; }
+
+    public async Task RunAsync()
+    {
+        _context.Clock.Register(this);
+        try
+        {
+            await RunCoreAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug must end this transaction, not the process.
+            SetEnd(TerminationCause.Internal, Phase == TerminationPhase.None ? TerminationPhase.Data : Phase);
+        }
+        finally
+        {
+            Volatile.Write(ref _state, StateDone);
+            _context.Clock.Unregister(this);
+            Finish();
+        }
+    }
+
+    /// <summary>Ends the transaction at once (hard stop): the outcome is `K` in the current phase.</summary>
+    public void Kill()
+    {
+        Volatile.Write(ref _killed, 1);
+        Interlocked.CompareExchange(ref _pendingCause, (int)TerminationCause.Killed, 0);
+        Volatile.Read(ref _connecting)?.Dispose();
+        Volatile.Read(ref _tunnel)?.Abort();
+        _client.Dispose();
+    }
+
+    public void OnHeartbeat(long nowMs)
+    {
+        switch (Volatile.Read(ref _state))
+        {
+            case StateConnecting:
+                if (nowMs >= Volatile.Read(ref _connectDeadline))
+                {
+                    Volatile.Write(ref _connectTimedOut, 1);
+                    Volatile.Read(ref _connecting)?.Dispose();
+                }
+
+                break;
+
+            case StateTunnel:
+                if (Volatile.Read(ref _tunnel) is not { } tunnel)
+                {
+                    break;
+                }
+
+                var idle = nowMs - tunnel.LastActivityMs;
+                var halfClosed = tunnel.IsHalfClosed;
+                var clientLimit = halfClosed ? _context.ClientFinMs : _context.ClientMs;
+                var serverLimit = halfClosed ? _context.ServerFinMs : _context.ServerMs;
+                if (clientLimit != TransactionContext.Infinite && idle >= clientLimit)
+                {
+                    Interlocked.CompareExchange(ref _pendingCause, (int)TerminationCause.ClientTimeout, 0);
+                    tunnel.Abort();
+                }
+                else if (serverLimit != TransactionContext.Infinite && idle >= serverLimit)
+                {
+                    Interlocked.CompareExchange(ref _pendingCause, (int)TerminationCause.ServerTimeout, 0);
+                    tunnel.Abort();
+                }
+
+                break;
+        }
+    }
+
+    private async Task RunCoreAsync()
+    {
+        var backend = _context.Backend;
+        if (backend is null)
+        {
+            // No backend to send the connection to: the proxy ends it on its own.
+            SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
+            return;
+        }
+
+        var clientAddress = (ClientEndPoint as IPEndPoint)?.Address;
+        Tw = 0;
+        var server = backend.Config.Disabled ? null : backend.Balancer.Pick(clientAddress, avoid: null);
+        if (server is null)
+        {
+            // Mode tcp has no 503 to send: the client connection is closed, logged as `SC` with <NOSRV>.
+            SetEnd(TerminationCause.ServerClosed, TerminationPhase.Connect);
+            return;
+        }
+
+        SetServer(server);
+        var connectStart = _context.Clock.Refresh();
+        Socket? serverSocket;
+        while (true)
+        {
+            var (socket, error, timedOut) = await ConnectOnceAsync(server).ConfigureAwait(false);
+            if (socket is not null)
+            {
+                serverSocket = socket;
+                break;
+            }
+
+            if (IsKilled)
+            {
+                SetEnd(TerminationCause.Killed, TerminationPhase.Connect);
+                return;
+            }
+
+            var decision = error == ConnectError.Resource
+                ? RetryDecision.GiveUp
+                : RetryPolicy.Decide(backend.Config, Retries, server.IsUp, backend.UsableActiveServers);
+            if (decision == RetryDecision.GiveUp)
+            {
+                server.CountConnectFailure();
+                SetEnd(
+                    error == ConnectError.Resource ? TerminationCause.Resource
+                        : timedOut ? TerminationCause.ServerTimeout : TerminationCause.ServerClosed,
+                    TerminationPhase.Connect);
+                return;
+            }
+
+            Retries++;
+            if (decision == RetryDecision.Redispatch)
+            {
+                ReleaseServer();
+                var next = backend.Balancer.Pick(clientAddress, avoid: server);
+                if (next is null)
+                {
+                    SetEnd(TerminationCause.ServerClosed, TerminationPhase.Connect);
+                    return;
+                }
+
+                if (next != server)
+                {
+                    next.CountRedispatch();
+                    Redispatched = true;
+                }
+                else
+                {
+                    next.CountRetry();
+                }
+
+                server = next;
+                SetServer(server);
+            }
+            else
+            {
+                server.CountRetry();
+                var delay = RetryPolicy.TurnAroundDelay(_context.ConnectTimeout, timedOut);
+                if (delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay, _context.Clock.TimeProvider).ConfigureAwait(false);
+                }
+            }
+        }
+
+        Tc = _context.Clock.Refresh() - connectStart;
+        var tunnel = new TcpTunnelMux(_client, serverSocket, _context.Clock, _context.Buffers);
+        Volatile.Write(ref _tunnel, tunnel);
+        Volatile.Write(ref _state, StateTunnel);
+        if (IsKilled)
+        {
+            tunnel.Abort();
+        }
+
+        var end = await tunnel.RunAsync().ConfigureAwait(false);
+        BytesFromClient = tunnel.BytesFromClient;
+        BytesFromServer = tunnel.BytesFromServer;
+        serverSocket.Dispose();
+        var pending = (TerminationCause)Volatile.Read(ref _pendingCause);
+        if (pending != TerminationCause.None)
+        {
+            SetEnd(pending, TerminationPhase.Data);
+            return;
+        }
+
+        switch (end)
+        {
+            case TunnelEnd.Normal:
+                SetEnd(TerminationCause.None, TerminationPhase.None);
+                break;
+            case TunnelEnd.ClientError:
+                SetEnd(TerminationCause.ClientClosed, TerminationPhase.Data);
+                break;
+            case TunnelEnd.ServerError:
+                SetEnd(TerminationCause.ServerClosed, TerminationPhase.Data);
+                break;
+            default:
+                SetEnd(TerminationCause.Killed, TerminationPhase.Data);
+                break;
+        }
+    }
+
+    /// <summary>One connection attempt, bounded by `timeout connect` through the heartbeat.</summary>
+    private async Task<(Socket? Socket, ConnectError Error, bool TimedOut)> ConnectOnceAsync(ServerState server)
+    {
+        var endPoint = ServerConnector.ResolveEndPoint(server.Config.Address, FrontendPort());
+        Socket socket;
+        try
+        {
+            socket = ServerConnector.CreateSocket(endPoint);
+        }
+        catch (SocketException)
+        {
+            return (null, ConnectError.Resource, false);
+        }
+
+        if (server.Source is { } source)
+        {
+            var bindError = ServerConnector.BindSource(socket, source, server.SourcePorts, out _sourcePort);
+            if (bindError != ConnectError.None)
+            {
+                socket.Dispose();
+                return (null, bindError, false);
+            }
+        }
+
+        Volatile.Write(ref _connectTimedOut, 0);
+        Volatile.Write(ref _connecting, socket);
+        Volatile.Write(
+            ref _connectDeadline,
+            _context.ConnectMs == TransactionContext.Infinite ? TransactionContext.Infinite : _context.Clock.Refresh() + _context.ConnectMs);
+        Volatile.Write(ref _state, StateConnecting);
+        var connected = false;
+        try
+        {
+            if (!IsKilled)
+            {
+                await socket.ConnectAsync(endPoint).ConfigureAwait(false);
+                connected = !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            connected = false;
+        }
+        finally
+        {
+            Volatile.Write(ref _state, StateIdle);
+            Volatile.Write(ref _connecting, null);
+        }
+
+        if (connected)
+        {
+            return (socket, ConnectError.None, false);
+        }
+
+        socket.Dispose();
+        ReturnSourcePort(server);
+        return (null, ConnectError.Refused, Volatile.Read(ref _connectTimedOut) != 0);
+    }
+
+    private bool IsKilled => Volatile.Read(ref _killed) != 0;
+
+    private void SetServer(ServerState server)
+    {
+        _server = server;
+        ServerName = server.Name;
+    }
+
+    private void ReleaseServer()
+    {
+        if (_server is { } server)
+        {
+            ReturnSourcePort(server);
+            server.Release();
+            _server = null;
+        }
+    }
+
+    private void ReturnSourcePort(ServerState server)
+    {
+        if (_sourcePort != 0)
+        {
+            server.SourcePorts?.Return(_sourcePort);
+            _sourcePort = 0;
+        }
+    }
+
+    private void SetEnd(TerminationCause cause, TerminationPhase phase)
+    {
+        Cause = cause;
+        Phase = phase;
+    }
+
+    private int FrontendPort() => SafeLocalEndPoint(_client) is IPEndPoint local ? local.Port : 0;
+
+    private void Finish()
+    {
+        _client.Dispose();
+        Volatile.Read(ref _tunnel)?.Abort();
+        ReleaseServer();
+        Tt = _context.Clock.Refresh() - _acceptMs;
+        _listener?.ReleaseSlot();
+        if (_context.DebugOutput is { } output)
+        {
+            output.WriteLine(DescribeForDebug());
+        }
+
+        _context.OnFinished(this);
+    }
+
+    /// <summary>One line per transaction for `-d`; the real log formats come with the log layer.</summary>
+    internal string DescribeForDebug() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{ClientEndPoint} [{FrontendName}] {BackendName}/{ServerName} {Tw}/{Tc}/{Tt} {BytesFromServer} {TerminationCode} retries={Retries}");
+
+    private static EndPoint? SafeRemoteEndPoint(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+    private static EndPoint? SafeLocalEndPoint(Socket socket)
+    {
+        try
+        {
+            return socket.LocalEndPoint;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using Sluice.Backends;
+using Sluice.Config.Model;
+using Sluice.Timers;
+using Sluice.Transport;
+
+namespace Sluice.Transactions;
+
+/// <summary>
+/// What every transaction of one frontend shares: the configuration, the backend's live state, the clock, the
+/// buffers, and the timeouts turned into milliseconds once (<see cref="Infinite"/> when not set).
+/// </summary>
+internal sealed class TransactionContext
+{
+    public const long Infinite = long.MaxValue;
+
+    public TransactionContext(FrontendConfig frontend, BackendState? backend, Heartbeat clock, BufferPool buffers, Action<Transaction> onFinished, TextWriter? debugOutput)
+    {
+        Frontend = frontend;
+        Backend = backend;
+        Clock = clock;
+        Buffers = buffers;
+        OnFinished = onFinished;
+        DebugOutput = debugOutput;
+
+        var fe = frontend.Timeouts;
+        var be = backend?.Config.Timeouts ?? TimeoutsConfig.None;
+
+        // `timeout tunnel` (a backend setting) replaces both client and server timeouts once the tunnel is up,
+        // which in mode tcp is as soon as the server connection is established. The `-fin` timeouts replace them
+        // once a side has half-closed.
+        ClientMs = ToMs(be.Tunnel ?? fe.Client);
+        ServerMs = ToMs(be.Tunnel ?? be.Server);
+        ClientFinMs = fe.ClientFin is { } clientFin ? ToMs(clientFin) : ClientMs;
+        ServerFinMs = be.ServerFin is { } serverFin ? ToMs(serverFin) : ServerMs;
+        ConnectMs = ToMs(be.Connect);
+        ConnectTimeout = be.Connect;
+    }
+
+    public FrontendConfig Frontend { get; }
+
+    public BackendState? Backend { get; }
+
+    public Heartbeat Clock { get; }
+
+    public BufferPool Buffers { get; }
+
+    /// <summary>Called once by every transaction at its very end, after its sockets are closed.</summary>
+    public Action<Transaction> OnFinished { get; }
+
+    /// <summary>Where `-d` prints one line per finished transaction; null when not debugging.</summary>
+    public TextWriter? DebugOutput { get; }
+
+    public long ClientMs { get; }
+
+    public long ServerMs { get; }
+
+    public long ClientFinMs { get; }
+
+    public long ServerFinMs { get; }
+
+    public long ConnectMs { get; }
+
+    public TimeSpan? ConnectTimeout { get; }
+
+    private static long ToMs(TimeSpan? timeout) =>
+        timeout is { } t && t > TimeSpan.Zero ? Math.Max(1, (long)t.TotalMilliseconds) : Infinite;
+}
