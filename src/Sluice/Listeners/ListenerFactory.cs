@@ -11,8 +11,8 @@ internal readonly record struct OpenedSocket(Socket Socket, string EndPointText)
 
 /// <summary>
 /// Opens the listening sockets of bind lines: TCP on IPv4 and IPv6 (one socket per port of a range, with
-/// SO_REUSEADDR, `v4v6`/`v6only`), unix sockets on the filesystem (a stale socket file is removed first, then
-/// `mode`, `user` and `group` are applied), Linux abstract sockets (`abns@`), and inherited sockets (`fd@N`).
+/// SO_REUSEADDR, `v4v6`/`v6only`), unix sockets on the filesystem (`mode`, `user` and `group` applied, then
+/// renamed over a stale socket file), Linux abstract sockets (`abns@`), and inherited sockets (`fd@N`).
 /// </summary>
 internal static class ListenerFactory
 {
@@ -138,14 +138,22 @@ internal static class ListenerFactory
         }
     }
 
+    /// <summary>
+    /// Binds a unix socket the way HAProxy does: on a temporary name next to the final one, with permissions and
+    /// ownership set and listening, then renamed over the final path. The switch is atomic, so a stale socket
+    /// file (or the socket of a process being replaced) is swapped out without a moment where the path refuses
+    /// connections. It also keeps the final path when this socket closes: the runtime removes only the file it
+    /// bound, which is the temporary name.
+    /// </summary>
     private static bool TryOpenUnix(UnixBindAddress unix, BindConfig bind, FrontendConfig frontend, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics)
     {
         var path = unix.Path;
-        RemoveStaleSocket(path);
+        var temporary = string.Concat(path, ".", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), ".tmp");
+        TryDelete(temporary);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            socket.Bind(new UnixDomainSocketEndPoint(path));
+            socket.Bind(new UnixDomainSocketEndPoint(temporary));
         }
         catch (SocketException ex)
         {
@@ -159,17 +167,19 @@ internal static class ListenerFactory
         {
             try
             {
-                File.SetUnixFileMode(path, (UnixFileMode)mode);
+                File.SetUnixFileMode(temporary, (UnixFileMode)mode);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
+                TryDelete(temporary);
                 Fail(diagnostics, frontend, "cannot change UNIX socket permissions", ex.Message, path);
                 return false;
             }
         }
 
-        if (UnixSocketOwnership.Apply(path, bind.UnixUser, bind.UnixGroup) is string reason)
+        if (UnixSocketOwnership.Apply(temporary, bind.UnixUser, bind.UnixGroup) is string reason)
         {
+            TryDelete(temporary);
             Fail(diagnostics, frontend, "cannot change UNIX socket ownership", reason, path);
             return false;
         }
@@ -177,9 +187,11 @@ internal static class ListenerFactory
         try
         {
             socket.Listen(backlog);
+            File.Move(temporary, path, overwrite: true);
         }
-        catch (SocketException ex)
+        catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
         {
+            TryDelete(temporary);
             Fail(diagnostics, frontend, "cannot listen to UNIX socket", ex.Message, path);
             return false;
         }
@@ -187,32 +199,15 @@ internal static class ListenerFactory
         return true;
     }
 
-    /// <summary>
-    /// A socket file left by a process that died is in the way of bind. It is removed only when nobody accepts
-    /// on it any more (connect is refused), so that a running instance is never cut off.
-    /// </summary>
-    private static void RemoveStaleSocket(string path)
+    private static void TryDelete(string path)
     {
-        if (!File.Exists(path))
-        {
-            return;
-        }
-
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
+            File.Delete(path);
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            try
-            {
-                File.Delete(path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Bind reports the problem with its own words.
-            }
+            // Bind reports the problem in its own words.
         }
     }
 

@@ -92,10 +92,28 @@ internal sealed class TcpTunnelMux
         CloseBoth();
     }
 
+    /// <summary>
+    /// Shuts both sockets down before closing them: shutdown wakes the pending receives and sends a FIN, where a
+    /// bare close with operations in flight would reset the peer. HAProxy ends timed-out tunnels with a FIN too.
+    /// </summary>
     private void CloseBoth()
     {
-        _client.Dispose();
-        _server.Dispose();
+        ShutdownAndClose(_client);
+        ShutdownAndClose(_server);
+    }
+
+    private static void ShutdownAndClose(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (IsSocketFailure(ex))
+        {
+            // Already reset or closed: closing is all that is left.
+        }
+
+        socket.Dispose();
     }
 
     private async Task<TunnelEnd> CopyAsync(Socket from, Socket to, bool fromClient)

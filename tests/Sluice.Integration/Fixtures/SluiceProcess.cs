@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Sluice.Integration.Fixtures;
+
+/// <summary>
+/// The real program: writes the configuration to a temporary directory, runs
+/// <c>dotnet sluice.dll -f FILE -d</c> (sluice.dll sits next to the test assembly), captures stdout and stderr,
+/// waits until a listening address accepts, and at dispose kills the process it started, by its id.
+/// </summary>
+internal sealed class SluiceProcess : ISluiceInstance
+{
+    private readonly Process _process;
+    private readonly string _directory;
+
+    private SluiceProcess(Process process, string directory)
+    {
+        _process = process;
+        _directory = directory;
+    }
+
+    public LineCollector Output { get; } = new();
+
+    public int ProcessId => _process.Id;
+
+    public static async Task<SluiceProcess> StartAsync(string config, IReadOnlyList<ReadyProbe> ready, params string[] extraArguments)
+    {
+        var directory = Ports.TempDirectory();
+        var configPath = Path.Combine(directory, "sluice.cfg");
+        await File.WriteAllTextAsync(configPath, config);
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sluice.dll"));
+        info.ArgumentList.Add("-f");
+        info.ArgumentList.Add(configPath);
+        info.ArgumentList.Add("-d");
+        foreach (var argument in extraArguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start sluice");
+        var instance = new SluiceProcess(process, directory);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { instance.Output.AddLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { instance.Output.AddLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await WaitReadyAsync(process, ready, instance.Output);
+        }
+        catch
+        {
+            await instance.DisposeAsync();
+            throw;
+        }
+
+        return instance;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: false);
+            }
+
+            await _process.WaitForExitAsync(TestTimeout.Token());
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task WaitReadyAsync(Process process, IReadOnlyList<ReadyProbe> ready, LineCollector output)
+    {
+        var deadline = DateTime.UtcNow + TestTimeout.Value;
+        foreach (var probe in ready)
+        {
+            while (true)
+            {
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException($"sluice exited with {process.ExitCode}:\n{output.Text}");
+                }
+
+                using var socket = probe.CreateSocket();
+                try
+                {
+                    await socket.ConnectAsync(probe.EndPoint);
+                    break;
+                }
+                catch (SocketException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(50);
+                }
+            }
+        }
+    }
+}
