@@ -77,6 +77,29 @@ internal sealed class TestServer : IAsyncDisposable
         await DrainAsync(socket);
     };
 
+    /// <summary>A minimal HTTP/1.1 responder: reads the request head, answers 200 with a fixed body, closes.</summary>
+    public static async Task HttpHello(Socket socket)
+    {
+        var buffer = new byte[8192];
+        var head = new StringBuilder();
+        while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await socket.ReceiveAsync(buffer);
+            if (read == 0)
+            {
+                return;
+            }
+
+            head.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        const string Body = "hello from behind sluice";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n{Body}"));
+        socket.Shutdown(SocketShutdown.Send);
+        await DrainAsync(socket);
+    }
+
     /// <summary>Never answers; reads until the connection ends.</summary>
     public static Task Silent(Socket socket) => DrainAsync(socket);
 
