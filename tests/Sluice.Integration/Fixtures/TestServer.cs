@@ -100,6 +100,15 @@ internal sealed class TestServer : IAsyncDisposable
         await DrainAsync(socket);
     }
 
+    /// <summary>Answers with the address and port the connection came from, then closes.</summary>
+    public static async Task SayPeer(Socket socket)
+    {
+        var peer = (IPEndPoint)socket.RemoteEndPoint!;
+        await socket.SendAsync(Encoding.ASCII.GetBytes(peer.Address + " " + peer.Port));
+        socket.Shutdown(SocketShutdown.Send);
+        await DrainAsync(socket);
+    }
+
     /// <summary>Never answers; reads until the connection ends.</summary>
     public static Task Silent(Socket socket) => DrainAsync(socket);
 
@@ -126,7 +135,7 @@ internal sealed class TestServer : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static async Task<long> DrainAsync(Socket socket)
+    public static async Task<long> DrainAsync(Socket socket)
     {
         var buffer = new byte[16384];
         long total = 0;

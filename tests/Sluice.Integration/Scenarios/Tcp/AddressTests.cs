@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+using Sluice.Integration.Fixtures;
+
+namespace Sluice.Integration.Scenarios.Tcp;
+
+public class AddressTests
+{
+    [Fact]
+    public async Task Source_PortRange_ConnectionsLeaveFromRangePorts()
+    {
+        await using var peer = TestServer.Tcp(TestServer.SayPeer);
+        var port = Ports.FreeTcpPort();
+        var low = Ports.FreeTcpPort();
+        await using var sluice = InProcessSluice.Start($"""
+            defaults
+                mode tcp
+                timeout connect 500ms
+                timeout client 5s
+                timeout server 5s
+            listen app
+                bind 127.0.0.1:{port}
+                source 127.0.0.1:{low}-{low + 3}
+                server s1 {peer.Address}
+            """);
+
+        var seen = new HashSet<int>();
+        for (var i = 0; i < 6; i++)
+        {
+            using var client = await TestClient.ConnectTcpAsync(port);
+            var parts = (await TestClient.ReadToEndAsync(client)).Split(' ');
+            Assert.Equal("127.0.0.1", parts[0]);
+            var sourcePort = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(sourcePort, low, low + 3);
+            seen.Add(sourcePort);
+        }
+
+        // Every port of the range is used before one comes back.
+        Assert.Equal(4, seen.Count);
+    }
+
+    [Fact]
+    public async Task Ipv6_LoopbackBindAndServer_RoundTrip()
+    {
+        using var v6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+        v6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        var port = ((IPEndPoint)v6.LocalEndPoint!).Port;
+        v6.Dispose();
+        await using var echo = TestServer.Tcp(TestServer.Echo);
+        await using var sluice = InProcessSluice.Start($"""
+            defaults
+                mode tcp
+                timeout connect 500ms
+                timeout client 5s
+                timeout server 5s
+            listen app
+                bind ipv6@::1:{port} v6only
+                server s1 {echo.Address}
+            """);
+
+        using var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(new IPEndPoint(IPAddress.IPv6Loopback, port), TestTimeout.Token());
+        Assert.Equal("six", await TestClient.EchoRoundTripAsync(client, "six"));
+    }
+
+    [Fact]
+    public async Task TimeoutClientFin_ClientHalfClosedServerSilent_EndsAfterFinTimeout()
+    {
+        // The server reads the client's FIN and then neither answers nor closes.
+        var release = new TaskCompletionSource();
+        await using var silent = TestServer.Tcp(async s =>
+        {
+            await TestServer.DrainAsync(s);
+            await release.Task.WaitAsync(TestTimeout.Value);
+        });
+        var port = Ports.FreeTcpPort();
+        await using var sluice = InProcessSluice.Start($"""
+            defaults
+                mode tcp
+                timeout connect 500ms
+                timeout client 10s
+                timeout server 10s
+                timeout client-fin 300ms
+            listen app
+                bind 127.0.0.1:{port}
+                server s1 {silent.Address}
+            """);
+
+        using var client = await TestClient.ConnectTcpAsync(port);
+        await client.SendAsync(new byte[10]);
+        client.Shutdown(SocketShutdown.Send);
+        var started = DateTime.UtcNow;
+        Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(client));
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3));
+        var line = (await sluice.Output.WaitForAsync(l => l.Contains("[app]", StringComparison.Ordinal)))[0];
+        Assert.Contains(" cD ", line, StringComparison.Ordinal);
+        release.SetResult();
+    }
+}
