@@ -116,7 +116,7 @@ public sealed class ConfigLoaderTests : IDisposable
                 nbthread 2
             """);
 
-        Assert.Empty(lines);
+        Assert.Equal("[WARNING] parsing [t.cfg:9] : 'nbthread' is accepted but not honoured yet: connections run on the .NET thread pool, one accept loop per listener.", Strip(lines.Single()));
         Assert.Equal(100, config!.Global.MaxConn);
         Assert.Equal(32768, config.Global.BufSize);
         Assert.Equal(TimeSpan.FromSeconds(30), config.Global.HardStopAfter);
