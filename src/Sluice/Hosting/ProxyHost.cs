@@ -15,7 +15,9 @@ namespace Sluice.Hosting;
 /// state of every backend, the heartbeat, and the transactions in flight.
 /// </summary>
 /// <remarks>
-/// Every proxy is served as a mode tcp tunnel for now; the HTTP multiplexers will take `mode http` frontends.
+/// Every proxy is served as a mode tcp tunnel for now (with a warning for `mode http` frontends); the HTTP
+/// multiplexers will take those over. The global `maxconn` limits connections only when set: HAProxy derives a
+/// default from the file-descriptor limit, which is not done yet.
 /// </remarks>
 internal sealed class ProxyHost : IAsyncDisposable
 {
@@ -59,7 +61,8 @@ internal sealed class ProxyHost : IAsyncDisposable
         var host = new ProxyHost(config, timeProvider ?? TimeProvider.System);
         if (!host.OpenListeners(diagnostics, debugOutput))
         {
-            host.CloseListeners();
+            // Nothing was started: closing only disposes the sockets, so the returned task is already complete.
+            _ = host.CloseListeners();
             host.DisposeResources();
             return null;
         }
@@ -105,7 +108,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private async Task StopCoreAsync(TimeSpan? hardStopAfter)
     {
         Volatile.Write(ref _stopping, 1);
-        CloseListeners();
+        await CloseListeners().ConfigureAwait(false);
         if (_active.IsEmpty)
         {
             _drained.TrySetResult();
@@ -148,6 +151,13 @@ internal sealed class ProxyHost : IAsyncDisposable
             if (frontend.Disabled)
             {
                 continue;
+            }
+
+            if (frontend.Mode == ProxyMode.Http)
+            {
+                diagnostics.Add(new ConfigDiagnostic(
+                    DiagnosticSeverity.Warning,
+                    string.Concat("Proxy '", frontend.Name, "': 'mode http' is not served yet; its connections are forwarded as in 'mode tcp'.")));
             }
 
             var backend = frontend.DefaultBackend is { } be && _backends.TryGetValue(be, out var state) ? state : null;
@@ -207,12 +217,16 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
     }
 
-    private void CloseListeners()
+    /// <summary>Closes every listener; the task ends when their accept loops have returned their slots.</summary>
+    private Task CloseListeners()
     {
-        foreach (var listener in _listeners)
+        var loops = new Task[_listeners.Count];
+        for (var i = 0; i < loops.Length; i++)
         {
-            _ = listener.CloseAsync();
+            loops[i] = _listeners[i].CloseAsync();
         }
+
+        return Task.WhenAll(loops);
     }
 
     private void DisposeResources()
