@@ -64,6 +64,13 @@ internal sealed class LineCollector : TextWriter
         changed.TrySetResult();
     }
 
+    /// <summary>
+    /// Waits for the `-d` line of a finished transaction of <paramref name="frontend"/> that ended with
+    /// <paramref name="code"/>; lines of other transactions (readiness probes) are passed over.
+    /// </summary>
+    public async Task<string> WaitForTransactionAsync(string frontend, string code) =>
+        (await WaitForAsync(l => l.Contains("[" + frontend + "]", StringComparison.Ordinal) && l.Contains(" " + code + " ", StringComparison.Ordinal)))[^1];
+
     /// <summary>Waits until <paramref name="count"/> lines match, bounded by the test timeout.</summary>
     public async Task<List<string>> WaitForAsync(Func<string, bool> match, int count = 1)
     {

@@ -52,6 +52,13 @@ internal sealed class SluiceProcess : ISluiceInstance
         try
         {
             await WaitReadyAsync(process, ready, instance.Output);
+
+            // Each probe was a transaction of its own: wait for its `-d` line so that it has left the backends
+            // before the test counts what reaches them.
+            if (ready.Count > 0)
+            {
+                await instance.Output.WaitForAsync(l => l.Contains(" retries=", StringComparison.Ordinal), ready.Count);
+            }
         }
         catch
         {

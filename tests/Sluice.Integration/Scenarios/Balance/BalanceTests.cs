@@ -66,8 +66,8 @@ public class BalanceTests
         await using var b = TestServer.Tcp(TestServer.Echo);
         await using var c = TestServer.Tcp(TestServer.Echo);
         var port = Ports.FreeTcpPort();
-        await using var sluice = await InProcessSluice.StartAsync(
-            Config(port, "leastconn", $"    server a {a.Address}\n    server b {b.Address}\n    server c {c.Address}"), ReadyProbe.Tcp(port));
+        await using var sluice = InProcessSluice.Start(
+            Config(port, "leastconn", $"    server a {a.Address}\n    server b {b.Address}\n    server c {c.Address}"));
 
         var held = new List<Socket>();
         try
@@ -84,7 +84,7 @@ public class BalanceTests
             // Free two slots on a: the next two connections go there.
             held[0].Dispose();
             held[3].Dispose();
-            await WaitUntilAsync(() => a.Current == 1 && ((InProcessSluice)sluice).Host.Backends.Single().Servers[0].CurrentConnections == 1);
+            await WaitUntilAsync(() => a.Current == 1 && sluice.Host.Backends.Single().Servers[0].CurrentConnections == 1);
             for (var i = 0; i < 2; i++)
             {
                 var client = await TestClient.ConnectTcpAsync(port);
@@ -107,9 +107,8 @@ public class BalanceTests
         await using var b = TestServer.Tcp(TestServer.Echo);
         await using var c = TestServer.Tcp(TestServer.Echo);
         var port = Ports.FreeTcpPort();
-        await using var sluice = await InProcessSluice.StartAsync(
-            Config(port, "first", $"    server a {a.Address} maxconn 2\n    server b {b.Address} maxconn 2\n    server c {c.Address} maxconn 2"),
-            ReadyProbe.Tcp(port));
+        await using var sluice = InProcessSluice.Start(
+            Config(port, "first", $"    server a {a.Address} maxconn 2\n    server b {b.Address} maxconn 2\n    server c {c.Address} maxconn 2"));
 
         var held = new List<Socket>();
         try

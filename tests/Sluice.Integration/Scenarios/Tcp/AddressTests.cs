@@ -92,8 +92,7 @@ public class AddressTests
         var started = DateTime.UtcNow;
         Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(client));
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3));
-        var line = (await sluice.Output.WaitForAsync(l => l.Contains("[app]", StringComparison.Ordinal)))[0];
-        Assert.Contains(" cD ", line, StringComparison.Ordinal);
+        var line = await sluice.Output.WaitForTransactionAsync("app", "cD");
         release.SetResult();
     }
 }

@@ -37,8 +37,7 @@ public class LifecycleTests
         Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(client));
         await stop.WaitAsync(TestTimeout.Value);
         await sluice.Host.Completion.WaitAsync(TestTimeout.Value);
-        var line = (await sluice.Output.WaitForAsync(l => l.Contains("[app]", StringComparison.Ordinal)))[0];
-        Assert.Contains(" -- ", line, StringComparison.Ordinal);
+        var line = await sluice.Output.WaitForTransactionAsync("app", "--");
     }
 
     [Fact]
@@ -53,8 +52,7 @@ public class LifecycleTests
         await sluice.Host.StopGracefullyAsync().WaitAsync(TestTimeout.Value);
 
         Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(client));
-        var line = (await sluice.Output.WaitForAsync(l => l.Contains("[app]", StringComparison.Ordinal)))[0];
-        Assert.Contains(" KD ", line, StringComparison.Ordinal);
+        var line = await sluice.Output.WaitForTransactionAsync("app", "KD");
     }
 
     [Fact]
@@ -70,8 +68,7 @@ public class LifecycleTests
         await sluice.Host.Completion.WaitAsync(TestTimeout.Value);
 
         Assert.Equal(0, sluice.Host.ActiveTransactions);
-        var line = (await sluice.Output.WaitForAsync(l => l.Contains("[app]", StringComparison.Ordinal)))[0];
-        Assert.Contains(" KD ", line, StringComparison.Ordinal);
+        var line = await sluice.Output.WaitForTransactionAsync("app", "KD");
     }
 
     [Fact]
@@ -100,8 +97,7 @@ public class LifecycleTests
 
             using var client = await TestClient.ConnectTcpAsync(port);
             Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(client));
-            var line = (await sluice.Output.WaitForAsync(l => l.Contains("[app]", StringComparison.Ordinal)))[0];
-            Assert.Contains(" sC ", line, StringComparison.Ordinal);
+            var line = await sluice.Output.WaitForTransactionAsync("app", "sC");
             Assert.Contains("retries=1", line, StringComparison.Ordinal);
         }
         finally

@@ -38,9 +38,9 @@ public class TcpTunnelTests
             Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(client));
         }
 
-        var line = (await sluice.Output.WaitForAsync(l => l.Contains("[fe]", StringComparison.Ordinal)))[0];
+        // 12 bytes came back from the server and both sides closed normally.
+        var line = await sluice.Output.WaitForTransactionAsync("fe", "12 --");
         Assert.Contains("be/s1", line, StringComparison.Ordinal);
-        Assert.Contains(" 12 -- ", line, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -54,9 +54,10 @@ public class TcpTunnelTests
             Config($"unix@{front} mode 600", $"server s1 {echo.Address}"), ReadyProbe.Unix(front));
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(front));
+        var before = echo.Total;
         using var client = await TestClient.ConnectUnixAsync(front);
         Assert.Equal("over unix", await TestClient.EchoRoundTripAsync(client, "over unix"));
-        Assert.Equal(1, echo.Total);
+        Assert.Equal(before + 1, echo.Total);
     }
 
     [Fact]
@@ -100,8 +101,7 @@ public class TcpTunnelTests
         await client.SendAsync(new byte[1000]);
         client.Shutdown(SocketShutdown.Send);
         Assert.Equal("got 1000", await TestClient.ReadToEndAsync(client));
-        var line = (await sluice.Output.WaitForAsync(l => l.Contains("[fe]", StringComparison.Ordinal)))[0];
-        Assert.Contains(" -- ", line, StringComparison.Ordinal);
+        await sluice.Output.WaitForTransactionAsync("fe", "8 --");
     }
 
     [Fact]
@@ -140,8 +140,7 @@ public class TcpTunnelTests
         await send;
         Assert.Equal(payload.Length, received.Length);
         Assert.Equal(SHA256.HashData(payload), SHA256.HashData(received.ToArray()));
-        var line = (await sluice.Output.WaitForAsync(l => l.Contains("[fe]", StringComparison.Ordinal)))[0];
-        Assert.Contains($" {payload.Length} -- ", line, StringComparison.Ordinal);
+        await sluice.Output.WaitForTransactionAsync("fe", $"{payload.Length} --");
     }
 
     [Fact]
@@ -158,8 +157,7 @@ public class TcpTunnelTests
         Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(client));
         var elapsed = DateTime.UtcNow - started;
         Assert.InRange(elapsed, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3));
-        var line = (await sluice.Output.WaitForAsync(l => l.Contains("[fe]", StringComparison.Ordinal)))[0];
-        Assert.Contains(" cD ", line, StringComparison.Ordinal);
+        var line = await sluice.Output.WaitForTransactionAsync("fe", "cD");
     }
 
     [Fact]
@@ -172,8 +170,7 @@ public class TcpTunnelTests
 
         using var client = await TestClient.ConnectTcpAsync(port);
         Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(client));
-        var line = (await sluice.Output.WaitForAsync(l => l.Contains("[fe]", StringComparison.Ordinal)))[0];
-        Assert.Contains(" sD ", line, StringComparison.Ordinal);
+        var line = await sluice.Output.WaitForTransactionAsync("fe", "sD");
     }
 
     [Fact]
@@ -186,16 +183,16 @@ public class TcpTunnelTests
             $"127.0.0.1:{port}",
             $"server dead 127.0.0.1:{deadPort}\n    server alive {echo.Address}",
             "    balance first\n    retries 2\n    option redispatch");
-        await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(port));
+        await using var sluice = InProcessSluice.Start(config);
 
         using var client = await TestClient.ConnectTcpAsync(port);
         Assert.Equal("redispatched", await TestClient.EchoRoundTripAsync(client, "redispatched"));
         client.Shutdown(SocketShutdown.Send);
         await TestClient.ReadToEndAsync(client);
-        var line = (await sluice.Output.WaitForAsync(l => l.Contains("[fe]", StringComparison.Ordinal)))[0];
+        var line = await sluice.Output.WaitForTransactionAsync("fe", "--");
         Assert.Contains("be/alive", line, StringComparison.Ordinal);
         Assert.Contains("retries=1", line, StringComparison.Ordinal);
-        var backend = ((InProcessSluice)sluice).Host.Backends.Single();
+        var backend = sluice.Host.Backends.Single();
         Assert.Equal(1, backend.Redispatches);
         Assert.Equal(0, backend.ConnectFailures);
     }
@@ -206,14 +203,13 @@ public class TcpTunnelTests
         var port = Ports.FreeTcpPort();
         var deadPort = Ports.FreeTcpPort();
         var config = Config($"127.0.0.1:{port}", $"server dead 127.0.0.1:{deadPort}", "    retries 2");
-        await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(port));
+        await using var sluice = InProcessSluice.Start(config);
 
         using var client = await TestClient.ConnectTcpAsync(port);
         Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(client));
-        var line = (await sluice.Output.WaitForAsync(l => l.Contains("[fe]", StringComparison.Ordinal)))[0];
-        Assert.Contains(" SC ", line, StringComparison.Ordinal);
+        var line = await sluice.Output.WaitForTransactionAsync("fe", "SC");
         Assert.Contains("retries=2", line, StringComparison.Ordinal);
-        var server = ((InProcessSluice)sluice).Host.Backends.Single().Servers[0];
+        var server = sluice.Host.Backends.Single().Servers[0];
         Assert.Equal(2, server.Retries);
         Assert.Equal(1, server.ConnectFailures);
     }
@@ -225,6 +221,7 @@ public class TcpTunnelTests
         var port = Ports.FreeTcpPort();
         var config = Config($"127.0.0.1:{port}", $"server s1 {echo.Address}").Replace("frontend fe\n", "frontend fe\n    maxconn 2\n", StringComparison.Ordinal);
         await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(port));
+        var before = echo.Total;
 
         var clients = Enumerable.Range(0, 5).Select(async i =>
         {
@@ -238,7 +235,7 @@ public class TcpTunnelTests
         var replies = await Task.WhenAll(clients);
 
         Assert.Equal(Enumerable.Range(0, 5).Select(i => "client" + i), replies);
-        Assert.Equal(5, echo.Total);
+        Assert.Equal(before + 5, echo.Total);
         Assert.InRange(echo.MaxConcurrent, 1, 2);
     }
 
