@@ -43,6 +43,7 @@ internal sealed class BackendState
 
     public int CurrentConnections => Volatile.Read(ref _currentConnections);
 
+    /// <summary>Transactions sent to this backend since start.</summary>
     public long TotalConnections => Interlocked.Read(ref _totalConnections);
 
     public long ConnectFailures => Interlocked.Read(ref _connectFailures);
@@ -107,11 +108,10 @@ internal sealed class BackendState
 
     internal void OnServerStateChanged() => Interlocked.Increment(ref _stateVersion);
 
-    internal void OnConnectionAcquired()
-    {
-        Interlocked.Increment(ref _currentConnections);
-        Interlocked.Increment(ref _totalConnections);
-    }
+    internal void OnConnectionAcquired() => Interlocked.Increment(ref _currentConnections);
+
+    /// <summary>Counts one transaction sent to this backend, whether or not a server takes it (HAProxy's cum_sess).</summary>
+    public void CountTransaction() => Interlocked.Increment(ref _totalConnections);
 
     internal void OnConnectionReleased() => Interlocked.Decrement(ref _currentConnections);
 

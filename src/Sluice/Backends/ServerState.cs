@@ -77,6 +77,7 @@ internal sealed class ServerState
 
     public int CurrentConnections => Volatile.Read(ref _currentConnections);
 
+    /// <summary>Slots taken on this server since start: one per transaction assigned to it, again after a redispatch back.</summary>
     public long TotalConnections => Interlocked.Read(ref _totalConnections);
 
     public long ConnectFailures => Interlocked.Read(ref _connectFailures);

@@ -24,7 +24,6 @@ internal sealed class ProxyHost : IAsyncDisposable
     private readonly SluiceConfig _config;
     private readonly Heartbeat _heartbeat;
     private readonly List<Listener> _listeners = [];
-    private readonly List<ConnectionLimit> _limits = [];
     private readonly ConcurrentDictionary<Transaction, byte> _active = new(ReferenceEqualityComparer.Instance);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -142,7 +141,6 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         var global = _config.Global;
         var globalLimit = ConnectionLimit.Create(global.MaxConn);
-        Track(globalLimit);
         var buffers = new BufferPool(global.BufSize);
         var ok = true;
         var opened = new List<OpenedSocket>();
@@ -163,7 +161,6 @@ internal sealed class ProxyHost : IAsyncDisposable
             var backend = frontend.DefaultBackend is { } be && _backends.TryGetValue(be, out var state) ? state : null;
             var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnTransactionFinished, debugOutput);
             var frontendLimit = ConnectionLimit.Create(frontend.MaxConn);
-            Track(frontendLimit);
             foreach (var bind in frontend.Binds)
             {
                 opened.Clear();
@@ -175,7 +172,6 @@ internal sealed class ProxyHost : IAsyncDisposable
 
                 // One bind `maxconn` covers all the sockets of its line.
                 var bindLimit = ConnectionLimit.Create(bind.MaxConn);
-                Track(bindLimit);
                 ConnectionLimit?[] limits = [bindLimit, frontendLimit, globalLimit];
                 foreach (var socket in opened)
                 {
@@ -185,14 +181,6 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         return ok;
-    }
-
-    private void Track(ConnectionLimit? limit)
-    {
-        if (limit is not null)
-        {
-            _limits.Add(limit);
-        }
     }
 
     private void Accept(TransactionContext context, Socket client, Listener listener)
@@ -237,9 +225,5 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         _heartbeat.Dispose();
-        foreach (var limit in _limits)
-        {
-            limit.Dispose();
-        }
     }
 }

@@ -5,7 +5,8 @@ namespace Sluice.Listeners;
 /// waits, so new connections stay in the kernel's backlog instead of being refused, and the loop resumes as soon
 /// as a finished connection gives its slot back.
 /// </summary>
-internal sealed class ConnectionLimit : IDisposable
+#pragma warning disable CA1001 // The semaphore owns no unmanaged resource here; see Release.
+internal sealed class ConnectionLimit
 {
     private readonly SemaphoreSlim _slots;
 
@@ -24,7 +25,11 @@ internal sealed class ConnectionLimit : IDisposable
 
     public Task WaitAsync(CancellationToken cancellationToken) => _slots.WaitAsync(cancellationToken);
 
+    /// <remarks>
+    /// Safe at any time, also after the host stopped: the semaphore is never disposed (it holds no wait handle
+    /// as long as <c>AvailableWaitHandle</c> is not used), so a transaction that ends last can still give back
+    /// its slot.
+    /// </remarks>
     public void Release() => _slots.Release();
-
-    public void Dispose() => _slots.Dispose();
 }
+#pragma warning restore CA1001

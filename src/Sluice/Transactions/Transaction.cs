@@ -164,6 +164,7 @@ internal sealed class Transaction : IHeartbeatTarget
             return;
         }
 
+        backend.CountTransaction();
         var clientAddress = (ClientEndPoint as IPEndPoint)?.Address;
         Tw = 0;
         var server = backend.Config.Disabled ? null : backend.Balancer.Pick(clientAddress, avoid: null);
@@ -377,13 +378,15 @@ internal sealed class Transaction : IHeartbeatTarget
         Volatile.Read(ref _tunnel)?.Abort();
         ReleaseServer();
         Tt = _context.Clock.Refresh() - _acceptMs;
-        _listener?.ReleaseSlot();
         if (_context.DebugOutput is { } output)
         {
             output.WriteLine(DescribeForDebug());
         }
 
+        // The host forgets the transaction before its slot is given back, so that the host never counts more
+        // transactions than the limits allow.
         _context.OnFinished(this);
+        _listener?.ReleaseSlot();
     }
 
     /// <summary>One line per transaction for `-d`; the real log formats come with the log layer.</summary>

@@ -193,6 +193,7 @@ public class TcpTunnelTests
         Assert.Contains("be/alive", line, StringComparison.Ordinal);
         Assert.Contains("retries=1", line, StringComparison.Ordinal);
         var backend = sluice.Host.Backends.Single();
+        Assert.Equal(1, backend.TotalConnections);
         Assert.Equal(1, backend.Redispatches);
         Assert.Equal(0, backend.ConnectFailures);
     }
@@ -220,8 +221,8 @@ public class TcpTunnelTests
         await using var echo = TestServer.Tcp(TestServer.Echo);
         var port = Ports.FreeTcpPort();
         var config = Config($"127.0.0.1:{port}", $"server s1 {echo.Address}").Replace("frontend fe\n", "frontend fe\n    maxconn 2\n", StringComparison.Ordinal);
-        await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(port));
-        var before = echo.Total;
+        await using var sluice = InProcessSluice.Start(config);
+        using var sampler = new ConcurrencySampler(() => sluice.Host.ActiveTransactions);
 
         var clients = Enumerable.Range(0, 5).Select(async i =>
         {
@@ -235,8 +236,36 @@ public class TcpTunnelTests
         var replies = await Task.WhenAll(clients);
 
         Assert.Equal(Enumerable.Range(0, 5).Select(i => "client" + i), replies);
-        Assert.Equal(before + 5, echo.Total);
-        Assert.InRange(echo.MaxConcurrent, 1, 2);
+        Assert.Equal(5, echo.Total);
+        Assert.Equal(2, await sampler.StopAsync());
+    }
+
+    [Theory]
+    [InlineData("global_maxconn")]
+    [InlineData("bind_maxconn")]
+    public async Task MaxConnOne_ThreeConcurrentClients_ServedOneAtATime(string where)
+    {
+        await using var echo = TestServer.Tcp(TestServer.Echo);
+        var port = Ports.FreeTcpPort();
+        var config = where == "bind_maxconn"
+            ? Config($"127.0.0.1:{port} maxconn 1", $"server s1 {echo.Address}")
+            : Config($"127.0.0.1:{port}", $"server s1 {echo.Address}").Replace("maxconn 200", "maxconn 1", StringComparison.Ordinal);
+        await using var sluice = InProcessSluice.Start(config);
+        using var sampler = new ConcurrencySampler(() => sluice.Host.ActiveTransactions);
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, 3).Select(async i =>
+        {
+            using var client = await TestClient.ConnectTcpAsync(port);
+            var reply = await TestClient.EchoRoundTripAsync(client, "c" + i);
+            await Task.Delay(100);
+            client.Shutdown(SocketShutdown.Send);
+            await TestClient.ReadToEndAsync(client);
+            return reply;
+        }));
+
+        Assert.Equal(["c0", "c1", "c2"], replies);
+        Assert.Equal(3, echo.Total);
+        Assert.Equal(1, await sampler.StopAsync());
     }
 
     [Fact]
