@@ -28,6 +28,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<BackendConfig, BackendState> _backends = new(ReferenceEqualityComparer.Instance);
+    private readonly List<BackendState> _backendList = [];
     private int _stopping;
     private Task? _stopTask;
 
@@ -37,7 +38,9 @@ internal sealed class ProxyHost : IAsyncDisposable
         _heartbeat = new Heartbeat(timeProvider, Heartbeat.DefaultInterval);
         foreach (var backend in config.Backends)
         {
-            _backends[backend] = new BackendState(backend);
+            var state = new BackendState(backend);
+            _backends[backend] = state;
+            _backendList.Add(state);
         }
     }
 
@@ -45,7 +48,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     public Task Completion => _completion.Task;
 
     /// <summary>The live state of each backend, in configuration order.</summary>
-    public IReadOnlyCollection<BackendState> Backends => _backends.Values;
+    public IReadOnlyList<BackendState> Backends => _backendList;
 
     /// <summary>Transactions in flight.</summary>
     public int ActiveTransactions => _active.Count;

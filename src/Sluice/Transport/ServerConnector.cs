@@ -65,6 +65,13 @@ internal static class ServerConnector
             address = address.MapToIPv6();
         }
 
+        // Like HAProxy, allow a source port in TIME_WAIT (or in use towards another server) to be bound again:
+        // the kernel still refuses a duplicate of the same four-tuple at connect.
+        if (ports is not null || source.FirstPort > 0)
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        }
+
         if (ports is null)
         {
             try
