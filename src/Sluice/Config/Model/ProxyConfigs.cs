@@ -15,6 +15,7 @@ internal sealed record FrontendConfig
     /// <summary>Resolved `default_backend` (or the listen section's own backend), null when none.</summary>
     public BackendConfig? DefaultBackend { get; init; }
     public bool Disabled { get; init; }
+    public string? Description { get; init; }
 }
 
 /// <summary>A backend (or the backend half of a `listen` section).</summary>
@@ -37,6 +38,7 @@ internal sealed record BackendConfig
     public bool AllBackups { get; init; }
     public SourceConfig? Source { get; init; }
     public bool Disabled { get; init; }
+    public string? Description { get; init; }
 }
 
 /// <summary>The `global` section after parsing.</summary>
@@ -59,6 +61,12 @@ internal sealed record GlobalConfig
     public int MaxRewrite { get; init; } = 1024;
     public int MaxHeaders { get; init; } = 101;
     public bool ExposeExperimentalDirectives { get; init; }
+    public string? Description { get; init; }
+    public string? Node { get; init; }
+    /// <summary>`quiet` (or -q): no notices nor warnings at start-up.</summary>
+    public bool Quiet { get; init; }
+    /// <summary>`zero-warning` (or -dW): any warning makes the configuration fail.</summary>
+    public bool ZeroWarning { get; init; }
 }
 
 /// <summary>The whole immutable runtime model built from a configuration.</summary>

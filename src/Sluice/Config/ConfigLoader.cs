@@ -1,0 +1,55 @@
+using Sluice.Config.Diagnostics;
+using Sluice.Config.Model;
+using Sluice.Config.Parsing;
+using Sluice.Config.Sections;
+
+namespace Sluice.Config;
+
+/// <summary>
+/// Loads a configuration from the <c>-f</c> paths: reads and lexes every file, parses sections and
+/// keywords, builds the runtime model. All problems of one load are collected in the
+/// <see cref="DiagnosticBag"/>; the result is null when any of them is an alert.
+/// </summary>
+internal static class ConfigLoader
+{
+    public static SluiceConfig? Load(IReadOnlyList<string> paths, Func<string, string?> environment, DiagnosticBag diagnostics)
+    {
+        var reader = new ConfigFileReader(environment, diagnostics);
+        var parser = new SectionParser(diagnostics);
+        var files = reader.ExpandPaths(paths);
+        var filesWithErrors = new List<string>();
+        foreach (var file in files)
+        {
+            var before = CountAlerts(diagnostics);
+            parser.StartFile();
+            reader.Read(file, parser.Parse);
+            if (CountAlerts(diagnostics) > before)
+            {
+                filesWithErrors.Add(file);
+            }
+        }
+
+        var config = ConfigBuilder.Build(parser.Global, parser.Proxies, diagnostics);
+        if (config is not null && config.Global.ZeroWarning && diagnostics.Items.Any(d => d.Severity == DiagnosticSeverity.Warning))
+        {
+            diagnostics.ConfigAlert("Some warnings were found and 'zero-warning' is set. Aborting.");
+            config = null;
+        }
+
+        if (diagnostics.HasAlerts)
+        {
+            foreach (var file in filesWithErrors)
+            {
+                diagnostics.ConfigAlert($"Error(s) found in configuration file : {file}");
+            }
+
+            diagnostics.ConfigAlert("Fatal errors found in configuration.");
+            return null;
+        }
+
+        return config;
+    }
+
+    private static int CountAlerts(DiagnosticBag diagnostics) =>
+        diagnostics.Items.Count(d => d.Severity == DiagnosticSeverity.Alert);
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using Sluice.Config.Keywords;
+using Sluice.Config.Model;
+using Sluice.Config.Parsing;
+using Sluice.Hosting;
+
+namespace Sluice.Config.Sections;
+
+/// <summary>
+/// Reads <c>bind ADDR[,ADDR...] [options]</c>. Messages start with <c>'bind ADDR'</c> as HAProxy's do, e.g.
+/// <c>'bind *:8084' : 'proto' : unknown MUX protocol 'h2,http/1.1'</c>.
+/// </summary>
+internal static class BindLineParser
+{
+    /// <summary>Known bind options that take no argument; every other known option takes one.</summary>
+    private static readonly HashSet<string> FlagOptions = new(StringComparer.Ordinal)
+    {
+        "accept-proxy", "allow-0rtt", "defer-accept", "force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12",
+        "force-tlsv13", "generate-certificates", "ktls", "no-alpn", "no-ca-names", "no-sslv3", "no-tls-tickets",
+        "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "prefer-client-ciphers", "quic-force-retry", "ssl",
+        "strict-sni", "tfo", "transparent", "v4v6", "v6only",
+    };
+
+    private delegate string? OptionParser(string? argument, ref BindConfig options);
+
+    private static readonly Dictionary<string, OptionParser> Implemented = new(StringComparer.Ordinal)
+    {
+        ["name"] = (string? a, ref BindConfig o) => { o = o with { Name = a }; return null; },
+        ["maxconn"] = (string? a, ref BindConfig o) => ParseCount(a, out var v) ?? Set(ref o, o with { MaxConn = v }),
+        ["backlog"] = (string? a, ref BindConfig o) => ParseCount(a, out var v) ?? Set(ref o, o with { Backlog = v }),
+        ["v4v6"] = (string? _, ref BindConfig o) => Set(ref o, o with { V4V6 = true }),
+        ["v6only"] = (string? _, ref BindConfig o) => Set(ref o, o with { V6Only = true }),
+        ["mode"] = ParseUnixMode,
+        ["user"] = (string? a, ref BindConfig o) => Set(ref o, o with { UnixUser = a }),
+        ["uid"] = (string? a, ref BindConfig o) => Set(ref o, o with { UnixUser = a }),
+        ["group"] = (string? a, ref BindConfig o) => Set(ref o, o with { UnixGroup = a }),
+        ["gid"] = (string? a, ref BindConfig o) => Set(ref o, o with { UnixGroup = a }),
+        ["proto"] = ParseProto,
+    };
+
+    public static void Parse(KeywordContext ctx, ProxySection section)
+    {
+        var addressList = ctx.Argument(0);
+        if (addressList is null)
+        {
+            ctx.Alert("'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.");
+            return;
+        }
+
+        var prefix = $"'bind {addressList}'";
+        var addresses = new List<BindAddress>();
+        var ok = true;
+        foreach (var text in AddressParser.SplitList(addressList))
+        {
+            var error = AddressParser.ParseBind(text, out var address);
+            if (error is not null)
+            {
+                ctx.Alert($"'bind' : {error}");
+                ok = false;
+                continue;
+            }
+
+            addresses.Add(address!);
+        }
+
+        var options = new BindConfig { Location = ctx.Location.ToString(), Address = addresses.Count > 0 ? addresses[0] : new FdBindAddress { Text = string.Empty, Fd = -1 } };
+        for (var i = 1; i < ctx.ArgumentCount; i++)
+        {
+            var keyword = ctx.Argument(i)!;
+            var takesArgument = !FlagOptions.Contains(keyword);
+            if (Implemented.TryGetValue(keyword, out var parser))
+            {
+                string? argument = null;
+                if (takesArgument && keyword is not ("v4v6" or "v6only"))
+                {
+                    argument = ctx.Argument(i + 1);
+                    if (argument is null)
+                    {
+                        ctx.Alert($"{prefix} : '{keyword}' : missing value.");
+                        ok = false;
+                        break;
+                    }
+
+                    i++;
+                }
+
+                var error = parser(argument, ref options);
+                if (error is not null)
+                {
+                    ctx.Alert($"{prefix} : '{keyword}' : {error}");
+                    ok = false;
+                }
+
+                continue;
+            }
+
+            if (Array.IndexOf(HAProxyKeywords.BindOptions, keyword) >= 0)
+            {
+                ctx.Alert($"{prefix} : '{keyword}' is not supported yet.");
+                ok = false;
+                if (takesArgument)
+                {
+                    i++;
+                }
+
+                continue;
+            }
+
+            ctx.Alert($"{prefix} : unknown keyword '{keyword}'{KeywordSuggestions.Suffix(keyword, HAProxyKeywords.BindOptions)}");
+            ok = false;
+            break;
+        }
+
+        if (ok && addresses.Count > 0)
+        {
+            section.Binds.Add(new BindLine(ctx.Location, addresses, options));
+        }
+    }
+
+    private static string? Set(ref BindConfig target, BindConfig value)
+    {
+        target = value;
+        return null;
+    }
+
+    private static string? ParseCount(string? text, out int value) =>
+        ValueParsers.TryParseInt(text, out value) && value > 0 ? null : $"invalid value '{text}', expects a positive integer.";
+
+    private static string? ParseUnixMode(string? text, ref BindConfig options)
+    {
+        if (text is null || text.Length == 0 || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out _) || text.Any(c => c > '7'))
+        {
+            return $"invalid mode '{text}', expects an octal value.";
+        }
+
+        options = options with { UnixMode = Convert.ToInt32(text, 8) };
+        return null;
+    }
+
+    private static string? ParseProto(string? text, ref BindConfig options)
+    {
+        var mux = MuxProtocols.Find(text!);
+        if (mux is null)
+        {
+            return $"unknown MUX protocol '{text}'";
+        }
+
+        if (!mux.Available)
+        {
+            return $"MUX protocol '{text}' is not supported yet";
+        }
+
+        options = options with { Proto = text };
+        return null;
+    }
+}

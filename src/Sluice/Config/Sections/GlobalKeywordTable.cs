@@ -1,0 +1,97 @@
+using Sluice.Config.Keywords;
+using Sluice.Config.Model;
+
+namespace Sluice.Config.Sections;
+
+/// <summary>
+/// The keywords of the <c>global</c> section that Sluice implements. Each parser returns the updated
+/// settings, or null after reporting a problem. Several global sections add up, as in HAProxy.
+/// </summary>
+internal static class GlobalKeywordTable
+{
+    public static readonly Dictionary<string, Func<KeywordContext, GlobalConfig, GlobalConfig?>> Keywords = new(StringComparer.Ordinal)
+    {
+        ["maxconn"] = (ctx, g) => Int(ctx, min: 1, v => g with { MaxConn = v }),
+        ["nbthread"] = (ctx, g) => Int(ctx, min: 1, v => g with { NbThread = v }),
+        ["strict-limits"] = (ctx, g) => Flag(ctx, g with { StrictLimits = !ctx.Negated }),
+        ["hard-stop-after"] = (ctx, g) => Time(ctx, v => g with { HardStopAfter = v }),
+        ["pidfile"] = (ctx, g) => Text(ctx, v => g with { PidFile = v }),
+        ["daemon"] = (ctx, g) => Flag(ctx, g with { Daemon = true }),
+        ["user"] = (ctx, g) => Text(ctx, v => g with { User = v }),
+        ["group"] = (ctx, g) => Text(ctx, v => g with { Group = v }),
+        ["uid"] = (ctx, g) => Int(ctx, min: 0, v => g with { Uid = v }),
+        ["gid"] = (ctx, g) => Int(ctx, min: 0, v => g with { Gid = v }),
+        ["ulimit-n"] = (ctx, g) => Int(ctx, min: 1, v => g with { UlimitN = v }),
+        ["tune.bufsize"] = (ctx, g) => Size(ctx, min: 1024, v => g with { BufSize = v }),
+        ["tune.maxrewrite"] = (ctx, g) => Size(ctx, min: 0, v => g with { MaxRewrite = v }),
+        ["tune.http.maxhdr"] = (ctx, g) => Int(ctx, min: 1, v => v > 32767 ? null : g with { MaxHeaders = v }),
+        ["expose-experimental-directives"] = (ctx, g) => Flag(ctx, g with { ExposeExperimentalDirectives = true }),
+        ["description"] = (ctx, g) => ctx.ArgumentCount > 0 ? g with { Description = string.Join(' ', ctx.Words.Skip(ctx.ArgumentIndex)) } : Fail(ctx, "expects a string argument."),
+        ["node"] = (ctx, g) => Text(ctx, v => g with { Node = v }),
+        ["quiet"] = (ctx, g) => Flag(ctx, g with { Quiet = true }),
+        ["zero-warning"] = (ctx, g) => Flag(ctx, g with { ZeroWarning = true }),
+        ["log"] = WarnNotHonoured,
+        ["log-tag"] = WarnNotHonoured,
+        ["log-send-hostname"] = WarnNotHonoured,
+    };
+
+    private static GlobalConfig? WarnNotHonoured(KeywordContext ctx, GlobalConfig global)
+    {
+        ctx.Warning($"'{ctx.Keyword}' {ProxyKeywordTable.NotHonouredYet}.");
+        return global;
+    }
+
+    private static GlobalConfig? Fail(KeywordContext ctx, string what)
+    {
+        ctx.Alert($"'{ctx.Keyword}' {what}");
+        return null;
+    }
+
+    private static GlobalConfig? Flag(KeywordContext ctx, GlobalConfig updated) =>
+        ctx.ArgumentCount == 0 ? updated : Fail(ctx, $"cannot handle unexpected argument '{ctx.Argument(0)}'.");
+
+    private static GlobalConfig? Text(KeywordContext ctx, Func<string, GlobalConfig> set) =>
+        ctx.ExpectArguments(1, "exactly 1 argument") ? set(ctx.Argument(0)!) : null;
+
+    private static GlobalConfig? Int(KeywordContext ctx, int min, Func<int, GlobalConfig?> set)
+    {
+        if (!ctx.ExpectArguments(1, "an integer argument"))
+        {
+            return null;
+        }
+
+        if (!ValueParsers.TryParseInt(ctx.Argument(0), out var value) || value < min)
+        {
+            return Fail(ctx, $"expects an integer argument of at least {min} (got '{ctx.Argument(0)}').");
+        }
+
+        return set(value) ?? Fail(ctx, $"value '{ctx.Argument(0)}' is out of range.");
+    }
+
+    private static GlobalConfig? Size(KeywordContext ctx, int min, Func<int, GlobalConfig> set)
+    {
+        if (!ctx.ExpectArguments(1, "a size argument"))
+        {
+            return null;
+        }
+
+        var error = ValueParsers.ParseSize(ctx.Argument(0)!, out var value);
+        if (error is not null || value < min || value > int.MaxValue / 2)
+        {
+            return Fail(ctx, $"expects a size between {min} and {int.MaxValue / 2} (got '{ctx.Argument(0)}').");
+        }
+
+        return set((int)value);
+    }
+
+    private static GlobalConfig? Time(KeywordContext ctx, Func<TimeSpan, GlobalConfig> set)
+    {
+        if (!ctx.ExpectArguments(1, "a time argument"))
+        {
+            return null;
+        }
+
+        var error = ValueParsers.ParseTime(ctx.Argument(0)!, out var value);
+        return error is null ? set(value) : Fail(ctx, $": {error} in argument '{ctx.Argument(0)}'.");
+    }
+}

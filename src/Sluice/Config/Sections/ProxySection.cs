@@ -1,0 +1,131 @@
+using Sluice.Config.Keywords;
+using Sluice.Config.Model;
+
+namespace Sluice.Config.Sections;
+
+/// <summary>The four proxy section kinds, as flags so that a keyword can say where it is valid.</summary>
+[Flags]
+internal enum ProxyKinds
+{
+    None = 0x0,
+    /// <summary>A <c>defaults</c> section.</summary>
+    Defaults = 0x1,
+    /// <summary>A <c>frontend</c> section.</summary>
+    Frontend = 0x2,
+    /// <summary>A <c>backend</c> section.</summary>
+    Backend = 0x4,
+    /// <summary>A <c>listen</c> section (frontend and backend at once).</summary>
+    Listen = 0x8,
+    All = Defaults | Frontend | Backend | Listen,
+    /// <summary>Sections that accept connections: frontend settings.</summary>
+    FrontendSide = Defaults | Frontend | Listen,
+    /// <summary>Sections that reach servers: backend settings.</summary>
+    BackendSide = Defaults | Backend | Listen,
+}
+
+/// <summary>A <c>bind</c> line as parsed, before it becomes one <see cref="BindConfig"/> per address.</summary>
+internal sealed record BindLine(Location Location, IReadOnlyList<BindAddress> Addresses, BindConfig Options);
+
+/// <summary>
+/// The settings a <c>server</c> line can carry and <c>default-server</c> sets for later server lines. Parse-time
+/// only; copied into each <see cref="ServerConfig"/>.
+/// </summary>
+internal sealed record ServerOptions
+{
+    public int Weight { get; init; } = 1;
+    public int MaxConn { get; init; }
+    public bool Backup { get; init; }
+    public bool Disabled { get; init; }
+    public SourceConfig? Source { get; init; }
+}
+
+/// <summary>A <c>server</c> line as parsed.</summary>
+internal sealed record ServerLine(string Name, Location Location, ServerAddress Address, ServerOptions Options);
+
+/// <summary>
+/// A defaults, frontend, backend or listen section while it is being read. A proxy section starts as a
+/// copy of the defaults section it inherits from (the last anonymous one, or the one named with
+/// <c>from</c>), exactly as HAProxy copies its defaults proxy; the builder then turns it into the
+/// immutable model.
+/// </summary>
+internal sealed class ProxySection
+{
+    public ProxySection(ProxyKinds kind, string name, Location location)
+    {
+        Kind = kind;
+        Name = name;
+        Location = location;
+    }
+
+    public ProxyKinds Kind { get; private set; }
+
+    public string Name { get; private set; }
+
+    public Location Location { get; private set; }
+
+    /// <summary>A named defaults section that another section referred to with <c>from</c>.</summary>
+    public bool IsReferenced { get; set; }
+
+    public ProxyMode Mode { get; set; }
+
+    public TimeoutsConfig Timeouts { get; set; } = TimeoutsConfig.None;
+
+    public int MaxConn { get; set; }
+
+    public int? Backlog { get; set; }
+
+    public int Retries { get; set; } = 3;
+
+    public int? Redispatch { get; set; }
+
+    public bool AllBackups { get; set; }
+
+    public BalanceConfig Balance { get; set; } = BalanceConfig.Default;
+
+    public SourceConfig? Source { get; set; }
+
+    public bool Disabled { get; set; }
+
+    public string? Description { get; set; }
+
+    public int? Id { get; set; }
+
+    /// <summary><c>default_backend</c> name and where it was written.</summary>
+    public (string Name, Location Location)? DefaultBackend { get; set; }
+
+    public ServerOptions DefaultServer { get; set; } = new();
+
+    public List<BindLine> Binds { get; private set; } = [];
+
+    public List<ServerLine> Servers { get; private set; } = [];
+
+    public bool IsFrontend => (Kind & (ProxyKinds.Frontend | ProxyKinds.Listen)) != 0;
+
+    public bool IsBackend => (Kind & (ProxyKinds.Backend | ProxyKinds.Listen)) != 0;
+
+    public string KindName => Kind switch
+    {
+        ProxyKinds.Defaults => "defaults",
+        ProxyKinds.Frontend => "frontend",
+        ProxyKinds.Backend => "backend",
+        _ => "listen",
+    };
+
+    /// <summary>HAProxy's name for a proxy in messages: "proxy" for listen sections.</summary>
+    public string MessageKind => Kind == ProxyKinds.Listen ? "proxy" : KindName;
+
+    /// <summary>Starts a new section from these defaults: every setting is copied, binds and servers are not.</summary>
+    public ProxySection CopyAs(ProxyKinds kind, string name, Location location)
+    {
+        var copy = (ProxySection)MemberwiseClone();
+        copy.Kind = kind;
+        copy.Name = name;
+        copy.Location = location;
+        copy.IsReferenced = false;
+        copy.Description = null;
+        copy.Id = null;
+        copy.Binds = [];
+        copy.Servers = [];
+        return copy;
+    }
+}

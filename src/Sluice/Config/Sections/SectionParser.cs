@@ -1,0 +1,336 @@
+using Sluice.Config.Diagnostics;
+using Sluice.Config.Keywords;
+using Sluice.Config.Model;
+using Sluice.Config.Parsing;
+
+namespace Sluice.Config.Sections;
+
+/// <summary>
+/// Follows the section structure of the configuration: opens sections on their header lines and hands
+/// every other line to the keyword tables of the current section. Unknown keywords get the nearest known
+/// one as a suggestion; known HAProxy keywords that Sluice lacks are refused as not supported yet.
+/// </summary>
+internal sealed class SectionParser
+{
+    private enum Current
+    {
+        None = 0,
+        Global = 1,
+        Proxy = 2,
+        /// <summary>A section kind Sluice does not support yet: its lines are skipped after one alert.</summary>
+        Unsupported = 3,
+    }
+
+    private readonly DiagnosticBag _diagnostics;
+    private readonly Dictionary<string, ProxySection> _namedDefaults = new(StringComparer.Ordinal);
+    private Current _current;
+    private ProxySection? _proxy;
+    private ProxySection _defaults = new(ProxyKinds.Defaults, string.Empty, default);
+
+    public SectionParser(DiagnosticBag diagnostics)
+    {
+        _diagnostics = diagnostics;
+    }
+
+    public GlobalConfig Global { get; private set; } = new();
+
+    public List<ProxySection> Proxies { get; } = [];
+
+    /// <summary>A new file starts outside any section, as in HAProxy.</summary>
+    public void StartFile() => _current = Current.None;
+
+    public void Parse(ConfigLine line)
+    {
+        var keyword = line.Words[0];
+        if (Array.IndexOf(HAProxyKeywords.SectionNames, keyword) >= 0)
+        {
+            OpenSection(line);
+            return;
+        }
+
+        switch (_current)
+        {
+            case Current.Global:
+                ParseGlobal(line);
+                break;
+            case Current.Proxy:
+                ParseProxy(line, _proxy!);
+                break;
+            case Current.Unsupported:
+                break;
+            default:
+                _diagnostics.Alert(line.File, line.Number, $"unknown keyword '{keyword}' out of section.");
+                break;
+        }
+    }
+
+    private void OpenSection(ConfigLine line)
+    {
+        var kind = line.Words[0];
+        var location = new Location(line.File, line.Number);
+        _proxy = null;
+        switch (kind)
+        {
+            case "global":
+                _current = Current.Global;
+                if (line.Words.Count > 1)
+                {
+                    _diagnostics.Alert(line.File, line.Number, $"'global' cannot handle unexpected argument '{line.Words[1]}'.");
+                }
+
+                return;
+            case "defaults" or "frontend" or "backend" or "listen":
+                _current = Current.Proxy;
+                OpenProxy(line, kind, location);
+                return;
+            default:
+                _current = Current.Unsupported;
+                _diagnostics.Alert(line.File, line.Number, $"'{kind}' sections are not supported yet.");
+                return;
+        }
+    }
+
+    private void OpenProxy(ConfigLine line, string kindName, Location location)
+    {
+        var kind = kindName switch
+        {
+            "defaults" => ProxyKinds.Defaults,
+            "frontend" => ProxyKinds.Frontend,
+            "backend" => ProxyKinds.Backend,
+            _ => ProxyKinds.Listen,
+        };
+
+        var words = line.Words;
+        var name = words.Count > 1 && words[1] != "from" ? words[1] : string.Empty;
+        var fromIndex = name.Length > 0 ? 2 : 1;
+        if (kind != ProxyKinds.Defaults && name.Length == 0)
+        {
+            _diagnostics.Alert(line.File, line.Number, $"'{kindName}' expects <name> as arguments.");
+            name = "<unnamed>";
+        }
+
+        var invalid = name.FirstOrDefault(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ':'));
+        if (invalid != '\0' && name != "<unnamed>")
+        {
+            _diagnostics.Alert(line.File, line.Number, $"character '{invalid}' is not permitted in '{kindName}' name '{name}'.");
+        }
+
+        var parent = _defaults;
+        if (words.Count > fromIndex)
+        {
+            if (words[fromIndex] != "from" || words.Count != fromIndex + 2)
+            {
+                _diagnostics.Alert(line.File, line.Number, $"'{kindName} {name}' : unexpected argument '{words[fromIndex]}', expects 'from <defaults-name>'.");
+            }
+            else if (_namedDefaults.TryGetValue(words[fromIndex + 1], out var named))
+            {
+                parent = named;
+                named.IsReferenced = true;
+            }
+            else
+            {
+                _diagnostics.Alert(line.File, line.Number, $"'{kindName} {name}' : defaults section '{words[fromIndex + 1]}' not found.");
+            }
+        }
+
+        var section = parent.CopyAs(kind, name, location);
+        _proxy = section;
+        if (kind == ProxyKinds.Defaults)
+        {
+            // The last defaults section, named or not, is the implicit parent of the sections that follow.
+            _defaults = section;
+            if (name.Length > 0)
+            {
+                if (_namedDefaults.TryGetValue(name, out var previous))
+                {
+                    _diagnostics.Alert(line.File, line.Number, $"defaults section '{name}' has the same name as another defaults section declared at {previous.Location}.");
+                }
+
+                _namedDefaults[name] = section;
+            }
+
+            return;
+        }
+
+        foreach (var other in Proxies)
+        {
+            var clash = (section.IsFrontend && other.IsFrontend) || (section.IsBackend && other.IsBackend);
+            if (clash && other.Name == name)
+            {
+                _diagnostics.Alert(line.File, line.Number, $"{section.MessageKind} '{name}' has the same name as {other.MessageKind} '{name}' declared at {other.Location}.");
+                break;
+            }
+        }
+
+        Proxies.Add(section);
+    }
+
+    private void ParseGlobal(ConfigLine line)
+    {
+        var negated = line.Words[0] == "no" && line.Words.Count > 1;
+        var index = negated ? 1 : 0;
+        var keyword = line.Words[index];
+        var ctx = new KeywordContext(line.File, line.Number, line.Words, index + 1, negated, _diagnostics);
+        if (GlobalKeywordTable.Keywords.TryGetValue(keyword, out var parse))
+        {
+            if (negated && keyword != "strict-limits")
+            {
+                ctx.Alert($"'no {keyword}' is not a valid form of '{keyword}'.");
+                return;
+            }
+
+            Global = parse(ctx, Global) ?? Global;
+            return;
+        }
+
+        if (Array.IndexOf(HAProxyKeywords.Global, keyword) >= 0)
+        {
+            ctx.Alert(keyword == "stats" && line.Words.Count > index + 1
+                ? $"'stats {line.Words[index + 1]}' is not supported yet."
+                : $"'{keyword}' is not supported yet.");
+            return;
+        }
+
+        var known = GlobalKeywordTable.Keywords.Keys.Concat(HAProxyKeywords.Global);
+        ctx.Alert($"unknown keyword '{keyword}' in 'global' section{KeywordSuggestions.Suffix(keyword, known)}");
+    }
+
+    private void ParseProxy(ConfigLine line, ProxySection section)
+    {
+        var words = line.Words;
+        var negated = words[0] == "no" && words.Count > 1;
+        var index = negated ? 1 : 0;
+        var keyword = words[index];
+
+        if (keyword == "option")
+        {
+            ParseOption(line, section, negated, index);
+            return;
+        }
+
+        if (negated)
+        {
+            _diagnostics.Alert(line.File, line.Number, $"'no' is only supported before 'option' keywords (got 'no {keyword}').");
+            return;
+        }
+
+        if (keyword == "timeout")
+        {
+            ParseTimeout(line, section);
+            return;
+        }
+
+        var ctx = new KeywordContext(line.File, line.Number, words, 1, negated: false, _diagnostics);
+        if (ProxyKeywordTable.Keywords.TryGetValue(keyword, out var entry))
+        {
+            if (Allowed(ctx, entry, section))
+            {
+                entry.Parse(ctx, section);
+            }
+
+            return;
+        }
+
+        if (Array.IndexOf(HAProxyKeywords.Proxy, keyword) >= 0)
+        {
+            var shown = keyword is "http-request" or "http-response" or "tcp-request" or "tcp-response" or "stats" or "capture" or "stick" or "http-check" or "tcp-check" or "monitor" or "declare" or "rate-limit" or "persist"
+                && words.Count > 1 ? $"{keyword} {words[1]}" : keyword;
+            ctx.Alert($"'{shown}' is not supported yet.");
+            return;
+        }
+
+        var known = ProxyKeywordTable.Keywords.Keys.Concat(HAProxyKeywords.Proxy);
+        ctx.Alert($"unknown keyword '{keyword}' in '{section.KindName}' section{KeywordSuggestions.Suffix(keyword, known)}");
+    }
+
+    private void ParseOption(ConfigLine line, ProxySection section, bool negated, int index)
+    {
+        var ctx = new KeywordContext(line.File, line.Number, line.Words, index + 2, negated, _diagnostics);
+        if (line.Words.Count <= index + 1)
+        {
+            ctx.Alert("'option' expects an option name.");
+            return;
+        }
+
+        var name = line.Words[index + 1];
+        if (ProxyKeywordTable.Options.TryGetValue(name, out var entry))
+        {
+            if (Allowed(ctx, entry, section))
+            {
+                entry.Parse(ctx, section);
+            }
+
+            return;
+        }
+
+        if (Array.IndexOf(HAProxyKeywords.Options, name) >= 0)
+        {
+            ctx.Alert($"option '{name}' is not supported yet.");
+            return;
+        }
+
+        var known = ProxyKeywordTable.Options.Keys.Concat(HAProxyKeywords.Options);
+        ctx.Alert($"unknown option '{name}'{KeywordSuggestions.Suffix(name, known)}");
+    }
+
+    private void ParseTimeout(ConfigLine line, ProxySection section)
+    {
+        var ctx = new KeywordContext(line.File, line.Number, line.Words, 2, negated: false, _diagnostics);
+        var name = line.Words.Count > 1 ? line.Words[1] : string.Empty;
+        if (!ProxyKeywordTable.Timeouts.TryGetValue(name, out var timeout))
+        {
+            ctx.Alert($"'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin', 'server-fin' and 'client-hs' (got '{name}')");
+            return;
+        }
+
+        if (ctx.ArgumentCount != 1)
+        {
+            ctx.Alert(ctx.ArgumentCount == 0 ? $"'timeout {name}' expects an integer value (in milliseconds)" : $"'timeout {name}' cannot handle unexpected argument '{ctx.Argument(1)}'.");
+            return;
+        }
+
+        var error = ValueParsers.ParseTime(ctx.Argument(0)!, out var value);
+        if (error is not null)
+        {
+            ctx.Alert(error == "timer overflow"
+                ? $"timer overflow in argument '{ctx.Argument(0)}' to 'timeout {name}' (maximum value is 2147483647 ms or ~24.8 days)"
+                : $"{error} in 'timeout {name}'");
+            return;
+        }
+
+        if ((timeout.Where & section.Kind) == 0)
+        {
+            WarnIgnored(ctx, $"timeout {name}", section, timeout.Where);
+            return;
+        }
+
+        section.Timeouts = timeout.Set(section.Timeouts, value);
+    }
+
+    /// <summary>
+    /// A keyword for the other side of a proxy is ignored with HAProxy's warning (e.g. <c>balance</c> in a
+    /// frontend); <c>bind</c> and <c>server</c> outside their sections are errors.
+    /// </summary>
+    private static bool Allowed(KeywordContext ctx, ProxyKeyword entry, ProxySection section)
+    {
+        if ((entry.Where & section.Kind) != 0)
+        {
+            return true;
+        }
+
+        if (entry.Name is "bind" or "server")
+        {
+            ctx.Alert($"'{entry.Name}' not allowed in '{section.KindName}' section.");
+            return false;
+        }
+
+        WarnIgnored(ctx, ctx.Keyword, section, entry.Where);
+        return false;
+    }
+
+    private static void WarnIgnored(KeywordContext ctx, string keyword, ProxySection section, ProxyKinds where)
+    {
+        var missing = (where & ProxyKinds.Backend) != 0 ? "backend" : "frontend";
+        ctx.Warning($"'{keyword}' ignored because {section.MessageKind} '{section.Name}' has no {missing} capability.");
+    }
+}

@@ -1,0 +1,165 @@
+using Sluice.Config.Keywords;
+using Sluice.Config.Parsing;
+
+namespace Sluice.Config.Sections;
+
+/// <summary>
+/// Reads <c>server NAME ADDR [options]</c> and <c>default-server [options]</c>. Messages start with
+/// <c>'server BACKEND/NAME'</c> as HAProxy's do.
+/// </summary>
+internal static class ServerLineParser
+{
+    /// <summary>Known server options that take no argument; every other known option takes one.</summary>
+    private static readonly HashSet<string> FlagOptions = new(StringComparer.Ordinal)
+    {
+        "agent-check", "allow-0rtt", "backup", "check", "check-send-proxy", "check-ssl", "check-via-socks4",
+        "disabled", "enabled", "force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13",
+        "no-agent-check", "no-backup", "no-check", "no-check-ssl", "no-send-proxy", "no-send-proxy-v2",
+        "no-send-proxy-v2-ssl", "no-send-proxy-v2-ssl-cn", "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tfo",
+        "no-tls-tickets", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-verifyhost", "non-stick",
+        "send-proxy", "send-proxy-v2", "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "ssl-reuse", "stick",
+        "strict-maxconn", "tfo",
+    };
+
+    public static void ParseServer(KeywordContext ctx, ProxySection section)
+    {
+        var name = ctx.Argument(0);
+        var addressText = ctx.Argument(1);
+        if (name is null || addressText is null)
+        {
+            ctx.Alert($"'server' expects <name> and <addr>[:<port>] as arguments.");
+            return;
+        }
+
+        var prefix = $"'server {section.Name}/{name}'";
+        var ok = true;
+        var error = AddressParser.ParseServer(addressText, out var address);
+        if (error is not null)
+        {
+            ctx.Alert($"{prefix} : {error}");
+            ok = false;
+        }
+
+        ok &= ParseOptions(ctx, 2, prefix, section.DefaultServer, out var options);
+        if (!ok)
+        {
+            return;
+        }
+
+        foreach (var existing in section.Servers)
+        {
+            if (existing.Name == name)
+            {
+                ctx.Alert($"{section.KindName} '{section.Name}', another server named '{name}' was already defined at line {existing.Location.Line}, please use distinct names.");
+                return;
+            }
+        }
+
+        section.Servers.Add(new ServerLine(name, ctx.Location, address!, options));
+    }
+
+    public static void ParseDefaultServer(KeywordContext ctx, ProxySection section)
+    {
+        if (ParseOptions(ctx, 0, "'default-server'", section.DefaultServer, out var options))
+        {
+            section.DefaultServer = options;
+        }
+    }
+
+    private static bool ParseOptions(KeywordContext ctx, int first, string prefix, ServerOptions defaults, out ServerOptions options)
+    {
+        options = defaults;
+        var ok = true;
+        for (var i = first; i < ctx.ArgumentCount; i++)
+        {
+            var keyword = ctx.Argument(i)!;
+            var takesArgument = !FlagOptions.Contains(keyword);
+            var argument = takesArgument ? ctx.Argument(i + 1) : null;
+            if (takesArgument && argument is null && (Array.IndexOf(HAProxyKeywords.ServerOptions, keyword) >= 0))
+            {
+                ctx.Alert($"{prefix} : '{keyword}' expects an argument.");
+                return false;
+            }
+
+            string? error = null;
+            switch (keyword)
+            {
+                case "weight":
+                    if (!ValueParsers.TryParseInt(argument, out var weight) || weight > 256)
+                    {
+                        error = $"'weight' : invalid weight '{argument}', expects an integer between 0 and 256.";
+                    }
+                    else
+                    {
+                        options = options with { Weight = weight };
+                    }
+
+                    break;
+                case "maxconn":
+                    if (!ValueParsers.TryParseInt(argument, out var maxConn))
+                    {
+                        error = $"'maxconn' : invalid value '{argument}', expects a non-negative integer.";
+                    }
+                    else
+                    {
+                        options = options with { MaxConn = maxConn };
+                    }
+
+                    break;
+                case "backup":
+                    options = options with { Backup = true };
+                    break;
+                case "no-backup":
+                    options = options with { Backup = false };
+                    break;
+                case "disabled":
+                    options = options with { Disabled = true };
+                    break;
+                case "enabled":
+                    options = options with { Disabled = false };
+                    break;
+                case "source":
+                    error = AddressParser.ParseSource(argument!, out var source);
+                    if (error is null)
+                    {
+                        if (ctx.Argument(i + 2) is "usesrc" or "interface")
+                        {
+                            error = $"'source' : '{ctx.Argument(i + 2)}' is not supported yet.";
+                        }
+                        else
+                        {
+                            options = options with { Source = source };
+                        }
+                    }
+                    else
+                    {
+                        error = $"'source' : {error}";
+                    }
+
+                    break;
+                default:
+                    if (Array.IndexOf(HAProxyKeywords.ServerOptions, keyword) >= 0)
+                    {
+                        error = $"'{keyword}' is not supported yet.";
+                        break;
+                    }
+
+                    ctx.Alert($"{prefix} : unknown keyword '{keyword}'{KeywordSuggestions.Suffix(keyword, HAProxyKeywords.ServerOptions)}");
+                    return false;
+            }
+
+            if (error is not null)
+            {
+                ctx.Alert($"{prefix} : {error}");
+                ok = false;
+            }
+
+            if (takesArgument)
+            {
+                i++;
+            }
+        }
+
+        return ok;
+    }
+}
