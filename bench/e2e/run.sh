@@ -212,7 +212,7 @@ run_one() {
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # --- Rounds -----------------------------------------------------------------------------------
-first=haproxy second=sluice
+first=haproxy second=sluice any_failed=no
 [ "$self_test" = yes ] && second=haproxy2
 echo "scenario,round,program,value,unit,requests,bytes,duration_us,errors" >"$results/runs.csv"
 {
@@ -244,6 +244,14 @@ for scenario in "${scenarios[@]}"; do
   case "$path" in /1m) expected_size=1048576 ;; /small) expected_size=100 ;; *) die "$scenario: unknown path $path" ;; esac
   case "$metric" in MB/s|conn/s) ;; *) die "$scenario: unknown metric $metric" ;; esac
 
+  # Both programs must accept the cfg (with placeholders filled); say so once, before the rounds.
+  sed "s/@FRONT_PORT@/1/g; s/@BACKEND@/127.0.0.1:$backend_port/g" "$here/scenarios/$scenario.cfg" >"$tmp/check.cfg"
+  haproxy -c -q -f "$tmp/check.cfg" >"$results/logs/$scenario.check.haproxy.log" 2>&1 ||
+    { cat "$results/logs/$scenario.check.haproxy.log" >&2; die "$scenario: haproxy -c rejects the cfg"; }
+  if [ "$self_test" = no ] && ! dotnet "$sluice_dll" -c -f "$tmp/check.cfg" >"$results/logs/$scenario.check.sluice.log" 2>&1; then
+    echo "warning: $scenario: sluice -c rejects the cfg (see logs/$scenario.check.sluice.log)" >&2
+  fi
+
   a_vals=() b_vals=() ratios=()
   for round in $(seq "$rounds"); do
     if [ $((round % 2)) -eq 1 ]; then order=("$first" "$second"); else order=("$second" "$first"); fi
@@ -254,6 +262,7 @@ for scenario in "${scenarios[@]}"; do
     done
     printf '%-14s round %d/%d  %s %s  %s %s\n' "$scenario" "$round" "$rounds" \
       "$first" "${a:-FAILED}" "$second" "${b:-FAILED} ${metric}"
+    [ -n "$a" ] && [ -n "$b" ] || any_failed=yes
     [ -n "$a" ] && a_vals+=("$a")
     [ -n "$b" ] && b_vals+=("$b")
     [ -n "$a" ] && [ -n "$b" ] && ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')")
@@ -274,4 +283,5 @@ echo
 cat "$table"
 echo
 echo "ratio = median over rounds of ($second / $first); rounds = rounds where both ran."
+[ "$any_failed" = yes ] && echo "FAILED runs: the reason is at the end of logs/SCENARIO.rROUND.PROGRAM.log"
 echo "Results: ${results#"$root/"}/ (summary.txt, runs.csv, logs/)"
