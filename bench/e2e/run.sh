@@ -152,7 +152,7 @@ EOF
   >"$results/logs/nginx.log" 2>&1 </dev/null &
 nginx_pid=$!; pids+=("$nginx_pid")
 wait_port "$backend_port" 10 "$nginx_pid" || { cat "$results/logs/nginx.log" "$tmp/nginx/error.log" >&2; die "nginx did not start"; }
-[ "$(curl -sS -o /dev/null -w '%{size_download}' "http://127.0.0.1:$backend_port/1m")" = 1048576 ] ||
+[ "$(curl -sS --max-time 10 -o /dev/null -w '%{size_download}' "http://127.0.0.1:$backend_port/1m")" = 1048576 ] ||
   die "nginx does not serve the 1 MiB file"
 
 cat >"$tmp/summary.lua" <<'EOF'
