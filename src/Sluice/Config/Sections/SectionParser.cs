@@ -300,7 +300,8 @@ internal sealed class SectionParser
 
         if ((timeout.Where & section.Kind) == 0)
         {
-            WarnIgnored(ctx, $"timeout {name}", section, timeout.Where);
+            var missing = (timeout.Where & ProxyKinds.Backend) != 0 ? "backend" : "frontend";
+            ctx.Warning($"'timeout {name}' will be ignored because {section.MessageKind} '{section.Name}' has no {missing} capability");
             return;
         }
 
@@ -324,13 +325,9 @@ internal sealed class SectionParser
             return false;
         }
 
-        WarnIgnored(ctx, ctx.Keyword, section, entry.Where);
+        var missing = (entry.Where & ProxyKinds.Backend) != 0 ? "backend" : "frontend";
+        var hint = entry.Name == "maxconn" ? " Maybe you want 'fullconn' instead ?" : string.Empty;
+        ctx.Warning($"'{ctx.Keyword}' ignored because {section.MessageKind} '{section.Name}' has no {missing} capability.{hint}");
         return false;
-    }
-
-    private static void WarnIgnored(KeywordContext ctx, string keyword, ProxySection section, ProxyKinds where)
-    {
-        var missing = (where & ProxyKinds.Backend) != 0 ? "backend" : "frontend";
-        ctx.Warning($"'{keyword}' ignored because {section.MessageKind} '{section.Name}' has no {missing} capability.");
     }
 }

@@ -1,0 +1,394 @@
+using Sluice.Config;
+using Sluice.Config.Diagnostics;
+using Sluice.Config.Model;
+
+namespace Sluice.Tests.Config;
+
+public sealed class ConfigLoaderTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sluice-cfg-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (SluiceConfig? Config, List<string> Lines) Load(string text, Dictionary<string, string>? environment = null, string name = "t.cfg")
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return LoadPaths([path], environment);
+    }
+
+    private static (SluiceConfig? Config, List<string> Lines) LoadPaths(IReadOnlyList<string> paths, Dictionary<string, string>? environment = null)
+    {
+        var diagnostics = new DiagnosticBag();
+        var config = ConfigLoader.Load(paths, name => environment?.GetValueOrDefault(name), diagnostics);
+        return (config, diagnostics.Items.Select(AlertFormatter.Format).ToList());
+    }
+
+    private const string Timeouts = "    timeout client 5s\n    timeout server 5s\n    timeout connect 1s\n";
+
+    [Fact]
+    public void Load_SeedTlsOffloadBackend_StaticRrWeightsOnUnixSockets()
+    {
+        var (config, lines) = Load($"""
+            defaults
+                mode tcp
+            {Timeouts}
+            frontend h2-tls
+                bind 127.0.0.1:8443
+                default_backend tls-clean
+            backend tls-clean
+                mode  tcp
+                balance static-rr
+                server original /var/run/original.sock weight 90
+                server h2-haproxy /var/run/h2-haproxy.sock weight 10
+            """);
+
+        Assert.Empty(lines);
+        var backend = Assert.Single(config!.Backends);
+        Assert.Equal(BalanceAlgorithm.StaticRoundRobin, backend.Balance.Algorithm);
+        Assert.Equal(new[] { 90, 10 }, backend.Servers.Select(s => s.Weight));
+        Assert.Equal("/var/run/original.sock", Assert.IsType<UnixServerAddress>(backend.Servers[0].Address).Path);
+        Assert.Same(backend, config.Frontends[0].DefaultBackend);
+        Assert.Equal(TimeSpan.FromSeconds(5), config.Frontends[0].Timeouts.Client);
+    }
+
+    [Fact]
+    public void Load_DefaultsInheritance_LastDefaultsAndNamedFrom()
+    {
+        var (config, lines) = Load($"""
+            defaults base
+                mode tcp
+                retries 7
+            {Timeouts}
+            defaults
+                mode tcp
+                retries 1
+            {Timeouts}
+            backend b1
+                server s 127.0.0.1:1
+            backend b2 from base
+                server s 127.0.0.1:1
+            listen l1
+                bind 127.0.0.1:9999
+                server s 127.0.0.1:1
+            """);
+
+        Assert.Empty(lines);
+        Assert.Equal(1, config!.Backends.Single(b => b.Name == "b1").Retries);
+        Assert.Equal(7, config.Backends.Single(b => b.Name == "b2").Retries);
+        var listen = config.Frontends.Single();
+        Assert.Equal("l1", listen.DefaultBackend!.Name);
+    }
+
+    [Fact]
+    public void Load_DefaultServer_AppliesToLaterServersOnly()
+    {
+        var (config, _) = Load($"""
+            defaults
+                mode tcp
+            {Timeouts}
+            backend b
+                server a 127.0.0.1:1
+                default-server weight 5 maxconn 20
+                server b 127.0.0.1:2
+                server c 127.0.0.1:3 weight 1 backup
+            """);
+
+        var servers = config!.Backends[0].Servers;
+        Assert.Equal((1, 0, false), (servers[0].Weight, servers[0].MaxConn, servers[0].Backup));
+        Assert.Equal((5, 20, false), (servers[1].Weight, servers[1].MaxConn, servers[1].Backup));
+        Assert.Equal((1, 20, true), (servers[2].Weight, servers[2].MaxConn, servers[2].Backup));
+        Assert.Equal(new[] { 1, 2, 3 }, servers.Select(s => s.Id));
+    }
+
+    [Fact]
+    public void Load_SeveralGlobalSections_AddUp()
+    {
+        var (config, lines) = Load("""
+            global
+                maxconn 100
+                tune.bufsize 32k
+            global
+                hard-stop-after 30s
+                strict-limits
+            global
+                no strict-limits
+                nbthread 2
+            """);
+
+        Assert.Empty(lines);
+        Assert.Equal(100, config!.Global.MaxConn);
+        Assert.Equal(32768, config.Global.BufSize);
+        Assert.Equal(TimeSpan.FromSeconds(30), config.Global.HardStopAfter);
+        Assert.False(config.Global.StrictLimits);
+        Assert.Equal(2, config.Global.NbThread);
+    }
+
+    [Fact]
+    public void Load_Directory_CfgFilesInLexicalOrder()
+    {
+        var dir = Path.Combine(_dir, "conf.d");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "20-backend.cfg"), "backend b\n    timeout server 1s\n    timeout connect 1s\n    server s 127.0.0.1:1\n");
+        File.WriteAllText(Path.Combine(dir, "10-frontend.cfg"), "frontend f\n    timeout client 1s\n    bind 127.0.0.1:9\n    default_backend b\n");
+        File.WriteAllText(Path.Combine(dir, "README"), "this is not configuration\n");
+
+        var (config, lines) = LoadPaths([dir]);
+
+        Assert.True(lines.Count == 0, string.Join('\n', lines));
+        Assert.Equal("b", config!.Frontends[0].DefaultBackend!.Name);
+        Assert.Equal(1, config.Frontends[0].Id);
+        Assert.Equal(2, config.Backends[0].Id);
+    }
+
+    [Fact]
+    public void Load_ConditionalBlocks_SelectBranch()
+    {
+        var (config, lines) = Load("""
+            global
+            .if defined(WITH_LIMIT)
+                maxconn 10
+            .elif streq("$MODE",big)
+                maxconn 1000
+            .else
+                maxconn 5
+            .endif
+            .if 0
+                this would be an error
+            .endif
+            """, new() { ["MODE"] = "big" });
+
+        Assert.Empty(lines);
+        Assert.Equal(1000, config!.Global.MaxConn);
+    }
+
+    [Fact]
+    public void Load_NestedConditionalInFalseBranch_StaysInactive()
+    {
+        var (config, _) = Load("""
+            global
+                maxconn 1
+            .if 0
+            .if 1
+                maxconn 2
+            .endif
+            .else
+            .if 1
+                maxconn 3
+            .endif
+            .endif
+            """);
+
+        Assert.Equal(3, config!.Global.MaxConn);
+    }
+
+    [Fact]
+    public void Load_Messages_NoticeWarningAlert()
+    {
+        var (config, lines) = Load("""
+            .notice "hello $WHO"
+            .warning careful
+            .alert stop here
+            """, new() { ["WHO"] = "world" });
+
+        Assert.Null(config);
+        Assert.Equal("[NOTICE] parsing [t.cfg:1] : 'hello world'.", Strip(lines[0]));
+        Assert.Equal("[WARNING] parsing [t.cfg:2] : 'careful'.", Strip(lines[1]));
+        Assert.Equal("[ALERT] parsing [t.cfg:3] : 'stop here'.", Strip(lines[2]));
+    }
+
+    [Fact]
+    public void Load_UnterminatedIf_Alert()
+    {
+        var (_, lines) = Load("global\n.if 1\n    maxconn 2\n");
+        Assert.Contains("[ALERT] parsing [t.cfg:2] : non-terminated '.if' block.", lines.Select(Strip));
+    }
+
+    [Theory]
+    [InlineData("global\n    nbthreads 2\n", "unknown keyword 'nbthreads' in 'global' section; did you mean 'nbthread' maybe ?")]
+    [InlineData("global\n    lua-load /x.lua\n", "'lua-load' is not supported yet.")]
+    [InlineData("global\n    stats socket /run/s.sock\n", "'stats socket' is not supported yet.")]
+    [InlineData("global\n    maxconn x\n", "'maxconn' expects an integer argument of at least 1 (got 'x').")]
+    [InlineData("global\n    hard-stop-after 5q\n", "'hard-stop-after' : unexpected character 'q' in argument '5q'.")]
+    [InlineData("global\n    daemon now\n", "'daemon' cannot handle unexpected argument 'now'.")]
+    [InlineData("frontend f\n    balanse roundrobin\n", "unknown keyword 'balanse' in 'frontend' section; did you mean 'balance' maybe ?")]
+    [InlineData("frontend f\n    http-request deny\n", "'http-request deny' is not supported yet.")]
+    [InlineData("frontend f\n    option redispatchx\n", "unknown option 'redispatchx'; did you mean 'redispatch' maybe ?")]
+    [InlineData("frontend f\n    option forwardfor\n", "option 'forwardfor' is not supported yet.")]
+    [InlineData("frontend f\n    no maxconn\n", "'no' is only supported before 'option' keywords (got 'no maxconn').")]
+    [InlineData("frontend f\n    timeout clinet 5s\n", "'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin', 'server-fin' and 'client-hs' (got 'clinet')")]
+    [InlineData("frontend f\n    timeout client 5x\n", "unexpected character 'x' in 'timeout client'")]
+    [InlineData("frontend f\n    timeout client 30d\n", "timer overflow in argument '30d' to 'timeout client' (maximum value is 2147483647 ms or ~24.8 days)")]
+    [InlineData("frontend f\n    bind *:8084 proto h2,http/1.1\n", "'bind *:8084' : 'proto' : unknown MUX protocol 'h2,http/1.1'")]
+    [InlineData("frontend f\n    bind :8085 foo\n", "'bind :8085' : unknown keyword 'foo'; did you mean 'tfo' maybe ?")]
+    [InlineData("frontend f\n    bind :443 ssl\n", "'bind :443' : 'ssl' is not supported yet.")]
+    [InlineData("frontend f\n    bind :80 thread 1\n", "'bind :80' : 'thread' is not supported yet.")]
+    [InlineData("frontend f\n    bind 1.2.3.4.5:80\n", "'bind' : invalid address: '1.2.3.4.5' in '1.2.3.4.5:80'")]
+    [InlineData("frontend f\n    bind :80 mode 999\n", "'bind :80' : 'mode' : invalid mode '999', expects an octal value.")]
+    [InlineData("frontend f\n    server s 127.0.0.1:80\n", "'server' not allowed in 'frontend' section.")]
+    [InlineData("backend b\n    bind :80\n", "'bind' not allowed in 'backend' section.")]
+    [InlineData("backend b\n    balance roundrob\n", "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random', 'uri', 'url_param', 'hdr(name)', 'rdp-cookie(name)' and 'hash' options.")]
+    [InlineData("backend b\n    balance uri\n", "'balance uri' is not supported yet.")]
+    [InlineData("backend b\n    balance random(x)\n", "'balance random' : invalid number of draws in 'random(x)'.")]
+    [InlineData("backend b\n    server s1 127.0.0.1:80 weigth 10\n", "'server b/s1' : unknown keyword 'weigth'; did you mean 'weight' maybe ?")]
+    [InlineData("backend b\n    server s1 127.0.0.1:80 weight 300\n", "'server b/s1' : 'weight' : invalid weight '300', expects an integer between 0 and 256.")]
+    [InlineData("backend b\n    server s1 127.0.0.1:80 check\n", "'server b/s1' : 'check' is not supported yet.")]
+    [InlineData("backend b\n    server s1 127.0.0.1:abc\n", "'server b/s1' : invalid character 'a' in port number 'abc' in '127.0.0.1:abc'")]
+    [InlineData("backend b\n    server s1\n", "'server' expects <name> and <addr>[:<port>] as arguments.")]
+    [InlineData("backend b\n    mode http\n", "'mode http' is not supported yet: HTTP proxying is under construction.")]
+    [InlineData("backend b\n    mode health\n", "unknown proxy mode 'health'.")]
+    [InlineData("backend b\n    retries x\n", "'retries' expects an integer argument (got 'x').")]
+    [InlineData("backend b\n    source 10.0.0.1 usesrc clientip\n", "'source' : 'usesrc' is not supported yet.")]
+    [InlineData("userlist u\n", "'userlist' sections are not supported yet.")]
+    [InlineData("bogus line\n", "unknown keyword 'bogus' out of section.")]
+    [InlineData("frontend\n", "'frontend' expects <name> as arguments.")]
+    [InlineData("frontend a/b\n", "character '/' is not permitted in 'frontend' name 'a/b'.")]
+    [InlineData("frontend f from nope\n", "'frontend f' : defaults section 'nope' not found.")]
+    public void Load_InvalidLine_OneAlertWithLocation(string text, string expected)
+    {
+        var (config, lines) = Load(text);
+        Assert.Null(config);
+        var alerts = lines.Where(l => l.StartsWith("[ALERT] parsing", StringComparison.Ordinal)).ToList();
+        var line = text.Split('\n').Length - 1;
+        Assert.Equal($"[ALERT] parsing [t.cfg:{line}] : {expected}", Strip(Assert.Single(alerts)));
+        Assert.Equal("[ALERT] config : Fatal errors found in configuration.", lines[^1]);
+    }
+
+    [Fact]
+    public void Load_ManyErrors_AllReportedInOneRun()
+    {
+        var (config, lines) = Load("""
+            global
+                nbthreads 2
+            frontend f
+                bind :80 foo
+                balanse x
+            backend b
+                server s 127.0.0.1:x
+            """);
+
+        Assert.Null(config);
+        Assert.Equal(4, lines.Count(l => l.StartsWith("[ALERT] parsing", StringComparison.Ordinal)));
+        Assert.Equal("[ALERT] config : Error(s) found in configuration file : t.cfg", Strip(lines[^2]));
+    }
+
+    [Fact]
+    public void Load_References_Checked()
+    {
+        var (config, lines) = Load($"""
+            defaults
+                mode tcp
+            {Timeouts}
+            frontend f
+                bind 127.0.0.1:1
+                default_backend missing
+            backend b
+                server s 127.0.0.1:1
+            backend b
+                server s 127.0.0.1:1
+            """);
+
+        Assert.Null(config);
+        Assert.Contains("[ALERT] config : Proxy 'f': unable to find required default_backend: 'missing'.", lines);
+        Assert.Contains(lines, l => Strip(l) == "[ALERT] parsing [t.cfg:12] : backend 'b' has the same name as backend 'b' declared at t.cfg:10.");
+    }
+
+    [Fact]
+    public void Load_FrontendAndBackendSameName_Allowed()
+    {
+        var (config, _) = Load($"""
+            defaults
+                mode tcp
+            {Timeouts}
+            frontend app
+                bind 127.0.0.1:1
+                default_backend app
+            backend app
+                server s 127.0.0.1:1
+            """);
+
+        Assert.NotNull(config);
+    }
+
+    [Fact]
+    public void Load_MissingTimeouts_HAProxyWarning()
+    {
+        var (config, lines) = Load("frontend f\n    mode tcp\n    bind 127.0.0.1:1\n");
+        Assert.NotNull(config);
+        Assert.StartsWith("[WARNING] config : missing timeouts for frontend 'f'.\n   | While not properly invalid", lines.Single());
+    }
+
+    [Fact]
+    public void Load_BackendKeywordInFrontend_WarningIgnored()
+    {
+        var (config, lines) = Load($"defaults\n{Timeouts}frontend f\n    bind 127.0.0.1:1\n    balance leastconn\n");
+        Assert.NotNull(config);
+        Assert.Equal("[WARNING] parsing [t.cfg:7] : 'balance' ignored because frontend 'f' has no backend capability.", Strip(lines.Single()));
+    }
+
+    [Fact]
+    public void Load_TimeoutForOtherSide_HAProxyWarning()
+    {
+        var (config, lines) = Load("backend b\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\n    maxconn 5\n");
+        Assert.NotNull(config);
+        Assert.Equal(
+            [
+                "[WARNING] parsing [t.cfg:2] : 'timeout client' will be ignored because backend 'b' has no frontend capability",
+                "[WARNING] parsing [t.cfg:5] : 'maxconn' ignored because backend 'b' has no frontend capability. Maybe you want 'fullconn' instead ?",
+            ],
+            lines.Select(Strip));
+    }
+
+    [Fact]
+    public void Load_LogKeywords_WarnNotHonoured()
+    {
+        var (config, lines) = Load($"global\n    log stdout local0\ndefaults\n    log global\n    option tcplog\n{Timeouts}");
+        Assert.NotNull(config);
+        Assert.Equal(3, lines.Count(l => l.Contains("is accepted but not honoured yet", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Load_ZeroWarning_WarningsAreFatal()
+    {
+        var (config, lines) = Load("global\n    zero-warning\nfrontend f\n    bind 127.0.0.1:1\n");
+        Assert.Null(config);
+        Assert.Contains("[ALERT] config : Some warnings were found and 'zero-warning' is set. Aborting.", lines);
+    }
+
+    [Fact]
+    public void Load_BindOptions_Parsed()
+    {
+        var (config, lines) = Load($"defaults\n{Timeouts}frontend f\n    bind 127.0.0.1:7000-7001,unix@/tmp/x.sock name web maxconn 50 backlog 20 mode 660 proto none\n");
+        Assert.Empty(lines);
+        var binds = config!.Frontends[0].Binds;
+        Assert.Equal(2, binds.Count);
+        Assert.All(binds, b => Assert.Equal(("web", 50, 20, 0x1B0, "none"), (b.Name, b.MaxConn, b.Backlog, b.UnixMode, b.Proto)));
+        Assert.IsType<InetBindAddress>(binds[0].Address);
+        Assert.IsType<UnixBindAddress>(binds[1].Address);
+    }
+
+    [Fact]
+    public void Load_Redispatch_Interval()
+    {
+        var (config, _) = Load($"defaults\n{Timeouts}    option redispatch\nbackend a\nbackend b\n    option redispatch 2\nbackend c\n    no option redispatch\n");
+        Assert.Equal(new int?[] { -1, 2, null }, config!.Backends.Select(b => b.Redispatch));
+    }
+
+    [Fact]
+    public void Load_HttpUseHtx_DeprecatedWarning()
+    {
+        var (_, lines) = Load($"defaults\n{Timeouts}    option http-use-htx\n");
+        Assert.Equal("[WARNING] parsing [t.cfg:5] : option 'http-use-htx' is deprecated and ignored. The HTX mode is now the only supported mode.", Strip(lines.Single()));
+    }
+
+    [Fact]
+    public void Load_MissingFile_Alert()
+    {
+        var (config, lines) = LoadPaths(["/nonexistent/sluice.cfg"]);
+        Assert.Null(config);
+        Assert.Equal("[ALERT] Could not open configuration file /nonexistent/sluice.cfg : No such file or directory", lines[0]);
+    }
+
+    /// <summary>Removes the temporary directory from file names so that lines read as they do in a working directory.</summary>
+    private string Strip(string line) => line.Replace(_dir + Path.DirectorySeparatorChar, string.Empty);
+}
