@@ -188,14 +188,10 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     private void Accept(TransactionContext context, Socket client, Listener listener)
     {
+        // Runs on the accept loop. A stop awaits the accept loops before it looks for transactions in flight,
+        // so a transaction registered here is always waited for (or killed).
         var transaction = new Transaction(context, client, listener);
         _active.TryAdd(transaction, 0);
-        if (Volatile.Read(ref _stopping) != 0 && _stopTask is not null && _drained.Task.IsCompleted)
-        {
-            // Accepted in the instant the listener closed after the host drained: nobody would wait for it.
-            transaction.Kill();
-        }
-
         _ = transaction.RunAsync();
     }
 
