@@ -64,6 +64,41 @@ public class AddressTests
     }
 
     [Fact]
+    public async Task FdBind_InheritedListeningSocket_Serves()
+    {
+        // The parent's side of `fd@N`: a bound socket whose descriptor Sluice takes over. A duplicate is handed
+        // over so that the test's own socket object can be closed without closing Sluice's descriptor.
+        int fd;
+        int port;
+        using (var parent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            parent.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            parent.Listen(16);
+            port = ((IPEndPoint)parent.LocalEndPoint!).Port;
+            fd = Dup((int)parent.SafeHandle.DangerousGetHandle());
+        }
+
+        Assert.True(fd > 0);
+        await using var echo = TestServer.Tcp(TestServer.Echo);
+        await using var sluice = InProcessSluice.Start($"""
+            defaults
+                mode tcp
+                timeout connect 500ms
+                timeout client 5s
+                timeout server 5s
+            listen app
+                bind fd@{fd}
+                server s1 {echo.Address}
+            """);
+
+        using var client = await TestClient.ConnectTcpAsync(port);
+        Assert.Equal("inherited", await TestClient.EchoRoundTripAsync(client, "inherited"));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "dup", SetLastError = true)]
+    private static extern int Dup(int fd);
+
+    [Fact]
     public async Task TimeoutClientFin_ClientHalfClosedServerSilent_EndsAfterFinTimeout()
     {
         // The server reads the client's FIN and then neither answers nor closes.
