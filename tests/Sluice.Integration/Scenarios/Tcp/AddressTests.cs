@@ -95,6 +95,31 @@ public class AddressTests
         Assert.Equal("inherited", await TestClient.EchoRoundTripAsync(client, "inherited"));
     }
 
+    [Fact]
+    public async Task TimeoutTunnel_ReplacesLongerClientAndServerTimeouts_IdleTunnelClosed()
+    {
+        await using var echo = TestServer.Tcp(TestServer.Echo);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = InProcessSluice.Start($"""
+            defaults
+                mode tcp
+                timeout connect 500ms
+                timeout client 10s
+                timeout server 10s
+                timeout tunnel 300ms
+            listen app
+                bind 127.0.0.1:{port}
+                server s1 {echo.Address}
+            """);
+
+        using var client = await TestClient.ConnectTcpAsync(port);
+        Assert.Equal("t", await TestClient.EchoRoundTripAsync(client, "t"));
+        var started = DateTime.UtcNow;
+        Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(client));
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3));
+        await sluice.Output.WaitForTransactionAsync("app", "cD");
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "dup", SetLastError = true)]
     private static extern int Dup(int fd);
 
