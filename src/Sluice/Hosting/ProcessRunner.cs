@@ -1,14 +1,198 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Sluice.Config.Diagnostics;
 using Sluice.Config.Model;
 
 namespace Sluice.Hosting;
 
-/// <summary>Runs a loaded configuration until a signal stops it.</summary>
+/// <summary>
+/// Runs a loaded configuration as a process: daemon mode, pid file, file-descriptor limit, the proxy
+/// itself, privilege dropping once the listeners are bound, and HAProxy's signals (management.txt §4):
+/// SIGTERM and SIGINT stop at once after closing the listeners (exit status 128 + signal, as HAProxy's),
+/// SIGUSR1 stops gracefully (listeners closed, connections in flight finish, bounded by
+/// <c>hard-stop-after</c>; exit status 0).
+/// </summary>
 internal static class ProcessRunner
 {
+    /// <summary>Set in the environment of the re-executed daemon: the file where it reports its start.</summary>
+    private const string DaemonReadyVariable = "SLUICE_DAEMON_READY";
+    private const string ReadyMarker = "ready";
+    private const PosixSignal SigUsr1 = (PosixSignal)10;
+    private static readonly TimeSpan DaemonStartTimeout = TimeSpan.FromSeconds(30);
+
     public static int Run(SluiceConfig config, CommandLine commandLine)
     {
-        Console.Error.WriteLine(AlertFormatter.Format(new ConfigDiagnostic(DiagnosticSeverity.Alert, "running a configuration is not available in this build yet.")));
+        var readyFile = Environment.GetEnvironmentVariable(DaemonReadyVariable);
+        var daemon = (config.Global.Daemon || commandLine.Daemon) && !commandLine.Foreground;
+        if (daemon && readyFile is null)
+        {
+            return StartDaemon();
+        }
+
+        var diagnostics = new DiagnosticBag();
+        var pidFile = commandLine.PidFile ?? config.Global.PidFile;
+        if (!ProcessLimits.Apply(config.Global, diagnostics))
+        {
+            return Fail(diagnostics, readyFile);
+        }
+
+        var host = ProxyHost.Start(config, diagnostics, commandLine.Debug ? Console.Error : null);
+        if (host is null)
+        {
+            return Fail(diagnostics, readyFile);
+        }
+
+        if (!ProcessLimits.DropPrivileges(config.Global, diagnostics))
+        {
+            host.StopNow();
+            return Fail(diagnostics, readyFile);
+        }
+
+        if (pidFile is not null)
+        {
+            TryWritePidFile(pidFile, diagnostics);
+        }
+
+        Report(diagnostics);
+        var exitCode = 0;
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => StopNow(context, host, 143, ref exitCode));
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => StopNow(context, host, 130, ref exitCode));
+        using var graceful = PosixSignalRegistration.Create(SigUsr1, context =>
+        {
+            context.Cancel = true;
+            _ = host.StopGracefullyAsync();
+        });
+
+        if (readyFile is not null)
+        {
+            File.WriteAllText(readyFile, ReadyMarker);
+            DetachConsole();
+        }
+
+        host.Completion.GetAwaiter().GetResult();
+        if (pidFile is not null)
+        {
+            TryDelete(pidFile);
+        }
+
+        return exitCode;
+    }
+
+    private static void StopNow(PosixSignalContext context, ProxyHost host, int status, ref int exitCode)
+    {
+        context.Cancel = true;
+        exitCode = status;
+        host.StopNow();
+    }
+
+    private static int Fail(DiagnosticBag diagnostics, string? readyFile)
+    {
+        Report(diagnostics);
+        if (readyFile is not null)
+        {
+            using var writer = new StringWriter();
+            diagnostics.WriteTo(writer);
+            File.WriteAllText(readyFile, writer.ToString());
+        }
+
         return 1;
+    }
+
+    private static void Report(DiagnosticBag diagnostics) => diagnostics.WriteTo(Console.Error);
+
+    /// <summary>
+    /// HAProxy forks; .NET cannot, so Sluice starts itself again in a new session (setsid) with no
+    /// terminal, waits until the new process has bound its listeners or failed, relays its messages,
+    /// and exits with 0 or 1 accordingly.
+    /// </summary>
+    private static int StartDaemon()
+    {
+        var readyFile = Path.Combine(Path.GetTempPath(), $"sluice-daemon-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var startInfo = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        startInfo.ArgumentList.Add("-c");
+        startInfo.ArgumentList.Add("exec setsid -f \"$@\" </dev/null >/dev/null 2>&1");
+        startInfo.ArgumentList.Add("sluice");
+        foreach (var argument in SelfCommand())
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        startInfo.Environment[DaemonReadyVariable] = readyFile;
+        using (var launcher = Process.Start(startInfo))
+        {
+            launcher?.WaitForExit();
+        }
+
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < DaemonStartTimeout)
+        {
+            if (File.Exists(readyFile))
+            {
+                var text = File.ReadAllText(readyFile);
+                if (text == ReadyMarker || text.Length > 0)
+                {
+                    TryDelete(readyFile);
+                    if (text == ReadyMarker)
+                    {
+                        return 0;
+                    }
+
+                    Console.Error.Write(text);
+                    return 1;
+                }
+            }
+
+            Thread.Sleep(20);
+        }
+
+        Console.Error.WriteLine(AlertFormatter.Format(new ConfigDiagnostic(DiagnosticSeverity.Alert, "the daemon did not report its start in time.")));
+        return 1;
+    }
+
+    /// <summary>The command line that started this process: the dotnet host and the assembly, or the app host.</summary>
+    private static IEnumerable<string> SelfCommand()
+    {
+        var host = Environment.ProcessPath ?? "dotnet";
+        yield return host;
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            yield return typeof(ProcessRunner).Assembly.Location;
+        }
+
+        foreach (var argument in Environment.GetCommandLineArgs().Skip(1))
+        {
+            yield return argument;
+        }
+    }
+
+    /// <summary>A daemon has no terminal: its standard streams lead nowhere and writing to them must not fail.</summary>
+    private static void DetachConsole()
+    {
+        Console.SetOut(TextWriter.Null);
+        Console.SetError(TextWriter.Null);
+    }
+
+    private static void TryWritePidFile(string path, DiagnosticBag diagnostics)
+    {
+        try
+        {
+            File.WriteAllText(path, FormattableString.Invariant($"{Environment.ProcessId}\n"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Add(new(DiagnosticSeverity.Alert, $"[sluice.main()] Cannot create pidfile {path}: {e.Message}"));
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The file may already be gone or belong to someone else: nothing to clean.
+        }
     }
 }

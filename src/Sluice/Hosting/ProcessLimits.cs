@@ -1,0 +1,114 @@
+using System.Runtime.InteropServices;
+using Sluice.Config.Diagnostics;
+using Sluice.Config.Model;
+
+namespace Sluice.Hosting;
+
+/// <summary>
+/// The process-wide settings of the global section that need the C library: <c>ulimit-n</c> (with
+/// <c>strict-limits</c>) before the listeners open, and <c>user</c>/<c>group</c>/<c>uid</c>/<c>gid</c> after.
+/// </summary>
+internal static class ProcessLimits
+{
+    private const int RlimitNoFile = 7;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct ResourceLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int setrlimit(int resource, in ResourceLimit limit);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int getrlimit(int resource, out ResourceLimit limit);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int setuid(uint uid);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int setgid(uint gid);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int setgroups(nuint size, IntPtr list);
+
+    [DllImport("libc")]
+    private static extern uint geteuid();
+
+    public static bool Apply(GlobalConfig global, DiagnosticBag diagnostics)
+    {
+        if (global.UlimitN is not { } wanted)
+        {
+            return true;
+        }
+
+        var limit = new ResourceLimit { Current = (ulong)wanted, Maximum = (ulong)wanted };
+        if (getrlimit(RlimitNoFile, out var current) == 0 && current.Maximum > limit.Maximum)
+        {
+            limit.Maximum = current.Maximum;
+        }
+
+        if (setrlimit(RlimitNoFile, limit) == 0)
+        {
+            return true;
+        }
+
+        var message = $"[sluice.main()] Cannot raise FD limit to {wanted}: {Marshal.GetLastPInvokeErrorMessage()}.";
+        if (global.StrictLimits)
+        {
+            diagnostics.Add(new(DiagnosticSeverity.Alert, message));
+            return false;
+        }
+
+        diagnostics.Add(new(DiagnosticSeverity.Warning, message));
+        return true;
+    }
+
+    public static bool DropPrivileges(GlobalConfig global, DiagnosticBag diagnostics)
+    {
+        var gid = global.Gid ?? (global.Group is { } group ? LookUp("/etc/group", group) : null);
+        var uid = global.Uid ?? (global.User is { } user ? LookUp("/etc/passwd", user) : null);
+        if (global.Group is not null && gid is null)
+        {
+            diagnostics.Add(new(DiagnosticSeverity.Alert, $"[sluice.main()] Cannot find group '{global.Group}'."));
+            return false;
+        }
+
+        if (global.User is not null && uid is null)
+        {
+            diagnostics.Add(new(DiagnosticSeverity.Alert, $"[sluice.main()] Cannot find user '{global.User}'."));
+            return false;
+        }
+
+        if (gid is { } g && ((geteuid() == 0 && setgroups(0, IntPtr.Zero) != 0) || setgid((uint)g) != 0))
+        {
+            diagnostics.Add(new(DiagnosticSeverity.Alert, $"[sluice.main()] Cannot set gid {g}: {Marshal.GetLastPInvokeErrorMessage()}."));
+            return false;
+        }
+
+        if (uid is { } u && setuid((uint)u) != 0)
+        {
+            diagnostics.Add(new(DiagnosticSeverity.Alert, $"[sluice.main()] Cannot set uid {u}: {Marshal.GetLastPInvokeErrorMessage()}."));
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Finds a name in /etc/passwd or /etc/group (third field is the id), as getpwnam/getgrnam do for local accounts.</summary>
+    private static int? LookUp(string file, string name)
+    {
+        foreach (var line in File.ReadLines(file))
+        {
+            var fields = line.Split(':');
+            if (fields.Length > 2 && fields[0] == name && int.TryParse(fields[2], out var id))
+            {
+                return id;
+            }
+        }
+
+        return null;
+    }
+}
