@@ -86,18 +86,11 @@ public static class HpackHuffman
     private const uint EmitFlag = 0x0100_0000;
     private const uint FailFlag = 0x0200_0000;
 
-    private static readonly uint[] Transitions = new uint[256 * 16];
+    private static readonly uint[] Transitions = BuildTransitions();
 
     // For each state: true when the bits consumed since the last symbol are all ones and at most 7,
     // i.e. a valid place for the string to end (RFC 7541 §5.2 padding rules).
-    private static readonly bool[] Accepting = new bool[256];
-
-#pragma warning disable CA1810 // The tables are derived from each other; an explicit static constructor keeps the order obvious.
-    static HpackHuffman()
-#pragma warning restore CA1810
-    {
-        BuildDecoder();
-    }
+    private static readonly bool[] Accepting = BuildAccepting();
 
     /// <summary>Number of bytes the Huffman encoding of <paramref name="source"/> takes.</summary>
     public static int GetEncodedLength(ReadOnlySpan<byte> source)
@@ -211,16 +204,15 @@ public static class HpackHuffman
     /// <summary>Upper bound of the decoded length of <paramref name="encodedLength"/> bytes (codes are at least 5 bits).</summary>
     public static int GetMaxDecodedLength(int encodedLength) => (int)(((long)encodedLength * 8) / 5);
 
-    private static void BuildDecoder()
+    // The code tree: internal nodes numbered 0..255 in creation order (0 = root); a child is either an
+    // internal node or a leaf stored as ~symbol (negative).
+    private readonly record struct CodeTree(int[] Zero, int[] One, int[] Depth, bool[] AllOnes);
+
+    private static CodeTree BuildTree()
     {
-        // Tree as child arrays; internal nodes are numbered 0..255 in creation order, leaves are
-        // stored as ~symbol (negative).
-        int[] zero = new int[256];
-        int[] one = new int[256];
-        int[] depth = new int[256];
-        bool[] allOnes = new bool[256];
+        var tree = new CodeTree(new int[256], new int[256], new int[256], new bool[256]);
         int nodes = 1;
-        allOnes[0] = true;
+        tree.AllOnes[0] = true;
         for (int symbol = 0; symbol <= 256; symbol++)
         {
             uint code = Codes[symbol];
@@ -229,7 +221,7 @@ public static class HpackHuffman
             for (int bit = length - 1; bit >= 0; bit--)
             {
                 bool isOne = ((code >> bit) & 1) != 0;
-                int[] children = isOne ? one : zero;
+                int[] children = isOne ? tree.One : tree.Zero;
                 if (bit == 0)
                 {
                     Debug.Assert(children[node] == 0, "code table is prefix-free");
@@ -241,8 +233,8 @@ public static class HpackHuffman
                 {
                     int created = nodes++;
                     children[node] = created;
-                    depth[created] = depth[node] + 1;
-                    allOnes[created] = allOnes[node] && isOne;
+                    tree.Depth[created] = tree.Depth[node] + 1;
+                    tree.AllOnes[created] = tree.AllOnes[node] && isOne;
                 }
 
                 node = children[node];
@@ -250,10 +242,27 @@ public static class HpackHuffman
         }
 
         Debug.Assert(nodes == 256, "a complete tree with 257 leaves has 256 internal nodes");
+        return tree;
+    }
 
+    private static bool[] BuildAccepting()
+    {
+        CodeTree tree = BuildTree();
+        var accepting = new bool[256];
         for (int state = 0; state < 256; state++)
         {
-            Accepting[state] = allOnes[state] && depth[state] <= 7;
+            accepting[state] = tree.AllOnes[state] && tree.Depth[state] <= 7;
+        }
+
+        return accepting;
+    }
+
+    private static uint[] BuildTransitions()
+    {
+        CodeTree tree = BuildTree();
+        var transitions = new uint[256 * 16];
+        for (int state = 0; state < 256; state++)
+        {
             for (int nibble = 0; nibble < 16; nibble++)
             {
                 int node = state;
@@ -261,7 +270,7 @@ public static class HpackHuffman
                 uint symbol = 0;
                 for (int bit = 3; bit >= 0; bit--)
                 {
-                    int next = ((nibble >> bit) & 1) != 0 ? one[node] : zero[node];
+                    int next = ((nibble >> bit) & 1) != 0 ? tree.One[node] : tree.Zero[node];
                     if (next < 0)
                     {
                         int decoded = ~next;
@@ -283,8 +292,10 @@ public static class HpackHuffman
                     }
                 }
 
-                Transitions[(state << 4) | nibble] = flags | (symbol << 8) | (uint)node;
+                transitions[(state << 4) | nibble] = flags | (symbol << 8) | (uint)node;
             }
         }
+
+        return transitions;
     }
 }
