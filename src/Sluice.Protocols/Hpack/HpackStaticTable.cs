@@ -100,19 +100,26 @@ public static class HpackStaticTable
     /// <summary>The value of static entry <paramref name="index"/> (1 to 61); empty for name-only entries.</summary>
     public static ReadOnlySpan<byte> GetValue(int index) => Values[index - 1];
 
+    // For each name length, the 0-based entries whose name has that length, in index order; built once
+    // so that a lookup compares only a handful of candidates.
+    private static readonly int[][] EntriesByNameLength = BuildLengthIndex();
+
     /// <summary>
     /// Looks a field up. Returns the index of an entry whose name and value both match, or 0, and in
     /// <paramref name="nameIndex"/> the first entry whose name matches, or 0.
     /// </summary>
-    // A linear scan with a length check first: at most 61 short comparisons, no hashing, no allocation.
     public static int Find(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, out int nameIndex)
     {
         nameIndex = 0;
-        byte[][] names = Names;
-        for (int i = 0; i < names.Length; i++)
+        int[][] byLength = EntriesByNameLength;
+        if ((uint)name.Length >= (uint)byLength.Length)
         {
-            byte[] candidate = names[i];
-            if (candidate.Length != name.Length || !name.SequenceEqual(candidate))
+            return 0;
+        }
+
+        foreach (int i in byLength[name.Length])
+        {
+            if (!name.SequenceEqual(Names[i]))
             {
                 continue;
             }
@@ -129,5 +136,33 @@ public static class HpackStaticTable
         }
 
         return 0;
+    }
+
+    private static int[][] BuildLengthIndex()
+    {
+        int longest = 0;
+        foreach (byte[] name in Names)
+        {
+            longest = Math.Max(longest, name.Length);
+        }
+
+        var lists = new List<int>[longest + 1];
+        for (int length = 0; length <= longest; length++)
+        {
+            lists[length] = [];
+        }
+
+        for (int i = 0; i < Names.Length; i++)
+        {
+            lists[Names[i].Length].Add(i);
+        }
+
+        var index = new int[longest + 1][];
+        for (int length = 0; length <= longest; length++)
+        {
+            index[length] = [.. lists[length]];
+        }
+
+        return index;
     }
 }
