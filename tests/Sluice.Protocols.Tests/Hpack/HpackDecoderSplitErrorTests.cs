@@ -47,3 +47,28 @@ public class HpackDecoderSplitErrorTests
         }
     }
 }
+
+public class HpackDecoderEmptySegmentTests
+{
+    [Fact]
+    public void Decode_SequenceWithEmptySegmentsBetweenEveryByte_SameHeaders()
+    {
+        HpackSeries series = HpackRfcVectors.Get("C.4");
+        var decoder = new HpackDecoder();
+        for (int i = 0; i < 3; i++)
+        {
+            byte[] block = series.Block(i);
+            byte[][] parts = [[], .. block.SelectMany(b => new[] { new[] { b }, Array.Empty<byte>() })];
+            (HpackDecodeStatus status, List<TestHeader> headers) = DecodeSequence(decoder, Sluice.TestKit.Http2.Http2Segments.Create(parts));
+            Assert.Equal(HpackDecodeStatus.Ok, status);
+            Assert.Equal(series.Headers[i], headers);
+        }
+    }
+
+    [Fact]
+    public void Decode_EmptyBlock_Ok()
+    {
+        Assert.Equal(HpackDecodeStatus.Ok, DecodeWhole(new HpackDecoder(), []).Status);
+        Assert.Equal(HpackDecodeStatus.Ok, DecodePieces(new HpackDecoder(), [], [], []).Status);
+    }
+}

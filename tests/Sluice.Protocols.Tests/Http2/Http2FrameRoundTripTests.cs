@@ -262,3 +262,21 @@ public class Http2FrameRoundTripTests
         Assert.Equal(0, buffer.Length);
     }
 }
+
+public class Http2FrameReaderEmptySegmentTests
+{
+    [Fact]
+    public void Read_PaddedHeadersWithEmptySegmentsEverywhere_SameFrame()
+    {
+        byte[] bytes = RawFrameBuilder.Frame(0x1, 0x8 | 0x20 | 0x4, 5, 2, 0x80, 0, 0, 3, 9, 0x82, 0x84, 0, 0);
+        byte[][] parts = [[], .. bytes.SelectMany(b => new[] { Array.Empty<byte>(), new[] { b } }), []];
+        ReadOnlySequence<byte> buffer = Http2Segments.Create(parts);
+        var frame = new Http2Frame();
+        Assert.True(Http2FrameReader.TryReadFrame(ref buffer, frame, 16384, out Http2FrameError error));
+        Assert.False(error.IsError);
+        Assert.Equal(2, frame.PadLength);
+        Assert.Equal(new Http2Priority(3, true, 9), frame.Priority);
+        Assert.Equal(new byte[] { 0x82, 0x84 }, frame.Content.ToArray());
+        Assert.Equal(0, buffer.Length);
+    }
+}
