@@ -96,7 +96,8 @@ public static class Http1HeadParser
                 // No complete line: refuse at once when the partial line can no longer fit (RFC 9112 §3: 414;
                 // RFC 6585 §5: 431), so that a client cannot make us hold an unbounded line.
                 Http1RejectReason tooLong = Http1RejectReason.None;
-                if (!inFields && remaining.Length > options.MaxStartLineLength + 1L)
+                if (!inFields && remaining.Length > options.MaxStartLineLength
+                    && (remaining.Length > options.MaxStartLineLength + 1L || ByteAt(remaining, remaining.Length - 1) != Cr))
                 {
                     tooLong = TStartLine.TooLongReason;
                 }
