@@ -93,14 +93,18 @@ public struct Http1ChunkedDecoder
                 case Phase.SizeLine:
                 {
                     long lineLength = Http1HeadParser.FindLineEnd(remaining, ref _scanOffset, fold: false);
-                    int maxLine = MaxChunkSizeDigits + options.MaxChunkExtensionLength + 2;
-                    if (lineLength < 0 || lineLength > maxLine)
-                    {
-                        if (remaining.Length > maxLine)
-                        {
-                            return Reject(SizeLineTooLongReason(remaining), remaining, out consumed, out examined);
-                        }
 
+                    // Length and digit checks run on the partial line as well as on the complete one, in the same
+                    // order, so that the outcome does not depend on how the input was cut.
+                    long pending = lineLength < 0 ? remaining.Length : lineLength - 1;
+                    Http1RejectReason early = CheckSizeLinePrefix(remaining, pending, options);
+                    if (early != Http1RejectReason.None)
+                    {
+                        return Reject(early, remaining, out consumed, out examined);
+                    }
+
+                    if (lineLength < 0)
+                    {
                         consumed = remaining.Start;
                         examined = buffer.End;
                         return Http1ChunkedStatus.NeedMoreData;
@@ -222,14 +226,41 @@ public struct Http1ChunkedDecoder
         return Http1ChunkedStatus.Rejected;
     }
 
-    private static Http1RejectReason SizeLineTooLongReason(in ReadOnlySequence<byte> remaining)
+    /// <summary>
+    /// Checks the first <paramref name="pending"/> bytes of a size line (CR included, LF excluded): a non-hex first
+    /// byte or more than 13 digits is an invalid size; more than digits + extension limit + CR is too long.
+    /// Each check stays true for any longer prefix, so a partial line and the whole line give the same answer.
+    /// </summary>
+    private static Http1RejectReason CheckSizeLinePrefix(in ReadOnlySequence<byte> remaining, long pending, Http1ParserOptions options)
     {
-        // Too many digits, or digits then extensions that do not fit.
+        if (pending <= 0)
+        {
+            return Http1RejectReason.None;
+        }
+
         Span<byte> head = stackalloc byte[MaxChunkSizeDigits + 1];
-        remaining.Slice(0, head.Length).CopyTo(head);
-        return HttpCharacters.IndexOfInvalid(head, HttpCharacters.HexDigit) < 0
-            ? Http1RejectReason.InvalidChunkSize
-            : Http1RejectReason.ChunkExtensionTooLong;
+        int headLength = (int)Math.Min(pending, head.Length);
+        remaining.Slice(0, headLength).CopyTo(head);
+        int digits = HttpCharacters.IndexOfInvalid(head.Slice(0, headLength), HttpCharacters.HexDigit);
+        if (digits < 0)
+        {
+            digits = headLength;
+        }
+
+        if (digits == 0 || digits > MaxChunkSizeDigits)
+        {
+            return Http1RejectReason.InvalidChunkSize;
+        }
+
+        long limit = digits + (long)options.MaxChunkExtensionLength;
+        bool tooLong = pending > limit + 1 || (pending == limit + 1 && ByteAt(remaining, pending - 1) != (byte)'\r');
+        return tooLong ? Http1RejectReason.ChunkExtensionTooLong : Http1RejectReason.None;
+    }
+
+    private static byte ByteAt(in ReadOnlySequence<byte> sequence, long index)
+    {
+        ReadOnlySpan<byte> first = sequence.FirstSpan;
+        return index < first.Length ? first[(int)index] : sequence.Slice(index).FirstSpan[0];
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

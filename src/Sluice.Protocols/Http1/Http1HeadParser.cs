@@ -275,22 +275,26 @@ public static class Http1HeadParser
     {
         // RFC 9112 §2.2: "a recipient MAY recognize a single LF as a line terminator".
         ReadOnlySpan<byte> content = line.Slice(0, line.Length - 1);
-        if (content.Length > 0 && content[^1] == Cr)
+        bool crlf = content.Length > 0 && content[^1] == Cr;
+        if (crlf)
         {
             content = content.Slice(0, content.Length - 1);
         }
-        else if (!options.Has(Http1ParserFlags.AllowBareLf))
+
+        // The length check comes first, as it does on a partial line, so that the reason never depends on
+        // how the input was cut.
+        if (state.Phase == Http1HeadPhase.StartLine && content.Length > options.MaxStartLineLength)
+        {
+            return TStartLine.TooLongReason;
+        }
+
+        if (!crlf && !options.Has(Http1ParserFlags.AllowBareLf))
         {
             return Http1RejectReason.InvalidLineTerminator;
         }
 
         if (state.Phase == Http1HeadPhase.StartLine)
         {
-            if (content.Length > options.MaxStartLineLength)
-            {
-                return TStartLine.TooLongReason;
-            }
-
             Http1RejectReason startReason = TStartLine.Parse(content, ref handler, options, out Http1Version version);
             if (startReason == Http1RejectReason.None)
             {

@@ -191,6 +191,8 @@ public class Http1RequestHeadTests
     [InlineData(65, "\r\nHost: a\r\n\r\n")]
     [InlineData(65, "")]
     [InlineData(200, "")]
+    [InlineData(65, "\nHost: a\n\n")]
+    [InlineData(66, "\r\r\n")]
     public void ParseRequestHead_RequestLineOverLimit_RejectedWith414(int lineLength, string tail)
     {
         var options = Strict with { MaxStartLineLength = 64 };
