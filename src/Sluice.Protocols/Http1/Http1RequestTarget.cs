@@ -136,12 +136,15 @@ public static class Http1RequestTarget
 
     private static bool HasValidBytes(ReadOnlySpan<byte> target, bool allowObsText)
     {
-        foreach (byte b in target)
+        int invalid;
+        while ((invalid = HttpCharacters.IndexOfInvalid(target, HttpCharacters.Target)) >= 0)
         {
-            if (!HttpCharacters.IsTarget(b) && !(allowObsText && b >= 0x80))
+            if (!allowObsText || target[invalid] < 0x80)
             {
                 return false;
             }
+
+            target = target.Slice(invalid + 1);
         }
 
         return true;

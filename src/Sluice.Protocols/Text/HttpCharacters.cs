@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Sluice.Protocols.Text;
 
 /// <summary>
@@ -25,6 +27,13 @@ internal static class HttpCharacters
 
     private static readonly byte[] Classes = Build();
 
+    // Vectorized searches for the classes that whole spans are checked against.
+    private static readonly SearchValues<byte> TokenValues = ValuesOf(Token);
+    private static readonly SearchValues<byte> FieldValueValues = ValuesOf(FieldValue);
+    private static readonly SearchValues<byte> TargetValues = ValuesOf(Target);
+    private static readonly SearchValues<byte> HexDigitValues = ValuesOf(HexDigit);
+    private static readonly SearchValues<byte> HostValues = ValuesOf(Host);
+
     public static bool IsToken(byte b) => (Classes[b] & Token) != 0;
 
     public static bool IsFieldValue(byte b) => (Classes[b] & FieldValue) != 0;
@@ -42,8 +51,18 @@ internal static class HttpCharacters
 
     public static bool IsDigit(byte b) => (uint)(b - '0') <= 9;
 
-    /// <summary>Index of the first byte of <paramref name="span"/> outside <paramref name="mask"/>, or -1.</summary>
-    public static int IndexOfInvalid(ReadOnlySpan<byte> span, byte mask)
+    /// <summary>Index of the first byte of <paramref name="span"/> outside class <paramref name="mask"/> (one class), or -1.</summary>
+    public static int IndexOfInvalid(ReadOnlySpan<byte> span, byte mask) => mask switch
+    {
+        Token => span.IndexOfAnyExcept(TokenValues),
+        FieldValue => span.IndexOfAnyExcept(FieldValueValues),
+        Target => span.IndexOfAnyExcept(TargetValues),
+        HexDigit => span.IndexOfAnyExcept(HexDigitValues),
+        Host => span.IndexOfAnyExcept(HostValues),
+        _ => IndexOfInvalidScalar(span, mask),
+    };
+
+    private static int IndexOfInvalidScalar(ReadOnlySpan<byte> span, byte mask)
     {
         byte[] classes = Classes;
         for (int i = 0; i < span.Length; i++)
@@ -55,6 +74,21 @@ internal static class HttpCharacters
         }
 
         return -1;
+    }
+
+    private static SearchValues<byte> ValuesOf(byte mask)
+    {
+        // Runs once per process.
+        var members = new List<byte>();
+        for (int b = 0; b < 256; b++)
+        {
+            if ((Classes[b] & mask) != 0)
+            {
+                members.Add((byte)b);
+            }
+        }
+
+        return SearchValues.Create(members.ToArray());
     }
 
     /// <summary>Value of a HEXDIG, or -1.</summary>
