@@ -78,6 +78,11 @@ public static class Http1HeadParser
         where THandler : struct, IHttp1HeadersHandler
         where TStartLine : struct, IStartLine<THandler>
     {
+        if (buffer.IsSingleSegment)
+        {
+            return ParseSingleSpan<THandler, TStartLine>(ref state, buffer, ref handler, options, out consumed, out examined);
+        }
+
         ReadOnlySequence<byte> remaining = buffer;
         while (true)
         {
@@ -145,6 +150,117 @@ public static class Http1HeadParser
             state.ScanOffset = 0;
             state.HeadLength += lineLength;
             remaining = remaining.Slice(lineLength);
+        }
+    }
+
+    /// <summary>
+    /// The same loop as <see cref="Parse"/> over one span with integer offsets: no sequence slicing, no copies.
+    /// Every check happens in the same order as on the sequence path, so both give the same outcome.
+    /// </summary>
+    private static Http1ParseStatus ParseSingleSpan<THandler, TStartLine>(
+        ref Http1HeadState state,
+        in ReadOnlySequence<byte> buffer,
+        ref THandler handler,
+        Http1ParserOptions options,
+        out SequencePosition consumed,
+        out SequencePosition examined)
+        where THandler : struct, IHttp1HeadersHandler
+        where TStartLine : struct, IStartLine<THandler>
+    {
+        ReadOnlySpan<byte> span = buffer.FirstSpan;
+        int offset = 0;
+        Http1RejectReason reason = Http1RejectReason.None;
+        while (state.Phase != Http1HeadPhase.Complete && state.Phase != Http1HeadPhase.Rejected)
+        {
+            ReadOnlySpan<byte> remaining = span.Slice(offset);
+            bool inFields = state.Phase == Http1HeadPhase.Fields;
+            bool fold = inFields && options.Has(Http1ParserFlags.ReplaceObsFold);
+            int lineLength = FindLineEnd(remaining, ref state.ScanOffset, fold);
+            if (lineLength < 0)
+            {
+                if (!inFields && remaining.Length > options.MaxStartLineLength
+                    && (remaining.Length > options.MaxStartLineLength + 1L || remaining[^1] != Cr))
+                {
+                    reason = TStartLine.TooLongReason;
+                }
+                else if (inFields && state.SectionBytes + (long)remaining.Length > options.MaxHeaderSectionSize)
+                {
+                    reason = Http1RejectReason.HeaderSectionTooLarge;
+                }
+
+                if (reason != Http1RejectReason.None)
+                {
+                    break;
+                }
+
+                consumed = buffer.GetPosition(offset);
+                examined = buffer.End;
+                return Http1ParseStatus.NeedMoreData;
+            }
+
+            if (inFields && state.SectionBytes + (long)lineLength > options.MaxHeaderSectionSize)
+            {
+                reason = Http1RejectReason.HeaderSectionTooLarge;
+                break;
+            }
+
+            reason = ProcessLine<THandler, TStartLine>(ref state, remaining.Slice(0, lineLength), ref handler, options);
+            if (reason != Http1RejectReason.None)
+            {
+                break;
+            }
+
+            if (inFields)
+            {
+                state.SectionBytes += lineLength;
+            }
+
+            state.ScanOffset = 0;
+            state.HeadLength += lineLength;
+            offset += lineLength;
+        }
+
+        if (reason != Http1RejectReason.None)
+        {
+            return Reject(ref state, reason, buffer.Slice(offset), out consumed, out examined);
+        }
+
+        consumed = buffer.GetPosition(offset);
+        examined = consumed;
+        return state.Phase == Http1HeadPhase.Complete ? Http1ParseStatus.Complete : Http1ParseStatus.Rejected;
+    }
+
+    /// <summary>Span form of <see cref="FindLineEnd(in ReadOnlySequence{byte}, ref int, bool)"/>.</summary>
+    private static int FindLineEnd(ReadOnlySpan<byte> remaining, ref int scanOffset, bool fold)
+    {
+        int from = scanOffset;
+        while (true)
+        {
+            int lf = from < remaining.Length ? remaining.Slice(from).IndexOf(Lf) : -1;
+            if (lf < 0)
+            {
+                scanOffset = remaining.Length;
+                return -1;
+            }
+
+            lf += from;
+            if (!fold || lf == 0 || (lf == 1 && remaining[0] == Cr))
+            {
+                return lf + 1;
+            }
+
+            if (lf + 1 >= remaining.Length)
+            {
+                scanOffset = lf;
+                return -1;
+            }
+
+            if (!HttpCharacters.IsWhitespace(remaining[lf + 1]))
+            {
+                return lf + 1;
+            }
+
+            from = lf + 1;
         }
     }
 
