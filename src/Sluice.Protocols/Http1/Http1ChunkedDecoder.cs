@@ -238,9 +238,15 @@ public struct Http1ChunkedDecoder
             return Http1RejectReason.None;
         }
 
-        Span<byte> head = stackalloc byte[MaxChunkSizeDigits + 1];
-        int headLength = (int)Math.Min(pending, head.Length);
-        remaining.Slice(0, headLength).CopyTo(head);
+        int headLength = (int)Math.Min(pending, MaxChunkSizeDigits + 1);
+        Span<byte> copy = stackalloc byte[MaxChunkSizeDigits + 1];
+        scoped ReadOnlySpan<byte> head = remaining.FirstSpan;
+        if (head.Length < headLength)
+        {
+            remaining.Slice(0, headLength).CopyTo(copy);
+            head = copy;
+        }
+
         int digits = HttpCharacters.IndexOfInvalid(head.Slice(0, headLength), HttpCharacters.HexDigit);
         if (digits < 0)
         {

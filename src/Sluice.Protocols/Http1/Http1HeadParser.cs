@@ -32,6 +32,9 @@ public static class Http1HeadParser
     private const byte Cr = (byte)'\r';
     private const byte Lf = (byte)'\n';
 
+    /// <summary>Split lines up to this length are copied to the stack; longer ones to a pooled array.</summary>
+    private const int StackCopyThreshold = 256;
+
     /// <summary>Parses a request head. See the class remarks for the contract.</summary>
     public static Http1ParseStatus ParseRequestHead<THandler>(
         ref Http1HeadState state,
@@ -368,6 +371,13 @@ public static class Http1HeadParser
     {
         // The line is bounded by the limits checked before, so the copy is bounded too.
         int length = (int)line.Length;
+        if (length <= StackCopyThreshold)
+        {
+            Span<byte> copy = stackalloc byte[StackCopyThreshold];
+            line.CopyTo(copy);
+            return ProcessLine<THandler, TStartLine>(ref state, copy.Slice(0, length), ref handler, options);
+        }
+
         byte[] rented = ArrayPool<byte>.Shared.Rent(length);
         try
         {
