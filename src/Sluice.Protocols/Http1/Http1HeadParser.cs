@@ -25,7 +25,8 @@ namespace Sluice.Protocols.Http1;
 /// </list>
 /// <para>Cost bound: the terminator search resumes where the previous call stopped, and a line is validated only
 /// once it is complete, so input fed one byte at a time has each byte examined at most twice (a folded field in
-/// relaxed mode is copied once more). A line split across segments is copied once into a pooled buffer.</para>
+/// relaxed mode is copied once more). A line split across segments is copied once, to the stack up to 256
+/// bytes, else into a buffer rented from the shared array pool.</para>
 /// </remarks>
 public static class Http1HeadParser
 {
