@@ -36,6 +36,13 @@ internal static class ProcessRunner
             return Fail(diagnostics, readyFile);
         }
 
+        // Signals are taken over before the listeners open: a signal that arrives while starting is
+        // remembered and applied once the proxy runs, instead of killing the process by default.
+        var stop = new StopRequest();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => stop.Request(context, 143));
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => stop.Request(context, 130));
+        using var graceful = PosixSignalRegistration.Create(SigUsr1, context => stop.Request(context, StopRequest.Graceful));
+
         var host = ProxyHost.Start(config, diagnostics, commandLine.Debug ? Console.Error : null);
         if (host is null)
         {
@@ -54,35 +61,77 @@ internal static class ProcessRunner
         }
 
         Report(diagnostics);
-        var exitCode = 0;
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => StopNow(context, host, 143, ref exitCode));
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => StopNow(context, host, 130, ref exitCode));
-        using var graceful = PosixSignalRegistration.Create(SigUsr1, context =>
-        {
-            context.Cancel = true;
-            _ = host.StopGracefullyAsync();
-        });
-
         if (readyFile is not null)
         {
-            File.WriteAllText(readyFile, ReadyMarker);
+            WriteAtomically(readyFile, ReadyMarker);
             DetachConsole();
         }
 
+        stop.Attach(host);
         host.Completion.GetAwaiter().GetResult();
         if (pidFile is not null)
         {
             TryDelete(pidFile);
         }
 
-        return exitCode;
+        return stop.ExitCode;
     }
 
-    private static void StopNow(PosixSignalContext context, ProxyHost host, int status, ref int exitCode)
+    /// <summary>
+    /// The stop a signal asked for, applied to the host as soon as it exists. Signal handlers run on their
+    /// own thread, hence the lock.
+    /// </summary>
+    private sealed class StopRequest
     {
-        context.Cancel = true;
-        exitCode = status;
-        host.StopNow();
+        public const int Graceful = -1;
+
+        private readonly Lock _lock = new();
+        private ProxyHost? _host;
+        private int? _pending;
+
+        public int ExitCode { get; private set; }
+
+        public void Request(PosixSignalContext context, int status)
+        {
+            context.Cancel = true;
+            lock (_lock)
+            {
+                if (_host is null)
+                {
+                    _pending = status;
+                    return;
+                }
+            }
+
+            Apply(status);
+        }
+
+        public void Attach(ProxyHost host)
+        {
+            int? pending;
+            lock (_lock)
+            {
+                _host = host;
+                pending = _pending;
+            }
+
+            if (pending is { } status)
+            {
+                Apply(status);
+            }
+        }
+
+        private void Apply(int status)
+        {
+            if (status == Graceful)
+            {
+                _ = _host!.StopGracefullyAsync();
+                return;
+            }
+
+            ExitCode = status;
+            _host!.StopNow();
+        }
     }
 
     private static int Fail(DiagnosticBag diagnostics, string? readyFile)
@@ -92,7 +141,7 @@ internal static class ProcessRunner
         {
             using var writer = new StringWriter();
             diagnostics.WriteTo(writer);
-            File.WriteAllText(readyFile, writer.ToString());
+            WriteAtomically(readyFile, writer.ToString());
         }
 
         return 1;
@@ -176,12 +225,20 @@ internal static class ProcessRunner
     {
         try
         {
-            File.WriteAllText(path, FormattableString.Invariant($"{Environment.ProcessId}\n"));
+            WriteAtomically(path, FormattableString.Invariant($"{Environment.ProcessId}\n"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             diagnostics.Add(new(DiagnosticSeverity.Alert, $"[sluice.main()] Cannot create pidfile {path}: {e.Message}"));
         }
+    }
+
+    /// <summary>Writes aside and renames, so that a reader never sees an empty or partial file.</summary>
+    private static void WriteAtomically(string path, string text)
+    {
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, text);
+        File.Move(temporary, path, overwrite: true);
     }
 
     private static void TryDelete(string path)

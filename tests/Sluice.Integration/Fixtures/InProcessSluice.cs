@@ -6,8 +6,8 @@ namespace Sluice.Integration.Fixtures;
 
 /// <summary>
 /// Sluice in the test process: the configuration loader and <see cref="ProxyHost"/>, as the program runs them,
-/// with the `-d` transaction lines collected. Used while the program's run loop is not wired; set
-/// SLUICE_TEST_PROCESS=1 to run the same scenarios against the real program.
+/// with the `-d` transaction lines collected. Scenarios run against the real program by default; set
+/// SLUICE_TEST_IN_PROCESS=1 to run them in the test process, where a debugger can follow them.
 /// </summary>
 internal sealed class InProcessSluice : ISluiceInstance
 {
@@ -25,12 +25,12 @@ internal sealed class InProcessSluice : ISluiceInstance
 
     public static async Task<ISluiceInstance> StartAsync(string config, params ReadyProbe[] ready)
     {
-        if (Environment.GetEnvironmentVariable("SLUICE_TEST_PROCESS") == "1")
+        if (Environment.GetEnvironmentVariable("SLUICE_TEST_IN_PROCESS") == "1")
         {
-            return await SluiceProcess.StartAsync(config, ready);
+            return Start(config);
         }
 
-        return Start(config);
+        return await SluiceProcess.StartAsync(config, ready);
     }
 
     public static InProcessSluice Start(string config)
