@@ -148,7 +148,8 @@ public class TcpTunnelTests
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
         var port = Ports.FreeTcpPort();
-        var config = Config($"127.0.0.1:{port}", $"server s1 {echo.Address}").Replace("timeout client 5s", "timeout client 300ms", StringComparison.Ordinal);
+        // Long enough for the first round trip through a freshly started (not yet jitted) process on a busy machine.
+        var config = Config($"127.0.0.1:{port}", $"server s1 {echo.Address}").Replace("timeout client 5s", "timeout client 1s", StringComparison.Ordinal);
         await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(port));
 
         using var client = await TestClient.ConnectTcpAsync(port);
@@ -156,7 +157,7 @@ public class TcpTunnelTests
         var started = DateTime.UtcNow;
         Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(client));
         var elapsed = DateTime.UtcNow - started;
-        Assert.InRange(elapsed, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3));
+        Assert.InRange(elapsed, TimeSpan.FromMilliseconds(800), TimeSpan.FromSeconds(5));
         var line = await sluice.Output.WaitForTransactionAsync("fe", "cD");
     }
 
