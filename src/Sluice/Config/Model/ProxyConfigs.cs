@@ -16,6 +16,21 @@ internal sealed record FrontendConfig
     public BackendConfig? DefaultBackend { get; init; }
     public bool Disabled { get; init; }
     public string? Description { get; init; }
+    public HttpConnectionMode HttpConnectionMode { get; init; }
+    public ForwardedHeaderConfig? ForwardFor { get; init; }
+    public ForwardedHeaderConfig? OriginalTo { get; init; }
+    /// <summary>`option http-buffer-request`: the request body is waited for (up to the buffer) before the server is picked.</summary>
+    public bool HttpBufferRequest { get; init; }
+    /// <summary>`option accept-invalid-http-request`.</summary>
+    public bool AcceptInvalidHttpRequest { get; init; }
+    /// <summary>`use_backend` rules in order; <see cref="DefaultBackend"/> applies when none does.</summary>
+    public IReadOnlyList<UseBackendRule> UseBackends { get; init; } = [];
+    /// <summary>`http-request` rules of the frontend, in order.</summary>
+    public IReadOnlyList<HttpRequestRule> HttpRequestRules { get; init; } = [];
+    /// <summary>`errorfile CODE FILE`: whole HTTP/1 responses by status code.</summary>
+    public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = EmptyErrorFiles;
+
+    public static readonly IReadOnlyDictionary<int, byte[]> EmptyErrorFiles = new Dictionary<int, byte[]>();
 }
 
 /// <summary>A backend (or the backend half of a `listen` section).</summary>
@@ -39,6 +54,18 @@ internal sealed record BackendConfig
     public SourceConfig? Source { get; init; }
     public bool Disabled { get; init; }
     public string? Description { get; init; }
+    public HttpConnectionMode HttpConnectionMode { get; init; }
+    public ForwardedHeaderConfig? ForwardFor { get; init; }
+    public ForwardedHeaderConfig? OriginalTo { get; init; }
+    public bool HttpBufferRequest { get; init; }
+    /// <summary>`option accept-invalid-http-response`.</summary>
+    public bool AcceptInvalidHttpResponse { get; init; }
+    public HttpReuseMode HttpReuse { get; init; }
+    /// <summary>`retry-on`; HAProxy's default is `conn-failure`.</summary>
+    public RetryOnConditions RetryOn { get; init; } = RetryOnConditions.ConnFailure;
+    /// <summary>`http-request` rules of the backend, run after the frontend's.</summary>
+    public IReadOnlyList<HttpRequestRule> HttpRequestRules { get; init; } = [];
+    public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = FrontendConfig.EmptyErrorFiles;
 }
 
 /// <summary>The `global` section after parsing.</summary>

@@ -14,4 +14,10 @@ internal sealed record ServerConfig
     public bool Backup { get; init; }
     public bool Disabled { get; init; }
     public SourceConfig? Source { get; init; }
+    /// <summary>`pool-max-conn`: idle connections kept for reuse; -1 means no limit (HAProxy's default).</summary>
+    public int PoolMaxConn { get; init; } = -1;
+    /// <summary>`pool-purge-delay`: how often idle connections are closed down; 5 seconds by default.</summary>
+    public TimeSpan PoolPurgeDelay { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>`max-reuse`: requests a connection may carry after its first; -1 means no limit.</summary>
+    public int MaxReuse { get; init; } = -1;
 }

@@ -1,0 +1,101 @@
+using System.Net;
+
+namespace Sluice.Config.Model;
+
+/// <summary>
+/// `option http-keep-alive` (the default), `option http-server-close` and `option httpclose`. When the frontend
+/// and the backend differ, the stricter one wins, as in HAProxy.
+/// </summary>
+internal enum HttpConnectionMode
+{
+    KeepAlive = 0,
+    ServerClose = 1,
+    Close = 2,
+}
+
+/// <summary>`http-reuse`: which idle server connections a request may be sent over.</summary>
+internal enum HttpReuseMode
+{
+    /// <summary>The first request of a client connection gets its own server connection; later ones may reuse.</summary>
+    Safe = 0,
+    /// <summary>A server connection serves one client connection only.</summary>
+    Never = 1,
+    /// <summary>Like safe, but a first request may reuse a connection that was already reused once.</summary>
+    Aggressive = 2,
+    /// <summary>Any idle connection may carry any request.</summary>
+    Always = 3,
+}
+
+/// <summary>`retry-on` keywords, as flags; the statuses are the ones HAProxy accepts.</summary>
+[Flags]
+internal enum RetryOnConditions
+{
+    None = 0,
+    ConnFailure = 1 << 0,
+    EmptyResponse = 1 << 1,
+    JunkResponse = 1 << 2,
+    ResponseTimeout = 1 << 3,
+    ZeroRttRejected = 1 << 4,
+    Status401 = 1 << 5,
+    Status403 = 1 << 6,
+    Status404 = 1 << 7,
+    Status408 = 1 << 8,
+    Status425 = 1 << 9,
+    Status500 = 1 << 10,
+    Status501 = 1 << 11,
+    Status502 = 1 << 12,
+    Status503 = 1 << 13,
+    Status504 = 1 << 14,
+    AllRetryableErrors = ConnFailure | EmptyResponse | JunkResponse | ResponseTimeout | ZeroRttRejected
+        | Status500 | Status502 | Status503 | Status504,
+}
+
+/// <summary>An IPv4 or IPv6 network (`10.0.0.0/8`, `::1`), as in `option forwardfor except`.</summary>
+internal sealed record NetworkMask(IPAddress Network, int PrefixLength)
+{
+    public required string Text { get; init; }
+}
+
+/// <summary>
+/// `option forwardfor [except NET] [header NAME] [if-none]` or `option originalto [except NET] [header NAME]`.
+/// </summary>
+internal sealed record ForwardedHeaderConfig
+{
+    /// <summary>`X-Forwarded-For` or `X-Original-To` unless `header` names another.</summary>
+    public required string HeaderName { get; init; }
+    /// <summary>The header is not added when the client (forwardfor) or destination (originalto) is in it.</summary>
+    public NetworkMask? Except { get; init; }
+    /// <summary>`if-none`: only added when the request does not carry the header already.</summary>
+    public bool IfNone { get; init; }
+}
+
+/// <summary>An `http-request` rule; the rules work adds the other actions and conditions.</summary>
+internal abstract record HttpRequestRule
+{
+    /// <summary>`file:line` of the rule, for messages.</summary>
+    public required string Location { get; init; }
+}
+
+/// <summary>
+/// `http-request return [status N] [content-type T] [string S | file F | lf-string S | errorfile F |
+/// default-errorfiles] [hdr NAME VALUE]*`: the proxy answers on its own.
+/// </summary>
+internal sealed record HttpReturnRule : HttpRequestRule
+{
+    public int Status { get; init; } = 200;
+    /// <summary>Required by HAProxy whenever a body is given other than an error file.</summary>
+    public string? ContentType { get; init; }
+    /// <summary>The body; empty when none was given.</summary>
+    public byte[] Body { get; init; } = [];
+    /// <summary>
+    /// True for `errorfile F` and `default-errorfiles`: <see cref="Body"/> holds a whole HTTP/1 response
+    /// (status line and headers included) sent as it is.
+    /// </summary>
+    public bool BodyIsFullResponse { get; init; }
+    /// <summary>`default-errorfiles`: the proxy's error response for <see cref="Status"/> is sent.</summary>
+    public bool UseDefaultErrorFile { get; init; }
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+}
+
+/// <summary>`use_backend NAME`: without a condition the first one always applies.</summary>
+internal sealed record UseBackendRule(BackendConfig Backend, string Location);
