@@ -25,11 +25,15 @@ internal sealed class ServerState
         Index = index;
         _weight = config.Weight;
         Source = config.Source ?? backend.Config.Source;
+        Pool = new ServerConnectionPool(config);
         if (Source is { } source && source.FirstPort > 0 && source.LastPort > source.FirstPort)
         {
             SourcePorts = new SourcePortRange(source.FirstPort, source.LastPort);
         }
     }
+
+    /// <summary>Idle HTTP connections to this server, kept for reuse.</summary>
+    public ServerConnectionPool Pool { get; }
 
     /// <summary>The server's `source`, else the backend's; null to let the kernel choose.</summary>
     public SourceConfig? Source { get; }

@@ -16,8 +16,8 @@ namespace Sluice.Transactions;
 /// </summary>
 /// <remarks>
 /// Threading: <see cref="RunAsync"/> owns every field except the few the heartbeat thread and
-/// <see cref="Kill"/> touch: <c>_state</c>, <c>_connecting</c>, <c>_connectDeadline</c>, <c>_connectTimedOut</c>,
-/// <c>_tunnel</c>, <c>_pendingCause</c> and <c>_killed</c>, all read and written with <see cref="Volatile"/>.
+/// <see cref="Kill"/> touch: <c>_state</c>, <c>_tunnel</c> and <c>_pendingCause</c>, read and written with
+/// <see cref="Volatile"/>, and the dialer, which guards its own.
 /// </remarks>
 internal sealed class Transaction : IHeartbeatTarget
 {
@@ -31,16 +31,12 @@ internal sealed class Transaction : IHeartbeatTarget
     private readonly Listener? _listener;
     private readonly long _acceptMs;
 
+    private readonly ServerDialer _dialer = new();
     private int _state;
-    private Socket? _connecting;
-    private long _connectDeadline = TransactionContext.Infinite;
-    private int _connectTimedOut;
     private TcpTunnelMux? _tunnel;
     private int _pendingCause;
-    private int _killed;
 
     private ServerState? _server;
-    private int _sourcePort;
 
     public Transaction(TransactionContext context, Socket client, Listener? listener)
     {
@@ -109,9 +105,8 @@ internal sealed class Transaction : IHeartbeatTarget
     /// <summary>Ends the transaction at once (hard stop): the outcome is `K` in the current phase.</summary>
     public void Kill()
     {
-        Volatile.Write(ref _killed, 1);
         Interlocked.CompareExchange(ref _pendingCause, (int)TerminationCause.Killed, 0);
-        Volatile.Read(ref _connecting)?.Dispose();
+        _dialer.Kill();
         Volatile.Read(ref _tunnel)?.Abort();
         _client.Dispose();
     }
@@ -121,12 +116,7 @@ internal sealed class Transaction : IHeartbeatTarget
         switch (Volatile.Read(ref _state))
         {
             case StateConnecting:
-                if (nowMs >= Volatile.Read(ref _connectDeadline))
-                {
-                    Volatile.Write(ref _connectTimedOut, 1);
-                    Volatile.Read(ref _connecting)?.Dispose();
-                }
-
+                _dialer.OnHeartbeat(nowMs);
                 break;
 
             case StateTunnel:
@@ -177,70 +167,21 @@ internal sealed class Transaction : IHeartbeatTarget
 
         SetServer(server);
         var connectStart = _context.Clock.Refresh();
-        Socket? serverSocket;
-        while (true)
+        Volatile.Write(ref _state, StateConnecting);
+        var dial = await _dialer.DialAsync(backend, server, clientAddress, FrontendPort(), _context.ConnectMs, _context.ConnectTimeout, _context.Clock).ConfigureAwait(false);
+        Volatile.Write(ref _state, StateIdle);
+        Retries = _dialer.Retries;
+        Redispatched = _dialer.Redispatched;
+        ServerName = dial.Server?.Name ?? ServerName;
+        if (!dial.Connected)
         {
-            var (socket, error, timedOut) = await ConnectOnceAsync(server).ConfigureAwait(false);
-            if (socket is not null)
-            {
-                serverSocket = socket;
-                break;
-            }
-
-            if (IsKilled)
-            {
-                SetEnd(TerminationCause.Killed, TerminationPhase.Connect);
-                return;
-            }
-
-            var decision = error == ConnectError.Resource
-                ? RetryDecision.GiveUp
-                : RetryPolicy.Decide(backend.Config, Retries, server.IsUp, backend.UsableActiveServers);
-            if (decision == RetryDecision.GiveUp)
-            {
-                server.CountConnectFailure();
-                SetEnd(
-                    error == ConnectError.Resource ? TerminationCause.Resource
-                        : timedOut ? TerminationCause.ServerTimeout : TerminationCause.ServerClosed,
-                    TerminationPhase.Connect);
-                return;
-            }
-
-            Retries++;
-            if (decision == RetryDecision.Redispatch)
-            {
-                ReleaseServer();
-                var next = backend.Balancer.Pick(clientAddress, avoid: server);
-                if (next is null)
-                {
-                    SetEnd(TerminationCause.ServerClosed, TerminationPhase.Connect);
-                    return;
-                }
-
-                if (next != server)
-                {
-                    next.CountRedispatch();
-                    Redispatched = true;
-                }
-                else
-                {
-                    next.CountRetry();
-                }
-
-                server = next;
-                SetServer(server);
-            }
-            else
-            {
-                server.CountRetry();
-                var delay = RetryPolicy.TurnAroundDelay(_context.ConnectTimeout, timedOut);
-                if (delay > TimeSpan.Zero)
-                {
-                    await Task.Delay(delay, _context.Clock.TimeProvider).ConfigureAwait(false);
-                }
-            }
+            _server = null;
+            SetEnd(dial.Cause, TerminationPhase.Connect);
+            return;
         }
 
+        _server = dial.Server;
+        var serverSocket = dial.Socket!;
         Tc = _context.Clock.Refresh() - connectStart;
         var tunnel = new TcpTunnelMux(_client, serverSocket, _context.Clock, _context.Buffers);
         Volatile.Write(ref _tunnel, tunnel);
@@ -278,66 +219,7 @@ internal sealed class Transaction : IHeartbeatTarget
         }
     }
 
-    /// <summary>One connection attempt, bounded by `timeout connect` through the heartbeat.</summary>
-    private async Task<(Socket? Socket, ConnectError Error, bool TimedOut)> ConnectOnceAsync(ServerState server)
-    {
-        var endPoint = ServerConnector.ResolveEndPoint(server.Config.Address, FrontendPort());
-        Socket socket;
-        try
-        {
-            socket = ServerConnector.CreateSocket(endPoint);
-        }
-        catch (SocketException)
-        {
-            return (null, ConnectError.Resource, false);
-        }
-
-        if (server.Source is { } source)
-        {
-            var bindError = ServerConnector.BindSource(socket, source, server.SourcePorts, out _sourcePort);
-            if (bindError != ConnectError.None)
-            {
-                socket.Dispose();
-                return (null, bindError, false);
-            }
-        }
-
-        Volatile.Write(ref _connectTimedOut, 0);
-        Volatile.Write(ref _connecting, socket);
-        Volatile.Write(
-            ref _connectDeadline,
-            _context.ConnectMs == TransactionContext.Infinite ? TransactionContext.Infinite : _context.Clock.Refresh() + _context.ConnectMs);
-        Volatile.Write(ref _state, StateConnecting);
-        var connected = false;
-        try
-        {
-            if (!IsKilled)
-            {
-                await socket.ConnectAsync(endPoint).ConfigureAwait(false);
-                connected = !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
-            }
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            connected = false;
-        }
-        finally
-        {
-            Volatile.Write(ref _state, StateIdle);
-            Volatile.Write(ref _connecting, null);
-        }
-
-        if (connected)
-        {
-            return (socket, ConnectError.None, false);
-        }
-
-        socket.Dispose();
-        ReturnSourcePort(server);
-        return (null, ConnectError.Refused, Volatile.Read(ref _connectTimedOut) != 0);
-    }
-
-    private bool IsKilled => Volatile.Read(ref _killed) != 0;
+    private bool IsKilled => _dialer.IsKilled;
 
     private void SetServer(ServerState server)
     {
@@ -347,20 +229,11 @@ internal sealed class Transaction : IHeartbeatTarget
 
     private void ReleaseServer()
     {
+        _dialer.ReturnSourcePort();
         if (_server is { } server)
         {
-            ReturnSourcePort(server);
             server.Release();
             _server = null;
-        }
-    }
-
-    private void ReturnSourcePort(ServerState server)
-    {
-        if (_sourcePort != 0)
-        {
-            server.SourcePorts?.Return(_sourcePort);
-            _sourcePort = 0;
         }
     }
 

@@ -1,0 +1,156 @@
+using Sluice.Config.Model;
+using Sluice.Mux.Http1;
+using Sluice.Timers;
+
+namespace Sluice.Backends;
+
+/// <summary>
+/// The idle HTTP/1 connections of one server, kept for reuse (`http-reuse`). A connection goes back here when
+/// its exchange ended cleanly and may carry another; it is taken out by the next request that the reuse mode
+/// allows. Connections idle longer than `pool-purge-delay` are closed on the heartbeat, and one that the server
+/// closed while idle is noticed and dropped when taken.
+/// </summary>
+/// <remarks>One short lock per server guards the list: taking and giving back are a few instructions.</remarks>
+internal sealed class ServerConnectionPool : IHeartbeatTarget
+{
+    private readonly List<Entry> _idle = [];
+    private readonly int _maxIdle;
+    private readonly long _purgeDelayMs;
+    private int _count;
+
+    public ServerConnectionPool(ServerConfig config)
+    {
+        _maxIdle = config.PoolMaxConn;
+        _purgeDelayMs = Math.Max(1, (long)config.PoolPurgeDelay.TotalMilliseconds);
+        MaxReuse = config.MaxReuse;
+    }
+
+    /// <summary>`max-reuse`: requests a connection may carry after its first; -1 for no limit.</summary>
+    public int MaxReuse { get; }
+
+    public int IdleCount => Volatile.Read(ref _count);
+
+    /// <summary>
+    /// Takes the most recently used idle connection that <paramref name="mode"/> allows for this request, or null.
+    /// </summary>
+    /// <param name="firstRequest">The request is the first of its client connection.</param>
+    public Http1BackConnection? TryTake(HttpReuseMode mode, bool firstRequest)
+    {
+        if (mode == HttpReuseMode.Never || Volatile.Read(ref _count) == 0)
+        {
+            return null;
+        }
+
+        if (firstRequest && mode == HttpReuseMode.Safe)
+        {
+            return null;
+        }
+
+        List<Http1BackConnection>? stale = null;
+        Http1BackConnection? found = null;
+        lock (_idle)
+        {
+            for (var i = _idle.Count - 1; i >= 0; i--)
+            {
+                var connection = _idle[i].Connection;
+                if (firstRequest && mode == HttpReuseMode.Aggressive && connection.Exchanges < 2)
+                {
+                    continue;
+                }
+
+                _idle.RemoveAt(i);
+                _count = _idle.Count;
+                if (connection.Io.IsReadableWhileIdle())
+                {
+                    (stale ??= []).Add(connection);
+                    continue;
+                }
+
+                found = connection;
+                break;
+            }
+        }
+
+        if (stale is not null)
+        {
+            foreach (var connection in stale)
+            {
+                connection.Dispose();
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Keeps a connection for reuse; closes it instead when the pool is full or it may not be reused.</summary>
+    public void Return(Http1BackConnection connection, long nowMs)
+    {
+        var keep = connection.IsReusable
+            && (MaxReuse < 0 || connection.Exchanges <= MaxReuse)
+            && _maxIdle != 0;
+        if (keep)
+        {
+            lock (_idle)
+            {
+                if (_maxIdle < 0 || _idle.Count < _maxIdle)
+                {
+                    _idle.Add(new Entry(connection, nowMs));
+                    _count = _idle.Count;
+                    return;
+                }
+            }
+        }
+
+        connection.Dispose();
+    }
+
+    public void OnHeartbeat(long nowMs)
+    {
+        if (Volatile.Read(ref _count) == 0)
+        {
+            return;
+        }
+
+        List<Http1BackConnection>? expired = null;
+        lock (_idle)
+        {
+            for (var i = _idle.Count - 1; i >= 0; i--)
+            {
+                if (nowMs - _idle[i].IdleSinceMs >= _purgeDelayMs)
+                {
+                    (expired ??= []).Add(_idle[i].Connection);
+                    _idle.RemoveAt(i);
+                }
+            }
+
+            _count = _idle.Count;
+        }
+
+        if (expired is not null)
+        {
+            foreach (var connection in expired)
+            {
+                connection.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Closes every idle connection (stop).</summary>
+    public void Clear()
+    {
+        Entry[] entries;
+        lock (_idle)
+        {
+            entries = [.. _idle];
+            _idle.Clear();
+            _count = 0;
+        }
+
+        foreach (var entry in entries)
+        {
+            entry.Connection.Dispose();
+        }
+    }
+
+    private readonly record struct Entry(Http1BackConnection Connection, long IdleSinceMs);
+}

@@ -1,0 +1,197 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Sluice.Messages;
+using Sluice.Protocols.Http1;
+using Sluice.Timers;
+using Sluice.Transport;
+
+namespace Sluice.Mux.Http1;
+
+/// <summary>Why reading a response head failed.</summary>
+internal enum ResponseHeadError
+{
+    None = 0,
+    /// <summary>The server closed (or reset) before sending a complete head; no byte came when <see cref="Http1BackConnection.ResponseBytesSeen"/> is false.</summary>
+    Closed = 1,
+    /// <summary>The head is not valid HTTP/1 (bad status line, bad framing fields): 502.</summary>
+    Invalid = 2,
+}
+
+/// <summary>
+/// The HTTP/1 multiplexer towards a server: one connection carries one exchange at a time (no pipelining
+/// towards servers, as HAProxy). It writes request heads and bodies, reads response heads and bodies, and
+/// says whether the connection may be reused when the exchange is over.
+/// </summary>
+internal sealed class Http1BackConnection : IDisposable
+{
+    private readonly SocketDuplex _io;
+    private readonly Http1BodyReader _responseBody;
+    private readonly Http1BodyWriter _requestBody;
+    private Http1HeadState _headState;
+    private bool _reusable = true;
+
+    public Http1BackConnection(SocketDuplex io, Heartbeat clock)
+    {
+        _io = io;
+        ReadWatch = new SideWatch(clock);
+        WriteWatch = new SideWatch(clock);
+        _responseBody = new Http1BodyReader(io.Input, ReadWatch, clientSide: false);
+        _requestBody = new Http1BodyWriter(io.Output, WriteWatch, clientSide: false);
+    }
+
+    public SocketDuplex Io => _io;
+
+    /// <summary>Waits for the server's bytes (`timeout server`).</summary>
+    public SideWatch ReadWatch { get; }
+
+    /// <summary>Waits for the server to take our bytes (`timeout server`).</summary>
+    public SideWatch WriteWatch { get; }
+
+    /// <summary>Exchanges completed on this connection.</summary>
+    public int Exchanges { get; private set; }
+
+    /// <summary>True once a byte of the current response arrived: before that a failed reused connection may be retried.</summary>
+    public bool ResponseBytesSeen { get; private set; }
+
+    /// <summary>The server's or the protocol's word on reuse after the current exchange.</summary>
+    public bool IsReusable => _reusable && !_io.IsAborted;
+
+    public IHttpBodySource ResponseBody => _responseBody;
+
+    public IHttpBodySink RequestBody => _requestBody;
+
+    public long ResponseBodyBytes => _responseBody.BytesRead;
+
+    public bool ResponseBodyComplete => _responseBody.IsComplete;
+
+    public bool RequestBodyEnded => _requestBody.Ended;
+
+    public Http1RejectReason ResponseBodyRejectReason => _responseBody.RejectReason;
+
+    /// <summary>Sends the request head; the body follows through <see cref="RequestBody"/>.</summary>
+    public ValueTask SendRequestHeadAsync(HttpRequestHead head, bool close)
+    {
+        ResponseBytesSeen = false;
+        var mode = Http1Heads.OutgoingMode(head, peerSpeaksChunked: true);
+        _requestBody.Start(mode);
+        if (close)
+        {
+            _reusable = false;
+        }
+
+        Http1Heads.WriteRequestHead(_io.Output, head, mode, close);
+        return _requestBody.FlushAsync();
+    }
+
+    /// <summary>
+    /// Reads one response head (interim ones included: the caller loops until a final one) and prepares the
+    /// body reader for it.
+    /// </summary>
+    public async ValueTask<(ResponseHeadError Error, Http1RejectReason Reason)> ReadResponseHeadAsync(
+        HttpResponseHead head, HttpRequestHead request, Http1ParserOptions options)
+    {
+        head.Reset();
+        _headState = Http1HeadState.ForHead();
+        var handler = new Http1Heads.ResponseHandler(head, options);
+        var input = _io.Input;
+        while (true)
+        {
+            ReadResult result;
+            ReadWatch.BeginWait();
+            try
+            {
+                result = await input.ReadAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Http1BodyReader.IsConnectionFailure(ex))
+            {
+                _reusable = false;
+                return (ResponseHeadError.Closed, Http1RejectReason.None);
+            }
+            finally
+            {
+                ReadWatch.EndWait();
+            }
+
+            var buffer = result.Buffer;
+            if (!buffer.IsEmpty)
+            {
+                ResponseBytesSeen = true;
+            }
+
+            var status = Http1HeadParser.ParseResponseHead(ref _headState, buffer, ref handler, options, out var consumed, out var examined);
+            if (status == Http1ParseStatus.Complete)
+            {
+                input.AdvanceTo(consumed);
+                if (handler.Reject != Http1RejectReason.None)
+                {
+                    _reusable = false;
+                    return (ResponseHeadError.Invalid, handler.Reject);
+                }
+
+                var reject = handler.Framing.CompleteResponse(
+                    head.Status, request.Method == Messages.HttpMethod.Head, request.Method == Messages.HttpMethod.Connect, out var framing);
+                if (reject != Http1RejectReason.None)
+                {
+                    _reusable = false;
+                    return (ResponseHeadError.Invalid, reject);
+                }
+
+                var mode = Http1Heads.ApplyFraming(head, framing);
+                Http1Heads.RemoveHopByHopFields(head, isRequest: false);
+                if (head.Has(HttpMessageFlags.ConnectionClose) || head.Has(HttpMessageFlags.MustClose))
+                {
+                    _reusable = false;
+                }
+
+                if (framing.Kind == Http1BodyKind.Tunnel || head.Status == 101)
+                {
+                    _reusable = false;
+                    mode = Http1BodyMode.UntilClose;
+                    head.Unset(HttpMessageFlags.NoBody);
+                }
+
+                _responseBody.Start(head.IsInterim && head.Status != 101 ? Http1BodyMode.None : mode, framing.ContentLength, options);
+                return (ResponseHeadError.None, Http1RejectReason.None);
+            }
+
+            if (status == Http1ParseStatus.Rejected)
+            {
+                input.AdvanceTo(consumed, examined);
+                _reusable = false;
+                return (ResponseHeadError.Invalid, _headState.RejectReason);
+            }
+
+            input.AdvanceTo(consumed, examined);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                _reusable = false;
+                return (ResponseHeadError.Closed, Http1RejectReason.None);
+            }
+        }
+    }
+
+    /// <summary>Called when an exchange ended cleanly: the body was read to its end on both sides.</summary>
+    public void CompleteExchange()
+    {
+        Exchanges++;
+        if (!_responseBody.IsComplete || !_requestBody.Ended)
+        {
+            _reusable = false;
+        }
+    }
+
+    public void MarkNotReusable() => _reusable = false;
+
+    public void Abort()
+    {
+        _reusable = false;
+        _io.Abort();
+    }
+
+    public void Dispose()
+    {
+        _reusable = false;
+        _responseBody.Dispose();
+        _io.Dispose();
+    }
+}

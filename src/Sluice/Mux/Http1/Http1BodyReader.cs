@@ -1,0 +1,203 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Sluice.Messages;
+using Sluice.Protocols.Http1;
+using Sluice.Timers;
+
+namespace Sluice.Mux.Http1;
+
+/// <summary>How an HTTP/1 body is delimited on the wire, as this reader reads it.</summary>
+internal enum Http1BodyMode
+{
+    None = 0,
+    Length = 1,
+    Chunked = 2,
+    /// <summary>Until the peer closes: HTTP/1 responses without length, and tunnels after an upgrade.</summary>
+    UntilClose = 3,
+}
+
+/// <summary>
+/// Reads one HTTP/1 body from a connection's input pipe and hands out its decoded data: exactly the
+/// Content-Length bytes, the payload of chunks (extensions dropped, trailers collected), or everything until
+/// the peer closes. Bytes after the body stay in the pipe for the next message. One per connection, restarted
+/// for each message.
+/// </summary>
+internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
+{
+    private readonly PipeReader _input;
+    private readonly SideWatch _watch;
+    private readonly bool _clientSide;
+    private readonly HttpHeaderList _trailers = new();
+    private Http1ParserOptions _options;
+    private Http1BodyMode _mode;
+    private long _remaining;
+    private Http1ChunkedDecoder _chunked;
+    private SequencePosition _consumed;
+    private bool _hasPending;
+    private bool _complete;
+
+    public Http1BodyReader(PipeReader input, SideWatch watch, bool clientSide)
+    {
+        _input = input;
+        _watch = watch;
+        _clientSide = clientSide;
+    }
+
+    /// <summary>Body bytes handed out since <see cref="Start"/> (payload only, no framing).</summary>
+    public long BytesRead { get; private set; }
+
+    /// <summary>True once the end of the body was read (always true for a message without body).</summary>
+    public bool IsComplete => _complete;
+
+    public Http1BodyMode Mode => _mode;
+
+    public void Start(Http1BodyMode mode, long length, Http1ParserOptions options)
+    {
+        _mode = mode;
+        _remaining = length;
+        _options = options;
+        _chunked = default;
+        _trailers.Clear();
+        _hasPending = false;
+        BytesRead = 0;
+        _complete = mode == Http1BodyMode.None || (mode == Http1BodyMode.Length && length == 0);
+    }
+
+    public async ValueTask<BodyChunk> ReadAsync()
+    {
+        if (_hasPending)
+        {
+            Advance();
+        }
+
+        if (_complete)
+        {
+            return BodyChunk.End(_trailers.Count > 0 ? _trailers : null);
+        }
+
+        while (true)
+        {
+            ReadResult result;
+            _watch.BeginWait();
+            try
+            {
+                result = await _input.ReadAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsConnectionFailure(ex))
+            {
+                throw new HttpBodyException(BodyFailure.Closed, _clientSide);
+            }
+            finally
+            {
+                _watch.EndWait();
+            }
+
+            if (result.IsCanceled)
+            {
+                throw new HttpBodyException(BodyFailure.Aborted, _clientSide);
+            }
+
+            var buffer = result.Buffer;
+            switch (_mode)
+            {
+                case Http1BodyMode.Length:
+                {
+                    if (buffer.IsEmpty)
+                    {
+                        _input.AdvanceTo(buffer.Start);
+                        throw new HttpBodyException(BodyFailure.Closed, _clientSide);
+                    }
+
+                    var take = Math.Min(_remaining, buffer.Length);
+                    var data = buffer.Slice(0, take);
+                    _remaining -= take;
+                    _complete = _remaining == 0;
+                    return Hand(data);
+                }
+
+                case Http1BodyMode.UntilClose:
+                {
+                    if (buffer.IsEmpty && result.IsCompleted)
+                    {
+                        _input.AdvanceTo(buffer.End);
+                        _complete = true;
+                        return BodyChunk.End(null);
+                    }
+
+                    return Hand(buffer);
+                }
+
+                default:
+                {
+                    var handler = new TrailerCollector(_trailers);
+                    var status = _chunked.Read(buffer, ref handler, _options, out var data, out var consumed, out var examined);
+                    switch (status)
+                    {
+                        case Http1ChunkedStatus.Data:
+                            _consumed = consumed;
+                            _hasPending = true;
+                            BytesRead += data.Length;
+                            return BodyChunk.FromData(data);
+                        case Http1ChunkedStatus.Complete:
+                            _input.AdvanceTo(consumed);
+                            _complete = true;
+                            return BodyChunk.End(_trailers.Count > 0 ? _trailers : null);
+                        case Http1ChunkedStatus.NeedMoreData:
+                            _input.AdvanceTo(consumed, examined);
+                            if (result.IsCompleted)
+                            {
+                                throw new HttpBodyException(BodyFailure.Closed, _clientSide);
+                            }
+
+                            continue;
+                        default:
+                            _input.AdvanceTo(consumed, examined);
+                            RejectReason = _chunked.RejectReason;
+                            throw new HttpBodyException(BodyFailure.Invalid, _clientSide);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Why a chunked body was refused, after an <see cref="BodyFailure.Invalid"/> failure.</summary>
+    public Http1RejectReason RejectReason { get; private set; }
+
+    public void Advance()
+    {
+        if (_hasPending)
+        {
+            _hasPending = false;
+            _input.AdvanceTo(_consumed);
+        }
+    }
+
+    public void Dispose() => _trailers.Dispose();
+
+    private BodyChunk Hand(ReadOnlySequence<byte> data)
+    {
+        _consumed = data.End;
+        _hasPending = true;
+        BytesRead += data.Length;
+        return BodyChunk.FromData(data);
+    }
+
+    internal static bool IsConnectionFailure(Exception ex) =>
+        ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException;
+
+    /// <summary>Keeps trailer fields, except those that could change framing or routing (RFC 9110 §6.5.1).</summary>
+    private readonly struct TrailerCollector(HttpHeaderList trailers) : IHttp1HeadersHandler
+    {
+        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+        {
+            if (!Http1FieldNames.IsForbiddenInTrailers(name))
+            {
+                trailers.Add(name, value);
+            }
+        }
+
+        public void OnHeadersComplete()
+        {
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Sluice.Messages;
+using Sluice.Protocols.Http1;
+using Sluice.Timers;
+
+namespace Sluice.Mux.Http1;
+
+/// <summary>
+/// Writes one HTTP/1 body to a connection's output pipe in the framing its head announced: as it is for a
+/// Content-Length or a close-delimited body, as chunks otherwise. Every write is flushed, and the flush waits
+/// while the socket does not take the bytes: that wait is the back-pressure on the reading side.
+/// </summary>
+internal sealed class Http1BodyWriter : IHttpBodySink
+{
+    private readonly PipeWriter _output;
+    private readonly SideWatch _watch;
+    private readonly bool _clientSide;
+    private Http1BodyMode _mode;
+
+    public Http1BodyWriter(PipeWriter output, SideWatch watch, bool clientSide)
+    {
+        _output = output;
+        _watch = watch;
+        _clientSide = clientSide;
+    }
+
+    /// <summary>Body bytes written since <see cref="Start"/>, framing excluded.</summary>
+    public long BytesWritten { get; private set; }
+
+    public bool Ended { get; private set; }
+
+    public void Start(Http1BodyMode mode)
+    {
+        _mode = mode;
+        BytesWritten = 0;
+        Ended = mode == Http1BodyMode.None;
+    }
+
+    public ValueTask WriteAsync(ReadOnlySequence<byte> data)
+    {
+        if (data.IsEmpty)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        if (_mode == Http1BodyMode.Chunked)
+        {
+            Http1ChunkedEncoder.WriteChunkHeader(_output, data.Length);
+        }
+
+        foreach (var segment in data)
+        {
+            _output.Write(segment.Span);
+        }
+
+        if (_mode == Http1BodyMode.Chunked)
+        {
+            "\r\n"u8.CopyTo(_output.GetSpan(2));
+            _output.Advance(2);
+        }
+
+        BytesWritten += data.Length;
+        return FlushAsync();
+    }
+
+    public ValueTask EndAsync(HttpHeaderList? trailers)
+    {
+        Ended = true;
+        if (_mode != Http1BodyMode.Chunked)
+        {
+            return FlushAsync();
+        }
+
+        "0\r\n"u8.CopyTo(_output.GetSpan(3));
+        _output.Advance(3);
+        if (trailers is not null)
+        {
+            for (var i = 0; i < trailers.SlotCount; i++)
+            {
+                if (!trailers.IsRemoved(i))
+                {
+                    Http1HeadWriter.WriteHeader(_output, trailers.Name(i), trailers.Value(i));
+                }
+            }
+        }
+
+        Http1HeadWriter.WriteEndOfHeaders(_output);
+        return FlushAsync();
+    }
+
+    /// <summary>Sends what is buffered; fails with <see cref="HttpBodyException"/> when the peer is gone.</summary>
+    public async ValueTask FlushAsync()
+    {
+        FlushResult result;
+        _watch.BeginWait();
+        try
+        {
+            result = await _output.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Http1BodyReader.IsConnectionFailure(ex))
+        {
+            throw new HttpBodyException(BodyFailure.Closed, _clientSide);
+        }
+        finally
+        {
+            _watch.EndWait();
+        }
+
+        if (result.IsCanceled || result.IsCompleted)
+        {
+            throw new HttpBodyException(result.IsCanceled ? BodyFailure.Aborted : BodyFailure.Closed, _clientSide);
+        }
+    }
+}

@@ -1,0 +1,324 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using HttpVersion = Sluice.Messages.HttpVersion;
+using Sluice.Messages;
+using Sluice.Protocols.Http1;
+using Sluice.Timers;
+using Sluice.Transport;
+
+namespace Sluice.Mux.Http1;
+
+/// <summary>What waiting for the next request head gave.</summary>
+internal enum RequestHeadOutcome
+{
+    /// <summary>A valid head: <see cref="Http1FrontConnection.Request"/> holds it.</summary>
+    Ready = 0,
+    /// <summary>The client closed (or reset) between requests, having sent nothing of a new one.</summary>
+    ClosedIdle = 1,
+    /// <summary>The client closed in the middle of a head.</summary>
+    ClosedPartial = 2,
+    /// <summary>The head is invalid: <see cref="Http1FrontConnection.RejectReason"/> says why.</summary>
+    Rejected = 3,
+}
+
+/// <summary>
+/// The HTTP/1 multiplexer on the client side. Requests are read one after the other from the connection's
+/// input; pipelined requests simply wait in the pipe until the previous response has been sent, so responses
+/// go out in order. Each request is offered to the transaction as an <see cref="IFrontStream"/>.
+/// </summary>
+internal sealed class Http1FrontConnection : IFrontStream, IDisposable
+{
+    private readonly SocketDuplex _io;
+    private readonly HttpRequestHead _request = new();
+    private readonly Http1BodyReader _requestBody;
+    private readonly Http1BodyWriter _responseBody;
+    private readonly Http1ParserOptions _options;
+    private Http1HeadState _headState;
+    private bool _closeAfterResponse;
+    private bool _tunnel;
+
+    public Http1FrontConnection(SocketDuplex io, Heartbeat clock, Http1ParserOptions options)
+    {
+        _io = io;
+        _options = options;
+        ReadWatch = new SideWatch(clock);
+        WriteWatch = new SideWatch(clock);
+        _requestBody = new Http1BodyReader(io.Input, ReadWatch, clientSide: true);
+        _responseBody = new Http1BodyWriter(io.Output, WriteWatch, clientSide: true);
+        ClientEndPoint = io.RemoteEndPoint;
+        LocalEndPoint = io.LocalEndPoint;
+    }
+
+    public HttpRequestHead Request => _request;
+
+    public IHttpBodySource RequestBody => _requestBody;
+
+    public bool RequestBodyComplete => _requestBody.IsComplete;
+
+    public long RequestBodyBytes => _requestBody.BytesRead;
+
+    public long ResponseBodyBytes => _responseBody.BytesWritten;
+
+    public EndPoint? ClientEndPoint { get; }
+
+    public EndPoint? LocalEndPoint { get; }
+
+    public SideWatch ReadWatch { get; }
+
+    public SideWatch WriteWatch { get; }
+
+    public bool AcceptsInterimResponses => _request.Version != HttpVersion.Http10;
+
+    public SocketDuplex Io => _io;
+
+    /// <summary>Requests read on this connection so far.</summary>
+    public int RequestCount { get; private set; }
+
+    /// <summary>Why the last head was rejected.</summary>
+    public Http1RejectReason RejectReason { get; private set; }
+
+    /// <summary>Bytes of the head being read when it was rejected or cut, for logs.</summary>
+    public long PartialHeadBytes { get; private set; }
+
+    /// <summary>True when the connection may carry another request once the current response is sent.</summary>
+    public bool CanKeepAlive => !_closeAfterResponse && !_tunnel && _requestBody.IsComplete && !_io.IsAborted;
+
+    /// <summary>Reads the next request head. <see cref="ReadWatch"/> bounds the wait (`timeout http-request` and friends).</summary>
+    public async ValueTask<RequestHeadOutcome> ReadRequestHeadAsync(Action? onFirstByte = null)
+    {
+        _request.Reset();
+        _headState = Http1HeadState.ForHead();
+        _closeAfterResponse = false;
+        PartialHeadBytes = 0;
+        ExpectationFailed = false;
+        RejectReason = Http1RejectReason.None;
+        var handler = new Http1Heads.RequestHandler(_request, _options);
+        var input = _io.Input;
+        var sawBytes = false;
+        ReadWatch.BeginWait();
+        try
+        {
+            while (true)
+            {
+                ReadResult result;
+                try
+                {
+                    result = await input.ReadAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (Http1BodyReader.IsConnectionFailure(ex))
+                {
+                    return sawBytes ? RequestHeadOutcome.ClosedPartial : RequestHeadOutcome.ClosedIdle;
+                }
+
+                var buffer = result.Buffer;
+                if (!sawBytes && !buffer.IsEmpty)
+                {
+                    sawBytes = true;
+                    onFirstByte?.Invoke();
+                }
+
+                var status = Http1HeadParser.ParseRequestHead(ref _headState, buffer, ref handler, _options, out var consumed, out var examined);
+                if (status == Http1ParseStatus.Complete)
+                {
+                    input.AdvanceTo(consumed);
+                    return CompleteHead(ref handler);
+                }
+
+                PartialHeadBytes = buffer.Length;
+                input.AdvanceTo(consumed, examined);
+                if (status == Http1ParseStatus.Rejected)
+                {
+                    RejectReason = _headState.RejectReason;
+                    return RequestHeadOutcome.Rejected;
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return sawBytes ? RequestHeadOutcome.ClosedPartial : RequestHeadOutcome.ClosedIdle;
+                }
+            }
+        }
+        finally
+        {
+            ReadWatch.EndWait();
+        }
+    }
+
+    public async ValueTask SendInterimAsync(HttpResponseHead head)
+    {
+        Http1Heads.WriteResponseHead(_io.Output, head, Http1BodyMode.None, close: false, clientIsHttp10: false);
+        await _responseBody.FlushAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter)
+    {
+        var clientIsHttp10 = _request.Version == HttpVersion.Http10;
+        var switching = head.Status == 101 || (_request.Method == Messages.HttpMethod.Connect && head.Status is >= 200 and < 300);
+        var mode = switching ? Http1BodyMode.UntilClose
+            : _request.Method == Messages.HttpMethod.Head ? Http1BodyMode.None
+            : Http1Heads.OutgoingMode(head, peerSpeaksChunked: !clientIsHttp10);
+        if (mode == Http1BodyMode.UntilClose && !switching)
+        {
+            _closeAfterResponse = true;
+        }
+
+        if (closeAfter || (_request.Has(HttpMessageFlags.Upgrade) && !switching))
+        {
+            // An upgrade the server refused: bytes the client sent after its request may belong to the other
+            // protocol and must not be read as a request (RELIABILITY UPG-05).
+            _closeAfterResponse = true;
+        }
+
+        _responseBody.Start(mode);
+        Http1Heads.WriteResponseHead(_io.Output, head, mode, _closeAfterResponse, clientIsHttp10);
+        await _responseBody.FlushAsync().ConfigureAwait(false);
+        return _responseBody;
+    }
+
+    public async ValueTask SendReplyAsync(HttpReply reply, bool closeAfter)
+    {
+        if (closeAfter)
+        {
+            _closeAfterResponse = true;
+        }
+
+        var output = _io.Output;
+        Http1HeadWriter.WriteStatusLine(output, Http1Version.Http11, reply.Status, reply.Reason ?? ReasonPhrases.For(reply.Status));
+        foreach (var (name, value) in reply.Headers)
+        {
+            Http1HeadWriter.WriteHeader(output, name, value);
+        }
+
+        Span<byte> digits = stackalloc byte[12];
+        reply.Body.Length.TryFormat(digits, out var length, default, System.Globalization.CultureInfo.InvariantCulture);
+        Http1HeadWriter.WriteHeader(output, "content-length"u8, digits[..length]);
+        if (_closeAfterResponse || !_requestBody.IsComplete)
+        {
+            _closeAfterResponse = true;
+            Http1HeadWriter.WriteHeader(output, "connection"u8, "close"u8);
+        }
+        else if (_request.Version == HttpVersion.Http10)
+        {
+            Http1HeadWriter.WriteHeader(output, "connection"u8, "keep-alive"u8);
+        }
+
+        Http1HeadWriter.WriteEndOfHeaders(output);
+        _responseBody.Start(Http1BodyMode.Length);
+        if (_request.Method != Messages.HttpMethod.Head && reply.Body.Length > 0)
+        {
+            await _responseBody.WriteAsync(new System.Buffers.ReadOnlySequence<byte>(reply.Body)).ConfigureAwait(false);
+        }
+        else
+        {
+            await _responseBody.FlushAsync().ConfigureAwait(false);
+        }
+    }
+
+    public void StartTunnel()
+    {
+        _tunnel = true;
+        _requestBody.Start(Http1BodyMode.UntilClose, -1, _options);
+        _responseBody.Start(Http1BodyMode.UntilClose);
+    }
+
+    public void CloseAfterResponse() => _closeAfterResponse = true;
+
+    /// <summary>
+    /// Ends the connection politely: what was written is flushed, a FIN is sent, and what the client still sends
+    /// is read and dropped for a moment so that a reset does not destroy the response in flight.
+    /// </summary>
+    public async ValueTask CloseAsync(bool linger)
+    {
+        try
+        {
+            await _io.Output.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Http1BodyReader.IsConnectionFailure(ex))
+        {
+            return;
+        }
+
+        _io.ShutdownSend();
+        if (!linger)
+        {
+            return;
+        }
+
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            while (true)
+            {
+                var result = await _io.Input.ReadAsync(cts.Token).ConfigureAwait(false);
+                _io.Input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (Http1BodyReader.IsConnectionFailure(ex))
+        {
+            // Gone or slow: closing now is all that is left.
+        }
+    }
+
+    public void Dispose()
+    {
+        _requestBody.Dispose();
+        _request.Dispose();
+        _io.Dispose();
+    }
+
+    private RequestHeadOutcome CompleteHead(ref Http1Heads.RequestHandler handler)
+    {
+        RequestCount++;
+        if (handler.Reject != Http1RejectReason.None)
+        {
+            RejectReason = handler.Reject;
+            return RequestHeadOutcome.Rejected;
+        }
+
+        var absoluteAuthority = handler.Form == Http1TargetForm.Absolute ? _request.Authority : default;
+        var reject = handler.Framing.CompleteRequest(_request.MethodBytes, absoluteAuthority, out var framing);
+        if (reject != Http1RejectReason.None)
+        {
+            RejectReason = reject;
+            return RequestHeadOutcome.Rejected;
+        }
+
+        var mode = Http1Heads.ApplyFraming(_request, framing);
+        if (mode == Http1BodyMode.None)
+        {
+            _request.Set(HttpMessageFlags.NoBody);
+        }
+
+        var expect = _request.Headers.IndexOf("expect"u8);
+        if (expect >= 0 && _request.Version != HttpVersion.Http10)
+        {
+            if (!Ascii.EqualsIgnoreCase(HeaderTokens.Trim(_request.Headers.Value(expect)), "100-continue"u8))
+            {
+                RejectReason = Http1RejectReason.None;
+                ExpectationFailed = true;
+            }
+            else
+            {
+                _request.Set(HttpMessageFlags.Expect100Continue);
+            }
+        }
+
+        Http1Heads.RemoveHopByHopFields(_request, isRequest: true);
+        if (_request.Has(HttpMessageFlags.ConnectionClose) || _request.Has(HttpMessageFlags.MustClose))
+        {
+            _closeAfterResponse = true;
+        }
+
+        _tunnel = false;
+        _requestBody.Start(mode, framing.ContentLength, _options);
+        return RequestHeadOutcome.Ready;
+    }
+
+    /// <summary>The request carried an `Expect` other than `100-continue`: it must be answered 417.</summary>
+    public bool ExpectationFailed { get; private set; }
+}

@@ -1,0 +1,310 @@
+using System.IO.Pipelines;
+using System.Text;
+using Sluice.Messages;
+using Sluice.Protocols.Http1;
+
+namespace Sluice.Mux.Http1;
+
+/// <summary>
+/// Moves message heads between the HTTP/1 wire and the neutral model: parse handlers that fill a head and
+/// check its framing, the removal of connection-specific fields (RFC 9110 §7.6.1), and the writers that put
+/// a head back on the wire with the framing and `Connection` field this hop needs.
+/// </summary>
+internal static class Http1Heads
+{
+    /// <summary>Fills a request head and analyses its framing as the parser delivers it.</summary>
+    public struct RequestHandler(HttpRequestHead head, Http1ParserOptions options) : IHttp1RequestHandler
+    {
+        public Http1FramingAnalyzer Framing;
+        public Http1RejectReason Reject;
+        public Http1TargetForm Form;
+
+        public void OnRequestLine(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, Http1TargetForm form, Http1Version version)
+        {
+            head.SetMethod(method);
+            head.SetTarget(target);
+            head.Version = version == Http1Version.Http10 ? HttpVersion.Http10 : HttpVersion.Http11;
+            Form = form;
+            if (form is Http1TargetForm.Absolute or Http1TargetForm.Authority)
+            {
+                if (form == Http1TargetForm.Authority)
+                {
+                    head.SetAuthority(target);
+                }
+                else if (Http1RequestTarget.TryGetAbsoluteAuthority(target, out var authority))
+                {
+                    head.SetAuthority(authority);
+                    var colon = target.IndexOf((byte)':');
+                    if (colon > 0)
+                    {
+                        head.SetScheme(target[..colon]);
+                    }
+                }
+            }
+
+            Framing = new Http1FramingAnalyzer(isRequest: true, version, options);
+        }
+
+        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+        {
+            if (Reject == Http1RejectReason.None)
+            {
+                Reject = Framing.OnHeader(name, value);
+            }
+
+            head.Headers.Add(name, value);
+        }
+
+        public readonly void OnHeadersComplete()
+        {
+        }
+    }
+
+    /// <summary>Fills a response head and analyses its framing.</summary>
+    public struct ResponseHandler(HttpResponseHead head, Http1ParserOptions options) : IHttp1ResponseHandler
+    {
+        public Http1FramingAnalyzer Framing;
+        public Http1RejectReason Reject;
+
+        public void OnStatusLine(Http1Version version, int statusCode, ReadOnlySpan<byte> reasonPhrase)
+        {
+            head.Version = version == Http1Version.Http10 ? HttpVersion.Http10 : HttpVersion.Http11;
+            head.Status = statusCode;
+            head.SetReason(reasonPhrase);
+            Framing = new Http1FramingAnalyzer(isRequest: false, version, options);
+        }
+
+        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+        {
+            if (Reject == Http1RejectReason.None)
+            {
+                Reject = Framing.OnHeader(name, value);
+            }
+
+            head.Headers.Add(name, value);
+        }
+
+        public readonly void OnHeadersComplete()
+        {
+        }
+    }
+
+    /// <summary>Records the framing decision on the head: flags and length.</summary>
+    public static Http1BodyMode ApplyFraming(HttpMessageHead head, in Http1BodyFraming framing)
+    {
+        switch (framing.Kind)
+        {
+            case Http1BodyKind.ContentLength:
+                head.ContentLength = framing.ContentLength;
+                head.Set(HttpMessageFlags.ContentLengthKnown);
+                break;
+            case Http1BodyKind.None:
+                head.Set(HttpMessageFlags.NoBody);
+                if (framing.ContentLength >= 0)
+                {
+                    head.ContentLength = framing.ContentLength;
+                    head.Set(HttpMessageFlags.ContentLengthKnown);
+                }
+
+                break;
+            case Http1BodyKind.UntilClose:
+                head.Set(HttpMessageFlags.BodyUntilClose | HttpMessageFlags.MustClose);
+                break;
+        }
+
+        if (framing.MustClose)
+        {
+            head.Set(HttpMessageFlags.MustClose);
+        }
+
+        return framing.Kind switch
+        {
+            Http1BodyKind.ContentLength => Http1BodyMode.Length,
+            Http1BodyKind.Chunked => Http1BodyMode.Chunked,
+            Http1BodyKind.UntilClose => Http1BodyMode.UntilClose,
+            _ => Http1BodyMode.None,
+        };
+    }
+
+    /// <summary>
+    /// Removes the fields that belong to this hop only: `Connection` and the fields it names, `Keep-Alive`,
+    /// `Proxy-Connection`, `Transfer-Encoding`, `Content-Length` (the framing now lives in the head's flags),
+    /// `TE` other than `trailers`, and `Upgrade` unless the message really asks to switch protocols. `Host` is
+    /// never removed, whatever `Connection` names. `Upgrade: h2c` is dropped with `HTTP2-Settings`: switching
+    /// a proxied connection to HTTP/2 is the proxy's business, not the server's (RFC 9113 §3.1).
+    /// </summary>
+    public static void RemoveHopByHopFields(HttpMessageHead head, bool isRequest)
+    {
+        var headers = head.Headers;
+        var close = false;
+        var keepAlive = false;
+        var upgradeToken = false;
+        for (var i = headers.IndexOf("connection"u8); i >= 0; i = headers.IndexOf("connection"u8, i + 1))
+        {
+            var list = headers.Value(i);
+            while (!list.IsEmpty)
+            {
+                var comma = list.IndexOf((byte)',');
+                var token = HeaderTokens.Trim(comma < 0 ? list : list[..comma]);
+                if (Ascii.EqualsIgnoreCase(token, "close"u8))
+                {
+                    close = true;
+                }
+                else if (Ascii.EqualsIgnoreCase(token, "keep-alive"u8))
+                {
+                    keepAlive = true;
+                }
+                else if (Ascii.EqualsIgnoreCase(token, "upgrade"u8))
+                {
+                    upgradeToken = true;
+                }
+                else if (!token.IsEmpty && !Ascii.EqualsIgnoreCase(token, "host"u8))
+                {
+                    headers.RemoveAll(token);
+                }
+
+                list = comma < 0 ? default : list[(comma + 1)..];
+            }
+
+            headers.Remove(i);
+        }
+
+        headers.RemoveAll("keep-alive"u8);
+        headers.RemoveAll("proxy-connection"u8);
+        headers.RemoveAll("transfer-encoding"u8);
+        headers.RemoveAll("content-length"u8);
+        for (var i = headers.IndexOf("te"u8); i >= 0; i = headers.IndexOf("te"u8, i + 1))
+        {
+            if (!Ascii.EqualsIgnoreCase(HeaderTokens.Trim(headers.Value(i)), "trailers"u8))
+            {
+                headers.Remove(i);
+            }
+        }
+
+        var upgrade = headers.IndexOf("upgrade"u8);
+        if (upgrade >= 0 && isRequest && Ascii.EqualsIgnoreCase(HeaderTokens.Trim(headers.Value(upgrade)), "h2c"u8))
+        {
+            headers.RemoveAll("upgrade"u8);
+            headers.RemoveAll("http2-settings"u8);
+            upgrade = -1;
+        }
+
+        if (upgrade >= 0 && upgradeToken && (head.Version != HttpVersion.Http10 || !isRequest))
+        {
+            head.Set(HttpMessageFlags.Upgrade);
+        }
+        else
+        {
+            headers.RemoveAll("upgrade"u8);
+        }
+
+        if (close || (head.Version == HttpVersion.Http10 && !keepAlive))
+        {
+            head.Set(HttpMessageFlags.ConnectionClose);
+        }
+    }
+
+    /// <summary>Writes a request head for a server: always HTTP/1.1, with the framing of <paramref name="mode"/>.</summary>
+    public static void WriteRequestHead(PipeWriter output, HttpRequestHead head, Http1BodyMode mode, bool close)
+    {
+        Http1HeadWriter.WriteRequestLine(output, head.MethodBytes, head.Target, Http1Version.Http11);
+        var headers = head.Headers;
+        var hasHost = false;
+        for (var i = 0; i < headers.SlotCount; i++)
+        {
+            if (!headers.IsRemoved(i))
+            {
+                var name = headers.Name(i);
+                hasHost |= name.Length == 4 && Ascii.EqualsIgnoreCase(name, "host"u8);
+                Http1HeadWriter.WriteHeader(output, name, headers.Value(i));
+            }
+        }
+
+        if (!hasHost && !head.Authority.IsEmpty)
+        {
+            Http1HeadWriter.WriteHeader(output, "host"u8, head.Authority);
+        }
+
+        WriteFraming(output, head, mode);
+        if (head.Has(HttpMessageFlags.Upgrade))
+        {
+            Http1HeadWriter.WriteHeader(output, "connection"u8, "upgrade"u8);
+        }
+        else if (close)
+        {
+            Http1HeadWriter.WriteHeader(output, "connection"u8, "close"u8);
+        }
+
+        Http1HeadWriter.WriteEndOfHeaders(output);
+    }
+
+    /// <summary>
+    /// Writes a response head for a client: HTTP/1.1, the framing of <paramref name="mode"/>, and the
+    /// `Connection` field that says what happens to the connection next.
+    /// </summary>
+    public static void WriteResponseHead(PipeWriter output, HttpResponseHead head, Http1BodyMode mode, bool close, bool clientIsHttp10)
+    {
+        Http1HeadWriter.WriteStatusLine(output, Http1Version.Http11, head.Status, head.Reason.IsEmpty ? ReasonPhrases.For(head.Status) : head.Reason);
+        var headers = head.Headers;
+        for (var i = 0; i < headers.SlotCount; i++)
+        {
+            if (!headers.IsRemoved(i))
+            {
+                Http1HeadWriter.WriteHeader(output, headers.Name(i), headers.Value(i));
+            }
+        }
+
+        if (head.Status >= 200 && head.Status != 204)
+        {
+            WriteFraming(output, head, mode);
+        }
+
+        if (head.Status == 101 || (head.Has(HttpMessageFlags.Upgrade) && head.IsInterim))
+        {
+            Http1HeadWriter.WriteHeader(output, "connection"u8, "upgrade"u8);
+        }
+        else if (head.Status >= 200)
+        {
+            if (close)
+            {
+                Http1HeadWriter.WriteHeader(output, "connection"u8, "close"u8);
+            }
+            else if (clientIsHttp10)
+            {
+                Http1HeadWriter.WriteHeader(output, "connection"u8, "keep-alive"u8);
+            }
+        }
+
+        Http1HeadWriter.WriteEndOfHeaders(output);
+    }
+
+    /// <summary>The framing a message gets on the way out, from what is known of its body.</summary>
+    public static Http1BodyMode OutgoingMode(HttpMessageHead head, bool peerSpeaksChunked)
+    {
+        if (!head.HasBody)
+        {
+            return Http1BodyMode.None;
+        }
+
+        if (head.Has(HttpMessageFlags.ContentLengthKnown))
+        {
+            return Http1BodyMode.Length;
+        }
+
+        return peerSpeaksChunked ? Http1BodyMode.Chunked : Http1BodyMode.UntilClose;
+    }
+
+    private static void WriteFraming(PipeWriter output, HttpMessageHead head, Http1BodyMode mode)
+    {
+        if (mode == Http1BodyMode.Chunked)
+        {
+            Http1HeadWriter.WriteHeader(output, "transfer-encoding"u8, "chunked"u8);
+        }
+        else if (head.Has(HttpMessageFlags.ContentLengthKnown))
+        {
+            Span<byte> digits = stackalloc byte[20];
+            head.ContentLength.TryFormat(digits, out var length, default, System.Globalization.CultureInfo.InvariantCulture);
+            Http1HeadWriter.WriteHeader(output, "content-length"u8, digits[..length]);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Net;
+using Sluice.Messages;
+using Sluice.Timers;
+
+namespace Sluice.Mux;
+
+/// <summary>
+/// One request as a front multiplexer offers it to a transaction, and the way back for its response. The HTTP/1
+/// mux offers one at a time per connection; the HTTP/2 mux one per stream.
+/// </summary>
+internal interface IFrontStream
+{
+    HttpRequestHead Request { get; }
+
+    /// <summary>The request body; ends at once when the request has none.</summary>
+    IHttpBodySource RequestBody { get; }
+
+    bool RequestBodyComplete { get; }
+
+    long RequestBodyBytes { get; }
+
+    /// <summary>Bytes of the response body sent so far.</summary>
+    long ResponseBodyBytes { get; }
+
+    EndPoint? ClientEndPoint { get; }
+
+    EndPoint? LocalEndPoint { get; }
+
+    /// <summary>Waits for the client's bytes.</summary>
+    SideWatch ReadWatch { get; }
+
+    /// <summary>Waits for the client to take our bytes.</summary>
+    SideWatch WriteWatch { get; }
+
+    /// <summary>True when the client's protocol can carry 1xx responses.</summary>
+    bool AcceptsInterimResponses { get; }
+
+    /// <summary>Sends a 1xx response.</summary>
+    ValueTask SendInterimAsync(HttpResponseHead head);
+
+    /// <summary>Sends the final response head; its body then goes through the returned sink.</summary>
+    ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter);
+
+    /// <summary>Sends a whole response made by the proxy (errors, `http-request return`).</summary>
+    ValueTask SendReplyAsync(HttpReply reply, bool closeAfter);
+
+    /// <summary>
+    /// After a 101 or a 2xx to CONNECT: from now on the request body reads every byte the client sends until it
+    /// closes, and the response sink writes bytes as they are.
+    /// </summary>
+    void StartTunnel();
+
+    /// <summary>The connection must close once this response is sent.</summary>
+    void CloseAfterResponse();
+}

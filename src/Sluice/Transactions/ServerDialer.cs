@@ -1,0 +1,195 @@
+using System.Net;
+using System.Net.Sockets;
+using Sluice.Backends;
+using Sluice.Timers;
+using Sluice.Transport;
+
+namespace Sluice.Transactions;
+
+/// <summary>How dialing a server ended.</summary>
+internal readonly record struct DialOutcome(Socket? Socket, ServerState? Server, TerminationCause Cause)
+{
+    public bool Connected => Socket is not null;
+}
+
+/// <summary>
+/// Connects a transaction to a server: one attempt after the other as `retries` allows, each bounded by
+/// `timeout connect` through the heartbeat, moving to another server when `option redispatch` says so.
+/// Shared by the tcp and HTTP transactions; one per transaction, reused for each of its connections.
+/// </summary>
+/// <remarks>
+/// Threading: the transaction's task runs <see cref="DialAsync"/>; the heartbeat thread calls
+/// <see cref="OnHeartbeat"/> and any thread may call <see cref="Kill"/>. The fields they share are read and
+/// written with <see cref="Volatile"/>.
+/// </remarks>
+internal sealed class ServerDialer
+{
+    private Socket? _connecting;
+    private long _connectDeadline = TransactionContext.Infinite;
+    private int _connectTimedOut;
+    private int _killed;
+    private int _sourcePort;
+    private ServerState? _portOwner;
+
+    /// <summary>Attempts after the first one in the last <see cref="DialAsync"/>, redispatches included.</summary>
+    public int Retries { get; private set; }
+
+    public bool Redispatched { get; private set; }
+
+    public bool IsKilled => Volatile.Read(ref _killed) != 0;
+
+    public bool IsConnecting => Volatile.Read(ref _connecting) is not null;
+
+    /// <summary>
+    /// Connects to <paramref name="server"/>, whose slot the caller has taken, retrying and redispatching as the
+    /// backend says. On success the returned server holds the slot (it may differ after a redispatch); on
+    /// failure no slot is held and <see cref="DialOutcome.Server"/> is the last one tried, for the logs.
+    /// </summary>
+    public async Task<DialOutcome> DialAsync(BackendState backend, ServerState server, IPAddress? clientAddress, int frontendPort, long connectMs, TimeSpan? connectTimeout, Heartbeat clock)
+    {
+        Retries = 0;
+        Redispatched = false;
+        while (true)
+        {
+            var (socket, error, timedOut) = await ConnectOnceAsync(server, frontendPort, connectMs, clock).ConfigureAwait(false);
+            if (socket is not null)
+            {
+                return new DialOutcome(socket, server, TerminationCause.None);
+            }
+
+            if (IsKilled)
+            {
+                server.Release();
+                return new DialOutcome(null, server, TerminationCause.Killed);
+            }
+
+            var decision = error == ConnectError.Resource
+                ? RetryDecision.GiveUp
+                : RetryPolicy.Decide(backend.Config, Retries, server.IsUp, backend.UsableActiveServers);
+            if (decision == RetryDecision.GiveUp)
+            {
+                server.CountConnectFailure();
+                server.Release();
+                var cause = error == ConnectError.Resource ? TerminationCause.Resource
+                    : timedOut ? TerminationCause.ServerTimeout : TerminationCause.ServerClosed;
+                return new DialOutcome(null, server, cause);
+            }
+
+            Retries++;
+            if (decision == RetryDecision.Redispatch)
+            {
+                server.Release();
+                var next = backend.Balancer.Pick(clientAddress, avoid: server);
+                if (next is null)
+                {
+                    return new DialOutcome(null, server, TerminationCause.ServerClosed);
+                }
+
+                if (next != server)
+                {
+                    next.CountRedispatch();
+                    Redispatched = true;
+                }
+                else
+                {
+                    next.CountRetry();
+                }
+
+                server = next;
+            }
+            else
+            {
+                server.CountRetry();
+                var delay = RetryPolicy.TurnAroundDelay(connectTimeout, timedOut);
+                if (delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay, clock.TimeProvider).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>Gives back the source port taken for the last connection, once that connection is closed.</summary>
+    public void ReturnSourcePort()
+    {
+        if (_sourcePort != 0)
+        {
+            _portOwner?.SourcePorts?.Return(_sourcePort);
+            _sourcePort = 0;
+            _portOwner = null;
+        }
+    }
+
+    public void OnHeartbeat(long nowMs)
+    {
+        if (Volatile.Read(ref _connecting) is { } socket && nowMs >= Volatile.Read(ref _connectDeadline))
+        {
+            Volatile.Write(ref _connectTimedOut, 1);
+            socket.Dispose();
+        }
+    }
+
+    public void Kill()
+    {
+        Volatile.Write(ref _killed, 1);
+        Volatile.Read(ref _connecting)?.Dispose();
+    }
+
+    private async Task<(Socket? Socket, ConnectError Error, bool TimedOut)> ConnectOnceAsync(ServerState server, int frontendPort, long connectMs, Heartbeat clock)
+    {
+        var endPoint = ServerConnector.ResolveEndPoint(server.Config.Address, frontendPort);
+        Socket socket;
+        try
+        {
+            socket = ServerConnector.CreateSocket(endPoint);
+        }
+        catch (SocketException)
+        {
+            return (null, ConnectError.Resource, false);
+        }
+
+        if (server.Source is { } source)
+        {
+            var bindError = ServerConnector.BindSource(socket, source, server.SourcePorts, out _sourcePort);
+            if (bindError != ConnectError.None)
+            {
+                socket.Dispose();
+                return (null, bindError, false);
+            }
+
+            _portOwner = server;
+        }
+
+        Volatile.Write(ref _connectTimedOut, 0);
+        Volatile.Write(
+            ref _connectDeadline,
+            connectMs == TransactionContext.Infinite ? TransactionContext.Infinite : clock.Refresh() + connectMs);
+        Volatile.Write(ref _connecting, socket);
+        var connected = false;
+        try
+        {
+            if (!IsKilled)
+            {
+                await socket.ConnectAsync(endPoint).ConfigureAwait(false);
+                connected = !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            connected = false;
+        }
+        finally
+        {
+            Volatile.Write(ref _connecting, null);
+        }
+
+        if (connected)
+        {
+            return (socket, ConnectError.None, false);
+        }
+
+        socket.Dispose();
+        ReturnSourcePort();
+        return (null, ConnectError.Refused, Volatile.Read(ref _connectTimedOut) != 0);
+    }
+}

@@ -1,0 +1,108 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Sluice.Transport;
+
+/// <summary>
+/// A connected socket seen as two pipes: <see cref="Input"/> reads from the peer, <see cref="Output"/> writes to
+/// it. The pipes read and write the socket's stream directly, with no copy loop of their own; idle connections
+/// wait with zero-byte reads and hold no buffer. <see cref="Abort"/> may be called from any thread (timeouts,
+/// kills) and makes every pending operation fail at once.
+/// </summary>
+internal sealed class SocketDuplex : IDisposable
+{
+    private readonly NetworkStream _stream;
+    private int _aborted;
+
+    public SocketDuplex(Socket socket, BlockMemoryPool pool)
+    {
+        Socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: false);
+        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(
+            pool: pool, bufferSize: pool.BlockSize, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(pool: pool, minimumBufferSize: 4096, leaveOpen: true));
+    }
+
+    public Socket Socket { get; }
+
+    public PipeReader Input { get; }
+
+    public PipeWriter Output { get; }
+
+    public bool IsAborted => Volatile.Read(ref _aborted) != 0;
+
+    public EndPoint? RemoteEndPoint => SafeEndPoint(remote: true);
+
+    public EndPoint? LocalEndPoint => SafeEndPoint(remote: false);
+
+    /// <summary>
+    /// True when the peer closed the connection (or sent something) while it sat idle: a pooled connection in this
+    /// state must not be reused.
+    /// </summary>
+    public bool IsReadableWhileIdle()
+    {
+        try
+        {
+            return Socket.Poll(0, SelectMode.SelectRead) || Socket.Poll(0, SelectMode.SelectError);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Sends a FIN after everything written so far.</summary>
+    public void ShutdownSend()
+    {
+        try
+        {
+            Socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // The peer is gone already.
+        }
+    }
+
+    /// <summary>Shuts the socket down and closes it; pending reads and writes end with an error. Any thread.</summary>
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already reset or closed.
+        }
+
+        Socket.Dispose();
+    }
+
+    /// <summary>Completes the pipes (returning their blocks) and closes the socket.</summary>
+    public void Dispose()
+    {
+        Abort();
+        Input.Complete();
+        Output.Complete();
+        _stream.Dispose();
+    }
+
+    private EndPoint? SafeEndPoint(bool remote)
+    {
+        try
+        {
+            return remote ? Socket.RemoteEndPoint : Socket.LocalEndPoint;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+}
