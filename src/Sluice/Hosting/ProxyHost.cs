@@ -15,20 +15,20 @@ namespace Sluice.Hosting;
 /// state of every backend, the heartbeat, and the transactions in flight.
 /// </summary>
 /// <remarks>
-/// Every proxy is served as a mode tcp tunnel for now (with a warning for `mode http` frontends); the HTTP
-/// multiplexers will take those over. The global `maxconn` limits connections only when set: HAProxy derives a
-/// default from the file-descriptor limit, which is not done yet.
+/// The global `maxconn` limits connections only when set: HAProxy derives a default from the file-descriptor
+/// limit, which is not done yet.
 /// </remarks>
 internal sealed class ProxyHost : IAsyncDisposable
 {
     private readonly SluiceConfig _config;
     private readonly Heartbeat _heartbeat;
     private readonly List<Listener> _listeners = [];
-    private readonly ConcurrentDictionary<Transaction, byte> _active = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<ISession, byte> _active = new(ReferenceEqualityComparer.Instance);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<BackendConfig, BackendState> _backends = new(ReferenceEqualityComparer.Instance);
     private readonly List<BackendState> _backendList = [];
+    private readonly Dictionary<BackendConfig, HttpBackendContext> _httpBackends = new(ReferenceEqualityComparer.Instance);
     private int _stopping;
     private Task? _stopTask;
 
@@ -41,6 +41,11 @@ internal sealed class ProxyHost : IAsyncDisposable
             var state = new BackendState(backend);
             _backends[backend] = state;
             _backendList.Add(state);
+            _httpBackends[backend] = new HttpBackendContext(state, config.Global);
+            foreach (var server in state.Servers)
+            {
+                _heartbeat.Register(server.Pool);
+            }
         }
     }
 
@@ -50,7 +55,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <summary>The live state of each backend, in configuration order.</summary>
     public IReadOnlyList<BackendState> Backends => _backendList;
 
-    /// <summary>Transactions in flight.</summary>
+    /// <summary>Client connections in flight (tcp transactions and HTTP sessions).</summary>
     public int ActiveTransactions => _active.Count;
 
     /// <summary>
@@ -111,6 +116,11 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         Volatile.Write(ref _stopping, 1);
         await CloseListeners().ConfigureAwait(false);
+        foreach (var pair in _active)
+        {
+            pair.Key.RequestStop();
+        }
+
         if (_active.IsEmpty)
         {
             _drained.TrySetResult();
@@ -154,15 +164,11 @@ internal sealed class ProxyHost : IAsyncDisposable
                 continue;
             }
 
-            if (frontend.Mode == ProxyMode.Http)
-            {
-                diagnostics.Add(new ConfigDiagnostic(
-                    DiagnosticSeverity.Warning,
-                    string.Concat("Proxy '", frontend.Name, "': 'mode http' is not served yet; its connections are forwarded as in 'mode tcp'.")));
-            }
-
             var backend = frontend.DefaultBackend is { } be && _backends.TryGetValue(be, out var state) ? state : null;
-            var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnTransactionFinished, debugOutput);
+            var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnSessionFinished, debugOutput);
+            Action<Socket, Listener> accept = frontend.Mode == ProxyMode.Http
+                ? AcceptHttp(new HttpFrontendContext(context, _httpBackends, global))
+                : (client, listener) => Accept(context, client, listener);
             var frontendLimit = ConnectionLimit.Create(frontend.MaxConn);
             foreach (var bind in frontend.Binds)
             {
@@ -178,7 +184,7 @@ internal sealed class ProxyHost : IAsyncDisposable
                 ConnectionLimit?[] limits = [bindLimit, frontendLimit, globalLimit];
                 foreach (var socket in opened)
                 {
-                    _listeners.Add(new Listener(socket.Socket, bind, socket.EndPointText, limits, (client, listener) => Accept(context, client, listener)));
+                    _listeners.Add(new Listener(socket.Socket, bind, socket.EndPointText, limits, accept));
                 }
             }
         }
@@ -195,9 +201,16 @@ internal sealed class ProxyHost : IAsyncDisposable
         _ = transaction.RunAsync();
     }
 
-    private void OnTransactionFinished(Transaction transaction)
+    private Action<Socket, Listener> AcceptHttp(HttpFrontendContext context) => (client, listener) =>
     {
-        _active.TryRemove(transaction, out _);
+        var session = new HttpSession(context, client, listener);
+        _active.TryAdd(session, 0);
+        _ = session.RunAsync();
+    };
+
+    private void OnSessionFinished(ISession session)
+    {
+        _active.TryRemove(session, out _);
         if (Volatile.Read(ref _stopping) != 0 && _active.IsEmpty)
         {
             _drained.TrySetResult();
@@ -221,6 +234,14 @@ internal sealed class ProxyHost : IAsyncDisposable
         foreach (var listener in _listeners)
         {
             listener.Dispose();
+        }
+
+        foreach (var backend in _backendList)
+        {
+            foreach (var server in backend.Servers)
+            {
+                server.Pool.Clear();
+            }
         }
 
         _heartbeat.Dispose();

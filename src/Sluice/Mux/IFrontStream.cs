@@ -52,4 +52,7 @@ internal interface IFrontStream
 
     /// <summary>The connection must close once this response is sent.</summary>
     void CloseAfterResponse();
+
+    /// <summary>Cuts the client's connection at once: pending reads and writes fail. Any thread.</summary>
+    void Abort();
 }

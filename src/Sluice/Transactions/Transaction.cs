@@ -19,7 +19,7 @@ namespace Sluice.Transactions;
 /// <see cref="Kill"/> touch: <c>_state</c>, <c>_tunnel</c> and <c>_pendingCause</c>, read and written with
 /// <see cref="Volatile"/>, and the dialer, which guards its own.
 /// </remarks>
-internal sealed class Transaction : IHeartbeatTarget
+internal sealed class Transaction : ISession, IHeartbeatTarget
 {
     private const int StateIdle = 0;
     private const int StateConnecting = 1;
@@ -100,6 +100,11 @@ internal sealed class Transaction : IHeartbeatTarget
             _context.Clock.Unregister(this);
             Finish();
         }
+    }
+
+    /// <summary>A tunnel runs until one side ends it; a soft stop lets it.</summary>
+    public void RequestStop()
+    {
     }
 
     /// <summary>Ends the transaction at once (hard stop): the outcome is `K` in the current phase.</summary>

@@ -13,12 +13,13 @@ internal sealed class TransactionContext
 {
     public const long Infinite = long.MaxValue;
 
-    public TransactionContext(FrontendConfig frontend, BackendState? backend, Heartbeat clock, BufferPool buffers, Action<Transaction> onFinished, TextWriter? debugOutput)
+    public TransactionContext(FrontendConfig frontend, BackendState? backend, Heartbeat clock, BufferPool buffers, Action<ISession> onFinished, TextWriter? debugOutput)
     {
         Frontend = frontend;
         Backend = backend;
         Clock = clock;
         Buffers = buffers;
+        Memory = new BlockMemoryPool(buffers.BufferSize);
         OnFinished = onFinished;
         DebugOutput = debugOutput;
 
@@ -44,8 +45,11 @@ internal sealed class TransactionContext
 
     public BufferPool Buffers { get; }
 
+    /// <summary>The blocks of the HTTP connections' pipes, `tune.bufsize` each.</summary>
+    public BlockMemoryPool Memory { get; }
+
     /// <summary>Called once by every transaction at its very end, after its sockets are closed.</summary>
-    public Action<Transaction> OnFinished { get; }
+    public Action<ISession> OnFinished { get; }
 
     /// <summary>Where `-d` prints one line per finished transaction; null when not debugging.</summary>
     public TextWriter? DebugOutput { get; }
@@ -62,6 +66,6 @@ internal sealed class TransactionContext
 
     public TimeSpan? ConnectTimeout { get; }
 
-    private static long ToMs(TimeSpan? timeout) =>
+    public static long ToMs(TimeSpan? timeout) =>
         timeout is { } t && t > TimeSpan.Zero ? Math.Max(1, (long)t.TotalMilliseconds) : Infinite;
 }

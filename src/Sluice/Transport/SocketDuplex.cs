@@ -89,8 +89,16 @@ internal sealed class SocketDuplex : IDisposable
     public void Dispose()
     {
         Abort();
-        Input.Complete();
-        Output.Complete();
+        try
+        {
+            Input.Complete();
+            Output.Complete();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            // A read or a flush of another task is still in flight on the closed socket; it fails on its own.
+        }
+
         _stream.Dispose();
     }
 

@@ -109,7 +109,6 @@ internal static class ProxyKeywordTable
                 section.Mode = ProxyMode.Tcp;
                 break;
             case "http":
-                ctx.Alert("'mode http' is not supported yet: HTTP proxying is under construction.");
                 section.Mode = ProxyMode.Http;
                 break;
             case "log" or "spop":

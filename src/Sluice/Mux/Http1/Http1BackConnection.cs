@@ -182,6 +182,13 @@ internal sealed class Http1BackConnection : IDisposable
 
     public void MarkNotReusable() => _reusable = false;
 
+    /// <summary>After a 101 or a 2xx to CONNECT: the request side now carries raw bytes until the client closes.</summary>
+    public void StartTunnel()
+    {
+        _reusable = false;
+        _requestBody.Start(Http1BodyMode.UntilClose);
+    }
+
     public void Abort()
     {
         _reusable = false;

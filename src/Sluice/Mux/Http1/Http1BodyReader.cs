@@ -168,7 +168,14 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
         if (_hasPending)
         {
             _hasPending = false;
-            _input.AdvanceTo(_consumed);
+            try
+            {
+                _input.AdvanceTo(_consumed);
+            }
+            catch (InvalidOperationException)
+            {
+                // The connection was closed under the reader; the next read reports it.
+            }
         }
     }
 

@@ -224,6 +224,8 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
 
     public void CloseAfterResponse() => _closeAfterResponse = true;
 
+    public void Abort() => _io.Abort();
+
     /// <summary>
     /// Ends the connection politely: what was written is flushed, a FIN is sent, and what the client still sends
     /// is read and dropped for a moment so that a reset does not destroy the response in flight.

@@ -128,7 +128,8 @@ internal static class Http1Heads
 
     /// <summary>
     /// Removes the fields that belong to this hop only: `Connection` and the fields it names, `Keep-Alive`,
-    /// `Proxy-Connection`, `Transfer-Encoding`, `Content-Length` (the framing now lives in the head's flags),
+    /// `Proxy-Connection`, `Transfer-Encoding`, `Content-Length` (the framing now lives in the head's flags; a
+    /// response without body, to HEAD or 304, keeps the length it announces),
     /// `TE` other than `trailers`, and `Upgrade` unless the message really asks to switch protocols. `Host` is
     /// never removed, whatever `Connection` names. `Upgrade: h2c` is dropped with `HTTP2-Settings`: switching
     /// a proxied connection to HTTP/2 is the proxy's business, not the server's (RFC 9113 §3.1).
@@ -172,7 +173,10 @@ internal static class Http1Heads
         headers.RemoveAll("keep-alive"u8);
         headers.RemoveAll("proxy-connection"u8);
         headers.RemoveAll("transfer-encoding"u8);
-        headers.RemoveAll("content-length"u8);
+        if (isRequest || !head.Has(HttpMessageFlags.NoBody) || head.Has(HttpMessageFlags.ContentLengthKnown))
+        {
+            headers.RemoveAll("content-length"u8);
+        }
         for (var i = headers.IndexOf("te"u8); i >= 0; i = headers.IndexOf("te"u8, i + 1))
         {
             if (!Ascii.EqualsIgnoreCase(HeaderTokens.Trim(headers.Value(i)), "trailers"u8))

@@ -1,0 +1,112 @@
+using Sluice.Backends;
+using Sluice.Config.Model;
+using Sluice.Protocols.Http1;
+
+namespace Sluice.Transactions;
+
+/// <summary>
+/// What the HTTP transactions of one backend share: its live state, its timeouts in milliseconds, its replies,
+/// and the response parser's options. Built once per configuration load.
+/// </summary>
+internal sealed class HttpBackendContext
+{
+    public HttpBackendContext(BackendState state, GlobalConfig global)
+    {
+        State = state;
+        var config = state.Config;
+        var t = config.Timeouts;
+        ServerMs = TransactionContext.ToMs(t.Server);
+        ConnectMs = TransactionContext.ToMs(t.Connect);
+        ConnectTimeout = t.Connect;
+        TunnelMs = t.Tunnel is { } tunnel ? TransactionContext.ToMs(tunnel) : TransactionContext.Infinite;
+        Replies = new HttpReplies(config.ErrorFiles, config.HttpRequestRules);
+        ResponseParser = HttpParserOptions.ForResponses(global, config.AcceptInvalidHttpResponse);
+    }
+
+    public BackendState State { get; }
+
+    public BackendConfig Config => State.Config;
+
+    public long ServerMs { get; }
+
+    public long ConnectMs { get; }
+
+    public TimeSpan? ConnectTimeout { get; }
+
+    /// <summary>`timeout tunnel`; <see cref="TransactionContext.Infinite"/> when not set (the client and server timeouts then apply).</summary>
+    public long TunnelMs { get; }
+
+    public HttpReplies Replies { get; }
+
+    public Http1ParserOptions ResponseParser { get; }
+}
+
+/// <summary>What the HTTP sessions of one frontend share.</summary>
+internal sealed class HttpFrontendContext
+{
+    public HttpFrontendContext(TransactionContext shared, IReadOnlyDictionary<BackendConfig, HttpBackendContext> backends, GlobalConfig global)
+    {
+        Shared = shared;
+        var frontend = shared.Frontend;
+        var t = frontend.Timeouts;
+        ClientMs = TransactionContext.ToMs(t.Client);
+        HttpRequestMs = t.HttpRequest is { } request ? TransactionContext.ToMs(request) : ClientMs;
+        KeepAliveMs = t.HttpKeepAlive is { } keepAlive ? TransactionContext.ToMs(keepAlive) : HttpRequestMs;
+        Replies = new HttpReplies(frontend.ErrorFiles, frontend.HttpRequestRules);
+        RequestParser = HttpParserOptions.ForRequests(global, frontend.AcceptInvalidHttpRequest);
+        DefaultBackend = frontend.DefaultBackend is { } be ? backends[be] : null;
+        var rules = new HttpBackendContext[frontend.UseBackends.Count];
+        for (var i = 0; i < rules.Length; i++)
+        {
+            rules[i] = backends[frontend.UseBackends[i].Backend];
+        }
+
+        UseBackends = rules;
+    }
+
+    public TransactionContext Shared { get; }
+
+    public FrontendConfig Frontend => Shared.Frontend;
+
+    public long ClientMs { get; }
+
+    /// <summary>`timeout http-request`, else `timeout client`.</summary>
+    public long HttpRequestMs { get; }
+
+    /// <summary>`timeout http-keep-alive`, else `timeout http-request`, as in HAProxy.</summary>
+    public long KeepAliveMs { get; }
+
+    public HttpReplies Replies { get; }
+
+    public Http1ParserOptions RequestParser { get; }
+
+    public HttpBackendContext? DefaultBackend { get; }
+
+    /// <summary>The backends of the `use_backend` rules, in order.</summary>
+    public IReadOnlyList<HttpBackendContext> UseBackends { get; }
+}
+
+/// <summary>The HTTP/1 parser settings that follow from the global tunables and the `accept-invalid` options.</summary>
+internal static class HttpParserOptions
+{
+    public static Http1ParserOptions ForRequests(GlobalConfig global, bool acceptInvalid) => Build(global, acceptInvalid, Http1ParserFlags.AllowObsTextInTarget);
+
+    public static Http1ParserOptions ForResponses(GlobalConfig global, bool acceptInvalid) => Build(global, acceptInvalid, Http1ParserFlags.None);
+
+    private static Http1ParserOptions Build(GlobalConfig global, bool acceptInvalid, Http1ParserFlags extraWhenRelaxed)
+    {
+        // Bare LF line ends are accepted as RFC 9112 §2.2 allows (and HAProxy does); the rest of the relaxations
+        // only with `option accept-invalid-http-*`.
+        var flags = acceptInvalid
+            ? Http1ParserOptions.HaproxyCompatible.Flags | extraWhenRelaxed
+            : Http1ParserFlags.AllowBareLf;
+        var headRoom = Math.Max(1024, global.BufSize - global.MaxRewrite);
+        return new Http1ParserOptions
+        {
+            Flags = flags,
+            MaxHeaderSectionSize = headRoom,
+            MaxStartLineLength = Math.Min(headRoom, Http1ParserOptions.DefaultMaxStartLineLength),
+            MaxHeaderCount = global.MaxHeaders,
+        };
+    }
+}

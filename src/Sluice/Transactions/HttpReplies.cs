@@ -1,0 +1,164 @@
+using System.Text;
+using Sluice.Config.Model;
+using Sluice.Messages;
+
+namespace Sluice.Transactions;
+
+/// <summary>
+/// The responses the proxy makes itself for one proxy section: HAProxy's built-in error pages (same status
+/// lines, fields and bodies), replaced by the section's `errorfile`s, and the bodies of `http-request return`.
+/// Built once per configuration; transactions only look replies up.
+/// </summary>
+internal sealed class HttpReplies
+{
+    private static readonly Dictionary<int, HttpReply> BuiltIn = BuildBuiltIn();
+
+    private readonly Dictionary<int, HttpReply> _byStatus = new(BuiltIn);
+    private readonly Dictionary<HttpReturnRule, HttpReply> _returns = new(ReferenceEqualityComparer.Instance);
+
+    public HttpReplies(IReadOnlyDictionary<int, byte[]> errorFiles, IEnumerable<HttpRequestRule> rules)
+    {
+        foreach (var (status, content) in errorFiles)
+        {
+            _byStatus[status] = ParseFullResponse(content, status);
+        }
+
+        foreach (var rule in rules)
+        {
+            if (rule is HttpReturnRule ret)
+            {
+                _returns[ret] = BuildReturn(ret);
+            }
+        }
+    }
+
+    /// <summary>The reply for an error status: the errorfile if one was given, else the built-in page.</summary>
+    public HttpReply ForStatus(int status) =>
+        _byStatus.TryGetValue(status, out var reply) ? reply : Generic(status);
+
+    public HttpReply ForReturn(HttpReturnRule rule) => _returns[rule];
+
+    private HttpReply BuildReturn(HttpReturnRule rule)
+    {
+        if (rule.UseDefaultErrorFile)
+        {
+            return ForStatus(rule.Status);
+        }
+
+        if (rule.BodyIsFullResponse)
+        {
+            return ParseFullResponse(rule.Body, rule.Status);
+        }
+
+        var headers = new List<KeyValuePair<string, string>>();
+        if (rule.ContentType is { } type && rule.Body.Length > 0)
+        {
+            headers.Add(new("content-type", type));
+        }
+
+        headers.AddRange(rule.Headers);
+        return new HttpReply(rule.Status, null, headers, rule.Body);
+    }
+
+    /// <summary>
+    /// Reads an errorfile: an HTTP/1 status line, fields and a body. `Content-Length` and `Connection` are
+    /// dropped, the mux writes its own from the body it really sends.
+    /// </summary>
+    internal static HttpReply ParseFullResponse(byte[] content, int fallbackStatus)
+    {
+        var text = Encoding.Latin1.GetString(content);
+        var headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var separator = 4;
+        if (headEnd < 0)
+        {
+            headEnd = text.IndexOf("\n\n", StringComparison.Ordinal);
+            separator = 2;
+        }
+
+        if (headEnd < 0)
+        {
+            return new HttpReply(fallbackStatus, null, [], content);
+        }
+
+        var lines = text[..headEnd].Split('\n');
+        var status = fallbackStatus;
+        string? reason = null;
+        var statusParts = lines[0].TrimEnd('\r').Split(' ', 3);
+        if (statusParts.Length >= 2 && int.TryParse(statusParts[1], System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+        {
+            status = parsed;
+            reason = statusParts.Length == 3 ? statusParts[2] : null;
+        }
+
+        var headers = new List<KeyValuePair<string, string>>();
+        for (var i = 1; i < lines.Length; i++)
+        {
+            var line = lines[i].TrimEnd('\r');
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                continue;
+            }
+
+            var name = line[..colon].Trim();
+            if (name.Equals("content-length", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("connection", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            headers.Add(new(name, line[(colon + 1)..].Trim()));
+        }
+
+        return new HttpReply(status, reason, headers, content[(headEnd + separator)..]);
+    }
+
+    private static HttpReply Generic(int status)
+    {
+        var reason = Encoding.Latin1.GetString(Mux.Http1.ReasonPhrases.For(status));
+        return Page(status, reason, "The request could not be processed.");
+    }
+
+    private static HttpReply Page(int status, string reason, string message)
+    {
+        var body = Encoding.Latin1.GetBytes(string.Concat(
+            "<html><body><h1>", status.ToString(System.Globalization.CultureInfo.InvariantCulture), " ", reason, "</h1>\n", message, "\n</body></html>\n"));
+        return new HttpReply(status, reason, [new("Cache-Control", "no-cache"), new("Content-Type", "text/html")], body);
+    }
+
+    private static Dictionary<int, HttpReply> BuildBuiltIn()
+    {
+        // HAProxy's built-in pages: same reason phrases and messages, so clients and tests see the same bytes.
+        (int Status, string Reason, string Message)[] pages =
+        [
+            (200, "OK", "Service ready."),
+            (400, "Bad request", "Your browser sent an invalid request."),
+            (401, "Unauthorized", "You need a valid user and password to access this content."),
+            (403, "Forbidden", "Request forbidden by administrative rules."),
+            (404, "Not Found", "The resource could not be found."),
+            (405, "Method Not Allowed", "A request was made of a resource using a request method not supported by that resource"),
+            (407, "Unauthorized", "You need a valid user and password to access this content."),
+            (408, "Request Time-out", "Your browser didn't send a complete request in time."),
+            (410, "Gone", "The resource is no longer available and will not be available again."),
+            (413, "Payload Too Large", "The request entity exceeds the maximum allowed."),
+            (414, "Request-URI Too Long", "The request URI is too long."),
+            (417, "Expectation Failed", "The expectation given in the request cannot be met."),
+            (422, "Unprocessable Content", "The request could not be processed."),
+            (425, "Too Early", "Your browser sent early data."),
+            (429, "Too Many Requests", "You have sent too many requests in a given amount of time."),
+            (431, "Request Header Fields Too Large", "The request header fields are too large."),
+            (500, "Internal Server Error", "An internal server error occurred."),
+            (501, "Not Implemented", "The server does not support the functionality required to fulfill the request."),
+            (502, "Bad Gateway", "The server returned an invalid or incomplete response."),
+            (503, "Service Unavailable", "No server is available to handle this request."),
+            (504, "Gateway Time-out", "The server didn't respond in time."),
+        ];
+        var table = new Dictionary<int, HttpReply>();
+        foreach (var (status, reason, message) in pages)
+        {
+            table[status] = Page(status, reason, message);
+        }
+
+        return table;
+    }
+}

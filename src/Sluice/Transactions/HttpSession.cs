@@ -1,0 +1,216 @@
+using System.Net.Sockets;
+using Sluice.Listeners;
+using Sluice.Protocols.Http1;
+using Sluice.Mux.Http1;
+using Sluice.Timers;
+using Sluice.Transport;
+
+namespace Sluice.Transactions;
+
+/// <summary>
+/// One client connection of an HTTP frontend: reads requests through the HTTP/1 mux, runs one
+/// <see cref="HttpTransaction"/> per request, keeps the connection alive between them, and enforces the
+/// timeouts of both sides on the heartbeat (`timeout http-request`, `http-keep-alive`, `client`, `server`,
+/// `connect`, `tunnel`).
+/// </summary>
+internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
+{
+    private readonly HttpFrontendContext _context;
+    private readonly Listener? _listener;
+    private readonly Http1FrontConnection _front;
+    private readonly HttpTransaction _transaction;
+    private int _waitingForRequest;
+    private int _stopping;
+    private int _killed;
+
+    public HttpSession(HttpFrontendContext context, Socket client, Listener? listener)
+    {
+        _context = context;
+        _listener = listener;
+        var io = new SocketDuplex(client, context.Shared.Memory);
+        _front = new Http1FrontConnection(io, context.Shared.Clock, context.RequestParser);
+        _transaction = new HttpTransaction(context);
+    }
+
+    public async Task RunAsync()
+    {
+        var clock = _context.Shared.Clock;
+        clock.Register(this);
+        var linger = false;
+        try
+        {
+            while (true)
+            {
+                var first = _front.RequestCount == 0;
+                _front.ReadWatch.LimitMs = first ? _context.HttpRequestMs : _context.KeepAliveMs;
+                _front.WriteWatch.LimitMs = _context.ClientMs;
+                Volatile.Write(ref _waitingForRequest, 1);
+                if (Volatile.Read(ref _stopping) != 0 && !first)
+                {
+                    break;
+                }
+
+                var outcome = await _front.ReadRequestHeadAsync(OnFirstByte).ConfigureAwait(false);
+                Volatile.Write(ref _waitingForRequest, 0);
+                var pending = (TerminationCause)Volatile.Read(ref _transactionlessCause);
+                if (outcome != RequestHeadOutcome.Ready)
+                {
+                    linger = await EndWithoutRequestAsync(outcome, pending, first).ConfigureAwait(false);
+                    break;
+                }
+
+                _front.ReadWatch.LimitMs = _context.ClientMs;
+                if (Volatile.Read(ref _stopping) != 0)
+                {
+                    _front.CloseAfterResponse();
+                }
+
+                await _transaction.RunAsync(_front, first).ConfigureAwait(false);
+                _context.Shared.DebugOutput?.WriteLine(_transaction.DescribeForDebug(_front));
+                if (!_front.CanKeepAlive || Volatile.Read(ref _killed) != 0)
+                {
+                    linger = _transaction.Status >= 400;
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug must end this connection, not the process.
+            linger = false;
+        }
+        finally
+        {
+            Volatile.Write(ref _waitingForRequest, 0);
+            clock.Unregister(this);
+            if (Volatile.Read(ref _killed) == 0)
+            {
+                await _front.CloseAsync(linger).ConfigureAwait(false);
+            }
+
+            Dispose();
+            _context.Shared.OnFinished(this);
+            _listener?.ReleaseSlot();
+        }
+    }
+
+    private int _transactionlessCause;
+
+    public void Dispose()
+    {
+        _transaction.Dispose();
+        _front.Dispose();
+    }
+
+    /// <summary>Ends the connection when no request could be read; answers 400/408/414/431 as HAProxy does.</summary>
+    private async ValueTask<bool> EndWithoutRequestAsync(RequestHeadOutcome outcome, TerminationCause pending, bool first)
+    {
+        int status;
+        if (outcome == RequestHeadOutcome.Rejected)
+        {
+            status = _front.RejectReason.ToStatusCode();
+        }
+        else if (pending == TerminationCause.ClientTimeout && (outcome == RequestHeadOutcome.ClosedPartial || _front.PartialHeadBytes > 0 || first))
+        {
+            // HAProxy answers 408 to a request that did not come in time, except on an idle keep-alive connection.
+            status = 408;
+        }
+        else
+        {
+            return false;
+        }
+
+        if (pending == TerminationCause.ClientTimeout)
+        {
+            // The socket was cut by the timeout: nothing can be written any more.
+            _context.Shared.DebugOutput?.WriteLine(string.Concat(_front.ClientEndPoint?.ToString(), " [", _context.Frontend.Name, "] ", _context.Frontend.Name, "/<NOSRV> 408 cR retries=0 \"<BADREQ>\""));
+            return false;
+        }
+
+        try
+        {
+            await _front.SendReplyAsync(_context.Replies.ForStatus(status), closeAfter: true).ConfigureAwait(false);
+        }
+        catch (Messages.HttpBodyException)
+        {
+            return false;
+        }
+
+        _context.Shared.DebugOutput?.WriteLine(string.Concat(_front.ClientEndPoint?.ToString(), " [", _context.Frontend.Name, "] ", _context.Frontend.Name, "/<NOSRV> ", status.ToString(System.Globalization.CultureInfo.InvariantCulture), " PR retries=0 \"<BADREQ>\""));
+        return true;
+    }
+
+    private void OnFirstByte()
+    {
+        // Once a request has started, `timeout http-request` bounds the rest of it.
+        _front.ReadWatch.LimitMs = _context.HttpRequestMs;
+    }
+
+    public void OnHeartbeat(long nowMs)
+    {
+        var transaction = _transaction;
+        if (transaction.InTunnel)
+        {
+            CheckTunnel(nowMs, transaction);
+            return;
+        }
+
+        if (_front.ReadWatch.IsExpired(nowMs) || _front.WriteWatch.IsExpired(nowMs))
+        {
+            Interlocked.CompareExchange(ref _transactionlessCause, (int)TerminationCause.ClientTimeout, 0);
+            transaction.SetPendingCause(TerminationCause.ClientTimeout);
+            _front.Abort();
+            return;
+        }
+
+        transaction.Dialer.OnHeartbeat(nowMs);
+        if (transaction.Server is { } server && (server.ReadWatch.IsExpired(nowMs) || server.WriteWatch.IsExpired(nowMs)))
+        {
+            transaction.SetPendingCause(TerminationCause.ServerTimeout);
+            server.Abort();
+        }
+    }
+
+    private void CheckTunnel(long nowMs, HttpTransaction transaction)
+    {
+        var server = transaction.Server;
+        var last = Math.Max(_front.ReadWatch.LastActivityMs, _front.WriteWatch.LastActivityMs);
+        if (server is not null)
+        {
+            last = Math.Max(last, Math.Max(server.ReadWatch.LastActivityMs, server.WriteWatch.LastActivityMs));
+        }
+
+        var limit = transaction.TunnelMs != TransactionContext.Infinite
+            ? transaction.TunnelMs
+            : Math.Min(_context.ClientMs, server?.ReadWatch.LimitMs ?? TransactionContext.Infinite);
+        if (limit != TransactionContext.Infinite && nowMs - last >= limit)
+        {
+            transaction.SetPendingCause(TerminationCause.ClientTimeout);
+            server?.Abort();
+            _front.Abort();
+        }
+    }
+
+    /// <summary>Soft stop: an idle keep-alive connection closes now, a busy one after its response.</summary>
+    public void RequestStop()
+    {
+        Volatile.Write(ref _stopping, 1);
+        if (Volatile.Read(ref _waitingForRequest) != 0 && _front.RequestCount > 0)
+        {
+            _front.Abort();
+        }
+        else
+        {
+            _front.CloseAfterResponse();
+        }
+    }
+
+    public void Kill()
+    {
+        Volatile.Write(ref _killed, 1);
+        _transaction.SetPendingCause(TerminationCause.Killed);
+        _transaction.Dialer.Kill();
+        _transaction.Server?.Abort();
+        _front.Abort();
+    }
+}

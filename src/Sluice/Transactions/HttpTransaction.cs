@@ -1,0 +1,632 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Sluice.Backends;
+using Sluice.Config.Model;
+using Sluice.Messages;
+using Sluice.Mux;
+using Sluice.Mux.Http1;
+using Sluice.Transport;
+using HttpMethod = Sluice.Messages.HttpMethod;
+
+namespace Sluice.Transactions;
+
+/// <summary>
+/// One HTTP request and its response (HAProxy's "stream" in HTTP mode): runs the request rules, picks the
+/// backend and the server, gets a server connection (idle or new), forwards the request head and streams its
+/// body while it waits for the response, then streams the response back. Upgrades (101) and CONNECT become a
+/// byte tunnel. It records how it ended for the logs. One per client connection, reused for each request.
+/// </summary>
+/// <remarks>
+/// Threading: <see cref="RunAsync"/> runs on the session's task; the heartbeat reads <see cref="Server"/>
+/// (the current server connection) and <see cref="Dialer"/> to enforce timeouts, and aborts them.
+/// </remarks>
+internal sealed class HttpTransaction : IDisposable
+{
+    private readonly HttpFrontendContext _front;
+    private readonly HttpResponseHead _response = new();
+    private readonly ServerDialer _dialer = new();
+    private Http1BackConnection? _server;
+    private HttpBackendContext? _backend;
+    private ServerState? _serverState;
+    private int _pendingCause;
+    private long _startMs;
+    private Task? _requestPump;
+
+    public HttpTransaction(HttpFrontendContext front)
+    {
+        _front = front;
+    }
+
+    public ServerDialer Dialer => _dialer;
+
+    public void Dispose()
+    {
+        ReleaseServer();
+        _response.Dispose();
+    }
+
+    /// <summary>The server connection in use, or null.</summary>
+    public Http1BackConnection? Server => Volatile.Read(ref _server);
+
+    public string BackendName => _backend?.Config.Name ?? _front.Frontend.Name;
+
+    public string ServerName { get; private set; } = "<NOSRV>";
+
+    public int Status { get; private set; }
+
+    public TerminationCause Cause { get; private set; }
+
+    public TerminationPhase Phase { get; private set; }
+
+    public int Retries { get; private set; }
+
+    /// <summary>Why the server's response was refused (502), for the error log.</summary>
+    public Protocols.Http1.Http1RejectReason InvalidResponseReason { get; private set; }
+
+    public long Tw { get; private set; }
+
+    public long Tc { get; private set; }
+
+    public long Tr { get; private set; }
+
+    public long Ta { get; private set; }
+
+    public long BytesToClient { get; private set; }
+
+    /// <summary>True while bytes flow both ways after an upgrade; timeouts then follow `timeout tunnel`.</summary>
+    public bool InTunnel { get; private set; }
+
+    /// <summary>Records why the heartbeat or a kill aborted the transaction; the first reason wins.</summary>
+    public void SetPendingCause(TerminationCause cause) => Interlocked.CompareExchange(ref _pendingCause, (int)cause, 0);
+
+    public long TunnelMs => _backend?.TunnelMs ?? TransactionContext.Infinite;
+
+    public async Task RunAsync(IFrontStream front, bool firstRequest)
+    {
+        Reset();
+        _startMs = _front.Shared.Clock.Refresh();
+        try
+        {
+            await RunCoreAsync(front, firstRequest).ConfigureAwait(false);
+        }
+        catch (HttpBodyException ex)
+        {
+            EndWithBodyFailure(ex, front);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug must end this transaction and its connection, not the process.
+            End(TerminationCause.Internal, Phase == TerminationPhase.None ? TerminationPhase.Data : Phase);
+            front.CloseAfterResponse();
+            DropServerConnection();
+        }
+        finally
+        {
+            await EndRequestPumpAsync(front).ConfigureAwait(false);
+            ReleaseServer();
+            Ta = _front.Shared.Clock.Refresh() - _startMs;
+            BytesToClient = front.ResponseBodyBytes;
+        }
+    }
+
+    private void Reset()
+    {
+        _backend = null;
+        _serverState = null;
+        ServerName = "<NOSRV>";
+        Status = 0;
+        Cause = TerminationCause.None;
+        Phase = TerminationPhase.None;
+        Retries = 0;
+        Tw = -1;
+        Tc = -1;
+        Tr = -1;
+        Ta = -1;
+        BytesToClient = 0;
+        InTunnel = false;
+        InvalidResponseReason = default;
+        Volatile.Write(ref _pendingCause, 0);
+    }
+
+    private async Task RunCoreAsync(IFrontStream front, bool firstRequest)
+    {
+        var request = front.Request;
+        var frontend = _front.Frontend;
+        if (front is Http1FrontConnection { ExpectationFailed: true })
+        {
+            await ReplyAsync(front, _front.Replies.ForStatus(417), TerminationCause.ProxyCondition, TerminationPhase.Request, close: true).ConfigureAwait(false);
+            return;
+        }
+
+        if (request.Has(HttpMessageFlags.Upgrade) && IsWebSocketUpgrade(request) && request.Headers.CountOf("sec-websocket-key"u8) != 1)
+        {
+            // RFC 6455 §4.1: a websocket handshake carries exactly one key (RELIABILITY UPG-02).
+            await ReplyAsync(front, _front.Replies.ForStatus(400), TerminationCause.ProxyCondition, TerminationPhase.Request, close: true).ConfigureAwait(false);
+            return;
+        }
+
+        if (await RunRequestRulesAsync(front, frontend.HttpRequestRules, _front.Replies).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var backend = _front.UseBackends.Count > 0 ? _front.UseBackends[0] : _front.DefaultBackend;
+        if (backend is null)
+        {
+            await ReplyAsync(front, _front.Replies.ForStatus(503), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
+            return;
+        }
+
+        _backend = backend;
+        if (!ReferenceEquals(backend.Config.HttpRequestRules, frontend.HttpRequestRules)
+            && await RunRequestRulesAsync(front, backend.Config.HttpRequestRules, backend.Replies).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        AddForwardedHeaders(front, backend.Config);
+        var connectionMode = (HttpConnectionMode)Math.Max((int)frontend.HttpConnectionMode, (int)backend.Config.HttpConnectionMode);
+        if (connectionMode == HttpConnectionMode.Close)
+        {
+            front.CloseAfterResponse();
+        }
+
+        var state = backend.State;
+        state.CountTransaction();
+        var clientAddress = (front.ClientEndPoint as IPEndPoint)?.Address;
+        Tw = 0;
+        var server = backend.Config.Disabled ? null : state.Balancer.Pick(clientAddress, avoid: null);
+        if (server is null)
+        {
+            await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerClosed, TerminationPhase.Connect, close: false).ConfigureAwait(false);
+            return;
+        }
+
+        _serverState = server;
+        ServerName = server.Name;
+        var closeServer = connectionMode != HttpConnectionMode.KeepAlive;
+        var canReplay = !request.HasBody;
+        var connection = await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false);
+        if (connection is null)
+        {
+            return;
+        }
+
+        Task? requestPump = null;
+        var responseStartMs = _front.Shared.Clock.Refresh();
+        while (true)
+        {
+            var (reused, sent) = (connection.Exchanges > 0, false);
+            try
+            {
+                await connection.SendRequestHeadAsync(request, closeServer).ConfigureAwait(false);
+                sent = true;
+            }
+            catch (HttpBodyException) when (reused && canReplay && Retries < 1)
+            {
+                // The idle connection was closed by the server: send again on a new one.
+            }
+
+            if (sent)
+            {
+                requestPump = request.HasBody ? PumpAsync(front.RequestBody, connection.RequestBody) : null;
+                _requestPump = requestPump;
+                var (error, reason) = await ReadFinalOrUpgradeHeadAsync(connection, request, front, backend).ConfigureAwait(false);
+                if (error == ResponseHeadError.None)
+                {
+                    break;
+                }
+
+                if (error == ResponseHeadError.Closed && reused && !connection.ResponseBytesSeen && canReplay && Retries < 1 && PendingCause == TerminationCause.None)
+                {
+                    // Retry on a fresh connection: nothing of the response came and the request can be replayed.
+                }
+                else
+                {
+                    await FailResponseHeadAsync(front, error, reason, requestPump).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            DropServerConnection();
+            Retries++;
+            server.CountRetry();
+            connection = await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+            if (connection is null)
+            {
+                return;
+            }
+        }
+
+        Tr = _front.Shared.Clock.Refresh() - responseStartMs;
+        Status = _response.Status;
+        if (_response.Status == 101 || (request.Method == HttpMethod.Connect && _response.Status is >= 200 and < 300))
+        {
+            await RunTunnelAsync(front, connection, requestPump).ConfigureAwait(false);
+            return;
+        }
+
+        var sink = await front.SendResponseHeadAsync(_response, closeAfter: false).ConfigureAwait(false);
+        Phase = TerminationPhase.Data;
+        await PumpAsync(connection.ResponseBody, sink).ConfigureAwait(false);
+        if (requestPump is not null)
+        {
+            if (!requestPump.IsCompleted)
+            {
+                // The server answered before the whole request body came: the rest cannot be framed any more,
+                // so both connections close once the response is out (HAProxy does the same).
+                front.CloseAfterResponse();
+                connection.MarkNotReusable();
+                DropServerConnection();
+            }
+
+            try
+            {
+                await requestPump.ConfigureAwait(false);
+            }
+            catch (HttpBodyException)
+            {
+                // The response is complete; what the request body did no longer matters to the client.
+            }
+        }
+
+        End(TerminationCause.None, TerminationPhase.None);
+        FinishServerConnection(closeServer);
+    }
+
+    /// <summary>
+    /// Makes sure the request body pump is over before the connection reads its next request: a pump still
+    /// waiting for the client's bytes can only mean the connection is being closed, so it is cut short.
+    /// </summary>
+    private async ValueTask EndRequestPumpAsync(IFrontStream front)
+    {
+        if (_requestPump is not { } pump)
+        {
+            return;
+        }
+
+        _requestPump = null;
+        if (!pump.IsCompleted)
+        {
+            front.CloseAfterResponse();
+            DropServerConnection();
+            if (!pump.IsCompleted)
+            {
+                front.Abort();
+            }
+        }
+
+        try
+        {
+            await pump.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Already accounted for by the path that ended the transaction.
+        }
+    }
+
+    private async ValueTask<bool> RunRequestRulesAsync(IFrontStream front, IReadOnlyList<HttpRequestRule> rules, HttpReplies replies)
+    {
+        foreach (var rule in rules)
+        {
+            if (rule is HttpReturnRule ret)
+            {
+                var reply = replies.ForReturn(ret);
+                Status = reply.Status;
+                // An answer by a rule is logged `PR` only for errors, as HAProxy's return action.
+                await ReplyAsync(front, reply, TerminationCause.None, TerminationPhase.None, close: false).ConfigureAwait(false);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task<Http1BackConnection?> GetConnectionAsync(HttpBackendContext backend, bool firstRequest, IPAddress? clientAddress, IFrontStream front)
+    {
+        var pooled = _serverState!.Pool.TryTake(backend.Config.HttpReuse, firstRequest);
+        if (pooled is not null)
+        {
+            Tc = 0;
+            Volatile.Write(ref _server, pooled);
+            return pooled;
+        }
+
+        return await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+    }
+
+    private async Task<Http1BackConnection?> DialNewAsync(HttpBackendContext backend, IPAddress? clientAddress, IFrontStream front)
+    {
+        var connectStart = _front.Shared.Clock.Refresh();
+        var frontendPort = (front.LocalEndPoint as IPEndPoint)?.Port ?? 0;
+        var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, frontendPort, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock).ConfigureAwait(false);
+        Retries += _dialer.Retries;
+        _dialer.ReturnSourcePort();
+        ServerName = dial.Server?.Name ?? ServerName;
+        if (!dial.Connected)
+        {
+            // The dialer gave the slot back.
+            _serverState = null;
+            var cause = PendingCause != TerminationCause.None ? PendingCause : dial.Cause;
+            await ReplyAsync(front, ErrorReply(503), cause, TerminationPhase.Connect, close: false).ConfigureAwait(false);
+            return null;
+        }
+
+        _serverState = dial.Server;
+        Tc = _front.Shared.Clock.Refresh() - connectStart;
+        var socket = dial.Socket!;
+        var connection = new Http1BackConnection(new SocketDuplex(socket, _front.Shared.Memory), _front.Shared.Clock);
+        connection.ReadWatch.LimitMs = backend.ServerMs;
+        connection.WriteWatch.LimitMs = backend.ServerMs;
+        Volatile.Write(ref _server, connection);
+        return connection;
+    }
+
+    /// <summary>Reads response heads until a final one or a switch of protocols; 1xx go to the client as they come.</summary>
+    private async ValueTask<(ResponseHeadError Error, Protocols.Http1.Http1RejectReason Reason)> ReadFinalOrUpgradeHeadAsync(
+        Http1BackConnection connection, HttpRequestHead request, IFrontStream front, HttpBackendContext backend)
+    {
+        Phase = TerminationPhase.Headers;
+        while (true)
+        {
+            var (error, reason) = await connection.ReadResponseHeadAsync(_response, request, backend.ResponseParser).ConfigureAwait(false);
+            if (error != ResponseHeadError.None)
+            {
+                return (error, reason);
+            }
+
+            if (_response.Status == 101)
+            {
+                if (!request.Has(HttpMessageFlags.Upgrade)
+                    || (IsWebSocketUpgrade(request) && !_response.Headers.Contains("sec-websocket-accept"u8)))
+                {
+                    // A switch nobody asked for, or a websocket handshake without its proof (RELIABILITY UPG-03).
+                    return (ResponseHeadError.Invalid, Protocols.Http1.Http1RejectReason.InvalidStatusLine);
+                }
+
+                return (ResponseHeadError.None, default);
+            }
+
+            if (!_response.IsInterim)
+            {
+                return (ResponseHeadError.None, default);
+            }
+
+            if (front.AcceptsInterimResponses)
+            {
+                await front.SendInterimAsync(_response).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task FailResponseHeadAsync(IFrontStream front, ResponseHeadError error, Protocols.Http1.Http1RejectReason reason, Task? requestPump)
+    {
+        var pending = PendingCause;
+        DropServerConnection();
+        if (requestPump is not null)
+        {
+            try
+            {
+                await requestPump.ConfigureAwait(false);
+            }
+            catch (HttpBodyException ex) when (ex.ClientSide)
+            {
+                End(pending != TerminationCause.None ? pending : TerminationCause.ClientClosed, TerminationPhase.Data);
+                front.CloseAfterResponse();
+                return;
+            }
+            catch (HttpBodyException)
+            {
+                // The server side failed: the answer below says so.
+            }
+        }
+
+        front.CloseAfterResponse();
+        if (pending == TerminationCause.ServerTimeout)
+        {
+            await ReplyAsync(front, ErrorReply(504), TerminationCause.ServerTimeout, TerminationPhase.Headers, close: true).ConfigureAwait(false);
+        }
+        else if (error == ResponseHeadError.Invalid)
+        {
+            InvalidResponseReason = reason;
+            await ReplyAsync(front, ErrorReply(502), TerminationCause.ProxyCondition, TerminationPhase.Headers, close: true).ConfigureAwait(false);
+        }
+        else
+        {
+            await ReplyAsync(front, ErrorReply(502), pending != TerminationCause.None ? pending : TerminationCause.ServerClosed, TerminationPhase.Headers, close: true).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunTunnelAsync(IFrontStream front, Http1BackConnection connection, Task? requestPump)
+    {
+        if (requestPump is not null)
+        {
+            await requestPump.ConfigureAwait(false);
+        }
+
+        var sink = await front.SendResponseHeadAsync(_response, closeAfter: false).ConfigureAwait(false);
+        front.StartTunnel();
+        connection.StartTunnel();
+        InTunnel = true;
+        Phase = TerminationPhase.Data;
+        var upstream = TunnelDirectionAsync(front.RequestBody, connection.RequestBody, connection.Io);
+        var downstream = TunnelDirectionAsync(connection.ResponseBody, sink, null);
+        var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
+        if (first.IsFaulted)
+        {
+            // One side failed: HAProxy closes both.
+            connection.Abort();
+            front.CloseAfterResponse();
+        }
+
+        try
+        {
+            await Task.WhenAll(upstream, downstream).ConfigureAwait(false);
+            End(TerminationCause.None, TerminationPhase.None);
+        }
+        catch (HttpBodyException ex)
+        {
+            EndWithBodyFailure(ex, front);
+        }
+        finally
+        {
+            front.CloseAfterResponse();
+            DropServerConnection();
+        }
+    }
+
+    /// <summary>One direction of a tunnel; the end of one side's bytes becomes a FIN on the other.</summary>
+    private static async Task TunnelDirectionAsync(IHttpBodySource from, IHttpBodySink to, SocketDuplex? finTarget)
+    {
+        await PumpAsync(from, to).ConfigureAwait(false);
+        finTarget?.ShutdownSend();
+    }
+
+    private static async Task PumpAsync(IHttpBodySource source, IHttpBodySink sink)
+    {
+        while (true)
+        {
+            var chunk = await source.ReadAsync().ConfigureAwait(false);
+            if (chunk.IsEnd)
+            {
+                await sink.EndAsync(chunk.Trailers).ConfigureAwait(false);
+                return;
+            }
+
+            await sink.WriteAsync(chunk.Data).ConfigureAwait(false);
+            source.Advance();
+        }
+    }
+
+    private void EndWithBodyFailure(HttpBodyException ex, IFrontStream front)
+    {
+        var pending = PendingCause;
+        TerminationCause cause;
+        if (pending != TerminationCause.None)
+        {
+            cause = pending;
+        }
+        else if (ex.Failure == BodyFailure.Invalid)
+        {
+            cause = TerminationCause.ProxyCondition;
+        }
+        else
+        {
+            cause = ex.ClientSide ? TerminationCause.ClientClosed : TerminationCause.ServerClosed;
+        }
+
+        End(cause, Phase == TerminationPhase.None ? TerminationPhase.Data : Phase);
+        front.CloseAfterResponse();
+        DropServerConnection();
+    }
+
+    private async ValueTask ReplyAsync(IFrontStream front, HttpReply reply, TerminationCause cause, TerminationPhase phase, bool close)
+    {
+        Status = reply.Status;
+        End(cause, phase);
+        await front.SendReplyAsync(reply, close).ConfigureAwait(false);
+    }
+
+    private HttpReply ErrorReply(int status) => _backend is { } be && be.Config.ErrorFiles.ContainsKey(status)
+        ? be.Replies.ForStatus(status)
+        : _front.Replies.ForStatus(status);
+
+    private void AddForwardedHeaders(IFrontStream front, BackendConfig backend)
+    {
+        var frontend = _front.Frontend;
+        if ((backend.ForwardFor ?? frontend.ForwardFor) is { } forwardFor
+            && front.ClientEndPoint is IPEndPoint client
+            && !IsExcepted(frontend.ForwardFor, client.Address) && !IsExcepted(backend.ForwardFor, client.Address))
+        {
+            var headers = front.Request.Headers;
+            var name = Encoding.Latin1.GetBytes(forwardFor.HeaderName);
+            if (!forwardFor.IfNone || !headers.Contains(name))
+            {
+                AddAddressHeader(headers, name, client.Address);
+            }
+        }
+
+        if ((backend.OriginalTo ?? frontend.OriginalTo) is { } originalTo
+            && front.LocalEndPoint is IPEndPoint local
+            && !IsExcepted(frontend.OriginalTo, local.Address) && !IsExcepted(backend.OriginalTo, local.Address))
+        {
+            AddAddressHeader(front.Request.Headers, Encoding.Latin1.GetBytes(originalTo.HeaderName), local.Address);
+        }
+    }
+
+    private static void AddAddressHeader(HttpHeaderList headers, ReadOnlySpan<byte> name, IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        Span<byte> text = stackalloc byte[64];
+        if (address.TryFormat(text, out var written))
+        {
+            headers.Add(name, text[..written]);
+        }
+    }
+
+    private static bool IsExcepted(ForwardedHeaderConfig? config, IPAddress address) =>
+        config?.Except is { } except && NetworkMatcher.Contains(except, address);
+
+    private static bool IsWebSocketUpgrade(HttpRequestHead request)
+    {
+        var upgrade = request.Headers.IndexOf("upgrade"u8);
+        return upgrade >= 0 && HeaderTokens.Contains(request.Headers.Value(upgrade), "websocket"u8);
+    }
+
+    private TerminationCause PendingCause => (TerminationCause)Volatile.Read(ref _pendingCause);
+
+    private void End(TerminationCause cause, TerminationPhase phase)
+    {
+        Cause = cause;
+        Phase = phase;
+    }
+
+    /// <summary>The exchange ended cleanly: the server connection goes back to the pool or is closed.</summary>
+    private void FinishServerConnection(bool close)
+    {
+        if (Volatile.Read(ref _server) is not { } connection)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _server, null);
+        connection.CompleteExchange();
+        if (close || _serverState is null)
+        {
+            connection.Dispose();
+            return;
+        }
+
+        _serverState.Pool.Return(connection, _front.Shared.Clock.NowMs);
+    }
+
+    private void DropServerConnection()
+    {
+        if (Interlocked.Exchange(ref _server, null) is { } connection)
+        {
+            connection.Dispose();
+        }
+    }
+
+    private void ReleaseServer()
+    {
+        DropServerConnection();
+        if (_serverState is { } server)
+        {
+            server.Release();
+            _serverState = null;
+        }
+    }
+
+    /// <summary>One line per request for `-d`; the real log formats come with the log layer.</summary>
+    public string DescribeForDebug(IFrontStream front) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{front.ClientEndPoint} [{_front.Frontend.Name}] {BackendName}/{ServerName} {Tw}/{Tc}/{Tr}/{Ta} {Status} {BytesToClient} {TerminationCodes.Render(Cause, Phase)} retries={Retries} \"{front.Request.Describe()}\"");
+}
