@@ -452,8 +452,8 @@ internal sealed class HttpTransaction : IDisposable
         connection.StartTunnel();
         InTunnel = true;
         Phase = TerminationPhase.Data;
-        var upstream = TunnelDirectionAsync(front.RequestBody, connection.RequestBody, connection.Io);
-        var downstream = TunnelDirectionAsync(connection.ResponseBody, sink, null);
+        var upstream = PumpAsync(front.RequestBody, connection.RequestBody);
+        var downstream = PumpAsync(connection.ResponseBody, sink);
         var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
         if (first.IsFaulted)
         {
@@ -476,13 +476,6 @@ internal sealed class HttpTransaction : IDisposable
             front.CloseAfterResponse();
             DropServerConnection();
         }
-    }
-
-    /// <summary>One direction of a tunnel; the end of one side's bytes becomes a FIN on the other.</summary>
-    private static async Task TunnelDirectionAsync(IHttpBodySource from, IHttpBodySink to, SocketDuplex? finTarget)
-    {
-        await PumpAsync(from, to).ConfigureAwait(false);
-        finTarget?.ShutdownSend();
     }
 
     private static async Task PumpAsync(IHttpBodySource source, IHttpBodySink sink)

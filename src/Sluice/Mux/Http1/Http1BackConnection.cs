@@ -36,7 +36,7 @@ internal sealed class Http1BackConnection : IDisposable
         ReadWatch = new SideWatch(clock);
         WriteWatch = new SideWatch(clock);
         _responseBody = new Http1BodyReader(io.Input, ReadWatch, clientSide: false);
-        _requestBody = new Http1BodyWriter(io.Output, WriteWatch, clientSide: false);
+        _requestBody = new Http1BodyWriter(io, WriteWatch, clientSide: false);
     }
 
     public SocketDuplex Io => _io;

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using Sluice.Messages;
 using Sluice.Protocols.Http1;
 using Sluice.Timers;
+using Sluice.Transport;
 
 namespace Sluice.Mux.Http1;
 
@@ -13,14 +14,16 @@ namespace Sluice.Mux.Http1;
 /// </summary>
 internal sealed class Http1BodyWriter : IHttpBodySink
 {
+    private readonly SocketDuplex _io;
     private readonly PipeWriter _output;
     private readonly SideWatch _watch;
     private readonly bool _clientSide;
     private Http1BodyMode _mode;
 
-    public Http1BodyWriter(PipeWriter output, SideWatch watch, bool clientSide)
+    public Http1BodyWriter(SocketDuplex io, SideWatch watch, bool clientSide)
     {
-        _output = output;
+        _io = io;
+        _output = io.Output;
         _watch = watch;
         _clientSide = clientSide;
     }
@@ -64,12 +67,21 @@ internal sealed class Http1BodyWriter : IHttpBodySink
         return FlushAsync();
     }
 
-    public ValueTask EndAsync(HttpHeaderList? trailers)
+    public async ValueTask EndAsync(HttpHeaderList? trailers)
     {
         Ended = true;
+        if (_mode == Http1BodyMode.UntilClose)
+        {
+            // The end of a close-delimited body or of one direction of a tunnel is a FIN.
+            await FlushAsync().ConfigureAwait(false);
+            _io.ShutdownSend();
+            return;
+        }
+
         if (_mode != Http1BodyMode.Chunked)
         {
-            return FlushAsync();
+            await FlushAsync().ConfigureAwait(false);
+            return;
         }
 
         "0\r\n"u8.CopyTo(_output.GetSpan(3));
@@ -86,7 +98,7 @@ internal sealed class Http1BodyWriter : IHttpBodySink
         }
 
         Http1HeadWriter.WriteEndOfHeaders(_output);
-        return FlushAsync();
+        await FlushAsync().ConfigureAwait(false);
     }
 
     /// <summary>Sends what is buffered; fails with <see cref="HttpBodyException"/> when the peer is gone.</summary>

@@ -45,7 +45,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
         ReadWatch = new SideWatch(clock);
         WriteWatch = new SideWatch(clock);
         _requestBody = new Http1BodyReader(io.Input, ReadWatch, clientSide: true);
-        _responseBody = new Http1BodyWriter(io.Output, WriteWatch, clientSide: true);
+        _responseBody = new Http1BodyWriter(io, WriteWatch, clientSide: true);
         ClientEndPoint = io.RemoteEndPoint;
         LocalEndPoint = io.LocalEndPoint;
     }
