@@ -102,42 +102,53 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         _front.Dispose();
     }
 
-    /// <summary>Ends the connection when no request could be read; answers 400/408/414/431 as HAProxy does.</summary>
+    /// <summary>
+    /// Ends the connection when no request could be read: answers 400/408/414/431 as HAProxy does, and logs the
+    /// connection as `&lt;BADREQ&gt;` unless it was an idle keep-alive connection that simply closed.
+    /// </summary>
     private async ValueTask<bool> EndWithoutRequestAsync(RequestHeadOutcome outcome, TerminationCause pending, bool first)
     {
-        int status;
+        var status = -1;
+        var code = "CR";
         if (outcome == RequestHeadOutcome.Rejected)
         {
             status = _front.RejectReason.ToStatusCode();
+            code = "PR";
         }
-        else if (pending == TerminationCause.ClientTimeout && (outcome == RequestHeadOutcome.ClosedPartial || _front.PartialHeadBytes > 0 || first))
+        else if (outcome == RequestHeadOutcome.TimedOut || pending == TerminationCause.ClientTimeout)
         {
-            // HAProxy answers 408 to a request that did not come in time, except on an idle keep-alive connection.
+            // HAProxy answers 408 to a request that did not come in time, but not on an idle keep-alive connection.
+            if (!first && _front.PartialHeadBytes == 0)
+            {
+                return false;
+            }
+
             status = 408;
+            code = "cR";
         }
-        else
+        else if (outcome == RequestHeadOutcome.ClosedIdle && !first)
         {
             return false;
         }
 
-        if (pending == TerminationCause.ClientTimeout)
+        var sent = false;
+        if (status > 0)
         {
-            // The socket was cut by the timeout: nothing can be written any more.
-            _context.Shared.DebugOutput?.WriteLine(string.Concat(_front.ClientEndPoint?.ToString(), " [", _context.Frontend.Name, "] ", _context.Frontend.Name, "/<NOSRV> 408 cR retries=0 \"<BADREQ>\""));
-            return false;
+            try
+            {
+                await _front.SendReplyAsync(_context.Replies.ForStatus(status), closeAfter: true).ConfigureAwait(false);
+                sent = true;
+            }
+            catch (Messages.HttpBodyException)
+            {
+                // The client is gone already.
+            }
         }
 
-        try
-        {
-            await _front.SendReplyAsync(_context.Replies.ForStatus(status), closeAfter: true).ConfigureAwait(false);
-        }
-        catch (Messages.HttpBodyException)
-        {
-            return false;
-        }
-
-        _context.Shared.DebugOutput?.WriteLine(string.Concat(_front.ClientEndPoint?.ToString(), " [", _context.Frontend.Name, "] ", _context.Frontend.Name, "/<NOSRV> ", status.ToString(System.Globalization.CultureInfo.InvariantCulture), " PR retries=0 \"<BADREQ>\""));
-        return true;
+        _context.Shared.DebugOutput?.WriteLine(string.Concat(
+            _front.ClientEndPoint?.ToString(), " [", _context.Frontend.Name, "] ", _context.Frontend.Name, "/<NOSRV> -1/-1/-1/-1 ",
+            status.ToString(System.Globalization.CultureInfo.InvariantCulture), " 0 ", code, " retries=0 \"<BADREQ>\""));
+        return sent;
     }
 
     private void OnFirstByte()
@@ -152,6 +163,12 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         if (transaction.InTunnel)
         {
             CheckTunnel(nowMs, transaction);
+            return;
+        }
+
+        if (Volatile.Read(ref _waitingForRequest) != 0 && _front.ReadWatch.IsExpired(nowMs))
+        {
+            _front.CancelRequestWait();
             return;
         }
 

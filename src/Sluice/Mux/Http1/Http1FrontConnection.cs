@@ -20,6 +20,8 @@ internal enum RequestHeadOutcome
     ClosedPartial = 2,
     /// <summary>The head is invalid: <see cref="Http1FrontConnection.RejectReason"/> says why.</summary>
     Rejected = 3,
+    /// <summary>The wait was cancelled by <see cref="Http1FrontConnection.CancelRequestWait"/> (a timeout).</summary>
+    TimedOut = 4,
 }
 
 /// <summary>
@@ -133,7 +135,12 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
                     return RequestHeadOutcome.Rejected;
                 }
 
-                if (result.IsCompleted || result.IsCanceled)
+                if (result.IsCanceled)
+                {
+                    return RequestHeadOutcome.TimedOut;
+                }
+
+                if (result.IsCompleted)
                 {
                     return sawBytes ? RequestHeadOutcome.ClosedPartial : RequestHeadOutcome.ClosedIdle;
                 }
@@ -225,6 +232,9 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
     public void CloseAfterResponse() => _closeAfterResponse = true;
 
     public void Abort() => _io.Abort();
+
+    /// <summary>Ends the wait for a request head without closing the connection, so that a 408 can still be sent. Any thread.</summary>
+    public void CancelRequestWait() => _io.Input.CancelPendingRead();
 
     /// <summary>
     /// Ends the connection politely: what was written is flushed, a FIN is sent, and what the client still sends
