@@ -13,6 +13,7 @@ internal static class Program
 
     public static int Main(string[] args)
     {
+        RuntimeTuning.Apply();
         var commandLine = CommandLine.Parse(args);
         switch (commandLine.Action)
         {

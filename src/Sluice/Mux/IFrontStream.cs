@@ -38,8 +38,11 @@ internal interface IFrontStream
     /// <summary>Sends a 1xx response.</summary>
     ValueTask SendInterimAsync(HttpResponseHead head);
 
-    /// <summary>Sends the final response head; its body then goes through the returned sink.</summary>
-    ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter);
+    /// <summary>
+    /// Sends the final response head; its body then goes through the returned sink. Without
+    /// <paramref name="flush"/> the head may wait for the body's first write, which then sends both.
+    /// </summary>
+    ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter, bool flush);
 
     /// <summary>Sends a whole response made by the proxy (errors, `http-request return`).</summary>
     ValueTask SendReplyAsync(HttpReply reply, bool closeAfter);

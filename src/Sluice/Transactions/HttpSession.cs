@@ -27,7 +27,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     {
         _context = context;
         _listener = listener;
-        var io = new SocketDuplex(client, context.Shared.Memory);
+        var io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true);
         _front = new Http1FrontConnection(io, context.Shared.Clock, context.RequestParser);
         _transaction = new HttpTransaction(context);
     }

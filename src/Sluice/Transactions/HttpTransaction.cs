@@ -248,7 +248,8 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
-        var sink = await front.SendResponseHeadAsync(_response, closeAfter: false).ConfigureAwait(false);
+        // The head waits for the first piece of body when that is already here: one write instead of two.
+        var sink = await front.SendResponseHeadAsync(_response, closeAfter: false, flush: !connection.HasBufferedInput()).ConfigureAwait(false);
         Phase = TerminationPhase.Data;
         await PumpAsync(connection.ResponseBody, sink).ConfigureAwait(false);
         if (requestPump is not null)
@@ -358,7 +359,7 @@ internal sealed class HttpTransaction : IDisposable
         _serverState = dial.Server;
         Tc = _front.Shared.Clock.Refresh() - connectStart;
         var socket = dial.Socket!;
-        var connection = new Http1BackConnection(new SocketDuplex(socket, _front.Shared.Memory), _front.Shared.Clock);
+        var connection = new Http1BackConnection(new SocketDuplex(socket, _front.Shared.Memory, waitWithoutBuffer: false), _front.Shared.Clock);
         connection.ReadWatch.LimitMs = backend.ServerMs;
         connection.WriteWatch.LimitMs = backend.ServerMs;
         Volatile.Write(ref _server, connection);
@@ -447,7 +448,7 @@ internal sealed class HttpTransaction : IDisposable
             await requestPump.ConfigureAwait(false);
         }
 
-        var sink = await front.SendResponseHeadAsync(_response, closeAfter: false).ConfigureAwait(false);
+        var sink = await front.SendResponseHeadAsync(_response, closeAfter: false, flush: true).ConfigureAwait(false);
         front.StartTunnel();
         connection.StartTunnel();
         InTunnel = true;

@@ -15,12 +15,17 @@ internal sealed class SocketDuplex : IDisposable
     private readonly NetworkStream _stream;
     private int _aborted;
 
-    public SocketDuplex(Socket socket, BlockMemoryPool pool)
+    /// <param name="waitWithoutBuffer">
+    /// Wait for data with a zero-byte read before taking a block: right for client connections, which may idle
+    /// between requests in great numbers; server connections only wait while a response is due, and save the
+    /// extra system call.
+    /// </param>
+    public SocketDuplex(Socket socket, BlockMemoryPool pool, bool waitWithoutBuffer)
     {
         Socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: false);
         Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(
-            pool: pool, bufferSize: pool.BlockSize, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+            pool: pool, bufferSize: pool.BlockSize, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: waitWithoutBuffer));
         Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(pool: pool, minimumBufferSize: 4096, leaveOpen: true));
     }
 
@@ -44,7 +49,8 @@ internal sealed class SocketDuplex : IDisposable
     {
         try
         {
-            return Socket.Poll(0, SelectMode.SelectRead) || Socket.Poll(0, SelectMode.SelectError);
+            // A closed or reset connection polls readable.
+            return Socket.Poll(0, SelectMode.SelectRead);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

@@ -182,6 +182,19 @@ internal sealed class Http1BackConnection : IDisposable
 
     public void MarkNotReusable() => _reusable = false;
 
+    /// <summary>True when bytes from the server are already waiting in the input pipe.</summary>
+    public bool HasBufferedInput()
+    {
+        if (!_io.Input.TryRead(out var result))
+        {
+            return false;
+        }
+
+        var any = !result.Buffer.IsEmpty;
+        _io.Input.AdvanceTo(result.Buffer.Start);
+        return any;
+    }
+
     /// <summary>After a 101 or a 2xx to CONNECT: the request side now carries raw bytes until the client closes.</summary>
     public void StartTunnel()
     {

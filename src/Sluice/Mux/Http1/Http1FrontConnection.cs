@@ -158,7 +158,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
         await _responseBody.FlushAsync().ConfigureAwait(false);
     }
 
-    public async ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter)
+    public async ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter, bool flush)
     {
         var clientIsHttp10 = _request.Version == HttpVersion.Http10;
         var switching = head.Status == 101 || (_request.Method == Messages.HttpMethod.Connect && head.Status is >= 200 and < 300);
@@ -179,7 +179,11 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
 
         _responseBody.Start(mode);
         Http1Heads.WriteResponseHead(_io.Output, head, mode, _closeAfterResponse, clientIsHttp10);
-        await _responseBody.FlushAsync().ConfigureAwait(false);
+        if (flush || mode == Http1BodyMode.None)
+        {
+            await _responseBody.FlushAsync().ConfigureAwait(false);
+        }
+
         return _responseBody;
     }
 
