@@ -86,15 +86,22 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port VAR: sets VAR to a loopback port nobody listens on and this run has not used yet
-# (no command substitution here or in run_one: the PIDs and ports they record must stay visible).
+# free_port VAR: sets VAR to a loopback port that nobody uses and this run has not used yet, chosen
+# outside the kernel's ephemeral range (ip_local_port_range): ports in that range are handed out to
+# outgoing connections (the load's own, the proxy's to nginx) at any moment, so a listener placed
+# there fails to bind now and then. "Uses" means any TCP socket in any state with that local port.
+# (No command substitution here or in run_one: the PIDs and ports they record must stay visible.)
 used_ports=" "
+read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { eph_lo=32768 eph_hi=60999; }
 free_port() {
-  local p listening
-  listening=$(ss -Htln | awk '{print $4}' | sed 's/.*://' | tr '\n' ' ')
+  local p busy tries=0
+  busy=" $(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u | tr '\n' ' ') "
   while :; do
-    p=$((20000 + RANDOM % 20000))
-    case " $listening $used_ports " in *" $p "*) continue ;; esac
+    tries=$((tries + 1))
+    [ "$tries" -le 10000 ] || die "no free port outside the ephemeral range $eph_lo-$eph_hi"
+    p=$((10000 + (RANDOM * 32768 + RANDOM) % 55536))
+    [ "$p" -ge "$eph_lo" ] && [ "$p" -le "$eph_hi" ] && continue
+    case "$busy$used_ports" in *" $p "*) continue ;; esac
     used_ports+="$p "
     printf -v "$1" '%s' "$p"; return
   done
