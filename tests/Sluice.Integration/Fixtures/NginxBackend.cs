@@ -15,7 +15,7 @@ internal sealed record NginxOptions
         "X-Test",
     ];
 
-    /// <summary>The body of <c>/small</c> (nginx's <c>return 200</c>; no double quote or backslash).</summary>
+    /// <summary>The body of <c>/small</c> (nginx's <c>return 200</c>: no double quote, backslash or <c>$</c>).</summary>
     public string SmallBody { get; init; } = "hello from nginx\n";
 
     /// <summary>The size of <c>/large</c>, a file of the pattern of <see cref="NginxBackend.LargeByteAt"/>.</summary>
