@@ -1,28 +1,31 @@
 #!/usr/bin/env bash
 # Runs the same .cfg under haproxy and under Sluice, alternately, and prints Sluice/haproxy.
 #
-#   bench/e2e/run.sh [--rounds N] [--duration S] [--no-build] [--self-test] [scenario...]
+#   bench/e2e/run.sh [--rounds N] [--duration S] [--no-build] [--self-test | --haproxy-only] [scenario...]
 #
 # For each scenario (bench/e2e/scenarios/NAME.cfg; all of them when none is named) the harness
 # starts nginx on loopback as the backend, then for each round runs haproxy and Sluice on the
 # cfg one after the other (the order alternates between rounds), each pinned to CPU 0, and
-# drives it with wrk pinned to CPU 1 (nginx shares CPU 1 with wrk). It prints, per scenario,
-# the median of haproxy's figures, the median of Sluice's and the median of the per-round
+# drives it with wrk pinned to CPU 1 (nginx shares CPU 1 with wrk). It prints, per scenario and
+# metric, the median of haproxy's figures, the median of Sluice's and the median of the per-round
 # ratios Sluice/haproxy, and writes everything under bench/e2e/results/<time>/.
 #
-# A scenario's "# bench:" line sets: path (URL path on the backend), conns (wrk connections),
-# close (yes: "Connection: close" on every request) and metric (MB/s or conn/s).
+# A scenario's "# bench:" line sets: path (URL path on the backend: /small, /1m or /1mib),
+# conns (wrk connections), close (yes: "Connection: close" on every request) and metric
+# (MB/s, conn/s or req/s; several separated by commas, e.g. req/s,MB/s).
 # Placeholders in the cfg: @FRONT_PORT@ (the proxy's port), @BACKEND@ (nginx's address:port).
 #
 # --self-test runs haproxy in both slots (no Sluice needed) to check the mechanics: the
-# ratios should sit around 1.0, spread by the machine's noise.
+# ratios should sit around 1.0, spread by the machine's noise. --haproxy-only runs haproxy
+# alone (no Sluice, no ratio). A run that fails is reported at once with the end of its log,
+# and the script then exits 1.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-rounds=5 duration=6 warmup=1 build=yes self_test=no scenarios=()
+rounds=5 duration=6 warmup=1 build=yes self_test=no haproxy_only=no scenarios=()
 
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "error: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
@@ -31,11 +34,13 @@ while [ $# -gt 0 ]; do
     --duration) duration=${2:-}; shift 2 ;;
     --no-build) build=no; shift ;;
     --self-test) self_test=yes; shift ;;
+    --haproxy-only) haproxy_only=yes; shift ;;
     -h|--help) usage; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) scenarios+=("$1"); shift ;;
   esac
 done
+[ "$self_test$haproxy_only" != yesyes ] || die "--self-test and --haproxy-only exclude each other"
 [[ "$rounds" =~ ^[0-9]+$ ]] && [ "$rounds" -ge 1 ] && [ "$rounds" -le 20 ] || die "--rounds takes 1..20"
 [[ "$duration" =~ ^[0-9]+$ ]] && [ "$duration" -ge 1 ] && [ "$duration" -le 30 ] || die "--duration takes 1..30 seconds"
 if [ ${#scenarios[@]} -eq 0 ]; then
@@ -56,6 +61,9 @@ fi
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 [ "$self_test" = yes ] && stamp+="-self-test"
+[ "$haproxy_only" = yes ] && stamp+="-haproxy-only"
+needs_sluice=yes
+[ "$self_test" = yes ] || [ "$haproxy_only" = yes ] && needs_sluice=no
 results="$here/results/$stamp"
 mkdir -p "$results/logs"
 tmp=$(mktemp -d /tmp/sluice-bench.XXXXXX)
@@ -86,15 +94,22 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port VAR: sets VAR to a loopback port nobody listens on and this run has not used yet
-# (no command substitution here or in run_one: the PIDs and ports they record must stay visible).
+# free_port VAR: sets VAR to a loopback port that nobody uses and this run has not used yet, chosen
+# outside the kernel's ephemeral range (ip_local_port_range): ports in that range are handed out to
+# outgoing connections (the load's own, the proxy's to nginx) at any moment, so a listener placed
+# there fails to bind now and then. "Uses" means any TCP socket in any state with that local port.
+# (No command substitution here or in run_one: the PIDs and ports they record must stay visible.)
 used_ports=" "
+read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { eph_lo=32768 eph_hi=60999; }
 free_port() {
-  local p listening
-  listening=$(ss -Htln | awk '{print $4}' | sed 's/.*://' | tr '\n' ' ')
+  local p busy tries=0
+  busy=" $(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u | tr '\n' ' ') "
   while :; do
-    p=$((20000 + RANDOM % 20000))
-    case " $listening $used_ports " in *" $p "*) continue ;; esac
+    tries=$((tries + 1))
+    [ "$tries" -le 10000 ] || die "no free port outside the ephemeral range $eph_lo-$eph_hi"
+    p=$((10000 + (RANDOM * 32768 + RANDOM) % 55536))
+    [ "$p" -ge "$eph_lo" ] && [ "$p" -le "$eph_hi" ] && continue
+    case "$busy$used_ports" in *" $p "*) continue ;; esac
     used_ports+="$p "
     printf -v "$1" '%s' "$p"; return
   done
@@ -111,17 +126,18 @@ wait_port() { # port seconds pid
 
 # --- Build ------------------------------------------------------------------------------------
 sluice_dll="$root/src/Sluice/bin/Release/net10.0/sluice.dll"
-if [ "$self_test" = no ] && [ "$build" = yes ]; then
+if [ "$needs_sluice" = yes ] && [ "$build" = yes ]; then
   echo "== Building Sluice (Release)"
   dotnet build "$root/src/Sluice/Sluice.csproj" -c Release --nologo -v quiet >"$results/logs/build.log" 2>&1 ||
     { tail -n 20 "$results/logs/build.log" >&2; die "build failed (see $results/logs/build.log)"; }
 fi
-[ "$self_test" = yes ] || [ -f "$sluice_dll" ] || die "$sluice_dll is missing (build it or drop --no-build)"
+[ "$needs_sluice" = no ] || [ -f "$sluice_dll" ] || die "$sluice_dll is missing (build it or drop --no-build)"
 
 # --- Backend: nginx on loopback with its own config, files and pid file -----------------------
 mkdir -p "$tmp/www" "$tmp/nginx"
 head -c 1048576 /dev/urandom >"$tmp/www/1m"
-head -c 100 /dev/zero | tr '\0' 'x' >"$tmp/www/small"
+ln "$tmp/www/1m" "$tmp/www/1mib"
+small_body=$(head -c 100 /dev/zero | tr '\0' 'x')
 chmod 644 "$tmp/www/"*; chmod 755 "$tmp/www" "$tmp/nginx"
 free_port backend_port
 cat >"$tmp/nginx/nginx.conf" <<EOF
@@ -145,6 +161,10 @@ http {
     server {
         listen 127.0.0.1:$backend_port backlog=4096;
         root $tmp/www;
+        location = /small {
+            default_type text/plain;
+            return 200 "$small_body";
+        }
     }
 }
 EOF
@@ -164,11 +184,12 @@ end
 EOF
 
 # --- One measurement --------------------------------------------------------------------------
-# run_one SCENARIO ROUND PROGRAM: sets $value to the figure, or to nothing when the run failed.
+# run_one SCENARIO ROUND PROGRAM: sets values[i] to the figure of metrics[i], or leaves values empty
+# when the run failed (and then prints the reason and the end of the program's log).
 run_one() {
-  local scenario=$1 round=$2 program=$3 port cfg log pid cmd size line requests bytes us errors
+  local scenario=$1 round=$2 program=$3 port cfg log pid cmd size line requests bytes us errors i m v
   local -a wrk_args
-  value=
+  values=()
   free_port port
   cfg="$tmp/$scenario.$program.cfg"
   log="$results/logs/$scenario.r$round.$program.log"
@@ -180,12 +201,17 @@ run_one() {
   "${pin_proxy[@]}" "${cmd[@]}" >"$log" 2>&1 </dev/null &
   pid=$!; pids+=("$pid")
   if ! wait_port "$port" 15 "$pid"; then
-    echo "$program did not listen on 127.0.0.1:$port" >>"$log"; stop_pid "$pid"; return
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "$program did not listen on 127.0.0.1:$port within 15 s" >>"$log"
+    else
+      wait "$pid"; echo "$program exited with status $? before listening on 127.0.0.1:$port" >>"$log"
+    fi
+    stop_pid "$pid"; run_failed "$log"; return
   fi
-  size=$(curl -sS --max-time 10 -o /dev/null -w '%{size_download}' "http://127.0.0.1:$port$path" 2>>"$log")
-  if [ "$size" != "$expected_size" ]; then
-    echo "check: got $size bytes for $path through $program, expected $expected_size" >>"$log"
-    stop_pid "$pid"; return
+  size=$(curl -sS --max-time 10 -o /dev/null -w '%{size_download} %{http_code}' "http://127.0.0.1:$port$path" 2>>"$log")
+  if [ "$size" != "$expected_size 200" ]; then
+    echo "check: got '${size:-nothing}' (bytes, status) for $path through $program, expected '$expected_size 200'" >>"$log"
+    stop_pid "$pid"; run_failed "$log"; return
   fi
   wrk_args=(-t1 -c"$conns" --timeout 5s -s "$tmp/summary.lua")
   [ "$close" = yes ] && wrk_args+=(-H 'Connection: close')
@@ -195,18 +221,32 @@ run_one() {
   "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${duration}s" "http://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>&1 </dev/null &
   pids+=("$!"); reap_pid "$!"
   cat "$tmp/wrk.out" >>"$log"
+  if ! kill -0 "$pid" 2>/dev/null; then
+    wait "$pid"; echo "$program exited with status $? during the load" >>"$log"
+    reap_pid "$pid"; run_failed "$log"; return
+  fi
   stop_pid "$pid"
   line=$(grep '^SUMMARY ' "$tmp/wrk.out" | tail -n 1)
-  [ -n "$line" ] || return
+  [ -n "$line" ] || { echo "rejected: no summary from wrk" >>"$log"; run_failed "$log"; return; }
   read -r _ requests bytes us errors <<<"$line"
   if [ "$requests" -eq 0 ] || [ "$us" -eq 0 ] || [ $((errors * 100)) -gt "$requests" ]; then
-    echo "rejected: $requests requests, $errors errors" >>"$log"; return
+    echo "rejected: $requests requests, $errors errors" >>"$log"; run_failed "$log"; return
   fi
-  case "$metric" in
-    MB/s) value=$(awk -v b="$bytes" -v us="$us" 'BEGIN { printf "%.1f", b / us }') ;;
-    conn/s) value=$(awk -v r="$requests" -v us="$us" 'BEGIN { printf "%.0f", r * 1e6 / us }') ;;
-  esac
-  echo "$scenario,$round,$program,$value,$metric,$requests,$bytes,$us,$errors" >>"$results/runs.csv"
+  for i in "${!metrics[@]}"; do
+    m=${metrics[$i]}
+    case "$m" in
+      MB/s) v=$(awk -v b="$bytes" -v us="$us" 'BEGIN { printf "%.1f", b / us }') ;;
+      conn/s|req/s) v=$(awk -v r="$requests" -v us="$us" 'BEGIN { printf "%.0f", r * 1e6 / us }') ;;
+    esac
+    values[$i]=$v
+    echo "$scenario,$round,$program,$v,$m,$requests,$bytes,$us,$errors" >>"$results/runs.csv"
+  done
+}
+
+# run_failed LOG: says at once that a run failed, and why (the end of its log).
+run_failed() {
+  echo "  FAILED: ${1#"$root/"}, ending with:" >&2
+  tail -n 5 "$1" | sed 's/^/    | /' >&2
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -214,6 +254,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (
 # --- Rounds -----------------------------------------------------------------------------------
 first=haproxy second=sluice any_failed=no
 [ "$self_test" = yes ] && second=haproxy2
+[ "$haproxy_only" = yes ] && second=
 echo "scenario,round,program,value,unit,requests,bytes,duration_us,errors" >"$results/runs.csv"
 {
   echo "date: $stamp"
@@ -225,12 +266,15 @@ echo "scenario,round,program,value,unit,requests,bytes,duration_us,errors" >"$re
   echo "dotnet: $(dotnet --version 2>/dev/null)"
   echo "rounds: $rounds x ${duration}s (after ${warmup}s warm-up each)"
   [ "$self_test" = yes ] && echo "SELF-TEST: haproxy in both columns"
+  [ "$haproxy_only" = yes ] && echo "HAPROXY ONLY: no Sluice column"
   echo
 } >"$results/summary.txt"
 
+case "$self_test$haproxy_only" in
+  yesno) second_name=haproxy#2 ;; noyes) second_name=- ;; *) second_name=sluice ;;
+esac
 table="$results/table.txt"
-printf '%-14s %-7s %12s %12s %10s %7s\n' scenario unit haproxy \
-  "$([ "$self_test" = yes ] && echo haproxy#2 || echo sluice)" ratio rounds >"$table"
+printf '%-14s %-7s %12s %12s %10s %7s\n' scenario unit haproxy "$second_name" ratio rounds >"$table"
 
 for scenario in "${scenarios[@]}"; do
   spec=$(sed -n 's/^# bench: //p' "$here/scenarios/$scenario.cfg" | head -n 1)
@@ -241,47 +285,75 @@ for scenario in "${scenarios[@]}"; do
       close=*) close=${kv#close=} ;; metric=*) metric=${kv#metric=} ;;
     esac
   done
-  case "$path" in /1m) expected_size=1048576 ;; /small) expected_size=100 ;; *) die "$scenario: unknown path $path" ;; esac
-  case "$metric" in MB/s|conn/s) ;; *) die "$scenario: unknown metric $metric" ;; esac
+  case "$path" in /1m|/1mib) expected_size=1048576 ;; /small) expected_size=100 ;; *) die "$scenario: unknown path $path" ;; esac
+  IFS=, read -r -a metrics <<<"$metric"
+  for m in "${metrics[@]}"; do
+    case "$m" in MB/s|conn/s|req/s) ;; *) die "$scenario: unknown metric $m" ;; esac
+  done
 
   # Both programs must accept the cfg (with placeholders filled); say so once, before the rounds.
   sed "s/@FRONT_PORT@/1/g; s/@BACKEND@/127.0.0.1:$backend_port/g" "$here/scenarios/$scenario.cfg" >"$tmp/check.cfg"
   haproxy -c -q -f "$tmp/check.cfg" >"$results/logs/$scenario.check.haproxy.log" 2>&1 ||
     { cat "$results/logs/$scenario.check.haproxy.log" >&2; die "$scenario: haproxy -c rejects the cfg"; }
-  if [ "$self_test" = no ] && ! dotnet "$sluice_dll" -c -f "$tmp/check.cfg" >"$results/logs/$scenario.check.sluice.log" 2>&1; then
-    echo "warning: $scenario: sluice -c rejects the cfg (see logs/$scenario.check.sluice.log)" >&2
+  if [ "$second" = sluice ] && ! dotnet "$sluice_dll" -c -f "$tmp/check.cfg" >"$results/logs/$scenario.check.sluice.log" 2>&1; then
+    echo "warning: $scenario: sluice -c rejects the cfg (logs/$scenario.check.sluice.log):" >&2
+    tail -n 5 "$results/logs/$scenario.check.sluice.log" | sed 's/^/    | /' >&2
   fi
 
-  a_vals=() b_vals=() ratios=()
+  # Per-round figures go to files, one per program and metric: vals.PROGRAM.INDEX and ratios.INDEX.
+  rm -f "$tmp"/vals.* "$tmp"/ratios.*
+  both=0
   for round in $(seq "$rounds"); do
-    if [ $((round % 2)) -eq 1 ]; then order=("$first" "$second"); else order=("$second" "$first"); fi
-    a= b=
+    if [ -z "$second" ]; then order=("$first")
+    elif [ $((round % 2)) -eq 1 ]; then order=("$first" "$second"); else order=("$second" "$first"); fi
+    a=() b=()
     for program in "${order[@]}"; do
       run_one "$scenario" "$round" "$program"
-      if [ "$program" = "$first" ]; then a=$value; else b=$value; fi
+      if [ "$program" = "$first" ]; then a=("${values[@]}"); else b=("${values[@]}"); fi
     done
-    printf '%-14s round %d/%d  %s %s  %s %s\n' "$scenario" "$round" "$rounds" \
-      "$first" "${a:-FAILED}" "$second" "${b:-FAILED} ${metric}"
-    [ -n "$a" ] && [ -n "$b" ] || any_failed=yes
-    [ -n "$a" ] && a_vals+=("$a")
-    [ -n "$b" ] && b_vals+=("$b")
-    [ -n "$a" ] && [ -n "$b" ] && ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')")
+    report=
+    for i in "${!metrics[@]}"; do report+="${report:+  }${a[$i]:-FAILED}${second:+/${b[$i]:-FAILED}} ${metrics[$i]}"; done
+    printf '%-14s round %d/%d  %s: %s\n' "$scenario" "$round" "$rounds" "$first${second:+/$second}" "$report"
+    [ ${#a[@]} -gt 0 ] || any_failed=yes
+    [ -z "$second" ] || [ ${#b[@]} -gt 0 ] || any_failed=yes
+    [ ${#a[@]} -gt 0 ] && [ ${#b[@]} -gt 0 ] && both=$((both + 1))
+    for i in "${!metrics[@]}"; do
+      [ -n "${a[$i]:-}" ] && echo "${a[$i]}" >>"$tmp/vals.a.$i"
+      [ -n "${b[$i]:-}" ] && echo "${b[$i]}" >>"$tmp/vals.b.$i"
+      [ -n "${a[$i]:-}" ] && [ -n "${b[$i]:-}" ] &&
+        awk -v a="${a[$i]}" -v b="${b[$i]}" 'BEGIN { printf "%.3f\n", b / a }' >>"$tmp/ratios.$i"
+    done
   done
-  a_med=$(printf '%s\n' "${a_vals[@]}" | grep . | median)
-  b_med=$(printf '%s\n' "${b_vals[@]}" | grep . | median)
-  r_med=$(printf '%s\n' "${ratios[@]}" | grep . | median)
-  [ "$r_med" = - ] || r_med=$(printf '%.2f' "$r_med")
-  fmt='%.1f'; [ "$metric" = conn/s ] && fmt='%.0f'
-  [ "$a_med" = - ] || a_med=$(printf "$fmt" "$a_med")
-  [ "$b_med" = - ] || b_med=$(printf "$fmt" "$b_med")
-  printf '%-14s %-7s %12s %12s %10s %3d/%-3d\n' "$scenario" "$metric" "$a_med" "$b_med" "$r_med" \
-    "${#ratios[@]}" "$rounds" >>"$table"
+  for i in "${!metrics[@]}"; do
+    m=${metrics[$i]}
+    a_med=$(cat "$tmp/vals.a.$i" 2>/dev/null | median)
+    b_med=$(cat "$tmp/vals.b.$i" 2>/dev/null | median)
+    r_med=$(cat "$tmp/ratios.$i" 2>/dev/null | median)
+    [ "$r_med" = - ] || r_med=$(printf '%.2f' "$r_med")
+    fmt='%.1f'; [ "$m" = MB/s ] || fmt='%.0f'
+    [ "$a_med" = - ] || a_med=$(printf "$fmt" "$a_med")
+    [ "$b_med" = - ] || b_med=$(printf "$fmt" "$b_med")
+    if [ -z "$second" ]; then
+      printf '%-14s %-7s %12s %12s %10s %3d/%-3d\n' "$scenario" "$m" "$a_med" - - \
+        "$(wc -l <"$tmp/vals.a.$i" 2>/dev/null || echo 0)" "$rounds" >>"$table"
+    else
+      printf '%-14s %-7s %12s %12s %10s %3d/%-3d\n' "$scenario" "$m" "$a_med" "$b_med" "$r_med" \
+        "$both" "$rounds" >>"$table"
+    fi
+  done
 done
 
 cat "$table" >>"$results/summary.txt"
 echo
 cat "$table"
 echo
-echo "ratio = median over rounds of ($second / $first); rounds = rounds where both ran."
-[ "$any_failed" = yes ] && echo "FAILED runs: the reason is at the end of logs/SCENARIO.rROUND.PROGRAM.log"
+if [ -n "$second" ]; then
+  echo "ratio = median over rounds of ($second / $first); rounds = rounds where both ran."
+else
+  echo "rounds = rounds where haproxy ran."
+fi
 echo "Results: ${results#"$root/"}/ (summary.txt, runs.csv, logs/)"
+if [ "$any_failed" = yes ]; then
+  echo "FAILED runs: the reason is at the end of logs/SCENARIO.rROUND.PROGRAM.log" >&2
+  exit 1
+fi

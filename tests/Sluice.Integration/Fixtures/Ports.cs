@@ -13,6 +13,49 @@ internal static class Ports
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
+    /// <summary>
+    /// A port for a listener that another program opens later (nginx, a python peer): chosen outside the kernel's
+    /// ephemeral range (ip_local_port_range), where outgoing connections never take it, and checked free by a
+    /// bind that is released at once. The caller still retries on a bind failure: another test may pick it too.
+    /// </summary>
+    public static int FreeListeningPort()
+    {
+        var (low, high) = EphemeralRange();
+        for (var attempt = 0; attempt < 1000; attempt++)
+        {
+            var port = Random.Shared.Next(10000, 65536);
+            if (port >= low && port <= high)
+            {
+                continue;
+            }
+
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+
+        throw new InvalidOperationException($"no free port outside the ephemeral range {low}-{high}");
+    }
+
+    private static (int Low, int High) EphemeralRange()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            return (int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return (32768, 60999);
+        }
+    }
+
     /// <summary>A short private directory for unix sockets (their paths are limited to 107 bytes).</summary>
     public static string TempDirectory()
     {
