@@ -46,6 +46,7 @@ internal static class ConfigBuilder
 
             WarnMissingTimeouts(section, diagnostics);
             WarnHttpOnlySettings(section, diagnostics);
+            CheckBindProtocols(section, diagnostics);
         }
 
         if (diagnostics.HasAlerts)
@@ -215,16 +216,6 @@ internal static class ConfigBuilder
             }
         }
 
-        foreach (var line in section.Binds)
-        {
-            if (line.Options.Proto is { } proto && MuxProtocols.Find(proto) is { } mux
-                && !string.Equals(mux.Mode, section.Mode == ProxyMode.Http ? "HTTP" : "TCP", StringComparison.Ordinal))
-            {
-                var addresses = string.Join(',', line.Addresses.Select(a => a.Text));
-                diagnostics.ConfigAlert($"{section.MessageKind} '{section.Name}' : MUX protocol '{proto}' is not usable for 'bind {addresses}' at [{line.Location}].");
-            }
-        }
-
         var http = section.Mode == ProxyMode.Http;
         return new FrontendConfig
         {
@@ -301,6 +292,20 @@ internal static class ConfigBuilder
         Option(section.HttpBufferRequest, "http-buffer-request");
         Option(section.IsFrontend && section.AcceptInvalidHttpRequest, "accept-invalid-http-request");
         Option(section.IsBackend && section.AcceptInvalidHttpResponse, "accept-invalid-http-response");
+    }
+
+    /// <summary>A bind line's <c>proto</c> must be a multiplexer of the proxy's mode (HAProxy's alert).</summary>
+    private static void CheckBindProtocols(ProxySection section, DiagnosticBag diagnostics)
+    {
+        foreach (var line in section.Binds)
+        {
+            if (line.Options.Proto is { } proto && MuxProtocols.Find(proto) is { } mux
+                && !string.Equals(mux.Mode, section.Mode == ProxyMode.Http ? "HTTP" : "TCP", StringComparison.Ordinal))
+            {
+                var addresses = string.Join(',', line.Addresses.Select(a => a.Text));
+                diagnostics.ConfigAlert($"{section.MessageKind} '{section.Name}' : MUX protocol '{proto}' is not usable for 'bind {addresses}' at [{line.Location}].");
+            }
+        }
     }
 
     /// <summary>HAProxy's warning when a proxy lacks <c>timeout client</c>, <c>connect</c> or <c>server</c>.</summary>

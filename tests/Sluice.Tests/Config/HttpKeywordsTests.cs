@@ -254,6 +254,7 @@ public sealed class HttpKeywordsTests : IDisposable
     [InlineData("    http-request return content-type text/plain\n", "content-type 'text/plain' ignored by the http reply because neither errorfile nor payload defined.")]
     [InlineData("    http-request return hdr content-length 5\n", "header 'content-length' always ignored by the http reply.")]
     [InlineData("    http-request return\n    http-request return\n", "previous 'http-request' action is final and has no condition attached, further entries are NOOP.")]
+    [InlineData("    use_backend b\n    http-request return\n", "a 'http-request' rule placed after a 'use_backend' rule will still be processed before.")]
     public void HttpRequestReturn_HAProxyWarnings(string lines, string expected)
     {
         var (config, messages) = LoadProxies(frontend: lines);

@@ -46,6 +46,10 @@ internal static class HttpRequestParser
             if (rule is not null)
             {
                 section.HttpRequestRules.Add(rule);
+                if (section.UseBackends.Count > 0)
+                {
+                    ctx.Warning("a 'http-request' rule placed after a 'use_backend' rule will still be processed before.");
+                }
             }
 
             return;
