@@ -368,8 +368,8 @@ public sealed class HttpKeywordsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("frontend f\n    option accept-invalid-http-response\n", "'option accept-invalid-http-response' ignored because frontend 'f' has no backend capability.")]
-    [InlineData("backend b\n    option accept-invalid-http-request\n", "'option accept-invalid-http-request' ignored because backend 'b' has no frontend capability.")]
+    [InlineData("frontend f\n    option accept-invalid-http-response\n", "'accept-invalid-http-response' ignored because frontend 'f' has no backend capability.")]
+    [InlineData("backend b\n    option accept-invalid-http-request\n", "'accept-invalid-http-request' ignored because backend 'b' has no frontend capability.")]
     [InlineData("frontend f\n    http-reuse always\n", "'http-reuse' ignored because frontend 'f' has no backend capability.")]
     [InlineData("frontend f\n    retry-on 503\n", "'retry-on' ignored because frontend 'f' has no backend capability.")]
     [InlineData("backend b\n    use_backend x\n", "'use_backend' ignored because backend 'b' has no frontend capability.")]

@@ -327,7 +327,8 @@ internal sealed class SectionParser
 
         var missing = (entry.Where & ProxyKinds.Backend) != 0 ? "backend" : "frontend";
         var hint = entry.Name == "maxconn" ? " Maybe you want 'fullconn' instead ?" : string.Empty;
-        ctx.Warning($"'{ctx.Keyword}' ignored because {section.MessageKind} '{section.Name}' has no {missing} capability.{hint}");
+        // HAProxy names an option without the word "option" here ('redispatch' ignored because ...).
+        ctx.Warning($"'{entry.Name}' ignored because {section.MessageKind} '{section.Name}' has no {missing} capability.{hint}");
         return false;
     }
 }
