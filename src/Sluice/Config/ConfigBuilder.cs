@@ -187,7 +187,6 @@ internal static class ConfigBuilder
             else if (section.Kind == ProxyKinds.Listen && reference.Name == section.Name)
             {
                 diagnostics.ConfigAlert($"Proxy '{section.Name}': loop detected for default_backend: '{reference.Name}'.");
-                defaultBackend = null;
             }
             else if (CheckModes(section, found.Section, "as its default backend", diagnostics))
             {
