@@ -1,6 +1,7 @@
 using Sluice.Config.Diagnostics;
 using Sluice.Config.Model;
 using Sluice.Config.Sections;
+using Sluice.Hosting;
 
 namespace Sluice.Config;
 
@@ -19,7 +20,7 @@ internal static class ConfigBuilder
     public static SluiceConfig? Build(GlobalConfig global, IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics)
     {
         var ids = AssignIds(sections, diagnostics);
-        var backends = new Dictionary<string, BackendConfig>(StringComparer.Ordinal);
+        var backends = new Dictionary<string, (BackendConfig Config, ProxySection Section)>(StringComparer.Ordinal);
         var backendList = new List<BackendConfig>();
         foreach (var section in sections)
         {
@@ -29,10 +30,12 @@ internal static class ConfigBuilder
             }
 
             var backend = BuildBackend(section, ids[section], diagnostics);
-            backends[section.Name] = backend;
+            backends[section.Name] = (backend, section);
             backendList.Add(backend);
         }
 
+        // Messages about each proxy come together, proxy after proxy, as HAProxy's check of the whole
+        // configuration prints them.
         var frontends = new List<FrontendConfig>();
         foreach (var section in sections)
         {
@@ -40,11 +43,10 @@ internal static class ConfigBuilder
             {
                 frontends.Add(BuildFrontend(section, ids[section], backends, diagnostics));
             }
-        }
 
-        foreach (var section in sections)
-        {
             WarnMissingTimeouts(section, diagnostics);
+            WarnHttpOnlySettings(section, diagnostics);
+            CheckBindProtocols(section, diagnostics);
         }
 
         if (diagnostics.HasAlerts)
@@ -111,9 +113,13 @@ internal static class ConfigBuilder
                 Backup = line.Options.Backup,
                 Disabled = line.Options.Disabled,
                 Source = line.Options.Source,
+                PoolMaxConn = line.Options.PoolMaxConn,
+                PoolPurgeDelay = line.Options.PoolPurgeDelay,
+                MaxReuse = line.Options.MaxReuse,
             });
         }
 
+        var http = section.Mode == ProxyMode.Http;
         return new BackendConfig
         {
             Name = section.Name,
@@ -129,10 +135,38 @@ internal static class ConfigBuilder
             Source = section.Source,
             Disabled = section.Disabled,
             Description = section.Description,
+            HttpConnectionMode = section.HttpConnectionMode,
+            // HAProxy ignores the HTTP-only settings of a tcp proxy (see WarnHttpOnlySettings).
+            ForwardFor = http ? section.ForwardFor : null,
+            OriginalTo = http ? section.OriginalTo : null,
+            HttpBufferRequest = http && section.HttpBufferRequest,
+            AcceptInvalidHttpResponse = http && section.AcceptInvalidHttpResponse,
+            HttpReuse = section.HttpReuse,
+            RetryOn = section.RetryOn,
+            // A listen section's rules are its frontend's: HAProxy runs a proxy's rules once.
+            HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? ResolveRules(section) : [],
+            ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
         };
     }
 
-    private static FrontendConfig BuildFrontend(ProxySection section, int id, Dictionary<string, BackendConfig> backends, DiagnosticBag diagnostics)
+    /// <summary>
+    /// The section's rules, with <c>return ... default-errorfiles</c> given the section's own <c>errorfile</c>
+    /// for its status when there is one (otherwise the runtime sends its built-in response).
+    /// </summary>
+    private static List<HttpRequestRule> ResolveRules(ProxySection section)
+    {
+        var rules = new List<HttpRequestRule>(section.HttpRequestRules.Count);
+        foreach (var rule in section.HttpRequestRules)
+        {
+            rules.Add(rule is HttpReturnRule { UseDefaultErrorFile: true } r && section.ErrorFiles.TryGetValue(r.Status, out var response)
+                ? r with { Body = response }
+                : rule);
+        }
+
+        return rules;
+    }
+
+    private static FrontendConfig BuildFrontend(ProxySection section, int id, Dictionary<string, (BackendConfig Config, ProxySection Section)> backends, DiagnosticBag diagnostics)
     {
         var binds = new List<BindConfig>();
         foreach (var line in section.Binds)
@@ -146,21 +180,42 @@ internal static class ConfigBuilder
         BackendConfig? defaultBackend = null;
         if (section.DefaultBackend is { } reference)
         {
-            if (!backends.TryGetValue(reference.Name, out defaultBackend))
+            if (!backends.TryGetValue(reference.Name, out var found))
             {
                 diagnostics.ConfigAlert($"Proxy '{section.Name}': unable to find required default_backend: '{reference.Name}'.");
+            }
+            else if (section.Kind == ProxyKinds.Listen && reference.Name == section.Name)
+            {
+                diagnostics.ConfigAlert($"Proxy '{section.Name}': loop detected for default_backend: '{reference.Name}'.");
+            }
+            else if (CheckModes(section, found.Section, "as its default backend", diagnostics))
+            {
+                defaultBackend = found.Config;
             }
         }
         else if (section.Kind == ProxyKinds.Listen)
         {
-            defaultBackend = backends.GetValueOrDefault(section.Name);
+            defaultBackend = backends.TryGetValue(section.Name, out var own) ? own.Config : null;
         }
 
-        if (defaultBackend is not null && defaultBackend.Mode != section.Mode)
+        var useBackends = new List<UseBackendRule>(section.UseBackends.Count);
+        foreach (var line in section.UseBackends)
         {
-            diagnostics.ConfigAlert($"Proxy '{section.Name}': unable to use backend '{defaultBackend.Name}' in mode '{ModeName(defaultBackend.Mode)}' from {section.MessageKind} '{section.Name}' in mode '{ModeName(section.Mode)}'.");
+            if (!backends.TryGetValue(line.Name, out var target))
+            {
+                diagnostics.ConfigAlert($"Proxy '{section.Name}': unable to find required use_backend: '{line.Name}'.");
+            }
+            else if (section.Kind == ProxyKinds.Listen && line.Name == section.Name)
+            {
+                diagnostics.ConfigAlert($"Proxy '{section.Name}': loop detected for use_backend: '{line.Name}'.");
+            }
+            else if (CheckModes(section, target.Section, "in a 'use_backend' rule", diagnostics))
+            {
+                useBackends.Add(new UseBackendRule(target.Config, line.Location.ToString()));
+            }
         }
 
+        var http = section.Mode == ProxyMode.Http;
         return new FrontendConfig
         {
             Name = section.Name,
@@ -174,10 +229,83 @@ internal static class ConfigBuilder
             DefaultBackend = defaultBackend,
             Disabled = section.Disabled,
             Description = section.Description,
+            HttpConnectionMode = section.HttpConnectionMode,
+            ForwardFor = http ? section.ForwardFor : null,
+            OriginalTo = http ? section.OriginalTo : null,
+            HttpBufferRequest = http && section.HttpBufferRequest,
+            AcceptInvalidHttpRequest = http && section.AcceptInvalidHttpRequest,
+            UseBackends = useBackends,
+            HttpRequestRules = http ? ResolveRules(section) : [],
+            ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
         };
     }
 
+    /// <summary>
+    /// An http frontend cannot use a tcp backend (HAProxy's alert). A tcp frontend may use an http backend in
+    /// HAProxy, which then switches the connection to HTTP; Sluice does not do that switch yet.
+    /// </summary>
+    private static bool CheckModes(ProxySection section, ProxySection backend, string usage, DiagnosticBag diagnostics)
+    {
+        if (backend.Mode == section.Mode)
+        {
+            return true;
+        }
+
+        var what = $"{ModeName(section.Mode)} {section.MessageKind} '{section.Name}' ({section.Location})";
+        var target = $"{ModeName(backend.Mode)} {backend.MessageKind} '{backend.Name}' ({backend.Location})";
+        diagnostics.ConfigAlert(section.Mode == ProxyMode.Http
+            ? $"{what} tries to use incompatible {target} {usage} (see 'mode')."
+            : $"{what} uses {target} {usage}: switching a tcp connection to HTTP is not supported yet.");
+        return false;
+    }
+
     private static string ModeName(ProxyMode mode) => mode == ProxyMode.Http ? "http" : "tcp";
+
+    /// <summary>
+    /// HAProxy's warnings for the HTTP-only settings of a tcp proxy, which it ignores (the model leaves them out),
+    /// in HAProxy's order.
+    /// </summary>
+    private static void WarnHttpOnlySettings(ProxySection section, DiagnosticBag diagnostics)
+    {
+        if (section.Mode == ProxyMode.Http)
+        {
+            return;
+        }
+
+        var who = $"{section.MessageKind} '{section.Name}'";
+        if (section.HttpRequestRules.Count > 0)
+        {
+            diagnostics.ConfigWarning($"'http-request' rules ignored for {who} as they require HTTP mode.");
+        }
+
+        void Option(bool set, string name)
+        {
+            if (set)
+            {
+                diagnostics.ConfigWarning($"'option {name}' ignored for {who} as it requires HTTP mode.");
+            }
+        }
+
+        Option(section.ForwardFor is not null, "forwardfor");
+        Option(section.OriginalTo is not null, "originalto");
+        Option(section.HttpBufferRequest, "http-buffer-request");
+        Option(section.IsFrontend && section.AcceptInvalidHttpRequest, "accept-invalid-http-request");
+        Option(section.IsBackend && section.AcceptInvalidHttpResponse, "accept-invalid-http-response");
+    }
+
+    /// <summary>A bind line's <c>proto</c> must be a multiplexer of the proxy's mode (HAProxy's alert).</summary>
+    private static void CheckBindProtocols(ProxySection section, DiagnosticBag diagnostics)
+    {
+        foreach (var line in section.Binds)
+        {
+            if (line.Options.Proto is { } proto && MuxProtocols.Find(proto) is { } mux
+                && !string.Equals(mux.Mode, section.Mode == ProxyMode.Http ? "HTTP" : "TCP", StringComparison.Ordinal))
+            {
+                var addresses = string.Join(',', line.Addresses.Select(a => a.Text));
+                diagnostics.ConfigAlert($"{section.MessageKind} '{section.Name}' : MUX protocol '{proto}' is not usable for 'bind {addresses}' at [{line.Location}].");
+            }
+        }
+    }
 
     /// <summary>HAProxy's warning when a proxy lacks <c>timeout client</c>, <c>connect</c> or <c>server</c>.</summary>
     private static void WarnMissingTimeouts(ProxySection section, DiagnosticBag diagnostics)

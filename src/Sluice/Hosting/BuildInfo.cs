@@ -116,8 +116,8 @@ internal static class MuxProtocols
     public static readonly MuxProtocol[] All =
     [
         new("h2", "HTTP", "FE|BE", "H2", "HTX|HOL_RISK|NO_UPG", Available: false),
-        new("<default>", "HTTP", "FE|BE", "H1", "HTX", Available: false),
-        new("h1", "HTTP", "FE|BE", "H1", "HTX|NO_UPG", Available: false),
+        new("<default>", "HTTP", "FE|BE", "H1", "HTX", Available: true),
+        new("h1", "HTTP", "FE|BE", "H1", "HTX|NO_UPG", Available: true),
         new("<default>", "TCP", "FE|BE", "PASS", string.Empty, Available: true),
         new("none", "TCP", "FE|BE", "PASS", "NO_UPG", Available: true),
     ];

@@ -37,6 +37,11 @@ internal static class ProxyKeywordTable
         new("log-format-sd", ProxyKinds.FrontendSide, WarnNotHonoured),
         new("error-log-format", ProxyKinds.FrontendSide, WarnNotHonoured),
         new("log-tag", ProxyKinds.All, WarnNotHonoured),
+        new("http-reuse", ProxyKinds.BackendSide, HttpKeywordParsers.ParseHttpReuse),
+        new("retry-on", ProxyKinds.BackendSide, HttpKeywordParsers.ParseRetryOn),
+        new("use_backend", ProxyKinds.FrontendSide, HttpKeywordParsers.ParseUseBackend),
+        new("errorfile", ProxyKinds.All, HttpKeywordParsers.ParseErrorFile),
+        new("http-request", ProxyKinds.All, HttpRequestParser.Parse),
     ]);
 
     /// <summary>The <c>option</c> keywords Sluice implements, with <c>no option</c> handled by each parser.</summary>
@@ -51,6 +56,14 @@ internal static class ProxyKeywordTable
         new("dontlog-normal", ProxyKinds.FrontendSide, WarnNotHonoured),
         new("logasap", ProxyKinds.FrontendSide, WarnNotHonoured),
         new("log-separate-errors", ProxyKinds.FrontendSide, WarnNotHonoured),
+        new("http-keep-alive", ProxyKinds.All, HttpKeywordParsers.ConnectionMode(HttpConnectionMode.KeepAlive)),
+        new("http-server-close", ProxyKinds.All, HttpKeywordParsers.ConnectionMode(HttpConnectionMode.ServerClose)),
+        new("httpclose", ProxyKinds.All, HttpKeywordParsers.ConnectionMode(HttpConnectionMode.Close)),
+        new("forwardfor", ProxyKinds.All, HttpKeywordParsers.ParseForwardFor),
+        new("originalto", ProxyKinds.All, HttpKeywordParsers.ParseOriginalTo),
+        new("http-buffer-request", ProxyKinds.All, HttpKeywordParsers.Flag((s, on) => s.HttpBufferRequest = on)),
+        new("accept-invalid-http-request", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.AcceptInvalidHttpRequest = on)),
+        new("accept-invalid-http-response", ProxyKinds.BackendSide, HttpKeywordParsers.Flag((s, on) => s.AcceptInvalidHttpResponse = on)),
         new("http-use-htx", ProxyKinds.All, (ctx, _) => ctx.Warning("option 'http-use-htx' is deprecated and ignored. The HTX mode is now the only supported mode.")),
     ]);
 

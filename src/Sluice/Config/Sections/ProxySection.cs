@@ -37,7 +37,13 @@ internal sealed record ServerOptions
     public bool Backup { get; init; }
     public bool Disabled { get; init; }
     public SourceConfig? Source { get; init; }
+    public int PoolMaxConn { get; init; } = -1;
+    public TimeSpan PoolPurgeDelay { get; init; } = TimeSpan.FromSeconds(5);
+    public int MaxReuse { get; init; } = -1;
 }
+
+/// <summary>A <c>use_backend NAME</c> line, resolved by the builder.</summary>
+internal sealed record UseBackendLine(string Name, Location Location);
 
 /// <summary>A <c>server</c> line as parsed.</summary>
 internal sealed record ServerLine(string Name, Location Location, ServerAddress Address, ServerOptions Options);
@@ -95,6 +101,31 @@ internal sealed class ProxySection
 
     public ServerOptions DefaultServer { get; set; } = new();
 
+    public HttpConnectionMode HttpConnectionMode { get; set; }
+
+    public ForwardedHeaderConfig? ForwardFor { get; set; }
+
+    public ForwardedHeaderConfig? OriginalTo { get; set; }
+
+    public bool HttpBufferRequest { get; set; }
+
+    public bool AcceptInvalidHttpRequest { get; set; }
+
+    public bool AcceptInvalidHttpResponse { get; set; }
+
+    public HttpReuseMode HttpReuse { get; set; }
+
+    public RetryOnConditions RetryOn { get; set; } = RetryOnConditions.ConnFailure;
+
+    /// <summary><c>use_backend</c> lines in order; never inherited (not allowed in defaults).</summary>
+    public List<UseBackendLine> UseBackends { get; private set; } = [];
+
+    /// <summary><c>http-request</c> rules in order; never inherited (refused in defaults sections).</summary>
+    public List<HttpRequestRule> HttpRequestRules { get; private set; } = [];
+
+    /// <summary><c>errorfile</c> responses by status; a section gets its own copy of its defaults' ones.</summary>
+    public Dictionary<int, byte[]> ErrorFiles { get; private set; } = [];
+
     public List<BindLine> Binds { get; private set; } = [];
 
     public List<ServerLine> Servers { get; private set; } = [];
@@ -126,6 +157,9 @@ internal sealed class ProxySection
         copy.Id = null;
         copy.Binds = [];
         copy.Servers = [];
+        copy.UseBackends = [];
+        copy.HttpRequestRules = [];
+        copy.ErrorFiles = new Dictionary<int, byte[]>(ErrorFiles);
         return copy;
     }
 }

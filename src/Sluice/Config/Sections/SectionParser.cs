@@ -233,7 +233,7 @@ internal sealed class SectionParser
 
         if (Array.IndexOf(HAProxyKeywords.Proxy, keyword) >= 0)
         {
-            var shown = keyword is "http-request" or "http-response" or "tcp-request" or "tcp-response" or "stats" or "capture" or "stick" or "http-check" or "tcp-check" or "monitor" or "declare" or "rate-limit" or "persist"
+            var shown = keyword is "http-response" or "tcp-request" or "tcp-response" or "stats" or "capture" or "stick" or "http-check" or "tcp-check" or "monitor" or "declare" or "rate-limit" or "persist"
                 && words.Count > 1 ? $"{keyword} {words[1]}" : keyword;
             ctx.Alert($"'{shown}' is not supported yet.");
             return;
@@ -327,7 +327,8 @@ internal sealed class SectionParser
 
         var missing = (entry.Where & ProxyKinds.Backend) != 0 ? "backend" : "frontend";
         var hint = entry.Name == "maxconn" ? " Maybe you want 'fullconn' instead ?" : string.Empty;
-        ctx.Warning($"'{ctx.Keyword}' ignored because {section.MessageKind} '{section.Name}' has no {missing} capability.{hint}");
+        // HAProxy names an option without the word "option" here ('redispatch' ignored because ...).
+        ctx.Warning($"'{entry.Name}' ignored because {section.MessageKind} '{section.Name}' has no {missing} capability.{hint}");
         return false;
     }
 }

@@ -77,7 +77,9 @@ internal static class ServerLineParser
             var argument = takesArgument ? ctx.Argument(i + 1) : null;
             if (takesArgument && argument is null && (Array.IndexOf(HAProxyKeywords.ServerOptions, keyword) >= 0))
             {
-                ctx.Alert($"{prefix} : '{keyword}' expects an argument.");
+                ctx.Alert(keyword is "pool-max-conn" or "pool-purge-delay" or "max-reuse"
+                    ? $"{prefix} : '{keyword}' expects <value> as argument."
+                    : $"{prefix} : '{keyword}' expects an argument.");
                 return false;
             }
 
@@ -103,6 +105,47 @@ internal static class ServerLineParser
                     else
                     {
                         options = options with { MaxConn = maxConn };
+                    }
+
+                    break;
+                case "pool-max-conn":
+                    if (!ValueParsers.TryParseSignedInt(argument, out var poolMaxConn))
+                    {
+                        error = $"'pool-max-conn' : invalid value '{argument}', expects an integer.";
+                    }
+                    else if (poolMaxConn < -1)
+                    {
+                        error = "'pool-max-conn' must be >= -1.";
+                    }
+                    else
+                    {
+                        options = options with { PoolMaxConn = poolMaxConn };
+                    }
+
+                    break;
+                case "pool-purge-delay":
+                    var timeError = ValueParsers.ParseTime(argument!, out var purgeDelay);
+                    if (timeError is not null)
+                    {
+                        error = timeError.StartsWith("unexpected character", StringComparison.Ordinal)
+                            ? $"{timeError} in argument to <pool-purge-delay>."
+                            : $"'pool-purge-delay' : {timeError} in argument '{argument}'.";
+                    }
+                    else
+                    {
+                        options = options with { PoolPurgeDelay = purgeDelay };
+                    }
+
+                    break;
+                case "max-reuse":
+                    if (!ValueParsers.TryParseSignedInt(argument, out var maxReuse))
+                    {
+                        error = $"'max-reuse' : invalid value '{argument}', expects an integer.";
+                    }
+                    else
+                    {
+                        // HAProxy treats any negative value as "no limit".
+                        options = options with { MaxReuse = Math.Max(maxReuse, -1) };
                     }
 
                     break;

@@ -1,0 +1,310 @@
+using Sluice.Config.Keywords;
+using Sluice.Config.Model;
+using Sluice.Config.Parsing;
+
+namespace Sluice.Config.Sections;
+
+/// <summary>
+/// The HTTP keywords and options of proxy sections: connection modes, <c>forwardfor</c>/<c>originalto</c>,
+/// <c>http-reuse</c>, <c>retry-on</c>, <c>use_backend</c> and <c>errorfile</c>. Messages are HAProxy's.
+/// </summary>
+internal static class HttpKeywordParsers
+{
+    /// <summary>The statuses HAProxy has an error response for (<c>http_err_codes</c>).</summary>
+    public static readonly int[] ErrorStatuses = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504];
+
+    /// <summary>
+    /// <c>option http-keep-alive</c>, <c>http-server-close</c>, <c>httpclose</c>. As in HAProxy, <c>no option X</c>
+    /// returns to the default (keep-alive) only when X is the mode in force.
+    /// </summary>
+    public static Action<KeywordContext, ProxySection> ConnectionMode(HttpConnectionMode mode) => (ctx, section) =>
+    {
+        if (ctx.ArgumentCount > 0)
+        {
+            ctx.Alert($"'{ctx.Keyword}' cannot handle unexpected argument '{ctx.Argument(0)}'.");
+            return;
+        }
+
+        if (!ctx.Negated)
+        {
+            section.HttpConnectionMode = mode;
+        }
+        else if (section.HttpConnectionMode == mode)
+        {
+            section.HttpConnectionMode = HttpConnectionMode.KeepAlive;
+        }
+    };
+
+    /// <summary><c>option forwardfor [except NET] [header NAME] [if-none]</c>.</summary>
+    public static void ParseForwardFor(KeywordContext ctx, ProxySection section)
+    {
+        if (ParseForwarded(ctx, "forwardfor", "X-Forwarded-For", allowIfNone: true) is { } config)
+        {
+            section.ForwardFor = config;
+        }
+    }
+
+    /// <summary><c>option originalto [except NET] [header NAME]</c>.</summary>
+    public static void ParseOriginalTo(KeywordContext ctx, ProxySection section)
+    {
+        if (ParseForwarded(ctx, "originalto", "X-Original-To", allowIfNone: false) is { } config)
+        {
+            section.OriginalTo = config;
+        }
+    }
+
+    private static ForwardedHeaderConfig? ParseForwarded(KeywordContext ctx, string option, string defaultHeader, bool allowIfNone)
+    {
+        if (ctx.Negated)
+        {
+            ctx.Alert($"negation/default is not supported for option '{option}'.");
+            return null;
+        }
+
+        var config = new ForwardedHeaderConfig { HeaderName = defaultHeader };
+        NetworkMask? network = null;
+        for (var i = 0; i < ctx.ArgumentCount; i++)
+        {
+            var word = ctx.Argument(i);
+            var value = ctx.Argument(i + 1);
+            switch (word)
+            {
+                case "except":
+                    var error = value is null ? "missing" : NetworkParser.Parse(value, out network);
+                    if (error is not null)
+                    {
+                        var detail = error.Contains("not supported", StringComparison.Ordinal) ? $" ({error})" : string.Empty;
+                        ctx.Alert($"'option {option} except' expects <address>[/mask] as argument.{detail}");
+                        return null;
+                    }
+
+                    config = config with { Except = network };
+                    i++;
+                    break;
+                case "header":
+                    if (string.IsNullOrEmpty(value))
+                    {
+                        ctx.Alert($"'option {option} header' expects <header_name> as argument.");
+                        return null;
+                    }
+
+                    config = config with { HeaderName = value };
+                    i++;
+                    break;
+                case "if-none" when allowIfNone:
+                    config = config with { IfNone = true };
+                    break;
+                default:
+                    ctx.Alert(allowIfNone
+                        ? $"'option {option}' only supports optional values: 'except', 'header' and 'if-none'."
+                        : $"'option {option}' only supports optional values: 'except' and 'header'.");
+                    return null;
+            }
+        }
+
+        return config;
+    }
+
+    /// <summary>Options that are a plain on/off flag and take no argument; <c>no option X</c> turns them off.</summary>
+    public static Action<KeywordContext, ProxySection> Flag(Action<ProxySection, bool> set) => (ctx, section) =>
+    {
+        if (ctx.ArgumentCount > 0)
+        {
+            ctx.Alert($"'{ctx.Keyword}' cannot handle unexpected argument '{ctx.Argument(0)}'.");
+            return;
+        }
+
+        set(section, !ctx.Negated);
+    };
+
+    public static void ParseHttpReuse(KeywordContext ctx, ProxySection section)
+    {
+        HttpReuseMode? mode = ctx.Argument(0) switch
+        {
+            "never" => HttpReuseMode.Never,
+            "safe" => HttpReuseMode.Safe,
+            "aggressive" => HttpReuseMode.Aggressive,
+            "always" => HttpReuseMode.Always,
+            _ => null,
+        };
+
+        if (mode is null)
+        {
+            ctx.Alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.");
+            return;
+        }
+
+        if (ctx.ArgumentCount > 1)
+        {
+            ctx.Alert($"'http-reuse {ctx.Argument(0)}' cannot handle unexpected argument '{ctx.Argument(1)}'.");
+            return;
+        }
+
+        section.HttpReuse = mode.Value;
+    }
+
+    public static void ParseRetryOn(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.ArgumentCount == 0)
+        {
+            ctx.Alert("'retry-on' needs at least one keyword to specify when to retry");
+            return;
+        }
+
+        var conditions = RetryOnConditions.None;
+        for (var i = 0; i < ctx.ArgumentCount; i++)
+        {
+            var word = ctx.Argument(i)!;
+            RetryOnConditions? flag = word switch
+            {
+                "none" => RetryOnConditions.None,
+                "conn-failure" => RetryOnConditions.ConnFailure,
+                "empty-response" => RetryOnConditions.EmptyResponse,
+                "junk-response" => RetryOnConditions.JunkResponse,
+                "response-timeout" => RetryOnConditions.ResponseTimeout,
+                "0rtt-rejected" => RetryOnConditions.ZeroRttRejected,
+                "all-retryable-errors" => RetryOnConditions.AllRetryableErrors,
+                "401" => RetryOnConditions.Status401,
+                "403" => RetryOnConditions.Status403,
+                "404" => RetryOnConditions.Status404,
+                "408" => RetryOnConditions.Status408,
+                "425" => RetryOnConditions.Status425,
+                "500" => RetryOnConditions.Status500,
+                "501" => RetryOnConditions.Status501,
+                "502" => RetryOnConditions.Status502,
+                "503" => RetryOnConditions.Status503,
+                "504" => RetryOnConditions.Status504,
+                _ => null,
+            };
+
+            if (flag is null)
+            {
+                ctx.Alert($"'retry-on': unknown keyword '{word}'");
+                return;
+            }
+
+            if (word == "none" && ctx.ArgumentCount > 1)
+            {
+                // HAProxy's own spelling.
+                ctx.Alert("'retry-on' 'none' keyworld only usable alone");
+                return;
+            }
+
+            conditions |= flag.Value;
+        }
+
+        section.RetryOn = conditions;
+    }
+
+    public static void ParseUseBackend(KeywordContext ctx, ProxySection section)
+    {
+        if (section.Kind == ProxyKinds.Defaults)
+        {
+            ctx.Alert("'use_backend' not allowed in 'defaults' section.");
+            return;
+        }
+
+        var name = ctx.Argument(0);
+        if (string.IsNullOrEmpty(name))
+        {
+            ctx.Alert("'use_backend' expects a backend name.");
+            return;
+        }
+
+        if (ctx.ArgumentCount > 1)
+        {
+            var word = ctx.Argument(1)!;
+            ctx.Alert(word is "if" or "unless"
+                ? $"'use_backend' : '{word}' is not supported yet."
+                : $"unexpected keyword '{word}' after switching rule, only 'if' and 'unless' are allowed.");
+            return;
+        }
+
+        if (name.Contains("%[", StringComparison.Ordinal))
+        {
+            ctx.Alert($"'use_backend' : dynamic backend name '{name}' is not supported yet.");
+            return;
+        }
+
+        section.UseBackends.Add(new UseBackendLine(name, ctx.Location));
+    }
+
+    public static void ParseErrorFile(KeywordContext ctx, ProxySection section)
+    {
+        var statusText = ctx.Argument(0);
+        var path = ctx.Argument(1);
+        if (string.IsNullOrEmpty(statusText) || string.IsNullOrEmpty(path))
+        {
+            ctx.Alert("errorfile : expects <status_code> and <file> as arguments.");
+            return;
+        }
+
+        if (!ValueParsers.TryParseInt(statusText, out var status) || Array.IndexOf(ErrorStatuses, status) < 0)
+        {
+            ctx.Alert($"errorfile : status code '{statusText}' not handled.");
+            return;
+        }
+
+        var error = LoadErrorFile(path, out var content);
+        if (error is not null)
+        {
+            ctx.Alert($"errorfile : {error}");
+            return;
+        }
+
+        section.ErrorFiles[status] = content!;
+    }
+
+    /// <summary>
+    /// Reads a file holding a whole HTTP/1 response (status line, headers, empty line, body) as HAProxy's
+    /// <c>errorfile</c> does. Returns null or HAProxy's complaint.
+    /// </summary>
+    public static string? LoadErrorFile(string path, out byte[]? content)
+    {
+        content = null;
+        try
+        {
+            content = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return $"error opening file '{path}'.";
+        }
+
+        var offset = FindResponseError(content);
+        if (offset >= 0)
+        {
+            content = null;
+            return $"'{path}': unable to parse headers (error offset: {offset})";
+        }
+
+        return null;
+    }
+
+    /// <summary>-1 when the bytes start with a complete HTTP/1 response head, else where it goes wrong.</summary>
+    private static int FindResponseError(byte[] bytes)
+    {
+        ReadOnlySpan<byte> prefix = "HTTP/1."u8;
+        if (!bytes.AsSpan().StartsWith(prefix) || bytes.Length < prefix.Length + 5 || !char.IsAsciiDigit((char)bytes[prefix.Length]) || bytes[prefix.Length + 1] != ' ')
+        {
+            return 0;
+        }
+
+        for (var i = prefix.Length + 2; i < prefix.Length + 5; i++)
+        {
+            if (!char.IsAsciiDigit((char)bytes[i]))
+            {
+                return i;
+            }
+        }
+
+        var span = bytes.AsSpan();
+        var end = span.IndexOf("\r\n\r\n"u8);
+        if (end < 0)
+        {
+            end = span.IndexOf("\n\n"u8);
+        }
+
+        return end < 0 ? bytes.Length : -1;
+    }
+}
