@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Sluice.Backends;
 using Sluice.Config.Model;
+using Sluice.Config.Parsing;
 using Sluice.Messages;
 using Sluice.Mux;
 using Sluice.Mux.Http1;
@@ -566,7 +567,7 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     private static bool IsExcepted(ForwardedHeaderConfig? config, IPAddress address) =>
-        config?.Except is { } except && NetworkMatcher.Contains(except, address);
+        config?.Except is { } except && NetworkParser.Contains(except, address);
 
     private static bool IsWebSocketUpgrade(HttpRequestHead request)
     {

@@ -56,15 +56,37 @@ internal static class NetworkParser
         return null;
     }
 
-    /// <summary>Whether <paramref name="address"/> (IPv4-mapped IPv6 counts as IPv4) is in <paramref name="network"/>.</summary>
+    /// <summary>
+    /// Whether <paramref name="address"/> (IPv4-mapped IPv6 counts as IPv4) is in <paramref name="network"/>.
+    /// Allocation free: it runs per request for `option forwardfor except`.
+    /// </summary>
     public static bool Contains(NetworkMask network, IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6 && network.Network.AddressFamily == AddressFamily.InterNetwork)
+        var net = network.Network;
+        if (address.IsIPv4MappedToIPv6 && net.AddressFamily == AddressFamily.InterNetwork)
         {
             address = address.MapToIPv4();
         }
 
-        return address.AddressFamily == network.Network.AddressFamily && Mask(address, network.PrefixLength).Equals(network.Network);
+        if (address.AddressFamily != net.AddressFamily)
+        {
+            return false;
+        }
+
+        Span<byte> a = stackalloc byte[16];
+        Span<byte> n = stackalloc byte[16];
+        address.TryWriteBytes(a, out var length);
+        net.TryWriteBytes(n, out _);
+        var bits = Math.Min(network.PrefixLength, length * 8);
+        var whole = bits / 8;
+        if (!a[..whole].SequenceEqual(n[..whole]))
+        {
+            return false;
+        }
+
+        var rest = bits % 8;
+        var keep = (byte)(0xFF << (8 - rest));
+        return rest == 0 || (a[whole] & keep) == (n[whole] & keep);
     }
 
     private static IPAddress Mask(IPAddress address, int prefix)
