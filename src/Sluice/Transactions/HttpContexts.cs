@@ -84,6 +84,12 @@ internal sealed class HttpFrontendContext
 
     /// <summary>The backends of the `use_backend` rules, in order.</summary>
     public IReadOnlyList<HttpBackendContext> UseBackends { get; }
+
+    /// <summary>A header name of the configuration as bytes, encoded once.</summary>
+    public byte[] HeaderNameBytes(string name) =>
+        _headerNames.GetOrAdd(name, static n => System.Text.Encoding.Latin1.GetBytes(n));
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _headerNames = new(StringComparer.Ordinal);
 }
 
 /// <summary>The HTTP/1 parser settings that follow from the global tunables and the `accept-invalid` options.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -84,7 +85,8 @@ internal sealed class HttpTransaction : IDisposable
 
     public long TunnelMs => _backend?.TunnelMs ?? TransactionContext.Infinite;
 
-    public async Task RunAsync(IFrontStream front, bool firstRequest)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask RunAsync(IFrontStream front, bool firstRequest)
     {
         Reset();
         _startMs = _front.Shared.Clock.Refresh();
@@ -131,7 +133,8 @@ internal sealed class HttpTransaction : IDisposable
         Volatile.Write(ref _pendingCause, 0);
     }
 
-    private async Task RunCoreAsync(IFrontStream front, bool firstRequest)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RunCoreAsync(IFrontStream front, bool firstRequest)
     {
         var request = front.Request;
         var frontend = _front.Frontend;
@@ -252,7 +255,7 @@ internal sealed class HttpTransaction : IDisposable
         // The head waits for the first piece of body when that is already here: one write instead of two.
         var sink = await front.SendResponseHeadAsync(_response, closeAfter: false, flush: !connection.HasBufferedInput()).ConfigureAwait(false);
         Phase = TerminationPhase.Data;
-        await PumpAsync(connection.ResponseBody, sink).ConfigureAwait(false);
+        await PumpResponseAsync(connection.ResponseBody, sink).ConfigureAwait(false);
         if (requestPump is not null)
         {
             if (!requestPump.IsCompleted)
@@ -327,7 +330,8 @@ internal sealed class HttpTransaction : IDisposable
         return false;
     }
 
-    private async Task<Http1BackConnection?> GetConnectionAsync(HttpBackendContext backend, bool firstRequest, IPAddress? clientAddress, IFrontStream front)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Http1BackConnection?> GetConnectionAsync(HttpBackendContext backend, bool firstRequest, IPAddress? clientAddress, IFrontStream front)
     {
         var pooled = _serverState!.Pool.TryTake(backend.Config.HttpReuse, firstRequest);
         if (pooled is not null)
@@ -368,6 +372,7 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     /// <summary>Reads response heads until a final one or a switch of protocols; 1xx go to the client as they come.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(ResponseHeadError Error, Protocols.Http1.Http1RejectReason Reason)> ReadFinalOrUpgradeHeadAsync(
         Http1BackConnection connection, HttpRequestHead request, IFrontStream front, HttpBackendContext backend)
     {
@@ -480,6 +485,25 @@ internal sealed class HttpTransaction : IDisposable
         }
     }
 
+    /// <summary>The response body, on the transaction's own flow: a pooled state machine instead of a task.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask PumpResponseAsync(IHttpBodySource source, IHttpBodySink sink)
+    {
+        while (true)
+        {
+            var chunk = await source.ReadAsync().ConfigureAwait(false);
+            if (chunk.IsEnd)
+            {
+                await sink.EndAsync(chunk.Trailers).ConfigureAwait(false);
+                return;
+            }
+
+            await sink.WriteAsync(chunk.Data).ConfigureAwait(false);
+            source.Advance();
+        }
+    }
+
+    /// <summary>A body moved concurrently with the rest of the transaction (request bodies, tunnels).</summary>
     private static async Task PumpAsync(IHttpBodySource source, IHttpBodySink sink)
     {
         while (true)
@@ -518,6 +542,7 @@ internal sealed class HttpTransaction : IDisposable
         DropServerConnection();
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReplyAsync(IFrontStream front, HttpReply reply, TerminationCause cause, TerminationPhase phase, bool close)
     {
         Status = reply.Status;
@@ -537,7 +562,7 @@ internal sealed class HttpTransaction : IDisposable
             && !IsExcepted(frontend.ForwardFor, client.Address) && !IsExcepted(backend.ForwardFor, client.Address))
         {
             var headers = front.Request.Headers;
-            var name = Encoding.Latin1.GetBytes(forwardFor.HeaderName);
+            var name = _front.HeaderNameBytes(forwardFor.HeaderName);
             if (!forwardFor.IfNone || !headers.Contains(name))
             {
                 AddAddressHeader(headers, name, client.Address);
@@ -548,7 +573,7 @@ internal sealed class HttpTransaction : IDisposable
             && front.LocalEndPoint is IPEndPoint local
             && !IsExcepted(frontend.OriginalTo, local.Address) && !IsExcepted(backend.OriginalTo, local.Address))
         {
-            AddAddressHeader(front.Request.Headers, Encoding.Latin1.GetBytes(originalTo.HeaderName), local.Address);
+            AddAddressHeader(front.Request.Headers, _front.HeaderNameBytes(originalTo.HeaderName), local.Address);
         }
     }
 

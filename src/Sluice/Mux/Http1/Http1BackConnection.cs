@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
 using Sluice.Messages;
@@ -87,6 +88,7 @@ internal sealed class Http1BackConnection : IDisposable
     /// Reads one response head (interim ones included: the caller loops until a final one) and prepares the
     /// body reader for it.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<(ResponseHeadError Error, Http1RejectReason Reason)> ReadResponseHeadAsync(
         HttpResponseHead head, HttpRequestHead request, Http1ParserOptions options)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
 using Sluice.Messages;
@@ -63,6 +64,7 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
         _complete = mode == Http1BodyMode.None || (mode == Http1BodyMode.Length && length == 0);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<BodyChunk> ReadAsync()
     {
         if (_hasPending)

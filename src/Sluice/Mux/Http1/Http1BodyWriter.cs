@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
 using Sluice.Messages;
@@ -67,6 +68,7 @@ internal sealed class Http1BodyWriter : IHttpBodySink
         return FlushAsync();
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask EndAsync(HttpHeaderList? trailers)
     {
         Ended = true;
@@ -102,6 +104,7 @@ internal sealed class Http1BodyWriter : IHttpBodySink
     }
 
     /// <summary>Sends what is buffered; fails with <see cref="HttpBodyException"/> when the peer is gone.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask FlushAsync()
     {
         FlushResult result;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.IO.Pipelines;
 using System.Net;
 using System.Text;
@@ -87,6 +88,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
     public bool CanKeepAlive => !_closeAfterResponse && !_tunnel && _requestBody.IsComplete && !_io.IsAborted;
 
     /// <summary>Reads the next request head. <see cref="ReadWatch"/> bounds the wait (`timeout http-request` and friends).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<RequestHeadOutcome> ReadRequestHeadAsync(Action? onFirstByte = null)
     {
         _request.Reset();
@@ -152,12 +154,14 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendInterimAsync(HttpResponseHead head)
     {
         Http1Heads.WriteResponseHead(_io.Output, head, Http1BodyMode.None, close: false, clientIsHttp10: false);
         await _responseBody.FlushAsync().ConfigureAwait(false);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter, bool flush)
     {
         var clientIsHttp10 = _request.Version == HttpVersion.Http10;
@@ -187,6 +191,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
         return _responseBody;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendReplyAsync(HttpReply reply, bool closeAfter)
     {
         if (closeAfter)
