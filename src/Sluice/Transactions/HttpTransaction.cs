@@ -200,32 +200,53 @@ internal sealed class HttpTransaction : IDisposable
 
         Task? requestPump = null;
         var responseStartMs = _front.Shared.Clock.Refresh();
+        var freshRetryUsed = false;
         while (true)
         {
-            var (reused, sent) = (connection.Exchanges > 0, false);
+            var reused = connection.Exchanges > 0;
+            var sent = false;
             try
             {
                 await connection.SendRequestHeadAsync(request, closeServer).ConfigureAwait(false);
                 sent = true;
             }
-            catch (HttpBodyException) when (reused && canReplay && Retries < 1)
+            catch (HttpBodyException) when (reused && canReplay && !freshRetryUsed)
             {
                 // The idle connection was closed by the server: send again on a new one.
             }
 
+            var retry = !sent;
             if (sent)
             {
                 requestPump = request.HasBody ? PumpAsync(front.RequestBody, connection.RequestBody) : null;
                 _requestPump = requestPump;
                 var (error, reason) = await ReadFinalOrUpgradeHeadAsync(connection, request, front, backend).ConfigureAwait(false);
-                if (error == ResponseHeadError.None)
+                if (error == ResponseHeadError.None && !ShouldRetryStatus(backend, canReplay))
                 {
                     break;
                 }
 
-                if (error == ResponseHeadError.Closed && reused && !connection.ResponseBytesSeen && canReplay && Retries < 1 && PendingCause == TerminationCause.None)
+                if (error == ResponseHeadError.Closed && reused && !connection.ResponseBytesSeen && canReplay && !freshRetryUsed && PendingCause == TerminationCause.None)
                 {
-                    // Retry on a fresh connection: nothing of the response came and the request can be replayed.
+                    // A reused connection the server had closed: nothing of the response came and the request can
+                    // be replayed, so it goes again on a fresh connection without counting as a retry.
+                    retry = true;
+                }
+                else if (error == ResponseHeadError.None || ShouldRetryFailure(backend, error, canReplay, connection.ResponseBytesSeen))
+                {
+                    if (!await PrepareLayer7RetryAsync(backend, clientAddress).ConfigureAwait(false))
+                    {
+                        await FailResponseHeadAsync(front, error, reason, requestPump).ConfigureAwait(false);
+                        return;
+                    }
+
+                    connection = await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false);
+                    if (connection is null)
+                    {
+                        return;
+                    }
+
+                    continue;
                 }
                 else
                 {
@@ -234,13 +255,15 @@ internal sealed class HttpTransaction : IDisposable
                 }
             }
 
-            DropServerConnection();
-            Retries++;
-            server.CountRetry();
-            connection = await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
-            if (connection is null)
+            if (retry)
             {
-                return;
+                freshRetryUsed = true;
+                DropServerConnection();
+                connection = await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+                if (connection is null)
+                {
+                    return;
+                }
             }
         }
 
@@ -279,6 +302,102 @@ internal sealed class HttpTransaction : IDisposable
 
         End(TerminationCause.None, TerminationPhase.None);
         FinishServerConnection(closeServer);
+    }
+
+    /// <summary>`retry-on` with a status: a replayable request whose answer has one of the listed statuses goes again.</summary>
+    private bool ShouldRetryStatus(HttpBackendContext backend, bool canReplay)
+    {
+        var retryOn = backend.Config.RetryOn;
+        const RetryOnConditions statuses = RetryOnConditions.Status401 | RetryOnConditions.Status403 | RetryOnConditions.Status404
+            | RetryOnConditions.Status408 | RetryOnConditions.Status425 | RetryOnConditions.Status500 | RetryOnConditions.Status501
+            | RetryOnConditions.Status502 | RetryOnConditions.Status503 | RetryOnConditions.Status504;
+        if (!canReplay || Retries >= backend.Config.Retries || (retryOn & statuses) == 0)
+        {
+            return false;
+        }
+
+        var flag = _response.Status switch
+        {
+            401 => RetryOnConditions.Status401,
+            403 => RetryOnConditions.Status403,
+            404 => RetryOnConditions.Status404,
+            408 => RetryOnConditions.Status408,
+            425 => RetryOnConditions.Status425,
+            500 => RetryOnConditions.Status500,
+            501 => RetryOnConditions.Status501,
+            502 => RetryOnConditions.Status502,
+            503 => RetryOnConditions.Status503,
+            504 => RetryOnConditions.Status504,
+            _ => RetryOnConditions.None,
+        };
+        return flag != RetryOnConditions.None && (retryOn & flag) != 0;
+    }
+
+    /// <summary>`retry-on empty-response`, `junk-response`, `response-timeout` for a request that can be replayed.</summary>
+    private bool ShouldRetryFailure(HttpBackendContext backend, ResponseHeadError error, bool canReplay, bool bytesSeen)
+    {
+        if (!canReplay || Retries >= backend.Config.Retries)
+        {
+            return false;
+        }
+
+        var retryOn = backend.Config.RetryOn;
+        if (PendingCause == TerminationCause.ServerTimeout)
+        {
+            return (retryOn & RetryOnConditions.ResponseTimeout) != 0;
+        }
+
+        if (PendingCause != TerminationCause.None)
+        {
+            return false;
+        }
+
+        return error switch
+        {
+            ResponseHeadError.Closed when !bytesSeen => (retryOn & RetryOnConditions.EmptyResponse) != 0,
+            ResponseHeadError.Closed or ResponseHeadError.Invalid => (retryOn & RetryOnConditions.JunkResponse) != 0,
+            _ => false,
+        };
+    }
+
+    /// <summary>
+    /// Gets ready to send the request again after a layer 7 failure: the server connection is closed, the retry
+    /// counted, and the server kept or changed as `option redispatch` says. False when no server is left.
+    /// </summary>
+    private async ValueTask<bool> PrepareLayer7RetryAsync(HttpBackendContext backend, IPAddress? clientAddress)
+    {
+        DropServerConnection();
+        Volatile.Write(ref _pendingCause, 0);
+        var server = _serverState!;
+        var state = backend.State;
+        var decision = RetryPolicy.Decide(backend.Config, Retries, server.IsUp, state.UsableActiveServers);
+        Retries++;
+        if (decision == RetryDecision.Redispatch)
+        {
+            server.Release();
+            _serverState = null;
+            var next = state.Balancer.Pick(clientAddress, avoid: server);
+            if (next is null)
+            {
+                return false;
+            }
+
+            if (next != server)
+            {
+                next.CountRedispatch();
+            }
+
+            _serverState = next;
+            ServerName = next.Name;
+        }
+        else
+        {
+            server.CountRetry();
+            var delay = RetryPolicy.TurnAroundDelay(backend.ConnectTimeout, timedOut: false);
+            await Task.Delay(delay, _front.Shared.Clock.TimeProvider).ConfigureAwait(false);
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -348,7 +467,8 @@ internal sealed class HttpTransaction : IDisposable
     {
         var connectStart = _front.Shared.Clock.Refresh();
         var frontendPort = (front.LocalEndPoint as IPEndPoint)?.Port ?? 0;
-        var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, frontendPort, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock).ConfigureAwait(false);
+        var retryConnections = (backend.Config.RetryOn & RetryOnConditions.ConnFailure) != 0;
+        var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, frontendPort, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock, retryConnections).ConfigureAwait(false);
         Retries += _dialer.Retries;
         _dialer.ReturnSourcePort();
         ServerName = dial.Server?.Name ?? ServerName;

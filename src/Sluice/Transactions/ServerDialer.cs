@@ -45,7 +45,8 @@ internal sealed class ServerDialer
     /// backend says. On success the returned server holds the slot (it may differ after a redispatch); on
     /// failure no slot is held and <see cref="DialOutcome.Server"/> is the last one tried, for the logs.
     /// </summary>
-    public async Task<DialOutcome> DialAsync(BackendState backend, ServerState server, IPAddress? clientAddress, int frontendPort, long connectMs, TimeSpan? connectTimeout, Heartbeat clock)
+    /// <param name="retry">False for `retry-on` without `conn-failure`: a failed connection is not tried again.</param>
+    public async Task<DialOutcome> DialAsync(BackendState backend, ServerState server, IPAddress? clientAddress, int frontendPort, long connectMs, TimeSpan? connectTimeout, Heartbeat clock, bool retry = true)
     {
         Retries = 0;
         Redispatched = false;
@@ -63,7 +64,7 @@ internal sealed class ServerDialer
                 return new DialOutcome(null, server, TerminationCause.Killed);
             }
 
-            var decision = error == ConnectError.Resource
+            var decision = error == ConnectError.Resource || !retry
                 ? RetryDecision.GiveUp
                 : RetryPolicy.Decide(backend.Config, Retries, server.IsUp, backend.UsableActiveServers);
             if (decision == RetryDecision.GiveUp)
