@@ -35,6 +35,12 @@ internal interface IFrontStream
     /// <summary>True when the client's protocol can carry 1xx responses.</summary>
     bool AcceptsInterimResponses { get; }
 
+    /// <summary>
+    /// Waits until the request body has arrived, or <paramref name="limit"/> bytes of it
+    /// (`option http-buffer-request`), without consuming it.
+    /// </summary>
+    ValueTask BufferRequestBodyAsync(long limit);
+
     /// <summary>Sends a 1xx response.</summary>
     ValueTask SendInterimAsync(HttpResponseHead head);
 

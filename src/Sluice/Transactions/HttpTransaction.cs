@@ -151,6 +151,11 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
+        if (frontend.HttpBufferRequest && request.HasBody)
+        {
+            await BufferRequestBodyAsync(front).ConfigureAwait(false);
+        }
+
         if (await RunRequestRulesAsync(front, frontend.HttpRequestRules, _front.Replies).ConfigureAwait(false))
         {
             return;
@@ -168,6 +173,11 @@ internal sealed class HttpTransaction : IDisposable
             && await RunRequestRulesAsync(front, backend.Config.HttpRequestRules, backend.Replies).ConfigureAwait(false))
         {
             return;
+        }
+
+        if (backend.Config.HttpBufferRequest && !frontend.HttpBufferRequest && request.HasBody)
+        {
+            await BufferRequestBodyAsync(front).ConfigureAwait(false);
         }
 
         AddForwardedHeaders(front, backend.Config);
@@ -302,6 +312,28 @@ internal sealed class HttpTransaction : IDisposable
 
         End(TerminationCause.None, TerminationPhase.None);
         FinishServerConnection(closeServer);
+    }
+
+    /// <summary>
+    /// `option http-buffer-request`: the body (up to a buffer) is waited for before the server is picked. A client
+    /// that waits for `100 Continue` gets it from the proxy, and the server does not see the expectation.
+    /// </summary>
+    private async ValueTask BufferRequestBodyAsync(IFrontStream front)
+    {
+        var request = front.Request;
+        if (request.Has(HttpMessageFlags.Expect100Continue))
+        {
+            request.Unset(HttpMessageFlags.Expect100Continue);
+            request.Headers.RemoveAll("expect"u8);
+            if (front.AcceptsInterimResponses)
+            {
+                _response.Reset();
+                _response.Status = 100;
+                await front.SendInterimAsync(_response).ConfigureAwait(false);
+            }
+        }
+
+        await front.BufferRequestBodyAsync(_front.Shared.Buffers.BufferSize).ConfigureAwait(false);
     }
 
     /// <summary>`retry-on` with a status: a replayable request whose answer has one of the listed statuses goes again.</summary>

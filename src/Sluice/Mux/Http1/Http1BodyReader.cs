@@ -162,6 +162,58 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the body is all in the input pipe, or <paramref name="limit"/> bytes of it are
+    /// (`option http-buffer-request`), without consuming anything: the reads that follow find the bytes there.
+    /// </summary>
+    public async ValueTask BufferAsync(long limit)
+    {
+        if (_complete || _mode is Http1BodyMode.None or Http1BodyMode.UntilClose)
+        {
+            return;
+        }
+
+        var wanted = _mode == Http1BodyMode.Length ? Math.Min(_remaining, limit) : limit;
+        while (true)
+        {
+            ReadResult result;
+            _watch.BeginWait();
+            try
+            {
+                result = await _input.ReadAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsConnectionFailure(ex))
+            {
+                throw new HttpBodyException(BodyFailure.Closed, _clientSide);
+            }
+            finally
+            {
+                _watch.EndWait();
+            }
+
+            var buffer = result.Buffer;
+            if (buffer.Length >= wanted || result.IsCompleted || result.IsCanceled || EndsWithLastChunk(buffer))
+            {
+                _input.AdvanceTo(buffer.Start);
+                return;
+            }
+
+            _input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private bool EndsWithLastChunk(in ReadOnlySequence<byte> buffer)
+    {
+        if (_mode != Http1BodyMode.Chunked || buffer.Length < 5)
+        {
+            return false;
+        }
+
+        Span<byte> tail = stackalloc byte[5];
+        buffer.Slice(buffer.Length - 5).CopyTo(tail);
+        return tail.SequenceEqual("0\r\n\r\n"u8);
+    }
+
     /// <summary>Why a chunked body was refused, after an <see cref="BodyFailure.Invalid"/> failure.</summary>
     public Http1RejectReason RejectReason { get; private set; }
 

@@ -231,6 +231,8 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
         }
     }
 
+    public ValueTask BufferRequestBodyAsync(long limit) => _requestBody.BufferAsync(limit);
+
     public void StartTunnel()
     {
         _tunnel = true;
