@@ -7,7 +7,8 @@ namespace Sluice.Messages;
 /// The header fields of one message, in order, as bytes: names and values live in one growable arena and each
 /// field is an offset pair into it. Removing a field only marks it, adding one appends, so edits by rules cost
 /// no copy of the others. The arrays come from the shared pool and are kept across the messages of a
-/// connection (<see cref="Clear"/>), so a request costs no allocation once the connection is warm.
+/// connection (<see cref="Clear"/>), so a request costs no allocation once the connection is warm; an idle
+/// connection gives them back (<see cref="ReleaseBuffers"/>) and takes them again for its next message.
 /// </summary>
 internal sealed class HttpHeaderList : IDisposable
 {
@@ -22,8 +23,8 @@ internal sealed class HttpHeaderList : IDisposable
 
     public HttpHeaderList()
     {
-        _arena = ArrayPool<byte>.Shared.Rent(InitialArenaSize);
-        _fields = ArrayPool<Field>.Shared.Rent(InitialFieldCount);
+        _arena = [];
+        _fields = [];
     }
 
     /// <summary>Slots in use, removed fields included: iterate with <c>for (i &lt; SlotCount)</c> and skip <see cref="IsRemoved"/>.</summary>
@@ -70,9 +71,13 @@ internal sealed class HttpHeaderList : IDisposable
         var start = Append(name, value);
         if (_fieldCount == _fields.Length)
         {
-            var bigger = ArrayPool<Field>.Shared.Rent(_fields.Length * 2);
+            var bigger = ArrayPool<Field>.Shared.Rent(Math.Max(InitialFieldCount, _fields.Length * 2));
             _fields.AsSpan(0, _fieldCount).CopyTo(bigger);
-            ArrayPool<Field>.Shared.Return(_fields);
+            if (_fields.Length > 0)
+            {
+                ArrayPool<Field>.Shared.Return(_fields);
+            }
+
             _fields = bigger;
         }
 
@@ -178,16 +183,24 @@ internal sealed class HttpHeaderList : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>Forgets every field and gives the arrays back to the pool, for a connection that goes idle.</summary>
+    public void ReleaseBuffers()
     {
+        Clear();
         if (_arena.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_arena);
-            ArrayPool<Field>.Shared.Return(_fields);
             _arena = [];
+        }
+
+        if (_fields.Length > 0)
+        {
+            ArrayPool<Field>.Shared.Return(_fields);
             _fields = [];
         }
     }
+
+    public void Dispose() => ReleaseBuffers();
 
     /// <summary>Stores bytes that are not a header (a method, a target) in the arena; read back with <see cref="Bytes"/>.</summary>
     public ByteRange Store(ReadOnlySpan<byte> bytes)
@@ -203,9 +216,13 @@ internal sealed class HttpHeaderList : IDisposable
         var needed = a.Length + b.Length;
         if (_arenaUsed + needed > _arena.Length)
         {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_arena.Length * 2, _arenaUsed + needed));
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(InitialArenaSize, Math.Max(_arena.Length * 2, _arenaUsed + needed)));
             _arena.AsSpan(0, _arenaUsed).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_arena);
+            if (_arena.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_arena);
+            }
+
             _arena = bigger;
         }
 

@@ -67,6 +67,8 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
 
                 await _transaction.RunAsync(_front, first).ConfigureAwait(false);
                 _context.Shared.DebugOutput?.WriteLine(_transaction.DescribeForDebug(_front));
+                _transaction.ReleaseBuffers();
+                _front.ReleaseBuffers();
                 if (!_front.CanKeepAlive || Volatile.Read(ref _killed) != 0)
                 {
                     linger = _transaction.Status >= 400;

@@ -49,6 +49,9 @@ internal sealed class HttpTransaction : IDisposable
         _response.Dispose();
     }
 
+    /// <summary>Gives the response head's buffers back between two requests.</summary>
+    public void ReleaseBuffers() => _response.Headers.ReleaseBuffers();
+
     /// <summary>The server connection in use, or null.</summary>
     public Http1BackConnection? Server => Volatile.Read(ref _server);
 

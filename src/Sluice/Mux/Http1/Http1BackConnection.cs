@@ -176,6 +176,7 @@ internal sealed class Http1BackConnection : IDisposable
     public void CompleteExchange()
     {
         Exchanges++;
+        _responseBody.ReleaseBuffers();
         if (!_responseBody.IsComplete || !_requestBody.Ended)
         {
             _reusable = false;

@@ -235,6 +235,8 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
 
     public void Dispose() => _trailers.Dispose();
 
+    public void ReleaseBuffers() => _trailers.ReleaseBuffers();
+
     private BodyChunk Hand(ReadOnlySequence<byte> data)
     {
         _consumed = data.End;

@@ -242,6 +242,13 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
 
     public void CloseAfterResponse() => _closeAfterResponse = true;
 
+    /// <summary>Gives the head's buffers back while the connection waits for its next request.</summary>
+    public void ReleaseBuffers()
+    {
+        _request.Headers.ReleaseBuffers();
+        _requestBody.ReleaseBuffers();
+    }
+
     public void Abort() => _io.Abort();
 
     /// <summary>Ends the wait for a request head without closing the connection, so that a 408 can still be sent. Any thread.</summary>
