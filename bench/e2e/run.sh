@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs the same .cfg under haproxy and under Sluice, alternately, and prints Sluice/haproxy.
 #
-#   bench/e2e/run.sh [--rounds N] [--duration S] [--no-build] [--self-test | --haproxy-only] [scenario...]
+#   bench/e2e/run.sh [--rounds N] [--duration S] [--warmup S] [--no-build] [--self-test | --haproxy-only] [scenario...]
 #
 # For each scenario (bench/e2e/scenarios/NAME.cfg; all of them when none is named) the harness
 # starts nginx on loopback as the backend, then for each round runs haproxy and Sluice on the
 # cfg one after the other (the order alternates between rounds), each pinned to CPU 0, and
 # drives it with wrk pinned to CPU 1 (nginx shares CPU 1 with wrk). It prints, per scenario and
 # metric, the median of haproxy's figures, the median of Sluice's and the median of the per-round
-# ratios Sluice/haproxy, and writes everything under bench/e2e/results/<time>/.
+# ratios Sluice/haproxy, and writes everything under bench/e2e/results/<time>/. Each run is
+# warmed up first (--warmup, 3 s by default: .NET compiles its hot code to the optimised tier
+# during the first seconds of load).
 #
 # A scenario's "# bench:" line sets: path (URL path on the backend: /small, /1m or /1mib),
 # conns (wrk connections), close (yes: "Connection: close" on every request) and metric
@@ -23,15 +25,16 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-rounds=5 duration=6 warmup=1 build=yes self_test=no haproxy_only=no scenarios=()
+rounds=5 duration=6 warmup=3 build=yes self_test=no haproxy_only=no scenarios=()
 
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "error: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=${2:-}; shift 2 ;;
     --duration) duration=${2:-}; shift 2 ;;
+    --warmup) warmup=${2:-}; shift 2 ;;
     --no-build) build=no; shift ;;
     --self-test) self_test=yes; shift ;;
     --haproxy-only) haproxy_only=yes; shift ;;
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$self_test$haproxy_only" != yesyes ] || die "--self-test and --haproxy-only exclude each other"
 [[ "$rounds" =~ ^[0-9]+$ ]] && [ "$rounds" -ge 1 ] && [ "$rounds" -le 20 ] || die "--rounds takes 1..20"
+[[ "$warmup" =~ ^[0-9]+$ ]] && [ "$warmup" -le 30 ] || die "--warmup takes 0..30 seconds"
 [[ "$duration" =~ ^[0-9]+$ ]] && [ "$duration" -ge 1 ] && [ "$duration" -le 30 ] || die "--duration takes 1..30 seconds"
 if [ ${#scenarios[@]} -eq 0 ]; then
   for f in "$here"/scenarios/*.cfg; do scenarios+=("$(basename "$f" .cfg)"); done

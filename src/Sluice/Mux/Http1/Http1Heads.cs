@@ -208,19 +208,21 @@ internal static class Http1Heads
         }
     }
 
-    /// <summary>Writes a request head for a server: always HTTP/1.1, with the framing of <paramref name="mode"/>.</summary>
+    /// <summary>
+    /// Writes a request head for a server with the framing of <paramref name="mode"/>: as HTTP/1.1, except an
+    /// HTTP/1.0 request that names no host, which stays HTTP/1.0 since HTTP/1.1 requires one (RFC 9112 §3.2).
+    /// </summary>
     public static void WriteRequestHead(PipeWriter output, HttpRequestHead head, Http1BodyMode mode, bool close)
     {
-        Http1HeadWriter.WriteRequestLine(output, head.MethodBytes, head.Target, Http1Version.Http11);
         var headers = head.Headers;
-        var hasHost = false;
+        var hasHost = headers.Contains("host"u8);
+        var version = head.Version == HttpVersion.Http10 && !hasHost && head.Authority.IsEmpty ? Http1Version.Http10 : Http1Version.Http11;
+        Http1HeadWriter.WriteRequestLine(output, head.MethodBytes, head.Target, version);
         for (var i = 0; i < headers.SlotCount; i++)
         {
             if (!headers.IsRemoved(i))
             {
-                var name = headers.Name(i);
-                hasHost |= name.Length == 4 && Ascii.EqualsIgnoreCase(name, "host"u8);
-                Http1HeadWriter.WriteHeader(output, name, headers.Value(i));
+                Http1HeadWriter.WriteHeader(output, headers.Name(i), headers.Value(i));
             }
         }
 
