@@ -136,6 +136,11 @@ internal sealed partial class Http1Rig : IAsyncDisposable
     {
         using var socket = await TestClient.ConnectTcpAsync(Port);
         await socket.SendAsync(Bytes(request), SocketFlags.None, TestTimeout.Token());
+        if (noBody is null && request.StartsWith("HEAD ", StringComparison.Ordinal))
+        {
+            noBody = [true];
+        }
+
         return await ReadAnswersAsync(socket, responses, noBody);
     }
 
@@ -216,7 +221,8 @@ internal sealed partial class Http1Rig : IAsyncDisposable
     public async Task<RawAnswers> AssertRejectedAsync(string request, bool requireClose, params int[] statuses)
     {
         var answers = await ExchangeAsync(request);
-        var response = Assert.Single(answers.Responses);
+        Assert.True(answers.Responses.Count == 1, $"one response expected, got {answers.Responses.Count}: {answers}\nproxy output:\n{Sluice.Output.Text}");
+        var response = answers.Responses[0];
         Assert.True(statuses.Contains(response.Status), $"status {response.Status}, expected {string.Join(" or ", statuses)}:\n" + answers);
         if (requireClose)
         {
