@@ -719,7 +719,7 @@ public class Http1ParsingTests
     [InlineData(101)]
     public async Task H1_27_MoreFieldsThanMaxhdr_Rejected400Closed(int fieldCount)
     {
-        // tune.http.maxhdr is 101 with the start line included (row H1-27): 100 fields at most.
+        // tune.http.maxhdr is 101 and HAProxy keeps one slot for the end of the section: 100 fields at most.
         await using var rig = await Http1Rig.StartAsync();
         await rig.AssertRejectedNothingForwardedAsync("GET / HTTP/1.1\r\n" + Fields(fieldCount) + "\r\n", 400);
     }
