@@ -448,7 +448,8 @@ public static class Http1HeadParser
                 : Http1RejectReason.ObsFold;
         }
 
-        if (state.HeaderCount >= options.MaxHeaderCount)
+        // The last of the MaxHeaderCount slots is the end of the section, as in HAProxy's h1_headers_to_hdr_list.
+        if (state.HeaderCount >= options.MaxHeaderCount - 1)
         {
             return Http1RejectReason.TooManyHeaders;
         }

@@ -64,7 +64,10 @@ public readonly record struct Http1ParserOptions
     /// <summary>Longest field section (field lines and the final empty line, start line excluded); above it 431.</summary>
     public int MaxHeaderSectionSize { get; init; } = DefaultMaxHeaderSectionSize;
 
-    /// <summary>Most field lines in one section; one more gives 400 (HAProxy).</summary>
+    /// <summary>
+    /// HAProxy's tune.http.maxhdr: header slots of one section, the last of which holds the end of the section, so
+    /// a section has at most <c>MaxHeaderCount - 1</c> field lines; one more gives 400 (HAProxy).
+    /// </summary>
     public int MaxHeaderCount { get; init; } = DefaultMaxHeaderCount;
 
     /// <summary>Longest chunk-ext part of a chunk size line (from the first ";" to CRLF); above it 413.</summary>

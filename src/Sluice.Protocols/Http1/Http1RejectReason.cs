@@ -54,7 +54,7 @@ public enum Http1RejectReason
     /// <summary>Header or trailer section longer than the configured limit (RFC 6585 §5). 431.</summary>
     HeaderSectionTooLarge,
 
-    /// <summary>More field lines than the configured limit (HAProxy tune.http.maxhdr answers 400). 400.</summary>
+    /// <summary>More field lines than the configured limit (tune.http.maxhdr - 1, HAProxy answers 400). 400.</summary>
     TooManyHeaders,
 
     /// <summary>Content-Length is not a list of identical decimal values, is empty, or overflows (RFC 9112 §6.3 rule 5). 400.</summary>
