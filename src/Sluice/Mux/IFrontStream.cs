@@ -19,6 +19,9 @@ internal interface IFrontStream
 
     long RequestBodyBytes { get; }
 
+    /// <summary>The status that answers a request body whose framing was invalid (400, 413 for an oversized chunk extension).</summary>
+    int RequestBodyErrorStatus { get; }
+
     /// <summary>Bytes of the response body sent so far.</summary>
     long ResponseBodyBytes { get; }
 

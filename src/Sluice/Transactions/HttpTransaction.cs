@@ -231,7 +231,7 @@ internal sealed class HttpTransaction : IDisposable
             var retry = !sent;
             if (sent)
             {
-                requestPump = request.HasBody ? PumpAsync(front.RequestBody, connection.RequestBody) : null;
+                requestPump = request.HasBody ? PumpRequestAsync(front.RequestBody, connection) : null;
                 _requestPump = requestPump;
                 var (error, reason) = await ReadFinalOrUpgradeHeadAsync(connection, request, front, backend).ConfigureAwait(false);
                 if (error == ResponseHeadError.None && !ShouldRetryStatus(backend, canReplay))
@@ -574,6 +574,12 @@ internal sealed class HttpTransaction : IDisposable
             {
                 await requestPump.ConfigureAwait(false);
             }
+            catch (HttpBodyException ex) when (ex.ClientSide && ex.Failure == BodyFailure.Invalid)
+            {
+                // The request body broke its framing: the client hears why, the server connection is gone.
+                await ReplyAsync(front, _front.Replies.ForStatus(front.RequestBodyErrorStatus), TerminationCause.ProxyCondition, TerminationPhase.Data, close: true).ConfigureAwait(false);
+                return;
+            }
             catch (HttpBodyException ex) when (ex.ClientSide)
             {
                 End(pending != TerminationCause.None ? pending : TerminationCause.ClientClosed, TerminationPhase.Data);
@@ -655,6 +661,24 @@ internal sealed class HttpTransaction : IDisposable
 
             await sink.WriteAsync(chunk.Data).ConfigureAwait(false);
             source.Advance();
+        }
+    }
+
+    /// <summary>
+    /// The request body, moved while the transaction waits for the response. When the client side fails (an
+    /// invalid chunk, a client that goes away) the server connection is cut at once: the server would otherwise
+    /// wait for the rest of a body that will never come, and the transaction with it.
+    /// </summary>
+    private static async Task PumpRequestAsync(IHttpBodySource source, Http1BackConnection connection)
+    {
+        try
+        {
+            await PumpAsync(source, connection.RequestBody).ConfigureAwait(false);
+        }
+        catch (HttpBodyException ex) when (ex.ClientSide)
+        {
+            connection.Abort();
+            throw;
         }
     }
 

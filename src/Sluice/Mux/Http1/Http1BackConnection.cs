@@ -177,8 +177,10 @@ internal sealed class Http1BackConnection : IDisposable
     {
         Exchanges++;
         _responseBody.ReleaseBuffers();
-        if (!_responseBody.IsComplete || !_requestBody.Ended)
+        if (!_responseBody.IsComplete || !_requestBody.Ended || HasBufferedInput())
         {
+            // Bytes past the end of the response (a body sent with a HEAD answer, junk) would be read as the
+            // next response: such a connection is closed, never reused.
             _reusable = false;
         }
     }

@@ -61,6 +61,8 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
 
     public long RequestBodyBytes => _requestBody.BytesRead;
 
+    public int RequestBodyErrorStatus => _requestBody.RejectReason == Http1RejectReason.None ? 400 : _requestBody.RejectReason.ToStatusCode();
+
     public long ResponseBodyBytes => _responseBody.BytesWritten;
 
     public EndPoint? ClientEndPoint { get; }

@@ -18,6 +18,7 @@ internal static class Http1Heads
         public Http1FramingAnalyzer Framing;
         public Http1RejectReason Reject;
         public Http1TargetForm Form;
+        private bool _hasHost;
 
         public void OnRequestLine(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, Http1TargetForm form, Http1Version version)
         {
@@ -50,6 +51,17 @@ internal static class Http1Heads
             if (Reject == Http1RejectReason.None)
             {
                 Reject = Framing.OnHeader(name, value);
+            }
+
+            if (name.Length == 4 && Ascii.EqualsIgnoreCase(name, "host"u8))
+            {
+                // Identical Host lines are merged (the analyzer refuses different ones): the server sees one.
+                if (_hasHost)
+                {
+                    return;
+                }
+
+                _hasHost = true;
             }
 
             head.Headers.Add(name, value);
