@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Text;
 using Sluice.Integration.Fixtures;
 
@@ -11,6 +12,10 @@ public class Http1ProxyTests
         LargeFileBytes = 1000,
         EchoHeaders = [.. NginxOptions.DefaultEchoHeaders, "X-Client", "X-Foo", "X-Dest"],
     };
+
+    /// <summary>What a 100 MiB transfer may add to the proxy's RSS: far less than the body, so that buffering it
+    /// whole fails the test (streaming adds a few MiB).</summary>
+    private const long MaxGrowth = 64L * 1024 * 1024;
 
     [Fact]
     public async Task Curl_GetThroughSluice_NginxAnswers()
@@ -93,9 +98,44 @@ public class Http1ProxyTests
 
         await sampling.CancelAsync();
         var growth = await peak - idle;
-        Assert.True(growth < 150L * 1024 * 1024, $"RSS grew by {growth / (1024 * 1024)} MiB during a 100 MiB download (idle {idle / (1024 * 1024)} MiB)");
+        Assert.True(growth < MaxGrowth, $"RSS grew by {growth / (1024 * 1024)} MiB during a 100 MiB download (idle {idle / (1024 * 1024)} MiB)");
         var line = await Http.WaitLineAsync(sluice, l => l.Contains("GET /large", StringComparison.Ordinal));
         Assert.Contains(" 200 ", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Download_ClientStopsReading_ServerHeldBackAndRssBounded()
+    {
+        await using var nginx = await NginxBackend.StartAsync();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await SluiceProcess.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), [ReadyProbe.Tcp(port)]);
+        var idle = Http.ResidentBytes(sluice.ProcessId);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        client.Socket.ReceiveBufferSize = 64 * 1024;
+        await client.SendAsync(Http.Get(NginxBackend.LargePath));
+
+        // Read nothing for 3 s: the proxy must stop reading from nginx instead of taking the 100 MiB in.
+        using (var sampling = new CancellationTokenSource(TimeSpan.FromSeconds(3)))
+        {
+            var growth = await Http.PeakResidentBytesAsync(sluice.ProcessId, sampling.Token) - idle;
+            Assert.True(growth < MaxGrowth, $"RSS grew by {growth / (1024 * 1024)} MiB while the client read nothing");
+        }
+
+        Assert.Empty(nginx.AccessLog);
+
+        await using var body = new NetworkStream(client.Socket, ownsSocket: false);
+        var head = new StringBuilder();
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var one = new byte[1];
+            await body.ReadExactlyAsync(one, TestTimeout.Token());
+            head.Append((char)one[0]);
+        }
+
+        Assert.StartsWith("HTTP/1.1 200", head.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Content-Length: 104857600", head.ToString(), StringComparison.OrdinalIgnoreCase);
+        await nginx.VerifyLargeBodyAsync(new LimitedStream(body, 100L * 1024 * 1024), new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token);
     }
 
     [Fact]
@@ -114,7 +154,7 @@ public class Http1ProxyTests
         Assert.True(result.ExitCode == 0, result.StandardError);
         Assert.Equal("received 104857600\n", result.StandardOutput);
         var growth = await peak - idle;
-        Assert.True(growth < 150L * 1024 * 1024, $"RSS grew by {growth / (1024 * 1024)} MiB during a 100 MiB upload (idle {idle / (1024 * 1024)} MiB)");
+        Assert.True(growth < MaxGrowth, $"RSS grew by {growth / (1024 * 1024)} MiB during a 100 MiB upload (idle {idle / (1024 * 1024)} MiB)");
         Assert.Contains(nginx.AccessLog, l => l.StartsWith("POST /upload HTTP/1.1 200", StringComparison.Ordinal));
     }
 
@@ -310,6 +350,60 @@ public class Http1ProxyTests
         Assert.Equal(string.Empty, echo["via"]);
     }
 
+    [Fact]
+    public async Task ChunkedResponseWithTrailers_RelayedIntact()
+    {
+        await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\nX-Sum: 12\r\n\r\n"));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/chunked", "TE: trailers\r\n"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(200, response.Status);
+        Assert.Equal("hello, world", response.BodyText);
+        Assert.Contains("X-Sum: 12", client.Transcript.ToString(), StringComparison.Ordinal);
+
+        // The connection still works after the chunked body.
+        await client.SendAsync(Http.Get("/again"));
+        var again = await client.ReadResponseAsync();
+        Assert.NotNull(again);
+        Assert.Equal("hello, world", again.BodyText);
+    }
+
+    [Fact]
+    public async Task Head_NoBodyRelayed_ConnectionReusable()
+    {
+        await using var nginx = await NginxBackend.StartAsync(SmallNginx);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync("HEAD /small HTTP/1.1\r\nHost: test.local\r\n\r\n");
+        var head = await client.ReadResponseAsync(forHead: true);
+        Assert.NotNull(head);
+        Assert.Equal(200, head.Status);
+        Assert.Equal("17", head.Header("Content-Length"));
+        await client.SendAsync(Http.Get(NginxBackend.SmallPath));
+        var get = await client.ReadResponseAsync();
+        Assert.NotNull(get);
+        Assert.Equal("hello from nginx\n", get.BodyText);
+    }
+
+    [Fact]
+    public async Task PostWithContentLength_CurlToNginx_BodyCounted()
+    {
+        await using var nginx = await NginxBackend.StartAsync(SmallNginx);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
+
+        var result = await Http.CurlAsync("--data-binary", "0123456789", Http.Url(port, NginxBackend.UploadPath), "--next", "--data-binary", "abc", Http.Url(port, NginxBackend.UploadPath));
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.Equal("received 10\nreceived 3\n", result.StandardOutput);
+    }
+
     private static async Task<Dictionary<string, string>> EchoAsync(int port, params string[] arguments)
     {
         var result = await Http.CurlAsync([.. arguments, Http.Url(port, NginxBackend.HeadersPath)]);
@@ -318,4 +412,44 @@ public class Http1ProxyTests
         Assert.True(echo.ContainsKey("method"), "not the echo: " + result.StandardOutput);
         return echo;
     }
+}
+
+/// <summary>A read-only view of the first <c>length</c> bytes of a stream.</summary>
+internal sealed class LimitedStream(Stream inner, long length) : Stream
+{
+    private long _left = length;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_left == 0)
+        {
+            return 0;
+        }
+
+        var read = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _left)], cancellationToken);
+        _left -= read;
+        return read;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
