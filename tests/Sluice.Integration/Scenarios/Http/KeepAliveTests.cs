@@ -151,6 +151,42 @@ public partial class KeepAliveTests
     }
 
     [Fact]
+    public async Task ClientSendsConnectionClose_AnsweredThenClosed()
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/bye", "Connection: close\r\n"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(200, response.Status);
+        Assert.Equal(string.Empty, await client.WaitClosedAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task ServerSaysConnectionClose_ClientKeptAlive_NextRequestOnNewServerConnection()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target, headers: "Connection: close") with { After = AfterResponse.Close });
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        for (var i = 0; i < 3; i++)
+        {
+            await client.SendAsync(Http.Get("/s" + i));
+            var response = await client.ReadResponseAsync();
+            Assert.NotNull(response);
+            Assert.Equal("answer /s" + i, response.BodyText);
+            Assert.False(response.ConnectionHas("close"), response.Head);
+        }
+
+        Assert.Equal(3, backend.Connections.Count);
+        await sluice.Output.WaitForAsync(l => l.Contains(" 200 ", StringComparison.Ordinal) && l.Contains("retries=0 \"GET /s", StringComparison.Ordinal), 3);
+    }
+
+    [Fact]
     public async Task Http10_WithoutKeepAlive_Closed()
     {
         await using var backend = RecordingBackend.Start();
