@@ -219,6 +219,79 @@ public class Http1ProxyTests
     }
 
     [Fact]
+    public async Task Expect100Continue_AnsweredByReturnRule_NoInterimResponse()
+    {
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1",
+            frontend: "    http-request return status 403 content-type text/plain string \"no\""), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync("POST /p HTTP/1.1\r\nHost: test.local\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(403, response.Status);
+        Assert.Equal("no", response.BodyText);
+    }
+
+    [Fact]
+    public async Task EarlyHints_103RelayedBeforeTheFinalResponse()
+    {
+        await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n")
+            .Then(CannedResponse.Ok("final"), TimeSpan.FromMilliseconds(200)));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/hints"));
+        var interim = await client.ReadResponseAsync();
+        Assert.NotNull(interim);
+        Assert.Equal(103, interim.Status);
+        Assert.Equal("</s.css>; rel=preload", interim.Header("Link"));
+        var final = await client.ReadResponseAsync();
+        Assert.NotNull(final);
+        Assert.Equal(200, final.Status);
+        Assert.Equal("final", final.BodyText);
+    }
+
+    [Fact]
+    public async Task Pipelining_PostWithBodyThenGet_BothForwardedInOrder()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok(r.Method + " " + r.Target + " " + r.BodyText));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync("POST /p HTTP/1.1\r\nHost: test.local\r\nContent-Length: 11\r\n\r\nhello world"
+            + "POST /c HTTP/1.1\r\nHost: test.local\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + Http.Get("/g"));
+        string[] expected = ["POST /p hello world", "POST /c abc", "GET /g "];
+        foreach (var text in expected)
+        {
+            var response = await client.ReadResponseAsync();
+            Assert.NotNull(response);
+            Assert.Equal(text, response.BodyText);
+        }
+    }
+
+    [Fact]
+    public async Task Pipelining_ToNginx_OneServerConnection()
+    {
+        await using var nginx = await NginxBackend.StartAsync(SmallNginx);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get(NginxBackend.SmallPath) + Http.Get(NginxBackend.HeadersPath) + Http.Get(NginxBackend.SmallPath));
+        for (var i = 0; i < 3; i++)
+        {
+            var response = await client.ReadResponseAsync();
+            Assert.NotNull(response);
+            Assert.Equal(200, response.Status);
+        }
+
+        Assert.Single(nginx.AccessLog.Select(l => l[l.IndexOf("conn=", StringComparison.Ordinal)..].Split(' ')[0]).Distinct());
+    }
+
+    [Fact]
     public async Task ExpectUnknown_417AndNothingForwarded()
     {
         await using var backend = RecordingBackend.Start();

@@ -28,6 +28,73 @@ public class HttpTimeoutTests
     }
 
     [Fact]
+    public async Task HttpRequestTimeout_HeadTrickled_408AtTheDeadlineNotReset()
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
+            defaults: "    timeout http-request 1s"), port);
+
+        // One byte every 200 ms: each byte is activity, but the whole head must come within 1 s (a total, not an
+        // inactivity timeout, as HAProxy's).
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        var watch = Stopwatch.StartNew();
+        var head = "GET /slowloris HTTP/1.1\r\nHost: test.local\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        var closedEarly = false;
+        foreach (var c in head)
+        {
+            if (watch.Elapsed > TimeSpan.FromSeconds(8))
+            {
+                break;
+            }
+
+            try
+            {
+                await client.SendAsync(c.ToString());
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                closedEarly = true;
+                break;
+            }
+
+            if (client.Socket.Poll(0, System.Net.Sockets.SelectMode.SelectRead))
+            {
+                closedEarly = true;
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.True(closedEarly, $"still reading the head after {watch.ElapsedMilliseconds} ms");
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(408, response.Status);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4), $"408 after {watch.ElapsedMilliseconds} ms");
+        Assert.Empty(backend.Connections);
+    }
+
+    [Fact]
+    public async Task ServerTimeout_BodyStalls_ClientCutAndsD()
+    {
+        await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345")
+            .Then(CannedResponse.Raw("67890"), TimeSpan.FromSeconds(30)));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
+            defaults: "    timeout server 1s"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/stall"));
+        var all = await client.WaitClosedAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(all);
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", all, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\n12345", all, StringComparison.Ordinal);
+        var line = await Http.WaitLineAsync(sluice, l => l.Contains("GET /stall", StringComparison.Ordinal));
+        Assert.Contains(" sD", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task KeepAliveTimeout_IdleConnectionClosedSilently()
     {
         await using var backend = RecordingBackend.Start();

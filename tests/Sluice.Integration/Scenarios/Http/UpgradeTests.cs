@@ -54,6 +54,61 @@ public class UpgradeTests
     }
 
     [Fact]
+    public async Task WebSocket_LargeMessages_Echoed()
+    {
+        await using var echo = await WebSocketEchoServer.StartAsync();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}", "    timeout tunnel 30s"), port);
+
+        var result = await WebSocketClient.RunAsync($"ws://127.0.0.1:{port}/big", 8, new WebSocketClientOptions
+        {
+            Binary = true,
+            MessageBytes = 2 * 1024 * 1024,
+            Timeout = TimeSpan.FromSeconds(60),
+        });
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Contains("ok 8", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WebSocket_SeveralClientsAtOnce_AllEchoed()
+    {
+        await using var echo = await WebSocketEchoServer.StartAsync();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}", "    timeout tunnel 30s"), port);
+
+        var runs = Enumerable.Range(0, 4).Select(i => WebSocketClient.RunAsync($"ws://127.0.0.1:{port}/c{i}", 30, new WebSocketClientOptions { Timeout = TimeSpan.FromSeconds(40) })).ToList();
+        foreach (var result in await Task.WhenAll(runs))
+        {
+            Assert.True(result.Succeeded, result.ToString());
+        }
+
+        Assert.Equal(4, (await echo.WaitForClosedAsync(4)).Count);
+    }
+
+    [Fact]
+    public async Task WebSocket_BytesRightAfterTheRequest_UpgradeAccepted_GoIntoTheTunnel()
+    {
+        await using var backend = RecordingBackend.Start(r => Switching(r.Header("Sec-WebSocket-Key") ?? string.Empty));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {backend.Address}", "    timeout tunnel 30s"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(WebSocketRequest("/early", $"Sec-WebSocket-Key: {Key}\r\n") + "early frame bytes");
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(101, response.Status);
+        var connection = Assert.Single(await backend.WaitForConnectionsAsync());
+        var deadline = DateTime.UtcNow + TestTimeout.Value;
+        while (!connection.ReceivedText.EndsWith("early frame bytes", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.EndsWith("\r\n\r\nearly frame bytes", connection.ReceivedText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WebSocket_TunnelTimeout_IdleTunnelClosed()
     {
         await using var echo = await WebSocketEchoServer.StartAsync();
