@@ -187,6 +187,44 @@ public partial class KeepAliveTests
     }
 
     [Fact]
+    public async Task CloseDelimitedResponse_BodyIntact_ClientConnectionChunkedOrClosed()
+    {
+        await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nbody until close", AfterResponse.Close));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/eof"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(200, response.Status);
+        Assert.Equal("body until close", response.BodyText);
+        if (response.Header("Content-Length") is not null || response.Header("Transfer-Encoding") is not null)
+        {
+            // The body was delimited for the client: the connection must go on.
+            await client.SendAsync(Http.Get("/eof2"));
+            var next = await client.ReadResponseAsync();
+            Assert.NotNull(next);
+            Assert.Equal("body until close", next.BodyText);
+        }
+    }
+
+    [Fact]
+    public async Task ForwardedConnectionHeaders_KeepAliveTokenNotSentToServer()
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/ka", "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        var request = Assert.Single(await backend.WaitForRequestsAsync());
+        Assert.Empty(request.HeaderValues("Keep-Alive"));
+    }
+
+    [Fact]
     public async Task Http10_WithoutKeepAlive_Closed()
     {
         await using var backend = RecordingBackend.Start();

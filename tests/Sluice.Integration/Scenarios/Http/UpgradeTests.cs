@@ -109,6 +109,58 @@ public class UpgradeTests
     }
 
     [Fact]
+    public async Task WebSocket_TunnelTimeoutLongerThanServerTimeout_IdleTunnelSurvives()
+    {
+        await using var echo = await WebSocketEchoServer.StartAsync();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}",
+            "    timeout tunnel 30s\n    timeout client 1s\n    timeout server 1s"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(WebSocketRequest("/long", $"Sec-WebSocket-Key: {Key}\r\n"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(101, response.Status);
+
+        // Idle for 3 s: beyond `timeout client` and `timeout server`, which no longer apply once in the tunnel.
+        Assert.Null(await client.WaitClosedAsync(TimeSpan.FromSeconds(3)));
+        byte[] mask = [9, 8, 7, 6];
+        byte[] frame = [0x89, 0x82, .. mask, (byte)('h' ^ 9), (byte)('i' ^ 8)];
+        await client.SendAsync(frame);
+        Assert.Equal("\u008a\u0002hi", await client.ReadTextAsync(4));
+    }
+
+    [Fact]
+    public async Task WebSocket_NoTunnelTimeout_ClientTimeoutApplies()
+    {
+        await using var echo = await WebSocketEchoServer.StartAsync();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}",
+            "    timeout client 1s\n    timeout server 1s"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(WebSocketRequest("/short", $"Sec-WebSocket-Key: {Key}\r\n"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(101, response.Status);
+        Assert.NotNull(await client.WaitClosedAsync(TimeSpan.FromSeconds(8)));
+    }
+
+    [Theory]
+    [InlineData("option http-server-close")]
+    [InlineData("option httpclose")]
+    public async Task WebSocket_WithCloseModes_TunnelStillWorks(string option)
+    {
+        await using var echo = await WebSocketEchoServer.StartAsync();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {echo.Address}", backend: "    " + option,
+            defaults: "    timeout tunnel 30s"), port);
+
+        var result = await WebSocketClient.RunAsync($"ws://127.0.0.1:{port}/modes", 10);
+        Assert.True(result.Succeeded, result.ToString());
+    }
+
+    [Fact]
     public async Task WebSocket_TunnelTimeout_IdleTunnelClosed()
     {
         await using var echo = await WebSocketEchoServer.StartAsync();
