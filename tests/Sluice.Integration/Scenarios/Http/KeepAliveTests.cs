@@ -225,6 +225,81 @@ public partial class KeepAliveTests
     }
 
     [Fact]
+    public async Task ClientAbortsDownload_ServerConnectionNotReusedWithLeftovers()
+    {
+        await using var nginx = await NginxBackend.StartAsync(new NginxOptions { LargeFileBytes = 50L * 1024 * 1024, SparseLargeFile = true });
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    http-reuse always"), port);
+
+        using (var aborting = await RawHttpConnection.ConnectAsync(port))
+        {
+            await aborting.SendAsync(Http.Get(NginxBackend.LargePath));
+            await aborting.ReadTextAsync(1024 * 1024);
+            aborting.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        }
+
+        var aborted = await Http.WaitLineAsync(sluice, l => l.Contains("GET /large", StringComparison.Ordinal));
+        Assert.Contains(" CD", aborted, StringComparison.Ordinal);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await Http.CurlAsync(Http.Url(port, NginxBackend.SmallPath));
+            Assert.True(result.ExitCode == 0, result.StandardError);
+            Assert.Equal("hello from nginx\n", result.StandardOutput);
+        }
+    }
+
+    [Fact]
+    public async Task ClientAbortsUpload_NextClientsRequestParsedCleanly()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", backend: "    http-reuse always"), port);
+
+        // A warm idle connection in the pool first.
+        Assert.Equal("answer /warm", (await Http.CurlAsync(Http.Url(port, "/warm"))).StandardOutput);
+        using (var aborting = await RawHttpConnection.ConnectAsync(port))
+        {
+            await aborting.SendAsync("POST /half HTTP/1.1\r\nHost: test.local\r\nContent-Length: 10\r\n\r\n12345");
+            await Task.Delay(300);
+        }
+
+        // The client's close is seen at once, not at `timeout client` (10 s).
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var half = await Http.WaitLineAsync(sluice, l => l.Contains("POST /half", StringComparison.Ordinal));
+        var loggedAfter = watch.Elapsed;
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await Http.CurlAsync(Http.Url(port, "/next" + i));
+            Assert.True(result.ExitCode == 0, result.StandardError);
+            Assert.Equal("answer /next" + i, result.StandardOutput);
+        }
+
+        // The server connection that carried the half body was closed, never reused.
+        Assert.DoesNotContain(backend.Requests, r => r.Target == "/half");
+        Assert.All(backend.Connections, c => Assert.True(c.ParseError is null || c.ParseError == "closed after 5 of 10 body bytes", c.ParseError));
+        Assert.All(backend.Connections.Where(c => c.ParseError is not null), c => Assert.EndsWith("12345", c.ReceivedText, StringComparison.Ordinal));
+        Assert.True(loggedAfter < TimeSpan.FromSeconds(5), $"the abort was logged {loggedAfter.TotalMilliseconds:F0} ms after the client closed: {half}");
+        Assert.Contains(" CD", half, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ParallelCurl_HundredRequests_AllAnswered()
+    {
+        await using var nginx = await NginxBackend.StartAsync(SmallNginx);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
+
+        var urls = Enumerable.Range(0, 100).Select(i => Http.Url(port, i % 2 == 0 ? NginxBackend.SmallPath : NginxBackend.HeadersPath));
+        var result = await Http.CurlAsync(["-Z", "--parallel-max", "20", "-w", "%{http_code}\n", .. urls.SelectMany(u => new[] { "-o", "/dev/null", u })]);
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        var codes = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(100, codes.Length);
+        Assert.All(codes, c => Assert.Equal("200", c));
+        Assert.Equal(100, nginx.AccessLog.Count);
+    }
+
+    [Fact]
     public async Task Http10_WithoutKeepAlive_Closed()
     {
         await using var backend = RecordingBackend.Start();

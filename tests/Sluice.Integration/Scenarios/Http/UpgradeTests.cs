@@ -295,6 +295,20 @@ public class UpgradeTests
         Assert.Equal(502, response.Status);
     }
 
+    [Fact]
+    public async Task Unrequested101_502()
+    {
+        await using var backend = RecordingBackend.Start(_ => Switching(Key));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/plain"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(502, response.Status);
+    }
+
     [Theory]
     [InlineData(426, "Upgrade Required")]
     [InlineData(200, "OK")]
