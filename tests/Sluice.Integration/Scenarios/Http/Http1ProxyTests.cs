@@ -477,6 +477,57 @@ public class Http1ProxyTests
         Assert.Equal("received 10\nreceived 3\n", result.StandardOutput);
     }
 
+    [Fact]
+    public async Task ClientHalfClosesAfterRequest_StillAnswered()
+    {
+        await using var nginx = await NginxBackend.StartAsync(SmallNginx);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get(NginxBackend.SmallPath));
+        client.Socket.Shutdown(SocketShutdown.Send);
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(200, response.Status);
+        Assert.Equal("hello from nginx\n", response.BodyText);
+        Assert.NotNull(await client.WaitClosedAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task ChunkedRequestWithTrailers_ServerGetsBodyAndTrailers()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("got " + r.BodyText));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync("POST /t HTTP/1.1\r\nHost: test.local\r\nTransfer-Encoding: chunked\r\nTrailer: X-Check\r\n\r\n4\r\nwiki\r\n5\r\npedia\r\n0\r\nX-Check: 9\r\n\r\n");
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal("got wikipedia", response.BodyText);
+        var request = Assert.Single(await backend.WaitForRequestsAsync());
+        Assert.Equal("wikipedia", request.BodyText);
+        Assert.Contains(request.Trailers, t => t.Key == "X-Check" && t.Value == "9");
+    }
+
+    [Fact]
+    public async Task LargeRequestHeader_Forwarded()
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        var cookie = new string('c', 8000);
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/big-head", $"Cookie: k={cookie}\r\n"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(200, response.Status);
+        var request = Assert.Single(await backend.WaitForRequestsAsync());
+        Assert.Equal("k=" + cookie, request.Header("Cookie"));
+    }
+
     private static async Task<Dictionary<string, string>> EchoAsync(int port, params string[] arguments)
     {
         var result = await Http.CurlAsync([.. arguments, Http.Url(port, NginxBackend.HeadersPath)]);

@@ -28,6 +28,19 @@ public class HttpRulesTests
     }
 
     [Fact]
+    public async Task Return_OnKeepAliveConnection_NextRequestAnsweredToo()
+    {
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1",
+            frontend: "    http-request return status 200 content-type text/plain string \"hello\""), port);
+
+        var result = await Http.CurlAsync("-v", Http.Url(port, "/a"), Http.Url(port, "/b"), Http.Url(port, "/c"));
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.Equal("hellohellohello", result.StandardOutput);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(result.StandardError, "Re-using existing connection"));
+    }
+
+    [Fact]
     public async Task Return_WithHdr_HeadersAdded()
     {
         var port = Ports.FreeTcpPort();

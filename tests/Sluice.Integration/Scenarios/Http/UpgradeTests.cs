@@ -222,6 +222,27 @@ public class UpgradeTests
     }
 
     [Fact]
+    public async Task WebSocket_ClientCloses_ServerSideEndsAtOnce()
+    {
+        await using var echo = await WebSocketEchoServer.StartAsync();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}", "    timeout tunnel 60s"), port);
+
+        using (var client = await RawHttpConnection.ConnectAsync(port))
+        {
+            await client.SendAsync(WebSocketRequest("/leave", $"Sec-WebSocket-Key: {Key}\r\n"));
+            var response = await client.ReadResponseAsync();
+            Assert.NotNull(response);
+            Assert.Equal(101, response.Status);
+        }
+
+        // Well before `timeout tunnel` (60 s) and the test timeout.
+        var watch = Stopwatch.StartNew();
+        Assert.Single(await echo.WaitForClosedAsync());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"server side ended {watch.ElapsedMilliseconds} ms after the client left");
+    }
+
+    [Fact]
     public async Task WebSocket_ClientBytesReachServerThroughTunnel()
     {
         await using var backend = RecordingBackend.Start(r => Switching(r.Header("Sec-WebSocket-Key") ?? string.Empty));
