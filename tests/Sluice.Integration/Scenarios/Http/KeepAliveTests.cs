@@ -299,6 +299,56 @@ public partial class KeepAliveTests
         Assert.Equal(100, nginx.AccessLog.Count);
     }
 
+    [Theory]
+    [InlineData("option httpclose")]
+    [InlineData("option http-server-close")]
+    public async Task CloseModes_ServerToldConnectionClose(string option)
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", backend: "    " + option), port);
+
+        var result = await Http.CurlAsync(Http.Url(port, "/m"));
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        var request = Assert.Single(await backend.WaitForRequestsAsync());
+        Assert.Contains(request.HeaderValues("Connection"), v => v.Contains("close", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Both proxies inherit the option from defaults and the stricter wins, so both must drop it.</summary>
+    [Fact]
+    public async Task NoOptionHttpClose_InFrontendAndBackend_BackToKeepAlive()
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
+            defaults: "    option httpclose", frontend: "    no option httpclose", backend: "    no option httpclose"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        for (var i = 0; i < 2; i++)
+        {
+            await client.SendAsync(Http.Get("/n" + i));
+            var response = await client.ReadResponseAsync();
+            Assert.NotNull(response);
+            Assert.False(response.ConnectionHas("close"), response.Head);
+        }
+
+        Assert.Single(backend.Connections);
+    }
+
+    [Fact]
+    public async Task HttpServerClose_NginxSeesOneRequestPerConnection()
+    {
+        await using var nginx = await NginxBackend.StartAsync(SmallNginx);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", frontend: "    option http-server-close"), port);
+
+        await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.SmallPath, NginxBackend.SmallPath);
+        var connections = ServerConnections(nginx);
+        Assert.Equal(3, connections.Count);
+        Assert.Equal(3, connections.Distinct().Count());
+        Assert.All(nginx.AccessLog, l => Assert.EndsWith("reqs=1", l, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Http10_WithoutKeepAlive_Closed()
     {
