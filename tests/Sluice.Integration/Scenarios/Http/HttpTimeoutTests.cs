@@ -183,6 +183,45 @@ public class HttpTimeoutTests
     }
 
     [Fact]
+    public async Task Redispatch_OneServerRefuses_EveryRequestServedByTheOther()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("from s2"));
+        var closed = Ports.FreeTcpPort();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 127.0.0.1:{closed}\n    server s2 {backend.Address}",
+            backend: "    balance roundrobin\n    retries 2\n    option redispatch 1"), port);
+
+        for (var i = 0; i < 4; i++)
+        {
+            var result = await Http.CurlAsync(Http.Url(port, "/rr" + i));
+            Assert.True(result.ExitCode == 0, result.StandardError);
+            Assert.Equal("from s2", result.StandardOutput);
+        }
+
+        var lines = await sluice.Output.WaitForAsync(l => l.Contains("GET /rr", StringComparison.Ordinal), 4);
+        Assert.All(lines, l => Assert.Contains("[fe] be/s2 ", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PooledConnectionResetByServer_NextRequestStillSucceeds()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target) with { After = AfterResponse.Reset });
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        for (var i = 0; i < 4; i++)
+        {
+            await client.SendAsync(Http.Get("/rst" + i));
+            var response = await client.ReadResponseAsync();
+            Assert.NotNull(response);
+            Assert.Equal(200, response.Status);
+            Assert.Equal("answer /rst" + i, response.BodyText);
+            await Task.Delay(i % 2 == 0 ? 200 : 0);
+        }
+    }
+
+    [Fact]
     public async Task ServerResetsBeforeAnswering_502()
     {
         await using var backend = RecordingBackend.Start(_ => new CannedResponse([], AfterResponse.Reset));
