@@ -302,6 +302,22 @@ public class UpgradeTests
     }
 
     [Fact]
+    public async Task Upg02_WebSocketWithTwoKeys_400NothingForwarded()
+    {
+        await using var backend = RecordingBackend.Start(r => Switching("x"));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(WebSocketRequest("/twokeys", $"Sec-WebSocket-Key: {Key}\r\nSec-WebSocket-Key: {Key}\r\n"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(400, response.Status);
+        await Task.Delay(300);
+        Assert.Equal(string.Empty, backend.AllReceivedText);
+    }
+
+    [Fact]
     public async Task Upg03_101WithoutAccept_502()
     {
         await using var backend = RecordingBackend.Start(_ =>
@@ -386,6 +402,8 @@ public class UpgradeTests
     [InlineData("CONNECT /path HTTP/1.1\r\nHost: test.local\r\n\r\n")]
     [InlineData("CONNECT example.com HTTP/1.1\r\nHost: example.com\r\n\r\n")]
     [InlineData("CONNECT http://example.com:443/ HTTP/1.1\r\nHost: example.com:443\r\n\r\n")]
+    [InlineData("CONNECT example.com:abc HTTP/1.1\r\nHost: example.com:abc\r\n\r\n")]
+    [InlineData("CONNECT user@example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")]
     public async Task Upg06_ConnectWithBadAuthority_400AndClose(string request)
     {
         await using var backend = RecordingBackend.Start();
