@@ -350,6 +350,52 @@ public partial class KeepAliveTests
     }
 
     [Fact]
+    public async Task NginxClosesIdleConnection_NextRequestsStillSucceed()
+    {
+        await using var nginx = await NginxBackend.StartAsync(SmallNginx with { KeepaliveTimeout = TimeSpan.FromSeconds(1) });
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    http-reuse always"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        for (var i = 0; i < 3; i++)
+        {
+            await client.SendAsync(Http.Get(NginxBackend.SmallPath));
+            var response = await client.ReadResponseAsync();
+            Assert.NotNull(response);
+            Assert.Equal(200, response.Status);
+            Assert.Equal("hello from nginx\n", response.BodyText);
+
+            // Longer than nginx's keepalive_timeout: the pooled server connection is gone by the next request.
+            await Task.Delay(2000);
+        }
+
+        Assert.Equal(3, ServerConnections(nginx).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task NginxKeepaliveRequestsLimit_ConnectionCloseHonoured()
+    {
+        await using var nginx = await NginxBackend.StartAsync(SmallNginx with { KeepaliveRequests = 2 });
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        for (var i = 0; i < 6; i++)
+        {
+            await client.SendAsync(Http.Get(NginxBackend.SmallPath));
+            var response = await client.ReadResponseAsync();
+            Assert.NotNull(response);
+            Assert.Equal(200, response.Status);
+            Assert.False(response.ConnectionHas("close"), response.Head);
+        }
+
+        var connections = ServerConnections(nginx);
+        Assert.Equal(6, connections.Count);
+        Assert.Equal(3, connections.Distinct().Count());
+        Assert.DoesNotContain(sluice.Output.Lines, l => l.Contains("retries=1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Http10_WithoutKeepAlive_Closed()
     {
         await using var backend = RecordingBackend.Start();
