@@ -95,6 +95,23 @@ public class HttpTimeoutTests
     }
 
     [Fact]
+    public async Task ClientTimeout_ClientStopsReadingLargeResponse_CutAndcD()
+    {
+        await using var nginx = await NginxBackend.StartAsync(new NginxOptions { LargeFileBytes = 100L * 1024 * 1024, SparseLargeFile = true });
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}",
+            defaults: "    timeout client 1s"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        client.Socket.ReceiveBufferSize = 64 * 1024;
+        await client.SendAsync(Http.Get(NginxBackend.LargePath));
+
+        // Never read: once the socket buffers are full, nothing moves for `timeout client`.
+        var line = await Http.WaitLineAsync(sluice, l => l.Contains("GET /large", StringComparison.Ordinal));
+        Assert.Contains(" cD", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task KeepAliveTimeout_IdleConnectionClosedSilently()
     {
         await using var backend = RecordingBackend.Start();
