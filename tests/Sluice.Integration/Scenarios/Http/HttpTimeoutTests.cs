@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using Sluice.Integration.Fixtures;
+
+namespace Sluice.Integration.Scenarios.Http;
+
+/// <summary>`timeout http-request`, `http-keep-alive`, `server`, `connect`, and servers that fail.</summary>
+public class HttpTimeoutTests
+{
+    [Fact]
+    public async Task HttpRequestTimeout_PartialHead_408AndClose()
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
+            defaults: "    timeout http-request 1s"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync("GET /partial HTTP/1.1\r\nHost: test.local\r\n");
+        var watch = Stopwatch.StartNew();
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal("HTTP/1.1 408 Request Time-out", response.StatusLine);
+        Assert.Equal(Http.HaproxyError(408, "Request Time-out", "Your browser didn't send a complete request in time."), response.BodyText);
+        Assert.True(watch.Elapsed > TimeSpan.FromMilliseconds(700), $"408 after {watch.ElapsedMilliseconds} ms");
+        Assert.NotNull(await client.WaitClosedAsync(TimeSpan.FromSeconds(10)));
+        Assert.Empty(backend.Connections);
+        await Http.WaitLineAsync(sluice, l => l.Contains(" 408 ", StringComparison.Ordinal) && l.Contains("cR", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task HttpRequestTimeout_HeadTrickled_408AtTheDeadlineNotReset()
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
+            defaults: "    timeout http-request 1s"), port);
+
+        // One byte every 200 ms: each byte is activity, but the whole head must come within 1 s (a total, not an
+        // inactivity timeout, as HAProxy's).
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        var watch = Stopwatch.StartNew();
+        var head = "GET /slowloris HTTP/1.1\r\nHost: test.local\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        var closedEarly = false;
+        foreach (var c in head)
+        {
+            if (watch.Elapsed > TimeSpan.FromSeconds(8))
+            {
+                break;
+            }
+
+            try
+            {
+                await client.SendAsync(c.ToString());
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                closedEarly = true;
+                break;
+            }
+
+            if (client.Socket.Poll(0, System.Net.Sockets.SelectMode.SelectRead))
+            {
+                closedEarly = true;
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.True(closedEarly, $"still reading the head after {watch.ElapsedMilliseconds} ms");
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(408, response.Status);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4), $"408 after {watch.ElapsedMilliseconds} ms");
+        Assert.Empty(backend.Connections);
+    }
+
+    [Fact]
+    public async Task ServerTimeout_BodyStalls_ClientCutAndsD()
+    {
+        await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345")
+            .Then(CannedResponse.Raw("67890"), TimeSpan.FromSeconds(30)));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
+            defaults: "    timeout server 1s"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/stall"));
+        var all = await client.WaitClosedAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(all);
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", all, StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\n12345", all, StringComparison.Ordinal);
+        var line = await Http.WaitLineAsync(sluice, l => l.Contains("GET /stall", StringComparison.Ordinal));
+        Assert.Contains(" sD", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClientTimeout_ClientStopsReadingLargeResponse_CutAndcD()
+    {
+        await using var nginx = await NginxBackend.StartAsync(new NginxOptions { LargeFileBytes = 100L * 1024 * 1024, SparseLargeFile = true });
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}",
+            defaults: "    timeout client 1s"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        client.Socket.ReceiveBufferSize = 64 * 1024;
+        await client.SendAsync(Http.Get(NginxBackend.LargePath));
+
+        // Never read: once the socket buffers are full, nothing moves for `timeout client`.
+        var line = await Http.WaitLineAsync(sluice, l => l.Contains("GET /large", StringComparison.Ordinal));
+        Assert.Contains(" cD", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KeepAliveTimeout_IdleConnectionClosedSilently()
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
+            defaults: "    timeout http-keep-alive 1s\n    timeout http-request 10s"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/once"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(200, response.Status);
+        var watch = Stopwatch.StartNew();
+        var after = await client.WaitClosedAsync(TimeSpan.FromSeconds(8));
+        Assert.NotNull(after);
+        Assert.Equal(string.Empty, after);
+        Assert.True(watch.Elapsed > TimeSpan.FromMilliseconds(700), $"closed after {watch.ElapsedMilliseconds} ms");
+        await Task.Delay(300);
+        Assert.DoesNotContain(sluice.Output.Lines, l => l.Contains(" 408 ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ServerTimeout_ServerNeverAnswers_504AndsH()
+    {
+        await using var backend = RecordingBackend.Start(_ => CannedResponse.Ok() with { Delay = TimeSpan.FromSeconds(60) });
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
+            defaults: "    timeout server 1s"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/never"));
+        var watch = Stopwatch.StartNew();
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(504, response.Status);
+        Assert.True(watch.Elapsed > TimeSpan.FromMilliseconds(700), $"504 after {watch.ElapsedMilliseconds} ms");
+        var line = await Http.WaitLineAsync(sluice, l => l.Contains("GET /never", StringComparison.Ordinal));
+        Assert.Contains(" 504 ", line, StringComparison.Ordinal);
+        Assert.Contains(" sH", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConnectTimeout_ServerQueueFull_503AndsC()
+    {
+        var (listener, fillers, blackhole) = await Http.BlackholeAsync();
+        try
+        {
+            var port = Ports.FreeTcpPort();
+            await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 127.0.0.1:{blackhole}",
+                defaults: "    timeout connect 500ms", backend: "    retries 1"), port);
+
+            using var client = await RawHttpConnection.ConnectAsync(port);
+            await client.SendAsync(Http.Get("/hang"));
+            var watch = Stopwatch.StartNew();
+            var response = await client.ReadResponseAsync();
+            Assert.NotNull(response);
+            Assert.Equal(503, response.Status);
+            Assert.True(watch.Elapsed > TimeSpan.FromMilliseconds(800), $"503 after {watch.ElapsedMilliseconds} ms");
+            var line = await Http.WaitLineAsync(sluice, l => l.Contains("GET /hang", StringComparison.Ordinal));
+            Assert.Contains(" 503 ", line, StringComparison.Ordinal);
+            Assert.Contains(" sC", line, StringComparison.Ordinal);
+            Assert.Contains("retries=1", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+            listener.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task ServerClosesBeforeAnswering_502AndSH()
+    {
+        await using var backend = RecordingBackend.Start(_ => (CannedResponse?)null);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/gone"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(502, response.Status);
+        var line = await Http.WaitLineAsync(sluice, l => l.Contains("GET /gone", StringComparison.Ordinal));
+        Assert.Contains(" 502 ", line, StringComparison.Ordinal);
+        Assert.Contains(" SH", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Redispatch_OneServerRefuses_EveryRequestServedByTheOther()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("from s2"));
+        var closed = Ports.FreeTcpPort();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 127.0.0.1:{closed}\n    server s2 {backend.Address}",
+            backend: "    balance roundrobin\n    retries 2\n    option redispatch 1"), port);
+
+        for (var i = 0; i < 4; i++)
+        {
+            var result = await Http.CurlAsync(Http.Url(port, "/rr" + i));
+            Assert.True(result.ExitCode == 0, result.StandardError);
+            Assert.Equal("from s2", result.StandardOutput);
+        }
+
+        var lines = await sluice.Output.WaitForAsync(l => l.Contains("GET /rr", StringComparison.Ordinal), 4);
+        Assert.All(lines, l => Assert.Contains("[fe] be/s2 ", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PooledConnectionResetByServer_NextRequestStillSucceeds()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target) with { After = AfterResponse.Reset });
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        for (var i = 0; i < 4; i++)
+        {
+            await client.SendAsync(Http.Get("/rst" + i));
+            var response = await client.ReadResponseAsync();
+            Assert.NotNull(response);
+            Assert.Equal(200, response.Status);
+            Assert.Equal("answer /rst" + i, response.BodyText);
+            await Task.Delay(i % 2 == 0 ? 200 : 0);
+        }
+    }
+
+    [Fact]
+    public async Task ServerResetsBeforeAnswering_502()
+    {
+        await using var backend = RecordingBackend.Start(_ => new CannedResponse([], AfterResponse.Reset));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get("/reset"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(502, response.Status);
+        var line = await Http.WaitLineAsync(sluice, l => l.Contains("GET /reset", StringComparison.Ordinal));
+        Assert.Contains(" SH", line, StringComparison.Ordinal);
+    }
+}
