@@ -35,6 +35,7 @@ internal sealed class HttpTransaction : IDisposable
     private int _pendingCause;
     private long _startMs;
     private Task? _requestPump;
+    private (Http1BackConnection Connection, ServerState Server)? _privateConnection;
 
     public HttpTransaction(HttpFrontendContext front)
     {
@@ -46,6 +47,8 @@ internal sealed class HttpTransaction : IDisposable
     public void Dispose()
     {
         ReleaseServer();
+        _privateConnection?.Connection.Dispose();
+        _privateConnection = null;
         _response.Dispose();
     }
 
@@ -487,7 +490,9 @@ internal sealed class HttpTransaction : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Http1BackConnection?> GetConnectionAsync(HttpBackendContext backend, bool firstRequest, IPAddress? clientAddress, IFrontStream front)
     {
-        var pooled = _serverState!.Pool.TryTake(backend.Config.HttpReuse, firstRequest);
+        var pooled = backend.Config.HttpReuse == HttpReuseMode.Never
+            ? TakePrivateConnection(_serverState!)
+            : _serverState!.Pool.TryTake(backend.Config.HttpReuse, firstRequest);
         if (pooled is not null)
         {
             Tc = 0;
@@ -496,6 +501,24 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         return await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+    }
+
+    /// <summary>This client connection's own idle server connection, when it goes to the same server and is still usable.</summary>
+    private Http1BackConnection? TakePrivateConnection(ServerState server)
+    {
+        if (_privateConnection is not var (connection, owner))
+        {
+            return null;
+        }
+
+        _privateConnection = null;
+        if (owner == server && !connection.Io.IsReadableWhileIdle())
+        {
+            return connection;
+        }
+
+        connection.Dispose();
+        return null;
     }
 
     private async Task<Http1BackConnection?> DialNewAsync(HttpBackendContext backend, IPAddress? clientAddress, IFrontStream front)
@@ -800,6 +823,22 @@ internal sealed class HttpTransaction : IDisposable
         if (close || _serverState is null)
         {
             connection.Dispose();
+            return;
+        }
+
+        if (_backend?.Config.HttpReuse == HttpReuseMode.Never)
+        {
+            // `http-reuse never`: the connection stays private to this client connection, for its next requests.
+            if (connection.IsReusable)
+            {
+                _privateConnection?.Connection.Dispose();
+                _privateConnection = (connection, _serverState);
+            }
+            else
+            {
+                connection.Dispose();
+            }
+
             return;
         }
 

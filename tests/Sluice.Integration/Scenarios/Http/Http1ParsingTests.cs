@@ -225,7 +225,7 @@ public class Http1ParsingTests
         AssertProcessedByTe(rig, response);
     }
 
-    private static void AssertProcessedByTe(Http1Rig rig, RawResponse response)
+    private static void AssertProcessedByTe(Http1Rig rig, RigResponse response)
     {
         Assert.Equal(200, response.Status);
         Assert.Equal("you asked /t", response.Body);

@@ -7,7 +7,7 @@ using Sluice.Integration.Fixtures;
 namespace Sluice.Integration.Scenarios.Http;
 
 /// <summary>One HTTP response as a raw client read it.</summary>
-internal sealed class RawResponse
+internal sealed class RigResponse
 {
     public required int Status { get; init; }
 
@@ -34,7 +34,7 @@ internal sealed class RawResponse
 /// <summary>What a raw client saw on one connection: the responses, in order, and whether the proxy closed.</summary>
 internal sealed class RawAnswers
 {
-    public required IReadOnlyList<RawResponse> Responses { get; init; }
+    public required IReadOnlyList<RigResponse> Responses { get; init; }
 
     /// <summary>The proxy closed the connection (FIN or reset) after the responses.</summary>
     public required bool Closed { get; init; }
@@ -46,7 +46,7 @@ internal sealed class RawAnswers
     public required string Rest { get; init; }
 
     /// <summary>Final responses only (interim 1xx left out).</summary>
-    public IReadOnlyList<RawResponse> Finals => [.. Responses.Where(r => r.Status >= 200)];
+    public IReadOnlyList<RigResponse> Finals => [.. Responses.Where(r => r.Status >= 200)];
 
     public override string ToString() => $"closed={Closed}\n{Raw}";
 }
@@ -151,7 +151,7 @@ internal sealed partial class Http1Rig : IAsyncDisposable
         var buffer = new byte[65536];
         var deadline = DateTime.UtcNow + TestTimeout.Value;
         var closed = false;
-        List<RawResponse> parsed;
+        List<RigResponse> parsed;
         int consumed;
         while (true)
         {
@@ -264,9 +264,9 @@ internal sealed partial class Http1Rig : IAsyncDisposable
     private static string Indent(string lines) => string.Join('\n', lines.Split('\n').Select(l => l.Length == 0 ? l : "    " + l.TrimStart()));
 
     /// <summary>Parses as many complete responses as <paramref name="text"/> holds; returns them and the characters they take.</summary>
-    private static (List<RawResponse> Responses, int Consumed) Parse(string text, IReadOnlyList<bool>? noBody)
+    private static (List<RigResponse> Responses, int Consumed) Parse(string text, IReadOnlyList<bool>? noBody)
     {
-        var responses = new List<RawResponse>();
+        var responses = new List<RigResponse>();
         var position = 0;
         var finals = 0;
         while (true)
@@ -365,7 +365,7 @@ internal sealed partial class Http1Rig : IAsyncDisposable
                 end = text.Length;
             }
 
-            responses.Add(new RawResponse { Status = status, Head = head, Headers = headers, Body = body.ToString(), Chunked = chunked });
+            responses.Add(new RigResponse { Status = status, Head = head, Headers = headers, Body = body.ToString(), Chunked = chunked });
             if (status >= 200)
             {
                 finals++;
