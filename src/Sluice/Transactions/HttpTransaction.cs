@@ -669,7 +669,10 @@ internal sealed class HttpTransaction : IDisposable
         }
     }
 
-    /// <summary>The response body, on the transaction's own flow: a pooled state machine instead of a task.</summary>
+    /// <summary>
+    /// Moves a body from a source to a sink until its end. Awaited on the transaction's own flow for responses
+    /// (a pooled state machine, no task); wrapped in a task by <see cref="PumpAsync"/> where it runs alongside.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask PumpResponseAsync(IHttpBodySource source, IHttpBodySink sink)
     {
@@ -706,21 +709,7 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     /// <summary>A body moved concurrently with the rest of the transaction (request bodies, tunnels).</summary>
-    private static async Task PumpAsync(IHttpBodySource source, IHttpBodySink sink)
-    {
-        while (true)
-        {
-            var chunk = await source.ReadAsync().ConfigureAwait(false);
-            if (chunk.IsEnd)
-            {
-                await sink.EndAsync(chunk.Trailers).ConfigureAwait(false);
-                return;
-            }
-
-            await sink.WriteAsync(chunk.Data).ConfigureAwait(false);
-            source.Advance();
-        }
-    }
+    private static Task PumpAsync(IHttpBodySource source, IHttpBodySink sink) => PumpResponseAsync(source, sink).AsTask();
 
     private void EndWithBodyFailure(HttpBodyException ex, IFrontStream front)
     {

@@ -79,20 +79,7 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
 
         while (true)
         {
-            ReadResult result;
-            _watch.BeginWait();
-            try
-            {
-                result = await _input.ReadAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsConnectionFailure(ex))
-            {
-                throw new HttpBodyException(BodyFailure.Closed, _clientSide);
-            }
-            finally
-            {
-                _watch.EndWait();
-            }
+            var result = await ReadInputAsync().ConfigureAwait(false);
 
             if (result.IsCanceled)
             {
@@ -176,20 +163,7 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
         var wanted = _mode == Http1BodyMode.Length ? Math.Min(_remaining, limit) : limit;
         while (true)
         {
-            ReadResult result;
-            _watch.BeginWait();
-            try
-            {
-                result = await _input.ReadAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsConnectionFailure(ex))
-            {
-                throw new HttpBodyException(BodyFailure.Closed, _clientSide);
-            }
-            finally
-            {
-                _watch.EndWait();
-            }
+            var result = await ReadInputAsync().ConfigureAwait(false);
 
             var buffer = result.Buffer;
             if (buffer.Length >= wanted || result.IsCompleted || result.IsCanceled || EndsWithLastChunk(buffer))
@@ -234,6 +208,25 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
     }
 
     public void Dispose() => _trailers.Dispose();
+
+    /// <summary>One read of the input pipe, timed by the side's watch; a broken connection becomes a body failure.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ReadResult> ReadInputAsync()
+    {
+        _watch.BeginWait();
+        try
+        {
+            return await _input.ReadAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            throw new HttpBodyException(BodyFailure.Closed, _clientSide);
+        }
+        finally
+        {
+            _watch.EndWait();
+        }
+    }
 
     public void ReleaseBuffers() => _trailers.ReleaseBuffers();
 
