@@ -542,7 +542,7 @@ internal sealed class HttpTransaction : IDisposable
         _serverState = dial.Server;
         Tc = _front.Shared.Clock.Refresh() - connectStart;
         var socket = dial.Socket!;
-        var connection = new Http1BackConnection(new SocketDuplex(socket, _front.Shared.Memory, waitWithoutBuffer: false), _front.Shared.Clock);
+        var connection = new Http1BackConnection(new SocketDuplex(socket, _front.Shared.Memory, waitWithoutBuffer: false, _front.Shared.ServerInputMemory), _front.Shared.Clock);
         connection.ReadWatch.LimitMs = backend.ServerMs;
         connection.WriteWatch.LimitMs = backend.ServerMs;
         Volatile.Write(ref _server, connection);

@@ -20,6 +20,7 @@ internal sealed class TransactionContext
         Clock = clock;
         Buffers = buffers;
         Memory = new BlockMemoryPool(buffers.BufferSize);
+        ServerInputMemory = new BlockMemoryPool(buffers.BufferSize * 4);
         OnFinished = onFinished;
         DebugOutput = debugOutput;
 
@@ -47,6 +48,12 @@ internal sealed class TransactionContext
 
     /// <summary>The blocks of the HTTP connections' pipes, `tune.bufsize` each.</summary>
     public BlockMemoryPool Memory { get; }
+
+    /// <summary>
+    /// The blocks that server connections read into: four buffers each, so that a response body moves in
+    /// fewer, larger reads. Only a connection that is receiving holds one.
+    /// </summary>
+    public BlockMemoryPool ServerInputMemory { get; }
 
     /// <summary>Called once by every transaction at its very end, after its sockets are closed.</summary>
     public Action<ISession> OnFinished { get; }

@@ -20,12 +20,15 @@ internal sealed class SocketDuplex : IDisposable
     /// between requests in great numbers; server connections only wait while a response is due, and save the
     /// extra system call.
     /// </param>
-    public SocketDuplex(Socket socket, BlockMemoryPool pool, bool waitWithoutBuffer)
+    /// <param name="inputPool">Where the input's blocks come from when not <paramref name="pool"/>: larger blocks for
+    /// connections that mostly receive bodies, so that each read moves more bytes.</param>
+    public SocketDuplex(Socket socket, BlockMemoryPool pool, bool waitWithoutBuffer, BlockMemoryPool? inputPool = null)
     {
         Socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: false);
+        var input = inputPool ?? pool;
         Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(
-            pool: pool, bufferSize: pool.BlockSize, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: waitWithoutBuffer));
+            pool: input, bufferSize: input.BlockSize, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: waitWithoutBuffer));
         Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(pool: pool, minimumBufferSize: 4096, leaveOpen: true));
     }
 
@@ -57,6 +60,12 @@ internal sealed class SocketDuplex : IDisposable
             return true;
         }
     }
+
+    /// <summary>
+    /// Writes bytes straight to the socket, past <see cref="Output"/>: for large bodies, which need no copy into
+    /// the pipe. The caller flushes <see cref="Output"/> first so that the order of bytes is kept.
+    /// </summary>
+    public ValueTask WriteDirectAsync(ReadOnlyMemory<byte> bytes) => _stream.WriteAsync(bytes);
 
     /// <summary>Sends a FIN after everything written so far.</summary>
     public void ShutdownSend()

@@ -48,6 +48,11 @@ internal sealed class Http1BodyWriter : IHttpBodySink
             return ValueTask.CompletedTask;
         }
 
+        if (_mode != Http1BodyMode.Chunked && data.Length >= DirectWriteThreshold)
+        {
+            return WriteDirectAsync(data);
+        }
+
         if (_mode == Http1BodyMode.Chunked)
         {
             Http1ChunkedEncoder.WriteChunkHeader(_output, data.Length);
@@ -101,6 +106,38 @@ internal sealed class Http1BodyWriter : IHttpBodySink
 
         Http1HeadWriter.WriteEndOfHeaders(_output);
         await FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Below this size body data is copied into the output pipe (and may share a send with a head).</summary>
+    private const int DirectWriteThreshold = 8192;
+
+    /// <summary>Large pieces of a body go from the reading side's buffer to the socket with no copy.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteDirectAsync(ReadOnlySequence<byte> data)
+    {
+        if (_output.UnflushedBytes > 0)
+        {
+            await FlushAsync().ConfigureAwait(false);
+        }
+
+        _watch.BeginWait();
+        try
+        {
+            foreach (var segment in data)
+            {
+                await _io.WriteDirectAsync(segment).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (Http1BodyReader.IsConnectionFailure(ex))
+        {
+            throw new HttpBodyException(BodyFailure.Closed, _clientSide);
+        }
+        finally
+        {
+            _watch.EndWait();
+        }
+
+        BytesWritten += data.Length;
     }
 
     /// <summary>Sends what is buffered; fails with <see cref="HttpBodyException"/> when the peer is gone.</summary>
