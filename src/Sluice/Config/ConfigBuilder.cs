@@ -141,6 +141,7 @@ internal static class ConfigBuilder
             OriginalTo = http ? section.OriginalTo : null,
             HttpBufferRequest = http && section.HttpBufferRequest,
             AcceptInvalidHttpResponse = http && section.AcceptInvalidHttpResponse,
+            RestrictRequestHeaderNames = http ? section.RestrictRequestHeaderNames : HeaderNamePolicy.Preserve,
             HttpReuse = section.HttpReuse,
             RetryOn = section.RetryOn,
             // A listen section's rules are its frontend's: HAProxy runs a proxy's rules once.
@@ -234,6 +235,7 @@ internal static class ConfigBuilder
             OriginalTo = http ? section.OriginalTo : null,
             HttpBufferRequest = http && section.HttpBufferRequest,
             AcceptInvalidHttpRequest = http && section.AcceptInvalidHttpRequest,
+            RestrictRequestHeaderNames = http ? section.RestrictRequestHeaderNames : HeaderNamePolicy.Preserve,
             UseBackends = useBackends,
             HttpRequestRules = http ? ResolveRules(section) : [],
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),

@@ -157,6 +157,12 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
+        if (!ApplyHeaderNamePolicy(request, frontend.RestrictRequestHeaderNames))
+        {
+            await ReplyAsync(front, _front.Replies.ForStatus(403), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
+            return;
+        }
+
         if (frontend.HttpBufferRequest && request.HasBody)
         {
             await BufferRequestBodyAsync(front).ConfigureAwait(false);
@@ -178,6 +184,12 @@ internal sealed class HttpTransaction : IDisposable
         if (!ReferenceEquals(backend.Config.HttpRequestRules, frontend.HttpRequestRules)
             && await RunRequestRulesAsync(front, backend.Config.HttpRequestRules, backend.Replies).ConfigureAwait(false))
         {
+            return;
+        }
+
+        if (!ApplyHeaderNamePolicy(request, backend.Config.RestrictRequestHeaderNames))
+        {
+            await ReplyAsync(front, ErrorReply(403), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
             return;
         }
 
@@ -341,6 +353,38 @@ internal sealed class HttpTransaction : IDisposable
 
         await front.BufferRequestBodyAsync(_front.Shared.Buffers.BufferSize).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// `option http-restrict-req-hdr-names`: fields whose name has a character other than a letter, a digit or
+    /// `-` (`X_Forwarded_For`, which some servers read as `X-Forwarded-For`) are kept, deleted, or make the
+    /// request refused. False when the request must be refused.
+    /// </summary>
+    private static bool ApplyHeaderNamePolicy(HttpRequestHead request, HeaderNamePolicy policy)
+    {
+        if (policy == HeaderNamePolicy.Preserve)
+        {
+            return true;
+        }
+
+        var headers = request.Headers;
+        for (var i = 0; i < headers.SlotCount; i++)
+        {
+            if (!headers.IsRemoved(i) && headers.Name(i).ContainsAnyExcept(RestrictedNameCharacters))
+            {
+                if (policy == HeaderNamePolicy.Reject)
+                {
+                    return false;
+                }
+
+                headers.Remove(i);
+            }
+        }
+
+        return true;
+    }
+
+    private static readonly System.Buffers.SearchValues<byte> RestrictedNameCharacters =
+        System.Buffers.SearchValues.Create("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 
     /// <summary>`retry-on` with a status: a replayable request whose answer has one of the listed statuses goes again.</summary>
     private bool ShouldRetryStatus(HttpBackendContext backend, bool canReplay)

@@ -86,7 +86,7 @@ internal static class HAProxyKeywords
         "checkcache", "clitcpka", "contstats", "disable-h2-upgrade", "dontlog-normal", "dontlognull",
         "external-check", "forwarded", "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server",
         "http-drop-request-trailers", "http-drop-response-trailers", "http-ignore-probes",
-        "http-no-delay", "http-pretend-keepalive", "http-restrict-req-hdr-names",
+        "http-no-delay", "http-pretend-keepalive",
         "http-use-htx", "http-use-proxy-header", "httpchk", "httplog", "httpslog",
         "idle-close-on-response", "independent-streams", "ldap-check", "log-health-checks", "log-separate-errors",
         "logasap", "mysql-check", "nolinger", "persist", "pgsql-check", "prefer-last-server",

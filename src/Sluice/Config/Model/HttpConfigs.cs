@@ -13,6 +13,15 @@ internal enum HttpConnectionMode
     Close = 2,
 }
 
+/// <summary>`option http-restrict-req-hdr-names`: what happens to request fields whose name has characters other than letters, digits and `-`.</summary>
+internal enum HeaderNamePolicy
+{
+    Preserve = 0,
+    Delete = 1,
+    /// <summary>The request is refused with 403.</summary>
+    Reject = 2,
+}
+
 /// <summary>`http-reuse`: which idle server connections a request may be sent over.</summary>
 internal enum HttpReuseMode
 {

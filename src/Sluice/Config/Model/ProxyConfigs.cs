@@ -23,6 +23,8 @@ internal sealed record FrontendConfig
     public bool HttpBufferRequest { get; init; }
     /// <summary>`option accept-invalid-http-request`.</summary>
     public bool AcceptInvalidHttpRequest { get; init; }
+    /// <summary>`option http-restrict-req-hdr-names`.</summary>
+    public HeaderNamePolicy RestrictRequestHeaderNames { get; init; }
     /// <summary>`use_backend` rules in order; <see cref="DefaultBackend"/> applies when none does.</summary>
     public IReadOnlyList<UseBackendRule> UseBackends { get; init; } = [];
     /// <summary>`http-request` rules of the frontend, in order.</summary>
@@ -60,6 +62,8 @@ internal sealed record BackendConfig
     public bool HttpBufferRequest { get; init; }
     /// <summary>`option accept-invalid-http-response`.</summary>
     public bool AcceptInvalidHttpResponse { get; init; }
+    /// <summary>`option http-restrict-req-hdr-names`.</summary>
+    public HeaderNamePolicy RestrictRequestHeaderNames { get; init; }
     public HttpReuseMode HttpReuse { get; init; }
     /// <summary>`retry-on`; HAProxy's default is `conn-failure`.</summary>
     public RetryOnConditions RetryOn { get; init; } = RetryOnConditions.ConnFailure;

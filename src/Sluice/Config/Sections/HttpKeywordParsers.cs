@@ -117,6 +117,38 @@ internal static class HttpKeywordParsers
         set(section, !ctx.Negated);
     };
 
+    /// <summary>`option http-restrict-req-hdr-names preserve|delete|reject`, with HAProxy's messages.</summary>
+    public static void ParseRestrictRequestHeaderNames(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.ArgumentCount == 0)
+        {
+            ctx.Alert("missing parameter. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.");
+            return;
+        }
+
+        if (ctx.ArgumentCount > 1)
+        {
+            ctx.Alert($"'option http-restrict-req-hdr-names' cannot handle unexpected argument '{ctx.Argument(1)}'.");
+            return;
+        }
+
+        switch (ctx.Argument(0))
+        {
+            case "preserve":
+                section.RestrictRequestHeaderNames = HeaderNamePolicy.Preserve;
+                break;
+            case "delete":
+                section.RestrictRequestHeaderNames = HeaderNamePolicy.Delete;
+                break;
+            case "reject":
+                section.RestrictRequestHeaderNames = HeaderNamePolicy.Reject;
+                break;
+            default:
+                ctx.Alert($"invalid parameter '{ctx.Argument(0)}'. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.");
+                break;
+        }
+    }
+
     public static void ParseHttpReuse(KeywordContext ctx, ProxySection section)
     {
         HttpReuseMode? mode = ctx.Argument(0) switch

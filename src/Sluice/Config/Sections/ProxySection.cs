@@ -111,6 +111,8 @@ internal sealed class ProxySection
 
     public bool AcceptInvalidHttpRequest { get; set; }
 
+    public HeaderNamePolicy RestrictRequestHeaderNames { get; set; }
+
     public bool AcceptInvalidHttpResponse { get; set; }
 
     public HttpReuseMode HttpReuse { get; set; }

@@ -924,6 +924,28 @@ public class Http1ParsingTests
         Assert.Equal(["1.2.3.4"], Assert.Single(rig.Backend.Requests).HeaderValues("X_Forwarded_For"));
     }
 
+    [Fact]
+    public async Task H1_32_UnderscoreHeaderName_DeletedWithOptionDelete()
+    {
+        await using var rig = await Http1Rig.StartAsync("option http-restrict-req-hdr-names delete");
+        var answers = await rig.ExchangeAsync("GET /u HTTP/1.1\r\nHost: a\r\nX_Forwarded_For: 1.2.3.4\r\nX-Kept: 1\r\n\r\n");
+
+        Assert.Equal(200, Assert.Single(answers.Finals).Status);
+        var request = Assert.Single(rig.Backend.Requests);
+        Assert.Empty(request.HeaderValues("X_Forwarded_For"));
+        Assert.Equal(["1"], request.HeaderValues("X-Kept"));
+    }
+
+    [Fact]
+    public async Task H1_32_UnderscoreHeaderName_RefusedWith403WithOptionReject()
+    {
+        await using var rig = await Http1Rig.StartAsync("option http-restrict-req-hdr-names reject");
+        var answers = await rig.ExchangeAsync("GET /u HTTP/1.1\r\nHost: a\r\nX_Forwarded_For: 1.2.3.4\r\n\r\n");
+
+        Assert.Equal(403, Assert.Single(answers.Finals).Status);
+        Assert.Empty(rig.Backend.Requests);
+    }
+
     private static string Escape(string text)
     {
         var builder = new StringBuilder();
