@@ -75,6 +75,28 @@ public sealed class HttpKeywordsTests : IDisposable
         Assert.Equal((HttpConnectionMode)expected, config.Backends[0].HttpConnectionMode);
     }
 
+    [Theory]
+    [InlineData("preserve", 0)]
+    [InlineData("delete", 1)]
+    [InlineData("reject", 2)]
+    public void RestrictRequestHeaderNames_Policies(string policy, int expected)
+    {
+        var (config, lines) = LoadProxies($"    option http-restrict-req-hdr-names {policy}\n", $"    option http-restrict-req-hdr-names {policy}\n");
+        Assert.Empty(lines);
+        Assert.Equal(expected, (int)config!.Frontends[0].RestrictRequestHeaderNames);
+        Assert.Equal(expected, (int)config.Backends[0].RestrictRequestHeaderNames);
+    }
+
+    [Theory]
+    [InlineData("", "missing parameter. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.")]
+    [InlineData(" drop", "invalid parameter 'drop'. option 'http-restrict-req-hdr-names' expects 'preserve', 'reject' or 'delete' option.")]
+    public void RestrictRequestHeaderNames_BadArgument_Alert(string argument, string message)
+    {
+        var (config, lines) = LoadProxies($"    option http-restrict-req-hdr-names{argument}\n");
+        Assert.Null(config);
+        Assert.Contains(lines, l => l.EndsWith(message, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void ConnectionMode_InheritedFromDefaults()
     {
