@@ -40,9 +40,13 @@ internal interface IFrontStream
 
     /// <summary>
     /// Waits until the request body has arrived, or <paramref name="limit"/> bytes of it
-    /// (`option http-buffer-request`), without consuming it.
+    /// (`option http-buffer-request`), without consuming it. False when the wait was cancelled by
+    /// <see cref="CancelRequestWait"/> (`timeout http-request`).
     /// </summary>
-    ValueTask BufferRequestBodyAsync(long limit);
+    ValueTask<bool> BufferRequestBodyAsync(long limit);
+
+    /// <summary>Ends a wait for the client's request (head or buffered body) without closing the connection. Any thread.</summary>
+    void CancelRequestWait();
 
     /// <summary>Sends a 1xx response.</summary>
     ValueTask SendInterimAsync(HttpResponseHead head);

@@ -168,7 +168,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
             return;
         }
 
-        if (Volatile.Read(ref _waitingForRequest) != 0 && _front.ReadWatch.IsExpired(nowMs))
+        if ((Volatile.Read(ref _waitingForRequest) != 0 || transaction.WaitingForBody) && _front.ReadWatch.IsExpired(nowMs))
         {
             _front.CancelRequestWait();
             return;

@@ -35,6 +35,7 @@ internal sealed class HttpTransaction : IDisposable
     private int _pendingCause;
     private long _startMs;
     private Task? _requestPump;
+    private int _waitingForBody;
     private (Http1BackConnection Connection, ServerState Server)? _privateConnection;
 
     public HttpTransaction(HttpFrontendContext front)
@@ -163,9 +164,9 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
-        if (frontend.HttpBufferRequest && request.HasBody)
+        if (frontend.HttpBufferRequest && request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
         {
-            await BufferRequestBodyAsync(front).ConfigureAwait(false);
+            return;
         }
 
         if (await RunRequestRulesAsync(front, frontend.HttpRequestRules, _front.Replies).ConfigureAwait(false))
@@ -193,9 +194,9 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
-        if (backend.Config.HttpBufferRequest && !frontend.HttpBufferRequest && request.HasBody)
+        if (backend.Config.HttpBufferRequest && !frontend.HttpBufferRequest && request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
         {
-            await BufferRequestBodyAsync(front).ConfigureAwait(false);
+            return;
         }
 
         AddForwardedHeaders(front, backend.Config);
@@ -333,10 +334,11 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     /// <summary>
-    /// `option http-buffer-request`: the body (up to a buffer) is waited for before the server is picked. A client
-    /// that waits for `100 Continue` gets it from the proxy, and the server does not see the expectation.
+    /// `option http-buffer-request`: the body (up to a buffer) is waited for before the server is picked, within
+    /// `timeout http-request` (408 after it, as HAProxy). A client that waits for `100 Continue` gets it from
+    /// the proxy, and the server does not see the expectation. False when the transaction ended here.
     /// </summary>
-    private async ValueTask BufferRequestBodyAsync(IFrontStream front)
+    private async ValueTask<bool> BufferRequestBodyAsync(IFrontStream front)
     {
         var request = front.Request;
         if (request.Has(HttpMessageFlags.Expect100Continue))
@@ -351,8 +353,30 @@ internal sealed class HttpTransaction : IDisposable
             }
         }
 
-        await front.BufferRequestBodyAsync(_front.Shared.Buffers.BufferSize).ConfigureAwait(false);
+        var previousLimit = front.ReadWatch.LimitMs;
+        front.ReadWatch.LimitMs = _front.HttpRequestMs;
+        Volatile.Write(ref _waitingForBody, 1);
+        bool complete;
+        try
+        {
+            complete = await front.BufferRequestBodyAsync(_front.Shared.Buffers.BufferSize).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _waitingForBody, 0);
+            front.ReadWatch.LimitMs = previousLimit;
+        }
+
+        if (!complete)
+        {
+            await ReplyAsync(front, _front.Replies.ForStatus(408), TerminationCause.ClientTimeout, TerminationPhase.Request, close: true).ConfigureAwait(false);
+        }
+
+        return complete;
     }
+
+    /// <summary>True while the transaction waits for a request body to buffer: a timeout then cancels the wait, so that 408 can be sent.</summary>
+    public bool WaitingForBody => Volatile.Read(ref _waitingForBody) != 0;
 
     /// <summary>
     /// `option http-restrict-req-hdr-names`: fields whose name has a character other than a letter, a digit or

@@ -152,27 +152,40 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
     /// <summary>
     /// Waits until the body is all in the input pipe, or <paramref name="limit"/> bytes of it are
     /// (`option http-buffer-request`), without consuming anything: the reads that follow find the bytes there.
+    /// False when the wait was cancelled (`timeout http-request`).
     /// </summary>
-    public async ValueTask BufferAsync(long limit)
+    public async ValueTask<bool> BufferAsync(long limit)
     {
         if (_complete || _mode is Http1BodyMode.None or Http1BodyMode.UntilClose)
         {
-            return;
+            return true;
         }
 
+        // One wait for the whole body, not one per read: a body trickled byte by byte must not reset the count.
         var wanted = _mode == Http1BodyMode.Length ? Math.Min(_remaining, limit) : limit;
-        while (true)
+        _watch.BeginWait();
+        try
         {
-            var result = await ReadInputAsync().ConfigureAwait(false);
-
-            var buffer = result.Buffer;
-            if (buffer.Length >= wanted || result.IsCompleted || result.IsCanceled || EndsWithLastChunk(buffer))
+            while (true)
             {
-                _input.AdvanceTo(buffer.Start);
-                return;
-            }
+                var result = await _input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (buffer.Length >= wanted || result.IsCompleted || result.IsCanceled || EndsWithLastChunk(buffer))
+                {
+                    _input.AdvanceTo(buffer.Start);
+                    return !result.IsCanceled;
+                }
 
-            _input.AdvanceTo(buffer.Start, buffer.End);
+                _input.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            throw new HttpBodyException(BodyFailure.Closed, _clientSide);
+        }
+        finally
+        {
+            _watch.EndWait();
         }
     }
 

@@ -233,7 +233,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
         }
     }
 
-    public ValueTask BufferRequestBodyAsync(long limit) => _requestBody.BufferAsync(limit);
+    public ValueTask<bool> BufferRequestBodyAsync(long limit) => _requestBody.BufferAsync(limit);
 
     public void StartTunnel()
     {

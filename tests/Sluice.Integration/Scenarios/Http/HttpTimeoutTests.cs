@@ -28,6 +28,44 @@ public class HttpTimeoutTests
     }
 
     [Fact]
+    public async Task HttpBufferRequest_BodyTrickled_408AtHttpRequestTimeoutNothingForwarded()
+    {
+        // RELIABILITY RES-03: with option http-buffer-request the body must come within timeout http-request.
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
+            frontend: "    option http-buffer-request", defaults: "    timeout http-request 1s"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync("POST /slow HTTP/1.1\r\nHost: test.local\r\nContent-Length: 100\r\n\r\n");
+        var watch = Stopwatch.StartNew();
+        var sender = Task.Run(async () =>
+        {
+            for (var i = 0; i < 40 && watch.Elapsed < TimeSpan.FromSeconds(8); i++)
+            {
+                try
+                {
+                    await client.SendAsync("x");
+                    await Task.Delay(200);
+                }
+                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        });
+
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal("HTTP/1.1 408 Request Time-out", response.StatusLine);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"408 after {watch.ElapsedMilliseconds} ms");
+        Assert.NotNull(await client.WaitClosedAsync(TimeSpan.FromSeconds(10)));
+        await sender;
+        Assert.Empty(backend.Connections);
+        await Http.WaitLineAsync(sluice, l => l.Contains(" 408 ", StringComparison.Ordinal) && l.Contains("cR", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task HttpRequestTimeout_HeadTrickled_408AtTheDeadlineNotReset()
     {
         await using var backend = RecordingBackend.Start();
