@@ -219,6 +219,32 @@ public class Http1ProxyTests
     }
 
     [Fact]
+    public async Task HttpBufferRequest_Expect100_ProxyAnswersContinueServerGetsWholeBodyWithoutExpect()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("got " + r.BodyText));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", frontend: "    option http-buffer-request"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync("POST /p HTTP/1.1\r\nHost: test.local\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n");
+        var interim = await client.ReadResponseAsync();
+        Assert.NotNull(interim);
+        Assert.Equal(100, interim.Status);
+
+        // Nothing reaches the server before the body is there.
+        await client.SendAsync("hello");
+        await Task.Delay(300);
+        Assert.Empty(backend.Connections);
+        await client.SendAsync("world");
+        var final = await client.ReadResponseAsync();
+        Assert.NotNull(final);
+        Assert.Equal(200, final.Status);
+        Assert.Equal("got helloworld", final.BodyText);
+        var request = Assert.Single(backend.Requests);
+        Assert.Null(request.Header("expect"));
+    }
+
+    [Fact]
     public async Task Expect100Continue_AnsweredByReturnRule_NoInterimResponse()
     {
         var port = Ports.FreeTcpPort();
