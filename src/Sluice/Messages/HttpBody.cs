@@ -37,13 +37,22 @@ internal interface IHttpBodySource
 
     /// <summary>The data of the last read has been forwarded.</summary>
     void Advance();
+
+    /// <summary>
+    /// True when the last read left more of the body already received, so the next read returns at once: the
+    /// sink may then hold its bytes back and send them together (a body of many tiny chunks, one send).
+    /// </summary>
+    bool MoreDataBuffered { get; }
 }
 
 /// <summary>The body of a message as it leaves, framed for the wire by the mux.</summary>
 internal interface IHttpBodySink
 {
-    /// <summary>Writes data and waits until the peer's side has room for more.</summary>
-    ValueTask WriteAsync(ReadOnlySequence<byte> data);
+    /// <summary>
+    /// Writes data and waits until the peer's side has room for more. With <paramref name="flush"/> false the
+    /// bytes may wait (a bounded amount) for the next write or the end.
+    /// </summary>
+    ValueTask WriteAsync(ReadOnlySequence<byte> data, bool flush = true);
 
     /// <summary>Ends the body, with trailers where the protocol carries them.</summary>
     ValueTask EndAsync(HttpHeaderList? trailers);

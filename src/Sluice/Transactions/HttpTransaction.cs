@@ -753,7 +753,7 @@ internal sealed class HttpTransaction : IDisposable
                 return;
             }
 
-            await sink.WriteAsync(chunk.Data).ConfigureAwait(false);
+            await sink.WriteAsync(chunk.Data, flush: !source.MoreDataBuffered).ConfigureAwait(false);
             source.Advance();
         }
     }

@@ -126,6 +126,7 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
                             _consumed = consumed;
                             _hasPending = true;
                             BytesRead += data.Length;
+                            MoreDataBuffered = NextChunkBuffered(buffer.Slice(consumed));
                             return BodyChunk.FromData(data);
                         case Http1ChunkedStatus.Complete:
                             _input.AdvanceTo(consumed);
@@ -243,8 +244,18 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
 
     public void ReleaseBuffers() => _trailers.ReleaseBuffers();
 
+    public bool MoreDataBuffered { get; private set; }
+
+    /// <summary>
+    /// True when what follows a piece of chunk data (its CRLF, then the next size line) is all here, so that the
+    /// next read yields data or the end without waiting for the network.
+    /// </summary>
+    private static bool NextChunkBuffered(in ReadOnlySequence<byte> rest) =>
+        rest.Length > 2 && rest.Slice(2).PositionOf((byte)'\n') is not null;
+
     private BodyChunk Hand(ReadOnlySequence<byte> data)
     {
+        MoreDataBuffered = false;
         _consumed = data.End;
         _hasPending = true;
         BytesRead += data.Length;

@@ -41,7 +41,7 @@ internal sealed class Http1BodyWriter : IHttpBodySink
         Ended = mode == Http1BodyMode.None;
     }
 
-    public ValueTask WriteAsync(ReadOnlySequence<byte> data)
+    public ValueTask WriteAsync(ReadOnlySequence<byte> data, bool flush = true)
     {
         if (data.IsEmpty)
         {
@@ -70,8 +70,11 @@ internal sealed class Http1BodyWriter : IHttpBodySink
         }
 
         BytesWritten += data.Length;
-        return FlushAsync();
+        return flush || _output.UnflushedBytes >= HeldBackLimit ? FlushAsync() : ValueTask.CompletedTask;
     }
+
+    /// <summary>Most bytes held back between writes that asked not to flush.</summary>
+    private const int HeldBackLimit = 16384;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask EndAsync(HttpHeaderList? trailers)

@@ -245,6 +245,33 @@ public class Http1ProxyTests
     }
 
     [Fact]
+    public async Task ChunkedRequest_HundredThousandOneByteChunks_ForwardedWhole()
+    {
+        // RELIABILITY RES-12: tiny chunks are processed and forwarded re-chunked, the body intact.
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("got " + r.Body.Length));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
+
+        var body = new StringBuilder();
+        for (var i = 0; i < 100_000; i++)
+        {
+            body.Append("1\r\n").Append((char)('a' + (i % 26))).Append("\r\n");
+        }
+
+        body.Append("0\r\n\r\n");
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync("POST /tiny HTTP/1.1\r\nHost: test.local\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(200, response.Status);
+        Assert.Equal("got 100000", response.BodyText);
+        var received = Assert.Single(backend.Requests).Body;
+        Assert.Equal(100_000, received.Length);
+        Assert.Equal((byte)'a', received[0]);
+        Assert.Equal((byte)('a' + (99_999 % 26)), received[^1]);
+    }
+
+    [Fact]
     public async Task Expect100Continue_AnsweredByReturnRule_NoInterimResponse()
     {
         var port = Ports.FreeTcpPort();
