@@ -116,6 +116,7 @@ internal static class ConfigBuilder
                 PoolMaxConn = line.Options.PoolMaxConn,
                 PoolPurgeDelay = line.Options.PoolPurgeDelay,
                 MaxReuse = line.Options.MaxReuse,
+                Check = line.Options.Check,
             });
         }
 
@@ -146,6 +147,13 @@ internal static class ConfigBuilder
             // A listen section's rules are its frontend's: HAProxy runs a proxy's rules once.
             HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? ResolveRules(section) : [],
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
+            HealthCheck = new BackendCheckConfig
+            {
+                Kind = section.CheckKind,
+                Request = section.HttpCheckSend?.ApplyTo(section.HttpCheckRequest) ?? section.HttpCheckRequest,
+                Expect = section.HttpCheckExpect,
+            },
+            IsListen = section.Kind == ProxyKinds.Listen,
         };
     }
 
