@@ -59,27 +59,27 @@ public class HealthCheckTests
         await using var b = await CheckPeer.StartAsync("b");
         var port = Ports.FreeTcpPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, $"""
-                server a {a.Address} check inter 200 fall 2 rise 3
-                server b {b.Address} check inter 200 fall 2 rise 3
+                server a {a.Address} check inter 400 fall 2 rise 3
+                server b {b.Address} check inter 400 fall 2 rise 3
             """), [ReadyProbe.Tcp(port)]);
 
         var before = await BodiesAsync(port, 4);
-        Assert.Contains("a", before);
-        Assert.Contains("b", before);
+        Assert.True(before.Contains("a") && before.Contains("b"), $"{string.Join(',', before)}\n{sluice.Output.Text}");
 
         await a.StopAsync();
         var stopped = Stopwatch.StartNew();
         var down = await WaitForLineAsync(sluice, "Server be/a is DOWN");
-        // Two failed checks 200ms apart, each seen up to a heartbeat tick late; loaded cores get some room.
-        Assert.True(stopped.ElapsedMilliseconds < 3000, $"DOWN after {stopped.ElapsedMilliseconds}ms");
+        // Two failed checks 400ms apart, each seen up to a heartbeat tick late; loaded cores get some room.
+        Assert.True(stopped.ElapsedMilliseconds < 4000, $"DOWN after {stopped.ElapsedMilliseconds}ms");
         Assert.Matches(@"^\[WARNING\] Server be/a is DOWN, reason: Layer4 connection problem, info: ""Connection refused"", check duration: \d+ms\. 1 active and 0 backup servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\.$", down[0]);
 
-        Assert.All(await BodiesAsync(port, 10), body => Assert.Equal("b", body));
+        var after = await BodiesAsync(port, 10);
+        Assert.True(after.All(body => body == "b"), $"{string.Join(',', after)}\n{sluice.Output.Text}");
 
+        // The count of checks before UP (rise) is the unit tests' business: the python peer's "ready" line can
+        // reach the test after the checks have already seen its port open.
         await a.RestartAsync();
-        var restarted = Stopwatch.StartNew();
         var up = await WaitForLineAsync(sluice, "Server be/a is UP");
-        Assert.True(restarted.ElapsedMilliseconds >= 2 * 200 - 100, $"UP after {restarted.ElapsedMilliseconds}ms: rise 3 takes three checks");
         Assert.Matches(@"^\[WARNING\] Server be/a is UP, reason: Layer4 check passed, check duration: \d+ms\. 2 active and 0 backup servers online\. 0 sessions requeued, 0 total in queue\.$", up[0]);
         Assert.Contains("a", await BodiesAsync(port, 4));
         Assert.DoesNotContain(sluice.Output.Lines, l => l.Contains("has no server available", StringComparison.Ordinal));
@@ -94,8 +94,8 @@ public class HealthCheckTests
         await using var sluice = await SluiceProcess.StartAsync(Config(port, $"""
                 option httpchk GET /health
                 http-check expect status 200
-                server bad {bad.Address} check inter 200
-                server good {good.Address} check inter 200
+                server bad {bad.Address} check inter 400
+                server good {good.Address} check inter 400
             """), [ReadyProbe.Tcp(port)]);
 
         var down = await WaitForLineAsync(sluice, "Server be/bad is DOWN");
