@@ -120,6 +120,15 @@ internal static class ConfigBuilder
             });
         }
 
+        // HAProxy cannot check a server whose port is the client's (or an offset of it) without `port`.
+        foreach (var server in servers)
+        {
+            if (server.Check.Enabled && server.Check.Port == 0 && server.Address is InetServerAddress { Port: 0 } or InetServerAddress { PortIsOffset: true })
+            {
+                diagnostics.ConfigAlert($"config: {section.MessageKind} '{section.Name}': server '{server.Name}' has neither service port nor check port.");
+            }
+        }
+
         var http = section.Mode == ProxyMode.Http;
         return new BackendConfig
         {

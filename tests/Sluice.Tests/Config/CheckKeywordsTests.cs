@@ -202,4 +202,17 @@ public sealed class CheckKeywordsTests : IDisposable
         var (config, _) = LoadBackend("    timeout check 700ms\n");
         Assert.Equal(TimeSpan.FromMilliseconds(700), config!.Backends[0].Timeouts.Check);
     }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("127.0.0.1:+1")]
+    public void Check_ServerWithoutPort_NeedsCheckPort(string address)
+    {
+        var (config, lines) = LoadBackend($"    server t1 {address} check\n");
+        Assert.Null(config);
+        Assert.Contains("[ALERT] config : config: backend 'b': server 't1' has neither service port nor check port.", lines);
+        var (withPort, none) = LoadBackend($"    server t1 {address} check port 8080\n");
+        Assert.NotNull(withPort);
+        Assert.Empty(none);
+    }
 }
