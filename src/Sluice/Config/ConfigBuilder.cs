@@ -120,6 +120,11 @@ internal static class ConfigBuilder
             });
         }
 
+        if (section.CheckKind != HealthCheckKind.Http && (section.HttpCheckSend is not null || section.HttpCheckExpect is not null))
+        {
+            diagnostics.ConfigWarning($"{section.MessageKind} '{section.Name}' uses http-check rules without 'option httpchk', so the rules are ignored.");
+        }
+
         // HAProxy cannot check a server whose port is the client's (or an offset of it) without `port`.
         foreach (var server in servers)
         {

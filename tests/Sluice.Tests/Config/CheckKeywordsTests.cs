@@ -215,4 +215,13 @@ public sealed class CheckKeywordsTests : IDisposable
         Assert.NotNull(withPort);
         Assert.Empty(none);
     }
+
+    [Fact]
+    public void HttpCheckRules_WithoutOptionHttpChk_IgnoredWithHAProxyWarning()
+    {
+        var (config, lines) = LoadBackend("    http-check expect status 200\n    server s 127.0.0.1:80 check\n");
+        Assert.NotNull(config);
+        Assert.Equal(["[WARNING] config : backend 'b' uses http-check rules without 'option httpchk', so the rules are ignored."], lines);
+        Assert.Equal(HealthCheckKind.Tcp, config!.Backends[0].HealthCheck.Kind);
+    }
 }
