@@ -78,7 +78,8 @@ internal sealed class HealthChecker : IHeartbeatTarget
             if (nowMs >= Volatile.Read(ref _dueMs))
             {
                 Volatile.Write(ref _running, 1);
-                _ = RunAsync(nowMs);
+                // A check may complete (and log) without waiting, e.g. a refused unix socket: not on the heartbeat thread.
+                _ = Task.Run(() => RunAsync(nowMs));
             }
 
             return;

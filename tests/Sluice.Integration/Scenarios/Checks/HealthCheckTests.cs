@@ -144,4 +144,58 @@ public class HealthCheckTests
             Assert.Equal(503, (await GetAsync(port)).Status);
         }
     }
+
+    [Fact]
+    public async Task HttpCheck_ServerNeverAnswers_L7TimeoutAfterTimeoutCheck()
+    {
+        await using var silent = TestServer.Tcp(TestServer.Silent);
+        await using var good = await CheckPeer.StartAsync("good");
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await SluiceProcess.StartAsync(Config(port, $"""
+                option httpchk
+                timeout check 300ms
+                server silent {silent.Address} check inter 2s
+                server good {good.Address} check inter 2s
+            """), [ReadyProbe.Tcp(port)]);
+
+        var down = await WaitForLineAsync(sluice, "Server be/silent is DOWN");
+        var match = Regex.Match(down[0], @"^\[WARNING\] Server be/silent is DOWN, reason: Layer7 timeout, check duration: (\d+)ms\. 1 active and 0 backup servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\.$");
+        Assert.True(match.Success, down[0]);
+        // The answer gets "timeout check" (300ms), not "inter" (2s); deadlines are seen on a 100ms tick.
+        var duration = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(duration, 290, 1500);
+    }
+
+    [Fact]
+    public async Task TcpMode_ServerRefusing_DownAndConnectionsGoToTheOther()
+    {
+        await using var up = TestServer.Tcp(TestServer.SayName("up"));
+        var refusing = Ports.FreeTcpPort();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await SluiceProcess.StartAsync($"""
+            defaults
+                mode tcp
+                timeout connect 500ms
+                timeout client 5s
+                timeout server 5s
+            listen app
+                bind 127.0.0.1:{port}
+                server gone 127.0.0.1:{refusing} check inter 300
+                server up {up.Address} check inter 300
+            """, [ReadyProbe.Tcp(port)]);
+
+        var down = await WaitForLineAsync(sluice, "Server app/gone is DOWN");
+        Assert.True(Regex.IsMatch(down[0], @"^\[WARNING\] Server app/gone is DOWN, reason: Layer4 connection problem, info: ""Connection refused"", check duration: \d+ms\. 1 active and 0 backup servers left\. \d sessions active, 0 requeued, 0 remaining in queue\.$"), sluice.Output.Text);
+
+        // The readiness probe may have met the refusing server before the first check (an SC line): count after.
+        var seen = sluice.Output.Lines.Count;
+        for (var i = 0; i < 6; i++)
+        {
+            using var client = await TestClient.ConnectTcpAsync(port);
+            Assert.Equal("up", await TestClient.ReadToEndAsync(client));
+        }
+
+        await sluice.Output.WaitForAsync(l => l.Contains("app/up", StringComparison.Ordinal), 6);
+        Assert.DoesNotContain(sluice.Output.Lines.Skip(seen), l => l.Contains("app/gone", StringComparison.Ordinal));
+    }
 }
