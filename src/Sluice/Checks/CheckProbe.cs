@@ -11,8 +11,8 @@ namespace Sluice.Checks;
 /// <summary>
 /// Runs one check on its own connection: connect (a TCP check ends there), then for an HTTP check send the
 /// request, read the status line and headers (and the body, up to a buffer, when a string rule needs it) and
-/// judge the answer. Timeouts are not handled here: the checker cancels the token when a deadline passes, and
-/// <see cref="Phase"/> tells which one it was.
+/// judge the answer. Timeouts are not handled here: the checker cancels the token when a deadline passes; a
+/// cancelled connect is a layer 4 timeout, a cancelled read a layer 7 one.
 /// </summary>
 internal sealed class CheckProbe
 {
@@ -37,11 +37,6 @@ internal sealed class CheckProbe
             }
         }
     }
-
-    public EndPoint EndPoint => _endPoint;
-
-    /// <summary>Set while the connection is being made; false once the check waits for an answer.</summary>
-    public bool Connecting { get; private set; }
 
     /// <summary>The request an HTTP check sends, as HAProxy 2.6 writes it: lower-case header names, and
     /// <c>connection: close</c> in HTTP/1.1.</summary>
@@ -74,7 +69,6 @@ internal sealed class CheckProbe
     /// moves the deadline to the answer's there.</param>
     public async Task<CheckResult> RunAsync(Action onConnected, CancellationToken cancellation)
     {
-        Connecting = true;
         using var socket = ServerConnector.CreateSocket(_endPoint);
         try
         {
@@ -89,7 +83,6 @@ internal sealed class CheckProbe
             return new CheckResult(CheckStatus.L4Connection, Info: ex.Message);
         }
 
-        Connecting = false;
         if (_request is null)
         {
             return new CheckResult(CheckStatus.L4Ok);
