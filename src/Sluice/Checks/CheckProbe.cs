@@ -78,6 +78,12 @@ internal sealed class CheckProbe
         {
             return new CheckResult(CheckStatus.L4Timeout);
         }
+        catch (SocketException ex) when (_endPoint is UnixDomainSocketEndPoint && ex.SocketErrorCode == SocketError.AddressNotAvailable)
+        {
+            // .NET reports a missing socket file (ENOENT) so. HAProxy fails there before connecting, with its
+            // generic socket error and the system's message.
+            return new CheckResult(CheckStatus.SocketError, Info: "General socket error (No such file or directory)");
+        }
         catch (SocketException ex)
         {
             return new CheckResult(CheckStatus.L4Connection, Info: ex.Message);

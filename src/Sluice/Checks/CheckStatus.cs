@@ -3,6 +3,8 @@ namespace Sluice.Checks;
 /// <summary>The outcome of one check, as HAProxy's <c>HCHK_STATUS_*</c> codes (the ones Sluice produces).</summary>
 internal enum CheckStatus
 {
+    /// <summary>The socket could not be set up (e.g. a unix socket path that does not exist).</summary>
+    SocketError,
     /// <summary>The connection was accepted and nothing more was asked.</summary>
     L4Ok,
     /// <summary>No connection within the timeout.</summary>
@@ -27,6 +29,7 @@ internal readonly record struct CheckResult(CheckStatus Status, int Code = 0, st
     /// <summary>HAProxy's description of the status (<c>get_check_status_description</c>).</summary>
     public string Description => Status switch
     {
+        CheckStatus.SocketError => "Socket error",
         CheckStatus.L4Ok => "Layer4 check passed",
         CheckStatus.L4Timeout => "Layer4 timeout",
         CheckStatus.L4Connection => "Layer4 connection problem",

@@ -111,4 +111,15 @@ public class CheckLogTests
             "[WARNING] Server be/s1 is UP, reason: Layer7 check passed, code: 200, info: \"OK\", check duration: 1ms. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.\n",
             log.ToString());
     }
+
+    [Fact]
+    public void Down_MissingUnixSocket_SocketError()
+    {
+        var backend = Backend(false, ("u1", false), ("u2", false));
+        var (checker, log) = Checker(backend, 0);
+        checker.Apply(new CheckResult(CheckStatus.SocketError, Info: "General socket error (No such file or directory)"));
+        Assert.Equal(
+            "[WARNING] Server be/u1 is DOWN, reason: Socket error, info: \"General socket error (No such file or directory)\", check duration: 0ms. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.\n",
+            log.ToString());
+    }
 }
