@@ -116,7 +116,22 @@ internal static class ConfigBuilder
                 PoolMaxConn = line.Options.PoolMaxConn,
                 PoolPurgeDelay = line.Options.PoolPurgeDelay,
                 MaxReuse = line.Options.MaxReuse,
+                Check = line.Options.Check,
             });
+        }
+
+        if (section.CheckKind != HealthCheckKind.Http && (section.HttpCheckSend is not null || section.HttpCheckExpect is not null))
+        {
+            diagnostics.ConfigWarning($"{section.MessageKind} '{section.Name}' uses http-check rules without 'option httpchk', so the rules are ignored.");
+        }
+
+        // HAProxy cannot check a server whose port is the client's (or an offset of it) without `port`.
+        foreach (var server in servers)
+        {
+            if (server.Check.Enabled && server.Check.Port == 0 && server.Address is InetServerAddress { Port: 0 } or InetServerAddress { PortIsOffset: true })
+            {
+                diagnostics.ConfigAlert($"config: {section.MessageKind} '{section.Name}': server '{server.Name}' has neither service port nor check port.");
+            }
         }
 
         var http = section.Mode == ProxyMode.Http;
@@ -147,6 +162,13 @@ internal static class ConfigBuilder
             // A listen section's rules are its frontend's: HAProxy runs a proxy's rules once.
             HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? ResolveRules(section) : [],
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
+            HealthCheck = new BackendCheckConfig
+            {
+                Kind = section.CheckKind,
+                Request = section.HttpCheckSend?.ApplyTo(section.HttpCheckRequest) ?? section.HttpCheckRequest,
+                Expect = section.HttpCheckExpect,
+            },
+            IsListen = section.Kind == ProxyKinds.Listen,
         };
     }
 

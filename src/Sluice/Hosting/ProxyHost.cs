@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Sluice.Backends;
+using Sluice.Checks;
 using Sluice.Config.Diagnostics;
 using Sluice.Config.Model;
 using Sluice.Listeners;
@@ -31,6 +32,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private readonly Dictionary<BackendConfig, HttpBackendContext> _httpBackends = new(ReferenceEqualityComparer.Instance);
     private int _stopping;
     private Task? _stopTask;
+    private HealthChecks? _checks;
 
     private ProxyHost(SluiceConfig config, TimeProvider timeProvider)
     {
@@ -79,6 +81,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             listener.Start();
         }
 
+        host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error);
         return host;
     }
 
@@ -231,6 +234,7 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     private void DisposeResources()
     {
+        _checks?.Stop();
         foreach (var listener in _listeners)
         {
             listener.Dispose();

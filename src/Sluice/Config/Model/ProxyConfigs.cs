@@ -70,6 +70,10 @@ internal sealed record BackendConfig
     /// <summary>`http-request` rules of the backend, run after the frontend's.</summary>
     public IReadOnlyList<HttpRequestRule> HttpRequestRules { get; init; } = [];
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = FrontendConfig.EmptyErrorFiles;
+    /// <summary>`option httpchk`, `http-check send`, `http-check expect`, `option tcp-check`.</summary>
+    public BackendCheckConfig HealthCheck { get; init; } = BackendCheckConfig.Default;
+    /// <summary>The backend half of a `listen` section: HAProxy calls it a "proxy" in messages.</summary>
+    public bool IsListen { get; init; }
 }
 
 /// <summary>The `global` section after parsing.</summary>

@@ -20,4 +20,6 @@ internal sealed record ServerConfig
     public TimeSpan PoolPurgeDelay { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>`max-reuse`: requests a connection may carry after its first; -1 means no limit.</summary>
     public int MaxReuse { get; init; } = -1;
+    /// <summary>`check` and its timing settings.</summary>
+    public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
 }

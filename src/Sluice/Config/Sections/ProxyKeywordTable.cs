@@ -42,6 +42,7 @@ internal static class ProxyKeywordTable
         new("use_backend", ProxyKinds.FrontendSide, HttpKeywordParsers.ParseUseBackend),
         new("errorfile", ProxyKinds.All, HttpKeywordParsers.ParseErrorFile),
         new("http-request", ProxyKinds.All, HttpRequestParser.Parse),
+        new("http-check", ProxyKinds.BackendSide, CheckKeywordParsers.ParseHttpCheck),
     ]);
 
     /// <summary>The <c>option</c> keywords Sluice implements, with <c>no option</c> handled by each parser.</summary>
@@ -65,6 +66,8 @@ internal static class ProxyKeywordTable
         new("accept-invalid-http-request", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.AcceptInvalidHttpRequest = on)),
         new("http-restrict-req-hdr-names", ProxyKinds.All, HttpKeywordParsers.ParseRestrictRequestHeaderNames),
         new("accept-invalid-http-response", ProxyKinds.BackendSide, HttpKeywordParsers.Flag((s, on) => s.AcceptInvalidHttpResponse = on)),
+        new("httpchk", ProxyKinds.BackendSide, CheckKeywordParsers.ParseHttpChk),
+        new("tcp-check", ProxyKinds.BackendSide, CheckKeywordParsers.ParseTcpCheck),
         new("http-use-htx", ProxyKinds.All, (ctx, _) => ctx.Warning("option 'http-use-htx' is deprecated and ignored. The HTX mode is now the only supported mode.")),
     ]);
 

@@ -40,6 +40,7 @@ internal sealed record ServerOptions
     public int PoolMaxConn { get; init; } = -1;
     public TimeSpan PoolPurgeDelay { get; init; } = TimeSpan.FromSeconds(5);
     public int MaxReuse { get; init; } = -1;
+    public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
 }
 
 /// <summary>A <c>use_backend NAME</c> line, resolved by the builder.</summary>
@@ -119,6 +120,21 @@ internal sealed class ProxySection
 
     public RetryOnConditions RetryOn { get; set; } = RetryOnConditions.ConnFailure;
 
+    /// <summary><c>option httpchk</c>, <c>option tcp-check</c>: the kind of check, inherited from defaults.</summary>
+    public HealthCheckKind CheckKind { get; set; }
+
+    /// <summary>The request of <c>option httpchk</c>, before <c>http-check send</c> applies.</summary>
+    public HttpCheckRequest HttpCheckRequest { get; set; } = HttpCheckRequest.Default;
+
+    /// <summary><c>http-check send</c>: replaces what it names in <see cref="HttpCheckRequest"/>; null when absent.</summary>
+    public HttpCheckSend? HttpCheckSend { get; set; }
+
+    /// <summary><c>http-check expect</c>; null for HAProxy's default (2xx or 3xx).</summary>
+    public HttpCheckExpect? HttpCheckExpect { get; set; }
+
+    /// <summary>This section has its own <c>http-check expect</c> (an inherited one is replaced, a second is refused).</summary>
+    public bool HttpCheckExpectSetHere { get; set; }
+
     /// <summary><c>use_backend</c> lines in order; never inherited (not allowed in defaults).</summary>
     public List<UseBackendLine> UseBackends { get; private set; } = [];
 
@@ -161,6 +177,7 @@ internal sealed class ProxySection
         copy.Servers = [];
         copy.UseBackends = [];
         copy.HttpRequestRules = [];
+        copy.HttpCheckExpectSetHere = false;
         copy.ErrorFiles = new Dictionary<int, byte[]>(ErrorFiles);
         return copy;
     }

@@ -149,6 +149,65 @@ internal static class ServerLineParser
                     }
 
                     break;
+                case "check":
+                    options = options with { Check = options.Check with { Enabled = true } };
+                    break;
+                case "no-check":
+                    options = options with { Check = options.Check with { Enabled = false } };
+                    break;
+                case "inter" or "fastinter" or "downinter":
+                    error = ParseCheckDelay(keyword, argument!, prefix, out var delay);
+                    if (error is null)
+                    {
+                        options = options with
+                        {
+                            Check = keyword switch
+                            {
+                                "inter" => options.Check with { Inter = delay },
+                                "fastinter" => options.Check with { FastInter = delay },
+                                _ => options.Check with { DownInter = delay },
+                            },
+                        };
+                    }
+
+                    break;
+                case "rise" or "fall":
+                    if (!ValueParsers.TryParseSignedInt(argument, out var count))
+                    {
+                        error = $"'{keyword}' expects an integer argument.";
+                    }
+                    else if (count <= 0)
+                    {
+                        error = $"'{keyword}' has to be > 0.";
+                    }
+                    else
+                    {
+                        options = options with { Check = keyword == "rise" ? options.Check with { Rise = count } : options.Check with { Fall = count } };
+                    }
+
+                    break;
+                case "port":
+                    if (!ValueParsers.TryParseInt(argument, out var port) || port < 1 || port > 65535)
+                    {
+                        error = $"'port' : invalid port '{argument}', expects an integer between 1 and 65535.";
+                    }
+                    else
+                    {
+                        options = options with { Check = options.Check with { Port = port } };
+                    }
+
+                    break;
+                case "addr":
+                    if (!System.Net.IPAddress.TryParse(argument, out var checkAddress))
+                    {
+                        error = $"'addr' expects <ipv4|ipv6> as argument (got '{argument}').";
+                    }
+                    else
+                    {
+                        options = options with { Check = options.Check with { Address = checkAddress } };
+                    }
+
+                    break;
                 case "backup":
                     options = options with { Backup = true };
                     break;
@@ -204,5 +263,27 @@ internal static class ServerLineParser
         }
 
         return ok;
+    }
+
+    /// <summary>`inter`, `fastinter`, `downinter`: a positive time, milliseconds by default (HAProxy's messages).</summary>
+    private static string? ParseCheckDelay(string keyword, string argument, string prefix, out TimeSpan delay)
+    {
+        var error = ValueParsers.ParseTime(argument, out delay);
+        if (error == "timer overflow")
+        {
+            return $"timer overflow in argument <{argument}> to <{keyword}> of {prefix[1..^1]}, maximum value is 2147483647 ms (~24.8 days).";
+        }
+
+        if (error is not null)
+        {
+            return $"{error} in '{keyword}' argument.";
+        }
+
+        if (delay < TimeSpan.FromMilliseconds(1))
+        {
+            return $"invalid value {(long)delay.TotalMilliseconds} for argument '{keyword}'.";
+        }
+
+        return null;
     }
 }

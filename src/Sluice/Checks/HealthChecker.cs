@@ -1,0 +1,186 @@
+using System.Net;
+using Sluice.Backends;
+using Sluice.Config.Diagnostics;
+using Sluice.Config.Model;
+using Sluice.Timers;
+using Sluice.Transport;
+
+namespace Sluice.Checks;
+
+/// <summary>
+/// Checks one server. It owns no timer: the heartbeat calls <see cref="OnHeartbeat"/> on every tick, which starts
+/// the check when it is due and cancels it when its deadline has passed. One check runs at a time; its result
+/// feeds the rise/fall counter, and a change of state sets <see cref="ServerState.IsUp"/> (balancers then skip
+/// or take the server again) and is logged as HAProxy logs it.
+/// </summary>
+internal sealed class HealthChecker : IHeartbeatTarget
+{
+    private readonly ServerState _server;
+    private readonly BackendState _backend;
+    private readonly Heartbeat _heartbeat;
+    private readonly TextWriter _log;
+    private readonly CheckProbe _probe;
+    private readonly ServerCheckConfig _config;
+    private readonly TimeSpan? _timeoutCheck;
+    private readonly TimeSpan _connectTimeout;
+    private long _dueMs;
+    private long _deadlineMs = long.MaxValue;
+    private int _running;
+    private volatile bool _stopped;
+    private CancellationTokenSource? _cancel;
+
+    public HealthChecker(ServerState server, BackendState backend, Heartbeat heartbeat, TextWriter log, long firstDueMs)
+    {
+        _server = server;
+        _backend = backend;
+        _heartbeat = heartbeat;
+        _log = log;
+        _config = server.Config.Check;
+        _dueMs = firstDueMs;
+        State = new HealthState(_config.Rise, _config.Fall);
+        _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck);
+
+        // configuration.txt, "timeout check": with it, the connection gets min("timeout connect", "inter") and the
+        // answer "timeout check"; without it, "inter" covers the whole check.
+        var timeouts = backend.Config.Timeouts;
+        _timeoutCheck = timeouts.Check is { } check && check > TimeSpan.Zero ? check : null;
+        _connectTimeout = _timeoutCheck is not null && timeouts.Connect is { } connect && connect > TimeSpan.Zero && connect < _config.Inter
+            ? connect
+            : _config.Inter;
+    }
+
+    public HealthState State { get; }
+
+    public ServerState Server => _server;
+
+    /// <summary>Where checks connect: the server's address, with `addr` and `port` replacing its parts.</summary>
+    internal static EndPoint ResolveEndPoint(ServerConfig server)
+    {
+        var check = server.Check;
+        var endPoint = ServerConnector.ResolveEndPoint(server.Address, 0);
+        if (endPoint is IPEndPoint ip)
+        {
+            return new IPEndPoint(check.Address ?? ip.Address, check.Port > 0 ? check.Port : ip.Port);
+        }
+
+        return endPoint;
+    }
+
+    public void OnHeartbeat(long nowMs)
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        if (Volatile.Read(ref _running) == 0)
+        {
+            if (nowMs >= Volatile.Read(ref _dueMs))
+            {
+                Volatile.Write(ref _running, 1);
+                // A check may complete (and log) without waiting, e.g. a refused unix socket: not on the heartbeat thread.
+                _ = Task.Run(() => RunAsync(nowMs));
+            }
+
+            return;
+        }
+
+        if (nowMs >= Volatile.Read(ref _deadlineMs))
+        {
+            Volatile.Write(ref _deadlineMs, long.MaxValue);
+            var cancel = Volatile.Read(ref _cancel);
+            if (cancel is not null)
+            {
+                // Cancelling runs the socket's callbacks; keep the heartbeat thread out of them.
+                ThreadPool.UnsafeQueueUserWorkItem(static c => c.Cancel(), cancel, preferLocal: false);
+            }
+        }
+    }
+
+    /// <summary>Stops checking: no new check starts and the one in flight is cancelled.</summary>
+    public void Stop()
+    {
+        _stopped = true;
+        Volatile.Read(ref _cancel)?.Cancel();
+    }
+
+    private async Task RunAsync(long startMs)
+    {
+        using var cancel = new CancellationTokenSource();
+        Volatile.Write(ref _cancel, cancel);
+        Volatile.Write(ref _deadlineMs, startMs + (long)_connectTimeout.TotalMilliseconds);
+        CheckResult result;
+        try
+        {
+            result = await _probe.RunAsync(OnConnected, cancel.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException or IOException)
+        {
+            result = new CheckResult(CheckStatus.L4Connection, Info: ex.Message);
+        }
+
+        Volatile.Write(ref _cancel, null);
+        var nowMs = _heartbeat.Refresh();
+        if (_stopped)
+        {
+            return;
+        }
+
+        Apply(result with { DurationMs = Math.Max(0, nowMs - startMs) });
+        Volatile.Write(ref _dueMs, nowMs + (long)State.NextInterval(_config).TotalMilliseconds);
+        Volatile.Write(ref _deadlineMs, long.MaxValue);
+        Volatile.Write(ref _running, 0);
+
+        void OnConnected()
+        {
+            if (_timeoutCheck is { } timeout)
+            {
+                Volatile.Write(ref _deadlineMs, _heartbeat.Refresh() + (long)timeout.TotalMilliseconds);
+            }
+        }
+    }
+
+    /// <summary>Counts one result; on a change of state updates the server and logs it.</summary>
+    internal void Apply(CheckResult result)
+    {
+        if (!State.Report(result.Passed))
+        {
+            return;
+        }
+
+        _server.IsUp = State.IsUp;
+        if (State.IsUp)
+        {
+            Write(DiagnosticSeverity.Warning, CheckLog.ServerUp(_server, _backend, result));
+            return;
+        }
+
+        Write(DiagnosticSeverity.Warning, CheckLog.ServerDown(_server, _backend, result));
+        if (!HasUsableServer(_backend))
+        {
+            Write(DiagnosticSeverity.Alert, CheckLog.NoServerAvailable(_backend));
+        }
+    }
+
+    private static bool HasUsableServer(BackendState backend)
+    {
+        foreach (var server in backend.Servers)
+        {
+            if (server.IsUsable)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void Write(DiagnosticSeverity severity, string message)
+    {
+        lock (_log)
+        {
+            _log.WriteLine(AlertFormatter.Format(new ConfigDiagnostic(severity, message)));
+            _log.Flush();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using Sluice.Backends;
+using Sluice.Timers;
+
+namespace Sluice.Checks;
+
+/// <summary>
+/// The checkers of every server with `check` in the loaded configuration, registered with the heartbeat. As
+/// HAProxy does at start-up, the first checks are spread over the smallest interval so that they do not all
+/// start on the same tick.
+/// </summary>
+internal sealed class HealthChecks
+{
+    private readonly Heartbeat _heartbeat;
+    private readonly List<HealthChecker> _checkers = [];
+
+    private HealthChecks(Heartbeat heartbeat) => _heartbeat = heartbeat;
+
+    public IReadOnlyList<HealthChecker> Checkers => _checkers;
+
+    public static HealthChecks Start(IEnumerable<BackendState> backends, Heartbeat heartbeat, TextWriter log)
+    {
+        var checks = new HealthChecks(heartbeat);
+        var servers = new List<(ServerState Server, BackendState Backend)>();
+        var minInter = long.MaxValue;
+        foreach (var backend in backends)
+        {
+            if (backend.Config.Disabled)
+            {
+                continue;
+            }
+
+            foreach (var server in backend.Servers)
+            {
+                if (server.Config.Check.Enabled && !server.Config.Disabled)
+                {
+                    servers.Add((server, backend));
+                    minInter = Math.Min(minInter, (long)server.Config.Check.Inter.TotalMilliseconds);
+                }
+            }
+        }
+
+        var now = heartbeat.Refresh();
+        for (var i = 0; i < servers.Count; i++)
+        {
+            var (server, backend) = servers[i];
+            var checker = new HealthChecker(server, backend, heartbeat, log, now + (minInter * i / servers.Count));
+            checks._checkers.Add(checker);
+            heartbeat.Register(checker);
+        }
+
+        return checks;
+    }
+
+    public void Stop()
+    {
+        foreach (var checker in _checkers)
+        {
+            _heartbeat.Unregister(checker);
+            checker.Stop();
+        }
+    }
+}

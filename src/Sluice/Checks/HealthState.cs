@@ -1,0 +1,90 @@
+using Sluice.Config.Model;
+
+namespace Sluice.Checks;
+
+/// <summary>
+/// HAProxy's rise/fall counter (<c>check->health</c>). Health goes from 0 to rise+fall-1; the server is up from
+/// rise on. A checked server starts up with health = rise, so the first failed check takes it down at once
+/// ("up, going down"); once up it takes <c>fall</c> failures in a row to go down, and <c>rise</c> successes in a
+/// row to come back. Not thread-safe: one checker drives it, one check at a time.
+/// </summary>
+internal sealed class HealthState
+{
+    public HealthState(int rise, int fall)
+    {
+        Rise = rise;
+        Fall = fall;
+        Health = rise;
+        IsUp = true;
+    }
+
+    public int Rise { get; }
+
+    public int Fall { get; }
+
+    public int Health { get; private set; }
+
+    public bool IsUp { get; private set; }
+
+    private int Full => Rise + Fall - 1;
+
+    /// <summary>Counts one check; returns true when the server changes state (up to down or down to up).</summary>
+    public bool Report(bool passed)
+    {
+        if (passed)
+        {
+            if (Health < Full)
+            {
+                Health++;
+                if (Health >= Rise)
+                {
+                    Health = Full;
+                }
+            }
+
+            if (!IsUp && Health >= Rise)
+            {
+                IsUp = true;
+                return true;
+            }
+
+            return false;
+        }
+
+        if (Health > 0)
+        {
+            Health--;
+            if (Health < Rise)
+            {
+                Health = 0;
+            }
+        }
+
+        if (IsUp && Health == 0)
+        {
+            IsUp = false;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The delay before the next check (HAProxy's <c>srv_getinter</c>): <c>inter</c> when fully up,
+    /// <c>downinter</c> when fully down, <c>fastinter</c> in between; each unset one falls back to <c>inter</c>.
+    /// </summary>
+    public TimeSpan NextInterval(ServerCheckConfig config)
+    {
+        if (Health == Full)
+        {
+            return config.Inter;
+        }
+
+        if (!IsUp && Health == 0)
+        {
+            return config.DownInter ?? config.Inter;
+        }
+
+        return config.FastInter ?? config.Inter;
+    }
+}

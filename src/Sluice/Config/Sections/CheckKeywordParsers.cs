@@ -1,0 +1,305 @@
+using System.Text.RegularExpressions;
+using Sluice.Config.Keywords;
+using Sluice.Config.Model;
+
+namespace Sluice.Config.Sections;
+
+/// <summary>
+/// The proxy keywords of health checks: <c>option httpchk</c>, <c>option tcp-check</c>, <c>http-check send</c> and
+/// <c>http-check expect</c>. What HAProxy has beyond these (tcp-check rules, other expect kinds, log-format
+/// arguments) is refused as not supported yet.
+/// </summary>
+internal static class CheckKeywordParsers
+{
+    private const string HiddenHeadersWarning =
+        "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.";
+
+    /// <summary><c>option httpchk [URI] | [METHOD URI [VERSION]]</c>; <c>no option httpchk</c> returns to TCP checks.</summary>
+    public static void ParseHttpChk(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.Negated)
+        {
+            section.CheckKind = HealthCheckKind.Tcp;
+            return;
+        }
+
+        if (ctx.ArgumentCount > 3)
+        {
+            ctx.Alert($"'option httpchk' cannot handle unexpected argument '{ctx.Argument(3)}'.");
+            return;
+        }
+
+        var request = HttpCheckRequest.Default;
+        switch (ctx.ArgumentCount)
+        {
+            case 1:
+                request = request with { Uri = ctx.Argument(0)! };
+                break;
+            case 2:
+                request = request with { Method = ctx.Argument(0)!, Uri = ctx.Argument(1)! };
+                break;
+            case 3:
+                var parsed = ParseLegacyVersion(ctx.Argument(2)!, out var version, out var headers, out var body, out var hidden);
+                if (parsed is not null)
+                {
+                    ctx.Alert($"'option httpchk' : {parsed}");
+                    return;
+                }
+
+                if (hidden)
+                {
+                    ctx.Warning(HiddenHeadersWarning);
+                }
+
+                request = request with { Method = ctx.Argument(0)!, Uri = ctx.Argument(1)!, Version = version, Headers = headers, Body = body };
+                break;
+        }
+
+        section.CheckKind = HealthCheckKind.Http;
+        section.HttpCheckRequest = request;
+    }
+
+    /// <summary>
+    /// Splits the VERSION argument of the legacy form, where headers and a body hide after the version:
+    /// <c>HTTP/1.1\r\nHost:\ www\r\n\r\nbody</c> (the lexer has already turned <c>\r\n</c> into CR LF).
+    /// Returns an error message or null.
+    /// </summary>
+    internal static string? ParseLegacyVersion(string text, out string version, out IReadOnlyList<KeyValuePair<string, string>> headers, out string? body, out bool hidden)
+    {
+        headers = [];
+        body = null;
+        var bodyAt = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var headersAt = text.IndexOf("\r\n", StringComparison.Ordinal);
+        hidden = headersAt >= 0;
+        if (bodyAt >= 0)
+        {
+            body = text[(bodyAt + 4)..];
+            text = text[..bodyAt];
+        }
+
+        if (headersAt < 0 || headersAt == bodyAt)
+        {
+            version = text;
+            return null;
+        }
+
+        version = text[..headersAt];
+        var list = new List<KeyValuePair<string, string>>();
+        foreach (var line in text[(headersAt + 2)..].Split("\r\n"))
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                return $"invalid header '{line}' at the end of the version string.";
+            }
+
+            list.Add(new(line[..colon].Trim(), line[(colon + 1)..].Trim(' ', '\t')));
+        }
+
+        headers = list;
+        return null;
+    }
+
+    /// <summary><c>option tcp-check</c>: without <c>tcp-check</c> rules, a check is a plain connection.</summary>
+    public static void ParseTcpCheck(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.ArgumentCount > 0)
+        {
+            ctx.Alert($"'option tcp-check' cannot handle unexpected argument '{ctx.Argument(0)}'.");
+            return;
+        }
+
+        section.CheckKind = HealthCheckKind.Tcp;
+    }
+
+    /// <summary><c>http-check send ...</c> and <c>http-check expect ...</c>; the other actions are not supported yet.</summary>
+    public static void ParseHttpCheck(KeywordContext ctx, ProxySection section)
+    {
+        var action = ctx.Argument(0);
+        switch (action)
+        {
+            case "send":
+                ParseSend(ctx, section);
+                break;
+            case "expect":
+                ParseExpect(ctx, section);
+                break;
+            case "connect" or "comment" or "disable-on-404" or "send-state" or "set-var" or "set-var-fmt" or "unset-var":
+                ctx.Alert($"'http-check {action}' is not supported yet.");
+                break;
+            default:
+                ctx.Alert($"'http-check' only supports 'comment', 'connect', 'disable-on-404', 'expect', 'send', 'send-state', 'set-var' and 'unset-var' (got '{action}').");
+                break;
+        }
+    }
+
+    private static void ParseSend(KeywordContext ctx, ProxySection section)
+    {
+        string? method = null, uri = null, version = null, body = null;
+        var headers = new List<KeyValuePair<string, string>>();
+        for (var i = 1; i < ctx.ArgumentCount; i++)
+        {
+            var word = ctx.Argument(i)!;
+            var value = ctx.Argument(i + 1);
+            switch (word)
+            {
+                case "meth" or "uri" or "ver" or "body":
+                    if (value is null)
+                    {
+                        var what = word switch { "meth" => "a method", "uri" => "a URI", "ver" => "a version string", _ => "a string" };
+                        ctx.Alert($"'http-check send' : '{word}' expects {what} as argument.");
+                        return;
+                    }
+
+                    switch (word)
+                    {
+                        case "meth":
+                            method = value;
+                            break;
+                        case "uri":
+                            uri = value;
+                            break;
+                        case "ver":
+                            version = value;
+                            break;
+                        default:
+                            body = value;
+                            break;
+                    }
+
+                    i++;
+                    break;
+                case "hdr":
+                    var headerValue = ctx.Argument(i + 2);
+                    if (value is null || headerValue is null)
+                    {
+                        ctx.Alert("'http-check send' : 'hdr' expects <name> and <value> as arguments.");
+                        return;
+                    }
+
+                    headers.Add(new(value, headerValue));
+                    i += 2;
+                    break;
+                case "uri-lf" or "body-lf" or "comment":
+                    ctx.Alert($"'http-check send' : '{word}' is not supported yet.");
+                    return;
+                default:
+                    ctx.Alert($"'http-check send' expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got '{word}' as argument.");
+                    return;
+            }
+        }
+
+        section.HttpCheckSend = new HttpCheckSend(method, uri, version, headers, body);
+    }
+
+    private static void ParseExpect(KeywordContext ctx, ProxySection section)
+    {
+        var i = 1;
+        var negated = false;
+        if (ctx.Argument(i) == "!")
+        {
+            negated = true;
+            i++;
+        }
+
+        var kind = ctx.Argument(i);
+        var pattern = ctx.Argument(i + 1);
+        if (kind is null)
+        {
+            ctx.Alert("'http-check expect' expects a matching pattern ('status', 'rstatus', 'hdr', 'fhdr', 'string', 'rstring' or 'custom').");
+            return;
+        }
+
+        if (kind is "min-recv" or "comment" or "ok-status" or "error-status" or "tout-status" or "on-success" or "on-error" or "status-code" or "hdr" or "fhdr" or "custom")
+        {
+            ctx.Alert($"'http-check expect' : '{kind}' is not supported yet.");
+            return;
+        }
+
+        HttpCheckExpectKind? parsed = kind switch
+        {
+            "status" => HttpCheckExpectKind.Status,
+            "rstatus" => HttpCheckExpectKind.RStatus,
+            "string" => HttpCheckExpectKind.String,
+            "rstring" => HttpCheckExpectKind.RString,
+            _ => null,
+        };
+
+        if (parsed is null)
+        {
+            ctx.Alert($"'http-check expect' only supports 'status', 'rstatus', 'hdr', 'fhdr', 'string', 'rstring' and 'custom' (got '{kind}').");
+            return;
+        }
+
+        if (pattern is null)
+        {
+            ctx.Alert($"'http-check expect' : '{kind}' expects <pattern> as an argument.");
+            return;
+        }
+
+        if (ctx.ArgumentCount > i + 2)
+        {
+            ctx.Alert($"'http-check expect' cannot handle unexpected argument '{ctx.Argument(i + 2)}'.");
+            return;
+        }
+
+        var expect = new HttpCheckExpect(parsed.Value, pattern, negated);
+        if (parsed == HttpCheckExpectKind.Status)
+        {
+            var codes = ParseStatusCodes(pattern);
+            if (codes is null)
+            {
+                ctx.Alert($"'http-check expect' : invalid status codes '{pattern}'.");
+                return;
+            }
+
+            expect = expect with { Codes = codes };
+        }
+        else if (parsed is HttpCheckExpectKind.RStatus or HttpCheckExpectKind.RString)
+        {
+            try
+            {
+                _ = new Regex(pattern, RegexOptions.CultureInvariant);
+            }
+            catch (ArgumentException ex)
+            {
+                ctx.Alert($"'http-check expect' : failed to compile regex '{pattern}': {ex.Message}");
+                return;
+            }
+        }
+
+        if (section.HttpCheckExpectSetHere)
+        {
+            ctx.Alert("'http-check expect' : more than one expect rule per proxy is not supported yet.");
+            return;
+        }
+
+        section.HttpCheckExpect = expect;
+        section.HttpCheckExpectSetHere = true;
+    }
+
+    /// <summary><c>200</c>, <c>200,302</c>, <c>200-399</c>: codes and ranges of codes; null when malformed.</summary>
+    internal static List<(int First, int Last)>? ParseStatusCodes(string text)
+    {
+        var codes = new List<(int, int)>();
+        foreach (var part in text.Split(','))
+        {
+            var dash = part.IndexOf('-', StringComparison.Ordinal);
+            var first = dash < 0 ? part : part[..dash];
+            var last = dash < 0 ? part : part[(dash + 1)..];
+            if (!ValueParsers.TryParseInt(first, out var low) || !ValueParsers.TryParseInt(last, out var high) || low > high || high > 999)
+            {
+                return null;
+            }
+
+            codes.Add((low, high));
+        }
+
+        return codes;
+    }
+}
