@@ -29,6 +29,10 @@ internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink
     private bool _bodyEnded;
     private bool _responseStarted;
 
+    // The declared length of the response body, or -1: the DATA frame that completes it carries END_STREAM, so that
+    // a client that stops reading at the declared length never sees the stream end later, in a frame of its own.
+    private long _responseLength = -1;
+
     public Http2Stream(Http2FrontConnection connection, int id, Heartbeat clock, IHttp2StreamHandler handler)
     {
         _connection = connection;
@@ -167,6 +171,7 @@ internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink
     {
         _responseStarted = true;
         var noBody = _request.Method == Messages.HttpMethod.Head || head.Status is 204 or 304 || !head.HasBody;
+        _responseLength = head.Has(HttpMessageFlags.ContentLengthKnown) ? head.ContentLength : -1;
         await _connection.SendHeadAsync(this, head, endStream: noBody, flush: flush || noBody).ConfigureAwait(false);
         return this;
     }
@@ -175,6 +180,7 @@ internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink
     {
         _responseStarted = true;
         var withBody = reply.Body.Length > 0 && _request.Method != Messages.HttpMethod.Head;
+        _responseLength = reply.Body.Length;
         await _connection.SendReplyHeadAsync(this, reply, endStream: !withBody).ConfigureAwait(false);
         if (withBody)
         {
@@ -194,8 +200,15 @@ internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink
         while (!data.IsEmpty)
         {
             var granted = await _connection.ReserveSendWindowAsync(this, data.Length).ConfigureAwait(false);
-            await _connection.SendDataAsync(this, data.Slice(0, granted), endStream: false).ConfigureAwait(false);
+            var last = _responseLength >= 0 && ResponseBodyBytes + granted >= _responseLength;
+            await _connection.SendDataAsync(this, data.Slice(0, granted), endStream: last).ConfigureAwait(false);
             ResponseBodyBytes += granted;
+            if (last)
+            {
+                // Whatever a server sends beyond its declared length goes nowhere.
+                return;
+            }
+
             data = data.Slice(granted);
         }
     }
