@@ -436,7 +436,7 @@ internal sealed class Http2FrontConnection : IDisposable
         {
             BeginStreamWrite(stream, endStream: true);
             var position = BeginBlock();
-            position = EncodeFields(trailers, position);
+            position = EncodeFields(trailers, position, dropContentLength: true);
             WriteFieldBlock(stream.Id, position, endStream: true);
             await FlushLockedAsync().ConfigureAwait(false);
         }
@@ -1172,8 +1172,9 @@ internal sealed class Http2FrontConnection : IDisposable
         Span<byte> digits = stackalloc byte[20];
         head.Status.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
         position = Encode(":status"u8, digits[..length], position);
-        position = EncodeFields(head.Headers, position);
-        if (head.Has(HttpMessageFlags.ContentLengthKnown) && !head.IsInterim)
+        var lengthKnown = head.Has(HttpMessageFlags.ContentLengthKnown) && !head.IsInterim;
+        position = EncodeFields(head.Headers, position, dropContentLength: lengthKnown);
+        if (lengthKnown)
         {
             head.ContentLength.TryFormat(digits, out length, default, CultureInfo.InvariantCulture);
             position = Encode("content-length"u8, digits[..length], position);
@@ -1190,20 +1191,21 @@ internal sealed class Http2FrontConnection : IDisposable
         position = Encode(":status"u8, digits[..length], position);
         foreach (var (name, value) in reply.Headers)
         {
-            position = EncodeField(name, value, position);
+            position = EncodeField(name, value, position, dropContentLength: true);
         }
 
         reply.Body.Length.TryFormat(digits, out length, default, CultureInfo.InvariantCulture);
         return Encode("content-length"u8, digits[..length], position);
     }
 
-    private int EncodeFields(HttpHeaderList fields, int position)
+    /// <param name="dropContentLength">True when the length is written from the message's number instead, or must not appear.</param>
+    private int EncodeFields(HttpHeaderList fields, int position, bool dropContentLength)
     {
         for (var slot = 0; slot < fields.SlotCount; slot++)
         {
             if (!fields.IsRemoved(slot))
             {
-                position = EncodeField(fields.Name(slot), fields.Value(slot), position);
+                position = EncodeField(fields.Name(slot), fields.Value(slot), position, dropContentLength);
             }
         }
 
@@ -1211,13 +1213,13 @@ internal sealed class Http2FrontConnection : IDisposable
     }
 
     /// <summary>One field with its name in lowercase (RFC 9113 §8.2.1); connection-specific fields are dropped (§8.2.2).</summary>
-    private int EncodeField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int position)
+    private int EncodeField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int position, bool dropContentLength)
     {
         byte[]? rented = null;
         var lower = name.Length <= 128 ? stackalloc byte[128] : (rented = ArrayPool<byte>.Shared.Rent(name.Length));
         lower = lower[..name.Length];
         System.Text.Ascii.ToLower(name, lower, out _);
-        if (!IsDroppedResponseField(lower))
+        if (!IsConnectionSpecific(lower) && !(dropContentLength && lower.SequenceEqual("content-length"u8)))
         {
             position = Encode(lower, value, position);
         }
@@ -1230,13 +1232,12 @@ internal sealed class Http2FrontConnection : IDisposable
         return position;
     }
 
-    private static bool IsDroppedResponseField(ReadOnlySpan<byte> name) =>
+    private static bool IsConnectionSpecific(ReadOnlySpan<byte> name) =>
         name.SequenceEqual("connection"u8)
         || name.SequenceEqual("keep-alive"u8)
         || name.SequenceEqual("proxy-connection"u8)
         || name.SequenceEqual("transfer-encoding"u8)
-        || name.SequenceEqual("upgrade"u8)
-        || name.SequenceEqual("content-length"u8);
+        || name.SequenceEqual("upgrade"u8);
 
     private int Encode(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int position)
     {

@@ -170,7 +170,8 @@ internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink
     public async ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter, bool flush)
     {
         _responseStarted = true;
-        var noBody = _request.Method == Messages.HttpMethod.Head || head.Status is 204 or 304 || !head.HasBody;
+        var noBody = _request.Method == Messages.HttpMethod.Head || head.Status is 204 or 304 || !head.HasBody
+            || (head.Has(HttpMessageFlags.ContentLengthKnown) && head.ContentLength == 0);
         _responseLength = head.Has(HttpMessageFlags.ContentLengthKnown) ? head.ContentLength : -1;
         await _connection.SendHeadAsync(this, head, endStream: noBody, flush: flush || noBody).ConfigureAwait(false);
         return this;
