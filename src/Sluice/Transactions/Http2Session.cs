@@ -36,6 +36,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
         _listener = listener;
         _registeredAs = registeredAs;
         _connection = new Http2FrontConnection(io, context.Shared.Clock);
+        _connection.WriteWatch.LimitMs = context.ClientMs;
         _idle = new SideWatch(context.Shared.Clock) { LimitMs = context.ClientMs };
     }
 

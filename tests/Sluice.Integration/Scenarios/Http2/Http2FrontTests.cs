@@ -150,6 +150,22 @@ public class Http2FrontTests
     }
 
     [Fact]
+    public async Task UnixSocketBind_PrefaceDetected_BothProtocolsServed()
+    {
+        await using var nginx = await NginxBackend.StartAsync(SmallNginx);
+        var socketPath = Path.Combine(Ports.TempDirectory(), "fe.sock");
+        var config = Proxy.Config(0, $"server s1 {nginx.Address}").Replace("bind 127.0.0.1:0", "bind " + socketPath, StringComparison.Ordinal);
+        await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Unix(socketPath));
+
+        var h2 = await Proxy.CurlAsync("-i", "--http2-prior-knowledge", "--unix-socket", socketPath, "http://test.local" + NginxBackend.SmallPath);
+        var h1 = await Proxy.CurlAsync("-i", "--http1.1", "--unix-socket", socketPath, "http://test.local" + NginxBackend.SmallPath);
+        Assert.True(h2.ExitCode == 0, h2.StandardError);
+        Assert.True(h1.ExitCode == 0, h1.StandardError);
+        Assert.StartsWith("HTTP/2 200", h2.StandardOutput, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200", h1.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BindProtoH2_Http2Served_Http1BytesGetGoAway()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
