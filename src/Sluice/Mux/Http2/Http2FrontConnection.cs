@@ -176,7 +176,11 @@ internal sealed class Http2FrontConnection : IDisposable
                 }
 
                 input.AdvanceTo(buffer.Start, result.Buffer.End);
-                await FlushControlAsync().ConfigureAwait(false);
+                if (HasControlFrames())
+                {
+                    await FlushControlAsync().ConfigureAwait(false);
+                }
+
                 if (result.IsCanceled && IsDone())
                 {
                     return Http2ConnectionEnd.Graceful;
@@ -578,14 +582,10 @@ internal sealed class Http2FrontConnection : IDisposable
 
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
             {
-                // §5.1: DATA on an idle stream is a connection error; on a closed one, the stream is told.
-                if (IsIdleStream(frame.StreamId))
-                {
-                    return Http2ErrorCode.ProtocolError;
-                }
-
-                WriteRstStreamLocked(frame.StreamId, Http2ErrorCode.StreamClosed);
-                return Http2ErrorCode.NoError;
+                // §5.1: DATA on an idle stream is a connection error. On a closed one it is dropped: mostly the
+                // rest of a body we reset or refused (§5.4.2: frames in flight after a RST_STREAM are ignored),
+                // and answering each frame would let a client make us write as much as it sends.
+                return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
             }
 
             if (stream.RemoteEnded)
@@ -1037,9 +1037,18 @@ internal sealed class Http2FrontConnection : IDisposable
         await FlushControlAsync().ConfigureAwait(false);
     }
 
+    private bool HasControlFrames()
+    {
+        lock (_sync)
+        {
+            return _control.WrittenCount > 0;
+        }
+    }
+
     private void ScheduleControlFlush()
     {
-        if (Interlocked.Exchange(ref _controlFlushScheduled, 1) == 0)
+        // Most releases queue nothing: no task, no lock then.
+        if (HasControlFrames() && Interlocked.Exchange(ref _controlFlushScheduled, 1) == 0)
         {
             _ = FlushControlQuietlyAsync();
         }
