@@ -59,6 +59,8 @@ internal sealed class Http2FrontConnection : IDisposable
 
     // Under the write lock.
     private byte[] _headerBlock = new byte[4096];
+    private bool _flushOwed;
+    private int _writersWaiting;
     private int _pendingPeerTableSize = -1;
 
     // Under _sync.
@@ -400,66 +402,91 @@ internal sealed class Http2FrontConnection : IDisposable
 
     internal async ValueTask SendHeadAsync(Http2Stream stream, HttpResponseHead head, bool endStream, bool flush)
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
+        await AcquireWriterAsync().ConfigureAwait(false);
+        var open = false;
         try
         {
-            BeginStreamWrite(stream, endStream);
-            var length = EncodeResponseHead(head);
-            WriteFieldBlock(stream.Id, length, endStream);
-            if (flush)
+            // A writer before us may have left its flush to us: that one cannot wait for our body.
+            var inherited = _flushOwed;
+            open = TryBeginStreamWrite(stream, endStream);
+            if (open)
             {
-                await FlushLockedAsync().ConfigureAwait(false);
+                var length = EncodeResponseHead(head);
+                WriteFieldBlock(stream.Id, length, endStream);
+            }
+
+            // Without flush, the body's first write follows and sends both.
+            if (flush || !open || inherited)
+            {
+                await CompleteWriteAsync().ConfigureAwait(false);
             }
         }
         finally
         {
             _writeLock.Release();
         }
+
+        ThrowIfClosed(open);
     }
 
     internal async ValueTask SendReplyHeadAsync(Http2Stream stream, HttpReply reply, bool endStream)
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
+        await AcquireWriterAsync().ConfigureAwait(false);
+        var open = false;
         try
         {
-            BeginStreamWrite(stream, endStream);
-            var length = EncodeReplyHead(reply);
-            WriteFieldBlock(stream.Id, length, endStream);
-            await FlushLockedAsync().ConfigureAwait(false);
+            open = TryBeginStreamWrite(stream, endStream);
+            if (open)
+            {
+                var length = EncodeReplyHead(reply);
+                WriteFieldBlock(stream.Id, length, endStream);
+            }
+
+            await CompleteWriteAsync().ConfigureAwait(false);
         }
         finally
         {
             _writeLock.Release();
         }
+
+        ThrowIfClosed(open);
     }
 
     internal async ValueTask SendTrailersAsync(Http2Stream stream, HttpHeaderList trailers)
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
+        await AcquireWriterAsync().ConfigureAwait(false);
+        var open = false;
         try
         {
-            BeginStreamWrite(stream, endStream: true);
-            var position = BeginBlock();
-            position = EncodeFields(trailers, position, dropContentLength: true);
-            WriteFieldBlock(stream.Id, position, endStream: true);
-            await FlushLockedAsync().ConfigureAwait(false);
+            open = TryBeginStreamWrite(stream, endStream: true);
+            if (open)
+            {
+                var position = BeginBlock();
+                position = EncodeFields(trailers, position, dropContentLength: true);
+                WriteFieldBlock(stream.Id, position, endStream: true);
+            }
+
+            await CompleteWriteAsync().ConfigureAwait(false);
         }
         finally
         {
             _writeLock.Release();
         }
+
+        ThrowIfClosed(open);
     }
 
     /// <summary>Sends DATA frames (the window was reserved by the caller), or an empty one with END_STREAM.</summary>
     internal async ValueTask SendDataAsync(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream)
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
+        await AcquireWriterAsync().ConfigureAwait(false);
+        var open = false;
         try
         {
-            BeginStreamWrite(stream, endStream);
+            open = TryBeginStreamWrite(stream, endStream);
             var output = _io.Output;
             var maxFrame = _peerMaxFrameSize;
-            do
+            while (open)
             {
                 var length = (int)Math.Min(data.Length, maxFrame);
                 var last = length == data.Length;
@@ -472,15 +499,20 @@ internal sealed class Http2FrontConnection : IDisposable
                 }
 
                 data = data.Slice(length);
+                if (data.IsEmpty)
+                {
+                    break;
+                }
             }
-            while (!data.IsEmpty);
 
-            await FlushLockedAsync().ConfigureAwait(false);
+            await CompleteWriteAsync().ConfigureAwait(false);
         }
         finally
         {
             _writeLock.Release();
         }
+
+        ThrowIfClosed(open);
     }
 
     private async ValueTask<Http2ConnectionEnd> ReadPrefaceAsync(PipeReader input)
@@ -1068,14 +1100,12 @@ internal sealed class Http2FrontConnection : IDisposable
 
     private async ValueTask FlushControlAsync()
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
+        await AcquireWriterAsync().ConfigureAwait(false);
         try
         {
             Volatile.Write(ref _controlFlushScheduled, 0);
-            if (DrainControl())
-            {
-                await FlushLockedAsync().ConfigureAwait(false);
-            }
+            DrainControl();
+            await CompleteWriteAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -1095,19 +1125,52 @@ internal sealed class Http2FrontConnection : IDisposable
 
             _io.Output.Write(_control.WrittenSpan);
             _control.ResetWrittenCount();
+            _flushOwed = true;
             return true;
         }
     }
 
-    /// <summary>Checks that the stream may still send and marks its end; under the write lock.</summary>
-    private void BeginStreamWrite(Http2Stream stream, bool endStream)
+    /// <summary>
+    /// Waits for the writer's turn. Counting the writers in line lets the one in front leave its flush to the next
+    /// (<see cref="CompleteWriteAsync"/>): under load, the frames of many streams leave in one system call.
+    /// </summary>
+    private async ValueTask AcquireWriterAsync()
+    {
+        Interlocked.Increment(ref _writersWaiting);
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        Interlocked.Decrement(ref _writersWaiting);
+    }
+
+    /// <summary>Flushes what was written, unless another writer is in line and will; under the write lock.</summary>
+    private ValueTask CompleteWriteAsync()
+    {
+        if (!_flushOwed || Volatile.Read(ref _writersWaiting) > 0)
+        {
+            return default;
+        }
+
+        _flushOwed = false;
+        return FlushLockedAsync();
+    }
+
+    private static void ThrowIfClosed(bool open)
+    {
+        if (!open)
+        {
+            throw new HttpBodyException(BodyFailure.Closed, clientSide: true);
+        }
+    }
+
+    /// <summary>Checks that the stream may still send and marks its end; under the write lock. False when it is closed.</summary>
+    private bool TryBeginStreamWrite(Http2Stream stream, bool endStream)
     {
         DrainControl();
+        _flushOwed = true;
         lock (_sync)
         {
             if (stream.IsReset || stream.LocalEnded)
             {
-                throw new HttpBodyException(BodyFailure.Closed, clientSide: true);
+                return false;
             }
 
             if (endStream)
@@ -1119,6 +1182,8 @@ internal sealed class Http2FrontConnection : IDisposable
                 }
             }
         }
+
+        return true;
     }
 
     private async ValueTask FlushLockedAsync()
