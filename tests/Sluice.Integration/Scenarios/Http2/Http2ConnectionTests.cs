@@ -135,6 +135,39 @@ public class Http2ConnectionTests
     }
 
     [Fact]
+    public async Task HeaderListAboveLimit_Answered431_ConnectionGoesOn()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
+
+        using var client = await RawHttp2Client.ConnectAsync(port);
+        var big = new string('v', 20000);
+        var whole = client.Headers(1, endStream: true, RawHttp2Client.Get("/big", ("x-a", big), ("x-b", big), ("x-c", big), ("x-d", big)));
+        var block = whole[9..];
+
+        // Our SETTINGS_MAX_FRAME_SIZE is 16384: HEADERS then CONTINUATION frames.
+        var parts = new List<byte[]>();
+        for (var at = 0; at < block.Length; at += 16384)
+        {
+            var piece = block[at..Math.Min(block.Length, at + 16384)];
+            var last = at + 16384 >= block.Length;
+            parts.Add(at == 0
+                ? Sluice.TestKit.Http2.RawFrameBuilder.Frame(RawFrame.Headers, (byte)(0x1 | (last ? 0x4 : 0)), 1, piece)
+                : Sluice.TestKit.Http2.RawFrameBuilder.Frame(0x9, (byte)(last ? 0x4 : 0), 1, piece));
+        }
+
+        await client.SendAsync([.. parts]);
+        var frames = await client.ReadUntilAsync(f => f.StreamId == 1 && (f.EndStream || f.Type == RawFrame.RstStream));
+        Assert.Contains(client.Decode(frames.First(f => f.Type == RawFrame.Headers && f.StreamId == 1)), h => h.Name == ":status" && h.Value == "431");
+
+        await client.SendAsync(client.Headers(3, endStream: true, RawHttp2Client.Get("/after")));
+        frames = await client.ReadUntilAsync(f => f.StreamId == 3 && f.EndStream);
+        Assert.Contains(client.Decode(frames.First(f => f.Type == RawFrame.Headers && f.StreamId == 3)), h => h.Name == ":status" && h.Value == "200");
+        Assert.Equal("/after", Assert.Single(backend.Connections.SelectMany(c => c.Requests)).Target);
+    }
+
+    [Fact]
     public async Task ClientResetsStream_OtherStreamsGoOn()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target) with { Delay = r.Target == "/slow" ? TimeSpan.FromSeconds(1) : TimeSpan.Zero });
