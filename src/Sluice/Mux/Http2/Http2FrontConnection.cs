@@ -705,10 +705,17 @@ internal sealed class Http2FrontConnection : IDisposable
                 _builder.BeginTrailers(existing.Trailers);
             }
         }
-        else if ((id & 1) == 0 || id <= _lastStreamId)
+        else if ((id & 1) == 0)
         {
-            // §5.1.1: client streams are odd and increasing.
+            // §5.1.1: client streams are odd.
             return Http2ErrorCode.ProtocolError;
+        }
+        else if (id <= _lastStreamId)
+        {
+            // A stream already closed, mostly trailers in flight after we reset it (§5.4.2: ignored); the block
+            // is still decoded, to keep HPACK in step.
+            _blockKind = BlockKind.Discard;
+            _builder.BeginDiscard();
         }
         else
         {
