@@ -115,7 +115,7 @@ internal static class MuxProtocols
 {
     public static readonly MuxProtocol[] All =
     [
-        new("h2", "HTTP", "FE|BE", "H2", "HTX|HOL_RISK|NO_UPG", Available: false),
+        new("h2", "HTTP", "FE|BE", "H2", "HTX|HOL_RISK|NO_UPG", Available: true),
         new("<default>", "HTTP", "FE|BE", "H1", "HTX", Available: true),
         new("h1", "HTTP", "FE|BE", "H1", "HTX|NO_UPG", Available: true),
         new("<default>", "TCP", "FE|BE", "PASS", string.Empty, Available: true),

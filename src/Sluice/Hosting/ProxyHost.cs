@@ -204,8 +204,20 @@ internal sealed class ProxyHost : IAsyncDisposable
         _ = transaction.RunAsync();
     }
 
+    /// <summary>
+    /// `proto h2` on the bind line starts HTTP/2 at once; otherwise the HTTP/1 session starts, and hands the connection
+    /// to HTTP/2 itself when the first bytes are the HTTP/2 preface (unless `proto h1` forbids it).
+    /// </summary>
     private Action<Socket, Listener> AcceptHttp(HttpFrontendContext context) => (client, listener) =>
     {
+        if (string.Equals(listener.Bind.Proto, "h2", StringComparison.Ordinal))
+        {
+            var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true), listener);
+            _active.TryAdd(http2, 0);
+            _ = http2.RunAsync();
+            return;
+        }
+
         var session = new HttpSession(context, client, listener);
         _active.TryAdd(session, 0);
         _ = session.RunAsync();

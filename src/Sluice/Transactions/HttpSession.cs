@@ -2,13 +2,15 @@ using System.Net.Sockets;
 using Sluice.Listeners;
 using Sluice.Protocols.Http1;
 using Sluice.Mux.Http1;
+using Sluice.Mux.Http2;
 using Sluice.Timers;
 using Sluice.Transport;
 
 namespace Sluice.Transactions;
 
 /// <summary>
-/// One client connection of an HTTP frontend: reads requests through the HTTP/1 mux, runs one
+/// One client connection of an HTTP frontend: reads requests through the HTTP/1 mux (or hands the connection to
+/// <see cref="Http2Session"/> when it starts with the HTTP/2 preface and the bind line forces no protocol), runs one
 /// <see cref="HttpTransaction"/> per request, keeps the connection alive between them, and enforces the
 /// timeouts of both sides on the heartbeat (`timeout http-request`, `http-keep-alive`, `client`, `server`,
 /// `connect`, `tunnel`).
@@ -19,6 +21,9 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     private readonly Listener? _listener;
     private readonly Http1FrontConnection _front;
     private readonly HttpTransaction _transaction;
+    private readonly SocketDuplex _io;
+    private readonly bool _detectPreface;
+    private Http2Session? _http2;
     private int _waitingForRequest;
     private int _stopping;
     private int _killed;
@@ -27,9 +32,10 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     {
         _context = context;
         _listener = listener;
-        var io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true);
-        _front = new Http1FrontConnection(io, context.Shared.Clock, context.RequestParser);
+        _io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true);
+        _front = new Http1FrontConnection(_io, context.Shared.Clock, context.RequestParser);
         _transaction = new HttpTransaction(context);
+        _detectPreface = listener?.Bind.Proto is null;
     }
 
     public async Task RunAsync()
@@ -37,6 +43,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         var clock = _context.Shared.Clock;
         clock.Register(this);
         var linger = false;
+        var handOver = false;
         try
         {
             while (true)
@@ -50,7 +57,16 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
                     break;
                 }
 
-                var outcome = await _front.ReadRequestHeadAsync(OnFirstByte).ConfigureAwait(false);
+                var preface = first && _detectPreface ? await PeekPrefaceAsync().ConfigureAwait(false) : PrefaceOutcome.Http1;
+                if (preface == PrefaceOutcome.Http2)
+                {
+                    handOver = true;
+                    break;
+                }
+
+                var outcome = preface == PrefaceOutcome.Cancelled
+                    ? RequestHeadOutcome.TimedOut
+                    : await _front.ReadRequestHeadAsync(OnFirstByte).ConfigureAwait(false);
                 Volatile.Write(ref _waitingForRequest, 0);
                 var pending = (TerminationCause)Volatile.Read(ref _transactionlessCause);
                 if (outcome != RequestHeadOutcome.Ready)
@@ -85,11 +101,23 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         {
             Volatile.Write(ref _waitingForRequest, 0);
             clock.Unregister(this);
+        }
+
+        if (handOver)
+        {
+            await RunHttp2Async().ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
             if (Volatile.Read(ref _killed) == 0)
             {
                 await _front.CloseAsync(linger).ConfigureAwait(false);
             }
-
+        }
+        finally
+        {
             Dispose();
             _context.Shared.OnFinished(this);
             _listener?.ReleaseSlot();
@@ -97,6 +125,44 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     }
 
     private int _transactionlessCause;
+
+    /// <summary>Looks at the first bytes (prior-knowledge HTTP/2, RFC 9113 §3.3) under `timeout http-request`.</summary>
+    private async ValueTask<PrefaceOutcome> PeekPrefaceAsync()
+    {
+        _front.ReadWatch.BeginWait();
+        try
+        {
+            return await Http2Preface.PeekAsync(_io.Input).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Http1BodyReader.IsConnectionFailure(ex))
+        {
+            // Let the HTTP/1 read see the failure and end the connection as it always does.
+            return PrefaceOutcome.Http1;
+        }
+        finally
+        {
+            _front.ReadWatch.EndWait();
+        }
+    }
+
+    /// <summary>The client spoke HTTP/2: the same socket goes on under an <see cref="Http2Session"/>, which finishes for this one.</summary>
+    private async Task RunHttp2Async()
+    {
+        _transaction.Dispose();
+        _front.DisposeKeepingConnection();
+        var http2 = new Http2Session(_context, _io, _listener, registeredAs: this);
+        Volatile.Write(ref _http2, http2);
+        if (Volatile.Read(ref _killed) != 0)
+        {
+            http2.Kill();
+        }
+        else if (Volatile.Read(ref _stopping) != 0)
+        {
+            http2.RequestStop();
+        }
+
+        await http2.RunAsync().ConfigureAwait(false);
+    }
 
     public void Dispose()
     {
@@ -214,6 +280,12 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     public void RequestStop()
     {
         Volatile.Write(ref _stopping, 1);
+        if (Volatile.Read(ref _http2) is { } http2)
+        {
+            http2.RequestStop();
+            return;
+        }
+
         if (Volatile.Read(ref _waitingForRequest) != 0 && _front.RequestCount > 0)
         {
             _front.Abort();
@@ -227,6 +299,12 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     public void Kill()
     {
         Volatile.Write(ref _killed, 1);
+        if (Volatile.Read(ref _http2) is { } http2)
+        {
+            http2.Kill();
+            return;
+        }
+
         _transaction.SetPendingCause(TerminationCause.Killed);
         _transaction.Dialer.Kill();
         _transaction.Server?.Abort();

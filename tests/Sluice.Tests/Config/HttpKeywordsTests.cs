@@ -369,7 +369,6 @@ public sealed class HttpKeywordsTests : IDisposable
     [InlineData("backend b\n    server s 127.0.0.1:80 pool-purge-delay 5x\n", "'server b/s' : unexpected character 'x' in argument to <pool-purge-delay>.")]
     [InlineData("backend b\n    server s 127.0.0.1:80 max-reuse many\n", "'server b/s' : 'max-reuse' : invalid value 'many', expects an integer.")]
     [InlineData("backend b\n    default-server max-reuse\n", "'default-server' : 'max-reuse' expects <value> as argument.")]
-    [InlineData("frontend f\n    bind :8081 proto h2\n", "'bind :8081' : 'proto' : MUX protocol 'h2' is not supported yet")]
     [InlineData("frontend f\n    bind :8081 proto h2,http/1.1\n", "'bind :8081' : 'proto' : unknown MUX protocol 'h2,http/1.1'")]
     public void InvalidLine_OneAlert(string text, string expected)
     {
@@ -441,6 +440,7 @@ public sealed class HttpKeywordsTests : IDisposable
 
     [Theory]
     [InlineData("tcp", "proto h1", "frontend 'f' : MUX protocol 'h1' is not usable for 'bind 127.0.0.1:8080' at [t.cfg:4].")]
+    [InlineData("tcp", "proto h2", "frontend 'f' : MUX protocol 'h2' is not usable for 'bind 127.0.0.1:8080' at [t.cfg:4].")]
     [InlineData("http", "proto none", "frontend 'f' : MUX protocol 'none' is not usable for 'bind 127.0.0.1:8080' at [t.cfg:4].")]
     public void BindProto_WrongMode_HAProxyAlert(string mode, string proto, string expected)
     {
@@ -455,6 +455,14 @@ public sealed class HttpKeywordsTests : IDisposable
         var (config, lines) = Load("frontend f\n    mode http\n    timeout client 1s\n    bind 127.0.0.1:8080 proto h1\n");
         Assert.Empty(lines);
         Assert.Equal("h1", config!.Frontends[0].Binds[0].Proto);
+    }
+
+    [Fact]
+    public void BindProtoH2_HttpMode_Accepted()
+    {
+        var (config, lines) = Load("frontend f\n    mode http\n    timeout client 1s\n    bind 127.0.0.1:8080 proto h2\n");
+        Assert.Empty(lines);
+        Assert.Equal("h2", config!.Frontends[0].Binds[0].Proto);
     }
 
     [Fact]

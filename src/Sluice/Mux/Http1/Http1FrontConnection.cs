@@ -298,9 +298,15 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
 
     public void Dispose()
     {
+        DisposeKeepingConnection();
+        _io.Dispose();
+    }
+
+    /// <summary>Gives back what this mux holds but not the connection, which another mux takes over.</summary>
+    public void DisposeKeepingConnection()
+    {
         _requestBody.Dispose();
         _request.Dispose();
-        _io.Dispose();
     }
 
     private RequestHeadOutcome CompleteHead(ref Http1Heads.RequestHandler handler)

@@ -1,0 +1,1335 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Sluice.Messages;
+using Sluice.Protocols.Hpack;
+using Sluice.Protocols.Http2;
+using Sluice.Timers;
+using Sluice.Transport;
+
+namespace Sluice.Mux.Http2;
+
+/// <summary>How the read loop of an HTTP/2 connection ended.</summary>
+internal enum Http2ConnectionEnd
+{
+    /// <summary>We ended it with GOAWAY(NO_ERROR) (stop, idle timeout) or the client said GOAWAY, and the streams are done.</summary>
+    Graceful = 0,
+    /// <summary>The client closed or reset the socket.</summary>
+    Closed = 1,
+    /// <summary>The client broke the protocol: a GOAWAY with the error went out.</summary>
+    ProtocolError = 2,
+}
+
+/// <summary>
+/// The HTTP/2 multiplexer on the client side (RFC 9113): one read loop turns frames into streams, each offered to
+/// a transaction as an <see cref="Http2Stream"/>; every frame leaves through one serialized writer (an async lock
+/// around the output pipe) so that HPACK blocks reach the client in the order they were encoded. Flow control:
+/// the connection window we advertise is credited as soon as DATA arrives (the stream windows bound what each
+/// stream may buffer), a stream window only as its transaction consumes the body.
+/// </summary>
+internal sealed class Http2FrontConnection : IDisposable
+{
+    public const int DefaultMaxConcurrentStreams = 100;
+
+    /// <summary>The stream window we advertise (the protocol's initial value, as HAProxy's default).</summary>
+    public const int StreamReceiveWindow = Http2Protocol.DefaultInitialWindowSize;
+
+    /// <summary>The connection window we advertise: large, since the stream windows bound the memory.</summary>
+    private const int ConnectionReceiveWindow = 16 * 1024 * 1024;
+
+    private const int MaxHeaderListSize = 65536;
+
+    private readonly SocketDuplex _io;
+    private readonly Heartbeat _clock;
+    private readonly int _maxConcurrentStreams;
+    private readonly Lock _sync = new();
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Dictionary<int, Http2Stream> _streams = [];
+    private readonly List<Http2Stream> _windowWaiters = [];
+    private readonly Http2Frame _frame = new();
+    private readonly HpackDecoder _decoder = new(maxHeaderListSize: MaxHeaderListSize);
+    private readonly HpackEncoder _encoder = new();
+    private readonly Http2RequestHeadBuilder _builder = new();
+
+    // Frames produced outside the writer (acknowledgements, resets, window updates), under _sync; the writer sends them first.
+    private readonly ArrayBufferWriter<byte> _control = new(256);
+    private int _controlFlushScheduled;
+
+    // Under the write lock.
+    private byte[] _headerBlock = new byte[4096];
+    private bool _flushOwed;
+    private int _writersWaiting;
+    private int _pendingPeerTableSize = -1;
+
+    // Under _sync.
+    private int _peerInitialWindow = Http2Protocol.DefaultInitialWindowSize;
+    private long _connectionSendWindow = Http2Protocol.DefaultInitialWindowSize;
+    private long _connectionReceiveWindow = ConnectionReceiveWindow;
+    private int _connectionCredit;
+    private int _openStreams;
+    private int _activeStreams;
+    private bool _closing;
+    private int _goAwayLastStreamId = int.MaxValue;
+
+    // Read loop only.
+    private int _peerMaxFrameSize = Http2Protocol.MinMaxFrameSize;
+    private int _lastStreamId;
+    private bool _settingsReceived;
+    private int _blockStreamId;
+    private BlockKind _blockKind;
+    private Http2Stream? _blockStream;
+    private bool _blockEndStream;
+    private Http2ErrorCode? _blockResetCode;
+    private IHttp2StreamHandler? _handler;
+
+    public Http2FrontConnection(SocketDuplex io, Heartbeat clock, int maxConcurrentStreams = DefaultMaxConcurrentStreams)
+    {
+        _io = io;
+        _clock = clock;
+        _maxConcurrentStreams = maxConcurrentStreams;
+        WriteWatch = new SideWatch(clock);
+        ClientEndPoint = io.RemoteEndPoint;
+        LocalEndPoint = io.LocalEndPoint;
+
+        // §3.4: our SETTINGS are the first frame we send, ahead of anything else queued.
+        ReadOnlySpan<Http2Setting> settings =
+        [
+            new(Http2SettingsParameter.MaxConcurrentStreams, (uint)maxConcurrentStreams),
+            new(Http2SettingsParameter.InitialWindowSize, StreamReceiveWindow),
+            new(Http2SettingsParameter.MaxHeaderListSize, MaxHeaderListSize),
+        ];
+        Http2FrameWriter.WriteSettings(_control, settings);
+        Http2FrameWriter.WriteWindowUpdate(_control, 0, ConnectionReceiveWindow - Http2Protocol.DefaultInitialWindowSize);
+    }
+
+    private enum BlockKind : byte
+    {
+        Request = 0,
+        Trailers,
+        Discard,
+    }
+
+    public EndPoint? ClientEndPoint { get; }
+
+    public EndPoint? LocalEndPoint { get; }
+
+    /// <summary>Waits for the client to take our bytes (socket-level back-pressure).</summary>
+    public SideWatch WriteWatch { get; }
+
+    /// <summary>Streams handed to transactions and not yet released.</summary>
+    public int ActiveStreams
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _activeStreams;
+            }
+        }
+    }
+
+    /// <summary>Streams opened so far.</summary>
+    public int StreamCount { get; private set; }
+
+    /// <summary>
+    /// Sends our SETTINGS, reads the preface and then frames until the connection ends. New streams go to
+    /// <paramref name="handler"/> on the thread pool.
+    /// </summary>
+    public async Task<Http2ConnectionEnd> RunAsync(IHttp2StreamHandler handler)
+    {
+        _handler = handler;
+        var input = _io.Input;
+        try
+        {
+            await FlushControlAsync().ConfigureAwait(false);
+            var preface = await ReadPrefaceAsync(input).ConfigureAwait(false);
+            if (preface != Http2ConnectionEnd.Graceful)
+            {
+                return preface;
+            }
+
+            while (true)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                var error = Http2ErrorCode.NoError;
+                while (Http2FrameReader.TryReadFrame(ref buffer, _frame, Http2Protocol.MinMaxFrameSize, out var frameError))
+                {
+                    error = frameError.Scope switch
+                    {
+                        Http2ErrorScope.Connection => frameError.Code,
+                        Http2ErrorScope.Stream when _frame.Type == Http2FrameType.Headers => Http2ErrorCode.ProtocolError,
+                        Http2ErrorScope.Stream => ResetFromReadLoop(frameError.StreamId, frameError.Code),
+                        _ => ProcessFrame(),
+                    };
+                    if (error != Http2ErrorCode.NoError)
+                    {
+                        break;
+                    }
+                }
+
+                if (error != Http2ErrorCode.NoError)
+                {
+                    input.AdvanceTo(result.Buffer.End);
+                    await GoAwayAsync(error).ConfigureAwait(false);
+                    return Http2ConnectionEnd.ProtocolError;
+                }
+
+                input.AdvanceTo(buffer.Start, result.Buffer.End);
+                if (HasControlFrames())
+                {
+                    await FlushControlAsync().ConfigureAwait(false);
+                }
+
+                if (result.IsCanceled && IsDone())
+                {
+                    return Http2ConnectionEnd.Graceful;
+                }
+
+                if (result.IsCompleted)
+                {
+                    return Http2ConnectionEnd.Closed;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException or HttpBodyException)
+        {
+            return Http2ConnectionEnd.Closed;
+        }
+    }
+
+    /// <summary>
+    /// Starts a graceful end (stop, idle timeout): GOAWAY(NO_ERROR) with the last stream we took, then the read loop
+    /// ends once the streams in progress are done. Any thread.
+    /// </summary>
+    public void BeginShutdown()
+    {
+        bool done;
+        lock (_sync)
+        {
+            if (!_closing)
+            {
+                _closing = true;
+                _goAwayLastStreamId = Volatile.Read(ref _lastStreamId);
+                WriteGoAwayLocked(_goAwayLastStreamId, Http2ErrorCode.NoError);
+            }
+
+            done = _activeStreams == 0;
+        }
+
+        ScheduleControlFlush();
+        if (done)
+        {
+            _io.Input.CancelPendingRead();
+        }
+    }
+
+    /// <summary>Cuts the connection at once. Any thread.</summary>
+    public void Abort() => _io.Abort();
+
+    /// <summary>Fails every stream still in progress (the connection is gone).</summary>
+    public void FailAllStreams()
+    {
+        lock (_sync)
+        {
+            foreach (var stream in _streams.Values)
+            {
+                stream.IsReset = true;
+                stream.FailLocked();
+            }
+
+            foreach (var stream in _windowWaiters)
+            {
+                stream.WindowWaiter?.TrySetResult();
+                stream.WindowWaiter = null;
+            }
+
+            _windowWaiters.Clear();
+        }
+    }
+
+    /// <summary>Flushes what is pending and sends a FIN.</summary>
+    public async ValueTask CloseAsync()
+    {
+        try
+        {
+            await FlushControlAsync().ConfigureAwait(false);
+        }
+        catch (HttpBodyException)
+        {
+            return;
+        }
+
+        _io.ShutdownSend();
+    }
+
+    /// <summary>The transaction of <paramref name="stream"/> is done: the stream ends (reset if its exchange did not complete) and leaves.</summary>
+    public void ReleaseStream(Http2Stream stream)
+    {
+        bool wakeReadLoop;
+        lock (_sync)
+        {
+            if (stream.Released)
+            {
+                return;
+            }
+
+            stream.Released = true;
+            if (!stream.IsReset)
+            {
+                if (!stream.LocalEnded)
+                {
+                    WriteRstStreamLocked(stream.Id, Http2ErrorCode.InternalError);
+                }
+                else if (!stream.RemoteEnded)
+                {
+                    // RFC 9113 §8.1: the response is complete; the client may stop sending the request body.
+                    WriteRstStreamLocked(stream.Id, Http2ErrorCode.NoError);
+                }
+            }
+
+            CloseStreamLocked(stream);
+            if (stream.Body is { } body)
+            {
+                body.Writer.Complete();
+                body.Reader.Complete();
+            }
+
+            _activeStreams--;
+            wakeReadLoop = _closing && _activeStreams == 0;
+        }
+
+        stream.Dispose();
+        ScheduleControlFlush();
+        if (wakeReadLoop)
+        {
+            _io.Input.CancelPendingRead();
+        }
+    }
+
+    /// <summary>Resets a stream from our side (timeouts, failures). Any thread.</summary>
+    public void ResetStream(Http2Stream stream, Http2ErrorCode code)
+    {
+        lock (_sync)
+        {
+            if (stream.IsReset || (stream.LocalEnded && stream.RemoteEnded))
+            {
+                return;
+            }
+
+            stream.IsReset = true;
+            WriteRstStreamLocked(stream.Id, code);
+            stream.FailLocked();
+            CloseStreamLocked(stream);
+        }
+
+        ScheduleControlFlush();
+    }
+
+    public void Dispose()
+    {
+        _decoder.Dispose();
+        _io.Dispose();
+        _writeLock.Dispose();
+    }
+
+    /// <summary>The transaction forwarded <paramref name="consumed"/> bytes of the request body: the client may send as many again.</summary>
+    internal void OnBodyConsumed(Http2Stream stream, int consumed)
+    {
+        lock (_sync)
+        {
+            if (stream.RemoteEnded || stream.IsReset)
+            {
+                return;
+            }
+
+            stream.ConsumedUnacknowledged += consumed;
+
+            // Batched: the client keeps at least three quarters of the window meanwhile.
+            if (stream.ConsumedUnacknowledged < StreamReceiveWindow / 4)
+            {
+                return;
+            }
+
+            stream.ReceiveWindow += stream.ConsumedUnacknowledged;
+            Http2FrameWriter.WriteWindowUpdate(_control, stream.Id, stream.ConsumedUnacknowledged);
+            stream.ConsumedUnacknowledged = 0;
+        }
+
+        ScheduleControlFlush();
+    }
+
+    /// <summary>Waits until both windows allow sending, then takes up to <paramref name="wanted"/> bytes of them.</summary>
+    internal async ValueTask<int> ReserveSendWindowAsync(Http2Stream stream, long wanted)
+    {
+        while (true)
+        {
+            TaskCompletionSource waiter;
+            lock (_sync)
+            {
+                if (stream.IsReset)
+                {
+                    throw new HttpBodyException(BodyFailure.Closed, clientSide: true);
+                }
+
+                var available = Math.Min(stream.SendWindow, _connectionSendWindow);
+                if (available > 0)
+                {
+                    var granted = (int)Math.Min(Math.Min(available, wanted), 1 << 20);
+                    stream.SendWindow -= granted;
+                    _connectionSendWindow -= granted;
+                    return granted;
+                }
+
+                waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                stream.WindowWaiter = waiter;
+                _windowWaiters.Add(stream);
+            }
+
+            stream.WriteWatch.BeginWait();
+            try
+            {
+                await waiter.Task.ConfigureAwait(false);
+            }
+            finally
+            {
+                stream.WriteWatch.EndWait();
+            }
+        }
+    }
+
+    internal async ValueTask SendHeadAsync(Http2Stream stream, HttpResponseHead head, bool endStream, bool flush)
+    {
+        await AcquireWriterAsync().ConfigureAwait(false);
+        var open = false;
+        try
+        {
+            // A writer before us may have left its flush to us: that one cannot wait for our body.
+            var inherited = _flushOwed;
+            open = TryBeginStreamWrite(stream, endStream);
+            if (open)
+            {
+                var length = EncodeResponseHead(head);
+                WriteFieldBlock(stream.Id, length, endStream);
+            }
+
+            // Without flush, the body's first write follows and sends both.
+            if (flush || !open || inherited)
+            {
+                await CompleteWriteAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        ThrowIfClosed(open);
+    }
+
+    internal async ValueTask SendReplyHeadAsync(Http2Stream stream, HttpReply reply, bool endStream)
+    {
+        await AcquireWriterAsync().ConfigureAwait(false);
+        var open = false;
+        try
+        {
+            open = TryBeginStreamWrite(stream, endStream);
+            if (open)
+            {
+                var length = EncodeReplyHead(reply);
+                WriteFieldBlock(stream.Id, length, endStream);
+            }
+
+            await CompleteWriteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        ThrowIfClosed(open);
+    }
+
+    internal async ValueTask SendTrailersAsync(Http2Stream stream, HttpHeaderList trailers)
+    {
+        await AcquireWriterAsync().ConfigureAwait(false);
+        var open = false;
+        try
+        {
+            open = TryBeginStreamWrite(stream, endStream: true);
+            if (open)
+            {
+                var position = BeginBlock();
+                position = EncodeFields(trailers, position, dropContentLength: true);
+                WriteFieldBlock(stream.Id, position, endStream: true);
+            }
+
+            await CompleteWriteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        ThrowIfClosed(open);
+    }
+
+    /// <summary>Sends DATA frames (the window was reserved by the caller), or an empty one with END_STREAM.</summary>
+    internal async ValueTask SendDataAsync(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream)
+    {
+        await AcquireWriterAsync().ConfigureAwait(false);
+        var open = false;
+        try
+        {
+            open = TryBeginStreamWrite(stream, endStream);
+            var output = _io.Output;
+            var maxFrame = _peerMaxFrameSize;
+            while (open)
+            {
+                var length = (int)Math.Min(data.Length, maxFrame);
+                var last = length == data.Length;
+                Http2FrameWriter.TryWriteFrameHeader(
+                    output.GetSpan(Http2Protocol.FrameHeaderLength), length, Http2FrameType.Data, endStream && last ? Http2FrameFlags.EndStream : Http2FrameFlags.None, stream.Id);
+                output.Advance(Http2Protocol.FrameHeaderLength);
+                foreach (var segment in data.Slice(0, length))
+                {
+                    output.Write(segment.Span);
+                }
+
+                data = data.Slice(length);
+                if (data.IsEmpty)
+                {
+                    break;
+                }
+            }
+
+            await CompleteWriteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        ThrowIfClosed(open);
+    }
+
+    private async ValueTask<Http2ConnectionEnd> ReadPrefaceAsync(PipeReader input)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync().ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var outcome = Http2Preface.Classify(buffer);
+            if (outcome == PrefaceOutcome.Http2)
+            {
+                input.AdvanceTo(buffer.GetPosition(Http2Protocol.ClientPreface.Length));
+                return Http2ConnectionEnd.Graceful;
+            }
+
+            if (outcome == PrefaceOutcome.Http1)
+            {
+                // §3.4: "Clients and servers MUST treat an invalid connection preface as a connection error of type PROTOCOL_ERROR."
+                input.AdvanceTo(buffer.End);
+                await GoAwayAsync(Http2ErrorCode.ProtocolError).ConfigureAwait(false);
+                return Http2ConnectionEnd.ProtocolError;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCanceled)
+            {
+                return Http2ConnectionEnd.Graceful;
+            }
+
+            if (result.IsCompleted)
+            {
+                return Http2ConnectionEnd.Closed;
+            }
+        }
+    }
+
+    private bool IsDone()
+    {
+        lock (_sync)
+        {
+            return _closing && _activeStreams == 0;
+        }
+    }
+
+    private Http2ErrorCode ProcessFrame()
+    {
+        var frame = _frame;
+
+        // §6.10: a field block is a contiguous sequence of frames: nothing else may come in between.
+        if (_blockStreamId != 0 && (frame.Type != Http2FrameType.Continuation || frame.StreamId != _blockStreamId))
+        {
+            return Http2ErrorCode.ProtocolError;
+        }
+
+        // §3.4: the preface ends with a SETTINGS frame.
+        if (!_settingsReceived && (frame.Type != Http2FrameType.Settings || frame.IsAck))
+        {
+            return Http2ErrorCode.ProtocolError;
+        }
+
+        return frame.Type switch
+        {
+            Http2FrameType.Data => OnData(frame),
+            Http2FrameType.Headers => OnHeaders(frame),
+            Http2FrameType.Continuation => OnContinuation(frame),
+            Http2FrameType.RstStream => OnRstStream(frame),
+            Http2FrameType.Settings => OnSettings(frame),
+            Http2FrameType.Ping => OnPing(frame),
+            Http2FrameType.GoAway => OnGoAway(),
+            Http2FrameType.WindowUpdate => OnWindowUpdate(frame),
+
+            // §8.4: a client cannot push.
+            Http2FrameType.PushPromise => Http2ErrorCode.ProtocolError,
+                        _ => Http2ErrorCode.NoError,
+        };
+    }
+
+    private bool IsIdleStream(int streamId) => streamId > _lastStreamId;
+
+    private Http2ErrorCode OnData(Http2Frame frame)
+    {
+        var length = frame.PayloadLength;
+        lock (_sync)
+        {
+            // §6.9: the whole payload, padding included, counts against both windows.
+            if (length > _connectionReceiveWindow)
+            {
+                return Http2ErrorCode.FlowControlError;
+            }
+
+            _connectionReceiveWindow -= length;
+            _connectionCredit += length;
+            if (_connectionCredit >= ConnectionReceiveWindow / 4)
+            {
+                Http2FrameWriter.WriteWindowUpdate(_control, 0, _connectionCredit);
+                _connectionReceiveWindow += _connectionCredit;
+                _connectionCredit = 0;
+            }
+
+            if (!_streams.TryGetValue(frame.StreamId, out var stream))
+            {
+                // §5.1: DATA on an idle stream is a connection error. On a closed one it is dropped: mostly the
+                // rest of a body we reset or refused (§5.4.2: frames in flight after a RST_STREAM are ignored),
+                // and answering each frame would let a client make us write as much as it sends.
+                return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
+            }
+
+            if (stream.RemoteEnded)
+            {
+                ResetLocked(stream, Http2ErrorCode.StreamClosed);
+                return Http2ErrorCode.NoError;
+            }
+
+            if (length > stream.ReceiveWindow)
+            {
+                ResetLocked(stream, Http2ErrorCode.FlowControlError);
+                return Http2ErrorCode.NoError;
+            }
+
+            var content = frame.Content;
+            stream.ReceiveWindow -= length;
+
+            // Padding is never consumed by the transaction: give it back at once.
+            stream.ConsumedUnacknowledged += length - (int)content.Length;
+            stream.BodyBytesReceived += content.Length;
+            var declared = stream.Request.Has(HttpMessageFlags.ContentLengthKnown) ? stream.Request.ContentLength : -1;
+            if (declared >= 0 && (stream.BodyBytesReceived > declared || (frame.EndStream && stream.BodyBytesReceived != declared)))
+            {
+                // §8.1.1: a body that does not match its content-length makes the request malformed.
+                ResetLocked(stream, Http2ErrorCode.ProtocolError);
+                return Http2ErrorCode.NoError;
+            }
+
+            var writer = stream.Body!.Writer;
+            foreach (var segment in content)
+            {
+                writer.Write(segment.Span);
+            }
+
+            if (frame.EndStream)
+            {
+                stream.RemoteEnded = true;
+                writer.Complete();
+                if (stream.LocalEnded)
+                {
+                    CloseStreamLocked(stream);
+                }
+            }
+            else if (!content.IsEmpty)
+            {
+                // Completes at once: the pipe has no pause threshold, the stream window bounds it.
+                var flush = writer.FlushAsync();
+                if (!flush.IsCompleted)
+                {
+                    _ = flush.AsTask();
+                }
+            }
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private Http2ErrorCode OnHeaders(Http2Frame frame)
+    {
+        var id = frame.StreamId;
+        _blockEndStream = frame.EndStream;
+        _blockResetCode = null;
+        _blockStream = null;
+        Http2Stream? existing;
+        lock (_sync)
+        {
+            _streams.TryGetValue(id, out existing);
+        }
+
+        if (existing is not null)
+        {
+            // Trailers (§8.1): they end the stream.
+            if (existing.RemoteEnded || !frame.EndStream)
+            {
+                _blockKind = BlockKind.Discard;
+                _blockStream = existing;
+                _blockResetCode = existing.RemoteEnded ? Http2ErrorCode.StreamClosed : Http2ErrorCode.ProtocolError;
+                _builder.BeginDiscard();
+            }
+            else
+            {
+                _blockKind = BlockKind.Trailers;
+                _blockStream = existing;
+                existing.Trailers ??= new HttpHeaderList();
+                _builder.BeginTrailers(existing.Trailers);
+            }
+        }
+        else if ((id & 1) == 0)
+        {
+            // §5.1.1: client streams are odd.
+            return Http2ErrorCode.ProtocolError;
+        }
+        else if (id <= _lastStreamId)
+        {
+            // A stream already closed, mostly trailers in flight after we reset it (§5.4.2: ignored); the block
+            // is still decoded, to keep HPACK in step.
+            _blockKind = BlockKind.Discard;
+            _builder.BeginDiscard();
+        }
+        else
+        {
+            Volatile.Write(ref _lastStreamId, id);
+            bool refuse;
+            bool ignore;
+            lock (_sync)
+            {
+                ignore = _closing && id > _goAwayLastStreamId;
+                refuse = _openStreams >= _maxConcurrentStreams;
+            }
+
+            if (ignore || refuse)
+            {
+                // §5.1.2: beyond the limit, REFUSED_STREAM; the block is still decoded to keep HPACK in step.
+                _blockKind = BlockKind.Discard;
+                _blockResetCode = refuse && !ignore ? Http2ErrorCode.RefusedStream : null;
+                _builder.BeginDiscard();
+            }
+            else
+            {
+                _blockKind = BlockKind.Request;
+                _blockStream = new Http2Stream(this, id, _clock, _handler!);
+                _builder.BeginRequest(_blockStream.Request);
+            }
+        }
+
+        _blockStreamId = id;
+        return DecodeBlockFragment(frame);
+    }
+
+    private Http2ErrorCode OnContinuation(Http2Frame frame)
+    {
+        // §6.10: a CONTINUATION must follow HEADERS without END_HEADERS.
+        return _blockStreamId == 0 ? Http2ErrorCode.ProtocolError : DecodeBlockFragment(frame);
+    }
+
+    private Http2ErrorCode DecodeBlockFragment(Http2Frame frame)
+    {
+        var handler = new Http2FieldHandler(_builder);
+        var status = _decoder.Decode(frame.Content, frame.EndHeaders, ref handler);
+        if (status is not HpackDecodeStatus.Ok and not HpackDecodeStatus.HeaderListTooLarge)
+        {
+            // §4.3: the decoding context is lost.
+            return Http2ErrorCode.CompressionError;
+        }
+
+        if (!frame.EndHeaders)
+        {
+            return Http2ErrorCode.NoError;
+        }
+
+        _blockStreamId = 0;
+        var stream = _blockStream;
+        _blockStream = null;
+        switch (_blockKind)
+        {
+            case BlockKind.Request:
+                OpenStream(stream!, status == HpackDecodeStatus.HeaderListTooLarge);
+                break;
+
+            case BlockKind.Trailers:
+                lock (_sync)
+                {
+                    if (status != HpackDecodeStatus.Ok || !_builder.Complete(endStream: true))
+                    {
+                        ResetLocked(stream!, Http2ErrorCode.ProtocolError);
+                    }
+                    else if (!stream!.IsReset)
+                    {
+                        stream.RemoteEnded = true;
+                        stream.Body?.Writer.Complete();
+                        if (stream.LocalEnded)
+                        {
+                            CloseStreamLocked(stream);
+                        }
+                    }
+                }
+
+                break;
+
+            default:
+                if (_blockResetCode is { } code)
+                {
+                    lock (_sync)
+                    {
+                        if (stream is not null)
+                        {
+                            ResetLocked(stream, code);
+                        }
+                        else
+                        {
+                            WriteRstStreamLocked(frame.StreamId, code);
+                        }
+                    }
+                }
+
+                break;
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private void OpenStream(Http2Stream stream, bool headerListTooLarge)
+    {
+        var valid = _builder.Complete(_blockEndStream);
+        if (!headerListTooLarge && !valid)
+        {
+            lock (_sync)
+            {
+                WriteRstStreamLocked(stream.Id, Http2ErrorCode.ProtocolError);
+            }
+
+            stream.Dispose();
+            return;
+        }
+
+        lock (_sync)
+        {
+            stream.SendWindow = _peerInitialWindow;
+            stream.ReceiveWindow = StreamReceiveWindow;
+            stream.RemoteEnded = _blockEndStream;
+            if (headerListTooLarge)
+            {
+                // RFC 9113 §10.5.1: answered 431 rather than reset, so the client learns why.
+                stream.RejectStatus = 431;
+            }
+
+            if (!_blockEndStream)
+            {
+                stream.Body = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+            }
+
+            _streams.Add(stream.Id, stream);
+            stream.InOpenCount = true;
+            _openStreams++;
+            _activeStreams++;
+        }
+
+        StreamCount++;
+        ThreadPool.UnsafeQueueUserWorkItem(stream, preferLocal: false);
+    }
+
+    private Http2ErrorCode OnRstStream(Http2Frame frame)
+    {
+        lock (_sync)
+        {
+            if (!_streams.TryGetValue(frame.StreamId, out var stream))
+            {
+                // §6.4: RST_STREAM on an idle stream is a connection error.
+                return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
+            }
+
+            stream.IsReset = true;
+            stream.FailLocked();
+            CloseStreamLocked(stream);
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private Http2ErrorCode OnSettings(Http2Frame frame)
+    {
+        _settingsReceived = true;
+        if (frame.IsAck)
+        {
+            return Http2ErrorCode.NoError;
+        }
+
+        lock (_sync)
+        {
+            for (var i = 0; i < frame.SettingsCount; i++)
+            {
+                var (parameter, value) = frame.GetSetting(i);
+                switch (parameter)
+                {
+                    case Http2SettingsParameter.HeaderTableSize:
+                        // Applied by the writer, which owns the encoder, before its next block.
+                        Volatile.Write(ref _pendingPeerTableSize, (int)Math.Min(value, int.MaxValue));
+                        break;
+
+                    case Http2SettingsParameter.InitialWindowSize:
+                        // §6.9.2: the change applies to every open stream's window.
+                        var delta = (long)value - _peerInitialWindow;
+                        _peerInitialWindow = (int)value;
+                        foreach (var stream in _streams.Values)
+                        {
+                            stream.SendWindow += delta;
+                            if (stream.SendWindow > Http2Protocol.MaxWindowSize)
+                            {
+                                return Http2ErrorCode.FlowControlError;
+                            }
+                        }
+
+                        if (delta > 0)
+                        {
+                            WakeAllWaitersLocked();
+                        }
+
+                        break;
+
+                    case Http2SettingsParameter.MaxFrameSize:
+                        _peerMaxFrameSize = (int)value;
+                        break;
+
+                    default:
+                        break;
+                }
+            }
+
+            // §6.5.3: acknowledged once applied.
+            Http2FrameWriter.WriteSettingsAck(_control);
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private Http2ErrorCode OnPing(Http2Frame frame)
+    {
+        if (!frame.IsAck)
+        {
+            lock (_sync)
+            {
+                Http2FrameWriter.WritePing(_control, frame.PingData, ack: true);
+            }
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private Http2ErrorCode OnGoAway()
+    {
+        // The client takes no new stream: end once the streams in progress are done.
+        lock (_sync)
+        {
+            _closing = true;
+            if (_goAwayLastStreamId == int.MaxValue)
+            {
+                _goAwayLastStreamId = _lastStreamId;
+            }
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private Http2ErrorCode OnWindowUpdate(Http2Frame frame)
+    {
+        var increment = frame.WindowSizeIncrement;
+        lock (_sync)
+        {
+            if (frame.StreamId == 0)
+            {
+                // §6.9.1: a window above 2^31-1 is a FLOW_CONTROL_ERROR.
+                _connectionSendWindow += increment;
+                if (_connectionSendWindow > Http2Protocol.MaxWindowSize)
+                {
+                    return Http2ErrorCode.FlowControlError;
+                }
+
+                WakeAllWaitersLocked();
+                return Http2ErrorCode.NoError;
+            }
+
+            if (!_streams.TryGetValue(frame.StreamId, out var stream))
+            {
+                return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
+            }
+
+            stream.SendWindow += increment;
+            if (stream.SendWindow > Http2Protocol.MaxWindowSize)
+            {
+                ResetLocked(stream, Http2ErrorCode.FlowControlError);
+                return Http2ErrorCode.NoError;
+            }
+
+            if (stream.WindowWaiter is { } waiter)
+            {
+                stream.WindowWaiter = null;
+                _windowWaiters.Remove(stream);
+                waiter.TrySetResult();
+            }
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private Http2ErrorCode ResetFromReadLoop(int streamId, Http2ErrorCode code)
+    {
+        lock (_sync)
+        {
+            if (_streams.TryGetValue(streamId, out var stream))
+            {
+                ResetLocked(stream, code);
+            }
+            else
+            {
+                WriteRstStreamLocked(streamId, code);
+            }
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private void ResetLocked(Http2Stream stream, Http2ErrorCode code)
+    {
+        if (stream.IsReset)
+        {
+            return;
+        }
+
+        stream.IsReset = true;
+        WriteRstStreamLocked(stream.Id, code);
+        stream.FailLocked();
+        CloseStreamLocked(stream);
+    }
+
+    private void CloseStreamLocked(Http2Stream stream)
+    {
+        if (!stream.InOpenCount)
+        {
+            return;
+        }
+
+        stream.InOpenCount = false;
+        _streams.Remove(stream.Id);
+        _openStreams--;
+        if (stream.WindowWaiter is { } waiter)
+        {
+            stream.WindowWaiter = null;
+            _windowWaiters.Remove(stream);
+            waiter.TrySetResult();
+        }
+    }
+
+    private void WakeAllWaitersLocked()
+    {
+        foreach (var stream in _windowWaiters)
+        {
+            stream.WindowWaiter?.TrySetResult();
+            stream.WindowWaiter = null;
+        }
+
+        _windowWaiters.Clear();
+    }
+
+    private void WriteRstStreamLocked(int streamId, Http2ErrorCode code) => Http2FrameWriter.WriteRstStream(_control, streamId, code);
+
+    private void WriteGoAwayLocked(int lastStreamId, Http2ErrorCode code) => Http2FrameWriter.WriteGoAway(_control, lastStreamId, code, default);
+
+    private async ValueTask GoAwayAsync(Http2ErrorCode code)
+    {
+        lock (_sync)
+        {
+            _closing = true;
+            WriteGoAwayLocked(_lastStreamId, code);
+        }
+
+        await FlushControlAsync().ConfigureAwait(false);
+    }
+
+    private bool HasControlFrames()
+    {
+        lock (_sync)
+        {
+            return _control.WrittenCount > 0;
+        }
+    }
+
+    private void ScheduleControlFlush()
+    {
+        // Most releases queue nothing: no task, no lock then.
+        if (HasControlFrames() && Interlocked.Exchange(ref _controlFlushScheduled, 1) == 0)
+        {
+            _ = FlushControlQuietlyAsync();
+        }
+    }
+
+    private async Task FlushControlQuietlyAsync()
+    {
+        try
+        {
+            await FlushControlAsync().ConfigureAwait(false);
+        }
+        catch (HttpBodyException)
+        {
+            // The connection is gone; its read loop ends on its own.
+        }
+    }
+
+    private async ValueTask FlushControlAsync()
+    {
+        await AcquireWriterAsync().ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _controlFlushScheduled, 0);
+            DrainControl();
+            await CompleteWriteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Copies the pending control frames to the output; under the write lock.</summary>
+    private bool DrainControl()
+    {
+        lock (_sync)
+        {
+            if (_control.WrittenCount == 0)
+            {
+                return false;
+            }
+
+            _io.Output.Write(_control.WrittenSpan);
+            _control.ResetWrittenCount();
+            _flushOwed = true;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Waits for the writer's turn. Counting the writers in line lets the one in front leave its flush to the next
+    /// (<see cref="CompleteWriteAsync"/>): under load, the frames of many streams leave in one system call.
+    /// </summary>
+    private async ValueTask AcquireWriterAsync()
+    {
+        Interlocked.Increment(ref _writersWaiting);
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        Interlocked.Decrement(ref _writersWaiting);
+    }
+
+    /// <summary>Flushes what was written, unless another writer is in line and will; under the write lock.</summary>
+    private ValueTask CompleteWriteAsync()
+    {
+        if (!_flushOwed || Volatile.Read(ref _writersWaiting) > 0)
+        {
+            return default;
+        }
+
+        _flushOwed = false;
+        return FlushLockedAsync();
+    }
+
+    private static void ThrowIfClosed(bool open)
+    {
+        if (!open)
+        {
+            throw new HttpBodyException(BodyFailure.Closed, clientSide: true);
+        }
+    }
+
+    /// <summary>Checks that the stream may still send and marks its end; under the write lock. False when it is closed.</summary>
+    private bool TryBeginStreamWrite(Http2Stream stream, bool endStream)
+    {
+        DrainControl();
+        _flushOwed = true;
+        lock (_sync)
+        {
+            if (stream.IsReset || stream.LocalEnded)
+            {
+                return false;
+            }
+
+            if (endStream)
+            {
+                stream.LocalEnded = true;
+                if (stream.RemoteEnded)
+                {
+                    CloseStreamLocked(stream);
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private async ValueTask FlushLockedAsync()
+    {
+        WriteWatch.BeginWait();
+        try
+        {
+            var result = await _io.Output.FlushAsync().ConfigureAwait(false);
+            if (result.IsCanceled || result.IsCompleted)
+            {
+                throw new HttpBodyException(BodyFailure.Closed, clientSide: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            throw new HttpBodyException(BodyFailure.Closed, clientSide: true);
+        }
+        finally
+        {
+            WriteWatch.EndWait();
+        }
+    }
+
+    /// <summary>Writes HEADERS (and CONTINUATION frames beyond the peer's frame size) for the block in <see cref="_headerBlock"/>.</summary>
+    private void WriteFieldBlock(int streamId, int length, bool endStream)
+    {
+        var output = _io.Output;
+        var block = _headerBlock.AsSpan(0, length);
+        var first = Math.Min(length, _peerMaxFrameSize);
+        Http2FrameWriter.WriteHeaders(output, streamId, block[..first], endStream, endHeaders: first == length);
+        block = block[first..];
+        while (!block.IsEmpty)
+        {
+            var piece = Math.Min(block.Length, _peerMaxFrameSize);
+            Http2FrameWriter.WriteContinuation(output, streamId, block[..piece], endHeaders: piece == block.Length);
+            block = block[piece..];
+        }
+    }
+
+    private int BeginBlock()
+    {
+        var tableSize = Interlocked.Exchange(ref _pendingPeerTableSize, -1);
+        if (tableSize >= 0)
+        {
+            _encoder.SetPeerHeaderTableSize(tableSize);
+        }
+
+        int written;
+        while (!_encoder.TryBeginBlock(_headerBlock, out written))
+        {
+            GrowHeaderBlock();
+        }
+
+        return written;
+    }
+
+    private int EncodeResponseHead(HttpResponseHead head)
+    {
+        var position = BeginBlock();
+        Span<byte> digits = stackalloc byte[20];
+        head.Status.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
+        position = Encode(":status"u8, digits[..length], position);
+        var lengthKnown = head.Has(HttpMessageFlags.ContentLengthKnown) && !head.IsInterim;
+        position = EncodeFields(head.Headers, position, dropContentLength: lengthKnown);
+        if (lengthKnown)
+        {
+            head.ContentLength.TryFormat(digits, out length, default, CultureInfo.InvariantCulture);
+            position = Encode("content-length"u8, digits[..length], position);
+        }
+
+        return position;
+    }
+
+    private int EncodeReplyHead(HttpReply reply)
+    {
+        var position = BeginBlock();
+        Span<byte> digits = stackalloc byte[20];
+        reply.Status.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
+        position = Encode(":status"u8, digits[..length], position);
+        foreach (var (name, value) in reply.Headers)
+        {
+            position = EncodeField(name, value, position, dropContentLength: true);
+        }
+
+        reply.Body.Length.TryFormat(digits, out length, default, CultureInfo.InvariantCulture);
+        return Encode("content-length"u8, digits[..length], position);
+    }
+
+    /// <param name="dropContentLength">True when the length is written from the message's number instead, or must not appear.</param>
+    private int EncodeFields(HttpHeaderList fields, int position, bool dropContentLength)
+    {
+        for (var slot = 0; slot < fields.SlotCount; slot++)
+        {
+            if (!fields.IsRemoved(slot))
+            {
+                position = EncodeField(fields.Name(slot), fields.Value(slot), position, dropContentLength);
+            }
+        }
+
+        return position;
+    }
+
+    /// <summary>One field with its name in lowercase (RFC 9113 §8.2.1); connection-specific fields are dropped (§8.2.2).</summary>
+    private int EncodeField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int position, bool dropContentLength)
+    {
+        byte[]? rented = null;
+        var lower = name.Length <= 128 ? stackalloc byte[128] : (rented = ArrayPool<byte>.Shared.Rent(name.Length));
+        lower = lower[..name.Length];
+        System.Text.Ascii.ToLower(name, lower, out _);
+        if (!IsConnectionSpecific(lower) && !(dropContentLength && lower.SequenceEqual("content-length"u8)))
+        {
+            position = Encode(lower, value, position);
+        }
+
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        return position;
+    }
+
+    private static bool IsConnectionSpecific(ReadOnlySpan<byte> name) =>
+        name.SequenceEqual("connection"u8)
+        || name.SequenceEqual("keep-alive"u8)
+        || name.SequenceEqual("proxy-connection"u8)
+        || name.SequenceEqual("transfer-encoding"u8)
+        || name.SequenceEqual("upgrade"u8);
+
+    private int Encode(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int position)
+    {
+        int written;
+        while (!_encoder.TryEncode(name, value, _headerBlock.AsSpan(position), out written))
+        {
+            GrowHeaderBlock();
+        }
+
+        return position + written;
+    }
+
+    private void GrowHeaderBlock() => Array.Resize(ref _headerBlock, _headerBlock.Length * 2);
+}

@@ -1,0 +1,259 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Sluice.Messages;
+using Sluice.Protocols.Http2;
+using Sluice.Timers;
+
+namespace Sluice.Mux.Http2;
+
+/// <summary>Runs the transaction of a new stream; implemented by the session that owns the connection.</summary>
+internal interface IHttp2StreamHandler
+{
+    /// <summary>Called on a thread-pool thread for every stream whose request head is complete.</summary>
+    void RunStream(Http2Stream stream);
+}
+
+/// <summary>
+/// One HTTP/2 stream as the transaction sees it: the request head decoded from HPACK, the request body fed by DATA
+/// frames (the stream window opens again only as the transaction consumes them, which is the back-pressure), and
+/// the way back as HEADERS and DATA frames within the peer's windows. The protocol state (ends, windows) is
+/// guarded by the connection's lock; the frames all leave through the connection's one writer.
+/// </summary>
+internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink, IThreadPoolWorkItem, IDisposable
+{
+    private readonly Http2FrontConnection _connection;
+    private readonly IHttp2StreamHandler _handler;
+    private readonly HttpRequestHead _request = new();
+    private ReadOnlySequence<byte> _lastRead;
+    private bool _bodyEnded;
+    private bool _responseStarted;
+
+    // The declared length of the response body, or -1: the DATA frame that completes it carries END_STREAM, so that
+    // a client that stops reading at the declared length never sees the stream end later, in a frame of its own.
+    private long _responseLength = -1;
+
+    public Http2Stream(Http2FrontConnection connection, int id, Heartbeat clock, IHttp2StreamHandler handler)
+    {
+        _connection = connection;
+        _handler = handler;
+        Id = id;
+        ReadWatch = new SideWatch(clock);
+        WriteWatch = new SideWatch(clock);
+    }
+
+    public int Id { get; }
+
+    /// <summary>Whatever the session attaches to this stream (its transaction, for the heartbeat).</summary>
+    public object? Owner { get; set; }
+
+    // Protocol state, under the connection's lock.
+    internal Pipe? Body;
+    internal HttpHeaderList? Trailers;
+    internal bool RemoteEnded;
+    internal bool LocalEnded;
+    internal bool IsReset;
+    internal bool Released;
+    internal bool InOpenCount;
+    internal long SendWindow;
+    internal int ReceiveWindow;
+    internal int ConsumedUnacknowledged;
+    internal long BodyBytesReceived;
+    internal TaskCompletionSource? WindowWaiter;
+
+    /// <summary>Non-zero when the head cannot be processed and must be answered with this status (431).</summary>
+    public int RejectStatus { get; internal set; }
+
+    /// <summary>True when the response was ended, so that the stream needs no reset when released.</summary>
+    public bool ResponseComplete => Volatile.Read(ref LocalEnded);
+
+    public HttpRequestHead Request => _request;
+
+    public IHttpBodySource RequestBody => this;
+
+    public bool RequestBodyComplete => _bodyEnded || !_request.HasBody;
+
+    public long RequestBodyBytes { get; private set; }
+
+    public int RequestBodyErrorStatus => 400;
+
+    public long ResponseBodyBytes { get; private set; }
+
+    public EndPoint? ClientEndPoint => _connection.ClientEndPoint;
+
+    public EndPoint? LocalEndPoint => _connection.LocalEndPoint;
+
+    public SideWatch ReadWatch { get; }
+
+    public SideWatch WriteWatch { get; }
+
+    public bool AcceptsInterimResponses => true;
+
+    void IThreadPoolWorkItem.Execute() => _handler.RunStream(this);
+
+    public async ValueTask<BodyChunk> ReadAsync()
+    {
+        if (RequestBodyComplete)
+        {
+            _bodyEnded = true;
+            return BodyChunk.End(Trailers is { Count: > 0 } ? Trailers : null);
+        }
+
+        var reader = Body!.Reader;
+        ReadResult result;
+        ReadWatch.BeginWait();
+        try
+        {
+            result = await reader.ReadAsync().ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // The stream was released while the read was pending.
+            throw new HttpBodyException(BodyFailure.Aborted, clientSide: true);
+        }
+        finally
+        {
+            ReadWatch.EndWait();
+        }
+
+        if (result.IsCanceled)
+        {
+            throw new HttpBodyException(BodyFailure.Aborted, clientSide: true);
+        }
+
+        if (!result.Buffer.IsEmpty)
+        {
+            _lastRead = result.Buffer;
+            return BodyChunk.FromData(result.Buffer);
+        }
+
+        reader.AdvanceTo(result.Buffer.End);
+        _bodyEnded = true;
+        return BodyChunk.End(Trailers is { Count: > 0 } ? Trailers : null);
+    }
+
+    public void Advance()
+    {
+        var consumed = _lastRead.Length;
+        Body!.Reader.AdvanceTo(_lastRead.End);
+        _lastRead = default;
+        RequestBodyBytes += consumed;
+        _connection.OnBodyConsumed(this, (int)consumed);
+    }
+
+    public async ValueTask BufferRequestBodyAsync(long limit)
+    {
+        if (RequestBodyComplete)
+        {
+            return;
+        }
+
+        // The client cannot send more than the stream window before we consume: never wait for more than that.
+        limit = Math.Min(limit, Http2FrontConnection.StreamReceiveWindow);
+        var reader = Body!.Reader;
+        while (true)
+        {
+            var result = await reader.ReadAsync().ConfigureAwait(false);
+            if (result.Buffer.Length >= limit || result.IsCompleted || result.IsCanceled)
+            {
+                reader.AdvanceTo(result.Buffer.Start);
+                return;
+            }
+
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    public ValueTask SendInterimAsync(HttpResponseHead head) =>
+        _connection.SendHeadAsync(this, head, endStream: false, flush: true);
+
+    public async ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter, bool flush)
+    {
+        _responseStarted = true;
+        var noBody = _request.Method == Messages.HttpMethod.Head || head.Status is 204 or 304 || !head.HasBody
+            || (head.Has(HttpMessageFlags.ContentLengthKnown) && head.ContentLength == 0);
+        _responseLength = head.Has(HttpMessageFlags.ContentLengthKnown) ? head.ContentLength : -1;
+        await _connection.SendHeadAsync(this, head, endStream: noBody, flush: flush || noBody).ConfigureAwait(false);
+        return this;
+    }
+
+    public async ValueTask SendReplyAsync(HttpReply reply, bool closeAfter)
+    {
+        _responseStarted = true;
+        var withBody = reply.Body.Length > 0 && _request.Method != Messages.HttpMethod.Head;
+        _responseLength = reply.Body.Length;
+        await _connection.SendReplyHeadAsync(this, reply, endStream: !withBody).ConfigureAwait(false);
+        if (withBody)
+        {
+            await WriteAsync(new ReadOnlySequence<byte>(reply.Body)).ConfigureAwait(false);
+            await EndAsync(null).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask WriteAsync(ReadOnlySequence<byte> data)
+    {
+        if (Volatile.Read(ref LocalEnded))
+        {
+            // A response without a body (HEAD, 204, 304) ended with its head.
+            return;
+        }
+
+        while (!data.IsEmpty)
+        {
+            var granted = await _connection.ReserveSendWindowAsync(this, data.Length).ConfigureAwait(false);
+            var last = _responseLength >= 0 && ResponseBodyBytes + granted >= _responseLength;
+            await _connection.SendDataAsync(this, data.Slice(0, granted), endStream: last).ConfigureAwait(false);
+            ResponseBodyBytes += granted;
+            if (last)
+            {
+                // Whatever a server sends beyond its declared length goes nowhere.
+                return;
+            }
+
+            data = data.Slice(granted);
+        }
+    }
+
+    public async ValueTask EndAsync(HttpHeaderList? trailers)
+    {
+        if (Volatile.Read(ref LocalEnded))
+        {
+            return;
+        }
+
+        if (trailers is { Count: > 0 })
+        {
+            await _connection.SendTrailersAsync(this, trailers).ConfigureAwait(false);
+        }
+        else
+        {
+            await _connection.SendDataAsync(this, default, endStream: true).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Extended CONNECT (RFC 8441) comes later: a tunnel over a stream is not possible yet.</summary>
+    public void StartTunnel() => throw new NotSupportedException("tunnels over HTTP/2 streams are not supported yet");
+
+    /// <summary>Nothing to do for the connection: the stream itself ends with its response.</summary>
+    public void CloseAfterResponse()
+    {
+    }
+
+    /// <summary>Resets this stream (CANCEL, or INTERNAL_ERROR once the response has started); the connection goes on.</summary>
+    public void Abort() => _connection.ResetStream(this, _responseStarted ? Http2ErrorCode.InternalError : Http2ErrorCode.Cancel);
+
+    /// <summary>The connection's reset or failure: pending and later reads and writes fail. Under the connection's lock.</summary>
+    internal void FailLocked()
+    {
+        Body?.Writer.Complete(new HttpBodyException(BodyFailure.Closed, clientSide: true));
+        WindowWaiter?.TrySetResult();
+        WindowWaiter = null;
+    }
+
+    /// <summary>Gives the head's buffers back once the stream is released.</summary>
+    public void Dispose()
+    {
+        _request.Dispose();
+        Trailers?.Dispose();
+    }
+}

@@ -1,0 +1,224 @@
+using Sluice.Listeners;
+using Sluice.Messages;
+using Sluice.Mux.Http2;
+using Sluice.Timers;
+using Sluice.Transport;
+
+namespace Sluice.Transactions;
+
+/// <summary>
+/// One HTTP/2 client connection of an HTTP frontend: the connection's read loop opens streams, and each stream runs
+/// its own <see cref="HttpTransaction"/> concurrently (transactions are pooled per connection). The heartbeat
+/// enforces the timeouts: `timeout client` (then `http-keep-alive` once a stream was served) while no stream is in
+/// progress ends the connection with GOAWAY; per stream, the client and server sides as for HTTP/1.
+/// </summary>
+internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHandler, IDisposable
+{
+    private readonly HttpFrontendContext _context;
+    private readonly Listener? _listener;
+    private readonly ISession? _registeredAs;
+    private readonly Http2FrontConnection _connection;
+    private readonly List<Http2Stream> _running = [];
+    private readonly Stack<HttpTransaction> _idleTransactions = new();
+    private readonly SideWatch _idle;
+    private readonly TaskCompletionSource _allDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _readLoopEnded;
+    private int _streamsStarted;
+    private int _killed;
+
+    /// <param name="registeredAs">
+    /// The session the host knows this connection by, when HTTP/1 handed it over after seeing the preface; the host
+    /// is told when that one finishes.
+    /// </param>
+    public Http2Session(HttpFrontendContext context, SocketDuplex io, Listener? listener, ISession? registeredAs = null)
+    {
+        _context = context;
+        _listener = listener;
+        _registeredAs = registeredAs;
+        _connection = new Http2FrontConnection(io, context.Shared.Clock);
+        _connection.WriteWatch.LimitMs = context.ClientMs;
+        _idle = new SideWatch(context.Shared.Clock) { LimitMs = context.ClientMs };
+    }
+
+    public async Task RunAsync()
+    {
+        var clock = _context.Shared.Clock;
+        clock.Register(this);
+        _idle.BeginWait();
+        try
+        {
+            var end = await _connection.RunAsync(this).ConfigureAwait(false);
+            if (end != Http2ConnectionEnd.Graceful)
+            {
+                // The client is gone or broke the protocol: the streams in progress cannot finish.
+                _connection.FailAllStreams();
+            }
+
+            bool wait;
+            lock (_running)
+            {
+                _readLoopEnded = true;
+                wait = _running.Count > 0;
+            }
+
+            if (wait)
+            {
+                await _allDone.Task.ConfigureAwait(false);
+            }
+
+            if (end != Http2ConnectionEnd.Closed && Volatile.Read(ref _killed) == 0)
+            {
+                await _connection.CloseAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug must end this connection, not the process.
+        }
+        finally
+        {
+            clock.Unregister(this);
+            Dispose();
+            _context.Shared.OnFinished(_registeredAs ?? this);
+            _listener?.ReleaseSlot();
+        }
+    }
+
+    /// <summary>Runs the transaction of one stream; on a thread-pool thread.</summary>
+    public void RunStream(Http2Stream stream) => _ = RunStreamAsync(stream);
+
+    public void Dispose()
+    {
+        foreach (var transaction in _idleTransactions)
+        {
+            transaction.Dispose();
+        }
+
+        _idleTransactions.Clear();
+        _connection.Dispose();
+    }
+
+    public void OnHeartbeat(long nowMs)
+    {
+        if (_connection.WriteWatch.IsExpired(nowMs))
+        {
+            _connection.Abort();
+            return;
+        }
+
+        lock (_running)
+        {
+            if (_running.Count == 0)
+            {
+                if (_idle.IsExpired(nowMs))
+                {
+                    _connection.BeginShutdown();
+                }
+
+                return;
+            }
+
+            foreach (var stream in _running)
+            {
+                if (stream.Owner is not HttpTransaction transaction)
+                {
+                    continue;
+                }
+
+                if (stream.ReadWatch.IsExpired(nowMs) || stream.WriteWatch.IsExpired(nowMs))
+                {
+                    transaction.SetPendingCause(TerminationCause.ClientTimeout);
+                    stream.Abort();
+                    continue;
+                }
+
+                transaction.Dialer.OnHeartbeat(nowMs);
+                if (transaction.Server is { } server && (server.ReadWatch.IsExpired(nowMs) || server.WriteWatch.IsExpired(nowMs)))
+                {
+                    transaction.SetPendingCause(TerminationCause.ServerTimeout);
+                    server.Abort();
+                }
+            }
+        }
+    }
+
+    /// <summary>Soft stop: GOAWAY now, the streams in progress finish, then the connection closes.</summary>
+    public void RequestStop() => _connection.BeginShutdown();
+
+    public void Kill()
+    {
+        Volatile.Write(ref _killed, 1);
+        lock (_running)
+        {
+            foreach (var stream in _running)
+            {
+                if (stream.Owner is HttpTransaction transaction)
+                {
+                    transaction.SetPendingCause(TerminationCause.Killed);
+                    transaction.Dialer.Kill();
+                    transaction.Server?.Abort();
+                }
+            }
+        }
+
+        _connection.Abort();
+    }
+
+    private async Task RunStreamAsync(Http2Stream stream)
+    {
+        HttpTransaction transaction;
+        bool first;
+        lock (_running)
+        {
+            transaction = _idleTransactions.Count > 0 ? _idleTransactions.Pop() : new HttpTransaction(_context);
+            stream.Owner = transaction;
+            first = _streamsStarted++ == 0;
+            _running.Add(stream);
+            _idle.EndWait();
+        }
+
+        stream.ReadWatch.LimitMs = _context.ClientMs;
+        stream.WriteWatch.LimitMs = _context.ClientMs;
+        try
+        {
+            if (stream.RejectStatus != 0)
+            {
+                await stream.SendReplyAsync(_context.Replies.ForStatus(stream.RejectStatus), closeAfter: false).ConfigureAwait(false);
+            }
+            else
+            {
+                await transaction.RunAsync(stream, first).ConfigureAwait(false);
+                _context.Shared.DebugOutput?.WriteLine(transaction.DescribeForDebug(stream));
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A failed stream is reset below; the connection and its other streams go on.
+        }
+        finally
+        {
+            transaction.ReleaseBuffers();
+            _connection.ReleaseStream(stream);
+            bool allDone;
+            lock (_running)
+            {
+                stream.Owner = null;
+                _running.Remove(stream);
+                _idleTransactions.Push(transaction);
+                if (_running.Count == 0)
+                {
+                    // Between streams the connection waits as an HTTP/1 connection waits between requests.
+                    _idle.LimitMs = _context.KeepAliveMs != TransactionContext.Infinite ? _context.KeepAliveMs : _context.ClientMs;
+                    _idle.BeginWait();
+                }
+
+                allDone = _readLoopEnded && _running.Count == 0;
+            }
+
+            if (allDone)
+            {
+                _allDone.TrySetResult();
+            }
+        }
+    }
+}
