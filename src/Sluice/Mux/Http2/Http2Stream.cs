@@ -141,11 +141,11 @@ internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink
         _connection.OnBodyConsumed(this, (int)consumed);
     }
 
-    public async ValueTask BufferRequestBodyAsync(long limit)
+    public async ValueTask<bool> BufferRequestBodyAsync(long limit)
     {
         if (RequestBodyComplete)
         {
-            return;
+            return true;
         }
 
         // The client cannot send more than the stream window before we consume: never wait for more than that.
@@ -157,12 +157,17 @@ internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink
             if (result.Buffer.Length >= limit || result.IsCompleted || result.IsCanceled)
             {
                 reader.AdvanceTo(result.Buffer.Start);
-                return;
+                return !result.IsCanceled;
             }
 
             reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
         }
     }
+
+    public void CancelRequestWait() => Body?.Reader.CancelPendingRead();
+
+    /// <summary>DATA frames are forwarded as they come; the connection's writer already groups what is queued.</summary>
+    public bool MoreDataBuffered => false;
 
     public ValueTask SendInterimAsync(HttpResponseHead head) =>
         _connection.SendHeadAsync(this, head, endStream: false, flush: true);
@@ -190,7 +195,7 @@ internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink
         }
     }
 
-    public async ValueTask WriteAsync(ReadOnlySequence<byte> data)
+    public async ValueTask WriteAsync(ReadOnlySequence<byte> data, bool flush = true)
     {
         if (Volatile.Read(ref LocalEnded))
         {
