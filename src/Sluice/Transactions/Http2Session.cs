@@ -35,7 +35,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
         _context = context;
         _listener = listener;
         _registeredAs = registeredAs;
-        _connection = new Http2FrontConnection(io, context.Shared.Clock);
+        _connection = new Http2FrontConnection(io, context.Shared.Clock, context.Http2);
         _connection.WriteWatch.LimitMs = context.ClientMs;
         _idle = new SideWatch(context.Shared.Clock) { LimitMs = context.ClientMs };
     }

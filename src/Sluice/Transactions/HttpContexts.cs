@@ -54,6 +54,7 @@ internal sealed class HttpFrontendContext
         KeepAliveMs = t.HttpKeepAlive is { } keepAlive ? TransactionContext.ToMs(keepAlive) : HttpRequestMs;
         Replies = new HttpReplies(frontend.ErrorFiles, frontend.HttpRequestRules);
         RequestParser = HttpParserOptions.ForRequests(global, frontend.AcceptInvalidHttpRequest);
+        Http2 = Mux.Http2.Http2Limits.From(global);
         DefaultBackend = frontend.DefaultBackend is { } be ? backends[be] : null;
         var rules = new HttpBackendContext[frontend.UseBackends.Count];
         for (var i = 0; i < rules.Length; i++)
@@ -79,6 +80,9 @@ internal sealed class HttpFrontendContext
     public HttpReplies Replies { get; }
 
     public Http1ParserOptions RequestParser { get; }
+
+    /// <summary>The `tune.h2.*` limits of HTTP/2 client connections.</summary>
+    public Mux.Http2.Http2Limits Http2 { get; }
 
     public HttpBackendContext? DefaultBackend { get; }
 

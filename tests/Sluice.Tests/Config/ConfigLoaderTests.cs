@@ -125,6 +125,33 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Load_TuneH2_ReadIntoTheGlobalModel()
+    {
+        var (config, lines) = Load("""
+            global
+                tune.h2.fe.max-concurrent-streams 10
+                tune.h2.initial-window-size 131072
+                tune.h2.header-table-size 0
+                tune.h2.max-frame-size 65536
+            """);
+
+        Assert.Empty(lines);
+        Assert.Equal((10, 131072, 0, 65536), (config!.Global.H2MaxConcurrentStreams, config.Global.H2InitialWindowSize, config.Global.H2HeaderTableSize, config.Global.H2MaxFrameSize));
+    }
+
+    [Theory]
+    [InlineData("tune.h2.header-table-size 65537")]
+    [InlineData("tune.h2.max-frame-size 1024")]
+    [InlineData("tune.h2.max-frame-size 16777216")]
+    [InlineData("tune.h2.max-concurrent-streams 0")]
+    public void Load_TuneH2OutOfRange_Alert(string line)
+    {
+        var (config, lines) = Load("global\n    " + line + "\n");
+        Assert.Null(config);
+        Assert.Contains(lines, l => Strip(l).StartsWith("[ALERT] parsing [t.cfg:2] : '" + line.Split(' ')[0] + "'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Load_Directory_CfgFilesInLexicalOrder()
     {
         var dir = Path.Combine(_dir, "conf.d");

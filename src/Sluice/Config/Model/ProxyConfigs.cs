@@ -95,6 +95,14 @@ internal sealed record GlobalConfig
     public int BufSize { get; init; } = 16384;
     public int MaxRewrite { get; init; } = 1024;
     public int MaxHeaders { get; init; } = 101;
+    /// <summary>`tune.h2.max-concurrent-streams` (or `tune.h2.fe.max-concurrent-streams`): streams a client may open at once.</summary>
+    public int H2MaxConcurrentStreams { get; init; } = 100;
+    /// <summary>`tune.h2.initial-window-size` (or `.fe.`): the stream window advertised to clients.</summary>
+    public int H2InitialWindowSize { get; init; } = 65535;
+    /// <summary>`tune.h2.header-table-size`: the HPACK dynamic table the proxy keeps for a client.</summary>
+    public int H2HeaderTableSize { get; init; } = 4096;
+    /// <summary>`tune.h2.max-frame-size`: the largest frame the proxy accepts.</summary>
+    public int H2MaxFrameSize { get; init; } = 16384;
     public bool ExposeExperimentalDirectives { get; init; }
     public string? Description { get; init; }
     public string? Node { get; init; }

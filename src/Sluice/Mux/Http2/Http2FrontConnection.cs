@@ -31,10 +31,6 @@ internal enum Http2ConnectionEnd
 /// </summary>
 internal sealed class Http2FrontConnection : IDisposable
 {
-    public const int DefaultMaxConcurrentStreams = 100;
-
-    /// <summary>The stream window we advertise (the protocol's initial value, as HAProxy's default).</summary>
-    public const int StreamReceiveWindow = Http2Protocol.DefaultInitialWindowSize;
 
     /// <summary>The connection window we advertise: large, since the stream windows bound the memory.</summary>
     private const int ConnectionReceiveWindow = 16 * 1024 * 1024;
@@ -44,12 +40,13 @@ internal sealed class Http2FrontConnection : IDisposable
     private readonly SocketDuplex _io;
     private readonly Heartbeat _clock;
     private readonly int _maxConcurrentStreams;
+    private readonly int _maxFrameSize;
     private readonly Lock _sync = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Dictionary<int, Http2Stream> _streams = [];
     private readonly List<Http2Stream> _windowWaiters = [];
     private readonly Http2Frame _frame = new();
-    private readonly HpackDecoder _decoder = new(maxHeaderListSize: MaxHeaderListSize);
+    private readonly HpackDecoder _decoder;
     private readonly HpackEncoder _encoder = new();
     private readonly Http2RequestHeadBuilder _builder = new();
 
@@ -84,25 +81,41 @@ internal sealed class Http2FrontConnection : IDisposable
     private Http2ErrorCode? _blockResetCode;
     private IHttp2StreamHandler? _handler;
 
-    public Http2FrontConnection(SocketDuplex io, Heartbeat clock, int maxConcurrentStreams = DefaultMaxConcurrentStreams)
+    public Http2FrontConnection(SocketDuplex io, Heartbeat clock, Http2Limits limits)
     {
         _io = io;
         _clock = clock;
-        _maxConcurrentStreams = maxConcurrentStreams;
+        _maxConcurrentStreams = limits.MaxConcurrentStreams;
+        _maxFrameSize = limits.MaxFrameSize;
+        StreamReceiveWindow = limits.InitialWindowSize;
+        _decoder = new HpackDecoder(headerTableSizeLimit: limits.HeaderTableSize, maxHeaderListSize: MaxHeaderListSize);
         WriteWatch = new SideWatch(clock);
         ClientEndPoint = io.RemoteEndPoint;
         LocalEndPoint = io.LocalEndPoint;
 
-        // §3.4: our SETTINGS are the first frame we send, ahead of anything else queued.
-        ReadOnlySpan<Http2Setting> settings =
-        [
-            new(Http2SettingsParameter.MaxConcurrentStreams, (uint)maxConcurrentStreams),
-            new(Http2SettingsParameter.InitialWindowSize, StreamReceiveWindow),
-            new(Http2SettingsParameter.MaxHeaderListSize, MaxHeaderListSize),
-        ];
-        Http2FrameWriter.WriteSettings(_control, settings);
+        // §3.4: our SETTINGS are the first frame we send, ahead of anything else queued. Values equal to the
+        // protocol's defaults are left out, as RFC 9113 §6.5.2 allows.
+        Span<Http2Setting> settings = stackalloc Http2Setting[5];
+        var count = 0;
+        settings[count++] = new(Http2SettingsParameter.MaxConcurrentStreams, (uint)limits.MaxConcurrentStreams);
+        settings[count++] = new(Http2SettingsParameter.InitialWindowSize, (uint)limits.InitialWindowSize);
+        settings[count++] = new(Http2SettingsParameter.MaxHeaderListSize, MaxHeaderListSize);
+        if (limits.HeaderTableSize != 4096)
+        {
+            settings[count++] = new(Http2SettingsParameter.HeaderTableSize, (uint)limits.HeaderTableSize);
+        }
+
+        if (limits.MaxFrameSize != Http2Protocol.MinMaxFrameSize)
+        {
+            settings[count++] = new(Http2SettingsParameter.MaxFrameSize, (uint)limits.MaxFrameSize);
+        }
+
+        Http2FrameWriter.WriteSettings(_control, settings[..count]);
         Http2FrameWriter.WriteWindowUpdate(_control, 0, ConnectionReceiveWindow - Http2Protocol.DefaultInitialWindowSize);
     }
+
+    /// <summary>The stream window we advertise (`tune.h2.initial-window-size`; the protocol's 65535 by default, as HAProxy).</summary>
+    public int StreamReceiveWindow { get; }
 
     private enum BlockKind : byte
     {
@@ -155,7 +168,7 @@ internal sealed class Http2FrontConnection : IDisposable
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
                 var error = Http2ErrorCode.NoError;
-                while (Http2FrameReader.TryReadFrame(ref buffer, _frame, Http2Protocol.MinMaxFrameSize, out var frameError))
+                while (Http2FrameReader.TryReadFrame(ref buffer, _frame, _maxFrameSize, out var frameError))
                 {
                     error = frameError.Scope switch
                     {

@@ -149,7 +149,7 @@ internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink
         }
 
         // The client cannot send more than the stream window before we consume: never wait for more than that.
-        limit = Math.Min(limit, Http2FrontConnection.StreamReceiveWindow);
+        limit = Math.Min(limit, _connection.StreamReceiveWindow);
         var reader = Body!.Reader;
         while (true)
         {

@@ -80,6 +80,35 @@ public class Http2ConnectionTests
     }
 
     [Fact]
+    public async Task TuneH2Settings_AdvertisedAndEnforced()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok") with { Delay = TimeSpan.FromSeconds(2) });
+        var port = Ports.FreeTcpPort();
+        var config = "global\n    tune.h2.max-concurrent-streams 3\n    tune.h2.initial-window-size 1048576\n    tune.h2.header-table-size 8192\n    tune.h2.max-frame-size 32768\n"
+            + Proxy.Config(port, $"server s1 {backend.Address}").Replace("global\n", string.Empty, StringComparison.Ordinal);
+        await using var sluice = await Proxy.StartAsync(config, port);
+
+        using var client = await RawHttp2Client.ConnectAsync(port);
+        var settings = (await client.ReadUntilAsync(f => f.Type == RawFrame.Settings && f.Flags == 0))[^1];
+        var values = Enumerable.Range(0, settings.Payload.Length / 6)
+            .ToDictionary(i => (settings.Payload[i * 6] << 8) | settings.Payload[(i * 6) + 1], i => settings.ReadUInt32((i * 6) + 2));
+        Assert.Equal(3u, values[3]);
+        Assert.Equal(1048576u, values[4]);
+        Assert.Equal(8192u, values[1]);
+        Assert.Equal(32768u, values[5]);
+
+        // The fourth concurrent stream is refused.
+        await client.SendAsync(
+            client.Headers(1, endStream: true, RawHttp2Client.Get("/a")),
+            client.Headers(3, endStream: true, RawHttp2Client.Get("/b")),
+            client.Headers(5, endStream: true, RawHttp2Client.Get("/c")),
+            client.Headers(7, endStream: true, RawHttp2Client.Get("/d")));
+        var frames = await client.ReadUntilAsync(f => f.Type == RawFrame.RstStream, TimeSpan.FromSeconds(10));
+        Assert.Equal(7, frames[^1].StreamId);
+        Assert.Equal(7u, frames[^1].ErrorCode);
+    }
+
+    [Fact]
     public async Task Head_HeadersEndTheStream_LengthKept()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("twelve bytes", forHead: true));
