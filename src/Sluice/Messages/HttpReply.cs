@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text;
+using Sluice.Protocols.Http1;
 
 namespace Sluice.Messages;
 
@@ -32,4 +34,66 @@ internal sealed class HttpReply
     public IReadOnlyList<(byte[] Name, byte[] Value)> Headers { get; }
 
     public byte[] Body { get; }
+
+    /// <summary>
+    /// Reads a whole HTTP/1 response as errorfiles hold it (status line, fields, body) with the HTTP/1 codec.
+    /// `Content-Length` and `Connection` are dropped: the mux writes its own from the body it really sends.
+    /// Null when the head is invalid; <paramref name="errorOffset"/> then says where (HAProxy's "error offset").
+    /// </summary>
+    public static HttpReply? TryParse(byte[] content, out long errorOffset)
+    {
+        var (status, state, handler, consumed) = Parse(content);
+        if (status == Http1ParseStatus.NeedMoreData)
+        {
+            // A cut head: what is there may already be wrong (a bad status line is at offset 0), else the error
+            // is the missing end.
+            var (padded, paddedState, _, _) = Parse([.. content, .. "\r\n\r\n"u8]);
+            errorOffset = padded == Http1ParseStatus.Rejected ? paddedState.ErrorOffset : content.Length;
+            return null;
+        }
+
+        if (status == Http1ParseStatus.Rejected)
+        {
+            errorOffset = state.ErrorOffset;
+            return null;
+        }
+
+        errorOffset = -1;
+        return new HttpReply(handler.Status, handler.Reason, handler.Headers, content[consumed..]);
+    }
+
+    private static (Http1ParseStatus Status, Http1HeadState State, ReplyHeadHandler Handler, int Consumed) Parse(byte[] content)
+    {
+        var state = Http1HeadState.ForHead();
+        var handler = new ReplyHeadHandler([]);
+        var options = new Http1ParserOptions { Flags = Http1ParserFlags.AllowBareLf };
+        var status = Http1HeadParser.ParseResponseHead(ref state, new ReadOnlySequence<byte>(content), ref handler, options, out var consumed, out _);
+        return (status, state, handler, (int)consumed.GetInteger());
+    }
+
+    private struct ReplyHeadHandler(List<KeyValuePair<string, string>> headers) : IHttp1ResponseHandler
+    {
+        public int Status;
+        public string? Reason;
+
+        public readonly List<KeyValuePair<string, string>> Headers => headers;
+
+        public void OnStatusLine(Http1Version version, int statusCode, ReadOnlySpan<byte> reasonPhrase)
+        {
+            Status = statusCode;
+            Reason = reasonPhrase.IsEmpty ? null : Encoding.Latin1.GetString(reasonPhrase);
+        }
+
+        public readonly void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+        {
+            if (!Ascii.EqualsIgnoreCase(name, "content-length"u8) && !Ascii.EqualsIgnoreCase(name, "connection"u8))
+            {
+                headers.Add(new(Encoding.Latin1.GetString(name), Encoding.Latin1.GetString(value)));
+            }
+        }
+
+        public readonly void OnHeadersComplete()
+        {
+        }
+    }
 }

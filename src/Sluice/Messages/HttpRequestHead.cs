@@ -94,6 +94,13 @@ internal sealed class HttpResponseHead : HttpMessageHead
 
     public bool IsInterim => Status is >= 100 and < 200;
 
+    /// <summary>
+    /// True when this response turns the connection into a byte tunnel: 101 Switching Protocols, or a 2xx
+    /// to CONNECT (RFC 9110 §9.3.6, §15.2.2).
+    /// </summary>
+    public bool SwitchesProtocols(HttpRequestHead request) =>
+        Status == 101 || (request.Method == HttpMethod.Connect && Status is >= 200 and < 300);
+
     public void SetReason(ReadOnlySpan<byte> reason) => _reason = Headers.Store(reason);
 
     public override void Reset()

@@ -132,12 +132,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
                     continue;
                 }
 
-                transaction.Dialer.OnHeartbeat(nowMs);
-                if (transaction.Server is { } server && (server.ReadWatch.IsExpired(nowMs) || server.WriteWatch.IsExpired(nowMs)))
-                {
-                    transaction.SetPendingCause(TerminationCause.ServerTimeout);
-                    server.Abort();
-                }
+                transaction.CheckServerTimeouts(nowMs);
             }
         }
     }
@@ -154,9 +149,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
             {
                 if (stream.Owner is HttpTransaction transaction)
                 {
-                    transaction.SetPendingCause(TerminationCause.Killed);
-                    transaction.Dialer.Kill();
-                    transaction.Server?.Abort();
+                    transaction.Kill();
                 }
             }
         }

@@ -60,58 +60,9 @@ internal sealed class HttpReplies
         return new HttpReply(rule.Status, null, headers, rule.Body);
     }
 
-    /// <summary>
-    /// Reads an errorfile: an HTTP/1 status line, fields and a body. `Content-Length` and `Connection` are
-    /// dropped, the mux writes its own from the body it really sends.
-    /// </summary>
-    internal static HttpReply ParseFullResponse(byte[] content, int fallbackStatus)
-    {
-        var text = Encoding.Latin1.GetString(content);
-        var headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        var separator = 4;
-        if (headEnd < 0)
-        {
-            headEnd = text.IndexOf("\n\n", StringComparison.Ordinal);
-            separator = 2;
-        }
-
-        if (headEnd < 0)
-        {
-            return new HttpReply(fallbackStatus, null, [], content);
-        }
-
-        var lines = text[..headEnd].Split('\n');
-        var status = fallbackStatus;
-        string? reason = null;
-        var statusParts = lines[0].TrimEnd('\r').Split(' ', 3);
-        if (statusParts.Length >= 2 && int.TryParse(statusParts[1], System.Globalization.CultureInfo.InvariantCulture, out var parsed))
-        {
-            status = parsed;
-            reason = statusParts.Length == 3 ? statusParts[2] : null;
-        }
-
-        var headers = new List<KeyValuePair<string, string>>();
-        for (var i = 1; i < lines.Length; i++)
-        {
-            var line = lines[i].TrimEnd('\r');
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0)
-            {
-                continue;
-            }
-
-            var name = line[..colon].Trim();
-            if (name.Equals("content-length", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("connection", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            headers.Add(new(name, line[(colon + 1)..].Trim()));
-        }
-
-        return new HttpReply(status, reason, headers, content[(headEnd + separator)..]);
-    }
+    /// <summary>An errorfile's response; the configuration checked it at load, so it parses.</summary>
+    private static HttpReply ParseFullResponse(byte[] content, int fallbackStatus) =>
+        HttpReply.TryParse(content, out _) ?? new HttpReply(fallbackStatus, null, [], content);
 
     private static HttpReply Generic(int status)
     {

@@ -25,6 +25,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     private readonly bool _detectPreface;
     private Http2Session? _http2;
     private int _waitingForRequest;
+    private int _transactionlessCause;
     private int _stopping;
     private int _killed;
 
@@ -123,8 +124,6 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
             _listener?.ReleaseSlot();
         }
     }
-
-    private int _transactionlessCause;
 
     /// <summary>Looks at the first bytes (prior-knowledge HTTP/2, RFC 9113 §3.3) under `timeout http-request`.</summary>
     private async ValueTask<PrefaceOutcome> PeekPrefaceAsync()
@@ -248,12 +247,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
             return;
         }
 
-        transaction.Dialer.OnHeartbeat(nowMs);
-        if (transaction.Server is { } server && (server.ReadWatch.IsExpired(nowMs) || server.WriteWatch.IsExpired(nowMs)))
-        {
-            transaction.SetPendingCause(TerminationCause.ServerTimeout);
-            server.Abort();
-        }
+        transaction.CheckServerTimeouts(nowMs);
     }
 
     private void CheckTunnel(long nowMs, HttpTransaction transaction)
@@ -305,9 +299,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
             return;
         }
 
-        _transaction.SetPendingCause(TerminationCause.Killed);
-        _transaction.Dialer.Kill();
-        _transaction.Server?.Abort();
+        _transaction.Kill();
         _front.Abort();
     }
 }

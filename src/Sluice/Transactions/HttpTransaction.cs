@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Sluice.Backends;
 using Sluice.Config.Model;
 using Sluice.Config.Parsing;
@@ -10,7 +8,6 @@ using Sluice.Messages;
 using Sluice.Mux;
 using Sluice.Mux.Http1;
 using Sluice.Transport;
-using HttpMethod = Sluice.Messages.HttpMethod;
 
 namespace Sluice.Transactions;
 
@@ -43,8 +40,6 @@ internal sealed class HttpTransaction : IDisposable
         _front = front;
     }
 
-    public ServerDialer Dialer => _dialer;
-
     public void Dispose()
     {
         ReleaseServer();
@@ -71,9 +66,6 @@ internal sealed class HttpTransaction : IDisposable
 
     public int Retries { get; private set; }
 
-    /// <summary>Why the server's response was refused (502), for the error log.</summary>
-    public Protocols.Http1.Http1RejectReason InvalidResponseReason { get; private set; }
-
     public long Tw { get; private set; }
 
     public long Tc { get; private set; }
@@ -86,6 +78,28 @@ internal sealed class HttpTransaction : IDisposable
 
     /// <summary>True while bytes flow both ways after an upgrade; timeouts then follow `timeout tunnel`.</summary>
     public bool InTunnel { get; private set; }
+
+    /// <summary>
+    /// The server side's timeouts, on the heartbeat: `timeout connect` while dialing, `timeout server` while
+    /// waiting on the server connection.
+    /// </summary>
+    public void CheckServerTimeouts(long nowMs)
+    {
+        _dialer.OnHeartbeat(nowMs);
+        if (Server is { } server && (server.ReadWatch.IsExpired(nowMs) || server.WriteWatch.IsExpired(nowMs)))
+        {
+            SetPendingCause(TerminationCause.ServerTimeout);
+            server.Abort();
+        }
+    }
+
+    /// <summary>Hard stop of the server side: the outcome is `K`. The session cuts the client side.</summary>
+    public void Kill()
+    {
+        SetPendingCause(TerminationCause.Killed);
+        _dialer.Kill();
+        Server?.Abort();
+    }
 
     /// <summary>Records why the heartbeat or a kill aborted the transaction; the first reason wins.</summary>
     public void SetPendingCause(TerminationCause cause) => Interlocked.CompareExchange(ref _pendingCause, (int)cause, 0);
@@ -136,7 +150,6 @@ internal sealed class HttpTransaction : IDisposable
         Ta = -1;
         BytesToClient = 0;
         InTunnel = false;
-        InvalidResponseReason = default;
         Volatile.Write(ref _pendingCause, 0);
     }
 
@@ -249,7 +262,7 @@ internal sealed class HttpTransaction : IDisposable
             {
                 requestPump = request.HasBody ? PumpRequestAsync(front.RequestBody, connection) : null;
                 _requestPump = requestPump;
-                var (error, reason) = await ReadFinalOrUpgradeHeadAsync(connection, request, front, backend).ConfigureAwait(false);
+                var error = await ReadFinalOrUpgradeHeadAsync(connection, request, front, backend).ConfigureAwait(false);
                 if (error == ResponseHeadError.None && !ShouldRetryStatus(backend, canReplay))
                 {
                     break;
@@ -265,7 +278,7 @@ internal sealed class HttpTransaction : IDisposable
                 {
                     if (!await PrepareLayer7RetryAsync(backend, clientAddress).ConfigureAwait(false))
                     {
-                        await FailResponseHeadAsync(front, error, reason, requestPump).ConfigureAwait(false);
+                        await FailResponseHeadAsync(front, error, requestPump).ConfigureAwait(false);
                         return;
                     }
 
@@ -279,7 +292,7 @@ internal sealed class HttpTransaction : IDisposable
                 }
                 else
                 {
-                    await FailResponseHeadAsync(front, error, reason, requestPump).ConfigureAwait(false);
+                    await FailResponseHeadAsync(front, error, requestPump).ConfigureAwait(false);
                     return;
                 }
             }
@@ -298,7 +311,7 @@ internal sealed class HttpTransaction : IDisposable
 
         Tr = _front.Shared.Clock.Refresh() - responseStartMs;
         Status = _response.Status;
-        if (_response.Status == 101 || (request.Method == HttpMethod.Connect && _response.Status is >= 200 and < 300))
+        if (_response.SwitchesProtocols(request))
         {
             await RunTunnelAsync(front, connection, requestPump).ConfigureAwait(false);
             return;
@@ -478,31 +491,15 @@ internal sealed class HttpTransaction : IDisposable
         var state = backend.State;
         var decision = RetryPolicy.Decide(backend.Config, Retries, server.IsUp, state.UsableActiveServers);
         Retries++;
-        if (decision == RetryDecision.Redispatch)
+        _serverState = null;
+        var (next, _) = await ServerDialer.MoveOnAsync(decision, state, server, clientAddress, backend.ConnectTimeout, timedOut: false, _front.Shared.Clock).ConfigureAwait(false);
+        if (next is null)
         {
-            server.Release();
-            _serverState = null;
-            var next = state.Balancer.Pick(clientAddress, avoid: server);
-            if (next is null)
-            {
-                return false;
-            }
-
-            if (next != server)
-            {
-                next.CountRedispatch();
-            }
-
-            _serverState = next;
-            ServerName = next.Name;
-        }
-        else
-        {
-            server.CountRetry();
-            var delay = RetryPolicy.TurnAroundDelay(backend.ConnectTimeout, timedOut: false);
-            await Task.Delay(delay, _front.Shared.Clock.TimeProvider).ConfigureAwait(false);
+            return false;
         }
 
+        _serverState = next;
+        ServerName = next.Name;
         return true;
     }
 
@@ -619,16 +616,16 @@ internal sealed class HttpTransaction : IDisposable
 
     /// <summary>Reads response heads until a final one or a switch of protocols; 1xx go to the client as they come.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(ResponseHeadError Error, Protocols.Http1.Http1RejectReason Reason)> ReadFinalOrUpgradeHeadAsync(
+    private async ValueTask<ResponseHeadError> ReadFinalOrUpgradeHeadAsync(
         Http1BackConnection connection, HttpRequestHead request, IFrontStream front, HttpBackendContext backend)
     {
         Phase = TerminationPhase.Headers;
         while (true)
         {
-            var (error, reason) = await connection.ReadResponseHeadAsync(_response, request, backend.ResponseParser).ConfigureAwait(false);
+            var (error, _) = await connection.ReadResponseHeadAsync(_response, request, backend.ResponseParser).ConfigureAwait(false);
             if (error != ResponseHeadError.None)
             {
-                return (error, reason);
+                return error;
             }
 
             if (_response.Status == 101)
@@ -637,15 +634,15 @@ internal sealed class HttpTransaction : IDisposable
                     || (IsWebSocketUpgrade(request) && !_response.Headers.Contains("sec-websocket-accept"u8)))
                 {
                     // A switch nobody asked for, or a websocket handshake without its proof (RELIABILITY UPG-03).
-                    return (ResponseHeadError.Invalid, Protocols.Http1.Http1RejectReason.InvalidStatusLine);
+                    return ResponseHeadError.Invalid;
                 }
 
-                return (ResponseHeadError.None, default);
+                return ResponseHeadError.None;
             }
 
             if (!_response.IsInterim)
             {
-                return (ResponseHeadError.None, default);
+                return ResponseHeadError.None;
             }
 
             if (front.AcceptsInterimResponses)
@@ -655,7 +652,7 @@ internal sealed class HttpTransaction : IDisposable
         }
     }
 
-    private async Task FailResponseHeadAsync(IFrontStream front, ResponseHeadError error, Protocols.Http1.Http1RejectReason reason, Task? requestPump)
+    private async Task FailResponseHeadAsync(IFrontStream front, ResponseHeadError error, Task? requestPump)
     {
         var pending = PendingCause;
         DropServerConnection();
@@ -690,7 +687,6 @@ internal sealed class HttpTransaction : IDisposable
         }
         else if (error == ResponseHeadError.Invalid)
         {
-            InvalidResponseReason = reason;
             await ReplyAsync(front, ErrorReply(502), TerminationCause.ProxyCondition, TerminationPhase.Headers, close: true).ConfigureAwait(false);
         }
         else

@@ -77,37 +77,53 @@ internal sealed class ServerDialer
             }
 
             Retries++;
-            if (decision == RetryDecision.Redispatch)
+            var (next, moved) = await MoveOnAsync(decision, backend, server, clientAddress, connectTimeout, timedOut, clock).ConfigureAwait(false);
+            if (next is null)
             {
-                server.Release();
-                var next = backend.Balancer.Pick(clientAddress, avoid: server);
-                if (next is null)
-                {
-                    return new DialOutcome(null, server, TerminationCause.ServerClosed);
-                }
-
-                if (next != server)
-                {
-                    next.CountRedispatch();
-                    Redispatched = true;
-                }
-                else
-                {
-                    next.CountRetry();
-                }
-
-                server = next;
+                return new DialOutcome(null, server, TerminationCause.ServerClosed);
             }
-            else
-            {
-                server.CountRetry();
-                var delay = RetryPolicy.TurnAroundDelay(connectTimeout, timedOut);
-                if (delay > TimeSpan.Zero)
-                {
-                    await Task.Delay(delay, clock.TimeProvider).ConfigureAwait(false);
-                }
-            }
+
+            Redispatched |= moved;
+            server = next;
         }
+    }
+
+    /// <summary>
+    /// Carries out a retry decision after a failed attempt, at layer 4 (a connection) or layer 7 (a response):
+    /// the same server again after the turn-around delay, or its slot given back and the balancer asked for
+    /// another (`option redispatch`). Returns the server to try next, holding its slot, or null when none is
+    /// left (and no slot is held); <c>Redispatched</c> says whether the server changed.
+    /// </summary>
+    public static async ValueTask<(ServerState? Next, bool Redispatched)> MoveOnAsync(
+        RetryDecision decision, BackendState backend, ServerState server, IPAddress? clientAddress, TimeSpan? connectTimeout, bool timedOut, Heartbeat clock)
+    {
+        if (decision == RetryDecision.Redispatch)
+        {
+            server.Release();
+            var next = backend.Balancer.Pick(clientAddress, avoid: server);
+            if (next is null)
+            {
+                return (null, false);
+            }
+
+            if (next != server)
+            {
+                next.CountRedispatch();
+                return (next, true);
+            }
+
+            next.CountRetry();
+            return (next, false);
+        }
+
+        server.CountRetry();
+        var delay = RetryPolicy.TurnAroundDelay(connectTimeout, timedOut);
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, clock.TimeProvider).ConfigureAwait(false);
+        }
+
+        return (server, false);
     }
 
     /// <summary>Gives back the source port taken for the last connection, once that connection is closed.</summary>

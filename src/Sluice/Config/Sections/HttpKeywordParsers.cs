@@ -303,40 +303,12 @@ internal static class HttpKeywordParsers
             return $"error opening file '{path}'.";
         }
 
-        var offset = FindResponseError(content);
-        if (offset >= 0)
+        if (Messages.HttpReply.TryParse(content, out var offset) is null)
         {
             content = null;
             return $"'{path}': unable to parse headers (error offset: {offset})";
         }
 
         return null;
-    }
-
-    /// <summary>-1 when the bytes start with a complete HTTP/1 response head, else where it goes wrong.</summary>
-    private static int FindResponseError(byte[] bytes)
-    {
-        ReadOnlySpan<byte> prefix = "HTTP/1."u8;
-        if (!bytes.AsSpan().StartsWith(prefix) || bytes.Length < prefix.Length + 5 || !char.IsAsciiDigit((char)bytes[prefix.Length]) || bytes[prefix.Length + 1] != ' ')
-        {
-            return 0;
-        }
-
-        for (var i = prefix.Length + 2; i < prefix.Length + 5; i++)
-        {
-            if (!char.IsAsciiDigit((char)bytes[i]))
-            {
-                return i;
-            }
-        }
-
-        var span = bytes.AsSpan();
-        var end = span.IndexOf("\r\n\r\n"u8);
-        if (end < 0)
-        {
-            end = span.IndexOf("\n\n"u8);
-        }
-
-        return end < 0 ? bytes.Length : -1;
     }
 }

@@ -167,7 +167,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
     public async ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter, bool flush)
     {
         var clientIsHttp10 = _request.Version == HttpVersion.Http10;
-        var switching = head.Status == 101 || (_request.Method == Messages.HttpMethod.Connect && head.Status is >= 200 and < 300);
+        var switching = head.SwitchesProtocols(_request);
         var mode = switching ? Http1BodyMode.UntilClose
             : _request.Method == Messages.HttpMethod.Head ? Http1BodyMode.None
             : Http1Heads.OutgoingMode(head, peerSpeaksChunked: !clientIsHttp10);
