@@ -258,6 +258,55 @@ public class HttpTimeoutTests
     }
 
     [Fact]
+    public async Task RetryOnStatus_ServerAnswers503_RedispatchedToTheOther()
+    {
+        await using var failing = RecordingBackend.Start(r => CannedResponse.Ok("busy", 503, "Service Unavailable"));
+        await using var working = RecordingBackend.Start(r => CannedResponse.Ok("from s2"));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {failing.Address}\n    server s2 {working.Address}",
+            backend: "    balance roundrobin\n    retries 2\n    option redispatch\n    retry-on 503"), port);
+
+        for (var i = 0; i < 4; i++)
+        {
+            var result = await Http.CurlAsync(Http.Url(port, "/r" + i));
+            Assert.True(result.ExitCode == 0, result.StandardError);
+            Assert.Equal("from s2", result.StandardOutput);
+        }
+
+        var lines = await sluice.Output.WaitForAsync(l => l.Contains("GET /r", StringComparison.Ordinal), 4);
+        Assert.All(lines, l => Assert.Contains("[fe] be/s2 ", l, StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("retries=1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RetryOnEmptyResponse_ServerClosesWithoutAnswer_SentAgain()
+    {
+        var attempts = 0;
+        await using var backend = RecordingBackend.Start(r => Interlocked.Increment(ref attempts) == 1 ? null : CannedResponse.Ok("second try"));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
+            backend: "    retries 2\n    retry-on empty-response"), port);
+
+        var result = await Http.CurlAsync(Http.Url(port, "/empty"));
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.Equal("second try", result.StandardOutput);
+        Assert.Equal(2, backend.Requests.Count);
+    }
+
+    [Fact]
+    public async Task RetryOnNone_ServerClosesWithoutAnswer_502()
+    {
+        await using var backend = RecordingBackend.Start(r => (CannedResponse?)null);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
+            backend: "    retries 2\n    retry-on none"), port);
+
+        var result = await Http.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", Http.Url(port, "/none"));
+        Assert.Equal("502", result.StandardOutput);
+        Assert.Single(backend.Requests);
+    }
+
+    [Fact]
     public async Task PooledConnectionResetByServer_NextRequestStillSucceeds()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target) with { After = AfterResponse.Reset });

@@ -84,6 +84,55 @@ public partial class KeepAliveTests
     }
 
     [Fact]
+    public async Task ReuseAggressive_FirstRequestOnlyOnAConnectionAlreadyReused()
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", backend: "    http-reuse aggressive"), port);
+
+        // One exchange only: the idle connection was never reused, so a new client's first request does not take it.
+        await ExchangeOnNewClientAsync(port, "/a1");
+        await ExchangeOnNewClientAsync(port, "/b1");
+        Assert.Equal(2, backend.Connections.Count);
+
+        // A client whose second request reuses a connection makes that one eligible for first requests.
+        using (var client = await RawHttpConnection.ConnectAsync(port))
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                await client.SendAsync(Http.Get("/c" + i));
+                Assert.Equal(200, (await client.ReadResponseAsync())!.Status);
+            }
+        }
+
+        var before = backend.Connections.Count;
+        await ExchangeOnNewClientAsync(port, "/d1");
+        Assert.Equal(before, backend.Connections.Count);
+    }
+
+    [Fact]
+    public async Task PoolMaxConnZero_NoIdleConnectionKept()
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address} pool-max-conn 0", backend: "    http-reuse always"), port);
+
+        await ExchangeOnNewClientAsync(port, "/p1");
+        await ExchangeOnNewClientAsync(port, "/p2");
+        Assert.Equal(2, backend.Connections.Count);
+        await backend.Connections[0].Ended.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    private static async Task ExchangeOnNewClientAsync(int port, string path)
+    {
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(Http.Get(path, "Connection: close\r\n"));
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        Assert.Equal(200, response.Status);
+    }
+
+    [Fact]
     public async Task DefaultKeepAlive_TwoRequests_OneClientAndOneServerConnection()
     {
         await using var backend = RecordingBackend.Start();
