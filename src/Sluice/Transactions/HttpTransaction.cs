@@ -224,6 +224,9 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
+        // The rules saw the request's hop-by-hop fields as the client sent them; the server must not, but it
+        // gets the proxy's own X-Forwarded-For even when the client's Connection named that field.
+        Http1Heads.RemoveHopByHopFields(request, isRequest: true);
         AddForwardedHeaders(front, backend.Config);
         var connectionMode = (HttpConnectionMode)Math.Max((int)frontend.HttpConnectionMode, (int)backend.Config.HttpConnectionMode);
         if (connectionMode == HttpConnectionMode.Close)

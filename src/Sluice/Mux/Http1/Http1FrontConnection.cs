@@ -346,7 +346,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
             }
         }
 
-        Http1Heads.RemoveHopByHopFields(_request, isRequest: true);
+        Http1Heads.RemoveHopByHopFields(_request, isRequest: true, keepForRules: true);
         if (_request.Has(HttpMessageFlags.ConnectionClose) || _request.Has(HttpMessageFlags.MustClose))
         {
             _closeAfterResponse = true;
