@@ -251,6 +251,9 @@ internal static class ConfigBuilder
             UseBackends = useBackends,
             HttpRequestRules = http ? [.. section.HttpRequestRules] : [],
             HttpResponseRules = http ? [.. section.HttpResponseRules] : [],
+            TcpConnectionRules = [.. section.TcpConnectionRules],
+            TcpContentRules = [.. section.TcpContentRules],
+            InspectDelay = section.InspectDelay,
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
         };
     }

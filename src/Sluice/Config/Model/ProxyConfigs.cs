@@ -31,6 +31,11 @@ internal sealed record FrontendConfig
     public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpRequestRules { get; init; } = [];
 
     public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpResponseRules { get; init; } = [];
+    /// <summary>`tcp-request connection` rules, run as a connection is accepted.</summary>
+    public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpConnectionRules { get; init; } = [];
+    /// <summary>`tcp-request content` rules, run on the first bytes within `tcp-request inspect-delay`.</summary>
+    public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; init; } = [];
+    public TimeSpan InspectDelay { get; init; }
     /// <summary>`errorfile CODE FILE`: whole HTTP/1 responses by status code.</summary>
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = EmptyErrorFiles;
 

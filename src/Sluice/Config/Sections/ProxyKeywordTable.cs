@@ -41,6 +41,7 @@ internal static class ProxyKeywordTable
         new("retry-on", ProxyKinds.BackendSide, HttpKeywordParsers.ParseRetryOn),
         new("use_backend", ProxyKinds.FrontendSide, RuleKeywordParsers.ParseUseBackend),
         new("acl", ProxyKinds.All, RuleKeywordParsers.ParseAcl),
+        new("tcp-request", ProxyKinds.All, TcpRuleParser.Parse),
         new("errorfile", ProxyKinds.All, HttpKeywordParsers.ParseErrorFile),
         new("http-request", ProxyKinds.All, HttpRuleParser.ParseRequest),
         new("http-response", ProxyKinds.All, HttpRuleParser.ParseResponse),

@@ -147,6 +147,15 @@ internal sealed class ProxySection
     /// <summary><c>http-response</c> rules in order; never inherited.</summary>
     public List<Sluice.Rules.Actions.HttpRule> HttpResponseRules { get; private set; } = [];
 
+    /// <summary><c>tcp-request connection</c> rules in order.</summary>
+    public List<Sluice.Rules.Actions.TcpRule> TcpConnectionRules { get; private set; } = [];
+
+    /// <summary><c>tcp-request content</c> rules in order.</summary>
+    public List<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; private set; } = [];
+
+    /// <summary><c>tcp-request inspect-delay</c>: how long content rules may wait for data; zero when not set.</summary>
+    public TimeSpan InspectDelay { get; set; }
+
     /// <summary>The section's ACLs by name; a name declared on several lines OR's them.</summary>
     public Dictionary<string, Sluice.Rules.Acls.Acl> Acls { get; private set; } = new(StringComparer.Ordinal);
 
@@ -187,6 +196,8 @@ internal sealed class ProxySection
         copy.UseBackends = [];
         copy.HttpRequestRules = [];
         copy.HttpResponseRules = [];
+        copy.TcpConnectionRules = [];
+        copy.TcpContentRules = [];
         copy.Acls = new(StringComparer.Ordinal);
         copy.HttpCheckExpectSetHere = false;
         copy.ErrorFiles = new Dictionary<int, byte[]>(ErrorFiles);

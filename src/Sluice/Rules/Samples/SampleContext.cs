@@ -59,6 +59,12 @@ internal sealed class SampleContext : IDisposable
     /// <summary>True for the first request of a client connection (`http_first_req`).</summary>
     public bool FirstRequest { get; set; }
 
+    /// <summary>
+    /// Set by a fetch that found no value only because more bytes may still come: the rule being evaluated
+    /// then waits (HAProxy's "may change") instead of deciding.
+    /// </summary>
+    public bool NeedsMoreData { get; set; }
+
     /// <summary>The ALPN protocol negotiated with the client, empty on cleartext.</summary>
     public byte[] FrontAlpn { get; set; } = [];
 

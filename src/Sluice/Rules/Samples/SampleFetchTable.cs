@@ -134,6 +134,7 @@ internal static class SampleFetchTable
         // Bytes waiting in mode tcp.
         Simple("req.len", SampleSources.RequestBuffer, SampleType.Int, ctx => Sample.FromInt(ctx.RequestPayload.Length));
         Simple("req_len", SampleSources.RequestBuffer, SampleType.Int, ctx => Sample.FromInt(ctx.RequestPayload.Length));
+        TlsHelloFetches.Register((name, type, read) => Simple(name, SampleSources.RequestBuffer, type, read));
         Simple("wait_end", SampleSources.RequestBuffer, SampleType.Bool, ctx => Sample.FromBool(ctx.PayloadComplete));
         Add("req.payload", SampleSources.RequestBuffer, 2, a =>
         {
