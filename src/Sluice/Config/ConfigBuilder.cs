@@ -160,7 +160,7 @@ internal static class ConfigBuilder
             HttpReuse = section.HttpReuse,
             RetryOn = section.RetryOn,
             // A listen section's rules are its frontend's: HAProxy runs a proxy's rules once.
-            HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpRequestRules] : [],
+            HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpRequestRules, .. section.RedirectRules] : [],
             HttpResponseRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpResponseRules] : [],
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
             HealthCheck = new BackendCheckConfig
@@ -249,8 +249,12 @@ internal static class ConfigBuilder
             AcceptInvalidHttpRequest = http && section.AcceptInvalidHttpRequest,
             RestrictRequestHeaderNames = http ? section.RestrictRequestHeaderNames : HeaderNamePolicy.Preserve,
             UseBackends = useBackends,
-            HttpRequestRules = http ? [.. section.HttpRequestRules] : [],
+            HttpRequestRules = http ? [.. section.HttpRequestRules, .. section.RedirectRules] : [],
             HttpResponseRules = http ? [.. section.HttpResponseRules] : [],
+            RequestCaptures = [.. section.RequestCaptures],
+            ResponseCaptures = [.. section.ResponseCaptures],
+            MonitorUri = http ? section.MonitorUri : null,
+            MonitorFail = section.MonitorFail,
             TcpConnectionRules = [.. section.TcpConnectionRules],
             TcpContentRules = [.. section.TcpContentRules],
             InspectDelay = section.InspectDelay,

@@ -273,10 +273,14 @@ internal sealed class LogFormat
             ["r"] = LogVariable.RequestLine,
             ["ST"] = LogVariable.Status,
             ["Ts"] = LogVariable.Timestamp,
+            ["hr"] = LogVariable.RequestCaptures,
+            ["hrl"] = LogVariable.RequestCaptureList,
+            ["hs"] = LogVariable.ResponseCaptures,
+            ["hsl"] = LogVariable.ResponseCaptureList,
         };
 
         // HAProxy's other variables need the traffic log's timers and counters.
-        foreach (var name in new[] { "o", "ac", "B", "bc", "bi", "bp", "bq", "CC", "CS", "cc", "fc", "hr", "hrl", "hs", "hsl", "ID",
+        foreach (var name in new[] { "o", "ac", "B", "bc", "bi", "bp", "bq", "CC", "CS", "cc", "fc", "ID",
                      "lc", "ms", "rc", "rt", "sc", "si", "sp", "sq", "sslc", "sslv", "t", "tr", "trg", "trl", "Ta", "Tc", "Td", "Th",
                      "Ti", "Tq", "TR", "Tr", "Tt", "Tu", "Tw", "T", "U", "ts", "tsc" })
         {
@@ -374,6 +378,9 @@ internal sealed class LogFormat
             case LogVariable.Timestamp:
                 WriteNumber(output, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), node.Flags);
                 break;
+            case LogVariable.RequestCaptures or LogVariable.RequestCaptureList or LogVariable.ResponseCaptures or LogVariable.ResponseCaptureList:
+                WriteCaptures(ctx, output, node);
+                break;
         }
     }
 
@@ -388,6 +395,48 @@ internal sealed class LogFormat
     {
         var question = target.IndexOf((byte)'?');
         return question < 0 ? target : target[..question];
+    }
+
+    /// <summary>`%hr`/`%hs`: `{a|b}`; `%hrl`/`%hsl`: the values separated by spaces, each quoted with `+Q`.</summary>
+    private static void WriteCaptures(SampleContext ctx, ArrayBufferWriter<byte> output, Node node)
+    {
+        var response = node.Variable is LogVariable.ResponseCaptures or LogVariable.ResponseCaptureList;
+        var braces = node.Variable is LogVariable.RequestCaptures or LogVariable.ResponseCaptures;
+        var count = response ? ctx.Captures.ResponseCount : ctx.Captures.RequestCount;
+        if (count == 0)
+        {
+            return;
+        }
+
+        if (braces)
+        {
+            OpenQuote(output, node.Flags);
+            output.Write("{"u8);
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            if (i > 0)
+            {
+                output.Write(braces ? "|"u8 : " "u8);
+            }
+
+            ctx.Captures.TryGet(response, i, out var value);
+            if (braces)
+            {
+                WriteText(output, value.Bytes, node.Flags & ~LogFormatFlags.Quote);
+            }
+            else
+            {
+                WriteText(output, value.Bytes, node.Flags);
+            }
+        }
+
+        if (braces)
+        {
+            output.Write("}"u8);
+            OpenQuote(output, node.Flags);
+        }
     }
 
     private static void OpenQuote(ArrayBufferWriter<byte> output, LogFormatFlags flags)
@@ -544,4 +593,8 @@ internal enum LogVariable : byte
     RequestLine,
     Status,
     Timestamp,
+    RequestCaptures,
+    RequestCaptureList,
+    ResponseCaptures,
+    ResponseCaptureList,
 }

@@ -67,7 +67,17 @@ internal sealed class HttpFrontendContext
         _backendsByName = backends.Values.ToDictionary(b => b.Config.Name, StringComparer.Ordinal);
         _backendLookup = _backendsByName.GetAlternateLookup<ReadOnlySpan<char>>();
         FrontendNameBytes = System.Text.Encoding.Latin1.GetBytes(frontend.Name);
+        RequestCaptureSizes = [.. frontend.RequestCaptures.Select(c => c.Length)];
+        ResponseCaptureSizes = [.. frontend.ResponseCaptures.Select(c => c.Length)];
+        MonitorUri = frontend.MonitorUri is { } uri ? System.Text.Encoding.Latin1.GetBytes(uri) : null;
     }
+
+    public int[] RequestCaptureSizes { get; }
+
+    public int[] ResponseCaptureSizes { get; }
+
+    /// <summary>`monitor-uri` encoded once; null when not set.</summary>
+    public byte[]? MonitorUri { get; }
 
     private readonly Dictionary<string, HttpBackendContext> _backendsByName;
     private readonly Dictionary<string, HttpBackendContext>.AlternateLookup<ReadOnlySpan<char>> _backendLookup;

@@ -193,6 +193,15 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         PrepareSamples(front, firstRequest);
+        if (_front.MonitorUri is { } monitorUri && request.Target.SequenceEqual(monitorUri))
+        {
+            // HAProxy answers its monitor URI itself and does not log it.
+            var failing = frontend.MonitorFail is { } fail && fail.Evaluate(_samples);
+            await ReplyAsync(front, _front.Replies.ForStatus(failing ? 503 : 200), TerminationCause.None, TerminationPhase.None, close: false).ConfigureAwait(false);
+            return;
+        }
+
+        CaptureHeaders(request.Headers, frontend.RequestCaptures, response: false);
         if (await RunRequestRulesAsync(front, frontend.HttpRequestRules, _front.Replies).ConfigureAwait(false))
         {
             return;
@@ -333,6 +342,7 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
+        CaptureHeaders(_response.Headers, _front.Frontend.ResponseCaptures, response: true);
         if (await RunResponseRulesAsync(front, backend).ConfigureAwait(false))
         {
             connection.MarkNotReusable();
@@ -574,6 +584,34 @@ internal sealed class HttpTransaction : IDisposable
         samples.FrontendId = _front.Frontend.Id;
         samples.FirstRequest = firstRequest;
         samples.FindBackend ??= name => _front.FindBackend(name)?.State;
+        if (_front.RequestCaptureSizes.Length + _front.ResponseCaptureSizes.Length > 0)
+        {
+            samples.Captures.Prepare(_front.RequestCaptureSizes, _front.ResponseCaptureSizes);
+        }
+    }
+
+    /// <summary>`capture request|response header NAME len N`: the last occurrence's value, cut to its length.</summary>
+    private void CaptureHeaders(HttpHeaderList headers, IReadOnlyList<CaptureSlot> slots, bool response)
+    {
+        for (var i = 0; i < slots.Count; i++)
+        {
+            var name = slots[i].HeaderNameBytes;
+            if (name.Length == 0)
+            {
+                continue;
+            }
+
+            var last = -1;
+            for (var slot = headers.IndexOf(name); slot >= 0; slot = headers.IndexOf(name, slot + 1))
+            {
+                last = slot;
+            }
+
+            if (last >= 0)
+            {
+                _samples.Captures.Set(response, i, headers.Value(last));
+            }
+        }
     }
 
     /// <summary>

@@ -109,3 +109,13 @@ internal sealed record HttpReturnRule
 /// the rule is skipped.
 /// </summary>
 internal sealed record UseBackendRule(BackendConfig? Backend, Sluice.Logging.LogFormat? DynamicName, Sluice.Rules.Acls.Condition? Condition, string Location);
+
+/// <summary>
+/// A capture slot of a frontend: `capture request|response header NAME len N` fills it with a header's value,
+/// `declare capture request|response len N` leaves it to `http-request|http-response capture ... id N`.
+/// </summary>
+internal sealed record CaptureSlot(string? HeaderName, int Length)
+{
+    /// <summary>The header name lower-cased and encoded, for the lookup; empty for a declared slot.</summary>
+    public byte[] HeaderNameBytes { get; } = HeaderName is null ? [] : System.Text.Encoding.Latin1.GetBytes(HeaderName.ToLowerInvariant());
+}

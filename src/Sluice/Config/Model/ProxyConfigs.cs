@@ -36,6 +36,12 @@ internal sealed record FrontendConfig
     /// <summary>`tcp-request content` rules, run on the first bytes within `tcp-request inspect-delay`.</summary>
     public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; init; } = [];
     public TimeSpan InspectDelay { get; init; }
+    /// <summary>Capture slots for request and response values, in declaration order (their ids).</summary>
+    public IReadOnlyList<CaptureSlot> RequestCaptures { get; init; } = [];
+    public IReadOnlyList<CaptureSlot> ResponseCaptures { get; init; } = [];
+    /// <summary>`monitor-uri`: requests for exactly this URI are answered by the proxy (200, or 503 with `monitor fail`).</summary>
+    public string? MonitorUri { get; init; }
+    public Sluice.Rules.Acls.Condition? MonitorFail { get; init; }
     /// <summary>`errorfile CODE FILE`: whole HTTP/1 responses by status code.</summary>
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = EmptyErrorFiles;
 

@@ -220,6 +220,8 @@ internal static class HttpRuleParser
 
             case "wait-for-body" when open < 0:
                 return ParseWaitForBody(rule);
+            case "capture" when open < 0:
+                return ParseCapture(rule, response);
         }
 
         var listed = open < 0 ? rule.ActionName : baseName + "(*)";
@@ -347,6 +349,76 @@ internal static class HttpRuleParser
 
         rule.Next = 2;
         return new SetVariableAction(variable!, expression);
+    }
+
+    /// <summary>`capture EXPR len N` declares a new request slot; `capture EXPR id N` fills a declared one.</summary>
+    private static HttpAction? ParseCapture(RuleWords rule, bool response)
+    {
+        var ctx = rule.Ctx;
+        var text = ctx.Argument(1);
+        var how = ctx.Argument(2);
+        if (string.IsNullOrEmpty(text) || how is not ("len" or "id") || !ValueParsers.TryParseInt(ctx.Argument(3), out var number))
+        {
+            return rule.Fail(response ? "expects <expression> id <idx>" : "expects <expression> [ 'len' <length> | id <idx> ]");
+        }
+
+        var expression = SampleExpressionParser.Parse(text, forAcl: false, out var error);
+        if (expression is null)
+        {
+            return rule.Fail(error!);
+        }
+
+        rule.Next = 4;
+        var slots = response ? rule.Section.ResponseCaptures : rule.Section.RequestCaptures;
+        if (how == "len")
+        {
+            if (response)
+            {
+                return rule.Fail("expects <expression> id <idx>");
+            }
+
+            slots.Add(new CaptureSlot(null, number));
+            return new CaptureAction(expression, slots.Count - 1, response);
+        }
+
+        if (number >= slots.Count)
+        {
+            ctx.Alert($"Proxy '{rule.Section.Name}': unable to find capture id '{number}' referenced by {rule.Keyword} capture rule.");
+            return null;
+        }
+
+        return new CaptureAction(expression, number, response);
+    }
+
+    /// <summary>The legacy `redirect` keyword: an `http-request redirect` run after the `http-request` rules.</summary>
+    public static void ParseLegacyRedirect(KeywordContext ctx, ProxySection section)
+    {
+        if (section.Kind == ProxyKinds.Defaults)
+        {
+            ctx.Alert("'redirect' not allowed in 'defaults' section.");
+            return;
+        }
+
+        // Read as if "redirect" were the action of an http-request rule.
+        var shifted = new KeywordContext(ctx.File, ctx.Line, ctx.Words, ctx.ArgumentIndex - 1, ctx.Negated, ctx.Diagnostics);
+        var rule = new RuleWords(shifted, section, "http-request", "redirect", Site(section, response: false));
+        var action = ParseRedirect(rule);
+        if (action is null)
+        {
+            return;
+        }
+
+        Condition? condition = null;
+        if (rule.Next < shifted.ArgumentCount)
+        {
+            condition = ParseCondition(shifted, section, shifted.ArgumentIndex + rule.Next, "error detected while parsing redirect rule", rule.Site);
+            if (condition is null)
+            {
+                return;
+            }
+        }
+
+        section.RedirectRules.Add(new HttpRule(action, condition, ctx.Location.ToString()) { Keyword = "redirect" });
     }
 
     private static HttpAction? ParseWaitForBody(RuleWords rule)

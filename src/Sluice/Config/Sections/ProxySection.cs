@@ -153,6 +153,18 @@ internal sealed class ProxySection
     /// <summary><c>tcp-request content</c> rules in order.</summary>
     public List<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; private set; } = [];
 
+    /// <summary>Capture slots (`capture ... header`, `declare capture`, `http-request capture ... len`), request side then response side.</summary>
+    public List<CaptureSlot> RequestCaptures { get; private set; } = [];
+
+    public List<CaptureSlot> ResponseCaptures { get; private set; } = [];
+
+    /// <summary>Legacy <c>redirect</c> rules: run after the <c>http-request</c> rules.</summary>
+    public List<Sluice.Rules.Actions.HttpRule> RedirectRules { get; private set; } = [];
+
+    public string? MonitorUri { get; set; }
+
+    public Sluice.Rules.Acls.Condition? MonitorFail { get; set; }
+
     /// <summary><c>tcp-request inspect-delay</c>: how long content rules may wait for data; zero when not set.</summary>
     public TimeSpan InspectDelay { get; set; }
 
@@ -198,6 +210,9 @@ internal sealed class ProxySection
         copy.HttpResponseRules = [];
         copy.TcpConnectionRules = [];
         copy.TcpContentRules = [];
+        copy.RequestCaptures = [];
+        copy.ResponseCaptures = [];
+        copy.RedirectRules = [];
         copy.Acls = new(StringComparer.Ordinal);
         copy.HttpCheckExpectSetHere = false;
         copy.ErrorFiles = new Dictionary<int, byte[]>(ErrorFiles);

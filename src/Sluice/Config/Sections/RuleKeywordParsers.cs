@@ -60,6 +60,79 @@ internal static class RuleKeywordParsers
         acl.Add(entry);
     }
 
+    /// <summary>`capture request|response header NAME len N`.</summary>
+    public static void ParseCapture(KeywordContext ctx, ProxySection section)
+    {
+        if (section.Kind == ProxyKinds.Defaults)
+        {
+            ctx.Alert("'capture' not allowed in 'defaults' section.");
+            return;
+        }
+
+        var side = ctx.Argument(0);
+        if (side == "cookie")
+        {
+            ctx.Alert("'capture cookie' is not supported yet.");
+            return;
+        }
+
+        if (side is not ("request" or "response"))
+        {
+            ctx.Alert("'capture' expects 'cookie', 'request' or 'response'.");
+            return;
+        }
+
+        if (ctx.Argument(1) != "header" || string.IsNullOrEmpty(ctx.Argument(2)) || ctx.Argument(3) != "len"
+            || !ValueParsers.TryParseInt(ctx.Argument(4), out var length) || length <= 0)
+        {
+            ctx.Alert($"'capture {side}' expects 'header' <header_name> 'len' <len>.");
+            return;
+        }
+
+        (side == "request" ? section.RequestCaptures : section.ResponseCaptures).Add(new CaptureSlot(ctx.Argument(2), length));
+    }
+
+    /// <summary>`declare capture request|response len N`: a slot for `http-request|http-response capture ... id N`.</summary>
+    public static void ParseDeclare(KeywordContext ctx, ProxySection section)
+    {
+        if (section.Kind == ProxyKinds.Defaults)
+        {
+            ctx.Alert("'declare' not allowed in 'defaults' section.");
+            return;
+        }
+
+        if (ctx.Argument(0) != "capture" || ctx.Argument(1) is not ("request" or "response") || ctx.Argument(2) != "len"
+            || !ValueParsers.TryParseInt(ctx.Argument(3), out var length) || length <= 0)
+        {
+            ctx.Alert("'declare capture' expects 'request' or 'response' followed by 'len' <length>.");
+            return;
+        }
+
+        (ctx.Argument(1) == "request" ? section.RequestCaptures : section.ResponseCaptures).Add(new CaptureSlot(null, length));
+    }
+
+    public static void ParseMonitorUri(KeywordContext ctx, ProxySection section)
+    {
+        if (!ctx.ExpectArguments(1, "an URI"))
+        {
+            return;
+        }
+
+        section.MonitorUri = ctx.Argument(0);
+    }
+
+    /// <summary>`monitor fail if|unless COND`: the monitor URI answers 503 while the condition holds.</summary>
+    public static void ParseMonitor(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.Argument(0) != "fail" || ctx.Argument(1) is not ("if" or "unless"))
+        {
+            ctx.Alert("'monitor' expects 'fail' followed by 'if' or 'unless' and a condition.");
+            return;
+        }
+
+        section.MonitorFail = HttpRuleParser.ParseCondition(ctx, section, ctx.ArgumentIndex + 1, "error detected while parsing a 'monitor fail' condition", RuleSite.HttpRequest(backend: false));
+    }
+
     public static void ParseUseBackend(KeywordContext ctx, ProxySection section)
     {
         if (section.Kind == ProxyKinds.Defaults)

@@ -477,3 +477,17 @@ internal sealed class WaitForBodyAction(TimeSpan time, long atLeast) : HttpActio
         return RuleVerdict.WaitForBody;
     }
 }
+
+/// <summary>`http-request capture EXPR len N|id N` and `http-response capture EXPR id N`: keeps a value for the logs.</summary>
+internal sealed class CaptureAction(SampleExpression expression, int slot, bool response) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        if (expression.TryEvaluate(ctx, out var sample) && SampleCasts.TryCast(ctx, ref sample, SampleType.Str))
+        {
+            ctx.Captures.Set(response, slot, sample.Bytes);
+        }
+
+        return RuleVerdict.Continue;
+    }
+}

@@ -70,6 +70,9 @@ internal sealed class SampleContext : IDisposable
 
     public VariableStore Variables { get; }
 
+    /// <summary>The values captured for the logs and `capture.req.hdr(N)`.</summary>
+    public CaptureStore Captures { get; } = new();
+
     /// <summary>Where actions render their log-format arguments before applying them; reused.</summary>
     public ArrayBufferWriter<byte> FormatOutput => _formatOutput ??= new ArrayBufferWriter<byte>(256);
 
@@ -85,6 +88,7 @@ internal sealed class SampleContext : IDisposable
         Server = null;
         Response = null;
         LogLevel = null;
+        Captures.Clear();
         Variables.ClearTransaction();
         ResetScratch();
     }

@@ -124,6 +124,17 @@ internal static class SampleFetchTable
             });
         }
 
+        Add("capture.req.hdr", Request, 1, a =>
+        {
+            var slot = (int)a.RequiredInteger(0);
+            return new FunctionFetch(SampleType.Str, ctx => ctx.Captures.TryGet(response: false, slot, out var value) ? value : default);
+        });
+        Add("capture.res.hdr", Response, 1, a =>
+        {
+            var slot = (int)a.RequiredInteger(0);
+            return new FunctionFetch(SampleType.Str, ctx => ctx.Captures.TryGet(response: true, slot, out var value) ? value : default);
+        });
+
         // The HTTP response.
         Simple("status", Response, SampleType.Int, ctx => ctx.Response is { } r ? Sample.FromInt(r.Status) : default);
         Simple("res.ver", Response, SampleType.Str, ctx => ctx.Response is { } r ? VersionSample(r.Version) : default);

@@ -163,4 +163,52 @@ public class HttpActionTests
         Assert.Null(requests[0].Header("X-Checked"));
         Assert.Equal("yes", requests[1].Header("X-Checked"));
     }
+
+    [Fact]
+    public async Task MonitorUri_AnsweredByTheProxy_503WhileMonitorFailHolds()
+    {
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1 check inter 200ms",
+            frontend: "    monitor-uri /health\n    monitor fail if { nbsrv(be) lt 1 }",
+            extra: "backend up\n    server u 127.0.0.1:1\n"), port);
+
+        // The only server refuses connections: once its check fails, the monitor says so.
+        await Task.Delay(1200);
+        var failing = await Http.CurlAsync("-i", Http.Url(port, "/health"));
+        Assert.StartsWith("HTTP/1.1 503 Service Unavailable", failing.StandardOutput, StringComparison.Ordinal);
+        var other = await Http.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", Http.Url(port, "/health?x"));
+        Assert.Equal("503", other.StandardOutput);
+    }
+
+    [Fact]
+    public async Task MonitorUri_Healthy_200ServiceReady()
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", frontend: "    monitor-uri /health"), port);
+
+        var result = await Http.CurlAsync("-i", Http.Url(port, "/health"));
+        Assert.StartsWith("HTTP/1.1 200 OK", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Service ready.", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Empty(backend.Requests);
+    }
+
+    [Fact]
+    public async Task Captures_AndLegacyRedirect()
+    {
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1", frontend: """
+                capture request header Host len 5
+                declare capture request len 8
+                http-request capture req.hdr(user-agent) id 1
+                http-request return status 200 content-type text/plain lf-string "hr=%hr c0=%[capture.req.hdr(0)] c1=%[capture.req.hdr(1)]" if { path /cap }
+                redirect location /moved code 301 if { path /old }
+            """), port);
+
+        var captured = await Http.CurlAsync("-H", "Host: abcdefgh", "-A", "agent/12345", Http.Url(port, "/cap"));
+        Assert.Equal("hr={abcde|agent/12} c0=abcde c1=agent/12", captured.StandardOutput);
+        var moved = await Http.CurlAsync("-i", Http.Url(port, "/old"));
+        Assert.StartsWith("HTTP/1.1 301 Moved Permanently", moved.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("location: /moved\r\n", moved.StandardOutput, StringComparison.OrdinalIgnoreCase);
+    }
 }
