@@ -267,7 +267,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("backend b\n    mode health\n", "unknown proxy mode 'health'.")]
     [InlineData("backend b\n    retries x\n", "'retries' expects an integer argument (got 'x').")]
     [InlineData("backend b\n    source 10.0.0.1 usesrc clientip\n", "'source' : 'usesrc' is not supported yet.")]
-    [InlineData("userlist u\n", "'userlist' sections are not supported yet.")]
+    [InlineData("peers p\n", "'peers' sections are not supported yet.")]
     [InlineData("bogus line\n", "unknown keyword 'bogus' out of section.")]
     [InlineData("frontend\n", "'frontend' expects <name> as arguments.")]
     [InlineData("frontend a/b\n", "character '/' is not permitted in 'frontend' name 'a/b'.")]

@@ -125,6 +125,29 @@ internal static class AclParser
         }
 
         var explicitEnd = i > start + 1 && words[i - 1] == "--";
+        if (expression.Fetch is AuthFetch { ReturnsUser: true } auth)
+        {
+            // `http_auth_group(L) G1 G2`: the groups' members are the patterns the user name is matched against.
+            var groups = new List<string>();
+            for (; i < end; i++)
+            {
+                if (!auth.List.HasGroup(words[i]))
+                {
+                    error = $"group '{words[i]}' not found in userlist '{auth.List.Name}'";
+                    return null;
+                }
+
+                groups.Add(words[i]);
+            }
+
+            foreach (var member in auth.List.MembersOf(groups))
+            {
+                patterns.Add(member);
+            }
+
+            return new AclEntry(expression, patterns, keyword);
+        }
+
         for (; i < end; i++)
         {
             if (patterns.Method is MatchMethod.Found or MatchMethod.Bool)

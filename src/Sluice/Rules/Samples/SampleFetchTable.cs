@@ -135,6 +135,9 @@ internal static class SampleFetchTable
             return new FunctionFetch(SampleType.Str, ctx => ctx.Captures.TryGet(response: true, slot, out var value) ? value : default);
         });
 
+        Add("http_auth", Request, 1, a => AuthFetch.Create(a, group: false));
+        Add("http_auth_group", Request, 1, a => AuthFetch.Create(a, group: true));
+
         // The HTTP response.
         Simple("status", Response, SampleType.Int, ctx => ctx.Response is { } r ? Sample.FromInt(r.Status) : default);
         Simple("res.ver", Response, SampleType.Str, ctx => ctx.Response is { } r ? VersionSample(r.Version) : default);

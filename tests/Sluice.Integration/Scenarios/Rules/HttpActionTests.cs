@@ -211,4 +211,32 @@ public class HttpActionTests
         Assert.StartsWith("HTTP/1.1 301 Moved Permanently", moved.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("location: /moved\r\n", moved.StandardOutput, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public async Task Userlist_HttpAuthAndGroups_CurlCredentials()
+    {
+        var port = Ports.FreeTcpPort();
+        var config = Http.Config(port, "server s1 127.0.0.1:1", frontend: """
+                acl admins http_auth_group(staff) admin
+                http-request auth realm Staff unless { http_auth(staff) }
+                http-request return status 200 content-type text/plain lf-string "admin %[http_auth_group(staff)]" if admins
+                http-request return status 200 content-type text/plain string "user"
+            """,
+            extra: """
+            userlist staff
+                group admin
+                group dev users bob
+                user alice password HASH groups admin
+                user bob insecure-password b0b
+            """.Replace("HASH", "$6$s4lty$MubkIYNyhT5mHz4f7lfPZMfLXca/GBb3r/L/xZ5Hhosl4oqFG/uh5Xxbkp8Tdj6e1rEHONjHV91pxgwOMrg4i0", StringComparison.Ordinal));
+        await using var sluice = await Http.StartAsync(config, port);
+
+        var anonymous = await Http.CurlAsync("-i", Http.Url(port, "/"));
+        Assert.StartsWith("HTTP/1.1 401 Unauthorized", anonymous.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("www-authenticate: Basic realm=\"Staff\"", anonymous.StandardOutput, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("admin alice", (await Http.CurlAsync("-u", "alice:op3n sesame", Http.Url(port, "/"))).StandardOutput);
+        Assert.Equal("user", (await Http.CurlAsync("-u", "bob:b0b", Http.Url(port, "/"))).StandardOutput);
+        var wrong = await Http.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", "-u", "alice:wrong", Http.Url(port, "/"));
+        Assert.Equal("401", wrong.StandardOutput);
+    }
 }
