@@ -103,6 +103,10 @@ internal sealed record GlobalConfig
     public int H2HeaderTableSize { get; init; } = 4096;
     /// <summary>`tune.h2.max-frame-size`: the largest frame the proxy accepts.</summary>
     public int H2MaxFrameSize { get; init; } = 16384;
+    /// <summary>`tune.h2.fe.glitches-threshold`: protocol anomalies a client connection may commit (0: no limit).</summary>
+    public int H2FrontGlitchesThreshold { get; init; } = Mux.Http2.Http2Limits.DefaultGlitchesThreshold;
+    /// <summary>`tune.h2.fe.max-total-streams`: streams a client connection may open in its life (0: no limit).</summary>
+    public int H2FrontMaxTotalStreams { get; init; }
     public bool ExposeExperimentalDirectives { get; init; }
     public string? Description { get; init; }
     public string? Node { get; init; }

@@ -35,12 +35,16 @@ internal sealed class Http2FrontConnection : IDisposable
     /// <summary>The connection window we advertise: large, since the stream windows bound the memory.</summary>
     private const int ConnectionReceiveWindow = 16 * 1024 * 1024;
 
-    private const int MaxHeaderListSize = 65536;
+    private const int MaxHeaderListSize = Http2Limits.MaxHeaderListSize;
+
+    private const int RecentlyResetCapacity = 64;
 
     private readonly SocketDuplex _io;
     private readonly Heartbeat _clock;
     private readonly int _maxConcurrentStreams;
     private readonly int _maxFrameSize;
+    private readonly int _glitchesThreshold;
+    private readonly int _maxTotalStreams;
     private readonly Lock _sync = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Dictionary<int, Http2Stream> _streams = [];
@@ -70,9 +74,21 @@ internal sealed class Http2FrontConnection : IDisposable
     private bool _closing;
     private int _goAwayLastStreamId = int.MaxValue;
 
+    // The last streams we reset, whose client may have frames in flight still (§5.4.2); a ring, under _sync.
+    private readonly int[] _recentlyReset = new int[RecentlyResetCapacity];
+    private int _recentlyResetNext;
+
+    // Abuse accounting (docs/internals/http.md, "HTTP/2 abuse"). Glitches: any thread, Interlocked. Control frames
+    // earned: added to by the writers, Interlocked; read by the read loop.
+    private int _glitches;
+    private long _controlFramesEarned = Http2Limits.ControlFramesAllowance;
+
     // Read loop only.
     private int _peerMaxFrameSize = Http2Protocol.MinMaxFrameSize;
     private int _lastStreamId;
+    private long _controlFramesReceived;
+    private int _blockBytes;
+    private bool _glitchShutdownStarted;
     private bool _settingsReceived;
     private int _blockStreamId;
     private BlockKind _blockKind;
@@ -87,6 +103,8 @@ internal sealed class Http2FrontConnection : IDisposable
         _clock = clock;
         _maxConcurrentStreams = limits.MaxConcurrentStreams;
         _maxFrameSize = limits.MaxFrameSize;
+        _glitchesThreshold = limits.GlitchesThreshold;
+        _maxTotalStreams = limits.MaxTotalStreams;
         StreamReceiveWindow = limits.InitialWindowSize;
         _decoder = new HpackDecoder(headerTableSizeLimit: limits.HeaderTableSize, maxHeaderListSize: MaxHeaderListSize);
         WriteWatch = new SideWatch(clock);
@@ -146,6 +164,9 @@ internal sealed class Http2FrontConnection : IDisposable
     /// <summary>Streams opened so far.</summary>
     public int StreamCount { get; private set; }
 
+    /// <summary>Protocol anomalies the client committed so far (HAProxy's `fc_glitches`).</summary>
+    public int Glitches => Volatile.Read(ref _glitches);
+
     /// <summary>
     /// Sends our SETTINGS, reads the preface and then frames until the connection ends. New streams go to
     /// <paramref name="handler"/> on the thread pool.
@@ -177,6 +198,11 @@ internal sealed class Http2FrontConnection : IDisposable
                         Http2ErrorScope.Stream => ResetFromReadLoop(frameError.StreamId, frameError.Code),
                         _ => ProcessFrame(),
                     };
+                    if (error == Http2ErrorCode.NoError)
+                    {
+                        error = CheckGlitches();
+                    }
+
                     if (error != Http2ErrorCode.NoError)
                     {
                         break;
@@ -499,8 +525,10 @@ internal sealed class Http2FrontConnection : IDisposable
             open = TryBeginStreamWrite(stream, endStream);
             var output = _io.Output;
             var maxFrame = _peerMaxFrameSize;
+            var frames = 0;
             while (open)
             {
+                frames++;
                 var length = (int)Math.Min(data.Length, maxFrame);
                 var last = length == data.Length;
                 Http2FrameWriter.TryWriteFrameHeader(
@@ -516,6 +544,11 @@ internal sealed class Http2FrontConnection : IDisposable
                 {
                     break;
                 }
+            }
+
+            if (frames > 0)
+            {
+                Interlocked.Add(ref _controlFramesEarned, frames * Http2Limits.ControlFramesPerDataFrameSent);
             }
 
             await CompleteWriteAsync().ConfigureAwait(false);
@@ -586,6 +619,12 @@ internal sealed class Http2FrontConnection : IDisposable
             return Http2ErrorCode.ProtocolError;
         }
 
+        if (frame.Type is Http2FrameType.Settings or Http2FrameType.Ping or Http2FrameType.Priority or Http2FrameType.WindowUpdate
+            && !ChargeControlFrame())
+        {
+            return Http2ErrorCode.EnhanceYourCalm;
+        }
+
         return frame.Type switch
         {
             Http2FrameType.Data => OnData(frame),
@@ -599,7 +638,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
             // §8.4: a client cannot push.
             Http2FrameType.PushPromise => Http2ErrorCode.ProtocolError,
-                        _ => Http2ErrorCode.NoError,
+            _ => Http2ErrorCode.NoError,
         };
     }
 
@@ -629,23 +668,35 @@ internal sealed class Http2FrontConnection : IDisposable
             {
                 // §5.1: DATA on an idle stream is a connection error. On a closed one it is dropped: mostly the
                 // rest of a body we reset or refused (§5.4.2: frames in flight after a RST_STREAM are ignored),
-                // and answering each frame would let a client make us write as much as it sends.
-                return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
+                // and answering each frame would let a client make us write as much as it sends. Counted as a
+                // control frame: a client that keeps sending them has long seen our reset.
+                if (IsIdleStream(frame.StreamId))
+                {
+                    return Http2ErrorCode.ProtocolError;
+                }
+
+                return ChargeControlFrame() ? Http2ErrorCode.NoError : Http2ErrorCode.EnhanceYourCalm;
             }
 
             if (stream.RemoteEnded)
             {
-                ResetLocked(stream, Http2ErrorCode.StreamClosed);
+                ResetForClientFaultLocked(stream, Http2ErrorCode.StreamClosed);
                 return Http2ErrorCode.NoError;
             }
 
             if (length > stream.ReceiveWindow)
             {
-                ResetLocked(stream, Http2ErrorCode.FlowControlError);
+                ResetForClientFaultLocked(stream, Http2ErrorCode.FlowControlError);
                 return Http2ErrorCode.NoError;
             }
 
             var content = frame.Content;
+            if (content.IsEmpty && !frame.EndStream)
+            {
+                // CVE-2019-9518: a frame that carries nothing costs us work for nothing.
+                Glitch();
+            }
+
             stream.ReceiveWindow -= length;
 
             // Padding is never consumed by the transaction: give it back at once.
@@ -655,7 +706,7 @@ internal sealed class Http2FrontConnection : IDisposable
             if (declared >= 0 && (stream.BodyBytesReceived > declared || (frame.EndStream && stream.BodyBytesReceived != declared)))
             {
                 // §8.1.1: a body that does not match its content-length makes the request malformed.
-                ResetLocked(stream, Http2ErrorCode.ProtocolError);
+                ResetForClientFaultLocked(stream, Http2ErrorCode.ProtocolError);
                 return Http2ErrorCode.NoError;
             }
 
@@ -694,6 +745,7 @@ internal sealed class Http2FrontConnection : IDisposable
         _blockEndStream = frame.EndStream;
         _blockResetCode = null;
         _blockStream = null;
+        _blockBytes = 0;
         Http2Stream? existing;
         lock (_sync)
         {
@@ -725,8 +777,20 @@ internal sealed class Http2FrontConnection : IDisposable
         }
         else if (id <= _lastStreamId)
         {
-            // A stream already closed, mostly trailers in flight after we reset it (§5.4.2: ignored); the block
-            // is still decoded, to keep HPACK in step.
+            // §5.1.1: "An endpoint that receives an unexpected stream identifier MUST respond with a connection
+            // error of type PROTOCOL_ERROR": a stream id going backward, or a stream closed long ago. Trailers in
+            // flight after we reset the stream are expected (§5.4.2: ignored); the block is still decoded, to keep
+            // HPACK in step, and counted as a control frame.
+            if (!WasRecentlyReset(id))
+            {
+                return Http2ErrorCode.ProtocolError;
+            }
+
+            if (!ChargeControlFrame())
+            {
+                return Http2ErrorCode.EnhanceYourCalm;
+            }
+
             _blockKind = BlockKind.Discard;
             _builder.BeginDiscard();
         }
@@ -743,6 +807,9 @@ internal sealed class Http2FrontConnection : IDisposable
 
             if (ignore || refuse)
             {
+                // Past the limit or after our GOAWAY: neither is what a client that reads our frames does.
+                Glitch();
+
                 // §5.1.2: beyond the limit, REFUSED_STREAM; the block is still decoded to keep HPACK in step.
                 _blockKind = BlockKind.Discard;
                 _blockResetCode = refuse && !ignore ? Http2ErrorCode.RefusedStream : null;
@@ -768,6 +835,13 @@ internal sealed class Http2FrontConnection : IDisposable
 
     private Http2ErrorCode DecodeBlockFragment(Http2Frame frame)
     {
+        // CVE-2024-27316: a block is bounded in wire bytes, and tiny or empty fragments count as 1 KiB each.
+        _blockBytes += Math.Max(frame.PayloadLength, Http2Limits.MinFieldBlockFragmentCharge);
+        if (_blockBytes > Http2Limits.MaxFieldBlockBytes)
+        {
+            return Http2ErrorCode.EnhanceYourCalm;
+        }
+
         var handler = new Http2FieldHandler(_builder);
         var status = _decoder.Decode(frame.Content, frame.EndHeaders, ref handler);
         if (status is not HpackDecodeStatus.Ok and not HpackDecodeStatus.HeaderListTooLarge)
@@ -795,7 +869,7 @@ internal sealed class Http2FrontConnection : IDisposable
                 {
                     if (status != HpackDecodeStatus.Ok || !_builder.Complete(endStream: true))
                     {
-                        ResetLocked(stream!, Http2ErrorCode.ProtocolError);
+                        ResetForClientFaultLocked(stream!, Http2ErrorCode.ProtocolError);
                     }
                     else if (!stream!.IsReset)
                     {
@@ -817,7 +891,7 @@ internal sealed class Http2FrontConnection : IDisposable
                     {
                         if (stream is not null)
                         {
-                            ResetLocked(stream, code);
+                            ResetForClientFaultLocked(stream, code);
                         }
                         else
                         {
@@ -835,6 +909,11 @@ internal sealed class Http2FrontConnection : IDisposable
     private void OpenStream(Http2Stream stream, bool headerListTooLarge)
     {
         var valid = _builder.Complete(_blockEndStream);
+        if (headerListTooLarge || !valid)
+        {
+            Glitch();
+        }
+
         if (!headerListTooLarge && !valid)
         {
             lock (_sync)
@@ -869,7 +948,13 @@ internal sealed class Http2FrontConnection : IDisposable
         }
 
         StreamCount++;
+        Interlocked.Add(ref _controlFramesEarned, Http2Limits.ControlFramesPerStream);
         ThreadPool.UnsafeQueueUserWorkItem(stream, preferLocal: false);
+        if (StreamCount == _maxTotalStreams)
+        {
+            // `tune.h2.fe.max-total-streams`: this one is the last; it and those in progress finish.
+            BeginShutdown();
+        }
     }
 
     private Http2ErrorCode OnRstStream(Http2Frame frame)
@@ -879,7 +964,18 @@ internal sealed class Http2FrontConnection : IDisposable
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
             {
                 // §6.4: RST_STREAM on an idle stream is a connection error.
-                return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
+                if (IsIdleStream(frame.StreamId))
+                {
+                    return Http2ErrorCode.ProtocolError;
+                }
+
+                return ChargeControlFrame() ? Http2ErrorCode.NoError : Http2ErrorCode.EnhanceYourCalm;
+            }
+
+            if (!stream.LocalEnded)
+            {
+                // CVE-2023-44487: a stream reset before its answer made us work for nothing.
+                Glitch();
             }
 
             stream.IsReset = true;
@@ -1000,7 +1096,7 @@ internal sealed class Http2FrontConnection : IDisposable
             stream.SendWindow += increment;
             if (stream.SendWindow > Http2Protocol.MaxWindowSize)
             {
-                ResetLocked(stream, Http2ErrorCode.FlowControlError);
+                ResetForClientFaultLocked(stream, Http2ErrorCode.FlowControlError);
                 return Http2ErrorCode.NoError;
             }
 
@@ -1017,6 +1113,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
     private Http2ErrorCode ResetFromReadLoop(int streamId, Http2ErrorCode code)
     {
+        Glitch();
         lock (_sync)
         {
             if (_streams.TryGetValue(streamId, out var stream))
@@ -1031,6 +1128,44 @@ internal sealed class Http2FrontConnection : IDisposable
 
         return Http2ErrorCode.NoError;
     }
+
+    /// <summary>
+    /// A reset the client made us send (CVE-2025-8671, "MadeYouReset"): counted as a glitch like the resets it sends
+    /// itself, or it could make us do the work of a stream and reset it as often as it likes.
+    /// </summary>
+    private void ResetForClientFaultLocked(Http2Stream stream, Http2ErrorCode code)
+    {
+        Glitch();
+        ResetLocked(stream, code);
+    }
+
+    private void Glitch() => Interlocked.Increment(ref _glitches);
+
+    /// <summary>Read loop: GOAWAY(NO_ERROR) at three quarters of the glitch threshold, ENHANCE_YOUR_CALM at it.</summary>
+    private Http2ErrorCode CheckGlitches()
+    {
+        if (_glitchesThreshold == 0)
+        {
+            return Http2ErrorCode.NoError;
+        }
+
+        var glitches = Volatile.Read(ref _glitches);
+        if (glitches >= _glitchesThreshold)
+        {
+            return Http2ErrorCode.EnhanceYourCalm;
+        }
+
+        if (!_glitchShutdownStarted && glitches >= _glitchesThreshold - (_glitchesThreshold / 4))
+        {
+            _glitchShutdownStarted = true;
+            BeginShutdown();
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    /// <summary>Read loop: one more frame that carries no request; false once the client sent more than it earned.</summary>
+    private bool ChargeControlFrame() => ++_controlFramesReceived <= Interlocked.Read(ref _controlFramesEarned);
 
     private void ResetLocked(Http2Stream stream, Http2ErrorCode code)
     {
@@ -1074,7 +1209,20 @@ internal sealed class Http2FrontConnection : IDisposable
         _windowWaiters.Clear();
     }
 
-    private void WriteRstStreamLocked(int streamId, Http2ErrorCode code) => Http2FrameWriter.WriteRstStream(_control, streamId, code);
+    private void WriteRstStreamLocked(int streamId, Http2ErrorCode code)
+    {
+        Http2FrameWriter.WriteRstStream(_control, streamId, code);
+        _recentlyReset[_recentlyResetNext] = streamId;
+        _recentlyResetNext = (_recentlyResetNext + 1) % RecentlyResetCapacity;
+    }
+
+    private bool WasRecentlyReset(int streamId)
+    {
+        lock (_sync)
+        {
+            return Array.IndexOf(_recentlyReset, streamId) >= 0;
+        }
+    }
 
     private void WriteGoAwayLocked(int lastStreamId, Http2ErrorCode code) => Http2FrameWriter.WriteGoAway(_control, lastStreamId, code, default);
 
@@ -1083,7 +1231,10 @@ internal sealed class Http2FrontConnection : IDisposable
         lock (_sync)
         {
             _closing = true;
-            WriteGoAwayLocked(_lastStreamId, code);
+
+            // §6.8: a later GOAWAY never raises the last stream id of an earlier one.
+            _goAwayLastStreamId = Math.Min(_goAwayLastStreamId, _lastStreamId);
+            WriteGoAwayLocked(_goAwayLastStreamId, code);
         }
 
         await FlushControlAsync().ConfigureAwait(false);
