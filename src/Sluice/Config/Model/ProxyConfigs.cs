@@ -23,6 +23,11 @@ internal sealed record FrontendConfig
     public bool HttpBufferRequest { get; init; }
     /// <summary>`option accept-invalid-http-request`.</summary>
     public bool AcceptInvalidHttpRequest { get; init; }
+    /// <summary>
+    /// `option h2c-upgrade` (Sluice's own): a cleartext HTTP/1.1 request with `Upgrade: h2c` switches its connection
+    /// to HTTP/2 (RFC 7540 §3.2) instead of having the token removed.
+    /// </summary>
+    public bool H2cUpgrade { get; init; }
     /// <summary>`option http-restrict-req-hdr-names`.</summary>
     public HeaderNamePolicy RestrictRequestHeaderNames { get; init; }
     /// <summary>`use_backend` rules in order; <see cref="DefaultBackend"/> applies when none does.</summary>

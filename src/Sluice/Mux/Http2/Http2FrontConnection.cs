@@ -96,6 +96,8 @@ internal sealed class Http2FrontConnection : IDisposable
     private bool _blockEndStream;
     private Http2ErrorCode? _blockResetCode;
     private IHttp2StreamHandler? _handler;
+    private Http2Stream? _upgradedStream;
+    private byte[]? _upgradeSettings;
 
     public Http2FrontConnection(SocketDuplex io, Heartbeat clock, Http2Limits limits)
     {
@@ -168,6 +170,41 @@ internal sealed class Http2FrontConnection : IDisposable
     public int Glitches => Volatile.Read(ref _glitches);
 
     /// <summary>
+    /// RFC 7540 §3.2: the connection began as HTTP/1.1 and its request asked for `Upgrade: h2c`; the 101 went out.
+    /// That request becomes stream 1, half-closed (remote) with its whole body, and the client's SETTINGS are the
+    /// payload of its HTTP2-Settings field (the 101 acknowledges them, so no ACK). Both take effect in
+    /// <see cref="RunAsync"/>, right after our SETTINGS. Copies <paramref name="request"/>, which the caller may then
+    /// release.
+    /// </summary>
+    public void AcceptUpgrade(IHttp2StreamHandler handler, HttpRequestHead request, byte[] body, byte[] settings)
+    {
+        _handler = handler;
+        var stream = new Http2Stream(this, 1, _clock, handler);
+        var head = stream.Request;
+        head.Headers.CopyFrom(request.Headers);
+        head.SetMethod(request.MethodBytes);
+        head.SetTarget(request.Target);
+        head.SetScheme(request.Scheme);
+        head.SetAuthority(request.Authority);
+        head.Version = request.Version;
+        head.ContentLength = request.ContentLength;
+
+        // The connection-level flags of HTTP/1.1 mean nothing on a stream.
+        head.Flags = request.Flags & (HttpMessageFlags.NoBody | HttpMessageFlags.ContentLengthKnown);
+        if (request.HasBody)
+        {
+            stream.Body = NewBodyPipe();
+            stream.Body.Writer.Write(body);
+            stream.Body.Writer.Complete();
+            stream.BodyBytesReceived = body.Length;
+        }
+
+        stream.RemoteEnded = true;
+        _upgradedStream = stream;
+        _upgradeSettings = settings;
+    }
+
+    /// <summary>
     /// Sends our SETTINGS, reads the preface and then frames until the connection ends. New streams go to
     /// <paramref name="handler"/> on the thread pool.
     /// </summary>
@@ -178,6 +215,16 @@ internal sealed class Http2FrontConnection : IDisposable
         try
         {
             await FlushControlAsync().ConfigureAwait(false);
+            if (_upgradedStream is not null)
+            {
+                var upgradeError = StartUpgradedStream();
+                if (upgradeError != Http2ErrorCode.NoError)
+                {
+                    await GoAwayAsync(upgradeError).ConfigureAwait(false);
+                    return Http2ConnectionEnd.ProtocolError;
+                }
+            }
+
             var preface = await ReadPrefaceAsync(input).ConfigureAwait(false);
             if (preface != Http2ConnectionEnd.Graceful)
             {
@@ -595,6 +642,41 @@ internal sealed class Http2FrontConnection : IDisposable
         }
     }
 
+    /// <summary>Applies the settings of an `Upgrade: h2c` request as a SETTINGS frame of the client, then starts its stream 1.</summary>
+    private Http2ErrorCode StartUpgradedStream()
+    {
+        var settings = _upgradeSettings!;
+        var frameBytes = new byte[Http2Protocol.FrameHeaderLength + settings.Length];
+        Http2FrameWriter.TryWriteFrameHeader(frameBytes, settings.Length, Http2FrameType.Settings, Http2FrameFlags.None, 0);
+        settings.CopyTo(frameBytes, Http2Protocol.FrameHeaderLength);
+        var sequence = new ReadOnlySequence<byte>(frameBytes);
+        if (!Http2FrameReader.TryReadFrame(ref sequence, _frame, _maxFrameSize, out var frameError) || frameError.Scope != Http2ErrorScope.None)
+        {
+            return frameError.Scope == Http2ErrorScope.None ? Http2ErrorCode.ProtocolError : frameError.Code;
+        }
+
+        var error = OnSettings(_frame, acknowledge: false);
+        if (error != Http2ErrorCode.NoError)
+        {
+            return error;
+        }
+
+        // §3.4 still holds: the client's preface that follows ends with a SETTINGS frame of its own.
+        _settingsReceived = false;
+        var stream = _upgradedStream!;
+        _upgradedStream = null;
+        Volatile.Write(ref _lastStreamId, 1);
+        lock (_sync)
+        {
+            stream.SendWindow = _peerInitialWindow;
+            stream.ReceiveWindow = StreamReceiveWindow;
+            RegisterStreamLocked(stream);
+        }
+
+        StartStream(stream);
+        return Http2ErrorCode.NoError;
+    }
+
     private bool IsDone()
     {
         lock (_sync)
@@ -938,15 +1020,28 @@ internal sealed class Http2FrontConnection : IDisposable
 
             if (!_blockEndStream)
             {
-                stream.Body = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+                stream.Body = NewBodyPipe();
             }
 
-            _streams.Add(stream.Id, stream);
-            stream.InOpenCount = true;
-            _openStreams++;
-            _activeStreams++;
+            RegisterStreamLocked(stream);
         }
 
+        StartStream(stream);
+    }
+
+    private static Pipe NewBodyPipe() => new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+
+    private void RegisterStreamLocked(Http2Stream stream)
+    {
+        _streams.Add(stream.Id, stream);
+        stream.InOpenCount = true;
+        _openStreams++;
+        _activeStreams++;
+    }
+
+    /// <summary>Hands a registered stream to its transaction; read loop.</summary>
+    private void StartStream(Http2Stream stream)
+    {
         StreamCount++;
         Interlocked.Add(ref _controlFramesEarned, Http2Limits.ControlFramesPerStream);
         ThreadPool.UnsafeQueueUserWorkItem(stream, preferLocal: false);
@@ -986,7 +1081,7 @@ internal sealed class Http2FrontConnection : IDisposable
         return Http2ErrorCode.NoError;
     }
 
-    private Http2ErrorCode OnSettings(Http2Frame frame)
+    private Http2ErrorCode OnSettings(Http2Frame frame, bool acknowledge = true)
     {
         _settingsReceived = true;
         if (frame.IsAck)
@@ -1036,7 +1131,10 @@ internal sealed class Http2FrontConnection : IDisposable
             }
 
             // §6.5.3: acknowledged once applied.
-            Http2FrameWriter.WriteSettingsAck(_control);
+            if (acknowledge)
+            {
+                Http2FrameWriter.WriteSettingsAck(_control);
+            }
         }
 
         return Http2ErrorCode.NoError;
