@@ -748,16 +748,25 @@ internal sealed class Http2FrontConnection : IDisposable
 
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
             {
-                // §5.1: DATA on an idle stream is a connection error. On a closed one it is dropped: mostly the
-                // rest of a body we reset or refused (§5.4.2: frames in flight after a RST_STREAM are ignored),
-                // and answering each frame would let a client make us write as much as it sends. Counted as a
-                // control frame: a client that keeps sending them has long seen our reset.
+                // §5.1: DATA on an idle stream is a connection error. On a stream we reset it is dropped: the rest
+                // of a body in flight (§5.4.2). On another closed stream it is a stream error STREAM_CLOSED, answered
+                // once (the reset joins those we sent). Counted as a control frame either way.
                 if (IsIdleStream(frame.StreamId))
                 {
                     return Http2ErrorCode.ProtocolError;
                 }
 
-                return ChargeControlFrame() ? Http2ErrorCode.NoError : Http2ErrorCode.EnhanceYourCalm;
+                if (!ChargeControlFrame())
+                {
+                    return Http2ErrorCode.EnhanceYourCalm;
+                }
+
+                if (!WasRecentlyResetLocked(frame.StreamId))
+                {
+                    WriteRstStreamLocked(frame.StreamId, Http2ErrorCode.StreamClosed);
+                }
+
+                return Http2ErrorCode.NoError;
             }
 
             if (stream.RemoteEnded)
@@ -1318,9 +1327,11 @@ internal sealed class Http2FrontConnection : IDisposable
     {
         lock (_sync)
         {
-            return Array.IndexOf(_recentlyReset, streamId) >= 0;
+            return WasRecentlyResetLocked(streamId);
         }
     }
+
+    private bool WasRecentlyResetLocked(int streamId) => Array.IndexOf(_recentlyReset, streamId) >= 0;
 
     private void WriteGoAwayLocked(int lastStreamId, Http2ErrorCode code) => Http2FrameWriter.WriteGoAway(_control, lastStreamId, code, default);
 
