@@ -172,7 +172,7 @@ internal static class Http1Heads
         var encoded = HeaderTokens.Trim(headers.Value(headers.IndexOf("http2-settings"u8)));
         Span<byte> payload = stackalloc byte[MaxH2cSettingsLength];
         if (encoded.Length > MaxH2cSettingsLength
-            || !System.Buffers.Text.Base64Url.TryDecodeFromUtf8(encoded, payload, out var length)
+            || System.Buffers.Text.Base64Url.DecodeFromUtf8(encoded, payload, out _, out var length) != System.Buffers.OperationStatus.Done
             || length % 6 != 0)
         {
             return null;

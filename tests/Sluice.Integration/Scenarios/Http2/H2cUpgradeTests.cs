@@ -131,6 +131,69 @@ public class H2cUpgradeTests
     }
 
     [Fact]
+    public async Task OptionOn_BindProtoH1_NotUpgraded()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("plain"));
+        var port = Ports.FreeTcpPort();
+        var config = Proxy.Config(port, $"server s1 {backend.Address}", frontend: "    option h2c-upgrade")
+            .Replace($"bind 127.0.0.1:{port}", $"bind 127.0.0.1:{port} proto h1", StringComparison.Ordinal);
+        await using var sluice = await Proxy.StartAsync(config, port);
+
+        var result = await Proxy.CurlAsync("--http2", "-w", "\n%{http_version} %{http_code}", Proxy.Url(port, "/h1"));
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.Equal("plain\n1.1 200", result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task OptionOn_InvalidSettingValue_101ThenGoAwayFlowControlError_NothingForwarded()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}", frontend: "    option h2c-upgrade"), port);
+
+        // SETTINGS_INITIAL_WINDOW_SIZE 2^31: RFC 9113 §6.5.2, FLOW_CONTROL_ERROR.
+        var settings = Convert.ToBase64String(Convert.FromHexString("000480000000")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            "GET /bad HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: " + settings + "\r\n\r\n"));
+        using var reader = new MemoryStream();
+        var buffer = new byte[4096];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        int n;
+        while ((n = await stream.ReadAsync(buffer, cts.Token)) > 0)
+        {
+            reader.Write(buffer, 0, n);
+        }
+
+        var bytes = reader.ToArray();
+        var text = System.Text.Encoding.Latin1.GetString(bytes);
+        Assert.StartsWith("HTTP/1.1 101 Switching Protocols\r\n", text, StringComparison.Ordinal);
+        var frames = bytes.AsSpan(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4);
+
+        // Our SETTINGS first, then GOAWAY(FLOW_CONTROL_ERROR) last.
+        Assert.Equal(0x4, frames[3]);
+        var types = new List<byte>();
+        var goAwayCode = -1;
+        while (frames.Length >= 9)
+        {
+            var length = (frames[0] << 16) | (frames[1] << 8) | frames[2];
+            types.Add(frames[3]);
+            if (frames[3] == 0x7)
+            {
+                goAwayCode = frames[9 + 7];
+            }
+
+            frames = frames[(9 + length)..];
+        }
+
+        Assert.Equal(0x7, types[^1]);
+        Assert.Equal(3, goAwayCode);
+        Assert.Empty(backend.Requests);
+    }
+
+    [Fact]
     public async Task OptionOn_BodyLargerThanAStreamWindow_ServedAsHttp11()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("size " + r.Body.Length.ToString(CultureInfo.InvariantCulture)));
