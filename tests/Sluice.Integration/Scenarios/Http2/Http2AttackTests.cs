@@ -53,6 +53,61 @@ public class Http2AttackTests
         Assert.Contains(other.Decode(frames.First(f => f.Type == RawFrame.Headers)), h => h.Name == ":status" && h.Value == "200");
     }
 
+    // The same attack from python-h2: each stream opened then cancelled at once, until the server says GOAWAY.
+    // The same attack from python-h2: each stream opened then cancelled at once, until the server says GOAWAY;
+    // python-h2 then stops, as a client does, and the script waits for the server to close.
+    private const string RapidResetScript = """
+        import socket, sys
+        import h2.connection, h2.config, h2.events, h2.exceptions
+        port = int(sys.argv[1])
+        sock = socket.create_connection(("127.0.0.1", port))
+        conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        headers = [(":method", "GET"), (":scheme", "http"), (":authority", "test.local"), (":path", "/reset")]
+        sock.setblocking(False)
+        goaway = None
+        for _ in range(50000):
+            stream_id = conn.get_next_available_stream_id()
+            conn.send_headers(stream_id, headers, end_stream=True)
+            conn.reset_stream(stream_id)
+            sock.sendall(conn.data_to_send())
+            try:
+                data = sock.recv(65536)
+            except BlockingIOError:
+                continue
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.ConnectionTerminated) and goaway is None:
+                    goaway = event
+            if goaway is not None:
+                break
+        sock.setblocking(True)
+        sock.settimeout(20)
+        while sock.recv(65536):
+            pass
+        print("goaway", int(goaway.error_code) if goaway else -1, goaway.last_stream_id if goaway else -1)
+        """;
+
+    [Fact]
+    public async Task PythonH2_RapidReset_GracefulGoAwayStopsIt_BackendSeesFew()
+    {
+        await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok") with { Delay = TimeSpan.FromMilliseconds(50) });
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
+
+        var script = Path.Combine(Ports.TempDirectory(), "rapid_reset.py");
+        await File.WriteAllTextAsync(script, RapidResetScript);
+        var result = await Sluice.TestKit.Processes.CommandRunner.RunAsync("/usr/bin/python3", [script, port.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 0, result.StandardOutput + result.StandardError);
+        var words = result.StandardOutput.Trim().Split(' ');
+        Assert.Equal("goaway", words[0]);
+
+        // GOAWAY(NO_ERROR) at three quarters of the glitch threshold: the last stream taken is below 2 × 250.
+        Assert.Equal("0", words[1]);
+        Assert.InRange(int.Parse(words[2], System.Globalization.CultureInfo.InvariantCulture), 1, 999);
+        Assert.InRange(backend.Requests.Count, 0, 499);
+    }
+
     // H2-02: CVE-2025-8671, resets the client makes us send count as its own.
     [Fact]
     public async Task MadeYouReset_WindowUpdateZeroAfterEachRequest_ResetsCounted_GoAwayEnhanceYourCalm()
