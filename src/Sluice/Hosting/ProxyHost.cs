@@ -171,7 +171,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnSessionFinished, debugOutput);
             Action<Socket, Listener> accept = frontend.Mode == ProxyMode.Http
                 ? AcceptHttp(new HttpFrontendContext(context, _httpBackends, global))
-                : (client, listener) => Accept(context, client, listener);
+                : AcceptTcp(context);
             var frontendLimit = ConnectionLimit.Create(frontend.MaxConn);
             foreach (var bind in frontend.Binds)
             {
@@ -195,11 +195,17 @@ internal sealed class ProxyHost : IAsyncDisposable
         return ok;
     }
 
-    private void Accept(TransactionContext context, Socket client, Listener listener)
+    private Action<Socket, Listener> AcceptTcp(TransactionContext context)
+    {
+        var rules = new TcpFrontendContext(context, _backends);
+        return (client, listener) => Accept(context, client, listener, rules);
+    }
+
+    private void Accept(TransactionContext context, Socket client, Listener listener, TcpFrontendContext? rules = null)
     {
         // Runs on the accept loop. A stop awaits the accept loops before it looks for transactions in flight,
         // so a transaction registered here is always waited for (or killed).
-        var transaction = new Transaction(context, client, listener);
+        var transaction = new Transaction(context, client, listener, rules);
         _active.TryAdd(transaction, 0);
         _ = transaction.RunAsync();
     }
@@ -210,6 +216,13 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// </summary>
     private Action<Socket, Listener> AcceptHttp(HttpFrontendContext context) => (client, listener) =>
     {
+        if (!TcpFrontendContext.AcceptsConnection(context.Frontend, context.FrontendNameBytes, client))
+        {
+            client.Dispose();
+            listener.ReleaseSlot();
+            return;
+        }
+
         if (string.Equals(listener.Bind.Proto, "h2", StringComparison.Ordinal))
         {
             var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true), listener);

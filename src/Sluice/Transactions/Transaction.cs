@@ -26,7 +26,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     private const int StateTunnel = 2;
     private const int StateDone = 3;
 
-    private readonly TransactionContext _context;
+    private TransactionContext _context;
+    private readonly TcpFrontendContext? _rules;
     private readonly Socket _client;
     private readonly Listener? _listener;
     private readonly long _acceptMs;
@@ -38,9 +39,10 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private ServerState? _server;
 
-    public Transaction(TransactionContext context, Socket client, Listener? listener)
+    public Transaction(TransactionContext context, Socket client, Listener? listener, TcpFrontendContext? rules = null)
     {
         _context = context;
+        _rules = rules is { HasRules: true } ? rules : null;
         _client = client;
         _listener = listener;
         _acceptMs = context.Clock.Refresh();
@@ -151,6 +153,121 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private async Task RunCoreAsync()
     {
+        byte[]? inspected = null;
+        var inspectedLength = 0;
+        try
+        {
+            if (_rules is { } rules)
+            {
+                (var accepted, inspected, inspectedLength) = await ApplyRulesAsync(rules).ConfigureAwait(false);
+                if (!accepted)
+                {
+                    return;
+                }
+            }
+
+            await ConnectAndTunnelAsync(inspected.AsMemory(0, inspectedLength)).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (inspected is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(inspected);
+            }
+        }
+    }
+
+    /// <summary>
+    /// `tcp-request connection` rules, then `tcp-request content` rules on the first bytes (read for up to
+    /// `tcp-request inspect-delay` while a rule needs more), then the `use_backend` rules. Returns whether the
+    /// connection goes on, and the bytes read, which go to the server first.
+    /// </summary>
+    private async Task<(bool Accepted, byte[]? Buffer, int Length)> ApplyRulesAsync(TcpFrontendContext rules)
+    {
+        using var samples = new Rules.Samples.SampleContext
+        {
+            ClientEndPoint = ClientEndPoint,
+            LocalEndPoint = SafeLocalEndPoint(_client),
+            FrontendName = rules.FrontendName,
+            FrontendId = _context.Frontend.Id,
+            FindBackend = rules.FindBackend,
+            PayloadComplete = true,
+        };
+        if (Rules.Actions.TcpRuleRunner.Run(rules.ConnectionRules, samples) == Rules.Actions.TcpVerdict.Reject)
+        {
+            SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
+            return (false, null, 0);
+        }
+
+        byte[]? buffer = null;
+        var length = 0;
+        if (rules.ContentRules.Count > 0)
+        {
+            buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(_context.Buffers.BufferSize);
+            var deadline = _context.Clock.Refresh() + rules.InspectDelayMs;
+            samples.PayloadComplete = rules.InspectDelayMs <= 0;
+            while (true)
+            {
+                samples.RequestPayload = new System.Buffers.ReadOnlySequence<byte>(buffer, 0, length);
+                var verdict = Rules.Actions.TcpRuleRunner.Run(rules.ContentRules, samples);
+                if (verdict == Rules.Actions.TcpVerdict.Reject)
+                {
+                    SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
+                    return (false, buffer, 0);
+                }
+
+                if (verdict == Rules.Actions.TcpVerdict.Accept)
+                {
+                    break;
+                }
+
+                var remaining = deadline - _context.Clock.Refresh();
+                if (remaining <= 0 || length == buffer.Length)
+                {
+                    samples.PayloadComplete = true;
+                    continue;
+                }
+
+                var read = await ReceiveWithinAsync(buffer.AsMemory(length), remaining).ConfigureAwait(false);
+                if (read < 0 && IsKilled)
+                {
+                    SetEnd(TerminationCause.Killed, TerminationPhase.Request);
+                    return (false, buffer, 0);
+                }
+
+                if (read <= 0)
+                {
+                    // The delay ran out, or the client will send nothing more: the rules decide on what came.
+                    samples.PayloadComplete = true;
+                }
+                else
+                {
+                    length += read;
+                }
+            }
+        }
+
+        samples.PayloadComplete = true;
+        _context = rules.Choose(samples);
+        return (true, buffer, length);
+    }
+
+    /// <summary>Reads what the client sends within <paramref name="timeoutMs"/>: the count, 0 at its end, -1 when the time ran out or the socket failed.</summary>
+    private async Task<int> ReceiveWithinAsync(Memory<byte> buffer, long timeoutMs)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs));
+        try
+        {
+            return await _client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            return -1;
+        }
+    }
+
+    private async Task ConnectAndTunnelAsync(ReadOnlyMemory<byte> clientData)
+    {
         var backend = _context.Backend;
         if (backend is null)
         {
@@ -196,7 +313,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             tunnel.Abort();
         }
 
-        var end = await tunnel.RunAsync().ConfigureAwait(false);
+        var end = await tunnel.RunAsync(clientData).ConfigureAwait(false);
         BytesFromClient = tunnel.BytesFromClient;
         BytesFromServer = tunnel.BytesFromServer;
         serverSocket.Dispose();

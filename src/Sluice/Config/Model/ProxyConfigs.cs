@@ -33,7 +33,14 @@ internal sealed record FrontendConfig
     /// <summary>`use_backend` rules in order; <see cref="DefaultBackend"/> applies when none does.</summary>
     public IReadOnlyList<UseBackendRule> UseBackends { get; init; } = [];
     /// <summary>`http-request` rules of the frontend, in order.</summary>
-    public IReadOnlyList<HttpRequestRule> HttpRequestRules { get; init; } = [];
+    public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpRequestRules { get; init; } = [];
+
+    public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpResponseRules { get; init; } = [];
+    /// <summary>`tcp-request connection` rules, run as a connection is accepted.</summary>
+    public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpConnectionRules { get; init; } = [];
+    /// <summary>`tcp-request content` rules, run on the first bytes within `tcp-request inspect-delay`.</summary>
+    public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; init; } = [];
+    public TimeSpan InspectDelay { get; init; }
     /// <summary>`errorfile CODE FILE`: whole HTTP/1 responses by status code.</summary>
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = EmptyErrorFiles;
 
@@ -73,7 +80,9 @@ internal sealed record BackendConfig
     /// <summary>`retry-on`; HAProxy's default is `conn-failure`.</summary>
     public RetryOnConditions RetryOn { get; init; } = RetryOnConditions.ConnFailure;
     /// <summary>`http-request` rules of the backend, run after the frontend's.</summary>
-    public IReadOnlyList<HttpRequestRule> HttpRequestRules { get; init; } = [];
+    public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpRequestRules { get; init; } = [];
+
+    public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpResponseRules { get; init; } = [];
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = FrontendConfig.EmptyErrorFiles;
     /// <summary>`option httpchk`, `http-check send`, `http-check expect`, `option tcp-check`.</summary>
     public BackendCheckConfig HealthCheck { get; init; } = BackendCheckConfig.Default;

@@ -39,9 +39,12 @@ internal static class ProxyKeywordTable
         new("log-tag", ProxyKinds.All, WarnNotHonoured),
         new("http-reuse", ProxyKinds.BackendSide, HttpKeywordParsers.ParseHttpReuse),
         new("retry-on", ProxyKinds.BackendSide, HttpKeywordParsers.ParseRetryOn),
-        new("use_backend", ProxyKinds.FrontendSide, HttpKeywordParsers.ParseUseBackend),
+        new("use_backend", ProxyKinds.FrontendSide, RuleKeywordParsers.ParseUseBackend),
+        new("acl", ProxyKinds.All, RuleKeywordParsers.ParseAcl),
+        new("tcp-request", ProxyKinds.All, TcpRuleParser.Parse),
         new("errorfile", ProxyKinds.All, HttpKeywordParsers.ParseErrorFile),
-        new("http-request", ProxyKinds.All, HttpRequestParser.Parse),
+        new("http-request", ProxyKinds.All, HttpRuleParser.ParseRequest),
+        new("http-response", ProxyKinds.All, HttpRuleParser.ParseResponse),
         new("http-check", ProxyKinds.BackendSide, CheckKeywordParsers.ParseHttpCheck),
     ]);
 

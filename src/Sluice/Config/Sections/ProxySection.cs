@@ -43,8 +43,11 @@ internal sealed record ServerOptions
     public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
 }
 
-/// <summary>A <c>use_backend NAME</c> line, resolved by the builder.</summary>
-internal sealed record UseBackendLine(string Name, Location Location);
+/// <summary>
+/// A <c>use_backend NAME [if|unless COND]</c> line, resolved by the builder; <see cref="DynamicName"/> is set
+/// when the name has log-format variables.
+/// </summary>
+internal sealed record UseBackendLine(string Name, Location Location, Sluice.Rules.Acls.Condition? Condition, Sluice.Logging.LogFormat? DynamicName);
 
 /// <summary>A <c>server</c> line as parsed.</summary>
 internal sealed record ServerLine(string Name, Location Location, ServerAddress Address, ServerOptions Options);
@@ -140,7 +143,22 @@ internal sealed class ProxySection
     public List<UseBackendLine> UseBackends { get; private set; } = [];
 
     /// <summary><c>http-request</c> rules in order; never inherited (refused in defaults sections).</summary>
-    public List<HttpRequestRule> HttpRequestRules { get; private set; } = [];
+    public List<Sluice.Rules.Actions.HttpRule> HttpRequestRules { get; private set; } = [];
+
+    /// <summary><c>http-response</c> rules in order; never inherited.</summary>
+    public List<Sluice.Rules.Actions.HttpRule> HttpResponseRules { get; private set; } = [];
+
+    /// <summary><c>tcp-request connection</c> rules in order.</summary>
+    public List<Sluice.Rules.Actions.TcpRule> TcpConnectionRules { get; private set; } = [];
+
+    /// <summary><c>tcp-request content</c> rules in order.</summary>
+    public List<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; private set; } = [];
+
+    /// <summary><c>tcp-request inspect-delay</c>: how long content rules may wait for data; zero when not set.</summary>
+    public TimeSpan InspectDelay { get; set; }
+
+    /// <summary>The section's ACLs by name; a name declared on several lines OR's them.</summary>
+    public Dictionary<string, Sluice.Rules.Acls.Acl> Acls { get; private set; } = new(StringComparer.Ordinal);
 
     /// <summary><c>errorfile</c> responses by status; a section gets its own copy of its defaults' ones.</summary>
     public Dictionary<int, byte[]> ErrorFiles { get; private set; } = [];
@@ -178,6 +196,10 @@ internal sealed class ProxySection
         copy.Servers = [];
         copy.UseBackends = [];
         copy.HttpRequestRules = [];
+        copy.HttpResponseRules = [];
+        copy.TcpConnectionRules = [];
+        copy.TcpContentRules = [];
+        copy.Acls = new(StringComparer.Ordinal);
         copy.HttpCheckExpectSetHere = false;
         copy.ErrorFiles = new Dictionary<int, byte[]>(ErrorFiles);
         return copy;

@@ -348,7 +348,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
         }
 
         H2cUpgradeSettings = H2cUpgradeAllowed ? Http1Heads.FindH2cUpgrade(_request) : null;
-        Http1Heads.RemoveHopByHopFields(_request, isRequest: true);
+        Http1Heads.RemoveHopByHopFields(_request, isRequest: true, keepForRules: true);
         if (_request.Has(HttpMessageFlags.ConnectionClose) || _request.Has(HttpMessageFlags.MustClose))
         {
             _closeAfterResponse = true;
