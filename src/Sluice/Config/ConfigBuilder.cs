@@ -247,6 +247,7 @@ internal static class ConfigBuilder
             OriginalTo = http ? section.OriginalTo : null,
             HttpBufferRequest = http && section.HttpBufferRequest,
             AcceptInvalidHttpRequest = http && section.AcceptInvalidHttpRequest,
+            H2cUpgrade = http && section.H2cUpgrade,
             RestrictRequestHeaderNames = http ? section.RestrictRequestHeaderNames : HeaderNamePolicy.Preserve,
             UseBackends = useBackends,
             HttpRequestRules = http ? [.. section.HttpRequestRules, .. section.RedirectRules] : [],
@@ -317,6 +318,7 @@ internal static class ConfigBuilder
         Option(section.OriginalTo is not null, "originalto");
         Option(section.HttpBufferRequest, "http-buffer-request");
         Option(section.IsFrontend && section.AcceptInvalidHttpRequest, "accept-invalid-http-request");
+        Option(section.IsFrontend && section.H2cUpgrade, "h2c-upgrade");
         Option(section.IsBackend && section.AcceptInvalidHttpResponse, "accept-invalid-http-response");
     }
 

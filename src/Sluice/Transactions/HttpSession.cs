@@ -37,6 +37,9 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         _front = new Http1FrontConnection(_io, context.Shared.Clock, context.RequestParser);
         _transaction = new HttpTransaction(context);
         _detectPreface = listener?.Bind.Proto is null;
+
+        // A bind line that names its protocol speaks only that one.
+        _front.H2cUpgradeAllowed = _detectPreface && context.Frontend.H2cUpgrade;
     }
 
     public async Task RunAsync()
@@ -45,6 +48,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         clock.Register(this);
         var linger = false;
         var handOver = false;
+        byte[]? upgradeBody = null;
         try
         {
             while (true)
@@ -81,6 +85,13 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
                 {
                     _front.CloseAfterResponse();
                 }
+                else if (_front.H2cUpgradeSettings is not null && !_front.ExpectationFailed)
+                {
+                    // `option h2c-upgrade`: the connection goes on as HTTP/2, this request as its stream 1.
+                    upgradeBody = await _front.SwitchToH2cAsync().ConfigureAwait(false);
+                    handOver = true;
+                    break;
+                }
 
                 await _transaction.RunAsync(_front, first).ConfigureAwait(false);
                 _context.Shared.DebugOutput?.WriteLine(_transaction.DescribeForDebug(_front));
@@ -106,7 +117,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
 
         if (handOver)
         {
-            await RunHttp2Async().ConfigureAwait(false);
+            await RunHttp2Async(upgradeBody).ConfigureAwait(false);
             return;
         }
 
@@ -144,12 +155,20 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         }
     }
 
-    /// <summary>The client spoke HTTP/2: the same socket goes on under an <see cref="Http2Session"/>, which finishes for this one.</summary>
-    private async Task RunHttp2Async()
+    /// <summary>
+    /// The client spoke HTTP/2, or asked for it with `Upgrade: h2c` (<paramref name="upgradeBody"/> then holds the body
+    /// of that request): the same socket goes on under an <see cref="Http2Session"/>, which finishes for this one.
+    /// </summary>
+    private async Task RunHttp2Async(byte[]? upgradeBody)
     {
+        var http2 = new Http2Session(_context, _io, _listener, registeredAs: this);
+        if (upgradeBody is not null)
+        {
+            http2.AcceptUpgrade(_front.Request, upgradeBody, _front.H2cUpgradeSettings!);
+        }
+
         _transaction.Dispose();
         _front.DisposeKeepingConnection();
-        var http2 = new Http2Session(_context, _io, _listener, registeredAs: this);
         Volatile.Write(ref _http2, http2);
         if (Volatile.Read(ref _killed) != 0)
         {

@@ -139,7 +139,19 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal((10, 131072, 0, 65536), (config!.Global.H2MaxConcurrentStreams, config.Global.H2InitialWindowSize, config.Global.H2HeaderTableSize, config.Global.H2MaxFrameSize));
     }
 
+    [Fact]
+    public void Load_TuneH2FrontAbuseLimits_DefaultsAndValues()
+    {
+        var (defaults, _) = Load("global\n    maxconn 10\n");
+        Assert.Equal((250, 0), (defaults!.Global.H2FrontGlitchesThreshold, defaults.Global.H2FrontMaxTotalStreams));
+        var (config, lines) = Load("global\n    tune.h2.fe.glitches-threshold 0\n    tune.h2.fe.max-total-streams 1000\n");
+        Assert.Empty(lines);
+        Assert.Equal((0, 1000), (config!.Global.H2FrontGlitchesThreshold, config.Global.H2FrontMaxTotalStreams));
+    }
+
     [Theory]
+    [InlineData("tune.h2.fe.glitches-threshold -1")]
+    [InlineData("tune.h2.fe.max-total-streams many")]
     [InlineData("tune.h2.header-table-size 65537")]
     [InlineData("tune.h2.max-frame-size 1024")]
     [InlineData("tune.h2.max-frame-size 16777216")]

@@ -154,6 +154,24 @@ public sealed class HttpKeywordsTests : IDisposable
         Assert.False(config.Frontends[0].AcceptInvalidHttpRequest);
     }
 
+    [Fact]
+    public void H2cUpgrade_OffByDefault_OnFromDefaults_NoOptionTurnsOff()
+    {
+        var (config, lines) = Load($"{Defaults}    option h2c-upgrade\nfrontend f\n    bind 127.0.0.1:8080\nfrontend g\n    bind 127.0.0.1:8081\n    no option h2c-upgrade\nfrontend h\n    bind 127.0.0.1:8082\n");
+        Assert.Empty(lines);
+        Assert.Equal([true, false, true], config!.Frontends.Select(f => f.H2cUpgrade));
+        var (plain, _) = Load($"{Defaults}frontend f\n    bind 127.0.0.1:8080\n");
+        Assert.False(plain!.Frontends[0].H2cUpgrade);
+    }
+
+    [Fact]
+    public void H2cUpgrade_WithArgument_Alert()
+    {
+        var (config, lines) = Load($"{Defaults}frontend f\n    bind 127.0.0.1:8080\n    option h2c-upgrade now\n");
+        Assert.Null(config);
+        Assert.Contains(lines, l => l.Contains("cannot handle unexpected argument 'now'", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("never", (int)(HttpReuseMode.Never))]
     [InlineData("safe", (int)(HttpReuseMode.Safe))]

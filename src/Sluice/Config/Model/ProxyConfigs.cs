@@ -23,6 +23,11 @@ internal sealed record FrontendConfig
     public bool HttpBufferRequest { get; init; }
     /// <summary>`option accept-invalid-http-request`.</summary>
     public bool AcceptInvalidHttpRequest { get; init; }
+    /// <summary>
+    /// `option h2c-upgrade` (Sluice's own): a cleartext HTTP/1.1 request with `Upgrade: h2c` switches its connection
+    /// to HTTP/2 (RFC 7540 §3.2) instead of having the token removed.
+    /// </summary>
+    public bool H2cUpgrade { get; init; }
     /// <summary>`option http-restrict-req-hdr-names`.</summary>
     public HeaderNamePolicy RestrictRequestHeaderNames { get; init; }
     /// <summary>`use_backend` rules in order; <see cref="DefaultBackend"/> applies when none does.</summary>
@@ -118,6 +123,10 @@ internal sealed record GlobalConfig
     public int H2HeaderTableSize { get; init; } = 4096;
     /// <summary>`tune.h2.max-frame-size`: the largest frame the proxy accepts.</summary>
     public int H2MaxFrameSize { get; init; } = 16384;
+    /// <summary>`tune.h2.fe.glitches-threshold`: protocol anomalies a client connection may commit (0: no limit).</summary>
+    public int H2FrontGlitchesThreshold { get; init; } = Mux.Http2.Http2Limits.DefaultGlitchesThreshold;
+    /// <summary>`tune.h2.fe.max-total-streams`: streams a client connection may open in its life (0: no limit).</summary>
+    public int H2FrontMaxTotalStreams { get; init; }
     public bool ExposeExperimentalDirectives { get; init; }
     public string? Description { get; init; }
     public string? Node { get; init; }

@@ -114,6 +114,7 @@ internal sealed class ProxySection
     public bool HttpBufferRequest { get; set; }
 
     public bool AcceptInvalidHttpRequest { get; set; }
+    public bool H2cUpgrade { get; set; }
 
     public HeaderNamePolicy RestrictRequestHeaderNames { get; set; }
 

@@ -138,6 +138,49 @@ internal static class Http1Heads
         };
     }
 
+    /// <summary>The largest request body that an `Upgrade: h2c` request may carry and still be upgraded: one stream window.</summary>
+    public const int MaxH2cUpgradeBody = 65535;
+
+    // 36 settings of 6 bytes, in base64url: far more than the six that RFC 9113 defines.
+    private const int MaxH2cSettingsLength = 288;
+
+    /// <summary>
+    /// RFC 7540 §3.2: the payload of the client's SETTINGS when <paramref name="request"/> asks to switch to
+    /// cleartext HTTP/2 in a way Sluice accepts, otherwise null (the request is served as HTTP/1.1 and the token
+    /// removed). Accepted: HTTP/1.1, an `h2c` token in `Upgrade`, `Connection` naming both `Upgrade` and
+    /// `HTTP2-Settings` (§3.2.1), exactly one `HTTP2-Settings` in base64url (§3.2.1: "A server MUST NOT upgrade the
+    /// connection to HTTP/2 if this header field is not present or if more than one is present"), no `Expect`,
+    /// and no body or one of known length up to <see cref="MaxH2cUpgradeBody"/>, read whole before the switch.
+    /// Allocates the payload: once per upgrade. Call before <see cref="RemoveHopByHopFields"/>.
+    /// </summary>
+    public static byte[]? FindH2cUpgrade(HttpRequestHead request)
+    {
+        var headers = request.Headers;
+        if (request.Version != HttpVersion.Http11
+            || request.Method == Messages.HttpMethod.Connect
+            || request.Has(HttpMessageFlags.Expect100Continue)
+            || headers.Contains("expect"u8)
+            || (request.HasBody && (!request.Has(HttpMessageFlags.ContentLengthKnown) || request.ContentLength > MaxH2cUpgradeBody))
+            || !headers.HasToken("upgrade"u8, "h2c"u8)
+            || !headers.HasToken("connection"u8, "upgrade"u8)
+            || !headers.HasToken("connection"u8, "http2-settings"u8)
+            || headers.CountOf("http2-settings"u8) != 1)
+        {
+            return null;
+        }
+
+        var encoded = HeaderTokens.Trim(headers.Value(headers.IndexOf("http2-settings"u8)));
+        Span<byte> payload = stackalloc byte[MaxH2cSettingsLength];
+        if (encoded.Length > MaxH2cSettingsLength
+            || System.Buffers.Text.Base64Url.DecodeFromUtf8(encoded, payload, out _, out var length) != System.Buffers.OperationStatus.Done
+            || length % 6 != 0)
+        {
+            return null;
+        }
+
+        return payload[..length].ToArray();
+    }
+
     /// <summary>
     /// Removes the fields that belong to this hop only: `Connection` and the fields it names, `Keep-Alive`,
     /// `Proxy-Connection`, `Transfer-Encoding`, `Content-Length` (the framing now lives in the head's flags; a
