@@ -22,6 +22,8 @@ internal static class SampleCasts
     {
         _ when from == to => true,
         (_, SampleType.None) => true,
+        // `var(...)` and `set-var(...)` have no type until they run: the cast is tried then.
+        (SampleType.None, _) => true,
         (SampleType.Bool or SampleType.Int, SampleType.Bool or SampleType.Int or SampleType.Str or SampleType.Bin) => true,
         (SampleType.Address, SampleType.Str or SampleType.Bin or SampleType.Int) => true,
         (SampleType.Str, _) => true,
