@@ -4,7 +4,7 @@ namespace Sluice.Rules.Samples;
 
 /// <summary>
 /// Reads `fetch[(args)][,converter[(args)]]...` as HAProxy writes it, checks each name against the tables and
-/// compiles the expression. Arguments are split on commas; quotes and backslashes protect commas and parentheses.
+/// compiles the expression. Arguments are split on commas; quotes protect commas and parentheses.
 /// </summary>
 internal static class SampleExpressionParser
 {
@@ -102,6 +102,12 @@ internal static class SampleExpressionParser
         return Parse(text, ref pos, '\0', forAcl, out error);
     }
 
+    /// <summary>
+    /// A backslash protects only a backslash, a quote or a space, as in HAProxy's argument parser; before any
+    /// other character it stays, so `regsub(\.,-)` and `regsub("(b)(c)","\2\1")` reach the regex as written.
+    /// </summary>
+    private static bool IsEscapable(char c) => c is '\\' or '"' or '\'' or ' ';
+
     /// <summary>Reads `name` or `name(arg,arg)`; the name is made of letters, digits and `._-`.</summary>
     private static bool ReadCall(string text, ref int pos, char stop, out string name, out string[] args, out string? error)
     {
@@ -138,7 +144,7 @@ internal static class SampleExpressionParser
                 {
                     quote = '\0';
                 }
-                else if (c == '\\' && pos < text.Length)
+                else if (c == '\\' && quote == '"' && pos < text.Length && IsEscapable(text[pos]))
                 {
                     current.Append(text[pos++]);
                 }
@@ -152,7 +158,7 @@ internal static class SampleExpressionParser
 
             switch (c)
             {
-                case '\\' when pos < text.Length:
+                case '\\' when pos < text.Length && IsEscapable(text[pos]):
                     current.Append(text[pos++]);
                     break;
                 case '"' or '\'':
