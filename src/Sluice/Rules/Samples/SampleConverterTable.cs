@@ -130,7 +130,7 @@ internal static class SampleConverterTable
                 256 => (i, o) => SHA256.HashData(i, o),
                 384 => (i, o) => SHA384.HashData(i, o),
                 512 => (i, o) => SHA512.HashData(i, o),
-                _ => Sha224,
+                _ => Sha224.HashData,
             });
         });
         Add("length", 0, _ => new TextLengthConverter());
@@ -311,14 +311,6 @@ internal static class SampleConverterTable
         }
 
         return input.Length;
-    }
-
-    private static int Sha224(ReadOnlySpan<byte> input, Span<byte> output)
-    {
-        // SHA-224 is SHA-256 with other initial values; .NET has no primitive for it, OpenSSL does.
-        using var hash = IncrementalHash.CreateHash(new HashAlgorithmName("SHA224"));
-        hash.AppendData(input);
-        return hash.TryGetHashAndReset(output, out var written) ? written : -1;
     }
 
     /// <summary>Percent-decoding as `url_dec` does: `+` stays (it is only a space in forms); a broken escape fails.</summary>
