@@ -57,6 +57,16 @@ internal static class SampleCasts
 
                 sample = Sample.FromAddress(address);
                 return true;
+            case SampleType.Bin when sample.Type is SampleType.Int or SampleType.Bool:
+                // HAProxy's int-to-bin cast: the 64-bit value, big-endian.
+                if (!ctx.TryReserve(8, out var eight, out var at))
+                {
+                    return false;
+                }
+
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(eight.AsSpan(at, 8), sample.Integer);
+                sample = Sample.FromBinary(eight, at, 8);
+                return true;
             case SampleType.Str or SampleType.Bin:
                 if (sample.IsText)
                 {
