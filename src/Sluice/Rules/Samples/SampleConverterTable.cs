@@ -466,20 +466,21 @@ internal static class SampleConverterTable
             }
         }
 
-        var first = index > 0 ? index - 1 : n + index;
-        var last = count <= 0 ? (index > 0 ? n - 1 : first) : first + count - 1;
-        if (index < 0 && count > 0)
-        {
-            last = first;
-            first = Math.Max(0, first - count + 1);
-        }
-
-        if (first < 0 || first >= n)
+        // The fields are numbered 1..n from the start or -1..-n from the end; a count of 0 extends the
+        // selection to the end of the text (positive index) or its start (negative index), as HAProxy does.
+        var chosen = index > 0 ? index - 1 : n + index;
+        if (chosen < 0 || chosen >= n)
         {
             return null;
         }
 
-        last = Math.Min(last, n - 1);
+        if (count <= 0)
+        {
+            return index > 0 ? new Range(parts[chosen].Start, value.Length) : new Range(0, parts[chosen].End);
+        }
+
+        var first = index > 0 ? chosen : Math.Max(0, chosen - count + 1);
+        var last = index > 0 ? Math.Min(n - 1, chosen + count - 1) : chosen;
         return new Range(parts[first].Start, parts[last].End);
     }
 
