@@ -367,7 +367,7 @@ internal static class SampleConverterTable
                     break;
                 case < 0x20 or >= 0x7f:
                     "\\u00"u8.CopyTo(output[w..]);
-                    Convert.TryToHexString([b], output.Slice(w + 4, 2), out _);
+                    Convert.TryToHexStringLower([b], output.Slice(w + 4, 2), out _);
                     w += 6;
                     break;
                 default:
