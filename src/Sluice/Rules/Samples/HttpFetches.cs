@@ -376,7 +376,11 @@ internal sealed class CookieFetch(byte[] name, MessageSide side, bool all) : Sam
     }
 }
 
-/// <summary>`url_param(name[,delim])`/`urlp`: the value of a query-string parameter (the first one; every one in an ACL).</summary>
+/// <summary>
+/// `url_param(name[,delim])`/`urlp`: the value of a parameter (the first one; every one in an ACL). As in
+/// HAProxy, the parameters start after the first `?` of the target, or after the first <c>delim</c> when one is
+/// given (`;` for `jsessionid`-style paths), and are separated by `&amp;`, `;` or that delimiter.
+/// </summary>
 internal sealed class UrlParamFetch(byte[] name, byte delimiter, bool all) : SampleFetch
 {
     public override SampleType OutputType => SampleType.Str;
@@ -389,17 +393,25 @@ internal sealed class UrlParamFetch(byte[] name, byte delimiter, bool all) : Sam
             return false;
         }
 
-        var query = MessageSlices.Query(request.Target, out var present);
-        if (!present)
+        var target = request.Target;
+        var fragment = target.IndexOf((byte)'#');
+        if (fragment >= 0)
+        {
+            target = target[..fragment];
+        }
+
+        var listStart = target.IndexOf(delimiter);
+        if (listStart < 0)
         {
             return false;
         }
 
+        var list = target[(listStart + 1)..];
         var position = (int)state;
-        while (position <= query.Length)
+        while (position <= list.Length)
         {
-            var rest = query[position..];
-            var end = rest.IndexOfAny(delimiter, (byte)'#');
+            var rest = list[position..];
+            var end = rest.IndexOfAny((byte)'&', (byte)';', delimiter);
             var pair = end < 0 ? rest : rest[..end];
             position += pair.Length + 1;
             var equals = pair.IndexOf((byte)'=');
@@ -409,11 +421,6 @@ internal sealed class UrlParamFetch(byte[] name, byte delimiter, bool all) : Sam
                 sample = MessageSlices.Of(request.Headers, pair[(equals + 1)..]);
                 state = all ? position : -1;
                 return true;
-            }
-
-            if (end >= 0 && rest[end] == '#')
-            {
-                break;
             }
         }
 

@@ -119,7 +119,7 @@ internal static class SampleFetchTable
         {
             Add(name, Request, 2, a =>
             {
-                var delimiter = a.String(1) is { Length: > 0 } d ? (byte)d[0] : (byte)'&';
+                var delimiter = a.String(1) is { Length: > 0 } d ? (byte)d[0] : (byte)'?';
                 return new UrlParamFetch(Encoding.Latin1.GetBytes(a.String(0) ?? string.Empty), delimiter, a.ForAcl);
             });
         }
