@@ -340,7 +340,7 @@ internal sealed class CookieFetch(byte[] name, MessageSide side, bool all) : Sam
             }
 
             var value = headers.Value(slot);
-            var matched = NextCookie(value, ref position, out var cookieName, out var cookieValue) && cookieName.SequenceEqual(name);
+            var matched = NextCookie(value, ref position, out var cookieName, out var cookieValue) && (name.Length == 0 || cookieName.SequenceEqual(name));
             if (position >= value.Length)
             {
                 position = -1;
