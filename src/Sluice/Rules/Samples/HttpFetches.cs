@@ -109,6 +109,8 @@ internal enum MessageSide : byte
 {
     Request,
     Response,
+    /// <summary>`hdr` and `hdr_cnt`: the response in response rules (once there is one), else the request.</summary>
+    Current,
 }
 
 /// <summary>
@@ -136,8 +138,12 @@ internal sealed class HeaderFetch : SampleFetch
 
     public override SampleType OutputType => SampleType.Str;
 
-    public static HttpMessageHead? Message(SampleContext ctx, MessageSide side) =>
-        side == MessageSide.Request ? ctx.Request : ctx.Response;
+    public static HttpMessageHead? Message(SampleContext ctx, MessageSide side) => side switch
+    {
+        MessageSide.Request => ctx.Request,
+        MessageSide.Response => ctx.Response,
+        _ => ctx.Response is { } response ? response : ctx.Request,
+    };
 
     public override bool Fetch(SampleContext ctx, ref long state, out Sample sample)
     {

@@ -172,22 +172,27 @@ internal static class SampleFetchTable
         foreach (var name in splitNames.Concat(fullNames))
         {
             var split = splitNames.Contains(name);
+            var nameSide = CurrentMessage(name, side);
             table[name] = new FetchDefinition(name, needs, 2, a =>
             {
                 var header = Encoding.Latin1.GetBytes((a.String(0) ?? string.Empty).ToLowerInvariant());
                 var occurrence = (int)a.Integer(1, 0);
                 var all = occurrence == 0 && a.ForAcl;
-                return new HeaderFetch(header, split, side, occurrence == 0 ? -1 : occurrence, all);
+                return new HeaderFetch(header, split, nameSide, occurrence == 0 ? -1 : occurrence, all);
             });
         }
 
         foreach (var name in splitCounts.Concat(fullCounts))
         {
             var split = splitCounts.Contains(name);
+            var nameSide = CurrentMessage(name, side);
             table[name] = new FetchDefinition(name, needs, 1, a =>
-                new HeaderCountFetch(Encoding.Latin1.GetBytes((a.String(0) ?? string.Empty).ToLowerInvariant()), split, side));
+                new HeaderCountFetch(Encoding.Latin1.GetBytes((a.String(0) ?? string.Empty).ToLowerInvariant()), split, nameSide));
         }
     }
+
+    /// <summary>configuration.txt: `hdr` and `hdr_cnt` are req.hdr on requests and res.hdr on responses.</summary>
+    private static MessageSide CurrentMessage(string name, MessageSide side) => name is "hdr" or "hdr_cnt" ? MessageSide.Current : side;
 
     private static void AddCookieFetches(Dictionary<string, FetchDefinition> table, MessageSide side, SampleSources needs, string[] names, string[] counts)
     {
