@@ -44,7 +44,7 @@ internal sealed class MapFile
             return null;
         }
 
-        var patterns = new PatternSet(ToMethod(match), ignoreCase: false);
+        var patterns = new PatternSet(ToMethod(match), ignoreCase: false) { LongestMatch = match == MapMatch.Beg };
         var values = new List<byte[]>();
         var integers = new List<Sample>();
         for (var n = 0; n < lines.Length; n++)

@@ -48,6 +48,9 @@ internal sealed class PatternSet
 
     public bool IgnoreCase { get; }
 
+    /// <summary>`map_beg`: the longest matching prefix wins, as HAProxy's prefix tree finds it, not the first one.</summary>
+    public bool LongestMatch { get; init; }
+
     public int Count => _order.Count;
 
     /// <summary>The sample type the method compares: the sample is cast to it first.</summary>
@@ -152,15 +155,24 @@ internal sealed class PatternSet
                 return MatchExact(value);
         }
 
+        var best = -1;
         for (var i = 0; i < _texts.Count; i++)
         {
             if (Matches(Method, value, _texts[i], IgnoreCase))
             {
-                return i;
+                if (!LongestMatch)
+                {
+                    return i;
+                }
+
+                if (best < 0 || _texts[i].Length > _texts[best].Length)
+                {
+                    best = i;
+                }
             }
         }
 
-        return -1;
+        return best;
     }
 
     private static bool Matches(MatchMethod method, ReadOnlySpan<byte> value, ReadOnlySpan<byte> pattern, bool ignoreCase) => method switch
