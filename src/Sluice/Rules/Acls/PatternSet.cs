@@ -404,7 +404,9 @@ internal sealed class PatternSet
             return false;
         }
 
-        network = address.GetAddressBytes();
+        // An IPv4-mapped IPv6 pattern (::ffff:10.0.0.1) matches the IPv4 address, as in HAProxy.
+        var mapped = address.IsIPv4MappedToIPv6;
+        network = (mapped ? address.MapToIPv4() : address).GetAddressBytes();
         var bits = network.Length * 8;
         if (slash < 0)
         {
@@ -415,7 +417,8 @@ internal sealed class PatternSet
         var maskText = text[(slash + 1)..];
         if (int.TryParse(maskText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out prefix))
         {
-            return prefix <= bits;
+            prefix -= mapped ? 96 : 0;
+            return prefix >= 0 && prefix <= bits;
         }
 
         if (bits == 32 && IPAddress.TryParse(maskText, out var mask) && mask.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
