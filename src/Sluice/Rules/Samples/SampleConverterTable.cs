@@ -149,14 +149,14 @@ internal static class SampleConverterTable
             var index = (int)a.RequiredInteger(0);
             var delimiters = Encoding.Latin1.GetBytes(a.RequiredString(1));
             var count = (int)a.Integer(2, 1);
-            return index == 0 ? Fail(a, "integer expected as first argument, 0 is not allowed") : new SliceConverter(v => Fields(v, index, delimiters, count, words: false));
+            return index == 0 ? Fail(a, "Unexpected value 0 for index") : new SliceConverter(v => Fields(v, index, delimiters, count, words: false));
         });
         Add("word", 3, a =>
         {
             var index = (int)a.RequiredInteger(0);
             var delimiters = Encoding.Latin1.GetBytes(a.RequiredString(1));
             var count = (int)a.Integer(2, 1);
-            return index == 0 ? Fail(a, "integer expected as first argument, 0 is not allowed") : new SliceConverter(v => Fields(v, index, delimiters, count, words: true));
+            return index == 0 ? Fail(a, "Unexpected value 0 for index") : new SliceConverter(v => Fields(v, index, delimiters, count, words: true));
         });
         Add("ltrim", 1, a =>
         {
@@ -202,7 +202,8 @@ internal static class SampleConverterTable
         {
             if (!TryParseMask(a.RequiredString(0), 32, out var v4) || !TryParseMask(a.String(1) ?? "128", 128, out var v6))
             {
-                return Fail(a, $"invalid arg 1 : failed to parse '{a.String(0)}' as type 'ipv4 mask' at position 1");
+                a.FailArgument(0, $"failed to parse '{a.String(0)}' as type 'IPv4 mask' at position 1");
+                return null;
             }
 
             return new IpMaskConverter(v4, v6);
@@ -251,7 +252,7 @@ internal static class SampleConverterTable
 
         if (VariableNames.TryResolve(text, out var variable) is { } error)
         {
-            a.Fail($"invalid arg 1 : failed to parse '{text}' as type 'signed integer' or variable name ({error})");
+            a.FailArgument(0, $"failed to parse '{text}' as type 'signed integer' or variable name ({error})");
             return null;
         }
 

@@ -71,7 +71,9 @@ internal static class SampleExpressionParser
             var converter = convDefinition.Create(convArguments);
             if (converter is null || convArguments.Error is not null)
             {
-                error = $"{convArguments.Error ?? "invalid arguments"} in converter '{convName}'";
+                error = convArguments.ErrorArgument > 0
+                    ? $"invalid arg {convArguments.ErrorArgument} in converter '{convName}' : {convArguments.Error}"
+                    : $"invalid args in converter '{convName}' : {convArguments.Error ?? "invalid arguments"}";
                 return null;
             }
 
@@ -133,7 +135,7 @@ internal static class SampleExpressionParser
         {
             if (pos >= text.Length || (quote == '\0' && text[pos] == stop && stop != '\0'))
             {
-                error = $"missing closing ')' after arguments to '{name}'";
+                error = "expected ')'";
                 return false;
             }
 

@@ -148,7 +148,7 @@ internal static class SampleFetchTable
     {
         if (!IPAddress.TryParse(a.RequiredString(0), out var address) || address.AddressFamily != family)
         {
-            a.Fail($"invalid arg 1 : failed to parse '{a.String(0)}' as type '{(family == System.Net.Sockets.AddressFamily.InterNetwork ? "ipv4" : "ipv6")}' at position 1");
+            a.FailArgument(0, $"failed to parse '{a.String(0)}' as type '{(family == System.Net.Sockets.AddressFamily.InterNetwork ? "ipv4" : "ipv6")}' at position 1");
             return null;
         }
 
