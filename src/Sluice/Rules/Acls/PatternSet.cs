@@ -100,9 +100,17 @@ internal sealed class PatternSet
 
                 break;
             case MatchMethod.Bin:
-                if (pattern.Length % 2 != 0 || !pattern.All(char.IsAsciiHexDigit))
+                if (pattern.Length % 2 != 0)
                 {
-                    return $"'{pattern}' is not a valid hexadecimal binary string";
+                    return "an even number of hex digit is expected";
+                }
+
+                foreach (var c in pattern)
+                {
+                    if (!char.IsAsciiHexDigit(c))
+                    {
+                        return $"an hex digit is expected (found '{c}')";
+                    }
                 }
 
                 _texts.Add(Convert.FromHexString(pattern));
@@ -364,7 +372,7 @@ internal sealed class PatternSet
             var max = long.MaxValue;
             if ((colon > 0 && !TryNumber(text[..colon], out min)) || (colon < text.Length - 1 && !TryNumber(text[(colon + 1)..], out max)))
             {
-                error = $"'{text}' is not a number";
+                error = $"'{text}' is not a valid number range";
                 return false;
             }
 
