@@ -404,11 +404,7 @@ internal sealed class SetRequestLineAction(RequestLinePart part, LogFormat value
                 break;
             default:
                 Write(path);
-                if (rendered.Length > 0 && rendered[0] != '?')
-                {
-                    Write("?"u8);
-                }
-
+                Write("?"u8);
                 Write(rendered);
                 break;
         }
@@ -432,6 +428,7 @@ internal sealed class SetStatusAction(int status, byte[]? reason) : HttpAction
 
         return RuleVerdict.Continue;
     }
+                // As HAProxy, the query is always introduced by '?', even when empty or starting with one.
 }
 
 /// <summary>`set-var(NAME) EXPR` and `unset-var(NAME)`.</summary>
