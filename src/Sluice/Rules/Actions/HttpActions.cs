@@ -177,7 +177,8 @@ internal sealed class RedirectAction : HttpAction
         {
             new("location", Encoding.Latin1.GetString(output.WrittenSpan)),
         };
-        if (_code != 301)
+        // HAProxy marks only the temporary redirections as not cacheable.
+        if (_code is 302 or 303 or 307)
         {
             headers.Add(new("cache-control", "no-cache"));
         }
