@@ -158,18 +158,14 @@ internal sealed class RedirectAction : HttpAction
                 output.ResetWrittenCount();
             }
 
+            // HAProxy appends the slash to what it copied: after the query unless drop-query removed it.
             var pathAndQuery = MessageSlices.PathAndQuery(request.Target);
             var question = pathAndQuery.IndexOf((byte)'?');
-            var path = question < 0 ? pathAndQuery : pathAndQuery[..question];
-            output.Write(path);
-            if (_appendSlash && (path.IsEmpty || path[^1] != '/'))
+            var copied = _dropQuery && question >= 0 ? pathAndQuery[..question] : pathAndQuery;
+            output.Write(copied);
+            if (_appendSlash && (copied.IsEmpty || copied[^1] != '/'))
             {
                 output.Write("/"u8);
-            }
-
-            if (!_dropQuery && question >= 0)
-            {
-                output.Write(pathAndQuery[question..]);
             }
         }
 
