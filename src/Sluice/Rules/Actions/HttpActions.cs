@@ -270,6 +270,7 @@ internal sealed class ReplaceHeaderAction(byte[] name, Regex regex, LogFormat re
         var template = Encoding.Latin1.GetString(output.WrittenSpan);
         var headers = message.Headers;
         var count = headers.SlotCount;
+        List<(int Slot, string Value)>? changes = null;
         for (var slot = headers.IndexOf(name); slot >= 0 && slot < count; slot = headers.IndexOf(name, slot + 1))
         {
             var value = Encoding.Latin1.GetString(headers.Value(slot));
@@ -301,12 +302,43 @@ internal sealed class ReplaceHeaderAction(byte[] name, Regex regex, LogFormat re
 
             if (changed is not null)
             {
-                headers.Remove(slot);
-                headers.Add(Encoding.Latin1.GetString(name), changed);
+                (changes ??= []).Add((slot, changed));
             }
         }
 
+        if (changes is not null)
+        {
+            ReplaceInPlace(headers, changes);
+        }
+
         return RuleVerdict.Continue;
+    }
+
+    /// <summary>
+    /// Fields keep their place, as in HAProxy: the list only appends, so the fields from the first changed one
+    /// on are taken out and added back in order with their new values.
+    /// </summary>
+    private static void ReplaceInPlace(HttpHeaderList headers, List<(int Slot, string Value)> changes)
+    {
+        var count = headers.SlotCount;
+        var fields = new List<(string Name, string Value)>();
+        var next = 0;
+        for (var slot = changes[0].Slot; slot < count; slot++)
+        {
+            if (headers.IsRemoved(slot))
+            {
+                continue;
+            }
+
+            var value = next < changes.Count && changes[next].Slot == slot ? changes[next++].Value : Encoding.Latin1.GetString(headers.Value(slot));
+            fields.Add((Encoding.Latin1.GetString(headers.Name(slot)), value));
+            headers.Remove(slot);
+        }
+
+        foreach (var (fieldName, value) in fields)
+        {
+            headers.Add(fieldName, value);
+        }
     }
 
     private string? Substitute(string value, string template)
