@@ -304,7 +304,7 @@ internal sealed class CookieFetch(byte[] name, MessageSide side, bool all) : Sam
     public override bool Fetch(SampleContext ctx, ref long state, out Sample sample)
     {
         sample = default;
-        if (HeaderFetch.Message(ctx, side) is not { } message || state < 0)
+        if (HeaderFetch.Message(ctx, side) is not { } message || state == -1)
         {
             return false;
         }
