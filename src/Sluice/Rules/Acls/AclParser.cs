@@ -38,7 +38,7 @@ internal static class AclParser
         }
         else if (SampleFetchTable.Find(keyword) is null)
         {
-            error = $"unknown fetch method '{keyword}' in ACL expression '{keyword}'";
+            error = $"unknown fetch method '{keyword}' in ACL expression '{criterion}'";
             return null;
         }
 
