@@ -251,7 +251,8 @@ internal sealed class DeleteHeaderAction(byte[] name, Acls.MatchMethod method, R
         Acls.MatchMethod.Beg => field.Length >= name.Length && Ascii.EqualsIgnoreCase(field[..name.Length], name),
         Acls.MatchMethod.End => field.Length >= name.Length && Ascii.EqualsIgnoreCase(field[^name.Length..], name),
         Acls.MatchMethod.Sub => Encoding.Latin1.GetString(field).Contains(Encoding.Latin1.GetString(name), StringComparison.OrdinalIgnoreCase),
-        Acls.MatchMethod.Reg => regex!.IsMatch(Encoding.Latin1.GetString(field)),
+        // HAProxy's names are lower case by the time rules see them: the regex reads them so.
+        Acls.MatchMethod.Reg => regex!.IsMatch(Encoding.Latin1.GetString(field).ToLowerInvariant()),
         _ => Ascii.EqualsIgnoreCase(field, name),
     };
 }

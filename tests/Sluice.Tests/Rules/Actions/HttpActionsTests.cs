@@ -123,6 +123,15 @@ public sealed class HttpActionsTests
     }
 
     [Fact]
+    public void DeleteHeaderRegex_MatchesTheLowerCaseName()
+    {
+        using var request = Request("GET", "/", "Host: h", "X-Foo-1: a", "X-Foo-2: b");
+        using var ctx = Context(request);
+        Run(new DeleteHeaderAction("^x-f.*2$"u8.ToArray(), MatchMethod.Reg, new Regex("^x-f.*2$")), ctx, request);
+        Assert.Equal(["Host: h", "X-Foo-1: a"], Fields(request));
+    }
+
+    [Fact]
     public void SetHeader_OnResponse()
     {
         using var request = Request("GET", "/", "host: h");
