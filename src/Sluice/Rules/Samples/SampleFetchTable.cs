@@ -290,8 +290,9 @@ internal static class SampleFetchTable
                 continue;
             }
 
-            headers.Name(i).CopyTo(span[at..]);
-            at += headers.Name(i).Length;
+            // Names in lower case, as HAProxy holds them.
+            Ascii.ToLower(headers.Name(i), span[at..], out var nameLength);
+            at += nameLength;
             ": "u8.CopyTo(span[at..]);
             at += 2;
             headers.Value(i).CopyTo(span[at..]);

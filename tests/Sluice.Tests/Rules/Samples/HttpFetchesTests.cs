@@ -147,7 +147,8 @@ public sealed class HttpFetchesTests
     [Fact]
     public void ReqHdrs_FieldsAsHttp1WritesThem()
     {
-        using var request = Request("GET", "/", "host: h", "x-a: 1, 2");
+        // haproxy 2.6 gives the names in lower case, whatever the client sent.
+        using var request = Request("GET", "/", "Host: h", "X-A: 1, 2");
         using var ctx = Context(request);
         Assert.Equal("host: h\r\nx-a: 1, 2\r\n\r\n", Evaluate(ctx, "req.hdrs"));
         Assert.Equal("22", Evaluate(ctx, "req.hdrs,length"));
