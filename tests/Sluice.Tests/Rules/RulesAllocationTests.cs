@@ -16,7 +16,7 @@ public sealed class RulesAllocationTests
 
     private static HttpRequestHead Websocket() => Request("GET", "/api/v1/items?id=7",
         "Host: ws.example.com", "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-        "Content-Type: application/grpc", "User-Agent: test");
+        "Content-Type: application/grpc", "User-Agent: test", "X-Forwarded-For: 198.51.100.7, 10.1.2.3");
 
     private static long AllocatedBy(Action action)
     {
@@ -50,6 +50,8 @@ public sealed class RulesAllocationTests
         { "hdr(host) -m str " + string.Join(' ', Enumerable.Range(0, 20).Select(i => $"h{i}.example.com")) + " ws.example.com", true },
         { "hdr(host) -i -m str " + string.Join(' ', Enumerable.Range(0, 20).Select(i => $"h{i}.example.com")), false },
         { "url_param(id) 7", true },
+        { "hdr_ip(x-forwarded-for) 10.0.0.0/8 192.0.2.0/24", true },
+        { "hdr_ip(x-forwarded-for) 172.16.0.0/12", false },
         { "hdr(x-none) -m found", false },
     };
 

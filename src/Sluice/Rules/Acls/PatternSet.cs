@@ -141,6 +141,22 @@ internal sealed class PatternSet
             return 0;
         }
 
+        if (Method == MatchMethod.Ip && sample.IsText)
+        {
+            // A dotted-quad text (hdr_ip, map_ip on a header) is read without making an address object.
+            Span<byte> v4 = stackalloc byte[4];
+            if (TryParseDottedQuad(sample.Bytes, v4))
+            {
+                return MatchNetwork(v4);
+            }
+
+            if (!sample.Bytes.Contains((byte)':'))
+            {
+                // Not IPv4 as inet_pton reads it ("10.1.2" is not an address there), and not IPv6.
+                return -1;
+            }
+        }
+
         if (!SampleCasts.TryCast(ctx, ref sample, InputType))
         {
             return -1;
@@ -264,7 +280,12 @@ internal sealed class PatternSet
         }
 
         address.TryWriteBytes(bytes, out var length);
-        var value = bytes[..length];
+        return MatchNetwork(bytes[..length]);
+    }
+
+    private int MatchNetwork(ReadOnlySpan<byte> value)
+    {
+        var length = value.Length;
         var best = -1;
         var bestPrefix = -1;
         for (var i = 0; i < _networks.Count; i++)
@@ -278,6 +299,49 @@ internal sealed class PatternSet
         }
 
         return best;
+    }
+
+    /// <summary>`a.b.c.d`, each part 0 to 255 in at most three digits, as inet_pton reads IPv4.</summary>
+    private static bool TryParseDottedQuad(ReadOnlySpan<byte> text, Span<byte> address)
+    {
+        var part = 0;
+        var value = 0;
+        var digits = 0;
+        foreach (var c in text)
+        {
+            if (c == '.')
+            {
+                if (digits == 0 || part == 3)
+                {
+                    return false;
+                }
+
+                address[part++] = (byte)value;
+                value = 0;
+                digits = 0;
+            }
+            else if (c is >= (byte)'0' and <= (byte)'9' && digits < 3)
+            {
+                value = value * 10 + (c - '0');
+                digits++;
+                if (value > 255)
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        if (digits == 0 || part != 3)
+        {
+            return false;
+        }
+
+        address[3] = (byte)value;
+        return true;
     }
 
     private static bool InNetwork(ReadOnlySpan<byte> address, ReadOnlySpan<byte> network, int prefix)
