@@ -283,6 +283,17 @@ internal static class SampleConverterTable
             return Fail(a, error!);
         }
 
+        if (output == SampleType.Int)
+        {
+            for (var i = 0; i < map.IntegerValues.Length; i++)
+            {
+                if (map.IntegerValues[i].Type != SampleType.Int)
+                {
+                    return Fail(a, $"unable to parse '{Encoding.Latin1.GetString(map.Values[i])}' at line {map.Lines[i]} of file '{file}'");
+                }
+            }
+        }
+
         Sample? fallback = null;
         if (a.String(1) is { } text)
         {

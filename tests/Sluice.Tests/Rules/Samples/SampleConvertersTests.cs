@@ -19,6 +19,7 @@ public sealed class SampleConvertersTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "int.map"), "a 1\nb 20\n");
         File.WriteAllText(Path.Combine(_dir, "dom.map"), "example.com ex\n");
         File.WriteAllText(Path.Combine(_dir, "ints.map"), "1 one\n10 ten\n");
+        File.WriteAllText(Path.Combine(_dir, "badint.map"), "a 1\n# comment\nc x\n");
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -233,6 +234,15 @@ public sealed class SampleConvertersTests : IDisposable
     {
         Assert.Null(SampleExpressionParser.Parse(expression, forAcl: false, out var error));
         Assert.Equal(expected, error);
+    }
+
+    [Fact]
+    public void MapInt_ValueNotAnInteger_RefusedAtLoadAsHAProxy()
+    {
+        var file = Path.Combine(_dir, "badint.map");
+        Assert.Null(SampleExpressionParser.Parse($"str(a),map_str_int({file})", forAcl: false, out var error));
+        Assert.Equal($"invalid args in converter 'map_str_int' : unable to parse 'x' at line 3 of file '{file}'", error);
+        Assert.NotNull(SampleExpressionParser.Parse($"str(a),map_str({file})", forAcl: false, out _));
     }
 
     [Fact]
