@@ -82,6 +82,8 @@ public sealed class ConditionTests
     [InlineData("if { hdr(x-n) 41 } || { hdr(x-s) -m beg Hello }", true)]
     [InlineData("if ! { hdr(x-n) 42 }", false)]
     [InlineData("if { hdr(x-n) 42 } ! { hdr(x-n) 1 }", true)]
+    [InlineData("if { hdr(x-n) 42 } !{ hdr(x-n) 1 }", true)]
+    [InlineData("if !{ hdr(x-n) 42 }", false)]
     [InlineData("if { hdr_cnt(x-n) eq 1 } METH_GET", true)]
     [InlineData("if LOCALHOST", false)]
     public void Condition_AsHAProxy(string text, bool expected)
