@@ -189,6 +189,7 @@ public sealed class HttpActionsTests
         { "Scheme", "https", 307, false, false, null, "/a/b?q=1", ["location: https://h.com/a/b?q=1", "cache-control: no-cache"] },
         { "Location", "/l", 302, false, false, "SEEN=1; path=/;", "/a/b?q=1", ["location: /l", "cache-control: no-cache", "set-cookie: SEEN=1; path=/;"] },
         { "Location", "/%[hdr(host)]/x", 303, false, false, null, "/a/b?q=1", ["location: /h.com/x", "cache-control: no-cache"] },
+        { "Location", "/x/%[hdr(nope)]/%{+Q}[str(q)]", 302, false, false, null, "/a/b?q=1", ["location: /x//q", "cache-control: no-cache"] },
     };
 
     [Theory]
