@@ -38,7 +38,9 @@ internal static class AclParser
         }
         else if (SampleFetchTable.Find(keyword) is null)
         {
-            error = $"unknown fetch method '{keyword}' in ACL expression '{criterion}'";
+            error = HAProxySampleKeywords.Fetches.Contains(keyword) || HAProxySampleKeywords.AclKeywords.Contains(keyword)
+                ? $"fetch method '{keyword}' is not supported yet"
+                : $"unknown fetch method '{keyword}' in ACL expression '{criterion}'";
             return null;
         }
 

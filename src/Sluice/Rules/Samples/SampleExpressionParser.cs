@@ -31,7 +31,9 @@ internal static class SampleExpressionParser
         var definition = SampleFetchTable.Find(name);
         if (definition is null)
         {
-            error = $"unknown fetch method '{name}'";
+            error = HAProxySampleKeywords.Fetches.Contains(name)
+                ? $"fetch method '{name}' is not supported yet"
+                : $"unknown fetch method '{name}'";
             return null;
         }
 
@@ -63,7 +65,9 @@ internal static class SampleExpressionParser
             var convDefinition = SampleConverterTable.Find(convName);
             if (convDefinition is null)
             {
-                error = $"unknown converter '{convName}'";
+                error = HAProxySampleKeywords.Converters.Contains(convName)
+                    ? $"converter '{convName}' is not supported yet"
+                    : $"unknown converter '{convName}'";
                 return null;
             }
 
