@@ -1,0 +1,1307 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Sluice.Messages;
+using Sluice.Protocols.Hpack;
+using Sluice.Protocols.Http2;
+using Sluice.Timers;
+using Sluice.Transport;
+
+namespace Sluice.Mux.Http2;
+
+/// <summary>Told when a multiplexed server connection has no stream left, or has ended.</summary>
+internal interface IHttp2BackConnectionOwner
+{
+    /// <summary>The last stream in progress was released. Any thread.</summary>
+    void OnIdle(Http2BackConnection connection);
+
+    /// <summary>The server's SETTINGS gave its SETTINGS_MAX_CONCURRENT_STREAMS: the next connections may start from it.</summary>
+    void OnMaxConcurrentStreams(int value);
+}
+
+/// <summary>
+/// The HTTP/2 multiplexer towards a server (RFC 9113, prior knowledge over cleartext: `server ... proto h2`). Many
+/// exchanges, from any transactions, share one connection as <see cref="Http2BackStream"/>s. One read loop applies
+/// the server's frames (SETTINGS, PING, GOAWAY, RST_STREAM, WINDOW_UPDATE, response HEADERS and DATA); every frame
+/// leaves through one serialized writer (an async lock around the output pipe), so that stream identifiers and HPACK
+/// blocks reach the server in the order they were made. Flow control both ways: a stream sends DATA only within the
+/// server's windows, and a response stream's window opens again only as its transaction forwards the body, which is
+/// the back-pressure towards the server; the connection window we advertise is large and credited on arrival.
+/// </summary>
+/// <remarks>
+/// Threading: <see cref="_sync"/> guards the protocol state shared by the read loop and the streams' transactions;
+/// the write lock guards the output pipe, the encoder and <see cref="_nextStreamId"/>. Only the read loop decodes.
+/// </remarks>
+internal sealed class Http2BackConnection : IDisposable
+{
+    /// <summary>The connection window we advertise: large, since the stream windows bound the memory.</summary>
+    private const int ConnectionReceiveWindow = 16 * 1024 * 1024;
+
+    private const int MaxHeaderListSize = 65536;
+
+    private readonly SocketDuplex _io;
+    private readonly Heartbeat _clock;
+    private readonly Lock _sync = new();
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Dictionary<int, Http2BackStream> _streams = [];
+    private readonly List<Http2BackStream> _windowWaiters = [];
+    private readonly Http2Frame _frame = new();
+    private readonly HpackDecoder _decoder;
+    private readonly Http2RequestEncoder _encoder = new();
+    private readonly Http2ResponseHeadBuilder _builder = new();
+
+    // Frames produced outside the writer (acknowledgements, resets, window updates), under _sync; the writer sends them first.
+    private readonly ArrayBufferWriter<byte> _control = new(256);
+    private int _controlFlushScheduled;
+
+    // Under the write lock.
+    private int _nextStreamId = 1;
+    private bool _outputClosed;
+    private bool _flushOwed;
+    private int _writersWaiting;
+
+    // Under _sync.
+    private int _peerMaxConcurrentStreams;
+    private int _peerInitialWindow = Http2Protocol.DefaultInitialWindowSize;
+    private long _connectionSendWindow = Http2Protocol.DefaultInitialWindowSize;
+    private long _connectionReceiveWindow = ConnectionReceiveWindow;
+    private int _connectionCredit;
+    private int _activeStreams;
+    private int _streamsOpened;
+    private bool _goAwayReceived;
+    private int _goAwayLastStreamId = int.MaxValue;
+    private bool _ended;
+    private bool _shuttingDown;
+    private long _idleSinceMs;
+
+    // Read loop only (the frame size is read by writers too).
+    private int _peerMaxFrameSize = Http2Protocol.MinMaxFrameSize;
+    private int _highestStreamId;
+    private bool _settingsReceived;
+    private int _blockStreamId;
+    private BlockKind _blockKind;
+    private Http2BackStream? _blockStream;
+    private HttpResponseHead? _blockHead;
+    private bool _blockEndStream;
+
+    private int _completedExchanges;
+
+    // Set once the server's first SETTINGS came (or the connection ended): heads wait for it, so that the server's
+    // SETTINGS_MAX_CONCURRENT_STREAMS is known before streams open.
+    private readonly TaskCompletionSource _peerSettings = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <param name="assumedMaxConcurrentStreams">
+    /// What to assume of the server's SETTINGS_MAX_CONCURRENT_STREAMS until its SETTINGS come: what its last
+    /// connection said, else 100 (the least RFC 9113 §6.5.2 recommends servers allow).
+    /// </param>
+    public Http2BackConnection(SocketDuplex io, Heartbeat clock, Http2Limits limits, int assumedMaxConcurrentStreams)
+    {
+        _peerMaxConcurrentStreams = assumedMaxConcurrentStreams;
+        _io = io;
+        _clock = clock;
+        StreamReceiveWindow = limits.InitialWindowSize;
+        _decoder = new HpackDecoder(headerTableSizeLimit: limits.HeaderTableSize, maxHeaderListSize: MaxHeaderListSize);
+        _idleSinceMs = clock.NowMs;
+
+        // §3.4: the client preface is the 24-byte string then our SETTINGS. Server push is refused (§8.4).
+        _control.Write(Http2Protocol.ClientPreface);
+        Span<Http2Setting> settings = stackalloc Http2Setting[4];
+        var count = 0;
+        settings[count++] = new(Http2SettingsParameter.EnablePush, 0);
+        settings[count++] = new(Http2SettingsParameter.InitialWindowSize, (uint)limits.InitialWindowSize);
+        settings[count++] = new(Http2SettingsParameter.MaxHeaderListSize, MaxHeaderListSize);
+        if (limits.HeaderTableSize != 4096)
+        {
+            settings[count++] = new(Http2SettingsParameter.HeaderTableSize, (uint)limits.HeaderTableSize);
+        }
+
+        Http2FrameWriter.WriteSettings(_control, settings[..count]);
+        Http2FrameWriter.WriteWindowUpdate(_control, 0, ConnectionReceiveWindow - Http2Protocol.DefaultInitialWindowSize);
+    }
+
+    private enum BlockKind : byte
+    {
+        Head = 0,
+        Trailers,
+        Discard,
+    }
+
+    /// <summary>The stream window we advertise (`tune.h2.initial-window-size`).</summary>
+    public int StreamReceiveWindow { get; }
+
+    /// <summary>Told when the connection has no stream left.</summary>
+    public IHttp2BackConnectionOwner? Owner { get; set; }
+
+    /// <summary>Exchanges that ended cleanly on this connection.</summary>
+    public int CompletedExchanges => Volatile.Read(ref _completedExchanges);
+
+    /// <summary>Streams opened so far.</summary>
+    public int StreamsOpened
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _streamsOpened;
+            }
+        }
+    }
+
+    /// <summary>Streams opened and not yet released.</summary>
+    public int ActiveStreams
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _activeStreams;
+            }
+        }
+    }
+
+    /// <summary>True once the connection can carry no new stream (ended, GOAWAY received, being closed).</summary>
+    public bool IsClosing
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _ended || _goAwayReceived || _shuttingDown;
+            }
+        }
+    }
+
+    /// <summary>Sends the preface and runs the read loop until the connection ends; the streams in progress then fail.</summary>
+    public Task StartAsync() => RunAsync();
+
+    /// <summary>
+    /// Takes a stream for a new exchange when the server's SETTINGS_MAX_CONCURRENT_STREAMS leaves room, or null
+    /// (the caller then opens another connection). The stream gets its identifier when its head is sent.
+    /// </summary>
+    /// <param name="reused">The caller did not open this connection: a failure before any answer may be a connection the server closed.</param>
+    public Http2BackStream? TryOpenStream(bool reused)
+    {
+        lock (_sync)
+        {
+            if (_ended || _goAwayReceived || _shuttingDown || _activeStreams >= _peerMaxConcurrentStreams)
+            {
+                return null;
+            }
+
+            _activeStreams++;
+            _streamsOpened++;
+        }
+
+        return new Http2BackStream(this, _clock, reused);
+    }
+
+    /// <summary>True when no stream is in progress since at least <paramref name="delayMs"/>.</summary>
+    public bool IsIdleFor(long nowMs, long delayMs)
+    {
+        lock (_sync)
+        {
+            return _activeStreams == 0 && nowMs - _idleSinceMs >= delayMs;
+        }
+    }
+
+    /// <summary>
+    /// Ends the connection gracefully when it has no stream in progress (GOAWAY(NO_ERROR), then close); otherwise it
+    /// takes no new stream and closes after the last one. Any thread.
+    /// </summary>
+    public void Shutdown()
+    {
+        bool now;
+        lock (_sync)
+        {
+            _shuttingDown = true;
+            now = _activeStreams == 0 && !_ended;
+            if (now)
+            {
+                Http2FrameWriter.WriteGoAway(_control, 0, Http2ErrorCode.NoError, default);
+            }
+        }
+
+        if (now)
+        {
+            _ = CloseAfterFlushAsync();
+        }
+    }
+
+    /// <summary>Cuts the connection at once: every stream in progress fails. Any thread.</summary>
+    public void Abort() => _io.Abort();
+
+    public void Dispose() => _io.Abort();
+
+    internal void CountCompletedExchange() => Interlocked.Increment(ref _completedExchanges);
+
+    /// <summary>
+    /// Gives the stream an identifier and sends its request head: HEADERS (END_STREAM when the request has no body)
+    /// and CONTINUATION frames beyond the server's frame size. Identifiers rise in the order heads leave (§5.1.1).
+    /// </summary>
+    internal async ValueTask SendHeadAsync(Http2BackStream stream, HttpRequestHead head)
+    {
+        var endStream = !head.HasBody;
+        stream.WriteWatch.BeginWait();
+        try
+        {
+            if (!_peerSettings.Task.IsCompleted)
+            {
+                await _peerSettings.Task.ConfigureAwait(false);
+            }
+
+            await AcquireWriterAsync().ConfigureAwait(false);
+            var open = false;
+            try
+            {
+                DrainControl();
+                open = Register(stream, endStream);
+                if (open)
+                {
+                    _encoder.EncodeRequest(head);
+                    _encoder.WriteBlock(_io.Output, stream.Id, endStream, Volatile.Read(ref _peerMaxFrameSize));
+                    _flushOwed = true;
+                }
+
+                await CompleteWriteAsync(flush: true).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+
+            if (!open)
+            {
+                throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
+            }
+        }
+        finally
+        {
+            stream.WriteWatch.EndWait();
+        }
+    }
+
+    /// <summary>Waits until both of the server's windows allow sending, then takes up to <paramref name="wanted"/> bytes of them.</summary>
+    internal async ValueTask<int> ReserveSendWindowAsync(Http2BackStream stream, long wanted)
+    {
+        while (true)
+        {
+            TaskCompletionSource waiter;
+            lock (_sync)
+            {
+                if (stream.IsReset || stream.LocalEnded)
+                {
+                    throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
+                }
+
+                var available = Math.Min(stream.SendWindow, _connectionSendWindow);
+                if (available > 0)
+                {
+                    var granted = (int)Math.Min(Math.Min(available, wanted), 1 << 20);
+                    stream.SendWindow -= granted;
+                    _connectionSendWindow -= granted;
+                    return granted;
+                }
+
+                waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                stream.WindowWaiter = waiter;
+                _windowWaiters.Add(stream);
+            }
+
+            stream.WaitingForWindow = true;
+            stream.WriteWatch.BeginWait();
+            try
+            {
+                await waiter.Task.ConfigureAwait(false);
+            }
+            finally
+            {
+                stream.WriteWatch.EndWait();
+                stream.WaitingForWindow = false;
+            }
+        }
+    }
+
+    /// <summary>Sends DATA frames within the window the caller reserved, or an empty one with END_STREAM.</summary>
+    internal async ValueTask SendDataAsync(Http2BackStream stream, ReadOnlySequence<byte> data, bool endStream, bool flush)
+    {
+        stream.WriteWatch.BeginWait();
+        try
+        {
+            await AcquireWriterAsync().ConfigureAwait(false);
+            var open = false;
+            try
+            {
+                DrainControl();
+                open = TryBeginStreamWrite(stream, endStream);
+                var output = _io.Output;
+                var maxFrame = Volatile.Read(ref _peerMaxFrameSize);
+                while (open)
+                {
+                    var length = (int)Math.Min(data.Length, maxFrame);
+                    var last = length == data.Length;
+                    Http2FrameWriter.TryWriteFrameHeader(
+                        output.GetSpan(Http2Protocol.FrameHeaderLength), length, Http2FrameType.Data, endStream && last ? Http2FrameFlags.EndStream : Http2FrameFlags.None, stream.Id);
+                    output.Advance(Http2Protocol.FrameHeaderLength);
+                    foreach (var segment in data.Slice(0, length))
+                    {
+                        output.Write(segment.Span);
+                    }
+
+                    _flushOwed = true;
+                    data = data.Slice(length);
+                    if (data.IsEmpty)
+                    {
+                        break;
+                    }
+                }
+
+                await CompleteWriteAsync(flush || endStream).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+
+            if (!open)
+            {
+                throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
+            }
+        }
+        finally
+        {
+            stream.WriteWatch.EndWait();
+        }
+    }
+
+    /// <summary>Sends the request's trailers as a final HEADERS frame with END_STREAM (RFC 9113 §8.1).</summary>
+    internal async ValueTask SendTrailersAsync(Http2BackStream stream, HttpHeaderList trailers)
+    {
+        stream.WriteWatch.BeginWait();
+        try
+        {
+            await AcquireWriterAsync().ConfigureAwait(false);
+            var open = false;
+            try
+            {
+                DrainControl();
+                open = TryBeginStreamWrite(stream, endStream: true);
+                if (open)
+                {
+                    _encoder.EncodeTrailers(trailers);
+                    _encoder.WriteBlock(_io.Output, stream.Id, endStream: true, Volatile.Read(ref _peerMaxFrameSize));
+                    _flushOwed = true;
+                }
+
+                await CompleteWriteAsync(flush: true).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+
+            if (!open)
+            {
+                throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
+            }
+        }
+        finally
+        {
+            stream.WriteWatch.EndWait();
+        }
+    }
+
+    /// <summary>The transaction forwarded <paramref name="consumed"/> bytes of the response body: the server may send as many again.</summary>
+    internal void OnBodyConsumed(Http2BackStream stream, int consumed)
+    {
+        lock (_sync)
+        {
+            if (stream.RemoteEnded || stream.IsReset)
+            {
+                return;
+            }
+
+            stream.ConsumedUnacknowledged += consumed;
+
+            // Batched: the server keeps at least three quarters of the window meanwhile.
+            if (stream.ConsumedUnacknowledged < StreamReceiveWindow / 4)
+            {
+                return;
+            }
+
+            stream.ReceiveWindow += stream.ConsumedUnacknowledged;
+            Http2FrameWriter.WriteWindowUpdate(_control, stream.Id, stream.ConsumedUnacknowledged);
+            stream.ConsumedUnacknowledged = 0;
+        }
+
+        ScheduleControlFlush();
+    }
+
+    /// <summary>
+    /// Resets a stream from our side (timeouts, kill, a transaction that gives up). A stream stuck behind a server
+    /// that reads nothing cannot be reset by a frame that would wait behind it: the connection is cut then. Any thread.
+    /// </summary>
+    internal void ResetStream(Http2BackStream stream, Http2ErrorCode code)
+    {
+        var cut = stream.WriteWatch.IsWaiting && !stream.WaitingForWindow;
+        lock (_sync)
+        {
+            if (!stream.IsReset && !(stream.LocalEnded && stream.RemoteEnded))
+            {
+                if (stream.Id != 0)
+                {
+                    Http2FrameWriter.WriteRstStream(_control, stream.Id, code);
+                }
+
+                stream.IsReset = true;
+                FailLocked(stream, ResponseHeadError.Closed, BodyFailure.Aborted);
+            }
+        }
+
+        if (cut)
+        {
+            _io.Abort();
+            return;
+        }
+
+        ScheduleControlFlush();
+    }
+
+    /// <summary>The transaction is done with the stream: it is reset if unfinished, and leaves.</summary>
+    internal void ReleaseStream(Http2BackStream stream)
+    {
+        bool idle;
+        bool close;
+        lock (_sync)
+        {
+            if (stream.Released)
+            {
+                return;
+            }
+
+            stream.Released = true;
+            if (stream.Id != 0 && !stream.IsReset && !(stream.LocalEnded && stream.RemoteEnded))
+            {
+                // §8.1: an exchange we abandon is cancelled; the server stops working on it.
+                Http2FrameWriter.WriteRstStream(_control, stream.Id, stream.RemoteEnded ? Http2ErrorCode.NoError : Http2ErrorCode.Cancel);
+                stream.IsReset = true;
+            }
+
+            if (stream.Id != 0)
+            {
+                _streams.Remove(stream.Id);
+            }
+
+            if (stream.WindowWaiter is { } waiter)
+            {
+                stream.WindowWaiter = null;
+                _windowWaiters.Remove(stream);
+                waiter.TrySetResult();
+            }
+
+            stream.Body?.Writer.Complete();
+            stream.Body?.Reader.Complete();
+            _activeStreams--;
+            idle = _activeStreams == 0;
+            if (idle)
+            {
+                _idleSinceMs = _clock.NowMs;
+            }
+
+            close = idle && (_shuttingDown || _goAwayReceived) && !_ended;
+            if (close)
+            {
+                Http2FrameWriter.WriteGoAway(_control, 0, Http2ErrorCode.NoError, default);
+            }
+        }
+
+        stream.DisposeHeads();
+        if (close)
+        {
+            _ = CloseAfterFlushAsync();
+            return;
+        }
+
+        ScheduleControlFlush();
+        if (idle)
+        {
+            Owner?.OnIdle(this);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var input = _io.Input;
+        var error = Http2ErrorCode.NoError;
+        try
+        {
+            await FlushControlAsync().ConfigureAwait(false);
+            while (true)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (Http2FrameReader.TryReadFrame(ref buffer, _frame, ReceiveMaxFrameSize, out var frameError))
+                {
+                    error = frameError.Scope switch
+                    {
+                        Http2ErrorScope.Connection => frameError.Code,
+                        Http2ErrorScope.Stream when _frame.Type == Http2FrameType.Headers => Http2ErrorCode.ProtocolError,
+                        Http2ErrorScope.Stream => ResetFromReadLoop(frameError.StreamId, frameError.Code),
+                        _ => ProcessFrame(),
+                    };
+                    if (error != Http2ErrorCode.NoError)
+                    {
+                        break;
+                    }
+                }
+
+                if (error != Http2ErrorCode.NoError)
+                {
+                    input.AdvanceTo(result.Buffer.End);
+                    lock (_sync)
+                    {
+                        Http2FrameWriter.WriteGoAway(_control, _highestStreamId, error, default);
+                    }
+
+                    await FlushControlAsync().ConfigureAwait(false);
+                    break;
+                }
+
+                input.AdvanceTo(buffer.Start, result.Buffer.End);
+                if (HasControlFrames())
+                {
+                    await FlushControlAsync().ConfigureAwait(false);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException or HttpBodyException)
+        {
+            // The server closed or reset the connection, or it was aborted: the streams below learn it.
+        }
+        finally
+        {
+            await EndAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>We never raise SETTINGS_MAX_FRAME_SIZE: the server's frames stay within the protocol's minimum.</summary>
+    private static int ReceiveMaxFrameSize => Http2Protocol.MinMaxFrameSize;
+
+    /// <summary>The connection is over: every stream still in progress fails, and the socket closes.</summary>
+    private async Task EndAsync()
+    {
+        _io.Abort();
+        _peerSettings.TrySetResult();
+        lock (_sync)
+        {
+            _ended = true;
+            foreach (var stream in _streams.Values)
+            {
+                if (!stream.IsReset && !(stream.RemoteEnded && stream.LocalEnded))
+                {
+                    stream.IsReset = true;
+                    FailLocked(stream, ResponseHeadError.Closed, BodyFailure.Closed);
+                }
+            }
+
+            WakeAllWaitersLocked();
+        }
+
+        _decoder.Dispose();
+
+        // Writers in line fail once they get the lock; the pipes give their blocks back.
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _outputClosed = true;
+            _io.Dispose();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        Owner?.OnIdle(this);
+    }
+
+    private async Task CloseAfterFlushAsync()
+    {
+        try
+        {
+            await FlushControlAsync().ConfigureAwait(false);
+        }
+        catch (HttpBodyException)
+        {
+            // Gone already.
+        }
+
+        _io.Abort();
+    }
+
+    /// <summary>Registers the stream under a new identifier; under the write lock. False when the connection takes no new stream.</summary>
+    private bool Register(Http2BackStream stream, bool endStream)
+    {
+        lock (_sync)
+        {
+            if (_ended || stream.IsReset || _nextStreamId > int.MaxValue - 2)
+            {
+                stream.IsReset = true;
+                return false;
+            }
+
+            if (_goAwayReceived || _streams.Count >= _peerMaxConcurrentStreams)
+            {
+                // §6.8: the server takes no stream above its last one; beyond its SETTINGS_MAX_CONCURRENT_STREAMS it
+                // would refuse it (§5.1.2). Either way the request never reached it and may go elsewhere.
+                stream.IsReset = true;
+                stream.NotProcessed = true;
+                return false;
+            }
+
+            stream.Id = _nextStreamId;
+            _nextStreamId += 2;
+            Volatile.Write(ref _highestStreamId, stream.Id);
+            stream.SendWindow = _peerInitialWindow;
+            stream.ReceiveWindow = StreamReceiveWindow;
+            stream.LocalEnded = endStream;
+            _streams.Add(stream.Id, stream);
+            return true;
+        }
+    }
+
+    /// <summary>Checks that the stream may still send and marks its end; under the write lock. False when it is closed.</summary>
+    private bool TryBeginStreamWrite(Http2BackStream stream, bool endStream)
+    {
+        lock (_sync)
+        {
+            if (stream.IsReset || stream.LocalEnded || stream.Id == 0)
+            {
+                return false;
+            }
+
+            if (endStream)
+            {
+                stream.LocalEnded = true;
+            }
+        }
+
+        return true;
+    }
+
+    private Http2ErrorCode ProcessFrame()
+    {
+        var frame = _frame;
+
+        // §6.10: a field block is a contiguous sequence of frames: nothing else may come in between.
+        if (_blockStreamId != 0 && (frame.Type != Http2FrameType.Continuation || frame.StreamId != _blockStreamId))
+        {
+            return Http2ErrorCode.ProtocolError;
+        }
+
+        // §3.4: the server's preface is a SETTINGS frame.
+        if (!_settingsReceived && (frame.Type != Http2FrameType.Settings || frame.IsAck))
+        {
+            return Http2ErrorCode.ProtocolError;
+        }
+
+        return frame.Type switch
+        {
+            Http2FrameType.Data => OnData(frame),
+            Http2FrameType.Headers => OnHeaders(frame),
+            Http2FrameType.Continuation => _blockStreamId == 0 ? Http2ErrorCode.ProtocolError : DecodeBlockFragment(frame),
+            Http2FrameType.RstStream => OnRstStream(frame),
+            Http2FrameType.Settings => OnSettings(frame),
+            Http2FrameType.Ping => OnPing(frame),
+            Http2FrameType.GoAway => OnGoAway(frame),
+            Http2FrameType.WindowUpdate => OnWindowUpdate(frame),
+
+            // §8.4: push was disabled in our SETTINGS.
+            Http2FrameType.PushPromise => Http2ErrorCode.ProtocolError,
+            _ => Http2ErrorCode.NoError,
+        };
+    }
+
+    /// <summary>§5.1: a stream we never opened is idle; frames on it (other than PRIORITY) are a connection error.</summary>
+    private bool IsIdleStream(int streamId) => (streamId & 1) == 0 || streamId > Volatile.Read(ref _highestStreamId);
+
+    private Http2ErrorCode OnData(Http2Frame frame)
+    {
+        var length = frame.PayloadLength;
+        lock (_sync)
+        {
+            // §6.9: the whole payload, padding included, counts against both windows.
+            if (length > _connectionReceiveWindow)
+            {
+                return Http2ErrorCode.FlowControlError;
+            }
+
+            _connectionReceiveWindow -= length;
+            _connectionCredit += length;
+            if (_connectionCredit >= ConnectionReceiveWindow / 4)
+            {
+                Http2FrameWriter.WriteWindowUpdate(_control, 0, _connectionCredit);
+                _connectionReceiveWindow += _connectionCredit;
+                _connectionCredit = 0;
+            }
+
+            if (!_streams.TryGetValue(frame.StreamId, out var stream))
+            {
+                // On a stream we reset, frames in flight are ignored (§5.4.2).
+                return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
+            }
+
+            if (stream.IsReset)
+            {
+                return Http2ErrorCode.NoError;
+            }
+
+            if (stream.RemoteEnded || stream.Body is null)
+            {
+                // §8.1: DATA before the final head, or after the end of the stream.
+                ResetLocked(stream, stream.RemoteEnded ? Http2ErrorCode.StreamClosed : Http2ErrorCode.ProtocolError, ResponseHeadError.Invalid, BodyFailure.Invalid);
+                return Http2ErrorCode.NoError;
+            }
+
+            if (length > stream.ReceiveWindow)
+            {
+                ResetLocked(stream, Http2ErrorCode.FlowControlError, ResponseHeadError.Invalid, BodyFailure.Invalid);
+                return Http2ErrorCode.NoError;
+            }
+
+            var content = frame.Content;
+            stream.ReceiveWindow -= length;
+
+            // Padding is never consumed by the transaction: give it back at once.
+            stream.ConsumedUnacknowledged += length - (int)content.Length;
+            stream.BodyBytesReceived += content.Length;
+            var declared = stream.DeclaredLength;
+            if (declared >= 0 && (stream.BodyBytesReceived > declared || (frame.EndStream && stream.BodyBytesReceived != declared)))
+            {
+                // §8.1.1: a body that does not match its content-length makes the response malformed.
+                ResetLocked(stream, Http2ErrorCode.ProtocolError, ResponseHeadError.Invalid, BodyFailure.Invalid);
+                return Http2ErrorCode.NoError;
+            }
+
+            var writer = stream.Body.Writer;
+            foreach (var segment in content)
+            {
+                writer.Write(segment.Span);
+            }
+
+            if (frame.EndStream)
+            {
+                stream.RemoteEnded = true;
+                writer.Complete();
+            }
+            else if (!content.IsEmpty)
+            {
+                // Completes at once: the pipe has no pause threshold, the stream window bounds it.
+                var flush = writer.FlushAsync();
+                if (!flush.IsCompleted)
+                {
+                    _ = flush.AsTask();
+                }
+            }
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private Http2ErrorCode OnHeaders(Http2Frame frame)
+    {
+        var id = frame.StreamId;
+        _blockEndStream = frame.EndStream;
+        _blockStream = null;
+        _blockHead = null;
+        Http2BackStream? stream;
+        lock (_sync)
+        {
+            _streams.TryGetValue(id, out stream);
+        }
+
+        if (stream is null)
+        {
+            if (IsIdleStream(id))
+            {
+                return Http2ErrorCode.ProtocolError;
+            }
+
+            // A stream we reset and released: decoded for the HPACK state, then dropped.
+            _blockKind = BlockKind.Discard;
+            _builder.BeginDiscard();
+        }
+        else if (!stream.FinalHeadSeen)
+        {
+            _blockKind = BlockKind.Head;
+            _blockStream = stream;
+            _blockHead = new HttpResponseHead();
+            _builder.BeginResponse(_blockHead);
+        }
+        else if (!frame.EndStream || stream.RemoteEnded)
+        {
+            // §8.1: after the final head, only trailers, which end the stream.
+            _blockKind = BlockKind.Discard;
+            _blockStream = stream;
+            _builder.BeginDiscard();
+            ResetFromLoop(stream, stream.RemoteEnded ? Http2ErrorCode.StreamClosed : Http2ErrorCode.ProtocolError);
+        }
+        else
+        {
+            _blockKind = BlockKind.Trailers;
+            _blockStream = stream;
+            stream.Trailers ??= new HttpHeaderList();
+            _builder.BeginTrailers(stream.Trailers);
+        }
+
+        _blockStreamId = id;
+        return DecodeBlockFragment(frame);
+    }
+
+    private Http2ErrorCode DecodeBlockFragment(Http2Frame frame)
+    {
+        var handler = new Http2ResponseFieldHandler(_builder);
+        var status = _decoder.Decode(frame.Content, frame.EndHeaders, ref handler);
+        if (status is not HpackDecodeStatus.Ok and not HpackDecodeStatus.HeaderListTooLarge)
+        {
+            // §4.3: the decoding context is lost.
+            return Http2ErrorCode.CompressionError;
+        }
+
+        if (!frame.EndHeaders)
+        {
+            return Http2ErrorCode.NoError;
+        }
+
+        _blockStreamId = 0;
+        var stream = _blockStream;
+        _blockStream = null;
+        var valid = status == HpackDecodeStatus.Ok && _builder.Complete(_blockEndStream);
+        switch (_blockKind)
+        {
+            case BlockKind.Head:
+                var head = _blockHead!;
+                _blockHead = null;
+                lock (_sync)
+                {
+                    if (stream!.IsReset)
+                    {
+                        head.Dispose();
+                    }
+                    else if (!valid)
+                    {
+                        head.Dispose();
+                        ResetLocked(stream, Http2ErrorCode.ProtocolError, ResponseHeadError.Invalid, BodyFailure.Invalid);
+                    }
+                    else
+                    {
+                        DeliverHeadLocked(stream, head);
+                    }
+                }
+
+                break;
+
+            case BlockKind.Trailers:
+                lock (_sync)
+                {
+                    if (!valid)
+                    {
+                        ResetLocked(stream!, Http2ErrorCode.ProtocolError, ResponseHeadError.Invalid, BodyFailure.Invalid);
+                    }
+                    else if (!stream!.IsReset)
+                    {
+                        if (stream.DeclaredLength >= 0 && stream.BodyBytesReceived != stream.DeclaredLength)
+                        {
+                            // §8.1.1: the body ended short of its content-length.
+                            ResetLocked(stream, Http2ErrorCode.ProtocolError, ResponseHeadError.Invalid, BodyFailure.Invalid);
+                        }
+                        else
+                        {
+                            stream.RemoteEnded = true;
+                            stream.Body?.Writer.Complete();
+                        }
+                    }
+                }
+
+                break;
+
+            default:
+                break;
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    /// <summary>A complete response head for the stream: interim heads queue up, the final one opens the body; under _sync.</summary>
+    private static void DeliverHeadLocked(Http2BackStream stream, HttpResponseHead head)
+    {
+        if (!head.IsInterim)
+        {
+            stream.FinalHeadSeen = true;
+            stream.DeclaredLength = head.Has(HttpMessageFlags.ContentLengthKnown) ? head.ContentLength : -1;
+            if (head.HasBody)
+            {
+                stream.Body = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+            }
+            else
+            {
+                stream.RemoteEnded = true;
+            }
+        }
+
+        stream.EnqueueHeadLocked(head);
+    }
+
+    private Http2ErrorCode OnRstStream(Http2Frame frame)
+    {
+        lock (_sync)
+        {
+            if (!_streams.TryGetValue(frame.StreamId, out var stream))
+            {
+                // §6.4: RST_STREAM on an idle stream is a connection error.
+                return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
+            }
+
+            if (stream.IsReset)
+            {
+                return Http2ErrorCode.NoError;
+            }
+
+            stream.IsReset = true;
+            if (frame.ErrorCode == Http2ErrorCode.NoError && stream.RemoteEnded)
+            {
+                // §8.1: the response is complete and the server needs no more of the request: stop sending it.
+                stream.LocalEnded = true;
+                WakeWindowWaiterLocked(stream);
+                return Http2ErrorCode.NoError;
+            }
+
+            // §8.7: REFUSED_STREAM says the request was not processed, so it may go again elsewhere.
+            stream.NotProcessed = frame.ErrorCode == Http2ErrorCode.RefusedStream && !stream.ResponseBytesSeen;
+            FailLocked(stream, ResponseHeadError.Closed, BodyFailure.Closed);
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private Http2ErrorCode OnSettings(Http2Frame frame)
+    {
+        _settingsReceived = true;
+        if (frame.IsAck)
+        {
+            return Http2ErrorCode.NoError;
+        }
+
+        lock (_sync)
+        {
+            for (var i = 0; i < frame.SettingsCount; i++)
+            {
+                var (parameter, value) = frame.GetSetting(i);
+                switch (parameter)
+                {
+                    case Http2SettingsParameter.HeaderTableSize:
+                        _encoder.SetPeerTableSize((int)Math.Min(value, int.MaxValue));
+                        break;
+
+                    case Http2SettingsParameter.MaxConcurrentStreams:
+                        _peerMaxConcurrentStreams = (int)Math.Min(value, int.MaxValue);
+                        Owner?.OnMaxConcurrentStreams(_peerMaxConcurrentStreams);
+                        break;
+
+                    case Http2SettingsParameter.InitialWindowSize:
+                        // §6.9.2: the change applies to every open stream's window.
+                        var delta = (long)value - _peerInitialWindow;
+                        _peerInitialWindow = (int)value;
+                        foreach (var stream in _streams.Values)
+                        {
+                            stream.SendWindow += delta;
+                            if (stream.SendWindow > Http2Protocol.MaxWindowSize)
+                            {
+                                return Http2ErrorCode.FlowControlError;
+                            }
+                        }
+
+                        if (delta > 0)
+                        {
+                            WakeAllWaitersLocked();
+                        }
+
+                        break;
+
+                    case Http2SettingsParameter.MaxFrameSize:
+                        Volatile.Write(ref _peerMaxFrameSize, (int)value);
+                        break;
+
+                    default:
+                        break;
+                }
+            }
+
+            // §6.5.3: acknowledged once applied.
+            Http2FrameWriter.WriteSettingsAck(_control);
+        }
+
+        _peerSettings.TrySetResult();
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private Http2ErrorCode OnPing(Http2Frame frame)
+    {
+        if (!frame.IsAck)
+        {
+            lock (_sync)
+            {
+                Http2FrameWriter.WritePing(_control, frame.PingData, ack: true);
+            }
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    /// <summary>
+    /// §6.8: the server takes no new stream. Streams above its last one were not processed and fail so that their
+    /// transactions may send them again on another connection; the others finish, then the connection closes.
+    /// </summary>
+    private Http2ErrorCode OnGoAway(Http2Frame frame)
+    {
+        bool close;
+        lock (_sync)
+        {
+            _goAwayReceived = true;
+            _goAwayLastStreamId = Math.Min(_goAwayLastStreamId, frame.LastStreamId);
+            foreach (var stream in _streams.Values)
+            {
+                if (stream.Id > _goAwayLastStreamId && !stream.IsReset)
+                {
+                    stream.IsReset = true;
+                    stream.NotProcessed = !stream.ResponseBytesSeen;
+                    FailLocked(stream, ResponseHeadError.Closed, BodyFailure.Closed);
+                }
+            }
+
+            close = _activeStreams == 0;
+        }
+
+        if (close)
+        {
+            _io.Input.CancelPendingRead();
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private Http2ErrorCode OnWindowUpdate(Http2Frame frame)
+    {
+        var increment = frame.WindowSizeIncrement;
+        lock (_sync)
+        {
+            if (frame.StreamId == 0)
+            {
+                // §6.9.1: a window above 2^31-1 is a FLOW_CONTROL_ERROR.
+                _connectionSendWindow += increment;
+                if (_connectionSendWindow > Http2Protocol.MaxWindowSize)
+                {
+                    return Http2ErrorCode.FlowControlError;
+                }
+
+                WakeAllWaitersLocked();
+                return Http2ErrorCode.NoError;
+            }
+
+            if (!_streams.TryGetValue(frame.StreamId, out var stream))
+            {
+                return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
+            }
+
+            stream.SendWindow += increment;
+            if (stream.SendWindow > Http2Protocol.MaxWindowSize)
+            {
+                ResetLocked(stream, Http2ErrorCode.FlowControlError, ResponseHeadError.Invalid, BodyFailure.Invalid);
+                return Http2ErrorCode.NoError;
+            }
+
+            WakeWindowWaiterLocked(stream);
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private Http2ErrorCode ResetFromReadLoop(int streamId, Http2ErrorCode code)
+    {
+        lock (_sync)
+        {
+            if (_streams.TryGetValue(streamId, out var stream))
+            {
+                ResetLocked(stream, code, ResponseHeadError.Invalid, BodyFailure.Invalid);
+            }
+            else
+            {
+                Http2FrameWriter.WriteRstStream(_control, streamId, code);
+            }
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    private void ResetFromLoop(Http2BackStream stream, Http2ErrorCode code)
+    {
+        lock (_sync)
+        {
+            ResetLocked(stream, code, ResponseHeadError.Invalid, BodyFailure.Invalid);
+        }
+    }
+
+    /// <summary>A stream error found on the server's side (§5.4.2): RST_STREAM, and the exchange fails as invalid; under _sync.</summary>
+    private void ResetLocked(Http2BackStream stream, Http2ErrorCode code, ResponseHeadError headError, BodyFailure bodyFailure)
+    {
+        if (stream.IsReset)
+        {
+            return;
+        }
+
+        stream.IsReset = true;
+        Http2FrameWriter.WriteRstStream(_control, stream.Id, code);
+        FailLocked(stream, headError, bodyFailure);
+    }
+
+    /// <summary>Pending and later waits of the stream fail: its head, its body, its window; under _sync.</summary>
+    private void FailLocked(Http2BackStream stream, ResponseHeadError headError, BodyFailure bodyFailure)
+    {
+        stream.FailHeadLocked(headError);
+        if (!stream.RemoteEnded)
+        {
+            stream.Body?.Writer.Complete(new HttpBodyException(bodyFailure, clientSide: false));
+        }
+
+        WakeWindowWaiterLocked(stream);
+    }
+
+    private void WakeWindowWaiterLocked(Http2BackStream stream)
+    {
+        if (stream.WindowWaiter is { } waiter)
+        {
+            stream.WindowWaiter = null;
+            _windowWaiters.Remove(stream);
+            waiter.TrySetResult();
+        }
+    }
+
+    private void WakeAllWaitersLocked()
+    {
+        foreach (var stream in _windowWaiters)
+        {
+            stream.WindowWaiter?.TrySetResult();
+            stream.WindowWaiter = null;
+        }
+
+        _windowWaiters.Clear();
+    }
+
+    private bool HasControlFrames()
+    {
+        lock (_sync)
+        {
+            return _control.WrittenCount > 0;
+        }
+    }
+
+    private void ScheduleControlFlush()
+    {
+        // Most releases queue nothing: no task, no lock then.
+        if (HasControlFrames() && Interlocked.Exchange(ref _controlFlushScheduled, 1) == 0)
+        {
+            _ = FlushControlQuietlyAsync();
+        }
+    }
+
+    private async Task FlushControlQuietlyAsync()
+    {
+        try
+        {
+            await FlushControlAsync().ConfigureAwait(false);
+        }
+        catch (HttpBodyException)
+        {
+            // The connection is gone; its read loop ends on its own.
+        }
+    }
+
+    private async ValueTask FlushControlAsync()
+    {
+        await AcquireWriterAsync().ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _controlFlushScheduled, 0);
+            DrainControl();
+            await CompleteWriteAsync(flush: true).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Copies the pending control frames to the output; under the write lock. Throws once the connection is over.</summary>
+    private void DrainControl()
+    {
+        if (_outputClosed)
+        {
+            throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
+        }
+
+        lock (_sync)
+        {
+            if (_control.WrittenCount == 0)
+            {
+                return;
+            }
+
+            _io.Output.Write(_control.WrittenSpan);
+            _control.ResetWrittenCount();
+            _flushOwed = true;
+        }
+    }
+
+    /// <summary>
+    /// Waits for the writer's turn. Counting the writers in line lets the one in front leave its flush to the next
+    /// (<see cref="CompleteWriteAsync"/>): under load, the frames of many streams leave in one system call.
+    /// </summary>
+    private async ValueTask AcquireWriterAsync()
+    {
+        Interlocked.Increment(ref _writersWaiting);
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        Interlocked.Decrement(ref _writersWaiting);
+    }
+
+    /// <summary>Flushes what was written, unless another writer is in line and will, or the caller's next write will; under the write lock.</summary>
+    private ValueTask CompleteWriteAsync(bool flush)
+    {
+        if (!_flushOwed || !flush || Volatile.Read(ref _writersWaiting) > 0)
+        {
+            return default;
+        }
+
+        _flushOwed = false;
+        return FlushLockedAsync();
+    }
+
+    private async ValueTask FlushLockedAsync()
+    {
+        try
+        {
+            var result = await _io.Output.FlushAsync().ConfigureAwait(false);
+            if (result.IsCanceled || result.IsCompleted)
+            {
+                throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
+        }
+    }
+}
