@@ -37,7 +37,7 @@ internal sealed class HttpTransaction : IDisposable
     private (Http1BackConnection Connection, ServerState Server)? _privateConnection;
     private (Http2BackConnection Connection, ServerState Server)? _privateHttp2;
 
-    /// <summary>How many times a request an HTTP/2 server did not process goes again before the failure is the client's answer.</summary>
+    /// <summary>How many times a request an HTTP/2 server did not process is sent again before the failure is the client's answer.</summary>
     private const int MaxNotProcessedReplays = 3;
 
     public HttpTransaction(HttpFrontendContext front)
@@ -260,9 +260,17 @@ internal sealed class HttpTransaction : IDisposable
                 await connection.SendRequestHeadAsync(request, closeServer).ConfigureAwait(false);
                 sent = true;
             }
-            catch (HttpBodyException) when (canReplay && ((reused && !freshRetryUsed) || (connection.NotProcessed && notProcessedReplays < MaxNotProcessedReplays)))
+            catch (HttpBodyException) when (canReplay && PendingCause == TerminationCause.None
+                && ((reused && !freshRetryUsed) || (connection.NotProcessed && notProcessedReplays < MaxNotProcessedReplays)))
             {
                 // The idle connection was closed by the server, or it refused new streams: send again on another one.
+            }
+            catch (HttpBodyException ex) when (!ex.ClientSide)
+            {
+                // The server's side failed before the head left (an HTTP/2 connection that broke its protocol, a
+                // socket already gone): nothing was sent, the client hears it as an unanswered request.
+                await FailResponseHeadAsync(front, ResponseHeadError.Closed, null).ConfigureAwait(false);
+                return;
             }
 
             var retry = !sent;
@@ -314,9 +322,12 @@ internal sealed class HttpTransaction : IDisposable
                 DropServerConnection();
                 if (notProcessed)
                 {
-                    // HTTP/2 (RFC 9113 §8.7): the server did not take the stream; another shared connection may.
+                    // HTTP/2 (RFC 9113 §8.7): the server did not take the stream; another shared connection may. The
+                    // last replay takes a connection of its own, whose first stream no limit of the server refuses.
                     notProcessedReplays++;
-                    connection = await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false);
+                    connection = notProcessedReplays < MaxNotProcessedReplays
+                        ? await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false)
+                        : await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
                 }
                 else
                 {

@@ -90,6 +90,11 @@ internal sealed class Http2BackConnection : IDisposable
     // SETTINGS_MAX_CONCURRENT_STREAMS is known before streams open.
     private readonly TaskCompletionSource _peerSettings = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    // The stream of the transaction that opened the connection leaves first (stream 1): it came for a connection of
+    // its own, and a server that limits the streams per connection must not refuse it. The others wait for it.
+    private readonly TaskCompletionSource _openerSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Http2BackStream? _opener;
+
     /// <param name="assumedMaxConcurrentStreams">
     /// What to assume of the server's SETTINGS_MAX_CONCURRENT_STREAMS until its SETTINGS come: what its last
     /// connection said, else 100 (the least RFC 9113 §6.5.2 recommends servers allow).
@@ -190,9 +195,14 @@ internal sealed class Http2BackConnection : IDisposable
 
             _activeStreams++;
             _streamsOpened++;
-        }
+            var stream = new Http2BackStream(this, _clock, reused);
+            if (_streamsOpened == 1)
+            {
+                _opener = stream;
+            }
 
-        return new Http2BackStream(this, _clock, reused);
+            return stream;
+        }
     }
 
     /// <summary>True when no stream is in progress since at least <paramref name="delayMs"/>.</summary>
@@ -249,12 +259,34 @@ internal sealed class Http2BackConnection : IDisposable
                 await _peerSettings.Task.ConfigureAwait(false);
             }
 
+            if (stream != _opener && !_openerSent.Task.IsCompleted)
+            {
+                await _openerSent.Task.ConfigureAwait(false);
+            }
+
             await AcquireWriterAsync().ConfigureAwait(false);
             var open = false;
             try
             {
-                DrainControl();
-                open = Register(stream, endStream);
+                try
+                {
+                    DrainControl();
+                    open = Register(stream, endStream);
+                }
+                finally
+                {
+                    if (!open)
+                    {
+                        // The head never left: the request was not processed, and may go on another connection.
+                        stream.NotProcessed = true;
+                    }
+
+                    if (stream == _opener)
+                    {
+                        _openerSent.TrySetResult();
+                    }
+                }
+
                 if (open)
                 {
                     _encoder.EncodeRequest(head);
@@ -479,6 +511,11 @@ internal sealed class Http2BackConnection : IDisposable
             }
 
             stream.Released = true;
+            if (stream == _opener && stream.Id == 0)
+            {
+                _openerSent.TrySetResult();
+            }
+
             if (stream.Id != 0 && !stream.IsReset && !(stream.LocalEnded && stream.RemoteEnded))
             {
                 // §8.1: an exchange we abandon is cancelled; the server stops working on it.
@@ -596,6 +633,7 @@ internal sealed class Http2BackConnection : IDisposable
     {
         _io.Abort();
         _peerSettings.TrySetResult();
+        _openerSent.TrySetResult();
         lock (_sync)
         {
             _ended = true;

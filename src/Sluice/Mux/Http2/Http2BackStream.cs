@@ -26,10 +26,12 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     private TaskCompletionSource? _headWaiter;
     private ResponseHeadError _headFailure;
 
+    private readonly bool _connectionReused;
+
     public Http2BackStream(Http2BackConnection connection, Heartbeat clock, bool reused)
     {
         _connection = connection;
-        IsReused = reused;
+        _connectionReused = reused;
         ReadWatch = new SideWatch(clock);
         WriteWatch = new SideWatch(clock);
     }
@@ -59,7 +61,11 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
 
     public SideWatch WriteWatch { get; }
 
-    public bool IsReused { get; }
+    /// <summary>
+    /// True when the connection was there before this exchange, or carried other streams before this one: like an
+    /// idle HTTP/1 connection, it may have been closed by the server while the head was on its way.
+    /// </summary>
+    public bool IsReused => _connectionReused || Id > 1;
 
     public bool ResponseBytesSeen { get; private set; }
 
@@ -112,8 +118,17 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     public bool HasBufferedInput()
     {
         var body = Body;
-        if (body is null || _bodyRead || !body.Reader.TryRead(out var result))
+        ReadResult result;
+        try
         {
+            if (body is null || _bodyRead || !body.Reader.TryRead(out result))
+            {
+                return false;
+            }
+        }
+        catch (HttpBodyException)
+        {
+            // The stream already failed: the body's first read says so, once the head is out.
             return false;
         }
 
