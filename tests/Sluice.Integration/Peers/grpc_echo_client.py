@@ -4,10 +4,12 @@
     grpc_echo_client.py PORT server-stream N    prints "received N" and the last message
     grpc_echo_client.py PORT client-stream N SIZE   sends N messages of SIZE bytes, prints the server's "COUNT BYTES"
     grpc_echo_client.py PORT bidi N             sends N messages at once, checks each echo, prints "bidi N ok"
-    grpc_echo_client.py PORT ping-pong N        sends a message, waits for its echo before the next one, prints "ping-pong N ok"
+    grpc_echo_client.py PORT ping-pong N [GAP]  sends a message, waits for its echo before the next one (GAP seconds
+                                                later), prints "ping-pong N ok"
 """
 import queue
 import sys
+import time
 
 import grpc
 
@@ -45,6 +47,7 @@ def main():
             print("bidi", count, "ok" if count == n else "short")
         elif mode == "ping-pong":
             n = int(sys.argv[3])
+            gap = float(sys.argv[4]) if len(sys.argv) > 4 else 0
             outgoing = queue.Queue()
 
             def messages():
@@ -62,6 +65,8 @@ def main():
                 if reply != b"ping %d" % i:
                     print("unexpected", reply)
                     return 1
+                if gap:
+                    time.sleep(gap)
             outgoing.put(None)
             for _ in replies:
                 pass
