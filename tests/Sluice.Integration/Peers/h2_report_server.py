@@ -13,6 +13,8 @@ ends with the trailer "x-server-trailer: done". Some paths do something else:
   /refuse-once  the first such request is refused with RST_STREAM(REFUSED_STREAM), the next ones answered
   /goaway-once  the first such request gets GOAWAY with a last stream below it, and the connection closes
   /slow         never answered
+  /bad-head     an answer with a connection-specific field ("connection: close"), which HTTP/2 forbids
+  /short-body   an answer that declares content-length: 100 and ends after 10 bytes
 """
 import socket
 import sys
@@ -45,6 +47,13 @@ def answer(conn, stream_id, stream):
     body = report(stream)
     if path == b"/interim":
         conn.send_headers(stream_id, [(b":status", b"103"), (b"link", b"</style.css>")])
+    if path == b"/bad-head":
+        conn.send_headers(stream_id, [(b":status", b"200"), (b"connection", b"close")], end_stream=True)
+        return
+    if path == b"/short-body":
+        conn.send_headers(stream_id, [(b":status", b"200"), (b"content-length", b"100")])
+        conn.send_data(stream_id, b"0123456789", end_stream=True)
+        return
     if path == b"/length":
         conn.send_headers(stream_id, [(b":status", b"200"), (b"content-type", b"text/plain"), (b"content-length", b"%d" % len(body))])
         conn.send_data(stream_id, body, end_stream=True)
@@ -59,7 +68,7 @@ def answer(conn, stream_id, stream):
 
 
 def serve(sock, number):
-    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False, header_encoding=None))
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False, header_encoding=None, validate_outbound_headers=False, normalize_outbound_headers=False))
     conn.initiate_connection()
     sock.sendall(conn.data_to_send())
     streams = {}

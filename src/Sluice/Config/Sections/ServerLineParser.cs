@@ -276,6 +276,12 @@ internal static class ServerLineParser
     private static string? ParseProto(string argument, ref ServerOptions options)
     {
         var mux = MuxProtocols.Find(argument);
+        if (argument == "fcgi")
+        {
+            // HAProxy's FastCGI multiplexer, which needs an `fcgi-app` section.
+            return "'proto' : MUX protocol 'fcgi' is not supported yet.";
+        }
+
         if (mux is null || !mux.Sides.Contains("BE", StringComparison.Ordinal))
         {
             return $"'proto' : unknown MUX protocol '{argument}'.";

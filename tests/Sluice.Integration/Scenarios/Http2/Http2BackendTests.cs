@@ -108,6 +108,37 @@ public class Http2BackendTests
     }
 
     [Fact]
+    public async Task MalformedResponseHead_ConnectionSpecificField_502()
+    {
+        await using var server = await PythonPeer.StartH2ReportServerAsync();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
+
+        // RFC 9113 §8.2.2: a response with `connection` is malformed; the client hears 502, the log says PH.
+        var result = await Proxy.CurlAsync("-i", "--http1.1", Proxy.Url(port, "/bad-head"));
+        Assert.StartsWith("HTTP/1.1 502", result.StandardOutput, StringComparison.Ordinal);
+        var line = await Proxy.WaitLineAsync(sluice, l => l.Contains("/bad-head", StringComparison.Ordinal));
+        Assert.Contains(" 502 ", line, StringComparison.Ordinal);
+        Assert.Contains(" PH ", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BodyShorterThanContentLength_ClientResponseTruncated()
+    {
+        await using var server = await PythonPeer.StartH2ReportServerAsync();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
+
+        // RFC 9113 §8.1.1: DATA that ends short of the declared length makes the response malformed.
+        var h1 = await Proxy.CurlAsync("--http1.1", Proxy.Url(port, "/short-body"));
+        Assert.Equal(18, h1.ExitCode);
+        var h2 = await Proxy.CurlAsync("--http2-prior-knowledge", Proxy.Url(port, "/short-body"));
+        Assert.Equal(92, h2.ExitCode);
+        var line = await Proxy.WaitLineAsync(sluice, l => l.Contains("\"GET /short-body HTTP/1.1\"", StringComparison.Ordinal));
+        Assert.Contains(" PD ", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RefusedStream_SentAgain_ClientGetsTheAnswer()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
