@@ -103,6 +103,21 @@ public class GrpcTests
         Assert.True(grown < 48L * 1024 * 1024, $"RSS grew by {grown / 1024 / 1024} MiB during a 100 MiB upload");
     }
 
+    [Fact]
+    public async Task ServerDown_ClientSeesUnavailable()
+    {
+        // RELIABILITY FT-19: no server to answer is a 503 from the proxy, which gRPC clients read as UNAVAILABLE.
+        var closed = Ports.FreeTcpPort();
+        var port = Ports.FreeTcpPort();
+        var config = Proxy.Config(port, $"server s1 127.0.0.1:{closed.ToString(CultureInfo.InvariantCulture)} proto h2");
+        await using var sluice = await Proxy.StartAsync(config, port);
+
+        var answer = await ClientAsync(port, "unary", "hello");
+        Assert.StartsWith("error UNAVAILABLE", answer, StringComparison.Ordinal);
+        var line = await Proxy.WaitLineAsync(sluice, l => l.Contains("/test.Echo/Unary", StringComparison.Ordinal));
+        Assert.Contains(" 503 ", line, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// A frontend for the client (HTTP/2 forced, or detected on a bind that serves both) and the server behind
     /// `proto h2`. The readiness probe connects and closes, which only a bind without `proto h2` reports: with
