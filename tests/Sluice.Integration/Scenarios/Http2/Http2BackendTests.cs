@@ -228,6 +228,42 @@ public class Http2BackendTests
     }
 
     [Fact]
+    public async Task HttpReuseNever_EachClientConnectionKeepsItsOwnServerConnection()
+    {
+        await using var server = await PythonPeer.StartH2ReportServerAsync();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2", backend: "    http-reuse never"), port);
+
+        for (var i = 0; i < 2; i++)
+        {
+            var result = await Proxy.CurlAsync("--http1.1", Proxy.Url(port, "/length"), Proxy.Url(port, "/length"));
+            Assert.True(result.ExitCode == 0, result.StandardError);
+        }
+
+        // Two client connections, two requests each: the server sees two connections, each with both of a client's requests.
+        await server.Output.WaitForAsync(l => l.StartsWith("request ", StringComparison.Ordinal), count: 4);
+        Assert.Equal(2, server.Output.Lines.Count(l => l.StartsWith("request 1 ", StringComparison.Ordinal)));
+        Assert.Equal(2, server.Output.Lines.Count(l => l.StartsWith("request 2 ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task PoolMaxConnZero_ServerConnectionClosedAfterItsLastStream()
+    {
+        await using var server = await PythonPeer.StartH2ReportServerAsync();
+        var port = Ports.FreeTcpPort();
+        var config = Proxy.Config(port, $"server s1 {server.Address} proto h2 pool-max-conn 0", backend: "    http-reuse always");
+        await using var sluice = await Proxy.StartAsync(config, port);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await Proxy.CurlAsync("--http1.1", Proxy.Url(port, "/length"));
+            Assert.True(result.ExitCode == 0, result.StandardError);
+        }
+
+        await server.Output.WaitForAsync(l => l.StartsWith("connection ", StringComparison.Ordinal), count: 3);
+    }
+
+    [Fact]
     public async Task H2load_Multiplexed_NginxAllowsEightStreams_MoreConnectionsOpened()
     {
         await using var nginx = await NginxBackend.StartAsync(H2Nginx with { ExtraServerDirectives = "http2_max_concurrent_streams 8;" });
