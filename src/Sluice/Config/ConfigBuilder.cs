@@ -129,6 +129,12 @@ internal static class ConfigBuilder
         // HAProxy cannot check a server whose port is the client's (or an offset of it) without `port`.
         foreach (var server in servers)
         {
+            if (server.Check.Enabled && section.CheckKind == HealthCheckKind.Http && server.Proto == "h2")
+            {
+                // HAProxy sends `option httpchk` requests in the server's protocol: HTTP/2 here, which checks do not speak yet.
+                diagnostics.ConfigAlert($"config: {section.MessageKind} '{section.Name}': server '{server.Name}': HTTP checks over 'proto h2' are not supported yet.");
+            }
+
             if (server.Check.Enabled && server.Check.Port == 0 && server.Address is InetServerAddress { Port: 0 } or InetServerAddress { PortIsOffset: true })
             {
                 diagnostics.ConfigAlert($"config: {section.MessageKind} '{section.Name}': server '{server.Name}' has neither service port nor check port.");
