@@ -260,10 +260,12 @@ internal sealed class HttpTransaction : IDisposable
                 await connection.SendRequestHeadAsync(request, closeServer).ConfigureAwait(false);
                 sent = true;
             }
-            catch (HttpBodyException) when (canReplay && PendingCause == TerminationCause.None
-                && ((reused && !freshRetryUsed) || (connection.NotProcessed && notProcessedReplays < MaxNotProcessedReplays)))
+            catch (HttpBodyException) when (PendingCause == TerminationCause.None
+                && ((canReplay && reused && !freshRetryUsed) || (connection.NotProcessed && notProcessedReplays < MaxNotProcessedReplays)))
             {
-                // The idle connection was closed by the server, or it refused new streams: send again on another one.
+                // The idle connection was closed by the server, or an HTTP/2 head could not leave (no room under the
+                // server's SETTINGS_MAX_CONCURRENT_STREAMS, GOAWAY): send again on another one. In the second case
+                // nothing left at all, so even a request with a body can go again: its body was not read yet.
             }
             catch (HttpBodyException ex) when (!ex.ClientSide)
             {

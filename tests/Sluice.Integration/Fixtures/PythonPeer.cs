@@ -29,10 +29,12 @@ internal sealed class PythonPeer : IAsyncDisposable
     public int ProcessId => _process.ProcessId;
 
     /// <summary>The python-h2 server that answers every request with a report of what it received (h2_report_server.py).</summary>
-    public static Task<PythonPeer> StartH2ReportServerAsync() => StartAsync("h2_report_server.py", "python3-h2");
+    public static Task<PythonPeer> StartH2ReportServerAsync() => StartAsync("h2_report_server.py", "python3-h2", []);
 
     /// <summary>The gRPC server with raw-bytes test.Echo methods (grpc_echo_server.py).</summary>
-    public static Task<PythonPeer> StartGrpcEchoServerAsync() => StartAsync("grpc_echo_server.py", "python3-grpcio");
+    /// <param name="maxConcurrentStreams">The streams it lets a connection carry at once; 0 for grpc's default.</param>
+    public static Task<PythonPeer> StartGrpcEchoServerAsync(int maxConcurrentStreams = 0) =>
+        StartAsync("grpc_echo_server.py", "python3-grpcio", maxConcurrentStreams > 0 ? [maxConcurrentStreams.ToString(CultureInfo.InvariantCulture)] : []);
 
     /// <summary>Path of a script of <c>Peers/</c>, for clients run with <see cref="Python"/>.</summary>
     public static string Script(string name)
@@ -43,9 +45,9 @@ internal sealed class PythonPeer : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _process.DisposeAsync();
 
-    private static async Task<PythonPeer> StartAsync(string script, string package)
+    private static async Task<PythonPeer> StartAsync(string script, string package, string[] arguments)
     {
-        var process = PeerProcess.Start(Python, [Script(script)]);
+        var process = PeerProcess.Start(Python, [Script(script), .. arguments]);
         try
         {
             var line = await process.WaitForLineAsync(l => l.StartsWith("listening ", StringComparison.Ordinal) || l.Contains("ModuleNotFoundError", StringComparison.Ordinal));

@@ -4,6 +4,7 @@
     grpc_echo_client.py PORT server-stream N    prints "received N" and the last message
     grpc_echo_client.py PORT client-stream N SIZE   sends N messages of SIZE bytes, prints the server's "COUNT BYTES"
     grpc_echo_client.py PORT bidi N             sends N messages at once, checks each echo, prints "bidi N ok"
+    grpc_echo_client.py PORT parallel N         N unary calls at once, each checked, prints "parallel N ok"
     grpc_echo_client.py PORT ping-pong N [GAP]  sends a message, waits for its echo before the next one (GAP seconds
                                                 later), prints "ping-pong N ok"
 """
@@ -45,6 +46,15 @@ def main():
                     return 1
                 count += 1
             print("bidi", count, "ok" if count == n else "short")
+        elif mode == "parallel":
+            n = int(sys.argv[3])
+            unary = channel.unary_unary("/test.Echo/Unary")
+            calls = [unary.future(b"call %d" % i, timeout=TIMEOUT) for i in range(n)]
+            for i, call in enumerate(calls):
+                if call.result() != b"echo:call %d" % i:
+                    print("wrong answer for", i)
+                    return 1
+            print("parallel", n, "ok")
         elif mode == "ping-pong":
             n = int(sys.argv[3])
             gap = float(sys.argv[4]) if len(sys.argv) > 4 else 0

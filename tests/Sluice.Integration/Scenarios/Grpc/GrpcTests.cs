@@ -104,6 +104,20 @@ public class GrpcTests
     }
 
     [Fact]
+    public async Task ServerAllowsTwoStreams_FiftyCallsAtOnce_AllAnswered()
+    {
+        await using var server = await PythonPeer.StartGrpcEchoServerAsync(maxConcurrentStreams: 2);
+        var (port, probe, config) = Config(server, "proto h2");
+        await using var sluice = await Proxy.StartAsync(config, probe);
+
+        // 50 POSTs at once against SETTINGS_MAX_CONCURRENT_STREAMS 2: the streams that find no room are sent on other
+        // connections, never refused to the client, even though each carries a body.
+        Assert.Equal("parallel 50 ok", await ClientAsync(port, "parallel", "50"));
+        var lines = Proxy.Lines(sluice);
+        Assert.DoesNotContain(lines, l => l.Contains(" 502 ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ServerDown_ClientSeesUnavailable()
     {
         // RELIABILITY FT-19: no server to answer is a 503 from the proxy, which gRPC clients read as UNAVAILABLE.
