@@ -264,6 +264,21 @@ public class Http2BackendTests
     }
 
     [Fact]
+    public async Task ServerSpeaksOnlyHttp1_ProtoH2_ClearAnswer502()
+    {
+        // A misconfiguration: the server answers the HTTP/2 preface with an HTTP/1.1 error, which is no frame at all.
+        await using var nginx = await NginxBackend.StartAsync(new NginxOptions());
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address} proto h2"), port);
+
+        var h1 = await Proxy.CurlAsync("-i", "--http1.1", Proxy.Url(port, NginxBackend.SmallPath));
+        Assert.StartsWith("HTTP/1.1 502", h1.StandardOutput, StringComparison.Ordinal);
+        var h2 = await Proxy.CurlAsync("-i", "--http2-prior-knowledge", Proxy.Url(port, NginxBackend.SmallPath));
+        Assert.StartsWith("HTTP/2 502", h2.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(nginx.AccessLog, l => l.StartsWith("GET /small", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task H2load_Multiplexed_NginxAllowsEightStreams_MoreConnectionsOpened()
     {
         await using var nginx = await NginxBackend.StartAsync(H2Nginx with { ExtraServerDirectives = "http2_max_concurrent_streams 8;" });
