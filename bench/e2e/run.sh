@@ -13,9 +13,11 @@
 # during the first seconds of load).
 #
 # A scenario's "# bench:" line sets: path (URL path on the backend: /small, /1m or /1mib),
-# conns (wrk connections), close (yes: "Connection: close" on every request) and metric
-# (MB/s, conn/s or req/s; several separated by commas, e.g. req/s,MB/s).
-# Placeholders in the cfg: @FRONT_PORT@ (the proxy's port), @BACKEND@ (nginx's address:port).
+# conns (client connections), close (yes: "Connection: close" on every request), metric
+# (MB/s, conn/s or req/s; several separated by commas, e.g. req/s,MB/s), and driver: wrk
+# (HTTP/1.1, the default) or h2load (prior-knowledge HTTP/2, with streams=N at once per connection).
+# Placeholders in the cfg: @FRONT_PORT@ (the proxy's port), @BACKEND@ (nginx's address:port),
+# @BACKEND_H2@ (the same nginx serving cleartext HTTP/2 with prior knowledge).
 #
 # --self-test runs haproxy in both slots (no Sluice needed) to check the mechanics: the
 # ratios should sit around 1.0, spread by the machine's noise. --haproxy-only runs haproxy
@@ -53,7 +55,7 @@ fi
 for s in "${scenarios[@]}"; do [ -f "$here/scenarios/$s.cfg" ] || die "no scenario $s (bench/e2e/scenarios/$s.cfg)"; done
 
 . "$root/scripts/lib/packages.sh"
-ensure_packages haproxy 'nginx-light|nginx' wrk curl iproute2 || die "cannot install the tools"
+ensure_packages haproxy 'nginx-light|nginx' wrk curl iproute2 nghttp2-client || die "cannot install the tools"
 command -v taskset >/dev/null || die "taskset (util-linux) is missing"
 
 if [ "$(nproc --all)" -ge 2 ]; then
@@ -144,6 +146,7 @@ ln "$tmp/www/1m" "$tmp/www/1mib"
 small_body=$(head -c 100 /dev/zero | tr '\0' 'x')
 chmod 644 "$tmp/www/"*; chmod 755 "$tmp/www" "$tmp/nginx"
 free_port backend_port
+free_port backend_h2_port
 cat >"$tmp/nginx/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
@@ -164,6 +167,15 @@ http {
     default_type application/octet-stream;
     server {
         listen 127.0.0.1:$backend_port backlog=4096;
+        root $tmp/www;
+        location = /small {
+            default_type text/plain;
+            return 200 "$small_body";
+        }
+    }
+    server {
+        listen 127.0.0.1:$backend_h2_port http2 backlog=4096;
+        http2_max_concurrent_streams 128;
         root $tmp/www;
         location = /small {
             default_type text/plain;
@@ -197,7 +209,7 @@ run_one() {
   free_port port
   cfg="$tmp/$scenario.$program.cfg"
   log="$results/logs/$scenario.r$round.$program.log"
-  sed "s/@FRONT_PORT@/$port/g; s/@BACKEND@/127.0.0.1:$backend_port/g" "$here/scenarios/$scenario.cfg" >"$cfg"
+  sed "s/@FRONT_PORT@/$port/g; s/@BACKEND@/127.0.0.1:$backend_port/g; s/@BACKEND_H2@/127.0.0.1:$backend_h2_port/g" "$here/scenarios/$scenario.cfg" >"$cfg"
   case "$program" in
     haproxy|haproxy2) cmd=(haproxy -db -f "$cfg") ;;
     sluice) cmd=(dotnet "$sluice_dll" -f "$cfg") ;;
@@ -217,14 +229,27 @@ run_one() {
     echo "check: got '${size:-nothing}' (bytes, status) for $path through $program, expected '$expected_size 200'" >>"$log"
     stop_pid "$pid"; run_failed "$log"; return
   fi
-  wrk_args=(-t1 -c"$conns" --timeout 5s -s "$tmp/summary.lua")
-  [ "$close" = yes ] && wrk_args+=(-H 'Connection: close')
-  # wrk runs in the background so that a signal reaches the trap at once (which stops wrk too).
-  "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${warmup}s" "http://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
-  pids+=("$!"); reap_pid "$!"
-  "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${duration}s" "http://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>&1 </dev/null &
-  pids+=("$!"); reap_pid "$!"
-  cat "$tmp/wrk.out" >>"$log"
+  if [ "$driver" = h2load ]; then
+    # h2load prints its totals; they are turned into the SUMMARY line that wrk's script writes.
+    "${pin_load[@]}" h2load -c"$conns" -m"$streams" -D"$warmup" "http://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
+    pids+=("$!"); reap_pid "$!"
+    "${pin_load[@]}" h2load -c"$conns" -m"$streams" -D"$duration" "http://127.0.0.1:$port$path" >"$tmp/h2load.out" 2>&1 </dev/null &
+    pids+=("$!"); reap_pid "$!"
+    awk '/^finished in/ { s = $3; sub(/s,$/, "", s); us = s * 1e6 }
+         /^requests:/ { ok = $8; bad = $10 + $12 }
+         /^traffic:/ { b = $3; gsub(/[()]/, "", b) }
+         END { if (us > 0) printf "SUMMARY %d %d %d %d\n", ok, b, us, bad }' "$tmp/h2load.out" >"$tmp/wrk.out"
+    cat "$tmp/h2load.out" >>"$log"
+  else
+    wrk_args=(-t1 -c"$conns" --timeout 5s -s "$tmp/summary.lua")
+    [ "$close" = yes ] && wrk_args+=(-H 'Connection: close')
+    # wrk runs in the background so that a signal reaches the trap at once (which stops wrk too).
+    "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${warmup}s" "http://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
+    pids+=("$!"); reap_pid "$!"
+    "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${duration}s" "http://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>&1 </dev/null &
+    pids+=("$!"); reap_pid "$!"
+    cat "$tmp/wrk.out" >>"$log"
+  fi
   if ! kill -0 "$pid" 2>/dev/null; then
     wait "$pid"; echo "$program exited with status $? during the load" >>"$log"
     reap_pid "$pid"; run_failed "$log"; return
@@ -282,13 +307,15 @@ printf '%-14s %-7s %12s %12s %10s %7s\n' scenario unit haproxy "$second_name" ra
 
 for scenario in "${scenarios[@]}"; do
   spec=$(sed -n 's/^# bench: //p' "$here/scenarios/$scenario.cfg" | head -n 1)
-  path=/ conns=8 close=no metric=MB/s
+  path=/ conns=8 close=no metric=MB/s driver=wrk streams=1
   for kv in $spec; do
     case "$kv" in
       path=*) path=${kv#path=} ;; conns=*) conns=${kv#conns=} ;;
       close=*) close=${kv#close=} ;; metric=*) metric=${kv#metric=} ;;
+      driver=*) driver=${kv#driver=} ;; streams=*) streams=${kv#streams=} ;;
     esac
   done
+  case "$driver" in wrk|h2load) ;; *) die "$scenario: unknown driver $driver" ;; esac
   case "$path" in /1m|/1mib) expected_size=1048576 ;; /small) expected_size=100 ;; *) die "$scenario: unknown path $path" ;; esac
   IFS=, read -r -a metrics <<<"$metric"
   for m in "${metrics[@]}"; do
@@ -296,7 +323,7 @@ for scenario in "${scenarios[@]}"; do
   done
 
   # Both programs must accept the cfg (with placeholders filled); say so once, before the rounds.
-  sed "s/@FRONT_PORT@/1/g; s/@BACKEND@/127.0.0.1:$backend_port/g" "$here/scenarios/$scenario.cfg" >"$tmp/check.cfg"
+  sed "s/@FRONT_PORT@/1/g; s/@BACKEND@/127.0.0.1:$backend_port/g; s/@BACKEND_H2@/127.0.0.1:$backend_h2_port/g" "$here/scenarios/$scenario.cfg" >"$tmp/check.cfg"
   haproxy -c -q -f "$tmp/check.cfg" >"$results/logs/$scenario.check.haproxy.log" 2>&1 ||
     { cat "$results/logs/$scenario.check.haproxy.log" >&2; die "$scenario: haproxy -c rejects the cfg"; }
   if [ "$second" = sluice ] && ! dotnet "$sluice_dll" -c -f "$tmp/check.cfg" >"$results/logs/$scenario.check.sluice.log" 2>&1; then

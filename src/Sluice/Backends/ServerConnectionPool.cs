@@ -23,7 +23,11 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
         _maxIdle = config.PoolMaxConn;
         _purgeDelayMs = Math.Max(1, (long)config.PoolPurgeDelay.TotalMilliseconds);
         MaxReuse = config.MaxReuse;
+        Multiplexed = new Http2ConnectionSet(config);
     }
+
+    /// <summary>The server's HTTP/2 connections (`proto h2`), shared stream by stream.</summary>
+    public Http2ConnectionSet Multiplexed { get; }
 
     /// <summary>`max-reuse`: requests a connection may carry after its first; -1 for no limit.</summary>
     public int MaxReuse { get; }
@@ -106,6 +110,7 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
 
     public void OnHeartbeat(long nowMs)
     {
+        Multiplexed.OnHeartbeat(nowMs);
         if (Volatile.Read(ref _count) == 0)
         {
             return;
@@ -138,6 +143,7 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
     /// <summary>Closes every idle connection (stop).</summary>
     public void Clear()
     {
+        Multiplexed.Clear();
         Entry[] entries;
         lock (_idle)
         {

@@ -116,6 +116,7 @@ internal static class ConfigBuilder
                 PoolMaxConn = line.Options.PoolMaxConn,
                 PoolPurgeDelay = line.Options.PoolPurgeDelay,
                 MaxReuse = line.Options.MaxReuse,
+                Proto = line.Options.Proto,
                 Check = line.Options.Check,
             });
         }
@@ -128,6 +129,12 @@ internal static class ConfigBuilder
         // HAProxy cannot check a server whose port is the client's (or an offset of it) without `port`.
         foreach (var server in servers)
         {
+            if (server.Check.Enabled && section.CheckKind == HealthCheckKind.Http && server.Proto == "h2")
+            {
+                // HAProxy sends `option httpchk` requests in the server's protocol: HTTP/2 here, which checks do not speak yet.
+                diagnostics.ConfigAlert($"config: {section.MessageKind} '{section.Name}': server '{server.Name}': HTTP checks over 'proto h2' are not supported yet.");
+            }
+
             if (server.Check.Enabled && server.Check.Port == 0 && server.Address is InetServerAddress { Port: 0 } or InetServerAddress { PortIsOffset: true })
             {
                 diagnostics.ConfigAlert($"config: {section.MessageKind} '{section.Name}': server '{server.Name}' has neither service port nor check port.");
@@ -322,9 +329,18 @@ internal static class ConfigBuilder
         Option(section.IsBackend && section.AcceptInvalidHttpResponse, "accept-invalid-http-response");
     }
 
-    /// <summary>A bind line's <c>proto</c> must be a multiplexer of the proxy's mode (HAProxy's alert).</summary>
+    /// <summary>A bind or server line's <c>proto</c> must be a multiplexer of the proxy's mode (HAProxy's alerts).</summary>
     private static void CheckBindProtocols(ProxySection section, DiagnosticBag diagnostics)
     {
+        var mode = section.Mode == ProxyMode.Http ? "HTTP" : "TCP";
+        foreach (var server in section.Servers)
+        {
+            if (server.Options.Proto is { } proto && MuxProtocols.Find(proto) is { } mux && !string.Equals(mux.Mode, mode, StringComparison.Ordinal))
+            {
+                diagnostics.ConfigAlert($"proxy '{section.Name}' : MUX protocol '{proto}' is not usable for server '{server.Name}' at [{server.Location}].");
+            }
+        }
+
         foreach (var line in section.Binds)
         {
             if (line.Options.Proto is { } proto && MuxProtocols.Find(proto) is { } mux

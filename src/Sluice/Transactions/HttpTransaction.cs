@@ -9,6 +9,7 @@ using Sluice.Mux;
 using Sluice.Mux.Http1;
 using Sluice.Rules.Actions;
 using Sluice.Rules.Samples;
+using Sluice.Mux.Http2;
 using Sluice.Transport;
 
 namespace Sluice.Transactions;
@@ -28,7 +29,7 @@ internal sealed class HttpTransaction : IDisposable
     private readonly HttpFrontendContext _front;
     private readonly HttpResponseHead _response = new();
     private readonly ServerDialer _dialer = new();
-    private Http1BackConnection? _server;
+    private IBackStream? _server;
     private HttpBackendContext? _backend;
     private ServerState? _serverState;
     private int _pendingCause;
@@ -38,6 +39,10 @@ internal sealed class HttpTransaction : IDisposable
     private (Http1BackConnection Connection, ServerState Server)? _privateConnection;
     private readonly SampleContext _samples = new();
     private readonly HttpRuleResult _ruleResult = new();
+    private (Http2BackConnection Connection, ServerState Server)? _privateHttp2;
+
+    /// <summary>How many times a request an HTTP/2 server did not process is sent again before the failure is the client's answer.</summary>
+    private const int MaxNotProcessedReplays = 3;
 
     public HttpTransaction(HttpFrontendContext front)
     {
@@ -49,6 +54,8 @@ internal sealed class HttpTransaction : IDisposable
         ReleaseServer();
         _privateConnection?.Connection.Dispose();
         _privateConnection = null;
+        _privateHttp2?.Connection.Shutdown();
+        _privateHttp2 = null;
         _response.Dispose();
         _samples.Dispose();
     }
@@ -60,8 +67,8 @@ internal sealed class HttpTransaction : IDisposable
         _samples.ReleaseBuffers();
     }
 
-    /// <summary>The server connection in use, or null.</summary>
-    public Http1BackConnection? Server => Volatile.Read(ref _server);
+    /// <summary>The exchange with the server in progress, or null.</summary>
+    public IBackStream? Server => Volatile.Read(ref _server);
 
     public string BackendName => _backend?.Config.Name ?? _front.Frontend.Name;
 
@@ -268,21 +275,33 @@ internal sealed class HttpTransaction : IDisposable
         Task? requestPump = null;
         var responseStartMs = _front.Shared.Clock.Refresh();
         var freshRetryUsed = false;
+        var notProcessedReplays = 0;
         while (true)
         {
-            var reused = connection.Exchanges > 0;
+            var reused = connection.IsReused;
             var sent = false;
             try
             {
                 await connection.SendRequestHeadAsync(request, closeServer).ConfigureAwait(false);
                 sent = true;
             }
-            catch (HttpBodyException) when (reused && canReplay && !freshRetryUsed)
+            catch (HttpBodyException) when (PendingCause == TerminationCause.None
+                && ((canReplay && reused && !freshRetryUsed) || (connection.NotProcessed && notProcessedReplays < MaxNotProcessedReplays)))
             {
-                // The idle connection was closed by the server: send again on a new one.
+                // The idle connection was closed by the server, or an HTTP/2 head could not leave (no room under the
+                // server's SETTINGS_MAX_CONCURRENT_STREAMS, GOAWAY): send again on another one. In the second case
+                // nothing left at all, so even a request with a body can go again: its body was not read yet.
+            }
+            catch (HttpBodyException ex) when (!ex.ClientSide)
+            {
+                // The server's side failed before the head left (an HTTP/2 connection that broke its protocol, a
+                // socket already gone): nothing was sent, the client hears it as an unanswered request.
+                await FailResponseHeadAsync(front, ResponseHeadError.Closed, null).ConfigureAwait(false);
+                return;
             }
 
             var retry = !sent;
+            var notProcessed = connection.NotProcessed;
             if (sent)
             {
                 requestPump = request.HasBody ? PumpRequestAsync(front.RequestBody, connection) : null;
@@ -293,10 +312,13 @@ internal sealed class HttpTransaction : IDisposable
                     break;
                 }
 
-                if (error == ResponseHeadError.Closed && reused && !connection.ResponseBytesSeen && canReplay && !freshRetryUsed && PendingCause == TerminationCause.None)
+                notProcessed = connection.NotProcessed;
+                if (error == ResponseHeadError.Closed && !connection.ResponseBytesSeen && canReplay && PendingCause == TerminationCause.None
+                    && ((reused && !freshRetryUsed) || (notProcessed && notProcessedReplays < MaxNotProcessedReplays)))
                 {
-                    // A reused connection the server had closed: nothing of the response came and the request can
-                    // be replayed, so it goes again on a fresh connection without counting as a retry.
+                    // A reused connection the server had closed, or a stream it did not process (HTTP/2 GOAWAY or
+                    // REFUSED_STREAM): nothing of the response came and the request can be replayed, so it goes
+                    // again on a fresh connection without counting as a retry.
                     retry = true;
                 }
                 else if (error == ResponseHeadError.None || ShouldRetryFailure(backend, error, canReplay, connection.ResponseBytesSeen))
@@ -324,9 +346,22 @@ internal sealed class HttpTransaction : IDisposable
 
             if (retry)
             {
-                freshRetryUsed = true;
                 DropServerConnection();
-                connection = await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+                if (notProcessed)
+                {
+                    // HTTP/2 (RFC 9113 §8.7): the server did not take the stream; another shared connection may. The
+                    // last replay takes a connection of its own, whose first stream no limit of the server refuses.
+                    notProcessedReplays++;
+                    connection = notProcessedReplays < MaxNotProcessedReplays
+                        ? await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false)
+                        : await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+                }
+                else
+                {
+                    freshRetryUsed = true;
+                    connection = await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+                }
+
                 if (connection is null)
                 {
                     return;
@@ -746,11 +781,25 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Http1BackConnection?> GetConnectionAsync(HttpBackendContext backend, bool firstRequest, IPAddress? clientAddress, IFrontStream front)
+    private async ValueTask<IBackStream?> GetConnectionAsync(HttpBackendContext backend, bool firstRequest, IPAddress? clientAddress, IFrontStream front)
     {
-        var pooled = backend.Config.HttpReuse == HttpReuseMode.Never
-            ? TakePrivateConnection(_serverState!)
-            : _serverState!.Pool.TryTake(backend.Config.HttpReuse, firstRequest);
+        var server = _serverState!;
+        var reuse = backend.Config.HttpReuse;
+        IBackStream? pooled;
+        if (BackMux.Choose(server.Config, alpn: null) == BackProtocol.Http2)
+        {
+            pooled = reuse == HttpReuseMode.Never ? TakePrivateHttp2Stream(server) : server.Pool.Multiplexed.TryOpenStream(reuse, firstRequest);
+            if (pooled is not null)
+            {
+                pooled.ReadWatch.LimitMs = backend.ServerMs;
+                pooled.WriteWatch.LimitMs = backend.ServerMs;
+            }
+        }
+        else
+        {
+            pooled = reuse == HttpReuseMode.Never ? TakePrivateConnection(server) : server.Pool.TryTake(reuse, firstRequest);
+        }
+
         if (pooled is not null)
         {
             Tc = 0;
@@ -779,7 +828,25 @@ internal sealed class HttpTransaction : IDisposable
         return null;
     }
 
-    private async Task<Http1BackConnection?> DialNewAsync(HttpBackendContext backend, IPAddress? clientAddress, IFrontStream front)
+    /// <summary>A stream on this transaction's own HTTP/2 connection (`http-reuse never`), when it goes to the same server and has room.</summary>
+    private Http2BackStream? TakePrivateHttp2Stream(ServerState server)
+    {
+        if (_privateHttp2 is not var (connection, owner))
+        {
+            return null;
+        }
+
+        if (owner == server && connection.TryOpenStream(reused: true) is { } stream)
+        {
+            return stream;
+        }
+
+        _privateHttp2 = null;
+        connection.Shutdown();
+        return null;
+    }
+
+    private async Task<IBackStream?> DialNewAsync(HttpBackendContext backend, IPAddress? clientAddress, IFrontStream front)
     {
         var connectStart = _front.Shared.Clock.Refresh();
         var frontendPort = (front.LocalEndPoint as IPEndPoint)?.Port ?? 0;
@@ -799,18 +866,43 @@ internal sealed class HttpTransaction : IDisposable
 
         _serverState = dial.Server;
         Tc = _front.Shared.Clock.Refresh() - connectStart;
-        var socket = dial.Socket!;
-        var connection = new Http1BackConnection(new SocketDuplex(socket, _front.Shared.Memory, waitWithoutBuffer: false, _front.Shared.ServerInputMemory), _front.Shared.Clock);
+        var io = new SocketDuplex(dial.Socket!, _front.Shared.Memory, waitWithoutBuffer: false, _front.Shared.ServerInputMemory);
+        IBackStream connection = BackMux.Choose(dial.Server!.Config, alpn: null) == BackProtocol.Http2
+            ? OpenHttp2Connection(io, dial.Server, backend)
+            : new Http1BackConnection(io, _front.Shared.Clock);
         connection.ReadWatch.LimitMs = backend.ServerMs;
         connection.WriteWatch.LimitMs = backend.ServerMs;
         Volatile.Write(ref _server, connection);
         return connection;
     }
 
+    /// <summary>
+    /// Starts an HTTP/2 connection on a new socket and takes its first stream. The connection is shared with the
+    /// transactions `http-reuse` allows, or kept to this one with `http-reuse never`.
+    /// </summary>
+    private Http2BackStream OpenHttp2Connection(SocketDuplex io, ServerState server, HttpBackendContext backend)
+    {
+        var shared = server.Pool.Multiplexed;
+        var connection = new Http2BackConnection(io, _front.Shared.Clock, _front.Http2, shared.MaxConcurrentStreams);
+        var stream = connection.TryOpenStream(reused: false)!;
+        if (backend.Config.HttpReuse == HttpReuseMode.Never)
+        {
+            _privateHttp2?.Connection.Shutdown();
+            _privateHttp2 = (connection, server);
+        }
+        else
+        {
+            shared.Add(connection);
+        }
+
+        _ = connection.StartAsync();
+        return stream;
+    }
+
     /// <summary>Reads response heads until a final one or a switch of protocols; 1xx go to the client as they come.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ResponseHeadError> ReadFinalOrUpgradeHeadAsync(
-        Http1BackConnection connection, HttpRequestHead request, IFrontStream front, HttpBackendContext backend)
+        IBackStream connection, HttpRequestHead request, IFrontStream front, HttpBackendContext backend)
     {
         Phase = TerminationPhase.Headers;
         while (true)
@@ -888,7 +980,7 @@ internal sealed class HttpTransaction : IDisposable
         }
     }
 
-    private async Task RunTunnelAsync(IFrontStream front, Http1BackConnection connection, Task? requestPump)
+    private async Task RunTunnelAsync(IFrontStream front, IBackStream connection, Task? requestPump)
     {
         if (requestPump is not null)
         {
@@ -952,7 +1044,7 @@ internal sealed class HttpTransaction : IDisposable
     /// invalid chunk, a client that goes away) the server connection is cut at once: the server would otherwise
     /// wait for the rest of a body that will never come, and the transaction with it.
     /// </summary>
-    private static async Task PumpRequestAsync(IHttpBodySource source, Http1BackConnection connection)
+    private static async Task PumpRequestAsync(IHttpBodySource source, IBackStream connection)
     {
         try
         {
@@ -1066,6 +1158,13 @@ internal sealed class HttpTransaction : IDisposable
 
         Volatile.Write(ref _server, null);
         connection.CompleteExchange();
+        if (connection is not Http1BackConnection http1)
+        {
+            // An HTTP/2 stream ends here; its connection stays with the server's others.
+            connection.Dispose();
+            return;
+        }
+
         if (close || _serverState is null)
         {
             connection.Dispose();
@@ -1075,10 +1174,10 @@ internal sealed class HttpTransaction : IDisposable
         if (_backend?.Config.HttpReuse == HttpReuseMode.Never)
         {
             // `http-reuse never`: the connection stays private to this client connection, for its next requests.
-            if (connection.IsReusable)
+            if (http1.IsReusable)
             {
                 _privateConnection?.Connection.Dispose();
-                _privateConnection = (connection, _serverState);
+                _privateConnection = (http1, _serverState);
             }
             else
             {
@@ -1088,7 +1187,7 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
-        _serverState.Pool.Return(connection, _front.Shared.Clock.NowMs);
+        _serverState.Pool.Return(http1, _front.Shared.Clock.NowMs);
     }
 
     private void DropServerConnection()

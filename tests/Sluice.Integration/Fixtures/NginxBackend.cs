@@ -35,6 +35,9 @@ internal sealed record NginxOptions
 
     public int KeepaliveRequests { get; init; } = 1000;
 
+    /// <summary>Serves cleartext HTTP/2 with prior knowledge (<c>listen ... http2</c>) instead of HTTP/1.1.</summary>
+    public bool Http2 { get; init; }
+
     public TimeSpan KeepaliveTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }
 
@@ -235,7 +238,7 @@ internal sealed class NginxBackend : IAsyncDisposable
                 keepalive_timeout {{(int)options.KeepaliveTimeout.TotalSeconds}}s;
                 default_type application/octet-stream;
                 server {
-                    listen 127.0.0.1:{{port}};
+                    listen 127.0.0.1:{{port}}{{(options.Http2 ? " http2" : string.Empty)}};
                     root {{directory}}/www;
                     location = {{SmallPath}} {
                         default_type text/plain;

@@ -317,6 +317,15 @@ public sealed class HttpKeywordsTests : IDisposable
     }
 
     [Fact]
+    public void ServerProto_ParsedAndInheritedFromDefaultServer()
+    {
+        var (config, lines) = Load($"{Defaults}backend b\n    default-server proto h2\n    server s 127.0.0.1:80\n    server t 127.0.0.1:81 proto h1\n");
+        Assert.Empty(lines);
+        var servers = config!.Backends[0].Servers;
+        Assert.Equal(("h2", "h1"), (servers[0].Proto, servers[1].Proto));
+    }
+
+    [Fact]
     public void ServerPoolOptions_FromDefaultServer()
     {
         var (config, _) = Load($"{Defaults}backend b\n    default-server pool-max-conn 4 pool-purge-delay 1s max-reuse 9\n    server s 127.0.0.1:80\n    server t 127.0.0.1:81 pool-max-conn 2\n");
@@ -388,6 +397,9 @@ public sealed class HttpKeywordsTests : IDisposable
     [InlineData("backend b\n    server s 127.0.0.1:80 max-reuse many\n", "'server b/s' : 'max-reuse' : invalid value 'many', expects an integer.")]
     [InlineData("backend b\n    default-server max-reuse\n", "'default-server' : 'max-reuse' expects <value> as argument.")]
     [InlineData("frontend f\n    bind :8081 proto h2,http/1.1\n", "'bind :8081' : 'proto' : unknown MUX protocol 'h2,http/1.1'")]
+    [InlineData("backend b\n    server s 127.0.0.1:80 proto foo\n", "'server b/s' : 'proto' : unknown MUX protocol 'foo'.")]
+    [InlineData("backend b\n    server s 127.0.0.1:80 proto fcgi\n", "'server b/s' : 'proto' : MUX protocol 'fcgi' is not supported yet.")]
+    [InlineData("backend b\n    server s 127.0.0.1:80 proto\n", "'server b/s' : 'proto' : missing value.")]
     public void InvalidLine_OneAlert(string text, string expected)
     {
         var (config, lines) = Load(text);

@@ -20,6 +20,8 @@ internal sealed record ServerConfig
     public TimeSpan PoolPurgeDelay { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>`max-reuse`: requests a connection may carry after its first; -1 means no limit.</summary>
     public int MaxReuse { get; init; } = -1;
+    /// <summary>`proto`: the multiplexer to speak to the server (`h2`, `h1`), whatever ALPN says; null to let it decide.</summary>
+    public string? Proto { get; init; }
     /// <summary>`check` and its timing settings.</summary>
     public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
 }

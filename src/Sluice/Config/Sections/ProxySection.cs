@@ -40,6 +40,7 @@ internal sealed record ServerOptions
     public int PoolMaxConn { get; init; } = -1;
     public TimeSpan PoolPurgeDelay { get; init; } = TimeSpan.FromSeconds(5);
     public int MaxReuse { get; init; } = -1;
+    public string? Proto { get; init; }
     public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
 }
 

@@ -1,5 +1,6 @@
 using Sluice.Config.Keywords;
 using Sluice.Config.Parsing;
+using Sluice.Hosting;
 
 namespace Sluice.Config.Sections;
 
@@ -77,9 +78,12 @@ internal static class ServerLineParser
             var argument = takesArgument ? ctx.Argument(i + 1) : null;
             if (takesArgument && argument is null && (Array.IndexOf(HAProxyKeywords.ServerOptions, keyword) >= 0))
             {
-                ctx.Alert(keyword is "pool-max-conn" or "pool-purge-delay" or "max-reuse"
-                    ? $"{prefix} : '{keyword}' expects <value> as argument."
-                    : $"{prefix} : '{keyword}' expects an argument.");
+                ctx.Alert(keyword switch
+                {
+                    "pool-max-conn" or "pool-purge-delay" or "max-reuse" => $"{prefix} : '{keyword}' expects <value> as argument.",
+                    "proto" => $"{prefix} : 'proto' : missing value.",
+                    _ => $"{prefix} : '{keyword}' expects an argument.",
+                });
                 return false;
             }
 
@@ -148,6 +152,9 @@ internal static class ServerLineParser
                         options = options with { MaxReuse = Math.Max(maxReuse, -1) };
                     }
 
+                    break;
+                case "proto":
+                    error = ParseProto(argument!, ref options);
                     break;
                 case "check":
                     options = options with { Check = options.Check with { Enabled = true } };
@@ -263,6 +270,30 @@ internal static class ServerLineParser
         }
 
         return ok;
+    }
+
+    /// <summary>`proto NAME`: a multiplexer of HAProxy's table that works towards servers (HAProxy's messages).</summary>
+    private static string? ParseProto(string argument, ref ServerOptions options)
+    {
+        var mux = MuxProtocols.Find(argument);
+        if (argument == "fcgi")
+        {
+            // HAProxy's FastCGI multiplexer, which needs an `fcgi-app` section.
+            return "'proto' : MUX protocol 'fcgi' is not supported yet.";
+        }
+
+        if (mux is null || !mux.Sides.Contains("BE", StringComparison.Ordinal))
+        {
+            return $"'proto' : unknown MUX protocol '{argument}'.";
+        }
+
+        if (!mux.Available)
+        {
+            return $"'proto' : MUX protocol '{argument}' is not supported yet.";
+        }
+
+        options = options with { Proto = argument };
+        return null;
     }
 
     /// <summary>`inter`, `fastinter`, `downinter`: a positive time, milliseconds by default (HAProxy's messages).</summary>

@@ -8,22 +8,12 @@ using Sluice.Transport;
 
 namespace Sluice.Mux.Http1;
 
-/// <summary>Why reading a response head failed.</summary>
-internal enum ResponseHeadError
-{
-    None = 0,
-    /// <summary>The server closed (or reset) before sending a complete head; no byte came when <see cref="Http1BackConnection.ResponseBytesSeen"/> is false.</summary>
-    Closed = 1,
-    /// <summary>The head is not valid HTTP/1 (bad status line, bad framing fields): 502.</summary>
-    Invalid = 2,
-}
-
 /// <summary>
 /// The HTTP/1 multiplexer towards a server: one connection carries one exchange at a time (no pipelining
 /// towards servers, as HAProxy). It writes request heads and bodies, reads response heads and bodies, and
 /// says whether the connection may be reused when the exchange is over.
 /// </summary>
-internal sealed class Http1BackConnection : IDisposable
+internal sealed class Http1BackConnection : IBackStream
 {
     private readonly SocketDuplex _io;
     private readonly Http1BodyReader _responseBody;
@@ -50,6 +40,11 @@ internal sealed class Http1BackConnection : IDisposable
 
     /// <summary>Exchanges completed on this connection.</summary>
     public int Exchanges { get; private set; }
+
+    public bool IsReused => Exchanges > 0;
+
+    /// <summary>HTTP/1 has no way to say a request was not processed (RFC 9112 §9.3.1 leaves it to idempotence).</summary>
+    public bool NotProcessed => false;
 
     /// <summary>True once a byte of the current response arrived: before that a failed reused connection may be retried.</summary>
     public bool ResponseBytesSeen { get; private set; }

@@ -351,7 +351,7 @@ internal sealed class Http2RequestHeadBuilder
         || name.SequenceEqual("upgrade"u8)
         || (name.SequenceEqual("te"u8) && !value.SequenceEqual("trailers"u8));
 
-    private static bool TryParseLength(ReadOnlySpan<byte> value, out long length)
+    internal static bool TryParseLength(ReadOnlySpan<byte> value, out long length)
     {
         length = 0;
         if (value.IsEmpty || value.Length > 18)

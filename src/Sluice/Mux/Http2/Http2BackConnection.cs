@@ -1,0 +1,732 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Sluice.Messages;
+using Sluice.Protocols.Hpack;
+using Sluice.Protocols.Http2;
+using Sluice.Timers;
+using Sluice.Transport;
+
+namespace Sluice.Mux.Http2;
+
+/// <summary>Told when a multiplexed server connection has no stream left, or has ended.</summary>
+internal interface IHttp2BackConnectionOwner
+{
+    /// <summary>The last stream in progress was released. Any thread.</summary>
+    void OnIdle(Http2BackConnection connection);
+
+    /// <summary>The server's SETTINGS gave its SETTINGS_MAX_CONCURRENT_STREAMS: the next connections may start from it.</summary>
+    void OnMaxConcurrentStreams(int value);
+}
+
+/// <summary>
+/// The HTTP/2 multiplexer towards a server (RFC 9113, prior knowledge over cleartext: `server ... proto h2`). Many
+/// exchanges, from any transactions, share one connection as <see cref="Http2BackStream"/>s. One read loop applies
+/// the server's frames (SETTINGS, PING, GOAWAY, RST_STREAM, WINDOW_UPDATE, response HEADERS and DATA); every frame
+/// leaves through one serialized writer (an async lock around the output pipe), so that stream identifiers and HPACK
+/// blocks reach the server in the order they were made. Flow control both ways: a stream sends DATA only within the
+/// server's windows, and a response stream's window opens again only as its transaction forwards the body, which is
+/// the back-pressure towards the server; the connection window we advertise is large and credited on arrival.
+/// </summary>
+/// <remarks>
+/// Threading: <see cref="_sync"/> guards the protocol state shared by the read loop and the streams' transactions;
+/// the write lock guards the output pipe, the encoder and <see cref="_nextStreamId"/>. Only the read loop decodes.
+/// </remarks>
+internal sealed partial class Http2BackConnection : IDisposable
+{
+    /// <summary>The connection window we advertise: large, since the stream windows bound the memory.</summary>
+    private const int ConnectionReceiveWindow = 16 * 1024 * 1024;
+
+    private const int MaxHeaderListSize = 65536;
+
+    private readonly SocketDuplex _io;
+    private readonly Heartbeat _clock;
+    private readonly Lock _sync = new();
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Dictionary<int, Http2BackStream> _streams = [];
+    private readonly List<Http2BackStream> _windowWaiters = [];
+    private readonly Http2Frame _frame = new();
+    private readonly HpackDecoder _decoder;
+    private readonly Http2RequestEncoder _encoder = new();
+    private readonly Http2ResponseHeadBuilder _builder = new();
+
+    // Frames produced outside the writer (acknowledgements, resets, window updates), under _sync; the writer sends them first.
+    private readonly ArrayBufferWriter<byte> _control = new(256);
+    private int _controlFlushScheduled;
+
+    // Under the write lock.
+    private int _nextStreamId = 1;
+    private bool _outputClosed;
+    private bool _flushOwed;
+    private int _writersWaiting;
+
+    // Under _sync.
+    private int _peerMaxConcurrentStreams;
+    private int _peerInitialWindow = Http2Protocol.DefaultInitialWindowSize;
+    private long _connectionSendWindow = Http2Protocol.DefaultInitialWindowSize;
+    private long _connectionReceiveWindow = ConnectionReceiveWindow;
+    private int _connectionCredit;
+    private int _activeStreams;
+    private int _streamsOpened;
+    private bool _goAwayReceived;
+    private int _goAwayLastStreamId = int.MaxValue;
+    private bool _ended;
+    private bool _shuttingDown;
+    private long _idleSinceMs;
+
+    // Read loop only (the frame size is read by writers too).
+    private int _peerMaxFrameSize = Http2Protocol.MinMaxFrameSize;
+    private int _highestStreamId;
+    private bool _settingsReceived;
+    private int _blockStreamId;
+    private BlockKind _blockKind;
+    private Http2BackStream? _blockStream;
+    private HttpResponseHead? _blockHead;
+    private bool _blockEndStream;
+
+    private int _completedExchanges;
+
+    // Set once the server's first SETTINGS came (or the connection ended): heads wait for it, so that the server's
+    // SETTINGS_MAX_CONCURRENT_STREAMS is known before streams open.
+    private readonly TaskCompletionSource _peerSettings = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // The stream of the transaction that opened the connection leaves first (stream 1): it came for a connection of
+    // its own, and a server that limits the streams per connection must not refuse it. The others wait for it.
+    private readonly TaskCompletionSource _openerSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Http2BackStream? _opener;
+
+    /// <param name="assumedMaxConcurrentStreams">
+    /// What to assume of the server's SETTINGS_MAX_CONCURRENT_STREAMS until its SETTINGS come: what its last
+    /// connection said, else 100 (the least RFC 9113 §6.5.2 recommends servers allow).
+    /// </param>
+    public Http2BackConnection(SocketDuplex io, Heartbeat clock, Http2Limits limits, int assumedMaxConcurrentStreams)
+    {
+        _peerMaxConcurrentStreams = assumedMaxConcurrentStreams;
+        _io = io;
+        _clock = clock;
+        StreamReceiveWindow = limits.InitialWindowSize;
+        _decoder = new HpackDecoder(headerTableSizeLimit: limits.HeaderTableSize, maxHeaderListSize: MaxHeaderListSize);
+        _idleSinceMs = clock.NowMs;
+
+        // §3.4: the client preface is the 24-byte string then our SETTINGS. Server push is refused (§8.4).
+        _control.Write(Http2Protocol.ClientPreface);
+        Span<Http2Setting> settings = stackalloc Http2Setting[4];
+        var count = 0;
+        settings[count++] = new(Http2SettingsParameter.EnablePush, 0);
+        settings[count++] = new(Http2SettingsParameter.InitialWindowSize, (uint)limits.InitialWindowSize);
+        settings[count++] = new(Http2SettingsParameter.MaxHeaderListSize, MaxHeaderListSize);
+        if (limits.HeaderTableSize != 4096)
+        {
+            settings[count++] = new(Http2SettingsParameter.HeaderTableSize, (uint)limits.HeaderTableSize);
+        }
+
+        Http2FrameWriter.WriteSettings(_control, settings[..count]);
+        Http2FrameWriter.WriteWindowUpdate(_control, 0, ConnectionReceiveWindow - Http2Protocol.DefaultInitialWindowSize);
+    }
+
+    private enum BlockKind : byte
+    {
+        Head = 0,
+        Trailers,
+        Discard,
+    }
+
+    /// <summary>The stream window we advertise (`tune.h2.initial-window-size`).</summary>
+    public int StreamReceiveWindow { get; }
+
+    /// <summary>Told when the connection has no stream left.</summary>
+    public IHttp2BackConnectionOwner? Owner { get; set; }
+
+    /// <summary>Exchanges that ended cleanly on this connection.</summary>
+    public int CompletedExchanges => Volatile.Read(ref _completedExchanges);
+
+    /// <summary>Streams opened so far.</summary>
+    public int StreamsOpened
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _streamsOpened;
+            }
+        }
+    }
+
+    /// <summary>Streams opened and not yet released.</summary>
+    public int ActiveStreams
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _activeStreams;
+            }
+        }
+    }
+
+    /// <summary>True once the connection can carry no new stream (ended, GOAWAY received, being closed).</summary>
+    public bool IsClosing
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _ended || _goAwayReceived || _shuttingDown;
+            }
+        }
+    }
+
+    /// <summary>Sends the preface and runs the read loop until the connection ends; the streams in progress then fail.</summary>
+    public Task StartAsync() => RunAsync();
+
+    /// <summary>
+    /// Takes a stream for a new exchange when the server's SETTINGS_MAX_CONCURRENT_STREAMS leaves room, or null
+    /// (the caller then opens another connection). The stream gets its identifier when its head is sent.
+    /// </summary>
+    /// <param name="reused">The caller did not open this connection: a failure before any answer may be a connection the server closed.</param>
+    public Http2BackStream? TryOpenStream(bool reused)
+    {
+        lock (_sync)
+        {
+            if (_ended || _goAwayReceived || _shuttingDown || _activeStreams >= _peerMaxConcurrentStreams)
+            {
+                return null;
+            }
+
+            _activeStreams++;
+            _streamsOpened++;
+            var stream = new Http2BackStream(this, _clock, reused);
+            if (_streamsOpened == 1)
+            {
+                _opener = stream;
+            }
+
+            return stream;
+        }
+    }
+
+    /// <summary>True when no stream is in progress since at least <paramref name="delayMs"/>.</summary>
+    public bool IsIdleFor(long nowMs, long delayMs)
+    {
+        lock (_sync)
+        {
+            return _activeStreams == 0 && nowMs - _idleSinceMs >= delayMs;
+        }
+    }
+
+    /// <summary>
+    /// Ends the connection gracefully when it has no stream in progress (GOAWAY(NO_ERROR), then close); otherwise it
+    /// takes no new stream and closes after the last one. Any thread.
+    /// </summary>
+    public void Shutdown()
+    {
+        bool now;
+        lock (_sync)
+        {
+            _shuttingDown = true;
+            now = _activeStreams == 0 && !_ended;
+            if (now)
+            {
+                Http2FrameWriter.WriteGoAway(_control, 0, Http2ErrorCode.NoError, default);
+            }
+        }
+
+        if (now)
+        {
+            _ = CloseAfterFlushAsync();
+        }
+    }
+
+    /// <summary>Cuts the connection at once: every stream in progress fails. Any thread.</summary>
+    public void Abort() => _io.Abort();
+
+    public void Dispose() => _io.Abort();
+
+    internal void CountCompletedExchange() => Interlocked.Increment(ref _completedExchanges);
+
+    /// <summary>
+    /// Gives the stream an identifier and sends its request head: HEADERS (END_STREAM when the request has no body)
+    /// and CONTINUATION frames beyond the server's frame size. Identifiers rise in the order heads leave (§5.1.1).
+    /// </summary>
+    internal async ValueTask SendHeadAsync(Http2BackStream stream, HttpRequestHead head)
+    {
+        var endStream = !head.HasBody;
+        stream.WriteWatch.BeginWait();
+        try
+        {
+            if (!_peerSettings.Task.IsCompleted)
+            {
+                await _peerSettings.Task.ConfigureAwait(false);
+            }
+
+            if (stream != _opener && !_openerSent.Task.IsCompleted)
+            {
+                await _openerSent.Task.ConfigureAwait(false);
+            }
+
+            await AcquireWriterAsync().ConfigureAwait(false);
+            var open = false;
+            try
+            {
+                try
+                {
+                    DrainControl();
+                    open = Register(stream, endStream);
+                }
+                finally
+                {
+                    if (!open)
+                    {
+                        // The head never left: the request was not processed, and may go on another connection.
+                        stream.NotProcessed = true;
+                    }
+
+                    if (stream == _opener)
+                    {
+                        _openerSent.TrySetResult();
+                    }
+                }
+
+                if (open)
+                {
+                    _encoder.EncodeRequest(head);
+                    _encoder.WriteBlock(_io.Output, stream.Id, endStream, Volatile.Read(ref _peerMaxFrameSize));
+                    _flushOwed = true;
+                }
+
+                await CompleteWriteAsync(flush: true).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+
+            if (!open)
+            {
+                throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
+            }
+        }
+        finally
+        {
+            stream.WriteWatch.EndWait();
+        }
+    }
+
+    /// <summary>Waits until both of the server's windows allow sending, then takes up to <paramref name="wanted"/> bytes of them.</summary>
+    internal async ValueTask<int> ReserveSendWindowAsync(Http2BackStream stream, long wanted)
+    {
+        while (true)
+        {
+            TaskCompletionSource waiter;
+            lock (_sync)
+            {
+                if (stream.IsReset || stream.LocalEnded)
+                {
+                    throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
+                }
+
+                var available = Math.Min(stream.SendWindow, _connectionSendWindow);
+                if (available > 0)
+                {
+                    var granted = (int)Math.Min(Math.Min(available, wanted), 1 << 20);
+                    stream.SendWindow -= granted;
+                    _connectionSendWindow -= granted;
+                    return granted;
+                }
+
+                waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                stream.WindowWaiter = waiter;
+                _windowWaiters.Add(stream);
+            }
+
+            stream.WaitingForWindow = true;
+            stream.WriteWatch.BeginWait();
+            try
+            {
+                await waiter.Task.ConfigureAwait(false);
+            }
+            finally
+            {
+                stream.WriteWatch.EndWait();
+                stream.WaitingForWindow = false;
+            }
+        }
+    }
+
+    /// <summary>Sends DATA frames within the window the caller reserved, or an empty one with END_STREAM.</summary>
+    internal async ValueTask SendDataAsync(Http2BackStream stream, ReadOnlySequence<byte> data, bool endStream, bool flush)
+    {
+        stream.WriteWatch.BeginWait();
+        try
+        {
+            await AcquireWriterAsync().ConfigureAwait(false);
+            var open = false;
+            try
+            {
+                DrainControl();
+                open = TryBeginStreamWrite(stream, endStream);
+                var output = _io.Output;
+                var maxFrame = Volatile.Read(ref _peerMaxFrameSize);
+                while (open)
+                {
+                    var length = (int)Math.Min(data.Length, maxFrame);
+                    var last = length == data.Length;
+                    Http2FrameWriter.TryWriteFrameHeader(
+                        output.GetSpan(Http2Protocol.FrameHeaderLength), length, Http2FrameType.Data, endStream && last ? Http2FrameFlags.EndStream : Http2FrameFlags.None, stream.Id);
+                    output.Advance(Http2Protocol.FrameHeaderLength);
+                    foreach (var segment in data.Slice(0, length))
+                    {
+                        output.Write(segment.Span);
+                    }
+
+                    _flushOwed = true;
+                    data = data.Slice(length);
+                    if (data.IsEmpty)
+                    {
+                        break;
+                    }
+                }
+
+                await CompleteWriteAsync(flush || endStream).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+
+            if (!open)
+            {
+                throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
+            }
+        }
+        finally
+        {
+            stream.WriteWatch.EndWait();
+        }
+    }
+
+    /// <summary>Sends the request's trailers as a final HEADERS frame with END_STREAM (RFC 9113 §8.1).</summary>
+    internal async ValueTask SendTrailersAsync(Http2BackStream stream, HttpHeaderList trailers)
+    {
+        stream.WriteWatch.BeginWait();
+        try
+        {
+            await AcquireWriterAsync().ConfigureAwait(false);
+            var open = false;
+            try
+            {
+                DrainControl();
+                open = TryBeginStreamWrite(stream, endStream: true);
+                if (open)
+                {
+                    _encoder.EncodeTrailers(trailers);
+                    _encoder.WriteBlock(_io.Output, stream.Id, endStream: true, Volatile.Read(ref _peerMaxFrameSize));
+                    _flushOwed = true;
+                }
+
+                await CompleteWriteAsync(flush: true).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+
+            if (!open)
+            {
+                throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
+            }
+        }
+        finally
+        {
+            stream.WriteWatch.EndWait();
+        }
+    }
+
+    /// <summary>The transaction forwarded <paramref name="consumed"/> bytes of the response body: the server may send as many again.</summary>
+    internal void OnBodyConsumed(Http2BackStream stream, int consumed)
+    {
+        lock (_sync)
+        {
+            if (stream.RemoteEnded || stream.IsReset)
+            {
+                return;
+            }
+
+            stream.ConsumedUnacknowledged += consumed;
+
+            // Batched: the server keeps at least three quarters of the window meanwhile.
+            if (stream.ConsumedUnacknowledged < StreamReceiveWindow / 4)
+            {
+                return;
+            }
+
+            stream.ReceiveWindow += stream.ConsumedUnacknowledged;
+            Http2FrameWriter.WriteWindowUpdate(_control, stream.Id, stream.ConsumedUnacknowledged);
+            stream.ConsumedUnacknowledged = 0;
+        }
+
+        ScheduleControlFlush();
+    }
+
+    /// <summary>
+    /// Resets a stream from our side (timeouts, kill, a transaction that gives up). A stream stuck behind a server
+    /// that reads nothing cannot be reset by a frame that would wait behind it: the connection is cut then. Any thread.
+    /// </summary>
+    internal void ResetStream(Http2BackStream stream, Http2ErrorCode code)
+    {
+        var cut = stream.WriteWatch.IsWaiting && !stream.WaitingForWindow;
+        lock (_sync)
+        {
+            if (!stream.IsReset && !(stream.LocalEnded && stream.RemoteEnded))
+            {
+                if (stream.Id != 0)
+                {
+                    Http2FrameWriter.WriteRstStream(_control, stream.Id, code);
+                }
+
+                stream.IsReset = true;
+                FailLocked(stream, ResponseHeadError.Closed, BodyFailure.Aborted);
+            }
+        }
+
+        if (cut)
+        {
+            _io.Abort();
+            return;
+        }
+
+        ScheduleControlFlush();
+    }
+
+    /// <summary>The transaction is done with the stream: it is reset if unfinished, and leaves.</summary>
+    internal void ReleaseStream(Http2BackStream stream)
+    {
+        bool idle;
+        bool close;
+        lock (_sync)
+        {
+            if (stream.Released)
+            {
+                return;
+            }
+
+            stream.Released = true;
+            if (stream == _opener && stream.Id == 0)
+            {
+                _openerSent.TrySetResult();
+            }
+
+            if (stream.Id != 0 && !stream.IsReset && !(stream.LocalEnded && stream.RemoteEnded))
+            {
+                // §8.1: an exchange we abandon is cancelled; the server stops working on it.
+                Http2FrameWriter.WriteRstStream(_control, stream.Id, stream.RemoteEnded ? Http2ErrorCode.NoError : Http2ErrorCode.Cancel);
+                stream.IsReset = true;
+            }
+
+            if (stream.Id != 0)
+            {
+                _streams.Remove(stream.Id);
+            }
+
+            if (stream.WindowWaiter is { } waiter)
+            {
+                stream.WindowWaiter = null;
+                _windowWaiters.Remove(stream);
+                waiter.TrySetResult();
+            }
+
+            stream.Body?.Writer.Complete();
+            stream.Body?.Reader.Complete();
+            _activeStreams--;
+            idle = _activeStreams == 0;
+            if (idle)
+            {
+                _idleSinceMs = _clock.NowMs;
+            }
+
+            close = idle && (_shuttingDown || _goAwayReceived) && !_ended;
+            if (close)
+            {
+                Http2FrameWriter.WriteGoAway(_control, 0, Http2ErrorCode.NoError, default);
+            }
+        }
+
+        stream.DisposeHeads();
+        if (close)
+        {
+            _ = CloseAfterFlushAsync();
+            return;
+        }
+
+        ScheduleControlFlush();
+        if (idle)
+        {
+            Owner?.OnIdle(this);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var input = _io.Input;
+        var error = Http2ErrorCode.NoError;
+        try
+        {
+            await FlushControlAsync().ConfigureAwait(false);
+            while (true)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (Http2FrameReader.TryReadFrame(ref buffer, _frame, ReceiveMaxFrameSize, out var frameError))
+                {
+                    error = frameError.Scope switch
+                    {
+                        Http2ErrorScope.Connection => frameError.Code,
+                        Http2ErrorScope.Stream when _frame.Type == Http2FrameType.Headers => Http2ErrorCode.ProtocolError,
+                        Http2ErrorScope.Stream => ResetFromReadLoop(frameError.StreamId, frameError.Code),
+                        _ => ProcessFrame(),
+                    };
+                    if (error != Http2ErrorCode.NoError)
+                    {
+                        break;
+                    }
+                }
+
+                if (error != Http2ErrorCode.NoError)
+                {
+                    input.AdvanceTo(result.Buffer.End);
+                    lock (_sync)
+                    {
+                        Http2FrameWriter.WriteGoAway(_control, _highestStreamId, error, default);
+                    }
+
+                    await FlushControlAsync().ConfigureAwait(false);
+                    break;
+                }
+
+                input.AdvanceTo(buffer.Start, result.Buffer.End);
+                if (HasControlFrames())
+                {
+                    await FlushControlAsync().ConfigureAwait(false);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException or HttpBodyException)
+        {
+            // The server closed or reset the connection, or it was aborted: the streams below learn it.
+        }
+        finally
+        {
+            await EndAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>We never raise SETTINGS_MAX_FRAME_SIZE: the server's frames stay within the protocol's minimum.</summary>
+    private static int ReceiveMaxFrameSize => Http2Protocol.MinMaxFrameSize;
+
+    /// <summary>The connection is over: every stream still in progress fails, and the socket closes.</summary>
+    private async Task EndAsync()
+    {
+        _io.Abort();
+        _peerSettings.TrySetResult();
+        _openerSent.TrySetResult();
+        lock (_sync)
+        {
+            _ended = true;
+            foreach (var stream in _streams.Values)
+            {
+                if (!stream.IsReset && !(stream.RemoteEnded && stream.LocalEnded))
+                {
+                    stream.IsReset = true;
+                    FailLocked(stream, ResponseHeadError.Closed, BodyFailure.Closed);
+                }
+            }
+
+            WakeAllWaitersLocked();
+        }
+
+        _decoder.Dispose();
+
+        // Writers in line fail once they get the lock; the pipes give their blocks back.
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _outputClosed = true;
+            _io.Dispose();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        Owner?.OnIdle(this);
+    }
+
+    private async Task CloseAfterFlushAsync()
+    {
+        try
+        {
+            await FlushControlAsync().ConfigureAwait(false);
+        }
+        catch (HttpBodyException)
+        {
+            // Gone already.
+        }
+
+        _io.Abort();
+    }
+
+    /// <summary>Registers the stream under a new identifier; under the write lock. False when the connection takes no new stream.</summary>
+    private bool Register(Http2BackStream stream, bool endStream)
+    {
+        lock (_sync)
+        {
+            if (_ended || stream.IsReset || _nextStreamId > int.MaxValue - 2)
+            {
+                stream.IsReset = true;
+                return false;
+            }
+
+            if (_goAwayReceived || _streams.Count >= _peerMaxConcurrentStreams)
+            {
+                // §6.8: the server takes no stream above its last one; beyond its SETTINGS_MAX_CONCURRENT_STREAMS it
+                // would refuse it (§5.1.2). Either way the request never reached it and may go elsewhere.
+                stream.IsReset = true;
+                stream.NotProcessed = true;
+                return false;
+            }
+
+            stream.Id = _nextStreamId;
+            _nextStreamId += 2;
+            Volatile.Write(ref _highestStreamId, stream.Id);
+            stream.SendWindow = _peerInitialWindow;
+            stream.ReceiveWindow = StreamReceiveWindow;
+            stream.LocalEnded = endStream;
+            _streams.Add(stream.Id, stream);
+            return true;
+        }
+    }
+
+    /// <summary>Checks that the stream may still send and marks its end; under the write lock. False when it is closed.</summary>
+    private bool TryBeginStreamWrite(Http2BackStream stream, bool endStream)
+    {
+        lock (_sync)
+        {
+            if (stream.IsReset || stream.LocalEnded || stream.Id == 0)
+            {
+                return false;
+            }
+
+            if (endStream)
+            {
+                stream.LocalEnded = true;
+            }
+        }
+
+        return true;
+    }
+
+}

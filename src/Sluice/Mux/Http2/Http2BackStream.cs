@@ -1,0 +1,285 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Sluice.Messages;
+using Sluice.Mux.Http1;
+using Sluice.Protocols.Http1;
+using Sluice.Protocols.Http2;
+using Sluice.Timers;
+
+namespace Sluice.Mux.Http2;
+
+/// <summary>
+/// One exchange with a server over a shared HTTP/2 connection: the request head leaves as HEADERS, the request
+/// body as DATA within the server's windows (<see cref="IHttpBodySink"/>), the response heads arrive from the
+/// connection's read loop, and the response body is fed by DATA frames into a pipe whose stream window opens again
+/// only as the transaction forwards it (<see cref="IHttpBodySource"/>). The protocol state is guarded by the
+/// connection's lock; the frames all leave through the connection's one writer.
+/// </summary>
+internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodySink
+{
+    private readonly Http2BackConnection _connection;
+    private ReadOnlySequence<byte> _lastRead;
+    private bool _bodyRead;
+
+    // Under the connection's lock: heads decoded and not yet taken, and who waits for one.
+    private readonly Queue<HttpResponseHead> _heads = new(1);
+    private TaskCompletionSource? _headWaiter;
+    private ResponseHeadError _headFailure;
+
+    private readonly bool _connectionReused;
+
+    public Http2BackStream(Http2BackConnection connection, Heartbeat clock, bool reused)
+    {
+        _connection = connection;
+        _connectionReused = reused;
+        ReadWatch = new SideWatch(clock);
+        WriteWatch = new SideWatch(clock);
+    }
+
+    /// <summary>The stream identifier, given when the head is sent; 0 before.</summary>
+    public int Id { get; internal set; }
+
+    // Protocol state, under the connection's lock.
+    internal Pipe? Body;
+    internal HttpHeaderList? Trailers;
+    internal bool RemoteEnded;
+    internal bool LocalEnded;
+    internal bool IsReset;
+    internal bool Released;
+    internal bool FinalHeadSeen;
+    internal long SendWindow;
+    internal int ReceiveWindow;
+    internal int ConsumedUnacknowledged;
+    internal long BodyBytesReceived;
+    internal long DeclaredLength = -1;
+    internal TaskCompletionSource? WindowWaiter;
+
+    /// <summary>True while a body write waits for the server's window (not for the socket).</summary>
+    internal volatile bool WaitingForWindow;
+
+    public SideWatch ReadWatch { get; }
+
+    public SideWatch WriteWatch { get; }
+
+    /// <summary>
+    /// True when the connection was there before this exchange, or carried other streams before this one: like an
+    /// idle HTTP/1 connection, it may have been closed by the server while the head was on its way.
+    /// </summary>
+    public bool IsReused => _connectionReused || Id > 1;
+
+    public bool ResponseBytesSeen { get; private set; }
+
+    public bool NotProcessed { get; internal set; }
+
+    public IHttpBodySink RequestBody => this;
+
+    public IHttpBodySource ResponseBody => this;
+
+    /// <summary>DATA frames are forwarded as they come; the writer on the client's side already groups what is queued.</summary>
+    public bool MoreDataBuffered => false;
+
+    public ValueTask SendRequestHeadAsync(HttpRequestHead head, bool close) => _connection.SendHeadAsync(this, head);
+
+    public async ValueTask<(ResponseHeadError Error, Http1RejectReason Reason)> ReadResponseHeadAsync(
+        HttpResponseHead head, HttpRequestHead request, Http1ParserOptions options)
+    {
+        while (true)
+        {
+            TaskCompletionSource waiter;
+            lock (_heads)
+            {
+                if (_heads.TryDequeue(out var arrived))
+                {
+                    CopyHead(arrived, head);
+                    arrived.Dispose();
+                    return (ResponseHeadError.None, Http1RejectReason.None);
+                }
+
+                if (_headFailure != ResponseHeadError.None)
+                {
+                    return (_headFailure, Http1RejectReason.None);
+                }
+
+                waiter = _headWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            ReadWatch.BeginWait();
+            try
+            {
+                await waiter.Task.ConfigureAwait(false);
+            }
+            finally
+            {
+                ReadWatch.EndWait();
+            }
+        }
+    }
+
+    public bool HasBufferedInput()
+    {
+        var body = Body;
+        ReadResult result;
+        try
+        {
+            if (body is null || _bodyRead || !body.Reader.TryRead(out result))
+            {
+                return false;
+            }
+        }
+        catch (HttpBodyException)
+        {
+            // The stream already failed: the body's first read says so, once the head is out.
+            return false;
+        }
+
+        body.Reader.AdvanceTo(result.Buffer.Start);
+        return !result.Buffer.IsEmpty;
+    }
+
+    public async ValueTask<BodyChunk> ReadAsync()
+    {
+        var body = Body;
+        if (body is null || _bodyRead)
+        {
+            _bodyRead = true;
+            return BodyChunk.End(Trailers is { Count: > 0 } ? Trailers : null);
+        }
+
+        ReadResult result;
+        ReadWatch.BeginWait();
+        try
+        {
+            result = await body.Reader.ReadAsync().ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // The stream was released while the read was pending.
+            throw new HttpBodyException(BodyFailure.Aborted, clientSide: false);
+        }
+        finally
+        {
+            ReadWatch.EndWait();
+        }
+
+        if (result.IsCanceled)
+        {
+            throw new HttpBodyException(BodyFailure.Aborted, clientSide: false);
+        }
+
+        if (!result.Buffer.IsEmpty)
+        {
+            _lastRead = result.Buffer;
+            return BodyChunk.FromData(result.Buffer);
+        }
+
+        body.Reader.AdvanceTo(result.Buffer.End);
+        _bodyRead = true;
+        return BodyChunk.End(Trailers is { Count: > 0 } ? Trailers : null);
+    }
+
+    public void Advance()
+    {
+        var consumed = _lastRead.Length;
+        Body!.Reader.AdvanceTo(_lastRead.End);
+        _lastRead = default;
+        _connection.OnBodyConsumed(this, (int)consumed);
+    }
+
+    public async ValueTask WriteAsync(ReadOnlySequence<byte> data, bool flush = true)
+    {
+        while (!data.IsEmpty)
+        {
+            var granted = await _connection.ReserveSendWindowAsync(this, data.Length).ConfigureAwait(false);
+            var last = granted == data.Length;
+            await _connection.SendDataAsync(this, data.Slice(0, granted), endStream: false, flush: flush || !last).ConfigureAwait(false);
+            data = data.Slice(granted);
+        }
+    }
+
+    public async ValueTask EndAsync(HttpHeaderList? trailers)
+    {
+        if (trailers is { Count: > 0 })
+        {
+            await _connection.SendTrailersAsync(this, trailers).ConfigureAwait(false);
+        }
+        else
+        {
+            await _connection.SendDataAsync(this, default, endStream: true, flush: true).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>DATA frames already carry raw bytes both ways: a tunnel needs nothing more of the stream.</summary>
+    public void StartTunnel()
+    {
+    }
+
+    public void CompleteExchange() => _connection.CountCompletedExchange();
+
+    /// <summary>The connection is shared: what forbids reusing an HTTP/1 connection ends only this stream, when it is released.</summary>
+    public void MarkNotReusable()
+    {
+    }
+
+    /// <summary>Resets the stream (CANCEL); the connection and its other streams go on.</summary>
+    public void Abort() => _connection.ResetStream(this, Http2ErrorCode.Cancel);
+
+    /// <summary>Releases the stream: reset when unfinished, then gone from the connection.</summary>
+    public void Dispose() => _connection.ReleaseStream(this);
+
+    /// <summary>A head arrived from the read loop; under the connection's lock.</summary>
+    internal void EnqueueHeadLocked(HttpResponseHead head)
+    {
+        TaskCompletionSource? waiter;
+        lock (_heads)
+        {
+            ResponseBytesSeen = true;
+            _heads.Enqueue(head);
+            waiter = _headWaiter;
+            _headWaiter = null;
+        }
+
+        waiter?.TrySetResult();
+    }
+
+    /// <summary>No final head will come; under the connection's lock. A head already queued is still read first.</summary>
+    internal void FailHeadLocked(ResponseHeadError error)
+    {
+        TaskCompletionSource? waiter;
+        lock (_heads)
+        {
+            if (_headFailure == ResponseHeadError.None)
+            {
+                _headFailure = error;
+            }
+
+            waiter = _headWaiter;
+            _headWaiter = null;
+        }
+
+        waiter?.TrySetResult();
+    }
+
+    /// <summary>Gives back the heads nobody took, and the trailers' buffers.</summary>
+    internal void DisposeHeads()
+    {
+        lock (_heads)
+        {
+            while (_heads.TryDequeue(out var head))
+            {
+                head.Dispose();
+            }
+        }
+
+        Trailers?.Dispose();
+    }
+
+    private static void CopyHead(HttpResponseHead from, HttpResponseHead to)
+    {
+        to.Reset();
+        to.Version = from.Version;
+        to.Status = from.Status;
+        to.Flags = from.Flags;
+        to.ContentLength = from.ContentLength;
+        to.Headers.CopyFrom(from.Headers);
+    }
+}
