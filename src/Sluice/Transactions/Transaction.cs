@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Sluice.Backends;
 using Sluice.Listeners;
@@ -28,6 +29,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private readonly TransactionContext _context;
     private readonly Socket _client;
+    private readonly SslStream? _clientTls;
     private readonly Listener? _listener;
     private readonly long _acceptMs;
 
@@ -38,10 +40,13 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private ServerState? _server;
 
-    public Transaction(TransactionContext context, Socket client, Listener? listener)
+    /// <param name="clientTls">The client's TLS stream on an `ssl` bind (TLS offload): the tunnel carries its
+    /// decrypted bytes. Null for cleartext.</param>
+    public Transaction(TransactionContext context, Socket client, Listener? listener, SslStream? clientTls = null)
     {
         _context = context;
         _client = client;
+        _clientTls = clientTls;
         _listener = listener;
         _acceptMs = context.Clock.Refresh();
         ClientEndPoint = SafeRemoteEndPoint(client);
@@ -188,7 +193,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         _server = dial.Server;
         var serverSocket = dial.Socket!;
         Tc = _context.Clock.Refresh() - connectStart;
-        var tunnel = new TcpTunnelMux(_client, serverSocket, _context.Clock, _context.Buffers);
+        var tunnel = new TcpTunnelMux(_client, serverSocket, _context.Clock, _context.Buffers, _clientTls);
         Volatile.Write(ref _tunnel, tunnel);
         Volatile.Write(ref _state, StateTunnel);
         if (IsKilled)
@@ -252,6 +257,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private void Finish()
     {
+        _clientTls?.Dispose();
         _client.Dispose();
         Volatile.Read(ref _tunnel)?.Abort();
         ReleaseServer();

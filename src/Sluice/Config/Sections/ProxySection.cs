@@ -41,6 +41,8 @@ internal sealed record ServerOptions
     public TimeSpan PoolPurgeDelay { get; init; } = TimeSpan.FromSeconds(5);
     public int MaxReuse { get; init; } = -1;
     public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
+    /// <summary>`ssl`, `verify`, `sni`, `alpn`... as written, from `ssl-default-server-*` on.</summary>
+    public TlsSettings? Tls { get; init; }
 }
 
 /// <summary>A <c>use_backend NAME</c> line, resolved by the builder.</summary>
@@ -101,6 +103,9 @@ internal sealed class ProxySection
     public (string Name, Location Location)? DefaultBackend { get; set; }
 
     public ServerOptions DefaultServer { get; set; } = new();
+
+    /// <summary>The global section as read when this section opened: bind and server lines start from its TLS defaults.</summary>
+    public GlobalConfig Global { get; set; } = new();
 
     public HttpConnectionMode HttpConnectionMode { get; set; }
 

@@ -1,0 +1,252 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Sluice.Config.Model;
+
+namespace Sluice.Tls;
+
+/// <summary>
+/// The TLS side of one `bind ... ssl` line: its certificates with their SNI index, the protocol versions,
+/// cipher suites, ALPN list and client-certificate policy, all turned into SslStream options once at load. Each
+/// accepted connection runs <see cref="AuthenticateAsync"/>; the options picked by SNI are shared, so a
+/// handshake allocates nothing of Sluice's beyond its stream and the record of what it established.
+/// </summary>
+internal sealed class TlsTerminator
+{
+    private readonly ClientCertificateVerifier? _verifier;
+    private long _handshakeFailures;
+
+    private TlsTerminator(TlsSettings settings, CertificateStore store, ClientCertificateVerifier? verifier)
+    {
+        Settings = settings;
+        Store = store;
+        _verifier = verifier;
+    }
+
+    public TlsSettings Settings { get; }
+
+    public CertificateStore Store { get; }
+
+    /// <summary>Handshakes that failed (bad input, timeout, refused certificate, unknown name with `strict-sni`).</summary>
+    public long HandshakeFailures => Interlocked.Read(ref _handshakeFailures);
+
+    /// <summary>
+    /// Loads what a bind line names. Problems are reported through <paramref name="lineAlert"/> (messages of the
+    /// line, HAProxy's `parsing [file:line] : 'bind X' : ...`) and <paramref name="proxyAlert"/> (HAProxy's
+    /// configuration check: `no SSL certificate specified`, `unable to set SSL cipher list`...); null when any.
+    /// </summary>
+    public static TlsTerminator? Create(TlsSettings settings, Action<string> lineAlert, Action<string> proxyAlert, Action<string> notSupported)
+    {
+        var ok = true;
+        var store = new CertificateStore(settings.StrictSni);
+        var loaded = new List<(LoadedCertificate Certificate, IReadOnlyList<string>? Filters, IReadOnlySet<string> Excluded)>();
+        foreach (var source in settings.Certificates)
+        {
+            ok &= source.IsList
+                ? CrtList.Load(source.Path, loaded, lineAlert, notSupported)
+                : LoadCrt(source.Path, loaded, lineAlert);
+        }
+
+        if (!ok)
+        {
+            return null;
+        }
+
+        if (loaded.Count == 0)
+        {
+            proxyAlert("no SSL certificate specified");
+            return null;
+        }
+
+        X509Certificate2Collection? authorities = null;
+        if (settings.CaFile is { } caFile)
+        {
+            authorities = PemCertificateFile.LoadAll(caFile);
+            if (authorities is null)
+            {
+                lineAlert($"'ca-file' : unable to load {caFile}");
+                return null;
+            }
+        }
+
+        var verify = settings.Verify == TlsVerify.Default ? TlsVerify.None : settings.Verify;
+        if (verify != TlsVerify.None && authorities is null)
+        {
+            proxyAlert("verify is enabled but no CA file specified");
+            return null;
+        }
+
+        RevocationList? revoked = null;
+        if (settings.CrlFile is { } crlFile)
+        {
+            revoked = RevocationList.Load(crlFile, authorities ?? [], out var crlError);
+            if (revoked is null)
+            {
+                lineAlert($"'crl-file' : unable to load {crlFile} ({crlError})");
+                return null;
+            }
+        }
+
+        var versions = TlsVersionRange.Allowed(settings);
+        if (versions == TlsVersions.None)
+        {
+            proxyAlert("all SSL/TLS versions are disabled");
+            return null;
+        }
+
+        var ciphers = TlsCipherNames.BuildPolicy(settings.Ciphers, settings.CipherSuites, out var cipherError, out var unsupported);
+        if (cipherError is not null)
+        {
+            if (unsupported)
+            {
+                notSupported($"cipher list '{cipherError}' : OpenSSL cipher-string keywords");
+            }
+            else
+            {
+                proxyAlert(ReferenceEquals(cipherError, settings.CipherSuites)
+                    ? $"unable to set TLS 1.3 cipher suites to '{cipherError}'"
+                    : $"unable to set SSL cipher list to '{cipherError}'");
+            }
+
+            return null;
+        }
+
+        var verifier = verify == TlsVerify.None
+            ? null
+            : new ClientCertificateVerifier(verify, authorities!, revoked, settings.CaIgnoreErrors, settings.CrtIgnoreErrors);
+        var terminator = new TlsTerminator(settings, store, verifier);
+        List<SslApplicationProtocol>? alpn = null;
+        if (settings.Alpn is { } names)
+        {
+            alpn = new List<SslApplicationProtocol>(names.Count);
+            foreach (var name in names)
+            {
+                alpn.Add(new SslApplicationProtocol(name));
+            }
+        }
+
+        var protocols = TlsVersionRange.ToSslProtocols(versions);
+        foreach (var (certificate, filters, excluded) in loaded)
+        {
+            var context = SslStreamCertificateContext.Create(certificate.Leaf, certificate.Chain, offline: true);
+            var entry = new CertificateEntry(certificate, context, filters ?? CertificateStore.NamesOf(certificate.Leaf), excluded)
+            {
+                Options = new SslServerAuthenticationOptions
+                {
+                    ServerCertificateContext = context,
+                    ApplicationProtocols = alpn,
+                    EnabledSslProtocols = protocols,
+                    CipherSuitesPolicy = ciphers,
+                    ClientCertificateRequired = verifier is not null,
+                    RemoteCertificateValidationCallback = verifier is null ? null : ValidateClient,
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    // RFC 9113 §9.2.1 and RELIABILITY TLS-07: client-initiated renegotiation is refused.
+                    AllowRenegotiation = false,
+                    AllowTlsResume = !settings.NoTlsTickets,
+                },
+            };
+            store.Add(entry);
+        }
+
+        return terminator;
+    }
+
+    /// <summary>
+    /// Runs the server handshake on an accepted socket. The caller bounds it (`timeout client-hs`) by closing the
+    /// socket. Returns the stream and what was established, or null when the handshake failed (counted).
+    /// </summary>
+    public async Task<(SslStream Stream, TlsConnectionInfo Info)?> AuthenticateAsync(Socket socket)
+    {
+        var stream = new TlsServerStream(new NetworkStream(socket, ownsSocket: false), this);
+        try
+        {
+            await stream.AuthenticateAsServerAsync(SelectOptions, null, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException or NotSupportedException)
+        {
+            Interlocked.Increment(ref _handshakeFailures);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+
+        var client = stream.RemoteCertificate as X509Certificate2 ?? (stream.RemoteCertificate is { } other ? new X509Certificate2(other) : null);
+        var info = new TlsConnectionInfo(stream.ServerName, stream.NegotiatedApplicationProtocol, stream.SslProtocol, stream.NegotiatedCipherSuite, client, stream.VerifyResult);
+        return (stream, info);
+    }
+
+    private static ValueTask<SslServerAuthenticationOptions> SelectOptions(SslStream stream, SslClientHelloInfo hello, object? state, CancellationToken cancellationToken)
+    {
+        var tls = (TlsServerStream)stream;
+        tls.ServerName = string.IsNullOrEmpty(hello.ServerName) ? null : hello.ServerName;
+        var entry = tls.Terminator.Store.Select(tls.ServerName);
+        if (entry is null)
+        {
+            // `strict-sni`: no certificate for this name, the handshake is refused.
+            throw new AuthenticationException("no certificate matches the server name");
+        }
+
+        return ValueTask.FromResult(entry.Options);
+    }
+
+    private static bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        var tls = (TlsServerStream)sender;
+        var presented = certificate as X509Certificate2 ?? (certificate is null ? null : new X509Certificate2(certificate));
+        var accepted = tls.Terminator._verifier!.Verify(presented, chain, out var result);
+        tls.VerifyResult = result;
+        return accepted;
+    }
+
+    private static bool LoadCrt(string path, List<(LoadedCertificate, IReadOnlyList<string>?, IReadOnlySet<string>)> loaded, Action<string> lineAlert)
+    {
+        if (Directory.Exists(path))
+        {
+            var files = Directory.GetFiles(path);
+            Array.Sort(files, StringComparer.Ordinal);
+            foreach (var file in files)
+            {
+                // HAProxy stops at the first file of a directory that does not load.
+                if (!PemCertificateFile.IsReservedName(Path.GetFileName(file)) && !LoadFile(file, null, loaded, lineAlert))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        return LoadFile(path, null, loaded, lineAlert);
+    }
+
+    internal static bool LoadFile(string path, IReadOnlyList<string>? filters, List<(LoadedCertificate, IReadOnlyList<string>?, IReadOnlySet<string>)> loaded, Action<string> lineAlert, IReadOnlySet<string>? excluded = null)
+    {
+        var certificate = PemCertificateFile.Load(path, out var error);
+        if (certificate is null)
+        {
+            lineAlert(error!);
+            return false;
+        }
+
+        loaded.Add((certificate, filters, excluded ?? NoNames));
+        return true;
+    }
+
+    private static readonly IReadOnlySet<string> NoNames = new HashSet<string>();
+
+    /// <summary>The server stream with the little a handshake learns through callbacks.</summary>
+    private sealed class TlsServerStream : SslStream
+    {
+        public TlsServerStream(Stream inner, TlsTerminator terminator)
+            : base(inner, leaveInnerStreamOpen: false)
+        {
+            Terminator = terminator;
+        }
+
+        public TlsTerminator Terminator { get; }
+
+        public string? ServerName { get; set; }
+
+        public int VerifyResult { get; set; }
+    }
+}
