@@ -28,7 +28,10 @@ internal sealed class CertificateEntry
     public IReadOnlySet<string> Excluded { get; }
 
     /// <summary>The options a handshake that picked this certificate runs with; set once, at load.</summary>
-    public SslServerAuthenticationOptions Options { get; set; } = null!;
+    public SslServerAuthenticationOptions Options { get; init; } = null!;
+
+    /// <summary>The same options without ALPN, for clients that offer none of the line's protocols.</summary>
+    public SslServerAuthenticationOptions OptionsWithoutAlpn { get; init; } = null!;
 }
 
 /// <summary>

@@ -1,8 +1,10 @@
+using System.Buffers;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Sluice.Config.Model;
+using Sluice.Protocols.Tls;
 
 namespace Sluice.Tls;
 
@@ -15,6 +17,7 @@ namespace Sluice.Tls;
 internal sealed class TlsTerminator
 {
     private readonly ClientCertificateVerifier? _verifier;
+    private readonly byte[][] _alpnNames;
     private long _handshakeFailures;
 
     private TlsTerminator(TlsSettings settings, CertificateStore store, ClientCertificateVerifier? verifier)
@@ -22,6 +25,7 @@ internal sealed class TlsTerminator
         Settings = settings;
         Store = store;
         _verifier = verifier;
+        _alpnNames = settings.Alpn is { } names ? [.. names.Select(n => System.Text.Encoding.ASCII.GetBytes(n))] : [];
     }
 
     public TlsSettings Settings { get; }
@@ -130,9 +134,7 @@ internal sealed class TlsTerminator
         foreach (var (certificate, filters, excluded) in loaded)
         {
             var context = SslStreamCertificateContext.Create(certificate.Leaf, certificate.Chain, offline: true);
-            var entry = new CertificateEntry(certificate, context, filters ?? CertificateStore.NamesOf(certificate.Leaf), excluded)
-            {
-                Options = new SslServerAuthenticationOptions
+            var options = new SslServerAuthenticationOptions
                 {
                     ServerCertificateContext = context,
                     ApplicationProtocols = alpn,
@@ -144,7 +146,11 @@ internal sealed class TlsTerminator
                     // RFC 9113 §9.2.1 and RELIABILITY TLS-07: client-initiated renegotiation is refused.
                     AllowRenegotiation = false,
                     AllowTlsResume = !settings.NoTlsTickets,
-                },
+                };
+            var entry = new CertificateEntry(certificate, context, filters ?? CertificateStore.NamesOf(certificate.Leaf), excluded)
+            {
+                Options = options,
+                OptionsWithoutAlpn = alpn is null ? options : CopyWithoutAlpn(options),
             };
             store.Add(entry);
         }
@@ -158,7 +164,28 @@ internal sealed class TlsTerminator
     /// </summary>
     public async Task<(SslStream Stream, TlsConnectionInfo Info)?> AuthenticateAsync(Socket socket)
     {
-        var stream = new TlsServerStream(new NetworkStream(socket, ownsSocket: false), this);
+        var network = new NetworkStream(socket, ownsSocket: false);
+        var hello = ArrayPool<byte>.Shared.Rent(ClientHelloReader.MaxRecordLength);
+        var filled = 0;
+        var alpnFallback = false;
+        try
+        {
+            (filled, alpnFallback) = await ReadClientHelloAsync(network, hello).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            filled = -1;
+        }
+
+        if (filled <= 0)
+        {
+            ArrayPool<byte>.Shared.Return(hello);
+            await network.DisposeAsync().ConfigureAwait(false);
+            Interlocked.Increment(ref _handshakeFailures);
+            return null;
+        }
+
+        var stream = new TlsServerStream(new ReplayStream(network, hello, filled), this) { AlpnFallback = alpnFallback };
         try
         {
             await stream.AuthenticateAsServerAsync(SelectOptions, null, CancellationToken.None).ConfigureAwait(false);
@@ -175,6 +202,58 @@ internal sealed class TlsTerminator
         return (stream, info);
     }
 
+    /// <summary>
+    /// Reads the client's first record, to be replayed to the handshake, and looks at its ALPN offer: when it has
+    /// none of this line's protocols, the handshake goes on without ALPN (HTTP/1), as HAProxy does, instead of
+    /// SslStream's no_application_protocol alert (RFC 7301 §3.2 allows both). Returns the bytes read (0 at end of
+    /// stream) and whether to fall back.
+    /// </summary>
+    private async Task<(int Filled, bool AlpnFallback)> ReadClientHelloAsync(NetworkStream network, byte[] buffer)
+    {
+        var filled = 0;
+        while (true)
+        {
+            var status = ClientHelloReader.Read(buffer.AsSpan(0, filled), out var hello);
+            if (status == ClientHelloStatus.Complete)
+            {
+                return (filled, _alpnNames.Length > 0 && !Offers(buffer.AsSpan(hello.AlpnList), _alpnNames, hello.AlpnList));
+            }
+
+            if (status == ClientHelloStatus.NotAClientHello || filled == buffer.Length)
+            {
+                // Not TLS, or not readable here: the handshake itself decides (and fails for garbage).
+                return (filled, false);
+            }
+
+            var read = await network.ReadAsync(buffer.AsMemory(filled, Math.Min(buffer.Length, ClientHelloReader.MaxRecordLength) - filled)).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return (filled, false);
+            }
+
+            filled += read;
+        }
+    }
+
+    /// <summary>True when the client offered no ALPN at all, or one of <paramref name="ours"/>.</summary>
+    private static bool Offers(ReadOnlySpan<byte> offered, byte[][] ours, Range range)
+    {
+        if (range.Equals(default(Range)))
+        {
+            return true;
+        }
+
+        foreach (var name in ours)
+        {
+            if (ClientHelloReader.AlpnListContains(offered, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static ValueTask<SslServerAuthenticationOptions> SelectOptions(SslStream stream, SslClientHelloInfo hello, object? state, CancellationToken cancellationToken)
     {
         var tls = (TlsServerStream)stream;
@@ -186,7 +265,7 @@ internal sealed class TlsTerminator
             throw new AuthenticationException("no certificate matches the server name");
         }
 
-        return ValueTask.FromResult(entry.Options);
+        return ValueTask.FromResult(tls.AlpnFallback ? entry.OptionsWithoutAlpn : entry.Options);
     }
 
     private static bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
@@ -197,6 +276,18 @@ internal sealed class TlsTerminator
         tls.VerifyResult = result;
         return accepted;
     }
+
+    private static SslServerAuthenticationOptions CopyWithoutAlpn(SslServerAuthenticationOptions options) => new()
+    {
+        ServerCertificateContext = options.ServerCertificateContext,
+        EnabledSslProtocols = options.EnabledSslProtocols,
+        CipherSuitesPolicy = options.CipherSuitesPolicy,
+        ClientCertificateRequired = options.ClientCertificateRequired,
+        RemoteCertificateValidationCallback = options.RemoteCertificateValidationCallback,
+        CertificateRevocationCheckMode = options.CertificateRevocationCheckMode,
+        AllowRenegotiation = options.AllowRenegotiation,
+        AllowTlsResume = options.AllowTlsResume,
+    };
 
     private static bool LoadCrt(string path, List<(LoadedCertificate, IReadOnlyList<string>?, IReadOnlySet<string>)> loaded, Action<string> lineAlert)
     {
@@ -248,5 +339,8 @@ internal sealed class TlsTerminator
         public string? ServerName { get; set; }
 
         public int VerifyResult { get; set; }
+
+        /// <summary>The client offered ALPN but none of the line's protocols.</summary>
+        public bool AlpnFallback { get; init; }
     }
 }
