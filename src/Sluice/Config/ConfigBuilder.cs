@@ -117,6 +117,7 @@ internal static class ConfigBuilder
                 PoolPurgeDelay = line.Options.PoolPurgeDelay,
                 MaxReuse = line.Options.MaxReuse,
                 Check = line.Options.Check,
+                Tls = line.Options.TlsConnector,
             });
         }
 
@@ -135,6 +136,15 @@ internal static class ConfigBuilder
         }
 
         var http = section.Mode == ProxyMode.Http;
+        foreach (var server in servers)
+        {
+            // An HTTP/2 answer needs the HTTP/2 server side: ALPN may offer h2 only once it exists.
+            if (http && server.Tls is { OffersH2: true } && !Sluice.Tls.TlsConnector.Http2ServerSideAvailable)
+            {
+                diagnostics.ConfigAlert($"{section.MessageKind} '{section.Name}': server '{server.Name}' : 'alpn h2' towards servers needs HTTP/2 to servers, which is not supported yet.");
+            }
+        }
+
         return new BackendConfig
         {
             Name = section.Name,

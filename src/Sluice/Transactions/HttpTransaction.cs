@@ -598,6 +598,11 @@ internal sealed class HttpTransaction : IDisposable
         if (!dial.Connected)
         {
             // The dialer gave the slot back.
+            if (_dialer.LastTlsError is { } tlsError)
+            {
+                _front.Shared.DebugOutput?.WriteLine($"[{backend.Config.Name}/{ServerName}] {tlsError}");
+            }
+
             _serverState = null;
             var cause = PendingCause != TerminationCause.None ? PendingCause : dial.Cause;
             await ReplyAsync(front, ErrorReply(503), cause, TerminationPhase.Connect, close: false).ConfigureAwait(false);
@@ -607,7 +612,7 @@ internal sealed class HttpTransaction : IDisposable
         _serverState = dial.Server;
         Tc = _front.Shared.Clock.Refresh() - connectStart;
         var socket = dial.Socket!;
-        var connection = new Http1BackConnection(new SocketDuplex(socket, _front.Shared.Memory, waitWithoutBuffer: false, _front.Shared.ServerInputMemory), _front.Shared.Clock);
+        var connection = new Http1BackConnection(new SocketDuplex(socket, _front.Shared.Memory, waitWithoutBuffer: false, _front.Shared.ServerInputMemory, dial.Tls, dial.TlsInfo), _front.Shared.Clock);
         connection.ReadWatch.LimitMs = backend.ServerMs;
         connection.WriteWatch.LimitMs = backend.ServerMs;
         Volatile.Write(ref _server, connection);

@@ -185,6 +185,11 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         ServerName = dial.Server?.Name ?? ServerName;
         if (!dial.Connected)
         {
+            if (_dialer.LastTlsError is { } tlsError)
+            {
+                _context.DebugOutput?.WriteLine($"[{BackendName}/{ServerName}] {tlsError}");
+            }
+
             _server = null;
             SetEnd(dial.Cause, TerminationPhase.Connect);
             return;
@@ -193,7 +198,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         _server = dial.Server;
         var serverSocket = dial.Socket!;
         Tc = _context.Clock.Refresh() - connectStart;
-        var tunnel = new TcpTunnelMux(_client, serverSocket, _context.Clock, _context.Buffers, _clientTls);
+        var tunnel = new TcpTunnelMux(_client, serverSocket, _context.Clock, _context.Buffers, _clientTls, dial.Tls);
         Volatile.Write(ref _tunnel, tunnel);
         Volatile.Write(ref _state, StateTunnel);
         if (IsKilled)
@@ -204,6 +209,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         var end = await tunnel.RunAsync().ConfigureAwait(false);
         BytesFromClient = tunnel.BytesFromClient;
         BytesFromServer = tunnel.BytesFromServer;
+        dial.Tls?.Dispose();
         serverSocket.Dispose();
         var pending = (TerminationCause)Volatile.Read(ref _pendingCause);
         if (pending != TerminationCause.None)

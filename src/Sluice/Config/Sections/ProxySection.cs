@@ -43,6 +43,8 @@ internal sealed record ServerOptions
     public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
     /// <summary>`ssl`, `verify`, `sni`, `alpn`... as written, from `ssl-default-server-*` on.</summary>
     public TlsSettings? Tls { get; init; }
+    /// <summary>The loaded TLS side of a server line; set on server lines only, never by `default-server`.</summary>
+    public Sluice.Tls.TlsConnector? TlsConnector { get; init; }
 }
 
 /// <summary>A <c>use_backend NAME</c> line, resolved by the builder.</summary>

@@ -26,8 +26,9 @@ internal enum TunnelEnd
 /// <item>Idle connections hold no buffer: a loop waits with a zero-byte receive and rents only when data is
 /// there; it keeps the buffer while reads fill it.</item>
 /// <item>Half-close: a FIN read on one side becomes shutdown(SEND) on the other, and the other direction goes on.</item>
-/// <item>TLS offload: a client side that is an SslStream is read and written through it (decrypted bytes go to the
-/// server); its half-close is a close_notify alert followed by the FIN.</item>
+/// <item>TLS: a side that speaks TLS (offload on the client side, `ssl` on the server side) is read and written
+/// through its SslStream, so the other side sees the decrypted bytes; its half-close is a close_notify alert
+/// followed by the FIN.</item>
 /// <item>Timeouts are the owner's business: it reads <see cref="LastActivityMs"/> and <see cref="IsHalfClosed"/>
 /// on the heartbeat and calls <see cref="Abort"/>.</item>
 /// </list>
@@ -37,6 +38,7 @@ internal sealed class TcpTunnelMux
     private readonly Socket _client;
     private readonly SslStream? _clientTls;
     private readonly Socket _server;
+    private readonly SslStream? _serverTls;
     private readonly Heartbeat _clock;
     private readonly BufferPool _buffers;
 
@@ -47,10 +49,11 @@ internal sealed class TcpTunnelMux
     private int _halfClosed;
     private int _aborted;
 
-    public TcpTunnelMux(Socket client, Socket server, Heartbeat clock, BufferPool buffers, SslStream? clientTls = null)
+    public TcpTunnelMux(Socket client, Socket server, Heartbeat clock, BufferPool buffers, SslStream? clientTls = null, SslStream? serverTls = null)
     {
         _client = client;
         _clientTls = clientTls;
+        _serverTls = serverTls;
         _server = server;
         _clock = clock;
         _buffers = buffers;
@@ -192,12 +195,15 @@ internal sealed class TcpTunnelMux
         }
     }
 
+    /// <summary>The TLS stream of a side, when that side speaks TLS.</summary>
+    private SslStream? TlsOf(Socket side) => side == _client ? _clientTls : _serverTls;
+
     private ValueTask<int> ReceiveAsync(Socket from, Memory<byte> buffer) =>
-        _clientTls is { } tls && from == _client ? tls.ReadAsync(buffer) : from.ReceiveAsync(buffer, SocketFlags.None);
+        TlsOf(from) is { } tls ? tls.ReadAsync(buffer) : from.ReceiveAsync(buffer, SocketFlags.None);
 
     private async ValueTask SendAsync(Socket to, ReadOnlyMemory<byte> bytes)
     {
-        if (_clientTls is { } tls && to == _client)
+        if (TlsOf(to) is { } tls)
         {
             await tls.WriteAsync(bytes).ConfigureAwait(false);
             return;
@@ -212,7 +218,7 @@ internal sealed class TcpTunnelMux
 
     private async ValueTask ShutdownSendAsync(Socket to)
     {
-        if (_clientTls is { } tls && to == _client)
+        if (TlsOf(to) is { } tls)
         {
             await tls.ShutdownAsync().ConfigureAwait(false);
         }
