@@ -38,8 +38,9 @@ internal sealed class HealthChecker : IHeartbeatTarget
         _config = server.Config.Check;
         _dueMs = firstDueMs;
         State = new HealthState(_config.Rise, _config.Fall);
-        // HAProxy checks an `ssl` server over TLS unless a `port` sends checks elsewhere; `check-ssl` always does.
-        var tls = server.Config.Tls is { } connector && (connector.Settings.CheckSsl || (connector.Settings.Enabled && server.Config.Check.Port == 0)) ? connector : null;
+        // configuration.txt, "check-ssl": checks of an `ssl` server inherit TLS unless `port` or `addr` sends them
+        // elsewhere; `check-ssl` forces it.
+        var tls = server.Config.Tls is { } connector && (connector.Settings.CheckSsl || (connector.Settings.Enabled && _config.Port == 0 && _config.Address is null)) ? connector : null;
         _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls);
 
         // configuration.txt, "timeout check": with it, the connection gets min("timeout connect", "inter") and the

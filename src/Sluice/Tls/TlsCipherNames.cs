@@ -93,7 +93,7 @@ internal static class TlsCipherNames
         }
         else if (!AddNamed(cipherSuites, suites, tls13: true, ref unsupported))
         {
-            error = unsupported ? cipherSuites : null;
+            error = cipherSuites;
             return null;
         }
 
