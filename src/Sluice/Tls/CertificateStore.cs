@@ -4,22 +4,28 @@ using System.Security.Cryptography.X509Certificates;
 namespace Sluice.Tls;
 
 /// <summary>
-/// One certificate of a bind line, ready for handshakes: its context (leaf and chain, sent whole), the server
-/// options built for it once at load, and the names it answers for.
+/// One certificate of a bind line and the names it answers for. Its SslStream context (leaf and chain, sent whole)
+/// and the server options of handshakes that pick it are built on its first handshake, once: building them costs
+/// milliseconds per certificate, which a directory of thousands would otherwise spend at start-up.
 /// </summary>
 internal sealed class CertificateEntry
 {
-    public CertificateEntry(LoadedCertificate certificate, SslStreamCertificateContext context, IReadOnlyList<string> names, IReadOnlySet<string> excluded)
+    private readonly SslServerAuthenticationOptions _template;
+    private readonly SslServerAuthenticationOptions _templateWithoutAlpn;
+    private Ready? _ready;
+
+    /// <param name="template">The bind line's options, without a certificate; copied with this one's context.</param>
+    /// <param name="templateWithoutAlpn">The same without ALPN, for clients that offer none of the line's protocols.</param>
+    public CertificateEntry(LoadedCertificate certificate, IReadOnlyList<string> names, IReadOnlySet<string> excluded, SslServerAuthenticationOptions template, SslServerAuthenticationOptions templateWithoutAlpn)
     {
         Certificate = certificate;
-        Context = context;
         Names = names;
         Excluded = excluded;
+        _template = template;
+        _templateWithoutAlpn = templateWithoutAlpn;
     }
 
     public LoadedCertificate Certificate { get; }
-
-    public SslStreamCertificateContext Context { get; }
 
     /// <summary>Lower-case names (`*.example.com` for wildcards): the crt-list filters, or else the CN and DNS SANs.</summary>
     public IReadOnlyList<string> Names { get; }
@@ -27,11 +33,47 @@ internal sealed class CertificateEntry
     /// <summary>Names a crt-list line excluded with `!name`.</summary>
     public IReadOnlySet<string> Excluded { get; }
 
-    /// <summary>The options a handshake that picked this certificate runs with; set once, at load.</summary>
-    public SslServerAuthenticationOptions Options { get; init; } = null!;
+    /// <summary>The options of a handshake that picked this certificate; the same instance for every handshake.</summary>
+    public SslServerAuthenticationOptions Options(bool withoutAlpn)
+    {
+        var ready = Volatile.Read(ref _ready) ?? Prepare();
+        return withoutAlpn ? ready.WithoutAlpn : ready.Full;
+    }
 
-    /// <summary>The same options without ALPN, for clients that offer none of the line's protocols.</summary>
-    public SslServerAuthenticationOptions OptionsWithoutAlpn { get; init; } = null!;
+    private Ready Prepare()
+    {
+        // Two handshakes may race here; both build, one wins, the other's copy is dropped.
+        var context = SslStreamCertificateContext.Create(Certificate.Leaf, Certificate.Chain, offline: true);
+        var ready = new Ready(WithContext(_template, context), ReferenceEquals(_template, _templateWithoutAlpn) ? null : WithContext(_templateWithoutAlpn, context));
+        return Interlocked.CompareExchange(ref _ready, ready, null) ?? ready;
+    }
+
+    /// <summary>A copy of <paramref name="template"/> with another certificate context or without ALPN.</summary>
+    internal static SslServerAuthenticationOptions WithContext(SslServerAuthenticationOptions template, SslStreamCertificateContext? context, bool keepAlpn = true) => new()
+    {
+        ServerCertificateContext = context,
+        ApplicationProtocols = keepAlpn ? template.ApplicationProtocols : null,
+        EnabledSslProtocols = template.EnabledSslProtocols,
+        CipherSuitesPolicy = template.CipherSuitesPolicy,
+        ClientCertificateRequired = template.ClientCertificateRequired,
+        RemoteCertificateValidationCallback = template.RemoteCertificateValidationCallback,
+        CertificateRevocationCheckMode = template.CertificateRevocationCheckMode,
+        AllowRenegotiation = template.AllowRenegotiation,
+        AllowTlsResume = template.AllowTlsResume,
+    };
+
+    private sealed class Ready
+    {
+        public Ready(SslServerAuthenticationOptions full, SslServerAuthenticationOptions? withoutAlpn)
+        {
+            Full = full;
+            WithoutAlpn = withoutAlpn ?? full;
+        }
+
+        public SslServerAuthenticationOptions Full { get; }
+
+        public SslServerAuthenticationOptions WithoutAlpn { get; }
+    }
 }
 
 /// <summary>

@@ -130,29 +130,22 @@ internal sealed class TlsTerminator
             }
         }
 
-        var protocols = TlsVersionRange.ToSslProtocols(versions);
+        var template = new SslServerAuthenticationOptions
+        {
+            ApplicationProtocols = alpn,
+            EnabledSslProtocols = TlsVersionRange.ToSslProtocols(versions),
+            CipherSuitesPolicy = ciphers,
+            ClientCertificateRequired = verifier is not null,
+            RemoteCertificateValidationCallback = verifier is null ? null : ValidateClient,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            // RFC 9113 §9.2.1 and RELIABILITY TLS-07: client-initiated renegotiation is refused.
+            AllowRenegotiation = false,
+            AllowTlsResume = !settings.NoTlsTickets,
+        };
+        var templateWithoutAlpn = alpn is null ? template : CertificateEntry.WithContext(template, null, keepAlpn: false);
         foreach (var (certificate, filters, excluded) in loaded)
         {
-            var context = SslStreamCertificateContext.Create(certificate.Leaf, certificate.Chain, offline: true);
-            var options = new SslServerAuthenticationOptions
-                {
-                    ServerCertificateContext = context,
-                    ApplicationProtocols = alpn,
-                    EnabledSslProtocols = protocols,
-                    CipherSuitesPolicy = ciphers,
-                    ClientCertificateRequired = verifier is not null,
-                    RemoteCertificateValidationCallback = verifier is null ? null : ValidateClient,
-                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                    // RFC 9113 §9.2.1 and RELIABILITY TLS-07: client-initiated renegotiation is refused.
-                    AllowRenegotiation = false,
-                    AllowTlsResume = !settings.NoTlsTickets,
-                };
-            var entry = new CertificateEntry(certificate, context, filters ?? CertificateStore.NamesOf(certificate.Leaf), excluded)
-            {
-                Options = options,
-                OptionsWithoutAlpn = alpn is null ? options : CopyWithoutAlpn(options),
-            };
-            store.Add(entry);
+            store.Add(new CertificateEntry(certificate, filters ?? CertificateStore.NamesOf(certificate.Leaf), excluded, template, templateWithoutAlpn));
         }
 
         return terminator;
@@ -265,7 +258,7 @@ internal sealed class TlsTerminator
             throw new AuthenticationException("no certificate matches the server name");
         }
 
-        return ValueTask.FromResult(tls.AlpnFallback ? entry.OptionsWithoutAlpn : entry.Options);
+        return ValueTask.FromResult(entry.Options(withoutAlpn: tls.AlpnFallback));
     }
 
     private static bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
@@ -277,31 +270,28 @@ internal sealed class TlsTerminator
         return accepted;
     }
 
-    private static SslServerAuthenticationOptions CopyWithoutAlpn(SslServerAuthenticationOptions options) => new()
-    {
-        ServerCertificateContext = options.ServerCertificateContext,
-        EnabledSslProtocols = options.EnabledSslProtocols,
-        CipherSuitesPolicy = options.CipherSuitesPolicy,
-        ClientCertificateRequired = options.ClientCertificateRequired,
-        RemoteCertificateValidationCallback = options.RemoteCertificateValidationCallback,
-        CertificateRevocationCheckMode = options.CertificateRevocationCheckMode,
-        AllowRenegotiation = options.AllowRenegotiation,
-        AllowTlsResume = options.AllowTlsResume,
-    };
-
     private static bool LoadCrt(string path, List<(LoadedCertificate, IReadOnlyList<string>?, IReadOnlySet<string>)> loaded, Action<string> lineAlert)
     {
         if (Directory.Exists(path))
         {
             var files = Directory.GetFiles(path);
             Array.Sort(files, StringComparer.Ordinal);
-            foreach (var file in files)
+            files = Array.FindAll(files, f => !PemCertificateFile.IsReservedName(Path.GetFileName(f)));
+
+            // Parsing keys is the cost of a large directory: files load in parallel, and are then taken in order.
+            var results = new LoadedCertificate?[files.Length];
+            var errors = new string?[files.Length];
+            Parallel.For(0, files.Length, i => results[i] = PemCertificateFile.Load(files[i], out errors[i]));
+            for (var i = 0; i < files.Length; i++)
             {
-                // HAProxy stops at the first file of a directory that does not load.
-                if (!PemCertificateFile.IsReservedName(Path.GetFileName(file)) && !LoadFile(file, null, loaded, lineAlert))
+                if (results[i] is not { } certificate)
                 {
+                    // HAProxy stops at the first file of a directory that does not load.
+                    lineAlert(errors[i]!);
                     return false;
                 }
+
+                loaded.Add((certificate, null, NoNames));
             }
 
             return true;

@@ -74,7 +74,9 @@ public sealed class TlsKeywordsTests : IDisposable
         Assert.True(tls.Settings.CaIgnoreErrors.Ignores(20));
         Assert.True(tls.Settings.StrictSni);
         Assert.Equal("ECDHE-ECDSA-AES128-GCM-SHA256", tls.Settings.Ciphers);
-        Assert.False(tls.Store.Entries[0].Options.AllowTlsResume);
+        Assert.False(tls.Store.Entries[0].Options(withoutAlpn: false).AllowTlsResume);
+        Assert.Null(tls.Store.Entries[0].Options(withoutAlpn: true).ApplicationProtocols);
+        Assert.NotNull(tls.Store.Entries[0].Options(withoutAlpn: false).ServerCertificateContext);
     }
 
     [Fact]
