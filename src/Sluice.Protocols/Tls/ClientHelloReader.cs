@@ -1,220 +1,273 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace Sluice.Protocols.Tls;
 
-/// <summary>What <see cref="ClientHelloReader.Read"/> found at the start of a connection.</summary>
+/// <summary>What <see cref="ClientHelloReader.TryRead"/> found at the start of a connection.</summary>
 public enum ClientHelloStatus
 {
-    /// <summary>The first record is not complete yet; <see cref="ClientHello.RecordLength"/> says how many bytes it needs (once known).</summary>
-    Incomplete = 0,
-    /// <summary>A whole ClientHello was read; its fields are set.</summary>
-    Complete = 1,
-    /// <summary>The bytes are not a TLS handshake record, or the ClientHello does not fit in its first record.</summary>
-    NotAClientHello = 2,
-}
-
-/// <summary>The fields of a ClientHello, as ranges of the input given to <see cref="ClientHelloReader.Read"/>.</summary>
-public readonly struct ClientHello
-{
-    public ClientHello(int recordLength, Range serverName, Range alpnList)
-    {
-        RecordLength = recordLength;
-        ServerName = serverName;
-        AlpnList = alpnList;
-    }
-
-    /// <summary>The first record's length, header included (0 until its header has arrived).</summary>
-    public int RecordLength { get; }
-
-    /// <summary>The host_name of the server_name extension (RFC 6066 §3); empty when absent.</summary>
-    public Range ServerName { get; }
-
-    /// <summary>The ProtocolNameList of the ALPN extension (RFC 7301 §3.1), each name with its length byte; empty when absent.</summary>
-    public Range AlpnList { get; }
+    /// <summary>The bytes so far are the start of a TLS record holding a ClientHello; more are needed.</summary>
+    NeedMoreData,
+    /// <summary>A whole ClientHello was read.</summary>
+    Complete,
+    /// <summary>The bytes are not a TLS handshake record, or the ClientHello is malformed.</summary>
+    NotClientHello,
 }
 
 /// <summary>
-/// Reads the SNI and ALPN offer of a TLS ClientHello (RFC 8446 §4.1.2, also TLS 1.2's) from the first record of
-/// a connection, without a handshake: for choices made before it (certificate, ALPN fallback) and tcp-mode rules.
-/// Pure: bytes in, ranges out.
+/// The facts of a ClientHello that rules route on without terminating TLS: `req.ssl_sni`, `req.ssl_alpn`,
+/// `req.ssl_ver`, `req.ssl_hello_type`. Offsets point into the bytes given to the reader.
 /// </summary>
-/// <remarks>
-/// <code>
-/// record:    type(1)=22 | legacy_version(2) | length(2) | handshake...
-/// handshake: type(1)=1  | length(3) | legacy_version(2) | random(32) | session_id(1+n)
-///            | cipher_suites(2+n) | compression_methods(1+n) | extensions(2+n): { type(2) | length(2) | data }*
-/// </code>
-/// A ClientHello split over several records is reported as <see cref="ClientHelloStatus.NotAClientHello"/>: the
-/// handshake then goes on without what this reader would have told.
-/// </remarks>
+public readonly struct ClientHelloInfo
+{
+    /// <summary>The record-layer version (`req.ssl_ver` reports it as HAProxy does: major &lt;&lt; 16 | minor).</summary>
+    public int RecordVersion { get; init; }
+
+    /// <summary>The legacy_version of the hello (0x0303 for TLS 1.2 and 1.3).</summary>
+    public int HelloVersion { get; init; }
+
+    /// <summary>The highest version in supported_versions, or 0 when the extension is absent.</summary>
+    public int HighestSupportedVersion { get; init; }
+
+    /// <summary>Offset and length of the first host_name in server_name; length 0 when absent.</summary>
+    public (int Offset, int Length) ServerName { get; init; }
+
+    /// <summary>Offset and length of the ALPN protocol_name_list (length-prefixed names); length 0 when absent.</summary>
+    public (int Offset, int Length) AlpnList { get; init; }
+}
+
+/// <summary>
+/// Reads a TLS ClientHello (RFC 8446 §4.1.2, RFC 6066 §3, RFC 7301 §3.1) from the first bytes a client sent,
+/// without copying, so a tcp-mode proxy can route on SNI and ALPN. Only the first record is read: a hello
+/// split over several records is reported as <see cref="ClientHelloStatus.NotClientHello"/> once the first
+/// record is complete and the hello is not, as HAProxy does.
+/// </summary>
 public static class ClientHelloReader
 {
-    public const int RecordHeaderLength = 5;
-
-    /// <summary>RFC 8446 §5.1: a plaintext record carries at most 2^14 bytes.</summary>
-    public const int MaxRecordLength = RecordHeaderLength + 16384;
-
     private const byte HandshakeRecord = 22;
     private const byte ClientHelloType = 1;
     private const ushort ServerNameExtension = 0;
     private const ushort AlpnExtension = 16;
+    private const ushort SupportedVersionsExtension = 43;
 
-    public static ClientHelloStatus Read(ReadOnlySpan<byte> input, out ClientHello hello)
+    public static ClientHelloStatus TryRead(ReadOnlySpan<byte> data, out ClientHelloInfo info)
     {
-        hello = default;
-        if (input.Length == 0)
+        info = default;
+        if (data.Length >= 1 && data[0] != HandshakeRecord)
         {
-            return ClientHelloStatus.Incomplete;
+            return ClientHelloStatus.NotClientHello;
         }
 
-        if (input[0] != HandshakeRecord)
+        if (data.Length >= 2 && data[1] != 3)
         {
-            return ClientHelloStatus.NotAClientHello;
+            return ClientHelloStatus.NotClientHello;
         }
 
-        if (input.Length < RecordHeaderLength)
+        if (data.Length < 5)
         {
-            return ClientHelloStatus.Incomplete;
+            return ClientHelloStatus.NeedMoreData;
         }
 
-        var recordLength = RecordHeaderLength + BinaryPrimitives.ReadUInt16BigEndian(input[3..]);
-        if (recordLength > MaxRecordLength)
+        var recordLength = BinaryPrimitives.ReadUInt16BigEndian(data[3..]);
+        if (data.Length >= 6 && data[5] != ClientHelloType)
         {
-            return ClientHelloStatus.NotAClientHello;
+            return ClientHelloStatus.NotClientHello;
         }
 
-        hello = new ClientHello(recordLength, default, default);
-        if (input.Length < recordLength)
+        if (data.Length < 5 + recordLength)
         {
-            return ClientHelloStatus.Incomplete;
+            return ClientHelloStatus.NeedMoreData;
         }
 
-        var record = input[RecordHeaderLength..recordLength];
-        if (record.Length < 4 || record[0] != ClientHelloType)
+        var record = data.Slice(5, recordLength);
+        if (record.Length < 4)
         {
-            return ClientHelloStatus.NotAClientHello;
+            return ClientHelloStatus.NotClientHello;
         }
 
-        var bodyLength = (record[1] << 16) | (record[2] << 8) | record[3];
-        if (bodyLength > record.Length - 4)
+        var helloLength = record[1] << 16 | record[2] << 8 | record[3];
+        if (helloLength > record.Length - 4)
         {
-            return ClientHelloStatus.NotAClientHello;
+            // The hello continues in a next record: not followed here.
+            return ClientHelloStatus.NotClientHello;
         }
 
-        var position = RecordHeaderLength + 4;
-        var end = position + bodyLength;
-        // legacy_version and random, then the three vectors before the extensions.
-        position += 2 + 32;
-        if (!Skip(input, ref position, end, 1) || !Skip(input, ref position, end, 2) || !Skip(input, ref position, end, 1))
+        var hello = new Cursor(record.Slice(4, helloLength), 9);
+        if (!hello.TryReadUInt16(out var helloVersion)
+            || !hello.TrySkip(32)
+            || !hello.TrySkipVector8()
+            || !hello.TrySkipVector16()
+            || !hello.TrySkipVector8())
         {
-            return ClientHelloStatus.NotAClientHello;
+            return ClientHelloStatus.NotClientHello;
         }
 
-        Range serverName = default;
-        Range alpn = default;
-        if (position + 2 <= end)
+        (int, int) serverName = default;
+        (int, int) alpn = default;
+        var highest = 0;
+        if (hello.Remaining > 0)
         {
-            var extensionsEnd = position + 2 + BinaryPrimitives.ReadUInt16BigEndian(input[position..]);
-            position += 2;
-            if (extensionsEnd > end)
+            if (!hello.TryReadUInt16(out var extensionsLength) || extensionsLength > hello.Remaining)
             {
-                return ClientHelloStatus.NotAClientHello;
+                return ClientHelloStatus.NotClientHello;
             }
 
-            while (position + 4 <= extensionsEnd)
+            var extensions = hello.Take(extensionsLength);
+            while (extensions.Remaining > 0)
             {
-                var type = BinaryPrimitives.ReadUInt16BigEndian(input[position..]);
-                var length = BinaryPrimitives.ReadUInt16BigEndian(input[(position + 2)..]);
-                var data = position + 4;
-                if (data + length > extensionsEnd)
+                if (!extensions.TryReadUInt16(out var type) || !extensions.TryReadUInt16(out var length) || length > extensions.Remaining)
                 {
-                    return ClientHelloStatus.NotAClientHello;
+                    return ClientHelloStatus.NotClientHello;
                 }
 
-                if (type == ServerNameExtension)
+                var body = extensions.Take(length);
+                switch (type)
                 {
-                    serverName = HostName(input, data, data + length);
-                }
-                else if (type == AlpnExtension && length >= 2)
-                {
-                    var listLength = BinaryPrimitives.ReadUInt16BigEndian(input[data..]);
-                    if (listLength <= length - 2)
-                    {
-                        alpn = new Range(data + 2, data + 2 + listLength);
-                    }
-                }
+                    case ServerNameExtension when serverName == default:
+                        if (!ReadServerName(body, out serverName))
+                        {
+                            return ClientHelloStatus.NotClientHello;
+                        }
 
-                position = data + length;
+                        break;
+                    case AlpnExtension:
+                        if (!body.TryReadUInt16(out var listLength) || listLength != body.Remaining)
+                        {
+                            return ClientHelloStatus.NotClientHello;
+                        }
+
+                        alpn = (body.Position, listLength);
+                        break;
+                    case SupportedVersionsExtension:
+                        if (!body.TryReadUInt8(out var versionsLength) || versionsLength != body.Remaining || versionsLength % 2 != 0)
+                        {
+                            return ClientHelloStatus.NotClientHello;
+                        }
+
+                        while (body.TryReadUInt16(out var version))
+                        {
+                            // GREASE values (RFC 8701) end in 0x0a0a patterns and are not versions.
+                            if ((version & 0x0f0f) != 0x0a0a && version > highest)
+                            {
+                                highest = version;
+                            }
+                        }
+
+                        break;
+                }
             }
         }
 
-        hello = new ClientHello(recordLength, serverName, alpn);
+        info = new ClientHelloInfo
+        {
+            RecordVersion = data[1] << 16 | data[2],
+            HelloVersion = helloVersion,
+            HighestSupportedVersion = highest,
+            ServerName = serverName,
+            AlpnList = alpn,
+        };
         return ClientHelloStatus.Complete;
     }
 
-    /// <summary>
-    /// True when a ProtocolNameList (as <see cref="ClientHello.AlpnList"/> delimits it) holds <paramref name="name"/>.
-    /// </summary>
-    public static bool AlpnListContains(ReadOnlySpan<byte> list, ReadOnlySpan<byte> name)
+    /// <summary>Reads from a sequence (a pipe's buffered bytes), copying only when the hello spans segments.</summary>
+    public static ClientHelloStatus TryRead(in ReadOnlySequence<byte> data, Span<byte> scratch, out ClientHelloInfo info, out ReadOnlySpan<byte> bytes)
     {
-        while (list.Length > 0)
+        if (data.IsSingleSegment)
         {
-            var length = list[0];
-            if (length + 1 > list.Length)
-            {
-                return false;
-            }
-
-            if (list.Slice(1, length).SequenceEqual(name))
-            {
-                return true;
-            }
-
-            list = list[(1 + length)..];
+            bytes = data.FirstSpan;
+        }
+        else
+        {
+            var length = (int)Math.Min(data.Length, scratch.Length);
+            data.Slice(0, length).CopyTo(scratch);
+            bytes = scratch[..length];
         }
 
-        return false;
+        return TryRead(bytes, out info);
     }
 
-    /// <summary>RFC 6066 §3: ServerNameList { name_type(1)=0 host_name(2+n) }; the first host_name.</summary>
-    private static Range HostName(ReadOnlySpan<byte> input, int start, int end)
+    /// <summary>The first host_name of a server_name_list (RFC 6066 §3).</summary>
+    private static bool ReadServerName(Cursor body, out (int Offset, int Length) name)
     {
-        if (start + 2 > end)
-        {
-            return default;
-        }
-
-        var position = start + 2;
-        while (position + 3 <= end)
-        {
-            var nameType = input[position];
-            var length = BinaryPrimitives.ReadUInt16BigEndian(input[(position + 1)..]);
-            if (position + 3 + length > end)
-            {
-                return default;
-            }
-
-            if (nameType == 0)
-            {
-                return new Range(position + 3, position + 3 + length);
-            }
-
-            position += 3 + length;
-        }
-
-        return default;
-    }
-
-    /// <summary>Skips a vector whose length takes <paramref name="lengthBytes"/> bytes.</summary>
-    private static bool Skip(ReadOnlySpan<byte> input, ref int position, int end, int lengthBytes)
-    {
-        if (position + lengthBytes > end)
+        name = default;
+        if (!body.TryReadUInt16(out var listLength) || listLength != body.Remaining)
         {
             return false;
         }
 
-        var length = lengthBytes == 1 ? input[position] : BinaryPrimitives.ReadUInt16BigEndian(input[position..]);
-        position += lengthBytes + length;
-        return position <= end;
+        while (body.Remaining > 0)
+        {
+            if (!body.TryReadUInt8(out var nameType) || !body.TryReadUInt16(out var length) || length > body.Remaining)
+            {
+                return false;
+            }
+
+            if (nameType == 0 && name == default)
+            {
+                name = (body.Position, length);
+            }
+
+            body.TrySkip(length);
+        }
+
+        return true;
+    }
+
+    /// <summary>A bounds-checked reader over a part of the record; positions are offsets in the original bytes.</summary>
+    private ref struct Cursor(ReadOnlySpan<byte> span, int baseOffset)
+    {
+        private readonly ReadOnlySpan<byte> _span = span;
+        private int _at;
+
+        public readonly int Remaining => _span.Length - _at;
+
+        public readonly int Position => baseOffset + _at;
+
+        public bool TryReadUInt8(out int value)
+        {
+            value = 0;
+            if (Remaining < 1)
+            {
+                return false;
+            }
+
+            value = _span[_at++];
+            return true;
+        }
+
+        public bool TryReadUInt16(out int value)
+        {
+            value = 0;
+            if (Remaining < 2)
+            {
+                return false;
+            }
+
+            value = BinaryPrimitives.ReadUInt16BigEndian(_span[_at..]);
+            _at += 2;
+            return true;
+        }
+
+        public bool TrySkip(int count)
+        {
+            if (count > Remaining)
+            {
+                return false;
+            }
+
+            _at += count;
+            return true;
+        }
+
+        public bool TrySkipVector8() => TryReadUInt8(out var length) && TrySkip(length);
+
+        public bool TrySkipVector16() => TryReadUInt16(out var length) && TrySkip(length);
+
+        public Cursor Take(int count)
+        {
+            var taken = new Cursor(_span.Slice(_at, count), baseOffset + _at);
+            _at += count;
+            return taken;
+        }
     }
 }

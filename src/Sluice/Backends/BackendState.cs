@@ -27,11 +27,15 @@ internal sealed class BackendState
         }
 
         Balancer = BalancerFactory.Create(config.Balance, this);
+        NameBytes = System.Text.Encoding.Latin1.GetBytes(config.Name);
     }
 
     public BackendConfig Config { get; }
 
     public string Name => Config.Name;
+
+    /// <summary>The name encoded once, for `be_name`.</summary>
+    public byte[] NameBytes { get; }
 
     /// <summary>The servers in configuration order (HAProxy's id order).</summary>
     public IReadOnlyList<ServerState> Servers => _servers;
@@ -67,6 +71,55 @@ internal sealed class BackendState
             }
 
             return count;
+        }
+    }
+
+    /// <summary>`nbsrv`: the usable active servers, or the usable backups when no active one is left.</summary>
+    public int UsableServers
+    {
+        get
+        {
+            var active = UsableActiveServers;
+            if (active > 0)
+            {
+                return active;
+            }
+
+            var backups = 0;
+            foreach (var server in _servers)
+            {
+                if (server.IsBackup && server.IsUsable)
+                {
+                    backups++;
+                }
+            }
+
+            return backups;
+        }
+    }
+
+    /// <summary>`connslots`: connections the usable servers can still take under their `maxconn`; -1 when one has no limit.</summary>
+    public int FreeConnectionSlots
+    {
+        get
+        {
+            var free = 0;
+            foreach (var server in _servers)
+            {
+                if (!server.IsUsable)
+                {
+                    continue;
+                }
+
+                if (server.Config.MaxConn <= 0)
+                {
+                    return -1;
+                }
+
+                free += Math.Max(0, server.Config.MaxConn - server.CurrentConnections);
+            }
+
+            return free;
         }
     }
 

@@ -45,6 +45,11 @@ internal sealed class ServerState
 
     public string Name => Config.Name;
 
+    /// <summary>The name encoded once, for `srv_name`.</summary>
+    public byte[] NameBytes => _nameBytes ??= System.Text.Encoding.Latin1.GetBytes(Config.Name);
+
+    private byte[]? _nameBytes;
+
     /// <summary>Position in <see cref="BackendState.Servers"/>, from 0; balancers index their tables with it.</summary>
     public int Index { get; }
 

@@ -170,7 +170,8 @@ internal static class ConfigBuilder
             HttpReuse = section.HttpReuse,
             RetryOn = section.RetryOn,
             // A listen section's rules are its frontend's: HAProxy runs a proxy's rules once.
-            HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? ResolveRules(section) : [],
+            HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpRequestRules, .. section.RedirectRules] : [],
+            HttpResponseRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpResponseRules] : [],
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
             HealthCheck = new BackendCheckConfig
             {
@@ -180,23 +181,6 @@ internal static class ConfigBuilder
             },
             IsListen = section.Kind == ProxyKinds.Listen,
         };
-    }
-
-    /// <summary>
-    /// The section's rules, with <c>return ... default-errorfiles</c> given the section's own <c>errorfile</c>
-    /// for its status when there is one (otherwise the runtime sends its built-in response).
-    /// </summary>
-    private static List<HttpRequestRule> ResolveRules(ProxySection section)
-    {
-        var rules = new List<HttpRequestRule>(section.HttpRequestRules.Count);
-        foreach (var rule in section.HttpRequestRules)
-        {
-            rules.Add(rule is HttpReturnRule { UseDefaultErrorFile: true } r && section.ErrorFiles.TryGetValue(r.Status, out var response)
-                ? r with { Body = response }
-                : rule);
-        }
-
-        return rules;
     }
 
     private static FrontendConfig BuildFrontend(ProxySection section, int id, Dictionary<string, (BackendConfig Config, ProxySection Section)> backends, DiagnosticBag diagnostics)
@@ -234,6 +218,12 @@ internal static class ConfigBuilder
         var useBackends = new List<UseBackendRule>(section.UseBackends.Count);
         foreach (var line in section.UseBackends)
         {
+            if (line.DynamicName is not null)
+            {
+                useBackends.Add(new UseBackendRule(null, line.DynamicName, line.Condition, line.Location.ToString()));
+                continue;
+            }
+
             if (!backends.TryGetValue(line.Name, out var target))
             {
                 diagnostics.ConfigAlert($"Proxy '{section.Name}': unable to find required use_backend: '{line.Name}'.");
@@ -244,7 +234,7 @@ internal static class ConfigBuilder
             }
             else if (CheckModes(section, target.Section, "in a 'use_backend' rule", diagnostics))
             {
-                useBackends.Add(new UseBackendRule(target.Config, line.Location.ToString()));
+                useBackends.Add(new UseBackendRule(target.Config, null, line.Condition, line.Location.ToString()));
             }
         }
 
@@ -267,9 +257,18 @@ internal static class ConfigBuilder
             OriginalTo = http ? section.OriginalTo : null,
             HttpBufferRequest = http && section.HttpBufferRequest,
             AcceptInvalidHttpRequest = http && section.AcceptInvalidHttpRequest,
+            H2cUpgrade = http && section.H2cUpgrade,
             RestrictRequestHeaderNames = http ? section.RestrictRequestHeaderNames : HeaderNamePolicy.Preserve,
             UseBackends = useBackends,
-            HttpRequestRules = http ? ResolveRules(section) : [],
+            HttpRequestRules = http ? [.. section.HttpRequestRules, .. section.RedirectRules] : [],
+            HttpResponseRules = http ? [.. section.HttpResponseRules] : [],
+            RequestCaptures = [.. section.RequestCaptures],
+            ResponseCaptures = [.. section.ResponseCaptures],
+            MonitorUri = http ? section.MonitorUri : null,
+            MonitorFail = section.MonitorFail,
+            TcpConnectionRules = [.. section.TcpConnectionRules],
+            TcpContentRules = [.. section.TcpContentRules],
+            InspectDelay = section.InspectDelay,
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
         };
     }
@@ -312,6 +311,11 @@ internal static class ConfigBuilder
             diagnostics.ConfigWarning($"'http-request' rules ignored for {who} as they require HTTP mode.");
         }
 
+        if (section.HttpResponseRules.Count > 0)
+        {
+            diagnostics.ConfigWarning($"'http-response' rules ignored for {who} as they require HTTP mode.");
+        }
+
         void Option(bool set, string name)
         {
             if (set)
@@ -324,6 +328,7 @@ internal static class ConfigBuilder
         Option(section.OriginalTo is not null, "originalto");
         Option(section.HttpBufferRequest, "http-buffer-request");
         Option(section.IsFrontend && section.AcceptInvalidHttpRequest, "accept-invalid-http-request");
+        Option(section.IsFrontend && section.H2cUpgrade, "h2c-upgrade");
         Option(section.IsBackend && section.AcceptInvalidHttpResponse, "accept-invalid-http-response");
     }
 

@@ -15,8 +15,9 @@ internal static class ConfigLoader
     public static SluiceConfig? Load(IReadOnlyList<string> paths, Func<string, string?> environment, DiagnosticBag diagnostics)
     {
         var reader = new ConfigFileReader(environment, diagnostics);
-        var parser = new SectionParser(diagnostics);
         var files = reader.ExpandPaths(paths);
+        ReadUserlistsFirst(files, environment);
+        var parser = new SectionParser(diagnostics);
         var filesWithErrors = new List<string>();
         foreach (var file in files)
         {
@@ -48,6 +49,24 @@ internal static class ConfigLoader
         }
 
         return config;
+    }
+
+    /// <summary>
+    /// HAProxy resolves userlists after reading everything, so `http_auth(L)` may come before `userlist L`: a
+    /// first pass reads only the userlist sections (its messages are dropped; the main pass reads them again
+    /// and reports).
+    /// </summary>
+    private static void ReadUserlistsFirst(IReadOnlyList<string> files, Func<string, string?> environment)
+    {
+        Sluice.Rules.Auth.Userlists.BeginLoad();
+        var quiet = new DiagnosticBag();
+        var reader = new ConfigFileReader(environment, quiet);
+        var parser = new SectionParser(quiet) { UserlistsOnly = true };
+        foreach (var file in files)
+        {
+            parser.StartFile();
+            reader.Read(file, parser.Parse);
+        }
     }
 
     private static int CountAlerts(DiagnosticBag diagnostics) =>

@@ -173,7 +173,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnSessionFinished, debugOutput);
             StartSession start = frontend.Mode == ProxyMode.Http
                 ? StartHttp(new HttpFrontendContext(context, _httpBackends, global))
-                : (client, listener, tls, info) => StartTcp(context, client, listener, tls);
+                : StartTcp(context);
             var frontendLimit = ConnectionLimit.Create(frontend.MaxConn);
             foreach (var bind in frontend.Binds)
             {
@@ -199,14 +199,23 @@ internal sealed class ProxyHost : IAsyncDisposable
         return ok;
     }
 
-    /// <summary>Starts the session of an accepted connection (after its TLS handshake on an `ssl` bind) and registers it.</summary>
-    private delegate ISession StartSession(Socket client, Listener listener, SslStream? tls, TlsConnectionInfo? tlsInfo);
+    /// <summary>
+    /// Starts the session of an accepted connection (after its TLS handshake on an `ssl` bind) and registers it;
+    /// null when `tcp-request connection` rules refused the connection (closed, slot given back).
+    /// </summary>
+    private delegate ISession? StartSession(Socket client, Listener listener, SslStream? tls, TlsConnectionInfo? tlsInfo);
 
-    private Transaction StartTcp(TransactionContext context, Socket client, Listener listener, SslStream? tls)
+    private StartSession StartTcp(TransactionContext context)
+    {
+        var rules = new TcpFrontendContext(context, _backends);
+        return (client, listener, tls, _) => StartTcp(context, client, listener, rules, tls);
+    }
+
+    private Transaction StartTcp(TransactionContext context, Socket client, Listener listener, TcpFrontendContext rules, SslStream? tls)
     {
         // Runs on the accept loop (or at the end of a handshake). A stop awaits the accept loops before it looks for
         // transactions in flight, so a transaction registered here is always waited for (or killed).
-        var transaction = new Transaction(context, client, listener, tls);
+        var transaction = new Transaction(context, client, listener, rules, tls);
         _active.TryAdd(transaction, 0);
         _ = transaction.RunAsync();
         return transaction;
@@ -219,6 +228,14 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// </summary>
     private StartSession StartHttp(HttpFrontendContext context) => (client, listener, tls, tlsInfo) =>
     {
+        if (!TcpFrontendContext.AcceptsConnection(context.Frontend, context.FrontendNameBytes, client))
+        {
+            tls?.Dispose();
+            client.Dispose();
+            listener.ReleaseSlot();
+            return null;
+        }
+
         var proto = listener.Bind.Proto;
         if (string.Equals(proto, "h2", StringComparison.Ordinal) || (proto is null && tlsInfo is { IsH2: true }))
         {
@@ -266,7 +283,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         var session = start(client, listener, done.Stream, done.Info);
-        if (Volatile.Read(ref _stopping) != 0)
+        if (session is not null && Volatile.Read(ref _stopping) != 0)
         {
             session.RequestStop();
         }

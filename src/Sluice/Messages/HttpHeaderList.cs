@@ -54,6 +54,12 @@ internal sealed class HttpHeaderList : IDisposable
 
     public bool IsRemoved(int slot) => _fields[slot].Removed;
 
+    /// <summary>
+    /// The array that holds every name, value and stored byte of this list. Rules keep (array, offset) slices of
+    /// it while they evaluate; such a slice is valid until the list next changes.
+    /// </summary>
+    public byte[] Arena => _arena;
+
     public ReadOnlySpan<byte> Name(int slot)
     {
         ref readonly var f = ref _fields[slot];

@@ -16,6 +16,8 @@ namespace Sluice.Tls;
 /// </summary>
 internal sealed class TlsTerminator
 {
+    private const int MaxRecordLength = 5 + 16384;
+
     private readonly ClientCertificateVerifier? _verifier;
     private readonly byte[][] _alpnNames;
     private long _handshakeFailures;
@@ -158,7 +160,8 @@ internal sealed class TlsTerminator
     public async Task<(SslStream Stream, TlsConnectionInfo Info)?> AuthenticateAsync(Socket socket)
     {
         var network = new NetworkStream(socket, ownsSocket: false);
-        var hello = ArrayPool<byte>.Shared.Rent(ClientHelloReader.MaxRecordLength);
+        // RFC 8446 §5.1: a plaintext record carries at most 2^14 bytes, after its 5-byte header.
+        var hello = ArrayPool<byte>.Shared.Rent(MaxRecordLength);
         var filled = 0;
         var alpnFallback = false;
         try
@@ -206,19 +209,20 @@ internal sealed class TlsTerminator
         var filled = 0;
         while (true)
         {
-            var status = ClientHelloReader.Read(buffer.AsSpan(0, filled), out var hello);
+            var status = ClientHelloReader.TryRead(buffer.AsSpan(0, filled), out var hello);
             if (status == ClientHelloStatus.Complete)
             {
-                return (filled, _alpnNames.Length > 0 && !Offers(buffer.AsSpan(hello.AlpnList), _alpnNames, hello.AlpnList));
+                var offered = buffer.AsSpan(hello.AlpnList.Offset, hello.AlpnList.Length);
+                return (filled, _alpnNames.Length > 0 && !offered.IsEmpty && !OffersOneOf(offered, _alpnNames));
             }
 
-            if (status == ClientHelloStatus.NotAClientHello || filled == buffer.Length)
+            if (status == ClientHelloStatus.NotClientHello || filled == buffer.Length)
             {
                 // Not TLS, or not readable here: the handshake itself decides (and fails for garbage).
                 return (filled, false);
             }
 
-            var read = await network.ReadAsync(buffer.AsMemory(filled, Math.Min(buffer.Length, ClientHelloReader.MaxRecordLength) - filled)).ConfigureAwait(false);
+            var read = await network.ReadAsync(buffer.AsMemory(filled, buffer.Length - filled)).ConfigureAwait(false);
             if (read == 0)
             {
                 return (filled, false);
@@ -228,20 +232,26 @@ internal sealed class TlsTerminator
         }
     }
 
-    /// <summary>True when the client offered no ALPN at all, or one of <paramref name="ours"/>.</summary>
-    private static bool Offers(ReadOnlySpan<byte> offered, byte[][] ours, Range range)
+    /// <summary>True when a ProtocolNameList (RFC 7301 §3.1: names each after its length byte) holds one of <paramref name="ours"/>.</summary>
+    private static bool OffersOneOf(ReadOnlySpan<byte> list, byte[][] ours)
     {
-        if (range.Equals(default(Range)))
+        while (list.Length > 0)
         {
-            return true;
-        }
-
-        foreach (var name in ours)
-        {
-            if (ClientHelloReader.AlpnListContains(offered, name))
+            var length = list[0];
+            if (length + 1 > list.Length)
             {
-                return true;
+                return false;
             }
+
+            foreach (var name in ours)
+            {
+                if (list.Slice(1, length).SequenceEqual(name))
+                {
+                    return true;
+                }
+            }
+
+            list = list[(1 + length)..];
         }
 
         return false;

@@ -84,6 +84,9 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
         }
     }
 
+    /// <summary>The connection switched from HTTP/1.1 with `Upgrade: h2c`: its request becomes stream 1. Before <see cref="RunAsync"/>.</summary>
+    public void AcceptUpgrade(HttpRequestHead request, byte[] body, byte[] settings) => _connection.AcceptUpgrade(this, request, body, settings);
+
     /// <summary>Runs the transaction of one stream; on a thread-pool thread.</summary>
     public void RunStream(Http2Stream stream) => _ = RunStreamAsync(stream);
 

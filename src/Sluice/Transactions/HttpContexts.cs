@@ -19,7 +19,7 @@ internal sealed class HttpBackendContext
         ConnectMs = TransactionContext.ToMs(t.Connect);
         ConnectTimeout = t.Connect;
         TunnelMs = t.Tunnel is { } tunnel ? TransactionContext.ToMs(tunnel) : TransactionContext.Infinite;
-        Replies = new HttpReplies(config.ErrorFiles, config.HttpRequestRules);
+        Replies = new HttpReplies(config.ErrorFiles, config.HttpRequestRules.Concat(config.HttpResponseRules));
         ResponseParser = HttpParserOptions.ForResponses(global, config.AcceptInvalidHttpResponse);
     }
 
@@ -52,18 +52,53 @@ internal sealed class HttpFrontendContext
         ClientMs = TransactionContext.ToMs(t.Client);
         HttpRequestMs = t.HttpRequest is { } request ? TransactionContext.ToMs(request) : ClientMs;
         KeepAliveMs = t.HttpKeepAlive is { } keepAlive ? TransactionContext.ToMs(keepAlive) : HttpRequestMs;
-        Replies = new HttpReplies(frontend.ErrorFiles, frontend.HttpRequestRules);
+        Replies = new HttpReplies(frontend.ErrorFiles, frontend.HttpRequestRules.Concat(frontend.HttpResponseRules));
         RequestParser = HttpParserOptions.ForRequests(global, frontend.AcceptInvalidHttpRequest);
         Http2 = Mux.Http2.Http2Limits.From(global);
         DefaultBackend = frontend.DefaultBackend is { } be ? backends[be] : null;
-        var rules = new HttpBackendContext[frontend.UseBackends.Count];
+        var rules = new HttpSwitchingRule[frontend.UseBackends.Count];
         for (var i = 0; i < rules.Length; i++)
         {
-            rules[i] = backends[frontend.UseBackends[i].Backend];
+            var rule = frontend.UseBackends[i];
+            rules[i] = new HttpSwitchingRule(rule.Backend is { } target ? backends[target] : null, rule.DynamicName, rule.Condition);
         }
 
         UseBackends = rules;
+        _backendsByName = backends.Values.ToDictionary(b => b.Config.Name, StringComparer.Ordinal);
+        _backendLookup = _backendsByName.GetAlternateLookup<ReadOnlySpan<char>>();
+        FrontendNameBytes = System.Text.Encoding.Latin1.GetBytes(frontend.Name);
+        RequestCaptureSizes = [.. frontend.RequestCaptures.Select(c => c.Length)];
+        ResponseCaptureSizes = [.. frontend.ResponseCaptures.Select(c => c.Length)];
+        MonitorUri = frontend.MonitorUri is { } uri ? System.Text.Encoding.Latin1.GetBytes(uri) : null;
     }
+
+    public int[] RequestCaptureSizes { get; }
+
+    public int[] ResponseCaptureSizes { get; }
+
+    /// <summary>`monitor-uri` encoded once; null when not set.</summary>
+    public byte[]? MonitorUri { get; }
+
+    private readonly Dictionary<string, HttpBackendContext> _backendsByName;
+    private readonly Dictionary<string, HttpBackendContext>.AlternateLookup<ReadOnlySpan<char>> _backendLookup;
+
+    /// <summary>The frontend's name encoded once, for fetches and logs.</summary>
+    public byte[] FrontendNameBytes { get; }
+
+    /// <summary>A backend by name, for dynamic `use_backend` names and fetches such as `nbsrv(name)`.</summary>
+    public HttpBackendContext? FindBackend(ReadOnlySpan<byte> name)
+    {
+        if (name.Length > 256)
+        {
+            return null;
+        }
+
+        Span<char> chars = stackalloc char[name.Length];
+        System.Text.Encoding.Latin1.GetChars(name, chars);
+        return _backendLookup.TryGetValue(chars, out var backend) ? backend : null;
+    }
+
+    public HttpBackendContext? FindBackend(string name) => _backendsByName.GetValueOrDefault(name);
 
     public TransactionContext Shared { get; }
 
@@ -86,8 +121,8 @@ internal sealed class HttpFrontendContext
 
     public HttpBackendContext? DefaultBackend { get; }
 
-    /// <summary>The backends of the `use_backend` rules, in order.</summary>
-    public IReadOnlyList<HttpBackendContext> UseBackends { get; }
+    /// <summary>The `use_backend` rules, in order.</summary>
+    public IReadOnlyList<HttpSwitchingRule> UseBackends { get; }
 
     /// <summary>A header name of the configuration as bytes, encoded once.</summary>
     public byte[] HeaderNameBytes(string name) =>
@@ -95,6 +130,9 @@ internal sealed class HttpFrontendContext
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _headerNames = new(StringComparer.Ordinal);
 }
+
+/// <summary>A `use_backend` rule resolved to the backends' contexts: a fixed backend, or a name rendered per request.</summary>
+internal readonly record struct HttpSwitchingRule(HttpBackendContext? Backend, Sluice.Logging.LogFormat? DynamicName, Sluice.Rules.Acls.Condition? Condition);
 
 /// <summary>The HTTP/1 parser settings that follow from the global tunables and the `accept-invalid` options.</summary>
 internal static class HttpParserOptions

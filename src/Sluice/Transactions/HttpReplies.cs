@@ -1,6 +1,7 @@
 using System.Text;
 using Sluice.Config.Model;
 using Sluice.Messages;
+using Sluice.Rules.Actions;
 
 namespace Sluice.Transactions;
 
@@ -16,7 +17,9 @@ internal sealed class HttpReplies
     private readonly Dictionary<int, HttpReply> _byStatus = new(BuiltIn);
     private readonly Dictionary<HttpReturnRule, HttpReply> _returns = new(ReferenceEqualityComparer.Instance);
 
-    public HttpReplies(IReadOnlyDictionary<int, byte[]> errorFiles, IEnumerable<HttpRequestRule> rules)
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Status, string Realm), HttpReply> _challenges = new();
+
+    public HttpReplies(IReadOnlyDictionary<int, byte[]> errorFiles, IEnumerable<HttpRule> rules)
     {
         foreach (var (status, content) in errorFiles)
         {
@@ -25,11 +28,41 @@ internal sealed class HttpReplies
 
         foreach (var rule in rules)
         {
-            if (rule is HttpReturnRule ret)
+            if (rule.Action is ReplyAction reply)
             {
-                _returns[ret] = BuildReturn(ret);
+                _returns[reply.Spec] = BuildReturn(reply.Spec);
             }
         }
+    }
+
+    /// <summary>The reply a final rule chose.</summary>
+    public HttpReply Resolve(HttpRuleResult result)
+    {
+        if (result.Reply is { } built)
+        {
+            return built;
+        }
+
+        if (result.ReturnSpec is { } spec)
+        {
+            return _returns.TryGetValue(spec, out var reply) ? reply : BuildReturn(spec);
+        }
+
+        if (result.AuthRealm is { } realm)
+        {
+            return _challenges.GetOrAdd((result.Status, realm), static (key, page) => WithChallenge(page, key.Status, key.Realm), ForStatus(result.Status));
+        }
+
+        return ForStatus(result.Status);
+    }
+
+    private static HttpReply WithChallenge(HttpReply page, int status, string realm)
+    {
+        var headers = page.Headers
+            .Select(h => new KeyValuePair<string, string>(Encoding.Latin1.GetString(h.Name), Encoding.Latin1.GetString(h.Value)))
+            .Append(new(status == 407 ? "proxy-authenticate" : "www-authenticate", $"Basic realm=\"{realm}\""))
+            .ToList();
+        return new HttpReply(page.Status, page.Reason is null ? null : Encoding.Latin1.GetString(page.Reason), headers, page.Body);
     }
 
     /// <summary>The reply for an error status: the errorfile if one was given, else the built-in page.</summary>

@@ -42,6 +42,9 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         _transaction = new HttpTransaction(context);
         // Over TLS, ALPN chose the protocol (ARCHITECTURE.md: the first bytes decide on cleartext only).
         _detectPreface = listener?.Bind.Proto is null && tls is null;
+
+        // A bind line that names its protocol speaks only that one; h2c is cleartext HTTP/2 (RFC 7540 §3.2).
+        _front.H2cUpgradeAllowed = _detectPreface && context.Frontend.H2cUpgrade;
     }
 
     /// <summary>The TLS facts of this connection (`ssl_fc_*`, `ssl_c_*`); null for cleartext.</summary>
@@ -53,6 +56,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         clock.Register(this);
         var linger = false;
         var handOver = false;
+        byte[]? upgradeBody = null;
         try
         {
             while (true)
@@ -89,6 +93,13 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
                 {
                     _front.CloseAfterResponse();
                 }
+                else if (_front.H2cUpgradeSettings is not null && !_front.ExpectationFailed)
+                {
+                    // `option h2c-upgrade`: the connection goes on as HTTP/2, this request as its stream 1.
+                    upgradeBody = await _front.SwitchToH2cAsync().ConfigureAwait(false);
+                    handOver = true;
+                    break;
+                }
 
                 await _transaction.RunAsync(_front, first).ConfigureAwait(false);
                 _context.Shared.DebugOutput?.WriteLine(_transaction.DescribeForDebug(_front));
@@ -114,7 +125,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
 
         if (handOver)
         {
-            await RunHttp2Async().ConfigureAwait(false);
+            await RunHttp2Async(upgradeBody).ConfigureAwait(false);
             return;
         }
 
@@ -152,12 +163,20 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         }
     }
 
-    /// <summary>The client spoke HTTP/2: the same socket goes on under an <see cref="Http2Session"/>, which finishes for this one.</summary>
-    private async Task RunHttp2Async()
+    /// <summary>
+    /// The client spoke HTTP/2, or asked for it with `Upgrade: h2c` (<paramref name="upgradeBody"/> then holds the body
+    /// of that request): the same socket goes on under an <see cref="Http2Session"/>, which finishes for this one.
+    /// </summary>
+    private async Task RunHttp2Async(byte[]? upgradeBody)
     {
+        var http2 = new Http2Session(_context, _io, _listener, registeredAs: this);
+        if (upgradeBody is not null)
+        {
+            http2.AcceptUpgrade(_front.Request, upgradeBody, _front.H2cUpgradeSettings!);
+        }
+
         _transaction.Dispose();
         _front.DisposeKeepingConnection();
-        var http2 = new Http2Session(_context, _io, _listener, registeredAs: this);
         Volatile.Write(ref _http2, http2);
         if (Volatile.Read(ref _killed) != 0)
         {

@@ -7,6 +7,8 @@ using Sluice.Config.Parsing;
 using Sluice.Messages;
 using Sluice.Mux;
 using Sluice.Mux.Http1;
+using Sluice.Rules.Actions;
+using Sluice.Rules.Samples;
 using Sluice.Transport;
 
 namespace Sluice.Transactions;
@@ -34,6 +36,8 @@ internal sealed class HttpTransaction : IDisposable
     private Task? _requestPump;
     private int _waitingForBody;
     private (Http1BackConnection Connection, ServerState Server)? _privateConnection;
+    private readonly SampleContext _samples = new();
+    private readonly HttpRuleResult _ruleResult = new();
 
     public HttpTransaction(HttpFrontendContext front)
     {
@@ -46,10 +50,15 @@ internal sealed class HttpTransaction : IDisposable
         _privateConnection?.Connection.Dispose();
         _privateConnection = null;
         _response.Dispose();
+        _samples.Dispose();
     }
 
-    /// <summary>Gives the response head's buffers back between two requests.</summary>
-    public void ReleaseBuffers() => _response.Headers.ReleaseBuffers();
+    /// <summary>Gives the response head's and the rules' buffers back between two requests.</summary>
+    public void ReleaseBuffers()
+    {
+        _response.Headers.ReleaseBuffers();
+        _samples.ReleaseBuffers();
+    }
 
     /// <summary>The server connection in use, or null.</summary>
     public Http1BackConnection? Server => Volatile.Read(ref _server);
@@ -138,6 +147,7 @@ internal sealed class HttpTransaction : IDisposable
     private void Reset()
     {
         _backend = null;
+        _samples.ResetTransaction();
         _serverState = null;
         ServerName = "<NOSRV>";
         Status = 0;
@@ -182,12 +192,22 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
+        PrepareSamples(front, firstRequest);
+        if (_front.MonitorUri is { } monitorUri && request.Target.SequenceEqual(monitorUri))
+        {
+            // HAProxy answers its monitor URI itself and does not log it.
+            var failing = frontend.MonitorFail is { } fail && fail.Evaluate(_samples);
+            await ReplyAsync(front, _front.Replies.ForStatus(failing ? 503 : 200), TerminationCause.None, TerminationPhase.None, close: false).ConfigureAwait(false);
+            return;
+        }
+
+        CaptureHeaders(request.Headers, frontend.RequestCaptures, response: false);
         if (await RunRequestRulesAsync(front, frontend.HttpRequestRules, _front.Replies).ConfigureAwait(false))
         {
             return;
         }
 
-        var backend = _front.UseBackends.Count > 0 ? _front.UseBackends[0] : _front.DefaultBackend;
+        var backend = ChooseBackend();
         if (backend is null)
         {
             await ReplyAsync(front, _front.Replies.ForStatus(503), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
@@ -195,6 +215,7 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         _backend = backend;
+        _samples.Backend = backend.State;
         if (!ReferenceEquals(backend.Config.HttpRequestRules, frontend.HttpRequestRules)
             && await RunRequestRulesAsync(front, backend.Config.HttpRequestRules, backend.Replies).ConfigureAwait(false))
         {
@@ -212,6 +233,9 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
+        // The rules saw the request's hop-by-hop fields as the client sent them; the server must not, but it
+        // gets the proxy's own X-Forwarded-For even when the client's Connection named that field.
+        Http1Heads.RemoveHopByHopFields(request, isRequest: true);
         AddForwardedHeaders(front, backend.Config);
         var connectionMode = (HttpConnectionMode)Math.Max((int)frontend.HttpConnectionMode, (int)backend.Config.HttpConnectionMode);
         if (connectionMode == HttpConnectionMode.Close)
@@ -231,6 +255,7 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         _serverState = server;
+        _samples.Server = server;
         ServerName = server.Name;
         var closeServer = connectionMode != HttpConnectionMode.KeepAlive;
         var canReplay = !request.HasBody;
@@ -314,6 +339,19 @@ internal sealed class HttpTransaction : IDisposable
         if (_response.SwitchesProtocols(request))
         {
             await RunTunnelAsync(front, connection, requestPump).ConfigureAwait(false);
+            return;
+        }
+
+        CaptureHeaders(_response.Headers, _front.Frontend.ResponseCaptures, response: true);
+        if (await RunResponseRulesAsync(front, backend).ConfigureAwait(false))
+        {
+            connection.MarkNotReusable();
+            DropServerConnection();
+            if (requestPump is not null)
+            {
+                front.CloseAfterResponse();
+            }
+
             return;
         }
 
@@ -535,20 +573,175 @@ internal sealed class HttpTransaction : IDisposable
         }
     }
 
-    private async ValueTask<bool> RunRequestRulesAsync(IFrontStream front, IReadOnlyList<HttpRequestRule> rules, HttpReplies replies)
+    /// <summary>What fetches read about this request: the connection, the frontend, the request head.</summary>
+    private void PrepareSamples(IFrontStream front, bool firstRequest)
     {
-        foreach (var rule in rules)
+        var samples = _samples;
+        samples.Request = front.Request;
+        samples.ClientEndPoint = front.ClientEndPoint;
+        samples.LocalEndPoint = front.LocalEndPoint;
+        samples.FrontendName = _front.FrontendNameBytes;
+        samples.FrontendId = _front.Frontend.Id;
+        samples.FirstRequest = firstRequest;
+        samples.FindBackend ??= name => _front.FindBackend(name)?.State;
+        if (_front.RequestCaptureSizes.Length + _front.ResponseCaptureSizes.Length > 0)
         {
-            if (rule is HttpReturnRule ret)
+            samples.Captures.Prepare(_front.RequestCaptureSizes, _front.ResponseCaptureSizes);
+        }
+    }
+
+    /// <summary>`capture request|response header NAME len N`: the last occurrence's value, cut to its length.</summary>
+    private void CaptureHeaders(HttpHeaderList headers, IReadOnlyList<CaptureSlot> slots, bool response)
+    {
+        for (var i = 0; i < slots.Count; i++)
+        {
+            var name = slots[i].HeaderNameBytes;
+            if (name.Length == 0)
             {
-                var reply = replies.ForReturn(ret);
-                Status = reply.Status;
-                // An answer by a rule is logged `PR` only for errors, as HAProxy's return action.
-                await ReplyAsync(front, reply, TerminationCause.None, TerminationPhase.None, close: false).ConfigureAwait(false);
-                return true;
+                continue;
+            }
+
+            var last = -1;
+            for (var slot = headers.IndexOf(name); slot >= 0; slot = headers.IndexOf(name, slot + 1))
+            {
+                last = slot;
+            }
+
+            if (last >= 0)
+            {
+                _samples.Captures.Set(response, i, headers.Value(last));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs a proxy's `http-request` rules. True when a rule ended the transaction (an answer by the proxy, a
+    /// tarpit, a rejection); false when the request goes on.
+    /// </summary>
+    private async ValueTask<bool> RunRequestRulesAsync(IFrontStream front, IReadOnlyList<HttpRule> rules, HttpReplies replies)
+    {
+        var next = 0;
+        while (next < rules.Count)
+        {
+            _ruleResult.Reset();
+            var verdict = HttpRuleRunner.Run(rules, next, _samples, front.Request, _ruleResult, out next);
+            switch (verdict)
+            {
+                case RuleVerdict.Continue or RuleVerdict.Allow:
+                    return false;
+                case RuleVerdict.WaitForBody:
+                    if (front.Request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
+                    {
+                        return true;
+                    }
+
+                    continue;
+                case RuleVerdict.Reject:
+                    End(TerminationCause.ProxyCondition, TerminationPhase.Request);
+                    front.Abort();
+                    return true;
+                case RuleVerdict.Tarpit:
+                    await TarpitAsync(front, replies.Resolve(_ruleResult)).ConfigureAwait(false);
+                    return true;
+                default:
+                    // An answer by a rule is logged `PR` only for denials, as HAProxy's return action.
+                    await ReplyAsync(front, replies.Resolve(_ruleResult), _ruleResult.IsDenial ? TerminationCause.ProxyCondition : TerminationCause.None,
+                        _ruleResult.IsDenial ? TerminationPhase.Request : TerminationPhase.None, close: false).ConfigureAwait(false);
+                    return true;
             }
         }
 
+        return false;
+    }
+
+    /// <summary>
+    /// `http-request tarpit`: the client waits `timeout tarpit` (else `timeout connect`) for nothing, then gets
+    /// the error; the connection closes after it. Logged `PT`.
+    /// </summary>
+    private async ValueTask TarpitAsync(IFrontStream front, HttpReply reply)
+    {
+        var timeouts = _front.Frontend.Timeouts;
+        var delay = timeouts.Tarpit ?? _backend?.Config.Timeouts.Tarpit ?? timeouts.Connect ?? _backend?.ConnectTimeout ?? TimeSpan.Zero;
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay).ConfigureAwait(false);
+        }
+
+        await ReplyAsync(front, reply, TerminationCause.ProxyCondition, TerminationPhase.Tarpit, close: true).ConfigureAwait(false);
+    }
+
+    /// <summary>The first `use_backend` rule whose condition holds, else `default_backend`.</summary>
+    private HttpBackendContext? ChooseBackend()
+    {
+        var rules = _front.UseBackends;
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var rule = rules[i];
+            _samples.ResetScratch();
+            if (rule.Condition is { } condition && !condition.Evaluate(_samples))
+            {
+                continue;
+            }
+
+            if (rule.Backend is { } backend)
+            {
+                return backend;
+            }
+
+            var name = _samples.FormatOutput;
+            name.ResetWrittenCount();
+            rule.DynamicName!.Render(_samples, name);
+            if (_front.FindBackend(name.WrittenSpan) is { } found && found.Config.Mode == _front.Frontend.Mode)
+            {
+                return found;
+            }
+        }
+
+        return _front.DefaultBackend;
+    }
+
+    private RuleVerdict RunResponseRuleSet(IReadOnlyList<HttpRule> rules)
+    {
+        _ruleResult.Reset();
+        return HttpRuleRunner.Run(rules, 0, _samples, _response, _ruleResult, out _);
+    }
+
+    /// <summary>
+    /// Runs the `http-response` rules, the backend's then the frontend's, on the response head before it goes
+    /// to the client. True when a rule replaced the response with an answer of the proxy.
+    /// </summary>
+    private async ValueTask<bool> RunResponseRulesAsync(IFrontStream front, HttpBackendContext backend)
+    {
+        var backendRules = backend.Config.HttpResponseRules;
+        var frontendRules = _front.Frontend.HttpResponseRules;
+        if (backendRules.Count == 0 && frontendRules.Count == 0)
+        {
+            return false;
+        }
+
+        _samples.Response = _response;
+        _samples.Variables.ClearRequest();
+        var verdict = backendRules.Count > 0 ? RunResponseRuleSet(backendRules) : RuleVerdict.Continue;
+        var replies = backend.Replies;
+        if (verdict == RuleVerdict.Continue && frontendRules.Count > 0)
+        {
+            verdict = RunResponseRuleSet(frontendRules);
+            replies = _front.Replies;
+        }
+
+        switch (verdict)
+        {
+            case RuleVerdict.Reject:
+                End(TerminationCause.ProxyCondition, TerminationPhase.Headers);
+                front.Abort();
+                return true;
+            case RuleVerdict.Reply or RuleVerdict.Tarpit:
+                await ReplyAsync(front, replies.Resolve(_ruleResult), _ruleResult.IsDenial ? TerminationCause.ProxyCondition : TerminationCause.None,
+                    _ruleResult.IsDenial ? TerminationPhase.Headers : TerminationPhase.None, close: false).ConfigureAwait(false);
+                return true;
+        }
+
+        Status = _response.Status;
         return false;
     }
 

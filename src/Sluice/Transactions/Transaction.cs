@@ -27,7 +27,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     private const int StateTunnel = 2;
     private const int StateDone = 3;
 
-    private readonly TransactionContext _context;
+    private TransactionContext _context;
+    private readonly TcpFrontendContext? _rules;
     private readonly Socket _client;
     private readonly SslStream? _clientTls;
     private readonly Listener? _listener;
@@ -40,11 +41,12 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private ServerState? _server;
 
-    /// <param name="clientTls">The client's TLS stream on an `ssl` bind (TLS offload): the tunnel carries its
+    /// <param name="clientTls">The client's TLS stream on an `ssl` bind (TLS offload): rules and the tunnel see its
     /// decrypted bytes. Null for cleartext.</param>
-    public Transaction(TransactionContext context, Socket client, Listener? listener, SslStream? clientTls = null)
+    public Transaction(TransactionContext context, Socket client, Listener? listener, TcpFrontendContext? rules = null, SslStream? clientTls = null)
     {
         _context = context;
+        _rules = rules is { HasRules: true } ? rules : null;
         _client = client;
         _clientTls = clientTls;
         _listener = listener;
@@ -156,6 +158,123 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private async Task RunCoreAsync()
     {
+        byte[]? inspected = null;
+        var inspectedLength = 0;
+        try
+        {
+            if (_rules is { } rules)
+            {
+                (var accepted, inspected, inspectedLength) = await ApplyRulesAsync(rules).ConfigureAwait(false);
+                if (!accepted)
+                {
+                    return;
+                }
+            }
+
+            await ConnectAndTunnelAsync(inspected.AsMemory(0, inspectedLength)).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (inspected is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(inspected);
+            }
+        }
+    }
+
+    /// <summary>
+    /// `tcp-request connection` rules, then `tcp-request content` rules on the first bytes (read for up to
+    /// `tcp-request inspect-delay` while a rule needs more), then the `use_backend` rules. Returns whether the
+    /// connection goes on, and the bytes read, which go to the server first.
+    /// </summary>
+    private async Task<(bool Accepted, byte[]? Buffer, int Length)> ApplyRulesAsync(TcpFrontendContext rules)
+    {
+        using var samples = new Rules.Samples.SampleContext
+        {
+            ClientEndPoint = ClientEndPoint,
+            LocalEndPoint = SafeLocalEndPoint(_client),
+            FrontendName = rules.FrontendName,
+            FrontendId = _context.Frontend.Id,
+            FindBackend = rules.FindBackend,
+            PayloadComplete = true,
+        };
+        if (Rules.Actions.TcpRuleRunner.Run(rules.ConnectionRules, samples) == Rules.Actions.TcpVerdict.Reject)
+        {
+            SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
+            return (false, null, 0);
+        }
+
+        byte[]? buffer = null;
+        var length = 0;
+        if (rules.ContentRules.Count > 0)
+        {
+            buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(_context.Buffers.BufferSize);
+            var deadline = _context.Clock.Refresh() + rules.InspectDelayMs;
+            samples.PayloadComplete = rules.InspectDelayMs <= 0;
+            while (true)
+            {
+                samples.RequestPayload = new System.Buffers.ReadOnlySequence<byte>(buffer, 0, length);
+                var verdict = Rules.Actions.TcpRuleRunner.Run(rules.ContentRules, samples);
+                if (verdict == Rules.Actions.TcpVerdict.Reject)
+                {
+                    SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
+                    return (false, buffer, 0);
+                }
+
+                if (verdict == Rules.Actions.TcpVerdict.Accept)
+                {
+                    break;
+                }
+
+                var remaining = deadline - _context.Clock.Refresh();
+                if (remaining <= 0 || length == buffer.Length)
+                {
+                    samples.PayloadComplete = true;
+                    continue;
+                }
+
+                var read = await ReceiveWithinAsync(buffer.AsMemory(length), remaining).ConfigureAwait(false);
+                if (read < 0 && IsKilled)
+                {
+                    SetEnd(TerminationCause.Killed, TerminationPhase.Request);
+                    return (false, buffer, 0);
+                }
+
+                if (read <= 0)
+                {
+                    // The delay ran out, or the client will send nothing more: the rules decide on what came.
+                    samples.PayloadComplete = true;
+                }
+                else
+                {
+                    length += read;
+                }
+            }
+        }
+
+        samples.PayloadComplete = true;
+        _context = rules.Choose(samples);
+        return (true, buffer, length);
+    }
+
+    /// <summary>Reads what the client sends within <paramref name="timeoutMs"/>: the count, 0 at its end, -1 when the time ran out or the socket failed.</summary>
+    private async Task<int> ReceiveWithinAsync(Memory<byte> buffer, long timeoutMs)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs));
+        try
+        {
+            return _clientTls is { } tls
+                ? await tls.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)
+                : await _client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
+        {
+            return -1;
+        }
+    }
+
+    private async Task ConnectAndTunnelAsync(ReadOnlyMemory<byte> clientData)
+    {
         var backend = _context.Backend;
         if (backend is null)
         {
@@ -206,7 +325,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             tunnel.Abort();
         }
 
-        var end = await tunnel.RunAsync().ConfigureAwait(false);
+        var end = await tunnel.RunAsync(clientData).ConfigureAwait(false);
         BytesFromClient = tunnel.BytesFromClient;
         BytesFromServer = tunnel.BytesFromServer;
         dial.Tls?.Dispose();

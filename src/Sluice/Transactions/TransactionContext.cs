@@ -14,13 +14,19 @@ internal sealed class TransactionContext
     public const long Infinite = long.MaxValue;
 
     public TransactionContext(FrontendConfig frontend, BackendState? backend, Heartbeat clock, BufferPool buffers, Action<ISession> onFinished, TextWriter? debugOutput)
+        : this(frontend, backend, clock, buffers, new BlockMemoryPool(buffers.BufferSize), new BlockMemoryPool(buffers.BufferSize * 4), onFinished, debugOutput)
+    {
+    }
+
+    private TransactionContext(FrontendConfig frontend, BackendState? backend, Heartbeat clock, BufferPool buffers, BlockMemoryPool memory,
+        BlockMemoryPool serverInputMemory, Action<ISession> onFinished, TextWriter? debugOutput)
     {
         Frontend = frontend;
         Backend = backend;
         Clock = clock;
         Buffers = buffers;
-        Memory = new BlockMemoryPool(buffers.BufferSize);
-        ServerInputMemory = new BlockMemoryPool(buffers.BufferSize * 4);
+        Memory = memory;
+        ServerInputMemory = serverInputMemory;
         OnFinished = onFinished;
         DebugOutput = debugOutput;
 
@@ -37,6 +43,10 @@ internal sealed class TransactionContext
         ConnectMs = ToMs(be.Connect);
         ConnectTimeout = be.Connect;
     }
+
+    /// <summary>The same frontend's context for another backend (a `use_backend` rule of a tcp frontend chose it): the pools are shared.</summary>
+    public TransactionContext WithBackend(BackendState backend) =>
+        new(Frontend, backend, Clock, Buffers, Memory, ServerInputMemory, OnFinished, DebugOutput);
 
     public FrontendConfig Frontend { get; }
 

@@ -1,124 +1,133 @@
+using System.Net.Security;
 using System.Text;
 using Sluice.Protocols.Tls;
 
 namespace Sluice.Protocols.Tests.Tls;
 
-/// <summary>
-/// The ClientHello reader on hand-built records (RFC 8446 §4.1.2, RFC 6066 §3, RFC 7301 §3.1): fields found, every
-/// prefix incomplete, malformed lengths refused, non-TLS bytes recognised at the first byte.
-/// </summary>
+/// <summary>ClientHellos written by the platform's TLS client (OpenSSL), read whole, split at every offset, and broken.</summary>
 public class ClientHelloReaderTests
 {
-    private static byte[] Vector(params byte[][] parts) => [.. parts.SelectMany(p => p)];
-
-    private static byte[] U16(int value) => [(byte)(value >> 8), (byte)value];
-
-    private static byte[] Extension(int type, byte[] data) => Vector(U16(type), U16(data.Length), data);
-
-    private static byte[] Sni(string name)
+    /// <summary>Captures what a TLS client writes first, then fails its reads so the handshake stops there.</summary>
+    private sealed class CaptureStream : Stream
     {
-        var host = Encoding.ASCII.GetBytes(name);
-        var entry = Vector([0], U16(host.Length), host);
-        return Extension(0, Vector(U16(entry.Length), entry));
-    }
+        public MemoryStream Written { get; } = new();
 
-    private static byte[] Alpn(params string[] names)
-    {
-        var list = Vector([.. names.Select(n => Vector([(byte)n.Length], Encoding.ASCII.GetBytes(n)))]);
-        return Extension(16, Vector(U16(list.Length), list));
-    }
+        public override bool CanRead => true;
 
-    /// <summary>A TLS 1.3-style ClientHello with the given extensions, in one record.</summary>
-    private static byte[] ClientHello(params byte[][] extensions)
-    {
-        var all = Vector(extensions);
-        var body = Vector(
-            [0x03, 0x03],
-            new byte[32],
-            [32], new byte[32],
-            U16(4), [0x13, 0x01, 0x13, 0x02],
-            [1, 0],
-            U16(all.Length), all);
-        var handshake = Vector([1, (byte)(body.Length >> 16), (byte)(body.Length >> 8), (byte)body.Length], body);
-        return Vector([22, 0x03, 0x01], U16(handshake.Length), handshake);
-    }
+        public override bool CanSeek => false;
 
-    [Fact]
-    public void Read_SniAndAlpn_Found()
-    {
-        var record = ClientHello(Extension(43, [2, 3, 4]), Sni("www.example.com"), Alpn("h2", "http/1.1"));
-        Assert.Equal(ClientHelloStatus.Complete, ClientHelloReader.Read(record, out var hello));
-        Assert.Equal(record.Length, hello.RecordLength);
-        Assert.Equal("www.example.com", Encoding.ASCII.GetString(record.AsSpan(hello.ServerName)));
-        var list = record.AsSpan(hello.AlpnList);
-        Assert.True(ClientHelloReader.AlpnListContains(list, "h2"u8));
-        Assert.True(ClientHelloReader.AlpnListContains(list, "http/1.1"u8));
-        Assert.False(ClientHelloReader.AlpnListContains(list, "h3"u8));
-        Assert.False(ClientHelloReader.AlpnListContains(list, "http/1"u8));
-    }
+        public override bool CanWrite => true;
 
-    [Fact]
-    public void Read_NoExtensions_CompleteWithEmptyRanges()
-    {
-        var record = ClientHello();
-        Assert.Equal(ClientHelloStatus.Complete, ClientHelloReader.Read(record, out var hello));
-        Assert.Equal(0, record.AsSpan(hello.ServerName).Length);
-        Assert.True(hello.AlpnList.Equals(default(Range)));
-    }
+        public override long Length => throw new NotSupportedException();
 
-    [Fact]
-    public void Read_EveryPrefix_IncompleteThenComplete()
-    {
-        var record = ClientHello(Sni("a.test"), Alpn("h2"));
-        for (var length = 0; length < record.Length; length++)
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
         {
-            Assert.Equal(ClientHelloStatus.Incomplete, ClientHelloReader.Read(record.AsSpan(0, length), out var hello));
-            Assert.Equal(length >= ClientHelloReader.RecordHeaderLength ? record.Length : 0, hello.RecordLength);
         }
 
-        Assert.Equal(ClientHelloStatus.Complete, ClientHelloReader.Read(record, out _));
-        // Bytes after the record (the client's next flight) change nothing.
-        Assert.Equal(ClientHelloStatus.Complete, ClientHelloReader.Read(Vector(record, [23, 3, 3, 0, 1, 0]), out var withMore));
-        Assert.Equal(record.Length, withMore.RecordLength);
+        public override int Read(byte[] buffer, int offset, int count) => throw new IOException("capture only");
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => Written.Write(buffer, offset, count);
+    }
+
+    private static byte[] Hello(string? host, params string[] alpn)
+    {
+        var capture = new CaptureStream();
+        using var tls = new SslStream(capture);
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = host ?? string.Empty,
+        };
+        if (alpn.Length > 0)
+        {
+            options.ApplicationProtocols = [.. alpn.Select(a => new SslApplicationProtocol(a))];
+        }
+
+        try
+        {
+            tls.AuthenticateAsClient(options);
+        }
+        catch (IOException)
+        {
+        }
+
+        return capture.Written.ToArray();
+    }
+
+    private static string Text(byte[] bytes, (int Offset, int Length) part) => Encoding.ASCII.GetString(bytes, part.Offset, part.Length);
+
+    [Fact]
+    public void RealHello_SniAndAlpnAndVersion()
+    {
+        var hello = Hello("shop.example.com", "h2", "http/1.1");
+        Assert.Equal(ClientHelloStatus.Complete, ClientHelloReader.TryRead(hello, out var info));
+        Assert.Equal("shop.example.com", Text(hello, info.ServerName));
+        var list = hello.AsSpan(info.AlpnList.Offset, info.AlpnList.Length);
+        Assert.Equal(2, list[0]);
+        Assert.Equal("h2", Encoding.ASCII.GetString(list.Slice(1, 2)));
+        Assert.Equal(0x0303, info.HelloVersion);
+        Assert.True(info.HighestSupportedVersion is 0x0303 or 0x0304, info.HighestSupportedVersion.ToString("x"));
+    }
+
+    [Fact]
+    public void RealHello_WithoutSniOrAlpn_EmptyParts()
+    {
+        var hello = Hello(null);
+        Assert.Equal(ClientHelloStatus.Complete, ClientHelloReader.TryRead(hello, out var info));
+        Assert.Equal(0, info.ServerName.Length);
+        Assert.Equal(0, info.AlpnList.Length);
+    }
+
+    [Fact]
+    public void RealHello_EveryPrefix_NeedsMoreData()
+    {
+        var hello = Hello("a.example", "h2");
+        for (var length = 0; length < hello.Length; length++)
+        {
+            Assert.Equal(ClientHelloStatus.NeedMoreData, ClientHelloReader.TryRead(hello.AsSpan(0, length), out _));
+        }
+
+        Assert.Equal(ClientHelloStatus.Complete, ClientHelloReader.TryRead(hello, out _));
     }
 
     [Theory]
     [InlineData("GET / HTTP/1.1\r\n")]
-    [InlineData("PRI * HTTP/2.0\r\n")]
-    public void Read_PlainText_NotAClientHello(string text)
+    [InlineData("\u0017\u0003\u0003\u0000\u0001x")]
+    [InlineData("\u0016\u0002\u0000")]
+    public void NotTls_Refused(string start) =>
+        Assert.Equal(ClientHelloStatus.NotClientHello, ClientHelloReader.TryRead(Encoding.Latin1.GetBytes(start), out _));
+
+    [Fact]
+    public void CorruptedLengths_RefusedNeverThrow()
     {
-        Assert.Equal(ClientHelloStatus.NotAClientHello, ClientHelloReader.Read(Encoding.ASCII.GetBytes(text), out _));
+        var hello = Hello("x.example", "h2");
+        for (var i = 9; i < hello.Length; i++)
+        {
+            var broken = (byte[])hello.Clone();
+            broken[i] = 0xff;
+            var status = ClientHelloReader.TryRead(broken, out var info);
+            if (status == ClientHelloStatus.Complete)
+            {
+                Assert.InRange(info.ServerName.Offset + info.ServerName.Length, 0, broken.Length);
+                Assert.InRange(info.AlpnList.Offset + info.AlpnList.Length, 0, broken.Length);
+            }
+        }
     }
 
     [Fact]
-    public void Read_MalformedLengths_NotAClientHello()
+    public void HelloLongerThanItsRecord_NotFollowed()
     {
-        var record = ClientHello(Sni("a.test"), Alpn("h2"));
-
-        // A handshake that is not a ClientHello.
-        var serverHello = (byte[])record.Clone();
-        serverHello[5] = 2;
-        Assert.Equal(ClientHelloStatus.NotAClientHello, ClientHelloReader.Read(serverHello, out _));
-
-        // A handshake body longer than its record (a ClientHello over several records).
-        var split = (byte[])record.Clone();
-        split[7] = 0xff;
-        Assert.Equal(ClientHelloStatus.NotAClientHello, ClientHelloReader.Read(split, out _));
-
-        // An extension running past the extensions block.
-        var overrun = (byte[])record.Clone();
-        var alpnAt = record.Length - Alpn("h2").Length;
-        overrun[alpnAt + 3] = 0x40;
-        Assert.Equal(ClientHelloStatus.NotAClientHello, ClientHelloReader.Read(overrun, out _));
-
-        // A record longer than TLS allows.
-        Assert.Equal(ClientHelloStatus.NotAClientHello, ClientHelloReader.Read([22, 3, 1, 0x48, 0x01], out _));
-    }
-
-    [Fact]
-    public void AlpnListContains_TruncatedList_False()
-    {
-        Assert.False(ClientHelloReader.AlpnListContains([5, (byte)'h', (byte)'2'], "h2"u8));
-        Assert.False(ClientHelloReader.AlpnListContains([], "h2"u8));
+        var hello = Hello("x.example");
+        var cut = (byte[])hello.Clone();
+        // The record claims fewer bytes than the hello inside it needs.
+        var recordLength = (cut[3] << 8 | cut[4]) - 10;
+        cut[3] = (byte)(recordLength >> 8);
+        cut[4] = (byte)recordLength;
+        Assert.Equal(ClientHelloStatus.NotClientHello, ClientHelloReader.TryRead(cut, out _));
     }
 }

@@ -139,7 +139,19 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal((10, 131072, 0, 65536), (config!.Global.H2MaxConcurrentStreams, config.Global.H2InitialWindowSize, config.Global.H2HeaderTableSize, config.Global.H2MaxFrameSize));
     }
 
+    [Fact]
+    public void Load_TuneH2FrontAbuseLimits_DefaultsAndValues()
+    {
+        var (defaults, _) = Load("global\n    maxconn 10\n");
+        Assert.Equal((250, 0), (defaults!.Global.H2FrontGlitchesThreshold, defaults.Global.H2FrontMaxTotalStreams));
+        var (config, lines) = Load("global\n    tune.h2.fe.glitches-threshold 0\n    tune.h2.fe.max-total-streams 1000\n");
+        Assert.Empty(lines);
+        Assert.Equal((0, 1000), (config!.Global.H2FrontGlitchesThreshold, config.Global.H2FrontMaxTotalStreams));
+    }
+
     [Theory]
+    [InlineData("tune.h2.fe.glitches-threshold -1")]
+    [InlineData("tune.h2.fe.max-total-streams many")]
     [InlineData("tune.h2.header-table-size 65537")]
     [InlineData("tune.h2.max-frame-size 1024")]
     [InlineData("tune.h2.max-frame-size 16777216")]
@@ -239,7 +251,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("global\n    hard-stop-after 5q\n", "'hard-stop-after' : unexpected character 'q' in argument '5q'.")]
     [InlineData("global\n    daemon now\n", "'daemon' cannot handle unexpected argument 'now'.")]
     [InlineData("frontend f\n    balanse roundrobin\n", "unknown keyword 'balanse' in 'frontend' section; did you mean 'balance' maybe ?")]
-    [InlineData("frontend f\n    http-request deny\n", "'http-request deny' is not supported yet.")]
+    [InlineData("frontend f\n    http-request normalize-uri path-merge-slashes\n", "'http-request normalize-uri' is not supported yet.")]
     [InlineData("frontend f\n    option redispatchx\n", "unknown option 'redispatchx'; did you mean 'redispatch' maybe ?")]
     [InlineData("frontend f\n    option forwardfor bogus\n", "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.")]
     [InlineData("frontend f\n    option contstats\n", "option 'contstats' is not supported yet.")]
@@ -267,7 +279,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("backend b\n    mode health\n", "unknown proxy mode 'health'.")]
     [InlineData("backend b\n    retries x\n", "'retries' expects an integer argument (got 'x').")]
     [InlineData("backend b\n    source 10.0.0.1 usesrc clientip\n", "'source' : 'usesrc' is not supported yet.")]
-    [InlineData("userlist u\n", "'userlist' sections are not supported yet.")]
+    [InlineData("peers p\n", "'peers' sections are not supported yet.")]
     [InlineData("bogus line\n", "unknown keyword 'bogus' out of section.")]
     [InlineData("frontend\n", "'frontend' expects <name> as arguments.")]
     [InlineData("frontend a/b\n", "character '/' is not permitted in 'frontend' name 'a/b'.")]

@@ -37,6 +37,8 @@ public sealed class HttpKeywordsTests : IDisposable
     private (SluiceConfig? Config, List<string> Lines) LoadProxies(string frontend = "", string backend = "") =>
         Load($"{Defaults}frontend f\n    bind 127.0.0.1:8080\n    default_backend b\n{frontend}backend b\n    server s 127.0.0.1:80\n{backend}");
 
+    private static HttpReturnRule Spec(Sluice.Rules.Actions.HttpRule rule) => Assert.IsType<Sluice.Rules.Actions.ReplyAction>(rule.Action).Spec;
+
     [Fact]
     public void ModeHttp_Accepted()
     {
@@ -152,6 +154,24 @@ public sealed class HttpKeywordsTests : IDisposable
         Assert.False(config.Frontends[0].AcceptInvalidHttpRequest);
     }
 
+    [Fact]
+    public void H2cUpgrade_OffByDefault_OnFromDefaults_NoOptionTurnsOff()
+    {
+        var (config, lines) = Load($"{Defaults}    option h2c-upgrade\nfrontend f\n    bind 127.0.0.1:8080\nfrontend g\n    bind 127.0.0.1:8081\n    no option h2c-upgrade\nfrontend h\n    bind 127.0.0.1:8082\n");
+        Assert.Empty(lines);
+        Assert.Equal([true, false, true], config!.Frontends.Select(f => f.H2cUpgrade));
+        var (plain, _) = Load($"{Defaults}frontend f\n    bind 127.0.0.1:8080\n");
+        Assert.False(plain!.Frontends[0].H2cUpgrade);
+    }
+
+    [Fact]
+    public void H2cUpgrade_WithArgument_Alert()
+    {
+        var (config, lines) = Load($"{Defaults}frontend f\n    bind 127.0.0.1:8080\n    option h2c-upgrade now\n");
+        Assert.Null(config);
+        Assert.Contains(lines, l => l.Contains("cannot handle unexpected argument 'now'", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("never", (int)(HttpReuseMode.Never))]
     [InlineData("safe", (int)(HttpReuseMode.Safe))]
@@ -182,7 +202,7 @@ public sealed class HttpKeywordsTests : IDisposable
         var (config, lines) = Load($"{Defaults}frontend f\n    bind 127.0.0.1:8080\n    use_backend b2\n    use_backend b1\n    default_backend b1\nbackend b1\n    server s 127.0.0.1:80\nbackend b2\n    server s 127.0.0.1:81\n");
         Assert.Empty(lines);
         var rules = config!.Frontends[0].UseBackends;
-        Assert.Equal(["b2", "b1"], rules.Select(r => r.Backend.Name));
+        Assert.Equal(["b2", "b1"], rules.Select(r => r.Backend!.Name));
         Assert.Same(config.Backends[1], rules[0].Backend);
         Assert.EndsWith("t.cfg:8", rules[0].Location, StringComparison.Ordinal);
     }
@@ -213,7 +233,7 @@ public sealed class HttpKeywordsTests : IDisposable
     {
         var (config, lines) = LoadProxies(frontend: "    http-request return status 403 content-type text/plain string \"go away\" hdr X-A 1 hdr X-B \"b c\"\n");
         Assert.Empty(lines);
-        var rule = Assert.IsType<HttpReturnRule>(Assert.Single(config!.Frontends[0].HttpRequestRules));
+        var rule = Spec(Assert.Single(config!.Frontends[0].HttpRequestRules));
         Assert.Equal((403, "text/plain", "go away"), (rule.Status, rule.ContentType, Encoding.UTF8.GetString(rule.Body)));
         Assert.Equal([new("X-A", "1"), new("X-B", "b c")], rule.Headers);
         Assert.False(rule.BodyIsFullResponse);
@@ -225,7 +245,7 @@ public sealed class HttpKeywordsTests : IDisposable
     public void HttpRequestReturn_NoArguments_Empty200()
     {
         var (config, _) = LoadProxies(backend: "    http-request return\n");
-        var rule = Assert.IsType<HttpReturnRule>(Assert.Single(config!.Backends[0].HttpRequestRules));
+        var rule = Spec(Assert.Single(config!.Backends[0].HttpRequestRules));
         Assert.Equal((200, null, 0), (rule.Status, rule.ContentType, rule.Body.Length));
     }
 
@@ -234,15 +254,15 @@ public sealed class HttpKeywordsTests : IDisposable
     {
         var (config, lines) = Load($"{Defaults}listen l\n    bind 127.0.0.1:8080\n    server s 127.0.0.1:80\n    http-request return content-type text/plain lf-string \"100%% sure\"\n");
         Assert.Empty(lines);
-        Assert.Equal("100% sure", Encoding.UTF8.GetString(((HttpReturnRule)config!.Frontends[0].HttpRequestRules[0]).Body));
+        Assert.Equal("100% sure", Encoding.UTF8.GetString(Spec(config!.Frontends[0].HttpRequestRules[0]).Body));
         Assert.Empty(config.Backends[0].HttpRequestRules);
 
         (config, lines) = LoadProxies(frontend: "    http-request return content-type text/plain file DIR/body.txt\n");
         Assert.Empty(lines);
-        Assert.Equal("hello 100%% done\n", Encoding.UTF8.GetString(((HttpReturnRule)config!.Frontends[0].HttpRequestRules[0]).Body));
+        Assert.Equal("hello 100%% done\n", Encoding.UTF8.GetString(Spec(config!.Frontends[0].HttpRequestRules[0]).Body));
 
         (config, _) = LoadProxies(frontend: "    http-request return content-type text/plain lf-file DIR/body.txt\n");
-        Assert.Equal("hello 100% done\n", Encoding.UTF8.GetString(((HttpReturnRule)config!.Frontends[0].HttpRequestRules[0]).Body));
+        Assert.Equal("hello 100% done\n", Encoding.UTF8.GetString(Spec(config!.Frontends[0].HttpRequestRules[0]).Body));
     }
 
     [Fact]
@@ -252,20 +272,19 @@ public sealed class HttpKeywordsTests : IDisposable
             frontend: "    http-request return status 503 errorfile DIR/503.http\n",
             backend: "    errorfile 503 DIR/503.http\n    http-request return status 503 default-errorfiles\n");
         Assert.Empty(lines);
-        var errorfile = (HttpReturnRule)config!.Frontends[0].HttpRequestRules[0];
+        var errorfile = Spec(config!.Frontends[0].HttpRequestRules[0]);
         Assert.True(errorfile.BodyIsFullResponse);
         Assert.False(errorfile.UseDefaultErrorFile);
         Assert.StartsWith("HTTP/1.0 503", Encoding.ASCII.GetString(errorfile.Body), StringComparison.Ordinal);
-        var byDefault = (HttpReturnRule)config.Backends[0].HttpRequestRules[0];
+        var byDefault = Spec(config.Backends[0].HttpRequestRules[0]);
         Assert.True(byDefault.BodyIsFullResponse && byDefault.UseDefaultErrorFile);
-        Assert.Equal(config.Backends[0].ErrorFiles[503], byDefault.Body);
     }
 
     [Fact]
     public void HttpRequestReturn_DefaultErrorFilesWithoutErrorFile_BodyLeftToRuntime()
     {
         var (config, _) = LoadProxies(frontend: "    http-request return status 404 default-errorfiles\n");
-        var rule = (HttpReturnRule)config!.Frontends[0].HttpRequestRules[0];
+        var rule = Spec(config!.Frontends[0].HttpRequestRules[0]);
         Assert.True(rule.UseDefaultErrorFile);
         Assert.Empty(rule.Body);
     }
@@ -328,9 +347,9 @@ public sealed class HttpKeywordsTests : IDisposable
     [InlineData("backend b\n    retry-on none conn-failure\n", "'retry-on' 'none' keyworld only usable alone")]
     [InlineData("frontend f\n    use_backend\n", "'use_backend' expects a backend name.")]
     [InlineData("frontend f\n    use_backend b extra\n", "unexpected keyword 'extra' after switching rule, only 'if' and 'unless' are allowed.")]
-    [InlineData("frontend f\n    use_backend b if { path /x }\n", "'use_backend' : 'if' is not supported yet.")]
-    [InlineData("frontend f\n    use_backend b unless TRUE\n", "'use_backend' : 'unless' is not supported yet.")]
-    [InlineData("frontend f\n    use_backend %[req.hdr(host)]\n", "'use_backend' : dynamic backend name '%[req.hdr(host)]' is not supported yet.")]
+    [InlineData("frontend f\n    use_backend b if nosuch\n", "error detected while parsing switching rule : no such ACL : 'nosuch'.")]
+    [InlineData("frontend f\n    use_backend b unless { path -m zzz /x }\n", "error detected while parsing switching rule : unknown matching method 'zzz' when parsing ACL expression.")]
+    [InlineData("frontend f\n    use_backend %[nosuch]\n", "error detected in frontend 'f' while parsing 'use_backend' rule : failed to parse sample expression <nosuch]> : unknown fetch method 'nosuch'.")]
     [InlineData("defaults\n    use_backend b\n", "'use_backend' not allowed in 'defaults' section.")]
     [InlineData("frontend f\n    errorfile 503\n", "errorfile : expects <status_code> and <file> as arguments.")]
     [InlineData("frontend f\n    errorfile 999 DIR/503.http\n", "errorfile : status code '999' not handled.")]
@@ -339,9 +358,9 @@ public sealed class HttpKeywordsTests : IDisposable
     [InlineData("frontend f\n    errorfile 503 DIR/junk.http\n", "errorfile : 'DIR/junk.http': unable to parse headers (error offset: 0)")]
     [InlineData("defaults\n    http-request return\n", "'http-request' not allowed in anonymous 'defaults' section.")]
     [InlineData("defaults d\n    http-request return\n", "'http-request' in a 'defaults' section is not supported yet.")]
-    [InlineData("frontend f\n    http-request deny\n", "'http-request deny' is not supported yet.")]
-    [InlineData("frontend f\n    http-request set-header X-A b\n", "'http-request set-header' is not supported yet.")]
-    [InlineData("frontend f\n    http-request set-var(txn.x) str(a)\n", "'http-request set-var' is not supported yet.")]
+    [InlineData("frontend f\n    http-request deny deny_status 999\n", "error detected in frontend 'f' while parsing 'http-request deny' rule : Unexpected status code '999'.")]
+    [InlineData("frontend f\n    http-request set-header X-A\n", "error detected in frontend 'f' while parsing 'http-request set-header' rule : expects exactly 2 arguments.")]
+    [InlineData("frontend f\n    http-request set-var(foo) str(a)\n", "error detected in frontend 'f' while parsing 'http-request set-var(foo)' rule : invalid variable name 'foo'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'.")]
     [InlineData("frontend f\n    http-request return status\n", "error detected in frontend 'f' while parsing 'http-request return' rule : 'status' expects <status_code> as argument.")]
     [InlineData("frontend f\n    http-request return status 99\n", "error detected in frontend 'f' while parsing 'http-request return' rule : Unexpected status code '99'.")]
     [InlineData("frontend f\n    http-request return status 600\n", "error detected in frontend 'f' while parsing 'http-request return' rule : Unexpected status code '600'.")]
@@ -357,11 +376,10 @@ public sealed class HttpKeywordsTests : IDisposable
     [InlineData("frontend f\n    http-request return errorfile DIR/junk.http\n", "error detected in frontend 'f' while parsing 'http-request return' rule : 'DIR/junk.http': unable to parse headers (error offset: 0)")]
     [InlineData("frontend f\n    http-request return hdr X\n", "error detected in frontend 'f' while parsing 'http-request return' rule : 'hdr' expects <name> and <value> as arguments.")]
     [InlineData("listen l\n    http-request return status 0\n", "error detected in proxy 'l' while parsing 'http-request return' rule : Unexpected status code '0'.")]
-    [InlineData("frontend f\n    http-request return content-type text/plain lf-string \"%[src]\"\n", "'http-request return' : log-format variables in 'lf-string' are not supported yet.")]
-    [InlineData("frontend f\n    http-request return content-type text/plain lf-file DIR/lf.txt\n", "'http-request return' : log-format variables in 'lf-file' are not supported yet.")]
-    [InlineData("frontend f\n    http-request return hdr X-Client %[src]\n", "'http-request return' : log-format variables in 'hdr' values are not supported yet.")]
+    [InlineData("frontend f\n    http-request return content-type text/plain lf-string \"%[nosuch]\"\n", "error detected in frontend 'f' while parsing 'http-request return' rule : failed to parse sample expression <nosuch]> : unknown fetch method 'nosuch'.")]
+    [InlineData("frontend f\n    http-request return hdr X-Client %[res.hdr(x)]\n", "error detected in frontend 'f' while parsing 'http-request return' rule : sample fetch <res.hdr(x)]> may not be reliably used here because it needs 'HTTP response headers' which is not available here.")]
     [InlineData("frontend f\n    http-request return errorfiles myerrors\n", "'http-request return' : 'errorfiles' is not supported yet.")]
-    [InlineData("frontend f\n    http-request return status 200 if TRUE\n", "'http-request return' : 'if' is not supported yet.")]
+    [InlineData("frontend f\n    http-request return status 200 if nosuch\n", "error detected while parsing an 'http-request return' condition : no such ACL : 'nosuch'.")]
     [InlineData("frontend f\n    http-request return status 200 foo\n", "'http-request return' expects either 'if' or 'unless' followed by a condition but found 'foo'.")]
     [InlineData("backend b\n    server s 127.0.0.1:80 pool-max-conn -2\n", "'server b/s' : 'pool-max-conn' must be >= -1.")]
     [InlineData("backend b\n    server s 127.0.0.1:80 pool-max-conn x\n", "'server b/s' : 'pool-max-conn' : invalid value 'x', expects an integer.")]

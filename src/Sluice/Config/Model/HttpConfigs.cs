@@ -78,19 +78,16 @@ internal sealed record ForwardedHeaderConfig
     public bool IfNone { get; init; }
 }
 
-/// <summary>An `http-request` rule; the rules work adds the other actions and conditions.</summary>
-internal abstract record HttpRequestRule
+/// <summary>
+/// `http-request return [status N] [content-type T] [string S | file F | lf-string S | errorfile F |
+/// default-errorfiles] [hdr NAME VALUE]*`: the proxy answers on its own. `deny` and `tarpit` take the
+/// same arguments.
+/// </summary>
+internal sealed record HttpReturnRule
 {
     /// <summary>`file:line` of the rule, for messages.</summary>
     public required string Location { get; init; }
-}
 
-/// <summary>
-/// `http-request return [status N] [content-type T] [string S | file F | lf-string S | errorfile F |
-/// default-errorfiles] [hdr NAME VALUE]*`: the proxy answers on its own.
-/// </summary>
-internal sealed record HttpReturnRule : HttpRequestRule
-{
     public int Status { get; init; } = 200;
     /// <summary>Required by HAProxy whenever a body is given other than an error file.</summary>
     public string? ContentType { get; init; }
@@ -106,5 +103,19 @@ internal sealed record HttpReturnRule : HttpRequestRule
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 }
 
-/// <summary>`use_backend NAME`: without a condition the first one always applies.</summary>
-internal sealed record UseBackendRule(BackendConfig Backend, string Location);
+/// <summary>
+/// `use_backend NAME [if|unless COND]`: the first rule whose condition holds names the backend. A name with
+/// log-format variables (`be_%[req.hdr(host),lower]`) is resolved per request; when no backend has that name
+/// the rule is skipped.
+/// </summary>
+internal sealed record UseBackendRule(BackendConfig? Backend, Sluice.Logging.LogFormat? DynamicName, Sluice.Rules.Acls.Condition? Condition, string Location);
+
+/// <summary>
+/// A capture slot of a frontend: `capture request|response header NAME len N` fills it with a header's value,
+/// `declare capture request|response len N` leaves it to `http-request|http-response capture ... id N`.
+/// </summary>
+internal sealed record CaptureSlot(string? HeaderName, int Length)
+{
+    /// <summary>The header name lower-cased and encoded, for the lookup; empty for a declared slot.</summary>
+    public byte[] HeaderNameBytes { get; } = HeaderName is null ? [] : System.Text.Encoding.Latin1.GetBytes(HeaderName.ToLowerInvariant());
+}

@@ -23,12 +23,30 @@ internal sealed record FrontendConfig
     public bool HttpBufferRequest { get; init; }
     /// <summary>`option accept-invalid-http-request`.</summary>
     public bool AcceptInvalidHttpRequest { get; init; }
+    /// <summary>
+    /// `option h2c-upgrade` (Sluice's own): a cleartext HTTP/1.1 request with `Upgrade: h2c` switches its connection
+    /// to HTTP/2 (RFC 7540 §3.2) instead of having the token removed.
+    /// </summary>
+    public bool H2cUpgrade { get; init; }
     /// <summary>`option http-restrict-req-hdr-names`.</summary>
     public HeaderNamePolicy RestrictRequestHeaderNames { get; init; }
     /// <summary>`use_backend` rules in order; <see cref="DefaultBackend"/> applies when none does.</summary>
     public IReadOnlyList<UseBackendRule> UseBackends { get; init; } = [];
     /// <summary>`http-request` rules of the frontend, in order.</summary>
-    public IReadOnlyList<HttpRequestRule> HttpRequestRules { get; init; } = [];
+    public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpRequestRules { get; init; } = [];
+
+    public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpResponseRules { get; init; } = [];
+    /// <summary>`tcp-request connection` rules, run as a connection is accepted.</summary>
+    public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpConnectionRules { get; init; } = [];
+    /// <summary>`tcp-request content` rules, run on the first bytes within `tcp-request inspect-delay`.</summary>
+    public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; init; } = [];
+    public TimeSpan InspectDelay { get; init; }
+    /// <summary>Capture slots for request and response values, in declaration order (their ids).</summary>
+    public IReadOnlyList<CaptureSlot> RequestCaptures { get; init; } = [];
+    public IReadOnlyList<CaptureSlot> ResponseCaptures { get; init; } = [];
+    /// <summary>`monitor-uri`: requests for exactly this URI are answered by the proxy (200, or 503 with `monitor fail`).</summary>
+    public string? MonitorUri { get; init; }
+    public Sluice.Rules.Acls.Condition? MonitorFail { get; init; }
     /// <summary>`errorfile CODE FILE`: whole HTTP/1 responses by status code.</summary>
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = EmptyErrorFiles;
 
@@ -68,7 +86,9 @@ internal sealed record BackendConfig
     /// <summary>`retry-on`; HAProxy's default is `conn-failure`.</summary>
     public RetryOnConditions RetryOn { get; init; } = RetryOnConditions.ConnFailure;
     /// <summary>`http-request` rules of the backend, run after the frontend's.</summary>
-    public IReadOnlyList<HttpRequestRule> HttpRequestRules { get; init; } = [];
+    public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpRequestRules { get; init; } = [];
+
+    public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpResponseRules { get; init; } = [];
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = FrontendConfig.EmptyErrorFiles;
     /// <summary>`option httpchk`, `http-check send`, `http-check expect`, `option tcp-check`.</summary>
     public BackendCheckConfig HealthCheck { get; init; } = BackendCheckConfig.Default;
@@ -103,6 +123,10 @@ internal sealed record GlobalConfig
     public int H2HeaderTableSize { get; init; } = 4096;
     /// <summary>`tune.h2.max-frame-size`: the largest frame the proxy accepts.</summary>
     public int H2MaxFrameSize { get; init; } = 16384;
+    /// <summary>`tune.h2.fe.glitches-threshold`: protocol anomalies a client connection may commit (0: no limit).</summary>
+    public int H2FrontGlitchesThreshold { get; init; } = Mux.Http2.Http2Limits.DefaultGlitchesThreshold;
+    /// <summary>`tune.h2.fe.max-total-streams`: streams a client connection may open in its life (0: no limit).</summary>
+    public int H2FrontMaxTotalStreams { get; init; }
     public bool ExposeExperimentalDirectives { get; init; }
     public string? Description { get; init; }
     public string? Node { get; init; }

@@ -35,6 +35,8 @@ internal static class GlobalKeywordTable
         ["tune.h2.fe.initial-window-size"] = (ctx, g) => Int(ctx, min: 1, v => g with { H2InitialWindowSize = v }),
         ["tune.h2.header-table-size"] = (ctx, g) => Int(ctx, min: 0, v => v > 65536 ? null : g with { H2HeaderTableSize = v }),
         ["tune.h2.max-frame-size"] = (ctx, g) => Int(ctx, min: 16384, v => v > 16777215 ? null : g with { H2MaxFrameSize = v }),
+        ["tune.h2.fe.glitches-threshold"] = (ctx, g) => Int(ctx, min: 0, v => g with { H2FrontGlitchesThreshold = v }),
+        ["tune.h2.fe.max-total-streams"] = (ctx, g) => Int(ctx, min: 0, v => g with { H2FrontMaxTotalStreams = v }),
         ["expose-experimental-directives"] = (ctx, g) => Flag(ctx, g with { ExposeExperimentalDirectives = true }),
         ["description"] = (ctx, g) => ctx.ArgumentCount > 0 ? g with { Description = string.Join(' ', ctx.Words.Skip(ctx.ArgumentIndex)) } : Fail(ctx, "expects a string argument."),
         ["node"] = (ctx, g) => Text(ctx, v => g with { Node = v }),

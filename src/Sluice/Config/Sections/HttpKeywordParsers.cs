@@ -228,39 +228,6 @@ internal static class HttpKeywordParsers
         section.RetryOn = conditions;
     }
 
-    public static void ParseUseBackend(KeywordContext ctx, ProxySection section)
-    {
-        if (section.Kind == ProxyKinds.Defaults)
-        {
-            ctx.Alert("'use_backend' not allowed in 'defaults' section.");
-            return;
-        }
-
-        var name = ctx.Argument(0);
-        if (string.IsNullOrEmpty(name))
-        {
-            ctx.Alert("'use_backend' expects a backend name.");
-            return;
-        }
-
-        if (ctx.ArgumentCount > 1)
-        {
-            var word = ctx.Argument(1)!;
-            ctx.Alert(word is "if" or "unless"
-                ? $"'use_backend' : '{word}' is not supported yet."
-                : $"unexpected keyword '{word}' after switching rule, only 'if' and 'unless' are allowed.");
-            return;
-        }
-
-        if (name.Contains("%[", StringComparison.Ordinal))
-        {
-            ctx.Alert($"'use_backend' : dynamic backend name '{name}' is not supported yet.");
-            return;
-        }
-
-        section.UseBackends.Add(new UseBackendLine(name, ctx.Location));
-    }
-
     public static void ParseErrorFile(KeywordContext ctx, ProxySection section)
     {
         var statusText = ctx.Argument(0);

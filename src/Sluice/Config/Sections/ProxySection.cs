@@ -47,8 +47,11 @@ internal sealed record ServerOptions
     public Sluice.Tls.TlsConnector? TlsConnector { get; init; }
 }
 
-/// <summary>A <c>use_backend NAME</c> line, resolved by the builder.</summary>
-internal sealed record UseBackendLine(string Name, Location Location);
+/// <summary>
+/// A <c>use_backend NAME [if|unless COND]</c> line, resolved by the builder; <see cref="DynamicName"/> is set
+/// when the name has log-format variables.
+/// </summary>
+internal sealed record UseBackendLine(string Name, Location Location, Sluice.Rules.Acls.Condition? Condition, Sluice.Logging.LogFormat? DynamicName);
 
 /// <summary>A <c>server</c> line as parsed.</summary>
 internal sealed record ServerLine(string Name, Location Location, ServerAddress Address, ServerOptions Options);
@@ -118,6 +121,7 @@ internal sealed class ProxySection
     public bool HttpBufferRequest { get; set; }
 
     public bool AcceptInvalidHttpRequest { get; set; }
+    public bool H2cUpgrade { get; set; }
 
     public HeaderNamePolicy RestrictRequestHeaderNames { get; set; }
 
@@ -146,7 +150,34 @@ internal sealed class ProxySection
     public List<UseBackendLine> UseBackends { get; private set; } = [];
 
     /// <summary><c>http-request</c> rules in order; never inherited (refused in defaults sections).</summary>
-    public List<HttpRequestRule> HttpRequestRules { get; private set; } = [];
+    public List<Sluice.Rules.Actions.HttpRule> HttpRequestRules { get; private set; } = [];
+
+    /// <summary><c>http-response</c> rules in order; never inherited.</summary>
+    public List<Sluice.Rules.Actions.HttpRule> HttpResponseRules { get; private set; } = [];
+
+    /// <summary><c>tcp-request connection</c> rules in order.</summary>
+    public List<Sluice.Rules.Actions.TcpRule> TcpConnectionRules { get; private set; } = [];
+
+    /// <summary><c>tcp-request content</c> rules in order.</summary>
+    public List<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; private set; } = [];
+
+    /// <summary>Capture slots (`capture ... header`, `declare capture`, `http-request capture ... len`), request side then response side.</summary>
+    public List<CaptureSlot> RequestCaptures { get; private set; } = [];
+
+    public List<CaptureSlot> ResponseCaptures { get; private set; } = [];
+
+    /// <summary>Legacy <c>redirect</c> rules: run after the <c>http-request</c> rules.</summary>
+    public List<Sluice.Rules.Actions.HttpRule> RedirectRules { get; private set; } = [];
+
+    public string? MonitorUri { get; set; }
+
+    public Sluice.Rules.Acls.Condition? MonitorFail { get; set; }
+
+    /// <summary><c>tcp-request inspect-delay</c>: how long content rules may wait for data; zero when not set.</summary>
+    public TimeSpan InspectDelay { get; set; }
+
+    /// <summary>The section's ACLs by name; a name declared on several lines OR's them.</summary>
+    public Dictionary<string, Sluice.Rules.Acls.Acl> Acls { get; private set; } = new(StringComparer.Ordinal);
 
     /// <summary><c>errorfile</c> responses by status; a section gets its own copy of its defaults' ones.</summary>
     public Dictionary<int, byte[]> ErrorFiles { get; private set; } = [];
@@ -184,6 +215,13 @@ internal sealed class ProxySection
         copy.Servers = [];
         copy.UseBackends = [];
         copy.HttpRequestRules = [];
+        copy.HttpResponseRules = [];
+        copy.TcpConnectionRules = [];
+        copy.TcpContentRules = [];
+        copy.RequestCaptures = [];
+        copy.ResponseCaptures = [];
+        copy.RedirectRules = [];
+        copy.Acls = new(StringComparer.Ordinal);
         copy.HttpCheckExpectSetHere = false;
         copy.ErrorFiles = new Dictionary<int, byte[]>(ErrorFiles);
         return copy;

@@ -19,6 +19,7 @@ internal sealed class SectionParser
         Proxy = 2,
         /// <summary>A section kind Sluice does not support yet: its lines are skipped after one alert.</summary>
         Unsupported = 3,
+        Userlist = 4,
     }
 
     private readonly DiagnosticBag _diagnostics;
@@ -26,6 +27,8 @@ internal sealed class SectionParser
     private Current _current;
     private ProxySection? _proxy;
     private ProxySection _defaults = new(ProxyKinds.Defaults, string.Empty, default);
+
+    private Sluice.Rules.Auth.Userlist? _userlist;
 
     public SectionParser(DiagnosticBag diagnostics)
     {
@@ -39,9 +42,30 @@ internal sealed class SectionParser
     /// <summary>A new file starts outside any section, as in HAProxy.</summary>
     public void StartFile() => _current = Current.None;
 
+    /// <summary>Reads only `userlist` sections (the first pass of a load); every other line is skipped.</summary>
+    public bool UserlistsOnly { get; init; }
+
     public void Parse(ConfigLine line)
     {
         var keyword = line.Words[0];
+        if (UserlistsOnly)
+        {
+            if (Array.IndexOf(HAProxyKeywords.SectionNames, keyword) >= 0)
+            {
+                _current = keyword == "userlist" ? Current.Userlist : Current.Unsupported;
+                if (_current == Current.Userlist)
+                {
+                    _userlist = Sluice.Rules.Auth.Userlists.Declare(line.Words.Count > 1 ? line.Words[1] : "<unnamed>");
+                }
+            }
+            else if (_current == Current.Userlist)
+            {
+                UserlistParser.Parse(new KeywordContext(line.File, line.Number, line.Words, 1, negated: false, _diagnostics), _userlist!);
+            }
+
+            return;
+        }
+
         if (Array.IndexOf(HAProxyKeywords.SectionNames, keyword) >= 0)
         {
             OpenSection(line);
@@ -57,6 +81,9 @@ internal sealed class SectionParser
                 ParseProxy(line, _proxy!);
                 break;
             case Current.Unsupported:
+                break;
+            case Current.Userlist:
+                UserlistParser.Parse(new KeywordContext(line.File, line.Number, line.Words, 1, negated: false, _diagnostics), _userlist!);
                 break;
             default:
                 _diagnostics.Alert(line.File, line.Number, $"unknown keyword '{keyword}' out of section.");
@@ -78,6 +105,15 @@ internal sealed class SectionParser
                     _diagnostics.Alert(line.File, line.Number, $"'global' cannot handle unexpected argument '{line.Words[1]}'.");
                 }
 
+                return;
+            case "userlist":
+                _current = Current.Userlist;
+                if (line.Words.Count < 2)
+                {
+                    _diagnostics.Alert(line.File, line.Number, "'userlist' expects <name> as arguments.");
+                }
+
+                _userlist = Sluice.Rules.Auth.Userlists.Declare(line.Words.Count > 1 ? line.Words[1] : "<unnamed>");
                 return;
             case "defaults" or "frontend" or "backend" or "listen":
                 _current = Current.Proxy;

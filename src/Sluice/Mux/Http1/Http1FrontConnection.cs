@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Text;
@@ -346,7 +347,8 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
             }
         }
 
-        Http1Heads.RemoveHopByHopFields(_request, isRequest: true);
+        H2cUpgradeSettings = H2cUpgradeAllowed ? Http1Heads.FindH2cUpgrade(_request) : null;
+        Http1Heads.RemoveHopByHopFields(_request, isRequest: true, keepForRules: true);
         if (_request.Has(HttpMessageFlags.ConnectionClose) || _request.Has(HttpMessageFlags.MustClose))
         {
             _closeAfterResponse = true;
@@ -355,6 +357,38 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
         _tunnel = false;
         _requestBody.Start(mode, framing.ContentLength, _options);
         return RequestHeadOutcome.Ready;
+    }
+
+    /// <summary>`option h2c-upgrade` on a connection that may switch to HTTP/2.</summary>
+    public bool H2cUpgradeAllowed { get; set; }
+
+    /// <summary>The client's SETTINGS payload when the last request asked to switch to HTTP/2 in a way we accept, else null.</summary>
+    public byte[]? H2cUpgradeSettings { get; private set; }
+
+    /// <summary>
+    /// Reads the whole request body (at most <see cref="Http1Heads.MaxH2cUpgradeBody"/> bytes, known in advance)
+    /// ahead of a switch to HTTP/2, then answers 101 (RFC 7540 §3.2). Allocates the body: once per upgrade.
+    /// </summary>
+    public async ValueTask<byte[]> SwitchToH2cAsync()
+    {
+        var body = new byte[_request.HasBody ? _request.ContentLength : 0];
+        var filled = 0;
+        while (true)
+        {
+            var chunk = await _requestBody.ReadAsync().ConfigureAwait(false);
+            if (chunk.IsEnd)
+            {
+                break;
+            }
+
+            chunk.Data.CopyTo(body.AsSpan(filled));
+            filled += (int)chunk.Data.Length;
+            _requestBody.Advance();
+        }
+
+        _io.Output.Write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"u8);
+        await _responseBody.FlushAsync().ConfigureAwait(false);
+        return body;
     }
 
     /// <summary>The request carried an `Expect` other than `100-continue`: it must be answered 417.</summary>

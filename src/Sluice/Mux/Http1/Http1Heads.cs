@@ -138,6 +138,49 @@ internal static class Http1Heads
         };
     }
 
+    /// <summary>The largest request body that an `Upgrade: h2c` request may carry and still be upgraded: one stream window.</summary>
+    public const int MaxH2cUpgradeBody = 65535;
+
+    // 36 settings of 6 bytes, in base64url: far more than the six that RFC 9113 defines.
+    private const int MaxH2cSettingsLength = 288;
+
+    /// <summary>
+    /// RFC 7540 §3.2: the payload of the client's SETTINGS when <paramref name="request"/> asks to switch to
+    /// cleartext HTTP/2 in a way Sluice accepts, otherwise null (the request is served as HTTP/1.1 and the token
+    /// removed). Accepted: HTTP/1.1, an `h2c` token in `Upgrade`, `Connection` naming both `Upgrade` and
+    /// `HTTP2-Settings` (§3.2.1), exactly one `HTTP2-Settings` in base64url (§3.2.1: "A server MUST NOT upgrade the
+    /// connection to HTTP/2 if this header field is not present or if more than one is present"), no `Expect`,
+    /// and no body or one of known length up to <see cref="MaxH2cUpgradeBody"/>, read whole before the switch.
+    /// Allocates the payload: once per upgrade. Call before <see cref="RemoveHopByHopFields"/>.
+    /// </summary>
+    public static byte[]? FindH2cUpgrade(HttpRequestHead request)
+    {
+        var headers = request.Headers;
+        if (request.Version != HttpVersion.Http11
+            || request.Method == Messages.HttpMethod.Connect
+            || request.Has(HttpMessageFlags.Expect100Continue)
+            || headers.Contains("expect"u8)
+            || (request.HasBody && (!request.Has(HttpMessageFlags.ContentLengthKnown) || request.ContentLength > MaxH2cUpgradeBody))
+            || !headers.HasToken("upgrade"u8, "h2c"u8)
+            || !headers.HasToken("connection"u8, "upgrade"u8)
+            || !headers.HasToken("connection"u8, "http2-settings"u8)
+            || headers.CountOf("http2-settings"u8) != 1)
+        {
+            return null;
+        }
+
+        var encoded = HeaderTokens.Trim(headers.Value(headers.IndexOf("http2-settings"u8)));
+        Span<byte> payload = stackalloc byte[MaxH2cSettingsLength];
+        if (encoded.Length > MaxH2cSettingsLength
+            || System.Buffers.Text.Base64Url.DecodeFromUtf8(encoded, payload, out _, out var length) != System.Buffers.OperationStatus.Done
+            || length % 6 != 0)
+        {
+            return null;
+        }
+
+        return payload[..length].ToArray();
+    }
+
     /// <summary>
     /// Removes the fields that belong to this hop only: `Connection` and the fields it names, `Keep-Alive`,
     /// `Proxy-Connection`, `Transfer-Encoding`, `Content-Length` (the framing now lives in the head's flags; a
@@ -145,16 +188,21 @@ internal static class Http1Heads
     /// `TE` other than `trailers`, and `Upgrade` unless the message really asks to switch protocols. `Host` is
     /// never removed, whatever `Connection` names. `Upgrade: h2c` is dropped with `HTTP2-Settings`: switching
     /// a proxied connection to HTTP/2 is the proxy's business, not the server's (RFC 9113 §3.1).
+    /// With <paramref name="keepForRules"/>, as for a request that rules will read first, only the framing
+    /// fields and the `close`/`keep-alive` tokens of `Connection` go (HAProxy's rules see the rest); the
+    /// transaction removes the others before forwarding by calling this again without it.
     /// </summary>
-    public static void RemoveHopByHopFields(HttpMessageHead head, bool isRequest)
+    public static void RemoveHopByHopFields(HttpMessageHead head, bool isRequest, bool keepForRules = false)
     {
         var headers = head.Headers;
         var close = false;
         var keepAlive = false;
         var upgradeToken = false;
-        for (var i = headers.IndexOf("connection"u8); i >= 0; i = headers.IndexOf("connection"u8, i + 1))
+        var slots = headers.SlotCount;
+        for (var i = headers.IndexOf("connection"u8); i >= 0 && i < slots; i = headers.IndexOf("connection"u8, i + 1))
         {
             var list = headers.Value(i);
+            var kept = 0;
             while (!list.IsEmpty)
             {
                 var comma = list.IndexOf((byte)',');
@@ -170,26 +218,43 @@ internal static class Http1Heads
                 else if (Ascii.EqualsIgnoreCase(token, "upgrade"u8))
                 {
                     upgradeToken = true;
+                    kept++;
                 }
                 else if (!token.IsEmpty && !Ascii.EqualsIgnoreCase(token, "host"u8))
                 {
-                    headers.RemoveAll(token);
+                    kept++;
+                    if (!keepForRules)
+                    {
+                        headers.RemoveAll(token);
+                    }
                 }
 
                 list = comma < 0 ? default : list[(comma + 1)..];
             }
 
-            headers.Remove(i);
+            if (keepForRules && kept > 0)
+            {
+                KeepConnectionTokens(headers, i);
+            }
+            else
+            {
+                headers.Remove(i);
+            }
         }
 
-        headers.RemoveAll("keep-alive"u8);
-        headers.RemoveAll("proxy-connection"u8);
+        if (!keepForRules)
+        {
+            headers.RemoveAll("keep-alive"u8);
+            headers.RemoveAll("proxy-connection"u8);
+        }
+
         headers.RemoveAll("transfer-encoding"u8);
         if (isRequest || !head.Has(HttpMessageFlags.NoBody) || head.Has(HttpMessageFlags.ContentLengthKnown))
         {
             headers.RemoveAll("content-length"u8);
         }
-        for (var i = headers.IndexOf("te"u8); i >= 0; i = headers.IndexOf("te"u8, i + 1))
+
+        for (var i = headers.IndexOf("te"u8); i >= 0 && !keepForRules; i = headers.IndexOf("te"u8, i + 1))
         {
             if (!Ascii.EqualsIgnoreCase(HeaderTokens.Trim(headers.Value(i)), "trailers"u8))
             {
@@ -209,7 +274,7 @@ internal static class Http1Heads
         {
             head.Set(HttpMessageFlags.Upgrade);
         }
-        else
+        else if (!keepForRules)
         {
             headers.RemoveAll("upgrade"u8);
         }
@@ -218,6 +283,47 @@ internal static class Http1Heads
         {
             head.Set(HttpMessageFlags.ConnectionClose);
         }
+    }
+
+    /// <summary>
+    /// Rewrites a `Connection` field without its `close` and `keep-alive` tokens, which the head's flags now
+    /// carry, as HAProxy shows the field to rules.
+    /// </summary>
+    private static void KeepConnectionTokens(HttpHeaderList headers, int slot)
+    {
+        Span<byte> kept = stackalloc byte[256];
+        var list = headers.Value(slot);
+        if (list.Length > kept.Length)
+        {
+            return;
+        }
+
+        var length = 0;
+        while (!list.IsEmpty)
+        {
+            var comma = list.IndexOf((byte)',');
+            var token = HeaderTokens.Trim(comma < 0 ? list : list[..comma]);
+            if (!token.IsEmpty && !Ascii.EqualsIgnoreCase(token, "close"u8) && !Ascii.EqualsIgnoreCase(token, "keep-alive"u8))
+            {
+                if (length > 0)
+                {
+                    kept[length++] = (byte)',';
+                }
+
+                token.CopyTo(kept[length..]);
+                length += token.Length;
+            }
+
+            list = comma < 0 ? default : list[(comma + 1)..];
+        }
+
+        if (length == headers.Value(slot).Length)
+        {
+            return;
+        }
+
+        headers.Remove(slot);
+        headers.Add("connection"u8, kept[..length]);
     }
 
     /// <summary>

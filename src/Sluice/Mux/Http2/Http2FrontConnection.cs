@@ -35,12 +35,16 @@ internal sealed class Http2FrontConnection : IDisposable
     /// <summary>The connection window we advertise: large, since the stream windows bound the memory.</summary>
     private const int ConnectionReceiveWindow = 16 * 1024 * 1024;
 
-    private const int MaxHeaderListSize = 65536;
+    private const int MaxHeaderListSize = Http2Limits.MaxHeaderListSize;
+
+    private const int RecentlyResetCapacity = 64;
 
     private readonly SocketDuplex _io;
     private readonly Heartbeat _clock;
     private readonly int _maxConcurrentStreams;
     private readonly int _maxFrameSize;
+    private readonly int _glitchesThreshold;
+    private readonly int _maxTotalStreams;
     private readonly Lock _sync = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Dictionary<int, Http2Stream> _streams = [];
@@ -70,9 +74,21 @@ internal sealed class Http2FrontConnection : IDisposable
     private bool _closing;
     private int _goAwayLastStreamId = int.MaxValue;
 
+    // The last streams we reset, whose client may have frames in flight still (§5.4.2); a ring, under _sync.
+    private readonly int[] _recentlyReset = new int[RecentlyResetCapacity];
+    private int _recentlyResetNext;
+
+    // Abuse accounting (docs/internals/http.md, "HTTP/2 abuse"). Glitches: any thread, Interlocked. Control frames
+    // earned: added to by the writers, Interlocked; read by the read loop.
+    private int _glitches;
+    private long _controlFramesEarned = Http2Limits.ControlFramesAllowance;
+
     // Read loop only.
     private int _peerMaxFrameSize = Http2Protocol.MinMaxFrameSize;
     private int _lastStreamId;
+    private long _controlFramesReceived;
+    private int _blockBytes;
+    private bool _glitchShutdownStarted;
     private bool _settingsReceived;
     private int _blockStreamId;
     private BlockKind _blockKind;
@@ -80,6 +96,8 @@ internal sealed class Http2FrontConnection : IDisposable
     private bool _blockEndStream;
     private Http2ErrorCode? _blockResetCode;
     private IHttp2StreamHandler? _handler;
+    private Http2Stream? _upgradedStream;
+    private byte[]? _upgradeSettings;
 
     public Http2FrontConnection(SocketDuplex io, Heartbeat clock, Http2Limits limits)
     {
@@ -87,6 +105,8 @@ internal sealed class Http2FrontConnection : IDisposable
         _clock = clock;
         _maxConcurrentStreams = limits.MaxConcurrentStreams;
         _maxFrameSize = limits.MaxFrameSize;
+        _glitchesThreshold = limits.GlitchesThreshold;
+        _maxTotalStreams = limits.MaxTotalStreams;
         StreamReceiveWindow = limits.InitialWindowSize;
         _decoder = new HpackDecoder(headerTableSizeLimit: limits.HeaderTableSize, maxHeaderListSize: MaxHeaderListSize);
         WriteWatch = new SideWatch(clock);
@@ -146,6 +166,44 @@ internal sealed class Http2FrontConnection : IDisposable
     /// <summary>Streams opened so far.</summary>
     public int StreamCount { get; private set; }
 
+    /// <summary>Protocol anomalies the client committed so far (HAProxy's `fc_glitches`).</summary>
+    public int Glitches => Volatile.Read(ref _glitches);
+
+    /// <summary>
+    /// RFC 7540 §3.2: the connection began as HTTP/1.1 and its request asked for `Upgrade: h2c`; the 101 went out.
+    /// That request becomes stream 1, half-closed (remote) with its whole body, and the client's SETTINGS are the
+    /// payload of its HTTP2-Settings field (the 101 acknowledges them, so no ACK). Both take effect in
+    /// <see cref="RunAsync"/>, right after our SETTINGS. Copies <paramref name="request"/>, which the caller may then
+    /// release.
+    /// </summary>
+    public void AcceptUpgrade(IHttp2StreamHandler handler, HttpRequestHead request, byte[] body, byte[] settings)
+    {
+        _handler = handler;
+        var stream = new Http2Stream(this, 1, _clock, handler);
+        var head = stream.Request;
+        head.Headers.CopyFrom(request.Headers);
+        head.SetMethod(request.MethodBytes);
+        head.SetTarget(request.Target);
+        head.SetScheme(request.Scheme);
+        head.SetAuthority(request.Authority);
+        head.Version = request.Version;
+        head.ContentLength = request.ContentLength;
+
+        // The connection-level flags of HTTP/1.1 mean nothing on a stream.
+        head.Flags = request.Flags & (HttpMessageFlags.NoBody | HttpMessageFlags.ContentLengthKnown);
+        if (request.HasBody)
+        {
+            stream.Body = NewBodyPipe();
+            stream.Body.Writer.Write(body);
+            stream.Body.Writer.Complete();
+            stream.BodyBytesReceived = body.Length;
+        }
+
+        stream.RemoteEnded = true;
+        _upgradedStream = stream;
+        _upgradeSettings = settings;
+    }
+
     /// <summary>
     /// Sends our SETTINGS, reads the preface and then frames until the connection ends. New streams go to
     /// <paramref name="handler"/> on the thread pool.
@@ -157,6 +215,16 @@ internal sealed class Http2FrontConnection : IDisposable
         try
         {
             await FlushControlAsync().ConfigureAwait(false);
+            if (_upgradedStream is not null)
+            {
+                var upgradeError = StartUpgradedStream();
+                if (upgradeError != Http2ErrorCode.NoError)
+                {
+                    await GoAwayAsync(upgradeError).ConfigureAwait(false);
+                    return Http2ConnectionEnd.ProtocolError;
+                }
+            }
+
             var preface = await ReadPrefaceAsync(input).ConfigureAwait(false);
             if (preface != Http2ConnectionEnd.Graceful)
             {
@@ -177,6 +245,11 @@ internal sealed class Http2FrontConnection : IDisposable
                         Http2ErrorScope.Stream => ResetFromReadLoop(frameError.StreamId, frameError.Code),
                         _ => ProcessFrame(),
                     };
+                    if (error == Http2ErrorCode.NoError)
+                    {
+                        error = CheckGlitches();
+                    }
+
                     if (error != Http2ErrorCode.NoError)
                     {
                         break;
@@ -499,8 +572,10 @@ internal sealed class Http2FrontConnection : IDisposable
             open = TryBeginStreamWrite(stream, endStream);
             var output = _io.Output;
             var maxFrame = _peerMaxFrameSize;
+            var frames = 0;
             while (open)
             {
+                frames++;
                 var length = (int)Math.Min(data.Length, maxFrame);
                 var last = length == data.Length;
                 Http2FrameWriter.TryWriteFrameHeader(
@@ -516,6 +591,11 @@ internal sealed class Http2FrontConnection : IDisposable
                 {
                     break;
                 }
+            }
+
+            if (frames > 0)
+            {
+                Interlocked.Add(ref _controlFramesEarned, frames * Http2Limits.ControlFramesPerDataFrameSent);
             }
 
             await CompleteWriteAsync().ConfigureAwait(false);
@@ -562,6 +642,41 @@ internal sealed class Http2FrontConnection : IDisposable
         }
     }
 
+    /// <summary>Applies the settings of an `Upgrade: h2c` request as a SETTINGS frame of the client, then starts its stream 1.</summary>
+    private Http2ErrorCode StartUpgradedStream()
+    {
+        var settings = _upgradeSettings!;
+        var frameBytes = new byte[Http2Protocol.FrameHeaderLength + settings.Length];
+        Http2FrameWriter.TryWriteFrameHeader(frameBytes, settings.Length, Http2FrameType.Settings, Http2FrameFlags.None, 0);
+        settings.CopyTo(frameBytes, Http2Protocol.FrameHeaderLength);
+        var sequence = new ReadOnlySequence<byte>(frameBytes);
+        if (!Http2FrameReader.TryReadFrame(ref sequence, _frame, _maxFrameSize, out var frameError) || frameError.Scope != Http2ErrorScope.None)
+        {
+            return frameError.Scope == Http2ErrorScope.None ? Http2ErrorCode.ProtocolError : frameError.Code;
+        }
+
+        var error = OnSettings(_frame, acknowledge: false);
+        if (error != Http2ErrorCode.NoError)
+        {
+            return error;
+        }
+
+        // §3.4 still holds: the client's preface that follows ends with a SETTINGS frame of its own.
+        _settingsReceived = false;
+        var stream = _upgradedStream!;
+        _upgradedStream = null;
+        Volatile.Write(ref _lastStreamId, 1);
+        lock (_sync)
+        {
+            stream.SendWindow = _peerInitialWindow;
+            stream.ReceiveWindow = StreamReceiveWindow;
+            RegisterStreamLocked(stream);
+        }
+
+        StartStream(stream);
+        return Http2ErrorCode.NoError;
+    }
+
     private bool IsDone()
     {
         lock (_sync)
@@ -586,6 +701,12 @@ internal sealed class Http2FrontConnection : IDisposable
             return Http2ErrorCode.ProtocolError;
         }
 
+        if (frame.Type is Http2FrameType.Settings or Http2FrameType.Ping or Http2FrameType.Priority or Http2FrameType.WindowUpdate
+            && !ChargeControlFrame())
+        {
+            return Http2ErrorCode.EnhanceYourCalm;
+        }
+
         return frame.Type switch
         {
             Http2FrameType.Data => OnData(frame),
@@ -599,7 +720,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
             // §8.4: a client cannot push.
             Http2FrameType.PushPromise => Http2ErrorCode.ProtocolError,
-                        _ => Http2ErrorCode.NoError,
+            _ => Http2ErrorCode.NoError,
         };
     }
 
@@ -627,25 +748,46 @@ internal sealed class Http2FrontConnection : IDisposable
 
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
             {
-                // §5.1: DATA on an idle stream is a connection error. On a closed one it is dropped: mostly the
-                // rest of a body we reset or refused (§5.4.2: frames in flight after a RST_STREAM are ignored),
-                // and answering each frame would let a client make us write as much as it sends.
-                return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
+                // §5.1: DATA on an idle stream is a connection error. On a stream we reset it is dropped: the rest
+                // of a body in flight (§5.4.2). On another closed stream it is a stream error STREAM_CLOSED, answered
+                // once (the reset joins those we sent). Counted as a control frame either way.
+                if (IsIdleStream(frame.StreamId))
+                {
+                    return Http2ErrorCode.ProtocolError;
+                }
+
+                if (!ChargeControlFrame())
+                {
+                    return Http2ErrorCode.EnhanceYourCalm;
+                }
+
+                if (!WasRecentlyResetLocked(frame.StreamId))
+                {
+                    WriteRstStreamLocked(frame.StreamId, Http2ErrorCode.StreamClosed);
+                }
+
+                return Http2ErrorCode.NoError;
             }
 
             if (stream.RemoteEnded)
             {
-                ResetLocked(stream, Http2ErrorCode.StreamClosed);
+                ResetForClientFaultLocked(stream, Http2ErrorCode.StreamClosed);
                 return Http2ErrorCode.NoError;
             }
 
             if (length > stream.ReceiveWindow)
             {
-                ResetLocked(stream, Http2ErrorCode.FlowControlError);
+                ResetForClientFaultLocked(stream, Http2ErrorCode.FlowControlError);
                 return Http2ErrorCode.NoError;
             }
 
             var content = frame.Content;
+            if (content.IsEmpty && !frame.EndStream)
+            {
+                // CVE-2019-9518: a frame that carries nothing costs us work for nothing.
+                Glitch();
+            }
+
             stream.ReceiveWindow -= length;
 
             // Padding is never consumed by the transaction: give it back at once.
@@ -655,7 +797,7 @@ internal sealed class Http2FrontConnection : IDisposable
             if (declared >= 0 && (stream.BodyBytesReceived > declared || (frame.EndStream && stream.BodyBytesReceived != declared)))
             {
                 // §8.1.1: a body that does not match its content-length makes the request malformed.
-                ResetLocked(stream, Http2ErrorCode.ProtocolError);
+                ResetForClientFaultLocked(stream, Http2ErrorCode.ProtocolError);
                 return Http2ErrorCode.NoError;
             }
 
@@ -694,6 +836,7 @@ internal sealed class Http2FrontConnection : IDisposable
         _blockEndStream = frame.EndStream;
         _blockResetCode = null;
         _blockStream = null;
+        _blockBytes = 0;
         Http2Stream? existing;
         lock (_sync)
         {
@@ -725,8 +868,20 @@ internal sealed class Http2FrontConnection : IDisposable
         }
         else if (id <= _lastStreamId)
         {
-            // A stream already closed, mostly trailers in flight after we reset it (§5.4.2: ignored); the block
-            // is still decoded, to keep HPACK in step.
+            // §5.1.1: "An endpoint that receives an unexpected stream identifier MUST respond with a connection
+            // error of type PROTOCOL_ERROR": a stream id going backward, or a stream closed long ago. Trailers in
+            // flight after we reset the stream are expected (§5.4.2: ignored); the block is still decoded, to keep
+            // HPACK in step, and counted as a control frame.
+            if (!WasRecentlyReset(id))
+            {
+                return Http2ErrorCode.ProtocolError;
+            }
+
+            if (!ChargeControlFrame())
+            {
+                return Http2ErrorCode.EnhanceYourCalm;
+            }
+
             _blockKind = BlockKind.Discard;
             _builder.BeginDiscard();
         }
@@ -743,6 +898,9 @@ internal sealed class Http2FrontConnection : IDisposable
 
             if (ignore || refuse)
             {
+                // Past the limit or after our GOAWAY: neither is what a client that reads our frames does.
+                Glitch();
+
                 // §5.1.2: beyond the limit, REFUSED_STREAM; the block is still decoded to keep HPACK in step.
                 _blockKind = BlockKind.Discard;
                 _blockResetCode = refuse && !ignore ? Http2ErrorCode.RefusedStream : null;
@@ -768,6 +926,13 @@ internal sealed class Http2FrontConnection : IDisposable
 
     private Http2ErrorCode DecodeBlockFragment(Http2Frame frame)
     {
+        // CVE-2024-27316: a block is bounded in wire bytes, and tiny or empty fragments count as 1 KiB each.
+        _blockBytes += Math.Max(frame.PayloadLength, Http2Limits.MinFieldBlockFragmentCharge);
+        if (_blockBytes > Http2Limits.MaxFieldBlockBytes)
+        {
+            return Http2ErrorCode.EnhanceYourCalm;
+        }
+
         var handler = new Http2FieldHandler(_builder);
         var status = _decoder.Decode(frame.Content, frame.EndHeaders, ref handler);
         if (status is not HpackDecodeStatus.Ok and not HpackDecodeStatus.HeaderListTooLarge)
@@ -795,7 +960,7 @@ internal sealed class Http2FrontConnection : IDisposable
                 {
                     if (status != HpackDecodeStatus.Ok || !_builder.Complete(endStream: true))
                     {
-                        ResetLocked(stream!, Http2ErrorCode.ProtocolError);
+                        ResetForClientFaultLocked(stream!, Http2ErrorCode.ProtocolError);
                     }
                     else if (!stream!.IsReset)
                     {
@@ -817,7 +982,7 @@ internal sealed class Http2FrontConnection : IDisposable
                     {
                         if (stream is not null)
                         {
-                            ResetLocked(stream, code);
+                            ResetForClientFaultLocked(stream, code);
                         }
                         else
                         {
@@ -835,6 +1000,11 @@ internal sealed class Http2FrontConnection : IDisposable
     private void OpenStream(Http2Stream stream, bool headerListTooLarge)
     {
         var valid = _builder.Complete(_blockEndStream);
+        if (headerListTooLarge || !valid)
+        {
+            Glitch();
+        }
+
         if (!headerListTooLarge && !valid)
         {
             lock (_sync)
@@ -859,17 +1029,36 @@ internal sealed class Http2FrontConnection : IDisposable
 
             if (!_blockEndStream)
             {
-                stream.Body = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+                stream.Body = NewBodyPipe();
             }
 
-            _streams.Add(stream.Id, stream);
-            stream.InOpenCount = true;
-            _openStreams++;
-            _activeStreams++;
+            RegisterStreamLocked(stream);
         }
 
+        StartStream(stream);
+    }
+
+    private static Pipe NewBodyPipe() => new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+
+    private void RegisterStreamLocked(Http2Stream stream)
+    {
+        _streams.Add(stream.Id, stream);
+        stream.InOpenCount = true;
+        _openStreams++;
+        _activeStreams++;
+    }
+
+    /// <summary>Hands a registered stream to its transaction; read loop.</summary>
+    private void StartStream(Http2Stream stream)
+    {
         StreamCount++;
+        Interlocked.Add(ref _controlFramesEarned, Http2Limits.ControlFramesPerStream);
         ThreadPool.UnsafeQueueUserWorkItem(stream, preferLocal: false);
+        if (StreamCount == _maxTotalStreams)
+        {
+            // `tune.h2.fe.max-total-streams`: this one is the last; it and those in progress finish.
+            BeginShutdown();
+        }
     }
 
     private Http2ErrorCode OnRstStream(Http2Frame frame)
@@ -879,7 +1068,18 @@ internal sealed class Http2FrontConnection : IDisposable
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
             {
                 // §6.4: RST_STREAM on an idle stream is a connection error.
-                return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
+                if (IsIdleStream(frame.StreamId))
+                {
+                    return Http2ErrorCode.ProtocolError;
+                }
+
+                return ChargeControlFrame() ? Http2ErrorCode.NoError : Http2ErrorCode.EnhanceYourCalm;
+            }
+
+            if (!stream.LocalEnded)
+            {
+                // CVE-2023-44487: a stream reset before its answer made us work for nothing.
+                Glitch();
             }
 
             stream.IsReset = true;
@@ -890,7 +1090,7 @@ internal sealed class Http2FrontConnection : IDisposable
         return Http2ErrorCode.NoError;
     }
 
-    private Http2ErrorCode OnSettings(Http2Frame frame)
+    private Http2ErrorCode OnSettings(Http2Frame frame, bool acknowledge = true)
     {
         _settingsReceived = true;
         if (frame.IsAck)
@@ -940,7 +1140,10 @@ internal sealed class Http2FrontConnection : IDisposable
             }
 
             // §6.5.3: acknowledged once applied.
-            Http2FrameWriter.WriteSettingsAck(_control);
+            if (acknowledge)
+            {
+                Http2FrameWriter.WriteSettingsAck(_control);
+            }
         }
 
         return Http2ErrorCode.NoError;
@@ -1000,7 +1203,7 @@ internal sealed class Http2FrontConnection : IDisposable
             stream.SendWindow += increment;
             if (stream.SendWindow > Http2Protocol.MaxWindowSize)
             {
-                ResetLocked(stream, Http2ErrorCode.FlowControlError);
+                ResetForClientFaultLocked(stream, Http2ErrorCode.FlowControlError);
                 return Http2ErrorCode.NoError;
             }
 
@@ -1017,6 +1220,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
     private Http2ErrorCode ResetFromReadLoop(int streamId, Http2ErrorCode code)
     {
+        Glitch();
         lock (_sync)
         {
             if (_streams.TryGetValue(streamId, out var stream))
@@ -1031,6 +1235,44 @@ internal sealed class Http2FrontConnection : IDisposable
 
         return Http2ErrorCode.NoError;
     }
+
+    /// <summary>
+    /// A reset the client made us send (CVE-2025-8671, "MadeYouReset"): counted as a glitch like the resets it sends
+    /// itself, or it could make us do the work of a stream and reset it as often as it likes.
+    /// </summary>
+    private void ResetForClientFaultLocked(Http2Stream stream, Http2ErrorCode code)
+    {
+        Glitch();
+        ResetLocked(stream, code);
+    }
+
+    private void Glitch() => Interlocked.Increment(ref _glitches);
+
+    /// <summary>Read loop: GOAWAY(NO_ERROR) at three quarters of the glitch threshold, ENHANCE_YOUR_CALM at it.</summary>
+    private Http2ErrorCode CheckGlitches()
+    {
+        if (_glitchesThreshold == 0)
+        {
+            return Http2ErrorCode.NoError;
+        }
+
+        var glitches = Volatile.Read(ref _glitches);
+        if (glitches >= _glitchesThreshold)
+        {
+            return Http2ErrorCode.EnhanceYourCalm;
+        }
+
+        if (!_glitchShutdownStarted && glitches >= _glitchesThreshold - (_glitchesThreshold / 4))
+        {
+            _glitchShutdownStarted = true;
+            BeginShutdown();
+        }
+
+        return Http2ErrorCode.NoError;
+    }
+
+    /// <summary>Read loop: one more frame that carries no request; false once the client sent more than it earned.</summary>
+    private bool ChargeControlFrame() => ++_controlFramesReceived <= Interlocked.Read(ref _controlFramesEarned);
 
     private void ResetLocked(Http2Stream stream, Http2ErrorCode code)
     {
@@ -1074,7 +1316,22 @@ internal sealed class Http2FrontConnection : IDisposable
         _windowWaiters.Clear();
     }
 
-    private void WriteRstStreamLocked(int streamId, Http2ErrorCode code) => Http2FrameWriter.WriteRstStream(_control, streamId, code);
+    private void WriteRstStreamLocked(int streamId, Http2ErrorCode code)
+    {
+        Http2FrameWriter.WriteRstStream(_control, streamId, code);
+        _recentlyReset[_recentlyResetNext] = streamId;
+        _recentlyResetNext = (_recentlyResetNext + 1) % RecentlyResetCapacity;
+    }
+
+    private bool WasRecentlyReset(int streamId)
+    {
+        lock (_sync)
+        {
+            return WasRecentlyResetLocked(streamId);
+        }
+    }
+
+    private bool WasRecentlyResetLocked(int streamId) => Array.IndexOf(_recentlyReset, streamId) >= 0;
 
     private void WriteGoAwayLocked(int lastStreamId, Http2ErrorCode code) => Http2FrameWriter.WriteGoAway(_control, lastStreamId, code, default);
 
@@ -1083,7 +1340,10 @@ internal sealed class Http2FrontConnection : IDisposable
         lock (_sync)
         {
             _closing = true;
-            WriteGoAwayLocked(_lastStreamId, code);
+
+            // §6.8: a later GOAWAY never raises the last stream id of an earlier one.
+            _goAwayLastStreamId = Math.Min(_goAwayLastStreamId, _lastStreamId);
+            WriteGoAwayLocked(_goAwayLastStreamId, code);
         }
 
         await FlushControlAsync().ConfigureAwait(false);

@@ -157,6 +157,12 @@ internal sealed class Http2RequestHeadBuilder
             Malformed = true;
             return false;
         }
+        else if (request.Target[0] != (byte)'/' && !(request.Target.SequenceEqual("*"u8) && request.Method == Messages.HttpMethod.Options))
+        {
+            // §8.3.1: ":path ... MUST NOT be empty"; origin-form, or `*` for OPTIONS.
+            Malformed = true;
+            return false;
+        }
 
         if (ContentLength >= 0)
         {
@@ -176,8 +182,15 @@ internal sealed class Http2RequestHeadBuilder
             request.Set(HttpMessageFlags.NoBody);
         }
 
-        if (!_hostSeen && !request.Authority.IsEmpty)
+        if (!request.Authority.IsEmpty)
         {
+            // §8.3.1: the authority wins over a `host` field that disagrees (CVE-2021-39242); the HTTP/1.1 hop behind
+            // gets one `Host`, the authority.
+            if (_hostSeen)
+            {
+                _fields.RemoveAll("host"u8);
+            }
+
             _fields.Add("host"u8, request.Authority);
         }
 
@@ -218,6 +231,18 @@ internal sealed class Http2RequestHeadBuilder
             return;
         }
 
+        // §8.3.1: a method is a token, a scheme is RFC 3986's `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`, and a path
+        // holds no whitespace nor control byte: each would change the meaning of an HTTP/1.1 request line
+        // (CVE-2021-39240, CVE-2021-39241).
+        if ((bit == PseudoMethod && !IsToken(value))
+            || (bit == PseudoScheme && !IsScheme(value))
+            || (bit == PseudoPath && value.IndexOfAnyInRange((byte)0, (byte)' ') >= 0)
+            || (bit == PseudoPath && value.Contains((byte)0x7F)))
+        {
+            Malformed = true;
+            return;
+        }
+
         _pseudoSeen |= bit;
         switch (bit)
         {
@@ -253,6 +278,38 @@ internal sealed class Http2RequestHeadBuilder
         crumb.CopyTo(_cookie.AsSpan(_cookieLength));
         _cookieLength += crumb.Length;
         _cookieSeen = true;
+    }
+
+    /// <summary>RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&amp;" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA.</summary>
+    internal static bool IsToken(ReadOnlySpan<byte> value)
+    {
+        foreach (var b in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit((char)b) || "!#$%&'*+-.^_`|~"u8.Contains(b)))
+            {
+                return false;
+            }
+        }
+
+        return !value.IsEmpty;
+    }
+
+    private static bool IsScheme(ReadOnlySpan<byte> value)
+    {
+        if (value.IsEmpty || !char.IsAsciiLetter((char)value[0]))
+        {
+            return false;
+        }
+
+        foreach (var b in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'+' or (byte)'-' or (byte)'.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>RFC 9113 §8.2.1: a field name is a token in lowercase.</summary>

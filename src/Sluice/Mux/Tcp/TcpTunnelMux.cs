@@ -70,8 +70,26 @@ internal sealed class TcpTunnelMux
     /// <summary>True once either side sent its FIN: from then on the `-fin` timeouts apply.</summary>
     public bool IsHalfClosed => Volatile.Read(ref _halfClosed) != 0;
 
-    public async Task<TunnelEnd> RunAsync()
+    /// <summary>
+    /// Moves bytes both ways until both sides are done. <paramref name="clientData"/> holds bytes already read
+    /// from the client (while rules inspected them); they go to the server first.
+    /// </summary>
+    public async Task<TunnelEnd> RunAsync(ReadOnlyMemory<byte> clientData = default)
     {
+        if (!clientData.IsEmpty)
+        {
+            try
+            {
+                await SendAsync(_server, clientData).ConfigureAwait(false);
+                Interlocked.Add(ref _bytesFromClient, clientData.Length);
+            }
+            catch (Exception ex) when (IsSocketFailure(ex))
+            {
+                CloseBoth();
+                return Volatile.Read(ref _aborted) != 0 ? TunnelEnd.Aborted : TunnelEnd.ServerError;
+            }
+        }
+
         var upstream = CopyAsync(_client, _server, fromClient: true);
         var downstream = CopyAsync(_server, _client, fromClient: false);
         var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);

@@ -55,6 +55,40 @@ public class Http1HeadsTests
     }
 
     [Fact]
+    public void FindH2cUpgrade_CurlRequest_SettingsDecoded()
+    {
+        // SETTINGS_MAX_CONCURRENT_STREAMS 100, SETTINGS_INITIAL_WINDOW_SIZE 65535 (base64url, no padding).
+        using var head = Parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n");
+        Assert.Equal(Convert.FromHexString("000300000064000400" + "00ffff"), Http1Heads.FindH2cUpgrade(head)!);
+    }
+
+    [Theory]
+    [InlineData("GET / HTTP/1.0\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n", "HTTP/1.0")]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n", "HTTP2-Settings not a connection option")]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n\r\n", "no HTTP2-Settings")]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\nHTTP2-Settings: AAMAAABk\r\n\r\n", "two HTTP2-Settings")]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAAB\r\n\r\n", "settings not a multiple of 6 bytes")]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AA*AAABk\r\n\r\n", "not base64url")]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n", "chunked body")]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 65536\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n", "body above a stream window")]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n", "Expect")]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: websocket\r\nHTTP2-Settings: AAMAAABk\r\n\r\n", "another protocol")]
+    public void FindH2cUpgrade_NotAccepted_Null(string text, string why)
+    {
+        using var head = Parse(text);
+        Assert.True(Http1Heads.FindH2cUpgrade(head) is null, why);
+    }
+
+    [Fact]
+    public void FindH2cUpgrade_SmallBodyOfKnownLength_Accepted()
+    {
+        using var head = Parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 65535\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \r\n\r\n");
+        var settings = Http1Heads.FindH2cUpgrade(head);
+        Assert.NotNull(settings);
+        Assert.Empty(settings);
+    }
+
+    [Fact]
     public void RemoveHopByHop_UpgradeWithoutConnectionToken_NotAnUpgrade()
     {
         using var head = Parse("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n");

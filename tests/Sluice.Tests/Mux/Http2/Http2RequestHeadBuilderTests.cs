@@ -56,11 +56,28 @@ public class Http2RequestHeadBuilderTests
     }
 
     [Fact]
-    public void HostField_Kept_NoSecondHostAdded()
+    public void HostFieldDisagreeingWithAuthority_AuthorityWins_OneHost()
     {
         var (valid, head, _) = Build(true, Get(("host", "other.example")));
         Assert.True(valid);
-        Assert.Equal(["host: other.example"], Fields(head.Headers));
+        Assert.Equal(["host: example.com"], Fields(head.Headers));
+    }
+
+    [Theory]
+    [InlineData(":method", "GET?")]
+    [InlineData(":method", "GET /x")]
+    [InlineData(":scheme", "http://x/?")]
+    [InlineData(":scheme", "1http")]
+    [InlineData(":path", "hello")]
+    [InlineData(":path", "/a b")]
+    [InlineData(":path", "*")]
+    public void BadPseudoValue_Malformed(string name, string value)
+    {
+        (string, string)[] fields = [(":method", "GET"), (":scheme", "http"), (":authority", "example.com"), (":path", "/")];
+        var index = Array.FindIndex(fields, f => f.Item1 == name);
+        fields[index] = (name, value);
+        var (valid, _, _) = Build(true, fields);
+        Assert.False(valid);
     }
 
     [Fact]

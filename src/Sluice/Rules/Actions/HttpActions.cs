@@ -1,0 +1,493 @@
+using System.Buffers;
+using System.Text;
+using System.Text.RegularExpressions;
+using Sluice.Config.Model;
+using Sluice.Logging;
+using Sluice.Messages;
+using Sluice.Rules.Samples;
+
+namespace Sluice.Rules.Actions;
+
+/// <summary>`allow`: the message goes through; the remaining rules of this set are skipped.</summary>
+internal sealed class AllowAction : HttpAction
+{
+    public override bool IsFinal => true;
+
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result) => RuleVerdict.Allow;
+}
+
+/// <summary>`reject` and `silent-drop`: the client connection is closed without an answer.</summary>
+internal sealed class RejectAction : HttpAction
+{
+    public override bool IsFinal => true;
+
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result) => RuleVerdict.Reject;
+}
+
+/// <summary>
+/// `deny`, `tarpit` and `return`: the proxy answers with a reply fixed at load, or the proxy's page for a
+/// status, or a reply whose body and fields are log-formats rendered now.
+/// </summary>
+internal sealed class ReplyAction : HttpAction
+{
+    public ReplyAction(RuleVerdict verdict, bool isDenial, HttpReturnRule spec, LogFormat? body, IReadOnlyList<(string Name, LogFormat Value)> dynamicHeaders)
+    {
+        Verdict = verdict;
+        IsDenial = isDenial;
+        Spec = spec;
+        Body = body;
+        DynamicHeaders = dynamicHeaders;
+    }
+
+    public RuleVerdict Verdict { get; }
+
+    public bool IsDenial { get; }
+
+    /// <summary>The reply as configured; the transaction's reply table holds its prebuilt form.</summary>
+    public HttpReturnRule Spec { get; }
+
+    /// <summary>An `lf-string` body, rendered per request; null for a fixed body.</summary>
+    public LogFormat? Body { get; }
+
+    public IReadOnlyList<(string Name, LogFormat Value)> DynamicHeaders { get; }
+
+    public override bool IsFinal => true;
+
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        result.IsDenial = IsDenial;
+        result.Status = Spec.Status;
+        if (Body is null && DynamicHeaders.Count == 0)
+        {
+            result.ReturnSpec = Spec;
+        }
+        else
+        {
+            result.Reply = Render(ctx);
+        }
+
+        return Verdict;
+    }
+
+    /// <summary>A reply with log-format parts: built for this request (it allocates, as answers made by rules are rare).</summary>
+    private HttpReply Render(SampleContext ctx)
+    {
+        var headers = new List<KeyValuePair<string, string>>();
+        var body = Spec.Body;
+        if (Body is not null)
+        {
+            body = RenderToBytes(ctx, Body);
+        }
+
+        if (Spec.ContentType is { } type && body.Length > 0)
+        {
+            headers.Add(new("content-type", type));
+        }
+
+        headers.AddRange(Spec.Headers);
+        foreach (var (name, value) in DynamicHeaders)
+        {
+            headers.Add(new(name, Encoding.Latin1.GetString(RenderToBytes(ctx, value))));
+        }
+
+        return new HttpReply(Spec.Status, null, headers, body);
+    }
+
+    private static byte[] RenderToBytes(SampleContext ctx, LogFormat format)
+    {
+        var output = ctx.FormatOutput;
+        output.ResetWrittenCount();
+        format.Render(ctx, output);
+        return output.WrittenSpan.ToArray();
+    }
+}
+
+/// <summary>
+/// `redirect location|prefix|scheme TARGET [code N] [drop-query] [append-slash] [set-cookie NAME[=VALUE]]
+/// [clear-cookie NAME]`: answers with a redirection built from the request, as HAProxy does (302 by default,
+/// `Cache-Control: no-cache` except for 301).
+/// </summary>
+internal sealed class RedirectAction : HttpAction
+{
+    public enum Kind : byte
+    {
+        Location,
+        Prefix,
+        Scheme,
+    }
+
+    private readonly Kind _kind;
+    private readonly LogFormat _target;
+    private readonly int _code;
+    private readonly bool _dropQuery;
+    private readonly bool _appendSlash;
+    private readonly string? _cookie;
+
+    public RedirectAction(Kind kind, LogFormat target, int code, bool dropQuery, bool appendSlash, string? cookie)
+    {
+        _kind = kind;
+        _target = target;
+        _code = code;
+        _dropQuery = dropQuery;
+        _appendSlash = appendSlash;
+        _cookie = cookie;
+    }
+
+    public override bool IsFinal => true;
+
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        var output = ctx.FormatOutput;
+        output.ResetWrittenCount();
+        _target.Render(ctx, output);
+        var request = ctx.Request;
+        if (_kind != Kind.Location && request is not null)
+        {
+            if (_kind == Kind.Scheme)
+            {
+                output.Write("://"u8);
+                var host = request.Headers.IndexOf("host"u8);
+                if (host >= 0)
+                {
+                    output.Write(request.Headers.Value(host));
+                }
+            }
+            else if (output.WrittenCount == 1 && output.WrittenSpan[0] == '/')
+            {
+                // A prefix of "/" keeps the path as it is rather than doubling its slash.
+                output.ResetWrittenCount();
+            }
+
+            var pathAndQuery = MessageSlices.PathAndQuery(request.Target);
+            var question = pathAndQuery.IndexOf((byte)'?');
+            var path = question < 0 ? pathAndQuery : pathAndQuery[..question];
+            output.Write(path);
+            if (_appendSlash && (path.IsEmpty || path[^1] != '/'))
+            {
+                output.Write("/"u8);
+            }
+
+            if (!_dropQuery && question >= 0)
+            {
+                output.Write(pathAndQuery[question..]);
+            }
+        }
+
+        var headers = new List<KeyValuePair<string, string>>
+        {
+            new("location", Encoding.Latin1.GetString(output.WrittenSpan)),
+        };
+        if (_code != 301)
+        {
+            headers.Add(new("cache-control", "no-cache"));
+        }
+
+        if (_cookie is not null)
+        {
+            headers.Add(new("set-cookie", _cookie));
+        }
+
+        result.Status = _code;
+        result.Reply = new HttpReply(_code, null, headers, []);
+        return RuleVerdict.Reply;
+    }
+}
+
+/// <summary>`auth [realm R]`: 401 (or 407 for a request to a proxy) with a Basic challenge.</summary>
+internal sealed class AuthAction(string realm) : HttpAction
+{
+    public override bool IsFinal => true;
+
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        var proxy = ctx.Request is { } request && !request.Target.IsEmpty && request.Target[0] != '/';
+        result.Status = proxy ? 407 : 401;
+        result.AuthRealm = realm;
+        result.IsDenial = true;
+        return RuleVerdict.Reply;
+    }
+}
+
+/// <summary>`set-header` and `add-header NAME FMT`: the value is rendered first, so it may read the field it replaces.</summary>
+internal sealed class SetHeaderAction(byte[] name, LogFormat value, bool replace) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        var output = ctx.FormatOutput;
+        output.ResetWrittenCount();
+        value.Render(ctx, output);
+        if (replace)
+        {
+            message.Headers.RemoveAll(name);
+        }
+
+        message.Headers.Add(name, output.WrittenSpan);
+        return RuleVerdict.Continue;
+    }
+}
+
+/// <summary>`del-header NAME [-m str|beg|end|sub|reg]`: removes the fields whose name matches.</summary>
+internal sealed class DeleteHeaderAction(byte[] name, Acls.MatchMethod method, Regex? regex) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        var headers = message.Headers;
+        if (method == Acls.MatchMethod.Str)
+        {
+            headers.RemoveAll(name);
+            return RuleVerdict.Continue;
+        }
+
+        for (var i = 0; i < headers.SlotCount; i++)
+        {
+            if (!headers.IsRemoved(i) && NameMatches(headers.Name(i)))
+            {
+                headers.Remove(i);
+            }
+        }
+
+        return RuleVerdict.Continue;
+    }
+
+    private bool NameMatches(ReadOnlySpan<byte> field) => method switch
+    {
+        Acls.MatchMethod.Beg => field.Length >= name.Length && Ascii.EqualsIgnoreCase(field[..name.Length], name),
+        Acls.MatchMethod.End => field.Length >= name.Length && Ascii.EqualsIgnoreCase(field[^name.Length..], name),
+        Acls.MatchMethod.Sub => Encoding.Latin1.GetString(field).Contains(Encoding.Latin1.GetString(name), StringComparison.OrdinalIgnoreCase),
+        Acls.MatchMethod.Reg => regex!.IsMatch(Encoding.Latin1.GetString(field)),
+        _ => Ascii.EqualsIgnoreCase(field, name),
+    };
+}
+
+/// <summary>
+/// `replace-header NAME REGEX FMT` (each whole field value) and `replace-value NAME REGEX FMT` (each
+/// comma-separated value): a value the regex matches becomes the format, with `\N` replaced by the Nth group.
+/// </summary>
+internal sealed class ReplaceHeaderAction(byte[] name, Regex regex, LogFormat replacement, bool perValue) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        var output = ctx.FormatOutput;
+        output.ResetWrittenCount();
+        replacement.Render(ctx, output);
+        var template = Encoding.Latin1.GetString(output.WrittenSpan);
+        var headers = message.Headers;
+        var count = headers.SlotCount;
+        for (var slot = headers.IndexOf(name); slot >= 0 && slot < count; slot = headers.IndexOf(name, slot + 1))
+        {
+            var value = Encoding.Latin1.GetString(headers.Value(slot));
+            string? changed;
+            if (perValue)
+            {
+                var parts = value.Split(',');
+                var any = false;
+                for (var i = 0; i < parts.Length; i++)
+                {
+                    var part = parts[i].Trim();
+                    if (Substitute(part, template) is { } replaced)
+                    {
+                        parts[i] = replaced;
+                        any = true;
+                    }
+                    else
+                    {
+                        parts[i] = part;
+                    }
+                }
+
+                changed = any ? string.Join(",", parts) : null;
+            }
+            else
+            {
+                changed = Substitute(value, template);
+            }
+
+            if (changed is not null)
+            {
+                headers.Remove(slot);
+                headers.Add(Encoding.Latin1.GetString(name), changed);
+            }
+        }
+
+        return RuleVerdict.Continue;
+    }
+
+    private string? Substitute(string value, string template)
+    {
+        var match = regex.Match(value);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var builder = new StringBuilder(template.Length + value.Length);
+        for (var i = 0; i < template.Length; i++)
+        {
+            if (template[i] == '\\' && i + 1 < template.Length && char.IsAsciiDigit(template[i + 1]))
+            {
+                var group = template[++i] - '0';
+                if (group < match.Groups.Count)
+                {
+                    builder.Append(match.Groups[group].Value);
+                }
+            }
+            else
+            {
+                builder.Append(template[i]);
+            }
+        }
+
+        return builder.ToString();
+    }
+}
+
+/// <summary>Which part of the request line `set-path`, `set-pathq`, `set-query`, `set-uri` and `set-method` change.</summary>
+internal enum RequestLinePart : byte
+{
+    Method,
+    Path,
+    PathAndQuery,
+    Query,
+    Uri,
+}
+
+/// <summary>Rewrites a part of the request line with a log-format.</summary>
+internal sealed class SetRequestLineAction(RequestLinePart part, LogFormat value) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        if (message is not HttpRequestHead request)
+        {
+            return RuleVerdict.Continue;
+        }
+
+        var output = ctx.FormatOutput;
+        output.ResetWrittenCount();
+        value.Render(ctx, output);
+        var rendered = output.WrittenSpan;
+        if (part == RequestLinePart.Method)
+        {
+            request.SetMethod(rendered);
+            return RuleVerdict.Continue;
+        }
+
+        if (part == RequestLinePart.Uri)
+        {
+            request.SetTarget(rendered);
+            return RuleVerdict.Continue;
+        }
+
+        // Target = prefix (scheme and authority of an absolute form) + path + ["?" query].
+        var target = request.Target;
+        var pathAndQuery = MessageSlices.PathAndQuery(target);
+        var prefixLength = target.Length - pathAndQuery.Length;
+        var question = pathAndQuery.IndexOf((byte)'?');
+        var path = question < 0 ? pathAndQuery : pathAndQuery[..question];
+        var query = question < 0 ? default : pathAndQuery[question..];
+        var rented = ArrayPool<byte>.Shared.Rent(target.Length + rendered.Length + 1);
+        var length = 0;
+        void Write(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(rented.AsSpan(length));
+            length += bytes.Length;
+        }
+
+        Write(target[..prefixLength]);
+        switch (part)
+        {
+            case RequestLinePart.Path:
+                Write(rendered);
+                Write(query);
+                break;
+            case RequestLinePart.PathAndQuery:
+                Write(rendered);
+                break;
+            default:
+                Write(path);
+                if (rendered.Length > 0 && rendered[0] != '?')
+                {
+                    Write("?"u8);
+                }
+
+                Write(rendered);
+                break;
+        }
+
+        request.SetTarget(rented.AsSpan(0, length));
+        ArrayPool<byte>.Shared.Return(rented);
+        return RuleVerdict.Continue;
+    }
+}
+
+/// <summary>`set-status CODE [reason TEXT]` on a response.</summary>
+internal sealed class SetStatusAction(int status, byte[]? reason) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        if (message is HttpResponseHead response)
+        {
+            response.Status = status;
+            response.SetReason(reason ?? Mux.Http1.ReasonPhrases.For(status));
+        }
+
+        return RuleVerdict.Continue;
+    }
+}
+
+/// <summary>`set-var(NAME) EXPR` and `unset-var(NAME)`.</summary>
+internal sealed class SetVariableAction(VariableName variable, SampleExpression? expression) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        if (expression is null)
+        {
+            ctx.Variables.Unset(variable);
+        }
+        else if (expression.TryEvaluate(ctx, out var value))
+        {
+            ctx.Variables.Set(variable, value);
+        }
+
+        return RuleVerdict.Continue;
+    }
+}
+
+/// <summary>`set-log-level LEVEL|silent`.</summary>
+internal sealed class SetLogLevelAction(string level) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        ctx.LogLevel = level;
+        return RuleVerdict.Continue;
+    }
+}
+
+/// <summary>`wait-for-body time T [at-least BYTES]`: the transaction buffers the body before the next rules.</summary>
+internal sealed class WaitForBodyAction(TimeSpan time, long atLeast) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        if (!message.HasBody)
+        {
+            return RuleVerdict.Continue;
+        }
+
+        result.WaitTime = time;
+        result.WaitBytes = atLeast;
+        return RuleVerdict.WaitForBody;
+    }
+}
+
+/// <summary>`http-request capture EXPR len N|id N` and `http-response capture EXPR id N`: keeps a value for the logs.</summary>
+internal sealed class CaptureAction(SampleExpression expression, int slot, bool response) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        if (expression.TryEvaluate(ctx, out var sample) && SampleCasts.TryCast(ctx, ref sample, SampleType.Str))
+        {
+            ctx.Captures.Set(response, slot, sample.Bytes);
+        }
+
+        return RuleVerdict.Continue;
+    }
+}

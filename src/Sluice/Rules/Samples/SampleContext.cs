@@ -1,0 +1,138 @@
+using System.Buffers;
+using System.Net;
+using Sluice.Backends;
+using Sluice.Messages;
+
+namespace Sluice.Rules.Samples;
+
+/// <summary>
+/// What fetches read and actions change while rules run: the connection's addresses, the proxies involved, the
+/// request and response heads, variables, and a scratch space for converters. One per session, refilled by the
+/// transaction as it goes; evaluation allocates nothing unless a converter needs more scratch than a buffer.
+/// </summary>
+internal sealed class SampleContext : IDisposable
+{
+    private readonly int _scratchSize;
+    private byte[]? _scratch;
+    private int _scratchUsed;
+
+    public SampleContext(int scratchSize = 16384)
+    {
+        _scratchSize = scratchSize;
+        Variables = new VariableStore();
+    }
+
+    public EndPoint? ClientEndPoint { get; set; }
+
+    public EndPoint? LocalEndPoint { get; set; }
+
+    /// <summary>The frontend's name, encoded once.</summary>
+    public byte[] FrontendName { get; set; } = [];
+
+    public int FrontendId { get; set; }
+
+    /// <summary>The backend chosen so far; null before `use_backend` rules ran.</summary>
+    public BackendState? Backend { get; set; }
+
+    /// <summary>The server the request went to; null before one was chosen.</summary>
+    public ServerState? Server { get; set; }
+
+    /// <summary>Connections currently open on the frontend, for `fe_conn`.</summary>
+    public Func<int>? FrontendConnections { get; set; }
+
+    /// <summary>Resolves a backend by name for fetches that take one (`nbsrv(be)`); null when unknown.</summary>
+    public Func<string, BackendState?>? FindBackend { get; set; }
+
+    public HttpRequestHead? Request { get; set; }
+
+    public HttpResponseHead? Response { get; set; }
+
+    /// <summary>Data received from the client in mode tcp and not yet forwarded (`req.payload`, `req.ssl_sni`).</summary>
+    public ReadOnlySequence<byte> RequestPayload { get; set; }
+
+    /// <summary>True once nothing more can arrive for <see cref="RequestPayload"/> (inspect-delay over or buffer full).</summary>
+    public bool PayloadComplete { get; set; } = true;
+
+    /// <summary>True when the client connection is TLS.</summary>
+    public bool IsTls { get; set; }
+
+    /// <summary>True for the first request of a client connection (`http_first_req`).</summary>
+    public bool FirstRequest { get; set; }
+
+    /// <summary>
+    /// Set by a fetch that found no value only because more bytes may still come: the rule being evaluated
+    /// then waits (HAProxy's "may change") instead of deciding.
+    /// </summary>
+    public bool NeedsMoreData { get; set; }
+
+    /// <summary>The ALPN protocol negotiated with the client, empty on cleartext.</summary>
+    public byte[] FrontAlpn { get; set; } = [];
+
+    public VariableStore Variables { get; }
+
+    /// <summary>The values captured for the logs and `capture.req.hdr(N)`.</summary>
+    public CaptureStore Captures { get; } = new();
+
+    /// <summary>Where actions render their log-format arguments before applying them; reused.</summary>
+    public ArrayBufferWriter<byte> FormatOutput => _formatOutput ??= new ArrayBufferWriter<byte>(256);
+
+    /// <summary>`set-log-level`: the level of this transaction's log line; null for the proxy's.</summary>
+    public string? LogLevel { get; set; }
+
+    private ArrayBufferWriter<byte>? _formatOutput;
+
+    /// <summary>Forgets everything about the previous request of the connection.</summary>
+    public void ResetTransaction()
+    {
+        Backend = null;
+        Server = null;
+        Response = null;
+        LogLevel = null;
+        Captures.Clear();
+        Variables.ClearTransaction();
+        ResetScratch();
+    }
+
+    /// <summary>Starts a new evaluation: converters' output from earlier evaluations is overwritten from here.</summary>
+    public void ResetScratch() => _scratchUsed = 0;
+
+    /// <summary>
+    /// Room for a converter's output. Returns false when the scratch space is exhausted, in which case the
+    /// converter fails and the sample is not found, as in HAProxy when its trash chunk is too small.
+    /// </summary>
+    public bool TryReserve(int length, out byte[] buffer, out int offset)
+    {
+        _scratch ??= ArrayPool<byte>.Shared.Rent(_scratchSize);
+        if (length > _scratch.Length - _scratchUsed)
+        {
+            buffer = [];
+            offset = 0;
+            return false;
+        }
+
+        buffer = _scratch;
+        offset = _scratchUsed;
+        _scratchUsed += length;
+        return true;
+    }
+
+    /// <summary>Gives back the unused end of the last reservation.</summary>
+    public void Shrink(int unused) => _scratchUsed -= unused;
+
+    /// <summary>Returns the scratch space to the pool while the connection idles.</summary>
+    public void ReleaseBuffers()
+    {
+        if (_scratch is { } scratch)
+        {
+            _scratch = null;
+            _scratchUsed = 0;
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    public void Dispose()
+    {
+        ReleaseBuffers();
+        Variables.ClearSession();
+    }
+}

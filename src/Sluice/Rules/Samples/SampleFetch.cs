@@ -1,0 +1,114 @@
+namespace Sluice.Rules.Samples;
+
+/// <summary>
+/// Where the data a fetch reads comes from, in the order it becomes available during a transaction. A rule
+/// set declares which sources it can see; a fetch that needs another one cannot work there.
+/// </summary>
+[Flags]
+internal enum SampleSources
+{
+    None = 0,
+    /// <summary>Constants, the process and the configuration.</summary>
+    Internal = 1 << 0,
+    /// <summary>The frontend and the client's addresses: known as soon as the connection is accepted.</summary>
+    Connection = 1 << 1,
+    /// <summary>Bytes received from the client before a mux reads them (tcp-request content).</summary>
+    RequestBuffer = 1 << 2,
+    HttpRequest = 1 << 3,
+    HttpRequestBody = 1 << 4,
+    Backend = 1 << 5,
+    Server = 1 << 6,
+    HttpResponse = 1 << 7,
+}
+
+/// <summary>The rule sets, each with the sources its rules can see and its name in HAProxy's messages.</summary>
+internal sealed record RuleSite(string Name, SampleSources Available)
+{
+    private const SampleSources L4 = SampleSources.Internal | SampleSources.Connection;
+    private const SampleSources L7Request = L4 | SampleSources.RequestBuffer | SampleSources.HttpRequest | SampleSources.HttpRequestBody;
+
+    public static RuleSite TcpRequestConnection(bool backend) => new($"{Side(backend)} tcp-request connection rule", L4);
+
+    public static RuleSite TcpRequestContent(bool backend) => new($"{Side(backend)} tcp-request content rule",
+        L4 | SampleSources.RequestBuffer | (backend ? SampleSources.Backend : 0));
+
+    public static RuleSite HttpRequest(bool backend) => new($"{Side(backend)} http-request header rule",
+        L7Request | (backend ? SampleSources.Backend : 0));
+
+    public static RuleSite HttpResponse(bool backend) => new($"{Side(backend)} http-response header rule",
+        L7Request | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse);
+
+    public static readonly RuleSite SwitchingRule = new("frontend use-backend rule", L7Request);
+
+    public static readonly RuleSite TcpSwitchingRule = new("frontend use-backend rule", L4 | SampleSources.RequestBuffer);
+
+    /// <summary>Logs are written at the end, when everything is known.</summary>
+    public static readonly RuleSite Log = new("log-format", SampleSources.Internal | SampleSources.Connection | SampleSources.RequestBuffer
+        | SampleSources.HttpRequest | SampleSources.HttpRequestBody | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse);
+
+    private static string Side(bool backend) => backend ? "backend" : "frontend";
+
+    /// <summary>HAProxy's words for a source, as in "needs 'HTTP response headers' which is not available here".</summary>
+    public static string Describe(SampleSources source) => source switch
+    {
+        SampleSources.Connection => "client address",
+        SampleSources.RequestBuffer => "request buffer",
+        SampleSources.HttpRequest => "HTTP request headers",
+        SampleSources.HttpRequestBody => "HTTP request body",
+        SampleSources.Backend => "backend",
+        SampleSources.Server => "server",
+        SampleSources.HttpResponse => "HTTP response headers",
+        _ => "internal",
+    };
+}
+
+/// <summary>
+/// A fetch compiled from the configuration with its arguments: it reads one value, or several one after the
+/// other (header occurrences for ACLs), from a <see cref="SampleContext"/>.
+/// </summary>
+internal abstract class SampleFetch
+{
+    /// <summary>The type of the values it returns.</summary>
+    public abstract SampleType OutputType { get; }
+
+    /// <summary>
+    /// Reads the next value. <paramref name="state"/> is 0 on the first call; fetches with several values keep
+    /// their position in it and are called again until they return false.
+    /// </summary>
+    public abstract bool Fetch(SampleContext ctx, ref long state, out Sample sample);
+}
+
+/// <summary>A fetch that returns at most one value.</summary>
+internal abstract class SingleValueFetch : SampleFetch
+{
+    public sealed override bool Fetch(SampleContext ctx, ref long state, out Sample sample)
+    {
+        if (state != 0)
+        {
+            sample = default;
+            return false;
+        }
+
+        state = 1;
+        sample = FetchOne(ctx);
+        return sample.Type != SampleType.None;
+    }
+
+    protected abstract Sample FetchOne(SampleContext ctx);
+}
+
+/// <summary>A single-value fetch given as a function, for the many fetches that are one line.</summary>
+internal sealed class FunctionFetch(SampleType type, Func<SampleContext, Sample> read) : SingleValueFetch
+{
+    public override SampleType OutputType => type;
+
+    protected override Sample FetchOne(SampleContext ctx) => read(ctx);
+}
+
+/// <summary>A constant: `str(...)`, `int(...)`, `bool(...)`, `always_true`.</summary>
+internal sealed class ConstantFetch(Sample value) : SingleValueFetch
+{
+    public override SampleType OutputType => value.Type;
+
+    protected override Sample FetchOne(SampleContext ctx) => value;
+}

@@ -1,0 +1,336 @@
+using System.Buffers;
+using System.Net;
+using System.Text;
+using Sluice.Messages;
+using HttpVersion = Sluice.Messages.HttpVersion;
+
+namespace Sluice.Rules.Samples;
+
+/// <summary>A fetch keyword: what it reads, how many arguments it takes, and how it is compiled.</summary>
+internal sealed record FetchDefinition(string Name, SampleSources Needs, int MaxArguments, Func<SampleArguments, SampleFetch?> Create);
+
+/// <summary>Every fetch keyword Sluice knows (configuration.txt §7.3), by name.</summary>
+internal static class SampleFetchTable
+{
+    private static readonly Dictionary<string, FetchDefinition> Definitions = Build();
+
+    public static FetchDefinition? Find(string name) => Definitions.GetValueOrDefault(name);
+
+    public static IEnumerable<string> Names => Definitions.Keys;
+
+    private static Dictionary<string, FetchDefinition> Build()
+    {
+        var table = new Dictionary<string, FetchDefinition>(StringComparer.Ordinal);
+        void Add(string name, SampleSources needs, int maxArgs, Func<SampleArguments, SampleFetch?> create) =>
+            table[name] = new FetchDefinition(name, needs, maxArgs, create);
+        void Simple(string name, SampleSources needs, SampleType type, Func<SampleContext, Sample> read)
+        {
+            var fetch = new FunctionFetch(type, read);
+            Add(name, needs, 0, _ => fetch);
+        }
+
+        const SampleSources Internal = SampleSources.Internal;
+        const SampleSources Connection = SampleSources.Connection;
+        const SampleSources Request = SampleSources.HttpRequest;
+        const SampleSources Response = SampleSources.HttpResponse;
+
+        // Constants and the process.
+        Add("always_true", Internal, 0, _ => new ConstantFetch(Sample.FromBool(true)));
+        Add("always_false", Internal, 0, _ => new ConstantFetch(Sample.FromBool(false)));
+        Add("str", Internal, 1, a => new ConstantFetch(Sample.FromString(Encoding.Latin1.GetBytes(a.RequiredString(0)))));
+        Add("int", Internal, 1, a => new ConstantFetch(Sample.FromInt(a.RequiredInteger(0))));
+        Add("bool", Internal, 1, a => new ConstantFetch(Sample.FromBool(a.RequiredInteger(0) != 0)));
+        Add("ipv4", Internal, 1, a => ConstantAddress(a, System.Net.Sockets.AddressFamily.InterNetwork));
+        Add("ipv6", Internal, 1, a => ConstantAddress(a, System.Net.Sockets.AddressFamily.InterNetworkV6));
+        Add("env", Internal, 1, a =>
+        {
+            var value = Environment.GetEnvironmentVariable(a.RequiredString(0));
+            return value is null ? new ConstantFetch(default) : new ConstantFetch(Sample.FromString(Encoding.Latin1.GetBytes(value)));
+        });
+        Add("date", Internal, 1, a =>
+        {
+            var offset = a.Integer(0, 0);
+            return new FunctionFetch(SampleType.Int, _ => Sample.FromInt(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + offset));
+        });
+        Add("rand", Internal, 1, a =>
+        {
+            var range = a.Integer(0, 0);
+            return new FunctionFetch(SampleType.Int, _ => Sample.FromInt(range > 0 ? Random.Shared.NextInt64(range) : Random.Shared.Next()));
+        });
+        Simple("nbproc", Internal, SampleType.Int, _ => Sample.FromInt(1));
+        Simple("pid", Internal, SampleType.Int, _ => Sample.FromInt(Environment.ProcessId));
+        Add("var", Internal, 1, a =>
+        {
+            if (VariableNames.TryResolve(a.RequiredString(0), out var variable) is { } error)
+            {
+                a.Fail(error);
+                return null;
+            }
+
+            return new FunctionFetch(SampleType.None, ctx => ctx.Variables.TryGet(variable!, out var value) ? value : default);
+        });
+
+        // The connection.
+        Simple("src", Connection, SampleType.Address, ctx => ctx.ClientEndPoint is IPEndPoint ip ? Sample.FromAddress(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address) : default);
+        Simple("src_port", Connection, SampleType.Int, ctx => ctx.ClientEndPoint is IPEndPoint ip ? Sample.FromInt(ip.Port) : default);
+        Simple("dst", Connection, SampleType.Address, ctx => ctx.LocalEndPoint is IPEndPoint ip ? Sample.FromAddress(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address) : default);
+        Simple("dst_port", Connection, SampleType.Int, ctx => ctx.LocalEndPoint is IPEndPoint ip ? Sample.FromInt(ip.Port) : default);
+        Simple("fe_name", Connection, SampleType.Str, ctx => Sample.FromString(ctx.FrontendName));
+        Simple("fe_id", Connection, SampleType.Int, ctx => Sample.FromInt(ctx.FrontendId));
+        Simple("fe_conn", Connection, SampleType.Int, ctx => ctx.FrontendConnections is { } count ? Sample.FromInt(count()) : default);
+        Simple("ssl_fc", Connection, SampleType.Bool, ctx => Sample.FromBool(ctx.IsTls));
+        Simple("ssl_fc_alpn", Connection, SampleType.Str, ctx => ctx.IsTls ? Sample.FromString(ctx.FrontAlpn) : default);
+        Simple("fc_alpn", Connection, SampleType.Str, ctx => Sample.FromString(ctx.FrontAlpn));
+
+        // The backend and the server.
+        Simple("be_name", SampleSources.Backend, SampleType.Str, ctx => ctx.Backend is { } be ? Sample.FromString(be.NameBytes) : default);
+        Simple("be_id", SampleSources.Backend, SampleType.Int, ctx => ctx.Backend is { } be ? Sample.FromInt(be.Config.Id) : default);
+        Simple("srv_name", SampleSources.Server, SampleType.Str, ctx => ctx.Server is { } srv ? Sample.FromString(srv.NameBytes) : default);
+        Simple("srv_id", SampleSources.Server, SampleType.Int, ctx => ctx.Server is { } srv ? Sample.FromInt(srv.Config.Id) : default);
+        AddBackendCounter(table, "nbsrv", be => be.UsableServers);
+        AddBackendCounter(table, "be_conn", be => be.CurrentConnections);
+        AddBackendCounter(table, "connslots", be => be.FreeConnectionSlots);
+
+        // The HTTP request.
+        Simple("method", Request, SampleType.Str, ctx => ctx.Request is { } r ? MessageSlices.Of(r.Headers, r.MethodBytes) : default);
+        Simple("path", Request, SampleType.Str, ctx => ctx.Request is { } r ? MessageSlices.Of(r.Headers, MessageSlices.Path(r.Target)) : default);
+        Simple("pathq", Request, SampleType.Str, ctx => ctx.Request is { } r ? MessageSlices.Of(r.Headers, MessageSlices.PathAndQuery(r.Target)) : default);
+        Simple("url", Request, SampleType.Str, ctx => ctx.Request is { } r ? MessageSlices.Of(r.Headers, r.Target) : default);
+        Simple("query", Request, SampleType.Str, ctx =>
+        {
+            if (ctx.Request is not { } r)
+            {
+                return default;
+            }
+
+            var query = MessageSlices.Query(r.Target, out var present);
+            return present ? MessageSlices.Of(r.Headers, query) : default;
+        });
+        Simple("base", Request, SampleType.Str, FetchBase);
+        Simple("req.ver", Request, SampleType.Str, ctx => ctx.Request is { } r ? VersionSample(r.Version) : default);
+        Simple("req_ver", Request, SampleType.Str, ctx => ctx.Request is { } r ? VersionSample(r.Version) : default);
+        Simple("req.hdrs", Request, SampleType.Str, ctx => ctx.Request is { } r ? HeaderBlock(ctx, r.Headers) : default);
+        Simple("req.hdrs_len", Request, SampleType.Int, ctx => ctx.Request is { } r ? Sample.FromInt(HeaderBlockLength(r.Headers)) : default);
+        Simple("req.proto_http", Request, SampleType.Bool, ctx => Sample.FromBool(ctx.Request is not null));
+        Simple("http_first_req", Request, SampleType.Bool, ctx => Sample.FromBool(ctx.FirstRequest));
+        AddHeaderFetches(table, MessageSide.Request, Request, ["hdr", "req.hdr"], ["req.fhdr"], ["hdr_cnt", "req.hdr_cnt"], ["req.fhdr_cnt"]);
+        AddCookieFetches(table, MessageSide.Request, Request, ["req.cook", "cook"], ["req.cook_cnt", "cook_cnt"]);
+        foreach (var name in new[] { "url_param", "urlp" })
+        {
+            Add(name, Request, 2, a =>
+            {
+                var delimiter = a.String(1) is { Length: > 0 } d ? (byte)d[0] : (byte)'&';
+                return new UrlParamFetch(Encoding.Latin1.GetBytes(a.String(0) ?? string.Empty), delimiter, a.ForAcl);
+            });
+        }
+
+        Add("capture.req.hdr", Request, 1, a =>
+        {
+            var slot = (int)a.RequiredInteger(0);
+            return new FunctionFetch(SampleType.Str, ctx => ctx.Captures.TryGet(response: false, slot, out var value) ? value : default);
+        });
+        Add("capture.res.hdr", Response, 1, a =>
+        {
+            var slot = (int)a.RequiredInteger(0);
+            return new FunctionFetch(SampleType.Str, ctx => ctx.Captures.TryGet(response: true, slot, out var value) ? value : default);
+        });
+
+        Add("http_auth", Request, 1, a => AuthFetch.Create(a, group: false));
+        Add("http_auth_group", Request, 1, a => AuthFetch.Create(a, group: true));
+
+        // The HTTP response.
+        Simple("status", Response, SampleType.Int, ctx => ctx.Response is { } r ? Sample.FromInt(r.Status) : default);
+        Simple("res.ver", Response, SampleType.Str, ctx => ctx.Response is { } r ? VersionSample(r.Version) : default);
+        Simple("resp_ver", Response, SampleType.Str, ctx => ctx.Response is { } r ? VersionSample(r.Version) : default);
+        AddHeaderFetches(table, MessageSide.Response, Response, ["res.hdr", "shdr"], ["res.fhdr"], ["res.hdr_cnt", "shdr_cnt"], ["res.fhdr_cnt"]);
+        AddCookieFetches(table, MessageSide.Response, Response, ["res.cook", "scook"], ["res.cook_cnt", "scook_cnt"]);
+
+        // Bytes waiting in mode tcp.
+        Simple("req.len", SampleSources.RequestBuffer, SampleType.Int, ctx => Sample.FromInt(ctx.RequestPayload.Length));
+        Simple("req_len", SampleSources.RequestBuffer, SampleType.Int, ctx => Sample.FromInt(ctx.RequestPayload.Length));
+        TlsHelloFetches.Register((name, type, read) => Simple(name, SampleSources.RequestBuffer, type, read));
+        Simple("wait_end", SampleSources.RequestBuffer, SampleType.Bool, ctx => Sample.FromBool(ctx.PayloadComplete));
+        Add("req.payload", SampleSources.RequestBuffer, 2, a =>
+        {
+            var offset = a.RequiredInteger(0);
+            var length = a.RequiredInteger(1);
+            return new FunctionFetch(SampleType.Bin, ctx => Payload(ctx, offset, length));
+        });
+        return table;
+    }
+
+    private static ConstantFetch? ConstantAddress(SampleArguments a, System.Net.Sockets.AddressFamily family)
+    {
+        if (!IPAddress.TryParse(a.RequiredString(0), out var address) || address.AddressFamily != family)
+        {
+            a.Fail($"invalid arg 1 : failed to parse '{a.String(0)}' as type '{(family == System.Net.Sockets.AddressFamily.InterNetwork ? "ipv4" : "ipv6")}' at position 1");
+            return null;
+        }
+
+        return new ConstantFetch(Sample.FromAddress(address));
+    }
+
+    private static void AddBackendCounter(Dictionary<string, FetchDefinition> table, string name, Func<Backends.BackendState, int> read) =>
+        table[name] = new FetchDefinition(name, SampleSources.Internal, 1, a =>
+        {
+            var backendName = a.String(0);
+            return new FunctionFetch(SampleType.Int, ctx =>
+            {
+                var backend = backendName is null ? ctx.Backend : ctx.FindBackend?.Invoke(backendName);
+                return backend is null ? default : Sample.FromInt(read(backend));
+            });
+        });
+
+    private static void AddHeaderFetches(Dictionary<string, FetchDefinition> table, MessageSide side, SampleSources needs,
+        string[] splitNames, string[] fullNames, string[] splitCounts, string[] fullCounts)
+    {
+        foreach (var name in splitNames.Concat(fullNames))
+        {
+            var split = splitNames.Contains(name);
+            table[name] = new FetchDefinition(name, needs, 2, a =>
+            {
+                var header = Encoding.Latin1.GetBytes((a.String(0) ?? string.Empty).ToLowerInvariant());
+                var occurrence = (int)a.Integer(1, 0);
+                var all = occurrence == 0 && a.ForAcl;
+                return new HeaderFetch(header, split, side, occurrence == 0 ? -1 : occurrence, all);
+            });
+        }
+
+        foreach (var name in splitCounts.Concat(fullCounts))
+        {
+            var split = splitCounts.Contains(name);
+            table[name] = new FetchDefinition(name, needs, 1, a =>
+                new HeaderCountFetch(Encoding.Latin1.GetBytes((a.String(0) ?? string.Empty).ToLowerInvariant()), split, side));
+        }
+    }
+
+    private static void AddCookieFetches(Dictionary<string, FetchDefinition> table, MessageSide side, SampleSources needs, string[] names, string[] counts)
+    {
+        foreach (var name in names)
+        {
+            table[name] = new FetchDefinition(name, needs, 1, a => new CookieFetch(Encoding.Latin1.GetBytes(a.String(0) ?? string.Empty), side, a.ForAcl));
+        }
+
+        foreach (var name in counts)
+        {
+            table[name] = new FetchDefinition(name, needs, 1, a =>
+            {
+                var cookies = new CookieFetch(Encoding.Latin1.GetBytes(a.String(0) ?? string.Empty), side, all: true);
+                return new FunctionFetch(SampleType.Int, ctx =>
+                {
+                    long state = 0;
+                    var count = 0;
+                    while (cookies.Fetch(ctx, ref state, out _))
+                    {
+                        count++;
+                    }
+
+                    return Sample.FromInt(count);
+                });
+            });
+        }
+    }
+
+    private static readonly byte[] Version10 = "1.0"u8.ToArray();
+    private static readonly byte[] Version11 = "1.1"u8.ToArray();
+    private static readonly byte[] Version20 = "2.0"u8.ToArray();
+
+    private static Sample VersionSample(HttpVersion version) => Sample.FromString(version switch
+    {
+        HttpVersion.Http10 => Version10,
+        HttpVersion.Http20 => Version20,
+        _ => Version11,
+    });
+
+    /// <summary>`base`: the first Host value followed by the path, or only the path without Host.</summary>
+    private static Sample FetchBase(SampleContext ctx)
+    {
+        if (ctx.Request is not { } request)
+        {
+            return default;
+        }
+
+        var path = MessageSlices.Path(request.Target);
+        var hostSlot = request.Headers.IndexOf("host"u8);
+        if (hostSlot < 0)
+        {
+            return MessageSlices.Of(request.Headers, path);
+        }
+
+        var host = request.Headers.Value(hostSlot);
+        if (!ctx.TryReserve(host.Length + path.Length, out var buffer, out var offset))
+        {
+            return default;
+        }
+
+        host.CopyTo(buffer.AsSpan(offset));
+        path.CopyTo(buffer.AsSpan(offset + host.Length));
+        return Sample.FromString(buffer, offset, host.Length + path.Length);
+    }
+
+    private static int HeaderBlockLength(HttpHeaderList headers)
+    {
+        var length = 2;
+        for (var i = 0; i < headers.SlotCount; i++)
+        {
+            if (!headers.IsRemoved(i))
+            {
+                length += headers.Name(i).Length + headers.Value(i).Length + 4;
+            }
+        }
+
+        return length;
+    }
+
+    /// <summary>`req.hdrs`: the fields as HTTP/1 writes them, `name: value` lines and the empty line.</summary>
+    private static Sample HeaderBlock(SampleContext ctx, HttpHeaderList headers)
+    {
+        var length = HeaderBlockLength(headers);
+        if (!ctx.TryReserve(length, out var buffer, out var offset))
+        {
+            return default;
+        }
+
+        var span = buffer.AsSpan(offset, length);
+        var at = 0;
+        for (var i = 0; i < headers.SlotCount; i++)
+        {
+            if (headers.IsRemoved(i))
+            {
+                continue;
+            }
+
+            headers.Name(i).CopyTo(span[at..]);
+            at += headers.Name(i).Length;
+            ": "u8.CopyTo(span[at..]);
+            at += 2;
+            headers.Value(i).CopyTo(span[at..]);
+            at += headers.Value(i).Length;
+            "\r\n"u8.CopyTo(span[at..]);
+            at += 2;
+        }
+
+        "\r\n"u8.CopyTo(span[at..]);
+        return Sample.FromString(buffer, offset, length);
+    }
+
+    /// <summary>`req.payload(offset,length)`: bytes of the waiting data; length 0 means up to the end.</summary>
+    private static Sample Payload(SampleContext ctx, long offset, long length)
+    {
+        var data = ctx.RequestPayload;
+        if (offset > data.Length || (length > 0 && offset + length > data.Length))
+        {
+            return default;
+        }
+
+        var take = length > 0 ? length : data.Length - offset;
+        var slice = data.Slice(offset, take);
+        if (!ctx.TryReserve((int)take, out var buffer, out var start))
+        {
+            return default;
+        }
+
+        slice.CopyTo(buffer.AsSpan(start));
+        return Sample.FromBinary(buffer, start, (int)take);
+    }
+}

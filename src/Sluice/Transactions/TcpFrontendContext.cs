@@ -1,0 +1,114 @@
+using Sluice.Backends;
+using Sluice.Config.Model;
+using Sluice.Rules.Acls;
+using Sluice.Rules.Actions;
+using Sluice.Rules.Samples;
+
+namespace Sluice.Transactions;
+
+/// <summary>
+/// The rules of a tcp frontend: `tcp-request connection` and `content` rules and the `use_backend` rules,
+/// with one transaction context per backend they can choose. Built once per configuration load.
+/// </summary>
+internal sealed class TcpFrontendContext
+{
+    private readonly (TransactionContext? Context, Logging.LogFormat? DynamicName, Condition? Condition)[] _switching;
+    private readonly Dictionary<string, TransactionContext> _byName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TransactionContext>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+
+    public TcpFrontendContext(TransactionContext defaultContext, IReadOnlyDictionary<BackendConfig, BackendState> backends)
+    {
+        Default = defaultContext;
+        var frontend = defaultContext.Frontend;
+        foreach (var (config, state) in backends)
+        {
+            if (config.Mode == ProxyMode.Tcp)
+            {
+                _byName[config.Name] = ReferenceEquals(state, defaultContext.Backend) ? defaultContext : defaultContext.WithBackend(state);
+            }
+        }
+
+        _lookup = _byName.GetAlternateLookup<ReadOnlySpan<char>>();
+        _switching = [.. frontend.UseBackends.Select(r => (r.Backend is { } b ? _byName.GetValueOrDefault(b.Name) : null, r.DynamicName, r.Condition))];
+        InspectDelayMs = (long)frontend.InspectDelay.TotalMilliseconds;
+        FrontendName = System.Text.Encoding.Latin1.GetBytes(frontend.Name);
+    }
+
+    public TransactionContext Default { get; }
+
+    public IReadOnlyList<TcpRule> ConnectionRules => Default.Frontend.TcpConnectionRules;
+
+    public IReadOnlyList<TcpRule> ContentRules => Default.Frontend.TcpContentRules;
+
+    public long InspectDelayMs { get; }
+
+    public byte[] FrontendName { get; }
+
+    /// <summary>True when something must be decided before the first server is picked.</summary>
+    public bool HasRules => ConnectionRules.Count > 0 || ContentRules.Count > 0 || _switching.Length > 0;
+
+    public BackendState? FindBackend(string name) => _byName.GetValueOrDefault(name)?.Backend;
+
+    /// <summary>
+    /// `tcp-request connection` rules of an HTTP frontend, run as the connection is accepted, before any byte
+    /// is read. False when a rule rejects it.
+    /// </summary>
+    public static bool AcceptsConnection(FrontendConfig frontend, byte[] frontendName, System.Net.Sockets.Socket client)
+    {
+        if (frontend.TcpConnectionRules.Count == 0)
+        {
+            return true;
+        }
+
+        using var samples = new SampleContext
+        {
+            FrontendName = frontendName,
+            FrontendId = frontend.Id,
+            PayloadComplete = true,
+        };
+        try
+        {
+            samples.ClientEndPoint = client.RemoteEndPoint;
+            samples.LocalEndPoint = client.LocalEndPoint;
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+
+        return TcpRuleRunner.Run(frontend.TcpConnectionRules, samples) != TcpVerdict.Reject;
+    }
+
+    /// <summary>The context of the first `use_backend` rule that applies, else the default backend's.</summary>
+    public TransactionContext Choose(SampleContext samples)
+    {
+        Span<char> chars = stackalloc char[256];
+        foreach (var (context, dynamicName, condition) in _switching)
+        {
+            samples.ResetScratch();
+            if (condition is not null && !condition.Evaluate(samples))
+            {
+                continue;
+            }
+
+            if (context is not null)
+            {
+                return context;
+            }
+
+            var name = samples.FormatOutput;
+            name.ResetWrittenCount();
+            dynamicName!.Render(samples, name);
+            if (name.WrittenCount <= chars.Length)
+            {
+                var length = System.Text.Encoding.Latin1.GetChars(name.WrittenSpan, chars);
+                if (_lookup.TryGetValue(chars[..length], out var found))
+                {
+                    return found;
+                }
+            }
+        }
+
+        return Default;
+    }
+}

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Sluice.Integration.Fixtures;
+
+namespace Sluice.Integration.Scenarios.Rules;
+
+using Http = Sluice.Integration.Scenarios.Http.Http;
+
+/// <summary>`tcp-request connection|content` rules and `use_backend` in mode tcp: SNI routing without terminating TLS.</summary>
+public class TcpRulesTests
+{
+    /// <summary>A server that keeps the first bytes of each connection it gets, then closes.</summary>
+    private sealed class FirstBytes
+    {
+        public ConcurrentQueue<byte[]> Received { get; } = new();
+
+        public async Task Handle(Socket socket)
+        {
+            var buffer = new byte[16384];
+            var read = 0;
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            Received.Enqueue(buffer[..read]);
+            socket.Close();
+        }
+    }
+
+    private static string SniConfig(int port, string alpha, string other) => $"""
+        defaults
+            mode tcp
+            timeout connect 2s
+            timeout client 5s
+            timeout server 5s
+        frontend tls_in
+            bind 127.0.0.1:{port}
+            tcp-request inspect-delay 5s
+            tcp-request content accept if {"{"} req.ssl_hello_type 1 {"}"}
+            tcp-request content reject
+            use_backend be_alpha if {"{"} req.ssl_sni -i alpha.example {"}"}
+            default_backend be_other
+        backend be_alpha
+            server a {alpha}
+        backend be_other
+            server o {other}
+        """;
+
+    [Fact]
+    public async Task SniRouting_CurlClientHello_GoesToTheBackendOfItsName()
+    {
+        var alpha = new FirstBytes();
+        var other = new FirstBytes();
+        await using var alphaServer = TestServer.Tcp(alpha.Handle);
+        await using var otherServer = TestServer.Tcp(other.Handle);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await InProcessSluice.StartAsync(SniConfig(port, alphaServer.Address, otherServer.Address), ReadyProbe.Tcp(port));
+
+        // The servers are not TLS servers, so the handshakes fail; what matters is where the hello went.
+        await Http.CurlAsync("-k", "--max-time", "5", "--resolve", $"ALPHA.example:{port}:127.0.0.1", $"https://ALPHA.example:{port}/");
+        await Http.CurlAsync("-k", "--max-time", "5", "--resolve", $"beta.example:{port}:127.0.0.1", $"https://beta.example:{port}/");
+        await WaitUntil(() => alpha.Received.Count + other.Received.Count >= 2);
+
+        var toAlpha = Assert.Single(alpha.Received);
+        var toOther = Assert.Single(other.Received);
+        Assert.Equal(0x16, toAlpha[0]);
+        Assert.Contains("alpha.example", System.Text.Encoding.ASCII.GetString(toAlpha), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("beta.example", System.Text.Encoding.ASCII.GetString(toOther), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ContentReject_PlainTextClient_ClosedAndNothingForwarded()
+    {
+        var alpha = new FirstBytes();
+        var other = new FirstBytes();
+        await using var alphaServer = TestServer.Tcp(alpha.Handle);
+        await using var otherServer = TestServer.Tcp(other.Handle);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await InProcessSluice.StartAsync(SniConfig(port, alphaServer.Address, otherServer.Address), ReadyProbe.Tcp(port));
+
+        using var client = await TestClient.ConnectTcpAsync(port);
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        var answer = await TestClient.ReadToEndAsync(client);
+        Assert.Equal(string.Empty, answer);
+        await Task.Delay(200);
+        Assert.Empty(alpha.Received);
+        Assert.Empty(other.Received);
+    }
+
+    [Fact]
+    public async Task InspectDelay_ClientSendsNothing_RulesDecideWhenItEnds()
+    {
+        var other = new FirstBytes();
+        await using var otherServer = TestServer.Tcp(other.Handle);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await InProcessSluice.StartAsync($"""
+            defaults
+                mode tcp
+                timeout connect 2s
+                timeout client 5s
+                timeout server 5s
+            listen quiet
+                bind 127.0.0.1:{port}
+                tcp-request inspect-delay 600ms
+                tcp-request content reject if {"{"} req.len gt 0 {"}"} ! {"{"} req.ssl_hello_type 1 {"}"}
+                server o {otherServer.Address}
+            """, ReadyProbe.Tcp(port));
+
+        // A server-speaks-first protocol: the client waits; after the delay its connection goes through.
+        // The readiness probe's connection goes through the same delay first: count from after it.
+        await Task.Delay(900);
+        var before = other.Received.Count;
+        using var client = await TestClient.ConnectTcpAsync(port);
+        var started = DateTime.UtcNow;
+        await WaitUntil(() => other.Received.Count > before);
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(450), TimeSpan.FromSeconds(5));
+        Assert.Empty(other.Received.Last());
+    }
+
+    [Theory]
+    [InlineData("tcp")]
+    [InlineData("http")]
+    public async Task ConnectionReject_BySourceAddress(string mode)
+    {
+        await using var server = TestServer.Tcp(mode == "tcp" ? TestServer.SayName("served") : TestServer.HttpHello);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await InProcessSluice.StartAsync($"""
+            defaults
+                mode {mode}
+                timeout connect 2s
+                timeout client 5s
+                timeout server 5s
+            listen app
+                bind 127.0.0.1:{port}
+                acl blocked src 127.0.0.2
+                tcp-request connection reject if blocked
+                server s {server.Address}
+            """, ReadyProbe.Tcp(port));
+
+        // The readiness probe's own connection may have reached the server: count from here.
+        await Task.Delay(300);
+        var before = server.Total;
+        using var refused = await TestClient.ConnectTcpAsync(port, IPAddress.Parse("127.0.0.2"));
+        if (mode == "http")
+        {
+            await SendQuietly(refused, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"u8.ToArray());
+        }
+
+        Assert.Equal(string.Empty, await ReadQuietly(refused));
+        await Task.Delay(200);
+        Assert.Equal(before, server.Total);
+
+        using var allowed = await TestClient.ConnectTcpAsync(port, IPAddress.Loopback);
+        if (mode == "http")
+        {
+            await allowed.SendAsync("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"u8.ToArray());
+            Assert.StartsWith("HTTP/1.1 200", await TestClient.ReadToEndAsync(allowed), StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal("served", await TestClient.ReadToEndAsync(allowed));
+        }
+    }
+
+    private static async Task SendQuietly(Socket socket, byte[] data)
+    {
+        try
+        {
+            await socket.SendAsync(data);
+        }
+        catch (SocketException)
+        {
+        }
+    }
+
+    private static async Task<string> ReadQuietly(Socket socket)
+    {
+        try
+        {
+            return await TestClient.ReadToEndAsync(socket);
+        }
+        catch (SocketException)
+        {
+            return string.Empty;
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(condition(), "condition not reached in 10 s");
+    }
+}
