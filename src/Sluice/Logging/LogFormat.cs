@@ -28,13 +28,28 @@ internal enum LogFormatFlags : byte
 /// </summary>
 internal sealed class LogFormat
 {
+    /// <summary>
+    /// The bytes HAProxy %-encodes when a sample goes into an HTTP field (`http_encode_map`): controls except
+    /// HTAB, and DEL.
+    /// </summary>
+    private static readonly SearchValues<byte> HttpEncoded = SearchValues.Create(
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 127]);
+
     private readonly Node[] _nodes;
 
-    private LogFormat(string text, Node[] nodes, SampleSources needs)
+    /// <summary>
+    /// True for the formats of http-request and http-response actions (HAProxy's LOG_OPT_HTTP): a sample is
+    /// written without quotes, a missing one as nothing, and control characters %-encoded, so the value is a
+    /// valid field. Logs and `use_backend` names keep the log rules (`-` for a missing value, `+Q` quotes).
+    /// </summary>
+    private readonly bool _http;
+
+    private LogFormat(string text, Node[] nodes, SampleSources needs, bool http)
     {
         Text = text;
         _nodes = nodes;
         Needs = needs;
+        _http = http;
     }
 
     public string Text { get; }
@@ -62,9 +77,9 @@ internal sealed class LogFormat
                     ctx.ResetScratch();
                     if (node.Expression!.TryEvaluate(ctx, out var sample))
                     {
-                        WriteSample(output, sample, node.Flags);
+                        WriteSample(output, sample, _http ? node.Flags & ~LogFormatFlags.Quote : node.Flags, _http);
                     }
-                    else
+                    else if (!_http)
                     {
                         WriteMissing(output, node.Flags);
                     }
@@ -103,6 +118,12 @@ internal sealed class LogFormat
             }
 
             i++;
+            if (i >= text.Length)
+            {
+                error = "truncated line after '%'";
+                return null;
+            }
+
             var flags = LogFormatFlags.None;
             if (i < text.Length && text[i] == '{')
             {
@@ -188,8 +209,12 @@ internal sealed class LogFormat
             nodes.Add(Node.Text([.. literal]));
         }
 
-        return new LogFormat(text, [.. nodes], needs);
+        return new LogFormat(text, [.. nodes], needs, IsHttpRuleSite(site));
     }
+
+    private static bool IsHttpRuleSite(RuleSite site) =>
+        site == RuleSite.HttpRequest(backend: false) || site == RuleSite.HttpRequest(backend: true)
+        || site == RuleSite.HttpResponse(backend: false) || site == RuleSite.HttpResponse(backend: true);
 
     private static SampleSources LowestFlag(SampleSources flags) => (SampleSources)((int)flags & -(int)flags);
 
@@ -212,20 +237,15 @@ internal sealed class LogFormat
             }
 
             var add = text[i] == '+';
+            // HAProxy ignores flags it does not know.
             var flag = text[i + 1] switch
             {
                 'Q' => LogFormatFlags.Quote,
                 'X' => LogFormatFlags.Hex,
                 'E' => LogFormatFlags.Escape,
-                _ => (LogFormatFlags?)null,
+                _ => LogFormatFlags.None,
             };
-            if (flag is null)
-            {
-                error = $"unknown log-format flag '{text[i + 1]}'";
-                return false;
-            }
-
-            flags = add ? flags | flag.Value : flags & ~flag.Value;
+            flags = add ? flags | flag : flags & ~flag;
             i += 2;
         }
 
@@ -373,7 +393,8 @@ internal sealed class LogFormat
                 OpenQuote(output, node.Flags);
                 break;
             case LogVariable.Status:
-                WriteNumber(output, ctx.Response?.Status ?? -1, node.Flags);
+                // HAProxy writes the status in decimal even with +X.
+                WriteNumber(output, ctx.Response?.Status ?? -1, node.Flags & ~LogFormatFlags.Hex);
                 break;
             case LogVariable.Timestamp:
                 WriteNumber(output, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), node.Flags);
@@ -450,7 +471,7 @@ internal sealed class LogFormat
     private static void WriteMissing(ArrayBufferWriter<byte> output, LogFormatFlags flags) =>
         output.Write((flags & LogFormatFlags.Quote) != 0 ? "\"\""u8 : "-"u8);
 
-    private static void WriteText(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> text, LogFormatFlags flags, bool missing = false, bool closeQuote = true)
+    private static void WriteText(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> text, LogFormatFlags flags, bool missing = false, bool closeQuote = true, bool httpEncode = false)
     {
         if (missing)
         {
@@ -459,7 +480,8 @@ internal sealed class LogFormat
         }
 
         OpenQuote(output, flags);
-        if ((flags & LogFormatFlags.Escape) == 0)
+        var encode = httpEncode && text.ContainsAny(HttpEncoded);
+        if ((flags & LogFormatFlags.Escape) == 0 && !encode)
         {
             output.Write(text);
         }
@@ -467,7 +489,16 @@ internal sealed class LogFormat
         {
             foreach (var b in text)
             {
-                if (b is (byte)'"' or (byte)'\\' or (byte)']')
+                if (encode && HttpEncoded.Contains(b))
+                {
+                    var hex = output.GetSpan(3);
+                    hex[0] = (byte)'%';
+                    Convert.TryToHexString([b], hex[1..], out _);
+                    output.Advance(3);
+                    continue;
+                }
+
+                if ((flags & LogFormatFlags.Escape) != 0 && b is (byte)'"' or (byte)'\\' or (byte)']')
                 {
                     output.Write("\\"u8);
                 }
@@ -515,32 +546,33 @@ internal sealed class LogFormat
             return;
         }
 
-        var target = output.GetSpan(48);
-        if (address.TryFormat(target, out var written))
-        {
-            output.Advance(written);
-        }
+        Span<byte> text = stackalloc byte[48];
+        address.TryFormat(text, out var written);
+        WriteText(output, text[..written], flags);
     }
 
-    private static void WriteSample(ArrayBufferWriter<byte> output, Sample sample, LogFormatFlags flags)
+    /// <summary>
+    /// A sample is written as HAProxy casts it to a string: integers in decimal, addresses in their usual
+    /// form, binaries as their bytes; `+X` does not apply to samples, `+Q` and `+E` do.
+    /// </summary>
+    private static void WriteSample(ArrayBufferWriter<byte> output, Sample sample, LogFormatFlags flags, bool http)
     {
+        Span<byte> text = stackalloc byte[48];
+        var written = 0;
         switch (sample.Type)
         {
             case SampleType.Int or SampleType.Bool:
-                WriteNumber(output, sample.Integer, flags);
+                Utf8Formatter.TryFormat(sample.Integer, text, out written);
                 break;
             case SampleType.Address:
-                WriteAddress(output, sample.Address, flags);
-                break;
-            case SampleType.Bin when (flags & LogFormatFlags.Hex) != 0:
-                var span = output.GetSpan(sample.Length * 2);
-                Convert.TryToHexString(sample.Bytes, span, out var written);
-                output.Advance(written);
+                sample.Address!.TryFormat(text, out written);
                 break;
             default:
-                WriteText(output, sample.Bytes, flags);
-                break;
+                WriteText(output, sample.Bytes, flags, httpEncode: http);
+                return;
         }
+
+        WriteText(output, text[..written], flags, httpEncode: http);
     }
 
     private enum NodeKind : byte

@@ -23,7 +23,7 @@ internal static class AclParser
 
         var criterion = words[start];
         var nameEnd = 0;
-        while (nameEnd < criterion.Length && criterion[nameEnd] is not '(' and not ',')
+        while (nameEnd < criterion.Length && (char.IsAsciiLetterOrDigit(criterion[nameEnd]) || criterion[nameEnd] is '_' or '.' or '-'))
         {
             nameEnd++;
         }
@@ -38,7 +38,7 @@ internal static class AclParser
         }
         else if (SampleFetchTable.Find(keyword) is null)
         {
-            error = $"unknown fetch method '{keyword}' in ACL expression '{keyword}'";
+            error = $"unknown fetch method '{keyword}' in ACL expression '{criterion}'";
             return null;
         }
 
@@ -76,8 +76,8 @@ internal static class AclParser
                 case "-f" or "-M" when i + 1 < end:
                     files.Add(words[++i]);
                     break;
-                case "-m" when i + 1 < end:
-                    var name = words[++i];
+                case "-m":
+                    var name = i + 1 < end ? words[++i] : string.Empty;
                     if (ParseMethod(name) is not { } parsed)
                     {
                         error = $"unknown matching method '{name}' when parsing ACL expression";
@@ -87,7 +87,7 @@ internal static class AclParser
                     method = parsed;
                     break;
                 default:
-                    if (word is "-f" or "-M" or "-m")
+                    if (word is "-f" or "-M")
                     {
                         error = $"missing argument after '{word}' when parsing ACL expression";
                         return null;
@@ -124,7 +124,6 @@ internal static class AclParser
             }
         }
 
-        var explicitEnd = i > start + 1 && words[i - 1] == "--";
         if (expression.Fetch is AuthFetch { ReturnsUser: true } auth)
         {
             // `http_auth_group(L) G1 G2`: the groups' members are the patterns the user name is matched against.
@@ -152,8 +151,8 @@ internal static class AclParser
         {
             if (patterns.Method is MatchMethod.Found or MatchMethod.Bool)
             {
-                error = $"'{words[i]}' : this matching method does not take patterns";
-                return null;
+                // HAProxy accepts and ignores patterns for methods that take none.
+                break;
             }
 
             if (patterns.Add(words[i], op) is { } patternError)
@@ -163,9 +162,10 @@ internal static class AclParser
             }
         }
 
-        if (patterns.Count == 0 && files.Count == 0 && !explicitEnd && patterns.Method is not (MatchMethod.Found or MatchMethod.Bool))
+        // As HAProxy, only a criterion with nothing after it is suspicious: any flag or `--` says it is meant.
+        if (end == start + 1 && patterns.Method is not (MatchMethod.Found or MatchMethod.Bool))
         {
-            warnings.Add($"parsing acl keyword '{keyword}' :\n"
+            warnings.Add($"parsing acl keyword '{criterion}' :\n"
                 + "  no pattern to match against were provided, so this ACL will never match.\n"
                 + "  If this is what you intended, please add '--' to get rid of this warning.\n"
                 + "  If you intended to match only for existence, please use '-m found'.\n"

@@ -36,10 +36,15 @@ internal static class ConditionParser
                 continue;
             }
 
-            if (word == "!")
+            // `!` negates, alone or stuck to the next word (`!name`, `!{`), as in HAProxy.
+            if (word.StartsWith('!'))
             {
                 negate = !negate;
-                continue;
+                word = word[1..];
+                if (word.Length == 0)
+                {
+                    continue;
+                }
             }
 
             Acl? acl;
@@ -74,12 +79,6 @@ internal static class ConditionParser
             else
             {
                 var name = word;
-                if (name.StartsWith('!'))
-                {
-                    negate = !negate;
-                    name = name[1..];
-                }
-
                 acl = namedAcls(name) ?? PredefinedAcls.Find(name);
                 if (acl is null)
                 {

@@ -12,11 +12,12 @@ internal sealed class MapFile
 {
     private static readonly ConcurrentDictionary<(string Path, MapMatch Match), MapFile> Loaded = new();
 
-    private MapFile(PatternSet patterns, byte[][] values, Sample[] integers)
+    private MapFile(PatternSet patterns, byte[][] values, Sample[] integers, int[] lines)
     {
         Patterns = patterns;
         Values = values;
         IntegerValues = integers;
+        Lines = lines;
     }
 
     public PatternSet Patterns { get; }
@@ -24,6 +25,9 @@ internal sealed class MapFile
     public byte[][] Values { get; }
 
     public Sample[] IntegerValues { get; }
+
+    /// <summary>The line of the file each entry comes from, for messages.</summary>
+    public int[] Lines { get; }
 
     public static MapFile? Load(string path, MapMatch match, out string? error)
     {
@@ -44,9 +48,10 @@ internal sealed class MapFile
             return null;
         }
 
-        var patterns = new PatternSet(ToMethod(match), ignoreCase: false);
+        var patterns = new PatternSet(ToMethod(match), ignoreCase: false) { LongestMatch = match == MapMatch.Beg };
         var values = new List<byte[]>();
         var integers = new List<Sample>();
+        var lineNumbers = new List<int>();
         for (var n = 0; n < lines.Length; n++)
         {
             var line = lines[n].Trim();
@@ -65,12 +70,13 @@ internal sealed class MapFile
             }
 
             values.Add(Encoding.Latin1.GetBytes(value));
+            lineNumbers.Add(n + 1);
             integers.Add(long.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var number)
                 ? Sample.FromInt(number)
                 : default);
         }
 
-        map = new MapFile(patterns, [.. values], [.. integers]);
+        map = new MapFile(patterns, [.. values], [.. integers], [.. lineNumbers]);
         return Loaded.GetOrAdd((path, match), map);
     }
 

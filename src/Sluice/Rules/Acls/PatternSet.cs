@@ -48,6 +48,9 @@ internal sealed class PatternSet
 
     public bool IgnoreCase { get; }
 
+    /// <summary>`map_beg`: the longest matching prefix wins, as HAProxy's prefix tree finds it, not the first one.</summary>
+    public bool LongestMatch { get; init; }
+
     public int Count => _order.Count;
 
     /// <summary>The sample type the method compares: the sample is cast to it first.</summary>
@@ -97,9 +100,17 @@ internal sealed class PatternSet
 
                 break;
             case MatchMethod.Bin:
-                if (pattern.Length % 2 != 0 || !pattern.All(char.IsAsciiHexDigit))
+                if (pattern.Length % 2 != 0)
                 {
-                    return $"'{pattern}' is not a valid hexadecimal binary string";
+                    return "an even number of hex digit is expected";
+                }
+
+                foreach (var c in pattern)
+                {
+                    if (!char.IsAsciiHexDigit(c))
+                    {
+                        return $"an hex digit is expected (found '{c}')";
+                    }
                 }
 
                 _texts.Add(Convert.FromHexString(pattern));
@@ -130,6 +141,22 @@ internal sealed class PatternSet
             return 0;
         }
 
+        if (Method == MatchMethod.Ip && sample.IsText)
+        {
+            // A dotted-quad text (hdr_ip, map_ip on a header) is read without making an address object.
+            Span<byte> v4 = stackalloc byte[4];
+            if (TryParseDottedQuad(sample.Bytes, v4))
+            {
+                return MatchNetwork(v4);
+            }
+
+            if (!sample.Bytes.Contains((byte)':'))
+            {
+                // Not IPv4 as inet_pton reads it ("10.1.2" is not an address there), and not IPv6.
+                return -1;
+            }
+        }
+
         if (!SampleCasts.TryCast(ctx, ref sample, InputType))
         {
             return -1;
@@ -152,15 +179,24 @@ internal sealed class PatternSet
                 return MatchExact(value);
         }
 
+        var best = -1;
         for (var i = 0; i < _texts.Count; i++)
         {
             if (Matches(Method, value, _texts[i], IgnoreCase))
             {
-                return i;
+                if (!LongestMatch)
+                {
+                    return i;
+                }
+
+                if (best < 0 || _texts[i].Length > _texts[best].Length)
+                {
+                    best = i;
+                }
             }
         }
 
-        return -1;
+        return best;
     }
 
     private static bool Matches(MatchMethod method, ReadOnlySpan<byte> value, ReadOnlySpan<byte> pattern, bool ignoreCase) => method switch
@@ -244,7 +280,12 @@ internal sealed class PatternSet
         }
 
         address.TryWriteBytes(bytes, out var length);
-        var value = bytes[..length];
+        return MatchNetwork(bytes[..length]);
+    }
+
+    private int MatchNetwork(ReadOnlySpan<byte> value)
+    {
+        var length = value.Length;
         var best = -1;
         var bestPrefix = -1;
         for (var i = 0; i < _networks.Count; i++)
@@ -258,6 +299,49 @@ internal sealed class PatternSet
         }
 
         return best;
+    }
+
+    /// <summary>`a.b.c.d`, each part 0 to 255 in at most three digits, as inet_pton reads IPv4.</summary>
+    private static bool TryParseDottedQuad(ReadOnlySpan<byte> text, Span<byte> address)
+    {
+        var part = 0;
+        var value = 0;
+        var digits = 0;
+        foreach (var c in text)
+        {
+            if (c == '.')
+            {
+                if (digits == 0 || part == 3)
+                {
+                    return false;
+                }
+
+                address[part++] = (byte)value;
+                value = 0;
+                digits = 0;
+            }
+            else if (c is >= (byte)'0' and <= (byte)'9' && digits < 3)
+            {
+                value = value * 10 + (c - '0');
+                digits++;
+                if (value > 255)
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        if (digits == 0 || part != 3)
+        {
+            return false;
+        }
+
+        address[3] = (byte)value;
+        return true;
     }
 
     private static bool InNetwork(ReadOnlySpan<byte> address, ReadOnlySpan<byte> network, int prefix)
@@ -352,7 +436,7 @@ internal sealed class PatternSet
             var max = long.MaxValue;
             if ((colon > 0 && !TryNumber(text[..colon], out min)) || (colon < text.Length - 1 && !TryNumber(text[(colon + 1)..], out max)))
             {
-                error = $"'{text}' is not a number";
+                error = $"'{text}' is not a valid number range";
                 return false;
             }
 
@@ -392,7 +476,9 @@ internal sealed class PatternSet
             return false;
         }
 
-        network = address.GetAddressBytes();
+        // An IPv4-mapped IPv6 pattern (::ffff:10.0.0.1) matches the IPv4 address, as in HAProxy.
+        var mapped = address.IsIPv4MappedToIPv6;
+        network = (mapped ? address.MapToIPv4() : address).GetAddressBytes();
         var bits = network.Length * 8;
         if (slash < 0)
         {
@@ -403,7 +489,8 @@ internal sealed class PatternSet
         var maskText = text[(slash + 1)..];
         if (int.TryParse(maskText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out prefix))
         {
-            return prefix <= bits;
+            prefix -= mapped ? 96 : 0;
+            return prefix >= 0 && prefix <= bits;
         }
 
         if (bits == 32 && IPAddress.TryParse(maskText, out var mask) && mask.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)

@@ -158,18 +158,14 @@ internal sealed class RedirectAction : HttpAction
                 output.ResetWrittenCount();
             }
 
+            // HAProxy appends the slash to what it copied: after the query unless drop-query removed it.
             var pathAndQuery = MessageSlices.PathAndQuery(request.Target);
             var question = pathAndQuery.IndexOf((byte)'?');
-            var path = question < 0 ? pathAndQuery : pathAndQuery[..question];
-            output.Write(path);
-            if (_appendSlash && (path.IsEmpty || path[^1] != '/'))
+            var copied = _dropQuery && question >= 0 ? pathAndQuery[..question] : pathAndQuery;
+            output.Write(copied);
+            if (_appendSlash && (copied.IsEmpty || copied[^1] != '/'))
             {
                 output.Write("/"u8);
-            }
-
-            if (!_dropQuery && question >= 0)
-            {
-                output.Write(pathAndQuery[question..]);
             }
         }
 
@@ -177,7 +173,8 @@ internal sealed class RedirectAction : HttpAction
         {
             new("location", Encoding.Latin1.GetString(output.WrittenSpan)),
         };
-        if (_code != 301)
+        // HAProxy marks only the temporary redirections as not cacheable.
+        if (_code is 302 or 303 or 307)
         {
             headers.Add(new("cache-control", "no-cache"));
         }
@@ -254,7 +251,8 @@ internal sealed class DeleteHeaderAction(byte[] name, Acls.MatchMethod method, R
         Acls.MatchMethod.Beg => field.Length >= name.Length && Ascii.EqualsIgnoreCase(field[..name.Length], name),
         Acls.MatchMethod.End => field.Length >= name.Length && Ascii.EqualsIgnoreCase(field[^name.Length..], name),
         Acls.MatchMethod.Sub => Encoding.Latin1.GetString(field).Contains(Encoding.Latin1.GetString(name), StringComparison.OrdinalIgnoreCase),
-        Acls.MatchMethod.Reg => regex!.IsMatch(Encoding.Latin1.GetString(field)),
+        // HAProxy's names are lower case by the time rules see them: the regex reads them so.
+        Acls.MatchMethod.Reg => regex!.IsMatch(Encoding.Latin1.GetString(field).ToLowerInvariant()),
         _ => Ascii.EqualsIgnoreCase(field, name),
     };
 }
@@ -273,6 +271,7 @@ internal sealed class ReplaceHeaderAction(byte[] name, Regex regex, LogFormat re
         var template = Encoding.Latin1.GetString(output.WrittenSpan);
         var headers = message.Headers;
         var count = headers.SlotCount;
+        List<(int Slot, string Value)>? changes = null;
         for (var slot = headers.IndexOf(name); slot >= 0 && slot < count; slot = headers.IndexOf(name, slot + 1))
         {
             var value = Encoding.Latin1.GetString(headers.Value(slot));
@@ -304,12 +303,43 @@ internal sealed class ReplaceHeaderAction(byte[] name, Regex regex, LogFormat re
 
             if (changed is not null)
             {
-                headers.Remove(slot);
-                headers.Add(Encoding.Latin1.GetString(name), changed);
+                (changes ??= []).Add((slot, changed));
             }
         }
 
+        if (changes is not null)
+        {
+            ReplaceInPlace(headers, changes);
+        }
+
         return RuleVerdict.Continue;
+    }
+
+    /// <summary>
+    /// Fields keep their place, as in HAProxy: the list only appends, so the fields from the first changed one
+    /// on are taken out and added back in order with their new values.
+    /// </summary>
+    private static void ReplaceInPlace(HttpHeaderList headers, List<(int Slot, string Value)> changes)
+    {
+        var count = headers.SlotCount;
+        var fields = new List<(string Name, string Value)>();
+        var next = 0;
+        for (var slot = changes[0].Slot; slot < count; slot++)
+        {
+            if (headers.IsRemoved(slot))
+            {
+                continue;
+            }
+
+            var value = next < changes.Count && changes[next].Slot == slot ? changes[next++].Value : Encoding.Latin1.GetString(headers.Value(slot));
+            fields.Add((Encoding.Latin1.GetString(headers.Name(slot)), value));
+            headers.Remove(slot);
+        }
+
+        foreach (var (fieldName, value) in fields)
+        {
+            headers.Add(fieldName, value);
+        }
     }
 
     private string? Substitute(string value, string template)
@@ -404,11 +434,7 @@ internal sealed class SetRequestLineAction(RequestLinePart part, LogFormat value
                 break;
             default:
                 Write(path);
-                if (rendered.Length > 0 && rendered[0] != '?')
-                {
-                    Write("?"u8);
-                }
-
+                Write("?"u8);
                 Write(rendered);
                 break;
         }
@@ -432,6 +458,7 @@ internal sealed class SetStatusAction(int status, byte[]? reason) : HttpAction
 
         return RuleVerdict.Continue;
     }
+                // As HAProxy, the query is always introduced by '?', even when empty or starting with one.
 }
 
 /// <summary>`set-var(NAME) EXPR` and `unset-var(NAME)`.</summary>

@@ -109,6 +109,8 @@ internal enum MessageSide : byte
 {
     Request,
     Response,
+    /// <summary>`hdr` and `hdr_cnt`: the response in response rules (once there is one), else the request.</summary>
+    Current,
 }
 
 /// <summary>
@@ -136,8 +138,12 @@ internal sealed class HeaderFetch : SampleFetch
 
     public override SampleType OutputType => SampleType.Str;
 
-    public static HttpMessageHead? Message(SampleContext ctx, MessageSide side) =>
-        side == MessageSide.Request ? ctx.Request : ctx.Response;
+    public static HttpMessageHead? Message(SampleContext ctx, MessageSide side) => side switch
+    {
+        MessageSide.Request => ctx.Request,
+        MessageSide.Response => ctx.Response,
+        _ => ctx.Response is { } response ? response : ctx.Request,
+    };
 
     public override bool Fetch(SampleContext ctx, ref long state, out Sample sample)
     {
@@ -298,7 +304,7 @@ internal sealed class CookieFetch(byte[] name, MessageSide side, bool all) : Sam
     public override bool Fetch(SampleContext ctx, ref long state, out Sample sample)
     {
         sample = default;
-        if (HeaderFetch.Message(ctx, side) is not { } message || state < 0)
+        if (HeaderFetch.Message(ctx, side) is not { } message || state == -1)
         {
             return false;
         }
@@ -340,7 +346,7 @@ internal sealed class CookieFetch(byte[] name, MessageSide side, bool all) : Sam
             }
 
             var value = headers.Value(slot);
-            var matched = NextCookie(value, ref position, out var cookieName, out var cookieValue) && cookieName.SequenceEqual(name);
+            var matched = NextCookie(value, ref position, out var cookieName, out var cookieValue) && (name.Length == 0 || cookieName.SequenceEqual(name));
             if (position >= value.Length)
             {
                 position = -1;
@@ -376,7 +382,11 @@ internal sealed class CookieFetch(byte[] name, MessageSide side, bool all) : Sam
     }
 }
 
-/// <summary>`url_param(name[,delim])`/`urlp`: the value of a query-string parameter (the first one; every one in an ACL).</summary>
+/// <summary>
+/// `url_param(name[,delim])`/`urlp`: the value of a parameter (the first one; every one in an ACL). As in
+/// HAProxy, the parameters start after the first `?` of the target, or after the first <c>delim</c> when one is
+/// given (`;` for `jsessionid`-style paths), and are separated by `&amp;`, `;` or that delimiter.
+/// </summary>
 internal sealed class UrlParamFetch(byte[] name, byte delimiter, bool all) : SampleFetch
 {
     public override SampleType OutputType => SampleType.Str;
@@ -389,17 +399,25 @@ internal sealed class UrlParamFetch(byte[] name, byte delimiter, bool all) : Sam
             return false;
         }
 
-        var query = MessageSlices.Query(request.Target, out var present);
-        if (!present)
+        var target = request.Target;
+        var fragment = target.IndexOf((byte)'#');
+        if (fragment >= 0)
+        {
+            target = target[..fragment];
+        }
+
+        var listStart = target.IndexOf(delimiter);
+        if (listStart < 0)
         {
             return false;
         }
 
+        var list = target[(listStart + 1)..];
         var position = (int)state;
-        while (position <= query.Length)
+        while (position <= list.Length)
         {
-            var rest = query[position..];
-            var end = rest.IndexOfAny(delimiter, (byte)'#');
+            var rest = list[position..];
+            var end = rest.IndexOfAny((byte)'&', (byte)';', delimiter);
             var pair = end < 0 ? rest : rest[..end];
             position += pair.Length + 1;
             var equals = pair.IndexOf((byte)'=');
@@ -409,11 +427,6 @@ internal sealed class UrlParamFetch(byte[] name, byte delimiter, bool all) : Sam
                 sample = MessageSlices.Of(request.Headers, pair[(equals + 1)..]);
                 state = all ? position : -1;
                 return true;
-            }
-
-            if (end >= 0 && rest[end] == '#')
-            {
-                break;
             }
         }
 

@@ -119,10 +119,18 @@ internal readonly struct Sample
         return IPAddress.TryParse(chars, out address);
     }
 
-    /// <summary>HAProxy's str-to-int: optional sign then digits; anything after the digits is ignored.</summary>
+    /// <summary>
+    /// HAProxy's str-to-int: optional sign then digits; anything after the digits is ignored, and a text
+    /// without digits reads as 0 (`read_int64`). Only an empty text has no integer value.
+    /// </summary>
     public static bool TryParseLeadingInteger(ReadOnlySpan<byte> text, out long value)
     {
         value = 0;
+        if (text.IsEmpty)
+        {
+            return false;
+        }
+
         var i = 0;
         var negative = false;
         if (i < text.Length && text[i] is (byte)'-' or (byte)'+')
@@ -131,7 +139,6 @@ internal readonly struct Sample
             i++;
         }
 
-        var start = i;
         while (i < text.Length && text[i] is >= (byte)'0' and <= (byte)'9')
         {
             if (value > (long.MaxValue - 9) / 10)
@@ -141,11 +148,6 @@ internal readonly struct Sample
 
             value = value * 10 + (text[i] - '0');
             i++;
-        }
-
-        if (i == start)
-        {
-            return false;
         }
 
         value = negative ? -value : value;

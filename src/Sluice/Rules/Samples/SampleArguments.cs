@@ -27,6 +27,9 @@ internal sealed class SampleArguments
     /// <summary>Set by the readers when an argument is wrong; the factory then returns null.</summary>
     public string? Error { get; private set; }
 
+    /// <summary>The 1-based position of the argument <see cref="Error"/> is about, 0 when it is about them all.</summary>
+    public int ErrorArgument { get; private set; }
+
     public string? String(int index) => index < Values.Length ? Values[index] : null;
 
     public string RequiredString(int index)
@@ -52,7 +55,7 @@ internal sealed class SampleArguments
             return value;
         }
 
-        Error ??= $"invalid arg {index + 1} : failed to parse '{Values[index]}' as type 'integer' at position {index + 1}";
+        FailArgument(index, $"failed to parse '{Values[index]}' as type 'integer' at position {index + 1}");
         return fallback;
     }
 
@@ -68,4 +71,14 @@ internal sealed class SampleArguments
     }
 
     public void Fail(string message) => Error ??= message;
+
+    /// <summary>Reports a wrong argument at <paramref name="index"/> (0-based), for HAProxy's "invalid arg N" wording.</summary>
+    public void FailArgument(int index, string message)
+    {
+        if (Error is null)
+        {
+            Error = message;
+            ErrorArgument = index + 1;
+        }
+    }
 }

@@ -22,6 +22,8 @@ internal static class SampleCasts
     {
         _ when from == to => true,
         (_, SampleType.None) => true,
+        // `var(...)` and `set-var(...)` have no type until they run: the cast is tried then.
+        (SampleType.None, _) => true,
         (SampleType.Bool or SampleType.Int, SampleType.Bool or SampleType.Int or SampleType.Str or SampleType.Bin) => true,
         (SampleType.Address, SampleType.Str or SampleType.Bin or SampleType.Int) => true,
         (SampleType.Str, _) => true,
@@ -54,6 +56,16 @@ internal static class SampleCasts
                 }
 
                 sample = Sample.FromAddress(address);
+                return true;
+            case SampleType.Bin when sample.Type is SampleType.Int or SampleType.Bool:
+                // HAProxy's int-to-bin cast: the 64-bit value, big-endian.
+                if (!ctx.TryReserve(8, out var eight, out var at))
+                {
+                    return false;
+                }
+
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(eight.AsSpan(at, 8), sample.Integer);
+                sample = Sample.FromBinary(eight, at, 8);
                 return true;
             case SampleType.Str or SampleType.Bin:
                 if (sample.IsText)

@@ -130,7 +130,7 @@ internal static class SampleConverterTable
                 256 => (i, o) => SHA256.HashData(i, o),
                 384 => (i, o) => SHA384.HashData(i, o),
                 512 => (i, o) => SHA512.HashData(i, o),
-                _ => Sha224,
+                _ => Sha224.HashData,
             });
         });
         Add("length", 0, _ => new TextLengthConverter());
@@ -149,14 +149,14 @@ internal static class SampleConverterTable
             var index = (int)a.RequiredInteger(0);
             var delimiters = Encoding.Latin1.GetBytes(a.RequiredString(1));
             var count = (int)a.Integer(2, 1);
-            return index == 0 ? Fail(a, "integer expected as first argument, 0 is not allowed") : new SliceConverter(v => Fields(v, index, delimiters, count, words: false));
+            return index == 0 ? Fail(a, "Unexpected value 0 for index") : new SliceConverter(v => Fields(v, index, delimiters, count, words: false));
         });
         Add("word", 3, a =>
         {
             var index = (int)a.RequiredInteger(0);
             var delimiters = Encoding.Latin1.GetBytes(a.RequiredString(1));
             var count = (int)a.Integer(2, 1);
-            return index == 0 ? Fail(a, "integer expected as first argument, 0 is not allowed") : new SliceConverter(v => Fields(v, index, delimiters, count, words: true));
+            return index == 0 ? Fail(a, "Unexpected value 0 for index") : new SliceConverter(v => Fields(v, index, delimiters, count, words: true));
         });
         Add("ltrim", 1, a =>
         {
@@ -202,7 +202,8 @@ internal static class SampleConverterTable
         {
             if (!TryParseMask(a.RequiredString(0), 32, out var v4) || !TryParseMask(a.String(1) ?? "128", 128, out var v6))
             {
-                return Fail(a, $"invalid arg 1 : failed to parse '{a.String(0)}' as type 'ipv4 mask' at position 1");
+                a.FailArgument(0, $"failed to parse '{a.String(0)}' as type 'IPv4 mask' at position 1");
+                return null;
             }
 
             return new IpMaskConverter(v4, v6);
@@ -251,7 +252,7 @@ internal static class SampleConverterTable
 
         if (VariableNames.TryResolve(text, out var variable) is { } error)
         {
-            a.Fail($"invalid arg 1 : failed to parse '{text}' as type 'signed integer' or variable name ({error})");
+            a.FailArgument(0, $"failed to parse '{text}' as type 'signed integer' or variable name ({error})");
             return null;
         }
 
@@ -280,6 +281,17 @@ internal static class SampleConverterTable
         if (map is null)
         {
             return Fail(a, error!);
+        }
+
+        if (output == SampleType.Int)
+        {
+            for (var i = 0; i < map.IntegerValues.Length; i++)
+            {
+                if (map.IntegerValues[i].Type != SampleType.Int)
+                {
+                    return Fail(a, $"unable to parse '{Encoding.Latin1.GetString(map.Values[i])}' at line {map.Lines[i]} of file '{file}'");
+                }
+            }
         }
 
         Sample? fallback = null;
@@ -311,14 +323,6 @@ internal static class SampleConverterTable
         }
 
         return input.Length;
-    }
-
-    private static int Sha224(ReadOnlySpan<byte> input, Span<byte> output)
-    {
-        // SHA-224 is SHA-256 with other initial values; .NET has no primitive for it, OpenSSL does.
-        using var hash = IncrementalHash.CreateHash(new HashAlgorithmName("SHA224"));
-        hash.AppendData(input);
-        return hash.TryGetHashAndReset(output, out var written) ? written : -1;
     }
 
     /// <summary>Percent-decoding as `url_dec` does: `+` stays (it is only a space in forms); a broken escape fails.</summary>
@@ -375,7 +379,7 @@ internal static class SampleConverterTable
                     break;
                 case < 0x20 or >= 0x7f:
                     "\\u00"u8.CopyTo(output[w..]);
-                    Convert.TryToHexString([b], output.Slice(w + 4, 2), out _);
+                    Convert.TryToHexStringLower([b], output.Slice(w + 4, 2), out _);
                     w += 6;
                     break;
                 default:
@@ -474,20 +478,21 @@ internal static class SampleConverterTable
             }
         }
 
-        var first = index > 0 ? index - 1 : n + index;
-        var last = count <= 0 ? (index > 0 ? n - 1 : first) : first + count - 1;
-        if (index < 0 && count > 0)
-        {
-            last = first;
-            first = Math.Max(0, first - count + 1);
-        }
-
-        if (first < 0 || first >= n)
+        // The fields are numbered 1..n from the start or -1..-n from the end; a count of 0 extends the
+        // selection to the end of the text (positive index) or its start (negative index), as HAProxy does.
+        var chosen = index > 0 ? index - 1 : n + index;
+        if (chosen < 0 || chosen >= n)
         {
             return null;
         }
 
-        last = Math.Min(last, n - 1);
+        if (count <= 0)
+        {
+            return index > 0 ? new Range(parts[chosen].Start, value.Length) : new Range(0, parts[chosen].End);
+        }
+
+        var first = index > 0 ? chosen : Math.Max(0, chosen - count + 1);
+        var last = index > 0 ? Math.Min(n - 1, chosen + count - 1) : chosen;
         return new Range(parts[first].Start, parts[last].End);
     }
 

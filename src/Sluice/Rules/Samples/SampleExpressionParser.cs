@@ -4,7 +4,7 @@ namespace Sluice.Rules.Samples;
 
 /// <summary>
 /// Reads `fetch[(args)][,converter[(args)]]...` as HAProxy writes it, checks each name against the tables and
-/// compiles the expression. Arguments are split on commas; quotes and backslashes protect commas and parentheses.
+/// compiles the expression. Arguments are split on commas; quotes protect commas and parentheses.
 /// </summary>
 internal static class SampleExpressionParser
 {
@@ -71,7 +71,9 @@ internal static class SampleExpressionParser
             var converter = convDefinition.Create(convArguments);
             if (converter is null || convArguments.Error is not null)
             {
-                error = $"{convArguments.Error ?? "invalid arguments"} in converter '{convName}'";
+                error = convArguments.ErrorArgument > 0
+                    ? $"invalid arg {convArguments.ErrorArgument} in converter '{convName}' : {convArguments.Error}"
+                    : $"invalid args in converter '{convName}' : {convArguments.Error ?? "invalid arguments"}";
                 return null;
             }
 
@@ -102,6 +104,12 @@ internal static class SampleExpressionParser
         return Parse(text, ref pos, '\0', forAcl, out error);
     }
 
+    /// <summary>
+    /// A backslash protects only a backslash, a quote or a space, as in HAProxy's argument parser; before any
+    /// other character it stays, so `regsub(\.,-)` and `regsub("(b)(c)","\2\1")` reach the regex as written.
+    /// </summary>
+    private static bool IsEscapable(char c) => c is '\\' or '"' or '\'' or ' ';
+
     /// <summary>Reads `name` or `name(arg,arg)`; the name is made of letters, digits and `._-`.</summary>
     private static bool ReadCall(string text, ref int pos, char stop, out string name, out string[] args, out string? error)
     {
@@ -127,7 +135,7 @@ internal static class SampleExpressionParser
         {
             if (pos >= text.Length || (quote == '\0' && text[pos] == stop && stop != '\0'))
             {
-                error = $"missing closing ')' after arguments to '{name}'";
+                error = "expected ')'";
                 return false;
             }
 
@@ -138,7 +146,7 @@ internal static class SampleExpressionParser
                 {
                     quote = '\0';
                 }
-                else if (c == '\\' && pos < text.Length)
+                else if (c == '\\' && quote == '"' && pos < text.Length && IsEscapable(text[pos]))
                 {
                     current.Append(text[pos++]);
                 }
@@ -152,7 +160,7 @@ internal static class SampleExpressionParser
 
             switch (c)
             {
-                case '\\' when pos < text.Length:
+                case '\\' when pos < text.Length && IsEscapable(text[pos]):
                     current.Append(text[pos++]);
                     break;
                 case '"' or '\'':

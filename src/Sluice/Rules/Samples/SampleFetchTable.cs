@@ -119,7 +119,7 @@ internal static class SampleFetchTable
         {
             Add(name, Request, 2, a =>
             {
-                var delimiter = a.String(1) is { Length: > 0 } d ? (byte)d[0] : (byte)'&';
+                var delimiter = a.String(1) is { Length: > 0 } d ? (byte)d[0] : (byte)'?';
                 return new UrlParamFetch(Encoding.Latin1.GetBytes(a.String(0) ?? string.Empty), delimiter, a.ForAcl);
             });
         }
@@ -163,7 +163,7 @@ internal static class SampleFetchTable
     {
         if (!IPAddress.TryParse(a.RequiredString(0), out var address) || address.AddressFamily != family)
         {
-            a.Fail($"invalid arg 1 : failed to parse '{a.String(0)}' as type '{(family == System.Net.Sockets.AddressFamily.InterNetwork ? "ipv4" : "ipv6")}' at position 1");
+            a.FailArgument(0, $"failed to parse '{a.String(0)}' as type '{(family == System.Net.Sockets.AddressFamily.InterNetwork ? "ipv4" : "ipv6")}' at position 1");
             return null;
         }
 
@@ -187,22 +187,27 @@ internal static class SampleFetchTable
         foreach (var name in splitNames.Concat(fullNames))
         {
             var split = splitNames.Contains(name);
+            var nameSide = CurrentMessage(name, side);
             table[name] = new FetchDefinition(name, needs, 2, a =>
             {
                 var header = Encoding.Latin1.GetBytes((a.String(0) ?? string.Empty).ToLowerInvariant());
                 var occurrence = (int)a.Integer(1, 0);
                 var all = occurrence == 0 && a.ForAcl;
-                return new HeaderFetch(header, split, side, occurrence == 0 ? -1 : occurrence, all);
+                return new HeaderFetch(header, split, nameSide, occurrence == 0 ? -1 : occurrence, all);
             });
         }
 
         foreach (var name in splitCounts.Concat(fullCounts))
         {
             var split = splitCounts.Contains(name);
+            var nameSide = CurrentMessage(name, side);
             table[name] = new FetchDefinition(name, needs, 1, a =>
-                new HeaderCountFetch(Encoding.Latin1.GetBytes((a.String(0) ?? string.Empty).ToLowerInvariant()), split, side));
+                new HeaderCountFetch(Encoding.Latin1.GetBytes((a.String(0) ?? string.Empty).ToLowerInvariant()), split, nameSide));
         }
     }
+
+    /// <summary>configuration.txt: `hdr` and `hdr_cnt` are req.hdr on requests and res.hdr on responses.</summary>
+    private static MessageSide CurrentMessage(string name, MessageSide side) => name is "hdr" or "hdr_cnt" ? MessageSide.Current : side;
 
     private static void AddCookieFetches(Dictionary<string, FetchDefinition> table, MessageSide side, SampleSources needs, string[] names, string[] counts)
     {
@@ -300,8 +305,9 @@ internal static class SampleFetchTable
                 continue;
             }
 
-            headers.Name(i).CopyTo(span[at..]);
-            at += headers.Name(i).Length;
+            // Names in lower case, as HAProxy holds them.
+            Ascii.ToLower(headers.Name(i), span[at..], out var nameLength);
+            at += nameLength;
             ": "u8.CopyTo(span[at..]);
             at += 2;
             headers.Value(i).CopyTo(span[at..]);

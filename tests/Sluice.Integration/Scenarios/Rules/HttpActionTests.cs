@@ -32,7 +32,8 @@ public class HttpActionTests
         Assert.True(result.ExitCode == 0, result.StandardError);
         var request = Assert.Single(backend.Requests);
         Assert.Equal("www.example.com", request.Header("X-Host"));
-        Assert.Equal("\"abc\"", request.Header("X-Quoted"));
+        // HAProxy writes samples unquoted in header values, whatever the flags say (checked with haproxy 2.6).
+        Assert.Equal("abc", request.Header("X-Quoted"));
         Assert.Equal(["one", "two"], request.HeaderValues("X-Multi"));
         Assert.Null(request.Header("X-Secret"));
         Assert.Null(request.Header("X-Drop-A"));
