@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Sluice.Config.Model;
+using Sluice.Tls;
 using Sluice.Transport;
 
 namespace Sluice.Checks;
@@ -23,11 +24,14 @@ internal sealed class CheckProbe
     private readonly BackendCheckConfig _config;
     private readonly byte[]? _request;
     private readonly Regex? _regex;
+    private readonly TlsConnector? _tls;
 
-    public CheckProbe(EndPoint endPoint, BackendCheckConfig config)
+    /// <param name="tls">The server's TLS side when checks speak TLS (`check-ssl`, or an `ssl` server checked on its own port).</param>
+    public CheckProbe(EndPoint endPoint, BackendCheckConfig config, TlsConnector? tls = null)
     {
         _endPoint = endPoint;
         _config = config;
+        _tls = tls;
         if (config.Kind == HealthCheckKind.Http)
         {
             _request = BuildRequest(config.Request);
@@ -89,9 +93,26 @@ internal sealed class CheckProbe
             return new CheckResult(CheckStatus.L4Connection, Info: ex.Message);
         }
 
+        Stream? tls = null;
+        if (_tls is not null)
+        {
+            // The handshake is bounded by the same deadline: cancelling closes the socket under it.
+            using (cancellation.Register(socket.Dispose))
+            {
+                var (stream, _, error) = await _tls.AuthenticateAsync(socket).ConfigureAwait(false);
+                if (stream is null)
+                {
+                    return cancellation.IsCancellationRequested ? new CheckResult(CheckStatus.L6Timeout) : new CheckResult(CheckStatus.L6Response, Info: error);
+                }
+
+                tls = stream;
+            }
+        }
+
+        await using var _ = tls;
         if (_request is null)
         {
-            return new CheckResult(CheckStatus.L4Ok);
+            return new CheckResult(tls is null ? CheckStatus.L4Ok : CheckStatus.L6Ok);
         }
 
         onConnected();
@@ -99,12 +120,20 @@ internal sealed class CheckProbe
         var length = 0;
         try
         {
-            await socket.SendAsync(_request, SocketFlags.None, cancellation).ConfigureAwait(false);
+            if (tls is not null)
+            {
+                await tls.WriteAsync(_request, cancellation).ConfigureAwait(false);
+            }
+            else
+            {
+                await socket.SendAsync(_request, SocketFlags.None, cancellation).ConfigureAwait(false);
+            }
+
             while (true)
             {
-                var read = length < buffer.Length
-                    ? await socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, cancellation).ConfigureAwait(false)
-                    : 0;
+                var read = length >= buffer.Length ? 0
+                    : tls is not null ? await tls.ReadAsync(buffer.AsMemory(length), cancellation).ConfigureAwait(false)
+                    : await socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, cancellation).ConfigureAwait(false);
                 length += read;
                 if (Judge(buffer.AsSpan(0, length), complete: read == 0) is { } result)
                 {
@@ -116,7 +145,7 @@ internal sealed class CheckProbe
         {
             return new CheckResult(CheckStatus.L7Timeout);
         }
-        catch (SocketException ex)
+        catch (Exception ex) when (ex is SocketException or IOException)
         {
             return length == 0 ? new CheckResult(CheckStatus.L7Response, Info: ex.Message) : Judge(buffer.AsSpan(0, length), complete: true)!.Value;
         }

@@ -11,6 +11,12 @@ internal enum CheckStatus
     L4Timeout,
     /// <summary>The connection failed: refused, reset, unreachable.</summary>
     L4Connection,
+    /// <summary>`check-ssl`: the TLS handshake succeeded and nothing more was asked.</summary>
+    L6Ok,
+    /// <summary>`check-ssl`: no TLS handshake within the timeout.</summary>
+    L6Timeout,
+    /// <summary>`check-ssl`: the TLS handshake failed.</summary>
+    L6Response,
     /// <summary>No (whole) answer within the timeout.</summary>
     L7Timeout,
     /// <summary>An answer that is not HTTP, or that a content rule rejected.</summary>
@@ -24,7 +30,7 @@ internal enum CheckStatus
 /// <summary>One check's result: its status, the HTTP code when there is one, the detail HAProxy calls "info".</summary>
 internal readonly record struct CheckResult(CheckStatus Status, int Code = 0, string? Info = null, long DurationMs = 0)
 {
-    public bool Passed => Status is CheckStatus.L4Ok or CheckStatus.L7Ok;
+    public bool Passed => Status is CheckStatus.L4Ok or CheckStatus.L6Ok or CheckStatus.L7Ok;
 
     /// <summary>HAProxy's description of the status (<c>get_check_status_description</c>).</summary>
     public string Description => Status switch
@@ -33,6 +39,9 @@ internal readonly record struct CheckResult(CheckStatus Status, int Code = 0, st
         CheckStatus.L4Ok => "Layer4 check passed",
         CheckStatus.L4Timeout => "Layer4 timeout",
         CheckStatus.L4Connection => "Layer4 connection problem",
+        CheckStatus.L6Ok => "Layer6 check passed",
+        CheckStatus.L6Timeout => "Layer6 timeout",
+        CheckStatus.L6Response => "Layer6 invalid response",
         CheckStatus.L7Timeout => "Layer7 timeout",
         CheckStatus.L7Response => "Layer7 invalid response",
         CheckStatus.L7Ok => "Layer7 check passed",

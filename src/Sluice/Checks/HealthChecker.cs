@@ -38,7 +38,10 @@ internal sealed class HealthChecker : IHeartbeatTarget
         _config = server.Config.Check;
         _dueMs = firstDueMs;
         State = new HealthState(_config.Rise, _config.Fall);
-        _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck);
+        // configuration.txt, "check-ssl": checks of an `ssl` server inherit TLS unless `port` or `addr` sends them
+        // elsewhere; `check-ssl` forces it.
+        var tls = server.Config.Tls is { } connector && (connector.Settings.CheckSsl || (connector.Settings.Enabled && _config.Port == 0 && _config.Address is null)) ? connector : null;
+        _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls);
 
         // configuration.txt, "timeout check": with it, the connection gets min("timeout connect", "inter") and the
         // answer "timeout check"; without it, "inter" covers the whole check.

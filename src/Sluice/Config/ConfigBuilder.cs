@@ -118,6 +118,7 @@ internal static class ConfigBuilder
                 MaxReuse = line.Options.MaxReuse,
                 Proto = line.Options.Proto,
                 Check = line.Options.Check,
+                Tls = line.Options.TlsConnector,
             });
         }
 

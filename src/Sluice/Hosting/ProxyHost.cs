@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Security;
 using System.Net.Sockets;
 using Sluice.Backends;
 using Sluice.Checks;
@@ -6,6 +7,7 @@ using Sluice.Config.Diagnostics;
 using Sluice.Config.Model;
 using Sluice.Listeners;
 using Sluice.Timers;
+using Sluice.Tls;
 using Sluice.Transactions;
 using Sluice.Transport;
 
@@ -169,9 +171,9 @@ internal sealed class ProxyHost : IAsyncDisposable
 
             var backend = frontend.DefaultBackend is { } be && _backends.TryGetValue(be, out var state) ? state : null;
             var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnSessionFinished, debugOutput);
-            Action<Socket, Listener> accept = frontend.Mode == ProxyMode.Http
-                ? AcceptHttp(new HttpFrontendContext(context, _httpBackends, global))
-                : AcceptTcp(context);
+            StartSession start = frontend.Mode == ProxyMode.Http
+                ? StartHttp(new HttpFrontendContext(context, _httpBackends, global))
+                : StartTcp(context);
             var frontendLimit = ConnectionLimit.Create(frontend.MaxConn);
             foreach (var bind in frontend.Binds)
             {
@@ -187,7 +189,9 @@ internal sealed class ProxyHost : IAsyncDisposable
                 ConnectionLimit?[] limits = [bindLimit, frontendLimit, globalLimit];
                 foreach (var socket in opened)
                 {
-                    _listeners.Add(new Listener(socket.Socket, bind, socket.EndPointText, limits, accept));
+                    _listeners.Add(new Listener(socket.Socket, bind, socket.EndPointText, limits, bind.Tls is { } terminator
+                        ? (client, listener) => AcceptTls(context, terminator, client, listener, start)
+                        : (client, listener) => start(client, listener, null, null)));
                 }
             }
         }
@@ -195,46 +199,97 @@ internal sealed class ProxyHost : IAsyncDisposable
         return ok;
     }
 
-    private Action<Socket, Listener> AcceptTcp(TransactionContext context)
+    /// <summary>
+    /// Starts the session of an accepted connection (after its TLS handshake on an `ssl` bind) and registers it;
+    /// null when `tcp-request connection` rules refused the connection (closed, slot given back).
+    /// </summary>
+    private delegate ISession? StartSession(Socket client, Listener listener, SslStream? tls, TlsConnectionInfo? tlsInfo);
+
+    private StartSession StartTcp(TransactionContext context)
     {
         var rules = new TcpFrontendContext(context, _backends);
-        return (client, listener) => Accept(context, client, listener, rules);
+        return (client, listener, tls, _) => StartTcp(context, client, listener, rules, tls);
     }
 
-    private void Accept(TransactionContext context, Socket client, Listener listener, TcpFrontendContext? rules = null)
+    private Transaction StartTcp(TransactionContext context, Socket client, Listener listener, TcpFrontendContext rules, SslStream? tls)
     {
-        // Runs on the accept loop. A stop awaits the accept loops before it looks for transactions in flight,
-        // so a transaction registered here is always waited for (or killed).
-        var transaction = new Transaction(context, client, listener, rules);
+        // Runs on the accept loop (or at the end of a handshake). A stop awaits the accept loops before it looks for
+        // transactions in flight, so a transaction registered here is always waited for (or killed).
+        var transaction = new Transaction(context, client, listener, rules, tls);
         _active.TryAdd(transaction, 0);
         _ = transaction.RunAsync();
+        return transaction;
     }
 
     /// <summary>
-    /// `proto h2` on the bind line starts HTTP/2 at once; otherwise the HTTP/1 session starts, and hands the connection
-    /// to HTTP/2 itself when the first bytes are the HTTP/2 preface (unless `proto h1` forbids it).
+    /// `proto h2` on the bind line, or `h2` negotiated by ALPN, starts HTTP/2 at once; otherwise the HTTP/1 session
+    /// starts, and on cleartext hands the connection to HTTP/2 itself when the first bytes are the HTTP/2 preface
+    /// (unless `proto h1` forbids it).
     /// </summary>
-    private Action<Socket, Listener> AcceptHttp(HttpFrontendContext context) => (client, listener) =>
+    private StartSession StartHttp(HttpFrontendContext context) => (client, listener, tls, tlsInfo) =>
     {
         if (!TcpFrontendContext.AcceptsConnection(context.Frontend, context.FrontendNameBytes, client))
         {
+            tls?.Dispose();
             client.Dispose();
+            listener.ReleaseSlot();
+            return null;
+        }
+
+        var proto = listener.Bind.Proto;
+        if (string.Equals(proto, "h2", StringComparison.Ordinal) || (proto is null && tlsInfo is { IsH2: true }))
+        {
+            var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: tls, tlsInfo: tlsInfo), listener);
+            _active.TryAdd(http2, 0);
+            _ = http2.RunAsync();
+            return http2;
+        }
+
+        var session = new HttpSession(context, client, listener, tls, tlsInfo);
+        _active.TryAdd(session, 0);
+        _ = session.RunAsync();
+        return session;
+    };
+
+    /// <summary>
+    /// Runs the TLS handshake of an accepted connection off the accept loop, then starts its session. The handshake
+    /// counts as a session of its own for stops; the session it starts is registered before it leaves.
+    /// </summary>
+    private void AcceptTls(TransactionContext context, TlsTerminator terminator, Socket client, Listener listener, StartSession start)
+    {
+        var handshake = new TlsHandshakeSession(client, listener, terminator, context);
+        _active.TryAdd(handshake, 0);
+        _ = CompleteHandshakeAsync(handshake, client, listener, start);
+    }
+
+    private async Task CompleteHandshakeAsync(TlsHandshakeSession handshake, Socket client, Listener listener, StartSession start)
+    {
+        (SslStream Stream, TlsConnectionInfo Info)? established = null;
+        try
+        {
+            established = await handshake.RunAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug must end this connection, not the process.
+        }
+
+        if (established is not { } done)
+        {
+            client.Dispose();
+            OnSessionFinished(handshake);
             listener.ReleaseSlot();
             return;
         }
 
-        if (string.Equals(listener.Bind.Proto, "h2", StringComparison.Ordinal))
+        var session = start(client, listener, done.Stream, done.Info);
+        if (session is not null && Volatile.Read(ref _stopping) != 0)
         {
-            var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true), listener);
-            _active.TryAdd(http2, 0);
-            _ = http2.RunAsync();
-            return;
+            session.RequestStop();
         }
 
-        var session = new HttpSession(context, client, listener);
-        _active.TryAdd(session, 0);
-        _ = session.RunAsync();
-    };
+        OnSessionFinished(handshake);
+    }
 
     private void OnSessionFinished(ISession session)
     {

@@ -29,6 +29,9 @@ internal interface IFrontStream
 
     EndPoint? LocalEndPoint { get; }
 
+    /// <summary>What the TLS handshake of the client connection established; null on cleartext.</summary>
+    Sluice.Tls.TlsConnectionInfo? Tls { get; }
+
     /// <summary>Waits for the client's bytes.</summary>
     SideWatch ReadWatch { get; }
 

@@ -1,9 +1,11 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using Sluice.Listeners;
 using Sluice.Protocols.Http1;
 using Sluice.Mux.Http1;
 using Sluice.Mux.Http2;
 using Sluice.Timers;
+using Sluice.Tls;
 using Sluice.Transport;
 
 namespace Sluice.Transactions;
@@ -29,18 +31,24 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     private int _stopping;
     private int _killed;
 
-    public HttpSession(HttpFrontendContext context, Socket client, Listener? listener)
+    /// <param name="tls">The TLS stream of an `ssl` bind, its handshake done; null for cleartext.</param>
+    /// <param name="tlsInfo">What the handshake established; kept on the connection for rules and logs.</param>
+    public HttpSession(HttpFrontendContext context, Socket client, Listener? listener, SslStream? tls = null, TlsConnectionInfo? tlsInfo = null)
     {
         _context = context;
         _listener = listener;
-        _io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true);
+        _io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: tls, tlsInfo: tlsInfo);
         _front = new Http1FrontConnection(_io, context.Shared.Clock, context.RequestParser);
         _transaction = new HttpTransaction(context);
-        _detectPreface = listener?.Bind.Proto is null;
+        // Over TLS, ALPN chose the protocol (ARCHITECTURE.md: the first bytes decide on cleartext only).
+        _detectPreface = listener?.Bind.Proto is null && tls is null;
 
-        // A bind line that names its protocol speaks only that one.
+        // A bind line that names its protocol speaks only that one; h2c is cleartext HTTP/2 (RFC 7540 §3.2).
         _front.H2cUpgradeAllowed = _detectPreface && context.Frontend.H2cUpgrade;
     }
+
+    /// <summary>The TLS facts of this connection (`ssl_fc_*`, `ssl_c_*`); null for cleartext.</summary>
+    public TlsConnectionInfo? Tls => _io.Tls;
 
     public async Task RunAsync()
     {

@@ -615,6 +615,7 @@ internal sealed class HttpTransaction : IDisposable
         samples.Request = front.Request;
         samples.ClientEndPoint = front.ClientEndPoint;
         samples.LocalEndPoint = front.LocalEndPoint;
+        samples.Tls = front.Tls;
         samples.FrontendName = _front.FrontendNameBytes;
         samples.FrontendId = _front.Frontend.Id;
         samples.FirstRequest = firstRequest;
@@ -785,8 +786,11 @@ internal sealed class HttpTransaction : IDisposable
     {
         var server = _serverState!;
         var reuse = backend.Config.HttpReuse;
-        IBackStream? pooled;
-        if (BackMux.Choose(server.Config, alpn: null) == BackProtocol.Http2)
+        IBackStream? pooled = null;
+        var protocol = BackMux.Choose(server.Config, alpn: null);
+        // A TLS server offering h2 by ALPN may have given either protocol: its idle connections can be of both kinds.
+        var mayBeHttp2 = protocol == BackProtocol.Http2 || (server.Config.Proto is null && server.Config.Tls is { OffersH2: true });
+        if (mayBeHttp2)
         {
             pooled = reuse == HttpReuseMode.Never ? TakePrivateHttp2Stream(server) : server.Pool.Multiplexed.TryOpenStream(reuse, firstRequest);
             if (pooled is not null)
@@ -795,7 +799,8 @@ internal sealed class HttpTransaction : IDisposable
                 pooled.WriteWatch.LimitMs = backend.ServerMs;
             }
         }
-        else
+
+        if (pooled is null && protocol != BackProtocol.Http2)
         {
             pooled = reuse == HttpReuseMode.Never ? TakePrivateConnection(server) : server.Pool.TryTake(reuse, firstRequest);
         }
@@ -858,6 +863,11 @@ internal sealed class HttpTransaction : IDisposable
         if (!dial.Connected)
         {
             // The dialer gave the slot back.
+            if (_dialer.LastTlsError is { } tlsError)
+            {
+                _front.Shared.DebugOutput?.WriteLine($"[{backend.Config.Name}/{ServerName}] {tlsError}");
+            }
+
             _serverState = null;
             var cause = PendingCause != TerminationCause.None ? PendingCause : dial.Cause;
             await ReplyAsync(front, ErrorReply(503), cause, TerminationPhase.Connect, close: false).ConfigureAwait(false);
@@ -866,8 +876,8 @@ internal sealed class HttpTransaction : IDisposable
 
         _serverState = dial.Server;
         Tc = _front.Shared.Clock.Refresh() - connectStart;
-        var io = new SocketDuplex(dial.Socket!, _front.Shared.Memory, waitWithoutBuffer: false, _front.Shared.ServerInputMemory);
-        IBackStream connection = BackMux.Choose(dial.Server!.Config, alpn: null) == BackProtocol.Http2
+        var io = new SocketDuplex(dial.Socket!, _front.Shared.Memory, waitWithoutBuffer: false, _front.Shared.ServerInputMemory, dial.Tls, dial.TlsInfo);
+        IBackStream connection = BackMux.Choose(dial.Server!.Config, dial.TlsInfo?.AlpnText) == BackProtocol.Http2
             ? OpenHttp2Connection(io, dial.Server, backend)
             : new Http1BackConnection(io, _front.Shared.Clock);
         connection.ReadWatch.LimitMs = backend.ServerMs;

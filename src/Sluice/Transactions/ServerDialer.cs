@@ -1,13 +1,15 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Sluice.Backends;
 using Sluice.Timers;
+using Sluice.Tls;
 using Sluice.Transport;
 
 namespace Sluice.Transactions;
 
-/// <summary>How dialing a server ended.</summary>
-internal readonly record struct DialOutcome(Socket? Socket, ServerState? Server, TerminationCause Cause)
+/// <summary>How dialing a server ended; <see cref="Tls"/> is the TLS stream over the socket for `ssl` servers.</summary>
+internal readonly record struct DialOutcome(Socket? Socket, ServerState? Server, TerminationCause Cause, SslStream? Tls = null, TlsConnectionInfo? TlsInfo = null)
 {
     public bool Connected => Socket is not null;
 }
@@ -40,6 +42,9 @@ internal sealed class ServerDialer
 
     public bool IsConnecting => Volatile.Read(ref _connecting) is not null;
 
+    /// <summary>Why the last TLS handshake with a server failed (HAProxy-like words, for logs); null when none did.</summary>
+    public string? LastTlsError { get; private set; }
+
     /// <summary>
     /// Connects to <paramref name="server"/>, whose slot the caller has taken, retrying and redispatching as the
     /// backend says. On success the returned server holds the slot (it may differ after a redispatch); on
@@ -50,12 +55,13 @@ internal sealed class ServerDialer
     {
         Retries = 0;
         Redispatched = false;
+        LastTlsError = null;
         while (true)
         {
-            var (socket, error, timedOut) = await ConnectOnceAsync(server, frontendPort, connectMs, clock).ConfigureAwait(false);
+            var (socket, error, timedOut, tls, tlsInfo) = await ConnectOnceAsync(server, frontendPort, connectMs, clock).ConfigureAwait(false);
             if (socket is not null)
             {
-                return new DialOutcome(socket, server, TerminationCause.None);
+                return new DialOutcome(socket, server, TerminationCause.None, tls, tlsInfo);
             }
 
             if (IsKilled)
@@ -152,7 +158,7 @@ internal sealed class ServerDialer
         Volatile.Read(ref _connecting)?.Dispose();
     }
 
-    private async Task<(Socket? Socket, ConnectError Error, bool TimedOut)> ConnectOnceAsync(ServerState server, int frontendPort, long connectMs, Heartbeat clock)
+    private async Task<(Socket? Socket, ConnectError Error, bool TimedOut, SslStream? Tls, TlsConnectionInfo? TlsInfo)> ConnectOnceAsync(ServerState server, int frontendPort, long connectMs, Heartbeat clock)
     {
         var endPoint = ServerConnector.ResolveEndPoint(server.Config.Address, frontendPort);
         Socket socket;
@@ -162,7 +168,7 @@ internal sealed class ServerDialer
         }
         catch (SocketException)
         {
-            return (null, ConnectError.Resource, false);
+            return (null, ConnectError.Resource, false, null, null);
         }
 
         if (server.Source is { } source)
@@ -171,7 +177,7 @@ internal sealed class ServerDialer
             if (bindError != ConnectError.None)
             {
                 socket.Dispose();
-                return (null, bindError, false);
+                return (null, bindError, false, null, null);
             }
 
             _portOwner = server;
@@ -183,12 +189,21 @@ internal sealed class ServerDialer
             connectMs == TransactionContext.Infinite ? TransactionContext.Infinite : clock.Refresh() + connectMs);
         Volatile.Write(ref _connecting, socket);
         var connected = false;
+        SslStream? tls = null;
+        TlsConnectionInfo? tlsInfo = null;
         try
         {
             if (!IsKilled)
             {
                 await socket.ConnectAsync(endPoint).ConfigureAwait(false);
                 connected = !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
+                if (connected && server.Config.Tls is { Settings.Enabled: true } connector)
+                {
+                    // The handshake is part of the connection, under `timeout connect`, as in HAProxy.
+                    (tls, tlsInfo, var tlsError) = await connector.AuthenticateAsync(socket).ConfigureAwait(false);
+                    connected = tls is not null && !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
+                    LastTlsError = tlsError;
+                }
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
@@ -202,11 +217,12 @@ internal sealed class ServerDialer
 
         if (connected)
         {
-            return (socket, ConnectError.None, false);
+            return (socket, ConnectError.None, false, tls, tlsInfo);
         }
 
+        tls?.Dispose();
         socket.Dispose();
         ReturnSourcePort();
-        return (null, ConnectError.Refused, Volatile.Read(ref _connectTimedOut) != 0);
+        return (null, ConnectError.Refused, Volatile.Read(ref _connectTimedOut) != 0, null, null);
     }
 }

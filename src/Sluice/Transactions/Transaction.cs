@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Sluice.Backends;
 using Sluice.Listeners;
@@ -29,6 +30,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     private TransactionContext _context;
     private readonly TcpFrontendContext? _rules;
     private readonly Socket _client;
+    private readonly SslStream? _clientTls;
     private readonly Listener? _listener;
     private readonly long _acceptMs;
 
@@ -39,11 +41,14 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private ServerState? _server;
 
-    public Transaction(TransactionContext context, Socket client, Listener? listener, TcpFrontendContext? rules = null)
+    /// <param name="clientTls">The client's TLS stream on an `ssl` bind (TLS offload): rules and the tunnel see its
+    /// decrypted bytes. Null for cleartext.</param>
+    public Transaction(TransactionContext context, Socket client, Listener? listener, TcpFrontendContext? rules = null, SslStream? clientTls = null)
     {
         _context = context;
         _rules = rules is { HasRules: true } ? rules : null;
         _client = client;
+        _clientTls = clientTls;
         _listener = listener;
         _acceptMs = context.Clock.Refresh();
         ClientEndPoint = SafeRemoteEndPoint(client);
@@ -258,9 +263,11 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs));
         try
         {
-            return await _client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            return _clientTls is { } tls
+                ? await tls.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)
+                : await _client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
         {
             return -1;
         }
@@ -297,6 +304,11 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         ServerName = dial.Server?.Name ?? ServerName;
         if (!dial.Connected)
         {
+            if (_dialer.LastTlsError is { } tlsError)
+            {
+                _context.DebugOutput?.WriteLine($"[{BackendName}/{ServerName}] {tlsError}");
+            }
+
             _server = null;
             SetEnd(dial.Cause, TerminationPhase.Connect);
             return;
@@ -305,7 +317,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         _server = dial.Server;
         var serverSocket = dial.Socket!;
         Tc = _context.Clock.Refresh() - connectStart;
-        var tunnel = new TcpTunnelMux(_client, serverSocket, _context.Clock, _context.Buffers);
+        var tunnel = new TcpTunnelMux(_client, serverSocket, _context.Clock, _context.Buffers, _clientTls, dial.Tls);
         Volatile.Write(ref _tunnel, tunnel);
         Volatile.Write(ref _state, StateTunnel);
         if (IsKilled)
@@ -316,6 +328,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         var end = await tunnel.RunAsync(clientData).ConfigureAwait(false);
         BytesFromClient = tunnel.BytesFromClient;
         BytesFromServer = tunnel.BytesFromServer;
+        dial.Tls?.Dispose();
         serverSocket.Dispose();
         var pending = (TerminationCause)Volatile.Read(ref _pendingCause);
         if (pending != TerminationCause.None)
@@ -369,6 +382,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private void Finish()
     {
+        _clientTls?.Dispose();
         _client.Dispose();
         Volatile.Read(ref _tunnel)?.Abort();
         ReleaseServer();

@@ -1,6 +1,8 @@
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using Sluice.Tls;
 
 namespace Sluice.Transport;
 
@@ -12,7 +14,7 @@ namespace Sluice.Transport;
 /// </summary>
 internal sealed class SocketDuplex : IDisposable
 {
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private int _aborted;
 
     /// <param name="waitWithoutBuffer">
@@ -22,10 +24,13 @@ internal sealed class SocketDuplex : IDisposable
     /// </param>
     /// <param name="inputPool">Where the input's blocks come from when not <paramref name="pool"/>: larger blocks for
     /// connections that mostly receive bodies, so that each read moves more bytes.</param>
-    public SocketDuplex(Socket socket, BlockMemoryPool pool, bool waitWithoutBuffer, BlockMemoryPool? inputPool = null)
+    /// <param name="tls">The TLS stream over the socket once its handshake is done; null for cleartext.</param>
+    /// <param name="tlsInfo">What the handshake established.</param>
+    public SocketDuplex(Socket socket, BlockMemoryPool pool, bool waitWithoutBuffer, BlockMemoryPool? inputPool = null, SslStream? tls = null, TlsConnectionInfo? tlsInfo = null)
     {
         Socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: false);
+        _stream = tls ?? (Stream)new NetworkStream(socket, ownsSocket: false);
+        Tls = tlsInfo;
         var input = inputPool ?? pool;
         Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(
             pool: input, bufferSize: input.BlockSize, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: waitWithoutBuffer));
@@ -33,6 +38,9 @@ internal sealed class SocketDuplex : IDisposable
     }
 
     public Socket Socket { get; }
+
+    /// <summary>The TLS facts of the connection (SNI, ALPN, version, client certificate); null for cleartext.</summary>
+    public TlsConnectionInfo? Tls { get; }
 
     public PipeReader Input { get; }
 
@@ -52,8 +60,9 @@ internal sealed class SocketDuplex : IDisposable
     {
         try
         {
-            // A closed or reset connection polls readable.
-            return Socket.Poll(0, SelectMode.SelectRead);
+            // A closed or reset connection polls readable. Over TLS, bytes may wait that are no answer: TLS 1.3
+            // servers send session tickets after the handshake; a closed one has nothing left to read.
+            return Socket.Poll(0, SelectMode.SelectRead) && (Tls is null || Socket.Available == 0);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -67,8 +76,33 @@ internal sealed class SocketDuplex : IDisposable
     /// </summary>
     public ValueTask WriteDirectAsync(ReadOnlyMemory<byte> bytes) => _stream.WriteAsync(bytes);
 
-    /// <summary>Sends a FIN after everything written so far.</summary>
+    /// <summary>Sends a FIN after everything written so far (over TLS, a close_notify alert first).</summary>
     public void ShutdownSend()
+    {
+        if (_stream is SslStream tls)
+        {
+            _ = ShutdownTlsAsync(tls);
+            return;
+        }
+
+        ShutdownSocketSend();
+    }
+
+    private async Task ShutdownTlsAsync(SslStream tls)
+    {
+        try
+        {
+            await tls.ShutdownAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        {
+            // The peer is gone already; the FIN below is all that is left to send.
+        }
+
+        ShutdownSocketSend();
+    }
+
+    private void ShutdownSocketSend()
     {
         try
         {

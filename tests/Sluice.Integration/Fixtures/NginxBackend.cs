@@ -33,6 +33,9 @@ internal sealed record NginxOptions
     /// <summary>Raw directives added to the server block, e.g. <c>location = /teapot { return 418; }</c>.</summary>
     public string ExtraServerDirectives { get; init; } = string.Empty;
 
+    /// <summary>Parameters of the <c>listen</c> directive after the address, e.g. <c> ssl</c> (with <c>ssl_certificate</c> in <see cref="ExtraServerDirectives"/>).</summary>
+    public string ListenParameters { get; init; } = string.Empty;
+
     public int KeepaliveRequests { get; init; } = 1000;
 
     /// <summary>Serves cleartext HTTP/2 with prior knowledge (<c>listen ... http2</c>) instead of HTTP/1.1.</summary>
@@ -238,7 +241,7 @@ internal sealed class NginxBackend : IAsyncDisposable
                 keepalive_timeout {{(int)options.KeepaliveTimeout.TotalSeconds}}s;
                 default_type application/octet-stream;
                 server {
-                    listen 127.0.0.1:{{port}}{{(options.Http2 ? " http2" : string.Empty)}};
+                    listen 127.0.0.1:{{port}}{{(options.Http2 ? " http2" : string.Empty)}}{{options.ListenParameters}};
                     root {{directory}}/www;
                     location = {{SmallPath}} {
                         default_type text/plain;

@@ -74,7 +74,7 @@ public sealed class CheckKeywordsTests : IDisposable
     [InlineData("server s 127.0.0.1:80 check port 70000", "'server b/s' : 'port' : invalid port '70000', expects an integer between 1 and 65535.")]
     [InlineData("server s 127.0.0.1:80 check addr nowhere", "'server b/s' : 'addr' expects <ipv4|ipv6> as argument (got 'nowhere').")]
     [InlineData("server s 127.0.0.1:80 check agent-check", "'server b/s' : 'agent-check' is not supported yet.")]
-    [InlineData("server s 127.0.0.1:80 check check-ssl", "'server b/s' : 'check-ssl' is not supported yet.")]
+    [InlineData("server s 127.0.0.1:80 check check-sni a.test", "'server b/s' : 'check-sni' is not supported yet.")]
     [InlineData("server s 127.0.0.1:80 check slowstart 10s", "'server b/s' : 'slowstart' is not supported yet.")]
     [InlineData("server s 127.0.0.1:80 check observe layer4", "'server b/s' : 'observe' is not supported yet.")]
     [InlineData("http-check expect hdr name x", "'http-check expect' : 'hdr' is not supported yet.")]

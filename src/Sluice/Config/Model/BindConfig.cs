@@ -17,4 +17,6 @@ internal sealed record BindConfig
     public string? UnixGroup { get; init; }
     /// <summary>`proto NAME`: the multiplexer forced on this bind, or null to choose per connection.</summary>
     public string? Proto { get; init; }
+    /// <summary>`ssl` and its options, loaded: null for a cleartext bind.</summary>
+    public Sluice.Tls.TlsTerminator? Tls { get; init; }
 }

@@ -134,6 +134,10 @@ internal sealed record GlobalConfig
     public bool Quiet { get; init; }
     /// <summary>`zero-warning` (or -dW): any warning makes the configuration fail.</summary>
     public bool ZeroWarning { get; init; }
+    /// <summary>`ssl-default-bind-options`, `-ciphers`, `-ciphersuites`: where every bind line's TLS settings start.</summary>
+    public TlsSettings TlsBindDefaults { get; init; } = TlsSettings.Empty;
+    /// <summary>`ssl-default-server-options`, `-ciphers`, `-ciphersuites`, and `ssl-server-verify` as its `verify`.</summary>
+    public TlsSettings TlsServerDefaults { get; init; } = TlsSettings.Empty;
 }
 
 /// <summary>The whole immutable runtime model built from a configuration.</summary>

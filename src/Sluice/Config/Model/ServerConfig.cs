@@ -24,4 +24,6 @@ internal sealed record ServerConfig
     public string? Proto { get; init; }
     /// <summary>`check` and its timing settings.</summary>
     public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
+    /// <summary>`ssl` (or `check-ssl`) and its options, loaded: null for a cleartext server.</summary>
+    public Sluice.Tls.TlsConnector? Tls { get; init; }
 }

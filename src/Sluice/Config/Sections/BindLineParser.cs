@@ -3,6 +3,7 @@ using Sluice.Config.Keywords;
 using Sluice.Config.Model;
 using Sluice.Config.Parsing;
 using Sluice.Hosting;
+using Sluice.Tls;
 
 namespace Sluice.Config.Sections;
 
@@ -64,9 +65,21 @@ internal static class BindLineParser
         }
 
         var options = new BindConfig { Location = ctx.Location.ToString(), Address = addresses.Count > 0 ? addresses[0] : new FdBindAddress { Text = string.Empty, Fd = -1 } };
+        var tls = section.Global.TlsBindDefaults;
         for (var i = 1; i < ctx.ArgumentCount; i++)
         {
             var keyword = ctx.Argument(i)!;
+            if (TlsKeywordParsers.TryParse(ctx, ref i, server: false, ref tls, out var tlsError))
+            {
+                if (tlsError is not null)
+                {
+                    ctx.Alert($"{prefix} : {tlsError}");
+                    ok = false;
+                }
+
+                continue;
+            }
+
             var takesArgument = !FlagOptions.Contains(keyword);
             if (Implemented.TryGetValue(keyword, out var parser))
             {
@@ -109,6 +122,17 @@ internal static class BindLineParser
             ctx.Alert($"{prefix} : unknown keyword '{keyword}'{KeywordSuggestions.Suffix(keyword, HAProxyKeywords.BindOptions)}");
             ok = false;
             break;
+        }
+
+        if (ok && tls.Enabled)
+        {
+            var terminator = TlsTerminator.Create(
+                tls,
+                message => ctx.Alert($"{prefix} : {message}"),
+                message => ctx.Diagnostics.ConfigAlert($"Proxy '{section.Name}': {message} for bind '{addressList}' at [{ctx.Location}]{(message.StartsWith("no SSL", StringComparison.Ordinal) ? " (use 'crt')" : string.Empty)}."),
+                message => ctx.Alert($"{prefix} : {message} is not supported yet."));
+            ok = terminator is not null;
+            options = options with { Tls = terminator };
         }
 
         if (ok && addresses.Count > 0)

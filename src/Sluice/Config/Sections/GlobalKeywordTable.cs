@@ -42,6 +42,18 @@ internal static class GlobalKeywordTable
         ["node"] = (ctx, g) => Text(ctx, v => g with { Node = v }),
         ["quiet"] = (ctx, g) => Flag(ctx, g with { Quiet = true }),
         ["zero-warning"] = (ctx, g) => Flag(ctx, g with { ZeroWarning = true }),
+        ["ssl-default-bind-options"] = (ctx, g) => TlsKeywordParsers.ParseDefaultOptions(ctx, g.TlsBindDefaults) is { } tls ? g with { TlsBindDefaults = tls } : null,
+        ["ssl-default-server-options"] = (ctx, g) => TlsKeywordParsers.ParseDefaultOptions(ctx, g.TlsServerDefaults) is { } tls ? g with { TlsServerDefaults = tls } : null,
+        ["ssl-default-bind-ciphers"] = (ctx, g) => Text(ctx, v => g with { TlsBindDefaults = g.TlsBindDefaults with { Ciphers = v } }),
+        ["ssl-default-bind-ciphersuites"] = (ctx, g) => Text(ctx, v => g with { TlsBindDefaults = g.TlsBindDefaults with { CipherSuites = v } }),
+        ["ssl-default-server-ciphers"] = (ctx, g) => Text(ctx, v => g with { TlsServerDefaults = g.TlsServerDefaults with { Ciphers = v } }),
+        ["ssl-default-server-ciphersuites"] = (ctx, g) => Text(ctx, v => g with { TlsServerDefaults = g.TlsServerDefaults with { CipherSuites = v } }),
+        ["ssl-server-verify"] = (ctx, g) => ctx.Argument(0) switch
+        {
+            "none" when ctx.ArgumentCount == 1 => g with { TlsServerDefaults = g.TlsServerDefaults with { Verify = TlsVerify.None } },
+            "required" when ctx.ArgumentCount == 1 => g with { TlsServerDefaults = g.TlsServerDefaults with { Verify = TlsVerify.Required } },
+            _ => Fail(ctx, "expects 'none' or 'required' as argument."),
+        },
         ["log"] = WarnNotHonoured,
         ["log-tag"] = WarnNotHonoured,
         ["log-send-hostname"] = WarnNotHonoured,

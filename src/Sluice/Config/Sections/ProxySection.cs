@@ -42,6 +42,10 @@ internal sealed record ServerOptions
     public int MaxReuse { get; init; } = -1;
     public string? Proto { get; init; }
     public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
+    /// <summary>`ssl`, `verify`, `sni`, `alpn`... as written, from `ssl-default-server-*` on.</summary>
+    public TlsSettings? Tls { get; init; }
+    /// <summary>The loaded TLS side of a server line; set on server lines only, never by `default-server`.</summary>
+    public Sluice.Tls.TlsConnector? TlsConnector { get; init; }
 }
 
 /// <summary>
@@ -105,6 +109,9 @@ internal sealed class ProxySection
     public (string Name, Location Location)? DefaultBackend { get; set; }
 
     public ServerOptions DefaultServer { get; set; } = new();
+
+    /// <summary>The global section as read when this section opened: bind and server lines start from its TLS defaults.</summary>
+    public GlobalConfig Global { get; set; } = new();
 
     public HttpConnectionMode HttpConnectionMode { get; set; }
 

@@ -170,6 +170,7 @@ internal sealed class SectionParser
         }
 
         var section = parent.CopyAs(kind, name, location);
+        section.Global = Global;
         _proxy = section;
         if (kind == ProxyKinds.Defaults)
         {

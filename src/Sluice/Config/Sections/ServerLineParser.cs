@@ -1,6 +1,8 @@
 using Sluice.Config.Keywords;
+using Sluice.Config.Model;
 using Sluice.Config.Parsing;
 using Sluice.Hosting;
+using Sluice.Tls;
 
 namespace Sluice.Config.Sections;
 
@@ -41,10 +43,24 @@ internal static class ServerLineParser
             ok = false;
         }
 
-        ok &= ParseOptions(ctx, 2, prefix, section.DefaultServer, out var options);
+        ok &= ParseOptions(ctx, 2, prefix, section.DefaultServer, section.Global, out var options);
         if (!ok)
         {
             return;
+        }
+
+        if (options.Tls is { } tls && (tls.Enabled || tls.CheckSsl))
+        {
+            var connector = TlsConnector.Create(
+                tls with { Verify = tls.Verify == TlsVerify.Default ? TlsVerify.Required : tls.Verify },
+                message => ctx.Diagnostics.ConfigAlert($"[{ctx.Location}] : {prefix} : {message}"),
+                message => ctx.Alert($"{prefix} : {message} is not supported yet."));
+            if (connector is null)
+            {
+                return;
+            }
+
+            options = options with { TlsConnector = connector };
         }
 
         foreach (var existing in section.Servers)
@@ -61,19 +77,32 @@ internal static class ServerLineParser
 
     public static void ParseDefaultServer(KeywordContext ctx, ProxySection section)
     {
-        if (ParseOptions(ctx, 0, "'default-server'", section.DefaultServer, out var options))
+        if (ParseOptions(ctx, 0, "'default-server'", section.DefaultServer, section.Global, out var options))
         {
             section.DefaultServer = options;
         }
     }
 
-    private static bool ParseOptions(KeywordContext ctx, int first, string prefix, ServerOptions defaults, out ServerOptions options)
+    private static bool ParseOptions(KeywordContext ctx, int first, string prefix, ServerOptions defaults, GlobalConfig global, out ServerOptions options)
     {
         options = defaults;
         var ok = true;
         for (var i = first; i < ctx.ArgumentCount; i++)
         {
             var keyword = ctx.Argument(i)!;
+            var tls = options.Tls ?? global.TlsServerDefaults;
+            if (TlsKeywordParsers.TryParse(ctx, ref i, server: true, ref tls, out var tlsError))
+            {
+                if (tlsError is not null)
+                {
+                    ctx.Alert($"{prefix} : {tlsError}");
+                    ok = false;
+                }
+
+                options = options with { Tls = tls };
+                continue;
+            }
+
             var takesArgument = !FlagOptions.Contains(keyword);
             var argument = takesArgument ? ctx.Argument(i + 1) : null;
             if (takesArgument && argument is null && (Array.IndexOf(HAProxyKeywords.ServerOptions, keyword) >= 0))

@@ -70,6 +70,8 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
 
     public EndPoint? LocalEndPoint { get; }
 
+    public Sluice.Tls.TlsConnectionInfo? Tls => _io.Tls;
+
     public SideWatch ReadWatch { get; }
 
     public SideWatch WriteWatch { get; }

@@ -148,6 +148,9 @@ internal sealed class Http2FrontConnection : IDisposable
 
     public EndPoint? LocalEndPoint { get; }
 
+    /// <summary>What the connection's TLS handshake established; null on cleartext.</summary>
+    public Sluice.Tls.TlsConnectionInfo? Tls => _io.Tls;
+
     /// <summary>Waits for the client to take our bytes (socket-level back-pressure).</summary>
     public SideWatch WriteWatch { get; }
 

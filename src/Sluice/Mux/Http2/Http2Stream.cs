@@ -83,6 +83,8 @@ internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink
 
     public EndPoint? LocalEndPoint => _connection.LocalEndPoint;
 
+    public Sluice.Tls.TlsConnectionInfo? Tls => _connection.Tls;
+
     public SideWatch ReadWatch { get; }
 
     public SideWatch WriteWatch { get; }

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using Sluice.Timers;
 using Sluice.Transport;
@@ -25,6 +26,9 @@ internal enum TunnelEnd
 /// <item>Idle connections hold no buffer: a loop waits with a zero-byte receive and rents only when data is
 /// there; it keeps the buffer while reads fill it.</item>
 /// <item>Half-close: a FIN read on one side becomes shutdown(SEND) on the other, and the other direction goes on.</item>
+/// <item>TLS: a side that speaks TLS (offload on the client side, `ssl` on the server side) is read and written
+/// through its SslStream, so the other side sees the decrypted bytes; its half-close is a close_notify alert
+/// followed by the FIN.</item>
 /// <item>Timeouts are the owner's business: it reads <see cref="LastActivityMs"/> and <see cref="IsHalfClosed"/>
 /// on the heartbeat and calls <see cref="Abort"/>.</item>
 /// </list>
@@ -32,7 +36,9 @@ internal enum TunnelEnd
 internal sealed class TcpTunnelMux
 {
     private readonly Socket _client;
+    private readonly SslStream? _clientTls;
     private readonly Socket _server;
+    private readonly SslStream? _serverTls;
     private readonly Heartbeat _clock;
     private readonly BufferPool _buffers;
 
@@ -43,9 +49,11 @@ internal sealed class TcpTunnelMux
     private int _halfClosed;
     private int _aborted;
 
-    public TcpTunnelMux(Socket client, Socket server, Heartbeat clock, BufferPool buffers)
+    public TcpTunnelMux(Socket client, Socket server, Heartbeat clock, BufferPool buffers, SslStream? clientTls = null, SslStream? serverTls = null)
     {
         _client = client;
+        _clientTls = clientTls;
+        _serverTls = serverTls;
         _server = server;
         _clock = clock;
         _buffers = buffers;
@@ -72,14 +80,10 @@ internal sealed class TcpTunnelMux
         {
             try
             {
-                while (!clientData.IsEmpty)
-                {
-                    var sent = await _server.SendAsync(clientData, SocketFlags.None).ConfigureAwait(false);
-                    Interlocked.Add(ref _bytesFromClient, sent);
-                    clientData = clientData[sent..];
-                }
+                await SendAsync(_server, clientData).ConfigureAwait(false);
+                Interlocked.Add(ref _bytesFromClient, clientData.Length);
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            catch (Exception ex) when (IsSocketFailure(ex))
             {
                 CloseBoth();
                 return Volatile.Read(ref _aborted) != 0 ? TunnelEnd.Aborted : TunnelEnd.ServerError;
@@ -146,7 +150,7 @@ internal sealed class TcpTunnelMux
         {
             try
             {
-                await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                await ReceiveAsync(from, Memory<byte>.Empty).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsSocketFailure(ex))
             {
@@ -161,7 +165,7 @@ internal sealed class TcpTunnelMux
                     int read;
                     try
                     {
-                        read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+                        read = await ReceiveAsync(from, buffer.AsMemory()).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (IsSocketFailure(ex))
                     {
@@ -173,7 +177,7 @@ internal sealed class TcpTunnelMux
                         Volatile.Write(ref _halfClosed, 1);
                         try
                         {
-                            to.Shutdown(SocketShutdown.Send);
+                            await ShutdownSendAsync(to).ConfigureAwait(false);
                         }
                         catch (Exception ex) when (IsSocketFailure(ex))
                         {
@@ -187,11 +191,7 @@ internal sealed class TcpTunnelMux
                     Interlocked.Add(ref fromClient ? ref _bytesFromClient : ref _bytesFromServer, read);
                     try
                     {
-                        var sent = 0;
-                        while (sent < read)
-                        {
-                            sent += await to.SendAsync(buffer.AsMemory(sent, read - sent), SocketFlags.None).ConfigureAwait(false);
-                        }
+                        await SendAsync(to, buffer.AsMemory(0, read)).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (IsSocketFailure(ex))
                     {
@@ -213,6 +213,37 @@ internal sealed class TcpTunnelMux
         }
     }
 
+    /// <summary>The TLS stream of a side, when that side speaks TLS.</summary>
+    private SslStream? TlsOf(Socket side) => side == _client ? _clientTls : _serverTls;
+
+    private ValueTask<int> ReceiveAsync(Socket from, Memory<byte> buffer) =>
+        TlsOf(from) is { } tls ? tls.ReadAsync(buffer) : from.ReceiveAsync(buffer, SocketFlags.None);
+
+    private async ValueTask SendAsync(Socket to, ReadOnlyMemory<byte> bytes)
+    {
+        if (TlsOf(to) is { } tls)
+        {
+            await tls.WriteAsync(bytes).ConfigureAwait(false);
+            return;
+        }
+
+        var sent = 0;
+        while (sent < bytes.Length)
+        {
+            sent += await to.SendAsync(bytes[sent..], SocketFlags.None).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask ShutdownSendAsync(Socket to)
+    {
+        if (TlsOf(to) is { } tls)
+        {
+            await tls.ShutdownAsync().ConfigureAwait(false);
+        }
+
+        to.Shutdown(SocketShutdown.Send);
+    }
+
     private static bool IsSocketFailure(Exception ex) =>
-        ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException;
+        ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException or InvalidOperationException or NotSupportedException;
 }

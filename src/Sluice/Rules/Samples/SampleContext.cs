@@ -53,8 +53,10 @@ internal sealed class SampleContext : IDisposable
     /// <summary>True once nothing more can arrive for <see cref="RequestPayload"/> (inspect-delay over or buffer full).</summary>
     public bool PayloadComplete { get; set; } = true;
 
-    /// <summary>True when the client connection is TLS.</summary>
-    public bool IsTls { get; set; }
+    /// <summary>What the client connection's TLS handshake established; null on cleartext.</summary>
+    public Sluice.Tls.TlsConnectionInfo? Tls { get; set; }
+
+    public bool IsTls => Tls is not null;
 
     /// <summary>True for the first request of a client connection (`http_first_req`).</summary>
     public bool FirstRequest { get; set; }
@@ -65,8 +67,6 @@ internal sealed class SampleContext : IDisposable
     /// </summary>
     public bool NeedsMoreData { get; set; }
 
-    /// <summary>The ALPN protocol negotiated with the client, empty on cleartext.</summary>
-    public byte[] FrontAlpn { get; set; } = [];
 
     public VariableStore Variables { get; }
 

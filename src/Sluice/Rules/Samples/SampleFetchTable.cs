@@ -78,9 +78,7 @@ internal static class SampleFetchTable
         Simple("fe_name", Connection, SampleType.Str, ctx => Sample.FromString(ctx.FrontendName));
         Simple("fe_id", Connection, SampleType.Int, ctx => Sample.FromInt(ctx.FrontendId));
         Simple("fe_conn", Connection, SampleType.Int, ctx => ctx.FrontendConnections is { } count ? Sample.FromInt(count()) : default);
-        Simple("ssl_fc", Connection, SampleType.Bool, ctx => Sample.FromBool(ctx.IsTls));
-        Simple("ssl_fc_alpn", Connection, SampleType.Str, ctx => ctx.IsTls ? Sample.FromString(ctx.FrontAlpn) : default);
-        Simple("fc_alpn", Connection, SampleType.Str, ctx => Sample.FromString(ctx.FrontAlpn));
+        TlsFetches.Register(table);
 
         // The backend and the server.
         Simple("be_name", SampleSources.Backend, SampleType.Str, ctx => ctx.Backend is { } be ? Sample.FromString(be.NameBytes) : default);

@@ -1,0 +1,216 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Sluice.Tls;
+
+/// <summary>
+/// One certificate of a bind line and the names it answers for. Its SslStream context (leaf and chain, sent whole)
+/// and the server options of handshakes that pick it are built on its first handshake, once: building them costs
+/// milliseconds per certificate, which a directory of thousands would otherwise spend at start-up.
+/// </summary>
+internal sealed class CertificateEntry
+{
+    private readonly SslServerAuthenticationOptions _template;
+    private readonly SslServerAuthenticationOptions _templateWithoutAlpn;
+    private Ready? _ready;
+
+    /// <param name="template">The bind line's options, without a certificate; copied with this one's context.</param>
+    /// <param name="templateWithoutAlpn">The same without ALPN, for clients that offer none of the line's protocols.</param>
+    public CertificateEntry(LoadedCertificate certificate, IReadOnlyList<string> names, IReadOnlySet<string> excluded, SslServerAuthenticationOptions template, SslServerAuthenticationOptions templateWithoutAlpn)
+    {
+        Certificate = certificate;
+        Names = names;
+        Excluded = excluded;
+        _template = template;
+        _templateWithoutAlpn = templateWithoutAlpn;
+    }
+
+    public LoadedCertificate Certificate { get; }
+
+    /// <summary>Lower-case names (`*.example.com` for wildcards): the crt-list filters, or else the CN and DNS SANs.</summary>
+    public IReadOnlyList<string> Names { get; }
+
+    /// <summary>Names a crt-list line excluded with `!name`.</summary>
+    public IReadOnlySet<string> Excluded { get; }
+
+    /// <summary>The options of a handshake that picked this certificate; the same instance for every handshake.</summary>
+    public SslServerAuthenticationOptions Options(bool withoutAlpn)
+    {
+        var ready = Volatile.Read(ref _ready) ?? Prepare();
+        return withoutAlpn ? ready.WithoutAlpn : ready.Full;
+    }
+
+    private Ready Prepare()
+    {
+        // Two handshakes may race here; both build, one wins, the other's copy is dropped.
+        var context = SslStreamCertificateContext.Create(Certificate.Leaf, Certificate.Chain, offline: true);
+        var ready = new Ready(WithContext(_template, context), ReferenceEquals(_template, _templateWithoutAlpn) ? null : WithContext(_templateWithoutAlpn, context));
+        return Interlocked.CompareExchange(ref _ready, ready, null) ?? ready;
+    }
+
+    /// <summary>A copy of <paramref name="template"/> with another certificate context or without ALPN.</summary>
+    internal static SslServerAuthenticationOptions WithContext(SslServerAuthenticationOptions template, SslStreamCertificateContext? context, bool keepAlpn = true) => new()
+    {
+        ServerCertificateContext = context,
+        ApplicationProtocols = keepAlpn ? template.ApplicationProtocols : null,
+        EnabledSslProtocols = template.EnabledSslProtocols,
+        CipherSuitesPolicy = template.CipherSuitesPolicy,
+        ClientCertificateRequired = template.ClientCertificateRequired,
+        RemoteCertificateValidationCallback = template.RemoteCertificateValidationCallback,
+        CertificateRevocationCheckMode = template.CertificateRevocationCheckMode,
+        AllowRenegotiation = template.AllowRenegotiation,
+        AllowTlsResume = template.AllowTlsResume,
+    };
+
+    private sealed class Ready
+    {
+        public Ready(SslServerAuthenticationOptions full, SslServerAuthenticationOptions? withoutAlpn)
+        {
+            Full = full;
+            WithoutAlpn = withoutAlpn ?? full;
+        }
+
+        public SslServerAuthenticationOptions Full { get; }
+
+        public SslServerAuthenticationOptions WithoutAlpn { get; }
+    }
+}
+
+/// <summary>
+/// The certificates of one bind line with their SNI index, built once at load (HAProxy's SNI trees). A lookup
+/// costs one or two hash probes whatever the number of certificates: the exact name, then the wildcard
+/// `*.rest` for the name without its first label (RFC 6125 §6.4.3: a wildcard covers one label only). A name that
+/// matches nothing gets the first certificate, the default, unless `strict-sni` is set.
+/// </summary>
+internal sealed class CertificateStore
+{
+    private readonly Dictionary<string, CertificateEntry> _exact = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, List<CertificateEntry>> _wildcards = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, CertificateEntry>.AlternateLookup<ReadOnlySpan<char>> _exactBySpan;
+    private readonly Dictionary<string, List<CertificateEntry>>.AlternateLookup<ReadOnlySpan<char>> _wildcardsBySpan;
+    private readonly List<CertificateEntry> _entries = [];
+
+    public CertificateStore(bool strictSni)
+    {
+        StrictSni = strictSni;
+        _exactBySpan = _exact.GetAlternateLookup<ReadOnlySpan<char>>();
+        _wildcardsBySpan = _wildcards.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    public bool StrictSni { get; }
+
+    public IReadOnlyList<CertificateEntry> Entries => _entries;
+
+    /// <summary>The first certificate loaded: the answer to clients without SNI or with an unknown name.</summary>
+    public CertificateEntry? Default => _entries.Count > 0 ? _entries[0] : null;
+
+    /// <summary>Adds a certificate; the first name given for an exact name or a wildcard keeps it, as HAProxy's first certificate does.</summary>
+    public void Add(CertificateEntry entry)
+    {
+        _entries.Add(entry);
+        foreach (var name in entry.Names)
+        {
+            if (name.StartsWith("*.", StringComparison.Ordinal))
+            {
+                var suffix = name[2..];
+                if (!_wildcards.TryGetValue(suffix, out var list))
+                {
+                    list = [];
+                    _wildcards[suffix] = list;
+                }
+
+                list.Add(entry);
+            }
+            else
+            {
+                _exact.TryAdd(name, entry);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The certificate for a client's SNI: exact name, then wildcard, then the default; null when nothing fits
+    /// (no certificate, or `strict-sni` and no match).
+    /// </summary>
+    public CertificateEntry? Select(string? serverName)
+    {
+        if (string.IsNullOrEmpty(serverName))
+        {
+            return StrictSni ? null : Default;
+        }
+
+        var name = serverName.AsSpan().TrimEnd('.');
+        if (_exactBySpan.TryGetValue(name, out var exact))
+        {
+            return exact;
+        }
+
+        var dot = name.IndexOf('.');
+        if (dot > 0 && _wildcardsBySpan.TryGetValue(name[(dot + 1)..], out var candidates))
+        {
+            foreach (var candidate in candidates)
+            {
+                if (candidate.Excluded.Count == 0 || !IsExcluded(candidate, name))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        return StrictSni ? null : Default;
+    }
+
+    private static bool IsExcluded(CertificateEntry entry, ReadOnlySpan<char> name)
+    {
+        foreach (var excluded in entry.Excluded)
+        {
+            if (name.Equals(excluded, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The names a certificate answers for: its subject CNs and DNS subject alternative names, lower-case.</summary>
+    public static List<string> NamesOf(X509Certificate2 certificate)
+    {
+        var names = new List<string>();
+        foreach (var rdn in certificate.SubjectName.EnumerateRelativeDistinguishedNames())
+        {
+            if (rdn.HasMultipleElements || rdn.GetSingleElementType().Value != "2.5.4.3")
+            {
+                continue;
+            }
+
+            if (rdn.GetSingleElementValue() is { Length: > 0 } cn)
+            {
+                AddName(names, cn);
+            }
+        }
+
+        foreach (var extension in certificate.Extensions)
+        {
+            if (extension.Oid?.Value == "2.5.29.17")
+            {
+                var san = extension as X509SubjectAlternativeNameExtension ?? new X509SubjectAlternativeNameExtension(extension.RawData, extension.Critical);
+                foreach (var dns in san.EnumerateDnsNames())
+                {
+                    AddName(names, dns);
+                }
+            }
+        }
+
+        return names;
+    }
+
+    private static void AddName(List<string> names, string name)
+    {
+        var lower = name.ToLowerInvariant();
+        if (!names.Contains(lower))
+        {
+            names.Add(lower);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Sluice.Config.Model;
+
+namespace Sluice.Tls;
+
+/// <summary>
+/// The TLS side of one `server ... ssl` line (and of its checks with `check-ssl`): SNI, ALPN, versions, ciphers,
+/// the client certificate it presents (`crt`), and the verification of the server's certificate (`verify required`
+/// against `ca-file`, the name checked against the SNI when one is sent). Options are built once at load.
+/// </summary>
+internal sealed class TlsConnector
+{
+    private readonly SslClientAuthenticationOptions _options;
+    private readonly X509Certificate2Collection? _authorities;
+
+    private TlsConnector(TlsSettings settings, SslClientAuthenticationOptions options, X509Certificate2Collection? authorities, bool verify)
+    {
+        Settings = settings;
+        _options = options;
+        _authorities = authorities;
+        Verifies = verify;
+    }
+
+    public TlsSettings Settings { get; }
+
+    /// <summary>`verify required`: the server's certificate must lead to a CA of the `ca-file`.</summary>
+    public bool Verifies { get; }
+
+    /// <summary>True when the line offers `h2` by ALPN: the server may then answer in HTTP/2.</summary>
+    public bool OffersH2 => Settings.Alpn is { } alpn && alpn.Contains("h2");
+
+    /// <summary>
+    /// Builds the connector of a server line; problems go to <paramref name="lineAlert"/> (HAProxy's messages of the
+    /// line) and make it return null.
+    /// </summary>
+    public static TlsConnector? Create(TlsSettings settings, Action<string> lineAlert, Action<string> notSupported)
+    {
+        X509Certificate2Collection? authorities = null;
+        if (settings.CaFile is { } caFile)
+        {
+            authorities = PemCertificateFile.LoadAll(caFile);
+            if (authorities is null)
+            {
+                lineAlert($"Couldn't open the ca-file '{caFile}' ({(File.Exists(caFile) ? "no certificate found" : "No such file or directory")}).");
+                return null;
+            }
+        }
+
+        var verify = settings.Verify != TlsVerify.None;
+        if (verify && authorities is null)
+        {
+            lineAlert("verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.");
+            return null;
+        }
+
+        if (settings.CrlFile is not null)
+        {
+            notSupported("'crl-file' on a server line");
+            return null;
+        }
+
+        X509Certificate2Collection? clientCertificates = null;
+        if (settings.ClientCertificate is { } crt)
+        {
+            var loaded = PemCertificateFile.Load(crt, out var error);
+            if (loaded is null)
+            {
+                lineAlert(error!);
+                return null;
+            }
+
+            clientCertificates = [loaded.Leaf, .. loaded.Chain];
+        }
+
+        var versions = TlsVersionRange.Allowed(settings);
+        if (versions == TlsVersions.None)
+        {
+            lineAlert("all SSL/TLS versions are disabled");
+            return null;
+        }
+
+        var ciphers = TlsCipherNames.BuildPolicy(settings.Ciphers, settings.CipherSuites, out var cipherError, out var unsupported);
+        if (cipherError is not null)
+        {
+            if (unsupported)
+            {
+                notSupported($"cipher list '{cipherError}' : OpenSSL cipher-string keywords");
+            }
+            else
+            {
+                lineAlert($"unable to set SSL cipher list to '{cipherError}'");
+            }
+
+            return null;
+        }
+
+        List<SslApplicationProtocol>? alpn = null;
+        if (settings.Alpn is { } names)
+        {
+            alpn = [.. names.Select(n => new SslApplicationProtocol(n))];
+        }
+
+        var options = new SslClientAuthenticationOptions
+        {
+            // An empty target sends no SNI: HAProxy sends one only with `sni`.
+            TargetHost = settings.Sni ?? string.Empty,
+            ApplicationProtocols = alpn,
+            EnabledSslProtocols = TlsVersionRange.ToSslProtocols(versions),
+            CipherSuitesPolicy = ciphers,
+            ClientCertificates = clientCertificates,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            AllowRenegotiation = false,
+            AllowTlsResume = !settings.NoTlsTickets,
+        };
+        var connector = new TlsConnector(settings, options, authorities, verify);
+        options.RemoteCertificateValidationCallback = connector.ValidateServer;
+        return connector;
+    }
+
+    /// <summary>
+    /// Runs the client handshake on a connected socket; the caller bounds it (`timeout connect`) by closing the socket.
+    /// Returns the stream and what was established, or null and the reason, HAProxy-like, for logs.
+    /// </summary>
+    public async Task<(SslStream? Stream, TlsConnectionInfo? Info, string? Error)> AuthenticateAsync(Socket socket)
+    {
+        var stream = new TlsClientStream(new NetworkStream(socket, ownsSocket: false));
+        try
+        {
+            await stream.AuthenticateAsClientAsync(_options, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            var reason = stream.VerifyError ?? (ex is AuthenticationException ? ex.InnerException?.Message ?? ex.Message : "connection closed during the handshake");
+            return (null, null, "SSL handshake failure: " + reason);
+        }
+
+        var info = new TlsConnectionInfo(_options.TargetHost is { Length: > 0 } sni ? sni : null, stream.NegotiatedApplicationProtocol, stream.SslProtocol, stream.NegotiatedCipherSuite, null, 0);
+        return (stream, info, null);
+    }
+
+    private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (!Verifies)
+        {
+            return true;
+        }
+
+        var tls = (TlsClientStream)sender;
+        if (certificate is null)
+        {
+            tls.VerifyError = "certificate verify failed (no certificate)";
+            return false;
+        }
+
+        var presented = certificate as X509Certificate2 ?? new X509Certificate2(certificate);
+        using var own = new X509Chain();
+        own.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        own.ChainPolicy.CustomTrustStore.AddRange(_authorities!);
+        own.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        own.ChainPolicy.DisableCertificateDownloads = true;
+        if (chain is not null)
+        {
+            own.ChainPolicy.ExtraStore.AddRange(chain.ChainPolicy.ExtraStore);
+        }
+
+        if (!own.Build(presented))
+        {
+            var status = own.ChainStatus.Length > 0 ? own.ChainStatus[0].StatusInformation.Trim() : "untrusted";
+            tls.VerifyError = $"certificate verify failed ({status})";
+            return false;
+        }
+
+        // HAProxy checks the name against the SNI it sent (the server's `sni`), RFC 6125 rules.
+        if (Settings.Sni is { } name && !presented.MatchesHostname(name))
+        {
+            tls.VerifyError = $"certificate name does not match '{name}' (SSL_MISMATCH)";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The client stream with the verification failure its callback found, for the log.</summary>
+    private sealed class TlsClientStream : SslStream
+    {
+        public TlsClientStream(Stream inner)
+            : base(inner, leaveInnerStreamOpen: false)
+        {
+        }
+
+        public string? VerifyError { get; set; }
+    }
+}

@@ -1,0 +1,346 @@
+using System.Buffers;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Sluice.Config.Model;
+using Sluice.Protocols.Tls;
+
+namespace Sluice.Tls;
+
+/// <summary>
+/// The TLS side of one `bind ... ssl` line: its certificates with their SNI index, the protocol versions,
+/// cipher suites, ALPN list and client-certificate policy, all turned into SslStream options once at load. Each
+/// accepted connection runs <see cref="AuthenticateAsync"/>; the options picked by SNI are shared, so a
+/// handshake allocates nothing of Sluice's beyond its stream and the record of what it established.
+/// </summary>
+internal sealed class TlsTerminator
+{
+    private const int MaxRecordLength = 5 + 16384;
+
+    private readonly ClientCertificateVerifier? _verifier;
+    private readonly byte[][] _alpnNames;
+    private long _handshakeFailures;
+
+    private TlsTerminator(TlsSettings settings, CertificateStore store, ClientCertificateVerifier? verifier)
+    {
+        Settings = settings;
+        Store = store;
+        _verifier = verifier;
+        _alpnNames = settings.Alpn is { } names ? [.. names.Select(n => System.Text.Encoding.ASCII.GetBytes(n))] : [];
+    }
+
+    public TlsSettings Settings { get; }
+
+    public CertificateStore Store { get; }
+
+    /// <summary>Handshakes that failed (bad input, timeout, refused certificate, unknown name with `strict-sni`).</summary>
+    public long HandshakeFailures => Interlocked.Read(ref _handshakeFailures);
+
+    /// <summary>
+    /// Loads what a bind line names. Problems are reported through <paramref name="lineAlert"/> (messages of the
+    /// line, HAProxy's `parsing [file:line] : 'bind X' : ...`) and <paramref name="proxyAlert"/> (HAProxy's
+    /// configuration check: `no SSL certificate specified`, `unable to set SSL cipher list`...); null when any.
+    /// </summary>
+    public static TlsTerminator? Create(TlsSettings settings, Action<string> lineAlert, Action<string> proxyAlert, Action<string> notSupported)
+    {
+        var ok = true;
+        var store = new CertificateStore(settings.StrictSni);
+        var loaded = new List<(LoadedCertificate Certificate, IReadOnlyList<string>? Filters, IReadOnlySet<string> Excluded)>();
+        foreach (var source in settings.Certificates)
+        {
+            ok &= source.IsList
+                ? CrtList.Load(source.Path, loaded, lineAlert, notSupported)
+                : LoadCrt(source.Path, loaded, lineAlert);
+        }
+
+        if (!ok)
+        {
+            return null;
+        }
+
+        if (loaded.Count == 0)
+        {
+            proxyAlert("no SSL certificate specified");
+            return null;
+        }
+
+        X509Certificate2Collection? authorities = null;
+        if (settings.CaFile is { } caFile)
+        {
+            authorities = PemCertificateFile.LoadAll(caFile);
+            if (authorities is null)
+            {
+                lineAlert($"'ca-file' : unable to load {caFile}");
+                return null;
+            }
+        }
+
+        var verify = settings.Verify == TlsVerify.Default ? TlsVerify.None : settings.Verify;
+        if (verify != TlsVerify.None && authorities is null)
+        {
+            proxyAlert("verify is enabled but no CA file specified");
+            return null;
+        }
+
+        RevocationList? revoked = null;
+        if (settings.CrlFile is { } crlFile)
+        {
+            revoked = RevocationList.Load(crlFile, authorities ?? [], out var crlError);
+            if (revoked is null)
+            {
+                lineAlert($"'crl-file' : unable to load {crlFile} ({crlError})");
+                return null;
+            }
+        }
+
+        var versions = TlsVersionRange.Allowed(settings);
+        if (versions == TlsVersions.None)
+        {
+            proxyAlert("all SSL/TLS versions are disabled");
+            return null;
+        }
+
+        var ciphers = TlsCipherNames.BuildPolicy(settings.Ciphers, settings.CipherSuites, out var cipherError, out var unsupported);
+        if (cipherError is not null)
+        {
+            if (unsupported)
+            {
+                notSupported($"cipher list '{cipherError}' : OpenSSL cipher-string keywords");
+            }
+            else
+            {
+                proxyAlert(ReferenceEquals(cipherError, settings.CipherSuites)
+                    ? $"unable to set TLS 1.3 cipher suites to '{cipherError}'"
+                    : $"unable to set SSL cipher list to '{cipherError}'");
+            }
+
+            return null;
+        }
+
+        var verifier = verify == TlsVerify.None
+            ? null
+            : new ClientCertificateVerifier(verify, authorities!, revoked, settings.CaIgnoreErrors, settings.CrtIgnoreErrors);
+        var terminator = new TlsTerminator(settings, store, verifier);
+        List<SslApplicationProtocol>? alpn = null;
+        if (settings.Alpn is { } names)
+        {
+            alpn = new List<SslApplicationProtocol>(names.Count);
+            foreach (var name in names)
+            {
+                alpn.Add(new SslApplicationProtocol(name));
+            }
+        }
+
+        var template = new SslServerAuthenticationOptions
+        {
+            ApplicationProtocols = alpn,
+            EnabledSslProtocols = TlsVersionRange.ToSslProtocols(versions),
+            CipherSuitesPolicy = ciphers,
+            ClientCertificateRequired = verifier is not null,
+            RemoteCertificateValidationCallback = verifier is null ? null : ValidateClient,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            // RFC 9113 §9.2.1 and RELIABILITY TLS-07: client-initiated renegotiation is refused.
+            AllowRenegotiation = false,
+            AllowTlsResume = !settings.NoTlsTickets,
+        };
+        var templateWithoutAlpn = alpn is null ? template : CertificateEntry.WithContext(template, null, keepAlpn: false);
+        foreach (var (certificate, filters, excluded) in loaded)
+        {
+            store.Add(new CertificateEntry(certificate, filters ?? CertificateStore.NamesOf(certificate.Leaf), excluded, template, templateWithoutAlpn));
+        }
+
+        return terminator;
+    }
+
+    /// <summary>
+    /// Runs the server handshake on an accepted socket. The caller bounds it (`timeout client-hs`) by closing the
+    /// socket. Returns the stream and what was established, or null when the handshake failed (counted).
+    /// </summary>
+    public async Task<(SslStream Stream, TlsConnectionInfo Info)?> AuthenticateAsync(Socket socket)
+    {
+        var network = new NetworkStream(socket, ownsSocket: false);
+        // RFC 8446 §5.1: a plaintext record carries at most 2^14 bytes, after its 5-byte header.
+        var hello = ArrayPool<byte>.Shared.Rent(MaxRecordLength);
+        var filled = 0;
+        var alpnFallback = false;
+        try
+        {
+            (filled, alpnFallback) = await ReadClientHelloAsync(network, hello).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            filled = -1;
+        }
+
+        if (filled <= 0)
+        {
+            ArrayPool<byte>.Shared.Return(hello);
+            await network.DisposeAsync().ConfigureAwait(false);
+            Interlocked.Increment(ref _handshakeFailures);
+            return null;
+        }
+
+        var stream = new TlsServerStream(new ReplayStream(network, hello, filled), this) { AlpnFallback = alpnFallback };
+        try
+        {
+            await stream.AuthenticateAsServerAsync(SelectOptions, null, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException or NotSupportedException)
+        {
+            Interlocked.Increment(ref _handshakeFailures);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+
+        var client = stream.RemoteCertificate as X509Certificate2 ?? (stream.RemoteCertificate is { } other ? new X509Certificate2(other) : null);
+        var info = new TlsConnectionInfo(stream.ServerName, stream.NegotiatedApplicationProtocol, stream.SslProtocol, stream.NegotiatedCipherSuite, client, stream.VerifyResult);
+        return (stream, info);
+    }
+
+    /// <summary>
+    /// Reads the client's first record, to be replayed to the handshake, and looks at its ALPN offer: when it has
+    /// none of this line's protocols, the handshake goes on without ALPN (HTTP/1), as HAProxy does, instead of
+    /// SslStream's no_application_protocol alert (RFC 7301 §3.2 allows both). Returns the bytes read (0 at end of
+    /// stream) and whether to fall back.
+    /// </summary>
+    private async Task<(int Filled, bool AlpnFallback)> ReadClientHelloAsync(NetworkStream network, byte[] buffer)
+    {
+        var filled = 0;
+        while (true)
+        {
+            var status = ClientHelloReader.TryRead(buffer.AsSpan(0, filled), out var hello);
+            if (status == ClientHelloStatus.Complete)
+            {
+                var offered = buffer.AsSpan(hello.AlpnList.Offset, hello.AlpnList.Length);
+                return (filled, _alpnNames.Length > 0 && !offered.IsEmpty && !OffersOneOf(offered, _alpnNames));
+            }
+
+            if (status == ClientHelloStatus.NotClientHello || filled == buffer.Length)
+            {
+                // Not TLS, or not readable here: the handshake itself decides (and fails for garbage).
+                return (filled, false);
+            }
+
+            var read = await network.ReadAsync(buffer.AsMemory(filled, buffer.Length - filled)).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return (filled, false);
+            }
+
+            filled += read;
+        }
+    }
+
+    /// <summary>True when a ProtocolNameList (RFC 7301 §3.1: names each after its length byte) holds one of <paramref name="ours"/>.</summary>
+    private static bool OffersOneOf(ReadOnlySpan<byte> list, byte[][] ours)
+    {
+        while (list.Length > 0)
+        {
+            var length = list[0];
+            if (length + 1 > list.Length)
+            {
+                return false;
+            }
+
+            foreach (var name in ours)
+            {
+                if (list.Slice(1, length).SequenceEqual(name))
+                {
+                    return true;
+                }
+            }
+
+            list = list[(1 + length)..];
+        }
+
+        return false;
+    }
+
+    private static ValueTask<SslServerAuthenticationOptions> SelectOptions(SslStream stream, SslClientHelloInfo hello, object? state, CancellationToken cancellationToken)
+    {
+        var tls = (TlsServerStream)stream;
+        tls.ServerName = string.IsNullOrEmpty(hello.ServerName) ? null : hello.ServerName;
+        var entry = tls.Terminator.Store.Select(tls.ServerName);
+        if (entry is null)
+        {
+            // `strict-sni`: no certificate for this name, the handshake is refused.
+            throw new AuthenticationException("no certificate matches the server name");
+        }
+
+        return ValueTask.FromResult(entry.Options(withoutAlpn: tls.AlpnFallback));
+    }
+
+    private static bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        var tls = (TlsServerStream)sender;
+        var presented = certificate as X509Certificate2 ?? (certificate is null ? null : new X509Certificate2(certificate));
+        var accepted = tls.Terminator._verifier!.Verify(presented, chain, out var result);
+        tls.VerifyResult = result;
+        return accepted;
+    }
+
+    private static bool LoadCrt(string path, List<(LoadedCertificate, IReadOnlyList<string>?, IReadOnlySet<string>)> loaded, Action<string> lineAlert)
+    {
+        if (Directory.Exists(path))
+        {
+            var files = Directory.GetFiles(path);
+            Array.Sort(files, StringComparer.Ordinal);
+            files = Array.FindAll(files, f => !PemCertificateFile.IsReservedName(Path.GetFileName(f)));
+
+            // Parsing keys is the cost of a large directory: files load in parallel, and are then taken in order.
+            var results = new LoadedCertificate?[files.Length];
+            var errors = new string?[files.Length];
+            Parallel.For(0, files.Length, i => results[i] = PemCertificateFile.Load(files[i], out errors[i]));
+            for (var i = 0; i < files.Length; i++)
+            {
+                if (results[i] is not { } certificate)
+                {
+                    // HAProxy stops at the first file of a directory that does not load.
+                    lineAlert(errors[i]!);
+                    return false;
+                }
+
+                loaded.Add((certificate, null, NoNames));
+            }
+
+            return true;
+        }
+
+        return LoadFile(path, null, loaded, lineAlert);
+    }
+
+    internal static bool LoadFile(string path, IReadOnlyList<string>? filters, List<(LoadedCertificate, IReadOnlyList<string>?, IReadOnlySet<string>)> loaded, Action<string> lineAlert, IReadOnlySet<string>? excluded = null)
+    {
+        var certificate = PemCertificateFile.Load(path, out var error);
+        if (certificate is null)
+        {
+            lineAlert(error!);
+            return false;
+        }
+
+        loaded.Add((certificate, filters, excluded ?? NoNames));
+        return true;
+    }
+
+    private static readonly IReadOnlySet<string> NoNames = new HashSet<string>();
+
+    /// <summary>The server stream with the little a handshake learns through callbacks.</summary>
+    private sealed class TlsServerStream : SslStream
+    {
+        public TlsServerStream(Stream inner, TlsTerminator terminator)
+            : base(inner, leaveInnerStreamOpen: false)
+        {
+            Terminator = terminator;
+        }
+
+        public TlsTerminator Terminator { get; }
+
+        public string? ServerName { get; set; }
+
+        public int VerifyResult { get; set; }
+
+        /// <summary>The client offered ALPN but none of the line's protocols.</summary>
+        public bool AlpnFallback { get; init; }
+    }
+}

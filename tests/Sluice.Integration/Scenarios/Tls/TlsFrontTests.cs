@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using Sluice.Integration.Fixtures;
+using Sluice.Integration.Scenarios.Http;
+using HttpHelpers = Sluice.Integration.Scenarios.Http.Http;
+
+namespace Sluice.Integration.Scenarios.Tls;
+
+/// <summary>
+/// TLS termination on bind lines, against curl and openssl s_client: ALPN and the mux it selects, SNI over
+/// directories and crt-lists, protocol versions, ciphers, handshake limits and failures, resumption
+/// (RELIABILITY §7.4).
+/// </summary>
+public sealed class TlsFrontTests : IDisposable
+{
+    private readonly TestCertificates _certs = new();
+
+    public void Dispose() => _certs.Dispose();
+
+    /// <summary>An HTTP frontend on <paramref name="port"/> with `bind ... ssl OPTIONS`, its backend answering "ok".</summary>
+    internal static string Config(int port, string bindOptions, string frontend = "", string global = "", string defaults = "")
+    {
+        var app = Ports.FreeTcpPort();
+        return $"""
+            global
+                maxconn 500
+            {global}
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            {defaults}
+            frontend fe
+                bind 127.0.0.1:{port} {bindOptions}
+            {frontend}
+                default_backend be
+            backend be
+                server app 127.0.0.1:{app}
+            listen app
+                bind 127.0.0.1:{app}
+                http-request return status 200 content-type text/plain string "ok"
+            """;
+    }
+
+    private async Task<(ISluiceInstance Sluice, int Port)> StartAsync(string bindOptions, string frontend = "", string global = "", string defaults = "")
+    {
+        var port = Ports.FreeTcpPort();
+        var sluice = await InProcessSluice.StartAsync(Config(port, bindOptions, frontend, global, defaults), ReadyProbe.Tcp(port));
+        return (sluice, port);
+    }
+
+    [Fact]
+    public async Task Curl_AlpnH2OrHttp11_SelectsTheMux()
+    {
+        var site = _certs.Server("site.pem", "site.test");
+        var (sluice, port) = await StartAsync($"ssl crt {site} alpn h2,http/1.1");
+        await using var _ = sluice;
+
+        var h2 = await TlsPeers.CurlAsync("site.test", port, "/", "--cacert", _certs.CaFile, "--http2", "-w", " %{http_version}");
+        Assert.Equal("ok 2", h2.StandardOutput);
+        var h1 = await TlsPeers.CurlAsync("site.test", port, "/", "--cacert", _certs.CaFile, "--http1.1", "-w", " %{http_version}");
+        Assert.Equal("ok 1.1", h1.StandardOutput);
+
+        await sluice.Output.WaitForAsync(l => l.Contains("[fe]", StringComparison.Ordinal) && l.Contains("HTTP/2.0", StringComparison.Ordinal));
+        await sluice.Output.WaitForAsync(l => l.Contains("[fe]", StringComparison.Ordinal) && l.Contains("\"GET / HTTP/1.1\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SClient_SniOverDirectory_ExactWildcardThenDefault()
+    {
+        _certs.Server("certs/0-default.pem", "default.test");
+        _certs.Server("certs/a.pem", "a.test", rsa: true);
+        _certs.Server("certs/b.pem", "b.test", ["*.b.test"], keyApart: true);
+        File.WriteAllText(Path.Combine(_certs.Directory, "certs", "b.pem.ocsp"), "not a certificate: skipped as HAProxy does");
+        var (sluice, port) = await StartAsync($"ssl crt {_certs.Directory}/certs");
+        await using var _ = sluice;
+
+        Assert.Equal("subject=CN = a.test", (await TlsPeers.SClientAsync(port, ["-servername", "a.test"])).Subject);
+        Assert.Equal("subject=CN = a.test", (await TlsPeers.SClientAsync(port, ["-servername", "A.TEST"])).Subject);
+        Assert.Equal("subject=CN = b.test", (await TlsPeers.SClientAsync(port, ["-servername", "x.b.test"])).Subject);
+        // A wildcard covers one label only (RFC 6125 §6.4.3).
+        Assert.Equal("subject=CN = default.test", (await TlsPeers.SClientAsync(port, ["-servername", "y.x.b.test"])).Subject);
+        Assert.Equal("subject=CN = default.test", (await TlsPeers.SClientAsync(port, ["-servername", "unknown.test"])).Subject);
+        Assert.Equal("subject=CN = default.test", (await TlsPeers.SClientAsync(port, ["-noservername"])).Subject);
+    }
+
+    [Fact]
+    public async Task SClient_StrictSni_UnknownOrMissingNameRefused()
+    {
+        var site = _certs.Server("a.pem", "a.test");
+        var (sluice, port) = await StartAsync($"ssl crt {site} strict-sni");
+        await using var _ = sluice;
+
+        Assert.True((await TlsPeers.SClientAsync(port, ["-servername", "a.test"])).Connected);
+        Assert.False((await TlsPeers.SClientAsync(port, ["-servername", "b.test"])).Connected);
+        Assert.False((await TlsPeers.SClientAsync(port, ["-noservername"])).Connected);
+        await sluice.Output.WaitForAsync(l => l.EndsWith(": SSL handshake failure", StringComparison.Ordinal), 3);
+    }
+
+    [Fact]
+    public async Task SClient_CrtList_FiltersReplaceNamesAndExclusionsFallBack()
+    {
+        var first = _certs.Server("first.pem", "first.test");
+        var api = _certs.Server("api.pem", "api.test", ["api.test"]);
+        var wild = _certs.Server("wild.pem", "wild.test", ["*.shop.test"]);
+        var list = Path.Combine(_certs.Directory, "list.txt");
+        File.WriteAllText(list, $"# comment\n{first}\n\n{api} [] www.api.test\n{wild} !admin.shop.test\n");
+        var (sluice, port) = await StartAsync($"ssl crt-list {list}");
+        await using var _ = sluice;
+
+        Assert.Equal("subject=CN = api.test", (await TlsPeers.SClientAsync(port, ["-servername", "www.api.test"])).Subject);
+        // The filter replaced the certificate's own name.
+        Assert.Equal("subject=CN = first.test", (await TlsPeers.SClientAsync(port, ["-servername", "api.test"])).Subject);
+        Assert.Equal("subject=CN = wild.test", (await TlsPeers.SClientAsync(port, ["-servername", "cart.shop.test"])).Subject);
+        Assert.Equal("subject=CN = first.test", (await TlsPeers.SClientAsync(port, ["-servername", "admin.shop.test"])).Subject);
+    }
+
+    /// <summary>RELIABILITY TLS-01: TLS 1.0 and 1.1 are refused by default (HAProxy's `ssl-min-ver TLSv1.2`).</summary>
+    [Fact]
+    public async Task SClient_Tls10Or11_RefusedTls12And13Accepted()
+    {
+        var site = _certs.Server("a.pem", "a.test", rsa: true);
+        var (sluice, port) = await StartAsync($"ssl crt {site}");
+        await using var _ = sluice;
+
+        // SECLEVEL=0 lets the client offer the old versions; the refusal is the server's.
+        Assert.False((await TlsPeers.SClientAsync(port, ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])).Connected);
+        Assert.False((await TlsPeers.SClientAsync(port, ["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"])).Connected);
+        var tls12 = await TlsPeers.SClientAsync(port, ["-tls1_2"]);
+        Assert.True(tls12.Connected, tls12.Output);
+        Assert.Equal("TLSv1.2", tls12.Protocol);
+        var tls13 = await TlsPeers.SClientAsync(port, ["-tls1_3"]);
+        Assert.Contains("New, TLSv1.3", tls13.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SClient_MaxVersionAndNoTlsv12_Honoured()
+    {
+        var site = _certs.Server("a.pem", "a.test");
+        var (sluice, port) = await StartAsync($"ssl crt {site} ssl-max-ver TLSv1.2");
+        await using var _ = sluice;
+        Assert.False((await TlsPeers.SClientAsync(port, ["-tls1_3"])).Connected);
+        Assert.True((await TlsPeers.SClientAsync(port, ["-tls1_2"])).Connected);
+
+        var (sluice2, port2) = await StartAsync($"ssl crt {site}", global: "    ssl-default-bind-options no-tlsv12");
+        await using var __ = sluice2;
+        Assert.False((await TlsPeers.SClientAsync(port2, ["-tls1_2"])).Connected);
+        Assert.True((await TlsPeers.SClientAsync(port2, ["-tls1_3"])).Connected);
+    }
+
+    /// <summary>RELIABILITY TLS-02: only the configured suites are negotiated, for TLS 1.2 and TLS 1.3.</summary>
+    [Fact]
+    public async Task SClient_Ciphers_OnlyConfiguredSuites()
+    {
+        var site = _certs.Server("a.pem", "a.test", rsa: true);
+        var (sluice, port) = await StartAsync(
+            $"ssl crt {site}",
+            global: "    ssl-default-bind-ciphers ECDHE-RSA-AES256-GCM-SHA384:!aNULL\n    ssl-default-bind-ciphersuites TLS_CHACHA20_POLY1305_SHA256");
+        await using var _ = sluice;
+
+        Assert.False((await TlsPeers.SClientAsync(port, ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"])).Connected);
+        var allowed = await TlsPeers.SClientAsync(port, ["-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256"]);
+        Assert.Contains("Cipher is ECDHE-RSA-AES256-GCM-SHA384", allowed.Output, StringComparison.Ordinal);
+        Assert.False((await TlsPeers.SClientAsync(port, ["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"])).Connected);
+        var tls13 = await TlsPeers.SClientAsync(port, ["-tls1_3"]);
+        Assert.Contains("Cipher is TLS_CHACHA20_POLY1305_SHA256", tls13.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>RELIABILITY TLS-08: ALPN h2 preferred, http/1.1 otherwise, HTTP/1 without ALPN or without overlap.</summary>
+    [Fact]
+    public async Task SClient_AlpnOffers_ServerPreferenceAndHttp1Fallback()
+    {
+        var site = _certs.Server("a.pem", "a.test");
+        var (sluice, port) = await StartAsync($"ssl crt {site} alpn h2,http/1.1");
+        await using var _ = sluice;
+
+        Assert.Equal("h2", (await TlsPeers.SClientAsync(port, ["-alpn", "http/1.1,h2"])).Alpn);
+        Assert.Equal("http/1.1", (await TlsPeers.SClientAsync(port, ["-alpn", "http/1.1"])).Alpn);
+        const string Request = "GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n";
+        var none = await TlsPeers.SClientAsync(port, ["-ign_eof"], Request);
+        Assert.Contains("No ALPN negotiated", none.Output, StringComparison.Ordinal);
+        Assert.Contains("HTTP/1.1 200", none.Output, StringComparison.Ordinal);
+        var spdy = await TlsPeers.SClientAsync(port, ["-alpn", "spdy/3", "-ign_eof"], Request);
+        Assert.True(spdy.Connected, spdy.Output);
+        Assert.Null(spdy.Alpn);
+        Assert.Contains("HTTP/1.1 200", spdy.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>RELIABILITY TLS-10: plain HTTP to a TLS port is closed and counted; TLS to a plain port gets 400.</summary>
+    [Fact]
+    public async Task PlainHttpToTlsPort_ClosedAndCounted_TlsToPlainPort400()
+    {
+        var site = _certs.Server("a.pem", "a.test");
+        var (sluice, port) = await StartAsync($"ssl crt {site}");
+        await using var _ = sluice;
+        var before = sluice.Output.Lines.Count(l => l.EndsWith(": SSL handshake failure", StringComparison.Ordinal));
+
+        using (var plain = await RawHttpConnection.ConnectAsync(port))
+        {
+            await plain.SendAsync(HttpHelpers.Get());
+            var answer = await plain.WaitClosedAsync(TestTimeout.Value);
+            Assert.NotNull(answer);
+            Assert.DoesNotContain("HTTP/1.1", answer, StringComparison.Ordinal);
+        }
+
+        await sluice.Output.WaitForAsync(l => l.EndsWith(": SSL handshake failure", StringComparison.Ordinal), before + 1);
+        Assert.True((await TlsPeers.SClientAsync(port, ["-servername", "a.test"])).Connected);
+
+        var plainPort = Ports.FreeTcpPort();
+        await using var cleartext = await InProcessSluice.StartAsync(HttpHelpers.Config(plainPort, "server s 127.0.0.1:1"), ReadyProbe.Tcp(plainPort));
+        var tls = await TlsPeers.SClientAsync(plainPort, []);
+        Assert.False(tls.Connected);
+        await cleartext.Output.WaitForAsync(l => l.Contains("<BADREQ>", StringComparison.Ordinal) && l.Contains(" 400 ", StringComparison.Ordinal));
+    }
+
+    /// <summary>RELIABILITY TLS-09: stalled handshakes (200 here, the machine is shared) end at `timeout client-hs`; new handshakes succeed meanwhile.</summary>
+    [Fact]
+    public async Task HalfClientHello_Stalled_ClosedAtClientHsWhileOthersSucceed()
+    {
+        var site = _certs.Server("a.pem", "a.test");
+        var (sluice, port) = await StartAsync($"ssl crt {site}", defaults: "    timeout client-hs 1s");
+        await using var _ = sluice;
+
+        // A record header announcing a 512-byte ClientHello, then the first bytes of it only.
+        byte[] half = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
+        var stalled = new List<Socket>();
+        for (var i = 0; i < 200; i++)
+        {
+            var socket = await TestClient.ConnectTcpAsync(port);
+            await socket.SendAsync(half, SocketFlags.None);
+            stalled.Add(socket);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var good = await TlsPeers.CurlAsync("a.test", port, "/", "--cacert", _certs.CaFile);
+        Assert.Equal("ok", good.StandardOutput);
+
+        var buffer = new byte[16];
+        foreach (var socket in stalled)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            int read;
+            try
+            {
+                read = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+            }
+            catch (SocketException)
+            {
+                read = 0;
+            }
+
+            Assert.Equal(0, read);
+            socket.Dispose();
+        }
+
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(4));
+    }
+
+    /// <summary>RELIABILITY TLS-11: session tickets resume TLS 1.3 and TLS 1.2 sessions (20 reconnects each).</summary>
+    [Theory]
+    [InlineData("-tls1_3")]
+    [InlineData("-tls1_2")]
+    public async Task SClient_Reconnects_Resumed(string version)
+    {
+        var site = _certs.Server("a.pem", "a.test");
+        var (sluice, port) = await StartAsync($"ssl crt {site}");
+        await using var _ = sluice;
+
+        var session = Path.Combine(_certs.Directory, "session" + version);
+        var first = await TlsPeers.SClientAsync(port, [version, "-servername", "a.test", "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        Assert.True(first.Connected, first.Output);
+        var resumed = 0;
+        for (var i = 0; i < 20; i++)
+        {
+            var again = await TlsPeers.SClientAsync(port, [version, "-servername", "a.test", "-sess_in", session, "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            resumed += again.ReusedCount;
+        }
+
+        Assert.InRange(resumed, 19, 20);
+    }
+
+    /// <summary>RELIABILITY TLS-07: a client-initiated renegotiation is refused.</summary>
+    [Fact]
+    public async Task SClient_Renegotiation_Refused()
+    {
+        var site = _certs.Server("a.pem", "a.test");
+        var (sluice, port) = await StartAsync($"ssl crt {site}");
+        await using var _ = sluice;
+
+        var result = await TlsPeers.SClientAsync(port, ["-tls1_2", "-servername", "a.test"], "R\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        Assert.Contains("RENEGOTIATING", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("HTTP/1.1 200", result.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>RELIABILITY TLS-12: TLS 1.3 early data is not accepted (0-RTT is off).</summary>
+    [Fact]
+    public async Task SClient_EarlyData_NotAccepted()
+    {
+        var site = _certs.Server("a.pem", "a.test");
+        var (sluice, port) = await StartAsync($"ssl crt {site}");
+        await using var _ = sluice;
+
+        var session = Path.Combine(_certs.Directory, "early-session");
+        var early = Path.Combine(_certs.Directory, "early.txt");
+        File.WriteAllText(early, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+        var first = await TlsPeers.SClientAsync(port, ["-tls1_3", "-servername", "a.test", "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        Assert.True(first.Connected, first.Output);
+        var second = await TlsPeers.SClientAsync(port, ["-tls1_3", "-servername", "a.test", "-sess_in", session, "-early_data", early]);
+        Assert.True(second.Connected, second.Output);
+        Assert.DoesNotContain("Early data was accepted", second.Output, StringComparison.Ordinal);
+        Assert.True(second.Output.Contains("Early data was not sent", StringComparison.Ordinal) || second.Output.Contains("Early data was rejected", StringComparison.Ordinal), second.Output);
+    }
+}

@@ -1,0 +1,188 @@
+using Sluice.Integration.Fixtures;
+using HttpHelpers = Sluice.Integration.Scenarios.Http.Http;
+
+namespace Sluice.Integration.Scenarios.Tls;
+
+/// <summary>
+/// TLS towards servers (`server ... ssl`), against nginx with TLS: verification against a `ca-file`, the SNI and
+/// ALPN sent, a client certificate presented, failures answered 503 with the reason logged (RELIABILITY TLS-13),
+/// TLS in mode tcp, and health checks over TLS.
+/// </summary>
+public sealed class TlsServerTests : IDisposable
+{
+    private readonly TestCertificates _certs = new();
+
+    public void Dispose() => _certs.Dispose();
+
+    /// <summary>nginx with TLS on its port; <c>/tls</c> answers what it saw of the handshake.</summary>
+    private Task<NginxBackend> StartNginxAsync(string certificate, string extra = "") => NginxBackend.StartAsync(new NginxOptions
+    {
+        ListenParameters = " ssl",
+        ExtraServerDirectives = $$"""
+            ssl_protocols TLSv1.2 TLSv1.3;
+            ssl_certificate {{certificate}};
+            ssl_certificate_key {{certificate}};
+            {{extra}}
+            location = /tls {
+                default_type text/plain;
+                return 200 "sni=$ssl_server_name alpn=$ssl_alpn_protocol protocol=$ssl_protocol client=$ssl_client_s_dn\n";
+            }
+            """,
+    });
+
+    private static async Task<(ISluiceInstance Sluice, int Port)> StartSluiceAsync(string serverLine, string global = "")
+    {
+        var port = Ports.FreeTcpPort();
+        var config = HttpHelpers.Config(port, serverLine, extra: string.Empty).Replace("global\n", "global\n" + global + "\n", StringComparison.Ordinal);
+        return (await HttpHelpers.StartAsync(config, port), port);
+    }
+
+    [Fact]
+    public async Task VerifyRequiredWithCaFile_200_SniAndAlpnSent()
+    {
+        var site = _certs.Server("backend.pem", "backend.test");
+        await using var nginx = await StartNginxAsync(site);
+        var (sluice, port) = await StartSluiceAsync($"server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} sni str(backend.test) alpn http/1.1");
+        await using var _ = sluice;
+
+        var result = await HttpHelpers.CurlAsync(HttpHelpers.Url(port, "/tls"));
+        Assert.Equal("sni=backend.test alpn=http/1.1 protocol=TLSv1.3 client=\n", result.StandardOutput);
+        var small = await HttpHelpers.CurlAsync(HttpHelpers.Url(port, NginxBackend.SmallPath));
+        Assert.Equal("hello from nginx\n", small.StandardOutput);
+    }
+
+    [Fact]
+    public async Task NoSniByDefault_KeepAliveReusesTheTlsConnection()
+    {
+        var site = _certs.Server("backend.pem", "backend.test");
+        await using var nginx = await StartNginxAsync(site);
+        var (sluice, port) = await StartSluiceAsync($"server s {nginx.Address} ssl verify required ca-file {_certs.CaFile}");
+        await using var _ = sluice;
+
+        var url = HttpHelpers.Url(port, "/tls");
+        var result = await HttpHelpers.CurlAsync(url, url, url);
+        Assert.Equal(string.Concat(Enumerable.Repeat("sni= alpn= protocol=TLSv1.3 client=\n", 3)), result.StandardOutput);
+        // One TLS connection carried the three requests (nginx numbers its connections).
+        Assert.Single(nginx.AccessLog.Select(l => l.Split(' ')[^2]).Distinct());
+    }
+
+    /// <summary>RELIABILITY TLS-13: a server whose certificate fails verification gets 503 after the retries, and the reason is logged.</summary>
+    [Fact]
+    public async Task UntrustedServerCertificate_VerifyRequired503WithReason_VerifyNone200()
+    {
+        var otherCa = new TestCertificates("Other CA");
+        using var __ = otherCa;
+        var site = otherCa.Server("self.pem", "backend.test");
+        await using var nginx = await StartNginxAsync(site);
+
+        var (strict, strictPort) = await StartSluiceAsync($"server s {nginx.Address} ssl verify required ca-file {_certs.CaFile}");
+        await using (strict)
+        {
+            var result = await HttpHelpers.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", HttpHelpers.Url(strictPort, "/tls"));
+            Assert.Equal("503", result.StandardOutput);
+            await strict.Output.WaitForAsync(l => l.Contains("[be/s] SSL handshake failure: certificate verify failed", StringComparison.Ordinal));
+            var line = await HttpHelpers.WaitLineAsync(strict, l => l.Contains(" 503 ", StringComparison.Ordinal));
+            Assert.Contains(" SC ", line, StringComparison.Ordinal);
+            Assert.Contains("retries=3", line, StringComparison.Ordinal);
+        }
+
+        var (lenient, lenientPort) = await StartSluiceAsync($"server s {nginx.Address} ssl verify none");
+        await using (lenient)
+        {
+            var result = await HttpHelpers.CurlAsync(HttpHelpers.Url(lenientPort, "/tls"));
+            Assert.StartsWith("sni= ", result.StandardOutput, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task WrongSniName_VerifyRequired_503Mismatch()
+    {
+        var site = _certs.Server("backend.pem", "backend.test");
+        await using var nginx = await StartNginxAsync(site);
+        var (sluice, port) = await StartSluiceAsync($"server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} sni str(other.test)");
+        await using var _ = sluice;
+
+        var result = await HttpHelpers.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", HttpHelpers.Url(port, "/tls"));
+        Assert.Equal("503", result.StandardOutput);
+        await sluice.Output.WaitForAsync(l => l.Contains("SSL_MISMATCH", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ClientCertificate_PresentedToServerThatRequiresOne()
+    {
+        var site = _certs.Server("backend.pem", "backend.test");
+        var (certificate, key, _) = _certs.Client("proxy", "CN=sluice-proxy, O=Sluice, C=FR");
+        var crt = Path.Combine(_certs.Directory, "proxy.pem");
+        File.WriteAllText(crt, File.ReadAllText(certificate) + File.ReadAllText(key));
+        await using var nginx = await StartNginxAsync(site, $"ssl_client_certificate {_certs.CaFile};\nssl_verify_client on;");
+
+        var (without, withoutPort) = await StartSluiceAsync($"server s {nginx.Address} ssl verify none");
+        await using (without)
+        {
+            var refused = await HttpHelpers.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", HttpHelpers.Url(withoutPort, "/tls"));
+            Assert.Equal("400", refused.StandardOutput);
+        }
+
+        var (with, withPort) = await StartSluiceAsync($"server s {nginx.Address} ssl verify none crt {crt}");
+        await using (with)
+        {
+            var result = await HttpHelpers.CurlAsync(HttpHelpers.Url(withPort, "/tls"));
+            Assert.Equal("sni= alpn= protocol=TLSv1.3 client=CN=sluice-proxy,O=Sluice,C=FR\n", result.StandardOutput);
+        }
+    }
+
+    [Fact]
+    public async Task ModeTcp_ServerSsl_TlsOriginatedForCleartextClients()
+    {
+        var site = _certs.Server("backend.pem", "backend.test");
+        await using var nginx = await StartNginxAsync(site);
+        var port = Ports.FreeTcpPort();
+        var config = $"""
+            defaults
+                mode tcp
+                timeout connect 2s
+                timeout client 5s
+                timeout server 5s
+            frontend fe
+                bind 127.0.0.1:{port}
+                default_backend be
+            backend be
+                server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} sni str(backend.test)
+            """;
+        await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(port));
+        var result = await HttpHelpers.CurlAsync(HttpHelpers.Url(port, "/tls"));
+        Assert.Equal("sni=backend.test alpn= protocol=TLSv1.3 client=\n", result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task HealthCheck_SslServer_CheckedOverTls()
+    {
+        var site = _certs.Server("backend.pem", "backend.test");
+        await using var nginx = await StartNginxAsync(site);
+        var (sluice, port) = await StartSluiceAsync($"option httpchk GET /small\n    server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} check inter 200ms rise 1");
+        await using var _ = sluice;
+
+        // nginx logs the checks: they arrived over TLS as HTTP requests (a cleartext request to a TLS port gets 400).
+        var deadline = DateTime.UtcNow + TestTimeout.Value;
+        while (!nginx.AccessLog.Any(l => l.StartsWith("GET /small HTTP/1.0 200", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, string.Join('\n', nginx.AccessLog));
+            await Task.Delay(100);
+        }
+
+        var result = await HttpHelpers.CurlAsync(HttpHelpers.Url(port, NginxBackend.SmallPath));
+        Assert.Equal("hello from nginx\n", result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task ServerSslWithoutCaFile_RefusedAtStartWithHAProxyMessage()
+    {
+        var port = Ports.FreeTcpPort();
+        var directory = Ports.TempDirectory();
+        var path = Path.Combine(directory, "sluice.cfg");
+        await File.WriteAllTextAsync(path, HttpHelpers.Config(port, "server s 127.0.0.1:1 ssl"));
+        var result = await Sluice.TestKit.Processes.SluiceBinary.RunAsync(["-c", "-f", path], directory);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Matches(@"\[ALERT\] config : \[.*sluice\.cfg:\d+\] : 'server be/s' : verify is enabled by default but no CA file specified\.", result.StandardError);
+    }
+}
