@@ -117,7 +117,6 @@ public sealed class TlsKeywordsTests : IDisposable
     [InlineData("server s 127.0.0.1:443 ssl verify none sni req.hdr(host)", "[ALERT] parsing [t.cfg:10] : 'server b/s' : 'sni' : sample expression 'req.hdr(host)' is not supported yet; use a constant such as 'str(NAME)'.")]
     [InlineData("server s 127.0.0.1:443 ssl verify optional", "[ALERT] parsing [t.cfg:10] : 'server b/s' : 'verify' : unknown verify method 'optional', only 'none' and 'required' are supported")]
     [InlineData("server s 127.0.0.1:443 ssl ca-file nope.crt", "[ALERT] config : [t.cfg:10] : 'server b/s' : Couldn't open the ca-file 'nope.crt' (No such file or directory).")]
-    [InlineData("server s 127.0.0.1:443 ssl verify none alpn h2", "[ALERT] config : backend 'b': server 's' : 'alpn h2' towards servers needs HTTP/2 to servers, which is not supported yet.")]
     public void Server_Options(string line, string? message)
     {
         var (config, lines) = Load($"{Defaults}frontend f\n    bind 127.0.0.1:8080\n    default_backend b\nbackend b\n    {line.Replace("DIR", _dir, StringComparison.Ordinal)}\n");

@@ -790,6 +790,10 @@ internal sealed class Http2FrontConnection : IDisposable
                 // CVE-2019-9518: a frame that carries nothing costs us work for nothing.
                 Glitch();
             }
+            else
+            {
+                Interlocked.Add(ref _controlFramesEarned, Http2Limits.ControlFramesPerDataFrameReceived);
+            }
 
             stream.ReceiveWindow -= length;
 

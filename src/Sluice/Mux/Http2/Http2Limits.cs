@@ -19,14 +19,17 @@ internal sealed record Http2Limits(int MaxConcurrentStreams, int InitialWindowSi
     /// Frames that cost us work or an answer without carrying a request (PING, SETTINGS, PRIORITY, WINDOW_UPDATE,
     /// RST_STREAM of a closed stream) a client may send before it has earned more: each stream it opens earns
     /// <see cref="ControlFramesPerStream"/> more, each DATA frame we send it <see cref="ControlFramesPerDataFrameSent"/>
-    /// (a WINDOW_UPDATE for the stream and one for the connection). Past that it is a flood (CVE-2019-9512, -9513,
-    /// -9515): GOAWAY(ENHANCE_YOUR_CALM).
+    /// (a WINDOW_UPDATE for the stream and one for the connection, and room for the PINGs a gRPC client sends to
+    /// measure the bandwidth as data arrives), each non-empty DATA frame it sends <see cref="ControlFramesPerDataFrameReceived"/>.
+    /// Past that it is a flood (CVE-2019-9512, -9513, -9515): GOAWAY(ENHANCE_YOUR_CALM).
     /// </summary>
     public const int ControlFramesAllowance = 1000;
 
     public const int ControlFramesPerStream = 10;
 
-    public const int ControlFramesPerDataFrameSent = 2;
+    public const int ControlFramesPerDataFrameSent = 4;
+
+    public const int ControlFramesPerDataFrameReceived = 1;
 
     /// <summary>
     /// Wire bytes one field block (HEADERS and its CONTINUATION frames) may take, each frame counted as at least

@@ -11,7 +11,8 @@ public class AddressTests
     {
         await using var peer = TestServer.Tcp(TestServer.SayPeer);
         var port = Ports.FreeTcpPort();
-        var low = Ports.FreeTcpPort();
+        // Outside the ephemeral range, so that the outgoing connections of parallel tests never hold one of these ports.
+        var low = Ports.FreeListeningPort();
         await using var sluice = InProcessSluice.Start($"""
             defaults
                 mode tcp

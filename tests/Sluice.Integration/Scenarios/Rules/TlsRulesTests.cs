@@ -1,0 +1,96 @@
+using Sluice.Integration.Fixtures;
+
+namespace Sluice.Integration.Scenarios.Rules;
+
+using Http = Sluice.Integration.Scenarios.Http.Http;
+
+/// <summary>The seeds' TLS rules: client certificate facts passed to servers in headers (004), https redirect (003).</summary>
+public sealed class TlsRulesTests : IDisposable
+{
+    private readonly TestCertificates _certs = new();
+
+    public void Dispose() => _certs.Dispose();
+
+    [Fact]
+    public async Task ClientCertificate_SetHeaders_ServerSeesHAProxysValues()
+    {
+        var site = _certs.Server("site.pem", "www.example.test");
+        var client = _certs.Client("alice", "CN=alice, O=Acme, C=FR");
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        var config = $"""
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend ft_www
+                bind 127.0.0.1:{port} ssl crt {site} ca-file {_certs.CaFile} verify optional
+                http-request set-header X-SSL                  %[ssl_fc]
+                http-request set-header X-SSL-Client-Verify    %[ssl_c_verify]
+                http-request set-header X-SSL-Client-DN        %{"{"}+Q{"}"}[ssl_c_s_dn]
+                http-request set-header X-SSL-Client-CN        %{"{"}+Q{"}"}[ssl_c_s_dn(cn)]
+                http-request set-header X-SSL-Issuer           %{"{"}+Q{"}"}[ssl_c_i_dn]
+                http-request set-header X-SSL-Client-NotBefore %{"{"}+Q{"}"}[ssl_c_notbefore]
+                http-request set-header X-SSL-SNI              %[ssl_fc_sni]
+                default_backend bk_www
+            backend bk_www
+                server s1 {backend.Address}
+            """;
+        await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(port));
+
+        var url = $"https://www.example.test:{port}/";
+        var resolve = $"www.example.test:{port}:127.0.0.1";
+        var with = await Http.CurlAsync("--cacert", _certs.CaFile, "--resolve", resolve, "--cert", client.Certificate, "--key", client.Key, url);
+        Assert.True(with.ExitCode == 0, with.StandardError);
+        var without = await Http.CurlAsync("--cacert", _certs.CaFile, "--resolve", resolve, url);
+        Assert.True(without.ExitCode == 0, without.StandardError);
+
+        var requests = await backend.WaitForRequestsAsync(2);
+        var first = requests[0];
+        Assert.Equal("1", first.Header("X-SSL"));
+        Assert.Equal("0", first.Header("X-SSL-Client-Verify"));
+        Assert.Equal("/C=FR/O=Acme/CN=alice", first.Header("X-SSL-Client-DN"));
+        Assert.Equal("alice", first.Header("X-SSL-Client-CN"));
+        Assert.Contains("CN=Sluice Test CA", first.Header("X-SSL-Issuer"), StringComparison.Ordinal);
+        Assert.Matches("^[0-9]{12}Z$", first.Header("X-SSL-Client-NotBefore"));
+        Assert.Equal("www.example.test", first.Header("X-SSL-SNI"));
+
+        // Without a certificate the fetches have no value: the headers are empty, as in HAProxy.
+        var second = requests[1];
+        Assert.Equal("1", second.Header("X-SSL"));
+        Assert.Equal(string.Empty, second.Header("X-SSL-Client-CN"));
+    }
+
+    [Fact]
+    public async Task RedirectSchemeHttps_UnlessSslFc_OnlyCleartextIsRedirected()
+    {
+        var site = _certs.Server("site.pem", "shop.example.test");
+        await using var backend = RecordingBackend.Start();
+        var tlsPort = Ports.FreeTcpPort();
+        var plainPort = Ports.FreeTcpPort();
+        var config = $"""
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{plainPort}
+                bind 127.0.0.1:{tlsPort} ssl crt {site} alpn h2,http/1.1
+                http-request redirect scheme https unless {"{"} ssl_fc {"}"}
+                default_backend be
+            backend be
+                server s1 {backend.Address}
+            """;
+        await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(tlsPort));
+
+        var plain = await Http.CurlAsync("-i", "-H", "Host: shop.example.test", $"http://127.0.0.1:{plainPort}/cart");
+        Assert.StartsWith("HTTP/1.1 302 Found", plain.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("location: https://shop.example.test/cart\r\n", plain.StandardOutput, StringComparison.OrdinalIgnoreCase);
+        var secure = await Http.CurlAsync("--http2", "--cacert", _certs.CaFile, "--resolve", $"shop.example.test:{tlsPort}:127.0.0.1", $"https://shop.example.test:{tlsPort}/cart");
+        Assert.True(secure.ExitCode == 0, secure.StandardError);
+        Assert.Equal("ok", secure.StandardOutput);
+        Assert.Equal("/cart", Assert.Single(backend.Requests).Target);
+    }
+}
