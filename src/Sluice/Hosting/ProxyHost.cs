@@ -228,9 +228,8 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// </summary>
     private StartSession StartHttp(HttpFrontendContext context) => (client, listener, tls, tlsInfo) =>
     {
-        if (!TcpFrontendContext.AcceptsConnection(context.Frontend, context.FrontendNameBytes, client))
+        if (tls is null && !TcpFrontendContext.AcceptsConnection(context.Frontend, context.FrontendNameBytes, client))
         {
-            tls?.Dispose();
             client.Dispose();
             listener.ReleaseSlot();
             return null;
@@ -257,6 +256,14 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// </summary>
     private void AcceptTls(TransactionContext context, TlsTerminator terminator, Socket client, Listener listener, StartSession start)
     {
+        // `tcp-request connection` rules come before the handshake, as in HAProxy: a refused client costs no TLS work.
+        if (!TcpFrontendContext.AcceptsConnection(context.Frontend, context.FrontendNameBytes, client))
+        {
+            client.Dispose();
+            listener.ReleaseSlot();
+            return;
+        }
+
         var handshake = new TlsHandshakeSession(client, listener, terminator, context);
         _active.TryAdd(handshake, 0);
         _ = CompleteHandshakeAsync(handshake, client, listener, start);

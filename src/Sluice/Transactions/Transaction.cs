@@ -198,7 +198,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             FindBackend = rules.FindBackend,
             PayloadComplete = true,
         };
-        if (Rules.Actions.TcpRuleRunner.Run(rules.ConnectionRules, samples) == Rules.Actions.TcpVerdict.Reject)
+        // On an `ssl` bind the connection rules already ran before the handshake.
+        if (_clientTls is null && Rules.Actions.TcpRuleRunner.Run(rules.ConnectionRules, samples) == Rules.Actions.TcpVerdict.Reject)
         {
             SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
             return (false, null, 0);

@@ -50,6 +50,11 @@ internal sealed class TransactionContext
 
     public FrontendConfig Frontend { get; }
 
+    /// <summary>The frontend's name encoded once, for fetches.</summary>
+    public byte[] FrontendNameBytes => _frontendNameBytes ??= System.Text.Encoding.Latin1.GetBytes(Frontend.Name);
+
+    private byte[]? _frontendNameBytes;
+
     public BackendState? Backend { get; }
 
     public Heartbeat Clock { get; }

@@ -93,4 +93,40 @@ public sealed class TlsRulesTests : IDisposable
         Assert.Equal("ok", secure.StandardOutput);
         Assert.Equal("/cart", Assert.Single(backend.Requests).Target);
     }
+
+    [Fact]
+    public async Task ConnectionReject_OnSslBind_BeforeTheHandshake()
+    {
+        var site = _certs.Server("site.pem", "www.example.test");
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        var config = $"""
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{port} ssl crt {site}
+                tcp-request connection reject if {"{"} src 127.0.0.2 {"}"}
+                default_backend be
+            backend be
+                server s1 {backend.Address}
+            """;
+        await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(port));
+
+        var url = $"https://www.example.test:{port}/";
+        var resolve = $"www.example.test:{port}:127.0.0.1";
+        var refused = await Http.CurlAsync("--cacert", _certs.CaFile, "--resolve", resolve, "--interface", "127.0.0.2", "-w", "%{ssl_verify_result}", url);
+        // 35: the TLS handshake itself failed (the connection was closed before it); after a handshake it would be 52.
+        Assert.Equal(35, refused.ExitCode);
+        var served = await Http.CurlAsync("--cacert", _certs.CaFile, "--resolve", resolve, "--interface", "127.0.0.1", url);
+        Assert.True(served.ExitCode == 0, served.StandardError);
+        Assert.Equal("ok", served.StandardOutput);
+        Assert.Single(backend.Requests);
+
+        // The refused connection was closed before any handshake: no handshake of 127.0.0.2 failed (the readiness
+        // probe's own connection, from 127.0.0.1, does fail one).
+        Assert.DoesNotContain(sluice.Output.Lines, l => l.StartsWith("127.0.0.2", StringComparison.Ordinal));
+    }
 }
