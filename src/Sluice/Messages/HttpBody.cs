@@ -45,6 +45,19 @@ internal interface IHttpBodySource
     bool MoreDataBuffered { get; }
 }
 
+/// <summary>
+/// A request body the front mux holds without having forwarded any of it (after `option http-buffer-request`
+/// or `wait-for-body`), for `req.body`.
+/// </summary>
+internal interface IBufferedRequestBody
+{
+    /// <summary>
+    /// Copies the start of the body received so far into <paramref name="destination"/>; the bytes stay in
+    /// place for forwarding. Returns the count, or -1 when the body cannot be read this way (chunked framing).
+    /// </summary>
+    int CopyBufferedBody(Span<byte> destination);
+}
+
 /// <summary>The body of a message as it leaves, framed for the wire by the mux.</summary>
 internal interface IHttpBodySink
 {

@@ -616,6 +616,7 @@ internal sealed class HttpTransaction : IDisposable
         samples.ClientEndPoint = front.ClientEndPoint;
         samples.LocalEndPoint = front.LocalEndPoint;
         samples.Tls = front.Tls;
+        samples.RequestBody = front as IBufferedRequestBody;
         samples.FrontendName = _front.FrontendNameBytes;
         samples.FrontendId = _front.Frontend.Id;
         samples.FirstRequest = firstRequest;

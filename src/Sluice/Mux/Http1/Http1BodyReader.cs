@@ -52,6 +52,25 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
 
     public Http1BodyMode Mode => _mode;
 
+    /// <summary>The start of a body of known length already received, left in place (chunked bodies are not decoded here: -1).</summary>
+    public int CopyBuffered(Span<byte> destination)
+    {
+        if (_mode != Http1BodyMode.Length)
+        {
+            return _mode == Http1BodyMode.None ? 0 : -1;
+        }
+
+        if (!_input.TryRead(out var result))
+        {
+            return 0;
+        }
+
+        var take = (int)Math.Min(Math.Min(_remaining, result.Buffer.Length), destination.Length);
+        result.Buffer.Slice(0, take).CopyTo(destination);
+        _input.AdvanceTo(result.Buffer.Start);
+        return take;
+    }
+
     public void Start(Http1BodyMode mode, long length, Http1ParserOptions options)
     {
         _mode = mode;

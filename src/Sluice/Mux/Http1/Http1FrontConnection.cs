@@ -31,7 +31,7 @@ internal enum RequestHeadOutcome
 /// input; pipelined requests simply wait in the pipe until the previous response has been sent, so responses
 /// go out in order. Each request is offered to the transaction as an <see cref="IFrontStream"/>.
 /// </summary>
-internal sealed class Http1FrontConnection : IFrontStream, IDisposable
+internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody, IDisposable
 {
     private readonly SocketDuplex _io;
     private readonly HttpRequestHead _request = new();
@@ -57,6 +57,8 @@ internal sealed class Http1FrontConnection : IFrontStream, IDisposable
     public HttpRequestHead Request => _request;
 
     public IHttpBodySource RequestBody => _requestBody;
+
+    public int CopyBufferedBody(Span<byte> destination) => _request.HasBody ? _requestBody.CopyBuffered(destination) : 0;
 
     public bool RequestBodyComplete => _requestBody.IsComplete;
 

@@ -20,7 +20,7 @@ internal interface IHttp2StreamHandler
 /// the way back as HEADERS and DATA frames within the peer's windows. The protocol state (ends, windows) is
 /// guarded by the connection's lock; the frames all leave through the connection's one writer.
 /// </summary>
-internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink, IThreadPoolWorkItem, IDisposable
+internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBodySource, IHttpBodySink, IThreadPoolWorkItem, IDisposable
 {
     private readonly Http2FrontConnection _connection;
     private readonly IHttp2StreamHandler _handler;
@@ -167,6 +167,19 @@ internal sealed class Http2Stream : IFrontStream, IHttpBodySource, IHttpBodySink
     }
 
     public void CancelRequestWait() => Body?.Reader.CancelPendingRead();
+
+    public int CopyBufferedBody(Span<byte> destination)
+    {
+        if (Body is not { } body || !body.Reader.TryRead(out var result))
+        {
+            return 0;
+        }
+
+        var take = (int)Math.Min(result.Buffer.Length, destination.Length);
+        result.Buffer.Slice(0, take).CopyTo(destination);
+        body.Reader.AdvanceTo(result.Buffer.Start);
+        return take;
+    }
 
     /// <summary>DATA frames are forwarded as they come; the connection's writer already groups what is queued.</summary>
     public bool MoreDataBuffered => false;

@@ -47,6 +47,9 @@ internal sealed class SampleContext : IDisposable
 
     public HttpResponseHead? Response { get; set; }
 
+    /// <summary>The request body held by the front mux, for `req.body`; null when there is none to read.</summary>
+    public IBufferedRequestBody? RequestBody { get; set; }
+
     /// <summary>Data received from the client in mode tcp and not yet forwarded (`req.payload`, `req.ssl_sni`).</summary>
     public ReadOnlySequence<byte> RequestPayload { get; set; }
 

@@ -109,6 +109,8 @@ internal static class SampleFetchTable
         Simple("req_ver", Request, SampleType.Str, ctx => ctx.Request is { } r ? VersionSample(r.Version) : default);
         Simple("req.hdrs", Request, SampleType.Str, ctx => ctx.Request is { } r ? HeaderBlock(ctx, r.Headers) : default);
         Simple("req.hdrs_len", Request, SampleType.Int, ctx => ctx.Request is { } r ? Sample.FromInt(HeaderBlockLength(r.Headers)) : default);
+        Simple("req.body", SampleSources.HttpRequestBody, SampleType.Bin, RequestBody);
+        Simple("req.body_len", SampleSources.HttpRequestBody, SampleType.Int, ctx => RequestBody(ctx) is { Type: SampleType.Bin } body ? Sample.FromInt(body.Length) : default);
         Simple("req.proto_http", Request, SampleType.Bool, ctx => Sample.FromBool(ctx.Request is not null));
         Simple("http_first_req", Request, SampleType.Bool, ctx => Sample.FromBool(ctx.FirstRequest));
         AddHeaderFetches(table, MessageSide.Request, Request, ["hdr", "req.hdr"], ["req.fhdr"], ["hdr_cnt", "req.hdr_cnt"], ["req.fhdr_cnt"]);
@@ -316,6 +318,28 @@ internal static class SampleFetchTable
 
         "\r\n"u8.CopyTo(span[at..]);
         return Sample.FromString(buffer, offset, length);
+    }
+
+    /// <summary>
+    /// `req.body`: what the front mux holds of the request body (all of it after `option http-buffer-request` or
+    /// `wait-for-body`, up to a buffer), copied into the scratch space.
+    /// </summary>
+    private static Sample RequestBody(SampleContext ctx)
+    {
+        if (ctx.RequestBody is not { } body || ctx.Request is not { HasBody: true })
+        {
+            return default;
+        }
+
+        var room = ctx.Request.ContentLength is >= 0 and < 16384 ? (int)ctx.Request.ContentLength : 16384;
+        if (!ctx.TryReserve(room, out var buffer, out var offset))
+        {
+            return default;
+        }
+
+        var copied = body.CopyBufferedBody(buffer.AsSpan(offset, room));
+        ctx.Shrink(room - Math.Max(0, copied));
+        return copied < 0 ? default : Sample.FromBinary(buffer, offset, copied);
     }
 
     /// <summary>`req.payload(offset,length)`: bytes of the waiting data; length 0 means up to the end.</summary>

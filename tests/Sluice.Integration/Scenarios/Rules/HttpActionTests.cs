@@ -240,4 +240,26 @@ public class HttpActionTests
         var wrong = await Http.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", "-u", "alice:wrong", Http.Url(port, "/"));
         Assert.Equal("401", wrong.StandardOutput);
     }
+
+    [Theory]
+    [InlineData("--http1.1")]
+    [InlineData("--http2-prior-knowledge")]
+    public async Task RequestBody_BufferedThenMatched_ServerStillGetsIt(string protocol)
+    {
+        await using var backend = RecordingBackend.Start();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", frontend: """
+                option http-buffer-request
+                http-request deny if { req.body -m sub forbidden }
+                http-request set-header X-Body-Length %[req.body_len]
+            """), port);
+
+        var denied = await Http.CurlAsync(protocol, "-o", "/dev/null", "-w", "%{http_code}", "-d", "a=1&word=forbidden", Http.Url(port, "/form"));
+        Assert.Equal("403", denied.StandardOutput);
+        var passed = await Http.CurlAsync(protocol, "-d", "a=1&word=allowed", Http.Url(port, "/form"));
+        Assert.Equal("ok", passed.StandardOutput);
+        var request = Assert.Single(backend.Requests);
+        Assert.Equal("a=1&word=allowed", request.BodyText);
+        Assert.Equal("16", request.Header("X-Body-Length"));
+    }
 }
