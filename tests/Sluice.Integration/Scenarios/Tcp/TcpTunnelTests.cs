@@ -310,7 +310,8 @@ public class TcpTunnelTests
     public async Task Bind_PortRange_EveryPortListens()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var first = Ports.FreeTcpPort();
+        // Outside the ephemeral range: the port after a free one must not be taken by a parallel test's connection.
+        var first = Ports.FreeListeningPort();
         var second = first + 1;
         await using var sluice = await InProcessSluice.StartAsync(Config($"127.0.0.1:{first}-{second}", $"server s1 {echo.Address}"), ReadyProbe.Tcp(first));
         foreach (var port in new[] { first, second })
