@@ -34,7 +34,7 @@ internal sealed class PatternSet
     private readonly List<Regex> _regexes = [];
     private readonly List<(long Min, long Max)> _ranges = [];
     private readonly List<(byte[] Network, int Prefix)> _networks = [];
-    private readonly List<int> _order = [];
+    private int _count;
     private Dictionary<string, int>? _exact;
     private Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _exactLookup;
 
@@ -51,7 +51,7 @@ internal sealed class PatternSet
     /// <summary>`map_beg`: the longest matching prefix wins, as HAProxy's prefix tree finds it, not the first one.</summary>
     public bool LongestMatch { get; init; }
 
-    public int Count => _order.Count;
+    public int Count => _count;
 
     /// <summary>The sample type the method compares: the sample is cast to it first.</summary>
     public SampleType InputType => Method switch
@@ -120,7 +120,7 @@ internal sealed class PatternSet
                 break;
         }
 
-        _order.Add(_order.Count);
+        _count++;
         if (Method == MatchMethod.Str && _texts.Count == HashThreshold)
         {
             BuildExactIndex();

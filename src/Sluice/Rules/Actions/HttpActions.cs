@@ -489,8 +489,11 @@ internal sealed class SetLogLevelAction(string level) : HttpAction
     }
 }
 
-/// <summary>`wait-for-body time T [at-least BYTES]`: the transaction buffers the body before the next rules.</summary>
-internal sealed class WaitForBodyAction(TimeSpan time, long atLeast) : HttpAction
+/// <summary>
+/// `wait-for-body time T [at-least BYTES]`: the transaction buffers the body before the next rules, as
+/// `option http-buffer-request` does (up to a buffer, within `timeout http-request`).
+/// </summary>
+internal sealed class WaitForBodyAction : HttpAction
 {
     public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
     {
@@ -499,8 +502,6 @@ internal sealed class WaitForBodyAction(TimeSpan time, long atLeast) : HttpActio
             return RuleVerdict.Continue;
         }
 
-        result.WaitTime = time;
-        result.WaitBytes = atLeast;
         return RuleVerdict.WaitForBody;
     }
 }

@@ -42,11 +42,6 @@ internal sealed class HttpRuleResult
     /// <summary>True for `deny`, `tarpit` and `auth`: logged with the `PR` termination state.</summary>
     public bool IsDenial { get; set; }
 
-    /// <summary>For `wait-for-body`: how long to wait and how much to buffer.</summary>
-    public TimeSpan WaitTime { get; set; }
-
-    public long WaitBytes { get; set; }
-
     public void Reset()
     {
         Reply = null;

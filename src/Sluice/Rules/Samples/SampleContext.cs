@@ -37,8 +37,6 @@ internal sealed class SampleContext : IDisposable
     /// <summary>The server the request went to; null before one was chosen.</summary>
     public ServerState? Server { get; set; }
 
-    /// <summary>Connections currently open on the frontend, for `fe_conn`.</summary>
-    public Func<int>? FrontendConnections { get; set; }
 
     /// <summary>Resolves a backend by name for fetches that take one (`nbsrv(be)`); null when unknown.</summary>
     public Func<string, BackendState?>? FindBackend { get; set; }

@@ -77,7 +77,6 @@ internal static class SampleFetchTable
         Simple("dst_port", Connection, SampleType.Int, ctx => ctx.LocalEndPoint is IPEndPoint ip ? Sample.FromInt(ip.Port) : default);
         Simple("fe_name", Connection, SampleType.Str, ctx => Sample.FromString(ctx.FrontendName));
         Simple("fe_id", Connection, SampleType.Int, ctx => Sample.FromInt(ctx.FrontendId));
-        Simple("fe_conn", Connection, SampleType.Int, ctx => ctx.FrontendConnections is { } count ? Sample.FromInt(count()) : default);
         TlsFetches.Register(table);
 
         // The backend and the server.
