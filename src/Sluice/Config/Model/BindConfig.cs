@@ -17,6 +17,8 @@ internal sealed record BindConfig
     public string? UnixGroup { get; init; }
     /// <summary>`proto NAME`: the multiplexer forced on this bind, or null to choose per connection.</summary>
     public string? Proto { get; init; }
+    /// <summary>`accept-proxy`: every connection begins with a PROXY header (v1 or v2), whose addresses stand for the client's.</summary>
+    public bool AcceptProxy { get; init; }
     /// <summary>`ssl` and its options, loaded: null for a cleartext bind.</summary>
     public Sluice.Tls.TlsTerminator? Tls { get; init; }
 }

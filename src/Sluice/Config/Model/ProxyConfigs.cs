@@ -38,6 +38,8 @@ internal sealed record FrontendConfig
     public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpResponseRules { get; init; } = [];
     /// <summary>`tcp-request connection` rules, run as a connection is accepted.</summary>
     public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpConnectionRules { get; init; } = [];
+    /// <summary>True when a `tcp-request connection expect-proxy layer4` rule may ask for a PROXY header.</summary>
+    public bool ExpectsProxyHeader { get; init; }
     /// <summary>`tcp-request content` rules, run on the first bytes within `tcp-request inspect-delay`.</summary>
     public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; init; } = [];
     public TimeSpan InspectDelay { get; init; }

@@ -37,6 +37,7 @@ internal static class BindLineParser
         ["group"] = (string? a, ref BindConfig o) => Set(ref o, o with { UnixGroup = a }),
         ["gid"] = (string? a, ref BindConfig o) => Set(ref o, o with { UnixGroup = a }),
         ["proto"] = ParseProto,
+        ["accept-proxy"] = (string? _, ref BindConfig o) => Set(ref o, o with { AcceptProxy = true }),
     };
 
     public static void Parse(KeywordContext ctx, ProxySection section)

@@ -103,6 +103,19 @@ internal static class ServerLineParser
                 continue;
             }
 
+            var sendProxy = options.SendProxy;
+            if (ProxyProtocolKeywordParsers.TryParseServerOption(ctx, ref i, ref sendProxy, out var proxyError))
+            {
+                if (proxyError is not null)
+                {
+                    ctx.Alert($"{prefix} : {proxyError}");
+                    ok = false;
+                }
+
+                options = options with { SendProxy = sendProxy };
+                continue;
+            }
+
             var takesArgument = !FlagOptions.Contains(keyword);
             var argument = takesArgument ? ctx.Argument(i + 1) : null;
             if (takesArgument && argument is null && (Array.IndexOf(HAProxyKeywords.ServerOptions, keyword) >= 0))
