@@ -53,11 +53,14 @@ internal sealed class SluiceProcess : ISluiceInstance
         {
             await WaitReadyAsync(process, ready, instance.Output);
 
-            // Each probe was a transaction of its own (a failed handshake on a TLS bind): wait for its `-d` line so that
-            // it has left the backends before the test counts what reaches them.
+            // Each probe was a transaction of its own (a failed handshake on a TLS or PROXY bind): wait for its `-d` line
+            // so that it has left the backends before the test counts what reaches them.
             if (ready.Count > 0)
             {
-                await instance.Output.WaitForAsync(l => l.Contains(" retries=", StringComparison.Ordinal) || l.EndsWith(": SSL handshake failure", StringComparison.Ordinal), ready.Count);
+                await instance.Output.WaitForAsync(
+                    l => l.Contains(" retries=", StringComparison.Ordinal) || l.EndsWith(": SSL handshake failure", StringComparison.Ordinal)
+                        || l.EndsWith(": " + Sluice.Transport.ProxyHeaderReceiver.Empty, StringComparison.Ordinal),
+                    ready.Count);
             }
         }
         catch

@@ -30,9 +30,9 @@ internal static class ProxyProtocolFetches
     {
         var received = new FunctionFetch(SampleType.Bool, ctx => Sample.FromBool(ctx.Proxy is not null));
         table["fc_rcvd_proxy"] = new FetchDefinition("fc_rcvd_proxy", SampleSources.Connection, 0, _ => received);
-        var authority = Tlv(ProxyTlvType.Authority, SampleType.Str);
+        var authority = Tlv(ProxyTlvType.Authority);
         table["fc_pp_authority"] = new FetchDefinition("fc_pp_authority", SampleSources.Connection, 0, _ => authority);
-        var uniqueId = Tlv(ProxyTlvType.UniqueId, SampleType.Str);
+        var uniqueId = Tlv(ProxyTlvType.UniqueId);
         table["fc_pp_unique_id"] = new FetchDefinition("fc_pp_unique_id", SampleSources.Connection, 0, _ => uniqueId);
         table["fc_pp_tlv"] = new FetchDefinition("fc_pp_tlv", SampleSources.Connection, 1, a =>
         {
@@ -41,7 +41,7 @@ internal static class ProxyProtocolFetches
                 || (byte.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out type))
                 || (name.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && byte.TryParse(name.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out type)))
             {
-                return Tlv(type, SampleType.Bin);
+                return Tlv(type);
             }
 
             a.Fail($"failed to parse '{name}' as a TLV type: expected a number from 0 to 255 or one of {string.Join(", ", TlvNames.Keys)}");
@@ -49,8 +49,6 @@ internal static class ProxyProtocolFetches
         });
     }
 
-    private static FunctionFetch Tlv(byte type, SampleType sampleType) => new(sampleType, ctx =>
-        ctx.Proxy?.Find(type) is { } value
-            ? sampleType == SampleType.Str ? Sample.FromString(value) : Sample.FromBinary(value, 0, value.Length)
-            : default);
+    private static FunctionFetch Tlv(byte type) => new(SampleType.Str, ctx =>
+        ctx.Proxy?.Find(type) is { } value ? Sample.FromString(value) : default);
 }
