@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Numerics;
+using Sluice.Protocols.Text;
 
 namespace Sluice.Protocols.ProxyProtocol;
 
@@ -157,7 +158,14 @@ public static class ProxyHeaderReader
         address = IPAddress.None;
         if (family == ProxyAddressFamily.Inet)
         {
-            return TryParseDottedQuad(text, out address);
+            Span<byte> octets = stackalloc byte[4];
+            if (!Ipv4Text.TryParseDottedQuad(text, octets))
+            {
+                return false;
+            }
+
+            address = new IPAddress(octets);
+            return true;
         }
 
         // IPv6 in its text form: hex digits, colons, and an embedded dotted quad at most; no zone index.
@@ -173,51 +181,6 @@ public static class ProxyHeaderReader
         }
 
         return IPAddress.TryParse(chars[..text.Length], out address!) && address.AddressFamily == AddressFamily.InterNetworkV6;
-    }
-
-    /// <summary>Four decimal numbers up to 255, one to three digits each: the only IPv4 form v1 allows.</summary>
-    private static bool TryParseDottedQuad(ReadOnlySpan<byte> text, out IPAddress address)
-    {
-        address = IPAddress.None;
-        Span<byte> octets = stackalloc byte[4];
-        var part = 0;
-        var value = 0;
-        var digits = 0;
-        foreach (var c in text)
-        {
-            if (c == '.')
-            {
-                if (digits == 0 || part == 3)
-                {
-                    return false;
-                }
-
-                octets[part++] = (byte)value;
-                value = 0;
-                digits = 0;
-                continue;
-            }
-
-            if (c is < (byte)'0' or > (byte)'9' || ++digits > 3)
-            {
-                return false;
-            }
-
-            value = (value * 10) + (c - '0');
-            if (value > 255)
-            {
-                return false;
-            }
-        }
-
-        if (part != 3 || digits == 0)
-        {
-            return false;
-        }
-
-        octets[3] = (byte)value;
-        address = new IPAddress(octets);
-        return true;
     }
 
     private static bool TryParsePort(ReadOnlySpan<byte> text, out int port)
