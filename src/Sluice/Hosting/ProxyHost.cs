@@ -26,6 +26,9 @@ internal sealed class ProxyHost : IAsyncDisposable
     private readonly SluiceConfig _config;
     private readonly Heartbeat _heartbeat;
     private readonly List<Listener> _listeners = [];
+
+    /// <summary>The listening sockets, for tests that look at how connections spread over them.</summary>
+    internal IReadOnlyList<Listener> Listeners => _listeners;
     private readonly ConcurrentDictionary<ISession, byte> _active = new(ReferenceEqualityComparer.Instance);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -180,7 +183,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             {
                 opened.Clear();
                 var backlog = ListenerFactory.Backlog(bind, frontend, global);
-                if (!ListenerFactory.TryOpen(bind, frontend, backlog, opened, diagnostics))
+                if (!ListenerFactory.TryOpen(bind, frontend, global, backlog, opened, diagnostics))
                 {
                     ok = false;
                 }
@@ -190,7 +193,9 @@ internal sealed class ProxyHost : IAsyncDisposable
                 ConnectionLimit?[] limits = [bindLimit, frontendLimit, globalLimit];
                 foreach (var socket in opened)
                 {
-                    _listeners.Add(new Listener(socket.Socket, bind, socket.EndPointText, limits, (client, listener) => Accept(context, frontendName, start, client, listener)));
+                    _listeners.Add(new Listener(
+                        socket.Socket, bind, socket.EndPointText, limits, (client, listener) => Accept(context, frontendName, start, client, listener),
+                        ListenerFactory.AcceptLoopsPerSocket(bind, global)));
                 }
             }
         }

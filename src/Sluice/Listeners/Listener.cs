@@ -4,9 +4,10 @@ using Sluice.Config.Model;
 namespace Sluice.Listeners;
 
 /// <summary>
-/// One listening socket (one port of a bind line's range, or one unix socket) and its accept loop. Before each
-/// accept the loop takes a slot of every limit that applies (bind, frontend, global); the handler of the
-/// accepted connection must call <see cref="ReleaseSlot"/> exactly once when the connection is over.
+/// One listening socket (one port of a bind line's range, or one unix socket) and its accept loops (one, or
+/// `nbthread` on a socket that cannot be repeated with SO_REUSEPORT). Before each accept a loop takes a slot of
+/// every limit that applies (bind, frontend, global); the handler of the accepted connection must call
+/// <see cref="ReleaseSlot"/> exactly once when the connection is over.
 /// </summary>
 internal sealed class Listener : IDisposable
 {
@@ -14,11 +15,14 @@ internal sealed class Listener : IDisposable
     private readonly ConnectionLimit?[] _limits;
     private readonly Action<Socket, Listener> _onAccepted;
     private readonly CancellationTokenSource _stop = new();
+    private readonly int _acceptLoops;
     private Task _acceptLoop = Task.CompletedTask;
+    private long _accepted;
 
-    public Listener(Socket socket, BindConfig bind, string endpointText, ConnectionLimit?[] limits, Action<Socket, Listener> onAccepted)
+    public Listener(Socket socket, BindConfig bind, string endpointText, ConnectionLimit?[] limits, Action<Socket, Listener> onAccepted, int acceptLoops = 1)
     {
         _socket = socket;
+        _acceptLoops = Math.Max(1, acceptLoops);
         Bind = bind;
         EndPointText = endpointText;
         _limits = limits;
@@ -32,7 +36,19 @@ internal sealed class Listener : IDisposable
 
     public Socket Socket => _socket;
 
-    public void Start() => _acceptLoop = Task.Run(AcceptLoopAsync);
+    /// <summary>Connections this socket accepted since it opened.</summary>
+    public long Accepted => Interlocked.Read(ref _accepted);
+
+    public void Start()
+    {
+        var loops = new Task[_acceptLoops];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            loops[i] = Task.Run(AcceptLoopAsync);
+        }
+
+        _acceptLoop = Task.WhenAll(loops);
+    }
 
     /// <summary>Stops accepting and closes the socket; connections already accepted are not touched.</summary>
     public Task CloseAsync()
@@ -79,6 +95,7 @@ internal sealed class Listener : IDisposable
                 }
 
                 var client = await _socket.AcceptAsync(token).ConfigureAwait(false);
+                Interlocked.Increment(ref _accepted);
                 if (client.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
                 {
                     client.NoDelay = true;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Sluice.Config.Diagnostics;
 using Sluice.Config.Model;
+using Sluice.Transport;
 
 namespace Sluice.Listeners;
 
@@ -45,23 +46,64 @@ internal static class ListenerFactory
     /// HAProxy's words (`Starting frontend NAME: cannot bind socket (REASON) [ADDR]`) and returns false; the
     /// sockets opened so far stay in the list for the caller to close.
     /// </summary>
-    public static bool TryOpen(BindConfig bind, FrontendConfig frontend, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics)
+    public static bool TryOpen(BindConfig bind, FrontendConfig frontend, GlobalConfig global, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics)
+    {
+        NetworkNamespace? inNamespace = null;
+        if (bind.Namespace is { } name)
+        {
+            inNamespace = NetworkNamespace.Enter(name, out var error);
+            if (inNamespace is null)
+            {
+                Fail(diagnostics, frontend, "cannot switch to network namespace " + name, error!, bind.Address.Text);
+                return false;
+            }
+        }
+
+        using (inNamespace)
+        {
+            return TryOpenHere(bind, frontend, global, backlog, opened, diagnostics);
+        }
+    }
+
+    /// <summary>
+    /// Sockets per listening address: with `nbthread N` and SO_REUSEPORT, one socket per accept loop, so that the
+    /// kernel spreads connections over them; otherwise one.
+    /// </summary>
+    public static int SocketsPerAddress(BindConfig bind, GlobalConfig global) =>
+        bind.Address is InetBindAddress && !global.NoReusePort ? Math.Max(1, global.NbThread) : 1;
+
+    /// <summary>Accept loops per socket: `nbthread N` loops share a socket that cannot be repeated (no SO_REUSEPORT, unix).</summary>
+    public static int AcceptLoopsPerSocket(BindConfig bind, GlobalConfig global) =>
+        Math.Max(1, global.NbThread) / SocketsPerAddress(bind, global);
+
+    private static bool TryOpenHere(BindConfig bind, FrontendConfig frontend, GlobalConfig global, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics)
     {
         switch (bind.Address)
         {
             case InetBindAddress inet:
                 var ok = true;
+                var copies = SocketsPerAddress(bind, global);
                 for (var port = inet.FirstPort; port <= inet.LastPort; port++)
                 {
                     var text = FormatInet(inet.Address, port);
-                    try
+                    for (var copy = 0; copy < copies; copy++)
                     {
-                        opened.Add(new OpenedSocket(OpenInet(inet.Address, port, bind, backlog), text));
-                    }
-                    catch (SocketException ex)
-                    {
-                        Fail(diagnostics, frontend, "cannot bind socket", ex.Message, text);
-                        ok = false;
+                        try
+                        {
+                            opened.Add(new OpenedSocket(OpenInet(inet.Address, port, bind, !global.NoReusePort, backlog), text));
+                        }
+                        catch (BindOptionException ex)
+                        {
+                            Fail(diagnostics, frontend, ex.What, ex.Message, text);
+                            ok = false;
+                            break;
+                        }
+                        catch (SocketException ex)
+                        {
+                            Fail(diagnostics, frontend, "cannot bind socket", ex.Message, text);
+                            ok = false;
+                            break;
+                        }
                     }
                 }
 
@@ -109,12 +151,29 @@ internal static class ListenerFactory
         }
     }
 
-    private static Socket OpenInet(IPAddress address, int port, BindConfig bind, int backlog)
+    private static Socket OpenInet(IPAddress address, int port, BindConfig bind, bool reusePort, int backlog)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (reusePort)
+            {
+                // HAProxy's default: other processes (a reload's new one, siblings of seed 000's offload layer) may
+                // listen on the same port, and the kernel spreads connections over all the sockets.
+                SocketOptions.SetInt(socket, SocketOptions.SolSocket, SocketOptions.SoReusePort, 1, "cannot enable SO_REUSEPORT");
+            }
+
+            if (bind.Interface is { } device)
+            {
+                SocketOptions.BindToDevice(socket, device, "cannot bind receiver to device");
+            }
+
+            if (bind.Transparent)
+            {
+                SocketOptions.SetTransparent(socket, "cannot make listening socket transparent");
+            }
+
             if (address.AddressFamily == AddressFamily.InterNetworkV6)
             {
                 if (bind.V6Only)
@@ -128,7 +187,23 @@ internal static class ListenerFactory
             }
 
             socket.Bind(new IPEndPoint(address, port));
+            if (bind.DeferAccept)
+            {
+                SocketOptions.SetInt(socket, SocketOptions.IpProtoTcp, SocketOptions.TcpDeferAccept, 1, "cannot enable DEFER_ACCEPT");
+            }
+
+            if (bind.Mss is { } mss)
+            {
+                var value = mss > 0 ? mss : SocketOptions.GetInt(socket, SocketOptions.IpProtoTcp, SocketOptions.TcpMaxSeg) + mss;
+                SocketOptions.SetInt(socket, SocketOptions.IpProtoTcp, SocketOptions.TcpMaxSeg, value, "cannot set MSS");
+            }
+
             socket.Listen(backlog);
+            if (bind.FastOpen)
+            {
+                SocketOptions.SetInt(socket, SocketOptions.IpProtoTcp, SocketOptions.TcpFastOpen, backlog, "cannot enable TCP_FASTOPEN");
+            }
+
             return socket;
         }
         catch
