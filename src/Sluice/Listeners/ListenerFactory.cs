@@ -157,12 +157,10 @@ internal static class ListenerFactory
         try
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            if (reusePort)
-            {
-                // HAProxy's default: other processes (a reload's new one, siblings of seed 000's offload layer) may
-                // listen on the same port, and the kernel spreads connections over all the sockets.
-                SocketOptions.SetInt(socket, SocketOptions.SolSocket, SocketOptions.SoReusePort, 1, "cannot enable SO_REUSEPORT");
-            }
+            // SO_REUSEPORT is HAProxy's default: other processes (a reload's new one, siblings of seed 000's offload
+            // layer) may listen on the same port, and the kernel spreads connections over all the sockets. Set either
+            // way, as .NET turns it on along with SO_REUSEADDR.
+            SocketOptions.SetInt(socket, SocketOptions.SolSocket, SocketOptions.SoReusePort, reusePort ? 1 : 0, "cannot set SO_REUSEPORT");
 
             if (bind.Interface is { } device)
             {

@@ -23,17 +23,37 @@ internal sealed class SluiceProcess : ISluiceInstance
 
     public int ProcessId => _process.Id;
 
-    public static async Task<SluiceProcess> StartAsync(string config, IReadOnlyList<ReadyProbe> ready, params string[] extraArguments)
+    public static Task<SluiceProcess> StartAsync(string config, IReadOnlyList<ReadyProbe> ready, params string[] extraArguments) =>
+        StartAsync(config, ready, [], extraArguments);
+
+    /// <summary>
+    /// The program run inside network namespace <paramref name="name"/> (`ip netns exec`); the caller waits for
+    /// it from a client in a namespace that reaches it.
+    /// </summary>
+    public static Task<SluiceProcess> StartInNamespaceAsync(string name, string config) =>
+        StartAsync(config, [], [NetworkNamespaces.Ip, "netns", "exec", name], []);
+
+    private static async Task<SluiceProcess> StartAsync(string config, IReadOnlyList<ReadyProbe> ready, string[] launcher, string[] extraArguments)
     {
         var directory = Ports.TempDirectory();
         var configPath = Path.Combine(directory, "sluice.cfg");
         await File.WriteAllTextAsync(configPath, config);
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher.Length > 0 ? launcher[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var word in launcher.Skip(1))
+        {
+            info.ArgumentList.Add(word);
+        }
+
+        if (launcher.Length > 0)
+        {
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sluice.dll"));
         info.ArgumentList.Add("-f");
         info.ArgumentList.Add(configPath);
