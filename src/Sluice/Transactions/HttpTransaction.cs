@@ -818,11 +818,14 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     /// <summary>
-    /// The backend's `http-reuse`, except towards a `send-proxy` server: a connection whose PROXY header named one
-    /// client must carry that client's requests only, so it stays private as with `http-reuse never`.
+    /// The backend's `http-reuse`, except where a connection names its client: one whose PROXY header, or whose
+    /// source address (`usesrc client|clientip`), is one client's must carry that client's requests only, so it
+    /// stays private as with `http-reuse never` (as in HAProxy).
     /// </summary>
     private static HttpReuseMode ReuseMode(HttpBackendContext backend, ServerState server) =>
-        server.Config.SendProxy.Enabled ? HttpReuseMode.Never : backend.Config.HttpReuse;
+        server.Config.SendProxy.Enabled || server.Source is { UseSource: Config.Model.UseSource.Client or Config.Model.UseSource.ClientIp }
+            ? HttpReuseMode.Never
+            : backend.Config.HttpReuse;
 
     /// <summary>This client connection's own idle server connection, when it goes to the same server and is still usable.</summary>
     private Http1BackConnection? TakePrivateConnection(ServerState server)

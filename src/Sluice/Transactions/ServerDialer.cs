@@ -176,7 +176,7 @@ internal sealed class ServerDialer
 
         if (server.Source is { } source)
         {
-            var bindError = ServerConnector.BindSource(socket, source, server.SourcePorts, out _sourcePort);
+            var bindError = ServerConnector.BindSource(socket, source, server.SourcePorts, Origin.Client, out _sourcePort);
             if (bindError != ConnectError.None)
             {
                 socket.Dispose();
