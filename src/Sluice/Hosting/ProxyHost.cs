@@ -70,12 +70,25 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// failure, closes what it opened and returns null.
     /// </summary>
     /// <param name="debugOutput">Under `-d`: where one line per finished transaction goes; null otherwise.</param>
-    public static ProxyHost? Start(SluiceConfig config, DiagnosticBag diagnostics, TextWriter? debugOutput = null, TimeProvider? timeProvider = null)
+    /// <param name="predecessor">At a reload, the running host: binds that would open the same sockets take its
+    /// sockets over, and once this host accepts, it stops accepting and lets its transactions finish on the
+    /// configuration they began with (bounded by its `hard-stop-after`). Untouched when this host fails to start.</param>
+    public static ProxyHost? Start(SluiceConfig config, DiagnosticBag diagnostics, TextWriter? debugOutput = null, TimeProvider? timeProvider = null, ProxyHost? predecessor = null)
     {
         var host = new ProxyHost(config, timeProvider ?? TimeProvider.System);
-        if (!host.OpenListeners(diagnostics, debugOutput))
+        var inherited = predecessor is null ? null : new InheritedSockets(predecessor.ListenersSnapshot());
+        if (!host.OpenListeners(diagnostics, debugOutput, inherited))
         {
-            // Nothing was started: closing only disposes the sockets, so the returned task is already complete.
+            // Nothing was started: closing only disposes the sockets opened here (the inherited ones are the
+            // predecessor's still), so the returned task is already complete.
+            foreach (var listener in host._listeners)
+            {
+                if (inherited?.Taken.Contains(listener.Socket) == true)
+                {
+                    _ = listener.DetachAsync();
+                }
+            }
+
             _ = host.CloseListeners();
             host.DisposeResources();
             return null;
@@ -87,7 +100,33 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error);
+        if (predecessor is not null)
+        {
+            _ = predecessor.RetireAsync(inherited!.Taken);
+        }
+
         return host;
+    }
+
+    private Listener[] ListenersSnapshot()
+    {
+        lock (_listeners)
+        {
+            return [.. _listeners];
+        }
+    }
+
+    /// <summary>
+    /// After a reload: stops accepting (leaving the sockets a successor took over open), then stops gracefully
+    /// as with SIGUSR1.
+    /// </summary>
+    private Task RetireAsync(HashSet<System.Net.Sockets.Socket> handedOver)
+    {
+        lock (_listeners)
+        {
+            _stopTask ??= StopCoreAsync(_config.Global.HardStopAfter, handedOver);
+            return _stopTask;
+        }
     }
 
     /// <summary>
@@ -120,13 +159,20 @@ internal sealed class ProxyHost : IAsyncDisposable
         await Completion.ConfigureAwait(false);
     }
 
-    private async Task StopCoreAsync(TimeSpan? hardStopAfter)
+    private async Task StopCoreAsync(TimeSpan? hardStopAfter, HashSet<System.Net.Sockets.Socket>? handedOver = null)
     {
         Volatile.Write(ref _stopping, 1);
-        await CloseListeners().ConfigureAwait(false);
+        await CloseListeners(handedOver).ConfigureAwait(false);
         foreach (var pair in _active)
         {
-            pair.Key.RequestStop();
+            if (handedOver is not null && pair.Key is HttpSession http)
+            {
+                http.RetireAfterNextResponse();
+            }
+            else
+            {
+                pair.Key.RequestStop();
+            }
         }
 
         if (_active.IsEmpty)
@@ -158,7 +204,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
     }
 
-    private bool OpenListeners(DiagnosticBag diagnostics, TextWriter? debugOutput)
+    private bool OpenListeners(DiagnosticBag diagnostics, TextWriter? debugOutput, InheritedSockets? inherited)
     {
         var global = _config.Global;
         var globalLimit = ConnectionLimit.Create(global.MaxConn);
@@ -183,7 +229,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             {
                 opened.Clear();
                 var backlog = ListenerFactory.Backlog(bind, frontend, global);
-                if (!ListenerFactory.TryOpen(bind, frontend, global, backlog, opened, diagnostics))
+                if (!ListenerFactory.TryOpen(bind, frontend, global, backlog, opened, diagnostics, inherited))
                 {
                     ok = false;
                 }
@@ -195,7 +241,7 @@ internal sealed class ProxyHost : IAsyncDisposable
                 {
                     _listeners.Add(new Listener(
                         socket.Socket, bind, socket.EndPointText, limits, (client, listener) => Accept(context, frontendName, start, client, listener),
-                        ListenerFactory.AcceptLoopsPerSocket(bind, global)));
+                        ListenerFactory.AcceptLoopsPerSocket(bind, global), socket.Key));
                 }
             }
         }
@@ -325,13 +371,17 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes every listener; the task ends when their accept loops have returned their slots.</summary>
-    private Task CloseListeners()
+    /// <summary>
+    /// Closes every listener, but only detaches those whose socket a successor took over; the task ends when their
+    /// accept loops have returned their slots.
+    /// </summary>
+    private Task CloseListeners(HashSet<System.Net.Sockets.Socket>? handedOver = null)
     {
         var loops = new Task[_listeners.Count];
         for (var i = 0; i < loops.Length; i++)
         {
-            loops[i] = _listeners[i].CloseAsync();
+            var listener = _listeners[i];
+            loops[i] = handedOver?.Contains(listener.Socket) == true ? listener.DetachAsync() : listener.CloseAsync();
         }
 
         return Task.WhenAll(loops);

@@ -18,10 +18,13 @@ internal sealed class Listener : IDisposable
     private readonly int _acceptLoops;
     private Task _acceptLoop = Task.CompletedTask;
     private long _accepted;
+    private volatile bool _detached;
 
-    public Listener(Socket socket, BindConfig bind, string endpointText, ConnectionLimit?[] limits, Action<Socket, Listener> onAccepted, int acceptLoops = 1)
+    /// <param name="key">What identifies the socket at a reload (<see cref="InheritedSockets.Key"/>).</param>
+    public Listener(Socket socket, BindConfig bind, string endpointText, ConnectionLimit?[] limits, Action<Socket, Listener> onAccepted, int acceptLoops = 1, string key = "")
     {
         _socket = socket;
+        Key = key;
         _acceptLoops = Math.Max(1, acceptLoops);
         Bind = bind;
         EndPointText = endpointText;
@@ -35,6 +38,9 @@ internal sealed class Listener : IDisposable
     public string EndPointText { get; }
 
     public Socket Socket => _socket;
+
+    /// <summary>What identifies the socket at a reload: a bind of the new configuration with this key takes it over.</summary>
+    public string Key { get; }
 
     /// <summary>Connections this socket accepted since it opened.</summary>
     public long Accepted => Interlocked.Read(ref _accepted);
@@ -58,7 +64,25 @@ internal sealed class Listener : IDisposable
             _stop.Cancel();
             // A unix socket file is left in place: a new process started for a reload has already bound its
             // own socket at that path, and removing it would cut that process off.
-            _socket.Dispose();
+            if (!_detached)
+            {
+                _socket.Dispose();
+            }
+        }
+
+        return _acceptLoop;
+    }
+
+    /// <summary>
+    /// Stops accepting and leaves the socket open for the configuration that took it over at a reload: its own
+    /// loops already accept on it, and connections waiting in the socket's queue go to them.
+    /// </summary>
+    public Task DetachAsync()
+    {
+        _detached = true;
+        if (!_stop.IsCancellationRequested)
+        {
+            _stop.Cancel();
         }
 
         return _acceptLoop;
@@ -66,7 +90,11 @@ internal sealed class Listener : IDisposable
 
     public void Dispose()
     {
-        _socket.Dispose();
+        if (!_detached)
+        {
+            _socket.Dispose();
+        }
+
         _stop.Dispose();
     }
 

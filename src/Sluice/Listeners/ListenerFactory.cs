@@ -8,7 +8,9 @@ using Sluice.Transport;
 namespace Sluice.Listeners;
 
 /// <summary>One socket opened for a bind line, with the text HAProxy shows for it in messages.</summary>
-internal readonly record struct OpenedSocket(Socket Socket, string EndPointText);
+/// <param name="Key">What identifies the socket for a reload (<see cref="InheritedSockets.Key"/>).</param>
+/// <param name="Inherited">Taken over from the configuration a reload replaces, not opened here.</param>
+internal readonly record struct OpenedSocket(Socket Socket, string EndPointText, string Key = "", bool Inherited = false);
 
 /// <summary>
 /// Opens the listening sockets of bind lines: TCP on IPv4 and IPv6 (one socket per port of a range, with
@@ -46,8 +48,28 @@ internal static class ListenerFactory
     /// HAProxy's words (`Starting frontend NAME: cannot bind socket (REASON) [ADDR]`) and returns false; the
     /// sockets opened so far stay in the list for the caller to close.
     /// </summary>
-    public static bool TryOpen(BindConfig bind, FrontendConfig frontend, GlobalConfig global, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics)
+    public static bool TryOpen(BindConfig bind, FrontendConfig frontend, GlobalConfig global, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics, InheritedSockets? inherited = null)
     {
+        var first = opened.Count;
+        var ok = TryOpenOrInherit(bind, frontend, global, backlog, opened, diagnostics, inherited);
+        for (var i = first; i < opened.Count; i++)
+        {
+            if (opened[i].Key.Length == 0)
+            {
+                opened[i] = opened[i] with { Key = InheritedSockets.Key(bind, opened[i].EndPointText, global) };
+            }
+        }
+
+        return ok;
+    }
+
+    private static bool TryOpenOrInherit(BindConfig bind, FrontendConfig frontend, GlobalConfig global, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics, InheritedSockets? inherited)
+    {
+        if (inherited is not null && TryInherit(bind, global, opened, inherited))
+        {
+            return true;
+        }
+
         NetworkNamespace? inNamespace = null;
         if (bind.Namespace is { } name)
         {
@@ -63,6 +85,58 @@ internal static class ListenerFactory
         {
             return TryOpenHere(bind, frontend, global, backlog, opened, diagnostics);
         }
+    }
+
+    /// <summary>
+    /// Takes over every socket of <paramref name="bind"/> from the running configuration, or none: a bind is
+    /// either kept whole or opened anew.
+    /// </summary>
+    private static bool TryInherit(BindConfig bind, GlobalConfig global, List<OpenedSocket> opened, InheritedSockets inherited)
+    {
+        var texts = new List<string>();
+        switch (bind.Address)
+        {
+            case InetBindAddress inet:
+                for (var port = inet.FirstPort; port <= inet.LastPort; port++)
+                {
+                    for (var copy = 0; copy < SocketsPerAddress(bind, global); copy++)
+                    {
+                        texts.Add(FormatInet(inet.Address, port));
+                    }
+                }
+
+                break;
+            case UnixBindAddress unix:
+                texts.Add(unix.Path);
+                break;
+            case AbstractBindAddress abns:
+                texts.Add(string.Concat("abns@", abns.Name));
+                break;
+            case FdBindAddress fd:
+                texts.Add(string.Concat("fd@", fd.Fd.ToString(CultureInfo.InvariantCulture)));
+                break;
+        }
+
+        var taken = new List<OpenedSocket>(texts.Count);
+        foreach (var text in texts)
+        {
+            var key = InheritedSockets.Key(bind, text, global);
+            if (!inherited.TryTake(key, out var socket))
+            {
+                // Not all there: the ones taken go back, and the bind opens its own.
+                foreach (var back in taken)
+                {
+                    inherited.GiveBack(back.Key, back.Socket);
+                }
+
+                return false;
+            }
+
+            taken.Add(new OpenedSocket(socket, text, key, Inherited: true));
+        }
+
+        opened.AddRange(taken);
+        return texts.Count > 0;
     }
 
     /// <summary>

@@ -29,6 +29,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     private int _waitingForRequest;
     private int _transactionlessCause;
     private int _stopping;
+    private int _retiring;
     private int _killed;
 
     /// <param name="handshake">What the handshakes established: the TLS stream of an `ssl` bind and its facts, the
@@ -90,7 +91,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
                 }
 
                 _front.ReadWatch.LimitMs = _context.ClientMs;
-                if (Volatile.Read(ref _stopping) != 0)
+                if (Volatile.Read(ref _stopping) != 0 || Volatile.Read(ref _retiring) != 0)
                 {
                     _front.CloseAfterResponse();
                 }
@@ -316,6 +317,23 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         {
             _front.CloseAfterResponse();
         }
+    }
+
+    /// <summary>
+    /// At a reload: the connection closes after the response to its next request head (`Connection: close`), and
+    /// an idle one waits for that request within its keep-alive timeout rather than being closed under a client
+    /// that may be sending it. A response being written keeps its keep-alive: its head may be out already, and
+    /// the client may send its next request at once. No request is lost to the reload.
+    /// </summary>
+    public void RetireAfterNextResponse()
+    {
+        if (Volatile.Read(ref _http2) is { } http2)
+        {
+            http2.RequestStop();
+            return;
+        }
+
+        Volatile.Write(ref _retiring, 1);
     }
 
     public void Kill()

@@ -23,6 +23,11 @@ internal sealed class SluiceProcess : ISluiceInstance
 
     public int ProcessId => _process.Id;
 
+    /// <summary>The configuration file the program was started with (rewrite it, then SIGUSR2, to reload).</summary>
+    public string ConfigPath => Path.Combine(_directory, "sluice.cfg");
+
+    public bool HasExited => _process.HasExited;
+
     public static Task<SluiceProcess> StartAsync(string config, IReadOnlyList<ReadyProbe> ready, params string[] extraArguments) =>
         StartAsync(config, ready, [], extraArguments);
 
