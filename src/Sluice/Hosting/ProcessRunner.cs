@@ -80,6 +80,11 @@ internal static class ProcessRunner
             DetachConsole();
         }
 
+        // `-sf`/`-st`: the old processes stop once this one listens beside them (SO_REUSEPORT). Connections still
+        // in an old process's accept queue when it closes are lost: SIGUSR2 reloads without that loss.
+        ProcessLimits.Signal(commandLine.FinishPids, (int)SigUsr1);
+        ProcessLimits.Signal(commandLine.TerminatePids, 15);
+
         stop.Attach(host);
         stop.WaitUntilStopped();
         if (pidFile is not null)

@@ -28,6 +28,8 @@ internal sealed class SluiceProcess : ISluiceInstance
 
     public bool HasExited => _process.HasExited;
 
+    public int ExitCode => _process.ExitCode;
+
     public static Task<SluiceProcess> StartAsync(string config, IReadOnlyList<ReadyProbe> ready, params string[] extraArguments) =>
         StartAsync(config, ready, [], extraArguments);
 

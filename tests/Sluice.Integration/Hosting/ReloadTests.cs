@@ -115,4 +115,26 @@ public sealed class ReloadTests(ITestOutputHelper output)
         Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(before));
         _ = Encoding.ASCII;
     }
+
+    [Theory]
+    [InlineData("-sf", 0)]
+    [InlineData("-st", 143)]
+    public async Task ANewProcessWithSfOrSt_TakesThePortAndStopsTheOldOne(string flag, int oldExitCode)
+    {
+        var port = Ports.FreeListeningPort();
+        await using var old = await SluiceProcess.StartAsync(Answering(port, "old"), [ReadyProbe.Tcp(port)]);
+        Assert.Equal("old", await GetAsync(port));
+
+        // No probe for the new one: on a shared port it could reach the old one. The old one's exit tells.
+        await using var next = await SluiceProcess.StartAsync(Answering(port, "new"), [], flag, old.ProcessId.ToString(CultureInfo.InvariantCulture));
+        var deadline = DateTime.UtcNow + TestTimeout.Value;
+        while (!old.HasExited)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the old process is still running");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(oldExitCode, old.ExitCode);
+        Assert.Equal("new", await GetAsync(port));
+    }
 }
