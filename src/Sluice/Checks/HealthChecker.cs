@@ -65,6 +65,8 @@ internal sealed class HealthChecker : IHeartbeatTarget
 
     public ServerState Server => _server;
 
+    public string BackendName => _backend.Name;
+
     /// <summary>Where checks connect: the server's address, with `addr` and `port` replacing its parts.</summary>
     internal static EndPoint ResolveEndPoint(ServerConfig server)
     {

@@ -99,7 +99,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             listener.Start();
         }
 
-        host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error);
+        host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error, predecessor?._checks);
         if (predecessor is not null)
         {
             _ = predecessor.RetireAsync(inherited!.Taken);

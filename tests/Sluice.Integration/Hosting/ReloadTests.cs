@@ -137,4 +137,33 @@ public sealed class ReloadTests(ITestOutputHelper output)
         Assert.Equal(oldExitCode, old.ExitCode);
         Assert.Equal("new", await GetAsync(port));
     }
+
+    [Fact]
+    public async Task AServerDownBeforeAReload_StaysDownWithoutGoingThroughUpAgain()
+    {
+        var port = Ports.FreeListeningPort();
+        var dead = Ports.FreeListeningPort();
+        const string hello = "{ path /hello }";
+        string Config(string body) => $"""
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{P(port)}
+                http-request return status 200 content-type text/plain string "{body}" if {hello}
+                default_backend be
+            backend be
+                server s 127.0.0.1:{P(dead)} check inter 100 fall 1 rise 2
+            """;
+        await using var sluice = await SluiceProcess.StartAsync(Config("before"), [ReadyProbe.Tcp(port)]);
+        await sluice.Output.WaitForAsync(l => l.Contains("Server be/s is DOWN", StringComparison.Ordinal));
+
+        await ReloadAsync(sluice, Config("after"), 0);
+        await Task.Delay(1000);
+
+        Assert.Single(sluice.Output.Lines, l => l.Contains("Server be/s is DOWN", StringComparison.Ordinal));
+        Assert.DoesNotContain(sluice.Output.Lines, l => l.Contains("Server be/s is UP", StringComparison.Ordinal));
+    }
 }
