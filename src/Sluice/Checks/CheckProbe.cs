@@ -25,10 +25,13 @@ internal sealed class CheckProbe
     private readonly byte[]? _request;
     private readonly Regex? _regex;
     private readonly TlsConnector? _tls;
+    private readonly byte[]? _proxyHeader;
 
     /// <param name="tls">The server's TLS side when checks speak TLS (`check-ssl`, or an `ssl` server checked on its own port).</param>
-    public CheckProbe(EndPoint endPoint, BackendCheckConfig config, TlsConnector? tls = null)
+    /// <param name="proxyHeader">The PROXY header each check connection begins with; null for none.</param>
+    public CheckProbe(EndPoint endPoint, BackendCheckConfig config, TlsConnector? tls = null, byte[]? proxyHeader = null)
     {
+        _proxyHeader = proxyHeader;
         _endPoint = endPoint;
         _config = config;
         _tls = tls;
@@ -91,6 +94,22 @@ internal sealed class CheckProbe
         catch (SocketException ex)
         {
             return new CheckResult(CheckStatus.L4Connection, Info: ex.Message);
+        }
+
+        if (_proxyHeader is not null)
+        {
+            try
+            {
+                await socket.SendAsync(_proxyHeader, SocketFlags.None, cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return new CheckResult(CheckStatus.L4Timeout);
+            }
+            catch (SocketException ex)
+            {
+                return new CheckResult(CheckStatus.L4Connection, Info: ex.Message);
+            }
         }
 
         Stream? tls = null;

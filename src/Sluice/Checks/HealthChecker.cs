@@ -2,6 +2,7 @@ using System.Net;
 using Sluice.Backends;
 using Sluice.Config.Diagnostics;
 using Sluice.Config.Model;
+using Sluice.Protocols.ProxyProtocol;
 using Sluice.Timers;
 using Sluice.Transport;
 
@@ -41,7 +42,15 @@ internal sealed class HealthChecker : IHeartbeatTarget
         // configuration.txt, "check-ssl": checks of an `ssl` server inherit TLS unless `port` or `addr` sends them
         // elsewhere; `check-ssl` forces it.
         var tls = server.Config.Tls is { } connector && (connector.Settings.CheckSsl || (connector.Settings.Enabled && _config.Port == 0 && _config.Address is null)) ? connector : null;
-        _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls);
+        // configuration.txt, "check-send-proxy": checks speak the PROXY protocol when the traffic does, unless `port`
+        // or `addr` sends them elsewhere. The connection is the proxy's own: v1 says UNKNOWN, v2 is a LOCAL command.
+        var sendProxy = server.Config.SendProxy;
+        var proxyHeader = sendProxy.Enabled && _config.Port == 0 && _config.Address is null
+            ? sendProxy.V2
+                ? ProxyHeaderWriter.WriteV2(ProxyCommand.Local, null, null, [], (sendProxy.Options & ProxyV2Options.Crc32c) != 0)
+                : ProxyHeaderWriter.WriteV1(null, null)
+            : null;
+        _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls, proxyHeader);
 
         // configuration.txt, "timeout check": with it, the connection gets min("timeout connect", "inter") and the
         // answer "timeout check"; without it, "inter" covers the whole check.
@@ -55,6 +64,8 @@ internal sealed class HealthChecker : IHeartbeatTarget
     public HealthState State { get; }
 
     public ServerState Server => _server;
+
+    public string BackendName => _backend.Name;
 
     /// <summary>Where checks connect: the server's address, with `addr` and `port` replacing its parts.</summary>
     internal static EndPoint ResolveEndPoint(ServerConfig server)

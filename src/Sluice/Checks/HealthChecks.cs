@@ -17,7 +17,9 @@ internal sealed class HealthChecks
 
     public IReadOnlyList<HealthChecker> Checkers => _checkers;
 
-    public static HealthChecks Start(IEnumerable<BackendState> backends, Heartbeat heartbeat, TextWriter log)
+    /// <param name="previous">At a reload, the checks of the configuration being replaced: a server checked there
+    /// under the same backend and server names goes on from the health it had, instead of starting up again.</param>
+    public static HealthChecks Start(IEnumerable<BackendState> backends, Heartbeat heartbeat, TextWriter log, HealthChecks? previous = null)
     {
         var checks = new HealthChecks(heartbeat);
         var servers = new List<(ServerState Server, BackendState Backend)>();
@@ -44,11 +46,30 @@ internal sealed class HealthChecks
         {
             var (server, backend) = servers[i];
             var checker = new HealthChecker(server, backend, heartbeat, log, now + (minInter * i / servers.Count));
+            if (previous?.Find(backend.Name, server.Name) is { } before)
+            {
+                checker.State.Adopt(before.State);
+                server.IsUp = before.State.IsUp;
+            }
+
             checks._checkers.Add(checker);
             heartbeat.Register(checker);
         }
 
         return checks;
+    }
+
+    private HealthChecker? Find(string backend, string server)
+    {
+        foreach (var checker in _checkers)
+        {
+            if (checker.BackendName == backend && checker.Server.Name == server)
+            {
+                return checker;
+            }
+        }
+
+        return null;
     }
 
     public void Stop()

@@ -28,6 +28,17 @@ internal sealed class HealthState
 
     private int Full => Rise + Fall - 1;
 
+    /// <summary>Takes over the health another counter reached (a reload), within this one's rise and fall.</summary>
+    public void Adopt(HealthState other)
+    {
+        IsUp = other.IsUp;
+        Health = other.IsUp ? Math.Max(Rise, Math.Min(other.Health, Full)) : Math.Min(other.Health, Rise - 1);
+        if (IsUp && other.Health == other.Rise + other.Fall - 1)
+        {
+            Health = Full;
+        }
+    }
+
     /// <summary>Counts one check; returns true when the server changes state (up to down or down to up).</summary>
     public bool Report(bool passed)
     {

@@ -117,6 +117,7 @@ internal static class ConfigBuilder
                 PoolPurgeDelay = line.Options.PoolPurgeDelay,
                 MaxReuse = line.Options.MaxReuse,
                 Proto = line.Options.Proto,
+                SendProxy = line.Options.SendProxy,
                 Check = line.Options.Check,
                 Tls = line.Options.TlsConnector,
             });
@@ -265,6 +266,7 @@ internal static class ConfigBuilder
             MonitorUri = http ? section.MonitorUri : null,
             MonitorFail = section.MonitorFail,
             TcpConnectionRules = [.. section.TcpConnectionRules],
+            ExpectsProxyHeader = section.TcpConnectionRules.Exists(r => r.Action == Sluice.Rules.Actions.TcpRuleAction.ExpectProxy),
             TcpContentRules = [.. section.TcpContentRules],
             InspectDelay = section.InspectDelay,
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),

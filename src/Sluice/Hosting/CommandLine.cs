@@ -14,7 +14,8 @@ internal enum RunAction
 /// <summary>
 /// HAProxy's command line (management.txt §3), the part Sluice implements: <c>-f FILE|DIR</c> (repeatable,
 /// and every argument after <c>--</c>), <c>-c</c>, <c>-d</c>, <c>-db</c>, <c>-D</c>, <c>-q</c>, <c>-dW</c>,
-/// <c>-p PIDFILE</c>, <c>-v</c>, <c>-vv</c>, <c>-cc EXPR</c>. Known flags not implemented yet are refused by name.
+/// <c>-p PIDFILE</c>, <c>-v</c>, <c>-vv</c>, <c>-cc EXPR</c>, <c>-sf PID...</c>, <c>-st PID...</c>. Known flags not
+/// implemented yet are refused by name.
 /// </summary>
 internal sealed record CommandLine
 {
@@ -27,6 +28,10 @@ internal sealed record CommandLine
     public bool ZeroWarning { get; init; }
     public string? PidFile { get; init; }
     public string? Condition { get; init; }
+    /// <summary>`-sf PID...`: processes told to finish (SIGUSR1) once this one listens.</summary>
+    public List<int> FinishPids { get; init; } = [];
+    /// <summary>`-st PID...`: processes told to terminate (SIGTERM) once this one listens.</summary>
+    public List<int> TerminatePids { get; init; } = [];
     /// <summary>Set when the arguments are wrong; the message to print before the usage text.</summary>
     public string? Error { get; init; }
 
@@ -40,9 +45,10 @@ internal sealed record CommandLine
         "        -p writes pids of all children to this file\n" +
         "        -c check mode : only check config files and exit\n" +
         "        -cc check condition : evaluate a condition and exit\n" +
+        "        -sf/-st [pid ]* finishes/terminates old pids.\n" +
         "        -- <cfgfile>* loads all the configuration files listed after it\n";
 
-    private static readonly string[] NotSupportedYet = ["-sf", "-st", "-x", "-W", "-Ws", "-S", "-n", "-N", "-m", "-C", "-L", "-V", "-de", "-dp", "-dS", "-dR", "-dr", "-dV", "-dM", "-dG", "-dk", "-dL", "-dD", "-dC"];
+    private static readonly string[] NotSupportedYet = ["-x", "-W", "-Ws", "-S", "-n", "-N", "-m", "-C", "-L", "-V", "-de", "-dp", "-dS", "-dR", "-dr", "-dV", "-dM", "-dG", "-dk", "-dL", "-dD", "-dC"];
 
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
@@ -105,6 +111,16 @@ internal sealed record CommandLine
                     }
 
                     result = result with { Action = RunAction.EvaluateCondition, Condition = args[++i] };
+                    break;
+                case "-sf" or "-st":
+                    // Every following argument that is a number is a pid, as in HAProxy.
+                    var pids = arg == "-sf" ? result.FinishPids : result.TerminatePids;
+                    while (i + 1 < args.Count && int.TryParse(args[i + 1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid))
+                    {
+                        pids.Add(pid);
+                        i++;
+                    }
+
                     break;
                 case "-h" or "--help":
                     return new CommandLine { Action = RunAction.Usage };

@@ -37,6 +37,18 @@ internal static class ProcessLimits
     [DllImport("libc")]
     private static extern uint geteuid();
 
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    /// <summary>Sends <paramref name="signal"/> to each process; one that is gone already is skipped, as in HAProxy.</summary>
+    public static void Signal(IEnumerable<int> pids, int signal)
+    {
+        foreach (var pid in pids)
+        {
+            _ = SendSignal(pid, signal);
+        }
+    }
+
     public static bool Apply(GlobalConfig global, DiagnosticBag diagnostics)
     {
         if (global.UlimitN is not { } wanted)

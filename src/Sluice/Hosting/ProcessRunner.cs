@@ -10,7 +10,9 @@ namespace Sluice.Hosting;
 /// itself, privilege dropping once the listeners are bound, and HAProxy's signals (management.txt §4):
 /// SIGTERM and SIGINT stop at once after closing the listeners (exit status 128 + signal, as HAProxy's),
 /// SIGUSR1 stops gracefully (listeners closed, connections in flight finish, bounded by
-/// <c>hard-stop-after</c>; exit status 0).
+/// <c>hard-stop-after</c>; exit status 0). SIGUSR2 reloads inside the process: the configuration files are
+/// read again, and a valid configuration replaces the running one without closing the listeners they share,
+/// while connections in flight finish on the one they began with (see <see cref="ProxyHost.Start"/>).
 /// </summary>
 internal static class ProcessRunner
 {
@@ -18,9 +20,11 @@ internal static class ProcessRunner
     private const string DaemonReadyVariable = "SLUICE_DAEMON_READY";
     private const string ReadyMarker = "ready";
     private const PosixSignal SigUsr1 = (PosixSignal)10;
+    private const PosixSignal SigUsr2 = (PosixSignal)12;
     private static readonly TimeSpan DaemonStartTimeout = TimeSpan.FromSeconds(30);
 
-    public static int Run(SluiceConfig config, CommandLine commandLine)
+    /// <param name="reload">Reads the configuration files again, for SIGUSR2; null where reloading is not offered.</param>
+    public static int Run(SluiceConfig config, CommandLine commandLine, Func<DiagnosticBag, SluiceConfig?>? reload = null)
     {
         var readyFile = Environment.GetEnvironmentVariable(DaemonReadyVariable);
         var daemon = (config.Global.Daemon || commandLine.Daemon) && !commandLine.Foreground;
@@ -42,8 +46,17 @@ internal static class ProcessRunner
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => stop.Request(context, 143));
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => stop.Request(context, 130));
         using var graceful = PosixSignalRegistration.Create(SigUsr1, context => stop.Request(context, StopRequest.Graceful));
+        var debugOutput = commandLine.Debug ? Console.Error : null;
+        using var reloading = PosixSignalRegistration.Create(SigUsr2, context =>
+        {
+            context.Cancel = true;
+            if (reload is not null)
+            {
+                _ = Task.Run(() => stop.Reload((next, found) => ProxyHost.Start(next, found, debugOutput, predecessor: stop.Current), reload));
+            }
+        });
 
-        var host = ProxyHost.Start(config, diagnostics, commandLine.Debug ? Console.Error : null);
+        var host = ProxyHost.Start(config, diagnostics, debugOutput);
         if (host is null)
         {
             return Fail(diagnostics, readyFile);
@@ -67,8 +80,13 @@ internal static class ProcessRunner
             DetachConsole();
         }
 
+        // `-sf`/`-st`: the old processes stop once this one listens beside them (SO_REUSEPORT). Connections still
+        // in an old process's accept queue when it closes are lost: SIGUSR2 reloads without that loss.
+        ProcessLimits.Signal(commandLine.FinishPids, (int)SigUsr1);
+        ProcessLimits.Signal(commandLine.TerminatePids, 15);
+
         stop.Attach(host);
-        host.Completion.GetAwaiter().GetResult();
+        stop.WaitUntilStopped();
         if (pidFile is not null)
         {
             TryDelete(pidFile);
@@ -78,25 +96,41 @@ internal static class ProcessRunner
     }
 
     /// <summary>
-    /// The stop a signal asked for, applied to the host as soon as it exists. Signal handlers run on their
-    /// own thread, hence the lock.
+    /// The running host, the hosts a reload replaced that still finish their connections, and the stop a signal
+    /// asked for, applied to all of them as soon as the first exists. Signal handlers run on their own thread,
+    /// hence the lock.
     /// </summary>
     private sealed class StopRequest
     {
         public const int Graceful = -1;
 
         private readonly Lock _lock = new();
-        private ProxyHost? _host;
+        private readonly Lock _reloadLock = new();
+        private readonly List<ProxyHost> _hosts = [];
+        private ProxyHost? _current;
         private int? _pending;
+        private bool _stopping;
 
         public int ExitCode { get; private set; }
+
+        public ProxyHost? Current
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _current;
+                }
+            }
+        }
 
         public void Request(PosixSignalContext context, int status)
         {
             context.Cancel = true;
             lock (_lock)
             {
-                if (_host is null)
+                _stopping = true;
+                if (_current is null)
                 {
                     _pending = status;
                     return;
@@ -111,7 +145,8 @@ internal static class ProcessRunner
             int? pending;
             lock (_lock)
             {
-                _host = host;
+                _current = host;
+                _hosts.Add(host);
                 pending = _pending;
             }
 
@@ -121,16 +156,86 @@ internal static class ProcessRunner
             }
         }
 
-        private void Apply(int status)
+        /// <summary>
+        /// Reads the configuration again and starts it over the running one. A configuration with errors, or
+        /// one that cannot bind, leaves the running one as it is; every message goes to stderr.
+        /// </summary>
+        public void Reload(Func<SluiceConfig, DiagnosticBag, ProxyHost?> start, Func<DiagnosticBag, SluiceConfig?> load)
         {
-            if (status == Graceful)
+            lock (_reloadLock)
             {
-                _ = _host!.StopGracefullyAsync();
+                lock (_lock)
+                {
+                    if (_stopping || _current is null)
+                    {
+                        return;
+                    }
+                }
+
+                Console.Error.WriteLine("[NOTICE] Reloading the configuration.");
+                var diagnostics = new DiagnosticBag();
+                var config = load(diagnostics);
+                var next = config is null ? null : start(config, diagnostics);
+                diagnostics.WriteTo(Console.Error);
+                if (next is null)
+                {
+                    Console.Error.WriteLine("[ALERT] Reload failed: the running configuration stays.");
+                    return;
+                }
+
+                lock (_lock)
+                {
+                    _current = next;
+                    _hosts.Add(next);
+                }
+
+                Console.Error.WriteLine("[NOTICE] Reload done: new connections get the new configuration.");
+            }
+        }
+
+        /// <summary>Waits until the running host has stopped and every host a reload replaced has finished.</summary>
+        public void WaitUntilStopped()
+        {
+            while (true)
+            {
+                var current = Current!;
+                current.Completion.GetAwaiter().GetResult();
+                ProxyHost[] all;
+                lock (_lock)
+                {
+                    if (!ReferenceEquals(current, _current))
+                    {
+                        continue;
+                    }
+
+                    all = [.. _hosts];
+                }
+
+                Task.WhenAll(all.Select(h => h.Completion)).GetAwaiter().GetResult();
                 return;
             }
+        }
 
-            ExitCode = status;
-            _host!.StopNow();
+        private void Apply(int status)
+        {
+            ProxyHost[] all;
+            lock (_lock)
+            {
+                all = [.. _hosts];
+            }
+
+            foreach (var host in all)
+            {
+                if (status == Graceful)
+                {
+                    _ = host.StopGracefullyAsync();
+                }
+                else
+                {
+                    ExitCode = status;
+                    host.StopNow();
+                }
+            }
         }
     }
 

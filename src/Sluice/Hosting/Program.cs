@@ -69,7 +69,7 @@ internal static class Program
             return 1;
         }
 
-        return ProcessRunner.Run(config, commandLine);
+        return ProcessRunner.Run(config, commandLine, reloaded => ConfigLoader.Load(commandLine.ConfigPaths, Environment.GetEnvironmentVariable, reloaded));
     }
 
     /// <summary>Prints diagnostics to stderr; in quiet mode only alerts.</summary>

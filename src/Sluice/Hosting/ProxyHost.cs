@@ -26,6 +26,9 @@ internal sealed class ProxyHost : IAsyncDisposable
     private readonly SluiceConfig _config;
     private readonly Heartbeat _heartbeat;
     private readonly List<Listener> _listeners = [];
+
+    /// <summary>The listening sockets, for tests that look at how connections spread over them.</summary>
+    internal IReadOnlyList<Listener> Listeners => _listeners;
     private readonly ConcurrentDictionary<ISession, byte> _active = new(ReferenceEqualityComparer.Instance);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -67,12 +70,25 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// failure, closes what it opened and returns null.
     /// </summary>
     /// <param name="debugOutput">Under `-d`: where one line per finished transaction goes; null otherwise.</param>
-    public static ProxyHost? Start(SluiceConfig config, DiagnosticBag diagnostics, TextWriter? debugOutput = null, TimeProvider? timeProvider = null)
+    /// <param name="predecessor">At a reload, the running host: binds that would open the same sockets take its
+    /// sockets over, and once this host accepts, it stops accepting and lets its transactions finish on the
+    /// configuration they began with (bounded by its `hard-stop-after`). Untouched when this host fails to start.</param>
+    public static ProxyHost? Start(SluiceConfig config, DiagnosticBag diagnostics, TextWriter? debugOutput = null, TimeProvider? timeProvider = null, ProxyHost? predecessor = null)
     {
         var host = new ProxyHost(config, timeProvider ?? TimeProvider.System);
-        if (!host.OpenListeners(diagnostics, debugOutput))
+        var inherited = predecessor is null ? null : new InheritedSockets(predecessor.ListenersSnapshot());
+        if (!host.OpenListeners(diagnostics, debugOutput, inherited))
         {
-            // Nothing was started: closing only disposes the sockets, so the returned task is already complete.
+            // Nothing was started: closing only disposes the sockets opened here (the inherited ones are the
+            // predecessor's still), so the returned task is already complete.
+            foreach (var listener in host._listeners)
+            {
+                if (inherited?.Taken.Contains(listener.Socket) == true)
+                {
+                    _ = listener.DetachAsync();
+                }
+            }
+
             _ = host.CloseListeners();
             host.DisposeResources();
             return null;
@@ -83,8 +99,34 @@ internal sealed class ProxyHost : IAsyncDisposable
             listener.Start();
         }
 
-        host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error);
+        host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error, predecessor?._checks);
+        if (predecessor is not null)
+        {
+            _ = predecessor.RetireAsync(inherited!.Taken);
+        }
+
         return host;
+    }
+
+    private Listener[] ListenersSnapshot()
+    {
+        lock (_listeners)
+        {
+            return [.. _listeners];
+        }
+    }
+
+    /// <summary>
+    /// After a reload: stops accepting (leaving the sockets a successor took over open), then stops gracefully
+    /// as with SIGUSR1.
+    /// </summary>
+    private Task RetireAsync(HashSet<System.Net.Sockets.Socket> handedOver)
+    {
+        lock (_listeners)
+        {
+            _stopTask ??= StopCoreAsync(_config.Global.HardStopAfter, handedOver);
+            return _stopTask;
+        }
     }
 
     /// <summary>
@@ -117,13 +159,20 @@ internal sealed class ProxyHost : IAsyncDisposable
         await Completion.ConfigureAwait(false);
     }
 
-    private async Task StopCoreAsync(TimeSpan? hardStopAfter)
+    private async Task StopCoreAsync(TimeSpan? hardStopAfter, HashSet<System.Net.Sockets.Socket>? handedOver = null)
     {
         Volatile.Write(ref _stopping, 1);
-        await CloseListeners().ConfigureAwait(false);
+        await CloseListeners(handedOver).ConfigureAwait(false);
         foreach (var pair in _active)
         {
-            pair.Key.RequestStop();
+            if (handedOver is not null && pair.Key is HttpSession http)
+            {
+                http.RetireAfterNextResponse();
+            }
+            else
+            {
+                pair.Key.RequestStop();
+            }
         }
 
         if (_active.IsEmpty)
@@ -155,7 +204,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
     }
 
-    private bool OpenListeners(DiagnosticBag diagnostics, TextWriter? debugOutput)
+    private bool OpenListeners(DiagnosticBag diagnostics, TextWriter? debugOutput, InheritedSockets? inherited)
     {
         var global = _config.Global;
         var globalLimit = ConnectionLimit.Create(global.MaxConn);
@@ -175,11 +224,12 @@ internal sealed class ProxyHost : IAsyncDisposable
                 ? StartHttp(new HttpFrontendContext(context, _httpBackends, global))
                 : StartTcp(context);
             var frontendLimit = ConnectionLimit.Create(frontend.MaxConn);
+            var frontendName = System.Text.Encoding.Latin1.GetBytes(frontend.Name);
             foreach (var bind in frontend.Binds)
             {
                 opened.Clear();
                 var backlog = ListenerFactory.Backlog(bind, frontend, global);
-                if (!ListenerFactory.TryOpen(bind, frontend, backlog, opened, diagnostics))
+                if (!ListenerFactory.TryOpen(bind, frontend, global, backlog, opened, diagnostics, inherited))
                 {
                     ok = false;
                 }
@@ -189,9 +239,9 @@ internal sealed class ProxyHost : IAsyncDisposable
                 ConnectionLimit?[] limits = [bindLimit, frontendLimit, globalLimit];
                 foreach (var socket in opened)
                 {
-                    _listeners.Add(new Listener(socket.Socket, bind, socket.EndPointText, limits, bind.Tls is { } terminator
-                        ? (client, listener) => AcceptTls(context, terminator, client, listener, start)
-                        : (client, listener) => start(client, listener, null, null)));
+                    _listeners.Add(new Listener(
+                        socket.Socket, bind, socket.EndPointText, limits, (client, listener) => Accept(context, frontendName, start, client, listener),
+                        ListenerFactory.AcceptLoopsPerSocket(bind, global), socket.Key));
                 }
             }
         }
@@ -200,78 +250,92 @@ internal sealed class ProxyHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the session of an accepted connection (after its TLS handshake on an `ssl` bind) and registers it;
-    /// null when `tcp-request connection` rules refused the connection (closed, slot given back).
+    /// Starts the session of an accepted connection once its handshakes are done (PROXY header, TLS) and registers
+    /// it; null when `tcp-request connection` rules refused the connection (closed, slot given back).
     /// </summary>
-    private delegate ISession? StartSession(Socket client, Listener listener, SslStream? tls, TlsConnectionInfo? tlsInfo);
+    private delegate ISession? StartSession(Socket client, Listener listener, HandshakeOutcome handshake);
 
     private StartSession StartTcp(TransactionContext context)
     {
         var rules = new TcpFrontendContext(context, _backends);
-        return (client, listener, tls, _) => StartTcp(context, client, listener, rules, tls);
+        return (client, listener, handshake) => StartTcp(context, client, listener, rules, handshake);
     }
 
-    private Transaction StartTcp(TransactionContext context, Socket client, Listener listener, TcpFrontendContext rules, SslStream? tls)
+    private Transaction StartTcp(TransactionContext context, Socket client, Listener listener, TcpFrontendContext rules, HandshakeOutcome handshake)
     {
         // Runs on the accept loop (or at the end of a handshake). A stop awaits the accept loops before it looks for
         // transactions in flight, so a transaction registered here is always waited for (or killed).
-        var transaction = new Transaction(context, client, listener, rules, tls);
+        var transaction = new Transaction(context, client, listener, rules, handshake, ConnectionRulesRunAtAccept(context.Frontend, listener.Bind));
         _active.TryAdd(transaction, 0);
         _ = transaction.RunAsync();
         return transaction;
     }
 
     /// <summary>
-    /// `proto h2` on the bind line, or `h2` negotiated by ALPN, starts HTTP/2 at once; otherwise the HTTP/1 session
-    /// starts, and on cleartext hands the connection to HTTP/2 itself when the first bytes are the HTTP/2 preface
-    /// (unless `proto h1` forbids it).
+    /// `proto h2` on the bind line, or `h2` negotiated by ALPN (of the TLS handshake, else of the PROXY v2 header),
+    /// starts HTTP/2 at once; otherwise the HTTP/1 session starts, and on cleartext without an ALPN hands the
+    /// connection to HTTP/2 itself when the first bytes are the HTTP/2 preface (unless `proto h1` forbids it).
     /// </summary>
-    private StartSession StartHttp(HttpFrontendContext context) => (client, listener, tls, tlsInfo) =>
+    private StartSession StartHttp(HttpFrontendContext context) => (client, listener, handshake) =>
     {
-        if (tls is null && !TcpFrontendContext.AcceptsConnection(context.Frontend, context.FrontendNameBytes, client))
-        {
-            client.Dispose();
-            listener.ReleaseSlot();
-            return null;
-        }
-
         var proto = listener.Bind.Proto;
-        if (string.Equals(proto, "h2", StringComparison.Ordinal) || (proto is null && tlsInfo is { IsH2: true }))
+        if (string.Equals(proto, "h2", StringComparison.Ordinal) || (proto is null && handshake.NegotiatedH2))
         {
-            var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: tls, tlsInfo: tlsInfo), listener);
+            var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy), listener);
             _active.TryAdd(http2, 0);
             _ = http2.RunAsync();
             return http2;
         }
 
-        var session = new HttpSession(context, client, listener, tls, tlsInfo);
+        var session = new HttpSession(context, client, listener, handshake);
         _active.TryAdd(session, 0);
         _ = session.RunAsync();
         return session;
     };
 
     /// <summary>
-    /// Runs the TLS handshake of an accepted connection off the accept loop, then starts its session. The handshake
-    /// counts as a session of its own for stops; the session it starts is registered before it leaves.
+    /// True when `tcp-request connection` rules run as the connection is accepted rather than in its tcp
+    /// transaction: always for HTTP frontends; for tcp frontends when a handshake (TLS, PROXY) comes first, as the
+    /// rules come before it in HAProxy: a refused client costs no handshake, and they see the real addresses.
     /// </summary>
-    private void AcceptTls(TransactionContext context, TlsTerminator terminator, Socket client, Listener listener, StartSession start)
+    private static bool ConnectionRulesRunAtAccept(FrontendConfig frontend, BindConfig bind) =>
+        frontend.Mode == ProxyMode.Http || bind.Tls is not null || bind.AcceptProxy || frontend.ExpectsProxyHeader;
+
+    /// <summary>
+    /// An accepted connection: `tcp-request connection` rules, then the handshakes the bind line or the rules ask
+    /// for, run off the accept loop, then its session.
+    /// </summary>
+    private void Accept(TransactionContext context, byte[] frontendName, StartSession start, Socket client, Listener listener)
     {
-        // `tcp-request connection` rules come before the handshake, as in HAProxy: a refused client costs no TLS work.
-        if (!TcpFrontendContext.AcceptsConnection(context.Frontend, context.FrontendNameBytes, client))
+        var bind = listener.Bind;
+        var expectProxy = bind.AcceptProxy;
+        if (ConnectionRulesRunAtAccept(context.Frontend, bind))
         {
-            client.Dispose();
-            listener.ReleaseSlot();
+            var verdict = TcpFrontendContext.RunConnectionRules(context.Frontend, frontendName, client);
+            if (!verdict.Accepted)
+            {
+                client.Dispose();
+                listener.ReleaseSlot();
+                return;
+            }
+
+            expectProxy |= verdict.ExpectProxy;
+        }
+
+        if (bind.Tls is null && !expectProxy)
+        {
+            start(client, listener, default);
             return;
         }
 
-        var handshake = new TlsHandshakeSession(client, listener, terminator, context);
+        var handshake = new HandshakeSession(client, listener, bind.Tls, expectProxy, context);
         _active.TryAdd(handshake, 0);
         _ = CompleteHandshakeAsync(handshake, client, listener, start);
     }
 
-    private async Task CompleteHandshakeAsync(TlsHandshakeSession handshake, Socket client, Listener listener, StartSession start)
+    private async Task CompleteHandshakeAsync(HandshakeSession handshake, Socket client, Listener listener, StartSession start)
     {
-        (SslStream Stream, TlsConnectionInfo Info)? established = null;
+        HandshakeOutcome? established = null;
         try
         {
             established = await handshake.RunAsync().ConfigureAwait(false);
@@ -289,7 +353,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             return;
         }
 
-        var session = start(client, listener, done.Stream, done.Info);
+        var session = start(client, listener, done);
         if (session is not null && Volatile.Read(ref _stopping) != 0)
         {
             session.RequestStop();
@@ -307,13 +371,17 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes every listener; the task ends when their accept loops have returned their slots.</summary>
-    private Task CloseListeners()
+    /// <summary>
+    /// Closes every listener, but only detaches those whose socket a successor took over; the task ends when their
+    /// accept loops have returned their slots.
+    /// </summary>
+    private Task CloseListeners(HashSet<System.Net.Sockets.Socket>? handedOver = null)
     {
         var loops = new Task[_listeners.Count];
         for (var i = 0; i < loops.Length; i++)
         {
-            loops[i] = _listeners[i].CloseAsync();
+            var listener = _listeners[i];
+            loops[i] = handedOver?.Contains(listener.Socket) == true ? listener.DetachAsync() : listener.CloseAsync();
         }
 
         return Task.WhenAll(loops);

@@ -4,9 +4,10 @@ using Sluice.Config.Model;
 namespace Sluice.Listeners;
 
 /// <summary>
-/// One listening socket (one port of a bind line's range, or one unix socket) and its accept loop. Before each
-/// accept the loop takes a slot of every limit that applies (bind, frontend, global); the handler of the
-/// accepted connection must call <see cref="ReleaseSlot"/> exactly once when the connection is over.
+/// One listening socket (one port of a bind line's range, or one unix socket) and its accept loops (one, or
+/// `nbthread` on a socket that cannot be repeated with SO_REUSEPORT). Before each accept a loop takes a slot of
+/// every limit that applies (bind, frontend, global); the handler of the accepted connection must call
+/// <see cref="ReleaseSlot"/> exactly once when the connection is over.
 /// </summary>
 internal sealed class Listener : IDisposable
 {
@@ -14,11 +15,17 @@ internal sealed class Listener : IDisposable
     private readonly ConnectionLimit?[] _limits;
     private readonly Action<Socket, Listener> _onAccepted;
     private readonly CancellationTokenSource _stop = new();
+    private readonly int _acceptLoops;
     private Task _acceptLoop = Task.CompletedTask;
+    private long _accepted;
+    private volatile bool _detached;
 
-    public Listener(Socket socket, BindConfig bind, string endpointText, ConnectionLimit?[] limits, Action<Socket, Listener> onAccepted)
+    /// <param name="key">What identifies the socket at a reload (<see cref="InheritedSockets.Key"/>).</param>
+    public Listener(Socket socket, BindConfig bind, string endpointText, ConnectionLimit?[] limits, Action<Socket, Listener> onAccepted, int acceptLoops = 1, string key = "")
     {
         _socket = socket;
+        Key = key;
+        _acceptLoops = Math.Max(1, acceptLoops);
         Bind = bind;
         EndPointText = endpointText;
         _limits = limits;
@@ -32,7 +39,22 @@ internal sealed class Listener : IDisposable
 
     public Socket Socket => _socket;
 
-    public void Start() => _acceptLoop = Task.Run(AcceptLoopAsync);
+    /// <summary>What identifies the socket at a reload: a bind of the new configuration with this key takes it over.</summary>
+    public string Key { get; }
+
+    /// <summary>Connections this socket accepted since it opened.</summary>
+    public long Accepted => Interlocked.Read(ref _accepted);
+
+    public void Start()
+    {
+        var loops = new Task[_acceptLoops];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            loops[i] = Task.Run(AcceptLoopAsync);
+        }
+
+        _acceptLoop = Task.WhenAll(loops);
+    }
 
     /// <summary>Stops accepting and closes the socket; connections already accepted are not touched.</summary>
     public Task CloseAsync()
@@ -42,7 +64,25 @@ internal sealed class Listener : IDisposable
             _stop.Cancel();
             // A unix socket file is left in place: a new process started for a reload has already bound its
             // own socket at that path, and removing it would cut that process off.
-            _socket.Dispose();
+            if (!_detached)
+            {
+                _socket.Dispose();
+            }
+        }
+
+        return _acceptLoop;
+    }
+
+    /// <summary>
+    /// Stops accepting and leaves the socket open for the configuration that took it over at a reload: its own
+    /// loops already accept on it, and connections waiting in the socket's queue go to them.
+    /// </summary>
+    public Task DetachAsync()
+    {
+        _detached = true;
+        if (!_stop.IsCancellationRequested)
+        {
+            _stop.Cancel();
         }
 
         return _acceptLoop;
@@ -50,7 +90,11 @@ internal sealed class Listener : IDisposable
 
     public void Dispose()
     {
-        _socket.Dispose();
+        if (!_detached)
+        {
+            _socket.Dispose();
+        }
+
         _stop.Dispose();
     }
 
@@ -79,6 +123,7 @@ internal sealed class Listener : IDisposable
                 }
 
                 var client = await _socket.AcceptAsync(token).ConfigureAwait(false);
+                Interlocked.Increment(ref _accepted);
                 if (client.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
                 {
                     client.NoDelay = true;

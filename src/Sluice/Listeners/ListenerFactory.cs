@@ -3,11 +3,14 @@ using System.Net;
 using System.Net.Sockets;
 using Sluice.Config.Diagnostics;
 using Sluice.Config.Model;
+using Sluice.Transport;
 
 namespace Sluice.Listeners;
 
 /// <summary>One socket opened for a bind line, with the text HAProxy shows for it in messages.</summary>
-internal readonly record struct OpenedSocket(Socket Socket, string EndPointText);
+/// <param name="Key">What identifies the socket for a reload (<see cref="InheritedSockets.Key"/>).</param>
+/// <param name="Inherited">Taken over from the configuration a reload replaces, not opened here.</param>
+internal readonly record struct OpenedSocket(Socket Socket, string EndPointText, string Key = "", bool Inherited = false);
 
 /// <summary>
 /// Opens the listening sockets of bind lines: TCP on IPv4 and IPv6 (one socket per port of a range, with
@@ -45,23 +48,136 @@ internal static class ListenerFactory
     /// HAProxy's words (`Starting frontend NAME: cannot bind socket (REASON) [ADDR]`) and returns false; the
     /// sockets opened so far stay in the list for the caller to close.
     /// </summary>
-    public static bool TryOpen(BindConfig bind, FrontendConfig frontend, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics)
+    public static bool TryOpen(BindConfig bind, FrontendConfig frontend, GlobalConfig global, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics, InheritedSockets? inherited = null)
+    {
+        var first = opened.Count;
+        var ok = TryOpenOrInherit(bind, frontend, global, backlog, opened, diagnostics, inherited);
+        for (var i = first; i < opened.Count; i++)
+        {
+            if (opened[i].Key.Length == 0)
+            {
+                opened[i] = opened[i] with { Key = InheritedSockets.Key(bind, opened[i].EndPointText, global) };
+            }
+        }
+
+        return ok;
+    }
+
+    private static bool TryOpenOrInherit(BindConfig bind, FrontendConfig frontend, GlobalConfig global, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics, InheritedSockets? inherited)
+    {
+        if (inherited is not null && TryInherit(bind, global, opened, inherited))
+        {
+            return true;
+        }
+
+        NetworkNamespace? inNamespace = null;
+        if (bind.Namespace is { } name)
+        {
+            inNamespace = NetworkNamespace.Enter(name, out var error);
+            if (inNamespace is null)
+            {
+                Fail(diagnostics, frontend, "cannot switch to network namespace " + name, error!, bind.Address.Text);
+                return false;
+            }
+        }
+
+        using (inNamespace)
+        {
+            return TryOpenHere(bind, frontend, global, backlog, opened, diagnostics);
+        }
+    }
+
+    /// <summary>
+    /// Takes over every socket of <paramref name="bind"/> from the running configuration, or none: a bind is
+    /// either kept whole or opened anew.
+    /// </summary>
+    private static bool TryInherit(BindConfig bind, GlobalConfig global, List<OpenedSocket> opened, InheritedSockets inherited)
+    {
+        var texts = new List<string>();
+        switch (bind.Address)
+        {
+            case InetBindAddress inet:
+                for (var port = inet.FirstPort; port <= inet.LastPort; port++)
+                {
+                    for (var copy = 0; copy < SocketsPerAddress(bind, global); copy++)
+                    {
+                        texts.Add(FormatInet(inet.Address, port));
+                    }
+                }
+
+                break;
+            case UnixBindAddress unix:
+                texts.Add(unix.Path);
+                break;
+            case AbstractBindAddress abns:
+                texts.Add(string.Concat("abns@", abns.Name));
+                break;
+            case FdBindAddress fd:
+                texts.Add(string.Concat("fd@", fd.Fd.ToString(CultureInfo.InvariantCulture)));
+                break;
+        }
+
+        var taken = new List<OpenedSocket>(texts.Count);
+        foreach (var text in texts)
+        {
+            var key = InheritedSockets.Key(bind, text, global);
+            if (!inherited.TryTake(key, out var socket))
+            {
+                // Not all there: the ones taken go back, and the bind opens its own.
+                foreach (var back in taken)
+                {
+                    inherited.GiveBack(back.Key, back.Socket);
+                }
+
+                return false;
+            }
+
+            taken.Add(new OpenedSocket(socket, text, key, Inherited: true));
+        }
+
+        opened.AddRange(taken);
+        return texts.Count > 0;
+    }
+
+    /// <summary>
+    /// Sockets per listening address: with `nbthread N` and SO_REUSEPORT, one socket per accept loop, so that the
+    /// kernel spreads connections over them; otherwise one.
+    /// </summary>
+    public static int SocketsPerAddress(BindConfig bind, GlobalConfig global) =>
+        bind.Address is InetBindAddress && !global.NoReusePort ? Math.Max(1, global.NbThread) : 1;
+
+    /// <summary>Accept loops per socket: `nbthread N` loops share a socket that cannot be repeated (no SO_REUSEPORT, unix).</summary>
+    public static int AcceptLoopsPerSocket(BindConfig bind, GlobalConfig global) =>
+        Math.Max(1, global.NbThread) / SocketsPerAddress(bind, global);
+
+    private static bool TryOpenHere(BindConfig bind, FrontendConfig frontend, GlobalConfig global, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics)
     {
         switch (bind.Address)
         {
             case InetBindAddress inet:
                 var ok = true;
+                var copies = SocketsPerAddress(bind, global);
                 for (var port = inet.FirstPort; port <= inet.LastPort; port++)
                 {
                     var text = FormatInet(inet.Address, port);
-                    try
+                    for (var copy = 0; copy < copies; copy++)
                     {
-                        opened.Add(new OpenedSocket(OpenInet(inet.Address, port, bind, backlog), text));
-                    }
-                    catch (SocketException ex)
-                    {
-                        Fail(diagnostics, frontend, "cannot bind socket", ex.Message, text);
-                        ok = false;
+                        try
+                        {
+                            opened.Add(new OpenedSocket(OpenInet(inet.Address, port, bind, !global.NoReusePort, backlog), text));
+                        }
+                        catch (BindOptionException ex)
+                        {
+                            Fail(diagnostics, frontend, ex.What, ex.Message, text);
+                            ok = false;
+                            break;
+                        }
+                        catch (SocketException ex)
+                        {
+                            Fail(diagnostics, frontend, "cannot bind socket", ex.Message, text);
+                            ok = false;
+                            break;
+                        }
                     }
                 }
 
@@ -109,12 +225,27 @@ internal static class ListenerFactory
         }
     }
 
-    private static Socket OpenInet(IPAddress address, int port, BindConfig bind, int backlog)
+    private static Socket OpenInet(IPAddress address, int port, BindConfig bind, bool reusePort, int backlog)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // SO_REUSEPORT is HAProxy's default: other processes (a reload's new one, siblings of seed 000's offload
+            // layer) may listen on the same port, and the kernel spreads connections over all the sockets. Set either
+            // way, as .NET turns it on along with SO_REUSEADDR.
+            SocketOptions.SetInt(socket, SocketOptions.SolSocket, SocketOptions.SoReusePort, reusePort ? 1 : 0, "cannot set SO_REUSEPORT");
+
+            if (bind.Interface is { } device)
+            {
+                SocketOptions.BindToDevice(socket, device, "cannot bind receiver to device");
+            }
+
+            if (bind.Transparent)
+            {
+                SocketOptions.SetTransparent(socket, "cannot make listening socket transparent");
+            }
+
             if (address.AddressFamily == AddressFamily.InterNetworkV6)
             {
                 if (bind.V6Only)
@@ -128,7 +259,23 @@ internal static class ListenerFactory
             }
 
             socket.Bind(new IPEndPoint(address, port));
+            if (bind.DeferAccept)
+            {
+                SocketOptions.SetInt(socket, SocketOptions.IpProtoTcp, SocketOptions.TcpDeferAccept, 1, "cannot enable DEFER_ACCEPT");
+            }
+
+            if (bind.Mss is { } mss)
+            {
+                var value = mss > 0 ? mss : SocketOptions.GetInt(socket, SocketOptions.IpProtoTcp, SocketOptions.TcpMaxSeg) + mss;
+                SocketOptions.SetInt(socket, SocketOptions.IpProtoTcp, SocketOptions.TcpMaxSeg, value, "cannot set MSS");
+            }
+
             socket.Listen(backlog);
+            if (bind.FastOpen)
+            {
+                SocketOptions.SetInt(socket, SocketOptions.IpProtoTcp, SocketOptions.TcpFastOpen, backlog, "cannot enable TCP_FASTOPEN");
+            }
+
             return socket;
         }
         catch

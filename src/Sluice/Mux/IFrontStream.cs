@@ -29,6 +29,9 @@ internal interface IFrontStream
 
     EndPoint? LocalEndPoint { get; }
 
+    /// <summary>The PROXY header the client connection began with; null without one.</summary>
+    Sluice.Protocols.ProxyProtocol.ProxyHeader? Proxy { get; }
+
     /// <summary>What the TLS handshake of the client connection established; null on cleartext.</summary>
     Sluice.Tls.TlsConnectionInfo? Tls { get; }
 

@@ -29,19 +29,21 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     private int _waitingForRequest;
     private int _transactionlessCause;
     private int _stopping;
+    private int _retiring;
     private int _killed;
 
-    /// <param name="tls">The TLS stream of an `ssl` bind, its handshake done; null for cleartext.</param>
-    /// <param name="tlsInfo">What the handshake established; kept on the connection for rules and logs.</param>
-    public HttpSession(HttpFrontendContext context, Socket client, Listener? listener, SslStream? tls = null, TlsConnectionInfo? tlsInfo = null)
+    /// <param name="handshake">What the handshakes established: the TLS stream of an `ssl` bind and its facts, the
+    /// PROXY header; kept on the connection for rules and logs.</param>
+    public HttpSession(HttpFrontendContext context, Socket client, Listener? listener, HandshakeOutcome handshake)
     {
         _context = context;
         _listener = listener;
-        _io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: tls, tlsInfo: tlsInfo);
+        _io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy);
         _front = new Http1FrontConnection(_io, context.Shared.Clock, context.RequestParser);
         _transaction = new HttpTransaction(context);
-        // Over TLS, ALPN chose the protocol (ARCHITECTURE.md: the first bytes decide on cleartext only).
-        _detectPreface = listener?.Bind.Proto is null && tls is null;
+        // Where ALPN chose the protocol (of TLS, or of the offloader in a PROXY v2 header), the bytes do not decide
+        // (ARCHITECTURE.md: the first bytes decide on cleartext only).
+        _detectPreface = listener?.Bind.Proto is null && handshake.Tls is null && handshake.Alpn is null;
 
         // A bind line that names its protocol speaks only that one; h2c is cleartext HTTP/2 (RFC 7540 §3.2).
         _front.H2cUpgradeAllowed = _detectPreface && context.Frontend.H2cUpgrade;
@@ -89,7 +91,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
                 }
 
                 _front.ReadWatch.LimitMs = _context.ClientMs;
-                if (Volatile.Read(ref _stopping) != 0)
+                if (Volatile.Read(ref _stopping) != 0 || Volatile.Read(ref _retiring) != 0)
                 {
                     _front.CloseAfterResponse();
                 }
@@ -315,6 +317,23 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         {
             _front.CloseAfterResponse();
         }
+    }
+
+    /// <summary>
+    /// At a reload: the connection closes after the response to its next request head (`Connection: close`), and
+    /// an idle one waits for that request within its keep-alive timeout rather than being closed under a client
+    /// that may be sending it. A response being written keeps its keep-alive: its head may be out already, and
+    /// the client may send its next request at once. No request is lost to the reload.
+    /// </summary>
+    public void RetireAfterNextResponse()
+    {
+        if (Volatile.Read(ref _http2) is { } http2)
+        {
+            http2.RequestStop();
+            return;
+        }
+
+        Volatile.Write(ref _retiring, 1);
     }
 
     public void Kill()

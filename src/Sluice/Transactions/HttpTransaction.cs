@@ -616,6 +616,7 @@ internal sealed class HttpTransaction : IDisposable
         samples.ClientEndPoint = front.ClientEndPoint;
         samples.LocalEndPoint = front.LocalEndPoint;
         samples.Tls = front.Tls;
+        samples.Proxy = front.Proxy;
         samples.RequestBody = front as IBufferedRequestBody;
         samples.FrontendName = _front.FrontendNameBytes;
         samples.FrontendId = _front.Frontend.Id;
@@ -786,7 +787,7 @@ internal sealed class HttpTransaction : IDisposable
     private async ValueTask<IBackStream?> GetConnectionAsync(HttpBackendContext backend, bool firstRequest, IPAddress? clientAddress, IFrontStream front)
     {
         var server = _serverState!;
-        var reuse = backend.Config.HttpReuse;
+        var reuse = ReuseMode(backend, server);
         IBackStream? pooled = null;
         var protocol = BackMux.Choose(server.Config, alpn: null);
         // A TLS server offering h2 by ALPN may have given either protocol: its idle connections can be of both kinds.
@@ -815,6 +816,16 @@ internal sealed class HttpTransaction : IDisposable
 
         return await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The backend's `http-reuse`, except where a connection names its client: one whose PROXY header, or whose
+    /// source address (`usesrc client|clientip`), is one client's must carry that client's requests only, so it
+    /// stays private as with `http-reuse never` (as in HAProxy).
+    /// </summary>
+    private static HttpReuseMode ReuseMode(HttpBackendContext backend, ServerState server) =>
+        server.Config.SendProxy.Enabled || server.Source is { UseSource: Config.Model.UseSource.Client or Config.Model.UseSource.ClientIp }
+            ? HttpReuseMode.Never
+            : backend.Config.HttpReuse;
 
     /// <summary>This client connection's own idle server connection, when it goes to the same server and is still usable.</summary>
     private Http1BackConnection? TakePrivateConnection(ServerState server)
@@ -857,6 +868,7 @@ internal sealed class HttpTransaction : IDisposable
         var connectStart = _front.Shared.Clock.Refresh();
         var frontendPort = (front.LocalEndPoint as IPEndPoint)?.Port ?? 0;
         var retryConnections = (backend.Config.RetryOn & RetryOnConditions.ConnFailure) != 0;
+        _dialer.Origin = new ProxyOrigin(front.ClientEndPoint, front.LocalEndPoint, front.Tls, front.Proxy);
         var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, frontendPort, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock, retryConnections).ConfigureAwait(false);
         Retries += _dialer.Retries;
         _dialer.ReturnSourcePort();
@@ -896,7 +908,7 @@ internal sealed class HttpTransaction : IDisposable
         var shared = server.Pool.Multiplexed;
         var connection = new Http2BackConnection(io, _front.Shared.Clock, _front.Http2, shared.MaxConcurrentStreams);
         var stream = connection.TryOpenStream(reused: false)!;
-        if (backend.Config.HttpReuse == HttpReuseMode.Never)
+        if (ReuseMode(backend, server) == HttpReuseMode.Never)
         {
             _privateHttp2?.Connection.Shutdown();
             _privateHttp2 = (connection, server);
@@ -1182,7 +1194,7 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
-        if (_backend?.Config.HttpReuse == HttpReuseMode.Never)
+        if (_backend is { } reusing && ReuseMode(reusing, _serverState) == HttpReuseMode.Never)
         {
             // `http-reuse never`: the connection stays private to this client connection, for its next requests.
             if (http1.IsReusable)

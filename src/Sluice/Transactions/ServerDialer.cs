@@ -42,6 +42,9 @@ internal sealed class ServerDialer
 
     public bool IsConnecting => Volatile.Read(ref _connecting) is not null;
 
+    /// <summary>The client connection the next connections are for: what a `send-proxy` server's PROXY header tells.</summary>
+    public ProxyOrigin Origin { get; set; }
+
     /// <summary>Why the last TLS handshake with a server failed (HAProxy-like words, for logs); null when none did.</summary>
     public string? LastTlsError { get; private set; }
 
@@ -173,7 +176,7 @@ internal sealed class ServerDialer
 
         if (server.Source is { } source)
         {
-            var bindError = ServerConnector.BindSource(socket, source, server.SourcePorts, out _sourcePort);
+            var bindError = ServerConnector.BindSource(socket, source, server.SourcePorts, Origin.Client, out _sourcePort);
             if (bindError != ConnectError.None)
             {
                 socket.Dispose();
@@ -197,6 +200,13 @@ internal sealed class ServerDialer
             {
                 await socket.ConnectAsync(endPoint).ConfigureAwait(false);
                 connected = !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
+                if (connected && server.Config.SendProxy.Enabled)
+                {
+                    // The PROXY header comes first, before any TLS record, still under `timeout connect`.
+                    await socket.SendAsync(ProxyHeaderSender.Build(server.Config.SendProxy, Origin), SocketFlags.None).ConfigureAwait(false);
+                    connected = !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
+                }
+
                 if (connected && server.Config.Tls is { Settings.Enabled: true } connector)
                 {
                     // The handshake is part of the connection, under `timeout connect`, as in HAProxy.

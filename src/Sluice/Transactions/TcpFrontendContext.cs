@@ -50,14 +50,15 @@ internal sealed class TcpFrontendContext
     public BackendState? FindBackend(string name) => _byName.GetValueOrDefault(name)?.Backend;
 
     /// <summary>
-    /// `tcp-request connection` rules of an HTTP frontend, run as the connection is accepted, before any byte
-    /// is read. False when a rule rejects it.
+    /// `tcp-request connection` rules run as the connection is accepted, before any byte is read and before any
+    /// PROXY header, so they see the connection's real addresses (as in HAProxy). Not accepted when a rule rejects;
+    /// <c>ExpectProxy</c> when an `expect-proxy layer4` rule applied.
     /// </summary>
-    public static bool AcceptsConnection(FrontendConfig frontend, byte[] frontendName, System.Net.Sockets.Socket client)
+    public static (bool Accepted, bool ExpectProxy) RunConnectionRules(FrontendConfig frontend, byte[] frontendName, System.Net.Sockets.Socket client)
     {
         if (frontend.TcpConnectionRules.Count == 0)
         {
-            return true;
+            return (true, false);
         }
 
         using var samples = new SampleContext
@@ -73,10 +74,11 @@ internal sealed class TcpFrontendContext
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
         {
-            return false;
+            return (false, false);
         }
 
-        return TcpRuleRunner.Run(frontend.TcpConnectionRules, samples) != TcpVerdict.Reject;
+        var accepted = TcpRuleRunner.Run(frontend.TcpConnectionRules, samples) != TcpVerdict.Reject;
+        return (accepted, samples.ExpectsProxyHeader);
     }
 
     /// <summary>The context of the first `use_backend` rule that applies, else the default backend's.</summary>

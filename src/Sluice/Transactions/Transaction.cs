@@ -31,8 +31,10 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     private readonly TcpFrontendContext? _rules;
     private readonly Socket _client;
     private readonly SslStream? _clientTls;
+    private readonly Sluice.Tls.TlsConnectionInfo? _clientTlsInfo;
     private readonly Listener? _listener;
     private readonly long _acceptMs;
+    private readonly bool _connectionRulesDone;
 
     private readonly ServerDialer _dialer = new();
     private int _state;
@@ -41,18 +43,30 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private ServerState? _server;
 
-    /// <param name="clientTls">The client's TLS stream on an `ssl` bind (TLS offload): rules and the tunnel see its
-    /// decrypted bytes. Null for cleartext.</param>
-    public Transaction(TransactionContext context, Socket client, Listener? listener, TcpFrontendContext? rules = null, SslStream? clientTls = null)
+    /// <param name="handshake">What the handshakes established: the client's TLS stream on an `ssl` bind (TLS
+    /// offload), whose decrypted bytes rules and the tunnel see, and the PROXY header, whose addresses stand for the
+    /// connection's.</param>
+    /// <param name="connectionRulesDone">The `tcp-request connection` rules already ran as the connection was accepted.</param>
+    public Transaction(TransactionContext context, Socket client, Listener? listener, TcpFrontendContext? rules = null, HandshakeOutcome handshake = default, bool connectionRulesDone = false)
     {
         _context = context;
         _rules = rules is { HasRules: true } ? rules : null;
         _client = client;
-        _clientTls = clientTls;
+        _clientTls = handshake.Tls;
+        _clientTlsInfo = handshake.TlsInfo;
         _listener = listener;
+        _connectionRulesDone = connectionRulesDone;
         _acceptMs = context.Clock.Refresh();
-        ClientEndPoint = SafeRemoteEndPoint(client);
+        Proxy = handshake.Proxy;
+        ClientEndPoint = Proxy is { HasAddresses: true } proxy ? proxy.Source : SafeRemoteEndPoint(client);
+        LocalEndPoint = Proxy is { HasAddresses: true } ? Proxy.Destination : SafeLocalEndPoint(client);
     }
+
+    /// <summary>The PROXY header the client connection began with; null without one.</summary>
+    public Sluice.Protocols.ProxyProtocol.ProxyHeader? Proxy { get; }
+
+    /// <summary>Our address as the client reached it (the PROXY header's destination when there is one).</summary>
+    public EndPoint? LocalEndPoint { get; }
 
     public string FrontendName => _context.Frontend.Name;
 
@@ -192,14 +206,15 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         using var samples = new Rules.Samples.SampleContext
         {
             ClientEndPoint = ClientEndPoint,
-            LocalEndPoint = SafeLocalEndPoint(_client),
+            LocalEndPoint = LocalEndPoint,
+            Proxy = Proxy,
             FrontendName = rules.FrontendName,
             FrontendId = _context.Frontend.Id,
             FindBackend = rules.FindBackend,
             PayloadComplete = true,
         };
-        // On an `ssl` bind the connection rules already ran before the handshake.
-        if (_clientTls is null && Rules.Actions.TcpRuleRunner.Run(rules.ConnectionRules, samples) == Rules.Actions.TcpVerdict.Reject)
+        // Before a handshake (TLS, PROXY) the connection rules already ran as the connection was accepted.
+        if (!_connectionRulesDone && Rules.Actions.TcpRuleRunner.Run(rules.ConnectionRules, samples) == Rules.Actions.TcpVerdict.Reject)
         {
             SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
             return (false, null, 0);
@@ -298,6 +313,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         SetServer(server);
         var connectStart = _context.Clock.Refresh();
         Volatile.Write(ref _state, StateConnecting);
+        _dialer.Origin = new ProxyOrigin(ClientEndPoint, LocalEndPoint, _clientTlsInfo, Proxy);
         var dial = await _dialer.DialAsync(backend, server, clientAddress, FrontendPort(), _context.ConnectMs, _context.ConnectTimeout, _context.Clock).ConfigureAwait(false);
         Volatile.Write(ref _state, StateIdle);
         Retries = _dialer.Retries;
@@ -379,7 +395,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         Phase = phase;
     }
 
-    private int FrontendPort() => SafeLocalEndPoint(_client) is IPEndPoint local ? local.Port : 0;
+    private int FrontendPort() => LocalEndPoint is IPEndPoint local ? local.Port : 0;
 
     private void Finish()
     {

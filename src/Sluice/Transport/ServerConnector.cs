@@ -46,17 +46,69 @@ internal static class ServerConnector
         return new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
     }
 
+    /// <summary>The endpoint `usesrc` binds to; null when it needs a client address there is none of (a unix client).</summary>
+    private static IPEndPoint? Transparent(SourceConfig source, EndPoint? client)
+    {
+        var clientIp = client as IPEndPoint;
+        return source.UseSource switch
+        {
+            UseSource.Address => source.UseSourceAddress,
+            UseSource.Client when clientIp is not null => clientIp,
+            UseSource.ClientIp when clientIp is not null => new IPEndPoint(clientIp.Address, 0),
+            _ => null,
+        };
+    }
+
+    /// <summary>The endpoint in the socket's family: IPv4 addresses mapped for an IPv6 socket, mapped ones unmapped for IPv4.</summary>
+    private static IPEndPoint Matching(Socket socket, IPEndPoint endPoint)
+    {
+        var address = endPoint.Address;
+        if (socket.AddressFamily == AddressFamily.InterNetworkV6 && address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            address = address.MapToIPv6();
+        }
+        else if (socket.AddressFamily == AddressFamily.InterNetwork && address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        return new IPEndPoint(address, endPoint.Port);
+    }
+
     /// <summary>
     /// Binds <paramref name="socket"/> to the source address, taking a port from <paramref name="ports"/> when the
     /// source has a range. A port already in use elsewhere is skipped (and kept out until it comes back).
     /// </summary>
+    /// <param name="client">The client the connection is made for: `usesrc client|clientip` take its address.</param>
     /// <param name="takenPort">The port taken from the range, to give back when the connection closes; 0 if none.</param>
-    public static ConnectError BindSource(Socket socket, SourceConfig source, SourcePortRange? ports, out int takenPort)
+    public static ConnectError BindSource(Socket socket, SourceConfig source, SourcePortRange? ports, EndPoint? client, out int takenPort)
     {
         takenPort = 0;
         if (socket.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
         {
             return ConnectError.None;
+        }
+
+        try
+        {
+            if (source.Interface is { } device)
+            {
+                SocketOptions.BindToDevice(socket, device, "cannot bind to device");
+            }
+
+            if (source.UseSource != UseSource.None && Transparent(source, client) is { } transparent)
+            {
+                // Bound to an address the host does not own (the client's): replies come back to this host only
+                // where routing sends them here, as with HAProxy's `usesrc`.
+                SocketOptions.SetTransparent(socket, "cannot bind to tproxy source address");
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                socket.Bind(Matching(socket, transparent));
+                return ConnectError.None;
+            }
+        }
+        catch (Exception ex) when (ex is BindOptionException or SocketException)
+        {
+            return ConnectError.Resource;
         }
 
         var address = source.Address;

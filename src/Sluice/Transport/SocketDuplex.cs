@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using Sluice.Protocols.ProxyProtocol;
 using Sluice.Tls;
 
 namespace Sluice.Transport;
@@ -26,9 +27,11 @@ internal sealed class SocketDuplex : IDisposable
     /// connections that mostly receive bodies, so that each read moves more bytes.</param>
     /// <param name="tls">The TLS stream over the socket once its handshake is done; null for cleartext.</param>
     /// <param name="tlsInfo">What the handshake established.</param>
-    public SocketDuplex(Socket socket, BlockMemoryPool pool, bool waitWithoutBuffer, BlockMemoryPool? inputPool = null, SslStream? tls = null, TlsConnectionInfo? tlsInfo = null)
+    /// <param name="proxy">The PROXY header the connection began with: its addresses stand for the peer's and ours.</param>
+    public SocketDuplex(Socket socket, BlockMemoryPool pool, bool waitWithoutBuffer, BlockMemoryPool? inputPool = null, SslStream? tls = null, TlsConnectionInfo? tlsInfo = null, ProxyHeader? proxy = null)
     {
         Socket = socket;
+        Proxy = proxy;
         _stream = tls ?? (Stream)new NetworkStream(socket, ownsSocket: false);
         Tls = tlsInfo;
         var input = inputPool ?? pool;
@@ -42,15 +45,20 @@ internal sealed class SocketDuplex : IDisposable
     /// <summary>The TLS facts of the connection (SNI, ALPN, version, client certificate); null for cleartext.</summary>
     public TlsConnectionInfo? Tls { get; }
 
+    /// <summary>The PROXY header the client connection began with; null without one.</summary>
+    public ProxyHeader? Proxy { get; }
+
     public PipeReader Input { get; }
 
     public PipeWriter Output { get; }
 
     public bool IsAborted => Volatile.Read(ref _aborted) != 0;
 
-    public EndPoint? RemoteEndPoint => SafeEndPoint(remote: true);
+    /// <summary>The peer's address: the client's as the PROXY header gives it, else the socket's.</summary>
+    public EndPoint? RemoteEndPoint => Proxy is { HasAddresses: true } proxy ? proxy.Source : SafeEndPoint(remote: true);
 
-    public EndPoint? LocalEndPoint => SafeEndPoint(remote: false);
+    /// <summary>Our address as the client reached it: the PROXY header's destination, else the socket's.</summary>
+    public EndPoint? LocalEndPoint => Proxy is { HasAddresses: true } proxy ? proxy.Destination : SafeEndPoint(remote: false);
 
     /// <summary>
     /// True when the peer closed the connection (or sent something) while it sat idle: a pooled connection in this

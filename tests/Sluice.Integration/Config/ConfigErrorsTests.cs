@@ -86,7 +86,7 @@ public class ConfigErrorsTests
     }
 
     [Theory]
-    [InlineData(new[] { "-sf", "123" }, "[ALERT] option '-sf' is not supported yet.")]
+    [InlineData(new[] { "-x", "/run/sluice.sock" }, "[ALERT] option '-x' is not supported yet.")]
     [InlineData(new[] { "-Z" }, "[ALERT] unknown option '-Z'.")]
     [InlineData(new string[0], "[ALERT] No configuration file was given (use -f <cfgfile|cfgdir>).")]
     public async Task CommandLine_BadArguments_AlertAndUsage(string[] args, string expected)

@@ -5,12 +5,31 @@ namespace Sluice.Integration.Fixtures;
 
 internal static class Ports
 {
+    // Listening sockets share their port with SO_REUSEPORT (HAProxy's default), so two tests given one port would
+    // both bind it and take each other's connections: a port is handed out once per test run.
+    private static readonly HashSet<int> HandedOut = [];
+
     /// <summary>A port that was free a moment ago: bind 127.0.0.1:0, read the port, close.</summary>
     public static int FreeTcpPort()
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        while (true)
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+            if (HandOut(port))
+            {
+                return port;
+            }
+        }
+    }
+
+    private static bool HandOut(int port)
+    {
+        lock (HandedOut)
+        {
+            return HandedOut.Add(port);
+        }
     }
 
     /// <summary>
@@ -24,7 +43,7 @@ internal static class Ports
         for (var attempt = 0; attempt < 1000; attempt++)
         {
             var port = Random.Shared.Next(10000, 65536);
-            if (port >= low && port <= high)
+            if ((port >= low && port <= high) || !HandOut(port))
             {
                 continue;
             }

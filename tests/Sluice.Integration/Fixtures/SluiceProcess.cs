@@ -23,17 +23,44 @@ internal sealed class SluiceProcess : ISluiceInstance
 
     public int ProcessId => _process.Id;
 
-    public static async Task<SluiceProcess> StartAsync(string config, IReadOnlyList<ReadyProbe> ready, params string[] extraArguments)
+    /// <summary>The configuration file the program was started with (rewrite it, then SIGUSR2, to reload).</summary>
+    public string ConfigPath => Path.Combine(_directory, "sluice.cfg");
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public static Task<SluiceProcess> StartAsync(string config, IReadOnlyList<ReadyProbe> ready, params string[] extraArguments) =>
+        StartAsync(config, ready, [], extraArguments);
+
+    /// <summary>
+    /// The program run inside network namespace <paramref name="name"/> (`ip netns exec`); the caller waits for
+    /// it from a client in a namespace that reaches it.
+    /// </summary>
+    public static Task<SluiceProcess> StartInNamespaceAsync(string name, string config) =>
+        StartAsync(config, [], [NetworkNamespaces.Ip, "netns", "exec", name], []);
+
+    private static async Task<SluiceProcess> StartAsync(string config, IReadOnlyList<ReadyProbe> ready, string[] launcher, string[] extraArguments)
     {
         var directory = Ports.TempDirectory();
         var configPath = Path.Combine(directory, "sluice.cfg");
         await File.WriteAllTextAsync(configPath, config);
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher.Length > 0 ? launcher[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var word in launcher.Skip(1))
+        {
+            info.ArgumentList.Add(word);
+        }
+
+        if (launcher.Length > 0)
+        {
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sluice.dll"));
         info.ArgumentList.Add("-f");
         info.ArgumentList.Add(configPath);
@@ -53,11 +80,14 @@ internal sealed class SluiceProcess : ISluiceInstance
         {
             await WaitReadyAsync(process, ready, instance.Output);
 
-            // Each probe was a transaction of its own (a failed handshake on a TLS bind): wait for its `-d` line so that
-            // it has left the backends before the test counts what reaches them.
+            // Each probe was a transaction of its own (a failed handshake on a TLS or PROXY bind): wait for its `-d` line
+            // so that it has left the backends before the test counts what reaches them.
             if (ready.Count > 0)
             {
-                await instance.Output.WaitForAsync(l => l.Contains(" retries=", StringComparison.Ordinal) || l.EndsWith(": SSL handshake failure", StringComparison.Ordinal), ready.Count);
+                await instance.Output.WaitForAsync(
+                    l => l.Contains(" retries=", StringComparison.Ordinal) || l.EndsWith(": SSL handshake failure", StringComparison.Ordinal)
+                        || l.EndsWith(": " + Sluice.Transport.ProxyHeaderReceiver.Empty, StringComparison.Ordinal),
+                    ready.Count);
             }
         }
         catch

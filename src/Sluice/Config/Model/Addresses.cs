@@ -64,11 +64,33 @@ internal sealed record AbstractServerAddress : ServerAddress
     public required string Name { get; init; }
 }
 
-/// <summary>`source ADDR[:PORT[-PORT]]` on a server, backend or defaults section.</summary>
+/// <summary>What `usesrc` makes the source of a connection to a server.</summary>
+internal enum UseSource
+{
+    /// <summary>No `usesrc`: the `source` address (and port range) itself.</summary>
+    None = 0,
+    /// <summary>`usesrc ADDR[:PORT]`: that address, which the host need not own.</summary>
+    Address = 1,
+    /// <summary>`usesrc client`: the client's address and port.</summary>
+    Client = 2,
+    /// <summary>`usesrc clientip`: the client's address, any port.</summary>
+    ClientIp = 3,
+}
+
+/// <summary>
+/// `source ADDR[:PORT[-PORT]] [usesrc ADDR[:PORT]|client|clientip] [interface NAME]` on a server, backend or
+/// defaults section.
+/// </summary>
 internal sealed record SourceConfig
 {
     public required string Text { get; init; }
     public required IPAddress Address { get; init; }
     public int FirstPort { get; init; }
     public int LastPort { get; init; }
+    /// <summary>`usesrc`: the connection is bound transparently (IP_TRANSPARENT) to another source.</summary>
+    public UseSource UseSource { get; init; }
+    /// <summary>The address of `usesrc ADDR[:PORT]`; null otherwise.</summary>
+    public IPEndPoint? UseSourceAddress { get; init; }
+    /// <summary>`interface NAME`: connections leave through that interface (SO_BINDTODEVICE).</summary>
+    public string? Interface { get; init; }
 }

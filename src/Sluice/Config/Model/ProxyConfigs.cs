@@ -38,6 +38,8 @@ internal sealed record FrontendConfig
     public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpResponseRules { get; init; } = [];
     /// <summary>`tcp-request connection` rules, run as a connection is accepted.</summary>
     public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpConnectionRules { get; init; } = [];
+    /// <summary>True when a `tcp-request connection expect-proxy layer4` rule may ask for a PROXY header.</summary>
+    public bool ExpectsProxyHeader { get; init; }
     /// <summary>`tcp-request content` rules, run on the first bytes within `tcp-request inspect-delay`.</summary>
     public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; init; } = [];
     public TimeSpan InspectDelay { get; init; }
@@ -101,7 +103,11 @@ internal sealed record GlobalConfig
 {
     /// <summary>0 means "derived from the file-descriptor limit", as HAProxy does.</summary>
     public int MaxConn { get; init; }
+    /// <summary>`nbthread N`: accept loops per listening address (one SO_REUSEPORT socket each, or one shared
+    /// socket with `noreuseport`); 0 when not set, which means one.</summary>
     public int NbThread { get; init; }
+    /// <summary>`noreuseport`: listening sockets do not set SO_REUSEPORT, so no other process can share their port.</summary>
+    public bool NoReusePort { get; init; }
     public bool StrictLimits { get; init; }
     public TimeSpan? HardStopAfter { get; init; }
     public string? PidFile { get; init; }

@@ -22,6 +22,8 @@ internal sealed record ServerConfig
     public int MaxReuse { get; init; } = -1;
     /// <summary>`proto`: the multiplexer to speak to the server (`h2`, `h1`), whatever ALPN says; null to let it decide.</summary>
     public string? Proto { get; init; }
+    /// <summary>The PROXY header each new connection to the server begins with.</summary>
+    public SendProxyConfig SendProxy { get; init; }
     /// <summary>`check` and its timing settings.</summary>
     public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
     /// <summary>`ssl` (or `check-ssl`) and its options, loaded: null for a cleartext server.</summary>

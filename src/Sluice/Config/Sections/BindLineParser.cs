@@ -37,6 +37,13 @@ internal static class BindLineParser
         ["group"] = (string? a, ref BindConfig o) => Set(ref o, o with { UnixGroup = a }),
         ["gid"] = (string? a, ref BindConfig o) => Set(ref o, o with { UnixGroup = a }),
         ["proto"] = ParseProto,
+        ["accept-proxy"] = (string? _, ref BindConfig o) => Set(ref o, o with { AcceptProxy = true }),
+        ["interface"] = (string? a, ref BindConfig o) => Set(ref o, o with { Interface = a }),
+        ["namespace"] = (string? a, ref BindConfig o) => Set(ref o, o with { Namespace = a }),
+        ["transparent"] = (string? _, ref BindConfig o) => Set(ref o, o with { Transparent = true }),
+        ["tfo"] = (string? _, ref BindConfig o) => Set(ref o, o with { FastOpen = true }),
+        ["defer-accept"] = (string? _, ref BindConfig o) => Set(ref o, o with { DeferAccept = true }),
+        ["mss"] = ParseMss,
     };
 
     public static void Parse(KeywordContext ctx, ProxySection section)
@@ -149,6 +156,18 @@ internal static class BindLineParser
 
     private static string? ParseCount(string? text, out int value) =>
         ValueParsers.TryParseInt(text, out value) && value > 0 ? null : $"invalid value '{text}', expects a positive integer.";
+
+    /// <summary>`mss N`: 1 to 65535, or its negative to lower what the client advertises (HAProxy's message).</summary>
+    private static string? ParseMss(string? text, ref BindConfig options)
+    {
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var mss) || mss == 0 || Math.Abs(mss) > 65535)
+        {
+            return "'mss' : expects an MSS with and absolute value between 1 and 65535";
+        }
+
+        options = options with { Mss = mss };
+        return null;
+    }
 
     private static string? ParseUnixMode(string? text, ref BindConfig options)
     {

@@ -12,11 +12,8 @@ internal static class GlobalKeywordTable
     public static readonly Dictionary<string, Func<KeywordContext, GlobalConfig, GlobalConfig?>> Keywords = new(StringComparer.Ordinal)
     {
         ["maxconn"] = (ctx, g) => Int(ctx, min: 1, v => g with { MaxConn = v }),
-        ["nbthread"] = (ctx, g) =>
-        {
-            ctx.Warning("'nbthread' is accepted but not honoured yet: connections run on the .NET thread pool, one accept loop per listener.");
-            return Int(ctx, min: 1, v => g with { NbThread = v });
-        },
+        ["nbthread"] = (ctx, g) => Int(ctx, min: 1, v => g with { NbThread = v }),
+        ["noreuseport"] = (ctx, g) => Flag(ctx, g with { NoReusePort = true }),
         ["strict-limits"] = (ctx, g) => Flag(ctx, g with { StrictLimits = !ctx.Negated }),
         ["hard-stop-after"] = (ctx, g) => Time(ctx, v => g with { HardStopAfter = v }),
         ["pidfile"] = (ctx, g) => Text(ctx, v => g with { PidFile = v }),

@@ -276,26 +276,16 @@ internal static class ProxyKeywordTable
 
     private static void ParseSource(KeywordContext ctx, ProxySection section)
     {
-        var text = ctx.Argument(0);
-        if (text is null)
+        var index = 0;
+        var error = SourceKeywordParser.Parse(ctx, ref index, out var source);
+        if (error is null && index + 1 < ctx.ArgumentCount)
         {
-            ctx.Alert("'source' expects <addr>[:<port>] as argument.");
-            return;
+            error = "'source' only supports optional keywords 'interface' and 'usesrc'.";
         }
 
-        if (ctx.ArgumentCount > 1)
-        {
-            var option = ctx.Argument(1);
-            ctx.Alert(option is "usesrc" or "interface"
-                ? $"'source' : '{option}' is not supported yet."
-                : $"'source' : unknown keyword '{option}'.");
-            return;
-        }
-
-        var error = AddressParser.ParseSource(text, out var source);
         if (error is not null)
         {
-            ctx.Alert($"'source' : {error}");
+            ctx.Alert(error);
             return;
         }
 

@@ -264,6 +264,16 @@ internal static class TcpRuleParser
             case "accept" or "reject" when open < 0:
                 rule = new TcpRule(action == "accept" ? TcpRuleAction.Accept : TcpRuleAction.Reject, null, ctx.Location.ToString());
                 break;
+            case "expect-proxy" when kind == "connection":
+                if (ctx.Argument(2) != "layer4")
+                {
+                    ctx.Alert($"'tcp-request connection expect-proxy' only supports 'layer4' {where} (got '{ctx.Argument(2)}')");
+                    return;
+                }
+
+                rule = new TcpRule(TcpRuleAction.ExpectProxy, null, ctx.Location.ToString());
+                next = 3;
+                break;
             case "set-var" or "unset-var" when open > 0 && action.EndsWith(')'):
                 if (VariableNames.TryResolve(action[(open + 1)..^1], out var variable) is { } variableError)
                 {

@@ -103,6 +103,19 @@ internal static class ServerLineParser
                 continue;
             }
 
+            var sendProxy = options.SendProxy;
+            if (ProxyProtocolKeywordParsers.TryParseServerOption(ctx, ref i, ref sendProxy, out var proxyError))
+            {
+                if (proxyError is not null)
+                {
+                    ctx.Alert($"{prefix} : {proxyError}");
+                    ok = false;
+                }
+
+                options = options with { SendProxy = sendProxy };
+                continue;
+            }
+
             var takesArgument = !FlagOptions.Contains(keyword);
             var argument = takesArgument ? ctx.Argument(i + 1) : null;
             if (takesArgument && argument is null && (Array.IndexOf(HAProxyKeywords.ServerOptions, keyword) >= 0))
@@ -257,23 +270,15 @@ internal static class ServerLineParser
                     options = options with { Disabled = false };
                     break;
                 case "source":
-                    error = AddressParser.ParseSource(argument!, out var source);
+                    var sourceIndex = i + 1;
+                    error = SourceKeywordParser.Parse(ctx, ref sourceIndex, out var source);
                     if (error is null)
                     {
-                        if (ctx.Argument(i + 2) is "usesrc" or "interface")
-                        {
-                            error = $"'source' : '{ctx.Argument(i + 2)}' is not supported yet.";
-                        }
-                        else
-                        {
-                            options = options with { Source = source };
-                        }
-                    }
-                    else
-                    {
-                        error = $"'source' : {error}";
+                        options = options with { Source = source };
                     }
 
+                    // The words after the address were read here; the loop steps over the address itself.
+                    i = sourceIndex - 1;
                     break;
                 default:
                     if (Array.IndexOf(HAProxyKeywords.ServerOptions, keyword) >= 0)

@@ -74,6 +74,8 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
 
     public Sluice.Tls.TlsConnectionInfo? Tls => _io.Tls;
 
+    public Sluice.Protocols.ProxyProtocol.ProxyHeader? Proxy => _io.Proxy;
+
     public SideWatch ReadWatch { get; }
 
     public SideWatch WriteWatch { get; }

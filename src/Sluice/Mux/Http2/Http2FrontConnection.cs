@@ -151,6 +151,8 @@ internal sealed class Http2FrontConnection : IDisposable
     /// <summary>What the connection's TLS handshake established; null on cleartext.</summary>
     public Sluice.Tls.TlsConnectionInfo? Tls => _io.Tls;
 
+    public Sluice.Protocols.ProxyProtocol.ProxyHeader? Proxy => _io.Proxy;
+
     /// <summary>Waits for the client to take our bytes (socket-level back-pressure).</summary>
     public SideWatch WriteWatch { get; }
 

@@ -85,6 +85,8 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
 
     public Sluice.Tls.TlsConnectionInfo? Tls => _connection.Tls;
 
+    public Sluice.Protocols.ProxyProtocol.ProxyHeader? Proxy => _connection.Proxy;
+
     public SideWatch ReadWatch { get; }
 
     public SideWatch WriteWatch { get; }

@@ -145,7 +145,7 @@ internal sealed class PatternSet
         {
             // A dotted-quad text (hdr_ip, map_ip on a header) is read without making an address object.
             Span<byte> v4 = stackalloc byte[4];
-            if (TryParseDottedQuad(sample.Bytes, v4))
+            if (Sluice.Protocols.Text.Ipv4Text.TryParseDottedQuad(sample.Bytes, v4))
             {
                 return MatchNetwork(v4);
             }
@@ -301,48 +301,6 @@ internal sealed class PatternSet
         return best;
     }
 
-    /// <summary>`a.b.c.d`, each part 0 to 255 in at most three digits, as inet_pton reads IPv4.</summary>
-    private static bool TryParseDottedQuad(ReadOnlySpan<byte> text, Span<byte> address)
-    {
-        var part = 0;
-        var value = 0;
-        var digits = 0;
-        foreach (var c in text)
-        {
-            if (c == '.')
-            {
-                if (digits == 0 || part == 3)
-                {
-                    return false;
-                }
-
-                address[part++] = (byte)value;
-                value = 0;
-                digits = 0;
-            }
-            else if (c is >= (byte)'0' and <= (byte)'9' && digits < 3)
-            {
-                value = value * 10 + (c - '0');
-                digits++;
-                if (value > 255)
-                {
-                    return false;
-                }
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        if (digits == 0 || part != 3)
-        {
-            return false;
-        }
-
-        address[3] = (byte)value;
-        return true;
-    }
 
     private static bool InNetwork(ReadOnlySpan<byte> address, ReadOnlySpan<byte> network, int prefix)
     {

@@ -10,6 +10,8 @@ internal enum TcpRuleAction : byte
     Reject,
     SetVariable,
     UnsetVariable,
+    /// <summary>`expect-proxy layer4`: a PROXY header comes before the client's bytes.</summary>
+    ExpectProxy,
 }
 
 /// <summary>The outcome of a `tcp-request` rule set.</summary>
@@ -61,6 +63,9 @@ internal static class TcpRuleRunner
                         ctx.Variables.Set(rule.Variable!, value);
                     }
 
+                    break;
+                case TcpRuleAction.ExpectProxy:
+                    ctx.ExpectsProxyHeader = true;
                     break;
                 default:
                     ctx.Variables.Unset(rule.Variable!);

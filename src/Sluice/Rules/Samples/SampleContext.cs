@@ -59,6 +59,12 @@ internal sealed class SampleContext : IDisposable
 
     public bool IsTls => Tls is not null;
 
+    /// <summary>The PROXY header the client connection began with (`fc_pp_*`, `fc_rcvd_proxy`); null without one.</summary>
+    public Sluice.Protocols.ProxyProtocol.ProxyHeader? Proxy { get; set; }
+
+    /// <summary>Set by `tcp-request connection expect-proxy layer4` when it applies.</summary>
+    public bool ExpectsProxyHeader { get; set; }
+
     /// <summary>True for the first request of a client connection (`http_first_req`).</summary>
     public bool FirstRequest { get; set; }
 

@@ -72,6 +72,7 @@ internal static class SampleFetchTable
 
         // The connection.
         Simple("src", Connection, SampleType.Address, ctx => ctx.ClientEndPoint is IPEndPoint ip ? Sample.FromAddress(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address) : default);
+        ProxyProtocolFetches.Register(table);
         Simple("src_port", Connection, SampleType.Int, ctx => ctx.ClientEndPoint is IPEndPoint ip ? Sample.FromInt(ip.Port) : default);
         Simple("dst", Connection, SampleType.Address, ctx => ctx.LocalEndPoint is IPEndPoint ip ? Sample.FromAddress(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address) : default);
         Simple("dst_port", Connection, SampleType.Int, ctx => ctx.LocalEndPoint is IPEndPoint ip ? Sample.FromInt(ip.Port) : default);

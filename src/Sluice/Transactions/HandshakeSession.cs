@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Net.Security;
+using System.Net.Sockets;
+using Sluice.Listeners;
+using Sluice.Protocols.ProxyProtocol;
+using Sluice.Timers;
+using Sluice.Tls;
+using Sluice.Transport;
+
+namespace Sluice.Transactions;
+
+/// <summary>What the handshakes of an accepted connection established; each part is null when not asked for.</summary>
+internal readonly record struct HandshakeOutcome(ProxyHeader? Proxy, SslStream? Tls, TlsConnectionInfo? TlsInfo)
+{
+    /// <summary>
+    /// The protocol ALPN chose: the TLS handshake's on an `ssl` bind, else the one the PROXY v2 header carries
+    /// (the TLS offloader's choice); null when neither said.
+    /// </summary>
+    public string? Alpn => TlsInfo is { } tls ? (tls.AlpnText is { Length: > 0 } chosen ? chosen : null) : Proxy?.Find(ProxyTlvType.Alpn) is { } alpn ? System.Text.Encoding.ASCII.GetString(alpn) : null;
+
+    /// <summary>True when ALPN chose HTTP/2.</summary>
+    public bool NegotiatedH2 => TlsInfo is { } tls ? tls.IsH2 : Proxy?.Find(ProxyTlvType.Alpn) is { } alpn && alpn.AsSpan().SequenceEqual("h2"u8);
+}
+
+/// <summary>
+/// A client connection while its handshakes run, before any session exists: first the PROXY protocol header
+/// (`accept-proxy`, `tcp-request connection expect-proxy`), then the TLS handshake of an `ssl` bind. Both are
+/// bounded together by `timeout client-hs` (else `timeout client`, as in HAProxy) on the heartbeat: when it
+/// expires the socket is closed and the handshake fails. A failure is printed under `-d` with HAProxy's words.
+/// </summary>
+internal sealed class HandshakeSession : ISession, IHeartbeatTarget
+{
+    private readonly Socket _client;
+    private readonly TlsTerminator? _terminator;
+    private readonly bool _expectProxy;
+    private readonly TransactionContext _context;
+    private readonly Listener _listener;
+    private long _deadlineMs = TransactionContext.Infinite;
+    private int _closed;
+    private int _timedOut;
+
+    public HandshakeSession(Socket client, Listener listener, TlsTerminator? terminator, bool expectProxy, TransactionContext context)
+    {
+        _client = client;
+        _listener = listener;
+        _terminator = terminator;
+        _expectProxy = expectProxy;
+        _context = context;
+    }
+
+    /// <summary>The handshakes' outcome, or null when one failed or was cut.</summary>
+    public async Task<HandshakeOutcome?> RunAsync()
+    {
+        var limit = _context.Frontend.Timeouts.ClientHandshake ?? _context.Frontend.Timeouts.Client;
+        var limitMs = TransactionContext.ToMs(limit);
+        var clock = _context.Clock;
+        Volatile.Write(ref _deadlineMs, limitMs == TransactionContext.Infinite ? limitMs : clock.Refresh() + limitMs);
+        clock.Register(this);
+        try
+        {
+            ProxyHeader? proxy = null;
+            if (_expectProxy)
+            {
+                (proxy, var error) = await ProxyHeaderReceiver.ReceiveAsync(_client, _context.Buffers.BufferSize).ConfigureAwait(false);
+                if (proxy is null)
+                {
+                    Report(Volatile.Read(ref _timedOut) != 0 ? ProxyHeaderReceiver.TimedOut : error!);
+                    return null;
+                }
+            }
+
+            if (_terminator is null)
+            {
+                return new HandshakeOutcome(proxy, null, null);
+            }
+
+            var tls = await _terminator.AuthenticateAsync(_client).ConfigureAwait(false);
+            if (tls is not { } established)
+            {
+                Report("SSL handshake failure");
+                return null;
+            }
+
+            return new HandshakeOutcome(proxy, established.Stream, established.Info);
+        }
+        finally
+        {
+            clock.Unregister(this);
+        }
+    }
+
+    public void OnHeartbeat(long nowMs)
+    {
+        if (nowMs >= Volatile.Read(ref _deadlineMs))
+        {
+            Volatile.Write(ref _timedOut, 1);
+            Close();
+        }
+    }
+
+    /// <summary>A handshake in progress finishes; the session it starts is told to stop by the host.</summary>
+    public void RequestStop()
+    {
+    }
+
+    public void Kill() => Close();
+
+    /// <summary>HAProxy's log line for a connection that failed before its session: `client [frontend] frontend/bind: reason`.</summary>
+    private void Report(string reason)
+    {
+        if (_context.DebugOutput is { } output)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{SafeRemote()} [{_context.Frontend.Name}] {_context.Frontend.Name}/{_listener.Bind.Name ?? _listener.EndPointText}: {reason}"));
+        }
+    }
+
+    private void Close()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _client.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already closed by the peer.
+        }
+
+        _client.Dispose();
+    }
+
+    private string SafeRemote()
+    {
+        try
+        {
+            return _client.RemoteEndPoint?.ToString() ?? "-";
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return "-";
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using Sluice.Integration.Fixtures;
+using Sluice.TestKit.Processes;
+using Xunit.Abstractions;
+
+namespace Sluice.Integration.Hosting;
+
+/// <summary>
+/// SIGUSR2 reloads inside the process: the listeners stay open across configurations, a load run sees no error
+/// through several reloads, a bad configuration is refused while the running one goes on, and a tunnel opened
+/// before a reload keeps working on the configuration it began with.
+/// </summary>
+public sealed class ReloadTests(ITestOutputHelper output)
+{
+    private static string P(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    private static string Answering(int port, string body) => $"""
+        defaults
+            mode http
+            timeout connect 2s
+            timeout client 10s
+            timeout server 10s
+            timeout http-keep-alive 2s
+        frontend fe
+            bind 127.0.0.1:{P(port)}
+            http-request return status 200 content-type text/plain string "{body}"
+        """;
+
+    private static async Task ReloadAsync(SluiceProcess sluice, string config, int reloadsSoFar, string outcome = "[NOTICE] Reload done")
+    {
+        await File.WriteAllTextAsync(sluice.ConfigPath, config);
+        var kill = await CommandRunner.RunAsync("kill", ["-USR2", sluice.ProcessId.ToString(CultureInfo.InvariantCulture)]);
+        Assert.Equal(0, kill.ExitCode);
+        await sluice.Output.WaitForAsync(l => l.StartsWith(outcome, StringComparison.Ordinal), reloadsSoFar + 1);
+    }
+
+    private static async Task<string> GetAsync(int port)
+    {
+        var result = await Scenarios.Http.Http.CurlAsync(Scenarios.Http.Http.Url(port, "/"));
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        return result.StandardOutput;
+    }
+
+    [Fact]
+    public async Task FiveReloadsUnderLoad_NoRequestFails_AndTheNewConfigurationAnswers()
+    {
+        var port = Ports.FreeListeningPort();
+        await using var sluice = await SluiceProcess.StartAsync(Answering(port, "v0"), [ReadyProbe.Tcp(port)]);
+        Assert.Equal("v0", await GetAsync(port));
+
+        var load = CommandRunner.RunAsync(CommandRunner.Require("wrk", "wrk"), ["-t2", "-c20", "-d7s", Scenarios.Http.Http.Url(port, "/")], timeout: TimeSpan.FromSeconds(60));
+        for (var i = 1; i <= 5; i++)
+        {
+            await Task.Delay(1000);
+            await ReloadAsync(sluice, Answering(port, "v" + i.ToString(CultureInfo.InvariantCulture)), i - 1);
+            Assert.Equal("v" + i.ToString(CultureInfo.InvariantCulture), await GetAsync(port));
+        }
+
+        var result = await load;
+        output.WriteLine(result.StandardOutput);
+        Assert.Equal(0, result.ExitCode);
+        Assert.DoesNotContain("Socket errors", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Non-2xx", result.StandardOutput, StringComparison.Ordinal);
+        Assert.False(sluice.HasExited);
+    }
+
+    [Fact]
+    public async Task ABadConfigurationIsRefused_TheRunningOneGoesOn()
+    {
+        var port = Ports.FreeListeningPort();
+        await using var sluice = await SluiceProcess.StartAsync(Answering(port, "kept"), [ReadyProbe.Tcp(port)]);
+        await ReloadAsync(sluice, Answering(port, "broken") + "\n    frobnicate yes\n", 0, "[ALERT] Reload failed");
+        Assert.Contains(sluice.Output.Lines, l => l.Contains("unknown keyword 'frobnicate'", StringComparison.Ordinal));
+        Assert.Equal("kept", await GetAsync(port));
+
+        // A configuration that cannot bind is refused too, and the listeners it would have kept stay open.
+        var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var _ = taken;
+        taken.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        taken.Listen();
+        var busy = ((System.Net.IPEndPoint)taken.LocalEndPoint!).Port;
+        await ReloadAsync(sluice, Answering(port, "unbindable") + $"\nfrontend other\n    bind 127.0.0.1:{P(busy)}\n    http-request return status 200\n", 1, "[ALERT] Reload failed");
+        Assert.Equal("kept", await GetAsync(port));
+    }
+
+    [Fact]
+    public async Task ATunnelOpenedBeforeAReload_GoesOnWithItsConfiguration()
+    {
+        await using var echo = TestServer.Tcp(TestServer.Echo);
+        var port = Ports.FreeListeningPort();
+        var tunnel = $"""
+            defaults
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                mode tcp
+                bind 127.0.0.1:{P(port)}
+                default_backend echo
+            backend echo
+                mode tcp
+                server e {echo.Address}
+            """;
+        await using var sluice = await SluiceProcess.StartAsync(tunnel, [ReadyProbe.Tcp(port)]);
+        using var before = await TestClient.ConnectTcpAsync(port);
+        Assert.Equal("one", await TestClient.EchoRoundTripAsync(before, "one"));
+
+        await ReloadAsync(sluice, Answering(port, "http now"), 0);
+
+        Assert.Equal("http now", await GetAsync(port));
+        Assert.Equal("two", await TestClient.EchoRoundTripAsync(before, "two"));
+        before.Shutdown(SocketShutdown.Send);
+        Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(before));
+        _ = Encoding.ASCII;
+    }
+
+    [Theory]
+    [InlineData("-sf", 0)]
+    [InlineData("-st", 143)]
+    public async Task ANewProcessWithSfOrSt_TakesThePortAndStopsTheOldOne(string flag, int oldExitCode)
+    {
+        var port = Ports.FreeListeningPort();
+        await using var old = await SluiceProcess.StartAsync(Answering(port, "old"), [ReadyProbe.Tcp(port)]);
+        Assert.Equal("old", await GetAsync(port));
+
+        // No probe for the new one: on a shared port it could reach the old one. The old one's exit tells.
+        await using var next = await SluiceProcess.StartAsync(Answering(port, "new"), [], flag, old.ProcessId.ToString(CultureInfo.InvariantCulture));
+        var deadline = DateTime.UtcNow + TestTimeout.Value;
+        while (!old.HasExited)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the old process is still running");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(oldExitCode, old.ExitCode);
+        Assert.Equal("new", await GetAsync(port));
+    }
+
+    [Fact]
+    public async Task AServerDownBeforeAReload_StaysDownWithoutGoingThroughUpAgain()
+    {
+        var port = Ports.FreeListeningPort();
+        var dead = Ports.FreeListeningPort();
+        const string hello = "{ path /hello }";
+        string Config(string body) => $"""
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{P(port)}
+                http-request return status 200 content-type text/plain string "{body}" if {hello}
+                default_backend be
+            backend be
+                server s 127.0.0.1:{P(dead)} check inter 100 fall 1 rise 2
+            """;
+        await using var sluice = await SluiceProcess.StartAsync(Config("before"), [ReadyProbe.Tcp(port)]);
+        await sluice.Output.WaitForAsync(l => l.Contains("Server be/s is DOWN", StringComparison.Ordinal));
+
+        await ReloadAsync(sluice, Config("after"), 0);
+        await Task.Delay(1000);
+
+        Assert.Single(sluice.Output.Lines, l => l.Contains("Server be/s is DOWN", StringComparison.Ordinal));
+        Assert.DoesNotContain(sluice.Output.Lines, l => l.Contains("Server be/s is UP", StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,107 @@
+using System.Globalization;
+using Sluice.Integration.Fixtures;
+using Sluice.TestKit.Processes;
+
+namespace Sluice.Integration.Scenarios.Network;
+
+/// <summary>
+/// `source 0.0.0.0 usesrc client|clientip|ADDR` (seed 004's transparent proxying): client, Sluice and a haproxy
+/// server each in a namespace of the test's, the server routing back through Sluice's namespace, where the
+/// replies to the client's address are delivered locally. The server reports the source it saw.
+/// </summary>
+[Collection(nameof(NamespaceBindTests))]
+public sealed class UseSourceTests : IAsyncLifetime
+{
+    private readonly NetworkNamespaces _net = new();
+    private string _client = string.Empty;
+    private string _proxy = string.Empty;
+    private string _server = string.Empty;
+    private string _net10 = string.Empty;
+
+    public async Task InitializeAsync()
+    {
+        _client = await _net.AddAsync("c");
+        _proxy = await _net.AddAsync("p");
+        _server = await _net.AddAsync("s");
+        _net10 = "10." + _net.Subnet.ToString(CultureInfo.InvariantCulture);
+        await _net.LinkAsync(_client, $"vc{_net.Tag}", $"{_net10}.0.2/24", _proxy, $"vp{_net.Tag}", $"{_net10}.0.1/24");
+        await _net.LinkAsync(_proxy, $"vq{_net.Tag}", $"{_net10}.1.1/24", _server, $"vs{_net.Tag}", $"{_net10}.1.2/24");
+        await _net.ExecAsync(_server, NetworkNamespaces.Ip, "route", "add", "default", "via", $"{_net10}.1.1");
+        // What comes back from the server is for a socket of Sluice's, whatever its destination.
+        await _net.ExecAsync(_proxy, NetworkNamespaces.Ip, "rule", "add", "from", $"{_net10}.1.2", "lookup", "100");
+        await _net.ExecAsync(_proxy, NetworkNamespaces.Ip, "route", "add", "local", "0.0.0.0/0", "dev", "lo", "table", "100");
+    }
+
+    public async Task DisposeAsync() => await _net.DisposeAsync();
+
+    private async Task<string?> CurlAsync(string ns, string url)
+    {
+        var result = await NetworkNamespaces.TryRunAsync(NetworkNamespaces.Ip, "netns", "exec", ns, CommandRunner.Require("curl", "curl"), "-sS", "--max-time", "5", url);
+        return result.ExitCode == 0 ? result.StandardOutput : null;
+    }
+
+    private async Task<string> WaitServedAsync(string ns, string url, string what)
+    {
+        var deadline = DateTime.UtcNow + TestTimeout.Value;
+        while (true)
+        {
+            if (await CurlAsync(ns, url) is { } body)
+            {
+                return body;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, what);
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
+    public async Task TheServerSeesTheClientsAddress()
+    {
+        var config = Path.Combine(Ports.TempDirectory(), "server.cfg");
+        await File.WriteAllTextAsync(config, $"""
+            defaults
+                mode http
+                timeout client 5s
+                timeout server 5s
+                timeout connect 2s
+            frontend app
+                bind {_net10}.1.2:80
+                http-request return status 200 content-type text/plain lf-string "%[src]:%[src_port] %[req.hdr(x-client-port)]"
+            """ + "\n");
+        await using var server = PeerProcess.Start(NetworkNamespaces.Ip, ["netns", "exec", _server, CommandRunner.Require("haproxy", "haproxy"), "-db", "-f", config]);
+        await WaitServedAsync(_proxy, $"http://{_net10}.1.2/", "haproxy never answered:\n" + server.Output.Text);
+
+        string Pair(int port, string usesrc) => $"""
+            frontend f{port}
+                bind {_net10}.0.1:{port}
+                http-request set-header X-Client-Port %[src_port]
+                default_backend b{port}
+            backend b{port}
+                server app {_net10}.1.2:80 source 0.0.0.0 usesrc {usesrc}
+            """;
+        await using var sluice = await SluiceProcess.StartInNamespaceAsync(_proxy, $"""
+            defaults
+                mode http
+                timeout client 5s
+                timeout server 5s
+                timeout connect 2s
+            {Pair(81, "client")}
+            {Pair(82, "clientip")}
+            {Pair(83, _net10 + ".7.7")}
+            """);
+
+        // usesrc client: the client's address and port.
+        var body = await WaitServedAsync(_client, $"http://{_net10}.0.1:81/", "sluice never answered:\n" + sluice.Output.Text);
+        var (seen, clientPort) = (body.Split(' ')[0], body.Split(' ')[1]);
+        Assert.Equal($"{_net10}.0.2:{clientPort}", seen);
+
+        // usesrc clientip: the client's address.
+        body = (await CurlAsync(_client, $"http://{_net10}.0.1:82/"))!;
+        Assert.StartsWith($"{_net10}.0.2:", body, StringComparison.Ordinal);
+
+        // usesrc ADDR: an address nobody owns.
+        body = (await CurlAsync(_client, $"http://{_net10}.0.1:83/"))!;
+        Assert.StartsWith($"{_net10}.7.7:", body, StringComparison.Ordinal);
+    }
+}
