@@ -22,6 +22,7 @@ internal static class ConfigBuilder
         var ids = AssignIds(sections, diagnostics);
         var backends = new Dictionary<string, (BackendConfig Config, ProxySection Section)>(StringComparer.Ordinal);
         var backendList = new List<BackendConfig>();
+        var reachingMaxConn = SumReachingMaxConn(global, sections);
         foreach (var section in sections)
         {
             if (!section.IsBackend)
@@ -29,7 +30,7 @@ internal static class ConfigBuilder
                 continue;
             }
 
-            var backend = BuildBackend(section, ids[section], diagnostics);
+            var backend = BuildBackend(section, ids[section], diagnostics, reachingMaxConn.GetValueOrDefault(section.Name));
             backends[section.Name] = (backend, section);
             backendList.Add(backend);
         }
@@ -55,6 +56,49 @@ internal static class ConfigBuilder
         }
 
         return new SluiceConfig { Global = global, Frontends = frontends, Backends = backendList };
+    }
+
+    /// <summary>
+    /// For each backend, the sum of the `maxconn` of the frontends that can send to it (default_backend, static
+    /// use_backend, or the listen section itself): HAProxy's default `fullconn` is a tenth of it.
+    /// </summary>
+    private static Dictionary<string, int> SumReachingMaxConn(GlobalConfig global, IReadOnlyList<ProxySection> sections)
+    {
+        var sums = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var section in sections)
+        {
+            if (!section.IsFrontend)
+            {
+                continue;
+            }
+
+            var maxConn = section.MaxConn > 0 ? section.MaxConn : global.MaxConn > 0 ? global.MaxConn : 1024;
+            var reached = new HashSet<string>(StringComparer.Ordinal);
+            if (section.IsBackend)
+            {
+                reached.Add(section.Name);
+            }
+
+            if (section.DefaultBackend is { } defaultBackend)
+            {
+                reached.Add(defaultBackend.Name);
+            }
+
+            foreach (var rule in section.UseBackends)
+            {
+                if (rule.DynamicName is null)
+                {
+                    reached.Add(rule.Name);
+                }
+            }
+
+            foreach (var name in reached)
+            {
+                sums[name] = (int)Math.Min(int.MaxValue, (long)sums.GetValueOrDefault(name) + maxConn);
+            }
+        }
+
+        return sums;
     }
 
     /// <summary>Proxy ids: the one given with <c>id</c>, otherwise the first free number from 1 in declaration order.</summary>
@@ -96,7 +140,7 @@ internal static class ConfigBuilder
         return ids;
     }
 
-    private static BackendConfig BuildBackend(ProxySection section, int id, DiagnosticBag diagnostics)
+    private static BackendConfig BuildBackend(ProxySection section, int id, DiagnosticBag diagnostics, int reachingMaxConn)
     {
         var servers = new List<ServerConfig>(section.Servers.Count);
         for (var i = 0; i < section.Servers.Count; i++)
@@ -110,6 +154,9 @@ internal static class ConfigBuilder
                 Id = i + 1,
                 Weight = line.Options.Weight,
                 MaxConn = line.Options.MaxConn,
+                MaxQueue = line.Options.MaxQueue,
+                // HAProxy: a `minconn` above `maxconn` is `maxconn`.
+                MinConn = line.Options.MaxConn > 0 ? Math.Min(line.Options.MinConn, line.Options.MaxConn) : 0,
                 Backup = line.Options.Backup,
                 Disabled = line.Options.Disabled,
                 Source = line.Options.Source,
@@ -154,6 +201,7 @@ internal static class ConfigBuilder
             Timeouts = section.Timeouts,
             Retries = section.Retries,
             Redispatch = section.Redispatch,
+            FullConn = section.FullConn > 0 ? section.FullConn : Math.Max(1, reachingMaxConn / 10),
             AllBackups = section.AllBackups,
             Source = section.Source,
             Disabled = section.Disabled,

@@ -29,6 +29,8 @@ internal sealed class HttpTransaction : IDisposable
     private readonly HttpFrontendContext _front;
     private readonly HttpResponseHead _response = new();
     private readonly ServerDialer _dialer = new();
+    private readonly QueueWaiter _waiter = new();
+    private IFrontStream? _queuedFront;
     private IBackStream? _server;
     private HttpBackendContext? _backend;
     private ServerState? _serverState;
@@ -82,7 +84,14 @@ internal sealed class HttpTransaction : IDisposable
 
     public int Retries { get; private set; }
 
+    /// <summary>Milliseconds spent in a queue (0 when a slot was free at once; -1 when no server was looked for).</summary>
     public long Tw { get; private set; }
+
+    /// <summary>Requests ahead of this one in the server's queue when it entered it (log `srv_queue`); 0 when not queued there.</summary>
+    public int ServerQueuePosition { get; private set; }
+
+    /// <summary>Requests ahead of this one in the backend's queue when it entered it (log `backend_queue`); 0 when not queued there.</summary>
+    public int BackendQueuePosition { get; private set; }
 
     public long Tc { get; private set; }
 
@@ -101,6 +110,12 @@ internal sealed class HttpTransaction : IDisposable
     /// </summary>
     public void CheckServerTimeouts(long nowMs)
     {
+        if (_waiter.IsQueued)
+        {
+            CheckQueueWait(nowMs);
+            return;
+        }
+
         _dialer.OnHeartbeat(nowMs);
         if (Server is { } server && (server.ReadWatch.IsExpired(nowMs) || server.WriteWatch.IsExpired(nowMs)))
         {
@@ -118,7 +133,33 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     /// <summary>Records why the heartbeat or a kill aborted the transaction; the first reason wins.</summary>
-    public void SetPendingCause(TerminationCause cause) => Interlocked.CompareExchange(ref _pendingCause, (int)cause, 0);
+    public void SetPendingCause(TerminationCause cause)
+    {
+        Interlocked.CompareExchange(ref _pendingCause, (int)cause, 0);
+        if (_waiter.IsQueued)
+        {
+            _waiter.Owner?.Cancel(_waiter, QueueOutcome.Aborted);
+        }
+    }
+
+    /// <summary>
+    /// A queued request leaves its queue when `timeout queue` expires, or when its client is gone: a cleartext
+    /// HTTP/1 client that closed its connection (HAProxy's abortonclose behaviour for queued requests, which never
+    /// reached a server). Over TLS and HTTP/2 the client's departure is seen when its stream is aborted.
+    /// </summary>
+    private void CheckQueueWait(long nowMs)
+    {
+        if (nowMs >= _waiter.DeadlineMs)
+        {
+            _waiter.Owner?.Cancel(_waiter, QueueOutcome.TimedOut);
+            return;
+        }
+
+        if (Volatile.Read(ref _queuedFront) is Http1FrontConnection { Io: { Tls: null } io } && io.IsPeerClosed())
+        {
+            SetPendingCause(TerminationCause.ClientClosed);
+        }
+    }
 
     public long TunnelMs => _backend?.TunnelMs ?? TransactionContext.Infinite;
 
@@ -162,6 +203,8 @@ internal sealed class HttpTransaction : IDisposable
         Phase = TerminationPhase.None;
         Retries = 0;
         Tw = -1;
+        ServerQueuePosition = 0;
+        BackendQueuePosition = 0;
         Tc = -1;
         Tr = -1;
         Ta = -1;
@@ -253,11 +296,9 @@ internal sealed class HttpTransaction : IDisposable
         var state = backend.State;
         state.CountTransaction();
         var clientAddress = (front.ClientEndPoint as IPEndPoint)?.Address;
-        Tw = 0;
-        var server = backend.Config.Disabled ? null : state.Balancer.Pick(clientAddress, avoid: null);
+        var server = await AssignServerAsync(front, backend, clientAddress, pinned: null).ConfigureAwait(false);
         if (server is null)
         {
-            await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerClosed, TerminationPhase.Connect, close: false).ConfigureAwait(false);
             return;
         }
 
@@ -495,6 +536,70 @@ internal sealed class HttpTransaction : IDisposable
 
     private static readonly System.Buffers.SearchValues<byte> RestrictedNameCharacters =
         System.Buffers.SearchValues.Create("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+
+    /// <summary>
+    /// Takes a server slot for the request: at once, or after a wait in a queue (`maxconn`). Null when the request
+    /// ended here with a 503: no server (`SC`), the bound server's queue full (`SQ`), `timeout queue` (`sQ`), or the
+    /// client gone while it waited (`CQ`).
+    /// </summary>
+    private async ValueTask<ServerState?> AssignServerAsync(IFrontStream front, HttpBackendContext backend, IPAddress? clientAddress, ServerState? pinned)
+    {
+        var state = backend.State;
+        Tw = 0;
+        if (backend.Config.Disabled)
+        {
+            await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerClosed, TerminationPhase.Connect, close: false).ConfigureAwait(false);
+            return null;
+        }
+
+        var clock = _front.Shared.Clock;
+        var now = clock.Refresh();
+        var status = ServerAssignment.Assign(state, clientAddress, pinned, backend.Config.Redispatch is not null, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, now), out var server);
+        switch (status)
+        {
+            case AssignStatus.Assigned:
+                return server;
+            case AssignStatus.NoServer:
+                await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerClosed, TerminationPhase.Connect, close: false).ConfigureAwait(false);
+                return null;
+            case AssignStatus.QueueFull:
+                ServerName = server!.Name;
+                server.CountConnectFailure();
+                await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerClosed, TerminationPhase.Queue, close: false).ConfigureAwait(false);
+                return null;
+        }
+
+        Volatile.Write(ref _queuedFront, front);
+        if (PendingCause != TerminationCause.None)
+        {
+            _waiter.Owner?.Cancel(_waiter, QueueOutcome.Aborted);
+        }
+
+        var outcome = await _waiter.WaitAsync().ConfigureAwait(false);
+        Volatile.Write(ref _queuedFront, null);
+        Tw = clock.Refresh() - now;
+        ServerQueuePosition = _waiter.ServerQueuePosition;
+        BackendQueuePosition = _waiter.BackendQueuePosition;
+        if (outcome == QueueOutcome.Served)
+        {
+            return _waiter.Server;
+        }
+
+        if (pinned is not null)
+        {
+            ServerName = pinned.Name;
+        }
+
+        if (outcome == QueueOutcome.TimedOut)
+        {
+            await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerTimeout, TerminationPhase.Queue, close: false).ConfigureAwait(false);
+            return null;
+        }
+
+        var cause = PendingCause == TerminationCause.None ? TerminationCause.ClientClosed : PendingCause;
+        await ReplyAsync(front, ErrorReply(503), cause, TerminationPhase.Queue, close: true).ConfigureAwait(false);
+        return null;
+    }
 
     /// <summary>`retry-on` with a status: a replayable request whose answer has one of the listed statuses goes again.</summary>
     private bool ShouldRetryStatus(HttpBackendContext backend, bool canReplay)

@@ -70,6 +70,8 @@ internal sealed record BackendConfig
     /// the Nth retry before the last one; the default -1 redispatches on the last retry.
     /// </summary>
     public int? Redispatch { get; init; }
+    /// <summary>`fullconn`: the backend load at which servers with `minconn` reach their `maxconn`.</summary>
+    public int FullConn { get; init; }
     public bool AllBackups { get; init; }
     public SourceConfig? Source { get; init; }
     public bool Disabled { get; init; }

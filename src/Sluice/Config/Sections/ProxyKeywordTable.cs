@@ -27,6 +27,7 @@ internal static class ProxyKeywordTable
         new("maxconn", ProxyKinds.FrontendSide, ParseMaxConn),
         new("backlog", ProxyKinds.FrontendSide, ParseBacklog),
         new("retries", ProxyKinds.BackendSide, ParseRetries),
+        new("fullconn", ProxyKinds.BackendSide, ParseFullConn),
         new("source", ProxyKinds.BackendSide, ParseSource),
         new("disabled", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Disabled = true)),
         new("enabled", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Disabled = false)),
@@ -228,6 +229,14 @@ internal static class ProxyKeywordTable
         if (ctx.ExpectArguments(1, "an integer argument") && ParseNonNegative(ctx, out var value))
         {
             section.Backlog = value;
+        }
+    }
+
+    private static void ParseFullConn(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.ExpectArguments(1, "an integer argument") && ParseNonNegative(ctx, out var value))
+        {
+            section.FullConn = value;
         }
     }
 

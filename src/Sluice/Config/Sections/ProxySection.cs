@@ -34,6 +34,8 @@ internal sealed record ServerOptions
 {
     public int Weight { get; init; } = 1;
     public int MaxConn { get; init; }
+    public int MaxQueue { get; init; }
+    public int MinConn { get; init; }
     public bool Backup { get; init; }
     public bool Disabled { get; init; }
     public SourceConfig? Source { get; init; }
@@ -92,6 +94,9 @@ internal sealed class ProxySection
     public int Retries { get; set; } = 3;
 
     public int? Redispatch { get; set; }
+
+    /// <summary><c>fullconn</c>; 0 when not set (a tenth of the reaching frontends' maxconn).</summary>
+    public int FullConn { get; set; }
 
     public bool AllBackups { get; set; }
 
