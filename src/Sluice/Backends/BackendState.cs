@@ -27,6 +27,7 @@ internal sealed class BackendState
         }
 
         Queues = new BackendQueues(this);
+        Cookie = config.Cookie is { } cookie ? new CookiePersistence(cookie, this) : null;
         FullConn = config.FullConn > 0 ? config.FullConn : 1;
         Balancer = BalancerFactory.Create(config.Balance, this);
         NameBytes = System.Text.Encoding.Latin1.GetBytes(config.Name);
@@ -43,6 +44,9 @@ internal sealed class BackendState
     public IReadOnlyList<ServerState> Servers => _servers;
 
     public IBalancer Balancer { get; }
+
+    /// <summary>`cookie` persistence; null when the backend has none.</summary>
+    public CookiePersistence? Cookie { get; }
 
     /// <summary>The backend's queue and the lock of every queue of its servers.</summary>
     public BackendQueues Queues { get; }

@@ -99,6 +99,9 @@ internal sealed class ServerState
 
     public long Redispatches => Interlocked.Read(ref _redispatches);
 
+    /// <summary>The `Set-Cookie` value that `cookie ... insert` adds for this server, encoded once; null without one.</summary>
+    public byte[]? InsertedCookie { get; internal set; }
+
     /// <summary>Requests waiting for a slot of this server in particular (persistence); guarded by the backend's queue lock.</summary>
     public PendingQueue Queue { get; } = new();
 

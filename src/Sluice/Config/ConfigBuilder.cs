@@ -155,6 +155,7 @@ internal static class ConfigBuilder
                 Weight = line.Options.Weight,
                 MaxConn = line.Options.MaxConn,
                 MaxQueue = line.Options.MaxQueue,
+                Cookie = section.Mode == ProxyMode.Http ? line.Options.Cookie : null,
                 // HAProxy: a `minconn` above `maxconn` is `maxconn`.
                 MinConn = line.Options.MaxConn > 0 ? Math.Min(line.Options.MinConn, line.Options.MaxConn) : 0,
                 Backup = line.Options.Backup,
@@ -201,6 +202,8 @@ internal static class ConfigBuilder
             Timeouts = section.Timeouts,
             Retries = section.Retries,
             Redispatch = section.Redispatch,
+            Cookie = http ? section.Cookie : null,
+            Persist = section.Persist,
             FullConn = section.FullConn > 0 ? section.FullConn : Math.Max(1, reachingMaxConn / 10),
             AllBackups = section.AllBackups,
             Source = section.Source,
@@ -367,6 +370,19 @@ internal static class ConfigBuilder
             if (set)
             {
                 diagnostics.ConfigWarning($"'option {name}' ignored for {who} as it requires HTTP mode.");
+            }
+        }
+
+        if (section.IsBackend && section.Cookie is not null)
+        {
+            diagnostics.ConfigWarning($"cookie will be ignored for {section.MessageKind} '{section.Name}' (needs 'mode http').");
+        }
+
+        foreach (var server in section.Servers)
+        {
+            if (server.Options.Cookie is not null)
+            {
+                diagnostics.ConfigWarning($"{section.MessageKind} '{section.Name}' : ignoring cookie for server '{server.Name}' as HTTP mode is disabled.");
             }
         }
 

@@ -93,6 +93,18 @@ internal sealed class HttpTransaction : IDisposable
     /// <summary>Requests ahead of this one in the backend's queue when it entered it (log `backend_queue`); 0 when not queued there.</summary>
     public int BackendQueuePosition { get; private set; }
 
+    /// <summary>
+    /// The third character of HAProxy's termination state, the persistence cookie the request carried: `N` none,
+    /// `I` invalid, `D` a server that is down, `V` valid; `-` without `cookie` in the backend.
+    /// </summary>
+    public char PersistenceCookieState { get; private set; } = '-';
+
+    /// <summary>
+    /// The fourth character, the cookie of the response: `N` none, `I` inserted, `P` the server's kept (`preserve`),
+    /// `R` rewritten (`rewrite`, `prefix`), `D` the server's deleted; `-` without `cookie` in the backend.
+    /// </summary>
+    public char SetCookieState { get; private set; } = '-';
+
     public long Tc { get; private set; }
 
     public long Tr { get; private set; }
@@ -205,6 +217,8 @@ internal sealed class HttpTransaction : IDisposable
         Tw = -1;
         ServerQueuePosition = 0;
         BackendQueuePosition = 0;
+        PersistenceCookieState = '-';
+        SetCookieState = '-';
         Tc = -1;
         Tr = -1;
         Ta = -1;
@@ -296,7 +310,14 @@ internal sealed class HttpTransaction : IDisposable
         var state = backend.State;
         state.CountTransaction();
         var clientAddress = (front.ClientEndPoint as IPEndPoint)?.Address;
-        var server = await AssignServerAsync(front, backend, clientAddress, pinned: null).ConfigureAwait(false);
+        ServerState? pinned = null;
+        if (state.Cookie is { } cookie)
+        {
+            pinned = cookie.ReadRequest(request.Headers, backend.Config.Persist, out var cookieState);
+            PersistenceCookieState = cookieState;
+        }
+
+        var server = await AssignServerAsync(front, backend, clientAddress, pinned).ConfigureAwait(false);
         if (server is null)
         {
             return;
@@ -429,6 +450,11 @@ internal sealed class HttpTransaction : IDisposable
             }
 
             return;
+        }
+
+        if (state.Cookie is { } persistence && _serverState is { } answered)
+        {
+            SetCookieState = persistence.WriteResponse(_response, answered, direct: pinned == answered, post: request.Method == Messages.HttpMethod.Post);
         }
 
         // The head waits for the first piece of body when that is already here: one write instead of two.

@@ -72,6 +72,10 @@ internal sealed record BackendConfig
     public int? Redispatch { get; init; }
     /// <summary>`fullconn`: the backend load at which servers with `minconn` reach their `maxconn`.</summary>
     public int FullConn { get; init; }
+    /// <summary>`cookie`: cookie persistence (mode http only); null when not set.</summary>
+    public CookieConfig? Cookie { get; init; }
+    /// <summary>`option persist`.</summary>
+    public bool Persist { get; init; }
     public bool AllBackups { get; init; }
     public SourceConfig? Source { get; init; }
     public bool Disabled { get; init; }

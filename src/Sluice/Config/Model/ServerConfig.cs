@@ -15,6 +15,8 @@ internal sealed record ServerConfig
     public int MaxQueue { get; init; }
     /// <summary>`minconn`: with `fullconn`, the limit while the backend is lightly loaded; 0 when not set.</summary>
     public int MinConn { get; init; }
+    /// <summary>`cookie VALUE`: the persistence cookie value of this server; null when not set.</summary>
+    public string? Cookie { get; init; }
     public bool Backup { get; init; }
     public bool Disabled { get; init; }
     public SourceConfig? Source { get; init; }

@@ -28,6 +28,7 @@ internal static class ProxyKeywordTable
         new("backlog", ProxyKinds.FrontendSide, ParseBacklog),
         new("retries", ProxyKinds.BackendSide, ParseRetries),
         new("fullconn", ProxyKinds.BackendSide, ParseFullConn),
+        new("cookie", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseCookie),
         new("source", ProxyKinds.BackendSide, ParseSource),
         new("disabled", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Disabled = true)),
         new("enabled", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Disabled = false)),
@@ -58,6 +59,7 @@ internal static class ProxyKeywordTable
     public static readonly Dictionary<string, ProxyKeyword> Options = Build(
     [
         new("redispatch", ProxyKinds.BackendSide, ParseRedispatch),
+        new("persist", ProxyKinds.BackendSide, (ctx, s) => SetFlag(ctx, () => s.Persist = !ctx.Negated)),
         new("allbackups", ProxyKinds.BackendSide, (ctx, s) => SetFlag(ctx, () => s.AllBackups = !ctx.Negated)),
         new("tcplog", ProxyKinds.FrontendSide, WarnNotHonoured),
         new("httplog", ProxyKinds.FrontendSide, WarnNotHonoured),

@@ -154,6 +154,9 @@ internal static class ServerLineParser
                     }
 
                     break;
+                case "cookie":
+                    options = options with { Cookie = argument };
+                    break;
                 case "pool-max-conn":
                     if (!ValueParsers.TryParseSignedInt(argument, out var poolMaxConn))
                     {
