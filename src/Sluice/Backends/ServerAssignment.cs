@@ -24,7 +24,8 @@ internal static class ServerAssignment
 {
     /// <param name="pinned">The server a persistence cookie names, or null.</param>
     /// <param name="mayLeavePinned">`option redispatch`: a pinned request whose server queue is full goes to another server.</param>
-    public static AssignStatus Assign(BackendState backend, IPAddress? clientAddress, ServerState? pinned, bool mayLeavePinned, QueueWaiter waiter, long deadlineMs, out ServerState? server)
+    /// <param name="hash">The request's key for the hash-based algorithms (<see cref="Balancing.RequestHash"/>); null without one.</param>
+    public static AssignStatus Assign(BackendState backend, IPAddress? clientAddress, ServerState? pinned, bool mayLeavePinned, QueueWaiter waiter, long deadlineMs, out ServerState? server, uint? hash = null)
     {
         server = null;
         if (pinned is not null)
@@ -49,7 +50,9 @@ internal static class ServerAssignment
 
         if (backend.Queues.Shared.Count == 0)
         {
-            server = backend.Balancer.Pick(clientAddress, avoid: null);
+            server = hash is uint key && backend.Balancer is Balancing.IHashBalancer byHash
+                ? byHash.PickByHash(key, avoid: null)
+                : backend.Balancer.Pick(clientAddress, avoid: null);
             if (server is not null)
             {
                 return AssignStatus.Assigned;

@@ -198,6 +198,7 @@ internal static class ConfigBuilder
             Id = id,
             Mode = section.Mode,
             Balance = section.Balance,
+            HashType = section.HashType,
             Servers = servers,
             Timeouts = section.Timeouts,
             Retries = section.Retries,

@@ -580,7 +580,15 @@ internal sealed class HttpTransaction : IDisposable
 
         var clock = _front.Shared.Clock;
         var now = clock.Refresh();
-        var status = ServerAssignment.Assign(state, clientAddress, pinned, backend.Config.Redispatch is not null, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, now), out var server);
+        uint? hash = null;
+        var balance = backend.Config.Balance;
+        if (balance.IsHashBased && balance.Algorithm != BalanceAlgorithm.Source
+            && Balancing.RequestHash.TryCompute(balance, backend.Config.HashType, front.Request, _samples, out var key))
+        {
+            hash = key;
+        }
+
+        var status = ServerAssignment.Assign(state, clientAddress, pinned, backend.Config.Redispatch is not null, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, now), out var server, hash);
         switch (status)
         {
             case AssignStatus.Assigned:

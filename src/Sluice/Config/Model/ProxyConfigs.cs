@@ -61,6 +61,8 @@ internal sealed record BackendConfig
     public required int Id { get; init; }
     public ProxyMode Mode { get; init; }
     public BalanceConfig Balance { get; init; } = BalanceConfig.Default;
+    /// <summary>`hash-type`: how the hash-based algorithms map a hash to a server.</summary>
+    public HashTypeConfig HashType { get; init; } = HashTypeConfig.Default;
     public required IReadOnlyList<ServerConfig> Servers { get; init; }
     public TimeoutsConfig Timeouts { get; init; } = TimeoutsConfig.None;
     /// <summary>`retries`: connection attempts after the first one. HAProxy's default is 3.</summary>

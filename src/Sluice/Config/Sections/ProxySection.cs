@@ -110,6 +110,9 @@ internal sealed class ProxySection
 
     public BalanceConfig Balance { get; set; } = BalanceConfig.Default;
 
+    /// <summary><c>hash-type</c>.</summary>
+    public HashTypeConfig HashType { get; set; } = HashTypeConfig.Default;
+
     public SourceConfig? Source { get; set; }
 
     public bool Disabled { get; set; }
