@@ -23,6 +23,7 @@ internal static class ConfigBuilder
         var backends = new Dictionary<string, (BackendConfig Config, ProxySection Section)>(StringComparer.Ordinal);
         var backendList = new List<BackendConfig>();
         var reachingMaxConn = SumReachingMaxConn(global, sections);
+        ResolveTrackedTables(sections, diagnostics);
         foreach (var section in sections)
         {
             if (!section.IsBackend)
@@ -56,6 +57,45 @@ internal static class ConfigBuilder
         }
 
         return new SluiceConfig { Global = global, Frontends = frontends, Backends = backendList };
+    }
+
+    /// <summary>`track-scN ... [table T]`: T, or the rule's own proxy's table, must exist.</summary>
+    private static void ResolveTrackedTables(IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics)
+    {
+        var tables = new Dictionary<string, Sluice.Backends.StickTable>(StringComparer.Ordinal);
+        foreach (var section in sections)
+        {
+            if (section.StickTable is { } table && section.Kind != ProxyKinds.Defaults)
+            {
+                tables[section.Name] = table;
+            }
+        }
+
+        foreach (var section in sections)
+        {
+            if (section.Kind == ProxyKinds.Defaults)
+            {
+                continue;
+            }
+
+            foreach (var rule in section.HttpRequestRules)
+            {
+                if (rule.Action is not Sluice.Rules.Actions.TrackScAction track)
+                {
+                    continue;
+                }
+
+                var name = track.TableName ?? section.Name;
+                if (tables.TryGetValue(name, out var found))
+                {
+                    track.Table = found;
+                }
+                else
+                {
+                    diagnostics.ConfigAlert($"{section.MessageKind} '{section.Name}': unable to find table '{name}' referenced by track-sc{track.Index}.");
+                }
+            }
+        }
     }
 
     /// <summary>

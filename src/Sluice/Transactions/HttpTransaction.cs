@@ -199,6 +199,7 @@ internal sealed class HttpTransaction : IDisposable
         {
             await EndRequestPumpAsync(front).ConfigureAwait(false);
             ReleaseServer();
+            _samples.EndTracking();
             Ta = _front.Shared.Clock.Refresh() - _startMs;
             BytesToClient = front.ResponseBodyBytes;
         }
@@ -450,6 +451,12 @@ internal sealed class HttpTransaction : IDisposable
             }
 
             return;
+        }
+
+        if (Status is >= 400 and < 500)
+        {
+            // Tracked stick counters count the server's 4xx answers (http_err_cnt, http_err_rate).
+            _samples.CountHttpError(Environment.TickCount64);
         }
 
         if (state.Cookie is { } persistence && _serverState is { } answered)

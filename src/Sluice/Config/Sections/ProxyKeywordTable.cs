@@ -30,6 +30,7 @@ internal static class ProxyKeywordTable
         new("fullconn", ProxyKinds.BackendSide, ParseFullConn),
         new("cookie", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseCookie),
         new("hash-type", ProxyKinds.BackendSide, ParseHashType),
+        new("stick-table", ProxyKinds.All, StickTableParser.Parse),
         new("source", ProxyKinds.BackendSide, ParseSource),
         new("disabled", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Disabled = true)),
         new("enabled", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Disabled = false)),

@@ -97,6 +97,9 @@ internal sealed class ProxySection
 
     public int? Redispatch { get; set; }
 
+    /// <summary><c>stick-table</c>: this proxy's table, created at parse time; never inherited.</summary>
+    public Sluice.Backends.StickTable? StickTable { get; set; }
+
     /// <summary><c>cookie</c>: cookie persistence; null when not set.</summary>
     public CookieConfig? Cookie { get; set; }
 
