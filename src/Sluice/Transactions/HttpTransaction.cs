@@ -156,8 +156,8 @@ internal sealed class HttpTransaction : IDisposable
 
     /// <summary>
     /// A queued request leaves its queue when `timeout queue` expires, or when its client is gone: a cleartext
-    /// HTTP/1 client that closed its connection (HAProxy's abortonclose behaviour for queued requests, which never
-    /// reached a server). Over TLS and HTTP/2 the client's departure is seen when its stream is aborted.
+    /// HTTP/1 client that closed its connection, or an HTTP/2 client that reset its stream (the request never reached
+    /// a server). Over TLS, HTTP/1 clients are seen leaving only through `timeout client`.
     /// </summary>
     private void CheckQueueWait(long nowMs)
     {
@@ -167,7 +167,9 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
-        if (Volatile.Read(ref _queuedFront) is Http1FrontConnection { Io: { Tls: null } io } && io.IsPeerClosed())
+        var front = Volatile.Read(ref _queuedFront);
+        if ((front is Http1FrontConnection { Io: { Tls: null } io } && io.IsPeerClosed())
+            || (front is Http2Stream stream && Volatile.Read(ref stream.IsReset)))
         {
             SetPendingCause(TerminationCause.ClientClosed);
         }

@@ -191,6 +191,25 @@ public class QueueTests
     }
 
     [Fact]
+    public async Task Http2ClientGivesUpWhileQueued_RequestRemovedCQ()
+    {
+        await using var server = new GatedServer();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await StartAsync(Config(port, $"server s1 {server.Backend.Address} maxconn 1", "    timeout queue 30s"), port);
+
+        using var first = await SendAsync(port, "/held");
+        await server.WaitArrivalsAsync(1);
+        var gaveUp = await Http.CurlAsync("--http2-prior-knowledge", "--max-time", "1", Http.Url(port, "/h2gone"));
+        Assert.NotEqual(0, gaveUp.ExitCode);
+
+        var line = await Http.WaitLineAsync(sluice, l => l.Contains("/h2gone", StringComparison.Ordinal));
+        Assert.Contains(" CQ ", line, StringComparison.Ordinal);
+        server.Open();
+        Assert.Equal(200, (await first.ReadResponseAsync())!.Status);
+        Assert.Equal(["/held"], server.Arrivals);
+    }
+
+    [Fact]
     public async Task TwoServersMaxConn2_TwentyConcurrentCurls_AllServedNeverAboveLimits()
     {
         var inFlight = new int[2];
