@@ -80,7 +80,8 @@ internal sealed class CookiePersistence
             break;
         }
 
-        if (found is not null && state == 'D' && !persist)
+        // `option persist` keeps a DOWN server, not one in maintenance (`disabled`), as in HAProxy.
+        if (found is not null && state == 'D' && (!persist || found.Config.Disabled))
         {
             return null;
         }
@@ -127,6 +128,19 @@ internal sealed class CookiePersistence
         return 'I';
     }
 
+    private byte[]? ValueOf(ServerState server)
+    {
+        foreach (var (cookie, candidate) in _servers)
+        {
+            if (candidate == server)
+            {
+                return cookie;
+            }
+        }
+
+        return null;
+    }
+
     private ServerState? Match(ReadOnlySpan<byte> value)
     {
         foreach (var (cookie, server) in _servers)
@@ -143,7 +157,8 @@ internal sealed class CookiePersistence
     /// <summary>`rewrite` and `prefix`: the server's own `Set-Cookie: NAME=v` becomes `NAME=SERVER` or `NAME=SERVER~v`.</summary>
     private char RewriteServerCookies(HttpHeaderList headers, ServerState server)
     {
-        if (server.Config.Cookie is null)
+        var serverValue = ValueOf(server);
+        if (serverValue is null)
         {
             return 'N';
         }
@@ -158,17 +173,15 @@ internal sealed class CookiePersistence
         var valueStart = _name.Length + 1;
         var end = value.IndexOf((byte)';');
         var valueEnd = end < 0 ? value.Length : end;
-        var serverValue = Encoding.Latin1.GetBytes(server.Config.Cookie);
-
-        // Allocates: only for servers that set the persistence cookie themselves, in rewrite and prefix modes.
         if (Config.Mode == CookieMode.Rewrite)
         {
             RewriteCookieHeader(headers, slot, valueStart, valueEnd, serverValue, replaceValue: true, SetCookieHeader);
         }
         else
         {
-            var prefixed = new byte[serverValue.Length + 1];
-            serverValue.CopyTo(prefixed, 0);
+            // Server cookie values are short words of the configuration; a long one goes to the heap.
+            Span<byte> prefixed = serverValue.Length < 256 ? stackalloc byte[serverValue.Length + 1] : new byte[serverValue.Length + 1];
+            serverValue.CopyTo(prefixed);
             prefixed[^1] = (byte)'~';
             RewriteCookieHeader(headers, slot, valueStart, valueStart, prefixed, replaceValue: true, SetCookieHeader);
         }
