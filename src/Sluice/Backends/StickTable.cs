@@ -250,6 +250,9 @@ internal sealed class StickTable
         return true;
     }
 
+    /// <summary>The entry of <paramref name="key"/> when the table has it (the `src_*` fetches read without creating).</summary>
+    public StickEntry? Find(UInt128 key) => _entries.GetValueOrDefault(key);
+
     /// <summary>The entry of <paramref name="key"/>, created when missing; null when the table is full of live entries.</summary>
     public StickEntry? GetOrCreate(UInt128 key, long nowMs)
     {

@@ -769,6 +769,8 @@ internal sealed class HttpTransaction : IDisposable
         samples.FrontendId = _front.Frontend.Id;
         samples.FirstRequest = firstRequest;
         samples.FindBackend ??= name => _front.FindBackend(name)?.State;
+        samples.StickTables ??= _front.StickTables;
+        samples.FrontendStickTable ??= _front.Frontend.StickTable;
         if (_front.RequestCaptureSizes.Length + _front.ResponseCaptureSizes.Length > 0)
         {
             samples.Captures.Prepare(_front.RequestCaptureSizes, _front.ResponseCaptureSizes);

@@ -49,6 +49,8 @@ internal sealed record FrontendConfig
     public Sluice.Rules.Acls.Condition? MonitorFail { get; init; }
     /// <summary>`errorfile CODE FILE`: whole HTTP/1 responses by status code.</summary>
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = EmptyErrorFiles;
+    /// <summary>`stick-table`: the frontend's own table; null without one.</summary>
+    public Sluice.Backends.StickTable? StickTable { get; init; }
 
     public static readonly IReadOnlyDictionary<int, byte[]> EmptyErrorFiles = new Dictionary<int, byte[]>();
 }
@@ -74,6 +76,8 @@ internal sealed record BackendConfig
     public int? Redispatch { get; init; }
     /// <summary>`fullconn`: the backend load at which servers with `minconn` reach their `maxconn`.</summary>
     public int FullConn { get; init; }
+    /// <summary>`stick-table`: the backend's own table; null without one.</summary>
+    public Sluice.Backends.StickTable? StickTable { get; init; }
     /// <summary>`cookie`: cookie persistence (mode http only); null when not set.</summary>
     public CookieConfig? Cookie { get; init; }
     /// <summary>`option persist`.</summary>

@@ -83,6 +83,12 @@ internal sealed class SampleContext : IDisposable
     private ArrayBufferWriter<byte>? _formatOutput;
 
     /// <summary>Forgets everything about the previous request of the connection.</summary>
+    /// <summary>The stick tables `src_*(TABLE)` may name, by proxy name; set once per session.</summary>
+    public IReadOnlyDictionary<string, Backends.StickTable>? StickTables { get; set; }
+
+    /// <summary>The table `src_*` reads without a table argument: the frontend's own.</summary>
+    public Backends.StickTable? FrontendStickTable { get; set; }
+
     /// <summary>The stick counters sc0, sc1, sc2 this transaction tracks (`track-sc0`...); null when not tracked.</summary>
     public Backends.StickEntry?[] Tracked { get; } = new Backends.StickEntry?[3];
 

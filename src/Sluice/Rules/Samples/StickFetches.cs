@@ -28,6 +28,7 @@ internal static class StickFetches
         {
             foreach (var (name, _) in Counters)
             {
+                yield return "src_" + name;
                 yield return "sc_" + name;
                 for (var n = 0; n < 3; n++)
                 {
@@ -41,6 +42,13 @@ internal static class StickFetches
     {
         foreach (var (name, read) in Counters)
         {
+            // `src_NAME([TABLE])`: the entry of the client's address, looked up without being created; 0 when absent.
+            table["src_" + name] = new FetchDefinition("src_" + name, SampleSources.Connection, 1, a =>
+            {
+                var tableName = a.String(0);
+                return new FunctionFetch(SampleType.Int, ctx => ReadSource(ctx, tableName, read));
+            });
+
             table["sc_" + name] = new FetchDefinition("sc_" + name, SampleSources.Internal, 1, a =>
             {
                 var index = (int)a.RequiredInteger(0);
@@ -52,6 +60,22 @@ internal static class StickFetches
                 table[$"sc{n}_{name}"] = new FetchDefinition($"sc{n}_{name}", SampleSources.Internal, 0, _ => Create(index, read));
             }
         }
+    }
+
+    private static Sample ReadSource(SampleContext ctx, string? tableName, Func<StickEntry, long, long?> read)
+    {
+        var stickTable = tableName is null ? ctx.FrontendStickTable : ctx.StickTables?.GetValueOrDefault(tableName);
+        if (stickTable is null || ctx.ClientEndPoint is not System.Net.IPEndPoint ip || !stickTable.TryMakeKey(Sample.FromAddress(ip.Address), out var key))
+        {
+            return default;
+        }
+
+        if (stickTable.Find(key) is not { } entry)
+        {
+            return Sample.FromInt(0);
+        }
+
+        return read(entry, Environment.TickCount64) is long value ? Sample.FromInt(value) : default;
     }
 
     private static FunctionFetch Create(int index, Func<StickEntry, long, long?> read) =>

@@ -55,6 +55,8 @@ public partial class StickTableTests
                 http-request track-sc1 src table st_src
                 http-request set-header X-Req-Count %[sc1_http_req_cnt]
                 http-request set-header X-Conn-Cur %[sc_conn_cur(1)]
+                http-request set-header X-Src-Count %[src_http_req_cnt(st_src)]
+                http-request set-header X-Src-Own %[src_http_req_cnt]
             """, extra: "backend st_src\n    stick-table type ip size 10 expire 1m store http_req_cnt,conn_cur\n");
         await using var sluice = await SluiceProcess.StartAsync(config, [ReadyProbe.Tcp(port)]);
 
@@ -65,6 +67,10 @@ public partial class StickTableTests
 
         Assert.Equal(["1", "2", "3"], backend.Requests.Select(r => r.Header("X-Req-Count")));
         Assert.All(backend.Requests, r => Assert.Equal("1", r.Header("X-Conn-Cur")));
+        Assert.Equal(["1", "2", "3"], backend.Requests.Select(r => r.Header("X-Src-Count")));
+
+        // The frontend has no table of its own: `src_*` without a table finds nothing to read.
+        Assert.All(backend.Requests, r => Assert.Equal(string.Empty, r.Header("X-Src-Own") ?? string.Empty));
     }
 
     [Fact]
