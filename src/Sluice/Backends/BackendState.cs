@@ -26,6 +26,9 @@ internal sealed class BackendState
             _servers[i] = new ServerState(config.Servers[i], this, i);
         }
 
+        Queues = new BackendQueues(this);
+        Cookie = config.Cookie is { } cookie ? new CookiePersistence(cookie, this) : null;
+        FullConn = config.FullConn > 0 ? config.FullConn : 1;
         Balancer = BalancerFactory.Create(config.Balance, this);
         NameBytes = System.Text.Encoding.Latin1.GetBytes(config.Name);
     }
@@ -41,6 +44,15 @@ internal sealed class BackendState
     public IReadOnlyList<ServerState> Servers => _servers;
 
     public IBalancer Balancer { get; }
+
+    /// <summary>`cookie` persistence; null when the backend has none.</summary>
+    public CookiePersistence? Cookie { get; }
+
+    /// <summary>The backend's queue and the lock of every queue of its servers.</summary>
+    public BackendQueues Queues { get; }
+
+    /// <summary>`fullconn` as built (never 0): the load at which servers with `minconn` reach their `maxconn`.</summary>
+    public int FullConn { get; }
 
     /// <summary>Changes whenever a server goes up or down or changes weight; balancers rebuild their tables on it.</summary>
     public int StateVersion => Volatile.Read(ref _stateVersion);

@@ -67,6 +67,10 @@ internal sealed class ServerState
             {
                 _up = value;
                 _backend.OnServerStateChanged();
+                if (value)
+                {
+                    _backend.Queues.OnServerUp();
+                }
             }
         }
     }
@@ -95,23 +99,65 @@ internal sealed class ServerState
 
     public long Redispatches => Interlocked.Read(ref _redispatches);
 
-    /// <summary>True when the server's own `maxconn` leaves room for one more connection.</summary>
+    /// <summary>The `Set-Cookie` value that `cookie ... insert` adds for this server, encoded once; null without one.</summary>
+    public byte[]? InsertedCookie { get; internal set; }
+
+    /// <summary>Requests waiting for a slot of this server in particular (persistence); guarded by the backend's queue lock.</summary>
+    public PendingQueue Queue { get; } = new();
+
+    /// <summary>True when the server's own `maxconn` leaves room for one more connection and nobody waits for it.</summary>
     public bool HasFreeSlot
     {
         get
         {
-            var max = Config.MaxConn;
-            return max <= 0 || Volatile.Read(ref _currentConnections) < max;
+            var max = EffectiveMaxConn;
+            return max <= 0 || (Volatile.Read(ref _currentConnections) < max && Queue.Count == 0);
         }
     }
 
     /// <summary>
-    /// Takes one connection slot if `maxconn` allows it. The check and the increment are one atomic step, so
-    /// concurrent picks never push a server above its limit.
+    /// The limit in force now (HAProxy's srv_dynamic_maxconn): `maxconn`, or with `minconn` below it a limit that
+    /// grows from `minconn` to `maxconn` as the backend's load grows to its `fullconn`. 0 means no limit.
     /// </summary>
-    public bool TryAcquire()
+    public int EffectiveMaxConn
     {
-        var max = Config.MaxConn;
+        get
+        {
+            var max = Config.MaxConn;
+            var min = Config.MinConn;
+            if (max <= 0 || min <= 0 || min >= max)
+            {
+                return max;
+            }
+
+            var load = _backend.CurrentConnections + _backend.Queues.Shared.Count;
+            var full = _backend.FullConn;
+            if (load >= full)
+            {
+                return max;
+            }
+
+            return Math.Max(min, (int)((long)load * max / full));
+        }
+    }
+
+    /// <summary>
+    /// Takes one connection slot if `maxconn` allows it and nobody waits in this server's queue (they come first).
+    /// The check and the increment are one atomic step, so concurrent picks never push a server above its limit.
+    /// </summary>
+    public bool TryAcquire() => TryAcquire(fromQueue: false);
+
+    /// <summary>Takes a slot for the head of a queue: the server's own waiters do not stop it. Under the queue lock.</summary>
+    internal bool TryAcquireForQueue() => TryAcquire(fromQueue: true);
+
+    private bool TryAcquire(bool fromQueue)
+    {
+        var max = EffectiveMaxConn;
+        if (max > 0 && !fromQueue && Queue.Count > 0)
+        {
+            return false;
+        }
+
         while (true)
         {
             var current = Volatile.Read(ref _currentConnections);
@@ -129,11 +175,20 @@ internal sealed class ServerState
         }
     }
 
-    /// <summary>Gives back the slot taken by <see cref="TryAcquire"/>.</summary>
+    /// <summary>
+    /// Gives back the slot taken by <see cref="TryAcquire"/>; when requests wait, the oldest one that this server
+    /// may serve takes it at once. The count is decremented before the queues are looked at, and a request entering
+    /// a queue looks for a free slot after it is in: one of the two always sees the other.
+    /// </summary>
     public void Release()
     {
         Interlocked.Decrement(ref _currentConnections);
         _backend.OnConnectionReleased();
+        var queues = _backend.Queues;
+        if (queues.HasWaiters(this))
+        {
+            queues.OnSlotFreed(this);
+        }
     }
 
     public void CountConnectFailure()

@@ -22,6 +22,8 @@ internal static class ConfigBuilder
         var ids = AssignIds(sections, diagnostics);
         var backends = new Dictionary<string, (BackendConfig Config, ProxySection Section)>(StringComparer.Ordinal);
         var backendList = new List<BackendConfig>();
+        var reachingMaxConn = SumReachingMaxConn(global, sections);
+        ResolveTrackedTables(sections, diagnostics);
         foreach (var section in sections)
         {
             if (!section.IsBackend)
@@ -29,7 +31,7 @@ internal static class ConfigBuilder
                 continue;
             }
 
-            var backend = BuildBackend(section, ids[section], diagnostics);
+            var backend = BuildBackend(section, ids[section], diagnostics, reachingMaxConn.GetValueOrDefault(section.Name));
             backends[section.Name] = (backend, section);
             backendList.Add(backend);
         }
@@ -55,6 +57,88 @@ internal static class ConfigBuilder
         }
 
         return new SluiceConfig { Global = global, Frontends = frontends, Backends = backendList };
+    }
+
+    /// <summary>`track-scN ... [table T]`: T, or the rule's own proxy's table, must exist.</summary>
+    private static void ResolveTrackedTables(IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics)
+    {
+        var tables = new Dictionary<string, Sluice.Backends.StickTable>(StringComparer.Ordinal);
+        foreach (var section in sections)
+        {
+            if (section.StickTable is { } table && section.Kind != ProxyKinds.Defaults)
+            {
+                tables[section.Name] = table;
+            }
+        }
+
+        foreach (var section in sections)
+        {
+            if (section.Kind == ProxyKinds.Defaults)
+            {
+                continue;
+            }
+
+            foreach (var rule in section.HttpRequestRules)
+            {
+                if (rule.Action is not Sluice.Rules.Actions.TrackScAction track)
+                {
+                    continue;
+                }
+
+                var name = track.TableName ?? section.Name;
+                if (tables.TryGetValue(name, out var found))
+                {
+                    track.Table = found;
+                }
+                else
+                {
+                    diagnostics.ConfigAlert($"{section.MessageKind} '{section.Name}': unable to find table '{name}' referenced by track-sc{track.Index}.");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// For each backend, the sum of the `maxconn` of the frontends that can send to it (default_backend, static
+    /// use_backend, or the listen section itself): HAProxy's default `fullconn` is a tenth of it.
+    /// </summary>
+    private static Dictionary<string, int> SumReachingMaxConn(GlobalConfig global, IReadOnlyList<ProxySection> sections)
+    {
+        var sums = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var section in sections)
+        {
+            if (!section.IsFrontend)
+            {
+                continue;
+            }
+
+            var maxConn = section.MaxConn > 0 ? section.MaxConn : global.MaxConn > 0 ? global.MaxConn : 1024;
+            var reached = new HashSet<string>(StringComparer.Ordinal);
+            if (section.IsBackend)
+            {
+                reached.Add(section.Name);
+            }
+
+            if (section.DefaultBackend is { } defaultBackend)
+            {
+                reached.Add(defaultBackend.Name);
+            }
+
+            foreach (var rule in section.UseBackends)
+            {
+                if (rule.DynamicName is null)
+                {
+                    reached.Add(rule.Name);
+                }
+            }
+
+            foreach (var name in reached)
+            {
+                sums[name] = (int)Math.Min(int.MaxValue, (long)sums.GetValueOrDefault(name) + maxConn);
+            }
+        }
+
+        return sums;
     }
 
     /// <summary>Proxy ids: the one given with <c>id</c>, otherwise the first free number from 1 in declaration order.</summary>
@@ -96,7 +180,7 @@ internal static class ConfigBuilder
         return ids;
     }
 
-    private static BackendConfig BuildBackend(ProxySection section, int id, DiagnosticBag diagnostics)
+    private static BackendConfig BuildBackend(ProxySection section, int id, DiagnosticBag diagnostics, int reachingMaxConn)
     {
         var servers = new List<ServerConfig>(section.Servers.Count);
         for (var i = 0; i < section.Servers.Count; i++)
@@ -110,6 +194,10 @@ internal static class ConfigBuilder
                 Id = i + 1,
                 Weight = line.Options.Weight,
                 MaxConn = line.Options.MaxConn,
+                MaxQueue = line.Options.MaxQueue,
+                Cookie = section.Mode == ProxyMode.Http ? line.Options.Cookie : null,
+                // HAProxy: a `minconn` above `maxconn` is `maxconn`.
+                MinConn = line.Options.MaxConn > 0 ? Math.Min(line.Options.MinConn, line.Options.MaxConn) : 0,
                 Backup = line.Options.Backup,
                 Disabled = line.Options.Disabled,
                 Source = line.Options.Source,
@@ -151,10 +239,15 @@ internal static class ConfigBuilder
             Id = id,
             Mode = section.Mode,
             Balance = section.Balance,
+            HashType = section.HashType,
             Servers = servers,
             Timeouts = section.Timeouts,
             Retries = section.Retries,
             Redispatch = section.Redispatch,
+            Cookie = http ? section.Cookie : null,
+            StickTable = section.StickTable,
+            Persist = section.Persist,
+            FullConn = section.FullConn > 0 ? section.FullConn : Math.Max(1, reachingMaxConn / 10),
             AllBackups = section.AllBackups,
             Source = section.Source,
             Disabled = section.Disabled,
@@ -247,6 +340,7 @@ internal static class ConfigBuilder
             Binds = binds,
             Timeouts = section.Timeouts,
             MaxConn = section.MaxConn,
+            StickTable = section.StickTable,
             Backlog = section.Backlog,
             DefaultBackend = defaultBackend,
             Disabled = section.Disabled,
@@ -321,6 +415,19 @@ internal static class ConfigBuilder
             if (set)
             {
                 diagnostics.ConfigWarning($"'option {name}' ignored for {who} as it requires HTTP mode.");
+            }
+        }
+
+        if (section.IsBackend && section.Cookie is not null)
+        {
+            diagnostics.ConfigWarning($"cookie will be ignored for {section.MessageKind} '{section.Name}' (needs 'mode http').");
+        }
+
+        foreach (var server in section.Servers)
+        {
+            if (server.Options.Cookie is not null)
+            {
+                diagnostics.ConfigWarning($"{section.MessageKind} '{section.Name}' : ignoring cookie for server '{server.Name}' as HTTP mode is disabled.");
             }
         }
 

@@ -70,7 +70,25 @@ internal sealed class HttpFrontendContext
         RequestCaptureSizes = [.. frontend.RequestCaptures.Select(c => c.Length)];
         ResponseCaptureSizes = [.. frontend.ResponseCaptures.Select(c => c.Length)];
         MonitorUri = frontend.MonitorUri is { } uri ? System.Text.Encoding.Latin1.GetBytes(uri) : null;
+        var tables = new Dictionary<string, Backends.StickTable>(StringComparer.Ordinal);
+        foreach (var backend in backends.Keys)
+        {
+            if (backend.StickTable is { } table)
+            {
+                tables[backend.Name] = table;
+            }
+        }
+
+        if (frontend.StickTable is { } own)
+        {
+            tables[frontend.Name] = own;
+        }
+
+        StickTables = tables;
     }
+
+    /// <summary>The stick tables of the frontend and of the backends, by proxy name, for `src_*(TABLE)`.</summary>
+    public IReadOnlyDictionary<string, Backends.StickTable> StickTables { get; }
 
     public int[] RequestCaptureSizes { get; }
 

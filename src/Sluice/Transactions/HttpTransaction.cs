@@ -29,6 +29,8 @@ internal sealed class HttpTransaction : IDisposable
     private readonly HttpFrontendContext _front;
     private readonly HttpResponseHead _response = new();
     private readonly ServerDialer _dialer = new();
+    private readonly QueueWaiter _waiter = new();
+    private IFrontStream? _queuedFront;
     private IBackStream? _server;
     private HttpBackendContext? _backend;
     private ServerState? _serverState;
@@ -82,7 +84,26 @@ internal sealed class HttpTransaction : IDisposable
 
     public int Retries { get; private set; }
 
+    /// <summary>Milliseconds spent in a queue (0 when a slot was free at once; -1 when no server was looked for).</summary>
     public long Tw { get; private set; }
+
+    /// <summary>Requests ahead of this one in the server's queue when it entered it (log `srv_queue`); 0 when not queued there.</summary>
+    public int ServerQueuePosition { get; private set; }
+
+    /// <summary>Requests ahead of this one in the backend's queue when it entered it (log `backend_queue`); 0 when not queued there.</summary>
+    public int BackendQueuePosition { get; private set; }
+
+    /// <summary>
+    /// The third character of HAProxy's termination state, the persistence cookie the request carried: `N` none,
+    /// `I` invalid, `D` a server that is down, `V` valid; `-` without `cookie` in the backend.
+    /// </summary>
+    public char PersistenceCookieState { get; private set; } = '-';
+
+    /// <summary>
+    /// The fourth character, the cookie of the response: `N` none, `I` inserted, `P` the server's kept (`preserve`),
+    /// `R` rewritten (`rewrite`, `prefix`), `D` the server's deleted; `-` without `cookie` in the backend.
+    /// </summary>
+    public char SetCookieState { get; private set; } = '-';
 
     public long Tc { get; private set; }
 
@@ -101,6 +122,12 @@ internal sealed class HttpTransaction : IDisposable
     /// </summary>
     public void CheckServerTimeouts(long nowMs)
     {
+        if (_waiter.IsQueued)
+        {
+            CheckQueueWait(nowMs);
+            return;
+        }
+
         _dialer.OnHeartbeat(nowMs);
         if (Server is { } server && (server.ReadWatch.IsExpired(nowMs) || server.WriteWatch.IsExpired(nowMs)))
         {
@@ -118,7 +145,35 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     /// <summary>Records why the heartbeat or a kill aborted the transaction; the first reason wins.</summary>
-    public void SetPendingCause(TerminationCause cause) => Interlocked.CompareExchange(ref _pendingCause, (int)cause, 0);
+    public void SetPendingCause(TerminationCause cause)
+    {
+        Interlocked.CompareExchange(ref _pendingCause, (int)cause, 0);
+        if (_waiter.IsQueued)
+        {
+            _waiter.Owner?.Cancel(_waiter, QueueOutcome.Aborted);
+        }
+    }
+
+    /// <summary>
+    /// A queued request leaves its queue when `timeout queue` expires, or when its client is gone: a cleartext
+    /// HTTP/1 client that closed its connection, or an HTTP/2 client that reset its stream (the request never reached
+    /// a server). Over TLS, HTTP/1 clients are seen leaving only through `timeout client`.
+    /// </summary>
+    private void CheckQueueWait(long nowMs)
+    {
+        if (nowMs >= _waiter.DeadlineMs)
+        {
+            _waiter.Owner?.Cancel(_waiter, QueueOutcome.TimedOut);
+            return;
+        }
+
+        var front = Volatile.Read(ref _queuedFront);
+        if ((front is Http1FrontConnection { Io: { Tls: null } io } && io.IsPeerClosed())
+            || (front is Http2Stream stream && Volatile.Read(ref stream.IsReset)))
+        {
+            SetPendingCause(TerminationCause.ClientClosed);
+        }
+    }
 
     public long TunnelMs => _backend?.TunnelMs ?? TransactionContext.Infinite;
 
@@ -146,6 +201,7 @@ internal sealed class HttpTransaction : IDisposable
         {
             await EndRequestPumpAsync(front).ConfigureAwait(false);
             ReleaseServer();
+            _samples.EndTracking();
             Ta = _front.Shared.Clock.Refresh() - _startMs;
             BytesToClient = front.ResponseBodyBytes;
         }
@@ -162,6 +218,10 @@ internal sealed class HttpTransaction : IDisposable
         Phase = TerminationPhase.None;
         Retries = 0;
         Tw = -1;
+        ServerQueuePosition = 0;
+        BackendQueuePosition = 0;
+        PersistenceCookieState = '-';
+        SetCookieState = '-';
         Tc = -1;
         Tr = -1;
         Ta = -1;
@@ -253,11 +313,16 @@ internal sealed class HttpTransaction : IDisposable
         var state = backend.State;
         state.CountTransaction();
         var clientAddress = (front.ClientEndPoint as IPEndPoint)?.Address;
-        Tw = 0;
-        var server = backend.Config.Disabled ? null : state.Balancer.Pick(clientAddress, avoid: null);
+        ServerState? pinned = null;
+        if (state.Cookie is { } cookie)
+        {
+            pinned = cookie.ReadRequest(request.Headers, backend.Config.Persist, out var cookieState);
+            PersistenceCookieState = cookieState;
+        }
+
+        var server = await AssignServerAsync(front, backend, clientAddress, pinned).ConfigureAwait(false);
         if (server is null)
         {
-            await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerClosed, TerminationPhase.Connect, close: false).ConfigureAwait(false);
             return;
         }
 
@@ -390,6 +455,17 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
+        if (Status is >= 400 and < 500)
+        {
+            // Tracked stick counters count the server's 4xx answers (http_err_cnt, http_err_rate).
+            _samples.CountHttpError(Environment.TickCount64);
+        }
+
+        if (state.Cookie is { } persistence && _serverState is { } answered)
+        {
+            SetCookieState = persistence.WriteResponse(_response, answered, direct: pinned == answered, post: request.Method == Messages.HttpMethod.Post);
+        }
+
         // The head waits for the first piece of body when that is already here: one write instead of two.
         var sink = await front.SendResponseHeadAsync(_response, closeAfter: false, flush: !connection.HasBufferedInput()).ConfigureAwait(false);
         Phase = TerminationPhase.Data;
@@ -495,6 +571,78 @@ internal sealed class HttpTransaction : IDisposable
 
     private static readonly System.Buffers.SearchValues<byte> RestrictedNameCharacters =
         System.Buffers.SearchValues.Create("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+
+    /// <summary>
+    /// Takes a server slot for the request: at once, or after a wait in a queue (`maxconn`). Null when the request
+    /// ended here with a 503: no server (`SC`), the bound server's queue full (`SQ`), `timeout queue` (`sQ`), or the
+    /// client gone while it waited (`CQ`).
+    /// </summary>
+    private async ValueTask<ServerState?> AssignServerAsync(IFrontStream front, HttpBackendContext backend, IPAddress? clientAddress, ServerState? pinned)
+    {
+        var state = backend.State;
+        Tw = 0;
+        if (backend.Config.Disabled)
+        {
+            await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerClosed, TerminationPhase.Connect, close: false).ConfigureAwait(false);
+            return null;
+        }
+
+        var clock = _front.Shared.Clock;
+        var now = clock.Refresh();
+        uint? hash = null;
+        var balance = backend.Config.Balance;
+        if (balance.IsHashBased && balance.Algorithm != BalanceAlgorithm.Source
+            && Balancing.RequestHash.TryCompute(balance, backend.Config.HashType, front.Request, _samples, out var key))
+        {
+            hash = key;
+        }
+
+        var status = ServerAssignment.Assign(state, clientAddress, pinned, backend.Config.Redispatch is not null, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, now), out var server, hash);
+        switch (status)
+        {
+            case AssignStatus.Assigned:
+                return server;
+            case AssignStatus.NoServer:
+                await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerClosed, TerminationPhase.Connect, close: false).ConfigureAwait(false);
+                return null;
+            case AssignStatus.QueueFull:
+                ServerName = server!.Name;
+                server.CountConnectFailure();
+                await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerClosed, TerminationPhase.Queue, close: false).ConfigureAwait(false);
+                return null;
+        }
+
+        Volatile.Write(ref _queuedFront, front);
+        if (PendingCause != TerminationCause.None)
+        {
+            _waiter.Owner?.Cancel(_waiter, QueueOutcome.Aborted);
+        }
+
+        var outcome = await _waiter.WaitAsync().ConfigureAwait(false);
+        Volatile.Write(ref _queuedFront, null);
+        Tw = clock.Refresh() - now;
+        ServerQueuePosition = _waiter.ServerQueuePosition;
+        BackendQueuePosition = _waiter.BackendQueuePosition;
+        if (outcome == QueueOutcome.Served)
+        {
+            return _waiter.Server;
+        }
+
+        if (pinned is not null)
+        {
+            ServerName = pinned.Name;
+        }
+
+        if (outcome == QueueOutcome.TimedOut)
+        {
+            await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerTimeout, TerminationPhase.Queue, close: false).ConfigureAwait(false);
+            return null;
+        }
+
+        var cause = PendingCause == TerminationCause.None ? TerminationCause.ClientClosed : PendingCause;
+        await ReplyAsync(front, ErrorReply(503), cause, TerminationPhase.Queue, close: true).ConfigureAwait(false);
+        return null;
+    }
 
     /// <summary>`retry-on` with a status: a replayable request whose answer has one of the listed statuses goes again.</summary>
     private bool ShouldRetryStatus(HttpBackendContext backend, bool canReplay)
@@ -622,6 +770,8 @@ internal sealed class HttpTransaction : IDisposable
         samples.FrontendId = _front.Frontend.Id;
         samples.FirstRequest = firstRequest;
         samples.FindBackend ??= name => _front.FindBackend(name)?.State;
+        samples.StickTables ??= _front.StickTables;
+        samples.FrontendStickTable ??= _front.Frontend.StickTable;
         if (_front.RequestCaptureSizes.Length + _front.ResponseCaptureSizes.Length > 0)
         {
             samples.Captures.Prepare(_front.RequestCaptureSizes, _front.ResponseCaptureSizes);

@@ -26,6 +26,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     private const int StateConnecting = 1;
     private const int StateTunnel = 2;
     private const int StateDone = 3;
+    private const int StateQueued = 4;
 
     private TransactionContext _context;
     private readonly TcpFrontendContext? _rules;
@@ -37,6 +38,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     private readonly bool _connectionRulesDone;
 
     private readonly ServerDialer _dialer = new();
+    private readonly QueueWaiter _waiter = new();
     private int _state;
     private TcpTunnelMux? _tunnel;
     private int _pendingCause;
@@ -83,8 +85,14 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     public string TerminationCode => TerminationCodes.Render(Cause, Phase);
 
-    /// <summary>Time spent in queues; 0 until queues exist, -1 when no server was looked for.</summary>
+    /// <summary>Time spent in queues (0 when a slot was free at once), -1 when no server was looked for.</summary>
     public long Tw { get; private set; } = -1;
+
+    /// <summary>Connections ahead of this one in the server's queue when it entered it (log `srv_queue`).</summary>
+    public int ServerQueuePosition { get; private set; }
+
+    /// <summary>Connections ahead of this one in the backend's queue when it entered it (log `backend_queue`).</summary>
+    public int BackendQueuePosition { get; private set; }
 
     /// <summary>Time to establish the server connection, retries included; -1 when never established.</summary>
     public long Tc { get; private set; } = -1;
@@ -132,6 +140,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     public void Kill()
     {
         Interlocked.CompareExchange(ref _pendingCause, (int)TerminationCause.Killed, 0);
+        _waiter.Owner?.Cancel(_waiter, QueueOutcome.Aborted);
         _dialer.Kill();
         Volatile.Read(ref _tunnel)?.Abort();
         _client.Dispose();
@@ -143,6 +152,10 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         {
             case StateConnecting:
                 _dialer.OnHeartbeat(nowMs);
+                break;
+
+            case StateQueued:
+                CheckQueueWait(nowMs);
                 break;
 
             case StateTunnel:
@@ -301,12 +314,9 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
         backend.CountTransaction();
         var clientAddress = (ClientEndPoint as IPEndPoint)?.Address;
-        Tw = 0;
-        var server = backend.Config.Disabled ? null : backend.Balancer.Pick(clientAddress, avoid: null);
+        var server = await AssignServerAsync(backend, clientAddress).ConfigureAwait(false);
         if (server is null)
         {
-            // Mode tcp has no 503 to send: the client connection is closed, logged as `SC` with <NOSRV>.
-            SetEnd(TerminationCause.ServerClosed, TerminationPhase.Connect);
             return;
         }
 
@@ -368,6 +378,90 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             default:
                 SetEnd(TerminationCause.Killed, TerminationPhase.Data);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Takes a server slot: at once, or after a wait in the backend's queue (`maxconn`). Null when the connection
+    /// ends here: no server (`SC`, mode tcp has no 503 to send), `timeout queue` (`sQ`), client gone (`CQ`).
+    /// </summary>
+    private async ValueTask<ServerState?> AssignServerAsync(BackendState backend, IPAddress? clientAddress)
+    {
+        Tw = 0;
+        if (backend.Config.Disabled)
+        {
+            SetEnd(TerminationCause.ServerClosed, TerminationPhase.Connect);
+            return null;
+        }
+
+        var now = _context.Clock.Refresh();
+        var status = ServerAssignment.Assign(backend, clientAddress, pinned: null, mayLeavePinned: true, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, now), out var server);
+        if (status == AssignStatus.Assigned)
+        {
+            return server;
+        }
+
+        if (status != AssignStatus.Queued)
+        {
+            SetEnd(TerminationCause.ServerClosed, TerminationPhase.Connect);
+            return null;
+        }
+
+        Volatile.Write(ref _state, StateQueued);
+        if (Volatile.Read(ref _pendingCause) != 0)
+        {
+            _waiter.Owner?.Cancel(_waiter, QueueOutcome.Aborted);
+        }
+
+        var outcome = await _waiter.WaitAsync().ConfigureAwait(false);
+        Volatile.Write(ref _state, StateIdle);
+        Tw = _context.Clock.Refresh() - now;
+        ServerQueuePosition = _waiter.ServerQueuePosition;
+        BackendQueuePosition = _waiter.BackendQueuePosition;
+        switch (outcome)
+        {
+            case QueueOutcome.Served:
+                return _waiter.Server;
+            case QueueOutcome.TimedOut:
+                SetEnd(TerminationCause.ServerTimeout, TerminationPhase.Queue);
+                return null;
+            default:
+                var pending = (TerminationCause)Volatile.Read(ref _pendingCause);
+                SetEnd(pending == TerminationCause.None ? TerminationCause.ClientClosed : pending, TerminationPhase.Queue);
+                return null;
+        }
+    }
+
+    /// <summary>On the heartbeat while queued: `timeout queue`, or a client that closed its connection (cleartext).</summary>
+    private void CheckQueueWait(long nowMs)
+    {
+        if (!_waiter.IsQueued)
+        {
+            return;
+        }
+
+        if (nowMs >= _waiter.DeadlineMs)
+        {
+            _waiter.Owner?.Cancel(_waiter, QueueOutcome.TimedOut);
+            return;
+        }
+
+        if (_clientTls is null && ClientClosed(_client))
+        {
+            Interlocked.CompareExchange(ref _pendingCause, (int)TerminationCause.ClientClosed, 0);
+            _waiter.Owner?.Cancel(_waiter, QueueOutcome.Aborted);
+        }
+    }
+
+    private static bool ClientClosed(Socket client)
+    {
+        try
+        {
+            return client.Poll(0, SelectMode.SelectRead) && client.Available == 0;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return true;
         }
     }
 

@@ -79,6 +79,22 @@ internal sealed class SocketDuplex : IDisposable
     }
 
     /// <summary>
+    /// True when the peer closed or reset the connection: the socket polls readable with nothing to read. Bytes
+    /// that arrived and wait (a pipelined request, a body) keep it false.
+    /// </summary>
+    public bool IsPeerClosed()
+    {
+        try
+        {
+            return Socket.Poll(0, SelectMode.SelectRead) && Socket.Available == 0;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>
     /// Writes bytes straight to the socket, past <see cref="Output"/>: for large bodies, which need no copy into
     /// the pipe. The caller flushes <see cref="Output"/> first so that the order of bytes is kept.
     /// </summary>

@@ -51,6 +51,8 @@ internal sealed record FrontendConfig
     public Sluice.Rules.Acls.Condition? MonitorFail { get; init; }
     /// <summary>`errorfile CODE FILE`: whole HTTP/1 responses by status code.</summary>
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = EmptyErrorFiles;
+    /// <summary>`stick-table`: the frontend's own table; null without one.</summary>
+    public Sluice.Backends.StickTable? StickTable { get; init; }
 
     public static readonly IReadOnlyDictionary<int, byte[]> EmptyErrorFiles = new Dictionary<int, byte[]>();
 }
@@ -63,6 +65,8 @@ internal sealed record BackendConfig
     public required int Id { get; init; }
     public ProxyMode Mode { get; init; }
     public BalanceConfig Balance { get; init; } = BalanceConfig.Default;
+    /// <summary>`hash-type`: how the hash-based algorithms map a hash to a server.</summary>
+    public HashTypeConfig HashType { get; init; } = HashTypeConfig.Default;
     public required IReadOnlyList<ServerConfig> Servers { get; init; }
     public TimeoutsConfig Timeouts { get; init; } = TimeoutsConfig.None;
     /// <summary>`retries`: connection attempts after the first one. HAProxy's default is 3.</summary>
@@ -72,6 +76,14 @@ internal sealed record BackendConfig
     /// the Nth retry before the last one; the default -1 redispatches on the last retry.
     /// </summary>
     public int? Redispatch { get; init; }
+    /// <summary>`fullconn`: the backend load at which servers with `minconn` reach their `maxconn`.</summary>
+    public int FullConn { get; init; }
+    /// <summary>`stick-table`: the backend's own table; null without one.</summary>
+    public Sluice.Backends.StickTable? StickTable { get; init; }
+    /// <summary>`cookie`: cookie persistence (mode http only); null when not set.</summary>
+    public CookieConfig? Cookie { get; init; }
+    /// <summary>`option persist`.</summary>
+    public bool Persist { get; init; }
     public bool AllBackups { get; init; }
     public SourceConfig? Source { get; init; }
     public bool Disabled { get; init; }

@@ -11,6 +11,12 @@ internal sealed record ServerConfig
     public int Weight { get; init; } = 1;
     /// <summary>0 means no limit.</summary>
     public int MaxConn { get; init; }
+    /// <summary>`maxqueue`: requests that may wait in this server's own queue; 0 means no limit.</summary>
+    public int MaxQueue { get; init; }
+    /// <summary>`minconn`: with `fullconn`, the limit while the backend is lightly loaded; 0 when not set.</summary>
+    public int MinConn { get; init; }
+    /// <summary>`cookie VALUE`: the persistence cookie value of this server; null when not set.</summary>
+    public string? Cookie { get; init; }
     public bool Backup { get; init; }
     public bool Disabled { get; init; }
     public SourceConfig? Source { get; init; }

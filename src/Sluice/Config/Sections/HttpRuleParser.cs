@@ -222,6 +222,8 @@ internal static class HttpRuleParser
                 return ParseWaitForBody(rule);
             case "capture" when open < 0:
                 return ParseCapture(rule, response);
+            case "track-sc0" or "track-sc1" or "track-sc2" when open < 0 && !response:
+                return ParseTrackSc(rule, baseName[^1] - '0');
         }
 
         var listed = open < 0 ? rule.ActionName : baseName + "(*)";
@@ -235,6 +237,38 @@ internal static class HttpRuleParser
         var got = rule.ActionName.Length == 0 ? "'' (missing argument)" : $"'{rule.ActionName}'";
         ctx.Alert($"'{rule.Keyword}' expects {string.Join(", ", known.Select(a => $"'{a}'"))}, but got {got}.");
         return null;
+    }
+
+    /// <summary>`track-scN KEY [table T]`: the key is a sample expression; the table is resolved by the builder.</summary>
+    private static HttpAction? ParseTrackSc(RuleWords rule, int index)
+    {
+        var ctx = rule.Ctx;
+        var text = ctx.Argument(1);
+        if (text is null or "if" or "unless")
+        {
+            return rule.Fail("missing fetch method");
+        }
+
+        var key = SampleExpressionParser.Parse(text, forAcl: false, out var error);
+        if (key is null)
+        {
+            return rule.Fail(error ?? "invalid fetch method");
+        }
+
+        rule.Next = 2;
+        string? table = null;
+        if (ctx.Argument(2) == "table")
+        {
+            table = ctx.Argument(3);
+            if (table is null)
+            {
+                return rule.Fail("missing table name");
+            }
+
+            rule.Next = 4;
+        }
+
+        return new TrackScAction(index, key, table);
     }
 
     private static Regex? CompileRegex(RuleWords rule, string pattern)

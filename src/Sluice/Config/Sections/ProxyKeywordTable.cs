@@ -27,6 +27,10 @@ internal static class ProxyKeywordTable
         new("maxconn", ProxyKinds.FrontendSide, ParseMaxConn),
         new("backlog", ProxyKinds.FrontendSide, ParseBacklog),
         new("retries", ProxyKinds.BackendSide, ParseRetries),
+        new("fullconn", ProxyKinds.BackendSide, ParseFullConn),
+        new("cookie", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseCookie),
+        new("hash-type", ProxyKinds.BackendSide, ParseHashType),
+        new("stick-table", ProxyKinds.All, StickTableParser.Parse),
         new("source", ProxyKinds.BackendSide, ParseSource),
         new("disabled", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Disabled = true)),
         new("enabled", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Disabled = false)),
@@ -57,6 +61,7 @@ internal static class ProxyKeywordTable
     public static readonly Dictionary<string, ProxyKeyword> Options = Build(
     [
         new("redispatch", ProxyKinds.BackendSide, ParseRedispatch),
+        new("persist", ProxyKinds.BackendSide, (ctx, s) => SetFlag(ctx, () => s.Persist = !ctx.Negated)),
         new("allbackups", ProxyKinds.BackendSide, (ctx, s) => SetFlag(ctx, () => s.AllBackups = !ctx.Negated)),
         new("tcplog", ProxyKinds.FrontendSide, WarnNotHonoured),
         new("httplog", ProxyKinds.FrontendSide, WarnNotHonoured),
@@ -165,16 +170,20 @@ internal static class ProxyKeywordTable
             "first" => new(BalanceAlgorithm.First),
             "source" => new(BalanceAlgorithm.Source),
             "random" => ParseRandom(ctx, algorithm, open),
+            "uri" => ParseUriOptions(ctx),
+            "url_param" => ParseUrlParam(ctx),
+            "hdr" when open > 0 && algorithm.EndsWith(')') && open + 2 < algorithm.Length => ParseHeaderOptions(ctx, algorithm[(open + 1)..^1], algorithm),
+            "hash" => ParseHashExpression(ctx),
             _ => null,
         };
 
         if (parsed is null)
         {
-            if (name is "uri" or "url_param" or "hdr" or "rdp-cookie" or "hash" or "log-hash" or "sticky")
+            if (name is "rdp-cookie" or "log-hash" or "sticky")
             {
                 ctx.Alert($"'balance {name}' is not supported yet.");
             }
-            else if (name != "random")
+            else if (name is not ("random" or "uri" or "url_param" or "hash") && !(name == "hdr" && open > 0))
             {
                 ctx.Alert("balance only supports 'roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random', 'uri', 'url_param', 'hdr(name)', 'rdp-cookie(name)' and 'hash' options.");
             }
@@ -182,13 +191,163 @@ internal static class ProxyKeywordTable
             return;
         }
 
-        if (open < 0 && ctx.ArgumentCount > 1)
+        if (open < 0 && ctx.ArgumentCount > 1 && !parsed.IsHashBased)
+        {
+            ctx.Alert($"'balance {name}' cannot handle unexpected argument '{ctx.Argument(1)}'.");
+            return;
+        }
+
+        if (name == "source" && ctx.ArgumentCount > 1)
         {
             ctx.Alert($"'balance {name}' cannot handle unexpected argument '{ctx.Argument(1)}'.");
             return;
         }
 
         section.Balance = parsed;
+    }
+
+    /// <summary>`balance uri [len N] [depth N] [whole] [path-only]` (HAProxy's messages).</summary>
+    private static BalanceConfig? ParseUriOptions(KeywordContext ctx)
+    {
+        var config = new BalanceConfig(BalanceAlgorithm.Uri);
+        for (var i = 1; i < ctx.ArgumentCount; i++)
+        {
+            var word = ctx.Argument(i)!;
+            switch (word)
+            {
+                case "whole":
+                    config = config with { UriWhole = true };
+                    break;
+                case "path-only":
+                    config = config with { UriPathOnly = true };
+                    break;
+                case "len" or "depth":
+                    var text = ctx.Argument(i + 1);
+                    if (!ValueParsers.TryParseInt(text, out var value) || value < 1)
+                    {
+                        ctx.Alert($"balance uri : '{word}' expects a positive integer (got '{text}').");
+                        return null;
+                    }
+
+                    config = word == "len" ? config with { UriLength = value } : config with { UriDepth = value };
+                    i++;
+                    break;
+                default:
+                    ctx.Alert($"balance uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '{word}').");
+                    return null;
+            }
+        }
+
+        return config;
+    }
+
+    /// <summary>`balance url_param NAME [check_post]`.</summary>
+    private static BalanceConfig? ParseUrlParam(KeywordContext ctx)
+    {
+        var name = ctx.Argument(1);
+        if (string.IsNullOrEmpty(name))
+        {
+            ctx.Alert("balance url_param requires an URL parameter name.");
+            return null;
+        }
+
+        if (ctx.Argument(2) is { } modifier)
+        {
+            ctx.Alert(modifier == "check_post"
+                ? "'balance url_param' : 'check_post' is not supported yet."
+                : $"balance url_param only accepts 'check_post' modifier (got '{modifier}').");
+            return null;
+        }
+
+        return new BalanceConfig(BalanceAlgorithm.UrlParam) { Name = name, NameBytes = System.Text.Encoding.Latin1.GetBytes(name) };
+    }
+
+    /// <summary>`balance hdr(NAME) [use_domain_only]`.</summary>
+    private static BalanceConfig? ParseHeaderOptions(KeywordContext ctx, string header, string written)
+    {
+        var useDomainOnly = false;
+        if (ctx.Argument(1) is { } modifier)
+        {
+            if (modifier != "use_domain_only" || ctx.ArgumentCount > 2)
+            {
+                ctx.Alert($"balance {written} only accepts 'use_domain_only' modifier (got '{(modifier != "use_domain_only" ? modifier : ctx.Argument(2))}').");
+                return null;
+            }
+
+            useDomainOnly = true;
+        }
+
+        return new BalanceConfig(BalanceAlgorithm.Header) { Name = header, NameBytes = System.Text.Encoding.Latin1.GetBytes(header), UseDomainOnly = useDomainOnly };
+    }
+
+    /// <summary>`balance hash EXPR`: a sample expression, compiled once.</summary>
+    private static BalanceConfig? ParseHashExpression(KeywordContext ctx)
+    {
+        var text = ctx.Argument(1);
+        if (string.IsNullOrEmpty(text))
+        {
+            ctx.Alert("balance hash requires a sample expression.");
+            return null;
+        }
+
+        var expression = Sluice.Rules.Samples.SampleExpressionParser.Parse(text, forAcl: false, out var error);
+        if (expression is null)
+        {
+            ctx.Alert($"failed to parse 'balance hash' expression '{text}' : {error}.");
+            return null;
+        }
+
+        return new BalanceConfig(BalanceAlgorithm.Hash) { Expression = expression };
+    }
+
+    /// <summary>`hash-type map-based|consistent [sdbm|djb2|wt6|crc32] [avalanche]` (HAProxy 2.6's messages).</summary>
+    private static void ParseHashType(KeywordContext ctx, ProxySection section)
+    {
+        var consistent = ctx.Argument(0) switch
+        {
+            "consistent" => true,
+            "map-based" => false,
+            _ => (bool?)null,
+        };
+        if (consistent is null)
+        {
+            ctx.Alert("'hash-type' only supports 'consistent' and 'map-based'.");
+            return;
+        }
+
+        var function = HashFunction.Sdbm;
+        if (ctx.Argument(1) is { } name)
+        {
+            HashFunction? parsed = name switch
+            {
+                "sdbm" => HashFunction.Sdbm,
+                "djb2" => HashFunction.Djb2,
+                "wt6" => HashFunction.Wt6,
+                "crc32" => HashFunction.Crc32,
+                _ => null,
+            };
+            if (parsed is null)
+            {
+                ctx.Alert("'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.");
+                return;
+            }
+
+            function = parsed.Value;
+        }
+
+        var avalanche = false;
+        if (ctx.Argument(2) is { } modifier)
+        {
+            if (modifier != "avalanche" || ctx.ArgumentCount > 3)
+            {
+                ctx.Alert("'hash-type' only supports 'avalanche' as a modifier for hash functions.");
+                return;
+            }
+
+            avalanche = true;
+        }
+
+        section.HashType = new HashTypeConfig(consistent.Value, function, avalanche);
     }
 
     private static BalanceConfig? ParseRandom(KeywordContext ctx, string text, int open)
@@ -228,6 +387,14 @@ internal static class ProxyKeywordTable
         if (ctx.ExpectArguments(1, "an integer argument") && ParseNonNegative(ctx, out var value))
         {
             section.Backlog = value;
+        }
+    }
+
+    private static void ParseFullConn(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.ExpectArguments(1, "an integer argument") && ParseNonNegative(ctx, out var value))
+        {
+            section.FullConn = value;
         }
     }
 

@@ -34,6 +34,10 @@ internal sealed record ServerOptions
 {
     public int Weight { get; init; } = 1;
     public int MaxConn { get; init; }
+    public int MaxQueue { get; init; }
+    public int MinConn { get; init; }
+    /// <summary>`cookie VALUE`: the value of the persistence cookie that designates this server.</summary>
+    public string? Cookie { get; init; }
     public bool Backup { get; init; }
     public bool Disabled { get; init; }
     public SourceConfig? Source { get; init; }
@@ -94,9 +98,24 @@ internal sealed class ProxySection
 
     public int? Redispatch { get; set; }
 
+    /// <summary><c>stick-table</c>: this proxy's table, created at parse time; never inherited.</summary>
+    public Sluice.Backends.StickTable? StickTable { get; set; }
+
+    /// <summary><c>cookie</c>: cookie persistence; null when not set.</summary>
+    public CookieConfig? Cookie { get; set; }
+
+    /// <summary><c>option persist</c>: a cookie naming a DOWN server still sends the request there.</summary>
+    public bool Persist { get; set; }
+
+    /// <summary><c>fullconn</c>; 0 when not set (a tenth of the reaching frontends' maxconn).</summary>
+    public int FullConn { get; set; }
+
     public bool AllBackups { get; set; }
 
     public BalanceConfig Balance { get; set; } = BalanceConfig.Default;
+
+    /// <summary><c>hash-type</c>.</summary>
+    public HashTypeConfig HashType { get; set; } = HashTypeConfig.Default;
 
     public SourceConfig? Source { get; set; }
 

@@ -154,6 +154,22 @@ internal static class ServerLineParser
                     }
 
                     break;
+                case "maxqueue" or "minconn":
+                    if (!ValueParsers.TryParseSignedInt(argument, out var limit))
+                    {
+                        error = $"'{keyword}' : invalid value '{argument}', expects an integer.";
+                    }
+                    else
+                    {
+                        // HAProxy reads a negative limit as no limit.
+                        limit = Math.Max(limit, 0);
+                        options = keyword == "maxqueue" ? options with { MaxQueue = limit } : options with { MinConn = limit };
+                    }
+
+                    break;
+                case "cookie":
+                    options = options with { Cookie = argument };
+                    break;
                 case "pool-max-conn":
                     if (!ValueParsers.TryParseSignedInt(argument, out var poolMaxConn))
                     {

@@ -89,8 +89,52 @@ internal sealed class SampleContext : IDisposable
     private ArrayBufferWriter<byte>? _formatOutput;
 
     /// <summary>Forgets everything about the previous request of the connection.</summary>
+    /// <summary>The stick tables `src_*(TABLE)` may name, by proxy name; set once per session.</summary>
+    public IReadOnlyDictionary<string, Backends.StickTable>? StickTables { get; set; }
+
+    /// <summary>The table `src_*` reads without a table argument: the frontend's own.</summary>
+    public Backends.StickTable? FrontendStickTable { get; set; }
+
+    /// <summary>The stick counters sc0, sc1, sc2 this transaction tracks (`track-sc0`...); null when not tracked.</summary>
+    public Backends.StickEntry?[] Tracked { get; } = new Backends.StickEntry?[3];
+
+    /// <summary>Starts tracking <paramref name="entry"/> as counter <paramref name="index"/>; false when that counter is tracked already (HAProxy keeps the first).</summary>
+    public bool Track(int index, Backends.StickEntry entry)
+    {
+        if (Tracked[index] is not null)
+        {
+            return false;
+        }
+
+        Tracked[index] = entry;
+        return true;
+    }
+
+    /// <summary>A 4xx answer: counted as an HTTP error by every tracked counter.</summary>
+    public void CountHttpError(long nowMs)
+    {
+        foreach (var entry in Tracked)
+        {
+            entry?.CountHttpError(nowMs);
+        }
+    }
+
+    /// <summary>The transaction is over: its tracked counters are released (conn_cur goes down).</summary>
+    public void EndTracking()
+    {
+        for (var i = 0; i < Tracked.Length; i++)
+        {
+            if (Tracked[i] is { } entry)
+            {
+                entry.EndConnection();
+                Tracked[i] = null;
+            }
+        }
+    }
+
     public void ResetTransaction()
     {
+        EndTracking();
         Backend = null;
         Server = null;
         Response = null;
@@ -139,6 +183,7 @@ internal sealed class SampleContext : IDisposable
 
     public void Dispose()
     {
+        EndTracking();
         ReleaseBuffers();
         Variables.ClearSession();
     }

@@ -79,6 +79,7 @@ internal static class SampleFetchTable
         Simple("fe_name", Connection, SampleType.Str, ctx => Sample.FromString(ctx.FrontendName));
         Simple("fe_id", Connection, SampleType.Int, ctx => Sample.FromInt(ctx.FrontendId));
         TlsFetches.Register(table);
+        StickFetches.Register(table);
 
         // The backend and the server.
         Simple("be_name", SampleSources.Backend, SampleType.Str, ctx => ctx.Backend is { } be ? Sample.FromString(be.NameBytes) : default);

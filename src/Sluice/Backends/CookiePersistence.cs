@@ -1,0 +1,353 @@
+using System.Buffers;
+using System.Text;
+using Sluice.Config.Model;
+using Sluice.Messages;
+
+namespace Sluice.Backends;
+
+/// <summary>
+/// `cookie NAME insert|rewrite|prefix ...` with `server ... cookie VALUE` (HAProxy's http_manage_client_side_cookies
+/// and http_manage_server_side_cookies): the request's cookie names the server to use, and the response carries the
+/// cookie that brings the client back to the server that answered. Everything per server is encoded at load time;
+/// a request allocates nothing unless its Cookie header must be rewritten (`indirect`, `prefix`), which uses a
+/// pooled buffer.
+/// </summary>
+internal sealed class CookiePersistence
+{
+    private static readonly byte[] CookieHeader = "cookie"u8.ToArray();
+    private static readonly byte[] SetCookieHeader = "set-cookie"u8.ToArray();
+    private static readonly byte[] CacheControlHeader = "cache-control"u8.ToArray();
+
+    private readonly byte[] _name;
+    private readonly (byte[] Value, ServerState Server)[] _servers;
+
+    public CookiePersistence(CookieConfig config, BackendState backend)
+    {
+        Config = config;
+        _name = Encoding.Latin1.GetBytes(config.Name);
+        var servers = new List<(byte[], ServerState)>();
+        foreach (var server in backend.Servers)
+        {
+            if (server.Config.Cookie is { } value)
+            {
+                servers.Add((Encoding.Latin1.GetBytes(value), server));
+                server.InsertedCookie = Encoding.Latin1.GetBytes(BuildSetCookie(config, value));
+            }
+        }
+
+        _servers = [.. servers];
+    }
+
+    public CookieConfig Config { get; }
+
+    /// <summary>
+    /// Reads the persistence cookie of a request: the server it names (null when none, or when it is down and
+    /// `option persist` is off), and HAProxy's log character: `N` no cookie, `I` invalid, `D` a DOWN server, `V` valid.
+    /// In insert mode with `indirect` the cookie is removed from the request; in prefix mode the `SERVER~` part is.
+    /// </summary>
+    public ServerState? ReadRequest(HttpHeaderList headers, bool persist, out char state)
+    {
+        state = 'N';
+        ServerState? found = null;
+        for (var slot = headers.IndexOf(CookieHeader); slot >= 0; slot = headers.IndexOf(CookieHeader, slot + 1))
+        {
+            var value = headers.Value(slot);
+            if (!TryFindCookie(value, _name, out var valueStart, out var valueLength, out var pairStart, out var pairEnd))
+            {
+                continue;
+            }
+
+            var cookieValue = value.Slice(valueStart, valueLength);
+            var serverPart = cookieValue;
+            if (Config.Mode == CookieMode.Prefix)
+            {
+                var tilde = cookieValue.IndexOf((byte)'~');
+                serverPart = tilde < 0 ? cookieValue : cookieValue[..tilde];
+            }
+
+            found = Match(serverPart);
+            state = found is null ? 'I' : found.IsUsable ? 'V' : 'D';
+            if (Config.Mode == CookieMode.Insert && Config.Indirect)
+            {
+                RewriteCookieHeader(headers, slot, pairStart, pairEnd, ReadOnlySpan<byte>.Empty, replaceValue: false);
+            }
+            else if (Config.Mode == CookieMode.Prefix && cookieValue.IndexOf((byte)'~') is var at and >= 0)
+            {
+                // The server sees its own value: what follows `SERVER~`.
+                RewriteCookieHeader(headers, slot, valueStart, valueStart + at + 1, ReadOnlySpan<byte>.Empty, replaceValue: true);
+            }
+
+            break;
+        }
+
+        // `option persist` keeps a DOWN server, not one in maintenance (`disabled`), as in HAProxy.
+        if (found is not null && state == 'D' && (!persist || found.Config.Disabled))
+        {
+            return null;
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// Sets the response's persistence cookie for <paramref name="server"/>, the server that answered. Returns
+    /// HAProxy's set-cookie log character: `N` none, `I` inserted, `P` the server's own kept (`preserve`), `R` rewritten.
+    /// </summary>
+    /// <param name="direct">The request's cookie sent it to this server (HAProxy's SF_DIRECT): the client has the cookie already.</param>
+    public char WriteResponse(HttpResponseHead response, ServerState server, bool direct, bool post)
+    {
+        var headers = response.Headers;
+        if (Config.Mode != CookieMode.Insert)
+        {
+            return RewriteServerCookies(headers, server);
+        }
+
+        var serverSetsIt = FindSetCookie(headers) >= 0;
+        if (serverSetsIt && Config.Preserve)
+        {
+            return 'P';
+        }
+
+        // Insert mode: the cookie is the proxy's; the server's own of the same name goes.
+        for (var slot = FindSetCookie(headers); slot >= 0; slot = FindSetCookie(headers))
+        {
+            headers.Remove(slot);
+        }
+
+        if (server.InsertedCookie is not { } inserted || direct || (Config.PostOnly && !post))
+        {
+            return serverSetsIt ? 'D' : 'N';
+        }
+
+        headers.Add(SetCookieHeader, inserted);
+        if (Config.NoCache && IsCacheable(response))
+        {
+            headers.Add(CacheControlHeader, "private"u8);
+        }
+
+        return 'I';
+    }
+
+    private byte[]? ValueOf(ServerState server)
+    {
+        foreach (var (cookie, candidate) in _servers)
+        {
+            if (candidate == server)
+            {
+                return cookie;
+            }
+        }
+
+        return null;
+    }
+
+    private ServerState? Match(ReadOnlySpan<byte> value)
+    {
+        foreach (var (cookie, server) in _servers)
+        {
+            if (value.SequenceEqual(cookie))
+            {
+                return server;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>`rewrite` and `prefix`: the server's own `Set-Cookie: NAME=v` becomes `NAME=SERVER` or `NAME=SERVER~v`.</summary>
+    private char RewriteServerCookies(HttpHeaderList headers, ServerState server)
+    {
+        var serverValue = ValueOf(server);
+        if (serverValue is null)
+        {
+            return 'N';
+        }
+
+        var slot = FindSetCookie(headers);
+        if (slot < 0)
+        {
+            return 'N';
+        }
+
+        var value = headers.Value(slot);
+        var valueStart = _name.Length + 1;
+        var end = value.IndexOf((byte)';');
+        var valueEnd = end < 0 ? value.Length : end;
+        if (Config.Mode == CookieMode.Rewrite)
+        {
+            RewriteCookieHeader(headers, slot, valueStart, valueEnd, serverValue, replaceValue: true, SetCookieHeader);
+        }
+        else
+        {
+            // Server cookie values are short words of the configuration; a long one goes to the heap.
+            Span<byte> prefixed = serverValue.Length < 256 ? stackalloc byte[serverValue.Length + 1] : new byte[serverValue.Length + 1];
+            serverValue.CopyTo(prefixed);
+            prefixed[^1] = (byte)'~';
+            RewriteCookieHeader(headers, slot, valueStart, valueStart, prefixed, replaceValue: true, SetCookieHeader);
+        }
+
+        return 'R';
+    }
+
+    /// <summary>The first `Set-Cookie` whose cookie is NAME, or -1.</summary>
+    private int FindSetCookie(HttpHeaderList headers)
+    {
+        for (var slot = headers.IndexOf(SetCookieHeader); slot >= 0; slot = headers.IndexOf(SetCookieHeader, slot + 1))
+        {
+            var value = headers.Value(slot).TrimStart((byte)' ');
+            if (value.Length > _name.Length && value[_name.Length] == (byte)'=' && value.StartsWith(_name))
+            {
+                return slot;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Replaces bytes [start, end) of a header's value with <paramref name="replacement"/> (replaceValue), or removes
+    /// the cookie pair [start, end) with its separator; the header goes when nothing is left. The header moves to the
+    /// end of the list, which changes nothing for cookies.
+    /// </summary>
+    private static void RewriteCookieHeader(HttpHeaderList headers, int slot, int start, int end, ReadOnlySpan<byte> replacement, bool replaceValue, byte[]? name = null)
+    {
+        name ??= CookieHeader;
+        var value = headers.Value(slot);
+        var buffer = ArrayPool<byte>.Shared.Rent(value.Length + replacement.Length);
+        try
+        {
+            int length;
+            if (replaceValue)
+            {
+                value[..start].CopyTo(buffer);
+                replacement.CopyTo(buffer.AsSpan(start));
+                value[end..].CopyTo(buffer.AsSpan(start + replacement.Length));
+                length = value.Length - (end - start) + replacement.Length;
+            }
+            else
+            {
+                var before = value[..start].TrimEnd((byte)' ').TrimEnd((byte)';').TrimEnd((byte)' ');
+                var after = value[end..].TrimStart((byte)' ').TrimStart((byte)';').TrimStart((byte)' ');
+                before.CopyTo(buffer);
+                length = before.Length;
+                if (before.Length > 0 && after.Length > 0)
+                {
+                    "; "u8.CopyTo(buffer.AsSpan(length));
+                    length += 2;
+                }
+
+                after.CopyTo(buffer.AsSpan(length));
+                length += after.Length;
+            }
+
+            headers.Remove(slot);
+            if (length > 0)
+            {
+                headers.Add(name, buffer.AsSpan(0, length));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Finds `NAME=value` in a Cookie header value (`a=1; NAME=v; b=2`): the value's offset and length, and the pair's
+    /// bounds for its removal.
+    /// </summary>
+    internal static bool TryFindCookie(ReadOnlySpan<byte> header, ReadOnlySpan<byte> name, out int valueStart, out int valueLength, out int pairStart, out int pairEnd)
+    {
+        var position = 0;
+        while (position < header.Length)
+        {
+            while (position < header.Length && header[position] is (byte)' ' or (byte)'\t' or (byte)';')
+            {
+                position++;
+            }
+
+            var semicolon = header[position..].IndexOf((byte)';');
+            var end = semicolon < 0 ? header.Length : position + semicolon;
+            var pair = header[position..end];
+            var equals = pair.IndexOf((byte)'=');
+            if (equals >= 0 && pair[..equals].TrimEnd((byte)' ').SequenceEqual(name))
+            {
+                var value = pair[(equals + 1)..];
+                var leading = value.Length - value.TrimStart((byte)' ').Length;
+                valueStart = position + equals + 1 + leading;
+                valueLength = value.Trim((byte)' ').Length;
+                pairStart = position;
+                pairEnd = end;
+                return true;
+            }
+
+            position = end + 1;
+        }
+
+        valueStart = valueLength = pairStart = pairEnd = 0;
+        return false;
+    }
+
+    /// <summary>
+    /// HAProxy's reading of a cacheable response for `nocache`: a status cacheable by default, no `Cache-Control`
+    /// forbidding it, and freshness or a validator (max-age, s-maxage, public, Expires, Last-Modified, ETag).
+    /// </summary>
+    private static bool IsCacheable(HttpResponseHead response)
+    {
+        if (response.Status is not (200 or 203 or 204 or 206 or 300 or 301 or 404 or 405 or 410 or 414 or 501))
+        {
+            return false;
+        }
+
+        var headers = response.Headers;
+        var fresh = headers.Contains("expires"u8) || headers.Contains("last-modified"u8) || headers.Contains("etag"u8);
+        for (var slot = headers.IndexOf(CacheControlHeader); slot >= 0; slot = headers.IndexOf(CacheControlHeader, slot + 1))
+        {
+            var value = headers.Value(slot);
+            if (ContainsIgnoreCase(value, "private"u8) || ContainsIgnoreCase(value, "no-cache"u8) || ContainsIgnoreCase(value, "no-store"u8))
+            {
+                return false;
+            }
+
+            fresh |= ContainsIgnoreCase(value, "max-age"u8) || ContainsIgnoreCase(value, "public"u8);
+        }
+
+        return fresh;
+    }
+
+    private static bool ContainsIgnoreCase(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
+    {
+        for (var i = 0; i + token.Length <= value.Length; i++)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(value.Slice(i, token.Length), token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>`NAME=VALUE; path=/[; domain=D]...[; HttpOnly][; Secure]`, as HAProxy writes it.</summary>
+    private static string BuildSetCookie(CookieConfig config, string value)
+    {
+        var builder = new StringBuilder();
+        builder.Append(config.Name).Append('=').Append(value).Append("; path=/");
+        foreach (var domain in config.Domains)
+        {
+            builder.Append("; domain=").Append(domain);
+        }
+
+        if (config.HttpOnly)
+        {
+            builder.Append("; HttpOnly");
+        }
+
+        if (config.Secure)
+        {
+            builder.Append("; Secure");
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,175 @@
+using System.Net;
+using Sluice.Backends;
+using Sluice.Config.Model;
+
+namespace Sluice.Balancing;
+
+/// <summary>A balancer that can place a request by a hash of its key (the request's URI, a parameter, a header...).</summary>
+internal interface IHashBalancer
+{
+    /// <summary>The server for <paramref name="hash"/>, slot taken; when it is full or the one to avoid, the next one along the map or ring.</summary>
+    ServerState? PickByHash(uint hash, ServerState? avoid);
+}
+
+/// <summary>
+/// The hash-based algorithms (`uri`, `url_param`, `hdr()`, `hash`, and `source` with `hash-type consistent`).
+/// Map-based (HAProxy's default): the hash indexes the weighted server map, so any change of the servers moves most
+/// keys. Consistent: each server owns weight × 16 points on a 32-bit ring, placed by the avalanche hash of its id
+/// alone, and a key goes to the nearest point; a server that leaves or comes back moves only its own share of keys.
+/// A request without a key (no such header or parameter) is balanced round robin, as HAProxy does.
+/// </summary>
+/// <remarks>
+/// The map and the ring are rebuilt when the eligible servers change (rare, allocates); a pick reads the current
+/// ones without a lock and allocates nothing. A server at its `maxconn` passes the request to the next server along
+/// the ring, as HAProxy's `hash-balance-factor` does, rather than keeping it in the server's queue.
+/// </remarks>
+internal sealed class HashBalancer : IBalancer, IHashBalancer
+{
+    /// <summary>HAProxy's BE_WEIGHT_SCALE: points per unit of weight on the ring.</summary>
+    internal const int PointsPerWeight = 16;
+
+    private readonly EligibleServers _eligible;
+    private readonly RoundRobinBalancer _fallback;
+    private readonly HashTypeConfig _hashType;
+    private readonly bool _hashesSource;
+    private Ring? _ring;
+
+    public HashBalancer(BackendState backend, HashTypeConfig hashType, bool hashesSource)
+    {
+        _eligible = new EligibleServers(backend);
+        _fallback = new RoundRobinBalancer(backend);
+        _hashType = hashType;
+        _hashesSource = hashesSource;
+    }
+
+    /// <summary>`source`: the client's address is the key. The other algorithms come here only without a key: round robin.</summary>
+    public ServerState? Pick(IPAddress? clientAddress, ServerState? avoid)
+    {
+        if (!_hashesSource)
+        {
+            return _fallback.Pick(clientAddress, avoid);
+        }
+
+        var hash = SourceBalancer.Hash(clientAddress);
+        return PickByHash(_hashType.Avalanche ? HashFunctions.Avalanche(hash) : hash, avoid);
+    }
+
+    public ServerState? PickByHash(uint hash, ServerState? avoid)
+    {
+        var snapshot = _eligible.Current;
+        return _hashType.Consistent ? PickOnRing(snapshot, hash, avoid) : PickOnMap(snapshot, hash, avoid);
+    }
+
+    private static ServerState? PickOnMap(EligibleServers.Snapshot snapshot, uint hash, ServerState? avoid)
+    {
+        var servers = snapshot.Servers;
+        var map = snapshot.Schedule;
+        if (map.Length == 0)
+        {
+            return null;
+        }
+
+        var start = (int)(hash % (uint)map.Length);
+        for (var step = 0; step < map.Length; step++)
+        {
+            var server = servers[map[(start + step) % map.Length]];
+            if ((server != avoid || servers.Length == 1) && server.TryAcquire())
+            {
+                return server;
+            }
+        }
+
+        return null;
+    }
+
+    private ServerState? PickOnRing(EligibleServers.Snapshot snapshot, uint hash, ServerState? avoid)
+    {
+        var ring = Volatile.Read(ref _ring);
+        if (ring is null || ring.Snapshot != snapshot)
+        {
+            ring = Ring.Build(snapshot);
+            Volatile.Write(ref _ring, ring);
+        }
+
+        var keys = ring.Keys;
+        if (keys.Length == 0)
+        {
+            return null;
+        }
+
+        var servers = snapshot.Servers;
+        var start = ring.Nearest(hash);
+        for (var step = 0; step < keys.Length; step++)
+        {
+            var server = servers[ring.Owners[(start + step) % keys.Length]];
+            if ((server != avoid || servers.Length == 1) && server.TryAcquire())
+            {
+                return server;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The points of the eligible servers on the ring, sorted: <see cref="Owners"/>[i] owns <see cref="Keys"/>[i].</summary>
+    internal sealed class Ring
+    {
+        private Ring(EligibleServers.Snapshot snapshot, uint[] keys, int[] owners)
+        {
+            Snapshot = snapshot;
+            Keys = keys;
+            Owners = owners;
+        }
+
+        public EligibleServers.Snapshot Snapshot { get; }
+
+        public uint[] Keys { get; }
+
+        public int[] Owners { get; }
+
+        /// <summary>HAProxy's chash lookup: the first point at or after the hash, or the one before when that is nearer.</summary>
+        public int Nearest(uint hash)
+        {
+            var index = Array.BinarySearch(Keys, hash);
+            if (index >= 0)
+            {
+                return index;
+            }
+
+            var next = ~index % Keys.Length;
+            var previous = (next - 1 + Keys.Length) % Keys.Length;
+            var toPrevious = unchecked(hash - Keys[previous]);
+            var toNext = unchecked(Keys[next] - hash);
+            return toPrevious <= toNext ? previous : next;
+        }
+
+        // Allocates: once per change of the eligible servers.
+        public static Ring Build(EligibleServers.Snapshot snapshot)
+        {
+            var servers = snapshot.Servers;
+            var total = 0;
+            foreach (var server in servers)
+            {
+                total += server.Weight * PointsPerWeight;
+            }
+
+            var keys = new uint[total];
+            var owners = new int[total];
+            var n = 0;
+            for (var i = 0; i < servers.Length; i++)
+            {
+                var points = servers[i].Weight * PointsPerWeight;
+                for (var point = 0; point < points; point++)
+                {
+                    // HAProxy places node `point` of server `id` at full_hash(id * SRV_EWGHT_RANGE + point).
+                    keys[n] = HashFunctions.Avalanche((uint)((servers[i].Config.Id * 4096) + point));
+                    owners[n] = i;
+                    n++;
+                }
+            }
+
+            Array.Sort(keys, owners);
+            return new Ring(snapshot, keys, owners);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+namespace Sluice.Balancing;
+
+/// <summary>
+/// HAProxy's hash functions for `hash-type` (hash.c): sdbm (the default), djb2, wt6 and crc32, and the avalanche
+/// step (Bob Jenkins' full avalanche, HAProxy's full_hash) that spreads close inputs over the whole 32-bit space.
+/// </summary>
+internal static class HashFunctions
+{
+    private static readonly uint[] Crc32Table = BuildCrc32Table();
+
+    public static uint Compute(Config.Model.HashFunction function, ReadOnlySpan<byte> key) => function switch
+    {
+        Config.Model.HashFunction.Djb2 => Djb2(key),
+        Config.Model.HashFunction.Wt6 => Wt6(key),
+        Config.Model.HashFunction.Crc32 => Crc32(key),
+        _ => Sdbm(key),
+    };
+
+    public static uint Sdbm(ReadOnlySpan<byte> key)
+    {
+        uint hash = 0;
+        foreach (var c in key)
+        {
+            hash = c + (hash << 6) + (hash << 16) - hash;
+        }
+
+        return hash;
+    }
+
+    public static uint Djb2(ReadOnlySpan<byte> key)
+    {
+        uint hash = 5381;
+        foreach (var c in key)
+        {
+            hash = (hash << 5) + hash + c;
+        }
+
+        return hash;
+    }
+
+    public static uint Wt6(ReadOnlySpan<byte> key)
+    {
+        uint h0 = 0xa53c965a;
+        uint h1 = 0x5ca6953a;
+        var step0 = 6;
+        var step1 = 18;
+        foreach (uint t in key)
+        {
+            h0 = ~(h0 ^ t);
+            h1 = ~(h1 + t);
+            var rotated = (h1 << step0) | (h1 >> (32 - step0));
+            h1 = (h0 << step1) | (h0 >> (32 - step1));
+            h0 = rotated;
+            var mix = ((h0 >> 16) ^ h1) & 0xffff;
+            step0 = (int)(mix & 0x1f);
+            step1 = (int)(mix >> 11);
+        }
+
+        return h0 ^ h1;
+    }
+
+    public static uint Crc32(ReadOnlySpan<byte> key)
+    {
+        var crc = 0xffffffffu;
+        foreach (var c in key)
+        {
+            crc = Crc32Table[(crc ^ c) & 0xff] ^ (crc >> 8);
+        }
+
+        return ~crc;
+    }
+
+    /// <summary>HAProxy's full_hash: every input bit affects every output bit.</summary>
+    public static uint Avalanche(uint a)
+    {
+        a = (a + 0x7ed55d16) + (a << 12);
+        a = (a ^ 0xc761c23c) ^ (a >> 19);
+        a = (a + 0x165667b1) + (a << 5);
+        a = (a + 0xd3a2646c) ^ (a << 9);
+        a = (a + 0xfd7046c5) + (a << 3);
+        a = (a ^ 0xb55a4f09) ^ (a >> 16);
+        return a;
+    }
+
+    private static uint[] BuildCrc32Table()
+    {
+        var table = new uint[256];
+        for (uint i = 0; i < 256; i++)
+        {
+            var c = i;
+            for (var k = 0; k < 8; k++)
+            {
+                c = (c & 1) != 0 ? 0xedb88320 ^ (c >> 1) : c >> 1;
+            }
+
+            table[i] = c;
+        }
+
+        return table;
+    }
+}

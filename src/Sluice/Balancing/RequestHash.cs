@@ -1,0 +1,160 @@
+using Sluice.Config.Model;
+using Sluice.Messages;
+using Sluice.Rules.Samples;
+
+namespace Sluice.Balancing;
+
+/// <summary>
+/// The key of the hash-based algorithms for one HTTP request, hashed with the backend's `hash-type` (HAProxy's
+/// get_server_uh, get_server_ph, get_server_hh, get_server_expr). The key is read in place: nothing is allocated.
+/// </summary>
+internal static class RequestHash
+{
+    /// <summary>False when the request has no key (no such parameter, header or sample): the request is balanced round robin.</summary>
+    public static bool TryCompute(BalanceConfig balance, HashTypeConfig hashType, HttpRequestHead request, SampleContext samples, out uint hash)
+    {
+        hash = 0;
+        scoped ReadOnlySpan<byte> key;
+        Span<byte> formatted = stackalloc byte[64];
+        switch (balance.Algorithm)
+        {
+            case BalanceAlgorithm.Uri:
+                key = UriKey(request.Target, balance);
+                break;
+            case BalanceAlgorithm.UrlParam:
+                if (!TryQueryParameter(request.Target, balance.NameBytes, out key))
+                {
+                    return false;
+                }
+
+                break;
+            case BalanceAlgorithm.Header:
+                var slot = request.Headers.IndexOf(balance.NameBytes);
+                if (slot < 0)
+                {
+                    return false;
+                }
+
+                key = request.Headers.Value(slot);
+                if (balance.UseDomainOnly)
+                {
+                    key = MainDomain(key);
+                }
+
+                break;
+            case BalanceAlgorithm.Hash:
+                if (balance.Expression is not { } expression || !expression.TryEvaluate(samples, out var sample))
+                {
+                    return false;
+                }
+
+                if (sample.IsText)
+                {
+                    key = sample.Bytes;
+                }
+                else if (sample.TryFormat(formatted, out var written))
+                {
+                    key = formatted[..written];
+                }
+                else
+                {
+                    return false;
+                }
+
+                break;
+            default:
+                return false;
+        }
+
+        hash = HashFunctions.Compute(hashType.Function, key);
+        if (hashType.Avalanche)
+        {
+            hash = HashFunctions.Avalanche(hash);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// `balance uri`: the URI up to the query string (all of it with `whole`), cut to `len` characters and to `depth`
+    /// directories; `path-only` leaves out the scheme and authority of an absolute URI.
+    /// </summary>
+    internal static ReadOnlySpan<byte> UriKey(ReadOnlySpan<byte> uri, BalanceConfig balance)
+    {
+        if (balance.UriPathOnly && uri.Length > 0 && uri[0] != (byte)'/')
+        {
+            var scheme = uri.IndexOf("://"u8);
+            if (scheme >= 0)
+            {
+                var rest = uri[(scheme + 3)..];
+                var slash = rest.IndexOfAny((byte)'/', (byte)'?');
+                uri = slash < 0 ? ReadOnlySpan<byte>.Empty : rest[slash..];
+            }
+        }
+
+        if (balance.UriLength > 0 && uri.Length > balance.UriLength)
+        {
+            uri = uri[..balance.UriLength];
+        }
+
+        var slashes = 0;
+        for (var i = 0; i < uri.Length; i++)
+        {
+            var c = uri[i];
+            if (c == (byte)'/')
+            {
+                slashes++;
+                if (balance.UriDepth > 0 && slashes == balance.UriDepth + 1)
+                {
+                    return uri[..i];
+                }
+            }
+            else if (c == (byte)'?' && !balance.UriWhole)
+            {
+                return uri[..i];
+            }
+        }
+
+        return uri;
+    }
+
+    /// <summary>The value of <paramref name="name"/> in the query string (`&amp;` or `;` separated), possibly empty.</summary>
+    internal static bool TryQueryParameter(ReadOnlySpan<byte> uri, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        var question = uri.IndexOf((byte)'?');
+        if (question < 0)
+        {
+            return false;
+        }
+
+        var query = uri[(question + 1)..];
+        while (!query.IsEmpty)
+        {
+            var end = query.IndexOfAny((byte)'&', (byte)';');
+            var pair = end < 0 ? query : query[..end];
+            if (pair.Length > name.Length && pair[name.Length] == (byte)'=' && pair.StartsWith(name))
+            {
+                value = pair[(name.Length + 1)..];
+                return true;
+            }
+
+            query = end < 0 ? ReadOnlySpan<byte>.Empty : query[(end + 1)..];
+        }
+
+        return false;
+    }
+
+    /// <summary>`use_domain_only`: the label before the last dot (`1wt` in `haproxy.1wt.eu`); the whole value without a dot.</summary>
+    internal static ReadOnlySpan<byte> MainDomain(ReadOnlySpan<byte> host)
+    {
+        var last = host.LastIndexOf((byte)'.');
+        if (last < 0)
+        {
+            return host;
+        }
+
+        var start = host[..last].LastIndexOf((byte)'.') + 1;
+        return host[start..last];
+    }
+}

@@ -1,0 +1,31 @@
+namespace Sluice.Config.Model;
+
+/// <summary>How `cookie NAME MODE` carries the server's identity.</summary>
+internal enum CookieMode
+{
+    /// <summary>`insert`: the proxy adds `Set-Cookie: NAME=SERVER` to responses.</summary>
+    Insert = 0,
+    /// <summary>`rewrite`: the server sets NAME itself; the proxy replaces its value with the server's cookie value.</summary>
+    Rewrite = 1,
+    /// <summary>`prefix`: the proxy prefixes the server's own NAME cookie with `SERVER~`, and strips it from requests.</summary>
+    Prefix = 2,
+}
+
+/// <summary>`cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain D]...`.</summary>
+internal sealed record CookieConfig
+{
+    public required string Name { get; init; }
+    public CookieMode Mode { get; init; }
+    /// <summary>No cookie is sent to a client that has a valid one; in insert mode the cookie is removed from requests.</summary>
+    public bool Indirect { get; init; }
+    /// <summary>Cacheable responses that get a cookie also get `Cache-control: private`.</summary>
+    public bool NoCache { get; init; }
+    /// <summary>The cookie is inserted only into responses to POST requests.</summary>
+    public bool PostOnly { get; init; }
+    /// <summary>A cookie NAME that the server set itself is left untouched.</summary>
+    public bool Preserve { get; init; }
+    public bool HttpOnly { get; init; }
+    public bool Secure { get; init; }
+    /// <summary>`domain` values: each one adds `; domain=D` to the inserted cookie.</summary>
+    public IReadOnlyList<string> Domains { get; init; } = [];
+}

@@ -1,0 +1,290 @@
+using Sluice.Config.Keywords;
+using Sluice.Config.Model;
+
+namespace Sluice.Config.Sections;
+
+/// <summary>The persistence keywords: <c>cookie</c>. Messages are HAProxy's.</summary>
+internal static class PersistenceKeywordParsers
+{
+    public static void ParseCookie(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.Negated)
+        {
+            section.Cookie = null;
+            return;
+        }
+
+        var name = ctx.Argument(0);
+        if (string.IsNullOrEmpty(name))
+        {
+            ctx.Alert("'cookie' expects <cookie_name> as argument.");
+            return;
+        }
+
+        var cookie = new CookieConfig { Name = name };
+        var modes = 0;
+        var domains = new List<string>();
+        for (var i = 1; i < ctx.ArgumentCount; i++)
+        {
+            var word = ctx.Argument(i)!;
+            switch (word)
+            {
+                case "rewrite":
+                    cookie = cookie with { Mode = CookieMode.Rewrite };
+                    modes++;
+                    break;
+                case "insert":
+                    cookie = cookie with { Mode = CookieMode.Insert };
+                    modes++;
+                    break;
+                case "prefix":
+                    cookie = cookie with { Mode = CookieMode.Prefix };
+                    modes++;
+                    break;
+                case "indirect":
+                    cookie = cookie with { Indirect = true };
+                    break;
+                case "nocache":
+                    cookie = cookie with { NoCache = true };
+                    break;
+                case "postonly":
+                    cookie = cookie with { PostOnly = true };
+                    break;
+                case "preserve":
+                    cookie = cookie with { Preserve = true };
+                    break;
+                case "httponly":
+                    cookie = cookie with { HttpOnly = true };
+                    break;
+                case "secure":
+                    cookie = cookie with { Secure = true };
+                    break;
+                case "domain":
+                    var domain = ctx.Argument(i + 1);
+                    if (string.IsNullOrEmpty(domain))
+                    {
+                        ctx.Alert("'domain' expects <domain> as argument.");
+                        return;
+                    }
+
+                    domains.Add(domain);
+                    i++;
+                    break;
+                case "maxidle" or "maxlife" or "dynamic" or "attr":
+                    ctx.Alert($"'cookie' : '{word}' is not supported yet.");
+                    return;
+                default:
+                    ctx.Alert("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.");
+                    return;
+            }
+        }
+
+        if (modes > 1)
+        {
+            ctx.Alert("cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.");
+            return;
+        }
+
+        if (cookie.Mode == CookieMode.Rewrite && cookie.Indirect)
+        {
+            ctx.Alert("cookie 'rewrite' and 'indirect' modes are incompatible.");
+            return;
+        }
+
+        if (cookie.Mode == CookieMode.Prefix && cookie.Indirect)
+        {
+            ctx.Alert("cookie 'prefix' and 'indirect' modes are incompatible.");
+            return;
+        }
+
+        section.Cookie = cookie with { Domains = domains };
+    }
+}
+
+/// <summary><c>stick-table type ip|ipv6|integer size N [expire T] [store LIST]</c>: one table per proxy, named after it.</summary>
+internal static class StickTableParser
+{
+    public static void Parse(KeywordContext ctx, ProxySection section)
+    {
+        if (section.Kind == ProxyKinds.Defaults)
+        {
+            ctx.Alert("'stick-table' is not supported in 'defaults' section.");
+            return;
+        }
+
+        if (section.StickTable is not null)
+        {
+            ctx.Alert($"{section.MessageKind} '{section.Name}' : only one stick-table is allowed per proxy.");
+            return;
+        }
+
+        Backends.StickKeyType? type = null;
+        long size = 0;
+        long expireMs = 0;
+        var config = new Backends.StickTableConfig(section.Name, Backends.StickKeyType.Ip, 0, 0);
+        for (var i = 0; i < ctx.ArgumentCount; i++)
+        {
+            var word = ctx.Argument(i)!;
+            var value = ctx.Argument(i + 1);
+            switch (word)
+            {
+                case "type":
+                    type = value switch
+                    {
+                        "ip" => Backends.StickKeyType.Ip,
+                        "ipv6" => Backends.StickKeyType.Ipv6,
+                        "integer" => Backends.StickKeyType.Integer,
+                        _ => null,
+                    };
+                    if (type is null)
+                    {
+                        ctx.Alert(value is "string" or "binary"
+                            ? $"'stick-table' : type '{value}' is not supported yet."
+                            : $"'stick-table' : unknown type '{value}'.");
+                        return;
+                    }
+
+                    i++;
+                    break;
+                case "size":
+                    if (!TryParseSize(value, out size) || size < 1)
+                    {
+                        ctx.Alert($"'stick-table' : invalid size '{value}'.");
+                        return;
+                    }
+
+                    i++;
+                    break;
+                case "expire":
+                    if (value is null || ValueParsers.ParseTime(value, out var expire) is not null)
+                    {
+                        ctx.Alert($"'stick-table' : invalid expire value '{value}'.");
+                        return;
+                    }
+
+                    expireMs = (long)expire.TotalMilliseconds;
+                    i++;
+                    break;
+                case "store":
+                    if (value is null)
+                    {
+                        ctx.Alert("'stick-table' : missing argument after 'store'.");
+                        return;
+                    }
+
+                    foreach (var item in value.Split(','))
+                    {
+                        var error = ApplyStore(item, ref config);
+                        if (error is not null)
+                        {
+                            ctx.Alert($"'stick-table' : {error}");
+                            return;
+                        }
+                    }
+
+                    i++;
+                    break;
+                case "nopurge" or "peers" or "srvkey" or "write-to" or "len":
+                    ctx.Alert($"'stick-table' : '{word}' is not supported yet.");
+                    return;
+                default:
+                    ctx.Alert($"'stick-table' : unknown argument '{word}'.");
+                    return;
+            }
+        }
+
+        if (type is null || size == 0)
+        {
+            ctx.Alert("'stick-table' : missing 'type' or 'size'.");
+            return;
+        }
+
+        config = config with { Type = type.Value, Size = (int)Math.Min(size, int.MaxValue), ExpireMs = expireMs > 0 ? expireMs : long.MaxValue / 4 };
+        section.StickTable = new Backends.StickTable(config);
+    }
+
+    private static string? ApplyStore(string item, ref Backends.StickTableConfig config)
+    {
+        var open = item.IndexOf('(', StringComparison.Ordinal);
+        var name = open < 0 ? item : item[..open];
+        long period = 0;
+        if (open > 0)
+        {
+            if (!item.EndsWith(')') || ValueParsers.ParseTime(item[(open + 1)..^1], out var p) is not null || p <= TimeSpan.Zero)
+            {
+                return $"invalid period in '{item}'.";
+            }
+
+            period = (long)p.TotalMilliseconds;
+        }
+
+        var needsPeriod = name.EndsWith("_rate", StringComparison.Ordinal);
+        if (needsPeriod != (open > 0))
+        {
+            return needsPeriod ? $"'{name}' requires a period, as in '{name}(10s)'." : $"'{name}' does not take a period.";
+        }
+
+        switch (name)
+        {
+            case "conn_cur":
+                config = config with { StoresConnCur = true };
+                break;
+            case "conn_cnt":
+                config = config with { StoresConnCnt = true };
+                break;
+            case "conn_rate":
+                config = config with { ConnRatePeriodMs = period };
+                break;
+            case "http_req_cnt":
+                config = config with { StoresHttpReqCnt = true };
+                break;
+            case "http_req_rate":
+                config = config with { HttpReqRatePeriodMs = period };
+                break;
+            case "http_err_cnt":
+                config = config with { StoresHttpErrCnt = true };
+                break;
+            case "http_err_rate":
+                config = config with { HttpErrRatePeriodMs = period };
+                break;
+            case "gpc0":
+                config = config with { StoresGpc0 = true };
+                break;
+            case "server_id":
+                config = config with { StoresServerId = true };
+                break;
+            case "sess_cnt" or "sess_rate" or "gpc1" or "gpc0_rate" or "gpc1_rate" or "gpt0" or "gpc" or "gpt" or "gpc_rate"
+                or "bytes_in_cnt" or "bytes_in_rate" or "bytes_out_cnt" or "bytes_out_rate" or "http_fail_cnt" or "http_fail_rate":
+                return $"store '{name}' is not supported yet.";
+            default:
+                return $"unknown data type '{name}'.";
+        }
+
+        return null;
+    }
+
+    private static bool TryParseSize(string? text, out long size)
+    {
+        size = 0;
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+
+        var multiplier = char.ToLowerInvariant(text[^1]) switch
+        {
+            'k' => 1000L,
+            'm' => 1000_000L,
+            'g' => 1000_000_000L,
+            _ => 1L,
+        };
+        var digits = multiplier == 1 ? text : text[..^1];
+        if (!long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+        {
+            return false;
+        }
+
+        size = n * multiplier;
+        return true;
+    }
+}

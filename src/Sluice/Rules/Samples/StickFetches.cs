@@ -1,0 +1,85 @@
+using Sluice.Backends;
+
+namespace Sluice.Rules.Samples;
+
+/// <summary>
+/// The fetches of the tracked stick counters (configuration.txt §7.3.3): `sc_NAME(N)` and `scN_NAME` read the entry
+/// that `track-scN` attached to the transaction; no sample when counter N is not tracked, or when its table does
+/// not store the value.
+/// </summary>
+internal static class StickFetches
+{
+    private static readonly (string Name, Func<StickEntry, long, long?> Read)[] Counters =
+    [
+        ("http_req_rate", (e, now) => e.Table.Config.HttpReqRatePeriodMs > 0 ? e.HttpReqRate(now) : null),
+        ("http_req_cnt", (e, _) => e.Table.Config.StoresHttpReqCnt ? Volatile.Read(ref e.HttpReqCnt) : null),
+        ("http_err_rate", (e, now) => e.Table.Config.HttpErrRatePeriodMs > 0 ? e.HttpErrRate(now) : null),
+        ("http_err_cnt", (e, _) => e.Table.Config.StoresHttpErrCnt ? Volatile.Read(ref e.HttpErrCnt) : null),
+        ("conn_cur", (e, _) => e.Table.Config.StoresConnCur ? Volatile.Read(ref e.ConnCur) : null),
+        ("conn_cnt", (e, _) => e.Table.Config.StoresConnCnt ? Volatile.Read(ref e.ConnCnt) : null),
+        ("conn_rate", (e, now) => e.Table.Config.ConnRatePeriodMs > 0 ? e.ConnRate(now) : null),
+        ("get_gpc0", (e, _) => e.Table.Config.StoresGpc0 ? Volatile.Read(ref e.Gpc0) : null),
+    ];
+
+    /// <summary>The names this file implements, for the list of HAProxy's not-yet-supported fetches.</summary>
+    public static IEnumerable<string> Names
+    {
+        get
+        {
+            foreach (var (name, _) in Counters)
+            {
+                yield return "src_" + name;
+                yield return "sc_" + name;
+                for (var n = 0; n < 3; n++)
+                {
+                    yield return $"sc{n}_{name}";
+                }
+            }
+        }
+    }
+
+    public static void Register(Dictionary<string, FetchDefinition> table)
+    {
+        foreach (var (name, read) in Counters)
+        {
+            // `src_NAME([TABLE])`: the entry of the client's address, looked up without being created; 0 when absent.
+            table["src_" + name] = new FetchDefinition("src_" + name, SampleSources.Connection, 1, a =>
+            {
+                var tableName = a.String(0);
+                return new FunctionFetch(SampleType.Int, ctx => ReadSource(ctx, tableName, read));
+            });
+
+            table["sc_" + name] = new FetchDefinition("sc_" + name, SampleSources.Internal, 1, a =>
+            {
+                var index = (int)a.RequiredInteger(0);
+                return index is < 0 or > 2 ? null : Create(index, read);
+            });
+            for (var n = 0; n < 3; n++)
+            {
+                var index = n;
+                table[$"sc{n}_{name}"] = new FetchDefinition($"sc{n}_{name}", SampleSources.Internal, 0, _ => Create(index, read));
+            }
+        }
+    }
+
+    private static Sample ReadSource(SampleContext ctx, string? tableName, Func<StickEntry, long, long?> read)
+    {
+        var stickTable = tableName is null ? ctx.FrontendStickTable : ctx.StickTables?.GetValueOrDefault(tableName);
+        if (stickTable is null || ctx.ClientEndPoint is not System.Net.IPEndPoint ip || !stickTable.TryMakeKey(Sample.FromAddress(ip.Address), out var key))
+        {
+            return default;
+        }
+
+        if (stickTable.Find(key) is not { } entry)
+        {
+            return Sample.FromInt(0);
+        }
+
+        return read(entry, Environment.TickCount64) is long value ? Sample.FromInt(value) : default;
+    }
+
+    private static FunctionFetch Create(int index, Func<StickEntry, long, long?> read) =>
+        new(SampleType.Int, ctx => ctx.Tracked[index] is { } entry && read(entry, Environment.TickCount64) is long value
+            ? Sample.FromInt(value)
+            : default);
+}

@@ -1,0 +1,302 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Text;
+using Sluice.Integration.Fixtures;
+using Sluice.Integration.Scenarios.Http;
+
+namespace Sluice.Integration.Scenarios.Queues;
+
+using Http = Sluice.Integration.Scenarios.Http.Http;
+
+/// <summary>
+/// Server `maxconn`, the queues and `timeout queue`, with the real program between raw clients and a recording
+/// server (RELIABILITY RES-08, FT-08 "in queue").
+/// </summary>
+public class QueueTests
+{
+    /// <summary>A server that answers each request once the test opens its gate, counting how many it holds at once.</summary>
+    private sealed class GatedServer : IAsyncDisposable
+    {
+        private readonly ConcurrentQueue<string> _arrivals = new();
+        private TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _inFlight;
+        private int _maxInFlight;
+
+        public GatedServer()
+        {
+            Backend = RecordingBackend.Start(async request =>
+            {
+                _arrivals.Enqueue(request.Target);
+                var now = Interlocked.Increment(ref _inFlight);
+                InterlockedMax(ref _maxInFlight, now);
+                await _gate.Task.WaitAsync(TestTimeout.Token());
+                Interlocked.Decrement(ref _inFlight);
+                return CannedResponse.Ok("served " + request.Target);
+            });
+        }
+
+        public RecordingBackend Backend { get; }
+
+        public string[] Arrivals => [.. _arrivals];
+
+        public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+        public void Open() => _gate.TrySetResult();
+
+        public async Task WaitArrivalsAsync(int count)
+        {
+            var deadline = DateTime.UtcNow + TestTimeout.Value;
+            while (_arrivals.Count < count)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"only {_arrivals.Count} requests arrived");
+                await Task.Delay(20);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Open();
+            await Backend.DisposeAsync();
+        }
+
+        private static void InterlockedMax(ref int target, int value)
+        {
+            int seen;
+            while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+            {
+            }
+        }
+    }
+
+    /// <summary>The Tw of a `-d` line: `client [fe] be/srv Tw/Tc/Tr/Ta ...`.</summary>
+    private static long Tw(string line) =>
+        long.Parse(line.Split(' ')[3].Split('/')[0], System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Config(int port, string server, string backend = "") => Http.Config(port, server, backend: backend);
+
+    private static async Task<ISluiceInstance> StartAsync(string config, int port) =>
+        await SluiceProcess.StartAsync(config, [ReadyProbe.Tcp(port)]);
+
+    private static async Task<RawHttpConnection> SendAsync(int port, string path)
+    {
+        var connection = await RawHttpConnection.ConnectAsync(port);
+        await connection.SendAsync(Http.Get(path));
+        return connection;
+    }
+
+    [Fact]
+    public async Task MaxConn1_QueuedRequests_ServedOneAtATimeInArrivalOrder()
+    {
+        await using var server = new GatedServer();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await StartAsync(Config(port, $"server s1 {server.Backend.Address} maxconn 1", "    timeout queue 30s"), port);
+
+        var clients = new List<RawHttpConnection> { await SendAsync(port, "/1") };
+        await server.WaitArrivalsAsync(1);
+        for (var i = 2; i <= 5; i++)
+        {
+            clients.Add(await SendAsync(port, "/" + i));
+
+            // Generous spacing so that each request is in the queue before the next one comes.
+            await Task.Delay(150);
+        }
+
+        Assert.Single(server.Arrivals);
+        server.Open();
+        for (var i = 0; i < clients.Count; i++)
+        {
+            var response = await clients[i].ReadResponseAsync();
+            Assert.NotNull(response);
+            Assert.Equal(200, response.Status);
+            Assert.Equal("served /" + (i + 1), response.BodyText);
+            clients[i].Dispose();
+        }
+
+        Assert.Equal(["/1", "/2", "/3", "/4", "/5"], server.Arrivals);
+        Assert.Equal(1, server.MaxInFlight);
+
+        // The queued ones waited (Tw > 0) and the first did not.
+        Assert.Equal(0, Tw(await Http.WaitLineAsync(sluice, l => l.Contains("\"GET /1 ", StringComparison.Ordinal))));
+        Assert.True(Tw(await Http.WaitLineAsync(sluice, l => l.Contains("\"GET /5 ", StringComparison.Ordinal))) >= 100);
+    }
+
+    [Fact]
+    public async Task TimeoutQueue_ServerFull_503sQAfterTheTimeout()
+    {
+        await using var server = new GatedServer();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await StartAsync(Config(port, $"server s1 {server.Backend.Address} maxconn 1", "    timeout queue 400ms"), port);
+
+        using var first = await SendAsync(port, "/held");
+        await server.WaitArrivalsAsync(1);
+        var started = DateTime.UtcNow;
+        using var second = await SendAsync(port, "/queued");
+        var response = await second.ReadResponseAsync();
+        var waited = DateTime.UtcNow - started;
+
+        Assert.NotNull(response);
+        Assert.Equal(503, response.Status);
+        Assert.True(waited >= TimeSpan.FromMilliseconds(350), $"answered after {waited.TotalMilliseconds} ms");
+        var line = await Http.WaitLineAsync(sluice, l => l.Contains("/queued", StringComparison.Ordinal));
+        Assert.Contains(" 503 ", line, StringComparison.Ordinal);
+        Assert.Contains(" sQ ", line, StringComparison.Ordinal);
+
+        // The request that timed out never reached the server; the held one is still served.
+        server.Open();
+        var held = await first.ReadResponseAsync();
+        Assert.Equal(200, held!.Status);
+        Assert.Equal(["/held"], server.Arrivals);
+    }
+
+    [Fact]
+    public async Task NoTimeoutQueue_TimeoutConnectBoundsTheWait()
+    {
+        await using var server = new GatedServer();
+        var port = Ports.FreeTcpPort();
+        var config = Http.Config(port, $"server s1 {server.Backend.Address} maxconn 1").Replace("timeout connect 2s", "timeout connect 300ms", StringComparison.Ordinal);
+        await using var sluice = await StartAsync(config, port);
+
+        using var first = await SendAsync(port, "/held");
+        await server.WaitArrivalsAsync(1);
+        using var second = await SendAsync(port, "/queued");
+        var response = await second.ReadResponseAsync();
+
+        Assert.Equal(503, response!.Status);
+        Assert.Contains(" sQ ", await Http.WaitLineAsync(sluice, l => l.Contains("/queued", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClientLeavesQueue_RequestRemovedAndNeverSent()
+    {
+        await using var server = new GatedServer();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await StartAsync(Config(port, $"server s1 {server.Backend.Address} maxconn 1", "    timeout queue 30s"), port);
+
+        using var first = await SendAsync(port, "/held");
+        await server.WaitArrivalsAsync(1);
+        var leaving = await SendAsync(port, "/gone");
+        await Task.Delay(200);
+        leaving.Socket.Close();
+        leaving.Dispose();
+
+        var line = await Http.WaitLineAsync(sluice, l => l.Contains("/gone", StringComparison.Ordinal));
+        Assert.Contains(" CQ ", line, StringComparison.Ordinal);
+
+        using var third = await SendAsync(port, "/next");
+        await Task.Delay(150);
+        server.Open();
+        Assert.Equal(200, (await first.ReadResponseAsync())!.Status);
+        Assert.Equal("served /next", (await third.ReadResponseAsync())!.BodyText);
+        Assert.Equal(["/held", "/next"], server.Arrivals);
+    }
+
+    [Fact]
+    public async Task Http2ClientGivesUpWhileQueued_RequestRemovedCQ()
+    {
+        await using var server = new GatedServer();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await StartAsync(Config(port, $"server s1 {server.Backend.Address} maxconn 1", "    timeout queue 30s"), port);
+
+        using var first = await SendAsync(port, "/held");
+        await server.WaitArrivalsAsync(1);
+        var gaveUp = await Http.CurlAsync("--http2-prior-knowledge", "--max-time", "1", Http.Url(port, "/h2gone"));
+        Assert.NotEqual(0, gaveUp.ExitCode);
+
+        var line = await Http.WaitLineAsync(sluice, l => l.Contains("/h2gone", StringComparison.Ordinal));
+        Assert.Contains(" CQ ", line, StringComparison.Ordinal);
+        server.Open();
+        Assert.Equal(200, (await first.ReadResponseAsync())!.Status);
+        Assert.Equal(["/held"], server.Arrivals);
+    }
+
+    [Fact]
+    public async Task TwoServersMaxConn2_TwentyConcurrentCurls_AllServedNeverAboveLimits()
+    {
+        var inFlight = new int[2];
+        var peak = new int[2];
+        RecordingBackend Start(int index) => RecordingBackend.Start(async _ =>
+        {
+            var now = Interlocked.Increment(ref inFlight[index]);
+            lock (peak)
+            {
+                peak[index] = Math.Max(peak[index], now);
+            }
+
+            await Task.Delay(100);
+            Interlocked.Decrement(ref inFlight[index]);
+            return CannedResponse.Ok("s" + index);
+        });
+        await using var a = Start(0);
+        await using var b = Start(1);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await StartAsync(Config(port, $"server s0 {a.Address} maxconn 2\n    server s1 {b.Address} maxconn 2", "    timeout queue 30s"), port);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
+            Http.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", Http.Url(port, "/"))));
+
+        Assert.All(results, r => Assert.Equal("200", r.StandardOutput));
+        Assert.InRange(peak[0], 1, 2);
+        Assert.InRange(peak[1], 1, 2);
+        Assert.Equal(20, a.Requests.Count + b.Requests.Count);
+    }
+
+    [Fact]
+    public async Task ModeTcp_MaxConn1_SecondConnectionWaitsForTheFirst()
+    {
+        await using var echo = TestServer.Tcp(TestServer.Echo);
+        var port = Ports.FreeTcpPort();
+        var config = $"""
+            defaults
+                mode tcp
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+                timeout queue 20s
+            listen app
+                bind 127.0.0.1:{port}
+                server s1 {echo.Address} maxconn 1
+            """;
+        await using var sluice = await StartAsync(config, port);
+        var probes = echo.Total;
+
+        using var first = await TestClient.ConnectTcpAsync(port);
+        Assert.Equal("one", await TestClient.EchoRoundTripAsync(first, "one"));
+        using var second = await TestClient.ConnectTcpAsync(port);
+        await second.SendAsync(Encoding.ASCII.GetBytes("two"), SocketFlags.None);
+        await Task.Delay(300);
+        Assert.Equal(probes + 1, echo.Total);
+
+        first.Shutdown(SocketShutdown.Both);
+        first.Close();
+        Assert.Equal("two", await TestClient.ReadExactlyAsync(second, 3));
+        Assert.Equal(probes + 2, echo.Total);
+    }
+
+    [Fact]
+    public async Task ModeTcp_TimeoutQueue_ConnectionClosedAndLoggedsQ()
+    {
+        await using var echo = TestServer.Tcp(TestServer.Echo);
+        var port = Ports.FreeTcpPort();
+        var config = $"""
+            defaults
+                mode tcp
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+                timeout queue 300ms
+            listen app
+                bind 127.0.0.1:{port}
+                server s1 {echo.Address} maxconn 1
+            """;
+        await using var sluice = await StartAsync(config, port);
+        var probes = echo.Total;
+
+        using var first = await TestClient.ConnectTcpAsync(port);
+        Assert.Equal("one", await TestClient.EchoRoundTripAsync(first, "one"));
+        using var second = await TestClient.ConnectTcpAsync(port);
+        Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(second));
+        var line = (await sluice.Output.WaitForAsync(l => l.Contains(" sQ ", StringComparison.Ordinal)))[^1];
+        Assert.Contains("app/<NOSRV>", line, StringComparison.Ordinal);
+        Assert.Equal(probes + 1, echo.Total);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using Sluice.Backends;
+using Sluice.Rules.Samples;
+
+namespace Sluice.Tests.Backends;
+
+public class StickTableTests
+{
+    private static StickTable Table(int size = 10, long expireMs = 30_000) =>
+        new(new StickTableConfig("t", StickKeyType.Ip, size, expireMs) { HttpReqRatePeriodMs = 10_000, StoresHttpReqCnt = true, StoresConnCur = true });
+
+    private static UInt128 Key(StickTable table, string address)
+    {
+        Assert.True(table.TryMakeKey(Sample.FromAddress(IPAddress.Parse(address)), out var key));
+        return key;
+    }
+
+    [Fact]
+    public void FrequencyCounter_SlidingWindow_PreviousPeriodWeighsLessAsTimePasses()
+    {
+        var counter = default(FrequencyCounter);
+        for (var i = 0; i < 100; i++)
+        {
+            counter.Add(0, 10_000, 1);
+        }
+
+        Assert.Equal(100, counter.Read(0, 10_000));
+        Assert.Equal(100, counter.Read(9_999, 10_000));
+
+        // A quarter into the next period: three quarters of the previous one still count, plus the new events.
+        Assert.Equal(75, counter.Read(12_500, 10_000));
+        counter.Add(12_500, 10_000, 5);
+        Assert.Equal(80, counter.Read(12_500, 10_000));
+
+        // Two periods after the events nothing is left of them.
+        Assert.Equal(5, counter.Read(20_000, 10_000));
+        Assert.Equal(0, counter.Read(30_000, 10_000));
+    }
+
+    [Fact]
+    public void GetOrCreate_SameAddress_SameEntry_Ipv4MappedIsIpv4()
+    {
+        var table = Table();
+        var a = table.GetOrCreate(Key(table, "10.0.0.1"), 0);
+        var b = table.GetOrCreate(Key(table, "::ffff:10.0.0.1"), 0);
+        var c = table.GetOrCreate(Key(table, "10.0.0.2"), 0);
+        Assert.Same(a, b);
+        Assert.NotSame(a, c);
+        Assert.Equal(2, table.Count);
+    }
+
+    [Fact]
+    public void GetOrCreate_Full_NewKeyNotTrackedUntilEntriesExpire()
+    {
+        var table = Table(size: 2, expireMs: 1_000);
+        Assert.NotNull(table.GetOrCreate(Key(table, "10.0.0.1"), 0));
+        Assert.NotNull(table.GetOrCreate(Key(table, "10.0.0.2"), 0));
+        Assert.Null(table.GetOrCreate(Key(table, "10.0.0.3"), 500));
+        Assert.NotNull(table.GetOrCreate(Key(table, "10.0.0.3"), 1_500));
+        Assert.Equal(1, table.Count);
+    }
+
+    [Fact]
+    public void Tracking_CountsRequestsAndConcurrentTransactions()
+    {
+        var table = Table();
+        var entry = table.GetOrCreate(Key(table, "10.0.0.1"), 0)!;
+        using var first = new SampleContext();
+        using var second = new SampleContext();
+        Assert.True(first.Track(0, entry));
+        entry.BeginHttpTracking(0);
+        Assert.True(second.Track(0, entry));
+        entry.BeginHttpTracking(0);
+        Assert.False(second.Track(0, entry));
+
+        Assert.Equal(2, entry.ConnCur);
+        Assert.Equal(2, entry.HttpReqCnt);
+        Assert.Equal(2, entry.HttpReqRate(0));
+        first.EndTracking();
+        Assert.Equal(1, entry.ConnCur);
+        second.ResetTransaction();
+        Assert.Equal(0, entry.ConnCur);
+    }
+}
