@@ -35,6 +35,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private int _stopping;
     private Task? _stopTask;
     private HealthChecks? _checks;
+    private readonly List<Stats.FrontendStats> _frontendStats = [];
 
     private ProxyHost(SluiceConfig config, TimeProvider timeProvider)
     {
@@ -58,6 +59,9 @@ internal sealed class ProxyHost : IAsyncDisposable
 
     /// <summary>The live state of each backend, in configuration order.</summary>
     public IReadOnlyList<BackendState> Backends => _backendList;
+
+    /// <summary>What the stats page, the exporter and the runtime API read; set once the listeners are open.</summary>
+    public Sluice.Stats.StatsHub? Stats { get; private set; }
 
     /// <summary>Client connections in flight (tcp transactions and HTTP sessions).</summary>
     public int ActiveTransactions => _active.Count;
@@ -84,6 +88,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error);
+        Sluice.Stats.StatsHub.Current = host.Stats;
         return host;
     }
 
@@ -175,6 +180,7 @@ internal sealed class ProxyHost : IAsyncDisposable
                 ? StartHttp(new HttpFrontendContext(context, _httpBackends, global))
                 : StartTcp(context);
             var frontendLimit = ConnectionLimit.Create(frontend.MaxConn);
+            _frontendStats.Add(new Stats.FrontendStats(frontend, context.Counters, frontendLimit, globalLimit));
             foreach (var bind in frontend.Binds)
             {
                 opened.Clear();
@@ -191,11 +197,18 @@ internal sealed class ProxyHost : IAsyncDisposable
                 {
                     _listeners.Add(new Listener(socket.Socket, bind, socket.EndPointText, limits, bind.Tls is { } terminator
                         ? (client, listener) => AcceptTls(context, terminator, client, listener, start)
-                        : (client, listener) => start(client, listener, null, null)));
+                        : (client, listener) => start(client, listener, null, null))
+                    {
+                        Counters = context.Counters,
+                    });
                 }
             }
         }
 
+        Stats = new Sluice.Stats.StatsHub(global, _frontendStats, _backendList, globalLimit)
+        {
+            Sessions = () => [.. _active.Keys],
+        };
         return ok;
     }
 
@@ -230,6 +243,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         if (tls is null && !TcpFrontendContext.AcceptsConnection(context.Frontend, context.FrontendNameBytes, client))
         {
+            context.Shared.Counters.OnConnectionDenied();
             client.Dispose();
             listener.ReleaseSlot();
             return null;
@@ -259,6 +273,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         // `tcp-request connection` rules come before the handshake, as in HAProxy: a refused client costs no TLS work.
         if (!TcpFrontendContext.AcceptsConnection(context.Frontend, context.FrontendNameBytes, client))
         {
+            context.Counters.OnConnectionDenied();
             client.Dispose();
             listener.ReleaseSlot();
             return;

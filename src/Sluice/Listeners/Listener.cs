@@ -27,6 +27,9 @@ internal sealed class Listener : IDisposable
 
     public BindConfig Bind { get; }
 
+    /// <summary>The frontend's counters: a session starts at accept and ends with <see cref="ReleaseSlot"/>.</summary>
+    public Stats.TrafficCounters? Counters { get; init; }
+
     /// <summary>The address as listened on, e.g. `127.0.0.1:8080` or `/run/app.sock`.</summary>
     public string EndPointText { get; }
 
@@ -56,6 +59,7 @@ internal sealed class Listener : IDisposable
 
     public void ReleaseSlot()
     {
+        Counters?.OnSessionEnd();
         foreach (var limit in _limits)
         {
             limit?.Release();
@@ -84,6 +88,7 @@ internal sealed class Listener : IDisposable
                     client.NoDelay = true;
                 }
 
+                Counters?.OnConnectionAccepted(Environment.TickCount64);
                 _onAccepted(client, this);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)

@@ -226,6 +226,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         }
 
         var sent = false;
+        Stats.TransactionStats.RecordInvalidRequest(_context.Shared.Counters, status);
         if (status > 0)
         {
             try

@@ -145,6 +145,7 @@ internal sealed class HttpTransaction : IDisposable
         finally
         {
             await EndRequestPumpAsync(front).ConfigureAwait(false);
+            Stats.TransactionStats.RecordHttp(_front.Shared.Counters, _backend?.State, _serverState, this, front, _front.Shared.Clock.NowMs - _startMs);
             ReleaseServer();
             Ta = _front.Shared.Clock.Refresh() - _startMs;
             BytesToClient = front.ResponseBodyBytes;

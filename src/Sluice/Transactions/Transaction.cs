@@ -386,8 +386,9 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         _clientTls?.Dispose();
         _client.Dispose();
         Volatile.Read(ref _tunnel)?.Abort();
-        ReleaseServer();
         Tt = _context.Clock.Refresh() - _acceptMs;
+        Stats.TransactionStats.RecordTcp(_context.Counters, _context.Backend, _server, this);
+        ReleaseServer();
         if (_context.DebugOutput is { } output)
         {
             output.WriteLine(DescribeForDebug());
