@@ -35,6 +35,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private int _stopping;
     private Task? _stopTask;
     private HealthChecks? _checks;
+    private RuntimeApi.CliServer? _cli;
     private readonly List<Stats.FrontendStats> _frontendStats = [];
 
     private ProxyHost(SluiceConfig config, TimeProvider timeProvider)
@@ -74,7 +75,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     public static ProxyHost? Start(SluiceConfig config, DiagnosticBag diagnostics, TextWriter? debugOutput = null, TimeProvider? timeProvider = null)
     {
         var host = new ProxyHost(config, timeProvider ?? TimeProvider.System);
-        if (!host.OpenListeners(diagnostics, debugOutput))
+        if (!host.OpenListeners(diagnostics, debugOutput) || (host._cli = RuntimeApi.CliServer.Start(host.Stats!, config.Global, diagnostics)) is null)
         {
             // Nothing was started: closing only disposes the sockets, so the returned task is already complete.
             _ = host.CloseListeners();
@@ -180,7 +181,8 @@ internal sealed class ProxyHost : IAsyncDisposable
                 ? StartHttp(new HttpFrontendContext(context, _httpBackends, global))
                 : StartTcp(context);
             var frontendLimit = ConnectionLimit.Create(frontend.MaxConn);
-            _frontendStats.Add(new Stats.FrontendStats(frontend, context.Counters, frontendLimit, globalLimit));
+            var frontendStats = new Sluice.Stats.FrontendStats(frontend, context.Counters, frontendLimit, globalLimit);
+            _frontendStats.Add(frontendStats);
             foreach (var bind in frontend.Binds)
             {
                 opened.Clear();
@@ -200,6 +202,7 @@ internal sealed class ProxyHost : IAsyncDisposable
                         : (client, listener) => start(client, listener, null, null))
                     {
                         Counters = context.Counters,
+                        Gate = frontendStats.Gate,
                     });
                 }
             }
@@ -337,6 +340,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private void DisposeResources()
     {
         _checks?.Stop();
+        _cli?.Stop();
         foreach (var listener in _listeners)
         {
             listener.Dispose();

@@ -30,6 +30,9 @@ internal sealed class Listener : IDisposable
     /// <summary>The frontend's counters: a session starts at accept and ends with <see cref="ReleaseSlot"/>.</summary>
     public Stats.TrafficCounters? Counters { get; init; }
 
+    /// <summary>The frontend's pause switch (`disable frontend`); null when it cannot be paused.</summary>
+    public ListenerGate? Gate { get; init; }
+
     /// <summary>The address as listened on, e.g. `127.0.0.1:8080` or `/run/app.sock`.</summary>
     public string EndPointText { get; }
 
@@ -80,6 +83,11 @@ internal sealed class Listener : IDisposable
                     {
                         await limit.WaitAsync(token).ConfigureAwait(false);
                     }
+                }
+
+                if (Gate is { } gate)
+                {
+                    await gate.WaitOpenAsync(token).ConfigureAwait(false);
                 }
 
                 var client = await _socket.AcceptAsync(token).ConfigureAwait(false);

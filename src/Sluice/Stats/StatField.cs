@@ -4,7 +4,7 @@ namespace Sluice.Stats;
 /// The columns of HAProxy 2.6's stats CSV (management.txt §9.1), in its order, then the columns of its stats
 /// modules after the `-` marker, as `show stat` prints them. The typed tags (origin, nature, scope and type,
 /// §9.3 "show stat typed") are those HAProxy prints for each kind of object; a column without a tag for a kind
-/// is always empty for it.
+/// is always empty for it (server `check_code`, printed for layer 7 results only, is added by hand). Typed and JSON positions of module columns do not count the `-` marker.
 /// </summary>
 internal static class StatField
 {
@@ -139,6 +139,9 @@ internal static class StatField
 
     public const int Count = 128;
 
+    /// <summary>The position `show stat typed` and `json` give a column.</summary>
+    public static int TypedPosition(int field) => field > ModuleSeparator ? field - 1 : field;
+
     /// <summary>The column names, in order.</summary>
     public static readonly string[] Names =
     [
@@ -171,10 +174,10 @@ internal static class StatField
         null, "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", null, null, null, null, null, null, null, null, null, null,
         null, null, null, null, null, null, null, null, null, null, "CGS:str", null, "MRP:u32", "MMP:u32", "MCP:u64",
         "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", null, null, "MCP:u64", "MCP:u64", null, null, null, null, null,
-        null, "MCP:u64", null, null, null, null, null, null, null, null, "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64",
-        "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MGP:u64", "MGP:u64",
-        "MCP:u64", "MCP:u64", "MGP:u64", "MGP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64",
-        null,
+        null, "MCP:u64", null, null, null, null, null, null, null, null, null, "MCP:u64", "MCP:u64", "MCP:u64",
+        "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MGP:u64",
+        "MGP:u64", "MCP:u64", "MCP:u64", "MGP:u64", "MGP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64",
+        "MCP:u64",
     ];
 
     /// <summary>`show stat typed` tags of backend rows, by column; null where HAProxy prints none.</summary>
@@ -188,24 +191,25 @@ internal static class StatField
         "MAP:s32", null, null, "MaP:u32", "MaP:u32", "MaP:u32", "MaP:u32", null, null, null, null, null, null, null,
         null, null, null, null, null, null, "CGS:str", "CGS:str", null, null, null, null, null, null, "MCP:u64",
         "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", null, null, "MMP:u32", "MMP:u32", "MMP:u32", "MMP:u32", "MCP:u64",
-        null, null, null, null, "MaP:u32", "MGP:u32", "MGP:u32", "MGP:u32", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64",
-        "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MGP:u64", "MGP:u64",
-        "MCP:u64", "MCP:u64", "MGP:u64", "MGP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64",
-        null,
+        null, null, null, null, "MaP:u32", "MGP:u32", "MGP:u32", "MGP:u32", null, "MCP:u64", "MCP:u64", "MCP:u64",
+        "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MGP:u64",
+        "MGP:u64", "MCP:u64", "MCP:u64", "MGP:u64", "MGP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64",
+        "MCP:u64",
     ];
 
     /// <summary>`show stat typed` tags of server rows, by column; null where HAProxy prints none.</summary>
     public static readonly string?[] ServerTags =
     [
-        "KNS:str", "KNS:str", "MGP:u32", "MMP:u32", "MGP:u32", "MMP:u32", "CLP:u32", "MCP:u64", "MCP:u64", "MCP:u64",
-        null, "MCP:u64", null, "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "SGP:str", "MaP:u32", "SGP:u32", "SGP:u32",
+        "KNS:str", "KNS:str", "MGP:u32", "MMP:u32", "MGP:u32", "MMP:u32", null, "MCP:u64", "MCP:u64", "MCP:u64", null,
+        "MCP:u64", null, "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "SGP:str", "MaP:u32", "SGP:u32", "SGP:u32",
         "MCP:u64", "MCP:u64", "MAP:u32", "MCP:u32", null, "KGP:u32", "KGS:u32", "KGS:u32", null, "MCP:u64", null,
-        "CGS:u32", "MRP:u32", null, "MMP:u32", null, null, null, "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64",
-        "MCP:u64", null, null, null, "MCP:u64", "MCP:u64", "MCP:u64", null, null, null, null, "MAP:s32", null, null,
-        "MaP:u32", "MaP:u32", "MaP:u32", "MaP:u32", null, null, null, null, null, null, null, null, null, null, null,
-        "CGS:str", null, "CGS:str", null, null, null, null, null, null, null, "MCP:u64", "MCP:u64", "MCP:u64", null,
-        null, "MGP:u32", null, "MMP:u32", "MMP:u32", "MMP:u32", "MMP:u32", "MCP:u64", "MGP:u32", "MGP:u32", "MGP:u32",
-        "MGP:u32", "MaP:u32", null, null, null, "MCP:u64", "MCP:u64", "MCP:u64", null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        "CGS:u32", "MRP:u32", null, "MMP:u32", "MOP:str", "MOP:u32", "MDP:u64", "MCP:u64", "MCP:u64", "MCP:u64",
+        "MCP:u64", "MCP:u64", "MCP:u64", null, null, null, "MCP:u64", "MCP:u64", "MCP:u64", null, null, null, null,
+        "MAP:s32", "MOP:str", null, "MaP:u32", "MaP:u32", "MaP:u32", "MaP:u32", null, null, null, "MOP:str", null,
+        "CGS:u32", "CGS:u32", "CGS:u32", null, null, null, "CGS:str", null, "CGS:str", null, null, null, null, null,
+        null, null, "MCP:u64", "MCP:u64", "MCP:u64", null, null, "MGP:u32", null, "MMP:u32", "MMP:u32", "MMP:u32",
+        "MMP:u32", "MCP:u64", "MGP:u32", "MGP:u32", "MGP:u32", "MGP:u32", "MaP:u32", null, null, null, null, "MCP:u64",
+        "MCP:u64", "MCP:u64", null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null, null, null, null, null, null,
     ];
 }

@@ -48,7 +48,7 @@ internal static class StatsCsv
                 }
 
                 output.Append(Letter(row.Type)).Append('.').Append(row.ProxyId.ToString(CultureInfo.InvariantCulture)).Append('.')
-                    .Append(row.ServerId.ToString(CultureInfo.InvariantCulture)).Append('.').Append(i.ToString(CultureInfo.InvariantCulture)).Append('.')
+                    .Append(row.ServerId.ToString(CultureInfo.InvariantCulture)).Append('.').Append(F.TypedPosition(i).ToString(CultureInfo.InvariantCulture)).Append('.')
                     .Append(F.Names[i]).Append(".1:").Append(tag).Append(':').Append(value).Append('\n');
             }
         }
@@ -88,7 +88,7 @@ internal static class StatsCsv
                 var type = tag[(tag.IndexOf(':', StringComparison.Ordinal) + 1)..];
                 output.Append("{\"objType\":\"").Append(ObjectTypeName(row.Type)).Append("\",\"proxyId\":").Append(row.ProxyId.ToString(CultureInfo.InvariantCulture))
                     .Append(",\"id\":").Append(row.ServerId.ToString(CultureInfo.InvariantCulture))
-                    .Append(",\"field\":{\"pos\":").Append(i.ToString(CultureInfo.InvariantCulture)).Append(",\"name\":\"").Append(F.Names[i])
+                    .Append(",\"field\":{\"pos\":").Append(F.TypedPosition(i).ToString(CultureInfo.InvariantCulture)).Append(",\"name\":\"").Append(F.Names[i])
                     .Append("\"},\"processNum\":1,\"tags\":{\"origin\":\"").Append(Origin(tag[0])).Append("\",\"nature\":\"").Append(Nature(tag[1]))
                     .Append("\",\"scope\":\"").Append(tag[2] == 'P' ? "Process" : "Service").Append("\"},\"value\":{\"type\":\"").Append(type).Append("\",\"value\":");
                 if (type == "str")

@@ -7,8 +7,6 @@ namespace Sluice.Stats;
 /// <summary>A frontend as the stats see it: its configuration, counters, limit, and the runtime "disabled" flag.</summary>
 internal sealed class FrontendStats(FrontendConfig config, TrafficCounters counters, ConnectionLimit? limit, ConnectionLimit? globalLimit)
 {
-    private volatile bool _paused;
-
     public FrontendConfig Config { get; } = config;
 
     public TrafficCounters Counters { get; } = counters;
@@ -20,11 +18,24 @@ internal sealed class FrontendStats(FrontendConfig config, TrafficCounters count
 
     public string Name => Config.Name;
 
+    /// <summary>The switch shared by the frontend's accept loops.</summary>
+    public ListenerGate Gate { get; } = new();
+
     /// <summary>`disable frontend` pauses the accept loops; `enable frontend` resumes them.</summary>
     public bool Paused
     {
-        get => _paused;
-        set => _paused = value;
+        get => Gate.Paused;
+        set
+        {
+            if (value)
+            {
+                Gate.Pause();
+            }
+            else
+            {
+                Gate.Resume();
+            }
+        }
     }
 
     /// <summary>`slim`: the frontend's limit, else the global one; 0 when there is none.</summary>

@@ -56,6 +56,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     public string FrontendName => _context.Frontend.Name;
 
+    public SessionInfo Info => new(FrontendName, BackendName, ServerName, ClientEndPoint);
+
     public string BackendName => _context.Backend?.Name ?? "<NOSRV>";
 
     /// <summary>The server that carried the transaction, or `&lt;NOSRV&gt;` when none was reached.</summary>

@@ -51,6 +51,7 @@ internal static class ProxyKeywordTable
         new("http-request", ProxyKinds.All, HttpRuleParser.ParseRequest),
         new("http-response", ProxyKinds.All, HttpRuleParser.ParseResponse),
         new("http-check", ProxyKinds.BackendSide, CheckKeywordParsers.ParseHttpCheck),
+        new("stats", ProxyKinds.All, StatsKeywordParsers.ParseProxy),
     ]);
 
     /// <summary>The <c>option</c> keywords Sluice implements, with <c>no option</c> handled by each parser.</summary>
