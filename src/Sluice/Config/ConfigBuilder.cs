@@ -168,7 +168,7 @@ internal static class ConfigBuilder
             HttpReuse = section.HttpReuse,
             RetryOn = section.RetryOn,
             // A listen section's rules are its frontend's: HAProxy runs a proxy's rules once.
-            HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpRequestRules, .. section.RedirectRules] : [],
+            HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpRequestRules, .. section.RedirectRules, .. Stats.StatsServices.Rules(section.StatsPage, section.Name, section.Location.ToString())] : [],
             HttpResponseRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpResponseRules] : [],
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
             HealthCheck = new BackendCheckConfig
@@ -258,7 +258,7 @@ internal static class ConfigBuilder
             H2cUpgrade = http && section.H2cUpgrade,
             RestrictRequestHeaderNames = http ? section.RestrictRequestHeaderNames : HeaderNamePolicy.Preserve,
             UseBackends = useBackends,
-            HttpRequestRules = http ? [.. section.HttpRequestRules, .. section.RedirectRules] : [],
+            HttpRequestRules = http ? [.. section.HttpRequestRules, .. section.RedirectRules, .. Stats.StatsServices.Rules(section.StatsPage, section.Name, section.Location.ToString())] : [],
             HttpResponseRules = http ? [.. section.HttpResponseRules] : [],
             RequestCaptures = [.. section.RequestCaptures],
             ResponseCaptures = [.. section.ResponseCaptures],

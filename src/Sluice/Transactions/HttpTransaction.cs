@@ -665,6 +665,9 @@ internal sealed class HttpTransaction : IDisposable
             var verdict = HttpRuleRunner.Run(rules, next, _samples, front.Request, _ruleResult, out next);
             switch (verdict)
             {
+                case RuleVerdict.Allow when Stats.StatsServices.FirstStatsRule(rules, next) is var stats and >= 0:
+                    next = stats;
+                    continue;
                 case RuleVerdict.Continue or RuleVerdict.Allow:
                     return false;
                 case RuleVerdict.WaitForBody:

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Sluice.Hosting;
-using Sluice.Stats;
 
-namespace Sluice.RuntimeApi;
+namespace Sluice.Stats;
 
 /// <summary>
 /// The fields of `show info` in HAProxy 2.6's order and spelling, so that scripts reading them by name keep
