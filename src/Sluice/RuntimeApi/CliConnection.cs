@@ -105,11 +105,12 @@ internal sealed class CliConnection
             }
 
             CliCommands.Execute(new CliRequest(this, args, _hub), output);
-            output.Append('\n');
             if (Quit)
             {
                 break;
             }
+
+            output.Append('\n');
         }
 
         if (Interactive && !Quit)

@@ -4,7 +4,7 @@ namespace Sluice.Stats;
 /// The columns of HAProxy 2.6's stats CSV (management.txt §9.1), in its order, then the columns of its stats
 /// modules after the `-` marker, as `show stat` prints them. The typed tags (origin, nature, scope and type,
 /// §9.3 "show stat typed") are those HAProxy prints for each kind of object; a column without a tag for a kind
-/// is always empty for it (server `check_code`, printed for layer 7 results only, is added by hand). Typed and JSON positions of module columns do not count the `-` marker.
+/// is always empty for it (server `check_code`, printed for layer 7 results only, and `slim`, printed with a `maxconn`, are added by hand). Typed and JSON positions of module columns do not count the `-` marker.
 /// </summary>
 internal static class StatField
 {
@@ -200,8 +200,8 @@ internal static class StatField
     /// <summary>`show stat typed` tags of server rows, by column; null where HAProxy prints none.</summary>
     public static readonly string?[] ServerTags =
     [
-        "KNS:str", "KNS:str", "MGP:u32", "MMP:u32", "MGP:u32", "MMP:u32", null, "MCP:u64", "MCP:u64", "MCP:u64", null,
-        "MCP:u64", null, "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "SGP:str", "MaP:u32", "SGP:u32", "SGP:u32",
+        "KNS:str", "KNS:str", "MGP:u32", "MMP:u32", "MGP:u32", "MMP:u32", "CLP:u32", "MCP:u64", "MCP:u64", "MCP:u64",
+        null, "MCP:u64", null, "MCP:u64", "MCP:u64", "MCP:u64", "MCP:u64", "SGP:str", "MaP:u32", "SGP:u32", "SGP:u32",
         "MCP:u64", "MCP:u64", "MAP:u32", "MCP:u32", null, "KGP:u32", "KGS:u32", "KGS:u32", null, "MCP:u64", null,
         "CGS:u32", "MRP:u32", null, "MMP:u32", "MOP:str", "MOP:u32", "MDP:u64", "MCP:u64", "MCP:u64", "MCP:u64",
         "MCP:u64", "MCP:u64", "MCP:u64", null, null, null, "MCP:u64", "MCP:u64", "MCP:u64", null, null, null, null,
