@@ -258,7 +258,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("frontend f\n    http-request normalize-uri path-merge-slashes\n", "'http-request normalize-uri' is not supported yet.")]
     [InlineData("frontend f\n    option redispatchx\n", "unknown option 'redispatchx'; did you mean 'redispatch' maybe ?")]
     [InlineData("frontend f\n    option forwardfor bogus\n", "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.")]
-    [InlineData("frontend f\n    option contstats\n", "option 'contstats' is not supported yet.")]
+    [InlineData("frontend f\n    option checkcache\n", "option 'checkcache' is not supported yet.")]
     [InlineData("frontend f\n    no maxconn\n", "'no' is only supported before 'option' keywords (got 'no maxconn').")]
     [InlineData("frontend f\n    timeout clinet 5s\n", "'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin', 'server-fin' and 'client-hs' (got 'clinet')")]
     [InlineData("frontend f\n    timeout client 5x\n", "unexpected character 'x' in 'timeout client'")]
