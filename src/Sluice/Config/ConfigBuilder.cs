@@ -19,7 +19,7 @@ internal static class ConfigBuilder
 
     public static SluiceConfig? Build(GlobalConfig global, IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics)
     {
-        var ids = AssignIds(sections, diagnostics);
+        var ids = AssignIds(sections, diagnostics, reserveCli: global.StatsSockets.Count > 0);
         var backends = new Dictionary<string, (BackendConfig Config, ProxySection Section)>(StringComparer.Ordinal);
         var backendList = new List<BackendConfig>();
         foreach (var section in sections)
@@ -57,8 +57,11 @@ internal static class ConfigBuilder
         return new SluiceConfig { Global = global, Frontends = frontends, Backends = backendList };
     }
 
-    /// <summary>Proxy ids: the one given with <c>id</c>, otherwise the first free number from 1 in declaration order.</summary>
-    private static Dictionary<ProxySection, int> AssignIds(IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics)
+    /// <summary>
+    /// Proxy ids: the one given with <c>id</c>, otherwise the first free number from 1 in declaration order. With a
+    /// `stats socket`, HAProxy's own CLI proxy ("GLOBAL") takes the first free number before the others (<paramref name="reserveCli"/>).
+    /// </summary>
+    private static Dictionary<ProxySection, int> AssignIds(IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics, bool reserveCli)
     {
         var ids = new Dictionary<ProxySection, int>();
         var used = new Dictionary<int, ProxySection>();
@@ -77,6 +80,16 @@ internal static class ConfigBuilder
         }
 
         var next = 1;
+        if (reserveCli)
+        {
+            while (used.ContainsKey(next))
+            {
+                next++;
+            }
+
+            next++;
+        }
+
         foreach (var section in sections)
         {
             if (ids.ContainsKey(section))

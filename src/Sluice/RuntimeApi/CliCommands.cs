@@ -307,8 +307,102 @@ internal static class CliCommands
         _ => 17,
     };
 
-    private static void ShowErrors(CliRequest request, StringBuilder output) =>
-        output.Append("Total events captured on [").Append(DateTime.Now.ToString("dd/MMM/yyyy:HH:mm:ss.fff", CultureInfo.InvariantCulture)).Append("] : 0\n");
+    /// <summary>
+    /// `show errors [PROXY] [request|response]`: the last invalid request of each frontend, in HAProxy's layout
+    /// (the parser's internal flags aside). Responses are not captured yet, so `response` lists none.
+    /// </summary>
+    private static void ShowErrors(CliRequest request, StringBuilder output)
+    {
+        string? proxy = null;
+        var requests = true;
+        foreach (var word in request.Args.Skip(2))
+        {
+            switch (word)
+            {
+                case "request":
+                    break;
+                case "response":
+                    requests = false;
+                    break;
+                default:
+                    proxy = word;
+                    break;
+            }
+        }
+
+        if (proxy is not null && proxy != "-1" && request.Hub.FindFrontend(proxy) is null && request.Hub.FindBackend(proxy) is null)
+        {
+            output.Append("No such proxy.\n");
+            return;
+        }
+
+        var events = new List<(FrontendStats Frontend, ErrorSnapshot Snapshot)>();
+        foreach (var frontend in request.Hub.Frontends)
+        {
+            if (requests && (proxy is null or "-1" || proxy == frontend.Name) && frontend.Counters.LastRequestError is var (snapshot, _))
+            {
+                events.Add((frontend, snapshot));
+            }
+        }
+
+        output.Append("Total events captured on [").Append(Date(DateTimeOffset.Now)).Append("] : ")
+            .Append(events.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        foreach (var (frontend, snapshot) in events)
+        {
+            output.Append(" \n[").Append(Date(snapshot.When)).Append("] frontend ").Append(frontend.Name).Append(" (#")
+                .Append(frontend.Config.Id.ToString(CultureInfo.InvariantCulture)).Append("): invalid request\n");
+            output.Append("  backend <NONE> (#-1), server <NONE> (#-1), event #").Append(snapshot.Event.ToString(CultureInfo.InvariantCulture))
+                .Append(", src ").Append(snapshot.Source).Append('\n');
+            output.Append(string.Create(CultureInfo.InvariantCulture,
+                $"  buffer starts at 0 (including 0 out), {Math.Max(0, request.Hub.Global.BufSize - snapshot.Head.Length)} free,\n  len {snapshot.Head.Length}, wraps at {request.Hub.Global.BufSize - request.Hub.Global.MaxRewrite}, error at position {snapshot.ErrorOffset}\n  \n"));
+            Dump(output, snapshot.Head);
+        }
+    }
+
+    private static string Date(DateTimeOffset when) => when.ToString("dd/MMM/yyyy:HH:mm:ss.fff", CultureInfo.InvariantCulture);
+
+    /// <summary>HAProxy's dump: one line per input line, prefixed by its offset, with non-printable bytes escaped.</summary>
+    private static void Dump(StringBuilder output, byte[] bytes)
+    {
+        var start = true;
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (start)
+            {
+                output.Append("  ").Append(i.ToString("D5", CultureInfo.InvariantCulture)).Append("  ");
+                start = false;
+            }
+
+            var b = bytes[i];
+            switch (b)
+            {
+                case (byte)'\r':
+                    output.Append("\\r");
+                    break;
+                case (byte)'\n':
+                    output.Append("\\n\n");
+                    start = true;
+                    break;
+                case (byte)'\t':
+                    output.Append("\\t");
+                    break;
+                case (byte)'\\':
+                    output.Append("\\\\");
+                    break;
+                case < 0x20 or >= 0x7f:
+                    output.Append("\\x").Append(b.ToString("x2", CultureInfo.InvariantCulture));
+                    break;
+                default:
+                    output.Append((char)b);
+                    break;
+            }
+        }
+
+        if (!start)
+        {
+            output.Append('\n');
+        }
+    }
 
     private static void ShowPools(CliRequest request, StringBuilder output)
     {

@@ -43,6 +43,8 @@ internal class TrafficCounters
     private long _connectTimeMax;
     private long _responseTimeMax;
     private long _totalTimeMax;
+    private ErrorSnapshot? _lastRequestError;
+    private int _errorEvents;
 
     public RateCounter SessionRate { get; } = new();
 
@@ -185,6 +187,12 @@ internal class TrafficCounters
         Interlocked.Increment(ref _responses[index]);
     }
 
+    /// <summary>The last invalid request, with the number of such events before it; null when none.</summary>
+    public (ErrorSnapshot Snapshot, int Event)? LastRequestError => Volatile.Read(ref _lastRequestError) is { } snapshot ? (snapshot, snapshot.Event) : null;
+
+    public void RecordRequestError(ErrorSnapshot snapshot) =>
+        Volatile.Write(ref _lastRequestError, snapshot with { Event = Interlocked.Increment(ref _errorEvents) - 1 });
+
     public void CountDeniedRequest() => Interlocked.Increment(ref _deniedRequests);
 
     public void CountDeniedResponse() => Interlocked.Increment(ref _deniedResponses);
@@ -325,4 +333,10 @@ internal class TrafficCounters
             seen = previous;
         }
     }
+}
+
+/// <summary>A rejected request head as `show errors` prints it: when, from whom, its bytes and where the error is.</summary>
+internal sealed record ErrorSnapshot(DateTimeOffset When, byte[] Head, long ErrorOffset, string Source)
+{
+    public int Event { get; init; }
 }

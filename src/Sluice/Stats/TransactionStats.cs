@@ -71,18 +71,49 @@ internal static class TransactionStats
         Classify(frontend, backend?.Counters, server?.Counters, status: 0, transaction.Cause, transaction.Phase);
     }
 
-    /// <summary>The HTTP/1 parser rejected a request, or the client sent none before `timeout http-request` (ereq).</summary>
-    public static void RecordInvalidRequest(TrafficCounters frontend, int status)
+    /// <summary>
+    /// The HTTP/1 parser rejected a request, or the client sent none before `timeout http-request` (ereq). A
+    /// rejected head is kept as the frontend's last error for `show errors`.
+    /// </summary>
+    public static void RecordInvalidRequest(TrafficCounters frontend, int status, (byte[] Head, long ErrorOffset)? rejected, System.Net.EndPoint? client)
     {
         if (status <= 0)
         {
             return;
         }
 
+        if (rejected is var (head, offset))
+        {
+            frontend.RecordRequestError(new ErrorSnapshot(DateTimeOffset.Now, head, ErrorPosition(head, offset), client?.ToString() ?? "-"));
+        }
+
         var now = Environment.TickCount64;
         frontend.CountRequestError();
         frontend.CountRequest(now);
         frontend.CountResponse(status);
+    }
+
+    /// <summary>
+    /// The parser reports the start of the faulty line; HAProxy points at the faulty byte. Within that line, the
+    /// first control character (other than the line end) is that byte; without one, the line start stays.
+    /// </summary>
+    internal static long ErrorPosition(byte[] head, long lineStart)
+    {
+        for (var i = (int)Math.Clamp(lineStart, 0, head.Length); i < head.Length; i++)
+        {
+            var b = head[i];
+            if (b == (byte)'\n' || (b == (byte)'\r' && i + 1 < head.Length && head[i + 1] == (byte)'\n'))
+            {
+                break;
+            }
+
+            if ((b < 0x20 && b != (byte)'\t') || b == 0x7f)
+            {
+                return i;
+            }
+        }
+
+        return lineStart;
     }
 
     private static void Classify(TrafficCounters frontend, TrafficCounters? backend, TrafficCounters? server, int status, TerminationCause cause, TerminationPhase phase)

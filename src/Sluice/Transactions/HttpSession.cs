@@ -228,7 +228,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         }
 
         var sent = false;
-        Stats.TransactionStats.RecordInvalidRequest(_context.Shared.Counters, status);
+        Stats.TransactionStats.RecordInvalidRequest(_context.Shared.Counters, status, outcome == RequestHeadOutcome.Rejected ? _front.RejectedHead : null, _front.ClientEndPoint);
         if (status > 0)
         {
             try

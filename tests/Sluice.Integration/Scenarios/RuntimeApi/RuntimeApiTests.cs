@@ -200,4 +200,41 @@ public class RuntimeApiTests
         Assert.Equal("7", StatsPeers.ParseCsv(await StatsPeers.UnixAsync(socket, "show stat"))["be/a"]["slim"]);
         Assert.Equal("Require <maxconn>.\n\n", await StatsPeers.UnixAsync(socket, "set maxconn server be/a"));
     }
+
+    [Fact]
+    public async Task ShowErrors_InvalidRequest_SameReportAsHaproxy()
+    {
+        await using var a = await CheckPeer.StartAsync("a");
+        await using var b = await CheckPeer.StartAsync("b");
+        var directory = Ports.TempDirectory();
+        var sluicePort = Ports.FreeTcpPort();
+        var haproxyPort = Ports.FreeTcpPort();
+        var servers = $"    server a {a.Address}\n    server b {b.Address}";
+        var haproxySocket = Path.Combine(directory, "h.sock");
+        var sluiceSocket = Path.Combine(directory, "s.sock");
+        await using var haproxy = await HaproxyOracle.StartAsync(Config(haproxyPort, haproxySocket, servers), haproxySocket);
+        await using var sluice = await SluiceProcess.StartAsync(Config(sluicePort, sluiceSocket, servers), [ReadyProbe.Tcp(sluicePort)]);
+        Assert.Equal("Total events captured on [", (await StatsPeers.UnixAsync(sluiceSocket, "show errors"))[..26]);
+
+        const string Bad = "GE\u0001T /x HTTP/1.1\r\nHost: example\r\n\r\n";
+        foreach (var port in new[] { haproxyPort, sluicePort })
+        {
+            var answer = await StatsPeers.SocatAsync("TCP:127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture), Bad);
+            Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
+        }
+
+        // Dates, client ports and buffer sizes differ; the rest of the report is compared line by line.
+        static List<string> Report(string text) => text.Split('\n')
+            .Where(l => !l.StartsWith("  H1 ", StringComparison.Ordinal) && !l.StartsWith("  buffer starts", StringComparison.Ordinal))
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"\[\d\d/\w+/\d{4}:[\d:.]+\]", "[DATE]"))
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"src 127\.0\.0\.1:\d+", "src 127.0.0.1:PORT"))
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"wraps at \d+", "wraps at N"))
+            .ToList();
+
+        var expected = Report(await StatsPeers.UnixAsync(haproxySocket, "show errors"));
+        var actual = Report(await StatsPeers.UnixAsync(sluiceSocket, "show errors"));
+        Assert.Contains("  len 35, wraps at N, error at position 2", expected);
+        Assert.Equal(expected, actual);
+        Assert.Equal("1", StatsPeers.ParseCsv(await StatsPeers.UnixAsync(sluiceSocket, "show stat"))["fe/FRONTEND"]["ereq"]);
+    }
 }

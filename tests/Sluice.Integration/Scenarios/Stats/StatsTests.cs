@@ -102,7 +102,7 @@ public class StatsTests
 
         // And the same columns as haproxy's own counting of the same traffic.
         string[] compared = ["req_tot", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other", "dreq", "dresp", "ereq", "econ", "eresp",
-            "stot", "lbtot", "status", "weight", "act", "bck", "wretr", "wredis", "type", "mode", "cli_abrt", "srv_abrt", "scur"];
+            "stot", "lbtot", "status", "weight", "act", "bck", "wretr", "wredis", "type", "mode", "cli_abrt", "srv_abrt", "scur", "pid", "iid", "sid"];
         foreach (var row in new[] { "fe/FRONTEND", "be/s1", "be/BACKEND" })
         {
             foreach (var column in compared)
