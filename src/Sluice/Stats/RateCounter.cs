@@ -4,7 +4,8 @@ namespace Sluice.Stats;
 /// Events per second over a sliding one-second window, as HAProxy's <c>freq_ctr</c>: the count of the current
 /// second plus the previous second's count weighted by the part of it still inside the window. Lock-free: the
 /// thread that moves the window first rotates it; a concurrent increment may land in either second, which
-/// changes a rate by one at most. Also keeps the highest rate seen (<c>rate_max</c>).
+/// changes a rate by one at most. Also keeps the highest count of a second (<c>rate_max</c>), as HAProxy's
+/// <c>update_freq_ctr</c> feeds its maxima.
 /// </summary>
 internal sealed class RateCounter
 {
@@ -17,8 +18,7 @@ internal sealed class RateCounter
     public void Add(long nowMs)
     {
         Rotate(nowMs);
-        Interlocked.Increment(ref _current);
-        var rate = Read(nowMs);
+        var rate = Interlocked.Increment(ref _current);
         var max = Volatile.Read(ref _max);
         while (rate > max)
         {

@@ -16,12 +16,12 @@ internal sealed class ServerCounters : TrafficCounters
     private LastCheck? _lastCheck;
 
     /// <summary>Failed checks while the server was up (HAProxy's chkfail).</summary>
-    public long CheckFailures => Interlocked.Read(ref _checkFailures);
+    public long CheckFailures => Volatile.Read(ref _checkFailures);
 
     /// <summary>Transitions from UP to DOWN (chkdown).</summary>
-    public long CheckDowns => Interlocked.Read(ref _checkDowns);
+    public long CheckDowns => Volatile.Read(ref _checkDowns);
 
-    public long LastChangeMs => Interlocked.Read(ref _lastChangeMs);
+    public long LastChangeMs => Volatile.Read(ref _lastChangeMs);
 
     /// <summary>The last check's outcome and the health it left (for "UP 1/3"); null before the first check.</summary>
     public LastCheck? Check => Volatile.Read(ref _lastCheck);
@@ -29,8 +29,8 @@ internal sealed class ServerCounters : TrafficCounters
     /// <summary>Total time spent DOWN, up to <paramref name="nowMs"/>.</summary>
     public long DowntimeMs(long nowMs)
     {
-        var since = Interlocked.Read(ref _downSinceMs);
-        return Interlocked.Read(ref _downtimeMs) + (since > 0 ? nowMs - since : 0);
+        var since = Volatile.Read(ref _downSinceMs);
+        return Volatile.Read(ref _downtimeMs) + (since > 0 ? nowMs - since : 0);
     }
 
     /// <summary>One check ran; <paramref name="wasUp"/> is the server's state before it.</summary>

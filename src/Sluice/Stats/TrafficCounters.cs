@@ -4,7 +4,8 @@ namespace Sluice.Stats;
 /// The traffic counters of one frontend, backend or server, as HAProxy's <c>fe_counters</c>/<c>be_counters</c>:
 /// plain fields updated with <see cref="Interlocked"/> by every transaction, no lock, no allocation. What a
 /// kind of proxy does not use stays 0 and is left empty in the CSV. Times are in milliseconds on the monotonic
-/// clock (<see cref="Environment.TickCount64"/>).
+/// clock (<see cref="Environment.TickCount64"/>). Reads are plain volatile reads: Sluice runs as a 64-bit process,
+/// where 64-bit reads are atomic (Interlocked.Read would cost a locked instruction each).
 /// </summary>
 internal class TrafficCounters
 {
@@ -57,48 +58,48 @@ internal class TrafficCounters
 
     public int MaxSessions => Volatile.Read(ref _max);
 
-    public long TotalSessions => Interlocked.Read(ref _total);
+    public long TotalSessions => Volatile.Read(ref _total);
 
     /// <summary>When the last session started (monotonic ms), 0 for never.</summary>
-    public long LastSessionMs => Interlocked.Read(ref _lastSessionMs);
+    public long LastSessionMs => Volatile.Read(ref _lastSessionMs);
 
-    public long BytesIn => Interlocked.Read(ref _bytesIn);
+    public long BytesIn => Volatile.Read(ref _bytesIn);
 
-    public long BytesOut => Interlocked.Read(ref _bytesOut);
+    public long BytesOut => Volatile.Read(ref _bytesOut);
 
-    public long DeniedRequests => Interlocked.Read(ref _deniedRequests);
+    public long DeniedRequests => Volatile.Read(ref _deniedRequests);
 
-    public long DeniedResponses => Interlocked.Read(ref _deniedResponses);
+    public long DeniedResponses => Volatile.Read(ref _deniedResponses);
 
-    public long DeniedConnections => Interlocked.Read(ref _deniedConnections);
+    public long DeniedConnections => Volatile.Read(ref _deniedConnections);
 
-    public long RequestErrors => Interlocked.Read(ref _requestErrors);
+    public long RequestErrors => Volatile.Read(ref _requestErrors);
 
-    public long ResponseErrors => Interlocked.Read(ref _responseErrors);
+    public long ResponseErrors => Volatile.Read(ref _responseErrors);
 
-    public long Requests => Interlocked.Read(ref _requests);
+    public long Requests => Volatile.Read(ref _requests);
 
-    public long ClientAborts => Interlocked.Read(ref _clientAborts);
+    public long ClientAborts => Volatile.Read(ref _clientAborts);
 
-    public long ServerAborts => Interlocked.Read(ref _serverAborts);
+    public long ServerAborts => Volatile.Read(ref _serverAborts);
 
     /// <summary>Requests the proxy answered itself: stats page, monitor URI, Prometheus exporter.</summary>
-    public long Intercepted => Interlocked.Read(ref _intercepted);
+    public long Intercepted => Volatile.Read(ref _intercepted);
 
-    public long InternalErrors => Interlocked.Read(ref _internalErrors);
+    public long InternalErrors => Volatile.Read(ref _internalErrors);
 
     /// <summary>Connections accepted by a frontend, before `tcp-request connection` rules (HAProxy's conn_tot).</summary>
-    public long Connections => Interlocked.Read(ref _connections);
+    public long Connections => Volatile.Read(ref _connections);
 
     /// <summary>Responses by status class: 1xx, 2xx, 3xx, 4xx, 5xx, other.</summary>
-    public long Responses(int statusClass) => Interlocked.Read(ref _responses[statusClass]);
+    public long Responses(int statusClass) => Volatile.Read(ref _responses[statusClass]);
 
-    public long ResponseTimeBucket(int index) => Interlocked.Read(ref _responseTimeBuckets[index]);
+    public long ResponseTimeBucket(int index) => Volatile.Read(ref _responseTimeBuckets[index]);
 
-    public long ResponseTimeSumMs => Interlocked.Read(ref _responseTimeSumMs);
+    public long ResponseTimeSumMs => Volatile.Read(ref _responseTimeSumMs);
 
     /// <summary>Transactions that reached a server and got an answer (the samples behind the averages).</summary>
-    public long TimedTransactions => Interlocked.Read(ref _timedTransactions);
+    public long TimedTransactions => Volatile.Read(ref _timedTransactions);
 
     public long QueueTimeAverageMs => Average(ref _queueTimeSum);
 
@@ -108,13 +109,13 @@ internal class TrafficCounters
 
     public long TotalTimeAverageMs => Average(ref _totalTimeSum);
 
-    public long QueueTimeMaxMs => Interlocked.Read(ref _queueTimeMax);
+    public long QueueTimeMaxMs => Volatile.Read(ref _queueTimeMax);
 
-    public long ConnectTimeMaxMs => Interlocked.Read(ref _connectTimeMax);
+    public long ConnectTimeMaxMs => Volatile.Read(ref _connectTimeMax);
 
-    public long ResponseTimeMaxMs => Interlocked.Read(ref _responseTimeMax);
+    public long ResponseTimeMaxMs => Volatile.Read(ref _responseTimeMax);
 
-    public long TotalTimeMaxMs => Interlocked.Read(ref _totalTimeMax);
+    public long TotalTimeMaxMs => Volatile.Read(ref _totalTimeMax);
 
     /// <summary>
     /// A frontend accepted a connection: it counts as a connection and starts a session, which ends when the
@@ -282,16 +283,21 @@ internal class TrafficCounters
     private long Average(ref long sum)
     {
         var window = Math.Min(TimedTransactions, TimeSamples);
-        return window == 0 ? 0 : (Interlocked.Read(ref sum) + window - 1) / window;
+        return window == 0 ? 0 : (Volatile.Read(ref sum) + window - 1) / window;
     }
 
-    /// <summary>HAProxy's <c>swrate_add_dynamic</c>: sum = sum - sum/n + v, so sum/n is a sliding average.</summary>
+    /// <summary>
+    /// HAProxy's <c>swrate_add_dynamic</c>: sum = sum - sum/n + v, so sum/n is a sliding average. Once the window
+    /// is full, n is the constant 1024 and the division a shift.
+    /// </summary>
     private static void AddSample(ref long sum, int window, long value, ref long max)
     {
-        var seen = Interlocked.Read(ref sum);
+        var seen = Volatile.Read(ref sum);
         while (true)
         {
-            var next = seen - ((seen + window - 1) / window) + value;
+            var next = window == TimeSamples
+                ? seen - ((seen + TimeSamples - 1) >> 10) + value
+                : seen - ((seen + window - 1) / window) + value;
             var previous = Interlocked.CompareExchange(ref sum, next, seen);
             if (previous == seen)
             {
@@ -321,7 +327,7 @@ internal class TrafficCounters
 
     private static void UpdateMax(ref long max, long value)
     {
-        var seen = Interlocked.Read(ref max);
+        var seen = Volatile.Read(ref max);
         while (value > seen)
         {
             var previous = Interlocked.CompareExchange(ref max, value, seen);
