@@ -237,4 +237,37 @@ public class RuntimeApiTests
         Assert.Equal(expected, actual);
         Assert.Equal("1", StatsPeers.ParseCsv(await StatsPeers.UnixAsync(sluiceSocket, "show stat"))["fe/FRONTEND"]["ereq"]);
     }
+
+    [Fact]
+    public async Task ShowSessAndShutdownSessionsServer_TunnelCut()
+    {
+        await using var echo = TestServer.Tcp(TestServer.Echo);
+        var port = Ports.FreeTcpPort();
+        var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
+        await using var sluice = await SluiceProcess.StartAsync($"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode tcp
+                timeout connect 2s
+                timeout client 30s
+                timeout server 30s
+            listen app
+                bind 127.0.0.1:{port}
+                server echo {echo.Address}
+            """, [ReadyProbe.Tcp(port)]);
+
+        using var client = await TestClient.ConnectTcpAsync(port);
+        Assert.Equal("ping", await TestClient.EchoRoundTripAsync(client, "ping"));
+
+        var sessions = (await StatsPeers.UnixAsync(socket, "show sess")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(sessions);
+        Assert.Matches(@"^0x[0-9a-f]+: proto=tcpv4 src=127\.0\.0\.1:\d+ fe=app be=app srv=echo ", line);
+        Assert.Equal("1", StatsPeers.ParseCsv(await StatsPeers.UnixAsync(socket, "show stat"))["app/echo"]["scur"]);
+
+        Assert.Equal("\n", await StatsPeers.UnixAsync(socket, "shutdown sessions server app/echo"));
+        Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(client));
+        await sluice.Output.WaitForAsync(l => l.Contains("app/echo", StringComparison.Ordinal) && l.Contains(" K", StringComparison.Ordinal));
+        Assert.Equal("\n", await StatsPeers.UnixAsync(socket, "show sess"));
+    }
 }
