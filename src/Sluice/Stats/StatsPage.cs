@@ -371,7 +371,7 @@ internal static class StatsPage
         header .version{margin:0;opacity:.7}
         .notice{margin:14px 24px;padding:10px 14px;border-radius:6px}.notice.ok{background:var(--up);color:var(--up-ink)}
         .notice.error{background:var(--down);color:var(--down-ink)}.notice.warn,.notice.info{background:var(--gd)}
-        .summary{display:flex;gap:16px;flex-wrap:wrap;margin:16px 24px}
+        .summary{display:flex;gap:16px;flex-wrap:wrap;margin:16px 16px}
         .summary>div{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 16px;min-width:220px}
         .summary h2{font-size:12px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:0 0 6px}
         dl{display:grid;grid-template-columns:auto auto;gap:2px 14px;margin:0}dt{color:var(--muted)}dd{margin:0;font-variant-numeric:tabular-nums}
@@ -380,15 +380,15 @@ internal static class StatsPage
         .swatch.up{background:var(--up)}.swatch.down{background:var(--down)}.swatch.going-down{background:var(--gd)}.swatch.going-up{background:var(--gu)}
         .swatch.drain{background:var(--drain)}.swatch.maint{background:var(--maint)}.swatch.nocheck{background:var(--nocheck)}.swatch.backup{background:var(--backup)}
         a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
-        main{margin:0 24px 24px}
+        main{margin:0 16px 24px}
         .proxy{background:var(--card);border:1px solid var(--line);border-radius:8px;margin:0 0 18px;overflow:hidden}
         .proxy h2{margin:0;padding:9px 14px;font-size:15px;border-bottom:1px solid var(--line);background:#fafbfd}
         .proxy h2 a{color:var(--ink)}.mode{font-size:11px;font-weight:500;color:var(--muted);background:var(--nocheck);border-radius:10px;padding:1px 8px;margin-left:6px}
         .scroll{overflow-x:auto}
-        table.stats{border-collapse:collapse;width:100%;font-size:12px;font-variant-numeric:tabular-nums;white-space:nowrap}
-        table.stats th,table.stats td{padding:3px 5px;text-align:right;border-bottom:1px solid var(--line)}
-        table.stats thead th{background:#f0f3f7;color:var(--muted);font-weight:600;font-size:11px;text-transform:uppercase;letter-spacing:.03em;text-align:center;border-left:1px solid var(--line)}
-        table.stats th.name{text-align:left;min-width:90px;font-weight:600;color:var(--ink)}
+        table.stats{border-collapse:collapse;width:100%;font-size:11.5px;font-variant-numeric:tabular-nums;white-space:nowrap}
+        table.stats th,table.stats td{padding:3px 4px;text-align:right;border-bottom:1px solid var(--line)}
+        table.stats thead th{background:#f0f3f7;color:var(--muted);font-weight:600;font-size:10px;text-transform:uppercase;letter-spacing:.02em;text-align:center;border-left:1px solid var(--line)}
+        table.stats th.name{text-align:left;min-width:70px;font-weight:600;color:var(--ink)}
         table.stats td.status,table.stats td.check{text-align:left}.since{color:var(--muted);font-size:11px}
         tr.frontend,tr.backend{background:#f7f9fc;font-weight:600}tr.frontend.down,tr.backend.down{background:var(--down)}
         tr.server.up{background:var(--up)}tr.server.down{background:var(--down)}tr.server.going-down{background:var(--gd)}tr.server.going-up{background:var(--gu)}
