@@ -97,13 +97,11 @@ internal static class CliCommands
         }
 
         output.Append("Unknown command, but maybe one of the following ones is a better match:\n");
-        var shown = 0;
         foreach (var command in All)
         {
             if (command.Level <= request.Connection.Level && args.Count > 0 && command.Words[0] == args[0] && command.Words.Length > 1)
             {
                 output.Append(command.HelpLine).Append('\n');
-                shown++;
             }
         }
 

@@ -260,14 +260,13 @@ internal static class StatsPage
         var last = v[F.Lastsess];
         Cell(html, string.IsNullOrEmpty(last) ? string.Empty : last == "-1" ? "never" : Duration(last));
         Cells(html, v, F.Bin, F.Bout, F.Dreq, F.Dresp, F.Ereq, F.Econ, F.Eresp, F.Wretr, F.Wredis);
-        var statusText = row.Type == StatObjectType.Server || string.IsNullOrEmpty(v[F.Lastchg]) ? status : status;
         html.Append("<td class=\"status\">");
         if (!string.IsNullOrEmpty(v[F.Lastchg]))
         {
             html.Append("<span class=\"since\">").Append(E(Duration(v[F.Lastchg]!))).Append("</span> ");
         }
 
-        html.Append(E(statusText)).Append("</td>");
+        html.Append(E(status)).Append("</td>");
         var check = v[F.CheckStatus];
         if (!string.IsNullOrEmpty(check))
         {
