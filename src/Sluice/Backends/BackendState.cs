@@ -1,5 +1,6 @@
 using Sluice.Balancing;
 using Sluice.Config.Model;
+using Sluice.Stats;
 
 namespace Sluice.Backends;
 
@@ -53,6 +54,9 @@ internal sealed class BackendState
 
     /// <summary>`fullconn` as built (never 0): the load at which servers with `minconn` reach their `maxconn`.</summary>
     public int FullConn { get; }
+
+    /// <summary>The traffic counters the stats show.</summary>
+    public TrafficCounters Counters { get; } = new();
 
     /// <summary>Changes whenever a server goes up or down or changes weight; balancers rebuild their tables on it.</summary>
     public int StateVersion => Volatile.Read(ref _stateVersion);
@@ -123,12 +127,12 @@ internal sealed class BackendState
                     continue;
                 }
 
-                if (server.Config.MaxConn <= 0)
+                if (server.MaxConn <= 0)
                 {
                     return -1;
                 }
 
-                free += Math.Max(0, server.Config.MaxConn - server.CurrentConnections);
+                free += Math.Max(0, server.MaxConn - server.CurrentConnections);
             }
 
             return free;
@@ -173,7 +177,7 @@ internal sealed class BackendState
 
     internal void OnServerStateChanged() => Interlocked.Increment(ref _stateVersion);
 
-    internal void OnConnectionAcquired() => Interlocked.Increment(ref _currentConnections);
+    internal void OnConnectionAcquired() => Counters.OnSessionCounted(Interlocked.Increment(ref _currentConnections), Environment.TickCount64);
 
     /// <summary>Counts one transaction sent to this backend, whether or not a server takes it (HAProxy's cum_sess).</summary>
     public void CountTransaction() => Interlocked.Increment(ref _totalConnections);

@@ -1,4 +1,5 @@
 using Sluice.Config.Model;
+using Sluice.Stats;
 using Sluice.Transport;
 
 namespace Sluice.Backends;
@@ -17,6 +18,8 @@ internal sealed class ServerState
     private long _redispatches;
     private int _weight;
     private volatile bool _up = true;
+    private int _adminState;
+    private int _maxConn;
 
     public ServerState(ServerConfig config, BackendState backend, int index)
     {
@@ -24,6 +27,8 @@ internal sealed class ServerState
         _backend = backend;
         Index = index;
         _weight = config.Weight;
+        _maxConn = config.MaxConn;
+        _adminState = (int)(config.Disabled ? ServerAdminState.Maint : ServerAdminState.Ready);
         Source = config.Source ?? backend.Config.Source;
         Pool = new ServerConnectionPool(config);
         if (Source is { } source && source.FirstPort > 0 && source.LastPort > source.FirstPort)
@@ -55,8 +60,44 @@ internal sealed class ServerState
 
     public bool IsBackup => Config.Backup;
 
-    /// <summary>Disabled servers are never picked; a server that is down is picked only when it comes back up.</summary>
-    public bool IsUsable => !Config.Disabled && _up && Volatile.Read(ref _weight) > 0;
+    /// <summary>
+    /// Servers in maintenance or draining (configured `disabled`, or set so at run time) are never picked by the
+    /// balancer; a server that is down is picked only when it comes back up.
+    /// </summary>
+    public bool IsUsable => AdminState == ServerAdminState.Ready && _up && Volatile.Read(ref _weight) > 0;
+
+    /// <summary>
+    /// True when a request bound to this server by persistence (a cookie) may still go to it: a draining server
+    /// keeps its persistent clients, a server in maintenance or down does not.
+    /// </summary>
+    public bool AcceptsPersistent => AdminState != ServerAdminState.Maint && _up;
+
+    /// <summary>The state set by configuration or the runtime API (`set server ... state`, `disable server`).</summary>
+    public ServerAdminState AdminState
+    {
+        get => (ServerAdminState)Volatile.Read(ref _adminState);
+        set
+        {
+            if (Interlocked.Exchange(ref _adminState, (int)value) != (int)value)
+            {
+                Counters.RecordAdminChange();
+                _backend.OnServerStateChanged();
+            }
+        }
+    }
+
+    /// <summary>The traffic and check counters the stats show.</summary>
+    public ServerCounters Counters { get; } = new();
+
+    /// <summary>The configured weight (`get weight` shows it as "initial").</summary>
+    public int InitialWeight => Config.Weight;
+
+    /// <summary>The server's `maxconn`, which `set maxconn server` changes at run time; 0 for no limit.</summary>
+    public int MaxConn
+    {
+        get => Volatile.Read(ref _maxConn);
+        set => Volatile.Write(ref _maxConn, value);
+    }
 
     public bool IsUp
     {
@@ -66,6 +107,7 @@ internal sealed class ServerState
             if (_up != value)
             {
                 _up = value;
+                Counters.RecordChange(nowDown: !value);
                 _backend.OnServerStateChanged();
                 if (value)
                 {
@@ -123,7 +165,8 @@ internal sealed class ServerState
     {
         get
         {
-            var max = Config.MaxConn;
+            // `maxconn` as the runtime API may have set it.
+            var max = MaxConn;
             var min = Config.MinConn;
             if (max <= 0 || min <= 0 || min >= max)
             {
@@ -169,6 +212,7 @@ internal sealed class ServerState
             if (Interlocked.CompareExchange(ref _currentConnections, current + 1, current) == current)
             {
                 Interlocked.Increment(ref _totalConnections);
+                Counters.OnSessionCounted(current + 1, Environment.TickCount64);
                 _backend.OnConnectionAcquired();
                 return true;
             }
@@ -210,4 +254,15 @@ internal sealed class ServerState
     }
 
     public override string ToString() => Config.Name;
+}
+
+/// <summary>HAProxy's administrative server states that the runtime API sets.</summary>
+internal enum ServerAdminState
+{
+    /// <summary>Takes traffic as its health allows.</summary>
+    Ready,
+    /// <summary>No new traffic from the balancer; persistent clients still reach it; checks go on.</summary>
+    Drain,
+    /// <summary>Maintenance: no traffic at all; checks go on.</summary>
+    Maint,
 }

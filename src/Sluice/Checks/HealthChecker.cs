@@ -157,7 +157,10 @@ internal sealed class HealthChecker : IHeartbeatTarget
     /// <summary>Counts one result; on a change of state updates the server and logs it.</summary>
     internal void Apply(CheckResult result)
     {
-        if (!State.Report(result.Passed))
+        var wasUp = State.IsUp;
+        var changed = State.Report(result.Passed);
+        _server.Counters.RecordCheck(result, wasUp, State.Health, State.Rise, State.Fall);
+        if (!changed)
         {
             return;
         }

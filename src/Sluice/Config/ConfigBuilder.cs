@@ -19,7 +19,7 @@ internal static class ConfigBuilder
 
     public static SluiceConfig? Build(GlobalConfig global, IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics)
     {
-        var ids = AssignIds(sections, diagnostics);
+        var ids = AssignIds(sections, diagnostics, reserveCli: global.StatsSockets.Count > 0);
         var backends = new Dictionary<string, (BackendConfig Config, ProxySection Section)>(StringComparer.Ordinal);
         var backendList = new List<BackendConfig>();
         var reachingMaxConn = SumReachingMaxConn(global, sections);
@@ -141,8 +141,12 @@ internal static class ConfigBuilder
         return sums;
     }
 
-    /// <summary>Proxy ids: the one given with <c>id</c>, otherwise the first free number from 1 in declaration order.</summary>
-    private static Dictionary<ProxySection, int> AssignIds(IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics)
+
+    /// <summary>
+    /// Proxy ids: the one given with <c>id</c>, otherwise the first free number from 1 in declaration order. With a
+    /// `stats socket`, HAProxy's own CLI proxy ("GLOBAL") takes the first free number before the others (<paramref name="reserveCli"/>).
+    /// </summary>
+    private static Dictionary<ProxySection, int> AssignIds(IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics, bool reserveCli)
     {
         var ids = new Dictionary<ProxySection, int>();
         var used = new Dictionary<int, ProxySection>();
@@ -161,6 +165,16 @@ internal static class ConfigBuilder
         }
 
         var next = 1;
+        if (reserveCli)
+        {
+            while (used.ContainsKey(next))
+            {
+                next++;
+            }
+
+            next++;
+        }
+
         foreach (var section in sections)
         {
             if (ids.ContainsKey(section))
@@ -262,7 +276,7 @@ internal static class ConfigBuilder
             HttpReuse = section.HttpReuse,
             RetryOn = section.RetryOn,
             // A listen section's rules are its frontend's: HAProxy runs a proxy's rules once.
-            HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpRequestRules, .. section.RedirectRules] : [],
+            HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpRequestRules, .. section.RedirectRules, .. Stats.StatsServices.Rules(section.StatsPage, section.Name, section.Location.ToString())] : [],
             HttpResponseRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpResponseRules] : [],
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
             HealthCheck = new BackendCheckConfig
@@ -353,7 +367,7 @@ internal static class ConfigBuilder
             H2cUpgrade = http && section.H2cUpgrade,
             RestrictRequestHeaderNames = http ? section.RestrictRequestHeaderNames : HeaderNamePolicy.Preserve,
             UseBackends = useBackends,
-            HttpRequestRules = http ? [.. section.HttpRequestRules, .. section.RedirectRules] : [],
+            HttpRequestRules = http ? [.. section.HttpRequestRules, .. section.RedirectRules, .. Stats.StatsServices.Rules(section.StatsPage, section.Name, section.Location.ToString())] : [],
             HttpResponseRules = http ? [.. section.HttpResponseRules] : [],
             RequestCaptures = [.. section.RequestCaptures],
             ResponseCaptures = [.. section.ResponseCaptures],

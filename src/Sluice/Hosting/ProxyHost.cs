@@ -38,6 +38,8 @@ internal sealed class ProxyHost : IAsyncDisposable
     private int _stopping;
     private Task? _stopTask;
     private HealthChecks? _checks;
+    private RuntimeApi.CliServer? _cli;
+    private readonly List<Stats.FrontendStats> _frontendStats = [];
 
     private ProxyHost(SluiceConfig config, TimeProvider timeProvider)
     {
@@ -62,6 +64,9 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <summary>The live state of each backend, in configuration order.</summary>
     public IReadOnlyList<BackendState> Backends => _backendList;
 
+    /// <summary>What the stats page, the exporter and the runtime API read; set once the listeners are open.</summary>
+    public Sluice.Stats.StatsHub? Stats { get; private set; }
+
     /// <summary>Client connections in flight (tcp transactions and HTTP sessions).</summary>
     public int ActiveTransactions => _active.Count;
 
@@ -77,7 +82,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         var host = new ProxyHost(config, timeProvider ?? TimeProvider.System);
         var inherited = predecessor is null ? null : new InheritedSockets(predecessor.ListenersSnapshot());
-        if (!host.OpenListeners(diagnostics, debugOutput, inherited))
+        if (!host.OpenListeners(diagnostics, debugOutput, inherited) || (host._cli = RuntimeApi.CliServer.Start(host.Stats!, config.Global, diagnostics)) is null)
         {
             // Nothing was started: closing only disposes the sockets opened here (the inherited ones are the
             // predecessor's still), so the returned task is already complete.
@@ -100,6 +105,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error, predecessor?._checks);
+        Sluice.Stats.StatsHub.Current = host.Stats;
         if (predecessor is not null)
         {
             _ = predecessor.RetireAsync(inherited!.Taken);
@@ -225,6 +231,8 @@ internal sealed class ProxyHost : IAsyncDisposable
                 : StartTcp(context);
             var frontendLimit = ConnectionLimit.Create(frontend.MaxConn);
             var frontendName = System.Text.Encoding.Latin1.GetBytes(frontend.Name);
+            var frontendStats = new Sluice.Stats.FrontendStats(frontend, context.Counters, frontendLimit, globalLimit);
+            _frontendStats.Add(frontendStats);
             foreach (var bind in frontend.Binds)
             {
                 opened.Clear();
@@ -241,11 +249,19 @@ internal sealed class ProxyHost : IAsyncDisposable
                 {
                     _listeners.Add(new Listener(
                         socket.Socket, bind, socket.EndPointText, limits, (client, listener) => Accept(context, frontendName, start, client, listener),
-                        ListenerFactory.AcceptLoopsPerSocket(bind, global), socket.Key));
+                        ListenerFactory.AcceptLoopsPerSocket(bind, global), socket.Key)
+                    {
+                        Counters = context.Counters,
+                        Gate = frontendStats.Gate,
+                    });
                 }
             }
         }
 
+        Stats = new Sluice.Stats.StatsHub(global, _frontendStats, _backendList, globalLimit)
+        {
+            Sessions = () => [.. _active.Keys],
+        };
         return ok;
     }
 
@@ -314,6 +330,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             var verdict = TcpFrontendContext.RunConnectionRules(context.Frontend, frontendName, client);
             if (!verdict.Accepted)
             {
+                context.Counters.OnConnectionDenied();
                 client.Dispose();
                 listener.ReleaseSlot();
                 return;
@@ -390,6 +407,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private void DisposeResources()
     {
         _checks?.Stop();
+        _cli?.Stop();
         foreach (var listener in _listeners)
         {
             listener.Dispose();

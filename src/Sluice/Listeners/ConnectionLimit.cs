@@ -9,14 +9,46 @@ namespace Sluice.Listeners;
 internal sealed class ConnectionLimit
 {
     private readonly SemaphoreSlim _slots;
+    private int _max;
 
     public ConnectionLimit(int max)
     {
-        Max = max;
-        _slots = new SemaphoreSlim(max, max);
+        _max = max;
+        _slots = new SemaphoreSlim(max, int.MaxValue);
     }
 
-    public int Max { get; }
+    public int Max => Volatile.Read(ref _max);
+
+    /// <summary>
+    /// Changes the limit at run time (`set maxconn frontend`): a higher limit frees slots at once; a lower one takes
+    /// the difference back as connections end, without cutting any.
+    /// </summary>
+    public void Resize(int max)
+    {
+        int delta;
+        lock (_slots)
+        {
+            delta = max - _max;
+            Volatile.Write(ref _max, max);
+        }
+
+        if (delta > 0)
+        {
+            _slots.Release(delta);
+        }
+        else if (delta < 0)
+        {
+            _ = TakeBackAsync(-delta);
+        }
+    }
+
+    private async Task TakeBackAsync(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await _slots.WaitAsync().ConfigureAwait(false);
+        }
+    }
 
     public int InUse => Max - _slots.CurrentCount;
 

@@ -34,6 +34,12 @@ internal sealed class Listener : IDisposable
 
     public BindConfig Bind { get; }
 
+    /// <summary>The frontend's counters: a session starts at accept and ends with <see cref="ReleaseSlot"/>.</summary>
+    public Stats.TrafficCounters? Counters { get; init; }
+
+    /// <summary>The frontend's pause switch (`disable frontend`); null when it cannot be paused.</summary>
+    public ListenerGate? Gate { get; init; }
+
     /// <summary>The address as listened on, e.g. `127.0.0.1:8080` or `/run/app.sock`.</summary>
     public string EndPointText { get; }
 
@@ -100,6 +106,7 @@ internal sealed class Listener : IDisposable
 
     public void ReleaseSlot()
     {
+        Counters?.OnSessionEnd();
         foreach (var limit in _limits)
         {
             limit?.Release();
@@ -122,6 +129,11 @@ internal sealed class Listener : IDisposable
                     }
                 }
 
+                if (Gate is { } gate)
+                {
+                    await gate.WaitOpenAsync(token).ConfigureAwait(false);
+                }
+
                 var client = await _socket.AcceptAsync(token).ConfigureAwait(false);
                 Interlocked.Increment(ref _accepted);
                 if (client.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
@@ -129,6 +141,7 @@ internal sealed class Listener : IDisposable
                     client.NoDelay = true;
                 }
 
+                Counters?.OnConnectionAccepted(Environment.TickCount64);
                 _onAccepted(client, this);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)

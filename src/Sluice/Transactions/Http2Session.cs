@@ -40,6 +40,8 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
         _idle = new SideWatch(context.Shared.Clock) { LimitMs = context.ClientMs };
     }
 
+    public SessionInfo Info => new(_context.Frontend.Name, null, null, null);
+
     public async Task RunAsync()
     {
         var clock = _context.Shared.Clock;

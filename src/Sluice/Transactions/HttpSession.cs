@@ -49,6 +49,8 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         _front.H2cUpgradeAllowed = _detectPreface && context.Frontend.H2cUpgrade;
     }
 
+    public SessionInfo Info => new(_context.Frontend.Name, _transaction.BackendName, _transaction.ServerName, _front.ClientEndPoint);
+
     /// <summary>The TLS facts of this connection (`ssl_fc_*`, `ssl_c_*`); null for cleartext.</summary>
     public TlsConnectionInfo? Tls => _io.Tls;
 
@@ -228,6 +230,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         }
 
         var sent = false;
+        Stats.TransactionStats.RecordInvalidRequest(_context.Shared.Counters, status, outcome == RequestHeadOutcome.Rejected ? _front.RejectedHead : null, _front.ClientEndPoint);
         if (status > 0)
         {
             try

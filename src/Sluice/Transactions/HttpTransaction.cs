@@ -200,6 +200,7 @@ internal sealed class HttpTransaction : IDisposable
         finally
         {
             await EndRequestPumpAsync(front).ConfigureAwait(false);
+            Stats.TransactionStats.RecordHttp(_front.Shared.Counters, _backend?.State, _serverState, this, front, _front.Shared.Clock.NowMs - _startMs);
             ReleaseServer();
             _samples.EndTracking();
             Ta = _front.Shared.Clock.Refresh() - _startMs;
@@ -815,6 +816,9 @@ internal sealed class HttpTransaction : IDisposable
             var verdict = HttpRuleRunner.Run(rules, next, _samples, front.Request, _ruleResult, out next);
             switch (verdict)
             {
+                case RuleVerdict.Allow when Stats.StatsServices.FirstStatsRule(rules, next) is var stats and >= 0:
+                    next = stats;
+                    continue;
                 case RuleVerdict.Continue or RuleVerdict.Allow:
                     return false;
                 case RuleVerdict.WaitForBody:

@@ -8,4 +8,10 @@ internal interface ISession
 
     /// <summary>Hard stop: end now, logged `K`.</summary>
     void Kill();
+
+    /// <summary>What the runtime API's `show sess` prints of it, and what `shutdown sessions server` matches.</summary>
+    SessionInfo Info => new(null, null, null, null);
 }
+
+/// <summary>A session as `show sess` shows it: its frontend, its current backend and server, its client.</summary>
+internal readonly record struct SessionInfo(string? Frontend, string? Backend, string? Server, System.Net.EndPoint? Client);

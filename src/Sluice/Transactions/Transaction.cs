@@ -72,6 +72,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     public string FrontendName => _context.Frontend.Name;
 
+    public SessionInfo Info => new(FrontendName, BackendName, ServerName, ClientEndPoint);
+
     public string BackendName => _context.Backend?.Name ?? "<NOSRV>";
 
     /// <summary>The server that carried the transaction, or `&lt;NOSRV&gt;` when none was reached.</summary>
@@ -496,8 +498,9 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         _clientTls?.Dispose();
         _client.Dispose();
         Volatile.Read(ref _tunnel)?.Abort();
-        ReleaseServer();
         Tt = _context.Clock.Refresh() - _acceptMs;
+        Stats.TransactionStats.RecordTcp(_context.Counters, _context.Backend, _server, this);
+        ReleaseServer();
         if (_context.DebugOutput is { } output)
         {
             output.WriteLine(DescribeForDebug());

@@ -46,7 +46,10 @@ internal sealed class TransactionContext
 
     /// <summary>The same frontend's context for another backend (a `use_backend` rule of a tcp frontend chose it): the pools are shared.</summary>
     public TransactionContext WithBackend(BackendState backend) =>
-        new(Frontend, backend, Clock, Buffers, Memory, ServerInputMemory, OnFinished, DebugOutput);
+        new(Frontend, backend, Clock, Buffers, Memory, ServerInputMemory, OnFinished, DebugOutput) { Counters = Counters };
+
+    /// <summary>The frontend's traffic counters, shared by all its transactions.</summary>
+    public Stats.TrafficCounters Counters { get; init; } = new();
 
     public FrontendConfig Frontend { get; }
 

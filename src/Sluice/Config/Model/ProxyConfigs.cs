@@ -148,6 +148,12 @@ internal sealed record GlobalConfig
     public bool ExposeExperimentalDirectives { get; init; }
     public string? Description { get; init; }
     public string? Node { get; init; }
+    /// <summary>`stats socket` lines: the runtime API's listeners.</summary>
+    public IReadOnlyList<StatsSocketConfig> StatsSockets { get; init; } = [];
+    /// <summary>`stats timeout`: how long an idle runtime API connection stays open.</summary>
+    public TimeSpan StatsTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>`stats maxconn`: runtime API connections at once.</summary>
+    public int StatsMaxConn { get; init; } = 10;
     /// <summary>`quiet` (or -q): no notices nor warnings at start-up.</summary>
     public bool Quiet { get; init; }
     /// <summary>`zero-warning` (or -dW): any warning makes the configuration fail.</summary>

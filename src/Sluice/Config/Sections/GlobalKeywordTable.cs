@@ -51,6 +51,7 @@ internal static class GlobalKeywordTable
             "required" when ctx.ArgumentCount == 1 => g with { TlsServerDefaults = g.TlsServerDefaults with { Verify = TlsVerify.Required } },
             _ => Fail(ctx, "expects 'none' or 'required' as argument."),
         },
+        ["stats"] = StatsKeywordParsers.ParseGlobal,
         ["log"] = WarnNotHonoured,
         ["log-tag"] = WarnNotHonoured,
         ["log-send-hostname"] = WarnNotHonoured,

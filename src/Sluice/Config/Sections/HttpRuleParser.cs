@@ -220,6 +220,8 @@ internal static class HttpRuleParser
 
             case "wait-for-body" when open < 0:
                 return ParseWaitForBody(rule);
+            case "use-service" when open < 0 && !response:
+                return ParseUseService(rule);
             case "capture" when open < 0:
                 return ParseCapture(rule, response);
             case "track-sc0" or "track-sc1" or "track-sc2" when open < 0 && !response:
@@ -269,6 +271,30 @@ internal static class HttpRuleParser
         }
 
         return new TrackScAction(index, key, table);
+    }
+
+    /// <summary>`use-service NAME`: the proxy answers with a built-in service; `prometheus-exporter` is the one Sluice has.</summary>
+    private static HttpAction? ParseUseService(RuleWords rule)
+    {
+        var name = rule.Ctx.Argument(1);
+        rule.Next = 2;
+        if (string.IsNullOrEmpty(name))
+        {
+            return rule.Fail("expects a service name");
+        }
+
+        if (name == "prometheus-exporter")
+        {
+            return new Stats.PrometheusServiceAction();
+        }
+
+        if (name.StartsWith("lua.", StringComparison.Ordinal))
+        {
+            rule.Ctx.Alert($"'{rule.Keyword} use-service {name}' is not supported yet.");
+            return null;
+        }
+
+        return rule.Fail($"unknown service '{name}'");
     }
 
     private static Regex? CompileRegex(RuleWords rule, string pattern)

@@ -55,6 +55,7 @@ internal static class ProxyKeywordTable
         new("http-request", ProxyKinds.All, HttpRuleParser.ParseRequest),
         new("http-response", ProxyKinds.All, HttpRuleParser.ParseResponse),
         new("http-check", ProxyKinds.BackendSide, CheckKeywordParsers.ParseHttpCheck),
+        new("stats", ProxyKinds.All, StatsKeywordParsers.ParseProxy),
     ]);
 
     /// <summary>The <c>option</c> keywords Sluice implements, with <c>no option</c> handled by each parser.</summary>
@@ -82,6 +83,7 @@ internal static class ProxyKeywordTable
         new("accept-invalid-http-response", ProxyKinds.BackendSide, HttpKeywordParsers.Flag((s, on) => s.AcceptInvalidHttpResponse = on)),
         new("httpchk", ProxyKinds.BackendSide, CheckKeywordParsers.ParseHttpChk),
         new("tcp-check", ProxyKinds.BackendSide, CheckKeywordParsers.ParseTcpCheck),
+        new("contstats", ProxyKinds.FrontendSide, (ctx, _) => ctx.Warning("'option contstats' is accepted but not honoured yet: byte counters are updated when a transaction ends.")),
         new("http-use-htx", ProxyKinds.All, (ctx, _) => ctx.Warning("option 'http-use-htx' is deprecated and ignored. The HTX mode is now the only supported mode.")),
     ]);
 

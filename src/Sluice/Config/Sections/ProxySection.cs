@@ -192,6 +192,9 @@ internal sealed class ProxySection
 
     public string? MonitorUri { get; set; }
 
+    /// <summary>The `stats` keywords of this proxy (or of the defaults it copies).</summary>
+    public StatsPageConfig StatsPage { get; set; } = new();
+
     public Sluice.Rules.Acls.Condition? MonitorFail { get; set; }
 
     /// <summary><c>tcp-request inspect-delay</c>: how long content rules may wait for data; zero when not set.</summary>

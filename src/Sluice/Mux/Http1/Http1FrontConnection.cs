@@ -93,6 +93,9 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
     /// <summary>Bytes of the head being read when it was rejected or cut, for logs.</summary>
     public long PartialHeadBytes { get; private set; }
 
+    /// <summary>The start of the last rejected head (up to a buffer) and the offset of the error, for `show errors`.</summary>
+    public (byte[] Head, long ErrorOffset)? RejectedHead { get; private set; }
+
     /// <summary>True when the connection may carry another request once the current response is sent.</summary>
     public bool CanKeepAlive => !_closeAfterResponse && !_tunnel && _requestBody.IsComplete && !_io.IsAborted;
 
@@ -104,6 +107,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
         _headState = Http1HeadState.ForHead();
         _closeAfterResponse = false;
         PartialHeadBytes = 0;
+        RejectedHead = null;
         ExpectationFailed = false;
         RejectReason = Http1RejectReason.None;
         var handler = new Http1Heads.RequestHandler(_request, _options);
@@ -143,6 +147,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
                 if (status == Http1ParseStatus.Rejected)
                 {
                     RejectReason = _headState.RejectReason;
+                    RejectedHead = (buffer.Slice(0, Math.Min(buffer.Length, 16384)).ToArray(), _headState.ErrorOffset); // Allocates: rejected heads only.
                     return RequestHeadOutcome.Rejected;
                 }
 

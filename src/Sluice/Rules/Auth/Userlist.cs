@@ -29,6 +29,8 @@ internal sealed class Userlist
 
     public bool HasUser(string user) => _users.ContainsKey(user);
 
+    public IEnumerable<UserEntry> Users => _users.Values;
+
     public void AddGroup(string group, IEnumerable<string> users)
     {
         if (!_groups.TryGetValue(group, out var members))

@@ -1,0 +1,694 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Sluice.Backends;
+using Sluice.Config.Model;
+using Sluice.Stats;
+using Sluice.Transactions;
+
+namespace Sluice.RuntimeApi;
+
+/// <summary>
+/// The runtime API's command table (HAProxy's <c>cli_kws</c>) and handlers. Answers are HAProxy's, word for
+/// word, so that scripts that check them keep working. HAProxy commands that Sluice lacks answer that they are
+/// not supported yet; anything else gets HAProxy's "Unknown command" with the closest commands.
+/// </summary>
+internal static class CliCommands
+{
+    public const string PermissionDenied = "Permission denied\n";
+
+    public static readonly CliCommand[] All =
+    [
+        new(["clear", "counters"], "clear counters [all]", "clear max statistics counters (or all counters)", CliLevel.Operator, ClearCounters),
+        new(["disable", "frontend"], "disable frontend <frontend>", "temporarily disable specific frontend", CliLevel.Admin, (r, o) => PauseFrontend(r, o, pause: true)),
+        new(["disable", "server"], "disable server (DEPRECATED)", "disable a server for maintenance (use 'set server' instead)", CliLevel.Admin, (r, o) => SetAdminState(r, o, 2, ServerAdminState.Maint)),
+        new(["enable", "frontend"], "enable frontend <frontend>", "re-enable specific frontend", CliLevel.Admin, (r, o) => PauseFrontend(r, o, pause: false)),
+        new(["enable", "server"], "enable server  (DEPRECATED)", "enable a disabled server (use 'set server' instead)", CliLevel.Admin, (r, o) => SetAdminState(r, o, 2, ServerAdminState.Ready)),
+        new(["get", "weight"], "get weight <bk>/<srv>", "report a server's current weight", CliLevel.User, GetWeight),
+        new(["operator"], "operator", "lower the level of the current CLI session to operator", CliLevel.Operator, (r, _) => r.Connection.Level = CliLevel.Operator),
+        new(["set", "maxconn", "frontend"], "set maxconn frontend <frontend> <value>", "change a frontend's maxconn setting", CliLevel.Admin, SetMaxConnFrontend),
+        new(["set", "maxconn", "server"], "set maxconn server <bk>/<srv>", "change a server's maxconn setting", CliLevel.Admin, SetMaxConnServer),
+        new(["set", "server"], "set server <bk>/<srv> [opts]", "change a server's state, weight, address or ssl", CliLevel.Admin, SetServer),
+        new(["set", "timeout"], "set timeout [cli] <delay>", "change a timeout setting", CliLevel.User, SetTimeout),
+        new(["set", "weight"], "set weight <bk>/<srv>  (DEPRECATED)", "change a server's weight (use 'set server' instead)", CliLevel.Admin, (r, o) => SetWeight(r, o, r.Arg(2), r.Arg(3))),
+        new(["show", "backend"], "show backend", "list backends in the current running config", CliLevel.User, ShowBackend),
+        new(["show", "cli", "level"], "show cli level", "display the level of the current CLI session", CliLevel.User, ShowLevel),
+        new(["show", "errors"], "show errors [<px>] [request|response]", "report last request and/or response errors for each proxy", CliLevel.Operator, ShowErrors),
+        new(["show", "info"], "show info [desc|json|typed|float]*", "report information about the running process", CliLevel.User, ShowInfo),
+        new(["show", "pools"], "show pools", "report information about the memory pools usage", CliLevel.User, ShowPools),
+        new(["show", "servers", "state"], "show servers state [<backend>]", "dump volatile server information (all or for a single backend)", CliLevel.User, ShowServersState),
+        new(["show", "sess"], "show sess [id]", "report the list of current sessions or dump this exact session", CliLevel.Operator, ShowSess),
+        new(["show", "stat"], "show stat [desc|json|no-maint|typed|up]*", "report counters for each proxy and server", CliLevel.User, ShowStat),
+        new(["show", "version"], "show version", "show version of the current process", CliLevel.User, (_, o) => o.Append(Hosting.BuildInfo.Version).Append('\n')),
+        new(["shutdown", "session"], "shutdown session [id]", "kill a specific session", CliLevel.Admin, ShutdownSession),
+        new(["shutdown", "sessions", "server"], "shutdown sessions server <bk>/<srv>", "kill sessions on a server", CliLevel.Admin, ShutdownSessionsServer),
+        new(["user"], "user", "lower the level of the current CLI session to user", CliLevel.User, (r, _) => r.Connection.Level = CliLevel.User),
+        new(["help"], "help [<command>]", "list matching or all commands", CliLevel.User, Help),
+        new(["prompt"], "prompt", "toggle interactive mode with prompt", CliLevel.User, (r, _) => r.Connection.Interactive = !r.Connection.Interactive),
+        new(["quit"], "quit", "disconnect", CliLevel.User, (r, _) => r.Connection.Quit = true),
+    ];
+
+    /// <summary>HAProxy 2.6's commands (first words) that Sluice does not implement yet.</summary>
+    private static readonly string[][] NotSupported =
+    [
+        ["abort"], ["add"], ["clear", "acl"], ["clear", "map"], ["clear", "table"], ["commit"], ["del"], ["disable", "agent"],
+        ["disable", "dynamic-cookie"], ["disable", "health"], ["enable", "agent"], ["enable", "dynamic-cookie"], ["enable", "health"],
+        ["get", "acl"], ["get", "map"], ["get", "var"], ["new"], ["prepare"], ["set", "dynamic-cookie-key"], ["set", "map"],
+        ["set", "maxconn", "global"], ["set", "profiling"], ["set", "rate-limit"], ["set", "severity-output"], ["set", "ssl"],
+        ["set", "table"], ["show", "acl"], ["show", "activity"], ["show", "cache"], ["show", "cli", "sockets"], ["show", "env"],
+        ["show", "events"], ["show", "fd"], ["show", "libs"], ["show", "map"], ["show", "peers"], ["show", "profiling"],
+        ["show", "resolvers"], ["show", "schema"], ["show", "servers", "conn"], ["show", "ssl"], ["show", "startup-logs"],
+        ["show", "table"], ["show", "tasks"], ["show", "threads"], ["show", "tls-keys"], ["show", "trace"], ["shutdown", "frontend"],
+        ["trace"], ["debug"], ["expert-mode"], ["experimental-mode"], ["mcli-debug-mode"],
+    ];
+
+    /// <summary>Runs one command; <paramref name="output"/> receives its answer (without the closing blank line).</summary>
+    public static void Execute(CliRequest request, StringBuilder output)
+    {
+        var args = request.Args;
+        CliCommand? best = null;
+        foreach (var command in All)
+        {
+            if (command.Matches(args) && (best is null || command.Words.Length > best.Words.Length))
+            {
+                best = command;
+            }
+        }
+
+        if (best is not null)
+        {
+            if (request.Connection.Level < best.Level)
+            {
+                output.Append(PermissionDenied);
+                return;
+            }
+
+            best.Run(request, output);
+            return;
+        }
+
+        foreach (var words in NotSupported)
+        {
+            if (args.Count >= words.Length && words.AsSpan().SequenceEqual(args.Take(words.Length).ToArray()))
+            {
+                output.Append('\'').Append(string.Join(' ', args.Take(Math.Max(words.Length, Math.Min(args.Count, 2))))).Append("' is not supported yet.\n");
+                return;
+            }
+        }
+
+        output.Append("Unknown command, but maybe one of the following ones is a better match:\n");
+        foreach (var command in All)
+        {
+            if (command.Level <= request.Connection.Level && args.Count > 0 && command.Words[0] == args[0] && command.Words.Length > 1)
+            {
+                output.Append(command.HelpLine).Append('\n');
+            }
+        }
+
+        foreach (var command in All)
+        {
+            if (command.Words[0] is "help" or "prompt" or "quit")
+            {
+                output.Append(command.HelpLine).Append('\n');
+            }
+        }
+    }
+
+    private static void Help(CliRequest request, StringBuilder output)
+    {
+        output.Append("The following commands are valid at this level:\n");
+        var filter = request.Args.Skip(1).ToArray();
+        foreach (var command in All)
+        {
+            if (command.Level > request.Connection.Level)
+            {
+                continue;
+            }
+
+            if (filter.Length > 0 && command.Words[0] is not ("help" or "prompt" or "quit") && !command.Matches(filter) && !filter.AsSpan().SequenceEqual(command.Words.Take(filter.Length).ToArray()))
+            {
+                continue;
+            }
+
+            output.Append(command.HelpLine).Append('\n');
+        }
+    }
+
+    private static void ShowLevel(CliRequest request, StringBuilder output) => output.Append(request.Connection.Level switch
+    {
+        CliLevel.Admin => "admin\n",
+        CliLevel.Operator => "operator\n",
+        _ => "user\n",
+    });
+
+    private static void ClearCounters(CliRequest request, StringBuilder output)
+    {
+        var all = request.Arg(2) == "all";
+        if (all && request.Connection.Level < CliLevel.Admin)
+        {
+            output.Append(PermissionDenied);
+            return;
+        }
+
+        request.Hub.ClearCounters(all);
+    }
+
+    private static void ShowInfo(CliRequest request, StringBuilder output)
+    {
+        var options = request.Args.Skip(2).ToHashSet(StringComparer.Ordinal);
+        ProcessInfo.Write(request.Hub, output, options.Contains("typed"), options.Contains("json"), options.Contains("desc"));
+    }
+
+    private static void ShowStat(CliRequest request, StringBuilder output)
+    {
+        var typed = false;
+        var json = false;
+        var up = false;
+        var noMaint = false;
+        var filters = new List<string>();
+        foreach (var word in request.Args.Skip(2))
+        {
+            switch (word)
+            {
+                case "typed":
+                    typed = true;
+                    break;
+                case "json":
+                    json = true;
+                    break;
+                case "up":
+                    up = true;
+                    break;
+                case "no-maint":
+                    noMaint = true;
+                    break;
+                case "desc":
+                    break;
+                default:
+                    filters.Add(word);
+                    break;
+            }
+        }
+
+        var rows = StatsRows.Build(request.Hub, withLegends: true);
+        if (filters.Count > 0)
+        {
+            if (filters.Count != 3 || !int.TryParse(filters[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var types)
+                || !int.TryParse(filters[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var sid))
+            {
+                output.Append("Require object type and id.\n");
+                return;
+            }
+
+            var proxyId = -1;
+            if (filters[0] != "-1" && !int.TryParse(filters[0], NumberStyles.None, CultureInfo.InvariantCulture, out proxyId))
+            {
+                var frontend = request.Hub.FindFrontend(filters[0]);
+                var backend = request.Hub.FindBackend(filters[0]);
+                if (frontend is null && backend is null)
+                {
+                    output.Append("No such proxy.\n");
+                    return;
+                }
+
+                proxyId = backend?.Config.Id ?? frontend!.Config.Id;
+            }
+
+            rows = rows.FindAll(r => (proxyId < 0 || r.ProxyId == proxyId)
+                && (types < 0 || (types & (1 << (int)r.Type)) != 0)
+                && (sid < 0 || r.Type != StatObjectType.Server || r.ServerId == sid));
+        }
+
+        if (up || noMaint)
+        {
+            rows = rows.FindAll(r => r.Type != StatObjectType.Server
+                || (up ? r[StatField.Status] is { } s && (s.StartsWith("UP", StringComparison.Ordinal) || s == "no check" || s == "DRAIN") : r[StatField.Status] != "MAINT"));
+        }
+
+        if (typed)
+        {
+            StatsCsv.WriteTyped(output, rows);
+        }
+        else if (json)
+        {
+            StatsCsv.WriteJson(output, rows);
+        }
+        else
+        {
+            StatsCsv.Write(output, rows);
+            output.Length--; // The blank line that ends the answer comes from the connection.
+        }
+    }
+
+    private static void ShowBackend(CliRequest request, StringBuilder output)
+    {
+        output.Append("# name\n");
+        foreach (var backend in request.Hub.Backends)
+        {
+            output.Append(backend.Name).Append('\n');
+        }
+    }
+
+    private static void ShowServersState(CliRequest request, StringBuilder output)
+    {
+        IEnumerable<BackendState> backends = request.Hub.Backends;
+        if (request.Arg(3) is { } name)
+        {
+            var backend = request.Hub.FindBackend(name);
+            if (backend is null)
+            {
+                output.Append("Can't find backend.\n");
+                return;
+            }
+
+            backends = [backend];
+        }
+
+        output.Append("1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n");
+        var now = Environment.TickCount64;
+        foreach (var backend in backends)
+        {
+            foreach (var server in backend.Servers)
+            {
+                var config = server.Config;
+                var (address, port) = config.Address is InetServerAddress inet ? (inet.Address.ToString(), inet.Port) : (config.Address.Text, 0);
+                var admin = server.AdminState switch
+                {
+                    ServerAdminState.Maint => 0x01,
+                    ServerAdminState.Drain => 0x08,
+                    _ => 0,
+                };
+                var check = server.Counters.Check;
+                var checkStatus = check is null ? 1 : CheckStatusCode(check.Result.Status);
+                var checkResult = check is null ? 0 : check.Result.Passed ? 3 : 2;
+                var health = check?.Health ?? config.Check.Rise;
+                var checkState = config.Check.Enabled ? 6 : 0;
+                output.Append(string.Create(CultureInfo.InvariantCulture,
+                    $"{backend.Config.Id} {backend.Name} {config.Id} {server.Name} {address} {(server.IsUp ? 2 : 0)} {admin} {server.Weight} {server.InitialWeight} {(now - server.Counters.LastChangeMs) / 1000} {checkStatus} {checkResult} {health} {checkState} 0 0 0 - {port} - {(config.Tls is null ? 0 : 1)} {config.Check.Port} {(config.Check.Address?.ToString() ?? "-")} - 0\n"));
+            }
+        }
+    }
+
+    /// <summary>HAProxy's <c>HCHK_STATUS_*</c> numbers, as `show servers state` prints them.</summary>
+    private static int CheckStatusCode(Checks.CheckStatus status) => status switch
+    {
+        Checks.CheckStatus.SocketError => 5,
+        Checks.CheckStatus.L4Ok => 6,
+        Checks.CheckStatus.L4Timeout => 7,
+        Checks.CheckStatus.L4Connection => 8,
+        Checks.CheckStatus.L6Ok => 9,
+        Checks.CheckStatus.L6Timeout => 10,
+        Checks.CheckStatus.L6Response => 11,
+        Checks.CheckStatus.L7Timeout => 12,
+        Checks.CheckStatus.L7Response => 13,
+        Checks.CheckStatus.L7Ok => 15,
+        _ => 17,
+    };
+
+    /// <summary>
+    /// `show errors [PROXY] [request|response]`: the last invalid request of each frontend, in HAProxy's layout
+    /// (the parser's internal flags aside). Responses are not captured yet, so `response` lists none.
+    /// </summary>
+    private static void ShowErrors(CliRequest request, StringBuilder output)
+    {
+        string? proxy = null;
+        var requests = true;
+        foreach (var word in request.Args.Skip(2))
+        {
+            switch (word)
+            {
+                case "request":
+                    break;
+                case "response":
+                    requests = false;
+                    break;
+                default:
+                    proxy = word;
+                    break;
+            }
+        }
+
+        if (proxy is not null && proxy != "-1" && request.Hub.FindFrontend(proxy) is null && request.Hub.FindBackend(proxy) is null)
+        {
+            output.Append("No such proxy.\n");
+            return;
+        }
+
+        var events = new List<(FrontendStats Frontend, ErrorSnapshot Snapshot)>();
+        foreach (var frontend in request.Hub.Frontends)
+        {
+            if (requests && (proxy is null or "-1" || proxy == frontend.Name) && frontend.Counters.LastRequestError is var (snapshot, _))
+            {
+                events.Add((frontend, snapshot));
+            }
+        }
+
+        output.Append("Total events captured on [").Append(Date(DateTimeOffset.Now)).Append("] : ")
+            .Append(events.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        foreach (var (frontend, snapshot) in events)
+        {
+            output.Append(" \n[").Append(Date(snapshot.When)).Append("] frontend ").Append(frontend.Name).Append(" (#")
+                .Append(frontend.Config.Id.ToString(CultureInfo.InvariantCulture)).Append("): invalid request\n");
+            output.Append("  backend <NONE> (#-1), server <NONE> (#-1), event #").Append(snapshot.Event.ToString(CultureInfo.InvariantCulture))
+                .Append(", src ").Append(snapshot.Source).Append('\n');
+            output.Append(string.Create(CultureInfo.InvariantCulture,
+                $"  buffer starts at 0 (including 0 out), {Math.Max(0, request.Hub.Global.BufSize - snapshot.Head.Length)} free,\n  len {snapshot.Head.Length}, wraps at {request.Hub.Global.BufSize - request.Hub.Global.MaxRewrite}, error at position {snapshot.ErrorOffset}\n  \n"));
+            Dump(output, snapshot.Head);
+        }
+    }
+
+    private static string Date(DateTimeOffset when) => when.ToString("dd/MMM/yyyy:HH:mm:ss.fff", CultureInfo.InvariantCulture);
+
+    /// <summary>HAProxy's dump: one line per input line, prefixed by its offset, with non-printable bytes escaped.</summary>
+    private static void Dump(StringBuilder output, byte[] bytes)
+    {
+        var start = true;
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (start)
+            {
+                output.Append("  ").Append(i.ToString("D5", CultureInfo.InvariantCulture)).Append("  ");
+                start = false;
+            }
+
+            var b = bytes[i];
+            switch (b)
+            {
+                case (byte)'\r':
+                    output.Append("\\r");
+                    break;
+                case (byte)'\n':
+                    output.Append("\\n\n");
+                    start = true;
+                    break;
+                case (byte)'\t':
+                    output.Append("\\t");
+                    break;
+                case (byte)'\\':
+                    output.Append("\\\\");
+                    break;
+                case < 0x20 or >= 0x7f:
+                    output.Append("\\x").Append(b.ToString("x2", CultureInfo.InvariantCulture));
+                    break;
+                default:
+                    output.Append((char)b);
+                    break;
+            }
+        }
+
+        if (!start)
+        {
+            output.Append('\n');
+        }
+    }
+
+    private static void ShowPools(CliRequest request, StringBuilder output)
+    {
+        var info = GC.GetGCMemoryInfo();
+        var heap = GC.GetTotalMemory(forceFullCollection: false);
+        output.Append("Dumping pools usage.\n");
+        output.Append(string.Create(CultureInfo.InvariantCulture, $"  - Pool managed-heap : {heap} bytes used, {info.HeapSizeBytes} bytes committed by the garbage collector, {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} collections (gen0/1/2)\n"));
+        output.Append(string.Create(CultureInfo.InvariantCulture, $"  - Pool array-pool : shared ArrayPool<byte> of the process (buffers and pipes)\n"));
+        output.Append(string.Create(CultureInfo.InvariantCulture, $"Total: 2 pools, {info.HeapSizeBytes} bytes allocated, {heap} used.\n"));
+    }
+
+    /// <summary>A session's id in `show sess`: stable for its life, as HAProxy's pointer is.</summary>
+    public static string SessionId(ISession session) => string.Create(CultureInfo.InvariantCulture, $"0x{RuntimeHelpers.GetHashCode(session):x8}");
+
+    private static void ShowSess(CliRequest request, StringBuilder output)
+    {
+        var sessions = request.Hub.Sessions?.Invoke() ?? [];
+        var wanted = request.Arg(2);
+        foreach (var session in sessions)
+        {
+            var id = SessionId(session);
+            if (wanted is not null && wanted != "all" && wanted != id)
+            {
+                continue;
+            }
+
+            var info = session.Info;
+            output.Append(id).Append(": proto=").Append(info.Client is System.Net.Sockets.UnixDomainSocketEndPoint ? "unix_stream" : "tcpv4")
+                .Append(" src=").Append(info.Client?.ToString() ?? "-")
+                .Append(" fe=").Append(info.Frontend ?? "<NONE>")
+                .Append(" be=").Append(info.Backend ?? "<NONE>")
+                .Append(" srv=").Append(info.Server ?? "<none>")
+                .Append(" type=").Append(session.GetType().Name)
+                .Append('\n');
+        }
+    }
+
+    private static void ShutdownSession(CliRequest request, StringBuilder output)
+    {
+        var id = request.Arg(2);
+        if (id is null)
+        {
+            output.Append("Session pointer expected (use 'show sess').\n");
+            return;
+        }
+
+        foreach (var session in request.Hub.Sessions?.Invoke() ?? [])
+        {
+            if (SessionId(session) == id)
+            {
+                session.Kill();
+                return;
+            }
+        }
+
+        output.Append("No such session (use 'show sess').\n");
+    }
+
+    private static void ShutdownSessionsServer(CliRequest request, StringBuilder output)
+    {
+        if (FindServer(request, request.Arg(3), output) is not var (backend, server))
+        {
+            return;
+        }
+
+        foreach (var session in request.Hub.Sessions?.Invoke() ?? [])
+        {
+            var info = session.Info;
+            if (info.Backend == backend.Name && info.Server == server.Name)
+            {
+                session.Kill();
+            }
+        }
+    }
+
+    /// <summary>Resolves `backend/server`, writing HAProxy's message when it cannot.</summary>
+    private static (BackendState Backend, ServerState Server)? FindServer(CliRequest request, string? spec, StringBuilder output)
+    {
+        var slash = spec?.IndexOf('/', StringComparison.Ordinal) ?? -1;
+        if (spec is null || slash <= 0)
+        {
+            output.Append("Require 'backend/server'.\n");
+            return null;
+        }
+
+        var backend = request.Hub.FindBackend(spec[..slash]);
+        if (backend is null)
+        {
+            output.Append("No such backend.\n");
+            return null;
+        }
+
+        var name = spec[(slash + 1)..];
+        foreach (var server in backend.Servers)
+        {
+            if (server.Name == name)
+            {
+                return (backend, server);
+            }
+        }
+
+        output.Append("No such server.\n");
+        return null;
+    }
+
+    private static void SetAdminState(CliRequest request, StringBuilder output, int index, ServerAdminState state)
+    {
+        if (FindServer(request, request.Arg(index), output) is var (_, server))
+        {
+            server.AdminState = state;
+        }
+    }
+
+    private static void GetWeight(CliRequest request, StringBuilder output)
+    {
+        if (FindServer(request, request.Arg(2), output) is var (_, server))
+        {
+            output.Append(string.Create(CultureInfo.InvariantCulture, $"{server.Weight} (initial {server.InitialWeight})\n"));
+        }
+    }
+
+    private static void SetWeight(CliRequest request, StringBuilder output, string? spec, string? value)
+    {
+        if (FindServer(request, spec, output) is not var (_, server))
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(value))
+        {
+            output.Append("Require <weight> or <weight%>.\n");
+            return;
+        }
+
+        if (value.EndsWith('%'))
+        {
+            if (!int.TryParse(value.AsSpan(0, value.Length - 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var percent) || percent < 0)
+            {
+                output.Append("Relative weight must be positive.\n");
+                return;
+            }
+
+            server.Weight = Math.Min(256, (int)((long)server.InitialWeight * percent / 100));
+            return;
+        }
+
+        if (!int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var weight) || weight is < 0 or > 256)
+        {
+            output.Append("Absolute weight can only be between 0 and 256 inclusive.\n");
+            return;
+        }
+
+        server.Weight = weight;
+    }
+
+    private static void SetServer(CliRequest request, StringBuilder output)
+    {
+        if (FindServer(request, request.Arg(2), output) is not var (_, server))
+        {
+            return;
+        }
+
+        switch (request.Arg(3))
+        {
+            case "state":
+                var state = request.Arg(4) switch
+                {
+                    "ready" => ServerAdminState.Ready,
+                    "drain" => ServerAdminState.Drain,
+                    "maint" => ServerAdminState.Maint,
+                    _ => (ServerAdminState?)null,
+                };
+                if (state is null)
+                {
+                    output.Append("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n");
+                    return;
+                }
+
+                server.AdminState = state.Value;
+                return;
+            case "weight":
+                SetWeight(request, output, request.Arg(2), request.Arg(4));
+                return;
+            case "health" or "agent" or "agent-addr" or "agent-port" or "agent-send" or "check-addr" or "check-port" or "addr" or "fqdn" or "ssl":
+                output.Append("'set server ").Append(request.Arg(3)).Append("' is not supported yet.\n");
+                return;
+            default:
+                output.Append("usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n");
+                return;
+        }
+    }
+
+    private static void SetMaxConnServer(CliRequest request, StringBuilder output)
+    {
+        if (FindServer(request, request.Arg(3), output) is not var (_, server))
+        {
+            return;
+        }
+
+        if (request.Arg(4) is not { } text)
+        {
+            output.Append("Require <maxconn>.\n");
+            return;
+        }
+
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var max))
+        {
+            output.Append("maxconn string empty or preceded by garbage\n");
+            return;
+        }
+
+        server.MaxConn = max;
+    }
+
+    private static void SetMaxConnFrontend(CliRequest request, StringBuilder output)
+    {
+        if (request.Arg(3) is not { } name)
+        {
+            output.Append("A frontend name is expected.\n");
+            return;
+        }
+
+        var frontend = request.Hub.FindFrontend(name);
+        if (frontend is null)
+        {
+            output.Append("No such frontend.\n");
+            return;
+        }
+
+        if (request.Arg(4) is not { } text)
+        {
+            output.Append("Integer value expected.\n");
+            return;
+        }
+
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var max) || max < 1)
+        {
+            output.Append("Value out of range.\n");
+            return;
+        }
+
+        if (frontend.Limit is not { } limit)
+        {
+            output.Append("'set maxconn frontend' is not supported yet on a frontend without its own 'maxconn'.\n");
+            return;
+        }
+
+        limit.Resize(max);
+    }
+
+    private static void PauseFrontend(CliRequest request, StringBuilder output, bool pause)
+    {
+        if (request.Arg(2) is not { } name)
+        {
+            output.Append("A frontend name is expected.\n");
+            return;
+        }
+
+        var frontend = request.Hub.FindFrontend(name);
+        if (frontend is null)
+        {
+            output.Append("No such frontend.\n");
+            return;
+        }
+
+        if (frontend.Paused == pause)
+        {
+            output.Append(pause ? "All sockets are already disabled.\n" : "All sockets are already enabled.\n");
+            return;
+        }
+
+        frontend.Paused = pause;
+    }
+
+    private static void SetTimeout(CliRequest request, StringBuilder output)
+    {
+        if (request.Arg(2) != "cli")
+        {
+            output.Append("'set timeout' only supports 'cli'.\n");
+            return;
+        }
+
+        if (request.Arg(3) is not { } text || Config.Keywords.ValueParsers.ParseTime(text, out var value) is not null || value <= TimeSpan.Zero)
+        {
+            output.Append("Expects an integer value.\n");
+            return;
+        }
+
+        request.Connection.Timeout = value;
+    }
+}

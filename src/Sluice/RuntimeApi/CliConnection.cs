@@ -1,0 +1,179 @@
+using System.Net.Sockets;
+using System.Text;
+using Sluice.Config.Model;
+using Sluice.Stats;
+
+namespace Sluice.RuntimeApi;
+
+/// <summary>
+/// One runtime API client. Each line holds one or more commands separated by `;` (`\;` and `\ ` escape); each
+/// answer ends with a blank line. Without `prompt` the connection closes once the lines already received are
+/// answered (one `socat` exchange); with it, a `> ` prompt follows each answer until `quit`, the end of input,
+/// or `stats timeout` of silence.
+/// </summary>
+internal sealed class CliConnection
+{
+    private const int MaxLine = 64 * 1024;
+    private readonly Socket _socket;
+    private readonly StatsHub _hub;
+
+    public CliConnection(Socket socket, StatsHub hub, CliLevel level, TimeSpan timeout)
+    {
+        _socket = socket;
+        _hub = hub;
+        Level = level;
+        Timeout = timeout;
+    }
+
+    public CliLevel Level { get; set; }
+
+    public bool Interactive { get; set; }
+
+    public bool Quit { get; set; }
+
+    public TimeSpan Timeout { get; set; }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var buffer = new byte[4096];
+        var pending = new List<byte>();
+        try
+        {
+            while (!Quit)
+            {
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                idle.CancelAfter(Timeout);
+                int read;
+                try
+                {
+                    read = await _socket.ReceiveAsync(buffer, SocketFlags.None, idle.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                if (read == 0)
+                {
+                    // The end of input: a last line without its newline still runs.
+                    if (pending.Count > 0)
+                    {
+                        await RunLineAsync(Encoding.Latin1.GetString([.. pending])).ConfigureAwait(false);
+                    }
+
+                    return;
+                }
+
+                pending.AddRange(buffer.AsSpan(0, read));
+                if (pending.Count > MaxLine)
+                {
+                    return;
+                }
+
+                int newline;
+                while (!Quit && (newline = pending.IndexOf((byte)'\n')) >= 0)
+                {
+                    var line = Encoding.Latin1.GetString([.. pending.GetRange(0, newline)]).TrimEnd('\r');
+                    pending.RemoveRange(0, newline + 1);
+                    var wasInteractive = Interactive;
+                    await RunLineAsync(line).ConfigureAwait(false);
+                    if (!wasInteractive && !Interactive && pending.IndexOf((byte)'\n') < 0)
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        {
+            // The client went away.
+        }
+        finally
+        {
+            _socket.Dispose();
+        }
+    }
+
+    private async Task RunLineAsync(string line)
+    {
+        var output = new StringBuilder();
+        foreach (var args in Split(line))
+        {
+            if (args.Count == 0)
+            {
+                continue;
+            }
+
+            CliCommands.Execute(new CliRequest(this, args, _hub), output);
+            if (Quit)
+            {
+                break;
+            }
+
+            output.Append('\n');
+        }
+
+        if (Interactive && !Quit)
+        {
+            if (output.Length == 0)
+            {
+                output.Append('\n');
+            }
+
+            output.Append("> ");
+        }
+
+        if (output.Length > 0)
+        {
+            await _socket.SendAsync(Encoding.Latin1.GetBytes(output.ToString()), SocketFlags.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Splits a line into commands (`;`) and words (blanks), honouring backslash escapes.</summary>
+    internal static List<List<string>> Split(string line)
+    {
+        var commands = new List<List<string>>();
+        var words = new List<string>();
+        var word = new StringBuilder();
+        var inWord = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var ch = line[i];
+            if (ch == '\\' && i + 1 < line.Length)
+            {
+                word.Append(line[++i]);
+                inWord = true;
+                continue;
+            }
+
+            if (ch is ' ' or '\t' or ';')
+            {
+                if (inWord)
+                {
+                    words.Add(word.ToString());
+                    word.Clear();
+                    inWord = false;
+                }
+
+                if (ch == ';')
+                {
+                    commands.Add(words);
+                    words = [];
+                }
+
+                continue;
+            }
+
+            word.Append(ch);
+            inWord = true;
+        }
+
+        if (inWord)
+        {
+            words.Add(word.ToString());
+        }
+
+        commands.Add(words);
+        return commands;
+    }
+}
