@@ -30,6 +30,9 @@ internal sealed class Listener : IDisposable
     /// <summary>The address as listened on, e.g. `127.0.0.1:8080` or `/run/app.sock`.</summary>
     public string EndPointText { get; }
 
+    /// <summary>The frontend's count of connections in progress (`feconn` in logs); null when nothing counts them.</summary>
+    public ConnectionCounter? FrontendConnections { get; init; }
+
     public Socket Socket => _socket;
 
     public void Start() => _acceptLoop = Task.Run(AcceptLoopAsync);
@@ -56,6 +59,8 @@ internal sealed class Listener : IDisposable
 
     public void ReleaseSlot()
     {
+        ConnectionCounter.Process.Decrement();
+        FrontendConnections?.Decrement();
         foreach (var limit in _limits)
         {
             limit?.Release();
@@ -84,6 +89,8 @@ internal sealed class Listener : IDisposable
                     client.NoDelay = true;
                 }
 
+                ConnectionCounter.Process.Increment();
+                FrontendConnections?.Increment();
                 _onAccepted(client, this);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)

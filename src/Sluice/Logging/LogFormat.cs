@@ -5,6 +5,7 @@ using System.Text;
 using Sluice.Messages;
 using HttpVersion = Sluice.Messages.HttpVersion;
 using Sluice.Rules.Samples;
+using Sluice.Transactions;
 
 namespace Sluice.Logging;
 
@@ -100,6 +101,8 @@ internal sealed class LogFormat
         var needs = SampleSources.None;
         error = null;
         var i = 0;
+        // `%{...}o` sets the flags of every item after it.
+        var globalFlags = LogFormatFlags.None;
         while (i < text.Length)
         {
             var c = text[i];
@@ -124,7 +127,7 @@ internal sealed class LogFormat
                 return null;
             }
 
-            var flags = LogFormatFlags.None;
+            var flags = globalFlags;
             if (i < text.Length && text[i] == '{')
             {
                 var close = text.IndexOf('}', i);
@@ -140,6 +143,13 @@ internal sealed class LogFormat
                 }
 
                 i = close + 1;
+            }
+
+            if (i < text.Length && text[i] == 'o' && (i + 1 >= text.Length || !char.IsAsciiLetter(text[i + 1])))
+            {
+                globalFlags = flags;
+                i++;
+                continue;
             }
 
             if (literal.Count > 0)
@@ -297,15 +307,48 @@ internal sealed class LogFormat
             ["hrl"] = LogVariable.RequestCaptureList,
             ["hs"] = LogVariable.ResponseCaptures,
             ["hsl"] = LogVariable.ResponseCaptureList,
+            ["ac"] = LogVariable.ActConn,
+            ["fc"] = LogVariable.FeConn,
+            ["bc"] = LogVariable.BeConn,
+            ["sc"] = LogVariable.SrvConn,
+            ["rc"] = LogVariable.Retries,
+            ["sq"] = LogVariable.SrvQueue,
+            ["bq"] = LogVariable.BackendQueue,
+            ["B"] = LogVariable.BytesOut,
+            ["U"] = LogVariable.BytesIn,
+            ["bi"] = LogVariable.BackendIp,
+            ["bp"] = LogVariable.BackendPort,
+            ["si"] = LogVariable.ServerIp,
+            ["sp"] = LogVariable.ServerPort,
+            ["CC"] = LogVariable.ClientCookie,
+            ["CS"] = LogVariable.ServerCookie,
+            ["lc"] = LogVariable.LogCounter,
+            ["rt"] = LogVariable.RequestCounter,
+            ["ms"] = LogVariable.AcceptMilliseconds,
+            ["t"] = LogVariable.AcceptDate,
+            ["T"] = LogVariable.AcceptDateGmt,
+            ["Tl"] = LogVariable.AcceptDateLocal,
+            ["tr"] = LogVariable.RequestDate,
+            ["trg"] = LogVariable.RequestDateGmt,
+            ["trl"] = LogVariable.RequestDateLocal,
+            ["Th"] = LogVariable.Th,
+            ["Ti"] = LogVariable.Ti,
+            ["TR"] = LogVariable.TR,
+            ["Tq"] = LogVariable.Tq,
+            ["Tw"] = LogVariable.Tw,
+            ["Tc"] = LogVariable.Tc,
+            ["Tr"] = LogVariable.Tr,
+            ["Td"] = LogVariable.Td,
+            ["Ta"] = LogVariable.Ta,
+            ["Tt"] = LogVariable.Tt,
+            ["Tu"] = LogVariable.Tu,
+            ["ts"] = LogVariable.TerminationState,
+            ["tsc"] = LogVariable.TerminationStateCookies,
+            ["sslc"] = LogVariable.SslCipher,
+            ["sslv"] = LogVariable.SslVersion,
+            // `unique-id-format` does not exist yet.
+            ["ID"] = LogVariable.NotSupported,
         };
-
-        // HAProxy's other variables need the traffic log's timers and counters.
-        foreach (var name in new[] { "o", "ac", "B", "bc", "bi", "bp", "bq", "CC", "CS", "cc", "fc", "ID",
-                     "lc", "ms", "rc", "rt", "sc", "si", "sp", "sq", "sslc", "sslv", "t", "tr", "trg", "trl", "Ta", "Tc", "Td", "Th",
-                     "Ti", "Tq", "TR", "Tr", "Tt", "Tu", "Tw", "T", "U", "ts", "tsc" })
-        {
-            table[name] = LogVariable.NotSupported;
-        }
 
         return table;
     }
@@ -378,18 +421,20 @@ internal sealed class LogFormat
                 WriteText(output, request is null ? default : VersionName(request.Version), node.Flags, missing: request is null);
                 break;
             case LogVariable.RequestLine:
+                OpenQuote(output, node.Flags);
                 if (request is null)
                 {
-                    WriteMissing(output, node.Flags);
-                    break;
+                    output.Write("<BADREQ>"u8);
+                }
+                else
+                {
+                    output.Write(request.MethodBytes);
+                    output.Write(" "u8);
+                    WriteLoggedUri(output, request);
+                    output.Write(" "u8);
+                    output.Write(VersionName(request.Version));
                 }
 
-                OpenQuote(output, node.Flags);
-                output.Write(request.MethodBytes);
-                output.Write(" "u8);
-                output.Write(request.Target);
-                output.Write(" "u8);
-                output.Write(VersionName(request.Version));
                 OpenQuote(output, node.Flags);
                 break;
             case LogVariable.Status:
@@ -402,7 +447,296 @@ internal sealed class LogFormat
             case LogVariable.RequestCaptures or LogVariable.RequestCaptureList or LogVariable.ResponseCaptures or LogVariable.ResponseCaptureList:
                 WriteCaptures(ctx, output, node);
                 break;
+            default:
+                WriteTrafficVariable(ctx, output, node);
+                break;
         }
+    }
+
+    /// <summary>The variables that read what the transaction recorded for its log line (<see cref="LogFields"/>).</summary>
+    private static void WriteTrafficVariable(SampleContext ctx, ArrayBufferWriter<byte> output, Node node)
+    {
+        var log = ctx.Log ?? EmptyFields;
+        var flags = node.Flags;
+        switch (node.Variable)
+        {
+            case LogVariable.ActConn:
+                WriteNumber(output, log.ActConn, flags);
+                break;
+            case LogVariable.FeConn:
+                WriteNumber(output, log.FeConn, flags);
+                break;
+            case LogVariable.BeConn:
+                WriteNumber(output, log.BeConn, flags);
+                break;
+            case LogVariable.SrvConn:
+                WriteNumber(output, log.SrvConn, flags);
+                break;
+            case LogVariable.Retries:
+                if (log.Redispatched)
+                {
+                    output.Write("+"u8);
+                }
+
+                WriteNumber(output, log.Retries, flags);
+                break;
+            case LogVariable.SrvQueue:
+                WriteNumber(output, log.SrvQueue, flags);
+                break;
+            case LogVariable.BackendQueue:
+                WriteNumber(output, log.BackendQueue, flags);
+                break;
+            case LogVariable.BytesOut:
+                WritePlus(output, log);
+                WriteNumber(output, log.BytesOut, flags);
+                break;
+            case LogVariable.BytesIn:
+                WriteNumber(output, log.BytesIn, flags);
+                break;
+            case LogVariable.BackendIp:
+                WriteAddress(output, (log.BackendLocalEndPoint as IPEndPoint)?.Address, flags);
+                break;
+            case LogVariable.BackendPort:
+                WritePort(output, log.BackendLocalEndPoint, flags);
+                break;
+            case LogVariable.ServerIp:
+                WriteAddress(output, (log.ServerEndPoint as IPEndPoint)?.Address, flags);
+                break;
+            case LogVariable.ServerPort:
+                WritePort(output, log.ServerEndPoint, flags);
+                break;
+            case LogVariable.ClientCookie or LogVariable.ServerCookie:
+                // Persistence cookies do not exist yet: nothing was captured.
+                WriteMissing(output, flags);
+                break;
+            case LogVariable.LogCounter:
+                WriteNumber(output, ctx.LogCounter, flags);
+                break;
+            case LogVariable.RequestCounter:
+                WriteNumber(output, log.RequestNumber, flags);
+                break;
+            case LogVariable.AcceptMilliseconds:
+                if ((flags & LogFormatFlags.Hex) != 0)
+                {
+                    WriteNumber(output, log.AcceptUnixMs % 1000, flags);
+                }
+                else
+                {
+                    WritePadded(output, log.AcceptUnixMs % 1000, 3);
+                }
+
+                break;
+            case LogVariable.AcceptDate:
+                WriteDate(output, log.AcceptUnixMs, LogDateStyle.LocalMilliseconds, flags);
+                break;
+            case LogVariable.AcceptDateGmt:
+                WriteDate(output, log.AcceptUnixMs, LogDateStyle.Gmt, flags);
+                break;
+            case LogVariable.AcceptDateLocal:
+                WriteDate(output, log.AcceptUnixMs, LogDateStyle.LocalOffset, flags);
+                break;
+            case LogVariable.RequestDate:
+                WriteDate(output, log.RequestUnixMs, LogDateStyle.LocalMilliseconds, flags);
+                break;
+            case LogVariable.RequestDateGmt:
+                WriteDate(output, log.RequestUnixMs, LogDateStyle.Gmt, flags);
+                break;
+            case LogVariable.RequestDateLocal:
+                WriteDate(output, log.RequestUnixMs, LogDateStyle.LocalOffset, flags);
+                break;
+            case LogVariable.Th:
+                WriteNumber(output, log.Th, flags);
+                break;
+            case LogVariable.Ti:
+                WriteNumber(output, log.Ti, flags);
+                break;
+            case LogVariable.TR:
+                WriteNumber(output, log.TR, flags);
+                break;
+            case LogVariable.Tq:
+                WriteNumber(output, log.Tq, flags);
+                break;
+            case LogVariable.Tw:
+                WriteNumber(output, log.Tw, flags);
+                break;
+            case LogVariable.Tc:
+                WriteNumber(output, log.Tc, flags);
+                break;
+            case LogVariable.Tr:
+                WriteNumber(output, log.Tr, flags);
+                break;
+            case LogVariable.Td:
+                WriteNumber(output, log.Td, flags);
+                break;
+            case LogVariable.Ta:
+                WritePlus(output, log);
+                WriteNumber(output, log.Tt - Math.Max(0, log.Th) - Math.Max(0, log.Ti), flags);
+                break;
+            case LogVariable.Tt:
+                WritePlus(output, log);
+                WriteNumber(output, log.Tt, flags);
+                break;
+            case LogVariable.Tu:
+                WritePlus(output, log);
+                WriteNumber(output, log.Tt - Math.Max(0, log.Ti), flags);
+                break;
+            case LogVariable.TerminationState or LogVariable.TerminationStateCookies:
+                var state = output.GetSpan(4);
+                state[0] = (byte)TerminationCodes.CauseChar(log.Cause);
+                state[1] = (byte)TerminationCodes.PhaseChar(log.Phase);
+                var length = 2;
+                if (node.Variable == LogVariable.TerminationStateCookies)
+                {
+                    // Persistence cookies do not exist yet: no cookie was seen nor set.
+                    state[2] = (byte)'-';
+                    state[3] = (byte)'-';
+                    length = 4;
+                }
+
+                output.Advance(length);
+                break;
+            case LogVariable.SslCipher:
+                WriteAscii(output, ctx.Tls?.CipherText, flags);
+                break;
+            case LogVariable.SslVersion:
+                WriteAscii(output, ctx.Tls?.ProtocolText, flags);
+                break;
+        }
+    }
+
+    private static readonly LogFields EmptyFields = CreateEmptyFields();
+
+    private static LogFields CreateEmptyFields()
+    {
+        var fields = new LogFields();
+        fields.Reset();
+        return fields;
+    }
+
+    private static void WritePlus(ArrayBufferWriter<byte> output, LogFields log)
+    {
+        if (log.Early)
+        {
+            output.Write("+"u8);
+        }
+    }
+
+    private static void WritePort(ArrayBufferWriter<byte> output, EndPoint? endPoint, LogFormatFlags flags)
+    {
+        if (endPoint is IPEndPoint ip)
+        {
+            WriteNumber(output, ip.Port, flags);
+        }
+        else
+        {
+            WriteMissing(output, flags);
+        }
+    }
+
+    private static void WriteAscii(ArrayBufferWriter<byte> output, string? text, LogFormatFlags flags)
+    {
+        if (text is null)
+        {
+            WriteMissing(output, flags);
+            return;
+        }
+
+        Span<byte> bytes = stackalloc byte[64];
+        var length = Encoding.Latin1.GetBytes(text.AsSpan(0, Math.Min(text.Length, bytes.Length)), bytes);
+        WriteText(output, bytes[..length], flags);
+    }
+
+    private static void WritePadded(ArrayBufferWriter<byte> output, long value, int digits)
+    {
+        var span = output.GetSpan(digits);
+        for (var i = digits - 1; i >= 0; i--)
+        {
+            span[i] = (byte)('0' + (value % 10));
+            value /= 10;
+        }
+
+        output.Advance(digits);
+    }
+
+    private enum LogDateStyle : byte
+    {
+        /// <summary>`02/Dec/2026:02:33:15.265`, local time (`%t`, `%tr`).</summary>
+        LocalMilliseconds,
+        /// <summary>`02/Dec/2026:02:33:15 +0000` in GMT (`%T`, `%trg`).</summary>
+        Gmt,
+        /// <summary>`02/Dec/2026:02:33:15 +0100`, local time with its offset (`%Tl`, `%trl`).</summary>
+        LocalOffset,
+    }
+
+    private static ReadOnlySpan<byte> MonthNames => "JanFebMarAprMayJunJulAugSepOctNovDec"u8;
+
+    private static void WriteDate(ArrayBufferWriter<byte> output, long unixMs, LogDateStyle style, LogFormatFlags flags)
+    {
+        var utc = DateTime.UnixEpoch.AddTicks(unixMs * TimeSpan.TicksPerMillisecond);
+        var offset = style == LogDateStyle.Gmt ? TimeSpan.Zero : TimeZoneInfo.Local.GetUtcOffset(utc);
+        var time = utc + offset;
+        OpenQuote(output, flags);
+        var span = output.GetSpan(32);
+        FormatTwo(span, time.Day);
+        span[2] = (byte)'/';
+        MonthNames.Slice((time.Month - 1) * 3, 3).CopyTo(span[3..]);
+        span[6] = (byte)'/';
+        var year = time.Year;
+        span[7] = (byte)('0' + (year / 1000));
+        span[8] = (byte)('0' + (year / 100 % 10));
+        span[9] = (byte)('0' + (year / 10 % 10));
+        span[10] = (byte)('0' + (year % 10));
+        span[11] = (byte)':';
+        FormatTwo(span[12..], time.Hour);
+        span[14] = (byte)':';
+        FormatTwo(span[15..], time.Minute);
+        span[17] = (byte)':';
+        FormatTwo(span[18..], time.Second);
+        var length = 20;
+        if (style == LogDateStyle.LocalMilliseconds)
+        {
+            span[20] = (byte)'.';
+            var ms = time.Millisecond;
+            span[21] = (byte)('0' + (ms / 100));
+            span[22] = (byte)('0' + (ms / 10 % 10));
+            span[23] = (byte)('0' + (ms % 10));
+            length = 24;
+        }
+        else
+        {
+            span[20] = (byte)' ';
+            span[21] = offset < TimeSpan.Zero ? (byte)'-' : (byte)'+';
+            var minutes = (int)Math.Abs(offset.TotalMinutes);
+            FormatTwo(span[22..], minutes / 60);
+            FormatTwo(span[24..], minutes % 60);
+            length = 26;
+        }
+
+        output.Advance(length);
+        OpenQuote(output, flags);
+    }
+
+    private static void FormatTwo(Span<byte> span, int value)
+    {
+        span[0] = (byte)('0' + (value / 10));
+        span[1] = (byte)('0' + (value % 10));
+    }
+
+    /// <summary>
+    /// The URI as HAProxy logs it: an HTTP/2 request that names its scheme and authority is logged in absolute
+    /// form (`GET http://host/path HTTP/2.0`), as HAProxy rebuilds it from the pseudo-headers.
+    /// </summary>
+    private static void WriteLoggedUri(ArrayBufferWriter<byte> output, HttpRequestHead request)
+    {
+        if (request.Version == HttpVersion.Http20 && !request.Scheme.IsEmpty && !request.Authority.IsEmpty
+            && request.Target.Length > 0 && request.Target[0] == (byte)'/')
+        {
+            output.Write(request.Scheme);
+            output.Write("://"u8);
+            output.Write(request.Authority);
+        }
+
+        output.Write(request.Target);
     }
 
     private static ReadOnlySpan<byte> VersionName(HttpVersion version) => version switch
@@ -629,4 +963,43 @@ internal enum LogVariable : byte
     RequestCaptureList,
     ResponseCaptures,
     ResponseCaptureList,
+    ActConn,
+    FeConn,
+    BeConn,
+    SrvConn,
+    Retries,
+    SrvQueue,
+    BackendQueue,
+    BytesOut,
+    BytesIn,
+    BackendIp,
+    BackendPort,
+    ServerIp,
+    ServerPort,
+    ClientCookie,
+    ServerCookie,
+    LogCounter,
+    RequestCounter,
+    AcceptMilliseconds,
+    AcceptDate,
+    AcceptDateGmt,
+    AcceptDateLocal,
+    RequestDate,
+    RequestDateGmt,
+    RequestDateLocal,
+    Th,
+    Ti,
+    TR,
+    Tq,
+    Tw,
+    Tc,
+    Tr,
+    Td,
+    Ta,
+    Tt,
+    Tu,
+    TerminationState,
+    TerminationStateCookies,
+    SslCipher,
+    SslVersion,
 }

@@ -380,11 +380,27 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Load_LogKeywords_WarnNotHonoured()
+    public void Load_LogKeywords_LoadWithoutWarnings()
     {
         var (config, lines) = Load($"global\n    log stdout local0\ndefaults\n    log global\n    option tcplog\n{Timeouts}");
         Assert.NotNull(config);
-        Assert.Equal(3, lines.Count(l => l.Contains("is accepted but not honoured yet", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.Contains("[WARNING]", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("log 127.0.0.1 local9", "log : unknown log facility 'local9'")]
+    [InlineData("log 127.0.0.1 local0 foo", "log : unknown optional log level 'foo'")]
+    [InlineData("log 127.0.0.1 len 10 local0", "log : invalid log length '10', must be between 80 and 65535")]
+    [InlineData("log 127.0.0.1 format xx local0", "log : unknown log format 'xx'")]
+    [InlineData("log stdout", "log : expects <address> and <facility>  as arguments")]
+    [InlineData("log 127.0.0.1 local0 info info extra", "log : cannot handle unexpected argument 'extra'")]
+    [InlineData("log 127.0.0.1:99999 local0", "log : invalid port '99999'")]
+    [InlineData("log-tag", "'log-tag' expects a tag for use in syslog.")]
+    public void Load_BadGlobalLogLine_AlertsAsHAProxy(string line, string message)
+    {
+        var (config, lines) = Load($"global\n    {line}\n{Timeouts}");
+        Assert.Null(config);
+        Assert.Contains(lines, l => l.Contains("[ALERT]", StringComparison.Ordinal) && l.Contains(message, StringComparison.Ordinal));
     }
 
     [Fact]

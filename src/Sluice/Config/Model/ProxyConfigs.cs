@@ -49,6 +49,8 @@ internal sealed record FrontendConfig
     public Sluice.Rules.Acls.Condition? MonitorFail { get; init; }
     /// <summary>`errorfile CODE FILE`: whole HTTP/1 responses by status code.</summary>
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = EmptyErrorFiles;
+    /// <summary>The traffic log: targets, format, options; null when the frontend logs nothing.</summary>
+    public Sluice.Logging.ProxyLogConfig? Log { get; init; }
 
     public static readonly IReadOnlyDictionary<int, byte[]> EmptyErrorFiles = new Dictionary<int, byte[]>();
 }
@@ -138,6 +140,11 @@ internal sealed record GlobalConfig
     public TlsSettings TlsBindDefaults { get; init; } = TlsSettings.Empty;
     /// <summary>`ssl-default-server-options`, `-ciphers`, `-ciphersuites`, and `ssl-server-verify` as its `verify`.</summary>
     public TlsSettings TlsServerDefaults { get; init; } = TlsSettings.Empty;
+    /// <summary>`log` lines of the global section, which `log global` refers to.</summary>
+    public IReadOnlyList<Sluice.Logging.LogTarget> LogTargets { get; init; } = [];
+    public string? LogTag { get; init; }
+    /// <summary>`log-send-hostname [NAME]`: the name put in syslog headers (the system's host name without NAME).</summary>
+    public string? LogSendHostname { get; init; }
 }
 
 /// <summary>The whole immutable runtime model built from a configuration.</summary>

@@ -54,16 +54,10 @@ internal static class GlobalKeywordTable
             "required" when ctx.ArgumentCount == 1 => g with { TlsServerDefaults = g.TlsServerDefaults with { Verify = TlsVerify.Required } },
             _ => Fail(ctx, "expects 'none' or 'required' as argument."),
         },
-        ["log"] = WarnNotHonoured,
-        ["log-tag"] = WarnNotHonoured,
-        ["log-send-hostname"] = WarnNotHonoured,
+        ["log"] = LogKeywordParsers.ParseGlobalLog,
+        ["log-tag"] = LogKeywordParsers.ParseGlobalLogTag,
+        ["log-send-hostname"] = LogKeywordParsers.ParseSendHostname,
     };
-
-    private static GlobalConfig? WarnNotHonoured(KeywordContext ctx, GlobalConfig global)
-    {
-        ctx.Warning($"'{ctx.Keyword}' {ProxyKeywordTable.NotHonouredYet}.");
-        return global;
-    }
 
     private static GlobalConfig? Fail(KeywordContext ctx, string what)
     {
