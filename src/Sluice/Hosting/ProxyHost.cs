@@ -170,7 +170,10 @@ internal sealed class ProxyHost : IAsyncDisposable
             }
 
             var backend = frontend.DefaultBackend is { } be && _backends.TryGetValue(be, out var state) ? state : null;
-            var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnSessionFinished, debugOutput);
+            var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnSessionFinished, debugOutput)
+            {
+                Log = frontend.Log is { } log ? new Sluice.Logging.LogSender(log) : null,
+            };
             StartSession start = frontend.Mode == ProxyMode.Http
                 ? StartHttp(new HttpFrontendContext(context, _httpBackends, global))
                 : StartTcp(context);
@@ -191,7 +194,10 @@ internal sealed class ProxyHost : IAsyncDisposable
                 {
                     _listeners.Add(new Listener(socket.Socket, bind, socket.EndPointText, limits, bind.Tls is { } terminator
                         ? (client, listener) => AcceptTls(context, terminator, client, listener, start)
-                        : (client, listener) => start(client, listener, null, null)));
+                        : (client, listener) => start(client, listener, null, null))
+                    {
+                        FrontendConnections = context.FrontendConnections,
+                    });
                 }
             }
         }

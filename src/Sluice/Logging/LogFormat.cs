@@ -439,7 +439,7 @@ internal sealed class LogFormat
                 break;
             case LogVariable.Status:
                 // HAProxy writes the status in decimal even with +X.
-                WriteNumber(output, ctx.Response?.Status ?? -1, node.Flags & ~LogFormatFlags.Hex);
+                WriteNumber(output, ctx.Log?.Status ?? ctx.Response?.Status ?? -1, node.Flags & ~LogFormatFlags.Hex);
                 break;
             case LogVariable.Timestamp:
                 WriteNumber(output, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), node.Flags);

@@ -51,6 +51,41 @@ internal sealed class LogSender
     /// </summary>
     public void Emit(SampleContext ctx, LogFields fields, ArrayBufferWriter<byte> scratch)
     {
+        if (Config.Choice == LogFormatChoice.None)
+        {
+            // Without a format the only line is the one at accept (EmitConnect).
+            return;
+        }
+
+        Render(ctx, fields, scratch);
+    }
+
+    /// <summary>HAProxy's line at accept for a proxy without a log format: `Connect from ... (fe/HTTP)`.</summary>
+    public void EmitConnect(System.Net.EndPoint? client, System.Net.EndPoint? local, byte[] frontendName)
+    {
+        if (Config.Choice != LogFormatChoice.None)
+        {
+            return;
+        }
+
+        var scratch = LogScratch.Rent();
+        try
+        {
+            var ctx = scratch.Samples;
+            ctx.ClientEndPoint = client;
+            ctx.LocalEndPoint = local;
+            ctx.FrontendName = frontendName;
+            scratch.Fields.Reset();
+            Render(ctx, scratch.Fields, ctx.FormatOutput);
+        }
+        finally
+        {
+            LogScratch.Return(scratch);
+        }
+    }
+
+    private void Render(SampleContext ctx, LogFields fields, ArrayBufferWriter<byte> scratch)
+    {
         var level = Config.SeparateErrors && fields.IsError ? LevelErr : LevelInfo;
         if (ctx.LogLevel is { } forced)
         {
@@ -125,6 +160,36 @@ internal sealed class LogSender
         }
 
         return failures;
+    }
+
+    /// <summary>
+    /// What a transaction without its own rule context (mode tcp, the line at accept) renders its line with:
+    /// pooled, so that logging a connection allocates nothing.
+    /// </summary>
+    internal sealed class LogScratch
+    {
+        private static readonly System.Collections.Concurrent.ConcurrentQueue<LogScratch> Pool = new();
+
+        public SampleContext Samples { get; } = new(scratchSize: 1024);
+
+        public LogFields Fields { get; } = new();
+
+        public static LogScratch Rent() => Pool.TryDequeue(out var scratch) ? scratch : new LogScratch();
+
+        public static void Return(LogScratch scratch)
+        {
+            scratch.Samples.ResetTransaction();
+            scratch.Samples.Log = null;
+            scratch.Samples.Backend = null;
+            scratch.Samples.Server = null;
+            scratch.Samples.Request = null;
+            scratch.Samples.Response = null;
+            scratch.Samples.Tls = null;
+            if (Pool.Count < 256)
+            {
+                Pool.Enqueue(scratch);
+            }
+        }
     }
 
     private static bool InRanges((int From, int To)[] ranges, int position)

@@ -25,11 +25,14 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     private readonly HttpTransaction _transaction;
     private readonly SocketDuplex _io;
     private readonly bool _detectPreface;
+    private readonly long _acceptMs;
     private Http2Session? _http2;
     private int _waitingForRequest;
     private int _transactionlessCause;
     private int _stopping;
     private int _killed;
+    private long _waitStartMs;
+    private long _firstByteMs = -1;
 
     /// <param name="tls">The TLS stream of an `ssl` bind, its handshake done; null for cleartext.</param>
     /// <param name="tlsInfo">What the handshake established; kept on the connection for rules and logs.</param>
@@ -40,6 +43,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         _io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: tls, tlsInfo: tlsInfo);
         _front = new Http1FrontConnection(_io, context.Shared.Clock, context.RequestParser);
         _transaction = new HttpTransaction(context);
+        _acceptMs = context.Shared.Clock.Refresh();
         // Over TLS, ALPN chose the protocol (ARCHITECTURE.md: the first bytes decide on cleartext only).
         _detectPreface = listener?.Bind.Proto is null && tls is null;
 
@@ -54,9 +58,11 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     {
         var clock = _context.Shared.Clock;
         clock.Register(this);
+        _context.Shared.Log?.EmitConnect(_front.ClientEndPoint, _front.LocalEndPoint, _context.FrontendNameBytes);
         var linger = false;
         var handOver = false;
         byte[]? upgradeBody = null;
+        _waitStartMs = _acceptMs;
         try
         {
             while (true)
@@ -101,7 +107,10 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
                     break;
                 }
 
+                _transaction.SetRequestTiming(_waitStartMs, _firstByteMs);
                 await _transaction.RunAsync(_front, first).ConfigureAwait(false);
+                _waitStartMs = clock.Refresh();
+                _firstByteMs = -1;
                 _context.Shared.DebugOutput?.WriteLine(_transaction.DescribeForDebug(_front));
                 _transaction.ReleaseBuffers();
                 _front.ReleaseBuffers();
@@ -239,6 +248,12 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
             }
         }
 
+        var cause = code[0] switch { 'P' => TerminationCause.ProxyCondition, 'c' => TerminationCause.ClientTimeout, _ => TerminationCause.ClientClosed };
+        _transaction.SetRequestTiming(_waitStartMs, _firstByteMs);
+        _transaction.LogWithoutRequest(_front, status, cause, TerminationPhase.Request,
+            dataReceived: outcome != RequestHeadOutcome.ClosedIdle || _front.PartialHeadBytes > 0,
+            replyBytes: sent ? Sluice.Logging.LogSizes.Reply(_context.Replies.ForStatus(status)) : 0);
+
         _context.Shared.DebugOutput?.WriteLine(string.Concat(
             _front.ClientEndPoint?.ToString(), " [", _context.Frontend.Name, "] ", _context.Frontend.Name, "/<NOSRV> -1/-1/-1/-1 ",
             status.ToString(System.Globalization.CultureInfo.InvariantCulture), " 0 ", code, " retries=0 \"<BADREQ>\""));
@@ -247,6 +262,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
 
     private void OnFirstByte()
     {
+        _firstByteMs = _context.Shared.Clock.Refresh();
         // Once a request has started, `timeout http-request` bounds the rest of it.
         _front.ReadWatch.LimitMs = _context.HttpRequestMs;
     }

@@ -91,6 +91,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     public async Task RunAsync()
     {
+        _context.Log?.EmitConnect(ClientEndPoint, SafeLocalEndPoint(_client), _context.FrontendNameBytes);
         _context.Clock.Register(this);
         try
         {
@@ -360,7 +361,61 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     private void SetServer(ServerState server)
     {
         _server = server;
+        _loggedServer = server;
         ServerName = server.Name;
+    }
+
+    /// <summary>The server last tried, for the log line (it stays named when the connection failed).</summary>
+    private ServerState? _loggedServer;
+
+    private EndPoint? _localEndPoint;
+
+    /// <summary>The tcplog line (or the line of the frontend's own format) of the finished connection.</summary>
+    private void Log(Sluice.Logging.LogSender log)
+    {
+        if (log.Config.DontLogNull && BytesFromClient == 0)
+        {
+            return;
+        }
+
+        var scratch = Sluice.Logging.LogSender.LogScratch.Rent();
+        try
+        {
+            var fields = scratch.Fields;
+            fields.Reset();
+            var now = _context.Clock.Refresh();
+            fields.Tcp = true;
+            fields.AcceptMs = _acceptMs;
+            fields.AcceptUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (now - _acceptMs);
+            fields.TR = -1;
+            fields.Tw = Tw;
+            fields.Tc = Tc;
+            fields.Tt = now - _acceptMs;
+            fields.BytesOut = BytesFromServer;
+            fields.BytesIn = BytesFromClient;
+            fields.Cause = Cause;
+            fields.Phase = Phase;
+            fields.Retries = Retries;
+            fields.Redispatched = Redispatched;
+            fields.ActConn = ConnectionCounter.Process.Value;
+            fields.FeConn = _context.FrontendConnections.Value;
+            fields.BeConn = _context.Backend?.CurrentConnections ?? 0;
+            fields.SrvConn = _loggedServer?.CurrentConnections ?? 0;
+            fields.Early = log.LogAsap;
+            fields.RequestNumber = Sluice.Logging.LogFields.NextRequestNumber();
+            var samples = scratch.Samples;
+            samples.ClientEndPoint = ClientEndPoint;
+            samples.LocalEndPoint = _localEndPoint;
+            samples.FrontendName = _context.FrontendNameBytes;
+            samples.FrontendId = _context.Frontend.Id;
+            samples.Backend = _context.Backend;
+            samples.Server = _loggedServer;
+            log.Emit(samples, fields, samples.FormatOutput);
+        }
+        finally
+        {
+            Sluice.Logging.LogSender.LogScratch.Return(scratch);
+        }
     }
 
     private void ReleaseServer()
@@ -383,11 +438,18 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private void Finish()
     {
+        var local = _context.Log is not null ? SafeLocalEndPoint(_client) : null;
         _clientTls?.Dispose();
         _client.Dispose();
         Volatile.Read(ref _tunnel)?.Abort();
-        ReleaseServer();
         Tt = _context.Clock.Refresh() - _acceptMs;
+        ReleaseServer();
+        if (_context.Log is { } log)
+        {
+            _localEndPoint = local;
+            Log(log);
+        }
+
         if (_context.DebugOutput is { } output)
         {
             output.WriteLine(DescribeForDebug());

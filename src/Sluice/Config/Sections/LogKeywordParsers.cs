@@ -193,7 +193,7 @@ internal static class LogKeywordParsers
             Targets = section.LogTargets,
             Tag = section.LogTag ?? global.LogTag ?? ProxyLogConfig.DefaultTag,
             Hostname = global.LogSendHostname,
-            Format = format ?? Compiled(LogFormatChoice.None),
+            Format = format ?? LogFormat.Parse(ProxyLogConfig.ConnectFormat + (section.Mode == ProxyMode.Http ? "HTTP)" : "TCP)"), RuleSite.Log, out _)!,
             Choice = format is null ? LogFormatChoice.None : choice,
             StructuredData = section.LogFormatSd,
             ErrorFormat = section.ErrorLogFormat,
