@@ -59,18 +59,30 @@ internal sealed class LogFormat
     public SampleSources Needs { get; }
 
     /// <summary>True when the format is only text, so its value can be computed once.</summary>
-    public bool IsConstant => _nodes.All(n => n.Kind == NodeKind.Literal);
+    public bool IsConstant => _nodes.All(n => n.Kind is NodeKind.Literal or NodeKind.Separator);
 
     /// <summary>The text of a constant format.</summary>
-    public byte[] ConstantBytes => [.. _nodes.SelectMany(n => n.Literal)];
+    public byte[] ConstantBytes => [.. _nodes.SelectMany(n => n.Kind == NodeKind.Separator ? [(byte)' '] : n.Literal)];
 
     /// <summary>Appends the rendered format to <paramref name="output"/>.</summary>
     public void Render(SampleContext ctx, ArrayBufferWriter<byte> output)
     {
+        // HAProxy's separators: a run of spaces of a log format is one space, written only after something that
+        // was written (so an empty capture list leaves no double space, and a line never starts with one).
+        var lastIsSpace = true;
         foreach (var node in _nodes)
         {
+            var before = output.WrittenCount;
             switch (node.Kind)
             {
+                case NodeKind.Separator:
+                    if (!lastIsSpace)
+                    {
+                        output.Write(" "u8);
+                        lastIsSpace = true;
+                    }
+
+                    continue;
                 case NodeKind.Literal:
                     output.Write(node.Literal);
                     break;
@@ -90,6 +102,11 @@ internal sealed class LogFormat
                     WriteVariable(ctx, output, node);
                     break;
             }
+
+            if (output.WrittenCount != before)
+            {
+                lastIsSpace = false;
+            }
         }
     }
 
@@ -103,9 +120,31 @@ internal sealed class LogFormat
         var i = 0;
         // `%{...}o` sets the flags of every item after it.
         var globalFlags = LogFormatFlags.None;
+        var separators = site == RuleSite.Log;
         while (i < text.Length)
         {
             var c = text[i];
+            if (c == ' ' && separators)
+            {
+                if (literal.Count > 0)
+                {
+                    nodes.Add(Node.Text([.. literal]));
+                    literal.Clear();
+                }
+
+                if (nodes.Count == 0 || nodes[^1].Kind != NodeKind.Separator)
+                {
+                    nodes.Add(Node.Separator);
+                }
+
+                while (i < text.Length && text[i] == ' ')
+                {
+                    i++;
+                }
+
+                continue;
+            }
+
             if (c != '%')
             {
                 literal.AddRange(Encoding.Latin1.GetBytes(c.ToString()));
@@ -376,12 +415,13 @@ internal sealed class LogFormat
                 WriteText(output, ctx.FrontendName, node.Flags);
                 break;
             case LogVariable.FrontendTransport:
-                WriteText(output, ctx.FrontendName, node.Flags & ~LogFormatFlags.Quote, closeQuote: false);
+                WriteText(output, ctx.FrontendName, node.Flags, closeQuote: false);
                 if (ctx.IsTls)
                 {
                     output.Write("~"u8);
                 }
 
+                OpenQuote(output, node.Flags);
                 break;
             case LogVariable.Backend:
                 WriteText(output, ctx.Backend?.NameBytes ?? ctx.FrontendName, node.Flags);
@@ -442,7 +482,7 @@ internal sealed class LogFormat
                 WriteNumber(output, ctx.Log?.Status ?? ctx.Response?.Status ?? -1, node.Flags & ~LogFormatFlags.Hex);
                 break;
             case LogVariable.Timestamp:
-                WriteNumber(output, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), node.Flags);
+                WriteNumber(output, ctx.Log is { } fields ? fields.AcceptUnixMs / 1000 : DateTimeOffset.UtcNow.ToUnixTimeSeconds(), node.Flags);
                 break;
             case LogVariable.RequestCaptures or LogVariable.RequestCaptureList or LogVariable.ResponseCaptures or LogVariable.ResponseCaptureList:
                 WriteCaptures(ctx, output, node);
@@ -527,22 +567,22 @@ internal sealed class LogFormat
 
                 break;
             case LogVariable.AcceptDate:
-                WriteDate(output, log.AcceptUnixMs, LogDateStyle.LocalMilliseconds, flags);
+                WriteDate(output, log.AcceptUnixMs, LogDateStyle.LocalMilliseconds);
                 break;
             case LogVariable.AcceptDateGmt:
-                WriteDate(output, log.AcceptUnixMs, LogDateStyle.Gmt, flags);
+                WriteDate(output, log.AcceptUnixMs, LogDateStyle.Gmt);
                 break;
             case LogVariable.AcceptDateLocal:
-                WriteDate(output, log.AcceptUnixMs, LogDateStyle.LocalOffset, flags);
+                WriteDate(output, log.AcceptUnixMs, LogDateStyle.LocalOffset);
                 break;
             case LogVariable.RequestDate:
-                WriteDate(output, log.RequestUnixMs, LogDateStyle.LocalMilliseconds, flags);
+                WriteDate(output, log.RequestUnixMs, LogDateStyle.LocalMilliseconds);
                 break;
             case LogVariable.RequestDateGmt:
-                WriteDate(output, log.RequestUnixMs, LogDateStyle.Gmt, flags);
+                WriteDate(output, log.RequestUnixMs, LogDateStyle.Gmt);
                 break;
             case LogVariable.RequestDateLocal:
-                WriteDate(output, log.RequestUnixMs, LogDateStyle.LocalOffset, flags);
+                WriteDate(output, log.RequestUnixMs, LogDateStyle.LocalOffset);
                 break;
             case LogVariable.Th:
                 WriteNumber(output, log.Th, flags);
@@ -670,12 +710,12 @@ internal sealed class LogFormat
 
     private static ReadOnlySpan<byte> MonthNames => "JanFebMarAprMayJunJulAugSepOctNovDec"u8;
 
-    private static void WriteDate(ArrayBufferWriter<byte> output, long unixMs, LogDateStyle style, LogFormatFlags flags)
+    /// <summary>Dates are written as they are: HAProxy quotes none of them.</summary>
+    private static void WriteDate(ArrayBufferWriter<byte> output, long unixMs, LogDateStyle style)
     {
         var utc = DateTime.UnixEpoch.AddTicks(unixMs * TimeSpan.TicksPerMillisecond);
         var offset = style == LogDateStyle.Gmt ? TimeSpan.Zero : TimeZoneInfo.Local.GetUtcOffset(utc);
         var time = utc + offset;
-        OpenQuote(output, flags);
         var span = output.GetSpan(32);
         FormatTwo(span, time.Day);
         span[2] = (byte)'/';
@@ -713,7 +753,6 @@ internal sealed class LogFormat
         }
 
         output.Advance(length);
-        OpenQuote(output, flags);
     }
 
     private static void FormatTwo(Span<byte> span, int value)
@@ -911,6 +950,7 @@ internal sealed class LogFormat
 
     private enum NodeKind : byte
     {
+        Separator,
         Literal,
         Expression,
         Variable,
@@ -929,6 +969,8 @@ internal sealed class LogFormat
         public LogFormatFlags Flags { get; private init; }
 
         public static Node Text(byte[] bytes) => new() { Kind = NodeKind.Literal, Literal = bytes };
+
+        public static readonly Node Separator = new() { Kind = NodeKind.Separator };
 
         public static Node ForSample(SampleExpression expression, LogFormatFlags flags) => new() { Kind = NodeKind.Expression, Expression = expression, Flags = flags };
 
