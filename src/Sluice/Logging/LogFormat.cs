@@ -468,7 +468,7 @@ internal sealed class LogFormat
                 }
                 else
                 {
-                    output.Write(request.MethodBytes);
+                    WriteEncoded(output, request.MethodBytes, UrlEncoded);
                     output.Write(" "u8);
                     WriteLoggedUri(output, request);
                     output.Write(" "u8);
@@ -770,12 +770,12 @@ internal sealed class LogFormat
         if (request.Version == HttpVersion.Http20 && !request.Scheme.IsEmpty && !request.Authority.IsEmpty
             && request.Target.Length > 0 && request.Target[0] == (byte)'/')
         {
-            output.Write(request.Scheme);
+            WriteEncoded(output, request.Scheme, UrlEncoded);
             output.Write("://"u8);
-            output.Write(request.Authority);
+            WriteEncoded(output, request.Authority, UrlEncoded);
         }
 
-        output.Write(request.Target);
+        WriteEncoded(output, request.Target, UrlEncoded);
     }
 
     private static ReadOnlySpan<byte> VersionName(HttpVersion version) => version switch
@@ -815,14 +815,20 @@ internal sealed class LogFormat
                 output.Write(braces ? "|"u8 : " "u8);
             }
 
-            ctx.Captures.TryGet(response, i, out var value);
+            var found = ctx.Captures.TryGet(response, i, out var value);
             if (braces)
             {
-                WriteText(output, value.Bytes, node.Flags & ~LogFormatFlags.Quote);
+                WriteEncoded(output, value.Bytes, HeaderEncoded);
+            }
+            else if (!found)
+            {
+                WriteMissing(output, node.Flags);
             }
             else
             {
-                WriteText(output, value.Bytes, node.Flags);
+                OpenQuote(output, node.Flags);
+                WriteEncoded(output, value.Bytes, HeaderEncoded);
+                OpenQuote(output, node.Flags);
             }
         }
 
@@ -830,6 +836,32 @@ internal sealed class LogFormat
         {
             output.Write("}"u8);
             OpenQuote(output, node.Flags);
+        }
+    }
+
+    /// <summary>HAProxy's `hdr_encode_map`: what captured headers write as `#XX` (controls, 8-bit bytes, and `"#{|}`).</summary>
+    private static readonly SearchValues<byte> HeaderEncoded = SearchValues.Create([.. Enumerable.Range(0, 32).Select(b => (byte)b), .. Enumerable.Range(127, 129).Select(b => (byte)b), .. "\"#{|}"u8]);
+
+    /// <summary>HAProxy's `url_encode_map`: what the request line writes as `#XX` (controls, 8-bit bytes, `"` and `#`).</summary>
+    private static readonly SearchValues<byte> UrlEncoded = SearchValues.Create([.. Enumerable.Range(0, 32).Select(b => (byte)b), .. Enumerable.Range(127, 129).Select(b => (byte)b), .. "\"#"u8]);
+
+    private static void WriteEncoded(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> text, SearchValues<byte> map)
+    {
+        while (!text.IsEmpty)
+        {
+            var next = text.IndexOfAny(map);
+            if (next < 0)
+            {
+                output.Write(text);
+                return;
+            }
+
+            output.Write(text[..next]);
+            var hex = output.GetSpan(3);
+            hex[0] = (byte)'#';
+            Convert.TryToHexString(text.Slice(next, 1), hex[1..], out _);
+            output.Advance(3);
+            text = text[(next + 1)..];
         }
     }
 
