@@ -64,9 +64,7 @@ internal sealed class LogFields
     /// <summary>The per-process request counter's value for this request (`%rt`).</summary>
     public long RequestNumber;
 
-    /// <summary>The request counter of the client connection (`%rc` is the retries; this is not logged in haproxy's default formats).</summary>
-    public EndPoint? ServerEndPoint;
-
+    /// <summary>The local address of the server connection (`%bi:%bp`); null until recorded.</summary>
     public EndPoint? BackendLocalEndPoint;
 
     private static long s_requests;
@@ -114,7 +112,6 @@ internal sealed class LogFields
         Tcp = false;
         Early = false;
         RequestNumber = 0;
-        ServerEndPoint = null;
         BackendLocalEndPoint = null;
     }
 }

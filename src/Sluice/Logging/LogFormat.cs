@@ -540,10 +540,20 @@ internal sealed class LogFormat
                 WritePort(output, log.BackendLocalEndPoint, flags);
                 break;
             case LogVariable.ServerIp:
-                WriteAddress(output, (log.ServerEndPoint as IPEndPoint)?.Address, flags);
+                WriteAddress(output, ctx.Server?.Config.Address is Config.Model.InetServerAddress server ? server.Address : null, flags);
                 break;
             case LogVariable.ServerPort:
-                WritePort(output, log.ServerEndPoint, flags);
+                if (ctx.Server?.Config.Address is Config.Model.InetServerAddress inet)
+                {
+                    // Port 0 is the port the client connected to; `+N`/`-N` are offsets from it.
+                    var frontendPort = (ctx.LocalEndPoint as IPEndPoint)?.Port ?? 0;
+                    WriteNumber(output, inet.PortIsOffset || inet.Port == 0 ? frontendPort + inet.Port : inet.Port, flags);
+                }
+                else
+                {
+                    WriteMissing(output, flags);
+                }
+
                 break;
             case LogVariable.ClientCookie or LogVariable.ServerCookie:
                 // Persistence cookies do not exist yet: nothing was captured.

@@ -116,7 +116,7 @@ internal sealed class LogSender
         ctx.ResetScratch();
         Config.Format.Render(ctx, scratch);
         var written = scratch.WrittenSpan;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(written.Length, 1));
+        var buffer = LogWriter.Buffers.Rent(Math.Max(written.Length, 1));
         written.CopyTo(buffer);
         var now = DateTime.UtcNow;
         LogWriter.Shared.Enqueue(new LogMessage(this, buffer, sdLength, written.Length, level, (now.Ticks - DateTime.UnixEpoch.Ticks) / 10));

@@ -29,6 +29,12 @@ internal sealed class LogWriter
         AllowSynchronousContinuations = false,
     });
 
+    /// <summary>
+    /// The buffers lines travel in. A pool of its own: lines are rented on the transactions' threads and returned on
+    /// the writer's, which the shared pool's per-thread caches do not keep up with (they would allocate again).
+    /// </summary>
+    public static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(128 * 1024, Capacity + 64);
+
     private long _dropped;
     private long _failed;
     private long _sent;
@@ -57,7 +63,7 @@ internal sealed class LogWriter
         if (!_queue.Writer.TryWrite(message))
         {
             Interlocked.Increment(ref _dropped);
-            ArrayPool<byte>.Shared.Return(message.Buffer);
+            Buffers.Return(message.Buffer);
         }
     }
 
@@ -96,7 +102,7 @@ internal sealed class LogWriter
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(message.Buffer);
+                    Buffers.Return(message.Buffer);
                 }
             }
         }

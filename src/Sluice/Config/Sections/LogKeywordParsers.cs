@@ -142,18 +142,6 @@ internal static class LogKeywordParsers
 
     public static void ParseTcpLog(KeywordContext ctx, ProxySection section) => ParseChoice(ctx, section, LogFormatChoice.Tcp);
 
-    /// <summary>`option httpslog`: its format reads TLS error fetches (`fc_err`, `ssl_fc_err`, `ssl_c_ca_err`, ...) that do not exist yet.</summary>
-    public static void ParseHttpsLog(KeywordContext ctx, ProxySection section)
-    {
-        if (LogFormat.Parse(ProxyLogConfig.HttpsFormat, RuleSite.Log, out var error) is null)
-        {
-            ctx.Alert($"'option httpslog' is not supported yet: {error}.");
-            return;
-        }
-
-        ParseChoice(ctx, section, LogFormatChoice.Https);
-    }
-
     private static void ParseChoice(KeywordContext ctx, ProxySection section, LogFormatChoice choice)
     {
         if (ctx.ArgumentCount > 0)

@@ -103,7 +103,7 @@ public class LogTargetTests
     public async Task LogFormat_CustomVariablesAndFlags_AsHAProxy()
     {
         await using var backend = await PythonPeer.StartLogBackendAsync();
-        const string format = "log-format \"%{+Q}o %HM %HU %HP %HPO %HQ %HV %ST %b/%s %[capture.req.hdr(0)] %{-Q}[capture.req.hdr(0)] %{+E}[capture.req.hdr(1)] %[capture.res.hdr(0)] %{+X}cp%{-Q}ci %ts %U %f %{+Q}r %hrl %hsl %%\"";
+        const string format = "log-format \"%{+Q}o %HM %HU %HP %HPO %HQ %HV %ST %b/%s %[capture.req.hdr(0)] %{-Q}[capture.req.hdr(0)] %{+E}[capture.req.hdr(1)] %[capture.res.hdr(0)] %{+X}cp%{-Q}ci %ts %U %f %{+Q}r %hrl %hsl %si:%sp %%\"";
         const string captures = "    capture request header x-test len 10\n    capture request header x-esc len 10\n    capture response header content-type len 5\n    " + format;
 
         async Task<string> RunAsync(SyslogListener syslog, int port)
