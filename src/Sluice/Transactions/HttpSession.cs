@@ -58,7 +58,6 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     {
         var clock = _context.Shared.Clock;
         clock.Register(this);
-        _context.Shared.Log?.EmitConnect(_front.ClientEndPoint, _front.LocalEndPoint, _context.FrontendNameBytes);
         var linger = false;
         var handOver = false;
         byte[]? upgradeBody = null;
@@ -79,6 +78,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
                 var preface = first && _detectPreface ? await PeekPrefaceAsync().ConfigureAwait(false) : PrefaceOutcome.Http1;
                 if (preface == PrefaceOutcome.Http2)
                 {
+                    EmitConnectLine();
                     handOver = true;
                     break;
                 }
@@ -92,6 +92,11 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
                 {
                     linger = await EndWithoutRequestAsync(outcome, pending, first).ConfigureAwait(false);
                     break;
+                }
+
+                if (first)
+                {
+                    EmitConnectLine();
                 }
 
                 _front.ReadWatch.LimitMs = _context.ClientMs;
@@ -251,14 +256,19 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         var cause = code[0] switch { 'P' => TerminationCause.ProxyCondition, 'c' => TerminationCause.ClientTimeout, _ => TerminationCause.ClientClosed };
         _transaction.SetRequestTiming(_waitStartMs, _firstByteMs);
         _transaction.LogWithoutRequest(_front, status, cause, TerminationPhase.Request,
-            dataReceived: outcome != RequestHeadOutcome.ClosedIdle || _front.PartialHeadBytes > 0,
-            replyBytes: sent ? Sluice.Logging.LogSizes.Reply(_context.Replies.ForStatus(status)) : 0);
+            dataReceived: outcome != RequestHeadOutcome.ClosedIdle || _front.PartialHeadBytes > 0);
 
         _context.Shared.DebugOutput?.WriteLine(string.Concat(
             _front.ClientEndPoint?.ToString(), " [", _context.Frontend.Name, "] ", _context.Frontend.Name, "/<NOSRV> -1/-1/-1/-1 ",
             status.ToString(System.Globalization.CultureInfo.InvariantCulture), " 0 ", code, " retries=0 \"<BADREQ>\""));
         return sent;
     }
+
+    /// <summary>
+    /// HAProxy's `Connect from` line of a frontend without a log format: written when the connection brings its first
+    /// request, as HAProxy creates its stream then (an empty connection is not logged).
+    /// </summary>
+    private void EmitConnectLine() => _context.Shared.Log?.EmitConnect(_front.ClientEndPoint, _front.LocalEndPoint, _context.FrontendNameBytes);
 
     private void OnFirstByte()
     {

@@ -188,7 +188,8 @@ internal sealed class HttpTransaction : IDisposable
     {
         var fields = _log;
         fields.Reset();
-        var firstByte = _firstByteMs >= _waitStartMs && _firstByteMs <= _startMs ? _firstByteMs : _waitStartMs;
+        // Without a first byte the whole wait was idle time (a connection that closed without sending anything).
+        var firstByte = _firstByteMs >= _waitStartMs && _firstByteMs <= _startMs ? _firstByteMs : withRequest ? _waitStartMs : _startMs;
         fields.AcceptMs = _waitStartMs;
         fields.AcceptUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (_front.Shared.Clock.Refresh() - _waitStartMs);
         fields.Th = 0;
@@ -199,7 +200,8 @@ internal sealed class HttpTransaction : IDisposable
         fields.Tr = Tr;
         fields.Tt = nowMs - _waitStartMs;
         fields.Status = Status == 0 ? -1 : Status;
-        fields.BytesOut = _headBytesOut + front.ResponseBodyBytes;
+        // HAProxy counts nothing for the error it answers to a request it could not read.
+        fields.BytesOut = withRequest ? _headBytesOut + front.ResponseBodyBytes : 0;
         fields.BytesIn = withRequest ? Sluice.Logging.LogSizes.Request(front.Request) + front.RequestBodyBytes : 0;
         fields.Cause = early ? TerminationCause.None : Cause;
         fields.Phase = early ? TerminationPhase.None : Phase;
@@ -222,7 +224,7 @@ internal sealed class HttpTransaction : IDisposable
     /// (`PR`), a timeout (`cR`), a client that left (`CR`). With `option dontlognull` a connection that sent
     /// nothing at all is not logged.
     /// </summary>
-    public void LogWithoutRequest(IFrontStream front, int status, TerminationCause cause, TerminationPhase phase, bool dataReceived, long replyBytes)
+    public void LogWithoutRequest(IFrontStream front, int status, TerminationCause cause, TerminationPhase phase, bool dataReceived)
     {
         if (_front.Shared.Log is not { } log || (!dataReceived && log.Config.DontLogNull))
         {
@@ -237,7 +239,6 @@ internal sealed class HttpTransaction : IDisposable
             _waitStartMs = now;
         }
 
-        _firstByteMs = -1;
         var samples = _samples;
         samples.ResetTransaction();
         samples.Request = null;
@@ -249,8 +250,9 @@ internal sealed class HttpTransaction : IDisposable
         samples.FrontendId = _front.Frontend.Id;
         samples.Backend = null;
         samples.Server = null;
-        Status = status < 0 ? 0 : status;
-        _headBytesOut = replyBytes;
+        // A connection closed before its request is logged as HAProxy does: a 400 that was never sent.
+        Status = status < 0 ? 400 : status;
+        _headBytesOut = 0;
         End(cause, phase);
         Log(log, front, now, early: false, withRequest: false);
         _waitStartMs = 0;

@@ -130,6 +130,54 @@ public class LogTargetTests
     }
 
     [Fact]
+    public async Task TlsFrontend_TildeAndTlsVariables_AsHAProxy()
+    {
+        await using var backend = await PythonPeer.StartLogBackendAsync();
+        using var certs = new TestCertificates();
+        var site = certs.Server("site.pem", "example.test", rsa: true);
+        string TlsConfig(int syslogPort, int port) => $$"""
+            global
+                log 127.0.0.1:{{Port(syslogPort)}} format raw local0
+            defaults
+                mode http
+                log global
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend fe
+                bind 127.0.0.1:{{Port(port)}} ssl crt {{site}} alpn h2,http/1.1
+                log-format "%ft %b/%s %ST %{+Q}r %sslv %sslc"
+                default_backend be
+            backend be
+                server s1 {{backend.Address}}
+            """ + "\n";
+
+        async Task<List<string>> RunAsync(SyslogListener syslog, int port)
+        {
+            foreach (var version in new[] { "--http1.1", "--http2" })
+            {
+                var result = await LogPeers.CurlAsync("-k", "--tlsv1.3", version, "--connect-to", "example.test:443:127.0.0.1:" + Port(port), "https://example.test/one");
+                Assert.True(result.ExitCode == 0, result.StandardError);
+            }
+
+            return [.. await syslog.Lines.WaitForAsync(l => l.Contains("/one", StringComparison.Ordinal), 2)];
+        }
+
+        using var haproxyLog = SyslogListener.Udp();
+        var hPort = Ports.FreeListeningPort();
+        await using var haproxy = await LogPeers.StartHAProxyAsync(TlsConfig(haproxyLog.Port, hPort), hPort);
+        var reference = await RunAsync(haproxyLog, hPort);
+
+        using var sluiceLog = SyslogListener.Udp();
+        var sPort = Ports.FreeListeningPort();
+        await using var sluice = await SluiceProcess.StartAsync(TlsConfig(sluiceLog.Port, sPort), [ReadyProbe.Tcp(sPort)]);
+        var ours = await RunAsync(sluiceLog, sPort);
+
+        Assert.Equal(reference, ours);
+        Assert.StartsWith("fe~ be/s1 200 \"GET /one HTTP/1.1\" TLSv1.3 TLS_", ours[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LogAsap_StreamingResponse_LoggedAtHeadWithPlusCounters()
     {
         await using var backend = await PythonPeer.StartLogBackendAsync();
