@@ -197,6 +197,60 @@ public class LogTargetTests
     }
 
     [Fact]
+    public async Task Levels_SeparateErrorsDontLogNormalAndSilent_AsHAProxy()
+    {
+        await using var backend = await PythonPeer.StartLogBackendAsync();
+        const string frontend = "    http-request set-log-level silent if { path /quiet }\n    http-request deny if { path /deny }";
+
+        // `short` shows the level alone: <6> info, <3> err. The second target takes only what is at least `err`.
+        async Task<(List<string> All, List<string> Errors)> RunAsync(Func<string, Task<(int Port, IAsyncDisposable Process)>> start)
+        {
+            using var all = SyslogListener.Udp();
+            using var errors = SyslogListener.Udp();
+            var (port, process) = await start($"    log 127.0.0.1:{Port(all.Port)} format short local0\n    log 127.0.0.1:{Port(errors.Port)} format short local0 err");
+            await using var _ = process;
+            foreach (var path in new[] { "/one", "/quiet", "/deny", "/one?last" })
+            {
+                await LogPeers.CurlAsync("http://127.0.0.1:" + Port(port) + path);
+            }
+
+            var lines = await all.Lines.WaitForAsync(l => l.Contains("/one?last", StringComparison.Ordinal) || l.Contains("/deny", StringComparison.Ordinal), 2);
+            await Task.Delay(200);
+            static string Shape(string l) => Regex.Replace(l, @"^(<\d>).*(""[^""]*"")$", "$1 $2");
+            return ([.. all.Lines.Lines.Where(l => !l.Contains("<BADREQ>", StringComparison.Ordinal)).Select(Shape)],
+                [.. errors.Lines.Lines.Where(l => !l.Contains("<BADREQ>", StringComparison.Ordinal)).Select(Shape)]);
+        }
+
+        const string options = "option httplog\n    option log-separate-errors";
+        var reference = await RunAsync(async logLines =>
+        {
+            var port = Ports.FreeListeningPort();
+            return (port, await LogPeers.StartHAProxyAsync(Config(logLines, port, backend.Address, frontend, options), port));
+        });
+        var ours = await RunAsync(async logLines =>
+        {
+            var port = Ports.FreeListeningPort();
+            return (port, await SluiceProcess.StartAsync(Config(logLines, port, backend.Address, frontend, options), [ReadyProbe.Tcp(port)]));
+        });
+
+        Assert.Equal(reference.All, ours.All);
+        Assert.Equal(reference.Errors, ours.Errors);
+        Assert.Equal(["<6> \"GET /one HTTP/1.1\"", "<3> \"GET /deny HTTP/1.1\"", "<6> \"GET /one?last HTTP/1.1\""], ours.All);
+        Assert.Equal(["<3> \"GET /deny HTTP/1.1\""], ours.Errors);
+
+        // `option dontlog-normal`: only the denial is left.
+        using var normal = SyslogListener.Udp();
+        var normalPort = Ports.FreeListeningPort();
+        await using var quiet = await SluiceProcess.StartAsync(
+            Config($"    log 127.0.0.1:{Port(normal.Port)} format raw local0", normalPort, backend.Address, frontend, "option httplog\n    option dontlog-normal"), [ReadyProbe.Tcp(normalPort)]);
+        await LogPeers.CurlAsync("http://127.0.0.1:" + Port(normalPort) + "/one");
+        await LogPeers.CurlAsync("http://127.0.0.1:" + Port(normalPort) + "/deny");
+        await normal.Lines.WaitForAsync(l => l.Contains("/deny", StringComparison.Ordinal));
+        await Task.Delay(200);
+        Assert.DoesNotContain(normal.Lines.Lines, l => l.Contains("/one", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task DeadAndDeafLogTargets_TrafficNotSlowed()
     {
         await using var backend = await PythonPeer.StartLogBackendAsync();
