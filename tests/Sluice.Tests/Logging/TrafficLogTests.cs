@@ -68,6 +68,33 @@ public sealed class TrafficLogTests
     }
 
     [Fact]
+    public void RenderHttpLog_AllocatesNothing()
+    {
+        using var request = Request("GET", "/one?a=1", "host: example.test", "user-agent: curl/8");
+        using var ctx = Context(request);
+        ctx.Captures.Prepare([32], [20]);
+        ctx.Captures.Set(false, 0, "example.test"u8);
+        ctx.Log = Fields();
+        var format = Format(ProxyLogConfig.HttpFormat, RuleSite.Log);
+        var output = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        for (var i = 0; i < 200; i++)
+        {
+            output.ResetWrittenCount();
+            format.Render(ctx, output);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            output.ResetWrittenCount();
+            format.Render(ctx, output);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Matches(@"^192\.0\.2\.10:51000 \[.+\] fe fe/<NOSRV> 1/0/3/4/18 200 76 - - ---- 5/4/3/2/1 0/0 \{example\.test\} \{\} ""GET /one\?a=1 HTTP/1\.1""$", Encoding.Latin1.GetString(output.WrittenSpan));
+    }
+
+    [Fact]
     public void LocalDates_FollowTheTimeZone()
     {
         var fields = Fields();
