@@ -319,6 +319,16 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         _server = dial.Server;
         var serverSocket = dial.Socket!;
         Tc = _context.Clock.Refresh() - connectStart;
+        if (_context.Log is { LogAsap: true } asap)
+        {
+            // `option logasap` in mode tcp: the line goes as soon as the server connection is up, its total time
+            // and bytes prefixed with `+`.
+            _localEndPoint = SafeLocalEndPoint(_client);
+            Tt = _context.Clock.Refresh() - _acceptMs;
+            Log(asap);
+            _logged = true;
+        }
+
         var tunnel = new TcpTunnelMux(_client, serverSocket, _context.Clock, _context.Buffers, _clientTls, dial.Tls);
         Volatile.Write(ref _tunnel, tunnel);
         Volatile.Write(ref _state, StateTunnel);
@@ -370,10 +380,12 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private EndPoint? _localEndPoint;
 
+    private bool _logged;
+
     /// <summary>The tcplog line (or the line of the frontend's own format) of the finished connection.</summary>
     private void Log(Sluice.Logging.LogSender log)
     {
-        if (log.Config.DontLogNull && BytesFromClient == 0)
+        if (log.Config.DontLogNull && BytesFromClient == 0 && !log.LogAsap)
         {
             return;
         }
@@ -390,7 +402,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             fields.TR = -1;
             fields.Tw = Tw;
             fields.Tc = Tc;
-            fields.Tt = now - _acceptMs;
+            fields.Tt = Tt >= 0 ? Tt : now - _acceptMs;
             fields.BytesOut = BytesFromServer;
             fields.BytesIn = BytesFromClient;
             fields.Cause = Cause;
@@ -444,7 +456,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         Volatile.Read(ref _tunnel)?.Abort();
         Tt = _context.Clock.Refresh() - _acceptMs;
         ReleaseServer();
-        if (_context.Log is { } log)
+        if (_context.Log is { } log && !_logged)
         {
             _localEndPoint = local;
             Log(log);
