@@ -58,7 +58,7 @@ internal sealed class LogFields
     /// <summary>Mode tcp: the line follows the tcp rules (no HTTP fields).</summary>
     public bool Tcp;
 
-    /// <summary>The line is written at the response head (`option logasap`): byte and time counters get a `+`.</summary>
+    /// <summary>`option logasap` is on: byte and time counters get a `+` (HAProxy marks them by configuration, not by the moment the line is written).</summary>
     public bool Early;
 
     /// <summary>The per-process request counter's value for this request (`%rt`).</summary>
