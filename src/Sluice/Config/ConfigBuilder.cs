@@ -43,7 +43,7 @@ internal static class ConfigBuilder
         {
             if (section.IsFrontend)
             {
-                frontends.Add(BuildFrontend(section, ids[section], backends, diagnostics));
+                frontends.Add(BuildFrontend(section, ids[section], backends, diagnostics, global));
             }
 
             WarnMissingTimeouts(section, diagnostics);
@@ -289,7 +289,7 @@ internal static class ConfigBuilder
         };
     }
 
-    private static FrontendConfig BuildFrontend(ProxySection section, int id, Dictionary<string, (BackendConfig Config, ProxySection Section)> backends, DiagnosticBag diagnostics)
+    private static FrontendConfig BuildFrontend(ProxySection section, int id, Dictionary<string, (BackendConfig Config, ProxySection Section)> backends, DiagnosticBag diagnostics, GlobalConfig global)
     {
         var binds = new List<BindConfig>();
         foreach (var line in section.Binds)
@@ -378,6 +378,7 @@ internal static class ConfigBuilder
             TcpContentRules = [.. section.TcpContentRules],
             InspectDelay = section.InspectDelay,
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
+            Log = Sections.LogKeywordParsers.Build(section, global, diagnostics.ConfigWarning),
         };
     }
 

@@ -225,7 +225,10 @@ internal sealed class ProxyHost : IAsyncDisposable
             }
 
             var backend = frontend.DefaultBackend is { } be && _backends.TryGetValue(be, out var state) ? state : null;
-            var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnSessionFinished, debugOutput);
+            var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnSessionFinished, debugOutput)
+            {
+                Log = frontend.Log is { } log ? new Sluice.Logging.LogSender(log) : null,
+            };
             StartSession start = frontend.Mode == ProxyMode.Http
                 ? StartHttp(new HttpFrontendContext(context, _httpBackends, global))
                 : StartTcp(context);
@@ -253,6 +256,7 @@ internal sealed class ProxyHost : IAsyncDisposable
                     {
                         Counters = context.Counters,
                         Gate = frontendStats.Gate,
+                        FrontendConnections = context.FrontendConnections,
                     });
                 }
             }

@@ -5,6 +5,7 @@ using System.Text;
 using Sluice.Messages;
 using HttpVersion = Sluice.Messages.HttpVersion;
 using Sluice.Rules.Samples;
+using Sluice.Transactions;
 
 namespace Sluice.Logging;
 
@@ -58,18 +59,30 @@ internal sealed class LogFormat
     public SampleSources Needs { get; }
 
     /// <summary>True when the format is only text, so its value can be computed once.</summary>
-    public bool IsConstant => _nodes.All(n => n.Kind == NodeKind.Literal);
+    public bool IsConstant => _nodes.All(n => n.Kind is NodeKind.Literal or NodeKind.Separator);
 
     /// <summary>The text of a constant format.</summary>
-    public byte[] ConstantBytes => [.. _nodes.SelectMany(n => n.Literal)];
+    public byte[] ConstantBytes => [.. _nodes.SelectMany(n => n.Kind == NodeKind.Separator ? [(byte)' '] : n.Literal)];
 
     /// <summary>Appends the rendered format to <paramref name="output"/>.</summary>
     public void Render(SampleContext ctx, ArrayBufferWriter<byte> output)
     {
+        // HAProxy's separators: a run of spaces of a log format is one space, written only after something that
+        // was written (so an empty capture list leaves no double space, and a line never starts with one).
+        var lastIsSpace = true;
         foreach (var node in _nodes)
         {
+            var before = output.WrittenCount;
             switch (node.Kind)
             {
+                case NodeKind.Separator:
+                    if (!lastIsSpace)
+                    {
+                        output.Write(" "u8);
+                        lastIsSpace = true;
+                    }
+
+                    continue;
                 case NodeKind.Literal:
                     output.Write(node.Literal);
                     break;
@@ -89,6 +102,11 @@ internal sealed class LogFormat
                     WriteVariable(ctx, output, node);
                     break;
             }
+
+            if (output.WrittenCount != before)
+            {
+                lastIsSpace = false;
+            }
         }
     }
 
@@ -100,9 +118,33 @@ internal sealed class LogFormat
         var needs = SampleSources.None;
         error = null;
         var i = 0;
+        // `%{...}o` sets the flags of every item after it.
+        var globalFlags = LogFormatFlags.None;
+        var separators = site == RuleSite.Log;
         while (i < text.Length)
         {
             var c = text[i];
+            if (c == ' ' && separators)
+            {
+                if (literal.Count > 0)
+                {
+                    nodes.Add(Node.Text([.. literal]));
+                    literal.Clear();
+                }
+
+                if (nodes.Count == 0 || nodes[^1].Kind != NodeKind.Separator)
+                {
+                    nodes.Add(Node.Separator);
+                }
+
+                while (i < text.Length && text[i] == ' ')
+                {
+                    i++;
+                }
+
+                continue;
+            }
+
             if (c != '%')
             {
                 literal.AddRange(Encoding.Latin1.GetBytes(c.ToString()));
@@ -124,7 +166,7 @@ internal sealed class LogFormat
                 return null;
             }
 
-            var flags = LogFormatFlags.None;
+            var flags = globalFlags;
             if (i < text.Length && text[i] == '{')
             {
                 var close = text.IndexOf('}', i);
@@ -140,6 +182,13 @@ internal sealed class LogFormat
                 }
 
                 i = close + 1;
+            }
+
+            if (i < text.Length && text[i] == 'o' && (i + 1 >= text.Length || !char.IsAsciiLetter(text[i + 1])))
+            {
+                globalFlags = flags;
+                i++;
+                continue;
             }
 
             if (literal.Count > 0)
@@ -297,15 +346,48 @@ internal sealed class LogFormat
             ["hrl"] = LogVariable.RequestCaptureList,
             ["hs"] = LogVariable.ResponseCaptures,
             ["hsl"] = LogVariable.ResponseCaptureList,
+            ["ac"] = LogVariable.ActConn,
+            ["fc"] = LogVariable.FeConn,
+            ["bc"] = LogVariable.BeConn,
+            ["sc"] = LogVariable.SrvConn,
+            ["rc"] = LogVariable.Retries,
+            ["sq"] = LogVariable.SrvQueue,
+            ["bq"] = LogVariable.BackendQueue,
+            ["B"] = LogVariable.BytesOut,
+            ["U"] = LogVariable.BytesIn,
+            ["bi"] = LogVariable.BackendIp,
+            ["bp"] = LogVariable.BackendPort,
+            ["si"] = LogVariable.ServerIp,
+            ["sp"] = LogVariable.ServerPort,
+            ["CC"] = LogVariable.ClientCookie,
+            ["CS"] = LogVariable.ServerCookie,
+            ["lc"] = LogVariable.LogCounter,
+            ["rt"] = LogVariable.RequestCounter,
+            ["ms"] = LogVariable.AcceptMilliseconds,
+            ["t"] = LogVariable.AcceptDate,
+            ["T"] = LogVariable.AcceptDateGmt,
+            ["Tl"] = LogVariable.AcceptDateLocal,
+            ["tr"] = LogVariable.RequestDate,
+            ["trg"] = LogVariable.RequestDateGmt,
+            ["trl"] = LogVariable.RequestDateLocal,
+            ["Th"] = LogVariable.Th,
+            ["Ti"] = LogVariable.Ti,
+            ["TR"] = LogVariable.TR,
+            ["Tq"] = LogVariable.Tq,
+            ["Tw"] = LogVariable.Tw,
+            ["Tc"] = LogVariable.Tc,
+            ["Tr"] = LogVariable.Tr,
+            ["Td"] = LogVariable.Td,
+            ["Ta"] = LogVariable.Ta,
+            ["Tt"] = LogVariable.Tt,
+            ["Tu"] = LogVariable.Tu,
+            ["ts"] = LogVariable.TerminationState,
+            ["tsc"] = LogVariable.TerminationStateCookies,
+            ["sslc"] = LogVariable.SslCipher,
+            ["sslv"] = LogVariable.SslVersion,
+            // `unique-id-format` does not exist yet.
+            ["ID"] = LogVariable.NotSupported,
         };
-
-        // HAProxy's other variables need the traffic log's timers and counters.
-        foreach (var name in new[] { "o", "ac", "B", "bc", "bi", "bp", "bq", "CC", "CS", "cc", "fc", "ID",
-                     "lc", "ms", "rc", "rt", "sc", "si", "sp", "sq", "sslc", "sslv", "t", "tr", "trg", "trl", "Ta", "Tc", "Td", "Th",
-                     "Ti", "Tq", "TR", "Tr", "Tt", "Tu", "Tw", "T", "U", "ts", "tsc" })
-        {
-            table[name] = LogVariable.NotSupported;
-        }
 
         return table;
     }
@@ -333,12 +415,13 @@ internal sealed class LogFormat
                 WriteText(output, ctx.FrontendName, node.Flags);
                 break;
             case LogVariable.FrontendTransport:
-                WriteText(output, ctx.FrontendName, node.Flags & ~LogFormatFlags.Quote, closeQuote: false);
+                WriteText(output, ctx.FrontendName, node.Flags, closeQuote: false);
                 if (ctx.IsTls)
                 {
                     output.Write("~"u8);
                 }
 
+                OpenQuote(output, node.Flags);
                 break;
             case LogVariable.Backend:
                 WriteText(output, ctx.Backend?.NameBytes ?? ctx.FrontendName, node.Flags);
@@ -378,31 +461,331 @@ internal sealed class LogFormat
                 WriteText(output, request is null ? default : VersionName(request.Version), node.Flags, missing: request is null);
                 break;
             case LogVariable.RequestLine:
+                OpenQuote(output, node.Flags);
                 if (request is null)
                 {
-                    WriteMissing(output, node.Flags);
-                    break;
+                    output.Write("<BADREQ>"u8);
+                }
+                else
+                {
+                    WriteEncoded(output, request.MethodBytes, UrlEncoded);
+                    output.Write(" "u8);
+                    WriteLoggedUri(output, request);
+                    output.Write(" "u8);
+                    output.Write(VersionName(request.Version));
                 }
 
-                OpenQuote(output, node.Flags);
-                output.Write(request.MethodBytes);
-                output.Write(" "u8);
-                output.Write(request.Target);
-                output.Write(" "u8);
-                output.Write(VersionName(request.Version));
                 OpenQuote(output, node.Flags);
                 break;
             case LogVariable.Status:
                 // HAProxy writes the status in decimal even with +X.
-                WriteNumber(output, ctx.Response?.Status ?? -1, node.Flags & ~LogFormatFlags.Hex);
+                WriteNumber(output, ctx.Log?.Status ?? ctx.Response?.Status ?? -1, node.Flags & ~LogFormatFlags.Hex);
                 break;
             case LogVariable.Timestamp:
-                WriteNumber(output, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), node.Flags);
+                WriteNumber(output, ctx.Log is { } fields ? fields.AcceptUnixMs / 1000 : DateTimeOffset.UtcNow.ToUnixTimeSeconds(), node.Flags);
                 break;
             case LogVariable.RequestCaptures or LogVariable.RequestCaptureList or LogVariable.ResponseCaptures or LogVariable.ResponseCaptureList:
                 WriteCaptures(ctx, output, node);
                 break;
+            default:
+                WriteTrafficVariable(ctx, output, node);
+                break;
         }
+    }
+
+    /// <summary>The variables that read what the transaction recorded for its log line (<see cref="LogFields"/>).</summary>
+    private static void WriteTrafficVariable(SampleContext ctx, ArrayBufferWriter<byte> output, Node node)
+    {
+        var log = ctx.Log ?? EmptyFields;
+        var flags = node.Flags;
+        switch (node.Variable)
+        {
+            case LogVariable.ActConn:
+                WriteNumber(output, log.ActConn, flags);
+                break;
+            case LogVariable.FeConn:
+                WriteNumber(output, log.FeConn, flags);
+                break;
+            case LogVariable.BeConn:
+                WriteNumber(output, log.BeConn, flags);
+                break;
+            case LogVariable.SrvConn:
+                WriteNumber(output, log.SrvConn, flags);
+                break;
+            case LogVariable.Retries:
+                if (log.Redispatched)
+                {
+                    output.Write("+"u8);
+                }
+
+                WriteNumber(output, log.Retries, flags);
+                break;
+            case LogVariable.SrvQueue:
+                WriteNumber(output, log.SrvQueue, flags);
+                break;
+            case LogVariable.BackendQueue:
+                WriteNumber(output, log.BackendQueue, flags);
+                break;
+            case LogVariable.BytesOut:
+                WritePlus(output, log);
+                WriteNumber(output, log.BytesOut, flags);
+                break;
+            case LogVariable.BytesIn:
+                WriteNumber(output, log.BytesIn, flags);
+                break;
+            case LogVariable.BackendIp:
+                WriteAddress(output, (log.BackendLocalEndPoint as IPEndPoint)?.Address, flags);
+                break;
+            case LogVariable.BackendPort:
+                WritePort(output, log.BackendLocalEndPoint, flags);
+                break;
+            case LogVariable.ServerIp:
+                WriteAddress(output, ctx.Server?.Config.Address is Config.Model.InetServerAddress server ? server.Address : null, flags);
+                break;
+            case LogVariable.ServerPort:
+                if (ctx.Server?.Config.Address is Config.Model.InetServerAddress inet)
+                {
+                    // Port 0 is the port the client connected to; `+N`/`-N` are offsets from it.
+                    var frontendPort = (ctx.LocalEndPoint as IPEndPoint)?.Port ?? 0;
+                    WriteNumber(output, inet.PortIsOffset || inet.Port == 0 ? frontendPort + inet.Port : inet.Port, flags);
+                }
+                else
+                {
+                    WriteMissing(output, flags);
+                }
+
+                break;
+            case LogVariable.ClientCookie or LogVariable.ServerCookie:
+                // Persistence cookies do not exist yet: nothing was captured.
+                WriteMissing(output, flags);
+                break;
+            case LogVariable.LogCounter:
+                WriteNumber(output, ctx.LogCounter, flags);
+                break;
+            case LogVariable.RequestCounter:
+                WriteNumber(output, log.RequestNumber, flags);
+                break;
+            case LogVariable.AcceptMilliseconds:
+                if ((flags & LogFormatFlags.Hex) != 0)
+                {
+                    WriteNumber(output, log.AcceptUnixMs % 1000, flags);
+                }
+                else
+                {
+                    WritePadded(output, log.AcceptUnixMs % 1000, 3);
+                }
+
+                break;
+            case LogVariable.AcceptDate:
+                WriteDate(output, log.AcceptUnixMs, LogDateStyle.LocalMilliseconds);
+                break;
+            case LogVariable.AcceptDateGmt:
+                WriteDate(output, log.AcceptUnixMs, LogDateStyle.Gmt);
+                break;
+            case LogVariable.AcceptDateLocal:
+                WriteDate(output, log.AcceptUnixMs, LogDateStyle.LocalOffset);
+                break;
+            case LogVariable.RequestDate:
+                WriteDate(output, log.RequestUnixMs, LogDateStyle.LocalMilliseconds);
+                break;
+            case LogVariable.RequestDateGmt:
+                WriteDate(output, log.RequestUnixMs, LogDateStyle.Gmt);
+                break;
+            case LogVariable.RequestDateLocal:
+                WriteDate(output, log.RequestUnixMs, LogDateStyle.LocalOffset);
+                break;
+            case LogVariable.Th:
+                WriteNumber(output, log.Th, flags);
+                break;
+            case LogVariable.Ti:
+                WriteNumber(output, log.Ti, flags);
+                break;
+            case LogVariable.TR:
+                WriteNumber(output, log.TR, flags);
+                break;
+            case LogVariable.Tq:
+                WriteNumber(output, log.Tq, flags);
+                break;
+            case LogVariable.Tw:
+                WriteNumber(output, log.Tw, flags);
+                break;
+            case LogVariable.Tc:
+                WriteNumber(output, log.Tc, flags);
+                break;
+            case LogVariable.Tr:
+                WriteNumber(output, log.Tr, flags);
+                break;
+            case LogVariable.Td:
+                WriteNumber(output, log.Td, flags);
+                break;
+            case LogVariable.Ta:
+                WritePlus(output, log);
+                WriteNumber(output, log.Tt - Math.Max(0, log.Th) - Math.Max(0, log.Ti), flags);
+                break;
+            case LogVariable.Tt:
+                WritePlus(output, log);
+                WriteNumber(output, log.Tt, flags);
+                break;
+            case LogVariable.Tu:
+                WritePlus(output, log);
+                WriteNumber(output, log.Tt - Math.Max(0, log.Ti), flags);
+                break;
+            case LogVariable.TerminationState or LogVariable.TerminationStateCookies:
+                var state = output.GetSpan(4);
+                state[0] = (byte)TerminationCodes.CauseChar(log.Cause);
+                state[1] = (byte)TerminationCodes.PhaseChar(log.Phase);
+                var length = 2;
+                if (node.Variable == LogVariable.TerminationStateCookies)
+                {
+                    // Persistence cookies do not exist yet: no cookie was seen nor set.
+                    state[2] = (byte)'-';
+                    state[3] = (byte)'-';
+                    length = 4;
+                }
+
+                output.Advance(length);
+                break;
+            case LogVariable.SslCipher:
+                WriteAscii(output, ctx.Tls?.CipherText, flags);
+                break;
+            case LogVariable.SslVersion:
+                WriteAscii(output, ctx.Tls?.ProtocolText, flags);
+                break;
+        }
+    }
+
+    private static readonly LogFields EmptyFields = CreateEmptyFields();
+
+    private static LogFields CreateEmptyFields()
+    {
+        var fields = new LogFields();
+        fields.Reset();
+        return fields;
+    }
+
+    private static void WritePlus(ArrayBufferWriter<byte> output, LogFields log)
+    {
+        if (log.Early)
+        {
+            output.Write("+"u8);
+        }
+    }
+
+    private static void WritePort(ArrayBufferWriter<byte> output, EndPoint? endPoint, LogFormatFlags flags)
+    {
+        if (endPoint is IPEndPoint ip)
+        {
+            WriteNumber(output, ip.Port, flags);
+        }
+        else
+        {
+            WriteMissing(output, flags);
+        }
+    }
+
+    private static void WriteAscii(ArrayBufferWriter<byte> output, string? text, LogFormatFlags flags)
+    {
+        if (text is null)
+        {
+            WriteMissing(output, flags);
+            return;
+        }
+
+        Span<byte> bytes = stackalloc byte[64];
+        var length = Encoding.Latin1.GetBytes(text.AsSpan(0, Math.Min(text.Length, bytes.Length)), bytes);
+        WriteText(output, bytes[..length], flags);
+    }
+
+    private static void WritePadded(ArrayBufferWriter<byte> output, long value, int digits)
+    {
+        var span = output.GetSpan(digits);
+        for (var i = digits - 1; i >= 0; i--)
+        {
+            span[i] = (byte)('0' + (value % 10));
+            value /= 10;
+        }
+
+        output.Advance(digits);
+    }
+
+    private enum LogDateStyle : byte
+    {
+        /// <summary>`02/Dec/2026:02:33:15.265`, local time (`%t`, `%tr`).</summary>
+        LocalMilliseconds,
+        /// <summary>`02/Dec/2026:02:33:15 +0000` in GMT (`%T`, `%trg`).</summary>
+        Gmt,
+        /// <summary>`02/Dec/2026:02:33:15 +0100`, local time with its offset (`%Tl`, `%trl`).</summary>
+        LocalOffset,
+    }
+
+    private static ReadOnlySpan<byte> MonthNames => "JanFebMarAprMayJunJulAugSepOctNovDec"u8;
+
+    /// <summary>Dates are written as they are: HAProxy quotes none of them.</summary>
+    private static void WriteDate(ArrayBufferWriter<byte> output, long unixMs, LogDateStyle style)
+    {
+        var utc = DateTime.UnixEpoch.AddTicks(unixMs * TimeSpan.TicksPerMillisecond);
+        var offset = style == LogDateStyle.Gmt ? TimeSpan.Zero : TimeZoneInfo.Local.GetUtcOffset(utc);
+        var time = utc + offset;
+        var span = output.GetSpan(32);
+        FormatTwo(span, time.Day);
+        span[2] = (byte)'/';
+        MonthNames.Slice((time.Month - 1) * 3, 3).CopyTo(span[3..]);
+        span[6] = (byte)'/';
+        var year = time.Year;
+        span[7] = (byte)('0' + (year / 1000));
+        span[8] = (byte)('0' + (year / 100 % 10));
+        span[9] = (byte)('0' + (year / 10 % 10));
+        span[10] = (byte)('0' + (year % 10));
+        span[11] = (byte)':';
+        FormatTwo(span[12..], time.Hour);
+        span[14] = (byte)':';
+        FormatTwo(span[15..], time.Minute);
+        span[17] = (byte)':';
+        FormatTwo(span[18..], time.Second);
+        var length = 20;
+        if (style == LogDateStyle.LocalMilliseconds)
+        {
+            span[20] = (byte)'.';
+            var ms = time.Millisecond;
+            span[21] = (byte)('0' + (ms / 100));
+            span[22] = (byte)('0' + (ms / 10 % 10));
+            span[23] = (byte)('0' + (ms % 10));
+            length = 24;
+        }
+        else
+        {
+            span[20] = (byte)' ';
+            span[21] = offset < TimeSpan.Zero ? (byte)'-' : (byte)'+';
+            var minutes = (int)Math.Abs(offset.TotalMinutes);
+            FormatTwo(span[22..], minutes / 60);
+            FormatTwo(span[24..], minutes % 60);
+            length = 26;
+        }
+
+        output.Advance(length);
+    }
+
+    private static void FormatTwo(Span<byte> span, int value)
+    {
+        span[0] = (byte)('0' + (value / 10));
+        span[1] = (byte)('0' + (value % 10));
+    }
+
+    /// <summary>
+    /// The URI as HAProxy logs it: an HTTP/2 request that names its scheme and authority is logged in absolute
+    /// form (`GET http://host/path HTTP/2.0`), as HAProxy rebuilds it from the pseudo-headers.
+    /// </summary>
+    private static void WriteLoggedUri(ArrayBufferWriter<byte> output, HttpRequestHead request)
+    {
+        if (request.Version == HttpVersion.Http20 && !request.Scheme.IsEmpty && !request.Authority.IsEmpty
+            && request.Target.Length > 0 && request.Target[0] == (byte)'/')
+        {
+            WriteEncoded(output, request.Scheme, UrlEncoded);
+            output.Write("://"u8);
+            WriteEncoded(output, request.Authority, UrlEncoded);
+        }
+
+        WriteEncoded(output, request.Target, UrlEncoded);
     }
 
     private static ReadOnlySpan<byte> VersionName(HttpVersion version) => version switch
@@ -442,14 +825,20 @@ internal sealed class LogFormat
                 output.Write(braces ? "|"u8 : " "u8);
             }
 
-            ctx.Captures.TryGet(response, i, out var value);
+            var found = ctx.Captures.TryGet(response, i, out var value);
             if (braces)
             {
-                WriteText(output, value.Bytes, node.Flags & ~LogFormatFlags.Quote);
+                WriteEncoded(output, value.Bytes, HeaderEncoded);
+            }
+            else if (!found)
+            {
+                WriteMissing(output, node.Flags);
             }
             else
             {
-                WriteText(output, value.Bytes, node.Flags);
+                OpenQuote(output, node.Flags);
+                WriteEncoded(output, value.Bytes, HeaderEncoded);
+                OpenQuote(output, node.Flags);
             }
         }
 
@@ -457,6 +846,32 @@ internal sealed class LogFormat
         {
             output.Write("}"u8);
             OpenQuote(output, node.Flags);
+        }
+    }
+
+    /// <summary>HAProxy's `hdr_encode_map`: what captured headers write as `#XX` (controls, 8-bit bytes, and `"#{|}`).</summary>
+    private static readonly SearchValues<byte> HeaderEncoded = SearchValues.Create([.. Enumerable.Range(0, 32).Select(b => (byte)b), .. Enumerable.Range(127, 129).Select(b => (byte)b), .. "\"#{|}"u8]);
+
+    /// <summary>HAProxy's `url_encode_map`: what the request line writes as `#XX` (controls, 8-bit bytes, `"` and `#`).</summary>
+    private static readonly SearchValues<byte> UrlEncoded = SearchValues.Create([.. Enumerable.Range(0, 32).Select(b => (byte)b), .. Enumerable.Range(127, 129).Select(b => (byte)b), .. "\"#"u8]);
+
+    private static void WriteEncoded(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> text, SearchValues<byte> map)
+    {
+        while (!text.IsEmpty)
+        {
+            var next = text.IndexOfAny(map);
+            if (next < 0)
+            {
+                output.Write(text);
+                return;
+            }
+
+            output.Write(text[..next]);
+            var hex = output.GetSpan(3);
+            hex[0] = (byte)'#';
+            Convert.TryToHexString(text.Slice(next, 1), hex[1..], out _);
+            output.Advance(3);
+            text = text[(next + 1)..];
         }
     }
 
@@ -577,6 +992,7 @@ internal sealed class LogFormat
 
     private enum NodeKind : byte
     {
+        Separator,
         Literal,
         Expression,
         Variable,
@@ -595,6 +1011,8 @@ internal sealed class LogFormat
         public LogFormatFlags Flags { get; private init; }
 
         public static Node Text(byte[] bytes) => new() { Kind = NodeKind.Literal, Literal = bytes };
+
+        public static readonly Node Separator = new() { Kind = NodeKind.Separator };
 
         public static Node ForSample(SampleExpression expression, LogFormatFlags flags) => new() { Kind = NodeKind.Expression, Expression = expression, Flags = flags };
 
@@ -629,4 +1047,43 @@ internal enum LogVariable : byte
     RequestCaptureList,
     ResponseCaptures,
     ResponseCaptureList,
+    ActConn,
+    FeConn,
+    BeConn,
+    SrvConn,
+    Retries,
+    SrvQueue,
+    BackendQueue,
+    BytesOut,
+    BytesIn,
+    BackendIp,
+    BackendPort,
+    ServerIp,
+    ServerPort,
+    ClientCookie,
+    ServerCookie,
+    LogCounter,
+    RequestCounter,
+    AcceptMilliseconds,
+    AcceptDate,
+    AcceptDateGmt,
+    AcceptDateLocal,
+    RequestDate,
+    RequestDateGmt,
+    RequestDateLocal,
+    Th,
+    Ti,
+    TR,
+    Tq,
+    Tw,
+    Tc,
+    Tr,
+    Td,
+    Ta,
+    Tt,
+    Tu,
+    TerminationState,
+    TerminationStateCookies,
+    SslCipher,
+    SslVersion,
 }

@@ -177,6 +177,13 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
 
         stream.ReadWatch.LimitMs = _context.ClientMs;
         stream.WriteWatch.LimitMs = _context.ClientMs;
+        if (first && _registeredAs is null)
+        {
+            // HAProxy's `Connect from` line (a frontend without a log format) comes with the first request; an
+            // HTTP/1 connection that switched to HTTP/2 wrote it already.
+            _context.Shared.Log?.EmitConnect(stream.ClientEndPoint, stream.LocalEndPoint, _context.FrontendNameBytes);
+        }
+
         try
         {
             if (stream.RejectStatus != 0)

@@ -25,12 +25,15 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     private readonly HttpTransaction _transaction;
     private readonly SocketDuplex _io;
     private readonly bool _detectPreface;
+    private readonly long _acceptMs;
     private Http2Session? _http2;
     private int _waitingForRequest;
     private int _transactionlessCause;
     private int _stopping;
     private int _retiring;
     private int _killed;
+    private long _waitStartMs;
+    private long _firstByteMs = -1;
 
     /// <param name="handshake">What the handshakes established: the TLS stream of an `ssl` bind and its facts, the
     /// PROXY header; kept on the connection for rules and logs.</param>
@@ -41,6 +44,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         _io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy);
         _front = new Http1FrontConnection(_io, context.Shared.Clock, context.RequestParser);
         _transaction = new HttpTransaction(context);
+        _acceptMs = context.Shared.Clock.Refresh();
         // Where ALPN chose the protocol (of TLS, or of the offloader in a PROXY v2 header), the bytes do not decide
         // (ARCHITECTURE.md: the first bytes decide on cleartext only).
         _detectPreface = listener?.Bind.Proto is null && handshake.Tls is null && handshake.Alpn is null;
@@ -61,6 +65,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         var linger = false;
         var handOver = false;
         byte[]? upgradeBody = null;
+        _waitStartMs = _acceptMs;
         try
         {
             while (true)
@@ -77,6 +82,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
                 var preface = first && _detectPreface ? await PeekPrefaceAsync().ConfigureAwait(false) : PrefaceOutcome.Http1;
                 if (preface == PrefaceOutcome.Http2)
                 {
+                    EmitConnectLine();
                     handOver = true;
                     break;
                 }
@@ -92,6 +98,11 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
                     break;
                 }
 
+                if (first)
+                {
+                    EmitConnectLine();
+                }
+
                 _front.ReadWatch.LimitMs = _context.ClientMs;
                 if (Volatile.Read(ref _stopping) != 0 || Volatile.Read(ref _retiring) != 0)
                 {
@@ -105,7 +116,10 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
                     break;
                 }
 
+                _transaction.SetRequestTiming(_waitStartMs, _firstByteMs);
                 await _transaction.RunAsync(_front, first).ConfigureAwait(false);
+                _waitStartMs = clock.Refresh();
+                _firstByteMs = -1;
                 _context.Shared.DebugOutput?.WriteLine(_transaction.DescribeForDebug(_front));
                 _transaction.ReleaseBuffers();
                 _front.ReleaseBuffers();
@@ -244,14 +258,26 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
             }
         }
 
+        var cause = code[0] switch { 'P' => TerminationCause.ProxyCondition, 'c' => TerminationCause.ClientTimeout, _ => TerminationCause.ClientClosed };
+        _transaction.SetRequestTiming(_waitStartMs, _firstByteMs);
+        _transaction.LogWithoutRequest(_front, status, cause, TerminationPhase.Request,
+            dataReceived: outcome != RequestHeadOutcome.ClosedIdle || _front.PartialHeadBytes > 0);
+
         _context.Shared.DebugOutput?.WriteLine(string.Concat(
             _front.ClientEndPoint?.ToString(), " [", _context.Frontend.Name, "] ", _context.Frontend.Name, "/<NOSRV> -1/-1/-1/-1 ",
             status.ToString(System.Globalization.CultureInfo.InvariantCulture), " 0 ", code, " retries=0 \"<BADREQ>\""));
         return sent;
     }
 
+    /// <summary>
+    /// HAProxy's `Connect from` line of a frontend without a log format: written when the connection brings its first
+    /// request, as HAProxy creates its stream then (an empty connection is not logged).
+    /// </summary>
+    private void EmitConnectLine() => _context.Shared.Log?.EmitConnect(_front.ClientEndPoint, _front.LocalEndPoint, _context.FrontendNameBytes);
+
     private void OnFirstByte()
     {
+        _firstByteMs = _context.Shared.Clock.Refresh();
         // Once a request has started, `timeout http-request` bounds the rest of it.
         _front.ReadWatch.LimitMs = _context.HttpRequestMs;
     }

@@ -42,6 +42,11 @@ internal sealed class HttpTransaction : IDisposable
     private readonly SampleContext _samples = new();
     private readonly HttpRuleResult _ruleResult = new();
     private (Http2BackConnection Connection, ServerState Server)? _privateHttp2;
+    private readonly Sluice.Logging.LogFields _log = new();
+    private long _waitStartMs;
+    private long _firstByteMs = -1;
+    private long _headBytesOut;
+    private bool _logged;
 
     /// <summary>How many times a request an HTTP/2 server did not process is sent again before the failure is the client's answer.</summary>
     private const int MaxNotProcessedReplays = 3;
@@ -67,6 +72,16 @@ internal sealed class HttpTransaction : IDisposable
     {
         _response.Headers.ReleaseBuffers();
         _samples.ReleaseBuffers();
+    }
+
+    /// <summary>
+    /// When the wait for this request began (the accept, or the end of the previous request) and when its first
+    /// byte came (-1 when unknown): the log's accept date, `Ti` and `TR`. Called by the session before <see cref="RunAsync"/>.
+    /// </summary>
+    public void SetRequestTiming(long waitStartMs, long firstByteMs)
+    {
+        _waitStartMs = waitStartMs;
+        _firstByteMs = firstByteMs;
     }
 
     /// <summary>The exchange with the server in progress, or null.</summary>
@@ -182,6 +197,11 @@ internal sealed class HttpTransaction : IDisposable
     {
         Reset();
         _startMs = _front.Shared.Clock.Refresh();
+        if (_waitStartMs == 0 || _waitStartMs > _startMs)
+        {
+            _waitStartMs = _startMs;
+        }
+
         try
         {
             await RunCoreAsync(front, firstRequest).ConfigureAwait(false);
@@ -200,12 +220,99 @@ internal sealed class HttpTransaction : IDisposable
         finally
         {
             await EndRequestPumpAsync(front).ConfigureAwait(false);
-            Stats.TransactionStats.RecordHttp(_front.Shared.Counters, _backend?.State, _serverState, this, front, _front.Shared.Clock.NowMs - _startMs);
+            var endMs = _front.Shared.Clock.Refresh();
+            Ta = endMs - _startMs;
+            BytesToClient = front.ResponseBodyBytes;
+            Stats.TransactionStats.RecordHttp(_front.Shared.Counters, _backend?.State, _serverState, this, front, Ta);
+            // The line comes once the server is let go, so that its counts no longer hold this transaction, as in HAProxy.
             ReleaseServer();
             _samples.EndTracking();
-            Ta = _front.Shared.Clock.Refresh() - _startMs;
-            BytesToClient = front.ResponseBodyBytes;
+            if (_front.Shared.Log is { } log && !_logged)
+            {
+                Log(log, front, endMs, early: false, withRequest: true);
+            }
+
+            _waitStartMs = 0;
+            _firstByteMs = -1;
         }
+    }
+
+    /// <summary>
+    /// Fills the log fields from what the transaction recorded and renders its line (at the end, or at the
+    /// response head with `option logasap`).
+    /// </summary>
+    private void Log(Sluice.Logging.LogSender log, IFrontStream front, long nowMs, bool early, bool withRequest)
+    {
+        var fields = _log;
+        fields.Reset();
+        // Without a first byte the whole wait was idle time (a connection that closed without sending anything).
+        var firstByte = _firstByteMs >= _waitStartMs && _firstByteMs <= _startMs ? _firstByteMs : withRequest ? _waitStartMs : _startMs;
+        fields.AcceptMs = _waitStartMs;
+        fields.AcceptUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (_front.Shared.Clock.Refresh() - _waitStartMs);
+        fields.Th = 0;
+        fields.Ti = firstByte - _waitStartMs;
+        fields.TR = withRequest ? _startMs - firstByte : -1;
+        fields.Tw = Tw;
+        fields.Tc = Tc;
+        fields.Tr = Tr;
+        fields.Tt = nowMs - _waitStartMs;
+        fields.Status = Status == 0 ? -1 : Status;
+        // HAProxy counts nothing for the error it answers to a request it could not read.
+        fields.BytesOut = withRequest ? _headBytesOut + front.ResponseBodyBytes : 0;
+        fields.BytesIn = withRequest ? Sluice.Logging.LogSizes.Request(front.Request) + front.RequestBodyBytes : 0;
+        fields.Cause = early ? TerminationCause.None : Cause;
+        fields.Phase = early ? TerminationPhase.None : Phase;
+        fields.Retries = Retries;
+        fields.Redispatched = _dialer.Redispatched;
+        fields.ActConn = Sluice.Listeners.ConnectionCounter.Process.Value;
+        fields.FeConn = _front.Shared.FrontendConnections.Value;
+        fields.BeConn = _backend?.State.CurrentConnections ?? 0;
+        fields.SrvConn = _samples.Server?.CurrentConnections ?? 0;
+        fields.Early = log.LogAsap;
+        fields.RequestNumber = Sluice.Logging.LogFields.NextRequestNumber();
+        _samples.Backend = _backend?.State;
+        _samples.Response = Status != 0 && withRequest ? _response : null;
+        log.Emit(_samples, fields, _samples.FormatOutput);
+        _logged = true;
+    }
+
+    /// <summary>
+    /// The line of a connection whose request never came whole (HAProxy's `&lt;BADREQ&gt;`): an invalid head
+    /// (`PR`), a timeout (`cR`), a client that left (`CR`). With `option dontlognull` a connection that sent
+    /// nothing at all is not logged.
+    /// </summary>
+    public void LogWithoutRequest(IFrontStream front, int status, TerminationCause cause, TerminationPhase phase, bool dataReceived)
+    {
+        if (_front.Shared.Log is not { } log || (!dataReceived && log.Config.DontLogNull))
+        {
+            return;
+        }
+
+        Reset();
+        var now = _front.Shared.Clock.Refresh();
+        _startMs = now;
+        if (_waitStartMs == 0 || _waitStartMs > now)
+        {
+            _waitStartMs = now;
+        }
+
+        var samples = _samples;
+        samples.ResetTransaction();
+        samples.Request = null;
+        samples.Response = null;
+        samples.ClientEndPoint = front.ClientEndPoint;
+        samples.LocalEndPoint = front.LocalEndPoint;
+        samples.Tls = front.Tls;
+        samples.FrontendName = _front.FrontendNameBytes;
+        samples.FrontendId = _front.Frontend.Id;
+        samples.Backend = null;
+        samples.Server = null;
+        // A connection closed before its request is logged as HAProxy does: a 400 that was never sent.
+        Status = status < 0 ? 400 : status;
+        _headBytesOut = 0;
+        End(cause, phase);
+        Log(log, front, now, early: false, withRequest: false);
+        _waitStartMs = 0;
     }
 
     private void Reset()
@@ -228,6 +335,8 @@ internal sealed class HttpTransaction : IDisposable
         Ta = -1;
         BytesToClient = 0;
         InTunnel = false;
+        _headBytesOut = 0;
+        _logged = false;
         Volatile.Write(ref _pendingCause, 0);
     }
 
@@ -468,8 +577,15 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         // The head waits for the first piece of body when that is already here: one write instead of two.
+        _headBytesOut = Sluice.Logging.LogSizes.Response(_response);
         var sink = await front.SendResponseHeadAsync(_response, closeAfter: false, flush: !connection.HasBufferedInput()).ConfigureAwait(false);
         Phase = TerminationPhase.Data;
+        if (_front.Shared.Log is { LogAsap: true } asap)
+        {
+            // `option logasap`: the line goes now, its byte and time counters prefixed with `+`.
+            Log(asap, front, _front.Shared.Clock.Refresh(), early: true, withRequest: true);
+        }
+
         await PumpResponseAsync(connection.ResponseBody, sink).ConfigureAwait(false);
         if (requestPump is not null)
         {
@@ -722,6 +838,7 @@ internal sealed class HttpTransaction : IDisposable
 
         _serverState = next;
         ServerName = next.Name;
+        _samples.Server = next;
         return true;
     }
 
@@ -836,9 +953,9 @@ internal sealed class HttpTransaction : IDisposable
                     await TarpitAsync(front, replies.Resolve(_ruleResult)).ConfigureAwait(false);
                     return true;
                 default:
-                    // An answer by a rule is logged `PR` only for denials, as HAProxy's return action.
-                    await ReplyAsync(front, replies.Resolve(_ruleResult), _ruleResult.IsDenial ? TerminationCause.ProxyCondition : TerminationCause.None,
-                        _ruleResult.IsDenial ? TerminationPhase.Request : TerminationPhase.None, close: false).ConfigureAwait(false);
+                    // An answer by a rule is logged `PR` for denials, `LR` for the proxy's own answers (return, redirect), as HAProxy.
+                    await ReplyAsync(front, replies.Resolve(_ruleResult), _ruleResult.IsDenial ? TerminationCause.ProxyCondition : TerminationCause.Local,
+                        TerminationPhase.Request, close: false).ConfigureAwait(false);
                     return true;
             }
         }
@@ -1027,6 +1144,7 @@ internal sealed class HttpTransaction : IDisposable
         Retries += _dialer.Retries;
         _dialer.ReturnSourcePort();
         ServerName = dial.Server?.Name ?? ServerName;
+        _samples.Server = dial.Server ?? _samples.Server;
         if (!dial.Connected)
         {
             // The dialer gave the slot back.
@@ -1164,6 +1282,7 @@ internal sealed class HttpTransaction : IDisposable
             await requestPump.ConfigureAwait(false);
         }
 
+        _headBytesOut = Sluice.Logging.LogSizes.Response(_response);
         var sink = await front.SendResponseHeadAsync(_response, closeAfter: false, flush: true).ConfigureAwait(false);
         front.StartTunnel();
         connection.StartTunnel();
@@ -1263,6 +1382,7 @@ internal sealed class HttpTransaction : IDisposable
     private async ValueTask ReplyAsync(IFrontStream front, HttpReply reply, TerminationCause cause, TerminationPhase phase, bool close)
     {
         Status = reply.Status;
+        _headBytesOut = Sluice.Logging.LogSizes.Reply(reply);
         End(cause, phase);
         await front.SendReplyAsync(reply, close).ConfigureAwait(false);
     }

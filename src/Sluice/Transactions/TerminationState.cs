@@ -25,6 +25,8 @@ internal enum TerminationCause
     Killed = 9,
     /// <summary>`U`: killed because a backup server was no longer needed.</summary>
     Up = 10,
+    /// <summary>`L`: the proxy answered by itself (`http-request return`, `redirect`), without a server.</summary>
+    Local = 11,
 }
 
 /// <summary>Where the transaction was when it ended: the second character of the termination state.</summary>
@@ -51,7 +53,7 @@ internal enum TerminationPhase
 /// <summary>Renders the two-letter termination state (`--`, `CD`, `sC`, ...).</summary>
 internal static class TerminationCodes
 {
-    private const string CauseChars = "-cCsSPRIDKU";
+    private const string CauseChars = "-cCsSPRIDKUL";
     private const string PhaseChars = "-RCHDLQT";
 
     // Every combination is precomputed so that rendering in the log path allocates nothing.

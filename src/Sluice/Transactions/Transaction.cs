@@ -115,6 +115,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     public async Task RunAsync()
     {
+        _context.Log?.EmitConnect(ClientEndPoint, LocalEndPoint, _context.FrontendNameBytes);
         _context.Clock.Register(this);
         try
         {
@@ -346,6 +347,15 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         _server = dial.Server;
         var serverSocket = dial.Socket!;
         Tc = _context.Clock.Refresh() - connectStart;
+        if (_context.Log is { LogAsap: true } asap)
+        {
+            // `option logasap` in mode tcp: the line goes as soon as the server connection is up, its total time
+            // and bytes prefixed with `+`.
+            Tt = _context.Clock.Refresh() - _acceptMs;
+            Log(asap);
+            _logged = true;
+        }
+
         var tunnel = new TcpTunnelMux(_client, serverSocket, _context.Clock, _context.Buffers, _clientTls, dial.Tls);
         Volatile.Write(ref _tunnel, tunnel);
         Volatile.Write(ref _state, StateTunnel);
@@ -472,7 +482,61 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     private void SetServer(ServerState server)
     {
         _server = server;
+        _loggedServer = server;
         ServerName = server.Name;
+    }
+
+    /// <summary>The server last tried, for the log line (it stays named when the connection failed).</summary>
+    private ServerState? _loggedServer;
+
+    private bool _logged;
+
+    /// <summary>The tcplog line (or the line of the frontend's own format) of the finished connection.</summary>
+    private void Log(Sluice.Logging.LogSender log)
+    {
+        if (log.Config.DontLogNull && BytesFromClient == 0 && !log.LogAsap)
+        {
+            return;
+        }
+
+        var scratch = Sluice.Logging.LogSender.LogScratch.Rent();
+        try
+        {
+            var fields = scratch.Fields;
+            fields.Reset();
+            var now = _context.Clock.Refresh();
+            fields.Tcp = true;
+            fields.AcceptMs = _acceptMs;
+            fields.AcceptUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (now - _acceptMs);
+            fields.TR = -1;
+            fields.Tw = Tw;
+            fields.Tc = Tc;
+            fields.Tt = Tt >= 0 ? Tt : now - _acceptMs;
+            fields.BytesOut = BytesFromServer;
+            fields.BytesIn = BytesFromClient;
+            fields.Cause = Cause;
+            fields.Phase = Phase;
+            fields.Retries = Retries;
+            fields.Redispatched = Redispatched;
+            fields.ActConn = ConnectionCounter.Process.Value;
+            fields.FeConn = _context.FrontendConnections.Value;
+            fields.BeConn = _context.Backend?.CurrentConnections ?? 0;
+            fields.SrvConn = _loggedServer?.CurrentConnections ?? 0;
+            fields.Early = log.LogAsap;
+            fields.RequestNumber = Sluice.Logging.LogFields.NextRequestNumber();
+            var samples = scratch.Samples;
+            samples.ClientEndPoint = ClientEndPoint;
+            samples.LocalEndPoint = LocalEndPoint;
+            samples.FrontendName = _context.FrontendNameBytes;
+            samples.FrontendId = _context.Frontend.Id;
+            samples.Backend = _context.Backend;
+            samples.Server = _loggedServer;
+            log.Emit(samples, fields, samples.FormatOutput);
+        }
+        finally
+        {
+            Sluice.Logging.LogSender.LogScratch.Return(scratch);
+        }
     }
 
     private void ReleaseServer()
@@ -501,6 +565,11 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         Tt = _context.Clock.Refresh() - _acceptMs;
         Stats.TransactionStats.RecordTcp(_context.Counters, _context.Backend, _server, this);
         ReleaseServer();
+        if (_context.Log is { } log && !_logged)
+        {
+            Log(log);
+        }
+
         if (_context.DebugOutput is { } output)
         {
             output.WriteLine(DescribeForDebug());

@@ -46,10 +46,21 @@ internal sealed class TransactionContext
 
     /// <summary>The same frontend's context for another backend (a `use_backend` rule of a tcp frontend chose it): the pools are shared.</summary>
     public TransactionContext WithBackend(BackendState backend) =>
-        new(Frontend, backend, Clock, Buffers, Memory, ServerInputMemory, OnFinished, DebugOutput) { Counters = Counters };
+        new(Frontend, backend, Clock, Buffers, Memory, ServerInputMemory, OnFinished, DebugOutput)
+        {
+            Counters = Counters,
+            Log = Log,
+            FrontendConnections = FrontendConnections,
+        };
 
     /// <summary>The frontend's traffic counters, shared by all its transactions.</summary>
     public Stats.TrafficCounters Counters { get; init; } = new();
+
+    /// <summary>The frontend's traffic log; null when it logs nothing.</summary>
+    public Sluice.Logging.LogSender? Log { get; init; }
+
+    /// <summary>The frontend's connections in progress (`feconn`), shared with its listeners.</summary>
+    public Sluice.Listeners.ConnectionCounter FrontendConnections { get; init; } = new();
 
     public FrontendConfig Frontend { get; }
 

@@ -36,6 +36,9 @@ internal sealed class PythonPeer : IAsyncDisposable
     public static Task<PythonPeer> StartGrpcEchoServerAsync(int maxConcurrentStreams = 0) =>
         StartAsync("grpc_echo_server.py", "python3-grpcio", maxConcurrentStreams > 0 ? [maxConcurrentStreams.ToString(CultureInfo.InvariantCulture)] : []);
 
+    /// <summary>The HTTP/1.1 server with fixed answers of the traffic-log tests (log_backend.py).</summary>
+    public static Task<PythonPeer> StartLogBackendAsync() => StartAsync("log_backend.py", "python3", []);
+
     /// <summary>Path of a script of <c>Peers/</c>, for clients run with <see cref="Python"/>.</summary>
     public static string Script(string name)
     {

@@ -388,11 +388,74 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Load_LogKeywords_WarnNotHonoured()
+    public void Load_LogKeywords_LoadWithoutWarnings()
     {
         var (config, lines) = Load($"global\n    log stdout local0\ndefaults\n    log global\n    option tcplog\n{Timeouts}");
         Assert.NotNull(config);
-        Assert.Equal(3, lines.Count(l => l.Contains("is accepted but not honoured yet", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.Contains("[WARNING]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_LogGlobalNoLogAndFormats_AsHAProxy()
+    {
+        var (config, lines) = Load($$"""
+            global
+                log 127.0.0.1:1514 local0
+                log-tag gtag
+            defaults
+                mode http
+                log global
+                option httplog
+            {{Timeouts}}
+            frontend a
+                bind 127.0.0.1:1
+                log stdout format raw local1
+            frontend b
+                bind 127.0.0.1:2
+                no log
+            frontend c
+                bind 127.0.0.1:3
+                log-tag ctag
+                log-format "%ci %ST"
+            listen t
+                mode tcp
+                bind 127.0.0.1:4
+            """ + "\n");
+        Assert.True(config is not null, string.Join('\n', lines));
+        var a = config!.Frontends.Single(f => f.Name == "a").Log!;
+        Assert.Equal(["127.0.0.1:1514", "stdout"], a.Targets.Select(t => t.Text == "stdout" ? "stdout" : t.Address!.ToString()));
+        Assert.Equal(Sluice.Logging.LogFormatChoice.Http, a.Choice);
+        Assert.Equal("gtag", a.Tag);
+        Assert.Null(config.Frontends.Single(f => f.Name == "b").Log);
+        var c = config.Frontends.Single(f => f.Name == "c").Log!;
+        Assert.Equal(Sluice.Logging.LogFormatChoice.Custom, c.Choice);
+        Assert.Equal("ctag", c.Tag);
+        Assert.Equal(Sluice.Logging.LogFormatChoice.Tcp, config.Frontends.Single(f => f.Name == "t").Log!.Choice);
+        Assert.Contains("[WARNING] config : parsing [t.cfg:7] : 'option httplog' not usable with proxy 't' (needs 'mode http'). Falling back to 'option tcplog'.", lines.Select(Strip));
+    }
+
+    [Fact]
+    public void Load_HttpsLog_NotSupportedYet()
+    {
+        var (config, lines) = Load($"defaults\n    mode http\n    option httpslog\n{Timeouts}");
+        Assert.Null(config);
+        Assert.Contains(lines, l => l.Contains("httpslog", StringComparison.Ordinal) && l.Contains("is not supported yet", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("log 127.0.0.1 local9", "log : unknown log facility 'local9'")]
+    [InlineData("log 127.0.0.1 local0 foo", "log : unknown optional log level 'foo'")]
+    [InlineData("log 127.0.0.1 len 10 local0", "log : invalid log length '10', must be between 80 and 65535")]
+    [InlineData("log 127.0.0.1 format xx local0", "log : unknown log format 'xx'")]
+    [InlineData("log stdout", "log : expects <address> and <facility>  as arguments")]
+    [InlineData("log 127.0.0.1 local0 info info extra", "log : cannot handle unexpected argument 'extra'")]
+    [InlineData("log 127.0.0.1:99999 local0", "log : invalid port '99999'")]
+    [InlineData("log-tag", "'log-tag' expects a tag for use in syslog.")]
+    public void Load_BadGlobalLogLine_AlertsAsHAProxy(string line, string message)
+    {
+        var (config, lines) = Load($"global\n    {line}\n{Timeouts}");
+        Assert.Null(config);
+        Assert.Contains(lines, l => l.Contains("[ALERT]", StringComparison.Ordinal) && l.Contains(message, StringComparison.Ordinal));
     }
 
     [Fact]

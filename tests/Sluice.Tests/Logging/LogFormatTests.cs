@@ -123,7 +123,7 @@ public sealed class LogFormatTests
     public void NoRequest_RequestVariablesMissing()
     {
         using var ctx = Context();
-        Assert.Equal("- - - - - \"\"", Render(ctx, Format("%HM %HU %HP %HQ %r %{+Q}HV", RuleSite.Log)));
+        Assert.Equal("- - - - <BADREQ> \"\"", Render(ctx, Format("%HM %HU %HP %HQ %r %{+Q}HV", RuleSite.Log)));
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public sealed class LogFormatTests
     [InlineData("%[str(a),field(a,:)]", "failed to parse sample expression <str(a),field(a,:)]> : invalid arg 1 in converter 'field' : failed to parse 'a' as type 'integer' at position 1")]
     [InlineData("%[str(a),bytes(x)]", "failed to parse sample expression <str(a),bytes(x)]> : invalid arg 1 in converter 'bytes' : failed to parse 'x' as type 'integer' at position 1")]
     [InlineData("%[str(a),nosuch]", "failed to parse sample expression <str(a),nosuch]> : unknown converter 'nosuch'")]
-    [InlineData("%Tq", "format variable 'Tq' is not supported yet")]
+    [InlineData("%ID", "format variable 'ID' is not supported yet")]
     public void Error_WordedAsHAProxy(string format, string expected)
     {
         Assert.Null(LogFormat.Parse(format, Http, out var error));

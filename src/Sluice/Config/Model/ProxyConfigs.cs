@@ -53,6 +53,8 @@ internal sealed record FrontendConfig
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = EmptyErrorFiles;
     /// <summary>`stick-table`: the frontend's own table; null without one.</summary>
     public Sluice.Backends.StickTable? StickTable { get; init; }
+    /// <summary>The traffic log: targets, format, options; null when the frontend logs nothing.</summary>
+    public Sluice.Logging.ProxyLogConfig? Log { get; init; }
 
     public static readonly IReadOnlyDictionary<int, byte[]> EmptyErrorFiles = new Dictionary<int, byte[]>();
 }
@@ -162,6 +164,11 @@ internal sealed record GlobalConfig
     public TlsSettings TlsBindDefaults { get; init; } = TlsSettings.Empty;
     /// <summary>`ssl-default-server-options`, `-ciphers`, `-ciphersuites`, and `ssl-server-verify` as its `verify`.</summary>
     public TlsSettings TlsServerDefaults { get; init; } = TlsSettings.Empty;
+    /// <summary>`log` lines of the global section, which `log global` refers to.</summary>
+    public IReadOnlyList<Sluice.Logging.LogTarget> LogTargets { get; init; } = [];
+    public string? LogTag { get; init; }
+    /// <summary>`log-send-hostname [NAME]`: the name put in syslog headers (the system's host name without NAME).</summary>
+    public string? LogSendHostname { get; init; }
 }
 
 /// <summary>The whole immutable runtime model built from a configuration.</summary>

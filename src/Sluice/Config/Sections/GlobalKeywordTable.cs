@@ -52,16 +52,10 @@ internal static class GlobalKeywordTable
             _ => Fail(ctx, "expects 'none' or 'required' as argument."),
         },
         ["stats"] = StatsKeywordParsers.ParseGlobal,
-        ["log"] = WarnNotHonoured,
-        ["log-tag"] = WarnNotHonoured,
-        ["log-send-hostname"] = WarnNotHonoured,
+        ["log"] = LogKeywordParsers.ParseGlobalLog,
+        ["log-tag"] = LogKeywordParsers.ParseGlobalLogTag,
+        ["log-send-hostname"] = LogKeywordParsers.ParseSendHostname,
     };
-
-    private static GlobalConfig? WarnNotHonoured(KeywordContext ctx, GlobalConfig global)
-    {
-        ctx.Warning($"'{ctx.Keyword}' {ProxyKeywordTable.NotHonouredYet}.");
-        return global;
-    }
 
     private static GlobalConfig? Fail(KeywordContext ctx, string what)
     {

@@ -13,9 +13,6 @@ internal sealed record ProxyKeyword(string Name, ProxyKinds Where, Action<Keywor
 /// </summary>
 internal static class ProxyKeywordTable
 {
-    /// <summary>Keywords that load with a warning until the observability work makes them effective.</summary>
-    public const string NotHonouredYet = "is accepted but not honoured yet: Sluice does not emit traffic logs yet";
-
     public static readonly Dictionary<string, ProxyKeyword> Keywords = Build(
     [
         new("mode", ProxyKinds.All, ParseMode),
@@ -36,11 +33,11 @@ internal static class ProxyKeywordTable
         new("enabled", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Disabled = false)),
         new("description", ProxyKinds.Frontend | ProxyKinds.Backend | ProxyKinds.Listen, ParseDescription),
         new("id", ProxyKinds.Frontend | ProxyKinds.Backend | ProxyKinds.Listen, ParseId),
-        new("log", ProxyKinds.All, WarnNotHonoured),
-        new("log-format", ProxyKinds.FrontendSide, WarnNotHonoured),
-        new("log-format-sd", ProxyKinds.FrontendSide, WarnNotHonoured),
-        new("error-log-format", ProxyKinds.FrontendSide, WarnNotHonoured),
-        new("log-tag", ProxyKinds.All, WarnNotHonoured),
+        new("log", ProxyKinds.All, LogKeywordParsers.ParseLog),
+        new("log-format", ProxyKinds.FrontendSide, LogKeywordParsers.ParseLogFormat),
+        new("log-format-sd", ProxyKinds.FrontendSide, LogKeywordParsers.ParseLogFormatSd),
+        new("error-log-format", ProxyKinds.FrontendSide, LogKeywordParsers.ParseErrorLogFormat),
+        new("log-tag", ProxyKinds.All, LogKeywordParsers.ParseLogTag),
         new("http-reuse", ProxyKinds.BackendSide, HttpKeywordParsers.ParseHttpReuse),
         new("retry-on", ProxyKinds.BackendSide, HttpKeywordParsers.ParseRetryOn),
         new("use_backend", ProxyKinds.FrontendSide, RuleKeywordParsers.ParseUseBackend),
@@ -64,13 +61,12 @@ internal static class ProxyKeywordTable
         new("redispatch", ProxyKinds.BackendSide, ParseRedispatch),
         new("persist", ProxyKinds.BackendSide, (ctx, s) => SetFlag(ctx, () => s.Persist = !ctx.Negated)),
         new("allbackups", ProxyKinds.BackendSide, (ctx, s) => SetFlag(ctx, () => s.AllBackups = !ctx.Negated)),
-        new("tcplog", ProxyKinds.FrontendSide, WarnNotHonoured),
-        new("httplog", ProxyKinds.FrontendSide, WarnNotHonoured),
-        new("httpslog", ProxyKinds.FrontendSide, WarnNotHonoured),
-        new("dontlognull", ProxyKinds.FrontendSide, WarnNotHonoured),
-        new("dontlog-normal", ProxyKinds.FrontendSide, WarnNotHonoured),
-        new("logasap", ProxyKinds.FrontendSide, WarnNotHonoured),
-        new("log-separate-errors", ProxyKinds.FrontendSide, WarnNotHonoured),
+        new("tcplog", ProxyKinds.FrontendSide, LogKeywordParsers.ParseTcpLog),
+        new("httplog", ProxyKinds.FrontendSide, LogKeywordParsers.ParseHttpLog),
+        new("dontlognull", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.DontLogNull = on)),
+        new("dontlog-normal", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.DontLogNormal = on)),
+        new("logasap", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.LogAsap = on)),
+        new("log-separate-errors", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.LogSeparateErrors = on)),
         new("http-keep-alive", ProxyKinds.All, HttpKeywordParsers.ConnectionMode(HttpConnectionMode.KeepAlive)),
         new("http-server-close", ProxyKinds.All, HttpKeywordParsers.ConnectionMode(HttpConnectionMode.ServerClose)),
         new("httpclose", ProxyKinds.All, HttpKeywordParsers.ConnectionMode(HttpConnectionMode.Close)),
@@ -114,9 +110,6 @@ internal static class ProxyKeywordTable
 
         return table;
     }
-
-    private static void WarnNotHonoured(KeywordContext ctx, ProxySection section) =>
-        ctx.Warning($"'{ctx.Keyword}' {NotHonouredYet}.");
 
     private static void SetFlag(KeywordContext ctx, Action set)
     {

@@ -208,6 +208,32 @@ internal sealed class ProxySection
 
     public List<BindLine> Binds { get; private set; } = [];
 
+    /// <summary>`log` lines (and `log global`'s copy of the global ones); an array replaced on change, so sharing it with defaults is safe.</summary>
+    public Sluice.Logging.LogTarget[] LogTargets { get; set; } = [];
+
+    public string? LogTag { get; set; }
+
+    /// <summary>`option httplog`/`tcplog`/`httpslog` or `log-format`: the last one wins, as in HAProxy.</summary>
+    public Sluice.Logging.LogFormatChoice LogFormatChoice { get; set; }
+
+    /// <summary>Where the log format was chosen, for the fallback warning.</summary>
+    public Location? LogFormatLocation { get; set; }
+
+    /// <summary>The compiled `log-format` (or option's format); null until one is chosen.</summary>
+    public Sluice.Logging.LogFormat? LogFormat { get; set; }
+
+    public Sluice.Logging.LogFormat? LogFormatSd { get; set; }
+
+    public Sluice.Logging.LogFormat? ErrorLogFormat { get; set; }
+
+    public bool DontLogNull { get; set; }
+
+    public bool DontLogNormal { get; set; }
+
+    public bool LogAsap { get; set; }
+
+    public bool LogSeparateErrors { get; set; }
+
     public List<ServerLine> Servers { get; private set; } = [];
 
     public bool IsFrontend => (Kind & (ProxyKinds.Frontend | ProxyKinds.Listen)) != 0;

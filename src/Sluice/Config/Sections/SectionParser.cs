@@ -245,6 +245,13 @@ internal sealed class SectionParser
             return;
         }
 
+        if (negated && keyword == "log" && words.Count == 2)
+        {
+            // `no log`: HAProxy's one negated keyword besides the options; the proxy forgets its log targets.
+            LogKeywordParsers.ParseLog(new KeywordContext(line.File, line.Number, words, 2, negated: true, _diagnostics), section);
+            return;
+        }
+
         if (negated)
         {
             _diagnostics.Alert(line.File, line.Number, $"'no' is only supported before 'option' keywords (got 'no {keyword}').");

@@ -86,6 +86,12 @@ internal sealed class SampleContext : IDisposable
     /// <summary>`set-log-level`: the level of this transaction's log line; null for the proxy's.</summary>
     public string? LogLevel { get; set; }
 
+    /// <summary>What the transaction recorded for its log line; null outside of logging.</summary>
+    public Sluice.Logging.LogFields? Log { get; set; }
+
+    /// <summary>The frontend's count of log lines so far (`%lc`).</summary>
+    public long LogCounter { get; set; }
+
     private ArrayBufferWriter<byte>? _formatOutput;
 
     /// <summary>Forgets everything about the previous request of the connection.</summary>
