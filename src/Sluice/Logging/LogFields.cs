@@ -55,6 +55,10 @@ internal sealed class LogFields
     public int SrvQueue;
     public int BackendQueue;
 
+    /// <summary>The third and fourth characters of `%tsc`: the persistence cookie seen, the one set (`-` for none).</summary>
+    public char PersistenceCookie = '-';
+    public char SetCookie = '-';
+
     /// <summary>Mode tcp: the line follows the tcp rules (no HTTP fields).</summary>
     public bool Tcp;
 
@@ -109,6 +113,8 @@ internal sealed class LogFields
         SrvConn = 0;
         SrvQueue = 0;
         BackendQueue = 0;
+        PersistenceCookie = '-';
+        SetCookie = '-';
         Tcp = false;
         Early = false;
         RequestNumber = 0;

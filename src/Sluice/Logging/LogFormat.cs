@@ -637,9 +637,8 @@ internal sealed class LogFormat
                 var length = 2;
                 if (node.Variable == LogVariable.TerminationStateCookies)
                 {
-                    // Persistence cookies do not exist yet: no cookie was seen nor set.
-                    state[2] = (byte)'-';
-                    state[3] = (byte)'-';
+                    state[2] = (byte)log.PersistenceCookie;
+                    state[3] = (byte)log.SetCookie;
                     length = 4;
                 }
 

@@ -268,6 +268,10 @@ internal sealed class HttpTransaction : IDisposable
         fields.FeConn = _front.Shared.FrontendConnections.Value;
         fields.BeConn = _backend?.State.CurrentConnections ?? 0;
         fields.SrvConn = _samples.Server?.CurrentConnections ?? 0;
+        fields.SrvQueue = ServerQueuePosition;
+        fields.BackendQueue = BackendQueuePosition;
+        fields.PersistenceCookie = PersistenceCookieState;
+        fields.SetCookie = SetCookieState;
         fields.Early = log.LogAsap;
         fields.RequestNumber = Sluice.Logging.LogFields.NextRequestNumber();
         _samples.Backend = _backend?.State;
@@ -546,6 +550,8 @@ internal sealed class HttpTransaction : IDisposable
 
         Tr = _front.Shared.Clock.Refresh() - responseStartMs;
         Status = _response.Status;
+        // HAProxy counts the head as the server sent it: what response rules and cookie insertion add is not in %B.
+        _headBytesOut = Sluice.Logging.LogSizes.Response(_response);
         if (_response.SwitchesProtocols(request))
         {
             await RunTunnelAsync(front, connection, requestPump).ConfigureAwait(false);
@@ -577,7 +583,6 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         // The head waits for the first piece of body when that is already here: one write instead of two.
-        _headBytesOut = Sluice.Logging.LogSizes.Response(_response);
         var sink = await front.SendResponseHeadAsync(_response, closeAfter: false, flush: !connection.HasBufferedInput()).ConfigureAwait(false);
         Phase = TerminationPhase.Data;
         if (_front.Shared.Log is { LogAsap: true } asap)

@@ -522,6 +522,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             fields.FeConn = _context.FrontendConnections.Value;
             fields.BeConn = _context.Backend?.CurrentConnections ?? 0;
             fields.SrvConn = _loggedServer?.CurrentConnections ?? 0;
+            fields.SrvQueue = ServerQueuePosition;
+            fields.BackendQueue = BackendQueuePosition;
             fields.Early = log.LogAsap;
             fields.RequestNumber = Sluice.Logging.LogFields.NextRequestNumber();
             var samples = scratch.Samples;

@@ -135,6 +135,58 @@ public class HttpLogTests
         }
     }
 
+    private static string CookieConfig(int syslog, int port, string backend) => $$"""
+        global
+            log 127.0.0.1:{{Port(syslog)}} format raw local0
+        defaults
+            mode http
+            log global
+            option httplog
+            timeout connect 1s
+            timeout client 5s
+            timeout server 5s
+        frontend fe
+            bind 127.0.0.1:{{Port(port)}}
+            default_backend be
+        backend be
+            cookie SRVID insert indirect nocache
+            server s1 {{backend}} cookie a
+            server s2 {{backend}} cookie b
+        """ + "\n";
+
+    [Fact]
+    public async Task PersistenceCookie_TerminationStateCharacters_AsHAProxy()
+    {
+        await using var backend = await PythonPeer.StartLogBackendAsync();
+
+        async Task<List<string>> RunAsync(SyslogListener syslog, int port)
+        {
+            var url = "http://127.0.0.1:" + Port(port) + "/c";
+            string[][] requests = [[], ["-H", "Cookie: SRVID=b"], ["-H", "Cookie: SRVID=zz"]];
+            for (var i = 0; i < requests.Length; i++)
+            {
+                await LogPeers.CurlAsync([.. requests[i], url]);
+                await syslog.Lines.WaitForAsync(_ => true, i + 1);
+            }
+
+            return [.. syslog.Lines.Lines];
+        }
+
+        using var haproxyLog = SyslogListener.Udp();
+        var hPort = Ports.FreeListeningPort();
+        await using var haproxy = await LogPeers.StartHAProxyAsync(CookieConfig(haproxyLog.Port, hPort, backend.Address), hPort);
+        var reference = await RunAsync(haproxyLog, hPort);
+
+        using var sluiceLog = SyslogListener.Udp();
+        var sPort = Ports.FreeListeningPort();
+        await using var sluice = await SluiceProcess.StartAsync(CookieConfig(sluiceLog.Port, sPort, backend.Address), [ReadyProbe.Tcp(sPort)]);
+        var ours = await RunAsync(sluiceLog, sPort);
+
+        Assert.Equal(reference.Select(LogPeers.Normalize), ours.Select(LogPeers.Normalize));
+        Assert.Contains(ours, l => l.Contains(" --NI ", StringComparison.Ordinal));
+        Assert.Contains(ours, l => l.Contains(" --VN ", StringComparison.Ordinal));
+    }
+
     private static string TcpConfig(int syslog, int port, string backend, string options) => $"""
         global
             log 127.0.0.1:{Port(syslog)} format raw local0
