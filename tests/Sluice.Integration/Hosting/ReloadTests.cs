@@ -166,4 +166,33 @@ public sealed class ReloadTests(ITestOutputHelper output)
         Assert.Single(sluice.Output.Lines, l => l.Contains("Server be/s is DOWN", StringComparison.Ordinal));
         Assert.DoesNotContain(sluice.Output.Lines, l => l.Contains("Server be/s is UP", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task TheStatsSocketAnswersForTheNewConfigurationAfterAReload()
+    {
+        var port = Ports.FreeListeningPort();
+        var socket = Path.Combine(Ports.TempDirectory(), "admin.sock");
+        string Config(string frontend) => $"""
+            global
+                stats socket {socket} mode 600 level admin
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend {frontend}
+                bind 127.0.0.1:{P(port)}
+                http-request return status 200 content-type text/plain string "{frontend}"
+            """;
+        await using var sluice = await SluiceProcess.StartAsync(Config("before"), [ReadyProbe.Tcp(port)]);
+        Assert.Contains("before,FRONTEND", await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show stat"), StringComparison.Ordinal);
+
+        await ReloadAsync(sluice, Config("after"), 0);
+        Assert.Equal("after", await GetAsync(port));
+        // The replaced configuration has let its socket go by now; the path still reaches the running one.
+        await Task.Delay(500);
+        var stats = await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show stat");
+        Assert.Contains("after,FRONTEND", stats, StringComparison.Ordinal);
+        Assert.DoesNotContain("before,FRONTEND", stats, StringComparison.Ordinal);
+    }
 }
