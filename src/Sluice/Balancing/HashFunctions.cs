@@ -79,7 +79,9 @@ internal static class HashFunctions
         a = (a + 0xd3a2646c) ^ (a << 9);
         a = (a + 0xfd7046c5) + (a << 3);
         a = (a ^ 0xb55a4f09) ^ (a >> 16);
-        return a;
+
+        // Then a large prime close to 3/4 of the range spreads the values over the whole tree, as HAProxy does.
+        return a * 3221225473u;
     }
 
     private static uint[] BuildCrc32Table()

@@ -134,10 +134,11 @@ internal static class SampleConverterTable
             });
         });
         Add("length", 0, _ => new TextLengthConverter());
-        Add("crc32", 1, _ => new HashConverter(Crc32Value));
-        Add("djb2", 1, _ => new HashConverter(Djb2));
-        Add("wt6", 1, _ => new HashConverter(Wt6));
-        Add("sdbm", 1, _ => new HashConverter(Sdbm));
+        // The hashes of balancing (HAProxy's hash.c), with its optional `avalanche` argument.
+        Add("crc32", 1, a => new HashConverter(Balancing.HashFunctions.Crc32, a.Integer(0, 0) != 0));
+        Add("djb2", 1, a => new HashConverter(Balancing.HashFunctions.Djb2, a.Integer(0, 0) != 0));
+        Add("wt6", 1, a => new HashConverter(Balancing.HashFunctions.Wt6, a.Integer(0, 0) != 0));
+        Add("sdbm", 1, a => new HashConverter(Balancing.HashFunctions.Sdbm, a.Integer(0, 0) != 0));
         Add("bytes", 2, a =>
         {
             var offset = a.RequiredInteger(0);
@@ -391,71 +392,6 @@ internal static class SampleConverterTable
         return w;
     }
 
-    private static readonly uint[] Crc32Table = BuildCrc32Table();
-
-    private static uint[] BuildCrc32Table()
-    {
-        var table = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            var c = n;
-            for (var k = 0; k < 8; k++)
-            {
-                c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-            }
-
-            table[n] = c;
-        }
-
-        return table;
-    }
-
-    /// <summary>`crc32`: the IEEE 802.3 CRC (as zlib), returned as an integer like HAProxy does.</summary>
-    private static long Crc32Value(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc = Crc32Table[(crc ^ b) & 0xff] ^ (crc >> 8);
-        }
-
-        return crc ^ 0xFFFFFFFFu;
-    }
-
-    private static long Djb2(ReadOnlySpan<byte> data)
-    {
-        uint hash = 5381;
-        foreach (var b in data)
-        {
-            hash = (hash << 5) + hash + b;
-        }
-
-        return hash;
-    }
-
-    private static long Sdbm(ReadOnlySpan<byte> data)
-    {
-        uint hash = 0;
-        foreach (var b in data)
-        {
-            hash = b + (hash << 6) + (hash << 16) - hash;
-        }
-
-        return hash;
-    }
-
-    private static long Wt6(ReadOnlySpan<byte> data)
-    {
-        uint hash = 0;
-        foreach (var b in data)
-        {
-            hash = (hash << 6) ^ (hash >> 26) ^ b;
-            hash = (hash * 31) ^ (hash >> 7);
-        }
-
-        return hash;
-    }
-
     /// <summary>
     /// `field(index,delimiters[,count])` and `word(...)`: fields are separated by any of the delimiters (words
     /// skip empty ones); a negative index counts from the end.
@@ -554,16 +490,19 @@ internal sealed class TextLengthConverter : SampleConverter
     }
 }
 
-/// <summary>Non-cryptographic hashes of a text: `djb2`, `sdbm`, `wt6`.</summary>
-internal sealed class HashConverter(Func<ReadOnlySpan<byte>, long> hash) : SampleConverter
+/// <summary>`crc32`, `djb2`, `sdbm`, `wt6` `[(avalanche)]`: the hash of the value as an integer.</summary>
+internal sealed class HashConverter(HashConverter.Function hash, bool avalanche) : SampleConverter
 {
+    public delegate uint Function(ReadOnlySpan<byte> data);
+
     public override SampleType InputType => SampleType.Bin;
 
     public override SampleType OutputType => SampleType.Int;
 
     public override bool Convert(SampleContext ctx, ref Sample sample)
     {
-        sample = Sample.FromInt(hash(sample.Bytes));
+        var value = hash(sample.Bytes);
+        sample = Sample.FromInt(avalanche ? Balancing.HashFunctions.Avalanche(value) : value);
         return true;
     }
 }
