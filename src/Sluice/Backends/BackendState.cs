@@ -21,6 +21,7 @@ internal sealed class BackendState
     public BackendState(BackendConfig config)
     {
         Config = config;
+        Log = config.Log is { } log ? new Logging.LogSender(log) : null;
         _servers = new ServerState[config.Servers.Count];
         for (var i = 0; i < _servers.Length; i++)
         {
@@ -45,6 +46,9 @@ internal sealed class BackendState
     public IReadOnlyList<ServerState> Servers => _servers;
 
     public IBalancer Balancer { get; }
+
+    /// <summary>Where the backend's events go (servers going up and down), as HAProxy's send_log; null without `log`.</summary>
+    public Logging.LogSender? Log { get; }
 
     /// <summary>`cookie` persistence; null when the backend has none.</summary>
     public CookiePersistence? Cookie { get; }

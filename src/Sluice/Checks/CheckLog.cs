@@ -34,6 +34,10 @@ internal static class CheckLog
     public static string NoServerAvailable(BackendState backend) =>
         $"{(backend.Config.IsListen ? "proxy" : "backend")} '{backend.Name}' has no server available!";
 
+    /// <summary>The same event as HAProxy sends it to log targets: the name without quotes.</summary>
+    public static string NoServerAvailableForLog(BackendState backend) =>
+        $"{(backend.Config.IsListen ? "proxy" : "backend")} {backend.Name} has no server available!";
+
     private static StringBuilder Start(ServerState server, BackendState backend, string state, CheckResult result)
     {
         var text = new StringBuilder();

@@ -168,14 +168,14 @@ internal sealed class HealthChecker : IHeartbeatTarget
         _server.IsUp = State.IsUp;
         if (State.IsUp)
         {
-            Write(DiagnosticSeverity.Warning, CheckLog.ServerUp(_server, _backend, result));
+            Write(DiagnosticSeverity.Warning, CheckLog.ServerUp(_server, _backend, result), Logging.LogSender.LevelNotice);
             return;
         }
 
-        Write(DiagnosticSeverity.Warning, CheckLog.ServerDown(_server, _backend, result));
+        Write(DiagnosticSeverity.Warning, CheckLog.ServerDown(_server, _backend, result), Logging.LogSender.LevelAlert);
         if (!HasUsableServer(_backend))
         {
-            Write(DiagnosticSeverity.Alert, CheckLog.NoServerAvailable(_backend));
+            Write(DiagnosticSeverity.Alert, CheckLog.NoServerAvailable(_backend), Logging.LogSender.LevelEmerg, CheckLog.NoServerAvailableForLog(_backend));
         }
     }
 
@@ -192,8 +192,13 @@ internal sealed class HealthChecker : IHeartbeatTarget
         return false;
     }
 
-    private void Write(DiagnosticSeverity severity, string message)
+    /// <summary>
+    /// On stderr as HAProxy prints it, and to the backend's log targets at <paramref name="syslogLevel"/> as it sends
+    /// it (<paramref name="logMessage"/> where its wording differs).
+    /// </summary>
+    private void Write(DiagnosticSeverity severity, string message, int syslogLevel, string? logMessage = null)
     {
+        _backend.Log?.EmitText(syslogLevel, logMessage ?? message);
         lock (_log)
         {
             _log.WriteLine(AlertFormatter.Format(new ConfigDiagnostic(severity, message)));

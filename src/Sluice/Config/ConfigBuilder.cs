@@ -31,7 +31,7 @@ internal static class ConfigBuilder
                 continue;
             }
 
-            var backend = BuildBackend(section, ids[section], diagnostics, reachingMaxConn.GetValueOrDefault(section.Name));
+            var backend = BuildBackend(section, ids[section], diagnostics, reachingMaxConn.GetValueOrDefault(section.Name), global);
             backends[section.Name] = (backend, section);
             backendList.Add(backend);
         }
@@ -194,7 +194,7 @@ internal static class ConfigBuilder
         return ids;
     }
 
-    private static BackendConfig BuildBackend(ProxySection section, int id, DiagnosticBag diagnostics, int reachingMaxConn)
+    private static BackendConfig BuildBackend(ProxySection section, int id, DiagnosticBag diagnostics, int reachingMaxConn, GlobalConfig global)
     {
         var servers = new List<ServerConfig>(section.Servers.Count);
         for (var i = 0; i < section.Servers.Count; i++)
@@ -249,6 +249,8 @@ internal static class ConfigBuilder
         return new BackendConfig
         {
             Name = section.Name,
+            // Only the targets serve here: the frontend side reports what the format choice needs.
+            Log = Sections.LogKeywordParsers.Build(section, global, _ => { }),
             Location = section.Location.ToString(),
             Id = id,
             Mode = section.Mode,

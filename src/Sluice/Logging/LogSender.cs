@@ -11,7 +11,10 @@ namespace Sluice.Logging;
 /// </summary>
 internal sealed class LogSender
 {
+    public const int LevelEmerg = 0;
+    public const int LevelAlert = 1;
     public const int LevelErr = 3;
+    public const int LevelNotice = 5;
     public const int LevelInfo = 6;
 
     private readonly LogTarget[] _targets;
@@ -82,6 +85,16 @@ internal sealed class LogSender
         {
             LogScratch.Return(scratch);
         }
+    }
+
+    /// <summary>A proxy's event (a server going up or down) as a line of its own, at <paramref name="level"/>, as HAProxy's send_log.</summary>
+    public void EmitText(int level, string text)
+    {
+        var length = System.Text.Encoding.UTF8.GetByteCount(text);
+        var buffer = LogWriter.Buffers.Rent(Math.Max(length, 1));
+        System.Text.Encoding.UTF8.GetBytes(text, buffer);
+        var now = DateTime.UtcNow;
+        LogWriter.Shared.Enqueue(new LogMessage(this, buffer, 0, length, level, (now.Ticks - DateTime.UnixEpoch.Ticks) / 10));
     }
 
     private void Render(SampleContext ctx, LogFields fields, ArrayBufferWriter<byte> scratch)

@@ -63,6 +63,8 @@ internal sealed record FrontendConfig
 internal sealed record BackendConfig
 {
     public required string Name { get; init; }
+    /// <summary>The proxy's log targets, for its events (servers going up and down); null when it logs nothing.</summary>
+    public Sluice.Logging.ProxyLogConfig? Log { get; init; }
     public required string Location { get; init; }
     public required int Id { get; init; }
     public ProxyMode Mode { get; init; }

@@ -42,6 +42,41 @@ public class LogTargetTests
     }
 
     [Fact]
+    public async Task ServerEvents_GoToTheBackendsLogTargets_AsHAProxy()
+    {
+        // Dates, pids and the check's duration (a timer) aside.
+        static string Shape(string line) => Regex.Replace(
+            Regex.Replace(Regex.Replace(line, @"^<(\d+)>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ", "<$1>DATE "), @"haproxy\[\d+\]: ", "haproxy[PID]: "),
+            @"check duration: \d+ms", "check duration: Tms");
+
+        async Task<List<string>> RunAsync(Func<int, string, Task<IAsyncDisposable>> start)
+        {
+            using var syslog = SyslogListener.Udp();
+            var dead = Ports.FreeListeningPort();
+            var config = Config($"    log 127.0.0.1:{Port(syslog.Port)} local0", Ports.FreeListeningPort(), $"127.0.0.1:{Port(dead)} check inter 200 fall 1");
+            await using var process = await start(dead, config);
+            await syslog.Lines.WaitForAsync(l => l.Contains("has no server available", StringComparison.Ordinal));
+            // The readiness probes are connections of their own, logged too: only the events are compared.
+            return [.. syslog.Lines.Lines.Where(l => l.Contains("Server be/s1 is ", StringComparison.Ordinal) || l.Contains("has no server", StringComparison.Ordinal)).Select(Shape)];
+        }
+
+        var reference = await RunAsync(async (_, config) =>
+        {
+            var port = int.Parse(Regex.Match(config, @"bind 127\.0\.0\.1:(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+            return await LogPeers.StartHAProxyAsync(config, port);
+        });
+        var ours = await RunAsync(async (_, config) =>
+        {
+            var port = int.Parse(Regex.Match(config, @"bind 127\.0\.0\.1:(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+            return await SluiceProcess.StartAsync(config, [ReadyProbe.Tcp(port)]);
+        });
+
+        Assert.Equal(reference, ours);
+        Assert.Contains(ours, l => l.StartsWith("<129>DATE haproxy[PID]: Server be/s1 is DOWN, reason: Layer4 connection problem", StringComparison.Ordinal));
+        Assert.Contains("<128>DATE haproxy[PID]: backend be has no server available!", ours);
+    }
+
+    [Fact]
     public async Task UdpSyslog_Rfc3164AndRfc5424_HeadersAsHAProxy()
     {
         await using var backend = await PythonPeer.StartLogBackendAsync();
