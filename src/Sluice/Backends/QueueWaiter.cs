@@ -98,8 +98,15 @@ internal sealed class PendingQueue
     private QueueWaiter? _tail;
     private int _count;
 
+    private int _maxCount;
+
     /// <summary>Read without the lock by the paths that only need to know whether anybody waits.</summary>
     public int Count => Volatile.Read(ref _count);
+
+    /// <summary>The longest the queue has been (the stats' `qmax`), until `clear counters`.</summary>
+    public int MaxCount => Volatile.Read(ref _maxCount);
+
+    public void ClearMax() => Volatile.Write(ref _maxCount, Count);
 
     public QueueWaiter? Head => _head;
 
@@ -118,7 +125,12 @@ internal sealed class PendingQueue
         }
 
         _tail = waiter;
-        Interlocked.Increment(ref _count);
+        var count = Interlocked.Increment(ref _count);
+        if (count > Volatile.Read(ref _maxCount))
+        {
+            // Under the queue lock: no other Add races this one.
+            Volatile.Write(ref _maxCount, count);
+        }
     }
 
     public void Remove(QueueWaiter waiter)

@@ -261,8 +261,8 @@ internal static class PrometheusExporter
             Sample(output, "haproxy_backend_status", labels[i] + ",state=\"UP\"", up ? 1 : 0);
         }
 
-        Each("haproxy_backend_current_queue", "gauge", "Requests waiting for a server.", _ => 0);
-        Each("haproxy_backend_max_queue", "gauge", "Highest queue length seen.", _ => 0);
+        Each("haproxy_backend_current_queue", "gauge", "Requests waiting for a server.", b => b.Queues.Shared.Count);
+        Each("haproxy_backend_max_queue", "gauge", "Highest queue length seen.", b => b.Queues.Shared.MaxCount);
         Each("haproxy_backend_current_sessions", "gauge", "Current sessions.", b => b.CurrentConnections);
         Each("haproxy_backend_max_sessions", "gauge", "Highest number of current sessions seen.", b => b.Counters.MaxSessions);
         Each("haproxy_backend_sessions_total", "counter", "Sessions since start.", b => b.TotalConnections);
@@ -404,8 +404,8 @@ internal static class PrometheusExporter
             }
         }
 
-        Each("haproxy_server_current_queue", "gauge", "Requests waiting for this server.", _ => 0);
-        Each("haproxy_server_max_queue", "gauge", "Highest queue length seen.", _ => 0);
+        Each("haproxy_server_current_queue", "gauge", "Requests waiting for this server.", s => s.Queue.Count);
+        Each("haproxy_server_max_queue", "gauge", "Highest queue length seen.", s => s.Queue.MaxCount);
         Each("haproxy_server_current_sessions", "gauge", "Current sessions.", s => s.CurrentConnections);
         Each("haproxy_server_max_sessions", "gauge", "Highest number of current sessions seen.", s => s.Counters.MaxSessions);
         Each("haproxy_server_limit_sessions", "gauge", "Session limit (maxconn), 0 when none.", s => s.MaxConn);

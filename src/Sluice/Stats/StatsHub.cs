@@ -181,9 +181,11 @@ internal sealed class StatsHub
         foreach (var backend in Backends)
         {
             backend.Counters.Clear(all);
+            backend.Queues.Shared.ClearMax();
             foreach (var server in backend.Servers)
             {
                 server.Counters.Clear(all);
+                server.Queue.ClearMax();
             }
         }
     }

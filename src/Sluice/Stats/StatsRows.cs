@@ -202,6 +202,8 @@ internal static class StatsRows
         var http = config.Mode == ProxyMode.Http;
         v[F.Pxname] = config.Name;
         v[F.Svname] = "BACKEND";
+        v[F.Qcur] = Num(backend.Queues.Shared.Count);
+        v[F.Qmax] = Num(backend.Queues.Shared.MaxCount);
         v[F.Scur] = Num(backend.CurrentConnections);
         v[F.Smax] = Num(c.MaxSessions);
         v[F.Slim] = string.Empty;
@@ -333,6 +335,9 @@ internal static class StatsRows
         var http = backend.Config.Mode == ProxyMode.Http;
         v[F.Pxname] = backend.Name;
         v[F.Svname] = server.Name;
+        v[F.Qcur] = Num(server.Queue.Count);
+        v[F.Qmax] = Num(server.Queue.MaxCount);
+        v[F.Qlimit] = config.MaxQueue > 0 ? Num(config.MaxQueue) : string.Empty;
         v[F.Scur] = Num(server.CurrentConnections);
         v[F.Smax] = Num(c.MaxSessions);
         v[F.Slim] = server.MaxConn > 0 ? Num(server.MaxConn) : string.Empty;

@@ -62,6 +62,52 @@ internal static class Ports
         throw new InvalidOperationException($"no free port outside the ephemeral range {low}-{high}");
     }
 
+    /// <summary>
+    /// <paramref name="count"/> consecutive ports for a range (`source ADDR:LOW-HIGH`, `bind :LOW-HIGH`), all free a
+    /// moment ago, outside the ephemeral range and handed out to no other test; the first is returned.
+    /// </summary>
+    public static int FreeListeningPortRange(int count)
+    {
+        var (low, high) = EphemeralRange();
+        for (var attempt = 0; attempt < 1000; attempt++)
+        {
+            var first = Random.Shared.Next(10000, 65536 - count);
+            if (first + count - 1 >= low && first <= high)
+            {
+                continue;
+            }
+
+            if (Enumerable.Range(first, count).All(IsFree) && Enumerable.Range(first, count).All(HandOut))
+            {
+                return first;
+            }
+        }
+
+        throw new InvalidOperationException($"no {count} free ports in a row outside the ephemeral range {low}-{high}");
+    }
+
+    private static bool IsFree(int port)
+    {
+        lock (HandedOut)
+        {
+            if (HandedOut.Contains(port))
+            {
+                return false;
+            }
+        }
+
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     private static (int Low, int High) EphemeralRange()
     {
         try

@@ -12,7 +12,7 @@ public class AddressTests
         await using var peer = TestServer.Tcp(TestServer.SayPeer);
         var port = Ports.FreeTcpPort();
         // Outside the ephemeral range, so that the outgoing connections of parallel tests never hold one of these ports.
-        var low = Ports.FreeListeningPort();
+        var low = Ports.FreeListeningPortRange(4);
         await using var sluice = InProcessSluice.Start($"""
             defaults
                 mode tcp

@@ -311,7 +311,7 @@ public class TcpTunnelTests
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
         // Outside the ephemeral range: the port after a free one must not be taken by a parallel test's connection.
-        var first = Ports.FreeListeningPort();
+        var first = Ports.FreeListeningPortRange(2);
         var second = first + 1;
         await using var sluice = await InProcessSluice.StartAsync(Config($"127.0.0.1:{first}-{second}", $"server s1 {echo.Address}"), ReadyProbe.Tcp(first));
         foreach (var port in new[] { first, second })
