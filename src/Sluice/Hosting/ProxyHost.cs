@@ -256,7 +256,6 @@ internal sealed class ProxyHost : IAsyncDisposable
                     {
                         Counters = context.Counters,
                         Gate = frontendStats.Gate,
-                        FrontendConnections = context.FrontendConnections,
                     });
                 }
             }

@@ -1,8 +1,9 @@
 namespace Sluice.Listeners;
 
 /// <summary>
-/// Connections in progress, for the logs' `actconn` (the process) and `feconn` (a frontend): counted from accept to
-/// the moment the connection gives its slot back (<see cref="Listener.ReleaseSlot"/>).
+/// Connections in progress in the whole process, for the logs' `actconn`: counted from accept to the moment the
+/// connection gives its slot back (<see cref="Listener.ReleaseSlot"/>). A frontend's own count (`feconn`) is its
+/// stats counters' current sessions, counted at the same two points.
 /// </summary>
 internal sealed class ConnectionCounter
 {

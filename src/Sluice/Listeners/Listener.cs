@@ -43,9 +43,6 @@ internal sealed class Listener : IDisposable
     /// <summary>The address as listened on, e.g. `127.0.0.1:8080` or `/run/app.sock`.</summary>
     public string EndPointText { get; }
 
-    /// <summary>The frontend's count of connections in progress (`feconn` in logs); null when nothing counts them.</summary>
-    public ConnectionCounter? FrontendConnections { get; init; }
-
     public Socket Socket => _socket;
 
     /// <summary>What identifies the socket at a reload: a bind of the new configuration with this key takes it over.</summary>
@@ -111,7 +108,6 @@ internal sealed class Listener : IDisposable
     {
         Counters?.OnSessionEnd();
         ConnectionCounter.Process.Decrement();
-        FrontendConnections?.Decrement();
         foreach (var limit in _limits)
         {
             limit?.Release();
@@ -148,7 +144,6 @@ internal sealed class Listener : IDisposable
 
                 Counters?.OnConnectionAccepted(Environment.TickCount64);
                 ConnectionCounter.Process.Increment();
-                FrontendConnections?.Increment();
                 _onAccepted(client, this);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)

@@ -114,60 +114,23 @@ internal sealed class StatsHub
     }
 
     /// <summary>Current connections of the whole process (`CurrConns`).</summary>
-    public int CurrentConnections
+    public int CurrentConnections => (int)SumFrontends(c => c.CurrentSessions);
+
+    public long TotalConnections => SumFrontends(c => c.Connections);
+
+    public long TotalRequests => SumFrontends(c => c.Requests);
+
+    public long TotalBytesOut => SumFrontends(c => c.BytesOut);
+
+    private long SumFrontends(Func<TrafficCounters, long> read)
     {
-        get
+        long total = 0;
+        foreach (var frontend in Frontends)
         {
-            var total = 0;
-            foreach (var frontend in Frontends)
-            {
-                total += frontend.Counters.CurrentSessions;
-            }
-
-            return total;
+            total += read(frontend.Counters);
         }
-    }
 
-    public long TotalConnections
-    {
-        get
-        {
-            long total = 0;
-            foreach (var frontend in Frontends)
-            {
-                total += frontend.Counters.Connections;
-            }
-
-            return total;
-        }
-    }
-
-    public long TotalRequests
-    {
-        get
-        {
-            long total = 0;
-            foreach (var frontend in Frontends)
-            {
-                total += frontend.Counters.Requests;
-            }
-
-            return total;
-        }
-    }
-
-    public long TotalBytesOut
-    {
-        get
-        {
-            long total = 0;
-            foreach (var frontend in Frontends)
-            {
-                total += frontend.Counters.BytesOut;
-            }
-
-            return total;
-        }
+        return total;
     }
 
     /// <summary>`clear counters [all]` on every proxy and server.</summary>

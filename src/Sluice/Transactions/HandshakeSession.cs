@@ -13,10 +13,10 @@ namespace Sluice.Transactions;
 internal readonly record struct HandshakeOutcome(ProxyHeader? Proxy, SslStream? Tls, TlsConnectionInfo? TlsInfo)
 {
     /// <summary>
-    /// The protocol ALPN chose: the TLS handshake's on an `ssl` bind, else the one the PROXY v2 header carries
-    /// (the TLS offloader's choice); null when neither said.
+    /// True when ALPN chose a protocol: the TLS handshake on an `ssl` bind, else the PROXY v2 header (the TLS
+    /// offloader's choice).
     /// </summary>
-    public string? Alpn => TlsInfo is { } tls ? (tls.AlpnText is { Length: > 0 } chosen ? chosen : null) : Proxy?.Find(ProxyTlvType.Alpn) is { } alpn ? System.Text.Encoding.ASCII.GetString(alpn) : null;
+    public bool HasAlpn => TlsInfo is { } tls ? !tls.Alpn.Protocol.IsEmpty : Proxy?.Find(ProxyTlvType.Alpn) is { Length: > 0 };
 
     /// <summary>True when ALPN chose HTTP/2.</summary>
     public bool NegotiatedH2 => TlsInfo is { } tls ? tls.IsH2 : Proxy?.Find(ProxyTlvType.Alpn) is { } alpn && alpn.AsSpan().SequenceEqual("h2"u8);

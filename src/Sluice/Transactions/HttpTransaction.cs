@@ -265,7 +265,7 @@ internal sealed class HttpTransaction : IDisposable
         fields.Retries = Retries;
         fields.Redispatched = _dialer.Redispatched;
         fields.ActConn = Sluice.Listeners.ConnectionCounter.Process.Value;
-        fields.FeConn = _front.Shared.FrontendConnections.Value;
+        fields.FeConn = _front.Shared.Counters.CurrentSessions;
         fields.BeConn = _backend?.State.CurrentConnections ?? 0;
         fields.SrvConn = _samples.Server?.CurrentConnections ?? 0;
         fields.SrvQueue = ServerQueuePosition;

@@ -519,7 +519,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             fields.Retries = Retries;
             fields.Redispatched = Redispatched;
             fields.ActConn = ConnectionCounter.Process.Value;
-            fields.FeConn = _context.FrontendConnections.Value;
+            fields.FeConn = _context.Counters.CurrentSessions;
             fields.BeConn = _context.Backend?.CurrentConnections ?? 0;
             fields.SrvConn = _loggedServer?.CurrentConnections ?? 0;
             fields.SrvQueue = ServerQueuePosition;

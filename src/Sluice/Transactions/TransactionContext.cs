@@ -50,7 +50,6 @@ internal sealed class TransactionContext
         {
             Counters = Counters,
             Log = Log,
-            FrontendConnections = FrontendConnections,
         };
 
     /// <summary>The frontend's traffic counters, shared by all its transactions.</summary>
@@ -58,9 +57,6 @@ internal sealed class TransactionContext
 
     /// <summary>The frontend's traffic log; null when it logs nothing.</summary>
     public Sluice.Logging.LogSender? Log { get; init; }
-
-    /// <summary>The frontend's connections in progress (`feconn`), shared with its listeners.</summary>
-    public Sluice.Listeners.ConnectionCounter FrontendConnections { get; init; } = new();
 
     public FrontendConfig Frontend { get; }
 
