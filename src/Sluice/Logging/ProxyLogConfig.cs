@@ -30,8 +30,6 @@ internal sealed record ProxyLogConfig
     /// <summary>`log-format-sd`: the structured-data part of rfc5424 headers; null for `-`.</summary>
     public LogFormat? StructuredData { get; init; }
 
-    /// <summary>`error-log-format`: the line of a connection that failed before a transaction (TLS handshake).</summary>
-    public LogFormat? ErrorFormat { get; init; }
 
     public bool DontLogNull { get; init; }
 
