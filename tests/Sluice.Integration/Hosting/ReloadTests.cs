@@ -66,6 +66,74 @@ public sealed class ReloadTests(ITestOutputHelper output)
         Assert.False(sluice.HasExited);
     }
 
+    /// <summary>
+    /// The issue's proof of a reload: 1,000 keep-alive clients (wrk), 50 websockets and 20 bidirectional gRPC
+    /// streams stay busy through ten reloads; no request fails, every stream keeps echoing and ends normally.
+    /// </summary>
+    [Fact]
+    public async Task TenReloads_WithThousandClientsAndLongStreams_NothingFails()
+    {
+        await using var websockets = await WebSocketEchoServer.StartAsync();
+        await using var grpc = await PythonPeer.StartGrpcEchoServerAsync();
+        var port = Ports.FreeListeningPort();
+        var grpcPort = Ports.FreeListeningPort();
+        string Config(string body) => $"""
+            global
+                maxconn 5000
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 30s
+                timeout server 30s
+                timeout tunnel 60s
+                timeout http-keep-alive 10s
+            frontend fe
+                bind 127.0.0.1:{P(port)}
+                acl websocket hdr(upgrade) -i websocket
+                http-request return status 200 content-type text/plain string "{body}" if !websocket
+                default_backend ws
+            frontend grpc
+                bind 127.0.0.1:{P(grpcPort)} proto h2
+                default_backend grpc
+            backend ws
+                server w {websockets.Address}
+            backend grpc
+                server g {grpc.Address} proto h2
+            """;
+        await using var sluice = await SluiceProcess.StartAsync(Config("v0"), [ReadyProbe.Tcp(port)]);
+
+        const int reloads = 10;
+        await using var streams = PeerProcess.Start(PythonPeer.Python,
+        [
+            "-u", PythonPeer.Script("long_streams_client.py"),
+            "--ws", websockets.Url(), "50", "--grpc", P(grpcPort), "20", "--duration", P(reloads + 6), "--gap", "0.2",
+        ]);
+        await streams.WaitForLineAsync(l => l == "ready");
+        var load = CommandRunner.RunAsync(CommandRunner.Require("wrk", "wrk"),
+            ["-t1", "-c1000", "--timeout", "10s", "-d" + P(reloads + 3) + "s", Scenarios.Http.Http.Url(port, "/")],
+            timeout: TimeSpan.FromSeconds(90));
+
+        await Task.Delay(1500);
+        for (var i = 1; i <= reloads; i++)
+        {
+            var body = "v" + P(i);
+            await ReloadAsync(sluice, Config(body), i - 1);
+            Assert.Equal(body, await GetAsync(port));
+            await Task.Delay(700);
+        }
+
+        var result = await load;
+        output.WriteLine(result.StandardOutput);
+        var ended = await streams.WaitForLineAsync(l => l.StartsWith("ok ", StringComparison.Ordinal) || l.StartsWith("error", StringComparison.Ordinal));
+        output.WriteLine(ended);
+        Assert.Equal(0, result.ExitCode);
+        Assert.DoesNotContain("Socket errors", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Non-2xx", result.StandardOutput, StringComparison.Ordinal);
+        Assert.StartsWith("ok 50 ", ended, StringComparison.Ordinal);
+        Assert.Equal("20", ended.Split(' ')[3]);
+        Assert.False(sluice.HasExited);
+    }
+
     [Fact]
     public async Task ABadConfigurationIsRefused_TheRunningOneGoesOn()
     {
