@@ -14,7 +14,7 @@ internal enum RunAction
 /// <summary>
 /// HAProxy's command line (management.txt §3), the part Sluice implements: <c>-f FILE|DIR</c> (repeatable,
 /// and every argument after <c>--</c>), <c>-c</c>, <c>-d</c>, <c>-db</c>, <c>-D</c>, <c>-q</c>, <c>-dW</c>,
-/// <c>-p PIDFILE</c>, <c>-v</c>, <c>-vv</c>, <c>-cc EXPR</c>, <c>-sf PID...</c>, <c>-st PID...</c>. Known flags not
+/// <c>-p PIDFILE</c>, <c>-v</c>, <c>-vv</c>, <c>-cc EXPR</c>, <c>-sf PID...</c>, <c>-st PID...</c>, <c>-x SOCKET</c>. Known flags not
 /// implemented yet are refused by name.
 /// </summary>
 internal sealed record CommandLine
@@ -32,6 +32,8 @@ internal sealed record CommandLine
     public List<int> FinishPids { get; init; } = [];
     /// <summary>`-st PID...`: processes told to terminate (SIGTERM) once this one listens.</summary>
     public List<int> TerminatePids { get; init; } = [];
+    /// <summary>`-x PATH`: the old process's stats socket, asked for its listening sockets before binding.</summary>
+    public string? ListenersFrom { get; init; }
     /// <summary>Set when the arguments are wrong; the message to print before the usage text.</summary>
     public string? Error { get; init; }
 
@@ -46,9 +48,10 @@ internal sealed record CommandLine
         "        -c check mode : only check config files and exit\n" +
         "        -cc check condition : evaluate a condition and exit\n" +
         "        -sf/-st [pid ]* finishes/terminates old pids.\n" +
+        "        -x <unix_socket> get listening sockets from a unix socket\n" +
         "        -- <cfgfile>* loads all the configuration files listed after it\n";
 
-    private static readonly string[] NotSupportedYet = ["-x", "-W", "-Ws", "-S", "-n", "-N", "-m", "-C", "-L", "-V", "-de", "-dp", "-dS", "-dR", "-dr", "-dV", "-dM", "-dG", "-dk", "-dL", "-dD", "-dC"];
+    private static readonly string[] NotSupportedYet = ["-W", "-Ws", "-S", "-n", "-N", "-m", "-C", "-L", "-V", "-de", "-dp", "-dS", "-dR", "-dr", "-dV", "-dM", "-dG", "-dk", "-dL", "-dD", "-dC"];
 
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
@@ -121,6 +124,14 @@ internal sealed record CommandLine
                         i++;
                     }
 
+                    break;
+                case "-x":
+                    if (i + 1 >= args.Count)
+                    {
+                        return Fail("-x requires the path of a unix socket.");
+                    }
+
+                    result = result with { ListenersFrom = args[++i] };
                     break;
                 case "-h" or "--help":
                     return new CommandLine { Action = RunAction.Usage };

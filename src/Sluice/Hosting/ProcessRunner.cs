@@ -56,7 +56,18 @@ internal static class ProcessRunner
             }
         });
 
-        var host = ProxyHost.Start(config, diagnostics, debugOutput);
+        Listeners.InheritedSockets? handedOver = null;
+        if (commandLine.ListenersFrom is { } oldSocket && oldSocket != "/dev/null")
+        {
+            handedOver = Listeners.ListenerHandover.Receive(oldSocket, out var why);
+            if (handedOver is null)
+            {
+                diagnostics.Add(new(Config.Diagnostics.DiagnosticSeverity.Alert, "Failed to get the sockets from the old process! (" + why + ")"));
+                return Fail(diagnostics, readyFile);
+            }
+        }
+
+        var host = ProxyHost.Start(config, diagnostics, debugOutput, handedOver: handedOver);
         if (host is null)
         {
             return Fail(diagnostics, readyFile);
@@ -80,8 +91,9 @@ internal static class ProcessRunner
             DetachConsole();
         }
 
-        // `-sf`/`-st`: the old processes stop once this one listens beside them (SO_REUSEPORT). Connections still
-        // in an old process's accept queue when it closes are lost: SIGUSR2 reloads without that loss.
+        // `-sf`/`-st`: the old processes stop once this one listens. With `-x` it listens on their very sockets and
+        // takes the connections still queued; without it, beside them (SO_REUSEPORT), and what waits in an old
+        // process's queue when it closes is lost.
         ProcessLimits.Signal(commandLine.FinishPids, (int)SigUsr1);
         ProcessLimits.Signal(commandLine.TerminatePids, 15);
 

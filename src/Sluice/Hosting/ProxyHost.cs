@@ -36,6 +36,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private readonly List<BackendState> _backendList = [];
     private readonly Dictionary<BackendConfig, HttpBackendContext> _httpBackends = new(ReferenceEqualityComparer.Instance);
     private int _stopping;
+    private int _listenersHandedOut;
     private Task? _stopTask;
     private HealthChecks? _checks;
     private RuntimeApi.CliServer? _cli;
@@ -78,11 +79,13 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <param name="predecessor">At a reload, the running host: binds that would open the same sockets take its
     /// sockets over, and once this host accepts, it stops accepting and lets its transactions finish on the
     /// configuration they began with (bounded by its `hard-stop-after`). Untouched when this host fails to start.</param>
-    public static ProxyHost? Start(SluiceConfig config, DiagnosticBag diagnostics, TextWriter? debugOutput = null, TimeProvider? timeProvider = null, ProxyHost? predecessor = null)
+    /// <param name="handedOver">Without a predecessor: listening sockets another process handed over (`-x`),
+    /// taken by the binds they match; the others are closed once the host runs.</param>
+    public static ProxyHost? Start(SluiceConfig config, DiagnosticBag diagnostics, TextWriter? debugOutput = null, TimeProvider? timeProvider = null, ProxyHost? predecessor = null, InheritedSockets? handedOver = null)
     {
         var host = new ProxyHost(config, timeProvider ?? TimeProvider.System);
-        var inherited = predecessor is null ? null : new InheritedSockets(predecessor.ListenersSnapshot());
-        if (!host.OpenListeners(diagnostics, debugOutput, inherited) || (host._cli = RuntimeApi.CliServer.Start(host.Stats!, config.Global, diagnostics)) is null)
+        var inherited = predecessor is null ? handedOver : new InheritedSockets(predecessor.ListenersSnapshot());
+        if (!host.OpenListeners(diagnostics, debugOutput, inherited) || (host._cli = RuntimeApi.CliServer.Start(host.Stats!, config.Global, diagnostics, host.HandOutListeners)) is null)
         {
             // Nothing was started: closing only disposes the sockets opened here (the inherited ones are the
             // predecessor's still), so the returned task is already complete.
@@ -110,6 +113,8 @@ internal sealed class ProxyHost : IAsyncDisposable
         {
             _ = predecessor.RetireAsync(inherited!.Taken);
         }
+
+        handedOver?.CloseUntaken();
 
         return host;
     }
@@ -139,13 +144,24 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// Closes the listeners and lets transactions in flight finish. With `hard-stop-after` the remaining ones are
     /// killed when it expires.
     /// </summary>
+    /// <remarks>
+    /// Once another process has taken the listening sockets (`_getsocks`, for `-x`), this is its handover: the
+    /// sockets stay open for it, and connections finish as at a reload, each after its next response.
+    /// </remarks>
     public Task StopGracefullyAsync()
     {
         lock (_listeners)
         {
-            _stopTask ??= StopCoreAsync(_config.Global.HardStopAfter);
+            _stopTask ??= StopCoreAsync(_config.Global.HardStopAfter, Volatile.Read(ref _listenersHandedOut) != 0 ? [.. _listeners.Select(l => l.Socket)] : null);
             return _stopTask;
         }
+    }
+
+    /// <summary>The listeners, for another process that takes their sockets over (`_getsocks`).</summary>
+    private IReadOnlyList<Listener> HandOutListeners()
+    {
+        Volatile.Write(ref _listenersHandedOut, 1);
+        return ListenersSnapshot();
     }
 
     /// <summary>Closes the listeners and kills every transaction at once.</summary>

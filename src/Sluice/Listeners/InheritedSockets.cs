@@ -14,15 +14,36 @@ internal sealed class InheritedSockets
     private readonly Dictionary<string, Queue<Socket>> _byKey = new(StringComparer.Ordinal);
 
     public InheritedSockets(IEnumerable<Listener> listeners)
+        : this(listeners.Select(l => (l.Key, l.Socket)))
     {
-        foreach (var listener in listeners)
+    }
+
+    /// <param name="sockets">Sockets and their <see cref="Key"/>, e.g. as another process handed them over.</param>
+    public InheritedSockets(IEnumerable<(string Key, Socket Socket)> sockets)
+    {
+        foreach (var (key, socket) in sockets)
         {
-            if (!_byKey.TryGetValue(listener.Key, out var queue))
+            if (!_byKey.TryGetValue(key, out var queue))
             {
-                _byKey[listener.Key] = queue = new Queue<Socket>();
+                _byKey[key] = queue = new Queue<Socket>();
             }
 
-            queue.Enqueue(listener.Socket);
+            queue.Enqueue(socket);
+        }
+    }
+
+    /// <summary>How many sockets were offered.</summary>
+    public int Count => _byKey.Values.Sum(q => q.Count) + Taken.Count;
+
+    /// <summary>Closes the sockets no bind took (those another process handed over and this one does not use).</summary>
+    public void CloseUntaken()
+    {
+        foreach (var queue in _byKey.Values)
+        {
+            while (queue.TryDequeue(out var socket))
+            {
+                socket.Dispose();
+            }
         }
     }
 

@@ -17,9 +17,13 @@ internal sealed class CliConnection
     private readonly Socket _socket;
     private readonly StatsHub _hub;
 
-    public CliConnection(Socket socket, StatsHub hub, CliLevel level, TimeSpan timeout)
+    private readonly Func<IReadOnlyList<Listeners.Listener>>? _exposedListeners;
+
+    /// <param name="exposedListeners">Where `expose-fd listeners` allows `_getsocks`: the listening sockets.</param>
+    public CliConnection(Socket socket, StatsHub hub, CliLevel level, TimeSpan timeout, Func<IReadOnlyList<Listeners.Listener>>? exposedListeners = null)
     {
         _socket = socket;
+        _exposedListeners = exposedListeners;
         _hub = hub;
         Level = level;
         Timeout = timeout;
@@ -96,6 +100,13 @@ internal sealed class CliConnection
 
     private async Task RunLineAsync(string line)
     {
+        if (_exposedListeners is not null && line.Trim() == Listeners.ListenerHandover.Command)
+        {
+            Listeners.ListenerHandover.Send(_socket, _exposedListeners());
+            Quit = true;
+            return;
+        }
+
         var output = new StringBuilder();
         foreach (var args in Split(line))
         {

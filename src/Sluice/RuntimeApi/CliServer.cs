@@ -22,17 +22,21 @@ internal sealed class CliServer
     private readonly GlobalConfig _global;
     private readonly SemaphoreSlim _slots;
 
-    private CliServer(StatsHub hub, GlobalConfig global)
+    private readonly Func<IReadOnlyList<Listeners.Listener>> _listeners;
+
+    private CliServer(StatsHub hub, GlobalConfig global, Func<IReadOnlyList<Listeners.Listener>> listeners)
     {
         _hub = hub;
         _global = global;
+        _listeners = listeners;
         _slots = new SemaphoreSlim(global.StatsMaxConn, global.StatsMaxConn);
     }
 
     /// <summary>Opens every `stats socket`; on failure alerts, closes what it opened and returns null.</summary>
-    public static CliServer? Start(StatsHub hub, GlobalConfig global, DiagnosticBag diagnostics)
+    /// <param name="listeners">The listening sockets, handed over on `_getsocks` where `expose-fd listeners` allows.</param>
+    public static CliServer? Start(StatsHub hub, GlobalConfig global, DiagnosticBag diagnostics, Func<IReadOnlyList<Listeners.Listener>> listeners)
     {
-        var server = new CliServer(hub, global);
+        var server = new CliServer(hub, global, listeners);
         foreach (var config in global.StatsSockets)
         {
             var socket = Open(config, diagnostics);
@@ -153,7 +157,7 @@ internal sealed class CliServer
                 continue;
             }
 
-            var connection = new CliConnection(client, _hub, config.Level, _global.StatsTimeout);
+            var connection = new CliConnection(client, _hub, config.Level, _global.StatsTimeout, config.ExposeListeners ? _listeners : null);
             _ = RunAsync(connection, token);
         }
     }

@@ -86,7 +86,8 @@ public class ConfigErrorsTests
     }
 
     [Theory]
-    [InlineData(new[] { "-x", "/run/sluice.sock" }, "[ALERT] option '-x' is not supported yet.")]
+    [InlineData(new[] { "-W" }, "[ALERT] option '-W' is not supported yet.")]
+    [InlineData(new[] { "-x" }, "[ALERT] -x requires the path of a unix socket.")]
     [InlineData(new[] { "-Z" }, "[ALERT] unknown option '-Z'.")]
     [InlineData(new string[0], "[ALERT] No configuration file was given (use -f <cfgfile|cfgdir>).")]
     public async Task CommandLine_BadArguments_AlertAndUsage(string[] args, string expected)

@@ -206,6 +206,86 @@ public sealed class ReloadTests(ITestOutputHelper output)
         Assert.Equal("new", await GetAsync(port));
     }
 
+    /// <summary>
+    /// RELIABILITY FT-17: twenty HAProxy-style process handovers (`-x` to the old process's `expose-fd listeners`
+    /// socket, then `-sf`) while wrk drives keep-alive traffic: the new process accepts on the very sockets the
+    /// old one listened on, and the old one finishes each connection after its next response, so wrk sees no
+    /// error at all.
+    /// </summary>
+    [Fact]
+    public async Task FT_17_TwentyHandoversWithSocketTransfer_UnderLoad_NoConnectionError()
+    {
+        var port = Ports.FreeListeningPort();
+        var admin = Path.Combine(Ports.TempDirectory(), "admin.sock");
+        string Config(string body) => $"""
+            global
+                stats socket {admin} mode 600 level admin expose-fd listeners
+            """ + "\n" + Answering(port, body);
+
+        var current = await SluiceProcess.StartAsync(Config("v0"), [ReadyProbe.Tcp(port)]);
+        var retired = new List<SluiceProcess>();
+        try
+        {
+            var load = PeerProcess.Start(CommandRunner.Require("wrk", "wrk"), ["-t1", "-c50", "--timeout", "10s", "-d120s", Scenarios.Http.Http.Url(port, "/")]);
+            await using (load)
+            {
+                await Task.Delay(500);
+                for (var i = 1; i <= 20; i++)
+                {
+                    var old = current;
+                    current = await SluiceProcess.StartAsync(Config("v" + P(i)), [], "-x", admin, "-sf", P(old.ProcessId));
+                    retired.Add(old);
+                    await WaitForExitAsync(old);
+                    Assert.Equal(0, old.ExitCode);
+                    Assert.Equal("v" + P(i), await GetAsync(port));
+                }
+
+                await CommandRunner.RunAsync("kill", ["-INT", P(load.ProcessId)]);
+                await load.WaitForLineAsync(l => l.StartsWith("Requests/sec", StringComparison.Ordinal));
+                output.WriteLine(load.Output.Text);
+                Assert.Contains(load.Output.Lines, l => l.Contains(" requests in ", StringComparison.Ordinal));
+                Assert.DoesNotContain("Socket errors", load.Output.Text, StringComparison.Ordinal);
+                Assert.DoesNotContain("Non-2xx", load.Output.Text, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            await current.DisposeAsync();
+            foreach (var old in retired)
+            {
+                await old.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task SocketTransferFromAProcessWithoutExposeFd_IsRefusedAtStart()
+    {
+        var port = Ports.FreeListeningPort();
+        var admin = Path.Combine(Ports.TempDirectory(), "admin.sock");
+        var config = $"""
+            global
+                stats socket {admin} mode 600 level admin
+            """ + "\n" + Answering(port, "old");
+        await using var old = await SluiceProcess.StartAsync(config, [ReadyProbe.Tcp(port)]);
+
+        var second = await SluiceBinary.RunAsync(["-db", "-x", admin, "-f", old.ConfigPath]);
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains("[ALERT]", second.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Failed to get the sockets from the old process!", second.StandardError, StringComparison.Ordinal);
+        Assert.Equal("old", await GetAsync(port));
+    }
+
+    private static async Task WaitForExitAsync(SluiceProcess process)
+    {
+        var deadline = DateTime.UtcNow + TestTimeout.Value;
+        while (!process.HasExited)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the old process is still running");
+            await Task.Delay(20);
+        }
+    }
+
     [Fact]
     public async Task AServerDownBeforeAReload_StaysDownWithoutGoingThroughUpAgain()
     {

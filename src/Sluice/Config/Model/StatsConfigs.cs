@@ -29,6 +29,9 @@ internal sealed record StatsSocketConfig
     /// <summary>`mode`: the unix socket file's permissions; null to leave them to the umask.</summary>
     public int? Mode { get; init; }
 
+    /// <summary>`expose-fd listeners`: `_getsocks` hands the listening sockets to a new process (`-x`).</summary>
+    public bool ExposeListeners { get; init; }
+
     /// <summary>`level`: what commands may do; HAProxy's default is operator.</summary>
     public CliLevel Level { get; init; } = CliLevel.Operator;
 

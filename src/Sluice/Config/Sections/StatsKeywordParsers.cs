@@ -99,7 +99,7 @@ internal static class StatsKeywordParsers
                     i++;
                     break;
                 case "expose-fd" when value == "listeners":
-                    ctx.Warning("'stats socket' : 'expose-fd listeners' is ignored: Sluice reloads without passing sockets.");
+                    socket = socket with { ExposeListeners = true };
                     i++;
                     break;
                 case "process" or "thread" when value is not null:
