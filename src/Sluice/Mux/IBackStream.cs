@@ -35,6 +35,10 @@ internal interface IBackStream : IDisposable
     /// <summary>True once a byte of the current response arrived: before that a failed reused connection may be retried.</summary>
     bool ResponseBytesSeen { get; }
 
+    /// <summary>After <see cref="ResponseHeadError.Invalid"/> from the parser: the bytes of the rejected head and
+    /// where the fault lies, for `show errors`; null when there is no such copy (HTTP/2 field blocks).</summary>
+    (byte[] Head, long ErrorOffset)? RejectedResponseHead => null;
+
     /// <summary>
     /// True when the server said it did not process the request (HTTP/2 REFUSED_STREAM, or a GOAWAY whose last
     /// stream is below this one, RFC 9113 §8.7): it can be sent again on another connection.

@@ -312,12 +312,13 @@ internal static class CliCommands
     private static void ShowErrors(CliRequest request, StringBuilder output)
     {
         string? proxy = null;
-        var requests = true;
+        bool requests = true, responses = true;
         foreach (var word in request.Args.Skip(2))
         {
             switch (word)
             {
                 case "request":
+                    responses = false;
                     break;
                 case "response":
                     requests = false;
@@ -334,28 +335,52 @@ internal static class CliCommands
             return;
         }
 
-        var events = new List<(FrontendStats Frontend, ErrorSnapshot Snapshot)>();
+        bool Selected(string name) => proxy is null or "-1" || proxy == name;
+
+        // In proxy order, the request side of each before its response side, as HAProxy lists them.
+        var events = new List<(int Id, bool Response, string Name, ErrorSnapshot Snapshot)>();
         foreach (var frontend in request.Hub.Frontends)
         {
-            if (requests && (proxy is null or "-1" || proxy == frontend.Name) && frontend.Counters.LastRequestError is var (snapshot, _))
+            if (requests && Selected(frontend.Name) && frontend.Counters.LastRequestError is var (snapshot, _))
             {
-                events.Add((frontend, snapshot));
+                events.Add((frontend.Config.Id, false, frontend.Name, snapshot));
             }
         }
 
-        output.Append("Total events captured on [").Append(Date(DateTimeOffset.Now)).Append("] : ")
-            .Append(events.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        foreach (var (frontend, snapshot) in events)
+        foreach (var backend in request.Hub.Backends)
         {
-            output.Append(" \n[").Append(Date(snapshot.When)).Append("] frontend ").Append(frontend.Name).Append(" (#")
-                .Append(frontend.Config.Id.ToString(CultureInfo.InvariantCulture)).Append("): invalid request\n");
-            output.Append("  backend <NONE> (#-1), server <NONE> (#-1), event #").Append(snapshot.Event.ToString(CultureInfo.InvariantCulture))
+            if (responses && Selected(backend.Config.Name) && backend.Counters.LastResponseError is { } snapshot)
+            {
+                events.Add((backend.Config.Id, true, backend.Config.Name, snapshot));
+            }
+        }
+
+        events.Sort((a, b) => a.Id != b.Id ? a.Id.CompareTo(b.Id) : a.Response.CompareTo(b.Response));
+        output.Append("Total events captured on [").Append(Date(DateTimeOffset.Now)).Append("] : ")
+            .Append(TrafficCounters.CapturedErrors.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        foreach (var (id, response, name, snapshot) in events)
+        {
+            output.Append(" \n[").Append(Date(snapshot.When)).Append(response ? "] backend " : "] frontend ").Append(name).Append(" (#")
+                .Append(id.ToString(CultureInfo.InvariantCulture)).Append(response ? "): invalid response\n" : "): invalid request\n");
+            if (response)
+            {
+                output.Append("  frontend ").Append(Named(snapshot.Frontend));
+            }
+            else
+            {
+                output.Append("  backend <NONE> (#-1)");
+            }
+
+            output.Append(", server ").Append(Named(snapshot.Server)).Append(", event #").Append(snapshot.Event.ToString(CultureInfo.InvariantCulture))
                 .Append(", src ").Append(snapshot.Source).Append('\n');
             output.Append(string.Create(CultureInfo.InvariantCulture,
                 $"  buffer starts at 0 (including 0 out), {Math.Max(0, request.Hub.Global.BufSize - snapshot.Head.Length)} free,\n  len {snapshot.Head.Length}, wraps at {request.Hub.Global.BufSize - request.Hub.Global.MaxRewrite}, error at position {snapshot.ErrorOffset}\n  \n"));
             Dump(output, snapshot.Head);
         }
     }
+
+    private static string Named((string Name, int Id)? proxy) =>
+        proxy is var (name, id) ? string.Create(CultureInfo.InvariantCulture, $"{name} (#{id})") : "<NONE> (#-1)";
 
     private static string Date(DateTimeOffset when) => when.ToString("dd/MMM/yyyy:HH:mm:ss.fff", CultureInfo.InvariantCulture);
 

@@ -45,7 +45,9 @@ internal class TrafficCounters
     private long _responseTimeMax;
     private long _totalTimeMax;
     private ErrorSnapshot? _lastRequestError;
-    private int _errorEvents;
+    private ErrorSnapshot? _lastResponseError;
+    /// <summary>Captured errors of the whole process, as HAProxy numbers them (`event #N`, `Total events captured`).</summary>
+    private static int s_errorEvents;
 
     public RateCounter SessionRate { get; } = new();
 
@@ -192,7 +194,16 @@ internal class TrafficCounters
     public (ErrorSnapshot Snapshot, int Event)? LastRequestError => Volatile.Read(ref _lastRequestError) is { } snapshot ? (snapshot, snapshot.Event) : null;
 
     public void RecordRequestError(ErrorSnapshot snapshot) =>
-        Volatile.Write(ref _lastRequestError, snapshot with { Event = Interlocked.Increment(ref _errorEvents) - 1 });
+        Volatile.Write(ref _lastRequestError, snapshot with { Event = Interlocked.Increment(ref s_errorEvents) - 1 });
+
+    /// <summary>How many errors the process has captured since it started.</summary>
+    public static int CapturedErrors => Volatile.Read(ref s_errorEvents);
+
+    /// <summary>A backend's last invalid response (its <see cref="ErrorSnapshot.Event"/> numbered with the requests').</summary>
+    public ErrorSnapshot? LastResponseError => Volatile.Read(ref _lastResponseError);
+
+    public void RecordResponseError(ErrorSnapshot snapshot) =>
+        Volatile.Write(ref _lastResponseError, snapshot with { Event = Interlocked.Increment(ref s_errorEvents) - 1 });
 
     public void CountDeniedRequest() => Interlocked.Increment(ref _deniedRequests);
 
@@ -341,8 +352,14 @@ internal class TrafficCounters
     }
 }
 
-/// <summary>A rejected request head as `show errors` prints it: when, from whom, its bytes and where the error is.</summary>
+/// <summary>A rejected head as `show errors` prints it: when, from whom, its bytes and where the error is.</summary>
 internal sealed record ErrorSnapshot(DateTimeOffset When, byte[] Head, long ErrorOffset, string Source)
 {
     public int Event { get; init; }
+
+    /// <summary>For a response: the frontend the request came through.</summary>
+    public (string Name, int Id)? Frontend { get; init; }
+
+    /// <summary>For a response: the server that sent it.</summary>
+    public (string Name, int Id)? Server { get; init; }
 }

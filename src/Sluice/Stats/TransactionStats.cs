@@ -93,6 +93,14 @@ internal static class TransactionStats
         frontend.CountResponse(status);
     }
 
+    /// <summary>A server's response head the parser rejected (eresp is counted with the 502), kept for `show errors`.</summary>
+    public static void RecordInvalidResponse(TrafficCounters backend, (byte[] Head, long ErrorOffset) rejected, (string Name, int Id) frontend, (string Name, int Id)? server, System.Net.EndPoint? client) =>
+        backend.RecordResponseError(new ErrorSnapshot(DateTimeOffset.Now, rejected.Head, ErrorPosition(rejected.Head, rejected.ErrorOffset), client?.ToString() ?? "-")
+        {
+            Frontend = frontend,
+            Server = server,
+        });
+
     /// <summary>
     /// The parser reports the start of the faulty line; HAProxy points at the faulty byte. Within that line, the
     /// first control character (other than the line end) is that byte; without one, the line start stays.

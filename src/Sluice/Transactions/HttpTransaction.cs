@@ -1240,6 +1240,12 @@ internal sealed class HttpTransaction : IDisposable
     private async Task FailResponseHeadAsync(IFrontStream front, ResponseHeadError error, Task? requestPump)
     {
         var pending = PendingCause;
+        if (error == ResponseHeadError.Invalid && _server?.RejectedResponseHead is { } rejected && _backend is { } backend)
+        {
+            Stats.TransactionStats.RecordInvalidResponse(backend.State.Counters, rejected, (_front.Frontend.Name, _front.Frontend.Id),
+                _serverState is { } server ? (server.Config.Name, server.Config.Id) : null, front.ClientEndPoint);
+        }
+
         DropServerConnection();
         if (requestPump is not null)
         {

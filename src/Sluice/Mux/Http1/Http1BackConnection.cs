@@ -49,6 +49,11 @@ internal sealed class Http1BackConnection : IBackStream
     /// <summary>True once a byte of the current response arrived: before that a failed reused connection may be retried.</summary>
     public bool ResponseBytesSeen { get; private set; }
 
+    /// <summary>How much of a rejected head is kept for `show errors`.</summary>
+    private const int MaxRejectedHead = 16384;
+
+    public (byte[] Head, long ErrorOffset)? RejectedResponseHead { get; private set; }
+
     /// <summary>The server's or the protocol's word on reuse after the current exchange.</summary>
     public bool IsReusable => _reusable && !_io.IsAborted;
 
@@ -88,6 +93,7 @@ internal sealed class Http1BackConnection : IBackStream
         HttpResponseHead head, HttpRequestHead request, Http1ParserOptions options)
     {
         head.Reset();
+        RejectedResponseHead = null;
         _headState = Http1HeadState.ForHead();
         var handler = new Http1Heads.ResponseHandler(head, options);
         var input = _io.Input;
@@ -118,20 +124,24 @@ internal sealed class Http1BackConnection : IBackStream
             var status = Http1HeadParser.ParseResponseHead(ref _headState, buffer, ref handler, options, out var consumed, out var examined);
             if (status == Http1ParseStatus.Complete)
             {
-                input.AdvanceTo(consumed);
-                if (handler.Reject != Http1RejectReason.None)
+                var reject = handler.Reject;
+                var framing = default(Http1BodyFraming);
+                if (reject == Http1RejectReason.None)
                 {
-                    _reusable = false;
-                    return (ResponseHeadError.Invalid, handler.Reject);
+                    reject = handler.Framing.CompleteResponse(
+                        head.Status, request.Method == Messages.HttpMethod.Head, request.Method == Messages.HttpMethod.Connect, out framing);
                 }
 
-                var reject = handler.Framing.CompleteResponse(
-                    head.Status, request.Method == Messages.HttpMethod.Head, request.Method == Messages.HttpMethod.Connect, out var framing);
                 if (reject != Http1RejectReason.None)
                 {
+                    // A complete head with a fault in its fields or framing: HAProxy points at the head's start.
+                    RejectedResponseHead = (buffer.Slice(0, Math.Min(buffer.Slice(0, consumed).Length, MaxRejectedHead)).ToArray(), 0); // Allocates: rejected heads only.
+                    input.AdvanceTo(consumed);
                     _reusable = false;
                     return (ResponseHeadError.Invalid, reject);
                 }
+
+                input.AdvanceTo(consumed);
 
                 var mode = Http1Heads.ApplyFraming(head, framing);
                 Http1Heads.RemoveHopByHopFields(head, isRequest: false);
@@ -153,6 +163,7 @@ internal sealed class Http1BackConnection : IBackStream
 
             if (status == Http1ParseStatus.Rejected)
             {
+                RejectedResponseHead = (buffer.Slice(0, Math.Min(buffer.Length, MaxRejectedHead)).ToArray(), _headState.ErrorOffset); // Allocates: rejected heads only.
                 input.AdvanceTo(consumed, examined);
                 _reusable = false;
                 return (ResponseHeadError.Invalid, _headState.RejectReason);

@@ -239,6 +239,50 @@ public class RuntimeApiTests
     }
 
     [Fact]
+    public async Task ShowErrors_InvalidResponseAndRequest_SameReportAsHaproxy()
+    {
+        // A server whose answer has a control character in a field name: 502 for the client, and a capture.
+        const string Junk = "HTTP/1.1 200 OK\r\nX-B\u0001ad: y\r\nContent-Length: 0\r\n\r\n";
+        await using var junk = TestServer.Tcp(async socket =>
+        {
+            var buffer = new byte[4096];
+            await socket.ReceiveAsync(buffer);
+            await socket.SendAsync(System.Text.Encoding.Latin1.GetBytes(Junk));
+            await TestServer.DrainAsync(socket);
+        });
+        var directory = Ports.TempDirectory();
+        var sluicePort = Ports.FreeTcpPort();
+        var haproxyPort = Ports.FreeTcpPort();
+        var servers = $"    server junk {junk.Address}";
+        var haproxySocket = Path.Combine(directory, "h.sock");
+        var sluiceSocket = Path.Combine(directory, "s.sock");
+        await using var haproxy = await HaproxyOracle.StartAsync(Config(haproxyPort, haproxySocket, servers), haproxySocket);
+        await using var sluice = await SluiceProcess.StartAsync(Config(sluicePort, sluiceSocket, servers), [ReadyProbe.Tcp(sluicePort)]);
+
+        foreach (var port in new[] { haproxyPort, sluicePort })
+        {
+            var (status, _, _) = await StatsPeers.CurlAsync(StatsPeers.Url(port, "/x"));
+            Assert.Equal(502, status);
+            var answer = await StatsPeers.SocatAsync("TCP:127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture), "GET /\u0001 HTTP/1.1\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
+        }
+
+        static List<string> Report(string text) => text.Split('\n')
+            .Where(l => !l.StartsWith("  H1 ", StringComparison.Ordinal) && !l.StartsWith("  buffer starts", StringComparison.Ordinal))
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"\[\d\d/\w+/\d{4}:[\d:.]+\]", "[DATE]"))
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"src 127\.0\.0\.1:\d+", "src 127.0.0.1:PORT"))
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"wraps at \d+", "wraps at N"))
+            .ToList();
+
+        var expected = Report(await StatsPeers.UnixAsync(haproxySocket, "show errors"));
+        var actual = Report(await StatsPeers.UnixAsync(sluiceSocket, "show errors"));
+        Assert.True(expected.SequenceEqual(actual), string.Join("\n", expected) + "\n----\n" + string.Join("\n", actual));
+        Assert.Contains(expected, l => l.EndsWith("): invalid response", StringComparison.Ordinal));
+        Assert.Equal(Report(await StatsPeers.UnixAsync(haproxySocket, "show errors be response")), Report(await StatsPeers.UnixAsync(sluiceSocket, "show errors be response")));
+        Assert.Equal("1", StatsPeers.ParseCsv(await StatsPeers.UnixAsync(sluiceSocket, "show stat"))["be/BACKEND"]["eresp"]);
+    }
+
+    [Fact]
     public async Task ShowSessAndShutdownSessionsServer_TunnelCut()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
