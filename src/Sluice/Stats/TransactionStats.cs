@@ -19,8 +19,8 @@ internal static class TransactionStats
         var status = transaction.Status;
         var cause = transaction.Cause;
         var phase = transaction.Phase;
-        var bytesIn = front.RequestBodyBytes;
-        var bytesOut = front.ResponseBodyBytes;
+        var bytesIn = HttpTransaction.BytesInWithHead(front);
+        var bytesOut = transaction.BytesOutWithHead(front);
         var answered = transaction.Tr >= 0;
 
         frontend.CountRequest(now);

@@ -258,8 +258,8 @@ internal sealed class HttpTransaction : IDisposable
         fields.Tt = nowMs - _waitStartMs;
         fields.Status = Status == 0 ? -1 : Status;
         // HAProxy counts nothing for the error it answers to a request it could not read.
-        fields.BytesOut = withRequest ? _headBytesOut + front.ResponseBodyBytes : 0;
-        fields.BytesIn = withRequest ? Sluice.Logging.LogSizes.Request(front.Request) + front.RequestBodyBytes : 0;
+        fields.BytesOut = withRequest ? BytesOutWithHead(front) : 0;
+        fields.BytesIn = withRequest ? BytesInWithHead(front) : 0;
         fields.Cause = early ? TerminationCause.None : Cause;
         fields.Phase = early ? TerminationPhase.None : Phase;
         fields.Retries = Retries;
@@ -1236,6 +1236,13 @@ internal sealed class HttpTransaction : IDisposable
             }
         }
     }
+
+    /// <summary>The request's bytes as HAProxy counts them for `%U` and the stats' `bin`: head and body.</summary>
+    internal static long BytesInWithHead(IFrontStream front) => Sluice.Logging.LogSizes.Request(front.Request) + front.RequestBodyBytes;
+
+    /// <summary>The response's bytes as HAProxy counts them for `%B` and `bout`: the head as the server sent it
+    /// (or the proxy's own answer), and the body.</summary>
+    internal long BytesOutWithHead(IFrontStream front) => _headBytesOut + front.ResponseBodyBytes;
 
     private async Task FailResponseHeadAsync(IFrontStream front, ResponseHeadError error, Task? requestPump)
     {
