@@ -37,6 +37,9 @@ internal sealed class ServerState
         }
     }
 
+    /// <summary>The backend's `option srvtcpka` settings for connections to this server; null when off.</summary>
+    public TcpKeepAliveConfig? KeepAlive => _backend.Config.ServerKeepAlive;
+
     /// <summary>Idle HTTP connections to this server, kept for reuse.</summary>
     public ServerConnectionPool Pool { get; }
 

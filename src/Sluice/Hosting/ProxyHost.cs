@@ -342,6 +342,11 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// </summary>
     private void Accept(TransactionContext context, byte[] frontendName, StartSession start, Socket client, Listener listener)
     {
+        if (context.Frontend.ClientKeepAlive is { } keepAlive)
+        {
+            Transport.SocketOptions.EnableKeepAlive(client, keepAlive);
+        }
+
         var bind = listener.Bind;
         var expectProxy = bind.AcceptProxy;
         if (ConnectionRulesRunAtAccept(context.Frontend, bind))

@@ -174,6 +174,11 @@ internal sealed class ServerDialer
             return (null, ConnectError.Resource, false, null, null);
         }
 
+        if (server.KeepAlive is { } keepAlive)
+        {
+            SocketOptions.EnableKeepAlive(socket, keepAlive);
+        }
+
         if (server.Source is { } source)
         {
             var bindError = ServerConnector.BindSource(socket, source, server.SourcePorts, Origin.Client, out _sourcePort);

@@ -59,6 +59,41 @@ internal static class SocketOptions
         }
     }
 
+    /// <summary>
+    /// TCP keep-alive probes on a connection (`option clitcpka`/`srvtcpka`); nothing for unix sockets. A connection
+    /// already gone is left alone: its transaction finds out on its own.
+    /// </summary>
+    public static void EnableKeepAlive(Socket socket, Config.Model.TcpKeepAliveConfig config)
+    {
+        if (socket.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        {
+            return;
+        }
+
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            if (config.Count is int count)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, count);
+            }
+
+            if (config.IdleSeconds is int idle)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, idle);
+            }
+
+            if (config.IntervalSeconds is int interval)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, interval);
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Closed under us.
+        }
+    }
+
     private static void Set(Socket socket, int level, int name, ReadOnlySpan<byte> value, string what)
     {
         try

@@ -12,6 +12,9 @@ internal sealed record FrontendConfig
     /// <summary>0 means the global `maxconn` applies.</summary>
     public int MaxConn { get; init; }
     public int? Backlog { get; init; }
+
+    /// <summary>`option clitcpka`/`tcpka` with `clitcpka-*`: TCP keep-alive on client connections; null when off.</summary>
+    public TcpKeepAliveConfig? ClientKeepAlive { get; init; }
     /// <summary>Resolved `default_backend` (or the listen section's own backend), null when none.</summary>
     public BackendConfig? DefaultBackend { get; init; }
     public bool Disabled { get; init; }
@@ -89,6 +92,9 @@ internal sealed record BackendConfig
     /// <summary>`option persist`.</summary>
     public bool Persist { get; init; }
     public bool AllBackups { get; init; }
+
+    /// <summary>`option srvtcpka`/`tcpka` with `srvtcpka-*`: TCP keep-alive on server connections; null when off.</summary>
+    public TcpKeepAliveConfig? ServerKeepAlive { get; init; }
     public SourceConfig? Source { get; init; }
     public bool Disabled { get; init; }
     public string? Description { get; init; }
@@ -179,4 +185,14 @@ internal sealed record SluiceConfig
     public required GlobalConfig Global { get; init; }
     public required IReadOnlyList<FrontendConfig> Frontends { get; init; }
     public required IReadOnlyList<BackendConfig> Backends { get; init; }
+}
+
+/// <summary>
+/// TCP keep-alive probes of one side: how many unanswered probes end the connection (TCP_KEEPCNT), the idle time
+/// before the first (TCP_KEEPIDLE) and the time between probes (TCP_KEEPINTVL), in seconds; null leaves the
+/// system's value.
+/// </summary>
+internal sealed record TcpKeepAliveConfig(int? Count, int? IdleSeconds, int? IntervalSeconds)
+{
+    public static readonly TcpKeepAliveConfig SystemDefaults = new(null, null, null);
 }

@@ -112,6 +112,18 @@ internal sealed class ProxySection
 
     public bool AllBackups { get; set; }
 
+    /// <summary>`option clitcpka` (or `tcpka` on a frontend side).</summary>
+    public bool ClientTcpKeepAlive { get; set; }
+
+    /// <summary>`option srvtcpka` (or `tcpka` on a backend side).</summary>
+    public bool ServerTcpKeepAlive { get; set; }
+
+    /// <summary>`clitcpka-cnt`, `clitcpka-idle`, `clitcpka-intvl`.</summary>
+    public TcpKeepAliveConfig ClientKeepAliveTuning { get; set; } = TcpKeepAliveConfig.SystemDefaults;
+
+    /// <summary>`srvtcpka-cnt`, `srvtcpka-idle`, `srvtcpka-intvl`.</summary>
+    public TcpKeepAliveConfig ServerKeepAliveTuning { get; set; } = TcpKeepAliveConfig.SystemDefaults;
+
     public BalanceConfig Balance { get; set; } = BalanceConfig.Default;
 
     /// <summary><c>hash-type</c>.</summary>
