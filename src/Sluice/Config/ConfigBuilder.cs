@@ -369,6 +369,8 @@ internal static class ConfigBuilder
             HttpBufferRequest = http && section.HttpBufferRequest,
             AcceptInvalidHttpRequest = http && section.AcceptInvalidHttpRequest,
             H2cUpgrade = http && section.H2cUpgrade,
+            HttpIgnoreProbes = http && section.HttpIgnoreProbes,
+            DisableH2Upgrade = http && section.DisableH2Upgrade,
             RestrictRequestHeaderNames = http ? section.RestrictRequestHeaderNames : HeaderNamePolicy.Preserve,
             UseBackends = useBackends,
             HttpRequestRules = http ? [.. section.HttpRequestRules, .. section.RedirectRules, .. Stats.StatsServices.Rules(section.StatsPage, section.Name, section.Location.ToString())] : [],
@@ -455,6 +457,8 @@ internal static class ConfigBuilder
         Option(section.HttpBufferRequest, "http-buffer-request");
         Option(section.IsFrontend && section.AcceptInvalidHttpRequest, "accept-invalid-http-request");
         Option(section.IsFrontend && section.H2cUpgrade, "h2c-upgrade");
+        Option(section.IsFrontend && section.HttpIgnoreProbes, "http-ignore-probes");
+        Option(section.IsFrontend && section.DisableH2Upgrade, "disable-h2-upgrade");
         Option(section.IsBackend && section.AcceptInvalidHttpResponse, "accept-invalid-http-response");
     }
 

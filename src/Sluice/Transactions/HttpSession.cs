@@ -47,7 +47,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         _acceptMs = context.Shared.Clock.Refresh();
         // Where ALPN chose the protocol (of TLS, or of the offloader in a PROXY v2 header), the bytes do not decide
         // (ARCHITECTURE.md: the first bytes decide on cleartext only).
-        _detectPreface = listener?.Bind.Proto is null && handshake.Tls is null && !handshake.HasAlpn;
+        _detectPreface = listener?.Bind.Proto is null && handshake.Tls is null && !handshake.HasAlpn && !context.Frontend.DisableH2Upgrade;
 
         // A bind line that names its protocol speaks only that one; h2c is cleartext HTTP/2 (RFC 7540 §3.2).
         _front.H2cUpgradeAllowed = _detectPreface && context.Frontend.H2cUpgrade;
@@ -222,6 +222,13 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     {
         var status = -1;
         var code = "CR";
+        if (first && _front.PartialHeadBytes == 0 && _context.Frontend.HttpIgnoreProbes
+            && (outcome is RequestHeadOutcome.TimedOut or RequestHeadOutcome.ClosedIdle || pending == TerminationCause.ClientTimeout))
+        {
+            // A browser's pre-connection that was never used: not an error (`option http-ignore-probes`).
+            return false;
+        }
+
         if (outcome == RequestHeadOutcome.Rejected)
         {
             status = _front.RejectReason.ToStatusCode();

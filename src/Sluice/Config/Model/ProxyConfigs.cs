@@ -31,6 +31,13 @@ internal sealed record FrontendConfig
     /// to HTTP/2 (RFC 7540 §3.2) instead of having the token removed.
     /// </summary>
     public bool H2cUpgrade { get; init; }
+
+    /// <summary>`option http-ignore-probes`: a first connection that times out or closes before any byte is neither
+    /// answered (no 408), logged nor counted.</summary>
+    public bool HttpIgnoreProbes { get; init; }
+
+    /// <summary>`option disable-h2-upgrade`: an HTTP/1 connection is not switched to HTTP/2 by the preface.</summary>
+    public bool DisableH2Upgrade { get; init; }
     /// <summary>`option http-restrict-req-hdr-names`.</summary>
     public HeaderNamePolicy RestrictRequestHeaderNames { get; init; }
     /// <summary>`use_backend` rules in order; <see cref="DefaultBackend"/> applies when none does.</summary>

@@ -83,6 +83,8 @@ internal static class ProxyKeywordTable
         new("originalto", ProxyKinds.All, HttpKeywordParsers.ParseOriginalTo),
         new("http-buffer-request", ProxyKinds.All, HttpKeywordParsers.Flag((s, on) => s.HttpBufferRequest = on)),
         new("h2c-upgrade", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.H2cUpgrade = on)),
+        new("http-ignore-probes", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.HttpIgnoreProbes = on)),
+        new("disable-h2-upgrade", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.DisableH2Upgrade = on)),
         new("accept-invalid-http-request", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.AcceptInvalidHttpRequest = on)),
         new("http-restrict-req-hdr-names", ProxyKinds.All, HttpKeywordParsers.ParseRestrictRequestHeaderNames),
         new("accept-invalid-http-response", ProxyKinds.BackendSide, HttpKeywordParsers.Flag((s, on) => s.AcceptInvalidHttpResponse = on)),

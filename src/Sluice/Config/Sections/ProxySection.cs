@@ -156,6 +156,10 @@ internal sealed class ProxySection
     public bool AcceptInvalidHttpRequest { get; set; }
     public bool H2cUpgrade { get; set; }
 
+    public bool HttpIgnoreProbes { get; set; }
+
+    public bool DisableH2Upgrade { get; set; }
+
     public HeaderNamePolicy RestrictRequestHeaderNames { get; set; }
 
     public bool AcceptInvalidHttpResponse { get; set; }
