@@ -40,6 +40,9 @@ internal sealed class ServerState
     /// <summary>The backend's `option srvtcpka` settings for connections to this server; null when off.</summary>
     public TcpKeepAliveConfig? KeepAlive => _backend.Config.ServerKeepAlive;
 
+    /// <summary>The backend's `option nolinger`: connections to this server end with a reset.</summary>
+    public bool NoLinger => _backend.Config.NoLinger;
+
     /// <summary>Idle HTTP connections to this server, kept for reuse.</summary>
     public ServerConnectionPool Pool { get; }
 

@@ -187,7 +187,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         await CloseListeners(handedOver).ConfigureAwait(false);
         foreach (var pair in _active)
         {
-            if (handedOver is not null && pair.Key is HttpSession http)
+            if (pair.Key is HttpSession http && (handedOver is not null || http.IdleCloseOnResponse))
             {
                 http.RetireAfterNextResponse();
             }
@@ -345,6 +345,11 @@ internal sealed class ProxyHost : IAsyncDisposable
         if (context.Frontend.ClientKeepAlive is { } keepAlive)
         {
             Transport.SocketOptions.EnableKeepAlive(client, keepAlive);
+        }
+
+        if (context.Frontend.NoLinger)
+        {
+            Transport.SocketOptions.ResetOnClose(client);
         }
 
         var bind = listener.Bind;

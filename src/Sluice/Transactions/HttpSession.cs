@@ -336,6 +336,9 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     }
 
     /// <summary>Soft stop: an idle keep-alive connection closes now, a busy one after its response.</summary>
+    /// <summary>`option idle-close-on-response`: at a soft stop, retire after the next response rather than close idle.</summary>
+    public bool IdleCloseOnResponse => _context.Frontend.IdleCloseOnResponse;
+
     public void RequestStop()
     {
         Volatile.Write(ref _stopping, 1);

@@ -179,6 +179,11 @@ internal sealed class ServerDialer
             SocketOptions.EnableKeepAlive(socket, keepAlive);
         }
 
+        if (server.NoLinger)
+        {
+            SocketOptions.ResetOnClose(socket);
+        }
+
         if (server.Source is { } source)
         {
             var bindError = ServerConnector.BindSource(socket, source, server.SourcePorts, Origin.Client, out _sourcePort);

@@ -94,6 +94,19 @@ internal static class SocketOptions
         }
     }
 
+    /// <summary>SO_LINGER with a zero time (`option nolinger`): closing sends a reset and drops unsent data.</summary>
+    public static void ResetOnClose(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Closed under us.
+        }
+    }
+
     private static void Set(Socket socket, int level, int name, ReadOnlySpan<byte> value, string what)
     {
         try

@@ -15,6 +15,13 @@ internal sealed record FrontendConfig
 
     /// <summary>`option clitcpka`/`tcpka` with `clitcpka-*`: TCP keep-alive on client connections; null when off.</summary>
     public TcpKeepAliveConfig? ClientKeepAlive { get; init; }
+
+    /// <summary>`option nolinger`: client connections are closed with a reset, their unsent data dropped.</summary>
+    public bool NoLinger { get; init; }
+
+    /// <summary>`option idle-close-on-response`: at a soft stop, an idle HTTP/1 connection waits for its next
+    /// request and closes after that response instead of at once.</summary>
+    public bool IdleCloseOnResponse { get; init; }
     /// <summary>Resolved `default_backend` (or the listen section's own backend), null when none.</summary>
     public BackendConfig? DefaultBackend { get; init; }
     public bool Disabled { get; init; }
@@ -102,6 +109,9 @@ internal sealed record BackendConfig
 
     /// <summary>`option srvtcpka`/`tcpka` with `srvtcpka-*`: TCP keep-alive on server connections; null when off.</summary>
     public TcpKeepAliveConfig? ServerKeepAlive { get; init; }
+
+    /// <summary>`option nolinger`: server connections are closed with a reset.</summary>
+    public bool NoLinger { get; init; }
     public SourceConfig? Source { get; init; }
     public bool Disabled { get; init; }
     public string? Description { get; init; }

@@ -90,6 +90,15 @@ internal static class ProxyKeywordTable
         new("accept-invalid-http-response", ProxyKinds.BackendSide, HttpKeywordParsers.Flag((s, on) => s.AcceptInvalidHttpResponse = on)),
         new("httpchk", ProxyKinds.BackendSide, CheckKeywordParsers.ParseHttpChk),
         new("tcp-check", ProxyKinds.BackendSide, CheckKeywordParsers.ParseTcpCheck),
+        new("nolinger", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.NoLinger = !ctx.Negated)),
+        new("idle-close-on-response", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.IdleCloseOnResponse = on)),
+        new("http-no-delay", ProxyKinds.All, (ctx, _) => SetFlag(ctx, () => { })),
+        new("splice-auto", ProxyKinds.All, (ctx, _) => NoEffectYet(ctx, "data is copied through the proxy's buffers")),
+        new("splice-request", ProxyKinds.All, (ctx, _) => NoEffectYet(ctx, "data is copied through the proxy's buffers")),
+        new("splice-response", ProxyKinds.All, (ctx, _) => NoEffectYet(ctx, "data is copied through the proxy's buffers")),
+        new("tcp-smart-accept", ProxyKinds.FrontendSide, (ctx, _) => NoEffectYet(ctx, "the kernel acknowledges new connections at once")),
+        new("tcp-smart-connect", ProxyKinds.BackendSide, (ctx, _) => NoEffectYet(ctx, "the kernel acknowledges the server's handshake at once")),
+        new("independent-streams", ProxyKinds.All, (ctx, _) => NoEffectYet(ctx, "reading and writing already keep their own timeouts")),
         new("contstats", ProxyKinds.FrontendSide, (ctx, _) => ctx.Warning("'option contstats' is accepted but not honoured yet: byte counters are updated when a transaction ends.")),
         new("http-use-htx", ProxyKinds.All, (ctx, _) => ctx.Warning("option 'http-use-htx' is deprecated and ignored. The HTX mode is now the only supported mode.")),
     ]);
@@ -120,6 +129,15 @@ internal static class ProxyKeywordTable
         }
 
         return table;
+    }
+
+    /// <summary>An option that loads but changes nothing yet: said once, with why, as HAProxy words such warnings.</summary>
+    private static void NoEffectYet(KeywordContext ctx, string why)
+    {
+        if (!ctx.Negated)
+        {
+            ctx.Warning($"'option {ctx.Keyword}' is accepted but has no effect yet: {why}.");
+        }
     }
 
     private static void SetFlag(KeywordContext ctx, Action set)

@@ -118,6 +118,10 @@ internal sealed class ProxySection
     /// <summary>`option srvtcpka` (or `tcpka` on a backend side).</summary>
     public bool ServerTcpKeepAlive { get; set; }
 
+    public bool NoLinger { get; set; }
+
+    public bool IdleCloseOnResponse { get; set; }
+
     /// <summary>`clitcpka-cnt`, `clitcpka-idle`, `clitcpka-intvl`.</summary>
     public TcpKeepAliveConfig ClientKeepAliveTuning { get; set; } = TcpKeepAliveConfig.SystemDefaults;
 
