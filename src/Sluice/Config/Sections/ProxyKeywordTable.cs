@@ -90,6 +90,7 @@ internal static class ProxyKeywordTable
         new("accept-invalid-http-response", ProxyKinds.BackendSide, HttpKeywordParsers.Flag((s, on) => s.AcceptInvalidHttpResponse = on)),
         new("httpchk", ProxyKinds.BackendSide, CheckKeywordParsers.ParseHttpChk),
         new("tcp-check", ProxyKinds.BackendSide, CheckKeywordParsers.ParseTcpCheck),
+        new("abortonclose", ProxyKinds.BackendSide, (ctx, _) => SetFlag(ctx, () => { })),
         new("nolinger", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.NoLinger = !ctx.Negated)),
         new("idle-close-on-response", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.IdleCloseOnResponse = on)),
         new("http-no-delay", ProxyKinds.All, (ctx, _) => SetFlag(ctx, () => { })),

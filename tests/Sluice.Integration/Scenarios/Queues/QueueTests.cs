@@ -165,12 +165,16 @@ public class QueueTests
         Assert.Contains(" sQ ", await Http.WaitLineAsync(sluice, l => l.Contains("/queued", StringComparison.Ordinal)), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task ClientLeavesQueue_RequestRemovedAndNeverSent()
+    /// <summary>RELIABILITY FT-08 (queue): with or without `option abortonclose`, a client that closes while queued takes
+    /// its request with it (HAProxy without the option would still send it to a server nobody answers to).</summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData("    option abortonclose")]
+    public async Task FT_08_ClientLeavesQueue_RequestRemovedAndNeverSent(string option)
     {
         await using var server = new GatedServer();
         var port = Ports.FreeTcpPort();
-        await using var sluice = await StartAsync(Config(port, $"server s1 {server.Backend.Address} maxconn 1", "    timeout queue 30s"), port);
+        await using var sluice = await StartAsync(Config(port, $"server s1 {server.Backend.Address} maxconn 1", "    timeout queue 30s\n" + option), port);
 
         using var first = await SendAsync(port, "/held");
         await server.WaitArrivalsAsync(1);
