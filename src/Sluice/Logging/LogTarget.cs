@@ -11,6 +11,8 @@ internal enum LogTargetKind : byte
     Stderr,
     Udp,
     Unix,
+    /// <summary>`fd@N`: a file descriptor the process inherited (fd@1 and fd@2 are stdout and stderr).</summary>
+    FileDescriptor,
 }
 
 /// <summary>The header a target puts before each message (`format` on the `log` line).</summary>
@@ -50,6 +52,9 @@ internal sealed record LogTarget
 
     /// <summary>The unix datagram socket's path.</summary>
     public string? Path { get; init; }
+
+    /// <summary>The inherited file descriptor of `fd@N`.</summary>
+    public int Descriptor { get; init; }
 
     public SyslogFormat Format { get; init; } = SyslogFormat.Rfc3164;
 
@@ -239,6 +244,22 @@ internal sealed record LogTarget
                 return new LogTarget { Kind = LogTargetKind.Stdout, Text = text };
             case "stderr":
                 return new LogTarget { Kind = LogTargetKind.Stderr, Text = text };
+        }
+
+        if (text.StartsWith("fd@", StringComparison.Ordinal))
+        {
+            if (!int.TryParse(text.AsSpan(3), NumberStyles.None, CultureInfo.InvariantCulture, out var fd))
+            {
+                error = $"invalid address: '{text}'";
+                return null;
+            }
+
+            return fd switch
+            {
+                1 => new LogTarget { Kind = LogTargetKind.Stdout, Text = text },
+                2 => new LogTarget { Kind = LogTargetKind.Stderr, Text = text },
+                _ => new LogTarget { Kind = LogTargetKind.FileDescriptor, Text = text, Descriptor = fd },
+            };
         }
 
         var rest = text;

@@ -128,6 +128,7 @@ internal abstract class LogSink
                 {
                     LogTargetKind.Stdout => new StreamSink(Console.OpenStandardOutput()),
                     LogTargetKind.Stderr => new StreamSink(Console.OpenStandardError()),
+                    LogTargetKind.FileDescriptor => new StreamSink(new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(target.Descriptor, ownsHandle: false), FileAccess.Write, 1)),
                     LogTargetKind.Udp => new DatagramSink(target.Address!.AddressFamily, ProtocolType.Udp, target.Address),
                     _ => new DatagramSink(AddressFamily.Unix, ProtocolType.Unspecified, new UnixDomainSocketEndPoint(target.Path!)),
                 };

@@ -40,6 +40,11 @@ internal sealed class SluiceProcess : ISluiceInstance
     public static Task<SluiceProcess> StartInNamespaceAsync(string name, string config) =>
         StartAsync(config, [], [NetworkNamespaces.Ip, "netns", "exec", name], []);
 
+    /// <summary>The program started by <paramref name="launcher"/> (a command that runs its arguments, e.g. to open
+    /// file descriptors first).</summary>
+    public static Task<SluiceProcess> StartUnderAsync(string[] launcher, string config, IReadOnlyList<ReadyProbe> ready) =>
+        StartAsync(config, ready, launcher, []);
+
     private static async Task<SluiceProcess> StartAsync(string config, IReadOnlyList<ReadyProbe> ready, string[] launcher, string[] extraArguments)
     {
         var directory = Ports.TempDirectory();

@@ -118,6 +118,32 @@ public class LogTargetTests
     }
 
     [Fact]
+    public async Task FileDescriptors_Fd1IsStdout_AndAnInheritedFdGetsItsLines()
+    {
+        await using var backend = await PythonPeer.StartLogBackendAsync();
+        var file = Path.Combine(Ports.TempDirectory(), "fd3.log");
+        var port = Ports.FreeListeningPort();
+        var config = Config("    log fd@1 format raw local0\n    log fd@3 format short local0", port, backend.Address);
+        await using var sluice = await SluiceProcess.StartUnderAsync(["bash", "-c", "exec 3>>\"$0\"; exec \"$@\"", file], config, [ReadyProbe.Tcp(port)]);
+
+        var get = await Http.Http.CurlAsync(Http.Http.Url(port, "/fd"));
+        Assert.Equal(0, get.ExitCode);
+        var raw = await sluice.Output.WaitForAsync(l => l.Contains("\"GET /fd HTTP/1.1\"", StringComparison.Ordinal) && l.StartsWith("127.0.0.1:", StringComparison.Ordinal));
+        Assert.Contains(" fe be/s1 ", raw[0], StringComparison.Ordinal);
+
+        var deadline = DateTime.UtcNow + TestTimeout.Value;
+        string[] lines;
+        while (!(lines = File.ReadAllLines(file)).Any(l => l.Contains("\"GET /fd HTTP/1.1\"", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "nothing on fd 3: " + string.Join('\n', lines));
+            await Task.Delay(50);
+        }
+
+        // `format short`: the level in angle brackets (info is 6), then the message.
+        Assert.StartsWith("<6>127.0.0.1:", lines.Single(l => l.Contains("\"GET /fd HTTP/1.1\"", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnixDatagram_LogTagAndHostname_Received()
     {
         await using var backend = await PythonPeer.StartLogBackendAsync();
