@@ -52,6 +52,7 @@ internal static class ProxyKeywordTable
         new("http-request", ProxyKinds.All, HttpRuleParser.ParseRequest),
         new("http-response", ProxyKinds.All, HttpRuleParser.ParseResponse),
         new("http-check", ProxyKinds.BackendSide, CheckKeywordParsers.ParseHttpCheck),
+        new("tcp-check", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseTcpCheck),
         new("stats", ProxyKinds.All, StatsKeywordParsers.ParseProxy),
     ]);
 
@@ -79,6 +80,12 @@ internal static class ProxyKeywordTable
         new("accept-invalid-http-response", ProxyKinds.BackendSide, HttpKeywordParsers.Flag((s, on) => s.AcceptInvalidHttpResponse = on)),
         new("httpchk", ProxyKinds.BackendSide, CheckKeywordParsers.ParseHttpChk),
         new("tcp-check", ProxyKinds.BackendSide, CheckKeywordParsers.ParseTcpCheck),
+        new("redis-check", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseRedisCheck),
+        new("ssl-hello-chk", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseSslHelloCheck),
+        new("smtpchk", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseSmtpCheck),
+        new("pgsql-check", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParsePgsqlCheck),
+        new("mysql-check", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseMysqlCheck),
+        new("ldap-check", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseLdapCheck),
         new("contstats", ProxyKinds.FrontendSide, (ctx, _) => ctx.Warning("'option contstats' is accepted but not honoured yet: byte counters are updated when a transaction ends.")),
         new("http-use-htx", ProxyKinds.All, (ctx, _) => ctx.Warning("option 'http-use-htx' is deprecated and ignored. The HTX mode is now the only supported mode.")),
     ]);
