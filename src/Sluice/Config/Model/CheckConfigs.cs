@@ -26,6 +26,16 @@ internal sealed record ServerCheckConfig
     public int Port { get; init; }
     /// <summary>`addr`: the address checks connect to; null means the server's own address.</summary>
     public IPAddress? Address { get; init; }
+    /// <summary>`agent-check`: an agent on <see cref="AgentPort"/> reports the server's state, weight and admin state.</summary>
+    public bool AgentCheck { get; init; }
+    /// <summary>`agent-port`: where the agent listens; 0 when not set.</summary>
+    public int AgentPort { get; init; }
+    /// <summary>`agent-inter`: the interval between agent checks; null means <see cref="Inter"/>.</summary>
+    public TimeSpan? AgentInter { get; init; }
+    /// <summary>`agent-addr`: the agent's address; null means the check address.</summary>
+    public IPAddress? AgentAddress { get; init; }
+    /// <summary>`agent-send`: what is sent to the agent once connected; null for nothing.</summary>
+    public string? AgentSend { get; init; }
 }
 
 /// <summary>What a backend's checks do: a plain TCP connect, or an HTTP request with an expected answer.</summary>
