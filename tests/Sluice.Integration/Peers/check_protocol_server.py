@@ -9,6 +9,7 @@ connection plays KIND and prints "GOT <hex>" for what the check sent:
   ldap       a bindResponse with resultCode success (RFC 4511 4.2.2)
   ldapbad    a bindResponse with resultCode invalidCredentials (49)
   junk       "hello there" after the first bytes received
+  httpflap   HTTP: 200 and 500 in turn, one per connection (a flapping server)
   silent     reads and never answers
 """
 import socket
@@ -17,6 +18,7 @@ import sys
 import threading
 
 KIND = sys.argv[1]
+FLAPS = 0
 
 
 def packet(sequence, payload):
@@ -60,6 +62,12 @@ def serve(conn):
         elif KIND == "junk":
             received(conn)
             conn.sendall(b"hello there\r\n")
+        elif KIND == "httpflap":
+            received(conn)
+            global FLAPS
+            FLAPS += 1
+            status = b"200 OK" if FLAPS % 2 else b"500 Internal Server Error"
+            conn.sendall(b"HTTP/1.1 " + status + b"\r\ncontent-length: 4\r\nconnection: close\r\n\r\nflap")
         elif KIND == "silent":
             received(conn)
             threading.Event().wait(60)
