@@ -163,4 +163,48 @@ public class FaultToleranceTests
         Assert.True(summary.Success, result.StandardOutput + result.StandardError);
         Assert.Equal(("1500", "0", "0"), (summary.Groups[3].Value, summary.Groups[4].Value, summary.Groups[5].Value));
     }
+
+    /// <summary>`set server be/a state maint`, then `drain`, through the stats socket while h2load drives traffic: no error, no new request to it.</summary>
+    [Theory]
+    [InlineData("maint")]
+    [InlineData("drain")]
+    public async Task FT_18_SetServerStateUnderLoad_NoNewRequests_NoErrors(string state)
+    {
+        await using var a = await CheckPeer.StartAsync("a");
+        await using var b = await CheckPeer.StartAsync("b");
+        var port = Ports.FreeTcpPort();
+        var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
+        await using var sluice = await SluiceProcess.StartAsync($"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{Port(port)}
+                default_backend be
+            backend be
+                balance roundrobin
+                server a {a.Address}
+                server b {b.Address}
+            """, [ReadyProbe.Tcp(port)]);
+
+        int Requests() => a.Output.Lines.Count(l => l.StartsWith("REQ GET / ", StringComparison.Ordinal));
+        var load = CommandRunner.RunAsync(CommandRunner.Require("h2load", "nghttp2-client"),
+            ["--h1", "-D", "3", "-c", "4", "-t", "1", HttpRig.Url(port, "/")], timeout: TimeSpan.FromSeconds(60));
+        await Task.Delay(1000);
+        Assert.True(Requests() > 0);
+        Assert.Equal("\n", await Sluice.Integration.Scenarios.Stats.StatsPeers.UnixAsync(socket, $"set server be/a state {state}"));
+        // Requests already sent to it finish; none starts after.
+        await Task.Delay(300);
+        var afterChange = Requests();
+        var result = await load;
+        Assert.Equal(afterChange, Requests());
+        var summary = Regex.Match(result.StandardOutput, @"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout");
+        Assert.True(summary.Success, result.StandardOutput + result.StandardError);
+        Assert.Equal(("0", "0", "0"), (summary.Groups[4].Value, summary.Groups[5].Value, summary.Groups[6].Value));
+        Assert.Equal(summary.Groups[2].Value, summary.Groups[3].Value);
+    }
 }
