@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Sluice.Backends;
+using Sluice.Config.Diagnostics;
+using Sluice.Logging;
 
 namespace Sluice.Checks;
 
@@ -37,6 +39,72 @@ internal static class CheckLog
     /// <summary>The same event as HAProxy sends it to log targets: the name without quotes.</summary>
     public static string NoServerAvailableForLog(BackendState backend) =>
         $"{(backend.Config.IsListen ? "proxy" : "backend")} {backend.Name} has no server available!";
+
+    /// <summary>HAProxy's line when a server enters drain (by an agent or the runtime API).</summary>
+    public static string EntersDrain(ServerState server, BackendState backend)
+    {
+        var (active, backup) = Counts(backend);
+        return $"Server {backend.Name}/{server.Name} enters drain state. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue.";
+    }
+
+    /// <summary>HAProxy's line when a server enters maintenance.</summary>
+    public static string GoingDownForMaintenance(ServerState server, BackendState backend)
+    {
+        var (active, backup) = Counts(backend);
+        return $"Server {backend.Name}/{server.Name} is going DOWN for maintenance. {active} active and {backup} backup servers left. {server.CurrentConnections} sessions active, 0 requeued, 0 remaining in queue.";
+    }
+
+    /// <summary>HAProxy's line when a server leaves drain or maintenance for ready.</summary>
+    public static string LeavesAdminState(ServerState server, BackendState backend, ServerAdminState left) =>
+        left == ServerAdminState.Drain
+            ? $"Server {backend.Name}/{server.Name} is UP (leaving forced drain)."
+            : $"Server {backend.Name}/{server.Name} is UP/READY (leaving forced maintenance).";
+
+    /// <summary>
+    /// Logs a check's change of a server's state: on stderr as HAProxy prints it, and to the backend's log targets
+    /// (DOWN at alert, UP at notice, no server available at emerg).
+    /// </summary>
+    public static void WriteStateChange(ServerState server, BackendState backend, CheckResult result, TextWriter log)
+    {
+        if (server.IsUp)
+        {
+            Write(backend, log, DiagnosticSeverity.Warning, ServerUp(server, backend, result), LogSender.LevelNotice);
+            return;
+        }
+
+        Write(backend, log, DiagnosticSeverity.Warning, ServerDown(server, backend, result), LogSender.LevelAlert);
+        if (!HasUsableServer(backend))
+        {
+            Write(backend, log, DiagnosticSeverity.Alert, NoServerAvailable(backend), LogSender.LevelEmerg, NoServerAvailableForLog(backend));
+        }
+    }
+
+    /// <summary>
+    /// On stderr as HAProxy prints it, and to the backend's log targets at <paramref name="syslogLevel"/> as it sends
+    /// it (<paramref name="logMessage"/> where its wording differs).
+    /// </summary>
+    public static void Write(BackendState backend, TextWriter log, DiagnosticSeverity severity, string message, int syslogLevel, string? logMessage = null)
+    {
+        backend.Log?.EmitText(syslogLevel, logMessage ?? message);
+        lock (log)
+        {
+            log.WriteLine(AlertFormatter.Format(new ConfigDiagnostic(severity, message)));
+            log.Flush();
+        }
+    }
+
+    private static bool HasUsableServer(BackendState backend)
+    {
+        foreach (var server in backend.Servers)
+        {
+            if (server.IsUsable)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static StringBuilder Start(ServerState server, BackendState backend, string state, CheckResult result)
     {

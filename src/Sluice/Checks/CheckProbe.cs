@@ -1,49 +1,75 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Sluice.Config.Model;
+using Sluice.Protocols.ProxyProtocol;
 using Sluice.Tls;
 using Sluice.Transport;
 
 namespace Sluice.Checks;
 
 /// <summary>
-/// Runs one check on its own connection: connect (a TCP check ends there), then for an HTTP check send the
-/// request, read the status line and headers (and the body, up to a buffer, when a string rule needs it) and
-/// judge the answer. Timeouts are not handled here: the checker cancels the token when a deadline passes; a
-/// cancelled connect is a layer 4 timeout, a cancelled read a layer 7 one.
+/// Runs one check: the backend's rules in order on connections of its own. A connect step opens a connection
+/// (closing the one before), a send writes, an expect reads until its rule can decide (`min-recv`, a match,
+/// the end of the stream or a full buffer) and stops the check on a failure. An HTTP expect judges one
+/// response (status line, headers, and the body for content rules). Timeouts are not handled here: the
+/// checker cancels the token when a deadline passes; what was running then names the timeout (layer 4, 6 or 7).
 /// </summary>
 internal sealed class CheckProbe
 {
     /// <summary>HAProxy reads a check's answer into one buffer (<c>tune.bufsize</c>).</summary>
     private const int MaxResponse = 16384;
 
+    /// <summary>The rules of a plain connection check.</summary>
+    private static readonly CheckRule[] ConnectOnly = [new CheckConnectRule { Default = true, Implicit = true }];
+
     private readonly EndPoint _endPoint;
     private readonly BackendCheckConfig _config;
-    private readonly byte[]? _request;
+    private readonly IReadOnlyList<CheckRule> _rules;
+    private readonly byte[]?[] _requests;
+    private readonly Regex?[] _regexes;
     private readonly Regex? _regex;
     private readonly TlsConnector? _tls;
+    private readonly TlsConnector? _serverTls;
     private readonly byte[]? _proxyHeader;
 
     /// <param name="tls">The server's TLS side when checks speak TLS (`check-ssl`, or an `ssl` server checked on its own port).</param>
     /// <param name="proxyHeader">The PROXY header each check connection begins with; null for none.</param>
-    public CheckProbe(EndPoint endPoint, BackendCheckConfig config, TlsConnector? tls = null, byte[]? proxyHeader = null)
+    /// <param name="serverTls">The server's TLS settings, for `connect ssl` steps.</param>
+    public CheckProbe(EndPoint endPoint, BackendCheckConfig config, TlsConnector? tls = null, byte[]? proxyHeader = null, TlsConnector? serverTls = null)
     {
         _proxyHeader = proxyHeader;
         _endPoint = endPoint;
         _config = config;
         _tls = tls;
-        if (config.Kind == HealthCheckKind.Http)
+        _serverTls = serverTls ?? tls;
+        _rules = config.Rules.Count > 0 ? config.Rules : ConnectOnly;
+        _requests = new byte[]?[_rules.Count];
+        _regexes = new Regex?[_rules.Count];
+        for (var i = 0; i < _rules.Count; i++)
         {
-            _request = BuildRequest(config.Request);
-            if (config.Expect is { Kind: HttpCheckExpectKind.RStatus or HttpCheckExpectKind.RString } expect)
+            switch (_rules[i])
             {
-                _regex = new Regex(expect.Pattern, RegexOptions.CultureInvariant);
+                case CheckHttpSendRule send:
+                    _requests[i] = BuildRequest(send.Request);
+                    break;
+                case CheckHttpExpectRule { Expect: { } expect }:
+                    _regexes[i] = RegexOf(expect);
+                    break;
+                case CheckExpectRule { Kind: CheckExpectKind.RString or CheckExpectKind.RBinary } expect:
+                    _regexes[i] = new Regex(expect.Pattern, RegexOptions.CultureInvariant);
+                    break;
             }
         }
+
+        _regex = config.Expect is { } single ? RegexOf(single) : null;
     }
+
+    private static Regex? RegexOf(HttpCheckExpect expect) =>
+        expect.Kind is HttpCheckExpectKind.RStatus or HttpCheckExpectKind.RString ? new Regex(expect.Pattern, RegexOptions.CultureInvariant) : null;
 
     /// <summary>The request an HTTP check sends, as HAProxy 2.6 writes it: lower-case header names, and
     /// <c>connection: close</c> in HTTP/1.1.</summary>
@@ -72,109 +98,331 @@ internal sealed class CheckProbe
         return Encoding.Latin1.GetBytes(text.ToString());
     }
 
-    /// <param name="onConnected">Called once the connection is made, before the request is sent; the checker
+    /// <param name="onConnected">Called each time a connection is made, before anything is sent; the checker
     /// moves the deadline to the answer's there.</param>
     public async Task<CheckResult> RunAsync(Action onConnected, CancellationToken cancellation)
     {
-        using var socket = ServerConnector.CreateSocket(_endPoint);
-        try
+        await using var run = new Run(this, cancellation);
+        return await run.ExecuteAsync(onConnected).ConfigureAwait(false);
+    }
+
+    /// <summary>The state of one check: its connection, what was read, the rule being run.</summary>
+    private sealed class Run(CheckProbe probe, CancellationToken cancellation) : IAsyncDisposable
+    {
+        private readonly byte[] _buffer = new byte[MaxResponse];
+        private Socket? _socket;
+        private Stream? _stream;
+        private bool _tls;
+        private int _length;
+        private bool _ended;
+        private CheckRule _current = ConnectOnly[0];
+
+        public async Task<CheckResult> ExecuteAsync(Action onConnected)
         {
-            await socket.ConnectAsync(_endPoint, cancellation).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return new CheckResult(CheckStatus.L4Timeout);
-        }
-        catch (SocketException ex) when (_endPoint is UnixDomainSocketEndPoint && ex.SocketErrorCode == SocketError.AddressNotAvailable)
-        {
-            // .NET reports a missing socket file (ENOENT) so. HAProxy fails there before connecting, with its
-            // generic socket error and the system's message.
-            return new CheckResult(CheckStatus.SocketError, Info: "General socket error (No such file or directory)");
-        }
-        catch (SocketException ex)
-        {
-            return new CheckResult(CheckStatus.L4Connection, Info: ex.Message);
+            var rules = probe._rules;
+            var mustRead = true;
+            CheckResult? lastHttp = null;
+            for (var i = 0; i < rules.Count; i++)
+            {
+                _current = rules[i];
+                try
+                {
+                    switch (_current)
+                    {
+                        case CheckConnectRule connect:
+                            if (await ConnectAsync(connect).ConfigureAwait(false) is { } failed)
+                            {
+                                return failed;
+                            }
+
+                            onConnected();
+                            mustRead = true;
+                            break;
+                        case CheckSendRule send:
+                            await WriteAsync(SendData(send)).ConfigureAwait(false);
+                            (_length, _ended, mustRead) = (0, false, true);
+                            break;
+                        case CheckHttpSendRule:
+                            await WriteAsync(probe._requests[i]!).ConfigureAwait(false);
+                            (_length, _ended, mustRead) = (0, false, true);
+                            break;
+                        case CheckExpectRule expect:
+                            if (mustRead)
+                            {
+                                await ReadAsync().ConfigureAwait(false);
+                                mustRead = false;
+                                if (_length == 0 && _ended)
+                                {
+                                    return new CheckResult(expect.ErrorStatus ?? CheckStatus.L7Response, Info: WithComment($"TCPCHK got an empty response at step {expect.Step}", expect, quoted: true));
+                                }
+                            }
+
+                            while (true)
+                            {
+                                var (decided, result) = Expect(expect, i, last: _ended || _length == _buffer.Length);
+                                if (!decided)
+                                {
+                                    await ReadAsync().ConfigureAwait(false);
+                                    continue;
+                                }
+
+                                if (result is { } verdict && (!verdict.Passed || i == rules.Count - 1))
+                                {
+                                    return verdict;
+                                }
+
+                                break;
+                            }
+
+                            break;
+                        case CheckHttpExpectRule http:
+                            if (mustRead)
+                            {
+                                await ReadAsync().ConfigureAwait(false);
+                                mustRead = false;
+                            }
+
+                            while (true)
+                            {
+                                var judged = Judge(_buffer.AsSpan(0, _length), _ended || _length == _buffer.Length, http.Expect, probe._regexes[i]);
+                                if (judged is null)
+                                {
+                                    await ReadAsync().ConfigureAwait(false);
+                                    continue;
+                                }
+
+                                if (!judged.Value.Passed)
+                                {
+                                    return judged.Value;
+                                }
+
+                                lastHttp = judged;
+                                break;
+                            }
+
+                            break;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    return TimedOut();
+                }
+                catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
+                {
+                    if (cancellation.IsCancellationRequested)
+                    {
+                        return TimedOut();
+                    }
+
+                    var message = ex is IOException { InnerException: SocketException inner } ? inner.Message : ex.Message;
+                    if (_current is CheckHttpExpectRule httpRule && _length > 0)
+                    {
+                        return Judge(_buffer.AsSpan(0, _length), complete: true, httpRule.Expect, probe._regexes[i])!.Value;
+                    }
+
+                    return new CheckResult(_current is CheckHttpExpectRule or CheckHttpSendRule ? CheckStatus.L7Response : CheckStatus.SocketError, Info: message + StepSuffix());
+                }
+            }
+
+            return _current switch
+            {
+                CheckHttpExpectRule => lastHttp!.Value,
+                CheckConnectRule connect => new CheckResult(_tls ? CheckStatus.L6Ok : CheckStatus.L4Ok, Info: connect.Implicit ? null : "(tcp-check)"),
+                _ => new CheckResult(CheckStatus.L7Ok, Info: "(tcp-check)"),
+            };
         }
 
-        if (_proxyHeader is not null)
+        public ValueTask DisposeAsync() => CloseAsync();
+
+        private async ValueTask CloseAsync()
         {
+            if (_stream is not null)
+            {
+                await _stream.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _socket?.Dispose();
+            (_stream, _socket) = (null, null);
+        }
+
+        /// <summary>Opens the connection of a connect step; returns the failure, or null once connected.</summary>
+        private async Task<CheckResult?> ConnectAsync(CheckConnectRule rule)
+        {
+            await CloseAsync().ConfigureAwait(false);
+            (_length, _ended, _tls) = (0, false, false);
+            var endPoint = probe._endPoint;
+            if (endPoint is IPEndPoint ip && (rule.Port != 0 || rule.Address is not null))
+            {
+                endPoint = new IPEndPoint(rule.Address ?? ip.Address, rule.Port != 0 ? rule.Port : ip.Port);
+            }
+
+            var socket = ServerConnector.CreateSocket(endPoint);
+            _socket = socket;
             try
             {
-                await socket.SendAsync(_proxyHeader, SocketFlags.None, cancellation).ConfigureAwait(false);
+                await socket.ConnectAsync(endPoint, cancellation).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                return new CheckResult(CheckStatus.L4Timeout);
+                return new CheckResult(CheckStatus.L4Timeout, Info: NullIfEmpty(StepSuffix()));
+            }
+            catch (SocketException ex) when (endPoint is UnixDomainSocketEndPoint && ex.SocketErrorCode == SocketError.AddressNotAvailable)
+            {
+                // .NET reports a missing socket file (ENOENT) so. HAProxy fails there before connecting, with its
+                // generic socket error and the system's message.
+                return new CheckResult(CheckStatus.SocketError, Info: "General socket error (No such file or directory)");
             }
             catch (SocketException ex)
             {
-                return new CheckResult(CheckStatus.L4Connection, Info: ex.Message);
+                return new CheckResult(CheckStatus.L4Connection, Info: ex.Message + StepSuffix());
             }
-        }
 
-        Stream? tls = null;
-        if (_tls is not null)
-        {
+            var proxyHeader = rule.Default ? probe._proxyHeader : null;
+            if (rule.SendProxy)
+            {
+                proxyHeader ??= ProxyHeaderWriter.WriteV1(null, null);
+            }
+
+            try
+            {
+                if (proxyHeader is not null)
+                {
+                    await socket.SendAsync(proxyHeader, SocketFlags.None, cancellation).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return new CheckResult(CheckStatus.L4Timeout, Info: NullIfEmpty(StepSuffix()));
+            }
+            catch (SocketException ex)
+            {
+                return new CheckResult(CheckStatus.L4Connection, Info: ex.Message + StepSuffix());
+            }
+
+            var tls = rule.Ssl ? probe._serverTls : rule.Default ? probe._tls : null;
+            if (tls is null)
+            {
+                _stream = new NetworkStream(socket, ownsSocket: false);
+                return null;
+            }
+
             // The handshake is bounded by the same deadline: cancelling closes the socket under it.
             using (cancellation.Register(socket.Dispose))
             {
-                var (stream, _, error) = await _tls.AuthenticateAsync(socket).ConfigureAwait(false);
+                var (stream, _, error) = await tls.AuthenticateAsync(socket).ConfigureAwait(false);
                 if (stream is null)
                 {
                     return cancellation.IsCancellationRequested ? new CheckResult(CheckStatus.L6Timeout) : new CheckResult(CheckStatus.L6Response, Info: error);
                 }
 
-                tls = stream;
-            }
-        }
-
-        await using var _ = tls;
-        if (_request is null)
-        {
-            return new CheckResult(tls is null ? CheckStatus.L4Ok : CheckStatus.L6Ok);
-        }
-
-        onConnected();
-        var buffer = new byte[MaxResponse];
-        var length = 0;
-        try
-        {
-            if (tls is not null)
-            {
-                await tls.WriteAsync(_request, cancellation).ConfigureAwait(false);
-            }
-            else
-            {
-                await socket.SendAsync(_request, SocketFlags.None, cancellation).ConfigureAwait(false);
+                _stream = stream;
+                _tls = true;
             }
 
-            while (true)
+            return null;
+        }
+
+        private async Task WriteAsync(byte[] data) => await _stream!.WriteAsync(data, cancellation).ConfigureAwait(false);
+
+        /// <summary>Reads once more into the buffer (nothing when it is full or the stream ended).</summary>
+        private async Task ReadAsync()
+        {
+            if (_ended || _length == _buffer.Length)
             {
-                var read = length >= buffer.Length ? 0
-                    : tls is not null ? await tls.ReadAsync(buffer.AsMemory(length), cancellation).ConfigureAwait(false)
-                    : await socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, cancellation).ConfigureAwait(false);
-                length += read;
-                if (Judge(buffer.AsSpan(0, length), complete: read == 0) is { } result)
-                {
-                    return result;
-                }
+                _ended = true;
+                return;
             }
+
+            var read = await _stream!.ReadAsync(_buffer.AsMemory(_length), cancellation).ConfigureAwait(false);
+            _length += read;
+            _ended |= read == 0;
         }
-        catch (OperationCanceledException)
+
+        private static byte[] SendData(CheckSendRule send)
         {
-            return new CheckResult(CheckStatus.L7Timeout);
+            if (send.UnixTimeAt < 0)
+            {
+                return send.Data;
+            }
+
+            var data = (byte[])send.Data.Clone();
+            BinaryPrimitives.WriteUInt32BigEndian(data.AsSpan(send.UnixTimeAt), (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            return data;
         }
-        catch (Exception ex) when (ex is SocketException or IOException)
+
+        /// <summary>Judges what was read against an expect step: (false, _) to read more, (true, null) to go on, (true, result) to stop.</summary>
+        private (bool Decided, CheckResult? Result) Expect(CheckExpectRule rule, int index, bool last)
         {
-            return length == 0 ? new CheckResult(CheckStatus.L7Response, Info: ex.Message) : Judge(buffer.AsSpan(0, length), complete: true)!.Value;
+            var data = _buffer.AsSpan(0, _length);
+            var verdict = CheckExpectations.Evaluate(rule, probe._regexes[index], data, last, probe._config.Protocol);
+            if (verdict.Decision == ExpectDecision.Wait)
+            {
+                return (false, null);
+            }
+
+            if (verdict.Decision == ExpectDecision.Fail)
+            {
+                return (true, verdict.Result);
+            }
+
+            return (true, index == probe._rules.Count - 1 ? verdict.Result ?? CheckExpectations.Success(rule, data, probe._config.Protocol) : null);
         }
+
+        /// <summary>What a deadline ends as: HAProxy's timeout status of the step that was running.</summary>
+        private CheckResult TimedOut() => _current switch
+        {
+            CheckConnectRule when _socket is { Connected: false } => new CheckResult(CheckStatus.L4Timeout, Info: NullIfEmpty(StepSuffix())),
+            CheckExpectRule expect => new CheckResult(expect.TimeoutStatus ?? CheckStatus.L7Timeout, Info: NullIfEmpty(StepSuffix())),
+            _ => new CheckResult(CheckStatus.L7Timeout, Info: NullIfEmpty(StepSuffix())),
+        };
+
+        /// <summary>
+        /// HAProxy's <c>chk_report_conn_err</c> names the step of a user's tcp-check ruleset that failed on a connection
+        /// error or a timeout (" at step 2 of tcp-check (expect string 'x')"); other checks get no suffix.
+        /// </summary>
+        private string StepSuffix()
+        {
+            if (probe._config.Protocol != CheckProtocol.Tcp || probe._config.Rules.Count == 0)
+            {
+                return string.Empty;
+            }
+
+            if (_current.Step == 0)
+            {
+                return " at initial connection step of tcp-check";
+            }
+
+            var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $" at step {_current.Step} of tcp-check");
+            text.Append(_current switch
+            {
+                CheckConnectRule { Port: > 0 } connect => $" (connect port {connect.Port})",
+                CheckConnectRule => " (connect)",
+                CheckSendRule => " (send)",
+                CheckExpectRule { Kind: CheckExpectKind.String } expect => $" (expect string '{expect.Pattern}')",
+                CheckExpectRule { Kind: CheckExpectKind.Binary } expect => $" (expect binary '{Encoding.Latin1.GetString(expect.Data)}')",
+                CheckExpectRule { Kind: CheckExpectKind.RString } => " (expect regex)",
+                CheckExpectRule { Kind: CheckExpectKind.RBinary } => " (expect binary regex)",
+                CheckExpectRule => " (expect custom function)",
+                _ => string.Empty,
+            });
+            return WithComment(text.ToString(), _current, quoted: true);
+        }
+
+        private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
     }
+
+    /// <summary>HAProxy appends a failing step's comment: quoted in connection messages, bare in expect ones.</summary>
+    internal static string WithComment(string text, CheckRule rule, bool quoted) =>
+        rule.Comment is null ? text : quoted ? $"{text} comment: '{rule.Comment}'" : $"{text} comment: {rule.Comment}";
+
+    /// <summary>Judges an answer against the backend's single HTTP rule (see the overload).</summary>
+    internal CheckResult? Judge(ReadOnlySpan<byte> received, bool complete) => Judge(received, complete, _config.Expect, _regex);
 
     /// <summary>
     /// Judges the answer received so far; null while more is needed. <paramref name="complete"/> means nothing
     /// more will come (end of stream or full buffer).
     /// </summary>
-    internal CheckResult? Judge(ReadOnlySpan<byte> received, bool complete)
+    internal static CheckResult? Judge(ReadOnlySpan<byte> received, bool complete, HttpCheckExpect? expect, Regex? regex)
     {
         var lineEnd = received.IndexOf("\r\n"u8);
         if (lineEnd < 0)
@@ -196,7 +444,6 @@ internal sealed class CheckProbe
 
         var code = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
         var reason = line.Length > 13 ? Encoding.Latin1.GetString(line[13..]) : string.Empty;
-        var expect = _config.Expect;
         if (expect is null)
         {
             return code is >= 200 and < 400
@@ -216,7 +463,7 @@ internal sealed class CheckProbe
 
                 break;
             case HttpCheckExpectKind.RStatus:
-                match = _regex!.IsMatch(code.ToString(CultureInfo.InvariantCulture));
+                match = regex!.IsMatch(code.ToString(CultureInfo.InvariantCulture));
                 break;
             default:
                 if (!complete && !BodyComplete(received, headEnd))
@@ -227,7 +474,7 @@ internal sealed class CheckProbe
                 var body = headEnd < 0 ? string.Empty : Encoding.Latin1.GetString(received[(headEnd + 4)..]);
                 match = expect.Kind == HttpCheckExpectKind.String
                     ? body.Contains(expect.Pattern, StringComparison.Ordinal)
-                    : _regex!.IsMatch(body);
+                    : regex!.IsMatch(body);
                 if (match == expect.Negated)
                 {
                     return new CheckResult(CheckStatus.L7Response, code, "HTTP content check did not match");

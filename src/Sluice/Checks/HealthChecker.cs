@@ -29,6 +29,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
     private int _running;
     private volatile bool _stopped;
     private CancellationTokenSource? _cancel;
+    private bool _agentDown;
 
     public HealthChecker(ServerState server, BackendState backend, Heartbeat heartbeat, TextWriter log, long firstDueMs)
     {
@@ -50,7 +51,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
                 ? ProxyHeaderWriter.WriteV2(ProxyCommand.Local, null, null, [], (sendProxy.Options & ProxyV2Options.Crc32c) != 0)
                 : ProxyHeaderWriter.WriteV1(null, null)
             : null;
-        _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls, proxyHeader);
+        _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls, proxyHeader, server.Config.Tls);
 
         // configuration.txt, "timeout check": with it, the connection gets min("timeout connect", "inter") and the
         // answer "timeout check"; without it, "inter" covers the whole check.
@@ -157,52 +158,43 @@ internal sealed class HealthChecker : IHeartbeatTarget
     /// <summary>Counts one result; on a change of state updates the server and logs it.</summary>
     internal void Apply(CheckResult result)
     {
-        var wasUp = State.IsUp;
-        var changed = State.Report(result.Passed);
-        _server.Counters.RecordCheck(result, wasUp, State.Health, State.Rise, State.Fall);
-        if (!changed)
+        lock (State)
         {
-            return;
-        }
-
-        _server.IsUp = State.IsUp;
-        if (State.IsUp)
-        {
-            Write(DiagnosticSeverity.Warning, CheckLog.ServerUp(_server, _backend, result), Logging.LogSender.LevelNotice);
-            return;
-        }
-
-        Write(DiagnosticSeverity.Warning, CheckLog.ServerDown(_server, _backend, result), Logging.LogSender.LevelAlert);
-        if (!HasUsableServer(_backend))
-        {
-            Write(DiagnosticSeverity.Alert, CheckLog.NoServerAvailable(_backend), Logging.LogSender.LevelEmerg, CheckLog.NoServerAvailableForLog(_backend));
-        }
-    }
-
-    private static bool HasUsableServer(BackendState backend)
-    {
-        foreach (var server in backend.Servers)
-        {
-            if (server.IsUsable)
+            var wasUp = IsUp;
+            var wasHealthy = State.IsUp;
+            State.Report(result.Passed);
+            _server.Counters.RecordCheck(result, wasHealthy, State.Health, State.Rise, State.Fall);
+            if (IsUp != wasUp)
             {
-                return true;
+                Publish(result);
             }
         }
-
-        return false;
     }
 
     /// <summary>
-    /// On stderr as HAProxy prints it, and to the backend's log targets at <paramref name="syslogLevel"/> as it sends
-    /// it (<paramref name="logMessage"/> where its wording differs).
+    /// An agent's health word: "up" makes the health full, "down", "stopped" and "fail" set it to 0 (HAProxy's
+    /// <c>check.health</c>) and keep the server down, whatever the checks say, until the agent says "up".
     /// </summary>
-    private void Write(DiagnosticSeverity severity, string message, int syslogLevel, string? logMessage = null)
+    internal void ApplyAgent(bool up, CheckResult result)
     {
-        _backend.Log?.EmitText(syslogLevel, logMessage ?? message);
-        lock (_log)
+        lock (State)
         {
-            _log.WriteLine(AlertFormatter.Format(new ConfigDiagnostic(severity, message)));
-            _log.Flush();
+            var wasUp = IsUp;
+            _agentDown = !up;
+            State.Force(up);
+            if (IsUp != wasUp)
+            {
+                Publish(result);
+            }
         }
+    }
+
+    /// <summary>Up by the checks and not held down by the agent.</summary>
+    private bool IsUp => State.IsUp && !_agentDown;
+
+    private void Publish(CheckResult result)
+    {
+        _server.IsUp = IsUp;
+        CheckLog.WriteStateChange(_server, _backend, result, _log);
     }
 }

@@ -4,7 +4,7 @@ using Sluice.Timers;
 namespace Sluice.Checks;
 
 /// <summary>
-/// The checkers of every server with `check` in the loaded configuration, registered with the heartbeat. As
+/// The checkers of every server with `check` (and the agents of those with `agent-check`) in the loaded configuration, registered with the heartbeat. As
 /// HAProxy does at start-up, the first checks are spread over the smallest interval so that they do not all
 /// start on the same tick.
 /// </summary>
@@ -12,6 +12,7 @@ internal sealed class HealthChecks
 {
     private readonly Heartbeat _heartbeat;
     private readonly List<HealthChecker> _checkers = [];
+    private readonly List<AgentChecker> _agents = [];
 
     private HealthChecks(Heartbeat heartbeat) => _heartbeat = heartbeat;
 
@@ -33,7 +34,7 @@ internal sealed class HealthChecks
 
             foreach (var server in backend.Servers)
             {
-                if (server.Config.Check.Enabled && !server.Config.Disabled)
+                if ((server.Config.Check.Enabled || server.Config.Check.AgentCheck) && !server.Config.Disabled)
                 {
                     servers.Add((server, backend));
                     minInter = Math.Min(minInter, (long)server.Config.Check.Inter.TotalMilliseconds);
@@ -45,15 +46,27 @@ internal sealed class HealthChecks
         for (var i = 0; i < servers.Count; i++)
         {
             var (server, backend) = servers[i];
-            var checker = new HealthChecker(server, backend, heartbeat, log, now + (minInter * i / servers.Count));
-            if (previous?.Find(backend.Name, server.Name) is { } before)
+            var firstDue = now + (minInter * i / servers.Count);
+            HealthChecker? checker = null;
+            if (server.Config.Check.Enabled)
             {
-                checker.State.Adopt(before.State);
-                server.IsUp = before.State.IsUp;
+                checker = new HealthChecker(server, backend, heartbeat, log, firstDue);
+                if (previous?.Find(backend.Name, server.Name) is { } before)
+                {
+                    checker.State.Adopt(before.State);
+                    server.IsUp = before.State.IsUp;
+                }
+
+                checks._checkers.Add(checker);
+                heartbeat.Register(checker);
             }
 
-            checks._checkers.Add(checker);
-            heartbeat.Register(checker);
+            if (server.Config.Check.AgentCheck)
+            {
+                var agent = new AgentChecker(server, backend, checker, heartbeat, log, firstDue);
+                checks._agents.Add(agent);
+                heartbeat.Register(agent);
+            }
         }
 
         return checks;
@@ -78,6 +91,12 @@ internal sealed class HealthChecks
         {
             _heartbeat.Unregister(checker);
             checker.Stop();
+        }
+
+        foreach (var agent in _agents)
+        {
+            _heartbeat.Unregister(agent);
+            agent.Stop();
         }
     }
 }

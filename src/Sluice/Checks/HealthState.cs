@@ -39,6 +39,15 @@ internal sealed class HealthState
         }
     }
 
+    /// <summary>An agent's "up" (health full) or "down"/"stopped"/"fail" (health 0); returns true when the state changes.</summary>
+    public bool Force(bool up)
+    {
+        var changed = IsUp != up;
+        Health = up ? Full : 0;
+        IsUp = up;
+        return changed;
+    }
+
     /// <summary>Counts one check; returns true when the server changes state (up to down or down to up).</summary>
     public bool Report(bool passed)
     {

@@ -225,15 +225,28 @@ internal static class ConfigBuilder
             });
         }
 
-        if (section.CheckKind != HealthCheckKind.Http && (section.HttpCheckSend is not null || section.HttpCheckExpect is not null))
+        if (section.CheckProtocol != CheckProtocol.Http && section.HttpCheckRules.Count > 0)
         {
             diagnostics.ConfigWarning($"{section.MessageKind} '{section.Name}' uses http-check rules without 'option httpchk', so the rules are ignored.");
+        }
+
+        var checkRules = CheckRulesBuilder.Build(section);
+        var usesSslRule = false;
+        foreach (var rule in checkRules)
+        {
+            usesSslRule |= rule is CheckConnectRule { Ssl: true };
         }
 
         // HAProxy cannot check a server whose port is the client's (or an offset of it) without `port`.
         foreach (var server in servers)
         {
-            if (server.Check.Enabled && section.CheckKind == HealthCheckKind.Http && server.Proto == "h2")
+            if (server.Check.Enabled && usesSslRule && server.Tls is null)
+            {
+                // The handshake of a `connect ssl` step takes the server's TLS settings (`ca-file`, `verify`).
+                diagnostics.ConfigAlert($"config: {section.MessageKind} '{section.Name}': server '{server.Name}': 'tcp-check connect ssl' on a server without 'ssl' or 'check-ssl' is not supported yet.");
+            }
+
+            if (server.Check.Enabled && section.CheckProtocol == CheckProtocol.Http && server.Proto == "h2")
             {
                 // HAProxy sends `option httpchk` requests in the server's protocol: HTTP/2 here, which checks do not speak yet.
                 diagnostics.ConfigAlert($"config: {section.MessageKind} '{section.Name}': server '{server.Name}': HTTP checks over 'proto h2' are not supported yet.");
@@ -285,9 +298,11 @@ internal static class ConfigBuilder
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
             HealthCheck = new BackendCheckConfig
             {
-                Kind = section.CheckKind,
-                Request = section.HttpCheckSend?.ApplyTo(section.HttpCheckRequest) ?? section.HttpCheckRequest,
-                Expect = section.HttpCheckExpect,
+                Kind = section.CheckProtocol == CheckProtocol.Http ? HealthCheckKind.Http : HealthCheckKind.Tcp,
+                Request = CheckRulesBuilder.FirstRequest(checkRules) ?? section.HttpCheckRequest,
+                Expect = CheckRulesBuilder.FirstExpect(checkRules),
+                Protocol = section.CheckProtocol,
+                Rules = checkRules,
             },
             IsListen = section.Kind == ProxyKinds.Listen,
         };

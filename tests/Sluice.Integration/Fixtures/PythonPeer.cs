@@ -39,6 +39,12 @@ internal sealed class PythonPeer : IAsyncDisposable
     /// <summary>The HTTP/1.1 server with fixed answers of the traffic-log tests (log_backend.py).</summary>
     public static Task<PythonPeer> StartLogBackendAsync() => StartAsync("log_backend.py", "python3", []);
 
+    /// <summary>A server playing the first exchange of a protocol for health checks (check_protocol_server.py: smtp, mysql, ldap, junk, ...).</summary>
+    public static Task<PythonPeer> StartCheckProtocolServerAsync(string kind) => StartAsync("check_protocol_server.py", "python3", [kind]);
+
+    /// <summary>An `agent-check` agent answering each connection with the content of <paramref name="replyFile"/> (agent_server.py).</summary>
+    public static Task<PythonPeer> StartAgentServerAsync(string replyFile) => StartAsync("agent_server.py", "python3", [replyFile]);
+
     /// <summary>Path of a script of <c>Peers/</c>, for clients run with <see cref="Python"/>.</summary>
     public static string Script(string name)
     {

@@ -5,9 +5,9 @@ using Sluice.Config.Model;
 namespace Sluice.Config.Sections;
 
 /// <summary>
-/// The proxy keywords of health checks: <c>option httpchk</c>, <c>option tcp-check</c>, <c>http-check send</c> and
-/// <c>http-check expect</c>. What HAProxy has beyond these (tcp-check rules, other expect kinds, log-format
-/// arguments) is refused as not supported yet.
+/// The proxy keywords of HTTP health checks: <c>option httpchk</c>, <c>option tcp-check</c> and <c>http-check</c>
+/// rules (their connect and expect steps are read by <see cref="TcpCheckKeywordParsers"/>). What HAProxy has beyond
+/// these (other expect kinds, log-format arguments, variables) is refused as not supported yet.
 /// </summary>
 internal static class CheckKeywordParsers
 {
@@ -19,7 +19,7 @@ internal static class CheckKeywordParsers
     {
         if (ctx.Negated)
         {
-            section.CheckKind = HealthCheckKind.Tcp;
+            section.CheckProtocol = CheckProtocol.Connect;
             return;
         }
 
@@ -55,7 +55,7 @@ internal static class CheckKeywordParsers
                 break;
         }
 
-        section.CheckKind = HealthCheckKind.Http;
+        section.CheckProtocol = CheckProtocol.Http;
         section.HttpCheckRequest = request;
     }
 
@@ -114,33 +114,95 @@ internal static class CheckKeywordParsers
             return;
         }
 
-        section.CheckKind = HealthCheckKind.Tcp;
+        section.CheckProtocol = CheckProtocol.Tcp;
     }
 
-    /// <summary><c>http-check send ...</c> and <c>http-check expect ...</c>; the other actions are not supported yet.</summary>
+    /// <summary>
+    /// <c>http-check connect|send|expect|comment</c>, appended to the section's http-check rules in HAProxy's order:
+    /// a send needs a connect before it (unless it is the first rule), an expect a send or an expect, a connect an
+    /// expect. The other actions are not supported yet.
+    /// </summary>
     public static void ParseHttpCheck(KeywordContext ctx, ProxySection section)
     {
         var action = ctx.Argument(0);
+        var rules = section.HttpCheckRulesHere ? section.HttpCheckRules : [];
+        CheckRule? last = null;
+        foreach (var rule in rules)
+        {
+            last = rule is CheckCommentRule ? last : rule;
+        }
+
+        var step = rules.Count + 1;
+        CheckRule? added;
         switch (action)
         {
             case "send":
-                ParseSend(ctx, section);
+                if (last is not null and not CheckConnectRule)
+                {
+                    ctx.Alert($"'http-check send' : unable to add http-check send rule at step {step} (missing connect rule).");
+                    return;
+                }
+
+                added = ParseSend(ctx);
                 break;
             case "expect":
-                ParseExpect(ctx, section);
+                if (last is not null and not PendingHttpSendRule and not CheckHttpExpectRule)
+                {
+                    ctx.Alert($"'http-check expect' : unable to add http-check expect rule at step {step} (missing send rule).");
+                    return;
+                }
+
+                added = TcpCheckKeywordParsers.ParseExpect(ctx, "http-check", http: true);
                 break;
-            case "connect" or "comment" or "disable-on-404" or "send-state" or "set-var" or "set-var-fmt" or "unset-var":
+            case "connect":
+                if (!TcpCheckKeywordParsers.FirstConnectAllowed(rules, out var error))
+                {
+                    ctx.Alert($"'http-check connect' : {error}.");
+                    return;
+                }
+
+                if (last is not null and not CheckHttpExpectRule)
+                {
+                    ctx.Alert($"'http-check connect' : unable to add http-check connect rule at step {step} (missing expect rule).");
+                    return;
+                }
+
+                added = TcpCheckKeywordParsers.ParseConnect(ctx, "http-check");
+                break;
+            case "comment":
+                if (ctx.Argument(1) is not { } text)
+                {
+                    ctx.Alert("'http-check comment' : expects a string as argument.");
+                    return;
+                }
+
+                added = new CheckCommentRule { Comment = text };
+                break;
+            case "disable-on-404" or "send-state" or "set-var" or "set-var-fmt" or "unset-var":
                 ctx.Alert($"'http-check {action}' is not supported yet.");
-                break;
+                return;
             default:
                 ctx.Alert($"'http-check' only supports 'comment', 'connect', 'disable-on-404', 'expect', 'send', 'send-state', 'set-var' and 'unset-var' (got '{action}').");
-                break;
+                return;
         }
+
+        if (added is null)
+        {
+            return;
+        }
+
+        if (!section.HttpCheckRulesHere)
+        {
+            section.HttpCheckRules = [];
+            section.HttpCheckRulesHere = true;
+        }
+
+        section.HttpCheckRules.Add(added with { Step = step });
     }
 
-    private static void ParseSend(KeywordContext ctx, ProxySection section)
+    private static PendingHttpSendRule? ParseSend(KeywordContext ctx)
     {
-        string? method = null, uri = null, version = null, body = null;
+        string? method = null, uri = null, version = null, body = null, comment = null;
         var headers = new List<KeyValuePair<string, string>>();
         for (var i = 1; i < ctx.ArgumentCount; i++)
         {
@@ -153,7 +215,7 @@ internal static class CheckKeywordParsers
                     {
                         var what = word switch { "meth" => "a method", "uri" => "a URI", "ver" => "a version string", _ => "a string" };
                         ctx.Alert($"'http-check send' : '{word}' expects {what} as argument.");
-                        return;
+                        return null;
                     }
 
                     switch (word)
@@ -179,108 +241,32 @@ internal static class CheckKeywordParsers
                     if (value is null || headerValue is null)
                     {
                         ctx.Alert("'http-check send' : 'hdr' expects <name> and <value> as arguments.");
-                        return;
+                        return null;
                     }
 
                     headers.Add(new(value, headerValue));
                     i += 2;
                     break;
-                case "uri-lf" or "body-lf" or "comment":
+                case "comment":
+                    if (value is null)
+                    {
+                        ctx.Alert("'http-check send' : 'comment' expects a string as argument.");
+                        return null;
+                    }
+
+                    comment = value;
+                    i++;
+                    break;
+                case "uri-lf" or "body-lf":
                     ctx.Alert($"'http-check send' : '{word}' is not supported yet.");
-                    return;
+                    return null;
                 default:
                     ctx.Alert($"'http-check send' expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got '{word}' as argument.");
-                    return;
+                    return null;
             }
         }
 
-        section.HttpCheckSend = new HttpCheckSend(method, uri, version, headers, body);
-    }
-
-    private static void ParseExpect(KeywordContext ctx, ProxySection section)
-    {
-        var i = 1;
-        var negated = false;
-        if (ctx.Argument(i) == "!")
-        {
-            negated = true;
-            i++;
-        }
-
-        var kind = ctx.Argument(i);
-        var pattern = ctx.Argument(i + 1);
-        if (kind is null)
-        {
-            ctx.Alert("'http-check expect' expects a matching pattern ('status', 'rstatus', 'hdr', 'fhdr', 'string', 'rstring' or 'custom').");
-            return;
-        }
-
-        if (kind is "min-recv" or "comment" or "ok-status" or "error-status" or "tout-status" or "on-success" or "on-error" or "status-code" or "hdr" or "fhdr" or "custom")
-        {
-            ctx.Alert($"'http-check expect' : '{kind}' is not supported yet.");
-            return;
-        }
-
-        HttpCheckExpectKind? parsed = kind switch
-        {
-            "status" => HttpCheckExpectKind.Status,
-            "rstatus" => HttpCheckExpectKind.RStatus,
-            "string" => HttpCheckExpectKind.String,
-            "rstring" => HttpCheckExpectKind.RString,
-            _ => null,
-        };
-
-        if (parsed is null)
-        {
-            ctx.Alert($"'http-check expect' only supports 'status', 'rstatus', 'hdr', 'fhdr', 'string', 'rstring' and 'custom' (got '{kind}').");
-            return;
-        }
-
-        if (pattern is null)
-        {
-            ctx.Alert($"'http-check expect' : '{kind}' expects <pattern> as an argument.");
-            return;
-        }
-
-        if (ctx.ArgumentCount > i + 2)
-        {
-            ctx.Alert($"'http-check expect' cannot handle unexpected argument '{ctx.Argument(i + 2)}'.");
-            return;
-        }
-
-        var expect = new HttpCheckExpect(parsed.Value, pattern, negated);
-        if (parsed == HttpCheckExpectKind.Status)
-        {
-            var codes = ParseStatusCodes(pattern);
-            if (codes is null)
-            {
-                ctx.Alert($"'http-check expect' : invalid status codes '{pattern}'.");
-                return;
-            }
-
-            expect = expect with { Codes = codes };
-        }
-        else if (parsed is HttpCheckExpectKind.RStatus or HttpCheckExpectKind.RString)
-        {
-            try
-            {
-                _ = new Regex(pattern, RegexOptions.CultureInvariant);
-            }
-            catch (ArgumentException ex)
-            {
-                ctx.Alert($"'http-check expect' : failed to compile regex '{pattern}': {ex.Message}");
-                return;
-            }
-        }
-
-        if (section.HttpCheckExpectSetHere)
-        {
-            ctx.Alert("'http-check expect' : more than one expect rule per proxy is not supported yet.");
-            return;
-        }
-
-        section.HttpCheckExpect = expect;
-        section.HttpCheckExpectSetHere = true;
+        return new PendingHttpSendRule(new HttpCheckSend(method, uri, version, headers, body), FromOption: false) { Comment = comment };
     }
 
     /// <summary><c>200</c>, <c>200,302</c>, <c>200-399</c>: codes and ranges of codes; null when malformed.</summary>

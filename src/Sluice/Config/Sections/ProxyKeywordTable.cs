@@ -58,6 +58,7 @@ internal static class ProxyKeywordTable
         new("http-request", ProxyKinds.All, HttpRuleParser.ParseRequest),
         new("http-response", ProxyKinds.All, HttpRuleParser.ParseResponse),
         new("http-check", ProxyKinds.BackendSide, CheckKeywordParsers.ParseHttpCheck),
+        new("tcp-check", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseTcpCheck),
         new("stats", ProxyKinds.All, StatsKeywordParsers.ParseProxy),
     ]);
 
@@ -100,6 +101,12 @@ internal static class ProxyKeywordTable
         new("tcp-smart-accept", ProxyKinds.FrontendSide, (ctx, _) => NoEffectYet(ctx, "the kernel acknowledges new connections at once")),
         new("tcp-smart-connect", ProxyKinds.BackendSide, (ctx, _) => NoEffectYet(ctx, "the kernel acknowledges the server's handshake at once")),
         new("independent-streams", ProxyKinds.All, (ctx, _) => NoEffectYet(ctx, "reading and writing already keep their own timeouts")),
+        new("redis-check", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseRedisCheck),
+        new("ssl-hello-chk", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseSslHelloCheck),
+        new("smtpchk", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseSmtpCheck),
+        new("pgsql-check", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParsePgsqlCheck),
+        new("mysql-check", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseMysqlCheck),
+        new("ldap-check", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseLdapCheck),
         new("contstats", ProxyKinds.FrontendSide, (ctx, _) => ctx.Warning("'option contstats' is accepted but not honoured yet: byte counters are updated when a transaction ends.")),
         new("http-use-htx", ProxyKinds.All, (ctx, _) => ctx.Warning("option 'http-use-htx' is deprecated and ignored. The HTX mode is now the only supported mode.")),
     ]);

@@ -172,20 +172,26 @@ internal sealed class ProxySection
 
     public RetryOnConditions RetryOn { get; set; } = RetryOnConditions.ConnFailure;
 
-    /// <summary><c>option httpchk</c>, <c>option tcp-check</c>: the kind of check, inherited from defaults.</summary>
-    public HealthCheckKind CheckKind { get; set; }
+    /// <summary><c>option httpchk</c>, <c>option tcp-check</c>, <c>option redis-check</c>, ...: which checks run, inherited from defaults.</summary>
+    public CheckProtocol CheckProtocol { get; set; }
 
     /// <summary>The request of <c>option httpchk</c>, before <c>http-check send</c> applies.</summary>
     public HttpCheckRequest HttpCheckRequest { get; set; } = HttpCheckRequest.Default;
 
-    /// <summary><c>http-check send</c>: replaces what it names in <see cref="HttpCheckRequest"/>; null when absent.</summary>
-    public HttpCheckSend? HttpCheckSend { get; set; }
+    /// <summary>The rules a protocol check option (<c>redis-check</c>, <c>smtpchk</c>, ...) set.</summary>
+    public IReadOnlyList<CheckRule> ProtocolCheckRules { get; set; } = [];
 
-    /// <summary><c>http-check expect</c>; null for HAProxy's default (2xx or 3xx).</summary>
-    public HttpCheckExpect? HttpCheckExpect { get; set; }
+    /// <summary><c>tcp-check</c> rules in order; inherited from defaults until this section writes its own.</summary>
+    public List<CheckRule> TcpCheckRules { get; set; } = [];
 
-    /// <summary>This section has its own <c>http-check expect</c> (an inherited one is replaced, a second is refused).</summary>
-    public bool HttpCheckExpectSetHere { get; set; }
+    /// <summary>This section wrote <see cref="TcpCheckRules"/> (an inherited list is replaced, not extended).</summary>
+    public bool TcpCheckRulesHere { get; set; }
+
+    /// <summary><c>http-check</c> rules in order; inherited from defaults until this section writes its own.</summary>
+    public List<CheckRule> HttpCheckRules { get; set; } = [];
+
+    /// <summary>This section wrote <see cref="HttpCheckRules"/>.</summary>
+    public bool HttpCheckRulesHere { get; set; }
 
     /// <summary><c>use_backend</c> lines in order; never inherited (not allowed in defaults).</summary>
     public List<UseBackendLine> UseBackends { get; private set; } = [];
@@ -290,7 +296,8 @@ internal sealed class ProxySection
         copy.ResponseCaptures = [];
         copy.RedirectRules = [];
         copy.Acls = new(StringComparer.Ordinal);
-        copy.HttpCheckExpectSetHere = false;
+        copy.TcpCheckRulesHere = false;
+        copy.HttpCheckRulesHere = false;
         copy.ErrorFiles = new Dictionary<int, byte[]>(ErrorFiles);
         return copy;
     }

@@ -63,6 +63,12 @@ internal static class ServerLineParser
             options = options with { TlsConnector = connector };
         }
 
+        if (options.Check.AgentCheck && options.Check.AgentPort == 0)
+        {
+            ctx.Alert($"{prefix} : server {name} does not have agent port. Agent check has been disabled.");
+            return;
+        }
+
         foreach (var existing in section.Servers)
         {
             if (existing.Name == name)
@@ -124,6 +130,7 @@ internal static class ServerLineParser
                 {
                     "pool-max-conn" or "pool-purge-delay" or "max-reuse" => $"{prefix} : '{keyword}' expects <value> as argument.",
                     "proto" => $"{prefix} : 'proto' : missing value.",
+                    "agent-send" => $"{prefix} : 'agent-send' expects a string as argument..",
                     _ => $"{prefix} : '{keyword}' expects an argument.",
                 });
                 return false;
@@ -272,6 +279,35 @@ internal static class ServerLineParser
                         options = options with { Check = options.Check with { Address = checkAddress } };
                     }
 
+                    break;
+                case "agent-check" or "no-agent-check":
+                    options = options with { Check = options.Check with { AgentCheck = keyword == "agent-check" } };
+                    break;
+                case "agent-port":
+                    // HAProxy reads a bad number as no port; the line is then refused for having none.
+                    options = options with { Check = options.Check with { AgentPort = ValueParsers.TryParseInt(argument, out var agentPort) && agentPort is > 0 and < 65536 ? agentPort : 0 } };
+                    break;
+                case "agent-inter":
+                    error = ParseCheckDelay(keyword, argument!, prefix, out var agentInter);
+                    if (error is null)
+                    {
+                        options = options with { Check = options.Check with { AgentInter = agentInter } };
+                    }
+
+                    break;
+                case "agent-addr":
+                    if (!System.Net.IPAddress.TryParse(argument, out var agentAddress))
+                    {
+                        error = $"parsing agent-addr failed. Check if '{argument}' is correct address..";
+                    }
+                    else
+                    {
+                        options = options with { Check = options.Check with { AgentAddress = agentAddress } };
+                    }
+
+                    break;
+                case "agent-send":
+                    options = options with { Check = options.Check with { AgentSend = argument } };
                     break;
                 case "backup":
                     options = options with { Backup = true };

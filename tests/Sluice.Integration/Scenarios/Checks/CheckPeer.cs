@@ -15,6 +15,8 @@ internal sealed class CheckPeer : IAsyncDisposable
         port, code, name = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode()
         class H(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # One write per response: headers and body in separate segments meet delayed ACKs (40 ms each).
+            wbufsize = 65536
             def do_GET(self):
                 print("REQ", self.command, self.path, self.request_version, "host=%s" % self.headers.get("Host"), flush=True)
                 self.send_response(code)

@@ -121,7 +121,7 @@ public class HealthCheckTests
     }
 
     [Fact]
-    public async Task AllServersDown_NoServerAvailableAlert_503()
+    public async Task FT_15_AllServersDown_NoServerAvailableAlert_503()
     {
         await using var a = await CheckPeer.StartAsync("a", status: 500);
         await using var b = await CheckPeer.StartAsync("b", status: 404);

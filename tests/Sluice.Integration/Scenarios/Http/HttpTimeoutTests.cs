@@ -114,7 +114,7 @@ public class HttpTimeoutTests
     }
 
     [Fact]
-    public async Task ServerTimeout_BodyStalls_ClientCutAndsD()
+    public async Task FT_07_ServerTimeout_BodyStalls_ClientCutAndsD()
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345")
             .Then(CannedResponse.Raw("67890"), TimeSpan.FromSeconds(30)));
@@ -172,7 +172,7 @@ public class HttpTimeoutTests
     }
 
     [Fact]
-    public async Task ServerTimeout_ServerNeverAnswers_504AndsH()
+    public async Task FT_05_ServerTimeout_ServerNeverAnswers_504AndsH_NotRetried()
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Ok() with { Delay = TimeSpan.FromSeconds(60) });
         var port = Ports.FreeTcpPort();
@@ -189,10 +189,12 @@ public class HttpTimeoutTests
         var line = await Http.WaitLineAsync(sluice, l => l.Contains("GET /never", StringComparison.Ordinal));
         Assert.Contains(" 504 ", line, StringComparison.Ordinal);
         Assert.Contains(" sH", line, StringComparison.Ordinal);
+        // RELIABILITY FT-05: no retry without `retry-on response-timeout`.
+        Assert.Single(backend.Requests);
     }
 
     [Fact]
-    public async Task ConnectTimeout_ServerQueueFull_503AndsC()
+    public async Task FT_02_ConnectTimeout_ServerQueueFull_503AndsC()
     {
         var (listener, fillers, blackhole) = await Http.BlackholeAsync();
         try
