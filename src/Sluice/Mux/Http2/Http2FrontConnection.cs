@@ -78,6 +78,11 @@ internal sealed class Http2FrontConnection : IDisposable
     private readonly int[] _recentlyReset = new int[RecentlyResetCapacity];
     private int _recentlyResetNext;
 
+    // The last streams the client reset: a frame on one of them is a stream error (§5.1, "closed"), where a frame on
+    // a stream that ended both ways is a connection error. A ring, under _sync.
+    private readonly int[] _resetByClient = new int[RecentlyResetCapacity];
+    private int _resetByClientNext;
+
     // Abuse accounting (docs/internals/http.md, "HTTP/2 abuse"). Glitches: any thread, Interlocked. Control frames
     // earned: added to by the writers, Interlocked; read by the read loop.
     private int _glitches;
@@ -274,7 +279,8 @@ internal sealed class Http2FrontConnection : IDisposable
                     await FlushControlAsync().ConfigureAwait(false);
                 }
 
-                if (result.IsCanceled && IsDone())
+                // A shutdown wakes the loop by cancelling the read; a GOAWAY of the client sets it off from here.
+                if (IsDone())
                 {
                     return Http2ConnectionEnd.Graceful;
                 }
@@ -754,8 +760,9 @@ internal sealed class Http2FrontConnection : IDisposable
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
             {
                 // §5.1: DATA on an idle stream is a connection error. On a stream we reset it is dropped: the rest
-                // of a body in flight (§5.4.2). On another closed stream it is a stream error STREAM_CLOSED, answered
-                // once (the reset joins those we sent). Counted as a control frame either way.
+                // of a body in flight (§5.4.2); so is DATA of a stream opened after our GOAWAY. On a stream the
+                // client reset it is a stream error STREAM_CLOSED, answered once (the reset joins those we sent).
+                // Counted as a control frame either way.
                 if (IsIdleStream(frame.StreamId))
                 {
                     return Http2ErrorCode.ProtocolError;
@@ -766,11 +773,19 @@ internal sealed class Http2FrontConnection : IDisposable
                     return Http2ErrorCode.EnhanceYourCalm;
                 }
 
-                if (!WasRecentlyResetLocked(frame.StreamId))
+                if (WasRecentlyResetLocked(frame.StreamId) || (_closing && frame.StreamId > _goAwayLastStreamId))
                 {
-                    WriteRstStreamLocked(frame.StreamId, Http2ErrorCode.StreamClosed);
+                    return Http2ErrorCode.NoError;
                 }
 
+                // §5.1: after the client's RST_STREAM, "any frame other than PRIORITY" is a stream error
+                // STREAM_CLOSED; on a stream closed both ways we take the option of a connection error.
+                if (Array.IndexOf(_resetByClient, frame.StreamId) < 0)
+                {
+                    return Http2ErrorCode.StreamClosed;
+                }
+
+                WriteRstStreamLocked(frame.StreamId, Http2ErrorCode.StreamClosed);
                 return Http2ErrorCode.NoError;
             }
 
@@ -1094,6 +1109,8 @@ internal sealed class Http2FrontConnection : IDisposable
             stream.IsReset = true;
             stream.FailLocked();
             CloseStreamLocked(stream);
+            _resetByClient[_resetByClientNext] = stream.Id;
+            _resetByClientNext = (_resetByClientNext + 1) % RecentlyResetCapacity;
         }
 
         return Http2ErrorCode.NoError;
