@@ -132,6 +132,31 @@ internal sealed class HttpTransaction : IDisposable
     public bool InTunnel { get; private set; }
 
     /// <summary>
+    /// A tunnel counts the inactivity of both sides against `timeout tunnel` (else the smaller of the client and
+    /// server timeouts) and cuts both once it expires. <paramref name="front"/> is the client side: the connection
+    /// (HTTP/1) or the stream (HTTP/2).
+    /// </summary>
+    public void CheckTunnelTimeout(long nowMs, IFrontStream front, long clientMs)
+    {
+        var server = Server;
+        var last = Math.Max(front.ReadWatch.LastActivityMs, front.WriteWatch.LastActivityMs);
+        if (server is not null)
+        {
+            last = Math.Max(last, Math.Max(server.ReadWatch.LastActivityMs, server.WriteWatch.LastActivityMs));
+        }
+
+        var limit = TunnelMs != TransactionContext.Infinite
+            ? TunnelMs
+            : Math.Min(clientMs, server?.ReadWatch.LimitMs ?? TransactionContext.Infinite);
+        if (limit != TransactionContext.Infinite && nowMs - last >= limit)
+        {
+            SetPendingCause(TerminationCause.ClientTimeout);
+            server?.Abort();
+            front.Abort();
+        }
+    }
+
+    /// <summary>
     /// The server side's timeouts, on the heartbeat: `timeout connect` while dialing, `timeout server` while
     /// waiting on the server connection.
     /// </summary>
@@ -1216,9 +1241,11 @@ internal sealed class HttpTransaction : IDisposable
             if (_response.Status == 101)
             {
                 if (!request.Has(HttpMessageFlags.Upgrade)
-                    || (IsWebSocketUpgrade(request) && !_response.Headers.Contains("sec-websocket-accept"u8)))
+                    || (IsWebSocketUpgrade(request) && !_response.Headers.Contains("sec-websocket-accept"u8))
+                    || (request.Has(HttpMessageFlags.ProxyWebSocketKey) && !ProvesOurKey(request, _response)))
                 {
-                    // A switch nobody asked for, or a websocket handshake without its proof (RELIABILITY UPG-03).
+                    // A switch nobody asked for, or a websocket handshake without its proof (RELIABILITY UPG-03);
+                    // a proof of the key we made is checked here, since the HTTP/2 client never sees it.
                     return ResponseHeadError.Invalid;
                 }
 
@@ -1435,6 +1462,13 @@ internal sealed class HttpTransaction : IDisposable
 
     private static bool IsExcepted(ForwardedHeaderConfig? config, IPAddress address) =>
         config?.Except is { } except && NetworkParser.Contains(except, address);
+
+    private static bool ProvesOurKey(HttpRequestHead request, HttpResponseHead response)
+    {
+        var key = request.Headers.IndexOf("sec-websocket-key"u8);
+        var accept = response.Headers.IndexOf("sec-websocket-accept"u8);
+        return key >= 0 && accept >= 0 && WebSocketKeys.AcceptMatches(request.Headers.Value(key), response.Headers.Value(accept));
+    }
 
     private static bool IsWebSocketUpgrade(HttpRequestHead request)
     {

@@ -120,9 +120,12 @@ internal sealed class Http2FrontConnection : IDisposable
 
         // §3.4: our SETTINGS are the first frame we send, ahead of anything else queued. Values equal to the
         // protocol's defaults are left out, as RFC 9113 §6.5.2 allows.
-        Span<Http2Setting> settings = stackalloc Http2Setting[5];
+        Span<Http2Setting> settings = stackalloc Http2Setting[6];
         var count = 0;
         settings[count++] = new(Http2SettingsParameter.MaxConcurrentStreams, (uint)limits.MaxConcurrentStreams);
+
+        // RFC 8441 §3: extended CONNECT (`:protocol`), which carries websockets over a stream.
+        settings[count++] = new(Http2SettingsParameter.EnableConnectProtocol, 1);
         settings[count++] = new(Http2SettingsParameter.InitialWindowSize, (uint)limits.InitialWindowSize);
         settings[count++] = new(Http2SettingsParameter.MaxHeaderListSize, MaxHeaderListSize);
         if (limits.HeaderTableSize != 4096)
@@ -497,7 +500,8 @@ internal sealed class Http2FrontConnection : IDisposable
         }
     }
 
-    internal async ValueTask SendHeadAsync(Http2Stream stream, HttpResponseHead head, bool endStream, bool flush)
+    /// <param name="tunnelEstablished">The head opens a tunnel (a 101 to an extended CONNECT, a 2xx to CONNECT): it leaves as a 200 (RFC 8441 §5, RFC 9113 §8.5).</param>
+    internal async ValueTask SendHeadAsync(Http2Stream stream, HttpResponseHead head, bool endStream, bool flush, bool tunnelEstablished = false)
     {
         await AcquireWriterAsync().ConfigureAwait(false);
         var open = false;
@@ -508,7 +512,7 @@ internal sealed class Http2FrontConnection : IDisposable
             open = TryBeginStreamWrite(stream, endStream);
             if (open)
             {
-                var length = EncodeResponseHead(head);
+                var length = tunnelEstablished ? EncodeTunnelHead(head) : EncodeResponseHead(head);
                 WriteFieldBlock(stream.Id, length, endStream);
             }
 
@@ -1558,6 +1562,26 @@ internal sealed class Http2FrontConnection : IDisposable
         {
             head.ContentLength.TryFormat(digits, out length, default, CultureInfo.InvariantCulture);
             position = Encode("content-length"u8, digits[..length], position);
+        }
+
+        return position;
+    }
+
+    /// <summary>
+    /// `:status 200` and the fields of the server's answer, without length nor `sec-websocket-accept`: over HTTP/2 the
+    /// websocket handshake has no key (RFC 8441 §5), the proxy checked the server's proof itself.
+    /// </summary>
+    private int EncodeTunnelHead(HttpResponseHead head)
+    {
+        var position = BeginBlock();
+        position = Encode(":status"u8, "200"u8, position);
+        var fields = head.Headers;
+        for (var slot = 0; slot < fields.SlotCount; slot++)
+        {
+            if (!fields.IsRemoved(slot) && !System.Text.Ascii.EqualsIgnoreCase(fields.Name(slot), "sec-websocket-accept"u8))
+            {
+                position = EncodeField(fields.Name(slot), fields.Value(slot), position, dropContentLength: true);
+            }
         }
 
         return position;
