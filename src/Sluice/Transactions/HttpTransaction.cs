@@ -37,6 +37,10 @@ internal sealed class HttpTransaction : IDisposable
     private int _pendingCause;
     private long _startMs;
     private Task? _requestPump;
+
+    // The request body as it goes to an HTTP/2 server, kept (up to tune.bufsize) for a replay after REFUSED_STREAM.
+    private readonly ReplayableRequestBody _replayableBody = new();
+    private bool _replayableBodyInUse;
     private int _waitingForBody;
     private (Http1BackConnection Connection, ServerState Server)? _privateConnection;
     private readonly SampleContext _samples = new();
@@ -245,6 +249,12 @@ internal sealed class HttpTransaction : IDisposable
         finally
         {
             await EndRequestPumpAsync(front).ConfigureAwait(false);
+            if (_replayableBodyInUse)
+            {
+                _replayableBody.Release();
+                _replayableBodyInUse = false;
+            }
+
             var endMs = _front.Shared.Clock.Refresh();
             Ta = endMs - _startMs;
             BytesToClient = front.ResponseBodyBytes;
@@ -508,7 +518,7 @@ internal sealed class HttpTransaction : IDisposable
             var notProcessed = connection.NotProcessed;
             if (sent)
             {
-                requestPump = request.HasBody ? PumpRequestAsync(front.RequestBody, connection) : null;
+                requestPump = request.HasBody ? PumpRequestAsync(RequestBodyFor(front, connection), connection) : null;
                 _requestPump = requestPump;
                 var error = await ReadFinalOrUpgradeHeadAsync(connection, request, front, backend).ConfigureAwait(false);
                 if (error == ResponseHeadError.None && !ShouldRetryStatus(backend, canReplay))
@@ -523,6 +533,15 @@ internal sealed class HttpTransaction : IDisposable
                     // A reused connection the server had closed, or a stream it did not process (HTTP/2 GOAWAY or
                     // REFUSED_STREAM): nothing of the response came and the request can be replayed, so it goes
                     // again on a fresh connection without counting as a retry.
+                    retry = true;
+                }
+                else if (error == ResponseHeadError.Closed && notProcessed && notProcessedReplays < MaxNotProcessedReplays
+                    && PendingCause == TerminationCause.None && await RewindRequestBodyAsync(requestPump).ConfigureAwait(false))
+                {
+                    // RFC 9113 §8.7: a request the server did not process goes again, body included, when all of the
+                    // body read so far was kept (FT-09).
+                    requestPump = null;
+                    _requestPump = null;
                     retry = true;
                 }
                 else if (error == ResponseHeadError.None || ShouldRetryFailure(backend, error, canReplay, connection.ResponseBytesSeen))
@@ -869,6 +888,63 @@ internal sealed class HttpTransaction : IDisposable
         _serverState = next;
         ServerName = next.Name;
         _samples.Server = next;
+        return true;
+    }
+
+    /// <summary>
+    /// The source of the request body for <paramref name="connection"/>: toward an HTTP/2 server (which may refuse the
+    /// stream) a copy is kept for a replay; a replay reads that copy again before the rest.
+    /// </summary>
+    private IHttpBodySource RequestBodyFor(IFrontStream front, IBackStream connection)
+    {
+        if (_replayableBodyInUse)
+        {
+            return _replayableBody;
+        }
+
+        if (connection is not Mux.Http2.Http2BackStream)
+        {
+            return front.RequestBody;
+        }
+
+        _replayableBodyInUse = true;
+        return _replayableBody.Begin(front.RequestBody, _front.Shared.Buffers.BufferSize);
+    }
+
+    /// <summary>
+    /// After a stream the server did not process: waits for the pump of its body to stop (its writes fail once the
+    /// stream is gone) and rewinds the kept copy. False when the body cannot go again: nothing was kept, the client's
+    /// side failed, or the body outgrew the copy.
+    /// </summary>
+    private async ValueTask<bool> RewindRequestBodyAsync(Task? pump)
+    {
+        if (!_replayableBodyInUse)
+        {
+            return false;
+        }
+
+        if (pump is not null)
+        {
+            try
+            {
+                await pump.ConfigureAwait(false);
+            }
+            catch (HttpBodyException ex) when (!ex.ClientSide)
+            {
+                // The refused stream would not take the rest: expected.
+            }
+            catch (HttpBodyException)
+            {
+                return false;
+            }
+        }
+
+        if (!_replayableBody.CanReplay)
+        {
+            return false;
+        }
+
+        _replayableBody.Rewind();
         return true;
     }
 
