@@ -1284,7 +1284,7 @@ internal sealed class HttpTransaction : IDisposable
     private Http2BackStream OpenHttp2Connection(SocketDuplex io, ServerState server, HttpBackendContext backend)
     {
         var shared = server.Pool.Multiplexed;
-        var connection = new Http2BackConnection(io, _front.Shared.Clock, _front.Http2, shared.MaxConcurrentStreams);
+        var connection = new Http2BackConnection(io, _front.Shared.Clock, _front.Http2Servers, shared.MaxConcurrentStreams);
         var stream = connection.TryOpenStream(reused: false)!;
         if (ReuseMode(backend, server) == HttpReuseMode.Never)
         {

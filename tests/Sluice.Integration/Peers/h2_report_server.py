@@ -2,7 +2,7 @@
 
 Binds 127.0.0.1 on a port the system chooses and prints "listening PORT", then one line per event:
 "connection N" for each accepted connection, "request N METHOD PATH" for each request (N its connection),
-"reset STREAM CODE" when the client resets a stream.
+"reset STREAM CODE" when the client resets a stream, "settings N ID=VALUE ..." for the client's SETTINGS.
 
 A request is answered once its stream ends: 200, text/plain, a body of lines "name: value" for every field received
 (pseudo-headers first, in order), "body: BYTES", then "trailer name: value" for each request trailer; the response
@@ -126,6 +126,8 @@ def serve(sock, number):
                     stream = streams.pop(event.stream_id, None)
                     if stream is not None and stream["path"] != b"/slow":
                         answer(conn, event.stream_id, stream)
+                elif isinstance(event, h2.events.RemoteSettingsChanged):
+                    say("settings", number, *["%d=%d" % (int(k), v.new_value) for k, v in sorted(event.changed_settings.items())])
                 elif isinstance(event, h2.events.StreamReset):
                     say("reset", event.stream_id, int(event.error_code))
                     streams.pop(event.stream_id, None)

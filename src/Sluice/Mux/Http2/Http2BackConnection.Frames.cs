@@ -324,7 +324,7 @@ internal sealed partial class Http2BackConnection
                         break;
 
                     case Http2SettingsParameter.MaxConcurrentStreams:
-                        _peerMaxConcurrentStreams = (int)Math.Min(value, int.MaxValue);
+                        _peerMaxConcurrentStreams = (int)Math.Min(value, (uint)_streamCap);
                         Owner?.OnMaxConcurrentStreams(_peerMaxConcurrentStreams);
                         break;
 

@@ -59,7 +59,10 @@ internal sealed partial class Http2BackConnection : IDisposable
     private bool _flushOwed;
     private int _writersWaiting;
 
-    // Under _sync.
+    // `tune.h2.be.max-concurrent-streams`: the streams we open at once stay below it whatever the server allows.
+    private readonly int _streamCap;
+
+    // Under _sync. The server's SETTINGS_MAX_CONCURRENT_STREAMS, capped by _streamCap.
     private int _peerMaxConcurrentStreams;
     private int _peerInitialWindow = Http2Protocol.DefaultInitialWindowSize;
     private long _connectionSendWindow = Http2Protocol.DefaultInitialWindowSize;
@@ -100,7 +103,8 @@ internal sealed partial class Http2BackConnection : IDisposable
     /// </param>
     public Http2BackConnection(SocketDuplex io, Heartbeat clock, Http2Limits limits, int assumedMaxConcurrentStreams)
     {
-        _peerMaxConcurrentStreams = assumedMaxConcurrentStreams;
+        _streamCap = limits.MaxConcurrentStreams > 0 ? limits.MaxConcurrentStreams : int.MaxValue;
+        _peerMaxConcurrentStreams = Math.Min(assumedMaxConcurrentStreams, _streamCap);
         _io = io;
         _clock = clock;
         StreamReceiveWindow = limits.InitialWindowSize;
