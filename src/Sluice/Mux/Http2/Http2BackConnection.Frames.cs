@@ -155,7 +155,7 @@ internal sealed partial class Http2BackConnection
         {
             _blockKind = BlockKind.Head;
             _blockStream = stream;
-            _blockHead = new HttpResponseHead();
+            _blockHead = RentHead();
             _builder.BeginResponse(_blockHead);
         }
         else if (!frame.EndStream || stream.RemoteEnded)
@@ -206,11 +206,11 @@ internal sealed partial class Http2BackConnection
                 {
                     if (stream!.IsReset)
                     {
-                        head.Dispose();
+                        ReturnHead(head);
                     }
                     else if (!valid)
                     {
-                        head.Dispose();
+                        ReturnHead(head);
                         ResetLocked(stream, Http2ErrorCode.ProtocolError, ResponseHeadError.Invalid, BodyFailure.Invalid);
                     }
                     else
@@ -261,7 +261,7 @@ internal sealed partial class Http2BackConnection
             stream.DeclaredLength = head.Has(HttpMessageFlags.ContentLengthKnown) ? head.ContentLength : -1;
             if (head.HasBody)
             {
-                stream.Body = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+                stream.Body = Http2FrameOutput.NewBodyPipe();
             }
             else
             {

@@ -54,6 +54,12 @@ internal sealed partial class Http2BackConnection : IDisposable
     // Under the write lock.
     private int _nextStreamId = 1;
 
+    // Response heads the read loop decodes into, given back once their transaction copied them: a stream costs no
+    // head of its own. At most SpareHeadsCapacity are kept; any thread, under the stack's own lock.
+    private const int SpareHeadsCapacity = 8;
+    private readonly Stack<HttpResponseHead> _spareHeads = new(SpareHeadsCapacity);
+    private bool _spareHeadsClosed;
+
     // `tune.h2.be.max-concurrent-streams`: the streams we open at once stay below it whatever the server allows.
     private readonly int _streamCap;
 
@@ -240,6 +246,35 @@ internal sealed partial class Http2BackConnection : IDisposable
     public void Abort() => _io.Abort();
 
     public void Dispose() => _io.Abort();
+
+    /// <summary>A head for the read loop to decode into: a spare one when there is one.</summary>
+    internal HttpResponseHead RentHead()
+    {
+        lock (_spareHeads)
+        {
+            if (_spareHeads.TryPop(out var head))
+            {
+                return head;
+            }
+        }
+
+        return new HttpResponseHead();
+    }
+
+    /// <summary>A head nobody reads any more; its field arrays stay with it for the next stream. Any thread.</summary>
+    internal void ReturnHead(HttpResponseHead head)
+    {
+        lock (_spareHeads)
+        {
+            if (_spareHeads.Count < SpareHeadsCapacity && !_spareHeadsClosed)
+            {
+                _spareHeads.Push(head);
+                return;
+            }
+        }
+
+        head.Dispose();
+    }
 
     internal void CountCompletedExchange() => Interlocked.Increment(ref _completedExchanges);
 
@@ -649,6 +684,15 @@ internal sealed partial class Http2BackConnection : IDisposable
         }
 
         _decoder.Dispose();
+        lock (_spareHeads)
+        {
+            _spareHeadsClosed = true;
+            while (_spareHeads.TryPop(out var spare))
+            {
+                spare.Dispose();
+            }
+        }
+
         // Writers in line fail once they get the lock; the pipes give their blocks back.
         await _out.AcquireAsync().ConfigureAwait(false);
         try

@@ -15,6 +15,9 @@ namespace Sluice.Mux.Http2;
 /// </summary>
 internal sealed class Http2FrameOutput : IDisposable
 {
+    // The stream body pipes have no pause threshold (the stream windows bound them); one options object for all.
+    private static readonly PipeOptions BodyPipeOptions = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
+
     private readonly PipeWriter _output;
     private readonly Lock _sync;
     private readonly SemaphoreSlim _lock = new(1, 1);
@@ -46,6 +49,9 @@ internal sealed class Http2FrameOutput : IDisposable
 
     /// <summary>The connection is over: writers that get the lock fail (<see cref="DrainControl"/>); under the write lock.</summary>
     public bool Closed { get; set; }
+
+    /// <summary>A pipe for the DATA of one stream, in either direction: the stream window, not the pipe, bounds what waits in it.</summary>
+    public static Pipe NewBodyPipe() => new(BodyPipeOptions);
 
     /// <summary>Waits for the writer's turn, counted so that the writer in front may leave its flush to this one.</summary>
     public async ValueTask AcquireAsync()

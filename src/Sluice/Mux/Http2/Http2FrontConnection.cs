@@ -203,7 +203,7 @@ internal sealed class Http2FrontConnection : IDisposable
         head.Flags = request.Flags & (HttpMessageFlags.NoBody | HttpMessageFlags.ContentLengthKnown);
         if (request.HasBody)
         {
-            stream.Body = NewBodyPipe();
+            stream.Body = Http2FrameOutput.NewBodyPipe();
             stream.Body.Writer.Write(body);
             stream.Body.Writer.Complete();
             stream.BodyBytesReceived = body.Length;
@@ -279,8 +279,9 @@ internal sealed class Http2FrontConnection : IDisposable
                     await _out.FlushControlAsync().ConfigureAwait(false);
                 }
 
-                // A shutdown wakes the loop by cancelling the read; a GOAWAY of the client sets it off from here.
-                if (IsDone())
+                // A shutdown wakes the loop by cancelling the read; a GOAWAY of the client sets it off from here. The
+                // flag is read without the lock first: it only ever goes from false to true.
+                if (Volatile.Read(ref _closing) && IsDone())
                 {
                     return Http2ConnectionEnd.Graceful;
                 }
@@ -1054,7 +1055,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
             if (!_blockEndStream)
             {
-                stream.Body = NewBodyPipe();
+                stream.Body = Http2FrameOutput.NewBodyPipe();
             }
 
             RegisterStreamLocked(stream);
@@ -1063,8 +1064,6 @@ internal sealed class Http2FrontConnection : IDisposable
         StartStream(stream);
     }
 
-
-    private static Pipe NewBodyPipe() => new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
 
     private void RegisterStreamLocked(Http2Stream stream)
     {
