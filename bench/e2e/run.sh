@@ -15,7 +15,9 @@
 # A scenario's "# bench:" line sets: path (URL path on the backend: /small, /1m or /1mib),
 # conns (client connections), close (yes: "Connection: close" on every request), metric
 # (MB/s, conn/s or req/s; several separated by commas, e.g. req/s,MB/s), and driver: wrk
-# (HTTP/1.1, the default) or h2load (prior-knowledge HTTP/2, with streams=N at once per connection).
+# (HTTP/1.1, the default) or h2load (prior-knowledge HTTP/2, with streams=N at once per connection);
+# with h2load, body=grpc makes every request a gRPC call: POST, content-type application/grpc, te: trailers and
+# a length-prefixed 100-byte message (nginx answers /grpc with 100 bytes and the trailer grpc-status: 0).
 # Placeholders in the cfg: @FRONT_PORT@ (the proxy's port), @BACKEND@ (nginx's address:port),
 # @BACKEND_H2@ (the same nginx serving cleartext HTTP/2 with prior knowledge).
 #
@@ -181,6 +183,11 @@ http {
             default_type text/plain;
             return 200 "$small_body";
         }
+        location = /grpc {
+            default_type application/grpc;
+            add_trailer grpc-status 0;
+            return 200 "$small_body";
+        }
     }
 }
 EOF
@@ -190,6 +197,9 @@ nginx_pid=$!; pids+=("$nginx_pid")
 wait_port "$backend_port" 10 "$nginx_pid" || { cat "$results/logs/nginx.log" "$tmp/nginx/error.log" >&2; die "nginx did not start"; }
 [ "$(curl -sS --max-time 10 -o /dev/null -w '%{size_download}' "http://127.0.0.1:$backend_port/1m")" = 1048576 ] ||
   die "nginx does not serve the 1 MiB file"
+
+# A gRPC request message: the 5-byte prefix (not compressed, length 100) and 100 bytes.
+{ printf '\000\000\000\000\144'; head -c 100 /dev/zero | tr '\0' 'g'; } >"$tmp/grpc-request.bin"
 
 cat >"$tmp/summary.lua" <<'EOF'
 done = function(summary, latency, requests)
@@ -204,7 +214,7 @@ EOF
 # when the run failed (and then prints the reason and the end of the program's log).
 run_one() {
   local scenario=$1 round=$2 program=$3 port cfg log pid cmd size line requests bytes us errors i m v
-  local -a wrk_args
+  local -a wrk_args h2load_args
   values=()
   free_port port
   cfg="$tmp/$scenario.$program.cfg"
@@ -231,9 +241,11 @@ run_one() {
   fi
   if [ "$driver" = h2load ]; then
     # h2load prints its totals; they are turned into the SUMMARY line that wrk's script writes.
-    "${pin_load[@]}" h2load -c"$conns" -m"$streams" -D"$warmup" "http://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
+    h2load_args=(-c"$conns" -m"$streams")
+    [ "$body" = grpc ] && h2load_args+=(-d "$tmp/grpc-request.bin" -H 'content-type: application/grpc' -H 'te: trailers')
+    "${pin_load[@]}" h2load "${h2load_args[@]}" -D"$warmup" "http://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
-    "${pin_load[@]}" h2load -c"$conns" -m"$streams" -D"$duration" "http://127.0.0.1:$port$path" >"$tmp/h2load.out" 2>&1 </dev/null &
+    "${pin_load[@]}" h2load "${h2load_args[@]}" -D"$duration" "http://127.0.0.1:$port$path" >"$tmp/h2load.out" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
     awk '/^finished in/ { s = $3; sub(/s,$/, "", s); us = s * 1e6 }
          /^requests:/ { ok = $8; bad = $10 + $12 }
@@ -307,16 +319,18 @@ printf '%-14s %-7s %12s %12s %10s %7s\n' scenario unit haproxy "$second_name" ra
 
 for scenario in "${scenarios[@]}"; do
   spec=$(sed -n 's/^# bench: //p' "$here/scenarios/$scenario.cfg" | head -n 1)
-  path=/ conns=8 close=no metric=MB/s driver=wrk streams=1
+  path=/ conns=8 close=no metric=MB/s driver=wrk streams=1 body=none
   for kv in $spec; do
     case "$kv" in
       path=*) path=${kv#path=} ;; conns=*) conns=${kv#conns=} ;;
       close=*) close=${kv#close=} ;; metric=*) metric=${kv#metric=} ;;
       driver=*) driver=${kv#driver=} ;; streams=*) streams=${kv#streams=} ;;
+      body=*) body=${kv#body=} ;;
     esac
   done
   case "$driver" in wrk|h2load) ;; *) die "$scenario: unknown driver $driver" ;; esac
-  case "$path" in /1m|/1mib) expected_size=1048576 ;; /small) expected_size=100 ;; *) die "$scenario: unknown path $path" ;; esac
+  case "$path" in /1m|/1mib) expected_size=1048576 ;; /small|/grpc) expected_size=100 ;; *) die "$scenario: unknown path $path" ;; esac
+  case "$body" in none) ;; grpc) [ "$driver" = h2load ] || die "$scenario: body=grpc needs driver=h2load" ;; *) die "$scenario: unknown body $body" ;; esac
   IFS=, read -r -a metrics <<<"$metric"
   for m in "${metrics[@]}"; do
     case "$m" in MB/s|conn/s|req/s) ;; *) die "$scenario: unknown metric $m" ;; esac

@@ -82,7 +82,9 @@ public static class Http2FrameReader
 
         if (buffer.Length - Http2Protocol.FrameHeaderLength < length)
         {
-            return false;
+            // A length that no payload can make right is answered without waiting for a payload that may never come.
+            error = ImpossibleLength(frame);
+            return error.Scope != Http2ErrorScope.None;
         }
 
         frame.Payload = buffer.Slice(Http2Protocol.FrameHeaderLength, length);
@@ -104,6 +106,24 @@ public static class Http2FrameReader
             _ => Http2FrameError.None,
         };
         return true;
+    }
+
+    /// <summary>
+    /// The connection errors FRAME_SIZE_ERROR that the header alone shows (§6.4, §6.5, §6.7, §6.9): the same rules the
+    /// readers below apply to a whole frame.
+    /// </summary>
+    private static Http2FrameError ImpossibleLength(Http2Frame frame)
+    {
+        var length = frame.PayloadLength;
+        var impossible = frame.Type switch
+        {
+            Http2FrameType.Settings => (frame.Flags & Http2FrameFlags.Ack) != 0 ? length != 0 : length % Http2Protocol.SettingLength != 0,
+            Http2FrameType.Ping => length != PingLength,
+            Http2FrameType.RstStream => length != RstStreamLength,
+            Http2FrameType.WindowUpdate => length != WindowUpdateLength,
+            _ => false,
+        };
+        return impossible ? Http2FrameError.Connection(Http2ErrorCode.FrameSizeError) : Http2FrameError.None;
     }
 
     private static Http2FrameError ReadData(Http2Frame frame)

@@ -27,6 +27,8 @@ internal enum HttpMessageFlags
     MustClose = 1 << 5,
     /// <summary>The body is delimited by the end of the connection (HTTP/1 response without length).</summary>
     BodyUntilClose = 1 << 6,
+    /// <summary>The proxy made this request's `Sec-WebSocket-Key` (an HTTP/2 extended CONNECT): it checks the server's `Sec-WebSocket-Accept`, which the client never sees.</summary>
+    ProxyWebSocketKey = 1 << 7,
 }
 
 /// <summary>

@@ -130,6 +130,12 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
                     continue;
                 }
 
+                if (transaction.InTunnel)
+                {
+                    transaction.CheckTunnelTimeout(nowMs, stream, _context.ClientMs);
+                    continue;
+                }
+
                 if (stream.ReadWatch.IsExpired(nowMs) || stream.WriteWatch.IsExpired(nowMs))
                 {
                     transaction.SetPendingCause(TerminationCause.ClientTimeout);

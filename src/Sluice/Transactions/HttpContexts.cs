@@ -55,6 +55,7 @@ internal sealed class HttpFrontendContext
         Replies = new HttpReplies(frontend.ErrorFiles, frontend.HttpRequestRules.Concat(frontend.HttpResponseRules));
         RequestParser = HttpParserOptions.ForRequests(global, frontend.AcceptInvalidHttpRequest);
         Http2 = Mux.Http2.Http2Limits.From(global);
+        Http2Servers = Mux.Http2.Http2Limits.ForServers(global);
         DefaultBackend = frontend.DefaultBackend is { } be ? backends[be] : null;
         var rules = new HttpSwitchingRule[frontend.UseBackends.Count];
         for (var i = 0; i < rules.Length; i++)
@@ -136,6 +137,9 @@ internal sealed class HttpFrontendContext
 
     /// <summary>The `tune.h2.*` limits of HTTP/2 client connections.</summary>
     public Mux.Http2.Http2Limits Http2 { get; }
+
+    /// <summary>The limits of the HTTP/2 connections to servers.</summary>
+    public Mux.Http2.Http2Limits Http2Servers { get; }
 
     public HttpBackendContext? DefaultBackend { get; }
 

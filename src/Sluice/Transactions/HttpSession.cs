@@ -294,7 +294,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         var transaction = _transaction;
         if (transaction.InTunnel)
         {
-            CheckTunnel(nowMs, transaction);
+            transaction.CheckTunnelTimeout(nowMs, _front, _context.ClientMs);
             return;
         }
 
@@ -313,26 +313,6 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         }
 
         transaction.CheckServerTimeouts(nowMs);
-    }
-
-    private void CheckTunnel(long nowMs, HttpTransaction transaction)
-    {
-        var server = transaction.Server;
-        var last = Math.Max(_front.ReadWatch.LastActivityMs, _front.WriteWatch.LastActivityMs);
-        if (server is not null)
-        {
-            last = Math.Max(last, Math.Max(server.ReadWatch.LastActivityMs, server.WriteWatch.LastActivityMs));
-        }
-
-        var limit = transaction.TunnelMs != TransactionContext.Infinite
-            ? transaction.TunnelMs
-            : Math.Min(_context.ClientMs, server?.ReadWatch.LimitMs ?? TransactionContext.Infinite);
-        if (limit != TransactionContext.Infinite && nowMs - last >= limit)
-        {
-            transaction.SetPendingCause(TerminationCause.ClientTimeout);
-            server?.Abort();
-            _front.Abort();
-        }
     }
 
     /// <summary>Soft stop: an idle keep-alive connection closes now, a busy one after its response.</summary>

@@ -37,6 +37,10 @@ internal sealed class HttpTransaction : IDisposable
     private int _pendingCause;
     private long _startMs;
     private Task? _requestPump;
+
+    // The request body as it goes to an HTTP/2 server, kept (up to tune.bufsize) for a replay after REFUSED_STREAM.
+    private readonly ReplayableRequestBody _replayableBody = new();
+    private bool _replayableBodyInUse;
     private int _waitingForBody;
     private (Http1BackConnection Connection, ServerState Server)? _privateConnection;
     private readonly SampleContext _samples = new();
@@ -132,6 +136,31 @@ internal sealed class HttpTransaction : IDisposable
     public bool InTunnel { get; private set; }
 
     /// <summary>
+    /// A tunnel counts the inactivity of both sides against `timeout tunnel` (else the smaller of the client and
+    /// server timeouts) and cuts both once it expires. <paramref name="front"/> is the client side: the connection
+    /// (HTTP/1) or the stream (HTTP/2).
+    /// </summary>
+    public void CheckTunnelTimeout(long nowMs, IFrontStream front, long clientMs)
+    {
+        var server = Server;
+        var last = Math.Max(front.ReadWatch.LastActivityMs, front.WriteWatch.LastActivityMs);
+        if (server is not null)
+        {
+            last = Math.Max(last, Math.Max(server.ReadWatch.LastActivityMs, server.WriteWatch.LastActivityMs));
+        }
+
+        var limit = TunnelMs != TransactionContext.Infinite
+            ? TunnelMs
+            : Math.Min(clientMs, server?.ReadWatch.LimitMs ?? TransactionContext.Infinite);
+        if (limit != TransactionContext.Infinite && nowMs - last >= limit)
+        {
+            SetPendingCause(TerminationCause.ClientTimeout);
+            server?.Abort();
+            front.Abort();
+        }
+    }
+
+    /// <summary>
     /// The server side's timeouts, on the heartbeat: `timeout connect` while dialing, `timeout server` while
     /// waiting on the server connection.
     /// </summary>
@@ -220,6 +249,12 @@ internal sealed class HttpTransaction : IDisposable
         finally
         {
             await EndRequestPumpAsync(front).ConfigureAwait(false);
+            if (_replayableBodyInUse)
+            {
+                _replayableBody.Release();
+                _replayableBodyInUse = false;
+            }
+
             var endMs = _front.Shared.Clock.Refresh();
             Ta = endMs - _startMs;
             BytesToClient = front.ResponseBodyBytes;
@@ -483,7 +518,7 @@ internal sealed class HttpTransaction : IDisposable
             var notProcessed = connection.NotProcessed;
             if (sent)
             {
-                requestPump = request.HasBody ? PumpRequestAsync(front.RequestBody, connection) : null;
+                requestPump = request.HasBody ? PumpRequestAsync(RequestBodyFor(front, connection), connection) : null;
                 _requestPump = requestPump;
                 var error = await ReadFinalOrUpgradeHeadAsync(connection, request, front, backend).ConfigureAwait(false);
                 if (error == ResponseHeadError.None && !ShouldRetryStatus(backend, canReplay))
@@ -498,6 +533,15 @@ internal sealed class HttpTransaction : IDisposable
                     // A reused connection the server had closed, or a stream it did not process (HTTP/2 GOAWAY or
                     // REFUSED_STREAM): nothing of the response came and the request can be replayed, so it goes
                     // again on a fresh connection without counting as a retry.
+                    retry = true;
+                }
+                else if (error == ResponseHeadError.Closed && notProcessed && notProcessedReplays < MaxNotProcessedReplays
+                    && PendingCause == TerminationCause.None && await RewindRequestBodyAsync(requestPump).ConfigureAwait(false))
+                {
+                    // RFC 9113 §8.7: a request the server did not process goes again, body included, when all of the
+                    // body read so far was kept (FT-09).
+                    requestPump = null;
+                    _requestPump = null;
                     retry = true;
                 }
                 else if (error == ResponseHeadError.None || ShouldRetryFailure(backend, error, canReplay, connection.ResponseBytesSeen))
@@ -848,6 +892,63 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     /// <summary>
+    /// The source of the request body for <paramref name="connection"/>: toward an HTTP/2 server (which may refuse the
+    /// stream) a copy is kept for a replay; a replay reads that copy again before the rest.
+    /// </summary>
+    private IHttpBodySource RequestBodyFor(IFrontStream front, IBackStream connection)
+    {
+        if (_replayableBodyInUse)
+        {
+            return _replayableBody;
+        }
+
+        if (connection is not Mux.Http2.Http2BackStream)
+        {
+            return front.RequestBody;
+        }
+
+        _replayableBodyInUse = true;
+        return _replayableBody.Begin(front.RequestBody, _front.Shared.Buffers.BufferSize);
+    }
+
+    /// <summary>
+    /// After a stream the server did not process: waits for the pump of its body to stop (its writes fail once the
+    /// stream is gone) and rewinds the kept copy. False when the body cannot go again: nothing was kept, the client's
+    /// side failed, or the body outgrew the copy.
+    /// </summary>
+    private async ValueTask<bool> RewindRequestBodyAsync(Task? pump)
+    {
+        if (!_replayableBodyInUse)
+        {
+            return false;
+        }
+
+        if (pump is not null)
+        {
+            try
+            {
+                await pump.ConfigureAwait(false);
+            }
+            catch (HttpBodyException ex) when (!ex.ClientSide)
+            {
+                // The refused stream would not take the rest: expected.
+            }
+            catch (HttpBodyException)
+            {
+                return false;
+            }
+        }
+
+        if (!_replayableBody.CanReplay)
+        {
+            return false;
+        }
+
+        _replayableBody.Rewind();
+        return true;
+    }
+
+    /// <summary>
     /// Makes sure the request body pump is over before the connection reads its next request: a pump still
     /// waiting for the client's bytes can only mean the connection is being closed, so it is cut short.
     /// </summary>
@@ -1183,7 +1284,7 @@ internal sealed class HttpTransaction : IDisposable
     private Http2BackStream OpenHttp2Connection(SocketDuplex io, ServerState server, HttpBackendContext backend)
     {
         var shared = server.Pool.Multiplexed;
-        var connection = new Http2BackConnection(io, _front.Shared.Clock, _front.Http2, shared.MaxConcurrentStreams);
+        var connection = new Http2BackConnection(io, _front.Shared.Clock, _front.Http2Servers, shared.MaxConcurrentStreams);
         var stream = connection.TryOpenStream(reused: false)!;
         if (ReuseMode(backend, server) == HttpReuseMode.Never)
         {
@@ -1216,9 +1317,11 @@ internal sealed class HttpTransaction : IDisposable
             if (_response.Status == 101)
             {
                 if (!request.Has(HttpMessageFlags.Upgrade)
-                    || (IsWebSocketUpgrade(request) && !_response.Headers.Contains("sec-websocket-accept"u8)))
+                    || (IsWebSocketUpgrade(request) && !_response.Headers.Contains("sec-websocket-accept"u8))
+                    || (request.Has(HttpMessageFlags.ProxyWebSocketKey) && !ProvesOurKey(request, _response)))
                 {
-                    // A switch nobody asked for, or a websocket handshake without its proof (RELIABILITY UPG-03).
+                    // A switch nobody asked for, or a websocket handshake without its proof (RELIABILITY UPG-03);
+                    // a proof of the key we made is checked here, since the HTTP/2 client never sees it.
                     return ResponseHeadError.Invalid;
                 }
 
@@ -1448,6 +1551,13 @@ internal sealed class HttpTransaction : IDisposable
 
     private static bool IsExcepted(ForwardedHeaderConfig? config, IPAddress address) =>
         config?.Except is { } except && NetworkParser.Contains(except, address);
+
+    private static bool ProvesOurKey(HttpRequestHead request, HttpResponseHead response)
+    {
+        var key = request.Headers.IndexOf("sec-websocket-key"u8);
+        var accept = response.Headers.IndexOf("sec-websocket-accept"u8);
+        return key >= 0 && accept >= 0 && WebSocketKeys.AcceptMatches(request.Headers.Value(key), response.Headers.Value(accept));
+    }
 
     private static bool IsWebSocketUpgrade(HttpRequestHead request)
     {

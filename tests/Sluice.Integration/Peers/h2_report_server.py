@@ -2,7 +2,7 @@
 
 Binds 127.0.0.1 on a port the system chooses and prints "listening PORT", then one line per event:
 "connection N" for each accepted connection, "request N METHOD PATH" for each request (N its connection),
-"reset STREAM CODE" when the client resets a stream.
+"reset STREAM CODE" when the client resets a stream, "settings N ID=VALUE ..." for the client's SETTINGS.
 
 A request is answered once its stream ends: 200, text/plain, a body of lines "name: value" for every field received
 (pseudo-headers first, in order), "body: BYTES", then "trailer name: value" for each request trailer; the response
@@ -12,6 +12,9 @@ ends with the trailer "x-server-trailer: done". Some paths do something else:
   /reset        the head and 7 bytes of body, then RST_STREAM(INTERNAL_ERROR)
   /refuse-once  the first such request is refused with RST_STREAM(REFUSED_STREAM), the next ones answered
   /goaway-once  the first such request gets GOAWAY with a last stream below it, and the connection closes
+  /refuse-after-data, /goaway-after-data
+                the same, once the first DATA frame of the first such request has come ("refused-after N" or
+                "goaway-after N" is printed, N the bytes received)
   /slow         never answered
   /bad-head     an answer with a connection-specific field ("connection: close"), which HTTP/2 forbids
   /short-body   an answer that declares content-length: 100 and ends after 10 bytes
@@ -27,7 +30,7 @@ import h2.events
 import h2.exceptions
 
 lock = threading.Lock()
-seen = {"connections": 0, "refuse-once": 0, "goaway-once": 0}
+seen = {"connections": 0, "refuse-once": 0, "goaway-once": 0, "refuse-after-data": 0, "goaway-after-data": 0}
 
 
 def say(*words):
@@ -97,9 +100,25 @@ def serve(sock, number):
                             closing = True
                             break
                 elif isinstance(event, h2.events.DataReceived):
-                    if event.stream_id in streams:
-                        streams[event.stream_id]["body"] += len(event.data)
                     conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                    stream = streams.get(event.stream_id)
+                    if stream is None:
+                        continue
+                    stream["body"] += len(event.data)
+                    name = stream["path"].decode().lstrip("/")
+                    if name in ("refuse-after-data", "goaway-after-data"):
+                        with lock:
+                            seen[name] += 1
+                            first = seen[name] == 1
+                        if first and name == "refuse-after-data":
+                            say("refused-after", stream["body"])
+                            conn.reset_stream(event.stream_id, error_code=h2.errors.ErrorCodes.REFUSED_STREAM)
+                            streams.pop(event.stream_id)
+                        elif first:
+                            say("goaway-after", stream["body"])
+                            conn.close_connection(error_code=h2.errors.ErrorCodes.NO_ERROR, last_stream_id=max(0, event.stream_id - 2))
+                            closing = True
+                            break
                 elif isinstance(event, h2.events.TrailersReceived):
                     if event.stream_id in streams:
                         streams[event.stream_id]["trailers"] = event.headers
@@ -107,6 +126,8 @@ def serve(sock, number):
                     stream = streams.pop(event.stream_id, None)
                     if stream is not None and stream["path"] != b"/slow":
                         answer(conn, event.stream_id, stream)
+                elif isinstance(event, h2.events.RemoteSettingsChanged):
+                    say("settings", number, *["%d=%d" % (int(k), v.new_value) for k, v in sorted(event.changed_settings.items())])
                 elif isinstance(event, h2.events.StreamReset):
                     say("reset", event.stream_id, int(event.error_code))
                     streams.pop(event.stream_id, None)

@@ -52,6 +52,21 @@ public class Http2FrameReaderTests
         Assert.Equal(Http2FrameError.Connection(Http2ErrorCode.FrameSizeError), error);
     }
 
+    [Theory]
+    [InlineData(Settings, 0, 9)]
+    [InlineData(Settings, Ack, 1)]
+    [InlineData(Ping, 0, 9)]
+    [InlineData(RstStream, 0, 5)]
+    [InlineData(WindowUpdate, 0, 5)]
+    public void Read_ImpossibleLengthOfFixedSizeFrame_ConnectionErrorFrameSizeBeforePayloadArrives(byte type, byte flags, int length)
+    {
+        // §6.4, §6.5, §6.7, §6.9: the header alone breaks the rule; the rest of the payload may never come.
+        byte[] header = FrameWithLength(length, type, flags, type is RstStream ? 1 : 0, []);
+        var buffer = new ReadOnlySequence<byte>(header);
+        Assert.True(Http2FrameReader.TryReadFrame(ref buffer, new Http2Frame(), MaxFrameSize, out Http2FrameError error));
+        Assert.Equal(Http2FrameError.Connection(Http2ErrorCode.FrameSizeError), error);
+    }
+
     [Fact]
     public void Read_LengthEqualToMaxFrameSize_Ok()
     {

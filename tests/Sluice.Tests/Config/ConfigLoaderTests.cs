@@ -149,7 +149,25 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal((0, 1000), (config!.Global.H2FrontGlitchesThreshold, config.Global.H2FrontMaxTotalStreams));
     }
 
+    [Fact]
+    public void Load_TuneH2SideWindowsAndServerStreams_EachSideItsOwn()
+    {
+        var (config, lines) = Load("global\n    tune.h2.initial-window-size 131072\n    tune.h2.fe.initial-window-size 1000\n"
+            + "    tune.h2.be.initial-window-size 2000\n    tune.h2.be.max-concurrent-streams 5\n");
+        Assert.Empty(lines);
+        var front = Sluice.Mux.Http2.Http2Limits.From(config!.Global);
+        var servers = Sluice.Mux.Http2.Http2Limits.ForServers(config.Global);
+        Assert.Equal((1000, 100), (front.InitialWindowSize, front.MaxConcurrentStreams));
+        Assert.Equal((2000, 5), (servers.InitialWindowSize, servers.MaxConcurrentStreams));
+
+        var (defaults, _) = Load("global\n    tune.h2.initial-window-size 131072\n");
+        var defaultServers = Sluice.Mux.Http2.Http2Limits.ForServers(defaults!.Global);
+        Assert.Equal((131072, 131072, 0), (Sluice.Mux.Http2.Http2Limits.From(defaults.Global).InitialWindowSize, defaultServers.InitialWindowSize, defaultServers.MaxConcurrentStreams));
+    }
+
     [Theory]
+    [InlineData("tune.h2.be.initial-window-size 0")]
+    [InlineData("tune.h2.be.max-concurrent-streams -1")]
     [InlineData("tune.h2.fe.glitches-threshold -1")]
     [InlineData("tune.h2.fe.max-total-streams many")]
     [InlineData("tune.h2.header-table-size 65537")]

@@ -162,8 +162,14 @@ internal sealed record GlobalConfig
     public int MaxHeaders { get; init; } = 101;
     /// <summary>`tune.h2.max-concurrent-streams` (or `tune.h2.fe.max-concurrent-streams`): streams a client may open at once.</summary>
     public int H2MaxConcurrentStreams { get; init; } = 100;
-    /// <summary>`tune.h2.initial-window-size` (or `.fe.`): the stream window advertised to clients.</summary>
+    /// <summary>`tune.h2.initial-window-size`: the stream window advertised to clients and servers.</summary>
     public int H2InitialWindowSize { get; init; } = 65535;
+    /// <summary>`tune.h2.fe.initial-window-size`: the stream window advertised to clients, over `tune.h2.initial-window-size`.</summary>
+    public int? H2FrontInitialWindowSize { get; init; }
+    /// <summary>`tune.h2.be.initial-window-size`: the stream window advertised to servers, over `tune.h2.initial-window-size`.</summary>
+    public int? H2BackInitialWindowSize { get; init; }
+    /// <summary>`tune.h2.be.max-concurrent-streams`: streams open at once on one connection to a server, below what it allows (0: what it allows).</summary>
+    public int H2BackMaxConcurrentStreams { get; init; }
     /// <summary>`tune.h2.header-table-size`: the HPACK dynamic table the proxy keeps for a client.</summary>
     public int H2HeaderTableSize { get; init; } = 4096;
     /// <summary>`tune.h2.max-frame-size`: the largest frame the proxy accepts.</summary>

@@ -60,7 +60,7 @@ internal sealed partial class Http2BackConnection
             _connectionCredit += length;
             if (_connectionCredit >= ConnectionReceiveWindow / 4)
             {
-                Http2FrameWriter.WriteWindowUpdate(_control, 0, _connectionCredit);
+                Http2FrameWriter.WriteWindowUpdate(_out.Control, 0, _connectionCredit);
                 _connectionReceiveWindow += _connectionCredit;
                 _connectionCredit = 0;
             }
@@ -155,7 +155,7 @@ internal sealed partial class Http2BackConnection
         {
             _blockKind = BlockKind.Head;
             _blockStream = stream;
-            _blockHead = new HttpResponseHead();
+            _blockHead = RentHead();
             _builder.BeginResponse(_blockHead);
         }
         else if (!frame.EndStream || stream.RemoteEnded)
@@ -206,11 +206,11 @@ internal sealed partial class Http2BackConnection
                 {
                     if (stream!.IsReset)
                     {
-                        head.Dispose();
+                        ReturnHead(head);
                     }
                     else if (!valid)
                     {
-                        head.Dispose();
+                        ReturnHead(head);
                         ResetLocked(stream, Http2ErrorCode.ProtocolError, ResponseHeadError.Invalid, BodyFailure.Invalid);
                     }
                     else
@@ -261,7 +261,7 @@ internal sealed partial class Http2BackConnection
             stream.DeclaredLength = head.Has(HttpMessageFlags.ContentLengthKnown) ? head.ContentLength : -1;
             if (head.HasBody)
             {
-                stream.Body = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+                stream.Body = Http2FrameOutput.NewBodyPipe();
             }
             else
             {
@@ -324,7 +324,7 @@ internal sealed partial class Http2BackConnection
                         break;
 
                     case Http2SettingsParameter.MaxConcurrentStreams:
-                        _peerMaxConcurrentStreams = (int)Math.Min(value, int.MaxValue);
+                        _peerMaxConcurrentStreams = (int)Math.Min(value, (uint)_streamCap);
                         Owner?.OnMaxConcurrentStreams(_peerMaxConcurrentStreams);
                         break;
 
@@ -358,7 +358,7 @@ internal sealed partial class Http2BackConnection
             }
 
             // §6.5.3: acknowledged once applied.
-            Http2FrameWriter.WriteSettingsAck(_control);
+            Http2FrameWriter.WriteSettingsAck(_out.Control);
         }
 
         _peerSettings.TrySetResult();
@@ -372,7 +372,7 @@ internal sealed partial class Http2BackConnection
         {
             lock (_sync)
             {
-                Http2FrameWriter.WritePing(_control, frame.PingData, ack: true);
+                Http2FrameWriter.WritePing(_out.Control, frame.PingData, ack: true);
             }
         }
 
@@ -457,7 +457,7 @@ internal sealed partial class Http2BackConnection
             }
             else
             {
-                Http2FrameWriter.WriteRstStream(_control, streamId, code);
+                Http2FrameWriter.WriteRstStream(_out.Control, streamId, code);
             }
         }
 
@@ -481,7 +481,7 @@ internal sealed partial class Http2BackConnection
         }
 
         stream.IsReset = true;
-        Http2FrameWriter.WriteRstStream(_control, stream.Id, code);
+        Http2FrameWriter.WriteRstStream(_out.Control, stream.Id, code);
         FailLocked(stream, headError, bodyFailure);
     }
 

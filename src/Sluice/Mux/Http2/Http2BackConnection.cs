@@ -41,7 +41,6 @@ internal sealed partial class Http2BackConnection : IDisposable
     private readonly SocketDuplex _io;
     private readonly Heartbeat _clock;
     private readonly Lock _sync = new();
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Dictionary<int, Http2BackStream> _streams = [];
     private readonly List<Http2BackStream> _windowWaiters = [];
     private readonly Http2Frame _frame = new();
@@ -49,17 +48,22 @@ internal sealed partial class Http2BackConnection : IDisposable
     private readonly Http2RequestEncoder _encoder = new();
     private readonly Http2ResponseHeadBuilder _builder = new();
 
-    // Frames produced outside the writer (acknowledgements, resets, window updates), under _sync; the writer sends them first.
-    private readonly ArrayBufferWriter<byte> _control = new(256);
-    private int _controlFlushScheduled;
+    // Every frame leaves through it; the control frames it queues are guarded by _sync.
+    private readonly Http2FrameOutput _out;
 
     // Under the write lock.
     private int _nextStreamId = 1;
-    private bool _outputClosed;
-    private bool _flushOwed;
-    private int _writersWaiting;
 
-    // Under _sync.
+    // Response heads the read loop decodes into, given back once their transaction copied them: a stream costs no
+    // head of its own. At most SpareHeadsCapacity are kept; any thread, under the stack's own lock.
+    private const int SpareHeadsCapacity = 8;
+    private readonly Stack<HttpResponseHead> _spareHeads = new(SpareHeadsCapacity);
+    private bool _spareHeadsClosed;
+
+    // `tune.h2.be.max-concurrent-streams`: the streams we open at once stay below it whatever the server allows.
+    private readonly int _streamCap;
+
+    // Under _sync. The server's SETTINGS_MAX_CONCURRENT_STREAMS, capped by _streamCap.
     private int _peerMaxConcurrentStreams;
     private int _peerInitialWindow = Http2Protocol.DefaultInitialWindowSize;
     private long _connectionSendWindow = Http2Protocol.DefaultInitialWindowSize;
@@ -100,15 +104,17 @@ internal sealed partial class Http2BackConnection : IDisposable
     /// </param>
     public Http2BackConnection(SocketDuplex io, Heartbeat clock, Http2Limits limits, int assumedMaxConcurrentStreams)
     {
-        _peerMaxConcurrentStreams = assumedMaxConcurrentStreams;
+        _streamCap = limits.MaxConcurrentStreams > 0 ? limits.MaxConcurrentStreams : int.MaxValue;
+        _peerMaxConcurrentStreams = Math.Min(assumedMaxConcurrentStreams, _streamCap);
         _io = io;
+        _out = new Http2FrameOutput(io.Output, _sync, watch: null, peerIsClient: false);
         _clock = clock;
         StreamReceiveWindow = limits.InitialWindowSize;
         _decoder = new HpackDecoder(headerTableSizeLimit: limits.HeaderTableSize, maxHeaderListSize: MaxHeaderListSize);
         _idleSinceMs = clock.NowMs;
 
         // §3.4: the client preface is the 24-byte string then our SETTINGS. Server push is refused (§8.4).
-        _control.Write(Http2Protocol.ClientPreface);
+        _out.Control.Write(Http2Protocol.ClientPreface);
         Span<Http2Setting> settings = stackalloc Http2Setting[4];
         var count = 0;
         settings[count++] = new(Http2SettingsParameter.EnablePush, 0);
@@ -119,8 +125,8 @@ internal sealed partial class Http2BackConnection : IDisposable
             settings[count++] = new(Http2SettingsParameter.HeaderTableSize, (uint)limits.HeaderTableSize);
         }
 
-        Http2FrameWriter.WriteSettings(_control, settings[..count]);
-        Http2FrameWriter.WriteWindowUpdate(_control, 0, ConnectionReceiveWindow - Http2Protocol.DefaultInitialWindowSize);
+        Http2FrameWriter.WriteSettings(_out.Control, settings[..count]);
+        Http2FrameWriter.WriteWindowUpdate(_out.Control, 0, ConnectionReceiveWindow - Http2Protocol.DefaultInitialWindowSize);
     }
 
     private enum BlockKind : byte
@@ -226,7 +232,7 @@ internal sealed partial class Http2BackConnection : IDisposable
             now = _activeStreams == 0 && !_ended;
             if (now)
             {
-                Http2FrameWriter.WriteGoAway(_control, 0, Http2ErrorCode.NoError, default);
+                Http2FrameWriter.WriteGoAway(_out.Control, 0, Http2ErrorCode.NoError, default);
             }
         }
 
@@ -240,6 +246,35 @@ internal sealed partial class Http2BackConnection : IDisposable
     public void Abort() => _io.Abort();
 
     public void Dispose() => _io.Abort();
+
+    /// <summary>A head for the read loop to decode into: a spare one when there is one.</summary>
+    internal HttpResponseHead RentHead()
+    {
+        lock (_spareHeads)
+        {
+            if (_spareHeads.TryPop(out var head))
+            {
+                return head;
+            }
+        }
+
+        return new HttpResponseHead();
+    }
+
+    /// <summary>A head nobody reads any more; its field arrays stay with it for the next stream. Any thread.</summary>
+    internal void ReturnHead(HttpResponseHead head)
+    {
+        lock (_spareHeads)
+        {
+            if (_spareHeads.Count < SpareHeadsCapacity && !_spareHeadsClosed)
+            {
+                _spareHeads.Push(head);
+                return;
+            }
+        }
+
+        head.Dispose();
+    }
 
     internal void CountCompletedExchange() => Interlocked.Increment(ref _completedExchanges);
 
@@ -263,13 +298,13 @@ internal sealed partial class Http2BackConnection : IDisposable
                 await _openerSent.Task.ConfigureAwait(false);
             }
 
-            await AcquireWriterAsync().ConfigureAwait(false);
+            await _out.AcquireAsync().ConfigureAwait(false);
             var open = false;
             try
             {
                 try
                 {
-                    DrainControl();
+                    _out.DrainControl();
                     open = Register(stream, endStream);
                 }
                 finally
@@ -289,15 +324,15 @@ internal sealed partial class Http2BackConnection : IDisposable
                 if (open)
                 {
                     _encoder.EncodeRequest(head);
-                    _encoder.WriteBlock(_io.Output, stream.Id, endStream, Volatile.Read(ref _peerMaxFrameSize));
-                    _flushOwed = true;
+                    _encoder.WriteBlock(_out.Output, stream.Id, endStream, Volatile.Read(ref _peerMaxFrameSize));
+                    _out.FlushOwed = true;
                 }
 
-                await CompleteWriteAsync(flush: true).ConfigureAwait(false);
+                await _out.CompleteWriteAsync(flush: true).ConfigureAwait(false);
             }
             finally
             {
-                _writeLock.Release();
+                _out.Release();
             }
 
             if (!open)
@@ -358,13 +393,13 @@ internal sealed partial class Http2BackConnection : IDisposable
         stream.WriteWatch.BeginWait();
         try
         {
-            await AcquireWriterAsync().ConfigureAwait(false);
+            await _out.AcquireAsync().ConfigureAwait(false);
             var open = false;
             try
             {
-                DrainControl();
+                _out.DrainControl();
                 open = TryBeginStreamWrite(stream, endStream);
-                var output = _io.Output;
+                var output = _out.Output;
                 var maxFrame = Volatile.Read(ref _peerMaxFrameSize);
                 while (open)
                 {
@@ -378,7 +413,7 @@ internal sealed partial class Http2BackConnection : IDisposable
                         output.Write(segment.Span);
                     }
 
-                    _flushOwed = true;
+                    _out.FlushOwed = true;
                     data = data.Slice(length);
                     if (data.IsEmpty)
                     {
@@ -386,11 +421,11 @@ internal sealed partial class Http2BackConnection : IDisposable
                     }
                 }
 
-                await CompleteWriteAsync(flush || endStream).ConfigureAwait(false);
+                await _out.CompleteWriteAsync(flush || endStream).ConfigureAwait(false);
             }
             finally
             {
-                _writeLock.Release();
+                _out.Release();
             }
 
             if (!open)
@@ -410,24 +445,24 @@ internal sealed partial class Http2BackConnection : IDisposable
         stream.WriteWatch.BeginWait();
         try
         {
-            await AcquireWriterAsync().ConfigureAwait(false);
+            await _out.AcquireAsync().ConfigureAwait(false);
             var open = false;
             try
             {
-                DrainControl();
+                _out.DrainControl();
                 open = TryBeginStreamWrite(stream, endStream: true);
                 if (open)
                 {
                     _encoder.EncodeTrailers(trailers);
-                    _encoder.WriteBlock(_io.Output, stream.Id, endStream: true, Volatile.Read(ref _peerMaxFrameSize));
-                    _flushOwed = true;
+                    _encoder.WriteBlock(_out.Output, stream.Id, endStream: true, Volatile.Read(ref _peerMaxFrameSize));
+                    _out.FlushOwed = true;
                 }
 
-                await CompleteWriteAsync(flush: true).ConfigureAwait(false);
+                await _out.CompleteWriteAsync(flush: true).ConfigureAwait(false);
             }
             finally
             {
-                _writeLock.Release();
+                _out.Release();
             }
 
             if (!open)
@@ -460,11 +495,11 @@ internal sealed partial class Http2BackConnection : IDisposable
             }
 
             stream.ReceiveWindow += stream.ConsumedUnacknowledged;
-            Http2FrameWriter.WriteWindowUpdate(_control, stream.Id, stream.ConsumedUnacknowledged);
+            Http2FrameWriter.WriteWindowUpdate(_out.Control, stream.Id, stream.ConsumedUnacknowledged);
             stream.ConsumedUnacknowledged = 0;
         }
 
-        ScheduleControlFlush();
+        _out.ScheduleControlFlush();
     }
 
     /// <summary>
@@ -480,7 +515,7 @@ internal sealed partial class Http2BackConnection : IDisposable
             {
                 if (stream.Id != 0)
                 {
-                    Http2FrameWriter.WriteRstStream(_control, stream.Id, code);
+                    Http2FrameWriter.WriteRstStream(_out.Control, stream.Id, code);
                 }
 
                 stream.IsReset = true;
@@ -494,7 +529,7 @@ internal sealed partial class Http2BackConnection : IDisposable
             return;
         }
 
-        ScheduleControlFlush();
+        _out.ScheduleControlFlush();
     }
 
     /// <summary>The transaction is done with the stream: it is reset if unfinished, and leaves.</summary>
@@ -518,7 +553,7 @@ internal sealed partial class Http2BackConnection : IDisposable
             if (stream.Id != 0 && !stream.IsReset && !(stream.LocalEnded && stream.RemoteEnded))
             {
                 // §8.1: an exchange we abandon is cancelled; the server stops working on it.
-                Http2FrameWriter.WriteRstStream(_control, stream.Id, stream.RemoteEnded ? Http2ErrorCode.NoError : Http2ErrorCode.Cancel);
+                Http2FrameWriter.WriteRstStream(_out.Control, stream.Id, stream.RemoteEnded ? Http2ErrorCode.NoError : Http2ErrorCode.Cancel);
                 stream.IsReset = true;
             }
 
@@ -546,7 +581,7 @@ internal sealed partial class Http2BackConnection : IDisposable
             close = idle && (_shuttingDown || _goAwayReceived) && !_ended;
             if (close)
             {
-                Http2FrameWriter.WriteGoAway(_control, 0, Http2ErrorCode.NoError, default);
+                Http2FrameWriter.WriteGoAway(_out.Control, 0, Http2ErrorCode.NoError, default);
             }
         }
 
@@ -557,7 +592,7 @@ internal sealed partial class Http2BackConnection : IDisposable
             return;
         }
 
-        ScheduleControlFlush();
+        _out.ScheduleControlFlush();
         if (idle)
         {
             Owner?.OnIdle(this);
@@ -570,7 +605,7 @@ internal sealed partial class Http2BackConnection : IDisposable
         var error = Http2ErrorCode.NoError;
         try
         {
-            await FlushControlAsync().ConfigureAwait(false);
+            await _out.FlushControlAsync().ConfigureAwait(false);
             while (true)
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
@@ -595,17 +630,17 @@ internal sealed partial class Http2BackConnection : IDisposable
                     input.AdvanceTo(result.Buffer.End);
                     lock (_sync)
                     {
-                        Http2FrameWriter.WriteGoAway(_control, _highestStreamId, error, default);
+                        Http2FrameWriter.WriteGoAway(_out.Control, _highestStreamId, error, default);
                     }
 
-                    await FlushControlAsync().ConfigureAwait(false);
+                    await _out.FlushControlAsync().ConfigureAwait(false);
                     break;
                 }
 
                 input.AdvanceTo(buffer.Start, result.Buffer.End);
-                if (HasControlFrames())
+                if (_out.HasControlFrames())
                 {
-                    await FlushControlAsync().ConfigureAwait(false);
+                    await _out.FlushControlAsync().ConfigureAwait(false);
                 }
 
                 if (result.IsCompleted || result.IsCanceled)
@@ -649,17 +684,25 @@ internal sealed partial class Http2BackConnection : IDisposable
         }
 
         _decoder.Dispose();
+        lock (_spareHeads)
+        {
+            _spareHeadsClosed = true;
+            while (_spareHeads.TryPop(out var spare))
+            {
+                spare.Dispose();
+            }
+        }
 
         // Writers in line fail once they get the lock; the pipes give their blocks back.
-        await _writeLock.WaitAsync().ConfigureAwait(false);
+        await _out.AcquireAsync().ConfigureAwait(false);
         try
         {
-            _outputClosed = true;
+            _out.Closed = true;
             _io.Dispose();
         }
         finally
         {
-            _writeLock.Release();
+            _out.Release();
         }
 
         Owner?.OnIdle(this);
@@ -669,7 +712,7 @@ internal sealed partial class Http2BackConnection : IDisposable
     {
         try
         {
-            await FlushControlAsync().ConfigureAwait(false);
+            await _out.FlushControlAsync().ConfigureAwait(false);
         }
         catch (HttpBodyException)
         {

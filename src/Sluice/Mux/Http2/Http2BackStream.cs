@@ -91,7 +91,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
                 if (_heads.TryDequeue(out var arrived))
                 {
                     CopyHead(arrived, head);
-                    arrived.Dispose();
+                    _connection.ReturnHead(arrived);
                     return (ResponseHeadError.None, Http1RejectReason.None);
                 }
 

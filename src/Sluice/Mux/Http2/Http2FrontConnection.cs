@@ -46,7 +46,6 @@ internal sealed class Http2FrontConnection : IDisposable
     private readonly int _glitchesThreshold;
     private readonly int _maxTotalStreams;
     private readonly Lock _sync = new();
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Dictionary<int, Http2Stream> _streams = [];
     private readonly List<Http2Stream> _windowWaiters = [];
     private readonly Http2Frame _frame = new();
@@ -54,14 +53,11 @@ internal sealed class Http2FrontConnection : IDisposable
     private readonly HpackEncoder _encoder = new();
     private readonly Http2RequestHeadBuilder _builder = new();
 
-    // Frames produced outside the writer (acknowledgements, resets, window updates), under _sync; the writer sends them first.
-    private readonly ArrayBufferWriter<byte> _control = new(256);
-    private int _controlFlushScheduled;
+    // Every frame leaves through it; the control frames it queues are guarded by _sync.
+    private readonly Http2FrameOutput _out;
 
     // Under the write lock.
     private byte[] _headerBlock = new byte[4096];
-    private bool _flushOwed;
-    private int _writersWaiting;
     private int _pendingPeerTableSize = -1;
 
     // Under _sync.
@@ -77,6 +73,11 @@ internal sealed class Http2FrontConnection : IDisposable
     // The last streams we reset, whose client may have frames in flight still (§5.4.2); a ring, under _sync.
     private readonly int[] _recentlyReset = new int[RecentlyResetCapacity];
     private int _recentlyResetNext;
+
+    // The last streams the client reset: a frame on one of them is a stream error (§5.1, "closed"), where a frame on
+    // a stream that ended both ways is a connection error. A ring, under _sync.
+    private readonly int[] _resetByClient = new int[RecentlyResetCapacity];
+    private int _resetByClientNext;
 
     // Abuse accounting (docs/internals/http.md, "HTTP/2 abuse"). Glitches: any thread, Interlocked. Control frames
     // earned: added to by the writers, Interlocked; read by the read loop.
@@ -110,14 +111,18 @@ internal sealed class Http2FrontConnection : IDisposable
         StreamReceiveWindow = limits.InitialWindowSize;
         _decoder = new HpackDecoder(headerTableSizeLimit: limits.HeaderTableSize, maxHeaderListSize: MaxHeaderListSize);
         WriteWatch = new SideWatch(clock);
+        _out = new Http2FrameOutput(io.Output, _sync, WriteWatch, peerIsClient: true);
         ClientEndPoint = io.RemoteEndPoint;
         LocalEndPoint = io.LocalEndPoint;
 
         // §3.4: our SETTINGS are the first frame we send, ahead of anything else queued. Values equal to the
         // protocol's defaults are left out, as RFC 9113 §6.5.2 allows.
-        Span<Http2Setting> settings = stackalloc Http2Setting[5];
+        Span<Http2Setting> settings = stackalloc Http2Setting[6];
         var count = 0;
         settings[count++] = new(Http2SettingsParameter.MaxConcurrentStreams, (uint)limits.MaxConcurrentStreams);
+
+        // RFC 8441 §3: extended CONNECT (`:protocol`), which carries websockets over a stream.
+        settings[count++] = new(Http2SettingsParameter.EnableConnectProtocol, 1);
         settings[count++] = new(Http2SettingsParameter.InitialWindowSize, (uint)limits.InitialWindowSize);
         settings[count++] = new(Http2SettingsParameter.MaxHeaderListSize, MaxHeaderListSize);
         if (limits.HeaderTableSize != 4096)
@@ -130,8 +135,8 @@ internal sealed class Http2FrontConnection : IDisposable
             settings[count++] = new(Http2SettingsParameter.MaxFrameSize, (uint)limits.MaxFrameSize);
         }
 
-        Http2FrameWriter.WriteSettings(_control, settings[..count]);
-        Http2FrameWriter.WriteWindowUpdate(_control, 0, ConnectionReceiveWindow - Http2Protocol.DefaultInitialWindowSize);
+        Http2FrameWriter.WriteSettings(_out.Control, settings[..count]);
+        Http2FrameWriter.WriteWindowUpdate(_out.Control, 0, ConnectionReceiveWindow - Http2Protocol.DefaultInitialWindowSize);
     }
 
     /// <summary>The stream window we advertise (`tune.h2.initial-window-size`; the protocol's 65535 by default, as HAProxy).</summary>
@@ -198,7 +203,7 @@ internal sealed class Http2FrontConnection : IDisposable
         head.Flags = request.Flags & (HttpMessageFlags.NoBody | HttpMessageFlags.ContentLengthKnown);
         if (request.HasBody)
         {
-            stream.Body = NewBodyPipe();
+            stream.Body = Http2FrameOutput.NewBodyPipe();
             stream.Body.Writer.Write(body);
             stream.Body.Writer.Complete();
             stream.BodyBytesReceived = body.Length;
@@ -219,7 +224,7 @@ internal sealed class Http2FrontConnection : IDisposable
         var input = _io.Input;
         try
         {
-            await FlushControlAsync().ConfigureAwait(false);
+            await _out.FlushControlAsync().ConfigureAwait(false);
             if (_upgradedStream is not null)
             {
                 var upgradeError = StartUpgradedStream();
@@ -269,12 +274,14 @@ internal sealed class Http2FrontConnection : IDisposable
                 }
 
                 input.AdvanceTo(buffer.Start, result.Buffer.End);
-                if (HasControlFrames())
+                if (_out.HasControlFrames())
                 {
-                    await FlushControlAsync().ConfigureAwait(false);
+                    await _out.FlushControlAsync().ConfigureAwait(false);
                 }
 
-                if (result.IsCanceled && IsDone())
+                // A shutdown wakes the loop by cancelling the read; a GOAWAY of the client sets it off from here. The
+                // flag is read without the lock first: it only ever goes from false to true.
+                if (Volatile.Read(ref _closing) && IsDone())
                 {
                     return Http2ConnectionEnd.Graceful;
                 }
@@ -310,7 +317,7 @@ internal sealed class Http2FrontConnection : IDisposable
             done = _activeStreams == 0;
         }
 
-        ScheduleControlFlush();
+        _out.ScheduleControlFlush();
         if (done)
         {
             _io.Input.CancelPendingRead();
@@ -346,7 +353,7 @@ internal sealed class Http2FrontConnection : IDisposable
     {
         try
         {
-            await FlushControlAsync().ConfigureAwait(false);
+            await _out.FlushControlAsync().ConfigureAwait(false);
         }
         catch (HttpBodyException)
         {
@@ -393,7 +400,7 @@ internal sealed class Http2FrontConnection : IDisposable
         }
 
         stream.Dispose();
-        ScheduleControlFlush();
+        _out.ScheduleControlFlush();
         if (wakeReadLoop)
         {
             _io.Input.CancelPendingRead();
@@ -416,14 +423,14 @@ internal sealed class Http2FrontConnection : IDisposable
             CloseStreamLocked(stream);
         }
 
-        ScheduleControlFlush();
+        _out.ScheduleControlFlush();
     }
 
     public void Dispose()
     {
         _decoder.Dispose();
         _io.Dispose();
-        _writeLock.Dispose();
+        _out.Dispose();
     }
 
     /// <summary>The transaction forwarded <paramref name="consumed"/> bytes of the request body: the client may send as many again.</summary>
@@ -445,11 +452,11 @@ internal sealed class Http2FrontConnection : IDisposable
             }
 
             stream.ReceiveWindow += stream.ConsumedUnacknowledged;
-            Http2FrameWriter.WriteWindowUpdate(_control, stream.Id, stream.ConsumedUnacknowledged);
+            Http2FrameWriter.WriteWindowUpdate(_out.Control, stream.Id, stream.ConsumedUnacknowledged);
             stream.ConsumedUnacknowledged = 0;
         }
 
-        ScheduleControlFlush();
+        _out.ScheduleControlFlush();
     }
 
     /// <summary>Waits until both windows allow sending, then takes up to <paramref name="wanted"/> bytes of them.</summary>
@@ -491,30 +498,31 @@ internal sealed class Http2FrontConnection : IDisposable
         }
     }
 
-    internal async ValueTask SendHeadAsync(Http2Stream stream, HttpResponseHead head, bool endStream, bool flush)
+    /// <param name="tunnelEstablished">The head opens a tunnel (a 101 to an extended CONNECT, a 2xx to CONNECT): it leaves as a 200 (RFC 8441 §5, RFC 9113 §8.5).</param>
+    internal async ValueTask SendHeadAsync(Http2Stream stream, HttpResponseHead head, bool endStream, bool flush, bool tunnelEstablished = false)
     {
-        await AcquireWriterAsync().ConfigureAwait(false);
+        await _out.AcquireAsync().ConfigureAwait(false);
         var open = false;
         try
         {
             // A writer before us may have left its flush to us: that one cannot wait for our body.
-            var inherited = _flushOwed;
+            var inherited = _out.FlushOwed;
             open = TryBeginStreamWrite(stream, endStream);
             if (open)
             {
-                var length = EncodeResponseHead(head);
+                var length = tunnelEstablished ? EncodeTunnelHead(head) : EncodeResponseHead(head);
                 WriteFieldBlock(stream.Id, length, endStream);
             }
 
             // Without flush, the body's first write follows and sends both.
             if (flush || !open || inherited)
             {
-                await CompleteWriteAsync().ConfigureAwait(false);
+                await _out.CompleteWriteAsync().ConfigureAwait(false);
             }
         }
         finally
         {
-            _writeLock.Release();
+            _out.Release();
         }
 
         ThrowIfClosed(open);
@@ -522,7 +530,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
     internal async ValueTask SendReplyHeadAsync(Http2Stream stream, HttpReply reply, bool endStream)
     {
-        await AcquireWriterAsync().ConfigureAwait(false);
+        await _out.AcquireAsync().ConfigureAwait(false);
         var open = false;
         try
         {
@@ -533,11 +541,11 @@ internal sealed class Http2FrontConnection : IDisposable
                 WriteFieldBlock(stream.Id, length, endStream);
             }
 
-            await CompleteWriteAsync().ConfigureAwait(false);
+            await _out.CompleteWriteAsync().ConfigureAwait(false);
         }
         finally
         {
-            _writeLock.Release();
+            _out.Release();
         }
 
         ThrowIfClosed(open);
@@ -545,7 +553,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
     internal async ValueTask SendTrailersAsync(Http2Stream stream, HttpHeaderList trailers)
     {
-        await AcquireWriterAsync().ConfigureAwait(false);
+        await _out.AcquireAsync().ConfigureAwait(false);
         var open = false;
         try
         {
@@ -557,11 +565,11 @@ internal sealed class Http2FrontConnection : IDisposable
                 WriteFieldBlock(stream.Id, position, endStream: true);
             }
 
-            await CompleteWriteAsync().ConfigureAwait(false);
+            await _out.CompleteWriteAsync().ConfigureAwait(false);
         }
         finally
         {
-            _writeLock.Release();
+            _out.Release();
         }
 
         ThrowIfClosed(open);
@@ -570,12 +578,12 @@ internal sealed class Http2FrontConnection : IDisposable
     /// <summary>Sends DATA frames (the window was reserved by the caller), or an empty one with END_STREAM.</summary>
     internal async ValueTask SendDataAsync(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream)
     {
-        await AcquireWriterAsync().ConfigureAwait(false);
+        await _out.AcquireAsync().ConfigureAwait(false);
         var open = false;
         try
         {
             open = TryBeginStreamWrite(stream, endStream);
-            var output = _io.Output;
+            var output = _out.Output;
             var maxFrame = _peerMaxFrameSize;
             var frames = 0;
             while (open)
@@ -603,11 +611,11 @@ internal sealed class Http2FrontConnection : IDisposable
                 Interlocked.Add(ref _controlFramesEarned, frames * Http2Limits.ControlFramesPerDataFrameSent);
             }
 
-            await CompleteWriteAsync().ConfigureAwait(false);
+            await _out.CompleteWriteAsync().ConfigureAwait(false);
         }
         finally
         {
-            _writeLock.Release();
+            _out.Release();
         }
 
         ThrowIfClosed(open);
@@ -746,7 +754,7 @@ internal sealed class Http2FrontConnection : IDisposable
             _connectionCredit += length;
             if (_connectionCredit >= ConnectionReceiveWindow / 4)
             {
-                Http2FrameWriter.WriteWindowUpdate(_control, 0, _connectionCredit);
+                Http2FrameWriter.WriteWindowUpdate(_out.Control, 0, _connectionCredit);
                 _connectionReceiveWindow += _connectionCredit;
                 _connectionCredit = 0;
             }
@@ -754,8 +762,9 @@ internal sealed class Http2FrontConnection : IDisposable
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
             {
                 // §5.1: DATA on an idle stream is a connection error. On a stream we reset it is dropped: the rest
-                // of a body in flight (§5.4.2). On another closed stream it is a stream error STREAM_CLOSED, answered
-                // once (the reset joins those we sent). Counted as a control frame either way.
+                // of a body in flight (§5.4.2); so is DATA of a stream opened after our GOAWAY. On a stream the
+                // client reset it is a stream error STREAM_CLOSED, answered once (the reset joins those we sent).
+                // Counted as a control frame either way.
                 if (IsIdleStream(frame.StreamId))
                 {
                     return Http2ErrorCode.ProtocolError;
@@ -766,11 +775,19 @@ internal sealed class Http2FrontConnection : IDisposable
                     return Http2ErrorCode.EnhanceYourCalm;
                 }
 
-                if (!WasRecentlyResetLocked(frame.StreamId))
+                if (WasRecentlyResetLocked(frame.StreamId) || (_closing && frame.StreamId > _goAwayLastStreamId))
                 {
-                    WriteRstStreamLocked(frame.StreamId, Http2ErrorCode.StreamClosed);
+                    return Http2ErrorCode.NoError;
                 }
 
+                // §5.1: after the client's RST_STREAM, "any frame other than PRIORITY" is a stream error
+                // STREAM_CLOSED; on a stream closed both ways we take the option of a connection error.
+                if (Array.IndexOf(_resetByClient, frame.StreamId) < 0)
+                {
+                    return Http2ErrorCode.StreamClosed;
+                }
+
+                WriteRstStreamLocked(frame.StreamId, Http2ErrorCode.StreamClosed);
                 return Http2ErrorCode.NoError;
             }
 
@@ -1038,7 +1055,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
             if (!_blockEndStream)
             {
-                stream.Body = NewBodyPipe();
+                stream.Body = Http2FrameOutput.NewBodyPipe();
             }
 
             RegisterStreamLocked(stream);
@@ -1047,7 +1064,6 @@ internal sealed class Http2FrontConnection : IDisposable
         StartStream(stream);
     }
 
-    private static Pipe NewBodyPipe() => new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
 
     private void RegisterStreamLocked(Http2Stream stream)
     {
@@ -1094,6 +1110,8 @@ internal sealed class Http2FrontConnection : IDisposable
             stream.IsReset = true;
             stream.FailLocked();
             CloseStreamLocked(stream);
+            _resetByClient[_resetByClientNext] = stream.Id;
+            _resetByClientNext = (_resetByClientNext + 1) % RecentlyResetCapacity;
         }
 
         return Http2ErrorCode.NoError;
@@ -1151,7 +1169,7 @@ internal sealed class Http2FrontConnection : IDisposable
             // §6.5.3: acknowledged once applied.
             if (acknowledge)
             {
-                Http2FrameWriter.WriteSettingsAck(_control);
+                Http2FrameWriter.WriteSettingsAck(_out.Control);
             }
         }
 
@@ -1164,7 +1182,7 @@ internal sealed class Http2FrontConnection : IDisposable
         {
             lock (_sync)
             {
-                Http2FrameWriter.WritePing(_control, frame.PingData, ack: true);
+                Http2FrameWriter.WritePing(_out.Control, frame.PingData, ack: true);
             }
         }
 
@@ -1327,7 +1345,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
     private void WriteRstStreamLocked(int streamId, Http2ErrorCode code)
     {
-        Http2FrameWriter.WriteRstStream(_control, streamId, code);
+        Http2FrameWriter.WriteRstStream(_out.Control, streamId, code);
         _recentlyReset[_recentlyResetNext] = streamId;
         _recentlyResetNext = (_recentlyResetNext + 1) % RecentlyResetCapacity;
     }
@@ -1342,7 +1360,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
     private bool WasRecentlyResetLocked(int streamId) => Array.IndexOf(_recentlyReset, streamId) >= 0;
 
-    private void WriteGoAwayLocked(int lastStreamId, Http2ErrorCode code) => Http2FrameWriter.WriteGoAway(_control, lastStreamId, code, default);
+    private void WriteGoAwayLocked(int lastStreamId, Http2ErrorCode code) => Http2FrameWriter.WriteGoAway(_out.Control, lastStreamId, code, default);
 
     private async ValueTask GoAwayAsync(Http2ErrorCode code)
     {
@@ -1355,91 +1373,7 @@ internal sealed class Http2FrontConnection : IDisposable
             WriteGoAwayLocked(_goAwayLastStreamId, code);
         }
 
-        await FlushControlAsync().ConfigureAwait(false);
-    }
-
-    private bool HasControlFrames()
-    {
-        lock (_sync)
-        {
-            return _control.WrittenCount > 0;
-        }
-    }
-
-    private void ScheduleControlFlush()
-    {
-        // Most releases queue nothing: no task, no lock then.
-        if (HasControlFrames() && Interlocked.Exchange(ref _controlFlushScheduled, 1) == 0)
-        {
-            _ = FlushControlQuietlyAsync();
-        }
-    }
-
-    private async Task FlushControlQuietlyAsync()
-    {
-        try
-        {
-            await FlushControlAsync().ConfigureAwait(false);
-        }
-        catch (HttpBodyException)
-        {
-            // The connection is gone; its read loop ends on its own.
-        }
-    }
-
-    private async ValueTask FlushControlAsync()
-    {
-        await AcquireWriterAsync().ConfigureAwait(false);
-        try
-        {
-            Volatile.Write(ref _controlFlushScheduled, 0);
-            DrainControl();
-            await CompleteWriteAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    /// <summary>Copies the pending control frames to the output; under the write lock.</summary>
-    private bool DrainControl()
-    {
-        lock (_sync)
-        {
-            if (_control.WrittenCount == 0)
-            {
-                return false;
-            }
-
-            _io.Output.Write(_control.WrittenSpan);
-            _control.ResetWrittenCount();
-            _flushOwed = true;
-            return true;
-        }
-    }
-
-    /// <summary>
-    /// Waits for the writer's turn. Counting the writers in line lets the one in front leave its flush to the next
-    /// (<see cref="CompleteWriteAsync"/>): under load, the frames of many streams leave in one system call.
-    /// </summary>
-    private async ValueTask AcquireWriterAsync()
-    {
-        Interlocked.Increment(ref _writersWaiting);
-        await _writeLock.WaitAsync().ConfigureAwait(false);
-        Interlocked.Decrement(ref _writersWaiting);
-    }
-
-    /// <summary>Flushes what was written, unless another writer is in line and will; under the write lock.</summary>
-    private ValueTask CompleteWriteAsync()
-    {
-        if (!_flushOwed || Volatile.Read(ref _writersWaiting) > 0)
-        {
-            return default;
-        }
-
-        _flushOwed = false;
-        return FlushLockedAsync();
+        await _out.FlushControlAsync().ConfigureAwait(false);
     }
 
     private static void ThrowIfClosed(bool open)
@@ -1453,8 +1387,8 @@ internal sealed class Http2FrontConnection : IDisposable
     /// <summary>Checks that the stream may still send and marks its end; under the write lock. False when it is closed.</summary>
     private bool TryBeginStreamWrite(Http2Stream stream, bool endStream)
     {
-        DrainControl();
-        _flushOwed = true;
+        _out.DrainControl();
+        _out.FlushOwed = true;
         lock (_sync)
         {
             if (stream.IsReset || stream.LocalEnded)
@@ -1475,31 +1409,10 @@ internal sealed class Http2FrontConnection : IDisposable
         return true;
     }
 
-    private async ValueTask FlushLockedAsync()
-    {
-        WriteWatch.BeginWait();
-        try
-        {
-            var result = await _io.Output.FlushAsync().ConfigureAwait(false);
-            if (result.IsCanceled || result.IsCompleted)
-            {
-                throw new HttpBodyException(BodyFailure.Closed, clientSide: true);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
-        {
-            throw new HttpBodyException(BodyFailure.Closed, clientSide: true);
-        }
-        finally
-        {
-            WriteWatch.EndWait();
-        }
-    }
-
     /// <summary>Writes HEADERS (and CONTINUATION frames beyond the peer's frame size) for the block in <see cref="_headerBlock"/>.</summary>
     private void WriteFieldBlock(int streamId, int length, bool endStream)
     {
-        var output = _io.Output;
+        var output = _out.Output;
         var block = _headerBlock.AsSpan(0, length);
         var first = Math.Min(length, _peerMaxFrameSize);
         Http2FrameWriter.WriteHeaders(output, streamId, block[..first], endStream, endHeaders: first == length);
@@ -1541,6 +1454,26 @@ internal sealed class Http2FrontConnection : IDisposable
         {
             head.ContentLength.TryFormat(digits, out length, default, CultureInfo.InvariantCulture);
             position = Encode("content-length"u8, digits[..length], position);
+        }
+
+        return position;
+    }
+
+    /// <summary>
+    /// `:status 200` and the fields of the server's answer, without length nor `sec-websocket-accept`: over HTTP/2 the
+    /// websocket handshake has no key (RFC 8441 §5), the proxy checked the server's proof itself.
+    /// </summary>
+    private int EncodeTunnelHead(HttpResponseHead head)
+    {
+        var position = BeginBlock();
+        position = Encode(":status"u8, "200"u8, position);
+        var fields = head.Headers;
+        for (var slot = 0; slot < fields.SlotCount; slot++)
+        {
+            if (!fields.IsRemoved(slot) && !System.Text.Ascii.EqualsIgnoreCase(fields.Name(slot), "sec-websocket-accept"u8))
+            {
+                position = EncodeField(fields.Name(slot), fields.Value(slot), position, dropContentLength: true);
+            }
         }
 
         return position;

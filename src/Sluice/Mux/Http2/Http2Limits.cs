@@ -2,7 +2,10 @@ using Sluice.Config.Model;
 
 namespace Sluice.Mux.Http2;
 
-/// <summary>The HTTP/2 limits of the front connections, from the `tune.h2.*` settings of the global section.</summary>
+/// <summary>
+/// The HTTP/2 limits of the connections of one side, from the `tune.h2.*` settings of the global section. For the
+/// connections to servers, <see cref="MaxConcurrentStreams"/> caps the streams we open (0: the server's own limit).
+/// </summary>
 internal sealed record Http2Limits(int MaxConcurrentStreams, int InitialWindowSize, int HeaderTableSize, int MaxFrameSize)
 {
     /// <summary>
@@ -55,9 +58,13 @@ internal sealed record Http2Limits(int MaxConcurrentStreams, int InitialWindowSi
     public int MaxTotalStreams { get; init; }
 
     public static Http2Limits From(GlobalConfig global) =>
-        new(global.H2MaxConcurrentStreams, global.H2InitialWindowSize, global.H2HeaderTableSize, global.H2MaxFrameSize)
+        new(global.H2MaxConcurrentStreams, global.H2FrontInitialWindowSize ?? global.H2InitialWindowSize, global.H2HeaderTableSize, global.H2MaxFrameSize)
         {
             GlitchesThreshold = global.H2FrontGlitchesThreshold,
             MaxTotalStreams = global.H2FrontMaxTotalStreams,
         };
+
+    /// <summary>The limits of the connections to `proto h2` servers: `tune.h2.be.*` over `tune.h2.*`.</summary>
+    public static Http2Limits ForServers(GlobalConfig global) =>
+        new(global.H2BackMaxConcurrentStreams, global.H2BackInitialWindowSize ?? global.H2InitialWindowSize, global.H2HeaderTableSize, global.H2MaxFrameSize);
 }

@@ -14,6 +14,7 @@ internal sealed class Http2RequestHeadBuilder
     private const int PseudoScheme = 2;
     private const int PseudoAuthority = 4;
     private const int PseudoPath = 8;
+    private const int PseudoProtocol = 16;
 
     private HttpHeaderList? _fields;
     private HttpRequestHead? _request;
@@ -141,9 +142,20 @@ internal sealed class Http2RequestHeadBuilder
             return false;
         }
 
-        if (request.Method == Messages.HttpMethod.Connect)
+        if ((_pseudoSeen & PseudoProtocol) != 0)
         {
-            // §8.5: only :method and :authority.
+            // RFC 8441 §4: `:protocol` only with CONNECT, which then has `:scheme`, `:path` and `:authority` too.
+            if (request.Method != Messages.HttpMethod.Connect || (_pseudoSeen & (PseudoScheme | PseudoPath | PseudoAuthority)) != (PseudoScheme | PseudoPath | PseudoAuthority))
+            {
+                Malformed = true;
+                return false;
+            }
+
+            ToUpgradeRequest(request);
+        }
+        else if (request.Method == Messages.HttpMethod.Connect)
+        {
+            // §8.5: only :method and :authority. The bytes of the tunnel follow a 2xx: the request itself has no body.
             if ((_pseudoSeen & (PseudoScheme | PseudoPath)) != 0 || (_pseudoSeen & PseudoAuthority) == 0)
             {
                 Malformed = true;
@@ -151,6 +163,7 @@ internal sealed class Http2RequestHeadBuilder
             }
 
             request.SetTarget(request.Authority);
+            request.Set(HttpMessageFlags.NoBody);
         }
         else if ((_pseudoSeen & (PseudoScheme | PseudoPath)) != (PseudoScheme | PseudoPath))
         {
@@ -197,6 +210,27 @@ internal sealed class Http2RequestHeadBuilder
         return true;
     }
 
+    /// <summary>
+    /// An extended CONNECT becomes what an HTTP/1.1 hop understands, as HAProxy does: `GET :path` with `Upgrade` (the
+    /// `:protocol`, already among the fields) and `Connection: upgrade`. A websocket handshake over HTTP/2 has no key
+    /// (RFC 8441 §5): one is made here, and the transaction checks the server's `Sec-WebSocket-Accept` against it.
+    /// The tunnel's bytes follow the 101: the request itself has no body.
+    /// </summary>
+    private void ToUpgradeRequest(HttpRequestHead request)
+    {
+        request.SetMethod("GET"u8);
+        request.Set(HttpMessageFlags.Upgrade | HttpMessageFlags.NoBody);
+        _fields!.Add("connection"u8, "upgrade"u8);
+        var upgrade = _fields.IndexOf("upgrade"u8);
+        if (HeaderTokens.Contains(_fields.Value(upgrade), "websocket"u8) && !_fields.Contains("sec-websocket-key"u8))
+        {
+            Span<byte> key = stackalloc byte[WebSocketKeys.KeyLength];
+            WebSocketKeys.WriteNewKey(key);
+            _fields.Add("sec-websocket-key"u8, key);
+            request.Set(HttpMessageFlags.ProxyWebSocketKey);
+        }
+    }
+
     private void Clear()
     {
         Malformed = false;
@@ -223,6 +257,7 @@ internal sealed class Http2RequestHeadBuilder
             _ when name.SequenceEqual(":scheme"u8) => PseudoScheme,
             _ when name.SequenceEqual(":authority"u8) => PseudoAuthority,
             _ when name.SequenceEqual(":path"u8) => PseudoPath,
+            _ when name.SequenceEqual(":protocol"u8) => PseudoProtocol,
             _ => 0,
         };
         if (bit == 0 || (_pseudoSeen & bit) != 0 || (bit != PseudoAuthority && value.IsEmpty))
@@ -254,6 +289,16 @@ internal sealed class Http2RequestHeadBuilder
                 break;
             case PseudoAuthority:
                 _request.SetAuthority(value);
+                break;
+            case PseudoProtocol:
+                // The HTTP/1.1 `Upgrade` it becomes; a token, as `Upgrade` protocol names are (RFC 9110 §7.8).
+                if (!IsToken(value))
+                {
+                    Malformed = true;
+                    return;
+                }
+
+                _fields!.Add("upgrade"u8, value);
                 break;
             default:
                 _request.SetTarget(value);

@@ -29,6 +29,9 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
     private bool _bodyEnded;
     private bool _responseStarted;
 
+    // After a 101 to an extended CONNECT or a 2xx to CONNECT: DATA frames both ways carry the tunnel's bytes.
+    private bool _tunnel;
+
     // The declared length of the response body, or -1: the DATA frame that completes it carries END_STREAM, so that
     // a client that stops reading at the declared length never sees the stream end later, in a frame of its own.
     private long _responseLength = -1;
@@ -71,7 +74,8 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
 
     public IHttpBodySource RequestBody => this;
 
-    public bool RequestBodyComplete => _bodyEnded || !_request.HasBody;
+    /// <summary>A CONNECT request has no body of its own (the builder says so): its DATA frames wait for the tunnel.</summary>
+    public bool RequestBodyComplete => _bodyEnded || (!_tunnel && !_request.HasBody);
 
     public long RequestBodyBytes { get; private set; }
 
@@ -192,6 +196,13 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
     public async ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter, bool flush)
     {
         _responseStarted = true;
+        if (head.SwitchesProtocols(_request))
+        {
+            _responseLength = -1;
+            await _connection.SendHeadAsync(this, head, endStream: false, flush: true, tunnelEstablished: true).ConfigureAwait(false);
+            return this;
+        }
+
         var noBody = _request.Method == Messages.HttpMethod.Head || head.Status is 204 or 304 || !head.HasBody
             || (head.Has(HttpMessageFlags.ContentLengthKnown) && head.ContentLength == 0);
         _responseLength = head.Has(HttpMessageFlags.ContentLengthKnown) ? head.ContentLength : -1;
@@ -253,8 +264,17 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
         }
     }
 
-    /// <summary>Extended CONNECT (RFC 8441) comes later: a tunnel over a stream is not possible yet.</summary>
-    public void StartTunnel() => throw new NotSupportedException("tunnels over HTTP/2 streams are not supported yet");
+    /// <summary>
+    /// From now on the request body is every DATA byte the client sends until END_STREAM (the stream window still
+    /// bounds what waits), and the response sink sends bytes as DATA frames until the tunnel ends.
+    /// </summary>
+    public void StartTunnel()
+    {
+        _tunnel = true;
+
+        // A CONNECT whose HEADERS ended the stream has nothing to send.
+        _bodyEnded = Body is null;
+    }
 
     /// <summary>Nothing to do for the connection: the stream itself ends with its response.</summary>
     public void CloseAfterResponse()

@@ -168,6 +168,90 @@ public class Http2BackendTests
         await server.Output.WaitForAsync(l => l.StartsWith("connection ", StringComparison.Ordinal), count: 2);
     }
 
+    // RELIABILITY FT-09, RFC 9113 §8.7: a POST whose body had started to leave when the server refused its stream
+    // (or said GOAWAY below it) goes again, whole, on a new stream; the server processes it once.
+    [Theory]
+    [InlineData("/refuse-after-data", "refused-after", "--http1.1")]
+    [InlineData("/goaway-after-data", "goaway-after", "--http1.1")]
+    [InlineData("/refuse-after-data", "refused-after", "--http2-prior-knowledge")]
+    public async Task FT_09_PostNotProcessedAfterItsBodyStarted_ReplayedWhole_ProcessedOnce(string path, string mark, string clientProtocol)
+    {
+        await using var server = await PythonPeer.StartH2ReportServerAsync();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
+        var body = Path.Combine(Ports.TempDirectory(), "body");
+        await File.WriteAllTextAsync(body, new string('x', 12000));
+
+        var result = await Proxy.CurlAsync(clientProtocol, "--data-binary", "@" + body, Proxy.Url(port, path));
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.Contains("body: 12000", result.StandardOutput, StringComparison.Ordinal);
+
+        // The first stream was refused with part of its body received; the second one carried all of it.
+        var refused = await server.Output.WaitForAsync(l => l.StartsWith(mark + " ", StringComparison.Ordinal));
+        Assert.InRange(int.Parse(refused[^1][(mark.Length + 1)..], CultureInfo.InvariantCulture), 1, 12000);
+        await server.Output.WaitForAsync(l => l.StartsWith("request ", StringComparison.Ordinal) && l.EndsWith(" POST " + path, StringComparison.Ordinal), count: 2);
+        var line = await Proxy.WaitLineAsync(sluice, l => l.Contains(path, StringComparison.Ordinal));
+        Assert.Contains(" 200 ", line, StringComparison.Ordinal);
+        Assert.Equal(2, server.Output.Lines.Count(l => l.StartsWith("request ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task FT_09_PostLongerThanBufsizeRefusedAfterItsBodyStarted_NotReplayed502()
+    {
+        // Only what fits in tune.bufsize is kept for a replay (HAProxy's limit): a longer body cannot go again.
+        await using var server = await PythonPeer.StartH2ReportServerAsync();
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
+        var body = Path.Combine(Ports.TempDirectory(), "body");
+        await File.WriteAllTextAsync(body, new string('x', 200000));
+
+        var result = await Proxy.CurlAsync("-i", "--http1.1", "--data-binary", "@" + body, Proxy.Url(port, "/refuse-after-data"));
+        Assert.StartsWith("HTTP/1.1 502", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Single(server.Output.Lines, l => l.StartsWith("request ", StringComparison.Ordinal));
+    }
+
+    // `tune.h2.be.initial-window-size` (HAProxy 2.9+; 2.6 has only `tune.h2.initial-window-size`, for both sides).
+    [Fact]
+    public async Task TuneH2BeInitialWindowSize_AdvertisedToServers_ClientsKeepTheirs()
+    {
+        await using var server = await PythonPeer.StartH2ReportServerAsync();
+        var port = Ports.FreeTcpPort();
+        var config = "global\n    tune.h2.be.initial-window-size 1000\n"
+            + Proxy.Config(port, $"server s1 {server.Address} proto h2").Replace("global\n", string.Empty, StringComparison.Ordinal);
+        await using var sluice = await Proxy.StartAsync(config, port);
+
+        var result = await Proxy.CurlAsync("--http1.1", Proxy.Url(port, "/length"));
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        var settings = await server.Output.WaitForAsync(l => l.StartsWith("settings 1 ", StringComparison.Ordinal));
+        Assert.Contains(" 4=1000", settings[^1], StringComparison.Ordinal);
+
+        using var client = await RawHttp2Client.ConnectAsync(port);
+        var ours = (await client.ReadUntilAsync(f => f.Type == RawFrame.Settings))[^1];
+        var windows = Enumerable.Range(0, ours.Payload.Length / 6).Where(i => ours.Payload[i * 6 + 1] == 4).Select(i => ours.ReadUInt32((i * 6) + 2)).ToList();
+        Assert.Equal([65535u], windows);
+    }
+
+    // `tune.h2.be.max-concurrent-streams` (HAProxy 2.9+): with 1, two requests at once need two server connections
+    // even where `http-reuse always` would share one.
+    [Theory]
+    [InlineData("", new[] { "1", "1" })]
+    [InlineData("    tune.h2.be.max-concurrent-streams 1\n", new[] { "1", "2" })]
+    public async Task TuneH2BeMaxConcurrentStreams_CapsTheStreamsOfAServerConnection(string tune, string[] connections)
+    {
+        await using var server = await PythonPeer.StartH2ReportServerAsync();
+        var port = Ports.FreeTcpPort();
+        var config = "global\n" + tune
+            + Proxy.Config(port, $"server s1 {server.Address} proto h2", backend: "    http-reuse always\n    timeout server 2s").Replace("global\n", string.Empty, StringComparison.Ordinal);
+        await using var sluice = await Proxy.StartAsync(config, port);
+
+        // A first request opens the connection; two more then run at once.
+        Assert.Equal(0, (await Proxy.CurlAsync("--http1.1", Proxy.Url(port, "/length"))).ExitCode);
+        var slow = await Proxy.CurlAsync("--http1.1", "--parallel", "--parallel-immediate", "-o", "/dev/null", "-o", "/dev/null",
+            Proxy.Url(port, "/slow"), Proxy.Url(port, "/slow"));
+        var requests = await server.Output.WaitForAsync(l => l.StartsWith("request ", StringComparison.Ordinal) && l.EndsWith(" GET /slow", StringComparison.Ordinal), count: 2);
+        Assert.Equal(connections, requests.Select(l => l.Split(' ')[1]).Order(StringComparer.Ordinal).ToArray());
+    }
+
     [Fact]
     public async Task TimeoutServer_OneStreamCancelled_ConnectionGoesOnForOthers()
     {

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Sluice.TestKit.Hpack;
 using Sluice.TestKit.Http2;
 
@@ -33,31 +35,64 @@ internal sealed record RawFrame(byte Type, byte Flags, int StreamId, byte[] Payl
 /// </summary>
 internal sealed class RawHttp2Client : IDisposable
 {
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly SimpleHpackEncoder _encoder = new() { UseIndexes = false };
     private readonly SimpleHpackDecoder _decoder = new();
 
-    private RawHttp2Client(Socket socket)
+    private RawHttp2Client(Stream stream)
     {
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
     }
 
     public static async Task<RawHttp2Client> ConnectAsync(int port, bool preface = true)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
-        var client = new RawHttp2Client(socket);
+        var client = new RawHttp2Client(new NetworkStream(socket, ownsSocket: true));
         if (preface)
         {
-            await client.SendAsync(
-                "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray(),
-                RawFrameBuilder.Frame(RawFrame.Settings, 0, 0));
+            await client.SendPrefaceAsync();
         }
 
         return client;
     }
+
+    /// <summary>Over TLS to `localhost`, with ALPN offering only `h2` (RFC 9113 §3.2); the certificate must chain to <paramref name="trustedCa"/>.</summary>
+    public static async Task<RawHttp2Client> ConnectTlsAsync(int port, X509Certificate2 trustedCa, bool preface = true)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            ApplicationProtocols = [SslApplicationProtocol.Http2],
+            CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                CustomTrustStore = { trustedCa },
+                RevocationMode = X509RevocationMode.NoCheck,
+            },
+        });
+        if (tls.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)
+        {
+            await tls.DisposeAsync();
+            throw new InvalidOperationException("ALPN did not select h2");
+        }
+
+        var client = new RawHttp2Client(tls);
+        if (preface)
+        {
+            await client.SendPrefaceAsync();
+        }
+
+        return client;
+    }
+
+    /// <summary>The client connection preface: the magic string and an empty SETTINGS frame.</summary>
+    public Task SendPrefaceAsync() => SendAsync(
+        "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray(),
+        RawFrameBuilder.Frame(RawFrame.Settings, 0, 0));
 
     public async Task SendAsync(params byte[][] parts)
     {

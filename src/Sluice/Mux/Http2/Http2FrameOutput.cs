@@ -1,0 +1,167 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Sluice.Messages;
+using Sluice.Timers;
+
+namespace Sluice.Mux.Http2;
+
+/// <summary>
+/// The one way out of an HTTP/2 connection, in front and behind: every frame passes through one async lock, so that
+/// HPACK blocks and stream identifiers leave in the order they were made. Frames made outside the writer
+/// (acknowledgements, resets, window updates) go into <see cref="Control"/> under the connection's lock, and the next
+/// writer sends them first. A writer that knows another is in line leaves its flush to it: under load, the frames of
+/// many streams leave in one system call.
+/// </summary>
+internal sealed class Http2FrameOutput : IDisposable
+{
+    // The stream body pipes have no pause threshold (the stream windows bound them); one options object for all.
+    private static readonly PipeOptions BodyPipeOptions = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
+
+    private readonly PipeWriter _output;
+    private readonly Lock _sync;
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly SideWatch? _watch;
+    private readonly bool _peerIsClient;
+    private int _writersWaiting;
+    private int _controlFlushScheduled;
+
+    /// <param name="output">The connection's output pipe.</param>
+    /// <param name="sync">The connection's lock, which guards <see cref="Control"/>.</param>
+    /// <param name="watch">Counts the waits for the peer to take our bytes (`timeout client` in front); null behind.</param>
+    /// <param name="peerIsClient">Which side a failed write is charged to.</param>
+    public Http2FrameOutput(PipeWriter output, Lock sync, SideWatch? watch, bool peerIsClient)
+    {
+        _output = output;
+        _sync = sync;
+        _watch = watch;
+        _peerIsClient = peerIsClient;
+    }
+
+    /// <summary>Control frames waiting for the next writer; under the connection's lock.</summary>
+    public ArrayBufferWriter<byte> Control { get; } = new(256);
+
+    /// <summary>The output pipe; under the write lock.</summary>
+    public PipeWriter Output => _output;
+
+    /// <summary>Bytes were written since the last flush; under the write lock.</summary>
+    public bool FlushOwed { get; set; }
+
+    /// <summary>The connection is over: writers that get the lock fail (<see cref="DrainControl"/>); under the write lock.</summary>
+    public bool Closed { get; set; }
+
+    /// <summary>A pipe for the DATA of one stream, in either direction: the stream window, not the pipe, bounds what waits in it.</summary>
+    public static Pipe NewBodyPipe() => new(BodyPipeOptions);
+
+    /// <summary>Waits for the writer's turn, counted so that the writer in front may leave its flush to this one.</summary>
+    public async ValueTask AcquireAsync()
+    {
+        Interlocked.Increment(ref _writersWaiting);
+        await _lock.WaitAsync().ConfigureAwait(false);
+        Interlocked.Decrement(ref _writersWaiting);
+    }
+
+    public void Release() => _lock.Release();
+
+    public bool HasControlFrames()
+    {
+        lock (_sync)
+        {
+            return Control.WrittenCount > 0;
+        }
+    }
+
+    /// <summary>Sends the queued control frames soon, from a task of their own, unless one is already on its way. Any thread.</summary>
+    public void ScheduleControlFlush()
+    {
+        // Most callers queue nothing: no task, no lock then.
+        if (HasControlFrames() && Interlocked.Exchange(ref _controlFlushScheduled, 1) == 0)
+        {
+            _ = FlushControlQuietlyAsync();
+        }
+    }
+
+    public async ValueTask FlushControlAsync()
+    {
+        await AcquireAsync().ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _controlFlushScheduled, 0);
+            DrainControl();
+            await CompleteWriteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>Copies the queued control frames to the output; under the write lock. Throws once the connection is <see cref="Closed"/>.</summary>
+    public bool DrainControl()
+    {
+        if (Closed)
+        {
+            throw new HttpBodyException(BodyFailure.Closed, clientSide: _peerIsClient);
+        }
+
+        lock (_sync)
+        {
+            if (Control.WrittenCount == 0)
+            {
+                return false;
+            }
+
+            _output.Write(Control.WrittenSpan);
+            Control.ResetWrittenCount();
+            FlushOwed = true;
+            return true;
+        }
+    }
+
+    /// <summary>Flushes what was written, unless <paramref name="flush"/> is false or another writer is in line and will; under the write lock.</summary>
+    public ValueTask CompleteWriteAsync(bool flush = true)
+    {
+        if (!FlushOwed || !flush || Volatile.Read(ref _writersWaiting) > 0)
+        {
+            return default;
+        }
+
+        FlushOwed = false;
+        return FlushAsync();
+    }
+
+    public void Dispose() => _lock.Dispose();
+
+    private async ValueTask FlushAsync()
+    {
+        _watch?.BeginWait();
+        try
+        {
+            var result = await _output.FlushAsync().ConfigureAwait(false);
+            if (result.IsCanceled || result.IsCompleted)
+            {
+                throw new HttpBodyException(BodyFailure.Closed, clientSide: _peerIsClient);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            throw new HttpBodyException(BodyFailure.Closed, clientSide: _peerIsClient);
+        }
+        finally
+        {
+            _watch?.EndWait();
+        }
+    }
+
+    private async Task FlushControlQuietlyAsync()
+    {
+        try
+        {
+            await FlushControlAsync().ConfigureAwait(false);
+        }
+        catch (HttpBodyException)
+        {
+            // The connection is gone; its read loop ends on its own.
+        }
+    }
+}
