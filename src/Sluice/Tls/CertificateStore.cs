@@ -10,22 +10,22 @@ namespace Sluice.Tls;
 /// </summary>
 internal sealed class CertificateEntry
 {
-    private readonly SslServerAuthenticationOptions _template;
-    private readonly SslServerAuthenticationOptions _templateWithoutAlpn;
+    private readonly bool _mayResume;
     private Ready? _ready;
 
-    /// <param name="template">The bind line's options, without a certificate; copied with this one's context.</param>
-    /// <param name="templateWithoutAlpn">The same without ALPN, for clients that offer none of the line's protocols.</param>
-    public CertificateEntry(LoadedCertificate certificate, IReadOnlyList<string> names, IReadOnlySet<string> excluded, SslServerAuthenticationOptions template, SslServerAuthenticationOptions templateWithoutAlpn)
+    public CertificateEntry(LoadedCertificate certificate, IReadOnlyList<string> names, IReadOnlySet<string> excluded, TlsEntryPolicy policy)
     {
         Certificate = certificate;
         Names = names;
         Excluded = excluded;
-        _template = template;
-        _templateWithoutAlpn = templateWithoutAlpn;
+        Policy = policy;
+        _mayResume = policy.MayResume(certificate.Leaf);
     }
 
     public LoadedCertificate Certificate { get; }
+
+    /// <summary>The options and client-certificate policy of the line (bind or crt-list) that loaded it.</summary>
+    public TlsEntryPolicy Policy { get; }
 
     /// <summary>Lower-case names (`*.example.com` for wildcards): the crt-list filters, or else the CN and DNS SANs.</summary>
     public IReadOnlyList<string> Names { get; }
@@ -44,12 +44,16 @@ internal sealed class CertificateEntry
     {
         // Two handshakes may race here; both build, one wins, the other's copy is dropped.
         var context = SslStreamCertificateContext.Create(Certificate.Leaf, Certificate.Chain, offline: true);
-        var ready = new Ready(WithContext(_template, context), ReferenceEquals(_template, _templateWithoutAlpn) ? null : WithContext(_templateWithoutAlpn, context));
+        var template = Policy.Template;
+        var withoutAlpn = Policy.TemplateWithoutAlpn;
+        var ready = new Ready(
+            WithContext(template, context, allowResume: _mayResume),
+            ReferenceEquals(template, withoutAlpn) ? null : WithContext(withoutAlpn, context, allowResume: _mayResume));
         return Interlocked.CompareExchange(ref _ready, ready, null) ?? ready;
     }
 
     /// <summary>A copy of <paramref name="template"/> with another certificate context or without ALPN.</summary>
-    internal static SslServerAuthenticationOptions WithContext(SslServerAuthenticationOptions template, SslStreamCertificateContext? context, bool keepAlpn = true) => new()
+    internal static SslServerAuthenticationOptions WithContext(SslServerAuthenticationOptions template, SslStreamCertificateContext? context, bool keepAlpn = true, bool allowResume = true) => new()
     {
         ServerCertificateContext = context,
         ApplicationProtocols = keepAlpn ? template.ApplicationProtocols : null,
@@ -59,7 +63,7 @@ internal sealed class CertificateEntry
         RemoteCertificateValidationCallback = template.RemoteCertificateValidationCallback,
         CertificateRevocationCheckMode = template.CertificateRevocationCheckMode,
         AllowRenegotiation = template.AllowRenegotiation,
-        AllowTlsResume = template.AllowTlsResume,
+        AllowTlsResume = template.AllowTlsResume && allowResume,
     };
 
     private sealed class Ready
@@ -139,7 +143,13 @@ internal sealed class CertificateStore
             return StrictSni ? null : Default;
         }
 
-        var name = serverName.AsSpan().TrimEnd('.');
+        return Match(serverName) ?? (StrictSni ? null : Default);
+    }
+
+    /// <summary>The certificate whose names (exact, then wildcard) match <paramref name="serverName"/>; null when none does.</summary>
+    public CertificateEntry? Match(ReadOnlySpan<char> serverName)
+    {
+        var name = serverName.TrimEnd('.');
         if (_exactBySpan.TryGetValue(name, out var exact))
         {
             return exact;
@@ -157,7 +167,7 @@ internal sealed class CertificateStore
             }
         }
 
-        return StrictSni ? null : Default;
+        return null;
     }
 
     private static bool IsExcluded(CertificateEntry entry, ReadOnlySpan<char> name)

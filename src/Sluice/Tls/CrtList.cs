@@ -1,17 +1,35 @@
+using Sluice.Config.Model;
+
 namespace Sluice.Tls;
+
+/// <summary>
+/// The client-certificate and ALPN options a `crt-list` line sets for its certificate (`[verify required
+/// ca-file ca.pem alpn h2]`), on top of the bind line's. Null members keep the bind line's value.
+/// </summary>
+internal sealed record CrtListLineOptions(TlsVerify? Verify, string? CaFile, string? CrlFile, IReadOnlyList<string>? Alpn)
+{
+    /// <summary>The bind line's settings with this line's options applied.</summary>
+    public TlsSettings Apply(TlsSettings bind) => bind with
+    {
+        Verify = Verify ?? bind.Verify,
+        CaFile = CaFile ?? bind.CaFile,
+        CrlFile = CrlFile ?? bind.CrlFile,
+        Alpn = Alpn ?? bind.Alpn,
+    };
+}
+
+/// <summary>A certificate a bind line loaded, with the names and options its crt-list line gave (none for `crt`).</summary>
+internal sealed record LoadedEntry(LoadedCertificate Certificate, IReadOnlyList<string>? Filters, IReadOnlySet<string> Excluded, CrtListLineOptions? Options);
 
 /// <summary>
 /// Reads a `crt-list` file: one certificate per line, `FILE [ssl options] [[!]name ...]`. The names after the
 /// file replace the certificate's own for SNI; a `!name` excludes that name from the certificate. Blank lines and
-/// `#` comments are skipped. Per-line ssl options (`[alpn h2 verify required]`) are not supported yet.
+/// `#` comments are skipped. Of the per-line ssl options, `verify`, `ca-file`, `crl-file` and `alpn` are read;
+/// the others are not supported yet.
 /// </summary>
 internal static class CrtList
 {
-    public static bool Load(
-        string path,
-        List<(LoadedCertificate, IReadOnlyList<string>?, IReadOnlySet<string>)> loaded,
-        Action<string> lineAlert,
-        Action<string> notSupported)
+    public static bool Load(string path, List<LoadedEntry> loaded, Action<string> lineAlert, Action<string> notSupported)
     {
         string[] lines;
         try
@@ -36,12 +54,18 @@ internal static class CrtList
             var words = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             var file = words[0];
             var next = 1;
+            CrtListLineOptions? options = null;
             if (next < words.Length && words[next].StartsWith('['))
             {
-                var options = new List<string>();
+                var written = new List<string>();
                 for (; next < words.Length; next++)
                 {
-                    options.Add(words[next].Trim('[', ']'));
+                    var word = words[next].Trim('[', ']');
+                    if (word.Length > 0)
+                    {
+                        written.Add(word);
+                    }
+
                     if (words[next].EndsWith(']'))
                     {
                         next++;
@@ -49,9 +73,9 @@ internal static class CrtList
                     }
                 }
 
-                if (options.Exists(o => o.Length > 0))
+                var where = $"{path}:{number + 1}";
+                if (written.Count > 0 && !TryParseOptions(written, where, out options, lineAlert, notSupported))
                 {
-                    notSupported($"'crt-list' : ssl options on a line ('{string.Join(' ', options).Trim()}' at {path}:{number + 1})");
                     ok = false;
                     continue;
                 }
@@ -73,9 +97,61 @@ internal static class CrtList
             }
 
             // Exclusions alone keep the certificate's own names.
-            ok &= TlsTerminator.LoadFile(file, filters, loaded, message => lineAlert("'crt-list' : " + message), excluded);
+            ok &= TlsTerminator.LoadFile(file, filters, loaded, message => lineAlert("'crt-list' : " + message), excluded, options);
         }
 
         return ok;
+    }
+
+    private static bool TryParseOptions(List<string> words, string where, out CrtListLineOptions? options, Action<string> lineAlert, Action<string> notSupported)
+    {
+        options = null;
+        TlsVerify? verify = null;
+        string? caFile = null;
+        string? crlFile = null;
+        IReadOnlyList<string>? alpn = null;
+        for (var i = 0; i < words.Count; i++)
+        {
+            var keyword = words[i];
+            var argument = i + 1 < words.Count ? words[i + 1] : null;
+            switch (keyword)
+            {
+                case "verify" or "ca-file" or "crl-file" or "alpn" when argument is null:
+                    lineAlert($"'crt-list' : '{keyword}' : missing argument at {where}");
+                    return false;
+                case "verify":
+                    verify = argument switch
+                    {
+                        "none" => TlsVerify.None,
+                        "optional" => TlsVerify.Optional,
+                        "required" => TlsVerify.Required,
+                        _ => null,
+                    };
+                    if (verify is null)
+                    {
+                        lineAlert($"'crt-list' : 'verify' : unknown verify method '{argument}', only 'none', 'optional', and 'required' are supported at {where}");
+                        return false;
+                    }
+
+                    break;
+                case "ca-file":
+                    caFile = argument;
+                    break;
+                case "crl-file":
+                    crlFile = argument;
+                    break;
+                case "alpn":
+                    alpn = argument!.Split(',');
+                    break;
+                default:
+                    notSupported($"'crt-list' : ssl option '{keyword}' on a line (at {where})");
+                    return false;
+            }
+
+            i++;
+        }
+
+        options = new CrtListLineOptions(verify, caFile, crlFile, alpn);
+        return true;
     }
 }

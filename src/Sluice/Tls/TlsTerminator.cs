@@ -18,15 +18,13 @@ internal sealed class TlsTerminator
 {
     private const int MaxRecordLength = 5 + 16384;
 
-    private readonly ClientCertificateVerifier? _verifier;
     private readonly byte[][] _alpnNames;
     private long _handshakeFailures;
 
-    private TlsTerminator(TlsSettings settings, CertificateStore store, ClientCertificateVerifier? verifier)
+    private TlsTerminator(TlsSettings settings, CertificateStore store)
     {
         Settings = settings;
         Store = store;
-        _verifier = verifier;
         _alpnNames = settings.Alpn is { } names ? [.. names.Select(n => System.Text.Encoding.ASCII.GetBytes(n))] : [];
     }
 
@@ -46,7 +44,7 @@ internal sealed class TlsTerminator
     {
         var ok = true;
         var store = new CertificateStore(settings.StrictSni);
-        var loaded = new List<(LoadedCertificate Certificate, IReadOnlyList<string>? Filters, IReadOnlySet<string> Excluded)>();
+        var loaded = new List<LoadedEntry>();
         foreach (var source in settings.Certificates)
         {
             ok &= source.IsList
@@ -63,35 +61,6 @@ internal sealed class TlsTerminator
         {
             proxyAlert("no SSL certificate specified");
             return null;
-        }
-
-        X509Certificate2Collection? authorities = null;
-        if (settings.CaFile is { } caFile)
-        {
-            authorities = PemCertificateFile.LoadAll(caFile);
-            if (authorities is null)
-            {
-                lineAlert($"'ca-file' : unable to load {caFile}");
-                return null;
-            }
-        }
-
-        var verify = settings.Verify == TlsVerify.Default ? TlsVerify.None : settings.Verify;
-        if (verify != TlsVerify.None && authorities is null)
-        {
-            proxyAlert("verify is enabled but no CA file specified");
-            return null;
-        }
-
-        RevocationList? revoked = null;
-        if (settings.CrlFile is { } crlFile)
-        {
-            revoked = RevocationList.Load(crlFile, authorities ?? [], out var crlError);
-            if (revoked is null)
-            {
-                lineAlert($"'crl-file' : unable to load {crlFile} ({crlError})");
-                return null;
-            }
         }
 
         var versions = TlsVersionRange.Allowed(settings);
@@ -118,39 +87,29 @@ internal sealed class TlsTerminator
             return null;
         }
 
-        var verifier = verify == TlsVerify.None
-            ? null
-            : new ClientCertificateVerifier(verify, authorities!, revoked, settings.CaIgnoreErrors, settings.CrtIgnoreErrors);
-        var terminator = new TlsTerminator(settings, store, verifier);
-        List<SslApplicationProtocol>? alpn = null;
-        if (settings.Alpn is { } names)
+        var linePolicy = TlsEntryPolicy.Create(settings, versions, ciphers, lineAlert, proxyAlert);
+        if (linePolicy is null)
         {
-            alpn = new List<SslApplicationProtocol>(names.Count);
-            foreach (var name in names)
+            return null;
+        }
+
+        foreach (var entry in loaded)
+        {
+            var policy = linePolicy;
+            if (entry.Options is { } options)
             {
-                alpn.Add(new SslApplicationProtocol(name));
+                // A crt-list line with its own options gets its own policy (HAProxy's per-line SSL_CTX).
+                policy = TlsEntryPolicy.Create(options.Apply(settings), versions, ciphers, m => lineAlert("'crt-list' : " + m), proxyAlert);
+                if (policy is null)
+                {
+                    return null;
+                }
             }
+
+            store.Add(new CertificateEntry(entry.Certificate, entry.Filters ?? CertificateStore.NamesOf(entry.Certificate.Leaf), entry.Excluded, policy));
         }
 
-        var template = new SslServerAuthenticationOptions
-        {
-            ApplicationProtocols = alpn,
-            EnabledSslProtocols = TlsVersionRange.ToSslProtocols(versions),
-            CipherSuitesPolicy = ciphers,
-            ClientCertificateRequired = verifier is not null,
-            RemoteCertificateValidationCallback = verifier is null ? null : ValidateClient,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            // RFC 9113 §9.2.1 and RELIABILITY TLS-07: client-initiated renegotiation is refused.
-            AllowRenegotiation = false,
-            AllowTlsResume = !settings.NoTlsTickets,
-        };
-        var templateWithoutAlpn = alpn is null ? template : CertificateEntry.WithContext(template, null, keepAlpn: false);
-        foreach (var (certificate, filters, excluded) in loaded)
-        {
-            store.Add(new CertificateEntry(certificate, filters ?? CertificateStore.NamesOf(certificate.Leaf), excluded, template, templateWithoutAlpn));
-        }
-
-        return terminator;
+        return new TlsTerminator(settings, store);
     }
 
     /// <summary>
@@ -194,7 +153,11 @@ internal sealed class TlsTerminator
         }
 
         var client = stream.RemoteCertificate as X509Certificate2 ?? (stream.RemoteCertificate is { } other ? new X509Certificate2(other) : null);
-        var info = new TlsConnectionInfo(stream.ServerName, stream.NegotiatedApplicationProtocol, stream.SslProtocol, stream.NegotiatedCipherSuite, client, stream.VerifyResult);
+        var info = new TlsConnectionInfo(stream.ServerName, stream.NegotiatedApplicationProtocol, stream.SslProtocol, stream.NegotiatedCipherSuite, client, stream.VerifyResult)
+        {
+            Entry = stream.Entry,
+            Store = Store,
+        };
         return (stream, info);
     }
 
@@ -268,19 +231,20 @@ internal sealed class TlsTerminator
             throw new AuthenticationException("no certificate matches the server name");
         }
 
+        tls.Entry = entry;
         return ValueTask.FromResult(entry.Options(withoutAlpn: tls.AlpnFallback));
     }
 
-    private static bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    internal static bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         var tls = (TlsServerStream)sender;
         var presented = certificate as X509Certificate2 ?? (certificate is null ? null : new X509Certificate2(certificate));
-        var accepted = tls.Terminator._verifier!.Verify(presented, chain, out var result);
+        var accepted = tls.Entry!.Policy.Verifier!.Verify(presented, chain, out var result);
         tls.VerifyResult = result;
         return accepted;
     }
 
-    private static bool LoadCrt(string path, List<(LoadedCertificate, IReadOnlyList<string>?, IReadOnlySet<string>)> loaded, Action<string> lineAlert)
+    private static bool LoadCrt(string path, List<LoadedEntry> loaded, Action<string> lineAlert)
     {
         if (Directory.Exists(path))
         {
@@ -301,7 +265,7 @@ internal sealed class TlsTerminator
                     return false;
                 }
 
-                loaded.Add((certificate, null, NoNames));
+                loaded.Add(new LoadedEntry(certificate, null, NoNames, null));
             }
 
             return true;
@@ -310,7 +274,7 @@ internal sealed class TlsTerminator
         return LoadFile(path, null, loaded, lineAlert);
     }
 
-    internal static bool LoadFile(string path, IReadOnlyList<string>? filters, List<(LoadedCertificate, IReadOnlyList<string>?, IReadOnlySet<string>)> loaded, Action<string> lineAlert, IReadOnlySet<string>? excluded = null)
+    internal static bool LoadFile(string path, IReadOnlyList<string>? filters, List<LoadedEntry> loaded, Action<string> lineAlert, IReadOnlySet<string>? excluded = null, CrtListLineOptions? options = null)
     {
         var certificate = PemCertificateFile.Load(path, out var error);
         if (certificate is null)
@@ -319,7 +283,7 @@ internal sealed class TlsTerminator
             return false;
         }
 
-        loaded.Add((certificate, filters, excluded ?? NoNames));
+        loaded.Add(new LoadedEntry(certificate, filters, excluded ?? NoNames, options));
         return true;
     }
 
@@ -339,6 +303,9 @@ internal sealed class TlsTerminator
         public string? ServerName { get; set; }
 
         public int VerifyResult { get; set; }
+
+        /// <summary>The certificate the client's SNI picked, with its client-certificate policy.</summary>
+        public CertificateEntry? Entry { get; set; }
 
         /// <summary>The client offered ALPN but none of the line's protocols.</summary>
         public bool AlpnFallback { get; init; }

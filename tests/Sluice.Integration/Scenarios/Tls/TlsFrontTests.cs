@@ -68,7 +68,7 @@ public sealed class TlsFrontTests : IDisposable
     }
 
     [Fact]
-    public async Task SClient_SniOverDirectory_ExactWildcardThenDefault()
+    public async Task Tls03_SniOverDirectory_ExactWildcardThenDefault()
     {
         _certs.Server("certs/0-default.pem", "default.test");
         _certs.Server("certs/a.pem", "a.test", rsa: true);
@@ -87,7 +87,7 @@ public sealed class TlsFrontTests : IDisposable
     }
 
     [Fact]
-    public async Task SClient_StrictSni_UnknownOrMissingNameRefused()
+    public async Task Tls03_StrictSni_UnknownOrMissingNameRefused()
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site} strict-sni");
@@ -119,7 +119,7 @@ public sealed class TlsFrontTests : IDisposable
 
     /// <summary>RELIABILITY TLS-01: TLS 1.0 and 1.1 are refused by default (HAProxy's `ssl-min-ver TLSv1.2`).</summary>
     [Fact]
-    public async Task SClient_Tls10Or11_RefusedTls12And13Accepted()
+    public async Task Tls01_Tls10Or11_RefusedTls12And13Accepted()
     {
         var site = _certs.Server("a.pem", "a.test", rsa: true);
         var (sluice, port) = await StartAsync($"ssl crt {site}");
@@ -152,7 +152,7 @@ public sealed class TlsFrontTests : IDisposable
 
     /// <summary>RELIABILITY TLS-02: only the configured suites are negotiated, for TLS 1.2 and TLS 1.3.</summary>
     [Fact]
-    public async Task SClient_Ciphers_OnlyConfiguredSuites()
+    public async Task Tls02_Ciphers_OnlyConfiguredSuites()
     {
         var site = _certs.Server("a.pem", "a.test", rsa: true);
         var (sluice, port) = await StartAsync(
@@ -170,7 +170,7 @@ public sealed class TlsFrontTests : IDisposable
 
     /// <summary>RELIABILITY TLS-08: ALPN h2 preferred, http/1.1 otherwise, HTTP/1 without ALPN or without overlap.</summary>
     [Fact]
-    public async Task SClient_AlpnOffers_ServerPreferenceAndHttp1Fallback()
+    public async Task Tls08_AlpnOffers_ServerPreferenceAndHttp1Fallback()
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site} alpn h2,http/1.1");
@@ -190,7 +190,7 @@ public sealed class TlsFrontTests : IDisposable
 
     /// <summary>RELIABILITY TLS-10: plain HTTP to a TLS port is closed and counted; TLS to a plain port gets 400.</summary>
     [Fact]
-    public async Task PlainHttpToTlsPort_ClosedAndCounted_TlsToPlainPort400()
+    public async Task Tls10_PlainHttpToTlsPort_ClosedAndCounted_TlsToPlainPort400()
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site}");
@@ -217,7 +217,7 @@ public sealed class TlsFrontTests : IDisposable
 
     /// <summary>RELIABILITY TLS-09: stalled handshakes (200 here, the machine is shared) end at `timeout client-hs`; new handshakes succeed meanwhile.</summary>
     [Fact]
-    public async Task HalfClientHello_Stalled_ClosedAtClientHsWhileOthersSucceed()
+    public async Task Tls09_HalfClientHello_Stalled_ClosedAtClientHsWhileOthersSucceed()
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site}", defaults: "    timeout client-hs 1s");
@@ -262,7 +262,7 @@ public sealed class TlsFrontTests : IDisposable
     [Theory]
     [InlineData("-tls1_3")]
     [InlineData("-tls1_2")]
-    public async Task SClient_Reconnects_Resumed(string version)
+    public async Task Tls11_Reconnects_Resumed(string version)
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site}");
@@ -283,7 +283,7 @@ public sealed class TlsFrontTests : IDisposable
 
     /// <summary>RELIABILITY TLS-07: a client-initiated renegotiation is refused.</summary>
     [Fact]
-    public async Task SClient_Renegotiation_Refused()
+    public async Task Tls07_Renegotiation_Refused()
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site}");
@@ -296,7 +296,7 @@ public sealed class TlsFrontTests : IDisposable
 
     /// <summary>RELIABILITY TLS-12: TLS 1.3 early data is not accepted (0-RTT is off).</summary>
     [Fact]
-    public async Task SClient_EarlyData_NotAccepted()
+    public async Task Tls12_EarlyDataPost_NotAccepted()
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site}");

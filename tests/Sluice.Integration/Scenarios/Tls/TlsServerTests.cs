@@ -68,7 +68,7 @@ public sealed class TlsServerTests : IDisposable
 
     /// <summary>RELIABILITY TLS-13: a server whose certificate fails verification gets 503 after the retries, and the reason is logged.</summary>
     [Fact]
-    public async Task UntrustedServerCertificate_VerifyRequired503WithReason_VerifyNone200()
+    public async Task Tls13_UntrustedServerCertificate_VerifyRequired503WithReason_VerifyNone200()
     {
         var otherCa = new TestCertificates("Other CA");
         using var __ = otherCa;
@@ -95,7 +95,7 @@ public sealed class TlsServerTests : IDisposable
     }
 
     [Fact]
-    public async Task WrongSniName_VerifyRequired_503Mismatch()
+    public async Task Tls13_WrongSniName_VerifyRequired503Mismatch()
     {
         var site = _certs.Server("backend.pem", "backend.test");
         await using var nginx = await StartNginxAsync(site);
