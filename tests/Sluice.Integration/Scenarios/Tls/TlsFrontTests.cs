@@ -258,23 +258,25 @@ public sealed class TlsFrontTests : IDisposable
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(4));
     }
 
-    /// <summary>RELIABILITY TLS-11: session tickets resume TLS 1.3 and TLS 1.2 sessions (20 reconnects each).</summary>
+    /// <summary>RELIABILITY TLS-11: session tickets resume TLS 1.3 and TLS 1.2 sessions, and so does the TLS 1.2 session cache (20 reconnects each).</summary>
     [Theory]
     [InlineData("-tls1_3")]
     [InlineData("-tls1_2")]
-    public async Task Tls11_Reconnects_Resumed(string version)
+    [InlineData("-tls1_2 -no_ticket")]
+    public async Task Tls11_Reconnects_Resumed(string options)
     {
+        var version = options.Split(' ');
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site}");
         await using var _ = sluice;
 
-        var session = Path.Combine(_certs.Directory, "session" + version);
-        var first = await TlsPeers.SClientAsync(port, [version, "-servername", "a.test", "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        var session = Path.Combine(_certs.Directory, "session" + options.Replace(' ', '_'));
+        var first = await TlsPeers.SClientAsync(port, [.. version, "-servername", "a.test", "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
         Assert.True(first.Connected, first.Output);
         var resumed = 0;
         for (var i = 0; i < 20; i++)
         {
-            var again = await TlsPeers.SClientAsync(port, [version, "-servername", "a.test", "-sess_in", session, "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            var again = await TlsPeers.SClientAsync(port, [.. version, "-servername", "a.test", "-sess_in", session, "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
             resumed += again.ReusedCount;
         }
 
