@@ -18,8 +18,22 @@ internal sealed record CrtListLineOptions(TlsVerify? Verify, string? CaFile, str
     };
 }
 
-/// <summary>A certificate a bind line loaded, with the names and options its crt-list line gave (none for `crt`).</summary>
-internal sealed record LoadedEntry(LoadedCertificate Certificate, IReadOnlyList<string>? Filters, IReadOnlySet<string> Excluded, CrtListLineOptions? Options);
+/// <summary>
+/// A line of a crt-list: the list's path, the line's number, its certificate file and what follows the file as
+/// written (options and names, for `show ssl crt-list`), its SNI filters (null: the certificate's own names),
+/// exclusions and options.
+/// </summary>
+internal sealed record CrtListLine(string ListPath, int Number, string File, string Rest, IReadOnlyList<string>? Filters, IReadOnlySet<string> Excluded, CrtListLineOptions? Options);
+
+/// <summary>A certificate a bind line loaded, with the crt-list line that named it (null for `crt`).</summary>
+internal sealed record LoadedEntry(LoadedCertificate Certificate, CrtListLine? Line)
+{
+    public IReadOnlyList<string>? Filters => Line?.Filters;
+
+    public IReadOnlySet<string> Excluded => Line?.Excluded ?? CrtList.NoNames;
+
+    public CrtListLineOptions? Options => Line?.Options;
+}
 
 /// <summary>
 /// Reads a `crt-list` file: one certificate per line, `FILE [ssl options] [[!]name ...]`. The names after the
@@ -51,56 +65,69 @@ internal static class CrtList
                 continue;
             }
 
-            var words = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-            var file = words[0];
-            var next = 1;
-            CrtListLineOptions? options = null;
-            if (next < words.Length && words[next].StartsWith('['))
+            var parsed = ParseLine(path, number + 1, line, lineAlert, notSupported);
+            if (parsed is null)
             {
-                var written = new List<string>();
-                for (; next < words.Length; next++)
-                {
-                    var word = words[next].Trim('[', ']');
-                    if (word.Length > 0)
-                    {
-                        written.Add(word);
-                    }
-
-                    if (words[next].EndsWith(']'))
-                    {
-                        next++;
-                        break;
-                    }
-                }
-
-                var where = $"{path}:{number + 1}";
-                if (written.Count > 0 && !TryParseOptions(written, where, out options, lineAlert, notSupported))
-                {
-                    ok = false;
-                    continue;
-                }
+                ok = false;
+                continue;
             }
 
-            List<string>? filters = null;
-            HashSet<string>? excluded = null;
-            for (; next < words.Length; next++)
-            {
-                var word = words[next].ToLowerInvariant();
-                if (word[0] == '!')
-                {
-                    (excluded ??= new HashSet<string>(StringComparer.Ordinal)).Add(word[1..]);
-                }
-                else
-                {
-                    (filters ??= []).Add(word);
-                }
-            }
-
-            // Exclusions alone keep the certificate's own names.
-            ok &= TlsTerminator.LoadFile(file, filters, loaded, message => lineAlert("'crt-list' : " + message), excluded, options);
+            ok &= TlsTerminator.LoadFile(parsed, loaded, message => lineAlert("'crt-list' : " + message));
         }
 
         return ok;
+    }
+
+    public static readonly IReadOnlySet<string> NoNames = new HashSet<string>();
+
+    /// <summary>Reads one line (not blank, not a comment) of the list at <paramref name="path"/>; null when its options are wrong.</summary>
+    public static CrtListLine? ParseLine(string path, int number, string line, Action<string> lineAlert, Action<string> notSupported)
+    {
+        var words = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        var file = words[0];
+        var next = 1;
+        CrtListLineOptions? options = null;
+        if (next < words.Length && words[next].StartsWith('['))
+        {
+            var written = new List<string>();
+            for (; next < words.Length; next++)
+            {
+                var word = words[next].Trim('[', ']');
+                if (word.Length > 0)
+                {
+                    written.Add(word);
+                }
+
+                if (words[next].EndsWith(']'))
+                {
+                    next++;
+                    break;
+                }
+            }
+
+            if (written.Count > 0 && !TryParseOptions(written, $"{path}:{number}", out options, lineAlert, notSupported))
+            {
+                return null;
+            }
+        }
+
+        List<string>? filters = null;
+        HashSet<string>? excluded = null;
+        for (; next < words.Length; next++)
+        {
+            var word = words[next].ToLowerInvariant();
+            if (word[0] == '!')
+            {
+                (excluded ??= new HashSet<string>(StringComparer.Ordinal)).Add(word[1..]);
+            }
+            else
+            {
+                (filters ??= []).Add(word);
+            }
+        }
+
+        // Exclusions alone keep the certificate's own names.
+        return new CrtListLine(path, number, file, string.Join(' ', words.Skip(1)), filters, excluded ?? NoNames, options);
     }
 
     private static bool TryParseOptions(List<string> words, string where, out CrtListLineOptions? options, Action<string> lineAlert, Action<string> notSupported)

@@ -77,7 +77,7 @@ internal sealed class TlsConnectionInfo
             name[i] = (char)host[i];
         }
 
-        if (store.Match(name) is not { } named || ReferenceEquals(named, picked))
+        if (store.Match(name) is not { } named || ReferenceEquals(named.Slot, picked.Slot))
         {
             return false;
         }

@@ -21,10 +21,17 @@ internal sealed class TlsTerminator
     private readonly byte[][] _alpnNames;
     private long _handshakeFailures;
 
-    private TlsTerminator(TlsSettings settings, CertificateStore store)
+    private readonly TlsEntryPolicy _linePolicy;
+    private readonly TlsVersions _versions;
+    private readonly CipherSuitesPolicy? _ciphers;
+
+    private TlsTerminator(TlsSettings settings, CertificateStore store, TlsEntryPolicy linePolicy, TlsVersions versions, CipherSuitesPolicy? ciphers)
     {
         Settings = settings;
         Store = store;
+        _linePolicy = linePolicy;
+        _versions = versions;
+        _ciphers = ciphers;
         _alpnNames = settings.Alpn is { } names ? [.. names.Select(n => System.Text.Encoding.ASCII.GetBytes(n))] : [];
     }
 
@@ -93,23 +100,39 @@ internal sealed class TlsTerminator
             return null;
         }
 
+        var terminator = new TlsTerminator(settings, store, linePolicy, versions, ciphers);
+        var entries = new List<CertificateEntry>(loaded.Count);
         foreach (var entry in loaded)
         {
-            var policy = linePolicy;
-            if (entry.Options is { } options)
+            if (terminator.CreateEntry(entry, lineAlert, proxyAlert) is not { } created)
             {
-                // A crt-list line with its own options gets its own policy (HAProxy's per-line SSL_CTX).
-                policy = TlsEntryPolicy.Create(options.Apply(settings), versions, ciphers, m => lineAlert("'crt-list' : " + m), proxyAlert);
-                if (policy is null)
-                {
-                    return null;
-                }
+                return null;
             }
 
-            store.Add(new CertificateEntry(entry.Certificate, entry.Filters ?? CertificateStore.NamesOf(entry.Certificate.Leaf), entry.Excluded, policy));
+            entries.Add(created);
         }
 
-        return new TlsTerminator(settings, store);
+        store.AddRange(entries);
+        return terminator;
+    }
+
+    /// <summary>
+    /// The entry of a loaded certificate: the line's policy, or for a crt-list line with its own options a policy
+    /// of its own (HAProxy's per-line SSL_CTX). Null when that policy's files do not load (reported).
+    /// </summary>
+    public CertificateEntry? CreateEntry(LoadedEntry entry, Action<string> lineAlert, Action<string> proxyAlert)
+    {
+        var policy = _linePolicy;
+        if (entry.Options is { } options)
+        {
+            policy = TlsEntryPolicy.Create(options.Apply(Settings), _versions, _ciphers, m => lineAlert("'crt-list' : " + m), proxyAlert);
+            if (policy is null)
+            {
+                return null;
+            }
+        }
+
+        return new CertificateEntry(entry.Certificate, entry.Filters ?? CertificateStore.NamesOf(entry.Certificate.Leaf), entry.Excluded, policy, entry.Line);
     }
 
     /// <summary>
@@ -265,29 +288,36 @@ internal sealed class TlsTerminator
                     return false;
                 }
 
-                loaded.Add(new LoadedEntry(certificate, null, NoNames, null));
+                loaded.Add(new LoadedEntry(certificate, null));
             }
 
             return true;
         }
 
-        return LoadFile(path, null, loaded, lineAlert);
+        var single = PemCertificateFile.Load(path, out var error);
+        if (single is null)
+        {
+            lineAlert(error!);
+            return false;
+        }
+
+        loaded.Add(new LoadedEntry(single, null));
+        return true;
     }
 
-    internal static bool LoadFile(string path, IReadOnlyList<string>? filters, List<LoadedEntry> loaded, Action<string> lineAlert, IReadOnlySet<string>? excluded = null, CrtListLineOptions? options = null)
+    internal static bool LoadFile(CrtListLine line, List<LoadedEntry> loaded, Action<string> lineAlert)
     {
-        var certificate = PemCertificateFile.Load(path, out var error);
+        var certificate = PemCertificateFile.Load(line.File, out var error);
         if (certificate is null)
         {
             lineAlert(error!);
             return false;
         }
 
-        loaded.Add(new LoadedEntry(certificate, filters, excluded ?? NoNames, options));
+        loaded.Add(new LoadedEntry(certificate, line));
         return true;
     }
 
-    private static readonly IReadOnlySet<string> NoNames = new HashSet<string>();
 
     /// <summary>The server stream with the little a handshake learns through callbacks.</summary>
     private sealed class TlsServerStream : SslStream
