@@ -212,7 +212,7 @@ internal static class SslCertCommands
 
             var errors = new StringBuilder();
             var number = 1 + users.SelectMany(t => t.Store.Entries).Where(e => e.Line?.ListPath == list).Select(e => e.Line!.Number).DefaultIfEmpty(0).Max();
-            var line = CrtList.ParseLine(list, number, text, m => errors.Append(m).Append('\n'), m => errors.Append(m).Append(" is not supported yet.\n"));
+            var line = CrtList.ParseLine(list, number, text, users[0].Settings, m => errors.Append(m).Append('\n'), m => errors.Append(m).Append(" is not supported yet.\n"));
             if (line is null)
             {
                 output.Append("Can't edit the crt-list: ").Append(errors);

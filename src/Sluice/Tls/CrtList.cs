@@ -12,8 +12,8 @@ internal sealed record CrtListLineOptions(TlsVerify? Verify, string? CaFile, str
     public TlsSettings Apply(TlsSettings bind) => bind with
     {
         Verify = Verify ?? bind.Verify,
-        CaFile = CaFile ?? bind.CaFile,
-        CrlFile = CrlFile ?? bind.CrlFile,
+        CaFile = CaFile is null ? bind.CaFile : bind.UnderCaBase(CaFile),
+        CrlFile = CrlFile is null ? bind.CrlFile : bind.UnderCaBase(CrlFile),
         Alpn = Alpn ?? bind.Alpn,
     };
 }
@@ -43,7 +43,8 @@ internal sealed record LoadedEntry(LoadedCertificate Certificate, CrtListLine? L
 /// </summary>
 internal static class CrtList
 {
-    public static bool Load(string path, List<LoadedEntry> loaded, Action<string> lineAlert, Action<string> notSupported)
+    /// <summary>Loads the list at <paramref name="path"/> (taken as written); relative certificate paths in it are under <paramref name="bind"/>'s `crt-base`.</summary>
+    public static bool Load(string path, TlsSettings bind, List<LoadedEntry> loaded, Action<string> lineAlert, Action<string> notSupported)
     {
         string[] lines;
         try
@@ -65,7 +66,7 @@ internal static class CrtList
                 continue;
             }
 
-            var parsed = ParseLine(path, number + 1, line, lineAlert, notSupported);
+            var parsed = ParseLine(path, number + 1, line, bind, lineAlert, notSupported);
             if (parsed is null)
             {
                 ok = false;
@@ -81,10 +82,10 @@ internal static class CrtList
     public static readonly IReadOnlySet<string> NoNames = new HashSet<string>();
 
     /// <summary>Reads one line (not blank, not a comment) of the list at <paramref name="path"/>; null when its options are wrong.</summary>
-    public static CrtListLine? ParseLine(string path, int number, string line, Action<string> lineAlert, Action<string> notSupported)
+    public static CrtListLine? ParseLine(string path, int number, string line, TlsSettings bind, Action<string> lineAlert, Action<string> notSupported)
     {
         var words = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-        var file = words[0];
+        var file = bind.UnderCrtBase(words[0]);
         var next = 1;
         CrtListLineOptions? options = null;
         if (next < words.Length && words[next].StartsWith('['))

@@ -55,7 +55,7 @@ internal sealed class TlsTerminator
         foreach (var source in settings.Certificates)
         {
             ok &= source.IsList
-                ? CrtList.Load(source.Path, loaded, lineAlert, notSupported)
+                ? CrtList.Load(source.Path, settings, loaded, lineAlert, notSupported)
                 : LoadCrt(source.Path, loaded, lineAlert);
         }
 

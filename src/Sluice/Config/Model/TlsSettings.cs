@@ -78,4 +78,17 @@ internal sealed record TlsSettings
     public string? Sni { get; init; }
     /// <summary>`check-ssl`: health checks speak TLS even without `ssl`.</summary>
     public bool CheckSsl { get; init; }
+    /// <summary>Global `crt-base`: the directory of relative `crt` paths, on lines and in crt-lists.</summary>
+    public string? CrtBase { get; init; }
+    /// <summary>Global `ca-base`: the directory of relative `ca-file` and `crl-file` paths.</summary>
+    public string? CaBase { get; init; }
+
+    /// <summary>A `crt` path with `crt-base` applied (HAProxy: a path not starting with '/').</summary>
+    public string UnderCrtBase(string path) => Under(CrtBase, path);
+
+    /// <summary>A `ca-file` or `crl-file` path with `ca-base` applied.</summary>
+    public string UnderCaBase(string path) => Under(CaBase, path);
+
+    private static string Under(string? directory, string path) =>
+        directory is null || path.StartsWith('/') ? path : directory.TrimEnd('/') + "/" + path;
 }

@@ -73,7 +73,7 @@ internal static class TlsKeywordParsers
                 }
                 else
                 {
-                    tls = server ? tls with { ClientCertificate = path } : tls with { Certificates = [.. tls.Certificates, new CertificateSource(path, IsList: false)] };
+                    tls = server ? tls with { ClientCertificate = tls.UnderCrtBase(path) } : tls with { Certificates = [.. tls.Certificates, new CertificateSource(tls.UnderCrtBase(path), IsList: false)] };
                 }
 
                 return true;
@@ -161,7 +161,7 @@ internal static class TlsKeywordParsers
                 }
                 else
                 {
-                    tls = tls with { CaFile = path };
+                    tls = tls with { CaFile = tls.UnderCaBase(path) };
                 }
 
                 return true;
@@ -176,7 +176,7 @@ internal static class TlsKeywordParsers
                 }
                 else
                 {
-                    tls = tls with { CrlFile = path };
+                    tls = tls with { CrlFile = tls.UnderCaBase(path) };
                 }
 
                 return true;

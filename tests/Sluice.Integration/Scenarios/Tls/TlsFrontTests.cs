@@ -117,6 +117,28 @@ public sealed class TlsFrontTests : IDisposable
         Assert.Equal("subject=CN = first.test", (await TlsPeers.SClientAsync(port, ["-servername", "admin.shop.test"])).Subject);
     }
 
+    [Fact]
+    public async Task CrtBaseAndCaBase_RelativePathsOnLinesAndInCrtLists()
+    {
+        _certs.Server("base/a.pem", "a.test");
+        _certs.Server("base/b.pem", "b.test");
+        var client = _certs.Client("client", "CN=client");
+        var bases = Path.Combine(_certs.Directory, "base");
+        File.Copy(_certs.CaFile, Path.Combine(bases, "ca.pem"));
+        // As HAProxy: the crt-list's own path is taken as written, the certificates in it under crt-base.
+        var list = Path.Combine(_certs.Directory, "list.txt");
+        File.WriteAllText(list, "b.pem [verify required ca-file ca.pem] b.test\n");
+        var (sluice, port) = await StartAsync($"ssl crt a.pem crt-list {list}", global: $"    crt-base {bases}\n    ca-base {bases}");
+        await using var _ = sluice;
+
+        Assert.Equal("subject=CN = a.test", (await TlsPeers.SClientAsync(port, ["-servername", "a.test"])).Subject);
+        var withoutCertificate = await TlsPeers.SClientAsync(port, ["-servername", "b.test", "-ign_eof"], "GET / HTTP/1.1\r\nHost: b.test\r\nConnection: close\r\n\r\n");
+        Assert.DoesNotContain("HTTP/1.1 200", withoutCertificate.Output, StringComparison.Ordinal);
+        var withCertificate = await TlsPeers.SClientAsync(port, ["-servername", "b.test", "-ign_eof", "-cert", client.Certificate, "-key", client.Key], "GET / HTTP/1.1\r\nHost: b.test\r\nConnection: close\r\n\r\n");
+        Assert.Equal("subject=CN = b.test", withCertificate.Subject);
+        Assert.Contains("HTTP/1.1 200", withCertificate.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>RELIABILITY TLS-01: TLS 1.0 and 1.1 are refused by default (HAProxy's `ssl-min-ver TLSv1.2`).</summary>
     [Fact]
     public async Task Tls01_Tls10Or11_RefusedTls12And13Accepted()
