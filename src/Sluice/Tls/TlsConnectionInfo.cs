@@ -45,6 +45,9 @@ internal sealed class TlsConnectionInfo
     /// <summary>The certificate the handshake picked by SNI (null for connections made by Sluice to servers).</summary>
     public CertificateEntry? Entry { get; init; }
 
+    /// <summary>`ssl_fc_is_resumed`: the handshake resumed a session (ticket or session cache).</summary>
+    public bool IsResumed { get; init; }
+
     /// <summary>The certificates of the bind line that accepted the connection.</summary>
     public CertificateStore? Store { get; init; }
 

@@ -146,9 +146,10 @@ internal sealed class TlsTerminator
         var hello = ArrayPool<byte>.Shared.Rent(MaxRecordLength);
         var filled = 0;
         var alpnFallback = false;
+        byte[]? sessionId = null;
         try
         {
-            (filled, alpnFallback) = await ReadClientHelloAsync(network, hello).ConfigureAwait(false);
+            (filled, alpnFallback, sessionId) = await ReadClientHelloAsync(network, hello).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
         {
@@ -163,7 +164,8 @@ internal sealed class TlsTerminator
             return null;
         }
 
-        var stream = new TlsServerStream(new ReplayStream(network, hello, filled), this) { AlpnFallback = alpnFallback };
+        var replay = new ReplayStream(network, hello, filled, sessionId);
+        var stream = new TlsServerStream(replay, this) { AlpnFallback = alpnFallback };
         try
         {
             await stream.AuthenticateAsServerAsync(SelectOptions, null, CancellationToken.None).ConfigureAwait(false);
@@ -180,6 +182,7 @@ internal sealed class TlsTerminator
         {
             Entry = stream.Entry,
             Store = Store,
+            IsResumed = replay.Resumed,
         };
         return (stream, info);
     }
@@ -190,7 +193,7 @@ internal sealed class TlsTerminator
     /// SslStream's no_application_protocol alert (RFC 7301 §3.2 allows both). Returns the bytes read (0 at end of
     /// stream) and whether to fall back.
     /// </summary>
-    private async Task<(int Filled, bool AlpnFallback)> ReadClientHelloAsync(NetworkStream network, byte[] buffer)
+    private async Task<(int Filled, bool AlpnFallback, byte[]? SessionId)> ReadClientHelloAsync(NetworkStream network, byte[] buffer)
     {
         var filled = 0;
         while (true)
@@ -199,19 +202,21 @@ internal sealed class TlsTerminator
             if (status == ClientHelloStatus.Complete)
             {
                 var offered = buffer.AsSpan(hello.AlpnList.Offset, hello.AlpnList.Length);
-                return (filled, _alpnNames.Length > 0 && !offered.IsEmpty && !OffersOneOf(offered, _alpnNames));
+                // Allocates: at most 32 bytes, once per handshake, when the client proposes a session.
+                var sessionId = hello.SessionId.Length == 0 ? null : buffer.AsSpan(hello.SessionId.Offset, hello.SessionId.Length).ToArray();
+                return (filled, _alpnNames.Length > 0 && !offered.IsEmpty && !OffersOneOf(offered, _alpnNames), sessionId);
             }
 
             if (status == ClientHelloStatus.NotClientHello || filled == buffer.Length)
             {
                 // Not TLS, or not readable here: the handshake itself decides (and fails for garbage).
-                return (filled, false);
+                return (filled, false, null);
             }
 
             var read = await network.ReadAsync(buffer.AsMemory(filled, buffer.Length - filled)).ConfigureAwait(false);
             if (read == 0)
             {
-                return (filled, false);
+                return (filled, false, null);
             }
 
             filled += read;

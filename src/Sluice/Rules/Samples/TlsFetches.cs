@@ -23,6 +23,8 @@ internal static class TlsFetches
 
         table["ssl_fc"] = new FetchDefinition("ssl_fc", SampleSources.Connection, 0,
             _ => new FunctionFetch(SampleType.Bool, ctx => Sample.FromBool(ctx.Tls is not null)));
+        table["ssl_fc_is_resumed"] = new FetchDefinition("ssl_fc_is_resumed", SampleSources.Connection, 0,
+            _ => new FunctionFetch(SampleType.Bool, ctx => ctx.Tls is { } info ? Sample.FromBool(info.IsResumed) : default));
         table["ssl_c_used"] = new FetchDefinition("ssl_c_used", SampleSources.Connection, 0,
             _ => new FunctionFetch(SampleType.Bool, ctx => Sample.FromBool(ctx.Tls?.ClientCertificateUsed == true)));
         Text("ssl_fc_sni", info => info.ServerName);

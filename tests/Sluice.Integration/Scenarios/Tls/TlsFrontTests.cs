@@ -280,7 +280,7 @@ public sealed class TlsFrontTests : IDisposable
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(4));
     }
 
-    /// <summary>RELIABILITY TLS-11: session tickets resume TLS 1.3 and TLS 1.2 sessions, and so does the TLS 1.2 session cache (20 reconnects each).</summary>
+    /// <summary>RELIABILITY TLS-11: session tickets resume TLS 1.3 and TLS 1.2 sessions, and so does the TLS 1.2 session cache (20 reconnects each); `ssl_fc_is_resumed` says so.</summary>
     [Theory]
     [InlineData("-tls1_3")]
     [InlineData("-tls1_2")]
@@ -289,20 +289,25 @@ public sealed class TlsFrontTests : IDisposable
     {
         var version = options.Split(' ');
         var site = _certs.Server("a.pem", "a.test");
-        var (sluice, port) = await StartAsync($"ssl crt {site}");
+        var (sluice, port) = await StartAsync($"ssl crt {site}", frontend: "    http-response set-header x-resumed %[ssl_fc_is_resumed]");
         await using var _ = sluice;
 
         var session = Path.Combine(_certs.Directory, "session" + options.Replace(' ', '_'));
         var first = await TlsPeers.SClientAsync(port, [.. version, "-servername", "a.test", "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
         Assert.True(first.Connected, first.Output);
+        Assert.Contains("x-resumed: 0", first.Output, StringComparison.OrdinalIgnoreCase);
         var resumed = 0;
+        var fetched = 0;
         for (var i = 0; i < 20; i++)
         {
             var again = await TlsPeers.SClientAsync(port, [.. version, "-servername", "a.test", "-sess_in", session, "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
             resumed += again.ReusedCount;
+            fetched += again.Output.Contains("x-resumed: 1", StringComparison.OrdinalIgnoreCase) ? 1 : 0;
         }
 
         Assert.InRange(resumed, 19, 20);
+        // `ssl_fc_is_resumed` tells the same as the client.
+        Assert.Equal(resumed, fetched);
     }
 
     /// <summary>RELIABILITY TLS-07: a client-initiated renegotiation is refused.</summary>
