@@ -45,6 +45,12 @@ internal sealed class TlsConnectionInfo
     /// <summary>The certificate the handshake picked by SNI (null for connections made by Sluice to servers).</summary>
     public CertificateEntry? Entry { get; init; }
 
+    /// <summary>`ssl_c_err`: the first verification error of the client certificate itself (0: none), kept when `crt-ignore-err` let it pass.</summary>
+    public int LeafVerifyError { get; init; }
+
+    /// <summary>`ssl_c_ca_err`: the first verification error above the client certificate (0: none), kept when `ca-ignore-err` let it pass.</summary>
+    public int CaVerifyError { get; init; }
+
     /// <summary>`ssl_fc_is_resumed`: the handshake resumed a session (ticket or session cache).</summary>
     public bool IsResumed { get; init; }
 

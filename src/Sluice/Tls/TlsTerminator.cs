@@ -183,6 +183,8 @@ internal sealed class TlsTerminator
             Entry = stream.Entry,
             Store = Store,
             IsResumed = replay.Resumed,
+            LeafVerifyError = stream.LeafError,
+            CaVerifyError = stream.CaError,
         };
         return (stream, info);
     }
@@ -267,8 +269,10 @@ internal sealed class TlsTerminator
     {
         var tls = (TlsServerStream)sender;
         var presented = certificate as X509Certificate2 ?? (certificate is null ? null : new X509Certificate2(certificate));
-        var accepted = tls.Entry!.Policy.Verifier!.Verify(presented, chain, out var result);
+        var accepted = tls.Entry!.Policy.Verifier!.Verify(presented, chain, out var result, out var leafError, out var caError);
         tls.VerifyResult = result;
+        tls.LeafError = leafError;
+        tls.CaError = caError;
         return accepted;
     }
 
@@ -338,6 +342,10 @@ internal sealed class TlsTerminator
         public string? ServerName { get; set; }
 
         public int VerifyResult { get; set; }
+
+        public int LeafError { get; set; }
+
+        public int CaError { get; set; }
 
         /// <summary>The certificate the client's SNI picked, with its client-certificate policy.</summary>
         public CertificateEntry? Entry { get; set; }
