@@ -76,6 +76,10 @@ internal sealed record TlsSettings
     public bool NoTlsTickets { get; init; }
     /// <summary>`sni str(NAME)` on a server line: the constant name sent; null sends none.</summary>
     public string? Sni { get; init; }
+    /// <summary>`verifyhost NAME` on a server line: the name the certificate must hold; null checks the `sni` name.</summary>
+    public string? VerifyHost { get; init; }
+    /// <summary>`no-verifyhost`: the certificate's names are not checked.</summary>
+    public bool NoVerifyHost { get; init; }
     /// <summary>`check-ssl`: health checks speak TLS even without `ssl`.</summary>
     public bool CheckSsl { get; init; }
     /// <summary>Global `crt-base`: the directory of relative `crt` paths, on lines and in crt-lists.</summary>

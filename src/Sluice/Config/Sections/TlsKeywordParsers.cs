@@ -230,6 +230,25 @@ internal static class TlsKeywordParsers
                 return true;
             }
 
+            case "verifyhost" when server:
+            {
+                var name = Use(argument, out usedArgument);
+                if (name is null)
+                {
+                    error = "'verifyhost' : missing hostname";
+                }
+                else
+                {
+                    tls = tls with { VerifyHost = name, NoVerifyHost = false };
+                }
+
+                return true;
+            }
+
+            case "no-verifyhost" when server:
+                tls = tls with { NoVerifyHost = true };
+                return true;
+
             case "sni" when server:
             {
                 var expression = Use(argument, out usedArgument);
