@@ -70,6 +70,18 @@ internal sealed class TlsTerminator
             return null;
         }
 
+        foreach (var entry in loaded)
+        {
+            // HAProxy staples a `.ocsp` response found beside a certificate. SslStream cannot be given a response
+            // to staple (it fetches its own from the certificate's responder, which needs the network), so a
+            // present file is refused rather than silently not stapled.
+            if (File.Exists(entry.Certificate.Path + ".ocsp"))
+            {
+                notSupported($"'{entry.Certificate.Path}.ocsp' is present: OCSP stapling");
+                return null;
+            }
+        }
+
         var versions = TlsVersionRange.Allowed(settings);
         if (versions == TlsVersions.None)
         {

@@ -73,7 +73,7 @@ public sealed class TlsFrontTests : IDisposable
         _certs.Server("certs/0-default.pem", "default.test");
         _certs.Server("certs/a.pem", "a.test", rsa: true);
         _certs.Server("certs/b.pem", "b.test", ["*.b.test"], keyApart: true);
-        File.WriteAllText(Path.Combine(_certs.Directory, "certs", "b.pem.ocsp"), "not a certificate: skipped as HAProxy does");
+        File.WriteAllText(Path.Combine(_certs.Directory, "certs", "b.pem.issuer"), "not a certificate: skipped as HAProxy does");
         var (sluice, port) = await StartAsync($"ssl crt {_certs.Directory}/certs");
         await using var _ = sluice;
 
