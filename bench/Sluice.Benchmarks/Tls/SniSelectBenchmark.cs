@@ -1,7 +1,7 @@
-using System.Net.Security;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
+using Sluice.Config.Model;
 using Sluice.Tls;
 
 namespace Sluice.Benchmarks.Tls;
@@ -27,12 +27,12 @@ public class SniSelectBenchmark
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var certificate = new CertificateRequest("CN=bench", key, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
         var loaded = new LoadedCertificate(certificate, [], "bench.pem");
-        var options = new SslServerAuthenticationOptions();
+        var policy = TlsEntryPolicy.Create(new TlsSettings(), TlsVersions.Tls12 | TlsVersions.Tls13, null, _ => { }, _ => { })!;
         _store = new CertificateStore(strictSni: false);
         var none = new HashSet<string>();
         for (var i = 0; i < Certificates; i++)
         {
-            _store.Add(new CertificateEntry(loaded, [$"site{i}.bench.test", $"*.site{i}.bench.test"], none, options, options));
+            _store.Add(new CertificateEntry(loaded, [$"site{i}.bench.test", $"*.site{i}.bench.test"], none, policy));
         }
 
         _exact = $"site{Certificates / 2}.bench.test";

@@ -34,6 +34,9 @@ public readonly struct ClientHelloInfo
 
     /// <summary>Offset and length of the ALPN protocol_name_list (length-prefixed names); length 0 when absent.</summary>
     public (int Offset, int Length) AlpnList { get; init; }
+
+    /// <summary>Offset and length of legacy_session_id (what a TLS 1.2 server echoes when it resumes).</summary>
+    public (int Offset, int Length) SessionId { get; init; }
 }
 
 /// <summary>
@@ -95,7 +98,13 @@ public static class ClientHelloReader
         var hello = new Cursor(record.Slice(4, helloLength), 9);
         if (!hello.TryReadUInt16(out var helloVersion)
             || !hello.TrySkip(32)
-            || !hello.TrySkipVector8()
+            || !hello.TryReadUInt8(out var sessionIdLength))
+        {
+            return ClientHelloStatus.NotClientHello;
+        }
+
+        var sessionId = (hello.Position, sessionIdLength);
+        if (!hello.TrySkip(sessionIdLength)
             || !hello.TrySkipVector16()
             || !hello.TrySkipVector8())
         {
@@ -165,6 +174,7 @@ public static class ClientHelloReader
             HighestSupportedVersion = highest,
             ServerName = serverName,
             AlpnList = alpn,
+            SessionId = sessionId,
         };
         return ClientHelloStatus.Complete;
     }
@@ -214,7 +224,7 @@ public static class ClientHelloReader
     }
 
     /// <summary>A bounds-checked reader over a part of the record; positions are offsets in the original bytes.</summary>
-    private ref struct Cursor(ReadOnlySpan<byte> span, int baseOffset)
+    internal ref struct Cursor(ReadOnlySpan<byte> span, int baseOffset)
     {
         private readonly ReadOnlySpan<byte> _span = span;
         private int _at;

@@ -31,9 +31,12 @@ internal sealed record CliCommand(string[] Words, string Usage, string Help, Cli
     }
 }
 
-/// <summary>One command as typed: its words, the connection it came on, the running configuration's stats.</summary>
-internal sealed class CliRequest(CliConnection connection, IReadOnlyList<string> args, Stats.StatsHub hub)
+/// <summary>One command as typed: its words, the connection it came on, the running configuration's stats, and its payload if any.</summary>
+internal sealed class CliRequest(CliConnection connection, IReadOnlyList<string> args, Stats.StatsHub hub, string? payload = null)
 {
+    /// <summary>The lines after a command that ends with `&lt;&lt;`, up to the first empty line (HAProxy's payload), each ending with a newline.</summary>
+    public string? Payload { get; } = payload;
+
     public CliConnection Connection { get; } = connection;
 
     public IReadOnlyList<string> Args { get; } = args;

@@ -14,6 +14,9 @@ namespace Sluice.RuntimeApi;
 internal sealed class CliConnection
 {
     private const int MaxLine = 64 * 1024;
+    private const int MaxPayload = 1024 * 1024;
+    private readonly StringBuilder _payload = new();
+    private string? _payloadCommand;
     private readonly Socket _socket;
     private readonly StatsHub _hub;
 
@@ -59,10 +62,15 @@ internal sealed class CliConnection
 
                 if (read == 0)
                 {
-                    // The end of input: a last line without its newline still runs.
-                    if (pending.Count > 0)
+                    // The end of input: a last line without its newline still runs, and so does a command
+                    // whose payload was not closed by an empty line.
+                    if (pending.Count > 0 && !TakePayloadLine(Encoding.Latin1.GetString([.. pending])))
                     {
-                        await RunLineAsync(Encoding.Latin1.GetString([.. pending])).ConfigureAwait(false);
+                        await RunLineAsync(Encoding.Latin1.GetString([.. pending]), ClosePayload()).ConfigureAwait(false);
+                    }
+                    else if (_payloadCommand is not null)
+                    {
+                        await RunLineAsync(string.Empty, ClosePayload()).ConfigureAwait(false);
                     }
 
                     return;
@@ -79,8 +87,13 @@ internal sealed class CliConnection
                 {
                     var line = Encoding.Latin1.GetString([.. pending.GetRange(0, newline)]).TrimEnd('\r');
                     pending.RemoveRange(0, newline + 1);
+                    if (TakePayloadLine(line))
+                    {
+                        continue;
+                    }
+
                     var wasInteractive = Interactive;
-                    await RunLineAsync(line).ConfigureAwait(false);
+                    await RunLineAsync(line, ClosePayload()).ConfigureAwait(false);
                     if (!wasInteractive && !Interactive && pending.IndexOf((byte)'\n') < 0)
                     {
                         return;
@@ -98,7 +111,56 @@ internal sealed class CliConnection
         }
     }
 
-    private async Task RunLineAsync(string line)
+    /// <summary>
+    /// HAProxy's payloads: a line ending with `&lt;&lt;` is a command whose payload is the lines that follow, up to an
+    /// empty line. Returns true when <paramref name="line"/> was taken (the command, or a payload line); the empty
+    /// line is not taken, and the caller then runs the command with <see cref="ClosePayload"/>.
+    /// </summary>
+    private bool TakePayloadLine(string line)
+    {
+        if (_payloadCommand is not null)
+        {
+            if (line.Length == 0)
+            {
+                return false;
+            }
+
+            if (_payload.Length + line.Length > MaxPayload)
+            {
+                // Bounded like a line: a payload that never ends is dropped, not kept.
+                _payload.Clear();
+            }
+
+            _payload.Append(line).Append('\n');
+            return true;
+        }
+
+        var trimmed = line.TrimEnd();
+        if (!trimmed.EndsWith("<<", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        _payloadCommand = trimmed[..^2];
+        _payload.Clear();
+        return true;
+    }
+
+    /// <summary>Ends the payload being read: returns the command and its payload, or null when none was open.</summary>
+    private (string Command, string Payload)? ClosePayload()
+    {
+        if (_payloadCommand is not { } command)
+        {
+            return null;
+        }
+
+        _payloadCommand = null;
+        var payload = _payload.ToString();
+        _payload.Clear();
+        return (command, payload);
+    }
+
+    private async Task RunLineAsync(string line, (string Command, string Payload)? withPayload = null)
     {
         if (_exposedListeners is not null && line.Trim() == Listeners.ListenerHandover.Command)
         {
@@ -108,6 +170,14 @@ internal sealed class CliConnection
         }
 
         var output = new StringBuilder();
+        string? payload = null;
+        if (withPayload is { } open)
+        {
+            // The line that closed the payload is the empty line: the command is the one before it.
+            line = open.Command;
+            payload = open.Payload;
+        }
+
         foreach (var args in Split(line))
         {
             if (args.Count == 0)
@@ -115,7 +185,7 @@ internal sealed class CliConnection
                 continue;
             }
 
-            CliCommands.Execute(new CliRequest(this, args, _hub), output);
+            CliCommands.Execute(new CliRequest(this, args, _hub, payload), output);
             if (Quit)
             {
                 break;

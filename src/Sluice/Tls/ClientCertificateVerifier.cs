@@ -44,9 +44,18 @@ internal sealed class ClientCertificateVerifier
     /// Verifies a presented certificate (<paramref name="presentedChain"/> holds what the client sent beside it).
     /// Returns whether the handshake may go on; <paramref name="result"/> is the first error found, leaf first, or 0.
     /// </summary>
-    public bool Verify(X509Certificate2? certificate, X509Chain? presentedChain, out int result)
+    public bool Verify(X509Certificate2? certificate, X509Chain? presentedChain, out int result) =>
+        Verify(certificate, presentedChain, out result, out _, out _);
+
+    /// <summary>
+    /// As above; <paramref name="leafError"/> is the first error at depth 0 (`ssl_c_err`), <paramref name="caError"/>
+    /// the first above it (`ssl_c_ca_err`), each 0 when none.
+    /// </summary>
+    public bool Verify(X509Certificate2? certificate, X509Chain? presentedChain, out int result, out int leafError, out int caError)
     {
         result = Ok;
+        leafError = Ok;
+        caError = Ok;
         if (certificate is null)
         {
             return Mode != TlsVerify.Required;
@@ -83,6 +92,15 @@ internal sealed class ClientCertificateVerifier
             if (result == Ok)
             {
                 result = error;
+            }
+
+            if (depth == 0)
+            {
+                leafError = error;
+            }
+            else if (caError == Ok)
+            {
+                caError = error;
             }
 
             if (!(depth == 0 ? _crtIgnored : _caIgnored).Ignores(error))

@@ -44,6 +44,16 @@ internal static class PemCertificateFile
             return null;
         }
 
+        return Parse(text, path, out error);
+    }
+
+    /// <summary>
+    /// Reads a certificate from PEM text (a file's, or a runtime API payload) known as <paramref name="path"/>;
+    /// without a key in the text, the key is read from `path.key`.
+    /// </summary>
+    public static LoadedCertificate? Parse(string text, string path, out string? error)
+    {
+        error = null;
         var certificates = new X509Certificate2Collection();
         string? keyPem = null;
         var rest = text.AsSpan();

@@ -14,13 +14,24 @@ internal sealed class ReplayStream : Stream
     private int _position;
     private readonly int _length;
 
+    private byte[]? _clientSessionId;
+    private bool _watchingServerHello = true;
+
     /// <param name="replay">Rented from <see cref="ArrayPool{T}.Shared"/>; this stream owns it from now on.</param>
-    public ReplayStream(Stream inner, byte[] replay, int length)
+    /// <param name="clientSessionId">The ClientHello's legacy_session_id, to tell a TLS 1.2 resumption by its echo.</param>
+    public ReplayStream(Stream inner, byte[] replay, int length, byte[]? clientSessionId = null)
     {
         _inner = inner;
         _replay = replay;
         _length = length;
+        _clientSessionId = clientSessionId;
     }
+
+    /// <summary>
+    /// The server's ServerHello resumed a session (`ssl_fc_is_resumed`). SslStream does not say it; the first
+    /// bytes the server writes do (RFC 8446 §4.2.11 pre_shared_key, RFC 5246 §7.4.1.3 session ID echo).
+    /// </summary>
+    public bool Resumed { get; private set; }
 
     public override bool CanRead => true;
 
@@ -53,15 +64,29 @@ internal sealed class ReplayStream : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _inner.WriteAsync(buffer, cancellationToken);
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        WatchServerHello(buffer.Span);
+        return _inner.WriteAsync(buffer, cancellationToken);
+    }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _inner.WriteAsync(buffer, offset, count, cancellationToken);
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        WatchServerHello(buffer.AsSpan(offset, count));
+        return _inner.WriteAsync(buffer, offset, count, cancellationToken);
+    }
 
-    public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        WatchServerHello(buffer.AsSpan(offset, count));
+        _inner.Write(buffer, offset, count);
+    }
 
-    public override void Write(ReadOnlySpan<byte> buffer) => _inner.Write(buffer);
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        WatchServerHello(buffer);
+        _inner.Write(buffer);
+    }
 
     public override void Flush() => _inner.Flush();
 
@@ -80,6 +105,24 @@ internal sealed class ReplayStream : Stream
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <summary>Reads the ServerHello in the server's first flight; a HelloRetryRequest defers to the next one.</summary>
+    private void WatchServerHello(ReadOnlySpan<byte> written)
+    {
+        if (!_watchingServerHello)
+        {
+            return;
+        }
+
+        if (Sluice.Protocols.Tls.ServerHelloReader.TryRead(written, out var hello) && hello.IsHelloRetryRequest)
+        {
+            return;
+        }
+
+        _watchingServerHello = false;
+        Resumed = hello.Resumes(written, _clientSessionId);
+        _clientSessionId = null;
     }
 
     /// <summary>A zero-byte read returns at once: the replayed bytes are there.</summary>

@@ -42,6 +42,60 @@ internal sealed class TlsConnectionInfo
     /// </summary>
     public int VerifyResult { get; }
 
+    /// <summary>The certificate the handshake picked by SNI (null for connections made by Sluice to servers).</summary>
+    public CertificateEntry? Entry { get; init; }
+
+    /// <summary>`ssl_c_err`: the first verification error of the client certificate itself (0: none), kept when `crt-ignore-err` let it pass.</summary>
+    public int LeafVerifyError { get; init; }
+
+    /// <summary>`ssl_c_ca_err`: the first verification error above the client certificate (0: none), kept when `ca-ignore-err` let it pass.</summary>
+    public int CaVerifyError { get; init; }
+
+    /// <summary>`ssl_fc_is_resumed`: the handshake resumed a session (ticket or session cache).</summary>
+    public bool IsResumed { get; init; }
+
+    /// <summary>The certificates of the bind line that accepted the connection.</summary>
+    public CertificateStore? Store { get; init; }
+
+    /// <summary>
+    /// RFC 9110 §7.4 and §15.5.20: true when a request's authority (`Host`, `:authority`) names a certificate
+    /// of this bind line other than the one the handshake picked, and that one is another certificate or holds
+    /// clients to another client-certificate policy: the connection was not made for that origin, and a client
+    /// reusing it (RFC 9113 §9.1.1 coalescing) must be told to open a new one (421). Without SNI only a policy
+    /// difference counts: such a client asked for no name, and HAProxy serves it the default certificate. An
+    /// authority that matches no certificate, or an IP literal, is left to the rules. Allocates nothing.
+    /// </summary>
+    public bool IsMisdirected(ReadOnlySpan<byte> authority)
+    {
+        if (Entry is not { } picked || Store is not { } store || authority.IsEmpty || authority[0] == (byte)'[')
+        {
+            return false;
+        }
+
+        var colon = authority.LastIndexOf((byte)':');
+        var host = colon >= 0 ? authority[..colon] : authority;
+        const int MaxDnsName = 255;
+        if (host.IsEmpty || host.Length > MaxDnsName)
+        {
+            return false;
+        }
+
+        Span<char> name = stackalloc char[host.Length];
+        for (var i = 0; i < host.Length; i++)
+        {
+            name[i] = (char)host[i];
+        }
+
+        if (store.Match(name) is not { } named || ReferenceEquals(named.Slot, picked.Slot))
+        {
+            return false;
+        }
+
+        var otherPolicy = !string.Equals(named.Policy.ResumptionScope, picked.Policy.ResumptionScope, StringComparison.Ordinal);
+        var otherCertificate = !named.Certificate.Leaf.RawDataMemory.Span.SequenceEqual(picked.Certificate.Leaf.RawDataMemory.Span);
+        return otherPolicy || (ServerName is not null && otherCertificate);
+    }
+
     /// <summary>True when the negotiated protocol is HTTP/2 (`h2`), which selects the HTTP/2 mux.</summary>
     public bool IsH2 => Alpn == SslApplicationProtocol.Http2;
 

@@ -174,8 +174,9 @@ internal sealed class TlsConnector
             return false;
         }
 
-        // HAProxy checks the name against the SNI it sent (the server's `sni`), RFC 6125 rules.
-        if (Settings.Sni is { } name && !presented.MatchesHostname(name))
+        // HAProxy checks the name given by `verifyhost`, else the SNI it sent (the server's `sni`), RFC 6125
+        // rules; `no-verifyhost` checks none.
+        if (!Settings.NoVerifyHost && (Settings.VerifyHost ?? Settings.Sni) is { } name && !presented.MatchesHostname(name))
         {
             tls.VerifyError = $"certificate name does not match '{name}' (SSL_MISMATCH)";
             return false;

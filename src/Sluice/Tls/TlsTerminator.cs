@@ -18,15 +18,20 @@ internal sealed class TlsTerminator
 {
     private const int MaxRecordLength = 5 + 16384;
 
-    private readonly ClientCertificateVerifier? _verifier;
     private readonly byte[][] _alpnNames;
     private long _handshakeFailures;
 
-    private TlsTerminator(TlsSettings settings, CertificateStore store, ClientCertificateVerifier? verifier)
+    private readonly TlsEntryPolicy _linePolicy;
+    private readonly TlsVersions _versions;
+    private readonly CipherSuitesPolicy? _ciphers;
+
+    private TlsTerminator(TlsSettings settings, CertificateStore store, TlsEntryPolicy linePolicy, TlsVersions versions, CipherSuitesPolicy? ciphers)
     {
         Settings = settings;
         Store = store;
-        _verifier = verifier;
+        _linePolicy = linePolicy;
+        _versions = versions;
+        _ciphers = ciphers;
         _alpnNames = settings.Alpn is { } names ? [.. names.Select(n => System.Text.Encoding.ASCII.GetBytes(n))] : [];
     }
 
@@ -46,11 +51,11 @@ internal sealed class TlsTerminator
     {
         var ok = true;
         var store = new CertificateStore(settings.StrictSni);
-        var loaded = new List<(LoadedCertificate Certificate, IReadOnlyList<string>? Filters, IReadOnlySet<string> Excluded)>();
+        var loaded = new List<LoadedEntry>();
         foreach (var source in settings.Certificates)
         {
             ok &= source.IsList
-                ? CrtList.Load(source.Path, loaded, lineAlert, notSupported)
+                ? CrtList.Load(source.Path, settings, loaded, lineAlert, notSupported)
                 : LoadCrt(source.Path, loaded, lineAlert);
         }
 
@@ -65,31 +70,14 @@ internal sealed class TlsTerminator
             return null;
         }
 
-        X509Certificate2Collection? authorities = null;
-        if (settings.CaFile is { } caFile)
+        foreach (var entry in loaded)
         {
-            authorities = PemCertificateFile.LoadAll(caFile);
-            if (authorities is null)
+            // HAProxy staples a `.ocsp` response found beside a certificate. SslStream cannot be given a response
+            // to staple (it fetches its own from the certificate's responder, which needs the network), so a
+            // present file is refused rather than silently not stapled.
+            if (File.Exists(entry.Certificate.Path + ".ocsp"))
             {
-                lineAlert($"'ca-file' : unable to load {caFile}");
-                return null;
-            }
-        }
-
-        var verify = settings.Verify == TlsVerify.Default ? TlsVerify.None : settings.Verify;
-        if (verify != TlsVerify.None && authorities is null)
-        {
-            proxyAlert("verify is enabled but no CA file specified");
-            return null;
-        }
-
-        RevocationList? revoked = null;
-        if (settings.CrlFile is { } crlFile)
-        {
-            revoked = RevocationList.Load(crlFile, authorities ?? [], out var crlError);
-            if (revoked is null)
-            {
-                lineAlert($"'crl-file' : unable to load {crlFile} ({crlError})");
+                notSupported($"'{entry.Certificate.Path}.ocsp' is present: OCSP stapling");
                 return null;
             }
         }
@@ -118,39 +106,45 @@ internal sealed class TlsTerminator
             return null;
         }
 
-        var verifier = verify == TlsVerify.None
-            ? null
-            : new ClientCertificateVerifier(verify, authorities!, revoked, settings.CaIgnoreErrors, settings.CrtIgnoreErrors);
-        var terminator = new TlsTerminator(settings, store, verifier);
-        List<SslApplicationProtocol>? alpn = null;
-        if (settings.Alpn is { } names)
+        var linePolicy = TlsEntryPolicy.Create(settings, versions, ciphers, lineAlert, proxyAlert);
+        if (linePolicy is null)
         {
-            alpn = new List<SslApplicationProtocol>(names.Count);
-            foreach (var name in names)
+            return null;
+        }
+
+        var terminator = new TlsTerminator(settings, store, linePolicy, versions, ciphers);
+        var entries = new List<CertificateEntry>(loaded.Count);
+        foreach (var entry in loaded)
+        {
+            if (terminator.CreateEntry(entry, lineAlert, proxyAlert) is not { } created)
             {
-                alpn.Add(new SslApplicationProtocol(name));
+                return null;
+            }
+
+            entries.Add(created);
+        }
+
+        store.AddRange(entries);
+        return terminator;
+    }
+
+    /// <summary>
+    /// The entry of a loaded certificate: the line's policy, or for a crt-list line with its own options a policy
+    /// of its own (HAProxy's per-line SSL_CTX). Null when that policy's files do not load (reported).
+    /// </summary>
+    public CertificateEntry? CreateEntry(LoadedEntry entry, Action<string> lineAlert, Action<string> proxyAlert)
+    {
+        var policy = _linePolicy;
+        if (entry.Options is { } options)
+        {
+            policy = TlsEntryPolicy.Create(options.Apply(Settings), _versions, _ciphers, m => lineAlert("'crt-list' : " + m), proxyAlert);
+            if (policy is null)
+            {
+                return null;
             }
         }
 
-        var template = new SslServerAuthenticationOptions
-        {
-            ApplicationProtocols = alpn,
-            EnabledSslProtocols = TlsVersionRange.ToSslProtocols(versions),
-            CipherSuitesPolicy = ciphers,
-            ClientCertificateRequired = verifier is not null,
-            RemoteCertificateValidationCallback = verifier is null ? null : ValidateClient,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            // RFC 9113 §9.2.1 and RELIABILITY TLS-07: client-initiated renegotiation is refused.
-            AllowRenegotiation = false,
-            AllowTlsResume = !settings.NoTlsTickets,
-        };
-        var templateWithoutAlpn = alpn is null ? template : CertificateEntry.WithContext(template, null, keepAlpn: false);
-        foreach (var (certificate, filters, excluded) in loaded)
-        {
-            store.Add(new CertificateEntry(certificate, filters ?? CertificateStore.NamesOf(certificate.Leaf), excluded, template, templateWithoutAlpn));
-        }
-
-        return terminator;
+        return new CertificateEntry(entry.Certificate, entry.Filters ?? CertificateStore.NamesOf(entry.Certificate.Leaf), entry.Excluded, policy, entry.Line);
     }
 
     /// <summary>
@@ -164,9 +158,10 @@ internal sealed class TlsTerminator
         var hello = ArrayPool<byte>.Shared.Rent(MaxRecordLength);
         var filled = 0;
         var alpnFallback = false;
+        byte[]? sessionId = null;
         try
         {
-            (filled, alpnFallback) = await ReadClientHelloAsync(network, hello).ConfigureAwait(false);
+            (filled, alpnFallback, sessionId) = await ReadClientHelloAsync(network, hello).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
         {
@@ -181,7 +176,8 @@ internal sealed class TlsTerminator
             return null;
         }
 
-        var stream = new TlsServerStream(new ReplayStream(network, hello, filled), this) { AlpnFallback = alpnFallback };
+        var replay = new ReplayStream(network, hello, filled, sessionId);
+        var stream = new TlsServerStream(replay, this) { AlpnFallback = alpnFallback };
         try
         {
             await stream.AuthenticateAsServerAsync(SelectOptions, null, CancellationToken.None).ConfigureAwait(false);
@@ -194,7 +190,14 @@ internal sealed class TlsTerminator
         }
 
         var client = stream.RemoteCertificate as X509Certificate2 ?? (stream.RemoteCertificate is { } other ? new X509Certificate2(other) : null);
-        var info = new TlsConnectionInfo(stream.ServerName, stream.NegotiatedApplicationProtocol, stream.SslProtocol, stream.NegotiatedCipherSuite, client, stream.VerifyResult);
+        var info = new TlsConnectionInfo(stream.ServerName, stream.NegotiatedApplicationProtocol, stream.SslProtocol, stream.NegotiatedCipherSuite, client, stream.VerifyResult)
+        {
+            Entry = stream.Entry,
+            Store = Store,
+            IsResumed = replay.Resumed,
+            LeafVerifyError = stream.LeafError,
+            CaVerifyError = stream.CaError,
+        };
         return (stream, info);
     }
 
@@ -204,7 +207,7 @@ internal sealed class TlsTerminator
     /// SslStream's no_application_protocol alert (RFC 7301 §3.2 allows both). Returns the bytes read (0 at end of
     /// stream) and whether to fall back.
     /// </summary>
-    private async Task<(int Filled, bool AlpnFallback)> ReadClientHelloAsync(NetworkStream network, byte[] buffer)
+    private async Task<(int Filled, bool AlpnFallback, byte[]? SessionId)> ReadClientHelloAsync(NetworkStream network, byte[] buffer)
     {
         var filled = 0;
         while (true)
@@ -213,19 +216,21 @@ internal sealed class TlsTerminator
             if (status == ClientHelloStatus.Complete)
             {
                 var offered = buffer.AsSpan(hello.AlpnList.Offset, hello.AlpnList.Length);
-                return (filled, _alpnNames.Length > 0 && !offered.IsEmpty && !OffersOneOf(offered, _alpnNames));
+                // Allocates: at most 32 bytes, once per handshake, when the client proposes a session.
+                var sessionId = hello.SessionId.Length == 0 ? null : buffer.AsSpan(hello.SessionId.Offset, hello.SessionId.Length).ToArray();
+                return (filled, _alpnNames.Length > 0 && !offered.IsEmpty && !OffersOneOf(offered, _alpnNames), sessionId);
             }
 
             if (status == ClientHelloStatus.NotClientHello || filled == buffer.Length)
             {
                 // Not TLS, or not readable here: the handshake itself decides (and fails for garbage).
-                return (filled, false);
+                return (filled, false, null);
             }
 
             var read = await network.ReadAsync(buffer.AsMemory(filled, buffer.Length - filled)).ConfigureAwait(false);
             if (read == 0)
             {
-                return (filled, false);
+                return (filled, false, null);
             }
 
             filled += read;
@@ -268,19 +273,22 @@ internal sealed class TlsTerminator
             throw new AuthenticationException("no certificate matches the server name");
         }
 
+        tls.Entry = entry;
         return ValueTask.FromResult(entry.Options(withoutAlpn: tls.AlpnFallback));
     }
 
-    private static bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    internal static bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         var tls = (TlsServerStream)sender;
         var presented = certificate as X509Certificate2 ?? (certificate is null ? null : new X509Certificate2(certificate));
-        var accepted = tls.Terminator._verifier!.Verify(presented, chain, out var result);
+        var accepted = tls.Entry!.Policy.Verifier!.Verify(presented, chain, out var result, out var leafError, out var caError);
         tls.VerifyResult = result;
+        tls.LeafError = leafError;
+        tls.CaError = caError;
         return accepted;
     }
 
-    private static bool LoadCrt(string path, List<(LoadedCertificate, IReadOnlyList<string>?, IReadOnlySet<string>)> loaded, Action<string> lineAlert)
+    private static bool LoadCrt(string path, List<LoadedEntry> loaded, Action<string> lineAlert)
     {
         if (Directory.Exists(path))
         {
@@ -301,29 +309,36 @@ internal sealed class TlsTerminator
                     return false;
                 }
 
-                loaded.Add((certificate, null, NoNames));
+                loaded.Add(new LoadedEntry(certificate, null));
             }
 
             return true;
         }
 
-        return LoadFile(path, null, loaded, lineAlert);
+        var single = PemCertificateFile.Load(path, out var error);
+        if (single is null)
+        {
+            lineAlert(error!);
+            return false;
+        }
+
+        loaded.Add(new LoadedEntry(single, null));
+        return true;
     }
 
-    internal static bool LoadFile(string path, IReadOnlyList<string>? filters, List<(LoadedCertificate, IReadOnlyList<string>?, IReadOnlySet<string>)> loaded, Action<string> lineAlert, IReadOnlySet<string>? excluded = null)
+    internal static bool LoadFile(CrtListLine line, List<LoadedEntry> loaded, Action<string> lineAlert)
     {
-        var certificate = PemCertificateFile.Load(path, out var error);
+        var certificate = PemCertificateFile.Load(line.File, out var error);
         if (certificate is null)
         {
             lineAlert(error!);
             return false;
         }
 
-        loaded.Add((certificate, filters, excluded ?? NoNames));
+        loaded.Add(new LoadedEntry(certificate, line));
         return true;
     }
 
-    private static readonly IReadOnlySet<string> NoNames = new HashSet<string>();
 
     /// <summary>The server stream with the little a handshake learns through callbacks.</summary>
     private sealed class TlsServerStream : SslStream
@@ -339,6 +354,13 @@ internal sealed class TlsTerminator
         public string? ServerName { get; set; }
 
         public int VerifyResult { get; set; }
+
+        public int LeafError { get; set; }
+
+        public int CaError { get; set; }
+
+        /// <summary>The certificate the client's SNI picked, with its client-certificate policy.</summary>
+        public CertificateEntry? Entry { get; set; }
 
         /// <summary>The client offered ALPN but none of the line's protocols.</summary>
         public bool AlpnFallback { get; init; }

@@ -403,6 +403,13 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
+        if (front.Tls is { } tls && tls.IsMisdirected(RequestAuthority(request)))
+        {
+            // RELIABILITY TLS-04: the request names an origin this TLS connection was not made for; nothing is forwarded.
+            await ReplyAsync(front, _front.Replies.ForStatus(421), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
+            return;
+        }
+
         if (frontend.HttpBufferRequest && request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
         {
             return;
@@ -1506,6 +1513,18 @@ internal sealed class HttpTransaction : IDisposable
         _headBytesOut = Sluice.Logging.LogSizes.Reply(reply);
         End(cause, phase);
         await front.SendReplyAsync(reply, close).ConfigureAwait(false);
+    }
+
+    /// <summary>The origin a request names: H2's `:authority` or an absolute-form target's, else its Host field.</summary>
+    private static ReadOnlySpan<byte> RequestAuthority(HttpRequestHead request)
+    {
+        var authority = request.Authority;
+        if (authority.IsEmpty && request.Headers.IndexOf("host"u8) is var host and >= 0)
+        {
+            authority = request.Headers.Value(host);
+        }
+
+        return authority;
     }
 
     private HttpReply ErrorReply(int status) => _backend is { } be && be.Config.ErrorFiles.ContainsKey(status)

@@ -453,11 +453,10 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Load_HttpsLog_NotSupportedYet()
+    public void Load_HttpsLog_ChoosesHAProxysFormat()
     {
-        var (config, lines) = Load($"defaults\n    mode http\n    option httpslog\n{Timeouts}");
-        Assert.Null(config);
-        Assert.Contains(lines, l => l.Contains("httpslog", StringComparison.Ordinal) && l.Contains("is not supported yet", StringComparison.Ordinal));
+        var (config, _) = Load($"defaults\n    mode http\n    log stdout local0\n    option httpslog\n{Timeouts}frontend f\n    bind :8080\n");
+        Assert.Equal(Sluice.Logging.LogFormatChoice.Https, config!.Frontends.Single().Log!.Choice);
     }
 
     [Theory]

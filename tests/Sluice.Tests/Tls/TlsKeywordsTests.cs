@@ -89,6 +89,17 @@ public sealed class TlsKeywordsTests : IDisposable
         Assert.Equal("TLS_AES_256_GCM_SHA384", settings.CipherSuites);
     }
 
+    [Fact]
+    public void OcspFileBesideCertificate_RefusedAsNotSupported()
+    {
+        File.Copy(Path.Combine(_dir, "site.pem"), Path.Combine(_dir, "stapled.pem"));
+        File.WriteAllText(Path.Combine(_dir, "stapled.pem.ocsp"), "response");
+        var (config, lines) = LoadBind("ssl crt DIR/stapled.pem");
+        Assert.Null(config);
+        Assert.Contains(lines, l => l.StartsWith("[ALERT] parsing [t.cfg:9] : 'bind 127.0.0.1:8443' : '", StringComparison.Ordinal)
+            && l.EndsWith("stapled.pem.ocsp' is present: OCSP stapling is not supported yet.", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("ssl crt nope.pem", "[ALERT] parsing [t.cfg:9] : 'bind 127.0.0.1:8443' : unable to stat SSL certificate from file 'nope.pem' : No such file or directory.")]
     [InlineData("ssl", "[ALERT] config : Proxy 'f': no SSL certificate specified for bind '127.0.0.1:8443' at [t.cfg:9] (use 'crt').")]

@@ -76,6 +76,23 @@ internal sealed record TlsSettings
     public bool NoTlsTickets { get; init; }
     /// <summary>`sni str(NAME)` on a server line: the constant name sent; null sends none.</summary>
     public string? Sni { get; init; }
+    /// <summary>`verifyhost NAME` on a server line: the name the certificate must hold; null checks the `sni` name.</summary>
+    public string? VerifyHost { get; init; }
+    /// <summary>`no-verifyhost`: the certificate's names are not checked.</summary>
+    public bool NoVerifyHost { get; init; }
     /// <summary>`check-ssl`: health checks speak TLS even without `ssl`.</summary>
     public bool CheckSsl { get; init; }
+    /// <summary>Global `crt-base`: the directory of relative `crt` paths, on lines and in crt-lists.</summary>
+    public string? CrtBase { get; init; }
+    /// <summary>Global `ca-base`: the directory of relative `ca-file` and `crl-file` paths.</summary>
+    public string? CaBase { get; init; }
+
+    /// <summary>A `crt` path with `crt-base` applied (HAProxy: a path not starting with '/').</summary>
+    public string UnderCrtBase(string path) => Under(CrtBase, path);
+
+    /// <summary>A `ca-file` or `crl-file` path with `ca-base` applied.</summary>
+    public string UnderCaBase(string path) => Under(CaBase, path);
+
+    private static string Under(string? directory, string path) =>
+        directory is null || path.StartsWith('/') ? path : directory.TrimEnd('/') + "/" + path;
 }

@@ -47,6 +47,9 @@ internal static class GlobalKeywordTable
         ["ssl-default-bind-ciphersuites"] = (ctx, g) => Text(ctx, v => g with { TlsBindDefaults = g.TlsBindDefaults with { CipherSuites = v } }),
         ["ssl-default-server-ciphers"] = (ctx, g) => Text(ctx, v => g with { TlsServerDefaults = g.TlsServerDefaults with { Ciphers = v } }),
         ["ssl-default-server-ciphersuites"] = (ctx, g) => Text(ctx, v => g with { TlsServerDefaults = g.TlsServerDefaults with { CipherSuites = v } }),
+        // The bases go into both default settings, which every bind and server line starts from.
+        ["crt-base"] = (ctx, g) => Text(ctx, v => g with { TlsBindDefaults = g.TlsBindDefaults with { CrtBase = v }, TlsServerDefaults = g.TlsServerDefaults with { CrtBase = v } }),
+        ["ca-base"] = (ctx, g) => Text(ctx, v => g with { TlsBindDefaults = g.TlsBindDefaults with { CaBase = v }, TlsServerDefaults = g.TlsServerDefaults with { CaBase = v } }),
         ["ssl-server-verify"] = (ctx, g) => ctx.Argument(0) switch
         {
             "none" when ctx.ArgumentCount == 1 => g with { TlsServerDefaults = g.TlsServerDefaults with { Verify = TlsVerify.None } },

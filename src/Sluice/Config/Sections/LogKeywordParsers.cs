@@ -143,6 +143,8 @@ internal static class LogKeywordParsers
 
     public static void ParseTcpLog(KeywordContext ctx, ProxySection section) => ParseChoice(ctx, section, LogFormatChoice.Tcp);
 
+    public static void ParseHttpsLog(KeywordContext ctx, ProxySection section) => ParseChoice(ctx, section, LogFormatChoice.Https);
+
     private static void ParseChoice(KeywordContext ctx, ProxySection section, LogFormatChoice choice)
     {
         if (ctx.ArgumentCount > 0)

@@ -73,6 +73,7 @@ internal static class ProxyKeywordTable
         new("srvtcpka", ProxyKinds.BackendSide, (ctx, s) => SetFlag(ctx, () => SocketKeywordParsers.SetTcpKeepAlive(ctx, s, client: false, server: true))),
         new("tcplog", ProxyKinds.FrontendSide, LogKeywordParsers.ParseTcpLog),
         new("httplog", ProxyKinds.FrontendSide, LogKeywordParsers.ParseHttpLog),
+        new("httpslog", ProxyKinds.FrontendSide, LogKeywordParsers.ParseHttpsLog),
         new("dontlognull", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.DontLogNull = on)),
         new("dontlog-normal", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.DontLogNormal = on)),
         new("logasap", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.LogAsap = on)),

@@ -73,7 +73,7 @@ internal static class TlsKeywordParsers
                 }
                 else
                 {
-                    tls = server ? tls with { ClientCertificate = path } : tls with { Certificates = [.. tls.Certificates, new CertificateSource(path, IsList: false)] };
+                    tls = server ? tls with { ClientCertificate = tls.UnderCrtBase(path) } : tls with { Certificates = [.. tls.Certificates, new CertificateSource(tls.UnderCrtBase(path), IsList: false)] };
                 }
 
                 return true;
@@ -161,7 +161,7 @@ internal static class TlsKeywordParsers
                 }
                 else
                 {
-                    tls = tls with { CaFile = path };
+                    tls = tls with { CaFile = tls.UnderCaBase(path) };
                 }
 
                 return true;
@@ -176,7 +176,7 @@ internal static class TlsKeywordParsers
                 }
                 else
                 {
-                    tls = tls with { CrlFile = path };
+                    tls = tls with { CrlFile = tls.UnderCaBase(path) };
                 }
 
                 return true;
@@ -229,6 +229,25 @@ internal static class TlsKeywordParsers
 
                 return true;
             }
+
+            case "verifyhost" when server:
+            {
+                var name = Use(argument, out usedArgument);
+                if (name is null)
+                {
+                    error = "'verifyhost' : missing hostname";
+                }
+                else
+                {
+                    tls = tls with { VerifyHost = name, NoVerifyHost = false };
+                }
+
+                return true;
+            }
+
+            case "no-verifyhost" when server:
+                tls = tls with { NoVerifyHost = true };
+                return true;
 
             case "sni" when server:
             {

@@ -23,6 +23,8 @@ internal static class TlsFetches
 
         table["ssl_fc"] = new FetchDefinition("ssl_fc", SampleSources.Connection, 0,
             _ => new FunctionFetch(SampleType.Bool, ctx => Sample.FromBool(ctx.Tls is not null)));
+        table["ssl_fc_is_resumed"] = new FetchDefinition("ssl_fc_is_resumed", SampleSources.Connection, 0,
+            _ => new FunctionFetch(SampleType.Bool, ctx => ctx.Tls is { } info ? Sample.FromBool(info.IsResumed) : default));
         table["ssl_c_used"] = new FetchDefinition("ssl_c_used", SampleSources.Connection, 0,
             _ => new FunctionFetch(SampleType.Bool, ctx => Sample.FromBool(ctx.Tls?.ClientCertificateUsed == true)));
         Text("ssl_fc_sni", info => info.ServerName);
@@ -35,6 +37,11 @@ internal static class TlsFetches
         Binary("ssl_c_serial", info => info.ClientSerial);
         Binary("ssl_c_sha1", info => info.ClientSha1);
         Number("ssl_c_verify", info => info.VerifyResult);
+        Number("ssl_c_err", info => info.LeafVerifyError);
+        Number("ssl_c_ca_err", info => info.CaVerifyError);
+        // A connection that reaches rules and logs completed its handshake: HAProxy's error codes are 0 there.
+        Number("ssl_fc_err", _ => 0);
+        table["fc_err"] = new FetchDefinition("fc_err", SampleSources.Connection, 0, _ => new FunctionFetch(SampleType.Int, _ => Sample.FromInt(0)));
         foreach (var (name, issuer) in new[] { ("ssl_c_s_dn", false), ("ssl_c_i_dn", true) })
         {
             table[name] = new FetchDefinition(name, SampleSources.Connection, 3, a =>

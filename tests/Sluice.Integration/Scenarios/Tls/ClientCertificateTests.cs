@@ -34,7 +34,7 @@ public sealed class ClientCertificateTests : IDisposable
     }
 
     [Fact]
-    public async Task VerifyRequired_OnlyValidCertificatesServed()
+    public async Task Tls05_VerifyRequired_OnlyValidCertificatesServed()
     {
         var site = _certs.Server("a.pem", "a.test");
         var valid = _certs.Client("valid", "CN=valid, O=Acme, C=FR");

@@ -68,12 +68,12 @@ public sealed class TlsFrontTests : IDisposable
     }
 
     [Fact]
-    public async Task SClient_SniOverDirectory_ExactWildcardThenDefault()
+    public async Task Tls03_SniOverDirectory_ExactWildcardThenDefault()
     {
         _certs.Server("certs/0-default.pem", "default.test");
         _certs.Server("certs/a.pem", "a.test", rsa: true);
         _certs.Server("certs/b.pem", "b.test", ["*.b.test"], keyApart: true);
-        File.WriteAllText(Path.Combine(_certs.Directory, "certs", "b.pem.ocsp"), "not a certificate: skipped as HAProxy does");
+        File.WriteAllText(Path.Combine(_certs.Directory, "certs", "b.pem.issuer"), "not a certificate: skipped as HAProxy does");
         var (sluice, port) = await StartAsync($"ssl crt {_certs.Directory}/certs");
         await using var _ = sluice;
 
@@ -87,7 +87,7 @@ public sealed class TlsFrontTests : IDisposable
     }
 
     [Fact]
-    public async Task SClient_StrictSni_UnknownOrMissingNameRefused()
+    public async Task Tls03_StrictSni_UnknownOrMissingNameRefused()
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site} strict-sni");
@@ -117,9 +117,31 @@ public sealed class TlsFrontTests : IDisposable
         Assert.Equal("subject=CN = first.test", (await TlsPeers.SClientAsync(port, ["-servername", "admin.shop.test"])).Subject);
     }
 
+    [Fact]
+    public async Task CrtBaseAndCaBase_RelativePathsOnLinesAndInCrtLists()
+    {
+        _certs.Server("base/a.pem", "a.test");
+        _certs.Server("base/b.pem", "b.test");
+        var client = _certs.Client("client", "CN=client");
+        var bases = Path.Combine(_certs.Directory, "base");
+        File.Copy(_certs.CaFile, Path.Combine(bases, "ca.pem"));
+        // As HAProxy: the crt-list's own path is taken as written, the certificates in it under crt-base.
+        var list = Path.Combine(_certs.Directory, "list.txt");
+        File.WriteAllText(list, "b.pem [verify required ca-file ca.pem] b.test\n");
+        var (sluice, port) = await StartAsync($"ssl crt a.pem crt-list {list}", global: $"    crt-base {bases}\n    ca-base {bases}");
+        await using var _ = sluice;
+
+        Assert.Equal("subject=CN = a.test", (await TlsPeers.SClientAsync(port, ["-servername", "a.test"])).Subject);
+        var withoutCertificate = await TlsPeers.SClientAsync(port, ["-servername", "b.test", "-ign_eof"], "GET / HTTP/1.1\r\nHost: b.test\r\nConnection: close\r\n\r\n");
+        Assert.DoesNotContain("HTTP/1.1 200", withoutCertificate.Output, StringComparison.Ordinal);
+        var withCertificate = await TlsPeers.SClientAsync(port, ["-servername", "b.test", "-ign_eof", "-cert", client.Certificate, "-key", client.Key], "GET / HTTP/1.1\r\nHost: b.test\r\nConnection: close\r\n\r\n");
+        Assert.Equal("subject=CN = b.test", withCertificate.Subject);
+        Assert.Contains("HTTP/1.1 200", withCertificate.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>RELIABILITY TLS-01: TLS 1.0 and 1.1 are refused by default (HAProxy's `ssl-min-ver TLSv1.2`).</summary>
     [Fact]
-    public async Task SClient_Tls10Or11_RefusedTls12And13Accepted()
+    public async Task Tls01_Tls10Or11_RefusedTls12And13Accepted()
     {
         var site = _certs.Server("a.pem", "a.test", rsa: true);
         var (sluice, port) = await StartAsync($"ssl crt {site}");
@@ -152,7 +174,7 @@ public sealed class TlsFrontTests : IDisposable
 
     /// <summary>RELIABILITY TLS-02: only the configured suites are negotiated, for TLS 1.2 and TLS 1.3.</summary>
     [Fact]
-    public async Task SClient_Ciphers_OnlyConfiguredSuites()
+    public async Task Tls02_Ciphers_OnlyConfiguredSuites()
     {
         var site = _certs.Server("a.pem", "a.test", rsa: true);
         var (sluice, port) = await StartAsync(
@@ -170,7 +192,7 @@ public sealed class TlsFrontTests : IDisposable
 
     /// <summary>RELIABILITY TLS-08: ALPN h2 preferred, http/1.1 otherwise, HTTP/1 without ALPN or without overlap.</summary>
     [Fact]
-    public async Task SClient_AlpnOffers_ServerPreferenceAndHttp1Fallback()
+    public async Task Tls08_AlpnOffers_ServerPreferenceAndHttp1Fallback()
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site} alpn h2,http/1.1");
@@ -190,7 +212,7 @@ public sealed class TlsFrontTests : IDisposable
 
     /// <summary>RELIABILITY TLS-10: plain HTTP to a TLS port is closed and counted; TLS to a plain port gets 400.</summary>
     [Fact]
-    public async Task PlainHttpToTlsPort_ClosedAndCounted_TlsToPlainPort400()
+    public async Task Tls10_PlainHttpToTlsPort_ClosedAndCounted_TlsToPlainPort400()
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site}");
@@ -217,7 +239,7 @@ public sealed class TlsFrontTests : IDisposable
 
     /// <summary>RELIABILITY TLS-09: stalled handshakes (200 here, the machine is shared) end at `timeout client-hs`; new handshakes succeed meanwhile.</summary>
     [Fact]
-    public async Task HalfClientHello_Stalled_ClosedAtClientHsWhileOthersSucceed()
+    public async Task Tls09_HalfClientHello_Stalled_ClosedAtClientHsWhileOthersSucceed()
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site}", defaults: "    timeout client-hs 1s");
@@ -258,32 +280,39 @@ public sealed class TlsFrontTests : IDisposable
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(4));
     }
 
-    /// <summary>RELIABILITY TLS-11: session tickets resume TLS 1.3 and TLS 1.2 sessions (20 reconnects each).</summary>
+    /// <summary>RELIABILITY TLS-11: session tickets resume TLS 1.3 and TLS 1.2 sessions, and so does the TLS 1.2 session cache (20 reconnects each); `ssl_fc_is_resumed` says so.</summary>
     [Theory]
     [InlineData("-tls1_3")]
     [InlineData("-tls1_2")]
-    public async Task SClient_Reconnects_Resumed(string version)
+    [InlineData("-tls1_2 -no_ticket")]
+    public async Task Tls11_Reconnects_Resumed(string options)
     {
+        var version = options.Split(' ');
         var site = _certs.Server("a.pem", "a.test");
-        var (sluice, port) = await StartAsync($"ssl crt {site}");
+        var (sluice, port) = await StartAsync($"ssl crt {site}", frontend: "    http-response set-header x-resumed %[ssl_fc_is_resumed]");
         await using var _ = sluice;
 
-        var session = Path.Combine(_certs.Directory, "session" + version);
-        var first = await TlsPeers.SClientAsync(port, [version, "-servername", "a.test", "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        var session = Path.Combine(_certs.Directory, "session" + options.Replace(' ', '_'));
+        var first = await TlsPeers.SClientAsync(port, [.. version, "-servername", "a.test", "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
         Assert.True(first.Connected, first.Output);
+        Assert.Contains("x-resumed: 0", first.Output, StringComparison.OrdinalIgnoreCase);
         var resumed = 0;
+        var fetched = 0;
         for (var i = 0; i < 20; i++)
         {
-            var again = await TlsPeers.SClientAsync(port, [version, "-servername", "a.test", "-sess_in", session, "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            var again = await TlsPeers.SClientAsync(port, [.. version, "-servername", "a.test", "-sess_in", session, "-sess_out", session, "-ign_eof"], "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
             resumed += again.ReusedCount;
+            fetched += again.Output.Contains("x-resumed: 1", StringComparison.OrdinalIgnoreCase) ? 1 : 0;
         }
 
         Assert.InRange(resumed, 19, 20);
+        // `ssl_fc_is_resumed` tells the same as the client.
+        Assert.Equal(resumed, fetched);
     }
 
     /// <summary>RELIABILITY TLS-07: a client-initiated renegotiation is refused.</summary>
     [Fact]
-    public async Task SClient_Renegotiation_Refused()
+    public async Task Tls07_Renegotiation_Refused()
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site}");
@@ -296,7 +325,7 @@ public sealed class TlsFrontTests : IDisposable
 
     /// <summary>RELIABILITY TLS-12: TLS 1.3 early data is not accepted (0-RTT is off).</summary>
     [Fact]
-    public async Task SClient_EarlyData_NotAccepted()
+    public async Task Tls12_EarlyDataPost_NotAccepted()
     {
         var site = _certs.Server("a.pem", "a.test");
         var (sluice, port) = await StartAsync($"ssl crt {site}");

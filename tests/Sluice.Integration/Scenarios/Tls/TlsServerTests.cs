@@ -68,7 +68,7 @@ public sealed class TlsServerTests : IDisposable
 
     /// <summary>RELIABILITY TLS-13: a server whose certificate fails verification gets 503 after the retries, and the reason is logged.</summary>
     [Fact]
-    public async Task UntrustedServerCertificate_VerifyRequired503WithReason_VerifyNone200()
+    public async Task Tls13_UntrustedServerCertificate_VerifyRequired503WithReason_VerifyNone200()
     {
         var otherCa = new TestCertificates("Other CA");
         using var __ = otherCa;
@@ -95,7 +95,7 @@ public sealed class TlsServerTests : IDisposable
     }
 
     [Fact]
-    public async Task WrongSniName_VerifyRequired_503Mismatch()
+    public async Task Tls13_WrongSniName_VerifyRequired503Mismatch()
     {
         var site = _certs.Server("backend.pem", "backend.test");
         await using var nginx = await StartNginxAsync(site);
@@ -105,6 +105,30 @@ public sealed class TlsServerTests : IDisposable
         var result = await HttpHelpers.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", HttpHelpers.Url(port, "/tls"));
         Assert.Equal("503", result.StandardOutput);
         await sluice.Output.WaitForAsync(l => l.Contains("SSL_MISMATCH", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Verifyhost_NameCheckedWithoutSni_NoVerifyhostTurnsTheCheckOff()
+    {
+        var site = _certs.Server("backend.pem", "backend.test");
+        await using var nginx = await StartNginxAsync(site);
+        foreach (var (options, expected) in new[]
+        {
+            ("verifyhost other.test", "503"),
+            ("verifyhost backend.test", "200"),
+            ("sni str(other.test) verifyhost backend.test", "200"),
+            ("sni str(other.test) no-verifyhost", "200"),
+        })
+        {
+            var (sluice, port) = await StartSluiceAsync($"server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} {options}");
+            await using var _ = sluice;
+            var result = await HttpHelpers.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", HttpHelpers.Url(port, "/tls"));
+            Assert.True(expected == result.StandardOutput, $"{options}: {result.StandardOutput}");
+            if (expected == "503")
+            {
+                await sluice.Output.WaitForAsync(l => l.Contains("certificate name does not match 'other.test' (SSL_MISMATCH)", StringComparison.Ordinal));
+            }
+        }
     }
 
     [Fact]
