@@ -236,6 +236,14 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             return (false, null, 0);
         }
 
+        // `tcp-request session` rules: after the handshakes, before any content is read.
+        samples.Tls = _clientTlsInfo;
+        if (Rules.Actions.TcpRuleRunner.Run(rules.SessionRules, samples) == Rules.Actions.TcpVerdict.Reject)
+        {
+            SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
+            return (false, null, 0);
+        }
+
         byte[]? buffer = null;
         var length = 0;
         if (rules.ContentRules.Count > 0)

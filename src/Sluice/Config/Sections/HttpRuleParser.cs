@@ -206,6 +206,8 @@ internal static class HttpRuleParser
                 return ParseSetStatus(rule);
             case "set-var" or "unset-var" when open > 0:
                 return ParseVariable(rule, baseName == "set-var", open);
+            case "set-var-fmt" when open > 0:
+                return ParseVariableFormat(rule, open);
             case "set-log-level" when open < 0:
             {
                 var level = ctx.Argument(1);
@@ -409,6 +411,29 @@ internal static class HttpRuleParser
 
         rule.Next = 2;
         return new SetVariableAction(variable!, expression);
+    }
+
+    /// <summary>`set-var-fmt(NAME) FORMAT`: the variable gets the rendered log-format text.</summary>
+    private static HttpAction? ParseVariableFormat(RuleWords rule, int open)
+    {
+        var ctx = rule.Ctx;
+        var name = rule.ActionName;
+        if (!name.EndsWith(')'))
+        {
+            return rule.Fail($"invalid variable '{name}'. Expects 'set-var-fmt(<var-name>)'");
+        }
+
+        if (VariableNames.TryResolve(name[(open + 1)..^1], out var variable) is { } error)
+        {
+            return rule.Fail(error);
+        }
+
+        // haproxy 2.6 takes a missing format as an empty one.
+        var text = ctx.Argument(1);
+        var present = text is not (null or "if" or "unless");
+        var format = ParseFormat(ctx, rule.Prefix, present ? text! : string.Empty, rule.Site);
+        rule.Next = present ? 2 : 1;
+        return format is null ? null : new SetVariableFormatAction(variable!, format);
     }
 
     /// <summary>`capture EXPR len N` declares a new request slot; `capture EXPR id N` fills a declared one.</summary>
