@@ -299,7 +299,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         Sluice.Rules.Samples.VariableStore? sessionVariables = null;
         if (context.Frontend.TcpSessionRules.Count > 0
-            && !TcpFrontendContext.RunSessionRules(context.Frontend, context.FrontendNameBytes, client, handshake, out sessionVariables))
+            && !TcpFrontendContext.RunSessionRules(context.Shared, context.FrontendNameBytes, client, listener, handshake, out sessionVariables))
         {
             handshake.Tls?.Dispose();
             client.Dispose();
@@ -343,7 +343,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         var expectProxy = bind.AcceptProxy;
         if (ConnectionRulesRunAtAccept(context.Frontend, bind))
         {
-            var verdict = TcpFrontendContext.RunConnectionRules(context.Frontend, frontendName, client);
+            var verdict = TcpFrontendContext.RunConnectionRules(context, frontendName, client, listener);
             if (!verdict.Accepted)
             {
                 context.Counters.OnConnectionDenied();

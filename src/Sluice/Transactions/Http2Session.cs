@@ -177,7 +177,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
             }
             else
             {
-                transaction = new HttpTransaction(_context);
+                transaction = new HttpTransaction(_context) { Listener = Sluice.Rules.Samples.ListenerIdentity.Of(_context.Frontend, _listener?.Bind) };
                 if (SessionVariables is { } sessionVariables)
                 {
                     transaction.SeedSessionVariables(sessionVariables);

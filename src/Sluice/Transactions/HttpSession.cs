@@ -46,7 +46,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         _sessionVariables = sessionVariables;
         _io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy);
         _front = new Http1FrontConnection(_io, context.Shared.Clock, context.RequestParser);
-        _transaction = new HttpTransaction(context);
+        _transaction = new HttpTransaction(context) { Listener = Sluice.Rules.Samples.ListenerIdentity.Of(context.Frontend, listener?.Bind) };
         if (sessionVariables is not null)
         {
             _transaction.SeedSessionVariables(sessionVariables);

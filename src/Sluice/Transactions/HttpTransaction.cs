@@ -71,6 +71,9 @@ internal sealed class HttpTransaction : IDisposable
         _samples.Dispose();
     }
 
+    /// <summary>The listening socket of the connection, for `so_id` and `so_name`; set by the session.</summary>
+    public ListenerIdentity Listener { get; set; }
+
     /// <summary>Starts the session scope with what `tcp-request session` rules stored; once, before the first request.</summary>
     public void SeedSessionVariables(VariableStore sessionVariables) => _samples.Variables.CopySessionFrom(sessionVariables);
 
@@ -931,6 +934,8 @@ internal sealed class HttpTransaction : IDisposable
         samples.RequestBody = front as IBufferedRequestBody;
         samples.FrontendName = _front.FrontendNameBytes;
         samples.FrontendId = _front.Frontend.Id;
+        samples.FrontendCounters = _front.Shared.Counters;
+        samples.Listener = Listener;
         samples.FirstRequest = firstRequest;
         samples.FindBackend ??= name => _front.FindBackend(name)?.State;
         samples.StickTables ??= _front.StickTables;

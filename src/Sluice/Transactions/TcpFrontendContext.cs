@@ -56,8 +56,9 @@ internal sealed class TcpFrontendContext
     /// PROXY header, so they see the connection's real addresses (as in HAProxy). Not accepted when a rule rejects;
     /// <c>ExpectProxy</c> when an `expect-proxy layer4` rule applied.
     /// </summary>
-    public static (bool Accepted, bool ExpectProxy) RunConnectionRules(FrontendConfig frontend, byte[] frontendName, System.Net.Sockets.Socket client)
+    public static (bool Accepted, bool ExpectProxy) RunConnectionRules(TransactionContext context, byte[] frontendName, System.Net.Sockets.Socket client, Listeners.Listener listener)
     {
+        var frontend = context.Frontend;
         if (frontend.TcpConnectionRules.Count == 0)
         {
             return (true, false);
@@ -67,6 +68,8 @@ internal sealed class TcpFrontendContext
         {
             FrontendName = frontendName,
             FrontendId = frontend.Id,
+            FrontendCounters = context.Counters,
+            Listener = ListenerIdentity.Of(frontend, listener.Bind),
             PayloadComplete = true,
         };
         try
@@ -89,13 +92,16 @@ internal sealed class TcpFrontendContext
     /// rejects: the connection closes without a log line, as in HAProxy. <paramref name="sessionVariables"/> holds the
     /// session-scope variables the rules set, for the connection's transactions; null when none.
     /// </summary>
-    public static bool RunSessionRules(FrontendConfig frontend, byte[] frontendName, System.Net.Sockets.Socket client, HandshakeOutcome handshake, out VariableStore? sessionVariables)
+    public static bool RunSessionRules(TransactionContext context, byte[] frontendName, System.Net.Sockets.Socket client, Listeners.Listener listener, HandshakeOutcome handshake, out VariableStore? sessionVariables)
     {
         sessionVariables = null;
+        var frontend = context.Frontend;
         using var samples = new SampleContext
         {
             FrontendName = frontendName,
             FrontendId = frontend.Id,
+            FrontendCounters = context.Counters,
+            Listener = ListenerIdentity.Of(frontend, listener.Bind),
             PayloadComplete = true,
             Proxy = handshake.Proxy,
             Tls = handshake.TlsInfo,

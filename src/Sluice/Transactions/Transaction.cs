@@ -226,6 +226,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             Proxy = Proxy,
             FrontendName = rules.FrontendName,
             FrontendId = _context.Frontend.Id,
+            FrontendCounters = _context.Counters,
+            Listener = Rules.Samples.ListenerIdentity.Of(_context.Frontend, _listener?.Bind),
             FindBackend = rules.FindBackend,
             PayloadComplete = true,
         };
