@@ -52,8 +52,10 @@ internal static class TcpRuleRunner
 {
     public static TcpVerdict Run(IReadOnlyList<TcpRule> rules, SampleContext ctx)
     {
-        foreach (var rule in rules)
+        // An index, not foreach: the interface's enumerator would be boxed on every run.
+        for (var i = 0; i < rules.Count; i++)
         {
+            var rule = rules[i];
             ctx.ResetScratch();
             ctx.NeedsMoreData = false;
             var matches = rule.Condition is not { } condition || condition.Evaluate(ctx);
