@@ -202,6 +202,8 @@ internal static class HttpRuleParser
                 return format is null ? null : new SetRequestLineAction(part, format);
             }
 
+            case "normalize-uri" when open < 0 && !response:
+                return ParseNormalizeUri(rule);
             case "set-status" when open < 0 && response:
                 return ParseSetStatus(rule);
             case "set-var" or "unset-var" when open > 0:
@@ -411,6 +413,55 @@ internal static class HttpRuleParser
 
         rule.Next = 2;
         return new SetVariableAction(variable!, expression);
+    }
+
+    /// <summary>`normalize-uri NORMALIZER [full|strict]`, with haproxy 2.6's messages.</summary>
+    private static HttpAction? ParseNormalizeUri(RuleWords rule)
+    {
+        var ctx = rule.Ctx;
+        var name = ctx.Argument(1);
+        if (name is null or "if" or "unless")
+        {
+            return rule.Fail("missing argument <normalizer>");
+        }
+
+        UriNormalizerKind? kind = name switch
+        {
+            "path-merge-slashes" => UriNormalizerKind.PathMergeSlashes,
+            "path-strip-dot" => UriNormalizerKind.PathStripDot,
+            "path-strip-dotdot" => UriNormalizerKind.PathStripDotDot,
+            "percent-decode-unreserved" => UriNormalizerKind.PercentDecodeUnreserved,
+            "percent-to-uppercase" => UriNormalizerKind.PercentToUppercase,
+            "query-sort-by-name" => UriNormalizerKind.QuerySortByName,
+            "fragment-strip" => UriNormalizerKind.FragmentStrip,
+            "fragment-encode" => UriNormalizerKind.FragmentEncode,
+            _ => null,
+        };
+        if (kind is null)
+        {
+            return rule.Fail($"unknown normalizer '{name}'");
+        }
+
+        rule.Next = 2;
+        var optionName = kind switch
+        {
+            UriNormalizerKind.PathStripDotDot => "full",
+            UriNormalizerKind.PercentDecodeUnreserved or UriNormalizerKind.PercentToUppercase => "strict",
+            _ => null,
+        };
+        var option = false;
+        if (optionName is not null && ctx.Argument(2) is { } word && word is not ("if" or "unless"))
+        {
+            if (word != optionName)
+            {
+                return rule.Fail($"unknown argument '{word}' for '{name}' normalizer");
+            }
+
+            option = true;
+            rule.Next = 3;
+        }
+
+        return new NormalizeUriAction(kind.Value, option);
     }
 
     /// <summary>`set-var-fmt(NAME) FORMAT`: the variable gets the rendered log-format text.</summary>
