@@ -118,7 +118,7 @@ internal sealed class BackendState
         }
     }
 
-    /// <summary>`connslots`: connections the usable servers can still take under their `maxconn`; -1 when one has no limit.</summary>
+    /// <summary>`connslots`: connections and queue places the usable servers still have under their `maxconn` and `maxqueue`; -1 when one has no limit.</summary>
     public int FreeConnectionSlots
     {
         get
@@ -131,12 +131,13 @@ internal sealed class BackendState
                     continue;
                 }
 
-                if (server.MaxConn <= 0)
+                // HAProxy's `connslots`: a server without a `maxconn` or a `maxqueue` has no bound, which it says with -1.
+                if (server.MaxConn <= 0 || server.Config.MaxQueue <= 0)
                 {
                     return -1;
                 }
 
-                free += Math.Max(0, server.MaxConn - server.CurrentConnections);
+                free += server.MaxConn - server.CurrentConnections + server.Config.MaxQueue - server.Queue.Count;
             }
 
             return free;

@@ -196,6 +196,18 @@ internal static class ConfigBuilder
 
     private static BackendConfig BuildBackend(ProxySection section, int id, DiagnosticBag diagnostics, int reachingMaxConn, GlobalConfig global)
     {
+        if (section.Mode == ProxyMode.Tcp)
+        {
+            // In mode tcp these rules would wait for bytes of their own side of the tunnel; Sluice runs them in mode http only.
+            foreach (var (rules, keyword) in new[] { (section.Kind == ProxyKinds.Backend ? section.TcpContentRules : [], "tcp-request content"), (section.TcpResponseRules, "tcp-response content") })
+            {
+                if (rules.Count > 0)
+                {
+                    diagnostics.ConfigAlert($"parsing [{rules[0].Location}] : '{keyword}' rules in the mode tcp {section.MessageKind} '{section.Name}' are not supported yet.");
+                }
+            }
+        }
+
         var servers = new List<ServerConfig>(section.Servers.Count);
         for (var i = 0; i < section.Servers.Count; i++)
         {
@@ -295,6 +307,9 @@ internal static class ConfigBuilder
             // A listen section's rules are its frontend's: HAProxy runs a proxy's rules once.
             HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpRequestRules, .. section.RedirectRules, .. Stats.StatsServices.Rules(section.StatsPage, section.Name, section.Location.ToString())] : [],
             HttpResponseRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpResponseRules] : [],
+            TcpContentRules = section.Kind == ProxyKinds.Backend ? [.. section.TcpContentRules] : [],
+            TcpResponseRules = [.. section.TcpResponseRules],
+            ResponseInspectDelay = section.ResponseInspectDelay,
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
             HealthCheck = new BackendCheckConfig
             {
@@ -399,6 +414,7 @@ internal static class ConfigBuilder
             MonitorFail = section.MonitorFail,
             TcpConnectionRules = [.. section.TcpConnectionRules],
             ExpectsProxyHeader = section.TcpConnectionRules.Exists(r => r.Action == Sluice.Rules.Actions.TcpRuleAction.ExpectProxy),
+            TcpSessionRules = [.. section.TcpSessionRules],
             TcpContentRules = [.. section.TcpContentRules],
             InspectDelay = section.InspectDelay,
             ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),

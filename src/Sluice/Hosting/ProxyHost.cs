@@ -313,16 +313,29 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// </summary>
     private StartSession StartHttp(HttpFrontendContext context) => (client, listener, handshake) =>
     {
+        Sluice.Rules.Samples.VariableStore? sessionVariables = null;
+        if (context.Frontend.TcpSessionRules.Count > 0
+            && !TcpFrontendContext.RunSessionRules(context.Shared, context.FrontendNameBytes, client, listener, handshake, out sessionVariables))
+        {
+            handshake.Tls?.Dispose();
+            client.Dispose();
+            listener.ReleaseSlot();
+            return null;
+        }
+
         var proto = listener.Bind.Proto;
         if (string.Equals(proto, "h2", StringComparison.Ordinal) || (proto is null && handshake.NegotiatedH2))
         {
-            var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy), listener);
+            var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy), listener)
+            {
+                SessionVariables = sessionVariables,
+            };
             _active.TryAdd(http2, 0);
             _ = http2.RunAsync();
             return http2;
         }
 
-        var session = new HttpSession(context, client, listener, handshake);
+        var session = new HttpSession(context, client, listener, handshake, sessionVariables);
         _active.TryAdd(session, 0);
         _ = session.RunAsync();
         return session;
@@ -356,7 +369,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         var expectProxy = bind.AcceptProxy;
         if (ConnectionRulesRunAtAccept(context.Frontend, bind))
         {
-            var verdict = TcpFrontendContext.RunConnectionRules(context.Frontend, frontendName, client);
+            var verdict = TcpFrontendContext.RunConnectionRules(context, frontendName, client, listener);
             if (!verdict.Accepted)
             {
                 context.Counters.OnConnectionDenied();

@@ -42,6 +42,9 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
 
     public SessionInfo Info => new(_context.Frontend.Name, null, null, null);
 
+    /// <summary>What `tcp-request session` rules stored in session-scope variables, given to each stream's transaction; null when nothing.</summary>
+    public Sluice.Rules.Samples.VariableStore? SessionVariables { get; init; }
+
     public async Task RunAsync()
     {
         var clock = _context.Shared.Clock;
@@ -174,7 +177,19 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
         bool first;
         lock (_running)
         {
-            transaction = _idleTransactions.Count > 0 ? _idleTransactions.Pop() : new HttpTransaction(_context);
+            if (_idleTransactions.Count > 0)
+            {
+                transaction = _idleTransactions.Pop();
+            }
+            else
+            {
+                transaction = new HttpTransaction(_context) { Listener = Sluice.Rules.Samples.ListenerIdentity.Of(_context.Frontend, _listener?.Bind) };
+                if (SessionVariables is { } sessionVariables)
+                {
+                    transaction.SeedSessionVariables(sessionVariables);
+                }
+            }
+
             stream.Owner = transaction;
             first = _streamsStarted++ == 0;
             _running.Add(stream);

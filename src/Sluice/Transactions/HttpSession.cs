@@ -25,6 +25,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     private readonly HttpTransaction _transaction;
     private readonly SocketDuplex _io;
     private readonly bool _detectPreface;
+    private readonly Sluice.Rules.Samples.VariableStore? _sessionVariables;
     private readonly long _acceptMs;
     private Http2Session? _http2;
     private int _waitingForRequest;
@@ -37,13 +38,20 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
 
     /// <param name="handshake">What the handshakes established: the TLS stream of an `ssl` bind and its facts, the
     /// PROXY header; kept on the connection for rules and logs.</param>
-    public HttpSession(HttpFrontendContext context, Socket client, Listener? listener, HandshakeOutcome handshake)
+    /// <param name="sessionVariables">What `tcp-request session` rules stored in session-scope variables; null when nothing.</param>
+    public HttpSession(HttpFrontendContext context, Socket client, Listener? listener, HandshakeOutcome handshake, Sluice.Rules.Samples.VariableStore? sessionVariables = null)
     {
         _context = context;
         _listener = listener;
+        _sessionVariables = sessionVariables;
         _io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy);
         _front = new Http1FrontConnection(_io, context.Shared.Clock, context.RequestParser);
-        _transaction = new HttpTransaction(context);
+        _transaction = new HttpTransaction(context) { Listener = Sluice.Rules.Samples.ListenerIdentity.Of(context.Frontend, listener?.Bind) };
+        if (sessionVariables is not null)
+        {
+            _transaction.SeedSessionVariables(sessionVariables);
+        }
+
         _acceptMs = context.Shared.Clock.Refresh();
         // Where ALPN chose the protocol (of TLS, or of the offloader in a PROXY v2 header), the bytes do not decide
         // (ARCHITECTURE.md: the first bytes decide on cleartext only).
@@ -187,7 +195,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     /// </summary>
     private async Task RunHttp2Async(byte[]? upgradeBody)
     {
-        var http2 = new Http2Session(_context, _io, _listener, registeredAs: this);
+        var http2 = new Http2Session(_context, _io, _listener, registeredAs: this) { SessionVariables = _sessionVariables };
         if (upgradeBody is not null)
         {
             http2.AcceptUpgrade(_front.Request, upgradeBody, _front.H2cUpgradeSettings!);

@@ -51,6 +51,10 @@ internal sealed class HttpTransaction : IDisposable
     private long _firstByteMs = -1;
     private long _headBytesOut;
     private bool _logged;
+    /// <summary>A frontend `tcp-request content` rule rejected the request before HTTP processing: logged as `&lt;BADREQ&gt;`, as HAProxy.</summary>
+    private bool _rejectedBeforeHttp;
+    /// <summary>A rule rejected the request: HAProxy never stamps it as received, so `TR` is -1.</summary>
+    private bool _rejected;
 
     /// <summary>How many times a request an HTTP/2 server did not process is sent again before the failure is the client's answer.</summary>
     private const int MaxNotProcessedReplays = 3;
@@ -70,6 +74,12 @@ internal sealed class HttpTransaction : IDisposable
         _response.Dispose();
         _samples.Dispose();
     }
+
+    /// <summary>The listening socket of the connection, for `so_id` and `so_name`; set by the session.</summary>
+    public ListenerIdentity Listener { get; set; }
+
+    /// <summary>Starts the session scope with what `tcp-request session` rules stored; once, before the first request.</summary>
+    public void SeedSessionVariables(VariableStore sessionVariables) => _samples.Variables.CopySessionFrom(sessionVariables);
 
     /// <summary>Gives the response head's and the rules' buffers back between two requests.</summary>
     public void ReleaseBuffers()
@@ -264,7 +274,7 @@ internal sealed class HttpTransaction : IDisposable
             _samples.EndTracking();
             if (_front.Shared.Log is { } log && !_logged)
             {
-                Log(log, front, endMs, early: false, withRequest: true);
+                Log(log, front, endMs, early: false, withRequest: !_rejectedBeforeHttp);
             }
 
             _waitStartMs = 0;
@@ -286,7 +296,7 @@ internal sealed class HttpTransaction : IDisposable
         fields.AcceptUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (_front.Shared.Clock.Refresh() - _waitStartMs);
         fields.Th = 0;
         fields.Ti = firstByte - _waitStartMs;
-        fields.TR = withRequest ? _startMs - firstByte : -1;
+        fields.TR = withRequest && !_rejected ? _startMs - firstByte : -1;
         fields.Tw = Tw;
         fields.Tc = Tc;
         fields.Tr = Tr;
@@ -376,6 +386,8 @@ internal sealed class HttpTransaction : IDisposable
         InTunnel = false;
         _headBytesOut = 0;
         _logged = false;
+        _rejectedBeforeHttp = false;
+        _rejected = false;
         Volatile.Write(ref _pendingCause, 0);
     }
 
@@ -410,12 +422,17 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
+        PrepareSamples(front, firstRequest);
+        if (RejectedByContentRules(front, frontend.TcpContentRules, frontendSide: true))
+        {
+            return;
+        }
+
         if (frontend.HttpBufferRequest && request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
         {
             return;
         }
 
-        PrepareSamples(front, firstRequest);
         if (_front.MonitorUri is { } monitorUri && request.Target.SequenceEqual(monitorUri))
         {
             // HAProxy answers its monitor URI itself and does not log it.
@@ -439,6 +456,11 @@ internal sealed class HttpTransaction : IDisposable
 
         _backend = backend;
         _samples.Backend = backend.State;
+        if (RejectedByContentRules(front, backend.Config.TcpContentRules, frontendSide: false))
+        {
+            return;
+        }
+
         if (!ReferenceEquals(backend.Config.HttpRequestRules, frontend.HttpRequestRules)
             && await RunRequestRulesAsync(front, backend.Config.HttpRequestRules, backend.Replies).ConfigureAwait(false))
         {
@@ -610,6 +632,27 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         CaptureHeaders(_response.Headers, _front.Frontend.ResponseCaptures, response: true);
+        if (backend.Config.TcpResponseRules.Count > 0)
+        {
+            // Without `tcp-response inspect-delay` HAProxy runs these rules as soon as the server connection is
+            // up, before any of the response: they see none of it (checked with haproxy 2.6).
+            _samples.Response = backend.Config.ResponseInspectDelay > TimeSpan.Zero ? _response : null;
+            var verdict = TcpRuleRunner.Run(backend.Config.TcpResponseRules, _samples);
+            if (verdict == TcpVerdict.Reject)
+            {
+                // HAProxy logs the server's status with no response time, `PD`; the client gets nothing.
+                Tr = -1;
+                End(TerminationCause.ProxyCondition, TerminationPhase.Data);
+                connection.MarkNotReusable();
+                DropServerConnection();
+                front.Abort();
+                return;
+            }
+
+            // `close`: the response goes on, the server connection ends with it.
+            closeServer |= verdict == TcpVerdict.Close;
+        }
+
         if (await RunResponseRulesAsync(front, backend).ConfigureAwait(false))
         {
             connection.MarkNotReusable();
@@ -999,6 +1042,8 @@ internal sealed class HttpTransaction : IDisposable
         samples.RequestBody = front as IBufferedRequestBody;
         samples.FrontendName = _front.FrontendNameBytes;
         samples.FrontendId = _front.Frontend.Id;
+        samples.FrontendCounters = _front.Shared.Counters;
+        samples.Listener = Listener;
         samples.FirstRequest = firstRequest;
         samples.FindBackend ??= name => _front.FindBackend(name)?.State;
         samples.StickTables ??= _front.StickTables;
@@ -1034,6 +1079,36 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     /// <summary>
+    /// `tcp-request content` rules of an HTTP proxy: they run on the request head (HAProxy's HTX message), the
+    /// frontend's before its `http-request` rules, the backend's after the switch. True when one rejected: the
+    /// connection closes without an answer, logged `PR` (without the request line for the frontend's, as HAProxy).
+    /// </summary>
+    private bool RejectedByContentRules(IFrontStream front, IReadOnlyList<TcpRule> rules, bool frontendSide)
+    {
+        if (rules.Count == 0)
+        {
+            return false;
+        }
+
+        _samples.PayloadComplete = true;
+        if (TcpRuleRunner.Run(rules, _samples) != TcpVerdict.Reject)
+        {
+            return false;
+        }
+
+        if (frontendSide)
+        {
+            _rejectedBeforeHttp = true;
+            _samples.Request = null;
+        }
+
+        _rejected = true;
+        End(TerminationCause.ProxyCondition, TerminationPhase.Request);
+        front.Abort();
+        return true;
+    }
+
+    /// <summary>
     /// Runs a proxy's `http-request` rules. True when a rule ended the transaction (an answer by the proxy, a
     /// tarpit, a rejection); false when the request goes on.
     /// </summary>
@@ -1059,6 +1134,7 @@ internal sealed class HttpTransaction : IDisposable
 
                     continue;
                 case RuleVerdict.Reject:
+                    _rejected = true;
                     End(TerminationCause.ProxyCondition, TerminationPhase.Request);
                     front.Abort();
                     return true;

@@ -38,6 +38,8 @@ internal sealed class TcpFrontendContext
 
     public IReadOnlyList<TcpRule> ConnectionRules => Default.Frontend.TcpConnectionRules;
 
+    public IReadOnlyList<TcpRule> SessionRules => Default.Frontend.TcpSessionRules;
+
     public IReadOnlyList<TcpRule> ContentRules => Default.Frontend.TcpContentRules;
 
     public long InspectDelayMs { get; }
@@ -45,7 +47,7 @@ internal sealed class TcpFrontendContext
     public byte[] FrontendName { get; }
 
     /// <summary>True when something must be decided before the first server is picked.</summary>
-    public bool HasRules => ConnectionRules.Count > 0 || ContentRules.Count > 0 || _switching.Length > 0;
+    public bool HasRules => ConnectionRules.Count > 0 || SessionRules.Count > 0 || ContentRules.Count > 0 || _switching.Length > 0;
 
     public BackendState? FindBackend(string name) => _byName.GetValueOrDefault(name)?.Backend;
 
@@ -54,8 +56,9 @@ internal sealed class TcpFrontendContext
     /// PROXY header, so they see the connection's real addresses (as in HAProxy). Not accepted when a rule rejects;
     /// <c>ExpectProxy</c> when an `expect-proxy layer4` rule applied.
     /// </summary>
-    public static (bool Accepted, bool ExpectProxy) RunConnectionRules(FrontendConfig frontend, byte[] frontendName, System.Net.Sockets.Socket client)
+    public static (bool Accepted, bool ExpectProxy) RunConnectionRules(TransactionContext context, byte[] frontendName, System.Net.Sockets.Socket client, Listeners.Listener listener)
     {
+        var frontend = context.Frontend;
         if (frontend.TcpConnectionRules.Count == 0)
         {
             return (true, false);
@@ -65,6 +68,8 @@ internal sealed class TcpFrontendContext
         {
             FrontendName = frontendName,
             FrontendId = frontend.Id,
+            FrontendCounters = context.Counters,
+            Listener = ListenerIdentity.Of(frontend, listener.Bind),
             PayloadComplete = true,
         };
         try
@@ -79,6 +84,51 @@ internal sealed class TcpFrontendContext
 
         var accepted = TcpRuleRunner.Run(frontend.TcpConnectionRules, samples) != TcpVerdict.Reject;
         return (accepted, samples.ExpectsProxyHeader);
+    }
+
+    /// <summary>
+    /// `tcp-request session` rules of an HTTP frontend, run once per client connection after its handshakes (TLS,
+    /// PROXY header) and before its first request, with the addresses the PROXY header gives. False when a rule
+    /// rejects: the connection closes without a log line, as in HAProxy. <paramref name="sessionVariables"/> holds the
+    /// session-scope variables the rules set, for the connection's transactions; null when none.
+    /// </summary>
+    public static bool RunSessionRules(TransactionContext context, byte[] frontendName, System.Net.Sockets.Socket client, Listeners.Listener listener, HandshakeOutcome handshake, out VariableStore? sessionVariables)
+    {
+        sessionVariables = null;
+        var frontend = context.Frontend;
+        using var samples = new SampleContext
+        {
+            FrontendName = frontendName,
+            FrontendId = frontend.Id,
+            FrontendCounters = context.Counters,
+            Listener = ListenerIdentity.Of(frontend, listener.Bind),
+            PayloadComplete = true,
+            Proxy = handshake.Proxy,
+            Tls = handshake.TlsInfo,
+        };
+        try
+        {
+            samples.ClientEndPoint = handshake.Proxy is { HasAddresses: true } proxy ? proxy.Source : client.RemoteEndPoint;
+            samples.LocalEndPoint = handshake.Proxy is { HasAddresses: true } ? handshake.Proxy.Destination : client.LocalEndPoint;
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+
+        if (TcpRuleRunner.Run(frontend.TcpSessionRules, samples) == TcpVerdict.Reject)
+        {
+            return false;
+        }
+
+        if (samples.Variables.HasSessionValues)
+        {
+            // Allocates: once per connection, only when session rules set variables.
+            sessionVariables = new VariableStore();
+            sessionVariables.CopySessionFrom(samples.Variables);
+        }
+
+        return true;
     }
 
     /// <summary>The context of the first `use_backend` rule that applies, else the default backend's.</summary>

@@ -226,11 +226,21 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             Proxy = Proxy,
             FrontendName = rules.FrontendName,
             FrontendId = _context.Frontend.Id,
+            FrontendCounters = _context.Counters,
+            Listener = Rules.Samples.ListenerIdentity.Of(_context.Frontend, _listener?.Bind),
             FindBackend = rules.FindBackend,
             PayloadComplete = true,
         };
         // Before a handshake (TLS, PROXY) the connection rules already ran as the connection was accepted.
         if (!_connectionRulesDone && Rules.Actions.TcpRuleRunner.Run(rules.ConnectionRules, samples) == Rules.Actions.TcpVerdict.Reject)
+        {
+            SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
+            return (false, null, 0);
+        }
+
+        // `tcp-request session` rules: after the handshakes, before any content is read.
+        samples.Tls = _clientTlsInfo;
+        if (Rules.Actions.TcpRuleRunner.Run(rules.SessionRules, samples) == Rules.Actions.TcpVerdict.Reject)
         {
             SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
             return (false, null, 0);

@@ -45,6 +45,7 @@ public sealed class RulesAllocationTests
         { "path_beg /static /images /api", true },
         { "method GET HEAD", true },
         { "method POST", false },
+        { "method -i get foo", false },
         { "src 10.0.0.0/8 192.0.2.0/24", true },
         { "src 10.0.0.0/8", false },
         { "hdr(host) -m str " + string.Join(' ', Enumerable.Range(0, 20).Select(i => $"h{i}.example.com")) + " ws.example.com", true },
@@ -105,5 +106,25 @@ public sealed class RulesAllocationTests
         Once();
         Assert.Equal(["host: WS.example.com", "x: " + expected], Fields(request));
         Assert.Equal(0, AllocatedBy(Once));
+    }
+
+    [Fact]
+    public void TcpContentRules_OnAnHttpRequest_AllocateNothing()
+    {
+        var site = RuleSite.TcpRequestContent(backend: false, http: true);
+        var reject = ConditionParser.Parse(Words("if { path /no }"), 0, _ => null, site, [], out _);
+        VariableNames.TryResolve("txn.path", out var path);
+        VariableNames.TryResolve("txn.where", out var where);
+        var rules = new List<TcpRule>
+        {
+            new(TcpRuleAction.Reject, reject, "t:1"),
+            new(TcpRuleAction.SetVariable, null, "t:2") { Variable = path, Expression = Compile("path") },
+            new(TcpRuleAction.SetVariableFormat, null, "t:3") { Variable = where, Format = Format("%[path]@%[src]", site) },
+        };
+        using var request = Websocket();
+        using var ctx = Context(request);
+        Assert.Equal(TcpVerdict.Accept, TcpRuleRunner.Run(rules, ctx));
+        Assert.Equal("/api/v1/items@192.0.2.10", Evaluate(ctx, "var(txn.where)"));
+        Assert.Equal(0, AllocatedBy(() => TcpRuleRunner.Run(rules, ctx)));
     }
 }

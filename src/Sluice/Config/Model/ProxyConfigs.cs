@@ -57,7 +57,12 @@ internal sealed record FrontendConfig
     public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpConnectionRules { get; init; } = [];
     /// <summary>True when a `tcp-request connection expect-proxy layer4` rule may ask for a PROXY header.</summary>
     public bool ExpectsProxyHeader { get; init; }
-    /// <summary>`tcp-request content` rules, run on the first bytes within `tcp-request inspect-delay`.</summary>
+    /// <summary>`tcp-request session` rules, run once per client connection after its handshakes.</summary>
+    public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpSessionRules { get; init; } = [];
+    /// <summary>
+    /// `tcp-request content` rules: in mode tcp run on the first bytes within `tcp-request inspect-delay`; in mode
+    /// http run on each request head, before the `http-request` rules.
+    /// </summary>
     public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; init; } = [];
     public TimeSpan InspectDelay { get; init; }
     /// <summary>Capture slots for request and response values, in declaration order (their ids).</summary>
@@ -130,6 +135,12 @@ internal sealed record BackendConfig
     public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpRequestRules { get; init; } = [];
 
     public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpResponseRules { get; init; } = [];
+    /// <summary>`tcp-request content` rules of a backend, run after the switch, before its `http-request` rules.</summary>
+    public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; init; } = [];
+    /// <summary>`tcp-response content` rules: on the response head in mode http, on the server's first bytes in mode tcp.</summary>
+    public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpResponseRules { get; init; } = [];
+    /// <summary>`tcp-response inspect-delay`: how long mode tcp response rules may wait for the server's bytes.</summary>
+    public TimeSpan ResponseInspectDelay { get; init; }
     public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = FrontendConfig.EmptyErrorFiles;
     /// <summary>`option httpchk`, `http-check send`, `http-check expect`, `option tcp-check`.</summary>
     public BackendCheckConfig HealthCheck { get; init; } = BackendCheckConfig.Default;

@@ -202,10 +202,14 @@ internal static class HttpRuleParser
                 return format is null ? null : new SetRequestLineAction(part, format);
             }
 
+            case "normalize-uri" when open < 0 && !response:
+                return ParseNormalizeUri(rule);
             case "set-status" when open < 0 && response:
                 return ParseSetStatus(rule);
             case "set-var" or "unset-var" when open > 0:
                 return ParseVariable(rule, baseName == "set-var", open);
+            case "set-var-fmt" when open > 0:
+                return ParseVariableFormat(rule, open);
             case "set-log-level" when open < 0:
             {
                 var level = ctx.Argument(1);
@@ -409,6 +413,78 @@ internal static class HttpRuleParser
 
         rule.Next = 2;
         return new SetVariableAction(variable!, expression);
+    }
+
+    /// <summary>`normalize-uri NORMALIZER [full|strict]`, with haproxy 2.6's messages.</summary>
+    private static HttpAction? ParseNormalizeUri(RuleWords rule)
+    {
+        var ctx = rule.Ctx;
+        var name = ctx.Argument(1);
+        if (name is null or "if" or "unless")
+        {
+            return rule.Fail("missing argument <normalizer>");
+        }
+
+        UriNormalizerKind? kind = name switch
+        {
+            "path-merge-slashes" => UriNormalizerKind.PathMergeSlashes,
+            "path-strip-dot" => UriNormalizerKind.PathStripDot,
+            "path-strip-dotdot" => UriNormalizerKind.PathStripDotDot,
+            "percent-decode-unreserved" => UriNormalizerKind.PercentDecodeUnreserved,
+            "percent-to-uppercase" => UriNormalizerKind.PercentToUppercase,
+            "query-sort-by-name" => UriNormalizerKind.QuerySortByName,
+            "fragment-strip" => UriNormalizerKind.FragmentStrip,
+            "fragment-encode" => UriNormalizerKind.FragmentEncode,
+            _ => null,
+        };
+        if (kind is null)
+        {
+            return rule.Fail($"unknown normalizer '{name}'");
+        }
+
+        rule.Next = 2;
+        var optionName = kind switch
+        {
+            UriNormalizerKind.PathStripDotDot => "full",
+            UriNormalizerKind.PercentDecodeUnreserved or UriNormalizerKind.PercentToUppercase => "strict",
+            _ => null,
+        };
+        var option = false;
+        if (optionName is not null && ctx.Argument(2) is { } word && word is not ("if" or "unless"))
+        {
+            if (word != optionName)
+            {
+                return rule.Fail($"unknown argument '{word}' for '{name}' normalizer");
+            }
+
+            option = true;
+            rule.Next = 3;
+        }
+
+        return new NormalizeUriAction(kind.Value, option);
+    }
+
+    /// <summary>`set-var-fmt(NAME) FORMAT`: the variable gets the rendered log-format text.</summary>
+    private static HttpAction? ParseVariableFormat(RuleWords rule, int open)
+    {
+        var ctx = rule.Ctx;
+        var name = rule.ActionName;
+        if (!name.EndsWith(')'))
+        {
+            return rule.Fail($"invalid variable '{name}'. Expects 'set-var-fmt(<var-name>)'");
+        }
+
+        if (VariableNames.TryResolve(name[(open + 1)..^1], out var variable) is { } error)
+        {
+            return rule.Fail(error);
+        }
+
+        // haproxy 2.6 takes a missing format as an empty one.
+        var text = ctx.Argument(1);
+        var present = text is not (null or "if" or "unless");
+        var format = ParseFormat(ctx, rule.Prefix, present ? text! : string.Empty, rule.Site);
+        rule.Next = present ? 2 : 1;
+        return format is null ? null : new SetVariableFormatAction(variable!, format);
     }
 
     /// <summary>`capture EXPR len N` declares a new request slot; `capture EXPR id N` fills a declared one.</summary>

@@ -208,6 +208,12 @@ internal sealed class ProxySection
     /// <summary><c>tcp-request content</c> rules in order.</summary>
     public List<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; private set; } = [];
 
+    /// <summary><c>tcp-request session</c> rules in order.</summary>
+    public List<Sluice.Rules.Actions.TcpRule> TcpSessionRules { get; private set; } = [];
+
+    /// <summary><c>tcp-response content</c> rules in order.</summary>
+    public List<Sluice.Rules.Actions.TcpRule> TcpResponseRules { get; private set; } = [];
+
     /// <summary>Capture slots (`capture ... header`, `declare capture`, `http-request capture ... len`), request side then response side.</summary>
     public List<CaptureSlot> RequestCaptures { get; private set; } = [];
 
@@ -225,6 +231,9 @@ internal sealed class ProxySection
 
     /// <summary><c>tcp-request inspect-delay</c>: how long content rules may wait for data; zero when not set.</summary>
     public TimeSpan InspectDelay { get; set; }
+
+    /// <summary><c>tcp-response inspect-delay</c>: how long response content rules may wait for data; zero when not set.</summary>
+    public TimeSpan ResponseInspectDelay { get; set; }
 
     /// <summary>The section's ACLs by name; a name declared on several lines OR's them.</summary>
     public Dictionary<string, Sluice.Rules.Acls.Acl> Acls { get; private set; } = new(StringComparer.Ordinal);
@@ -292,6 +301,8 @@ internal sealed class ProxySection
         copy.HttpResponseRules = [];
         copy.TcpConnectionRules = [];
         copy.TcpContentRules = [];
+        copy.TcpSessionRules = [];
+        copy.TcpResponseRules = [];
         copy.RequestCaptures = [];
         copy.ResponseCaptures = [];
         copy.RedirectRules = [];

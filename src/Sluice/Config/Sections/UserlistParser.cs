@@ -57,9 +57,9 @@ internal static class UserlistParser
             switch (option)
             {
                 case "password":
-                    if (!ShaCrypt.IsSupported(value))
+                    if (!ShaCrypt.IsSupported(value) && !SystemCrypt.IsSupported(value))
                     {
-                        ctx.Alert($"'user {name}': only SHA-256 ($5$) and SHA-512 ($6$) crypt(3) passwords are supported yet; use one of them or 'insecure-password'.");
+                        ctx.Alert($"'user {name}': the system's crypt(3) does not support the password '{value}'; use another format or 'insecure-password'.");
                         return;
                     }
 

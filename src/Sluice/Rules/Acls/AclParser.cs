@@ -100,6 +100,8 @@ internal static class AclParser
             }
         }
 
+        // A bare `method` fetch matches as HAProxy's method enum does, unless `-m` says otherwise.
+        method ??= keyword == "method" && !expression.HasConverters ? MatchMethod.Meth : null;
         var patterns = new PatternSet(method ?? DefaultMethod(expression.OutputType), ignoreCase);
         string? op = null;
         if (patterns.Method is MatchMethod.Int or MatchMethod.Len && i < end && words[i] is "eq" or "ge" or "gt" or "le" or "lt")

@@ -122,8 +122,9 @@ internal static class ConditionParser
             return;
         }
 
+        var ruleSet = site.Keyword is { } keyword ? $" in '{keyword}'" : string.Empty;
         warnings.Add(acl.IsAnonymous
-            ? $"anonymous acl will never match because it uses keyword '{unusable}' which is incompatible with '{site.Name}'"
-            : $"acl '{acl.Name}' will never match because it only involves keywords that are incompatible with '{site.Name}'");
+            ? $"anonymous acl will never match{ruleSet} because it uses keyword '{unusable}' which is incompatible with '{site.Name}'"
+            : $"acl '{acl.Name}' will never match{ruleSet} because it only involves keywords that are incompatible with '{site.Name}'");
     }
 }

@@ -21,6 +21,11 @@ internal enum MatchMethod : byte
     End,
     Dir,
     Dom,
+    /// <summary>
+    /// The `method` ACL's own matching (HAProxy's `pat_match_meth`): a well-known method pattern matches that method
+    /// exactly, whatever `-i` says; any other pattern matches only a method that is not well-known, honouring `-i`.
+    /// </summary>
+    Meth,
 }
 
 /// <summary>
@@ -207,6 +212,18 @@ internal sealed class PatternSet
         MatchMethod.Sub => IndexOf(value, pattern, ignoreCase) >= 0,
         MatchMethod.Dir => Delimited(value, pattern, ignoreCase, (byte)'/', (byte)'/', (byte)'?'),
         MatchMethod.Dom => Delimited(value, pattern, ignoreCase, (byte)'.', (byte)'/', (byte)':'),
+        MatchMethod.Meth => IsWellKnownMethod(pattern) ? value.SequenceEqual(pattern) : !IsWellKnownMethod(value) && Equal(value, pattern, ignoreCase),
+        _ => false,
+    };
+
+    /// <summary>haproxy 2.6's well-known methods (`enum http_meth_t`), compared case-sensitively; PATCH is not one of them.</summary>
+    private static bool IsWellKnownMethod(ReadOnlySpan<byte> method) => method.Length switch
+    {
+        3 => method.SequenceEqual("GET"u8) || method.SequenceEqual("PUT"u8),
+        4 => method.SequenceEqual("HEAD"u8) || method.SequenceEqual("POST"u8),
+        5 => method.SequenceEqual("TRACE"u8),
+        6 => method.SequenceEqual("DELETE"u8),
+        7 => method.SequenceEqual("CONNECT"u8) || method.SequenceEqual("OPTIONS"u8),
         _ => false,
     };
 

@@ -479,6 +479,31 @@ internal sealed class SetVariableAction(VariableName variable, SampleExpression?
     }
 }
 
+/// <summary>`set-var-fmt(NAME) FORMAT`: the variable gets the rendered log-format text.</summary>
+internal sealed class SetVariableFormatAction(VariableName variable, Logging.LogFormat format) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        VariableFormat.Set(ctx, variable, format);
+        return RuleVerdict.Continue;
+    }
+}
+
+/// <summary>The one place that renders a `set-var-fmt` text into its variable, for every rule set.</summary>
+internal static class VariableFormat
+{
+    public static void Set(SampleContext ctx, VariableName variable, Logging.LogFormat format)
+    {
+        var output = ctx.FormatOutput;
+        output.ResetWrittenCount();
+        format.Render(ctx, output);
+        if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(output.WrittenMemory, out var text))
+        {
+            ctx.Variables.Set(variable, Sample.FromString(text.Array!, text.Offset, text.Count));
+        }
+    }
+}
+
 /// <summary>`set-log-level LEVEL|silent`.</summary>
 internal sealed class SetLogLevelAction(string level) : HttpAction
 {

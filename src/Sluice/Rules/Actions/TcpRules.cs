@@ -9,7 +9,13 @@ internal enum TcpRuleAction : byte
     Accept,
     Reject,
     SetVariable,
+    /// <summary>`set-var-fmt(NAME) FORMAT`: the variable gets the rendered text.</summary>
+    SetVariableFormat,
     UnsetVariable,
+    /// <summary>`tcp-request content capture EXPR len N`: the value goes to the request capture slot.</summary>
+    Capture,
+    /// <summary>`tcp-response content close`: the server connection is closed once what it sent is forwarded.</summary>
+    Close,
     /// <summary>`expect-proxy layer4`: a PROXY header comes before the client's bytes.</summary>
     ExpectProxy,
 }
@@ -19,25 +25,37 @@ internal enum TcpVerdict : byte
 {
     Accept,
     Reject,
+    /// <summary>`tcp-request content capture EXPR len N`: the value goes to the request capture slot.</summary>
+    Capture,
+    /// <summary>`tcp-response content close` applied: accepted, and the server connection does not stay open.</summary>
+    Close,
     /// <summary>A condition needs bytes that have not arrived yet; run again when more come.</summary>
     NeedMoreData,
 }
 
-/// <summary>`tcp-request connection|session|content ACTION [if|unless COND]`, compiled.</summary>
+/// <summary>`tcp-request connection|session|content` or `tcp-response content ACTION [if|unless COND]`, compiled.</summary>
 internal sealed record TcpRule(TcpRuleAction Action, Condition? Condition, string Location)
 {
     public VariableName? Variable { get; init; }
 
     public SampleExpression? Expression { get; init; }
+
+    /// <summary>The request capture slot of `capture`.</summary>
+    public int CaptureSlot { get; init; }
+
+    /// <summary>The text of `set-var-fmt`.</summary>
+    public Logging.LogFormat? Format { get; init; }
 }
 
-/// <summary>Runs a `tcp-request` rule set: the first accept or reject ends it; no rule deciding means accept.</summary>
+/// <summary>Runs a `tcp-request` or `tcp-response` rule set: the first accept, reject or close ends it; no rule deciding means accept.</summary>
 internal static class TcpRuleRunner
 {
     public static TcpVerdict Run(IReadOnlyList<TcpRule> rules, SampleContext ctx)
     {
-        foreach (var rule in rules)
+        // An index, not foreach: the interface's enumerator would be boxed on every run.
+        for (var i = 0; i < rules.Count; i++)
         {
+            var rule = rules[i];
             ctx.ResetScratch();
             ctx.NeedsMoreData = false;
             var matches = rule.Condition is not { } condition || condition.Evaluate(ctx);
@@ -57,6 +75,18 @@ internal static class TcpRuleRunner
                     return TcpVerdict.Accept;
                 case TcpRuleAction.Reject:
                     return TcpVerdict.Reject;
+                case TcpRuleAction.Close:
+                    return TcpVerdict.Close;
+                case TcpRuleAction.Capture:
+                    if (rule.Expression!.TryEvaluate(ctx, out var captured) && SampleCasts.TryCast(ctx, ref captured, SampleType.Str))
+                    {
+                        ctx.Captures.Set(response: false, rule.CaptureSlot, captured.Bytes);
+                    }
+
+                    break;
+                case TcpRuleAction.SetVariableFormat:
+                    VariableFormat.Set(ctx, rule.Variable!, rule.Format!);
+                    break;
                 case TcpRuleAction.SetVariable:
                     if (rule.Expression!.TryEvaluate(ctx, out var value))
                     {

@@ -90,7 +90,7 @@ internal sealed class Userlist
         var password = credentials[(colon + 1)..];
         var valid = user.Plain is { } plain
             ? CryptographicOperations.FixedTimeEquals(password, plain)
-            : user.Hash is { } hash && ShaCrypt.Verify(password, hash);
+            : user.Hash is { } hash && (ShaCrypt.IsSupported(hash) ? ShaCrypt.Verify(password, hash) : SystemCrypt.Verify(password, hash));
         userLength = valid ? colon : 0;
         return valid;
     }

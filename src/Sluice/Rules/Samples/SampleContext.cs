@@ -31,6 +31,12 @@ internal sealed class SampleContext : IDisposable
 
     public int FrontendId { get; set; }
 
+    /// <summary>The frontend's traffic counters (`fe_conn`: its current sessions); null outside of a frontend.</summary>
+    public Stats.TrafficCounters? FrontendCounters { get; set; }
+
+    /// <summary>The listening socket the connection came through (`so_id`, `so_name`); Id 0 when unknown.</summary>
+    public ListenerIdentity Listener { get; set; }
+
     /// <summary>The backend chosen so far; null before `use_backend` rules ran.</summary>
     public BackendState? Backend { get; set; }
 
@@ -192,5 +198,26 @@ internal sealed class SampleContext : IDisposable
         EndTracking();
         ReleaseBuffers();
         Variables.ClearSession();
+    }
+}
+
+/// <summary>
+/// A listening socket as rules see it: its id, numbered from 1 in the order of the frontend's bind addresses as HAProxy
+/// does, and the `name` of its bind line (null without one).
+/// </summary>
+internal readonly record struct ListenerIdentity(int Id, byte[]? Name)
+{
+    public static ListenerIdentity Of(Config.Model.FrontendConfig frontend, Config.Model.BindConfig? bind)
+    {
+        for (var i = 0; bind is not null && i < frontend.Binds.Count; i++)
+        {
+            if (ReferenceEquals(frontend.Binds[i], bind))
+            {
+                // Allocates: once per connection, and only for a named bind line.
+                return new ListenerIdentity(i + 1, bind.Name is { } name ? System.Text.Encoding.Latin1.GetBytes(name) : null);
+            }
+        }
+
+        return default;
     }
 }

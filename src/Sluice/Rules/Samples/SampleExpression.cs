@@ -26,6 +26,8 @@ internal sealed class SampleExpression
 
     public SampleType OutputType => _converters.Length == 0 ? Fetch.OutputType : _converters[^1].OutputType;
 
+    public bool HasConverters => _converters.Length > 0;
+
     /// <summary>
     /// The next value of the expression. A value that a converter rejects is skipped, as HAProxy does, so a
     /// header occurrence that does not convert does not hide the following ones.

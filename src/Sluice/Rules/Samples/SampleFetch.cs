@@ -27,10 +27,20 @@ internal sealed record RuleSite(string Name, SampleSources Available)
     private const SampleSources L4 = SampleSources.Internal | SampleSources.Connection;
     private const SampleSources L7Request = L4 | SampleSources.RequestBuffer | SampleSources.HttpRequest | SampleSources.HttpRequestBody;
 
-    public static RuleSite TcpRequestConnection(bool backend) => new($"{Side(backend)} tcp-request connection rule", L4);
+    /// <summary>The rule set's keyword, which HAProxy names in its "will never match in '...'" warnings of tcp rules; null for the others.</summary>
+    public string? Keyword { get; init; }
 
-    public static RuleSite TcpRequestContent(bool backend) => new($"{Side(backend)} tcp-request content rule",
-        L4 | SampleSources.RequestBuffer | (backend ? SampleSources.Backend : 0));
+    public static RuleSite TcpRequestConnection(bool backend) => new($"{Side(backend)} tcp-request connection rule", L4) { Keyword = "tcp-request connection" };
+
+    public static readonly RuleSite TcpRequestSession = new("frontend tcp-request session rule", L4) { Keyword = "tcp-request session" };
+
+    /// <summary>In an HTTP proxy the content rules run on the parsed request (HAProxy's HTX), so they see its head.</summary>
+    public static RuleSite TcpRequestContent(bool backend, bool http = false) => new($"{Side(backend)} tcp-request content rule",
+        L4 | SampleSources.RequestBuffer | (http ? SampleSources.HttpRequest : 0) | (backend ? SampleSources.Backend : 0)) { Keyword = "tcp-request content" };
+
+    /// <summary>The response's status and headers, the server, but no longer the request (HAProxy's `path` "will never match" there).</summary>
+    public static readonly RuleSite TcpResponseContent = new("backend tcp-response content rule",
+        L4 | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse) { Keyword = "tcp-response content" };
 
     public static RuleSite HttpRequest(bool backend) => new($"{Side(backend)} http-request header rule",
         L7Request | (backend ? SampleSources.Backend : 0));

@@ -78,6 +78,17 @@ internal static class SampleFetchTable
         Simple("dst_port", Connection, SampleType.Int, ctx => ctx.LocalEndPoint is IPEndPoint ip ? Sample.FromInt(ip.Port) : default);
         Simple("fe_name", Connection, SampleType.Str, ctx => Sample.FromString(ctx.FrontendName));
         Simple("fe_id", Connection, SampleType.Int, ctx => Sample.FromInt(ctx.FrontendId));
+        Add("fe_conn", Connection, 1, a =>
+        {
+            var frontendName = a.String(0);
+            return new FunctionFetch(SampleType.Int, ctx =>
+            {
+                var counters = frontendName is null ? ctx.FrontendCounters : Stats.StatsHub.Current?.FindFrontend(frontendName)?.Counters;
+                return counters is null ? default : Sample.FromInt(counters.CurrentSessions);
+            });
+        });
+        Simple("so_id", Connection, SampleType.Int, ctx => ctx.Listener.Id > 0 ? Sample.FromInt(ctx.Listener.Id) : default);
+        Simple("so_name", Connection, SampleType.Str, ctx => ctx.Listener.Name is { } name ? Sample.FromString(name) : default);
         TlsFetches.Register(table);
         StickFetches.Register(table);
 

@@ -154,6 +154,44 @@ internal sealed class VariableStore
         }
     }
 
+    /// <summary>True when a session-scope variable is set.</summary>
+    public bool HasSessionValues
+    {
+        get
+        {
+            foreach (ref readonly var slot in _session.AsSpan())
+            {
+                if (slot.Present)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Takes the session-scope values of <paramref name="other"/> (what `tcp-request session` rules set before the
+    /// connection's first transaction), copying text into this store's own buffers.
+    /// </summary>
+    public void CopySessionFrom(VariableStore other)
+    {
+        var source = other._session;
+        if (_session.Length < source.Length)
+        {
+            Array.Resize(ref _session, source.Length);
+        }
+
+        for (var i = 0; i < source.Length; i++)
+        {
+            if (source[i].Present)
+            {
+                _session[i].Store(source[i].Value, shared: false);
+            }
+        }
+    }
+
     /// <summary>The request scope ends when the response starts being processed.</summary>
     public void ClearRequest() => Clear(_request);
 

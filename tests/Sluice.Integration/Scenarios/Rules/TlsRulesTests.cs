@@ -129,4 +129,45 @@ public sealed class TlsRulesTests : IDisposable
         // probe's own connection, from 127.0.0.1, does fail one).
         Assert.DoesNotContain(sluice.Output.Lines, l => l.StartsWith("127.0.0.2", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task ModeTcpOffload_SessionAndContentRules_ReadTheTlsFacts()
+    {
+        var site = _certs.Server("site.pem", "www.example.test", ["www.example.test", "other.example.test"]);
+        await using var www = RecordingBackend.Start(_ => CannedResponse.Ok("www"));
+        await using var other = RecordingBackend.Start(_ => CannedResponse.Ok("other"));
+        var port = Ports.FreeTcpPort();
+        var config = $"""
+            defaults
+                mode tcp
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{port} ssl crt {site}
+                tcp-request session set-var(sess.sni) ssl_fc_sni
+                tcp-request session reject unless {"{"} ssl_fc {"}"}
+                tcp-request content reject if {"{"} var(sess.sni) -m beg refused. {"}"}
+                use_backend be_other if {"{"} ssl_fc_sni other.example.test {"}"}
+                default_backend be_www
+            backend be_www
+                server s1 {www.Address}
+            backend be_other
+                server s1 {other.Address}
+            """;
+        await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(port));
+
+        async Task<Sluice.TestKit.Processes.CommandResult> Get(string name) =>
+            await Http.CurlAsync("-k", "--resolve", $"{name}:{port}:127.0.0.1", $"https://{name}:{port}/");
+        var toWww = await Get("www.example.test");
+        Assert.True(toWww.ExitCode == 0, toWww.StandardError);
+        Assert.Equal("www", toWww.StandardOutput);
+        Assert.Equal("other", (await Get("other.example.test")).StandardOutput);
+        // The content rule closes the tunnel once the handshake is done: curl sees the connection end, nothing comes.
+        var refused = await Get("refused.example.test");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Equal(string.Empty, refused.StandardOutput);
+        Assert.Single(www.Requests);
+        Assert.Single(other.Requests);
+    }
 }

@@ -124,6 +124,27 @@ public sealed class MatchMethodsTests
         Assert.Equal(expected, Matches(ctx, words));
     }
 
+    /// <summary>`method` compares well-known methods as an enum: `-i` has no effect on them (haproxy 2.6).</summary>
+    [Theory]
+    [InlineData("GET", new[] { "method", "GET" }, true)]
+    [InlineData("GET", new[] { "method", "-i", "get" }, false)]
+    [InlineData("GET", new[] { "method", "-i", "GET" }, true)]
+    [InlineData("get", new[] { "method", "-i", "GET" }, false)]
+    [InlineData("get", new[] { "method", "-i", "get" }, true)]
+    [InlineData("get", new[] { "method", "get" }, true)]
+    [InlineData("Foo", new[] { "method", "-i", "FOO" }, true)]
+    [InlineData("Foo", new[] { "method", "FOO" }, false)]
+    [InlineData("PATCH", new[] { "method", "-i", "patch" }, true)]
+    [InlineData("GET", new[] { "method", "-i", "-m", "str", "get" }, true)]
+    [InlineData("GET", new[] { "method,lower", "-i", "get" }, true)]
+    [InlineData("POST", new[] { "method", "GET", "POST" }, true)]
+    public void Method_WellKnownAsEnum(string method, string[] words, bool expected)
+    {
+        using var request = Request(method, "/");
+        using var ctx = Context(request);
+        Assert.Equal(expected, Matches(ctx, words));
+    }
+
     public static TheoryData<bool, string, bool> ManyStrings => new()
     {
         { false, "Hello World", true },

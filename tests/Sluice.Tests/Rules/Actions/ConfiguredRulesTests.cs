@@ -66,6 +66,16 @@ public sealed class ConfiguredRulesTests : IDisposable
         Assert.Equal(403, result.Status);
     }
 
+    [Fact]
+    public void SetVarFmt_RendersTheFormatIntoTheVariable()
+    {
+        var (config, lines) = Load("    http-request set-var-fmt(txn.x) %[method]:%[path],%[src]\n    http-request set-var-fmt(txn.empty)\n    http-request set-header X-Var %[var(txn.x)]\n");
+        Assert.Empty(lines);
+        using var request = Request("PUT", "/a/b?q");
+        Assert.Equal(RuleVerdict.Continue, Run(config!, request, out _));
+        Assert.Equal("PUT:/a/b,192.0.2.10", Fields(request)[^1].Split(": ", 2)[1]);
+    }
+
     [Theory]
     [InlineData("    acl a nosuch 1\n", "[ALERT] parsing [t.cfg:9] : error detected while parsing ACL 'a' : unknown fetch method 'nosuch' in ACL expression 'nosuch'.")]
     [InlineData("    acl a hdr(x) -m nosuch 1\n", "[ALERT] parsing [t.cfg:9] : error detected while parsing ACL 'a' : unknown matching method 'nosuch' when parsing ACL expression.")]

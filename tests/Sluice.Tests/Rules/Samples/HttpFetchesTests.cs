@@ -206,6 +206,23 @@ public sealed class HttpFetchesTests
     }
 
     [Fact]
+    public void FeConnAndSoId_FromTheFrontendCountersAndTheListener()
+    {
+        using var ctx = Context(Request("GET", "/"));
+        Assert.Null(Evaluate(ctx, "fe_conn"));
+        Assert.Null(Evaluate(ctx, "so_id"));
+        var counters = new Sluice.Stats.TrafficCounters();
+        counters.OnSessionStart(0);
+        counters.OnSessionStart(0);
+        ctx.FrontendCounters = counters;
+        ctx.Listener = new ListenerIdentity(2, "second"u8.ToArray());
+        Assert.Equal("2", Evaluate(ctx, "fe_conn"));
+        Assert.Equal("2", Evaluate(ctx, "so_id"));
+        Assert.Equal("second", Evaluate(ctx, "so_name"));
+        Assert.True(Matches(ctx, "fe_conn", "gt", "1"));
+    }
+
+    [Fact]
     public void Src_Ipv4MappedClient_ReadAsIpv4()
     {
         using var ctx = Context(Request("GET", "/"));

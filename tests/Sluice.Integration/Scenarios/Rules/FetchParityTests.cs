@@ -1,0 +1,132 @@
+using System.Globalization;
+using Sluice.Integration.Fixtures;
+using Sluice.Integration.Scenarios.Logs;
+using Sluice.TestKit.Processes;
+
+namespace Sluice.Integration.Scenarios.Rules;
+
+using Http = Sluice.Integration.Scenarios.Http.Http;
+
+/// <summary>
+/// Fetches and matchers whose values depend on the proxy's state or on HAProxy's own rules (`fe_conn`, `so_id`,
+/// `connslots`, `method` matching): the same configuration and the same curl requests under haproxy 2.6 and
+/// under Sluice must give the same answers.
+/// </summary>
+public class FetchParityTests
+{
+    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    private static string FetchConfig(int port, int named, int other) => $$"""
+        defaults
+            mode http
+            timeout connect 1s
+            timeout client 5s
+            timeout server 5s
+        frontend fe
+            bind 127.0.0.1:{{Port(port)}}
+            bind 127.0.0.1:{{Port(named)}} name second
+            http-request return status 200 content-type text/plain lf-string "fe=%[fe_conn] other=%[fe_conn(other)] so=%[so_id] name=%[so_name] be=%[be_conn(be)] slots=%[connslots(be)] unbounded=%[connslots(be2)] ver=%[req.ver] fhdr=%[req.fhdr(x)] fhdr1=%[req.fhdr(x,1)] hdr=%[req.hdr(x)] m=%[method]"
+        backend be
+            server s1 127.0.0.1:1 maxconn 7 maxqueue 2
+            server s2 127.0.0.1:1 maxconn 3 maxqueue 1
+        backend be2
+            server s1 127.0.0.1:1 maxconn 7
+        frontend other
+            bind 127.0.0.1:{{Port(other)}}
+        """ + "\n";
+
+    /// <summary>Ten ACLs on `method`, each adding its mark when it matches.</summary>
+    private static string MethodConfig(int port) => $$"""
+        defaults
+            mode http
+            timeout connect 1s
+            timeout client 5s
+            timeout server 5s
+        frontend fe
+            bind 127.0.0.1:{{Port(port)}}
+            acl a1 method GET
+            acl a2 method get
+            acl a3 method -i get
+            acl a4 method -i GET
+            acl a5 method FOO
+            acl a6 method foo
+            acl a7 method -i foo
+            acl a8 method -m str GET
+            acl a9 method -m beg GE
+            acl a10 method -i -m str get
+            acl a11 method -i patch
+            http-request set-var-fmt(txn.r) x
+            http-request set-var-fmt(txn.r) %[var(txn.r)]1 if a1
+            http-request set-var-fmt(txn.r) %[var(txn.r)]2 if a2
+            http-request set-var-fmt(txn.r) %[var(txn.r)]3 if a3
+            http-request set-var-fmt(txn.r) %[var(txn.r)]4 if a4
+            http-request set-var-fmt(txn.r) %[var(txn.r)]5 if a5
+            http-request set-var-fmt(txn.r) %[var(txn.r)]6 if a6
+            http-request set-var-fmt(txn.r) %[var(txn.r)]7 if a7
+            http-request set-var-fmt(txn.r) %[var(txn.r)]8 if a8
+            http-request set-var-fmt(txn.r) %[var(txn.r)]9 if a9
+            http-request set-var-fmt(txn.r) %[var(txn.r)]A if a10
+            http-request set-var-fmt(txn.r) %[var(txn.r)]B if a11
+            http-request return status 200 content-type text/plain lf-string "%[method] %[var(txn.r)]"
+        """ + "\n";
+
+    private static async Task<string> CurlAsync(params string[] arguments)
+    {
+        var result = await Http.CurlAsync(arguments);
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        return result.StandardOutput;
+    }
+
+    /// <summary>Runs the traffic through haproxy, then through Sluice; both proxies are probed on the first port.</summary>
+    private static async Task<List<string>> RunBothAsync(Func<int[], string> config, int ports, Func<int[], Task<List<string>>> traffic)
+    {
+        var results = new List<string>();
+        var haproxyPorts = Enumerable.Range(0, ports).Select(_ => Ports.FreeListeningPort()).ToArray();
+        await using (var haproxy = await LogPeers.StartHAProxyAsync(config(haproxyPorts), haproxyPorts[0]))
+        {
+            results.AddRange(await traffic(haproxyPorts));
+        }
+
+        var sluicePorts = Enumerable.Range(0, ports).Select(_ => Ports.FreeListeningPort()).ToArray();
+        await using (var sluice = await SluiceProcess.StartAsync(config(sluicePorts), [ReadyProbe.Tcp(sluicePorts[0])]))
+        {
+            results.AddRange(await traffic(sluicePorts));
+        }
+
+        return results;
+    }
+
+    [Fact]
+    public async Task ConnectionAndHeaderFetches_SameValuesAsHAProxy()
+    {
+        // The readiness probe goes to the other frontend, so that it is not counted in fe's sessions.
+        var results = await RunBothAsync(p => FetchConfig(p[1], p[2], p[0]), 3, async p =>
+        [
+            await CurlAsync("-H", "x: a, b", "-H", "x: c", Http.Url(p[1], "/")),
+            await CurlAsync("-H", "x: a", Http.Url(p[2], "/")),
+        ]);
+
+        Assert.Equal(results[..2], results[2..]);
+        Assert.Equal("fe=1 other=0 so=1 name= be=0 slots=13 unbounded=-1 ver=1.1 fhdr=c fhdr1=a, b hdr=c m=GET", results[2]);
+        Assert.Equal("fe=1 other=0 so=2 name=second be=0 slots=13 unbounded=-1 ver=1.1 fhdr=a fhdr1=a hdr=a m=GET", results[3]);
+    }
+
+    [Fact]
+    public async Task MethodAcl_WellKnownMethodsIgnoreDashI_AsHAProxy()
+    {
+        string[] methods = ["GET", "get", "FOO", "foo", "Foo", "PATCH"];
+        var results = await RunBothAsync(p => MethodConfig(p[0]), 1, async p =>
+        {
+            var answers = new List<string>();
+            foreach (var method in methods)
+            {
+                answers.Add(await CurlAsync("-X", method, Http.Url(p[0], "/")));
+            }
+
+            return answers;
+        });
+
+        Assert.Equal(results[..methods.Length], results[methods.Length..]);
+        Assert.Equal(["GET x1489A", "get x23A", "FOO x57", "foo x67", "Foo x7", "PATCH xB"], results[methods.Length..]);
+    }
+}
