@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Sluice.Config.Diagnostics;
 using Sluice.Config.Model;
@@ -76,6 +77,42 @@ internal static class ProcessLimits
 
         diagnostics.Add(new(DiagnosticSeverity.Warning, message));
         return true;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int sched_setaffinity(int pid, nint size, byte[] mask);
+
+    /// <summary>
+    /// `cpu-map`: binds every thread of the process to the mapped CPUs; threads made later inherit the binding.
+    /// The thread pool shares work between its threads, so they are not pinned one by one.
+    /// </summary>
+    public static void BindCpus(GlobalConfig global, DiagnosticBag diagnostics)
+    {
+        if (global.CpuMap is not { } map || map.Cpus.Count == 0)
+        {
+            return;
+        }
+
+        var mask = new byte[128];
+        foreach (var cpu in map.Cpus)
+        {
+            mask[cpu / 8] |= (byte)(1 << (cpu % 8));
+        }
+
+        var list = string.Join(',', map.Cpus);
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            if (int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out var tid) && sched_setaffinity(tid, mask.Length, mask) != 0)
+            {
+                diagnostics.Add(new(DiagnosticSeverity.Warning, $"cpu-map : cannot bind the process to CPUs {list}: {Marshal.GetLastPInvokeErrorMessage()}."));
+                return;
+            }
+        }
+
+        if (map.PerThread)
+        {
+            diagnostics.Add(new(DiagnosticSeverity.Warning, $"cpu-map : the process is bound to CPUs {list}, the union of the mapped sets: its threads share their work and are not pinned one by one."));
+        }
     }
 
     public static bool DropPrivileges(GlobalConfig global, DiagnosticBag diagnostics)

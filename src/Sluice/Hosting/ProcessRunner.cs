@@ -40,6 +40,8 @@ internal static class ProcessRunner
             return Fail(diagnostics, readyFile);
         }
 
+        ProcessLimits.BindCpus(config.Global, diagnostics);
+
         // Signals are taken over before the listeners open: a signal that arrives while starting is
         // remembered and applied once the proxy runs, instead of killing the process by default.
         var stop = new StopRequest();

@@ -156,6 +156,9 @@ internal sealed record GlobalConfig
     /// <summary>`nbthread N`: accept loops per listening address (one SO_REUSEPORT socket each, or one shared
     /// socket with `noreuseport`); 0 when not set, which means one.</summary>
     public int NbThread { get; init; }
+
+    /// <summary>`cpu-map`: the CPUs the process is bound to; null when not set.</summary>
+    public CpuMapConfig? CpuMap { get; init; }
     /// <summary>`noreuseport`: listening sockets do not set SO_REUSEPORT, so no other process can share their port.</summary>
     public bool NoReusePort { get; init; }
     public bool StrictLimits { get; init; }
@@ -230,3 +233,6 @@ internal sealed record TcpKeepAliveConfig(int? Count, int? IdleSeconds, int? Int
 {
     public static readonly TcpKeepAliveConfig SystemDefaults = new(null, null, null);
 }
+
+/// <summary>The union of the CPU sets `cpu-map` lines give process 1, and whether they named threads one by one.</summary>
+internal sealed record CpuMapConfig(IReadOnlyList<int> Cpus, bool PerThread);

@@ -13,6 +13,7 @@ internal static class GlobalKeywordTable
     {
         ["maxconn"] = (ctx, g) => Int(ctx, min: 1, v => g with { MaxConn = v }),
         ["nbthread"] = (ctx, g) => Int(ctx, min: 1, v => g with { NbThread = v }),
+        ["cpu-map"] = CpuMapParser.Parse,
         ["noreuseport"] = (ctx, g) => Flag(ctx, g with { NoReusePort = true }),
         ["strict-limits"] = (ctx, g) => Flag(ctx, g with { StrictLimits = !ctx.Negated }),
         ["hard-stop-after"] = (ctx, g) => Time(ctx, v => g with { HardStopAfter = v }),
