@@ -35,13 +35,17 @@ internal sealed class CheckProbe
     private readonly TlsConnector? _tls;
     private readonly TlsConnector? _serverTls;
     private readonly byte[]? _proxyHeader;
+    private readonly SourceConfig? _source;
+    private readonly SourcePortRange? _sourcePorts;
 
     /// <param name="tls">The server's TLS side when checks speak TLS (`check-ssl`, or an `ssl` server checked on its own port).</param>
     /// <param name="proxyHeader">The PROXY header each check connection begins with; null for none.</param>
     /// <param name="serverTls">The server's TLS settings, for `connect ssl` steps.</param>
-    public CheckProbe(EndPoint endPoint, BackendCheckConfig config, TlsConnector? tls = null, byte[]? proxyHeader = null, TlsConnector? serverTls = null)
+    /// <param name="source">The server's `source`: checks leave from it as the traffic does, ports of its range included.</param>
+    public CheckProbe(EndPoint endPoint, BackendCheckConfig config, TlsConnector? tls = null, byte[]? proxyHeader = null, TlsConnector? serverTls = null, (SourceConfig Config, SourcePortRange? Ports)? source = null)
     {
         _proxyHeader = proxyHeader;
+        (_source, _sourcePorts) = source is var (sourceConfig, ports) ? (sourceConfig, ports) : (null, null);
         _endPoint = endPoint;
         _config = config;
         _tls = tls;
@@ -111,6 +115,7 @@ internal sealed class CheckProbe
     {
         private readonly byte[] _buffer = new byte[MaxResponse];
         private Socket? _socket;
+        private int _sourcePort;
         private Stream? _stream;
         private bool _tls;
         private int _length;
@@ -243,6 +248,11 @@ internal sealed class CheckProbe
 
             _socket?.Dispose();
             (_stream, _socket) = (null, null);
+            if (_sourcePort != 0)
+            {
+                probe._sourcePorts?.Return(_sourcePort);
+                _sourcePort = 0;
+            }
         }
 
         /// <summary>Opens the connection of a connect step; returns the failure, or null once connected.</summary>
@@ -258,6 +268,12 @@ internal sealed class CheckProbe
 
             var socket = ServerConnector.CreateSocket(endPoint);
             _socket = socket;
+            if (probe._source is { } source && ServerConnector.BindSource(socket, source, probe._sourcePorts, null, out _sourcePort) != ConnectError.None)
+            {
+                // HAProxy's SOCKERR: the seed 004 sign of a source running out of ports.
+                return new CheckResult(CheckStatus.SocketError, Info: (probe._sourcePorts is { FreeCount: 0 } ? "Source port range exhausted" : "General socket error") + StepSuffix());
+            }
+
             try
             {
                 await socket.ConnectAsync(endPoint, cancellation).ConfigureAwait(false);

@@ -51,7 +51,8 @@ internal sealed class HealthChecker : IHeartbeatTarget
                 ? ProxyHeaderWriter.WriteV2(ProxyCommand.Local, null, null, [], (sendProxy.Options & ProxyV2Options.Crc32c) != 0)
                 : ProxyHeaderWriter.WriteV1(null, null)
             : null;
-        _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls, proxyHeader, server.Config.Tls);
+        _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls, proxyHeader, server.Config.Tls,
+            server.Source is { } source ? (source, server.SourcePorts) : null);
 
         // configuration.txt, "timeout check": with it, the connection gets min("timeout connect", "inter") and the
         // answer "timeout check"; without it, "inter" covers the whole check.
