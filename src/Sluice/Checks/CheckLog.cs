@@ -106,10 +106,32 @@ internal static class CheckLog
         return false;
     }
 
+    /// <summary>
+    /// `option log-health-checks`: HAProxy's line for a check whose status differs from the previous one, with the
+    /// health counter as it stands (`status: N/M UP|DRAIN|DOWN`).
+    /// </summary>
+    public static string HealthCheckResult(ServerState server, BackendState backend, CheckResult result, HealthState state)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"Health check for {(server.IsBackup ? "backup " : string.Empty)}server {backend.Name}/{server.Name} {(result.Passed ? "succeeded" : "failed")}");
+        AppendStatus(text, result);
+        var up = state.Health >= state.Rise;
+        text.Append(CultureInfo.InvariantCulture, $", status: {(up ? state.Health - state.Rise + 1 : state.Health)}/{(up ? state.Fall : state.Rise)} {(up ? (server.Weight == 0 ? "DRAIN" : "UP") : "DOWN")}.");
+        return text.ToString();
+    }
+
     private static StringBuilder Start(ServerState server, BackendState backend, string state, CheckResult result)
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"Server {backend.Name}/{server.Name} is {state}, reason: {result.Description}");
+        text.Append(CultureInfo.InvariantCulture, $"Server {backend.Name}/{server.Name} is {state}");
+        AppendStatus(text, result);
+        return text;
+    }
+
+    /// <summary>HAProxy's <c>srv_append_status</c>: reason, code, info and duration of a check.</summary>
+    private static void AppendStatus(StringBuilder text, CheckResult result)
+    {
+        text.Append(", reason: ").Append(result.Description);
         if (result.HasCode)
         {
             text.Append(CultureInfo.InvariantCulture, $", code: {result.Code}");
@@ -121,7 +143,6 @@ internal static class CheckLog
         }
 
         text.Append(CultureInfo.InvariantCulture, $", check duration: {result.DurationMs}ms");
-        return text;
     }
 
     /// <summary>HAProxy's <c>srv_act</c> and <c>srv_bck</c>: the servers that can take traffic, after the change.</summary>

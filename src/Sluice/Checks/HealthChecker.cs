@@ -29,6 +29,9 @@ internal sealed class HealthChecker : IHeartbeatTarget
     private int _running;
     private volatile bool _stopped;
     private CancellationTokenSource? _cancel;
+
+    /// <summary>The status of the previous check (none before the first), for `option log-health-checks`.</summary>
+    private CheckStatus? _lastStatus;
     private bool _agentDown;
 
     public HealthChecker(ServerState server, BackendState backend, Heartbeat heartbeat, TextWriter log, long firstDueMs)
@@ -165,6 +168,12 @@ internal sealed class HealthChecker : IHeartbeatTarget
             var wasHealthy = State.IsUp;
             State.Report(result.Passed);
             _server.Counters.RecordCheck(result, wasHealthy, State.Health, State.Rise, State.Fall);
+            if (_backend.Config.LogHealthChecks && (result.Status != _lastStatus || IsUp != wasUp))
+            {
+                CheckLog.Write(_backend, _log, DiagnosticSeverity.Warning, CheckLog.HealthCheckResult(_server, _backend, result, State), Logging.LogSender.LevelNotice);
+            }
+
+            _lastStatus = result.Status;
             if (IsUp != wasUp)
             {
                 Publish(result);

@@ -292,6 +292,7 @@ internal static class ConfigBuilder
             AllBackups = section.AllBackups,
             ServerKeepAlive = section.ServerTcpKeepAlive ? section.ServerKeepAliveTuning : null,
             NoLinger = section.NoLinger,
+            LogHealthChecks = section.LogHealthChecks,
             Source = section.Source,
             Disabled = section.Disabled,
             Description = section.Description,

@@ -115,6 +115,9 @@ internal sealed record BackendConfig
     /// <summary>`option srvtcpka`/`tcpka` with `srvtcpka-*`: TCP keep-alive on server connections; null when off.</summary>
     public TcpKeepAliveConfig? ServerKeepAlive { get; init; }
 
+    /// <summary>`option log-health-checks`: every change of a check's status is logged, not only changes of state.</summary>
+    public bool LogHealthChecks { get; init; }
+
     /// <summary>`option nolinger`: server connections are closed with a reset.</summary>
     public bool NoLinger { get; init; }
     public SourceConfig? Source { get; init; }

@@ -94,6 +94,7 @@ internal static class ProxyKeywordTable
         new("httpchk", ProxyKinds.BackendSide, CheckKeywordParsers.ParseHttpChk),
         new("tcp-check", ProxyKinds.BackendSide, CheckKeywordParsers.ParseTcpCheck),
         new("abortonclose", ProxyKinds.BackendSide, (ctx, _) => SetFlag(ctx, () => { })),
+        new("log-health-checks", ProxyKinds.BackendSide, (ctx, s) => SetFlag(ctx, () => s.LogHealthChecks = !ctx.Negated)),
         new("nolinger", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.NoLinger = !ctx.Negated)),
         new("idle-close-on-response", ProxyKinds.FrontendSide, HttpKeywordParsers.Flag((s, on) => s.IdleCloseOnResponse = on)),
         new("http-no-delay", ProxyKinds.All, (ctx, _) => SetFlag(ctx, () => { })),

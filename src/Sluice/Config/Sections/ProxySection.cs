@@ -120,6 +120,8 @@ internal sealed class ProxySection
 
     public bool NoLinger { get; set; }
 
+    public bool LogHealthChecks { get; set; }
+
     public bool IdleCloseOnResponse { get; set; }
 
     /// <summary>`clitcpka-cnt`, `clitcpka-idle`, `clitcpka-intvl`.</summary>
