@@ -26,6 +26,7 @@ internal static class CliCommands
         new(["enable", "server"], "enable server  (DEPRECATED)", "enable a disabled server (use 'set server' instead)", CliLevel.Admin, (r, o) => SetAdminState(r, o, 2, ServerAdminState.Ready)),
         new(["get", "weight"], "get weight <bk>/<srv>", "report a server's current weight", CliLevel.User, GetWeight),
         new(["operator"], "operator", "lower the level of the current CLI session to operator", CliLevel.Operator, (r, _) => r.Connection.Level = CliLevel.Operator),
+        new(["set", "maxconn", "global"], "set maxconn global <value>", "change the per-process maxconn setting", CliLevel.Admin, SetMaxConnGlobal),
         new(["set", "maxconn", "frontend"], "set maxconn frontend <frontend> <value>", "change a frontend's maxconn setting", CliLevel.Admin, SetMaxConnFrontend),
         new(["set", "maxconn", "server"], "set maxconn server <bk>/<srv>", "change a server's maxconn setting", CliLevel.Admin, SetMaxConnServer),
         new(["set", "server"], "set server <bk>/<srv> [opts]", "change a server's state, weight, address or ssl", CliLevel.Admin, SetServer),
@@ -62,7 +63,7 @@ internal static class CliCommands
         ["abort"], ["add"], ["clear", "acl"], ["clear", "map"], ["clear", "table"], ["commit"], ["del"], ["disable", "agent"],
         ["disable", "dynamic-cookie"], ["disable", "health"], ["enable", "agent"], ["enable", "dynamic-cookie"], ["enable", "health"],
         ["get", "acl"], ["get", "map"], ["get", "var"], ["new"], ["prepare"], ["set", "dynamic-cookie-key"], ["set", "map"],
-        ["set", "maxconn", "global"], ["set", "profiling"], ["set", "rate-limit"], ["set", "severity-output"], ["set", "ssl"],
+        ["set", "profiling"], ["set", "rate-limit"], ["set", "severity-output"], ["set", "ssl"],
         ["set", "table"], ["show", "acl"], ["show", "activity"], ["show", "cache"], ["show", "cli", "sockets"], ["show", "env"],
         ["show", "events"], ["show", "fd"], ["show", "libs"], ["show", "map"], ["show", "peers"], ["show", "profiling"],
         ["show", "resolvers"], ["show", "schema"], ["show", "servers", "conn"], ["show", "ssl"], ["show", "startup-logs"],
@@ -646,6 +647,31 @@ internal static class CliCommands
         }
 
         server.MaxConn = max;
+    }
+
+    /// <summary>HAProxy's `set maxconn global`: within the configured maxconn; 0 or less restores it.</summary>
+    private static void SetMaxConnGlobal(CliRequest request, StringBuilder output)
+    {
+        if (request.Arg(3) is not { } text || !int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var max))
+        {
+            output.Append("Expects an integer value.\n");
+            return;
+        }
+
+        if (request.Hub.GlobalLimit is not { } limit)
+        {
+            output.Append("'set maxconn global' is not supported yet without a global 'maxconn' in the configuration.\n");
+            return;
+        }
+
+        var hard = request.Hub.Global.MaxConn;
+        if (max > hard)
+        {
+            output.Append("Value out of range.\n");
+            return;
+        }
+
+        limit.Resize(max <= 0 ? hard : max);
     }
 
     private static void SetMaxConnFrontend(CliRequest request, StringBuilder output)

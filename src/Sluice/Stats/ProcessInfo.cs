@@ -45,7 +45,7 @@ internal static class ProcessInfo
             ("Ulimit-n", N(hub.Global.UlimitN ?? 0), "CGP:u32", "Hard limit on the number of per-process file descriptors"),
             ("Maxsock", N(hub.Global.UlimitN ?? 0), "CGP:u32", "Hard limit on the number of per-process sockets"),
             ("Maxconn", N(maxConn), "CGP:u32", "Hard limit on the number of per-process connections (configured or imposed by Ulimit-n)"),
-            ("Hard_maxconn", N(maxConn), "CGP:u32", "Hard limit on the number of per-process connections (imposed by Memmax_MB or Ulimit-n)"),
+            ("Hard_maxconn", N(hub.Global.MaxConn > 0 ? hub.Global.MaxConn : maxConn), "CGP:u32", "Hard limit on the number of per-process connections (imposed by Memmax_MB or Ulimit-n)"),
             ("CurrConns", N(hub.CurrentConnections), "MGP:u32", "Current number of connections on this worker process"),
             ("CumConns", N(hub.TotalConnections), "MCP:u32", "Total number of connections on this worker process since started"),
             ("CumReq", N(hub.TotalRequests), "MCP:u32", "Total number of requests on this worker process since started"),

@@ -283,6 +283,44 @@ public class RuntimeApiTests
     }
 
     [Fact]
+    public async Task SetMaxconnGlobal_LowersAndRestoresTheProcessLimit()
+    {
+        var port = Ports.FreeTcpPort();
+        var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
+        await using var sluice = await SluiceProcess.StartAsync($"""
+            global
+                maxconn 50
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{port}
+                http-request return status 200 content-type text/plain string "ok"
+            """, [ReadyProbe.Tcp(port)]);
+
+        static string Field(string info, string name) => info.Split('\n').Single(l => l.StartsWith(name + ": ", StringComparison.Ordinal))[(name.Length + 2)..];
+        Assert.Equal("\n", await StatsPeers.UnixAsync(socket, "set maxconn global 1"));
+        var info = await StatsPeers.UnixAsync(socket, "show info");
+        Assert.Equal("1", Field(info, "Maxconn"));
+        Assert.Equal("50", Field(info, "Hard_maxconn"));
+        Assert.Equal("Value out of range.\n\n", await StatsPeers.UnixAsync(socket, "set maxconn global 51"));
+        Assert.Equal("Expects an integer value.\n\n", await StatsPeers.UnixAsync(socket, "set maxconn global"));
+
+        // One connection held: the next one waits in the backlog, unserved, until the limit is restored.
+        using var held = await TestClient.ConnectTcpAsync(port);
+        await held.SendAsync(System.Text.Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        var waiting = StatsPeers.CurlAsync("--max-time", "20", StatsPeers.Url(port, "/"));
+        await Task.Delay(700);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal("\n", await StatsPeers.UnixAsync(socket, "set maxconn global 0"));
+        Assert.Equal("50", Field(await StatsPeers.UnixAsync(socket, "show info"), "Maxconn"));
+        Assert.Equal(200, (await waiting).Status);
+    }
+
+    [Fact]
     public async Task ShowSessAndShutdownSessionsServer_TunnelCut()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
