@@ -151,7 +151,14 @@ internal sealed class TlsTerminator
     /// Runs the server handshake on an accepted socket. The caller bounds it (`timeout client-hs`) by closing the
     /// socket. Returns the stream and what was established, or null when the handshake failed (counted).
     /// </summary>
-    public async Task<(SslStream Stream, TlsConnectionInfo Info)?> AuthenticateAsync(Socket socket)
+    /// <summary>HAProxy's words for a client that closed before its first byte of TLS (CO_ER_SSL_EMPTY).</summary>
+    public const string ClosedDuringHandshake = "Connection closed during SSL handshake";
+
+    /// <summary>HAProxy's words for any other failed handshake (CO_ER_SSL_HANDSHAKE).</summary>
+    public const string HandshakeFailure = "SSL handshake failure";
+
+    /// <summary>The handshake with a client; on failure, why, in HAProxy's words.</summary>
+    public async Task<(SslStream? Stream, TlsConnectionInfo? Info, string? Failure)> AuthenticateAsync(Socket socket)
     {
         var network = new NetworkStream(socket, ownsSocket: false);
         // RFC 8446 §5.1: a plaintext record carries at most 2^14 bytes, after its 5-byte header.
@@ -173,7 +180,7 @@ internal sealed class TlsTerminator
             ArrayPool<byte>.Shared.Return(hello);
             await network.DisposeAsync().ConfigureAwait(false);
             Interlocked.Increment(ref _handshakeFailures);
-            return null;
+            return (null, null, filled == 0 ? ClosedDuringHandshake : HandshakeFailure);
         }
 
         var replay = new ReplayStream(network, hello, filled, sessionId);
@@ -186,7 +193,7 @@ internal sealed class TlsTerminator
         {
             Interlocked.Increment(ref _handshakeFailures);
             await stream.DisposeAsync().ConfigureAwait(false);
-            return null;
+            return (null, null, HandshakeFailure);
         }
 
         var client = stream.RemoteCertificate as X509Certificate2 ?? (stream.RemoteCertificate is { } other ? new X509Certificate2(other) : null);
@@ -198,7 +205,7 @@ internal sealed class TlsTerminator
             LeafVerifyError = stream.LeafError,
             CaVerifyError = stream.CaError,
         };
-        return (stream, info);
+        return (stream, info, null);
     }
 
     /// <summary>

@@ -38,6 +38,7 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
     private long _deadlineMs = TransactionContext.Infinite;
     private int _closed;
     private int _timedOut;
+    private readonly DateTime _acceptedAt = DateTime.Now;
 
     public HandshakeSession(Socket client, Listener listener, TlsTerminator? terminator, bool expectProxy, TransactionContext context)
     {
@@ -74,14 +75,14 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
                 return new HandshakeOutcome(proxy, null, null);
             }
 
-            var tls = await _terminator.AuthenticateAsync(_client).ConfigureAwait(false);
-            if (tls is not { } established)
+            var (stream, info, failure) = await _terminator.AuthenticateAsync(_client).ConfigureAwait(false);
+            if (stream is null || info is null)
             {
-                Report("SSL handshake failure");
+                ReportHandshakeFailure(Volatile.Read(ref _timedOut) != 0 ? "Timeout during SSL handshake" : failure ?? TlsTerminator.HandshakeFailure);
                 return null;
             }
 
-            return new HandshakeOutcome(proxy, established.Stream, established.Info);
+            return new HandshakeOutcome(proxy, stream, info);
         }
         finally
         {
@@ -104,6 +105,25 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
     }
 
     public void Kill() => Close();
+
+    /// <summary>
+    /// A failed TLS handshake, logged to the frontend's log targets as HAProxy logs a connection that never became
+    /// a session: `client:port [accept date] frontend/listener: reason` at info (err with `log-separate-errors`);
+    /// a client that closed before its first byte is not logged under `option dontlognull`.
+    /// </summary>
+    private void ReportHandshakeFailure(string reason)
+    {
+        Report(reason);
+        if (_context.Log is not { } log || (log.Config.DontLogNull && reason == TlsTerminator.ClosedDuringHandshake))
+        {
+            return;
+        }
+
+        var listener = Rules.Samples.ListenerIdentity.Of(_context.Frontend, _listener.Bind);
+        var name = listener.Name is { } bytes ? System.Text.Encoding.Latin1.GetString(bytes) : listener.Id.ToString(CultureInfo.InvariantCulture);
+        log.EmitText(log.Config.SeparateErrors ? Logging.LogSender.LevelErr : Logging.LogSender.LevelInfo, string.Create(CultureInfo.InvariantCulture,
+            $"{SafeRemote()} [{_acceptedAt:dd/MMM/yyyy:HH:mm:ss.fff}] {_context.Frontend.Name}/{name}: {reason}"));
+    }
 
     /// <summary>HAProxy's log line for a connection that failed before its session: `client [frontend] frontend/bind: reason`.</summary>
     private void Report(string reason)

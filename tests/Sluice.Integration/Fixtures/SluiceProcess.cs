@@ -91,6 +91,7 @@ internal sealed class SluiceProcess : ISluiceInstance
             {
                 await instance.Output.WaitForAsync(
                     l => l.Contains(" retries=", StringComparison.Ordinal) || l.EndsWith(": SSL handshake failure", StringComparison.Ordinal)
+                        || l.EndsWith(": Connection closed during SSL handshake", StringComparison.Ordinal)
                         || l.EndsWith(": " + Sluice.Transport.ProxyHeaderReceiver.Empty, StringComparison.Ordinal),
                     ready.Count);
             }

@@ -96,12 +96,12 @@ internal static class LogKeywordParsers
         }
     }
 
-    /// <summary>`error-log-format`: checked as HAProxy 2.6 does; the lines it formats (failed handshakes) are not written yet.</summary>
+    /// <summary>`error-log-format`: checked as HAProxy 2.6 does; failed handshakes are logged in HAProxy's default form meanwhile.</summary>
     public static void ParseErrorLogFormat(KeywordContext ctx, ProxySection section)
     {
         if (Compile(ctx, section) is not null)
         {
-            ctx.Warning("'error-log-format' is accepted but not honoured yet: failed TLS handshakes are not logged yet.");
+            ctx.Warning("'error-log-format' is accepted but not honoured yet: failed TLS handshakes are logged in HAProxy's default form.");
         }
     }
 

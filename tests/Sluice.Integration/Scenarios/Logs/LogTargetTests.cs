@@ -128,8 +128,9 @@ public class LogTargetTests
 
         var get = await Http.Http.CurlAsync(Http.Http.Url(port, "/fd"));
         Assert.Equal(0, get.ExitCode);
-        var raw = await sluice.Output.WaitForAsync(l => l.Contains("\"GET /fd HTTP/1.1\"", StringComparison.Ordinal) && l.StartsWith("127.0.0.1:", StringComparison.Ordinal));
-        Assert.Contains(" fe be/s1 ", raw[0], StringComparison.Ordinal);
+        // The raw httplog line on stdout (the `-d` line of the same request has another layout).
+        var raw = await sluice.Output.WaitForAsync(l => l.Contains("\"GET /fd HTTP/1.1\"", StringComparison.Ordinal) && l.Contains("] fe be/s1 ", StringComparison.Ordinal));
+        Assert.StartsWith("127.0.0.1:", raw[0], StringComparison.Ordinal);
 
         var deadline = DateTime.UtcNow + TestTimeout.Value;
         string[] lines;
@@ -141,6 +142,75 @@ public class LogTargetTests
 
         // `format short`: the level in angle brackets (info is 6), then the message.
         Assert.StartsWith("<6>127.0.0.1:", lines.Single(l => l.Contains("\"GET /fd HTTP/1.1\"", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    /// <summary>Failed TLS handshakes reach the log targets as HAProxy sends them, `option dontlognull` dropping the empty ones.</summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData("option dontlognull")]
+    public async Task FailedHandshakes_LoggedAsHAProxy(string option)
+    {
+        using var certs = new TestCertificates();
+        var site = certs.Server("site.pem", "example.test");
+        string TlsConfig(int syslogPort, int port) => $$"""
+            global
+                log 127.0.0.1:{{Port(syslogPort)}} format raw local0
+            defaults
+                mode http
+                log global
+                option httplog
+                {{option}}
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend fe
+                bind 127.0.0.1:{{Port(port)}} ssl crt {{site}}
+                http-request return status 200
+            """ + "\n";
+
+        static string Shape(string line) => Regex.Replace(line, @"^127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] ", "127.0.0.1:PORT [DATE] ");
+
+        async Task<List<string>> RunAsync(SyslogListener syslog, int port)
+        {
+            // The readiness probes' own lines come first: they are left out.
+            await Task.Delay(300);
+            var start = syslog.Lines.Lines.Count;
+            using (var plain = await TestClient.ConnectTcpAsync(port))
+            {
+                await plain.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+                await TestClient.ReadToEndAsync(plain);
+            }
+
+            using (var empty = await TestClient.ConnectTcpAsync(port))
+            {
+                await Task.Delay(100);
+            }
+
+            using (var marker = await TestClient.ConnectTcpAsync(port))
+            {
+                await marker.SendAsync("\u0016marker"u8.ToArray());
+                await TestClient.ReadToEndAsync(marker);
+            }
+
+            await syslog.Lines.WaitForAsync(l => l.EndsWith("SSL handshake failure", StringComparison.Ordinal), 2);
+            await Task.Delay(300);
+            return [.. syslog.Lines.Lines.Skip(start).Select(Shape)];
+        }
+
+        using var haproxyLog = SyslogListener.Udp();
+        var hPort = Ports.FreeListeningPort();
+        await using var haproxy = await LogPeers.StartHAProxyAsync(TlsConfig(haproxyLog.Port, hPort), hPort);
+        var reference = await RunAsync(haproxyLog, hPort);
+
+        using var sluiceLog = SyslogListener.Udp();
+        var sPort = Ports.FreeListeningPort();
+        await using var sluice = await SluiceProcess.StartAsync(TlsConfig(sluiceLog.Port, sPort), [ReadyProbe.Tcp(sPort)]);
+        var ours = await RunAsync(sluiceLog, sPort);
+
+        // Connections are handled side by side: the lines are compared as sets of lines, not in order.
+        Assert.True(reference.Order(StringComparer.Ordinal).SequenceEqual(ours.Order(StringComparer.Ordinal)), string.Join("\n", reference) + "\n---\n" + string.Join("\n", ours));
+        Assert.Equal(2, ours.Count(l => l == "127.0.0.1:PORT [DATE] fe/1: SSL handshake failure"));
+        Assert.Equal(option.Length == 0, ours.Contains("127.0.0.1:PORT [DATE] fe/1: Connection closed during SSL handshake"));
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public sealed class ClientCertificateTests : IDisposable
         Assert.False(await ServedAsync(port, "-cert", expired.Certificate, "-key", expired.Key));
         Assert.False(await ServedAsync(port, "-cert", revoked.Certificate, "-key", revoked.Key));
         Assert.False(await ServedAsync(port, "-cert", untrusted.Certificate, "-key", untrusted.Key));
-        await sluice.Output.WaitForAsync(l => l.EndsWith(": SSL handshake failure", StringComparison.Ordinal), 5);
+        await sluice.Output.WaitForAsync(l => l.EndsWith(": SSL handshake failure", StringComparison.Ordinal), 4);
     }
 
     [Fact]
