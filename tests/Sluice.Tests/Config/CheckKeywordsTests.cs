@@ -97,7 +97,6 @@ public sealed class CheckKeywordsTests : IDisposable
     [InlineData("http-check send foo", "'http-check send' expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got 'foo' as argument.")]
     [InlineData("option httpchk GET / HTTP/1.1 extra", "'option httpchk' cannot handle unexpected argument 'extra'.")]
     [InlineData("option spop-check", "option 'spop-check' is not supported yet.")]
-    [InlineData("option log-health-checks", "option 'log-health-checks' is not supported yet.")]
     public void BadOrUnsupported_Alert(string line, string message)
     {
         var (config, lines) = LoadBackend("    " + line + "\n");
