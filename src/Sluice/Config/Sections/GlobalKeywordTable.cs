@@ -61,7 +61,22 @@ internal static class GlobalKeywordTable
         ["log"] = LogKeywordParsers.ParseGlobalLog,
         ["log-tag"] = LogKeywordParsers.ParseGlobalLogTag,
         ["log-send-hostname"] = LogKeywordParsers.ParseSendHostname,
+        ["tune.ssl.default-dh-param"] = (ctx, g) => NoEffectYet(ctx, g, "OpenSSL sizes DHE parameters to the certificate's key"),
+        ["tune.ssl.cachesize"] = (ctx, g) => NoEffectYet(ctx, g, "the TLS session cache is the platform's"),
+        ["tune.ssl.lifetime"] = (ctx, g) => NoEffectYet(ctx, g, "the TLS session cache is the platform's"),
     };
+
+    /// <summary>A tuning that loads but changes nothing yet: its value is checked, then a warning says why.</summary>
+    private static GlobalConfig? NoEffectYet(KeywordContext ctx, GlobalConfig global, string why)
+    {
+        if (!ctx.ExpectArguments(1, "an argument"))
+        {
+            return null;
+        }
+
+        ctx.Warning($"'{ctx.Keyword}' is accepted but has no effect yet: {why}.");
+        return global;
+    }
 
     private static GlobalConfig? Fail(KeywordContext ctx, string what)
     {

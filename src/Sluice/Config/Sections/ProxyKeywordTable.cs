@@ -103,6 +103,7 @@ internal static class ProxyKeywordTable
         new("splice-response", ProxyKinds.All, (ctx, _) => NoEffectYet(ctx, "data is copied through the proxy's buffers")),
         new("tcp-smart-accept", ProxyKinds.FrontendSide, (ctx, _) => NoEffectYet(ctx, "the kernel acknowledges new connections at once")),
         new("tcp-smart-connect", ProxyKinds.BackendSide, (ctx, _) => NoEffectYet(ctx, "the kernel acknowledges the server's handshake at once")),
+        new("socket-stats", ProxyKinds.FrontendSide, (ctx, _) => NoEffectYet(ctx, "the stats show no listener rows yet")),
         new("independent-streams", ProxyKinds.All, (ctx, _) => NoEffectYet(ctx, "reading and writing already keep their own timeouts")),
         new("redis-check", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseRedisCheck),
         new("ssl-hello-chk", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseSslHelloCheck),
@@ -147,7 +148,7 @@ internal static class ProxyKeywordTable
     {
         if (!ctx.Negated)
         {
-            ctx.Warning($"'option {ctx.Keyword}' is accepted but has no effect yet: {why}.");
+            ctx.Warning($"'{ctx.Keyword}' is accepted but has no effect yet: {why}.");
         }
     }
 
