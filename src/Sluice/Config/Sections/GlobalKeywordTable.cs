@@ -61,10 +61,70 @@ internal static class GlobalKeywordTable
         ["log"] = LogKeywordParsers.ParseGlobalLog,
         ["log-tag"] = LogKeywordParsers.ParseGlobalLogTag,
         ["log-send-hostname"] = LogKeywordParsers.ParseSendHostname,
+        ["setenv"] = (ctx, g) => SetEnvironment(ctx, g, overwrite: true),
+        ["presetenv"] = (ctx, g) => SetEnvironment(ctx, g, overwrite: false),
+        ["unsetenv"] = UnsetEnvironment,
+        ["resetenv"] = ResetEnvironment,
         ["tune.ssl.default-dh-param"] = (ctx, g) => NoEffectYet(ctx, g, "OpenSSL sizes DHE parameters to the certificate's key"),
         ["tune.ssl.cachesize"] = (ctx, g) => NoEffectYet(ctx, g, "the TLS session cache is the platform's"),
         ["tune.ssl.lifetime"] = (ctx, g) => NoEffectYet(ctx, g, "the TLS session cache is the platform's"),
     };
+
+    /// <summary>
+    /// `setenv NAME VALUE` and `presetenv NAME VALUE` (only when NAME is not set): the process environment changes
+    /// at once, so `${NAME}` in the lines after it sees the value, as in HAProxy.
+    /// </summary>
+    private static GlobalConfig? SetEnvironment(KeywordContext ctx, GlobalConfig global, bool overwrite)
+    {
+        if (ctx.ArgumentCount < 2)
+        {
+            return Fail(ctx, "expects a name and a value.");
+        }
+
+        if (overwrite || Environment.GetEnvironmentVariable(ctx.Argument(0)!) is null)
+        {
+            Environment.SetEnvironmentVariable(ctx.Argument(0)!, ctx.Argument(1));
+        }
+
+        return global;
+    }
+
+    /// <summary>`unsetenv NAME...`.</summary>
+    private static GlobalConfig? UnsetEnvironment(KeywordContext ctx, GlobalConfig global)
+    {
+        if (ctx.ArgumentCount < 1)
+        {
+            return Fail(ctx, "expects at least one variable name.");
+        }
+
+        for (var i = 0; i < ctx.ArgumentCount; i++)
+        {
+            Environment.SetEnvironmentVariable(ctx.Argument(i)!, null);
+        }
+
+        return global;
+    }
+
+    /// <summary>
+    /// `resetenv [NAME...]`: every variable but the ones named is removed, except the runtime's and Sluice's own
+    /// (`DOTNET_*`, `SLUICE_*`), which a daemon's re-executed process still needs.
+    /// </summary>
+    private static GlobalConfig? ResetEnvironment(KeywordContext ctx, GlobalConfig global)
+    {
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < ctx.ArgumentCount; i++)
+        {
+            kept.Add(ctx.Argument(i)!);
+        }
+
+        foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(n => !kept.Contains(n) && !n.StartsWith("DOTNET_", StringComparison.Ordinal) && !n.StartsWith("SLUICE_", StringComparison.Ordinal)).ToList())
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+
+        return global;
+    }
 
     /// <summary>A tuning that loads but changes nothing yet: its value is checked, then a warning says why.</summary>
     private static GlobalConfig? NoEffectYet(KeywordContext ctx, GlobalConfig global, string why)
