@@ -32,9 +32,6 @@ internal sealed class InheritedSockets
         }
     }
 
-    /// <summary>How many sockets were offered.</summary>
-    public int Count => _byKey.Values.Sum(q => q.Count) + Taken.Count;
-
     /// <summary>Closes the sockets no bind took (those another process handed over and this one does not use).</summary>
     public void CloseUntaken()
     {

@@ -350,7 +350,7 @@ internal static class CliCommands
         var events = new List<(int Id, bool Response, string Name, ErrorSnapshot Snapshot)>();
         foreach (var frontend in request.Hub.Frontends)
         {
-            if (requests && Selected(frontend.Name) && frontend.Counters.LastRequestError is var (snapshot, _))
+            if (requests && Selected(frontend.Name) && frontend.Counters.LastRequestError is { } snapshot)
             {
                 events.Add((frontend.Config.Id, false, frontend.Name, snapshot));
             }

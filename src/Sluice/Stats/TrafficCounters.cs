@@ -190,8 +190,8 @@ internal class TrafficCounters
         Interlocked.Increment(ref _responses[index]);
     }
 
-    /// <summary>The last invalid request, with the number of such events before it; null when none.</summary>
-    public (ErrorSnapshot Snapshot, int Event)? LastRequestError => Volatile.Read(ref _lastRequestError) is { } snapshot ? (snapshot, snapshot.Event) : null;
+    /// <summary>The last invalid request (its <see cref="ErrorSnapshot.Event"/> numbered process-wide); null when none.</summary>
+    public ErrorSnapshot? LastRequestError => Volatile.Read(ref _lastRequestError);
 
     public void RecordRequestError(ErrorSnapshot snapshot) =>
         Volatile.Write(ref _lastRequestError, snapshot with { Event = Interlocked.Increment(ref s_errorEvents) - 1 });

@@ -38,7 +38,7 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
     private long _deadlineMs = TransactionContext.Infinite;
     private int _closed;
     private int _timedOut;
-    private readonly DateTime _acceptedAt = DateTime.Now;
+    private readonly DateTime _acceptedAtUtc = DateTime.UtcNow;
 
     public HandshakeSession(Socket client, Listener listener, TlsTerminator? terminator, bool expectProxy, TransactionContext context)
     {
@@ -122,7 +122,7 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
         var listener = Rules.Samples.ListenerIdentity.Of(_context.Frontend, _listener.Bind);
         var name = listener.Name is { } bytes ? System.Text.Encoding.Latin1.GetString(bytes) : listener.Id.ToString(CultureInfo.InvariantCulture);
         log.EmitText(log.Config.SeparateErrors ? Logging.LogSender.LevelErr : Logging.LogSender.LevelInfo, string.Create(CultureInfo.InvariantCulture,
-            $"{SafeRemote()} [{_acceptedAt:dd/MMM/yyyy:HH:mm:ss.fff}] {_context.Frontend.Name}/{name}: {reason}"));
+            $"{SafeRemote()} [{_acceptedAtUtc.ToLocalTime():dd/MMM/yyyy:HH:mm:ss.fff}] {_context.Frontend.Name}/{name}: {reason}"));
     }
 
     /// <summary>HAProxy's log line for a connection that failed before its session: `client [frontend] frontend/bind: reason`.</summary>
