@@ -244,22 +244,25 @@ public class QueueTests
         Assert.Equal(20, a.Requests.Count + b.Requests.Count);
     }
 
+    /// <summary>A tcp listener whose one server takes one connection at a time; the others wait up to <paramref name="queueTimeout"/>.</summary>
+    private static string TcpQueueConfig(int port, string server, string queueTimeout) => $"""
+        defaults
+            mode tcp
+            timeout connect 2s
+            timeout client 10s
+            timeout server 10s
+            timeout queue {queueTimeout}
+        listen app
+            bind 127.0.0.1:{port}
+            server s1 {server} maxconn 1
+        """;
+
     [Fact]
     public async Task ModeTcp_MaxConn1_SecondConnectionWaitsForTheFirst()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
         var port = Ports.FreeTcpPort();
-        var config = $"""
-            defaults
-                mode tcp
-                timeout connect 2s
-                timeout client 10s
-                timeout server 10s
-                timeout queue 20s
-            listen app
-                bind 127.0.0.1:{port}
-                server s1 {echo.Address} maxconn 1
-            """;
+        var config = TcpQueueConfig(port, echo.Address, "20s");
         await using var sluice = await StartAsync(config, port);
         var probes = echo.Total;
 
@@ -281,17 +284,7 @@ public class QueueTests
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
         var port = Ports.FreeTcpPort();
-        var config = $"""
-            defaults
-                mode tcp
-                timeout connect 2s
-                timeout client 10s
-                timeout server 10s
-                timeout queue 300ms
-            listen app
-                bind 127.0.0.1:{port}
-                server s1 {echo.Address} maxconn 1
-            """;
+        var config = TcpQueueConfig(port, echo.Address, "300ms");
         await using var sluice = await StartAsync(config, port);
         var probes = echo.Total;
 
