@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Sluice.Config.Model;
 
@@ -72,7 +73,15 @@ internal sealed class TlsConnector
                 return null;
             }
 
-            clientCertificates = [loaded.Leaf, .. loaded.Chain];
+            try
+            {
+                clientCertificates = [loaded.WithPrivateKey(), .. loaded.Chain];
+            }
+            catch (CryptographicException)
+            {
+                lineAlert($"inconsistencies between private key and certificate loaded '{crt}'.");
+                return null;
+            }
         }
 
         var versions = TlsVersionRange.Allowed(settings);
