@@ -17,18 +17,28 @@ internal sealed class TlsConnector
     private readonly SslClientAuthenticationOptions _options;
     private readonly X509Certificate2Collection? _authorities;
 
-    private TlsConnector(TlsSettings settings, SslClientAuthenticationOptions options, X509Certificate2Collection? authorities, bool verify)
+    private readonly RevocationList? _revoked;
+
+    private TlsConnector(TlsSettings settings, SslClientAuthenticationOptions options, X509Certificate2Collection? authorities, RevocationList? revoked, bool verify)
     {
         Settings = settings;
         _options = options;
         _authorities = authorities;
+        _revoked = revoked;
         Verifies = verify;
+        ForChecks = this;
     }
 
     public TlsSettings Settings { get; }
 
     /// <summary>`verify required`: the server's certificate must lead to a CA of the `ca-file`.</summary>
     public bool Verifies { get; }
+
+    /// <summary>
+    /// The connector of health checks: they send the SNI of `check-sni` (none without it: `sni` applies to traffic
+    /// only, as in HAProxy) and offer the ALPN of `check-alpn`, else of `alpn`; this one when neither changes anything.
+    /// </summary>
+    public TlsConnector ForChecks { get; private set; }
 
     /// <summary>True when the line offers `h2` by ALPN: the server may then answer in HTTP/2.</summary>
     public bool OffersH2 => Settings.Alpn is { } alpn && alpn.Contains("h2");
@@ -57,10 +67,17 @@ internal sealed class TlsConnector
             return null;
         }
 
-        if (settings.CrlFile is not null)
+        RevocationList? revoked = null;
+        if (settings.CrlFile is { } crlFile)
         {
-            notSupported("'crl-file' on a server line");
-            return null;
+            revoked = RevocationList.Load(crlFile, authorities ?? [], out var crlError);
+            if (revoked is null)
+            {
+                lineAlert(File.Exists(crlFile)
+                    ? $"'crl-file' : unable to load {crlFile} ({crlError})."
+                    : $"Couldn't open the ca-file '{crlFile}' (No such file or directory).");
+                return null;
+            }
         }
 
         X509Certificate2Collection? clientCertificates = null;
@@ -122,10 +139,22 @@ internal sealed class TlsConnector
             ClientCertificates = clientCertificates,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             AllowRenegotiation = false,
-            AllowTlsResume = !settings.NoTlsTickets,
+            // Sessions are cached by SslStream per target host: without `sni`, a server's sessions are not resumed.
+            AllowTlsResume = !settings.NoTlsTickets && !settings.NoSslReuse,
         };
-        var connector = new TlsConnector(settings, options, authorities, verify);
+        var connector = new TlsConnector(settings, options, authorities, revoked, verify);
         options.RemoteCertificateValidationCallback = connector.ValidateServer;
+        if (settings.Sni is not null || settings.CheckSni is not null || settings.CheckAlpn is not null)
+        {
+            var checks = Create(settings with { Sni = settings.CheckSni, Alpn = settings.CheckAlpn ?? settings.Alpn, CheckSni = null, CheckAlpn = null }, lineAlert, notSupported);
+            if (checks is null)
+            {
+                return null;
+            }
+
+            connector.ForChecks = checks;
+        }
+
         return connector;
     }
 
@@ -181,6 +210,21 @@ internal sealed class TlsConnector
             var status = own.ChainStatus.Length > 0 ? own.ChainStatus[0].StatusInformation.Trim() : "untrusted";
             tls.VerifyError = $"certificate verify failed ({status})";
             return false;
+        }
+
+        // `crl-file`: every certificate of the chain but its root is looked up in the lists (OpenSSL's
+        // X509_V_FLAG_CRL_CHECK_ALL, which HAProxy sets with a CRL file).
+        if (_revoked is not null)
+        {
+            var elements = own.ChainElements;
+            for (var depth = 0; depth < elements.Count - 1; depth++)
+            {
+                if (_revoked.IsRevoked(elements[depth].Certificate))
+                {
+                    tls.VerifyError = "certificate verify failed (certificate revoked)";
+                    return false;
+                }
+            }
         }
 
         // HAProxy checks the name given by `verifyhost`, else the SNI it sent (the server's `sni`), RFC 6125

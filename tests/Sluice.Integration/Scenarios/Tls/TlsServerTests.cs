@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Sluice.Integration.Fixtures;
 using HttpHelpers = Sluice.Integration.Scenarios.Http.Http;
 
@@ -208,5 +209,110 @@ public sealed class TlsServerTests : IDisposable
         var result = await Sluice.TestKit.Processes.SluiceBinary.RunAsync(["-c", "-f", path], directory);
         Assert.Equal(1, result.ExitCode);
         Assert.Matches(@"\[ALERT\] config : \[.*sluice\.cfg:\d+\] : 'server be/s' : verify is enabled by default but no CA file specified\.", result.StandardError);
+    }
+
+    /// <summary>`crl-file` on a server line: a server whose certificate the list revokes is refused (503, reason logged); another list lets it through.</summary>
+    [Fact]
+    public async Task ServerCrlFile_RevokedCertificate503_OtherList200()
+    {
+        var site = _certs.Server("backend.pem", "backend.test");
+        var other = _certs.Server("other.pem", "other.test");
+        using var siteCertificate = X509Certificate2.CreateFromPemFile(site);
+        using var otherCertificate = X509Certificate2.CreateFromPemFile(other);
+        var revokesSite = _certs.Crl("site.crl", siteCertificate);
+        var revokesOther = _certs.Crl("other.crl", otherCertificate);
+        await using var nginx = await StartNginxAsync(site);
+
+        var (refused, refusedPort) = await StartSluiceAsync($"server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} crl-file {revokesSite}");
+        await using (refused)
+        {
+            var result = await HttpHelpers.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", HttpHelpers.Url(refusedPort, "/tls"));
+            Assert.Equal("503", result.StandardOutput);
+            await refused.Output.WaitForAsync(l => l.Contains("[be/s] SSL handshake failure: certificate verify failed (certificate revoked)", StringComparison.Ordinal));
+        }
+
+        var (accepted, acceptedPort) = await StartSluiceAsync($"server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} crl-file {revokesOther}");
+        await using (accepted)
+        {
+            var result = await HttpHelpers.CurlAsync(HttpHelpers.Url(acceptedPort, "/tls"));
+            Assert.Equal("sni= alpn= protocol=TLSv1.3 client=\n", result.StandardOutput);
+        }
+    }
+
+    /// <summary>
+    /// `check-sni` and `check-alpn`: health checks send their own SNI and ALPN offer (nginx answers /check 200 only for
+    /// them), while traffic keeps the server's `sni` and sends no ALPN.
+    /// </summary>
+    [Fact]
+    public async Task CheckSniAndCheckAlpn_ChecksUseThem_TrafficKeepsSni()
+    {
+        var site = _certs.Server("backend.pem", "backend.test", ["backend.test", "check.test"]);
+        await using var nginx = await StartNginxAsync(site, """
+            location = /check {
+                if ($ssl_server_name != "check.test") { return 500; }
+                if ($ssl_alpn_protocol != "http/1.1") { return 501; }
+                return 200 "ok";
+            }
+            """);
+        var (sluice, port) = await StartSluiceAsync(
+            $"option httpchk GET /check\n    server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} sni str(backend.test) check-sni check.test check-alpn http/1.1 check inter 200ms rise 1 fall 1");
+        await using var _ = sluice;
+
+        var deadline = DateTime.UtcNow + TestTimeout.Value;
+        while (nginx.AccessLog.Count(l => l.StartsWith("GET /check HTTP/1.0 ", StringComparison.Ordinal)) < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, string.Join('\n', nginx.AccessLog));
+            await Task.Delay(100);
+        }
+
+        Assert.All(nginx.AccessLog.Where(l => l.StartsWith("GET /check ", StringComparison.Ordinal)), l => Assert.StartsWith("GET /check HTTP/1.0 200", l, StringComparison.Ordinal));
+        var result = await HttpHelpers.CurlAsync(HttpHelpers.Url(port, "/tls"));
+        Assert.Equal("sni=backend.test alpn= protocol=TLSv1.3 client=\n", result.StandardOutput);
+    }
+
+    [Theory]
+    [InlineData("check-sni", "'check-sni' : missing SNI")]
+    [InlineData("check-alpn", "'check-alpn' : missing the comma-delimited ALPN protocol suite")]
+    [InlineData("crl-file", "'crl-file' : missing CRLfile path")]
+    public async Task CheckSniCheckAlpnCrlFile_MissingArgument_AlertAsHAProxy(string keyword, string message)
+    {
+        var port = Ports.FreeTcpPort();
+        var directory = Ports.TempDirectory();
+        var path = Path.Combine(directory, "sluice.cfg");
+        await File.WriteAllTextAsync(path, HttpHelpers.Config(port, "server s 127.0.0.1:1 ssl verify none " + keyword));
+        var result = await Sluice.TestKit.Processes.SluiceBinary.RunAsync(["-c", "-f", path], directory);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("'server be/s' : " + message, result.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// `ssl-reuse` (the default) resumes the server's TLS session on the next connection to it (nginx says `r`);
+    /// `no-ssl-reuse` makes a full handshake each time.
+    /// </summary>
+    [Theory]
+    [InlineData("", "r")]
+    [InlineData("no-ssl-reuse", ".")]
+    public async Task SslReuse_NextConnectionResumes_NoSslReuseDoesNot(string option, string laterConnections)
+    {
+        var site = _certs.Server("backend.pem", "backend.test");
+        await using var nginx = await StartNginxAsync(site, """
+            location = /reused {
+                default_type text/plain;
+                return 200 "$ssl_session_reused";
+            }
+            """);
+        var (sluice, port) = await StartSluiceAsync($"http-reuse never\n    server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} sni str(backend.test) {option}");
+        await using var _ = sluice;
+
+        var seen = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            // Each curl is a client connection of its own, hence (http-reuse never) a server connection of its own.
+            seen.Add((await HttpHelpers.CurlAsync(HttpHelpers.Url(port, "/reused"))).StandardOutput);
+        }
+
+        Assert.Equal(".", seen[0]);
+        Assert.Equal([laterConnections, laterConnections, laterConnections], seen[1..]);
+        Assert.Equal(4, nginx.AccessLog.Select(l => l.Split(' ')[^2]).Distinct().Count());
     }
 }
