@@ -144,9 +144,9 @@ internal sealed class TlsConnector
         };
         var connector = new TlsConnector(settings, options, authorities, revoked, verify);
         options.RemoteCertificateValidationCallback = connector.ValidateServer;
-        if (settings.Sni is not null || settings.CheckSni is not null || settings.CheckAlpn is not null)
+        if (settings.Sni is not null || settings.SniExpression is not null || settings.CheckSni is not null || settings.CheckAlpn is not null)
         {
-            var checks = Create(settings with { Sni = settings.CheckSni, Alpn = settings.CheckAlpn ?? settings.Alpn, CheckSni = null, CheckAlpn = null }, lineAlert, notSupported);
+            var checks = Create(settings with { Sni = settings.CheckSni, SniExpression = null, Alpn = settings.CheckAlpn ?? settings.Alpn, CheckSni = null, CheckAlpn = null }, lineAlert, notSupported);
             if (checks is null)
             {
                 return null;
@@ -162,12 +162,18 @@ internal sealed class TlsConnector
     /// Runs the client handshake on a connected socket; the caller bounds it (`timeout connect`) by closing the socket.
     /// Returns the stream and what was established, or null and the reason, HAProxy-like, for logs.
     /// </summary>
-    public async Task<(SslStream? Stream, TlsConnectionInfo? Info, string? Error)> AuthenticateAsync(Socket socket)
+    /// <param name="serverName">With `sni EXPR`, the name this connection sends (null or empty: none).</param>
+    public async Task<(SslStream? Stream, TlsConnectionInfo? Info, string? Error)> AuthenticateAsync(Socket socket, string? serverName = null)
     {
-        var stream = new TlsClientStream(new NetworkStream(socket, ownsSocket: false));
+        var options = Settings.SniExpression is null ? _options : WithTargetHost(_options, serverName ?? string.Empty);
+        var stream = new TlsClientStream(new NetworkStream(socket, ownsSocket: false))
+        {
+            // HAProxy checks the name given by `verifyhost`, else the SNI it sent, RFC 6125 rules; `no-verifyhost` checks none.
+            ExpectedName = Settings.NoVerifyHost ? null : Settings.VerifyHost ?? (options.TargetHost is { Length: > 0 } sent ? sent : null),
+        };
         try
         {
-            await stream.AuthenticateAsClientAsync(_options, CancellationToken.None).ConfigureAwait(false);
+            await stream.AuthenticateAsClientAsync(options, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
         {
@@ -176,7 +182,7 @@ internal sealed class TlsConnector
             return (null, null, "SSL handshake failure: " + reason);
         }
 
-        var info = new TlsConnectionInfo(_options.TargetHost is { Length: > 0 } sni ? sni : null, stream.NegotiatedApplicationProtocol, stream.SslProtocol, stream.NegotiatedCipherSuite, null, 0);
+        var info = new TlsConnectionInfo(options.TargetHost is { Length: > 0 } sni ? sni : null, stream.NegotiatedApplicationProtocol, stream.SslProtocol, stream.NegotiatedCipherSuite, null, 0);
         return (stream, info, null);
     }
 
@@ -227,9 +233,7 @@ internal sealed class TlsConnector
             }
         }
 
-        // HAProxy checks the name given by `verifyhost`, else the SNI it sent (the server's `sni`), RFC 6125
-        // rules; `no-verifyhost` checks none.
-        if (!Settings.NoVerifyHost && (Settings.VerifyHost ?? Settings.Sni) is { } name && !presented.MatchesHostname(name))
+        if (tls.ExpectedName is { } name && !presented.MatchesHostname(name))
         {
             tls.VerifyError = $"certificate name does not match '{name}' (SSL_MISMATCH)";
             return false;
@@ -247,5 +251,25 @@ internal sealed class TlsConnector
         }
 
         public string? VerifyError { get; set; }
+
+        /// <summary>The name the server's certificate must hold; null checks none.</summary>
+        public string? ExpectedName { get; init; }
     }
+
+    /// <summary>
+    /// The options of a connection whose SNI comes from an expression. Allocates: once per new connection to such a
+    /// server, beside the handshake it is made for.
+    /// </summary>
+    private static SslClientAuthenticationOptions WithTargetHost(SslClientAuthenticationOptions template, string targetHost) => new()
+    {
+        TargetHost = targetHost,
+        ApplicationProtocols = template.ApplicationProtocols,
+        EnabledSslProtocols = template.EnabledSslProtocols,
+        CipherSuitesPolicy = template.CipherSuitesPolicy,
+        ClientCertificates = template.ClientCertificates,
+        CertificateRevocationCheckMode = template.CertificateRevocationCheckMode,
+        AllowRenegotiation = template.AllowRenegotiation,
+        AllowTlsResume = template.AllowTlsResume,
+        RemoteCertificateValidationCallback = template.RemoteCertificateValidationCallback,
+    };
 }

@@ -77,7 +77,7 @@ public sealed class CheckKeywordsTests : IDisposable
     [InlineData("server s 127.0.0.1:80 check agent-check", "'server b/s' : server s does not have agent port. Agent check has been disabled.")]
     [InlineData("server s 127.0.0.1:80 agent-check agent-port 80 agent-addr nowhere", "'server b/s' : parsing agent-addr failed. Check if 'nowhere' is correct address..")]
     [InlineData("server s 127.0.0.1:80 agent-check agent-port 80 agent-send", "'server b/s' : 'agent-send' expects a string as argument..")]
-    [InlineData("server s 127.0.0.1:80 check check-sni a.test", "'server b/s' : 'check-sni' is not supported yet.")]
+    [InlineData("server s 127.0.0.1:80 check check-sni", "'server b/s' : 'check-sni' : missing SNI")]
     [InlineData("server s 127.0.0.1:80 check slowstart 10s", "'server b/s' : 'slowstart' is not supported yet.")]
     [InlineData("server s 127.0.0.1:80 check observe layer4", "'server b/s' : 'observe' is not supported yet.")]
     [InlineData("http-check expect hdr name x", "'http-check expect' : 'hdr' is not supported yet.")]

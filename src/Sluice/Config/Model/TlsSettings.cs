@@ -78,6 +78,11 @@ internal sealed record TlsSettings
     public bool NoSslReuse { get; init; }
     /// <summary>`sni str(NAME)` on a server line: the constant name sent; null sends none.</summary>
     public string? Sni { get; init; }
+    /// <summary>
+    /// `sni EXPR` on a server line with any other sample expression (`req.hdr(host)`, `ssl_fc_sni`): evaluated for
+    /// each new connection; an idle connection is reused only for a request whose name is the one it was made with.
+    /// </summary>
+    public Rules.Samples.SampleExpression? SniExpression { get; init; }
     /// <summary>`verifyhost NAME` on a server line: the name the certificate must hold; null checks the `sni` name.</summary>
     public string? VerifyHost { get; init; }
     /// <summary>`no-verifyhost`: the certificate's names are not checked.</summary>

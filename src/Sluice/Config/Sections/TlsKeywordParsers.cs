@@ -280,11 +280,15 @@ internal static class TlsKeywordParsers
                 }
                 else if (expression.StartsWith("str(", StringComparison.Ordinal) && expression.EndsWith(')') && expression.Length > 5)
                 {
-                    tls = tls with { Sni = expression[4..^1] };
+                    tls = tls with { Sni = expression[4..^1], SniExpression = null };
+                }
+                else if (Rules.Samples.SampleExpressionParser.Parse(expression, forAcl: false, out var expressionError) is { } compiled)
+                {
+                    tls = tls with { SniExpression = compiled, Sni = null };
                 }
                 else
                 {
-                    error = $"'sni' : sample expression '{expression}' is not supported yet; use a constant such as 'str(NAME)'.";
+                    error = $"error detected while parsing sni expression : {expressionError}";
                 }
 
                 return true;

@@ -315,4 +315,76 @@ public sealed class TlsServerTests : IDisposable
         Assert.Equal([laterConnections, laterConnections, laterConnections], seen[1..]);
         Assert.Equal(4, nginx.AccessLog.Select(l => l.Split(' ')[^2]).Distinct().Count());
     }
+
+    /// <summary>
+    /// `sni req.hdr(host)`: each new connection sends the request's Host as SNI (and checks it in the certificate);
+    /// an idle connection made for one name is not reused for another, and is reused for its own.
+    /// </summary>
+    [Fact]
+    public async Task SniExpression_HostHeader_SentPerConnection_PoolKeepsNamesApart()
+    {
+        var site = _certs.Server("backend.pem", "a.test", ["a.test", "b.test"]);
+        await using var nginx = await StartNginxAsync(site);
+        var (sluice, port) = await StartSluiceAsync($"http-reuse always\n    server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} sni req.hdr(host)");
+        await using var _ = sluice;
+
+        var answers = new List<string>();
+        foreach (var host in new[] { "a.test", "b.test", "a.test" })
+        {
+            answers.Add((await HttpHelpers.CurlAsync("-H", "Host: " + host, HttpHelpers.Url(port, "/tls"))).StandardOutput);
+        }
+
+        Assert.Equal("sni=a.test alpn= protocol=TLSv1.3 client=\n", answers[0]);
+        Assert.Equal("sni=b.test alpn= protocol=TLSv1.3 client=\n", answers[1]);
+        Assert.Equal("sni=a.test alpn= protocol=TLSv1.3 client=\n", answers[2]);
+        // c.test is not in the certificate: verify required refuses the server's answer to that name.
+        var refused = await HttpHelpers.CurlAsync("-H", "Host: c.test", "-o", "/dev/null", "-w", "%{http_code}", HttpHelpers.Url(port, "/tls"));
+        Assert.Equal("503", refused.StandardOutput);
+        await sluice.Output.WaitForAsync(l => l.Contains("certificate name does not match 'c.test' (SSL_MISMATCH)", StringComparison.Ordinal));
+
+        // nginx numbers its connections: a.test's came back for the third request, b.test had its own.
+        var connections = nginx.AccessLog.Select(l => l.Split(' ')[^2]).ToList();
+        Assert.Equal(3, connections.Count);
+        Assert.NotEqual(connections[0], connections[1]);
+        Assert.Equal(connections[0], connections[2]);
+    }
+
+    /// <summary>`sni ssl_fc_sni` in mode tcp: the client's SNI, read as TLS ends in front, is the SNI towards the server.</summary>
+    [Fact]
+    public async Task SniExpression_TcpModeClientSni_SentToServer()
+    {
+        var front = _certs.Server("front.pem", "front.test", ["front.test", "*.front.test"]);
+        var site = _certs.Server("backend.pem", "backend.test", ["backend.test", "*.front.test"]);
+        await using var nginx = await StartNginxAsync(site);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await InProcessSluice.StartAsync($"""
+            defaults
+                mode tcp
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{port} ssl crt {front}
+                default_backend be
+            backend be
+                server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} sni ssl_fc_sni
+            """, ReadyProbe.Tcp(port));
+
+        var result = await TlsPeers.CurlAsync("www.front.test", port, "/tls", "--cacert", _certs.CaFile);
+        Assert.Equal("sni=www.front.test alpn= protocol=TLSv1.3 client=\n", result.StandardOutput);
+    }
+
+    [Theory]
+    [InlineData("sni nosuch(x)", "'server be/s' : error detected while parsing sni expression : unknown fetch method 'nosuch'")]
+    [InlineData("sni req.hdr(host) alpn h2", "'server be/s' : 'sni' with a sample expression on an HTTP/2 server is not supported yet.")]
+    public async Task SniExpression_RefusedAtStart(string options, string message)
+    {
+        var port = Ports.FreeTcpPort();
+        var directory = Ports.TempDirectory();
+        var path = Path.Combine(directory, "sluice.cfg");
+        await File.WriteAllTextAsync(path, HttpHelpers.Config(port, "server s 127.0.0.1:1 ssl verify none " + options));
+        var result = await Sluice.TestKit.Processes.SluiceBinary.RunAsync(["-c", "-f", path], directory);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(message, result.StandardError, StringComparison.Ordinal);
+    }
 }
