@@ -14,7 +14,8 @@
 #
 # A scenario's "# bench:" line sets: path (URL path on the backend: /small, /1m or /1mib),
 # conns (client connections), close (yes: "Connection: close" on every request), metric
-# (MB/s, conn/s or req/s; several separated by commas, e.g. req/s,MB/s), and driver: wrk
+# (MB/s, conn/s or req/s; several separated by commas, e.g. req/s,MB/s; req/cpu-s divides the requests
+# by the CPU time the proxy used meanwhile, which other work on the machine disturbs less), and driver: wrk
 # (HTTP/1.1, the default) or h2load (prior-knowledge HTTP/2, with streams=N at once per connection);
 # with h2load, body=grpc makes every request a gRPC call: POST, content-type application/grpc, te: trailers and
 # a length-prefixed 100-byte message (nginx answers /grpc with 100 bytes and the trailer grpc-status: 0);
@@ -34,7 +35,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rounds=5 duration=6 warmup=3 build=yes self_test=no haproxy_only=no scenarios=()
 
-usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "error: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
@@ -125,6 +126,9 @@ free_port() {
     printf -v "$1" '%s' "$p"; return
   done
 }
+# cpu_ticks PID: the CPU time (user and system, all threads) the process has used, in clock ticks.
+clock_ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 wait_port() { # port seconds pid
   local i
   for i in $(seq $(($2 * 10))); do
@@ -221,7 +225,7 @@ EOF
 # run_one SCENARIO ROUND PROGRAM: sets values[i] to the figure of metrics[i], or leaves values empty
 # when the run failed (and then prints the reason and the end of the program's log).
 run_one() {
-  local scenario=$1 round=$2 program=$3 port cfg log pid cmd size line requests bytes us errors i m v
+  local scenario=$1 round=$2 program=$3 port cfg log pid cmd size line requests bytes us errors i m v cpu0 cpu1
   local -a wrk_args h2load_args
   values=()
   free_port port
@@ -253,8 +257,10 @@ run_one() {
     [ "$body" = grpc ] && h2load_args+=(-d "$tmp/grpc-request.bin" -H 'content-type: application/grpc' -H 'te: trailers')
     "${pin_load[@]}" h2load "${h2load_args[@]}" -D"$warmup" "$scheme://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
+    cpu0=$(cpu_ticks "$pid")
     "${pin_load[@]}" h2load "${h2load_args[@]}" -D"$duration" "$scheme://127.0.0.1:$port$path" >"$tmp/h2load.out" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
+    cpu1=$(cpu_ticks "$pid")
     awk '/^finished in/ { s = $3; sub(/s,$/, "", s); us = s * 1e6 }
          /^requests:/ { ok = $8; bad = $10 + $12 }
          /^traffic:/ { b = $3; gsub(/[()]/, "", b) }
@@ -266,8 +272,10 @@ run_one() {
     # wrk runs in the background so that a signal reaches the trap at once (which stops wrk too).
     "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${warmup}s" "$scheme://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
+    cpu0=$(cpu_ticks "$pid")
     "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${duration}s" "$scheme://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
+    cpu1=$(cpu_ticks "$pid")
     cat "$tmp/wrk.out" >>"$log"
   fi
   if ! kill -0 "$pid" 2>/dev/null; then
@@ -286,6 +294,7 @@ run_one() {
     case "$m" in
       MB/s) v=$(awk -v b="$bytes" -v us="$us" 'BEGIN { printf "%.1f", b / us }') ;;
       conn/s|req/s) v=$(awk -v r="$requests" -v us="$us" 'BEGIN { printf "%.0f", r * 1e6 / us }') ;;
+      req/cpu-s) v=$(awk -v r="$requests" -v t="$((cpu1 - cpu0))" -v hz="$clock_ticks" 'BEGIN { printf "%.0f", (t > 0 ? r * hz / t : 0) }') ;;
     esac
     values[$i]=$v
     echo "$scenario,$round,$program,$v,$m,$requests,$bytes,$us,$errors" >>"$results/runs.csv"
@@ -342,7 +351,7 @@ for scenario in "${scenarios[@]}"; do
   case "$tls" in no) scheme=http ;; yes) scheme=https ;; *) die "$scenario: tls takes yes or no" ;; esac
   IFS=, read -r -a metrics <<<"$metric"
   for m in "${metrics[@]}"; do
-    case "$m" in MB/s|conn/s|req/s) ;; *) die "$scenario: unknown metric $m" ;; esac
+    case "$m" in MB/s|conn/s|req/s|req/cpu-s) ;; *) die "$scenario: unknown metric $m" ;; esac
   done
 
   # Both programs must accept the cfg (with placeholders filled); say so once, before the rounds.
