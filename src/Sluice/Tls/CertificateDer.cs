@@ -122,8 +122,9 @@ internal static class CertificateDer
             if (sequence.PeekTag().HasSameClassAndValue(EcPublicKeyTag))
             {
                 var point = sequence.ReadSequence(EcPublicKeyTag).ReadBitString(out _);
-                // A point written another way (compressed) is not a mismatch: the caller imports the key to decide.
-                return point.AsSpan().SequenceEqual(publicKey.Span) ? true : null;
+                // SEC 1 §2.3.3: uncompressed points (0x04, X, Y) compare as bytes; a point written another way
+                // (compressed) does not tell, and the caller imports the key to decide.
+                return point is [0x04, ..] && publicKey.Span is [0x04, ..] ? point.AsSpan().SequenceEqual(publicKey.Span) : null;
             }
 
             sequence.ReadEncodedValue();
