@@ -19,6 +19,7 @@ internal static class GlobalKeywordTable
         ["hard-stop-after"] = (ctx, g) => Time(ctx, v => g with { HardStopAfter = v }),
         ["pidfile"] = (ctx, g) => Text(ctx, v => g with { PidFile = v }),
         ["daemon"] = (ctx, g) => Flag(ctx, g with { Daemon = true }),
+        ["chroot"] = (ctx, g) => ctx.ExpectArguments(1, "a directory as an argument") ? g with { Chroot = ctx.Argument(0) } : null,
         ["user"] = (ctx, g) => Text(ctx, v => g with { User = v }),
         ["group"] = (ctx, g) => Text(ctx, v => g with { Group = v }),
         ["uid"] = (ctx, g) => Int(ctx, min: 0, v => g with { Uid = v }),
