@@ -115,22 +115,32 @@ internal static class ProcessLimits
         }
     }
 
-    public static bool DropPrivileges(GlobalConfig global, DiagnosticBag diagnostics)
+    /// <summary>
+    /// The ids of <c>user</c>/<c>group</c> (or <c>uid</c>/<c>gid</c>), looked up while /etc/passwd and /etc/group are
+    /// still reachable (before a chroot); null after reporting a name that does not exist.
+    /// </summary>
+    public static ProcessIdentity? ResolveIdentity(GlobalConfig global, DiagnosticBag diagnostics)
     {
         var gid = global.Gid ?? (global.Group is { } group ? LookUp("/etc/group", group) : null);
         var uid = global.Uid ?? (global.User is { } user ? LookUp("/etc/passwd", user) : null);
         if (global.Group is not null && gid is null)
         {
             diagnostics.Add(new(DiagnosticSeverity.Alert, $"[sluice.main()] Cannot find group '{global.Group}'."));
-            return false;
+            return null;
         }
 
         if (global.User is not null && uid is null)
         {
             diagnostics.Add(new(DiagnosticSeverity.Alert, $"[sluice.main()] Cannot find user '{global.User}'."));
-            return false;
+            return null;
         }
 
+        return new ProcessIdentity(uid, gid);
+    }
+
+    public static bool DropPrivileges(ProcessIdentity identity, DiagnosticBag diagnostics)
+    {
+        var (uid, gid) = identity;
         if (gid is { } g && ((geteuid() == 0 && setgroups(0, IntPtr.Zero) != 0) || setgid((uint)g) != 0))
         {
             diagnostics.Add(new(DiagnosticSeverity.Alert, $"[sluice.main()] Cannot set gid {g}: {Marshal.GetLastPInvokeErrorMessage()}."));
@@ -161,3 +171,6 @@ internal static class ProcessLimits
         return null;
     }
 }
+
+/// <summary>The user and group ids the process runs as once its listeners are bound; null keeps the current one.</summary>
+internal readonly record struct ProcessIdentity(int? Uid, int? Gid);

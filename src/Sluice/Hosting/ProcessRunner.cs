@@ -75,15 +75,18 @@ internal static class ProcessRunner
             return Fail(diagnostics, readyFile);
         }
 
-        if (!ProcessLimits.DropPrivileges(config.Global, diagnostics))
-        {
-            host.StopNow();
-            return Fail(diagnostics, readyFile);
-        }
-
+        // The pid file is written before the process enters its chroot, as HAProxy does, so its path is the real one.
         if (pidFile is not null)
         {
             TryWritePidFile(pidFile, diagnostics);
+        }
+
+        if (ProcessLimits.ResolveIdentity(config.Global, diagnostics) is not { } identity
+            || (config.Global.Chroot is { } jail && !ChrootJail.Enter(jail, diagnostics))
+            || !ProcessLimits.DropPrivileges(identity, diagnostics))
+        {
+            host.StopNow();
+            return Fail(diagnostics, readyFile);
         }
 
         Report(diagnostics);
@@ -103,7 +106,7 @@ internal static class ProcessRunner
         stop.WaitUntilStopped();
         if (pidFile is not null)
         {
-            TryDelete(pidFile);
+            _ = ChrootJail.TryRunOutside(() => TryDelete(pidFile), out _);
         }
 
         return stop.ExitCode;
@@ -188,8 +191,12 @@ internal static class ProcessRunner
 
                 Console.Error.WriteLine("[NOTICE] Reloading the configuration.");
                 var diagnostics = new DiagnosticBag();
-                var config = load(diagnostics);
-                var next = config is null ? null : start(config, diagnostics);
+                ProxyHost? next = null;
+                if (!ChrootJail.TryRunOutside(() => next = load(diagnostics) is { } config ? start(WarnOfChrootChange(config, diagnostics), diagnostics) : null, out var refusal))
+                {
+                    diagnostics.Add(new(Config.Diagnostics.DiagnosticSeverity.Alert, $"Cannot read the configuration again: {refusal}; start a new process with -x and -sf instead."));
+                }
+
                 diagnostics.WriteTo(Console.Error);
                 if (next is null)
                 {
@@ -205,6 +212,17 @@ internal static class ProcessRunner
 
                 Console.Error.WriteLine("[NOTICE] Reload done: new connections get the new configuration.");
             }
+        }
+
+        /// <summary>The process entered its chroot at start; a reload cannot move it elsewhere.</summary>
+        private static SluiceConfig WarnOfChrootChange(SluiceConfig config, DiagnosticBag diagnostics)
+        {
+            if (config.Global.Chroot != ChrootJail.Directory)
+            {
+                diagnostics.Add(new(Config.Diagnostics.DiagnosticSeverity.Warning, $"'chroot' changed from '{ChrootJail.Directory ?? "(none)"}' to '{config.Global.Chroot ?? "(none)"}': a reload keeps the directory the process entered at start; restart to change it."));
+            }
+
+            return config;
         }
 
         /// <summary>Waits until the running host has stopped and every host a reload replaced has finished.</summary>

@@ -50,7 +50,8 @@ internal static class Program
             return 1;
         }
 
-        var listeners = config.Frontends.Sum(f => f.Disabled ? 0 : f.Binds.Count);
+        // The runtime API's sockets are listeners too: a configuration with only `stats socket` runs, as in HAProxy.
+        var listeners = config.Frontends.Sum(f => f.Disabled ? 0 : f.Binds.Count) + config.Global.StatsSockets.Count;
         if (commandLine.Action == RunAction.Check)
         {
             if (listeners == 0)

@@ -230,6 +230,8 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         var global = _config.Global;
         var globalLimit = ConnectionLimit.Create(global.MaxConn);
+        // HAProxy's default `maxpipes` is a quarter of `maxconn`.
+        Transport.SplicePipes.Configure(global.MaxPipes > 0 ? global.MaxPipes : global.MaxConn / 4, global.PipeSize);
         var buffers = new BufferPool(global.BufSize);
         var ok = true;
         var opened = new List<OpenedSocket>();

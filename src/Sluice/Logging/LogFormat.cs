@@ -103,12 +103,17 @@ internal sealed class LogFormat
                     break;
             }
 
-            if (output.WrittenCount != before)
+            // A variable counts as written even when empty (`%HQ` without a query leaves two spaces), except the
+            // capture lists, which HAProxy skips whole when the proxy captures nothing.
+            if (output.WrittenCount != before || (node.Kind == NodeKind.Variable && !IsCaptureList(node.Variable)))
             {
                 lastIsSpace = false;
             }
         }
     }
+
+    private static bool IsCaptureList(LogVariable variable) =>
+        variable is LogVariable.RequestCaptures or LogVariable.RequestCaptureList or LogVariable.ResponseCaptures or LogVariable.ResponseCaptureList;
 
     /// <summary>Compiles a format; the error is HAProxy's message without its prefix.</summary>
     public static LogFormat? Parse(string text, RuleSite site, out string? error)
@@ -436,26 +441,16 @@ internal sealed class LogFormat
                 WriteNumber(output, Environment.ProcessId, node.Flags);
                 break;
             case LogVariable.Method:
-                WriteText(output, request is null ? default : request.MethodBytes, node.Flags, missing: request is null);
+                WriteText(output, request is null ? default : request.ReceivedMethodBytes, node.Flags, missing: request is null);
                 break;
-            case LogVariable.Uri:
-                WriteText(output, request is null ? default : request.Target, node.Flags, missing: request is null);
-                break;
-            case LogVariable.Path:
-                WriteText(output, request is null ? default : UpToQuery(request.Target), node.Flags, missing: request is null);
-                break;
-            case LogVariable.PathOnly:
-                WriteText(output, request is null ? default : MessageSlices.Path(request.Target), node.Flags, missing: request is null);
-                break;
-            case LogVariable.Query:
+            case LogVariable.Uri or LogVariable.Path or LogVariable.PathOnly or LogVariable.Query:
                 if (request is null)
                 {
                     WriteMissing(output, node.Flags);
                     break;
                 }
 
-                var query = MessageSlices.Query(request.Target, out var present);
-                WriteText(output, present ? request.Target[^(query.Length + 1)..] : default, node.Flags);
+                WriteUriPart(output, request, node.Variable, node.Flags);
                 break;
             case LogVariable.Version:
                 WriteText(output, request is null ? default : VersionName(request.Version), node.Flags, missing: request is null);
@@ -468,7 +463,7 @@ internal sealed class LogFormat
                 }
                 else
                 {
-                    WriteEncoded(output, request.MethodBytes, UrlEncoded);
+                    WriteEncoded(output, request.ReceivedMethodBytes, UrlEncoded);
                     output.Write(" "u8);
                     WriteLoggedUri(output, request);
                     output.Write(" "u8);
@@ -776,15 +771,50 @@ internal sealed class LogFormat
     /// </summary>
     private static void WriteLoggedUri(ArrayBufferWriter<byte> output, HttpRequestHead request)
     {
-        if (request.Version == HttpVersion.Http20 && !request.Scheme.IsEmpty && !request.Authority.IsEmpty
-            && request.Target.Length > 0 && request.Target[0] == (byte)'/')
+        if (IsLoggedInAbsoluteForm(request))
         {
-            WriteEncoded(output, request.Scheme, UrlEncoded);
+            WriteEncoded(output, request.ReceivedScheme, UrlEncoded);
             output.Write("://"u8);
-            WriteEncoded(output, request.Authority, UrlEncoded);
+            WriteEncoded(output, request.ReceivedAuthority, UrlEncoded);
         }
 
-        WriteEncoded(output, request.Target, UrlEncoded);
+        WriteEncoded(output, request.ReceivedTarget, UrlEncoded);
+    }
+
+    private static bool IsLoggedInAbsoluteForm(HttpRequestHead request) =>
+        request.Version == HttpVersion.Http20 && !request.ReceivedScheme.IsEmpty && !request.ReceivedAuthority.IsEmpty
+        && request.ReceivedTarget.Length > 0 && request.ReceivedTarget[0] == (byte)'/';
+
+    /// <summary>`%HU`, `%HP`, `%HPO`, `%HQ`: parts of the URI as <see cref="WriteLoggedUri"/> writes it (absolute form for HTTP/2).</summary>
+    private static void WriteUriPart(ArrayBufferWriter<byte> output, HttpRequestHead request, LogVariable part, LogFormatFlags flags)
+    {
+        var uri = request.ReceivedTarget;
+        byte[]? rented = null;
+        if (IsLoggedInAbsoluteForm(request))
+        {
+            var scheme = request.ReceivedScheme;
+            var authority = request.ReceivedAuthority;
+            var length = scheme.Length + 3 + authority.Length + uri.Length;
+            rented = ArrayPool<byte>.Shared.Rent(length);
+            scheme.CopyTo(rented);
+            "://"u8.CopyTo(rented.AsSpan(scheme.Length));
+            authority.CopyTo(rented.AsSpan(scheme.Length + 3));
+            uri.CopyTo(rented.AsSpan(scheme.Length + 3 + authority.Length));
+            uri = rented.AsSpan(0, length);
+        }
+
+        var query = MessageSlices.Query(uri, out var present);
+        WriteText(output, part switch
+        {
+            LogVariable.Uri => uri,
+            LogVariable.Path => UpToQuery(uri),
+            LogVariable.PathOnly => MessageSlices.Path(uri),
+            _ => present ? uri[^(query.Length + 1)..] : default,
+        }, flags);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     private static ReadOnlySpan<byte> VersionName(HttpVersion version) => version switch

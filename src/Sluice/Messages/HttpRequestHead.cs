@@ -24,6 +24,11 @@ internal sealed class HttpRequestHead : HttpMessageHead
     private ByteRange _target;
     private ByteRange _scheme;
     private ByteRange _authority;
+    private ByteRange _receivedMethod;
+    private ByteRange _receivedTarget;
+    private ByteRange _receivedScheme;
+    private ByteRange _receivedAuthority;
+    private bool _receivedKept;
 
     public HttpMethod Method { get; private set; }
 
@@ -41,6 +46,29 @@ internal sealed class HttpRequestHead : HttpMessageHead
     /// <summary>True when the request is idempotent (RFC 9110 §9.2.2) and so may be sent again after a failure.</summary>
     public bool IsIdempotent => Method is HttpMethod.Get or HttpMethod.Head or HttpMethod.Put or HttpMethod.Delete
         or HttpMethod.Options or HttpMethod.Trace;
+
+    /// <summary>The method as the client sent it, before any rule rewrote it (what HAProxy's logs show).</summary>
+    public ReadOnlySpan<byte> ReceivedMethodBytes => _receivedKept ? Headers.Bytes(_receivedMethod) : MethodBytes;
+
+    /// <summary>The target as the client sent it, before `set-path`, `set-uri`, `normalize-uri` and the like.</summary>
+    public ReadOnlySpan<byte> ReceivedTarget => _receivedKept ? Headers.Bytes(_receivedTarget) : Target;
+
+    public ReadOnlySpan<byte> ReceivedScheme => _receivedKept ? Headers.Bytes(_receivedScheme) : Scheme;
+
+    public ReadOnlySpan<byte> ReceivedAuthority => _receivedKept ? Headers.Bytes(_receivedAuthority) : Authority;
+
+    /// <summary>
+    /// Remembers the request line as received, before the rules run. Rewrites store new bytes and leave the old ones
+    /// in the arena, so this keeps ranges only.
+    /// </summary>
+    public void KeepReceivedLine()
+    {
+        _receivedMethod = _method;
+        _receivedTarget = _target;
+        _receivedScheme = _scheme;
+        _receivedAuthority = _authority;
+        _receivedKept = true;
+    }
 
     public void SetMethod(ReadOnlySpan<byte> method)
     {
@@ -62,6 +90,7 @@ internal sealed class HttpRequestHead : HttpMessageHead
         _target = default;
         _scheme = default;
         _authority = default;
+        _receivedKept = false;
     }
 
     /// <summary>"GET /path HTTP/1.1", for logs and debugging (allocates).</summary>

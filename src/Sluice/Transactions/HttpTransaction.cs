@@ -395,6 +395,7 @@ internal sealed class HttpTransaction : IDisposable
     private async ValueTask RunCoreAsync(IFrontStream front, bool firstRequest)
     {
         var request = front.Request;
+        request.KeepReceivedLine();
         var frontend = _front.Frontend;
         if (front is Http1FrontConnection { ExpectationFailed: true })
         {

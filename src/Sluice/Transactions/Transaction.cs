@@ -380,7 +380,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             _logged = true;
         }
 
-        var tunnel = new TcpTunnelMux(_client, serverSocket, _context.Clock, _context.Buffers, _clientTls, dial.Tls);
+        var tunnel = new TcpTunnelMux(_client, serverSocket, _context.Clock, _context.Buffers, _clientTls, dial.Tls,
+            _context.Frontend.Splice | (backend?.Config.Splice ?? Config.Model.SpliceMode.None));
         Volatile.Write(ref _tunnel, tunnel);
         Volatile.Write(ref _state, StateTunnel);
         if (IsKilled)

@@ -19,6 +19,9 @@ internal sealed record FrontendConfig
     /// <summary>`option nolinger`: client connections are closed with a reset, their unsent data dropped.</summary>
     public bool NoLinger { get; init; }
 
+    /// <summary>`option splice-*` of the frontend (none under the global `nosplice`).</summary>
+    public SpliceMode Splice { get; init; }
+
     /// <summary>`option idle-close-on-response`: at a soft stop, an idle HTTP/1 connection waits for its next
     /// request and closes after that response instead of at once.</summary>
     public bool IdleCloseOnResponse { get; init; }
@@ -120,6 +123,9 @@ internal sealed record BackendConfig
 
     /// <summary>`option nolinger`: server connections are closed with a reset.</summary>
     public bool NoLinger { get; init; }
+
+    /// <summary>`option splice-*` of the backend (none under the global `nosplice`).</summary>
+    public SpliceMode Splice { get; init; }
     public SourceConfig? Source { get; init; }
     public bool Disabled { get; init; }
     public string? Description { get; init; }
@@ -173,6 +179,15 @@ internal sealed record GlobalConfig
     public int? Uid { get; init; }
     public int? Gid { get; init; }
     public string? Chroot { get; init; }
+
+    /// <summary>`nosplice`: no tunnel uses splice(2), whatever the proxies ask.</summary>
+    public bool NoSplice { get; init; }
+
+    /// <summary>`maxpipes`: pipes for splice(2) in use at once; 0 when not set (a quarter of `maxconn`).</summary>
+    public int MaxPipes { get; init; }
+
+    /// <summary>`tune.pipesize`: the size asked of the kernel for each pipe; 0 keeps the kernel's.</summary>
+    public int PipeSize { get; init; }
     public int? UlimitN { get; init; }
     public int BufSize { get; init; } = 16384;
     public int MaxRewrite { get; init; } = 1024;

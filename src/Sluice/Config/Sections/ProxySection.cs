@@ -119,6 +119,7 @@ internal sealed class ProxySection
     public bool ServerTcpKeepAlive { get; set; }
 
     public bool NoLinger { get; set; }
+    public SpliceMode Splice { get; set; }
 
     public bool LogHealthChecks { get; set; }
 

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Net.Sockets;
+using Sluice.Config.Model;
 using Sluice.Timers;
 using Sluice.Transport;
 
@@ -29,6 +30,10 @@ internal enum TunnelEnd
 /// <item>TLS: a side that speaks TLS (offload on the client side, `ssl` on the server side) is read and written
 /// through its SslStream, so the other side sees the decrypted bytes; its half-close is a close_notify alert
 /// followed by the FIN.</item>
+/// <item>Splice: with `option splice-*` and no TLS on either side, a direction moves its bytes socket → pipe →
+/// socket with splice(2), never through user memory; when the receiving socket is full, what waits in the pipe is
+/// read out and sent the ordinary way, which waits for room. `splice-auto` copies until a read fills the buffer
+/// (bulk traffic), then splices. No pipe left (`maxpipes`) means copying.</item>
 /// <item>Timeouts are the owner's business: it reads <see cref="LastActivityMs"/> and <see cref="IsHalfClosed"/>
 /// on the heartbeat and calls <see cref="Abort"/>.</item>
 /// </list>
@@ -41,6 +46,7 @@ internal sealed class TcpTunnelMux
     private readonly SslStream? _serverTls;
     private readonly Heartbeat _clock;
     private readonly BufferPool _buffers;
+    private readonly SpliceMode _splice;
 
     // Written by the copy loops, read by the heartbeat: plain longs published with Volatile.
     private long _bytesFromClient;
@@ -49,8 +55,9 @@ internal sealed class TcpTunnelMux
     private int _halfClosed;
     private int _aborted;
 
-    public TcpTunnelMux(Socket client, Socket server, Heartbeat clock, BufferPool buffers, SslStream? clientTls = null, SslStream? serverTls = null)
+    public TcpTunnelMux(Socket client, Socket server, Heartbeat clock, BufferPool buffers, SslStream? clientTls = null, SslStream? serverTls = null, SpliceMode splice = SpliceMode.None)
     {
+        _splice = clientTls is null && serverTls is null ? splice : SpliceMode.None;
         _client = client;
         _clientTls = clientTls;
         _serverTls = serverTls;
@@ -146,6 +153,13 @@ internal sealed class TcpTunnelMux
     {
         var readError = fromClient ? TunnelEnd.ClientError : TunnelEnd.ServerError;
         var writeError = fromClient ? TunnelEnd.ServerError : TunnelEnd.ClientError;
+        var spliceAtOnce = (_splice & (fromClient ? SpliceMode.Request : SpliceMode.Response)) != 0;
+        if (spliceAtOnce && await TrySpliceAsync(from, to, fromClient).ConfigureAwait(false) is { } spliced)
+        {
+            return spliced;
+        }
+
+        var spliceOnBulk = !spliceAtOnce && (_splice & SpliceMode.Auto) != 0;
         while (true)
         {
             try
@@ -158,6 +172,7 @@ internal sealed class TcpTunnelMux
             }
 
             var buffer = _buffers.Rent();
+            var bulk = false;
             try
             {
                 while (true)
@@ -204,6 +219,132 @@ internal sealed class TcpTunnelMux
                         // Drained for now: give the buffer back and wait for more without one.
                         break;
                     }
+
+                    if (spliceOnBulk)
+                    {
+                        // A full buffer: bulk traffic, which splice(2) moves without copying.
+                        bulk = true;
+                        break;
+                    }
+                }
+            }
+            finally
+            {
+                BufferPool.Return(buffer);
+            }
+
+            if (bulk && await TrySpliceAsync(from, to, fromClient).ConfigureAwait(false) is { } splicedLater)
+            {
+                return splicedLater;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs one direction with splice(2) until it ends; null when no pipe is to be had, and the caller copies.
+    /// </summary>
+    private async Task<TunnelEnd?> TrySpliceAsync(Socket from, Socket to, bool fromClient)
+    {
+        if (SplicePipes.Rent() is not { } pipe)
+        {
+            return null;
+        }
+
+        var readError = fromClient ? TunnelEnd.ClientError : TunnelEnd.ServerError;
+        var writeError = fromClient ? TunnelEnd.ServerError : TunnelEnd.ClientError;
+        try
+        {
+            // splice(2) must find both sockets non-blocking: .NET keeps a socket's descriptor blocking until its
+            // first asynchronous operation, and async operations go on working the same after this.
+            from.Blocking = false;
+            to.Blocking = false;
+        }
+        catch (Exception ex) when (IsSocketFailure(ex))
+        {
+            SplicePipes.Return(pipe, empty: true);
+            return readError;
+        }
+
+        var inPipe = 0;
+        var chunk = SplicePipes.ChunkSize;
+        try
+        {
+            while (true)
+            {
+                int moved;
+                try
+                {
+                    moved = pipe.Fill(from, chunk);
+                    if (moved == SplicePipe.WouldBlock)
+                    {
+                        await ReceiveAsync(from, Memory<byte>.Empty).ConfigureAwait(false);
+                        continue;
+                    }
+                }
+                catch (Exception ex) when (IsSocketFailure(ex))
+                {
+                    return readError;
+                }
+
+                if (moved == 0)
+                {
+                    Volatile.Write(ref _halfClosed, 1);
+                    try
+                    {
+                        await ShutdownSendAsync(to).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (IsSocketFailure(ex))
+                    {
+                        return writeError;
+                    }
+
+                    return TunnelEnd.Normal;
+                }
+
+                inPipe = moved;
+                Volatile.Write(ref _lastActivityMs, _clock.NowMs);
+                Interlocked.Add(ref fromClient ? ref _bytesFromClient : ref _bytesFromServer, moved);
+                try
+                {
+                    inPipe = await EmptyPipeAsync(pipe, to, inPipe).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsSocketFailure(ex))
+                {
+                    return writeError;
+                }
+
+                Volatile.Write(ref _lastActivityMs, _clock.NowMs);
+            }
+        }
+        finally
+        {
+            SplicePipes.Return(pipe, empty: inPipe == 0);
+        }
+    }
+
+    /// <summary>
+    /// Sends what the pipe holds; where the socket has no room, the rest is read out into a buffer and sent the
+    /// ordinary way, which waits for room. Returns what is left in the pipe: 0.
+    /// </summary>
+    private async ValueTask<int> EmptyPipeAsync(SplicePipe pipe, Socket to, int inPipe)
+    {
+        while (inPipe > 0)
+        {
+            var sent = pipe.Drain(to, inPipe);
+            if (sent > 0)
+            {
+                inPipe -= sent;
+                continue;
+            }
+
+            var buffer = _buffers.Rent();
+            try
+            {
+                while (inPipe > 0)
+                {
+                    var read = pipe.ReadInto(buffer.AsSpan(0, Math.Min(buffer.Length, inPipe)));
+                    await SendAsync(to, buffer.AsMemory(0, read)).ConfigureAwait(false);
+                    inPipe -= read;
                 }
             }
             finally
@@ -211,6 +352,8 @@ internal sealed class TcpTunnelMux
                 BufferPool.Return(buffer);
             }
         }
+
+        return 0;
     }
 
     /// <summary>The TLS stream of a side, when that side speaks TLS.</summary>

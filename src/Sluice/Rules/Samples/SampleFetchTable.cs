@@ -147,6 +147,12 @@ internal static class SampleFetchTable
             return new FunctionFetch(SampleType.Str, ctx => ctx.Captures.TryGet(response: true, slot, out var value) ? value : default);
         });
 
+        // The request line as the client sent it, before any rewrite (what HAProxy keeps for its logs).
+        Simple("capture.req.method", Request, SampleType.Str, ctx => ctx.Request is { } r ? MessageSlices.Of(r.Headers, r.ReceivedMethodBytes) : default);
+        Simple("capture.req.uri", Request, SampleType.Str, ctx => ctx.Request is { } r ? MessageSlices.Of(r.Headers, r.ReceivedTarget) : default);
+        Simple("capture.req.ver", Request, SampleType.Str, ctx => ctx.Request is { } r ? FullVersionSample(r.Version) : default);
+        Simple("capture.res.ver", Response, SampleType.Str, ctx => ctx.Response is { } r ? FullVersionSample(r.Version) : default);
+
         Add("http_auth", Request, 1, a => AuthFetch.Create(a, group: false));
         Add("http_auth_group", Request, 1, a => AuthFetch.Create(a, group: true));
 
@@ -258,6 +264,13 @@ internal static class SampleFetchTable
         HttpVersion.Http20 => Version20,
         _ => Version11,
     });
+
+    private static readonly byte[] FullVersion10 = "HTTP/1.0"u8.ToArray();
+    private static readonly byte[] FullVersion11 = "HTTP/1.1"u8.ToArray();
+
+    /// <summary>HAProxy tells only 1.0 from 1.1 here: an HTTP/2 message says HTTP/1.1.</summary>
+    private static Sample FullVersionSample(HttpVersion version) =>
+        Sample.FromString(version == HttpVersion.Http10 ? FullVersion10 : FullVersion11);
 
     /// <summary>`base`: the first Host value followed by the path, or only the path without Host.</summary>
     private static Sample FetchBase(SampleContext ctx)
