@@ -230,6 +230,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         var global = _config.Global;
         var globalLimit = ConnectionLimit.Create(global.MaxConn);
+        var process = new ProcessAcceptLimits(global);
         var buffers = new BufferPool(global.BufSize);
         var ok = true;
         var opened = new List<OpenedSocket>();
@@ -263,7 +264,7 @@ internal sealed class ProxyHost : IAsyncDisposable
 
                 // One bind `maxconn` covers all the sockets of its line.
                 var bindLimit = ConnectionLimit.Create(bind.MaxConn);
-                ConnectionLimit?[] limits = [bindLimit, frontendLimit, globalLimit];
+                ConnectionLimit?[] limits = [bindLimit, frontendLimit, globalLimit, bind.Tls is null ? null : process.TlsSlots];
                 foreach (var socket in opened)
                 {
                     _listeners.Add(new Listener(
@@ -272,6 +273,8 @@ internal sealed class ProxyHost : IAsyncDisposable
                     {
                         Counters = context.Counters,
                         Gate = frontendStats.Gate,
+                        Process = process,
+                        SessionRateLimit = frontend.SessionRateLimit,
                     });
                 }
             }
@@ -280,6 +283,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         Stats = new Sluice.Stats.StatsHub(global, _frontendStats, _backendList, globalLimit)
         {
             Sessions = () => [.. _active.Keys],
+            Accept = process,
         };
         return ok;
     }
