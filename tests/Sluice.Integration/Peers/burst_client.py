@@ -2,24 +2,33 @@
 Connection: close on each and prints, per connection, `done PORT MS STATUS` with the milliseconds from the
 start to the answer's status line (or `failed PORT MS ERROR`), then `finished`.
 
-usage: burst_client.py COUNT PORT [PORT...]
+usage: burst_client.py COUNT PORT[s] [PORT[s]...]   (a port ending in `s` speaks TLS, certificate not verified)
 """
 import socket
+import ssl
 import sys
 import threading
 import time
 
 count = int(sys.argv[1])
-ports = [int(p) for p in sys.argv[2:]]
+ports = [(int(p.rstrip("s")), p.endswith("s")) for p in sys.argv[2:]]
+tls_context = ssl.create_default_context()
+tls_context.check_hostname = False
+tls_context.verify_mode = ssl.CERT_NONE
 start = time.monotonic()
 lock = threading.Lock()
 ready = threading.Barrier(count * len(ports))
 
 
-def run(port):
+def connect(port, tls):
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    return tls_context.wrap_socket(s) if tls else s
+
+
+def run(port, tls):
     try:
         ready.wait(timeout=30)
-        with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        with connect(port, tls) as s:
             s.sendall(b"GET / HTTP/1.1\r\nHost: burst\r\nConnection: close\r\n\r\n")
             data = b""
             while b"\r\n" not in data:
@@ -36,7 +45,7 @@ def run(port):
         print(line, flush=True)
 
 
-threads = [threading.Thread(target=run, args=(p,)) for p in ports for _ in range(count)]
+threads = [threading.Thread(target=run, args=p) for p in ports for _ in range(count)]
 for t in threads:
     t.start()
 for t in threads:

@@ -30,10 +30,13 @@ public class AcceptRateTests
         """;
 
     /// <summary>Runs the burst client; returns, per port, the milliseconds at which each connection got its answer.</summary>
-    private static async Task<Dictionary<int, List<int>>> BurstAsync(int count, params int[] ports)
+    private static Task<Dictionary<int, List<int>>> BurstAsync(int count, params int[] ports) => BurstAsync(count, [], ports);
+
+    /// <param name="tlsPorts">Those of <paramref name="ports"/> the client speaks TLS to.</param>
+    private static async Task<Dictionary<int, List<int>>> BurstAsync(int count, int[] tlsPorts, params int[] ports)
     {
         var result = await CommandRunner.RunAsync(PythonPeer.Python,
-            [PythonPeer.Script("burst_client.py"), count.ToString(CultureInfo.InvariantCulture), .. ports.Select(p => p.ToString(CultureInfo.InvariantCulture))],
+            [PythonPeer.Script("burst_client.py"), count.ToString(CultureInfo.InvariantCulture), .. ports.Select(p => p.ToString(CultureInfo.InvariantCulture) + (tlsPorts.Contains(p) ? "s" : ""))],
             timeout: TimeSpan.FromSeconds(90));
         Assert.True(result.ExitCode == 0 && result.StandardOutput.Contains("finished", StringComparison.Ordinal), result.StandardOutput + result.StandardError);
         var times = ports.ToDictionary(p => p, _ => new List<int>());
@@ -94,6 +97,30 @@ public class AcceptRateTests
         Assert.True(paced.Count(t => t < paced[0] + 500) <= 20, $"too many in the first half second: {string.Join(',', paced)}");
         // The other frontend is not held back: all of its connections are answered long before the limited one's last.
         Assert.True(unpaced[^1] < paced[^1] - 1000, $"unlimited frontend: {string.Join(',', unpaced)}; limited: {string.Join(',', paced)}");
+    }
+
+    [Fact]
+    public async Task MaxSslRate5_PacesTlsBindsOnly()
+    {
+        using var certs = new TestCertificates();
+        var site = certs.Server("site.pem", "localhost");
+        var tls = Ports.FreeTcpPort();
+        var plain = Ports.FreeTcpPort();
+        var config = "global\n    maxsslrate 5\n\n" + Defaults + Frontend("plain", plain) + $"""
+            frontend tls
+                bind 127.0.0.1:{tls} ssl crt {site}
+                http-request return status 200
+
+            """;
+        await using var sluice = await SluiceProcess.StartAsync(config, [ReadyProbe.Tcp(tls), ReadyProbe.Tcp(plain)]);
+        await Task.Delay(2100);
+
+        var times = await BurstAsync(15, [tls], tls, plain);
+
+        var paced = times[tls];
+        var unpaced = times[plain];
+        Assert.True(paced[^1] - paced[0] >= 1500, $"15 TLS connections at maxsslrate 5 were served in {paced[^1] - paced[0]} ms: {string.Join(',', paced)}");
+        Assert.True(unpaced[^1] < paced[^1] - 1000, $"cleartext frontend: {string.Join(',', unpaced)}; TLS: {string.Join(',', paced)}");
     }
 
     [Fact]
