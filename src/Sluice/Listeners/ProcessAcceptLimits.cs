@@ -12,21 +12,37 @@ internal sealed class ProcessAcceptLimits
 {
     private int _currentTls;
     private long _totalTls;
+    private int _maxConnRate;
+    private int _maxSessRate;
+    private int _maxSslRate;
 
     public ProcessAcceptLimits(GlobalConfig global)
     {
-        MaxConnRate = global.MaxConnRate;
-        MaxSessRate = global.MaxSessRate;
-        MaxSslRate = global.MaxSslRate;
+        _maxConnRate = global.MaxConnRate;
+        _maxSessRate = global.MaxSessRate;
+        _maxSslRate = global.MaxSslRate;
         MaxSslConn = global.MaxSslConn;
         TlsSlots = ConnectionLimit.Create(global.MaxSslConn);
     }
 
-    public int MaxConnRate { get; }
+    // The rate limits change at run time (`set rate-limit ... global`), with effect from the next accept.
+    public int MaxConnRate
+    {
+        get => Volatile.Read(ref _maxConnRate);
+        set => Volatile.Write(ref _maxConnRate, value);
+    }
 
-    public int MaxSessRate { get; }
+    public int MaxSessRate
+    {
+        get => Volatile.Read(ref _maxSessRate);
+        set => Volatile.Write(ref _maxSessRate, value);
+    }
 
-    public int MaxSslRate { get; }
+    public int MaxSslRate
+    {
+        get => Volatile.Read(ref _maxSslRate);
+        set => Volatile.Write(ref _maxSslRate, value);
+    }
 
     public int MaxSslConn { get; }
 

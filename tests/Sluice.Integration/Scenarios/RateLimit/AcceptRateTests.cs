@@ -199,6 +199,38 @@ public class AcceptRateTests
         Assert.Equal(haproxyInfo.RateLimits, sluiceInfo.RateLimits);
     }
 
+    [Fact]
+    public async Task SetRateLimitGlobal_AnswersAsHaproxy_AndChangesTheLimits()
+    {
+        string[] commands =
+        [
+            "set rate-limit", "set rate-limit connections global", "set rate-limit connections global -1",
+            "set rate-limit connections foo 3", "set rate-limit connections global 33", "set rate-limit sessions global 44",
+            "set rate-limit ssl-sessions global 0",
+        ];
+        var answers = new List<string>[2];
+        for (var run = 0; run < 2; run++)
+        {
+            var haproxy = run == 1;
+            var port = Ports.FreeTcpPort();
+            var socket = Path.Combine(Ports.TempDirectory(), "stats.sock");
+            var config = $"global\n    maxconnrate 100\n    maxsessrate 50\n    maxsslrate 10\n    stats socket {socket} level admin\n\n" + Defaults + Frontend("fe", port);
+            await using var peer = haproxy ? await HAProxyPeer.StartAsync(config, port) : null;
+            await using var sluice = haproxy ? null : await SluiceProcess.StartAsync(config, [ReadyProbe.Tcp(port)]);
+            answers[run] = [];
+            foreach (var command in commands)
+            {
+                answers[run].Add(command + " => " + await StatsPeers.UnixAsync(socket, command));
+            }
+
+            var info = await ShowInfoAsync(socket);
+            answers[run].Add($"limits {info["ConnRateLimit"]} {info["SessRateLimit"]} {info["SslRateLimit"]}");
+        }
+
+        Assert.Equal(answers[1], answers[0]);
+        Assert.Equal("limits 33 44 0", answers[0][^1]);
+    }
+
     /// <summary>Five cleartext connections and five over TLS, then `show info` and the frontends' `rate_lim`.</summary>
     private static async Task<(Dictionary<string, string> Info, string RateLimits)> RunAndReadAsync(TestCertificates certs, string site, bool haproxy)
     {
