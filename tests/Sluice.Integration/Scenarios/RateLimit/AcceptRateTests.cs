@@ -231,6 +231,28 @@ public class AcceptRateTests
         Assert.Equal("limits 33 44 0", answers[0][^1]);
     }
 
+    [Fact]
+    public async Task PrometheusExporter_LimitsUnderHaproxysNames()
+    {
+        var port = Ports.FreeTcpPort();
+        var config = "global\n    maxconnrate 100\n    maxsessrate 50\n    maxsslrate 10\n    maxsslconn 7\n\n" + Defaults
+            + Frontend("fe", port, "rate-limit sessions 12").Replace("http-request return status 200 content-type text/plain string ok", "http-request use-service prometheus-exporter", StringComparison.Ordinal);
+        await using var sluice = await SluiceProcess.StartAsync(config, [ReadyProbe.Tcp(port)]);
+
+        var (status, _, body) = await StatsPeers.CurlAsync(StatsPeers.Url(port, "/metrics"));
+
+        Assert.Equal(200, status);
+        var lines = body.Split('\n');
+        foreach (var sample in new[]
+        {
+            "haproxy_process_limit_connection_rate 100", "haproxy_process_limit_session_rate 50", "haproxy_process_limit_ssl_rate 10",
+            "haproxy_process_max_ssl_connections 7", "haproxy_process_current_ssl_connections 0", "haproxy_frontend_limit_session_rate{proxy=\"fe\"} 12",
+        })
+        {
+            Assert.Contains(sample, lines);
+        }
+    }
+
     /// <summary>Five cleartext connections and five over TLS, then `show info` and the frontends' `rate_lim`.</summary>
     private static async Task<(Dictionary<string, string> Info, string RateLimits)> RunAndReadAsync(TestCertificates certs, string site, bool haproxy)
     {
