@@ -392,6 +392,7 @@ internal static class ConfigBuilder
             MaxConn = section.MaxConn,
             StickTable = section.StickTable,
             Backlog = section.Backlog,
+            SessionRateLimit = section.SessionRateLimit,
             DefaultBackend = defaultBackend,
             Disabled = section.Disabled,
             Description = section.Description,

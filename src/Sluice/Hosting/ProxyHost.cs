@@ -232,6 +232,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         var globalLimit = ConnectionLimit.Create(global.MaxConn);
         // HAProxy's default `maxpipes` is a quarter of `maxconn`.
         Transport.SplicePipes.Configure(global.MaxPipes > 0 ? global.MaxPipes : global.MaxConn / 4, global.PipeSize);
+        var process = new ProcessAcceptLimits(global);
         var buffers = new BufferPool(global.BufSize);
         var ok = true;
         var opened = new List<OpenedSocket>();
@@ -265,7 +266,7 @@ internal sealed class ProxyHost : IAsyncDisposable
 
                 // One bind `maxconn` covers all the sockets of its line.
                 var bindLimit = ConnectionLimit.Create(bind.MaxConn);
-                ConnectionLimit?[] limits = [bindLimit, frontendLimit, globalLimit];
+                ConnectionLimit?[] limits = [bindLimit, frontendLimit, globalLimit, bind.Tls is null ? null : process.TlsSlots];
                 foreach (var socket in opened)
                 {
                     _listeners.Add(new Listener(
@@ -274,6 +275,8 @@ internal sealed class ProxyHost : IAsyncDisposable
                     {
                         Counters = context.Counters,
                         Gate = frontendStats.Gate,
+                        Process = process,
+                        SessionRateLimit = frontend.SessionRateLimit,
                     });
                 }
             }
@@ -282,6 +285,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         Stats = new Sluice.Stats.StatsHub(global, _frontendStats, _backendList, globalLimit)
         {
             Sessions = () => [.. _active.Keys],
+            Accept = process,
         };
         return ok;
     }

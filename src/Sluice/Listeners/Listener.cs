@@ -37,6 +37,12 @@ internal sealed class Listener : IDisposable
     /// <summary>The frontend's counters: a session starts at accept and ends with <see cref="ReleaseSlot"/>.</summary>
     public Stats.TrafficCounters? Counters { get; init; }
 
+    /// <summary>The process-wide rates and TLS limits; null in tests that build a bare listener.</summary>
+    public ProcessAcceptLimits? Process { get; init; }
+
+    /// <summary>The frontend's `rate-limit sessions` (0: none), checked against <see cref="Counters"/>' session rate.</summary>
+    public int SessionRateLimit { get; init; }
+
     /// <summary>The frontend's pause switch (`disable frontend`); null when it cannot be paused.</summary>
     public ListenerGate? Gate { get; init; }
 
@@ -106,6 +112,11 @@ internal sealed class Listener : IDisposable
 
     public void ReleaseSlot()
     {
+        if (Bind.Tls is not null)
+        {
+            Process?.OnTlsEnded();
+        }
+
         Counters?.OnSessionEnd();
         ConnectionCounter.Process.Decrement();
         foreach (var limit in _limits)
@@ -130,6 +141,16 @@ internal sealed class Listener : IDisposable
                     }
                 }
 
+                if (Process is { } process)
+                {
+                    await process.WaitForRatesAsync(Bind.Tls is not null, token).ConfigureAwait(false);
+                }
+
+                if (Counters is { } counters)
+                {
+                    await AcceptPacing.WaitBelowAsync(counters.SessionRate, SessionRateLimit, token).ConfigureAwait(false);
+                }
+
                 if (Gate is { } gate)
                 {
                     await gate.WaitOpenAsync(token).ConfigureAwait(false);
@@ -142,7 +163,9 @@ internal sealed class Listener : IDisposable
                     client.NoDelay = true;
                 }
 
-                Counters?.OnConnectionAccepted(Environment.TickCount64);
+                var now = Environment.TickCount64;
+                Process?.OnAccepted(now, Bind.Tls is not null);
+                Counters?.OnConnectionAccepted(now);
                 ConnectionCounter.Process.Increment();
                 _onAccepted(client, this);
             }

@@ -29,6 +29,7 @@ internal static class CliCommands
         new(["set", "maxconn", "global"], "set maxconn global <value>", "change the per-process maxconn setting", CliLevel.Admin, SetMaxConnGlobal),
         new(["set", "maxconn", "frontend"], "set maxconn frontend <frontend> <value>", "change a frontend's maxconn setting", CliLevel.Admin, SetMaxConnFrontend),
         new(["set", "maxconn", "server"], "set maxconn server <bk>/<srv>", "change a server's maxconn setting", CliLevel.Admin, SetMaxConnServer),
+        new(["set", "rate-limit"], "set rate-limit <setting> <value>", "change a rate limiting value", CliLevel.Admin, SetRateLimit),
         new(["set", "server"], "set server <bk>/<srv> [opts]", "change a server's state, weight, address or ssl", CliLevel.Admin, SetServer),
         new(["set", "timeout"], "set timeout [cli] <delay>", "change a timeout setting", CliLevel.User, SetTimeout),
         new(["set", "weight"], "set weight <bk>/<srv>  (DEPRECATED)", "change a server's weight (use 'set server' instead)", CliLevel.Admin, (r, o) => SetWeight(r, o, r.Arg(2), r.Arg(3))),
@@ -63,7 +64,7 @@ internal static class CliCommands
         ["abort"], ["add"], ["clear", "acl"], ["clear", "map"], ["clear", "table"], ["commit"], ["del"], ["disable", "agent"],
         ["disable", "dynamic-cookie"], ["disable", "health"], ["enable", "agent"], ["enable", "dynamic-cookie"], ["enable", "health"],
         ["get", "acl"], ["get", "map"], ["get", "var"], ["new"], ["prepare"], ["set", "dynamic-cookie-key"], ["set", "map"],
-        ["set", "profiling"], ["set", "rate-limit"], ["set", "severity-output"], ["set", "ssl"],
+        ["set", "profiling"], ["set", "severity-output"], ["set", "ssl"],
         ["set", "table"], ["show", "acl"], ["show", "activity"], ["show", "cache"], ["show", "cli", "sockets"], ["show", "env"],
         ["show", "events"], ["show", "fd"], ["show", "libs"], ["show", "map"], ["show", "peers"], ["show", "profiling"],
         ["show", "resolvers"], ["show", "schema"], ["show", "servers", "conn"], ["show", "ssl"], ["show", "startup-logs"],
@@ -647,6 +648,61 @@ internal static class CliCommands
         }
 
         server.MaxConn = max;
+    }
+
+    /// <summary>
+    /// HAProxy's `set rate-limit connections|sessions|ssl-sessions global N`: the process-wide rate limits, 0 for
+    /// none. The value is read as HAProxy's atoi reads it (leading digits, else 0).
+    /// </summary>
+    private static void SetRateLimit(CliRequest request, StringBuilder output)
+    {
+        var accept = request.Hub.Accept;
+        if (request.Arg(3) != "global" || request.Arg(2) is not ("connections" or "sessions" or "ssl-sessions" or "http-compression"))
+        {
+            output.Append("'set rate-limit' only supports :\n")
+                .Append("   - 'connections global' to set the per-process maximum connection rate\n")
+                .Append("   - 'sessions global' to set the per-process maximum session rate\n")
+                .Append("   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n")
+                .Append("   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n");
+            return;
+        }
+
+        if (request.Arg(4) is not { } text)
+        {
+            output.Append("Expects an integer value.\n");
+            return;
+        }
+
+        var negative = text.StartsWith('-');
+        var digits = negative ? text[1..] : text;
+        var length = 0;
+        while (length < digits.Length && char.IsAsciiDigit(digits[length]))
+        {
+            length++;
+        }
+
+        _ = int.TryParse(digits.AsSpan(0, length), NumberStyles.None, CultureInfo.InvariantCulture, out var value);
+        if (negative && value > 0)
+        {
+            output.Append("Value out of range.\n");
+            return;
+        }
+
+        switch (request.Arg(2))
+        {
+            case "connections":
+                accept.MaxConnRate = value;
+                break;
+            case "sessions":
+                accept.MaxSessRate = value;
+                break;
+            case "ssl-sessions":
+                accept.MaxSslRate = value;
+                break;
+            default:
+                output.Append("'set rate-limit http-compression' is not supported yet.\n");
+                break;
+        }
     }
 
     /// <summary>HAProxy's `set maxconn global`: within the configured maxconn; 0 or less restores it.</summary>

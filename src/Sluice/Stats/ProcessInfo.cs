@@ -15,16 +15,13 @@ internal static class ProcessInfo
         var now = Environment.TickCount64;
         var uptime = hub.UptimeSeconds;
         var memory = GC.GetTotalMemory(forceFullCollection: false);
-        int connRate = 0, connRateMax = 0, sessRate = 0, sessRateMax = 0, listeners = 0;
+        var listeners = 0;
         foreach (var frontend in hub.Frontends)
         {
-            connRate += frontend.Counters.ConnectionRate.Read(now);
-            connRateMax += frontend.Counters.ConnectionRate.Max;
-            sessRate += frontend.Counters.SessionRate.Read(now);
-            sessRateMax += frontend.Counters.SessionRate.Max;
             listeners += frontend.Config.Binds.Count;
         }
 
+        var accept = hub.Accept;
         var maxConn = hub.GlobalLimit?.Max ?? 0;
         var jobs = (hub.Sessions?.Invoke().Count ?? 0) + listeners;
         var fields = new List<(string, string, string, string)>
@@ -49,21 +46,21 @@ internal static class ProcessInfo
             ("CurrConns", N(hub.CurrentConnections), "MGP:u32", "Current number of connections on this worker process"),
             ("CumConns", N(hub.TotalConnections), "MCP:u32", "Total number of connections on this worker process since started"),
             ("CumReq", N(hub.TotalRequests), "MCP:u32", "Total number of requests on this worker process since started"),
-            ("MaxSslConns", "0", "CGP:u32", "Hard limit on the number of per-process SSL endpoints (front+back), 0=unlimited"),
-            ("CurrSslConns", "0", "MGP:u32", "Current number of SSL endpoints on this worker process (front+back)"),
-            ("CumSslConns", "0", "MCP:u32", "Total number of SSL endpoints on this worker process since started (front+back)"),
+            ("MaxSslConns", N(accept.MaxSslConn), "CGP:u32", "Hard limit on the number of per-process SSL endpoints (front+back), 0=unlimited"),
+            ("CurrSslConns", N(accept.CurrentTlsConnections), "MGP:u32", "Current number of SSL endpoints on this worker process (front+back)"),
+            ("CumSslConns", N(accept.TotalTlsConnections), "MCP:u32", "Total number of SSL endpoints on this worker process since started (front+back)"),
             ("Maxpipes", N(Transport.SplicePipes.Limit), "CGP:u32", "Hard limit on the number of pipes for splicing, 0=unlimited"),
             ("PipesUsed", N(Transport.SplicePipes.Used), "MGP:u32", "Current number of pipes in use in this worker process"),
             ("PipesFree", N(Transport.SplicePipes.FreeCount), "MGP:u32", "Current number of allocated and available pipes in this worker process"),
-            ("ConnRate", N(connRate), "MRP:u32", "Number of front connections created on this worker process over the last second"),
-            ("ConnRateLimit", "0", "CLP:u32", "Hard limit for ConnRate (global.maxconnrate)"),
-            ("MaxConnRate", N(connRateMax), "MMP:u32", "Highest ConnRate reached on this worker process since started (in connections per second)"),
-            ("SessRate", N(sessRate), "MRP:u32", "Number of sessions created on this worker process over the last second"),
-            ("SessRateLimit", "0", "CLP:u32", "Hard limit for SessRate (global.maxsessrate)"),
-            ("MaxSessRate", N(sessRateMax), "MMP:u32", "Highest SessRate reached on this worker process since started (in sessions per second)"),
-            ("SslRate", "0", "MRP:u32", "Number of SSL connections created on this worker process over the last second"),
-            ("SslRateLimit", "0", "CLP:u32", "Hard limit for SslRate (global.maxsslrate)"),
-            ("MaxSslRate", "0", "MMP:u32", "Highest SslRate reached on this worker process since started (in connections per second)"),
+            ("ConnRate", N(accept.Connections.Read(now)), "MRP:u32", "Number of front connections created on this worker process over the last second"),
+            ("ConnRateLimit", N(accept.MaxConnRate), "CLP:u32", "Hard limit for ConnRate (global.maxconnrate)"),
+            ("MaxConnRate", N(accept.Connections.Max), "MMP:u32", "Highest ConnRate reached on this worker process since started (in connections per second)"),
+            ("SessRate", N(accept.Sessions.Read(now)), "MRP:u32", "Number of sessions created on this worker process over the last second"),
+            ("SessRateLimit", N(accept.MaxSessRate), "CLP:u32", "Hard limit for SessRate (global.maxsessrate)"),
+            ("MaxSessRate", N(accept.Sessions.Max), "MMP:u32", "Highest SessRate reached on this worker process since started (in sessions per second)"),
+            ("SslRate", N(accept.TlsConnections.Read(now)), "MRP:u32", "Number of SSL connections created on this worker process over the last second"),
+            ("SslRateLimit", N(accept.MaxSslRate), "CLP:u32", "Hard limit for SslRate (global.maxsslrate)"),
+            ("MaxSslRate", N(accept.TlsConnections.Max), "MMP:u32", "Highest SslRate reached on this worker process since started (in connections per second)"),
             ("SslFrontendKeyRate", "0", "MRP:u32", "Number of SSL keys created on frontends in this worker process over the last second"),
             ("SslFrontendMaxKeyRate", "0", "MMP:u32", "Highest SslFrontendKeyRate reached on this worker process since started (in SSL keys per second)"),
             ("SslFrontendSessionReuse_pct", "0", "MRP:u32", "Percent of frontend SSL connections which did not require a new key"),

@@ -58,6 +58,7 @@ internal sealed class StatsHub
         Frontends = frontends;
         Backends = backends;
         GlobalLimit = globalLimit;
+        Accept = new ProcessAcceptLimits(global);
         StartMs = Environment.TickCount64;
         StartTime = DateTimeOffset.UtcNow;
     }
@@ -75,6 +76,9 @@ internal sealed class StatsHub
     public IReadOnlyList<BackendState> Backends { get; }
 
     public ConnectionLimit? GlobalLimit { get; }
+
+    /// <summary>The process-wide accept rates and TLS figures; without listeners, an empty set with the configured limits.</summary>
+    public ProcessAcceptLimits Accept { get; init; }
 
     /// <summary>Monotonic start time, for uptimes.</summary>
     public long StartMs { get; }
@@ -136,6 +140,8 @@ internal sealed class StatsHub
     /// <summary>`clear counters [all]` on every proxy and server.</summary>
     public void ClearCounters(bool all)
     {
+        // As HAProxy, both forms reset the process's highest rates; its cumulated counts stay.
+        Accept.ClearMaxima();
         foreach (var frontend in Frontends)
         {
             frontend.Counters.Clear(all);

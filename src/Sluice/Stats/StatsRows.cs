@@ -186,6 +186,7 @@ internal static class StatsRows
         v[F.ReqRateMax] = http ? Num(c.RequestRate.Max) : null;
         v[F.ReqTot] = http ? Num(c.Requests) : null;
         v[F.Mode] = Mode(config.Mode);
+        v[F.RateLim] = Num(config.SessionRateLimit);
         v[F.ConnRate] = Num(c.ConnectionRate.Read(now));
         v[F.ConnRateMax] = Num(c.ConnectionRate.Max);
         v[F.ConnTot] = Num(c.Connections);

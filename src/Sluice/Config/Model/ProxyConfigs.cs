@@ -12,6 +12,8 @@ internal sealed record FrontendConfig
     /// <summary>0 means the global `maxconn` applies.</summary>
     public int MaxConn { get; init; }
     public int? Backlog { get; init; }
+    /// <summary>`rate-limit sessions N`: new sessions per second the frontend accepts; 0 when not limited.</summary>
+    public int SessionRateLimit { get; init; }
 
     /// <summary>`option clitcpka`/`tcpka` with `clitcpka-*`: TCP keep-alive on client connections; null when off.</summary>
     public TcpKeepAliveConfig? ClientKeepAlive { get; init; }
@@ -162,6 +164,13 @@ internal sealed record GlobalConfig
 {
     /// <summary>0 means "derived from the file-descriptor limit", as HAProxy does.</summary>
     public int MaxConn { get; init; }
+    /// <summary>`maxconnrate`, `maxsessrate`, `maxsslrate`: new connections, sessions and TLS connections per
+    /// second the listeners accept, process-wide; 0 when not limited.</summary>
+    public int MaxConnRate { get; init; }
+    public int MaxSessRate { get; init; }
+    public int MaxSslRate { get; init; }
+    /// <summary>`maxsslconn`: TLS client connections at once; 0 when not limited.</summary>
+    public int MaxSslConn { get; init; }
     /// <summary>`nbthread N`: accept loops per listening address (one SO_REUSEPORT socket each, or one shared
     /// socket with `noreuseport`); 0 when not set, which means one.</summary>
     public int NbThread { get; init; }

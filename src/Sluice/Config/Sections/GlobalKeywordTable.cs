@@ -12,6 +12,10 @@ internal static class GlobalKeywordTable
     public static readonly Dictionary<string, Func<KeywordContext, GlobalConfig, GlobalConfig?>> Keywords = new(StringComparer.Ordinal)
     {
         ["maxconn"] = (ctx, g) => Int(ctx, min: 1, v => g with { MaxConn = v }),
+        ["maxconnrate"] = (ctx, g) => Int(ctx, min: 0, v => g with { MaxConnRate = v }),
+        ["maxsessrate"] = (ctx, g) => Int(ctx, min: 0, v => g with { MaxSessRate = v }),
+        ["maxsslrate"] = (ctx, g) => Int(ctx, min: 0, v => g with { MaxSslRate = v }),
+        ["maxsslconn"] = (ctx, g) => Int(ctx, min: 0, v => g with { MaxSslConn = v }),
         ["nbthread"] = (ctx, g) => Int(ctx, min: 1, v => g with { NbThread = v }),
         ["cpu-map"] = CpuMapParser.Parse,
         ["noreuseport"] = (ctx, g) => Flag(ctx, g with { NoReusePort = true }),

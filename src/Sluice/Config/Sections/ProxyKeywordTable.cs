@@ -23,6 +23,7 @@ internal static class ProxyKeywordTable
         new("default_backend", ProxyKinds.FrontendSide, ParseDefaultBackend),
         new("maxconn", ProxyKinds.FrontendSide, ParseMaxConn),
         new("backlog", ProxyKinds.FrontendSide, ParseBacklog),
+        new("rate-limit", ProxyKinds.All, ParseRateLimit),
         new("retries", ProxyKinds.BackendSide, ParseRetries),
         new("clitcpka-cnt", ProxyKinds.FrontendSide, (ctx, s) => SocketKeywordParsers.ParseKeepAliveCount(ctx, s, client: true)),
         new("clitcpka-idle", ProxyKinds.FrontendSide, (ctx, s) => SocketKeywordParsers.ParseKeepAliveTime(ctx, s, client: true, idle: true)),
@@ -416,6 +417,39 @@ internal static class ProxyKeywordTable
         {
             section.MaxConn = value;
         }
+    }
+
+    /// <summary>
+    /// `rate-limit sessions N`. Valid everywhere, as in HAProxy, which only warns in a backend; the only kind of
+    /// rate limit is `sessions`.
+    /// </summary>
+    private static void ParseRateLimit(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.Argument(0) != "sessions")
+        {
+            ctx.Alert($"'rate-limit' only supports 'sessions' (got '{ctx.Argument(0)}')");
+            return;
+        }
+
+        if (ctx.ArgumentCount < 2)
+        {
+            ctx.Alert("'rate-limit sessions' expects expects an integer value (in sessions/second)");
+            return;
+        }
+
+        if (!ValueParsers.TryParseInt(ctx.Argument(1), out var value))
+        {
+            ctx.Alert($"'rate-limit sessions' expects a non-negative integer (got '{ctx.Argument(1)}').");
+            return;
+        }
+
+        if (section.Kind == ProxyKinds.Backend)
+        {
+            ctx.Warning($"rate-limit sessions will be ignored because backend '{section.Name}' has no frontend capability");
+            return;
+        }
+
+        section.SessionRateLimit = value;
     }
 
     private static void ParseBacklog(KeywordContext ctx, ProxySection section)

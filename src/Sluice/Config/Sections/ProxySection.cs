@@ -94,6 +94,8 @@ internal sealed class ProxySection
 
     public int? Backlog { get; set; }
 
+    public int SessionRateLimit { get; set; }
+
     public int Retries { get; set; } = 3;
 
     public int? Redispatch { get; set; }
