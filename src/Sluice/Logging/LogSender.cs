@@ -198,6 +198,7 @@ internal sealed class LogSender
             scratch.Samples.Request = null;
             scratch.Samples.Response = null;
             scratch.Samples.Tls = null;
+            scratch.Samples.UniqueIdFormat = null;
             if (Pool.Count < 256)
             {
                 Pool.Enqueue(scratch);

@@ -535,12 +535,12 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             fields.SrvQueue = ServerQueuePosition;
             fields.BackendQueue = BackendQueuePosition;
             fields.Early = log.LogAsap;
-            fields.RequestNumber = Sluice.Logging.LogFields.NextRequestNumber();
             var samples = scratch.Samples;
             samples.ClientEndPoint = ClientEndPoint;
             samples.LocalEndPoint = LocalEndPoint;
             samples.FrontendName = _context.FrontendNameBytes;
             samples.FrontendId = _context.Frontend.Id;
+            samples.UniqueIdFormat = _context.Frontend.UniqueIdFormat;
             samples.Backend = _context.Backend;
             samples.Server = _loggedServer;
             log.Emit(samples, fields, samples.FormatOutput);

@@ -76,7 +76,7 @@ internal static class HAProxyKeywords
         "monitor", "monitor-uri", "option", "persist", "rate-limit", "redirect", "retries", "server",
         "server-state-file-name", "server-template", "source", "srvtcpka-cnt", "srvtcpka-idle", "srvtcpka-intvl",
         "stats", "stick", "stick-table", "tcp-check", "tcp-request", "tcp-response", "timeout", "transparent",
-        "unique-id-format", "unique-id-header", "use-fcgi-app", "use-server",
+        "use-fcgi-app", "use-server",
     ];
 
     public static readonly string[] Options =

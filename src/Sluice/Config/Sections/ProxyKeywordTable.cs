@@ -44,6 +44,8 @@ internal static class ProxyKeywordTable
         new("log-format-sd", ProxyKinds.FrontendSide, LogKeywordParsers.ParseLogFormatSd),
         new("error-log-format", ProxyKinds.FrontendSide, LogKeywordParsers.ParseErrorLogFormat),
         new("log-tag", ProxyKinds.All, LogKeywordParsers.ParseLogTag),
+        new("unique-id-format", ProxyKinds.All, LogKeywordParsers.ParseUniqueIdFormat),
+        new("unique-id-header", ProxyKinds.All, LogKeywordParsers.ParseUniqueIdHeader),
         new("http-reuse", ProxyKinds.BackendSide, HttpKeywordParsers.ParseHttpReuse),
         new("retry-on", ProxyKinds.BackendSide, HttpKeywordParsers.ParseRetryOn),
         new("use_backend", ProxyKinds.FrontendSide, RuleKeywordParsers.ParseUseBackend),

@@ -221,6 +221,18 @@ internal sealed class ProxySection
 
     public List<CaptureSlot> ResponseCaptures { get; private set; } = [];
 
+    /// <summary>`capture cookie`: the last line's; null without one.</summary>
+    public CookieCapture? CookieCapture { get; set; }
+
+    /// <summary>The `capture cookie` length was above 63 and cut, which HAProxy reports when it checks the proxy.</summary>
+    public bool CookieCaptureTruncated { get; set; }
+
+    /// <summary>`unique-id-format`; null without one.</summary>
+    public Sluice.Logging.LogFormat? UniqueIdFormat { get; set; }
+
+    /// <summary>`unique-id-header`: the request field that carries the unique ID to the server; null without one.</summary>
+    public string? UniqueIdHeader { get; set; }
+
     /// <summary>Legacy <c>redirect</c> rules: run after the <c>http-request</c> rules.</summary>
     public List<Sluice.Rules.Actions.HttpRule> RedirectRules { get; private set; } = [];
 
@@ -307,6 +319,7 @@ internal sealed class ProxySection
         copy.TcpResponseRules = [];
         copy.RequestCaptures = [];
         copy.ResponseCaptures = [];
+        copy.CookieCapture = null;
         copy.RedirectRules = [];
         copy.Acls = new(StringComparer.Ordinal);
         copy.TcpCheckRulesHere = false;
