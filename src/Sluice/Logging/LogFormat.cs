@@ -396,6 +396,8 @@ internal sealed class LogFormat
 
     private static readonly byte[] HostName = Encoding.Latin1.GetBytes(Environment.MachineName);
 
+    private static ReadOnlySpan<byte> BadRequest => "<BADREQ>"u8;
+
     private static void WriteVariable(SampleContext ctx, ArrayBufferWriter<byte> output, Node node)
     {
         var request = ctx.Request;
@@ -437,36 +439,34 @@ internal sealed class LogFormat
             case LogVariable.Pid:
                 WriteNumber(output, Environment.ProcessId, node.Flags, hexDigits: 4);
                 break;
+            case LogVariable.Method or LogVariable.Uri or LogVariable.Path or LogVariable.PathOnly or LogVariable.Query or LogVariable.Version when request is null:
+                // HAProxy writes the placeholder of a missing request line for each of its parts.
+                WriteText(output, BadRequest, node.Flags);
+                break;
             case LogVariable.Method:
-                WriteText(output, request is null ? default : request.MethodBytes, node.Flags, missing: request is null);
+                WriteText(output, request!.MethodBytes, node.Flags);
                 break;
             case LogVariable.Uri:
-                WriteText(output, request is null ? default : request.Target, node.Flags, missing: request is null);
+                WriteText(output, request!.Target, node.Flags);
                 break;
             case LogVariable.Path:
-                WriteText(output, request is null ? default : UpToQuery(request.Target), node.Flags, missing: request is null);
+                WriteText(output, UpToQuery(request!.Target), node.Flags);
                 break;
             case LogVariable.PathOnly:
-                WriteText(output, request is null ? default : MessageSlices.Path(request.Target), node.Flags, missing: request is null);
+                WriteText(output, MessageSlices.Path(request!.Target), node.Flags);
                 break;
             case LogVariable.Query:
-                if (request is null)
-                {
-                    WriteMissing(output, node.Flags);
-                    break;
-                }
-
-                var query = MessageSlices.Query(request.Target, out var present);
+                var query = MessageSlices.Query(request!.Target, out var present);
                 WriteText(output, present ? request.Target[^(query.Length + 1)..] : default, node.Flags);
                 break;
             case LogVariable.Version:
-                WriteText(output, request is null ? default : VersionName(request.Version), node.Flags, missing: request is null);
+                WriteText(output, VersionName(request!.Version), node.Flags);
                 break;
             case LogVariable.RequestLine:
                 OpenQuote(output, node.Flags);
                 if (request is null)
                 {
-                    output.Write("<BADREQ>"u8);
+                    output.Write(BadRequest);
                 }
                 else
                 {

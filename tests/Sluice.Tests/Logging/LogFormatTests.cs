@@ -123,10 +123,10 @@ public sealed class LogFormatTests
     }
 
     [Fact]
-    public void NoRequest_RequestVariablesMissing()
+    public void NoRequest_RequestVariablesWriteBadReq()
     {
         using var ctx = Context();
-        Assert.Equal("- - - - <BADREQ> \"\"", Render(ctx, Format("%HM %HU %HP %HQ %r %{+Q}HV", RuleSite.Log)));
+        Assert.Equal("<BADREQ> <BADREQ> <BADREQ> <BADREQ> <BADREQ> <BADREQ> \"<BADREQ>\"", Render(ctx, Format("%HM %HU %HP %HPO %HQ %r %{+Q}HV", RuleSite.Log)));
     }
 
     [Fact]

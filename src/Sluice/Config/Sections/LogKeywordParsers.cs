@@ -96,12 +96,12 @@ internal static class LogKeywordParsers
         }
     }
 
-    /// <summary>`error-log-format`: checked as HAProxy 2.6 does; failed handshakes are logged in HAProxy's default form meanwhile.</summary>
+    /// <summary>`error-log-format`: the format of the lines of connections that failed before their session.</summary>
     public static void ParseErrorLogFormat(KeywordContext ctx, ProxySection section)
     {
-        if (Compile(ctx, section) is not null)
+        if (Compile(ctx, section) is { } format)
         {
-            ctx.Warning("'error-log-format' is accepted but not honoured yet: failed TLS handshakes are logged in HAProxy's default form.");
+            section.ErrorLogFormat = format;
         }
     }
 
@@ -240,6 +240,7 @@ internal static class LogKeywordParsers
             Format = format ?? LogFormat.Parse(ProxyLogConfig.ConnectFormat + (section.Mode == ProxyMode.Http ? "HTTP)" : "TCP)"), RuleSite.Log, out _)!,
             Choice = format is null ? LogFormatChoice.None : choice,
             StructuredData = section.LogFormatSd,
+            ErrorFormat = section.ErrorLogFormat,
             DontLogNull = section.DontLogNull,
             DontLogNormal = section.DontLogNormal,
             LogAsap = section.LogAsap,

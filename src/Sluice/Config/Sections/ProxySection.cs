@@ -273,6 +273,8 @@ internal sealed class ProxySection
 
     public Sluice.Logging.LogFormat? LogFormatSd { get; set; }
 
+    public Sluice.Logging.LogFormat? ErrorLogFormat { get; set; }
+
     public bool DontLogNull { get; set; }
 
     public bool DontLogNormal { get; set; }

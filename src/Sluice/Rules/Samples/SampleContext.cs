@@ -63,7 +63,10 @@ internal sealed class SampleContext : IDisposable
     /// <summary>What the client connection's TLS handshake established; null on cleartext.</summary>
     public Sluice.Tls.TlsConnectionInfo? Tls { get; set; }
 
-    public bool IsTls => Tls is not null;
+    public bool IsTls => Tls is not null || TlsBind;
+
+    /// <summary>The connection came through an `ssl` bind whose handshake failed, so that <see cref="Tls"/> is null (`%ft` still ends in `~`).</summary>
+    public bool TlsBind { get; set; }
 
     /// <summary>The PROXY header the client connection began with (`fc_pp_*`, `fc_rcvd_proxy`); null without one.</summary>
     public Sluice.Protocols.ProxyProtocol.ProxyHeader? Proxy { get; set; }
