@@ -48,6 +48,9 @@ internal sealed class HttpTransaction : IDisposable
     private (Http2BackConnection Connection, ServerState Server)? _privateHttp2;
     private readonly Sluice.Logging.LogFields _log = new();
     private long _waitStartMs;
+
+    /// <summary>Our address on the last server connection the request went to (`%bi:%bp`); null before one.</summary>
+    private EndPoint? _backendLocalEndPoint;
     private long _firstByteMs = -1;
     private long _headBytesOut;
     private bool _logged;
@@ -309,6 +312,7 @@ internal sealed class HttpTransaction : IDisposable
         fields.Phase = early ? TerminationPhase.None : Phase;
         fields.Retries = Retries;
         fields.Redispatched = _dialer.Redispatched;
+        fields.BackendLocalEndPoint = _backendLocalEndPoint;
         fields.ActConn = Sluice.Listeners.ConnectionCounter.Process.Value;
         fields.FeConn = _front.Shared.Counters.CurrentSessions;
         fields.BeConn = _backend?.State.CurrentConnections ?? 0;
@@ -379,6 +383,7 @@ internal sealed class HttpTransaction : IDisposable
         BackendQueuePosition = 0;
         PersistenceCookieState = '-';
         SetCookieState = '-';
+        _backendLocalEndPoint = null;
         Tc = -1;
         Tr = -1;
         Ta = -1;
@@ -534,6 +539,7 @@ internal sealed class HttpTransaction : IDisposable
         {
             var reused = connection.IsReused;
             var sent = false;
+            _backendLocalEndPoint = connection.LocalEndPoint;
             try
             {
                 await connection.SendRequestHeadAsync(request, closeServer).ConfigureAwait(false);
