@@ -1178,6 +1178,14 @@ internal sealed class HttpTransaction : IDisposable
                     }
 
                     continue;
+                case RuleVerdict.SendEarlyHints:
+                    _ruleResult.EarlyHintsPending = false;
+                    if (front.AcceptsInterimResponses)
+                    {
+                        await front.SendInterimAsync(_ruleResult.EarlyHints).ConfigureAwait(false);
+                    }
+
+                    continue;
                 case RuleVerdict.Reject:
                     _rejected = true;
                     End(TerminationCause.ProxyCondition, TerminationPhase.Request);
