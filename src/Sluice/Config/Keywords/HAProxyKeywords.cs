@@ -68,7 +68,7 @@ internal static class HAProxyKeywords
     [
         "acl", "backlog", "balance", "bind", "capture", "clitcpka-cnt", "clitcpka-idle", "clitcpka-intvl", "compression",
         "cookie", "declare", "default-server", "default_backend", "description", "disabled", "dispatch", "email-alert",
-        "enabled", "errorfiles", "errorloc", "errorloc302", "errorloc303", "error-log-format",
+        "enabled", "errorfiles", "error-log-format",
         "force-persist", "filter", "fullconn", "guid", "hash-balance-factor", "hash-key", "hash-type",
         "http-after-response", "http-check", "http-error", "http-response",
         "http-send-name-header", "id", "ignore-persist", "load-server-state-from-file", "log", "log-format",
