@@ -381,6 +381,11 @@ internal static class ConfigBuilder
         }
 
         var http = section.Mode == ProxyMode.Http;
+        if (section.CookieCapture is not null && section.CookieCaptureTruncated)
+        {
+            diagnostics.ConfigWarning($"truncating capture length to {CookieCapture.MaxLength} bytes for {section.MessageKind} '{section.Name}'.");
+        }
+
         return new FrontendConfig
         {
             Name = section.Name,
@@ -414,6 +419,9 @@ internal static class ConfigBuilder
             HttpResponseRules = http ? [.. section.HttpResponseRules] : [],
             RequestCaptures = [.. section.RequestCaptures],
             ResponseCaptures = [.. section.ResponseCaptures],
+            CookieCapture = http ? section.CookieCapture : null,
+            UniqueIdFormat = section.UniqueIdFormat,
+            UniqueIdHeader = http && section.UniqueIdHeader is { } uniqueIdHeader ? System.Text.Encoding.Latin1.GetBytes(uniqueIdHeader.ToLowerInvariant()) : null,
             MonitorUri = http ? section.MonitorUri : null,
             MonitorFail = section.MonitorFail,
             TcpConnectionRules = [.. section.TcpConnectionRules],

@@ -65,15 +65,12 @@ internal sealed class LogFields
     /// <summary>`option logasap` is on: byte and time counters get a `+` (HAProxy marks them by configuration, not by the moment the line is written).</summary>
     public bool Early;
 
-    /// <summary>The per-process request counter's value for this request (`%rt`).</summary>
-    public long RequestNumber;
-
     /// <summary>The local address of the server connection (`%bi:%bp`); null until recorded.</summary>
     public EndPoint? BackendLocalEndPoint;
 
     private static long s_requests;
 
-    /// <summary>Counts a request of the process and returns its number (`%rt`).</summary>
+    /// <summary>Counts a transaction of the process and returns its number (`%rt`, kept by <see cref="Rules.Samples.SampleContext.RequestNumber"/>).</summary>
     public static long NextRequestNumber() => Interlocked.Increment(ref s_requests) - 1;
 
     /// <summary>Time from accept to the end of the request head: Th + Ti + TR (`%Tq`), -1 when one is unknown.</summary>
@@ -117,7 +114,6 @@ internal sealed class LogFields
         SetCookie = '-';
         Tcp = false;
         Early = false;
-        RequestNumber = 0;
         BackendLocalEndPoint = null;
     }
 }

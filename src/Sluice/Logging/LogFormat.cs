@@ -115,8 +115,11 @@ internal sealed class LogFormat
     private static bool IsCaptureList(LogVariable variable) =>
         variable is LogVariable.RequestCaptures or LogVariable.RequestCaptureList or LogVariable.ResponseCaptures or LogVariable.ResponseCaptureList;
 
-    /// <summary>Compiles a format; the error is HAProxy's message without its prefix.</summary>
-    public static LogFormat? Parse(string text, RuleSite site, out string? error)
+    /// <summary>
+    /// Compiles a format; the error is HAProxy's message without its prefix. Spaces are separators (see
+    /// <see cref="Render"/>) in log lines, and in the unique ID with <paramref name="spacesSeparate"/>.
+    /// </summary>
+    public static LogFormat? Parse(string text, RuleSite site, out string? error, bool spacesSeparate = false)
     {
         var nodes = new List<Node>();
         var literal = new List<byte>();
@@ -125,7 +128,7 @@ internal sealed class LogFormat
         var i = 0;
         // `%{...}o` sets the flags of every item after it.
         var globalFlags = LogFormatFlags.None;
-        var separators = site == RuleSite.Log;
+        var separators = spacesSeparate || site == RuleSite.Log;
         while (i < text.Length)
         {
             var c = text[i];
@@ -390,14 +393,15 @@ internal sealed class LogFormat
             ["tsc"] = LogVariable.TerminationStateCookies,
             ["sslc"] = LogVariable.SslCipher,
             ["sslv"] = LogVariable.SslVersion,
-            // `unique-id-format` does not exist yet.
-            ["ID"] = LogVariable.NotSupported,
+            ["ID"] = LogVariable.UniqueId,
         };
 
         return table;
     }
 
     private static readonly byte[] HostName = Encoding.Latin1.GetBytes(Environment.MachineName);
+
+    private static ReadOnlySpan<byte> BadRequest => "<BADREQ>"u8;
 
     private static void WriteVariable(SampleContext ctx, ArrayBufferWriter<byte> output, Node node)
     {
@@ -408,13 +412,13 @@ internal sealed class LogFormat
                 WriteAddress(output, (ctx.ClientEndPoint as IPEndPoint)?.Address, node.Flags);
                 break;
             case LogVariable.ClientPort:
-                WriteNumber(output, (ctx.ClientEndPoint as IPEndPoint)?.Port ?? 0, node.Flags);
+                WriteNumber(output, (ctx.ClientEndPoint as IPEndPoint)?.Port ?? 0, node.Flags, hexDigits: 4);
                 break;
             case LogVariable.FrontendIp:
                 WriteAddress(output, (ctx.LocalEndPoint as IPEndPoint)?.Address, node.Flags);
                 break;
             case LogVariable.FrontendPort:
-                WriteNumber(output, (ctx.LocalEndPoint as IPEndPoint)?.Port ?? 0, node.Flags);
+                WriteNumber(output, (ctx.LocalEndPoint as IPEndPoint)?.Port ?? 0, node.Flags, hexDigits: 4);
                 break;
             case LogVariable.Frontend:
                 WriteText(output, ctx.FrontendName, node.Flags);
@@ -438,28 +442,26 @@ internal sealed class LogFormat
                 WriteText(output, HostName, node.Flags);
                 break;
             case LogVariable.Pid:
-                WriteNumber(output, Environment.ProcessId, node.Flags);
+                WriteNumber(output, Environment.ProcessId, node.Flags, hexDigits: 4);
+                break;
+            case LogVariable.Method or LogVariable.Uri or LogVariable.Path or LogVariable.PathOnly or LogVariable.Query or LogVariable.Version when request is null:
+                // HAProxy writes the placeholder of a missing request line for each of its parts.
+                WriteText(output, BadRequest, node.Flags);
                 break;
             case LogVariable.Method:
-                WriteText(output, request is null ? default : request.ReceivedMethodBytes, node.Flags, missing: request is null);
+                WriteText(output, request!.ReceivedMethodBytes, node.Flags);
                 break;
             case LogVariable.Uri or LogVariable.Path or LogVariable.PathOnly or LogVariable.Query:
-                if (request is null)
-                {
-                    WriteMissing(output, node.Flags);
-                    break;
-                }
-
-                WriteUriPart(output, request, node.Variable, node.Flags);
+                WriteUriPart(output, request!, node.Variable, node.Flags);
                 break;
             case LogVariable.Version:
-                WriteText(output, request is null ? default : VersionName(request.Version), node.Flags, missing: request is null);
+                WriteText(output, VersionName(request!.Version), node.Flags);
                 break;
             case LogVariable.RequestLine:
                 OpenQuote(output, node.Flags);
                 if (request is null)
                 {
-                    output.Write("<BADREQ>"u8);
+                    output.Write(BadRequest);
                 }
                 else
                 {
@@ -473,11 +475,10 @@ internal sealed class LogFormat
                 OpenQuote(output, node.Flags);
                 break;
             case LogVariable.Status:
-                // HAProxy writes the status in decimal even with +X.
-                WriteNumber(output, ctx.Log?.Status ?? ctx.Response?.Status ?? -1, node.Flags & ~LogFormatFlags.Hex);
+                WriteNumber(output, ctx.Log?.Status ?? ctx.Response?.Status ?? -1, node.Flags);
                 break;
             case LogVariable.Timestamp:
-                WriteNumber(output, ctx.Log is { } fields ? fields.AcceptUnixMs / 1000 : DateTimeOffset.UtcNow.ToUnixTimeSeconds(), node.Flags);
+                WriteNumber(output, ctx.Log is { } fields ? fields.AcceptUnixMs / 1000 : DateTimeOffset.UtcNow.ToUnixTimeSeconds(), node.Flags, hexDigits: 4);
                 break;
             case LogVariable.RequestCaptures or LogVariable.RequestCaptureList or LogVariable.ResponseCaptures or LogVariable.ResponseCaptureList:
                 WriteCaptures(ctx, output, node);
@@ -542,7 +543,7 @@ internal sealed class LogFormat
                 {
                     // Port 0 is the port the client connected to; `+N`/`-N` are offsets from it.
                     var frontendPort = (ctx.LocalEndPoint as IPEndPoint)?.Port ?? 0;
-                    WriteNumber(output, inet.PortIsOffset || inet.Port == 0 ? frontendPort + inet.Port : inet.Port, flags);
+                    WriteNumber(output, inet.PortIsOffset || inet.Port == 0 ? frontendPort + inet.Port : inet.Port, flags, hexDigits: 4);
                 }
                 else
                 {
@@ -551,19 +552,37 @@ internal sealed class LogFormat
 
                 break;
             case LogVariable.ClientCookie or LogVariable.ServerCookie:
-                // Persistence cookies do not exist yet: nothing was captured.
-                WriteMissing(output, flags);
+                if (ctx.Captures.TryGetCookie(node.Variable == LogVariable.ServerCookie, out var cookie))
+                {
+                    WriteText(output, cookie.Bytes, flags);
+                }
+                else
+                {
+                    WriteMissing(output, flags);
+                }
+
+                break;
+            case LogVariable.UniqueId:
+                if (ctx.TryGetUniqueId(out var uniqueId))
+                {
+                    WriteText(output, uniqueId.Bytes, flags);
+                }
+                else
+                {
+                    WriteMissing(output, flags);
+                }
+
                 break;
             case LogVariable.LogCounter:
-                WriteNumber(output, ctx.LogCounter, flags);
+                WriteNumber(output, ctx.LogCounter, flags, hexDigits: 4);
                 break;
             case LogVariable.RequestCounter:
-                WriteNumber(output, log.RequestNumber, flags);
+                WriteNumber(output, ctx.RequestNumber, flags, hexDigits: 4);
                 break;
             case LogVariable.AcceptMilliseconds:
                 if ((flags & LogFormatFlags.Hex) != 0)
                 {
-                    WriteNumber(output, log.AcceptUnixMs % 1000, flags);
+                    WriteNumber(output, log.AcceptUnixMs % 1000, flags, hexDigits: 2);
                 }
                 else
                 {
@@ -669,7 +688,7 @@ internal sealed class LogFormat
     {
         if (endPoint is IPEndPoint ip)
         {
-            WriteNumber(output, ip.Port, flags);
+            WriteNumber(output, ip.Port, flags, hexDigits: 4);
         }
         else
         {
@@ -958,11 +977,15 @@ internal sealed class LogFormat
         }
     }
 
-    private static void WriteNumber(ArrayBufferWriter<byte> output, long value, LogFormatFlags flags)
+    /// <summary>
+    /// A number in decimal; with `+X` in hexadecimal of at least <paramref name="hexDigits"/> digits, for the
+    /// variables HAProxy writes so (ports, `%pid`, `%Ts`, `%rt`, `%lc` with 4, `%ms` with 2). The others ignore `+X`.
+    /// </summary>
+    private static void WriteNumber(ArrayBufferWriter<byte> output, long value, LogFormatFlags flags, byte hexDigits = 0)
     {
         var span = output.GetSpan(24);
-        var ok = (flags & LogFormatFlags.Hex) != 0
-            ? Utf8Formatter.TryFormat(value, span, out var written, new StandardFormat('X'))
+        var ok = hexDigits > 0 && (flags & LogFormatFlags.Hex) != 0
+            ? Utf8Formatter.TryFormat(value, span, out var written, new StandardFormat('X', hexDigits))
             : Utf8Formatter.TryFormat(value, span, out written);
         output.Advance(ok ? written : 0);
     }
@@ -1115,4 +1138,5 @@ internal enum LogVariable : byte
     TerminationStateCookies,
     SslCipher,
     SslVersion,
+    UniqueId,
 }

@@ -60,7 +60,27 @@ internal sealed class LogSender
             return;
         }
 
-        Render(ctx, fields, scratch);
+        Render(ctx, fields, scratch, Config.Format);
+    }
+
+    /// <summary>
+    /// The line of a connection that failed before it became a session (a TLS handshake), rendered with
+    /// `error-log-format`, which HAProxy 2.6 uses for these lines when a proxy has one. <paramref name="fill"/>
+    /// sets the connection's facts and fields on the pooled context.
+    /// </summary>
+    public void EmitError<TState>(TState state, Action<TState, SampleContext, LogFields> fill)
+    {
+        var scratch = LogScratch.Rent();
+        try
+        {
+            scratch.Fields.Reset();
+            fill(state, scratch.Samples, scratch.Fields);
+            Render(scratch.Samples, scratch.Fields, scratch.Samples.FormatOutput, Config.ErrorFormat!);
+        }
+        finally
+        {
+            LogScratch.Return(scratch);
+        }
     }
 
     /// <summary>HAProxy's line at accept for a proxy without a log format: `Connect from ... (fe/HTTP)`.</summary>
@@ -79,7 +99,7 @@ internal sealed class LogSender
             ctx.LocalEndPoint = local;
             ctx.FrontendName = frontendName;
             scratch.Fields.Reset();
-            Render(ctx, scratch.Fields, ctx.FormatOutput);
+            Render(ctx, scratch.Fields, ctx.FormatOutput, Config.Format);
         }
         finally
         {
@@ -97,7 +117,7 @@ internal sealed class LogSender
         LogWriter.Shared.Enqueue(new LogMessage(this, buffer, 0, length, level, (now.Ticks - DateTime.UnixEpoch.Ticks) / 10));
     }
 
-    private void Render(SampleContext ctx, LogFields fields, ArrayBufferWriter<byte> scratch)
+    private void Render(SampleContext ctx, LogFields fields, ArrayBufferWriter<byte> scratch, LogFormat format)
     {
         var level = Config.SeparateErrors && fields.IsError ? LevelErr : LevelInfo;
         if (ctx.LogLevel is { } forced)
@@ -127,7 +147,7 @@ internal sealed class LogSender
         }
 
         ctx.ResetScratch();
-        Config.Format.Render(ctx, scratch);
+        format.Render(ctx, scratch);
         var written = scratch.WrittenSpan;
         var buffer = LogWriter.Buffers.Rent(Math.Max(written.Length, 1));
         written.CopyTo(buffer);
@@ -198,6 +218,9 @@ internal sealed class LogSender
             scratch.Samples.Request = null;
             scratch.Samples.Response = null;
             scratch.Samples.Tls = null;
+            scratch.Samples.UniqueIdFormat = null;
+            scratch.Samples.TlsBind = false;
+            scratch.Samples.Listener = default;
             if (Pool.Count < 256)
             {
                 Pool.Enqueue(scratch);

@@ -27,6 +27,9 @@ internal sealed record ProxyLogConfig
 
     public LogFormatChoice Choice { get; init; }
 
+    /// <summary>`error-log-format`: the lines of connections that failed before their session (TLS handshakes); null for HAProxy's fixed line.</summary>
+    public LogFormat? ErrorFormat { get; init; }
+
     /// <summary>`log-format-sd`: the structured-data part of rfc5424 headers; null for `-`.</summary>
     public LogFormat? StructuredData { get; init; }
 

@@ -29,6 +29,9 @@ internal interface IBackStream : IDisposable
     /// <summary>Waits for the server to take our bytes (`timeout server`).</summary>
     SideWatch WriteWatch { get; }
 
+    /// <summary>Our address on the server connection (`%bi`, `%bp`); null when unknown.</summary>
+    System.Net.EndPoint? LocalEndPoint => null;
+
     /// <summary>True when the connection carried exchanges before this one: a failure before any answer may mean the server had closed it.</summary>
     bool IsReused { get; }
 

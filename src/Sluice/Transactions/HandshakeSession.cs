@@ -120,9 +120,52 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
         }
 
         var listener = Rules.Samples.ListenerIdentity.Of(_context.Frontend, _listener.Bind);
+        if (log.Config.ErrorFormat is not null)
+        {
+            log.EmitError((Session: this, Listener: listener), static (state, samples, fields) => state.Session.FillErrorLine(state.Listener, samples, fields));
+            return;
+        }
+
         var name = listener.Name is { } bytes ? System.Text.Encoding.Latin1.GetString(bytes) : listener.Id.ToString(CultureInfo.InvariantCulture);
         log.EmitText(log.Config.SeparateErrors ? Logging.LogSender.LevelErr : Logging.LogSender.LevelInfo, string.Create(CultureInfo.InvariantCulture,
             $"{SafeRemote()} [{_acceptedAtUtc.ToLocalTime():dd/MMM/yyyy:HH:mm:ss.fff}] {_context.Frontend.Name}/{name}: {reason}"));
+    }
+
+    /// <summary>
+    /// What an `error-log-format` line of a failed handshake sees, as HAProxy 2.6 logs a session without a stream:
+    /// no request (`&lt;BADREQ&gt;`), no backend nor server, the handshake's time as `Th` and `Tt`, status 0,
+    /// termination state `PR`.
+    /// </summary>
+    private void FillErrorLine(Rules.Samples.ListenerIdentity listener, Rules.Samples.SampleContext samples, Logging.LogFields fields)
+    {
+        samples.ClientEndPoint = SafeEndPoint(remote: true);
+        samples.LocalEndPoint = SafeEndPoint(remote: false);
+        samples.FrontendName = _context.FrontendNameBytes;
+        samples.FrontendId = _context.Frontend.Id;
+        samples.Listener = listener;
+        samples.TlsBind = true;
+        var handshakeMs = (long)(DateTime.UtcNow - _acceptedAtUtc).TotalMilliseconds;
+        fields.AcceptUnixMs = new DateTimeOffset(_acceptedAtUtc).ToUnixTimeMilliseconds();
+        fields.Th = handshakeMs;
+        fields.Ti = 0;
+        fields.Tt = handshakeMs;
+        fields.Status = 0;
+        fields.Cause = TerminationCause.ProxyCondition;
+        fields.Phase = TerminationPhase.Request;
+        fields.ActConn = ConnectionCounter.Process.Value;
+        fields.FeConn = _context.Counters.CurrentSessions;
+    }
+
+    private System.Net.EndPoint? SafeEndPoint(bool remote)
+    {
+        try
+        {
+            return remote ? _client.RemoteEndPoint : _client.LocalEndPoint;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
     }
 
     /// <summary>HAProxy's log line for a connection that failed before its session: `client [frontend] frontend/bind: reason`.</summary>

@@ -48,6 +48,9 @@ internal sealed class HttpTransaction : IDisposable
     private (Http2BackConnection Connection, ServerState Server)? _privateHttp2;
     private readonly Sluice.Logging.LogFields _log = new();
     private long _waitStartMs;
+
+    /// <summary>Our address on the last server connection the request went to (`%bi:%bp`); null before one.</summary>
+    private EndPoint? _backendLocalEndPoint;
     private long _firstByteMs = -1;
     private long _headBytesOut;
     private bool _logged;
@@ -309,6 +312,7 @@ internal sealed class HttpTransaction : IDisposable
         fields.Phase = early ? TerminationPhase.None : Phase;
         fields.Retries = Retries;
         fields.Redispatched = _dialer.Redispatched;
+        fields.BackendLocalEndPoint = _backendLocalEndPoint;
         fields.ActConn = Sluice.Listeners.ConnectionCounter.Process.Value;
         fields.FeConn = _front.Shared.Counters.CurrentSessions;
         fields.BeConn = _backend?.State.CurrentConnections ?? 0;
@@ -318,7 +322,6 @@ internal sealed class HttpTransaction : IDisposable
         fields.PersistenceCookie = PersistenceCookieState;
         fields.SetCookie = SetCookieState;
         fields.Early = log.LogAsap;
-        fields.RequestNumber = Sluice.Logging.LogFields.NextRequestNumber();
         _samples.Backend = _backend?.State;
         _samples.Response = Status != 0 && withRequest ? _response : null;
         log.Emit(_samples, fields, _samples.FormatOutput);
@@ -354,6 +357,7 @@ internal sealed class HttpTransaction : IDisposable
         samples.Tls = front.Tls;
         samples.FrontendName = _front.FrontendNameBytes;
         samples.FrontendId = _front.Frontend.Id;
+        samples.UniqueIdFormat = _front.Frontend.UniqueIdFormat;
         samples.Backend = null;
         samples.Server = null;
         // A connection closed before its request is logged as HAProxy does: a 400 that was never sent.
@@ -379,6 +383,7 @@ internal sealed class HttpTransaction : IDisposable
         BackendQueuePosition = 0;
         PersistenceCookieState = '-';
         SetCookieState = '-';
+        _backendLocalEndPoint = null;
         Tc = -1;
         Tr = -1;
         Ta = -1;
@@ -479,6 +484,17 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
+        if (frontend.CookieCapture is { } cookieCapture)
+        {
+            CaptureCookie(request.Headers, cookieCapture, response: false);
+        }
+
+        // HAProxy adds the unique ID after the rules, before X-Forwarded-For.
+        if (frontend.UniqueIdHeader is { } uniqueIdHeader && _samples.TryGetUniqueId(out var uniqueId))
+        {
+            request.Headers.Add(uniqueIdHeader, uniqueId.Bytes);
+        }
+
         // The rules saw the request's hop-by-hop fields as the client sent them; the server must not, but it
         // gets the proxy's own X-Forwarded-For even when the client's Connection named that field.
         Http1Heads.RemoveHopByHopFields(request, isRequest: true);
@@ -524,6 +540,7 @@ internal sealed class HttpTransaction : IDisposable
         {
             var reused = connection.IsReused;
             var sent = false;
+            _backendLocalEndPoint = connection.LocalEndPoint;
             try
             {
                 await connection.SendRequestHeadAsync(request, closeServer).ConfigureAwait(false);
@@ -633,6 +650,11 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         CaptureHeaders(_response.Headers, _front.Frontend.ResponseCaptures, response: true);
+        if (_front.Frontend.CookieCapture is { } setCookieCapture)
+        {
+            CaptureCookie(_response.Headers, setCookieCapture, response: true);
+        }
+
         if (backend.Config.TcpResponseRules.Count > 0)
         {
             // Without `tcp-response inspect-delay` HAProxy runs these rules as soon as the server connection is
@@ -1053,6 +1075,13 @@ internal sealed class HttpTransaction : IDisposable
         {
             samples.Captures.Prepare(_front.RequestCaptureSizes, _front.ResponseCaptureSizes);
         }
+
+        if (_front.Frontend.CookieCapture is { } cookieCapture)
+        {
+            samples.Captures.PrepareCookies(cookieCapture.Length);
+        }
+
+        samples.UniqueIdFormat = _front.Frontend.UniqueIdFormat;
     }
 
     /// <summary>`capture request|response header NAME len N`: the last occurrence's value, cut to its length.</summary>
@@ -1075,6 +1104,22 @@ internal sealed class HttpTransaction : IDisposable
             if (last >= 0)
             {
                 _samples.Captures.Set(response, i, headers.Value(last));
+            }
+        }
+    }
+
+    private static readonly byte[] CookieField = "cookie"u8.ToArray();
+    private static readonly byte[] SetCookieField = "set-cookie"u8.ToArray();
+
+    /// <summary>`capture cookie`: the first matching cookie of the request's `Cookie` or the response's `Set-Cookie` fields.</summary>
+    private void CaptureCookie(HttpHeaderList headers, CookieCapture capture, bool response)
+    {
+        var field = response ? SetCookieField : CookieField;
+        for (var slot = headers.IndexOf(field); slot >= 0 && !_samples.Captures.HasCookie(response); slot = headers.IndexOf(field, slot + 1))
+        {
+            if (capture.TryFind(headers.Value(slot), response, out var name, out var value))
+            {
+                _samples.Captures.SetCookie(response, name, value);
             }
         }
     }
@@ -1131,6 +1176,14 @@ internal sealed class HttpTransaction : IDisposable
                     if (front.Request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
                     {
                         return true;
+                    }
+
+                    continue;
+                case RuleVerdict.SendEarlyHints:
+                    _ruleResult.EarlyHintsPending = false;
+                    if (front.AcceptsInterimResponses)
+                    {
+                        await front.SendInterimAsync(_ruleResult.EarlyHints).ConfigureAwait(false);
                     }
 
                     continue;

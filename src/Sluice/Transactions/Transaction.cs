@@ -370,6 +370,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
         _server = dial.Server;
         var serverSocket = dial.Socket!;
+        _backendLocalEndPoint = serverSocket.LocalEndPoint;
         Tc = _context.Clock.Refresh() - connectStart;
         if (_context.Log is { LogAsap: true } asap)
         {
@@ -516,6 +517,9 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private bool _logged;
 
+    /// <summary>Our address on the server connection (`%bi:%bp`); null before it is up.</summary>
+    private System.Net.EndPoint? _backendLocalEndPoint;
+
     /// <summary>The tcplog line (or the line of the frontend's own format) of the finished connection.</summary>
     private void Log(Sluice.Logging.LogSender log)
     {
@@ -550,12 +554,13 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             fields.SrvQueue = ServerQueuePosition;
             fields.BackendQueue = BackendQueuePosition;
             fields.Early = log.LogAsap;
-            fields.RequestNumber = Sluice.Logging.LogFields.NextRequestNumber();
+            fields.BackendLocalEndPoint = _backendLocalEndPoint;
             var samples = scratch.Samples;
             samples.ClientEndPoint = ClientEndPoint;
             samples.LocalEndPoint = LocalEndPoint;
             samples.FrontendName = _context.FrontendNameBytes;
             samples.FrontendId = _context.Frontend.Id;
+            samples.UniqueIdFormat = _context.Frontend.UniqueIdFormat;
             samples.Backend = _context.Backend;
             samples.Server = _loggedServer;
             log.Emit(samples, fields, samples.FormatOutput);

@@ -1,10 +1,11 @@
 """An HTTP/1.1 server with fixed answers, for the traffic-log tests: the same bytes whoever asks, so that the
 byte counts of Sluice's and haproxy's log lines can be compared. Prints `listening PORT`, then one line per
-request.
+request and one `field NAME: VALUE` line per field of its head.
 
   /slow    waits 3 s before answering (a server timeout for the proxy)
   /stream  a chunked body in three parts, 300 ms apart (logasap)
   /upload  reads the whole Content-Length body, then answers
+  /setcookie  answers with `Set-Cookie: SESS=server-value; path=/`
   other    200, Content-Length 5, Content-Type text/plain, "hello"
 """
 import socket
@@ -29,6 +30,8 @@ def handle(conn):
             head, data = data.split(b"\r\n\r\n", 1)
             line = head.split(b"\r\n")[0].decode("latin-1")
             print("request " + line, flush=True)
+            for field in head.split(b"\r\n")[1:]:
+                print("field " + field.decode("latin-1"), flush=True)
             path = line.split(" ")[1]
             length = 0
             for field in head.split(b"\r\n")[1:]:
@@ -51,6 +54,8 @@ def handle(conn):
                     conn.sendall(b"%x\r\n%s\r\n" % (len(part), part))
                     time.sleep(0.3)
                 conn.sendall(b"0\r\n\r\n")
+            elif path.startswith("/setcookie"):
+                answer(conn, extra=b"Set-Cookie: SESS=server-value; path=/\r\n")
             else:
                 answer(conn)
             if line.endswith("HTTP/1.0"):

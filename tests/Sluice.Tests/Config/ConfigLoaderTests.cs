@@ -273,7 +273,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("global\n    hard-stop-after 5q\n", "'hard-stop-after' : unexpected character 'q' in argument '5q'.")]
     [InlineData("global\n    daemon now\n", "'daemon' cannot handle unexpected argument 'now'.")]
     [InlineData("frontend f\n    balanse roundrobin\n", "unknown keyword 'balanse' in 'frontend' section; did you mean 'balance' maybe ?")]
-    [InlineData("frontend f\n    http-request early-hint Link \"</a>\"\n", "'http-request early-hint' is not supported yet.")]
+    [InlineData("frontend f\n    http-request cache-use c\n", "'http-request cache-use' is not supported yet.")]
     [InlineData("frontend f\n    option redispatchx\n", "unknown option 'redispatchx'; did you mean 'redispatch' maybe ?")]
     [InlineData("frontend f\n    option forwardfor bogus\n", "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.")]
     [InlineData("frontend f\n    option checkcache\n", "option 'checkcache' is not supported yet.")]

@@ -546,4 +546,24 @@ public sealed class HttpKeywordsTests : IDisposable
             ],
             lines);
     }
+
+    [Theory]
+    [InlineData("errorloc", "HTTP/1.1 302 Found\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: /x\r\n\r\n")]
+    [InlineData("errorloc302", "HTTP/1.1 302 Found\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: /x\r\n\r\n")]
+    [InlineData("errorloc303", "HTTP/1.1 303 See Other\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: /x\r\n\r\n")]
+    public void ErrorLoc_RedirectForTheStatus(string keyword, string expected)
+    {
+        var (config, lines) = LoadProxies(frontend: $"    {keyword} 503 /x\n");
+        Assert.Empty(lines);
+        Assert.Equal(expected, Encoding.Latin1.GetString(config!.Frontends[0].ErrorFiles[503]));
+    }
+
+    [Theory]
+    [InlineData("    errorloc 999 /x\n", "[ALERT] parsing [t.cfg:9] : errorloc : status code '999' not handled.")]
+    [InlineData("    errorloc303 403\n", "[ALERT] parsing [t.cfg:9] : errorloc303 : expects <status_code> and <url> as arguments.")]
+    public void ErrorLoc_Invalid_HAProxyMessage(string frontend, string expected)
+    {
+        var (_, lines) = LoadProxies(frontend);
+        Assert.Equal(expected, lines[0]);
+    }
 }

@@ -54,6 +54,9 @@ public sealed class LogFormatTests
     [InlineData("%{+Q}r", "\"GET /p/q?x=1 HTTP/1.1\"")]
     [InlineData("%ST", "200")]
     [InlineData("%{+X}ST", "200")]
+    [InlineData("%{+X}fp", "1F90")]
+    [InlineData("%{+X}ac|%{+X}B|%{+X}Tt", "0|0|-1")]
+    [InlineData("%ID|%CC|%CS", "-|-|-")]
     [InlineData("%{+Q}ST", "200")]
     [InlineData("100%% sure", "100% sure")]
     [InlineData("%%%ci%%", "%192.0.2.10%")]
@@ -120,10 +123,10 @@ public sealed class LogFormatTests
     }
 
     [Fact]
-    public void NoRequest_RequestVariablesMissing()
+    public void NoRequest_RequestVariablesWriteBadReq()
     {
         using var ctx = Context();
-        Assert.Equal("- - - - <BADREQ> \"\"", Render(ctx, Format("%HM %HU %HP %HQ %r %{+Q}HV", RuleSite.Log)));
+        Assert.Equal("<BADREQ> <BADREQ> <BADREQ> <BADREQ> <BADREQ> <BADREQ> \"<BADREQ>\"", Render(ctx, Format("%HM %HU %HP %HPO %HQ %r %{+Q}HV", RuleSite.Log)));
     }
 
     [Fact]
@@ -154,10 +157,61 @@ public sealed class LogFormatTests
     [InlineData("%[str(a),field(a,:)]", "failed to parse sample expression <str(a),field(a,:)]> : invalid arg 1 in converter 'field' : failed to parse 'a' as type 'integer' at position 1")]
     [InlineData("%[str(a),bytes(x)]", "failed to parse sample expression <str(a),bytes(x)]> : invalid arg 1 in converter 'bytes' : failed to parse 'x' as type 'integer' at position 1")]
     [InlineData("%[str(a),nosuch]", "failed to parse sample expression <str(a),nosuch]> : unknown converter 'nosuch'")]
-    [InlineData("%ID", "format variable 'ID' is not supported yet")]
     public void Error_WordedAsHAProxy(string format, string expected)
     {
         Assert.Null(LogFormat.Parse(format, Http, out var error));
         Assert.Equal(expected, error);
+    }
+
+    [Fact]
+    public void UniqueId_RenderedOnce_ThenTheSameUntilTheNextTransaction()
+    {
+        using var request = Request("GET", "/", "x: v");
+        using var ctx = Context(request);
+        ctx.UniqueIdFormat = LogFormat.Parse("%{+X}o %ci_%[hdr(x)]_%rt", Http, out _, spacesSeparate: true);
+        var first = Render(ctx, Format("%ID", RuleSite.Log));
+        Assert.Matches("^C000020A_v_[0-9A-F]{4}$", first);
+        Assert.Equal(first, Render(ctx, Format("%[unique-id]", Http)));
+        Assert.Equal(first, Render(ctx, Format("%ID", RuleSite.Log)));
+        ctx.ResetTransaction();
+        Assert.NotEqual(first, Render(ctx, Format("%ID", RuleSite.Log)));
+    }
+
+    [Fact]
+    public void UniqueId_WithoutFormat_Missing()
+    {
+        using var request = Request("GET", "/");
+        using var ctx = Context(request);
+        Assert.Equal("-", Render(ctx, Format("%ID", RuleSite.Log)));
+        Assert.Equal("", Render(ctx, Format("%[unique-id]", Http)));
+    }
+
+    [Fact]
+    public void UniqueId_CutAt128Bytes()
+    {
+        using var request = Request("GET", "/", "x: " + new string('a', 300));
+        using var ctx = Context(request);
+        ctx.UniqueIdFormat = LogFormat.Parse("%[hdr(x)]", Http, out _, spacesSeparate: true);
+        Assert.Equal(SampleContext.UniqueIdLength, Render(ctx, Format("%ID", RuleSite.Log)).Length);
+    }
+
+    [Fact]
+    public void UniqueId_FormatReadingItself_Missing()
+    {
+        using var request = Request("GET", "/");
+        using var ctx = Context(request);
+        ctx.UniqueIdFormat = LogFormat.Parse("a%[unique-id]b", Http, out _, spacesSeparate: true);
+        Assert.Equal("ab", Render(ctx, Format("%ID", RuleSite.Log)));
+    }
+
+    [Fact]
+    public void CapturedCookies_WrittenByCcAndCs()
+    {
+        using var request = Request("GET", "/");
+        using var ctx = Context(request);
+        ctx.Captures.PrepareCookies(8);
+        ctx.Captures.SetCookie(response: false, "SESS"u8, "client-value"u8);
+        ctx.Captures.SetCookie(response: true, "S"u8, "v"u8);
+        Assert.Equal("SESS=cli \"S=v\"", Render(ctx, Format("%CC %{+Q}CS", RuleSite.Log)));
     }
 }

@@ -68,7 +68,7 @@ internal static class HAProxyKeywords
     [
         "acl", "backlog", "balance", "bind", "capture", "clitcpka-cnt", "clitcpka-idle", "clitcpka-intvl", "compression",
         "cookie", "declare", "default-server", "default_backend", "description", "disabled", "dispatch", "email-alert",
-        "enabled", "errorfiles", "errorloc", "errorloc302", "errorloc303", "error-log-format",
+        "enabled", "errorfiles", "error-log-format",
         "force-persist", "filter", "fullconn", "guid", "hash-balance-factor", "hash-key", "hash-type",
         "http-after-response", "http-check", "http-error", "http-response",
         "http-send-name-header", "id", "ignore-persist", "load-server-state-from-file", "log", "log-format",
@@ -76,7 +76,7 @@ internal static class HAProxyKeywords
         "monitor", "monitor-uri", "option", "persist", "rate-limit", "redirect", "retries", "server",
         "server-state-file-name", "server-template", "source", "srvtcpka-cnt", "srvtcpka-idle", "srvtcpka-intvl",
         "stats", "stick", "stick-table", "tcp-check", "tcp-request", "tcp-response", "timeout", "transparent",
-        "unique-id-format", "unique-id-header", "use-fcgi-app", "use-server",
+        "use-fcgi-app", "use-server",
     ];
 
     public static readonly string[] Options =

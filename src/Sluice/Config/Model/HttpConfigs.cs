@@ -119,3 +119,57 @@ internal sealed record CaptureSlot(string? HeaderName, int Length)
     /// <summary>The header name lower-cased and encoded, for the lookup; empty for a declared slot.</summary>
     public byte[] HeaderNameBytes { get; } = HeaderName is null ? [] : System.Text.Encoding.Latin1.GetBytes(HeaderName.ToLowerInvariant());
 }
+
+/// <summary>
+/// `capture cookie NAME len N`: the first cookie of the request's `Cookie` fields, and of the response's
+/// `Set-Cookie` fields whose `name=value` begins with <see cref="Name"/>, kept as `name=value` for `%CC` and `%CS`.
+/// </summary>
+internal sealed record CookieCapture(string Name, int Length)
+{
+    /// <summary>HAProxy's CAPTURE_LEN less its terminating byte: a longer `len` is cut to it with a warning.</summary>
+    public const int MaxLength = 63;
+
+    public byte[] NameBytes { get; } = System.Text.Encoding.Latin1.GetBytes(Name);
+
+    /// <summary>
+    /// Finds the captured cookie in one field value. A `Cookie` field holds pairs separated by `;` (or `,`, as
+    /// HAProxy reads old clients' fields); a `Set-Cookie` field one pair before its attributes. Spaces around the
+    /// name and the value are not part of them; a pair without `=` is no cookie.
+    /// </summary>
+    public bool TryFind(ReadOnlySpan<byte> field, bool setCookie, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+    {
+        while (!field.IsEmpty)
+        {
+            var end = setCookie ? field.IndexOf((byte)';') : field.IndexOfAny((byte)';', (byte)',');
+            var pair = end < 0 ? field : field[..end];
+            field = end < 0 || setCookie ? default : field[(end + 1)..];
+            var equals = pair.IndexOf((byte)'=');
+            if (equals < 0)
+            {
+                continue;
+            }
+
+            name = pair[..equals].Trim(" \t"u8);
+            value = pair[(equals + 1)..].Trim(" \t"u8);
+            if (BeginsWithName(name, value))
+            {
+                return true;
+            }
+        }
+
+        name = value = default;
+        return false;
+    }
+
+    /// <summary>HAProxy compares the configured name with the start of `name=value`, so `NAME=` asks for the exact name.</summary>
+    private bool BeginsWithName(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        var wanted = NameBytes.AsSpan();
+        if (wanted.Length <= name.Length)
+        {
+            return name.StartsWith(wanted);
+        }
+
+        return wanted.StartsWith(name) && wanted[name.Length] == (byte)'=' && value.StartsWith(wanted[(name.Length + 1)..]);
+    }
+}

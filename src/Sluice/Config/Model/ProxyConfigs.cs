@@ -73,6 +73,12 @@ internal sealed record FrontendConfig
     /// <summary>Capture slots for request and response values, in declaration order (their ids).</summary>
     public IReadOnlyList<CaptureSlot> RequestCaptures { get; init; } = [];
     public IReadOnlyList<CaptureSlot> ResponseCaptures { get; init; } = [];
+    /// <summary>`capture cookie`: null without one.</summary>
+    public CookieCapture? CookieCapture { get; init; }
+    /// <summary>`unique-id-format`: the unique ID of each transaction (`unique-id`, `%ID`); null without one.</summary>
+    public Sluice.Logging.LogFormat? UniqueIdFormat { get; init; }
+    /// <summary>`unique-id-header`: the field name (lower-cased) that carries the unique ID to the server; null without one.</summary>
+    public byte[]? UniqueIdHeader { get; init; }
     /// <summary>`monitor-uri`: requests for exactly this URI are answered by the proxy (200, or 503 with `monitor fail`).</summary>
     public string? MonitorUri { get; init; }
     public Sluice.Rules.Acls.Condition? MonitorFail { get; init; }

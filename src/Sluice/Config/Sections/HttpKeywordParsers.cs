@@ -255,6 +255,30 @@ internal static class HttpKeywordParsers
     }
 
     /// <summary>
+    /// `errorloc`/`errorloc302 CODE URL` (302 Found) and `errorloc303 CODE URL` (303 See Other): the error for CODE
+    /// becomes a redirect to URL, the response HAProxy builds for it. Words after the URL are ignored, as in HAProxy.
+    /// </summary>
+    public static void ParseErrorLoc(KeywordContext ctx, ProxySection section)
+    {
+        var statusText = ctx.Argument(0);
+        var url = ctx.Argument(1);
+        if (string.IsNullOrEmpty(statusText) || string.IsNullOrEmpty(url))
+        {
+            ctx.Alert($"{ctx.Keyword} : expects <status_code> and <url> as arguments.");
+            return;
+        }
+
+        if (!ValueParsers.TryParseInt(statusText, out var status) || Array.IndexOf(ErrorStatuses, status) < 0)
+        {
+            ctx.Alert($"{ctx.Keyword} : status code '{statusText}' not handled.");
+            return;
+        }
+
+        var statusLine = ctx.Keyword == "errorloc303" ? "303 See Other" : "302 Found";
+        section.ErrorFiles[status] = System.Text.Encoding.Latin1.GetBytes($"HTTP/1.1 {statusLine}\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: {url}\r\n\r\n");
+    }
+
+    /// <summary>
     /// Reads a file holding a whole HTTP/1 response (status line, headers, empty line, body) as HAProxy's
     /// <c>errorfile</c> does. Returns null or HAProxy's complaint.
     /// </summary>

@@ -167,6 +167,18 @@ internal static class HttpRuleParser
                 return format is null ? null : new SetHeaderAction(Encoding.Latin1.GetBytes(ctx.Argument(1)!.ToLowerInvariant()), format, baseName == "set-header");
             }
 
+            case "early-hint" when open < 0 && !response:
+            {
+                if (rule.Count(1) < 2)
+                {
+                    return rule.Fail("expects exactly 2 arguments");
+                }
+
+                var format = ParseFormat(ctx, rule.Prefix, ctx.Argument(2)!, rule.Site);
+                rule.Next = 3;
+                return format is null ? null : new EarlyHintAction(Encoding.Latin1.GetBytes(ctx.Argument(1)!.ToLowerInvariant()), format);
+            }
+
             case "del-header" when open < 0:
                 return ParseDeleteHeader(rule);
             case "replace-header" or "replace-value" when open < 0:

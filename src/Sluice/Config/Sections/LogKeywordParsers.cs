@@ -96,26 +96,69 @@ internal static class LogKeywordParsers
         }
     }
 
-    /// <summary>`error-log-format`: checked as HAProxy 2.6 does; failed handshakes are logged in HAProxy's default form meanwhile.</summary>
+    /// <summary>`error-log-format`: the format of the lines of connections that failed before their session.</summary>
     public static void ParseErrorLogFormat(KeywordContext ctx, ProxySection section)
     {
-        if (Compile(ctx, section) is not null)
+        if (Compile(ctx, section) is { } format)
         {
-            ctx.Warning("'error-log-format' is accepted but not honoured yet: failed TLS handshakes are logged in HAProxy's default form.");
+            section.ErrorLogFormat = format;
         }
     }
 
-    private static LogFormat? Compile(KeywordContext ctx, ProxySection section)
+    /// <summary>
+    /// `unique-id-format FORMAT`: rendered as an HTTP rule's format (no quotes, a missing sample writes nothing),
+    /// with what a request head offers. Only a frontend's is used; HAProxy accepts the keyword in a backend silently.
+    /// </summary>
+    public static void ParseUniqueIdFormat(KeywordContext ctx, ProxySection section)
+    {
+        if (!CheckSingleArgument(ctx))
+        {
+            return;
+        }
+
+        var format = LogFormat.Parse(ctx.Argument(0)!, RuleSite.HttpRequest(backend: false), out var error, spacesSeparate: true);
+        if (format is null)
+        {
+            ctx.Alert($"failed to parse unique-id : {error}.");
+            return;
+        }
+
+        section.UniqueIdFormat = format;
+    }
+
+    /// <summary>`unique-id-header NAME`: HAProxy ignores words after the name.</summary>
+    public static void ParseUniqueIdHeader(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.ArgumentCount < 1 || string.IsNullOrEmpty(ctx.Argument(0)))
+        {
+            ctx.Alert($"{ctx.Keyword} expects an argument.");
+            return;
+        }
+
+        section.UniqueIdHeader = ctx.Argument(0);
+    }
+
+    private static bool CheckSingleArgument(KeywordContext ctx)
     {
         if (ctx.ArgumentCount < 1)
         {
             ctx.Alert($"{ctx.Keyword} expects an argument.");
-            return null;
+            return false;
         }
 
         if (ctx.ArgumentCount > 1)
         {
             ctx.Alert($"{ctx.Keyword} expects only one argument, don't forget to escape spaces!");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static LogFormat? Compile(KeywordContext ctx, ProxySection section)
+    {
+        if (!CheckSingleArgument(ctx))
+        {
             return null;
         }
 
@@ -197,6 +240,7 @@ internal static class LogKeywordParsers
             Format = format ?? LogFormat.Parse(ProxyLogConfig.ConnectFormat + (section.Mode == ProxyMode.Http ? "HTTP)" : "TCP)"), RuleSite.Log, out _)!,
             Choice = format is null ? LogFormatChoice.None : choice,
             StructuredData = section.LogFormatSd,
+            ErrorFormat = section.ErrorLogFormat,
             DontLogNull = section.DontLogNull,
             DontLogNormal = section.DontLogNormal,
             LogAsap = section.LogAsap,

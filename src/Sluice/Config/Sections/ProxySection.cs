@@ -224,6 +224,18 @@ internal sealed class ProxySection
 
     public List<CaptureSlot> ResponseCaptures { get; private set; } = [];
 
+    /// <summary>`capture cookie`: the last line's; null without one.</summary>
+    public CookieCapture? CookieCapture { get; set; }
+
+    /// <summary>The `capture cookie` length was above 63 and cut, which HAProxy reports when it checks the proxy.</summary>
+    public bool CookieCaptureTruncated { get; set; }
+
+    /// <summary>`unique-id-format`; null without one.</summary>
+    public Sluice.Logging.LogFormat? UniqueIdFormat { get; set; }
+
+    /// <summary>`unique-id-header`: the request field that carries the unique ID to the server; null without one.</summary>
+    public string? UniqueIdHeader { get; set; }
+
     /// <summary>Legacy <c>redirect</c> rules: run after the <c>http-request</c> rules.</summary>
     public List<Sluice.Rules.Actions.HttpRule> RedirectRules { get; private set; } = [];
 
@@ -263,6 +275,8 @@ internal sealed class ProxySection
     public Sluice.Logging.LogFormat? LogFormat { get; set; }
 
     public Sluice.Logging.LogFormat? LogFormatSd { get; set; }
+
+    public Sluice.Logging.LogFormat? ErrorLogFormat { get; set; }
 
     public bool DontLogNull { get; set; }
 
@@ -310,6 +324,7 @@ internal sealed class ProxySection
         copy.TcpResponseRules = [];
         copy.RequestCaptures = [];
         copy.ResponseCaptures = [];
+        copy.CookieCapture = null;
         copy.RedirectRules = [];
         copy.Acls = new(StringComparer.Ordinal);
         copy.TcpCheckRulesHere = false;

@@ -63,22 +63,22 @@ internal static class RuleKeywordParsers
     /// <summary>`capture request|response header NAME len N`.</summary>
     public static void ParseCapture(KeywordContext ctx, ProxySection section)
     {
+        var side = ctx.Argument(0);
+        if (side is not ("cookie" or "request" or "response"))
+        {
+            ctx.Alert("'capture' expects 'cookie' or 'request header' or 'response header'.");
+            return;
+        }
+
         if (section.Kind == ProxyKinds.Defaults)
         {
-            ctx.Alert("'capture' not allowed in 'defaults' section.");
+            ctx.Alert($"'capture {side}' not allowed in 'defaults' section.");
             return;
         }
 
-        var side = ctx.Argument(0);
         if (side == "cookie")
         {
-            ctx.Alert("'capture cookie' is not supported yet.");
-            return;
-        }
-
-        if (side is not ("request" or "response"))
-        {
-            ctx.Alert("'capture' expects 'cookie', 'request' or 'response'.");
+            ParseCaptureCookie(ctx, section);
             return;
         }
 
@@ -90,6 +90,41 @@ internal static class RuleKeywordParsers
         }
 
         (side == "request" ? section.RequestCaptures : section.ResponseCaptures).Add(new CaptureSlot(ctx.Argument(2), length));
+    }
+
+    /// <summary>
+    /// `capture cookie NAME len N`: the first cookie whose name begins with NAME (`NAME=` for the exact name), in
+    /// `Cookie` and in `Set-Cookie`, logged as `name=value` cut to N (at most 63) by `%CC` and `%CS`. The last line
+    /// wins, as in HAProxy, which reads the length as atol does.
+    /// </summary>
+    private static void ParseCaptureCookie(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.ArgumentCount < 4 || ctx.Argument(2) != "len" || string.IsNullOrEmpty(ctx.Argument(1)) || string.IsNullOrEmpty(ctx.Argument(3)))
+        {
+            ctx.Alert("'capture' expects 'cookie' <cookie_name> 'len' <len>.");
+            return;
+        }
+
+        var digits = ctx.Argument(3)!;
+        var end = 0;
+        while (end < digits.Length && char.IsAsciiDigit(digits[end]))
+        {
+            end++;
+        }
+
+        var length = end == 0 ? 0 : (int)Math.Min(long.Parse(digits.AsSpan(0, Math.Min(end, 18)), System.Globalization.CultureInfo.InvariantCulture), int.MaxValue);
+        if (length >= CookieCapture.MaxLength + 1)
+        {
+            // HAProxy's warning comes when the proxy is checked, so it has no line.
+            section.CookieCaptureTruncated = true;
+            length = CookieCapture.MaxLength;
+        }
+        else
+        {
+            section.CookieCaptureTruncated = false;
+        }
+
+        section.CookieCapture = new CookieCapture(ctx.Argument(1)!, length);
     }
 
     /// <summary>`declare capture request|response len N`: a slot for `http-request|http-response capture ... id N`.</summary>

@@ -32,6 +32,8 @@ internal sealed class Http1BackConnection : IBackStream
 
     public SocketDuplex Io => _io;
 
+    public System.Net.EndPoint? LocalEndPoint => _io.LocalEndPoint;
+
     /// <summary>Waits for the server's bytes (`timeout server`).</summary>
     public SideWatch ReadWatch { get; }
 

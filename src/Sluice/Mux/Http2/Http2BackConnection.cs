@@ -245,6 +245,9 @@ internal sealed partial class Http2BackConnection : IDisposable
     /// <summary>Cuts the connection at once: every stream in progress fails. Any thread.</summary>
     public void Abort() => _io.Abort();
 
+    /// <summary>Our address on the server connection, which its streams share.</summary>
+    public System.Net.EndPoint? LocalEndPoint => _io.LocalEndPoint;
+
     public void Dispose() => _io.Abort();
 
     /// <summary>A head for the read loop to decode into: a spare one when there is one.</summary>

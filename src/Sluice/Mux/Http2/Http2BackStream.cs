@@ -80,6 +80,8 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
 
     public ValueTask SendRequestHeadAsync(HttpRequestHead head, bool close) => _connection.SendHeadAsync(this, head);
 
+    public System.Net.EndPoint? LocalEndPoint => _connection.LocalEndPoint;
+
     public async ValueTask<(ResponseHeadError Error, Http1RejectReason Reason)> ReadResponseHeadAsync(
         HttpResponseHead head, HttpRequestHead request, Http1ParserOptions options)
     {

@@ -223,6 +223,35 @@ internal sealed class SetHeaderAction(byte[] name, LogFormat value, bool replace
     }
 }
 
+/// <summary>
+/// `http-request early-hint NAME FMT`: a field of the 103 (Early Hints) response sent before the final one, RFC 8297.
+/// HAProxy sends none to an HTTP/1.0 client.
+/// </summary>
+internal sealed class EarlyHintAction(byte[] name, LogFormat value) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        if (message is HttpRequestHead { Version: Messages.HttpVersion.Http10 })
+        {
+            return RuleVerdict.Continue;
+        }
+
+        var output = ctx.FormatOutput;
+        output.ResetWrittenCount();
+        value.Render(ctx, output);
+        var hints = result.EarlyHints;
+        if (!result.EarlyHintsPending)
+        {
+            hints.Reset();
+            hints.Status = 103;
+            result.EarlyHintsPending = true;
+        }
+
+        hints.Headers.Add(name, output.WrittenSpan);
+        return RuleVerdict.Continue;
+    }
+}
+
 /// <summary>`del-header NAME [-m str|beg|end|sub|reg]`: removes the fields whose name matches.</summary>
 internal sealed class DeleteHeaderAction(byte[] name, Acls.MatchMethod method, Regex? regex) : HttpAction
 {

@@ -19,6 +19,8 @@ internal enum RuleVerdict : byte
     Reject,
     /// <summary>`wait-for-body`: the transaction buffers the body, then runs the rules again from the next one.</summary>
     WaitForBody,
+    /// <summary>`early-hint`: the transaction sends <see cref="HttpRuleResult.EarlyHints"/> as a 103, then runs the rules again from the next one.</summary>
+    SendEarlyHints,
 }
 
 /// <summary>
@@ -42,6 +44,14 @@ internal sealed class HttpRuleResult
     /// <summary>True for `deny`, `tarpit` and `auth`: logged with the `PR` termination state.</summary>
     public bool IsDenial { get; set; }
 
+    /// <summary>The fields of the 103 response `early-hint` rules are filling; kept for the session, emptied once sent.</summary>
+    public Messages.HttpResponseHead EarlyHints => _earlyHints ??= new Messages.HttpResponseHead();
+
+    /// <summary>True while an `early-hint` rule added a field that was not sent yet.</summary>
+    public bool EarlyHintsPending { get; set; }
+
+    private Messages.HttpResponseHead? _earlyHints;
+
     public void Reset()
     {
         Reply = null;
@@ -49,6 +59,7 @@ internal sealed class HttpRuleResult
         AuthRealm = null;
         Status = 0;
         IsDenial = false;
+        EarlyHintsPending = false;
     }
 }
 
@@ -87,6 +98,13 @@ internal static class HttpRuleRunner
 
             ctx.ResetScratch();
             var verdict = rule.Action.Execute(ctx, message, result);
+            if (verdict == RuleVerdict.Continue && result.EarlyHintsPending
+                && (i + 1 == rules.Count || rules[i + 1].Action is not EarlyHintAction || rules[i + 1].Condition is not null))
+            {
+                // HAProxy groups consecutive `early-hint` rules into one 103; a condition or another action ends the group.
+                verdict = RuleVerdict.SendEarlyHints;
+            }
+
             if (verdict != RuleVerdict.Continue)
             {
                 next = i + 1;

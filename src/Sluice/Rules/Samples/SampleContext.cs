@@ -63,7 +63,10 @@ internal sealed class SampleContext : IDisposable
     /// <summary>What the client connection's TLS handshake established; null on cleartext.</summary>
     public Sluice.Tls.TlsConnectionInfo? Tls { get; set; }
 
-    public bool IsTls => Tls is not null;
+    public bool IsTls => Tls is not null || TlsBind;
+
+    /// <summary>The connection came through an `ssl` bind whose handshake failed, so that <see cref="Tls"/> is null (`%ft` still ends in `~`).</summary>
+    public bool TlsBind { get; set; }
 
     /// <summary>The PROXY header the client connection began with (`fc_pp_*`, `fc_rcvd_proxy`); null without one.</summary>
     public Sluice.Protocols.ProxyProtocol.ProxyHeader? Proxy { get; set; }
@@ -97,6 +100,71 @@ internal sealed class SampleContext : IDisposable
 
     /// <summary>The frontend's count of log lines so far (`%lc`).</summary>
     public long LogCounter { get; set; }
+
+    /// <summary>The frontend's `unique-id-format`; null without one.</summary>
+    public Sluice.Logging.LogFormat? UniqueIdFormat { get; set; }
+
+    /// <summary>HAProxy's UNIQUEID_LEN: a longer unique ID is cut.</summary>
+    public const int UniqueIdLength = 128;
+
+    private byte[]? _uniqueId;
+    private int _uniqueIdLength = -1;
+    private bool _generatingUniqueId;
+    private ArrayBufferWriter<byte>? _uniqueIdOutput;
+    private long _requestNumber = -1;
+
+    /// <summary>
+    /// The process-wide number of this transaction (`%rt`), HAProxy's stream id: taken from the process counter
+    /// the first time it is asked for, so that the unique ID and the log line see the same one.
+    /// </summary>
+    public long RequestNumber
+    {
+        get
+        {
+            if (_requestNumber < 0)
+            {
+                _requestNumber = Sluice.Logging.LogFields.NextRequestNumber();
+            }
+
+            return _requestNumber;
+        }
+    }
+
+    /// <summary>
+    /// The transaction's unique ID (`unique-id`, `%ID`, `unique-id-header`): rendered from
+    /// <see cref="UniqueIdFormat"/> the first time it is asked for, then the same for the whole transaction, as in
+    /// HAProxy. False without a format (and while the format itself is being rendered: it may not read itself).
+    /// </summary>
+    public bool TryGetUniqueId(out Sample value)
+    {
+        value = default;
+        if (_uniqueIdLength < 0)
+        {
+            if (UniqueIdFormat is not { } format || _generatingUniqueId)
+            {
+                return false;
+            }
+
+            var output = _uniqueIdOutput ??= new ArrayBufferWriter<byte>(UniqueIdLength);
+            output.ResetWrittenCount();
+            _generatingUniqueId = true;
+            try
+            {
+                format.Render(this, output);
+            }
+            finally
+            {
+                _generatingUniqueId = false;
+            }
+
+            _uniqueId ??= new byte[UniqueIdLength];
+            _uniqueIdLength = Math.Min(output.WrittenCount, UniqueIdLength);
+            output.WrittenSpan[.._uniqueIdLength].CopyTo(_uniqueId);
+        }
+
+        value = Sample.FromString(_uniqueId!, 0, _uniqueIdLength);
+        return true;
+    }
 
     private ArrayBufferWriter<byte>? _formatOutput;
 
@@ -151,6 +219,8 @@ internal sealed class SampleContext : IDisposable
         Server = null;
         Response = null;
         LogLevel = null;
+        _uniqueIdLength = -1;
+        _requestNumber = -1;
         Captures.Clear();
         Variables.ClearTransaction();
         ResetScratch();

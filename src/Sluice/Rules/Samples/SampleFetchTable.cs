@@ -124,6 +124,7 @@ internal static class SampleFetchTable
         Simple("req.body", SampleSources.HttpRequestBody, SampleType.Bin, RequestBody);
         Simple("req.body_len", SampleSources.HttpRequestBody, SampleType.Int, ctx => RequestBody(ctx) is { Type: SampleType.Bin } body ? Sample.FromInt(body.Length) : default);
         Simple("req.proto_http", Request, SampleType.Bool, ctx => Sample.FromBool(ctx.Request is not null));
+        Simple("unique-id", Connection, SampleType.Str, ctx => ctx.TryGetUniqueId(out var id) ? id : default);
         Simple("http_first_req", Request, SampleType.Bool, ctx => Sample.FromBool(ctx.FirstRequest));
         AddHeaderFetches(table, MessageSide.Request, Request, ["hdr", "req.hdr"], ["req.fhdr"], ["hdr_cnt", "req.hdr_cnt"], ["req.fhdr_cnt"]);
         AddCookieFetches(table, MessageSide.Request, Request, ["req.cook", "cook"], ["req.cook_cnt", "cook_cnt"]);

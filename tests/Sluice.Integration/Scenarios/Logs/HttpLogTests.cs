@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using Sluice.Integration.Fixtures;
 
 namespace Sluice.Integration.Scenarios.Logs;
@@ -373,5 +374,64 @@ public class HttpLogTests
         }
 
         await all.Lines.WaitForAsync(l => l.Contains(" tl/s1 ", StringComparison.Ordinal), 2);
+    }
+
+    private static string AddressConfig(int syslog, int httpPort, int tcpPort, string backend) => $$"""
+        global
+            log 127.0.0.1:{{Port(syslog)}} format raw local0
+        defaults
+            log global
+            timeout connect 1s
+            timeout client 5s
+            timeout server 5s
+        frontend web
+            mode http
+            bind 127.0.0.1:{{Port(httpPort)}}
+            log-format "%f %{+Q}bi:%bp %si:%sp %{+X}bp"
+            default_backend be
+        frontend raw
+            mode tcp
+            bind 127.0.0.1:{{Port(tcpPort)}}
+            log-format "%f %bi:%bp %si:%sp"
+            default_backend tcpbe
+        backend be
+            mode http
+            server s1 {{backend}}
+        backend tcpbe
+            mode tcp
+            server s1 {{backend}}
+        """ + "\n";
+
+    /// <summary>`%bi:%bp`, our address on the server connection, in mode http and tcp: its shape as haproxy's, and `+X` writing the same port in hexadecimal.</summary>
+    [Fact]
+    public async Task BackendSourceAddress_SameShapeAsHAProxy()
+    {
+        await using var backend = await PythonPeer.StartLogBackendAsync();
+
+        async Task<List<string>> RunAsync(SyslogListener syslog, int httpPort, int tcpPort)
+        {
+            Assert.Equal(0, (await LogPeers.CurlAsync("http://127.0.0.1:" + Port(httpPort) + "/a")).ExitCode);
+            Assert.Equal(0, (await LogPeers.CurlAsync("http://127.0.0.1:" + Port(tcpPort) + "/b")).ExitCode);
+            await syslog.Lines.WaitForAsync(l => l.StartsWith("raw 127", StringComparison.Ordinal));
+            return [.. syslog.Lines.Lines.Where(l => l.StartsWith("web \"127", StringComparison.Ordinal) || l.StartsWith("raw 127", StringComparison.Ordinal))];
+        }
+
+        static string Shape(string line) => Regex.Replace(line, @"(?<=:)\d+|(?<= )[0-9A-F]{4}$", "N");
+
+        using var haproxyLog = SyslogListener.Udp();
+        var (hHttp, hTcp) = (Ports.FreeListeningPort(), Ports.FreeListeningPort());
+        await using var haproxy = await LogPeers.StartHAProxyAsync(AddressConfig(haproxyLog.Port, hHttp, hTcp, backend.Address), hHttp);
+        var reference = await RunAsync(haproxyLog, hHttp, hTcp);
+
+        using var sluiceLog = SyslogListener.Udp();
+        var (sHttp, sTcp) = (Ports.FreeListeningPort(), Ports.FreeListeningPort());
+        await using var sluice = await SluiceProcess.StartAsync(AddressConfig(sluiceLog.Port, sHttp, sTcp, backend.Address), [ReadyProbe.Tcp(sHttp)]);
+        var ours = await RunAsync(sluiceLog, sHttp, sTcp);
+
+        Assert.Equal(reference.Select(Shape), ours.Select(Shape));
+        Assert.Equal($"web \"127.0.0.1\":N 127.0.0.1:{Port(backend.Port)} N", Regex.Replace(ours[0], @"(?<=:)\d+(?= 127)|(?<= )[0-9A-F]{4}$", "N"));
+        var http = Regex.Match(ours[0], @"^web ""127\.0\.0\.1"":(\d+) \S+ ([0-9A-F]{4})$");
+        Assert.True(http.Success, ours[0]);
+        Assert.Equal(int.Parse(http.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(http.Groups[2].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture));
     }
 }

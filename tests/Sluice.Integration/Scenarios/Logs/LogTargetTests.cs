@@ -144,6 +144,61 @@ public class LogTargetTests
         Assert.StartsWith("<6>127.0.0.1:", lines.Single(l => l.Contains("\"GET /fd HTTP/1.1\"", StringComparison.Ordinal)), StringComparison.Ordinal);
     }
 
+    /// <summary>With `error-log-format`, a failed TLS handshake is logged in that format, as haproxy 2.6 renders a session without a stream.</summary>
+    [Fact]
+    public async Task FailedHandshakes_ErrorLogFormat_AsHAProxy()
+    {
+        using var certs = new TestCertificates();
+        var site = certs.Server("site.pem", "example.test");
+        string TlsConfig(int syslogPort, int port) => $$"""
+            global
+                log 127.0.0.1:{{Port(syslogPort)}} format raw local0
+            defaults
+                mode http
+                log global
+                option httplog
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend fe
+                bind 127.0.0.1:{{Port(port)}} ssl crt {{site}} name tls1
+                unique-id-format %ci
+                capture request header Host len 10
+                error-log-format "E %ci [%tr] %ft %f %b/%s %TR/%Tw/%Tc/%Tr/%Ta %Ti %Tq %ST %B %U %ts %tsc %{+Q}r %ID %ac/%fc/%bc/%sc/%rc %sq/%bq %CC %CS %hr %HM %{+Q}HU %HQ %fi %bi:%bp %si:%sp %[so_name] %[so_id] end"
+                http-request return status 200
+            """ + "\n";
+
+        async Task<List<string>> RunAsync(SyslogListener syslog, int port)
+        {
+            await Task.Delay(300);
+            var start = syslog.Lines.Lines.Count;
+            var before = syslog.Lines.Lines.Count(l => l.StartsWith("E ", StringComparison.Ordinal));
+            using (var marker = await TestClient.ConnectTcpAsync(port))
+            {
+                await marker.SendAsync("\u0016marker"u8.ToArray());
+                await TestClient.ReadToEndAsync(marker);
+            }
+
+            // The readiness probes' connections, closed during their handshakes, were logged before `start`.
+            await syslog.Lines.WaitForAsync(l => l.StartsWith("E ", StringComparison.Ordinal), before + 1);
+            return [.. syslog.Lines.Lines.Skip(start).Where(l => l.StartsWith("E ", StringComparison.Ordinal))
+                .Select(l => Regex.Replace(l, @"^E 127\.0\.0\.1 \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] ", "E 127.0.0.1 [DATE] "))];
+        }
+
+        using var haproxyLog = SyslogListener.Udp();
+        var hPort = Ports.FreeListeningPort();
+        await using var haproxy = await LogPeers.StartHAProxyAsync(TlsConfig(haproxyLog.Port, hPort), hPort);
+        var reference = await RunAsync(haproxyLog, hPort);
+
+        using var sluiceLog = SyslogListener.Udp();
+        var sPort = Ports.FreeListeningPort();
+        await using var sluice = await SluiceProcess.StartAsync(TlsConfig(sluiceLog.Port, sPort), [ReadyProbe.Tcp(sPort)]);
+        var ours = await RunAsync(sluiceLog, sPort);
+
+        Assert.Equal(reference, ours);
+        Assert.Equal("E 127.0.0.1 [DATE] fe~ fe fe/<NOSRV> -1/-1/-1/-1/0 0 -1 0 0 0 PR PR-- \"<BADREQ>\" - 1/1/0/0/0 0/0 - - <BADREQ> \"<BADREQ>\" <BADREQ> 127.0.0.1 -:- -:- tls1 1 end", ours.Single());
+    }
+
     /// <summary>Failed TLS handshakes reach the log targets as HAProxy sends them, `option dontlognull` dropping the empty ones.</summary>
     [Theory]
     [InlineData("")]

@@ -222,4 +222,45 @@ public sealed class HttpActionsTests
         Assert.Equal(3, next);
         Assert.Equal(["host: h", "x-2: b"], Fields(request));
     }
+
+    [Fact]
+    public void EarlyHint_ConsecutiveRulesGrouped_ConditionOrOtherActionEndsTheGroup()
+    {
+        using var request = WithHeaders();
+        using var ctx = Context(request);
+        var result = new HttpRuleResult();
+        // `unless` nothing: a condition that always holds.
+        var always = new Condition(unless: true, [], "unless");
+        List<HttpRule> rules =
+        [
+            new(new EarlyHintAction("link"u8.ToArray(), Fmt("</a.css>")), null, "t:1"),
+            new(new EarlyHintAction("link"u8.ToArray(), Fmt("</b.js>")), null, "t:2"),
+            new(new EarlyHintAction("x-path"u8.ToArray(), Fmt("%[path]")), always, "t:3"),
+            new(new SetHeaderAction("x-b"u8.ToArray(), Fmt("1"), replace: true), null, "t:4"),
+        ];
+
+        Assert.Equal(RuleVerdict.SendEarlyHints, HttpRuleRunner.Run(rules, 0, ctx, request, result, out var next));
+        Assert.Equal(2, next);
+        Assert.Equal(103, result.EarlyHints.Status);
+        var hints = result.EarlyHints.Headers;
+        var first = hints.IndexOf("link"u8);
+        Assert.Equal("</a.css>", Encoding.Latin1.GetString(hints.Value(first)));
+        Assert.Equal("</b.js>", Encoding.Latin1.GetString(hints.Value(hints.IndexOf("link"u8, first + 1))));
+        result.EarlyHintsPending = false;
+
+        Assert.Equal(RuleVerdict.SendEarlyHints, HttpRuleRunner.Run(rules, next, ctx, request, result, out next));
+        Assert.Equal(3, next);
+        Assert.False(result.EarlyHints.Headers.Contains("link"u8));
+        result.EarlyHintsPending = false;
+        Assert.Equal(RuleVerdict.Continue, HttpRuleRunner.Run(rules, next, ctx, request, result, out _));
+    }
+
+    [Fact]
+    public void EarlyHint_Http10Request_NothingToSend()
+    {
+        using var request = Request("GET", "/", "host: h");
+        request.Version = HttpVersion.Http10;
+        using var ctx = Context(request);
+        Assert.Equal(RuleVerdict.Continue, Run(new EarlyHintAction("link"u8.ToArray(), Fmt("x")), ctx, request));
+    }
 }
