@@ -142,7 +142,10 @@ internal static class CheckLog
             text.Append(", info: \"").Append(result.Info).Append('"');
         }
 
-        text.Append(CultureInfo.InvariantCulture, $", check duration: {result.DurationMs}ms");
+        if (result.DurationMs >= 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", check duration: {result.DurationMs}ms");
+        }
     }
 
     /// <summary>HAProxy's <c>srv_act</c> and <c>srv_bck</c>: the servers that can take traffic, after the change.</summary>

@@ -25,9 +25,14 @@ internal enum CheckStatus
     L7Ok,
     /// <summary>A valid HTTP answer whose status is not the expected one.</summary>
     L7Status,
+    /// <summary>`observe`: errors seen in the traffic counted as a failed check.</summary>
+    HealthAnalyze,
 }
 
-/// <summary>One check's result: its status, the HTTP code when there is one, the detail HAProxy calls "info".</summary>
+/// <summary>
+/// One check's result: its status, the HTTP code when there is one, the detail HAProxy calls "info", and how long
+/// it took (negative when no check ran, as for `observe`, whose messages have no duration).
+/// </summary>
 internal readonly record struct CheckResult(CheckStatus Status, int Code = 0, string? Info = null, long DurationMs = 0)
 {
     public bool Passed => Status is CheckStatus.L4Ok or CheckStatus.L6Ok or CheckStatus.L7Ok;
@@ -45,6 +50,7 @@ internal readonly record struct CheckResult(CheckStatus Status, int Code = 0, st
         CheckStatus.L7Timeout => "Layer7 timeout",
         CheckStatus.L7Response => "Layer7 invalid response",
         CheckStatus.L7Ok => "Layer7 check passed",
+        CheckStatus.HealthAnalyze => "Health analyze",
         _ => "Layer7 wrong status",
     };
 

@@ -34,12 +34,20 @@ internal sealed class HealthChecker : IHeartbeatTarget
     private CheckStatus? _lastStatus;
     private bool _agentDown;
 
-    public HealthChecker(ServerState server, BackendState backend, Heartbeat heartbeat, TextWriter log, long firstDueMs)
+    /// <summary>`observe`: errors seen in the traffic since the last success.</summary>
+    private int _consecutiveErrors;
+
+    /// <summary>The sessions in flight, for `on-marked-down shutdown-sessions` and `on-marked-up shutdown-backup-sessions`.</summary>
+    private readonly Func<IReadOnlyList<Transactions.ISession>>? _sessions;
+
+    public HealthChecker(ServerState server, BackendState backend, Heartbeat heartbeat, TextWriter log, long firstDueMs,
+        Func<IReadOnlyList<Transactions.ISession>>? sessions = null)
     {
         _server = server;
         _backend = backend;
         _heartbeat = heartbeat;
         _log = log;
+        _sessions = sessions;
         _config = server.Config.Check;
         _dueMs = firstDueMs;
         State = new HealthState(_config.Rise, _config.Fall);
@@ -91,6 +99,8 @@ internal sealed class HealthChecker : IHeartbeatTarget
         {
             return;
         }
+
+        _server.OnSlowStartTick();
 
         if (Volatile.Read(ref _running) == 0)
         {
@@ -159,14 +169,68 @@ internal sealed class HealthChecker : IHeartbeatTarget
         }
     }
 
-    /// <summary>Counts one result; on a change of state updates the server and logs it.</summary>
-    internal void Apply(CheckResult result)
+    /// <summary>
+    /// `observe`: one outcome of the traffic to the server. A success clears the count of errors; `error-limit`
+    /// errors in a row apply `on-error` and bring the next check forward to `fastinter` (HAProxy's __health_adjust).
+    /// Called by transactions: a success costs a read, an error an atomic increment.
+    /// </summary>
+    public void Observe(ObservedOutcome outcome)
+    {
+        switch (outcome.IsError(_config.Observe))
+        {
+            case null:
+                return;
+            case false:
+                if (Volatile.Read(ref _consecutiveErrors) != 0)
+                {
+                    Volatile.Write(ref _consecutiveErrors, 0);
+                }
+
+                return;
+        }
+
+        var errors = Interlocked.Increment(ref _consecutiveErrors);
+        if (errors != _config.ErrorLimit)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _consecutiveErrors, 0);
+        _server.Counters.RecordHealthAnalyzeFailure();
+        if (_config.OnError != ObserveErrorAction.FastInter)
+        {
+            Apply(new CheckResult(CheckStatus.HealthAnalyze, Info: $"Detected {errors} consecutive errors, last one was: {outcome.Description()}", DurationMs: -1), _config.OnError);
+        }
+
+        if (_config.FastInter is { } fastInter)
+        {
+            var due = _heartbeat.Refresh() + (long)fastInter.TotalMilliseconds;
+            long current;
+            while (due < (current = Volatile.Read(ref _dueMs)) && Interlocked.CompareExchange(ref _dueMs, due, current) != current)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Counts one result (or, with <paramref name="analyze"/>, the `on-error` action of `observe`); on a change of
+    /// state updates the server and logs it.
+    /// </summary>
+    internal void Apply(CheckResult result, ObserveErrorAction? analyze = null)
     {
         lock (State)
         {
             var wasUp = IsUp;
             var wasHealthy = State.IsUp;
-            State.Report(result.Passed);
+            if (analyze is { } action)
+            {
+                State.ReportAnalyzeFailure(action);
+            }
+            else
+            {
+                State.Report(result.Passed);
+            }
+
             _server.Counters.RecordCheck(result, wasHealthy, State.Health, State.Rise, State.Fall);
             if (_backend.Config.LogHealthChecks && (result.Status != _lastStatus || IsUp != wasUp))
             {
@@ -205,6 +269,30 @@ internal sealed class HealthChecker : IHeartbeatTarget
     private void Publish(CheckResult result)
     {
         _server.IsUp = IsUp;
+        if (!IsUp && _config.ShutdownSessionsOnDown)
+        {
+            ShutdownStreams(_server, Transactions.TerminationCause.Down);
+        }
+        else if (IsUp && _config.ShutdownBackupSessionsOnUp && !_server.IsBackup)
+        {
+            foreach (var server in _backend.Servers)
+            {
+                if (server.IsBackup)
+                {
+                    ShutdownStreams(server, Transactions.TerminationCause.Up);
+                }
+            }
+        }
+
         CheckLog.WriteStateChange(_server, _backend, result, _log);
+    }
+
+    /// <summary>HAProxy's srv_shutdown_streams: what the sessions in flight carry to <paramref name="server"/> ends, logged with <paramref name="cause"/>.</summary>
+    private void ShutdownStreams(ServerState server, Transactions.TerminationCause cause)
+    {
+        foreach (var session in _sessions?.Invoke() ?? [])
+        {
+            session.ShutdownStreamsOn(server, cause);
+        }
     }
 }

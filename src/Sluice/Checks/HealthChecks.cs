@@ -20,7 +20,10 @@ internal sealed class HealthChecks
 
     /// <param name="previous">At a reload, the checks of the configuration being replaced: a server checked there
     /// under the same backend and server names goes on from the health it had, instead of starting up again.</param>
-    public static HealthChecks Start(IEnumerable<BackendState> backends, Heartbeat heartbeat, TextWriter log, HealthChecks? previous = null)
+    /// <param name="sessions">The sessions in flight, which `on-marked-down shutdown-sessions` and `on-marked-up
+    /// shutdown-backup-sessions` cut.</param>
+    public static HealthChecks Start(IEnumerable<BackendState> backends, Heartbeat heartbeat, TextWriter log, HealthChecks? previous = null,
+        Func<IReadOnlyList<Transactions.ISession>>? sessions = null)
     {
         var checks = new HealthChecks(heartbeat);
         var servers = new List<(ServerState Server, BackendState Backend)>();
@@ -50,7 +53,12 @@ internal sealed class HealthChecks
             HealthChecker? checker = null;
             if (server.Config.Check.Enabled)
             {
-                checker = new HealthChecker(server, backend, heartbeat, log, firstDue);
+                checker = new HealthChecker(server, backend, heartbeat, log, firstDue, sessions);
+                if (server.Config.Check.Observe != Config.Model.ObserveMode.None)
+                {
+                    server.Observer = checker;
+                }
+
                 if (previous?.Find(backend.Name, server.Name) is { } before)
                 {
                     checker.State.Adopt(before.State);

@@ -301,6 +301,7 @@ internal static class CliCommands
     /// <summary>HAProxy's <c>HCHK_STATUS_*</c> numbers, as `show servers state` prints them.</summary>
     private static int CheckStatusCode(Checks.CheckStatus status) => status switch
     {
+        Checks.CheckStatus.HealthAnalyze => 4,
         Checks.CheckStatus.SocketError => 5,
         Checks.CheckStatus.L4Ok => 6,
         Checks.CheckStatus.L4Timeout => 7,

@@ -230,7 +230,7 @@ internal static class StatsRows
             else
             {
                 active++;
-                weight += server.Weight;
+                weight += server.EffectiveWeight;
                 userWeight += server.Weight;
             }
         }
@@ -241,7 +241,7 @@ internal static class StatsRows
             {
                 if (server.IsBackup && server.IsUsable)
                 {
-                    weight += server.Weight;
+                    weight += server.EffectiveWeight;
                     userWeight += server.Weight;
                 }
             }
@@ -324,6 +324,7 @@ internal static class StatsRows
         CheckStatus.L7Timeout => "L7TOUT",
         CheckStatus.L7Response => "L7RSP",
         CheckStatus.L7Ok => "L7OK",
+        CheckStatus.HealthAnalyze => "HANA",
         _ => "L7STS",
     };
 
@@ -346,7 +347,7 @@ internal static class StatsRows
         v[F.Wretr] = Num(server.Retries);
         v[F.Wredis] = Num(server.Redispatches);
         v[F.Status] = ServerStatus(server);
-        v[F.Weight] = Num(server.AdminState == ServerAdminState.Ready ? server.Weight : 0);
+        v[F.Weight] = Num(server.AdminState == ServerAdminState.Ready ? server.EffectiveWeight : 0);
         v[F.Uweight] = Num(server.Weight);
         v[F.Act] = server.IsBackup ? "0" : "1";
         v[F.Bck] = server.IsBackup ? "1" : "0";
@@ -366,6 +367,7 @@ internal static class StatsRows
         {
             v[F.Chkfail] = Num(c.CheckFailures);
             v[F.Chkdown] = Num(c.CheckDowns);
+            v[F.Hanafail] = config.Check.Observe != Config.Model.ObserveMode.None ? Num(c.HealthAnalyzeFailures) : null;
             v[F.Downtime] = Num(c.DowntimeMs(now) / 1000);
             v[F.CheckRise] = Num(config.Check.Rise);
             v[F.CheckFall] = Num(config.Check.Fall);
@@ -374,7 +376,7 @@ internal static class StatsRows
                 var result = check.Result;
                 v[F.CheckStatus] = CheckStatusName(result.Status);
                 v[F.CheckCode] = result.HasCode ? Num(result.Code) : string.Empty;
-                v[F.CheckDuration] = Num(result.DurationMs);
+                v[F.CheckDuration] = result.DurationMs >= 0 ? Num(result.DurationMs) : string.Empty;
                 v[F.LastChk] = result.Info ?? (result.HasCode ? Num(result.Code) : string.Empty);
                 v[F.CheckDesc] = result.Description;
                 v[F.CheckHealth] = Num(check.Health);

@@ -64,6 +64,7 @@ internal sealed class ServerDialer
             var (socket, error, timedOut, tls, tlsInfo) = await ConnectOnceAsync(server, frontendPort, connectMs, clock).ConfigureAwait(false);
             if (socket is not null)
             {
+                server.Observer?.Observe(Checks.ObservedOutcome.ConnectionMade);
                 return new DialOutcome(socket, server, TerminationCause.None, tls, tlsInfo);
             }
 
@@ -72,6 +73,8 @@ internal sealed class ServerDialer
                 server.Release();
                 return new DialOutcome(null, server, TerminationCause.Killed);
             }
+
+            server.Observer?.Observe(Checks.ObservedOutcome.ConnectionFailed);
 
             var decision = error == ConnectError.Resource || !retry
                 ? RetryDecision.GiveUp
