@@ -19,6 +19,7 @@ internal sealed class ServerState
     private int _weight;
     private int _scaledWeight;
     private long _slowStartBeganMs;
+    private int _requeuedAtDown;
     private volatile bool _up = true;
     private int _adminState;
     private int _maxConn;
@@ -97,6 +98,10 @@ internal sealed class ServerState
 
                 Counters.RecordAdminChange();
                 _backend.OnServerStateChanged();
+                if (value == ServerAdminState.Maint)
+                {
+                    Volatile.Write(ref _requeuedAtDown, _backend.Queues.Redistribute(this));
+                }
             }
         }
     }
@@ -133,9 +138,16 @@ internal sealed class ServerState
                 {
                     _backend.Queues.OnServerUp();
                 }
+                else
+                {
+                    Volatile.Write(ref _requeuedAtDown, _backend.Queues.Redistribute(this));
+                }
             }
         }
     }
+
+    /// <summary>Requests of this server's queue handed to the others when it last went down or into maintenance.</summary>
+    public int RequeuedAtDown => Volatile.Read(ref _requeuedAtDown);
 
     /// <summary>The effective weight; starts as the configured one and may change at run time.</summary>
     public int Weight
@@ -215,6 +227,18 @@ internal sealed class ServerState
         }
 
         return Interlocked.Exchange(ref _scaledWeight, scaled) != scaled;
+    }
+
+    /// <summary>How far into `slowstart` the server is, in percent (at least 1); null outside the period.</summary>
+    public int? SlowStartPercent
+    {
+        get
+        {
+            var began = Volatile.Read(ref _slowStartBeganMs);
+            var period = SlowStartSeconds;
+            var elapsed = (Environment.TickCount64 - began) / 1000;
+            return began == 0 || elapsed >= period ? null : (int)Math.Max(1, 100 * elapsed / period);
+        }
     }
 
     /// <summary>HAProxy's srv_dynamic_maxconn during `slowstart`: the limit grows with the time elapsed, from 1.</summary>

@@ -18,7 +18,7 @@ internal static class CheckLog
         var (active, backup) = Counts(backend);
         text.Append(CultureInfo.InvariantCulture, $". {active} active and {backup} backup servers left.");
         text.Append(backup > 0 && active == 0 ? " Running on backup." : string.Empty);
-        text.Append(CultureInfo.InvariantCulture, $" {server.CurrentConnections} sessions active, 0 requeued, 0 remaining in queue.");
+        text.Append(CultureInfo.InvariantCulture, $" {server.CurrentConnections} sessions active, {server.RequeuedAtDown} requeued, {server.Queue.Count} remaining in queue.");
         return text.ToString();
     }
 
@@ -51,7 +51,7 @@ internal static class CheckLog
     public static string GoingDownForMaintenance(ServerState server, BackendState backend)
     {
         var (active, backup) = Counts(backend);
-        return $"Server {backend.Name}/{server.Name} is going DOWN for maintenance. {active} active and {backup} backup servers left. {server.CurrentConnections} sessions active, 0 requeued, 0 remaining in queue.";
+        return $"Server {backend.Name}/{server.Name} is going DOWN for maintenance. {active} active and {backup} backup servers left. {server.CurrentConnections} sessions active, {server.RequeuedAtDown} requeued, {server.Queue.Count} remaining in queue.";
     }
 
     /// <summary>HAProxy's line when a server leaves drain or maintenance for ready.</summary>

@@ -34,6 +34,9 @@ internal sealed class HealthChecker : IHeartbeatTarget
     private CheckStatus? _lastStatus;
     private bool _agentDown;
 
+    /// <summary>The global `node` name (the host's name by default), for `http-check send-state`.</summary>
+    private readonly string _node;
+
     /// <summary>`observe`: errors seen in the traffic since the last success.</summary>
     private int _consecutiveErrors;
 
@@ -41,7 +44,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
     private readonly Func<IReadOnlyList<Transactions.ISession>>? _sessions;
 
     public HealthChecker(ServerState server, BackendState backend, Heartbeat heartbeat, TextWriter log, long firstDueMs,
-        Func<IReadOnlyList<Transactions.ISession>>? sessions = null)
+        Func<IReadOnlyList<Transactions.ISession>>? sessions = null, string? node = null)
     {
         _server = server;
         _backend = backend;
@@ -63,7 +66,11 @@ internal sealed class HealthChecker : IHeartbeatTarget
                 : ProxyHeaderWriter.WriteV1(null, null)
             : null;
         _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls, proxyHeader, server.Config.Tls,
-            server.Source is { } source ? (source, server.SourcePorts) : null);
+            server.Source is { } source ? (source, server.SourcePorts) : null)
+        {
+            StateHeader = backend.Config.HealthCheck.SendState ? ServerStateHeader : null,
+        };
+        _node = node ?? Environment.MachineName;
 
         // configuration.txt, "timeout check": with it, the connection gets min("timeout connect", "inter") and the
         // answer "timeout check"; without it, "inter" covers the whole check.
@@ -261,6 +268,46 @@ internal sealed class HealthChecker : IHeartbeatTarget
                 Publish(result);
             }
         }
+    }
+
+    /// <summary>
+    /// `http-check send-state`: HAProxy's httpchk_build_status_header, e.g. `UP; address=127.0.0.1; port=8080;
+    /// name=be/s1; node=host; weight=1/2; scur=0/1; qcur=0`, with `; throttle=N%` during `slowstart`.
+    /// </summary>
+    private string ServerStateHeader()
+    {
+        int health, rise, fall;
+        lock (State)
+        {
+            (health, rise, fall) = (State.Health, State.Rise, State.Fall);
+        }
+
+        var up = _server.IsUp;
+        var state = up
+            ? health == rise + fall - 1 ? "UP" : $"UP {health - rise + 1}/{fall}"
+            : health > 0 ? $"DOWN {health}/{rise}" : "DOWN";
+        var (address, port) = ServerConnector.ResolveEndPoint(_server.Config.Address, 0) is IPEndPoint ip
+            ? (ip.Address.ToString(), ip.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            : (string.Empty, string.Empty);
+        var (activeWeight, backupWeight) = (0, 0);
+        foreach (var server in _backend.Servers)
+        {
+            if (server.IsUsable)
+            {
+                if (server.IsBackup)
+                {
+                    backupWeight += server.EffectiveWeight;
+                }
+                else
+                {
+                    activeWeight += server.EffectiveWeight;
+                }
+            }
+        }
+
+        var text = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{state}; address={address}; port={port}; name={_backend.Name}/{_server.Name}; node={_node}; weight={_server.EffectiveWeight}/{(activeWeight > 0 ? activeWeight : backupWeight)}; scur={_server.CurrentConnections}/{_backend.CurrentConnections}; qcur={_server.Queue.Count}");
+        return _server.SlowStartPercent is { } percent ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{text}; throttle={percent}%") : text;
     }
 
     /// <summary>Up by the checks and not held down by the agent.</summary>

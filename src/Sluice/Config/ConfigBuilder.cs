@@ -319,6 +319,7 @@ internal static class ConfigBuilder
                 Expect = CheckRulesBuilder.FirstExpect(checkRules),
                 Protocol = section.CheckProtocol,
                 Rules = checkRules,
+                SendState = section.HttpCheckSendState,
             },
             IsListen = section.Kind == ProxyKinds.Listen,
         };

@@ -267,4 +267,6 @@ internal sealed record BackendCheckConfig
     public CheckProtocol Protocol { get; init; }
     /// <summary>The steps a check runs, beginning with a connect; empty for a plain connection check.</summary>
     public IReadOnlyList<CheckRule> Rules { get; init; } = [];
+    /// <summary>`http-check send-state`: each HTTP request of a check carries `x-haproxy-server-state`.</summary>
+    public bool SendState { get; init; }
 }

@@ -178,7 +178,10 @@ internal static class CheckKeywordParsers
 
                 added = new CheckCommentRule { Comment = text };
                 break;
-            case "disable-on-404" or "send-state" or "set-var" or "set-var-fmt" or "unset-var":
+            case "send-state":
+                section.HttpCheckSendState = true;
+                return;
+            case "disable-on-404" or "set-var" or "set-var-fmt" or "unset-var":
                 ctx.Alert($"'http-check {action}' is not supported yet.");
                 return;
             default:
