@@ -74,7 +74,26 @@ internal sealed class ServerState
     /// Servers in maintenance or draining (configured `disabled`, or set so at run time) are never picked by the
     /// balancer; a server that is down is picked only when it comes back up.
     /// </summary>
-    public bool IsUsable => AdminState == ServerAdminState.Ready && _up && Volatile.Read(ref _weight) > 0;
+    public bool IsUsable => AdminState == ServerAdminState.Ready && _up && !_stopping && Volatile.Read(ref _weight) > 0;
+
+    /// <summary>
+    /// `http-check disable-on-404` (HAProxy's SRV_ST_STOPPING, "NOLB"): the server answered 404 to its check; the
+    /// balancer leaves it out, persistent clients still reach it.
+    /// </summary>
+    public bool IsStopping
+    {
+        get => _stopping;
+        set
+        {
+            if (_stopping != value)
+            {
+                _stopping = value;
+                _backend.OnServerStateChanged();
+            }
+        }
+    }
+
+    private volatile bool _stopping;
 
     /// <summary>
     /// True when a request bound to this server by persistence (a cookie) may still go to it: a draining server

@@ -32,6 +32,17 @@ internal static class CheckLog
         return text.ToString();
     }
 
+    /// <summary>`http-check disable-on-404`: HAProxy's line when a server enters soft stop (srv_set_stopping).</summary>
+    public static string ServerStopping(ServerState server, BackendState backend, CheckResult result)
+    {
+        var text = Start(server, backend, "stopping", result);
+        var (active, backup) = Counts(backend);
+        text.Append(CultureInfo.InvariantCulture, $". {active} active and {backup} backup servers online.");
+        text.Append(backup > 0 && active == 0 ? " Running on backup." : string.Empty);
+        text.Append(" 0 sessions requeued, 0 total in queue.");
+        return text.ToString();
+    }
+
     /// <summary>HAProxy's alert when the last server of a backend goes down ("proxy" for a listen section).</summary>
     public static string NoServerAvailable(BackendState backend) =>
         $"{(backend.Config.IsListen ? "proxy" : "backend")} '{backend.Name}' has no server available!";

@@ -27,6 +27,8 @@ internal enum CheckStatus
     L7Status,
     /// <summary>`observe`: errors seen in the traffic counted as a failed check.</summary>
     HealthAnalyze,
+    /// <summary>`http-check disable-on-404`: a 404, which passes but asks for the soft stop.</summary>
+    L7OkConditional,
 }
 
 /// <summary>
@@ -35,7 +37,7 @@ internal enum CheckStatus
 /// </summary>
 internal readonly record struct CheckResult(CheckStatus Status, int Code = 0, string? Info = null, long DurationMs = 0)
 {
-    public bool Passed => Status is CheckStatus.L4Ok or CheckStatus.L6Ok or CheckStatus.L7Ok;
+    public bool Passed => Status is CheckStatus.L4Ok or CheckStatus.L6Ok or CheckStatus.L7Ok or CheckStatus.L7OkConditional;
 
     /// <summary>HAProxy's description of the status (<c>get_check_status_description</c>).</summary>
     public string Description => Status switch
@@ -51,9 +53,10 @@ internal readonly record struct CheckResult(CheckStatus Status, int Code = 0, st
         CheckStatus.L7Response => "Layer7 invalid response",
         CheckStatus.L7Ok => "Layer7 check passed",
         CheckStatus.HealthAnalyze => "Health analyze",
+        CheckStatus.L7OkConditional => "Layer7 check conditionally passed",
         _ => "Layer7 wrong status",
     };
 
     /// <summary>HAProxy prints the code for the statuses that carry data (L7OK, L7STS), not for L7RSP or timeouts.</summary>
-    public bool HasCode => Status is CheckStatus.L7Ok or CheckStatus.L7Status;
+    public bool HasCode => Status is CheckStatus.L7Ok or CheckStatus.L7Status or CheckStatus.L7OkConditional;
 }

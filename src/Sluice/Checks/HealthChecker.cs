@@ -162,6 +162,12 @@ internal sealed class HealthChecker : IHeartbeatTarget
             return;
         }
 
+        if (_backend.Config.HealthCheck.DisableOn404 && result.Status is CheckStatus.L7Ok or CheckStatus.L7Status)
+        {
+            // HAProxy 2.6 with disable-on-404: a 404 wins over `http-check expect`, and its results carry no reason phrase.
+            result = result.Code == 404 ? new CheckResult(CheckStatus.L7OkConditional, 404) : result.Status == CheckStatus.L7Ok ? result with { Info = null } : result;
+        }
+
         Apply(result with { DurationMs = Math.Max(0, nowMs - startMs) });
         Volatile.Write(ref _dueMs, nowMs + (long)State.NextInterval(_config).TotalMilliseconds);
         Volatile.Write(ref _deadlineMs, long.MaxValue);
@@ -233,8 +239,9 @@ internal sealed class HealthChecker : IHeartbeatTarget
             {
                 State.ReportAnalyzeFailure(action);
             }
-            else
+            else if (result.Status != CheckStatus.L7OkConditional || wasUp)
             {
+                // A server that is down stays down on 404s (configuration.txt, "http-check disable-on-404").
                 State.Report(result.Passed);
             }
 
@@ -247,7 +254,23 @@ internal sealed class HealthChecker : IHeartbeatTarget
             _lastStatus = result.Status;
             if (IsUp != wasUp)
             {
+                _server.IsStopping = false;
                 Publish(result);
+            }
+            else if (IsUp && result.Passed && (result.Status == CheckStatus.L7OkConditional) != _server.IsStopping)
+            {
+                // `disable-on-404`: a 404 puts an up server in soft stop, a pass takes it out again.
+                _server.IsStopping = result.Status == CheckStatus.L7OkConditional;
+                CheckLog.Write(_backend, _log, DiagnosticSeverity.Warning,
+                    _server.IsStopping ? CheckLog.ServerStopping(_server, _backend, result) : CheckLog.ServerUp(_server, _backend, result), Logging.LogSender.LevelNotice);
+                if (!_server.IsStopping)
+                {
+                    _backend.Queues.OnServerUp();
+                }
+                else if (!HasUsableServer())
+                {
+                    CheckLog.Write(_backend, _log, DiagnosticSeverity.Alert, CheckLog.NoServerAvailable(_backend), Logging.LogSender.LevelEmerg, CheckLog.NoServerAvailableForLog(_backend));
+                }
             }
         }
     }
@@ -308,6 +331,19 @@ internal sealed class HealthChecker : IHeartbeatTarget
         var text = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{state}; address={address}; port={port}; name={_backend.Name}/{_server.Name}; node={_node}; weight={_server.EffectiveWeight}/{(activeWeight > 0 ? activeWeight : backupWeight)}; scur={_server.CurrentConnections}/{_backend.CurrentConnections}; qcur={_server.Queue.Count}");
         return _server.SlowStartPercent is { } percent ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{text}; throttle={percent}%") : text;
+    }
+
+    private bool HasUsableServer()
+    {
+        foreach (var server in _backend.Servers)
+        {
+            if (server.IsUsable)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Up by the checks and not held down by the agent.</summary>

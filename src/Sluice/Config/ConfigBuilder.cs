@@ -320,6 +320,7 @@ internal static class ConfigBuilder
                 Protocol = section.CheckProtocol,
                 Rules = checkRules,
                 SendState = section.HttpCheckSendState,
+                DisableOn404 = section.HttpCheckDisableOn404,
             },
             IsListen = section.Kind == ProxyKinds.Listen,
         };

@@ -312,6 +312,7 @@ internal static class CliCommands
         Checks.CheckStatus.L7Timeout => 12,
         Checks.CheckStatus.L7Response => 13,
         Checks.CheckStatus.L7Ok => 15,
+        Checks.CheckStatus.L7OkConditional => 16,
         _ => 17,
     };
 

@@ -303,6 +303,11 @@ internal static class StatsRows
         }
 
         var full = check.Rise + check.Fall - 1;
+        if (server.IsUp && server.IsStopping)
+        {
+            return check.Health >= full ? "NOLB" : string.Create(CultureInfo.InvariantCulture, $"NOLB {check.Health - check.Rise + 1}/{check.Fall}");
+        }
+
         if (server.IsUp)
         {
             return check.Health >= full ? "UP" : string.Create(CultureInfo.InvariantCulture, $"UP {check.Health - check.Rise + 1}/{check.Fall}");
@@ -325,6 +330,7 @@ internal static class StatsRows
         CheckStatus.L7Response => "L7RSP",
         CheckStatus.L7Ok => "L7OK",
         CheckStatus.HealthAnalyze => "HANA",
+        CheckStatus.L7OkConditional => "L7OKC",
         _ => "L7STS",
     };
 

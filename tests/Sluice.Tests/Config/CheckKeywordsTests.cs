@@ -109,7 +109,6 @@ public sealed class CheckKeywordsTests : IDisposable
     [InlineData("option httpchk\n    http-check expect status 200\n    http-check connect", "'http-check connect' : first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset.")]
     [InlineData("tcp-check connect sni a.test", "'tcp-check connect' : 'sni' is not supported yet.")]
     [InlineData("tcp-check send-lf %[src]", "'tcp-check send-lf' : log-format arguments are not supported yet.")]
-    [InlineData("http-check disable-on-404", "'http-check disable-on-404' is not supported yet.")]
     [InlineData("http-check send uri-lf /%[src]", "'http-check send' : 'uri-lf' is not supported yet.")]
     [InlineData("http-check send meth", "'http-check send' : 'meth' expects a method as argument.")]
     [InlineData("http-check send foo", "'http-check send' expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got 'foo' as argument.")]

@@ -269,4 +269,6 @@ internal sealed record BackendCheckConfig
     public IReadOnlyList<CheckRule> Rules { get; init; } = [];
     /// <summary>`http-check send-state`: each HTTP request of a check carries `x-haproxy-server-state`.</summary>
     public bool SendState { get; init; }
+    /// <summary>`http-check disable-on-404`: a 404 answer takes an up server out of the balancing (NOLB) without taking it down.</summary>
+    public bool DisableOn404 { get; init; }
 }

@@ -181,7 +181,10 @@ internal static class CheckKeywordParsers
             case "send-state":
                 section.HttpCheckSendState = true;
                 return;
-            case "disable-on-404" or "set-var" or "set-var-fmt" or "unset-var":
+            case "disable-on-404":
+                section.HttpCheckDisableOn404 = true;
+                return;
+            case "set-var" or "set-var-fmt" or "unset-var":
                 ctx.Alert($"'http-check {action}' is not supported yet.");
                 return;
             default:
