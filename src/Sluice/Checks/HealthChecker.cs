@@ -37,6 +37,9 @@ internal sealed class HealthChecker : IHeartbeatTarget
     /// <summary>The global `node` name (the host's name by default), for `http-check send-state`.</summary>
     private readonly string _node;
 
+    /// <summary>`spread-checks`: how far, in percent, each interval may move either way.</summary>
+    private readonly int _spreadPercent;
+
     /// <summary>`observe`: errors seen in the traffic since the last success.</summary>
     private int _consecutiveErrors;
 
@@ -44,7 +47,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
     private readonly Func<IReadOnlyList<Transactions.ISession>>? _sessions;
 
     public HealthChecker(ServerState server, BackendState backend, Heartbeat heartbeat, TextWriter log, long firstDueMs,
-        Func<IReadOnlyList<Transactions.ISession>>? sessions = null, string? node = null)
+        Func<IReadOnlyList<Transactions.ISession>>? sessions = null, GlobalConfig? global = null)
     {
         _server = server;
         _backend = backend;
@@ -70,7 +73,8 @@ internal sealed class HealthChecker : IHeartbeatTarget
         {
             StateHeader = backend.Config.HealthCheck.SendState ? ServerStateHeader : null,
         };
-        _node = node ?? Environment.MachineName;
+        _node = global?.Node ?? Environment.MachineName;
+        _spreadPercent = global?.SpreadChecks ?? 0;
 
         // configuration.txt, "timeout check": with it, the connection gets min("timeout connect", "inter") and the
         // answer "timeout check"; without it, "inter" covers the whole check.
@@ -169,7 +173,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
         }
 
         Apply(result with { DurationMs = Math.Max(0, nowMs - startMs) });
-        Volatile.Write(ref _dueMs, nowMs + (long)State.NextInterval(_config).TotalMilliseconds);
+        Volatile.Write(ref _dueMs, nowMs + Spread((long)State.NextInterval(_config).TotalMilliseconds));
         Volatile.Write(ref _deadlineMs, long.MaxValue);
         Volatile.Write(ref _running, 0);
 
@@ -223,6 +227,13 @@ internal sealed class HealthChecker : IHeartbeatTarget
             {
             }
         }
+    }
+
+    /// <summary>HAProxy's `spread-checks`: the interval moved by a random amount of up to the percentage either way.</summary>
+    private long Spread(long intervalMs)
+    {
+        var range = intervalMs * _spreadPercent / 100;
+        return range > 0 ? intervalMs - range + Random.Shared.NextInt64(2 * range + 1) : intervalMs;
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ internal sealed class HealthChecks
     /// <param name="sessions">The sessions in flight, which `on-marked-down shutdown-sessions` and `on-marked-up
     /// shutdown-backup-sessions` cut.</param>
     public static HealthChecks Start(IEnumerable<BackendState> backends, Heartbeat heartbeat, TextWriter log, HealthChecks? previous = null,
-        Func<IReadOnlyList<Transactions.ISession>>? sessions = null, string? node = null)
+        Func<IReadOnlyList<Transactions.ISession>>? sessions = null, Config.Model.GlobalConfig? global = null)
     {
         var checks = new HealthChecks(heartbeat);
         var servers = new List<(ServerState Server, BackendState Backend)>();
@@ -53,7 +53,7 @@ internal sealed class HealthChecks
             HealthChecker? checker = null;
             if (server.Config.Check.Enabled)
             {
-                checker = new HealthChecker(server, backend, heartbeat, log, firstDue, sessions, node);
+                checker = new HealthChecker(server, backend, heartbeat, log, firstDue, sessions, global);
                 if (server.Config.Check.Observe != Config.Model.ObserveMode.None)
                 {
                     server.Observer = checker;
