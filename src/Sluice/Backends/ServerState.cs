@@ -41,6 +41,9 @@ internal sealed class ServerState
         }
     }
 
+    /// <summary>The backend the server belongs to.</summary>
+    public BackendState Backend => _backend;
+
     /// <summary>The backend's `option srvtcpka` settings for connections to this server; null when off.</summary>
     public TcpKeepAliveConfig? KeepAlive => _backend.Config.ServerKeepAlive;
 
@@ -164,6 +167,9 @@ internal sealed class ServerState
             }
         }
     }
+
+    /// <summary>The servers whose `track` names this one, latest defined first (HAProxy's order); they take its state.</summary>
+    public List<ServerState> Trackers { get; } = [];
 
     /// <summary>Requests of this server's queue handed to the others when it last went down or into maintenance.</summary>
     public int RequeuedAtDown => Volatile.Read(ref _requeuedAtDown);

@@ -32,6 +32,16 @@ internal static class CheckLog
         return text.ToString();
     }
 
+    /// <summary>`track`: HAProxy's line when a tracking server follows the server it tracks.</summary>
+    public static string ServerVia(ServerState server, BackendState backend, ServerState tracked, BackendState trackedBackend)
+    {
+        var (active, backup) = Counts(backend);
+        var via = $"Server {backend.Name}/{server.Name} is {(server.IsUp ? "UP" : "DOWN")} via {trackedBackend.Name}/{tracked.Name}. {active} active and {backup} backup servers";
+        return server.IsUp
+            ? $"{via} online.{(backup > 0 && active == 0 ? " Running on backup." : string.Empty)} 0 sessions requeued, 0 total in queue."
+            : $"{via} left.{(backup > 0 && active == 0 ? " Running on backup." : string.Empty)} {server.CurrentConnections} sessions active, {server.RequeuedAtDown} requeued, {server.Queue.Count} remaining in queue.";
+    }
+
     /// <summary>`http-check disable-on-404`: HAProxy's line when a server enters soft stop (srv_set_stopping).</summary>
     public static string ServerStopping(ServerState server, BackendState backend, CheckResult result)
     {
@@ -80,13 +90,38 @@ internal static class CheckLog
         if (server.IsUp)
         {
             Write(backend, log, DiagnosticSeverity.Warning, ServerUp(server, backend, result), LogSender.LevelNotice);
-            return;
+        }
+        else
+        {
+            Write(backend, log, DiagnosticSeverity.Warning, ServerDown(server, backend, result), LogSender.LevelAlert);
+            if (!HasUsableServer(backend))
+            {
+                Write(backend, log, DiagnosticSeverity.Alert, NoServerAvailable(backend), LogSender.LevelEmerg, NoServerAvailableForLog(backend));
+            }
         }
 
-        Write(backend, log, DiagnosticSeverity.Warning, ServerDown(server, backend, result), LogSender.LevelAlert);
-        if (!HasUsableServer(backend))
+        PropagateToTrackers(server, backend, log);
+    }
+
+    /// <summary>`track`: the servers tracking <paramref name="server"/> take its state, each with its line, and so on down.</summary>
+    private static void PropagateToTrackers(ServerState server, BackendState backend, TextWriter log)
+    {
+        foreach (var tracker in server.Trackers)
         {
-            Write(backend, log, DiagnosticSeverity.Alert, NoServerAvailable(backend), LogSender.LevelEmerg, NoServerAvailableForLog(backend));
+            if (tracker.IsUp == server.IsUp)
+            {
+                continue;
+            }
+
+            tracker.IsUp = server.IsUp;
+            var trackerBackend = tracker.Backend;
+            Write(trackerBackend, log, DiagnosticSeverity.Warning, ServerVia(tracker, trackerBackend, server, backend), server.IsUp ? LogSender.LevelNotice : LogSender.LevelAlert);
+            if (!tracker.IsUp && !HasUsableServer(trackerBackend))
+            {
+                Write(trackerBackend, log, DiagnosticSeverity.Alert, NoServerAvailable(trackerBackend), LogSender.LevelEmerg, NoServerAvailableForLog(trackerBackend));
+            }
+
+            PropagateToTrackers(tracker, trackerBackend, log);
         }
     }
 

@@ -45,6 +45,7 @@ internal sealed class HealthChecks
             }
         }
 
+        LinkTrackers(backends);
         var now = heartbeat.Refresh();
         for (var i = 0; i < servers.Count; i++)
         {
@@ -78,6 +79,31 @@ internal sealed class HealthChecks
         }
 
         return checks;
+    }
+
+    /// <summary>`track`: each tracking server is listed by the server it tracks (the latest defined first, as HAProxy notifies them) and starts in its state.</summary>
+    private static void LinkTrackers(IEnumerable<BackendState> backends)
+    {
+        var all = backends.ToList();
+        foreach (var backend in all)
+        {
+            foreach (var server in backend.Servers)
+            {
+                if (server.Config.Check.Track is not { } track)
+                {
+                    continue;
+                }
+
+                var slash = track.IndexOf('/', StringComparison.Ordinal);
+                var (proxyName, serverName) = slash < 0 ? (backend.Name, track) : (track[..slash], track[(slash + 1)..]);
+                var tracked = all.Find(b => b.Name == proxyName)?.Servers.FirstOrDefault(s => s.Name == serverName);
+                if (tracked is not null)
+                {
+                    tracked.Trackers.Insert(0, server);
+                    server.IsUp = tracked.IsUp;
+                }
+            }
+        }
     }
 
     private HealthChecker? Find(string backend, string server)

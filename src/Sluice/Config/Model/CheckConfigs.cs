@@ -46,6 +46,8 @@ internal sealed record ServerCheckConfig
     public bool ShutdownSessionsOnDown { get; init; }
     /// <summary>`on-marked-up shutdown-backup-sessions`: the backup servers' sessions are cut when this one comes up.</summary>
     public bool ShutdownBackupSessionsOnUp { get; init; }
+    /// <summary>`track [BACKEND/]SERVER`: the server takes the state of that one instead of being checked; null when not set.</summary>
+    public string? Track { get; init; }
     /// <summary>`slowstart`: the period over which the weight grows back to its full value after the server comes up; zero for none.</summary>
     public TimeSpan SlowStart { get; init; }
 }

@@ -63,6 +63,12 @@ internal static class ServerLineParser
             options = options with { TlsConnector = connector };
         }
 
+        if (options.Check.Track is not null && options.Check.Enabled)
+        {
+            ctx.Alert($"{prefix} : unable to enable checks and tracking at the same time!");
+            return;
+        }
+
         if (options.Check.Observe == ObserveMode.Layer7 && section.Mode != ProxyMode.Http)
         {
             ctx.Alert($"{prefix} : 'layer7' can only be used in http proxies.");
@@ -383,6 +389,9 @@ internal static class ServerLineParser
                         options = options with { Check = options.Check with { ShutdownBackupSessionsOnUp = true } };
                     }
 
+                    break;
+                case "track":
+                    options = options with { Check = options.Check with { Track = argument } };
                     break;
                 case "slowstart":
                     var slowStartError = ValueParsers.ParseTime(argument!, out var slowStart);
