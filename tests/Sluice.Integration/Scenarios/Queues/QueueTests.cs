@@ -208,7 +208,7 @@ public class QueueTests
         await using var health = await Checks.CheckPeer.StartAsync("health");
         var port = Ports.FreeTcpPort();
         await using var sluice = await StartAsync(Config(port,
-            $"server s1 {pinned.Backend.Address} maxconn 1 cookie s1 check port {health.Port} inter 200 fall 1\n    server s2 {other.Address} cookie s2",
+            $"server s1 {pinned.Backend.Address} maxconn 1 cookie s1 check port {health.Port} inter 1s fall 1\n    server s2 {other.Address} cookie s2",
             "    timeout queue 30s\n    cookie SRV insert indirect nocache\n    option redispatch\n    option httpchk GET /"), port);
 
         async Task<RawHttpConnection> SendPinnedAsync(string path)
