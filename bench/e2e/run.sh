@@ -14,12 +14,16 @@
 #
 # A scenario's "# bench:" line sets: path (URL path on the backend: /small, /1m or /1mib),
 # conns (client connections), close (yes: "Connection: close" on every request), metric
-# (MB/s, conn/s or req/s; several separated by commas, e.g. req/s,MB/s), and driver: wrk
+# (MB/s, conn/s or req/s; several separated by commas, e.g. req/s,MB/s; req/cpu-s divides the requests
+# by the CPU time the proxy used meanwhile, which other work on the machine disturbs less), and driver: wrk
 # (HTTP/1.1, the default) or h2load (prior-knowledge HTTP/2, with streams=N at once per connection);
 # with h2load, body=grpc makes every request a gRPC call: POST, content-type application/grpc, te: trailers and
-# a length-prefixed 100-byte message (nginx answers /grpc with 100 bytes and the trailer grpc-status: 0).
+# a length-prefixed 100-byte message (nginx answers /grpc with 100 bytes and the trailer grpc-status: 0);
+# tls=yes makes the clients speak https (wrk: HTTP/1.1, no session resumption, so with close=yes
+# every request is a new full handshake; h2load: h2 chosen by ALPN).
 # Placeholders in the cfg: @FRONT_PORT@ (the proxy's port), @BACKEND@ (nginx's address:port),
-# @BACKEND_H2@ (the same nginx serving cleartext HTTP/2 with prior knowledge).
+# @BACKEND_H2@ (the same nginx serving cleartext HTTP/2 with prior knowledge), @CERT@ (a PEM file
+# with a self-signed ECDSA P-256 certificate and its key, made for the run).
 #
 # --self-test runs haproxy in both slots (no Sluice needed) to check the mechanics: the
 # ratios should sit around 1.0, spread by the machine's noise. --haproxy-only runs haproxy
@@ -31,7 +35,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rounds=5 duration=6 warmup=3 build=yes self_test=no haproxy_only=no scenarios=()
 
-usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "error: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
@@ -122,6 +126,9 @@ free_port() {
     printf -v "$1" '%s' "$p"; return
   done
 }
+# cpu_ticks PID: the CPU time (user and system, all threads) the process has used, in clock ticks.
+clock_ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 wait_port() { # port seconds pid
   local i
   for i in $(seq $(($2 * 10))); do
@@ -198,6 +205,11 @@ wait_port "$backend_port" 10 "$nginx_pid" || { cat "$results/logs/nginx.log" "$t
 [ "$(curl -sS --max-time 10 -o /dev/null -w '%{size_download}' "http://127.0.0.1:$backend_port/1m")" = 1048576 ] ||
   die "nginx does not serve the 1 MiB file"
 
+# The certificate of tls=yes scenarios: ECDSA P-256, self-signed.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj /CN=bench.test \
+  -keyout "$tmp/bench.key" -out "$tmp/bench.crt" >"$results/logs/openssl.log" 2>&1 || die "openssl could not make a certificate"
+cat "$tmp/bench.crt" "$tmp/bench.key" >"$tmp/bench.pem"
+
 # A gRPC request message: the 5-byte prefix (not compressed, length 100) and 100 bytes.
 { printf '\000\000\000\000\144'; head -c 100 /dev/zero | tr '\0' 'g'; } >"$tmp/grpc-request.bin"
 
@@ -213,13 +225,13 @@ EOF
 # run_one SCENARIO ROUND PROGRAM: sets values[i] to the figure of metrics[i], or leaves values empty
 # when the run failed (and then prints the reason and the end of the program's log).
 run_one() {
-  local scenario=$1 round=$2 program=$3 port cfg log pid cmd size line requests bytes us errors i m v
+  local scenario=$1 round=$2 program=$3 port cfg log pid cmd size line requests bytes us errors i m v cpu0 cpu1
   local -a wrk_args h2load_args
   values=()
   free_port port
   cfg="$tmp/$scenario.$program.cfg"
   log="$results/logs/$scenario.r$round.$program.log"
-  sed "s/@FRONT_PORT@/$port/g; s/@BACKEND@/127.0.0.1:$backend_port/g; s/@BACKEND_H2@/127.0.0.1:$backend_h2_port/g" "$here/scenarios/$scenario.cfg" >"$cfg"
+  sed "s/@FRONT_PORT@/$port/g; s/@BACKEND@/127.0.0.1:$backend_port/g; s/@BACKEND_H2@/127.0.0.1:$backend_h2_port/g; s|@CERT@|$tmp/bench.pem|g" "$here/scenarios/$scenario.cfg" >"$cfg"
   case "$program" in
     haproxy|haproxy2) cmd=(haproxy -db -f "$cfg") ;;
     sluice) cmd=(dotnet "$sluice_dll" -f "$cfg") ;;
@@ -234,7 +246,7 @@ run_one() {
     fi
     stop_pid "$pid"; run_failed "$log"; return
   fi
-  size=$(curl -sS --max-time 10 -o /dev/null -w '%{size_download} %{http_code}' "http://127.0.0.1:$port$path" 2>>"$log")
+  size=$(curl -sS -k --max-time 10 -o /dev/null -w '%{size_download} %{http_code}' "$scheme://127.0.0.1:$port$path" 2>>"$log")
   if [ "$size" != "$expected_size 200" ]; then
     echo "check: got '${size:-nothing}' (bytes, status) for $path through $program, expected '$expected_size 200'" >>"$log"
     stop_pid "$pid"; run_failed "$log"; return
@@ -243,10 +255,12 @@ run_one() {
     # h2load prints its totals; they are turned into the SUMMARY line that wrk's script writes.
     h2load_args=(-c"$conns" -m"$streams")
     [ "$body" = grpc ] && h2load_args+=(-d "$tmp/grpc-request.bin" -H 'content-type: application/grpc' -H 'te: trailers')
-    "${pin_load[@]}" h2load "${h2load_args[@]}" -D"$warmup" "http://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
+    "${pin_load[@]}" h2load "${h2load_args[@]}" -D"$warmup" "$scheme://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
-    "${pin_load[@]}" h2load "${h2load_args[@]}" -D"$duration" "http://127.0.0.1:$port$path" >"$tmp/h2load.out" 2>&1 </dev/null &
+    cpu0=$(cpu_ticks "$pid")
+    "${pin_load[@]}" h2load "${h2load_args[@]}" -D"$duration" "$scheme://127.0.0.1:$port$path" >"$tmp/h2load.out" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
+    cpu1=$(cpu_ticks "$pid")
     awk '/^finished in/ { s = $3; sub(/s,$/, "", s); us = s * 1e6 }
          /^requests:/ { ok = $8; bad = $10 + $12 }
          /^traffic:/ { b = $3; gsub(/[()]/, "", b) }
@@ -256,10 +270,12 @@ run_one() {
     wrk_args=(-t1 -c"$conns" --timeout 5s -s "$tmp/summary.lua")
     [ "$close" = yes ] && wrk_args+=(-H 'Connection: close')
     # wrk runs in the background so that a signal reaches the trap at once (which stops wrk too).
-    "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${warmup}s" "http://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
+    "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${warmup}s" "$scheme://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
-    "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${duration}s" "http://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>&1 </dev/null &
+    cpu0=$(cpu_ticks "$pid")
+    "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${duration}s" "$scheme://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
+    cpu1=$(cpu_ticks "$pid")
     cat "$tmp/wrk.out" >>"$log"
   fi
   if ! kill -0 "$pid" 2>/dev/null; then
@@ -278,6 +294,7 @@ run_one() {
     case "$m" in
       MB/s) v=$(awk -v b="$bytes" -v us="$us" 'BEGIN { printf "%.1f", b / us }') ;;
       conn/s|req/s) v=$(awk -v r="$requests" -v us="$us" 'BEGIN { printf "%.0f", r * 1e6 / us }') ;;
+      req/cpu-s) v=$(awk -v r="$requests" -v t="$((cpu1 - cpu0))" -v hz="$clock_ticks" 'BEGIN { printf "%.0f", (t > 0 ? r * hz / t : 0) }') ;;
     esac
     values[$i]=$v
     echo "$scenario,$round,$program,$v,$m,$requests,$bytes,$us,$errors" >>"$results/runs.csv"
@@ -319,25 +336,26 @@ printf '%-14s %-7s %12s %12s %10s %7s\n' scenario unit haproxy "$second_name" ra
 
 for scenario in "${scenarios[@]}"; do
   spec=$(sed -n 's/^# bench: //p' "$here/scenarios/$scenario.cfg" | head -n 1)
-  path=/ conns=8 close=no metric=MB/s driver=wrk streams=1 body=none
+  path=/ conns=8 close=no metric=MB/s driver=wrk streams=1 body=none tls=no
   for kv in $spec; do
     case "$kv" in
       path=*) path=${kv#path=} ;; conns=*) conns=${kv#conns=} ;;
       close=*) close=${kv#close=} ;; metric=*) metric=${kv#metric=} ;;
       driver=*) driver=${kv#driver=} ;; streams=*) streams=${kv#streams=} ;;
-      body=*) body=${kv#body=} ;;
+      body=*) body=${kv#body=} ;; tls=*) tls=${kv#tls=} ;;
     esac
   done
   case "$driver" in wrk|h2load) ;; *) die "$scenario: unknown driver $driver" ;; esac
   case "$path" in /1m|/1mib) expected_size=1048576 ;; /small|/grpc) expected_size=100 ;; *) die "$scenario: unknown path $path" ;; esac
   case "$body" in none) ;; grpc) [ "$driver" = h2load ] || die "$scenario: body=grpc needs driver=h2load" ;; *) die "$scenario: unknown body $body" ;; esac
+  case "$tls" in no) scheme=http ;; yes) scheme=https ;; *) die "$scenario: tls takes yes or no" ;; esac
   IFS=, read -r -a metrics <<<"$metric"
   for m in "${metrics[@]}"; do
-    case "$m" in MB/s|conn/s|req/s) ;; *) die "$scenario: unknown metric $m" ;; esac
+    case "$m" in MB/s|conn/s|req/s|req/cpu-s) ;; *) die "$scenario: unknown metric $m" ;; esac
   done
 
   # Both programs must accept the cfg (with placeholders filled); say so once, before the rounds.
-  sed "s/@FRONT_PORT@/1/g; s/@BACKEND@/127.0.0.1:$backend_port/g; s/@BACKEND_H2@/127.0.0.1:$backend_h2_port/g" "$here/scenarios/$scenario.cfg" >"$tmp/check.cfg"
+  sed "s/@FRONT_PORT@/1/g; s/@BACKEND@/127.0.0.1:$backend_port/g; s/@BACKEND_H2@/127.0.0.1:$backend_h2_port/g; s|@CERT@|$tmp/bench.pem|g" "$here/scenarios/$scenario.cfg" >"$tmp/check.cfg"
   haproxy -c -q -f "$tmp/check.cfg" >"$results/logs/$scenario.check.haproxy.log" 2>&1 ||
     { cat "$results/logs/$scenario.check.haproxy.log" >&2; die "$scenario: haproxy -c rejects the cfg"; }
   if [ "$second" = sluice ] && ! dotnet "$sluice_dll" -c -f "$tmp/check.cfg" >"$results/logs/$scenario.check.sluice.log" 2>&1; then

@@ -38,7 +38,11 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
     /// Takes the most recently used idle connection that <paramref name="mode"/> allows for this request, or null.
     /// </summary>
     /// <param name="firstRequest">The request is the first of its client connection.</param>
-    public Http1BackConnection? TryTake(HttpReuseMode mode, bool firstRequest)
+    /// <param name="serverName">
+    /// With `sni EXPR`: the name this request's connection must have been made with (HAProxy does not reuse a
+    /// connection for another SNI); null when the server's SNI does not vary.
+    /// </param>
+    public Http1BackConnection? TryTake(HttpReuseMode mode, bool firstRequest, string? serverName = null)
     {
         if (mode == HttpReuseMode.Never || Volatile.Read(ref _count) == 0)
         {
@@ -58,6 +62,11 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
             {
                 var connection = _idle[i].Connection;
                 if (firstRequest && mode == HttpReuseMode.Aggressive && connection.Exchanges < 2)
+                {
+                    continue;
+                }
+
+                if (serverName is not null && !SniMatches(connection, serverName))
                 {
                     continue;
                 }
@@ -85,6 +94,10 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
 
         return found;
     }
+
+    /// <summary>True when <paramref name="connection"/> was made with the SNI <paramref name="serverName"/> ("" for none).</summary>
+    public static bool SniMatches(Http1BackConnection connection, string serverName) =>
+        string.Equals(connection.Io.Tls?.ServerName ?? string.Empty, serverName, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Keeps a connection for reuse; closes it instead when the pool is full or it may not be reused.</summary>
     public void Return(Http1BackConnection connection, long nowMs)

@@ -59,7 +59,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
         State = new HealthState(_config.Rise, _config.Fall);
         // configuration.txt, "check-ssl": checks of an `ssl` server inherit TLS unless `port` or `addr` sends them
         // elsewhere; `check-ssl` forces it.
-        var tls = server.Config.Tls is { } connector && (connector.Settings.CheckSsl || (connector.Settings.Enabled && _config.Port == 0 && _config.Address is null)) ? connector : null;
+        var tls = server.Config.Tls is { } connector && (connector.Settings.CheckSsl || (connector.Settings.Enabled && _config.Port == 0 && _config.Address is null)) ? connector.ForChecks : null;
         // configuration.txt, "check-send-proxy": checks speak the PROXY protocol when the traffic does, unless `port`
         // or `addr` sends them elsewhere. The connection is the proxy's own: v1 says UNKNOWN, v2 is a LOCAL command.
         var sendProxy = server.Config.SendProxy;
@@ -68,7 +68,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
                 ? ProxyHeaderWriter.WriteV2(ProxyCommand.Local, null, null, [], (sendProxy.Options & ProxyV2Options.Crc32c) != 0)
                 : ProxyHeaderWriter.WriteV1(null, null)
             : null;
-        _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls, proxyHeader, server.Config.Tls,
+        _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls, proxyHeader, server.Config.Tls?.ForChecks,
             server.Source is { } source ? (source, server.SourcePorts) : null)
         {
             StateHeader = backend.Config.HealthCheck.SendState ? ServerStateHeader : null,

@@ -1,5 +1,6 @@
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
+using System.Security.Authentication;
+using System.Security.Cryptography;
 
 namespace Sluice.Tls;
 
@@ -21,7 +22,7 @@ internal sealed class CertificateEntry
         Policy = policy;
         Line = line;
         Slot = slot ?? new object();
-        _mayResume = policy.MayResume(certificate.Leaf);
+        _mayResume = policy.MayResume(certificate.RawData.Span);
     }
 
     /// <summary>
@@ -38,7 +39,7 @@ internal sealed class CertificateEntry
     /// taken from the certificate are taken from the new one.
     /// </summary>
     public CertificateEntry WithCertificate(LoadedCertificate certificate) =>
-        new(certificate, Line?.Filters ?? CertificateStore.NamesOf(certificate.Leaf), Excluded, Policy, Line, Slot);
+        new(certificate, Line?.Filters ?? certificate.Names, Excluded, Policy, Line, Slot);
 
     public LoadedCertificate Certificate { get; }
 
@@ -61,7 +62,17 @@ internal sealed class CertificateEntry
     private Ready Prepare()
     {
         // Two handshakes may race here; both build, one wins, the other's copy is dropped.
-        var context = SslStreamCertificateContext.Create(Certificate.Leaf, Certificate.Chain, offline: true);
+        SslStreamCertificateContext context;
+        try
+        {
+            context = SslStreamCertificateContext.Create(Certificate.WithPrivateKey(), Certificate.Chain, offline: true);
+        }
+        catch (CryptographicException ex)
+        {
+            // The key's public half matched the certificate at load, but the key itself does not import.
+            throw new AuthenticationException(ex.Message, ex);
+        }
+
         var template = Policy.Template;
         var withoutAlpn = Policy.TemplateWithoutAlpn;
         var ready = new Ready(
@@ -259,46 +270,5 @@ internal sealed class CertificateStore
         }
 
         return false;
-    }
-
-    /// <summary>The names a certificate answers for: its subject CNs and DNS subject alternative names, lower-case.</summary>
-    public static List<string> NamesOf(X509Certificate2 certificate)
-    {
-        var names = new List<string>();
-        foreach (var rdn in certificate.SubjectName.EnumerateRelativeDistinguishedNames())
-        {
-            if (rdn.HasMultipleElements || rdn.GetSingleElementType().Value != "2.5.4.3")
-            {
-                continue;
-            }
-
-            if (rdn.GetSingleElementValue() is { Length: > 0 } cn)
-            {
-                AddName(names, cn);
-            }
-        }
-
-        foreach (var extension in certificate.Extensions)
-        {
-            if (extension.Oid?.Value == "2.5.29.17")
-            {
-                var san = extension as X509SubjectAlternativeNameExtension ?? new X509SubjectAlternativeNameExtension(extension.RawData, extension.Critical);
-                foreach (var dns in san.EnumerateDnsNames())
-                {
-                    AddName(names, dns);
-                }
-            }
-        }
-
-        return names;
-    }
-
-    private static void AddName(List<string> names, string name)
-    {
-        var lower = name.ToLowerInvariant();
-        if (!names.Contains(lower))
-        {
-            names.Add(lower);
-        }
     }
 }

@@ -3,8 +3,92 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Sluice.Tls;
 
-/// <summary>A certificate with its private key and the chain that goes with it, read from PEM.</summary>
-internal sealed record LoadedCertificate(X509Certificate2 Leaf, X509Certificate2Collection Chain, string Path);
+/// <summary>
+/// A certificate with its private key and the chain that goes with it, read from PEM. Start-up keeps the DER and
+/// the names read from it; the .NET objects (<see cref="Leaf"/>, <see cref="Chain"/>, and the key imported by
+/// <see cref="WithPrivateKey"/>) are made at their first use, the first handshake that picks the certificate:
+/// making them costs milliseconds and kilobytes per certificate, which a directory of thousands would otherwise
+/// spend at start-up. The key was checked against the certificate at load (<see cref="CertificateDer.KeyMatches"/>).
+/// </summary>
+internal sealed class LoadedCertificate
+{
+    private readonly byte[] _der;
+    private readonly byte[][] _chainDer;
+    private readonly string? _keyLabel;
+    private readonly byte[]? _keyDer;
+    private X509Certificate2? _leaf;
+    private X509Certificate2Collection? _chain;
+    private X509Certificate2? _withKey;
+
+    public LoadedCertificate(byte[] der, IReadOnlyList<string> names, byte[][] chainDer, string keyLabel, byte[] keyDer, string path)
+    {
+        _der = der;
+        Names = names;
+        _chainDer = chainDer;
+        _keyLabel = keyLabel;
+        _keyDer = keyDer;
+        Path = path;
+    }
+
+    /// <summary>A certificate made in memory, its key attached (tests and benchmarks).</summary>
+    public LoadedCertificate(X509Certificate2 withKey, X509Certificate2Collection chain, string path)
+    {
+        _der = withKey.RawData;
+        _chainDer = [];
+        _leaf = withKey;
+        _withKey = withKey;
+        _chain = chain;
+        CertificateDer.TryRead(_der, out var names, out _, out _);
+        Names = names;
+        Path = path;
+    }
+
+    /// <summary>The path the configuration loaded it from (how the runtime API names it).</summary>
+    public string Path { get; }
+
+    /// <summary>Lower-case names the certificate answers for: its subject CNs, then its DNS subject alternative names.</summary>
+    public IReadOnlyList<string> Names { get; }
+
+    /// <summary>The certificate's DER.</summary>
+    public ReadOnlyMemory<byte> RawData => _der;
+
+    /// <summary>The certificate without its key, for what reads it (runtime API, resumption scope).</summary>
+    public X509Certificate2 Leaf => Volatile.Read(ref _leaf) ?? Publish(ref _leaf, X509CertificateLoader.LoadCertificate(_der));
+
+    /// <summary>The certificates after the first in the file, sent with it.</summary>
+    public X509Certificate2Collection Chain => Volatile.Read(ref _chain) ?? Publish(ref _chain, LoadChain(_chainDer));
+
+    /// <summary>
+    /// The certificate with its private key attached, imported on first use; throws <see cref="CryptographicException"/>
+    /// when the key, whose public half matched at load, does not import.
+    /// </summary>
+    public X509Certificate2 WithPrivateKey()
+    {
+        if (Volatile.Read(ref _withKey) is { } ready)
+        {
+            return ready;
+        }
+
+        var withKey = PemCertificateFile.AttachKey(X509CertificateLoader.LoadCertificate(_der), _keyLabel!, _keyDer!)
+            ?? throw new CryptographicException($"unable to load the private key of '{Path}'");
+        return Publish(ref _withKey, withKey);
+    }
+
+    /// <summary>Two threads may build the same object; the first one published is kept by both.</summary>
+    private static T Publish<T>(ref T? field, T value)
+        where T : class => Interlocked.CompareExchange(ref field, value, null) ?? value;
+
+    private static X509Certificate2Collection LoadChain(byte[][] ders)
+    {
+        var chain = new X509Certificate2Collection();
+        foreach (var der in ders)
+        {
+            chain.Add(X509CertificateLoader.LoadCertificate(der));
+        }
+
+        return chain;
+    }
+}
 
 /// <summary>
 /// Reads HAProxy's certificate files: PEM with the certificate first, then its chain, and the private key
@@ -54,69 +138,85 @@ internal static class PemCertificateFile
     public static LoadedCertificate? Parse(string text, string path, out string? error)
     {
         error = null;
-        var certificates = new X509Certificate2Collection();
-        string? keyPem = null;
+        var certificates = new List<byte[]>();
+        string? keyLabel = null;
+        byte[]? keyDer = null;
         var rest = text.AsSpan();
-        while (PemEncoding.TryFind(rest, out var fields))
+        try
         {
-            var label = rest[fields.Label];
-            var whole = rest[fields.Location];
-            if (label.SequenceEqual("CERTIFICATE") || label.SequenceEqual("TRUSTED CERTIFICATE"))
+            while (PemEncoding.TryFind(rest, out var fields))
             {
-                try
+                var label = rest[fields.Label];
+                if (label.SequenceEqual("CERTIFICATE") || label.SequenceEqual("TRUSTED CERTIFICATE"))
                 {
-                    certificates.Add(X509CertificateLoader.LoadCertificate(Convert.FromBase64String(rest[fields.Base64Data].ToString())));
+                    certificates.Add(Decode(rest, fields));
                 }
-                catch (Exception ex) when (ex is CryptographicException or FormatException)
+                else if (label.EndsWith("PRIVATE KEY") && keyDer is null)
                 {
-                    error = $"unable to load certificate from file '{path}'.";
-                    return null;
+                    keyLabel = CertificateDer.LabelText(label);
+                    keyDer = Decode(rest, fields);
                 }
-            }
-            else if (label.EndsWith("PRIVATE KEY") && keyPem is null)
-            {
-                keyPem = whole.ToString();
-            }
 
-            rest = rest[fields.Location.End.Value..];
+                rest = rest[fields.Location.End.Value..];
+            }
         }
-
-        if (certificates.Count == 0)
+        catch (FormatException)
         {
             error = $"unable to load certificate from file '{path}'.";
             return null;
         }
 
-        if (keyPem is null)
+        if (certificates.Count == 0 || !CertificateDer.TryRead(certificates[0], out var names, out var keyAlgorithm, out var publicKey)
+            || !certificates.TrueForAll(c => CertificateDer.TryRead(c, out _, out _, out _)))
+        {
+            error = $"unable to load certificate from file '{path}'.";
+            return null;
+        }
+
+        if (keyDer is null)
         {
             var keyPath = path + ".key";
             try
             {
-                keyPem = File.ReadAllText(keyPath);
+                var keyText = File.ReadAllText(keyPath);
+                if (PemEncoding.TryFind(keyText, out var fields) && keyText.AsSpan()[fields.Label].EndsWith("PRIVATE KEY"))
+                {
+                    keyLabel = CertificateDer.LabelText(keyText.AsSpan()[fields.Label]);
+                    keyDer = Decode(keyText, fields);
+                }
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+            {
+                keyDer = null;
+            }
+
+            if (keyDer is null)
             {
                 error = $"No Private Key found in '{keyPath}'.";
                 return null;
             }
         }
 
-        var leaf = certificates[0];
-        var withKey = AttachKey(leaf, keyPem);
-        if (withKey is null)
+        // The public halves are compared in the DER (microseconds); only a key that does not carry its public half
+        // is imported here to be compared, as the first handshake would import it anyway.
+        var matches = CertificateDer.KeyMatches(keyLabel!, keyDer, keyAlgorithm, publicKey)
+            ?? AttachKey(X509CertificateLoader.LoadCertificate(certificates[0]), keyLabel!, keyDer) is not null;
+        if (!matches)
         {
             error = $"inconsistencies between private key and certificate loaded '{path}'.";
             return null;
         }
 
-        var chain = new X509Certificate2Collection();
-        for (var i = 1; i < certificates.Count; i++)
-        {
-            chain.Add(certificates[i]);
-        }
+        return new LoadedCertificate(certificates[0], names, [.. certificates.Skip(1)], keyLabel!, keyDer, path);
+    }
 
-        leaf.Dispose();
-        return new LoadedCertificate(withKey, chain, path);
+    /// <summary>The bytes of a PEM block, decoded straight from the text.</summary>
+    private static byte[] Decode(ReadOnlySpan<char> text, PemFields fields)
+    {
+        var der = new byte[fields.DecodedDataLength];
+        return Convert.TryFromBase64Chars(text[fields.Base64Data], der, out var written) && written == der.Length
+            ? der
+            : throw new FormatException("bad base64");
     }
 
     /// <summary>Reads every certificate of a PEM file (a `ca-file`); null when the file cannot be read or holds none.</summary>
@@ -135,30 +235,49 @@ internal static class PemCertificateFile
         return collection.Count == 0 ? null : collection;
     }
 
-    private static X509Certificate2? AttachKey(X509Certificate2 leaf, string keyPem)
+    /// <summary>
+    /// <paramref name="leaf"/> with the key (PEM label and DER) attached, the leaf given up; null when the key does
+    /// not import or is not the certificate's.
+    /// </summary>
+    internal static X509Certificate2? AttachKey(X509Certificate2 leaf, string keyLabel, byte[] keyDer)
     {
-        try
+        using (leaf)
         {
-            switch (leaf.GetKeyAlgorithm())
+            try
             {
-                case "1.2.840.10045.2.1":
+                switch (leaf.GetKeyAlgorithm())
                 {
-                    using var ecdsa = ECDsa.Create();
-                    ecdsa.ImportFromPem(keyPem);
-                    return leaf.CopyWithPrivateKey(ecdsa);
-                }
+                    case "1.2.840.10045.2.1":
+                    {
+                        using var ecdsa = ECDsa.Create();
+                        switch (keyLabel)
+                        {
+                            case "EC PRIVATE KEY": ecdsa.ImportECPrivateKey(keyDer, out _); break;
+                            case "PRIVATE KEY": ecdsa.ImportPkcs8PrivateKey(keyDer, out _); break;
+                            default: return null;
+                        }
 
-                default:
-                {
-                    using var rsa = RSA.Create();
-                    rsa.ImportFromPem(keyPem);
-                    return leaf.CopyWithPrivateKey(rsa);
+                        return leaf.CopyWithPrivateKey(ecdsa);
+                    }
+
+                    default:
+                    {
+                        using var rsa = RSA.Create();
+                        switch (keyLabel)
+                        {
+                            case "RSA PRIVATE KEY": rsa.ImportRSAPrivateKey(keyDer, out _); break;
+                            case "PRIVATE KEY": rsa.ImportPkcs8PrivateKey(keyDer, out _); break;
+                            default: return null;
+                        }
+
+                        return leaf.CopyWithPrivateKey(rsa);
+                    }
                 }
             }
-        }
-        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
-        {
-            return null;
+            catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+            {
+                return null;
+            }
         }
     }
 

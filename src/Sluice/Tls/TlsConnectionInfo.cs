@@ -92,7 +92,7 @@ internal sealed class TlsConnectionInfo
         }
 
         var otherPolicy = !string.Equals(named.Policy.ResumptionScope, picked.Policy.ResumptionScope, StringComparison.Ordinal);
-        var otherCertificate = !named.Certificate.Leaf.RawDataMemory.Span.SequenceEqual(picked.Certificate.Leaf.RawDataMemory.Span);
+        var otherCertificate = !named.Certificate.RawData.Span.SequenceEqual(picked.Certificate.RawData.Span);
         return otherPolicy || (ServerName is not null && otherCertificate);
     }
 

@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Sluice.Config.Model;
 
@@ -16,18 +17,28 @@ internal sealed class TlsConnector
     private readonly SslClientAuthenticationOptions _options;
     private readonly X509Certificate2Collection? _authorities;
 
-    private TlsConnector(TlsSettings settings, SslClientAuthenticationOptions options, X509Certificate2Collection? authorities, bool verify)
+    private readonly RevocationList? _revoked;
+
+    private TlsConnector(TlsSettings settings, SslClientAuthenticationOptions options, X509Certificate2Collection? authorities, RevocationList? revoked, bool verify)
     {
         Settings = settings;
         _options = options;
         _authorities = authorities;
+        _revoked = revoked;
         Verifies = verify;
+        ForChecks = this;
     }
 
     public TlsSettings Settings { get; }
 
     /// <summary>`verify required`: the server's certificate must lead to a CA of the `ca-file`.</summary>
     public bool Verifies { get; }
+
+    /// <summary>
+    /// The connector of health checks: they send the SNI of `check-sni` (none without it: `sni` applies to traffic
+    /// only, as in HAProxy) and offer the ALPN of `check-alpn`, else of `alpn`; this one when neither changes anything.
+    /// </summary>
+    public TlsConnector ForChecks { get; private set; }
 
     /// <summary>True when the line offers `h2` by ALPN: the server may then answer in HTTP/2.</summary>
     public bool OffersH2 => Settings.Alpn is { } alpn && alpn.Contains("h2");
@@ -56,10 +67,17 @@ internal sealed class TlsConnector
             return null;
         }
 
-        if (settings.CrlFile is not null)
+        RevocationList? revoked = null;
+        if (settings.CrlFile is { } crlFile)
         {
-            notSupported("'crl-file' on a server line");
-            return null;
+            revoked = RevocationList.Load(crlFile, authorities ?? [], out var crlError);
+            if (revoked is null)
+            {
+                lineAlert(File.Exists(crlFile)
+                    ? $"'crl-file' : unable to load {crlFile} ({crlError})."
+                    : $"Couldn't open the ca-file '{crlFile}' (No such file or directory).");
+                return null;
+            }
         }
 
         X509Certificate2Collection? clientCertificates = null;
@@ -72,7 +90,15 @@ internal sealed class TlsConnector
                 return null;
             }
 
-            clientCertificates = [loaded.Leaf, .. loaded.Chain];
+            try
+            {
+                clientCertificates = [loaded.WithPrivateKey(), .. loaded.Chain];
+            }
+            catch (CryptographicException)
+            {
+                lineAlert($"inconsistencies between private key and certificate loaded '{crt}'.");
+                return null;
+            }
         }
 
         var versions = TlsVersionRange.Allowed(settings);
@@ -113,10 +139,22 @@ internal sealed class TlsConnector
             ClientCertificates = clientCertificates,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             AllowRenegotiation = false,
-            AllowTlsResume = !settings.NoTlsTickets,
+            // Sessions are cached by SslStream per target host: without `sni`, a server's sessions are not resumed.
+            AllowTlsResume = !settings.NoTlsTickets && !settings.NoSslReuse,
         };
-        var connector = new TlsConnector(settings, options, authorities, verify);
+        var connector = new TlsConnector(settings, options, authorities, revoked, verify);
         options.RemoteCertificateValidationCallback = connector.ValidateServer;
+        if (settings.Sni is not null || settings.SniExpression is not null || settings.CheckSni is not null || settings.CheckAlpn is not null)
+        {
+            var checks = Create(settings with { Sni = settings.CheckSni, SniExpression = null, Alpn = settings.CheckAlpn ?? settings.Alpn, CheckSni = null, CheckAlpn = null }, lineAlert, notSupported);
+            if (checks is null)
+            {
+                return null;
+            }
+
+            connector.ForChecks = checks;
+        }
+
         return connector;
     }
 
@@ -124,12 +162,18 @@ internal sealed class TlsConnector
     /// Runs the client handshake on a connected socket; the caller bounds it (`timeout connect`) by closing the socket.
     /// Returns the stream and what was established, or null and the reason, HAProxy-like, for logs.
     /// </summary>
-    public async Task<(SslStream? Stream, TlsConnectionInfo? Info, string? Error)> AuthenticateAsync(Socket socket)
+    /// <param name="serverName">With `sni EXPR`, the name this connection sends (null or empty: none).</param>
+    public async Task<(SslStream? Stream, TlsConnectionInfo? Info, string? Error)> AuthenticateAsync(Socket socket, string? serverName = null)
     {
-        var stream = new TlsClientStream(new NetworkStream(socket, ownsSocket: false));
+        var options = Settings.SniExpression is null ? _options : WithTargetHost(_options, serverName ?? string.Empty);
+        var stream = new TlsClientStream(new NetworkStream(socket, ownsSocket: false))
+        {
+            // HAProxy checks the name given by `verifyhost`, else the SNI it sent, RFC 6125 rules; `no-verifyhost` checks none.
+            ExpectedName = Settings.NoVerifyHost ? null : Settings.VerifyHost ?? (options.TargetHost is { Length: > 0 } sent ? sent : null),
+        };
         try
         {
-            await stream.AuthenticateAsClientAsync(_options, CancellationToken.None).ConfigureAwait(false);
+            await stream.AuthenticateAsClientAsync(options, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
         {
@@ -138,7 +182,7 @@ internal sealed class TlsConnector
             return (null, null, "SSL handshake failure: " + reason);
         }
 
-        var info = new TlsConnectionInfo(_options.TargetHost is { Length: > 0 } sni ? sni : null, stream.NegotiatedApplicationProtocol, stream.SslProtocol, stream.NegotiatedCipherSuite, null, 0);
+        var info = new TlsConnectionInfo(options.TargetHost is { Length: > 0 } sni ? sni : null, stream.NegotiatedApplicationProtocol, stream.SslProtocol, stream.NegotiatedCipherSuite, null, 0);
         return (stream, info, null);
     }
 
@@ -174,9 +218,22 @@ internal sealed class TlsConnector
             return false;
         }
 
-        // HAProxy checks the name given by `verifyhost`, else the SNI it sent (the server's `sni`), RFC 6125
-        // rules; `no-verifyhost` checks none.
-        if (!Settings.NoVerifyHost && (Settings.VerifyHost ?? Settings.Sni) is { } name && !presented.MatchesHostname(name))
+        // `crl-file`: every certificate of the chain but its root is looked up in the lists (OpenSSL's
+        // X509_V_FLAG_CRL_CHECK_ALL, which HAProxy sets with a CRL file).
+        if (_revoked is not null)
+        {
+            var elements = own.ChainElements;
+            for (var depth = 0; depth < elements.Count - 1; depth++)
+            {
+                if (_revoked.IsRevoked(elements[depth].Certificate))
+                {
+                    tls.VerifyError = "certificate verify failed (certificate revoked)";
+                    return false;
+                }
+            }
+        }
+
+        if (tls.ExpectedName is { } name && !presented.MatchesHostname(name))
         {
             tls.VerifyError = $"certificate name does not match '{name}' (SSL_MISMATCH)";
             return false;
@@ -194,5 +251,25 @@ internal sealed class TlsConnector
         }
 
         public string? VerifyError { get; set; }
+
+        /// <summary>The name the server's certificate must hold; null checks none.</summary>
+        public string? ExpectedName { get; init; }
     }
+
+    /// <summary>
+    /// The options of a connection whose SNI comes from an expression. Allocates: once per new connection to such a
+    /// server, beside the handshake it is made for.
+    /// </summary>
+    private static SslClientAuthenticationOptions WithTargetHost(SslClientAuthenticationOptions template, string targetHost) => new()
+    {
+        TargetHost = targetHost,
+        ApplicationProtocols = template.ApplicationProtocols,
+        EnabledSslProtocols = template.EnabledSslProtocols,
+        CipherSuitesPolicy = template.CipherSuitesPolicy,
+        ClientCertificates = template.ClientCertificates,
+        CertificateRevocationCheckMode = template.CertificateRevocationCheckMode,
+        AllowRenegotiation = template.AllowRenegotiation,
+        AllowTlsResume = template.AllowTlsResume,
+        RemoteCertificateValidationCallback = template.RemoteCertificateValidationCallback,
+    };
 }

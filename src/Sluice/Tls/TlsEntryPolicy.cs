@@ -109,11 +109,11 @@ internal sealed class TlsEntryPolicy
         return new TlsEntryPolicy(template, templateWithoutAlpn, verifier, ScopeOf(verify, settings));
     }
 
-    /// <summary>True when sessions on <paramref name="leaf"/> may be resumed under this policy (see <see cref="ResumptionOwners"/>).</summary>
-    public bool MayResume(X509Certificate2 leaf)
+    /// <summary>True when sessions on the certificate <paramref name="certificateDer"/> may be resumed under this policy (see <see cref="ResumptionOwners"/>).</summary>
+    public bool MayResume(ReadOnlySpan<byte> certificateDer)
     {
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        leaf.TryGetCertHash(HashAlgorithmName.SHA256, digest, out _);
+        SHA256.HashData(certificateDer, digest);
         var owner = ResumptionOwners.GetOrAdd(Convert.ToHexString(digest), ResumptionScope);
         return string.Equals(owner, ResumptionScope, StringComparison.Ordinal);
     }

@@ -18,6 +18,9 @@ internal sealed class TlsTerminator
 {
     private const int MaxRecordLength = 5 + 16384;
 
+    /// <summary>From this many files, loading a `crt DIR` ends with a collection (see <see cref="LoadCrt"/>).</summary>
+    private const int LargeDirectory = 100;
+
     private readonly byte[][] _alpnNames;
     private long _handshakeFailures;
 
@@ -144,7 +147,7 @@ internal sealed class TlsTerminator
             }
         }
 
-        return new CertificateEntry(entry.Certificate, entry.Filters ?? CertificateStore.NamesOf(entry.Certificate.Leaf), entry.Excluded, policy, entry.Line);
+        return new CertificateEntry(entry.Certificate, entry.Filters ?? entry.Certificate.Names, entry.Excluded, policy, entry.Line);
     }
 
     /// <summary>
@@ -317,6 +320,13 @@ internal sealed class TlsTerminator
                 }
 
                 loaded.Add(new LoadedEntry(certificate, null));
+            }
+
+            if (files.Length >= LargeDirectory)
+            {
+                // Reading thousands of files leaves megabytes of texts behind, which an idle process would keep
+                // resident until its first collection: give them back now, once per load.
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             }
 
             return true;

@@ -1271,9 +1271,10 @@ internal sealed class HttpTransaction : IDisposable
             }
         }
 
+        var serverName = server.Config.Tls is { Settings.SniExpression: { } sni } ? ServerNameFor(sni) : null;
         if (pooled is null && protocol != BackProtocol.Http2)
         {
-            pooled = reuse == HttpReuseMode.Never ? TakePrivateConnection(server) : server.Pool.TryTake(reuse, firstRequest);
+            pooled = reuse == HttpReuseMode.Never ? TakePrivateConnection(server, serverName) : server.Pool.TryTake(reuse, firstRequest, serverName);
         }
 
         if (pooled is not null)
@@ -1283,8 +1284,11 @@ internal sealed class HttpTransaction : IDisposable
             return pooled;
         }
 
+        _dialer.ServerNameIndication = serverName;
         return await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
     }
+
+    private string ServerNameFor(Rules.Samples.SampleExpression sni) => ServerDialer.ServerNameOf(sni, _samples);
 
     /// <summary>
     /// The backend's `http-reuse`, except where a connection names its client: one whose PROXY header, or whose
@@ -1297,7 +1301,7 @@ internal sealed class HttpTransaction : IDisposable
             : backend.Config.HttpReuse;
 
     /// <summary>This client connection's own idle server connection, when it goes to the same server and is still usable.</summary>
-    private Http1BackConnection? TakePrivateConnection(ServerState server)
+    private Http1BackConnection? TakePrivateConnection(ServerState server, string? serverName)
     {
         if (_privateConnection is not var (connection, owner))
         {
@@ -1305,7 +1309,7 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         _privateConnection = null;
-        if (owner == server && !connection.Io.IsReadableWhileIdle())
+        if (owner == server && !connection.Io.IsReadableWhileIdle() && (serverName is null || ServerConnectionPool.SniMatches(connection, serverName)))
         {
             return connection;
         }

@@ -45,6 +45,16 @@ internal sealed class ServerDialer
     /// <summary>The client connection the next connections are for: what a `send-proxy` server's PROXY header tells.</summary>
     public ProxyOrigin Origin { get; set; }
 
+    /// <summary>For a server with `sni EXPR`: the name the next connections send, evaluated for the request.</summary>
+    public string? ServerNameIndication { get; set; }
+
+    /// <summary>
+    /// A server's `sni EXPR` evaluated in <paramref name="samples"/>; "" when the expression gives nothing (no SNI is
+    /// sent then, as in HAProxy). Allocates: the name, only on servers whose SNI is an expression.
+    /// </summary>
+    public static string ServerNameOf(Rules.Samples.SampleExpression sni, Rules.Samples.SampleContext samples) =>
+        sni.TryEvaluate(samples, out var sample) && sample.IsText ? System.Text.Encoding.Latin1.GetString(sample.Bytes) : string.Empty;
+
     /// <summary>Why the last TLS handshake with a server failed (HAProxy-like words, for logs); null when none did.</summary>
     public string? LastTlsError { get; private set; }
 
@@ -223,7 +233,7 @@ internal sealed class ServerDialer
                 if (connected && server.Config.Tls is { Settings.Enabled: true } connector)
                 {
                     // The handshake is part of the connection, under `timeout connect`, as in HAProxy.
-                    (tls, tlsInfo, var tlsError) = await connector.AuthenticateAsync(socket).ConfigureAwait(false);
+                    (tls, tlsInfo, var tlsError) = await connector.AuthenticateAsync(socket, ServerNameIndication).ConfigureAwait(false);
                     connected = tls is not null && !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
                     LastTlsError = tlsError;
                 }

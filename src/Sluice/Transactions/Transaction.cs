@@ -309,6 +309,19 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         return (true, buffer, length);
     }
 
+    /// <summary>A server's `sni EXPR` for this tunnel, from what the connection knows (addresses, PROXY header, TLS: `ssl_fc_sni`).</summary>
+    private string ServerNameOf(Rules.Samples.SampleExpression sni)
+    {
+        using var samples = new Rules.Samples.SampleContext
+        {
+            ClientEndPoint = ClientEndPoint,
+            LocalEndPoint = LocalEndPoint,
+            Proxy = Proxy,
+            Tls = _clientTlsInfo,
+        };
+        return ServerDialer.ServerNameOf(sni, samples);
+    }
+
     /// <summary>Reads what the client sends within <paramref name="timeoutMs"/>: the count, 0 at its end, -1 when the time ran out or the socket failed.</summary>
     private async Task<int> ReceiveWithinAsync(Memory<byte> buffer, long timeoutMs)
     {
@@ -347,6 +360,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         var connectStart = _context.Clock.Refresh();
         Volatile.Write(ref _state, StateConnecting);
         _dialer.Origin = new ProxyOrigin(ClientEndPoint, LocalEndPoint, _clientTlsInfo, Proxy);
+        _dialer.ServerNameIndication = server.Config.Tls is { Settings.SniExpression: { } sni } ? ServerNameOf(sni) : null;
         var dial = await _dialer.DialAsync(backend, server, clientAddress, FrontendPort(), _context.ConnectMs, _context.ConnectTimeout, _context.Clock).ConfigureAwait(false);
         Volatile.Write(ref _state, StateIdle);
         Retries = _dialer.Retries;

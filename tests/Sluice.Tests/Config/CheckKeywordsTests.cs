@@ -89,7 +89,7 @@ public sealed class CheckKeywordsTests : IDisposable
     [InlineData("server s 127.0.0.1:80 check agent-check", "'server b/s' : server s does not have agent port. Agent check has been disabled.")]
     [InlineData("server s 127.0.0.1:80 agent-check agent-port 80 agent-addr nowhere", "'server b/s' : parsing agent-addr failed. Check if 'nowhere' is correct address..")]
     [InlineData("server s 127.0.0.1:80 agent-check agent-port 80 agent-send", "'server b/s' : 'agent-send' expects a string as argument..")]
-    [InlineData("server s 127.0.0.1:80 check check-sni a.test", "'server b/s' : 'check-sni' is not supported yet.")]
+    [InlineData("server s 127.0.0.1:80 check check-sni", "'server b/s' : 'check-sni' : missing SNI")]
     [InlineData("server s 127.0.0.1:80 check slowstart x", "'server b/s' : unexpected character 'x' in 'slowstart' argument of server s..")]
     [InlineData("server s 127.0.0.1:80 check observe layer9", "'server b/s' : 'observe' expects one of 'none', 'layer4', 'layer7' but got 'layer9'.")]
     [InlineData("server s 127.0.0.1:80 check error-limit 0", "'server b/s' : error-limit has to be > 0..")]

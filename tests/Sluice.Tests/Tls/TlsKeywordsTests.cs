@@ -125,7 +125,8 @@ public sealed class TlsKeywordsTests : IDisposable
     [Theory]
     [InlineData("server s 127.0.0.1:443 ssl verify none sni str(api.test) alpn http/1.1", null)]
     [InlineData("server s 127.0.0.1:443 ssl ca-file DIR/ca.crt", null)]
-    [InlineData("server s 127.0.0.1:443 ssl verify none sni req.hdr(host)", "[ALERT] parsing [t.cfg:10] : 'server b/s' : 'sni' : sample expression 'req.hdr(host)' is not supported yet; use a constant such as 'str(NAME)'.")]
+    [InlineData("server s 127.0.0.1:443 ssl verify none sni req.hdr(host)", null)]
+    [InlineData("server s 127.0.0.1:443 ssl verify none sni nosuch(x)", "[ALERT] parsing [t.cfg:10] : 'server b/s' : error detected while parsing sni expression : unknown fetch method 'nosuch'")]
     [InlineData("server s 127.0.0.1:443 ssl verify optional", "[ALERT] parsing [t.cfg:10] : 'server b/s' : 'verify' : unknown verify method 'optional', only 'none' and 'required' are supported")]
     [InlineData("server s 127.0.0.1:443 ssl ca-file nope.crt", "[ALERT] config : [t.cfg:10] : 'server b/s' : Couldn't open the ca-file 'nope.crt' (No such file or directory).")]
     public void Server_Options(string line, string? message)

@@ -74,12 +74,23 @@ internal sealed record TlsSettings
     public TlsIgnoredErrors CrtIgnoreErrors { get; init; } = TlsIgnoredErrors.Nothing;
     public bool StrictSni { get; init; }
     public bool NoTlsTickets { get; init; }
+    /// <summary>`no-ssl-reuse` on a server line: every connection to the server makes a full handshake.</summary>
+    public bool NoSslReuse { get; init; }
     /// <summary>`sni str(NAME)` on a server line: the constant name sent; null sends none.</summary>
     public string? Sni { get; init; }
+    /// <summary>
+    /// `sni EXPR` on a server line with any other sample expression (`req.hdr(host)`, `ssl_fc_sni`): evaluated for
+    /// each new connection; an idle connection is reused only for a request whose name is the one it was made with.
+    /// </summary>
+    public Rules.Samples.SampleExpression? SniExpression { get; init; }
     /// <summary>`verifyhost NAME` on a server line: the name the certificate must hold; null checks the `sni` name.</summary>
     public string? VerifyHost { get; init; }
     /// <summary>`no-verifyhost`: the certificate's names are not checked.</summary>
     public bool NoVerifyHost { get; init; }
+    /// <summary>`check-sni NAME`: the SNI of health checks, which send none without it (`sni` is for traffic only).</summary>
+    public string? CheckSni { get; init; }
+    /// <summary>`check-alpn LIST`: the ALPN offer of health checks; null offers the line's `alpn`.</summary>
+    public IReadOnlyList<string>? CheckAlpn { get; init; }
     /// <summary>`check-ssl`: health checks speak TLS even without `ssl`.</summary>
     public bool CheckSsl { get; init; }
     /// <summary>Global `crt-base`: the directory of relative `crt` paths, on lines and in crt-lists.</summary>

@@ -60,6 +60,13 @@ internal static class ServerLineParser
                 return;
             }
 
+            if (tls.SniExpression is not null && (connector.OffersH2 || options.Proto == "h2"))
+            {
+                // The HTTP/2 connections of a server are shared by every stream; they are not told apart by SNI yet.
+                ctx.Alert($"{prefix} : 'sni' with a sample expression on an HTTP/2 server is not supported yet.");
+                return;
+            }
+
             options = options with { TlsConnector = connector };
         }
 

@@ -55,6 +55,12 @@ internal static class TlsKeywordParsers
             case "no-tls-tickets":
                 tls = tls with { NoTlsTickets = true };
                 return true;
+            case "no-ssl-reuse" when server:
+                tls = tls with { NoSslReuse = true };
+                return true;
+            case "ssl-reuse" when server:
+                tls = tls with { NoSslReuse = false };
+                return true;
             case "no-sslv3":
                 // SSLv3 is never offered.
                 return true;
@@ -95,11 +101,12 @@ internal static class TlsKeywordParsers
             }
 
             case "alpn":
+            case "check-alpn" when server:
             {
                 var list = Use(argument, out usedArgument);
                 if (list is null || list.Length == 0)
                 {
-                    error = "'alpn' : missing the comma-delimited ALPN protocol suite";
+                    error = $"'{keyword}' : missing the comma-delimited ALPN protocol suite";
                     return true;
                 }
 
@@ -108,12 +115,27 @@ internal static class TlsKeywordParsers
                 {
                     if (name.Length is 0 or > 255)
                     {
-                        error = "'alpn' : ALPN protocol name too long or empty";
+                        error = $"'{keyword}' : ALPN protocol name too long or empty";
                         return true;
                     }
                 }
 
-                tls = tls with { Alpn = names };
+                tls = keyword == "alpn" ? tls with { Alpn = names } : tls with { CheckAlpn = names };
+                return true;
+            }
+
+            case "check-sni" when server:
+            {
+                var name = Use(argument, out usedArgument);
+                if (name is null)
+                {
+                    error = "'check-sni' : missing SNI";
+                }
+                else
+                {
+                    tls = tls with { CheckSni = name };
+                }
+
                 return true;
             }
 
@@ -258,11 +280,15 @@ internal static class TlsKeywordParsers
                 }
                 else if (expression.StartsWith("str(", StringComparison.Ordinal) && expression.EndsWith(')') && expression.Length > 5)
                 {
-                    tls = tls with { Sni = expression[4..^1] };
+                    tls = tls with { Sni = expression[4..^1], SniExpression = null };
+                }
+                else if (Rules.Samples.SampleExpressionParser.Parse(expression, forAcl: false, out var expressionError) is { } compiled)
+                {
+                    tls = tls with { SniExpression = compiled, Sni = null };
                 }
                 else
                 {
-                    error = $"'sni' : sample expression '{expression}' is not supported yet; use a constant such as 'str(NAME)'.";
+                    error = $"error detected while parsing sni expression : {expressionError}";
                 }
 
                 return true;
