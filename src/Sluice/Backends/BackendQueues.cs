@@ -115,6 +115,38 @@ internal sealed class BackendQueues
         }
     }
 
+    /// <summary>
+    /// HAProxy's pendconn_redistribute: a server that goes down (or into maintenance) hands the requests waiting for
+    /// it to the backend's queue, in their arrival order, where any server takes them; only with `option redispatch`
+    /// and without `option persist`, which would keep them bound to it. Returns how many moved.
+    /// </summary>
+    public int Redistribute(ServerState server)
+    {
+        var config = _backend.Config;
+        if (server.Queue.Count == 0 || config.Redispatch is null || config.Persist)
+        {
+            return 0;
+        }
+
+        var moved = 0;
+        lock (_lock)
+        {
+            while (server.Queue.Head is { } waiter)
+            {
+                server.Queue.Remove(waiter);
+                Shared.InsertByTicket(waiter);
+                moved++;
+            }
+
+            foreach (var candidate in _backend.Servers)
+            {
+                DrainLocked(candidate);
+            }
+        }
+
+        return moved;
+    }
+
     /// <summary>Takes the waiter out of its queue and ends its wait with <paramref name="outcome"/>, unless it was served already.</summary>
     public void Cancel(QueueWaiter waiter, QueueOutcome outcome)
     {

@@ -133,6 +133,41 @@ internal sealed class PendingQueue
         }
     }
 
+    /// <summary>Puts <paramref name="waiter"/> in its place by ticket (arrival order), for a waiter that comes from another queue.</summary>
+    public void InsertByTicket(QueueWaiter waiter)
+    {
+        var after = _tail;
+        while (after is not null && after.Ticket > waiter.Ticket)
+        {
+            after = after.Previous;
+        }
+
+        if (after == _tail)
+        {
+            Add(waiter);
+            return;
+        }
+
+        waiter.Queue = this;
+        waiter.Previous = after;
+        waiter.Next = after is null ? _head : after.Next;
+        waiter.Next!.Previous = waiter;
+        if (after is null)
+        {
+            _head = waiter;
+        }
+        else
+        {
+            after.Next = waiter;
+        }
+
+        var count = Interlocked.Increment(ref _count);
+        if (count > Volatile.Read(ref _maxCount))
+        {
+            Volatile.Write(ref _maxCount, count);
+        }
+    }
+
     public void Remove(QueueWaiter waiter)
     {
         if (waiter.Previous is null)

@@ -17,6 +17,9 @@ internal sealed class ServerState
     private long _retries;
     private long _redispatches;
     private int _weight;
+    private int _scaledWeight;
+    private long _slowStartBeganMs;
+    private int _requeuedAtDown;
     private volatile bool _up = true;
     private int _adminState;
     private int _maxConn;
@@ -27,6 +30,7 @@ internal sealed class ServerState
         _backend = backend;
         Index = index;
         _weight = config.Weight;
+        _scaledWeight = config.Weight * WeightScale;
         _maxConn = config.MaxConn;
         _adminState = (int)(config.Disabled ? ServerAdminState.Maint : ServerAdminState.Ready);
         Source = config.Source ?? backend.Config.Source;
@@ -36,6 +40,9 @@ internal sealed class ServerState
             SourcePorts = new SourcePortRange(source.FirstPort, source.LastPort);
         }
     }
+
+    /// <summary>The backend the server belongs to.</summary>
+    public BackendState Backend => _backend;
 
     /// <summary>The backend's `option srvtcpka` settings for connections to this server; null when off.</summary>
     public TcpKeepAliveConfig? KeepAlive => _backend.Config.ServerKeepAlive;
@@ -70,7 +77,26 @@ internal sealed class ServerState
     /// Servers in maintenance or draining (configured `disabled`, or set so at run time) are never picked by the
     /// balancer; a server that is down is picked only when it comes back up.
     /// </summary>
-    public bool IsUsable => AdminState == ServerAdminState.Ready && _up && Volatile.Read(ref _weight) > 0;
+    public bool IsUsable => AdminState == ServerAdminState.Ready && _up && !_stopping && Volatile.Read(ref _weight) > 0;
+
+    /// <summary>
+    /// `http-check disable-on-404` (HAProxy's SRV_ST_STOPPING, "NOLB"): the server answered 404 to its check; the
+    /// balancer leaves it out, persistent clients still reach it.
+    /// </summary>
+    public bool IsStopping
+    {
+        get => _stopping;
+        set
+        {
+            if (_stopping != value)
+            {
+                _stopping = value;
+                _backend.OnServerStateChanged();
+            }
+        }
+    }
+
+    private volatile bool _stopping;
 
     /// <summary>
     /// True when a request bound to this server by persistence (a cookie) may still go to it: a draining server
@@ -84,10 +110,20 @@ internal sealed class ServerState
         get => (ServerAdminState)Volatile.Read(ref _adminState);
         set
         {
-            if (Interlocked.Exchange(ref _adminState, (int)value) != (int)value)
+            var before = (ServerAdminState)Interlocked.Exchange(ref _adminState, (int)value);
+            if (before != value)
             {
+                if (before == ServerAdminState.Maint && _up)
+                {
+                    BeginSlowStart();
+                }
+
                 Counters.RecordAdminChange();
                 _backend.OnServerStateChanged();
+                if (value == ServerAdminState.Maint)
+                {
+                    Volatile.Write(ref _requeuedAtDown, _backend.Queues.Redistribute(this));
+                }
             }
         }
     }
@@ -113,15 +149,30 @@ internal sealed class ServerState
             if (_up != value)
             {
                 _up = value;
+                if (value)
+                {
+                    BeginSlowStart();
+                }
+
                 Counters.RecordChange(nowDown: !value);
                 _backend.OnServerStateChanged();
                 if (value)
                 {
                     _backend.Queues.OnServerUp();
                 }
+                else
+                {
+                    Volatile.Write(ref _requeuedAtDown, _backend.Queues.Redistribute(this));
+                }
             }
         }
     }
+
+    /// <summary>The servers whose `track` names this one, latest defined first (HAProxy's order); they take its state.</summary>
+    public List<ServerState> Trackers { get; } = [];
+
+    /// <summary>Requests of this server's queue handed to the others when it last went down or into maintenance.</summary>
+    public int RequeuedAtDown => Volatile.Read(ref _requeuedAtDown);
 
     /// <summary>The effective weight; starts as the configured one and may change at run time.</summary>
     public int Weight
@@ -131,9 +182,102 @@ internal sealed class ServerState
         {
             if (Interlocked.Exchange(ref _weight, value) != value)
             {
+                UpdateScaledWeight();
                 _backend.OnServerStateChanged();
             }
         }
+    }
+
+    /// <summary>HAProxy's BE_WEIGHT_SCALE: the steps of a weight that <see cref="ScaledWeight"/> counts in.</summary>
+    public const int WeightScale = 16;
+
+    /// <summary>
+    /// The weight the dynamic balancers use, in sixteenths (HAProxy's eweight): <see cref="Weight"/> × 16, less
+    /// during `slowstart`. The stats show it rounded up to whole weights.
+    /// </summary>
+    public int ScaledWeight => Volatile.Read(ref _scaledWeight);
+
+    /// <summary>The weight the stats show (HAProxy's cur_eweight rounded up).</summary>
+    public int EffectiveWeight => (ScaledWeight + WeightScale - 1) / WeightScale;
+
+    /// <summary>True while the server is in its `slowstart` period after coming up.</summary>
+    public bool IsSlowStarting => Volatile.Read(ref _slowStartBeganMs) != 0;
+
+    /// <summary>`slowstart` in whole seconds, as HAProxy rounds it.</summary>
+    private long SlowStartSeconds => ((long)Config.Check.SlowStart.TotalMilliseconds + 999) / 1000;
+
+    /// <summary>The algorithms whose weights change at run time (HAProxy's BE_LB_PROP_DYN) ramp the weight up.</summary>
+    private bool RampsWeight => _backend.Config.Balance.Algorithm is BalanceAlgorithm.RoundRobin
+        or BalanceAlgorithm.LeastConn or BalanceAlgorithm.First or BalanceAlgorithm.Random;
+
+    private void BeginSlowStart()
+    {
+        if (SlowStartSeconds > 0)
+        {
+            Volatile.Write(ref _slowStartBeganMs, Math.Max(1, Environment.TickCount64));
+            UpdateScaledWeight();
+        }
+    }
+
+    /// <summary>Moves the `slowstart` ramp on; the server's checker calls it on each heartbeat tick.</summary>
+    public void OnSlowStartTick()
+    {
+        if (IsSlowStarting && UpdateScaledWeight())
+        {
+            _backend.OnServerStateChanged();
+        }
+    }
+
+    /// <summary>
+    /// HAProxy's server_recalc_eweight: during `slowstart` the weight grows by sixteenths, each whole second, from
+    /// 1/16 to the full weight at the end of the period. Returns true when the value changed.
+    /// </summary>
+    private bool UpdateScaledWeight()
+    {
+        var weight = Volatile.Read(ref _weight);
+        var scaled = weight * WeightScale;
+        var began = Volatile.Read(ref _slowStartBeganMs);
+        if (began != 0)
+        {
+            var period = SlowStartSeconds;
+            var elapsed = (Environment.TickCount64 - began) / 1000;
+            if (elapsed >= period)
+            {
+                Interlocked.CompareExchange(ref _slowStartBeganMs, 0, began);
+            }
+            else if (RampsWeight)
+            {
+                scaled = weight * (int)((WeightScale * elapsed + period) / period);
+            }
+        }
+
+        return Interlocked.Exchange(ref _scaledWeight, scaled) != scaled;
+    }
+
+    /// <summary>How far into `slowstart` the server is, in percent (at least 1); null outside the period.</summary>
+    public int? SlowStartPercent
+    {
+        get
+        {
+            var began = Volatile.Read(ref _slowStartBeganMs);
+            var period = SlowStartSeconds;
+            var elapsed = (Environment.TickCount64 - began) / 1000;
+            return began == 0 || elapsed >= period ? null : (int)Math.Max(1, 100 * elapsed / period);
+        }
+    }
+
+    /// <summary>HAProxy's srv_dynamic_maxconn during `slowstart`: the limit grows with the time elapsed, from 1.</summary>
+    private int SlowStartMaxConn(int max)
+    {
+        var began = Volatile.Read(ref _slowStartBeganMs);
+        if (began == 0)
+        {
+            return max;
+        }
+
+        var elapsed = (Environment.TickCount64 - began) / 1000;
+        var period = SlowStartSeconds;
+        return elapsed >= period ? max : Math.Max(1, (int)(max * (100 * elapsed / period) / 100));
     }
 
     public int CurrentConnections => Volatile.Read(ref _currentConnections);
@@ -146,6 +290,9 @@ internal sealed class ServerState
     public long Retries => Interlocked.Read(ref _retries);
 
     public long Redispatches => Interlocked.Read(ref _redispatches);
+
+    /// <summary>`observe`: the server's checker, told what the traffic shows; null when the traffic is not observed.</summary>
+    public Checks.HealthChecker? Observer { get; set; }
 
     /// <summary>The `Set-Cookie` value that `cookie ... insert` adds for this server, encoded once; null without one.</summary>
     public byte[]? InsertedCookie { get; internal set; }
@@ -173,6 +320,11 @@ internal sealed class ServerState
         {
             // `maxconn` as the runtime API may have set it.
             var max = MaxConn;
+            if (max > 0 && IsSlowStarting)
+            {
+                max = SlowStartMaxConn(max);
+            }
+
             var min = Config.MinConn;
             if (max <= 0 || min <= 0 || min >= max)
             {

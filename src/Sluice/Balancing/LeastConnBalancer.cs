@@ -62,5 +62,5 @@ internal sealed class LeastConnBalancer : IBalancer
 
     /// <summary>(a.cur + 1) / a.weight &lt; (b.cur + 1) / b.weight, without division.</summary>
     internal static bool IsLessLoaded(ServerState a, ServerState b) =>
-        (long)(a.CurrentConnections + 1) * b.Weight < (long)(b.CurrentConnections + 1) * a.Weight;
+        (long)(a.CurrentConnections + 1) * b.ScaledWeight < (long)(b.CurrentConnections + 1) * a.ScaledWeight;
 }

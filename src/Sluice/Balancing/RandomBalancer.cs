@@ -31,7 +31,7 @@ internal sealed class RandomBalancer : IBalancer
             {
                 if (IsCandidate(server, avoid, servers.Length))
                 {
-                    total += server.Weight;
+                    total += server.ScaledWeight;
                 }
             }
 
@@ -73,7 +73,7 @@ internal sealed class RandomBalancer : IBalancer
             }
 
             last = server;
-            ticket -= server.Weight;
+            ticket -= server.ScaledWeight;
             if (ticket < 0)
             {
                 return server;

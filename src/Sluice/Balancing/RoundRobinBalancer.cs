@@ -47,8 +47,8 @@ internal sealed class RoundRobinBalancer : IBalancer
                         continue;
                     }
 
-                    _credit[server.Index] += server.Weight;
-                    total += server.Weight;
+                    _credit[server.Index] += server.ScaledWeight;
+                    total += server.ScaledWeight;
                     if (best is null || _credit[server.Index] > _credit[best.Index])
                     {
                         best = server;

@@ -18,13 +18,34 @@ internal static class CheckLog
         var (active, backup) = Counts(backend);
         text.Append(CultureInfo.InvariantCulture, $". {active} active and {backup} backup servers left.");
         text.Append(backup > 0 && active == 0 ? " Running on backup." : string.Empty);
-        text.Append(CultureInfo.InvariantCulture, $" {server.CurrentConnections} sessions active, 0 requeued, 0 remaining in queue.");
+        text.Append(CultureInfo.InvariantCulture, $" {server.CurrentConnections} sessions active, {server.RequeuedAtDown} requeued, {server.Queue.Count} remaining in queue.");
         return text.ToString();
     }
 
     public static string ServerUp(ServerState server, BackendState backend, CheckResult result)
     {
         var text = Start(server, backend, "UP", result);
+        var (active, backup) = Counts(backend);
+        text.Append(CultureInfo.InvariantCulture, $". {active} active and {backup} backup servers online.");
+        text.Append(backup > 0 && active == 0 ? " Running on backup." : string.Empty);
+        text.Append(" 0 sessions requeued, 0 total in queue.");
+        return text.ToString();
+    }
+
+    /// <summary>`track`: HAProxy's line when a tracking server follows the server it tracks.</summary>
+    public static string ServerVia(ServerState server, BackendState backend, ServerState tracked, BackendState trackedBackend)
+    {
+        var (active, backup) = Counts(backend);
+        var via = $"Server {backend.Name}/{server.Name} is {(server.IsUp ? "UP" : "DOWN")} via {trackedBackend.Name}/{tracked.Name}. {active} active and {backup} backup servers";
+        return server.IsUp
+            ? $"{via} online.{(backup > 0 && active == 0 ? " Running on backup." : string.Empty)} 0 sessions requeued, 0 total in queue."
+            : $"{via} left.{(backup > 0 && active == 0 ? " Running on backup." : string.Empty)} {server.CurrentConnections} sessions active, {server.RequeuedAtDown} requeued, {server.Queue.Count} remaining in queue.";
+    }
+
+    /// <summary>`http-check disable-on-404`: HAProxy's line when a server enters soft stop (srv_set_stopping).</summary>
+    public static string ServerStopping(ServerState server, BackendState backend, CheckResult result)
+    {
+        var text = Start(server, backend, "stopping", result);
         var (active, backup) = Counts(backend);
         text.Append(CultureInfo.InvariantCulture, $". {active} active and {backup} backup servers online.");
         text.Append(backup > 0 && active == 0 ? " Running on backup." : string.Empty);
@@ -51,7 +72,7 @@ internal static class CheckLog
     public static string GoingDownForMaintenance(ServerState server, BackendState backend)
     {
         var (active, backup) = Counts(backend);
-        return $"Server {backend.Name}/{server.Name} is going DOWN for maintenance. {active} active and {backup} backup servers left. {server.CurrentConnections} sessions active, 0 requeued, 0 remaining in queue.";
+        return $"Server {backend.Name}/{server.Name} is going DOWN for maintenance. {active} active and {backup} backup servers left. {server.CurrentConnections} sessions active, {server.RequeuedAtDown} requeued, {server.Queue.Count} remaining in queue.";
     }
 
     /// <summary>HAProxy's line when a server leaves drain or maintenance for ready.</summary>
@@ -69,13 +90,38 @@ internal static class CheckLog
         if (server.IsUp)
         {
             Write(backend, log, DiagnosticSeverity.Warning, ServerUp(server, backend, result), LogSender.LevelNotice);
-            return;
+        }
+        else
+        {
+            Write(backend, log, DiagnosticSeverity.Warning, ServerDown(server, backend, result), LogSender.LevelAlert);
+            if (!HasUsableServer(backend))
+            {
+                Write(backend, log, DiagnosticSeverity.Alert, NoServerAvailable(backend), LogSender.LevelEmerg, NoServerAvailableForLog(backend));
+            }
         }
 
-        Write(backend, log, DiagnosticSeverity.Warning, ServerDown(server, backend, result), LogSender.LevelAlert);
-        if (!HasUsableServer(backend))
+        PropagateToTrackers(server, backend, log);
+    }
+
+    /// <summary>`track`: the servers tracking <paramref name="server"/> take its state, each with its line, and so on down.</summary>
+    private static void PropagateToTrackers(ServerState server, BackendState backend, TextWriter log)
+    {
+        foreach (var tracker in server.Trackers)
         {
-            Write(backend, log, DiagnosticSeverity.Alert, NoServerAvailable(backend), LogSender.LevelEmerg, NoServerAvailableForLog(backend));
+            if (tracker.IsUp == server.IsUp)
+            {
+                continue;
+            }
+
+            tracker.IsUp = server.IsUp;
+            var trackerBackend = tracker.Backend;
+            Write(trackerBackend, log, DiagnosticSeverity.Warning, ServerVia(tracker, trackerBackend, server, backend), server.IsUp ? LogSender.LevelNotice : LogSender.LevelAlert);
+            if (!tracker.IsUp && !HasUsableServer(trackerBackend))
+            {
+                Write(trackerBackend, log, DiagnosticSeverity.Alert, NoServerAvailable(trackerBackend), LogSender.LevelEmerg, NoServerAvailableForLog(trackerBackend));
+            }
+
+            PropagateToTrackers(tracker, trackerBackend, log);
         }
     }
 
@@ -142,7 +188,10 @@ internal static class CheckLog
             text.Append(", info: \"").Append(result.Info).Append('"');
         }
 
-        text.Append(CultureInfo.InvariantCulture, $", check duration: {result.DurationMs}ms");
+        if (result.DurationMs >= 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", check duration: {result.DurationMs}ms");
+        }
     }
 
     /// <summary>HAProxy's <c>srv_act</c> and <c>srv_bck</c>: the servers that can take traffic, after the change.</summary>

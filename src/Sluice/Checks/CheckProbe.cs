@@ -102,6 +102,19 @@ internal sealed class CheckProbe
         return Encoding.Latin1.GetBytes(text.ToString());
     }
 
+    /// <summary>`http-check send-state`: the value of `x-haproxy-server-state` for the check being sent; null without it.</summary>
+    public Func<string>? StateHeader { get; init; }
+
+    /// <summary>The request with one more header after the others (HAProxy adds the state header last).</summary>
+    private static byte[] WithHeader(byte[] request, string value)
+    {
+        var text = Encoding.Latin1.GetString(request);
+        var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var connection = text.IndexOf("\r\nconnection: close\r\n", StringComparison.Ordinal);
+        var at = connection >= 0 && connection < end ? connection : end;
+        return Encoding.Latin1.GetBytes(string.Concat(text.AsSpan(0, at + 2), "x-haproxy-server-state: ", value, text.AsSpan(at)));
+    }
+
     /// <param name="onConnected">Called each time a connection is made, before anything is sent; the checker
     /// moves the deadline to the answer's there.</param>
     public async Task<CheckResult> RunAsync(Action onConnected, CancellationToken cancellation)
@@ -148,7 +161,7 @@ internal sealed class CheckProbe
                             (_length, _ended, mustRead) = (0, false, true);
                             break;
                         case CheckHttpSendRule:
-                            await WriteAsync(probe._requests[i]!).ConfigureAwait(false);
+                            await WriteAsync(probe.StateHeader is { } stateHeader ? WithHeader(probe._requests[i]!, stateHeader()) : probe._requests[i]!).ConfigureAwait(false);
                             (_length, _ended, mustRead) = (0, false, true);
                             break;
                         case CheckExpectRule expect:

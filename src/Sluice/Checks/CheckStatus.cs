@@ -25,12 +25,19 @@ internal enum CheckStatus
     L7Ok,
     /// <summary>A valid HTTP answer whose status is not the expected one.</summary>
     L7Status,
+    /// <summary>`observe`: errors seen in the traffic counted as a failed check.</summary>
+    HealthAnalyze,
+    /// <summary>`http-check disable-on-404`: a 404, which passes but asks for the soft stop.</summary>
+    L7OkConditional,
 }
 
-/// <summary>One check's result: its status, the HTTP code when there is one, the detail HAProxy calls "info".</summary>
+/// <summary>
+/// One check's result: its status, the HTTP code when there is one, the detail HAProxy calls "info", and how long
+/// it took (negative when no check ran, as for `observe`, whose messages have no duration).
+/// </summary>
 internal readonly record struct CheckResult(CheckStatus Status, int Code = 0, string? Info = null, long DurationMs = 0)
 {
-    public bool Passed => Status is CheckStatus.L4Ok or CheckStatus.L6Ok or CheckStatus.L7Ok;
+    public bool Passed => Status is CheckStatus.L4Ok or CheckStatus.L6Ok or CheckStatus.L7Ok or CheckStatus.L7OkConditional;
 
     /// <summary>HAProxy's description of the status (<c>get_check_status_description</c>).</summary>
     public string Description => Status switch
@@ -45,9 +52,11 @@ internal readonly record struct CheckResult(CheckStatus Status, int Code = 0, st
         CheckStatus.L7Timeout => "Layer7 timeout",
         CheckStatus.L7Response => "Layer7 invalid response",
         CheckStatus.L7Ok => "Layer7 check passed",
+        CheckStatus.HealthAnalyze => "Health analyze",
+        CheckStatus.L7OkConditional => "Layer7 check conditionally passed",
         _ => "Layer7 wrong status",
     };
 
     /// <summary>HAProxy prints the code for the statuses that carry data (L7OK, L7STS), not for L7RSP or timeouts.</summary>
-    public bool HasCode => Status is CheckStatus.L7Ok or CheckStatus.L7Status;
+    public bool HasCode => Status is CheckStatus.L7Ok or CheckStatus.L7Status or CheckStatus.L7OkConditional;
 }

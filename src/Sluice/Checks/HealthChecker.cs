@@ -34,12 +34,26 @@ internal sealed class HealthChecker : IHeartbeatTarget
     private CheckStatus? _lastStatus;
     private bool _agentDown;
 
-    public HealthChecker(ServerState server, BackendState backend, Heartbeat heartbeat, TextWriter log, long firstDueMs)
+    /// <summary>The global `node` name (the host's name by default), for `http-check send-state`.</summary>
+    private readonly string _node;
+
+    /// <summary>`spread-checks`: how far, in percent, each interval may move either way.</summary>
+    private readonly int _spreadPercent;
+
+    /// <summary>`observe`: errors seen in the traffic since the last success.</summary>
+    private int _consecutiveErrors;
+
+    /// <summary>The sessions in flight, for `on-marked-down shutdown-sessions` and `on-marked-up shutdown-backup-sessions`.</summary>
+    private readonly Func<IReadOnlyList<Transactions.ISession>>? _sessions;
+
+    public HealthChecker(ServerState server, BackendState backend, Heartbeat heartbeat, TextWriter log, long firstDueMs,
+        Func<IReadOnlyList<Transactions.ISession>>? sessions = null, GlobalConfig? global = null)
     {
         _server = server;
         _backend = backend;
         _heartbeat = heartbeat;
         _log = log;
+        _sessions = sessions;
         _config = server.Config.Check;
         _dueMs = firstDueMs;
         State = new HealthState(_config.Rise, _config.Fall);
@@ -55,7 +69,12 @@ internal sealed class HealthChecker : IHeartbeatTarget
                 : ProxyHeaderWriter.WriteV1(null, null)
             : null;
         _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls, proxyHeader, server.Config.Tls?.ForChecks,
-            server.Source is { } source ? (source, server.SourcePorts) : null);
+            server.Source is { } source ? (source, server.SourcePorts) : null)
+        {
+            StateHeader = backend.Config.HealthCheck.SendState ? ServerStateHeader : null,
+        };
+        _node = global?.Node ?? Environment.MachineName;
+        _spreadPercent = global?.SpreadChecks ?? 0;
 
         // configuration.txt, "timeout check": with it, the connection gets min("timeout connect", "inter") and the
         // answer "timeout check"; without it, "inter" covers the whole check.
@@ -91,6 +110,8 @@ internal sealed class HealthChecker : IHeartbeatTarget
         {
             return;
         }
+
+        _server.OnSlowStartTick();
 
         if (Volatile.Read(ref _running) == 0)
         {
@@ -145,8 +166,14 @@ internal sealed class HealthChecker : IHeartbeatTarget
             return;
         }
 
+        if (_backend.Config.HealthCheck.DisableOn404 && result.Status is CheckStatus.L7Ok or CheckStatus.L7Status)
+        {
+            // HAProxy 2.6 with disable-on-404: a 404 wins over `http-check expect`, and its results carry no reason phrase.
+            result = result.Code == 404 ? new CheckResult(CheckStatus.L7OkConditional, 404) : result.Status == CheckStatus.L7Ok ? result with { Info = null } : result;
+        }
+
         Apply(result with { DurationMs = Math.Max(0, nowMs - startMs) });
-        Volatile.Write(ref _dueMs, nowMs + (long)State.NextInterval(_config).TotalMilliseconds);
+        Volatile.Write(ref _dueMs, nowMs + Spread((long)State.NextInterval(_config).TotalMilliseconds));
         Volatile.Write(ref _deadlineMs, long.MaxValue);
         Volatile.Write(ref _running, 0);
 
@@ -159,14 +186,76 @@ internal sealed class HealthChecker : IHeartbeatTarget
         }
     }
 
-    /// <summary>Counts one result; on a change of state updates the server and logs it.</summary>
-    internal void Apply(CheckResult result)
+    /// <summary>
+    /// `observe`: one outcome of the traffic to the server. A success clears the count of errors; `error-limit`
+    /// errors in a row apply `on-error` and bring the next check forward to `fastinter` (HAProxy's __health_adjust).
+    /// Called by transactions: a success costs a read, an error an atomic increment.
+    /// </summary>
+    public void Observe(ObservedOutcome outcome)
+    {
+        switch (outcome.IsError(_config.Observe))
+        {
+            case null:
+                return;
+            case false:
+                if (Volatile.Read(ref _consecutiveErrors) != 0)
+                {
+                    Volatile.Write(ref _consecutiveErrors, 0);
+                }
+
+                return;
+        }
+
+        var errors = Interlocked.Increment(ref _consecutiveErrors);
+        if (errors != _config.ErrorLimit)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _consecutiveErrors, 0);
+        _server.Counters.RecordHealthAnalyzeFailure();
+        if (_config.OnError != ObserveErrorAction.FastInter)
+        {
+            Apply(new CheckResult(CheckStatus.HealthAnalyze, Info: $"Detected {errors} consecutive errors, last one was: {outcome.Description()}", DurationMs: -1), _config.OnError);
+        }
+
+        if (_config.FastInter is { } fastInter)
+        {
+            var due = _heartbeat.Refresh() + (long)fastInter.TotalMilliseconds;
+            long current;
+            while (due < (current = Volatile.Read(ref _dueMs)) && Interlocked.CompareExchange(ref _dueMs, due, current) != current)
+            {
+            }
+        }
+    }
+
+    /// <summary>HAProxy's `spread-checks`: the interval moved by a random amount of up to the percentage either way.</summary>
+    private long Spread(long intervalMs)
+    {
+        var range = intervalMs * _spreadPercent / 100;
+        return range > 0 ? intervalMs - range + Random.Shared.NextInt64(2 * range + 1) : intervalMs;
+    }
+
+    /// <summary>
+    /// Counts one result (or, with <paramref name="analyze"/>, the `on-error` action of `observe`); on a change of
+    /// state updates the server and logs it.
+    /// </summary>
+    internal void Apply(CheckResult result, ObserveErrorAction? analyze = null)
     {
         lock (State)
         {
             var wasUp = IsUp;
             var wasHealthy = State.IsUp;
-            State.Report(result.Passed);
+            if (analyze is { } action)
+            {
+                State.ReportAnalyzeFailure(action);
+            }
+            else if (result.Status != CheckStatus.L7OkConditional || wasUp)
+            {
+                // A server that is down stays down on 404s (configuration.txt, "http-check disable-on-404").
+                State.Report(result.Passed);
+            }
+
             _server.Counters.RecordCheck(result, wasHealthy, State.Health, State.Rise, State.Fall);
             if (_backend.Config.LogHealthChecks && (result.Status != _lastStatus || IsUp != wasUp))
             {
@@ -176,7 +265,23 @@ internal sealed class HealthChecker : IHeartbeatTarget
             _lastStatus = result.Status;
             if (IsUp != wasUp)
             {
+                _server.IsStopping = false;
                 Publish(result);
+            }
+            else if (IsUp && result.Passed && (result.Status == CheckStatus.L7OkConditional) != _server.IsStopping)
+            {
+                // `disable-on-404`: a 404 puts an up server in soft stop, a pass takes it out again.
+                _server.IsStopping = result.Status == CheckStatus.L7OkConditional;
+                CheckLog.Write(_backend, _log, DiagnosticSeverity.Warning,
+                    _server.IsStopping ? CheckLog.ServerStopping(_server, _backend, result) : CheckLog.ServerUp(_server, _backend, result), Logging.LogSender.LevelNotice);
+                if (!_server.IsStopping)
+                {
+                    _backend.Queues.OnServerUp();
+                }
+                else if (!HasUsableServer())
+                {
+                    CheckLog.Write(_backend, _log, DiagnosticSeverity.Alert, CheckLog.NoServerAvailable(_backend), Logging.LogSender.LevelEmerg, CheckLog.NoServerAvailableForLog(_backend));
+                }
             }
         }
     }
@@ -199,12 +304,89 @@ internal sealed class HealthChecker : IHeartbeatTarget
         }
     }
 
+    /// <summary>
+    /// `http-check send-state`: HAProxy's httpchk_build_status_header, e.g. `UP; address=127.0.0.1; port=8080;
+    /// name=be/s1; node=host; weight=1/2; scur=0/1; qcur=0`, with `; throttle=N%` during `slowstart`.
+    /// </summary>
+    private string ServerStateHeader()
+    {
+        int health, rise, fall;
+        lock (State)
+        {
+            (health, rise, fall) = (State.Health, State.Rise, State.Fall);
+        }
+
+        var up = _server.IsUp;
+        var state = up
+            ? health == rise + fall - 1 ? "UP" : $"UP {health - rise + 1}/{fall}"
+            : health > 0 ? $"DOWN {health}/{rise}" : "DOWN";
+        var (address, port) = ServerConnector.ResolveEndPoint(_server.Config.Address, 0) is IPEndPoint ip
+            ? (ip.Address.ToString(), ip.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            : (string.Empty, string.Empty);
+        var (activeWeight, backupWeight) = (0, 0);
+        foreach (var server in _backend.Servers)
+        {
+            if (server.IsUsable)
+            {
+                if (server.IsBackup)
+                {
+                    backupWeight += server.EffectiveWeight;
+                }
+                else
+                {
+                    activeWeight += server.EffectiveWeight;
+                }
+            }
+        }
+
+        var text = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{state}; address={address}; port={port}; name={_backend.Name}/{_server.Name}; node={_node}; weight={_server.EffectiveWeight}/{(activeWeight > 0 ? activeWeight : backupWeight)}; scur={_server.CurrentConnections}/{_backend.CurrentConnections}; qcur={_server.Queue.Count}");
+        return _server.SlowStartPercent is { } percent ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{text}; throttle={percent}%") : text;
+    }
+
+    private bool HasUsableServer()
+    {
+        foreach (var server in _backend.Servers)
+        {
+            if (server.IsUsable)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Up by the checks and not held down by the agent.</summary>
     private bool IsUp => State.IsUp && !_agentDown;
 
     private void Publish(CheckResult result)
     {
         _server.IsUp = IsUp;
+        if (!IsUp && _config.ShutdownSessionsOnDown)
+        {
+            ShutdownStreams(_server, Transactions.TerminationCause.Down);
+        }
+        else if (IsUp && _config.ShutdownBackupSessionsOnUp && !_server.IsBackup)
+        {
+            foreach (var server in _backend.Servers)
+            {
+                if (server.IsBackup)
+                {
+                    ShutdownStreams(server, Transactions.TerminationCause.Up);
+                }
+            }
+        }
+
         CheckLog.WriteStateChange(_server, _backend, result, _log);
+    }
+
+    /// <summary>HAProxy's srv_shutdown_streams: what the sessions in flight carry to <paramref name="server"/> ends, logged with <paramref name="cause"/>.</summary>
+    private void ShutdownStreams(ServerState server, Transactions.TerminationCause cause)
+    {
+        foreach (var session in _sessions?.Invoke() ?? [])
+        {
+            session.ShutdownStreamsOn(server, cause);
+        }
     }
 }

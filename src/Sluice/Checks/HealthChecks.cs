@@ -20,7 +20,10 @@ internal sealed class HealthChecks
 
     /// <param name="previous">At a reload, the checks of the configuration being replaced: a server checked there
     /// under the same backend and server names goes on from the health it had, instead of starting up again.</param>
-    public static HealthChecks Start(IEnumerable<BackendState> backends, Heartbeat heartbeat, TextWriter log, HealthChecks? previous = null)
+    /// <param name="sessions">The sessions in flight, which `on-marked-down shutdown-sessions` and `on-marked-up
+    /// shutdown-backup-sessions` cut.</param>
+    public static HealthChecks Start(IEnumerable<BackendState> backends, Heartbeat heartbeat, TextWriter log, HealthChecks? previous = null,
+        Func<IReadOnlyList<Transactions.ISession>>? sessions = null, Config.Model.GlobalConfig? global = null)
     {
         var checks = new HealthChecks(heartbeat);
         var servers = new List<(ServerState Server, BackendState Backend)>();
@@ -42,6 +45,7 @@ internal sealed class HealthChecks
             }
         }
 
+        LinkTrackers(backends);
         var now = heartbeat.Refresh();
         for (var i = 0; i < servers.Count; i++)
         {
@@ -50,7 +54,12 @@ internal sealed class HealthChecks
             HealthChecker? checker = null;
             if (server.Config.Check.Enabled)
             {
-                checker = new HealthChecker(server, backend, heartbeat, log, firstDue);
+                checker = new HealthChecker(server, backend, heartbeat, log, firstDue, sessions, global);
+                if (server.Config.Check.Observe != Config.Model.ObserveMode.None)
+                {
+                    server.Observer = checker;
+                }
+
                 if (previous?.Find(backend.Name, server.Name) is { } before)
                 {
                     checker.State.Adopt(before.State);
@@ -70,6 +79,31 @@ internal sealed class HealthChecks
         }
 
         return checks;
+    }
+
+    /// <summary>`track`: each tracking server is listed by the server it tracks (the latest defined first, as HAProxy notifies them) and starts in its state.</summary>
+    private static void LinkTrackers(IEnumerable<BackendState> backends)
+    {
+        var all = backends.ToList();
+        foreach (var backend in all)
+        {
+            foreach (var server in backend.Servers)
+            {
+                if (server.Config.Check.Track is not { } track)
+                {
+                    continue;
+                }
+
+                var slash = track.IndexOf('/', StringComparison.Ordinal);
+                var (proxyName, serverName) = slash < 0 ? (backend.Name, track) : (track[..slash], track[(slash + 1)..]);
+                var tracked = all.Find(b => b.Name == proxyName)?.Servers.FirstOrDefault(s => s.Name == serverName);
+                if (tracked is not null)
+                {
+                    tracked.Trackers.Insert(0, server);
+                    server.IsUp = tracked.IsUp;
+                }
+            }
+        }
     }
 
     private HealthChecker? Find(string backend, string server)

@@ -90,6 +90,28 @@ internal sealed class HealthState
     }
 
     /// <summary>
+    /// `observe` reached `error-limit` (HAProxy's __health_adjust): `fail-check` counts one failed check,
+    /// `sudden-death` first leaves the server one failure away from down, `mark-down` takes it down; `fastinter`
+    /// changes no health. Returns true when the state changes.
+    /// </summary>
+    public bool ReportAnalyzeFailure(ObserveErrorAction action)
+    {
+        switch (action)
+        {
+            case ObserveErrorAction.FastInter:
+                return false;
+            case ObserveErrorAction.SuddenDeath when Health > Rise:
+                Health = Rise + 1;
+                break;
+            case ObserveErrorAction.MarkDown:
+                Health = Rise;
+                break;
+        }
+
+        return Report(passed: false);
+    }
+
+    /// <summary>
     /// The delay before the next check (HAProxy's <c>srv_getinter</c>): <c>inter</c> when fully up,
     /// <c>downinter</c> when fully down, <c>fastinter</c> in between; each unset one falls back to <c>inter</c>.
     /// </summary>

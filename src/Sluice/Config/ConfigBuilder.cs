@@ -36,6 +36,8 @@ internal static class ConfigBuilder
             backendList.Add(backend);
         }
 
+        ResolveTrackedServers(backendList, diagnostics);
+
         // Messages about each proxy come together, proxy after proxy, as HAProxy's check of the whole
         // configuration prints them.
         var frontends = new List<FrontendConfig>();
@@ -320,9 +322,44 @@ internal static class ConfigBuilder
                 Expect = CheckRulesBuilder.FirstExpect(checkRules),
                 Protocol = section.CheckProtocol,
                 Rules = checkRules,
+                SendState = section.HttpCheckSendState,
+                DisableOn404 = section.HttpCheckDisableOn404,
             },
             IsListen = section.Kind == ProxyKinds.Listen,
         };
+    }
+
+    /// <summary>`track [BACKEND/]SERVER`: the tracked server must exist and be checked (HAProxy's messages).</summary>
+    private static void ResolveTrackedServers(List<BackendConfig> backends, DiagnosticBag diagnostics)
+    {
+        foreach (var backend in backends)
+        {
+            foreach (var server in backend.Servers)
+            {
+                if (server.Check.Track is not { } track)
+                {
+                    continue;
+                }
+
+                var slash = track.IndexOf('/', StringComparison.Ordinal);
+                var (proxyName, serverName) = slash < 0 ? (backend.Name, track) : (track[..slash], track[(slash + 1)..]);
+                var prefix = $"[{server.Location}] : 'server {backend.Name}/{server.Name}'";
+                var proxy = backends.Find(b => b.Name == proxyName);
+                var tracked = proxy?.Servers.FirstOrDefault(s => s.Name == serverName);
+                if (proxy is null)
+                {
+                    diagnostics.ConfigAlert($"{prefix} : unable to find required proxy '{proxyName}' for tracking.");
+                }
+                else if (tracked is null)
+                {
+                    diagnostics.ConfigAlert($"{prefix} : unable to find required server '{serverName}' for tracking.");
+                }
+                else if (!tracked.Check.Enabled && !tracked.Check.AgentCheck && tracked.Check.Track is null)
+                {
+                    diagnostics.ConfigAlert($"{prefix} : unable to use {proxyName}/{serverName} for tracking as it does not have any check nor agent enabled.");
+                }
+            }
+        }
     }
 
     private static FrontendConfig BuildFrontend(ProxySection section, int id, Dictionary<string, (BackendConfig Config, ProxySection Section)> backends, DiagnosticBag diagnostics, GlobalConfig global)

@@ -107,7 +107,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             listener.Start();
         }
 
-        host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error, predecessor?._checks);
+        host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error, predecessor?._checks, () => [.. host._active.Keys], config.Global);
         Sluice.Stats.StatsHub.Current = host.Stats;
         if (predecessor is not null)
         {

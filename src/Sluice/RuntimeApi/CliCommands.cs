@@ -302,6 +302,7 @@ internal static class CliCommands
     /// <summary>HAProxy's <c>HCHK_STATUS_*</c> numbers, as `show servers state` prints them.</summary>
     private static int CheckStatusCode(Checks.CheckStatus status) => status switch
     {
+        Checks.CheckStatus.HealthAnalyze => 4,
         Checks.CheckStatus.SocketError => 5,
         Checks.CheckStatus.L4Ok => 6,
         Checks.CheckStatus.L4Timeout => 7,
@@ -312,6 +313,7 @@ internal static class CliCommands
         Checks.CheckStatus.L7Timeout => 12,
         Checks.CheckStatus.L7Response => 13,
         Checks.CheckStatus.L7Ok => 15,
+        Checks.CheckStatus.L7OkConditional => 16,
         _ => 17,
     };
 

@@ -439,7 +439,7 @@ internal static class PrometheusExporter
         Each("haproxy_server_internal_errors_total", "counter", "Internal errors.", s => s.Counters.InternalErrors);
         Each("haproxy_server_client_aborts_total", "counter", "Transfers aborted by the client.", s => s.Counters.ClientAborts);
         Each("haproxy_server_server_aborts_total", "counter", "Transfers aborted by the server.", s => s.Counters.ServerAborts);
-        Each("haproxy_server_weight", "gauge", "Effective weight.", s => s.AdminState == ServerAdminState.Ready ? s.Weight : 0);
+        Each("haproxy_server_weight", "gauge", "Effective weight.", s => s.AdminState == ServerAdminState.Ready ? s.EffectiveWeight : 0);
         Each("haproxy_server_uweight", "gauge", "Weight set by configuration or the runtime API.", s => s.Weight);
         Each("haproxy_server_check_failures_total", "counter", "Failed checks while up.", s => s.Counters.CheckFailures);
         Each("haproxy_server_check_up_down_total", "counter", "Transitions from UP to DOWN.", s => s.Counters.CheckDowns);

@@ -10,6 +10,7 @@ internal sealed class ServerCounters : TrafficCounters
 {
     private long _checkFailures;
     private long _checkDowns;
+    private long _healthAnalyzeFailures;
     private long _lastChangeMs = Environment.TickCount64;
     private long _downSinceMs;
     private long _downtimeMs;
@@ -17,6 +18,9 @@ internal sealed class ServerCounters : TrafficCounters
 
     /// <summary>Failed checks while the server was up (HAProxy's chkfail).</summary>
     public long CheckFailures => Volatile.Read(ref _checkFailures);
+
+    /// <summary>Times `observe` saw `error-limit` errors in a row (hanafail).</summary>
+    public long HealthAnalyzeFailures => Volatile.Read(ref _healthAnalyzeFailures);
 
     /// <summary>Transitions from UP to DOWN (chkdown).</summary>
     public long CheckDowns => Volatile.Read(ref _checkDowns);
@@ -43,6 +47,8 @@ internal sealed class ServerCounters : TrafficCounters
 
         Volatile.Write(ref _lastCheck, new LastCheck(result, health, rise, fall, Environment.TickCount64));
     }
+
+    public void RecordHealthAnalyzeFailure() => Interlocked.Increment(ref _healthAnalyzeFailures);
 
     /// <summary>The server went up or down (checks) or changed admin state (runtime API).</summary>
     public void RecordChange(bool nowDown)

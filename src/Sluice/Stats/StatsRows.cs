@@ -231,7 +231,7 @@ internal static class StatsRows
             else
             {
                 active++;
-                weight += server.Weight;
+                weight += server.EffectiveWeight;
                 userWeight += server.Weight;
             }
         }
@@ -242,7 +242,7 @@ internal static class StatsRows
             {
                 if (server.IsBackup && server.IsUsable)
                 {
-                    weight += server.Weight;
+                    weight += server.EffectiveWeight;
                     userWeight += server.Weight;
                 }
             }
@@ -304,6 +304,11 @@ internal static class StatsRows
         }
 
         var full = check.Rise + check.Fall - 1;
+        if (server.IsUp && server.IsStopping)
+        {
+            return check.Health >= full ? "NOLB" : string.Create(CultureInfo.InvariantCulture, $"NOLB {check.Health - check.Rise + 1}/{check.Fall}");
+        }
+
         if (server.IsUp)
         {
             return check.Health >= full ? "UP" : string.Create(CultureInfo.InvariantCulture, $"UP {check.Health - check.Rise + 1}/{check.Fall}");
@@ -325,6 +330,8 @@ internal static class StatsRows
         CheckStatus.L7Timeout => "L7TOUT",
         CheckStatus.L7Response => "L7RSP",
         CheckStatus.L7Ok => "L7OK",
+        CheckStatus.HealthAnalyze => "HANA",
+        CheckStatus.L7OkConditional => "L7OKC",
         _ => "L7STS",
     };
 
@@ -347,7 +354,7 @@ internal static class StatsRows
         v[F.Wretr] = Num(server.Retries);
         v[F.Wredis] = Num(server.Redispatches);
         v[F.Status] = ServerStatus(server);
-        v[F.Weight] = Num(server.AdminState == ServerAdminState.Ready ? server.Weight : 0);
+        v[F.Weight] = Num(server.AdminState == ServerAdminState.Ready ? server.EffectiveWeight : 0);
         v[F.Uweight] = Num(server.Weight);
         v[F.Act] = server.IsBackup ? "0" : "1";
         v[F.Bck] = server.IsBackup ? "1" : "0";
@@ -367,6 +374,7 @@ internal static class StatsRows
         {
             v[F.Chkfail] = Num(c.CheckFailures);
             v[F.Chkdown] = Num(c.CheckDowns);
+            v[F.Hanafail] = config.Check.Observe != Config.Model.ObserveMode.None ? Num(c.HealthAnalyzeFailures) : null;
             v[F.Downtime] = Num(c.DowntimeMs(now) / 1000);
             v[F.CheckRise] = Num(config.Check.Rise);
             v[F.CheckFall] = Num(config.Check.Fall);
@@ -375,7 +383,7 @@ internal static class StatsRows
                 var result = check.Result;
                 v[F.CheckStatus] = CheckStatusName(result.Status);
                 v[F.CheckCode] = result.HasCode ? Num(result.Code) : string.Empty;
-                v[F.CheckDuration] = Num(result.DurationMs);
+                v[F.CheckDuration] = result.DurationMs >= 0 ? Num(result.DurationMs) : string.Empty;
                 v[F.LastChk] = result.Info ?? (result.HasCode ? Num(result.Code) : string.Empty);
                 v[F.CheckDesc] = result.Description;
                 v[F.CheckHealth] = Num(check.Health);

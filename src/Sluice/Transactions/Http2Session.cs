@@ -1,3 +1,4 @@
+using Sluice.Backends;
 using Sluice.Listeners;
 using Sluice.Messages;
 using Sluice.Mux.Http2;
@@ -153,6 +154,21 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
 
     /// <summary>Soft stop: GOAWAY now, the streams in progress finish, then the connection closes.</summary>
     public void RequestStop() => _connection.BeginShutdown();
+
+    /// <summary>Only the streams to <paramref name="server"/> end; the connection and its other streams go on.</summary>
+    public void ShutdownStreamsOn(ServerState server, TerminationCause cause)
+    {
+        lock (_running)
+        {
+            foreach (var stream in _running)
+            {
+                if (stream.Owner is HttpTransaction transaction && transaction.Carries(server))
+                {
+                    transaction.Kill(cause);
+                }
+            }
+        }
+    }
 
     public void Kill()
     {

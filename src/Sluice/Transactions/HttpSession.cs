@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Net.Sockets;
+using Sluice.Backends;
 using Sluice.Listeners;
 using Sluice.Protocols.Http1;
 using Sluice.Mux.Http1;
@@ -361,6 +362,21 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         }
 
         Volatile.Write(ref _retiring, 1);
+    }
+
+    public void ShutdownStreamsOn(ServerState server, TerminationCause cause)
+    {
+        if (Volatile.Read(ref _http2) is { } http2)
+        {
+            http2.ShutdownStreamsOn(server, cause);
+            return;
+        }
+
+        if (_transaction.Carries(server))
+        {
+            _transaction.Kill(cause);
+            _front.Abort();
+        }
     }
 
     public void Kill()

@@ -193,10 +193,13 @@ internal sealed class HttpTransaction : IDisposable
         }
     }
 
-    /// <summary>Hard stop of the server side: the outcome is `K`. The session cuts the client side.</summary>
-    public void Kill()
+    /// <summary>True while the transaction holds a slot of <paramref name="server"/>.</summary>
+    public bool Carries(ServerState server) => Volatile.Read(ref _serverState) == server;
+
+    /// <summary>Hard stop of the server side: the outcome is <paramref name="cause"/> (`K` by default). The session cuts the client side.</summary>
+    public void Kill(TerminationCause cause = TerminationCause.Killed)
     {
-        SetPendingCause(TerminationCause.Killed);
+        SetPendingCause(cause);
         _dialer.Kill();
         Server?.Abort();
     }
@@ -568,6 +571,12 @@ internal sealed class HttpTransaction : IDisposable
                 requestPump = request.HasBody ? PumpRequestAsync(RequestBodyFor(front, connection), connection) : null;
                 _requestPump = requestPump;
                 var error = await ReadFinalOrUpgradeHeadAsync(connection, request, front, backend).ConfigureAwait(false);
+                _serverState?.Observer?.Observe(error switch
+                {
+                    ResponseHeadError.None => Checks.ObservedOutcomes.ForStatus(_response.Status),
+                    ResponseHeadError.Invalid => Checks.ObservedOutcome.InvalidResponse,
+                    _ => PendingCause == TerminationCause.ServerTimeout ? Checks.ObservedOutcome.ReadTimeout : Checks.ObservedOutcome.ClosedByServer,
+                });
                 if (error == ResponseHeadError.None && !ShouldRetryStatus(backend, canReplay))
                 {
                     break;

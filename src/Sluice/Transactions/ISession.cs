@@ -9,6 +9,14 @@ internal interface ISession
     /// <summary>Hard stop: end now, logged `K`.</summary>
     void Kill();
 
+    /// <summary>
+    /// HAProxy's srv_shutdown_streams: what this session carries to <paramref name="server"/> ends now, logged with
+    /// <paramref name="cause"/> (`D` when the server went down, `U` when an active one came up over a backup).
+    /// </summary>
+    void ShutdownStreamsOn(Backends.ServerState server, TerminationCause cause)
+    {
+    }
+
     /// <summary>What the runtime API's `show sess` prints of it, and what `shutdown sessions server` matches.</summary>
     SessionInfo Info => new(null, null, null, null);
 }

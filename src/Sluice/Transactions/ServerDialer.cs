@@ -74,6 +74,7 @@ internal sealed class ServerDialer
             var (socket, error, timedOut, tls, tlsInfo) = await ConnectOnceAsync(server, frontendPort, connectMs, clock).ConfigureAwait(false);
             if (socket is not null)
             {
+                server.Observer?.Observe(Checks.ObservedOutcome.ConnectionMade);
                 return new DialOutcome(socket, server, TerminationCause.None, tls, tlsInfo);
             }
 
@@ -82,6 +83,8 @@ internal sealed class ServerDialer
                 server.Release();
                 return new DialOutcome(null, server, TerminationCause.Killed);
             }
+
+            server.Observer?.Observe(Checks.ObservedOutcome.ConnectionFailed);
 
             var decision = error == ConnectError.Resource || !retry
                 ? RetryDecision.GiveUp

@@ -140,9 +140,19 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     }
 
     /// <summary>Ends the transaction at once (hard stop): the outcome is `K` in the current phase.</summary>
-    public void Kill()
+    public void ShutdownStreamsOn(ServerState server, TerminationCause cause)
     {
-        Interlocked.CompareExchange(ref _pendingCause, (int)TerminationCause.Killed, 0);
+        if (Volatile.Read(ref _server) == server)
+        {
+            Kill(cause);
+        }
+    }
+
+    public void Kill() => Kill(TerminationCause.Killed);
+
+    private void Kill(TerminationCause cause)
+    {
+        Interlocked.CompareExchange(ref _pendingCause, (int)cause, 0);
         _waiter.Owner?.Cancel(_waiter, QueueOutcome.Aborted);
         _dialer.Kill();
         Volatile.Read(ref _tunnel)?.Abort();

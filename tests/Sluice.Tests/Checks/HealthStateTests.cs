@@ -129,4 +129,40 @@ public class HealthStateTests
         state.Report(passed: false);
         Assert.Equal(timing.Inter, state.NextInterval(timing));
     }
+
+    [Fact]
+    public void AnalyzeFailure_FailCheck_CountsOneFailedCheck()
+    {
+        var state = new HealthState(rise: 2, fall: 3);
+        state.Report(passed: true);
+        Assert.False(state.ReportAnalyzeFailure(ObserveErrorAction.FailCheck));
+        Assert.Equal(3, state.Health);
+        Assert.False(state.ReportAnalyzeFailure(ObserveErrorAction.FailCheck));
+        Assert.True(state.ReportAnalyzeFailure(ObserveErrorAction.FailCheck));
+        Assert.False(state.IsUp);
+    }
+
+    [Fact]
+    public void AnalyzeFailure_SuddenDeath_OneMoreFailureTakesItDown()
+    {
+        var state = new HealthState(rise: 2, fall: 5);
+        state.Report(passed: true);
+        Assert.Equal(6, state.Health);
+        Assert.False(state.ReportAnalyzeFailure(ObserveErrorAction.SuddenDeath));
+        Assert.True(state.IsUp);
+        Assert.Equal(2, state.Health);
+        Assert.True(state.Report(passed: false));
+    }
+
+    [Fact]
+    public void AnalyzeFailure_MarkDown_DownAtOnce_FastInterChangesNothing()
+    {
+        var state = new HealthState(rise: 2, fall: 5);
+        state.Report(passed: true);
+        Assert.False(state.ReportAnalyzeFailure(ObserveErrorAction.FastInter));
+        Assert.Equal(6, state.Health);
+        Assert.True(state.ReportAnalyzeFailure(ObserveErrorAction.MarkDown));
+        Assert.False(state.IsUp);
+        Assert.Equal(0, state.Health);
+    }
 }

@@ -56,6 +56,18 @@ public sealed class CheckKeywordsTests : IDisposable
     }
 
     [Fact]
+    public void Server_ObserveSettings_Read()
+    {
+        var (config, lines) = LoadBackend("    server s 127.0.0.1:80 check observe layer7 error-limit 3 on-error sudden-death on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions slowstart 20s\n");
+        Assert.Empty(lines);
+        var check = config!.Backends[0].Servers[0].Check;
+        Assert.Equal((ObserveMode.Layer7, 3, ObserveErrorAction.SuddenDeath), (check.Observe, check.ErrorLimit, check.OnError));
+        Assert.True(check.ShutdownSessionsOnDown);
+        Assert.True(check.ShutdownBackupSessionsOnUp);
+        Assert.Equal(TimeSpan.FromSeconds(20), check.SlowStart);
+    }
+
+    [Fact]
     public void DefaultServer_CheckInherited_NoCheckTurnsItOff()
     {
         var (config, lines) = LoadBackend("    default-server check inter 1s fall 2\n    server a 127.0.0.1:80\n    server b 127.0.0.1:81 no-check\n");
@@ -78,8 +90,14 @@ public sealed class CheckKeywordsTests : IDisposable
     [InlineData("server s 127.0.0.1:80 agent-check agent-port 80 agent-addr nowhere", "'server b/s' : parsing agent-addr failed. Check if 'nowhere' is correct address..")]
     [InlineData("server s 127.0.0.1:80 agent-check agent-port 80 agent-send", "'server b/s' : 'agent-send' expects a string as argument..")]
     [InlineData("server s 127.0.0.1:80 check check-sni", "'server b/s' : 'check-sni' : missing SNI")]
-    [InlineData("server s 127.0.0.1:80 check slowstart 10s", "'server b/s' : 'slowstart' is not supported yet.")]
-    [InlineData("server s 127.0.0.1:80 check observe layer4", "'server b/s' : 'observe' is not supported yet.")]
+    [InlineData("server s 127.0.0.1:80 check slowstart x", "'server b/s' : unexpected character 'x' in 'slowstart' argument of server s..")]
+    [InlineData("server s 127.0.0.1:80 check observe layer9", "'server b/s' : 'observe' expects one of 'none', 'layer4', 'layer7' but got 'layer9'.")]
+    [InlineData("server s 127.0.0.1:80 check error-limit 0", "'server b/s' : error-limit has to be > 0..")]
+    [InlineData("server s 127.0.0.1:80 check error-limit", "'server b/s' : 'error-limit' expects an integer argument..")]
+    [InlineData("server s 127.0.0.1:80 check on-error foo", "'server b/s' : 'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got 'foo'.")]
+    [InlineData("server s 127.0.0.1:80 check on-marked-down x", "'server b/s' : 'on-marked-down' expects 'shutdown-sessions' but got 'x'.")]
+    [InlineData("server s 127.0.0.1:80 check on-marked-up y", "'server b/s' : 'on-marked-up' expects 'shutdown-backup-sessions' but got 'y'.")]
+    [InlineData("mode tcp\n    server s 127.0.0.1:80 check observe layer7", "'server b/s' : 'layer7' can only be used in http proxies.")]
     [InlineData("http-check expect hdr name x", "'http-check expect' : 'hdr' is not supported yet.")]
     [InlineData("http-check expect status", "'http-check expect' : 'status' expects <pattern> as an argument.")]
     [InlineData("http-check expect status 2x0", "'http-check expect' : invalid status codes '2x0'.")]
@@ -91,7 +109,6 @@ public sealed class CheckKeywordsTests : IDisposable
     [InlineData("option httpchk\n    http-check expect status 200\n    http-check connect", "'http-check connect' : first step MUST also be a 'connect', optionally preceded by a 'set-var', an 'unset-var' or a 'comment', when there is a 'connect' step in the tcp-check ruleset.")]
     [InlineData("tcp-check connect sni a.test", "'tcp-check connect' : 'sni' is not supported yet.")]
     [InlineData("tcp-check send-lf %[src]", "'tcp-check send-lf' : log-format arguments are not supported yet.")]
-    [InlineData("http-check disable-on-404", "'http-check disable-on-404' is not supported yet.")]
     [InlineData("http-check send uri-lf /%[src]", "'http-check send' : 'uri-lf' is not supported yet.")]
     [InlineData("http-check send meth", "'http-check send' : 'meth' expects a method as argument.")]
     [InlineData("http-check send foo", "'http-check send' expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got 'foo' as argument.")]

@@ -298,7 +298,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("backend b\n    balance random(x)\n", "'balance random' : invalid number of draws in 'random(x)'.")]
     [InlineData("backend b\n    server s1 127.0.0.1:80 weigth 10\n", "'server b/s1' : unknown keyword 'weigth'; did you mean 'weight' maybe ?")]
     [InlineData("backend b\n    server s1 127.0.0.1:80 weight 300\n", "'server b/s1' : 'weight' : invalid weight '300', expects an integer between 0 and 256.")]
-    [InlineData("backend b\n    server s1 127.0.0.1:80 check slowstart 10s\n", "'server b/s1' : 'slowstart' is not supported yet.")]
+    [InlineData("backend b\n    server s1 127.0.0.1:80 check track s2\n", "'server b/s1' : unable to enable checks and tracking at the same time!")]
     [InlineData("backend b\n    server s1 127.0.0.1:abc\n", "'server b/s1' : invalid character 'a' in port number 'abc' in '127.0.0.1:abc'")]
     [InlineData("backend b\n    server s1\n", "'server' expects <name> and <addr>[:<port>] as arguments.")]
     [InlineData("backend b\n    mode log\n", "'mode log' is not supported yet.")]

@@ -36,6 +36,44 @@ internal sealed record ServerCheckConfig
     public IPAddress? AgentAddress { get; init; }
     /// <summary>`agent-send`: what is sent to the agent once connected; null for nothing.</summary>
     public string? AgentSend { get; init; }
+    /// <summary>`observe`: the traffic to the server counts as checks too (HAProxy's health analysis).</summary>
+    public ObserveMode Observe { get; init; }
+    /// <summary>`error-limit`: consecutive errors seen in the traffic before <see cref="OnError"/> applies; 10 by default.</summary>
+    public int ErrorLimit { get; init; } = 10;
+    /// <summary>`on-error`: what <see cref="ErrorLimit"/> consecutive errors do; a failed check by default.</summary>
+    public ObserveErrorAction OnError { get; init; } = ObserveErrorAction.FailCheck;
+    /// <summary>`on-marked-down shutdown-sessions`: the server's sessions are cut when it goes down.</summary>
+    public bool ShutdownSessionsOnDown { get; init; }
+    /// <summary>`on-marked-up shutdown-backup-sessions`: the backup servers' sessions are cut when this one comes up.</summary>
+    public bool ShutdownBackupSessionsOnUp { get; init; }
+    /// <summary>`track [BACKEND/]SERVER`: the server takes the state of that one instead of being checked; null when not set.</summary>
+    public string? Track { get; init; }
+    /// <summary>`slowstart`: the period over which the weight grows back to its full value after the server comes up; zero for none.</summary>
+    public TimeSpan SlowStart { get; init; }
+}
+
+/// <summary>`observe`: which outcomes of the traffic count (HAProxy's HANA_OBS_*).</summary>
+internal enum ObserveMode
+{
+    /// <summary>The traffic is not observed.</summary>
+    None = 0,
+    /// <summary>Connections: a failed one is an error, an established one clears the count.</summary>
+    Layer4 = 1,
+    /// <summary>HTTP responses (a 5xx other than 501 and 505, an invalid or missing answer) and failed connections.</summary>
+    Layer7 = 2,
+}
+
+/// <summary>`on-error`: HAProxy's HANA_ONERR_* actions once `error-limit` errors came in a row.</summary>
+internal enum ObserveErrorAction
+{
+    /// <summary>Checks run at `fastinter` (which every action does).</summary>
+    FastInter = 0,
+    /// <summary>Counts as one failed check.</summary>
+    FailCheck = 1,
+    /// <summary>Leaves the server one failed check away from going down, and counts one failed check.</summary>
+    SuddenDeath = 2,
+    /// <summary>Takes the server down at once.</summary>
+    MarkDown = 3,
 }
 
 /// <summary>What a backend's checks do: a plain TCP connect, or an HTTP request with an expected answer.</summary>
@@ -231,4 +269,8 @@ internal sealed record BackendCheckConfig
     public CheckProtocol Protocol { get; init; }
     /// <summary>The steps a check runs, beginning with a connect; empty for a plain connection check.</summary>
     public IReadOnlyList<CheckRule> Rules { get; init; } = [];
+    /// <summary>`http-check send-state`: each HTTP request of a check carries `x-haproxy-server-state`.</summary>
+    public bool SendState { get; init; }
+    /// <summary>`http-check disable-on-404`: a 404 answer takes an up server out of the balancing (NOLB) without taking it down.</summary>
+    public bool DisableOn404 { get; init; }
 }

@@ -228,6 +228,8 @@ internal sealed record GlobalConfig
     public bool ExposeExperimentalDirectives { get; init; }
     public string? Description { get; init; }
     public string? Node { get; init; }
+    /// <summary>`spread-checks`: each interval between checks moves by up to this percentage either way; 0 for none.</summary>
+    public int SpreadChecks { get; init; }
     /// <summary>`stats socket` lines: the runtime API's listeners.</summary>
     public IReadOnlyList<StatsSocketConfig> StatsSockets { get; init; } = [];
     /// <summary>`stats timeout`: how long an idle runtime API connection stays open.</summary>

@@ -178,7 +178,13 @@ internal static class CheckKeywordParsers
 
                 added = new CheckCommentRule { Comment = text };
                 break;
-            case "disable-on-404" or "send-state" or "set-var" or "set-var-fmt" or "unset-var":
+            case "send-state":
+                section.HttpCheckSendState = true;
+                return;
+            case "disable-on-404":
+                section.HttpCheckDisableOn404 = true;
+                return;
+            case "set-var" or "set-var-fmt" or "unset-var":
                 ctx.Alert($"'http-check {action}' is not supported yet.");
                 return;
             default:

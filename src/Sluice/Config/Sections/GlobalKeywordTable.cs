@@ -48,6 +48,8 @@ internal static class GlobalKeywordTable
         ["expose-experimental-directives"] = (ctx, g) => Flag(ctx, g with { ExposeExperimentalDirectives = true }),
         ["description"] = (ctx, g) => ctx.ArgumentCount > 0 ? g with { Description = string.Join(' ', ctx.Words.Skip(ctx.ArgumentIndex)) } : Fail(ctx, "expects a string argument."),
         ["node"] = (ctx, g) => Text(ctx, v => g with { Node = v }),
+        // HAProxy reads the number with atol: a word is 0.
+        ["spread-checks"] = SpreadChecks,
         ["quiet"] = (ctx, g) => Flag(ctx, g with { Quiet = true }),
         ["zero-warning"] = (ctx, g) => Flag(ctx, g with { ZeroWarning = true }),
         ["ssl-default-bind-options"] = (ctx, g) => TlsKeywordParsers.ParseDefaultOptions(ctx, g.TlsBindDefaults) is { } tls ? g with { TlsBindDefaults = tls } : null,
@@ -150,6 +152,18 @@ internal static class GlobalKeywordTable
     {
         ctx.Alert($"'{ctx.Keyword}' {what}");
         return null;
+    }
+
+    /// <summary>`spread-checks N`, 0 to 50; HAProxy reads the number with atol, so a word is 0.</summary>
+    private static GlobalConfig? SpreadChecks(KeywordContext ctx, GlobalConfig g)
+    {
+        if (ctx.ArgumentCount == 0)
+        {
+            return Fail(ctx, "expects an integer argument (0..50).");
+        }
+
+        var percent = ValueParsers.TryParseInt(ctx.Argument(0), out var value) ? value : 0;
+        return percent > 50 ? Fail(ctx, "needs a positive value in range 0..50.") : g with { SpreadChecks = percent };
     }
 
     private static GlobalConfig? Flag(KeywordContext ctx, GlobalConfig updated) =>

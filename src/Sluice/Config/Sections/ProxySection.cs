@@ -183,6 +183,12 @@ internal sealed class ProxySection
     /// <summary>The request of <c>option httpchk</c>, before <c>http-check send</c> applies.</summary>
     public HttpCheckRequest HttpCheckRequest { get; set; } = HttpCheckRequest.Default;
 
+    /// <summary>`http-check send-state`: HTTP checks carry the server's state in a header.</summary>
+    public bool HttpCheckSendState { get; set; }
+
+    /// <summary>`http-check disable-on-404`: a 404 to a check puts the server in soft stop (NOLB).</summary>
+    public bool HttpCheckDisableOn404 { get; set; }
+
     /// <summary>The rules a protocol check option (<c>redis-check</c>, <c>smtpchk</c>, ...) set.</summary>
     public IReadOnlyList<CheckRule> ProtocolCheckRules { get; set; } = [];
 

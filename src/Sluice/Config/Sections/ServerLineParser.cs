@@ -70,6 +70,18 @@ internal static class ServerLineParser
             options = options with { TlsConnector = connector };
         }
 
+        if (options.Check.Track is not null && options.Check.Enabled)
+        {
+            ctx.Alert($"{prefix} : unable to enable checks and tracking at the same time!");
+            return;
+        }
+
+        if (options.Check.Observe == ObserveMode.Layer7 && section.Mode != ProxyMode.Http)
+        {
+            ctx.Alert($"{prefix} : 'layer7' can only be used in http proxies.");
+            return;
+        }
+
         if (options.Check.AgentCheck && options.Check.AgentPort == 0)
         {
             ctx.Alert($"{prefix} : server {name} does not have agent port. Agent check has been disabled.");
@@ -138,6 +150,7 @@ internal static class ServerLineParser
                     "pool-max-conn" or "pool-purge-delay" or "max-reuse" => $"{prefix} : '{keyword}' expects <value> as argument.",
                     "proto" => $"{prefix} : 'proto' : missing value.",
                     "agent-send" => $"{prefix} : 'agent-send' expects a string as argument..",
+                    "error-limit" => $"{prefix} : 'error-limit' expects an integer argument..",
                     _ => $"{prefix} : '{keyword}' expects an argument.",
                 });
                 return false;
@@ -315,6 +328,91 @@ internal static class ServerLineParser
                     break;
                 case "agent-send":
                     options = options with { Check = options.Check with { AgentSend = argument } };
+                    break;
+                case "observe":
+                    if (argument is not ("none" or "layer4" or "layer7"))
+                    {
+                        error = $"'observe' expects one of 'none', 'layer4', 'layer7' but got '{argument}'.";
+                    }
+                    else
+                    {
+                        options = options with { Check = options.Check with { Observe = argument switch { "layer4" => ObserveMode.Layer4, "layer7" => ObserveMode.Layer7, _ => ObserveMode.None } } };
+                    }
+
+                    break;
+                case "error-limit":
+                    // HAProxy reads a word as 0 and refuses it as such.
+                    if (!ValueParsers.TryParseSignedInt(argument, out var errorLimit) || errorLimit <= 0)
+                    {
+                        error = "error-limit has to be > 0..";
+                    }
+                    else
+                    {
+                        options = options with { Check = options.Check with { ErrorLimit = errorLimit } };
+                    }
+
+                    break;
+                case "on-error":
+                    if (argument is not ("fastinter" or "fail-check" or "sudden-death" or "mark-down"))
+                    {
+                        error = $"'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '{argument}'.";
+                    }
+                    else
+                    {
+                        options = options with
+                        {
+                            Check = options.Check with
+                            {
+                                OnError = argument switch
+                                {
+                                    "fastinter" => ObserveErrorAction.FastInter,
+                                    "sudden-death" => ObserveErrorAction.SuddenDeath,
+                                    "mark-down" => ObserveErrorAction.MarkDown,
+                                    _ => ObserveErrorAction.FailCheck,
+                                },
+                            },
+                        };
+                    }
+
+                    break;
+                case "on-marked-down":
+                    if (argument != "shutdown-sessions")
+                    {
+                        error = $"'on-marked-down' expects 'shutdown-sessions' but got '{argument}'.";
+                    }
+                    else
+                    {
+                        options = options with { Check = options.Check with { ShutdownSessionsOnDown = true } };
+                    }
+
+                    break;
+                case "on-marked-up":
+                    if (argument != "shutdown-backup-sessions")
+                    {
+                        error = $"'on-marked-up' expects 'shutdown-backup-sessions' but got '{argument}'.";
+                    }
+                    else
+                    {
+                        options = options with { Check = options.Check with { ShutdownBackupSessionsOnUp = true } };
+                    }
+
+                    break;
+                case "track":
+                    options = options with { Check = options.Check with { Track = argument } };
+                    break;
+                case "slowstart":
+                    var slowStartError = ValueParsers.ParseTime(argument!, out var slowStart);
+                    if (slowStartError is not null)
+                    {
+                        error = slowStartError.StartsWith("unexpected character", StringComparison.Ordinal)
+                            ? $"{slowStartError} in 'slowstart' argument of server {prefix[(prefix.IndexOf('/', StringComparison.Ordinal) + 1)..^1]}.."
+                            : $"'slowstart' : {slowStartError} in argument '{argument}'.";
+                    }
+                    else
+                    {
+                        options = options with { Check = options.Check with { SlowStart = slowStart } };
+                    }
+
                     break;
                 case "backup":
                     options = options with { Backup = true };

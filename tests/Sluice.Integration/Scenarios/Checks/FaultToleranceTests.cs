@@ -61,6 +61,80 @@ public class FaultToleranceTests
     }
 
     /// <summary>
+    /// RELIABILITY FT-04: a server that answers garbage gets the client a 502 logged `PH` (the proxy refused the
+    /// response), one that sends half a head and closes a 502 logged `SH`; `retry-on junk-response` sends the request
+    /// to the other server instead, and without it nothing is retried.
+    /// </summary>
+    [Fact]
+    public async Task FT_04_GarbageOrHalfHead_502PHOrSH_JunkResponseRetriedOnlyWhenConfigured()
+    {
+        await using var garbage = RecordingBackend.Start(_ => CannedResponse.Raw("this is not http\r\n\r\n", AfterResponse.Close));
+        await using var half = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 OK\r\nContent-Type: text/pl", AfterResponse.Close));
+        await using var good = RecordingBackend.Start(_ => CannedResponse.Ok("from good"));
+
+        var port = Ports.FreeTcpPort();
+        await using (var sluice = await HttpRig.StartAsync(HttpRig.Config(port, $"server s1 {garbage.Address}\n    server s2 {half.Address}", backend: "    balance roundrobin\n    retries 2"), port))
+        {
+            var statuses = new List<string>();
+            for (var i = 0; i < 2; i++)
+            {
+                statuses.Add((await HttpRig.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", HttpRig.Url(port, "/junk" + i))).StandardOutput);
+            }
+
+            Assert.Equal(["502", "502"], statuses);
+            var garbageLine = await HttpRig.WaitLineAsync(sluice, l => l.Contains("be/s1 ", StringComparison.Ordinal) && l.Contains("GET /junk", StringComparison.Ordinal));
+            Assert.Contains(" PH", garbageLine, StringComparison.Ordinal);
+            var halfLine = await HttpRig.WaitLineAsync(sluice, l => l.Contains("be/s2 ", StringComparison.Ordinal) && l.Contains("GET /junk", StringComparison.Ordinal));
+            Assert.Contains(" SH", halfLine, StringComparison.Ordinal);
+            Assert.Single(garbage.Requests);
+            Assert.Single(half.Requests);
+        }
+
+        port = Ports.FreeTcpPort();
+        await using var retrying = await HttpRig.StartAsync(HttpRig.Config(port, $"server s1 {garbage.Address}\n    server s2 {good.Address}",
+            backend: "    balance roundrobin\n    retries 2\n    option redispatch\n    retry-on junk-response"), port);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal("from good", (await HttpRig.CurlAsync(HttpRig.Url(port, "/retried" + i))).StandardOutput);
+        }
+
+        Assert.Contains(garbage.Requests, r => r.Target.StartsWith("/retried", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// RELIABILITY FT-11: no layer 7 retry once response bytes went to the client (a body cut short is not sent
+    /// again), nor for a request whose body was streamed to the server (1 MiB, more than a buffer); a GET without
+    /// a body answered 503 is retried, which shows that the retries are on.
+    /// </summary>
+    [Fact]
+    public async Task FT_11_ResponseBytesSentOrBodyLargerThanABuffer_NoRetry()
+    {
+        await using var cut = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial", AfterResponse.Close));
+        var port = Ports.FreeTcpPort();
+        await using (var sluice = await HttpRig.StartAsync(HttpRig.Config(port, $"server s1 {cut.Address}", backend: "    retries 3\n    retry-on all-retryable-errors"), port))
+        {
+            var result = await HttpRig.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", HttpRig.Url(port, "/cut"));
+            Assert.Equal("200", result.StandardOutput);
+            Assert.NotEqual(0, result.ExitCode);
+            Assert.Single(cut.Requests);
+            Assert.Contains(" SD", await HttpRig.WaitLineAsync(sluice, l => l.Contains("GET /cut", StringComparison.Ordinal)), StringComparison.Ordinal);
+        }
+
+        await using var busy = RecordingBackend.Start(_ => CannedResponse.Ok("busy", 503, "Service Unavailable"));
+        port = Ports.FreeTcpPort();
+        await using var retrying = await HttpRig.StartAsync(HttpRig.Config(port, $"server s1 {busy.Address}", backend: "    retries 3\n    retry-on 503"), port);
+        var upload = Path.Combine(Ports.TempDirectory(), "upload");
+        await File.WriteAllBytesAsync(upload, new byte[1024 * 1024]);
+        var post = await HttpRig.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", "--data-binary", "@" + upload, HttpRig.Url(port, "/upload"));
+        Assert.Equal("503", post.StandardOutput);
+        Assert.Single(busy.Requests, r => r.Target == "/upload");
+
+        var get = await HttpRig.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", HttpRig.Url(port, "/get"));
+        Assert.Equal("503", get.StandardOutput);
+        Assert.Equal(4, busy.Requests.Count(r => r.Target == "/get"));
+    }
+
+    /// <summary>
     /// A check server whose answers the test sets (agent_server.py replies with a file's content): 3 failed checks
     /// take it down, not fewer; 2 passed ones bring it back; no request reaches it while it is down.
     /// </summary>

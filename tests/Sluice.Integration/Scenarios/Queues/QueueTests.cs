@@ -148,6 +148,94 @@ public class QueueTests
         Assert.Equal(["/held"], server.Arrivals);
     }
 
+    /// <summary>
+    /// RELIABILITY RES-08, `maxqueue`: requests that a cookie binds to a full server wait in its queue up to
+    /// `maxqueue`; the next one gets 503 `SQ`, or with `option redispatch` goes to another server.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RES_08_PinnedServerQueueFull_503SQ_OrRedispatchedWithOptionRedispatch(bool redispatch)
+    {
+        await using var pinned = new GatedServer();
+        await using var other = RecordingBackend.Start(_ => CannedResponse.Ok("from s2"));
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await StartAsync(Config(port,
+            $"server s1 {pinned.Backend.Address} maxconn 1 maxqueue 1 cookie s1\n    server s2 {other.Address} cookie s2",
+            "    timeout queue 30s\n    cookie SRV insert indirect nocache" + (redispatch ? "\n    option redispatch" : string.Empty)), port);
+
+        async Task<RawHttpConnection> SendPinnedAsync(string path)
+        {
+            var connection = await RawHttpConnection.ConnectAsync(port);
+            await connection.SendAsync(Http.Get(path, "Cookie: SRV=s1\r\n"));
+            return connection;
+        }
+
+        using var held = await SendPinnedAsync("/held");
+        await pinned.WaitArrivalsAsync(1);
+        using var queued = await SendPinnedAsync("/queued");
+        await Task.Delay(200);
+        using var overflow = await SendPinnedAsync("/overflow");
+        var response = await overflow.ReadResponseAsync();
+        Assert.NotNull(response);
+        if (redispatch)
+        {
+            Assert.Equal(200, response.Status);
+            Assert.Equal("from s2", response.BodyText);
+        }
+        else
+        {
+            Assert.Equal(503, response.Status);
+            Assert.Contains(" SQ", await Http.WaitLineAsync(sluice, l => l.Contains("/overflow", StringComparison.Ordinal)), StringComparison.Ordinal);
+            Assert.Empty(other.Requests);
+        }
+
+        pinned.Open();
+        Assert.Equal(200, (await held.ReadResponseAsync())!.Status);
+        Assert.Equal(200, (await queued.ReadResponseAsync())!.Status);
+        Assert.Equal(["/held", "/queued"], pinned.Arrivals);
+    }
+
+    /// <summary>
+    /// HAProxy's pendconn_redistribute: with `option redispatch`, a server that goes down hands the requests waiting
+    /// in its own queue to the other servers, and its DOWN line counts them as requeued.
+    /// </summary>
+    [Fact]
+    public async Task ServerGoesDown_RequestInItsQueueServedByTheOther_CountedRequeued()
+    {
+        await using var pinned = new GatedServer();
+        await using var other = RecordingBackend.Start(_ => CannedResponse.Ok("from s2"));
+        await using var health = await Checks.CheckPeer.StartAsync("health");
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await StartAsync(Config(port,
+            $"server s1 {pinned.Backend.Address} maxconn 1 cookie s1 check port {health.Port} inter 1s fall 1\n    server s2 {other.Address} cookie s2",
+            "    timeout queue 30s\n    cookie SRV insert indirect nocache\n    option redispatch\n    option httpchk GET /"), port);
+
+        async Task<RawHttpConnection> SendPinnedAsync(string path)
+        {
+            var connection = await RawHttpConnection.ConnectAsync(port);
+            await connection.SendAsync(Http.Get(path, "Cookie: SRV=s1\r\n"));
+            return connection;
+        }
+
+        using var held = await SendPinnedAsync("/held");
+        await pinned.WaitArrivalsAsync(1);
+        using var queued = await SendPinnedAsync("/queued");
+        await Task.Delay(300);
+        Assert.Empty(other.Requests);
+
+        await health.StopAsync();
+        var response = await queued.ReadResponseAsync();
+        Assert.Equal(200, response!.Status);
+        Assert.Equal("from s2", response.BodyText);
+        var down = await sluice.Output.WaitForAsync(l => l.Contains("Server be/s1 is DOWN", StringComparison.Ordinal));
+        Assert.EndsWith("1 sessions active, 1 requeued, 0 remaining in queue.", down[0], StringComparison.Ordinal);
+
+        pinned.Open();
+        Assert.Equal(200, (await held.ReadResponseAsync())!.Status);
+        Assert.Equal(["/held"], pinned.Arrivals);
+    }
+
     [Fact]
     public async Task NoTimeoutQueue_TimeoutConnectBoundsTheWait()
     {

@@ -1,0 +1,96 @@
+using System.Globalization;
+using Sluice.Integration.Fixtures;
+using Sluice.Integration.Scenarios.Stats;
+
+namespace Sluice.Integration.Scenarios.Checks;
+
+/// <summary>
+/// `slowstart`: after a server comes back up its weight grows from a sixteenth to the full weight over the period,
+/// in the stats' weight column and in its share of the traffic. haproxy 2.6 watches the same two servers at the
+/// same time, and its weight column is the oracle of the steps.
+/// </summary>
+public class SlowStartTests
+{
+    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    private static string Config(int port, string socket, CheckPeer s1, CheckPeer s2) => $"""
+        global
+            stats socket {socket} mode 600 level admin
+        defaults
+            mode http
+            timeout connect 1s
+            timeout client 5s
+            timeout server 5s
+        frontend fe
+            bind 127.0.0.1:{Port(port)}
+            default_backend be
+        backend be
+            balance roundrobin
+            option httpchk GET /
+            server s1 {s1.Address} check inter 200 rise 1 fall 1 weight 100 slowstart 4s
+            server s2 {s2.Address} check inter 200 weight 100
+        """;
+
+    private static async Task<int> WeightAsync(string socket) =>
+        int.Parse(StatsPeers.ParseCsv(await StatsPeers.UnixAsync(socket, "show stat"))["be/s1"]["weight"], CultureInfo.InvariantCulture);
+
+    private static async Task<int> RequestsToS1Async(int port, int count)
+    {
+        var toS1 = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var (status, _, body) = await StatsPeers.CurlAsync(StatsPeers.Url(port, "/"));
+            Assert.Equal(200, status);
+            toS1 += body == "s1" ? 1 : 0;
+        }
+
+        return toS1;
+    }
+
+    [Fact]
+    public async Task SlowStart_ServerBackUp_WeightRampsLikeHAProxy_TrafficShareFollows()
+    {
+        await using var s1 = await CheckPeer.StartAsync("s1");
+        await using var s2 = await CheckPeer.StartAsync("s2");
+        var (port, haPort) = (Ports.FreeTcpPort(), Ports.FreeTcpPort());
+        var (socket, haSocket) = (Path.Combine(Ports.TempDirectory(), "s.sock"), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        await using var haproxy = await HaproxyOracle.StartAsync(Config(haPort, haSocket, s1, s2), haSocket);
+        await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, s1, s2), [ReadyProbe.Tcp(port)]);
+        await StatsPeers.WaitForUnixSocketAsync(socket);
+        Assert.Equal(100, await WeightAsync(socket));
+
+        await s1.StopAsync();
+        await sluice.Output.WaitForAsync(l => l.Contains("Server be/s1 is DOWN", StringComparison.Ordinal));
+        await haproxy.Output.WaitForAsync(l => l.Contains("Server be/s1 is DOWN", StringComparison.Ordinal));
+        await s1.RestartAsync();
+        await sluice.Output.WaitForAsync(l => l.Contains("Server be/s1 is UP", StringComparison.Ordinal));
+        await haproxy.Output.WaitForAsync(l => l.Contains("Server be/s1 is UP", StringComparison.Ordinal));
+
+        // Right after it came up: a sixteenth of the weight (100 × 1/16, rounded up), and few requests. haproxy counts
+        // whole seconds of its clock since the change, so it may show its second step already.
+        var first = await WeightAsync(socket);
+        var haproxySeen = new HashSet<int> { await WeightAsync(haSocket) };
+        Assert.Equal(7, first);
+        Assert.Contains(haproxySeen.Single(), new[] { 7, 32 });
+        Assert.InRange(await RequestsToS1Async(port, 10), 0, 3);
+
+        var sluiceSeen = new List<int> { first };
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(5.5);
+        while (DateTime.UtcNow < until)
+        {
+            sluiceSeen.Add(await WeightAsync(socket));
+            haproxySeen.Add(await WeightAsync(haSocket));
+            await Task.Delay(200);
+        }
+
+        // The steps of both are HAProxy's (7, 32, 57, 82 for 100 over 4 s), rising, and end at the full weight.
+        Assert.Equal(sluiceSeen.Order(), sluiceSeen);
+        Assert.Equal(100, sluiceSeen[^1]);
+        Assert.Contains(sluiceSeen, w => w is > 7 and < 100);
+        Assert.All(sluiceSeen.Skip(1), w => Assert.Contains(w, haproxySeen.Append(7).Append(100)));
+        Assert.Equal(100, await WeightAsync(haSocket));
+
+        // Full weight again: an even share.
+        Assert.InRange(await RequestsToS1Async(port, 20), 8, 12);
+    }
+}
