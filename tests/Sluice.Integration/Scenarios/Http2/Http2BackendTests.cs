@@ -338,13 +338,16 @@ public class Http2BackendTests
         var config = Proxy.Config(port, $"server s1 {server.Address} proto h2 pool-max-conn 0", backend: "    http-reuse always");
         await using var sluice = await Proxy.StartAsync(config, port);
 
-        for (var i = 0; i < 3; i++)
+        // Each connection ends after its one stream; the next request waits for that, as the stream is released only
+        // after the client has its answer.
+        for (var i = 1; i <= 3; i++)
         {
             var result = await Proxy.CurlAsync("--http1.1", Proxy.Url(port, "/length"));
             Assert.True(result.ExitCode == 0, result.StandardError);
+            await server.Output.WaitForAsync(l => l.StartsWith("closed ", StringComparison.Ordinal), count: i);
         }
 
-        await server.Output.WaitForAsync(l => l.StartsWith("connection ", StringComparison.Ordinal), count: 3);
+        Assert.Equal(3, server.Output.Lines.Count(l => l.StartsWith("connection ", StringComparison.Ordinal)));
     }
 
     [Fact]
