@@ -2,7 +2,8 @@
 
 Binds 127.0.0.1 on a port the system chooses and prints "listening PORT", then one line per event:
 "connection N" for each accepted connection, "request N METHOD PATH" for each request (N its connection),
-"reset STREAM CODE" when the client resets a stream, "settings N ID=VALUE ..." for the client's SETTINGS.
+"reset STREAM CODE" when the client resets a stream, "settings N ID=VALUE ..." for the client's SETTINGS, "closed N"
+when connection N has ended.
 
 A request is answered once its stream ends: 200, text/plain, a body of lines "name: value" for every field received
 (pseudo-headers first, in order), "body: BYTES", then "trailer name: value" for each request trailer; the response
@@ -140,6 +141,7 @@ def serve(sock, number):
         say("error", number, repr(error))
     finally:
         sock.close()
+        say("closed", number)
 
 
 def main():

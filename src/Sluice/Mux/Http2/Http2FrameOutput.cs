@@ -10,11 +10,19 @@ namespace Sluice.Mux.Http2;
 /// The one way out of an HTTP/2 connection, in front and behind: every frame passes through one async lock, so that
 /// HPACK blocks and stream identifiers leave in the order they were made. Frames made outside the writer
 /// (acknowledgements, resets, window updates) go into <see cref="Control"/> under the connection's lock, and the next
-/// writer sends them first. A writer that knows another is in line leaves its flush to it: under load, the frames of
-/// many streams leave in one system call.
+/// writer sends them first. A writer that knows another is in line leaves its flush to it, and a writer that leaves
+/// little behind does not flush at all: one flush is queued to the thread pool behind the work already waiting there
+/// (the other streams woken by the same read), so that under load the frames of many streams leave in one system call
+/// instead of one each.
 /// </summary>
-internal sealed class Http2FrameOutput : IDisposable
+internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
 {
+    /// <summary>
+    /// Unflushed bytes a writer may leave to the queued flush; beyond it the writer flushes and waits for the socket
+    /// itself, which keeps the back-pressure of bodies (a DATA frame of the default size is above it).
+    /// </summary>
+    private const int DeferredFlushLimit = 16 * 1024;
+
     // The stream body pipes have no pause threshold (the stream windows bound them); one options object for all.
     private static readonly PipeOptions BodyPipeOptions = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
 
@@ -24,7 +32,10 @@ internal sealed class Http2FrameOutput : IDisposable
     private readonly SideWatch? _watch;
     private readonly bool _peerIsClient;
     private int _writersWaiting;
-    private int _controlFlushScheduled;
+
+    // 1 while a flush is on its way (queued to the thread pool, or started for control frames) and has not yet taken
+    // the write lock.
+    private int _flushQueued;
 
     /// <param name="output">The connection's output pipe.</param>
     /// <param name="sync">The connection's lock, which guards <see cref="Control"/>.</param>
@@ -71,24 +82,31 @@ internal sealed class Http2FrameOutput : IDisposable
         }
     }
 
-    /// <summary>Sends the queued control frames soon, from a task of their own, unless one is already on its way. Any thread.</summary>
+    /// <summary>
+    /// Sends the queued control frames from a task of its own, started at once (a GOAWAY or a reset should not wait
+    /// for the streams' work), unless a flush is already on its way. Any thread.
+    /// </summary>
     public void ScheduleControlFlush()
     {
         // Most callers queue nothing: no task, no lock then.
-        if (HasControlFrames() && Interlocked.Exchange(ref _controlFlushScheduled, 1) == 0)
+        if (HasControlFrames() && Interlocked.Exchange(ref _flushQueued, 1) == 0)
         {
-            _ = FlushControlQuietlyAsync();
+            _ = FlushQueuedAsync();
         }
     }
 
+    /// <summary>Sends the queued control frames and whatever writers left unflushed, now.</summary>
     public async ValueTask FlushControlAsync()
     {
         await AcquireAsync().ConfigureAwait(false);
         try
         {
-            Volatile.Write(ref _controlFlushScheduled, 0);
             DrainControl();
-            await CompleteWriteAsync().ConfigureAwait(false);
+            if (FlushOwed)
+            {
+                FlushOwed = false;
+                await FlushAsync().ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -118,11 +136,20 @@ internal sealed class Http2FrameOutput : IDisposable
         }
     }
 
-    /// <summary>Flushes what was written, unless <paramref name="flush"/> is false or another writer is in line and will; under the write lock.</summary>
+    /// <summary>
+    /// Sends what was written, unless <paramref name="flush"/> is false or another writer is in line and will; a few
+    /// bytes are left to the queued flush (see <see cref="DeferredFlushLimit"/>). Under the write lock.
+    /// </summary>
     public ValueTask CompleteWriteAsync(bool flush = true)
     {
         if (!FlushOwed || !flush || Volatile.Read(ref _writersWaiting) > 0)
         {
+            return default;
+        }
+
+        if (_output.CanGetUnflushedBytes && _output.UnflushedBytes < DeferredFlushLimit)
+        {
+            QueueFlush();
             return default;
         }
 
@@ -153,15 +180,40 @@ internal sealed class Http2FrameOutput : IDisposable
         }
     }
 
-    private async Task FlushControlQuietlyAsync()
+    void IThreadPoolWorkItem.Execute() => _ = FlushQueuedAsync();
+
+    private void QueueFlush()
+    {
+        if (Interlocked.Exchange(ref _flushQueued, 1) == 0)
+        {
+            // The global queue, behind the streams' work already waiting there, whose frames then leave together.
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    private async Task FlushQueuedAsync()
     {
         try
         {
-            await FlushControlAsync().ConfigureAwait(false);
+            await AcquireAsync().ConfigureAwait(false);
+            try
+            {
+                Volatile.Write(ref _flushQueued, 0);
+                DrainControl();
+                if (FlushOwed)
+                {
+                    FlushOwed = false;
+                    await FlushAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                Release();
+            }
         }
-        catch (HttpBodyException)
+        catch (Exception ex) when (ex is HttpBodyException or ObjectDisposedException)
         {
-            // The connection is gone; its read loop ends on its own.
+            // The connection is gone (or disposed meanwhile); its read loop ends on its own.
         }
     }
 }

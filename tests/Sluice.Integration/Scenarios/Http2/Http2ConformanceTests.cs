@@ -28,7 +28,7 @@ public class Http2ConformanceTests
     [InlineData("integer overflow", "ffffffffffffff0f")]
     [InlineData("huffman padding of zeros", "048100")]
     [InlineData("huffman string holding EOS", "0484ffffffff")]
-    public async Task HpackError_GoAwayCompressionError_NothingForwarded(string why, string blockHex)
+    public async Task H2_07_HpackError_GoAwayCompressionError_NothingForwarded(string why, string blockHex)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
         await using var proxy = await StartAsync(backend);
@@ -41,7 +41,7 @@ public class Http2ConformanceTests
 
     // H2-11: a client that never opens its window holds the response; the proxy stops reading the server and ends at `timeout client`.
     [Fact]
-    public async Task ZeroWindowClient_ResponseHeldBack_StreamEndsAtTimeoutClient()
+    public async Task H2_11_ZeroWindowClient_ResponseHeldBack_StreamEndsAtTimeoutClient()
     {
         var big = new string('z', 8 * 1024 * 1024);
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok(big));
@@ -70,7 +70,7 @@ public class Http2ConformanceTests
     [InlineData("DATA beyond the stream window", "data-beyond", FlowControlError, false)]
     [InlineData("increment 0 on the connection", "zero-connection", ProtocolError, true)]
     [InlineData("increment 0 on a stream", "zero-stream", ProtocolError, false)]
-    public async Task FlowControlViolation_ExactError(string why, string kind, uint code, bool connectionError)
+    public async Task H2_12_FlowControlViolation_ExactError(string why, string kind, uint code, bool connectionError)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok") with { Delay = TimeSpan.FromSeconds(3) });
         await using var proxy = await StartAsync(backend);
@@ -98,7 +98,7 @@ public class Http2ConformanceTests
     [InlineData("PING of 7 bytes", "000007" + "06" + "00" + "00000000" + "00000000000000")]
     [InlineData("RST_STREAM of 3 bytes", "000003" + "03" + "00" + "00000001" + "000000")]
     [InlineData("WINDOW_UPDATE of 3 bytes", "000003" + "08" + "00" + "00000000" + "000001")]
-    public async Task FrameSize_GoAwayFrameSizeError(string why, string frameHex)
+    public async Task H2_13_FrameSize_GoAwayFrameSizeError(string why, string frameHex)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
         await using var proxy = await StartAsync(backend);
@@ -129,7 +129,7 @@ public class Http2ConformanceTests
     [InlineData("HEADERS after the client reset the stream", "headers-after-rst", ProtocolError, true)]
     [InlineData("DATA after the client reset the stream", "data-after-rst", StreamClosed, false)]
     [InlineData("DATA after END_STREAM", "data-after-end", StreamClosed, false)]
-    public async Task StreamState_ExactError(string why, string kind, uint code, bool connectionError)
+    public async Task H2_14_StreamState_ExactError(string why, string kind, uint code, bool connectionError)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok") with { Delay = TimeSpan.FromSeconds(2) });
         await using var proxy = await StartAsync(backend);
@@ -156,7 +156,7 @@ public class Http2ConformanceTests
     [Theory]
     [InlineData("first frame not SETTINGS", true)]
     [InlineData("preface garbled", false)]
-    public async Task BadPreface_GoAwayProtocolError(string why, bool validPreface)
+    public async Task H2_15_BadPreface_GoAwayProtocolError(string why, bool validPreface)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
         var (port, sluice) = await StartProtoH2Async(backend, "10s");
@@ -188,7 +188,7 @@ public class Http2ConformanceTests
     [InlineData("duplicate :path", ":path", "/again")]
     [InlineData("unknown pseudo-header", ":foo", "bar")]
     [InlineData(":status in a request", ":status", "200")]
-    public async Task BadPseudoHeader_Rejected_NothingForwarded(string why, string name, string value)
+    public async Task H2_16_BadPseudoHeader_Rejected_NothingForwarded(string why, string name, string value)
     {
         await AssertRejectedAsync(why, [.. RawHttp2Client.Get("/p"), (name, value)]);
     }
@@ -228,7 +228,7 @@ public class Http2ConformanceTests
     [InlineData("value with NUL", "x-v", "a\0b")]
     [InlineData("value with leading space", "x-v", " a")]
     [InlineData("value with trailing tab", "x-v", "a\t")]
-    public async Task BadField_Rejected_NothingForwarded(string why, string name, string value)
+    public async Task H2_17_BadField_Rejected_NothingForwarded(string why, string name, string value)
     {
         await AssertRejectedAsync(why, RawHttp2Client.Get("/f", (name, value)));
     }
@@ -238,7 +238,7 @@ public class Http2ConformanceTests
     [InlineData("keep-alive", "timeout=5")]
     [InlineData("proxy-connection", "keep-alive")]
     [InlineData("upgrade", "websocket")]
-    public async Task ConnectionSpecificField_Rejected_NothingForwarded(string name, string value)
+    public async Task H2_18_ConnectionSpecificField_Rejected_NothingForwarded(string name, string value)
     {
         await AssertRejectedAsync(name, RawHttp2Client.Get("/c", (name, value)));
     }
@@ -259,7 +259,7 @@ public class Http2ConformanceTests
     [Theory]
     [InlineData("24 bytes against content-length 2", "2", 24, true)]
     [InlineData("3 bytes then END_STREAM against content-length 10", "10", 3, true)]
-    public async Task ContentLengthMismatch_StreamResetProtocolError_ServerConnectionNotReused(string why, string length, int sent, bool endStream)
+    public async Task H2_19_ContentLengthMismatch_StreamResetProtocolError_ServerConnectionNotReused(string why, string length, int sent, bool endStream)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
         await using var proxy = await StartAsync(backend);
@@ -290,7 +290,7 @@ public class Http2ConformanceTests
 
     // H2-20 and H2-21: RFC 9113 §8.3.1, §8.2.3.
     [Fact]
-    public async Task AuthorityAndHost_AuthorityWins_CookiesJoined()
+    public async Task H2_20_H2_21_AuthorityAndHost_AuthorityWins_CookiesJoined()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
         await using var proxy = await StartAsync(backend);
@@ -305,7 +305,7 @@ public class Http2ConformanceTests
 
     // H2-22: `tune.h2.fe.max-total-streams`.
     [Fact]
-    public async Task MaxTotalStreams_GracefulGoAwayAfterLast_InFlightStreamsFinish()
+    public async Task H2_22_MaxTotalStreams_GracefulGoAwayAfterLast_InFlightStreamsFinish()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target) with { Delay = TimeSpan.FromMilliseconds(300) });
         var port = Ports.FreeTcpPort();
@@ -327,7 +327,7 @@ public class Http2ConformanceTests
 
     // H2-23: HAProxy's glitches: a graceful GOAWAY at 75 % of the threshold, ENHANCE_YOUR_CALM at it.
     [Fact]
-    public async Task GlitchesThreshold_GracefulAtThreeQuarters_EnhanceYourCalmAtThreshold()
+    public async Task H2_23_GlitchesThreshold_GracefulAtThreeQuarters_EnhanceYourCalmAtThreshold()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
         var port = Ports.FreeTcpPort();
