@@ -189,17 +189,7 @@ internal sealed class TcpTunnelMux
 
                     if (read == 0)
                     {
-                        Volatile.Write(ref _halfClosed, 1);
-                        try
-                        {
-                            await ShutdownSendAsync(to).ConfigureAwait(false);
-                        }
-                        catch (Exception ex) when (IsSocketFailure(ex))
-                        {
-                            return writeError;
-                        }
-
-                        return TunnelEnd.Normal;
+                        return await PassOnEndAsync(to, writeError).ConfigureAwait(false);
                     }
 
                     Volatile.Write(ref _lastActivityMs, _clock.NowMs);
@@ -288,17 +278,7 @@ internal sealed class TcpTunnelMux
 
                 if (moved == 0)
                 {
-                    Volatile.Write(ref _halfClosed, 1);
-                    try
-                    {
-                        await ShutdownSendAsync(to).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (IsSocketFailure(ex))
-                    {
-                        return writeError;
-                    }
-
-                    return TunnelEnd.Normal;
+                    return await PassOnEndAsync(to, writeError).ConfigureAwait(false);
                 }
 
                 inPipe = moved;
@@ -354,6 +334,22 @@ internal sealed class TcpTunnelMux
         }
 
         return 0;
+    }
+
+    /// <summary>The sending side ended its stream: the FIN goes on to the other side, and this direction is done.</summary>
+    private async ValueTask<TunnelEnd> PassOnEndAsync(Socket to, TunnelEnd writeError)
+    {
+        Volatile.Write(ref _halfClosed, 1);
+        try
+        {
+            await ShutdownSendAsync(to).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsSocketFailure(ex))
+        {
+            return writeError;
+        }
+
+        return TunnelEnd.Normal;
     }
 
     /// <summary>The TLS stream of a side, when that side speaks TLS.</summary>

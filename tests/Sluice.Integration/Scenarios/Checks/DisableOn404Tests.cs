@@ -100,7 +100,9 @@ public class DisableOn404Tests
             Assert.Contains(lines, l => Regex.IsMatch(l, @"^Server be/s\d is stopping, reason: Layer7 check conditionally passed, code: 404, check duration: Xms\. 0 active and 0 backup servers online\. 0 sessions requeued, 0 total in queue\.$"));
         }
 
-        Assert.Equal(string.Join("\n", expected.Select(WithoutCounts)), string.Join("\n", actual.Select(WithoutCounts)));
+        // The two servers' checks run side by side, and how often the backend is found empty depends on when the
+        // second server's check lands: the kinds of lines are compared as sets.
+        Assert.Equal(string.Join("\n", expected.Select(WithoutCounts).Distinct().Order(StringComparer.Ordinal)), string.Join("\n", actual.Select(WithoutCounts).Distinct().Order(StringComparer.Ordinal)));
         Assert.Equal(expected.Select(l => Regex.Match(l, @"\d active").Value).Order(), actual.Select(l => Regex.Match(l, @"\d active").Value).Order());
     }
 }
