@@ -54,6 +54,22 @@ public sealed class ChrootTests : IDisposable
         return result.StandardOutput;
     }
 
+    /// <summary>A frontend that answers <paramref name="body"/> itself, in a process confined to <paramref name="directory"/>.</summary>
+    private static string Answering(string directory, int port, string body, string global = "", string bind = "") => $"""
+        global
+            chroot {directory}
+        {global}
+        defaults
+            mode http
+            timeout connect 2s
+            timeout client 10s
+            timeout server 10s
+        frontend fe
+            bind 127.0.0.1:{P(port)}
+            {bind}
+            http-request return status 200 content-type text/plain string "{body}"
+        """;
+
     private static async Task ReloadAsync(SluiceProcess sluice, string config, string outcome)
     {
         await File.WriteAllTextAsync(sluice.ConfigPath, config);
@@ -131,24 +147,11 @@ public sealed class ChrootTests : IDisposable
         var port = Ports.FreeListeningPort();
         var newPort = Ports.FreeListeningPort();
         var crt = _certificates.Server("site.pem", "localhost", ["localhost"]);
-        string Config(string body, string extraBind) => $"""
-            global
-                chroot {jail}
-            defaults
-                mode http
-                timeout connect 2s
-                timeout client 10s
-                timeout server 10s
-            frontend fe
-                bind 127.0.0.1:{P(port)}
-                {extraBind}
-                http-request return status 200 content-type text/plain string "{body}"
-            """;
-        await using var sluice = await SluiceProcess.StartAsync(Config("before", string.Empty), [ReadyProbe.Tcp(port)]);
+        await using var sluice = await SluiceProcess.StartAsync(Answering(jail, port, "before"), [ReadyProbe.Tcp(port)]);
         Assert.Equal(jail, await RootOfAsync(sluice.ProcessId, jail));
 
         // The new configuration names a certificate file outside the directory: only the real root has it.
-        await ReloadAsync(sluice, Config("after", $"bind 127.0.0.1:{P(newPort)} ssl crt {crt}"), "[NOTICE] Reload done");
+        await ReloadAsync(sluice, Answering(jail, port, "after", bind: $"bind 127.0.0.1:{P(newPort)} ssl crt {crt}"), "[NOTICE] Reload done");
 
         Assert.Equal("after 200 1.1", await FetchAsync(Http.Url(port, "/")));
         Assert.Equal("after 200 1.1", await FetchAsync("--http1.1", $"https://127.0.0.1:{P(newPort)}/"));
@@ -160,28 +163,15 @@ public sealed class ChrootTests : IDisposable
     {
         var jail = Jail();
         var port = Ports.FreeListeningPort();
-        string Config(string body) => $"""
-            global
-                chroot {jail}
-                user nobody
-                group nogroup
-            defaults
-                mode http
-                timeout connect 2s
-                timeout client 10s
-                timeout server 10s
-            frontend fe
-                bind 127.0.0.1:{P(port)}
-                http-request return status 200 content-type text/plain string "{body}"
-            """;
-        await using var sluice = await SluiceProcess.StartAsync(Config("before"), [ReadyProbe.Tcp(port)]);
+        const string dropRoot = "    user nobody\n    group nogroup";
+        await using var sluice = await SluiceProcess.StartAsync(Answering(jail, port, "before", dropRoot), [ReadyProbe.Tcp(port)]);
         Assert.Equal(jail, await RootOfAsync(sluice.ProcessId, jail));
         var user = await CommandRunner.RunAsync("ps", ["-o", "user=", "-p", P(sluice.ProcessId)]);
         Assert.Equal("nobody", user.StandardOutput.Trim());
 
-        await ReloadAsync(sluice, Config("after"), "[ALERT] Reload failed");
+        await ReloadAsync(sluice, Answering(jail, port, "after", dropRoot), "[ALERT] Reload failed");
 
-        Assert.Contains(sluice.Output.Lines, l => l.Contains($"may not leave it", StringComparison.Ordinal) && l.Contains("-x and -sf", StringComparison.Ordinal));
+        Assert.Contains(sluice.Output.Lines, l => l.Contains("may not leave it", StringComparison.Ordinal) && l.Contains("-x and -sf", StringComparison.Ordinal));
         Assert.Equal("before 200 1.1", await FetchAsync(Http.Url(port, "/")));
         Assert.False(sluice.HasExited);
     }
@@ -192,18 +182,7 @@ public sealed class ChrootTests : IDisposable
         var port = Ports.FreeListeningPort();
         var missing = Path.Combine(Ports.TempDirectory(), "missing");
         var config = Path.Combine(Ports.TempDirectory(), "sluice.cfg");
-        await File.WriteAllTextAsync(config, $"""
-            global
-                chroot {missing}
-            defaults
-                mode http
-                timeout connect 2s
-                timeout client 10s
-                timeout server 10s
-            frontend fe
-                bind 127.0.0.1:{P(port)}
-                http-request return status 200
-            """);
+        await File.WriteAllTextAsync(config, Answering(missing, port, "never"));
 
         var result = await SluiceBinary.RunAsync(["-db", "-f", config]);
 

@@ -48,7 +48,6 @@ internal static class GlobalKeywordTable
         ["expose-experimental-directives"] = (ctx, g) => Flag(ctx, g with { ExposeExperimentalDirectives = true }),
         ["description"] = (ctx, g) => ctx.ArgumentCount > 0 ? g with { Description = string.Join(' ', ctx.Words.Skip(ctx.ArgumentIndex)) } : Fail(ctx, "expects a string argument."),
         ["node"] = (ctx, g) => Text(ctx, v => g with { Node = v }),
-        // HAProxy reads the number with atol: a word is 0.
         ["spread-checks"] = SpreadChecks,
         ["quiet"] = (ctx, g) => Flag(ctx, g with { Quiet = true }),
         ["zero-warning"] = (ctx, g) => Flag(ctx, g with { ZeroWarning = true }),

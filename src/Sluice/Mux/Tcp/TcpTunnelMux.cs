@@ -286,7 +286,8 @@ internal sealed class TcpTunnelMux
                 Interlocked.Add(ref fromClient ? ref _bytesFromClient : ref _bytesFromServer, moved);
                 try
                 {
-                    inPipe = await EmptyPipeAsync(pipe, to, inPipe).ConfigureAwait(false);
+                    await EmptyPipeAsync(pipe, to, inPipe).ConfigureAwait(false);
+                    inPipe = 0;
                 }
                 catch (Exception ex) when (IsSocketFailure(ex))
                 {
@@ -304,9 +305,9 @@ internal sealed class TcpTunnelMux
 
     /// <summary>
     /// Sends what the pipe holds; where the socket has no room, the rest is read out into a buffer and sent the
-    /// ordinary way, which waits for room. Returns what is left in the pipe: 0.
+    /// ordinary way, which waits for room. A failure leaves bytes in the pipe, which then is not reused.
     /// </summary>
-    private async ValueTask<int> EmptyPipeAsync(SplicePipe pipe, Socket to, int inPipe)
+    private async ValueTask EmptyPipeAsync(SplicePipe pipe, Socket to, int inPipe)
     {
         while (inPipe > 0)
         {
@@ -332,8 +333,6 @@ internal sealed class TcpTunnelMux
                 BufferPool.Return(buffer);
             }
         }
-
-        return 0;
     }
 
     /// <summary>The sending side ended its stream: the FIN goes on to the other side, and this direction is done.</summary>
