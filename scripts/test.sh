@@ -89,6 +89,10 @@ for p in "${tests[@]}"; do
   total=$((total + t)) executed=$((executed + e)) passed=$((passed + ok)) failed=$((failed + bad))
   if [ "$bad" -gt 0 ]; then
     problems+=("$name: $bad failed")
+    while IFS= read -r test_name; do
+      problems+=("  $test_name")
+    done < <(grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"[^>]*>' "$trx" \
+               | sed -n 's/.* testName="\([^"]*\)".*/\1/p' | head -n 20)
   elif [ "$rc" -ne 0 ]; then
     problems+=("$name: dotnet test exited $rc without a failed test (crash or hang), counted as 1 failed")
     failed=$((failed + 1))

@@ -53,6 +53,13 @@ internal sealed class BackendState
     /// <summary>`cookie` persistence; null when the backend has none.</summary>
     public CookiePersistence? Cookie { get; }
 
+    /// <summary>
+    /// Held while a server of this backend changes state and its lines are written, so the counts a line gives are
+    /// those right after its own change (HAProxy changes server states under one lock; two checks landing together
+    /// must not both report the backend empty).
+    /// </summary>
+    public Lock StateChanges { get; } = new();
+
     /// <summary>The backend's queue and the lock of every queue of its servers.</summary>
     public BackendQueues Queues { get; }
 

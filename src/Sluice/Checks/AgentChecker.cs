@@ -204,29 +204,38 @@ internal sealed class AgentChecker : IHeartbeatTarget
         {
             _health.ApplyAgent(up, result);
         }
-        else if (_server.IsUp != up)
+        else
         {
-            _server.IsUp = up;
-            CheckLog.WriteStateChange(_server, _backend, result, _log);
+            lock (_backend.StateChanges)
+            {
+                if (_server.IsUp != up)
+                {
+                    _server.IsUp = up;
+                    CheckLog.WriteStateChange(_server, _backend, result, _log);
+                }
+            }
         }
     }
 
     /// <summary>The admin word of a reply, logged as HAProxy logs the change.</summary>
     private void SetAdmin(ServerAdminState state)
     {
-        var before = _server.AdminState;
-        if (before == state)
+        lock (_backend.StateChanges)
         {
-            return;
-        }
+            var before = _server.AdminState;
+            if (before == state)
+            {
+                return;
+            }
 
-        _server.AdminState = state;
-        var message = state switch
-        {
-            ServerAdminState.Drain => CheckLog.EntersDrain(_server, _backend),
-            ServerAdminState.Maint => CheckLog.GoingDownForMaintenance(_server, _backend),
-            _ => CheckLog.LeavesAdminState(_server, _backend, before),
-        };
-        CheckLog.Write(_backend, _log, DiagnosticSeverity.Warning, message, state == ServerAdminState.Maint ? LogSender.LevelAlert : LogSender.LevelNotice);
+            _server.AdminState = state;
+            var message = state switch
+            {
+                ServerAdminState.Drain => CheckLog.EntersDrain(_server, _backend),
+                ServerAdminState.Maint => CheckLog.GoingDownForMaintenance(_server, _backend),
+                _ => CheckLog.LeavesAdminState(_server, _backend, before),
+            };
+            CheckLog.Write(_backend, _log, DiagnosticSeverity.Warning, message, state == ServerAdminState.Maint ? LogSender.LevelAlert : LogSender.LevelNotice);
+        }
     }
 }

@@ -242,6 +242,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
     /// </summary>
     internal void Apply(CheckResult result, ObserveErrorAction? analyze = null)
     {
+        lock (_backend.StateChanges)
         lock (State)
         {
             var wasUp = IsUp;
@@ -292,6 +293,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
     /// </summary>
     internal void ApplyAgent(bool up, CheckResult result)
     {
+        lock (_backend.StateChanges)
         lock (State)
         {
             var wasUp = IsUp;
