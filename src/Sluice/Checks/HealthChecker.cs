@@ -148,6 +148,8 @@ internal sealed class HealthChecker : IHeartbeatTarget
     {
         using var cancel = new CancellationTokenSource();
         Volatile.Write(ref _cancel, cancel);
+        // The connect timeout runs from when the check really starts: a busy thread pool may start it late.
+        startMs = _heartbeat.Refresh();
         Volatile.Write(ref _deadlineMs, startMs + (long)_connectTimeout.TotalMilliseconds);
         CheckResult result;
         try

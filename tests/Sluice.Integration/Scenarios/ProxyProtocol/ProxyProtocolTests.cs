@@ -100,16 +100,16 @@ public sealed class ProxyProtocolTests
             backend be
                 option httpchk GET /
                 # A check without the header is refused at once; a slow answer on a busy machine is not what is tested.
-                timeout check 2s
-                server s 127.0.0.1:{P(haproxyPort)} {option} check inter 100 fall 1 rise 1
+                timeout check 3s
+                server s 127.0.0.1:{P(haproxyPort)} {option} check inter 1s fall 1 rise 1
             """, ReadyProbe.Tcp(sluicePort));
 
-        // Checks without the header would fail at haproxy and take the server down after 100 ms: requests spread
-        // over half a second all pass.
-        for (var i = 0; i < 5; i++)
+        // Checks without the header would fail at haproxy and take the server down at the first one: requests
+        // spread over three seconds (three checks) all pass.
+        for (var i = 0; i < 6; i++)
         {
             Assert.Equal($"127.0.0.1 {P(sluicePort)}", await GetAsync(sluicePort));
-            await Task.Delay(100);
+            await Task.Delay(500);
         }
 
         Assert.Null(sluice.Output.Lines.FirstOrDefault(l => l.Contains("is DOWN", StringComparison.Ordinal)));
