@@ -19,6 +19,8 @@ internal sealed class LoadedCertificate
     private X509Certificate2? _leaf;
     private X509Certificate2Collection? _chain;
     private X509Certificate2? _withKey;
+    private string? _keyAlgorithmName;
+    private string? _signatureAlgorithmName;
 
     public LoadedCertificate(byte[] der, IReadOnlyList<string> names, byte[][] chainDer, string keyLabel, byte[] keyDer, string path)
     {
@@ -54,6 +56,12 @@ internal sealed class LoadedCertificate
 
     /// <summary>The certificate without its key, for what reads it (runtime API, resumption scope).</summary>
     public X509Certificate2 Leaf => Volatile.Read(ref _leaf) ?? Publish(ref _leaf, X509CertificateLoader.LoadCertificate(_der));
+
+    /// <summary>The key's type and size as the PROXY v2 SSL_KEY_ALG TLV gives it ("RSA2048"); empty when unnamed.</summary>
+    public string KeyAlgorithmName => _keyAlgorithmName ??= CertificateAlgorithms.KeyName(Leaf) ?? string.Empty;
+
+    /// <summary>The signature algorithm as the PROXY v2 SSL_SIG_ALG TLV gives it ("RSA-SHA256"); empty when unnamed.</summary>
+    public string SignatureAlgorithmName => _signatureAlgorithmName ??= CertificateAlgorithms.SignatureName(Leaf) ?? string.Empty;
 
     /// <summary>The certificates after the first in the file, sent with it.</summary>
     public X509Certificate2Collection Chain => Volatile.Read(ref _chain) ?? Publish(ref _chain, LoadChain(_chainDer));

@@ -1395,7 +1395,7 @@ internal sealed class HttpTransaction : IDisposable
         var connectStart = _front.Shared.Clock.Refresh();
         var frontendPort = (front.LocalEndPoint as IPEndPoint)?.Port ?? 0;
         var retryConnections = (backend.Config.RetryOn & RetryOnConditions.ConnFailure) != 0;
-        _dialer.Origin = new ProxyOrigin(front.ClientEndPoint, front.LocalEndPoint, front.Tls, front.Proxy);
+        _dialer.Origin = new ProxyOrigin(front.ClientEndPoint, front.LocalEndPoint, front.Tls, front.Proxy, _samples);
         var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, frontendPort, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock, retryConnections).ConfigureAwait(false);
         Retries += _dialer.Retries;
         _dialer.ReturnSourcePort();

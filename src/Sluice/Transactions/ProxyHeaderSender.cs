@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Sluice.Config.Model;
 using Sluice.Protocols.ProxyProtocol;
+using Sluice.Rules.Samples;
 using Sluice.Tls;
 
 namespace Sluice.Transactions;
@@ -10,11 +11,13 @@ namespace Sluice.Transactions;
 /// The client connection a server connection is made for, as a PROXY header describes it: its addresses (already
 /// those of a PROXY header it came with), its TLS facts, the header it came with.
 /// </summary>
-internal readonly record struct ProxyOrigin(EndPoint? Client, EndPoint? Local, TlsConnectionInfo? Tls, ProxyHeader? Received);
+/// <remarks><paramref name="Samples"/> renders the transaction's unique ID for `proxy-v2-options unique-id`.</remarks>
+internal readonly record struct ProxyOrigin(EndPoint? Client, EndPoint? Local, TlsConnectionInfo? Tls, ProxyHeader? Received, SampleContext? Samples = null);
 
 /// <summary>
 /// Builds the PROXY header a server connection begins with (`send-proxy`, `send-proxy-v2[-ssl[-cn]]`,
-/// `proxy-v2-options`), with the TLVs HAProxy sends in its order: CRC32C, ALPN, AUTHORITY, SSL.
+/// `proxy-v2-options`), with the TLVs HAProxy sends in its order: CRC32C, ALPN, AUTHORITY, UNIQUE_ID, SSL (its
+/// sub-TLVs VERSION, CN, KEY_ALG, SIG_ALG, CIPHER).
 /// </summary>
 internal static class ProxyHeaderSender
 {
@@ -35,6 +38,12 @@ internal static class ProxyHeaderSender
         if ((config.Options & ProxyV2Options.Authority) != 0 && Authority(origin) is { Length: > 0 } authority)
         {
             tlvs.Add(new ProxyTlv(ProxyTlvType.Authority, authority));
+        }
+
+        if ((config.Options & ProxyV2Options.UniqueId) != 0)
+        {
+            // HAProxy sends the TLV empty when the frontend has no `unique-id-format`.
+            tlvs.Add(new ProxyTlv(ProxyTlvType.UniqueId, origin.Samples is { } samples && samples.TryGetUniqueId(out var id) ? id.Bytes.ToArray() : []));
         }
 
         if ((config.Options & ProxyV2Options.Ssl) != 0)
@@ -71,7 +80,7 @@ internal static class ProxyHeaderSender
 
         var client = ProxySslClientFlags.Ssl;
         uint verify = 0;
-        var sub = new List<ProxyTlv>(3) { new(ProxyTlvType.SslVersion, Encoding.ASCII.GetBytes(tls.ProtocolText)) };
+        var sub = new List<ProxyTlv>(5) { new(ProxyTlvType.SslVersion, Encoding.ASCII.GetBytes(tls.ProtocolText)) };
         if (tls.ClientCertificateUsed)
         {
             client |= ProxySslClientFlags.CertificateInSession | ProxySslClientFlags.CertificateOnConnection;
@@ -81,6 +90,16 @@ internal static class ProxyHeaderSender
         if ((options & ProxyV2Options.CertCn) != 0 && tls.ClientSubject("CN") is { Length: > 0 } cn)
         {
             sub.Add(new ProxyTlv(ProxyTlvType.SslCommonName, Encoding.UTF8.GetBytes(cn)));
+        }
+
+        if ((options & ProxyV2Options.CertKey) != 0 && tls.Entry?.Certificate.KeyAlgorithmName is { Length: > 0 } key)
+        {
+            sub.Add(new ProxyTlv(ProxyTlvType.SslKeyAlgorithm, Encoding.ASCII.GetBytes(key)));
+        }
+
+        if ((options & ProxyV2Options.CertSig) != 0 && tls.Entry?.Certificate.SignatureAlgorithmName is { Length: > 0 } signature)
+        {
+            sub.Add(new ProxyTlv(ProxyTlvType.SslSignatureAlgorithm, Encoding.ASCII.GetBytes(signature)));
         }
 
         if ((options & ProxyV2Options.SslCipher) != 0)

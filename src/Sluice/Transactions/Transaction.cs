@@ -359,7 +359,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         SetServer(server);
         var connectStart = _context.Clock.Refresh();
         Volatile.Write(ref _state, StateConnecting);
-        _dialer.Origin = new ProxyOrigin(ClientEndPoint, LocalEndPoint, _clientTlsInfo, Proxy);
+        _dialer.Origin = new ProxyOrigin(ClientEndPoint, LocalEndPoint, _clientTlsInfo, Proxy, UniqueIdSamples());
         _dialer.ServerNameIndication = server.Config.Tls is { Settings.SniExpression: { } sni } ? ServerNameOf(sni) : null;
         var dial = await _dialer.DialAsync(backend, server, clientAddress, FrontendPort(), _context.ConnectMs, _context.ConnectTimeout, _context.Clock).ConfigureAwait(false);
         Volatile.Write(ref _state, StateIdle);
@@ -538,7 +538,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             return;
         }
 
-        var scratch = Sluice.Logging.LogSender.LogScratch.Rent();
+        var scratch = _uniqueIdScratch ?? Sluice.Logging.LogSender.LogScratch.Rent();
+        _uniqueIdScratch = null;
         try
         {
             var fields = scratch.Fields;
@@ -566,13 +567,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             fields.Early = log.LogAsap;
             fields.BackendLocalEndPoint = _backendLocalEndPoint;
             var samples = scratch.Samples;
-            samples.ClientEndPoint = ClientEndPoint;
-            samples.LocalEndPoint = LocalEndPoint;
-            samples.FrontendName = _context.FrontendNameBytes;
-            samples.FrontendId = _context.Frontend.Id;
-            samples.UniqueIdFormat = _context.Frontend.UniqueIdFormat;
-            samples.Backend = _context.Backend;
-            samples.Server = _loggedServer;
+            PrepareLogSamples(samples);
             log.Emit(samples, fields, samples.FormatOutput);
         }
         finally
@@ -580,6 +575,38 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             Sluice.Logging.LogSender.LogScratch.Return(scratch);
         }
     }
+
+    private void PrepareLogSamples(Rules.Samples.SampleContext samples)
+    {
+        samples.ClientEndPoint = ClientEndPoint;
+        samples.LocalEndPoint = LocalEndPoint;
+        samples.Tls = _clientTlsInfo;
+        samples.FrontendName = _context.FrontendNameBytes;
+        samples.FrontendId = _context.Frontend.Id;
+        samples.UniqueIdFormat = _context.Frontend.UniqueIdFormat;
+        samples.Backend = _context.Backend;
+        samples.Server = _loggedServer;
+    }
+
+    /// <summary>
+    /// The context that renders the unique ID if a server's PROXY header carries it (`proxy-v2-options unique-id`);
+    /// the log line is later written from the same context, so both give the same ID and request number. Null when
+    /// the frontend has no `unique-id-format`.
+    /// </summary>
+    private Rules.Samples.SampleContext? UniqueIdSamples()
+    {
+        if (_context.Frontend.UniqueIdFormat is null)
+        {
+            return null;
+        }
+
+        _uniqueIdScratch ??= Sluice.Logging.LogSender.LogScratch.Rent();
+        PrepareLogSamples(_uniqueIdScratch.Samples);
+        return _uniqueIdScratch.Samples;
+    }
+
+    /// <summary>Holds the unique ID rendered for a PROXY header until the log line takes it; null otherwise.</summary>
+    private Sluice.Logging.LogSender.LogScratch? _uniqueIdScratch;
 
     private void ReleaseServer()
     {
@@ -610,6 +637,12 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         if (_context.Log is { } log && !_logged)
         {
             Log(log);
+        }
+
+        if (_uniqueIdScratch is { } unused)
+        {
+            _uniqueIdScratch = null;
+            Sluice.Logging.LogSender.LogScratch.Return(unused);
         }
 
         if (_context.DebugOutput is { } output)

@@ -42,7 +42,6 @@ public sealed class ProxyProtocolKeywordsTests : IDisposable
     [InlineData("    tcp-request connection expect-proxy layer5\n", "", "[ALERT] parsing [t.cfg:8] : 'tcp-request connection expect-proxy' only supports 'layer4' in frontend 'f' (got 'layer5')")]
     [InlineData("", "    server s 127.0.0.1:80 send-proxy-v2 proxy-v2-options ssl,foo\n", "[ALERT] parsing [t.cfg:10] : 'server b/s' : 'foo' : proxy v2 option not implemented.")]
     [InlineData("", "    server s 127.0.0.1:80 send-proxy-v2 proxy-v2-options\n", "[ALERT] parsing [t.cfg:10] : 'server b/s' : '' : proxy v2 option not implemented.")]
-    [InlineData("", "    server s 127.0.0.1:80 proxy-v2-options cert-key\n", "[ALERT] parsing [t.cfg:10] : 'server b/s' : 'proxy-v2-options' : 'cert-key' is not supported yet.")]
     public void MistakesAreAlerts(string frontend, string servers, string alert)
     {
         var (config, lines) = Load(frontend, servers == string.Empty ? "    server s 127.0.0.1:80\n" : servers);

@@ -15,6 +15,12 @@ internal enum ProxyV2Options
     Authority = 1 << 3,
     /// <summary>`crc32c`: a checksum of the header.</summary>
     Crc32c = 1 << 4,
+    /// <summary>`cert-sig`: the signature algorithm of the certificate the client was served, in the SSL TLV.</summary>
+    CertSig = 1 << 5,
+    /// <summary>`cert-key`: the key algorithm and size of the certificate the client was served, in the SSL TLV.</summary>
+    CertKey = 1 << 6,
+    /// <summary>`unique-id`: the transaction's unique ID (`unique-id-format`; empty without one).</summary>
+    UniqueId = 1 << 7,
 }
 
 /// <summary>

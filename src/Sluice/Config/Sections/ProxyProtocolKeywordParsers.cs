@@ -13,10 +13,10 @@ internal static class ProxyProtocolKeywordParsers
         ["ssl-cipher"] = ProxyV2Options.SslCipher,
         ["authority"] = ProxyV2Options.Authority,
         ["crc32c"] = ProxyV2Options.Crc32c,
+        ["cert-sig"] = ProxyV2Options.CertSig,
+        ["cert-key"] = ProxyV2Options.CertKey,
+        ["unique-id"] = ProxyV2Options.UniqueId,
     };
-
-    /// <summary>HAProxy's other `proxy-v2-options`, which Sluice cannot send yet.</summary>
-    private static readonly HashSet<string> UnsupportedV2Options = new(StringComparer.Ordinal) { "cert-sig", "cert-key", "unique-id" };
 
     /// <summary>
     /// Reads the option at <paramref name="index"/> when it is one of these; false when it is not. An argument,
@@ -63,9 +63,7 @@ internal static class ProxyProtocolKeywordParsers
                     }
                     else
                     {
-                        error ??= UnsupportedV2Options.Contains(name)
-                            ? $"'proxy-v2-options' : '{name}' is not supported yet."
-                            : $"'{name}' : proxy v2 option not implemented.";
+                        error ??= $"'{name}' : proxy v2 option not implemented.";
                     }
                 }
 
