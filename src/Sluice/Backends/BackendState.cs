@@ -67,7 +67,32 @@ internal sealed class BackendState
     public int FullConn { get; }
 
     /// <summary>The traffic counters the stats show.</summary>
-    public TrafficCounters Counters { get; } = new();
+    public TrafficCounters Counters { get; private set; } = new();
+
+    /// <summary>
+    /// At a reload, before any traffic: the counters of the backend of the same name in the running
+    /// configuration (shared from then on), and for each server of the same name what
+    /// <see cref="ServerState.CarryOver"/> keeps.
+    /// </summary>
+    internal void CarryOver(BackendState previous)
+    {
+        Counters = previous.Counters;
+        Volatile.Write(ref _totalConnections, previous.TotalConnections);
+        Volatile.Write(ref _connectFailures, previous.ConnectFailures);
+        Volatile.Write(ref _retries, previous.Retries);
+        Volatile.Write(ref _redispatches, previous.Redispatches);
+        foreach (var server in _servers)
+        {
+            foreach (var before in previous.Servers)
+            {
+                if (before.Name == server.Name)
+                {
+                    server.CarryOver(before);
+                    break;
+                }
+            }
+        }
+    }
 
     /// <summary>Changes whenever a server goes up or down or changes weight; balancers rebuild their tables on it.</summary>
     public int StateVersion => Volatile.Read(ref _stateVersion);

@@ -129,7 +129,37 @@ internal sealed class ServerState
     }
 
     /// <summary>The traffic and check counters the stats show.</summary>
-    public ServerCounters Counters { get; } = new();
+    public ServerCounters Counters { get; private set; } = new();
+
+    /// <summary>
+    /// At a reload, before any traffic: what the runtime API set on the server of the same name in the running
+    /// configuration (maintenance or drain, a weight where the configured one did not change, `maxconn`) and
+    /// its counters, which both configurations then share. The configuration's own `disabled` wins over a ready
+    /// state carried from before.
+    /// </summary>
+    internal void CarryOver(ServerState previous)
+    {
+        if (previous.AdminState != ServerAdminState.Ready && previous.Config.Disabled == Config.Disabled)
+        {
+            AdminState = previous.AdminState;
+        }
+
+        if (previous.InitialWeight == InitialWeight)
+        {
+            Weight = previous.Weight;
+        }
+
+        if (previous.Config.MaxConn == Config.MaxConn)
+        {
+            MaxConn = previous.MaxConn;
+        }
+
+        Counters = previous.Counters;
+        Volatile.Write(ref _totalConnections, previous.TotalConnections);
+        Volatile.Write(ref _connectFailures, previous.ConnectFailures);
+        Volatile.Write(ref _retries, previous.Retries);
+        Volatile.Write(ref _redispatches, previous.Redispatches);
+    }
 
     /// <summary>The configured weight (`get weight` shows it as "initial").</summary>
     public int InitialWeight => Config.Weight;

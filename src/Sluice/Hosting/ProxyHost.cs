@@ -42,13 +42,22 @@ internal sealed class ProxyHost : IAsyncDisposable
     private RuntimeApi.CliServer? _cli;
     private readonly List<Stats.FrontendStats> _frontendStats = [];
 
-    private ProxyHost(SluiceConfig config, TimeProvider timeProvider)
+    /// <summary>At a reload, the host being replaced, until this one has taken over what carries over; then null.</summary>
+    private ProxyHost? _predecessor;
+
+    private ProxyHost(SluiceConfig config, TimeProvider timeProvider, ProxyHost? predecessor)
     {
         _config = config;
+        _predecessor = predecessor;
         _heartbeat = new Heartbeat(timeProvider, Heartbeat.DefaultInterval);
         foreach (var backend in config.Backends)
         {
             var state = new BackendState(backend);
+            if (predecessor?._backendList.Find(b => b.Name == backend.Name) is { } before)
+            {
+                state.CarryOver(before);
+            }
+
             _backends[backend] = state;
             _backendList.Add(state);
             _httpBackends[backend] = new HttpBackendContext(state, config.Global);
@@ -83,7 +92,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// taken by the binds they match; the others are closed once the host runs.</param>
     public static ProxyHost? Start(SluiceConfig config, DiagnosticBag diagnostics, TextWriter? debugOutput = null, TimeProvider? timeProvider = null, ProxyHost? predecessor = null, InheritedSockets? handedOver = null)
     {
-        var host = new ProxyHost(config, timeProvider ?? TimeProvider.System);
+        var host = new ProxyHost(config, timeProvider ?? TimeProvider.System, predecessor);
         var inherited = predecessor is null ? handedOver : new InheritedSockets(predecessor.ListenersSnapshot());
         if (!host.OpenListeners(diagnostics, debugOutput, inherited) || (host._cli = RuntimeApi.CliServer.Start(host.Stats!, config.Global, diagnostics, host.HandOutListeners)) is null)
         {
@@ -108,6 +117,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error, predecessor?._checks, () => [.. host._active.Keys], config.Global);
+        host._predecessor = null;
         Sluice.Stats.StatsHub.Current = host.Stats;
         if (predecessor is not null)
         {
@@ -247,6 +257,9 @@ internal sealed class ProxyHost : IAsyncDisposable
             var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnSessionFinished, debugOutput)
             {
                 Log = frontend.Log is { } log ? new Sluice.Logging.LogSender(log) : null,
+
+                // At a reload the frontend of the same name goes on counting where the running one is.
+                Counters = _predecessor?._frontendStats.Find(f => f.Name == frontend.Name)?.Counters ?? new(),
             };
             StartSession start = frontend.Mode == ProxyMode.Http
                 ? StartHttp(new HttpFrontendContext(context, _httpBackends, global))

@@ -343,4 +343,57 @@ public sealed class ReloadTests(ITestOutputHelper output)
         Assert.Contains("after,FRONTEND", stats, StringComparison.Ordinal);
         Assert.DoesNotContain("before,FRONTEND", stats, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task RuntimeStatesWeightsAndCountersCarryOverAReload_WhereTheNamesMatch()
+    {
+        var port = Ports.FreeListeningPort();
+        var socket = Path.Combine(Ports.TempDirectory(), "admin.sock");
+        await using var server = RecordingBackend.Start();
+        string Config(string extraServer) => $"""
+            global
+                stats socket {socket} mode 600 level admin
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{P(port)}
+                default_backend be
+            backend be
+                server s1 {server.Address} weight 10
+                server s2 {server.Address} weight 10
+                server s3 {server.Address} weight 10
+            {extraServer}
+            """;
+        await using var sluice = await SluiceProcess.StartAsync(Config(string.Empty), [ReadyProbe.Tcp(port)]);
+        for (var i = 0; i < 6; i++)
+        {
+            await GetAsync(port);
+        }
+
+        await Scenarios.Stats.StatsPeers.UnixAsync(socket, "set server be/s1 state maint");
+        await Scenarios.Stats.StatsPeers.UnixAsync(socket, "set weight be/s2 3");
+        await Scenarios.Stats.StatsPeers.UnixAsync(socket, "set maxconn server be/s3 7");
+
+        // A server added by the new configuration starts as configured; s3 keeps its runtime maxconn.
+        await ReloadAsync(sluice, Config($"    server s4 {server.Address} weight 10"), 0);
+        await GetAsync(port);
+        await Task.Delay(300);
+        var stats = Scenarios.Stats.StatsPeers.ParseCsv(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show stat"));
+        Assert.Equal("MAINT", stats["be/s1"]["status"]);
+        Assert.Equal("3", stats["be/s2"]["weight"]);
+        Assert.Equal("7", stats["be/s3"]["slim"]);
+        Assert.Equal("no check", stats["be/s4"]["status"]);
+        Assert.Equal("10", stats["be/s4"]["weight"]);
+
+        // Six requests before (two for each server, round robin), one after: the totals go on from where they were.
+        // The frontend also counts the start-up probe's connection.
+        Assert.Equal("8", stats["fe/FRONTEND"]["stot"]);
+        Assert.Equal("7", stats["be/BACKEND"]["stot"]);
+        var serverTotal = new[] { "s1", "s2", "s3", "s4" }.Sum(s => long.Parse(stats["be/" + s]["stot"], CultureInfo.InvariantCulture));
+        Assert.Equal(7, serverTotal);
+        Assert.Equal("2", stats["be/s1"]["stot"]);
+    }
 }
