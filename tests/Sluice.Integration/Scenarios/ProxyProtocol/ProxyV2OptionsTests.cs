@@ -39,14 +39,14 @@ public sealed class ProxyV2OptionsTests
         certificates.Server("ec.pem", "ec.test");
         using var server = new HeaderKeepingServer();
 
-        var haproxyPort = FreeTriple();
+        var haproxyPort = Ports.FreeListeningPortRange(3);
         List<string> expected;
         await using (var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort, server.Address, certificates.Directory, mode), haproxyPort + 2))
         {
             expected = await RequestsAsync(haproxyPort, server);
         }
 
-        var sluicePort = FreeTriple();
+        var sluicePort = Ports.FreeListeningPortRange(3);
         await using var sluice = await InProcessSluice.StartAsync(Config(sluicePort, server.Address, certificates.Directory, mode), ReadyProbe.Tcp(sluicePort + 2));
         var actual = await RequestsAsync(sluicePort, server);
 
@@ -55,33 +55,6 @@ public sealed class ProxyV2OptionsTests
         Assert.Contains("ecdsa-with-SHA256", Encoding.ASCII.GetString(Convert.FromHexString(actual[1])), StringComparison.Ordinal);
         Assert.Contains("EC256", Encoding.ASCII.GetString(Convert.FromHexString(actual[1])), StringComparison.Ordinal);
         Assert.Contains("id-127.0.0.1-0", Encoding.ASCII.GetString(Convert.FromHexString(actual[2])), StringComparison.Ordinal);
-    }
-
-    /// <summary>Three ports in a row, free when asked.</summary>
-    private static int FreeTriple()
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var port = Ports.FreeListeningPort();
-            if (port < 65000 && IsFree(port + 1) && IsFree(port + 2))
-            {
-                return port;
-            }
-        }
-
-        static bool IsFree(int port)
-        {
-            try
-            {
-                using var probe = new TcpListener(IPAddress.Loopback, port);
-                probe.Start();
-                return true;
-            }
-            catch (SocketException)
-            {
-                return false;
-            }
-        }
     }
 
     /// <summary>One request per bind line (RSA with SNI, ECDSA, plain); the TLVs of each header, in hex.</summary>
