@@ -512,9 +512,10 @@ internal sealed class HttpTransaction : IDisposable
         state.CountTransaction();
         var clientAddress = (front.ClientEndPoint as IPEndPoint)?.Address;
         ServerState? pinned = null;
+        var cookieDates = default(CookieDates);
         if (state.Cookie is { } cookie)
         {
-            pinned = cookie.ReadRequest(request.Headers, backend.Config.Persist, out var cookieState);
+            pinned = cookie.ReadRequest(request.Headers, backend.Config.Persist, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), out var cookieState, out cookieDates);
             PersistenceCookieState = cookieState;
         }
 
@@ -705,7 +706,7 @@ internal sealed class HttpTransaction : IDisposable
 
         if (state.Cookie is { } persistence && _serverState is { } answered)
         {
-            SetCookieState = persistence.WriteResponse(_response, answered, direct: pinned == answered, post: request.Method == Messages.HttpMethod.Post);
+            SetCookieState = persistence.WriteResponse(_response, answered, direct: pinned == answered, post: request.Method == Messages.HttpMethod.Post, cookieDates, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         }
 
         // The head waits for the first piece of body when that is already here: one write instead of two.

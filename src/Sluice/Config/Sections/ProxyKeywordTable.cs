@@ -33,6 +33,7 @@ internal static class ProxyKeywordTable
         new("srvtcpka-intvl", ProxyKinds.BackendSide, (ctx, s) => SocketKeywordParsers.ParseKeepAliveTime(ctx, s, client: false, idle: false)),
         new("fullconn", ProxyKinds.BackendSide, ParseFullConn),
         new("cookie", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseCookie),
+        new("dynamic-cookie-key", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseDynamicCookieKey),
         new("hash-type", ProxyKinds.BackendSide, ParseHashType),
         new("stick-table", ProxyKinds.All, StickTableParser.Parse),
         new("source", ProxyKinds.BackendSide, ParseSource),

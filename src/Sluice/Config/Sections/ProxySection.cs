@@ -106,6 +106,9 @@ internal sealed class ProxySection
     /// <summary><c>cookie</c>: cookie persistence; null when not set.</summary>
     public CookieConfig? Cookie { get; set; }
 
+    /// <summary><c>dynamic-cookie-key</c>: the secret of <c>cookie ... dynamic</c>; null when not set.</summary>
+    public string? DynamicCookieKey { get; set; }
+
     /// <summary><c>option persist</c>: a cookie naming a DOWN server still sends the request there.</summary>
     public bool Persist { get; set; }
 
