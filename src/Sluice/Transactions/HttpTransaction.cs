@@ -962,7 +962,7 @@ internal sealed class HttpTransaction : IDisposable
         var decision = RetryPolicy.Decide(backend.Config, Retries, server.IsUp, state.UsableActiveServers);
         Retries++;
         _serverState = null;
-        var (next, _) = await ServerDialer.MoveOnAsync(decision, state, server, clientAddress, backend.ConnectTimeout, timedOut: false, _front.Shared.Clock).ConfigureAwait(false);
+        var (next, _) = await ServerDialer.MoveOnAsync(decision, state, server, clientAddress, backend.ConnectTimeout, timedOut: false, _front.Shared.Clock, _waiter).ConfigureAwait(false);
         if (next is null)
         {
             return false;
@@ -1397,7 +1397,7 @@ internal sealed class HttpTransaction : IDisposable
         var frontendPort = (front.LocalEndPoint as IPEndPoint)?.Port ?? 0;
         var retryConnections = (backend.Config.RetryOn & RetryOnConditions.ConnFailure) != 0;
         _dialer.Origin = new ProxyOrigin(front.ClientEndPoint, front.LocalEndPoint, front.Tls, front.Proxy);
-        var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, frontendPort, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock, retryConnections).ConfigureAwait(false);
+        var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, frontendPort, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock, _waiter, retryConnections).ConfigureAwait(false);
         Retries += _dialer.Retries;
         _dialer.ReturnSourcePort();
         ServerName = dial.Server?.Name ?? ServerName;
