@@ -519,6 +519,13 @@ internal sealed class HttpTransaction : IDisposable
             PersistenceCookieState = cookieState;
         }
 
+        // `url_param NAME check_post`: the parameter may be in the body, which the server choice then waits for.
+        if (!frontend.HttpBufferRequest && !backend.Config.HttpBufferRequest && Balancing.RequestHash.NeedsPostBody(backend.Config.Balance, request)
+            && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
+        {
+            return;
+        }
+
         var server = await AssignServerAsync(front, backend, clientAddress, pinned).ConfigureAwait(false);
         if (server is null)
         {
