@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
+using Sluice.Balancing;
 using Sluice.Config.Model;
 using Sluice.Messages;
 
@@ -11,27 +14,44 @@ namespace Sluice.Backends;
 /// cookie that brings the client back to the server that answered. Everything per server is encoded at load time;
 /// a request allocates nothing unless its Cookie header must be rewritten (`indirect`, `prefix`), which uses a
 /// pooled buffer.
+/// With `maxidle`/`maxlife` an inserted cookie carries dates, `NAME=VALUE|LAST|FIRST`: each a Unix time in 4-second
+/// units, 30 bits written as 5 base64 characters (HAProxy's s30tob64); a cookie seen idle or alive too long is
+/// ignored (log `E` or `O`) and set again.
 /// </summary>
 internal sealed class CookiePersistence
 {
     private static readonly byte[] CookieHeader = "cookie"u8.ToArray();
     private static readonly byte[] SetCookieHeader = "set-cookie"u8.ToArray();
     private static readonly byte[] CacheControlHeader = "cache-control"u8.ToArray();
+    private static readonly byte[] Base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"u8.ToArray();
+
+    /// <summary>One date field: a `|` and 5 characters.</summary>
+    private const int DateFieldLength = 6;
+
+    /// <summary>Cookie dates further in the future than this are ignored as forged or from a wrong clock (HAProxy).</summary>
+    private const long FutureToleranceSeconds = 86400;
+
+    /// <summary>Set-Cookie values up to this size are composed on the stack.</summary>
+    private const int StackCookieLimit = 512;
 
     private readonly byte[] _name;
     private readonly (byte[] Value, ServerState Server)[] _servers;
+
+    /// <summary>What follows `NAME=VALUE[|dates]` in every inserted cookie: `; path=/` and the configured attributes.</summary>
+    private readonly byte[] _attributes;
 
     public CookiePersistence(CookieConfig config, BackendState backend)
     {
         Config = config;
         _name = Encoding.Latin1.GetBytes(config.Name);
+        _attributes = Encoding.Latin1.GetBytes(BuildAttributes(config));
         var servers = new List<(byte[], ServerState)>();
         foreach (var server in backend.Servers)
         {
-            if (server.Config.Cookie is { } value)
+            if ((server.Config.Cookie ?? DynamicCookie(config, server.Config.Address)) is { } value)
             {
                 servers.Add((Encoding.Latin1.GetBytes(value), server));
-                server.InsertedCookie = Encoding.Latin1.GetBytes(BuildSetCookie(config, value));
+                server.InsertedCookie = Encoding.Latin1.GetBytes(config.Name + "=" + value);
             }
         }
 
@@ -44,10 +64,15 @@ internal sealed class CookiePersistence
     /// Reads the persistence cookie of a request: the server it names (null when none, or when it is down and
     /// `option persist` is off), and HAProxy's log character: `N` no cookie, `I` invalid, `D` a DOWN server, `V` valid.
     /// In insert mode with `indirect` the cookie is removed from the request; in prefix mode the `SERVER~` part is.
+    /// Outside prefix mode the cookie's dates are read; with `maxlife`/`maxidle` a cookie past them is ignored and
+    /// logged `O` (too old) or `E` (expired).
     /// </summary>
-    public ServerState? ReadRequest(HttpHeaderList headers, bool persist, out char state)
+    /// <param name="now">The current Unix time in seconds.</param>
+    /// <param name="dates">The cookie's dates, for <see cref="WriteResponse"/>; zero when absent or expired.</param>
+    public ServerState? ReadRequest(HttpHeaderList headers, bool persist, long now, out char state, out CookieDates dates)
     {
         state = 'N';
+        dates = default;
         ServerState? found = null;
         for (var slot = headers.IndexOf(CookieHeader); slot >= 0; slot = headers.IndexOf(CookieHeader, slot + 1))
         {
@@ -64,9 +89,23 @@ internal sealed class CookiePersistence
                 var tilde = cookieValue.IndexOf((byte)'~');
                 serverPart = tilde < 0 ? cookieValue : cookieValue[..tilde];
             }
+            else if (cookieValue.IndexOf((byte)'|') is var bar and >= 0)
+            {
+                serverPart = cookieValue[..bar];
+                dates = ReadDates(cookieValue[(bar + 1)..]);
+            }
 
-            found = Match(serverPart);
-            state = found is null ? 'I' : found.IsUsable ? 'V' : 'D';
+            if (Expiry(dates, now) is var expired and not '\0')
+            {
+                state = expired;
+                dates = default;
+            }
+            else
+            {
+                found = serverPart.IsEmpty ? null : Match(serverPart);
+                state = found is null ? 'I' : found.IsUsable ? 'V' : 'D';
+            }
+
             if (Config.Mode == CookieMode.Insert && Config.Indirect)
             {
                 RewriteCookieHeader(headers, slot, pairStart, pairEnd, ReadOnlySpan<byte>.Empty, replaceValue: false);
@@ -91,10 +130,13 @@ internal sealed class CookiePersistence
 
     /// <summary>
     /// Sets the response's persistence cookie for <paramref name="server"/>, the server that answered. Returns
-    /// HAProxy's set-cookie log character: `N` none, `I` inserted, `P` the server's own kept (`preserve`), `R` rewritten.
+    /// HAProxy's set-cookie log character: `N` none, `I` inserted, `U` the client's cookie given fresh dates, `P` the
+    /// server's own kept (`preserve`), `R` rewritten.
     /// </summary>
     /// <param name="direct">The request's cookie sent it to this server (HAProxy's SF_DIRECT): the client has the cookie already.</param>
-    public char WriteResponse(HttpResponseHead response, ServerState server, bool direct, bool post)
+    /// <param name="dates">The request cookie's dates from <see cref="ReadRequest"/>.</param>
+    /// <param name="now">The current Unix time in seconds.</param>
+    public char WriteResponse(HttpResponseHead response, ServerState server, bool direct, bool post, CookieDates dates, long now)
     {
         var headers = response.Headers;
         if (Config.Mode != CookieMode.Insert)
@@ -114,18 +156,126 @@ internal sealed class CookiePersistence
             headers.Remove(slot);
         }
 
-        if (server.InsertedCookie is not { } inserted || direct || (Config.PostOnly && !post))
+        if (server.InsertedCookie is not { } inserted || !NeedsCookie(direct, dates, now) || (Config.PostOnly && !post))
         {
             return serverSetsIt ? 'D' : 'N';
         }
 
-        headers.Add(SetCookieHeader, inserted);
+        AddSetCookie(headers, inserted, dates, now);
         if (Config.NoCache && IsCacheable(response))
         {
             headers.Add(CacheControlHeader, "private"u8);
         }
 
-        return 'I';
+        return direct ? 'U' : 'I';
+    }
+
+    /// <summary>
+    /// A client that came with this server's cookie needs a new one only to refresh its dates: the last-seen date is
+    /// past (with `maxidle`, or when the cookie had one), a first date is missing under `maxlife` or must go without.
+    /// </summary>
+    private bool NeedsCookie(bool direct, CookieDates dates, long now) =>
+        !direct
+        || ((Config.MaxIdleSeconds > 0 || dates.LastSeen != 0) && (dates.LastSeen == 0 || dates.LastSeen < now))
+        || (Config.MaxLifeSeconds > 0 && dates.FirstSet == 0)
+        || (Config.MaxLifeSeconds == 0 && dates.FirstSet != 0);
+
+    /// <summary>`NAME=VALUE[|LAST[|FIRST]]; path=/...`. The dates are rounded up to the next 4-second unit, as HAProxy does.</summary>
+    private void AddSetCookie(HttpHeaderList headers, byte[] pair, CookieDates dates, long now)
+    {
+        var length = pair.Length + (2 * DateFieldLength) + _attributes.Length;
+        byte[]? rented = null;
+        Span<byte> buffer = length <= StackCookieLimit ? stackalloc byte[StackCookieLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            pair.CopyTo(buffer);
+            var written = pair.Length;
+            if (Config.HasDates)
+            {
+                var nowUnits = (now + 3) >> 2;
+                written += WriteDate(buffer[written..], nowUnits);
+                if (Config.MaxLifeSeconds > 0)
+                {
+                    written += WriteDate(buffer[written..], dates.FirstSet != 0 ? dates.FirstSet >> 2 : nowUnits);
+                }
+            }
+
+            _attributes.CopyTo(buffer[written..]);
+            written += _attributes.Length;
+            headers.Add(SetCookieHeader, buffer[..written]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>`|` and a 30-bit value as 5 base64 characters, most significant first.</summary>
+    private static int WriteDate(Span<byte> destination, long units)
+    {
+        destination[0] = (byte)'|';
+        for (var i = 0; i < 5; i++)
+        {
+            destination[1 + i] = Base64Alphabet[(int)(units >> (24 - (6 * i))) & 0x3F];
+        }
+
+        return DateFieldLength;
+    }
+
+    /// <summary>5 base64 characters back to a 30-bit value, or -1 when one is not base64.</summary>
+    internal static long ReadDateUnits(ReadOnlySpan<byte> text)
+    {
+        long value = 0;
+        for (var i = 0; i < 5; i++)
+        {
+            var digit = Base64Alphabet.AsSpan().IndexOf(text[i]);
+            if (digit < 0)
+            {
+                return -1;
+            }
+
+            value = (value << 6) + digit;
+        }
+
+        return value;
+    }
+
+    /// <summary>What follows the first `|` of a cookie value: `LAST` then optionally `|FIRST`, in seconds (0 when absent).</summary>
+    internal static CookieDates ReadDates(ReadOnlySpan<byte> afterBar)
+    {
+        long last = 0, first = 0;
+        if (afterBar.Length >= 5 && ReadDateUnits(afterBar) is var lastUnits and > 0)
+        {
+            last = lastUnits << 2;
+        }
+
+        if (afterBar.IndexOf((byte)'|') is var bar and >= 0 && afterBar.Length - bar > 5 && ReadDateUnits(afterBar[(bar + 1)..]) is var firstUnits and > 0)
+        {
+            first = firstUnits << 2;
+        }
+
+        return new CookieDates(last, first);
+    }
+
+    /// <summary>`O` when past `maxlife`, `E` when past `maxidle` (either also for a date over a day ahead), else '\0'.</summary>
+    private char Expiry(CookieDates dates, long now)
+    {
+        if (dates.FirstSet != 0 && Config.MaxLifeSeconds > 0
+            && (now - dates.FirstSet > Config.MaxLifeSeconds || dates.FirstSet - now > FutureToleranceSeconds))
+        {
+            return 'O';
+        }
+
+        if (dates.LastSeen != 0 && Config.MaxIdleSeconds > 0
+            && (now - dates.LastSeen > Config.MaxIdleSeconds || dates.LastSeen - now > FutureToleranceSeconds))
+        {
+            return 'E';
+        }
+
+        return '\0';
     }
 
     private byte[]? ValueOf(ServerState server)
@@ -328,11 +478,32 @@ internal sealed class CookiePersistence
         return false;
     }
 
-    /// <summary>`NAME=VALUE; path=/[; domain=D]...[; HttpOnly][; Secure]`, as HAProxy writes it.</summary>
-    private static string BuildSetCookie(CookieConfig config, string value)
+    /// <summary>
+    /// `cookie ... dynamic`: a server without `cookie` gets the XXH64 of the key, its address bytes and its port as
+    /// 4 big-endian bytes, in 16 hex digits (HAProxy's srv_set_dyncookie); null without a key or an IP address.
+    /// </summary>
+    internal static string? DynamicCookie(CookieConfig config, ServerAddress address)
+    {
+        if (!config.Dynamic || config.DynamicKey is not { } key || address is not InetServerAddress { PortIsOffset: false } inet)
+        {
+            return null;
+        }
+
+        var keyBytes = Encoding.Latin1.GetBytes(key);
+        var ip = inet.Address.IsIPv4MappedToIPv6 ? inet.Address.MapToIPv4() : inet.Address;
+        var ipBytes = ip.GetAddressBytes();
+        var input = new byte[keyBytes.Length + ipBytes.Length + 4];
+        keyBytes.CopyTo(input, 0);
+        ipBytes.CopyTo(input, keyBytes.Length);
+        BinaryPrimitives.WriteInt32BigEndian(input.AsSpan(keyBytes.Length + ipBytes.Length), inet.Port);
+        return HashFunctions.XxHash64(input).ToString("x16", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>`; path=/[; domain=D]...[; HttpOnly][; Secure][; ATTR]...`, as HAProxy writes them after the value.</summary>
+    private static string BuildAttributes(CookieConfig config)
     {
         var builder = new StringBuilder();
-        builder.Append(config.Name).Append('=').Append(value).Append("; path=/");
+        builder.Append("; path=/");
         foreach (var domain in config.Domains)
         {
             builder.Append("; domain=").Append(domain);
@@ -348,6 +519,14 @@ internal sealed class CookiePersistence
             builder.Append("; Secure");
         }
 
+        foreach (var attribute in config.Attributes)
+        {
+            builder.Append("; ").Append(attribute);
+        }
+
         return builder.ToString();
     }
 }
+
+/// <summary>A persistence cookie's dates in Unix seconds, multiples of 4; 0 when the cookie carries none.</summary>
+internal readonly record struct CookieDates(long LastSeen, long FirstSet);

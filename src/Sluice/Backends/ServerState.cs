@@ -324,7 +324,7 @@ internal sealed class ServerState
     /// <summary>`observe`: the server's checker, told what the traffic shows; null when the traffic is not observed.</summary>
     public Checks.HealthChecker? Observer { get; set; }
 
-    /// <summary>The `Set-Cookie` value that `cookie ... insert` adds for this server, encoded once; null without one.</summary>
+    /// <summary>The `NAME=VALUE` pair that starts this server's `cookie ... insert` Set-Cookie, encoded once; null without one.</summary>
     public byte[]? InsertedCookie { get; internal set; }
 
     /// <summary>Requests waiting for a slot of this server in particular (persistence); guarded by the backend's queue lock.</summary>

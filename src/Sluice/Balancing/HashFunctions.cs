@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Numerics;
+
 namespace Sluice.Balancing;
 
 /// <summary>
@@ -68,6 +71,74 @@ internal static class HashFunctions
         }
 
         return ~crc;
+    }
+
+    /// <summary>
+    /// XXH64 (Yann Collet's xxHash, 64-bit variant) with seed 0, as HAProxy computes dynamic cookies: four lanes over
+    /// 32-byte stripes, then 8-, 4- and 1-byte tails, then the final avalanche. Inputs are read little-endian.
+    /// </summary>
+    public static ulong XxHash64(ReadOnlySpan<byte> input)
+    {
+        const ulong Prime1 = 0x9E3779B185EBCA87UL;
+        const ulong Prime2 = 0xC2B2AE3D27D4EB4FUL;
+        const ulong Prime3 = 0x165667B19E3779F9UL;
+        const ulong Prime4 = 0x85EBCA77C2B2AE63UL;
+        const ulong Prime5 = 0x27D4EB2F165667C5UL;
+
+        static ulong Round(ulong accumulator, ulong lane) =>
+            BitOperations.RotateLeft(accumulator + (lane * Prime2), 31) * Prime1;
+
+        static ulong Merge(ulong hash, ulong accumulator) => ((hash ^ Round(0, accumulator)) * Prime1) + Prime4;
+
+        var length = (ulong)input.Length;
+        ulong hash;
+        if (input.Length >= 32)
+        {
+            ulong v1 = unchecked(Prime1 + Prime2), v2 = Prime2, v3 = 0, v4 = unchecked(0 - Prime1);
+            while (input.Length >= 32)
+            {
+                v1 = Round(v1, BinaryPrimitives.ReadUInt64LittleEndian(input));
+                v2 = Round(v2, BinaryPrimitives.ReadUInt64LittleEndian(input[8..]));
+                v3 = Round(v3, BinaryPrimitives.ReadUInt64LittleEndian(input[16..]));
+                v4 = Round(v4, BinaryPrimitives.ReadUInt64LittleEndian(input[24..]));
+                input = input[32..];
+            }
+
+            hash = BitOperations.RotateLeft(v1, 1) + BitOperations.RotateLeft(v2, 7)
+                + BitOperations.RotateLeft(v3, 12) + BitOperations.RotateLeft(v4, 18);
+            hash = Merge(Merge(Merge(Merge(hash, v1), v2), v3), v4);
+        }
+        else
+        {
+            hash = Prime5;
+        }
+
+        hash += length;
+        for (; input.Length >= 8; input = input[8..])
+        {
+            hash ^= Round(0, BinaryPrimitives.ReadUInt64LittleEndian(input));
+            hash = (BitOperations.RotateLeft(hash, 27) * Prime1) + Prime4;
+        }
+
+        if (input.Length >= 4)
+        {
+            hash ^= BinaryPrimitives.ReadUInt32LittleEndian(input) * Prime1;
+            hash = (BitOperations.RotateLeft(hash, 23) * Prime2) + Prime3;
+            input = input[4..];
+        }
+
+        foreach (var b in input)
+        {
+            hash ^= b * Prime5;
+            hash = BitOperations.RotateLeft(hash, 11) * Prime1;
+        }
+
+        hash ^= hash >> 33;
+        hash *= Prime2;
+        hash ^= hash >> 29;
+        hash *= Prime3;
+        hash ^= hash >> 32;
+        return hash;
     }
 
     /// <summary>HAProxy's full_hash: every input bit affects every output bit.</summary>

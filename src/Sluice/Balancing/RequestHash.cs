@@ -10,6 +10,9 @@ namespace Sluice.Balancing;
 /// </summary>
 internal static class RequestHash
 {
+    /// <summary>How much of a POST body `check_post` reads: HAProxy looks at what one buffer holds.</summary>
+    private const int BodyScanLimit = 16384;
+
     /// <summary>False when the request has no key (no such parameter, header or sample): the request is balanced round robin.</summary>
     public static bool TryCompute(BalanceConfig balance, HashTypeConfig hashType, HttpRequestHead request, SampleContext samples, out uint hash)
     {
@@ -24,7 +27,7 @@ internal static class RequestHash
             case BalanceAlgorithm.UrlParam:
                 if (!TryQueryParameter(request.Target, balance.NameBytes, out key))
                 {
-                    return false;
+                    return NeedsPostBody(balance, request) && samples.RequestBody is { } body && TryHashBodyParameter(balance, hashType, body, out hash);
                 }
 
                 break;
@@ -66,13 +69,45 @@ internal static class RequestHash
                 return false;
         }
 
-        hash = HashFunctions.Compute(hashType.Function, key);
-        if (hashType.Avalanche)
-        {
-            hash = HashFunctions.Avalanche(hash);
-        }
-
+        hash = Hash(hashType, key);
         return true;
+    }
+
+    /// <summary>`url_param NAME check_post`: a POST with a body and without NAME in its query string, whose body must be waited for.</summary>
+    public static bool NeedsPostBody(BalanceConfig balance, HttpRequestHead request) =>
+        balance.CheckPost && request.Method == Messages.HttpMethod.Post && request.HasBody
+        && !TryQueryParameter(request.Target, balance.NameBytes, out _);
+
+    private static uint Hash(HashTypeConfig hashType, ReadOnlySpan<byte> key)
+    {
+        var hash = HashFunctions.Compute(hashType.Function, key);
+        return hashType.Avalanche ? HashFunctions.Avalanche(hash) : hash;
+    }
+
+    /// <summary>
+    /// The buffered start of the body read as `NAME=value&amp;...` (HAProxy's get_server_ph_post): the value ends at `&amp;`
+    /// or at a space or line end. False when the body has no such parameter or cannot be read in place (chunked).
+    /// </summary>
+    private static bool TryHashBodyParameter(BalanceConfig balance, HashTypeConfig hashType, IBufferedRequestBody body, out uint hash)
+    {
+        hash = 0;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BodyScanLimit);
+        try
+        {
+            var length = body.CopyBufferedBody(buffer.AsSpan(0, BodyScanLimit));
+            if (length <= 0 || !TryFormParameter(buffer.AsSpan(0, length), balance.NameBytes, '&', out var value))
+            {
+                return false;
+            }
+
+            var end = value.IndexOfAny(" \t\r\n"u8);
+            hash = Hash(hashType, end < 0 ? value : value[..end]);
+            return true;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>
@@ -128,18 +163,24 @@ internal static class RequestHash
             return false;
         }
 
-        var query = uri[(question + 1)..];
-        while (!query.IsEmpty)
+        return TryFormParameter(uri[(question + 1)..], name, ';', out value);
+    }
+
+    /// <summary>The value of <paramref name="name"/> in `a=1&amp;NAME=v...` pairs separated by `&amp;` or <paramref name="otherSeparator"/>.</summary>
+    private static bool TryFormParameter(ReadOnlySpan<byte> pairs, ReadOnlySpan<byte> name, char otherSeparator, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        while (!pairs.IsEmpty)
         {
-            var end = query.IndexOfAny((byte)'&', (byte)';');
-            var pair = end < 0 ? query : query[..end];
+            var end = pairs.IndexOfAny((byte)'&', (byte)otherSeparator);
+            var pair = end < 0 ? pairs : pairs[..end];
             if (pair.Length > name.Length && pair[name.Length] == (byte)'=' && pair.StartsWith(name))
             {
                 value = pair[(name.Length + 1)..];
                 return true;
             }
 
-            query = end < 0 ? ReadOnlySpan<byte>.Empty : query[(end + 1)..];
+            pairs = end < 0 ? ReadOnlySpan<byte>.Empty : pairs[(end + 1)..];
         }
 
         return false;

@@ -287,7 +287,7 @@ internal static class ConfigBuilder
             Timeouts = section.Timeouts,
             Retries = section.Retries,
             Redispatch = section.Redispatch,
-            Cookie = http ? section.Cookie : null,
+            Cookie = http && section.Cookie is { } cookie ? cookie with { DynamicKey = section.DynamicCookieKey } : null,
             StickTable = section.StickTable,
             Persist = section.Persist,
             FullConn = section.FullConn > 0 ? section.FullConn : Math.Max(1, reachingMaxConn / 10),

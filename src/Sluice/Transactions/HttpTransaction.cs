@@ -512,10 +512,18 @@ internal sealed class HttpTransaction : IDisposable
         state.CountTransaction();
         var clientAddress = (front.ClientEndPoint as IPEndPoint)?.Address;
         ServerState? pinned = null;
+        var cookieDates = default(CookieDates);
         if (state.Cookie is { } cookie)
         {
-            pinned = cookie.ReadRequest(request.Headers, backend.Config.Persist, out var cookieState);
+            pinned = cookie.ReadRequest(request.Headers, backend.Config.Persist, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), out var cookieState, out cookieDates);
             PersistenceCookieState = cookieState;
+        }
+
+        // `url_param NAME check_post`: the parameter may be in the body, which the server choice then waits for.
+        if (!frontend.HttpBufferRequest && !backend.Config.HttpBufferRequest && Balancing.RequestHash.NeedsPostBody(backend.Config.Balance, request)
+            && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
+        {
+            return;
         }
 
         var server = await AssignServerAsync(front, backend, clientAddress, pinned).ConfigureAwait(false);
@@ -705,7 +713,7 @@ internal sealed class HttpTransaction : IDisposable
 
         if (state.Cookie is { } persistence && _serverState is { } answered)
         {
-            SetCookieState = persistence.WriteResponse(_response, answered, direct: pinned == answered, post: request.Method == Messages.HttpMethod.Post);
+            SetCookieState = persistence.WriteResponse(_response, answered, direct: pinned == answered, post: request.Method == Messages.HttpMethod.Post, cookieDates, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         }
 
         // The head waits for the first piece of body when that is already here: one write instead of two.
@@ -961,7 +969,7 @@ internal sealed class HttpTransaction : IDisposable
         var decision = RetryPolicy.Decide(backend.Config, Retries, server.IsUp, state.UsableActiveServers);
         Retries++;
         _serverState = null;
-        var (next, _) = await ServerDialer.MoveOnAsync(decision, state, server, clientAddress, backend.ConnectTimeout, timedOut: false, _front.Shared.Clock).ConfigureAwait(false);
+        var (next, _) = await ServerDialer.MoveOnAsync(decision, state, server, clientAddress, backend.ConnectTimeout, timedOut: false, _front.Shared.Clock, _waiter).ConfigureAwait(false);
         if (next is null)
         {
             return false;
@@ -1396,7 +1404,7 @@ internal sealed class HttpTransaction : IDisposable
         var frontendPort = (front.LocalEndPoint as IPEndPoint)?.Port ?? 0;
         var retryConnections = (backend.Config.RetryOn & RetryOnConditions.ConnFailure) != 0;
         _dialer.Origin = new ProxyOrigin(front.ClientEndPoint, front.LocalEndPoint, front.Tls, front.Proxy, _samples);
-        var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, frontendPort, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock, retryConnections).ConfigureAwait(false);
+        var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, frontendPort, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock, _waiter, retryConnections).ConfigureAwait(false);
         Retries += _dialer.Retries;
         _dialer.ReturnSourcePort();
         ServerName = dial.Server?.Name ?? ServerName;

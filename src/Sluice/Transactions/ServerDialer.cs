@@ -63,8 +63,9 @@ internal sealed class ServerDialer
     /// backend says. On success the returned server holds the slot (it may differ after a redispatch); on
     /// failure no slot is held and <see cref="DialOutcome.Server"/> is the last one tried, for the logs.
     /// </summary>
+    /// <param name="waiter">The transaction's queue place, for a redispatch that finds every server at its `maxconn`.</param>
     /// <param name="retry">False for `retry-on` without `conn-failure`: a failed connection is not tried again.</param>
-    public async Task<DialOutcome> DialAsync(BackendState backend, ServerState server, IPAddress? clientAddress, int frontendPort, long connectMs, TimeSpan? connectTimeout, Heartbeat clock, bool retry = true)
+    public async Task<DialOutcome> DialAsync(BackendState backend, ServerState server, IPAddress? clientAddress, int frontendPort, long connectMs, TimeSpan? connectTimeout, Heartbeat clock, QueueWaiter waiter, bool retry = true)
     {
         Retries = 0;
         Redispatched = false;
@@ -99,7 +100,7 @@ internal sealed class ServerDialer
             }
 
             Retries++;
-            var (next, moved) = await MoveOnAsync(decision, backend, server, clientAddress, connectTimeout, timedOut, clock).ConfigureAwait(false);
+            var (next, moved) = await MoveOnAsync(decision, backend, server, clientAddress, connectTimeout, timedOut, clock, waiter).ConfigureAwait(false);
             if (next is null)
             {
                 return new DialOutcome(null, server, TerminationCause.ServerClosed);
@@ -115,14 +116,17 @@ internal sealed class ServerDialer
     /// the same server again after the turn-around delay, or its slot given back and the balancer asked for
     /// another (`option redispatch`). Returns the server to try next, holding its slot, or null when none is
     /// left (and no slot is held); <c>Redispatched</c> says whether the server changed.
+    /// A redispatched request that finds every other server at its `maxconn` is assigned again like a new one
+    /// (HAProxy sends it back to assign_server_and_queue): it may get the server it left, or wait in the backend's
+    /// queue behind the requests already there, within `timeout queue`.
     /// </summary>
     public static async ValueTask<(ServerState? Next, bool Redispatched)> MoveOnAsync(
-        RetryDecision decision, BackendState backend, ServerState server, IPAddress? clientAddress, TimeSpan? connectTimeout, bool timedOut, Heartbeat clock)
+        RetryDecision decision, BackendState backend, ServerState server, IPAddress? clientAddress, TimeSpan? connectTimeout, bool timedOut, Heartbeat clock, QueueWaiter waiter)
     {
         if (decision == RetryDecision.Redispatch)
         {
             server.Release();
-            var next = backend.Balancer.Pick(clientAddress, avoid: server);
+            var next = backend.Balancer.Pick(clientAddress, avoid: server) ?? await AssignAgainAsync(backend, clientAddress, clock, waiter).ConfigureAwait(false);
             if (next is null)
             {
                 return (null, false);
@@ -146,6 +150,21 @@ internal sealed class ServerDialer
         }
 
         return (server, false);
+    }
+
+    /// <summary>The request goes through server assignment again, queueing when every server is full; null when it gets none.</summary>
+    private static async ValueTask<ServerState?> AssignAgainAsync(BackendState backend, IPAddress? clientAddress, Heartbeat clock, QueueWaiter waiter)
+    {
+        var deadline = ServerAssignment.QueueDeadline(backend.Config.Timeouts, clock.Refresh());
+        switch (ServerAssignment.Assign(backend, clientAddress, pinned: null, mayLeavePinned: true, waiter, deadline, out var server))
+        {
+            case AssignStatus.Assigned:
+                return server;
+            case AssignStatus.Queued:
+                return await waiter.WaitAsync().ConfigureAwait(false) == QueueOutcome.Served ? waiter.Server : null;
+            default:
+                return null;
+        }
     }
 
     /// <summary>Gives back the source port taken for the last connection, once that connection is closed.</summary>

@@ -361,7 +361,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         Volatile.Write(ref _state, StateConnecting);
         _dialer.Origin = new ProxyOrigin(ClientEndPoint, LocalEndPoint, _clientTlsInfo, Proxy, UniqueIdSamples());
         _dialer.ServerNameIndication = server.Config.Tls is { Settings.SniExpression: { } sni } ? ServerNameOf(sni) : null;
-        var dial = await _dialer.DialAsync(backend, server, clientAddress, FrontendPort(), _context.ConnectMs, _context.ConnectTimeout, _context.Clock).ConfigureAwait(false);
+        var dial = await _dialer.DialAsync(backend, server, clientAddress, FrontendPort(), _context.ConnectMs, _context.ConnectTimeout, _context.Clock, _waiter).ConfigureAwait(false);
         Volatile.Write(ref _state, StateIdle);
         Retries = _dialer.Retries;
         Redispatched = _dialer.Redispatched;

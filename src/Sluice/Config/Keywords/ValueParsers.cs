@@ -12,6 +12,52 @@ internal static class ValueParsers
     public static string? ParseTime(string text, out TimeSpan value)
     {
         value = TimeSpan.Zero;
+        if (ParseDuration(text, TimeSpan.TicksPerMillisecond, out var ticks) is { } error)
+        {
+            return error;
+        }
+
+        // HAProxy keeps times in milliseconds on 31 bits: about 24.8 days.
+        if (ticks / TimeSpan.TicksPerMillisecond > int.MaxValue)
+        {
+            return "timer overflow";
+        }
+
+        value = TimeSpan.FromTicks((long)ticks);
+        return null;
+    }
+
+    /// <summary>
+    /// Parses a time whose bare number counts seconds (HAProxy's TIME_UNIT_S, e.g. `cookie ... maxidle 30m`), up to
+    /// 2147483647 s. Returns null on success, "timer overflow", "timer underflow" (a non-zero time under one second)
+    /// or the unexpected character.
+    /// </summary>
+    public static string? ParseSeconds(string text, out long seconds)
+    {
+        seconds = 0;
+        if (ParseDuration(text, TimeSpan.TicksPerSecond, out var ticks) is { } error)
+        {
+            return error;
+        }
+
+        if (ticks / TimeSpan.TicksPerSecond > int.MaxValue)
+        {
+            return "timer overflow";
+        }
+
+        if (ticks > 0 && ticks < TimeSpan.TicksPerSecond)
+        {
+            return "timer underflow";
+        }
+
+        seconds = (long)(ticks / TimeSpan.TicksPerSecond);
+        return null;
+    }
+
+    /// <summary>Digits and an optional unit; a bare number counts <paramref name="defaultTicksPerUnit"/>.</summary>
+    private static string? ParseDuration(string text, long defaultTicksPerUnit, out double ticks)
+    {
+        ticks = 0;
         var i = 0;
         while (i < text.Length && char.IsAsciiDigit(text[i]))
         {
@@ -31,7 +77,8 @@ internal static class ValueParsers
         var unit = text[i..];
         double ticksPerUnit = unit switch
         {
-            "" or "ms" => TimeSpan.TicksPerMillisecond,
+            "" => defaultTicksPerUnit,
+            "ms" => TimeSpan.TicksPerMillisecond,
             "us" => TimeSpan.TicksPerMicrosecond,
             "s" => TimeSpan.TicksPerSecond,
             "m" => TimeSpan.TicksPerMinute,
@@ -45,14 +92,7 @@ internal static class ValueParsers
             return $"unexpected character '{unit[0]}'";
         }
 
-        var ticks = number * ticksPerUnit;
-        // HAProxy keeps times in milliseconds on 31 bits: about 24.8 days.
-        if (ticks / TimeSpan.TicksPerMillisecond > int.MaxValue)
-        {
-            return "timer overflow";
-        }
-
-        value = TimeSpan.FromTicks((long)ticks);
+        ticks = number * ticksPerUnit;
         return null;
     }
 

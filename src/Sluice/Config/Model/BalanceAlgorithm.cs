@@ -47,6 +47,8 @@ internal sealed record BalanceConfig(BalanceAlgorithm Algorithm, int RandomDraws
 
     /// <summary>`hdr(NAME) use_domain_only`: only the main domain label of the value is hashed.</summary>
     public bool UseDomainOnly { get; init; }
+    /// <summary>`url_param NAME check_post`: a POST without NAME in its query string is hashed on NAME in its body.</summary>
+    public bool CheckPost { get; init; }
 
     /// <summary>The expression of `balance hash`.</summary>
     public Sluice.Rules.Samples.SampleExpression? Expression { get; init; }

@@ -11,7 +11,10 @@ internal enum CookieMode
     Prefix = 2,
 }
 
-/// <summary>`cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain D]...`.</summary>
+/// <summary>
+/// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain D]...
+/// [maxidle T] [maxlife T] [dynamic] [attr A]...`, with the backend's `dynamic-cookie-key`.
+/// </summary>
 internal sealed record CookieConfig
 {
     public required string Name { get; init; }
@@ -28,4 +31,17 @@ internal sealed record CookieConfig
     public bool Secure { get; init; }
     /// <summary>`domain` values: each one adds `; domain=D` to the inserted cookie.</summary>
     public IReadOnlyList<string> Domains { get; init; } = [];
+    /// <summary>`attr` values: each one adds `; A` to the inserted cookie, after the other attributes.</summary>
+    public IReadOnlyList<string> Attributes { get; init; } = [];
+    /// <summary>`maxidle`: a cookie whose last-seen date is older than this many seconds is ignored; 0 for none.</summary>
+    public long MaxIdleSeconds { get; init; }
+    /// <summary>`maxlife`: a cookie first set longer ago than this many seconds is ignored; 0 for none.</summary>
+    public long MaxLifeSeconds { get; init; }
+    /// <summary>`dynamic`: servers without `cookie` get one computed from <see cref="DynamicKey"/>, address and port.</summary>
+    public bool Dynamic { get; init; }
+    /// <summary>The backend's `dynamic-cookie-key`; without one no cookie is computed.</summary>
+    public string? DynamicKey { get; init; }
+
+    /// <summary>Insert-mode cookies carry their dates (`VALUE|LAST[|FIRST]`) when either limit is set.</summary>
+    public bool HasDates => MaxIdleSeconds > 0 || MaxLifeSeconds > 0;
 }

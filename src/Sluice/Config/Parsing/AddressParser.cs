@@ -95,7 +95,7 @@ internal static class AddressParser
             return error;
         }
 
-        error = ResolveHost(text, host, prefix, wildcard: true, out var ip);
+        error = ResolveHost(text, host, prefix, wildcard: true, out var ip, out _);
         if (error is not null)
         {
             return error;
@@ -105,9 +105,12 @@ internal static class AddressParser
         return null;
     }
 
-    public static string? ParseServer(string text, out ServerAddress? address)
+    /// <param name="hostName">The host when it is a name to resolve (not an address literal), for `init-addr`; else null.</param>
+    /// <remarks>A name that does not resolve gives an error and, for `init-addr`, an address of 0.0.0.0 with the port.</remarks>
+    public static string? ParseServer(string text, out ServerAddress? address, out string? hostName)
     {
         address = null;
+        hostName = null;
         var error = SplitPrefix(text, out var prefix, out var rest);
         if (error is not null)
         {
@@ -169,14 +172,15 @@ internal static class AddressParser
             return $"missing address in '{text}'";
         }
 
-        error = ResolveHost(text, host, prefix, wildcard: false, out var ip);
-        if (error is not null)
+        error = ResolveHost(text, host, prefix, wildcard: false, out var ip, out var byName);
+        hostName = byName ? host : null;
+        if (error is not null && !byName)
         {
             return error;
         }
 
-        address = new InetServerAddress { Text = text, Address = ip!, Port = port, PortIsOffset = offset };
-        return null;
+        address = new InetServerAddress { Text = text, Address = ip ?? IPAddress.Any, Port = port, PortIsOffset = offset };
+        return error;
     }
 
     /// <summary>Parses <c>ADDR[:PORT[-PORT]]</c> of a <c>source</c> keyword.</summary>
@@ -210,7 +214,7 @@ internal static class AddressParser
             }
         }
 
-        error = ResolveHost(text, host, prefix, wildcard: true, out var ip);
+        error = ResolveHost(text, host, prefix, wildcard: true, out var ip, out _);
         if (error is not null)
         {
             return error;
@@ -313,9 +317,11 @@ internal static class AddressParser
         return null;
     }
 
-    private static string? ResolveHost(string text, string host, string prefix, bool wildcard, out IPAddress? ip)
+    /// <param name="byName">True when <paramref name="host"/> is a name for the resolver, resolved or not.</param>
+    private static string? ResolveHost(string text, string host, string prefix, bool wildcard, out IPAddress? ip, out bool byName)
     {
         ip = null;
+        byName = false;
         var family = prefix switch
         {
             "ipv4@" or "tcp4@" => AddressFamily.InterNetwork,
@@ -350,6 +356,7 @@ internal static class AddressParser
             return $"invalid address: '{host}' in '{text}'";
         }
 
+        byName = true;
         try
         {
             var addresses = Dns.GetHostAddresses(host);

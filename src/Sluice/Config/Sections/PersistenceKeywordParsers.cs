@@ -24,6 +24,7 @@ internal static class PersistenceKeywordParsers
         var cookie = new CookieConfig { Name = name };
         var modes = 0;
         var domains = new List<string>();
+        var attributes = new List<string>();
         for (var i = 1; i < ctx.ArgumentCount; i++)
         {
             var word = ctx.Argument(i)!;
@@ -70,9 +71,38 @@ internal static class PersistenceKeywordParsers
                     domains.Add(domain);
                     i++;
                     break;
-                case "maxidle" or "maxlife" or "dynamic" or "attr":
-                    ctx.Alert($"'cookie' : '{word}' is not supported yet.");
-                    return;
+                case "maxidle" or "maxlife":
+                    if (ParseCookieLimit(ctx, word, ctx.Argument(i + 1)) is not { } limit)
+                    {
+                        return;
+                    }
+
+                    cookie = word == "maxidle" ? cookie with { MaxIdleSeconds = limit } : cookie with { MaxLifeSeconds = limit };
+                    i++;
+                    break;
+                case "dynamic":
+                    cookie = cookie with { Dynamic = true };
+                    break;
+                case "attr":
+                    var attribute = ctx.Argument(i + 1);
+                    if (string.IsNullOrEmpty(attribute))
+                    {
+                        ctx.Alert("'attr' expects <value> as argument.");
+                        return;
+                    }
+
+                    foreach (var c in attribute)
+                    {
+                        if (char.IsControl(c) || c == ';')
+                        {
+                            ctx.Alert($"character '%x{(int)c:X2}' is not permitted in attribute value.");
+                            return;
+                        }
+                    }
+
+                    attributes.Add(attribute);
+                    i++;
+                    break;
                 default:
                     ctx.Alert("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.");
                     return;
@@ -97,7 +127,45 @@ internal static class PersistenceKeywordParsers
             return;
         }
 
-        section.Cookie = cookie with { Domains = domains };
+        section.Cookie = cookie with { Domains = domains, Attributes = attributes };
+    }
+
+    /// <summary>`maxidle T` / `maxlife T`: seconds by default, as HAProxy reads them; null after an alert.</summary>
+    private static long? ParseCookieLimit(KeywordContext ctx, string word, string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            ctx.Alert($"'{word}' expects <{(word == "maxidle" ? "idletime" : "lifetime")}> in seconds as argument.");
+            return null;
+        }
+
+        switch (ValueParsers.ParseSeconds(text, out var seconds))
+        {
+            case null:
+                return seconds;
+            case "timer overflow":
+                ctx.Alert($"timer overflow in argument <{text}> to <{word}>, maximum value is 2147483647 s (~68 years).");
+                return null;
+            case "timer underflow":
+                ctx.Alert($"timer underflow in argument <{text}> to <{word}>, minimum non-null value is 1 s.");
+                return null;
+            case var error:
+                ctx.Alert($"{error} in argument to <{word}>.");
+                return null;
+        }
+    }
+
+    /// <summary>`dynamic-cookie-key KEY`: the secret mixed into `cookie ... dynamic` values.</summary>
+    public static void ParseDynamicCookieKey(KeywordContext ctx, ProxySection section)
+    {
+        var key = ctx.Argument(0);
+        if (string.IsNullOrEmpty(key))
+        {
+            ctx.Alert("'dynamic-cookie-key' expects <secret_key> as argument.");
+            return;
+        }
+
+        section.DynamicCookieKey = key;
     }
 }
 

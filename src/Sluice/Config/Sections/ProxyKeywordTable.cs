@@ -33,6 +33,7 @@ internal static class ProxyKeywordTable
         new("srvtcpka-intvl", ProxyKinds.BackendSide, (ctx, s) => SocketKeywordParsers.ParseKeepAliveTime(ctx, s, client: false, idle: false)),
         new("fullconn", ProxyKinds.BackendSide, ParseFullConn),
         new("cookie", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseCookie),
+        new("dynamic-cookie-key", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseDynamicCookieKey),
         new("hash-type", ProxyKinds.BackendSide, ParseHashType),
         new("stick-table", ProxyKinds.All, StickTableParser.Parse),
         new("source", ProxyKinds.BackendSide, ParseSource),
@@ -283,7 +284,7 @@ internal static class ProxyKeywordTable
         return config;
     }
 
-    /// <summary>`balance url_param NAME [check_post]`.</summary>
+    /// <summary>`balance url_param NAME [check_post [max_wait]]`; HAProxy ignores max_wait, and so does Sluice.</summary>
     private static BalanceConfig? ParseUrlParam(KeywordContext ctx)
     {
         var name = ctx.Argument(1);
@@ -293,15 +294,14 @@ internal static class ProxyKeywordTable
             return null;
         }
 
-        if (ctx.Argument(2) is { } modifier)
+        var modifier = ctx.Argument(2);
+        if (modifier is not null && modifier != "check_post")
         {
-            ctx.Alert(modifier == "check_post"
-                ? "'balance url_param' : 'check_post' is not supported yet."
-                : $"balance url_param only accepts 'check_post' modifier (got '{modifier}').");
+            ctx.Alert($"balance url_param only accepts 'check_post' modifier (got '{modifier}').");
             return null;
         }
 
-        return new BalanceConfig(BalanceAlgorithm.UrlParam) { Name = name, NameBytes = System.Text.Encoding.Latin1.GetBytes(name) };
+        return new BalanceConfig(BalanceAlgorithm.UrlParam) { Name = name, NameBytes = System.Text.Encoding.Latin1.GetBytes(name), CheckPost = modifier is not null };
     }
 
     /// <summary>`balance hdr(NAME) [use_domain_only]`.</summary>

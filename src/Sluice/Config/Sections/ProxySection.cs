@@ -30,6 +30,12 @@ internal sealed record BindLine(Location Location, IReadOnlyList<BindAddress> Ad
 /// The settings a <c>server</c> line can carry and <c>default-server</c> sets for later server lines. Parse-time
 /// only; copied into each <see cref="ServerConfig"/>.
 /// </summary>
+/// <summary>
+/// One `init-addr` method: `last` (the server-state file's address; Sluice keeps none, so it never gives one),
+/// `libc` (the resolver), `none` (no address: the server starts in maintenance) or a fixed IP address.
+/// </summary>
+internal sealed record InitAddrMethod(string Name, System.Net.IPAddress? Address = null);
+
 internal sealed record ServerOptions
 {
     public int Weight { get; init; } = 1;
@@ -40,6 +46,8 @@ internal sealed record ServerOptions
     public string? Cookie { get; init; }
     public bool Backup { get; init; }
     public bool Disabled { get; init; }
+    /// <summary>`init-addr`: how a server named by a host name gets its first address, tried in order; null for HAProxy's `last,libc`.</summary>
+    public IReadOnlyList<InitAddrMethod>? InitAddr { get; init; }
     public SourceConfig? Source { get; init; }
     public int PoolMaxConn { get; init; } = -1;
     public TimeSpan PoolPurgeDelay { get; init; } = TimeSpan.FromSeconds(5);
@@ -105,6 +113,9 @@ internal sealed class ProxySection
 
     /// <summary><c>cookie</c>: cookie persistence; null when not set.</summary>
     public CookieConfig? Cookie { get; set; }
+
+    /// <summary><c>dynamic-cookie-key</c>: the secret of <c>cookie ... dynamic</c>; null when not set.</summary>
+    public string? DynamicCookieKey { get; set; }
 
     /// <summary><c>option persist</c>: a cookie naming a DOWN server still sends the request there.</summary>
     public bool Persist { get; set; }

@@ -35,16 +35,25 @@ internal static class ServerLineParser
         }
 
         var prefix = $"'server {section.Name}/{name}'";
-        var ok = true;
-        var error = AddressParser.ParseServer(addressText, out var address);
-        if (error is not null)
+        var error = AddressParser.ParseServer(addressText, out var address, out var hostName);
+        if (error is not null && hostName is null)
         {
             ctx.Alert($"{prefix} : {error}");
-            ok = false;
         }
 
-        ok &= ParseOptions(ctx, 2, prefix, section.DefaultServer, section.Global, out var options);
-        if (!ok)
+        // A host name that does not resolve may still get an address from `init-addr`, read with the options.
+        var ok = ParseOptions(ctx, 2, prefix, section.DefaultServer, section.Global, out var options);
+        if (hostName is not null && options.InitAddr is { } methods && ok)
+        {
+            error = ApplyInitAddr(ctx, prefix, hostName, resolved: error is null, methods, ref address, ref options);
+        }
+
+        if (error is not null && hostName is not null)
+        {
+            ctx.Alert($"{prefix} : {error}");
+        }
+
+        if (error is not null || !ok)
         {
             return;
         }
@@ -100,12 +109,79 @@ internal static class ServerLineParser
         section.Servers.Add(new ServerLine(name, ctx.Location, address!, options));
     }
 
+    /// <summary>
+    /// `init-addr`: tries the methods in order for a server named by <paramref name="hostName"/> (HAProxy's
+    /// srv_iterate_initaddr). `libc` keeps the resolved address, `none` leaves the server without one and in
+    /// maintenance, an IP address replaces the name's; `last` gives nothing (no server-state file). A fallback after a
+    /// failed resolution is a warning; no method left is the returned error.
+    /// </summary>
+    private static string? ApplyInitAddr(KeywordContext ctx, string prefix, string hostName, bool resolved, IReadOnlyList<InitAddrMethod> methods, ref ServerAddress? address, ref ServerOptions options)
+    {
+        var inet = (InetServerAddress)address!;
+        var resolveFailed = false;
+        foreach (var method in methods)
+        {
+            switch (method.Name)
+            {
+                case "libc" when resolved:
+                    return null;
+                case "libc":
+                    resolveFailed = true;
+                    break;
+                case "none":
+                    if (resolveFailed)
+                    {
+                        ctx.Diagnostics.ConfigWarning($"[{ctx.Location}] : {prefix} : could not resolve address '{hostName}', disabling server.");
+                    }
+
+                    address = inet with { Address = inet.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? System.Net.IPAddress.IPv6Any : System.Net.IPAddress.Any };
+                    options = options with { Disabled = true };
+                    return null;
+                case "ip":
+                    if (resolveFailed)
+                    {
+                        ctx.Diagnostics.ConfigWarning($"[{ctx.Location}] : {prefix} : could not resolve address '{hostName}', falling back to configured address.");
+                    }
+
+                    address = inet with { Address = method.Address! };
+                    return null;
+            }
+        }
+
+        return $"could not resolve address '{hostName}'.";
+    }
+
     public static void ParseDefaultServer(KeywordContext ctx, ProxySection section)
     {
         if (ParseOptions(ctx, 0, "'default-server'", section.DefaultServer, section.Global, out var options))
         {
             section.DefaultServer = options;
         }
+    }
+
+    /// <summary>`init-addr METHOD[,METHOD]...`: `last`, `libc`, `none` or an IP address; null or HAProxy's complaint.</summary>
+    private static string? ParseInitAddr(string argument, out IReadOnlyList<InitAddrMethod>? methods)
+    {
+        methods = null;
+        var parsed = new List<InitAddrMethod>();
+        foreach (var word in argument.Split(','))
+        {
+            if (word is "last" or "libc" or "none")
+            {
+                parsed.Add(new InitAddrMethod(word));
+            }
+            else if ((word.Contains('.', StringComparison.Ordinal) || word.Contains(':', StringComparison.Ordinal)) && System.Net.IPAddress.TryParse(word, out var ip))
+            {
+                parsed.Add(new InitAddrMethod("ip", ip));
+            }
+            else
+            {
+                return $"'init-addr' : unknown init-addr method '{word}', supported methods are 'libc', 'last', 'none'..";
+            }
+        }
+
+        methods = parsed;
+        return null;
     }
 
     private static bool ParseOptions(KeywordContext ctx, int first, string prefix, ServerOptions defaults, GlobalConfig global, out ServerOptions options)
@@ -196,6 +272,10 @@ internal static class ServerLineParser
                     break;
                 case "cookie":
                     options = options with { Cookie = argument };
+                    break;
+                case "init-addr":
+                    error = ParseInitAddr(argument!, out var initAddr);
+                    options = options with { InitAddr = initAddr };
                     break;
                 case "pool-max-conn":
                     if (!ValueParsers.TryParseSignedInt(argument, out var poolMaxConn))

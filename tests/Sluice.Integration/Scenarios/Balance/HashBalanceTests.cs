@@ -201,4 +201,62 @@ public class HashBalanceTests
             }
         }
     }
+
+    /// <summary>
+    /// `url_param user check_post`: a POST without `user` in its query string is hashed on `user` in its form body,
+    /// so it goes where a GET with the same `user` goes; haproxy 2.6 does the same with the same configuration.
+    /// </summary>
+    [Fact]
+    public async Task UrlParamCheckPost_BodyParameter_SameServerAsQueryParameter_AsHAProxy()
+    {
+        RecordingBackend[] servers = [Named("s1"), Named("s2"), Named("s3")];
+        try
+        {
+            var users = Enumerable.Range(0, 12).Select(i => "u" + i).ToList();
+            async Task<List<(string Get, string Post)>> RunAsync(int target)
+            {
+                var pairs = new List<(string, string)>();
+                foreach (var u in users)
+                {
+                    var get = await Http.CurlAsync(Http.Url(target, $"/a?user={u}"));
+                    var post = await Http.CurlAsync("--data-binary", $"x=1&user={u}&y=2", Http.Url(target, "/a"));
+                    pairs.Add((get.StandardOutput, post.StandardOutput));
+                }
+
+                return pairs;
+            }
+
+            var config = (int listenPort) => Http.Config(listenPort, Servers(servers), backend: "    balance url_param user check_post");
+            var haproxyPort = Ports.FreeListeningPort();
+            List<(string Get, string Post)> reference;
+            await using (var haproxy = await HAProxyPeer.StartAsync(config(haproxyPort), haproxyPort))
+            {
+                reference = await RunAsync(haproxyPort);
+            }
+
+            var port = Ports.FreeTcpPort();
+            await using var sluice = await StartAsync(config(port), port);
+            var ours = await RunAsync(port);
+
+            Assert.All(reference, p => Assert.Equal(p.Get, p.Post));
+            Assert.All(ours, p => Assert.Equal(p.Get, p.Post));
+            Assert.True(ours.Select(p => p.Get).Distinct().Count() > 1, string.Join(",", ours));
+
+            // Without the parameter anywhere, POSTs are balanced round robin.
+            var anonymous = new List<string>();
+            for (var i = 0; i < 6; i++)
+            {
+                anonymous.Add((await Http.CurlAsync("--data-binary", "x=1", Http.Url(port, "/a"))).StandardOutput);
+            }
+
+            Assert.Equal(3, anonymous.Distinct().Count());
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
 }

@@ -136,24 +136,11 @@ public class HttpLogTests
         }
     }
 
-    private static string CookieConfig(int syslog, int port, string backend) => $$"""
-        global
-            log 127.0.0.1:{{Port(syslog)}} format raw local0
-        defaults
-            mode http
-            log global
-            option httplog
-            timeout connect 1s
-            timeout client 5s
-            timeout server 5s
-        frontend fe
-            bind 127.0.0.1:{{Port(port)}}
-            default_backend be
-        backend be
+    private static string CookieConfig(int syslog, int port, string backend) => LogPeers.HttpLogConfig(syslog, port, $"""
             cookie SRVID insert indirect nocache
-            server s1 {{backend}} cookie a
-            server s2 {{backend}} cookie b
-        """ + "\n";
+            server s1 {backend} cookie a
+            server s2 {backend} cookie b
+        """);
 
     [Fact]
     public async Task PersistenceCookie_TerminationStateCharacters_AsHAProxy()

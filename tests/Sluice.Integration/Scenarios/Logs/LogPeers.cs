@@ -113,6 +113,27 @@ internal static class LogPeers
         }
     }
 
+    /// <summary>
+    /// An httplog frontend on <paramref name="port"/> logging to the UDP syslog port <paramref name="syslog"/>, whose
+    /// `backend be` holds <paramref name="backendLines"/>: one configuration for haproxy and Sluice alike.
+    /// </summary>
+    public static string HttpLogConfig(int syslog, int port, string backendLines) => $"""
+        global
+            log 127.0.0.1:{HAProxyPeer.Port(syslog)} format raw local0
+        defaults
+            mode http
+            log global
+            option httplog
+            timeout connect 1s
+            timeout client 5s
+            timeout server 5s
+        frontend fe
+            bind 127.0.0.1:{HAProxyPeer.Port(port)}
+            default_backend be
+        backend be
+        {backendLines}
+        """ + "\n";
+
     public static async Task<CommandResult> CurlAsync(params string[] arguments) =>
         await CommandRunner.RunAsync(CommandRunner.Require("curl", "curl"), ["-sS", "--max-time", "20", "-o", "/dev/null", .. arguments], timeout: TimeSpan.FromSeconds(30));
 

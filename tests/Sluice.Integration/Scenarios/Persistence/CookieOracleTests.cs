@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Sluice.Integration.Fixtures;
+using Sluice.Integration.Scenarios.Logs;
+
+namespace Sluice.Integration.Scenarios.Persistence;
+
+/// <summary>
+/// `cookie ... maxidle/maxlife/attr/dynamic` under haproxy 2.6 and Sluice with the same configuration and the same
+/// requests: the log lines (cookie characters included) and the Set-Cookie fields must be the same, dates aside.
+/// </summary>
+public class CookieOracleTests
+{
+    private const string Base64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    /// <summary>A Unix time as a cookie date: 4-second units, 30 bits in 5 base64 characters.</summary>
+    private static string Date(long unixSeconds)
+    {
+        var units = unixSeconds >> 2;
+        return string.Concat(Enumerable.Range(0, 5).Select(i => Base64[(int)(units >> (24 - (6 * i))) & 0x3F]));
+    }
+
+    private static long Undate(string text) => text.Aggregate(0L, (value, c) => (value << 6) + Base64.IndexOf(c, StringComparison.Ordinal)) << 2;
+
+    private static bool IsRequest(string line) => line.Contains(" be/", StringComparison.Ordinal);
+
+    /// <summary>Sends each request (curl arguments) in turn; returns the log lines and each response's Set-Cookie fields.</summary>
+    private static async Task<(List<string> Lines, List<string> SetCookies)> RunAsync(SyslogListener syslog, int port, string[][] requests)
+    {
+        var setCookies = new List<string>();
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var result = await LogPeers.CurlAsync([.. requests[i], "-D", "-", "http://127.0.0.1:" + HAProxyPeer.Port(port) + "/c"]);
+            Assert.Equal(0, result.ExitCode);
+            var fields = result.StandardOutput.Split("\r\n")
+                .Where(l => l.StartsWith("set-cookie:", StringComparison.OrdinalIgnoreCase))
+                .Select(l => l["set-cookie:".Length..].Trim());
+            setCookies.Add(string.Join(" || ", fields));
+            await syslog.Lines.WaitForAsync(IsRequest, i + 1);
+        }
+
+        return ([.. syslog.Lines.Lines.Where(IsRequest)], setCookies);
+    }
+
+    private static async Task<((List<string> Lines, List<string> SetCookies) Reference, (List<string> Lines, List<string> SetCookies) Ours)> CompareAsync(
+        Func<string> backendLines, Func<string[][]> requests)
+    {
+        using var haproxyLog = SyslogListener.Udp();
+        var hPort = Ports.FreeListeningPort();
+        (List<string>, List<string>) reference;
+        await using (var haproxy = await LogPeers.StartHAProxyAsync(LogPeers.HttpLogConfig(haproxyLog.Port, hPort, backendLines()), hPort))
+        {
+            reference = await RunAsync(haproxyLog, hPort, requests());
+        }
+
+        using var sluiceLog = SyslogListener.Udp();
+        var sPort = Ports.FreeListeningPort();
+        await using var sluice = await SluiceProcess.StartAsync(LogPeers.HttpLogConfig(sluiceLog.Port, sPort, backendLines()), [ReadyProbe.Tcp(sPort)]);
+        var ours = await RunAsync(sluiceLog, sPort, requests());
+        return (reference, ours);
+    }
+
+    private static string MaskDates(string setCookie) => Regex.Replace(setCookie, @"\|[A-Za-z0-9+/]{5}", "|DATE");
+
+    [Fact]
+    public async Task MaxIdleMaxLife_ExpiredAndOldCookiesReset_DatesRefreshed_AsHAProxy()
+    {
+        await using var a = await PythonPeer.StartLogBackendAsync();
+        await using var b = await PythonPeer.StartLogBackendAsync();
+        var backend = $"""
+                cookie SRVID insert indirect maxidle 30m maxlife 2h domain .a.example domain .b.example attr "SameSite=Lax" attr Partitioned
+                server s1 {a.Address} cookie a
+                server s2 {b.Address} cookie b
+            """;
+
+        // Built at each run: the dates are relative to the moment the requests go.
+        string[][] Requests()
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            return
+            [
+                [],
+                ["-H", $"Cookie: SRVID=a|{Date(now - 3600)}"],
+                ["-H", $"Cookie: SRVID=b|{Date(now)}|{Date(now - (3 * 3600))}"],
+                ["-H", $"Cookie: SRVID=b|{Date(now)}"],
+                ["-H", "Cookie: SRVID=a"],
+                ["-H", $"Cookie: SRVID=b|{Date(now + 40)}|{Date(now)}"],
+                ["-H", $"Cookie: SRVID=a|{Date(now + (3 * 86400))}"],
+            ];
+        }
+
+        var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var (reference, ours) = await CompareAsync(() => backend, Requests);
+        var after = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+        Assert.Equal(reference.Lines.Select(LogPeers.Normalize), ours.Lines.Select(LogPeers.Normalize));
+        Assert.Equal(reference.SetCookies.Select(MaskDates), ours.SetCookies.Select(MaskDates));
+        foreach (var code in new[] { " --NI ", " --EI ", " --OI ", " --VU ", " --VN " })
+        {
+            Assert.Contains(ours.Lines, l => l.Contains(code, StringComparison.Ordinal));
+        }
+
+        // The dates Sluice wrote are now, rounded up to the next 4-second unit.
+        var dates = Regex.Matches(string.Concat(ours.SetCookies), @"\|([A-Za-z0-9+/]{5})").Select(m => Undate(m.Groups[1].Value)).ToList();
+        Assert.NotEmpty(dates);
+        Assert.All(dates, d => Assert.InRange(d, before - 4, after + 4));
+        Assert.EndsWith("; path=/; domain=.a.example; domain=.b.example; SameSite=Lax; Partitioned", ours.SetCookies[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dynamic_ServersWithoutCookie_GetHAProxysHashOfKeyAddressAndPort()
+    {
+        await using var a = await PythonPeer.StartLogBackendAsync();
+        await using var b = await PythonPeer.StartLogBackendAsync();
+        const string backend = """
+                cookie SRVID insert dynamic
+                dynamic-cookie-key "s3cr3t key"
+            """;
+        var servers = $"\n    server s1 {a.Address}\n    server s2 {b.Address}\n    server s3 {b.Address} cookie fixed";
+        string[][] requests = [[], [], [], ["-H", "Cookie: SRVID=fixed"]];
+
+        var (reference, ours) = await CompareAsync(() => backend + servers, () => requests);
+
+        Assert.Equal(reference.Lines.Select(LogPeers.Normalize), ours.Lines.Select(LogPeers.Normalize));
+        Assert.Equal(reference.SetCookies, ours.SetCookies);
+        Assert.Matches("^SRVID=[0-9a-f]{16}; path=/$", ours.SetCookies[0]);
+        Assert.Equal("SRVID=fixed; path=/", ours.SetCookies[2]);
+        Assert.Equal(3, ours.SetCookies.Take(3).Distinct().Count());
+    }
+}
