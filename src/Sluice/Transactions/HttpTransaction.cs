@@ -746,9 +746,10 @@ internal sealed class HttpTransaction : IDisposable
     /// <summary>
     /// `option http-buffer-request`: the body (up to a buffer) is waited for before the server is picked, within
     /// `timeout http-request` (408 after it, as HAProxy). A client that waits for `100 Continue` gets it from
-    /// the proxy, and the server does not see the expectation. False when the transaction ended here.
+    /// the proxy, and the server does not see the expectation. `wait-for-body` gives its own time (instead of
+    /// `timeout http-request`) and payload size that ends the wait. False when the transaction ended here.
     /// </summary>
-    private async ValueTask<bool> BufferRequestBodyAsync(IFrontStream front)
+    private async ValueTask<bool> BufferRequestBodyAsync(IFrontStream front, long waitMs = 0, long atLeast = 0)
     {
         var request = front.Request;
         if (request.Has(HttpMessageFlags.Expect100Continue))
@@ -764,12 +765,12 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         var previousLimit = front.ReadWatch.LimitMs;
-        front.ReadWatch.LimitMs = _front.HttpRequestMs;
+        front.ReadWatch.LimitMs = waitMs > 0 ? waitMs : _front.HttpRequestMs;
         Volatile.Write(ref _waitingForBody, 1);
         bool complete;
         try
         {
-            complete = await front.BufferRequestBodyAsync(_front.Shared.Buffers.BufferSize).ConfigureAwait(false);
+            complete = await front.BufferRequestBodyAsync(_front.Shared.Buffers.BufferSize, atLeast).ConfigureAwait(false);
         }
         finally
         {
@@ -1182,7 +1183,7 @@ internal sealed class HttpTransaction : IDisposable
                 case RuleVerdict.Continue or RuleVerdict.Allow:
                     return false;
                 case RuleVerdict.WaitForBody:
-                    if (front.Request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
+                    if (front.Request.HasBody && !await BufferRequestBodyAsync(front, _ruleResult.WaitForBodyMs, _ruleResult.WaitForBodyAtLeast).ConfigureAwait(false))
                     {
                         return true;
                     }

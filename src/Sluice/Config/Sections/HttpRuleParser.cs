@@ -589,9 +589,7 @@ internal static class HttpRuleParser
             rule.Next = 5;
         }
 
-        // The wait follows `timeout http-request` and one buffer, as `option http-buffer-request`.
-        ctx.Warning($"'{rule.Keyword} wait-for-body' : 'time' and 'at-least' are not honoured yet: the body is waited for within 'timeout http-request', up to one buffer.");
-        return new WaitForBodyAction();
+        return new WaitForBodyAction(Math.Max(1, (long)time.TotalMilliseconds), atLeast);
     }
 
     private static HttpAction? ParseAuth(RuleWords rule)
