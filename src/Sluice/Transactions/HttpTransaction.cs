@@ -510,7 +510,8 @@ internal sealed class HttpTransaction : IDisposable
 
         var state = backend.State;
         state.CountTransaction();
-        var clientAddress = (front.ClientEndPoint as IPEndPoint)?.Address;
+        // The addresses as `set-src`/`set-dst` left them (for this transaction only, as haproxy 2.6).
+        var clientAddress = (_samples.ClientEndPoint as IPEndPoint)?.Address;
         ServerState? pinned = null;
         if (state.Cookie is { } cookie)
         {
@@ -1396,7 +1397,7 @@ internal sealed class HttpTransaction : IDisposable
         var connectStart = _front.Shared.Clock.Refresh();
         var frontendPort = (front.LocalEndPoint as IPEndPoint)?.Port ?? 0;
         var retryConnections = (backend.Config.RetryOn & RetryOnConditions.ConnFailure) != 0;
-        _dialer.Origin = new ProxyOrigin(front.ClientEndPoint, front.LocalEndPoint, front.Tls, front.Proxy);
+        _dialer.Origin = new ProxyOrigin(_samples.ClientEndPoint, _samples.LocalEndPoint, front.Tls, front.Proxy);
         var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, frontendPort, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock, retryConnections).ConfigureAwait(false);
         Retries += _dialer.Retries;
         _dialer.ReturnSourcePort();
@@ -1679,7 +1680,7 @@ internal sealed class HttpTransaction : IDisposable
     {
         var frontend = _front.Frontend;
         if ((backend.ForwardFor ?? frontend.ForwardFor) is { } forwardFor
-            && front.ClientEndPoint is IPEndPoint client
+            && _samples.ClientEndPoint is IPEndPoint client
             && !IsExcepted(frontend.ForwardFor, client.Address) && !IsExcepted(backend.ForwardFor, client.Address))
         {
             var headers = front.Request.Headers;
@@ -1691,7 +1692,7 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         if ((backend.OriginalTo ?? frontend.OriginalTo) is { } originalTo
-            && front.LocalEndPoint is IPEndPoint local
+            && _samples.LocalEndPoint is IPEndPoint local
             && !IsExcepted(frontend.OriginalTo, local.Address) && !IsExcepted(backend.OriginalTo, local.Address))
         {
             AddAddressHeader(front.Request.Headers, _front.HeaderNameBytes(originalTo.HeaderName), local.Address);
