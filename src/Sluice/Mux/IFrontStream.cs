@@ -46,10 +46,11 @@ internal interface IFrontStream
 
     /// <summary>
     /// Waits until the request body has arrived, or <paramref name="limit"/> bytes of it
-    /// (`option http-buffer-request`), without consuming it. False when the wait was cancelled by
-    /// <see cref="CancelRequestWait"/> (`timeout http-request`).
+    /// (`option http-buffer-request`), or <paramref name="atLeast"/> bytes of its payload when that is above 0
+    /// (`wait-for-body ... at-least`), without consuming it. False when the wait was cancelled by
+    /// <see cref="CancelRequestWait"/> (`timeout http-request`, the `wait-for-body` time).
     /// </summary>
-    ValueTask<bool> BufferRequestBodyAsync(long limit);
+    ValueTask<bool> BufferRequestBodyAsync(long limit, long atLeast);
 
     /// <summary>Ends a wait for the client's request (head or buffered body) without closing the connection. Any thread.</summary>
     void CancelRequestWait();

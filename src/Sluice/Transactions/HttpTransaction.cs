@@ -510,7 +510,8 @@ internal sealed class HttpTransaction : IDisposable
 
         var state = backend.State;
         state.CountTransaction();
-        var clientAddress = (front.ClientEndPoint as IPEndPoint)?.Address;
+        // The addresses as `set-src`/`set-dst` left them (for this transaction only, as haproxy 2.6).
+        var clientAddress = (_samples.ClientEndPoint as IPEndPoint)?.Address;
         ServerState? pinned = null;
         var cookieDates = default(CookieDates);
         if (state.Cookie is { } cookie)
@@ -754,9 +755,10 @@ internal sealed class HttpTransaction : IDisposable
     /// <summary>
     /// `option http-buffer-request`: the body (up to a buffer) is waited for before the server is picked, within
     /// `timeout http-request` (408 after it, as HAProxy). A client that waits for `100 Continue` gets it from
-    /// the proxy, and the server does not see the expectation. False when the transaction ended here.
+    /// the proxy, and the server does not see the expectation. `wait-for-body` gives its own time (instead of
+    /// `timeout http-request`) and payload size that ends the wait. False when the transaction ended here.
     /// </summary>
-    private async ValueTask<bool> BufferRequestBodyAsync(IFrontStream front)
+    private async ValueTask<bool> BufferRequestBodyAsync(IFrontStream front, long waitMs = 0, long atLeast = 0)
     {
         var request = front.Request;
         if (request.Has(HttpMessageFlags.Expect100Continue))
@@ -772,12 +774,12 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         var previousLimit = front.ReadWatch.LimitMs;
-        front.ReadWatch.LimitMs = _front.HttpRequestMs;
+        front.ReadWatch.LimitMs = waitMs > 0 ? waitMs : _front.HttpRequestMs;
         Volatile.Write(ref _waitingForBody, 1);
         bool complete;
         try
         {
-            complete = await front.BufferRequestBodyAsync(_front.Shared.Buffers.BufferSize).ConfigureAwait(false);
+            complete = await front.BufferRequestBodyAsync(_front.Shared.Buffers.BufferSize, atLeast).ConfigureAwait(false);
         }
         finally
         {
@@ -1190,7 +1192,7 @@ internal sealed class HttpTransaction : IDisposable
                 case RuleVerdict.Continue or RuleVerdict.Allow:
                     return false;
                 case RuleVerdict.WaitForBody:
-                    if (front.Request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
+                    if (front.Request.HasBody && !await BufferRequestBodyAsync(front, _ruleResult.WaitForBodyMs, _ruleResult.WaitForBodyAtLeast).ConfigureAwait(false))
                     {
                         return true;
                     }
@@ -1403,7 +1405,7 @@ internal sealed class HttpTransaction : IDisposable
         var connectStart = _front.Shared.Clock.Refresh();
         var frontendPort = (front.LocalEndPoint as IPEndPoint)?.Port ?? 0;
         var retryConnections = (backend.Config.RetryOn & RetryOnConditions.ConnFailure) != 0;
-        _dialer.Origin = new ProxyOrigin(front.ClientEndPoint, front.LocalEndPoint, front.Tls, front.Proxy, _samples);
+        _dialer.Origin = new ProxyOrigin(_samples.ClientEndPoint, _samples.LocalEndPoint, front.Tls, front.Proxy, _samples);
         var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, frontendPort, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock, _waiter, retryConnections).ConfigureAwait(false);
         Retries += _dialer.Retries;
         _dialer.ReturnSourcePort();
@@ -1686,7 +1688,7 @@ internal sealed class HttpTransaction : IDisposable
     {
         var frontend = _front.Frontend;
         if ((backend.ForwardFor ?? frontend.ForwardFor) is { } forwardFor
-            && front.ClientEndPoint is IPEndPoint client
+            && _samples.ClientEndPoint is IPEndPoint client
             && !IsExcepted(frontend.ForwardFor, client.Address) && !IsExcepted(backend.ForwardFor, client.Address))
         {
             var headers = front.Request.Headers;
@@ -1698,7 +1700,7 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         if ((backend.OriginalTo ?? frontend.OriginalTo) is { } originalTo
-            && front.LocalEndPoint is IPEndPoint local
+            && _samples.LocalEndPoint is IPEndPoint local
             && !IsExcepted(frontend.OriginalTo, local.Address) && !IsExcepted(backend.OriginalTo, local.Address))
         {
             AddAddressHeader(front.Request.Headers, _front.HeaderNameBytes(originalTo.HeaderName), local.Address);

@@ -242,6 +242,8 @@ internal static class HttpRuleParser
                 return ParseCapture(rule, response);
             case "track-sc0" or "track-sc1" or "track-sc2" when open < 0 && !response:
                 return ParseTrackSc(rule, baseName[^1] - '0');
+            case "set-src" or "set-src-port" or "set-dst" or "set-dst-port" when open < 0 && !response:
+                return ParseSetAddress(rule);
         }
 
         var listed = open < 0 ? rule.ActionName : baseName + "(*)";
@@ -255,6 +257,25 @@ internal static class HttpRuleParser
         var got = rule.ActionName.Length == 0 ? "'' (missing argument)" : $"'{rule.ActionName}'";
         ctx.Alert($"'{rule.Keyword}' expects {string.Join(", ", known.Select(a => $"'{a}'"))}, but got {got}.");
         return null;
+    }
+
+    /// <summary>`set-src|set-src-port|set-dst|set-dst-port EXPR`.</summary>
+    private static HttpAction? ParseSetAddress(RuleWords rule)
+    {
+        var text = rule.Ctx.Argument(1);
+        if (text is null or "if" or "unless")
+        {
+            return rule.Fail("missing fetch method");
+        }
+
+        var expression = SampleExpressionParser.Parse(text, forAcl: false, out var error);
+        if (expression is null)
+        {
+            return rule.Fail(error ?? "invalid fetch method");
+        }
+
+        rule.Next = 2;
+        return new SetAddressAction(AddressParts.FromActionName(rule.ActionName), expression);
     }
 
     /// <summary>`track-scN KEY [table T]`: the key is a sample expression; the table is resolved by the builder.</summary>
@@ -589,9 +610,7 @@ internal static class HttpRuleParser
             rule.Next = 5;
         }
 
-        // The wait follows `timeout http-request` and one buffer, as `option http-buffer-request`.
-        ctx.Warning($"'{rule.Keyword} wait-for-body' : 'time' and 'at-least' are not honoured yet: the body is waited for within 'timeout http-request', up to one buffer.");
-        return new WaitForBodyAction();
+        return new WaitForBodyAction(Math.Max(1, (long)time.TotalMilliseconds), atLeast);
     }
 
     private static HttpAction? ParseAuth(RuleWords rule)

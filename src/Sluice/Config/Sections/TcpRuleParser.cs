@@ -221,6 +221,11 @@ internal static class TcpRuleParser
                         ? $"'{kind} use-service {service}' is not supported yet."
                         : $"'{kind} use-service' : unknown service '{ctx.Argument(2)}'.");
                 return null;
+            case "set-src" or "set-src-port" or "set-dst" or "set-dst-port" when open < 0 && set == RuleSet.Content && section.Mode == ProxyMode.Http:
+                // In mode http the content rules run on the transaction, whose addresses the rest of it uses.
+                rule = ParseSetAddress(ctx, action, keyword, location, site);
+                next = 3;
+                break;
             case "set-var" or "set-var-fmt" or "unset-var" when open > 0 && action.EndsWith(')'):
                 rule = ParseVariable(ctx, action[(open + 1)..^1], baseName, keyword, location, site, out next);
                 break;
@@ -312,6 +317,27 @@ internal static class TcpRuleParser
     }
 
     /// <summary>`tcp-request content capture EXPR len N`: a new request capture slot, as `http-request capture ... len N`.</summary>
+    private static TcpRule? ParseSetAddress(KeywordContext ctx, string action, string keyword, string location, RuleSite site)
+    {
+        var text = ctx.Argument(2);
+        if (text is null or "if" or "unless")
+        {
+            ctx.Alert($"'{keyword}' : missing fetch method.");
+            return null;
+        }
+
+        var expression = SampleExpressionParser.Parse(text, forAcl: false, out var error);
+        if (expression is null)
+        {
+            ctx.Alert($"'{keyword}' : {error}.");
+            return null;
+        }
+
+        return Available(ctx, expression, site, keyword)
+            ? new TcpRule(TcpRuleAction.SetAddress, null, location) { Expression = expression, Address = AddressParts.FromActionName(action) }
+            : null;
+    }
+
     private static TcpRule? ParseCapture(KeywordContext ctx, ProxySection section, string keyword, string location, RuleSite site)
     {
         var text = ctx.Argument(2);

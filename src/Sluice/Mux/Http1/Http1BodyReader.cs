@@ -52,12 +52,20 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
 
     public Http1BodyMode Mode => _mode;
 
-    /// <summary>The start of a body of known length already received, left in place (chunked bodies are not decoded here: -1).</summary>
+    /// <summary>
+    /// The start of the body already received, left in place: a body of known length as it is, a chunked body
+    /// decoded (framing and extensions dropped). Returns -1 once forwarding has begun.
+    /// </summary>
     public int CopyBuffered(Span<byte> destination)
     {
-        if (_mode != Http1BodyMode.Length)
+        if (_mode is Http1BodyMode.None or Http1BodyMode.UntilClose)
         {
             return _mode == Http1BodyMode.None ? 0 : -1;
+        }
+
+        if (BytesRead > 0 || _hasPending)
+        {
+            return -1;
         }
 
         if (!_input.TryRead(out var result))
@@ -65,10 +73,43 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
             return 0;
         }
 
-        var take = (int)Math.Min(Math.Min(_remaining, result.Buffer.Length), destination.Length);
-        result.Buffer.Slice(0, take).CopyTo(destination);
+        var copied = _mode == Http1BodyMode.Length
+            ? CopyLengthPrefix(result.Buffer, destination)
+            : DecodeChunkedPrefix(result.Buffer, destination, destination.Length);
         _input.AdvanceTo(result.Buffer.Start);
+        return copied;
+    }
+
+    private int CopyLengthPrefix(in ReadOnlySequence<byte> buffer, Span<byte> destination)
+    {
+        var take = (int)Math.Min(Math.Min(_remaining, buffer.Length), destination.Length);
+        buffer.Slice(0, take).CopyTo(destination);
         return take;
+    }
+
+    /// <summary>
+    /// Decodes the chunks received so far with a decoder of its own, so the reading of the body is left as it
+    /// was: counts up to <paramref name="maxCount"/> payload bytes and copies what fits into <paramref name="destination"/>.
+    /// </summary>
+    private int DecodeChunkedPrefix(ReadOnlySequence<byte> buffer, Span<byte> destination, long maxCount)
+    {
+        var decoder = default(Http1ChunkedDecoder);
+        var trailers = default(IgnoredTrailers);
+        var counted = 0;
+        while (counted < maxCount
+            && decoder.Read(buffer, ref trailers, _options, out var data, out var consumed, out _) == Http1ChunkedStatus.Data)
+        {
+            var take = (int)Math.Min(data.Length, maxCount - counted);
+            if (counted < destination.Length)
+            {
+                data.Slice(0, Math.Min(take, destination.Length - counted)).CopyTo(destination[counted..]);
+            }
+
+            counted += take;
+            buffer = buffer.Slice(consumed);
+        }
+
+        return counted;
     }
 
     public void Start(Http1BodyMode mode, long length, Http1ParserOptions options)
@@ -171,10 +212,11 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
 
     /// <summary>
     /// Waits until the body is all in the input pipe, or <paramref name="limit"/> bytes of it are
-    /// (`option http-buffer-request`), without consuming anything: the reads that follow find the bytes there.
-    /// False when the wait was cancelled (`timeout http-request`).
+    /// (`option http-buffer-request`), or <paramref name="atLeast"/> bytes of its payload when that is above 0
+    /// (`wait-for-body ... at-least`, counted after de-chunking), without consuming anything: the reads that
+    /// follow find the bytes there. False when the wait was cancelled (`timeout http-request`).
     /// </summary>
-    public async ValueTask<bool> BufferAsync(long limit)
+    public async ValueTask<bool> BufferAsync(long limit, long atLeast)
     {
         if (_complete || _mode is Http1BodyMode.None or Http1BodyMode.UntilClose)
         {
@@ -183,6 +225,11 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
 
         // One wait for the whole body, not one per read: a body trickled byte by byte must not reset the count.
         var wanted = _mode == Http1BodyMode.Length ? Math.Min(_remaining, limit) : limit;
+        if (atLeast > 0 && _mode == Http1BodyMode.Length)
+        {
+            wanted = Math.Min(wanted, atLeast);
+        }
+
         _watch.BeginWait();
         try
         {
@@ -190,7 +237,8 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
             {
                 var result = await _input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                if (buffer.Length >= wanted || result.IsCompleted || result.IsCanceled || EndsWithLastChunk(buffer))
+                if (buffer.Length >= wanted || result.IsCompleted || result.IsCanceled || EndsWithLastChunk(buffer)
+                    || (atLeast > 0 && _mode == Http1BodyMode.Chunked && DecodeChunkedPrefix(buffer, [], atLeast) >= atLeast))
                 {
                     _input.AdvanceTo(buffer.Start);
                     return !result.IsCanceled;
@@ -283,6 +331,18 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
 
     internal static bool IsConnectionFailure(Exception ex) =>
         ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException;
+
+    /// <summary>Trailers seen while peeking at a chunked body: the reading proper collects them.</summary>
+    private readonly struct IgnoredTrailers : IHttp1HeadersHandler
+    {
+        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+        {
+        }
+
+        public void OnHeadersComplete()
+        {
+        }
+    }
 
     /// <summary>Keeps trailer fields, except those that could change framing or routing (RFC 9110 §6.5.1).</summary>
     private readonly struct TrailerCollector(HttpHeaderList trailers) : IHttp1HeadersHandler

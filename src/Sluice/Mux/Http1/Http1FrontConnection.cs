@@ -245,7 +245,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
         }
     }
 
-    public ValueTask<bool> BufferRequestBodyAsync(long limit) => _requestBody.BufferAsync(limit);
+    public ValueTask<bool> BufferRequestBodyAsync(long limit, long atLeast) => _requestBody.BufferAsync(limit, atLeast);
 
     public void StartTunnel()
     {

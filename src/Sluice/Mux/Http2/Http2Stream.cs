@@ -149,11 +149,17 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
         _connection.OnBodyConsumed(this, (int)consumed);
     }
 
-    public async ValueTask<bool> BufferRequestBodyAsync(long limit)
+    public async ValueTask<bool> BufferRequestBodyAsync(long limit, long atLeast)
     {
         if (RequestBodyComplete)
         {
             return true;
+        }
+
+        // DATA frames carry the payload as it is: the bytes waiting are the bytes `at-least` counts.
+        if (atLeast > 0)
+        {
+            limit = Math.Min(limit, atLeast);
         }
 
         // The client cannot send more than the stream window before we consume: never wait for more than that.

@@ -545,9 +545,10 @@ internal sealed class SetLogLevelAction(string level) : HttpAction
 
 /// <summary>
 /// `wait-for-body time T [at-least BYTES]`: the transaction buffers the body before the next rules, as
-/// `option http-buffer-request` does (up to a buffer, within `timeout http-request`).
+/// `option http-buffer-request` does (up to a buffer), for at most T (408 after it, as HAProxy); with `at-least`
+/// the wait ends once that many bytes of payload are in.
 /// </summary>
-internal sealed class WaitForBodyAction : HttpAction
+internal sealed class WaitForBodyAction(long timeMs, long atLeast) : HttpAction
 {
     public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
     {
@@ -556,6 +557,8 @@ internal sealed class WaitForBodyAction : HttpAction
             return RuleVerdict.Continue;
         }
 
+        result.WaitForBodyMs = timeMs;
+        result.WaitForBodyAtLeast = atLeast;
         return RuleVerdict.WaitForBody;
     }
 }

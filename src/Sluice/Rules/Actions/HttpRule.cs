@@ -50,6 +50,12 @@ internal sealed class HttpRuleResult
     /// <summary>True while an `early-hint` rule added a field that was not sent yet.</summary>
     public bool EarlyHintsPending { get; set; }
 
+    /// <summary>`wait-for-body time T`: how long to wait, in milliseconds; 0 means `timeout http-request`.</summary>
+    public long WaitForBodyMs { get; set; }
+
+    /// <summary>`wait-for-body ... at-least N`: the payload bytes that end the wait early; 0 waits for all of it.</summary>
+    public long WaitForBodyAtLeast { get; set; }
+
     private Messages.HttpResponseHead? _earlyHints;
 
     public void Reset()
@@ -60,6 +66,8 @@ internal sealed class HttpRuleResult
         Status = 0;
         IsDenial = false;
         EarlyHintsPending = false;
+        WaitForBodyMs = 0;
+        WaitForBodyAtLeast = 0;
     }
 }
 

@@ -18,6 +18,8 @@ internal enum TcpRuleAction : byte
     Close,
     /// <summary>`expect-proxy layer4`: a PROXY header comes before the client's bytes.</summary>
     ExpectProxy,
+    /// <summary>`set-src`, `set-src-port`, `set-dst`, `set-dst-port` (content rules of an HTTP proxy).</summary>
+    SetAddress,
 }
 
 /// <summary>The outcome of a `tcp-request` rule set.</summary>
@@ -45,6 +47,9 @@ internal sealed record TcpRule(TcpRuleAction Action, Condition? Condition, strin
 
     /// <summary>The text of `set-var-fmt`.</summary>
     public Logging.LogFormat? Format { get; init; }
+
+    /// <summary>What `set-src` and its siblings replace.</summary>
+    public AddressPart Address { get; init; }
 }
 
 /// <summary>Runs a `tcp-request` or `tcp-response` rule set: the first accept, reject or close ends it; no rule deciding means accept.</summary>
@@ -96,6 +101,9 @@ internal static class TcpRuleRunner
                     break;
                 case TcpRuleAction.ExpectProxy:
                     ctx.ExpectsProxyHeader = true;
+                    break;
+                case TcpRuleAction.SetAddress:
+                    AddressRewrite.Apply(ctx, rule.Address, rule.Expression!);
                     break;
                 default:
                     ctx.Variables.Unset(rule.Variable!);

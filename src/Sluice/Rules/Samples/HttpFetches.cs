@@ -434,3 +434,41 @@ internal sealed class UrlParamFetch(byte[] name, byte delimiter, bool all) : Sam
         return false;
     }
 }
+
+/// <summary>
+/// `req.body_param([name[,i]])`: the value of a parameter of an url-encoded request body (`a=1&b=2`), the first
+/// one without a name; `i` compares the name without case.
+/// </summary>
+internal sealed class BodyParamFetch(byte[] name, bool ignoreCase) : SingleValueFetch
+{
+    public override SampleType OutputType => SampleType.Str;
+
+    protected override Sample FetchOne(SampleContext ctx)
+    {
+        var body = SampleFetchTable.RequestBody(ctx);
+        if (body.Type != SampleType.Bin)
+        {
+            return default;
+        }
+
+        var list = body.Bytes;
+        var position = 0;
+        while (position < list.Length)
+        {
+            var rest = list[position..];
+            var end = rest.IndexOf((byte)'&');
+            var pair = end < 0 ? rest : rest[..end];
+            var equals = pair.IndexOf((byte)'=');
+            var key = equals < 0 ? pair : pair[..equals];
+            var matches = name.Length == 0 || (ignoreCase ? System.Text.Ascii.EqualsIgnoreCase(key, name) : key.SequenceEqual(name));
+            if (matches && equals >= 0)
+            {
+                return Sample.FromString(body.Buffer!, body.Offset + position + equals + 1, pair.Length - equals - 1);
+            }
+
+            position += pair.Length + 1;
+        }
+
+        return default;
+    }
+}

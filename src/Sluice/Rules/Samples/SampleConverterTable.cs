@@ -209,6 +209,9 @@ internal static class SampleConverterTable
 
             return new IpMaskConverter(v4, v6);
         });
+        Add("http_date", 2, HttpDateConverter.Create);
+        Add("ltime", 2, a => StrftimeConverter.Create(a, localTime: true));
+        Add("utime", 2, a => StrftimeConverter.Create(a, localTime: false));
         Arithmetic("add", (v, o) => v + o);
         Arithmetic("sub", (v, o) => v - o);
         Arithmetic("mul", (v, o) => v * o);

@@ -123,6 +123,18 @@ internal static class SampleFetchTable
         Simple("req.hdrs_len", Request, SampleType.Int, ctx => ctx.Request is { } r ? Sample.FromInt(HeaderBlockLength(r.Headers)) : default);
         Simple("req.body", SampleSources.HttpRequestBody, SampleType.Bin, RequestBody);
         Simple("req.body_len", SampleSources.HttpRequestBody, SampleType.Int, ctx => RequestBody(ctx) is { Type: SampleType.Bin } body ? Sample.FromInt(body.Length) : default);
+        Simple("req.body_size", SampleSources.HttpRequestBody, SampleType.Int, RequestBodySize);
+        Add("req.body_param", SampleSources.HttpRequestBody, 2, a =>
+        {
+            var flags = a.String(1) ?? string.Empty;
+            if (flags is not ("" or "i"))
+            {
+                a.FailArgument(1, $"invalid flag '{flags}', only 'i' is supported");
+                return null;
+            }
+
+            return new BodyParamFetch(Encoding.Latin1.GetBytes(a.String(0) ?? string.Empty), ignoreCase: flags == "i");
+        });
         Simple("req.proto_http", Request, SampleType.Bool, ctx => Sample.FromBool(ctx.Request is not null));
         Simple("unique-id", Connection, SampleType.Str, ctx => ctx.TryGetUniqueId(out var id) ? id : default);
         Simple("http_first_req", Request, SampleType.Bool, ctx => Sample.FromBool(ctx.FirstRequest));
@@ -350,7 +362,7 @@ internal static class SampleFetchTable
     /// `req.body`: what the front mux holds of the request body (all of it after `option http-buffer-request` or
     /// `wait-for-body`, up to a buffer), copied into the scratch space.
     /// </summary>
-    private static Sample RequestBody(SampleContext ctx)
+    internal static Sample RequestBody(SampleContext ctx)
     {
         if (ctx.RequestBody is not { } body || ctx.Request is not { HasBody: true })
         {
@@ -366,6 +378,17 @@ internal static class SampleFetchTable
         var copied = body.CopyBufferedBody(buffer.AsSpan(offset, room));
         ctx.Shrink(room - Math.Max(0, copied));
         return copied < 0 ? default : Sample.FromBinary(buffer, offset, copied);
+    }
+
+    /// <summary>`req.body_size`: the announced Content-Length, or what has come of a chunked body.</summary>
+    private static Sample RequestBodySize(SampleContext ctx)
+    {
+        if (ctx.Request is { HasBody: true, ContentLength: >= 0 } request)
+        {
+            return Sample.FromInt(request.ContentLength);
+        }
+
+        return RequestBody(ctx) is { Type: SampleType.Bin } body ? Sample.FromInt(body.Length) : default;
     }
 
     /// <summary>`req.payload(offset,length)`: bytes of the waiting data; length 0 means up to the end.</summary>

@@ -70,7 +70,7 @@ public class FetchParityTests
             http-request return status 200 content-type text/plain lf-string "%[method] %[var(txn.r)]"
         """ + "\n";
 
-    private static async Task<string> CurlAsync(params string[] arguments)
+    internal static async Task<string> CurlAsync(params string[] arguments)
     {
         var result = await Http.CurlAsync(arguments);
         Assert.True(result.ExitCode == 0, result.StandardError);
@@ -78,7 +78,7 @@ public class FetchParityTests
     }
 
     /// <summary>Runs the traffic through haproxy, then through Sluice; both proxies are probed on the first port.</summary>
-    private static async Task<List<string>> RunBothAsync(Func<int[], string> config, int ports, Func<int[], Task<List<string>>> traffic)
+    internal static async Task<List<string>> RunBothAsync(Func<int[], string> config, int ports, Func<int[], Task<List<string>>> traffic)
     {
         var results = new List<string>();
         var haproxyPorts = Enumerable.Range(0, ports).Select(_ => Ports.FreeListeningPort()).ToArray();

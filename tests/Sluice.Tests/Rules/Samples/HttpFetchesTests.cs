@@ -372,3 +372,51 @@ public sealed class HttpFetchesTests
         }
     }
 }
+
+/// <summary>Body fetches over a body the front mux holds (`option http-buffer-request`), values as haproxy 2.6 gives them.</summary>
+public sealed class RequestBodyFetchesTests
+{
+    private sealed class HeldBody(string text) : IBufferedRequestBody
+    {
+        public int CopyBufferedBody(Span<byte> destination)
+        {
+            var bytes = System.Text.Encoding.Latin1.GetBytes(text);
+            var take = Math.Min(bytes.Length, destination.Length);
+            bytes.AsSpan(0, take).CopyTo(destination);
+            return take;
+        }
+    }
+
+    private static SampleContext ContextWithBody(string body, long contentLength)
+    {
+        var request = Request("POST", "/form");
+        request.ContentLength = contentLength;
+        var ctx = Context(request);
+        ctx.RequestBody = new HeldBody(body);
+        return ctx;
+    }
+
+    [Theory]
+    [InlineData("req.body", "a=1&Word=x&word=y&e")]
+    [InlineData("req.body_len", "19")]
+    [InlineData("req.body_param(word)", "y")]
+    [InlineData("req.body_param(Word)", "x")]
+    [InlineData("req.body_param(word,i)", "x")]
+    [InlineData("req.body_param", "1")]
+    [InlineData("req.body_param(e)", null)]
+    [InlineData("req.body_param(zz)", null)]
+    public void BodyFetch_ChunkedBody(string expression, string? expected)
+    {
+        using var ctx = ContextWithBody("a=1&Word=x&word=y&e", contentLength: -1);
+        Assert.Equal(expected, Evaluate(ctx, expression));
+    }
+
+    [Theory]
+    [InlineData(-1, "5")]
+    [InlineData(100, "100")]
+    public void BodySize_AnnouncedLengthOrWhatCame(long contentLength, string expected)
+    {
+        using var ctx = ContextWithBody("a=1&b", contentLength);
+        Assert.Equal(expected, Evaluate(ctx, "req.body_size"));
+    }
+}

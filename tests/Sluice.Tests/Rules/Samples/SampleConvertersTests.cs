@@ -53,6 +53,16 @@ public sealed class SampleConvertersTests : IDisposable
     [InlineData("str(hello),bytes(5)", null)]
     [InlineData("str(hello),bytes(3,10)", "lo")]
     [InlineData("int(12),hex", "000000000000000C")]
+    [InlineData("int(1700000000),http_date", "Tue, 14 Nov 2023 22:13:20 GMT")]
+    [InlineData("int(1700000000),http_date(3600)", "Tue, 14 Nov 2023 23:13:20 GMT")]
+    [InlineData("int(1700000000),http_date(-1,s)", "Tue, 14 Nov 2023 22:13:19 GMT")]
+    [InlineData("int(1700000000123),http_date(0,ms)", "Tue, 14 Nov 2023 22:13:20.123 GMT")]
+    [InlineData("int(1700000000123456),http_date(1000,us)", "Tue, 14 Nov 2023 22:13:20.124456 GMT")]
+    [InlineData("int(0),http_date", "Thu, 01 Jan 1970 00:00:00 GMT")]
+    [InlineData("int(1700000000),utime(%Y-%m-%dT%H:%M:%S %a %b %j %Z %%)", "2023-11-14T22:13:20 Tue Nov 318 GMT %")]
+    [InlineData("int(1700000000),utime(%d/%b/%Y,-86400)", "13/Nov/2023")]
+    [InlineData("int(1700000000),ltime(%s)", "1700000000")]
+    [InlineData("int(1700000000),utime()", "")]
     public void Converter_Text_AsHAProxy(string expression, string? expected)
     {
         using var ctx = Context();
@@ -249,6 +259,16 @@ public sealed class SampleConvertersTests : IDisposable
         Assert.Null(SampleExpressionParser.Parse($"str(a),map_str_int({file})", forAcl: false, out var error));
         Assert.Equal($"invalid args in converter 'map_str_int' : unable to parse 'x' at line 3 of file '{file}'", error);
         Assert.NotNull(SampleExpressionParser.Parse($"str(a),map_str({file})", forAcl: false, out _));
+    }
+
+    [Theory]
+    [InlineData("int(1),http_date(0,xx)", "invalid args in converter 'http_date' : expects 's', 'ms' or 'us', got 'xx'")]
+    [InlineData("int(1),http_date(abc)", "invalid arg 1 in converter 'http_date' : failed to parse 'abc' as type 'integer' at position 1")]
+    [InlineData("int(1),utime(%Y,abc)", "invalid arg 2 in converter 'utime' : failed to parse 'abc' as type 'integer' at position 2")]
+    public void DateConverter_BadArguments_RefusedAsHAProxy(string expression, string message)
+    {
+        Assert.Null(SampleExpressionParser.Parse(expression, forAcl: false, out var error));
+        Assert.Equal(message, error);
     }
 
     [Fact]

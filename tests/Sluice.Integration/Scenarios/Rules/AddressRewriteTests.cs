@@ -1,0 +1,93 @@
+using System.Globalization;
+using Sluice.Integration.Fixtures;
+using Sluice.Integration.Scenarios.Logs;
+
+namespace Sluice.Integration.Scenarios.Rules;
+
+using Http = Sluice.Integration.Scenarios.Http.Http;
+
+/// <summary>
+/// `http-request set-src|set-src-port|set-dst|set-dst-port` (and the `tcp-request content` form): later rules, the `src`/`dst` fetches, the log line
+/// (%ci %cp %fi %fp) and `option forwardfor` see the new addresses, for that request only (the next request of
+/// the connection has the connection's own, as haproxy 2.6); the
+/// same configuration under haproxy 2.6 and under Sluice must give the same answers and log lines.
+/// </summary>
+public class AddressRewriteTests
+{
+    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The server is a frontend of the same file that answers with what it received.</summary>
+    private static string Config(int syslog, int port, int serverPort) => $$"""
+        global
+            log 127.0.0.1:{{Port(syslog)}} format raw local0
+        defaults
+            mode http
+            log global
+            timeout connect 1s
+            timeout client 5s
+            timeout server 5s
+        frontend fe
+            bind 127.0.0.1:{{Port(port)}}
+            log-format "fe ci=%ci cp=%cp fi=%fi fp=%fp %HP"
+            option forwardfor
+            tcp-request content set-dst-port hdr(x-dp) if { hdr(x-dp) -m found }
+            http-request set-src hdr(x-src) if { hdr(x-src) -m found }
+            http-request set-src-port hdr(x-sp) if { hdr(x-sp) -m found }
+            http-request set-dst hdr(x-dst) if { hdr(x-dst) -m found }
+            http-request set-header x-doc yes if { src 192.0.2.0/24 }
+            http-request set-header x-seen "src=%[src] dst=%[dst] dp=%[dst_port]"
+            default_backend be
+        backend be
+            server s1 127.0.0.1:{{Port(serverPort)}}
+        frontend srv
+            bind 127.0.0.1:{{Port(serverPort)}}
+            http-request return status 200 content-type text/plain lf-string "xff=%[req.hdr(x-forwarded-for)] doc=%[req.hdr(x-doc)] %[req.hdr(x-seen)]\n"
+        """ + "\n";
+
+    private static async Task<(List<string> Answers, List<string> Lines)> RunAsync(SyslogListener syslog, int port)
+    {
+        string[][] requests =
+        [
+            ["-H", "x-src: 192.0.2.7", "-H", "x-sp: 99", Http.Url(port, "/a")],
+            ["-H", "x-src: 2001:db8::1", "-H", "x-sp: 7", Http.Url(port, "/b")],
+            ["-H", "x-dst: 198.51.100.8", "-H", "x-dp: 81", "-H", "x-sp: 5", Http.Url(port, "/c")],
+            ["-H", "x-src: junk", "-H", "x-sp: 6", Http.Url(port, "/d")],
+            // One connection: the second request does not rewrite, and sees the connection's own source again.
+            ["-H", "x-src: 192.0.2.9", "-H", "x-sp: 8", Http.Url(port, "/e"), "--next", Http.Url(port, "/f")],
+        ];
+        var answers = new List<string>();
+        foreach (var request in requests)
+        {
+            answers.Add((await FetchParityTests.CurlAsync(request)).Replace(Port(port), "PORT", StringComparison.Ordinal));
+        }
+
+        var lines = await syslog.Lines.WaitForAsync(l => l.StartsWith("fe ", StringComparison.Ordinal), 6);
+        return (answers, [.. lines.Where(l => l.StartsWith("fe ", StringComparison.Ordinal))
+            .Select(l => l.Replace(Port(port), "PORT", StringComparison.Ordinal)).Order(StringComparer.Ordinal)]);
+    }
+
+    [Fact]
+    public async Task SetSrcAndDst_SeenByRulesLogsAndForwardFor_AsHAProxy()
+    {
+        using var haproxyLog = SyslogListener.Udp();
+        var (hPort, hServer) = (Ports.FreeListeningPort(), Ports.FreeListeningPort());
+        await using var haproxy = await LogPeers.StartHAProxyAsync(Config(haproxyLog.Port, hPort, hServer), hServer);
+        var reference = await RunAsync(haproxyLog, hPort);
+
+        using var sluiceLog = SyslogListener.Udp();
+        var (sPort, sServer) = (Ports.FreeListeningPort(), Ports.FreeListeningPort());
+        await using var sluice = await SluiceProcess.StartAsync(Config(sluiceLog.Port, sPort, sServer), [ReadyProbe.Tcp(sServer)]);
+        var ours = await RunAsync(sluiceLog, sPort);
+
+        Assert.Equal(reference.Answers, ours.Answers);
+        Assert.Equal(reference.Lines.Where(l => !l.EndsWith("/f", StringComparison.Ordinal)), ours.Lines.Where(l => !l.EndsWith("/f", StringComparison.Ordinal)));
+        Assert.Equal("xff=192.0.2.7 doc=yes src=192.0.2.7 dst=127.0.0.1 dp=PORT\n", ours.Answers[0]);
+        Assert.Equal("xff=2001:db8::1 doc= src=2001:db8::1 dst=127.0.0.1 dp=PORT\n", ours.Answers[1]);
+        Assert.Equal("xff=127.0.0.1 doc= src=127.0.0.1 dst=198.51.100.8 dp=81\n", ours.Answers[2]);
+        Assert.StartsWith("xff=127.0.0.1 doc= src=127.0.0.1 ", ours.Answers[3], StringComparison.Ordinal);
+        Assert.Contains("fe ci=192.0.2.7 cp=99 fi=127.0.0.1 fp=PORT /a", ours.Lines);
+        Assert.Contains("fe ci=127.0.0.1 cp=5 fi=198.51.100.8 fp=81 /c", ours.Lines);
+        Assert.Equal("xff=192.0.2.9 doc=yes src=192.0.2.9 dst=127.0.0.1 dp=PORT\nxff=127.0.0.1 doc= src=127.0.0.1 dst=127.0.0.1 dp=PORT\n", ours.Answers[4]);
+        Assert.Contains("fe ci=192.0.2.9 cp=8 fi=127.0.0.1 fp=PORT /e", ours.Lines);
+    }
+}
