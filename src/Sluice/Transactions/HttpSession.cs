@@ -265,7 +265,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         {
             try
             {
-                await _front.SendReplyAsync(_context.Replies.ForStatus(status), closeAfter: true).ConfigureAwait(false);
+                await _front.SendReplyAsync(HttpReplies.BuiltInPage(status), closeAfter: true).ConfigureAwait(false);
                 sent = true;
             }
             catch (Messages.HttpBodyException)

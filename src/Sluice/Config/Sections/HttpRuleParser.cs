@@ -691,6 +691,52 @@ internal static class HttpRuleParser
     }
 
     /// <summary>
+    /// `http-error status CODE [content-type T] [default-errorfiles | errorfile F | errorfiles N | file F |
+    /// string S] [hdr NAME VALUE]*`: the proxy's own reply for CODE, written with `http-request return`'s words.
+    /// Without a payload the built-in page is kept; `errorfiles N` takes N's page for CODE.
+    /// </summary>
+    public static void ParseHttpError(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.Argument(0) != "status")
+        {
+            ctx.Alert("http-error : expects at least a <status> as arguments.\n");
+            return;
+        }
+
+        // Read as if "http-error" were the action of a rule, so that the reply's words start at "status".
+        var shifted = new KeywordContext(ctx.File, ctx.Line, ctx.Words, ctx.ArgumentIndex - 1, ctx.Negated, ctx.Diagnostics);
+        var rule = new RuleWords(shifted, section, "http-error", "http-error", Site(section, response: true)) { StandalonePrefix = "http-error : " };
+        if (ParseReply(rule, RuleVerdict.Reply, isDenial: true, defaultStatus: 200) is not ReplyAction reply)
+        {
+            return;
+        }
+
+        var spec = reply.Spec;
+        if (Array.IndexOf(HttpKeywordParsers.ErrorStatuses, spec.Status) < 0)
+        {
+            ctx.Alert($"http-error: status code '{spec.Status}' not handled.");
+            return;
+        }
+
+        if (rule.Next < shifted.ArgumentCount)
+        {
+            ctx.Alert($"http-error : unknown keyword '{shifted.Argument(rule.Next)}'.");
+            return;
+        }
+
+        if (reply.Body is not null || reply.DynamicHeaders.Count > 0)
+        {
+            ctx.Alert("http-error : log-format payloads and headers ('lf-string', 'lf-file', 'hdr' with a sample) are not supported yet.");
+            return;
+        }
+
+        var location = ctx.Location.ToString();
+        section.ErrorPages.Add(spec.ErrorFilesName is { } name
+            ? new ErrorPageSectionReference(name, [spec.Status], location)
+            : new ErrorPageReply(spec.Status, spec.UseDefaultErrorFile ? null : spec, location));
+    }
+
+    /// <summary>
     /// `deny`, `tarpit` and `return` arguments: `[status|deny_status N] [content-type T] [string S | file F |
     /// lf-string FMT | lf-file F | errorfile F | default-errorfiles] [hdr NAME FMT]*`.
     /// </summary>
@@ -701,6 +747,7 @@ internal static class HttpRuleParser
         string? contentType = null;
         string? bodyKind = null;
         byte[] body = [];
+        string? errorFilesName = null;
         LogFormat? bodyFormat = null;
         var headers = new List<KeyValuePair<string, string>>();
         var dynamicHeaders = new List<(string, LogFormat)>();
@@ -722,9 +769,10 @@ internal static class HttpRuleParser
                         return rule.Fail($"'{word}' expects <status_code> as argument");
                     }
 
-                    if (!ValueParsers.TryParseInt(value, out status) || status < 200 || status > 599)
+                    status = LeadingNumber(value);
+                    if (status is < 200 or > 599)
                     {
-                        return rule.Fail($"Unexpected status code '{value}'");
+                        return rule.Fail($"Unexpected status code '{status}'");
                     }
 
                     i++;
@@ -768,7 +816,7 @@ internal static class HttpRuleParser
 
                     if (word == "errorfile")
                     {
-                        if (HttpKeywordParsers.LoadErrorFile(value, out var response) is { } error)
+                        if (HttpKeywordParsers.LoadErrorFile(ctx, value, rule.Section.Global.BufSize, out var response) is { } error)
                         {
                             ctx.Alert($"{rule.Prefix}{error}");
                             return null;
@@ -804,8 +852,15 @@ internal static class HttpRuleParser
                     bodyKind = word;
                     break;
                 case "errorfiles":
-                    ctx.Alert($"'{rule.Keyword} {rule.ActionName}' : 'errorfiles' is not supported yet.");
-                    return null;
+                    if (string.IsNullOrEmpty(value))
+                    {
+                        return rule.Fail("'errorfiles' expects <name> as argument");
+                    }
+
+                    errorFilesName = value;
+                    bodyKind = word;
+                    i++;
+                    break;
                 case "hdr":
                     if (string.IsNullOrEmpty(value) || string.IsNullOrEmpty(ctx.Argument(i + 2)))
                     {
@@ -852,7 +907,7 @@ internal static class HttpRuleParser
         }
 
         var logFormat = bodyKind is "lf-string" or "lf-file";
-        var fullResponse = bodyKind is "errorfile" or "default-errorfiles";
+        var fullResponse = bodyKind is "errorfile" or "default-errorfiles" or "errorfiles";
         var useDefaultErrorFile = bodyKind == "default-errorfiles" || (bodyKind is null && isDenial);
         if (bodyKind is null)
         {
@@ -902,6 +957,12 @@ internal static class HttpRuleParser
                 ctx.Warning($"content-type '{contentType}' ignored by the http reply when used with an empty payload.");
                 contentType = null;
             }
+
+            var global = rule.Section.Global;
+            if (!logFormat && body.Length > global.BufSize - global.MaxRewrite)
+            {
+                ctx.Warning("http reply payload runs over the buffer space reserved to headers rewriting. It may lead to internal errors if strict rewriting mode is enabled.");
+            }
         }
 
         var spec = new HttpReturnRule
@@ -913,8 +974,21 @@ internal static class HttpRuleParser
             BodyIsFullResponse = fullResponse,
             UseDefaultErrorFile = useDefaultErrorFile,
             Headers = headers,
+            ErrorFilesName = errorFilesName,
         };
         return new ReplyAction(verdict, isDenial, spec, bodyFormat, dynamicHeaders);
+    }
+
+    /// <summary>The number its leading digits make, as C's atol reads it (HAProxy shows that number back).</summary>
+    private static int LeadingNumber(string text)
+    {
+        var end = 0;
+        while (end < text.Length && end < 9 && char.IsAsciiDigit(text[end]))
+        {
+            end++;
+        }
+
+        return end == 0 ? 0 : int.Parse(text.AsSpan(0, end), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The words of one rule being read, the position after the action's arguments, and its messages' prefix.</summary>
@@ -933,7 +1007,10 @@ internal static class HttpRuleParser
         /// <summary>The argument index after the action's own arguments: a condition may start there.</summary>
         public int Next { get; set; }
 
-        public string Prefix => $"error detected in {Section.MessageKind} '{Section.Name}' while parsing '{Keyword} {ActionName}' rule : ";
+        /// <summary>Set for a keyword that is not a rule but takes a rule's reply arguments (`http-error`): its own prefix, and no final period.</summary>
+        public string? StandalonePrefix { get; init; }
+
+        public string Prefix => StandalonePrefix ?? $"error detected in {Section.MessageKind} '{Section.Name}' while parsing '{Keyword} {ActionName}' rule : ";
 
         /// <summary>How many arguments follow <paramref name="from"/> before a condition starts.</summary>
         public int Count(int from)
@@ -949,7 +1026,7 @@ internal static class HttpRuleParser
 
         public HttpAction? Fail(string message)
         {
-            Ctx.Alert($"{Prefix}{message}{(message.EndsWith('\n') ? string.Empty : ".")}");
+            Ctx.Alert($"{Prefix}{message}{(message.EndsWith('\n') || StandalonePrefix is not null ? string.Empty : ".")}");
             return null;
         }
     }
