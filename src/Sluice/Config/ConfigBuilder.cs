@@ -51,6 +51,10 @@ internal static class ConfigBuilder
 
             WarnMissingTimeouts(section, diagnostics);
             WarnHttpOnlySettings(section, diagnostics);
+            if (section.StatsPage is { HttpRequestRules.Count: > 0 } page && (page.Users is not null || page.Realm != StatsPageConfig.DefaultRealm))
+            {
+                diagnostics.ConfigAlert($"proxy '{section.Name}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.");
+            }
             CheckBindProtocols(section, diagnostics);
         }
 

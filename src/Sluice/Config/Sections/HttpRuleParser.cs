@@ -68,13 +68,32 @@ internal static class HttpRuleParser
             ctx.Warning($"previous '{keyword}' action is final and has no condition attached, further entries are NOOP.");
         }
 
+        if (ParseRule(ctx, section, response) is not { } parsed)
+        {
+            return;
+        }
+
+        rules.Add(parsed);
+        if (!response && section.UseBackends.Count > 0)
+        {
+            ctx.Warning("a 'http-request' rule placed after a 'use_backend' rule will still be processed before.");
+        }
+    }
+
+    /// <summary>
+    /// One `http-request`/`http-response` rule: the action whose name is the first argument of
+    /// <paramref name="ctx"/>, and its condition. Null after an alert. `stats http-request` rules are read here too.
+    /// </summary>
+    public static HttpRule? ParseRule(KeywordContext ctx, ProxySection section, bool response)
+    {
+        var keyword = response ? "http-response" : "http-request";
         var name = ctx.Argument(0) ?? string.Empty;
         var site = Site(section, response);
         var rule = new RuleWords(ctx, section, keyword, name, site);
         var action = ParseAction(rule, response);
         if (action is null)
         {
-            return;
+            return null;
         }
 
         Condition? condition = null;
@@ -84,21 +103,17 @@ internal static class HttpRuleParser
             if (word is not ("if" or "unless"))
             {
                 ctx.Alert($"'{keyword} {rule.ActionName}' expects either 'if' or 'unless' followed by a condition but found '{word}'.");
-                return;
+                return null;
             }
 
             condition = ParseCondition(ctx, section, ctx.ArgumentIndex + rule.Next, $"error detected while parsing an '{keyword} {rule.ActionName}' condition", site);
             if (condition is null)
             {
-                return;
+                return null;
             }
         }
 
-        rules.Add(new HttpRule(action, condition, ctx.Location.ToString()) { Keyword = $"{keyword} {rule.ActionName}" });
-        if (!response && section.UseBackends.Count > 0)
-        {
-            ctx.Warning("a 'http-request' rule placed after a 'use_backend' rule will still be processed before.");
-        }
+        return new HttpRule(action, condition, ctx.Location.ToString()) { Keyword = $"{keyword} {rule.ActionName}" };
     }
 
     /// <summary>
