@@ -17,8 +17,9 @@ internal static class ConfigBuilder
         "\n   | with such a configuration. To fix this, please ensure that all following" +
         "\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.";
 
-    public static SluiceConfig? Build(GlobalConfig global, IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics)
+    public static SluiceConfig? Build(GlobalConfig global, IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics, IReadOnlyDictionary<string, HttpErrorsSection>? httpErrors = null)
     {
+        var errorPages = ResolveErrorPages(sections, httpErrors ?? new Dictionary<string, HttpErrorsSection>(), diagnostics);
         var ids = AssignIds(sections, diagnostics, reserveCli: global.StatsSockets.Count > 0);
         var backends = new Dictionary<string, (BackendConfig Config, ProxySection Section)>(StringComparer.Ordinal);
         var backendList = new List<BackendConfig>();
@@ -31,7 +32,7 @@ internal static class ConfigBuilder
                 continue;
             }
 
-            var backend = BuildBackend(section, ids[section], diagnostics, reachingMaxConn.GetValueOrDefault(section.Name), global);
+            var backend = BuildBackend(section, ids[section], diagnostics, reachingMaxConn.GetValueOrDefault(section.Name), global, errorPages[section]);
             backends[section.Name] = (backend, section);
             backendList.Add(backend);
         }
@@ -45,11 +46,15 @@ internal static class ConfigBuilder
         {
             if (section.IsFrontend)
             {
-                frontends.Add(BuildFrontend(section, ids[section], backends, diagnostics, global));
+                frontends.Add(BuildFrontend(section, ids[section], backends, diagnostics, global, errorPages[section]));
             }
 
             WarnMissingTimeouts(section, diagnostics);
             WarnHttpOnlySettings(section, diagnostics);
+            if (section.StatsPage is { HttpRequestRules.Count: > 0 } page && (page.Users is not null || page.Realm != StatsPageConfig.DefaultRealm))
+            {
+                diagnostics.ConfigAlert($"proxy '{section.Name}': stats 'auth'/'realm' and 'http-request' can't be used at the same time.");
+            }
             CheckBindProtocols(section, diagnostics);
         }
 
@@ -59,6 +64,91 @@ internal static class ConfigBuilder
         }
 
         return new SluiceConfig { Global = global, Frontends = frontends, Backends = backendList };
+    }
+
+    /// <summary>
+    /// Each proxy's error pages: its error page lines applied in order (its defaults' first), `errorfiles` names
+    /// looked up among the `http-errors` sections; and the `errorfiles` replies of its rules bound to their
+    /// section's page. Messages are HAProxy's.
+    /// </summary>
+    private static Dictionary<ProxySection, IReadOnlyDictionary<int, HttpReturnRule>> ResolveErrorPages(
+        IReadOnlyList<ProxySection> sections, IReadOnlyDictionary<string, HttpErrorsSection> httpErrors, DiagnosticBag diagnostics)
+    {
+        var resolved = new Dictionary<ProxySection, IReadOnlyDictionary<int, HttpReturnRule>>();
+        foreach (var section in sections)
+        {
+            if (section.Kind == ProxyKinds.Defaults)
+            {
+                continue;
+            }
+
+            foreach (var rule in section.HttpRequestRules.Concat(section.HttpResponseRules))
+            {
+                if (rule.Action is not Sluice.Rules.Actions.ReplyAction { Spec.ErrorFilesName: { } name } reply)
+                {
+                    continue;
+                }
+
+                if (!httpErrors.TryGetValue(name, out var errors))
+                {
+                    diagnostics.ConfigAlert($"Proxy '{section.Name}': unknown http-errors section '{name}' referenced by an http reply .");
+                    continue;
+                }
+
+                reply.Spec.ErrorFilesReply = errors.Replies.GetValueOrDefault(reply.Spec.Status);
+                if (reply.Spec.ErrorFilesReply is null)
+                {
+                    diagnostics.ConfigWarning($"Proxy '{section.Name}': status '{reply.Spec.Status}' referenced by an http reply not declared in http-errors section '{name}'.");
+                }
+            }
+
+            var pages = new Dictionary<int, HttpReturnRule>();
+            foreach (var entry in section.ErrorPages)
+            {
+                switch (entry)
+                {
+                    case ErrorPageReply { Reply: { } page } reply:
+                        pages[reply.Status] = page;
+                        break;
+                    case ErrorPageReply reply:
+                        // The built-in page again, or the frontend's when a backend has none.
+                        pages.Remove(reply.Status);
+                        break;
+                    case ErrorPageSectionReference reference when !httpErrors.TryGetValue(reference.SectionName, out _):
+                        diagnostics.ConfigAlert($"proxy '{section.Name}': unknown http-errors section '{reference.SectionName}' (at {reference.Location}).");
+                        break;
+                    case ErrorPageSectionReference reference:
+                        var errors = httpErrors[reference.SectionName];
+                        if (reference.Statuses.Count == 0)
+                        {
+                            foreach (var (status, page) in errors.Replies)
+                            {
+                                pages[status] = page;
+                            }
+
+                            break;
+                        }
+
+                        foreach (var status in reference.Statuses)
+                        {
+                            if (errors.Replies.TryGetValue(status, out var page))
+                            {
+                                pages[status] = page;
+                            }
+                            else
+                            {
+                                diagnostics.ConfigWarning($"config: proxy '{section.Name}' : status '{status}' not declared in http-errors section '{reference.SectionName}' (at {reference.Location}).");
+                            }
+                        }
+
+                        break;
+                }
+            }
+
+            resolved[section] = pages.Count == 0 ? FrontendConfig.EmptyErrorFiles : pages;
+        }
+
+        return resolved;
     }
 
     /// <summary>`track-scN ... [table T]`: T, or the rule's own proxy's table, must exist.</summary>
@@ -196,7 +286,7 @@ internal static class ConfigBuilder
         return ids;
     }
 
-    private static BackendConfig BuildBackend(ProxySection section, int id, DiagnosticBag diagnostics, int reachingMaxConn, GlobalConfig global)
+    private static BackendConfig BuildBackend(ProxySection section, int id, DiagnosticBag diagnostics, int reachingMaxConn, GlobalConfig global, IReadOnlyDictionary<int, HttpReturnRule> errorPages)
     {
         if (section.Mode == ProxyMode.Tcp)
         {
@@ -314,7 +404,7 @@ internal static class ConfigBuilder
             TcpContentRules = section.Kind == ProxyKinds.Backend ? [.. section.TcpContentRules] : [],
             TcpResponseRules = [.. section.TcpResponseRules],
             ResponseInspectDelay = section.ResponseInspectDelay,
-            ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
+            ErrorFiles = errorPages,
             HealthCheck = new BackendCheckConfig
             {
                 Kind = section.CheckProtocol == CheckProtocol.Http ? HealthCheckKind.Http : HealthCheckKind.Tcp,
@@ -362,7 +452,7 @@ internal static class ConfigBuilder
         }
     }
 
-    private static FrontendConfig BuildFrontend(ProxySection section, int id, Dictionary<string, (BackendConfig Config, ProxySection Section)> backends, DiagnosticBag diagnostics, GlobalConfig global)
+    private static FrontendConfig BuildFrontend(ProxySection section, int id, Dictionary<string, (BackendConfig Config, ProxySection Section)> backends, DiagnosticBag diagnostics, GlobalConfig global, IReadOnlyDictionary<int, HttpReturnRule> errorPages)
     {
         var binds = new List<BindConfig>();
         foreach (var line in section.Binds)
@@ -466,7 +556,7 @@ internal static class ConfigBuilder
             TcpSessionRules = [.. section.TcpSessionRules],
             TcpContentRules = [.. section.TcpContentRules],
             InspectDelay = section.InspectDelay,
-            ErrorFiles = section.ErrorFiles.Count == 0 ? FrontendConfig.EmptyErrorFiles : new Dictionary<int, byte[]>(section.ErrorFiles),
+            ErrorFiles = errorPages,
             Log = Sections.LogKeywordParsers.Build(section, global, diagnostics.ConfigWarning),
         };
     }

@@ -62,7 +62,16 @@ internal sealed class StatsPageAction(StatsPageConfig page, string proxyName) : 
             return RuleVerdict.Continue;
         }
 
-        if (page.Users is { } users)
+        if (page.HttpRequestRules.Count > 0)
+        {
+            // The first rule that applies decides: allow serves the page, deny and auth answer instead.
+            var verdict = HttpRuleRunner.Run(page.HttpRequestRules, 0, ctx, message, result, out _);
+            if (verdict is not (RuleVerdict.Continue or RuleVerdict.Allow))
+            {
+                return verdict;
+            }
+        }
+        else if (page.Users is { } users)
         {
             var index = request.Headers.IndexOf("authorization"u8);
             Span<byte> decoded = stackalloc byte[512];

@@ -12,6 +12,9 @@ namespace Sluice.Transactions;
 /// <summary>What the handshakes of an accepted connection established; each part is null when not asked for.</summary>
 internal readonly record struct HandshakeOutcome(ProxyHeader? Proxy, SslStream? Tls, TlsConnectionInfo? TlsInfo)
 {
+    /// <summary>From the accept to the end of the handshakes, in ms: the first request's `%Th` (HAProxy's t_handshake).</summary>
+    public long HandshakeMs { get; init; }
+
     /// <summary>
     /// True when ALPN chose a protocol: the TLS handshake on an `ssl` bind, else the PROXY v2 header (the TLS
     /// offloader's choice).
@@ -72,7 +75,7 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
 
             if (_terminator is null)
             {
-                return new HandshakeOutcome(proxy, null, null);
+                return new HandshakeOutcome(proxy, null, null) { HandshakeMs = ElapsedSinceAcceptMs() };
             }
 
             var (stream, info, failure) = await _terminator.AuthenticateAsync(_client).ConfigureAwait(false);
@@ -82,7 +85,7 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
                 return null;
             }
 
-            return new HandshakeOutcome(proxy, stream, info);
+            return new HandshakeOutcome(proxy, stream, info) { HandshakeMs = ElapsedSinceAcceptMs() };
         }
         finally
         {
@@ -144,7 +147,7 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
         samples.FrontendId = _context.Frontend.Id;
         samples.Listener = listener;
         samples.TlsBind = true;
-        var handshakeMs = (long)(DateTime.UtcNow - _acceptedAtUtc).TotalMilliseconds;
+        var handshakeMs = ElapsedSinceAcceptMs();
         fields.AcceptUnixMs = new DateTimeOffset(_acceptedAtUtc).ToUnixTimeMilliseconds();
         fields.Th = handshakeMs;
         fields.Ti = 0;
@@ -155,6 +158,8 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
         fields.ActConn = ConnectionCounter.Process.Value;
         fields.FeConn = _context.Counters.CurrentSessions;
     }
+
+    private long ElapsedSinceAcceptMs() => (long)(DateTime.UtcNow - _acceptedAtUtc).TotalMilliseconds;
 
     private System.Net.EndPoint? SafeEndPoint(bool remote)
     {

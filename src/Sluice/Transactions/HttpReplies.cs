@@ -19,11 +19,11 @@ internal sealed class HttpReplies
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Status, string Realm), HttpReply> _challenges = new();
 
-    public HttpReplies(IReadOnlyDictionary<int, byte[]> errorFiles, IEnumerable<HttpRule> rules)
+    public HttpReplies(IReadOnlyDictionary<int, HttpReturnRule> errorPages, IEnumerable<HttpRule> rules)
     {
-        foreach (var (status, content) in errorFiles)
+        foreach (var (status, page) in errorPages)
         {
-            _byStatus[status] = ParseFullResponse(content, status);
+            _byStatus[status] = BuildReturn(page);
         }
 
         foreach (var rule in rules)
@@ -65,6 +65,13 @@ internal sealed class HttpReplies
         return new HttpReply(page.Status, page.Reason is null ? null : Encoding.Latin1.GetString(page.Reason), headers, page.Body);
     }
 
+    /// <summary>
+    /// The built-in page whatever the proxy configured: HAProxy 2.6's HTTP/1 mux answers a request it cannot read
+    /// (400, 408, 414, 431, 501) before any stream exists, with its own pages, not the proxy's error pages.
+    /// </summary>
+    public static HttpReply BuiltInPage(int status) =>
+        BuiltIn.TryGetValue(status, out var reply) ? reply : Generic(status);
+
     /// <summary>The reply for an error status: the errorfile if one was given, else the built-in page.</summary>
     public HttpReply ForStatus(int status) =>
         _byStatus.TryGetValue(status, out var reply) ? reply : Generic(status);
@@ -73,6 +80,12 @@ internal sealed class HttpReplies
 
     private HttpReply BuildReturn(HttpReturnRule rule)
     {
+        if (rule.ErrorFilesName is not null)
+        {
+            // A status the section does not declare is answered with the bare status, as HAProxy does.
+            return rule.ErrorFilesReply is { } page ? BuildReturn(page) : new HttpReply(rule.Status, null, [], []);
+        }
+
         if (rule.UseDefaultErrorFile)
         {
             return ForStatus(rule.Status);

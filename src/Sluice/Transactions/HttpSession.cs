@@ -28,6 +28,9 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     private readonly bool _detectPreface;
     private readonly Sluice.Rules.Samples.VariableStore? _sessionVariables;
     private readonly long _acceptMs;
+
+    /// <summary>The handshakes' time before this session began (PROXY header, TLS): the first request's `%Th`.</summary>
+    private readonly long _handshakeMs;
     private Http2Session? _http2;
     private int _waitingForRequest;
     private int _transactionlessCause;
@@ -54,6 +57,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         }
 
         _acceptMs = context.Shared.Clock.Refresh();
+        _handshakeMs = handshake.HandshakeMs;
         // Where ALPN chose the protocol (of TLS, or of the offloader in a PROXY v2 header), the bytes do not decide
         // (ARCHITECTURE.md: the first bytes decide on cleartext only).
         _detectPreface = listener?.Bind.Proto is null && handshake.Tls is null && !handshake.HasAlpn && !context.Frontend.DisableH2Upgrade;
@@ -125,7 +129,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
                     break;
                 }
 
-                _transaction.SetRequestTiming(_waitStartMs, _firstByteMs);
+                _transaction.SetRequestTiming(_waitStartMs, _firstByteMs, first ? _handshakeMs : 0);
                 await _transaction.RunAsync(_front, first).ConfigureAwait(false);
                 _waitStartMs = clock.Refresh();
                 _firstByteMs = -1;
@@ -265,7 +269,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         {
             try
             {
-                await _front.SendReplyAsync(_context.Replies.ForStatus(status), closeAfter: true).ConfigureAwait(false);
+                await _front.SendReplyAsync(HttpReplies.BuiltInPage(status), closeAfter: true).ConfigureAwait(false);
                 sent = true;
             }
             catch (Messages.HttpBodyException)
@@ -275,7 +279,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         }
 
         var cause = code[0] switch { 'P' => TerminationCause.ProxyCondition, 'c' => TerminationCause.ClientTimeout, _ => TerminationCause.ClientClosed };
-        _transaction.SetRequestTiming(_waitStartMs, _firstByteMs);
+        _transaction.SetRequestTiming(_waitStartMs, _firstByteMs, first ? _handshakeMs : 0);
         _transaction.LogWithoutRequest(_front, status, cause, TerminationPhase.Request,
             dataReceived: outcome != RequestHeadOutcome.ClosedIdle || _front.PartialHeadBytes > 0);
 

@@ -49,6 +49,9 @@ internal sealed class HttpTransaction : IDisposable
     private readonly Sluice.Logging.LogFields _log = new();
     private long _waitStartMs;
 
+    /// <summary>The connection's handshake time, given to its first request only (`%Th`); 0 for the others.</summary>
+    private long _handshakeMs;
+
     /// <summary>Our address on the last server connection the request went to (`%bi:%bp`); null before one.</summary>
     private EndPoint? _backendLocalEndPoint;
     private long _firstByteMs = -1;
@@ -92,13 +95,15 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     /// <summary>
-    /// When the wait for this request began (the accept, or the end of the previous request) and when its first
-    /// byte came (-1 when unknown): the log's accept date, `Ti` and `TR`. Called by the session before <see cref="RunAsync"/>.
+    /// When the wait for this request began (the end of the handshakes, or of the previous request), when its first
+    /// byte came (-1 when unknown), and how long the connection's handshakes took before (the first request only):
+    /// the log's accept date, `Th`, `Ti` and `TR`. Called by the session before <see cref="RunAsync"/>.
     /// </summary>
-    public void SetRequestTiming(long waitStartMs, long firstByteMs)
+    public void SetRequestTiming(long waitStartMs, long firstByteMs, long handshakeMs)
     {
         _waitStartMs = waitStartMs;
         _firstByteMs = firstByteMs;
+        _handshakeMs = handshakeMs;
     }
 
     /// <summary>The exchange with the server in progress, or null.</summary>
@@ -284,6 +289,7 @@ internal sealed class HttpTransaction : IDisposable
             }
 
             _waitStartMs = 0;
+            _handshakeMs = 0;
             _firstByteMs = -1;
         }
     }
@@ -298,15 +304,16 @@ internal sealed class HttpTransaction : IDisposable
         fields.Reset();
         // Without a first byte the whole wait was idle time (a connection that closed without sending anything).
         var firstByte = _firstByteMs >= _waitStartMs && _firstByteMs <= _startMs ? _firstByteMs : withRequest ? _waitStartMs : _startMs;
-        fields.AcceptMs = _waitStartMs;
-        fields.AcceptUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (_front.Shared.Clock.Refresh() - _waitStartMs);
-        fields.Th = 0;
+        // As HAProxy, the first request of a connection dates from the accept: its handshakes count as `Th` and in `Tt`.
+        fields.AcceptMs = _waitStartMs - _handshakeMs;
+        fields.AcceptUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (_front.Shared.Clock.Refresh() - fields.AcceptMs);
+        fields.Th = _handshakeMs;
         fields.Ti = firstByte - _waitStartMs;
         fields.TR = withRequest && !_rejected ? _startMs - firstByte : -1;
         fields.Tw = Tw;
         fields.Tc = Tc;
         fields.Tr = Tr;
-        fields.Tt = nowMs - _waitStartMs;
+        fields.Tt = nowMs - fields.AcceptMs;
         fields.Status = Status == 0 ? -1 : Status;
         // HAProxy counts nothing for the error it answers to a request it could not read.
         fields.BytesOut = withRequest ? BytesOutWithHead(front) : 0;
@@ -369,6 +376,7 @@ internal sealed class HttpTransaction : IDisposable
         End(cause, phase);
         Log(log, front, now, early: false, withRequest: false);
         _waitStartMs = 0;
+        _handshakeMs = 0;
     }
 
     private void Reset()

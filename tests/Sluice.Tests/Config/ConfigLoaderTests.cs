@@ -266,7 +266,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("global\n    lua-load /x.lua\n", "'lua-load' is not supported yet.")]
     [InlineData("global\n    stats socket /run/s.sock level root\n", "'stats socket' : 'level' only supports 'user', 'operator', and 'admin'.")]
     [InlineData("global\n    stats socket ipv4@127.0.0.1\n", "'stats socket' : invalid address 'ipv4@127.0.0.1'.")]
-    [InlineData("frontend f\n    stats http-request deny\n", "'stats http-request' is not supported yet.")]
+    [InlineData("frontend f\n    stats http-request tarpit\n", "'stats http-request tarpit' is not supported yet.")]
     [InlineData("defaults\n    stats admin if TRUE\n", "'stats admin' not allowed in 'defaults' section.")]
     [InlineData("frontend f\n    http-request use-service lua.x\n", "'http-request use-service lua.x' is not supported yet.")]
     [InlineData("global\n    maxconn x\n", "'maxconn' expects an integer argument of at least 1 (got 'x').")]

@@ -213,8 +213,8 @@ public sealed class HttpKeywordsTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "503b.http"), "HTTP/1.1 503 Busy\r\n\r\n");
         var (config, lines) = Load($"{Defaults}    errorfile 503 DIR/503.http\n    errorfile 404 DIR/503.http\nfrontend f\n    bind 127.0.0.1:8080\n    errorfile 503 DIR/503b.http\n    default_backend b\nbackend b\n    server s 127.0.0.1:80\n");
         Assert.Empty(lines);
-        Assert.Equal("HTTP/1.1 503 Busy\r\n\r\n", Encoding.ASCII.GetString(config!.Frontends[0].ErrorFiles[503]));
-        Assert.StartsWith("HTTP/1.0 503 Service Unavailable\r\n", Encoding.ASCII.GetString(config.Backends[0].ErrorFiles[503]), StringComparison.Ordinal);
+        Assert.Equal("HTTP/1.1 503 Busy\r\n\r\n", Encoding.ASCII.GetString(config!.Frontends[0].ErrorFiles[503].Body));
+        Assert.StartsWith("HTTP/1.0 503 Service Unavailable\r\n", Encoding.ASCII.GetString(config.Backends[0].ErrorFiles[503].Body), StringComparison.Ordinal);
         Assert.Equal([404, 503], config.Backends[0].ErrorFiles.Keys.Order());
         Assert.Equal([404, 503], config.Frontends[0].ErrorFiles.Keys.Order());
     }
@@ -226,6 +226,46 @@ public sealed class HttpKeywordsTests : IDisposable
         var (config, _) = Load($"{Defaults}    errorfile 503 DIR/503.http\nbackend a\n    errorfile 400 DIR/400.http\n    server s 127.0.0.1:80\nbackend b\n    server s 127.0.0.1:80\n");
         Assert.Equal([400, 503], config!.Backends[0].ErrorFiles.Keys.Order());
         Assert.Equal([503], config.Backends[1].ErrorFiles.Keys);
+    }
+
+    [Fact]
+    public void ErrorPages_LinesApplyInOrder_DefaultsFirst()
+    {
+        File.WriteAllText(Path.Combine(_dir, "403.http"), "HTTP/1.1 403 Site\r\n\r\n");
+        File.WriteAllText(Path.Combine(_dir, "404.http"), "HTTP/1.1 404 Site\r\n\r\n");
+        var (config, lines) = Load(
+            $"http-errors site\n    errorfile 403 DIR/403.http\n    errorfile 404 DIR/404.http\n    errorfile 503 DIR/503.http\n"
+            + $"{Defaults}    errorfiles site\n"
+            + "frontend f\n    bind 127.0.0.1:8080\n    errorfile 403 DIR/503.http\n    http-error status 404\n    default_backend b\n"
+            + "backend b\n    errorfile 403 DIR/503.http\n    errorfiles site 403\n    http-error status 503 content-type text/plain string busy\n    server s 127.0.0.1:80\n");
+        Assert.Empty(lines);
+        var front = config!.Frontends[0].ErrorFiles;
+        Assert.Equal([403, 503], front.Keys.Order());
+        Assert.StartsWith("HTTP/1.0 503", Encoding.ASCII.GetString(front[403].Body), StringComparison.Ordinal);
+        var back = config.Backends[0].ErrorFiles;
+        Assert.Equal([403, 404, 503], back.Keys.Order());
+        Assert.Equal("HTTP/1.1 403 Site\r\n\r\n", Encoding.ASCII.GetString(back[403].Body));
+        Assert.Equal(("text/plain", "busy", false), (back[503].ContentType, Encoding.ASCII.GetString(back[503].Body), back[503].BodyIsFullResponse));
+    }
+
+    [Fact]
+    public void ReturnErrorfiles_BoundToTheSectionsPage_SectionDeclaredAfter()
+    {
+        File.WriteAllText(Path.Combine(_dir, "404.http"), "HTTP/1.1 404 Site\r\n\r\n");
+        var (config, lines) = LoadProxies(frontend: "    http-request return status 404 errorfiles site if { path /a }\n    http-request return status 200 errorfiles site\n",
+            backend: "http-errors site\n    errorfile 404 DIR/404.http\n");
+        Assert.Equal(["[WARNING] config : Proxy 'f': status '200' referenced by an http reply not declared in http-errors section 'site'."], lines);
+        var rules = config!.Frontends[0].HttpRequestRules;
+        Assert.Equal("HTTP/1.1 404 Site\r\n\r\n", Encoding.ASCII.GetString(Spec(rules[0]).ErrorFilesReply!.Body));
+        Assert.Null(Spec(rules[1]).ErrorFilesReply);
+    }
+
+    [Fact]
+    public void HttpErrorsSection_DeclaredTwice_Alert()
+    {
+        var (config, lines) = Load($"http-errors site\nhttp-errors site\n{Defaults}");
+        Assert.Null(config);
+        Assert.Contains("[ALERT] parsing [t.cfg:2] : http-errors section 'site' already exists (declared at t.cfg:1).", lines);
     }
 
     [Fact]
@@ -387,7 +427,7 @@ public sealed class HttpKeywordsTests : IDisposable
     [InlineData("listen l\n    http-request return status 0\n", "error detected in proxy 'l' while parsing 'http-request return' rule : Unexpected status code '0'.")]
     [InlineData("frontend f\n    http-request return content-type text/plain lf-string \"%[nosuch]\"\n", "error detected in frontend 'f' while parsing 'http-request return' rule : failed to parse sample expression <nosuch]> : unknown fetch method 'nosuch'.")]
     [InlineData("frontend f\n    http-request return hdr X-Client %[res.hdr(x)]\n", "error detected in frontend 'f' while parsing 'http-request return' rule : sample fetch <res.hdr(x)]> may not be reliably used here because it needs 'HTTP response headers' which is not available here.")]
-    [InlineData("frontend f\n    http-request return errorfiles myerrors\n", "'http-request return' : 'errorfiles' is not supported yet.")]
+    [InlineData("frontend f\n    http-request return errorfiles\n", "error detected in frontend 'f' while parsing 'http-request return' rule : 'errorfiles' expects <name> as argument.")]
     [InlineData("frontend f\n    http-request return status 200 if nosuch\n", "error detected while parsing an 'http-request return' condition : no such ACL : 'nosuch'.")]
     [InlineData("frontend f\n    http-request return status 200 foo\n", "'http-request return' expects either 'if' or 'unless' followed by a condition but found 'foo'.")]
     [InlineData("backend b\n    server s 127.0.0.1:80 pool-max-conn -2\n", "'server b/s' : 'pool-max-conn' must be >= -1.")]
@@ -555,7 +595,7 @@ public sealed class HttpKeywordsTests : IDisposable
     {
         var (config, lines) = LoadProxies(frontend: $"    {keyword} 503 /x\n");
         Assert.Empty(lines);
-        Assert.Equal(expected, Encoding.Latin1.GetString(config!.Frontends[0].ErrorFiles[503]));
+        Assert.Equal(expected, Encoding.Latin1.GetString(config!.Frontends[0].ErrorFiles[503].Body));
     }
 
     [Theory]

@@ -101,6 +101,39 @@ internal sealed record HttpReturnRule
     /// <summary>`default-errorfiles`: the proxy's error response for <see cref="Status"/> is sent.</summary>
     public bool UseDefaultErrorFile { get; init; }
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+
+    /// <summary>`errorfiles NAME`: the reply is the one the `http-errors NAME` section declares for <see cref="Status"/>.</summary>
+    public string? ErrorFilesName { get; init; }
+
+    /// <summary>
+    /// For <see cref="ErrorFilesName"/>: the section's reply, set once when the configuration is built (the section
+    /// may come after the rule); null when the section does not declare the status, and the reply is then empty.
+    /// </summary>
+    public HttpReturnRule? ErrorFilesReply { get; set; }
+}
+
+/// <summary>One line that sets a proxy's error pages; the lines apply in order when the proxy is built.</summary>
+internal abstract record ErrorPageEntry(string Location);
+
+/// <summary>`errorfile`, `errorloc*` and `http-error`: the page for one status; null <paramref name="Reply"/> restores the built-in page.</summary>
+internal sealed record ErrorPageReply(int Status, HttpReturnRule? Reply, string Location) : ErrorPageEntry(Location);
+
+/// <summary>
+/// `errorfiles NAME [CODE ...]` (and `http-error status CODE errorfiles NAME`): the pages of an `http-errors`
+/// section, all of them or those listed in <paramref name="Statuses"/>.
+/// </summary>
+internal sealed record ErrorPageSectionReference(string SectionName, IReadOnlyList<int> Statuses, string Location) : ErrorPageEntry(Location);
+
+/// <summary>`http-errors NAME`: a named set of error pages that proxies take with `errorfiles NAME`.</summary>
+internal sealed class HttpErrorsSection(string name, string location)
+{
+    public string Name { get; } = name;
+
+    /// <summary>`file:line` of the section's header line.</summary>
+    public string Location { get; } = location;
+
+    /// <summary>The section's `errorfile` lines by status, as full responses.</summary>
+    public Dictionary<int, HttpReturnRule> Replies { get; } = [];
 }
 
 /// <summary>

@@ -82,14 +82,14 @@ internal sealed record FrontendConfig
     /// <summary>`monitor-uri`: requests for exactly this URI are answered by the proxy (200, or 503 with `monitor fail`).</summary>
     public string? MonitorUri { get; init; }
     public Sluice.Rules.Acls.Condition? MonitorFail { get; init; }
-    /// <summary>`errorfile CODE FILE`: whole HTTP/1 responses by status code.</summary>
-    public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = EmptyErrorFiles;
+    /// <summary>`errorfile`, `errorfiles`, `errorloc` and `http-error`: the proxy's own error pages by status code.</summary>
+    public IReadOnlyDictionary<int, HttpReturnRule> ErrorFiles { get; init; } = EmptyErrorFiles;
     /// <summary>`stick-table`: the frontend's own table; null without one.</summary>
     public Sluice.Backends.StickTable? StickTable { get; init; }
     /// <summary>The traffic log: targets, format, options; null when the frontend logs nothing.</summary>
     public Sluice.Logging.ProxyLogConfig? Log { get; init; }
 
-    public static readonly IReadOnlyDictionary<int, byte[]> EmptyErrorFiles = new Dictionary<int, byte[]>();
+    public static readonly IReadOnlyDictionary<int, HttpReturnRule> EmptyErrorFiles = new Dictionary<int, HttpReturnRule>();
 }
 
 /// <summary>A backend (or the backend half of a `listen` section).</summary>
@@ -158,7 +158,7 @@ internal sealed record BackendConfig
     public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpResponseRules { get; init; } = [];
     /// <summary>`tcp-response inspect-delay`: how long mode tcp response rules may wait for the server's bytes.</summary>
     public TimeSpan ResponseInspectDelay { get; init; }
-    public IReadOnlyDictionary<int, byte[]> ErrorFiles { get; init; } = FrontendConfig.EmptyErrorFiles;
+    public IReadOnlyDictionary<int, HttpReturnRule> ErrorFiles { get; init; } = FrontendConfig.EmptyErrorFiles;
     /// <summary>`option httpchk`, `http-check send`, `http-check expect`, `option tcp-check`.</summary>
     public BackendCheckConfig HealthCheck { get; init; } = BackendCheckConfig.Default;
     /// <summary>The backend half of a `listen` section: HAProxy calls it a "proxy" in messages.</summary>

@@ -55,7 +55,9 @@ internal sealed record StatsPageConfig
 
     public string Uri { get; init; } = DefaultUri;
 
-    public string Realm { get; init; } = "HAProxy Statistics";
+    public string Realm { get; init; } = DefaultRealm;
+
+    public const string DefaultRealm = "HAProxy Statistics";
 
     /// <summary>`stats auth USER:PASSWORD` lines; null when no authentication is asked.</summary>
     public Userlist? Users { get; init; }
@@ -74,6 +76,12 @@ internal sealed record StatsPageConfig
 
     /// <summary>`stats admin if|unless COND`: when it holds, the page offers and accepts server actions.</summary>
     public Condition? Admin { get; init; }
+
+    /// <summary>
+    /// `stats http-request allow|deny|auth [realm R] [if|unless COND]`: run in order on a request for the page; the
+    /// first that applies decides (allow: the page; deny: 403; auth: 401). They replace `stats auth`.
+    /// </summary>
+    public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpRequestRules { get; init; } = [];
 
     /// <summary>`stats scope NAME`: the proxies shown; empty for all. `.` means the proxy itself.</summary>
     public IReadOnlyList<string> Scope { get; init; } = [];

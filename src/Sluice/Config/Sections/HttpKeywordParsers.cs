@@ -230,28 +230,73 @@ internal static class HttpKeywordParsers
 
     public static void ParseErrorFile(KeywordContext ctx, ProxySection section)
     {
+        if (ParseErrorFileLine(ctx, section.Global.BufSize, "errorfile : ") is { } page)
+        {
+            section.ErrorPages.Add(page);
+        }
+    }
+
+    /// <summary>
+    /// `errorfile CODE FILE` in a proxy or an `http-errors` section (HAProxy words the usage message of each a
+    /// little differently, hence <paramref name="usagePrefix"/>). Null after an alert.
+    /// </summary>
+    public static ErrorPageReply? ParseErrorFileLine(KeywordContext ctx, int bufSize, string usagePrefix)
+    {
         var statusText = ctx.Argument(0);
         var path = ctx.Argument(1);
         if (string.IsNullOrEmpty(statusText) || string.IsNullOrEmpty(path))
         {
-            ctx.Alert("errorfile : expects <status_code> and <file> as arguments.");
-            return;
+            ctx.Alert($"{usagePrefix}expects <status_code> and <file> as arguments.");
+            return null;
         }
 
         if (!ValueParsers.TryParseInt(statusText, out var status) || Array.IndexOf(ErrorStatuses, status) < 0)
         {
             ctx.Alert($"errorfile : status code '{statusText}' not handled.");
-            return;
+            return null;
         }
 
-        var error = LoadErrorFile(path, out var content);
+        var error = LoadErrorFile(ctx, path, bufSize, out var content);
         if (error is not null)
         {
             ctx.Alert($"errorfile : {error}");
+            return null;
+        }
+
+        return new ErrorPageReply(status, FullResponse(status, content!, ctx.Location.ToString()), ctx.Location.ToString());
+    }
+
+    /// <summary>A reply sent as the whole HTTP/1 response <paramref name="content"/> holds.</summary>
+    public static HttpReturnRule FullResponse(int status, byte[] content, string location) =>
+        new() { Location = location, Status = status, Body = content, BodyIsFullResponse = true };
+
+    /// <summary>
+    /// `errorfiles NAME [CODE ...]`: the pages of `http-errors NAME`, all of them or those of the listed codes. The
+    /// section may be declared later; the proxy's build resolves the name.
+    /// </summary>
+    public static void ParseErrorFiles(KeywordContext ctx, ProxySection section)
+    {
+        var name = ctx.Argument(0);
+        if (string.IsNullOrEmpty(name))
+        {
+            ctx.Alert("errorfiles : expects <name> as argument.");
             return;
         }
 
-        section.ErrorFiles[status] = content!;
+        var statuses = new List<int>();
+        for (var i = 1; i < ctx.ArgumentCount; i++)
+        {
+            var text = ctx.Argument(i)!;
+            if (!ValueParsers.TryParseInt(text, out var status) || Array.IndexOf(ErrorStatuses, status) < 0)
+            {
+                ctx.Alert($"errorfiles : status code '{text}' not handled.");
+                return;
+            }
+
+            statuses.Add(status);
+        }
+
+        section.ErrorPages.Add(new ErrorPageSectionReference(name, statuses, ctx.Location.ToString()));
     }
 
     /// <summary>
@@ -275,14 +320,17 @@ internal static class HttpKeywordParsers
         }
 
         var statusLine = ctx.Keyword == "errorloc303" ? "303 See Other" : "302 Found";
-        section.ErrorFiles[status] = System.Text.Encoding.Latin1.GetBytes($"HTTP/1.1 {statusLine}\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: {url}\r\n\r\n");
+        var content = System.Text.Encoding.Latin1.GetBytes($"HTTP/1.1 {statusLine}\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: {url}\r\n\r\n");
+        var location = ctx.Location.ToString();
+        section.ErrorPages.Add(new ErrorPageReply(status, FullResponse(status, content, location), location));
     }
 
     /// <summary>
     /// Reads a file holding a whole HTTP/1 response (status line, headers, empty line, body) as HAProxy's
-    /// <c>errorfile</c> does. Returns null or HAProxy's complaint.
+    /// <c>errorfile</c> does: a file larger than a buffer is cut (with a warning), and the response must parse,
+    /// match its `Content-Length`, not be chunked, and fit a buffer. Returns null or HAProxy's complaint.
     /// </summary>
-    public static string? LoadErrorFile(string path, out byte[]? content)
+    public static string? LoadErrorFile(KeywordContext ctx, string path, int bufSize, out byte[]? content)
     {
         content = null;
         try
@@ -294,12 +342,23 @@ internal static class HttpKeywordParsers
             return $"error opening file '{path}'.";
         }
 
-        if (Messages.HttpReply.TryParse(content, out var offset) is null)
+        if (content.Length > bufSize)
         {
-            content = null;
-            return $"'{path}': unable to parse headers (error offset: {offset})";
+            ctx.Diagnostics.ConfigWarning($"custom error message file '{path}' larger than {bufSize} bytes. Truncating.");
+            content = content[..bufSize];
         }
 
-        return null;
+        var reply = Messages.HttpReply.TryParse(content, out var offset, out var facts);
+        var error = reply is null ? $"'{path}': unable to parse headers (error offset: {offset})"
+            : facts.Chunked ? $"'{path}': chunk-encoded payload not supported"
+            : facts.ContentLength is { } length && length != facts.BodyLength ? $"'{path}': payload size does not match the announced content-length ({facts.BodyLength} != {length})"
+            : facts.StoredSize > Messages.HttpReply.StoredCapacity(bufSize) ? $"'{path}': unable to add payload into the HTX message"
+            : null;
+        if (error is not null)
+        {
+            content = null;
+        }
+
+        return error;
     }
 }

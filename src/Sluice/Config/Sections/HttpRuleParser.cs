@@ -68,13 +68,32 @@ internal static class HttpRuleParser
             ctx.Warning($"previous '{keyword}' action is final and has no condition attached, further entries are NOOP.");
         }
 
+        if (ParseRule(ctx, section, response) is not { } parsed)
+        {
+            return;
+        }
+
+        rules.Add(parsed);
+        if (!response && section.UseBackends.Count > 0)
+        {
+            ctx.Warning("a 'http-request' rule placed after a 'use_backend' rule will still be processed before.");
+        }
+    }
+
+    /// <summary>
+    /// One `http-request`/`http-response` rule: the action whose name is the first argument of
+    /// <paramref name="ctx"/>, and its condition. Null after an alert. `stats http-request` rules are read here too.
+    /// </summary>
+    public static HttpRule? ParseRule(KeywordContext ctx, ProxySection section, bool response)
+    {
+        var keyword = response ? "http-response" : "http-request";
         var name = ctx.Argument(0) ?? string.Empty;
         var site = Site(section, response);
         var rule = new RuleWords(ctx, section, keyword, name, site);
         var action = ParseAction(rule, response);
         if (action is null)
         {
-            return;
+            return null;
         }
 
         Condition? condition = null;
@@ -84,21 +103,17 @@ internal static class HttpRuleParser
             if (word is not ("if" or "unless"))
             {
                 ctx.Alert($"'{keyword} {rule.ActionName}' expects either 'if' or 'unless' followed by a condition but found '{word}'.");
-                return;
+                return null;
             }
 
             condition = ParseCondition(ctx, section, ctx.ArgumentIndex + rule.Next, $"error detected while parsing an '{keyword} {rule.ActionName}' condition", site);
             if (condition is null)
             {
-                return;
+                return null;
             }
         }
 
-        rules.Add(new HttpRule(action, condition, ctx.Location.ToString()) { Keyword = $"{keyword} {rule.ActionName}" });
-        if (!response && section.UseBackends.Count > 0)
-        {
-            ctx.Warning("a 'http-request' rule placed after a 'use_backend' rule will still be processed before.");
-        }
+        return new HttpRule(action, condition, ctx.Location.ToString()) { Keyword = $"{keyword} {rule.ActionName}" };
     }
 
     /// <summary>
@@ -710,6 +725,52 @@ internal static class HttpRuleParser
     }
 
     /// <summary>
+    /// `http-error status CODE [content-type T] [default-errorfiles | errorfile F | errorfiles N | file F |
+    /// string S] [hdr NAME VALUE]*`: the proxy's own reply for CODE, written with `http-request return`'s words.
+    /// Without a payload the built-in page is kept; `errorfiles N` takes N's page for CODE.
+    /// </summary>
+    public static void ParseHttpError(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.Argument(0) != "status")
+        {
+            ctx.Alert("http-error : expects at least a <status> as arguments.\n");
+            return;
+        }
+
+        // Read as if "http-error" were the action of a rule, so that the reply's words start at "status".
+        var shifted = new KeywordContext(ctx.File, ctx.Line, ctx.Words, ctx.ArgumentIndex - 1, ctx.Negated, ctx.Diagnostics);
+        var rule = new RuleWords(shifted, section, "http-error", "http-error", Site(section, response: true)) { StandalonePrefix = "http-error : " };
+        if (ParseReply(rule, RuleVerdict.Reply, isDenial: true, defaultStatus: 200) is not ReplyAction reply)
+        {
+            return;
+        }
+
+        var spec = reply.Spec;
+        if (Array.IndexOf(HttpKeywordParsers.ErrorStatuses, spec.Status) < 0)
+        {
+            ctx.Alert($"http-error: status code '{spec.Status}' not handled.");
+            return;
+        }
+
+        if (rule.Next < shifted.ArgumentCount)
+        {
+            ctx.Alert($"http-error : unknown keyword '{shifted.Argument(rule.Next)}'.");
+            return;
+        }
+
+        if (reply.Body is not null || reply.DynamicHeaders.Count > 0)
+        {
+            ctx.Alert("http-error : log-format payloads and headers ('lf-string', 'lf-file', 'hdr' with a sample) are not supported yet.");
+            return;
+        }
+
+        var location = ctx.Location.ToString();
+        section.ErrorPages.Add(spec.ErrorFilesName is { } name
+            ? new ErrorPageSectionReference(name, [spec.Status], location)
+            : new ErrorPageReply(spec.Status, spec.UseDefaultErrorFile ? null : spec, location));
+    }
+
+    /// <summary>
     /// `deny`, `tarpit` and `return` arguments: `[status|deny_status N] [content-type T] [string S | file F |
     /// lf-string FMT | lf-file F | errorfile F | default-errorfiles] [hdr NAME FMT]*`.
     /// </summary>
@@ -720,6 +781,7 @@ internal static class HttpRuleParser
         string? contentType = null;
         string? bodyKind = null;
         byte[] body = [];
+        string? errorFilesName = null;
         LogFormat? bodyFormat = null;
         var headers = new List<KeyValuePair<string, string>>();
         var dynamicHeaders = new List<(string, LogFormat)>();
@@ -741,9 +803,10 @@ internal static class HttpRuleParser
                         return rule.Fail($"'{word}' expects <status_code> as argument");
                     }
 
-                    if (!ValueParsers.TryParseInt(value, out status) || status < 200 || status > 599)
+                    status = LeadingNumber(value);
+                    if (status is < 200 or > 599)
                     {
-                        return rule.Fail($"Unexpected status code '{value}'");
+                        return rule.Fail($"Unexpected status code '{status}'");
                     }
 
                     i++;
@@ -787,7 +850,7 @@ internal static class HttpRuleParser
 
                     if (word == "errorfile")
                     {
-                        if (HttpKeywordParsers.LoadErrorFile(value, out var response) is { } error)
+                        if (HttpKeywordParsers.LoadErrorFile(ctx, value, rule.Section.Global.BufSize, out var response) is { } error)
                         {
                             ctx.Alert($"{rule.Prefix}{error}");
                             return null;
@@ -823,8 +886,15 @@ internal static class HttpRuleParser
                     bodyKind = word;
                     break;
                 case "errorfiles":
-                    ctx.Alert($"'{rule.Keyword} {rule.ActionName}' : 'errorfiles' is not supported yet.");
-                    return null;
+                    if (string.IsNullOrEmpty(value))
+                    {
+                        return rule.Fail("'errorfiles' expects <name> as argument");
+                    }
+
+                    errorFilesName = value;
+                    bodyKind = word;
+                    i++;
+                    break;
                 case "hdr":
                     if (string.IsNullOrEmpty(value) || string.IsNullOrEmpty(ctx.Argument(i + 2)))
                     {
@@ -871,7 +941,7 @@ internal static class HttpRuleParser
         }
 
         var logFormat = bodyKind is "lf-string" or "lf-file";
-        var fullResponse = bodyKind is "errorfile" or "default-errorfiles";
+        var fullResponse = bodyKind is "errorfile" or "default-errorfiles" or "errorfiles";
         var useDefaultErrorFile = bodyKind == "default-errorfiles" || (bodyKind is null && isDenial);
         if (bodyKind is null)
         {
@@ -921,6 +991,12 @@ internal static class HttpRuleParser
                 ctx.Warning($"content-type '{contentType}' ignored by the http reply when used with an empty payload.");
                 contentType = null;
             }
+
+            var global = rule.Section.Global;
+            if (!logFormat && body.Length > global.BufSize - global.MaxRewrite)
+            {
+                ctx.Warning("http reply payload runs over the buffer space reserved to headers rewriting. It may lead to internal errors if strict rewriting mode is enabled.");
+            }
         }
 
         var spec = new HttpReturnRule
@@ -932,8 +1008,21 @@ internal static class HttpRuleParser
             BodyIsFullResponse = fullResponse,
             UseDefaultErrorFile = useDefaultErrorFile,
             Headers = headers,
+            ErrorFilesName = errorFilesName,
         };
         return new ReplyAction(verdict, isDenial, spec, bodyFormat, dynamicHeaders);
+    }
+
+    /// <summary>The number its leading digits make, as C's atol reads it (HAProxy shows that number back).</summary>
+    private static int LeadingNumber(string text)
+    {
+        var end = 0;
+        while (end < text.Length && end < 9 && char.IsAsciiDigit(text[end]))
+        {
+            end++;
+        }
+
+        return end == 0 ? 0 : int.Parse(text.AsSpan(0, end), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The words of one rule being read, the position after the action's arguments, and its messages' prefix.</summary>
@@ -952,7 +1041,10 @@ internal static class HttpRuleParser
         /// <summary>The argument index after the action's own arguments: a condition may start there.</summary>
         public int Next { get; set; }
 
-        public string Prefix => $"error detected in {Section.MessageKind} '{Section.Name}' while parsing '{Keyword} {ActionName}' rule : ";
+        /// <summary>Set for a keyword that is not a rule but takes a rule's reply arguments (`http-error`): its own prefix, and no final period.</summary>
+        public string? StandalonePrefix { get; init; }
+
+        public string Prefix => StandalonePrefix ?? $"error detected in {Section.MessageKind} '{Section.Name}' while parsing '{Keyword} {ActionName}' rule : ";
 
         /// <summary>How many arguments follow <paramref name="from"/> before a condition starts.</summary>
         public int Count(int from)
@@ -968,7 +1060,7 @@ internal static class HttpRuleParser
 
         public HttpAction? Fail(string message)
         {
-            Ctx.Alert($"{Prefix}{message}{(message.EndsWith('\n') ? string.Empty : ".")}");
+            Ctx.Alert($"{Prefix}{message}{(message.EndsWith('\n') || StandalonePrefix is not null ? string.Empty : ".")}");
             return null;
         }
     }

@@ -60,6 +60,8 @@ internal static class ProxyKeywordTable
         new("monitor", ProxyKinds.FrontendSide, RuleKeywordParsers.ParseMonitor),
         new("redirect", ProxyKinds.All, HttpRuleParser.ParseLegacyRedirect),
         new("errorfile", ProxyKinds.All, HttpKeywordParsers.ParseErrorFile),
+        new("errorfiles", ProxyKinds.All, HttpKeywordParsers.ParseErrorFiles),
+        new("http-error", ProxyKinds.All, HttpRuleParser.ParseHttpError),
         new("errorloc", ProxyKinds.All, HttpKeywordParsers.ParseErrorLoc),
         new("errorloc302", ProxyKinds.All, HttpKeywordParsers.ParseErrorLoc),
         new("errorloc303", ProxyKinds.All, HttpKeywordParsers.ParseErrorLoc),

@@ -272,8 +272,11 @@ internal sealed class ProxySection
     /// <summary>The section's ACLs by name; a name declared on several lines OR's them.</summary>
     public Dictionary<string, Sluice.Rules.Acls.Acl> Acls { get; private set; } = new(StringComparer.Ordinal);
 
-    /// <summary><c>errorfile</c> responses by status; a section gets its own copy of its defaults' ones.</summary>
-    public Dictionary<int, byte[]> ErrorFiles { get; private set; } = [];
+    /// <summary>
+    /// The error page lines (`errorfile`, `errorfiles`, `errorloc*`, `http-error`) in order, its defaults' first:
+    /// HAProxy applies them one after the other once every `http-errors` section is known.
+    /// </summary>
+    public List<ErrorPageEntry> ErrorPages { get; private set; } = [];
 
     public List<BindLine> Binds { get; private set; } = [];
 
@@ -346,7 +349,7 @@ internal sealed class ProxySection
         copy.Acls = new(StringComparer.Ordinal);
         copy.TcpCheckRulesHere = false;
         copy.HttpCheckRulesHere = false;
-        copy.ErrorFiles = new Dictionary<int, byte[]>(ErrorFiles);
+        copy.ErrorPages = [.. ErrorPages];
         return copy;
     }
 }

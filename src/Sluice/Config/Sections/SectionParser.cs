@@ -20,6 +20,7 @@ internal sealed class SectionParser
         /// <summary>A section kind Sluice does not support yet: its lines are skipped after one alert.</summary>
         Unsupported = 3,
         Userlist = 4,
+        HttpErrors = 5,
     }
 
     private readonly DiagnosticBag _diagnostics;
@@ -29,6 +30,7 @@ internal sealed class SectionParser
     private ProxySection _defaults = new(ProxyKinds.Defaults, string.Empty, default);
 
     private Sluice.Rules.Auth.Userlist? _userlist;
+    private HttpErrorsSection? _httpErrors;
 
     public SectionParser(DiagnosticBag diagnostics)
     {
@@ -38,6 +40,9 @@ internal sealed class SectionParser
     public GlobalConfig Global { get; private set; } = new();
 
     public List<ProxySection> Proxies { get; } = [];
+
+    /// <summary>The `http-errors` sections by name.</summary>
+    public Dictionary<string, HttpErrorsSection> HttpErrors { get; } = new(StringComparer.Ordinal);
 
     /// <summary>A new file starts outside any section, as in HAProxy.</summary>
     public void StartFile() => _current = Current.None;
@@ -85,6 +90,9 @@ internal sealed class SectionParser
             case Current.Userlist:
                 UserlistParser.Parse(new KeywordContext(line.File, line.Number, line.Words, 1, negated: false, _diagnostics), _userlist!);
                 break;
+            case Current.HttpErrors:
+                ParseHttpErrorsLine(line, _httpErrors!);
+                break;
             default:
                 _diagnostics.Alert(line.File, line.Number, $"unknown keyword '{keyword}' out of section.");
                 break;
@@ -115,6 +123,9 @@ internal sealed class SectionParser
 
                 _userlist = Sluice.Rules.Auth.Userlists.Declare(line.Words.Count > 1 ? line.Words[1] : "<unnamed>");
                 return;
+            case "http-errors":
+                OpenHttpErrors(line);
+                return;
             case "defaults" or "frontend" or "backend" or "listen":
                 _current = Current.Proxy;
                 OpenProxy(line, kind, location);
@@ -123,6 +134,43 @@ internal sealed class SectionParser
                 _current = Current.Unsupported;
                 _diagnostics.Alert(line.File, line.Number, $"'{kind}' sections are not supported yet.");
                 return;
+        }
+    }
+
+    private void OpenHttpErrors(ConfigLine line)
+    {
+        _current = Current.Unsupported;
+        if (line.Words.Count < 2)
+        {
+            _diagnostics.Alert(line.File, line.Number, "missing name for http-errors section.");
+            return;
+        }
+
+        var name = line.Words[1];
+        if (HttpErrors.TryGetValue(name, out var previous))
+        {
+            _diagnostics.Alert(line.File, line.Number, $"http-errors section '{name}' already exists (declared at {previous.Location}).");
+            return;
+        }
+
+        _httpErrors = new HttpErrorsSection(name, new Location(line.File, line.Number).ToString());
+        HttpErrors[name] = _httpErrors;
+        _current = Current.HttpErrors;
+    }
+
+    /// <summary>An `http-errors` section holds only `errorfile CODE FILE` lines.</summary>
+    private void ParseHttpErrorsLine(ConfigLine line, HttpErrorsSection section)
+    {
+        var ctx = new KeywordContext(line.File, line.Number, line.Words, 1, negated: false, _diagnostics);
+        if (line.Words[0] != "errorfile")
+        {
+            ctx.Alert($"unknown keyword '{line.Words[0]}' in 'http-errors' section");
+            return;
+        }
+
+        if (HttpKeywordParsers.ParseErrorFileLine(ctx, Global.BufSize, "errorfile: ") is { } page)
+        {
+            section.Replies[page.Status] = page.Reply!;
         }
     }
 

@@ -14,7 +14,7 @@ namespace Sluice.Config.Sections;
 internal static class StatsKeywordParsers
 {
     /// <summary>HAProxy's `stats` sub-keywords of proxies that Sluice does not implement yet.</summary>
-    private static readonly string[] ProxyNotSupported = ["http-request", "bind-process"];
+    private static readonly string[] ProxyNotSupported = ["bind-process"];
 
     public static GlobalConfig? ParseGlobal(KeywordContext ctx, GlobalConfig global)
     {
@@ -255,6 +255,12 @@ internal static class StatsKeywordParsers
                 }
         }
 
+        if (sub == "http-request")
+        {
+            ParseHttpRequestRule(ctx, section);
+            return;
+        }
+
         if (sub is not null && Array.IndexOf(ProxyNotSupported, sub) >= 0)
         {
             ctx.Alert($"'stats {sub}' is not supported yet.");
@@ -264,5 +270,32 @@ internal static class StatsKeywordParsers
         ctx.Alert(sub is "enable" or "uri" or "realm" or "refresh" or "auth" or "hide-version" or "show-legends" or "show-node" or "scope"
             ? $"'stats {sub}' : wrong number of arguments."
             : "'stats' expects 'admin', 'auth', 'enable', 'hide-version', 'http-request', 'realm', 'refresh', 'scope', 'show-desc', 'show-legends', 'show-node' or 'uri'.");
+    }
+
+    /// <summary>`stats http-request ACTION [if|unless COND]`: read as an `http-request` rule; allow, deny and auth only.</summary>
+    private static void ParseHttpRequestRule(KeywordContext ctx, ProxySection section)
+    {
+        if (section.Kind == ProxyKinds.Defaults)
+        {
+            ctx.Alert("'stats http-request' not allowed in 'defaults' section.");
+            return;
+        }
+
+        var action = ctx.Argument(1);
+        if (action is not ("allow" or "deny" or "auth"))
+        {
+            ctx.Alert(action is null
+                ? "'stats http-request' expects 'allow', 'deny' or 'auth'."
+                : $"'stats http-request {action}' is not supported yet.");
+            return;
+        }
+
+        // The words after "stats" are those of an http-request rule.
+        var shifted = new KeywordContext(ctx.File, ctx.Line, ctx.Words, ctx.ArgumentIndex + 1, ctx.Negated, ctx.Diagnostics);
+        if (HttpRuleParser.ParseRule(shifted, section, response: false) is { } rule)
+        {
+            var page = section.StatsPage;
+            section.StatsPage = page with { Enabled = true, HttpRequestRules = [.. page.HttpRequestRules, rule] };
+        }
     }
 }

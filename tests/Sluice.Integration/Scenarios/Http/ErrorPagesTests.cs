@@ -1,0 +1,118 @@
+using Sluice.Integration.Fixtures;
+
+namespace Sluice.Integration.Scenarios.Http;
+
+/// <summary>
+/// `http-errors` sections, `errorfiles`, `http-error` and `return ... errorfiles`: the same configuration run under
+/// haproxy 2.6 and Sluice gives the same answers (status, reason, fields, body) to the same requests.
+/// </summary>
+public class ErrorPagesTests
+{
+    private static string Config(int port, string directory, int closedPort) => $$"""
+        http-errors site
+            errorfile 503 {{directory}}/503.http
+            errorfile 403 {{directory}}/403.http
+            errorfile 404 {{directory}}/404.http
+        defaults
+            mode http
+            timeout connect 2s
+            timeout client 10s
+            timeout server 10s
+            errorfile 502 {{directory}}/502.http
+        frontend fe
+            bind 127.0.0.1:{{port}}
+            errorfiles site 503 403
+            http-error status 400 content-type text/plain string "bad one" hdr X-Err yes
+            http-error status 410 content-type text/plain string "gone for good" hdr X-Err gone
+            http-request deny if { path /deny }
+            http-request deny deny_status 410 if { path /gone }
+            http-request deny deny_status 404 if { path /d404 }
+            http-request return status 404 errorfiles site if { path /ret }
+            http-request return status 200 errorfiles site if { path /undeclared }
+            use_backend be2 if { path /be2 }
+            use_backend be3 if { path /be3 }
+            default_backend be
+        backend be
+            server s1 127.0.0.1:{{closedPort}}
+        backend be2
+            http-error status 503 default-errorfiles
+            server s1 127.0.0.1:{{closedPort}}
+        backend be3
+            http-error status 503 content-type text/plain string "be3 is down"
+            server s1 127.0.0.1:{{closedPort}}
+        """;
+
+    [Fact]
+    public async Task HttpErrorsAndHttpError_SameAnswersAsHaproxy()
+    {
+        var directory = Ports.TempDirectory();
+        await File.WriteAllTextAsync(Path.Combine(directory, "503.http"), "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nContent-Type: text/plain\r\n\r\nsite says 503\n");
+        await File.WriteAllTextAsync(Path.Combine(directory, "403.http"), "HTTP/1.0 403 Forbidden\r\nContent-Type: text/plain\r\nX-From: site\r\n\r\nsite says no\n");
+        await File.WriteAllTextAsync(Path.Combine(directory, "404.http"), "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 14\r\n\r\nsite says 404\n");
+        await File.WriteAllTextAsync(Path.Combine(directory, "502.http"), "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n\r\ndefaults 502\n");
+        var closed = Ports.FreeTcpPort();
+        var haproxyPort = Ports.FreeTcpPort();
+        var sluicePort = Ports.FreeTcpPort();
+        await using var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort, directory, closed), haproxyPort);
+        await using var sluice = await Http.StartAsync(Config(sluicePort, directory, closed), sluicePort);
+
+        string[] paths = ["/deny", "/gone", "/d404", "/ret", "/undeclared", "/be2", "/be3", "/other"];
+        foreach (var path in paths)
+        {
+            var expected = await AnswerAsync(haproxyPort, Http.Get(path));
+            var actual = await AnswerAsync(sluicePort, Http.Get(path));
+            Assert.Equal(expected, actual);
+        }
+
+        // The pages chosen above are the configured ones, not the built-in pages (which would also match).
+        Assert.Contains("site says no", await AnswerAsync(sluicePort, Http.Get("/deny")), StringComparison.Ordinal);
+        Assert.Contains("gone for good", await AnswerAsync(sluicePort, Http.Get("/gone")), StringComparison.Ordinal);
+        Assert.Contains("site says 404", await AnswerAsync(sluicePort, Http.Get("/ret")), StringComparison.Ordinal);
+        Assert.Contains("site says 503", await AnswerAsync(sluicePort, Http.Get("/be2")), StringComparison.Ordinal);
+        Assert.Contains("be3 is down", await AnswerAsync(sluicePort, Http.Get("/be3")), StringComparison.Ordinal);
+        Assert.Contains("The resource could not be found.", await AnswerAsync(sluicePort, Http.Get("/d404")), StringComparison.Ordinal);
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task UnreadableRequest_BuiltInPageDespiteHttpError_AsHaproxy()
+    {
+        var directory = Ports.TempDirectory();
+        foreach (var status in new[] { 503, 403, 404, 502 })
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, $"{status}.http"), $"HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\n\r\n{status}\n");
+        }
+
+        var closed = Ports.FreeTcpPort();
+        var haproxyPort = Ports.FreeTcpPort();
+        var sluicePort = Ports.FreeTcpPort();
+        await using var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort, directory, closed), haproxyPort);
+        await using var sluice = await Http.StartAsync(Config(sluicePort, directory, closed), sluicePort);
+
+        // haproxy 2.6's HTTP/1 mux answers a request it cannot parse before any stream exists, with its own page.
+        const string Invalid = "GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n";
+        var expected = await AnswerAsync(haproxyPort, Invalid);
+        var actual = await AnswerAsync(sluicePort, Invalid);
+        Assert.Equal(expected, actual);
+        Assert.Contains("Your browser sent an invalid request.", actual, StringComparison.Ordinal);
+        Directory.Delete(directory, recursive: true);
+    }
+
+    /// <summary>
+    /// One answer on a fresh connection, as status, reason, fields (names lower-cased, sorted; the length and
+    /// connection fields left out, as each side frames the body its own way) and body.
+    /// </summary>
+    private static async Task<string> AnswerAsync(int port, string request)
+    {
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync(request);
+        var response = await client.ReadResponseAsync();
+        Assert.NotNull(response);
+        var reason = response.StatusLine[(response.StatusLine.IndexOf(' ', StringComparison.Ordinal) + 1)..];
+        var fields = response.Headers
+            .Where(h => !h.Key.Equals("content-length", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("connection", StringComparison.OrdinalIgnoreCase))
+            .Select(h => h.Key.ToLowerInvariant() + ": " + h.Value)
+            .Order(StringComparer.Ordinal);
+        return reason + "\n" + string.Join("\n", fields) + "\n\n" + response.BodyText;
+    }
+}
