@@ -175,7 +175,7 @@ internal static class AddressParser
             return error;
         }
 
-        address = new InetServerAddress { Text = text, Address = ip!, Port = port, PortIsOffset = offset };
+        address = new InetServerAddress { Text = text, Address = ip!, Port = port, PortIsOffset = offset, Fqdn = IPAddress.TryParse(host, out _) ? null : host };
         return null;
     }
 
