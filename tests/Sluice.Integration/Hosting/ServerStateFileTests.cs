@@ -2,6 +2,7 @@ using System.Globalization;
 using Sluice.Integration.Fixtures;
 using Sluice.Integration.Scenarios.Checks;
 using Sluice.Integration.Scenarios.Stats;
+using static Sluice.Integration.Scenarios.RuntimeApi.RuntimeApiTests;
 using Sluice.TestKit.Processes;
 
 namespace Sluice.Integration.Hosting;
@@ -43,19 +44,6 @@ public sealed class ServerStateFileTests
         .Where(line => line.Length > 0 && char.IsAsciiDigit(line[0]) && line.Contains(' ', StringComparison.Ordinal))
         .Select(line => line.Split(' '))
         .Select(f => string.Join(' ', f[3], f[4], f[5], f[6], f[7], f[18]))];
-
-    private static async Task<List<string>> BodiesAsync(int port, int count)
-    {
-        var bodies = new List<string>();
-        for (var i = 0; i < count; i++)
-        {
-            var (status, _, body) = await StatsPeers.CurlAsync(StatsPeers.Url(port, "/"));
-            Assert.Equal(200, status);
-            bodies.Add(body);
-        }
-
-        return bodies;
-    }
 
     private static async Task ReloadAsync(SluiceProcess sluice, int reloadsSoFar)
     {
