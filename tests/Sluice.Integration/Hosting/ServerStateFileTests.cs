@@ -166,6 +166,9 @@ public sealed class ServerStateFileTests
         var first = Path.Combine(directory, "first.sock");
         await using (var writer = await HaproxyOracle.StartAsync(Config(first, Ports.FreeTcpPort(), Servers(3), load: "none"), first))
         {
+            // b's first check fails before b goes into maintenance: haproxy pauses the checks of a server in
+            // maintenance while Sluice goes on checking it, so a file saved before any check would differ there.
+            await WaitForStateAsync(first, state => state.Split('\n').Any(l => l.Contains(" b ", StringComparison.Ordinal) && l.Split(' ')[10] == "8"));
             await StatsPeers.UnixAsync(first, "set server be/a state drain; set server be/a weight 7; set server be/b state maint; set server be/e weight 9");
             await StatsPeers.UnixAsync(first, "set server be/d addr 127.0.0.7 port 9104; set server be/f addr 127.0.0.8 port 9106");
             await File.WriteAllTextAsync(stateFile, await StatsPeers.UnixAsync(first, "show servers state"));
