@@ -29,6 +29,7 @@ internal sealed class ServerState
         Config = config;
         _backend = backend;
         Index = index;
+        _address = config.Address;
         _weight = config.Weight;
         _scaledWeight = config.Weight * WeightScale;
         _maxConn = config.MaxConn;
@@ -60,6 +61,24 @@ internal sealed class ServerState
     public SourcePortRange? SourcePorts { get; }
 
     public ServerConfig Config { get; }
+
+    /// <summary>Where connections go: the configured address until `set server addr` or a state file changes it.</summary>
+    public ServerAddress Address
+    {
+        get => Volatile.Read(ref _address);
+        set => Volatile.Write(ref _address, value);
+    }
+
+    private ServerAddress _address;
+
+    /// <summary>
+    /// The operational state a server state file gave (true for up); null without one. A checked server starts
+    /// from it instead of its configured first state.
+    /// </summary>
+    public bool? RestoredUp { get; set; }
+
+    /// <summary>The last check's status and result as a server state file gave them (HAProxy's numbers), shown until a check of this configuration runs.</summary>
+    public (int Status, int Result)? RestoredCheck { get; set; }
 
     public string Name => Config.Name;
 
@@ -133,7 +152,8 @@ internal sealed class ServerState
 
     /// <summary>
     /// At a reload, before any traffic: what the runtime API set on the server of the same name in the running
-    /// configuration (maintenance or drain, a weight where the configured one did not change, `maxconn`) and
+    /// configuration (maintenance or drain, a weight where the configured one did not change, `maxconn`, the
+    /// address of `set server addr` where the configured one did not change) and
     /// its counters, which both configurations then share. The configuration's own `disabled` wins over a ready
     /// state carried from before.
     /// </summary>
@@ -152,6 +172,11 @@ internal sealed class ServerState
         if (previous.Config.MaxConn == Config.MaxConn)
         {
             MaxConn = previous.MaxConn;
+        }
+
+        if (previous.Config.Address.Text == Config.Address.Text)
+        {
+            Address = previous.Address;
         }
 
         Counters = previous.Counters;

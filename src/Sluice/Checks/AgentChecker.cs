@@ -47,7 +47,7 @@ internal sealed class AgentChecker : IHeartbeatTarget
         _dueMs = firstDueMs;
         var check = server.Config.Check;
         _interMs = (long)(check.AgentInter ?? check.Inter).TotalMilliseconds;
-        var address = HealthChecker.ResolveEndPoint(server.Config) is IPEndPoint ip ? ip.Address : IPAddress.Loopback;
+        var address = HealthChecker.ResolveEndPoint(server) is IPEndPoint ip ? ip.Address : IPAddress.Loopback;
         _endPoint = new IPEndPoint(check.AgentAddress ?? address, check.AgentPort);
         _send = check.AgentSend is { Length: > 0 } send ? Encoding.Latin1.GetBytes(send) : null;
     }

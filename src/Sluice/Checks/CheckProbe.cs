@@ -26,7 +26,7 @@ internal sealed class CheckProbe
     /// <summary>The rules of a plain connection check.</summary>
     private static readonly CheckRule[] ConnectOnly = [new CheckConnectRule { Default = true, Implicit = true }];
 
-    private readonly EndPoint _endPoint;
+    private readonly Func<EndPoint> _endPoint;
     private readonly BackendCheckConfig _config;
     private readonly IReadOnlyList<CheckRule> _rules;
     private readonly byte[]?[] _requests;
@@ -38,11 +38,12 @@ internal sealed class CheckProbe
     private readonly SourceConfig? _source;
     private readonly SourcePortRange? _sourcePorts;
 
+    /// <param name="endPoint">Where each check connects, asked again for every check since the server's address may change at run time.</param>
     /// <param name="tls">The server's TLS side when checks speak TLS (`check-ssl`, or an `ssl` server checked on its own port).</param>
     /// <param name="proxyHeader">The PROXY header each check connection begins with; null for none.</param>
     /// <param name="serverTls">The server's TLS settings, for `connect ssl` steps.</param>
     /// <param name="source">The server's `source`: checks leave from it as the traffic does, ports of its range included.</param>
-    public CheckProbe(EndPoint endPoint, BackendCheckConfig config, TlsConnector? tls = null, byte[]? proxyHeader = null, TlsConnector? serverTls = null, (SourceConfig Config, SourcePortRange? Ports)? source = null)
+    public CheckProbe(Func<EndPoint> endPoint, BackendCheckConfig config, TlsConnector? tls = null, byte[]? proxyHeader = null, TlsConnector? serverTls = null, (SourceConfig Config, SourcePortRange? Ports)? source = null)
     {
         _proxyHeader = proxyHeader;
         (_source, _sourcePorts) = source is var (sourceConfig, ports) ? (sourceConfig, ports) : (null, null);
@@ -273,7 +274,7 @@ internal sealed class CheckProbe
         {
             await CloseAsync().ConfigureAwait(false);
             (_length, _ended, _tls) = (0, false, false);
-            var endPoint = probe._endPoint;
+            var endPoint = probe._endPoint();
             if (endPoint is IPEndPoint ip && (rule.Port != 0 || rule.Address is not null))
             {
                 endPoint = new IPEndPoint(rule.Address ?? ip.Address, rule.Port != 0 ? rule.Port : ip.Port);

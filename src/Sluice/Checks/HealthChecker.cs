@@ -68,7 +68,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
                 ? ProxyHeaderWriter.WriteV2(ProxyCommand.Local, null, null, [], (sendProxy.Options & ProxyV2Options.Crc32c) != 0)
                 : ProxyHeaderWriter.WriteV1(null, null)
             : null;
-        _probe = new CheckProbe(ResolveEndPoint(server.Config), backend.Config.HealthCheck, tls, proxyHeader, server.Config.Tls?.ForChecks,
+        _probe = new CheckProbe(() => ResolveEndPoint(server), backend.Config.HealthCheck, tls, proxyHeader, server.Config.Tls?.ForChecks,
             server.Source is { } source ? (source, server.SourcePorts) : null)
         {
             StateHeader = backend.Config.HealthCheck.SendState ? ServerStateHeader : null,
@@ -92,9 +92,9 @@ internal sealed class HealthChecker : IHeartbeatTarget
     public string BackendName => _backend.Name;
 
     /// <summary>Where checks connect: the server's address, with `addr` and `port` replacing its parts.</summary>
-    internal static EndPoint ResolveEndPoint(ServerConfig server)
+    internal static EndPoint ResolveEndPoint(ServerState server)
     {
-        var check = server.Check;
+        var check = server.Config.Check;
         var endPoint = ServerConnector.ResolveEndPoint(server.Address, 0);
         if (endPoint is IPEndPoint ip)
         {
@@ -324,7 +324,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
         var state = up
             ? health == rise + fall - 1 ? "UP" : $"UP {health - rise + 1}/{fall}"
             : health > 0 ? $"DOWN {health}/{rise}" : "DOWN";
-        var (address, port) = ServerConnector.ResolveEndPoint(_server.Config.Address, 0) is IPEndPoint ip
+        var (address, port) = ServerConnector.ResolveEndPoint(_server.Address, 0) is IPEndPoint ip
             ? (ip.Address.ToString(), ip.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
             : (string.Empty, string.Empty);
         var (activeWeight, backupWeight) = (0, 0);

@@ -19,7 +19,8 @@ internal sealed class HealthChecks
     public IReadOnlyList<HealthChecker> Checkers => _checkers;
 
     /// <param name="previous">At a reload, the checks of the configuration being replaced: a server checked there
-    /// under the same backend and server names goes on from the health it had, instead of starting up again.</param>
+    /// under the same backend and server names goes on from the health it had, instead of starting up again.
+    /// Without one, a state the server state file gave (<see cref="ServerState.RestoredUp"/>) is the start.</param>
     /// <param name="sessions">The sessions in flight, which `on-marked-down shutdown-sessions` and `on-marked-up
     /// shutdown-backup-sessions` cut.</param>
     public static HealthChecks Start(IEnumerable<BackendState> backends, Heartbeat heartbeat, TextWriter log, HealthChecks? previous = null,
@@ -64,6 +65,12 @@ internal sealed class HealthChecks
                 {
                     checker.State.Adopt(before.State);
                     server.IsUp = before.State.IsUp;
+                }
+                else if (server.RestoredUp is { } up)
+                {
+                    // A server state file: HAProxy sets the health to full for a saved "running", to 0 for "stopped".
+                    checker.State.Force(up);
+                    server.IsUp = up;
                 }
 
                 checks._checkers.Add(checker);

@@ -373,6 +373,8 @@ internal static class ConfigBuilder
             Mode = section.Mode,
             Balance = section.Balance,
             HashType = section.HashType,
+            LoadServerState = section.LoadServerState,
+            ServerStateFileName = section.ServerStateFileName,
             Servers = servers,
             Timeouts = section.Timeouts,
             Retries = section.Retries,

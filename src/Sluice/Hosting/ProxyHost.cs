@@ -111,6 +111,8 @@ internal sealed class ProxyHost : IAsyncDisposable
             return null;
         }
 
+        // HAProxy applies saved server states "before handling traffic".
+        ServerStateFile.Load(config.Global, host._backendList, diagnostics.ConfigWarning);
         foreach (var listener in host._listeners)
         {
             listener.Start();

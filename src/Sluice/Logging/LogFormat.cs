@@ -536,10 +536,10 @@ internal sealed class LogFormat
                 WritePort(output, log.BackendLocalEndPoint, flags);
                 break;
             case LogVariable.ServerIp:
-                WriteAddress(output, ctx.Server?.Config.Address is Config.Model.InetServerAddress server ? server.Address : null, flags);
+                WriteAddress(output, ctx.Server?.Address is Config.Model.InetServerAddress server ? server.Address : null, flags);
                 break;
             case LogVariable.ServerPort:
-                if (ctx.Server?.Config.Address is Config.Model.InetServerAddress inet)
+                if (ctx.Server?.Address is Config.Model.InetServerAddress inet)
                 {
                     // Port 0 is the port the client connected to; `+N`/`-N` are offsets from it.
                     var frontendPort = (ctx.LocalEndPoint as IPEndPoint)?.Port ?? 0;

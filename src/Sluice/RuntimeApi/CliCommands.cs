@@ -274,48 +274,8 @@ internal static class CliCommands
             backends = [backend];
         }
 
-        output.Append("1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n");
-        var now = Environment.TickCount64;
-        foreach (var backend in backends)
-        {
-            foreach (var server in backend.Servers)
-            {
-                var config = server.Config;
-                var (address, port) = config.Address is InetServerAddress inet ? (inet.Address.ToString(), inet.Port) : (config.Address.Text, 0);
-                var admin = server.AdminState switch
-                {
-                    ServerAdminState.Maint => 0x01,
-                    ServerAdminState.Drain => 0x08,
-                    _ => 0,
-                };
-                var check = server.Counters.Check;
-                var checkStatus = check is null ? 1 : CheckStatusCode(check.Result.Status);
-                var checkResult = check is null ? 0 : check.Result.Passed ? 3 : 2;
-                var health = check?.Health ?? config.Check.Rise;
-                var checkState = config.Check.Enabled ? 6 : 0;
-                output.Append(string.Create(CultureInfo.InvariantCulture,
-                    $"{backend.Config.Id} {backend.Name} {config.Id} {server.Name} {address} {(server.IsUp ? 2 : 0)} {admin} {server.Weight} {server.InitialWeight} {(now - server.Counters.LastChangeMs) / 1000} {checkStatus} {checkResult} {health} {checkState} 0 0 0 - {port} - {(config.Tls is null ? 0 : 1)} {config.Check.Port} {(config.Check.Address?.ToString() ?? "-")} - 0\n"));
-            }
-        }
+        ServerStateFile.Write(output, backends);
     }
-
-    /// <summary>HAProxy's <c>HCHK_STATUS_*</c> numbers, as `show servers state` prints them.</summary>
-    private static int CheckStatusCode(Checks.CheckStatus status) => status switch
-    {
-        Checks.CheckStatus.HealthAnalyze => 4,
-        Checks.CheckStatus.SocketError => 5,
-        Checks.CheckStatus.L4Ok => 6,
-        Checks.CheckStatus.L4Timeout => 7,
-        Checks.CheckStatus.L4Connection => 8,
-        Checks.CheckStatus.L6Ok => 9,
-        Checks.CheckStatus.L6Timeout => 10,
-        Checks.CheckStatus.L6Response => 11,
-        Checks.CheckStatus.L7Timeout => 12,
-        Checks.CheckStatus.L7Response => 13,
-        Checks.CheckStatus.L7Ok => 15,
-        Checks.CheckStatus.L7OkConditional => 16,
-        _ => 17,
-    };
 
     /// <summary>
     /// `show errors [PROXY] [request|response]`: the last invalid request of each frontend, in HAProxy's layout
@@ -621,12 +581,68 @@ internal static class CliCommands
             case "weight":
                 SetWeight(request, output, request.Arg(2), request.Arg(4));
                 return;
-            case "health" or "agent" or "agent-addr" or "agent-port" or "agent-send" or "check-addr" or "check-port" or "addr" or "fqdn" or "ssl":
+            case "addr":
+                SetServerAddress(request, output, server);
+                return;
+            case "health" or "agent" or "agent-addr" or "agent-port" or "agent-send" or "check-addr" or "check-port" or "fqdn" or "ssl":
                 output.Append("'set server ").Append(request.Arg(3)).Append("' is not supported yet.\n");
                 return;
             default:
                 output.Append("usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n");
                 return;
+        }
+    }
+
+    /// <summary>
+    /// `set server B/S addr IP [port N]`: later connections and checks go to the new address (HAProxy's
+    /// update_server_addr_port); the answer says what changed, in HAProxy's words.
+    /// </summary>
+    private static void SetServerAddress(CliRequest request, StringBuilder output, ServerState server)
+    {
+        if (request.Arg(4) is not { } text)
+        {
+            output.Append("set server <b>/<s> addr requires an address and optionally a port.\n");
+            return;
+        }
+
+        if (!System.Net.IPAddress.TryParse(text, out var ip) || text.Contains('/', StringComparison.Ordinal))
+        {
+            output.Append("Invalid addr '").Append(text).Append("' by 'stats socket command'\n");
+            return;
+        }
+
+        if (server.Address is not InetServerAddress inet)
+        {
+            output.Append("'set server addr' is not supported yet on a server reached over a unix socket.\n");
+            return;
+        }
+
+        var address = inet.Address.Equals(ip) ? inet.Address : ip;
+        output.Append(ReferenceEquals(address, inet.Address)
+            ? "no need to change the addr"
+            : $"IP changed from '{inet.Address}' to '{ip}'");
+        var port = inet.Port;
+        if (request.Arg(5) == "port")
+        {
+            var portText = request.Arg(6) ?? string.Empty;
+            if (portText.Length == 0 || !portText.All(char.IsAsciiDigit) || !long.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var wanted))
+            {
+                output.Append(", problem converting port '").Append(portText).Append("' to an int");
+            }
+            else
+            {
+                // HAProxy stores the port in 16 bits, so a larger number wraps.
+                port = (int)(wanted & 0xFFFF);
+                output.Append(port == inet.Port
+                    ? ", no need to change the port"
+                    : string.Create(CultureInfo.InvariantCulture, $", port changed from '{inet.Port}' to '{port}'"));
+            }
+        }
+
+        output.Append(" by 'stats socket command'\n");
+        if (!ReferenceEquals(address, inet.Address) || port != inet.Port)
+        {
+            server.Address = inet with { Address = address, Port = port, Text = ServerStateFile.FormatEndPoint(address, port) };
         }
     }
 

@@ -71,6 +71,9 @@ internal sealed class ServerCounters : TrafficCounters
 
     public void RecordAdminChange() => Volatile.Write(ref _lastChangeMs, Environment.TickCount64);
 
+    /// <summary>Dates the last change <paramref name="secondsAgo"/> back, as a server state file recorded it.</summary>
+    public void RestoreLastChange(long secondsAgo) => Volatile.Write(ref _lastChangeMs, Environment.TickCount64 - (secondsAgo * 1000));
+
     public override void Clear(bool all)
     {
         base.Clear(all);

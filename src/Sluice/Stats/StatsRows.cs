@@ -368,7 +368,7 @@ internal static class StatsRows
         Times(v, c, now);
         v[F.ReqTot] = http ? Num(c.Responses(0) + c.Responses(1) + c.Responses(2) + c.Responses(3) + c.Responses(4) + c.Responses(5)) : null;
         v[F.Mode] = Mode(backend.Config.Mode);
-        v[F.Addr] = withLegends ? config.Address.Text : string.Empty;
+        v[F.Addr] = withLegends ? server.Address.Text : string.Empty;
         v[F.NeedConnEst] = "0";
         if (config.Check.Enabled)
         {

@@ -195,7 +195,7 @@ internal sealed class ServerDialer
 
     private async Task<(Socket? Socket, ConnectError Error, bool TimedOut, SslStream? Tls, TlsConnectionInfo? TlsInfo)> ConnectOnceAsync(ServerState server, int frontendPort, long connectMs, Heartbeat clock)
     {
-        var endPoint = ServerConnector.ResolveEndPoint(server.Config.Address, frontendPort);
+        var endPoint = ServerConnector.ResolveEndPoint(server.Address, frontendPort);
         Socket socket;
         try
         {

@@ -9,7 +9,7 @@ namespace Sluice.Tests.Checks;
 public class CheckProbeTests
 {
     private static CheckProbe Probe(HttpCheckExpect? expect = null) =>
-        new(new IPEndPoint(IPAddress.Loopback, 1), new BackendCheckConfig { Kind = HealthCheckKind.Http, Expect = expect });
+        new(() => new IPEndPoint(IPAddress.Loopback, 1), new BackendCheckConfig { Kind = HealthCheckKind.Http, Expect = expect });
 
     private static CheckResult? Judge(CheckProbe probe, string response, bool complete = false) =>
         probe.Judge(Encoding.Latin1.GetBytes(response), complete);
@@ -120,7 +120,15 @@ public class CheckProbeTests
             Address = new InetServerAddress { Text = "127.0.0.1:80", Address = IPAddress.Loopback, Port = 80 },
             Check = new ServerCheckConfig { Enabled = true, Port = 8081, Address = IPAddress.Parse("127.0.0.2") },
         };
-        Assert.Equal(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 8081), HealthChecker.ResolveEndPoint(server));
-        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 80), HealthChecker.ResolveEndPoint(server with { Check = ServerCheckConfig.Default }));
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 8081), HealthChecker.ResolveEndPoint(Live(server)));
+        var plain = Live(server with { Check = ServerCheckConfig.Default });
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 80), HealthChecker.ResolveEndPoint(plain));
+
+        // `set server addr` moves the checks with the traffic.
+        plain.Address = new InetServerAddress { Text = "127.0.0.3:81", Address = IPAddress.Parse("127.0.0.3"), Port = 81 };
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("127.0.0.3"), 81), HealthChecker.ResolveEndPoint(plain));
     }
+
+    private static Sluice.Backends.ServerState Live(ServerConfig server) =>
+        new Sluice.Backends.BackendState(new BackendConfig { Name = "be", Location = "t.cfg:1", Id = 1, Servers = [server] }).Servers[0];
 }

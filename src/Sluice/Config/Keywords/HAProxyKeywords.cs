@@ -71,10 +71,10 @@ internal static class HAProxyKeywords
         "enabled", "errorfiles", "error-log-format",
         "force-persist", "filter", "fullconn", "guid", "hash-balance-factor", "hash-key", "hash-type",
         "http-after-response", "http-check", "http-error", "http-response",
-        "http-send-name-header", "id", "ignore-persist", "load-server-state-from-file", "log", "log-format",
+        "http-send-name-header", "id", "ignore-persist", "log", "log-format",
         "log-format-sd", "log-steps", "log-tag", "max-keep-alive-queue", "max-session-srv-conns", "maxconn", "mode",
         "monitor", "monitor-uri", "option", "persist", "rate-limit", "redirect", "retries", "server",
-        "server-state-file-name", "server-template", "source", "srvtcpka-cnt", "srvtcpka-idle", "srvtcpka-intvl",
+        "server-template", "source", "srvtcpka-cnt", "srvtcpka-idle", "srvtcpka-intvl",
         "stats", "stick", "stick-table", "tcp-check", "tcp-request", "tcp-response", "timeout", "transparent",
         "use-fcgi-app", "use-server",
     ];

@@ -50,6 +50,8 @@ internal sealed record InetServerAddress : ServerAddress
     public required IPAddress Address { get; init; }
     public required int Port { get; init; }
     public bool PortIsOffset { get; init; }
+    /// <summary>The host name the address was resolved from (`show servers state`'s srv_fqdn); null for an IP literal.</summary>
+    public string? Fqdn { get; init; }
 }
 
 /// <summary>A unix stream socket on the filesystem.</summary>

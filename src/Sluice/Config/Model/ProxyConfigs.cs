@@ -104,6 +104,10 @@ internal sealed record BackendConfig
     public BalanceConfig Balance { get; init; } = BalanceConfig.Default;
     /// <summary>`hash-type`: how the hash-based algorithms map a hash to a server.</summary>
     public HashTypeConfig HashType { get; init; } = HashTypeConfig.Default;
+    /// <summary>`load-server-state-from-file`: where the servers' state saved before a reload is read from.</summary>
+    public ServerStateSource LoadServerState { get; init; }
+    /// <summary>`server-state-file-name`: the file read with `load-server-state-from-file local`; null for the backend's name.</summary>
+    public string? ServerStateFileName { get; init; }
     public required IReadOnlyList<ServerConfig> Servers { get; init; }
     public TimeoutsConfig Timeouts { get; init; } = TimeoutsConfig.None;
     /// <summary>`retries`: connection attempts after the first one. HAProxy's default is 3.</summary>
@@ -195,6 +199,11 @@ internal sealed record GlobalConfig
     public int? Gid { get; init; }
     public string? Chroot { get; init; }
 
+    /// <summary>`server-state-base`: the directory of state file names that are not absolute.</summary>
+    public string? ServerStateBase { get; init; }
+    /// <summary>`server-state-file`: the file that `load-server-state-from-file global` reads.</summary>
+    public string? ServerStateFile { get; init; }
+
     /// <summary>`nosplice`: no tunnel uses splice(2), whatever the proxies ask.</summary>
     public bool NoSplice { get; init; }
 
@@ -271,3 +280,16 @@ internal sealed record TcpKeepAliveConfig(int? Count, int? IdleSeconds, int? Int
 
 /// <summary>The union of the CPU sets `cpu-map` lines give process 1, and whether they named threads one by one.</summary>
 internal sealed record CpuMapConfig(IReadOnlyList<int> Cpus, bool PerThread);
+
+/// <summary>`load-server-state-from-file`: which saved server states a backend applies when it starts.</summary>
+internal enum ServerStateSource
+{
+    /// <summary>`none`, the default: servers start as configured.</summary>
+    None = 0,
+
+    /// <summary>`global`: the file of the global `server-state-file`.</summary>
+    Global,
+
+    /// <summary>`local`: the backend's own file (`server-state-file-name`, else the backend's name).</summary>
+    Local,
+}

@@ -179,7 +179,7 @@ internal static class AddressParser
             return error;
         }
 
-        address = new InetServerAddress { Text = text, Address = ip ?? IPAddress.Any, Port = port, PortIsOffset = offset };
+        address = new InetServerAddress { Text = text, Address = ip ?? IPAddress.Any, Port = port, PortIsOffset = offset, Fqdn = byName ? host : null };
         return error;
     }
 

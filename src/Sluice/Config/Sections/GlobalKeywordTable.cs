@@ -23,6 +23,8 @@ internal static class GlobalKeywordTable
         ["hard-stop-after"] = (ctx, g) => Time(ctx, v => g with { HardStopAfter = v }),
         ["pidfile"] = (ctx, g) => Text(ctx, v => g with { PidFile = v }),
         ["daemon"] = (ctx, g) => Flag(ctx, g with { Daemon = true }),
+        ["server-state-base"] = (ctx, g) => ctx.ArgumentCount >= 1 ? g with { ServerStateBase = ctx.Argument(0) } : Fail(ctx, "expects one argument: a directory path."),
+        ["server-state-file"] = (ctx, g) => ctx.ArgumentCount >= 1 ? g with { ServerStateFile = ctx.Argument(0) } : Fail(ctx, "expect one argument: a file path."),
         ["chroot"] = (ctx, g) => ctx.ExpectArguments(1, "a directory as an argument") ? g with { Chroot = ctx.Argument(0) } : null,
         ["user"] = (ctx, g) => Text(ctx, v => g with { User = v }),
         ["nosplice"] = (ctx, g) => Flag(ctx, g with { NoSplice = true }),

@@ -35,6 +35,8 @@ internal static class ProxyKeywordTable
         new("cookie", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseCookie),
         new("dynamic-cookie-key", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseDynamicCookieKey),
         new("hash-type", ProxyKinds.BackendSide, ParseHashType),
+        new("load-server-state-from-file", ProxyKinds.BackendSide, ParseLoadServerState),
+        new("server-state-file-name", ProxyKinds.BackendSide, ParseServerStateFileName),
         new("stick-table", ProxyKinds.All, StickTableParser.Parse),
         new("source", ProxyKinds.BackendSide, ParseSource),
         new("disabled", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Disabled = true)),
@@ -534,6 +536,35 @@ internal static class ProxyKeywordTable
         }
 
         section.Source = source;
+    }
+
+    private static void ParseLoadServerState(KeywordContext ctx, ProxySection section)
+    {
+        var source = ctx.Argument(0) switch
+        {
+            "global" => ServerStateSource.Global,
+            "local" => ServerStateSource.Local,
+            "none" => ServerStateSource.None,
+            _ => (ServerStateSource?)null,
+        };
+        if (source is null)
+        {
+            ctx.Alert("'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '" + (ctx.Argument(0) ?? string.Empty) + "'");
+            return;
+        }
+
+        section.LoadServerState = source.Value;
+    }
+
+    private static void ParseServerStateFileName(KeywordContext ctx, ProxySection section)
+    {
+        if (ctx.ArgumentCount > 1)
+        {
+            ctx.Alert($"'{ctx.Keyword}' cannot handle unexpected argument '{ctx.Argument(1)}'.");
+            return;
+        }
+
+        section.ServerStateFileName = ctx.Argument(0) is null or "use-backend-name" ? null : ctx.Argument(0);
     }
 
     private static void ParseDescription(KeywordContext ctx, ProxySection section)

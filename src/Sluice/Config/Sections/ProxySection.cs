@@ -149,6 +149,12 @@ internal sealed class ProxySection
     /// <summary><c>hash-type</c>.</summary>
     public HashTypeConfig HashType { get; set; } = HashTypeConfig.Default;
 
+    /// <summary><c>load-server-state-from-file</c>.</summary>
+    public ServerStateSource LoadServerState { get; set; }
+
+    /// <summary><c>server-state-file-name</c>; null for the backend's name.</summary>
+    public string? ServerStateFileName { get; set; }
+
     public SourceConfig? Source { get; set; }
 
     public bool Disabled { get; set; }

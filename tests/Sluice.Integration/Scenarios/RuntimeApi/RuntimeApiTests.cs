@@ -28,7 +28,8 @@ public class RuntimeApiTests
         {servers}
         """;
 
-    private static async Task<List<string>> BodiesAsync(int port, int count)
+    /// <summary>The bodies of <paramref name="count"/> answers to GET /, each asserted 200.</summary>
+    internal static async Task<List<string>> BodiesAsync(int port, int count)
     {
         var bodies = new List<string>();
         for (var i = 0; i < count; i++)
