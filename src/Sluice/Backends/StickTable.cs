@@ -100,6 +100,7 @@ internal sealed class StickEntry
 
     public void Touch(long nowMs) => Volatile.Write(ref ExpiresMs, nowMs + Table.Config.ExpireMs);
 
+    /// <summary>Any `track-scN` starting on this entry (HAProxy counts conn_cur, conn_cnt and conn_rate as tracking begins).</summary>
     public void CountConnection(long nowMs)
     {
         var config = Table.Config;
@@ -114,19 +115,11 @@ internal sealed class StickEntry
         }
     }
 
-    /// <summary>`http-request track-scN`: one more transaction follows this key, and its request is counted.</summary>
+    /// <summary>`http-request track-scN`: the tracking starts (conn_cur, conn_cnt, conn_rate) and counts this request.</summary>
     public void BeginHttpTracking(long nowMs)
     {
-        var config = Table.Config;
-        lock (_lock)
-        {
-            ConnCur++;
-            HttpReqCnt++;
-            if (config.HttpReqRatePeriodMs > 0)
-            {
-                _httpReqRate.Add(nowMs, config.HttpReqRatePeriodMs, 1);
-            }
-        }
+        CountConnection(nowMs);
+        CountHttpRequest(nowMs);
     }
 
     public void EndConnection()
@@ -184,6 +177,31 @@ internal sealed class StickEntry
         lock (_lock)
         {
             return _httpErrRate.Read(nowMs, Table.Config.HttpErrRatePeriodMs);
+        }
+    }
+}
+
+/// <summary>
+/// The stick counters a client connection tracks from `tcp-request connection|session track-scN` (HAProxy's session
+/// counters): they live as long as the connection, across its transactions, and are released once.
+/// </summary>
+internal sealed class StickCounterSet
+{
+    private int _released;
+
+    public StickEntry?[] Entries { get; } = new StickEntry?[3];
+
+    /// <summary>The connection closed: each entry has one connection less (conn_cur).</summary>
+    public void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (var entry in Entries)
+        {
+            entry?.EndConnection();
         }
     }
 }

@@ -18,6 +18,8 @@ internal enum TcpRuleAction : byte
     Close,
     /// <summary>`expect-proxy layer4`: a PROXY header comes before the client's bytes.</summary>
     ExpectProxy,
+    /// <summary>`track-scN KEY [table T]`: the key's stick table entry becomes counter N.</summary>
+    TrackSc,
 }
 
 /// <summary>The outcome of a `tcp-request` rule set.</summary>
@@ -45,6 +47,18 @@ internal sealed record TcpRule(TcpRuleAction Action, Condition? Condition, strin
 
     /// <summary>The text of `set-var-fmt`.</summary>
     public Logging.LogFormat? Format { get; init; }
+
+    /// <summary>N of `track-scN`.</summary>
+    public int TrackIndex { get; init; }
+
+    /// <summary>`table T` of `track-scN`, or null for the proxy's own table.</summary>
+    public string? TableName { get; init; }
+
+    /// <summary>True for connection and session rules: the counter follows the client connection, not one transaction.</summary>
+    public bool TracksSession { get; init; }
+
+    /// <summary>The table `track-scN` uses; set once at load, before any connection.</summary>
+    public Backends.StickTable? Table { get; set; }
 }
 
 /// <summary>Runs a `tcp-request` or `tcp-response` rule set: the first accept, reject or close ends it; no rule deciding means accept.</summary>
@@ -96,6 +110,9 @@ internal static class TcpRuleRunner
                     break;
                 case TcpRuleAction.ExpectProxy:
                     ctx.ExpectsProxyHeader = true;
+                    break;
+                case TcpRuleAction.TrackSc:
+                    StickTracking.Run(rule, ctx);
                     break;
                 default:
                     ctx.Variables.Unset(rule.Variable!);
