@@ -70,9 +70,20 @@ internal struct FrequencyCounter
             return;
         }
 
-        _previous = elapsed < 2 * periodMs ? _current : 0;
+        // As HAProxy's: the next period follows the last one, but after a silence of two periods or more the
+        // period starts with this event, so a new key's first period begins at its first event.
+        if (elapsed < 2 * periodMs)
+        {
+            _previous = _current;
+            _periodStart += periodMs;
+        }
+        else
+        {
+            _previous = 0;
+            _periodStart = nowMs;
+        }
+
         _current = 0;
-        _periodStart = nowMs - (elapsed % periodMs);
     }
 }
 
