@@ -70,9 +70,20 @@ internal struct FrequencyCounter
             return;
         }
 
-        _previous = elapsed < 2 * periodMs ? _current : 0;
+        // As HAProxy's: the next period follows the last one, but after a silence of two periods or more the
+        // period starts with this event, so a new key's first period begins at its first event.
+        if (elapsed < 2 * periodMs)
+        {
+            _previous = _current;
+            _periodStart += periodMs;
+        }
+        else
+        {
+            _previous = 0;
+            _periodStart = nowMs;
+        }
+
         _current = 0;
-        _periodStart = nowMs - (elapsed % periodMs);
     }
 }
 
@@ -84,9 +95,22 @@ internal sealed class StickEntry
     private FrequencyCounter _httpReqRate;
     private FrequencyCounter _httpErrRate;
 
-    public StickEntry(StickTable table) => Table = table;
+    public StickEntry(StickTable table, UInt128 key, long id)
+    {
+        Table = table;
+        Key = key;
+        Id = id;
+    }
 
     public StickTable Table { get; }
+
+    public UInt128 Key { get; }
+
+    /// <summary>Stands for the entry's address in `show table` (HAProxy prints a pointer): unique in its table.</summary>
+    public long Id { get; }
+
+    /// <summary>How many trackers hold the entry (`use=` of `show table`); a held entry is never purged.</summary>
+    public int RefCount;
 
     public int ConnCur;
     public long ConnCnt;
@@ -100,11 +124,13 @@ internal sealed class StickEntry
 
     public void Touch(long nowMs) => Volatile.Write(ref ExpiresMs, nowMs + Table.Config.ExpireMs);
 
+    /// <summary>Any `track-scN` starting on this entry (HAProxy counts conn_cur, conn_cnt and conn_rate as tracking begins).</summary>
     public void CountConnection(long nowMs)
     {
         var config = Table.Config;
         lock (_lock)
         {
+            RefCount++;
             ConnCnt++;
             ConnCur++;
             if (config.ConnRatePeriodMs > 0)
@@ -114,26 +140,19 @@ internal sealed class StickEntry
         }
     }
 
-    /// <summary>`http-request track-scN`: one more transaction follows this key, and its request is counted.</summary>
+    /// <summary>`http-request track-scN`: the tracking starts (conn_cur, conn_cnt, conn_rate) and counts this request.</summary>
     public void BeginHttpTracking(long nowMs)
     {
-        var config = Table.Config;
-        lock (_lock)
-        {
-            ConnCur++;
-            HttpReqCnt++;
-            if (config.HttpReqRatePeriodMs > 0)
-            {
-                _httpReqRate.Add(nowMs, config.HttpReqRatePeriodMs, 1);
-            }
-        }
+        CountConnection(nowMs);
+        CountHttpRequest(nowMs);
     }
 
     public void EndConnection()
     {
         lock (_lock)
         {
-            ConnCur--;
+            RefCount--;
+            ConnCur = Math.Max(0, ConnCur - 1);
         }
     }
 
@@ -179,11 +198,96 @@ internal sealed class StickEntry
         }
     }
 
+    /// <summary>The value of a stored data type, as `show table` prints it and its `data.TYPE` filters compare it.</summary>
+    public long Read(StickDataType type, long nowMs)
+    {
+        lock (_lock)
+        {
+            return type switch
+            {
+                StickDataType.ServerId => ServerId,
+                StickDataType.Gpc0 => Gpc0,
+                StickDataType.ConnCnt => ConnCnt,
+                StickDataType.ConnCur => ConnCur,
+                StickDataType.HttpReqCnt => HttpReqCnt,
+                StickDataType.HttpErrCnt => HttpErrCnt,
+                StickDataType.ConnRate => _connRate.Read(nowMs, Table.Config.ConnRatePeriodMs),
+                StickDataType.HttpReqRate => _httpReqRate.Read(nowMs, Table.Config.HttpReqRatePeriodMs),
+                StickDataType.HttpErrRate => _httpErrRate.Read(nowMs, Table.Config.HttpErrRatePeriodMs),
+                _ => 0,
+            };
+        }
+    }
+
+    /// <summary>`set table ... data.TYPE V`: a counter takes the value; a rate counts V more events, as HAProxy's does.</summary>
+    public void Write(StickDataType type, long nowMs, long value)
+    {
+        var config = Table.Config;
+        lock (_lock)
+        {
+            switch (type)
+            {
+                case StickDataType.ServerId:
+                    ServerId = (int)value;
+                    break;
+                case StickDataType.Gpc0:
+                    Gpc0 = value;
+                    break;
+                case StickDataType.ConnCnt:
+                    ConnCnt = value;
+                    break;
+                case StickDataType.ConnCur:
+                    ConnCur = (int)value;
+                    break;
+                case StickDataType.HttpReqCnt:
+                    HttpReqCnt = value;
+                    break;
+                case StickDataType.HttpErrCnt:
+                    HttpErrCnt = value;
+                    break;
+                case StickDataType.ConnRate:
+                    _connRate.Add(nowMs, config.ConnRatePeriodMs, value);
+                    break;
+                case StickDataType.HttpReqRate:
+                    _httpReqRate.Add(nowMs, config.HttpReqRatePeriodMs, value);
+                    break;
+                case StickDataType.HttpErrRate:
+                    _httpErrRate.Add(nowMs, config.HttpErrRatePeriodMs, value);
+                    break;
+            }
+        }
+    }
+
     public long HttpErrRate(long nowMs)
     {
         lock (_lock)
         {
             return _httpErrRate.Read(nowMs, Table.Config.HttpErrRatePeriodMs);
+        }
+    }
+}
+
+/// <summary>
+/// The stick counters a client connection tracks from `tcp-request connection|session track-scN` (HAProxy's session
+/// counters): they live as long as the connection, across its transactions, and are released once.
+/// </summary>
+internal sealed class StickCounterSet
+{
+    private int _released;
+
+    public StickEntry?[] Entries { get; } = new StickEntry?[3];
+
+    /// <summary>The connection closed: each entry has one connection less (conn_cur).</summary>
+    public void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (var entry in Entries)
+        {
+            entry?.EndConnection();
         }
     }
 }
@@ -197,6 +301,7 @@ internal sealed class StickTable
 {
     private readonly ConcurrentDictionary<UInt128, StickEntry> _entries = new();
     private int _purging;
+    private long _nextId;
 
     public StickTable(StickTableConfig config) => Config = config;
 
@@ -224,6 +329,8 @@ internal sealed class StickTable
             return false;
         }
 
+        // The table's type fixes the key's length: 4 bytes for `ip`, 16 for `ipv6`, where an IPv4 address is
+        // stored as IPv4-mapped, as HAProxy converts it.
         if (Config.Type == StickKeyType.Ip && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
         {
             if (!address.IsIPv4MappedToIPv6)
@@ -232,6 +339,10 @@ internal sealed class StickTable
             }
 
             address = address.MapToIPv4();
+        }
+        else if (Config.Type == StickKeyType.Ipv6 && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            address = address.MapToIPv6();
         }
 
         Span<byte> bytes = stackalloc byte[16];
@@ -246,7 +357,7 @@ internal sealed class StickTable
             value128 = (value128 << 8) | bytes[i];
         }
 
-        key = value128 | ((UInt128)(uint)written << 120);
+        key = value128;
         return true;
     }
 
@@ -272,9 +383,50 @@ internal sealed class StickTable
         }
 
         // Allocates: one entry per new key, bounded by `size`.
-        entry = _entries.GetOrAdd(key, static (_, table) => new StickEntry(table), this);
+        entry = _entries.GetOrAdd(key, static (k, table) => new StickEntry(table, k, Interlocked.Increment(ref table._nextId)), this);
         entry.Touch(nowMs);
         return entry;
+    }
+
+    /// <summary>The entries in no particular order (a snapshot that later changes may or may not show).</summary>
+    public IEnumerable<StickEntry> Entries => _entries.Values;
+
+    /// <summary>Removes the entry unless a tracker holds it (`clear table`); true when removed.</summary>
+    public bool TryRemove(StickEntry entry) =>
+        Volatile.Read(ref entry.RefCount) <= 0 && _entries.TryRemove(new KeyValuePair<UInt128, StickEntry>(entry.Key, entry));
+
+    /// <summary>HAProxy's text of a key: the address, or the integer.</summary>
+    public string FormatKey(UInt128 key)
+    {
+        if (Config.Type == StickKeyType.Integer)
+        {
+            return ((long)(ulong)key).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var length = Config.Type == StickKeyType.Ip ? 4 : 16;
+        Span<byte> bytes = stackalloc byte[16];
+        for (var i = length - 1; i >= 0; i--)
+        {
+            bytes[i] = (byte)key;
+            key >>= 8;
+        }
+
+        return new IPAddress(bytes[..length]).ToString();
+    }
+
+    /// <summary>The key of a key's text (`show table T key K`); false when the text is not of the table's type.</summary>
+    public bool TryParseKey(string text, out UInt128 key)
+    {
+        key = default;
+        if (Config.Type == StickKeyType.Integer)
+        {
+            return long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value)
+                && TryMakeKey(Sluice.Rules.Samples.Sample.FromInt(value), out key);
+        }
+
+        return IPAddress.TryParse(text, out var address)
+            && address.AddressFamily == (Config.Type == StickKeyType.Ip ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6)
+            && TryMakeKey(Sluice.Rules.Samples.Sample.FromAddress(address), out key);
     }
 
     private void Purge(long nowMs)
@@ -288,7 +440,7 @@ internal sealed class StickTable
         {
             foreach (var (key, entry) in _entries)
             {
-                if (Volatile.Read(ref entry.ExpiresMs) <= nowMs && Volatile.Read(ref entry.ConnCur) <= 0)
+                if (Volatile.Read(ref entry.ExpiresMs) <= nowMs && Volatile.Read(ref entry.RefCount) <= 0)
                 {
                     _entries.TryRemove(key, out _);
                 }

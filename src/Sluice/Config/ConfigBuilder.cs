@@ -177,17 +177,32 @@ internal static class ConfigBuilder
                     continue;
                 }
 
-                var name = track.TableName ?? section.Name;
-                if (tables.TryGetValue(name, out var found))
+                track.Table = FindTrackedTable(tables, section, track.TableName, track.Index, diagnostics);
+            }
+
+            foreach (var rules in (List<Sluice.Rules.Actions.TcpRule>[])[section.TcpConnectionRules, section.TcpSessionRules, section.TcpContentRules])
+            {
+                foreach (var rule in rules)
                 {
-                    track.Table = found;
-                }
-                else
-                {
-                    diagnostics.ConfigAlert($"{section.MessageKind} '{section.Name}': unable to find table '{name}' referenced by track-sc{track.Index}.");
+                    if (rule.Action == Sluice.Rules.Actions.TcpRuleAction.TrackSc)
+                    {
+                        rule.Table = FindTrackedTable(tables, section, rule.TableName, rule.TrackIndex, diagnostics);
+                    }
                 }
             }
         }
+    }
+
+    private static Sluice.Backends.StickTable? FindTrackedTable(Dictionary<string, Sluice.Backends.StickTable> tables, ProxySection section, string? tableName, int index, DiagnosticBag diagnostics)
+    {
+        var name = tableName ?? section.Name;
+        if (tables.TryGetValue(name, out var found))
+        {
+            return found;
+        }
+
+        diagnostics.ConfigAlert($"{section.MessageKind} '{section.Name}': unable to find table '{name}' referenced by track-sc{index}.");
+        return null;
     }
 
     /// <summary>

@@ -308,20 +308,21 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <summary>
     /// Starts the session of an accepted connection once its handshakes are done (PROXY header, TLS) and registers
     /// it; null when `tcp-request connection` rules refused the connection (closed, slot given back).
+    /// <c>counters</c> are those the connection rules tracked, which the session then owns.
     /// </summary>
-    private delegate ISession? StartSession(Socket client, Listener listener, HandshakeOutcome handshake);
+    private delegate ISession? StartSession(Socket client, Listener listener, HandshakeOutcome handshake, Sluice.Backends.StickCounterSet? counters);
 
     private StartSession StartTcp(TransactionContext context)
     {
         var rules = new TcpFrontendContext(context, _backends);
-        return (client, listener, handshake) => StartTcp(context, client, listener, rules, handshake);
+        return (client, listener, handshake, counters) => StartTcp(context, client, listener, rules, handshake, counters);
     }
 
-    private Transaction StartTcp(TransactionContext context, Socket client, Listener listener, TcpFrontendContext rules, HandshakeOutcome handshake)
+    private Transaction StartTcp(TransactionContext context, Socket client, Listener listener, TcpFrontendContext rules, HandshakeOutcome handshake, Sluice.Backends.StickCounterSet? counters)
     {
         // Runs on the accept loop (or at the end of a handshake). A stop awaits the accept loops before it looks for
         // transactions in flight, so a transaction registered here is always waited for (or killed).
-        var transaction = new Transaction(context, client, listener, rules, handshake, ConnectionRulesRunAtAccept(context.Frontend, listener.Bind));
+        var transaction = new Transaction(context, client, listener, rules, handshake, ConnectionRulesRunAtAccept(context.Frontend, listener.Bind), counters);
         _active.TryAdd(transaction, 0);
         _ = transaction.RunAsync();
         return transaction;
@@ -332,11 +333,11 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// starts HTTP/2 at once; otherwise the HTTP/1 session starts, and on cleartext without an ALPN hands the
     /// connection to HTTP/2 itself when the first bytes are the HTTP/2 preface (unless `proto h1` forbids it).
     /// </summary>
-    private StartSession StartHttp(HttpFrontendContext context) => (client, listener, handshake) =>
+    private StartSession StartHttp(HttpFrontendContext context) => (client, listener, handshake, counters) =>
     {
         Sluice.Rules.Samples.VariableStore? sessionVariables = null;
         if (context.Frontend.TcpSessionRules.Count > 0
-            && !TcpFrontendContext.RunSessionRules(context.Shared, context.FrontendNameBytes, client, listener, handshake, out sessionVariables))
+            && !TcpFrontendContext.RunSessionRules(context.Shared, context.FrontendNameBytes, client, listener, handshake, out sessionVariables, ref counters))
         {
             handshake.Tls?.Dispose();
             client.Dispose();
@@ -350,13 +351,14 @@ internal sealed class ProxyHost : IAsyncDisposable
             var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy), listener)
             {
                 SessionVariables = sessionVariables,
+                SessionCounters = counters,
             };
             _active.TryAdd(http2, 0);
             _ = http2.RunAsync();
             return http2;
         }
 
-        var session = new HttpSession(context, client, listener, handshake, sessionVariables);
+        var session = new HttpSession(context, client, listener, handshake, sessionVariables, counters);
         _active.TryAdd(session, 0);
         _ = session.RunAsync();
         return session;
@@ -388,32 +390,36 @@ internal sealed class ProxyHost : IAsyncDisposable
 
         var bind = listener.Bind;
         var expectProxy = bind.AcceptProxy;
+        Sluice.Backends.StickCounterSet? counters = null;
         if (ConnectionRulesRunAtAccept(context.Frontend, bind))
         {
             var verdict = TcpFrontendContext.RunConnectionRules(context, frontendName, client, listener);
             if (!verdict.Accepted)
             {
+                // HAProxy closes a connection its connection rules refuse with a reset.
                 context.Counters.OnConnectionDenied();
+                Transport.SocketOptions.ResetOnClose(client);
                 client.Dispose();
                 listener.ReleaseSlot();
                 return;
             }
 
             expectProxy |= verdict.ExpectProxy;
+            counters = verdict.Counters;
         }
 
         if (bind.Tls is null && !expectProxy)
         {
-            start(client, listener, default);
+            start(client, listener, default, counters);
             return;
         }
 
         var handshake = new HandshakeSession(client, listener, bind.Tls, expectProxy, context);
         _active.TryAdd(handshake, 0);
-        _ = CompleteHandshakeAsync(handshake, client, listener, start);
+        _ = CompleteHandshakeAsync(handshake, client, listener, start, counters);
     }
 
-    private async Task CompleteHandshakeAsync(HandshakeSession handshake, Socket client, Listener listener, StartSession start)
+    private async Task CompleteHandshakeAsync(HandshakeSession handshake, Socket client, Listener listener, StartSession start, Sluice.Backends.StickCounterSet? counters)
     {
         HandshakeOutcome? established = null;
         try
@@ -427,13 +433,14 @@ internal sealed class ProxyHost : IAsyncDisposable
 
         if (established is not { } done)
         {
+            counters?.Release();
             client.Dispose();
             OnSessionFinished(handshake);
             listener.ReleaseSlot();
             return;
         }
 
-        var session = start(client, listener, done);
+        var session = start(client, listener, done, counters);
         if (session is not null && Volatile.Read(ref _stopping) != 0)
         {
             session.RequestStop();

@@ -52,6 +52,9 @@ internal static class CliCommands
         new(["add", "ssl", "crt-list"], "add ssl crt-list <list> <cert> [opts]*", "add to crt-list file <list> a line <cert> or a payload", CliLevel.Admin, SslCertCommands.AddCrtList),
         new(["del", "ssl", "crt-list"], "del ssl crt-list <list> <cert[:line]>", "delete a line <cert> from crt-list file <list>", CliLevel.Admin, SslCertCommands.DelCrtList),
         new(["show", "ssl", "crt-list"], "show ssl crt-list [-n] [<list>]", "show the list of crt-lists or the content of a crt-list file <list>", CliLevel.Admin, SslCertCommands.ShowCrtList),
+        new(["clear", "table"], "clear table <table> [<filter>]*", "remove an entry from a table (filter: data/key)", CliLevel.Admin, StickTableCommands.Clear),
+        new(["set", "table"], "set table <table> key <k> [data.* <v>]*", "update or create a table entry's data", CliLevel.Admin, StickTableCommands.Set),
+        new(["show", "table"], "show table <table> [<filter>]*", "report table usage stats or dump this table's contents (filter: data/key)", CliLevel.Operator, StickTableCommands.Show),
         new(["user"], "user", "lower the level of the current CLI session to user", CliLevel.User, (r, _) => r.Connection.Level = CliLevel.User),
         new(["help"], "help [<command>]", "list matching or all commands", CliLevel.User, Help),
         new(["prompt"], "prompt", "toggle interactive mode with prompt", CliLevel.User, (r, _) => r.Connection.Interactive = !r.Connection.Interactive),
@@ -61,14 +64,14 @@ internal static class CliCommands
     /// <summary>HAProxy 2.6's commands (first words) that Sluice does not implement yet.</summary>
     private static readonly string[][] NotSupported =
     [
-        ["abort"], ["add"], ["clear", "acl"], ["clear", "map"], ["clear", "table"], ["commit"], ["del"], ["disable", "agent"],
+        ["abort"], ["add"], ["clear", "acl"], ["clear", "map"], ["commit"], ["del"], ["disable", "agent"],
         ["disable", "dynamic-cookie"], ["disable", "health"], ["enable", "agent"], ["enable", "dynamic-cookie"], ["enable", "health"],
         ["get", "acl"], ["get", "map"], ["get", "var"], ["new"], ["prepare"], ["set", "dynamic-cookie-key"], ["set", "map"],
         ["set", "profiling"], ["set", "severity-output"], ["set", "ssl"],
-        ["set", "table"], ["show", "acl"], ["show", "activity"], ["show", "cache"], ["show", "cli", "sockets"], ["show", "env"],
+        ["show", "acl"], ["show", "activity"], ["show", "cache"], ["show", "cli", "sockets"], ["show", "env"],
         ["show", "events"], ["show", "fd"], ["show", "libs"], ["show", "map"], ["show", "peers"], ["show", "profiling"],
         ["show", "resolvers"], ["show", "schema"], ["show", "servers", "conn"], ["show", "ssl"], ["show", "startup-logs"],
-        ["show", "table"], ["show", "tasks"], ["show", "threads"], ["show", "tls-keys"], ["show", "trace"], ["shutdown", "frontend"],
+        ["show", "tasks"], ["show", "threads"], ["show", "tls-keys"], ["show", "trace"], ["shutdown", "frontend"],
         ["trace"], ["debug"], ["expert-mode"], ["experimental-mode"], ["mcli-debug-mode"],
     ];
 

@@ -46,6 +46,9 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     /// <summary>What `tcp-request session` rules stored in session-scope variables, given to each stream's transaction; null when nothing.</summary>
     public Sluice.Rules.Samples.VariableStore? SessionVariables { get; init; }
 
+    /// <summary>What `tcp-request connection|session` rules tracked, shared by the streams; released as the connection ends.</summary>
+    public Backends.StickCounterSet? SessionCounters { get; init; }
+
     public async Task RunAsync()
     {
         var clock = _context.Shared.Clock;
@@ -105,6 +108,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
 
         _idleTransactions.Clear();
         _connection.Dispose();
+        SessionCounters?.Release();
     }
 
     public void OnHeartbeat(long nowMs)
@@ -203,6 +207,11 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
                 if (SessionVariables is { } sessionVariables)
                 {
                     transaction.SeedSessionVariables(sessionVariables);
+                }
+
+                if (SessionCounters is { } counters)
+                {
+                    transaction.SeedSessionCounters(counters);
                 }
             }
 

@@ -27,6 +27,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     private readonly SocketDuplex _io;
     private readonly bool _detectPreface;
     private readonly Sluice.Rules.Samples.VariableStore? _sessionVariables;
+    private readonly Backends.StickCounterSet? _counters;
     private readonly long _acceptMs;
 
     /// <summary>The handshakes' time before this session began (PROXY header, TLS): the first request's `%Th`.</summary>
@@ -43,7 +44,8 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     /// <param name="handshake">What the handshakes established: the TLS stream of an `ssl` bind and its facts, the
     /// PROXY header; kept on the connection for rules and logs.</param>
     /// <param name="sessionVariables">What `tcp-request session` rules stored in session-scope variables; null when nothing.</param>
-    public HttpSession(HttpFrontendContext context, Socket client, Listener? listener, HandshakeOutcome handshake, Sluice.Rules.Samples.VariableStore? sessionVariables = null)
+    /// <param name="counters">What `tcp-request connection|session` rules tracked; the session releases them as it ends.</param>
+    public HttpSession(HttpFrontendContext context, Socket client, Listener? listener, HandshakeOutcome handshake, Sluice.Rules.Samples.VariableStore? sessionVariables = null, Backends.StickCounterSet? counters = null)
     {
         _context = context;
         _listener = listener;
@@ -54,6 +56,12 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         if (sessionVariables is not null)
         {
             _transaction.SeedSessionVariables(sessionVariables);
+        }
+
+        _counters = counters;
+        if (counters is not null)
+        {
+            _transaction.SeedSessionCounters(counters);
         }
 
         _acceptMs = context.Shared.Clock.Refresh();
@@ -200,7 +208,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     /// </summary>
     private async Task RunHttp2Async(byte[]? upgradeBody)
     {
-        var http2 = new Http2Session(_context, _io, _listener, registeredAs: this) { SessionVariables = _sessionVariables };
+        var http2 = new Http2Session(_context, _io, _listener, registeredAs: this) { SessionVariables = _sessionVariables, SessionCounters = _counters };
         if (upgradeBody is not null)
         {
             http2.AcceptUpgrade(_front.Request, upgradeBody, _front.H2cUpgradeSettings!);
@@ -225,6 +233,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     {
         _transaction.Dispose();
         _front.Dispose();
+        _counters?.Release();
     }
 
     /// <summary>

@@ -87,6 +87,9 @@ internal sealed class HttpTransaction : IDisposable
     /// <summary>Starts the session scope with what `tcp-request session` rules stored; once, before the first request.</summary>
     public void SeedSessionVariables(VariableStore sessionVariables) => _samples.Variables.CopySessionFrom(sessionVariables);
 
+    /// <summary>The counters the connection tracks (`tcp-request connection|session track-scN`), which its requests count and `scN_*` read.</summary>
+    public void SeedSessionCounters(Backends.StickCounterSet counters) => _samples.SessionCounters = counters;
+
     /// <summary>Gives the response head's and the rules' buffers back between two requests.</summary>
     public void ReleaseBuffers()
     {
@@ -444,6 +447,10 @@ internal sealed class HttpTransaction : IDisposable
         {
             return;
         }
+
+        // The counters tracked so far (by the connection, or by the content rules) count this request, as HAProxy
+        // counts a request once it is parsed; `http-request track-scN` counts it as it tracks.
+        _samples.CountHttpRequest(Environment.TickCount64);
 
         if (frontend.HttpBufferRequest && request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
         {

@@ -54,14 +54,15 @@ internal sealed class TcpFrontendContext
     /// <summary>
     /// `tcp-request connection` rules run as the connection is accepted, before any byte is read and before any
     /// PROXY header, so they see the connection's real addresses (as in HAProxy). Not accepted when a rule rejects;
-    /// <c>ExpectProxy</c> when an `expect-proxy layer4` rule applied.
+    /// <c>ExpectProxy</c> when an `expect-proxy layer4` rule applied; <c>Counters</c> what `track-scN` rules tracked,
+    /// which the connection then owns (null when nothing).
     /// </summary>
-    public static (bool Accepted, bool ExpectProxy) RunConnectionRules(TransactionContext context, byte[] frontendName, System.Net.Sockets.Socket client, Listeners.Listener listener)
+    public static (bool Accepted, bool ExpectProxy, StickCounterSet? Counters) RunConnectionRules(TransactionContext context, byte[] frontendName, System.Net.Sockets.Socket client, Listeners.Listener listener)
     {
         var frontend = context.Frontend;
         if (frontend.TcpConnectionRules.Count == 0)
         {
-            return (true, false);
+            return (true, false, null);
         }
 
         using var samples = new SampleContext
@@ -79,11 +80,18 @@ internal sealed class TcpFrontendContext
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
         {
-            return (false, false);
+            return (false, false, null);
         }
 
         var accepted = TcpRuleRunner.Run(frontend.TcpConnectionRules, samples) != TcpVerdict.Reject;
-        return (accepted, samples.ExpectsProxyHeader);
+        var counters = samples.SessionCounters;
+        if (!accepted)
+        {
+            counters?.Release();
+            counters = null;
+        }
+
+        return (accepted, samples.ExpectsProxyHeader, counters);
     }
 
     /// <summary>
@@ -91,8 +99,10 @@ internal sealed class TcpFrontendContext
     /// PROXY header) and before its first request, with the addresses the PROXY header gives. False when a rule
     /// rejects: the connection closes without a log line, as in HAProxy. <paramref name="sessionVariables"/> holds the
     /// session-scope variables the rules set, for the connection's transactions; null when none.
+    /// <paramref name="counters"/> holds the connection's tracked counters, those of the connection rules and those
+    /// the session rules add; a rejected connection releases them.
     /// </summary>
-    public static bool RunSessionRules(TransactionContext context, byte[] frontendName, System.Net.Sockets.Socket client, Listeners.Listener listener, HandshakeOutcome handshake, out VariableStore? sessionVariables)
+    public static bool RunSessionRules(TransactionContext context, byte[] frontendName, System.Net.Sockets.Socket client, Listeners.Listener listener, HandshakeOutcome handshake, out VariableStore? sessionVariables, ref StickCounterSet? counters)
     {
         sessionVariables = null;
         var frontend = context.Frontend;
@@ -105,6 +115,7 @@ internal sealed class TcpFrontendContext
             PayloadComplete = true,
             Proxy = handshake.Proxy,
             Tls = handshake.TlsInfo,
+            SessionCounters = counters,
         };
         try
         {
@@ -113,11 +124,15 @@ internal sealed class TcpFrontendContext
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
         {
+            counters?.Release();
             return false;
         }
 
-        if (TcpRuleRunner.Run(frontend.TcpSessionRules, samples) == TcpVerdict.Reject)
+        var accepted = TcpRuleRunner.Run(frontend.TcpSessionRules, samples) != TcpVerdict.Reject;
+        counters = samples.SessionCounters;
+        if (!accepted)
         {
+            counters?.Release();
             return false;
         }
 

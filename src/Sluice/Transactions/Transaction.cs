@@ -37,6 +37,10 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     private readonly long _acceptMs;
     private readonly bool _connectionRulesDone;
 
+    /// <summary>The counters the rules track (`track-scN`), held until the connection ends; null when none.</summary>
+    private Backends.StickCounterSet? _counters;
+    private Rules.Samples.SampleContext? _ruleSamples;
+
     private readonly ServerDialer _dialer = new();
     private readonly QueueWaiter _waiter = new();
     private int _state;
@@ -49,8 +53,10 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     /// offload), whose decrypted bytes rules and the tunnel see, and the PROXY header, whose addresses stand for the
     /// connection's.</param>
     /// <param name="connectionRulesDone">The `tcp-request connection` rules already ran as the connection was accepted.</param>
-    public Transaction(TransactionContext context, Socket client, Listener? listener, TcpFrontendContext? rules = null, HandshakeOutcome handshake = default, bool connectionRulesDone = false)
+    /// <param name="counters">What those rules tracked; the transaction releases them as it ends.</param>
+    public Transaction(TransactionContext context, Socket client, Listener? listener, TcpFrontendContext? rules = null, HandshakeOutcome handshake = default, bool connectionRulesDone = false, Backends.StickCounterSet? counters = null)
     {
+        _counters = counters;
         _context = context;
         _rules = rules is { HasRules: true } ? rules : null;
         _client = client;
@@ -229,7 +235,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     /// </summary>
     private async Task<(bool Accepted, byte[]? Buffer, int Length)> ApplyRulesAsync(TcpFrontendContext rules)
     {
-        using var samples = new Rules.Samples.SampleContext
+        // Kept until the transaction ends: in a tunnel the counters the rules track (`track-scN`) last as long as it.
+        var samples = new Rules.Samples.SampleContext
         {
             ClientEndPoint = ClientEndPoint,
             LocalEndPoint = LocalEndPoint,
@@ -240,7 +247,22 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             Listener = Rules.Samples.ListenerIdentity.Of(_context.Frontend, _listener?.Bind),
             FindBackend = rules.FindBackend,
             PayloadComplete = true,
+            SessionCounters = _counters,
         };
+        _ruleSamples = samples;
+        try
+        {
+            return await ApplyRulesAsync(rules, samples).ConfigureAwait(false);
+        }
+        finally
+        {
+            _counters = samples.SessionCounters;
+            samples.ReleaseBuffers();
+        }
+    }
+
+    private async Task<(bool Accepted, byte[]? Buffer, int Length)> ApplyRulesAsync(TcpFrontendContext rules, Rules.Samples.SampleContext samples)
+    {
         // Before a handshake (TLS, PROXY) the connection rules already ran as the connection was accepted.
         if (!_connectionRulesDone && Rules.Actions.TcpRuleRunner.Run(rules.ConnectionRules, samples) == Rules.Actions.TcpVerdict.Reject)
         {
@@ -628,6 +650,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private void Finish()
     {
+        _ruleSamples?.Dispose();
+        _counters?.Release();
         _clientTls?.Dispose();
         _client.Dispose();
         Volatile.Read(ref _tunnel)?.Abort();

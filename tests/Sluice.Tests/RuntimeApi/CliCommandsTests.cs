@@ -120,7 +120,7 @@ public sealed class CliCommandsTests : IDisposable
 
     [Fact]
     public void KnownHaproxyCommand_NotSupportedYet() =>
-        Assert.Equal("'show table' is not supported yet.\n", Run("show table"));
+        Assert.Equal("'show events' is not supported yet.\n", Run("show events"));
 
     [Fact]
     public void Help_ListsOnlyCommandsOfTheLevel()

@@ -296,33 +296,48 @@ internal static class HttpRuleParser
     /// <summary>`track-scN KEY [table T]`: the key is a sample expression; the table is resolved by the builder.</summary>
     private static HttpAction? ParseTrackSc(RuleWords rule, int index)
     {
-        var ctx = rule.Ctx;
-        var text = ctx.Argument(1);
+        if (ParseTrackScArguments(rule.Ctx, 1, out var key, out var table, out var next) is { } error)
+        {
+            return rule.Fail(error);
+        }
+
+        rule.Next = next;
+        return new TrackScAction(index, key!, table);
+    }
+
+    /// <summary>
+    /// The words after `track-scN` from argument <paramref name="keyAt"/> on: KEY and an optional `table T`, for the
+    /// http and tcp rules alike. Returns the error, or null with <paramref name="next"/> the first word after them.
+    /// </summary>
+    internal static string? ParseTrackScArguments(KeywordContext ctx, int keyAt, out SampleExpression? key, out string? table, out int next)
+    {
+        key = null;
+        table = null;
+        next = keyAt + 1;
+        var text = ctx.Argument(keyAt);
         if (text is null or "if" or "unless")
         {
-            return rule.Fail("missing fetch method");
+            return "missing fetch method";
         }
 
-        var key = SampleExpressionParser.Parse(text, forAcl: false, out var error);
+        key = SampleExpressionParser.Parse(text, forAcl: false, out var error);
         if (key is null)
         {
-            return rule.Fail(error ?? "invalid fetch method");
+            return error ?? "invalid fetch method";
         }
 
-        rule.Next = 2;
-        string? table = null;
-        if (ctx.Argument(2) == "table")
+        if (ctx.Argument(keyAt + 1) == "table")
         {
-            table = ctx.Argument(3);
+            table = ctx.Argument(keyAt + 2);
             if (table is null)
             {
-                return rule.Fail("missing table name");
+                return "missing table name";
             }
 
-            rule.Next = 4;
+            next = keyAt + 3;
         }
 
-        return new TrackScAction(index, key, table);
+        return null;
     }
 
     /// <summary>`use-service NAME`: the proxy answers with a built-in service; `prometheus-exporter` is the one Sluice has.</summary>

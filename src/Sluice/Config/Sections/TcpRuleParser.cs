@@ -213,6 +213,26 @@ internal static class TcpRuleParser
                 rule = ParseCapture(ctx, section, keyword, location, site);
                 next = 5;
                 break;
+            case "track-sc0" or "track-sc1" or "track-sc2" when open < 0 && set != RuleSet.ResponseContent:
+                if (HttpRuleParser.ParseTrackScArguments(ctx, 2, out var key, out var table, out next) is { } trackError)
+                {
+                    ctx.Alert($"'{keyword}' : {trackError}.");
+                    return null;
+                }
+
+                if (!Available(ctx, key!, site, keyword))
+                {
+                    return null;
+                }
+
+                rule = new TcpRule(TcpRuleAction.TrackSc, null, location)
+                {
+                    Expression = key,
+                    TrackIndex = baseName[^1] - '0',
+                    TableName = table,
+                    TracksSession = set != RuleSet.Content,
+                };
+                break;
             case "use-service" when open < 0 && set == RuleSet.Content:
                 // Prometheus is the only service Sluice has, and HAProxy offers it to HTTP rules only.
                 ctx.Alert(ctx.Argument(2) == "prometheus-exporter"

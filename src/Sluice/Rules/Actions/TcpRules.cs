@@ -20,6 +20,8 @@ internal enum TcpRuleAction : byte
     ExpectProxy,
     /// <summary>`set-src`, `set-src-port`, `set-dst`, `set-dst-port` (content rules of an HTTP proxy).</summary>
     SetAddress,
+    /// <summary>`track-scN KEY [table T]`: the key's stick table entry becomes counter N.</summary>
+    TrackSc,
 }
 
 /// <summary>The outcome of a `tcp-request` rule set.</summary>
@@ -50,6 +52,18 @@ internal sealed record TcpRule(TcpRuleAction Action, Condition? Condition, strin
 
     /// <summary>What `set-src` and its siblings replace.</summary>
     public AddressPart Address { get; init; }
+
+    /// <summary>N of `track-scN`.</summary>
+    public int TrackIndex { get; init; }
+
+    /// <summary>`table T` of `track-scN`, or null for the proxy's own table.</summary>
+    public string? TableName { get; init; }
+
+    /// <summary>True for connection and session rules: the counter follows the client connection, not one transaction.</summary>
+    public bool TracksSession { get; init; }
+
+    /// <summary>The table `track-scN` uses; set once at load, before any connection.</summary>
+    public Backends.StickTable? Table { get; set; }
 }
 
 /// <summary>Runs a `tcp-request` or `tcp-response` rule set: the first accept, reject or close ends it; no rule deciding means accept.</summary>
@@ -104,6 +118,9 @@ internal static class TcpRuleRunner
                     break;
                 case TcpRuleAction.SetAddress:
                     AddressRewrite.Apply(ctx, rule.Address, rule.Expression!);
+                    break;
+                case TcpRuleAction.TrackSc:
+                    StickTracking.Run(rule, ctx);
                     break;
                 default:
                     ctx.Variables.Unset(rule.Variable!);

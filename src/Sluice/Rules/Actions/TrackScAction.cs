@@ -6,8 +6,8 @@ namespace Sluice.Rules.Actions;
 
 /// <summary>
 /// `http-request track-scN KEY [table T]`: the entry of KEY in the table becomes stick counter N of the transaction,
-/// and counts this request (http_req_cnt, http_req_rate) and this transaction (conn_cur, until it ends). A counter
-/// already tracked stays as it is, as in HAProxy.
+/// and counts this request (http_req_cnt, http_req_rate) and this transaction (conn_cur until it ends, conn_cnt,
+/// conn_rate). A counter already tracked stays as it is, as in HAProxy.
 /// </summary>
 internal sealed class TrackScAction(int index, SampleExpression key, string? tableName) : HttpAction
 {
@@ -21,17 +21,49 @@ internal sealed class TrackScAction(int index, SampleExpression key, string? tab
 
     public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
     {
-        if (Table is not { } table || ctx.Tracked[Index] is not null || !key.TryEvaluate(ctx, out var sample) || !table.TryMakeKey(sample, out var k))
+        if (Table is not { } table || ctx.Tracked[Index] is not null)
         {
             return RuleVerdict.Continue;
         }
 
         var now = Environment.TickCount64;
-        if (table.GetOrCreate(k, now) is { } entry && ctx.Track(Index, entry))
+        if (StickTracking.Lookup(table, key, ctx, now) is { } entry && ctx.Track(Index, entry))
         {
             entry.BeginHttpTracking(now);
         }
 
         return RuleVerdict.Continue;
+    }
+}
+
+/// <summary>The step every `track-scN` shares: the key's entry in the table, created when new.</summary>
+internal static class StickTracking
+{
+    /// <summary>The entry of the key's value; null when the key has no value of the table's type or the table is full.</summary>
+    public static StickEntry? Lookup(StickTable table, SampleExpression key, SampleContext ctx, long nowMs) =>
+        key.TryEvaluate(ctx, out var sample) && table.TryMakeKey(sample, out var k) ? table.GetOrCreate(k, nowMs) : null;
+
+    /// <summary>
+    /// `tcp-request connection|session|content track-scN`: connection and session rules track for the whole client
+    /// connection, content rules for the transaction; the first tracking of a counter wins.
+    /// </summary>
+    public static void Run(TcpRule rule, SampleContext ctx)
+    {
+        var index = rule.TrackIndex;
+        if (rule.Table is not { } table || (rule.TracksSession ? ctx.SessionCounters?.Entries[index] : ctx.Tracked[index]) is not null)
+        {
+            return;
+        }
+
+        var now = Environment.TickCount64;
+        if (Lookup(table, rule.Expression!, ctx, now) is not { } entry)
+        {
+            return;
+        }
+
+        if (rule.TracksSession ? ctx.TrackSession(index, entry) : ctx.Track(index, entry))
+        {
+            entry.CountConnection(now);
+        }
     }
 }

@@ -190,12 +190,46 @@ internal sealed class SampleContext : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// The counters the client connection tracks (`tcp-request connection|session track-scN`); owned by the
+    /// connection, which releases them when it closes; null when none.
+    /// </summary>
+    public Backends.StickCounterSet? SessionCounters { get; set; }
+
+    /// <summary>Stick counter <paramref name="index"/>: the transaction's own, else the connection's (as HAProxy reads them).</summary>
+    public Backends.StickEntry? TrackedEntry(int index) => Tracked[index] ?? SessionCounters?.Entries[index];
+
+    /// <summary>
+    /// `track-scN` of a connection or session rule: the entry becomes the connection's counter N unless it has one.
+    /// Allocates the connection's set once, when it first tracks.
+    /// </summary>
+    public bool TrackSession(int index, Backends.StickEntry entry)
+    {
+        var counters = SessionCounters ??= new Backends.StickCounterSet();
+        if (counters.Entries[index] is not null)
+        {
+            return false;
+        }
+
+        counters.Entries[index] = entry;
+        return true;
+    }
+
+    /// <summary>A new HTTP request: counted by every counter tracked before it was parsed (content and connection rules).</summary>
+    public void CountHttpRequest(long nowMs)
+    {
+        for (var i = 0; i < Tracked.Length; i++)
+        {
+            TrackedEntry(i)?.CountHttpRequest(nowMs);
+        }
+    }
+
     /// <summary>A 4xx answer: counted as an HTTP error by every tracked counter.</summary>
     public void CountHttpError(long nowMs)
     {
-        foreach (var entry in Tracked)
+        for (var i = 0; i < Tracked.Length; i++)
         {
-            entry?.CountHttpError(nowMs);
+            TrackedEntry(i)?.CountHttpError(nowMs);
         }
     }
 

@@ -79,7 +79,7 @@ internal static class StickFetches
     }
 
     private static FunctionFetch Create(int index, Func<StickEntry, long, long?> read) =>
-        new(SampleType.Int, ctx => ctx.Tracked[index] is { } entry && read(entry, Environment.TickCount64) is long value
+        new(SampleType.Int, ctx => ctx.TrackedEntry(index) is { } entry && read(entry, Environment.TickCount64) is long value
             ? Sample.FromInt(value)
             : default);
 }

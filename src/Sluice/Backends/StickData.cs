@@ -1,0 +1,79 @@
+namespace Sluice.Backends;
+
+/// <summary>
+/// The data a stick table may store, numbered as HAProxy numbers them: `show table` prints them in this order, and
+/// the runtime API names them `data.NAME`.
+/// </summary>
+internal enum StickDataType
+{
+    ServerId = 0,
+    Gpt0,
+    Gpc0,
+    Gpc0Rate,
+    ConnCnt,
+    ConnRate,
+    ConnCur,
+    SessCnt,
+    SessRate,
+    HttpReqCnt,
+    HttpReqRate,
+    HttpErrCnt,
+    HttpErrRate,
+    BytesInCnt,
+    BytesInRate,
+    BytesOutCnt,
+    BytesOutRate,
+    Gpc1,
+    Gpc1Rate,
+    ServerKey,
+    HttpFailCnt,
+    HttpFailRate,
+    Gpt,
+    Gpc,
+    GpcRate,
+}
+
+/// <summary>Names, periods and values of <see cref="StickDataType"/>.</summary>
+internal static class StickData
+{
+    private static readonly string[] Names =
+    [
+        "server_id", "gpt0", "gpc0", "gpc0_rate", "conn_cnt", "conn_rate", "conn_cur", "sess_cnt", "sess_rate",
+        "http_req_cnt", "http_req_rate", "http_err_cnt", "http_err_rate", "bytes_in_cnt", "bytes_in_rate",
+        "bytes_out_cnt", "bytes_out_rate", "gpc1", "gpc1_rate", "server_key", "http_fail_cnt", "http_fail_rate",
+        "gpt", "gpc", "gpc_rate",
+    ];
+
+    /// <summary>Every type in HAProxy's order.</summary>
+    public static IReadOnlyList<StickDataType> All { get; } = Enum.GetValues<StickDataType>();
+
+    public static string NameOf(StickDataType type) => Names[(int)type];
+
+    public static bool TryParse(string name, out StickDataType type)
+    {
+        var index = Array.IndexOf(Names, name);
+        type = (StickDataType)Math.Max(index, 0);
+        return index >= 0;
+    }
+
+    /// <summary>The period of a rate the table stores; 0 for a counter, or when the table does not store the rate.</summary>
+    public static long PeriodOf(StickTableConfig config, StickDataType type) => type switch
+    {
+        StickDataType.ConnRate => config.ConnRatePeriodMs,
+        StickDataType.HttpReqRate => config.HttpReqRatePeriodMs,
+        StickDataType.HttpErrRate => config.HttpErrRatePeriodMs,
+        _ => 0,
+    };
+
+    /// <summary>True when the table keeps <paramref name="type"/> (its `store` list names it).</summary>
+    public static bool IsStored(StickTableConfig config, StickDataType type) => type switch
+    {
+        StickDataType.ServerId => config.StoresServerId,
+        StickDataType.Gpc0 => config.StoresGpc0,
+        StickDataType.ConnCnt => config.StoresConnCnt,
+        StickDataType.ConnCur => config.StoresConnCur,
+        StickDataType.HttpReqCnt => config.StoresHttpReqCnt,
+        StickDataType.HttpErrCnt => config.StoresHttpErrCnt,
+        _ => PeriodOf(config, type) > 0,
+    };
+}
