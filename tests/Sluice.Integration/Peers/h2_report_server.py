@@ -21,7 +21,7 @@ ends with the trailer "x-server-trailer: done". Some paths do something else:
   /short-body   an answer that declares content-length: 100 and ends after 10 bytes
 
 With --extended-connect the server's SETTINGS enable extended CONNECT (RFC 8441, SETTINGS_ENABLE_CONNECT_PROTOCOL=1).
-An extended CONNECT is answered at once: "tunnel N STREAM" then "field STREAM name: value" for each field received
+A CONNECT, extended or not, is answered at once: "tunnel N STREAM" then "field STREAM name: value" for each field received
 are printed, a 200 with "x-tunnel: open" is sent, every DATA byte comes back as it was sent, and the end of the
 client's side ("tunnel-end STREAM BYTES") ends the server's.
 """
@@ -79,7 +79,10 @@ def answer(conn, stream_id, stream):
 
 
 def serve(sock, number):
-    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False, header_encoding=None, validate_outbound_headers=False, normalize_outbound_headers=False))
+    # python-h2 wants :path even on a plain CONNECT, which RFC 9113 §8.5 forbids: its checks are off for tunnels.
+    config = h2.config.H2Configuration(client_side=False, header_encoding=None, validate_outbound_headers=False,
+                                       normalize_outbound_headers=False, validate_inbound_headers=not extended_connect)
+    conn = h2.connection.H2Connection(config=config)
     if extended_connect:
         conn.local_settings = h2.settings.Settings(client=False, initial_values={h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1})
     conn.initiate_connection()
@@ -97,7 +100,7 @@ def serve(sock, number):
                     fields = dict(event.headers)
                     path = fields.get(b":path", b"")
                     say("request", number, fields.get(b":method", b"").decode(), path.decode())
-                    if b":protocol" in fields:
+                    if b":protocol" in fields or fields.get(b":method") == b"CONNECT":
                         say("tunnel", number, event.stream_id)
                         for name, value in event.headers:
                             say("field", event.stream_id, "%s: %s" % (name.decode(), value.decode()))

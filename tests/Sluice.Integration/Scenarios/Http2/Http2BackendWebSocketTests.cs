@@ -120,6 +120,28 @@ public class Http2BackendWebSocketTests
     }
 
     [Fact]
+    public async Task Http1Connect_ReportingServer_StreamStaysOpenForTheTunnel()
+    {
+        await using var server = await PythonPeer.StartH2ReportServerAsync(extendedConnect: true);
+        var port = Ports.FreeTcpPort();
+        await using var sluice = await Proxy.StartAsync(
+            Proxy.Config(port, $"server s1 {server.Address} proto h2", defaults: "    timeout tunnel 30s"), port);
+
+        using var client = await RawHttpConnection.ConnectAsync(port);
+        await client.SendAsync("CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n");
+        var response = await client.ReadResponseAsync(forHead: true);
+        Assert.NotNull(response);
+        Assert.Equal(200, response.Status);
+        await server.Output.WaitForAsync(l => l == "field 1 :authority: example.test:443");
+        Assert.DoesNotContain(server.Output.Lines, l => l.StartsWith("field 1 :path", StringComparison.Ordinal) || l.StartsWith("field 1 :protocol", StringComparison.Ordinal));
+
+        await client.SendAsync("through the tunnel");
+        Assert.Equal("through the tunnel", await client.ReadTextAsync("through the tunnel".Length));
+        client.Socket.Shutdown(SocketShutdown.Send);
+        await server.Output.WaitForAsync(l => l == "tunnel-end 1 18");
+    }
+
+    [Fact]
     public async Task ServerWithoutExtendedConnect_502WithoutRequest_AsHAProxy()
     {
         // The reporting server leaves SETTINGS_ENABLE_CONNECT_PROTOCOL out: no websocket may be asked of it (RFC 8441 §3).
