@@ -19,64 +19,37 @@ public class Http2BackendWebSocketTests
 {
     private static string P(int port) => port.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>haproxy as the HTTP/2 server: its h2 frontend accepts extended CONNECT and hands the websocket to an HTTP/1.1 server.</summary>
-    private static async Task<(PeerProcess HAProxy, int Port)> StartHAProxyH2ServerAsync(WebSocketEchoServer echo)
-    {
-        var port = Ports.FreeListeningPort();
-        var haproxy = await HAProxyPeer.StartAsync($"""
-            defaults
-                mode http
-                timeout connect 2s
-                timeout client 20s
-                timeout server 20s
-                timeout tunnel 20s
-            frontend h2in
-                bind 127.0.0.1:{P(port)} proto h2
-                default_backend ws
-            backend ws
-                server echo {echo.Address}
-            """, port);
-        return (haproxy, port);
-    }
+    /// <summary>A websocket handshake with RFC 6455 §1.3's example key.</summary>
+    private static string UpgradeRequest(string target, string upgrade = "websocket") =>
+        $"GET {target} HTTP/1.1\r\nHost: chat.test\r\nConnection: Upgrade\r\nUpgrade: {upgrade}\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
     [Fact]
     public async Task WebSocketsClient_HAProxyH2ServerBehind_MessagesEchoed()
     {
-        await using var echo = await WebSocketEchoServer.StartAsync();
-        var (haproxy, h2Port) = await StartHAProxyH2ServerAsync(echo);
-        await using var _ = haproxy;
-        var port = Ports.FreeTcpPort();
-        await using var sluice = await Proxy.StartAsync(
-            Proxy.Config(port, $"server s1 127.0.0.1:{P(h2Port)} proto h2", defaults: "    timeout tunnel 30s"), port);
-
-        var result = await WebSocketClient.RunAsync($"ws://127.0.0.1:{P(port)}/chat", 5, new WebSocketClientOptions { MessageBytes = 3000 });
+        await using var chain = await HAProxyServerChain.StartAsync();
+        var result = await WebSocketClient.RunAsync($"ws://127.0.0.1:{P(chain.Port)}/chat", 5, new WebSocketClientOptions { MessageBytes = 3000 });
         Assert.True(result.Succeeded, result.ToString());
         Assert.Contains("ok 5", result.Output, StringComparison.Ordinal);
 
-        var handshake = Assert.Single(await echo.WaitForHandshakesAsync());
+        var handshake = Assert.Single(await chain.Echo.WaitForHandshakesAsync());
         Assert.Equal("/chat", handshake.Path);
-        var closed = Assert.Single(await echo.WaitForClosedAsync());
+        var closed = Assert.Single(await chain.Echo.WaitForClosedAsync());
         Assert.Equal((5, (int?)1000), closed);
     }
 
     [Fact]
     public async Task ExtendedConnectClient_HAProxyH2ServerBehind_MessagesEchoed()
     {
-        await using var echo = await WebSocketEchoServer.StartAsync();
-        var (haproxy, h2Port) = await StartHAProxyH2ServerAsync(echo);
-        await using var _ = haproxy;
-        var port = Ports.FreeTcpPort();
-        await using var sluice = await Proxy.StartAsync(
-            Proxy.Config(port, $"server s1 127.0.0.1:{P(h2Port)} proto h2", defaults: "    timeout tunnel 30s"), port);
-
+        await using var chain = await HAProxyServerChain.StartAsync();
         var script = Path.Combine(Ports.TempDirectory(), "client.py");
         await File.WriteAllTextAsync(script, Http2ExtendedConnectTests.ClientScript);
-        var result = await CommandRunner.RunAsync(PythonPeers.Python, [script, P(port), "3"], timeout: TimeSpan.FromSeconds(60));
+        var result = await CommandRunner.RunAsync(PythonPeers.Python, [script, P(chain.Port), "3"], timeout: TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode == 0, result.StandardOutput + result.StandardError);
         Assert.Equal(
             ["enable_connect_protocol 1", "status 200 no-accept", "echo 1 hello 0 over h2", "echo 1 hello 1 over h2", "echo 1 hello 2 over h2", "close 8 1000"],
             result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        var closed = Assert.Single(await echo.WaitForClosedAsync());
+        var closed = Assert.Single(await chain.Echo.WaitForClosedAsync());
         Assert.Equal((3, (int?)1000), closed);
     }
 
@@ -89,8 +62,7 @@ public class Http2BackendWebSocketTests
             Proxy.Config(port, $"server s1 {server.Address} proto h2", defaults: "    timeout tunnel 30s"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
-        await client.SendAsync("GET /chat?room=1 HTTP/1.1\r\nHost: chat.test\r\nConnection: Upgrade\r\nUpgrade: websocket, other\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        await client.SendAsync(UpgradeRequest("/chat?room=1", upgrade: "websocket, other"));
         var response = await client.ReadResponseAsync(forHead: true);
         Assert.NotNull(response);
         Assert.Equal(101, response.Status);
@@ -158,8 +130,7 @@ public class Http2BackendWebSocketTests
         foreach (var target in new[] { port, haproxyPort })
         {
             using var client = await RawHttpConnection.ConnectAsync(target);
-            await client.SendAsync("GET /chat HTTP/1.1\r\nHost: chat.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+            await client.SendAsync(UpgradeRequest("/chat"));
             var response = await client.ReadResponseAsync();
             Assert.NotNull(response);
             Assert.Equal(502, response.Status);
@@ -174,5 +145,41 @@ public class Http2BackendWebSocketTests
         // A plain request on the same server still goes.
         var plain = await Proxy.CurlAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", Proxy.Url(port, "/plain"));
         Assert.Equal("200", plain.StandardOutput);
+    }
+
+    /// <summary>
+    /// A websocket echo server behind haproxy as the HTTP/2 server (its h2 frontend accepts extended CONNECT and hands
+    /// the websocket to the HTTP/1.1 echo server), behind Sluice on <see cref="Port"/> with `server ... proto h2`.
+    /// </summary>
+    private sealed record HAProxyServerChain(WebSocketEchoServer Echo, PeerProcess HAProxy, ISluiceInstance Sluice, int Port) : IAsyncDisposable
+    {
+        public static async Task<HAProxyServerChain> StartAsync()
+        {
+            var echo = await WebSocketEchoServer.StartAsync();
+            var h2Port = Ports.FreeListeningPort();
+            var haproxy = await HAProxyPeer.StartAsync($"""
+                defaults
+                    mode http
+                    timeout connect 2s
+                    timeout client 20s
+                    timeout server 20s
+                    timeout tunnel 20s
+                frontend h2in
+                    bind 127.0.0.1:{P(h2Port)} proto h2
+                    default_backend ws
+                backend ws
+                    server echo {echo.Address}
+                """, h2Port);
+            var port = Ports.FreeTcpPort();
+            var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 127.0.0.1:{P(h2Port)} proto h2", defaults: "    timeout tunnel 30s"), port);
+            return new HAProxyServerChain(echo, haproxy, sluice, port);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Sluice.DisposeAsync();
+            await HAProxy.DisposeAsync();
+            await Echo.DisposeAsync();
+        }
     }
 }
