@@ -9,6 +9,13 @@ namespace Sluice.Mux.Http2;
 /// <summary>The read loop's side of the connection: the server's frames, one handler per type.</summary>
 internal sealed partial class Http2BackConnection
 {
+    private readonly struct FrameHandler(Http2BackConnection connection) : IHttp2FrameHandler
+    {
+        public Http2ErrorCode OnFrame() => connection.ProcessFrame();
+
+        public Http2ErrorCode OnStreamError(int streamId, Http2ErrorCode code) => connection.ResetFromReadLoop(streamId, code);
+    }
+
     private Http2ErrorCode ProcessFrame()
     {
         var frame = _frame;
@@ -51,18 +58,9 @@ internal sealed partial class Http2BackConnection
         lock (_sync)
         {
             // §6.9: the whole payload, padding included, counts against both windows.
-            if (length > _connectionReceiveWindow)
+            if (!_flow.TryReceive(length))
             {
                 return Http2ErrorCode.FlowControlError;
-            }
-
-            _connectionReceiveWindow -= length;
-            _connectionCredit += length;
-            if (_connectionCredit >= ConnectionReceiveWindow / 4)
-            {
-                Http2FrameWriter.WriteWindowUpdate(_out.Control, 0, _connectionCredit);
-                _connectionReceiveWindow += _connectionCredit;
-                _connectionCredit = 0;
             }
 
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
@@ -292,7 +290,7 @@ internal sealed partial class Http2BackConnection
             {
                 // §8.1: the response is complete and the server needs no more of the request: stop sending it.
                 stream.LocalEnded = true;
-                WakeWindowWaiterLocked(stream);
+                _flow.Wake(stream);
                 return Http2ErrorCode.NoError;
             }
 
@@ -329,21 +327,9 @@ internal sealed partial class Http2BackConnection
                         break;
 
                     case Http2SettingsParameter.InitialWindowSize:
-                        // §6.9.2: the change applies to every open stream's window.
-                        var delta = (long)value - _peerInitialWindow;
-                        _peerInitialWindow = (int)value;
-                        foreach (var stream in _streams.Values)
+                        if (!_flow.OnPeerInitialWindow(value, _streams.Values))
                         {
-                            stream.SendWindow += delta;
-                            if (stream.SendWindow > Http2Protocol.MaxWindowSize)
-                            {
-                                return Http2ErrorCode.FlowControlError;
-                            }
-                        }
-
-                        if (delta > 0)
-                        {
-                            WakeAllWaitersLocked();
+                            return Http2ErrorCode.FlowControlError;
                         }
 
                         break;
@@ -422,15 +408,7 @@ internal sealed partial class Http2BackConnection
         {
             if (frame.StreamId == 0)
             {
-                // §6.9.1: a window above 2^31-1 is a FLOW_CONTROL_ERROR.
-                _connectionSendWindow += increment;
-                if (_connectionSendWindow > Http2Protocol.MaxWindowSize)
-                {
-                    return Http2ErrorCode.FlowControlError;
-                }
-
-                WakeAllWaitersLocked();
-                return Http2ErrorCode.NoError;
+                return _flow.OnConnectionUpdate(increment) ? Http2ErrorCode.NoError : Http2ErrorCode.FlowControlError;
             }
 
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
@@ -438,14 +416,10 @@ internal sealed partial class Http2BackConnection
                 return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
             }
 
-            stream.SendWindow += increment;
-            if (stream.SendWindow > Http2Protocol.MaxWindowSize)
+            if (!_flow.OnStreamUpdate(stream, increment))
             {
                 ResetLocked(stream, Http2ErrorCode.FlowControlError, ResponseHeadError.Invalid, BodyFailure.Invalid);
-                return Http2ErrorCode.NoError;
             }
-
-            WakeWindowWaiterLocked(stream);
         }
 
         return Http2ErrorCode.NoError;
@@ -498,27 +472,7 @@ internal sealed partial class Http2BackConnection
             stream.Body?.Writer.Complete(new HttpBodyException(bodyFailure, clientSide: false));
         }
 
-        WakeWindowWaiterLocked(stream);
+        _flow.Wake(stream);
     }
 
-    private void WakeWindowWaiterLocked(Http2BackStream stream)
-    {
-        if (stream.WindowWaiter is { } waiter)
-        {
-            stream.WindowWaiter = null;
-            _windowWaiters.Remove(stream);
-            waiter.TrySetResult();
-        }
-    }
-
-    private void WakeAllWaitersLocked()
-    {
-        foreach (var stream in _windowWaiters)
-        {
-            stream.WindowWaiter?.TrySetResult();
-            stream.WindowWaiter = null;
-        }
-
-        _windowWaiters.Clear();
-    }
 }

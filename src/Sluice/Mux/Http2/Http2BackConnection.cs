@@ -33,16 +33,12 @@ internal interface IHttp2BackConnectionOwner
 /// </remarks>
 internal sealed partial class Http2BackConnection : IDisposable
 {
-    /// <summary>The connection window we advertise: large, since the stream windows bound the memory.</summary>
-    private const int ConnectionReceiveWindow = 16 * 1024 * 1024;
-
     private const int MaxHeaderListSize = 65536;
 
     private readonly SocketDuplex _io;
     private readonly Heartbeat _clock;
     private readonly Lock _sync = new();
     private readonly Dictionary<int, Http2BackStream> _streams = [];
-    private readonly List<Http2BackStream> _windowWaiters = [];
     private readonly Http2Frame _frame = new();
     private readonly HpackDecoder _decoder;
     private readonly Http2RequestEncoder _encoder = new();
@@ -50,6 +46,9 @@ internal sealed partial class Http2BackConnection : IDisposable
 
     // Every frame leaves through it; the control frames it queues are guarded by _sync.
     private readonly Http2FrameOutput _out;
+
+    // Both directions' windows, under _sync.
+    private readonly Http2FlowControl _flow;
 
     // Under the write lock.
     private int _nextStreamId = 1;
@@ -65,10 +64,6 @@ internal sealed partial class Http2BackConnection : IDisposable
 
     // Under _sync. The server's SETTINGS_MAX_CONCURRENT_STREAMS, capped by _streamCap.
     private int _peerMaxConcurrentStreams;
-    private int _peerInitialWindow = Http2Protocol.DefaultInitialWindowSize;
-    private long _connectionSendWindow = Http2Protocol.DefaultInitialWindowSize;
-    private long _connectionReceiveWindow = ConnectionReceiveWindow;
-    private int _connectionCredit;
     private int _activeStreams;
     private int _streamsOpened;
     private bool _goAwayReceived;
@@ -112,7 +107,7 @@ internal sealed partial class Http2BackConnection : IDisposable
         _io = io;
         _out = new Http2FrameOutput(io.Output, _sync, watch: null, peerIsClient: false);
         _clock = clock;
-        StreamReceiveWindow = limits.InitialWindowSize;
+        _flow = new Http2FlowControl(_out.Control, limits.InitialWindowSize);
         _decoder = new HpackDecoder(headerTableSizeLimit: limits.HeaderTableSize, maxHeaderListSize: MaxHeaderListSize);
         _idleSinceMs = clock.NowMs;
 
@@ -129,7 +124,7 @@ internal sealed partial class Http2BackConnection : IDisposable
         }
 
         Http2FrameWriter.WriteSettings(_out.Control, settings[..count]);
-        Http2FrameWriter.WriteWindowUpdate(_out.Control, 0, ConnectionReceiveWindow - Http2Protocol.DefaultInitialWindowSize);
+        _flow.WriteOpeningUpdate();
     }
 
     private enum BlockKind : byte
@@ -140,7 +135,7 @@ internal sealed partial class Http2BackConnection : IDisposable
     }
 
     /// <summary>The stream window we advertise (`tune.h2.initial-window-size`).</summary>
-    public int StreamReceiveWindow { get; }
+    public int StreamReceiveWindow => _flow.StreamReceiveWindow;
 
     /// <summary>Told when the connection has no stream left.</summary>
     public IHttp2BackConnectionOwner? Owner { get; set; }
@@ -380,18 +375,12 @@ internal sealed partial class Http2BackConnection : IDisposable
                     throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
                 }
 
-                var available = Math.Min(stream.SendWindow, _connectionSendWindow);
-                if (available > 0)
+                if (_flow.TryTake(stream, wanted, out var granted))
                 {
-                    var granted = (int)Math.Min(Math.Min(available, wanted), 1 << 20);
-                    stream.SendWindow -= granted;
-                    _connectionSendWindow -= granted;
                     return granted;
                 }
 
-                waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                stream.WindowWaiter = waiter;
-                _windowWaiters.Add(stream);
+                waiter = _flow.Park(stream);
             }
 
             stream.WaitingForWindow = true;
@@ -507,17 +496,10 @@ internal sealed partial class Http2BackConnection : IDisposable
                 return;
             }
 
-            stream.ConsumedUnacknowledged += consumed;
-
-            // Batched: the server keeps at least three quarters of the window meanwhile.
-            if (stream.ConsumedUnacknowledged < StreamReceiveWindow / 4)
+            if (!_flow.OnConsumed(stream, stream.Id, consumed))
             {
                 return;
             }
-
-            stream.ReceiveWindow += stream.ConsumedUnacknowledged;
-            Http2FrameWriter.WriteWindowUpdate(_out.Control, stream.Id, stream.ConsumedUnacknowledged);
-            stream.ConsumedUnacknowledged = 0;
         }
 
         _out.ScheduleControlFlush();
@@ -583,13 +565,7 @@ internal sealed partial class Http2BackConnection : IDisposable
                 _streams.Remove(stream.Id);
             }
 
-            if (stream.WindowWaiter is { } waiter)
-            {
-                stream.WindowWaiter = null;
-                _windowWaiters.Remove(stream);
-                waiter.TrySetResult();
-            }
-
+            _flow.Wake(stream);
             stream.Body?.Writer.Complete();
             stream.Body?.Reader.Complete();
             _activeStreams--;
@@ -631,20 +607,8 @@ internal sealed partial class Http2BackConnection : IDisposable
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                while (Http2FrameReader.TryReadFrame(ref buffer, _frame, ReceiveMaxFrameSize, out var frameError))
-                {
-                    error = frameError.Scope switch
-                    {
-                        Http2ErrorScope.Connection => frameError.Code,
-                        Http2ErrorScope.Stream when _frame.Type == Http2FrameType.Headers => Http2ErrorCode.ProtocolError,
-                        Http2ErrorScope.Stream => ResetFromReadLoop(frameError.StreamId, frameError.Code),
-                        _ => ProcessFrame(),
-                    };
-                    if (error != Http2ErrorCode.NoError)
-                    {
-                        break;
-                    }
-                }
+                var frames = new FrameHandler(this);
+                error = Http2FrameDispatch.Dispatch(ref buffer, _frame, ReceiveMaxFrameSize, ref frames);
 
                 if (error != Http2ErrorCode.NoError)
                 {
@@ -701,7 +665,7 @@ internal sealed partial class Http2BackConnection : IDisposable
                 }
             }
 
-            WakeAllWaitersLocked();
+            _flow.WakeAll();
         }
 
         _decoder.Dispose();
@@ -766,8 +730,7 @@ internal sealed partial class Http2BackConnection : IDisposable
             stream.Id = _nextStreamId;
             _nextStreamId += 2;
             Volatile.Write(ref _highestStreamId, stream.Id);
-            stream.SendWindow = _peerInitialWindow;
-            stream.ReceiveWindow = StreamReceiveWindow;
+            _flow.Open(stream);
             stream.LocalEnded = endStream;
             _streams.Add(stream.Id, stream);
             return true;

@@ -32,9 +32,6 @@ internal enum Http2ConnectionEnd
 internal sealed class Http2FrontConnection : IDisposable
 {
 
-    /// <summary>The connection window we advertise: large, since the stream windows bound the memory.</summary>
-    private const int ConnectionReceiveWindow = 16 * 1024 * 1024;
-
     private const int MaxHeaderListSize = Http2Limits.MaxHeaderListSize;
 
     private const int RecentlyResetCapacity = 64;
@@ -47,7 +44,6 @@ internal sealed class Http2FrontConnection : IDisposable
     private readonly int _maxTotalStreams;
     private readonly Lock _sync = new();
     private readonly Dictionary<int, Http2Stream> _streams = [];
-    private readonly List<Http2Stream> _windowWaiters = [];
     private readonly Http2Frame _frame = new();
     private readonly HpackDecoder _decoder;
     private readonly HpackEncoder _encoder = new();
@@ -56,15 +52,14 @@ internal sealed class Http2FrontConnection : IDisposable
     // Every frame leaves through it; the control frames it queues are guarded by _sync.
     private readonly Http2FrameOutput _out;
 
+    // Both directions' windows, under _sync.
+    private readonly Http2FlowControl _flow;
+
     // Under the write lock.
     private byte[] _headerBlock = new byte[4096];
     private int _pendingPeerTableSize = -1;
 
     // Under _sync.
-    private int _peerInitialWindow = Http2Protocol.DefaultInitialWindowSize;
-    private long _connectionSendWindow = Http2Protocol.DefaultInitialWindowSize;
-    private long _connectionReceiveWindow = ConnectionReceiveWindow;
-    private int _connectionCredit;
     private int _openStreams;
     private int _activeStreams;
     private bool _closing;
@@ -108,10 +103,10 @@ internal sealed class Http2FrontConnection : IDisposable
         _maxFrameSize = limits.MaxFrameSize;
         _glitchesThreshold = limits.GlitchesThreshold;
         _maxTotalStreams = limits.MaxTotalStreams;
-        StreamReceiveWindow = limits.InitialWindowSize;
         _decoder = new HpackDecoder(headerTableSizeLimit: limits.HeaderTableSize, maxHeaderListSize: MaxHeaderListSize);
         WriteWatch = new SideWatch(clock);
         _out = new Http2FrameOutput(io.Output, _sync, WriteWatch, peerIsClient: true);
+        _flow = new Http2FlowControl(_out.Control, limits.InitialWindowSize);
         ClientEndPoint = io.RemoteEndPoint;
         LocalEndPoint = io.LocalEndPoint;
 
@@ -136,11 +131,11 @@ internal sealed class Http2FrontConnection : IDisposable
         }
 
         Http2FrameWriter.WriteSettings(_out.Control, settings[..count]);
-        Http2FrameWriter.WriteWindowUpdate(_out.Control, 0, ConnectionReceiveWindow - Http2Protocol.DefaultInitialWindowSize);
+        _flow.WriteOpeningUpdate();
     }
 
     /// <summary>The stream window we advertise (`tune.h2.initial-window-size`; the protocol's 65535 by default, as HAProxy).</summary>
-    public int StreamReceiveWindow { get; }
+    public int StreamReceiveWindow => _flow.StreamReceiveWindow;
 
     private enum BlockKind : byte
     {
@@ -245,26 +240,8 @@ internal sealed class Http2FrontConnection : IDisposable
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                var error = Http2ErrorCode.NoError;
-                while (Http2FrameReader.TryReadFrame(ref buffer, _frame, _maxFrameSize, out var frameError))
-                {
-                    error = frameError.Scope switch
-                    {
-                        Http2ErrorScope.Connection => frameError.Code,
-                        Http2ErrorScope.Stream when _frame.Type == Http2FrameType.Headers => Http2ErrorCode.ProtocolError,
-                        Http2ErrorScope.Stream => ResetFromReadLoop(frameError.StreamId, frameError.Code),
-                        _ => ProcessFrame(),
-                    };
-                    if (error == Http2ErrorCode.NoError)
-                    {
-                        error = CheckGlitches();
-                    }
-
-                    if (error != Http2ErrorCode.NoError)
-                    {
-                        break;
-                    }
-                }
+                var frames = new FrameHandler(this);
+                var error = Http2FrameDispatch.Dispatch(ref buffer, _frame, _maxFrameSize, ref frames);
 
                 if (error != Http2ErrorCode.NoError)
                 {
@@ -338,13 +315,7 @@ internal sealed class Http2FrontConnection : IDisposable
                 stream.FailLocked();
             }
 
-            foreach (var stream in _windowWaiters)
-            {
-                stream.WindowWaiter?.TrySetResult();
-                stream.WindowWaiter = null;
-            }
-
-            _windowWaiters.Clear();
+            _flow.WakeAll();
         }
     }
 
@@ -443,17 +414,10 @@ internal sealed class Http2FrontConnection : IDisposable
                 return;
             }
 
-            stream.ConsumedUnacknowledged += consumed;
-
-            // Batched: the client keeps at least three quarters of the window meanwhile.
-            if (stream.ConsumedUnacknowledged < StreamReceiveWindow / 4)
+            if (!_flow.OnConsumed(stream, stream.Id, consumed))
             {
                 return;
             }
-
-            stream.ReceiveWindow += stream.ConsumedUnacknowledged;
-            Http2FrameWriter.WriteWindowUpdate(_out.Control, stream.Id, stream.ConsumedUnacknowledged);
-            stream.ConsumedUnacknowledged = 0;
         }
 
         _out.ScheduleControlFlush();
@@ -472,18 +436,12 @@ internal sealed class Http2FrontConnection : IDisposable
                     throw new HttpBodyException(BodyFailure.Closed, clientSide: true);
                 }
 
-                var available = Math.Min(stream.SendWindow, _connectionSendWindow);
-                if (available > 0)
+                if (_flow.TryTake(stream, wanted, out var granted))
                 {
-                    var granted = (int)Math.Min(Math.Min(available, wanted), 1 << 20);
-                    stream.SendWindow -= granted;
-                    _connectionSendWindow -= granted;
                     return granted;
                 }
 
-                waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                stream.WindowWaiter = waiter;
-                _windowWaiters.Add(stream);
+                waiter = _flow.Park(stream);
             }
 
             stream.WriteWatch.BeginWait();
@@ -681,8 +639,7 @@ internal sealed class Http2FrontConnection : IDisposable
         Volatile.Write(ref _lastStreamId, 1);
         lock (_sync)
         {
-            stream.SendWindow = _peerInitialWindow;
-            stream.ReceiveWindow = StreamReceiveWindow;
+            _flow.Open(stream);
             RegisterStreamLocked(stream);
         }
 
@@ -739,24 +696,25 @@ internal sealed class Http2FrontConnection : IDisposable
 
     private bool IsIdleStream(int streamId) => streamId > _lastStreamId;
 
+    /// <summary>Every frame, faulty for its stream or not, counts towards the glitches that end an abusive connection.</summary>
+    private readonly struct FrameHandler(Http2FrontConnection connection) : IHttp2FrameHandler
+    {
+        public Http2ErrorCode OnFrame() => Checked(connection.ProcessFrame());
+
+        public Http2ErrorCode OnStreamError(int streamId, Http2ErrorCode code) => Checked(connection.ResetFromReadLoop(streamId, code));
+
+        private Http2ErrorCode Checked(Http2ErrorCode error) => error == Http2ErrorCode.NoError ? connection.CheckGlitches() : error;
+    }
+
     private Http2ErrorCode OnData(Http2Frame frame)
     {
         var length = frame.PayloadLength;
         lock (_sync)
         {
             // §6.9: the whole payload, padding included, counts against both windows.
-            if (length > _connectionReceiveWindow)
+            if (!_flow.TryReceive(length))
             {
                 return Http2ErrorCode.FlowControlError;
-            }
-
-            _connectionReceiveWindow -= length;
-            _connectionCredit += length;
-            if (_connectionCredit >= ConnectionReceiveWindow / 4)
-            {
-                Http2FrameWriter.WriteWindowUpdate(_out.Control, 0, _connectionCredit);
-                _connectionReceiveWindow += _connectionCredit;
-                _connectionCredit = 0;
             }
 
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
@@ -1044,8 +1002,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
         lock (_sync)
         {
-            stream.SendWindow = _peerInitialWindow;
-            stream.ReceiveWindow = StreamReceiveWindow;
+            _flow.Open(stream);
             stream.RemoteEnded = _blockEndStream;
             if (headerListTooLarge)
             {
@@ -1138,21 +1095,9 @@ internal sealed class Http2FrontConnection : IDisposable
                         break;
 
                     case Http2SettingsParameter.InitialWindowSize:
-                        // §6.9.2: the change applies to every open stream's window.
-                        var delta = (long)value - _peerInitialWindow;
-                        _peerInitialWindow = (int)value;
-                        foreach (var stream in _streams.Values)
+                        if (!_flow.OnPeerInitialWindow(value, _streams.Values))
                         {
-                            stream.SendWindow += delta;
-                            if (stream.SendWindow > Http2Protocol.MaxWindowSize)
-                            {
-                                return Http2ErrorCode.FlowControlError;
-                            }
-                        }
-
-                        if (delta > 0)
-                        {
-                            WakeAllWaitersLocked();
+                            return Http2ErrorCode.FlowControlError;
                         }
 
                         break;
@@ -1211,15 +1156,7 @@ internal sealed class Http2FrontConnection : IDisposable
         {
             if (frame.StreamId == 0)
             {
-                // §6.9.1: a window above 2^31-1 is a FLOW_CONTROL_ERROR.
-                _connectionSendWindow += increment;
-                if (_connectionSendWindow > Http2Protocol.MaxWindowSize)
-                {
-                    return Http2ErrorCode.FlowControlError;
-                }
-
-                WakeAllWaitersLocked();
-                return Http2ErrorCode.NoError;
+                return _flow.OnConnectionUpdate(increment) ? Http2ErrorCode.NoError : Http2ErrorCode.FlowControlError;
             }
 
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
@@ -1227,18 +1164,9 @@ internal sealed class Http2FrontConnection : IDisposable
                 return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
             }
 
-            stream.SendWindow += increment;
-            if (stream.SendWindow > Http2Protocol.MaxWindowSize)
+            if (!_flow.OnStreamUpdate(stream, increment))
             {
                 ResetForClientFaultLocked(stream, Http2ErrorCode.FlowControlError);
-                return Http2ErrorCode.NoError;
-            }
-
-            if (stream.WindowWaiter is { } waiter)
-            {
-                stream.WindowWaiter = null;
-                _windowWaiters.Remove(stream);
-                waiter.TrySetResult();
             }
         }
 
@@ -1324,23 +1252,7 @@ internal sealed class Http2FrontConnection : IDisposable
         stream.InOpenCount = false;
         _streams.Remove(stream.Id);
         _openStreams--;
-        if (stream.WindowWaiter is { } waiter)
-        {
-            stream.WindowWaiter = null;
-            _windowWaiters.Remove(stream);
-            waiter.TrySetResult();
-        }
-    }
-
-    private void WakeAllWaitersLocked()
-    {
-        foreach (var stream in _windowWaiters)
-        {
-            stream.WindowWaiter?.TrySetResult();
-            stream.WindowWaiter = null;
-        }
-
-        _windowWaiters.Clear();
+        _flow.Wake(stream);
     }
 
     private void WriteRstStreamLocked(int streamId, Http2ErrorCode code)
