@@ -9,13 +9,6 @@ namespace Sluice.Mux.Http2;
 /// <summary>The read loop's side of the connection: the server's frames, one handler per type.</summary>
 internal sealed partial class Http2BackConnection
 {
-    private readonly struct FrameHandler(Http2BackConnection connection) : IHttp2FrameHandler
-    {
-        public Http2ErrorCode OnFrame() => connection.ProcessFrame();
-
-        public Http2ErrorCode OnStreamError(int streamId, Http2ErrorCode code) => connection.ResetFromReadLoop(streamId, code);
-    }
-
     private Http2ErrorCode ProcessFrame()
     {
         var frame = _frame;
@@ -58,9 +51,18 @@ internal sealed partial class Http2BackConnection
         lock (_sync)
         {
             // §6.9: the whole payload, padding included, counts against both windows.
-            if (!_flow.TryReceive(length))
+            if (length > _connectionReceiveWindow)
             {
                 return Http2ErrorCode.FlowControlError;
+            }
+
+            _connectionReceiveWindow -= length;
+            _connectionCredit += length;
+            if (_connectionCredit >= ConnectionReceiveWindow / 4)
+            {
+                Http2FrameWriter.WriteWindowUpdate(_out.Control, 0, _connectionCredit);
+                _connectionReceiveWindow += _connectionCredit;
+                _connectionCredit = 0;
             }
 
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
@@ -290,7 +292,7 @@ internal sealed partial class Http2BackConnection
             {
                 // §8.1: the response is complete and the server needs no more of the request: stop sending it.
                 stream.LocalEnded = true;
-                _flow.Wake(stream);
+                WakeWindowWaiterLocked(stream);
                 return Http2ErrorCode.NoError;
             }
 
@@ -327,9 +329,21 @@ internal sealed partial class Http2BackConnection
                         break;
 
                     case Http2SettingsParameter.InitialWindowSize:
-                        if (!_flow.OnPeerInitialWindow(value, _streams.Values))
+                        // §6.9.2: the change applies to every open stream's window.
+                        var delta = (long)value - _peerInitialWindow;
+                        _peerInitialWindow = (int)value;
+                        foreach (var stream in _streams.Values)
                         {
-                            return Http2ErrorCode.FlowControlError;
+                            stream.SendWindow += delta;
+                            if (stream.SendWindow > Http2Protocol.MaxWindowSize)
+                            {
+                                return Http2ErrorCode.FlowControlError;
+                            }
+                        }
+
+                        if (delta > 0)
+                        {
+                            WakeAllWaitersLocked();
                         }
 
                         break;
@@ -408,7 +422,15 @@ internal sealed partial class Http2BackConnection
         {
             if (frame.StreamId == 0)
             {
-                return _flow.OnConnectionUpdate(increment) ? Http2ErrorCode.NoError : Http2ErrorCode.FlowControlError;
+                // §6.9.1: a window above 2^31-1 is a FLOW_CONTROL_ERROR.
+                _connectionSendWindow += increment;
+                if (_connectionSendWindow > Http2Protocol.MaxWindowSize)
+                {
+                    return Http2ErrorCode.FlowControlError;
+                }
+
+                WakeAllWaitersLocked();
+                return Http2ErrorCode.NoError;
             }
 
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
@@ -416,10 +438,14 @@ internal sealed partial class Http2BackConnection
                 return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
             }
 
-            if (!_flow.OnStreamUpdate(stream, increment))
+            stream.SendWindow += increment;
+            if (stream.SendWindow > Http2Protocol.MaxWindowSize)
             {
                 ResetLocked(stream, Http2ErrorCode.FlowControlError, ResponseHeadError.Invalid, BodyFailure.Invalid);
+                return Http2ErrorCode.NoError;
             }
+
+            WakeWindowWaiterLocked(stream);
         }
 
         return Http2ErrorCode.NoError;
@@ -472,7 +498,27 @@ internal sealed partial class Http2BackConnection
             stream.Body?.Writer.Complete(new HttpBodyException(bodyFailure, clientSide: false));
         }
 
-        _flow.Wake(stream);
+        WakeWindowWaiterLocked(stream);
     }
 
+    private void WakeWindowWaiterLocked(Http2BackStream stream)
+    {
+        if (stream.WindowWaiter is { } waiter)
+        {
+            stream.WindowWaiter = null;
+            _windowWaiters.Remove(stream);
+            waiter.TrySetResult();
+        }
+    }
+
+    private void WakeAllWaitersLocked()
+    {
+        foreach (var stream in _windowWaiters)
+        {
+            stream.WindowWaiter?.TrySetResult();
+            stream.WindowWaiter = null;
+        }
+
+        _windowWaiters.Clear();
+    }
 }

@@ -33,12 +33,16 @@ internal interface IHttp2BackConnectionOwner
 /// </remarks>
 internal sealed partial class Http2BackConnection : IDisposable
 {
+    /// <summary>The connection window we advertise: large, since the stream windows bound the memory.</summary>
+    private const int ConnectionReceiveWindow = 16 * 1024 * 1024;
+
     private const int MaxHeaderListSize = 65536;
 
     private readonly SocketDuplex _io;
     private readonly Heartbeat _clock;
     private readonly Lock _sync = new();
     private readonly Dictionary<int, Http2BackStream> _streams = [];
+    private readonly List<Http2BackStream> _windowWaiters = [];
     private readonly Http2Frame _frame = new();
     private readonly HpackDecoder _decoder;
     private readonly Http2RequestEncoder _encoder = new();
@@ -46,9 +50,6 @@ internal sealed partial class Http2BackConnection : IDisposable
 
     // Every frame leaves through it; the control frames it queues are guarded by _sync.
     private readonly Http2FrameOutput _out;
-
-    // Both directions' windows, under _sync.
-    private readonly Http2FlowControl _flow;
 
     // Under the write lock.
     private int _nextStreamId = 1;
@@ -64,6 +65,10 @@ internal sealed partial class Http2BackConnection : IDisposable
 
     // Under _sync. The server's SETTINGS_MAX_CONCURRENT_STREAMS, capped by _streamCap.
     private int _peerMaxConcurrentStreams;
+    private int _peerInitialWindow = Http2Protocol.DefaultInitialWindowSize;
+    private long _connectionSendWindow = Http2Protocol.DefaultInitialWindowSize;
+    private long _connectionReceiveWindow = ConnectionReceiveWindow;
+    private int _connectionCredit;
     private int _activeStreams;
     private int _streamsOpened;
     private bool _goAwayReceived;
@@ -107,7 +112,7 @@ internal sealed partial class Http2BackConnection : IDisposable
         _io = io;
         _out = new Http2FrameOutput(io.Output, _sync, watch: null, peerIsClient: false);
         _clock = clock;
-        _flow = new Http2FlowControl(_out.Control, limits.InitialWindowSize);
+        StreamReceiveWindow = limits.InitialWindowSize;
         _decoder = new HpackDecoder(headerTableSizeLimit: limits.HeaderTableSize, maxHeaderListSize: MaxHeaderListSize);
         _idleSinceMs = clock.NowMs;
 
@@ -124,7 +129,7 @@ internal sealed partial class Http2BackConnection : IDisposable
         }
 
         Http2FrameWriter.WriteSettings(_out.Control, settings[..count]);
-        _flow.WriteOpeningUpdate();
+        Http2FrameWriter.WriteWindowUpdate(_out.Control, 0, ConnectionReceiveWindow - Http2Protocol.DefaultInitialWindowSize);
     }
 
     private enum BlockKind : byte
@@ -135,7 +140,7 @@ internal sealed partial class Http2BackConnection : IDisposable
     }
 
     /// <summary>The stream window we advertise (`tune.h2.initial-window-size`).</summary>
-    public int StreamReceiveWindow => _flow.StreamReceiveWindow;
+    public int StreamReceiveWindow { get; }
 
     /// <summary>Told when the connection has no stream left.</summary>
     public IHttp2BackConnectionOwner? Owner { get; set; }
@@ -375,12 +380,18 @@ internal sealed partial class Http2BackConnection : IDisposable
                     throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
                 }
 
-                if (_flow.TryTake(stream, wanted, out var granted))
+                var available = Math.Min(stream.SendWindow, _connectionSendWindow);
+                if (available > 0)
                 {
+                    var granted = (int)Math.Min(Math.Min(available, wanted), 1 << 20);
+                    stream.SendWindow -= granted;
+                    _connectionSendWindow -= granted;
                     return granted;
                 }
 
-                waiter = _flow.Park(stream);
+                waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                stream.WindowWaiter = waiter;
+                _windowWaiters.Add(stream);
             }
 
             stream.WaitingForWindow = true;
@@ -496,10 +507,17 @@ internal sealed partial class Http2BackConnection : IDisposable
                 return;
             }
 
-            if (!_flow.OnConsumed(stream, stream.Id, consumed))
+            stream.ConsumedUnacknowledged += consumed;
+
+            // Batched: the server keeps at least three quarters of the window meanwhile.
+            if (stream.ConsumedUnacknowledged < StreamReceiveWindow / 4)
             {
                 return;
             }
+
+            stream.ReceiveWindow += stream.ConsumedUnacknowledged;
+            Http2FrameWriter.WriteWindowUpdate(_out.Control, stream.Id, stream.ConsumedUnacknowledged);
+            stream.ConsumedUnacknowledged = 0;
         }
 
         _out.ScheduleControlFlush();
@@ -565,7 +583,13 @@ internal sealed partial class Http2BackConnection : IDisposable
                 _streams.Remove(stream.Id);
             }
 
-            _flow.Wake(stream);
+            if (stream.WindowWaiter is { } waiter)
+            {
+                stream.WindowWaiter = null;
+                _windowWaiters.Remove(stream);
+                waiter.TrySetResult();
+            }
+
             stream.Body?.Writer.Complete();
             stream.Body?.Reader.Complete();
             _activeStreams--;
@@ -607,8 +631,20 @@ internal sealed partial class Http2BackConnection : IDisposable
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                var frames = new FrameHandler(this);
-                error = Http2FrameDispatch.Dispatch(ref buffer, _frame, ReceiveMaxFrameSize, ref frames);
+                while (Http2FrameReader.TryReadFrame(ref buffer, _frame, ReceiveMaxFrameSize, out var frameError))
+                {
+                    error = frameError.Scope switch
+                    {
+                        Http2ErrorScope.Connection => frameError.Code,
+                        Http2ErrorScope.Stream when _frame.Type == Http2FrameType.Headers => Http2ErrorCode.ProtocolError,
+                        Http2ErrorScope.Stream => ResetFromReadLoop(frameError.StreamId, frameError.Code),
+                        _ => ProcessFrame(),
+                    };
+                    if (error != Http2ErrorCode.NoError)
+                    {
+                        break;
+                    }
+                }
 
                 if (error != Http2ErrorCode.NoError)
                 {
@@ -665,7 +701,7 @@ internal sealed partial class Http2BackConnection : IDisposable
                 }
             }
 
-            _flow.WakeAll();
+            WakeAllWaitersLocked();
         }
 
         _decoder.Dispose();
@@ -730,7 +766,8 @@ internal sealed partial class Http2BackConnection : IDisposable
             stream.Id = _nextStreamId;
             _nextStreamId += 2;
             Volatile.Write(ref _highestStreamId, stream.Id);
-            _flow.Open(stream);
+            stream.SendWindow = _peerInitialWindow;
+            stream.ReceiveWindow = StreamReceiveWindow;
             stream.LocalEnded = endStream;
             _streams.Add(stream.Id, stream);
             return true;

@@ -15,7 +15,7 @@ namespace Sluice.Mux.Http2;
 /// only as the transaction forwards it (<see cref="IHttpBodySource"/>). The protocol state is guarded by the
 /// connection's lock; the frames all leave through the connection's one writer.
 /// </summary>
-internal sealed class Http2BackStream : Http2StreamWindows, IBackStream, IHttpBodySource, IHttpBodySink
+internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodySink
 {
     private readonly Http2BackConnection _connection;
     private ReadOnlySequence<byte> _lastRead;
@@ -50,8 +50,12 @@ internal sealed class Http2BackStream : Http2StreamWindows, IBackStream, IHttpBo
     internal bool IsReset;
     internal bool Released;
     internal bool FinalHeadSeen;
+    internal long SendWindow;
+    internal int ReceiveWindow;
+    internal int ConsumedUnacknowledged;
     internal long BodyBytesReceived;
     internal long DeclaredLength = -1;
+    internal TaskCompletionSource? WindowWaiter;
 
     /// <summary>True while a body write waits for the server's window (not for the socket).</summary>
     internal volatile bool WaitingForWindow;

@@ -32,6 +32,9 @@ internal enum Http2ConnectionEnd
 internal sealed class Http2FrontConnection : IDisposable
 {
 
+    /// <summary>The connection window we advertise: large, since the stream windows bound the memory.</summary>
+    private const int ConnectionReceiveWindow = 16 * 1024 * 1024;
+
     private const int MaxHeaderListSize = Http2Limits.MaxHeaderListSize;
 
     private const int RecentlyResetCapacity = 64;
@@ -44,6 +47,7 @@ internal sealed class Http2FrontConnection : IDisposable
     private readonly int _maxTotalStreams;
     private readonly Lock _sync = new();
     private readonly Dictionary<int, Http2Stream> _streams = [];
+    private readonly List<Http2Stream> _windowWaiters = [];
     private readonly Http2Frame _frame = new();
     private readonly HpackDecoder _decoder;
     private readonly HpackEncoder _encoder = new();
@@ -52,14 +56,15 @@ internal sealed class Http2FrontConnection : IDisposable
     // Every frame leaves through it; the control frames it queues are guarded by _sync.
     private readonly Http2FrameOutput _out;
 
-    // Both directions' windows, under _sync.
-    private readonly Http2FlowControl _flow;
-
     // Under the write lock.
     private byte[] _headerBlock = new byte[4096];
     private int _pendingPeerTableSize = -1;
 
     // Under _sync.
+    private int _peerInitialWindow = Http2Protocol.DefaultInitialWindowSize;
+    private long _connectionSendWindow = Http2Protocol.DefaultInitialWindowSize;
+    private long _connectionReceiveWindow = ConnectionReceiveWindow;
+    private int _connectionCredit;
     private int _openStreams;
     private int _activeStreams;
     private bool _closing;
@@ -103,10 +108,10 @@ internal sealed class Http2FrontConnection : IDisposable
         _maxFrameSize = limits.MaxFrameSize;
         _glitchesThreshold = limits.GlitchesThreshold;
         _maxTotalStreams = limits.MaxTotalStreams;
+        StreamReceiveWindow = limits.InitialWindowSize;
         _decoder = new HpackDecoder(headerTableSizeLimit: limits.HeaderTableSize, maxHeaderListSize: MaxHeaderListSize);
         WriteWatch = new SideWatch(clock);
         _out = new Http2FrameOutput(io.Output, _sync, WriteWatch, peerIsClient: true);
-        _flow = new Http2FlowControl(_out.Control, limits.InitialWindowSize);
         ClientEndPoint = io.RemoteEndPoint;
         LocalEndPoint = io.LocalEndPoint;
 
@@ -131,11 +136,11 @@ internal sealed class Http2FrontConnection : IDisposable
         }
 
         Http2FrameWriter.WriteSettings(_out.Control, settings[..count]);
-        _flow.WriteOpeningUpdate();
+        Http2FrameWriter.WriteWindowUpdate(_out.Control, 0, ConnectionReceiveWindow - Http2Protocol.DefaultInitialWindowSize);
     }
 
     /// <summary>The stream window we advertise (`tune.h2.initial-window-size`; the protocol's 65535 by default, as HAProxy).</summary>
-    public int StreamReceiveWindow => _flow.StreamReceiveWindow;
+    public int StreamReceiveWindow { get; }
 
     private enum BlockKind : byte
     {
@@ -240,8 +245,26 @@ internal sealed class Http2FrontConnection : IDisposable
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                var frames = new FrameHandler(this);
-                var error = Http2FrameDispatch.Dispatch(ref buffer, _frame, _maxFrameSize, ref frames);
+                var error = Http2ErrorCode.NoError;
+                while (Http2FrameReader.TryReadFrame(ref buffer, _frame, _maxFrameSize, out var frameError))
+                {
+                    error = frameError.Scope switch
+                    {
+                        Http2ErrorScope.Connection => frameError.Code,
+                        Http2ErrorScope.Stream when _frame.Type == Http2FrameType.Headers => Http2ErrorCode.ProtocolError,
+                        Http2ErrorScope.Stream => ResetFromReadLoop(frameError.StreamId, frameError.Code),
+                        _ => ProcessFrame(),
+                    };
+                    if (error == Http2ErrorCode.NoError)
+                    {
+                        error = CheckGlitches();
+                    }
+
+                    if (error != Http2ErrorCode.NoError)
+                    {
+                        break;
+                    }
+                }
 
                 if (error != Http2ErrorCode.NoError)
                 {
@@ -315,7 +338,13 @@ internal sealed class Http2FrontConnection : IDisposable
                 stream.FailLocked();
             }
 
-            _flow.WakeAll();
+            foreach (var stream in _windowWaiters)
+            {
+                stream.WindowWaiter?.TrySetResult();
+                stream.WindowWaiter = null;
+            }
+
+            _windowWaiters.Clear();
         }
     }
 
@@ -414,10 +443,17 @@ internal sealed class Http2FrontConnection : IDisposable
                 return;
             }
 
-            if (!_flow.OnConsumed(stream, stream.Id, consumed))
+            stream.ConsumedUnacknowledged += consumed;
+
+            // Batched: the client keeps at least three quarters of the window meanwhile.
+            if (stream.ConsumedUnacknowledged < StreamReceiveWindow / 4)
             {
                 return;
             }
+
+            stream.ReceiveWindow += stream.ConsumedUnacknowledged;
+            Http2FrameWriter.WriteWindowUpdate(_out.Control, stream.Id, stream.ConsumedUnacknowledged);
+            stream.ConsumedUnacknowledged = 0;
         }
 
         _out.ScheduleControlFlush();
@@ -436,12 +472,18 @@ internal sealed class Http2FrontConnection : IDisposable
                     throw new HttpBodyException(BodyFailure.Closed, clientSide: true);
                 }
 
-                if (_flow.TryTake(stream, wanted, out var granted))
+                var available = Math.Min(stream.SendWindow, _connectionSendWindow);
+                if (available > 0)
                 {
+                    var granted = (int)Math.Min(Math.Min(available, wanted), 1 << 20);
+                    stream.SendWindow -= granted;
+                    _connectionSendWindow -= granted;
                     return granted;
                 }
 
-                waiter = _flow.Park(stream);
+                waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                stream.WindowWaiter = waiter;
+                _windowWaiters.Add(stream);
             }
 
             stream.WriteWatch.BeginWait();
@@ -639,7 +681,8 @@ internal sealed class Http2FrontConnection : IDisposable
         Volatile.Write(ref _lastStreamId, 1);
         lock (_sync)
         {
-            _flow.Open(stream);
+            stream.SendWindow = _peerInitialWindow;
+            stream.ReceiveWindow = StreamReceiveWindow;
             RegisterStreamLocked(stream);
         }
 
@@ -696,25 +739,24 @@ internal sealed class Http2FrontConnection : IDisposable
 
     private bool IsIdleStream(int streamId) => streamId > _lastStreamId;
 
-    /// <summary>Every frame, faulty for its stream or not, counts towards the glitches that end an abusive connection.</summary>
-    private readonly struct FrameHandler(Http2FrontConnection connection) : IHttp2FrameHandler
-    {
-        public Http2ErrorCode OnFrame() => Checked(connection.ProcessFrame());
-
-        public Http2ErrorCode OnStreamError(int streamId, Http2ErrorCode code) => Checked(connection.ResetFromReadLoop(streamId, code));
-
-        private Http2ErrorCode Checked(Http2ErrorCode error) => error == Http2ErrorCode.NoError ? connection.CheckGlitches() : error;
-    }
-
     private Http2ErrorCode OnData(Http2Frame frame)
     {
         var length = frame.PayloadLength;
         lock (_sync)
         {
             // §6.9: the whole payload, padding included, counts against both windows.
-            if (!_flow.TryReceive(length))
+            if (length > _connectionReceiveWindow)
             {
                 return Http2ErrorCode.FlowControlError;
+            }
+
+            _connectionReceiveWindow -= length;
+            _connectionCredit += length;
+            if (_connectionCredit >= ConnectionReceiveWindow / 4)
+            {
+                Http2FrameWriter.WriteWindowUpdate(_out.Control, 0, _connectionCredit);
+                _connectionReceiveWindow += _connectionCredit;
+                _connectionCredit = 0;
             }
 
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
@@ -1002,7 +1044,8 @@ internal sealed class Http2FrontConnection : IDisposable
 
         lock (_sync)
         {
-            _flow.Open(stream);
+            stream.SendWindow = _peerInitialWindow;
+            stream.ReceiveWindow = StreamReceiveWindow;
             stream.RemoteEnded = _blockEndStream;
             if (headerListTooLarge)
             {
@@ -1095,9 +1138,21 @@ internal sealed class Http2FrontConnection : IDisposable
                         break;
 
                     case Http2SettingsParameter.InitialWindowSize:
-                        if (!_flow.OnPeerInitialWindow(value, _streams.Values))
+                        // §6.9.2: the change applies to every open stream's window.
+                        var delta = (long)value - _peerInitialWindow;
+                        _peerInitialWindow = (int)value;
+                        foreach (var stream in _streams.Values)
                         {
-                            return Http2ErrorCode.FlowControlError;
+                            stream.SendWindow += delta;
+                            if (stream.SendWindow > Http2Protocol.MaxWindowSize)
+                            {
+                                return Http2ErrorCode.FlowControlError;
+                            }
+                        }
+
+                        if (delta > 0)
+                        {
+                            WakeAllWaitersLocked();
                         }
 
                         break;
@@ -1156,7 +1211,15 @@ internal sealed class Http2FrontConnection : IDisposable
         {
             if (frame.StreamId == 0)
             {
-                return _flow.OnConnectionUpdate(increment) ? Http2ErrorCode.NoError : Http2ErrorCode.FlowControlError;
+                // §6.9.1: a window above 2^31-1 is a FLOW_CONTROL_ERROR.
+                _connectionSendWindow += increment;
+                if (_connectionSendWindow > Http2Protocol.MaxWindowSize)
+                {
+                    return Http2ErrorCode.FlowControlError;
+                }
+
+                WakeAllWaitersLocked();
+                return Http2ErrorCode.NoError;
             }
 
             if (!_streams.TryGetValue(frame.StreamId, out var stream))
@@ -1164,9 +1227,18 @@ internal sealed class Http2FrontConnection : IDisposable
                 return IsIdleStream(frame.StreamId) ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
             }
 
-            if (!_flow.OnStreamUpdate(stream, increment))
+            stream.SendWindow += increment;
+            if (stream.SendWindow > Http2Protocol.MaxWindowSize)
             {
                 ResetForClientFaultLocked(stream, Http2ErrorCode.FlowControlError);
+                return Http2ErrorCode.NoError;
+            }
+
+            if (stream.WindowWaiter is { } waiter)
+            {
+                stream.WindowWaiter = null;
+                _windowWaiters.Remove(stream);
+                waiter.TrySetResult();
             }
         }
 
@@ -1252,7 +1324,23 @@ internal sealed class Http2FrontConnection : IDisposable
         stream.InOpenCount = false;
         _streams.Remove(stream.Id);
         _openStreams--;
-        _flow.Wake(stream);
+        if (stream.WindowWaiter is { } waiter)
+        {
+            stream.WindowWaiter = null;
+            _windowWaiters.Remove(stream);
+            waiter.TrySetResult();
+        }
+    }
+
+    private void WakeAllWaitersLocked()
+    {
+        foreach (var stream in _windowWaiters)
+        {
+            stream.WindowWaiter?.TrySetResult();
+            stream.WindowWaiter = null;
+        }
+
+        _windowWaiters.Clear();
     }
 
     private void WriteRstStreamLocked(int streamId, Http2ErrorCode code)

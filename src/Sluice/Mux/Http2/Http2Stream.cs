@@ -20,7 +20,7 @@ internal interface IHttp2StreamHandler
 /// the way back as HEADERS and DATA frames within the peer's windows. The protocol state (ends, windows) is
 /// guarded by the connection's lock; the frames all leave through the connection's one writer.
 /// </summary>
-internal sealed class Http2Stream : Http2StreamWindows, IFrontStream, IBufferedRequestBody, IHttpBodySource, IHttpBodySink, IThreadPoolWorkItem, IDisposable
+internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBodySource, IHttpBodySink, IThreadPoolWorkItem, IDisposable
 {
     private readonly Http2FrontConnection _connection;
     private readonly IHttp2StreamHandler _handler;
@@ -58,7 +58,11 @@ internal sealed class Http2Stream : Http2StreamWindows, IFrontStream, IBufferedR
     internal bool IsReset;
     internal bool Released;
     internal bool InOpenCount;
+    internal long SendWindow;
+    internal int ReceiveWindow;
+    internal int ConsumedUnacknowledged;
     internal long BodyBytesReceived;
+    internal TaskCompletionSource? WindowWaiter;
 
     /// <summary>Non-zero when the head cannot be processed and must be answered with this status (431).</summary>
     public int RejectStatus { get; internal set; }
