@@ -28,6 +28,13 @@ internal static class HeaderTokens
         return false;
     }
 
+    /// <summary>The first element of the list, trimmed (`Upgrade: websocket, foo` asks for websocket first).</summary>
+    public static ReadOnlySpan<byte> First(ReadOnlySpan<byte> list)
+    {
+        var comma = list.IndexOf((byte)',');
+        return Trim(comma < 0 ? list : list[..comma]);
+    }
+
     /// <summary>Calls <paramref name="onToken"/> for each non-empty element of the list.</summary>
     public static void ForEach<TState>(ReadOnlySpan<byte> list, ref TState state, TokenAction<TState> onToken)
     {

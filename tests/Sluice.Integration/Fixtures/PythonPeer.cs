@@ -29,7 +29,9 @@ internal sealed class PythonPeer : IAsyncDisposable
     public int ProcessId => _process.ProcessId;
 
     /// <summary>The python-h2 server that answers every request with a report of what it received (h2_report_server.py).</summary>
-    public static Task<PythonPeer> StartH2ReportServerAsync() => StartAsync("h2_report_server.py", "python3-h2", []);
+    /// <param name="extendedConnect">The server enables extended CONNECT (RFC 8441) and echoes what such a stream carries.</param>
+    public static Task<PythonPeer> StartH2ReportServerAsync(bool extendedConnect = false) =>
+        StartAsync("h2_report_server.py", "python3-h2", extendedConnect ? ["--extended-connect"] : []);
 
     /// <summary>The gRPC server with raw-bytes test.Echo methods (grpc_echo_server.py).</summary>
     /// <param name="maxConcurrentStreams">The streams it lets a connection carry at once; 0 for grpc's default.</param>

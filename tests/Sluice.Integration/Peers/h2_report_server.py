@@ -19,6 +19,11 @@ ends with the trailer "x-server-trailer: done". Some paths do something else:
   /slow         never answered
   /bad-head     an answer with a connection-specific field ("connection: close"), which HTTP/2 forbids
   /short-body   an answer that declares content-length: 100 and ends after 10 bytes
+
+With --extended-connect the server's SETTINGS enable extended CONNECT (RFC 8441, SETTINGS_ENABLE_CONNECT_PROTOCOL=1).
+A CONNECT, extended or not, is answered at once: "tunnel N STREAM" then "field STREAM name: value" for each field received
+are printed, a 200 with "x-tunnel: open" is sent, every DATA byte comes back as it was sent, and the end of the
+client's side ("tunnel-end STREAM BYTES") ends the server's.
 """
 import socket
 import sys
@@ -29,8 +34,10 @@ import h2.connection
 import h2.errors
 import h2.events
 import h2.exceptions
+import h2.settings
 
 lock = threading.Lock()
+extended_connect = "--extended-connect" in sys.argv[1:]
 seen = {"connections": 0, "refuse-once": 0, "goaway-once": 0, "refuse-after-data": 0, "goaway-after-data": 0}
 
 
@@ -72,10 +79,16 @@ def answer(conn, stream_id, stream):
 
 
 def serve(sock, number):
-    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False, header_encoding=None, validate_outbound_headers=False, normalize_outbound_headers=False))
+    # python-h2 wants :path even on a plain CONNECT, which RFC 9113 §8.5 forbids: its checks are off for tunnels.
+    config = h2.config.H2Configuration(client_side=False, header_encoding=None, validate_outbound_headers=False,
+                                       normalize_outbound_headers=False, validate_inbound_headers=not extended_connect)
+    conn = h2.connection.H2Connection(config=config)
+    if extended_connect:
+        conn.local_settings = h2.settings.Settings(client=False, initial_values={h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1})
     conn.initiate_connection()
     sock.sendall(conn.data_to_send())
     streams = {}
+    tunnels = {}
     closing = False
     try:
         while not closing:
@@ -87,6 +100,13 @@ def serve(sock, number):
                     fields = dict(event.headers)
                     path = fields.get(b":path", b"")
                     say("request", number, fields.get(b":method", b"").decode(), path.decode())
+                    if b":protocol" in fields or fields.get(b":method") == b"CONNECT":
+                        say("tunnel", number, event.stream_id)
+                        for name, value in event.headers:
+                            say("field", event.stream_id, "%s: %s" % (name.decode(), value.decode()))
+                        tunnels[event.stream_id] = 0
+                        conn.send_headers(event.stream_id, [(b":status", b"200"), (b"x-tunnel", b"open")])
+                        continue
                     streams[event.stream_id] = {"path": path, "headers": event.headers, "body": 0, "trailers": []}
                     name = path.decode().lstrip("/")
                     if name in ("refuse-once", "goaway-once"):
@@ -102,6 +122,10 @@ def serve(sock, number):
                             break
                 elif isinstance(event, h2.events.DataReceived):
                     conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                    if event.stream_id in tunnels:
+                        tunnels[event.stream_id] += len(event.data)
+                        conn.send_data(event.stream_id, event.data)
+                        continue
                     stream = streams.get(event.stream_id)
                     if stream is None:
                         continue
@@ -123,6 +147,9 @@ def serve(sock, number):
                 elif isinstance(event, h2.events.TrailersReceived):
                     if event.stream_id in streams:
                         streams[event.stream_id]["trailers"] = event.headers
+                elif isinstance(event, h2.events.StreamEnded) and event.stream_id in tunnels:
+                    say("tunnel-end", event.stream_id, tunnels.pop(event.stream_id))
+                    conn.end_stream(event.stream_id)
                 elif isinstance(event, h2.events.StreamEnded):
                     stream = streams.pop(event.stream_id, None)
                     if stream is not None and stream["path"] != b"/slow":

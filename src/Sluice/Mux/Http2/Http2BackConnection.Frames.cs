@@ -352,6 +352,10 @@ internal sealed partial class Http2BackConnection
                         Volatile.Write(ref _peerMaxFrameSize, (int)value);
                         break;
 
+                    case Http2SettingsParameter.EnableConnectProtocol:
+                        _peerAcceptsExtendedConnect = value == 1;
+                        break;
+
                     default:
                         break;
                 }

@@ -81,6 +81,9 @@ internal sealed partial class Http2BackConnection : IDisposable
     private int _peerMaxFrameSize = Http2Protocol.MinMaxFrameSize;
     private int _highestStreamId;
     private bool _settingsReceived;
+
+    // The server's SETTINGS_ENABLE_CONNECT_PROTOCOL was 1 (RFC 8441 §3); read by writers once its SETTINGS came.
+    private volatile bool _peerAcceptsExtendedConnect;
     private int _blockStreamId;
     private BlockKind _blockKind;
     private Http2BackStream? _blockStream;
@@ -287,13 +290,28 @@ internal sealed partial class Http2BackConnection : IDisposable
     /// </summary>
     internal async ValueTask SendHeadAsync(Http2BackStream stream, HttpRequestHead head)
     {
-        var endStream = !head.HasBody;
+        // A tunnel (CONNECT, or an upgrade sent as extended CONNECT) keeps its stream open for the bytes after the 2xx.
+        stream.ExtendedConnect = !Http2RequestEncoder.UpgradeProtocolOf(head).IsEmpty;
+        var endStream = !head.HasBody && !stream.ExtendedConnect && head.Method != Messages.HttpMethod.Connect;
         stream.WriteWatch.BeginWait();
         try
         {
             if (!_peerSettings.Task.IsCompleted)
             {
                 await _peerSettings.Task.ConfigureAwait(false);
+            }
+
+            if (stream.ExtendedConnect && !_peerAcceptsExtendedConnect)
+            {
+                // RFC 8441 §3: no extended CONNECT unless the server's SETTINGS_ENABLE_CONNECT_PROTOCOL said 1. HAProxy
+                // answers such a request 502 (SH) without the server seeing it.
+                stream.IsReset = true;
+                if (stream == _opener)
+                {
+                    _openerSent.TrySetResult();
+                }
+
+                throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
             }
 
             if (stream != _opener && !_openerSent.Task.IsCompleted)

@@ -39,6 +39,9 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     /// <summary>The stream identifier, given when the head is sent; 0 before.</summary>
     public int Id { get; internal set; }
 
+    /// <summary>The request left as an extended CONNECT (RFC 8441): its 2xx opens the tunnel the client asked for by `Upgrade`.</summary>
+    internal bool ExtendedConnect;
+
     // Protocol state, under the connection's lock.
     internal Pipe? Body;
     internal HttpHeaderList? Trailers;
@@ -94,6 +97,11 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
                 {
                     CopyHead(arrived, head);
                     _connection.ReturnHead(arrived);
+                    if (ExtendedConnect && head.Status is >= 200 and < 300)
+                    {
+                        ToSwitchingProtocols(head, request);
+                    }
+
                     return (ResponseHeadError.None, Http1RejectReason.None);
                 }
 
@@ -273,6 +281,31 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         }
 
         Trailers?.Dispose();
+    }
+
+    /// <summary>
+    /// The server's 2xx to an extended CONNECT, as the 101 an upgrade request waits for (RFC 8441 §5, as HAProxy
+    /// translates it): `Upgrade` names the protocol again and, for a websocket, `Sec-WebSocket-Accept` proves the
+    /// request's key, which an HTTP/2 server never answers. `Connection: upgrade` is the HTTP/1.1 writer's.
+    /// </summary>
+    private static void ToSwitchingProtocols(HttpResponseHead head, HttpRequestHead request)
+    {
+        head.Status = 101;
+        head.Flags = HttpMessageFlags.Upgrade | HttpMessageFlags.NoBody;
+        head.ContentLength = -1;
+        head.Headers.RemoveAll("content-length"u8);
+        var protocol = Http2RequestEncoder.UpgradeProtocolOf(request);
+        head.Headers.Add("upgrade"u8, protocol);
+        if (System.Text.Ascii.EqualsIgnoreCase(protocol, "websocket"u8)
+            && request.Headers.IndexOf("sec-websocket-key"u8) is var key and >= 0
+            && !head.Headers.Contains("sec-websocket-accept"u8))
+        {
+            Span<byte> accept = stackalloc byte[WebSocketKeys.AcceptLength];
+            if (WebSocketKeys.TryWriteAccept(request.Headers.Value(key), accept))
+            {
+                head.Headers.Add("sec-websocket-accept"u8, accept);
+            }
+        }
     }
 
     private static void CopyHead(HttpResponseHead from, HttpResponseHead to)

@@ -14,7 +14,8 @@ namespace Sluice.Mux.Http2;
 /// "http"), `:authority` from the request's authority or its `Host` field (which then goes, being the same
 /// information), `:path` as the path of an absolute-form target ("*" stays "*"); names in lowercase (§8.2.1),
 /// connection-specific fields dropped (§8.2.2) with `te` kept only as "trailers", `content-length` from the
-/// message's own length. One per connection, used under its writer's lock: HPACK blocks must leave in the order
+/// message's own length. An upgrade request (websocket) becomes an extended CONNECT (RFC 8441 §4) whose `:protocol`
+/// is the asked protocol. One per connection, used under its writer's lock: HPACK blocks must leave in the order
 /// they were encoded.
 /// </summary>
 internal sealed class Http2RequestEncoder
@@ -32,8 +33,10 @@ internal sealed class Http2RequestEncoder
     public void EncodeRequest(HttpRequestHead head)
     {
         Begin();
-        Encode(":method"u8, head.MethodBytes);
-        var connect = head.Method == Messages.HttpMethod.Connect;
+        var protocol = UpgradeProtocolOf(head);
+        var extendedConnect = !protocol.IsEmpty;
+        Encode(":method"u8, extendedConnect ? "CONNECT"u8 : head.MethodBytes);
+        var connect = head.Method == Messages.HttpMethod.Connect && !extendedConnect;
         var headers = head.Headers;
         var authority = head.Authority;
         if (authority.IsEmpty && headers.IndexOf("host"u8) is var host and >= 0)
@@ -55,6 +58,11 @@ internal sealed class Http2RequestEncoder
         if (!connect)
         {
             EncodePath(PathOf(head.Target));
+        }
+
+        if (extendedConnect)
+        {
+            Encode(":protocol"u8, protocol);
         }
 
         EncodeFields(headers, dropHost: true);
@@ -86,6 +94,15 @@ internal sealed class Http2RequestEncoder
             block = block[piece..];
         }
     }
+
+    /// <summary>
+    /// The protocol an HTTP/1.1 upgrade request asks for, which it asks of an HTTP/2 server by extended CONNECT (RFC
+    /// 8441 §4, as HAProxy does): the first token of `Upgrade`, since `:protocol` names one. Empty for other requests.
+    /// </summary>
+    internal static ReadOnlySpan<byte> UpgradeProtocolOf(HttpRequestHead head) =>
+        head.Has(HttpMessageFlags.Upgrade) && head.Headers.IndexOf("upgrade"u8) is var upgrade and >= 0
+            ? HeaderTokens.First(head.Headers.Value(upgrade))
+            : default;
 
     /// <summary>The path and query of a target: an absolute-form target loses its scheme and authority.</summary>
     internal static ReadOnlySpan<byte> PathOf(ReadOnlySpan<byte> target)

@@ -15,7 +15,7 @@ public class Http2ExtendedConnectTests
 {
     // python3-h2 as the client: reads our SETTINGS, opens a websocket by extended CONNECT, sends masked frames (RFC
     // 6455 §5.3) in DATA frames, prints each echo, then closes the websocket and the stream.
-    private const string Script = """
+    internal const string ClientScript = """
         import os, socket, struct, sys
         import h2.connection, h2.config, h2.events, h2.settings
         port, count = int(sys.argv[1]), int(sys.argv[2])
@@ -88,7 +88,7 @@ public class Http2ExtendedConnectTests
             Proxy.Config(port, $"server s1 {server.Address}", defaults: "    timeout tunnel 30s"), port);
 
         var script = Path.Combine(Ports.TempDirectory(), "client.py");
-        await File.WriteAllTextAsync(script, Script);
+        await File.WriteAllTextAsync(script, ClientScript);
         var result = await CommandRunner.RunAsync(PythonPeers.Python, [script, port.ToString(CultureInfo.InvariantCulture), "3"], timeout: TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode == 0, result.StandardOutput + result.StandardError);
         Assert.Equal(
