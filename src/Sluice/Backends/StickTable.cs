@@ -295,15 +295,30 @@ internal sealed class StickCounterSet
 /// <summary>
 /// One `stick-table`: entries by key, at most `size`; an entry unused for `expire` is purged when room is needed
 /// (HAProxy purges the oldest; when nothing has expired Sluice does not track the new key, as HAProxy does when
-/// it cannot purge). Created with the configuration; a reload starts empty tables (no peers).
+/// it cannot purge). Created with the configuration; at a reload a table declared the same way goes on with the
+/// entries of the running one (<see cref="CarryOver"/>), another starts empty (no peers).
 /// </summary>
 internal sealed class StickTable
 {
-    private readonly ConcurrentDictionary<UInt128, StickEntry> _entries = new();
+    private ConcurrentDictionary<UInt128, StickEntry> _entries = new();
     private int _purging;
     private long _nextId;
 
     public StickTable(StickTableConfig config) => Config = config;
+
+    /// <summary>
+    /// At a reload, before any traffic: when <paramref name="previous"/> was declared the same way (name, type, size,
+    /// expiry, stores), both tables share its entries from then on, so counters and rates go on; otherwise this
+    /// table starts empty.
+    /// </summary>
+    internal void CarryOver(StickTable previous)
+    {
+        if (previous.Config == Config)
+        {
+            _entries = previous._entries;
+            _nextId = Interlocked.Read(ref previous._nextId);
+        }
+    }
 
     public StickTableConfig Config { get; }
 

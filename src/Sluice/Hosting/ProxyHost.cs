@@ -50,6 +50,11 @@ internal sealed class ProxyHost : IAsyncDisposable
         _config = config;
         _predecessor = predecessor;
         _heartbeat = new Heartbeat(timeProvider, Heartbeat.DefaultInterval);
+        if (predecessor is not null)
+        {
+            CarryOverStickTables(config, predecessor._config);
+        }
+
         foreach (var backend in config.Backends)
         {
             var state = new BackendState(backend);
@@ -64,6 +69,26 @@ internal sealed class ProxyHost : IAsyncDisposable
             foreach (var server in state.Servers)
             {
                 _heartbeat.Register(server.Pool);
+            }
+        }
+    }
+
+    /// <summary>The stick tables of proxies found by name in the running configuration go on with its entries.</summary>
+    private static void CarryOverStickTables(SluiceConfig config, SluiceConfig previous)
+    {
+        foreach (var frontend in config.Frontends)
+        {
+            if (frontend.StickTable is { } table && previous.Frontends.FirstOrDefault(f => f.Name == frontend.Name)?.StickTable is { } before)
+            {
+                table.CarryOver(before);
+            }
+        }
+
+        foreach (var backend in config.Backends)
+        {
+            if (backend.StickTable is { } table && previous.Backends.FirstOrDefault(b => b.Name == backend.Name)?.StickTable is { } before)
+            {
+                table.CarryOver(before);
             }
         }
     }

@@ -345,7 +345,7 @@ public sealed class ReloadTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task RuntimeStatesWeightsAndCountersCarryOverAReload_WhereTheNamesMatch()
+    public async Task RuntimeStatesWeightsCountersAndStickTablesCarryOverAReload_WhereTheNamesMatch()
     {
         var port = Ports.FreeListeningPort();
         var socket = Path.Combine(Ports.TempDirectory(), "admin.sock");
@@ -360,6 +360,8 @@ public sealed class ReloadTests(ITestOutputHelper output)
                 timeout server 10s
             frontend fe
                 bind 127.0.0.1:{P(port)}
+                stick-table type ip size 10 expire 1m store http_req_cnt
+                http-request track-sc0 src
                 default_backend be
             backend be
                 server s1 {server.Address} weight 10
@@ -395,5 +397,9 @@ public sealed class ReloadTests(ITestOutputHelper output)
         var serverTotal = new[] { "s1", "s2", "s3", "s4" }.Sum(s => long.Parse(stats["be/" + s]["stot"], CultureInfo.InvariantCulture));
         Assert.Equal(7, serverTotal);
         Assert.Equal("2", stats["be/s1"]["stot"]);
+
+        // The stick table declared the same way goes on with its entries.
+        Assert.Contains("key=127.0.0.1 use=0 exp=", await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table fe"), StringComparison.Ordinal);
+        Assert.Contains(" http_req_cnt=7", await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table fe"), StringComparison.Ordinal);
     }
 }
