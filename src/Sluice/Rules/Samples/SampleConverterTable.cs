@@ -115,6 +115,17 @@ internal static class SampleConverterTable
         Text("sha1", SampleType.Bin, SampleType.Bin, _ => 20, (i, o) => SHA1.HashData(i, o));
 #pragma warning restore CA5350
         Text("url_dec", SampleType.Str, SampleType.Str, n => n, UrlDecode);
+        var urlEncode = new TextConverter(SampleType.Str, SampleType.Str, n => n * 3, UrlEncode);
+        Add("url_enc", 1, a =>
+        {
+            if (a.String(0) is { } type && type != "query")
+            {
+                a.Fail("Unexpected encode type. Allowed value is 'query'.");
+                return null;
+            }
+
+            return urlEncode;
+        });
         Text("json", SampleType.Str, SampleType.Str, n => n * 6, JsonEscape);
         Add("sha2", 1, a =>
         {
@@ -348,6 +359,26 @@ internal static class SampleConverterTable
 
             output[w++] = (byte)(HexValue(input[i + 1]) << 4 | HexValue(input[i + 2]));
             i += 2;
+        }
+
+        return w;
+    }
+
+    /// <summary>`url_enc`: every byte but RFC 3986's unreserved ones (letters, digits, `-._~`) as `%XX`, upper-case, as HAProxy encodes a query.</summary>
+    private static int UrlEncode(ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        var w = 0;
+        foreach (var b in input)
+        {
+            if (char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'.' or (byte)'_' or (byte)'~')
+            {
+                output[w++] = b;
+                continue;
+            }
+
+            output[w++] = (byte)'%';
+            output[w++] = (byte)"0123456789ABCDEF"[b >> 4];
+            output[w++] = (byte)"0123456789ABCDEF"[b & 0xF];
         }
 
         return w;

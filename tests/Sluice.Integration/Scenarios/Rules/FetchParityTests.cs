@@ -139,4 +139,23 @@ public class FetchParityTests
         Assert.Equal(results[..methods.Length], results[methods.Length..]);
         Assert.Equal(["GET x1489A", "get x23A", "FOO x57", "foo x67", "Foo x7", "PATCH xB"], results[methods.Length..]);
     }
+
+    [Fact]
+    public async Task UrlEnc_EncodesAllButUnreserved_AsHAProxy()
+    {
+        const string value = "a b!\"#$%&'()*+/:;<=>?@[\\]^_`{|}~-.Z09\u00e9";
+        var results = await RunBothAsync(p => $$"""
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend fe
+                bind 127.0.0.1:{{Port(p[0])}}
+                http-request return status 200 content-type text/plain lf-string "%[req.fhdr(x-in),url_enc]|%[req.fhdr(x-in),url_enc(query),url_dec]"
+            """ + "\n", 1, async p => [await CurlAsync("-H", "x-in: " + value, Http.Url(p[0], "/"))]);
+
+        Assert.Equal(results[0], results[1]);
+        Assert.StartsWith("a%20b%21%22%23%24%25%26%27%28%29%2A%2B%2F%3A%3B%3C%3D%3E%3F%40%5B%5C%5D%5E_%60%7B%7C%7D~-.Z09%C3%A9|", results[1], StringComparison.Ordinal);
+    }
 }

@@ -33,6 +33,7 @@ public sealed class SampleConvertersTests : IDisposable
     [InlineData("str(aGVsbG8=),b64dec", "hello")]
     [InlineData("str(a%20b+c%2F),url_dec", "a b+c/")]
     [InlineData("str(a%2),url_dec", null)]
+    [InlineData("str(a b/c~d.e_f-g),url_enc", "a%20b%2Fc~d.e_f-g")]
     [InlineData("str(hello),sha1,hex", "AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D")]
     [InlineData("str(hello),sha2,hex", "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824")]
     [InlineData("str(hello),sha2(256),hex", "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824")]
@@ -241,6 +242,7 @@ public sealed class SampleConvertersTests : IDisposable
 
     [Theory]
     [InlineData("str(a),sha2(100)", "invalid args in converter 'sha2' : Unsupported number of bits: '100'")]
+    [InlineData("str(a),url_enc(foo)", "invalid args in converter 'url_enc' : Unexpected encode type. Allowed value is 'query'.")]
     [InlineData("str(a),nosuch", "unknown converter 'nosuch'")]
     [InlineData("str(a),field(0,:)", "invalid args in converter 'field' : Unexpected value 0 for index")]
     [InlineData("str(a),field(a,:)", "invalid arg 1 in converter 'field' : failed to parse 'a' as type 'integer' at position 1")]
