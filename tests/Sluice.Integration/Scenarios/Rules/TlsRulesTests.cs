@@ -118,8 +118,9 @@ public sealed class TlsRulesTests : IDisposable
         var url = $"https://www.example.test:{port}/";
         var resolve = $"www.example.test:{port}:127.0.0.1";
         var refused = await Http.CurlAsync("--cacert", _certs.CaFile, "--resolve", resolve, "--interface", "127.0.0.2", "-w", "%{ssl_verify_result}", url);
-        // 35: the TLS handshake itself failed (the connection was closed before it); after a handshake it would be 52.
-        Assert.Equal(35, refused.ExitCode);
+        // The connection is reset before any handshake, as haproxy resets it: curl says 35 (the handshake failed) or,
+        // when the reset comes before it notices the connection made, 7; after a handshake it would be 52.
+        Assert.Contains(refused.ExitCode, new[] { 7, 35 });
         var served = await Http.CurlAsync("--cacert", _certs.CaFile, "--resolve", resolve, "--interface", "127.0.0.1", url);
         Assert.True(served.ExitCode == 0, served.StandardError);
         Assert.Equal("ok", served.StandardOutput);
