@@ -146,13 +146,29 @@ public class TcpRulesTests
         // The readiness probe's own connection may have reached the server: count from here.
         await Task.Delay(300);
         var before = server.Total;
-        using var refused = await TestClient.ConnectTcpAsync(port, IPAddress.Parse("127.0.0.2"));
-        if (mode == "http")
+        // The refused connection is reset, as haproxy resets it: the reset may already be there when connect returns.
+        Socket? refused = null;
+        try
         {
-            await SendQuietly(refused, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"u8.ToArray());
+            refused = await TestClient.ConnectTcpAsync(port, IPAddress.Parse("127.0.0.2"));
+        }
+        catch (SocketException)
+        {
         }
 
-        Assert.Equal(string.Empty, await ReadQuietly(refused));
+        using (refused)
+        {
+            if (refused is not null)
+            {
+                if (mode == "http")
+                {
+                    await SendQuietly(refused, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"u8.ToArray());
+                }
+
+                Assert.Equal(string.Empty, await ReadQuietly(refused));
+            }
+        }
+
         await Task.Delay(200);
         Assert.Equal(before, server.Total);
 
