@@ -485,6 +485,9 @@ public class QueueTests
 
             _gateB.TrySetResult();
             var third = (await c.ReadResponseAsync())!;
+
+            // The queued /b takes s2 as /c frees it; s1 opens only then, or a busy machine could hand /b to either.
+            await Second.WaitForRequestsAsync(3);
             _gateA.TrySetResult();
             var first = (await a.ReadResponseAsync())!;
             var second = (await b.ReadResponseAsync())!;

@@ -35,6 +35,15 @@ public class AddressTests
             var sourcePort = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
             Assert.InRange(sourcePort, low, low + 3);
             seen.Add(sourcePort);
+
+            // A port goes back to the range when its connection has finished: on a busy machine that may come after
+            // the next client connects, and four ports would run out (haproxy's SOCKERR, rightly).
+            client.Dispose();
+            using var finished = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (sluice.Host.ActiveTransactions > 0)
+            {
+                await Task.Delay(10, finished.Token);
+            }
         }
 
         // Every port of the range is used before one comes back. A port that comes back may meet the server's
