@@ -33,7 +33,11 @@ internal sealed class BackendState
         FullConn = config.FullConn > 0 ? config.FullConn : 1;
         Balancer = BalancerFactory.Create(config.Balance, this);
         NameBytes = System.Text.Encoding.Latin1.GetBytes(config.Name);
+        SendsUniqueId = config.Servers.Any(s => (s.SendProxy.Options & ProxyV2Options.UniqueId) != 0);
     }
+
+    /// <summary>A server's PROXY header carries the transaction's unique ID (`proxy-v2-options unique-id`).</summary>
+    public bool SendsUniqueId { get; }
 
     public BackendConfig Config { get; }
 

@@ -381,7 +381,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         SetServer(server);
         var connectStart = _context.Clock.Refresh();
         Volatile.Write(ref _state, StateConnecting);
-        _dialer.Origin = new ProxyOrigin(ClientEndPoint, LocalEndPoint, _clientTlsInfo, Proxy, UniqueIdSamples());
+        _dialer.Origin = new ProxyOrigin(ClientEndPoint, LocalEndPoint, _clientTlsInfo, Proxy, UniqueIdSamples(backend));
         _dialer.ServerNameIndication = server.Config.Tls is { Settings.SniExpression: { } sni } ? ServerNameOf(sni) : null;
         var dial = await _dialer.DialAsync(backend, server, clientAddress, FrontendPort(), _context.ConnectMs, _context.ConnectTimeout, _context.Clock, _waiter).ConfigureAwait(false);
         Volatile.Write(ref _state, StateIdle);
@@ -547,6 +547,9 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     /// <summary>The server last tried, for the log line (it stays named when the connection failed).</summary>
     private ServerState? _loggedServer;
 
+    /// <summary>Holds the unique ID rendered for a PROXY header until the log line takes it; null otherwise.</summary>
+    private Sluice.Logging.LogSender.LogScratch? _uniqueIdScratch;
+
     private bool _logged;
 
     /// <summary>Our address on the server connection (`%bi:%bp`); null before it is up.</summary>
@@ -611,13 +614,13 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     }
 
     /// <summary>
-    /// The context that renders the unique ID if a server's PROXY header carries it (`proxy-v2-options unique-id`);
-    /// the log line is later written from the same context, so both give the same ID and request number. Null when
-    /// the frontend has no `unique-id-format`.
+    /// The context that renders the unique ID when a server of <paramref name="backend"/> sends it in its PROXY header
+    /// (`proxy-v2-options unique-id`); the log line is later written from the same context, so both give the same
+    /// ID and request number. Null when there is no such server or the frontend has no `unique-id-format`.
     /// </summary>
-    private Rules.Samples.SampleContext? UniqueIdSamples()
+    private Rules.Samples.SampleContext? UniqueIdSamples(BackendState backend)
     {
-        if (_context.Frontend.UniqueIdFormat is null)
+        if (_context.Frontend.UniqueIdFormat is null || !backend.SendsUniqueId)
         {
             return null;
         }
@@ -626,9 +629,6 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         PrepareLogSamples(_uniqueIdScratch.Samples);
         return _uniqueIdScratch.Samples;
     }
-
-    /// <summary>Holds the unique ID rendered for a PROXY header until the log line takes it; null otherwise.</summary>
-    private Sluice.Logging.LogSender.LogScratch? _uniqueIdScratch;
 
     private void ReleaseServer()
     {
