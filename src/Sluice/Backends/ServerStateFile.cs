@@ -251,7 +251,7 @@ internal static class ServerStateFile
             var port = saved.Port > 0 ? saved.Port : inet.Port;
             if (!ip.Equals(inet.Address) || port != inet.Port)
             {
-                server.Address = inet with { Address = ip, Port = port, Text = FormatEndPoint(ip, port) };
+                server.Address = inet with { Address = ip, Port = port, Text = Config.Parsing.AddressParser.FormatEndPoint(ip, port) };
             }
         }
 
@@ -259,10 +259,4 @@ internal static class ServerStateFile
         server.RestoredCheck = (saved.CheckStatus, saved.CheckResult);
         server.Counters.RestoreLastChange(saved.SecondsSinceChange);
     }
-
-    /// <summary>`IP:PORT`, brackets around IPv6, as addresses are written in the configuration.</summary>
-    internal static string FormatEndPoint(IPAddress address, int port) =>
-        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? string.Create(CultureInfo.InvariantCulture, $"[{address}]:{port}")
-            : string.Create(CultureInfo.InvariantCulture, $"{address}:{port}");
 }

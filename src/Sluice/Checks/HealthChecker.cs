@@ -119,7 +119,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
             {
                 Volatile.Write(ref _running, 1);
                 // A check may complete (and log) without waiting, e.g. a refused unix socket: not on the heartbeat thread.
-                _ = Task.Run(() => RunAsync(nowMs));
+                _ = Task.Run(RunAsync);
             }
 
             return;
@@ -144,12 +144,12 @@ internal sealed class HealthChecker : IHeartbeatTarget
         Volatile.Read(ref _cancel)?.Cancel();
     }
 
-    private async Task RunAsync(long startMs)
+    private async Task RunAsync()
     {
         using var cancel = new CancellationTokenSource();
         Volatile.Write(ref _cancel, cancel);
         // The connect timeout runs from when the check really starts: a busy thread pool may start it late.
-        startMs = _heartbeat.Refresh();
+        var startMs = _heartbeat.Refresh();
         Volatile.Write(ref _deadlineMs, startMs + (long)_connectTimeout.TotalMilliseconds);
         CheckResult result;
         try

@@ -42,13 +42,9 @@ internal sealed class ProxyHost : IAsyncDisposable
     private RuntimeApi.CliServer? _cli;
     private readonly List<Stats.FrontendStats> _frontendStats = [];
 
-    /// <summary>At a reload, the host being replaced, until this one has taken over what carries over; then null.</summary>
-    private ProxyHost? _predecessor;
-
     private ProxyHost(SluiceConfig config, TimeProvider timeProvider, ProxyHost? predecessor)
     {
         _config = config;
-        _predecessor = predecessor;
         _heartbeat = new Heartbeat(timeProvider, Heartbeat.DefaultInterval);
         if (predecessor is not null)
         {
@@ -119,7 +115,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         var host = new ProxyHost(config, timeProvider ?? TimeProvider.System, predecessor);
         var inherited = predecessor is null ? handedOver : new InheritedSockets(predecessor.ListenersSnapshot());
-        if (!host.OpenListeners(diagnostics, debugOutput, inherited) || (host._cli = RuntimeApi.CliServer.Start(host.Stats!, config.Global, diagnostics, host.HandOutListeners)) is null)
+        if (!host.OpenListeners(diagnostics, debugOutput, inherited, predecessor) || (host._cli = RuntimeApi.CliServer.Start(host.Stats!, config.Global, diagnostics, host.HandOutListeners)) is null)
         {
             // Nothing was started: closing only disposes the sockets opened here (the inherited ones are the
             // predecessor's still), so the returned task is already complete.
@@ -144,7 +140,6 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error, predecessor?._checks, () => [.. host._active.Keys], config.Global);
-        host._predecessor = null;
         Sluice.Stats.StatsHub.Current = host.Stats;
         if (predecessor is not null)
         {
@@ -263,7 +258,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
     }
 
-    private bool OpenListeners(DiagnosticBag diagnostics, TextWriter? debugOutput, InheritedSockets? inherited)
+    private bool OpenListeners(DiagnosticBag diagnostics, TextWriter? debugOutput, InheritedSockets? inherited, ProxyHost? predecessor)
     {
         var global = _config.Global;
         var globalLimit = ConnectionLimit.Create(global.MaxConn);
@@ -286,7 +281,7 @@ internal sealed class ProxyHost : IAsyncDisposable
                 Log = frontend.Log is { } log ? new Sluice.Logging.LogSender(log) : null,
 
                 // At a reload the frontend of the same name goes on counting where the running one is.
-                Counters = _predecessor?._frontendStats.Find(f => f.Name == frontend.Name)?.Counters ?? new(),
+                Counters = predecessor?._frontendStats.Find(f => f.Name == frontend.Name)?.Counters ?? new(),
             };
             StartSession start = frontend.Mode == ProxyMode.Http
                 ? StartHttp(new HttpFrontendContext(context, _httpBackends, global))

@@ -101,7 +101,7 @@ internal static class ListenerFactory
                 {
                     for (var copy = 0; copy < SocketsPerAddress(bind, global); copy++)
                     {
-                        texts.Add(FormatInet(inet.Address, port));
+                        texts.Add(Config.Parsing.AddressParser.FormatEndPoint(inet.Address, port));
                     }
                 }
 
@@ -159,7 +159,7 @@ internal static class ListenerFactory
                 var copies = SocketsPerAddress(bind, global);
                 for (var port = inet.FirstPort; port <= inet.LastPort; port++)
                 {
-                    var text = FormatInet(inet.Address, port);
+                    var text = Config.Parsing.AddressParser.FormatEndPoint(inet.Address, port);
                     for (var copy = 0; copy < copies; copy++)
                     {
                         try
@@ -357,11 +357,6 @@ internal static class ListenerFactory
             // Bind reports the problem in its own words.
         }
     }
-
-    private static string FormatInet(IPAddress address, int port) =>
-        address.AddressFamily == AddressFamily.InterNetworkV6
-            ? string.Concat("[", address.ToString(), "]:", port.ToString(CultureInfo.InvariantCulture))
-            : string.Concat(address.ToString(), ":", port.ToString(CultureInfo.InvariantCulture));
 
     private static void Fail(DiagnosticBag diagnostics, FrontendConfig frontend, string what, string reason, string address) =>
         diagnostics.Add(new ConfigDiagnostic(

@@ -620,15 +620,15 @@ internal static class CliCommands
             return;
         }
 
-        var address = inet.Address.Equals(ip) ? inet.Address : ip;
-        output.Append(ReferenceEquals(address, inet.Address)
+        var ipChanged = !inet.Address.Equals(ip);
+        output.Append(!ipChanged
             ? "no need to change the addr"
             : $"IP changed from '{inet.Address}' to '{ip}'");
         var port = inet.Port;
         if (request.Arg(5) == "port")
         {
             var portText = request.Arg(6) ?? string.Empty;
-            if (portText.Length == 0 || !portText.All(char.IsAsciiDigit) || !long.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var wanted))
+            if (!long.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var wanted))
             {
                 output.Append(", problem converting port '").Append(portText).Append("' to an int");
             }
@@ -643,9 +643,9 @@ internal static class CliCommands
         }
 
         output.Append(" by 'stats socket command'\n");
-        if (!ReferenceEquals(address, inet.Address) || port != inet.Port)
+        if (ipChanged || port != inet.Port)
         {
-            server.Address = inet with { Address = address, Port = port, Text = ServerStateFile.FormatEndPoint(address, port) };
+            server.Address = inet with { Address = ip, Port = port, Text = Config.Parsing.AddressParser.FormatEndPoint(ip, port) };
         }
     }
 

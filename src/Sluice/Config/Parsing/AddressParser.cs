@@ -13,6 +13,12 @@ namespace Sluice.Config.Parsing;
 /// </summary>
 internal static class AddressParser
 {
+    /// <summary>`IP:PORT`, brackets around IPv6, as addresses are written in the configuration.</summary>
+    public static string FormatEndPoint(IPAddress address, int port) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6
+            ? string.Create(CultureInfo.InvariantCulture, $"[{address}]:{port}")
+            : string.Create(CultureInfo.InvariantCulture, $"{address}:{port}");
+
     private static readonly string[] UnsupportedPrefixes =
     [
         "udp@", "udp4@", "udp6@", "quic4@", "quic6@", "uxdg@", "sockpair@", "abnsz@", "mptcp@", "mptcp4@", "mptcp6@", "rhttp@",
