@@ -15,7 +15,8 @@ internal enum RetryDecision
 
 /// <summary>
 /// HAProxy's retry rules (stream.c, <c>sess_update_st_cer</c>): `retries N` allows N attempts after the first.
-/// With `option redispatch [P]` the server is given up and the balancer asked again when the server is down,
+/// With `option redispatch [P]` the server is given up and the balancer asked again when the server is no longer
+/// usable (down, in maintenance or draining, as srv_currently_usable),
 /// when the retry number r (from 1) satisfies <c>r % P == 0</c> for a positive P or
 /// <c>r % (retries + 1 + P) == 0</c> for a negative P (the default -1 is the last retry), or at once when the
 /// algorithm is not hash based and more than one active server is usable, since another one serves as well.
@@ -30,7 +31,7 @@ internal static class RetryPolicy
     public static readonly TimeSpan MaxTurnAroundDelay = TimeSpan.FromMilliseconds(100);
 
     /// <param name="retriesDone">Retries already made before this decision (0 after the first attempt failed).</param>
-    public static RetryDecision Decide(BackendConfig backend, int retriesDone, bool serverUp, int usableActiveServers)
+    public static RetryDecision Decide(BackendConfig backend, int retriesDone, bool serverUsable, int usableActiveServers)
     {
         var retry = retriesDone + 1;
         if (retry > backend.Retries)
@@ -43,7 +44,7 @@ internal static class RetryPolicy
             return RetryDecision.RetrySameServer;
         }
 
-        if (!serverUp)
+        if (!serverUsable)
         {
             return RetryDecision.Redispatch;
         }

@@ -983,7 +983,7 @@ internal sealed class HttpTransaction : IDisposable
         Volatile.Write(ref _pendingCause, 0);
         var server = _serverState!;
         var state = backend.State;
-        var decision = RetryPolicy.Decide(backend.Config, Retries, server.IsUp, state.UsableActiveServers);
+        var decision = RetryPolicy.Decide(backend.Config, Retries, server.IsUsable, state.UsableActiveServers);
         Retries++;
         _serverState = null;
         var (next, _) = await ServerDialer.MoveOnAsync(decision, state, server, clientAddress, backend.ConnectTimeout, timedOut: false, _front.Shared.Clock, _waiter).ConfigureAwait(false);

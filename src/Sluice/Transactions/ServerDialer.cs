@@ -89,7 +89,7 @@ internal sealed class ServerDialer
 
             var decision = error == ConnectError.Resource || !retry
                 ? RetryDecision.GiveUp
-                : RetryPolicy.Decide(backend.Config, Retries, server.IsUp, backend.UsableActiveServers);
+                : RetryPolicy.Decide(backend.Config, Retries, server.IsUsable, backend.UsableActiveServers);
             if (decision == RetryDecision.GiveUp)
             {
                 server.CountConnectFailure();

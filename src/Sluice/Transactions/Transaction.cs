@@ -170,6 +170,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         switch (Volatile.Read(ref _state))
         {
             case StateConnecting:
+                // A redispatched connection may wait in the queue again (every other server full): `timeout queue`.
+                CheckQueueWait(nowMs);
                 _dialer.OnHeartbeat(nowMs);
                 break;
 

@@ -26,7 +26,7 @@ public class RetryPolicyTests
         var decisions = new char[expected.Length];
         for (var done = 0; done < expected.Length; done++)
         {
-            decisions[done] = RetryPolicy.Decide(backend, done, serverUp: true, active) switch
+            decisions[done] = RetryPolicy.Decide(backend, done, serverUsable: true, active) switch
             {
                 RetryDecision.RetrySameServer => 'S',
                 RetryDecision.Redispatch => 'R',
@@ -39,11 +39,11 @@ public class RetryPolicyTests
 
     [Fact]
     public void Decide_ServerDownWithRedispatch_Redispatch() =>
-        Assert.Equal(RetryDecision.Redispatch, RetryPolicy.Decide(Backend(3, 3, BalanceAlgorithm.Source), 0, serverUp: false, 2));
+        Assert.Equal(RetryDecision.Redispatch, RetryPolicy.Decide(Backend(3, 3, BalanceAlgorithm.Source), 0, serverUsable: false, 2));
 
     [Fact]
     public void Decide_ServerDownWithoutRedispatch_SameServer() =>
-        Assert.Equal(RetryDecision.RetrySameServer, RetryPolicy.Decide(Backend(3, null, BalanceAlgorithm.Source), 0, serverUp: false, 2));
+        Assert.Equal(RetryDecision.RetrySameServer, RetryPolicy.Decide(Backend(3, null, BalanceAlgorithm.Source), 0, serverUsable: false, 2));
 
     [Theory]
     [InlineData(null, false, 100)]

@@ -84,7 +84,7 @@ public class BalanceTests
             // Free two slots on a: the next two connections go there.
             held[0].Dispose();
             held[3].Dispose();
-            await WaitUntilAsync(() => a.Current == 1 && sluice.Host.Backends.Single().Servers[0].CurrentConnections == 1);
+            await TestTimeout.WaitUntilAsync(() => a.Current == 1 && sluice.Host.Backends.Single().Servers[0].CurrentConnections == 1);
             for (var i = 0; i < 2; i++)
             {
                 var client = await TestClient.ConnectTcpAsync(port);
@@ -178,15 +178,5 @@ public class BalanceTests
 
         var counts = await CountNamesAsync(port, 10);
         Assert.Equal(10, counts.GetValueOrDefault("b"));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TestTimeout.Value;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(20);
-        }
     }
 }

@@ -168,7 +168,7 @@ public class Http2ExtendedConnectTests
         Assert.Equal("CONNECT", request.Method);
         Assert.Equal("example.test:443", request.Target);
         var connection = Assert.Single(backend.Connections);
-        await WaitUntilAsync(() => connection.ReceivedText.EndsWith("ping through h2", StringComparison.Ordinal));
+        await TestTimeout.WaitUntilAsync(() => connection.ReceivedText.EndsWith("ping through h2", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -188,15 +188,5 @@ public class Http2ExtendedConnectTests
         // The connection itself goes on.
         await client.SendAsync(RawFrameBuilder.Frame(RawFrame.Ping, 0, 0, new byte[8]));
         Assert.Contains(await client.ReadUntilAsync(f => f.Type == RawFrame.Ping), f => f.Type == RawFrame.Ping && (f.Flags & 0x1) != 0);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(20);
-        }
     }
 }

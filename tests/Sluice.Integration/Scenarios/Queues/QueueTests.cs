@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Sluice.Integration.Fixtures;
 using Sluice.Integration.Scenarios.Http;
+using Sluice.Integration.Scenarios.Stats;
 
 namespace Sluice.Integration.Scenarios.Queues;
 
@@ -383,6 +384,67 @@ public class QueueTests
         var line = (await sluice.Output.WaitForAsync(l => l.Contains(" sQ ", StringComparison.Ordinal)))[^1];
         Assert.Contains("app/<NOSRV>", line, StringComparison.Ordinal);
         Assert.Equal(probes + 1, echo.Total);
+    }
+
+    /// <summary>
+    /// A tcp connection whose server refuses it is retried there until that server goes into maintenance; then it is
+    /// redispatched while the only other server (a backup) is at its `maxconn`, waits in the queue again, and
+    /// `timeout queue` ends it there. It never reaches the busy server. haproxy 2.6 first, then Sluice: both end it
+    /// a `timeout queue` after the maintenance, logged `SC` (the connection errors came first).
+    /// </summary>
+    [Fact]
+    public async Task ModeTcp_RedispatchedWhileEveryServerIsFull_WaitsInTheQueueWithinTimeoutQueue_AsHAProxy()
+    {
+        static string Config(int port, string socket, string live, int refused) => $"""
+            global
+                stats socket {socket} level admin
+                log stdout format raw local0
+            defaults
+                mode tcp
+                log global
+                option tcplog
+                timeout connect 2s
+                timeout client 20s
+                timeout server 20s
+                timeout queue 1s
+            listen app
+                bind 127.0.0.1:{port}
+                retries 1000
+                option redispatch
+                server live {live} maxconn 1 backup
+                server dead 127.0.0.1:{refused} maxconn 1 disabled
+            """;
+
+        foreach (var oracle in new[] { true, false })
+        {
+            await using var echo = TestServer.Tcp(TestServer.Echo);
+            var (port, refused) = (Ports.FreeTcpPort(), Ports.FreeTcpPort());
+            var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
+            var config = Config(port, socket, echo.Address, refused);
+            await using IAsyncDisposable proxy = oracle ? await HaproxyOracle.StartAsync(config, socket) : await StartAsync(config, port);
+            var output = proxy is HaproxyOracle haproxy ? haproxy.Output : ((ISluiceInstance)proxy).Output;
+            await StatsPeers.WaitForUnixSocketAsync(socket);
+            var probes = echo.Total;
+
+            // The backup takes the first connection while the active server is in maintenance.
+            using var first = await TestClient.ConnectTcpAsync(port);
+            Assert.Equal("one", await TestClient.EchoRoundTripAsync(first, "one"));
+            await StatsPeers.UnixAsync(socket, "set server app/dead state ready");
+            using var second = await TestClient.ConnectTcpAsync(port);
+            await TestTimeout.WaitUntilAsync(async () => RetriesOf(await StatsPeers.UnixAsync(socket, "show stat")) > 0);
+            await StatsPeers.UnixAsync(socket, "set server app/dead state maint");
+            var maintenance = DateTime.UtcNow;
+
+            Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(second));
+            Assert.InRange(DateTime.UtcNow - maintenance, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(5));
+            // The line of the second connection: the readiness probe's ends `--`.
+            var line = (await output.WaitForAsync(l => l.Contains(" app app/", StringComparison.Ordinal) && !l.Contains(" -- ", StringComparison.Ordinal)))[^1];
+            Assert.True(line.Contains(" SC ", StringComparison.Ordinal), line);
+            Assert.Equal(probes + 1, echo.Total);
+            Assert.Equal("still", await TestClient.EchoRoundTripAsync(first, "still"));
+        }
+
+        static int RetriesOf(string csv) => int.Parse(StatsPeers.ParseCsv(csv)["app/dead"]["wretr"], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>
