@@ -274,6 +274,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("global\n    daemon now\n", "'daemon' cannot handle unexpected argument 'now'.")]
     [InlineData("frontend f\n    balanse roundrobin\n", "unknown keyword 'balanse' in 'frontend' section; did you mean 'balance' maybe ?")]
     [InlineData("frontend f\n    http-request cache-use c\n", "'http-request cache-use' is not supported yet.")]
+    [InlineData("backend b\n    http-response wait-for-body time 1s\n", "'http-response wait-for-body' is not supported yet.")]
     [InlineData("frontend f\n    option redispatchx\n", "unknown option 'redispatchx'; did you mean 'redispatch' maybe ?")]
     [InlineData("frontend f\n    option forwardfor bogus\n", "'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.")]
     [InlineData("frontend f\n    option checkcache\n", "option 'checkcache' is not supported yet.")]

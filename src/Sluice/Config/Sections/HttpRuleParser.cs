@@ -249,7 +249,7 @@ internal static class HttpRuleParser
                 return new SetLogLevelAction(level);
             }
 
-            case "wait-for-body" when open < 0:
+            case "wait-for-body" when open < 0 && !response:
                 return ParseWaitForBody(rule);
             case "use-service" when open < 0 && !response:
                 return ParseUseService(rule);
