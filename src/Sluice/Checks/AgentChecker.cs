@@ -27,7 +27,6 @@ internal sealed class AgentChecker : IHeartbeatTarget
     private readonly HealthChecker? _health;
     private readonly Heartbeat _heartbeat;
     private readonly TextWriter _log;
-    private readonly EndPoint _endPoint;
     private readonly byte[]? _send;
     private readonly long _interMs;
     private long _dueMs;
@@ -47,9 +46,15 @@ internal sealed class AgentChecker : IHeartbeatTarget
         _dueMs = firstDueMs;
         var check = server.Config.Check;
         _interMs = (long)(check.AgentInter ?? check.Inter).TotalMilliseconds;
-        var address = HealthChecker.ResolveEndPoint(server) is IPEndPoint ip ? ip.Address : IPAddress.Loopback;
-        _endPoint = new IPEndPoint(check.AgentAddress ?? address, check.AgentPort);
         _send = check.AgentSend is { Length: > 0 } send ? Encoding.Latin1.GetBytes(send) : null;
+    }
+
+    /// <summary>`agent-addr`, else the health checks' address at the time of the check, which `set server addr` changes.</summary>
+    private IPEndPoint ResolveEndPoint()
+    {
+        var check = _server.Config.Check;
+        var address = check.AgentAddress ?? (HealthChecker.ResolveEndPoint(_server) is IPEndPoint ip ? ip.Address : IPAddress.Loopback);
+        return new IPEndPoint(address, check.AgentPort);
     }
 
     public void OnHeartbeat(long nowMs)
@@ -104,12 +109,13 @@ internal sealed class AgentChecker : IHeartbeatTarget
     /// <summary>The agent's line up to its first CR or LF (or the end of the stream); null when the agent could not be read.</summary>
     private async Task<string?> ReadLineAsync(CancellationToken cancellation)
     {
-        using var socket = ServerConnector.CreateSocket(_endPoint);
+        var endPoint = ResolveEndPoint();
+        using var socket = ServerConnector.CreateSocket(endPoint);
         var buffer = new byte[MaxLine];
         var length = 0;
         try
         {
-            await socket.ConnectAsync(_endPoint, cancellation).ConfigureAwait(false);
+            await socket.ConnectAsync(endPoint, cancellation).ConfigureAwait(false);
             if (_send is not null)
             {
                 await socket.SendAsync(_send, SocketFlags.None, cancellation).ConfigureAwait(false);

@@ -47,6 +47,10 @@ internal sealed class PythonPeer : IAsyncDisposable
     /// <summary>An `agent-check` agent answering each connection with the content of <paramref name="replyFile"/> (agent_server.py).</summary>
     public static Task<PythonPeer> StartAgentServerAsync(string replyFile) => StartAsync("agent_server.py", "python3", [replyFile]);
 
+    /// <summary>An agent on <paramref name="address"/>:<paramref name="port"/> rather than on a free port of 127.0.0.1.</summary>
+    public static Task<PythonPeer> StartAgentServerAsync(string replyFile, string address, int port) =>
+        StartAsync("agent_server.py", "python3", [replyFile, address, port.ToString(CultureInfo.InvariantCulture)]);
+
     /// <summary>Path of a script of <c>Peers/</c>, for clients run with <see cref="Python"/>.</summary>
     public static string Script(string name)
     {

@@ -90,4 +90,46 @@ public class AgentCheckTests
         Assert.Contains("a", bodies);
         await ReplyAsync("fail#disk full", @"^\[WARNING\] Server l/a is DOWN, reason: Layer7 wrong status, code: 0, info: ""via agent : fail \(disk full\)"", check duration: \d+ms\.");
     }
+
+    /// <summary>
+    /// Without `agent-addr` the agent is reached at the server's address: after `set server addr` the next agent checks
+    /// go to the new address. Two agents on the same port of 127.0.0.1 and 127.0.0.2 answer different weights (an
+    /// agent-inter above the agents' 200 ms wait for a request); haproxy 2.6 first, then Sluice.
+    /// </summary>
+    [Fact]
+    public async Task SetServerAddr_AgentChecksFollowTheNewAddress_AsHAProxy()
+    {
+        foreach (var oracle in new[] { true, false })
+        {
+            var (first, second) = (Path.Combine(Ports.TempDirectory(), "first"), Path.Combine(Ports.TempDirectory(), "second"));
+            await File.WriteAllTextAsync(first, "50%\n");
+            await File.WriteAllTextAsync(second, "25%\n");
+            await using var agent = await PythonPeer.StartAgentServerAsync(first);
+            await using var moved = await PythonPeer.StartAgentServerAsync(second, "127.0.0.2", agent.Port);
+            var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
+            var port = Ports.FreeTcpPort();
+            var config = $"""
+                global
+                    stats socket {socket} level admin
+                defaults
+                    mode http
+                    timeout connect 1s
+                    timeout client 5s
+                    timeout server 5s
+                listen l
+                    bind 127.0.0.1:{Port(port)}
+                    server a 127.0.0.1:{Port(Ports.FreeTcpPort())} agent-check agent-port {Port(agent.Port)} agent-inter 300 weight 100
+                """;
+            await using IAsyncDisposable proxy = oracle
+                ? await Stats.HaproxyOracle.StartAsync(config, socket)
+                : await SluiceProcess.StartAsync(config, [ReadyProbe.Tcp(port)]);
+            await Stats.StatsPeers.WaitForUnixSocketAsync(socket);
+            async Task<int> WeightAsync() =>
+                int.Parse(Stats.StatsPeers.ParseCsv(await Stats.StatsPeers.UnixAsync(socket, "show stat"))["l/a"]["weight"], CultureInfo.InvariantCulture);
+
+            await TestTimeout.WaitUntilAsync(async () => await WeightAsync() == 50);
+            await Stats.StatsPeers.UnixAsync(socket, "set server l/a addr 127.0.0.2");
+            await TestTimeout.WaitUntilAsync(async () => await WeightAsync() == 25);
+        }
+    }
 }
