@@ -95,7 +95,7 @@ internal static class ServerStateFile
     };
 
     /// <summary>One server's line of a state file, the columns that are applied.</summary>
-    internal sealed record SavedServer(string Backend, string Server, string Address, int OperationalState, int AdminState,
+    internal sealed record SavedServer(string Address, int OperationalState, int AdminState,
         int UserWeight, int InitialWeight, long SecondsSinceChange, int CheckStatus, int CheckResult, int Port);
 
     /// <summary>
@@ -128,7 +128,7 @@ internal static class ServerStateFile
                 continue;
             }
 
-            servers[fields[1] + "/" + fields[3]] = new SavedServer(fields[1], fields[3], fields[4], operational, admin, userWeight, initialWeight, since, checkStatus, checkResult, port);
+            servers[fields[1] + "/" + fields[3]] = new SavedServer(fields[4], operational, admin, userWeight, initialWeight, since, checkStatus, checkResult, port);
         }
 
         return servers;

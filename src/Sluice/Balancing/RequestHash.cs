@@ -86,7 +86,7 @@ internal static class RequestHash
 
     /// <summary>
     /// The buffered start of the body read as `NAME=value&amp;...` (HAProxy's get_server_ph_post): the value ends at `&amp;`
-    /// or at a space or line end. False when the body has no such parameter or cannot be read in place (chunked).
+    /// or at a space or line end. False when the body has no such parameter or cannot be read in place.
     /// </summary>
     private static bool TryHashBodyParameter(BalanceConfig balance, HashTypeConfig hashType, IBufferedRequestBody body, out uint hash)
     {

@@ -53,7 +53,8 @@ internal interface IBufferedRequestBody
 {
     /// <summary>
     /// Copies the start of the body received so far into <paramref name="destination"/>; the bytes stay in
-    /// place for forwarding. Returns the count, or -1 when the body cannot be read this way (chunked framing).
+    /// place for forwarding; a chunked body comes de-chunked. Returns the count, or -1 when the body cannot be read
+    /// this way (a body delimited by the connection's close, or one whose forwarding has begun).
     /// </summary>
     int CopyBufferedBody(Span<byte> destination);
 }

@@ -111,12 +111,13 @@ internal static class AddressParser
         return null;
     }
 
-    /// <param name="hostName">The host when it is a name to resolve (not an address literal), for `init-addr`; else null.</param>
-    /// <remarks>A name that does not resolve gives an error and, for `init-addr`, an address of 0.0.0.0 with the port.</remarks>
-    public static string? ParseServer(string text, out ServerAddress? address, out string? hostName)
+    /// <remarks>
+    /// A name that does not resolve gives an error and, for `init-addr`, an address of 0.0.0.0 with the port and the
+    /// name in <see cref="InetServerAddress.Fqdn"/>.
+    /// </remarks>
+    public static string? ParseServer(string text, out ServerAddress? address)
     {
         address = null;
-        hostName = null;
         var error = SplitPrefix(text, out var prefix, out var rest);
         if (error is not null)
         {
@@ -179,7 +180,6 @@ internal static class AddressParser
         }
 
         error = ResolveHost(text, host, prefix, wildcard: false, out var ip, out var byName);
-        hostName = byName ? host : null;
         if (error is not null && !byName)
         {
             return error;

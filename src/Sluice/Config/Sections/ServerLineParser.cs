@@ -35,7 +35,8 @@ internal static class ServerLineParser
         }
 
         var prefix = $"'server {section.Name}/{name}'";
-        var error = AddressParser.ParseServer(addressText, out var address, out var hostName);
+        var error = AddressParser.ParseServer(addressText, out var address);
+        var hostName = (address as InetServerAddress)?.Fqdn;
         if (error is not null && hostName is null)
         {
             ctx.Alert($"{prefix} : {error}");
@@ -112,7 +113,8 @@ internal static class ServerLineParser
     /// <summary>
     /// `init-addr`: tries the methods in order for a server named by <paramref name="hostName"/> (HAProxy's
     /// srv_iterate_initaddr). `libc` keeps the resolved address, `none` leaves the server without one and in
-    /// maintenance, an IP address replaces the name's; `last` gives nothing (no server-state file). A fallback after a
+    /// maintenance, an IP address replaces the name's; `last` gives nothing here: the server-state file, read after the
+    /// configuration, sets the saved address at start-up (<see cref="Backends.ServerStateFile"/>). A fallback after a
     /// failed resolution is a warning; no method left is the returned error.
     /// </summary>
     private static string? ApplyInitAddr(KeywordContext ctx, string prefix, string hostName, bool resolved, IReadOnlyList<InitAddrMethod> methods, ref ServerAddress? address, ref ServerOptions options)

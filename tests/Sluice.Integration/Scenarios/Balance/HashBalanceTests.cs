@@ -204,7 +204,8 @@ public class HashBalanceTests
 
     /// <summary>
     /// `url_param user check_post`: a POST without `user` in its query string is hashed on `user` in its form body,
-    /// so it goes where a GET with the same `user` goes; haproxy 2.6 does the same with the same configuration.
+    /// so it goes where a GET with the same `user` goes, its body sent with a length or chunked; haproxy 2.6 does the
+    /// same with the same configuration.
     /// </summary>
     [Fact]
     public async Task UrlParamCheckPost_BodyParameter_SameServerAsQueryParameter_AsHAProxy()
@@ -213,14 +214,15 @@ public class HashBalanceTests
         try
         {
             var users = Enumerable.Range(0, 12).Select(i => "u" + i).ToList();
-            async Task<List<(string Get, string Post)>> RunAsync(int target)
+            async Task<List<(string Get, string Post, string Chunked)>> RunAsync(int target)
             {
-                var pairs = new List<(string, string)>();
+                var pairs = new List<(string, string, string)>();
                 foreach (var u in users)
                 {
                     var get = await Http.CurlAsync(Http.Url(target, $"/a?user={u}"));
                     var post = await Http.CurlAsync("--data-binary", $"x=1&user={u}&y=2", Http.Url(target, "/a"));
-                    pairs.Add((get.StandardOutput, post.StandardOutput));
+                    var chunked = await Http.CurlAsync("-H", "Transfer-Encoding: chunked", "--data-binary", $"x=1&user={u}&y=2", Http.Url(target, "/a"));
+                    pairs.Add((get.StandardOutput, post.StandardOutput, chunked.StandardOutput));
                 }
 
                 return pairs;
@@ -228,7 +230,7 @@ public class HashBalanceTests
 
             var config = (int listenPort) => Http.Config(listenPort, Servers(servers), backend: "    balance url_param user check_post");
             var haproxyPort = Ports.FreeListeningPort();
-            List<(string Get, string Post)> reference;
+            List<(string Get, string Post, string Chunked)> reference;
             await using (var haproxy = await HAProxyPeer.StartAsync(config(haproxyPort), haproxyPort))
             {
                 reference = await RunAsync(haproxyPort);
@@ -238,8 +240,8 @@ public class HashBalanceTests
             await using var sluice = await StartAsync(config(port), port);
             var ours = await RunAsync(port);
 
-            Assert.All(reference, p => Assert.Equal(p.Get, p.Post));
-            Assert.All(ours, p => Assert.Equal(p.Get, p.Post));
+            Assert.All(reference, p => Assert.Equal((p.Get, p.Get), (p.Post, p.Chunked)));
+            Assert.All(ours, p => Assert.Equal((p.Get, p.Get), (p.Post, p.Chunked)));
             Assert.True(ours.Select(p => p.Get).Distinct().Count() > 1, string.Join(",", ours));
 
             // Without the parameter anywhere, POSTs are balanced round robin.
