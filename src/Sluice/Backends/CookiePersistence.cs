@@ -103,7 +103,8 @@ internal sealed class CookiePersistence
             else
             {
                 found = serverPart.IsEmpty ? null : Match(serverPart);
-                state = found is null ? 'I' : found.IsUsable ? 'V' : 'D';
+                // A drained server (or one an agent set to 0%) keeps its persistent clients, as in HAProxy.
+                state = found is null ? 'I' : found.IsUp && found.AdminState != ServerAdminState.Maint ? 'V' : 'D';
             }
 
             if (Config.Mode == CookieMode.Insert && Config.Indirect)

@@ -165,6 +165,31 @@ public class CookieTests
         Assert.Equal("s2", free.StandardOutput);
     }
 
+    /// <summary>
+    /// A drained server keeps the clients its cookie names and takes no others; in maintenance it takes none (haproxy
+    /// 2.6 does the same).
+    /// </summary>
+    [Fact]
+    public async Task DrainedServer_KeepsItsCookieClients_MaintenanceDoesNot()
+    {
+        await using var a = Named("s1");
+        await using var b = Named("s2");
+        var port = Ports.FreeTcpPort();
+        var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
+        await using var sluice = await StartAsync(Http.Config(port, $"server s1 {a.Address} cookie websrv1\n    server s2 {b.Address} cookie websrv2",
+            backend: "    cookie SRVID insert indirect", extra: $"global\n    stats socket {socket} level admin"), port);
+        await Scenarios.Stats.StatsPeers.WaitForUnixSocketAsync(socket);
+
+        await Scenarios.Stats.StatsPeers.UnixAsync(socket, "set server be/s1 state drain");
+        var pinned = await Http.CurlAsync("-b", "SRVID=websrv1", "-w", "\n", Http.Url(port, "/[1-3]"));
+        var free = await Http.CurlAsync("-w", "\n", Http.Url(port, "/[1-3]"));
+        Assert.Equal("s1\ns1\ns1\n", pinned.StandardOutput);
+        Assert.Equal("s2\ns2\ns2\n", free.StandardOutput);
+
+        await Scenarios.Stats.StatsPeers.UnixAsync(socket, "set server be/s1 state maint");
+        Assert.Equal("s2", (await Http.CurlAsync("-b", "SRVID=websrv1", Http.Url(port, "/"))).StandardOutput);
+    }
+
     [Fact]
     public async Task Rewrite_ServerCookieValueReplaced()
     {
