@@ -559,6 +559,13 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
+        // An origin-form request has no scheme of its own: it is the client connection's (RFC 9110 §4.2.2), which an
+        // HTTP/2 server reads in :scheme.
+        if (request.Scheme.IsEmpty && front.Tls is not null)
+        {
+            request.SetScheme("https"u8);
+        }
+
         Task? requestPump = null;
         var responseStartMs = _front.Shared.Clock.Refresh();
         var freshRetryUsed = false;

@@ -38,6 +38,32 @@ public class Http2BackendTests
         await server.Output.WaitForAsync(l => l == "request 1 GET /abs?q=1");
     }
 
+    /// <summary>
+    /// An origin-form request's :scheme towards an HTTP/2 server is the client connection's: `https` for a client over
+    /// TLS (HTTP/1.1 or HTTP/2), `http` for a cleartext one.
+    /// </summary>
+    [Fact]
+    public async Task OriginFormRequest_SchemeTowardsTheServer_IsTheClientConnections()
+    {
+        using var certificates = new TestCertificates();
+        var site = certificates.Server("site.pem", "localhost");
+        await using var server = await PythonPeer.StartH2ReportServerAsync();
+        var (port, tlsPort) = (Ports.FreeTcpPort(), Ports.FreeTcpPort());
+        await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2",
+            frontend: $"    bind 127.0.0.1:{tlsPort.ToString(CultureInfo.InvariantCulture)} ssl crt {site} alpn h2,http/1.1"), port);
+
+        foreach (var (url, version, scheme) in new[]
+        {
+            ($"https://localhost:{tlsPort}/s", "--http1.1", "https"),
+            ($"https://localhost:{tlsPort}/s", "--http2", "https"),
+            ($"http://127.0.0.1:{port}/s", "--http1.1", "http"),
+        })
+        {
+            var result = await Proxy.CurlAsync("-k", version, "--resolve", $"localhost:{tlsPort}:127.0.0.1", url);
+            Assert.Contains($":scheme: {scheme}\n", result.StandardOutput, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Http1Client_ChunkedBodyWithTrailers_ServerGetsDataThenTrailers()
     {
