@@ -30,6 +30,7 @@ internal sealed class BackendState
 
         Queues = new BackendQueues(this);
         Cookie = config.Cookie is { } cookie ? new CookiePersistence(cookie, this) : null;
+        Stick = config.StickRules.Count > 0 ? new StickPersistence(config.StickRules, this, config.Persist) : null;
         FullConn = config.FullConn > 0 ? config.FullConn : 1;
         Balancer = BalancerFactory.Create(config.Balance, this);
         NameBytes = System.Text.Encoding.Latin1.GetBytes(config.Name);
@@ -56,6 +57,9 @@ internal sealed class BackendState
 
     /// <summary>`cookie` persistence; null when the backend has none.</summary>
     public CookiePersistence? Cookie { get; }
+
+    /// <summary>`stick` rules; null when the backend has none.</summary>
+    public StickPersistence? Stick { get; }
 
     /// <summary>
     /// Held while a server of this backend changes state and its lines are written, so the counts a line gives are

@@ -69,6 +69,7 @@ internal static class StickData
     public static bool IsStored(StickTableConfig config, StickDataType type) => type switch
     {
         StickDataType.ServerId => config.StoresServerId,
+        StickDataType.ServerKey => config.StoresServerKey,
         StickDataType.Gpc0 => config.StoresGpc0,
         StickDataType.ConnCnt => config.StoresConnCnt,
         StickDataType.ConnCur => config.StoresConnCur,

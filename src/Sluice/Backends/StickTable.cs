@@ -23,6 +23,8 @@ internal sealed record StickTableConfig(string Name, StickKeyType Type, int Size
     public long HttpErrRatePeriodMs { get; init; }
     public bool StoresGpc0 { get; init; }
     public bool StoresServerId { get; init; }
+    /// <summary>The server's name beside its id (`server_key`); HAProxy adds both to a table that `stick` rules use.</summary>
+    public bool StoresServerKey { get; init; }
 }
 
 /// <summary>
@@ -119,10 +121,23 @@ internal sealed class StickEntry
     public long Gpc0;
     public int ServerId;
 
+    /// <summary>`server_key`: the name of the server <see cref="ServerId"/> names; null until a `stick` rule stores one.</summary>
+    public string? ServerKey;
+
     /// <summary>When the entry may be purged (`expire` after its last use).</summary>
     public long ExpiresMs;
 
     public void Touch(long nowMs) => Volatile.Write(ref ExpiresMs, nowMs + Table.Config.ExpireMs);
+
+    /// <summary>A `stick` rule stores the server that took the request, refreshing the entry's expiry as it does.</summary>
+    public void StickTo(int serverId, string serverName)
+    {
+        lock (_lock)
+        {
+            ServerId = serverId;
+            ServerKey = serverName;
+        }
+    }
 
     /// <summary>Any `track-scN` starting on this entry (HAProxy counts conn_cur, conn_cnt and conn_rate as tracking begins).</summary>
     public void CountConnection(long nowMs)
@@ -306,6 +321,9 @@ internal sealed class StickTable
 
     public StickTable(StickTableConfig config) => Config = config;
 
+    /// <summary>At load, for a table that `stick` rules use: it stores `server_id` and `server_key`, as HAProxy adds them.</summary>
+    internal void StoreServers() => Config = Config with { StoresServerId = true, StoresServerKey = true };
+
     /// <summary>
     /// At a reload, before any traffic: when <paramref name="previous"/> was declared the same way (name, type, size,
     /// expiry, stores), both tables share its entries from then on, so counters and rates go on; otherwise this
@@ -320,7 +338,7 @@ internal sealed class StickTable
         }
     }
 
-    public StickTableConfig Config { get; }
+    public StickTableConfig Config { get; private set; }
 
     public int Count => _entries.Count;
 

@@ -151,7 +151,7 @@ internal static class ConfigBuilder
         return resolved;
     }
 
-    /// <summary>`track-scN ... [table T]`: T, or the rule's own proxy's table, must exist.</summary>
+    /// <summary>`track-scN ... [table T]` and `stick ... [table T]`: T, or the rule's own proxy's table, must exist.</summary>
     private static void ResolveTrackedTables(IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics)
     {
         var tables = new Dictionary<string, Sluice.Backends.StickTable>(StringComparer.Ordinal);
@@ -178,6 +178,19 @@ internal static class ConfigBuilder
                 }
 
                 track.Table = FindTrackedTable(tables, section, track.TableName, track.Index, diagnostics);
+            }
+
+            foreach (var rule in section.StickRules)
+            {
+                var name = rule.TableName ?? section.Name;
+                if (!tables.TryGetValue(name, out var table))
+                {
+                    diagnostics.ConfigAlert($"Proxy '{section.Name}': unable to find stick-table '{name}'.");
+                    continue;
+                }
+
+                table.StoreServers();
+                rule.Table = table;
             }
 
             foreach (var rules in (List<Sluice.Rules.Actions.TcpRule>[])[section.TcpConnectionRules, section.TcpSessionRules, section.TcpContentRules])
@@ -396,6 +409,7 @@ internal static class ConfigBuilder
             Redispatch = section.Redispatch,
             Cookie = http && section.Cookie is { } cookie ? cookie with { DynamicKey = section.DynamicCookieKey } : null,
             StickTable = section.StickTable,
+            StickRules = section.StickRules,
             Persist = section.Persist,
             FullConn = section.FullConn > 0 ? section.FullConn : Math.Max(1, reachingMaxConn / 10),
             AllBackups = section.AllBackups,

@@ -368,6 +368,12 @@ internal static class StickTableCommands
                 output.Append(CultureInfo.InvariantCulture, $"({period})");
             }
 
+            if (type == StickDataType.ServerKey)
+            {
+                output.Append('=').Append(Volatile.Read(ref entry.ServerKey));
+                continue;
+            }
+
             output.Append(CultureInfo.InvariantCulture, $"={entry.Read(type, now)}");
         }
 

@@ -542,7 +542,9 @@ internal sealed class HttpTransaction : IDisposable
             return;
         }
 
-        var server = await AssignServerAsync(front, backend, clientAddress, pinned).ConfigureAwait(false);
+        // `stick match|on`: after cookie persistence, which wins (HAProxy runs the sticking rules on an unassigned request).
+        var stuck = pinned is null && state.Stick is { } sticking ? sticking.Match(_samples) : null;
+        var server = await AssignServerAsync(front, backend, clientAddress, pinned ?? stuck).ConfigureAwait(false);
         if (server is null)
         {
             return;
@@ -683,6 +685,12 @@ internal sealed class HttpTransaction : IDisposable
         Status = _response.Status;
         // HAProxy counts the head as the server sent it: what response rules and cookie insertion add is not in %B.
         _headBytesOut = Sluice.Logging.LogSizes.Response(_response);
+        if (state.Stick is { } stick && _serverState is { } taken)
+        {
+            // HAProxy stores the sticking keys once the server's response head is in, before the response rules.
+            stick.Store(_samples, taken, Environment.TickCount64);
+        }
+
         if (_response.SwitchesProtocols(request))
         {
             await RunTunnelAsync(front, connection, requestPump).ConfigureAwait(false);

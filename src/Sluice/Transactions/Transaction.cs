@@ -403,6 +403,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         }
 
         _server = dial.Server;
+        // In mode tcp HAProxy stores the sticking keys once the server connection is up.
+        backend.Stick?.Store(StickSamples(), dial.Server!, Environment.TickCount64);
         var serverSocket = dial.Socket!;
         _backendLocalEndPoint = serverSocket.LocalEndPoint;
         Tc = _context.Clock.Refresh() - connectStart;
@@ -467,7 +469,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         }
 
         var now = _context.Clock.Refresh();
-        var status = ServerAssignment.Assign(backend, clientAddress, pinned: null, mayLeavePinned: true, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, now), out var server);
+        var stuck = backend.Stick?.Match(StickSamples());
+        var status = ServerAssignment.Assign(backend, clientAddress, stuck, mayLeavePinned: backend.Config.Redispatch is not null, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, now), out var server);
         if (status == AssignStatus.Assigned)
         {
             return server;
@@ -549,8 +552,11 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     /// <summary>The server last tried, for the log line (it stays named when the connection failed).</summary>
     private ServerState? _loggedServer;
 
-    /// <summary>Holds the unique ID rendered for a PROXY header until the log line takes it; null otherwise.</summary>
-    private Sluice.Logging.LogSender.LogScratch? _uniqueIdScratch;
+    /// <summary>
+    /// The samples read before the log line (a unique ID rendered for a PROXY header, the keys of `stick` rules), kept
+    /// until the log line takes them so that both see the same values; null otherwise.
+    /// </summary>
+    private Sluice.Logging.LogSender.LogScratch? _samplesScratch;
 
     private bool _logged;
 
@@ -565,8 +571,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             return;
         }
 
-        var scratch = _uniqueIdScratch ?? Sluice.Logging.LogSender.LogScratch.Rent();
-        _uniqueIdScratch = null;
+        var scratch = _samplesScratch ?? Sluice.Logging.LogSender.LogScratch.Rent();
+        _samplesScratch = null;
         try
         {
             var fields = scratch.Fields;
@@ -620,16 +626,17 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     /// (`proxy-v2-options unique-id`); the log line is later written from the same context, so both give the same
     /// ID and request number. Null when there is no such server or the frontend has no `unique-id-format`.
     /// </summary>
-    private Rules.Samples.SampleContext? UniqueIdSamples(BackendState backend)
-    {
-        if (_context.Frontend.UniqueIdFormat is null || !backend.SendsUniqueId)
-        {
-            return null;
-        }
+    private Rules.Samples.SampleContext? UniqueIdSamples(BackendState backend) =>
+        _context.Frontend.UniqueIdFormat is null || !backend.SendsUniqueId ? null : ScratchSamples();
 
-        _uniqueIdScratch ??= Sluice.Logging.LogSender.LogScratch.Rent();
-        PrepareLogSamples(_uniqueIdScratch.Samples);
-        return _uniqueIdScratch.Samples;
+    /// <summary>What the backend's `stick` rules read: the context of the frontend's tcp rules, or the log's.</summary>
+    private Rules.Samples.SampleContext StickSamples() => _ruleSamples ?? ScratchSamples();
+
+    private Rules.Samples.SampleContext ScratchSamples()
+    {
+        _samplesScratch ??= Sluice.Logging.LogSender.LogScratch.Rent();
+        PrepareLogSamples(_samplesScratch.Samples);
+        return _samplesScratch.Samples;
     }
 
     private void ReleaseServer()
@@ -665,9 +672,9 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             Log(log);
         }
 
-        if (_uniqueIdScratch is { } unused)
+        if (_samplesScratch is { } unused)
         {
-            _uniqueIdScratch = null;
+            _samplesScratch = null;
             Sluice.Logging.LogSender.LogScratch.Return(unused);
         }
 

@@ -255,6 +255,14 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Load_StickRuleWithoutItsTable_AlertAsHAProxy()
+    {
+        var (config, lines) = Load("backend b\n    stick on src table nope\n    server s 127.0.0.1:80\n");
+        Assert.Null(config);
+        Assert.Contains("[ALERT] config : Proxy 'b': unable to find stick-table 'nope'.", lines.Select(Strip));
+    }
+
+    [Fact]
     public void Load_UnterminatedIf_Alert()
     {
         var (_, lines) = Load("global\n.if 1\n    maxconn 2\n");
@@ -296,6 +304,12 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("backend b\n    hash-type consistent none\n", "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.")]
     [InlineData("backend b\n    balance url_param\n", "balance url_param requires an URL parameter name.")]
     [InlineData("frontend f\n    stick-table type ip size 10 store http_req_rate\n", "'stick-table' : 'http_req_rate' requires a period, as in 'http_req_rate(10s)'.")]
+    [InlineData("backend b\n    stick foo src\n", "'stick' expects 'on', 'match', or 'store'.")]
+    [InlineData("backend b\n    stick on\n", "'stick' expects a fetch method.")]
+    [InlineData("backend b\n    stick store-request res.hdr(x)\n", "'stick': fetch method 'res.hdr' extracts information from 'HTTP response headers', none of which is available during request.")]
+    [InlineData("backend b\n    stick match src foo\n", "'stick': unknown keyword 'foo'.")]
+    [InlineData("backend b\n    stick store-response src\n", "'stick store-response' is not supported yet.")]
+    [InlineData("defaults\n    stick on src\n", "'stick' not allowed in 'defaults' section.")]
     [InlineData("backend b\n    balance random(x)\n", "'balance random' : invalid number of draws in 'random(x)'.")]
     [InlineData("backend b\n    server s1 127.0.0.1:80 weigth 10\n", "'server b/s1' : unknown keyword 'weigth'; did you mean 'weight' maybe ?")]
     [InlineData("backend b\n    server s1 127.0.0.1:80 weight 300\n", "'server b/s1' : 'weight' : invalid weight '300', expects an integer between 0 and 256.")]

@@ -471,7 +471,7 @@ internal static class HttpRuleParser
         if ((expression.Needs & rule.Site.Available) != expression.Needs)
         {
             var missing = expression.Needs & ~rule.Site.Available;
-            return rule.Fail($"fetch method '{text}' extracts information from '{RuleSite.Describe((SampleSources)((int)missing & -(int)missing))}', none of which is available here");
+            return rule.Fail($"fetch method '{text}' extracts information from '{RuleSite.DescribeFirst(missing)}', none of which is available here");
         }
 
         rule.Next = 2;

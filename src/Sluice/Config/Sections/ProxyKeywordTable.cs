@@ -38,6 +38,7 @@ internal static class ProxyKeywordTable
         new("load-server-state-from-file", ProxyKinds.BackendSide, ParseLoadServerState),
         new("server-state-file-name", ProxyKinds.BackendSide, ParseServerStateFileName),
         new("stick-table", ProxyKinds.All, StickTableParser.Parse),
+        new("stick", ProxyKinds.BackendSide, RuleKeywordParsers.ParseStick),
         new("source", ProxyKinds.BackendSide, ParseSource),
         new("disabled", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Disabled = true)),
         new("enabled", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Disabled = false)),

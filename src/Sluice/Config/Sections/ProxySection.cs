@@ -221,6 +221,9 @@ internal sealed class ProxySection
     /// <summary>This section wrote <see cref="HttpCheckRules"/>.</summary>
     public bool HttpCheckRulesHere { get; set; }
 
+    /// <summary><c>stick</c> rules in order; never inherited (not allowed in defaults).</summary>
+    public List<Sluice.Rules.Actions.StickRule> StickRules { get; private set; } = [];
+
     /// <summary><c>use_backend</c> lines in order; never inherited (not allowed in defaults).</summary>
     public List<UseBackendLine> UseBackends { get; private set; } = [];
 
@@ -342,6 +345,7 @@ internal sealed class ProxySection
         copy.Binds = [];
         copy.Servers = [];
         copy.UseBackends = [];
+        copy.StickRules = [];
         copy.HttpRequestRules = [];
         copy.HttpResponseRules = [];
         copy.TcpConnectionRules = [];

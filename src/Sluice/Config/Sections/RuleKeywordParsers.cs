@@ -7,7 +7,7 @@ using Sluice.Rules.Samples;
 
 namespace Sluice.Config.Sections;
 
-/// <summary>`acl` and `use_backend`: the keywords that name ACLs and route with them.</summary>
+/// <summary>`acl`, `use_backend` and `stick`: the keywords that name ACLs and route with them.</summary>
 internal static class RuleKeywordParsers
 {
     public static void ParseAcl(KeywordContext ctx, ProxySection section)
@@ -219,5 +219,82 @@ internal static class RuleKeywordParsers
         }
 
         section.UseBackends.Add(new UseBackendLine(name, ctx.Location, condition, dynamicName));
+    }
+
+    /// <summary>`stick match|on|store-request PATTERN [table T] [if|unless COND]`, with HAProxy's messages.</summary>
+    public static void ParseStick(KeywordContext ctx, ProxySection section)
+    {
+        if (section.Kind == ProxyKinds.Defaults)
+        {
+            ctx.Alert("'stick' not allowed in 'defaults' section.");
+            return;
+        }
+
+        StickRuleKind kind;
+        switch (ctx.Argument(0))
+        {
+            case "match":
+                kind = StickRuleKind.Match;
+                break;
+            case "on":
+                kind = StickRuleKind.On;
+                break;
+            case "store-request":
+                kind = StickRuleKind.Store;
+                break;
+            case "store-response":
+                ctx.Alert("'stick store-response' is not supported yet.");
+                return;
+            default:
+                ctx.Alert("'stick' expects 'on', 'match', or 'store'.");
+                return;
+        }
+
+        var text = ctx.Argument(1);
+        if (string.IsNullOrEmpty(text))
+        {
+            ctx.Alert("'stick' expects a fetch method.");
+            return;
+        }
+
+        var key = SampleExpressionParser.Parse(text, forAcl: false, out var error);
+        if (key is null)
+        {
+            ctx.Alert($"'stick': {error}");
+            return;
+        }
+
+        var site = RuleSite.StickRule;
+        if ((key.Needs & ~site.Available) is var missing and not 0)
+        {
+            var fetch = text.IndexOfAny(['(', ',']) is var end and >= 0 ? text[..end] : text;
+            ctx.Alert($"'stick': fetch method '{fetch}' extracts information from '{RuleSite.DescribeFirst(missing)}', none of which is available during request.");
+            return;
+        }
+
+        var next = 2;
+        string? table = null;
+        if (ctx.Argument(next) == "table")
+        {
+            table = ctx.Argument(next + 1);
+            next += 2;
+        }
+
+        Condition? condition = null;
+        if (ctx.Argument(next) is "if" or "unless")
+        {
+            condition = HttpRuleParser.ParseCondition(ctx, section, ctx.ArgumentIndex + next, "'stick': error detected while parsing sticking condition", site);
+            if (condition is null)
+            {
+                return;
+            }
+        }
+        else if (!string.IsNullOrEmpty(ctx.Argument(next)))
+        {
+            ctx.Alert($"'stick': unknown keyword '{ctx.Argument(next)}'.");
+            return;
+        }
+
+        section.StickRules.Add(new StickRule(kind, key, table, condition));
     }
 }

@@ -393,7 +393,7 @@ internal static class TcpRuleParser
         }
 
         var action = keyword[(keyword.LastIndexOf(' ') + 1)..];
-        ctx.Alert($"fetch method '{action}' extracts information from '{RuleSite.Describe((SampleSources)((int)missing & -(int)missing))}', none of which is available here");
+        ctx.Alert($"fetch method '{action}' extracts information from '{RuleSite.DescribeFirst(missing)}', none of which is available here");
         return false;
     }
 }

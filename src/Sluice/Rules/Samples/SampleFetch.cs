@@ -50,6 +50,9 @@ internal sealed record RuleSite(string Name, SampleSources Available)
 
     public static readonly RuleSite SwitchingRule = new("frontend use-backend rule", L7Request);
 
+    /// <summary>`stick` rules run when the backend picks a server: the request, not yet the server or the response.</summary>
+    public static readonly RuleSite StickRule = new("backend stick rule", L7Request | SampleSources.Backend);
+
     public static readonly RuleSite TcpSwitchingRule = new("frontend use-backend rule", L4 | SampleSources.RequestBuffer);
 
     /// <summary>Logs are written at the end, when everything is known.</summary>
@@ -57,6 +60,9 @@ internal sealed record RuleSite(string Name, SampleSources Available)
         | SampleSources.HttpRequest | SampleSources.HttpRequestBody | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse);
 
     private static string Side(bool backend) => backend ? "backend" : "frontend";
+
+    /// <summary>The words for the earliest of <paramref name="missing"/>, the source HAProxy names when several are missing.</summary>
+    public static string DescribeFirst(SampleSources missing) => Describe((SampleSources)((int)missing & -(int)missing));
 
     /// <summary>HAProxy's words for a source, as in "needs 'HTTP response headers' which is not available here".</summary>
     public static string Describe(SampleSources source) => source switch

@@ -1,0 +1,43 @@
+using Sluice.Backends;
+using Sluice.Rules.Acls;
+using Sluice.Rules.Samples;
+
+namespace Sluice.Rules.Actions;
+
+/// <summary>What a `stick` line does: `match` reads the table, `store-request` writes it, `on` does both.</summary>
+[Flags]
+internal enum StickRuleKind
+{
+    Match = 1,
+    Store = 2,
+    On = Match | Store,
+}
+
+/// <summary>
+/// `stick match|on|store-request PATTERN [table T] [if|unless COND]` of a backend: the key is the request's PATTERN,
+/// the value the server that takes the request (HAProxy's sticking rules).
+/// </summary>
+internal sealed class StickRule(StickRuleKind kind, SampleExpression key, string? tableName, Condition? condition)
+{
+    public StickRuleKind Kind { get; } = kind;
+
+    public SampleExpression Key { get; } = key;
+
+    /// <summary>`table T`, or null for the backend's own table; resolved once by the configuration builder.</summary>
+    public string? TableName { get; } = tableName;
+
+    public Condition? Condition { get; } = condition;
+
+    /// <summary>Set once at load, before any transaction runs.</summary>
+    public StickTable? Table { get; set; }
+
+    /// <summary>The rule applies to this request: its condition holds (or it has none).</summary>
+    public bool Applies(SampleContext samples) => Condition?.Evaluate(samples) ?? true;
+
+    /// <summary>The table's key of this request's PATTERN; false when the pattern has no value of the table's type.</summary>
+    public bool TryKey(SampleContext samples, out UInt128 key)
+    {
+        key = default;
+        return Table is { } table && Key.TryEvaluate(samples, out var sample) && table.TryMakeKey(sample, out key);
+    }
+}

@@ -1,0 +1,151 @@
+using System.Text.RegularExpressions;
+using Sluice.Integration.Fixtures;
+using Sluice.Integration.Scenarios.Stats;
+
+namespace Sluice.Integration.Scenarios.Balance;
+
+using Http = Sluice.Integration.Scenarios.Http.Http;
+
+/// <summary>
+/// `stick on src` over a `stick-table type ip`: each client address stays on the server that first took it, moves
+/// when that server goes into maintenance (the entry follows), is balanced again once its entry is cleared, and stays
+/// on a drained server, which takes no new address. The
+/// same steps run through haproxy 2.6 first, then Sluice, in mode http and in mode tcp: the same servers answer and
+/// `show table` shows the same entries (`server_id`, `server_key`).
+/// </summary>
+public class StickPersistenceTests
+{
+    private static RecordingBackend Named(string name) => RecordingBackend.Start(_ => CannedResponse.Ok(name));
+
+    private static string Config(string mode, int port, string socket, RecordingBackend[] servers) => $"""
+        global
+            stats socket {socket} level admin
+        defaults
+            mode {mode}
+            timeout connect 2s
+            timeout client 10s
+            timeout server 10s
+        listen l
+            bind 127.0.0.1:{port}
+            balance roundrobin
+            stick-table type ip size 100 expire 1m
+            stick on src
+            server s1 {servers[0].Address}
+            server s2 {servers[1].Address}
+            server s3 {servers[2].Address}
+        """;
+
+    /// <summary>The entries of `show table l` without what differs between runs (the entry's address, its expiry).</summary>
+    private static string[] Entries(string table) =>
+        [.. table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(l => Regex.Replace(l, @"^0x[0-9a-f]+: (.*) exp=\d+ (.*)$", "$1 $2")).Order(StringComparer.Ordinal)];
+
+    private static async Task<string> FromAsync(string source, int port)
+    {
+        var result = await Http.CurlAsync("--interface", source, Http.Url(port, "/"));
+        Assert.Equal(0, result.ExitCode);
+        return result.StandardOutput;
+    }
+
+    private static async Task<List<string>> RunAsync(int port, string socket)
+    {
+        var seen = new List<string>();
+        async Task RequestsAsync(string source, int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                seen.Add(source + " " + await FromAsync(source, port));
+            }
+        }
+
+        await RequestsAsync("127.0.0.1", 3);
+        await RequestsAsync("127.0.0.2", 3);
+        await RequestsAsync("127.0.0.1", 1);
+        seen.AddRange(Entries(await StatsPeers.UnixAsync(socket, "show table l")));
+
+        // Its server in maintenance, the first address moves; the entry follows, and stays when the server is back.
+        var first = seen[0].Split(' ')[1];
+        await StatsPeers.UnixAsync(socket, $"set server l/{first} state maint");
+        await RequestsAsync("127.0.0.1", 2);
+        await StatsPeers.UnixAsync(socket, $"set server l/{first} state ready");
+        await RequestsAsync("127.0.0.1", 2);
+        seen.AddRange(Entries(await StatsPeers.UnixAsync(socket, "show table l")));
+
+        // Without its entry the address is balanced again.
+        await StatsPeers.UnixAsync(socket, "clear table l key 127.0.0.1");
+        await RequestsAsync("127.0.0.1", 2);
+        await RequestsAsync("127.0.0.3", 2);
+
+        // A drained server keeps its sticky address and takes no new one.
+        var second = seen[3].Split(' ')[1];
+        await StatsPeers.UnixAsync(socket, $"set server l/{second} state drain");
+        await RequestsAsync("127.0.0.2", 2);
+        await RequestsAsync("127.0.0.4", 2);
+        seen.AddRange(Entries(await StatsPeers.UnixAsync(socket, "show table l")));
+        return seen;
+    }
+
+    /// <summary>The steps of <see cref="RunAsync"/>: which server took each request, and the table's entries.</summary>
+    private static void AssertSticky(List<string> seen)
+    {
+        string ServerOf(int i) => seen[i].Split(' ')[1];
+        void Same(string server, params int[] requests) => Assert.All(requests, i => Assert.Equal(server, ServerOf(i)));
+        static string Entry(string address, string server) => $"key={address} use=0 server_id={server[1..]} server_key={server}";
+
+        var (first, second) = (ServerOf(0), ServerOf(3));
+        Assert.NotEqual(first, second);
+        Same(first, 1, 2, 6);
+        Same(second, 4, 5);
+        Assert.Equal([Entry("127.0.0.1", first), Entry("127.0.0.2", second)], seen[7..9]);
+
+        var moved = ServerOf(9);
+        Assert.NotEqual(first, moved);
+        Same(moved, 10, 11, 12);
+        Assert.Equal([Entry("127.0.0.1", moved), Entry("127.0.0.2", second)], seen[13..15]);
+
+        var (again, third, fourth) = (ServerOf(15), ServerOf(17), ServerOf(21));
+        Same(again, 16);
+        Same(third, 18);
+        Same(second, 19, 20);
+        Assert.NotEqual(second, fourth);
+        Same(fourth, 22);
+        Assert.Equal([Entry("127.0.0.1", again), Entry("127.0.0.2", second), Entry("127.0.0.3", third), Entry("127.0.0.4", fourth)], seen[23..]);
+    }
+
+    [Theory]
+    [InlineData("http")]
+    [InlineData("tcp")]
+    public async Task StickOnSrc_AddressesStayOnTheirServer_FollowAMove_AsHAProxy(string mode)
+    {
+        RecordingBackend[] servers = [Named("s1"), Named("s2"), Named("s3")];
+        try
+        {
+            var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+            List<string> reference;
+            await using (var haproxy = await HaproxyOracle.StartAsync(Config(mode, haPort, haSocket, servers), haSocket))
+            {
+                reference = await RunAsync(haPort, haSocket);
+            }
+
+            var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+            // Ready once the stats socket answers (opened after the listeners): a probe of the port would be a
+            // connection to stick in mode tcp.
+            await using var sluice = await SluiceProcess.StartAsync(Config(mode, port, socket, servers), []);
+            await StatsPeers.WaitForUnixSocketAsync(socket);
+            var ours = await RunAsync(port, socket);
+
+            // Both keep every address on one server and their entries name it; where the balancer picks a server
+            // for an address without an entry, round robin may pick another one than haproxy's after a state change.
+            AssertSticky(reference);
+            AssertSticky(ours);
+            Assert.Equal(reference[..9], ours[..9]);
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+}
