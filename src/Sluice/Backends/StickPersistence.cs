@@ -31,8 +31,7 @@ internal sealed class StickPersistence
     {
         foreach (var rule in _rules)
         {
-            if ((rule.Kind & StickRuleKind.Match) == 0 || !rule.Applies(samples) || !rule.TryKey(samples, out var key)
-                || rule.Table!.Find(key) is not { } entry)
+            if ((rule.Kind & StickRuleKind.Match) == 0 || !rule.Applies(samples) || rule.Find(samples) is not { } entry)
             {
                 continue;
             }
@@ -57,13 +56,13 @@ internal sealed class StickPersistence
         {
             var rule = _rules[i];
             if ((rule.Kind & StickRuleKind.Store) == 0 || StoredAlready(rule.Table!, stored[..count]) || !rule.Applies(samples)
-                || !rule.TryKey(samples, out var key))
+                || rule.GetOrCreate(samples, nowMs) is not { } entry)
             {
                 continue;
             }
 
             stored[count++] = i;
-            rule.Table!.GetOrCreate(key, nowMs)?.StickTo(server.Config.Id, server.Name);
+            entry.StickTo(server.Config.Id, server.Name);
         }
     }
 

@@ -9,11 +9,17 @@ internal enum StickKeyType
     Ip = 0,
     Ipv6 = 1,
     Integer = 2,
+    String = 3,
 }
 
 /// <summary>`stick-table type T size N expire E store ...` as parsed; periods in milliseconds, 0 when not stored.</summary>
 internal sealed record StickTableConfig(string Name, StickKeyType Type, int Size, long ExpireMs)
 {
+    /// <summary>`type string len N`: the characters of a key kept (longer texts are cut); HAProxy's default is 32.</summary>
+    public int KeyLength { get; init; } = DefaultKeyLength;
+
+    public const int DefaultKeyLength = 32;
+
     public bool StoresConnCur { get; init; }
     public bool StoresConnCnt { get; init; }
     public long ConnRatePeriodMs { get; init; }
@@ -97,7 +103,7 @@ internal sealed class StickEntry
     private FrequencyCounter _httpReqRate;
     private FrequencyCounter _httpErrRate;
 
-    public StickEntry(StickTable table, UInt128 key, long id)
+    public StickEntry(StickTable table, StickKey key, long id)
     {
         Table = table;
         Key = key;
@@ -106,7 +112,7 @@ internal sealed class StickEntry
 
     public StickTable Table { get; }
 
-    public UInt128 Key { get; }
+    public StickKey Key { get; }
 
     /// <summary>Stands for the entry's address in `show table` (HAProxy prints a pointer): unique in its table.</summary>
     public long Id { get; }
@@ -315,7 +321,10 @@ internal sealed class StickCounterSet
 /// </summary>
 internal sealed class StickTable
 {
-    private ConcurrentDictionary<UInt128, StickEntry> _entries = new();
+    /// <summary>Longest text key looked up on the stack; a longer `len` rents its buffer.</summary>
+    private const int StackKeyLength = 256;
+
+    private ConcurrentDictionary<StickKey, StickEntry> _entries = new(StickKeyComparer.Instance);
     private int _purging;
     private long _nextId;
 
@@ -342,8 +351,137 @@ internal sealed class StickTable
 
     public int Count => _entries.Count;
 
-    /// <summary>The key of an address or integer sample, or false when the sample does not fit the table's type.</summary>
-    public bool TryMakeKey(Sluice.Rules.Samples.Sample sample, out UInt128 key)
+    /// <summary>
+    /// The key of a sample: an address or an integer for those types, the sample's text (cut to `len`) for `type
+    /// string`; false when the sample does not fit the table's type. Allocates the text of a string key.
+    /// </summary>
+    public bool TryMakeKey(Sluice.Rules.Samples.Sample sample, out StickKey key)
+    {
+        key = default;
+        if (Config.Type == StickKeyType.String)
+        {
+            var rented = RentKeyText(sample, out var length);
+            try
+            {
+                if (length < 0)
+                {
+                    return false;
+                }
+
+                key = StickKey.Of(new string(rented.AsSpan(0, length)));
+                return true;
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+
+        if (!TryMakeNumber(sample, out var number))
+        {
+            return false;
+        }
+
+        key = StickKey.Of(number);
+        return true;
+    }
+
+    /// <summary>The entry of a sample's key when the table has it; null otherwise. Allocates nothing.</summary>
+    public StickEntry? Find(Sluice.Rules.Samples.Sample sample) => TryFind(sample, out var entry) ? entry : null;
+
+    /// <summary>False when the sample has no key of the table's type; else the key's entry, null when absent.</summary>
+    public bool TryFind(Sluice.Rules.Samples.Sample sample, out StickEntry? entry)
+    {
+        entry = null;
+        if (Config.Type != StickKeyType.String)
+        {
+            if (!TryMakeNumber(sample, out var number))
+            {
+                return false;
+            }
+
+            entry = _entries.GetValueOrDefault(StickKey.Of(number));
+            return true;
+        }
+
+        Span<char> stack = stackalloc char[StackKeyLength];
+        char[]? rented = null;
+        try
+        {
+            var text = Config.KeyLength <= StackKeyLength ? stack : (rented = System.Buffers.ArrayPool<char>.Shared.Rent(Config.KeyLength));
+            var length = WriteKeyText(sample, text);
+            if (length < 0)
+            {
+                return false;
+            }
+
+            _entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(text[..length], out entry);
+            return true;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The entry of a sample's key, created when missing (the only allocation); null when the sample does not fit the
+    /// table's type or the table is full of live entries.
+    /// </summary>
+    public StickEntry? GetOrCreate(Sluice.Rules.Samples.Sample sample, long nowMs)
+    {
+        if (Find(sample) is { } entry)
+        {
+            entry.Touch(nowMs);
+            return entry;
+        }
+
+        return TryMakeKey(sample, out var key) ? GetOrCreate(key, nowMs) : null;
+    }
+
+    /// <summary>The text of a string key: the sample as text, cut to `len`, one character per byte (Latin-1); -1 for no text.</summary>
+    private int WriteKeyText(Sluice.Rules.Samples.Sample sample, Span<char> text)
+    {
+        var limit = Math.Min(Config.KeyLength, text.Length);
+        if (sample.IsText)
+        {
+            var bytes = sample.Bytes;
+            var length = Math.Min(bytes.Length, limit);
+            for (var i = 0; i < length; i++)
+            {
+                text[i] = (char)bytes[i];
+            }
+
+            return length;
+        }
+
+        Span<byte> formatted = stackalloc byte[64];
+        if (sample.Type == Sluice.Rules.Samples.SampleType.None || !sample.TryFormat(formatted, out var written))
+        {
+            return -1;
+        }
+
+        written = Math.Min(written, limit);
+        for (var i = 0; i < written; i++)
+        {
+            text[i] = (char)formatted[i];
+        }
+
+        return written;
+    }
+
+    private char[] RentKeyText(Sluice.Rules.Samples.Sample sample, out int length)
+    {
+        var rented = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(Config.KeyLength, 64));
+        length = WriteKeyText(sample, rented);
+        return rented;
+    }
+
+    /// <summary>An address or integer sample as the number key of an `ip`, `ipv6` or `integer` table.</summary>
+    private bool TryMakeNumber(Sluice.Rules.Samples.Sample sample, out UInt128 key)
     {
         key = default;
         if (Config.Type == StickKeyType.Integer)
@@ -394,11 +532,11 @@ internal sealed class StickTable
         return true;
     }
 
-    /// <summary>The entry of <paramref name="key"/> when the table has it (the `src_*` fetches read without creating).</summary>
-    public StickEntry? Find(UInt128 key) => _entries.GetValueOrDefault(key);
+    /// <summary>The entry of <paramref name="key"/> when the table has it (the runtime API's `key K`).</summary>
+    public StickEntry? Find(StickKey key) => _entries.GetValueOrDefault(key);
 
     /// <summary>The entry of <paramref name="key"/>, created when missing; null when the table is full of live entries.</summary>
-    public StickEntry? GetOrCreate(UInt128 key, long nowMs)
+    public StickEntry? GetOrCreate(StickKey key, long nowMs)
     {
         if (_entries.TryGetValue(key, out var entry))
         {
@@ -426,40 +564,49 @@ internal sealed class StickTable
 
     /// <summary>Removes the entry unless a tracker holds it (`clear table`); true when removed.</summary>
     public bool TryRemove(StickEntry entry) =>
-        Volatile.Read(ref entry.RefCount) <= 0 && _entries.TryRemove(new KeyValuePair<UInt128, StickEntry>(entry.Key, entry));
+        Volatile.Read(ref entry.RefCount) <= 0 && _entries.TryRemove(new KeyValuePair<StickKey, StickEntry>(entry.Key, entry));
 
-    /// <summary>HAProxy's text of a key: the address, or the integer.</summary>
-    public string FormatKey(UInt128 key)
+    /// <summary>HAProxy's text of a key: the address, the integer, or the text.</summary>
+    public string FormatKey(StickKey key)
     {
+        if (key.Text is { } text)
+        {
+            return text;
+        }
+
+        var number = key.Number;
         if (Config.Type == StickKeyType.Integer)
         {
-            return ((long)(ulong)key).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return ((long)(ulong)number).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         var length = Config.Type == StickKeyType.Ip ? 4 : 16;
         Span<byte> bytes = stackalloc byte[16];
         for (var i = length - 1; i >= 0; i--)
         {
-            bytes[i] = (byte)key;
-            key >>= 8;
+            bytes[i] = (byte)number;
+            number >>= 8;
         }
 
         return new IPAddress(bytes[..length]).ToString();
     }
 
     /// <summary>The key of a key's text (`show table T key K`); false when the text is not of the table's type.</summary>
-    public bool TryParseKey(string text, out UInt128 key)
+    public bool TryParseKey(string text, out StickKey key)
     {
         key = default;
-        if (Config.Type == StickKeyType.Integer)
+        switch (Config.Type)
         {
-            return long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value)
-                && TryMakeKey(Sluice.Rules.Samples.Sample.FromInt(value), out key);
+            case StickKeyType.String:
+                return TryMakeKey(Sluice.Rules.Samples.Sample.FromString(System.Text.Encoding.Latin1.GetBytes(text)), out key);
+            case StickKeyType.Integer:
+                return long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value)
+                    && TryMakeKey(Sluice.Rules.Samples.Sample.FromInt(value), out key);
+            default:
+                return IPAddress.TryParse(text, out var address)
+                    && address.AddressFamily == (Config.Type == StickKeyType.Ip ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6)
+                    && TryMakeKey(Sluice.Rules.Samples.Sample.FromAddress(address), out key);
         }
-
-        return IPAddress.TryParse(text, out var address)
-            && address.AddressFamily == (Config.Type == StickKeyType.Ip ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6)
-            && TryMakeKey(Sluice.Rules.Samples.Sample.FromAddress(address), out key);
     }
 
     private void Purge(long nowMs)

@@ -57,7 +57,7 @@ internal static class StickTableCommands
         Header(found, output);
         // HAProxy walks its tree of keys: entries come in the order of their keys.
         var entries = new List<StickEntry>(found.Entries);
-        entries.Sort(static (a, b) => a.Key.CompareTo(b.Key));
+        entries.Sort(static (a, b) => a.Key.Text is { } text ? string.CompareOrdinal(text, b.Key.Text) : a.Key.Number.CompareTo(b.Key.Number));
         foreach (var entry in entries)
         {
             if (Matches(entry, filters, now))
@@ -180,7 +180,7 @@ internal static class StickTableCommands
     }
 
     /// <summary>`key K` or up to four `data.TYPE OP VALUE` filters after the table's name; null after an error was written.</summary>
-    private static Selection? ParseSelection(CliRequest request, StickTable table, StringBuilder output, out UInt128? key, out List<Filter> filters)
+    private static Selection? ParseSelection(CliRequest request, StickTable table, StringBuilder output, out StickKey? key, out List<Filter> filters)
     {
         key = null;
         filters = [];
@@ -344,6 +344,7 @@ internal static class StickTableCommands
         {
             StickKeyType.Ipv6 => "ipv6",
             StickKeyType.Integer => "integer",
+            StickKeyType.String => "string",
             _ => "ip",
         };
         output.Append(CultureInfo.InvariantCulture, $"# table: {table.Config.Name}, type: {type}, size:{table.Config.Size}, used:{table.Count}\n");

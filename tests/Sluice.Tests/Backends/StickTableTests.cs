@@ -9,7 +9,7 @@ public class StickTableTests
     private static StickTable Table(int size = 10, long expireMs = 30_000) =>
         new(new StickTableConfig("t", StickKeyType.Ip, size, expireMs) { HttpReqRatePeriodMs = 10_000, StoresHttpReqCnt = true, StoresConnCur = true });
 
-    private static UInt128 Key(StickTable table, string address)
+    private static StickKey Key(StickTable table, string address)
     {
         Assert.True(table.TryMakeKey(Sample.FromAddress(IPAddress.Parse(address)), out var key));
         return key;
@@ -80,5 +80,41 @@ public class StickTableTests
         Assert.Equal(1, entry.ConnCur);
         second.ResetTransaction();
         Assert.Equal(0, entry.ConnCur);
+    }
+
+    [Fact]
+    public void StringTable_KeysCutToLen_FoundFromBytesOrFormattedValues()
+    {
+        var table = new StickTable(new StickTableConfig("t", StickKeyType.String, 10, 30_000) { KeyLength = 8 });
+        var entry = table.GetOrCreate(Sample.FromString("abcdefgh-and-more"u8.ToArray()), 0)!;
+        Assert.Equal("abcdefgh", table.FormatKey(entry.Key));
+        Assert.Same(entry, table.Find(Sample.FromString("abcdefgh"u8.ToArray())));
+        Assert.Same(entry, table.GetOrCreate(Sample.FromString("abcdefghXYZ"u8.ToArray()), 0));
+        Assert.Null(table.Find(Sample.FromString("abcdefg"u8.ToArray())));
+
+        // Addresses and integers are keyed by their text, as HAProxy converts them.
+        var address = table.GetOrCreate(Sample.FromAddress(IPAddress.Parse("10.0.0.1")), 0)!;
+        Assert.Same(address, table.Find(Sample.FromString("10.0.0.1"u8.ToArray())));
+        Assert.Same(table.GetOrCreate(Sample.FromInt(-42), 0), table.Find(Sample.FromString("-42"u8.ToArray())));
+        Assert.True(table.TryParseKey("10.0.0.1", out var parsed));
+        Assert.Same(address, table.Find(parsed));
+        Assert.Equal(3, table.Count);
+        Assert.False(table.TryFind(default, out _));
+    }
+
+    [Fact]
+    public void StringTable_LookupOfAnExistingKey_AllocatesNothing()
+    {
+        var table = new StickTable(new StickTableConfig("t", StickKeyType.String, 10, 30_000));
+        var key = Sample.FromString("api-key-0123456789"u8.ToArray());
+        var entry = table.GetOrCreate(key, 0);
+        Assert.Same(entry, table.GetOrCreate(key, 1));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            table.GetOrCreate(key, i);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }

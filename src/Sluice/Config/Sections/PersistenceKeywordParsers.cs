@@ -202,17 +202,33 @@ internal static class StickTableParser
                         "ip" => Backends.StickKeyType.Ip,
                         "ipv6" => Backends.StickKeyType.Ipv6,
                         "integer" => Backends.StickKeyType.Integer,
+                        "string" => Backends.StickKeyType.String,
                         _ => null,
                     };
                     if (type is null)
                     {
-                        ctx.Alert(value is "string" or "binary"
+                        ctx.Alert(value is "binary"
                             ? $"'stick-table' : type '{value}' is not supported yet."
                             : $"'stick-table' : unknown type '{value}'.");
                         return;
                     }
 
                     i++;
+
+                    // `len N` belongs to the type and follows it directly, as HAProxy reads it.
+                    if (type == Backends.StickKeyType.String && ctx.Argument(i + 1) == "len")
+                    {
+                        var lengthText = ctx.Argument(i + 2);
+                        if (!int.TryParse(lengthText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var keyLength) || keyLength < 1)
+                        {
+                            ctx.Alert($"'stick-table' : unknown type '{lengthText}'.");
+                            return;
+                        }
+
+                        config = config with { KeyLength = keyLength };
+                        i += 2;
+                    }
+
                     break;
                 case "size":
                     if (!TryParseSize(value, out size) || size < 1)
@@ -252,7 +268,7 @@ internal static class StickTableParser
 
                     i++;
                     break;
-                case "nopurge" or "peers" or "srvkey" or "write-to" or "len":
+                case "nopurge" or "peers" or "srvkey" or "write-to":
                     ctx.Alert($"'stick-table' : '{word}' is not supported yet.");
                     return;
                 default:

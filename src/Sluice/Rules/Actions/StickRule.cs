@@ -34,10 +34,11 @@ internal sealed class StickRule(StickRuleKind kind, SampleExpression key, string
     /// <summary>The rule applies to this request: its condition holds (or it has none).</summary>
     public bool Applies(SampleContext samples) => Condition?.Evaluate(samples) ?? true;
 
-    /// <summary>The table's key of this request's PATTERN; false when the pattern has no value of the table's type.</summary>
-    public bool TryKey(SampleContext samples, out UInt128 key)
-    {
-        key = default;
-        return Table is { } table && Key.TryEvaluate(samples, out var sample) && table.TryMakeKey(sample, out key);
-    }
+    /// <summary>The entry of this request's PATTERN when the table has one.</summary>
+    public StickEntry? Find(SampleContext samples) =>
+        Table is { } table && Key.TryEvaluate(samples, out var sample) ? table.Find(sample) : null;
+
+    /// <summary>The entry of this request's PATTERN, created when missing; null when it has no key or the table is full.</summary>
+    public StickEntry? GetOrCreate(SampleContext samples, long nowMs) =>
+        Table is { } table && Key.TryEvaluate(samples, out var sample) ? table.GetOrCreate(sample, nowMs) : null;
 }

@@ -41,7 +41,7 @@ internal static class StickTracking
 {
     /// <summary>The entry of the key's value; null when the key has no value of the table's type or the table is full.</summary>
     public static StickEntry? Lookup(StickTable table, SampleExpression key, SampleContext ctx, long nowMs) =>
-        key.TryEvaluate(ctx, out var sample) && table.TryMakeKey(sample, out var k) ? table.GetOrCreate(k, nowMs) : null;
+        key.TryEvaluate(ctx, out var sample) ? table.GetOrCreate(sample, nowMs) : null;
 
     /// <summary>
     /// `tcp-request connection|session|content track-scN`: connection and session rules track for the whole client

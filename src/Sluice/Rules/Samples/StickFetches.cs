@@ -65,12 +65,12 @@ internal static class StickFetches
     private static Sample ReadSource(SampleContext ctx, string? tableName, Func<StickEntry, long, long?> read)
     {
         var stickTable = tableName is null ? ctx.FrontendStickTable : ctx.StickTables?.GetValueOrDefault(tableName);
-        if (stickTable is null || ctx.ClientEndPoint is not System.Net.IPEndPoint ip || !stickTable.TryMakeKey(Sample.FromAddress(ip.Address), out var key))
+        if (stickTable is null || ctx.ClientEndPoint is not System.Net.IPEndPoint ip || !stickTable.TryFind(Sample.FromAddress(ip.Address), out var entry))
         {
             return default;
         }
 
-        if (stickTable.Find(key) is not { } entry)
+        if (entry is null)
         {
             return Sample.FromInt(0);
         }

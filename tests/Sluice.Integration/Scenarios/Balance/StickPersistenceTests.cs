@@ -148,4 +148,89 @@ public class StickPersistenceTests
             }
         }
     }
+
+    /// <summary>
+    /// String tables (`type string len 8`): `stick on req.cook(SID)` keeps each session cookie on one server, keys
+    /// cut to 8 characters; `track-sc0 req.hdr(x-api-key)` counts each key's requests, and a rule denies a key past
+    /// two. haproxy 2.6 first, then Sluice: the same answers and the same `show table` output.
+    /// </summary>
+    [Fact]
+    public async Task StringTables_StickOnCookie_TrackByHeader_AsHAProxy()
+    {
+        static string Config(int port, string socket, RecordingBackend[] servers) => $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            listen l
+                bind 127.0.0.1:{port}
+                balance roundrobin
+                stick-table type string len 8 size 100 expire 1m
+                stick on req.cook(SID)
+                http-request track-sc0 req.hdr(x-api-key) table keys if {"{"} req.hdr(x-api-key) -m found {"}"}
+                http-request deny deny_status 429 if {"{"} sc_http_req_cnt(0) gt 2 {"}"}
+                server s1 {servers[0].Address}
+                server s2 {servers[1].Address}
+                server s3 {servers[2].Address}
+            backend keys
+                stick-table type string len 8 size 100 expire 1m store http_req_cnt
+            """;
+
+        static async Task<List<string>> RunAsync(int port, string socket)
+        {
+            var seen = new List<string>();
+            foreach (var cookie in new[] { "alpha", "beta", "alpha", "session-number-one", "beta", "session-number-two" })
+            {
+                var result = await Http.CurlAsync("-b", "SID=" + cookie, Http.Url(port, "/"));
+                seen.Add(cookie + " " + result.StandardOutput);
+            }
+
+            foreach (var key in new[] { "k1", "k1", "k2", "k1", "k1" })
+            {
+                var result = await Http.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", "-H", "x-api-key: " + key, "-b", "SID=alpha", Http.Url(port, "/"));
+                seen.Add(key + " " + result.StandardOutput);
+            }
+
+            foreach (var table in new[] { "l", "keys" })
+            {
+                var shown = await StatsPeers.UnixAsync(socket, "show table " + table);
+                seen.Add(shown.Split('\n')[0]);
+                seen.AddRange(Entries(shown));
+            }
+
+            return seen;
+        }
+
+        RecordingBackend[] servers = [Named("s1"), Named("s2"), Named("s3")];
+        try
+        {
+            var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+            List<string> reference;
+            await using (var haproxy = await HaproxyOracle.StartAsync(Config(haPort, haSocket, servers), haSocket))
+            {
+                reference = await RunAsync(haPort, haSocket);
+            }
+
+            var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+            await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, servers), [ReadyProbe.Tcp(port)]);
+            var ours = await RunAsync(port, socket);
+
+            // The reference shows what is asserted: a cookie keeps its server, keys are cut, the third k1 is denied.
+            Assert.Equal(reference[0][6..], reference[2][6..]);
+            Assert.Equal(reference[3][19..], reference[5][19..]);
+            Assert.Equal(["k1 200", "k1 200", "k2 200", "k1 429", "k1 429"], reference[6..11]);
+            Assert.Contains(reference, l => l.StartsWith("key=session- use=0 server_id=", StringComparison.Ordinal));
+            Assert.Equal(reference, ours);
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
 }
