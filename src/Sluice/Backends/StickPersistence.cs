@@ -7,7 +7,8 @@ namespace Sluice.Backends;
 /// A backend's `stick` rules at run time (HAProxy's process_sticking_rules and process_store_rules). Before a server
 /// is chosen, the first `match`/`on` rule whose key has an entry naming a server of the backend sends the request
 /// there, unless that server is in maintenance, or down while `option persist` is off. Once a server took the request, each
-/// `on`/`store-request` rule writes the server's id and name into its key's entry, at most one rule per table.
+/// `on`/`store-request` rule, then each `store-response` rule, writes the server's id and name into its key's entry, at
+/// most one rule per table.
 /// Allocates only the entries of new keys, bounded by each table's `size`.
 /// </summary>
 internal sealed class StickPersistence
@@ -24,6 +25,7 @@ internal sealed class StickPersistence
         _rules = [.. rules];
         _serversById = backend.Servers.ToDictionary(s => s.Config.Id);
         _persist = persist;
+        HasResponseRules = _rules.Any(r => r.Kind == StickRuleKind.StoreResponse);
     }
 
     /// <summary>The server the request sticks to; null when no rule finds one that may take it.</summary>
@@ -47,22 +49,31 @@ internal sealed class StickPersistence
         return null;
     }
 
-    /// <summary>Records that <paramref name="server"/> took the request, for each store rule that applies.</summary>
+    /// <summary>`stick store-response` rules: their keys come from the response head, which must be in the samples.</summary>
+    public bool HasResponseRules { get; }
+
+    /// <summary>
+    /// Records that <paramref name="server"/> took the request, for each store rule that applies: the request's rules,
+    /// then the response's (with its head in <paramref name="samples"/>), as HAProxy collects them.
+    /// </summary>
     public void Store(SampleContext samples, ServerState server, long nowMs)
     {
         Span<int> stored = stackalloc int[MaxStores];
         var count = 0;
-        for (var i = 0; i < _rules.Length && count < MaxStores; i++)
+        foreach (var kind in (ReadOnlySpan<StickRuleKind>)[StickRuleKind.Store, StickRuleKind.StoreResponse])
         {
-            var rule = _rules[i];
-            if ((rule.Kind & StickRuleKind.Store) == 0 || StoredAlready(rule.Table!, stored[..count]) || !rule.Applies(samples)
-                || rule.GetOrCreate(samples, nowMs) is not { } entry)
+            for (var i = 0; i < _rules.Length && count < MaxStores; i++)
             {
-                continue;
-            }
+                var rule = _rules[i];
+                if ((rule.Kind & kind) == 0 || StoredAlready(rule.Table!, stored[..count]) || !rule.Applies(samples)
+                    || rule.GetOrCreate(samples, nowMs) is not { } entry)
+                {
+                    continue;
+                }
 
-            stored[count++] = i;
-            entry.StickTo(server.Config.Id, server.Name);
+                stored[count++] = i;
+                entry.StickTo(server.Config.Id, server.Name);
+            }
         }
     }
 

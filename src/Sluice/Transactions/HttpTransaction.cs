@@ -688,6 +688,11 @@ internal sealed class HttpTransaction : IDisposable
         if (state.Stick is { } stick && _serverState is { } taken)
         {
             // HAProxy stores the sticking keys once the server's response head is in, before the response rules.
+            if (stick.HasResponseRules)
+            {
+                _samples.Response = _response;
+            }
+
             stick.Store(_samples, taken, Environment.TickCount64);
         }
 

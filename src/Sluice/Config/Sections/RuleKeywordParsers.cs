@@ -221,7 +221,7 @@ internal static class RuleKeywordParsers
         section.UseBackends.Add(new UseBackendLine(name, ctx.Location, condition, dynamicName));
     }
 
-    /// <summary>`stick match|on|store-request PATTERN [table T] [if|unless COND]`, with HAProxy's messages.</summary>
+    /// <summary>`stick match|on|store-request|store-response PATTERN [table T] [if|unless COND]`, with HAProxy's messages.</summary>
     public static void ParseStick(KeywordContext ctx, ProxySection section)
     {
         if (section.Kind == ProxyKinds.Defaults)
@@ -242,8 +242,11 @@ internal static class RuleKeywordParsers
             case "store-request":
                 kind = StickRuleKind.Store;
                 break;
+            case "store-response" when section.Mode == ProxyMode.Http:
+                kind = StickRuleKind.StoreResponse;
+                break;
             case "store-response":
-                ctx.Alert("'stick store-response' is not supported yet.");
+                ctx.Alert("'stick store-response' in mode tcp is not supported yet.");
                 return;
             default:
                 ctx.Alert("'stick' expects 'on', 'match', or 'store'.");
@@ -264,11 +267,12 @@ internal static class RuleKeywordParsers
             return;
         }
 
-        var site = RuleSite.StickRule;
+        var response = kind == StickRuleKind.StoreResponse;
+        var site = response ? RuleSite.StickResponseRule : RuleSite.StickRule;
         if ((key.Needs & ~site.Available) is var missing and not 0)
         {
             var fetch = text.IndexOfAny(['(', ',']) is var end and >= 0 ? text[..end] : text;
-            ctx.Alert($"'stick': fetch method '{fetch}' extracts information from '{RuleSite.DescribeFirst(missing)}', none of which is available during request.");
+            ctx.Alert($"'stick': fetch method '{fetch}' extracts information from '{RuleSite.DescribeFirst(missing)}', none of which is available {(response ? "for 'store-response'" : "during request")}.");
             return;
         }
 

@@ -4,18 +4,22 @@ using Sluice.Rules.Samples;
 
 namespace Sluice.Rules.Actions;
 
-/// <summary>What a `stick` line does: `match` reads the table, `store-request` writes it, `on` does both.</summary>
+/// <summary>
+/// What a `stick` line does: `match` reads the table, `store-request` writes it with a key of the request, `on` does
+/// both, `store-response` writes it with a key of the response.
+/// </summary>
 [Flags]
 internal enum StickRuleKind
 {
     Match = 1,
     Store = 2,
     On = Match | Store,
+    StoreResponse = 4,
 }
 
 /// <summary>
-/// `stick match|on|store-request PATTERN [table T] [if|unless COND]` of a backend: the key is the request's PATTERN,
-/// the value the server that takes the request (HAProxy's sticking rules).
+/// `stick match|on|store-request|store-response PATTERN [table T] [if|unless COND]` of a backend: the key is the
+/// request's (or the response's) PATTERN, the value the server that takes the request (HAProxy's sticking rules).
 /// </summary>
 internal sealed class StickRule(StickRuleKind kind, SampleExpression key, string? tableName, Condition? condition)
 {

@@ -53,6 +53,10 @@ internal sealed record RuleSite(string Name, SampleSources Available)
     /// <summary>`stick` rules run when the backend picks a server: the request, not yet the server or the response.</summary>
     public static readonly RuleSite StickRule = new("backend stick rule", L7Request | SampleSources.Backend);
 
+    /// <summary>`stick store-response` rules run on the response head: the server is known, the request is not seen any more.</summary>
+    public static readonly RuleSite StickResponseRule = new("backend stick store-response rule",
+        L4 | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse);
+
     public static readonly RuleSite TcpSwitchingRule = new("frontend use-backend rule", L4 | SampleSources.RequestBuffer);
 
     /// <summary>Logs are written at the end, when everything is known.</summary>

@@ -233,4 +233,74 @@ public class StickPersistenceTests
             }
         }
     }
+
+    /// <summary>
+    /// `stick store-response res.cook(JSESSIONID)` with `stick match req.cook(JSESSIONID)`: the session cookie a server
+    /// sets brings its client back to it. haproxy 2.6 first, then Sluice: the same answers and the same table.
+    /// </summary>
+    [Fact]
+    public async Task StoreResponse_SessionCookieSetByTheServer_BringsItsClientBack_AsHAProxy()
+    {
+        static string Config(int port, string socket, RecordingBackend[] servers) => $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            listen l
+                bind 127.0.0.1:{port}
+                balance roundrobin
+                stick-table type string len 32 size 100 expire 1m
+                stick store-response res.cook(JSESSIONID)
+                stick match req.cook(JSESSIONID)
+                server s1 {servers[0].Address}
+                server s2 {servers[1].Address}
+                server s3 {servers[2].Address}
+            """;
+
+        static async Task<List<string>> RunAsync(int port, string socket)
+        {
+            var seen = new List<string>();
+            for (var i = 0; i < 3; i++)
+            {
+                seen.Add("new " + (await Http.CurlAsync(Http.Url(port, "/"))).StandardOutput);
+            }
+
+            foreach (var session in new[] { "s2-session", "s2-session", "s3-session", "s1-session", "s3-session", "unknown" })
+            {
+                seen.Add(session + " " + (await Http.CurlAsync("-b", "JSESSIONID=" + session, Http.Url(port, "/"))).StandardOutput);
+            }
+
+            seen.AddRange(Entries(await StatsPeers.UnixAsync(socket, "show table l")));
+            return seen;
+        }
+
+        RecordingBackend[] servers = [.. new[] { "s1", "s2", "s3" }.Select(n => RecordingBackend.Start(_ => CannedResponse.Ok(n, headers: [$"Set-Cookie: JSESSIONID={n}-session"])))];
+        try
+        {
+            var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+            List<string> reference;
+            await using (var haproxy = await HaproxyOracle.StartAsync(Config(haPort, haSocket, servers), haSocket))
+            {
+                reference = await RunAsync(haPort, haSocket);
+            }
+
+            var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+            await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, servers), [ReadyProbe.Tcp(port)]);
+            var ours = await RunAsync(port, socket);
+
+            // The reference shows what is asserted: each known session goes back to the server that set it.
+            Assert.Equal(["s2-session s2", "s2-session s2", "s3-session s3", "s1-session s1", "s3-session s3"], reference[3..8]);
+            Assert.Equal(reference, ours);
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
 }
