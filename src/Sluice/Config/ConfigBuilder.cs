@@ -318,13 +318,10 @@ internal static class ConfigBuilder
     {
         if (section.Mode == ProxyMode.Tcp)
         {
-            // In mode tcp these rules would wait for bytes of their own side of the tunnel; Sluice runs them in mode http only.
-            foreach (var (rules, keyword) in new[] { (section.Kind == ProxyKinds.Backend ? section.TcpContentRules : [], "tcp-request content"), (section.TcpResponseRules, "tcp-response content") })
+            // In mode tcp these rules would wait for the server's first bytes; Sluice runs them in mode http only.
+            if (section.TcpResponseRules.Count > 0)
             {
-                if (rules.Count > 0)
-                {
-                    diagnostics.ConfigAlert($"parsing [{rules[0].Location}] : '{keyword}' rules in the mode tcp {section.MessageKind} '{section.Name}' are not supported yet.");
-                }
+                diagnostics.ConfigAlert($"parsing [{section.TcpResponseRules[0].Location}] : 'tcp-response content' rules in the mode tcp {section.MessageKind} '{section.Name}' are not supported yet.");
             }
         }
 
@@ -433,6 +430,7 @@ internal static class ConfigBuilder
             HttpRequestRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpRequestRules, .. section.RedirectRules, .. Stats.StatsServices.Rules(section.StatsPage, section.Name, section.Location.ToString())] : [],
             HttpResponseRules = http && section.Kind == ProxyKinds.Backend ? [.. section.HttpResponseRules] : [],
             TcpContentRules = section.Kind == ProxyKinds.Backend ? [.. section.TcpContentRules] : [],
+            InspectDelay = section.Kind == ProxyKinds.Backend ? section.InspectDelay : TimeSpan.Zero,
             TcpResponseRules = [.. section.TcpResponseRules],
             ResponseInspectDelay = section.ResponseInspectDelay,
             ErrorFiles = errorPages,

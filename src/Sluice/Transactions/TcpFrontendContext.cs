@@ -47,7 +47,8 @@ internal sealed class TcpFrontendContext
     public byte[] FrontendName { get; }
 
     /// <summary>True when something must be decided before the first server is picked.</summary>
-    public bool HasRules => ConnectionRules.Count > 0 || SessionRules.Count > 0 || ContentRules.Count > 0 || _switching.Length > 0;
+    public bool HasRules => ConnectionRules.Count > 0 || SessionRules.Count > 0 || ContentRules.Count > 0 || _switching.Length > 0
+        || Default.Backend?.Config.TcpContentRules.Count > 0;
 
     public BackendState? FindBackend(string name) => _byName.GetValueOrDefault(name)?.Backend;
 

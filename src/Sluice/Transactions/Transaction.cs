@@ -280,57 +280,86 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             return (false, null, 0);
         }
 
-        byte[]? buffer = null;
-        var length = 0;
-        if (rules.ContentRules.Count > 0)
+        var (accepted, buffer, length) = await InspectAsync(rules.ContentRules, rules.InspectDelayMs, samples, null, 0).ConfigureAwait(false);
+        if (!accepted)
         {
-            buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(_context.Buffers.BufferSize);
-            var deadline = _context.Clock.Refresh() + rules.InspectDelayMs;
-            samples.PayloadComplete = rules.InspectDelayMs <= 0;
-            while (true)
-            {
-                samples.RequestPayload = new System.Buffers.ReadOnlySequence<byte>(buffer, 0, length);
-                var verdict = Rules.Actions.TcpRuleRunner.Run(rules.ContentRules, samples);
-                if (verdict == Rules.Actions.TcpVerdict.Reject)
-                {
-                    SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
-                    return (false, buffer, 0);
-                }
-
-                if (verdict == Rules.Actions.TcpVerdict.Accept)
-                {
-                    break;
-                }
-
-                var remaining = deadline - _context.Clock.Refresh();
-                if (remaining <= 0 || length == buffer.Length)
-                {
-                    samples.PayloadComplete = true;
-                    continue;
-                }
-
-                var read = await ReceiveWithinAsync(buffer.AsMemory(length), remaining).ConfigureAwait(false);
-                if (read < 0 && IsKilled)
-                {
-                    SetEnd(TerminationCause.Killed, TerminationPhase.Request);
-                    return (false, buffer, 0);
-                }
-
-                if (read <= 0)
-                {
-                    // The delay ran out, or the client will send nothing more: the rules decide on what came.
-                    samples.PayloadComplete = true;
-                }
-                else
-                {
-                    length += read;
-                }
-            }
+            return (false, buffer, 0);
         }
 
         samples.PayloadComplete = true;
         _context = rules.Choose(samples);
+
+        // The chosen backend's `tcp-request content` rules, within its own `tcp-request inspect-delay`, on the bytes
+        // read so far and what more they wait for.
+        if (_context.Backend is { Config.TcpContentRules: { Count: > 0 } backendRules } backend)
+        {
+            samples.Backend = backend;
+            (accepted, buffer, length) = await InspectAsync(backendRules, (long)backend.Config.InspectDelay.TotalMilliseconds, samples, buffer, length).ConfigureAwait(false);
+            if (!accepted)
+            {
+                return (false, buffer, 0);
+            }
+
+            samples.PayloadComplete = true;
+        }
+
         return (true, buffer, length);
+    }
+
+    /// <summary>
+    /// `tcp-request content` rules on the client's first bytes: run again as bytes come, for up to
+    /// <paramref name="delayMs"/> while no rule decides. Returns whether the connection goes on, with the buffer of
+    /// what was read (rented here when <paramref name="buffer"/> is null and rules need one).
+    /// </summary>
+    private async Task<(bool Accepted, byte[]? Buffer, int Length)> InspectAsync(IReadOnlyList<Rules.Actions.TcpRule> rules, long delayMs, Rules.Samples.SampleContext samples, byte[]? buffer, int length)
+    {
+        if (rules.Count == 0)
+        {
+            return (true, buffer, length);
+        }
+
+        buffer ??= System.Buffers.ArrayPool<byte>.Shared.Rent(_context.Buffers.BufferSize);
+        var deadline = _context.Clock.Refresh() + delayMs;
+        samples.PayloadComplete = delayMs <= 0;
+        while (true)
+        {
+            samples.RequestPayload = new System.Buffers.ReadOnlySequence<byte>(buffer, 0, length);
+            var verdict = Rules.Actions.TcpRuleRunner.Run(rules, samples);
+            if (verdict == Rules.Actions.TcpVerdict.Reject)
+            {
+                SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
+                return (false, buffer, length);
+            }
+
+            if (verdict == Rules.Actions.TcpVerdict.Accept)
+            {
+                return (true, buffer, length);
+            }
+
+            var remaining = deadline - _context.Clock.Refresh();
+            if (remaining <= 0 || length == buffer.Length)
+            {
+                samples.PayloadComplete = true;
+                continue;
+            }
+
+            var read = await ReceiveWithinAsync(buffer.AsMemory(length), remaining).ConfigureAwait(false);
+            if (read < 0 && IsKilled)
+            {
+                SetEnd(TerminationCause.Killed, TerminationPhase.Request);
+                return (false, buffer, length);
+            }
+
+            if (read <= 0)
+            {
+                // The delay ran out, or the client will send nothing more: the rules decide on what came.
+                samples.PayloadComplete = true;
+            }
+            else
+            {
+                length += read;
+            }
+        }
     }
 
     /// <summary>A server's `sni EXPR` for this tunnel, from what the connection knows (addresses, PROXY header, TLS: `ssl_fc_sni`).</summary>

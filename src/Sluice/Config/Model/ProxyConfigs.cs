@@ -158,8 +158,10 @@ internal sealed record BackendConfig
     public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpRequestRules { get; init; } = [];
 
     public IReadOnlyList<Sluice.Rules.Actions.HttpRule> HttpResponseRules { get; init; } = [];
-    /// <summary>`tcp-request content` rules of a backend, run after the switch, before its `http-request` rules.</summary>
+    /// <summary>`tcp-request content` rules of a backend, run after the switch, before its `http-request` rules (mode http) or the server's choice (mode tcp).</summary>
     public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpContentRules { get; init; } = [];
+    /// <summary>`tcp-request inspect-delay` of a backend: how long its mode tcp content rules may wait for the client's bytes.</summary>
+    public TimeSpan InspectDelay { get; init; }
     /// <summary>`tcp-response content` rules: on the response head in mode http, on the server's first bytes in mode tcp.</summary>
     public IReadOnlyList<Sluice.Rules.Actions.TcpRule> TcpResponseRules { get; init; } = [];
     /// <summary>`tcp-response inspect-delay`: how long mode tcp response rules may wait for the server's bytes.</summary>

@@ -23,12 +23,18 @@ internal sealed class AclEntry
     public bool Evaluate(SampleContext ctx)
     {
         long state = 0;
+        ctx.ValueMayChange = false;
         while (Expression.TryNext(ctx, ref state, out var sample))
         {
             if (Patterns.Match(ctx, sample) >= 0)
             {
                 return true;
             }
+        }
+
+        if (ctx.ValueMayChange)
+        {
+            ctx.NeedsMoreData |= !ctx.PayloadComplete;
         }
 
         return false;

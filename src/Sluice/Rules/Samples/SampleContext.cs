@@ -83,6 +83,11 @@ internal sealed class SampleContext : IDisposable
     /// </summary>
     public bool NeedsMoreData { get; set; }
 
+    /// <summary>
+    /// Set by a fetch whose value may still grow (`req.len` while bytes may come): an ACL test that fails on it then
+    /// needs more data rather than failing (HAProxy's miss).
+    /// </summary>
+    public bool ValueMayChange { get; set; }
 
     public VariableStore Variables { get; }
 

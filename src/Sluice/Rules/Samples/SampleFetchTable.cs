@@ -177,8 +177,8 @@ internal static class SampleFetchTable
         AddCookieFetches(table, MessageSide.Response, Response, ["res.cook", "scook"], ["res.cook_cnt", "scook_cnt"]);
 
         // Bytes waiting in mode tcp.
-        Simple("req.len", SampleSources.RequestBuffer, SampleType.Int, ctx => Sample.FromInt(ctx.RequestPayload.Length));
-        Simple("req_len", SampleSources.RequestBuffer, SampleType.Int, ctx => Sample.FromInt(ctx.RequestPayload.Length));
+        Simple("req.len", SampleSources.RequestBuffer, SampleType.Int, RequestLength);
+        Simple("req_len", SampleSources.RequestBuffer, SampleType.Int, RequestLength);
         TlsHelloFetches.Register((name, type, read) => Simple(name, SampleSources.RequestBuffer, type, read));
         Simple("wait_end", SampleSources.RequestBuffer, SampleType.Bool, ctx => Sample.FromBool(ctx.PayloadComplete));
         Add("req.payload", SampleSources.RequestBuffer, 2, a =>
@@ -392,11 +392,20 @@ internal static class SampleFetchTable
     }
 
     /// <summary>`req.payload(offset,length)`: bytes of the waiting data; length 0 means up to the end.</summary>
+    /// <summary>`req.len`: the bytes waiting so far, a value that grows while more may come.</summary>
+    private static Sample RequestLength(SampleContext ctx)
+    {
+        ctx.ValueMayChange |= !ctx.PayloadComplete;
+        return Sample.FromInt(ctx.RequestPayload.Length);
+    }
+
     private static Sample Payload(SampleContext ctx, long offset, long length)
     {
         var data = ctx.RequestPayload;
         if (offset > data.Length || (length > 0 && offset + length > data.Length))
         {
+            // Not enough bytes yet: the rule waits for them while more may come.
+            ctx.NeedsMoreData |= !ctx.PayloadComplete;
             return default;
         }
 

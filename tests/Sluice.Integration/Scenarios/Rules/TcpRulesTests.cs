@@ -123,6 +123,81 @@ public class TcpRulesTests
         Assert.Empty(other.Received.Last());
     }
 
+    /// <summary>
+    /// `tcp-request content` rules with their `tcp-request inspect-delay`, in the frontend or in a mode tcp backend of
+    /// its own: a client whose first bytes say QUIT is closed before any server sees it; one that sends its four bytes
+    /// in two pieces is held until they are in (`req.len` and `req.payload` wait while more may come), then goes
+    /// through. haproxy 2.6 first, then Sluice.
+    /// </summary>
+    [Theory]
+    [InlineData("frontend")]
+    [InlineData("backend")]
+    public async Task ContentRules_WaitForTheBytesTheyTest_InFrontendOrBackend_AsHAProxy(string where)
+    {
+        const string rules = """
+                tcp-request inspect-delay 3s
+                tcp-request content reject if { req.payload(0,4) -m str QUIT }
+                tcp-request content accept if { req.len ge 4 }
+            """;
+        string Config(int port, string socket, string server) => $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode tcp
+                timeout connect 2s
+                timeout client 5s
+                timeout server 5s
+            frontend f
+                bind 127.0.0.1:{port}
+            {(where == "frontend" ? rules : string.Empty)}
+                default_backend b
+            backend b
+            {(where == "backend" ? rules : string.Empty)}
+                server s {server}
+            """;
+
+        static async Task<List<string>> RunAsync(int port, TestServer echo)
+        {
+            var seen = new List<string>();
+            using (var quit = await TestClient.ConnectTcpAsync(port))
+            {
+                await quit.SendAsync("QUIT\r\n"u8.ToArray());
+                seen.Add("quit [" + await TestClient.ReadToEndAsync(quit) + "]");
+            }
+
+            using (var split = await TestClient.ConnectTcpAsync(port))
+            {
+                await split.SendAsync("HE"u8.ToArray());
+                await Task.Delay(300);
+                seen.Add("servers after HE: " + echo.Total);
+                await split.SendAsync("LO"u8.ToArray());
+                seen.Add("split [" + await TestClient.ReadExactlyAsync(split, 4) + "]");
+            }
+
+            seen.Add("servers: " + echo.Total);
+            return seen;
+        }
+
+        List<string> reference;
+        await using (var echo = TestServer.Tcp(TestServer.Echo))
+        {
+            var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+            await using var haproxy = await Stats.HaproxyOracle.StartAsync(Config(port, socket, echo.Address), socket);
+            reference = await RunAsync(port, echo);
+        }
+
+        await using (var echo = TestServer.Tcp(TestServer.Echo))
+        {
+            var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+            await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, echo.Address), []);
+            await Stats.StatsPeers.WaitForUnixSocketAsync(socket);
+            var ours = await RunAsync(port, echo);
+
+            Assert.Equal(["quit []", "servers after HE: 0", "split [HELO]", "servers: 1"], reference);
+            Assert.Equal(reference, ours);
+        }
+    }
+
     [Theory]
     [InlineData("tcp")]
     [InlineData("http")]

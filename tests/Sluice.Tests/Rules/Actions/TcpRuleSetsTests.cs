@@ -128,7 +128,7 @@ public sealed class TcpRuleSetsTests : IDisposable
     }
 
     [Fact]
-    public void ModeTcpBackend_ContentAndResponseRules_NotSupportedYet()
+    public void ModeTcpBackend_ResponseRules_NotSupportedYet()
     {
         var (config, lines) = Load("", "    tcp-response content accept\n", mode: "tcp");
         Assert.Null(config);
