@@ -586,7 +586,7 @@ internal static class ConfigBuilder
             TcpContentRules = [.. section.TcpContentRules],
             InspectDelay = section.InspectDelay,
             ErrorFiles = errorPages,
-            Log = Sections.LogKeywordParsers.Build(section, global, diagnostics.ConfigWarning),
+            Log = Sections.LogKeywordParsers.Build(section, global, diagnostics.ConfigWarning, diagnostics.ConfigAlert),
         };
     }
 

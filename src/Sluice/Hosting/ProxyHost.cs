@@ -372,6 +372,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             {
                 SessionVariables = sessionVariables,
                 SessionCounters = counters,
+                HandshakeMs = handshake.HandshakeMs,
             };
             _active.TryAdd(http2, 0);
             _ = http2.RunAsync();

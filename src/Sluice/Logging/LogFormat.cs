@@ -58,6 +58,20 @@ internal sealed class LogFormat
     /// <summary>The sources its expressions read.</summary>
     public SampleSources Needs { get; }
 
+    /// <summary>HAProxy's variables that need an HTTP transaction: a mode tcp proxy's format may not use them.</summary>
+    private static readonly HashSet<LogVariable> HttpOnlyVariables =
+    [
+        LogVariable.Ti, LogVariable.TR, LogVariable.Tq, LogVariable.Ta, LogVariable.Tr, LogVariable.RequestLine,
+        LogVariable.Method, LogVariable.Path, LogVariable.PathOnly, LogVariable.Query, LogVariable.Uri, LogVariable.Version,
+        LogVariable.ClientCookie, LogVariable.ServerCookie, LogVariable.RequestDate, LogVariable.RequestDateGmt, LogVariable.RequestDateLocal,
+    ];
+
+    /// <summary>The name of the first variable only an HTTP proxy has (`Ti`, `r`, ...); null when there is none.</summary>
+    public string? FirstHttpOnlyVariable() =>
+        _nodes.FirstOrDefault(n => n.Kind == NodeKind.Variable && HttpOnlyVariables.Contains(n.Variable)) is { } node
+            ? Variables.First(v => v.Value == node.Variable).Key
+            : null;
+
     /// <summary>True when the format is only text, so its value can be computed once.</summary>
     public bool IsConstant => _nodes.All(n => n.Kind is NodeKind.Literal or NodeKind.Separator);
 

@@ -49,6 +49,9 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     /// <summary>What `tcp-request connection|session` rules tracked, shared by the streams; released as the connection ends.</summary>
     public Backends.StickCounterSet? SessionCounters { get; init; }
 
+    /// <summary>How long the connection's handshakes (TLS, PROXY) took: the first stream's `Th`, as in HAProxy; 0 for the others.</summary>
+    public long HandshakeMs { get; init; }
+
     public async Task RunAsync()
     {
         var clock = _context.Shared.Clock;
@@ -238,6 +241,11 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
             }
             else
             {
+                if (first)
+                {
+                    transaction.SetRequestTiming(0, -1, HandshakeMs);
+                }
+
                 await transaction.RunAsync(stream, first).ConfigureAwait(false);
                 _context.Shared.DebugOutput?.WriteLine(transaction.DescribeForDebug(stream));
             }

@@ -208,7 +208,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
     /// </summary>
     private async Task RunHttp2Async(byte[]? upgradeBody)
     {
-        var http2 = new Http2Session(_context, _io, _listener, registeredAs: this) { SessionVariables = _sessionVariables, SessionCounters = _counters };
+        var http2 = new Http2Session(_context, _io, _listener, registeredAs: this) { SessionVariables = _sessionVariables, SessionCounters = _counters, HandshakeMs = _handshakeMs };
         if (upgradeBody is not null)
         {
             http2.AcceptUpgrade(_front.Request, upgradeBody, _front.H2cUpgradeSettings!);

@@ -35,6 +35,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     private readonly Sluice.Tls.TlsConnectionInfo? _clientTlsInfo;
     private readonly Listener? _listener;
     private readonly long _acceptMs;
+    private readonly long _handshakeMs;
     private readonly bool _connectionRulesDone;
 
     /// <summary>The counters the rules track (`track-scN`), held until the connection ends; null when none.</summary>
@@ -64,7 +65,9 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         _clientTlsInfo = handshake.TlsInfo;
         _listener = listener;
         _connectionRulesDone = connectionRulesDone;
-        _acceptMs = context.Clock.Refresh();
+        // The connection dates from its accept: its handshakes (TLS, PROXY) took `Th` before this.
+        _handshakeMs = handshake.HandshakeMs;
+        _acceptMs = context.Clock.Refresh() - _handshakeMs;
         Proxy = handshake.Proxy;
         ClientEndPoint = Proxy is { HasAddresses: true } proxy ? proxy.Source : SafeRemoteEndPoint(client);
         LocalEndPoint = Proxy is { HasAddresses: true } ? Proxy.Destination : SafeLocalEndPoint(client);
@@ -93,7 +96,10 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     public string TerminationCode => TerminationCodes.Render(Cause, Phase);
 
-    /// <summary>Time spent in queues (0 when a slot was free at once), -1 when no server was looked for.</summary>
+    /// <summary>
+    /// Time from the accept until a server slot was taken (handshakes, content inspection and queues, as HAProxy's
+    /// tcp `Tw`), -1 when no server was looked for.
+    /// </summary>
     public long Tw { get; private set; } = -1;
 
     /// <summary>Connections ahead of this one in the server's queue when it entered it (log `srv_queue`).</summary>
@@ -502,6 +508,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         var status = ServerAssignment.Assign(backend, clientAddress, stuck, mayLeavePinned: backend.Config.Redispatch is not null, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, now), out var server);
         if (status == AssignStatus.Assigned)
         {
+            // As HAProxy's tcp logs: `Tw` runs from the accept, so it holds the handshakes and the content inspection.
+            Tw = now - _acceptMs;
             return server;
         }
 
@@ -519,7 +527,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
         var outcome = await _waiter.WaitAsync().ConfigureAwait(false);
         Volatile.Write(ref _state, StateIdle);
-        Tw = _context.Clock.Refresh() - now;
+        Tw = _context.Clock.Refresh() - _acceptMs;
         ServerQueuePosition = _waiter.ServerQueuePosition;
         BackendQueuePosition = _waiter.BackendQueuePosition;
         switch (outcome)
@@ -610,6 +618,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             fields.Tcp = true;
             fields.AcceptMs = _acceptMs;
             fields.AcceptUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (now - _acceptMs);
+            fields.Th = _handshakeMs;
             fields.TR = -1;
             fields.Tw = Tw;
             fields.Tc = Tc;

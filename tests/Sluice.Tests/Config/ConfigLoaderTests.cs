@@ -255,6 +255,14 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Load_HttpOnlyLogVariableInModeTcp_AlertAsHAProxy()
+    {
+        var (config, lines) = Load("frontend f\n    mode tcp\n    bind :80\n    log stdout format raw local0\n    log-format \"%ci %Tw %Ti %r\"\n    default_backend b\nbackend b\n    mode tcp\n    server s 127.0.0.1:81\n");
+        Assert.Null(config);
+        Assert.Contains("[ALERT] config : Parsing [t.cfg:5]: failed to parse log-format : format variable 'Ti' is reserved for HTTP mode.", lines.Select(Strip));
+    }
+
+    [Fact]
     public void Load_StickRuleWithoutItsTable_AlertAsHAProxy()
     {
         var (config, lines) = Load("backend b\n    stick on src table nope\n    server s 127.0.0.1:80\n");

@@ -85,6 +85,7 @@ internal static class LogKeywordParsers
         {
             section.LogFormat = format;
             section.LogFormatChoice = LogFormatChoice.Custom;
+            section.LogFormatLocation = ctx.Location;
         }
     }
 
@@ -213,9 +214,10 @@ internal static class LogKeywordParsers
 
     /// <summary>
     /// The frontend's log as the builder makes it: null without targets. An HTTP format on a tcp frontend falls
-    /// back to `option tcplog` with HAProxy's warning.
+    /// back to `option tcplog` with HAProxy's warning; a `log-format` there with a variable of HTTP only is
+    /// HAProxy's alert.
     /// </summary>
-    public static ProxyLogConfig? Build(ProxySection section, GlobalConfig global, Action<string> warn)
+    public static ProxyLogConfig? Build(ProxySection section, GlobalConfig global, Action<string> warn, Action<string>? alert = null)
     {
         if (section.LogTargets.Length == 0)
         {
@@ -224,6 +226,11 @@ internal static class LogKeywordParsers
 
         var choice = section.LogFormatChoice;
         var format = section.LogFormat;
+        if (alert is not null && section.Mode == ProxyMode.Tcp && choice == LogFormatChoice.Custom && format?.FirstHttpOnlyVariable() is { } httpOnly)
+        {
+            alert($"Parsing [{section.LogFormatLocation}]: failed to parse log-format : format variable '{httpOnly}' is reserved for HTTP mode.");
+        }
+
         if (section.Mode == ProxyMode.Tcp && choice is LogFormatChoice.Http or LogFormatChoice.HttpClf or LogFormatChoice.Https)
         {
             var option = choice == LogFormatChoice.Https ? "httpslog" : "httplog";
