@@ -15,6 +15,9 @@ internal enum StickKeyType
 /// <summary>`stick-table type T size N expire E store ...` as parsed; periods in milliseconds, 0 when not stored.</summary>
 internal sealed record StickTableConfig(string Name, StickKeyType Type, int Size, long ExpireMs)
 {
+    /// <summary>`nopurge`: a full table takes no new key until entries expire, rather than dropping its oldest ones.</summary>
+    public bool NoPurge { get; init; }
+
     /// <summary>`type string len N`: the characters of a key kept (longer texts are cut); HAProxy's default is 32.</summary>
     public int KeyLength { get; init; } = DefaultKeyLength;
 
@@ -314,9 +317,8 @@ internal sealed class StickCounterSet
 }
 
 /// <summary>
-/// One `stick-table`: entries by key, at most `size`; an entry unused for `expire` is purged when room is needed
-/// (HAProxy purges the oldest; when nothing has expired Sluice does not track the new key, as HAProxy does when
-/// it cannot purge). Created with the configuration; at a reload a table declared the same way goes on with the
+/// One `stick-table`: entries by key, at most `size`; when room is needed the expired entries go, then (unless
+/// `nopurge`) the oldest unused ones, as HAProxy does; when nothing can go, the new key is not tracked. Created with the configuration; at a reload a table declared the same way goes on with the
 /// entries of the running one (<see cref="CarryOver"/>), another starts empty (no peers).
 /// </summary>
 internal sealed class StickTable
@@ -609,6 +611,38 @@ internal sealed class StickTable
         }
     }
 
+    /// <summary>
+    /// A table still full of live entries makes room as HAProxy's stktable_trash_oldest does: the size/256 + 1
+    /// unused entries nearest their expiry (the least recently used) go. Allocates a small heap, only when full.
+    /// </summary>
+    private void PurgeOldest()
+    {
+        var batch = (Config.Size >> 8) + 1;
+        var oldest = new PriorityQueue<StickEntry, long>(batch, Comparer<long>.Create(static (a, b) => b.CompareTo(a)));
+        foreach (var entry in _entries.Values)
+        {
+            if (Volatile.Read(ref entry.RefCount) > 0)
+            {
+                continue;
+            }
+
+            var expires = Volatile.Read(ref entry.ExpiresMs);
+            if (oldest.Count < batch)
+            {
+                oldest.Enqueue(entry, expires);
+            }
+            else if (oldest.TryPeek(out _, out var latest) && expires < latest)
+            {
+                oldest.EnqueueDequeue(entry, expires);
+            }
+        }
+
+        while (oldest.TryDequeue(out var entry, out _))
+        {
+            TryRemove(entry);
+        }
+    }
+
     private void Purge(long nowMs)
     {
         if (Interlocked.Exchange(ref _purging, 1) != 0)
@@ -624,6 +658,11 @@ internal sealed class StickTable
                 {
                     _entries.TryRemove(key, out _);
                 }
+            }
+
+            if (_entries.Count >= Config.Size && !Config.NoPurge)
+            {
+                PurgeOldest();
             }
         }
         finally

@@ -50,9 +50,31 @@ public class StickTableTests
     }
 
     [Fact]
-    public void GetOrCreate_Full_NewKeyNotTrackedUntilEntriesExpire()
+    public void GetOrCreate_Full_OldestUnusedEntryMakesRoom()
     {
         var table = Table(size: 2, expireMs: 1_000);
+        var first = table.GetOrCreate(Key(table, "10.0.0.1"), 0)!;
+        Assert.NotNull(table.GetOrCreate(Key(table, "10.0.0.2"), 100));
+        using (var holder = new SampleContext())
+        {
+            // A tracked entry is never purged: the other one goes.
+            Assert.True(holder.Track(0, first));
+            first.BeginHttpTracking(0);
+            Assert.NotNull(table.GetOrCreate(Key(table, "10.0.0.3"), 200));
+            Assert.NotNull(table.Find(Key(table, "10.0.0.1")));
+            Assert.Null(table.Find(Key(table, "10.0.0.2")));
+        }
+
+        // Released, it is the oldest (touched at 0) and makes room for the next key.
+        Assert.NotNull(table.GetOrCreate(Key(table, "10.0.0.4"), 300));
+        Assert.Null(table.Find(Key(table, "10.0.0.1")));
+        Assert.Equal(2, table.Count);
+    }
+
+    [Fact]
+    public void GetOrCreate_FullWithNoPurge_NewKeyNotTrackedUntilEntriesExpire()
+    {
+        var table = new StickTable(new StickTableConfig("t", StickKeyType.Ip, 2, 1_000) { NoPurge = true });
         Assert.NotNull(table.GetOrCreate(Key(table, "10.0.0.1"), 0));
         Assert.NotNull(table.GetOrCreate(Key(table, "10.0.0.2"), 0));
         Assert.Null(table.GetOrCreate(Key(table, "10.0.0.3"), 500));

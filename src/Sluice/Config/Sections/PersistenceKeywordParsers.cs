@@ -268,7 +268,10 @@ internal static class StickTableParser
 
                     i++;
                     break;
-                case "nopurge" or "peers" or "srvkey" or "write-to":
+                case "nopurge":
+                    config = config with { NoPurge = true };
+                    break;
+                case "peers" or "srvkey" or "write-to":
                     ctx.Alert($"'stick-table' : '{word}' is not supported yet.");
                     return;
                 default:

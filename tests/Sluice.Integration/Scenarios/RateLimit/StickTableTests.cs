@@ -75,6 +75,60 @@ public partial class StickTableTests
         Assert.All(backend.Requests, r => Assert.Equal(string.Empty, r.Header("X-Src-Own") ?? string.Empty));
     }
 
+    /// <summary>
+    /// A full table makes room for a new key by dropping its oldest entry (the one used least recently), unless
+    /// `nopurge`, where the new key goes untracked. haproxy 2.6 first, then Sluice: the same `show table` after
+    /// each request from 127.0.0.1, .2, .1, .3, .4.
+    /// </summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData(" nopurge")]
+    public async Task FullTable_OldestEntryMakesRoom_UnlessNoPurge_AsHAProxy(string option)
+    {
+        string Config(int port, string socket) => $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend f
+                bind 127.0.0.1:{port}
+                stick-table type ip size 2 expire 1m store http_req_cnt{option}
+                http-request track-sc0 src
+                http-request return status 200 content-type text/plain string ok
+            """;
+
+        static async Task<List<string>> RunAsync(int port, string socket)
+        {
+            var seen = new List<string>();
+            foreach (var source in new[] { "127.0.0.1", "127.0.0.2", "127.0.0.1", "127.0.0.3", "127.0.0.4" })
+            {
+                Assert.Equal(0, (await Http.CurlAsync("--interface", source, "-o", "/dev/null", Http.Url(port, "/"))).ExitCode);
+                var table = await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f");
+                seen.Add(string.Join(" ", Regex.Matches(table, @"key=(\S+) use=\d+ exp=\d+ (http_req_cnt=\d+)").Select(m => m.Groups[1].Value + ":" + m.Groups[2].Value)));
+            }
+
+            return seen;
+        }
+
+        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        List<string> reference;
+        await using (var haproxy = await Scenarios.Stats.HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
+        {
+            reference = await RunAsync(haPort, haSocket);
+        }
+
+        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+        await using var sluice = await SluiceProcess.StartAsync(Config(port, socket), []);
+        await Scenarios.Stats.StatsPeers.WaitForUnixSocketAsync(socket);
+        var ours = await RunAsync(port, socket);
+
+        Assert.Equal(option.Length == 0 ? "127.0.0.3:http_req_cnt=1 127.0.0.4:http_req_cnt=1" : "127.0.0.1:http_req_cnt=2 127.0.0.2:http_req_cnt=1", reference[^1]);
+        Assert.Equal(reference, ours);
+    }
+
     [Fact]
     public async Task Check_MissingTable_Alert()
     {
