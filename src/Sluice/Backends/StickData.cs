@@ -62,6 +62,7 @@ internal static class StickData
         StickDataType.ConnRate => config.ConnRatePeriodMs,
         StickDataType.HttpReqRate => config.HttpReqRatePeriodMs,
         StickDataType.HttpErrRate => config.HttpErrRatePeriodMs,
+        StickDataType.Gpc0Rate => config.Gpc0RatePeriodMs,
         _ => 0,
     };
 

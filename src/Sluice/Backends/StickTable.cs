@@ -31,6 +31,7 @@ internal sealed record StickTableConfig(string Name, StickKeyType Type, int Size
     public bool StoresHttpErrCnt { get; init; }
     public long HttpErrRatePeriodMs { get; init; }
     public bool StoresGpc0 { get; init; }
+    public long Gpc0RatePeriodMs { get; init; }
     public bool StoresServerId { get; init; }
     /// <summary>The server's name beside its id (`server_key`); HAProxy adds both to a table that `stick` rules use.</summary>
     public bool StoresServerKey { get; init; }
@@ -105,6 +106,7 @@ internal sealed class StickEntry
     private FrequencyCounter _connRate;
     private FrequencyCounter _httpReqRate;
     private FrequencyCounter _httpErrRate;
+    private FrequencyCounter _gpc0Rate;
 
     public StickEntry(StickTable table, StickKey key, long id)
     {
@@ -137,6 +139,43 @@ internal sealed class StickEntry
     public long ExpiresMs;
 
     public void Touch(long nowMs) => Volatile.Write(ref ExpiresMs, nowMs + Table.Config.ExpireMs);
+
+    /// <summary>
+    /// `sc-inc-gpc0` and `sc_inc_gpc0`: one more on the general purpose counter 0 and its rate, where the table stores
+    /// them; the counter's new value.
+    /// </summary>
+    public long IncrementGpc0(long nowMs)
+    {
+        var config = Table.Config;
+        lock (_lock)
+        {
+            if (config.Gpc0RatePeriodMs > 0)
+            {
+                _gpc0Rate.Add(nowMs, config.Gpc0RatePeriodMs, 1);
+            }
+
+            return config.StoresGpc0 ? ++Gpc0 : 0;
+        }
+    }
+
+    /// <summary>`sc_clr_gpc0`: the general purpose counter 0 goes back to 0; its value before.</summary>
+    public long ClearGpc0()
+    {
+        lock (_lock)
+        {
+            var before = Gpc0;
+            Gpc0 = 0;
+            return before;
+        }
+    }
+
+    public long Gpc0Rate(long nowMs)
+    {
+        lock (_lock)
+        {
+            return _gpc0Rate.Read(nowMs, Table.Config.Gpc0RatePeriodMs);
+        }
+    }
 
     /// <summary>A `stick` rule stores the server that took the request, refreshing the entry's expiry as it does.</summary>
     public void StickTo(int serverId, string serverName)
@@ -238,6 +277,7 @@ internal sealed class StickEntry
                 StickDataType.ConnRate => _connRate.Read(nowMs, Table.Config.ConnRatePeriodMs),
                 StickDataType.HttpReqRate => _httpReqRate.Read(nowMs, Table.Config.HttpReqRatePeriodMs),
                 StickDataType.HttpErrRate => _httpErrRate.Read(nowMs, Table.Config.HttpErrRatePeriodMs),
+                StickDataType.Gpc0Rate => _gpc0Rate.Read(nowMs, Table.Config.Gpc0RatePeriodMs),
                 _ => 0,
             };
         }
@@ -277,6 +317,9 @@ internal sealed class StickEntry
                     break;
                 case StickDataType.HttpErrRate:
                     _httpErrRate.Add(nowMs, config.HttpErrRatePeriodMs, value);
+                    break;
+                case StickDataType.Gpc0Rate:
+                    _gpc0Rate.Add(nowMs, config.Gpc0RatePeriodMs, value);
                     break;
             }
         }

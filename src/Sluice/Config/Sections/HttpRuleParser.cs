@@ -255,6 +255,10 @@ internal static class HttpRuleParser
                 return ParseUseService(rule);
             case "capture" when open < 0:
                 return ParseCapture(rule, response);
+            case "sc-inc-gpc0":
+                return StickTracking.ParseTrackId(rule.ActionName, open, out var counter) is { } trackIdError
+                    ? rule.Fail(trackIdError)
+                    : new IncrementGpc0Action(counter);
             case "track-sc0" or "track-sc1" or "track-sc2" when open < 0 && !response:
                 return ParseTrackSc(rule, baseName[^1] - '0');
             case "set-src" or "set-src-port" or "set-dst" or "set-dst-port" when open < 0 && !response:

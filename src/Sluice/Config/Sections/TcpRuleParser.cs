@@ -233,6 +233,15 @@ internal static class TcpRuleParser
                     TracksSession = set != RuleSet.Content,
                 };
                 break;
+            case "sc-inc-gpc0":
+                if (StickTracking.ParseTrackId(action, open, out var counter) is { } trackIdError)
+                {
+                    ctx.Alert($"'{keyword}' : {trackIdError}.");
+                    return null;
+                }
+
+                rule = new TcpRule(TcpRuleAction.IncrementGpc0, null, location) { TrackIndex = counter };
+                break;
             case "use-service" when open < 0 && set == RuleSet.Content:
                 // Prometheus is the only service Sluice has, and HAProxy offers it to HTTP rules only.
                 ctx.Alert(ctx.Argument(2) == "prometheus-exporter"

@@ -22,6 +22,8 @@ internal enum TcpRuleAction : byte
     SetAddress,
     /// <summary>`track-scN KEY [table T]`: the key's stick table entry becomes counter N.</summary>
     TrackSc,
+    /// <summary>`sc-inc-gpc0(N)`: one more on counter N's general purpose counter 0.</summary>
+    IncrementGpc0,
 }
 
 /// <summary>The outcome of a `tcp-request` rule set.</summary>
@@ -121,6 +123,9 @@ internal static class TcpRuleRunner
                     break;
                 case TcpRuleAction.TrackSc:
                     StickTracking.Run(rule, ctx);
+                    break;
+                case TcpRuleAction.IncrementGpc0:
+                    ctx.TrackedEntry(rule.TrackIndex)?.IncrementGpc0(Environment.TickCount64);
                     break;
                 default:
                     ctx.Variables.Unset(rule.Variable!);

@@ -37,8 +37,38 @@ internal sealed class TrackScAction(int index, SampleExpression key, string? tab
 }
 
 /// <summary>The step every `track-scN` shares: the key's entry in the table, created when new.</summary>
+/// <summary>`sc-inc-gpc0(N)`: one more on the general purpose counter 0 (and its rate) of tracked counter N, when tracked.</summary>
+internal sealed class IncrementGpc0Action(int index) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        ctx.TrackedEntry(index)?.IncrementGpc0(Environment.TickCount64);
+        return RuleVerdict.Continue;
+    }
+}
+
 internal static class StickTracking
 {
+    /// <summary>
+    /// The counter of `sc-inc-gpc0(N)` (`sc-inc-gpc0` alone is 0), with HAProxy's errors; <paramref name="open"/> is
+    /// the position of `(` in <paramref name="action"/>, -1 without one.
+    /// </summary>
+    public static string? ParseTrackId(string action, int open, out int index)
+    {
+        index = 0;
+        if (open < 0)
+        {
+            return null;
+        }
+
+        if (!action.EndsWith(')') || !int.TryParse(action.AsSpan(open + 1, action.Length - open - 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index))
+        {
+            return $"invalid stick table track ID. Expects {action}(<Track ID>)";
+        }
+
+        return index > 2 ? "invalid stick table track ID. The max allowed ID is 2" : null;
+    }
+
     /// <summary>The entry of the key's value; null when the key has no value of the table's type or the table is full.</summary>
     public static StickEntry? Lookup(StickTable table, SampleExpression key, SampleContext ctx, long nowMs) =>
         key.TryEvaluate(ctx, out var sample) ? table.GetOrCreate(sample, nowMs) : null;

@@ -19,6 +19,17 @@ internal static class StickFetches
         ("conn_cnt", (e, _) => e.Table.Config.StoresConnCnt ? Volatile.Read(ref e.ConnCnt) : null),
         ("conn_rate", (e, now) => e.Table.Config.ConnRatePeriodMs > 0 ? e.ConnRate(now) : null),
         ("get_gpc0", (e, _) => e.Table.Config.StoresGpc0 ? Volatile.Read(ref e.Gpc0) : null),
+        ("gpc0_rate", (e, now) => e.Table.Config.Gpc0RatePeriodMs > 0 ? e.Gpc0Rate(now) : null),
+    ];
+
+    /// <summary>
+    /// The fetches that change the counter they read (`sc_inc_gpc0`, `sc_clr_gpc0`), for tracked counters only: the
+    /// `src_` forms would create the client's entry, which Sluice does not do yet.
+    /// </summary>
+    private static readonly (string Name, Func<StickEntry, long, long?> Update)[] Updates =
+    [
+        ("inc_gpc0", (e, now) => e.Table.Config.StoresGpc0 || e.Table.Config.Gpc0RatePeriodMs > 0 ? e.IncrementGpc0(now) : null),
+        ("clr_gpc0", (e, _) => e.Table.Config.StoresGpc0 ? e.ClearGpc0() : null),
     ];
 
     /// <summary>The names this file implements, for the list of HAProxy's not-yet-supported fetches.</summary>
@@ -29,6 +40,10 @@ internal static class StickFetches
             foreach (var (name, _) in Counters)
             {
                 yield return "src_" + name;
+            }
+
+            foreach (var name in Counters.Select(c => c.Name).Concat(Updates.Select(u => u.Name)))
+            {
                 yield return "sc_" + name;
                 for (var n = 0; n < 3; n++)
                 {
@@ -48,7 +63,10 @@ internal static class StickFetches
                 var tableName = a.String(0);
                 return new FunctionFetch(SampleType.Int, ctx => ReadSource(ctx, tableName, read));
             });
+        }
 
+        foreach (var (name, read) in Counters.Concat(Updates))
+        {
             table["sc_" + name] = new FetchDefinition("sc_" + name, SampleSources.Internal, 1, a =>
             {
                 var index = (int)a.RequiredInteger(0);

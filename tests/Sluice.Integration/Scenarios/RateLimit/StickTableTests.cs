@@ -129,6 +129,63 @@ public partial class StickTableTests
         Assert.Equal(reference, ours);
     }
 
+    /// <summary>
+    /// The general purpose counter 0 as an abuse flag: `sc-inc-gpc0(0)` on bad paths (in `http-request` and in
+    /// `tcp-request content` rules), a deny once it passes 1, `sc0_clr_gpc0` to reset it, `gpc0_rate(10s)` beside it.
+    /// haproxy 2.6 first, then Sluice: the same statuses and the same `show table` lines.
+    /// </summary>
+    [Fact]
+    public async Task Gpc0_IncrementDenyClear_AsHAProxy()
+    {
+        static string Config(int port, string socket) => $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend f
+                bind 127.0.0.1:{port}
+                stick-table type ip size 10 expire 1m store gpc0,gpc0_rate(10s),http_req_cnt
+                tcp-request content track-sc0 src
+                tcp-request content sc-inc-gpc0(0) if {"{"} path_beg /worse {"}"}
+                http-request sc-inc-gpc0(0) if {"{"} path_beg /bad {"}"} || {"{"} path_beg /worse {"}"}
+                http-request return status 200 content-type text/plain string reset if {"{"} path_beg /reset {"}"} {"{"} sc0_clr_gpc0 ge 0 {"}"}
+                http-request deny deny_status 403 if {"{"} sc_get_gpc0(0) gt 1 {"}"}
+                http-request return status 200 content-type text/plain string ok
+            """;
+
+        static async Task<List<string>> RunAsync(int port, string socket)
+        {
+            var seen = new List<string>();
+            foreach (var path in new[] { "/ok", "/bad", "/bad", "/ok", "/reset", "/ok", "/worse", "/ok" })
+            {
+                var result = await Http.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", Http.Url(port, path));
+                seen.Add(path + " " + result.StandardOutput);
+            }
+
+            var table = await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f");
+            seen.AddRange(table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => Regex.Replace(l, @"^0x[0-9a-f]+: (.*) exp=\d+ (.*)$", "$1 $2")));
+            return seen;
+        }
+
+        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        List<string> reference;
+        await using (var haproxy = await Scenarios.Stats.HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
+        {
+            reference = await RunAsync(haPort, haSocket);
+        }
+
+        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+        await using var sluice = await SluiceProcess.StartAsync(Config(port, socket), []);
+        await Scenarios.Stats.StatsPeers.WaitForUnixSocketAsync(socket);
+        var ours = await RunAsync(port, socket);
+
+        Assert.Equal(["/ok 200", "/bad 200", "/bad 403", "/ok 403", "/reset 200", "/ok 200", "/worse 403", "/ok 403"], reference[..8]);
+        Assert.Equal(reference, ours);
+    }
+
     [Fact]
     public async Task Check_MissingTable_Alert()
     {
