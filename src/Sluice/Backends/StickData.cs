@@ -63,6 +63,7 @@ internal static class StickData
         StickDataType.HttpReqRate => config.HttpReqRatePeriodMs,
         StickDataType.HttpErrRate => config.HttpErrRatePeriodMs,
         StickDataType.Gpc0Rate => config.Gpc0RatePeriodMs,
+        StickDataType.Gpc1Rate => config.Gpc1RatePeriodMs,
         _ => 0,
     };
 
@@ -72,6 +73,8 @@ internal static class StickData
         StickDataType.ServerId => config.StoresServerId,
         StickDataType.ServerKey => config.StoresServerKey,
         StickDataType.Gpc0 => config.StoresGpc0,
+        StickDataType.Gpc1 => config.StoresGpc1,
+        StickDataType.Gpt0 => config.StoresGpt0,
         StickDataType.ConnCnt => config.StoresConnCnt,
         StickDataType.ConnCur => config.StoresConnCur,
         StickDataType.HttpReqCnt => config.StoresHttpReqCnt,

@@ -32,6 +32,15 @@ internal sealed record StickTableConfig(string Name, StickKeyType Type, int Size
     public long HttpErrRatePeriodMs { get; init; }
     public bool StoresGpc0 { get; init; }
     public long Gpc0RatePeriodMs { get; init; }
+    public bool StoresGpc1 { get; init; }
+    public long Gpc1RatePeriodMs { get; init; }
+    public bool StoresGpt0 { get; init; }
+
+    /// <summary>The table keeps general purpose counter <paramref name="counter"/> (0 or 1).</summary>
+    public bool StoresGpc(int counter) => counter == 0 ? StoresGpc0 : StoresGpc1;
+
+    /// <summary>The period of general purpose counter <paramref name="counter"/>'s rate; 0 when not stored.</summary>
+    public long GpcRatePeriodMs(int counter) => counter == 0 ? Gpc0RatePeriodMs : Gpc1RatePeriodMs;
     public bool StoresServerId { get; init; }
     /// <summary>The server's name beside its id (`server_key`); HAProxy adds both to a table that `stick` rules use.</summary>
     public bool StoresServerKey { get; init; }
@@ -107,6 +116,7 @@ internal sealed class StickEntry
     private FrequencyCounter _httpReqRate;
     private FrequencyCounter _httpErrRate;
     private FrequencyCounter _gpc0Rate;
+    private FrequencyCounter _gpc1Rate;
 
     public StickEntry(StickTable table, StickKey key, long id)
     {
@@ -130,6 +140,10 @@ internal sealed class StickEntry
     public long HttpReqCnt;
     public long HttpErrCnt;
     public long Gpc0;
+    public long Gpc1;
+
+    /// <summary>`gpt0`: the general purpose tag `sc-set-gpt0` sets.</summary>
+    public long Gpt0;
     public int ServerId;
 
     /// <summary>`server_key`: the name of the server <see cref="ServerId"/> names; null until a `stick` rule stores one.</summary>
@@ -141,39 +155,41 @@ internal sealed class StickEntry
     public void Touch(long nowMs) => Volatile.Write(ref ExpiresMs, nowMs + Table.Config.ExpireMs);
 
     /// <summary>
-    /// `sc-inc-gpc0` and `sc_inc_gpc0`: one more on the general purpose counter 0 and its rate, where the table stores
-    /// them; the counter's new value.
+    /// `sc-inc-gpcN` and `sc_inc_gpcN`: one more on general purpose counter <paramref name="counter"/> (0 or 1) and
+    /// its rate, where the table stores them; the counter's new value.
     /// </summary>
-    public long IncrementGpc0(long nowMs)
+    public long IncrementGpc(int counter, long nowMs)
     {
         var config = Table.Config;
+        var period = config.GpcRatePeriodMs(counter);
         lock (_lock)
         {
-            if (config.Gpc0RatePeriodMs > 0)
+            if (period > 0)
             {
-                _gpc0Rate.Add(nowMs, config.Gpc0RatePeriodMs, 1);
+                (counter == 0 ? ref _gpc0Rate : ref _gpc1Rate).Add(nowMs, period, 1);
             }
 
-            return config.StoresGpc0 ? ++Gpc0 : 0;
+            return !config.StoresGpc(counter) ? 0 : counter == 0 ? ++Gpc0 : ++Gpc1;
         }
     }
 
-    /// <summary>`sc_clr_gpc0`: the general purpose counter 0 goes back to 0; its value before.</summary>
-    public long ClearGpc0()
+    /// <summary>`sc_clr_gpcN`: general purpose counter <paramref name="counter"/> goes back to 0; its value before.</summary>
+    public long ClearGpc(int counter)
     {
         lock (_lock)
         {
-            var before = Gpc0;
-            Gpc0 = 0;
+            ref var value = ref counter == 0 ? ref Gpc0 : ref Gpc1;
+            var before = value;
+            value = 0;
             return before;
         }
     }
 
-    public long Gpc0Rate(long nowMs)
+    public long GpcRate(int counter, long nowMs)
     {
         lock (_lock)
         {
-            return _gpc0Rate.Read(nowMs, Table.Config.Gpc0RatePeriodMs);
+            return counter == 0 ? _gpc0Rate.Read(nowMs, Table.Config.Gpc0RatePeriodMs) : _gpc1Rate.Read(nowMs, Table.Config.Gpc1RatePeriodMs);
         }
     }
 
@@ -270,6 +286,8 @@ internal sealed class StickEntry
             {
                 StickDataType.ServerId => ServerId,
                 StickDataType.Gpc0 => Gpc0,
+                StickDataType.Gpc1 => Gpc1,
+                StickDataType.Gpt0 => Gpt0,
                 StickDataType.ConnCnt => ConnCnt,
                 StickDataType.ConnCur => ConnCur,
                 StickDataType.HttpReqCnt => HttpReqCnt,
@@ -278,6 +296,7 @@ internal sealed class StickEntry
                 StickDataType.HttpReqRate => _httpReqRate.Read(nowMs, Table.Config.HttpReqRatePeriodMs),
                 StickDataType.HttpErrRate => _httpErrRate.Read(nowMs, Table.Config.HttpErrRatePeriodMs),
                 StickDataType.Gpc0Rate => _gpc0Rate.Read(nowMs, Table.Config.Gpc0RatePeriodMs),
+                StickDataType.Gpc1Rate => _gpc1Rate.Read(nowMs, Table.Config.Gpc1RatePeriodMs),
                 _ => 0,
             };
         }
@@ -296,6 +315,12 @@ internal sealed class StickEntry
                     break;
                 case StickDataType.Gpc0:
                     Gpc0 = value;
+                    break;
+                case StickDataType.Gpc1:
+                    Gpc1 = value;
+                    break;
+                case StickDataType.Gpt0:
+                    Gpt0 = value;
                     break;
                 case StickDataType.ConnCnt:
                     ConnCnt = value;
@@ -320,6 +345,9 @@ internal sealed class StickEntry
                     break;
                 case StickDataType.Gpc0Rate:
                     _gpc0Rate.Add(nowMs, config.Gpc0RatePeriodMs, value);
+                    break;
+                case StickDataType.Gpc1Rate:
+                    _gpc1Rate.Add(nowMs, config.Gpc1RatePeriodMs, value);
                     break;
             }
         }

@@ -255,10 +255,26 @@ internal static class HttpRuleParser
                 return ParseUseService(rule);
             case "capture" when open < 0:
                 return ParseCapture(rule, response);
-            case "sc-inc-gpc0":
+            case "sc-inc-gpc0" or "sc-inc-gpc1":
                 return StickTracking.ParseTrackId(rule.ActionName, open, out var counter) is { } trackIdError
                     ? rule.Fail(trackIdError)
-                    : new IncrementGpc0Action(counter);
+                    : new IncrementGpcAction(baseName[^1] - '0', counter);
+            case "sc-set-gpt0":
+            {
+                if (StickTracking.ParseTrackId(rule.ActionName, open, out var tracked) is { } gptError)
+                {
+                    return rule.Fail(gptError);
+                }
+
+                if (ParseGptValue(rule.Ctx.Argument(1), out var gptValue) is { } valueError)
+                {
+                    return rule.Fail(valueError);
+                }
+
+                rule.Next = 2;
+                return new SetGpt0Action(tracked, gptValue!);
+            }
+
             case "track-sc0" or "track-sc1" or "track-sc2" when open < 0 && !response:
                 return ParseTrackSc(rule, baseName[^1] - '0');
             case "set-src" or "set-src-port" or "set-dst" or "set-dst-port" when open < 0 && !response:
@@ -307,6 +323,21 @@ internal static class HttpRuleParser
 
         rule.Next = next;
         return new TrackScAction(index, key!, table);
+    }
+
+    /// <summary>The VALUE of `sc-set-gpt0(N) VALUE`: an integer, or an expression; the error, or null.</summary>
+    internal static string? ParseGptValue(string? text, out SampleExpression? value)
+    {
+        value = null;
+        if (text is null or "if" or "unless")
+        {
+            return "expects an integer or an expression";
+        }
+
+        value = long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _)
+            ? SampleExpressionParser.Parse($"int({text})", forAcl: false, out var error)
+            : SampleExpressionParser.Parse(text, forAcl: false, out error);
+        return value is null ? error ?? "invalid expression" : null;
     }
 
     /// <summary>

@@ -340,10 +340,19 @@ internal static class StickTableParser
             case "gpc0_rate":
                 config = config with { Gpc0RatePeriodMs = period };
                 break;
+            case "gpc1":
+                config = config with { StoresGpc1 = true };
+                break;
+            case "gpc1_rate":
+                config = config with { Gpc1RatePeriodMs = period };
+                break;
+            case "gpt0":
+                config = config with { StoresGpt0 = true };
+                break;
             case "server_id":
                 config = config with { StoresServerId = true };
                 break;
-            case "sess_cnt" or "sess_rate" or "gpc1" or "gpc1_rate" or "gpt0" or "gpc" or "gpt" or "gpc_rate"
+            case "sess_cnt" or "sess_rate" or "gpc" or "gpt" or "gpc_rate"
                 or "bytes_in_cnt" or "bytes_in_rate" or "bytes_out_cnt" or "bytes_out_rate" or "http_fail_cnt" or "http_fail_rate":
                 return $"store '{name}' is not supported yet.";
             default:

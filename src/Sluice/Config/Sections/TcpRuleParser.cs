@@ -233,14 +233,25 @@ internal static class TcpRuleParser
                     TracksSession = set != RuleSet.Content,
                 };
                 break;
-            case "sc-inc-gpc0":
+            case "sc-inc-gpc0" or "sc-inc-gpc1":
                 if (StickTracking.ParseTrackId(action, open, out var counter) is { } trackIdError)
                 {
                     ctx.Alert($"'{keyword}' : {trackIdError}.");
                     return null;
                 }
 
-                rule = new TcpRule(TcpRuleAction.IncrementGpc0, null, location) { TrackIndex = counter };
+                rule = new TcpRule(TcpRuleAction.IncrementGpc, null, location) { TrackIndex = counter, Counter = baseName[^1] - '0' };
+                break;
+            case "sc-set-gpt0":
+                SampleExpression? gptValue = null;
+                if ((StickTracking.ParseTrackId(action, open, out var tagged) ?? HttpRuleParser.ParseGptValue(ctx.Argument(2), out gptValue)) is { } gptError)
+                {
+                    ctx.Alert($"'{keyword}' : {gptError}.");
+                    return null;
+                }
+
+                rule = new TcpRule(TcpRuleAction.SetGpt0, null, location) { TrackIndex = tagged, Expression = gptValue };
+                next = 3;
                 break;
             case "use-service" when open < 0 && set == RuleSet.Content:
                 // Prometheus is the only service Sluice has, and HAProxy offers it to HTTP rules only.

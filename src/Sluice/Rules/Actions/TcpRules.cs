@@ -22,8 +22,10 @@ internal enum TcpRuleAction : byte
     SetAddress,
     /// <summary>`track-scN KEY [table T]`: the key's stick table entry becomes counter N.</summary>
     TrackSc,
-    /// <summary>`sc-inc-gpc0(N)`: one more on counter N's general purpose counter 0.</summary>
-    IncrementGpc0,
+    /// <summary>`sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`: one more on a general purpose counter of tracked counter N.</summary>
+    IncrementGpc,
+    /// <summary>`sc-set-gpt0(N) VALUE`: the general purpose tag of tracked counter N.</summary>
+    SetGpt0,
 }
 
 /// <summary>The outcome of a `tcp-request` rule set.</summary>
@@ -60,6 +62,9 @@ internal sealed record TcpRule(TcpRuleAction Action, Condition? Condition, strin
 
     /// <summary>`table T` of `track-scN`, or null for the proxy's own table.</summary>
     public string? TableName { get; init; }
+
+    /// <summary>`sc-inc-gpcN`: which general purpose counter (0 or 1).</summary>
+    public int Counter { get; init; }
 
     /// <summary>True for connection and session rules: the counter follows the client connection, not one transaction.</summary>
     public bool TracksSession { get; init; }
@@ -124,8 +129,11 @@ internal static class TcpRuleRunner
                 case TcpRuleAction.TrackSc:
                     StickTracking.Run(rule, ctx);
                     break;
-                case TcpRuleAction.IncrementGpc0:
-                    ctx.TrackedEntry(rule.TrackIndex)?.IncrementGpc0(Environment.TickCount64);
+                case TcpRuleAction.IncrementGpc:
+                    ctx.TrackedEntry(rule.TrackIndex)?.IncrementGpc(rule.Counter, Environment.TickCount64);
+                    break;
+                case TcpRuleAction.SetGpt0:
+                    StickTracking.SetGpt0(ctx, rule.TrackIndex, rule.Expression!);
                     break;
                 default:
                     ctx.Variables.Unset(rule.Variable!);

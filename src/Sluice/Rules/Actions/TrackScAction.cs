@@ -37,12 +37,22 @@ internal sealed class TrackScAction(int index, SampleExpression key, string? tab
 }
 
 /// <summary>The step every `track-scN` shares: the key's entry in the table, created when new.</summary>
-/// <summary>`sc-inc-gpc0(N)`: one more on the general purpose counter 0 (and its rate) of tracked counter N, when tracked.</summary>
-internal sealed class IncrementGpc0Action(int index) : HttpAction
+/// <summary>`sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`: one more on a general purpose counter (and its rate) of tracked counter N, when tracked.</summary>
+internal sealed class IncrementGpcAction(int counter, int index) : HttpAction
 {
     public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
     {
-        ctx.TrackedEntry(index)?.IncrementGpc0(Environment.TickCount64);
+        ctx.TrackedEntry(index)?.IncrementGpc(counter, Environment.TickCount64);
+        return RuleVerdict.Continue;
+    }
+}
+
+/// <summary>`sc-set-gpt0(N) VALUE`: the general purpose tag of tracked counter N takes VALUE (an integer or an expression).</summary>
+internal sealed class SetGpt0Action(int index, SampleExpression value) : HttpAction
+{
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        StickTracking.SetGpt0(ctx, index, value);
         return RuleVerdict.Continue;
     }
 }
@@ -67,6 +77,15 @@ internal static class StickTracking
         }
 
         return index > 2 ? "invalid stick table track ID. The max allowed ID is 2" : null;
+    }
+
+    /// <summary>`sc-set-gpt0(N) VALUE` in http and tcp rules: nothing when counter N is not tracked or VALUE is no integer.</summary>
+    public static void SetGpt0(SampleContext ctx, int index, SampleExpression value)
+    {
+        if (ctx.TrackedEntry(index) is { Table.Config.StoresGpt0: true } entry && value.TryEvaluate(ctx, out var sample) && sample.TryGetInteger(out var number))
+        {
+            Volatile.Write(ref entry.Gpt0, number);
+        }
     }
 
     /// <summary>The entry of the key's value; null when the key has no value of the table's type or the table is full.</summary>

@@ -19,18 +19,26 @@ internal static class StickFetches
         ("conn_cnt", (e, _) => e.Table.Config.StoresConnCnt ? Volatile.Read(ref e.ConnCnt) : null),
         ("conn_rate", (e, now) => e.Table.Config.ConnRatePeriodMs > 0 ? e.ConnRate(now) : null),
         ("get_gpc0", (e, _) => e.Table.Config.StoresGpc0 ? Volatile.Read(ref e.Gpc0) : null),
-        ("gpc0_rate", (e, now) => e.Table.Config.Gpc0RatePeriodMs > 0 ? e.Gpc0Rate(now) : null),
+        ("gpc0_rate", (e, now) => e.Table.Config.Gpc0RatePeriodMs > 0 ? e.GpcRate(0, now) : null),
+        ("get_gpc1", (e, _) => e.Table.Config.StoresGpc1 ? Volatile.Read(ref e.Gpc1) : null),
+        ("gpc1_rate", (e, now) => e.Table.Config.Gpc1RatePeriodMs > 0 ? e.GpcRate(1, now) : null),
+        ("get_gpt0", (e, _) => e.Table.Config.StoresGpt0 ? Volatile.Read(ref e.Gpt0) : null),
     ];
 
     /// <summary>
-    /// The fetches that change the counter they read (`sc_inc_gpc0`, `sc_clr_gpc0`), for tracked counters only: the
+    /// The fetches that change the counter they read (`sc_inc_gpcN`, `sc_clr_gpcN`), for tracked counters only: the
     /// `src_` forms would create the client's entry, which Sluice does not do yet.
     /// </summary>
     private static readonly (string Name, Func<StickEntry, long, long?> Update)[] Updates =
     [
-        ("inc_gpc0", (e, now) => e.Table.Config.StoresGpc0 || e.Table.Config.Gpc0RatePeriodMs > 0 ? e.IncrementGpc0(now) : null),
-        ("clr_gpc0", (e, _) => e.Table.Config.StoresGpc0 ? e.ClearGpc0() : null),
+        ("inc_gpc0", (e, now) => Increment(e, 0, now)),
+        ("clr_gpc0", (e, _) => e.Table.Config.StoresGpc0 ? e.ClearGpc(0) : null),
+        ("inc_gpc1", (e, now) => Increment(e, 1, now)),
+        ("clr_gpc1", (e, _) => e.Table.Config.StoresGpc1 ? e.ClearGpc(1) : null),
     ];
+
+    private static long? Increment(StickEntry entry, int counter, long nowMs) =>
+        entry.Table.Config.StoresGpc(counter) || entry.Table.Config.GpcRatePeriodMs(counter) > 0 ? entry.IncrementGpc(counter, nowMs) : null;
 
     /// <summary>The names this file implements, for the list of HAProxy's not-yet-supported fetches.</summary>
     public static IEnumerable<string> Names

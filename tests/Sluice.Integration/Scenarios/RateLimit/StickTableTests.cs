@@ -165,8 +165,7 @@ public partial class StickTableTests
                 seen.Add(path + " " + result.StandardOutput);
             }
 
-            var table = await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f");
-            seen.AddRange(table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => Regex.Replace(l, @"^0x[0-9a-f]+: (.*) exp=\d+ (.*)$", "$1 $2")));
+            seen.AddRange(Entries(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f")));
             return seen;
         }
 
@@ -185,6 +184,71 @@ public partial class StickTableTests
         Assert.Equal(["/ok 200", "/bad 200", "/bad 403", "/ok 403", "/reset 200", "/ok 200", "/worse 403", "/ok 403"], reference[..8]);
         Assert.Equal(reference, ours);
     }
+
+    /// <summary>
+    /// Counter 1 of a table with `gpc1`, `gpc1_rate(10s)` and `gpt0`: `sc-inc-gpc1(1)`, `sc-set-gpt0(1)` with an integer
+    /// in `tcp-request content` and `http-request` rules, `sc1_clr_gpc1`, and a deny on the tag. haproxy 2.6 first,
+    /// then Sluice: the same statuses and `show table` lines.
+    /// </summary>
+    [Fact]
+    public async Task Gpc1AndGpt0_OnCounter1_AsHAProxy()
+    {
+        static string Config(int port, string socket) => $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend f
+                bind 127.0.0.1:{port}
+                stick-table type ip size 10 expire 1m store gpc1,gpc1_rate(10s),gpt0
+                tcp-request content track-sc1 src
+                tcp-request content sc-set-gpt0(1) 3 if {"{"} path_beg /tcp-tag {"}"}
+                http-request sc-inc-gpc1(1) if {"{"} path_beg /bad {"}"}
+                http-request sc-set-gpt0(1) 7 if {"{"} path_beg /tag {"}"}
+                http-request return status 200 content-type text/plain string reset if {"{"} path_beg /reset {"}"} {"{"} sc1_clr_gpc1 ge 0 {"}"}
+                http-request deny deny_status 403 if {"{"} sc1_get_gpt0 eq 7 {"}"} || {"{"} sc_get_gpc1(1) gt 2 {"}"}
+                http-request return status 200 content-type text/plain string ok
+            """;
+
+        static async Task<List<string>> RunAsync(int port, string socket)
+        {
+            var seen = new List<string>();
+            foreach (var path in new[] { "/ok", "/bad", "/bad", "/bad", "/reset", "/ok", "/tcp-tag", "/ok" })
+            {
+                var result = await Http.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", Http.Url(port, path));
+                seen.Add(path + " " + result.StandardOutput);
+            }
+
+            seen.AddRange(Entries(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f")));
+            var tagged = await Http.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", Http.Url(port, "/tag"));
+            seen.Add("/tag " + tagged.StandardOutput);
+            seen.AddRange(Entries(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f")));
+            return seen;
+        }
+
+        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        List<string> reference;
+        await using (var haproxy = await Scenarios.Stats.HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
+        {
+            reference = await RunAsync(haPort, haSocket);
+        }
+
+        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+        await using var sluice = await SluiceProcess.StartAsync(Config(port, socket), []);
+        await Scenarios.Stats.StatsPeers.WaitForUnixSocketAsync(socket);
+        var ours = await RunAsync(port, socket);
+
+        Assert.Equal(["/ok 200", "/bad 200", "/bad 200", "/bad 403", "/reset 200", "/ok 200", "/tcp-tag 200", "/ok 200"], reference[..8]);
+        Assert.Equal("/tag 403", reference[^2]);
+        Assert.Equal(reference, ours);
+    }
+
+    /// <summary>`show table` lines without what differs between runs (the entry's address, its expiry).</summary>
+    private static IEnumerable<string> Entries(string table) =>
+        table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => Regex.Replace(l, @"^0x[0-9a-f]+: (.*) exp=\d+ (.*)$", "$1 $2"));
 
     [Fact]
     public async Task Check_MissingTable_Alert()
