@@ -26,8 +26,8 @@ internal static class StickFetches
     ];
 
     /// <summary>
-    /// The fetches that change the counter they read (`sc_inc_gpcN`, `sc_clr_gpcN`), for tracked counters only: the
-    /// `src_` forms would create the client's entry, which Sluice does not do yet.
+    /// The fetches that change the counter they read (`sc_inc_gpcN`, `sc_clr_gpcN`); their `src_` forms create the
+    /// client's entry when it is missing, as HAProxy's do.
     /// </summary>
     private static readonly (string Name, Func<StickEntry, long, long?> Update)[] Updates =
     [
@@ -45,7 +45,7 @@ internal static class StickFetches
     {
         get
         {
-            foreach (var (name, _) in Counters)
+            foreach (var (name, _) in Counters.Concat(Updates))
             {
                 yield return "src_" + name;
             }
@@ -73,6 +73,16 @@ internal static class StickFetches
             });
         }
 
+        foreach (var (name, update) in Updates)
+        {
+            // `src_inc_gpc0([TABLE])` and the like: the client's entry is created when missing.
+            table["src_" + name] = new FetchDefinition("src_" + name, SampleSources.Connection, 1, a =>
+            {
+                var tableName = a.String(0);
+                return new FunctionFetch(SampleType.Int, ctx => UpdateSource(ctx, tableName, update));
+            });
+        }
+
         foreach (var (name, read) in Counters.Concat(Updates))
         {
             table["sc_" + name] = new FetchDefinition("sc_" + name, SampleSources.Internal, 1, a =>
@@ -88,9 +98,21 @@ internal static class StickFetches
         }
     }
 
+    private static StickTable? SourceTable(SampleContext ctx, string? tableName) =>
+        tableName is null ? ctx.FrontendStickTable : ctx.StickTables?.GetValueOrDefault(tableName);
+
+    private static Sample UpdateSource(SampleContext ctx, string? tableName, Func<StickEntry, long, long?> update)
+    {
+        var now = Environment.TickCount64;
+        return SourceTable(ctx, tableName) is { } stickTable && ctx.ClientEndPoint is System.Net.IPEndPoint ip
+            && stickTable.GetOrCreate(Sample.FromAddress(ip.Address), now) is { } entry && update(entry, now) is long value
+            ? Sample.FromInt(value)
+            : default;
+    }
+
     private static Sample ReadSource(SampleContext ctx, string? tableName, Func<StickEntry, long, long?> read)
     {
-        var stickTable = tableName is null ? ctx.FrontendStickTable : ctx.StickTables?.GetValueOrDefault(tableName);
+        var stickTable = SourceTable(ctx, tableName);
         if (stickTable is null || ctx.ClientEndPoint is not System.Net.IPEndPoint ip || !stickTable.TryFind(Sample.FromAddress(ip.Address), out var entry))
         {
             return default;

@@ -246,6 +246,57 @@ public partial class StickTableTests
         Assert.Equal(reference, ours);
     }
 
+    /// <summary>
+    /// `src_inc_gpc0` and `src_clr_gpc0` without any tracking: the client's entry is created by the first increment.
+    /// haproxy 2.6 first, then Sluice: the same statuses and `show table` lines.
+    /// </summary>
+    [Fact]
+    public async Task SourceIncrementAndClear_CreateTheEntry_AsHAProxy()
+    {
+        static string Config(int port, string socket) => $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend f
+                bind 127.0.0.1:{port}
+                stick-table type ip size 10 expire 1m store gpc0
+                http-request return status 200 content-type text/plain string cleared if {"{"} path_beg /clear {"}"} {"{"} src_clr_gpc0 ge 0 {"}"}
+                http-request deny deny_status 429 if {"{"} src_inc_gpc0 gt 2 {"}"}
+                http-request return status 200 content-type text/plain string ok
+            """;
+
+        static async Task<List<string>> RunAsync(int port, string socket)
+        {
+            var seen = new List<string>();
+            foreach (var path in new[] { "/clear", "/a", "/a", "/a", "/a", "/clear", "/a" })
+            {
+                seen.Add(path + " " + (await Http.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", Http.Url(port, path))).StandardOutput);
+            }
+
+            seen.AddRange(Entries(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f")));
+            return seen;
+        }
+
+        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        List<string> reference;
+        await using (var haproxy = await Scenarios.Stats.HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
+        {
+            reference = await RunAsync(haPort, haSocket);
+        }
+
+        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+        await using var sluice = await SluiceProcess.StartAsync(Config(port, socket), []);
+        await Scenarios.Stats.StatsPeers.WaitForUnixSocketAsync(socket);
+        var ours = await RunAsync(port, socket);
+
+        Assert.Equal(["/clear 200", "/a 200", "/a 200", "/a 429", "/a 429", "/clear 200", "/a 200"], reference[..7]);
+        Assert.Equal(reference, ours);
+    }
+
     /// <summary>`show table` lines without what differs between runs (the entry's address, its expiry).</summary>
     private static IEnumerable<string> Entries(string table) =>
         table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => Regex.Replace(l, @"^0x[0-9a-f]+: (.*) exp=\d+ (.*)$", "$1 $2"));
