@@ -64,6 +64,7 @@ internal static class StickData
         StickDataType.HttpErrRate => config.HttpErrRatePeriodMs,
         StickDataType.Gpc0Rate => config.Gpc0RatePeriodMs,
         StickDataType.Gpc1Rate => config.Gpc1RatePeriodMs,
+        StickDataType.SessRate => config.SessRatePeriodMs,
         _ => 0,
     };
 
@@ -74,6 +75,7 @@ internal static class StickData
         StickDataType.ServerKey => config.StoresServerKey,
         StickDataType.Gpc0 => config.StoresGpc0,
         StickDataType.Gpc1 => config.StoresGpc1,
+        StickDataType.SessCnt => config.StoresSessCnt,
         StickDataType.Gpt0 => config.StoresGpt0,
         StickDataType.ConnCnt => config.StoresConnCnt,
         StickDataType.ConnCur => config.StoresConnCur,

@@ -32,6 +32,8 @@ internal sealed record StickTableConfig(string Name, StickKeyType Type, int Size
     public long HttpErrRatePeriodMs { get; init; }
     public bool StoresGpc0 { get; init; }
     public long Gpc0RatePeriodMs { get; init; }
+    public bool StoresSessCnt { get; init; }
+    public long SessRatePeriodMs { get; init; }
     public bool StoresGpc1 { get; init; }
     public long Gpc1RatePeriodMs { get; init; }
     public bool StoresGpt0 { get; init; }
@@ -117,6 +119,7 @@ internal sealed class StickEntry
     private FrequencyCounter _httpErrRate;
     private FrequencyCounter _gpc0Rate;
     private FrequencyCounter _gpc1Rate;
+    private FrequencyCounter _sessRate;
 
     public StickEntry(StickTable table, StickKey key, long id)
     {
@@ -141,6 +144,9 @@ internal sealed class StickEntry
     public long HttpErrCnt;
     public long Gpc0;
     public long Gpc1;
+
+    /// <summary>`sess_cnt`: the sessions (accepted client connections) counted while this entry was tracked by them.</summary>
+    public long SessCnt;
 
     /// <summary>`gpt0`: the general purpose tag `sc-set-gpt0` sets.</summary>
     public long Gpt0;
@@ -219,6 +225,31 @@ internal sealed class StickEntry
         }
     }
 
+    /// <summary>
+    /// A client connection that tracks this entry from its `tcp-request connection|session` rules was accepted as a
+    /// session (sess_cnt, sess_rate), as HAProxy counts them; trackings by content and http rules count none.
+    /// </summary>
+    public void CountSession(long nowMs)
+    {
+        var config = Table.Config;
+        lock (_lock)
+        {
+            SessCnt++;
+            if (config.SessRatePeriodMs > 0)
+            {
+                _sessRate.Add(nowMs, config.SessRatePeriodMs, 1);
+            }
+        }
+    }
+
+    public long SessRate(long nowMs)
+    {
+        lock (_lock)
+        {
+            return _sessRate.Read(nowMs, Table.Config.SessRatePeriodMs);
+        }
+    }
+
     /// <summary>`http-request track-scN`: the tracking starts (conn_cur, conn_cnt, conn_rate) and counts this request.</summary>
     public void BeginHttpTracking(long nowMs)
     {
@@ -287,6 +318,8 @@ internal sealed class StickEntry
                 StickDataType.ServerId => ServerId,
                 StickDataType.Gpc0 => Gpc0,
                 StickDataType.Gpc1 => Gpc1,
+                StickDataType.SessCnt => SessCnt,
+                StickDataType.SessRate => _sessRate.Read(nowMs, Table.Config.SessRatePeriodMs),
                 StickDataType.Gpt0 => Gpt0,
                 StickDataType.ConnCnt => ConnCnt,
                 StickDataType.ConnCur => ConnCur,
@@ -318,6 +351,12 @@ internal sealed class StickEntry
                     break;
                 case StickDataType.Gpc1:
                     Gpc1 = value;
+                    break;
+                case StickDataType.SessCnt:
+                    SessCnt = value;
+                    break;
+                case StickDataType.SessRate:
+                    _sessRate.Add(nowMs, config.SessRatePeriodMs, value);
                     break;
                 case StickDataType.Gpt0:
                     Gpt0 = value;
@@ -371,6 +410,15 @@ internal sealed class StickCounterSet
     private int _released;
 
     public StickEntry?[] Entries { get; } = new StickEntry?[3];
+
+    /// <summary>The connection passed its connection and session rules: each entry counts a session.</summary>
+    public void CountSessions(long nowMs)
+    {
+        foreach (var entry in Entries)
+        {
+            entry?.CountSession(nowMs);
+        }
+    }
 
     /// <summary>The connection closed: each entry has one connection less (conn_cur).</summary>
     public void Release()

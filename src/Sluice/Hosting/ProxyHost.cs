@@ -365,6 +365,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             return null;
         }
 
+        counters?.CountSessions(Environment.TickCount64);
         var proto = listener.Bind.Proto;
         if (string.Equals(proto, "h2", StringComparison.Ordinal) || (proto is null && handshake.NegotiatedH2))
         {

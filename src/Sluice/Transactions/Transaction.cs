@@ -286,6 +286,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             return (false, null, 0);
         }
 
+        samples.SessionCounters?.CountSessions(Environment.TickCount64);
+
         var (accepted, buffer, length) = await InspectAsync(rules.ContentRules, rules.InspectDelayMs, samples, null, 0).ConfigureAwait(false);
         if (!accepted)
         {

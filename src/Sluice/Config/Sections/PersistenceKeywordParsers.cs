@@ -343,6 +343,12 @@ internal static class StickTableParser
             case "gpc1":
                 config = config with { StoresGpc1 = true };
                 break;
+            case "sess_cnt":
+                config = config with { StoresSessCnt = true };
+                break;
+            case "sess_rate":
+                config = config with { SessRatePeriodMs = period };
+                break;
             case "gpc1_rate":
                 config = config with { Gpc1RatePeriodMs = period };
                 break;
@@ -352,7 +358,7 @@ internal static class StickTableParser
             case "server_id":
                 config = config with { StoresServerId = true };
                 break;
-            case "sess_cnt" or "sess_rate" or "gpc" or "gpt" or "gpc_rate"
+            case "gpc" or "gpt" or "gpc_rate"
                 or "bytes_in_cnt" or "bytes_in_rate" or "bytes_out_cnt" or "bytes_out_rate" or "http_fail_cnt" or "http_fail_rate":
                 return $"store '{name}' is not supported yet.";
             default:

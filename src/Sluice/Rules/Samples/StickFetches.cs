@@ -18,6 +18,8 @@ internal static class StickFetches
         ("conn_cur", (e, _) => e.Table.Config.StoresConnCur ? Volatile.Read(ref e.ConnCur) : null),
         ("conn_cnt", (e, _) => e.Table.Config.StoresConnCnt ? Volatile.Read(ref e.ConnCnt) : null),
         ("conn_rate", (e, now) => e.Table.Config.ConnRatePeriodMs > 0 ? e.ConnRate(now) : null),
+        ("sess_cnt", (e, _) => e.Table.Config.StoresSessCnt ? Volatile.Read(ref e.SessCnt) : null),
+        ("sess_rate", (e, now) => e.Table.Config.SessRatePeriodMs > 0 ? e.SessRate(now) : null),
         ("get_gpc0", (e, _) => e.Table.Config.StoresGpc0 ? Volatile.Read(ref e.Gpc0) : null),
         ("gpc0_rate", (e, now) => e.Table.Config.Gpc0RatePeriodMs > 0 ? e.GpcRate(0, now) : null),
         ("get_gpc1", (e, _) => e.Table.Config.StoresGpc1 ? Volatile.Read(ref e.Gpc1) : null),

@@ -297,6 +297,57 @@ public partial class StickTableTests
         Assert.Equal(reference, ours);
     }
 
+    /// <summary>
+    /// `sess_cnt` and `sess_rate` count a client connection once, and only when it tracks from `tcp-request
+    /// connection|session` rules; `conn_cnt` and `http_req_cnt` beside them. Two requests on one connection and one on
+    /// another, tracked from each rule set in turn; haproxy 2.6 first, then Sluice: the same `show table` line.
+    /// </summary>
+    [Theory]
+    [InlineData("tcp-request connection track-sc0 src")]
+    [InlineData("tcp-request session track-sc0 src")]
+    [InlineData("tcp-request content track-sc0 src")]
+    [InlineData("http-request track-sc0 src")]
+    public async Task SessionCounters_CountTrackedConnectionsOnce_AsHAProxy(string tracking)
+    {
+        string Config(int port, string socket) => $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend f
+                bind 127.0.0.1:{port}
+                stick-table type ip size 10 expire 1m store sess_cnt,sess_rate(10s),conn_cnt,http_req_cnt
+                {tracking}
+                http-request return status 200 content-type text/plain string ok
+            """;
+
+        static async Task<List<string>> RunAsync(int port, string socket)
+        {
+            Assert.Equal(0, (await Http.CurlAsync("-o", "/dev/null", "-o", "/dev/null", Http.Url(port, "/a"), Http.Url(port, "/b"))).ExitCode);
+            Assert.Equal(0, (await Http.CurlAsync("-o", "/dev/null", Http.Url(port, "/c"))).ExitCode);
+            return [.. Entries(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f"))];
+        }
+
+        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        List<string> reference;
+        await using (var haproxy = await Scenarios.Stats.HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
+        {
+            reference = await RunAsync(haPort, haSocket);
+        }
+
+        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+        await using var sluice = await SluiceProcess.StartAsync(Config(port, socket), []);
+        await Scenarios.Stats.StatsPeers.WaitForUnixSocketAsync(socket);
+        var ours = await RunAsync(port, socket);
+
+        Assert.Contains(tracking.StartsWith("tcp-request connection", StringComparison.Ordinal) || tracking.StartsWith("tcp-request session", StringComparison.Ordinal)
+            ? "sess_cnt=2 sess_rate(10000)=2" : "sess_cnt=0 sess_rate(10000)=0", Assert.Single(reference), StringComparison.Ordinal);
+        Assert.Equal(reference, ours);
+    }
+
     /// <summary>`show table` lines without what differs between runs (the entry's address, its expiry).</summary>
     private static IEnumerable<string> Entries(string table) =>
         table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => Regex.Replace(l, @"^0x[0-9a-f]+: (.*) exp=\d+ (.*)$", "$1 $2"));
