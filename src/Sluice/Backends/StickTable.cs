@@ -191,15 +191,7 @@ internal sealed class StickEntry
         }
     }
 
-    public long GpcRate(int counter, long nowMs)
-    {
-        lock (_lock)
-        {
-            return counter == 0 ? _gpc0Rate.Read(nowMs, Table.Config.Gpc0RatePeriodMs) : _gpc1Rate.Read(nowMs, Table.Config.Gpc1RatePeriodMs);
-        }
-    }
-
-    /// <summary>A `stick` rule stores the server that took the request, refreshing the entry's expiry as it does.</summary>
+    /// <summary>A `stick` rule stores the server that took the request (its lookup refreshed the entry's expiry).</summary>
     public void StickTo(int serverId, string serverName)
     {
         lock (_lock)
@@ -229,26 +221,7 @@ internal sealed class StickEntry
     /// A client connection that tracks this entry from its `tcp-request connection|session` rules was accepted as a
     /// session (sess_cnt, sess_rate), as HAProxy counts them; trackings by content and http rules count none.
     /// </summary>
-    public void CountSession(long nowMs)
-    {
-        var config = Table.Config;
-        lock (_lock)
-        {
-            SessCnt++;
-            if (config.SessRatePeriodMs > 0)
-            {
-                _sessRate.Add(nowMs, config.SessRatePeriodMs, 1);
-            }
-        }
-    }
-
-    public long SessRate(long nowMs)
-    {
-        lock (_lock)
-        {
-            return _sessRate.Read(nowMs, Table.Config.SessRatePeriodMs);
-        }
-    }
+    public void CountSession(long nowMs) => Count(ref SessCnt, ref _sessRate, Table.Config.SessRatePeriodMs, nowMs);
 
     /// <summary>`http-request track-scN`: the tracking starts (conn_cur, conn_cnt, conn_rate) and counts this request.</summary>
     public void BeginHttpTracking(long nowMs)
@@ -266,45 +239,20 @@ internal sealed class StickEntry
         }
     }
 
-    public void CountHttpRequest(long nowMs)
+    public void CountHttpRequest(long nowMs) => Count(ref HttpReqCnt, ref _httpReqRate, Table.Config.HttpReqRatePeriodMs, nowMs);
+
+    public void CountHttpError(long nowMs) => Count(ref HttpErrCnt, ref _httpErrRate, Table.Config.HttpErrRatePeriodMs, nowMs);
+
+    /// <summary>One more event on a counter and on its rate, where the table stores the rate (its period is not 0).</summary>
+    private void Count(ref long counter, ref FrequencyCounter rate, long periodMs, long nowMs)
     {
-        var config = Table.Config;
         lock (_lock)
         {
-            HttpReqCnt++;
-            if (config.HttpReqRatePeriodMs > 0)
+            counter++;
+            if (periodMs > 0)
             {
-                _httpReqRate.Add(nowMs, config.HttpReqRatePeriodMs, 1);
+                rate.Add(nowMs, periodMs, 1);
             }
-        }
-    }
-
-    public void CountHttpError(long nowMs)
-    {
-        var config = Table.Config;
-        lock (_lock)
-        {
-            HttpErrCnt++;
-            if (config.HttpErrRatePeriodMs > 0)
-            {
-                _httpErrRate.Add(nowMs, config.HttpErrRatePeriodMs, 1);
-            }
-        }
-    }
-
-    public long ConnRate(long nowMs)
-    {
-        lock (_lock)
-        {
-            return _connRate.Read(nowMs, Table.Config.ConnRatePeriodMs);
-        }
-    }
-
-    public long HttpReqRate(long nowMs)
-    {
-        lock (_lock)
-        {
-            return _httpReqRate.Read(nowMs, Table.Config.HttpReqRatePeriodMs);
         }
     }
 
@@ -391,14 +339,6 @@ internal sealed class StickEntry
             }
         }
     }
-
-    public long HttpErrRate(long nowMs)
-    {
-        lock (_lock)
-        {
-            return _httpErrRate.Read(nowMs, Table.Config.HttpErrRatePeriodMs);
-        }
-    }
 }
 
 /// <summary>
@@ -481,21 +421,15 @@ internal sealed class StickTable
         key = default;
         if (Config.Type == StickKeyType.String)
         {
-            var rented = RentKeyText(sample, out var length);
-            try
+            Span<char> stack = stackalloc char[StackKeyLength];
+            using var text = new KeyText(this, sample, stack);
+            if (!text.HasText)
             {
-                if (length < 0)
-                {
-                    return false;
-                }
+                return false;
+            }
 
-                key = StickKey.Of(new string(rented.AsSpan(0, length)));
-                return true;
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<char>.Shared.Return(rented);
-            }
+            key = StickKey.Of(text.Text.ToString());
+            return true;
         }
 
         if (!TryMakeNumber(sample, out var number))
@@ -526,26 +460,14 @@ internal sealed class StickTable
         }
 
         Span<char> stack = stackalloc char[StackKeyLength];
-        char[]? rented = null;
-        try
+        using var text = new KeyText(this, sample, stack);
+        if (!text.HasText)
         {
-            var text = Config.KeyLength <= StackKeyLength ? stack : (rented = System.Buffers.ArrayPool<char>.Shared.Rent(Config.KeyLength));
-            var length = WriteKeyText(sample, text);
-            if (length < 0)
-            {
-                return false;
-            }
+            return false;
+        }
 
-            _entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(text[..length], out entry);
-            return true;
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                System.Buffers.ArrayPool<char>.Shared.Return(rented);
-            }
-        }
+        _entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(text.Text, out entry);
+        return true;
     }
 
     /// <summary>
@@ -566,39 +488,48 @@ internal sealed class StickTable
     /// <summary>The text of a string key: the sample as text, cut to `len`, one character per byte (Latin-1); -1 for no text.</summary>
     private int WriteKeyText(Sluice.Rules.Samples.Sample sample, Span<char> text)
     {
-        var limit = Math.Min(Config.KeyLength, text.Length);
+        Span<byte> formatted = stackalloc byte[64];
+        scoped ReadOnlySpan<byte> bytes;
         if (sample.IsText)
         {
-            var bytes = sample.Bytes;
-            var length = Math.Min(bytes.Length, limit);
-            for (var i = 0; i < length; i++)
-            {
-                text[i] = (char)bytes[i];
-            }
-
-            return length;
+            bytes = sample.Bytes;
         }
-
-        Span<byte> formatted = stackalloc byte[64];
-        if (sample.Type == Sluice.Rules.Samples.SampleType.None || !sample.TryFormat(formatted, out var written))
+        else if (sample.Type != Sluice.Rules.Samples.SampleType.None && sample.TryFormat(formatted, out var written))
+        {
+            bytes = formatted[..written];
+        }
+        else
         {
             return -1;
         }
 
-        written = Math.Min(written, limit);
-        for (var i = 0; i < written; i++)
-        {
-            text[i] = (char)formatted[i];
-        }
-
-        return written;
+        return System.Text.Encoding.Latin1.GetChars(bytes[..Math.Min(bytes.Length, Math.Min(Config.KeyLength, text.Length))], text);
     }
 
-    private char[] RentKeyText(Sluice.Rules.Samples.Sample sample, out int length)
+    /// <summary>A string key's text for a lookup: on the caller's stack when `len` fits, else in a rented buffer given back at the end.</summary>
+    private readonly ref struct KeyText : IDisposable
     {
-        var rented = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(Config.KeyLength, 64));
-        length = WriteKeyText(sample, rented);
-        return rented;
+        private readonly char[]? _rented;
+
+        public KeyText(StickTable table, Sluice.Rules.Samples.Sample sample, Span<char> stack)
+        {
+            var buffer = table.Config.KeyLength <= stack.Length ? stack : (_rented = System.Buffers.ArrayPool<char>.Shared.Rent(table.Config.KeyLength));
+            var length = table.WriteKeyText(sample, buffer);
+            HasText = length >= 0;
+            Text = HasText ? buffer[..length] : default;
+        }
+
+        public bool HasText { get; }
+
+        public ReadOnlySpan<char> Text { get; }
+
+        public void Dispose()
+        {
+            if (_rented is not null)
+            {
+                System.Buffers.ArrayPool<char>.Shared.Return(_rented);
+            }
+        }
     }
 
     /// <summary>An address or integer sample as the number key of an `ip`, `ipv6` or `integer` table.</summary>

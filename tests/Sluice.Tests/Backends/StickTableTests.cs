@@ -97,7 +97,7 @@ public class StickTableTests
 
         Assert.Equal(2, entry.ConnCur);
         Assert.Equal(2, entry.HttpReqCnt);
-        Assert.Equal(2, entry.HttpReqRate(0));
+        Assert.Equal(2, entry.Read(StickDataType.HttpReqRate, 0));
         first.EndTracking();
         Assert.Equal(1, entry.ConnCur);
         second.ResetTransaction();

@@ -121,7 +121,7 @@ internal sealed record BackendConfig
     public int FullConn { get; init; }
     /// <summary>`stick-table`: the backend's own table; null without one.</summary>
     public Sluice.Backends.StickTable? StickTable { get; init; }
-    /// <summary>`stick match|on|store-request` rules, their tables resolved.</summary>
+    /// <summary>`stick match|on|store-request|store-response` rules, their tables resolved.</summary>
     public IReadOnlyList<Sluice.Rules.Actions.StickRule> StickRules { get; init; } = [];
     /// <summary>`cookie`: cookie persistence (mode http only); null when not set.</summary>
     public CookieConfig? Cookie { get; init; }

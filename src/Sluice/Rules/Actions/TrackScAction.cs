@@ -36,7 +36,6 @@ internal sealed class TrackScAction(int index, SampleExpression key, string? tab
     }
 }
 
-/// <summary>The step every `track-scN` shares: the key's entry in the table, created when new.</summary>
 /// <summary>`sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`: one more on a general purpose counter (and its rate) of tracked counter N, when tracked.</summary>
 internal sealed class IncrementGpcAction(int counter, int index) : HttpAction
 {
@@ -57,6 +56,7 @@ internal sealed class SetGpt0Action(int index, SampleExpression value) : HttpAct
     }
 }
 
+/// <summary>The steps the stick counter actions share: `track-scN` lookups, track IDs, `sc-set-gpt0`.</summary>
 internal static class StickTracking
 {
     /// <summary>

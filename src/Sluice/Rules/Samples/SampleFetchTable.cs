@@ -391,7 +391,6 @@ internal static class SampleFetchTable
         return RequestBody(ctx) is { Type: SampleType.Bin } body ? Sample.FromInt(body.Length) : default;
     }
 
-    /// <summary>`req.payload(offset,length)`: bytes of the waiting data; length 0 means up to the end.</summary>
     /// <summary>`req.len`: the bytes waiting so far, a value that grows while more may come.</summary>
     private static Sample RequestLength(SampleContext ctx)
     {
@@ -399,6 +398,7 @@ internal static class SampleFetchTable
         return Sample.FromInt(ctx.RequestPayload.Length);
     }
 
+    /// <summary>`req.payload(offset,length)`: bytes of the waiting data; length 0 means up to the end.</summary>
     private static Sample Payload(SampleContext ctx, long offset, long length)
     {
         var data = ctx.RequestPayload;

@@ -9,22 +9,18 @@ namespace Sluice.Rules.Samples;
 /// </summary>
 internal static class StickFetches
 {
+    /// <summary>The counters the `sc_`, `scN_` and `src_` fetches read: the fetch's name and the stored data.</summary>
     private static readonly (string Name, Func<StickEntry, long, long?> Read)[] Counters =
     [
-        ("http_req_rate", (e, now) => e.Table.Config.HttpReqRatePeriodMs > 0 ? e.HttpReqRate(now) : null),
-        ("http_req_cnt", (e, _) => e.Table.Config.StoresHttpReqCnt ? Volatile.Read(ref e.HttpReqCnt) : null),
-        ("http_err_rate", (e, now) => e.Table.Config.HttpErrRatePeriodMs > 0 ? e.HttpErrRate(now) : null),
-        ("http_err_cnt", (e, _) => e.Table.Config.StoresHttpErrCnt ? Volatile.Read(ref e.HttpErrCnt) : null),
-        ("conn_cur", (e, _) => e.Table.Config.StoresConnCur ? Volatile.Read(ref e.ConnCur) : null),
-        ("conn_cnt", (e, _) => e.Table.Config.StoresConnCnt ? Volatile.Read(ref e.ConnCnt) : null),
-        ("conn_rate", (e, now) => e.Table.Config.ConnRatePeriodMs > 0 ? e.ConnRate(now) : null),
-        ("sess_cnt", (e, _) => e.Table.Config.StoresSessCnt ? Volatile.Read(ref e.SessCnt) : null),
-        ("sess_rate", (e, now) => e.Table.Config.SessRatePeriodMs > 0 ? e.SessRate(now) : null),
-        ("get_gpc0", (e, _) => e.Table.Config.StoresGpc0 ? Volatile.Read(ref e.Gpc0) : null),
-        ("gpc0_rate", (e, now) => e.Table.Config.Gpc0RatePeriodMs > 0 ? e.GpcRate(0, now) : null),
-        ("get_gpc1", (e, _) => e.Table.Config.StoresGpc1 ? Volatile.Read(ref e.Gpc1) : null),
-        ("gpc1_rate", (e, now) => e.Table.Config.Gpc1RatePeriodMs > 0 ? e.GpcRate(1, now) : null),
-        ("get_gpt0", (e, _) => e.Table.Config.StoresGpt0 ? Volatile.Read(ref e.Gpt0) : null),
+        .. new (string Name, StickDataType Type)[]
+        {
+            ("http_req_rate", StickDataType.HttpReqRate), ("http_req_cnt", StickDataType.HttpReqCnt),
+            ("http_err_rate", StickDataType.HttpErrRate), ("http_err_cnt", StickDataType.HttpErrCnt),
+            ("conn_cur", StickDataType.ConnCur), ("conn_cnt", StickDataType.ConnCnt), ("conn_rate", StickDataType.ConnRate),
+            ("sess_cnt", StickDataType.SessCnt), ("sess_rate", StickDataType.SessRate),
+            ("get_gpc0", StickDataType.Gpc0), ("gpc0_rate", StickDataType.Gpc0Rate),
+            ("get_gpc1", StickDataType.Gpc1), ("gpc1_rate", StickDataType.Gpc1Rate), ("get_gpt0", StickDataType.Gpt0),
+        }.Select(c => (c.Name, (Func<StickEntry, long, long?>)((e, now) => StickData.IsStored(e.Table.Config, c.Type) ? e.Read(c.Type, now) : null))),
     ];
 
     /// <summary>

@@ -120,19 +120,8 @@ public class StickPersistenceTests
         RecordingBackend[] servers = [Named("s1"), Named("s2"), Named("s3")];
         try
         {
-            var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
-            List<string> reference;
-            await using (var haproxy = await HaproxyOracle.StartAsync(Config(mode, haPort, haSocket, servers), haSocket))
-            {
-                reference = await RunAsync(haPort, haSocket);
-            }
-
-            var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
-            // Ready once the stats socket answers (opened after the listeners): a probe of the port would be a
-            // connection to stick in mode tcp.
-            await using var sluice = await SluiceProcess.StartAsync(Config(mode, port, socket, servers), []);
-            await StatsPeers.WaitForUnixSocketAsync(socket);
-            var ours = await RunAsync(port, socket);
+            // Ready once the stats socket answers: a probe of the port would be a connection to stick in mode tcp.
+            var (reference, ours) = await HaproxyOracle.CompareAsync((port, socket) => Config(mode, port, socket, servers), RunAsync);
 
             // Both keep every address on one server and their entries name it; where the balancer picks a server
             // for an address without an entry, round robin may pick another one than haproxy's after a state change.
@@ -207,16 +196,7 @@ public class StickPersistenceTests
         RecordingBackend[] servers = [Named("s1"), Named("s2"), Named("s3")];
         try
         {
-            var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
-            List<string> reference;
-            await using (var haproxy = await HaproxyOracle.StartAsync(Config(haPort, haSocket, servers), haSocket))
-            {
-                reference = await RunAsync(haPort, haSocket);
-            }
-
-            var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
-            await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, servers), [ReadyProbe.Tcp(port)]);
-            var ours = await RunAsync(port, socket);
+            var (reference, ours) = await HaproxyOracle.CompareAsync((port, socket) => Config(port, socket, servers), RunAsync);
 
             // The reference shows what is asserted: a cookie keeps its server, keys are cut, the third k1 is denied.
             Assert.Equal(reference[0][6..], reference[2][6..]);
@@ -280,16 +260,7 @@ public class StickPersistenceTests
         RecordingBackend[] servers = [.. new[] { "s1", "s2", "s3" }.Select(n => RecordingBackend.Start(_ => CannedResponse.Ok(n, headers: [$"Set-Cookie: JSESSIONID={n}-session"])))];
         try
         {
-            var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
-            List<string> reference;
-            await using (var haproxy = await HaproxyOracle.StartAsync(Config(haPort, haSocket, servers), haSocket))
-            {
-                reference = await RunAsync(haPort, haSocket);
-            }
-
-            var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
-            await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, servers), [ReadyProbe.Tcp(port)]);
-            var ours = await RunAsync(port, socket);
+            var (reference, ours) = await HaproxyOracle.CompareAsync((port, socket) => Config(port, socket, servers), RunAsync);
 
             // The reference shows what is asserted: each known session goes back to the server that set it.
             Assert.Equal(["s2-session s2", "s2-session s2", "s3-session s3", "s1-session s1", "s3-session s3"], reference[3..8]);

@@ -113,17 +113,7 @@ public partial class StickTableTests
             return seen;
         }
 
-        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
-        List<string> reference;
-        await using (var haproxy = await Scenarios.Stats.HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
-        {
-            reference = await RunAsync(haPort, haSocket);
-        }
-
-        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
-        await using var sluice = await SluiceProcess.StartAsync(Config(port, socket), []);
-        await Scenarios.Stats.StatsPeers.WaitForUnixSocketAsync(socket);
-        var ours = await RunAsync(port, socket);
+        var (reference, ours) = await Scenarios.Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
 
         Assert.Equal(option.Length == 0 ? "127.0.0.3:http_req_cnt=1 127.0.0.4:http_req_cnt=1" : "127.0.0.1:http_req_cnt=2 127.0.0.2:http_req_cnt=1", reference[^1]);
         Assert.Equal(reference, ours);
@@ -169,17 +159,7 @@ public partial class StickTableTests
             return seen;
         }
 
-        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
-        List<string> reference;
-        await using (var haproxy = await Scenarios.Stats.HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
-        {
-            reference = await RunAsync(haPort, haSocket);
-        }
-
-        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
-        await using var sluice = await SluiceProcess.StartAsync(Config(port, socket), []);
-        await Scenarios.Stats.StatsPeers.WaitForUnixSocketAsync(socket);
-        var ours = await RunAsync(port, socket);
+        var (reference, ours) = await Scenarios.Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
 
         Assert.Equal(["/ok 200", "/bad 200", "/bad 403", "/ok 403", "/reset 200", "/ok 200", "/worse 403", "/ok 403"], reference[..8]);
         Assert.Equal(reference, ours);
@@ -229,17 +209,7 @@ public partial class StickTableTests
             return seen;
         }
 
-        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
-        List<string> reference;
-        await using (var haproxy = await Scenarios.Stats.HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
-        {
-            reference = await RunAsync(haPort, haSocket);
-        }
-
-        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
-        await using var sluice = await SluiceProcess.StartAsync(Config(port, socket), []);
-        await Scenarios.Stats.StatsPeers.WaitForUnixSocketAsync(socket);
-        var ours = await RunAsync(port, socket);
+        var (reference, ours) = await Scenarios.Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
 
         Assert.Equal(["/ok 200", "/bad 200", "/bad 200", "/bad 403", "/reset 200", "/ok 200", "/tcp-tag 200", "/ok 200"], reference[..8]);
         Assert.Equal("/tag 403", reference[^2]);
@@ -281,17 +251,7 @@ public partial class StickTableTests
             return seen;
         }
 
-        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
-        List<string> reference;
-        await using (var haproxy = await Scenarios.Stats.HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
-        {
-            reference = await RunAsync(haPort, haSocket);
-        }
-
-        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
-        await using var sluice = await SluiceProcess.StartAsync(Config(port, socket), []);
-        await Scenarios.Stats.StatsPeers.WaitForUnixSocketAsync(socket);
-        var ours = await RunAsync(port, socket);
+        var (reference, ours) = await Scenarios.Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
 
         Assert.Equal(["/clear 200", "/a 200", "/a 200", "/a 429", "/a 429", "/clear 200", "/a 200"], reference[..7]);
         Assert.Equal(reference, ours);
@@ -331,17 +291,7 @@ public partial class StickTableTests
             return [.. Entries(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f"))];
         }
 
-        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
-        List<string> reference;
-        await using (var haproxy = await Scenarios.Stats.HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
-        {
-            reference = await RunAsync(haPort, haSocket);
-        }
-
-        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
-        await using var sluice = await SluiceProcess.StartAsync(Config(port, socket), []);
-        await Scenarios.Stats.StatsPeers.WaitForUnixSocketAsync(socket);
-        var ours = await RunAsync(port, socket);
+        var (reference, ours) = await Scenarios.Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
 
         Assert.Contains(tracking.StartsWith("tcp-request connection", StringComparison.Ordinal) || tracking.StartsWith("tcp-request session", StringComparison.Ordinal)
             ? "sess_cnt=2 sess_rate(10000)=2" : "sess_cnt=0 sess_rate(10000)=0", Assert.Single(reference), StringComparison.Ordinal);

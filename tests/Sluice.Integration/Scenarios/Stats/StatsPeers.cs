@@ -111,5 +111,25 @@ internal sealed class HaproxyOracle : IAsyncDisposable
         return oracle;
     }
 
+    /// <summary>
+    /// Runs <paramref name="run"/> with the same configuration (its port and stats socket path filled in) under haproxy
+    /// 2.6, then under Sluice, each ready once its stats socket answers (a probe of the port would be traffic of its
+    /// own); both observations, for the test to compare.
+    /// </summary>
+    public static async Task<(T Reference, T Ours)> CompareAsync<T>(Func<int, string, string> config, Func<int, string, Task<T>> run)
+    {
+        T reference;
+        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        await using (var haproxy = await StartAsync(config(haPort, haSocket), haSocket))
+        {
+            reference = await run(haPort, haSocket);
+        }
+
+        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+        await using var sluice = await SluiceProcess.StartAsync(config(port, socket), []);
+        await StatsPeers.WaitForUnixSocketAsync(socket);
+        return (reference, await run(port, socket));
+    }
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
