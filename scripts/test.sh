@@ -41,7 +41,8 @@ finish() {
 . "$root/scripts/lib/packages.sh"
 echo "== Checking packages"
 if ! ensure_packages curl haproxy 'nginx-light|nginx' socat nghttp2-client wrk python3-h2 python3-hpack \
-    python3-grpcio python3-websockets openssl redis-server redis-tools postgresql util-linux iproute2 netcat-openbsd procps python3-prometheus-client chromium whois; then
+    python3-grpcio python3-websockets openssl redis-server redis-tools postgresql util-linux iproute2 netcat-openbsd procps python3-prometheus-client chromium whois \
+    freerdp2-x11 xvfb; then
   problems+=("installing packages"); failed=$((failed + 1))
   finish
 fi

@@ -88,5 +88,5 @@ internal static class RetryPolicy
     /// <summary>HAProxy's BE_LB_KIND_HI: the server follows from the request, so another server is not as good.</summary>
     private static bool IsHashBased(BalanceAlgorithm algorithm) =>
         algorithm is BalanceAlgorithm.Source or BalanceAlgorithm.Random or BalanceAlgorithm.Uri or BalanceAlgorithm.UrlParam
-            or BalanceAlgorithm.Header or BalanceAlgorithm.Hash;
+            or BalanceAlgorithm.Header or BalanceAlgorithm.Hash or BalanceAlgorithm.RdpCookie;
 }

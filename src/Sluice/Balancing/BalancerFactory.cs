@@ -10,7 +10,7 @@ internal static class BalancerFactory
     public static IBalancer Create(BalanceConfig balance, HashTypeConfig hashType, BackendState backend) => balance.Algorithm switch
     {
         BalanceAlgorithm.Source when hashType.Consistent || hashType.Avalanche => new HashBalancer(backend, hashType, hashesSource: true),
-        BalanceAlgorithm.Uri or BalanceAlgorithm.UrlParam or BalanceAlgorithm.Header or BalanceAlgorithm.Hash => new HashBalancer(backend, hashType, hashesSource: false),
+        BalanceAlgorithm.Uri or BalanceAlgorithm.UrlParam or BalanceAlgorithm.Header or BalanceAlgorithm.Hash or BalanceAlgorithm.RdpCookie => new HashBalancer(backend, hashType, hashesSource: false),
         BalanceAlgorithm.RoundRobin => new RoundRobinBalancer(backend),
         BalanceAlgorithm.StaticRoundRobin => new StaticRoundRobinBalancer(backend),
         BalanceAlgorithm.LeastConn => new LeastConnBalancer(backend),

@@ -10,11 +10,13 @@ namespace Sluice.Balancing;
 internal sealed class EligibleServers
 {
     private readonly BackendState _backend;
+    private readonly int _weightDivisor;
     private Snapshot _snapshot;
 
     public EligibleServers(BackendState backend)
     {
         _backend = backend;
+        _weightDivisor = WeightedSchedule.WeightDivisor(backend.Servers);
         _snapshot = Build();
     }
 
@@ -38,7 +40,7 @@ internal sealed class EligibleServers
     {
         var version = _backend.StateVersion;
         var servers = _backend.ComputeEligibleServers();
-        return new Snapshot(version, servers, WeightedSchedule.Build(servers));
+        return new Snapshot(version, servers, WeightedSchedule.Build(servers, _weightDivisor));
     }
 
     /// <summary>An immutable view: the eligible servers in id order and their weighted schedule.</summary>

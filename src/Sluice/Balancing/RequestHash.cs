@@ -5,7 +5,7 @@ using Sluice.Rules.Samples;
 namespace Sluice.Balancing;
 
 /// <summary>
-/// The key of the hash-based algorithms for one HTTP request, hashed with the backend's `hash-type` (HAProxy's
+/// The key of the hash-based algorithms for one HTTP request or tcp connection, hashed with the backend's `hash-type` (HAProxy's
 /// get_server_uh, get_server_ph, get_server_hh, get_server_expr). The key is read in place: nothing is allocated.
 /// </summary>
 internal static class RequestHash
@@ -18,7 +18,6 @@ internal static class RequestHash
     {
         hash = 0;
         scoped ReadOnlySpan<byte> key;
-        Span<byte> formatted = stackalloc byte[64];
         switch (balance.Algorithm)
         {
             case BalanceAlgorithm.Uri:
@@ -46,30 +45,62 @@ internal static class RequestHash
 
                 break;
             case BalanceAlgorithm.Hash:
-                if (balance.Expression is not { } expression || !expression.TryEvaluate(samples, out var sample))
-                {
-                    return false;
-                }
-
-                if (sample.IsText)
-                {
-                    key = sample.Bytes;
-                }
-                else if (sample.TryFormat(formatted, out var written))
-                {
-                    key = formatted[..written];
-                }
-                else
-                {
-                    return false;
-                }
-
-                break;
+                return TryHashExpression(balance, hashType, samples, out hash);
             default:
                 return false;
         }
 
         hash = Hash(hashType, key);
+        return true;
+    }
+
+    /// <summary>
+    /// The key of a connection in mode tcp, from the bytes its `tcp-request content` rules waited for: `balance hash`
+    /// on such samples, `balance rdp-cookie` (HAProxy's get_server_rch: a cookie not there yet or empty is none).
+    /// </summary>
+    public static bool TryComputeForTunnel(BalanceConfig balance, HashTypeConfig hashType, SampleContext samples, out uint hash)
+    {
+        hash = 0;
+        switch (balance.Algorithm)
+        {
+            case BalanceAlgorithm.Hash:
+                return TryHashExpression(balance, hashType, samples, out hash);
+            case BalanceAlgorithm.RdpCookie:
+                Span<byte> scratch = stackalloc byte[samples.RequestPayload.IsSingleSegment ? 0 : (int)Math.Min(samples.RequestPayload.Length, BodyScanLimit)];
+                if (!RdpCookieFetches.TryFind(samples.RequestPayload, balance.NameBytes, scratch, out _, out var cookie) || cookie.IsEmpty)
+                {
+                    return false;
+                }
+
+                hash = Hash(hashType, cookie);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static bool TryHashExpression(BalanceConfig balance, HashTypeConfig hashType, SampleContext samples, out uint hash)
+    {
+        hash = 0;
+        if (balance.Expression is not { } expression || !expression.TryEvaluate(samples, out var sample))
+        {
+            return false;
+        }
+
+        Span<byte> formatted = stackalloc byte[64];
+        if (sample.IsText)
+        {
+            hash = Hash(hashType, sample.Bytes);
+        }
+        else if (sample.TryFormat(formatted, out var written))
+        {
+            hash = Hash(hashType, formatted[..written]);
+        }
+        else
+        {
+            return false;
+        }
+
         return true;
     }
 

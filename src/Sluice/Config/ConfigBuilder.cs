@@ -325,6 +325,12 @@ internal static class ConfigBuilder
             }
         }
 
+        if (section.Mode == ProxyMode.Http && (section.RdpPersistCookie is not null || section.Balance.Algorithm == BalanceAlgorithm.RdpCookie))
+        {
+            // HAProxy reads the cookie from raw bytes, which an HTTP stream does not have: it never finds one there.
+            diagnostics.ConfigWarning($"{section.MessageKind} '{section.Name}' : RDP cookies are only read in mode tcp; '{(section.RdpPersistCookie is not null ? "persist" : "balance")} rdp-cookie' has no effect in mode http.");
+        }
+
         var servers = new List<ServerConfig>(section.Servers.Count);
         for (var i = 0; i < section.Servers.Count; i++)
         {
@@ -408,6 +414,7 @@ internal static class ConfigBuilder
             StickTable = section.StickTable,
             StickRules = section.StickRules,
             Persist = section.Persist,
+            RdpPersistCookie = section.RdpPersistCookie is { } rdpCookie && !http ? System.Text.Encoding.Latin1.GetBytes(rdpCookie) : null,
             FullConn = section.FullConn > 0 ? section.FullConn : Math.Max(1, reachingMaxConn / 10),
             AllBackups = section.AllBackups,
             ServerKeepAlive = section.ServerTcpKeepAlive ? section.ServerKeepAliveTuning : null,

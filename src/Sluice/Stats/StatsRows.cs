@@ -271,6 +271,7 @@ internal static class StatsRows
         return new StatRow(StatObjectType.Backend, config.Id, 0, Mask(v, F.BackendTags));
     }
 
+    /// <summary>The `algo` column as HAProxy 2.6's backend_lb_algo_str words it: it has no name for `random`.</summary>
     private static string Algorithm(BalanceAlgorithm algorithm) => algorithm switch
     {
         BalanceAlgorithm.RoundRobin => "roundrobin",
@@ -278,7 +279,12 @@ internal static class StatsRows
         BalanceAlgorithm.LeastConn => "leastconn",
         BalanceAlgorithm.First => "first",
         BalanceAlgorithm.Source => "source",
-        _ => "random",
+        BalanceAlgorithm.Uri => "uri",
+        BalanceAlgorithm.UrlParam => "url_param",
+        BalanceAlgorithm.Header => "hdr",
+        BalanceAlgorithm.Hash => "hash",
+        BalanceAlgorithm.RdpCookie => "rdp-cookie",
+        _ => "unknown",
     };
 
     /// <summary>The `status` column of a server, as HAProxy words it ("UP 1/3" while going down, "no check", ...).</summary>

@@ -506,8 +506,17 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         }
 
         var now = _context.Clock.Refresh();
-        var stuck = backend.Stick?.Match(StickSamples());
-        var status = ServerAssignment.Assign(backend, clientAddress, stuck, mayLeavePinned: backend.Config.Redispatch is not null, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, now), out var server);
+        var samples = StickSamples();
+
+        // As HAProxy's analysers run: the RDP cookie's server first, then the stick rules', then the balancer.
+        var pinned = RdpPersistence.Find(backend, samples) ?? backend.Stick?.Match(samples);
+        uint? hash = null;
+        if (Balancing.RequestHash.TryComputeForTunnel(backend.Config.Balance, backend.Config.HashType, samples, out var key))
+        {
+            hash = key;
+        }
+
+        var status = ServerAssignment.Assign(backend, clientAddress, pinned, mayLeavePinned: backend.Config.Redispatch is not null, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, now), out var server, hash);
         if (status == AssignStatus.Assigned)
         {
             // As HAProxy's tcp logs: `Tw` runs from the accept, so it holds the handshakes and the content inspection.

@@ -18,11 +18,27 @@ public class StaticRoundRobinBalancerTests
         }
     }
 
+    /// <summary>HAProxy 2.6's map order (recalc_server_map), seen with haproxy itself: weights 1,2,1 give s1 s2 s2 s3.</summary>
     [Fact]
-    public void Pick_Weights31_Interleaved()
+    public void Pick_Weights121_InHAProxysMapOrder()
+    {
+        var backend = TestBackends.Create(BalanceAlgorithm.StaticRoundRobin, 1, 2, 1);
+        Assert.Equal(["s1", "s2", "s2", "s3", "s1", "s2", "s2", "s3"], TestBackends.PickReleasing(backend, 8));
+    }
+
+    /// <summary>Weights are divided by their greatest common divisor first: 20,30,10 is 2,3,1, a map of six (haproxy 2.6 gives s1 s2 s1 s2 s2 s3).</summary>
+    [Fact]
+    public void Pick_Weights203010_ReducedByTheirDivisor()
+    {
+        var backend = TestBackends.Create(BalanceAlgorithm.StaticRoundRobin, 20, 30, 10);
+        Assert.Equal(["s1", "s2", "s1", "s2", "s2", "s3", "s1", "s2"], TestBackends.PickReleasing(backend, 8));
+    }
+
+    [Fact]
+    public void Pick_Weights31_ThreeThenOne()
     {
         var backend = TestBackends.Create(BalanceAlgorithm.StaticRoundRobin, 3, 1);
-        Assert.Equal(["s1", "s1", "s2", "s1", "s1", "s1", "s2", "s1"], TestBackends.PickReleasing(backend, 8));
+        Assert.Equal(["s1", "s1", "s1", "s2", "s1", "s1", "s1", "s2"], TestBackends.PickReleasing(backend, 8));
     }
 
     [Fact]

@@ -307,7 +307,15 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("frontend f\n    server s 127.0.0.1:80\n", "'server' not allowed in 'frontend' section.")]
     [InlineData("backend b\n    bind :80\n", "'bind' not allowed in 'backend' section.")]
     [InlineData("backend b\n    balance roundrob\n", "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random', 'uri', 'url_param', 'hdr(name)', 'rdp-cookie(name)' and 'hash' options.")]
-    [InlineData("backend b\n    balance rdp-cookie\n", "'balance rdp-cookie' is not supported yet.")]
+    [InlineData("backend b\n    balance log-hash\n", "'balance log-hash' is not supported yet.")]
+    [InlineData("backend b\n    balance rdp-cookie(foo\n", "balance rdp-cookie : missing cookie name.")]
+    [InlineData("backend b\n    balance rdp-cookie()\n", "balance rdp-cookie : missing cookie name.")]
+    [InlineData("backend b\n    balance rdp-cookiefoo\n", "balance rdp-cookie : missing cookie name.")]
+    [InlineData("backend b\n    persist\n", "missing persist method.")]
+    [InlineData("backend b\n    persist foo\n", "unknown persist method.")]
+    [InlineData("backend b\n    persist rdp-cookie()\n", "persist rdp-cookie(name)' requires an rdp cookie name.")]
+    [InlineData("backend b\n    persist rdp-cookiex\n", "persist rdp-cookie(name)' requires an rdp cookie name.")]
+    [InlineData("backend b\n    persist rdp-cookie(a) b\n", "'persist' cannot handle unexpected argument 'b'.")]
     [InlineData("backend b\n    balance uri foo\n", "balance uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got 'foo').")]
     [InlineData("backend b\n    hash-type consistent none\n", "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.")]
     [InlineData("backend b\n    balance url_param\n", "balance url_param requires an URL parameter name.")]
@@ -417,6 +425,17 @@ public sealed class ConfigLoaderTests : IDisposable
         var (config, lines) = Load($"defaults\n{Timeouts}frontend f\n    bind 127.0.0.1:1\n    balance leastconn\n");
         Assert.NotNull(config);
         Assert.Equal("[WARNING] parsing [t.cfg:7] : 'balance' ignored because frontend 'f' has no backend capability.", Strip(lines.Single()));
+    }
+
+    /// <summary>HAProxy reads RDP cookies from raw bytes and so never finds one in mode http; Sluice says so.</summary>
+    [Theory]
+    [InlineData("balance rdp-cookie", "balance")]
+    [InlineData("persist rdp-cookie(msts)", "persist")]
+    public void Load_RdpCookieInModeHttp_Warning(string line, string keyword)
+    {
+        var (config, lines) = Load($"defaults\n{Timeouts}backend b\n    mode http\n    {line}\n    server s 127.0.0.1:1\n");
+        Assert.NotNull(config);
+        Assert.Equal($"[WARNING] config : backend 'b' : RDP cookies are only read in mode tcp; '{keyword} rdp-cookie' has no effect in mode http.", Strip(lines.Single()));
     }
 
     [Fact]

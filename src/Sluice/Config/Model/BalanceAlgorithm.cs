@@ -17,6 +17,8 @@ internal enum BalanceAlgorithm
     Header = 8,
     /// <summary>`hash EXPR`: a hash of a sample expression's value; round robin without it.</summary>
     Hash = 9,
+    /// <summary>`rdp-cookie[(NAME)]`: a hash of an RDP connection request's cookie (`mstshash`); round robin without it.</summary>
+    RdpCookie = 10,
 }
 
 /// <summary>
@@ -39,7 +41,7 @@ internal sealed record BalanceConfig(BalanceAlgorithm Algorithm, int RandomDraws
     /// <summary>`uri path-only`: the scheme and authority of an absolute URI are left out.</summary>
     public bool UriPathOnly { get; init; }
 
-    /// <summary>The parameter of `url_param` or the header of `hdr()`.</summary>
+    /// <summary>The parameter of `url_param`, the header of `hdr()` or the cookie of `rdp-cookie()`.</summary>
     public string? Name { get; init; }
 
     /// <summary><see cref="Name"/> encoded once (a header name in lower case).</summary>
@@ -55,7 +57,7 @@ internal sealed record BalanceConfig(BalanceAlgorithm Algorithm, int RandomDraws
 
     /// <summary>True for the algorithms whose server follows from the request (HAProxy's BE_LB_KIND_HI).</summary>
     public bool IsHashBased => Algorithm is BalanceAlgorithm.Source or BalanceAlgorithm.Uri or BalanceAlgorithm.UrlParam
-        or BalanceAlgorithm.Header or BalanceAlgorithm.Hash;
+        or BalanceAlgorithm.Header or BalanceAlgorithm.Hash or BalanceAlgorithm.RdpCookie;
 }
 
 /// <summary>The hash function of `hash-type`.</summary>

@@ -127,6 +127,8 @@ internal sealed record BackendConfig
     public CookieConfig? Cookie { get; init; }
     /// <summary>`option persist`.</summary>
     public bool Persist { get; init; }
+    /// <summary>`persist rdp-cookie(NAME)` in mode tcp: NAME encoded once; null when not set.</summary>
+    public byte[]? RdpPersistCookie { get; init; }
     public bool AllBackups { get; init; }
 
     /// <summary>`option srvtcpka`/`tcpka` with `srvtcpka-*`: TCP keep-alive on server connections; null when off.</summary>

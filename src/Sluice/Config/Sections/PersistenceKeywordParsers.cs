@@ -156,6 +156,58 @@ internal static class PersistenceKeywordParsers
     }
 
     /// <summary>`dynamic-cookie-key KEY`: the secret mixed into `cookie ... dynamic` values.</summary>
+    /// <summary>`persist rdp-cookie[(NAME)]`, `msts` by default (HAProxy 2.6's messages).</summary>
+    public static void ParsePersist(KeywordContext ctx, ProxySection section)
+    {
+        var method = ctx.Argument(0);
+        if (string.IsNullOrEmpty(method))
+        {
+            ctx.Alert("missing persist method.");
+            return;
+        }
+
+        if (!method.StartsWith("rdp-cookie", StringComparison.Ordinal))
+        {
+            ctx.Alert("unknown persist method.");
+            return;
+        }
+
+        if (method.Length > 10 && method[10] == '(' && ctx.ArgumentCount > 1)
+        {
+            ctx.Alert($"'persist' cannot handle unexpected argument '{ctx.Argument(1)}'.");
+            return;
+        }
+
+        if (RdpCookieName(method, "msts") is not { } name)
+        {
+            ctx.Alert("persist rdp-cookie(name)' requires an rdp cookie name.");
+            return;
+        }
+
+        section.RdpPersistCookie = name;
+    }
+
+    /// <summary>
+    /// The NAME of `rdp-cookie(NAME)` (anything after the closing parenthesis ignored, as HAProxy does),
+    /// <paramref name="fallback"/> for a bare `rdp-cookie`; null when the name is missing or the word is not of that form.
+    /// </summary>
+    public static string? RdpCookieName(string word, string fallback)
+    {
+        const int Length = 10;
+        if (word.Length == Length)
+        {
+            return fallback;
+        }
+
+        if (word[Length] != '(')
+        {
+            return null;
+        }
+
+        var close = word.IndexOf(')', Length + 1);
+        return close <= Length + 1 ? null : word[(Length + 1)..close];
+    }
+
     public static void ParseDynamicCookieKey(KeywordContext ctx, ProxySection section)
     {
         var key = ctx.Argument(0);

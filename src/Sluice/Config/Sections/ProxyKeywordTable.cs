@@ -35,6 +35,7 @@ internal static class ProxyKeywordTable
         new("cookie", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseCookie),
         new("dynamic-cookie-key", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseDynamicCookieKey),
         new("hash-type", ProxyKinds.BackendSide, ParseHashType),
+        new("persist", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParsePersist),
         new("load-server-state-from-file", ProxyKinds.BackendSide, ParseLoadServerState),
         new("server-state-file-name", ProxyKinds.BackendSide, ParseServerStateFileName),
         new("stick-table", ProxyKinds.All, StickTableParser.Parse),
@@ -209,7 +210,8 @@ internal static class ProxyKeywordTable
         }
 
         var open = algorithm.IndexOf('(', StringComparison.Ordinal);
-        var name = open < 0 ? algorithm : algorithm[..open];
+        // HAProxy knows rdp-cookie by its first ten characters: `rdp-cookiefoo` is a missing cookie name.
+        var name = algorithm.StartsWith("rdp-cookie", StringComparison.Ordinal) ? "rdp-cookie" : open < 0 ? algorithm : algorithm[..open];
         BalanceConfig? parsed = name switch
         {
             "roundrobin" => new(BalanceAlgorithm.RoundRobin),
@@ -222,16 +224,17 @@ internal static class ProxyKeywordTable
             "url_param" => ParseUrlParam(ctx),
             "hdr" when open > 0 && algorithm.EndsWith(')') && open + 2 < algorithm.Length => ParseHeaderOptions(ctx, algorithm[(open + 1)..^1], algorithm),
             "hash" => ParseHashExpression(ctx),
+            "rdp-cookie" => ParseRdpCookie(ctx, algorithm),
             _ => null,
         };
 
         if (parsed is null)
         {
-            if (name is "rdp-cookie" or "log-hash" or "sticky")
+            if (name is "log-hash" or "sticky")
             {
                 ctx.Alert($"'balance {name}' is not supported yet.");
             }
-            else if (name is not ("random" or "uri" or "url_param" or "hash") && !(name == "hdr" && open > 0))
+            else if (name is not ("random" or "uri" or "url_param" or "hash" or "rdp-cookie") && !(name == "hdr" && open > 0))
             {
                 ctx.Alert("balance only supports 'roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random', 'uri', 'url_param', 'hdr(name)', 'rdp-cookie(name)' and 'hash' options.");
             }
@@ -325,6 +328,18 @@ internal static class ProxyKeywordTable
         }
 
         return new BalanceConfig(BalanceAlgorithm.Header) { Name = header, NameBytes = System.Text.Encoding.Latin1.GetBytes(header), UseDomainOnly = useDomainOnly };
+    }
+
+    /// <summary>`balance rdp-cookie[(NAME)]`, `mstshash` by default; what follows the closing parenthesis is ignored, as HAProxy does.</summary>
+    private static BalanceConfig? ParseRdpCookie(KeywordContext ctx, string algorithm)
+    {
+        if (PersistenceKeywordParsers.RdpCookieName(algorithm, "mstshash") is not { } name)
+        {
+            ctx.Alert("balance rdp-cookie : missing cookie name.");
+            return null;
+        }
+
+        return new BalanceConfig(BalanceAlgorithm.RdpCookie) { Name = name, NameBytes = System.Text.Encoding.Latin1.GetBytes(name) };
     }
 
     /// <summary>`balance hash EXPR`: a sample expression, compiled once.</summary>

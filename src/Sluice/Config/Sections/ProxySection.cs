@@ -117,6 +117,9 @@ internal sealed class ProxySection
     /// <summary><c>dynamic-cookie-key</c>: the secret of <c>cookie ... dynamic</c>; null when not set.</summary>
     public string? DynamicCookieKey { get; set; }
 
+    /// <summary><c>persist rdp-cookie[(NAME)]</c>: the cookie that names the server of an RDP connection; null when not set.</summary>
+    public string? RdpPersistCookie { get; set; }
+
     /// <summary><c>option persist</c>: a cookie naming a DOWN server still sends the request there.</summary>
     public bool Persist { get; set; }
 

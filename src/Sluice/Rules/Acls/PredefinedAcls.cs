@@ -30,6 +30,7 @@ internal static class PredefinedAcls
             ("METH_POST", ["method", "POST"]),
             ("METH_PUT", ["method", "PUT"]),
             ("METH_TRACE", ["method", "TRACE"]),
+            ("RDP_COOKIE", ["req_rdp_cookie_cnt", "gt", "0"]),
             ("REQ_CONTENT", ["req.len", "gt", "0"]),
             ("WAIT_END", ["wait_end"]),
         };

@@ -180,6 +180,7 @@ internal static class SampleFetchTable
         Simple("req.len", SampleSources.RequestBuffer, SampleType.Int, RequestLength);
         Simple("req_len", SampleSources.RequestBuffer, SampleType.Int, RequestLength);
         TlsHelloFetches.Register((name, type, read) => Simple(name, SampleSources.RequestBuffer, type, read));
+        RdpCookieFetches.Register((name, maxArgs, create) => Add(name, SampleSources.RequestBuffer, maxArgs, create));
         Simple("wait_end", SampleSources.RequestBuffer, SampleType.Bool, ctx => Sample.FromBool(ctx.PayloadComplete));
         Add("req.payload", SampleSources.RequestBuffer, 2, a =>
         {
