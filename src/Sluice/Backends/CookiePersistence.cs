@@ -35,30 +35,83 @@ internal sealed class CookiePersistence
     private const int StackCookieLimit = 512;
 
     private readonly byte[] _name;
-    private readonly (byte[] Value, ServerState Server)[] _servers;
+    private readonly BackendState _backend;
+    private readonly object _changes = new();
+
+    /// <summary>Each server's value; replaced whole when a runtime command or an address change alters one.</summary>
+    private (byte[] Value, ServerState Server)[] _servers = [];
+
+    private bool _dynamic;
+    private string? _dynamicKey;
 
     /// <summary>What follows `NAME=VALUE[|dates]` in every inserted cookie: `; path=/` and the configured attributes.</summary>
     private readonly byte[] _attributes;
+
+    /// <summary>What a server without a value sets in insert mode: the cookie's removal, with the same attributes.</summary>
+    private readonly byte[] _removal;
 
     public CookiePersistence(CookieConfig config, BackendState backend)
     {
         Config = config;
         _name = Encoding.Latin1.GetBytes(config.Name);
-        _attributes = Encoding.Latin1.GetBytes(BuildAttributes(config));
-        var servers = new List<(byte[], ServerState)>();
-        foreach (var server in backend.Servers)
-        {
-            if ((server.Config.Cookie ?? DynamicCookie(config, server.Config.Address)) is { } value)
-            {
-                servers.Add((Encoding.Latin1.GetBytes(value), server));
-                server.InsertedCookie = Encoding.Latin1.GetBytes(config.Name + "=" + value);
-            }
-        }
-
-        _servers = [.. servers];
+        var attributes = BuildAttributes(config);
+        _attributes = Encoding.Latin1.GetBytes(attributes);
+        _removal = Encoding.Latin1.GetBytes(config.Name + "=; Expires=Thu, 01-Jan-1970 00:00:01 GMT" + attributes);
+        _backend = backend;
+        _dynamic = config.Dynamic;
+        _dynamicKey = config.DynamicKey;
+        Rebuild();
     }
 
     public CookieConfig Config { get; }
+
+    /// <summary>The runtime API's `set dynamic-cookie-key backend B K`: dynamic values are computed again with the new key.</summary>
+    public void SetDynamicKey(string key)
+    {
+        lock (_changes)
+        {
+            _dynamicKey = key;
+            Rebuild();
+        }
+    }
+
+    /// <summary>
+    /// `enable|disable dynamic-cookie backend B`: servers without their own `cookie` get a computed value, or lose it
+    /// (HAProxy's srv_set_dyncookie, and the reset of the values it computed).
+    /// </summary>
+    public void SetDynamic(bool enabled)
+    {
+        lock (_changes)
+        {
+            _dynamic = enabled;
+            Rebuild();
+        }
+    }
+
+    /// <summary>A server's address changed (`set server addr`, a state file): its dynamic value follows, as in HAProxy.</summary>
+    public void OnServerAddressChanged()
+    {
+        lock (_changes)
+        {
+            Rebuild();
+        }
+    }
+
+    private void Rebuild()
+    {
+        var servers = new List<(byte[], ServerState)>();
+        foreach (var server in _backend.Servers)
+        {
+            var value = server.Config.Cookie ?? (_dynamic ? DynamicCookie(_dynamicKey, server.Address) : null);
+            server.InsertedCookie = value is null ? null : Encoding.Latin1.GetBytes(Config.Name + "=" + value);
+            if (value is not null)
+            {
+                servers.Add((Encoding.Latin1.GetBytes(value), server));
+            }
+        }
+
+        Volatile.Write(ref _servers, [.. servers]);
+    }
 
     /// <summary>
     /// Reads the persistence cookie of a request: the server it names (null when none, or when it is down and
@@ -157,18 +210,29 @@ internal sealed class CookiePersistence
             headers.Remove(slot);
         }
 
-        if (server.InsertedCookie is not { } inserted || !NeedsCookie(direct, dates, now) || (Config.PostOnly && !post))
+        if (!NeedsCookie(direct, dates, now) || (Config.PostOnly && !post))
         {
             return serverSetsIt ? 'D' : 'N';
         }
 
-        AddSetCookie(headers, inserted, dates, now);
+        // A server without a value (a backup without `cookie`, dynamic cookies off) asks the client to drop the
+        // cookie, as HAProxy does.
+        var inserted = server.InsertedCookie;
+        if (inserted is null)
+        {
+            headers.Add(SetCookieHeader, _removal);
+        }
+        else
+        {
+            AddSetCookie(headers, inserted, dates, now);
+        }
+
         if (Config.NoCache && IsCacheable(response))
         {
             headers.Add(CacheControlHeader, "private"u8);
         }
 
-        return direct ? 'U' : 'I';
+        return direct && inserted is not null ? 'U' : 'I';
     }
 
     /// <summary>
@@ -281,7 +345,7 @@ internal sealed class CookiePersistence
 
     private byte[]? ValueOf(ServerState server)
     {
-        foreach (var (cookie, candidate) in _servers)
+        foreach (var (cookie, candidate) in Volatile.Read(ref _servers))
         {
             if (candidate == server)
             {
@@ -294,7 +358,7 @@ internal sealed class CookiePersistence
 
     private ServerState? Match(ReadOnlySpan<byte> value)
     {
-        foreach (var (cookie, server) in _servers)
+        foreach (var (cookie, server) in Volatile.Read(ref _servers))
         {
             if (value.SequenceEqual(cookie))
             {
@@ -483,9 +547,9 @@ internal sealed class CookiePersistence
     /// `cookie ... dynamic`: a server without `cookie` gets the XXH64 of the key, its address bytes and its port as
     /// 4 big-endian bytes, in 16 hex digits (HAProxy's srv_set_dyncookie); null without a key or an IP address.
     /// </summary>
-    internal static string? DynamicCookie(CookieConfig config, ServerAddress address)
+    internal static string? DynamicCookie(string? key, ServerAddress address)
     {
-        if (!config.Dynamic || config.DynamicKey is not { } key || address is not InetServerAddress { PortIsOffset: false } inet)
+        if (key is null || address is not InetServerAddress { PortIsOffset: false } inet)
         {
             return null;
         }

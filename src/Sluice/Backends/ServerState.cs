@@ -66,7 +66,11 @@ internal sealed class ServerState
     public ServerAddress Address
     {
         get => Volatile.Read(ref _address);
-        set => Volatile.Write(ref _address, value);
+        set
+        {
+            Volatile.Write(ref _address, value);
+            _backend.Cookie?.OnServerAddressChanged();
+        }
     }
 
     private ServerAddress _address;

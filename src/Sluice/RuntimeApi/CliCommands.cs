@@ -20,12 +20,15 @@ internal static class CliCommands
     public static readonly CliCommand[] All =
     [
         new(["clear", "counters"], "clear counters [all]", "clear max statistics counters (or all counters)", CliLevel.Operator, ClearCounters),
+        new(["disable", "dynamic-cookie", "backend"], "disable dynamic-cookie backend <bk>", "disable dynamic cookies on a specific backend", CliLevel.Admin, (r, o) => SetDynamicCookie(r, o, enabled: false)),
         new(["disable", "frontend"], "disable frontend <frontend>", "temporarily disable specific frontend", CliLevel.Admin, (r, o) => PauseFrontend(r, o, pause: true)),
         new(["disable", "server"], "disable server (DEPRECATED)", "disable a server for maintenance (use 'set server' instead)", CliLevel.Admin, (r, o) => SetAdminState(r, o, 2, ServerAdminState.Maint)),
+        new(["enable", "dynamic-cookie", "backend"], "enable dynamic-cookie backend <bk>", "enable dynamic cookies on a specific backend", CliLevel.Admin, (r, o) => SetDynamicCookie(r, o, enabled: true)),
         new(["enable", "frontend"], "enable frontend <frontend>", "re-enable specific frontend", CliLevel.Admin, (r, o) => PauseFrontend(r, o, pause: false)),
         new(["enable", "server"], "enable server  (DEPRECATED)", "enable a disabled server (use 'set server' instead)", CliLevel.Admin, (r, o) => SetAdminState(r, o, 2, ServerAdminState.Ready)),
         new(["get", "weight"], "get weight <bk>/<srv>", "report a server's current weight", CliLevel.User, GetWeight),
         new(["operator"], "operator", "lower the level of the current CLI session to operator", CliLevel.Operator, (r, _) => r.Connection.Level = CliLevel.Operator),
+        new(["set", "dynamic-cookie-key", "backend"], "set dynamic-cookie-key backend <bk> <k>", "change a backend secret key for dynamic cookies", CliLevel.Admin, SetDynamicCookieKey),
         new(["set", "maxconn", "global"], "set maxconn global <value>", "change the per-process maxconn setting", CliLevel.Admin, SetMaxConnGlobal),
         new(["set", "maxconn", "frontend"], "set maxconn frontend <frontend> <value>", "change a frontend's maxconn setting", CliLevel.Admin, SetMaxConnFrontend),
         new(["set", "maxconn", "server"], "set maxconn server <bk>/<srv>", "change a server's maxconn setting", CliLevel.Admin, SetMaxConnServer),
@@ -65,8 +68,8 @@ internal static class CliCommands
     private static readonly string[][] NotSupported =
     [
         ["abort"], ["add"], ["clear", "acl"], ["clear", "map"], ["commit"], ["del"], ["disable", "agent"],
-        ["disable", "dynamic-cookie"], ["disable", "health"], ["enable", "agent"], ["enable", "dynamic-cookie"], ["enable", "health"],
-        ["get", "acl"], ["get", "map"], ["get", "var"], ["new"], ["prepare"], ["set", "dynamic-cookie-key"], ["set", "map"],
+        ["disable", "health"], ["enable", "agent"], ["enable", "health"],
+        ["get", "acl"], ["get", "map"], ["get", "var"], ["new"], ["prepare"], ["set", "map"],
         ["set", "profiling"], ["set", "severity-output"], ["set", "ssl"],
         ["show", "acl"], ["show", "activity"], ["show", "cache"], ["show", "cli", "sockets"], ["show", "env"],
         ["show", "events"], ["show", "fd"], ["show", "libs"], ["show", "map"], ["show", "peers"], ["show", "profiling"],
@@ -785,6 +788,50 @@ internal static class CliCommands
         }
 
         limit.Resize(max);
+    }
+
+    /// <summary>`enable|disable dynamic-cookie backend B` (HAProxy's messages; a backend without `cookie` takes it and nothing changes).</summary>
+    private static void SetDynamicCookie(CliRequest request, StringBuilder output, bool enabled)
+    {
+        if (BackendArgument(request, output) is { } backend)
+        {
+            backend.Cookie?.SetDynamic(enabled);
+        }
+    }
+
+    /// <summary>`set dynamic-cookie-key backend B KEY`: the servers' dynamic values are computed again with KEY.</summary>
+    private static void SetDynamicCookieKey(CliRequest request, StringBuilder output)
+    {
+        if (BackendArgument(request, output) is not { } backend)
+        {
+            return;
+        }
+
+        if (request.Arg(4) is not { } key)
+        {
+            output.Append("String value expected.\n");
+            return;
+        }
+
+        backend.Cookie?.SetDynamicKey(key);
+    }
+
+    /// <summary>The backend named by the fourth word, or null with HAProxy's answer written.</summary>
+    private static BackendState? BackendArgument(CliRequest request, StringBuilder output)
+    {
+        if (request.Arg(3) is not { } name)
+        {
+            output.Append("A backend name is expected.\n");
+            return null;
+        }
+
+        var backend = request.Hub.FindBackend(name);
+        if (backend is null)
+        {
+            output.Append("No such backend.\n");
+        }
+
+        return backend;
     }
 
     private static void PauseFrontend(CliRequest request, StringBuilder output, bool pause)

@@ -127,4 +127,69 @@ public class CookieOracleTests
         Assert.Equal("SRVID=fixed; path=/", ours.SetCookies[2]);
         Assert.Equal(3, ours.SetCookies.Take(3).Distinct().Count());
     }
+
+    /// <summary>
+    /// The runtime API's `set dynamic-cookie-key backend`, `disable|enable dynamic-cookie backend` and `set server
+    /// addr ... port` change the values servers without `cookie` get: the Set-Cookie of each answer, the answers
+    /// to the commands and the cookie that still selects a server are haproxy 2.6's; a server left without a value
+    /// (dynamic cookies off) answers with the cookie's removal.
+    /// </summary>
+    [Fact]
+    public async Task Dynamic_RuntimeKeyEnableDisableAndAddress_AsHAProxy()
+    {
+        await using var a = await PythonPeer.StartLogBackendAsync();
+        await using var b = await PythonPeer.StartLogBackendAsync();
+        var bPort = b.Address[(b.Address.LastIndexOf(':') + 1)..];
+        var (reference, ours) = await Stats.HaproxyOracle.CompareAsync((port, socket) => $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            listen l
+                bind 127.0.0.1:{port}
+                balance first
+                cookie SRVID insert dynamic
+                dynamic-cookie-key first
+                server s1 {a.Address}
+                server s2 {b.Address} cookie fixed
+            backend plain
+                server p1 {a.Address}
+            """, async (port, socket) =>
+            {
+                var seen = new List<string>();
+                async Task Request(string? cookie = null)
+                {
+                    var (_, head, body) = await Stats.StatsPeers.CurlAsync([.. cookie is null ? Array.Empty<string>() : ["-H", "Cookie: " + cookie], Stats.StatsPeers.Url(port, "/")]);
+                    var setCookie = head.Split("\r\n").FirstOrDefault(l => l.StartsWith("set-cookie:", StringComparison.OrdinalIgnoreCase));
+                    seen.Add($"{(cookie ?? "-")} => {setCookie?["set-cookie:".Length..].Trim() ?? "(none)"}");
+                }
+
+                async Task Command(string command) => seen.Add($"{command}: [{(await Stats.StatsPeers.UnixAsync(socket, command)).Trim()}]");
+
+                await Request();
+                var first = seen[^1].Split(' ')[2].TrimEnd(';');
+                await Command("set dynamic-cookie-key backend l second");
+                await Request(first);
+                await Command("disable dynamic-cookie backend l");
+                await Request();
+                await Request("SRVID=fixed");
+                await Command("enable dynamic-cookie backend l");
+                await Command("set server l/s1 addr 127.0.0.1 port " + bPort);
+                await Request();
+                await Command("set dynamic-cookie-key backend l");
+                await Command("set dynamic-cookie-key backend");
+                await Command("enable dynamic-cookie backend nowhere");
+                await Command("disable dynamic-cookie backend plain");
+                return seen;
+            });
+
+        Assert.Equal(reference, ours);
+        Assert.Matches("^- => SRVID=[0-9a-f]{16}; path=/$", ours[0]);
+        Assert.Equal("- => SRVID=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/", ours[4]);
+        // Three values for s1: the first key, the second key, the second key at its new port.
+        Assert.Equal(3, ours.Select(l => Regex.Match(l, "=> SRVID=([0-9a-f]{16});")).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct().Count());
+    }
 }
