@@ -65,6 +65,9 @@ internal static class StickData
         StickDataType.Gpc0Rate => config.Gpc0RatePeriodMs,
         StickDataType.Gpc1Rate => config.Gpc1RatePeriodMs,
         StickDataType.SessRate => config.SessRatePeriodMs,
+        StickDataType.HttpFailRate => config.HttpFailRatePeriodMs,
+        StickDataType.BytesInRate => config.BytesInRatePeriodMs,
+        StickDataType.BytesOutRate => config.BytesOutRatePeriodMs,
         _ => 0,
     };
 
@@ -81,6 +84,9 @@ internal static class StickData
         StickDataType.ConnCur => config.StoresConnCur,
         StickDataType.HttpReqCnt => config.StoresHttpReqCnt,
         StickDataType.HttpErrCnt => config.StoresHttpErrCnt,
+        StickDataType.HttpFailCnt => config.StoresHttpFailCnt,
+        StickDataType.BytesInCnt => config.StoresBytesInCnt,
+        StickDataType.BytesOutCnt => config.StoresBytesOutCnt,
         _ => PeriodOf(config, type) > 0,
     };
 }

@@ -37,6 +37,12 @@ internal sealed record StickTableConfig(string Name, StickKeyType Type, int Size
     public bool StoresGpc1 { get; init; }
     public long Gpc1RatePeriodMs { get; init; }
     public bool StoresGpt0 { get; init; }
+    public bool StoresBytesInCnt { get; init; }
+    public long BytesInRatePeriodMs { get; init; }
+    public bool StoresBytesOutCnt { get; init; }
+    public long BytesOutRatePeriodMs { get; init; }
+    public bool StoresHttpFailCnt { get; init; }
+    public long HttpFailRatePeriodMs { get; init; }
 
     /// <summary>The table keeps general purpose counter <paramref name="counter"/> (0 or 1).</summary>
     public bool StoresGpc(int counter) => counter == 0 ? StoresGpc0 : StoresGpc1;
@@ -120,6 +126,9 @@ internal sealed class StickEntry
     private FrequencyCounter _gpc0Rate;
     private FrequencyCounter _gpc1Rate;
     private FrequencyCounter _sessRate;
+    private FrequencyCounter _bytesInRate;
+    private FrequencyCounter _bytesOutRate;
+    private FrequencyCounter _httpFailRate;
 
     public StickEntry(StickTable table, StickKey key, long id)
     {
@@ -142,6 +151,11 @@ internal sealed class StickEntry
     public long ConnCnt;
     public long HttpReqCnt;
     public long HttpErrCnt;
+    public long HttpFailCnt;
+
+    /// <summary>`bytes_in_cnt`, `bytes_out_cnt`: what the client sent and received, as the log's `%U` and `%B` count them.</summary>
+    public long BytesInCnt;
+    public long BytesOutCnt;
     public long Gpc0;
     public long Gpc1;
 
@@ -243,15 +257,25 @@ internal sealed class StickEntry
 
     public void CountHttpError(long nowMs) => Count(ref HttpErrCnt, ref _httpErrRate, Table.Config.HttpErrRatePeriodMs, nowMs);
 
-    /// <summary>One more event on a counter and on its rate, where the table stores the rate (its period is not 0).</summary>
-    private void Count(ref long counter, ref FrequencyCounter rate, long periodMs, long nowMs)
+    /// <summary>A failure the server caused: a 5xx answer other than 501 and 505, or a 502/504 for its broken or late answer.</summary>
+    public void CountHttpFailure(long nowMs) => Count(ref HttpFailCnt, ref _httpFailRate, Table.Config.HttpFailRatePeriodMs, nowMs);
+
+    /// <summary>The bytes a transaction moved, from the client (<paramref name="fromClient"/>) and to it.</summary>
+    public void CountBytes(long fromClient, long toClient, long nowMs)
+    {
+        Count(ref BytesInCnt, ref _bytesInRate, Table.Config.BytesInRatePeriodMs, nowMs, fromClient);
+        Count(ref BytesOutCnt, ref _bytesOutRate, Table.Config.BytesOutRatePeriodMs, nowMs, toClient);
+    }
+
+    /// <summary><paramref name="amount"/> more on a counter and on its rate, where the table stores the rate (its period is not 0).</summary>
+    private void Count(ref long counter, ref FrequencyCounter rate, long periodMs, long nowMs, long amount = 1)
     {
         lock (_lock)
         {
-            counter++;
+            counter += amount;
             if (periodMs > 0)
             {
-                rate.Add(nowMs, periodMs, 1);
+                rate.Add(nowMs, periodMs, amount);
             }
         }
     }
@@ -278,6 +302,12 @@ internal sealed class StickEntry
                 StickDataType.HttpErrRate => _httpErrRate.Read(nowMs, Table.Config.HttpErrRatePeriodMs),
                 StickDataType.Gpc0Rate => _gpc0Rate.Read(nowMs, Table.Config.Gpc0RatePeriodMs),
                 StickDataType.Gpc1Rate => _gpc1Rate.Read(nowMs, Table.Config.Gpc1RatePeriodMs),
+                StickDataType.HttpFailCnt => HttpFailCnt,
+                StickDataType.HttpFailRate => _httpFailRate.Read(nowMs, Table.Config.HttpFailRatePeriodMs),
+                StickDataType.BytesInCnt => BytesInCnt,
+                StickDataType.BytesInRate => _bytesInRate.Read(nowMs, Table.Config.BytesInRatePeriodMs),
+                StickDataType.BytesOutCnt => BytesOutCnt,
+                StickDataType.BytesOutRate => _bytesOutRate.Read(nowMs, Table.Config.BytesOutRatePeriodMs),
                 _ => 0,
             };
         }
@@ -336,6 +366,24 @@ internal sealed class StickEntry
                 case StickDataType.Gpc1Rate:
                     _gpc1Rate.Add(nowMs, config.Gpc1RatePeriodMs, value);
                     break;
+                case StickDataType.HttpFailCnt:
+                    HttpFailCnt = value;
+                    break;
+                case StickDataType.HttpFailRate:
+                    _httpFailRate.Add(nowMs, config.HttpFailRatePeriodMs, value);
+                    break;
+                case StickDataType.BytesInCnt:
+                    BytesInCnt = value;
+                    break;
+                case StickDataType.BytesInRate:
+                    _bytesInRate.Add(nowMs, config.BytesInRatePeriodMs, value);
+                    break;
+                case StickDataType.BytesOutCnt:
+                    BytesOutCnt = value;
+                    break;
+                case StickDataType.BytesOutRate:
+                    _bytesOutRate.Add(nowMs, config.BytesOutRatePeriodMs, value);
+                    break;
             }
         }
     }
@@ -357,6 +405,15 @@ internal sealed class StickCounterSet
         foreach (var entry in Entries)
         {
             entry?.CountSession(nowMs);
+        }
+    }
+
+    /// <summary>The bytes of a tunnel whose rules tracked nothing more than the connection's entries.</summary>
+    public void CountBytes(long fromClient, long toClient, long nowMs)
+    {
+        foreach (var entry in Entries)
+        {
+            entry?.CountBytes(fromClient, toClient, nowMs);
         }
     }
 

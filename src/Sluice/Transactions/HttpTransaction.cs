@@ -285,6 +285,11 @@ internal sealed class HttpTransaction : IDisposable
             Stats.TransactionStats.RecordHttp(_front.Shared.Counters, _backend?.State, _serverState, this, front, Ta);
             // The line comes once the server is let go, so that its counts no longer hold this transaction, as in HAProxy.
             ReleaseServer();
+            if (!_rejectedBeforeHttp)
+            {
+                _samples.CountBytes(BytesInWithHead(front), BytesOutWithHead(front), Environment.TickCount64);
+            }
+
             _samples.EndTracking();
             if (_front.Shared.Log is { } log && !_logged)
             {
@@ -745,6 +750,11 @@ internal sealed class HttpTransaction : IDisposable
         {
             // Tracked stick counters count the server's 4xx answers (http_err_cnt, http_err_rate).
             _samples.CountHttpError(Environment.TickCount64);
+        }
+        else if (Status is >= 500 and < 600 and not 501 and not 505)
+        {
+            // ...and its 5xx as failures, but for the two a client's request causes (http_fail_cnt, http_fail_rate).
+            _samples.CountHttpFailure(Environment.TickCount64);
         }
 
         if (state.Cookie is { } persistence && _serverState is { } answered)
@@ -1577,6 +1587,12 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         front.CloseAfterResponse();
+        if (error == ResponseHeadError.Invalid || pending is TerminationCause.None or TerminationCause.ServerTimeout or TerminationCause.ServerClosed)
+        {
+            // The server's broken, missing or late answer counts as its failure (http_fail_cnt, http_fail_rate).
+            _samples.CountHttpFailure(Environment.TickCount64);
+        }
+
         if (pending == TerminationCause.ServerTimeout)
         {
             await ReplyAsync(front, ErrorReply(504), TerminationCause.ServerTimeout, TerminationPhase.Headers, close: true).ConfigureAwait(false);
@@ -1687,6 +1703,11 @@ internal sealed class HttpTransaction : IDisposable
         else
         {
             cause = ex.ClientSide ? TerminationCause.ClientClosed : TerminationCause.ServerClosed;
+        }
+
+        if (!ex.ClientSide)
+        {
+            _samples.CountHttpFailure(Environment.TickCount64);
         }
 
         End(cause, Phase == TerminationPhase.None ? TerminationPhase.Data : Phase);

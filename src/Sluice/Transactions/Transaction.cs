@@ -708,6 +708,16 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
     private void Finish()
     {
+        // Every counter the connection tracked counts the tunnel's bytes (bytes_in_*, bytes_out_*).
+        if (_ruleSamples is { } tracked)
+        {
+            tracked.CountBytes(BytesFromClient, BytesFromServer, Environment.TickCount64);
+        }
+        else
+        {
+            _counters?.CountBytes(BytesFromClient, BytesFromServer, Environment.TickCount64);
+        }
+
         _ruleSamples?.Dispose();
         _counters?.Release();
         _clientTls?.Dispose();

@@ -410,8 +410,25 @@ internal static class StickTableParser
             case "server_id":
                 config = config with { StoresServerId = true };
                 break;
-            case "gpc" or "gpt" or "gpc_rate"
-                or "bytes_in_cnt" or "bytes_in_rate" or "bytes_out_cnt" or "bytes_out_rate" or "http_fail_cnt" or "http_fail_rate":
+            case "http_fail_cnt":
+                config = config with { StoresHttpFailCnt = true };
+                break;
+            case "http_fail_rate":
+                config = config with { HttpFailRatePeriodMs = period };
+                break;
+            case "bytes_in_cnt":
+                config = config with { StoresBytesInCnt = true };
+                break;
+            case "bytes_in_rate":
+                config = config with { BytesInRatePeriodMs = period };
+                break;
+            case "bytes_out_cnt":
+                config = config with { StoresBytesOutCnt = true };
+                break;
+            case "bytes_out_rate":
+                config = config with { BytesOutRatePeriodMs = period };
+                break;
+            case "gpc" or "gpt" or "gpc_rate":
                 return $"store '{name}' is not supported yet.";
             default:
                 return $"unknown data type '{name}'.";

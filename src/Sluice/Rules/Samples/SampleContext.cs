@@ -238,6 +238,24 @@ internal sealed class SampleContext : IDisposable
         }
     }
 
+    /// <summary>A failure the server caused (http_fail_cnt, http_fail_rate), counted by every tracked counter.</summary>
+    public void CountHttpFailure(long nowMs)
+    {
+        for (var i = 0; i < Tracked.Length; i++)
+        {
+            TrackedEntry(i)?.CountHttpFailure(nowMs);
+        }
+    }
+
+    /// <summary>The bytes of a finished transaction (bytes_in_*, bytes_out_*), counted by every tracked counter.</summary>
+    public void CountBytes(long fromClient, long toClient, long nowMs)
+    {
+        for (var i = 0; i < Tracked.Length; i++)
+        {
+            TrackedEntry(i)?.CountBytes(fromClient, toClient, nowMs);
+        }
+    }
+
     /// <summary>The transaction is over: its tracked counters are released (conn_cur goes down).</summary>
     public void EndTracking()
     {

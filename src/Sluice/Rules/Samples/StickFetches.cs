@@ -20,7 +20,12 @@ internal static class StickFetches
             ("sess_cnt", StickDataType.SessCnt), ("sess_rate", StickDataType.SessRate),
             ("get_gpc0", StickDataType.Gpc0), ("gpc0_rate", StickDataType.Gpc0Rate),
             ("get_gpc1", StickDataType.Gpc1), ("gpc1_rate", StickDataType.Gpc1Rate), ("get_gpt0", StickDataType.Gpt0),
+            ("http_fail_rate", StickDataType.HttpFailRate), ("http_fail_cnt", StickDataType.HttpFailCnt),
+            ("bytes_in_rate", StickDataType.BytesInRate), ("bytes_out_rate", StickDataType.BytesOutRate),
         }.Select(c => (c.Name, (Func<StickEntry, long, long?>)((e, now) => StickData.IsStored(e.Table.Config, c.Type) ? e.Read(c.Type, now) : null))),
+        // The byte counts are read in kilobytes.
+        ("kbytes_in", (e, now) => StickData.IsStored(e.Table.Config, StickDataType.BytesInCnt) ? e.Read(StickDataType.BytesInCnt, now) >> 10 : null),
+        ("kbytes_out", (e, now) => StickData.IsStored(e.Table.Config, StickDataType.BytesOutCnt) ? e.Read(StickDataType.BytesOutCnt, now) >> 10 : null),
     ];
 
     /// <summary>

@@ -298,6 +298,114 @@ public partial class StickTableTests
         Assert.Equal(reference, ours);
     }
 
+    /// <summary>
+    /// `http_fail_cnt`/`http_fail_rate` count the server's 5xx but 501 and 505, and the 502 of a server that closed
+    /// without answering; `bytes_in_*`/`bytes_out_*` count what each transaction carried, read in kilobytes by
+    /// `sc_kbytes_in`; mode http, with a POST body. haproxy 2.6 first, then Sluice: the same `show table` line after
+    /// each request, and the same statuses.
+    /// </summary>
+    [Fact]
+    public async Task FailuresAndBytes_CountedPerTransaction_AsHAProxy()
+    {
+        await using var server = RecordingBackend.Start(r => r.Target switch
+        {
+            "/fail" => CannedResponse.Ok("broken", status: 500, reason: "Internal Server Error"),
+            "/notimpl" => CannedResponse.Ok("no", status: 501, reason: "Not Implemented"),
+            "/busy" => CannedResponse.Ok("busy", status: 503, reason: "Service Unavailable"),
+            "/missing" => CannedResponse.Ok("none", status: 404, reason: "Not Found"),
+            "/drop" => CannedResponse.Raw(string.Empty, AfterResponse.Close),
+            _ => CannedResponse.Ok(new string('x', 3000)),
+        });
+        string Config(int port, string socket) => $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend f
+                bind 127.0.0.1:{port}
+                stick-table type ip size 10 expire 1m store http_fail_cnt,http_fail_rate(10s),http_err_cnt,bytes_in_cnt,bytes_in_rate(10s),bytes_out_cnt,bytes_out_rate(10s)
+                http-request track-sc0 src
+                http-request return status 200 content-type text/plain lf-string "%[sc_kbytes_in(0)]/%[sc0_kbytes_out]/%[sc_http_fail_cnt(0)]/%[sc0_http_fail_rate]" if {"{"} path_beg /read {"}"}
+                default_backend b
+            backend b
+                server s {server.Address}
+            """;
+
+        static async Task<List<string>> RunAsync(int port, string socket)
+        {
+            var seen = new List<string>();
+            var paths = new[] { "/ok", "/fail", "/notimpl", "/busy", "/missing", "/drop", "/ok" };
+            foreach (var p in paths)
+            {
+                var result = await Http.CurlAsync("-o", "/dev/null", "-w", "%{http_code} ", Http.Url(port, p));
+                seen.Add(result.StandardOutput.Trim());
+                seen.AddRange(Entries(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f")));
+            }
+            var body = Path.Combine(Ports.TempDirectory(), "body");
+            await File.WriteAllTextAsync(body, new string('y', 2500));
+            seen.Add((await Http.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", "--data-binary", "@" + body, Http.Url(port, "/ok"))).StandardOutput);
+            seen.Add((await Http.CurlAsync(Http.Url(port, "/read"))).StandardOutput);
+            seen.AddRange(Entries(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f")));
+            return seen;
+        }
+
+        var (reference, ours) = await Scenarios.Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
+
+
+        Assert.Equal(["200", "500", "501", "503", "404", "502", "200"], reference.Where((_, i) => i < 14 && i % 2 == 0));
+        Assert.Equal("3/9/3/3", reference[^2]);
+        Assert.Contains("http_fail_cnt=3 ", reference[^1], StringComparison.Ordinal);
+        Assert.Equal(reference, ours);
+    }
+
+    /// <summary>
+    /// Mode tcp: a tunnel's bytes each way count in the entries its connection or content rules track, once the
+    /// tunnel is over. haproxy 2.6 first, then Sluice: the same `show table` line.
+    /// </summary>
+    [Theory]
+    [InlineData("tcp-request connection track-sc0 src")]
+    [InlineData("tcp-request content track-sc1 src")]
+    public async Task TunnelBytes_CountedInTrackedEntries_AsHAProxy(string tracking)
+    {
+        await using var echo = TestServer.Tcp(TestServer.Echo);
+        string Config(int port, string socket) => $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode tcp
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend f
+                bind 127.0.0.1:{port}
+                stick-table type ip size 10 expire 1m store bytes_in_cnt,bytes_out_cnt,bytes_in_rate(10s)
+                {tracking}
+                default_backend b
+            backend b
+                server s {echo.Address}
+            """;
+
+        static async Task<List<string>> RunAsync(int port, string socket)
+        {
+            using (var client = await TestClient.ConnectTcpAsync(port))
+            {
+                Assert.Equal("a first line\n", await TestClient.EchoRoundTripAsync(client, "a first line\n"));
+                Assert.Equal("and a second, longer one\n", await TestClient.EchoRoundTripAsync(client, "and a second, longer one\n"));
+            }
+
+            await Task.Delay(300);
+            return [.. Entries(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f"))];
+        }
+
+        var (reference, ours) = await Scenarios.Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.Equal("key=127.0.0.1 use=0 bytes_in_cnt=38 bytes_in_rate(10000)=38 bytes_out_cnt=38", Assert.Single(reference));
+        Assert.Equal(reference, ours);
+    }
+
     /// <summary>`show table` lines without what differs between runs (the entry's address, its expiry).</summary>
     private static IEnumerable<string> Entries(string table) =>
         table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => Regex.Replace(l, @"^0x[0-9a-f]+: (.*) exp=\d+ (.*)$", "$1 $2"));
