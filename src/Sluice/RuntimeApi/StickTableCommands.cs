@@ -131,7 +131,11 @@ internal static class StickTableCommands
 
         if (!found.TryParseKey(text, out var key))
         {
-            if (found.Config.Type != StickKeyType.Ip)
+            if (found.Config.Type == StickKeyType.Binary)
+            {
+                output.Append("Inserting keys into tables of type other than ip, ipv6, string and integer is not supported\n");
+            }
+            else if (found.Config.Type != StickKeyType.Ip)
             {
                 output.Append("Invalid key\n");
             }
@@ -200,6 +204,12 @@ internal static class StickTableCommands
             if (table.TryParseKey(text, out var parsed))
             {
                 key = parsed;
+            }
+            else if (table.Config.Type == StickKeyType.Binary)
+            {
+                output.Append(request.Arg(0) == "clear" ? "Removing" : "Showing")
+                    .Append(" keys from tables of type other than ip, ipv6, string and integer is not supported\n");
+                return null;
             }
             else if (table.Config.Type != StickKeyType.Ip)
             {
@@ -345,6 +355,7 @@ internal static class StickTableCommands
             StickKeyType.Ipv6 => "ipv6",
             StickKeyType.Integer => "integer",
             StickKeyType.String => "string",
+            StickKeyType.Binary => "binary",
             _ => "ip",
         };
         output.Append(CultureInfo.InvariantCulture, $"# table: {table.Config.Name}, type: {type}, size:{table.Config.Size}, used:{table.Count}\n");

@@ -255,20 +255,19 @@ internal static class StickTableParser
                         "ipv6" => Backends.StickKeyType.Ipv6,
                         "integer" => Backends.StickKeyType.Integer,
                         "string" => Backends.StickKeyType.String,
+                        "binary" => Backends.StickKeyType.Binary,
                         _ => null,
                     };
                     if (type is null)
                     {
-                        ctx.Alert(value is "binary"
-                            ? $"'stick-table' : type '{value}' is not supported yet."
-                            : $"'stick-table' : unknown type '{value}'.");
+                        ctx.Alert($"'stick-table' : unknown type '{value}'.");
                         return;
                     }
 
                     i++;
 
                     // `len N` belongs to the type and follows it directly, as HAProxy reads it.
-                    if (type == Backends.StickKeyType.String && ctx.Argument(i + 1) == "len")
+                    if (type is Backends.StickKeyType.String or Backends.StickKeyType.Binary && ctx.Argument(i + 1) == "len")
                     {
                         var lengthText = ctx.Argument(i + 2);
                         if (!int.TryParse(lengthText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var keyLength) || keyLength < 1)

@@ -406,6 +406,59 @@ public partial class StickTableTests
         Assert.Equal(reference, ours);
     }
 
+    /// <summary>
+    /// `type binary [len N]`: a text's bytes, an integer's 8 bytes, cut or padded with zeros to N (32 by default),
+    /// shown in hex in key order; the runtime API names no key of such a table, with haproxy's answers. haproxy 2.6
+    /// first, then Sluice: the same counts, `show table` lines and answers.
+    /// </summary>
+    [Fact]
+    public async Task BinaryKeys_PaddedCutAndShownInHex_AsHAProxy()
+    {
+        static string Config(int port, string socket) => $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend f
+                bind 127.0.0.1:{port}
+                stick-table type binary len 8 size 10 expire 1m store http_req_cnt
+                http-request track-sc0 req.hdr(x)
+                http-request track-sc1 int(258) table g
+                http-request track-sc2 req.hdr(x),hex table g
+                http-request return status 200 content-type text/plain lf-string "%[sc_http_req_cnt(0)]"
+            backend g
+                stick-table type binary size 10 expire 1m store http_req_cnt
+            """;
+
+        static async Task<List<string>> RunAsync(int port, string socket)
+        {
+            var seen = new List<string>();
+            foreach (var value in new[] { "abc", "abcdefghijkl", "abc", "a b" })
+            {
+                seen.Add(value + " " + (await Http.CurlAsync("-H", "x: " + value, Http.Url(port, "/"))).StandardOutput);
+            }
+
+            seen.Add("none [" + (await Http.CurlAsync(Http.Url(port, "/"))).StandardOutput + "]");
+            foreach (var command in new[] { "show table f", "show table g", "show table f key 616263", "set table f key 61 data.http_req_cnt 5", "clear table f key 616263" })
+            {
+                var answer = await Scenarios.Stats.StatsPeers.UnixAsync(socket, command);
+                seen.Add(command + ":");
+                seen.AddRange(command.StartsWith("show table", StringComparison.Ordinal) && !command.Contains("key", StringComparison.Ordinal) ? Entries(answer) : [answer.Trim()]);
+            }
+
+            return seen;
+        }
+
+        var (reference, ours) = await Scenarios.Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.Equal(["abc 1", "abcdefghijkl 1", "abc 2", "a b 1", "none []", "show table f:"], reference[..6]);
+        Assert.Equal("key=6162630000000000 use=0 http_req_cnt=2", reference[7]);
+        Assert.Equal(reference, ours);
+    }
+
     /// <summary>`show table` lines without what differs between runs (the entry's address, its expiry).</summary>
     private static IEnumerable<string> Entries(string table) =>
         table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => Regex.Replace(l, @"^0x[0-9a-f]+: (.*) exp=\d+ (.*)$", "$1 $2"));
