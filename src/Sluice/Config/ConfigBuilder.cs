@@ -354,6 +354,7 @@ internal static class ConfigBuilder
                 PoolPurgeDelay = line.Options.PoolPurgeDelay,
                 MaxReuse = line.Options.MaxReuse,
                 Proto = line.Options.Proto,
+                WebSocket = line.Options.WebSocket,
                 SendProxy = line.Options.SendProxy,
                 Check = line.Options.Check,
                 Tls = line.Options.TlsConnector,

@@ -27,6 +27,7 @@ internal sealed class TlsConnector
         _revoked = revoked;
         Verifies = verify;
         ForChecks = this;
+        ForWebSockets = this;
     }
 
     public TlsSettings Settings { get; }
@@ -39,6 +40,33 @@ internal sealed class TlsConnector
     /// only, as in HAProxy) and offer the ALPN of `check-alpn`, else of `alpn`; this one when neither changes anything.
     /// </summary>
     public TlsConnector ForChecks { get; private set; }
+
+    /// <summary>
+    /// The connector of websocket streams: the server line's `alpn` narrowed by `ws` (HAProxy's conn_update_alpn): to
+    /// `http/1.1` with `ws h1`, or with `ws auto` when the list offers it; to `h2` with `ws h2`. This one when
+    /// nothing changes.
+    /// </summary>
+    public TlsConnector ForWebSockets { get; private set; }
+
+    /// <summary>Builds <see cref="ForWebSockets"/> once at load, from the line's `ws`.</summary>
+    public void PrepareWebSockets(WebSocketProtocol mode)
+    {
+        if (Settings.Alpn is not { } alpn)
+        {
+            return;
+        }
+
+        string[]? narrowed = mode switch
+        {
+            WebSocketProtocol.H1 => ["http/1.1"],
+            WebSocketProtocol.H2 => ["h2"],
+            _ => alpn.Contains("http/1.1") ? ["http/1.1"] : null,
+        };
+        if (narrowed is not null && !alpn.SequenceEqual(narrowed))
+        {
+            ForWebSockets = Create(Settings with { Alpn = narrowed, CheckSni = null, CheckAlpn = null }, static _ => { }, static _ => { }) ?? this;
+        }
+    }
 
     /// <summary>True when the line offers `h2` by ALPN: the server may then answer in HTTP/2.</summary>
     public bool OffersH2 => Settings.Alpn is { } alpn && alpn.Contains("h2");

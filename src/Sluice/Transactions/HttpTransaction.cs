@@ -671,12 +671,12 @@ internal sealed class HttpTransaction : IDisposable
                     notProcessedReplays++;
                     connection = notProcessedReplays < MaxNotProcessedReplays
                         ? await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false)
-                        : await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+                        : await DialNewAsync(backend, clientAddress, front, _dialer.ForWebSocket).ConfigureAwait(false);
                 }
                 else
                 {
                     freshRetryUsed = true;
-                    connection = await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+                    connection = await DialNewAsync(backend, clientAddress, front, _dialer.ForWebSocket).ConfigureAwait(false);
                 }
 
                 if (connection is null)
@@ -1365,6 +1365,17 @@ internal sealed class HttpTransaction : IDisposable
     private async ValueTask<IBackStream?> GetConnectionAsync(HttpBackendContext backend, bool firstRequest, IPAddress? clientAddress, IFrontStream front)
     {
         var server = _serverState!;
+        var serverName = server.Config.Tls is { Settings.SniExpression: { } sni } ? ServerNameFor(sni) : null;
+        _dialer.ServerNameIndication = serverName;
+        if (IsWebSocketUpgrade(front.Request) && BackMux.WebSocketsNeedOwnConnection(server.Config))
+        {
+            // `ws` gives websocket streams another protocol or ALPN offer than the server's other requests: a
+            // connection of their own, as HAProxy skips its idle connections for them.
+            _dialer.ForWebSocket = true;
+            return await DialNewAsync(backend, clientAddress, front, webSocket: true).ConfigureAwait(false);
+        }
+
+        _dialer.ForWebSocket = false;
         var reuse = ReuseMode(backend, server);
         IBackStream? pooled = null;
         var protocol = BackMux.Choose(server.Config, alpn: null);
@@ -1380,7 +1391,6 @@ internal sealed class HttpTransaction : IDisposable
             }
         }
 
-        var serverName = server.Config.Tls is { Settings.SniExpression: { } sni } ? ServerNameFor(sni) : null;
         if (pooled is null && protocol != BackProtocol.Http2)
         {
             pooled = reuse == HttpReuseMode.Never ? TakePrivateConnection(server, serverName) : server.Pool.TryTake(reuse, firstRequest, serverName);
@@ -1393,8 +1403,7 @@ internal sealed class HttpTransaction : IDisposable
             return pooled;
         }
 
-        _dialer.ServerNameIndication = serverName;
-        return await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+        return await DialNewAsync(backend, clientAddress, front, webSocket: false).ConfigureAwait(false);
     }
 
     private string ServerNameFor(Rules.Samples.SampleExpression sni) => ServerDialer.ServerNameOf(sni, _samples);
@@ -1445,7 +1454,7 @@ internal sealed class HttpTransaction : IDisposable
         return null;
     }
 
-    private async Task<IBackStream?> DialNewAsync(HttpBackendContext backend, IPAddress? clientAddress, IFrontStream front)
+    private async Task<IBackStream?> DialNewAsync(HttpBackendContext backend, IPAddress? clientAddress, IFrontStream front, bool webSocket)
     {
         var connectStart = _front.Shared.Clock.Refresh();
         var frontendPort = (front.LocalEndPoint as IPEndPoint)?.Port ?? 0;
@@ -1473,8 +1482,9 @@ internal sealed class HttpTransaction : IDisposable
         _serverState = dial.Server;
         Tc = _front.Shared.Clock.Refresh() - connectStart;
         var io = new SocketDuplex(dial.Socket!, _front.Shared.Memory, waitWithoutBuffer: false, _front.Shared.ServerInputMemory, dial.Tls, dial.TlsInfo);
-        IBackStream connection = BackMux.Choose(dial.Server!.Config, dial.TlsInfo?.AlpnText) == BackProtocol.Http2
-            ? OpenHttp2Connection(io, dial.Server, backend)
+        var protocol = webSocket ? BackMux.ChooseForWebSocket(dial.Server!.Config, dial.TlsInfo?.AlpnText) : BackMux.Choose(dial.Server!.Config, dial.TlsInfo?.AlpnText);
+        IBackStream connection = protocol == BackProtocol.Http2
+            ? OpenHttp2Connection(io, dial.Server, backend, shared: !webSocket)
             : new Http1BackConnection(io, _front.Shared.Clock);
         connection.ReadWatch.LimitMs = backend.ServerMs;
         connection.WriteWatch.LimitMs = backend.ServerMs;
@@ -1484,21 +1494,22 @@ internal sealed class HttpTransaction : IDisposable
 
     /// <summary>
     /// Starts an HTTP/2 connection on a new socket and takes its first stream. The connection is shared with the
-    /// transactions `http-reuse` allows, or kept to this one with `http-reuse never`.
+    /// transactions `http-reuse` allows, or kept to this one with `http-reuse never` or when opened for a websocket
+    /// stream by `ws` (<paramref name="shared"/> false).
     /// </summary>
-    private Http2BackStream OpenHttp2Connection(SocketDuplex io, ServerState server, HttpBackendContext backend)
+    private Http2BackStream OpenHttp2Connection(SocketDuplex io, ServerState server, HttpBackendContext backend, bool shared)
     {
-        var shared = server.Pool.Multiplexed;
-        var connection = new Http2BackConnection(io, _front.Shared.Clock, _front.Http2Servers, shared.MaxConcurrentStreams);
+        var multiplexed = server.Pool.Multiplexed;
+        var connection = new Http2BackConnection(io, _front.Shared.Clock, _front.Http2Servers, multiplexed.MaxConcurrentStreams);
         var stream = connection.TryOpenStream(reused: false)!;
-        if (ReuseMode(backend, server) == HttpReuseMode.Never)
+        if (!shared || ReuseMode(backend, server) == HttpReuseMode.Never)
         {
             _privateHttp2?.Connection.Shutdown();
             _privateHttp2 = (connection, server);
         }
         else
         {
-            shared.Add(connection);
+            multiplexed.Add(connection);
         }
 
         _ = connection.StartAsync();

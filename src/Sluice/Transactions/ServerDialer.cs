@@ -48,6 +48,9 @@ internal sealed class ServerDialer
     /// <summary>For a server with `sni EXPR`: the name the next connections send, evaluated for the request.</summary>
     public string? ServerNameIndication { get; set; }
 
+    /// <summary>The next connection carries a websocket stream: its TLS handshake offers the ALPN `ws` asks for.</summary>
+    public bool ForWebSocket { get; set; }
+
     /// <summary>
     /// A server's `sni EXPR` evaluated in <paramref name="samples"/>; "" when the expression gives nothing (no SNI is
     /// sent then, as in HAProxy). Allocates: the name, only on servers whose SNI is an expression.
@@ -249,8 +252,9 @@ internal sealed class ServerDialer
                     connected = !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
                 }
 
-                if (connected && server.Config.Tls is { Settings.Enabled: true } connector)
+                if (connected && server.Config.Tls is { Settings.Enabled: true } lineConnector)
                 {
+                    var connector = ForWebSocket ? lineConnector.ForWebSockets : lineConnector;
                     // The handshake is part of the connection, under `timeout connect`, as in HAProxy.
                     (tls, tlsInfo, var tlsError) = await connector.AuthenticateAsync(socket, ServerNameIndication).ConfigureAwait(false);
                     connected = tls is not null && !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;

@@ -28,10 +28,23 @@ internal sealed record ServerConfig
     public int MaxReuse { get; init; } = -1;
     /// <summary>`proto`: the multiplexer to speak to the server (`h2`, `h1`), whatever ALPN says; null to let it decide.</summary>
     public string? Proto { get; init; }
+    /// <summary>`ws auto|h1|h2`: the protocol of websocket streams to this server.</summary>
+    public WebSocketProtocol WebSocket { get; init; }
     /// <summary>The PROXY header each new connection to the server begins with.</summary>
     public SendProxyConfig SendProxy { get; init; }
     /// <summary>`check` and its timing settings.</summary>
     public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
     /// <summary>`ssl` (or `check-ssl`) and its options, loaded: null for a cleartext server.</summary>
     public Sluice.Tls.TlsConnector? Tls { get; init; }
+}
+
+/// <summary>`ws`: how a server receives websocket streams (HAProxy 2.6).</summary>
+internal enum WebSocketProtocol
+{
+    /// <summary>As its other requests, but by ALPN `http/1.1` alone when its `alpn` offers it.</summary>
+    Auto = 0,
+    /// <summary>HTTP/1.1 (ALPN `http/1.1` alone on a TLS server with `alpn`).</summary>
+    H1 = 1,
+    /// <summary>HTTP/2 and RFC 8441 (ALPN `h2` alone on a TLS server with `alpn`).</summary>
+    H2 = 2,
 }

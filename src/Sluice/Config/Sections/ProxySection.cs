@@ -53,6 +53,7 @@ internal sealed record ServerOptions
     public TimeSpan PoolPurgeDelay { get; init; } = TimeSpan.FromSeconds(5);
     public int MaxReuse { get; init; } = -1;
     public string? Proto { get; init; }
+    public WebSocketProtocol WebSocket { get; init; }
     public SendProxyConfig SendProxy { get; init; }
     public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
     /// <summary>`ssl`, `verify`, `sni`, `alpn`... as written, from `ssl-default-server-*` on.</summary>

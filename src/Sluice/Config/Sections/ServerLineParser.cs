@@ -77,6 +77,7 @@ internal static class ServerLineParser
                 return;
             }
 
+            connector.PrepareWebSockets(options.WebSocket);
             options = options with { TlsConnector = connector };
         }
 
@@ -322,6 +323,24 @@ internal static class ServerLineParser
                     break;
                 case "proto":
                     error = ParseProto(argument!, ref options);
+                    break;
+                case "ws":
+                    WebSocketProtocol? ws = argument switch
+                    {
+                        "auto" => WebSocketProtocol.Auto,
+                        "h1" => WebSocketProtocol.H1,
+                        "h2" => WebSocketProtocol.H2,
+                        _ => null,
+                    };
+                    if (ws is null)
+                    {
+                        error = "'ws' has to be 'auto', 'h1' or 'h2'.";
+                    }
+                    else
+                    {
+                        options = options with { WebSocket = ws.Value };
+                    }
+
                     break;
                 case "check":
                     options = options with { Check = options.Check with { Enabled = true } };
