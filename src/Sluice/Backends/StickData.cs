@@ -49,12 +49,28 @@ internal static class StickData
 
     public static string NameOf(StickDataType type) => Names[(int)type];
 
-    public static bool TryParse(string name, out StickDataType type)
+    /// <summary>
+    /// A `data.NAME` of the runtime API. The arrays are names only <paramref name="withArrays"/> (`set table`, which
+    /// takes and ignores them, as HAProxy 2.6 does); its filters know no such name.
+    /// </summary>
+    public static bool TryParse(string name, out StickDataType type, bool withArrays = false)
     {
         var index = Array.IndexOf(Names, name);
         type = (StickDataType)Math.Max(index, 0);
-        return index >= 0;
+        return index >= 0 && (withArrays || !IsArray(type));
     }
+
+    /// <summary>`gpt(N)`, `gpc(N)`, `gpc_rate(N,P)`: shown element by element (`gpt0=`, `gpc1=`, `gpc0_rate(P)=`).</summary>
+    public static bool IsArray(StickDataType type) => type is StickDataType.Gpt or StickDataType.Gpc or StickDataType.GpcRate;
+
+    /// <summary>The number of elements of an array type the table stores.</summary>
+    public static int ArrayLength(StickTableConfig config, StickDataType type) => type switch
+    {
+        StickDataType.Gpt => config.GptArrayCount,
+        StickDataType.Gpc => config.GpcArrayCount,
+        StickDataType.GpcRate => config.GpcRateArrayCount,
+        _ => 0,
+    };
 
     /// <summary>The period of a rate the table stores; 0 for a counter, or when the table does not store the rate.</summary>
     public static long PeriodOf(StickTableConfig config, StickDataType type) => type switch
@@ -68,6 +84,7 @@ internal static class StickData
         StickDataType.HttpFailRate => config.HttpFailRatePeriodMs,
         StickDataType.BytesInRate => config.BytesInRatePeriodMs,
         StickDataType.BytesOutRate => config.BytesOutRatePeriodMs,
+        StickDataType.GpcRate => config.GpcRateArrayPeriodMs,
         _ => 0,
     };
 
@@ -87,6 +104,7 @@ internal static class StickData
         StickDataType.HttpFailCnt => config.StoresHttpFailCnt,
         StickDataType.BytesInCnt => config.StoresBytesInCnt,
         StickDataType.BytesOutCnt => config.StoresBytesOutCnt,
+        StickDataType.Gpt or StickDataType.Gpc or StickDataType.GpcRate => ArrayLength(config, type) > 0,
         _ => PeriodOf(config, type) > 0,
     };
 }

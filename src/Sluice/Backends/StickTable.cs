@@ -49,11 +49,31 @@ internal sealed record StickTableConfig(string Name, StickKeyType Type, int Size
     public bool StoresHttpFailCnt { get; init; }
     public long HttpFailRatePeriodMs { get; init; }
 
-    /// <summary>The table keeps general purpose counter <paramref name="counter"/> (0 or 1).</summary>
-    public bool StoresGpc(int counter) => counter == 0 ? StoresGpc0 : StoresGpc1;
+    /// <summary>`gpc(N)`: the general purpose counters of the array, 0 without it (it replaces `gpc0` and `gpc1`).</summary>
+    public int GpcArrayCount { get; init; }
+
+    /// <summary>`gpc_rate(N,P)`: the rates of the array and their period (it replaces `gpc0_rate` and `gpc1_rate`).</summary>
+    public int GpcRateArrayCount { get; init; }
+    public long GpcRateArrayPeriodMs { get; init; }
+
+    /// <summary>`gpt(N)`: the general purpose tags of the array, 0 without it (it replaces `gpt0`).</summary>
+    public int GptArrayCount { get; init; }
+
+    /// <summary>
+    /// The table keeps general purpose counter <paramref name="counter"/>: an element of the `gpc` array, or without
+    /// it `gpc0` or `gpc1`, which the array actions and fetches (<paramref name="array"/>) do not reach, as in HAProxy.
+    /// </summary>
+    public bool StoresGpc(int counter, bool array = false) =>
+        GpcArrayCount > 0 ? counter >= 0 && counter < GpcArrayCount : !array && (counter == 0 ? StoresGpc0 : counter == 1 && StoresGpc1);
 
     /// <summary>The period of general purpose counter <paramref name="counter"/>'s rate; 0 when not stored.</summary>
-    public long GpcRatePeriodMs(int counter) => counter == 0 ? Gpc0RatePeriodMs : Gpc1RatePeriodMs;
+    public long GpcRatePeriodMs(int counter, bool array = false) =>
+        GpcRateArrayCount > 0 ? (counter >= 0 && counter < GpcRateArrayCount ? GpcRateArrayPeriodMs : 0)
+            : array ? 0 : counter == 0 ? Gpc0RatePeriodMs : counter == 1 ? Gpc1RatePeriodMs : 0;
+
+    /// <summary>The table keeps general purpose tag <paramref name="tag"/>: an element of the `gpt` array, or without it `gpt0`.</summary>
+    public bool StoresGpt(int tag, bool array = false) =>
+        GptArrayCount > 0 ? tag >= 0 && tag < GptArrayCount : !array && tag == 0 && StoresGpt0;
     public bool StoresServerId { get; init; }
     /// <summary>The server's name beside its id (`server_key`); HAProxy adds both to a table that `stick` rules use.</summary>
     public bool StoresServerKey { get; init; }
@@ -135,11 +155,20 @@ internal sealed class StickEntry
     private FrequencyCounter _bytesOutRate;
     private FrequencyCounter _httpFailRate;
 
+    /// <summary>The `gpc`, `gpc_rate` and `gpt` arrays, allocated with the entry where the table stores them.</summary>
+    private readonly long[]? _gpcs;
+    private readonly FrequencyCounter[]? _gpcRates;
+    private readonly long[]? _gpts;
+
     public StickEntry(StickTable table, StickKey key, long id)
     {
         Table = table;
         Key = key;
         Id = id;
+        var config = table.Config;
+        _gpcs = config.GpcArrayCount > 0 ? new long[config.GpcArrayCount] : null;
+        _gpcRates = config.GpcRateArrayCount > 0 ? new FrequencyCounter[config.GpcRateArrayCount] : null;
+        _gpts = config.GptArrayCount > 0 ? new long[config.GptArrayCount] : null;
     }
 
     public StickTable Table { get; }
@@ -180,35 +209,95 @@ internal sealed class StickEntry
     public void Touch(long nowMs) => Volatile.Write(ref ExpiresMs, nowMs + Table.Config.ExpireMs);
 
     /// <summary>
-    /// `sc-inc-gpcN` and `sc_inc_gpcN`: one more on general purpose counter <paramref name="counter"/> (0 or 1) and
-    /// its rate, where the table stores them; the counter's new value.
+    /// `sc-inc-gpcN`, `sc-inc-gpc(I,N)` and their fetches: one more on general purpose counter <paramref name="counter"/>
+    /// and its rate, where the table stores them (<see cref="StickTableConfig.StoresGpc"/>); the counter's new value.
     /// </summary>
-    public long IncrementGpc(int counter, long nowMs)
+    public long IncrementGpc(int counter, long nowMs, bool array = false)
     {
         var config = Table.Config;
-        var period = config.GpcRatePeriodMs(counter);
+        var period = config.GpcRatePeriodMs(counter, array);
         lock (_lock)
         {
             if (period > 0)
             {
-                (counter == 0 ? ref _gpc0Rate : ref _gpc1Rate).Add(nowMs, period, 1);
+                GpcRate(counter).Add(nowMs, period, 1);
             }
 
-            return !config.StoresGpc(counter) ? 0 : counter == 0 ? ++Gpc0 : ++Gpc1;
+            if (!config.StoresGpc(counter, array))
+            {
+                return 0;
+            }
+
+            return ++GpcValue(counter);
         }
     }
 
-    /// <summary>`sc_clr_gpcN`: general purpose counter <paramref name="counter"/> goes back to 0; its value before.</summary>
+    /// <summary>`sc_clr_gpcN`, `sc_clr_gpc(I,N)`: general purpose counter <paramref name="counter"/> goes back to 0; its value before.</summary>
     public long ClearGpc(int counter)
     {
         lock (_lock)
         {
-            ref var value = ref counter == 0 ? ref Gpc0 : ref Gpc1;
+            ref var value = ref GpcValue(counter);
             var before = value;
             value = 0;
             return before;
         }
     }
+
+    /// <summary>General purpose counter <paramref name="counter"/>, which the table stores.</summary>
+    public long ReadGpc(int counter)
+    {
+        lock (_lock)
+        {
+            return GpcValue(counter);
+        }
+    }
+
+    /// <summary>The rate of general purpose counter <paramref name="counter"/>, which the table stores.</summary>
+    public long ReadGpcRate(int counter, long nowMs, bool array = false)
+    {
+        var period = Table.Config.GpcRatePeriodMs(counter, array);
+        lock (_lock)
+        {
+            return GpcRate(counter).Read(nowMs, period);
+        }
+    }
+
+    /// <summary>`sc-set-gpt0`, `sc-set-gpt(I,N)`: general purpose tag <paramref name="tag"/> takes the value, where the table stores it.</summary>
+    public void SetGpt(int tag, long value, bool array = false)
+    {
+        if (!Table.Config.StoresGpt(tag, array))
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_gpts is { } tags)
+            {
+                tags[tag] = value;
+            }
+            else
+            {
+                Gpt0 = value;
+            }
+        }
+    }
+
+    /// <summary>General purpose tag <paramref name="tag"/>, which the table stores.</summary>
+    public long ReadGpt(int tag)
+    {
+        lock (_lock)
+        {
+            return _gpts is { } tags ? tags[tag] : Gpt0;
+        }
+    }
+
+    /// <summary>The array's element, or `gpc0`/`gpc1` without the array. Under the lock.</summary>
+    private ref long GpcValue(int counter) => ref _gpcs is { } counters ? ref counters[counter] : ref counter == 0 ? ref Gpc0 : ref Gpc1;
+
+    private ref FrequencyCounter GpcRate(int counter) =>
+        ref _gpcRates is { } rates ? ref rates[counter] : ref counter == 0 ? ref _gpc0Rate : ref _gpc1Rate;
 
     /// <summary>A `stick` rule stores the server that took the request (its lookup refreshed the entry's expiry).</summary>
     public void StickTo(int serverId, string serverName)

@@ -155,7 +155,7 @@ internal static class StickTableCommands
         for (var i = 5; i < request.Args.Count; i += 2)
         {
             var data = request.Args[i];
-            if (!data.StartsWith("data.", StringComparison.Ordinal) || !StickData.TryParse(data[5..], out var type))
+            if (!data.StartsWith("data.", StringComparison.Ordinal) || !StickData.TryParse(data[5..], out var type, withArrays: true))
             {
                 output.Append("Unknown data type\n");
                 return;
@@ -173,7 +173,10 @@ internal static class StickTableCommands
                 return;
             }
 
-            entry.Write(type, now, value);
+            if (!StickData.IsArray(type))
+            {
+                entry.Write(type, now, value);
+            }
         }
     }
 
@@ -361,6 +364,28 @@ internal static class StickTableCommands
         output.Append(CultureInfo.InvariantCulture, $"# table: {table.Config.Name}, type: {type}, size:{table.Config.Size}, used:{table.Count}\n");
     }
 
+    /// <summary>`gpt0=V gpt1=V`, `gpc0=V ...`, `gpc0_rate(P)=V ...`, as HAProxy prints arrays.</summary>
+    private static void ArrayElements(StickEntry entry, StickDataType type, long period, long now, StringBuilder output)
+    {
+        for (var i = 0; i < StickData.ArrayLength(entry.Table.Config, type); i++)
+        {
+            var value = type switch
+            {
+                StickDataType.Gpt => entry.ReadGpt(i),
+                StickDataType.Gpc => entry.ReadGpc(i),
+                _ => entry.ReadGpcRate(i, now, array: true),
+            };
+            if (type == StickDataType.GpcRate)
+            {
+                output.Append(CultureInfo.InvariantCulture, $" gpc{i}_rate({period})={value}");
+            }
+            else
+            {
+                output.Append(CultureInfo.InvariantCulture, $" {StickData.NameOf(type)}{i}={value}");
+            }
+        }
+    }
+
     private static void Line(StickEntry entry, long now, StringBuilder output)
     {
         var config = entry.Table.Config;
@@ -374,6 +399,12 @@ internal static class StickTableCommands
             }
 
             var period = StickData.PeriodOf(config, type);
+            if (StickData.IsArray(type))
+            {
+                ArrayElements(entry, type, period, now, output);
+                continue;
+            }
+
             output.Append(' ').Append(StickData.NameOf(type));
             if (period > 0)
             {

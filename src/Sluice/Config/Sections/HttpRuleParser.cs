@@ -258,10 +258,17 @@ internal static class HttpRuleParser
             case "sc-inc-gpc0" or "sc-inc-gpc1":
                 return StickTracking.ParseTrackId(rule.ActionName, open, out var counter) is { } trackIdError
                     ? rule.Fail(trackIdError)
-                    : new IncrementGpcAction(baseName[^1] - '0', counter);
-            case "sc-set-gpt0":
+                    : new IncrementGpcAction(baseName[^1] - '0', counter, array: false);
+            case "sc-inc-gpc":
+                return StickTracking.ParseArrayIds(rule.ActionName, open, "gpc", out var element, out var counted) is { } idsError
+                    ? rule.Fail(idsError)
+                    : new IncrementGpcAction(element, counted, array: true);
+            case "sc-set-gpt0" or "sc-set-gpt":
             {
-                if (StickTracking.ParseTrackId(rule.ActionName, open, out var tracked) is { } gptError)
+                var array = baseName == "sc-set-gpt";
+                var tag = 0;
+                var tracked = 0;
+                if ((array ? StickTracking.ParseArrayIds(rule.ActionName, open, "gpt", out tag, out tracked) : StickTracking.ParseTrackId(rule.ActionName, open, out tracked)) is { } gptError)
                 {
                     return rule.Fail(gptError);
                 }
@@ -272,7 +279,7 @@ internal static class HttpRuleParser
                 }
 
                 rule.Next = 2;
-                return new SetGpt0Action(tracked, gptValue!);
+                return new SetGptAction(tracked, tag, array, gptValue!);
             }
 
             case "track-sc0" or "track-sc1" or "track-sc2" when open < 0 && !response:

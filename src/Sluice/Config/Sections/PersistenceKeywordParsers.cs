@@ -307,7 +307,7 @@ internal static class StickTableParser
                         return;
                     }
 
-                    foreach (var item in value.Split(','))
+                    foreach (var item in SplitStoreList(value))
                     {
                         var error = ApplyStore(item, ref config);
                         if (error is not null)
@@ -337,6 +337,12 @@ internal static class StickTableParser
             return;
         }
 
+        if (ArrayConflict(config) is { } conflict)
+        {
+            ctx.Alert($"'stick-table' : {conflict}");
+            return;
+        }
+
         config = config with { Type = type.Value, Size = (int)Math.Min(size, int.MaxValue), ExpireMs = expireMs > 0 ? expireMs : long.MaxValue / 4 };
         section.StickTable = new Backends.StickTable(config);
     }
@@ -345,6 +351,11 @@ internal static class StickTableParser
     {
         var open = item.IndexOf('(', StringComparison.Ordinal);
         var name = open < 0 ? item : item[..open];
+        if (name is "gpc" or "gpt" or "gpc_rate")
+        {
+            return ApplyArrayStore(item, name, open, ref config);
+        }
+
         long period = 0;
         if (open > 0)
         {
@@ -427,14 +438,77 @@ internal static class StickTableParser
             case "bytes_out_rate":
                 config = config with { BytesOutRatePeriodMs = period };
                 break;
-            case "gpc" or "gpt" or "gpc_rate":
-                return $"store '{name}' is not supported yet.";
             default:
                 return $"unknown data type '{name}'.";
         }
 
         return null;
     }
+
+    /// <summary>The items of a `store` list: commas inside parentheses (`gpc_rate(2,10s)`) belong to their item.</summary>
+    private static List<string> SplitStoreList(string list)
+    {
+        var items = new List<string>();
+        var depth = 0;
+        var start = 0;
+        for (var i = 0; i < list.Length; i++)
+        {
+            depth += list[i] switch { '(' => 1, ')' => -1, _ => 0 };
+            if (list[i] == ',' && depth == 0)
+            {
+                items.Add(list[start..i]);
+                start = i + 1;
+            }
+        }
+
+        items.Add(list[start..]);
+        return items;
+    }
+
+    /// <summary>`gpc(N)`, `gpt(N)`, `gpc_rate(N,P)`: N from 1 to 100 (HAProxy 2.6's messages).</summary>
+    private static string? ApplyArrayStore(string item, string name, int open, ref Backends.StickTableConfig config)
+    {
+        var arguments = open < 0 || !item.EndsWith(')') ? null : item[(open + 1)..^1].Split(',');
+        if (arguments is null || (name == "gpc_rate" && arguments.Length < 2))
+        {
+            return $"missing argument to store option '{name}'.";
+        }
+
+        if (!int.TryParse(arguments[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) || count is < 1 or > 100)
+        {
+            return $"array size is out of allowed range (1-100) for store option '{name}'.";
+        }
+
+        switch (name)
+        {
+            case "gpc":
+                config = config with { GpcArrayCount = count };
+                break;
+            case "gpt":
+                config = config with { GptArrayCount = count };
+                break;
+            default:
+                if (ValueParsers.ParseTime(arguments[1], out var period) is not null || period <= TimeSpan.Zero)
+                {
+                    return $"invalid period in '{item}'.";
+                }
+
+                config = config with { GpcRateArrayCount = count, GpcRateArrayPeriodMs = (long)period.TotalMilliseconds };
+                break;
+        }
+
+        return null;
+    }
+
+    /// <summary>HAProxy refuses an array beside the single values it replaces; the message, or null.</summary>
+    private static string? ArrayConflict(Backends.StickTableConfig config) =>
+        config.GpcArrayCount > 0 && (config.StoresGpc0 || config.StoresGpc1)
+            ? "simultaneous usage of 'gpc' and 'gpc[0/1]' in a same table is not permitted as 'gpc' overrides 'gpc[0/1]'."
+        : config.GpcRateArrayCount > 0 && (config.Gpc0RatePeriodMs > 0 || config.Gpc1RatePeriodMs > 0)
+            ? "simultaneous usage of 'gpc_rate' and 'gpc[0/1]_rate' in a same table is not permitted as 'gpc_rate' overrides 'gpc[0/1]_rate'."
+        : config.GptArrayCount > 0 && config.StoresGpt0
+            ? "simultaneous usage of 'gpt' and 'gpt0' in a same table is not permitted as 'gpt' overrides 'gpt0'."
+        : null;
 
     private static bool TryParseSize(string? text, out long size)
     {

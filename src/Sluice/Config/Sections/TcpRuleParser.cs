@@ -242,15 +242,28 @@ internal static class TcpRuleParser
 
                 rule = new TcpRule(TcpRuleAction.IncrementGpc, null, location) { TrackIndex = counter, Counter = baseName[^1] - '0' };
                 break;
-            case "sc-set-gpt0":
+            case "sc-inc-gpc":
+                if (StickTracking.ParseArrayIds(action, open, "gpc", out var element, out var counted) is { } idsError)
+                {
+                    ctx.Alert($"'{keyword}' : {idsError}.");
+                    return null;
+                }
+
+                rule = new TcpRule(TcpRuleAction.IncrementGpc, null, location) { TrackIndex = counted, Counter = element, ArrayElement = true };
+                break;
+            case "sc-set-gpt0" or "sc-set-gpt":
                 SampleExpression? gptValue = null;
-                if ((StickTracking.ParseTrackId(action, open, out var tagged) ?? HttpRuleParser.ParseGptValue(ctx.Argument(2), out gptValue)) is { } gptError)
+                var array = baseName == "sc-set-gpt";
+                var tag = 0;
+                var tagged = 0;
+                if (((array ? StickTracking.ParseArrayIds(action, open, "gpt", out tag, out tagged) : StickTracking.ParseTrackId(action, open, out tagged))
+                    ?? HttpRuleParser.ParseGptValue(ctx.Argument(2), out gptValue)) is { } gptError)
                 {
                     ctx.Alert($"'{keyword}' : {gptError}.");
                     return null;
                 }
 
-                rule = new TcpRule(TcpRuleAction.SetGpt0, null, location) { TrackIndex = tagged, Expression = gptValue };
+                rule = new TcpRule(TcpRuleAction.SetGpt, null, location) { TrackIndex = tagged, Counter = tag, ArrayElement = array, Expression = gptValue };
                 next = 3;
                 break;
             case "use-service" when open < 0 && set == RuleSet.Content:

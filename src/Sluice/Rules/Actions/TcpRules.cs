@@ -22,10 +22,10 @@ internal enum TcpRuleAction : byte
     SetAddress,
     /// <summary>`track-scN KEY [table T]`: the key's stick table entry becomes counter N.</summary>
     TrackSc,
-    /// <summary>`sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`: one more on a general purpose counter of tracked counter N.</summary>
+    /// <summary>`sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`, `sc-inc-gpc(I,N)`: one more on a general purpose counter of tracked counter N.</summary>
     IncrementGpc,
-    /// <summary>`sc-set-gpt0(N) VALUE`: the general purpose tag of tracked counter N.</summary>
-    SetGpt0,
+    /// <summary>`sc-set-gpt0(N) VALUE`, `sc-set-gpt(I,N) VALUE`: a general purpose tag of tracked counter N.</summary>
+    SetGpt,
 }
 
 /// <summary>The outcome of a `tcp-request` rule set.</summary>
@@ -63,8 +63,11 @@ internal sealed record TcpRule(TcpRuleAction Action, Condition? Condition, strin
     /// <summary>`table T` of `track-scN`, or null for the proxy's own table.</summary>
     public string? TableName { get; init; }
 
-    /// <summary>`sc-inc-gpcN`: which general purpose counter (0 or 1).</summary>
+    /// <summary>`sc-inc-gpcN`, `sc-inc-gpc(I,N)`, `sc-set-gpt(I,N)`: which general purpose counter or tag.</summary>
     public int Counter { get; init; }
+
+    /// <summary>The `gpc`/`gpt` array forms, which reach only the arrays (HAProxy's rule).</summary>
+    public bool ArrayElement { get; init; }
 
     /// <summary>True for connection and session rules: the counter follows the client connection, not one transaction.</summary>
     public bool TracksSession { get; init; }
@@ -130,10 +133,10 @@ internal static class TcpRuleRunner
                     StickTracking.Run(rule, ctx);
                     break;
                 case TcpRuleAction.IncrementGpc:
-                    ctx.TrackedEntry(rule.TrackIndex)?.IncrementGpc(rule.Counter, Environment.TickCount64);
+                    ctx.TrackedEntry(rule.TrackIndex)?.IncrementGpc(rule.Counter, Environment.TickCount64, rule.ArrayElement);
                     break;
-                case TcpRuleAction.SetGpt0:
-                    StickTracking.SetGpt0(ctx, rule.TrackIndex, rule.Expression!);
+                case TcpRuleAction.SetGpt:
+                    StickTracking.SetGpt(ctx, rule.TrackIndex, rule.Counter, rule.ArrayElement, rule.Expression!);
                     break;
                 default:
                     ctx.Variables.Unset(rule.Variable!);

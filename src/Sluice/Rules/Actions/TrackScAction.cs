@@ -36,22 +36,28 @@ internal sealed class TrackScAction(int index, SampleExpression key, string? tab
     }
 }
 
-/// <summary>`sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`: one more on a general purpose counter (and its rate) of tracked counter N, when tracked.</summary>
-internal sealed class IncrementGpcAction(int counter, int index) : HttpAction
+/// <summary>
+/// `sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`, `sc-inc-gpc(I,N)` (<paramref name="array"/>): one more on a general purpose
+/// counter (and its rate) of tracked counter N, when tracked.
+/// </summary>
+internal sealed class IncrementGpcAction(int counter, int index, bool array) : HttpAction
 {
     public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
     {
-        ctx.TrackedEntry(index)?.IncrementGpc(counter, Environment.TickCount64);
+        ctx.TrackedEntry(index)?.IncrementGpc(counter, Environment.TickCount64, array);
         return RuleVerdict.Continue;
     }
 }
 
-/// <summary>`sc-set-gpt0(N) VALUE`: the general purpose tag of tracked counter N takes VALUE (an integer or an expression).</summary>
-internal sealed class SetGpt0Action(int index, SampleExpression value) : HttpAction
+/// <summary>
+/// `sc-set-gpt0(N) VALUE`, `sc-set-gpt(I,N) VALUE` (<paramref name="array"/>): a general purpose tag of tracked counter
+/// N takes VALUE (an integer or an expression).
+/// </summary>
+internal sealed class SetGptAction(int index, int tag, bool array, SampleExpression value) : HttpAction
 {
     public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
     {
-        StickTracking.SetGpt0(ctx, index, value);
+        StickTracking.SetGpt(ctx, index, tag, array, value);
         return RuleVerdict.Continue;
     }
 }
@@ -79,12 +85,40 @@ internal static class StickTracking
         return index > 2 ? "invalid stick table track ID. The max allowed ID is 2" : null;
     }
 
-    /// <summary>`sc-set-gpt0(N) VALUE` in http and tcp rules: nothing when counter N is not tracked or VALUE is no integer.</summary>
-    public static void SetGpt0(SampleContext ctx, int index, SampleExpression value)
+    /// <summary>
+    /// The ids of `sc-inc-gpc(I,N)` and `sc-set-gpt(I,N)` (<paramref name="kind"/> `gpc` or `gpt`), with HAProxy 2.6's
+    /// errors (it leaves I unchecked: an I beyond the array changes nothing).
+    /// </summary>
+    public static string? ParseArrayIds(string action, int open, string kind, out int element, out int index)
     {
-        if (ctx.TrackedEntry(index) is { Table.Config.StoresGpt0: true } entry && value.TryEvaluate(ctx, out var sample) && sample.TryGetInteger(out var number))
+        element = 0;
+        index = 0;
+        var usage = $"Expects {(open < 0 ? action : action[..open])}(<{kind.ToUpperInvariant()} ID>,<Track ID>)";
+        if (open < 0)
         {
-            Volatile.Write(ref entry.Gpt0, number);
+            return $"invalid {kind} ID '{action}'. {usage}";
+        }
+
+        var comma = action.IndexOf(',', open);
+        if (comma < 0 || !int.TryParse(action.AsSpan(open + 1, comma - open - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out element))
+        {
+            return $"Missing {kind} ID '{action}'. {usage}";
+        }
+
+        if (!action.EndsWith(')') || !int.TryParse(action.AsSpan(comma + 1, action.Length - comma - 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index))
+        {
+            return $"invalid stick table track ID '{action}'. {usage}";
+        }
+
+        return index > 2 ? $"invalid stick table track ID '{action}'. The max allowed ID is 2" : null;
+    }
+
+    /// <summary>`sc-set-gpt0(N) VALUE`, `sc-set-gpt(I,N) VALUE` in http and tcp rules: nothing when counter N is not tracked or VALUE is no integer.</summary>
+    public static void SetGpt(SampleContext ctx, int index, int tag, bool array, SampleExpression value)
+    {
+        if (ctx.TrackedEntry(index) is { } entry && entry.Table.Config.StoresGpt(tag, array) && value.TryEvaluate(ctx, out var sample) && sample.TryGetInteger(out var number))
+        {
+            entry.SetGpt(tag, number, array);
         }
     }
 

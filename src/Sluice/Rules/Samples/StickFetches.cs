@@ -18,15 +18,37 @@ internal static class StickFetches
             ("http_err_rate", StickDataType.HttpErrRate), ("http_err_cnt", StickDataType.HttpErrCnt),
             ("conn_cur", StickDataType.ConnCur), ("conn_cnt", StickDataType.ConnCnt), ("conn_rate", StickDataType.ConnRate),
             ("sess_cnt", StickDataType.SessCnt), ("sess_rate", StickDataType.SessRate),
-            ("get_gpc0", StickDataType.Gpc0), ("gpc0_rate", StickDataType.Gpc0Rate),
-            ("get_gpc1", StickDataType.Gpc1), ("gpc1_rate", StickDataType.Gpc1Rate), ("get_gpt0", StickDataType.Gpt0),
             ("http_fail_rate", StickDataType.HttpFailRate), ("http_fail_cnt", StickDataType.HttpFailCnt),
             ("bytes_in_rate", StickDataType.BytesInRate), ("bytes_out_rate", StickDataType.BytesOutRate),
         }.Select(c => (c.Name, (Func<StickEntry, long, long?>)((e, now) => StickData.IsStored(e.Table.Config, c.Type) ? e.Read(c.Type, now) : null))),
         // The byte counts are read in kilobytes.
         ("kbytes_in", (e, now) => StickData.IsStored(e.Table.Config, StickDataType.BytesInCnt) ? e.Read(StickDataType.BytesInCnt, now) >> 10 : null),
         ("kbytes_out", (e, now) => StickData.IsStored(e.Table.Config, StickDataType.BytesOutCnt) ? e.Read(StickDataType.BytesOutCnt, now) >> 10 : null),
+        // The single counters and tag; with the arrays, their first elements, as in HAProxy.
+        ("get_gpc0", (e, _) => ReadGpc(e, 0, array: false)), ("gpc0_rate", (e, now) => ReadGpcRate(e, 0, now, array: false)),
+        ("get_gpc1", (e, _) => ReadGpc(e, 1, array: false)), ("gpc1_rate", (e, now) => ReadGpcRate(e, 1, now, array: false)),
+        ("get_gpt0", (e, _) => ReadGpt(e, 0, array: false)),
     ];
+
+    /// <summary>The fetches of the arrays' elements: `sc_NAME(I,N)` and `src_NAME(I[,TABLE])`.</summary>
+    private static readonly (string Name, Func<StickEntry, int, long, long?> Read)[] Elements =
+    [
+        ("get_gpc", (e, i, _) => ReadGpc(e, i, array: true)),
+        ("gpc_rate", (e, i, now) => ReadGpcRate(e, i, now, array: true)),
+        ("get_gpt", (e, i, _) => ReadGpt(e, i, array: true)),
+        ("inc_gpc", (e, i, now) => IncrementElement(e, i, now, array: true)),
+        ("clr_gpc", (e, i, _) => e.Table.Config.StoresGpc(i, array: true) ? e.ClearGpc(i) : null),
+    ];
+
+    private static long? ReadGpc(StickEntry entry, int counter, bool array) => entry.Table.Config.StoresGpc(counter, array) ? entry.ReadGpc(counter) : null;
+
+    private static long? ReadGpcRate(StickEntry entry, int counter, long nowMs, bool array) =>
+        entry.Table.Config.GpcRatePeriodMs(counter, array) > 0 ? entry.ReadGpcRate(counter, nowMs, array) : null;
+
+    private static long? ReadGpt(StickEntry entry, int tag, bool array) => entry.Table.Config.StoresGpt(tag, array) ? entry.ReadGpt(tag) : null;
+
+    private static long? IncrementElement(StickEntry entry, int counter, long nowMs, bool array) =>
+        entry.Table.Config.StoresGpc(counter, array) || entry.Table.Config.GpcRatePeriodMs(counter, array) > 0 ? entry.IncrementGpc(counter, nowMs, array) : null;
 
     /// <summary>
     /// The fetches that change the counter they read (`sc_inc_gpcN`, `sc_clr_gpcN`); their `src_` forms create the
@@ -34,14 +56,11 @@ internal static class StickFetches
     /// </summary>
     private static readonly (string Name, Func<StickEntry, long, long?> Update)[] Updates =
     [
-        ("inc_gpc0", (e, now) => Increment(e, 0, now)),
-        ("clr_gpc0", (e, _) => e.Table.Config.StoresGpc0 ? e.ClearGpc(0) : null),
-        ("inc_gpc1", (e, now) => Increment(e, 1, now)),
-        ("clr_gpc1", (e, _) => e.Table.Config.StoresGpc1 ? e.ClearGpc(1) : null),
+        ("inc_gpc0", (e, now) => IncrementElement(e, 0, now, array: false)),
+        ("clr_gpc0", (e, _) => e.Table.Config.StoresGpc(0) ? e.ClearGpc(0) : null),
+        ("inc_gpc1", (e, now) => IncrementElement(e, 1, now, array: false)),
+        ("clr_gpc1", (e, _) => e.Table.Config.StoresGpc(1) ? e.ClearGpc(1) : null),
     ];
-
-    private static long? Increment(StickEntry entry, int counter, long nowMs) =>
-        entry.Table.Config.StoresGpc(counter) || entry.Table.Config.GpcRatePeriodMs(counter) > 0 ? entry.IncrementGpc(counter, nowMs) : null;
 
     /// <summary>The names this file implements, for the list of HAProxy's not-yet-supported fetches.</summary>
     public static IEnumerable<string> Names
@@ -51,6 +70,12 @@ internal static class StickFetches
             foreach (var (name, _) in Counters.Concat(Updates))
             {
                 yield return "src_" + name;
+            }
+
+            foreach (var (name, _) in Elements)
+            {
+                yield return "src_" + name;
+                yield return "sc_" + name;
             }
 
             foreach (var name in Counters.Select(c => c.Name).Concat(Updates.Select(u => u.Name)))
@@ -83,6 +108,26 @@ internal static class StickFetches
             {
                 var tableName = a.String(0);
                 return new FunctionFetch(SampleType.Int, ctx => UpdateSource(ctx, tableName, update));
+            });
+        }
+
+        foreach (var (name, read) in Elements)
+        {
+            // `sc_NAME(I,N)`: element I of tracked counter N; `src_NAME(I[,TABLE])`: of the client address's entry,
+            // created when missing by the fetches that change it.
+            var changes = name is "inc_gpc" or "clr_gpc";
+            table["sc_" + name] = new FetchDefinition("sc_" + name, SampleSources.Internal, 2, a =>
+            {
+                var element = (int)a.RequiredInteger(0);
+                var index = (int)a.RequiredInteger(1);
+                return index is < 0 or > 2 ? null : Create(index, (e, now) => read(e, element, now));
+            });
+            table["src_" + name] = new FetchDefinition("src_" + name, SampleSources.Connection, 2, a =>
+            {
+                var element = (int)a.RequiredInteger(0);
+                var tableName = a.String(1);
+                Func<StickEntry, long, long?> one = (e, now) => read(e, element, now);
+                return new FunctionFetch(SampleType.Int, changes ? ctx => UpdateSource(ctx, tableName, one) : ctx => ReadSource(ctx, tableName, one));
             });
         }
 

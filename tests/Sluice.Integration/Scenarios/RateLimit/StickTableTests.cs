@@ -459,6 +459,62 @@ public partial class StickTableTests
         Assert.Equal(reference, ours);
     }
 
+    /// <summary>
+    /// The arrays `gpc(N)`, `gpc_rate(N,P)` and `gpt(N)`: `sc-inc-gpc(I,N)` and `sc-set-gpt(I,N)` in http and tcp rules,
+    /// the single-counter actions and fetches on their first elements, an index beyond the array changing and
+    /// reading nothing, the `sc_`/`src_` element fetches, `show table` and the runtime API's refusals. haproxy 2.6
+    /// first, then Sluice: the same answers and `show table` lines.
+    /// </summary>
+    [Fact]
+    public async Task CounterAndTagArrays_AsHAProxy()
+    {
+        static string Config(int port, string socket) => $$"""
+            global
+                stats socket {{socket}} level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend f
+                bind 127.0.0.1:{{port}}
+                stick-table type ip size 10 expire 1m store gpc(3),gpc_rate(2,10s),gpt(2),http_req_cnt
+                tcp-request content track-sc1 src
+                tcp-request content sc-inc-gpc(2,1) if { req.len ge 0 }
+                http-request track-sc0 src
+                http-request sc-inc-gpc(1,0) if { path_beg /inc1 }
+                http-request sc-inc-gpc(5,0) if { path_beg /inc5 }
+                http-request sc-inc-gpc0(0) if { path_beg /inc0 }
+                http-request sc-set-gpt(1,0) 42 if { path_beg /tag }
+                http-request sc-set-gpt0(0) 7 if { path_beg /tag0 }
+                http-request return status 200 content-type text/plain lf-string "%[sc_get_gpc(0,0)] %[sc_get_gpc(1,0)] %[sc_get_gpc(2,1)] %[sc_gpc_rate(1,0)] [%[sc_gpc_rate(2,0)]] %[sc_get_gpt(1,0)] %[sc_get_gpc0(0)] %[sc0_get_gpt0] %[src_get_gpc(1,f)] %[src_gpc_rate(0,f)] %[src_get_gpt(1,f)] [%[sc_get_gpc(7,0)]]" if { path_beg /read }
+                http-request return status 200 content-type text/plain string ok
+            """;
+
+        static async Task<List<string>> RunAsync(int port, string socket)
+        {
+            var seen = new List<string>();
+            foreach (var path in new[] { "/read", "/inc1", "/inc1", "/inc5", "/inc0", "/tag", "/tag0", "/read" })
+            {
+                seen.Add(path + " " + (await Http.CurlAsync(Http.Url(port, path))).StandardOutput);
+            }
+
+            seen.AddRange(Entries(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f")));
+            foreach (var command in new[] { "set table f key 127.0.0.1 data.gpc 5", "show table f data.gpc(1) gt 1", "show table f data.gpc0 gt 0" })
+            {
+                seen.Add(command + ": " + (await Scenarios.Stats.StatsPeers.UnixAsync(socket, command)).Trim());
+            }
+
+            return seen;
+        }
+
+        var (reference, ours) = await Scenarios.Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.Equal("/read 1 2 8 2 [] 42 1 7 2 1 42 []", reference[7]);
+        Assert.Equal("key=127.0.0.1 use=0 http_req_cnt=16 gpt0=7 gpt1=42 gpc0=1 gpc1=2 gpc2=8 gpc0_rate(10000)=1 gpc1_rate(10000)=2", reference[8]);
+        Assert.Equal(reference, ours);
+    }
+
     /// <summary>`show table` lines without what differs between runs (the entry's address, its expiry).</summary>
     private static IEnumerable<string> Entries(string table) =>
         table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => Regex.Replace(l, @"^0x[0-9a-f]+: (.*) exp=\d+ (.*)$", "$1 $2"));
