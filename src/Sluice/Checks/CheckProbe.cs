@@ -103,6 +103,9 @@ internal sealed class CheckProbe
         return Encoding.Latin1.GetBytes(text.ToString());
     }
 
+    /// <summary>`h2` when HTTP checks speak HTTP/2 (`check-proto`, else the server's `proto`); null lets ALPN choose.</summary>
+    public string? Proto { get; init; }
+
     /// <summary>`http-check send-state`: the value of `x-haproxy-server-state` for the check being sent; null without it.</summary>
     public Func<string>? StateHeader { get; init; }
 
@@ -131,6 +134,7 @@ internal sealed class CheckProbe
         private Socket? _socket;
         private int _sourcePort;
         private Stream? _stream;
+        private Http2CheckSession? _http2;
         private bool _tls;
         private int _length;
         private bool _ended;
@@ -161,8 +165,16 @@ internal sealed class CheckProbe
                             await WriteAsync(SendData(send)).ConfigureAwait(false);
                             (_length, _ended, mustRead) = (0, false, true);
                             break;
-                        case CheckHttpSendRule:
-                            await WriteAsync(probe.StateHeader is { } stateHeader ? WithHeader(probe._requests[i]!, stateHeader()) : probe._requests[i]!).ConfigureAwait(false);
+                        case CheckHttpSendRule httpSend:
+                            if (_http2 is { } http2)
+                            {
+                                await http2.SendAsync(httpSend.Request, probe.StateHeader?.Invoke(), cancellation).ConfigureAwait(false);
+                            }
+                            else
+                            {
+                                await WriteAsync(probe.StateHeader is { } stateHeader ? WithHeader(probe._requests[i]!, stateHeader()) : probe._requests[i]!).ConfigureAwait(false);
+                            }
+
                             (_length, _ended, mustRead) = (0, false, true);
                             break;
                         case CheckExpectRule expect:
@@ -255,6 +267,8 @@ internal sealed class CheckProbe
 
         private async ValueTask CloseAsync()
         {
+            _http2?.Dispose();
+            _http2 = null;
             if (_stream is not null)
             {
                 await _stream.DisposeAsync().ConfigureAwait(false);
@@ -333,13 +347,14 @@ internal sealed class CheckProbe
             if (tls is null)
             {
                 _stream = new NetworkStream(socket, ownsSocket: false);
+                StartHttp2(alpn: null);
                 return null;
             }
 
             // The handshake is bounded by the same deadline: cancelling closes the socket under it.
             using (cancellation.Register(socket.Dispose))
             {
-                var (stream, _, error) = await tls.AuthenticateAsync(socket).ConfigureAwait(false);
+                var (stream, info, error) = await tls.AuthenticateAsync(socket).ConfigureAwait(false);
                 if (stream is null)
                 {
                     return cancellation.IsCancellationRequested ? new CheckResult(CheckStatus.L6Timeout) : new CheckResult(CheckStatus.L6Response, Info: error);
@@ -347,9 +362,19 @@ internal sealed class CheckProbe
 
                 _stream = stream;
                 _tls = true;
+                StartHttp2(info?.AlpnText);
             }
 
             return null;
+        }
+
+        /// <summary>HTTP checks speak HTTP/2 when `check-proto` or `proto` says `h2`, or, without them, when ALPN chose it.</summary>
+        private void StartHttp2(string? alpn)
+        {
+            if (probe._config.Protocol == CheckProtocol.Http && (probe.Proto ?? alpn) == "h2")
+            {
+                _http2 = new Http2CheckSession(_stream!, _tls);
+            }
         }
 
         private async Task WriteAsync(byte[] data) => await _stream!.WriteAsync(data, cancellation).ConfigureAwait(false);
@@ -360,6 +385,14 @@ internal sealed class CheckProbe
             if (_ended || _length == _buffer.Length)
             {
                 _ended = true;
+                return;
+            }
+
+            if (_http2 is { } http2)
+            {
+                var (written, ended) = await http2.ReadAsync(_buffer.AsMemory(_length), cancellation).ConfigureAwait(false);
+                _length += written;
+                _ended |= ended;
                 return;
             }
 

@@ -72,6 +72,8 @@ internal sealed class HealthChecker : IHeartbeatTarget
             server.Source is { } source ? (source, server.SourcePorts) : null)
         {
             StateHeader = backend.Config.HealthCheck.SendState ? ServerStateHeader : null,
+            // configuration.txt, "check-proto": without it, the server's `proto` is the checks' one.
+            Proto = _config.Proto ?? server.Config.Proto,
         };
         _node = global?.Node ?? Environment.MachineName;
         _spreadPercent = global?.SpreadChecks ?? 0;

@@ -382,12 +382,6 @@ internal static class ConfigBuilder
                 diagnostics.ConfigAlert($"config: {section.MessageKind} '{section.Name}': server '{server.Name}': 'tcp-check connect ssl' on a server without 'ssl' or 'check-ssl' is not supported yet.");
             }
 
-            if (server.Check.Enabled && section.CheckProtocol == CheckProtocol.Http && server.Proto == "h2")
-            {
-                // HAProxy sends `option httpchk` requests in the server's protocol: HTTP/2 here, which checks do not speak yet.
-                diagnostics.ConfigAlert($"config: {section.MessageKind} '{section.Name}': server '{server.Name}': HTTP checks over 'proto h2' are not supported yet.");
-            }
-
             if (server.Check.Enabled && server.Check.Port == 0 && server.Address is InetServerAddress { Port: 0 } or InetServerAddress { PortIsOffset: true })
             {
                 diagnostics.ConfigAlert($"config: {section.MessageKind} '{section.Name}': server '{server.Name}' has neither service port nor check port.");

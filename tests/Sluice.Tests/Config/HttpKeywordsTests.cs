@@ -439,6 +439,7 @@ public sealed class HttpKeywordsTests : IDisposable
     [InlineData("frontend f\n    bind :8081 proto h2,http/1.1\n", "'bind :8081' : 'proto' : unknown MUX protocol 'h2,http/1.1'")]
     [InlineData("backend b\n    server s 127.0.0.1:80 proto foo\n", "'server b/s' : 'proto' : unknown MUX protocol 'foo'.")]
     [InlineData("backend b\n    server s 127.0.0.1:80 ws foo\n", "'server b/s' : 'ws' has to be 'auto', 'h1' or 'h2'.")]
+    [InlineData("backend b\n    server s 127.0.0.1:80 check-proto foo\n", "'server b/s' : 'check-proto' :  unknown MUX protocol 'foo'.")]
     [InlineData("backend b\n    server s 127.0.0.1:80 proto fcgi\n", "'server b/s' : 'proto' : MUX protocol 'fcgi' is not supported yet.")]
     [InlineData("backend b\n    server s 127.0.0.1:80 proto\n", "'server b/s' : 'proto' : missing value.")]
     public void InvalidLine_OneAlert(string text, string expected)

@@ -27,6 +27,8 @@ internal sealed record ServerCheckConfig
     /// <summary>`addr`: the address checks connect to; null means the server's own address.</summary>
     public IPAddress? Address { get; init; }
     /// <summary>`agent-check`: an agent on <see cref="AgentPort"/> reports the server's state, weight and admin state.</summary>
+    /// <summary>`check-proto h1|h2`: the protocol of HTTP checks; null for the server's `proto` (or ALPN).</summary>
+    public string? Proto { get; init; }
     public bool AgentCheck { get; init; }
     /// <summary>`agent-port`: where the agent listens; 0 when not set.</summary>
     public int AgentPort { get; init; }

@@ -324,6 +324,12 @@ internal static class ServerLineParser
                 case "proto":
                     error = ParseProto(argument!, ref options);
                     break;
+                case "check-proto":
+                    var serverProto = options.Proto;
+                    // HAProxy 2.6 words this one with two spaces after the colon.
+                    error = ParseProto(argument!, ref options)?.Replace("'proto' : ", "'check-proto' :  ", StringComparison.Ordinal);
+                    options = options with { Proto = serverProto, Check = error is null ? options.Check with { Proto = argument } : options.Check };
+                    break;
                 case "ws":
                     WebSocketProtocol? ws = argument switch
                     {
