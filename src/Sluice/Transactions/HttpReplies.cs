@@ -15,6 +15,9 @@ internal sealed class HttpReplies
     private static readonly Dictionary<int, HttpReply> BuiltIn = BuildBuiltIn();
 
     private readonly Dictionary<int, HttpReply> _byStatus = new(BuiltIn);
+
+    /// <summary>The `http-error` pages with log-format parts, rendered for each answer.</summary>
+    private readonly Dictionary<int, HttpReturnRule> _rendered = [];
     private readonly Dictionary<HttpReturnRule, HttpReply> _returns = new(ReferenceEqualityComparer.Instance);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Status, string Realm), HttpReply> _challenges = new();
@@ -24,6 +27,10 @@ internal sealed class HttpReplies
         foreach (var (status, page) in errorPages)
         {
             _byStatus[status] = BuildReturn(page);
+            if (page.IsDynamic)
+            {
+                _rendered[status] = page;
+            }
         }
 
         foreach (var rule in rules)
@@ -35,8 +42,8 @@ internal sealed class HttpReplies
         }
     }
 
-    /// <summary>The reply a final rule chose.</summary>
-    public HttpReply Resolve(HttpRuleResult result)
+    /// <summary>The reply a final rule chose; an error page with log-format parts is rendered with <paramref name="samples"/>.</summary>
+    public HttpReply Resolve(HttpRuleResult result, Rules.Samples.SampleContext? samples = null)
     {
         if (result.Reply is { } built)
         {
@@ -45,6 +52,12 @@ internal sealed class HttpReplies
 
         if (result.ReturnSpec is { } spec)
         {
+            // A `deny` without a payload answers with the proxy's page for its status, which may be rendered.
+            if (spec.UseDefaultErrorFile && samples is not null)
+            {
+                return ForStatus(spec.Status, samples);
+            }
+
             return _returns.TryGetValue(spec, out var reply) ? reply : BuildReturn(spec);
         }
 
@@ -53,7 +66,7 @@ internal sealed class HttpReplies
             return _challenges.GetOrAdd((result.Status, realm), static (key, page) => WithChallenge(page, key.Status, key.Realm), ForStatus(result.Status));
         }
 
-        return ForStatus(result.Status);
+        return samples is null ? ForStatus(result.Status) : ForStatus(result.Status, samples);
     }
 
     private static HttpReply WithChallenge(HttpReply page, int status, string realm)
@@ -75,6 +88,10 @@ internal sealed class HttpReplies
     /// <summary>The reply for an error status: the errorfile if one was given, else the built-in page.</summary>
     public HttpReply ForStatus(int status) =>
         _byStatus.TryGetValue(status, out var reply) ? reply : Generic(status);
+
+    /// <summary>The reply for an error status in a transaction: an `http-error` page with log-format parts is rendered with its samples.</summary>
+    public HttpReply ForStatus(int status, Rules.Samples.SampleContext samples) =>
+        _rendered.TryGetValue(status, out var page) ? ReplyAction.Render(page, page.BodyFormat, page.HeaderFormats, samples) : ForStatus(status);
 
     public HttpReply ForReturn(HttpReturnRule rule) => _returns[rule];
 

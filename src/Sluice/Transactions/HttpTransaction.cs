@@ -423,27 +423,27 @@ internal sealed class HttpTransaction : IDisposable
         var frontend = _front.Frontend;
         if (front is Http1FrontConnection { ExpectationFailed: true })
         {
-            await ReplyAsync(front, _front.Replies.ForStatus(417), TerminationCause.ProxyCondition, TerminationPhase.Request, close: true).ConfigureAwait(false);
+            await ReplyAsync(front, _front.Replies.ForStatus(417, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: true).ConfigureAwait(false);
             return;
         }
 
         if (request.Has(HttpMessageFlags.Upgrade) && IsWebSocketUpgrade(request) && request.Headers.CountOf("sec-websocket-key"u8) != 1)
         {
             // RFC 6455 §4.1: a websocket handshake carries exactly one key (RELIABILITY UPG-02).
-            await ReplyAsync(front, _front.Replies.ForStatus(400), TerminationCause.ProxyCondition, TerminationPhase.Request, close: true).ConfigureAwait(false);
+            await ReplyAsync(front, _front.Replies.ForStatus(400, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: true).ConfigureAwait(false);
             return;
         }
 
         if (!ApplyHeaderNamePolicy(request, frontend.RestrictRequestHeaderNames))
         {
-            await ReplyAsync(front, _front.Replies.ForStatus(403), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
+            await ReplyAsync(front, _front.Replies.ForStatus(403, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
             return;
         }
 
         if (front.Tls is { } tls && tls.IsMisdirected(RequestAuthority(request)))
         {
             // RELIABILITY TLS-04: the request names an origin this TLS connection was not made for; nothing is forwarded.
-            await ReplyAsync(front, _front.Replies.ForStatus(421), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
+            await ReplyAsync(front, _front.Replies.ForStatus(421, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
             return;
         }
 
@@ -466,7 +466,7 @@ internal sealed class HttpTransaction : IDisposable
         {
             // HAProxy answers its monitor URI itself and does not log it.
             var failing = frontend.MonitorFail is { } fail && fail.Evaluate(_samples);
-            await ReplyAsync(front, _front.Replies.ForStatus(failing ? 503 : 200), TerminationCause.None, TerminationPhase.None, close: false).ConfigureAwait(false);
+            await ReplyAsync(front, _front.Replies.ForStatus(failing ? 503 : 200, _samples), TerminationCause.None, TerminationPhase.None, close: false).ConfigureAwait(false);
             return;
         }
 
@@ -479,7 +479,7 @@ internal sealed class HttpTransaction : IDisposable
         var backend = ChooseBackend();
         if (backend is null)
         {
-            await ReplyAsync(front, _front.Replies.ForStatus(503), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
+            await ReplyAsync(front, _front.Replies.ForStatus(503, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
             return;
         }
 
@@ -834,7 +834,7 @@ internal sealed class HttpTransaction : IDisposable
 
         if (!complete)
         {
-            await ReplyAsync(front, _front.Replies.ForStatus(408), TerminationCause.ClientTimeout, TerminationPhase.Request, close: true).ConfigureAwait(false);
+            await ReplyAsync(front, _front.Replies.ForStatus(408, _samples), TerminationCause.ClientTimeout, TerminationPhase.Request, close: true).ConfigureAwait(false);
         }
 
         return complete;
@@ -1257,11 +1257,11 @@ internal sealed class HttpTransaction : IDisposable
                     front.Abort();
                     return true;
                 case RuleVerdict.Tarpit:
-                    await TarpitAsync(front, replies.Resolve(_ruleResult)).ConfigureAwait(false);
+                    await TarpitAsync(front, replies.Resolve(_ruleResult, _samples)).ConfigureAwait(false);
                     return true;
                 default:
                     // An answer by a rule is logged `PR` for denials, `LR` for the proxy's own answers (return, redirect), as HAProxy.
-                    await ReplyAsync(front, replies.Resolve(_ruleResult), _ruleResult.IsDenial ? TerminationCause.ProxyCondition : TerminationCause.Local,
+                    await ReplyAsync(front, replies.Resolve(_ruleResult, _samples), _ruleResult.IsDenial ? TerminationCause.ProxyCondition : TerminationCause.Local,
                         TerminationPhase.Request, close: false).ConfigureAwait(false);
                     return true;
             }
@@ -1352,7 +1352,7 @@ internal sealed class HttpTransaction : IDisposable
                 front.Abort();
                 return true;
             case RuleVerdict.Reply or RuleVerdict.Tarpit:
-                await ReplyAsync(front, replies.Resolve(_ruleResult), _ruleResult.IsDenial ? TerminationCause.ProxyCondition : TerminationCause.None,
+                await ReplyAsync(front, replies.Resolve(_ruleResult, _samples), _ruleResult.IsDenial ? TerminationCause.ProxyCondition : TerminationCause.None,
                     _ruleResult.IsDenial ? TerminationPhase.Headers : TerminationPhase.None, close: false).ConfigureAwait(false);
                 return true;
         }
@@ -1582,7 +1582,7 @@ internal sealed class HttpTransaction : IDisposable
             catch (HttpBodyException ex) when (ex.ClientSide && ex.Failure == BodyFailure.Invalid)
             {
                 // The request body broke its framing: the client hears why, the server connection is gone.
-                await ReplyAsync(front, _front.Replies.ForStatus(front.RequestBodyErrorStatus), TerminationCause.ProxyCondition, TerminationPhase.Data, close: true).ConfigureAwait(false);
+                await ReplyAsync(front, _front.Replies.ForStatus(front.RequestBodyErrorStatus, _samples), TerminationCause.ProxyCondition, TerminationPhase.Data, close: true).ConfigureAwait(false);
                 return;
             }
             catch (HttpBodyException ex) when (ex.ClientSide)
@@ -1748,8 +1748,8 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     private HttpReply ErrorReply(int status) => _backend is { } be && be.Config.ErrorFiles.ContainsKey(status)
-        ? be.Replies.ForStatus(status)
-        : _front.Replies.ForStatus(status);
+        ? be.Replies.ForStatus(status, _samples)
+        : _front.Replies.ForStatus(status, _samples);
 
     private void AddForwardedHeaders(IFrontStream front, BackendConfig backend)
     {

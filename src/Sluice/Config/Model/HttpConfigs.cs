@@ -102,6 +102,15 @@ internal sealed record HttpReturnRule
     public bool UseDefaultErrorFile { get; init; }
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 
+    /// <summary>An `lf-string`/`lf-file` body of an `http-error` page, rendered for each answer; null for a fixed body.</summary>
+    public Sluice.Logging.LogFormat? BodyFormat { get; init; }
+
+    /// <summary>The `hdr NAME FMT` of an `http-error` page whose value has samples, rendered for each answer.</summary>
+    public IReadOnlyList<(string Name, Sluice.Logging.LogFormat Value)> HeaderFormats { get; init; } = [];
+
+    /// <summary>True when the page has parts rendered for each answer.</summary>
+    public bool IsDynamic => BodyFormat is not null || HeaderFormats.Count > 0;
+
     /// <summary>`errorfiles NAME`: the reply is the one the `http-errors NAME` section declares for <see cref="Status"/>.</summary>
     public string? ErrorFilesName { get; init; }
 

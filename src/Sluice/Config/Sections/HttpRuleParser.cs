@@ -815,12 +815,8 @@ internal static class HttpRuleParser
             return;
         }
 
-        if (reply.Body is not null || reply.DynamicHeaders.Count > 0)
-        {
-            ctx.Alert("http-error : log-format payloads and headers ('lf-string', 'lf-file', 'hdr' with a sample) are not supported yet.");
-            return;
-        }
-
+        // Log-format parts are rendered with the answer's transaction, wherever the page is sent from.
+        spec = spec with { BodyFormat = reply.Body, HeaderFormats = reply.DynamicHeaders };
         var location = ctx.Location.ToString();
         section.ErrorPages.Add(spec.ErrorFilesName is { } name
             ? new ErrorPageSectionReference(name, [spec.Status], location)

@@ -69,28 +69,28 @@ internal sealed class ReplyAction : HttpAction
         return Verdict;
     }
 
-    /// <summary>A reply with log-format parts: built for this request (it allocates, as answers made by rules are rare).</summary>
-    private HttpReply Render(SampleContext ctx)
+    private HttpReply Render(SampleContext ctx) => Render(Spec, Body, DynamicHeaders, ctx);
+
+    /// <summary>
+    /// A reply with log-format parts (an `http-request return` or an `http-error` page): built for this request (it
+    /// allocates, as answers made by rules are rare).
+    /// </summary>
+    public static HttpReply Render(HttpReturnRule spec, LogFormat? body, IReadOnlyList<(string Name, LogFormat Value)> dynamicHeaders, SampleContext ctx)
     {
         var headers = new List<KeyValuePair<string, string>>();
-        var body = Spec.Body;
-        if (Body is not null)
-        {
-            body = RenderToBytes(ctx, Body);
-        }
-
-        if (Spec.ContentType is { } type && body.Length > 0)
+        var bytes = body is null ? spec.Body : RenderToBytes(ctx, body);
+        if (spec.ContentType is { } type && bytes.Length > 0)
         {
             headers.Add(new("content-type", type));
         }
 
-        headers.AddRange(Spec.Headers);
-        foreach (var (name, value) in DynamicHeaders)
+        headers.AddRange(spec.Headers);
+        foreach (var (name, value) in dynamicHeaders)
         {
             headers.Add(new(name, Encoding.Latin1.GetString(RenderToBytes(ctx, value))));
         }
 
-        return new HttpReply(Spec.Status, null, headers, body);
+        return new HttpReply(spec.Status, null, headers, bytes);
     }
 
     private static byte[] RenderToBytes(SampleContext ctx, LogFormat format)

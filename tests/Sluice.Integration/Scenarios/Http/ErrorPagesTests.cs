@@ -99,6 +99,51 @@ public class ErrorPagesTests
     }
 
     /// <summary>
+    /// `http-error` pages with `lf-string` bodies and `hdr` values that read samples: rendered for each answer from its
+    /// transaction (the request, the backend chosen), for a `deny`, a backend without servers and one whose server
+    /// refuses, in the frontend and in a backend of their own.
+    /// </summary>
+    [Fact]
+    public async Task HttpErrorWithLogFormat_RenderedPerAnswer_AsHaproxy()
+    {
+        var closed = Ports.FreeTcpPort();
+        string Config(int port) => $$"""
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{{port}}
+                http-error status 503 content-type text/plain lf-string "no server for %[path] on %[fe_name] (%[req.hdr(x-id)])" hdr x-backend "%[be_name]" hdr x-fixed yes
+                http-error status 403 content-type text/plain lf-string "denied %[method] %[path]"
+                http-request deny if { path_beg /deny }
+                use_backend empty if { path_beg /empty }
+                use_backend own if { path_beg /own }
+                default_backend dead
+            backend empty
+            backend dead
+                server s 127.0.0.1:{{closed}}
+            backend own
+                http-error status 503 content-type text/html lf-string "<p>%[be_name] has nothing for %[url]</p>"
+                server s 127.0.0.1:{{closed}}
+            """;
+        var haproxyPort = Ports.FreeTcpPort();
+        var sluicePort = Ports.FreeTcpPort();
+        await using var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort), haproxyPort);
+        await using var sluice = await Http.StartAsync(Config(sluicePort), sluicePort);
+
+        foreach (var path in new[] { "/deny/x", "/empty/a", "/dead?q=1", "/own/b?c=d" })
+        {
+            var request = $"GET {path} HTTP/1.1\r\nHost: a\r\nx-id: 42\r\n\r\n";
+            Assert.Equal(await AnswerAsync(haproxyPort, request), await AnswerAsync(sluicePort, request));
+        }
+
+        Assert.EndsWith("no server for /empty/a on fe (42)", await AnswerAsync(sluicePort, "GET /empty/a HTTP/1.1\r\nHost: a\r\nx-id: 42\r\n\r\n"), StringComparison.Ordinal);
+        Assert.EndsWith("<p>own has nothing for /own/b?c=d</p>", await AnswerAsync(sluicePort, Http.Get("/own/b?c=d")), StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// One answer on a fresh connection, as status, reason, fields (names lower-cased, sorted; the length and
     /// connection fields left out, as each side frames the body its own way) and body.
     /// </summary>
