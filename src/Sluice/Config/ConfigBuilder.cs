@@ -559,6 +559,7 @@ internal static class ConfigBuilder
             DefaultBackend = defaultBackend,
             Disabled = section.Disabled,
             Description = section.Description,
+            SocketStats = section.SocketStats,
             ClientKeepAlive = section.ClientTcpKeepAlive ? section.ClientKeepAliveTuning : null,
             NoLinger = section.NoLinger,
             Splice = global.NoSplice ? SpliceMode.None : section.Splice,

@@ -290,6 +290,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             var frontendName = System.Text.Encoding.Latin1.GetBytes(frontend.Name);
             var frontendStats = new Sluice.Stats.FrontendStats(frontend, context.Counters, frontendLimit, globalLimit);
             _frontendStats.Add(frontendStats);
+            var previousListeners = predecessor?._frontendStats.Find(f => f.Name == frontend.Name)?.Listeners;
             foreach (var bind in frontend.Binds)
             {
                 opened.Clear();
@@ -304,11 +305,23 @@ internal sealed class ProxyHost : IAsyncDisposable
                 ConnectionLimit?[] limits = [bindLimit, frontendLimit, globalLimit, bind.Tls is null ? null : process.TlsSlots];
                 foreach (var socket in opened)
                 {
+                    var counters = context.Counters;
+                    if (frontend.SocketStats)
+                    {
+                        // HAProxy numbers listeners from 1 in the order of their bind lines and names them `sock-N`.
+                        var id = frontendStats.Listeners.Count + 1;
+                        var name = bind.Name ?? $"sock-{id}";
+                        var listenerStats = previousListeners?.Find(l => l.Id == id && l.Name == name && l.Address == socket.EndPointText)
+                            ?? new Sluice.Stats.ListenerStats(name, id, socket.EndPointText, bind.MaxConn ?? 0, new Sluice.Stats.TrafficCounters { Parent = context.Counters });
+                        frontendStats.Listeners.Add(listenerStats);
+                        counters = listenerStats.Counters;
+                    }
+
                     _listeners.Add(new Listener(
                         socket.Socket, bind, socket.EndPointText, limits, (client, listener) => Accept(context, frontendName, start, client, listener),
                         ListenerFactory.AcceptLoopsPerSocket(bind, global), socket.Key)
                     {
-                        Counters = context.Counters,
+                        Counters = counters,
                         Gate = frontendStats.Gate,
                         Process = process,
                         SessionRateLimit = frontend.SessionRateLimit,
@@ -419,7 +432,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             if (!verdict.Accepted)
             {
                 // HAProxy closes a connection its connection rules refuse with a reset.
-                context.Counters.OnConnectionDenied();
+                (listener.Counters ?? context.Counters).OnConnectionDenied();
                 Transport.SocketOptions.ResetOnClose(client);
                 client.Dispose();
                 listener.ReleaseSlot();

@@ -40,7 +40,7 @@ internal sealed class Listener : IDisposable
     /// <summary>The process-wide rates and TLS limits; null in tests that build a bare listener.</summary>
     public ProcessAcceptLimits? Process { get; init; }
 
-    /// <summary>The frontend's `rate-limit sessions` (0: none), checked against <see cref="Counters"/>' session rate.</summary>
+    /// <summary>The frontend's `rate-limit sessions` (0: none), checked against the frontend's session rate.</summary>
     public int SessionRateLimit { get; init; }
 
     /// <summary>The frontend's pause switch (`disable frontend`); null when it cannot be paused.</summary>
@@ -148,7 +148,8 @@ internal sealed class Listener : IDisposable
 
                 if (Counters is { } counters)
                 {
-                    await AcceptPacing.WaitBelowAsync(counters.SessionRate, SessionRateLimit, token).ConfigureAwait(false);
+                    // The limit is the frontend's: a listener's own counters add up into it.
+                    await AcceptPacing.WaitBelowAsync((counters.Parent ?? counters).SessionRate, SessionRateLimit, token).ConfigureAwait(false);
                 }
 
                 if (Gate is { } gate)

@@ -180,6 +180,27 @@ internal static class StatField
         "MCP:u64",
     ];
 
+    /// <summary>`show stat typed` tags of listener rows (`option socket-stats`), by column; null where HAProxy prints none.</summary>
+    public static readonly string?[] ListenerTags = BuildListenerTags();
+
+    private static string?[] BuildListenerTags()
+    {
+        var tags = new string?[Count];
+        tags[Pxname] = tags[Svname] = "KNS:str";
+        tags[Scur] = "MGP:u32";
+        tags[Smax] = "MMP:u32";
+        tags[Slim] = "CLP:u32";
+        tags[Stot] = tags[Bin] = tags[Bout] = tags[Dreq] = tags[Dresp] = tags[Ereq] = "MCP:u64";
+        tags[Status] = "SGP:str";
+        tags[Pid] = "KGP:u32";
+        tags[Iid] = tags[Sid] = "KGS:u32";
+        tags[Type] = "CGS:u32";
+        tags[Addr] = tags[Mode] = "CGS:str";
+        tags[Dcon] = tags[Dses] = tags[Wrew] = tags[Eint] = "MCP:u64";
+        tags[SslSess] = tags[SslReusedSess] = tags[SslFailedHandshake] = "MCP:u64";
+        return tags;
+    }
+
     /// <summary>`show stat typed` tags of backend rows, by column; null where HAProxy prints none.</summary>
     public static readonly string?[] BackendTags =
     [

@@ -138,6 +138,7 @@ internal static class StatsCsv
     {
         StatObjectType.Frontend => F.FrontendTags,
         StatObjectType.Backend => F.BackendTags,
+        StatObjectType.Listener => F.ListenerTags,
         _ => F.ServerTags,
     };
 
@@ -145,6 +146,7 @@ internal static class StatsCsv
     {
         StatObjectType.Frontend => 'F',
         StatObjectType.Backend => 'B',
+        StatObjectType.Listener => 'L',
         _ => 'S',
     };
 
@@ -152,6 +154,7 @@ internal static class StatsCsv
     {
         StatObjectType.Frontend => "Frontend",
         StatObjectType.Backend => "Backend",
+        StatObjectType.Listener => "Listener",
         _ => "Server",
     };
 

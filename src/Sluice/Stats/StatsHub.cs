@@ -11,6 +11,9 @@ internal sealed class FrontendStats(FrontendConfig config, TrafficCounters count
 
     public TrafficCounters Counters { get; } = counters;
 
+    /// <summary>The listeners' rows (`option socket-stats`); empty without it.</summary>
+    public List<ListenerStats> Listeners { get; } = [];
+
     /// <summary>The frontend's `maxconn` limit; null when only the global one (or none) applies.</summary>
     public ConnectionLimit? Limit { get; } = limit;
 

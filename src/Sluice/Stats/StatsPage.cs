@@ -232,6 +232,7 @@ internal static class StatsPage
         var cls = row.Type switch
         {
             StatObjectType.Frontend => status == "OPEN" ? "frontend up" : "frontend down",
+            StatObjectType.Listener => status == "OPEN" ? "socket up" : "socket down",
             StatObjectType.Backend => status == "UP" ? "backend up" : "backend down",
             _ => "server " + StateClass(status, v[F.Bck] == "1"),
         };

@@ -12,6 +12,8 @@ internal enum StatObjectType
     Frontend = 0,
     Backend = 1,
     Server = 2,
+    /// <summary>A listener of a frontend with `option socket-stats` (HAProxy's "socket" rows).</summary>
+    Listener = 3,
 }
 
 /// <summary>One row of stats: its kind, the proxy and server ids (for filters and typed output) and its values.</summary>
@@ -72,6 +74,10 @@ internal static class StatsRows
             if (proxy.Frontend is { } frontend)
             {
                 rows.Add(Frontend(frontend, now));
+                foreach (var listener in frontend.Listeners)
+                {
+                    rows.Add(Listener(frontend, listener, withLegends));
+                }
             }
 
             if (proxy.Backend is { } backend)
@@ -193,6 +199,35 @@ internal static class StatsRows
         v[F.Intercepted] = Num(c.Intercepted);
         v[F.Dcon] = Num(c.DeniedConnections);
         return new StatRow(StatObjectType.Frontend, config.Id, 0, Mask(v, F.FrontendTags));
+    }
+
+    /// <summary>A listener's row, with the columns HAProxy 2.6 fills for one (its address only with the legends).</summary>
+    private static StatRow Listener(FrontendStats frontend, ListenerStats listener, bool withLegends)
+    {
+        var c = listener.Counters;
+        var config = frontend.Config;
+        var v = NewValues(F.ListenerTags);
+        v[F.Pxname] = config.Name;
+        v[F.Svname] = listener.Name;
+        v[F.Scur] = Num(c.CurrentSessions);
+        v[F.Smax] = Num(c.MaxSessions);
+        v[F.Slim] = Num(listener.MaxConn);
+        v[F.Stot] = Num(c.TotalSessions);
+        v[F.Bin] = Num(c.BytesIn);
+        v[F.Bout] = Num(c.BytesOut);
+        v[F.Dreq] = Num(c.DeniedRequests);
+        v[F.Dresp] = Num(c.DeniedResponses);
+        v[F.Ereq] = Num(c.RequestErrors);
+        v[F.Status] = config.Disabled ? "STOP" : frontend.Paused ? "PAUSED" : "OPEN";
+        v[F.Pid] = "1";
+        v[F.Iid] = Num(config.Id);
+        v[F.Sid] = Num(listener.Id);
+        v[F.Type] = "3";
+        v[F.Addr] = withLegends ? listener.Address : string.Empty;
+        v[F.Mode] = Mode(config.Mode);
+        v[F.Dcon] = Num(c.DeniedConnections);
+        v[F.Eint] = Num(c.InternalErrors);
+        return new StatRow(StatObjectType.Listener, config.Id, listener.Id, Mask(v, F.ListenerTags));
     }
 
     private static StatRow Backend(BackendState backend, long now, bool withLegends)

@@ -49,6 +49,12 @@ internal class TrafficCounters
     /// <summary>Captured errors of the whole process, as HAProxy numbers them (`event #N`, `Total events captured`).</summary>
     private static int s_errorEvents;
 
+    /// <summary>
+    /// The counters this set adds up into as well: a listener's (`option socket-stats`) go into its frontend's, so
+    /// that the frontend row stays the sum. Null for the frontend's own, backends and servers.
+    /// </summary>
+    public TrafficCounters? Parent { get; init; }
+
     public RateCounter SessionRate { get; } = new();
 
     public RateCounter RequestRate { get; } = new();
@@ -128,6 +134,7 @@ internal class TrafficCounters
         Interlocked.Increment(ref _connections);
         ConnectionRate.Add(nowMs);
         OnSessionStart(nowMs);
+        Parent?.OnConnectionAccepted(nowMs);
     }
 
     /// <summary>`tcp-request connection` rules refused the connection: a denied connection, not a session.</summary>
@@ -135,6 +142,7 @@ internal class TrafficCounters
     {
         Interlocked.Increment(ref _deniedConnections);
         Interlocked.Decrement(ref _total);
+        Parent?.OnConnectionDenied();
     }
 
     /// <summary>A frontend session starts: current, max, total, rate, last.</summary>
@@ -144,7 +152,11 @@ internal class TrafficCounters
         OnSessionCounted(current, nowMs);
     }
 
-    public void OnSessionEnd() => Interlocked.Decrement(ref _current);
+    public void OnSessionEnd()
+    {
+        Interlocked.Decrement(ref _current);
+        Parent?.OnSessionEnd();
+    }
 
     /// <summary>A backend or server took one more session; <paramref name="current"/> is its count now.</summary>
     public void OnSessionCounted(int current, long nowMs)
@@ -155,14 +167,23 @@ internal class TrafficCounters
         UpdateMax(ref _max, current);
     }
 
-    public void CountRequestError() => Interlocked.Increment(ref _requestErrors);
+    public void CountRequestError()
+    {
+        Interlocked.Increment(ref _requestErrors);
+        Parent?.CountRequestError();
+    }
 
-    public void CountIntercepted() => Interlocked.Increment(ref _intercepted);
+    public void CountIntercepted()
+    {
+        Interlocked.Increment(ref _intercepted);
+        Parent?.CountIntercepted();
+    }
 
     public void CountRequest(long nowMs)
     {
         Interlocked.Increment(ref _requests);
         RequestRate.Add(nowMs);
+        Parent?.CountRequest(nowMs);
     }
 
     public void AddBytes(long fromClient, long toClient)
@@ -176,6 +197,8 @@ internal class TrafficCounters
         {
             Interlocked.Add(ref _bytesOut, toClient);
         }
+
+        Parent?.AddBytes(fromClient, toClient);
     }
 
     /// <summary>Counts one response by its status class; 0 (no response) is not counted.</summary>
@@ -188,13 +211,23 @@ internal class TrafficCounters
 
         var index = status is >= 100 and < 600 ? (status / 100) - 1 : 5;
         Interlocked.Increment(ref _responses[index]);
+        Parent?.CountResponse(status);
     }
 
     /// <summary>The last invalid request (its <see cref="ErrorSnapshot.Event"/> numbered process-wide); null when none.</summary>
     public ErrorSnapshot? LastRequestError => Volatile.Read(ref _lastRequestError);
 
-    public void RecordRequestError(ErrorSnapshot snapshot) =>
+    public void RecordRequestError(ErrorSnapshot snapshot)
+    {
+        if (Parent is { } parent)
+        {
+            // One event, kept by the frontend, which `show errors` reads.
+            parent.RecordRequestError(snapshot);
+            return;
+        }
+
         Volatile.Write(ref _lastRequestError, snapshot with { Event = Interlocked.Increment(ref s_errorEvents) - 1 });
+    }
 
     /// <summary>How many errors the process has captured since it started.</summary>
     public static int CapturedErrors => Volatile.Read(ref s_errorEvents);
@@ -205,17 +238,41 @@ internal class TrafficCounters
     public void RecordResponseError(ErrorSnapshot snapshot) =>
         Volatile.Write(ref _lastResponseError, snapshot with { Event = Interlocked.Increment(ref s_errorEvents) - 1 });
 
-    public void CountDeniedRequest() => Interlocked.Increment(ref _deniedRequests);
+    public void CountDeniedRequest()
+    {
+        Interlocked.Increment(ref _deniedRequests);
+        Parent?.CountDeniedRequest();
+    }
 
-    public void CountDeniedResponse() => Interlocked.Increment(ref _deniedResponses);
+    public void CountDeniedResponse()
+    {
+        Interlocked.Increment(ref _deniedResponses);
+        Parent?.CountDeniedResponse();
+    }
 
-    public void CountResponseError() => Interlocked.Increment(ref _responseErrors);
+    public void CountResponseError()
+    {
+        Interlocked.Increment(ref _responseErrors);
+        Parent?.CountResponseError();
+    }
 
-    public void CountClientAbort() => Interlocked.Increment(ref _clientAborts);
+    public void CountClientAbort()
+    {
+        Interlocked.Increment(ref _clientAborts);
+        Parent?.CountClientAbort();
+    }
 
-    public void CountServerAbort() => Interlocked.Increment(ref _serverAborts);
+    public void CountServerAbort()
+    {
+        Interlocked.Increment(ref _serverAborts);
+        Parent?.CountServerAbort();
+    }
 
-    public void CountInternalError() => Interlocked.Increment(ref _internalErrors);
+    public void CountInternalError()
+    {
+        Interlocked.Increment(ref _internalErrors);
+        Parent?.CountInternalError();
+    }
 
     /// <summary>
     /// The timers of a transaction that got a server's answer (HAProxy's Tw, Tc, Tr, Ta; -1 when not reached):
@@ -223,6 +280,7 @@ internal class TrafficCounters
     /// </summary>
     public void RecordTimes(long queueMs, long connectMs, long responseMs, long totalMs)
     {
+        Parent?.RecordTimes(queueMs, connectMs, responseMs, totalMs);
         var samples = Interlocked.Increment(ref _timedTransactions);
         var window = (int)Math.Min(samples, TimeSamples);
         AddSample(ref _queueTimeSum, window, Math.Max(0, queueMs), ref _queueTimeMax);

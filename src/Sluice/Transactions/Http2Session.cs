@@ -206,7 +206,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
             }
             else
             {
-                transaction = new HttpTransaction(_context) { Listener = Sluice.Rules.Samples.ListenerIdentity.Of(_context.Frontend, _listener?.Bind) };
+                transaction = new HttpTransaction(_context) { Listener = Sluice.Rules.Samples.ListenerIdentity.Of(_context.Frontend, _listener?.Bind), ListenerCounters = _listener?.Counters };
                 if (SessionVariables is { } sessionVariables)
                 {
                     transaction.SeedSessionVariables(sessionVariables);

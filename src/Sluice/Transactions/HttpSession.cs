@@ -52,7 +52,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         _sessionVariables = sessionVariables;
         _io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy);
         _front = new Http1FrontConnection(_io, context.Shared.Clock, context.RequestParser);
-        _transaction = new HttpTransaction(context) { Listener = Sluice.Rules.Samples.ListenerIdentity.Of(context.Frontend, listener?.Bind) };
+        _transaction = new HttpTransaction(context) { Listener = Sluice.Rules.Samples.ListenerIdentity.Of(context.Frontend, listener?.Bind), ListenerCounters = listener?.Counters };
         if (sessionVariables is not null)
         {
             _transaction.SeedSessionVariables(sessionVariables);
@@ -273,7 +273,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         }
 
         var sent = false;
-        Stats.TransactionStats.RecordInvalidRequest(_context.Shared.Counters, status, outcome == RequestHeadOutcome.Rejected ? _front.RejectedHead : null, _front.ClientEndPoint);
+        Stats.TransactionStats.RecordInvalidRequest(_listener?.Counters ?? _context.Shared.Counters, status, outcome == RequestHeadOutcome.Rejected ? _front.RejectedHead : null, _front.ClientEndPoint);
         if (status > 0)
         {
             try

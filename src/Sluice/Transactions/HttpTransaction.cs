@@ -84,6 +84,9 @@ internal sealed class HttpTransaction : IDisposable
     /// <summary>The listening socket of the connection, for `so_id` and `so_name`; set by the session.</summary>
     public ListenerIdentity Listener { get; set; }
 
+    /// <summary>The counters of the listener the client came through (its own with `option socket-stats`); null for the frontend's.</summary>
+    public Stats.TrafficCounters? ListenerCounters { get; set; }
+
     /// <summary>Starts the session scope with what `tcp-request session` rules stored; once, before the first request.</summary>
     public void SeedSessionVariables(VariableStore sessionVariables) => _samples.Variables.CopySessionFrom(sessionVariables);
 
@@ -282,7 +285,7 @@ internal sealed class HttpTransaction : IDisposable
             var endMs = _front.Shared.Clock.Refresh();
             Ta = endMs - _startMs;
             BytesToClient = front.ResponseBodyBytes;
-            Stats.TransactionStats.RecordHttp(_front.Shared.Counters, _backend?.State, _serverState, this, front, Ta);
+            Stats.TransactionStats.RecordHttp(ListenerCounters ?? _front.Shared.Counters, _backend?.State, _serverState, this, front, Ta);
             // The line comes once the server is let go, so that its counts no longer hold this transaction, as in HAProxy.
             ReleaseServer();
             if (!_rejectedBeforeHttp)
@@ -1585,7 +1588,7 @@ internal sealed class HttpTransaction : IDisposable
                 await ReplyAsync(front, _front.Replies.ForStatus(front.RequestBodyErrorStatus, _samples), TerminationCause.ProxyCondition, TerminationPhase.Data, close: true).ConfigureAwait(false);
                 return;
             }
-            catch (HttpBodyException ex) when (ex.ClientSide)
+            catch (HttpBodyException ex) when (ex.ClientSide && pending != TerminationCause.ServerTimeout)
             {
                 End(pending != TerminationCause.None ? pending : TerminationCause.ClientClosed, TerminationPhase.Data);
                 front.CloseAfterResponse();
@@ -1593,7 +1596,8 @@ internal sealed class HttpTransaction : IDisposable
             }
             catch (HttpBodyException)
             {
-                // The server side failed: the answer below says so.
+                // The server side failed, or `timeout server` struck while the client's body was cut short: HAProxy
+                // answers 504 then whatever became of the client, and so does the answer below.
             }
         }
 

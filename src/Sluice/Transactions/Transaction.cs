@@ -724,7 +724,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         _client.Dispose();
         Volatile.Read(ref _tunnel)?.Abort();
         Tt = _context.Clock.Refresh() - _acceptMs;
-        Stats.TransactionStats.RecordTcp(_context.Counters, _context.Backend, _server, this);
+        Stats.TransactionStats.RecordTcp(_listener?.Counters ?? _context.Counters, _context.Backend, _server, this);
         ReleaseServer();
         if (_context.Log is { } log && !_logged)
         {

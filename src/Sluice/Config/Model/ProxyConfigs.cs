@@ -7,6 +7,8 @@ internal sealed record FrontendConfig
     public required string Location { get; init; }
     public required int Id { get; init; }
     public ProxyMode Mode { get; init; }
+    /// <summary>`option socket-stats`: a stats row per listener.</summary>
+    public bool SocketStats { get; init; }
     public required IReadOnlyList<BindConfig> Binds { get; init; }
     public TimeoutsConfig Timeouts { get; init; } = TimeoutsConfig.None;
     /// <summary>0 means the global `maxconn` applies.</summary>

@@ -116,7 +116,7 @@ internal static class ProxyKeywordTable
         new("splice-response", ProxyKinds.All, (ctx, s) => SetFlag(ctx, () => s.Splice = ctx.Negated ? s.Splice & ~SpliceMode.Response : s.Splice | SpliceMode.Response)),
         new("tcp-smart-accept", ProxyKinds.FrontendSide, (ctx, _) => NoEffectYet(ctx, "the kernel acknowledges new connections at once")),
         new("tcp-smart-connect", ProxyKinds.BackendSide, (ctx, _) => NoEffectYet(ctx, "the kernel acknowledges the server's handshake at once")),
-        new("socket-stats", ProxyKinds.FrontendSide, (ctx, _) => NoEffectYet(ctx, "the stats show no listener rows yet")),
+        new("socket-stats", ProxyKinds.FrontendSide, (ctx, s) => SetFlag(ctx, () => s.SocketStats = !ctx.Negated)),
         new("independent-streams", ProxyKinds.All, (ctx, _) => NoEffectYet(ctx, "reading and writing already keep their own timeouts")),
         new("redis-check", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseRedisCheck),
         new("ssl-hello-chk", ProxyKinds.BackendSide, TcpCheckKeywordParsers.ParseSslHelloCheck),

@@ -136,6 +136,9 @@ internal sealed class ProxySection
     public bool ServerTcpKeepAlive { get; set; }
 
     public bool NoLinger { get; set; }
+
+    /// <summary><c>option socket-stats</c>: each listener of the frontend has its own stats row.</summary>
+    public bool SocketStats { get; set; }
     public SpliceMode Splice { get; set; }
 
     public bool LogHealthChecks { get; set; }
