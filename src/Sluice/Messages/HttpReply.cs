@@ -11,9 +11,13 @@ namespace Sluice.Messages;
 /// </summary>
 internal sealed class HttpReply
 {
-    public HttpReply(int status, string? reason, IReadOnlyList<KeyValuePair<string, string>> headers, byte[] body)
+    /// <param name="contentLengthAt">Where the mux writes `content-length` among <paramref name="headers"/> (before the field of
+    /// that index); null after them all. HAProxy writes it first in its error pages and after the `hdr` fields of a
+    /// `return`, before its `content-type`.</param>
+    public HttpReply(int status, string? reason, IReadOnlyList<KeyValuePair<string, string>> headers, byte[] body, int? contentLengthAt = null)
     {
         Status = status;
+        ContentLengthAt = Math.Clamp(contentLengthAt ?? headers.Count, 0, headers.Count);
         Reason = reason is null ? null : Encoding.Latin1.GetBytes(reason);
         var encoded = new (byte[] Name, byte[] Value)[headers.Count];
         for (var i = 0; i < encoded.Length; i++)
@@ -34,6 +38,9 @@ internal sealed class HttpReply
     public IReadOnlyList<(byte[] Name, byte[] Value)> Headers { get; }
 
     public byte[] Body { get; }
+
+    /// <summary>The index in <see cref="Headers"/> before which the mux writes `content-length`; their count for after them all.</summary>
+    public int ContentLengthAt { get; }
 
     /// <summary>
     /// Reads a whole HTTP/1 response as errorfiles hold it (status line, fields, body) with the HTTP/1 codec.

@@ -75,7 +75,7 @@ internal sealed class HttpReplies
             .Select(h => new KeyValuePair<string, string>(Encoding.Latin1.GetString(h.Name), Encoding.Latin1.GetString(h.Value)))
             .Append(new(status == 407 ? "proxy-authenticate" : "www-authenticate", $"Basic realm=\"{realm}\""))
             .ToList();
-        return new HttpReply(page.Status, page.Reason is null ? null : Encoding.Latin1.GetString(page.Reason), headers, page.Body);
+        return new HttpReply(page.Status, page.Reason is null ? null : Encoding.Latin1.GetString(page.Reason), headers, page.Body, page.ContentLengthAt);
     }
 
     /// <summary>
@@ -113,14 +113,14 @@ internal sealed class HttpReplies
             return ParseFullResponse(rule.Body, rule.Status);
         }
 
-        var headers = new List<KeyValuePair<string, string>>();
+        // As HAProxy writes a reply: the `hdr` fields, `content-length`, then `content-type`.
+        var headers = new List<KeyValuePair<string, string>>(rule.Headers);
         if (rule.ContentType is { } type && rule.Body.Length > 0)
         {
             headers.Add(new("content-type", type));
         }
 
-        headers.AddRange(rule.Headers);
-        return new HttpReply(rule.Status, null, headers, rule.Body);
+        return new HttpReply(rule.Status, null, headers, rule.Body, rule.Headers.Count);
     }
 
     /// <summary>An errorfile's response; the configuration checked it at load, so it parses.</summary>
@@ -137,7 +137,8 @@ internal sealed class HttpReplies
     {
         var body = Encoding.Latin1.GetBytes(string.Concat(
             "<html><body><h1>", status.ToString(System.Globalization.CultureInfo.InvariantCulture), " ", reason, "</h1>\n", message, "\n</body></html>\n"));
-        return new HttpReply(status, reason, [new("Cache-Control", "no-cache"), new("Content-Type", "text/html")], body);
+        // HAProxy's pages begin with their length.
+        return new HttpReply(status, reason, [new("cache-control", "no-cache"), new("content-type", "text/html")], body, contentLengthAt: 0);
     }
 
     private static Dictionary<int, HttpReply> BuildBuiltIn()

@@ -838,6 +838,7 @@ internal static class HttpRuleParser
         LogFormat? bodyFormat = null;
         var headers = new List<KeyValuePair<string, string>>();
         var dynamicHeaders = new List<(string, LogFormat)>();
+        var orderedHeaders = new List<(string, LogFormat)>();
         var i = 1;
         for (; i < ctx.ArgumentCount; i++)
         {
@@ -968,6 +969,7 @@ internal static class HttpRuleParser
                             return null;
                         }
 
+                        orderedHeaders.Add((value, format));
                         if (format.IsConstant)
                         {
                             headers.Add(new(value, Encoding.Latin1.GetString(format.ConstantBytes)));
@@ -1050,6 +1052,13 @@ internal static class HttpRuleParser
             {
                 ctx.Warning("http reply payload runs over the buffer space reserved to headers rewriting. It may lead to internal errors if strict rewriting mode is enabled.");
             }
+        }
+
+        if (dynamicHeaders.Count > 0)
+        {
+            // A reply rendered per request keeps its fields in the order written, the fixed ones among them.
+            dynamicHeaders = orderedHeaders;
+            headers.Clear();
         }
 
         var spec = new HttpReturnRule

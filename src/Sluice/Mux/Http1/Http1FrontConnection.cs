@@ -215,14 +215,22 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
 
         var output = _io.Output;
         Http1HeadWriter.WriteStatusLine(output, Http1Version.Http11, reply.Status, reply.Reason ?? ReasonPhrases.For(reply.Status));
-        foreach (var (name, value) in reply.Headers)
-        {
-            Http1HeadWriter.WriteHeader(output, name, value);
-        }
-
         Span<byte> digits = stackalloc byte[12];
         reply.Body.Length.TryFormat(digits, out var length, default, System.Globalization.CultureInfo.InvariantCulture);
-        Http1HeadWriter.WriteHeader(output, "content-length"u8, digits[..length]);
+        var headers = reply.Headers;
+        for (var i = 0; i <= headers.Count; i++)
+        {
+            if (i == reply.ContentLengthAt)
+            {
+                Http1HeadWriter.WriteHeader(output, "content-length"u8, digits[..length]);
+            }
+
+            if (i < headers.Count)
+            {
+                Http1HeadWriter.WriteHeader(output, headers[i].Name, headers[i].Value);
+            }
+        }
+
         if (_closeAfterResponse || !_requestBody.IsComplete)
         {
             _closeAfterResponse = true;

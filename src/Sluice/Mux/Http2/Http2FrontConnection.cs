@@ -1485,13 +1485,22 @@ internal sealed class Http2FrontConnection : IDisposable
         Span<byte> digits = stackalloc byte[20];
         reply.Status.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
         position = Encode(":status"u8, digits[..length], position);
-        foreach (var (name, value) in reply.Headers)
+        reply.Body.Length.TryFormat(digits, out length, default, CultureInfo.InvariantCulture);
+        var headers = reply.Headers;
+        for (var i = 0; i <= headers.Count; i++)
         {
-            position = EncodeField(name, value, position, dropContentLength: true);
+            if (i == reply.ContentLengthAt)
+            {
+                position = Encode("content-length"u8, digits[..length], position);
+            }
+
+            if (i < headers.Count)
+            {
+                position = EncodeField(headers[i].Name, headers[i].Value, position, dropContentLength: true);
+            }
         }
 
-        reply.Body.Length.TryFormat(digits, out length, default, CultureInfo.InvariantCulture);
-        return Encode("content-length"u8, digits[..length], position);
+        return position;
     }
 
     /// <param name="dropContentLength">True when the length is written from the message's number instead, or must not appear.</param>

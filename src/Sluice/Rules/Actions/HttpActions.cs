@@ -77,20 +77,21 @@ internal sealed class ReplyAction : HttpAction
     /// </summary>
     public static HttpReply Render(HttpReturnRule spec, LogFormat? body, IReadOnlyList<(string Name, LogFormat Value)> dynamicHeaders, SampleContext ctx)
     {
-        var headers = new List<KeyValuePair<string, string>>();
+        var headers = new List<KeyValuePair<string, string>>(spec.Headers);
         var bytes = body is null ? spec.Body : RenderToBytes(ctx, body);
-        if (spec.ContentType is { } type && bytes.Length > 0)
-        {
-            headers.Add(new("content-type", type));
-        }
-
-        headers.AddRange(spec.Headers);
         foreach (var (name, value) in dynamicHeaders)
         {
             headers.Add(new(name, Encoding.Latin1.GetString(RenderToBytes(ctx, value))));
         }
 
-        return new HttpReply(spec.Status, null, headers, bytes);
+        // As HAProxy writes a reply: the `hdr` fields, `content-length`, then `content-type`.
+        var contentLengthAt = headers.Count;
+        if (spec.ContentType is { } type && bytes.Length > 0)
+        {
+            headers.Add(new("content-type", type));
+        }
+
+        return new HttpReply(spec.Status, null, headers, bytes, contentLengthAt);
     }
 
     private static byte[] RenderToBytes(SampleContext ctx, LogFormat format)

@@ -144,6 +144,52 @@ public class ErrorPagesTests
     }
 
     /// <summary>
+    /// The bytes of the proxy's own answers, fields in order: the built-in pages begin with their length, a `return`
+    /// writes its `hdr` fields (fixed and rendered, in the order written), its length, then its content type.
+    /// </summary>
+    [Fact]
+    public async Task OwnAnswers_FieldsInHaproxysOrder()
+    {
+        var closed = Ports.FreeTcpPort();
+        string Config(int port) => $$"""
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{{port}}
+                http-request deny if { path /deny }
+                http-request return status 200 content-type text/plain string hi hdr a b hdr c "%[path]" hdr d e if { path /ret }
+                http-request return status 404 hdr a b if { path /empty }
+                default_backend be
+            backend be
+                server s1 127.0.0.1:{{closed}}
+            """;
+        var haproxyPort = Ports.FreeTcpPort();
+        var sluicePort = Ports.FreeTcpPort();
+        await using var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort), haproxyPort);
+        await using var sluice = await Http.StartAsync(Config(sluicePort), sluicePort);
+
+        foreach (var path in new[] { "/deny", "/other", "/ret", "/empty" })
+        {
+            var request = $"GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+            Assert.Equal(await RawAnswerAsync(haproxyPort, request), await RawAnswerAsync(sluicePort, request));
+        }
+
+        Assert.StartsWith("HTTP/1.1 200 OK\r\na: b\r\nc: /ret\r\nd: e\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n", await RawAnswerAsync(sluicePort, Http.Get("/ret", "Connection: close\r\n")), StringComparison.Ordinal);
+    }
+
+    private static async Task<string> RawAnswerAsync(int port, string request)
+    {
+        using var client = await TestClient.ConnectTcpAsync(port);
+        await client.SendAsync(System.Text.Encoding.ASCII.GetBytes(request));
+        var answer = await TestClient.ReadToEndAsync(client);
+        var headEnd = answer.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        return headEnd < 0 ? answer : answer[..(headEnd + 4)];
+    }
+
+    /// <summary>
     /// One answer on a fresh connection, as status, reason, fields (names lower-cased, sorted; the length and
     /// connection fields left out, as each side frames the body its own way) and body.
     /// </summary>
