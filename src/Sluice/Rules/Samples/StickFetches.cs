@@ -116,11 +116,11 @@ internal static class StickFetches
             // `sc_NAME(I,N)`: element I of tracked counter N; `src_NAME(I[,TABLE])`: of the client address's entry,
             // created when missing by the fetches that change it.
             var changes = name is "inc_gpc" or "clr_gpc";
-            table["sc_" + name] = new FetchDefinition("sc_" + name, SampleSources.Internal, 2, a =>
+            table["sc_" + name] = new FetchDefinition("sc_" + name, SampleSources.Internal, 3, a =>
             {
                 var element = (int)a.RequiredInteger(0);
                 var index = (int)a.RequiredInteger(1);
-                return index is < 0 or > 2 ? null : Create(index, (e, now) => read(e, element, now));
+                return index is < 0 or > 2 ? null : Create(index, a.String(2), (e, now) => read(e, element, now));
             });
             table["src_" + name] = new FetchDefinition("src_" + name, SampleSources.Connection, 2, a =>
             {
@@ -133,15 +133,15 @@ internal static class StickFetches
 
         foreach (var (name, read) in Counters.Concat(Updates))
         {
-            table["sc_" + name] = new FetchDefinition("sc_" + name, SampleSources.Internal, 1, a =>
+            table["sc_" + name] = new FetchDefinition("sc_" + name, SampleSources.Internal, 2, a =>
             {
                 var index = (int)a.RequiredInteger(0);
-                return index is < 0 or > 2 ? null : Create(index, read);
+                return index is < 0 or > 2 ? null : Create(index, a.String(1), read);
             });
             for (var n = 0; n < 3; n++)
             {
                 var index = n;
-                table[$"sc{n}_{name}"] = new FetchDefinition($"sc{n}_{name}", SampleSources.Internal, 0, _ => Create(index, read));
+                table[$"sc{n}_{name}"] = new FetchDefinition($"sc{n}_{name}", SampleSources.Internal, 1, a => Create(index, a.String(0), read));
             }
         }
     }
@@ -174,8 +174,33 @@ internal static class StickFetches
         return read(entry, Environment.TickCount64) is long value ? Sample.FromInt(value) : default;
     }
 
-    private static FunctionFetch Create(int index, Func<StickEntry, long, long?> read) =>
-        new(SampleType.Int, ctx => ctx.TrackedEntry(index) is { } entry && read(entry, Environment.TickCount64) is long value
-            ? Sample.FromInt(value)
-            : default);
+    /// <summary>
+    /// A fetch on tracked counter <paramref name="index"/>: its own entry, or with <paramref name="tableName"/> the entry
+    /// of the same key in that table, looked up without being created (0 when absent), as HAProxy's `[,TABLE]`.
+    /// </summary>
+    private static FunctionFetch Create(int index, string? tableName, Func<StickEntry, long, long?> read) =>
+        new(SampleType.Int, ctx =>
+        {
+            if (ctx.TrackedEntry(index) is not { } entry)
+            {
+                return default;
+            }
+
+            if (tableName is not null)
+            {
+                if (ctx.StickTables?.GetValueOrDefault(tableName) is not { } other)
+                {
+                    return default;
+                }
+
+                if (other.Find(entry.Key) is not { } found)
+                {
+                    return Sample.FromInt(0);
+                }
+
+                entry = found;
+            }
+
+            return read(entry, Environment.TickCount64) is long value ? Sample.FromInt(value) : default;
+        });
 }

@@ -515,6 +515,48 @@ public partial class StickTableTests
         Assert.Equal(reference, ours);
     }
 
+    /// <summary>
+    /// `sc_NAME(N,TABLE)` and `scN_NAME(TABLE)`: the tracked key's entry in another table, looked up without being
+    /// created (0 while absent), nothing for an untracked counter; the actions change the tracked entry only. haproxy
+    /// 2.6 first, then Sluice: the same answers and `show table` lines.
+    /// </summary>
+    [Fact]
+    public async Task CounterFetches_InAnotherTable_AsHAProxy()
+    {
+        static string Config(int port, string socket) => $$"""
+            global
+                stats socket {{socket}} level admin
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 5s
+                timeout server 5s
+            frontend f
+                bind 127.0.0.1:{{port}}
+                stick-table type ip size 10 expire 1m store http_req_cnt,gpc0
+                http-request track-sc0 src
+                http-request sc-inc-gpc0(0) if { path_beg /inc }
+                http-request return status 200 content-type text/plain lf-string "%[sc_http_req_cnt(0)] [%[sc_http_req_cnt(0,other)]] [%[sc0_get_gpc0(other)]] [%[sc_http_req_cnt(1,other)]]"
+            backend other
+                stick-table type ip size 10 expire 1m store http_req_cnt,gpc0
+            """;
+
+        static async Task<List<string>> RunAsync(int port, string socket)
+        {
+            var seen = new List<string> { (await Http.CurlAsync(Http.Url(port, "/a"))).StandardOutput };
+            seen.Add((await Scenarios.Stats.StatsPeers.UnixAsync(socket, "set table other key 127.0.0.1 data.http_req_cnt 7 data.gpc0 3")).Trim());
+            seen.Add((await Http.CurlAsync(Http.Url(port, "/inc"))).StandardOutput);
+            seen.AddRange(Entries(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table other")));
+            seen.AddRange(Entries(await Scenarios.Stats.StatsPeers.UnixAsync(socket, "show table f")));
+            return seen;
+        }
+
+        var (reference, ours) = await Scenarios.Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.Equal(["1 [0] [0] []", string.Empty, "2 [7] [3] []"], reference[..3]);
+        Assert.Equal(reference, ours);
+    }
+
     /// <summary>`show table` lines without what differs between runs (the entry's address, its expiry).</summary>
     private static IEnumerable<string> Entries(string table) =>
         table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => Regex.Replace(l, @"^0x[0-9a-f]+: (.*) exp=\d+ (.*)$", "$1 $2"));
