@@ -77,7 +77,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     public Sluice.Protocols.ProxyProtocol.ProxyHeader? Proxy { get; }
 
     /// <summary>Our address as the client reached it (the PROXY header's destination when there is one).</summary>
-    public EndPoint? LocalEndPoint { get; }
+    public EndPoint? LocalEndPoint { get; private set; }
 
     public string FrontendName => _context.Frontend.Name;
 
@@ -88,7 +88,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     /// <summary>The server that carried the transaction, or `&lt;NOSRV&gt;` when none was reached.</summary>
     public string ServerName { get; private set; } = "<NOSRV>";
 
-    public EndPoint? ClientEndPoint { get; }
+    public EndPoint? ClientEndPoint { get; private set; }
 
     public TerminationCause Cause { get; private set; }
 
@@ -264,6 +264,10 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         }
         finally
         {
+            // `set-src`, `set-dst` and their port forms: the tunnel's addresses from now on (log, `balance source`,
+            // the PROXY header and `usesrc` towards the server), as in haproxy.
+            ClientEndPoint = samples.ClientEndPoint;
+            LocalEndPoint = samples.LocalEndPoint;
             _counters = samples.SessionCounters;
             samples.ReleaseBuffers();
         }

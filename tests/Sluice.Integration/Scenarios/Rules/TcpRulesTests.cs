@@ -259,6 +259,49 @@ public class TcpRulesTests
         }
     }
 
+    /// <summary>
+    /// `set-src` in `tcp-request session` rules and `set-src-port`/`set-dst-port` in content rules of a mode tcp
+    /// frontend: the tunnel's addresses from then on, as the PROXY header sent to the server shows them (the echo
+    /// server sends it back with the data). haproxy 2.6 first, then Sluice.
+    /// </summary>
+    [Fact]
+    public async Task SetSrc_SessionAndContentRules_ModeTcp_ProxyHeaderShowsThem_AsHAProxy()
+    {
+        await using var echo = TestServer.Tcp(TestServer.Echo);
+        string Config(int port, string socket) => $$"""
+            global
+                stats socket {{socket}} level admin
+            defaults
+                mode tcp
+                timeout connect 2s
+                timeout client 5s
+                timeout server 5s
+            frontend f
+                bind 127.0.0.1:{{port}}
+                tcp-request inspect-delay 2s
+                tcp-request session set-src ipv4(10.1.2.3)
+                tcp-request content set-src-port int(4242) if { req.len ge 5 }
+                tcp-request content set-dst-port int(8080) if { req.len ge 5 }
+                tcp-request content accept if { req.len ge 5 }
+                default_backend b
+            backend b
+                server s {{echo.Address}} send-proxy
+            """;
+
+        static async Task<string> RunAsync(int port, string socket)
+        {
+            using var client = await TestClient.ConnectTcpAsync(port);
+            await client.SendAsync("hello"u8.ToArray());
+            client.Shutdown(SocketShutdown.Send);
+            return await TestClient.ReadToEndAsync(client);
+        }
+
+        var (reference, ours) = await Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.Equal("PROXY TCP4 10.1.2.3 127.0.0.1 4242 8080\r\nhello", reference);
+        Assert.Equal(reference, ours);
+    }
+
     private static async Task SendQuietly(Socket socket, byte[] data)
     {
         try
