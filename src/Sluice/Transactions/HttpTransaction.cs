@@ -1370,7 +1370,7 @@ internal sealed class HttpTransaction : IDisposable
         var server = _serverState!;
         var serverName = server.Config.Tls is { Settings.SniExpression: { } sni } ? ServerNameFor(sni) : null;
         _dialer.ServerNameIndication = serverName;
-        if (IsWebSocketUpgrade(front.Request) && BackMux.WebSocketsNeedOwnConnection(server.Config))
+        if (front.Request.Has(HttpMessageFlags.Upgrade) && BackMux.WebSocketsNeedOwnConnection(server.Config) && IsWebSocketUpgrade(front.Request))
         {
             // `ws` gives websocket streams another protocol or ALPN offer than the server's other requests: a
             // connection of their own, as HAProxy skips its idle connections for them.

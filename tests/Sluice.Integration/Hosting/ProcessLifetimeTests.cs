@@ -25,7 +25,11 @@ public sealed class ProcessLifetimeTests : IDisposable
 
     private static Process Start(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        // Through `env --default-signal`: a test run started in the background inherits SIGINT ignored, which the
+        // program keeps, as haproxy does; the signal tests need the default disposition whatever launched them.
+        var info = new ProcessStartInfo("env") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        info.ArgumentList.Add("--default-signal");
+        info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(SluiceBinary.DllPath);
         foreach (var arg in args)
         {
