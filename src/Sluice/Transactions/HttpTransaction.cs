@@ -288,7 +288,7 @@ internal sealed class HttpTransaction : IDisposable
             Stats.TransactionStats.RecordHttp(ListenerCounters ?? _front.Shared.Counters, _backend?.State, _serverState, this, front, Ta);
             // The line comes once the server is let go, so that its counts no longer hold this transaction, as in HAProxy.
             ReleaseServer();
-            if (!_rejectedBeforeHttp)
+            if (!_rejectedBeforeHttp && _samples.TracksAny)
             {
                 _samples.CountBytes(BytesInWithHead(front), BytesOutWithHead(front), Environment.TickCount64);
             }

@@ -510,14 +510,18 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         }
 
         var now = _context.Clock.Refresh();
-        var samples = StickSamples();
-
-        // As HAProxy's analysers run: the RDP cookie's server first, then the stick rules', then the balancer.
-        var pinned = RdpPersistence.Find(backend, samples) ?? backend.Stick?.Match(samples);
+        ServerState? pinned = null;
         uint? hash = null;
-        if (Balancing.RequestHash.TryComputeForTunnel(backend.Config.Balance, backend.Config.HashType, samples, out var key))
+        var balance = backend.Config.Balance.Algorithm;
+        if (backend.Config.RdpPersistCookie is not null || backend.Stick is not null || balance is Config.Model.BalanceAlgorithm.Hash or Config.Model.BalanceAlgorithm.RdpCookie)
         {
-            hash = key;
+            // As HAProxy's analysers run: the RDP cookie's server first, then the stick rules', then the balancer.
+            var samples = StickSamples();
+            pinned = RdpPersistence.Find(backend, samples) ?? backend.Stick?.Match(samples);
+            if (Balancing.RequestHash.TryComputeForTunnel(backend.Config.Balance, backend.Config.HashType, samples, out var key))
+            {
+                hash = key;
+            }
         }
 
         var status = ServerAssignment.Assign(backend, clientAddress, pinned, mayLeavePinned: backend.Config.Redispatch is not null, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, now), out var server, hash);

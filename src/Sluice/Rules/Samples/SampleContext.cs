@@ -238,6 +238,9 @@ internal sealed class SampleContext : IDisposable
         }
     }
 
+    /// <summary>True when a stick counter is tracked, by the transaction or its connection.</summary>
+    public bool TracksAny => SessionCounters is not null || Tracked[0] is not null || Tracked[1] is not null || Tracked[2] is not null;
+
     /// <summary>A failure the server caused (http_fail_cnt, http_fail_rate), counted by every tracked counter.</summary>
     public void CountHttpFailure(long nowMs)
     {
