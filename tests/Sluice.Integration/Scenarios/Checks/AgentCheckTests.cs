@@ -109,13 +109,7 @@ public class AgentCheckTests
             var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
             var port = Ports.FreeTcpPort();
             var config = $"""
-                global
-                    stats socket {socket} level admin
-                defaults
-                    mode http
-                    timeout connect 1s
-                    timeout client 5s
-                    timeout server 5s
+                {Stats.HaproxyOracle.Preamble(socket)}
                 listen l
                     bind 127.0.0.1:{Port(port)}
                     server a 127.0.0.1:{Port(Ports.FreeTcpPort())} agent-check agent-port {Port(agent.Port)} agent-inter 300 weight 100

@@ -23,13 +23,7 @@ public class Http2CheckTests
                 """,
         });
         string Config(int port, string socket) => $"""
-            global
-                stats socket {socket} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {HaproxyOracle.Preamble(socket)}
             frontend f
                 bind 127.0.0.1:{port}
                 default_backend named

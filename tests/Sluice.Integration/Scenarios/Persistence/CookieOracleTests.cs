@@ -141,13 +141,7 @@ public class CookieOracleTests
         await using var b = await PythonPeer.StartLogBackendAsync();
         var bPort = b.Address[(b.Address.LastIndexOf(':') + 1)..];
         var (reference, ours) = await Stats.HaproxyOracle.CompareAsync((port, socket) => $"""
-            global
-                stats socket {socket} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {Stats.HaproxyOracle.Preamble(socket)}
             listen l
                 bind 127.0.0.1:{port}
                 balance first

@@ -86,13 +86,7 @@ public partial class StickTableTests
     public async Task FullTable_OldestEntryMakesRoom_UnlessNoPurge_AsHAProxy(string option)
     {
         string Config(int port, string socket) => $"""
-            global
-                stats socket {socket} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {Scenarios.Stats.HaproxyOracle.Preamble(socket)}
             frontend f
                 bind 127.0.0.1:{port}
                 stick-table type ip size 2 expire 1m store http_req_cnt{option}
@@ -128,13 +122,7 @@ public partial class StickTableTests
     public async Task Gpc0_IncrementDenyClear_AsHAProxy()
     {
         static string Config(int port, string socket) => $"""
-            global
-                stats socket {socket} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {Scenarios.Stats.HaproxyOracle.Preamble(socket)}
             frontend f
                 bind 127.0.0.1:{port}
                 stick-table type ip size 10 expire 1m store gpc0,gpc0_rate(10s),http_req_cnt
@@ -174,13 +162,7 @@ public partial class StickTableTests
     public async Task Gpc1AndGpt0_OnCounter1_AsHAProxy()
     {
         static string Config(int port, string socket) => $"""
-            global
-                stats socket {socket} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {Scenarios.Stats.HaproxyOracle.Preamble(socket)}
             frontend f
                 bind 127.0.0.1:{port}
                 stick-table type ip size 10 expire 1m store gpc1,gpc1_rate(10s),gpt0
@@ -224,13 +206,7 @@ public partial class StickTableTests
     public async Task SourceIncrementAndClear_CreateTheEntry_AsHAProxy()
     {
         static string Config(int port, string socket) => $"""
-            global
-                stats socket {socket} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {Scenarios.Stats.HaproxyOracle.Preamble(socket)}
             frontend f
                 bind 127.0.0.1:{port}
                 stick-table type ip size 10 expire 1m store gpc0
@@ -270,13 +246,7 @@ public partial class StickTableTests
     public async Task SessionCounters_CountTrackedConnectionsOnce_AsHAProxy(string tracking)
     {
         string Config(int port, string socket) => $"""
-            global
-                stats socket {socket} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {Scenarios.Stats.HaproxyOracle.Preamble(socket)}
             frontend f
                 bind 127.0.0.1:{port}
                 stick-table type ip size 10 expire 1m store sess_cnt,sess_rate(10s),conn_cnt,http_req_cnt
@@ -317,13 +287,7 @@ public partial class StickTableTests
             _ => CannedResponse.Ok(new string('x', 3000)),
         });
         string Config(int port, string socket) => $"""
-            global
-                stats socket {socket} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {Scenarios.Stats.HaproxyOracle.Preamble(socket)}
             frontend f
                 bind 127.0.0.1:{port}
                 stick-table type ip size 10 expire 1m store http_fail_cnt,http_fail_rate(10s),http_err_cnt,bytes_in_cnt,bytes_in_rate(10s),bytes_out_cnt,bytes_out_rate(10s)
@@ -372,13 +336,7 @@ public partial class StickTableTests
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
         string Config(int port, string socket) => $"""
-            global
-                stats socket {socket} level admin
-            defaults
-                mode tcp
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {Scenarios.Stats.HaproxyOracle.Preamble(socket, "tcp")}
             frontend f
                 bind 127.0.0.1:{port}
                 stick-table type ip size 10 expire 1m store bytes_in_cnt,bytes_out_cnt,bytes_in_rate(10s)
@@ -415,13 +373,7 @@ public partial class StickTableTests
     public async Task BinaryKeys_PaddedCutAndShownInHex_AsHAProxy()
     {
         static string Config(int port, string socket) => $"""
-            global
-                stats socket {socket} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {Scenarios.Stats.HaproxyOracle.Preamble(socket)}
             frontend f
                 bind 127.0.0.1:{port}
                 stick-table type binary len 8 size 10 expire 1m store http_req_cnt
@@ -469,13 +421,7 @@ public partial class StickTableTests
     public async Task CounterAndTagArrays_AsHAProxy()
     {
         static string Config(int port, string socket) => $$"""
-            global
-                stats socket {{socket}} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {{Scenarios.Stats.HaproxyOracle.Preamble(socket)}}
             frontend f
                 bind 127.0.0.1:{{port}}
                 stick-table type ip size 10 expire 1m store gpc(3),gpc_rate(2,10s),gpt(2),http_req_cnt
@@ -524,13 +470,7 @@ public partial class StickTableTests
     public async Task CounterFetches_InAnotherTable_AsHAProxy()
     {
         static string Config(int port, string socket) => $$"""
-            global
-                stats socket {{socket}} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {{Scenarios.Stats.HaproxyOracle.Preamble(socket)}}
             frontend f
                 bind 127.0.0.1:{{port}}
                 stick-table type ip size 10 expire 1m store http_req_cnt,gpc0

@@ -19,13 +19,7 @@ public class ListenerStatsTests
             var (web, other, plain) = (Ports.FreeTcpPort(), Ports.FreeTcpPort(), Ports.FreeTcpPort());
             ports[port] = (web, other, plain);
             return $$"""
-                global
-                    stats socket {{socket}} level admin
-                defaults
-                    mode http
-                    timeout connect 1s
-                    timeout client 5s
-                    timeout server 5s
+                {{HaproxyOracle.Preamble(socket)}}
                 frontend f
                     bind 127.0.0.1:{{port}}
                     bind 127.0.0.1:{{web}} name web maxconn 50

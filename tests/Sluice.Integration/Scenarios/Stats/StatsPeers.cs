@@ -89,6 +89,13 @@ internal sealed class HaproxyOracle : IAsyncDisposable
 
     public LineCollector Output => _process.Output;
 
+    /// <summary>
+    /// The first lines of a configuration compared under both proxies: the stats socket they are awaited on, and
+    /// defaults of <paramref name="mode"/> with short timeouts.
+    /// </summary>
+    public static string Preamble(string socket, string mode = "http") =>
+        $"global\n    stats socket {socket} level admin\ndefaults\n    mode {mode}\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s";
+
     /// <summary>Starts `haproxy -f CFG -db` and waits until <paramref name="socketPath"/> accepts.</summary>
     public static async Task<HaproxyOracle> StartAsync(string config, string socketPath)
     {

@@ -122,13 +122,7 @@ public class StatsTests
         var port = Ports.FreeTcpPort();
         var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
         await using var sluice = await SluiceProcess.StartAsync($"""
-            global
-                stats socket {socket} level admin
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
+            {HaproxyOracle.Preamble(socket)}
             listen web
                 bind 127.0.0.1:{port}
                 stats enable
