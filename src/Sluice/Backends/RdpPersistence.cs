@@ -22,7 +22,7 @@ internal static class RdpPersistence
         }
 
         var payload = samples.RequestPayload;
-        Span<byte> scratch = stackalloc byte[payload.IsSingleSegment ? 0 : (int)Math.Min(payload.Length, 16384)];
+        Span<byte> scratch = stackalloc byte[RdpCookieFetches.ScratchLength(payload)];
         if (!RdpCookieFetches.TryFind(payload, name, scratch, out _, out var value) || value.IsEmpty
             || !RdpCookieReader.TryParseServerAddress(value, out var addressBytes, out var port))
         {

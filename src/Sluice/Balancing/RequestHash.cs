@@ -66,7 +66,7 @@ internal static class RequestHash
             case BalanceAlgorithm.Hash:
                 return TryHashExpression(balance, hashType, samples, out hash);
             case BalanceAlgorithm.RdpCookie:
-                Span<byte> scratch = stackalloc byte[samples.RequestPayload.IsSingleSegment ? 0 : (int)Math.Min(samples.RequestPayload.Length, BodyScanLimit)];
+                Span<byte> scratch = stackalloc byte[RdpCookieFetches.ScratchLength(samples.RequestPayload)];
                 if (!RdpCookieFetches.TryFind(samples.RequestPayload, balance.NameBytes, scratch, out _, out var cookie) || cookie.IsEmpty)
                 {
                     return false;

@@ -182,7 +182,7 @@ internal static class StatsRows
         v[F.Stot] = Num(c.TotalSessions);
         v[F.Dreq] = Num(c.DeniedRequests);
         v[F.Ereq] = Num(c.RequestErrors);
-        v[F.Status] = config.Disabled ? "STOP" : frontend.Paused ? "PAUSED" : "OPEN";
+        v[F.Status] = FrontendStatus(frontend);
         v[F.Pid] = "1";
         v[F.Iid] = Num(config.Id);
         v[F.Sid] = "0";
@@ -201,6 +201,9 @@ internal static class StatsRows
         return new StatRow(StatObjectType.Frontend, config.Id, 0, Mask(v, F.FrontendTags));
     }
 
+    /// <summary>`STOP`, `PAUSED` or `OPEN`: the frontend's, and its listeners'.</summary>
+    private static string FrontendStatus(FrontendStats frontend) => frontend.Config.Disabled ? "STOP" : frontend.Paused ? "PAUSED" : "OPEN";
+
     /// <summary>A listener's row, with the columns HAProxy 2.6 fills for one (its address only with the legends).</summary>
     private static StatRow Listener(FrontendStats frontend, ListenerStats listener, bool withLegends)
     {
@@ -218,7 +221,7 @@ internal static class StatsRows
         v[F.Dreq] = Num(c.DeniedRequests);
         v[F.Dresp] = Num(c.DeniedResponses);
         v[F.Ereq] = Num(c.RequestErrors);
-        v[F.Status] = config.Disabled ? "STOP" : frontend.Paused ? "PAUSED" : "OPEN";
+        v[F.Status] = FrontendStatus(frontend);
         v[F.Pid] = "1";
         v[F.Iid] = Num(config.Id);
         v[F.Sid] = Num(listener.Id);

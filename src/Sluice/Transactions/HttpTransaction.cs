@@ -674,12 +674,12 @@ internal sealed class HttpTransaction : IDisposable
                     notProcessedReplays++;
                     connection = notProcessedReplays < MaxNotProcessedReplays
                         ? await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false)
-                        : await DialNewAsync(backend, clientAddress, front, _dialer.ForWebSocket).ConfigureAwait(false);
+                        : await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
                 }
                 else
                 {
                     freshRetryUsed = true;
-                    connection = await DialNewAsync(backend, clientAddress, front, _dialer.ForWebSocket).ConfigureAwait(false);
+                    connection = await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
                 }
 
                 if (connection is null)
@@ -1375,7 +1375,7 @@ internal sealed class HttpTransaction : IDisposable
             // `ws` gives websocket streams another protocol or ALPN offer than the server's other requests: a
             // connection of their own, as HAProxy skips its idle connections for them.
             _dialer.ForWebSocket = true;
-            return await DialNewAsync(backend, clientAddress, front, webSocket: true).ConfigureAwait(false);
+            return await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
         }
 
         _dialer.ForWebSocket = false;
@@ -1406,7 +1406,7 @@ internal sealed class HttpTransaction : IDisposable
             return pooled;
         }
 
-        return await DialNewAsync(backend, clientAddress, front, webSocket: false).ConfigureAwait(false);
+        return await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
     }
 
     private string ServerNameFor(Rules.Samples.SampleExpression sni) => ServerDialer.ServerNameOf(sni, _samples);
@@ -1457,8 +1457,10 @@ internal sealed class HttpTransaction : IDisposable
         return null;
     }
 
-    private async Task<IBackStream?> DialNewAsync(HttpBackendContext backend, IPAddress? clientAddress, IFrontStream front, bool webSocket)
+    /// <summary>A new connection to the transaction's server; for a websocket stream that `ws` sets apart (<see cref="ServerDialer.ForWebSocket"/>) in the protocol `ws` asks for.</summary>
+    private async Task<IBackStream?> DialNewAsync(HttpBackendContext backend, IPAddress? clientAddress, IFrontStream front)
     {
+        var webSocket = _dialer.ForWebSocket;
         var connectStart = _front.Shared.Clock.Refresh();
         var frontendPort = (front.LocalEndPoint as IPEndPoint)?.Port ?? 0;
         var retryConnections = (backend.Config.RetryOn & RetryOnConditions.ConnFailure) != 0;

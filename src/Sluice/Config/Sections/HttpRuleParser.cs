@@ -836,9 +836,8 @@ internal static class HttpRuleParser
         byte[] body = [];
         string? errorFilesName = null;
         LogFormat? bodyFormat = null;
-        var headers = new List<KeyValuePair<string, string>>();
-        var dynamicHeaders = new List<(string, LogFormat)>();
-        var orderedHeaders = new List<(string, LogFormat)>();
+        // The `hdr` fields in the order written; fixed ones become plain fields unless one of them reads samples.
+        var headers = new List<(string Name, LogFormat Value)>();
         var i = 1;
         for (; i < ctx.ArgumentCount; i++)
         {
@@ -969,15 +968,7 @@ internal static class HttpRuleParser
                             return null;
                         }
 
-                        orderedHeaders.Add((value, format));
-                        if (format.IsConstant)
-                        {
-                            headers.Add(new(value, Encoding.Latin1.GetString(format.ConstantBytes)));
-                        }
-                        else
-                        {
-                            dynamicHeaders.Add((value, format));
-                        }
+                        headers.Add((value, format));
                     }
 
                     i += 2;
@@ -1020,11 +1011,10 @@ internal static class HttpRuleParser
                 contentType = null;
             }
 
-            if (headers.Count > 0 || dynamicHeaders.Count > 0)
+            if (headers.Count > 0)
             {
                 ctx.Warning("hdr parameters ignored by the http reply when used with an erorrfile.");
                 headers.Clear();
-                dynamicHeaders.Clear();
             }
         }
         else
@@ -1054,12 +1044,8 @@ internal static class HttpRuleParser
             }
         }
 
-        if (dynamicHeaders.Count > 0)
-        {
-            // A reply rendered per request keeps its fields in the order written, the fixed ones among them.
-            dynamicHeaders = orderedHeaders;
-            headers.Clear();
-        }
+        // A reply rendered per request keeps all its fields in the order written, the fixed ones among them.
+        var rendered = headers.Exists(h => !h.Value.IsConstant);
 
         var spec = new HttpReturnRule
         {
@@ -1069,10 +1055,10 @@ internal static class HttpRuleParser
             Body = body,
             BodyIsFullResponse = fullResponse,
             UseDefaultErrorFile = useDefaultErrorFile,
-            Headers = headers,
+            Headers = rendered ? [] : [.. headers.Select(h => new KeyValuePair<string, string>(h.Name, Encoding.Latin1.GetString(h.Value.ConstantBytes)))],
             ErrorFilesName = errorFilesName,
         };
-        return new ReplyAction(verdict, isDenial, spec, bodyFormat, dynamicHeaders);
+        return new ReplyAction(verdict, isDenial, spec, bodyFormat, rendered ? headers : []);
     }
 
     /// <summary>The number its leading digits make, as C's atol reads it (HAProxy shows that number back).</summary>

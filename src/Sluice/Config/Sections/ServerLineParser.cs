@@ -322,13 +322,13 @@ internal static class ServerLineParser
 
                     break;
                 case "proto":
-                    error = ParseProto(argument!, ref options);
+                    error = MuxProtocolError(argument!, "'proto' : ");
+                    options = error is null ? options with { Proto = argument } : options;
                     break;
                 case "check-proto":
-                    var serverProto = options.Proto;
                     // HAProxy 2.6 words this one with two spaces after the colon.
-                    error = ParseProto(argument!, ref options)?.Replace("'proto' : ", "'check-proto' :  ", StringComparison.Ordinal);
-                    options = options with { Proto = serverProto, Check = error is null ? options.Check with { Proto = argument } : options.Check };
+                    error = MuxProtocolError(argument!, "'check-proto' :  ");
+                    options = error is null ? options with { Check = options.Check with { Proto = argument } } : options;
                     break;
                 case "ws":
                     WebSocketProtocol? ws = argument switch
@@ -571,27 +571,22 @@ internal static class ServerLineParser
     }
 
     /// <summary>`proto NAME`: a multiplexer of HAProxy's table that works towards servers (HAProxy's messages).</summary>
-    private static string? ParseProto(string argument, ref ServerOptions options)
+    /// <summary>Why <paramref name="argument"/> is no server-side multiplexer Sluice has, after <paramref name="prefix"/>; null when it is one.</summary>
+    private static string? MuxProtocolError(string argument, string prefix)
     {
         var mux = MuxProtocols.Find(argument);
         if (argument == "fcgi")
         {
             // HAProxy's FastCGI multiplexer, which needs an `fcgi-app` section.
-            return "'proto' : MUX protocol 'fcgi' is not supported yet.";
+            return prefix + "MUX protocol 'fcgi' is not supported yet.";
         }
 
         if (mux is null || !mux.Sides.Contains("BE", StringComparison.Ordinal))
         {
-            return $"'proto' : unknown MUX protocol '{argument}'.";
+            return $"{prefix}unknown MUX protocol '{argument}'.";
         }
 
-        if (!mux.Available)
-        {
-            return $"'proto' : MUX protocol '{argument}' is not supported yet.";
-        }
-
-        options = options with { Proto = argument };
-        return null;
+        return mux.Available ? null : $"{prefix}MUX protocol '{argument}' is not supported yet.";
     }
 
     /// <summary>`inter`, `fastinter`, `downinter`: a positive time, milliseconds by default (HAProxy's messages).</summary>

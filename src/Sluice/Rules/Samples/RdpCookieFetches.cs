@@ -36,6 +36,12 @@ internal static class RdpCookieFetches
         }
     }
 
+    /// <summary>
+    /// The room <see cref="TryFind"/> needs on the caller's stack for <paramref name="payload"/>: none for one segment,
+    /// read in place, else a copy of up to one buffer.
+    /// </summary>
+    public static int ScratchLength(in ReadOnlySequence<byte> payload) => payload.IsSingleSegment ? 0 : (int)Math.Min(payload.Length, ScanLimit);
+
     /// <summary>The value of the cookie <paramref name="name"/> in <paramref name="payload"/>; false when it is not (yet) there.</summary>
     public static bool TryFind(ReadOnlySequence<byte> payload, ReadOnlySpan<byte> name, Span<byte> scratch, out RdpCookieStatus status, out ReadOnlySpan<byte> value)
     {
@@ -65,7 +71,7 @@ internal static class RdpCookieFetches
     private static Sample Value(SampleContext ctx, byte[] name)
     {
         var payload = ctx.RequestPayload;
-        Span<byte> scratch = stackalloc byte[payload.IsSingleSegment ? 0 : (int)Math.Min(payload.Length, ScanLimit)];
+        Span<byte> scratch = stackalloc byte[ScratchLength(payload)];
         if (!TryFind(payload, name, scratch, out var status, out var value))
         {
             ctx.NeedsMoreData |= status == RdpCookieStatus.NeedMoreData && !ctx.PayloadComplete;
@@ -85,7 +91,7 @@ internal static class RdpCookieFetches
     private static Sample Count(SampleContext ctx, byte[] name)
     {
         var payload = ctx.RequestPayload;
-        Span<byte> scratch = stackalloc byte[payload.IsSingleSegment ? 0 : (int)Math.Min(payload.Length, ScanLimit)];
+        Span<byte> scratch = stackalloc byte[ScratchLength(payload)];
         var found = TryFind(payload, name, scratch, out var status, out _);
         if (status == RdpCookieStatus.NeedMoreData)
         {

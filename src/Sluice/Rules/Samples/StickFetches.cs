@@ -30,14 +30,17 @@ internal static class StickFetches
         ("get_gpt0", (e, _) => ReadGpt(e, 0, array: false)),
     ];
 
-    /// <summary>The fetches of the arrays' elements: `sc_NAME(I,N)` and `src_NAME(I[,TABLE])`.</summary>
-    private static readonly (string Name, Func<StickEntry, int, long, long?> Read)[] Elements =
+    /// <summary>
+    /// The fetches of the arrays' elements: `sc_NAME(I,N)` and `src_NAME(I[,TABLE])`; those that change the element
+    /// create the client's entry in their `src_` form.
+    /// </summary>
+    private static readonly (string Name, bool Changes, Func<StickEntry, int, long, long?> Read)[] Elements =
     [
-        ("get_gpc", (e, i, _) => ReadGpc(e, i, array: true)),
-        ("gpc_rate", (e, i, now) => ReadGpcRate(e, i, now, array: true)),
-        ("get_gpt", (e, i, _) => ReadGpt(e, i, array: true)),
-        ("inc_gpc", (e, i, now) => IncrementElement(e, i, now, array: true)),
-        ("clr_gpc", (e, i, _) => e.Table.Config.StoresGpc(i, array: true) ? e.ClearGpc(i) : null),
+        ("get_gpc", false, (e, i, _) => ReadGpc(e, i, array: true)),
+        ("gpc_rate", false, (e, i, now) => ReadGpcRate(e, i, now, array: true)),
+        ("get_gpt", false, (e, i, _) => ReadGpt(e, i, array: true)),
+        ("inc_gpc", true, (e, i, now) => IncrementElement(e, i, now, array: true)),
+        ("clr_gpc", true, (e, i, _) => e.Table.Config.StoresGpc(i, array: true) ? e.ClearGpc(i) : null),
     ];
 
     private static long? ReadGpc(StickEntry entry, int counter, bool array) => entry.Table.Config.StoresGpc(counter, array) ? entry.ReadGpc(counter) : null;
@@ -72,7 +75,7 @@ internal static class StickFetches
                 yield return "src_" + name;
             }
 
-            foreach (var (name, _) in Elements)
+            foreach (var (name, _, _) in Elements)
             {
                 yield return "src_" + name;
                 yield return "sc_" + name;
@@ -111,11 +114,10 @@ internal static class StickFetches
             });
         }
 
-        foreach (var (name, read) in Elements)
+        foreach (var (name, changes, read) in Elements)
         {
-            // `sc_NAME(I,N)`: element I of tracked counter N; `src_NAME(I[,TABLE])`: of the client address's entry,
-            // created when missing by the fetches that change it.
-            var changes = name is "inc_gpc" or "clr_gpc";
+            // `sc_NAME(I,N[,TABLE])`: element I of tracked counter N; `src_NAME(I[,TABLE])`: of the client address's
+            // entry, created when missing by the fetches that change it.
             table["sc_" + name] = new FetchDefinition("sc_" + name, SampleSources.Internal, 3, a =>
             {
                 var element = (int)a.RequiredInteger(0);

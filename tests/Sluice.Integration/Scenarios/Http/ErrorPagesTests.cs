@@ -8,16 +8,15 @@ namespace Sluice.Integration.Scenarios.Http;
 /// </summary>
 public class ErrorPagesTests
 {
+    /// <summary>The defaults every configuration here begins with.</summary>
+    private const string Defaults = "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s";
+
     private static string Config(int port, string directory, int closedPort) => $$"""
         http-errors site
             errorfile 503 {{directory}}/503.http
             errorfile 403 {{directory}}/403.http
             errorfile 404 {{directory}}/404.http
-        defaults
-            mode http
-            timeout connect 2s
-            timeout client 10s
-            timeout server 10s
+        {{Defaults}}
             errorfile 502 {{directory}}/502.http
         frontend fe
             bind 127.0.0.1:{{port}}
@@ -108,11 +107,7 @@ public class ErrorPagesTests
     {
         var closed = Ports.FreeTcpPort();
         string Config(int port) => $$"""
-            defaults
-                mode http
-                timeout connect 2s
-                timeout client 10s
-                timeout server 10s
+            {{Defaults}}
             frontend fe
                 bind 127.0.0.1:{{port}}
                 http-error status 503 content-type text/plain lf-string "no server for %[path] on %[fe_name] (%[req.hdr(x-id)])" hdr x-backend "%[be_name]" hdr x-fixed yes
@@ -152,11 +147,7 @@ public class ErrorPagesTests
     {
         var closed = Ports.FreeTcpPort();
         string Config(int port) => $$"""
-            defaults
-                mode http
-                timeout connect 2s
-                timeout client 10s
-                timeout server 10s
+            {{Defaults}}
             frontend fe
                 bind 127.0.0.1:{{port}}
                 http-request deny if { path /deny }
