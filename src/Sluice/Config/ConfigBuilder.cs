@@ -49,6 +49,7 @@ internal static class ConfigBuilder
                 frontends.Add(BuildFrontend(section, ids[section], backends, diagnostics, global, errorPages[section]));
             }
 
+            WarnLayer6InHttp(section, diagnostics);
             WarnMissingTimeouts(section, diagnostics);
             WarnHttpOnlySettings(section, diagnostics);
             if (section.StatsPage is { HttpRequestRules.Count: > 0 } page && (page.Users is not null || page.Realm != StatsPageConfig.DefaultRealm))
@@ -314,17 +315,32 @@ internal static class ConfigBuilder
         return ids;
     }
 
-    private static BackendConfig BuildBackend(ProxySection section, int id, DiagnosticBag diagnostics, int reachingMaxConn, GlobalConfig global, IReadOnlyDictionary<int, HttpReturnRule> errorPages)
+    /// <summary>
+    /// HAProxy's warning for a rule condition that reads raw bytes (`req.len`, `res.payload`) in an HTTP proxy: the
+    /// messages are parsed there, no such bytes are kept, and the fetches find nothing.
+    /// </summary>
+    private static void WarnLayer6InHttp(ProxySection section, DiagnosticBag diagnostics)
     {
-        if (section.Mode == ProxyMode.Tcp)
+        if (section.Mode != ProxyMode.Http || section.Kind == ProxyKinds.Defaults)
         {
-            // In mode tcp these rules would wait for the server's first bytes; Sluice runs them in mode http only.
-            if (section.TcpResponseRules.Count > 0)
-            {
-                diagnostics.ConfigAlert($"parsing [{section.TcpResponseRules[0].Location}] : 'tcp-response content' rules in the mode tcp {section.MessageKind} '{section.Name}' are not supported yet.");
-            }
+            return;
         }
 
+        var conditions = section.UseBackends.Select(r => (r.Condition, Location: r.Location.ToString()))
+            .Concat(section.TcpConnectionRules.Concat(section.TcpSessionRules).Concat(section.TcpContentRules).Concat(section.TcpResponseRules)
+                .Select(r => (r.Condition, r.Location)))
+            .Concat(section.HttpRequestRules.Concat(section.HttpResponseRules).Select(r => (r.Condition, r.Location)));
+        foreach (var (condition, location) in conditions)
+        {
+            if (condition is not null && (condition.Needs & (Sluice.Rules.Samples.SampleSources.RequestBuffer | Sluice.Rules.Samples.SampleSources.ResponseBuffer)) != 0)
+            {
+                diagnostics.ConfigWarning($"Proxy '{section.Name}': L6 sample fetches ignored on HTTP proxies (declared at {location}).");
+            }
+        }
+    }
+
+    private static BackendConfig BuildBackend(ProxySection section, int id, DiagnosticBag diagnostics, int reachingMaxConn, GlobalConfig global, IReadOnlyDictionary<int, HttpReturnRule> errorPages)
+    {
         if (section.Mode == ProxyMode.Http && (section.RdpPersistCookie is not null || section.Balance.Algorithm == BalanceAlgorithm.RdpCookie))
         {
             // HAProxy reads the cookie from raw bytes, which an HTTP stream does not have: it never finds one there.

@@ -54,6 +54,11 @@ internal static class Program
         var listeners = config.Frontends.Sum(f => f.Disabled ? 0 : f.Binds.Count) + config.Global.StatsSockets.Count;
         if (commandLine.Action == RunAction.Check)
         {
+            if (diagnostics.Items.Any(d => d.Severity == DiagnosticSeverity.Warning))
+            {
+                Console.Out.WriteLine("Warnings were found.");
+            }
+
             if (listeners == 0)
             {
                 Console.Out.WriteLine("Configuration file has no error but will not start (no listener) => exit(2).");

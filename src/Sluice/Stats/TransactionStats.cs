@@ -51,7 +51,7 @@ internal static class TransactionStats
             srv?.RecordTimes(transaction.Tw, transaction.Tc, transaction.Tr, totalMs);
         }
 
-        Classify(frontend, be, srv, status, cause, phase);
+        Classify(frontend, be, srv, status, cause, phase, transaction.ResponseDenied);
     }
 
     /// <summary>A tcp-mode transaction (a tunnel) ended.</summary>
@@ -68,7 +68,7 @@ internal static class TransactionStats
             backend?.Counters.RecordTimes(Math.Max(0, transaction.Tw), transaction.Tc, -1, transaction.Tt);
         }
 
-        Classify(frontend, backend?.Counters, server?.Counters, status: 0, transaction.Cause, transaction.Phase);
+        Classify(frontend, backend?.Counters, server?.Counters, status: 0, transaction.Cause, transaction.Phase, transaction.ResponseDenied);
     }
 
     /// <summary>
@@ -124,8 +124,17 @@ internal static class TransactionStats
         return lineStart;
     }
 
-    private static void Classify(TrafficCounters frontend, TrafficCounters? backend, TrafficCounters? server, int status, TerminationCause cause, TerminationPhase phase)
+    private static void Classify(TrafficCounters frontend, TrafficCounters? backend, TrafficCounters? server, int status, TerminationCause cause, TerminationPhase phase, bool responseDenied)
     {
+        if (responseDenied)
+        {
+            // `tcp-response content reject`: the server's answer was refused by a rule (dresp on all three).
+            frontend.CountDeniedResponse();
+            backend?.CountDeniedResponse();
+            server?.CountDeniedResponse();
+            return;
+        }
+
         switch (cause)
         {
             case TerminationCause.ProxyCondition when phase == TerminationPhase.Tarpit:

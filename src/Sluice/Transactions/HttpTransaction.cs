@@ -152,6 +152,9 @@ internal sealed class HttpTransaction : IDisposable
 
     public long Tr { get; private set; }
 
+    /// <summary>A `tcp-response content reject` rule refused the server's answer (counted as a denied response).</summary>
+    public bool ResponseDenied { get; private set; }
+
     public long Ta { get; private set; }
 
     public long BytesToClient { get; private set; }
@@ -726,6 +729,7 @@ internal sealed class HttpTransaction : IDisposable
             {
                 // HAProxy logs the server's status with no response time, `PD`; the client gets nothing.
                 Tr = -1;
+                ResponseDenied = true;
                 End(TerminationCause.ProxyCondition, TerminationPhase.Data);
                 connection.MarkNotReusable();
                 DropServerConnection();

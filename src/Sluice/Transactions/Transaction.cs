@@ -123,6 +123,9 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     /// <summary>Connection attempts after the first one, redispatches included.</summary>
     public int Retries { get; private set; }
 
+    /// <summary>A `tcp-response content reject` rule refused the server's answer (counted as a denied response).</summary>
+    public bool ResponseDenied { get; private set; }
+
     public bool Redispatched { get; private set; }
 
     public async Task RunAsync()
@@ -336,6 +339,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         while (true)
         {
             samples.RequestPayload = new System.Buffers.ReadOnlySequence<byte>(buffer, 0, length);
+            samples.PayloadCapacity = buffer.Length;
             var verdict = Rules.Actions.TcpRuleRunner.Run(rules, samples);
             if (verdict == Rules.Actions.TcpVerdict.Reject)
             {
@@ -444,8 +448,21 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         }
 
         _server = dial.Server;
-        // In mode tcp HAProxy stores the sticking keys once the server connection is up.
-        backend.Stick?.Store(StickSamples(), dial.Server!, Environment.TickCount64);
+        TcpResponseInspection? inspection = null;
+        if (TcpResponseInspection.Needed(backend))
+        {
+            // The response rules and the stores after them run on the server's first bytes.
+            var samples = StickSamples();
+            samples.Backend = backend;
+            samples.Server = dial.Server;
+            inspection = new TcpResponseInspection(backend, dial.Server!, samples, _context.Buffers.BufferSize);
+        }
+        else
+        {
+            // In mode tcp HAProxy stores the sticking keys once the server connection is up.
+            backend.Stick?.Store(StickSamples(), dial.Server!, Environment.TickCount64);
+        }
+
         var serverSocket = dial.Socket!;
         _backendLocalEndPoint = serverSocket.LocalEndPoint;
         Tc = _context.Clock.Refresh() - connectStart;
@@ -467,7 +484,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             tunnel.Abort();
         }
 
-        var end = await tunnel.RunAsync(clientData).ConfigureAwait(false);
+        var end = await tunnel.RunAsync(clientData, inspection).ConfigureAwait(false);
         BytesFromClient = tunnel.BytesFromClient;
         BytesFromServer = tunnel.BytesFromServer;
         dial.Tls?.Dispose();
@@ -481,8 +498,13 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
 
         switch (end)
         {
-            case TunnelEnd.Normal:
+            case TunnelEnd.Normal or TunnelEnd.ClosedByRule:
                 SetEnd(TerminationCause.None, TerminationPhase.None);
+                break;
+            case TunnelEnd.Rejected:
+                // `tcp-response content reject`: `PD`, as HAProxy logs it.
+                ResponseDenied = true;
+                SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Data);
                 break;
             case TunnelEnd.ClientError:
                 SetEnd(TerminationCause.ClientClosed, TerminationPhase.Data);

@@ -50,6 +50,19 @@ internal static class TestClient
         }
     }
 
+    /// <summary>As <see cref="ReadToEndAsync"/>, but an empty string when the connection is reset (a proxy that refused it).</summary>
+    public static async Task<string> ReadToEndQuietlyAsync(Socket socket)
+    {
+        try
+        {
+            return await ReadToEndAsync(socket);
+        }
+        catch (SocketException)
+        {
+            return string.Empty;
+        }
+    }
+
     /// <summary>Reads exactly <paramref name="count"/> bytes.</summary>
     public static async Task<string> ReadExactlyAsync(Socket socket, int count)
     {

@@ -338,7 +338,6 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("backend b\n    stick on\n", "'stick' expects a fetch method.")]
     [InlineData("backend b\n    stick store-request res.hdr(x)\n", "'stick': fetch method 'res.hdr' extracts information from 'HTTP response headers', none of which is available during request.")]
     [InlineData("backend b\n    stick match src foo\n", "'stick': unknown keyword 'foo'.")]
-    [InlineData("backend b\n    mode tcp\n    stick store-response src\n", "'stick store-response' in mode tcp is not supported yet.")]
     [InlineData("backend b\n    mode http\n    stick store-response path\n", "'stick': fetch method 'path' extracts information from 'HTTP request headers', none of which is available for 'store-response'.")]
     [InlineData("defaults\n    stick on src\n", "'stick' not allowed in 'defaults' section.")]
     [InlineData("backend b\n    balance random(x)\n", "'balance random' : invalid number of draws in 'random(x)'.")]

@@ -242,12 +242,9 @@ internal static class RuleKeywordParsers
             case "store-request":
                 kind = StickRuleKind.Store;
                 break;
-            case "store-response" when section.Mode == ProxyMode.Http:
+            case "store-response":
                 kind = StickRuleKind.StoreResponse;
                 break;
-            case "store-response":
-                ctx.Alert("'stick store-response' in mode tcp is not supported yet.");
-                return;
             default:
                 ctx.Alert("'stick' expects 'on', 'match', or 'store'.");
                 return;

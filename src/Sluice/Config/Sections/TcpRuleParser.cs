@@ -371,7 +371,7 @@ internal static class TcpRuleParser
         return new TcpRule(TcpRuleAction.SetVariable, null, location) { Variable = variable, Expression = expression };
     }
 
-    /// <summary>`tcp-request content capture EXPR len N`: a new request capture slot, as `http-request capture ... len N`.</summary>
+    /// <summary>`set-src EXPR` and its siblings: the expression must be readable where the rule runs.</summary>
     private static TcpRule? ParseSetAddress(KeywordContext ctx, string action, string keyword, string location, RuleSite site)
     {
         var text = ctx.Argument(2);
@@ -393,6 +393,7 @@ internal static class TcpRuleParser
             : null;
     }
 
+    /// <summary>`tcp-request content capture EXPR len N`: a new request capture slot, as `http-request capture ... len N`.</summary>
     private static TcpRule? ParseCapture(KeywordContext ctx, ProxySection section, string keyword, string location, RuleSite site)
     {
         var text = ctx.Argument(2);

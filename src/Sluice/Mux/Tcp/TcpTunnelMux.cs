@@ -17,6 +17,10 @@ internal enum TunnelEnd
     ServerError = 2,
     /// <summary>The owner aborted the tunnel (timeout, kill); the owner knows why.</summary>
     Aborted = 3,
+    /// <summary>A `tcp-response content reject` rule refused the server's first bytes: nothing of them reached the client.</summary>
+    Rejected = 4,
+    /// <summary>A `tcp-response content close` rule cut the server connection once its bytes were forwarded.</summary>
+    ClosedByRule = 5,
 }
 
 /// <summary>
@@ -79,9 +83,10 @@ internal sealed class TcpTunnelMux
 
     /// <summary>
     /// Moves bytes both ways until both sides are done. <paramref name="clientData"/> holds bytes already read
-    /// from the client (while rules inspected them); they go to the server first.
+    /// from the client (while rules inspected them); they go to the server first. An <paramref name="inspector"/>
+    /// sees the server's first bytes before the client does.
     /// </summary>
-    public async Task<TunnelEnd> RunAsync(ReadOnlyMemory<byte> clientData = default)
+    public async Task<TunnelEnd> RunAsync(ReadOnlyMemory<byte> clientData = default, IResponseInspector? inspector = null)
     {
         if (!clientData.IsEmpty)
         {
@@ -98,12 +103,18 @@ internal sealed class TcpTunnelMux
         }
 
         var upstream = CopyAsync(_client, _server, fromClient: true);
-        var downstream = CopyAsync(_server, _client, fromClient: false);
+        var downstream = inspector is null ? CopyAsync(_server, _client, fromClient: false) : InspectThenCopyAsync(inspector);
         var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
         var firstEnd = await first.ConfigureAwait(false);
         if (firstEnd != TunnelEnd.Normal)
         {
-            // One side failed: HAProxy closes both; the other loop ends on the closed sockets.
+            // One side failed, or a rule ended the tunnel: HAProxy closes both; the other loop ends on the closed
+            // sockets. A server cut by a rule gets a reset, as HAProxy's nolinger close.
+            if (firstEnd == TunnelEnd.ClosedByRule)
+            {
+                ResetOnClose(_server);
+            }
+
             CloseBoth();
             await (first == upstream ? downstream : upstream).ConfigureAwait(false);
             return Volatile.Read(ref _aborted) != 0 ? TunnelEnd.Aborted : firstEnd;
@@ -147,6 +158,109 @@ internal sealed class TcpTunnelMux
         }
 
         socket.Dispose();
+    }
+
+    /// <summary>
+    /// The server-to-client direction when rules read the server's first bytes: they are held back, read for up
+    /// to the inspector's delay while no rule decides (or until the buffer is full or the server ends its side),
+    /// then forwarded or dropped as the rules say; the copy goes on after that.
+    /// </summary>
+    private async Task<TunnelEnd> InspectThenCopyAsync(IResponseInspector inspector)
+    {
+        var buffer = _buffers.Rent();
+        var length = 0;
+        var serverDone = false;
+        try
+        {
+            var verdict = ResponseVerdict.NeedMoreData;
+            var final = inspector.DelayMs <= 0;
+            var deadline = _clock.Refresh() + inspector.DelayMs;
+            while ((verdict = inspector.Inspect(new System.Buffers.ReadOnlySequence<byte>(buffer, 0, length), final)) == ResponseVerdict.NeedMoreData)
+            {
+                var remaining = deadline - _clock.Refresh();
+                if (final || remaining <= 0 || length == buffer.Length)
+                {
+                    final = true;
+                    continue;
+                }
+
+                int read;
+                try
+                {
+                    read = await ReceiveWithinAsync(_server, buffer.AsMemory(length), remaining).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsSocketFailure(ex))
+                {
+                    return TunnelEnd.ServerError;
+                }
+
+                if (read <= 0)
+                {
+                    // The delay ran out, or the server ended its side: the rules decide on what came.
+                    serverDone = read == 0;
+                    final = true;
+                    continue;
+                }
+
+                length += read;
+                Volatile.Write(ref _lastActivityMs, _clock.NowMs);
+                Interlocked.Add(ref _bytesFromServer, read);
+            }
+
+            if (verdict == ResponseVerdict.Reject)
+            {
+                return TunnelEnd.Rejected;
+            }
+
+            try
+            {
+                await SendAsync(_client, buffer.AsMemory(0, length)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsSocketFailure(ex))
+            {
+                return TunnelEnd.ClientError;
+            }
+
+            Volatile.Write(ref _lastActivityMs, _clock.NowMs);
+            if (verdict == ResponseVerdict.CloseServer)
+            {
+                return TunnelEnd.ClosedByRule;
+            }
+        }
+        finally
+        {
+            BufferPool.Return(buffer);
+        }
+
+        return serverDone ? await PassOnEndAsync(_client, TunnelEnd.ClientError).ConfigureAwait(false) : await CopyAsync(_server, _client, fromClient: false).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads what <paramref name="from"/> sends within <paramref name="timeoutMs"/>: the count, 0 at its end, -1 when the time ran out.</summary>
+    private async ValueTask<int> ReceiveWithinAsync(Socket from, Memory<byte> buffer, long timeoutMs)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs));
+        try
+        {
+            return TlsOf(from) is { } tls
+                ? await tls.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)
+                : await from.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && Volatile.Read(ref _aborted) == 0)
+        {
+            return -1;
+        }
+    }
+
+    private static void ResetOnClose(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception ex) when (IsSocketFailure(ex))
+        {
+            // Already closed: nothing to reset.
+        }
     }
 
     private async Task<TunnelEnd> CopyAsync(Socket from, Socket to, bool fromClient)

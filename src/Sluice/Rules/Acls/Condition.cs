@@ -30,6 +30,9 @@ internal sealed class Condition
 
     public IEnumerable<Acl> Acls => _groups.SelectMany(g => g.Select(t => t.Acl));
 
+    /// <summary>Every source the condition's fetches read (for load-time checks).</summary>
+    public SampleSources Needs => Acls.SelectMany(a => a.Entries).Aggregate(SampleSources.None, (needs, e) => needs | e.Expression.Needs);
+
     public bool Evaluate(SampleContext ctx)
     {
         var result = false;

@@ -57,7 +57,16 @@ internal sealed class SampleContext : IDisposable
     /// <summary>Data received from the client in mode tcp and not yet forwarded (`req.payload`, `req.ssl_sni`).</summary>
     public ReadOnlySequence<byte> RequestPayload { get; set; }
 
-    /// <summary>True once nothing more can arrive for <see cref="RequestPayload"/> (inspect-delay over or buffer full).</summary>
+    /// <summary>The most bytes an inspected payload can grow to (`tune.bufsize`): a `payload_lv` block beyond it never matches.</summary>
+    public int PayloadCapacity { get; set; } = 16384;
+
+    /// <summary>Data received from the server in mode tcp and not yet forwarded (`res.payload`, `res.len`).</summary>
+    public ReadOnlySequence<byte> ResponsePayload { get; set; }
+
+    /// <summary>
+    /// True once nothing more can arrive for the payload the rules inspect (inspect-delay over, buffer full, peer
+    /// done): <see cref="RequestPayload"/> in request rules, <see cref="ResponsePayload"/> in response rules.
+    /// </summary>
     public bool PayloadComplete { get; set; } = true;
 
     /// <summary>What the client connection's TLS handshake established; null on cleartext.</summary>

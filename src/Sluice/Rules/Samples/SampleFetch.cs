@@ -19,6 +19,8 @@ internal enum SampleSources
     Backend = 1 << 5,
     Server = 1 << 6,
     HttpResponse = 1 << 7,
+    /// <summary>Bytes received from the server in mode tcp before they are forwarded (tcp-response content).</summary>
+    ResponseBuffer = 1 << 8,
 }
 
 /// <summary>The rule sets, each with the sources its rules can see and its name in HAProxy's messages.</summary>
@@ -40,13 +42,14 @@ internal sealed record RuleSite(string Name, SampleSources Available)
 
     /// <summary>The response's status and headers, the server, but no longer the request (HAProxy's `path` "will never match" there).</summary>
     public static readonly RuleSite TcpResponseContent = new("backend tcp-response content rule",
-        L4 | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse) { Keyword = "tcp-response content" };
+        L4 | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse | SampleSources.ResponseBuffer) { Keyword = "tcp-response content" };
 
     public static RuleSite HttpRequest(bool backend) => new($"{Side(backend)} http-request header rule",
         L7Request | (backend ? SampleSources.Backend : 0));
 
+    /// <summary>HAProxy lets these rules name the response buffer too; in an HTTP proxy its fetches find nothing (and it warns).</summary>
     public static RuleSite HttpResponse(bool backend) => new($"{Side(backend)} http-response header rule",
-        L7Request | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse);
+        L7Request | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse | SampleSources.ResponseBuffer);
 
     public static readonly RuleSite SwitchingRule = new("frontend use-backend rule", L7Request);
 
@@ -55,13 +58,14 @@ internal sealed record RuleSite(string Name, SampleSources Available)
 
     /// <summary>`stick store-response` rules run on the response head: the server is known, the request is not seen any more.</summary>
     public static readonly RuleSite StickResponseRule = new("backend stick store-response rule",
-        L4 | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse);
+        L4 | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse | SampleSources.ResponseBuffer);
 
     public static readonly RuleSite TcpSwitchingRule = new("frontend use-backend rule", L4 | SampleSources.RequestBuffer);
 
     /// <summary>Logs are written at the end, when everything is known.</summary>
     public static readonly RuleSite Log = new("log-format", SampleSources.Internal | SampleSources.Connection | SampleSources.RequestBuffer
-        | SampleSources.HttpRequest | SampleSources.HttpRequestBody | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse);
+        | SampleSources.HttpRequest | SampleSources.HttpRequestBody | SampleSources.Backend | SampleSources.Server | SampleSources.HttpResponse
+        | SampleSources.ResponseBuffer);
 
     private static string Side(bool backend) => backend ? "backend" : "frontend";
 
@@ -78,6 +82,7 @@ internal sealed record RuleSite(string Name, SampleSources Available)
         SampleSources.Backend => "backend",
         SampleSources.Server => "server",
         SampleSources.HttpResponse => "HTTP response headers",
+        SampleSources.ResponseBuffer => "response buffer",
         _ => "internal",
     };
 }

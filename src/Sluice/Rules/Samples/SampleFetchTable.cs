@@ -182,12 +182,11 @@ internal static class SampleFetchTable
         TlsHelloFetches.Register((name, type, read) => Simple(name, SampleSources.RequestBuffer, type, read));
         RdpCookieFetches.Register((name, maxArgs, create) => Add(name, SampleSources.RequestBuffer, maxArgs, create));
         Simple("wait_end", SampleSources.RequestBuffer, SampleType.Bool, ctx => Sample.FromBool(ctx.PayloadComplete));
-        Add("req.payload", SampleSources.RequestBuffer, 2, a =>
-        {
-            var offset = a.RequiredInteger(0);
-            var length = a.RequiredInteger(1);
-            return new FunctionFetch(SampleType.Bin, ctx => Payload(ctx, offset, length));
-        });
+        AddPayloadFetches(table, SampleSources.RequestBuffer, "req", ctx => ctx.RequestPayload);
+
+        // Bytes the server sent in mode tcp, waiting for the `tcp-response content` rules.
+        Simple("res.len", SampleSources.ResponseBuffer, SampleType.Int, ctx => PayloadLength(ctx, ctx.ResponsePayload));
+        AddPayloadFetches(table, SampleSources.ResponseBuffer, "res", ctx => ctx.ResponsePayload);
         return table;
     }
 
@@ -393,16 +392,45 @@ internal static class SampleFetchTable
     }
 
     /// <summary>`req.len`: the bytes waiting so far, a value that grows while more may come.</summary>
-    private static Sample RequestLength(SampleContext ctx)
+    private static Sample RequestLength(SampleContext ctx) => PayloadLength(ctx, ctx.RequestPayload);
+
+    private static Sample PayloadLength(SampleContext ctx, ReadOnlySequence<byte> data)
     {
         ctx.ValueMayChange |= !ctx.PayloadComplete;
-        return Sample.FromInt(ctx.RequestPayload.Length);
+        return Sample.FromInt(data.Length);
     }
 
-    /// <summary>`req.payload(offset,length)`: bytes of the waiting data; length 0 means up to the end.</summary>
-    private static Sample Payload(SampleContext ctx, long offset, long length)
+    /// <summary>`req.payload(offset,length)` and `req.payload_lv(offset1,length[,offset2])`, or their `res.` forms on the server's bytes.</summary>
+    private static void AddPayloadFetches(Dictionary<string, FetchDefinition> table, SampleSources source, string side, Func<SampleContext, ReadOnlySequence<byte>> data)
     {
-        var data = ctx.RequestPayload;
+        var name = side + ".payload";
+        table[name] = new FetchDefinition(name, source, 2, a =>
+        {
+            var offset = a.RequiredInteger(0);
+            var length = a.RequiredInteger(1);
+            return new FunctionFetch(SampleType.Bin, ctx => Payload(ctx, data(ctx), offset, length));
+        });
+        var lengthValued = side + ".payload_lv";
+        table[lengthValued] = new FetchDefinition(lengthValued, source, 3, a =>
+        {
+            var lengthOffset = a.RequiredInteger(0);
+            var lengthSize = a.RequiredInteger(1);
+            if (lengthSize is < 1 or > 8)
+            {
+                a.FailArgument(1, "payload length must be between 1 and 8 bytes");
+            }
+
+            // The block's offset: absolute, or relative to the end of the length field when signed (`+N`, `-N`).
+            var blockOffset = a.String(2) is { } text
+                ? (text.StartsWith('+') || text.StartsWith('-') ? lengthOffset + lengthSize : 0) + a.Integer(2, 0)
+                : lengthOffset + lengthSize;
+            return new FunctionFetch(SampleType.Bin, ctx => LengthValuedPayload(ctx, data(ctx), lengthOffset, (int)lengthSize, blockOffset));
+        });
+    }
+
+    /// <summary>`payload(offset,length)`: bytes of the waiting data; length 0 means up to the end.</summary>
+    private static Sample Payload(SampleContext ctx, ReadOnlySequence<byte> data, long offset, long length)
+    {
         if (offset > data.Length || (length > 0 && offset + length > data.Length))
         {
             // Not enough bytes yet: the rule waits for them while more may come.
@@ -411,13 +439,50 @@ internal static class SampleFetchTable
         }
 
         var take = length > 0 ? length : data.Length - offset;
-        var slice = data.Slice(offset, take);
-        if (!ctx.TryReserve((int)take, out var buffer, out var start))
+        return CopyPayload(ctx, data.Slice(offset, take));
+    }
+
+    /// <summary>`payload_lv`: a block whose size is written big-endian in the <paramref name="lengthSize"/> bytes at <paramref name="lengthOffset"/>.</summary>
+    private static Sample LengthValuedPayload(SampleContext ctx, ReadOnlySequence<byte> data, long lengthOffset, int lengthSize, long blockOffset)
+    {
+        if (lengthOffset + lengthSize > data.Length)
+        {
+            ctx.NeedsMoreData |= !ctx.PayloadComplete;
+            return default;
+        }
+
+        Span<byte> field = stackalloc byte[8];
+        data.Slice(lengthOffset, lengthSize).CopyTo(field);
+        long size = 0;
+        for (var i = 0; i < lengthSize; i++)
+        {
+            size = (size << 8) | field[i];
+        }
+
+        // A block that could never fit a buffer never matches; one that fits but has not fully come waits for it.
+        if (size <= 0 || blockOffset < 0 || size > ctx.PayloadCapacity || blockOffset + size > ctx.PayloadCapacity)
+        {
+            return default;
+        }
+
+        if (blockOffset + size > data.Length)
+        {
+            ctx.NeedsMoreData |= !ctx.PayloadComplete;
+            return default;
+        }
+
+        return CopyPayload(ctx, data.Slice(blockOffset, size));
+    }
+
+    private static Sample CopyPayload(SampleContext ctx, ReadOnlySequence<byte> slice)
+    {
+        var take = (int)slice.Length;
+        if (!ctx.TryReserve(take, out var buffer, out var start))
         {
             return default;
         }
 
         slice.CopyTo(buffer.AsSpan(start));
-        return Sample.FromBinary(buffer, start, (int)take);
+        return Sample.FromBinary(buffer, start, take);
     }
 }

@@ -127,11 +127,30 @@ public sealed class TcpRuleSetsTests : IDisposable
         Assert.Contains(warning, lines);
     }
 
+    /// <summary>HAProxy's check-time warning for conditions on raw bytes in an HTTP proxy, once per rule, proxy by proxy.</summary>
     [Fact]
-    public void ModeTcpBackend_ResponseRules_NotSupportedYet()
+    public void HttpProxy_Layer6Conditions_WarnAsHAProxy()
     {
-        var (config, lines) = Load("", "    tcp-response content accept\n", mode: "tcp");
-        Assert.Null(config);
-        Assert.Contains(lines, l => l.Contains("'tcp-response content' rules in the mode tcp backend 'b' are not supported yet.", StringComparison.Ordinal));
+        var (config, lines) = Load(
+            "    tcp-request content reject if { req.len gt 0 }\n    tcp-request content set-var(txn.x) req.len\n",
+            "    tcp-response content reject if { res.payload(0,2) -m bin 0102 }\n    http-request deny if { req.payload(0,1) -m bin 00 } || { path /x }\n");
+        Assert.NotNull(config);
+        Assert.Equal(
+            [
+                "[WARNING] config : Proxy 'f': L6 sample fetches ignored on HTTP proxies (declared at t.cfg:9).",
+                "[WARNING] config : Proxy 'b': L6 sample fetches ignored on HTTP proxies (declared at t.cfg:13).",
+                "[WARNING] config : Proxy 'b': L6 sample fetches ignored on HTTP proxies (declared at t.cfg:14).",
+            ],
+            lines);
+    }
+
+    [Fact]
+    public void ModeTcpBackend_ResponseRules_ReadTheResponseBuffer()
+    {
+        var (config, lines) = Load("", "    tcp-response inspect-delay 1s\n    tcp-response content reject if { res.payload(0,4) -m str BAD! }\n"
+            + "    tcp-response content accept if { res.len ge 4 } || { res.payload_lv(0,1,+1) -m found }\n", mode: "tcp");
+        Assert.Empty(lines);
+        Assert.Equal(2, config!.Backends[0].TcpResponseRules.Count);
+        Assert.Equal(TimeSpan.FromSeconds(1), config.Backends[0].ResponseInspectDelay);
     }
 }

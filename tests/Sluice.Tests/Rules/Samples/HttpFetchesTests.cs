@@ -334,6 +334,42 @@ public sealed class HttpFetchesTests
         Assert.Equal(expected, Evaluate(ctx, expression));
     }
 
+    /// <summary>
+    /// `payload_lv`: the size in the length field (big-endian), the block just after it, at an absolute offset, or
+    /// relative to the field's end when signed; a block short of bytes waits while more may come, one beyond the
+    /// buffer never matches.
+    /// </summary>
+    [Theory]
+    [InlineData("res.payload_lv(0,1),hex", true, "0A0B")]
+    [InlineData("res.payload_lv(0,2),hex", true, null)]
+    [InlineData("res.payload_lv(0,1,4),hex", true, "0C0D")]
+    [InlineData("res.payload_lv(0,1,+3),hex", true, "0C0D")]
+    [InlineData("res.payload_lv(0,1,-1),hex", true, "020A")]
+    [InlineData("res.payload_lv(0,1,5)", true, null)]
+    [InlineData("res.payload_lv(0,1,5)", false, null)]
+    [InlineData("res.payload_lv(4,1)", false, null)]
+    [InlineData("res.len", true, "6")]
+    [InlineData("res.payload(1,2),hex", true, "0A0B")]
+    public void PayloadLv_LengthValuedBlock(string expression, bool complete, string? expected)
+    {
+        using var ctx = Context();
+        ctx.ResponsePayload = SplitSequence([0x02, 0x0a, 0x0b, 0x00, 0x0c, 0x0d], 3);
+        ctx.PayloadComplete = complete;
+        Assert.Equal(expected, Evaluate(ctx, expression));
+        Assert.Equal(expression is "res.payload_lv(0,1,5)" or "res.payload_lv(4,1)" && !complete, ctx.NeedsMoreData);
+    }
+
+    [Fact]
+    public void PayloadLv_BlockBeyondTheBuffer_NeverMatches()
+    {
+        using var ctx = Context();
+        ctx.ResponsePayload = SplitSequence([0xff, 0xff, 0x01], 1);
+        ctx.PayloadComplete = false;
+        ctx.PayloadCapacity = 16384;
+        Assert.Null(Evaluate(ctx, "res.payload_lv(0,2)"));
+        Assert.False(ctx.NeedsMoreData);
+    }
+
     [Fact]
     public void Fetch_WithoutRequest_NoValue()
     {
