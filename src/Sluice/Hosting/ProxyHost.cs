@@ -370,7 +370,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         Sluice.Rules.Samples.VariableStore? sessionVariables = null;
         if (context.Frontend.TcpSessionRules.Count > 0
-            && !TcpFrontendContext.RunSessionRules(context.Shared, context.FrontendNameBytes, client, listener, handshake, out sessionVariables, ref counters))
+            && !TcpFrontendContext.RunSessionRules(context.Shared, context.FrontendNameBytes, client, listener, ref handshake, out sessionVariables, ref counters))
         {
             handshake.Tls?.Dispose();
             client.Dispose();
@@ -382,7 +382,8 @@ internal sealed class ProxyHost : IAsyncDisposable
         var proto = listener.Bind.Proto;
         if (string.Equals(proto, "h2", StringComparison.Ordinal) || (proto is null && handshake.NegotiatedH2))
         {
-            var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy), listener)
+            var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy,
+                rewritten: (handshake.ClientEndPoint, handshake.LocalEndPoint)), listener)
             {
                 SessionVariables = sessionVariables,
                 SessionCounters = counters,
@@ -426,6 +427,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         var bind = listener.Bind;
         var expectProxy = bind.AcceptProxy;
         Sluice.Backends.StickCounterSet? counters = null;
+        HandshakeOutcome rewritten = default;
         if (ConnectionRulesRunAtAccept(context.Frontend, bind))
         {
             var verdict = TcpFrontendContext.RunConnectionRules(context, frontendName, client, listener);
@@ -441,20 +443,22 @@ internal sealed class ProxyHost : IAsyncDisposable
 
             expectProxy |= verdict.ExpectProxy;
             counters = verdict.Counters;
+            rewritten = verdict.Addresses;
         }
 
         if (bind.Tls is null && !expectProxy)
         {
-            start(client, listener, default, counters);
+            start(client, listener, rewritten, counters);
             return;
         }
 
         var handshake = new HandshakeSession(client, listener, bind.Tls, expectProxy, context);
         _active.TryAdd(handshake, 0);
-        _ = CompleteHandshakeAsync(handshake, client, listener, start, counters);
+        _ = CompleteHandshakeAsync(handshake, client, listener, start, counters, rewritten);
     }
 
-    private async Task CompleteHandshakeAsync(HandshakeSession handshake, Socket client, Listener listener, StartSession start, Sluice.Backends.StickCounterSet? counters)
+    /// <param name="rewritten">The addresses connection rules gave the connection; a PROXY header's replace them.</param>
+    private async Task CompleteHandshakeAsync(HandshakeSession handshake, Socket client, Listener listener, StartSession start, Sluice.Backends.StickCounterSet? counters, HandshakeOutcome rewritten)
     {
         HandshakeOutcome? established = null;
         try
@@ -473,6 +477,11 @@ internal sealed class ProxyHost : IAsyncDisposable
             OnSessionFinished(handshake);
             listener.ReleaseSlot();
             return;
+        }
+
+        if (done.Proxy is not { HasAddresses: true })
+        {
+            done = done with { ClientEndPoint = rewritten.ClientEndPoint, LocalEndPoint = rewritten.LocalEndPoint };
         }
 
         var session = start(client, listener, done, counters);

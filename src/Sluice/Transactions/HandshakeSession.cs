@@ -23,6 +23,34 @@ internal readonly record struct HandshakeOutcome(ProxyHeader? Proxy, SslStream? 
 
     /// <summary>True when ALPN chose HTTP/2.</summary>
     public bool NegotiatedH2 => TlsInfo is { } tls ? tls.IsH2 : Proxy?.Find(ProxyTlvType.Alpn) is { } alpn && alpn.AsSpan().SequenceEqual("h2"u8);
+
+    /// <summary>
+    /// The client's address as `set-src` rules rewrote it (connection rules, then session rules); null when none
+    /// did. It stands for the PROXY header's and the socket's; a PROXY header read after the connection rules
+    /// replaces theirs, as in HAProxy.
+    /// </summary>
+    public System.Net.EndPoint? ClientEndPoint { get; init; }
+
+    /// <summary>Our address as `set-dst` rules rewrote it; null when none did.</summary>
+    public System.Net.EndPoint? LocalEndPoint { get; init; }
+
+    /// <summary>The client's address: the rewritten one, else the PROXY header's, else the socket's (null once it is closed).</summary>
+    public System.Net.EndPoint? ClientOf(Socket socket) => ClientEndPoint ?? (Proxy is { HasAddresses: true } proxy ? proxy.Source : SocketAddress(socket, remote: true));
+
+    /// <summary>Our address as the client reached it: the rewritten one, else the PROXY header's destination, else the socket's.</summary>
+    public System.Net.EndPoint? LocalOf(Socket socket) => LocalEndPoint ?? (Proxy is { HasAddresses: true } proxy ? proxy.Destination : SocketAddress(socket, remote: false));
+
+    private static System.Net.EndPoint? SocketAddress(Socket socket, bool remote)
+    {
+        try
+        {
+            return remote ? socket.RemoteEndPoint : socket.LocalEndPoint;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
 }
 
 /// <summary>

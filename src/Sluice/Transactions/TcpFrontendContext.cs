@@ -52,18 +52,23 @@ internal sealed class TcpFrontendContext
 
     public BackendState? FindBackend(string name) => _byName.GetValueOrDefault(name)?.Backend;
 
+    /// <summary>What `tcp-request connection` rules decided for an accepted connection.</summary>
+    /// <param name="Accepted">False when a rule rejected it.</param>
+    /// <param name="ExpectProxy">True when an `expect-proxy layer4` rule applied.</param>
+    /// <param name="Counters">What `track-scN` rules tracked, which the connection then owns (null when nothing).</param>
+    /// <param name="Addresses">The connection with the addresses `set-src`/`set-dst` rules gave it (none when no rule did).</param>
+    public readonly record struct ConnectionVerdict(bool Accepted, bool ExpectProxy, StickCounterSet? Counters, HandshakeOutcome Addresses);
+
     /// <summary>
     /// `tcp-request connection` rules run as the connection is accepted, before any byte is read and before any
-    /// PROXY header, so they see the connection's real addresses (as in HAProxy). Not accepted when a rule rejects;
-    /// <c>ExpectProxy</c> when an `expect-proxy layer4` rule applied; <c>Counters</c> what `track-scN` rules tracked,
-    /// which the connection then owns (null when nothing).
+    /// PROXY header, so they see the connection's real addresses (as in HAProxy).
     /// </summary>
-    public static (bool Accepted, bool ExpectProxy, StickCounterSet? Counters) RunConnectionRules(TransactionContext context, byte[] frontendName, System.Net.Sockets.Socket client, Listeners.Listener listener)
+    public static ConnectionVerdict RunConnectionRules(TransactionContext context, byte[] frontendName, System.Net.Sockets.Socket client, Listeners.Listener listener)
     {
         var frontend = context.Frontend;
         if (frontend.TcpConnectionRules.Count == 0)
         {
-            return (true, false, null);
+            return new ConnectionVerdict(true, false, null, default);
         }
 
         using var samples = new SampleContext
@@ -81,9 +86,10 @@ internal sealed class TcpFrontendContext
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
         {
-            return (false, false, null);
+            return new ConnectionVerdict(false, false, null, default);
         }
 
+        var (socketClient, socketLocal) = (samples.ClientEndPoint, samples.LocalEndPoint);
         var accepted = TcpRuleRunner.Run(frontend.TcpConnectionRules, samples) != TcpVerdict.Reject;
         var counters = samples.SessionCounters;
         if (!accepted)
@@ -92,8 +98,14 @@ internal sealed class TcpFrontendContext
             counters = null;
         }
 
-        return (accepted, samples.ExpectsProxyHeader, counters);
+        return new ConnectionVerdict(accepted, samples.ExpectsProxyHeader, counters, Rewritten(default, socketClient, socketLocal, samples));
     }
+
+    /// <summary><paramref name="connection"/> with the addresses rules set, where they differ from those the rules began with.</summary>
+    private static HandshakeOutcome Rewritten(HandshakeOutcome connection, System.Net.EndPoint? client, System.Net.EndPoint? local, SampleContext samples) =>
+        ReferenceEquals(samples.ClientEndPoint, client) && ReferenceEquals(samples.LocalEndPoint, local)
+            ? connection
+            : connection with { ClientEndPoint = samples.ClientEndPoint, LocalEndPoint = samples.LocalEndPoint };
 
     /// <summary>
     /// `tcp-request session` rules of an HTTP frontend, run once per client connection after its handshakes (TLS,
@@ -101,9 +113,10 @@ internal sealed class TcpFrontendContext
     /// rejects: the connection closes without a log line, as in HAProxy. <paramref name="sessionVariables"/> holds the
     /// session-scope variables the rules set, for the connection's transactions; null when none.
     /// <paramref name="counters"/> holds the connection's tracked counters, those of the connection rules and those
-    /// the session rules add; a rejected connection releases them.
+    /// the session rules add; a rejected connection releases them. <paramref name="handshake"/> comes back with the
+    /// addresses `set-src`/`set-dst` rules gave the connection.
     /// </summary>
-    public static bool RunSessionRules(TransactionContext context, byte[] frontendName, System.Net.Sockets.Socket client, Listeners.Listener listener, HandshakeOutcome handshake, out VariableStore? sessionVariables, ref StickCounterSet? counters)
+    public static bool RunSessionRules(TransactionContext context, byte[] frontendName, System.Net.Sockets.Socket client, Listeners.Listener listener, ref HandshakeOutcome handshake, out VariableStore? sessionVariables, ref StickCounterSet? counters)
     {
         sessionVariables = null;
         var frontend = context.Frontend;
@@ -118,18 +131,17 @@ internal sealed class TcpFrontendContext
             Tls = handshake.TlsInfo,
             SessionCounters = counters,
         };
-        try
+        var (clientBefore, localBefore) = (handshake.ClientOf(client), handshake.LocalOf(client));
+        if (clientBefore is null)
         {
-            samples.ClientEndPoint = handshake.Proxy is { HasAddresses: true } proxy ? proxy.Source : client.RemoteEndPoint;
-            samples.LocalEndPoint = handshake.Proxy is { HasAddresses: true } ? handshake.Proxy.Destination : client.LocalEndPoint;
-        }
-        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
-        {
+            // Closed already.
             counters?.Release();
             return false;
         }
 
+        (samples.ClientEndPoint, samples.LocalEndPoint) = (clientBefore, localBefore);
         var accepted = TcpRuleRunner.Run(frontend.TcpSessionRules, samples) != TcpVerdict.Reject;
+        handshake = Rewritten(handshake, clientBefore, localBefore, samples);
         counters = samples.SessionCounters;
         if (!accepted)
         {

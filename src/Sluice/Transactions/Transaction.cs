@@ -69,8 +69,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         _handshakeMs = handshake.HandshakeMs;
         _acceptMs = context.Clock.Refresh() - _handshakeMs;
         Proxy = handshake.Proxy;
-        ClientEndPoint = Proxy is { HasAddresses: true } proxy ? proxy.Source : SafeRemoteEndPoint(client);
-        LocalEndPoint = Proxy is { HasAddresses: true } ? Proxy.Destination : SafeLocalEndPoint(client);
+        ClientEndPoint = handshake.ClientOf(client);
+        LocalEndPoint = handshake.LocalOf(client);
     }
 
     /// <summary>The PROXY header the client connection began with; null without one.</summary>
@@ -782,28 +782,4 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     internal string DescribeForDebug() => string.Create(
         CultureInfo.InvariantCulture,
         $"{ClientEndPoint} [{FrontendName}] {BackendName}/{ServerName} {Tw}/{Tc}/{Tt} {BytesFromServer} {TerminationCode} retries={Retries}");
-
-    private static EndPoint? SafeRemoteEndPoint(Socket socket)
-    {
-        try
-        {
-            return socket.RemoteEndPoint;
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return null;
-        }
-    }
-
-    private static EndPoint? SafeLocalEndPoint(Socket socket)
-    {
-        try
-        {
-            return socket.LocalEndPoint;
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return null;
-        }
-    }
 }

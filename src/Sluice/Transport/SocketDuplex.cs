@@ -16,6 +16,7 @@ namespace Sluice.Transport;
 internal sealed class SocketDuplex : IDisposable
 {
     private readonly Stream _stream;
+    private readonly (EndPoint? Remote, EndPoint? Local) _rewritten;
     private int _aborted;
 
     /// <param name="waitWithoutBuffer">
@@ -28,10 +29,13 @@ internal sealed class SocketDuplex : IDisposable
     /// <param name="tls">The TLS stream over the socket once its handshake is done; null for cleartext.</param>
     /// <param name="tlsInfo">What the handshake established.</param>
     /// <param name="proxy">The PROXY header the connection began with: its addresses stand for the peer's and ours.</param>
-    public SocketDuplex(Socket socket, BlockMemoryPool pool, bool waitWithoutBuffer, BlockMemoryPool? inputPool = null, SslStream? tls = null, TlsConnectionInfo? tlsInfo = null, ProxyHeader? proxy = null)
+    /// <param name="rewritten">Addresses rules gave the connection (`set-src`, `set-dst`), which stand for all others; null parts keep them.</param>
+    public SocketDuplex(Socket socket, BlockMemoryPool pool, bool waitWithoutBuffer, BlockMemoryPool? inputPool = null, SslStream? tls = null, TlsConnectionInfo? tlsInfo = null, ProxyHeader? proxy = null,
+        (EndPoint? Remote, EndPoint? Local) rewritten = default)
     {
         Socket = socket;
         Proxy = proxy;
+        _rewritten = rewritten;
         _stream = tls ?? (Stream)new NetworkStream(socket, ownsSocket: false);
         Tls = tlsInfo;
         var input = inputPool ?? pool;
@@ -54,11 +58,11 @@ internal sealed class SocketDuplex : IDisposable
 
     public bool IsAborted => Volatile.Read(ref _aborted) != 0;
 
-    /// <summary>The peer's address: the client's as the PROXY header gives it, else the socket's.</summary>
-    public EndPoint? RemoteEndPoint => Proxy is { HasAddresses: true } proxy ? proxy.Source : SafeEndPoint(remote: true);
+    /// <summary>The peer's address: as rules rewrote it, else the client's as the PROXY header gives it, else the socket's.</summary>
+    public EndPoint? RemoteEndPoint => _rewritten.Remote ?? (Proxy is { HasAddresses: true } proxy ? proxy.Source : SafeEndPoint(remote: true));
 
-    /// <summary>Our address as the client reached it: the PROXY header's destination, else the socket's.</summary>
-    public EndPoint? LocalEndPoint => Proxy is { HasAddresses: true } proxy ? proxy.Destination : SafeEndPoint(remote: false);
+    /// <summary>Our address as the client reached it: as rules rewrote it, else the PROXY header's destination, else the socket's.</summary>
+    public EndPoint? LocalEndPoint => _rewritten.Local ?? (Proxy is { HasAddresses: true } proxy ? proxy.Destination : SafeEndPoint(remote: false));
 
     /// <summary>
     /// True when the peer closed the connection (or sent something) while it sat idle: a pooled connection in this

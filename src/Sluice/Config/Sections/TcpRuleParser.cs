@@ -274,10 +274,9 @@ internal static class TcpRuleParser
                         ? $"'{kind} use-service {service}' is not supported yet."
                         : $"'{kind} use-service' : unknown service '{ctx.Argument(2)}'.");
                 return null;
-            case "set-src" or "set-src-port" or "set-dst" or "set-dst-port" when open < 0
-                && (set == RuleSet.Content || (set == RuleSet.Session && section.Mode == ProxyMode.Tcp)):
-                // Content rules run on the transaction, whose addresses the rest of it uses; in mode tcp the session
-                // rules too (the tunnel is the transaction).
+            case "set-src" or "set-src-port" or "set-dst" or "set-dst-port" when open < 0 && set != RuleSet.ResponseContent:
+                // Connection and session rules rewrite the connection's addresses, which all its transactions then
+                // see; content rules the transaction's (in mode tcp, the tunnel's).
                 rule = ParseSetAddress(ctx, action, keyword, location, site);
                 next = 3;
                 break;

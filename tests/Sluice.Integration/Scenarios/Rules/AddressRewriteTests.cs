@@ -90,4 +90,53 @@ public class AddressRewriteTests
         Assert.Equal("xff=192.0.2.9 doc=yes src=192.0.2.9 dst=127.0.0.1 dp=PORT\nxff=127.0.0.1 doc= src=127.0.0.1 dst=127.0.0.1 dp=PORT\n", ours.Answers[4]);
         Assert.Contains("fe ci=192.0.2.9 cp=8 fi=127.0.0.1 fp=PORT /e", ours.Lines);
     }
+
+    /// <summary>
+    /// `set-src`/`set-dst-port` in `tcp-request connection` rules and `set-src-port` in `tcp-request session` rules of
+    /// an HTTP frontend rewrite the connection: every request of it sees the new addresses (rules, log); the session
+    /// rules see what the connection rules set; behind `accept-proxy` the PROXY header's addresses replace those of
+    /// the connection rules, which ran before it. haproxy 2.6, then Sluice.
+    /// </summary>
+    [Fact]
+    public async Task ConnectionAndSessionRules_RewriteTheConnection_EveryRequestSeesIt_AsHAProxy()
+    {
+        using var logs = SyslogListener.Udp();
+        var proxied = 0;
+        var seen = 0;
+        string Config(int port, string socket)
+        {
+            proxied = Ports.FreeTcpPort();
+            return $$"""
+                {{Stats.HaproxyOracle.Preamble(socket)}}
+                frontend fe
+                    bind 127.0.0.1:{{Port(port)}}
+                    bind 127.0.0.1:{{Port(proxied)}} accept-proxy
+                    log 127.0.0.1:{{Port(logs.Port)}} format raw local0
+                    log-format "fe ci=%ci cp=%cp fi=%fi fp=%fp %HP"
+                    tcp-request connection set-src ipv4(192.0.2.1)
+                    tcp-request connection set-dst-port int(8081)
+                    tcp-request session set-src-port int(4444) if { dst_port 8081 }
+                    http-request return status 200 content-type text/plain lf-string "src=%[src]:%[src_port] dst=%[dst]:%[dst_port]\n"
+                """;
+        }
+
+        async Task<(string Plain, string Proxied, List<string> Lines)> RunAsync(int port, string socket)
+        {
+            var plain = await FetchParityTests.CurlAsync([Http.Url(port, "/a"), "--next", Http.Url(port, "/b")]);
+            using var client = await TestClient.ConnectTcpAsync(proxied);
+            await client.SendAsync("PROXY TCP4 198.51.100.5 127.0.0.1 5555 80\r\nGET /c HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"u8.ToArray());
+            var answer = await TestClient.ReadToEndAsync(client);
+            seen += 3;
+            var lines = await logs.Lines.WaitForAsync(l => l.StartsWith("fe ", StringComparison.Ordinal), seen);
+            return (plain, answer[answer.IndexOf("\r\n\r\n", StringComparison.Ordinal)..].Trim(),
+                [.. lines.Skip(seen - 3).Select(l => l.Replace(Port(port), "PORT", StringComparison.Ordinal).Replace(Port(proxied), "PROXIED", StringComparison.Ordinal)).Order(StringComparer.Ordinal)]);
+        }
+
+        var (reference, ours) = await Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.Equal("src=192.0.2.1:4444 dst=127.0.0.1:8081\nsrc=192.0.2.1:4444 dst=127.0.0.1:8081\n", reference.Plain);
+        Assert.Equal("src=198.51.100.5:5555 dst=127.0.0.1:80", reference.Proxied);
+        Assert.Equal((reference.Plain, reference.Proxied), (ours.Plain, ours.Proxied));
+        Assert.Equal(reference.Lines, ours.Lines);
+    }
 }

@@ -260,12 +260,14 @@ public class TcpRulesTests
     }
 
     /// <summary>
-    /// `set-src` in `tcp-request session` rules and `set-src-port`/`set-dst-port` in content rules of a mode tcp
-    /// frontend: the tunnel's addresses from then on, as the PROXY header sent to the server shows them (the echo
-    /// server sends it back with the data). haproxy 2.6 first, then Sluice.
+    /// `set-src` in `tcp-request session` (or `connection`) rules and `set-src-port`/`set-dst-port` in content rules
+    /// of a mode tcp frontend: the tunnel's addresses from then on, as the PROXY header sent to the server shows them
+    /// (the echo server sends it back with the data). haproxy 2.6 first, then Sluice.
     /// </summary>
-    [Fact]
-    public async Task SetSrc_SessionAndContentRules_ModeTcp_ProxyHeaderShowsThem_AsHAProxy()
+    [Theory]
+    [InlineData("session")]
+    [InlineData("connection")]
+    public async Task SetSrc_SessionOrConnectionAndContentRules_ModeTcp_ProxyHeaderShowsThem_AsHAProxy(string rules)
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
         string Config(int port, string socket) => $$"""
@@ -279,7 +281,7 @@ public class TcpRulesTests
             frontend f
                 bind 127.0.0.1:{{port}}
                 tcp-request inspect-delay 2s
-                tcp-request session set-src ipv4(10.1.2.3)
+                tcp-request {{rules}} set-src ipv4(10.1.2.3)
                 tcp-request content set-src-port int(4242) if { req.len ge 5 }
                 tcp-request content set-dst-port int(8080) if { req.len ge 5 }
                 tcp-request content accept if { req.len ge 5 }
