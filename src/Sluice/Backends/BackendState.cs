@@ -31,6 +31,7 @@ internal sealed class BackendState
         Queues = new BackendQueues(this);
         Cookie = config.Cookie is { } cookie ? new CookiePersistence(cookie, this) : null;
         Stick = config.StickRules.Count > 0 ? new StickPersistence(config.StickRules, this, config.Persist) : null;
+        ServerRules = ServerRules.Needed(this) ? new ServerRules(this) : null;
         FullConn = config.FullConn > 0 ? config.FullConn : 1;
         Balancer = BalancerFactory.Create(config.Balance, this);
         NameBytes = System.Text.Encoding.Latin1.GetBytes(config.Name);
@@ -54,6 +55,9 @@ internal sealed class BackendState
 
     /// <summary>Where the backend's events go (servers going up and down), as HAProxy's send_log; null without `log`.</summary>
     public Logging.LogSender? Log { get; }
+
+    /// <summary>`use-server`, `force-persist` and `ignore-persist` rules; null when the backend has none.</summary>
+    public ServerRules? ServerRules { get; }
 
     /// <summary>`cookie` persistence; null when the backend has none.</summary>
     public CookiePersistence? Cookie { get; }

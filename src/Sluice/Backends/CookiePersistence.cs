@@ -122,7 +122,11 @@ internal sealed class CookiePersistence
     /// </summary>
     /// <param name="now">The current Unix time in seconds.</param>
     /// <param name="dates">The cookie's dates, for <see cref="WriteResponse"/>; zero when absent or expired.</param>
-    public ServerState? ReadRequest(HttpHeaderList headers, bool persist, long now, out char state, out CookieDates dates)
+    /// <param name="selects">
+    /// False when the cookie may not pick the server (a `use-server` rule did, or `ignore-persist` applies): it is
+    /// still rewritten as usual, and a cookie present is logged `U` (unused), as in HAProxy.
+    /// </param>
+    public ServerState? ReadRequest(HttpHeaderList headers, bool persist, long now, out char state, out CookieDates dates, bool selects = true)
     {
         state = 'N';
         dates = default;
@@ -170,6 +174,12 @@ internal sealed class CookiePersistence
                 RewriteCookieHeader(headers, slot, valueStart, valueStart + at + 1, ReadOnlySpan<byte>.Empty, replaceValue: true);
             }
 
+            if (!selects)
+            {
+                state = 'U';
+                found = null;
+            }
+
             break;
         }
 
@@ -190,7 +200,8 @@ internal sealed class CookiePersistence
     /// <param name="direct">The request's cookie sent it to this server (HAProxy's SF_DIRECT): the client has the cookie already.</param>
     /// <param name="dates">The request cookie's dates from <see cref="ReadRequest"/>.</param>
     /// <param name="now">The current Unix time in seconds.</param>
-    public char WriteResponse(HttpResponseHead response, ServerState server, bool direct, bool post, CookieDates dates, long now)
+    /// <param name="mayInsert">False under `ignore-persist`: no cookie is inserted, whatever else applies.</param>
+    public char WriteResponse(HttpResponseHead response, ServerState server, bool direct, bool post, CookieDates dates, long now, bool mayInsert = true)
     {
         var headers = response.Headers;
         if (Config.Mode != CookieMode.Insert)
@@ -210,7 +221,7 @@ internal sealed class CookiePersistence
             headers.Remove(slot);
         }
 
-        if (!NeedsCookie(direct, dates, now) || (Config.PostOnly && !post))
+        if (!mayInsert || !NeedsCookie(direct, dates, now) || (Config.PostOnly && !post))
         {
             return serverSetsIt ? 'D' : 'N';
         }

@@ -347,6 +347,14 @@ internal static class ConfigBuilder
             diagnostics.ConfigWarning($"{section.MessageKind} '{section.Name}' : RDP cookies are only read in mode tcp; '{(section.RdpPersistCookie is not null ? "persist" : "balance")} rdp-cookie' has no effect in mode http.");
         }
 
+        foreach (var rule in section.UseServers)
+        {
+            if (rule.ServerName is { } name && !section.Servers.Exists(s => s.Name == name))
+            {
+                diagnostics.ConfigAlert($"{section.MessageKind} '{section.Name}' : unable to find server '{name}' referenced in a 'use-server' rule.");
+            }
+        }
+
         var servers = new List<ServerConfig>(section.Servers.Count);
         for (var i = 0; i < section.Servers.Count; i++)
         {
@@ -424,6 +432,8 @@ internal static class ConfigBuilder
             Cookie = http && section.Cookie is { } cookie ? cookie with { DynamicKey = section.DynamicCookieKey } : null,
             StickTable = section.StickTable,
             StickRules = section.StickRules,
+            UseServerRules = section.UseServers,
+            PersistRules = section.PersistRules,
             Persist = section.Persist,
             RdpPersistCookie = section.RdpPersistCookie is { } rdpCookie && !http ? System.Text.Encoding.Latin1.GetBytes(rdpCookie) : null,
             FullConn = section.FullConn > 0 ? section.FullConn : Math.Max(1, reachingMaxConn / 10),

@@ -538,12 +538,20 @@ internal sealed class HttpTransaction : IDisposable
         state.CountTransaction();
         // The addresses as `set-src`/`set-dst` left them (for this transaction only, as haproxy 2.6).
         var clientAddress = (_samples.ClientEndPoint as IPEndPoint)?.Address;
-        ServerState? pinned = null;
+        // `use-server` rules first (with `force-persist` they may name a DOWN server), then the persistence cookie,
+        // which `ignore-persist` or a server already chosen leaves unused, as HAProxy's analysers run.
+        var persistOverride = state.ServerRules?.Persistence(_samples) ?? PersistOverride.None;
+        var mayUseDown = backend.Config.Persist || persistOverride == PersistOverride.Force;
+        var pinned = state.ServerRules?.Choose(_samples, mayUseDown);
         var cookieDates = default(CookieDates);
         if (state.Cookie is { } cookie)
         {
-            pinned = cookie.ReadRequest(request.Headers, backend.Config.Persist, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), out var cookieState, out cookieDates);
+            var byCookie = cookie.ReadRequest(request.Headers, mayUseDown, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), out var cookieState, out cookieDates,
+                selects: pinned is null && persistOverride != PersistOverride.Ignore);
+            pinned ??= byCookie;
             PersistenceCookieState = cookieState;
+            // Until a response sets it otherwise: HAProxy logs `N` for a cookie backend that got no response.
+            SetCookieState = 'N';
         }
 
         // `url_param NAME check_post`: the parameter may be in the body, which the server choice then waits for.
@@ -766,7 +774,8 @@ internal sealed class HttpTransaction : IDisposable
 
         if (state.Cookie is { } persistence && _serverState is { } answered)
         {
-            SetCookieState = persistence.WriteResponse(_response, answered, direct: pinned == answered, post: request.Method == Messages.HttpMethod.Post, cookieDates, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            SetCookieState = persistence.WriteResponse(_response, answered, direct: pinned == answered, post: request.Method == Messages.HttpMethod.Post, cookieDates, DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+                mayInsert: persistOverride != PersistOverride.Ignore);
         }
 
         // The head waits for the first piece of body when that is already here: one write instead of two.

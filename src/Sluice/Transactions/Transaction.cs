@@ -535,11 +535,18 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         ServerState? pinned = null;
         uint? hash = null;
         var balance = backend.Config.Balance.Algorithm;
-        if (backend.Config.RdpPersistCookie is not null || backend.Stick is not null || balance is Config.Model.BalanceAlgorithm.Hash or Config.Model.BalanceAlgorithm.RdpCookie)
+        if (backend.ServerRules is not null || backend.Config.RdpPersistCookie is not null || backend.Stick is not null || balance is Config.Model.BalanceAlgorithm.Hash or Config.Model.BalanceAlgorithm.RdpCookie)
         {
-            // As HAProxy's analysers run: the RDP cookie's server first, then the stick rules', then the balancer.
+            // As HAProxy's analysers run: `use-server` rules first, then the RDP cookie's server, then the stick
+            // rules', then the balancer.
             var samples = StickSamples();
-            pinned = RdpPersistence.Find(backend, samples) ?? backend.Stick?.Match(samples);
+            samples.Backend = backend;
+            if (backend.ServerRules is { } rules)
+            {
+                pinned = rules.Choose(samples, mayUseDown: backend.Config.Persist || rules.Persistence(samples) == PersistOverride.Force);
+            }
+
+            pinned ??= RdpPersistence.Find(backend, samples) ?? backend.Stick?.Match(samples);
             if (Balancing.RequestHash.TryComputeForTunnel(backend.Config.Balance, backend.Config.HashType, samples, out var key))
             {
                 hash = key;

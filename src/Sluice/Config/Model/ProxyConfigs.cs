@@ -125,6 +125,10 @@ internal sealed record BackendConfig
     public Sluice.Backends.StickTable? StickTable { get; init; }
     /// <summary>`stick match|on|store-request|store-response` rules, their tables resolved.</summary>
     public IReadOnlyList<Sluice.Rules.Actions.StickRule> StickRules { get; init; } = [];
+    /// <summary>`use-server` rules in order.</summary>
+    public IReadOnlyList<Sluice.Backends.UseServerRule> UseServerRules { get; init; } = [];
+    /// <summary>`force-persist` and `ignore-persist` rules in order.</summary>
+    public IReadOnlyList<Sluice.Backends.PersistRule> PersistRules { get; init; } = [];
     /// <summary>`cookie`: cookie persistence (mode http only); null when not set.</summary>
     public CookieConfig? Cookie { get; init; }
     /// <summary>`option persist`.</summary>

@@ -234,6 +234,12 @@ internal sealed class ProxySection
     /// <summary><c>use_backend</c> lines in order; never inherited (not allowed in defaults).</summary>
     public List<UseBackendLine> UseBackends { get; private set; } = [];
 
+    /// <summary><c>use-server</c> rules in order.</summary>
+    public List<Sluice.Backends.UseServerRule> UseServers { get; private set; } = [];
+
+    /// <summary><c>force-persist</c> and <c>ignore-persist</c> rules in order.</summary>
+    public List<Sluice.Backends.PersistRule> PersistRules { get; private set; } = [];
+
     /// <summary><c>http-request</c> rules in order; never inherited (refused in defaults sections).</summary>
     public List<Sluice.Rules.Actions.HttpRule> HttpRequestRules { get; private set; } = [];
 
@@ -352,6 +358,8 @@ internal sealed class ProxySection
         copy.Binds = [];
         copy.Servers = [];
         copy.UseBackends = [];
+        copy.UseServers = [];
+        copy.PersistRules = [];
         copy.StickRules = [];
         copy.HttpRequestRules = [];
         copy.HttpResponseRules = [];

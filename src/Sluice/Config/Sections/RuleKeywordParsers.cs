@@ -1,3 +1,4 @@
+using Sluice.Backends;
 using Sluice.Config.Keywords;
 using Sluice.Config.Model;
 using Sluice.Logging;
@@ -221,6 +222,85 @@ internal static class RuleKeywordParsers
         section.UseBackends.Add(new UseBackendLine(name, ctx.Location, condition, dynamicName));
     }
 
+    /// <summary>`use-server NAME|FORMAT if|unless COND`, with HAProxy's messages.</summary>
+    public static void ParseUseServer(KeywordContext ctx, ProxySection section)
+    {
+        if (section.Kind == ProxyKinds.Defaults)
+        {
+            ctx.Alert("'use-server' not allowed in 'defaults' section.");
+            return;
+        }
+
+        var name = ctx.Argument(0);
+        if (string.IsNullOrEmpty(name))
+        {
+            ctx.Alert("'use-server' expects a server name.");
+            return;
+        }
+
+        if (ctx.Argument(1) is not ("if" or "unless"))
+        {
+            ctx.Alert("'use-server' requires either 'if' or 'unless' followed by a condition.");
+            return;
+        }
+
+        var site = RuleSite.ServerChoiceRule;
+        var condition = HttpRuleParser.ParseCondition(ctx, section, ctx.ArgumentIndex + 1, "error detected while parsing switching rule", site);
+        if (condition is null)
+        {
+            return;
+        }
+
+        LogFormat? dynamicName = null;
+        if (name.Contains('%', StringComparison.Ordinal))
+        {
+            dynamicName = LogFormat.Parse(name, site, out var error);
+            if (dynamicName is null)
+            {
+                ctx.Alert($"use-server rule failed to parse log-format '{name}' : {error}.");
+                return;
+            }
+
+            if (dynamicName.IsConstant)
+            {
+                name = System.Text.Encoding.Latin1.GetString(dynamicName.ConstantBytes);
+                dynamicName = null;
+            }
+        }
+
+        section.UseServers.Add(new UseServerRule(dynamicName is null ? name : null, dynamicName, condition, ctx.Location.ToString()));
+    }
+
+    /// <summary>`force-persist if|unless COND` and `ignore-persist if|unless COND`.</summary>
+    public static void ParsePersistRule(KeywordContext ctx, ProxySection section)
+    {
+        var keyword = ctx.Keyword;
+        if (section.Kind == ProxyKinds.Defaults)
+        {
+            ctx.Alert($"'{keyword}' not allowed in 'defaults' section.");
+            return;
+        }
+
+        if (ctx.Argument(0) is not ("if" or "unless"))
+        {
+            ctx.Alert($"'{keyword}' requires either 'if' or 'unless' followed by a condition.");
+            return;
+        }
+
+        Condition? condition = null;
+        if (ctx.ArgumentCount > 1)
+        {
+            var site = RuleSite.ServerChoiceRule;
+            condition = HttpRuleParser.ParseCondition(ctx, section, ctx.ArgumentIndex, $"error detected while parsing a '{keyword}' rule", site);
+            if (condition is null)
+            {
+                return;
+            }
+        }
+
+        section.PersistRules.Add(new PersistRule(keyword == "force-persist", condition));
+    }
+
     /// <summary>`stick match|on|store-request|store-response PATTERN [table T] [if|unless COND]`, with HAProxy's messages.</summary>
     public static void ParseStick(KeywordContext ctx, ProxySection section)
     {
@@ -265,7 +345,7 @@ internal static class RuleKeywordParsers
         }
 
         var response = kind == StickRuleKind.StoreResponse;
-        var site = response ? RuleSite.StickResponseRule : RuleSite.StickRule;
+        var site = response ? RuleSite.StickResponseRule : RuleSite.ServerChoiceRule;
         if ((key.Needs & ~site.Available) is var missing and not 0)
         {
             var fetch = text.IndexOfAny(['(', ',']) is var end and >= 0 ? text[..end] : text;

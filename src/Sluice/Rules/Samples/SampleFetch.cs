@@ -53,8 +53,8 @@ internal sealed record RuleSite(string Name, SampleSources Available)
 
     public static readonly RuleSite SwitchingRule = new("frontend use-backend rule", L7Request);
 
-    /// <summary>`stick` rules run when the backend picks a server: the request, not yet the server or the response.</summary>
-    public static readonly RuleSite StickRule = new("backend stick rule", L7Request | SampleSources.Backend);
+    /// <summary>`use-server`, `stick` and persistence rules run when the backend picks a server: the request, not yet the server or the response.</summary>
+    public static readonly RuleSite ServerChoiceRule = new("backend use-server, balance or stick-match rule", L7Request | SampleSources.Backend);
 
     /// <summary>`stick store-response` rules run on the response head: the server is known, the request is not seen any more.</summary>
     public static readonly RuleSite StickResponseRule = new("backend stick store-response rule",

@@ -22,7 +22,7 @@ public class CookieOracleTests
 
     private static long Undate(string text) => text.Aggregate(0L, (value, c) => (value << 6) + Base64.IndexOf(c, StringComparison.Ordinal)) << 2;
 
-    private static bool IsRequest(string line) => line.Contains(" be/", StringComparison.Ordinal);
+    private static bool IsRequest(string line) => line.Contains(" fe be/", StringComparison.Ordinal);
 
     /// <summary>Sends each request (curl arguments) in turn; returns the log lines and each response's Set-Cookie fields.</summary>
     private static async Task<(List<string> Lines, List<string> SetCookies)> RunAsync(SyslogListener syslog, int port, string[][] requests)
@@ -42,20 +42,23 @@ public class CookieOracleTests
         return ([.. syslog.Lines.Lines.Where(IsRequest)], setCookies);
     }
 
+    /// <param name="settle">How long to wait before the requests (health checks marking a server down).</param>
     private static async Task<((List<string> Lines, List<string> SetCookies) Reference, (List<string> Lines, List<string> SetCookies) Ours)> CompareAsync(
-        Func<string> backendLines, Func<string[][]> requests)
+        Func<string> backendLines, Func<string[][]> requests, int settle = 0)
     {
         using var haproxyLog = SyslogListener.Udp();
         var hPort = Ports.FreeListeningPort();
         (List<string>, List<string>) reference;
         await using (var haproxy = await LogPeers.StartHAProxyAsync(LogPeers.HttpLogConfig(haproxyLog.Port, hPort, backendLines()), hPort))
         {
+            await Task.Delay(settle);
             reference = await RunAsync(haproxyLog, hPort, requests());
         }
 
         using var sluiceLog = SyslogListener.Udp();
         var sPort = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(LogPeers.HttpLogConfig(sluiceLog.Port, sPort, backendLines()), [ReadyProbe.Tcp(sPort)]);
+        await Task.Delay(settle);
         var ours = await RunAsync(sluiceLog, sPort, requests());
         return (reference, ours);
     }
@@ -185,5 +188,54 @@ public class CookieOracleTests
         Assert.Equal("- => SRVID=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/", ours[4]);
         // Three values for s1: the first key, the second key, the second key at its new port.
         Assert.Equal(3, ours.Select(l => Regex.Match(l, "=> SRVID=([0-9a-f]{16});")).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct().Count());
+    }
+
+    /// <summary>
+    /// `use-server` (a plain name and a log-format one) before the persistence cookie, which is then logged `U` and
+    /// not set again; a rule naming a DOWN server is skipped unless `force-persist` applies, which also lets a
+    /// cookie reach a DOWN server; `ignore-persist` leaves the cookie unused and inserts none; a rendered name that
+    /// names no server leaves the choice to the cookie and the balancer.
+    /// </summary>
+    [Fact]
+    public async Task UseServer_ForcePersist_IgnorePersist_AsHAProxy()
+    {
+        await using var a = await PythonPeer.StartLogBackendAsync();
+        await using var b = await PythonPeer.StartLogBackendAsync();
+        var down = Ports.FreeTcpPort();
+        var backend = $"""
+                cookie SRV insert indirect nocache
+                use-server s2 if {"{"} hdr(x-us) -m found {"}"}
+                use-server s3 if {"{"} hdr(x-us3) -m found {"}"}
+                use-server s%[req.hdr(x-dyn)] if {"{"} hdr(x-dyn) -m found {"}"}
+                force-persist if {"{"} hdr(x-force) -m found {"}"}
+                ignore-persist if {"{"} hdr(x-ign) -m found {"}"}
+                server s1 {a.Address} cookie a
+                server s2 {b.Address} cookie b
+                server s3 127.0.0.1:{down} cookie c check inter 100 fall 1
+            """;
+        string[][] requests =
+        [
+            ["-H", "Cookie: SRV=a"],
+            ["-H", "Cookie: SRV=a", "-H", "x-us: 1"],
+            ["-H", "x-us: 1"],
+            ["-H", "Cookie: SRV=a", "-H", "x-ign: 1"],
+            ["-H", "x-ign: 1"],
+            ["-H", "Cookie: SRV=c"],
+            ["-H", "Cookie: SRV=c", "-H", "x-force: 1"],
+            ["-H", "x-us3: 1"],
+            ["-H", "x-us3: 1", "-H", "x-force: 1"],
+            ["-H", "x-dyn: 2"],
+            ["-H", "x-dyn: 9", "-H", "Cookie: SRV=a"],
+            ["-H", "Cookie: SRV=zz", "-H", "x-us: 1"],
+        ];
+
+        var (reference, ours) = await CompareAsync(() => backend, () => requests, settle: 700);
+
+        Assert.Equal(reference.Lines.Select(LogPeers.Normalize), ours.Lines.Select(LogPeers.Normalize));
+        Assert.Equal(reference.SetCookies, ours.SetCookies);
+        foreach (var code in new[] { " be/s2 ", " --UN ", " be/s3 ", " SCDN ", " SCNN " })
+        {
+            Assert.Contains(ours.Lines, l => l.Contains(code, StringComparison.Ordinal));
+        }
     }
 }

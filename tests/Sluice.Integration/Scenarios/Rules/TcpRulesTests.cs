@@ -304,6 +304,49 @@ public class TcpRulesTests
         Assert.Equal(reference, ours);
     }
 
+    /// <summary>
+    /// `use-server` in mode tcp on the inspected bytes, with a plain name and a log-format one: servers of weight 0
+    /// take what the rules send them; a rendered name that names no server, or no rule, leaves it to the balancer.
+    /// </summary>
+    [Fact]
+    public async Task UseServer_ModeTcp_OnTheClientBytes_AsHAProxy()
+    {
+        await using var s1 = TestServer.Tcp(TestServer.SayName("s1"));
+        await using var s2 = TestServer.Tcp(TestServer.SayName("s2"));
+        await using var s3 = TestServer.Tcp(TestServer.SayName("s3"));
+        string Config(int port, string socket) => $$"""
+            {{Stats.HaproxyOracle.Preamble(socket, "tcp")}}
+            listen l
+                bind 127.0.0.1:{{port}}
+                tcp-request inspect-delay 2s
+                tcp-request content accept if { req.len ge 3 }
+                use-server s2 if { req.payload(0,3) -m str two }
+                use-server s%[req.payload(0,1)] if { req.payload(0,1) -m reg [0-9] }
+                server s1 {{s1.Address}}
+                server s2 {{s2.Address}} weight 0
+                server s3 {{s3.Address}} weight 0
+            """;
+
+        static async Task<string> RunAsync(int port, string socket)
+        {
+            var seen = new List<string>();
+            foreach (var first in (string[])["two", "3xx", "abc", "9zz", "2yy"])
+            {
+                using var client = await TestClient.ConnectTcpAsync(port);
+                await client.SendAsync(System.Text.Encoding.ASCII.GetBytes(first));
+                client.Shutdown(SocketShutdown.Send);
+                seen.Add(await TestClient.ReadToEndAsync(client));
+            }
+
+            return string.Join(' ', seen);
+        }
+
+        var (reference, ours) = await Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.Equal("s2 s3 s1 s1 s2", reference);
+        Assert.Equal(reference, ours);
+    }
+
     private static async Task SendQuietly(Socket socket, byte[] data)
     {
         try
