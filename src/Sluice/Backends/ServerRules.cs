@@ -68,7 +68,6 @@ internal sealed class ServerRules
     /// <param name="mayUseDown">`option persist` or `force-persist`: a DOWN server is taken too.</param>
     public ServerState? Choose(SampleContext samples, bool mayUseDown)
     {
-        Span<char> chars = stackalloc char[128];
         foreach (var (rule, configured) in _useServer)
         {
             samples.ResetScratch();
@@ -78,16 +77,10 @@ internal sealed class ServerRules
             }
 
             var server = configured;
-            if (rule.DynamicName is { } dynamicName)
+            if (rule.DynamicName is { } dynamicName && !dynamicName.TryFindName(samples, _byName, out server))
             {
-                var name = samples.FormatOutput;
-                name.ResetWrittenCount();
-                dynamicName.Render(samples, name);
-                if (name.WrittenCount > chars.Length || !_byName.TryGetValue(chars[..System.Text.Encoding.Latin1.GetChars(name.WrittenSpan, chars)], out server))
-                {
-                    // HAProxy: a rendered name that names no server ends the rules; the balancer decides.
-                    return null;
-                }
+                // HAProxy: a rendered name that names no server ends the rules; the balancer decides.
+                return null;
             }
 
             if ((server!.IsUp && server.AdminState != ServerAdminState.Maint) || mayUseDown)

@@ -78,6 +78,26 @@ internal sealed class LogFormat
     /// <summary>The text of a constant format.</summary>
     public byte[] ConstantBytes => [.. _nodes.SelectMany(n => n.Kind == NodeKind.Separator ? [(byte)' '] : n.Literal)];
 
+    /// <summary>
+    /// Renders the format as a name and finds it in <paramref name="names"/>: the dynamic targets of `use_backend`
+    /// and `use-server`. False when it names nothing there (or is longer than any name can be).
+    /// </summary>
+    public bool TryFindName<T>(SampleContext ctx, Dictionary<string, T>.AlternateLookup<ReadOnlySpan<char>> names, out T? found)
+    {
+        var output = ctx.FormatOutput;
+        output.ResetWrittenCount();
+        Render(ctx, output);
+        Span<char> chars = stackalloc char[256];
+        if (output.WrittenCount <= chars.Length && names.TryGetValue(chars[..Encoding.Latin1.GetChars(output.WrittenSpan, chars)], out var value))
+        {
+            found = value;
+            return true;
+        }
+
+        found = default;
+        return false;
+    }
+
     /// <summary>Appends the rendered format to <paramref name="output"/>.</summary>
     public void Render(SampleContext ctx, ArrayBufferWriter<byte> output)
     {

@@ -162,7 +162,6 @@ internal sealed class TcpFrontendContext
     /// <summary>The context of the first `use_backend` rule that applies, else the default backend's.</summary>
     public TransactionContext Choose(SampleContext samples)
     {
-        Span<char> chars = stackalloc char[256];
         foreach (var (context, dynamicName, condition) in _switching)
         {
             samples.ResetScratch();
@@ -176,16 +175,9 @@ internal sealed class TcpFrontendContext
                 return context;
             }
 
-            var name = samples.FormatOutput;
-            name.ResetWrittenCount();
-            dynamicName!.Render(samples, name);
-            if (name.WrittenCount <= chars.Length)
+            if (dynamicName!.TryFindName(samples, _lookup, out var found))
             {
-                var length = System.Text.Encoding.Latin1.GetChars(name.WrittenSpan, chars);
-                if (_lookup.TryGetValue(chars[..length], out var found))
-                {
-                    return found;
-                }
+                return found!;
             }
         }
 

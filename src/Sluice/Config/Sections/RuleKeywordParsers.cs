@@ -202,24 +202,41 @@ internal static class RuleKeywordParsers
             }
         }
 
-        LogFormat? dynamicName = null;
-        if (name.Contains('%', StringComparison.Ordinal))
+        if (!TryParseDynamicName(ref name, site, out var dynamicName, out var error))
         {
-            dynamicName = LogFormat.Parse(name, site, out var error);
-            if (dynamicName is null)
-            {
-                ctx.Alert($"error detected in {section.MessageKind} '{section.Name}' while parsing 'use_backend' rule : {error}.");
-                return;
-            }
-
-            if (dynamicName.IsConstant)
-            {
-                name = System.Text.Encoding.Latin1.GetString(dynamicName.ConstantBytes);
-                dynamicName = null;
-            }
+            ctx.Alert($"error detected in {section.MessageKind} '{section.Name}' while parsing 'use_backend' rule : {error}.");
+            return;
         }
 
         section.UseBackends.Add(new UseBackendLine(name, ctx.Location, condition, dynamicName));
+    }
+
+    /// <summary>
+    /// A target name that may be a log-format (`be_%[req.hdr(host)]`): <paramref name="dynamicName"/> when it
+    /// renders per request; a format without any variable part becomes a plain <paramref name="name"/>.
+    /// </summary>
+    private static bool TryParseDynamicName(ref string name, RuleSite site, out LogFormat? dynamicName, out string? error)
+    {
+        dynamicName = null;
+        error = null;
+        if (!name.Contains('%', StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        dynamicName = LogFormat.Parse(name, site, out error);
+        if (dynamicName is null)
+        {
+            return false;
+        }
+
+        if (dynamicName.IsConstant)
+        {
+            name = System.Text.Encoding.Latin1.GetString(dynamicName.ConstantBytes);
+            dynamicName = null;
+        }
+
+        return true;
     }
 
     /// <summary>`use-server NAME|FORMAT if|unless COND`, with HAProxy's messages.</summary>
@@ -251,21 +268,11 @@ internal static class RuleKeywordParsers
             return;
         }
 
-        LogFormat? dynamicName = null;
-        if (name.Contains('%', StringComparison.Ordinal))
+        var written = name;
+        if (!TryParseDynamicName(ref name, site, out var dynamicName, out var error))
         {
-            dynamicName = LogFormat.Parse(name, site, out var error);
-            if (dynamicName is null)
-            {
-                ctx.Alert($"use-server rule failed to parse log-format '{name}' : {error}.");
-                return;
-            }
-
-            if (dynamicName.IsConstant)
-            {
-                name = System.Text.Encoding.Latin1.GetString(dynamicName.ConstantBytes);
-                dynamicName = null;
-            }
+            ctx.Alert($"use-server rule failed to parse log-format '{written}' : {error}.");
+            return;
         }
 
         section.UseServers.Add(new UseServerRule(dynamicName is null ? name : null, dynamicName, condition, ctx.Location.ToString()));
