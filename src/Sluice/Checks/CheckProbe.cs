@@ -34,16 +34,32 @@ internal sealed class CheckProbe
     private readonly Regex? _regex;
     private readonly TlsConnector? _tls;
     private readonly TlsConnector? _serverTls;
-    private readonly byte[]? _proxyHeader;
+    private readonly Func<Socket, byte[]>? _proxyHeader;
     private readonly SourceConfig? _source;
     private readonly SourcePortRange? _sourcePorts;
 
+    /// <summary>
+    /// A check's v1 PROXY header: the connection is the proxy's own, so it names the check connection's addresses,
+    /// as haproxy 2.6 does (UNKNOWN when they are no TCP ones).
+    /// </summary>
+    public static byte[] ProxyHeaderV1(Socket socket)
+    {
+        try
+        {
+            return ProxyHeaderWriter.WriteV1(socket.LocalEndPoint, socket.RemoteEndPoint);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return ProxyHeaderWriter.WriteV1(null, null);
+        }
+    }
+
     /// <param name="endPoint">Where each check connects, asked again for every check since the server's address may change at run time.</param>
     /// <param name="tls">The server's TLS side when checks speak TLS (`check-ssl`, or an `ssl` server checked on its own port).</param>
-    /// <param name="proxyHeader">The PROXY header each check connection begins with; null for none.</param>
+    /// <param name="proxyHeader">The PROXY header each check connection begins with, made from its socket; null for none.</param>
     /// <param name="serverTls">The server's TLS settings, for `connect ssl` steps.</param>
     /// <param name="source">The server's `source`: checks leave from it as the traffic does, ports of its range included.</param>
-    public CheckProbe(Func<EndPoint> endPoint, BackendCheckConfig config, TlsConnector? tls = null, byte[]? proxyHeader = null, TlsConnector? serverTls = null, (SourceConfig Config, SourcePortRange? Ports)? source = null)
+    public CheckProbe(Func<EndPoint> endPoint, BackendCheckConfig config, TlsConnector? tls = null, Func<Socket, byte[]>? proxyHeader = null, TlsConnector? serverTls = null, (SourceConfig Config, SourcePortRange? Ports)? source = null)
     {
         _proxyHeader = proxyHeader;
         (_source, _sourcePorts) = source is var (sourceConfig, ports) ? (sourceConfig, ports) : (null, null);
@@ -321,10 +337,10 @@ internal sealed class CheckProbe
                 return new CheckResult(CheckStatus.L4Connection, Info: ex.Message + StepSuffix());
             }
 
-            var proxyHeader = rule.Default ? probe._proxyHeader : null;
+            var proxyHeader = rule.Default ? probe._proxyHeader?.Invoke(socket) : null;
             if (rule.SendProxy)
             {
-                proxyHeader ??= ProxyHeaderWriter.WriteV1(null, null);
+                proxyHeader ??= ProxyHeaderV1(socket);
             }
 
             try

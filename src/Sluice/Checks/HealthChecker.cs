@@ -61,13 +61,16 @@ internal sealed class HealthChecker : IHeartbeatTarget
         // elsewhere; `check-ssl` forces it.
         var tls = server.Config.Tls is { } connector && (connector.Settings.CheckSsl || (connector.Settings.Enabled && _config.Port == 0 && _config.Address is null)) ? connector.ForChecks : null;
         // configuration.txt, "check-send-proxy": checks speak the PROXY protocol when the traffic does, unless `port`
-        // or `addr` sends them elsewhere. The connection is the proxy's own: v1 says UNKNOWN, v2 is a LOCAL command.
+        // or `addr` sends them elsewhere; `check-send-proxy` forces it, in the traffic's version (v1 without one).
+        // The connection is the proxy's own: v1 names the check connection's addresses, v2 is a LOCAL command.
         var sendProxy = server.Config.SendProxy;
-        var proxyHeader = sendProxy.Enabled && _config.Port == 0 && _config.Address is null
-            ? sendProxy.V2
-                ? ProxyHeaderWriter.WriteV2(ProxyCommand.Local, null, null, [], (sendProxy.Options & ProxyV2Options.Crc32c) != 0)
-                : ProxyHeaderWriter.WriteV1(null, null)
-            : null;
+        Func<System.Net.Sockets.Socket, byte[]>? proxyHeader = null;
+        if (_config.SendProxy || (sendProxy.Enabled && _config.Port == 0 && _config.Address is null))
+        {
+            var local = sendProxy.V2 ? ProxyHeaderWriter.WriteV2(ProxyCommand.Local, null, null, [], (sendProxy.Options & ProxyV2Options.Crc32c) != 0) : null;
+            proxyHeader = local is null ? CheckProbe.ProxyHeaderV1 : _ => local;
+        }
+
         _probe = new CheckProbe(() => ResolveEndPoint(server), backend.Config.HealthCheck, tls, proxyHeader, server.Config.Tls?.ForChecks,
             server.Source is { } source ? (source, server.SourcePorts) : null)
         {

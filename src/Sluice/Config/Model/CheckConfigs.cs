@@ -26,9 +26,11 @@ internal sealed record ServerCheckConfig
     public int Port { get; init; }
     /// <summary>`addr`: the address checks connect to; null means the server's own address.</summary>
     public IPAddress? Address { get; init; }
-    /// <summary>`agent-check`: an agent on <see cref="AgentPort"/> reports the server's state, weight and admin state.</summary>
+    /// <summary>`check-send-proxy`: checks begin with a PROXY header even when `port` or `addr` send them elsewhere, or the traffic has none.</summary>
+    public bool SendProxy { get; init; }
     /// <summary>`check-proto h1|h2`: the protocol of HTTP checks; null for the server's `proto` (or ALPN).</summary>
     public string? Proto { get; init; }
+    /// <summary>`agent-check`: an agent on <see cref="AgentPort"/> reports the server's state, weight and admin state.</summary>
     public bool AgentCheck { get; init; }
     /// <summary>`agent-port`: where the agent listens; 0 when not set.</summary>
     public int AgentPort { get; init; }

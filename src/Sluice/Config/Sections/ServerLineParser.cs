@@ -348,6 +348,9 @@ internal static class ServerLineParser
                     }
 
                     break;
+                case "check-send-proxy":
+                    options = options with { Check = options.Check with { SendProxy = true } };
+                    break;
                 case "check":
                     options = options with { Check = options.Check with { Enabled = true } };
                     break;

@@ -115,6 +115,82 @@ public sealed class ProxyProtocolTests
         Assert.Null(sluice.Output.Lines.FirstOrDefault(l => l.Contains("is DOWN", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// `check-send-proxy`: checks sent elsewhere (`port`, `addr`) or of a server whose traffic has no PROXY header
+    /// still begin with one, v2 (a LOCAL command) when the traffic speaks v2, else v1 naming the check connection's
+    /// own addresses, as a `tcp-check connect send-proxy` step does. What the check targets receive first, as
+    /// haproxy 2.6 sends it.
+    /// </summary>
+    [Fact]
+    public async Task CheckSendProxy_ChecksBeginWithTheHeader_AsHAProxy()
+    {
+        var firstBytes = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        Func<Socket, Task> Recorder(string name) => async socket =>
+        {
+            var buffer = new byte[512];
+            var seen = new List<byte>();
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                while (seen.Count < 64)
+                {
+                    var read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    seen.AddRange(buffer.AsSpan(0, read).ToArray());
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException)
+            {
+                // What came before the check gave up is what it sent.
+            }
+
+            // The check connection's own source port differs from run to run.
+            var text = System.Text.RegularExpressions.Regex.Replace(Encoding.Latin1.GetString([.. seen]), @"^(PROXY TCP4 \S+ \S+ )\d+ ", "${1}SPORT ");
+            firstBytes.TryAdd(name, Convert.ToHexString(Encoding.Latin1.GetBytes(text)));
+        };
+
+        await using var v1 = TestServer.Tcp(Recorder("v1"));
+        await using var v2 = TestServer.Tcp(Recorder("v2"));
+        await using var step = TestServer.Tcp(Recorder("step"));
+        await using var traffic = TestServer.Tcp(TestServer.Silent);
+        string Config(int port, string socket) => $"""
+            {Stats.HaproxyOracle.Preamble(socket, "tcp")}
+            listen l
+                bind 127.0.0.1:{port}
+                server forced {traffic.Address} check inter 200 check-send-proxy port {P(PortOf(v1.Address))}
+                server forced-v2 {traffic.Address} send-proxy-v2 check inter 200 check-send-proxy addr 127.0.0.1 port {P(PortOf(v2.Address))}
+            backend steps
+                option tcp-check
+                tcp-check connect port {P(PortOf(step.Address))} send-proxy
+                server t {traffic.Address} check inter 200
+            """;
+
+        async Task<string> RunAsync(int port, string socket)
+        {
+            firstBytes.Clear();
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (firstBytes.Count < 3 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            return string.Join(' ', firstBytes.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+        }
+
+        var (reference, ours) = await Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.Contains("v1=" + Convert.ToHexString(Encoding.ASCII.GetBytes($"PROXY TCP4 127.0.0.1 127.0.0.1 SPORT {PortOf(v1.Address)}\r\n")), reference, StringComparison.Ordinal);
+        Assert.Contains("v2=0D0A0D0A000D0A515549540A200000", reference, StringComparison.Ordinal);
+        Assert.Contains("step=" + Convert.ToHexString(Encoding.ASCII.GetBytes($"PROXY TCP4 127.0.0.1 127.0.0.1 SPORT {PortOf(step.Address)}\r\n")), reference, StringComparison.Ordinal);
+        Assert.Equal(reference, ours);
+    }
+
+    private static int PortOf(string address) => int.Parse(address[(address.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+
     [Fact]
     public async Task HandWrittenV2Header_TlvsReachTheFetches_AndHttpRulesSeeItsAddresses()
     {
