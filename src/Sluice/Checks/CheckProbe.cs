@@ -35,6 +35,7 @@ internal sealed class CheckProbe
     private readonly TlsConnector? _tls;
     private readonly TlsConnector? _serverTls;
     private readonly Func<Socket, byte[]>? _proxyHeader;
+    private readonly EndPoint? _socks4;
     private readonly SourceConfig? _source;
     private readonly SourcePortRange? _sourcePorts;
 
@@ -59,8 +60,10 @@ internal sealed class CheckProbe
     /// <param name="proxyHeader">The PROXY header each check connection begins with, made from its socket; null for none.</param>
     /// <param name="serverTls">The server's TLS settings, for `connect ssl` steps.</param>
     /// <param name="source">The server's `source`: checks leave from it as the traffic does, ports of its range included.</param>
-    public CheckProbe(Func<EndPoint> endPoint, BackendCheckConfig config, TlsConnector? tls = null, Func<Socket, byte[]>? proxyHeader = null, TlsConnector? serverTls = null, (SourceConfig Config, SourcePortRange? Ports)? source = null)
+    /// <param name="socks4">The SOCKS4 proxy checks go through (`check-via-socks4`); null for direct checks.</param>
+    public CheckProbe(Func<EndPoint> endPoint, BackendCheckConfig config, TlsConnector? tls = null, Func<Socket, byte[]>? proxyHeader = null, TlsConnector? serverTls = null, (SourceConfig Config, SourcePortRange? Ports)? source = null, EndPoint? socks4 = null)
     {
+        _socks4 = socks4;
         _proxyHeader = proxyHeader;
         (_source, _sourcePorts) = source is var (sourceConfig, ports) ? (sourceConfig, ports) : (null, null);
         _endPoint = endPoint;
@@ -310,7 +313,9 @@ internal sealed class CheckProbe
                 endPoint = new IPEndPoint(rule.Address ?? ip.Address, rule.Port != 0 ? rule.Port : ip.Port);
             }
 
-            var socket = ServerConnector.CreateSocket(endPoint);
+            // `check-via-socks4`: the check connects to the server's SOCKS4 proxy, which is asked for the check address.
+            var socks4 = rule.Default ? probe._socks4 : null;
+            var socket = ServerConnector.CreateSocket(socks4 ?? endPoint);
             _socket = socket;
             if (probe._source is { } source && ServerConnector.BindSource(socket, source, probe._sourcePorts, null, out _sourcePort) != ConnectError.None)
             {
@@ -320,7 +325,12 @@ internal sealed class CheckProbe
 
             try
             {
-                await socket.ConnectAsync(endPoint, cancellation).ConfigureAwait(false);
+                await socket.ConnectAsync(socks4 ?? endPoint, cancellation).ConfigureAwait(false);
+                if (socks4 is not null && !await ServerConnector.ConnectThroughSocks4Async(socket, endPoint, cancellation).ConfigureAwait(false))
+                {
+                    // HAProxy's words for a proxy that did not grant the connection.
+                    return new CheckResult(CheckStatus.SocketError, Info: "SOCKS4 Proxy deny the request" + StepSuffix());
+                }
             }
             catch (OperationCanceledException)
             {

@@ -72,7 +72,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
         }
 
         _probe = new CheckProbe(() => ResolveEndPoint(server), backend.Config.HealthCheck, tls, proxyHeader, server.Config.Tls?.ForChecks,
-            server.Source is { } source ? (source, server.SourcePorts) : null)
+            server.Source is { } source ? (source, server.SourcePorts) : null, _config.ViaSocks4 ? server.Config.Socks4 : null)
         {
             StateHeader = backend.Config.HealthCheck.SendState ? ServerStateHeader : null,
             // configuration.txt, "check-proto": without it, the server's `proto` is the checks' one.

@@ -380,6 +380,7 @@ internal static class ConfigBuilder
                 Proto = line.Options.Proto,
                 WebSocket = line.Options.WebSocket,
                 SendProxy = line.Options.SendProxy,
+                Socks4 = line.Options.Socks4,
                 Check = line.Options.Check,
                 Tls = line.Options.TlsConnector,
             });

@@ -199,10 +199,12 @@ internal sealed class ServerDialer
     private async Task<(Socket? Socket, ConnectError Error, bool TimedOut, SslStream? Tls, TlsConnectionInfo? TlsInfo)> ConnectOnceAsync(ServerState server, int frontendPort, long connectMs, Heartbeat clock)
     {
         var endPoint = ServerConnector.ResolveEndPoint(server.Address, frontendPort);
+        // `socks4`: the connection goes to the proxy, which is then asked for the server.
+        var socks4 = server.Config.Socks4;
         Socket socket;
         try
         {
-            socket = ServerConnector.CreateSocket(endPoint);
+            socket = ServerConnector.CreateSocket(socks4 ?? endPoint);
         }
         catch (SocketException)
         {
@@ -243,8 +245,15 @@ internal sealed class ServerDialer
         {
             if (!IsKilled)
             {
-                await socket.ConnectAsync(endPoint).ConfigureAwait(false);
+                await socket.ConnectAsync(socks4 ?? endPoint).ConfigureAwait(false);
                 connected = !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
+                if (connected && socks4 is not null)
+                {
+                    // The SOCKS4 exchange is part of the connection, under `timeout connect`, as in HAProxy.
+                    connected = await ServerConnector.ConnectThroughSocks4Async(socket, endPoint).ConfigureAwait(false)
+                        && !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
+                }
+
                 if (connected && server.Config.SendProxy.Enabled)
                 {
                     // The PROXY header comes first, before any TLS record, still under `timeout connect`.

@@ -35,6 +35,37 @@ internal static class ServerConnector
         _ => throw new ArgumentOutOfRangeException(nameof(address), address.Text, "unknown server address kind"),
     };
 
+    /// <summary>
+    /// Asks the SOCKS4 proxy <paramref name="socket"/> is connected to for a connection to <paramref name="target"/>;
+    /// true once granted. A refusal, a reply that is no SOCKS4 one, a target it cannot name (not IPv4) or the
+    /// proxy closing all give false; a failure of the socket throws as the socket does.
+    /// </summary>
+    public static async ValueTask<bool> ConnectThroughSocks4Async(Socket socket, EndPoint target, CancellationToken cancellation = default)
+    {
+        if (target is not IPEndPoint { AddressFamily: AddressFamily.InterNetwork } ipv4)
+        {
+            return false;
+        }
+
+        var exchange = new byte[Sluice.Protocols.Socks.Socks4.RequestLength];
+        Sluice.Protocols.Socks.Socks4.WriteConnect(ipv4, exchange);
+        await socket.SendAsync(exchange, SocketFlags.None, cancellation).ConfigureAwait(false);
+        var reply = exchange.AsMemory(0, Sluice.Protocols.Socks.Socks4.ReplyLength);
+        var read = 0;
+        while (read < reply.Length)
+        {
+            var got = await socket.ReceiveAsync(reply[read..], SocketFlags.None, cancellation).ConfigureAwait(false);
+            if (got == 0)
+            {
+                return false;
+            }
+
+            read += got;
+        }
+
+        return Sluice.Protocols.Socks.Socks4.ReplyCode(reply.Span) == Sluice.Protocols.Socks.Socks4.Granted;
+    }
+
     public static Socket CreateSocket(EndPoint endPoint)
     {
         if (endPoint is UnixDomainSocketEndPoint)

@@ -28,6 +28,8 @@ internal sealed record ServerCheckConfig
     public IPAddress? Address { get; init; }
     /// <summary>`check-send-proxy`: checks begin with a PROXY header even when `port` or `addr` send them elsewhere, or the traffic has none.</summary>
     public bool SendProxy { get; init; }
+    /// <summary>`check-via-socks4`: checks go through the server's `socks4` proxy too.</summary>
+    public bool ViaSocks4 { get; init; }
     /// <summary>`check-proto h1|h2`: the protocol of HTTP checks; null for the server's `proto` (or ALPN).</summary>
     public string? Proto { get; init; }
     /// <summary>`agent-check`: an agent on <see cref="AgentPort"/> reports the server's state, weight and admin state.</summary>

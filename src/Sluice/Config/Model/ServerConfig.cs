@@ -32,6 +32,8 @@ internal sealed record ServerConfig
     public WebSocketProtocol WebSocket { get; init; }
     /// <summary>The PROXY header each new connection to the server begins with.</summary>
     public SendProxyConfig SendProxy { get; init; }
+    /// <summary>`socks4 ADDR:PORT`: the SOCKS4 proxy the server is reached through; null for a direct connection.</summary>
+    public System.Net.IPEndPoint? Socks4 { get; init; }
     /// <summary>`check` and its timing settings.</summary>
     public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
     /// <summary>`ssl` (or `check-ssl`) and its options, loaded: null for a cleartext server.</summary>

@@ -55,6 +55,8 @@ internal sealed record ServerOptions
     public string? Proto { get; init; }
     public WebSocketProtocol WebSocket { get; init; }
     public SendProxyConfig SendProxy { get; init; }
+    /// <summary>`socks4 ADDR:PORT`: the SOCKS4 proxy the server is reached through; null for a direct connection.</summary>
+    public System.Net.IPEndPoint? Socks4 { get; init; }
     public ServerCheckConfig Check { get; init; } = ServerCheckConfig.Default;
     /// <summary>`ssl`, `verify`, `sni`, `alpn`... as written, from `ssl-default-server-*` on.</summary>
     public TlsSettings? Tls { get; init; }

@@ -230,6 +230,7 @@ internal static class ServerLineParser
                     "proto" => $"{prefix} : 'proto' : missing value.",
                     "agent-send" => $"{prefix} : 'agent-send' expects a string as argument..",
                     "error-limit" => $"{prefix} : 'error-limit' expects an integer argument..",
+                    "socks4" => $"{prefix} : 'socks4' expects <addr>:<port> as argument..",
                     _ => $"{prefix} : '{keyword}' expects an argument.",
                 });
                 return false;
@@ -275,6 +276,10 @@ internal static class ServerLineParser
                     break;
                 case "cookie":
                     options = options with { Cookie = argument };
+                    break;
+                case "socks4":
+                    error = ParseSocks4(argument!, out var socks4);
+                    options = options with { Socks4 = socks4 };
                     break;
                 case "init-addr":
                     error = ParseInitAddr(argument!, out var initAddr);
@@ -350,6 +355,9 @@ internal static class ServerLineParser
                     break;
                 case "check-send-proxy":
                     options = options with { Check = options.Check with { SendProxy = true } };
+                    break;
+                case "check-via-socks4":
+                    options = options with { Check = options.Check with { ViaSocks4 = true } };
                     break;
                 case "check":
                     options = options with { Check = options.Check with { Enabled = true } };
@@ -611,6 +619,29 @@ internal static class ServerLineParser
             return $"invalid value {(long)delay.TotalMilliseconds} for argument '{keyword}'.";
         }
 
+        return null;
+    }
+
+    /// <summary>`socks4 ADDR:PORT`: the SOCKS4 proxy the server is reached through.</summary>
+    private static string? ParseSocks4(string text, out System.Net.IPEndPoint? proxy)
+    {
+        proxy = null;
+        if (!text.Contains(':', StringComparison.Ordinal))
+        {
+            return $"'socks4 {text}' : missing port specification in '{text}'.";
+        }
+
+        if (AddressParser.ParseServer(text, out var address) is { } error)
+        {
+            return $"'socks4 {text}' : {error}.";
+        }
+
+        if (address is not InetServerAddress { Fqdn: null, PortIsOffset: false } inet || inet.Port == 0)
+        {
+            return address is InetServerAddress ? $"'socks4 {text}' : missing port specification in '{text}'." : $"'socks4 {text}' : expects <addr>:<port> as argument.";
+        }
+
+        proxy = new System.Net.IPEndPoint(inet.Address, inet.Port);
         return null;
     }
 }

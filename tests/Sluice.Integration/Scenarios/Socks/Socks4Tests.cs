@@ -1,0 +1,68 @@
+using System.Text.RegularExpressions;
+using Sluice.Integration.Fixtures;
+using Sluice.Integration.Scenarios.Logs;
+using Sluice.Integration.Scenarios.Stats;
+
+namespace Sluice.Integration.Scenarios.Socks;
+
+/// <summary>
+/// `server ... socks4 ADDR:PORT` and `check-via-socks4` with Debian's Dante as the SOCKS4 proxy, compared with
+/// haproxy 2.6 under the same configuration: traffic reaches the server through the proxy; checks go through it
+/// only with `check-via-socks4`, and a refusal of the proxy takes the server down with HAProxy's reason.
+/// </summary>
+public class Socks4Tests
+{
+    /// <summary>What one proxy showed: the client's bytes, each server's check status, the DOWN lines.</summary>
+    private sealed record Outcome(string Received, string Checks, string Down);
+
+    [Fact]
+    public async Task TrafficAndChecksThroughTheProxy_AsHAProxy()
+    {
+        await using var socks = await DanteSocksProxy.StartAsync();
+        await using var banner = TestServer.Tcp(async socket =>
+        {
+            await socket.SendAsync("hello through socks\n"u8.ToArray());
+            socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            await TestServer.DrainAsync(socket);
+        });
+        using var logs = SyslogListener.Udp();
+        var refused = "127.0.0.1:" + HAProxyPeer.Port(socks.RefusedPort);
+        string Config(int port, string socket) => $"""
+            {HaproxyOracle.Preamble(socket, "tcp")}
+                log 127.0.0.1:{logs.Port} local0
+            listen through
+                bind 127.0.0.1:{port}
+                server s {banner.Address} socks4 {socks.Address} check check-via-socks4 inter 200
+            listen refused_check
+                server s {refused} socks4 {socks.Address} check check-via-socks4 inter 200 fall 1
+            listen direct_check
+                server s {refused} socks4 {socks.Address} check inter 200 fall 1
+            """;
+
+        var seen = 0;
+        async Task<Outcome> RunAsync(int port, string socket)
+        {
+            string received;
+            using (var client = await TestClient.ConnectTcpAsync(port))
+            {
+                received = await TestClient.ReadToEndAsync(client);
+            }
+
+            seen += 2;
+            var down = await logs.Lines.WaitForAsync(l => l.Contains(" is DOWN", StringComparison.Ordinal), seen);
+            await Task.Delay(300);
+            var csv = StatsPeers.ParseCsv(await StatsPeers.UnixAsync(socket, "show stat"));
+            var checks = string.Join(' ', new[] { "through/s", "refused_check/s", "direct_check/s" }.Select(row => csv[row]["check_status"]));
+            return new Outcome(received, checks, string.Join('\n', down.Skip(seen - 2)
+                .Select(l => Regex.Replace(l[l.IndexOf("Server ", StringComparison.Ordinal)..], @"check duration: \d+ms", "check duration: Nms"))
+                .Order(StringComparer.Ordinal)));
+        }
+
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.Equal("hello through socks\n", reference.Received);
+        Assert.Equal("L4OK SOCKERR L4CON", reference.Checks);
+        Assert.Contains("Server refused_check/s is DOWN, reason: Socket error, info: \"SOCKS4 Proxy deny the request\"", reference.Down, StringComparison.Ordinal);
+        Assert.Equal(reference, ours);
+    }
+}
