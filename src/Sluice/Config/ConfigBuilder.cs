@@ -17,8 +17,10 @@ internal static class ConfigBuilder
         "\n   | with such a configuration. To fix this, please ensure that all following" +
         "\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.";
 
-    public static SluiceConfig? Build(GlobalConfig global, IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics, IReadOnlyDictionary<string, HttpErrorsSection>? httpErrors = null)
+    public static SluiceConfig? Build(GlobalConfig global, IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics, IReadOnlyDictionary<string, HttpErrorsSection>? httpErrors = null,
+        IReadOnlyList<RingConfig>? rings = null)
     {
+        global = global with { Rings = CheckRings(rings ?? [], global, sections, diagnostics) };
         var errorPages = ResolveErrorPages(sections, httpErrors ?? new Dictionary<string, HttpErrorsSection>(), diagnostics);
         var ids = AssignIds(sections, diagnostics, reserveCli: global.StatsSockets.Count > 0);
         var backends = new Dictionary<string, (BackendConfig Config, ProxySection Section)>(StringComparer.Ordinal);
@@ -313,6 +315,48 @@ internal static class ConfigBuilder
         }
 
         return ids;
+    }
+
+    /// <summary>
+    /// The `ring` sections as HAProxy checks them: an event length beyond the size is the size, a ring that forwards
+    /// to servers without both timeouts is warned about as a backend would be; a `log ring@NAME` of no ring is an alert.
+    /// </summary>
+    private static List<RingConfig> CheckRings(IReadOnlyList<RingConfig> rings, GlobalConfig global, IReadOnlyList<ProxySection> sections, DiagnosticBag diagnostics)
+    {
+        var checkedRings = new List<RingConfig>(rings.Count);
+        foreach (var ring in rings)
+        {
+            var ok = ring;
+            if (ring.MaxLength > ring.Size)
+            {
+                diagnostics.ConfigWarning($"ring '{ring.Name}' event max length '{ring.MaxLength}' exceeds size, forced to size '{ring.Size}'.");
+                ok = ring with { MaxLength = ring.Size };
+            }
+
+            if (ring.Servers.Count > 0 && (ring.ConnectTimeout is null || ring.ServerTimeout is null))
+            {
+                diagnostics.ConfigWarning($"missing timeouts for backend '{ring.Name}'.{MissingTimeoutsAdvice}");
+            }
+
+            checkedRings.Add(ok);
+        }
+
+        bool Known(Sluice.Logging.LogTarget target) =>
+            target.Kind != Sluice.Logging.LogTargetKind.Ring || target.RingName == Sluice.Logging.Ring.DefaultName || rings.Any(r => r.Name == target.RingName);
+        foreach (var target in global.LogTargets.Where(t => !Known(t)))
+        {
+            diagnostics.ConfigAlert($"global log server declared in file '{target.Declared.File}' at line {target.Declared.Line} uses unknown ring named '{target.RingName}'.");
+        }
+
+        foreach (var section in sections.Where(s => s.Kind != ProxyKinds.Defaults))
+        {
+            foreach (var target in section.LogTargets.Where(t => !Known(t)))
+            {
+                diagnostics.ConfigAlert($"log server declared in proxy section '{section.Name}' in file '{target.Declared.File}' at line {target.Declared.Line} uses unknown ring named '{target.RingName}'.");
+            }
+        }
+
+        return checkedRings;
     }
 
     /// <summary>

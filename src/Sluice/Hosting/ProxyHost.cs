@@ -39,12 +39,19 @@ internal sealed class ProxyHost : IAsyncDisposable
     private int _listenersHandedOut;
     private Task? _stopTask;
     private HealthChecks? _checks;
+    private readonly Logging.RingForwarder[] _ringForwarders;
+
+    /// <summary>The `ring` sections' buffers, `buf0` last (`show events`).</summary>
+    public IReadOnlyList<Logging.Ring> Rings { get; }
     private RuntimeApi.CliServer? _cli;
     private readonly List<Stats.FrontendStats> _frontendStats = [];
 
     private ProxyHost(SluiceConfig config, TimeProvider timeProvider, ProxyHost? predecessor)
     {
         _config = config;
+        // Before any log sender opens its targets: `log ring@NAME` finds its ring.
+        Rings = Logging.Ring.Declare(config.Global.Rings);
+        _ringForwarders = [.. Rings.SelectMany(ring => ring.Config.Servers.Select(server => new Logging.RingForwarder(ring, server, newOnly: predecessor is not null)))];
         _heartbeat = new Heartbeat(timeProvider, Heartbeat.DefaultInterval);
         if (predecessor is not null)
         {
@@ -140,6 +147,11 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error, predecessor?._checks, () => [.. host._active.Keys], config.Global);
+        foreach (var forwarder in host._ringForwarders)
+        {
+            forwarder.Start();
+        }
+
         Sluice.Stats.StatsHub.Current = host.Stats;
         if (predecessor is not null)
         {
@@ -521,6 +533,11 @@ internal sealed class ProxyHost : IAsyncDisposable
     private void DisposeResources()
     {
         _checks?.Stop();
+        foreach (var forwarder in _ringForwarders)
+        {
+            forwarder.Dispose();
+        }
+
         _cli?.Stop();
         foreach (var listener in _listeners)
         {

@@ -21,6 +21,7 @@ internal sealed class LogSender
     private readonly LogSink[] _sinks;
     private readonly int[] _sampleCounters;
     private readonly byte[] _tag;
+    private static readonly byte[] Localhost = "localhost"u8.ToArray();
     private readonly byte[]? _hostname;
     private readonly byte[] _pid;
     private readonly bool _needsStructuredData;
@@ -34,6 +35,11 @@ internal sealed class LogSender
         for (var i = 0; i < _sinks.Length; i++)
         {
             _sinks[i] = (openSink ?? LogSink.Open)(_targets[i]);
+            if (_sinks[i] is LogSink.RingSink { Ring.Config: var ring })
+            {
+                // A ring's own format and event length apply, its newline aside.
+                _targets[i] = _targets[i] with { Format = ring.Format, MaxLength = ring.MaxLength + 1 };
+            }
         }
 
         _sampleCounters = new int[_targets.Length];
@@ -180,7 +186,9 @@ internal sealed class LogSender
             }
 
             var level = Math.Max(message.Level, target.MinLevel);
-            var length = SyslogHeader.Write(scratch, target, level, message.UnixMicroseconds, _hostname, _tag, _pid, structuredData);
+            // HAProxy's rings name the host `localhost` when `log-send-hostname` does not give one.
+            var hostname = _hostname ?? (target.Kind == LogTargetKind.Ring ? Localhost : null);
+            var length = SyslogHeader.Write(scratch, target, level, message.UnixMicroseconds, hostname, _tag, _pid, structuredData);
             var room = Math.Max(0, target.MaxLength - length - 1);
             var take = Math.Min(room, body.Length);
             body[..take].CopyTo(scratch.AsSpan(length));

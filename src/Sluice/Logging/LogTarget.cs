@@ -13,6 +13,8 @@ internal enum LogTargetKind : byte
     Unix,
     /// <summary>`fd@N`: a file descriptor the process inherited (fd@1 and fd@2 are stdout and stderr).</summary>
     FileDescriptor,
+    /// <summary>`ring@NAME`: a `ring` section's buffer, whose format and length limit apply.</summary>
+    Ring,
 }
 
 /// <summary>The header a target puts before each message (`format` on the `log` line).</summary>
@@ -55,6 +57,12 @@ internal sealed record LogTarget
 
     /// <summary>The inherited file descriptor of `fd@N`.</summary>
     public int Descriptor { get; init; }
+
+    /// <summary>The ring of `ring@NAME`.</summary>
+    public string? RingName { get; init; }
+
+    /// <summary>Where the `log` line is, for messages about its target.</summary>
+    public Sluice.Config.Keywords.Location Declared { get; init; }
 
     public SyslogFormat Format { get; init; } = SyslogFormat.Rfc3164;
 
@@ -189,7 +197,7 @@ internal sealed record LogTarget
         return target;
     }
 
-    private static SyslogFormat? ParseFormat(string name) => name switch
+    internal static SyslogFormat? ParseFormat(string name) => name switch
     {
         "rfc3164" => SyslogFormat.Rfc3164,
         "rfc5424" => SyslogFormat.Rfc5424,
@@ -244,6 +252,17 @@ internal sealed record LogTarget
                 return new LogTarget { Kind = LogTargetKind.Stdout, Text = text };
             case "stderr":
                 return new LogTarget { Kind = LogTargetKind.Stderr, Text = text };
+        }
+
+        if (text.StartsWith("ring@", StringComparison.Ordinal))
+        {
+            if (text.Length == "ring@".Length)
+            {
+                error = $"invalid address: '{text}'";
+                return null;
+            }
+
+            return new LogTarget { Kind = LogTargetKind.Ring, Text = text, RingName = text["ring@".Length..] };
         }
 
         if (text.StartsWith("fd@", StringComparison.Ordinal))

@@ -130,12 +130,25 @@ internal abstract class LogSink
                     LogTargetKind.Stderr => new StreamSink(Console.OpenStandardError()),
                     LogTargetKind.FileDescriptor => new StreamSink(new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(target.Descriptor, ownsHandle: false), FileAccess.Write, 1)),
                     LogTargetKind.Udp => new DatagramSink(target.Address!.AddressFamily, ProtocolType.Udp, target.Address),
+                    LogTargetKind.Ring => new RingSink(Ring.Find(target.RingName!) ?? throw new InvalidOperationException($"ring '{target.RingName}' is not declared")),
                     _ => new DatagramSink(AddressFamily.Unix, ProtocolType.Unspecified, new UnixDomainSocketEndPoint(target.Path!)),
                 };
                 Opened[key] = sink;
             }
 
             return sink;
+        }
+    }
+
+    /// <summary>A `ring@NAME` target: the line, without its newline, becomes an event of the ring.</summary>
+    public sealed class RingSink(Ring ring) : LogSink
+    {
+        public Ring Ring { get; } = ring;
+
+        public override bool Send(ReadOnlySpan<byte> datagram)
+        {
+            Ring.Write(datagram.EndsWith((byte)'\n') ? datagram[..^1] : datagram);
+            return true;
         }
     }
 

@@ -38,6 +38,7 @@ internal static class CliCommands
         new(["set", "weight"], "set weight <bk>/<srv>  (DEPRECATED)", "change a server's weight (use 'set server' instead)", CliLevel.Admin, (r, o) => SetWeight(r, o, r.Arg(2), r.Arg(3))),
         new(["show", "backend"], "show backend", "list backends in the current running config", CliLevel.User, ShowBackend),
         new(["show", "cli", "level"], "show cli level", "display the level of the current CLI session", CliLevel.User, ShowLevel),
+        new(["show", "events"], "show events [<sink>] [-w] [-n]", "show event sink state", CliLevel.User, ShowEvents),
         new(["show", "errors"], "show errors [<px>] [request|response]", "report last request and/or response errors for each proxy", CliLevel.Operator, ShowErrors),
         new(["show", "info"], "show info [desc|json|typed|float]*", "report information about the running process", CliLevel.User, ShowInfo),
         new(["show", "pools"], "show pools", "report information about the memory pools usage", CliLevel.User, ShowPools),
@@ -72,7 +73,7 @@ internal static class CliCommands
         ["get", "acl"], ["get", "map"], ["get", "var"], ["new"], ["prepare"], ["set", "map"],
         ["set", "profiling"], ["set", "severity-output"], ["set", "ssl"],
         ["show", "acl"], ["show", "activity"], ["show", "cache"], ["show", "cli", "sockets"], ["show", "env"],
-        ["show", "events"], ["show", "fd"], ["show", "libs"], ["show", "map"], ["show", "peers"], ["show", "profiling"],
+        ["show", "fd"], ["show", "libs"], ["show", "map"], ["show", "peers"], ["show", "profiling"],
         ["show", "resolvers"], ["show", "schema"], ["show", "servers", "conn"], ["show", "ssl"], ["show", "startup-logs"],
         ["show", "tasks"], ["show", "threads"], ["show", "tls-keys"], ["show", "trace"], ["shutdown", "frontend"],
         ["trace"], ["debug"], ["expert-mode"], ["experimental-mode"], ["mcli-debug-mode"],
@@ -873,5 +874,64 @@ internal static class CliCommands
         }
 
         request.Connection.Timeout = value;
+    }
+
+    /// <summary>
+    /// `show events`: the sinks (stdout, stderr, the rings); `show events RING [-w] [-n]`: the ring's events, one per
+    /// line, from the oldest kept (`-n`: from now on), then with `-w` the new ones as they come until the client
+    /// sends anything or leaves. HAProxy's words, its errors without a newline of their own.
+    /// </summary>
+    private static void ShowEvents(CliRequest request, StringBuilder output)
+    {
+        if (request.Arg(2) is not { } name)
+        {
+            output.Append("Supported events sinks are listed below. Add -w(wait), -n(new). Any key to stop\n");
+            output.Append(CultureInfo.InvariantCulture, $"    {"stdout",-10} : type=fd, 0 dropped, standard output (fd#1)\n");
+            output.Append(CultureInfo.InvariantCulture, $"    {"stderr",-10} : type=fd, 0 dropped, standard output (fd#2)\n");
+            foreach (var ring in Logging.Ring.Current.OrderBy(r => r.Config.Name == Logging.Ring.DefaultName ? 0 : 1))
+            {
+                output.Append(CultureInfo.InvariantCulture, $"    {ring.Config.Name,-10} : type=buffer, {ring.Dropped} dropped, {ring.Description}\n");
+            }
+
+            return;
+        }
+
+        if (request.Connection.Level < CliLevel.Operator)
+        {
+            output.Append(PermissionDenied);
+            return;
+        }
+
+        if (name is "stdout" or "stderr")
+        {
+            output.Append("Nothing to report for this sink");
+            return;
+        }
+
+        if (Logging.Ring.Current.FirstOrDefault(r => r.Config.Name == name) is not { } found)
+        {
+            output.Append("No such event sink");
+            return;
+        }
+
+        var (wait, fromEnd) = (false, false);
+        foreach (var option in request.Args.Skip(3))
+        {
+            if (option is not ("-w" or "-n" or "-wn" or "-nw"))
+            {
+                output.Append("unknown option");
+                return;
+            }
+
+            wait |= option.Contains('w', StringComparison.Ordinal);
+            fromEnd |= option.Contains('n', StringComparison.Ordinal);
+        }
+
+        var cursor = found.Start(fromEnd);
+        found.Read(ref cursor, e => output.Append(Encoding.Latin1.GetString(e)).Append('\n'));
+        if (wait)
+        {
+            request.Connection.Follow = (found, cursor);
+        }
     }
 }

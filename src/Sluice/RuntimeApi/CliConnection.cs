@@ -40,8 +40,14 @@ internal sealed class CliConnection
 
     public TimeSpan Timeout { get; set; }
 
+    /// <summary>Set by `show events RING -w`: once its answer so far is sent, the ring's new events follow until the client sends anything.</summary>
+    public (Logging.Ring Ring, Logging.RingCursor Cursor)? Follow { get; set; }
+
+    private CancellationToken _stopping;
+
     public async Task RunAsync(CancellationToken stopping)
     {
+        _stopping = stopping;
         var buffer = new byte[4096];
         var pending = new List<byte>();
         try
@@ -191,6 +197,20 @@ internal sealed class CliConnection
                 break;
             }
 
+            if (Follow is var (ring, cursor))
+            {
+                Follow = null;
+                await _socket.SendAsync(Encoding.Latin1.GetBytes(output.ToString()), SocketFlags.None).ConfigureAwait(false);
+                output.Clear();
+                await FollowAsync(ring, cursor).ConfigureAwait(false);
+                if (Quit)
+                {
+                    // The client closed its side: the answer still ends as usual before the session does.
+                    output.Append('\n');
+                    break;
+                }
+            }
+
             output.Append('\n');
         }
 
@@ -207,6 +227,48 @@ internal sealed class CliConnection
         if (output.Length > 0)
         {
             await _socket.SendAsync(Encoding.Latin1.GetBytes(output.ToString()), SocketFlags.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Sends the ring's events as they come until the client sends anything (discarded, as HAProxy does) or closes
+    /// its side, which also ends the session, or the process stops.
+    /// </summary>
+    private async Task FollowAsync(Logging.Ring ring, Logging.RingCursor cursor)
+    {
+        var input = new byte[512];
+        var received = _socket.ReceiveAsync(input, SocketFlags.None, _stopping).AsTask();
+        var batch = new MemoryStream();
+        while (true)
+        {
+            var written = ring.WaitAsync(cursor, _stopping);
+            if (await Task.WhenAny(received, written).ConfigureAwait(false) == received)
+            {
+                try
+                {
+                    Quit = await received.ConfigureAwait(false) == 0;
+                }
+                catch (OperationCanceledException)
+                {
+                    Quit = true;
+                }
+
+                return;
+            }
+
+            if (written.IsCanceled)
+            {
+                Quit = true;
+                return;
+            }
+
+            batch.SetLength(0);
+            ring.Read(ref cursor, e =>
+            {
+                batch.Write(e);
+                batch.WriteByte((byte)'\n');
+            });
+            await _socket.SendAsync(batch.GetBuffer().AsMemory(0, (int)batch.Length), SocketFlags.None).ConfigureAwait(false);
         }
     }
 

@@ -120,7 +120,7 @@ public sealed class CliCommandsTests : IDisposable
 
     [Fact]
     public void KnownHaproxyCommand_NotSupportedYet() =>
-        Assert.Equal("'show events' is not supported yet.\n", Run("show events"));
+        Assert.Equal("'show fd' is not supported yet.\n", Run("show fd"));
 
     [Fact]
     public void Help_ListsOnlyCommandsOfTheLevel()

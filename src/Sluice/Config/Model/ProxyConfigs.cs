@@ -267,6 +267,8 @@ internal sealed record GlobalConfig
     public TlsSettings TlsServerDefaults { get; init; } = TlsSettings.Empty;
     /// <summary>`log` lines of the global section, which `log global` refers to.</summary>
     public IReadOnlyList<Sluice.Logging.LogTarget> LogTargets { get; init; } = [];
+    /// <summary>The `ring` sections, checked.</summary>
+    public IReadOnlyList<RingConfig> Rings { get; init; } = [];
     public string? LogTag { get; init; }
     /// <summary>`log-send-hostname [NAME]`: the name put in syslog headers (the system's host name without NAME).</summary>
     public string? LogSendHostname { get; init; }

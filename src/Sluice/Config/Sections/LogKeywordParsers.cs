@@ -49,7 +49,7 @@ internal static class LogKeywordParsers
             ctx.Alert($"log : {error}");
         }
 
-        return target;
+        return target is null ? null : target with { Declared = ctx.Location };
     }
 
     public static void ParseLogTag(KeywordContext ctx, ProxySection section)

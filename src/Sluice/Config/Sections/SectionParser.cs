@@ -21,6 +21,7 @@ internal sealed class SectionParser
         Unsupported = 3,
         Userlist = 4,
         HttpErrors = 5,
+        Ring = 6,
     }
 
     private readonly DiagnosticBag _diagnostics;
@@ -32,6 +33,9 @@ internal sealed class SectionParser
     private Sluice.Rules.Auth.Userlist? _userlist;
     private HttpErrorsSection? _httpErrors;
 
+    /// <summary>The `ring` section being read; not in <see cref="Rings"/> when its name was taken already.</summary>
+    private RingConfig? _ring;
+
     public SectionParser(DiagnosticBag diagnostics)
     {
         _diagnostics = diagnostics;
@@ -40,6 +44,9 @@ internal sealed class SectionParser
     public GlobalConfig Global { get; private set; } = new();
 
     public List<ProxySection> Proxies { get; } = [];
+
+    /// <summary>The `ring` sections in order.</summary>
+    public List<RingConfig> Rings { get; } = [];
 
     /// <summary>The `http-errors` sections by name.</summary>
     public Dictionary<string, HttpErrorsSection> HttpErrors { get; } = new(StringComparer.Ordinal);
@@ -93,6 +100,15 @@ internal sealed class SectionParser
             case Current.HttpErrors:
                 ParseHttpErrorsLine(line, _httpErrors!);
                 break;
+            case Current.Ring:
+                var ring = RingParser.Parse(new KeywordContext(line.File, line.Number, line.Words, 1, negated: false, _diagnostics), _ring!);
+                if (ReferenceEquals(Rings.LastOrDefault(), _ring))
+                {
+                    Rings[^1] = ring;
+                }
+
+                _ring = ring;
+                break;
             default:
                 _diagnostics.Alert(line.File, line.Number, $"unknown keyword '{keyword}' out of section.");
                 break;
@@ -126,6 +142,9 @@ internal sealed class SectionParser
             case "http-errors":
                 OpenHttpErrors(line);
                 return;
+            case "ring":
+                OpenRing(line);
+                return;
             case "defaults" or "frontend" or "backend" or "listen":
                 _current = Current.Proxy;
                 OpenProxy(line, kind, location);
@@ -156,6 +175,28 @@ internal sealed class SectionParser
         _httpErrors = new HttpErrorsSection(name, new Location(line.File, line.Number).ToString());
         HttpErrors[name] = _httpErrors;
         _current = Current.HttpErrors;
+    }
+
+    private void OpenRing(ConfigLine line)
+    {
+        _current = Current.Unsupported;
+        if (line.Words.Count < 2)
+        {
+            _diagnostics.Alert(line.File, line.Number, "missing ring name.");
+            return;
+        }
+
+        var name = line.Words[1];
+        _ring = new RingConfig { Name = name, Location = new Location(line.File, line.Number).ToString() };
+        _current = Current.Ring;
+        if (Rings.Exists(r => r.Name == name) || name is "stdout" or "stderr" || name == Logging.Ring.DefaultName)
+        {
+            // Its lines are still read and checked, as HAProxy does, into a ring that is then forgotten.
+            _diagnostics.Alert(line.File, line.Number, $"sink named '{name}' already exists.");
+            return;
+        }
+
+        Rings.Add(_ring);
     }
 
     /// <summary>An `http-errors` section holds only `errorfile CODE FILE` lines.</summary>
