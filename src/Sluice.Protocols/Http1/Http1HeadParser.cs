@@ -110,7 +110,7 @@ public static class Http1HeadParser
                 {
                     tooLong = TStartLine.TooLongReason;
                 }
-                else if (inFields && state.SectionBytes + remaining.Length > options.MaxHeaderSectionSize)
+                else if (inFields && TooLarge(state, remaining.Length, options))
                 {
                     tooLong = Http1RejectReason.HeaderSectionTooLarge;
                 }
@@ -125,7 +125,7 @@ public static class Http1HeadParser
                 return Http1ParseStatus.NeedMoreData;
             }
 
-            if (inFields && state.SectionBytes + lineLength > options.MaxHeaderSectionSize)
+            if (inFields && TooLarge(state, lineLength, options))
             {
                 return Reject(ref state, Http1RejectReason.HeaderSectionTooLarge, remaining, out consumed, out examined);
             }
@@ -187,7 +187,7 @@ public static class Http1HeadParser
                 {
                     reason = TStartLine.TooLongReason;
                 }
-                else if (inFields && state.SectionBytes + (long)remaining.Length > options.MaxHeaderSectionSize)
+                else if (inFields && TooLarge(state, remaining.Length, options))
                 {
                     reason = Http1RejectReason.HeaderSectionTooLarge;
                 }
@@ -202,7 +202,7 @@ public static class Http1HeadParser
                 return Http1ParseStatus.NeedMoreData;
             }
 
-            if (inFields && state.SectionBytes + (long)lineLength > options.MaxHeaderSectionSize)
+            if (inFields && TooLarge(state, lineLength, options))
             {
                 reason = Http1RejectReason.HeaderSectionTooLarge;
                 break;
@@ -703,4 +703,8 @@ public static class Http1HeadParser
             return Http1RejectReason.InvalidRequestLine;
         }
     }
+
+    /// <summary>True when <paramref name="more"/> bytes of fields would make the field section or the whole head too large (431).</summary>
+    private static bool TooLarge(in Http1HeadState state, long more, in Http1ParserOptions options) =>
+        state.SectionBytes + more > options.MaxHeaderSectionSize || state.HeadLength + more > options.MaxHeadSize;
 }

@@ -65,6 +65,12 @@ public readonly record struct Http1ParserOptions
     public int MaxHeaderSectionSize { get; init; } = DefaultMaxHeaderSectionSize;
 
     /// <summary>
+    /// Longest whole head, start line included (HAProxy's room for a head in its buffer); fields that would make it
+    /// longer give 431. No limit of its own by default.
+    /// </summary>
+    public long MaxHeadSize { get; init; } = long.MaxValue;
+
+    /// <summary>
     /// HAProxy's tune.http.maxhdr: header slots of one section, the last of which holds the end of the section, so
     /// a section has at most <c>MaxHeaderCount - 1</c> field lines; one more gives 400 (HAProxy).
     /// </summary>

@@ -174,8 +174,11 @@ internal static class HttpParserOptions
         return new Http1ParserOptions
         {
             Flags = flags,
+            // HAProxy holds a head in its buffer less the rewrite room: the start line may take all of it (above, 414),
+            // and the whole head must fit (above, 431).
             MaxHeaderSectionSize = headRoom,
-            MaxStartLineLength = Math.Min(headRoom, Http1ParserOptions.DefaultMaxStartLineLength),
+            MaxHeadSize = headRoom,
+            MaxStartLineLength = headRoom,
             MaxHeaderCount = global.MaxHeaders,
         };
     }

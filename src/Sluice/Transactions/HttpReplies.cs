@@ -79,11 +79,23 @@ internal sealed class HttpReplies
     }
 
     /// <summary>
-    /// The built-in page whatever the proxy configured: HAProxy 2.6's HTTP/1 mux answers a request it cannot read
-    /// (400, 408, 414, 431, 501) before any stream exists, with its own pages, not the proxy's error pages.
+    /// The built-in page whatever the proxy configured, as whole bytes: HAProxy 2.6's HTTP/1 mux answers a request it
+    /// cannot read (400, 408, 414, 431, 501) before any stream exists, with its own pages, not the proxy's error
+    /// pages, and sends them as its error messages are written: `Content-length` first, the fields' own case, and
+    /// `Connection: close` before `Content-Type`.
     /// </summary>
-    public static HttpReply BuiltInPage(int status) =>
-        BuiltIn.TryGetValue(status, out var reply) ? reply : Generic(status);
+    public static byte[] BuiltInPageBytes(int status) => RawPages.GetOrAdd(status, static s =>
+    {
+        var page = BuiltIn.TryGetValue(s, out var reply) ? reply : Generic(s);
+        var head = new StringBuilder()
+            .Append("HTTP/1.1 ").Append(s.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(' ')
+            .Append(Encoding.Latin1.GetString(page.Reason ?? Mux.Http1.ReasonPhrases.For(s))).Append("\r\n")
+            .Append("Content-length: ").Append(page.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append("\r\n")
+            .Append("Cache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n");
+        return [.. Encoding.Latin1.GetBytes(head.ToString()), .. page.Body];
+    });
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte[]> RawPages = new();
 
     /// <summary>The reply for an error status: the errorfile if one was given, else the built-in page.</summary>
     public HttpReply ForStatus(int status) =>

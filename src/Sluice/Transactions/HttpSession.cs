@@ -279,7 +279,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         {
             try
             {
-                await _front.SendReplyAsync(HttpReplies.BuiltInPage(status), closeAfter: true).ConfigureAwait(false);
+                await _front.SendRawResponseAsync(HttpReplies.BuiltInPageBytes(status)).ConfigureAwait(false);
                 sent = true;
             }
             catch (Messages.HttpBodyException)

@@ -224,6 +224,18 @@ public class Http1RequestHeadTests
         Assert.Equal(431, Http1RejectReason.HeaderSectionTooLarge.ToStatusCode());
     }
 
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(1, false)]
+    public void ParseRequestHead_WholeHeadLimit_CountsTheStartLine(int over, bool accepted)
+    {
+        // 16 bytes of request line, then a field filling the rest of the 100 bytes with the final CRLF.
+        var options = Strict with { MaxHeadSize = 100 };
+        string field = "X: " + new string('v', 100 - 16 - 3 - 2 - 2 + over) + "\r\n";
+        string result = Parse("GET / HTTP/1.0\r\n" + field + "\r\n", options);
+        Assert.Contains(accepted ? "=> Complete@" : $"=> Rejected:{Http1RejectReason.HeaderSectionTooLarge}", result, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ParseRequestHead_FinalEmptyLineOverLimit_RejectedWith431()
     {

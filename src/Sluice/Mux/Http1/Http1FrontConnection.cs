@@ -253,6 +253,17 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
         }
     }
 
+    /// <summary>
+    /// Sends a whole response as it is (the mux's own error pages) and closes the connection after it; fails with
+    /// <see cref="Messages.HttpBodyException"/> when the client is gone, as any response write.
+    /// </summary>
+    public ValueTask SendRawResponseAsync(byte[] response)
+    {
+        _closeAfterResponse = true;
+        System.Buffers.BuffersExtensions.Write(_io.Output, response);
+        return _responseBody.FlushAsync();
+    }
+
     public ValueTask<bool> BufferRequestBodyAsync(long limit, long atLeast) => _requestBody.BufferAsync(limit, atLeast);
 
     public void StartTunnel()

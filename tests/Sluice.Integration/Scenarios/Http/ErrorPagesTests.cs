@@ -171,6 +171,46 @@ public class ErrorPagesTests
         Assert.StartsWith("HTTP/1.1 200 OK\r\na: b\r\nc: /ret\r\nd: e\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n", await RawAnswerAsync(sluicePort, Http.Get("/ret", "Connection: close\r\n")), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The HTTP/1 mux's own answers to requests it cannot read (a field without a colon, a request head not
+    /// finished within `timeout http-request`, an unknown transfer coding) are its built-in pages byte for byte, whatever
+    /// errorfile the frontend has: `Content-length` first, the fields' own case, `Connection: close` before
+    /// `Content-Type`, as haproxy 2.6 writes them.
+    /// </summary>
+    [Fact]
+    public async Task MuxErrors_BuiltInPagesByteForByte_AsHAProxy()
+    {
+        var directory = Ports.TempDirectory();
+        await File.WriteAllTextAsync(Path.Combine(directory, "400.http"), "HTTP/1.0 400 Custom\r\ncontent-type: text/plain\r\n\r\ncustom\n");
+        string Config(int port, string socket) => $"""
+            {Stats.HaproxyOracle.Preamble(socket)}
+                timeout http-request 300ms
+            frontend fe
+                bind 127.0.0.1:{port}
+                errorfile 400 {directory}/400.http
+                http-request return status 200
+            """;
+
+        static async Task<string> RunAsync(int port, string socket)
+        {
+            var answers = new List<string>();
+            foreach (var request in new[] { "GET / HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\n", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: foo\r\n\r\n" })
+            {
+                using var client = await TestClient.ConnectTcpAsync(port);
+                await client.SendAsync(System.Text.Encoding.ASCII.GetBytes(request));
+                answers.Add(await TestClient.ReadToEndQuietlyAsync(client));
+            }
+
+            return string.Join("\n====\n", answers);
+        }
+
+        var (reference, ours) = await Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.StartsWith("HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n", reference, StringComparison.Ordinal);
+        Assert.Contains("HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\n", reference, StringComparison.Ordinal);
+        Assert.Equal(reference, ours);
+    }
+
     private static async Task<string> RawAnswerAsync(int port, string request)
     {
         using var client = await TestClient.ConnectTcpAsync(port);

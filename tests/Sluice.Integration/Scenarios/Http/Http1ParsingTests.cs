@@ -702,7 +702,16 @@ public class Http1ParsingTests
     public async Task H1_27_HeaderBlockOverLimit_Rejected431Closed()
     {
         await using var rig = await Http1Rig.StartAsync();
-        await rig.AssertRejectedNothingForwardedAsync("GET / HTTP/1.1\r\n" + HeaderBlock(15361), 431);
+        await rig.AssertRejectedNothingForwardedAsync("GET / HTTP/1.1\r\n" + HeaderBlock(15361 - 16), 431);
+    }
+
+    /// <summary>A request line that fits leaves less room to the fields: the head one byte over the room is refused.</summary>
+    [Fact]
+    public async Task H1_27_LongLineThenFieldsOverTheHeadRoom_Rejected431Closed()
+    {
+        await using var rig = await Http1Rig.StartAsync();
+        var line = "GET /" + new string('a', 15360 - 2 - 9 - 2 + 1 - "GET / HTTP/1.1".Length) + " HTTP/1.1";
+        await rig.AssertRejectedNothingForwardedAsync(line + "\r\nHost: a\r\n\r\n", 431);
     }
 
     [Fact]
@@ -724,24 +733,30 @@ public class Http1ParsingTests
         await rig.AssertRejectedNothingForwardedAsync("GET / HTTP/1.1\r\n" + Fields(fieldCount) + "\r\n", 400);
     }
 
+    /// <summary>
+    /// The whole head may fill HAProxy's room for it (bufsize - maxrewrite, 15360 bytes), start line included: a
+    /// request line of 15347 bytes with its Host field, or a field section that fills what the start line leaves.
+    /// One byte more is refused (431).
+    /// </summary>
     [Fact]
     public async Task H1_27_AtLimits_Forwarded()
     {
         await using var rig = await Http1Rig.StartAsync();
 
-        var longLine = "GET /" + new string('a', 8192 - "GET / HTTP/1.1".Length) + " HTTP/1.1";
-        Assert.Equal(8192, longLine.Length);
+        const int LongestLine = 15360 - 2 - 9 - 2;
+        var longLine = "GET /" + new string('a', LongestLine - "GET / HTTP/1.1".Length) + " HTTP/1.1";
         var answers = await rig.ExchangeAsync(longLine + "\r\nHost: a\r\n\r\n");
         Assert.Equal(200, Assert.Single(answers.Finals).Status);
 
-        answers = await rig.ExchangeAsync("GET /block HTTP/1.1\r\n" + HeaderBlock(15360));
+        const string BlockLine = "GET /block HTTP/1.1\r\n";
+        answers = await rig.ExchangeAsync(BlockLine + HeaderBlock(15360 - BlockLine.Length));
         Assert.Equal(200, Assert.Single(answers.Finals).Status);
 
         answers = await rig.ExchangeAsync("GET /fields HTTP/1.1\r\n" + Fields(100) + "\r\n");
         Assert.Equal(200, Assert.Single(answers.Finals).Status);
 
         var requests = await rig.Backend.WaitForRequestsAsync(3);
-        Assert.Equal(8192 - 14, requests[0].Target.Length - 1);
+        Assert.Equal(LongestLine - 14, requests[0].Target.Length - 1);
         Assert.Equal("/block", requests[1].Target);
         Assert.Equal(99, requests[2].Headers.Count(h => h.Key.StartsWith("X-N", StringComparison.Ordinal)));
     }
