@@ -384,6 +384,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         if (context.Frontend.TcpSessionRules.Count > 0
             && !TcpFrontendContext.RunSessionRules(context.Shared, context.FrontendNameBytes, client, listener, ref handshake, out sessionVariables, ref counters))
         {
+            (listener.Counters ?? context.Shared.Counters).OnSessionDenied();
             handshake.Tls?.Dispose();
             client.Dispose();
             listener.ReleaseSlot();

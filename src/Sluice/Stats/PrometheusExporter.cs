@@ -229,6 +229,7 @@ internal static class PrometheusExporter
         Each("haproxy_frontend_responses_denied_total", "counter", "Responses denied by rules.", f => f.Counters.DeniedResponses);
         Each("haproxy_frontend_request_errors_total", "counter", "Invalid requests.", f => f.Counters.RequestErrors);
         Each("haproxy_frontend_denied_connections_total", "counter", "Connections refused by tcp-request connection rules.", f => f.Counters.DeniedConnections);
+        Each("haproxy_frontend_denied_sessions_total", "counter", "Sessions refused by tcp-request session rules.", f => f.Counters.DeniedSessions);
         Each("haproxy_frontend_internal_errors_total", "counter", "Internal errors.", f => f.Counters.InternalErrors);
         Each("haproxy_frontend_intercepted_requests_total", "counter", "Requests answered by the proxy itself (stats, monitor, exporter).", f => f.Counters.Intercepted);
         Each("haproxy_frontend_http_requests_rate_max", "gauge", "Highest HTTP requests per second seen.", f => f.Counters.RequestRate.Max);

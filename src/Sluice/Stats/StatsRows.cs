@@ -198,6 +198,7 @@ internal static class StatsRows
         v[F.ConnTot] = Num(c.Connections);
         v[F.Intercepted] = Num(c.Intercepted);
         v[F.Dcon] = Num(c.DeniedConnections);
+        v[F.Dses] = Num(c.DeniedSessions);
         return new StatRow(StatObjectType.Frontend, config.Id, 0, Mask(v, F.FrontendTags));
     }
 
@@ -229,6 +230,7 @@ internal static class StatsRows
         v[F.Addr] = withLegends ? listener.Address : string.Empty;
         v[F.Mode] = Mode(config.Mode);
         v[F.Dcon] = Num(c.DeniedConnections);
+        v[F.Dses] = Num(c.DeniedSessions);
         v[F.Eint] = Num(c.InternalErrors);
         return new StatRow(StatObjectType.Listener, config.Id, listener.Id, Mask(v, F.ListenerTags));
     }

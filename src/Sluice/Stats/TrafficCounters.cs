@@ -24,6 +24,7 @@ internal class TrafficCounters
     private long _deniedRequests;
     private long _deniedResponses;
     private long _deniedConnections;
+    private long _deniedSessions;
     private long _requestErrors;
     private long _responseErrors;
     private long _requests;
@@ -80,6 +81,9 @@ internal class TrafficCounters
     public long DeniedResponses => Volatile.Read(ref _deniedResponses);
 
     public long DeniedConnections => Volatile.Read(ref _deniedConnections);
+
+    /// <summary>Sessions refused by `tcp-request session` rules (`dses`).</summary>
+    public long DeniedSessions => Volatile.Read(ref _deniedSessions);
 
     public long RequestErrors => Volatile.Read(ref _requestErrors);
 
@@ -143,6 +147,23 @@ internal class TrafficCounters
         Interlocked.Increment(ref _deniedConnections);
         Interlocked.Decrement(ref _total);
         Parent?.OnConnectionDenied();
+    }
+
+    /// <summary>
+    /// `tcp-request session` rules refused the session: a denied session, which the frontend no longer counts as a
+    /// session while its listener still does (HAProxy counts the listener's at accept, the frontend's after these rules).
+    /// </summary>
+    public void OnSessionDenied()
+    {
+        Interlocked.Increment(ref _deniedSessions);
+        if (Parent is { } frontend)
+        {
+            frontend.OnSessionDenied();
+        }
+        else
+        {
+            Interlocked.Decrement(ref _total);
+        }
     }
 
     /// <summary>A frontend session starts: current, max, total, rate, last.</summary>

@@ -57,6 +57,12 @@ internal static class TransactionStats
     /// <summary>A tcp-mode transaction (a tunnel) ended.</summary>
     public static void RecordTcp(TrafficCounters frontend, BackendState? backend, ServerState? server, Transaction transaction)
     {
+        if (transaction.SessionDenied)
+        {
+            frontend.OnSessionDenied();
+            return;
+        }
+
         var bytesIn = transaction.BytesFromClient;
         var bytesOut = transaction.BytesFromServer;
         frontend.AddBytes(bytesIn, bytesOut);

@@ -126,6 +126,9 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     /// <summary>A `tcp-response content reject` rule refused the server's answer (counted as a denied response).</summary>
     public bool ResponseDenied { get; private set; }
 
+    /// <summary>A `tcp-request session` rule refused the session: counted as a denied session and not logged.</summary>
+    public bool SessionDenied { get; private set; }
+
     public bool Redispatched { get; private set; }
 
     public async Task RunAsync()
@@ -285,10 +288,12 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
             return (false, null, 0);
         }
 
-        // `tcp-request session` rules: after the handshakes, before any content is read.
+        // `tcp-request session` rules: after the handshakes, before any content is read. A refused session is a
+        // denied session (`dses`), not logged, as in HAProxy.
         samples.Tls = _clientTlsInfo;
         if (Rules.Actions.TcpRuleRunner.Run(rules.SessionRules, samples) == Rules.Actions.TcpVerdict.Reject)
         {
+            SessionDenied = true;
             SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);
             return (false, null, 0);
         }
@@ -763,7 +768,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         Tt = _context.Clock.Refresh() - _acceptMs;
         Stats.TransactionStats.RecordTcp(_listener?.Counters ?? _context.Counters, _context.Backend, _server, this);
         ReleaseServer();
-        if (_context.Log is { } log && !_logged)
+        if (_context.Log is { } log && !_logged && !SessionDenied)
         {
             Log(log);
         }

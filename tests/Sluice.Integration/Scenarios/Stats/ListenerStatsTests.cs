@@ -78,4 +78,65 @@ public class ListenerStatsTests
         Assert.Equal("only sockets: sock-1,web,sock-3", reference[^1]);
         Assert.Equal(reference, ours);
     }
+
+    /// <summary>
+    /// A session refused by `tcp-request session` rules, in mode tcp and in mode http: a denied session (`dses`) on the
+    /// frontend and its listener, a session on the listener but not on the frontend, and no log line, as haproxy 2.6.
+    /// </summary>
+    [Fact]
+    public async Task SessionRulesReject_DeniedSessions_NotLogged_AsHAProxy()
+    {
+        using var logs = Logs.SyslogListener.Udp();
+        var http = new Dictionary<int, int>();
+        string Config(int port, string socket)
+        {
+            http[port] = Ports.FreeTcpPort();
+            return $"""
+                {HaproxyOracle.Preamble(socket, "tcp")}
+                    log 127.0.0.1:{logs.Port} local0
+                    option socket-stats
+                frontend ft
+                    bind 127.0.0.1:{port}
+                    option tcplog
+                    tcp-request session reject
+                    default_backend b
+                frontend fh
+                    mode http
+                    bind 127.0.0.1:{http[port]}
+                    option httplog
+                    tcp-request session reject
+                    default_backend bh
+                backend b
+                    server s 127.0.0.1:1
+                backend bh
+                    mode http
+                    server s 127.0.0.1:1
+                """;
+        }
+
+        async Task<string> RunAsync(int port, string socket)
+        {
+            using (var tcp = await TestClient.ConnectTcpAsync(port))
+            {
+                await TestClient.ReadToEndQuietlyAsync(tcp);
+            }
+
+            using (var web = await TestClient.ConnectTcpAsync(http[port]))
+            {
+                await web.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n"u8.ToArray());
+                await TestClient.ReadToEndQuietlyAsync(web);
+            }
+
+            await Task.Delay(300);
+            var csv = StatsPeers.ParseCsv(await StatsPeers.UnixAsync(socket, "show stat"));
+            var rows = new[] { "ft/FRONTEND", "ft/sock-1", "fh/FRONTEND", "fh/sock-1" }
+                .Select(row => $"{row} stot={csv[row]["stot"]} dreq={csv[row]["dreq"]} dses={csv[row]["dses"]}");
+            return string.Join('\n', rows) + "\nlog lines: " + logs.Lines.Lines.Count;
+        }
+
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.Equal("ft/FRONTEND stot=0 dreq=0 dses=1\nft/sock-1 stot=1 dreq=0 dses=1\nfh/FRONTEND stot=0 dreq=0 dses=1\nfh/sock-1 stot=1 dreq=0 dses=1\nlog lines: 0", reference);
+        Assert.Equal(reference, ours);
+    }
 }
