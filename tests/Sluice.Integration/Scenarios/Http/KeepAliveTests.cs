@@ -45,7 +45,7 @@ public partial class KeepAliveTests
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
 
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.HeadersPath, NginxBackend.SmallPath);
-        var connections = ServerConnections(nginx);
+        var connections = await ServerConnectionsAsync(nginx, 3);
         Assert.Equal(3, connections.Count);
         Assert.Single(connections.Distinct());
         Assert.EndsWith("reqs=3", nginx.AccessLog[2], StringComparison.Ordinal);
@@ -61,7 +61,7 @@ public partial class KeepAliveTests
 
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.SmallPath);
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.SmallPath);
-        var connections = ServerConnections(nginx);
+        var connections = await ServerConnectionsAsync(nginx, 4);
         Assert.Equal(4, connections.Count);
         Assert.Equal(connections[0], connections[1]);
         Assert.NotEqual(connections[0], connections[2]);
@@ -76,7 +76,7 @@ public partial class KeepAliveTests
 
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.SmallPath);
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.SmallPath);
-        var connections = ServerConnections(nginx);
+        var connections = await ServerConnectionsAsync(nginx, 4);
         Assert.True(connections.Count == 4, string.Join("\n", nginx.AccessLog));
         Assert.True(connections[0] == connections[1] && connections[2] == connections[3], string.Join("\n", nginx.AccessLog) + "\n" + sluice.Output.Text);
         Assert.NotEqual(connections[0], connections[2]);
@@ -91,7 +91,7 @@ public partial class KeepAliveTests
 
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.SmallPath);
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.SmallPath);
-        var connections = ServerConnections(nginx);
+        var connections = await ServerConnectionsAsync(nginx, 4);
         Assert.Equal(4, connections.Count);
         Assert.Single(connections.Distinct());
     }
@@ -405,7 +405,7 @@ public partial class KeepAliveTests
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", frontend: "    option http-server-close"), port);
 
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.SmallPath, NginxBackend.SmallPath);
-        var connections = ServerConnections(nginx);
+        var connections = await ServerConnectionsAsync(nginx, 3);
         Assert.Equal(3, connections.Count);
         Assert.Equal(3, connections.Distinct().Count());
         Assert.All(nginx.AccessLog, l => Assert.EndsWith("reqs=1", l, StringComparison.Ordinal));

@@ -175,19 +175,18 @@ public class TcpResponseRulesTests
 
     /// <summary>
     /// `stick store-response` in mode tcp runs after the response rules, on the bytes they waited for; a rejected
-    /// response stores nothing; without a delay the store runs as the server connection is up, before the server's
-    /// late banner, and the next rule's key is stored.
+    /// response stores nothing. (Without a delay haproxy 2.6 runs the stores on whatever came when its analysers
+    /// first run, which depends on its timing; that case is not compared.)
     /// </summary>
     [Fact]
     public async Task StoreResponse_KeysFromTheServerBytes_AsHAProxy()
     {
         await using var good = TestServer.Tcp(Banner("GOOD hello\n"));
         await using var bad = TestServer.Tcp(Banner("BAD! hello\n"));
-        await using var late = TestServer.Tcp(Banner(string.Empty, "GOOD hello\n"));
         int[] ports = [];
         string Config(int port, string socket)
         {
-            ports = [port, Ports.FreeTcpPort(), Ports.FreeTcpPort()];
+            ports = [port, Ports.FreeTcpPort()];
             const string Table = "stick-table type string len 16 size 10\n    stick store-response res.payload(0,4)";
             const string Rules = "tcp-response inspect-delay 2s\n    tcp-response content reject if { res.payload(0,4) -m str BAD! }\n    tcp-response content accept if { res.len ge 4 }";
             return $"""
@@ -202,18 +201,13 @@ public class TcpResponseRulesTests
                     {Rules}
                     {Table}
                     server s1 {bad.Address}
-                listen at_once
-                    bind 127.0.0.1:{ports[2]}
-                    {Table}
-                    stick store-response src
-                    server s1 {late.Address}
                 """;
         }
 
         async Task<string> RunAsync(int port, string socket)
         {
             var shown = new StringBuilder();
-            foreach (var (listen, listenPort) in new[] { "waits", "refuses", "at_once" }.Zip(ports))
+            foreach (var (listen, listenPort) in new[] { "waits", "refuses" }.Zip(ports))
             {
                 using (var client = await TestClient.ConnectTcpAsync(listenPort))
                 {
@@ -231,7 +225,7 @@ public class TcpResponseRulesTests
         var (reference, ours) = await HaproxyOracle.CompareAsync(Config, RunAsync);
         Assert.True(reference.Contains("key=GOOD", StringComparison.Ordinal), reference);
         Assert.Contains("key=GOOD use=0 exp=0 server_id=1 server_key=s1", reference, StringComparison.Ordinal);
-        Assert.Contains("key=127.0.0.1 use=0", reference, StringComparison.Ordinal);
+        Assert.Contains("# table: refuses, type: string, size:10, used:0", reference, StringComparison.Ordinal);
         Assert.Equal(reference, ours);
     }
 }
