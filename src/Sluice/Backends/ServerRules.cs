@@ -6,7 +6,7 @@ namespace Sluice.Backends;
 
 /// <summary>`use-server NAME|FORMAT if|unless COND`, as written in a backend.</summary>
 /// <param name="ServerName">The server of a plain name; null when <paramref name="DynamicName"/> renders it per request.</param>
-internal sealed record UseServerRule(string? ServerName, LogFormat? DynamicName, Condition Condition, string Location);
+internal sealed record UseServerRule(string? ServerName, LogFormat? DynamicName, Condition Condition);
 
 /// <summary>`force-persist if|unless COND` (<paramref name="Force"/>) or `ignore-persist if|unless COND`.</summary>
 internal sealed record PersistRule(bool Force, Condition? Condition);

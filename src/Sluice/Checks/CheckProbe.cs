@@ -43,17 +43,7 @@ internal sealed class CheckProbe
     /// A check's v1 PROXY header: the connection is the proxy's own, so it names the check connection's addresses,
     /// as haproxy 2.6 does (UNKNOWN when they are no TCP ones).
     /// </summary>
-    public static byte[] ProxyHeaderV1(Socket socket)
-    {
-        try
-        {
-            return ProxyHeaderWriter.WriteV1(socket.LocalEndPoint, socket.RemoteEndPoint);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return ProxyHeaderWriter.WriteV1(null, null);
-        }
-    }
+    public static byte[] ProxyHeaderV1(Socket socket) => ProxyHeaderWriter.WriteV1(SocketAddresses.Local(socket), SocketAddresses.Remote(socket));
 
     /// <param name="endPoint">Where each check connects, asked again for every check since the server's address may change at run time.</param>
     /// <param name="tls">The server's TLS side when checks speak TLS (`check-ssl`, or an `ssl` server checked on its own port).</param>

@@ -40,9 +40,6 @@ internal sealed class ProxyHost : IAsyncDisposable
     private Task? _stopTask;
     private HealthChecks? _checks;
     private readonly Logging.RingForwarder[] _ringForwarders;
-
-    /// <summary>The `ring` sections' buffers, `buf0` last (`show events`).</summary>
-    public IReadOnlyList<Logging.Ring> Rings { get; }
     private RuntimeApi.CliServer? _cli;
     private readonly List<Stats.FrontendStats> _frontendStats = [];
 
@@ -50,8 +47,8 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         _config = config;
         // Before any log sender opens its targets: `log ring@NAME` finds its ring.
-        Rings = Logging.Ring.Declare(config.Global.Rings);
-        _ringForwarders = [.. Rings.SelectMany(ring => ring.Config.Servers.Select(server => new Logging.RingForwarder(ring, server, newOnly: predecessor is not null)))];
+        var rings = Logging.Ring.Declare(config.Global.Rings);
+        _ringForwarders = [.. rings.SelectMany(ring => ring.Config.Servers.Select(server => new Logging.RingForwarder(ring, server, newOnly: predecessor is not null)))];
         _heartbeat = new Heartbeat(timeProvider, Heartbeat.DefaultInterval);
         if (predecessor is not null)
         {

@@ -33,7 +33,8 @@ internal sealed class Ring
     private long _first;
     private long _next;
     private long _dropped;
-    private TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>What readers waiting for the next event wait on; null while none waits, so that writing allocates nothing.</summary>
+    private TaskCompletionSource? _written;
 
     private Ring(RingConfig config)
     {
@@ -49,15 +50,15 @@ internal sealed class Ring
     public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>
-    /// The rings of <paramref name="configs"/> (and `buf0`), in that order: a ring of a name already declared keeps its
-    /// events across a reload when its size is the same.
+    /// `buf0`, then the rings of <paramref name="configs"/> (the order `show events` lists them in): a ring of a name
+    /// already declared keeps its events across a reload when its size is the same.
     /// </summary>
     public static IReadOnlyList<Ring> Declare(IReadOnlyList<RingConfig> configs)
     {
         lock (Declared)
         {
             var rings = new List<Ring>();
-            foreach (var config in configs.Append(new RingConfig { Name = DefaultName, Location = string.Empty, Description = "in-memory ring buffer", Size = DefaultSize }))
+            foreach (var config in configs.Prepend(new RingConfig { Name = DefaultName, Description = "in-memory ring buffer", Size = DefaultSize }))
             {
                 if (!Declared.TryGetValue(config.Name, out var ring) || ring._area.Length != config.Size)
                 {
@@ -74,7 +75,7 @@ internal sealed class Ring
         }
     }
 
-    /// <summary>The rings of the running configuration, `buf0` last.</summary>
+    /// <summary>The rings of the running configuration, `buf0` first.</summary>
     public static IReadOnlyList<Ring> Current { get; private set; } = [];
 
     /// <summary>The ring declared under <paramref name="name"/>; null when none is.</summary>
@@ -91,7 +92,7 @@ internal sealed class Ring
     {
         message = message[..Math.Min(message.Length, Config.MaxLength)];
         var needed = 4 + message.Length;
-        TaskCompletionSource written;
+        TaskCompletionSource? written;
         lock (_lock)
         {
             if (needed > _area.Length)
@@ -116,10 +117,10 @@ internal sealed class Ring
             _used += needed;
             _next++;
             written = _written;
-            _written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _written = null;
         }
 
-        written.TrySetResult();
+        written?.TrySetResult();
     }
 
     /// <summary>A cursor on the oldest event kept (<paramref name="fromEnd"/>: past the newest, for new events only).</summary>
@@ -176,12 +177,29 @@ internal sealed class Ring
         return count;
     }
 
+    /// <summary>
+    /// Writes each event after <paramref name="cursor"/> followed by a newline to <paramref name="output"/> (the CLI's
+    /// lines, a legacy syslog stream), as <see cref="Read"/> does.
+    /// </summary>
+    public int ReadLines(ref RingCursor cursor, Stream output, int maxEvents = int.MaxValue) =>
+        Read(ref cursor, e =>
+        {
+            output.Write(e);
+            output.WriteByte((byte)'\n');
+        }, maxEvents);
+
     /// <summary>Completes once an event comes after <paramref name="cursor"/> (at once when one is there already).</summary>
     public Task WaitAsync(RingCursor cursor, CancellationToken cancellation)
     {
         lock (_lock)
         {
-            return cursor.Sequence < _next ? Task.CompletedTask : _written.Task.WaitAsync(cancellation);
+            if (cursor.Sequence < _next)
+            {
+                return Task.CompletedTask;
+            }
+
+            _written ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _written.Task.WaitAsync(cancellation);
         }
     }
 

@@ -67,7 +67,15 @@ internal sealed class RingForwarder : IDisposable
                     await _ring.WaitAsync(_cursor, stopping).ConfigureAwait(false);
                     batch.SetLength(0);
                     var next = _cursor;
-                    _ring.Read(ref next, Append, maxEvents: 64);
+                    if (_server.OctetCount)
+                    {
+                        _ring.Read(ref next, AppendCounted, maxEvents: 64);
+                    }
+                    else
+                    {
+                        _ring.ReadLines(ref next, batch, maxEvents: 64);
+                    }
+
                     using var writing = CancellationTokenSource.CreateLinkedTokenSource(stopping);
                     if (_ring.Config.ServerTimeout is { } serverTimeout)
                     {
@@ -94,21 +102,14 @@ internal sealed class RingForwarder : IDisposable
             }
         }
 
-        void Append(ReadOnlySpan<byte> message)
+        // `octet-count`: each event after its length and a space.
+        void AppendCounted(ReadOnlySpan<byte> message)
         {
-            if (_server.OctetCount)
-            {
-                Span<byte> length = stackalloc byte[12];
-                System.Buffers.Text.Utf8Formatter.TryFormat(message.Length, length, out var digits);
-                length[digits++] = (byte)' ';
-                batch.Write(length[..digits]);
-                batch.Write(message);
-            }
-            else
-            {
-                batch.Write(message);
-                batch.WriteByte((byte)'\n');
-            }
+            Span<byte> length = stackalloc byte[12];
+            System.Buffers.Text.Utf8Formatter.TryFormat(message.Length, length, out var digits);
+            length[digits++] = (byte)' ';
+            batch.Write(length[..digits]);
+            batch.Write(message);
         }
     }
 }

@@ -888,7 +888,7 @@ internal static class CliCommands
             output.Append("Supported events sinks are listed below. Add -w(wait), -n(new). Any key to stop\n");
             output.Append(CultureInfo.InvariantCulture, $"    {"stdout",-10} : type=fd, 0 dropped, standard output (fd#1)\n");
             output.Append(CultureInfo.InvariantCulture, $"    {"stderr",-10} : type=fd, 0 dropped, standard output (fd#2)\n");
-            foreach (var ring in Logging.Ring.Current.OrderBy(r => r.Config.Name == Logging.Ring.DefaultName ? 0 : 1))
+            foreach (var ring in Logging.Ring.Current)
             {
                 output.Append(CultureInfo.InvariantCulture, $"    {ring.Config.Name,-10} : type=buffer, {ring.Dropped} dropped, {ring.Description}\n");
             }
@@ -928,7 +928,9 @@ internal static class CliCommands
         }
 
         var cursor = found.Start(fromEnd);
-        found.Read(ref cursor, e => output.Append(Encoding.Latin1.GetString(e)).Append('\n'));
+        using var lines = new MemoryStream();
+        found.ReadLines(ref cursor, lines);
+        output.Append(Encoding.Latin1.GetString(lines.GetBuffer(), 0, (int)lines.Length));
         if (wait)
         {
             request.Connection.Follow = (found, cursor);

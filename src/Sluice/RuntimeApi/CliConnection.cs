@@ -263,11 +263,7 @@ internal sealed class CliConnection
             }
 
             batch.SetLength(0);
-            ring.Read(ref cursor, e =>
-            {
-                batch.Write(e);
-                batch.WriteByte((byte)'\n');
-            });
+            ring.ReadLines(ref cursor, batch);
             await _socket.SendAsync(batch.GetBuffer().AsMemory(0, (int)batch.Length), SocketFlags.None).ConfigureAwait(false);
         }
     }

@@ -35,22 +35,10 @@ internal readonly record struct HandshakeOutcome(ProxyHeader? Proxy, SslStream? 
     public System.Net.EndPoint? LocalEndPoint { get; init; }
 
     /// <summary>The client's address: the rewritten one, else the PROXY header's, else the socket's (null once it is closed).</summary>
-    public System.Net.EndPoint? ClientOf(Socket socket) => ClientEndPoint ?? (Proxy is { HasAddresses: true } proxy ? proxy.Source : SocketAddress(socket, remote: true));
+    public System.Net.EndPoint? ClientOf(Socket socket) => ClientEndPoint ?? (Proxy is { HasAddresses: true } proxy ? proxy.Source : SocketAddresses.Remote(socket));
 
     /// <summary>Our address as the client reached it: the rewritten one, else the PROXY header's destination, else the socket's.</summary>
-    public System.Net.EndPoint? LocalOf(Socket socket) => LocalEndPoint ?? (Proxy is { HasAddresses: true } proxy ? proxy.Destination : SocketAddress(socket, remote: false));
-
-    private static System.Net.EndPoint? SocketAddress(Socket socket, bool remote)
-    {
-        try
-        {
-            return remote ? socket.RemoteEndPoint : socket.LocalEndPoint;
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return null;
-        }
-    }
+    public System.Net.EndPoint? LocalOf(Socket socket) => LocalEndPoint ?? (Proxy is { HasAddresses: true } proxy ? proxy.Destination : SocketAddresses.Local(socket));
 }
 
 /// <summary>
@@ -159,7 +147,7 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
 
         var name = listener.Name is { } bytes ? System.Text.Encoding.Latin1.GetString(bytes) : listener.Id.ToString(CultureInfo.InvariantCulture);
         log.EmitText(log.Config.SeparateErrors ? Logging.LogSender.LevelErr : Logging.LogSender.LevelInfo, string.Create(CultureInfo.InvariantCulture,
-            $"{SafeRemote()} [{_acceptedAtUtc.ToLocalTime():dd/MMM/yyyy:HH:mm:ss.fff}] {_context.Frontend.Name}/{name}: {reason}"));
+            $"{SocketAddresses.Remote(_client)?.ToString() ?? "-"} [{_acceptedAtUtc.ToLocalTime():dd/MMM/yyyy:HH:mm:ss.fff}] {_context.Frontend.Name}/{name}: {reason}"));
     }
 
     /// <summary>
@@ -169,8 +157,8 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
     /// </summary>
     private void FillErrorLine(Rules.Samples.ListenerIdentity listener, Rules.Samples.SampleContext samples, Logging.LogFields fields)
     {
-        samples.ClientEndPoint = SafeEndPoint(remote: true);
-        samples.LocalEndPoint = SafeEndPoint(remote: false);
+        samples.ClientEndPoint = SocketAddresses.Remote(_client);
+        samples.LocalEndPoint = SocketAddresses.Local(_client);
         samples.FrontendName = _context.FrontendNameBytes;
         samples.FrontendId = _context.Frontend.Id;
         samples.Listener = listener;
@@ -189,24 +177,12 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
 
     private long ElapsedSinceAcceptMs() => (long)(DateTime.UtcNow - _acceptedAtUtc).TotalMilliseconds;
 
-    private System.Net.EndPoint? SafeEndPoint(bool remote)
-    {
-        try
-        {
-            return remote ? _client.RemoteEndPoint : _client.LocalEndPoint;
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>HAProxy's log line for a connection that failed before its session: `client [frontend] frontend/bind: reason`.</summary>
     private void Report(string reason)
     {
         if (_context.DebugOutput is { } output)
         {
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{SafeRemote()} [{_context.Frontend.Name}] {_context.Frontend.Name}/{_listener.Bind.Name ?? _listener.EndPointText}: {reason}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{SocketAddresses.Remote(_client)?.ToString() ?? "-"} [{_context.Frontend.Name}] {_context.Frontend.Name}/{_listener.Bind.Name ?? _listener.EndPointText}: {reason}"));
         }
     }
 
@@ -227,17 +203,5 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
         }
 
         _client.Dispose();
-    }
-
-    private string SafeRemote()
-    {
-        try
-        {
-            return _client.RemoteEndPoint?.ToString() ?? "-";
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return "-";
-        }
     }
 }

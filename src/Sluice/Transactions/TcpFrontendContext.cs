@@ -79,17 +79,14 @@ internal sealed class TcpFrontendContext
             Listener = ListenerIdentity.Of(frontend, listener.Bind),
             PayloadComplete = true,
         };
-        try
+        var (socketClient, socketLocal) = (Transport.SocketAddresses.Remote(client), Transport.SocketAddresses.Local(client));
+        if (socketClient is null)
         {
-            samples.ClientEndPoint = client.RemoteEndPoint;
-            samples.LocalEndPoint = client.LocalEndPoint;
-        }
-        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
-        {
+            // Closed already.
             return new ConnectionVerdict(false, false, null, default);
         }
 
-        var (socketClient, socketLocal) = (samples.ClientEndPoint, samples.LocalEndPoint);
+        (samples.ClientEndPoint, samples.LocalEndPoint) = (socketClient, socketLocal);
         var accepted = TcpRuleRunner.Run(frontend.TcpConnectionRules, samples) != TcpVerdict.Reject;
         var counters = samples.SessionCounters;
         if (!accepted)

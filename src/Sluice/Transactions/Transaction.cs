@@ -399,12 +399,9 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     /// <summary>Reads what the client sends within <paramref name="timeoutMs"/>: the count, 0 at its end, -1 when the time ran out or the socket failed.</summary>
     private async Task<int> ReceiveWithinAsync(Memory<byte> buffer, long timeoutMs)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs));
         try
         {
-            return _clientTls is { } tls
-                ? await tls.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)
-                : await _client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            return await TimedReceive.WithinAsync(_client, _clientTls, buffer, timeoutMs).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
         {

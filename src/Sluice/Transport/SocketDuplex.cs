@@ -59,10 +59,10 @@ internal sealed class SocketDuplex : IDisposable
     public bool IsAborted => Volatile.Read(ref _aborted) != 0;
 
     /// <summary>The peer's address: as rules rewrote it, else the client's as the PROXY header gives it, else the socket's.</summary>
-    public EndPoint? RemoteEndPoint => _rewritten.Remote ?? (Proxy is { HasAddresses: true } proxy ? proxy.Source : SafeEndPoint(remote: true));
+    public EndPoint? RemoteEndPoint => _rewritten.Remote ?? (Proxy is { HasAddresses: true } proxy ? proxy.Source : SocketAddresses.Remote(Socket));
 
     /// <summary>Our address as the client reached it: as rules rewrote it, else the PROXY header's destination, else the socket's.</summary>
-    public EndPoint? LocalEndPoint => _rewritten.Local ?? (Proxy is { HasAddresses: true } proxy ? proxy.Destination : SafeEndPoint(remote: false));
+    public EndPoint? LocalEndPoint => _rewritten.Local ?? (Proxy is { HasAddresses: true } proxy ? proxy.Destination : SocketAddresses.Local(Socket));
 
     /// <summary>
     /// True when the peer closed the connection (or sent something) while it sat idle: a pooled connection in this
@@ -177,17 +177,5 @@ internal sealed class SocketDuplex : IDisposable
         }
 
         _stream.Dispose();
-    }
-
-    private EndPoint? SafeEndPoint(bool remote)
-    {
-        try
-        {
-            return remote ? Socket.RemoteEndPoint : Socket.LocalEndPoint;
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return null;
-        }
     }
 }

@@ -8,7 +8,7 @@ namespace Sluice.Tests.Logging;
 public class RingBufferTests
 {
     private static Ring Declare(string name, int size, int maxLength = RingConfig.DefaultSize) =>
-        Ring.Declare([new RingConfig { Name = name, Location = "t.cfg:1", Size = size, MaxLength = maxLength }])[0];
+        Ring.Declare([new RingConfig { Name = name, Size = size, MaxLength = maxLength }]).Single(r => r.Config.Name == name);
 
     private static List<string> ReadAll(Ring ring, ref RingCursor cursor)
     {

@@ -4,7 +4,7 @@ namespace Sluice.Config.Model;
 
 /// <summary>A `server NAME ADDR [log-proto legacy|octet-count]` line of a ring: a TCP syslog server the ring's events are forwarded to.</summary>
 /// <param name="OctetCount">`log-proto octet-count` (RFC 6587 "octet counting": `LEN MSG`); else each event ends with a newline.</param>
-internal sealed record RingServerConfig(string Name, System.Net.IPEndPoint Address, bool OctetCount, string Location);
+internal sealed record RingServerConfig(string Name, System.Net.IPEndPoint Address, bool OctetCount);
 
 /// <summary>
 /// A `ring NAME` section (configuration.txt §3.9): a buffer of the latest events (log lines) of a bounded size, which
@@ -16,9 +16,6 @@ internal sealed record RingConfig
     public const int DefaultSize = 16384;
 
     public required string Name { get; init; }
-
-    /// <summary>Where the section begins, for messages.</summary>
-    public required string Location { get; init; }
 
     /// <summary>`description`: shown by `show events`; the name when not set.</summary>
     public string? Description { get; init; }

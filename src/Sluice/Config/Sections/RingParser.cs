@@ -116,7 +116,7 @@ internal static class RingParser
             octetCount = proto == "octet-count";
         }
 
-        var server = new RingServerConfig(name, new System.Net.IPEndPoint(inet.Address, inet.Port), octetCount, ctx.Location.ToString());
+        var server = new RingServerConfig(name, new System.Net.IPEndPoint(inet.Address, inet.Port), octetCount);
         return ring with { Servers = [.. ring.Servers, server] };
     }
 }

@@ -275,7 +275,7 @@ internal static class RuleKeywordParsers
             return;
         }
 
-        section.UseServers.Add(new UseServerRule(dynamicName is null ? name : null, dynamicName, condition, ctx.Location.ToString()));
+        section.UseServers.Add(new UseServerRule(dynamicName is null ? name : null, dynamicName, condition));
     }
 
     /// <summary>`force-persist if|unless COND` and `ignore-persist if|unless COND`.</summary>

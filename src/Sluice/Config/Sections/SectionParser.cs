@@ -187,7 +187,7 @@ internal sealed class SectionParser
         }
 
         var name = line.Words[1];
-        _ring = new RingConfig { Name = name, Location = new Location(line.File, line.Number).ToString() };
+        _ring = new RingConfig { Name = name };
         _current = Current.Ring;
         if (Rings.Exists(r => r.Name == name) || name is "stdout" or "stderr" || name == Logging.Ring.DefaultName)
         {

@@ -112,7 +112,7 @@ internal sealed class TcpTunnelMux
             // sockets. A server cut by a rule gets a reset, as HAProxy's nolinger close.
             if (firstEnd == TunnelEnd.ClosedByRule)
             {
-                ResetOnClose(_server);
+                SocketOptions.ResetOnClose(_server);
             }
 
             CloseBoth();
@@ -187,7 +187,7 @@ internal sealed class TcpTunnelMux
                 int read;
                 try
                 {
-                    read = await ReceiveWithinAsync(_server, buffer.AsMemory(length), remaining).ConfigureAwait(false);
+                    read = await TimedReceive.WithinAsync(_server, _serverTls, buffer.AsMemory(length), remaining).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (IsSocketFailure(ex))
                 {
@@ -233,34 +233,6 @@ internal sealed class TcpTunnelMux
         }
 
         return serverDone ? await PassOnEndAsync(_client, TunnelEnd.ClientError).ConfigureAwait(false) : await CopyAsync(_server, _client, fromClient: false).ConfigureAwait(false);
-    }
-
-    /// <summary>Reads what <paramref name="from"/> sends within <paramref name="timeoutMs"/>: the count, 0 at its end, -1 when the time ran out.</summary>
-    private async ValueTask<int> ReceiveWithinAsync(Socket from, Memory<byte> buffer, long timeoutMs)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs));
-        try
-        {
-            return TlsOf(from) is { } tls
-                ? await tls.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)
-                : await from.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && Volatile.Read(ref _aborted) == 0)
-        {
-            return -1;
-        }
-    }
-
-    private static void ResetOnClose(Socket socket)
-    {
-        try
-        {
-            socket.LingerState = new LingerOption(true, 0);
-        }
-        catch (Exception ex) when (IsSocketFailure(ex))
-        {
-            // Already closed: nothing to reset.
-        }
     }
 
     private async Task<TunnelEnd> CopyAsync(Socket from, Socket to, bool fromClient)

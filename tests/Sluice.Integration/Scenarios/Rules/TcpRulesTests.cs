@@ -140,13 +140,7 @@ public class TcpRulesTests
                 tcp-request content accept if { req.len ge 4 }
             """;
         string Config(int port, string socket, string server) => $"""
-            global
-                stats socket {socket} level admin
-            defaults
-                mode tcp
-                timeout connect 2s
-                timeout client 5s
-                timeout server 5s
+            {Stats.HaproxyOracle.Preamble(socket, "tcp")}
             frontend f
                 bind 127.0.0.1:{port}
             {(where == "frontend" ? rules : string.Empty)}
@@ -271,13 +265,7 @@ public class TcpRulesTests
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
         string Config(int port, string socket) => $$"""
-            global
-                stats socket {{socket}} level admin
-            defaults
-                mode tcp
-                timeout connect 2s
-                timeout client 5s
-                timeout server 5s
+            {{Stats.HaproxyOracle.Preamble(socket, "tcp")}}
             frontend f
                 bind 127.0.0.1:{{port}}
                 tcp-request inspect-delay 2s
