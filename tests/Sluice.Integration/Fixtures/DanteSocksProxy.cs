@@ -29,7 +29,7 @@ internal sealed class DanteSocksProxy : IAsyncDisposable
     public static async Task<DanteSocksProxy> StartAsync()
     {
         var danted = CommandRunner.Require("danted", "dante-server");
-        var (port, refused) = (Ports.FreeTcpPort(), Ports.FreeTcpPort());
+        var (port, refused) = (Ports.FreeListeningPort(), Ports.FreeListeningPort());
         var config = Path.Combine(Ports.TempDirectory(), "danted.conf");
         await File.WriteAllTextAsync(config, string.Create(CultureInfo.InvariantCulture, $$"""
             logoutput: stderr

@@ -9,21 +9,6 @@ internal static class Ports
     // both bind it and take each other's connections: a port is handed out once per test run.
     private static readonly HashSet<int> HandedOut = [];
 
-    /// <summary>A port that was free a moment ago: bind 127.0.0.1:0, read the port, close.</summary>
-    public static int FreeTcpPort()
-    {
-        while (true)
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-            if (HandOut(port))
-            {
-                return port;
-            }
-        }
-    }
-
     private static bool HandOut(int port)
     {
         lock (HandedOut)
@@ -33,9 +18,10 @@ internal static class Ports
     }
 
     /// <summary>
-    /// A port for a listener that another program opens later (nginx, a python peer): chosen outside the kernel's
-    /// ephemeral range (ip_local_port_range), where outgoing connections never take it, and checked free by a
-    /// bind that is released at once. The caller still retries on a bind failure: another test may pick it too.
+    /// A port for a listener that Sluice or another program opens later (haproxy, nginx, a python peer): chosen
+    /// outside the kernel's ephemeral range (ip_local_port_range), where outgoing connections never take it, and
+    /// checked free by a bind that is released at once. The caller still retries on a bind failure: another test
+    /// may pick it too.
     /// </summary>
     public static int FreeListeningPort()
     {

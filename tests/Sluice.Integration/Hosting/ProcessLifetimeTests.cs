@@ -17,7 +17,7 @@ public sealed class ProcessLifetimeTests : IDisposable
 
     private (string Config, int Port) WriteConfig(string global = "")
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var path = Path.Combine(_dir, "sluice.cfg");
         File.WriteAllText(path, $"global\n{global}\ndefaults\n    mode tcp\n    timeout client 5s\n    timeout server 5s\n    timeout connect 1s\nlisten l\n    bind 127.0.0.1:{port}\n    server s 127.0.0.1:1\n");
         return (path, port);

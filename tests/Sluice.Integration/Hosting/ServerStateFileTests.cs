@@ -71,7 +71,7 @@ public sealed class ServerStateFileTests
     [Fact]
     public async Task ShowServersStateAndSetServerAddr_SameAnswersAsHaproxy()
     {
-        var dead = Ports.FreeTcpPort();
+        var dead = Ports.FreeListeningPort();
         var directory = Ports.TempDirectory();
         var servers = $"""
             backend be
@@ -84,8 +84,8 @@ public sealed class ServerStateFileTests
             """;
         var haproxySocket = Path.Combine(directory, "h.sock");
         var sluiceSocket = Path.Combine(directory, "s.sock");
-        await using var haproxy = await HaproxyOracle.StartAsync(Config(haproxySocket, Ports.FreeTcpPort(), servers, load: "none"), haproxySocket);
-        var sluicePort = Ports.FreeTcpPort();
+        await using var haproxy = await HaproxyOracle.StartAsync(Config(haproxySocket, Ports.FreeListeningPort(), servers, load: "none"), haproxySocket);
+        var sluicePort = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(sluiceSocket, sluicePort, servers, load: "none"), [ReadyProbe.Tcp(sluicePort)]);
 
         // b's first check fails (nothing listens): wait for it on both sides before comparing.
@@ -115,7 +115,7 @@ public sealed class ServerStateFileTests
         await using var moved = await CheckPeer.StartAsync("moved");
         var directory = Ports.TempDirectory();
         var socket = Path.Combine(directory, "s.sock");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var servers = $"""
             backend be
                 server a {a.Address}
@@ -152,7 +152,7 @@ public sealed class ServerStateFileTests
     [Fact]
     public async Task AStateFileWrittenByHaproxy_LoadsAsHaproxyLoadsIt()
     {
-        var dead = Ports.FreeTcpPort();
+        var dead = Ports.FreeListeningPort();
         var directory = Ports.TempDirectory();
         var stateFile = Path.Combine(directory, "be.state");
         string Servers(int weightOfE) => $"""
@@ -164,7 +164,7 @@ public sealed class ServerStateFileTests
                 server f 127.0.0.1:9006
             """;
         var first = Path.Combine(directory, "first.sock");
-        await using (var writer = await HaproxyOracle.StartAsync(Config(first, Ports.FreeTcpPort(), Servers(3), load: "none"), first))
+        await using (var writer = await HaproxyOracle.StartAsync(Config(first, Ports.FreeListeningPort(), Servers(3), load: "none"), first))
         {
             // b's first check fails before b goes into maintenance: haproxy pauses the checks of a server in
             // maintenance while Sluice goes on checking it, so a file saved before any check would differ there.
@@ -180,8 +180,8 @@ public sealed class ServerStateFileTests
         var servers = Servers(4).Replace("backend be\n", "backend be\n    server-state-file-name be.state\n", StringComparison.Ordinal);
         var haproxySocket = Path.Combine(directory, "h.sock");
         var sluiceSocket = Path.Combine(directory, "s.sock");
-        await using var haproxy = await HaproxyOracle.StartAsync(Config(haproxySocket, Ports.FreeTcpPort(), servers, global, load: "local"), haproxySocket);
-        var sluicePort = Ports.FreeTcpPort();
+        await using var haproxy = await HaproxyOracle.StartAsync(Config(haproxySocket, Ports.FreeListeningPort(), servers, global, load: "local"), haproxySocket);
+        var sluicePort = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(sluiceSocket, sluicePort, servers, global, load: "local"), [ReadyProbe.Tcp(sluicePort)]);
 
         var expected = await StatsPeers.UnixAsync(haproxySocket, "show servers state");

@@ -36,7 +36,7 @@ public class BalanceTests
     {
         await using var a = TestServer.Tcp(TestServer.SayName("a"));
         await using var b = TestServer.Tcp(TestServer.SayName("b"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(
             Config(port, "roundrobin", $"    server a {a.Address} weight 3\n    server b {b.Address} weight 1"), ReadyProbe.Tcp(port));
 
@@ -50,7 +50,7 @@ public class BalanceTests
     {
         await using var a = TestServer.Tcp(TestServer.SayName("a"));
         await using var b = TestServer.Tcp(TestServer.SayName("b"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(
             Config(port, "static-rr", $"    server a {a.Address} weight 2\n    server b {b.Address} weight 1"), ReadyProbe.Tcp(port));
 
@@ -65,7 +65,7 @@ public class BalanceTests
         await using var a = TestServer.Tcp(TestServer.Echo);
         await using var b = TestServer.Tcp(TestServer.Echo);
         await using var c = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = InProcessSluice.Start(
             Config(port, "leastconn", $"    server a {a.Address}\n    server b {b.Address}\n    server c {c.Address}"));
 
@@ -106,7 +106,7 @@ public class BalanceTests
         await using var a = TestServer.Tcp(TestServer.Echo);
         await using var b = TestServer.Tcp(TestServer.Echo);
         await using var c = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = InProcessSluice.Start(
             Config(port, "first", $"    server a {a.Address} maxconn 2\n    server b {b.Address} maxconn 2\n    server c {c.Address} maxconn 2"));
 
@@ -134,7 +134,7 @@ public class BalanceTests
         await using var a = TestServer.Tcp(TestServer.SayName("a"));
         await using var b = TestServer.Tcp(TestServer.SayName("b"));
         await using var c = TestServer.Tcp(TestServer.SayName("c"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(
             Config(port, "source", $"    server a {a.Address}\n    server b {b.Address}\n    server c {c.Address}"), ReadyProbe.Tcp(port));
 
@@ -156,7 +156,7 @@ public class BalanceTests
     {
         await using var a = TestServer.Tcp(TestServer.SayName("a"));
         await using var b = TestServer.Tcp(TestServer.SayName("b"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(
             Config(port, "random", $"    server a {a.Address}\n    server b {b.Address}"), ReadyProbe.Tcp(port));
 
@@ -171,7 +171,7 @@ public class BalanceTests
         await using var a = TestServer.Tcp(TestServer.SayName("a"));
         await using var b = TestServer.Tcp(TestServer.SayName("b"));
         await using var c = TestServer.Tcp(TestServer.SayName("c"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(
             Config(port, "roundrobin", $"    server a {a.Address} disabled\n    server b {b.Address} backup\n    server c {c.Address} backup"),
             ReadyProbe.Tcp(port));

@@ -39,7 +39,7 @@ public class HashBalanceTests
     public async Task Uri_Consistent_SameUriSameServer_AllServersUsed()
     {
         RecordingBackend[] servers = [Named("s1"), Named("s2"), Named("s3")];
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Http.Config(port, Servers(servers), backend: "    balance uri\n    hash-type consistent sdbm avalanche"), port);
         try
         {
@@ -72,7 +72,7 @@ public class HashBalanceTests
     public async Task Uri_Consistent_ServerDown_OnlyItsUrisMove()
     {
         RecordingBackend[] servers = [Named("s1"), Named("s2"), Named("s3"), Named("s4")];
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(
             Http.Config(port, Servers(servers, " check inter 200ms fall 1 rise 1"), backend: "    balance uri\n    hash-type consistent sdbm avalanche"), port);
         try
@@ -110,7 +110,7 @@ public class HashBalanceTests
     public async Task UrlParam_SameValueSameServer_WithoutItRoundRobin()
     {
         RecordingBackend[] servers = [Named("s1"), Named("s2"), Named("s3")];
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Http.Config(port, Servers(servers), backend: "    balance url_param user"), port);
         try
         {
@@ -141,7 +141,7 @@ public class HashBalanceTests
     public async Task HdrHostUseDomainOnly_SubdomainsOfOneDomainShareAServer()
     {
         RecordingBackend[] servers = [Named("s1"), Named("s2"), Named("s3")];
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Http.Config(port, Servers(servers), backend: "    balance hdr(host) use_domain_only\n    hash-type consistent djb2 avalanche"), port);
         try
         {
@@ -175,7 +175,7 @@ public class HashBalanceTests
     public async Task HashExpression_HeaderValueSameServer()
     {
         RecordingBackend[] servers = [Named("s1"), Named("s2"), Named("s3")];
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Http.Config(port, Servers(servers), backend: "    balance hash req.hdr(x-tenant),lower\n    hash-type consistent crc32 avalanche"), port);
         try
         {
@@ -236,7 +236,7 @@ public class HashBalanceTests
                 reference = await RunAsync(haproxyPort);
             }
 
-            var port = Ports.FreeTcpPort();
+            var port = Ports.FreeListeningPort();
             await using var sluice = await StartAsync(config(port), port);
             var ours = await RunAsync(port);
 

@@ -29,7 +29,7 @@ public class AgentCheckTests
         await using var agent = await PythonPeer.StartAgentServerAsync(reply);
         await using var a = await CheckPeer.StartAsync("a");
         await using var b = await CheckPeer.StartAsync("b");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync($"""
             defaults
                 mode http
@@ -107,12 +107,12 @@ public class AgentCheckTests
             await using var agent = await PythonPeer.StartAgentServerAsync(first);
             await using var moved = await PythonPeer.StartAgentServerAsync(second, "127.0.0.2", agent.Port);
             var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
-            var port = Ports.FreeTcpPort();
+            var port = Ports.FreeListeningPort();
             var config = $"""
                 {Stats.HaproxyOracle.Preamble(socket)}
                 listen l
                     bind 127.0.0.1:{Port(port)}
-                    server a 127.0.0.1:{Port(Ports.FreeTcpPort())} agent-check agent-port {Port(agent.Port)} agent-inter 300 weight 100
+                    server a 127.0.0.1:{Port(Ports.FreeListeningPort())} agent-check agent-port {Port(agent.Port)} agent-inter 300 weight 100
                 """;
             await using IAsyncDisposable proxy = oracle
                 ? await Stats.HaproxyOracle.StartAsync(config, socket)

@@ -79,7 +79,7 @@ public class DisableOn404Tests
         await using var peer = await PythonPeer.StartAgentServerAsync(reply);
 
         List<string> expected;
-        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        var (haPort, haSocket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
         await using (var haproxy = await HaproxyOracle.StartAsync(Config(haPort, haSocket, peer.Address), haSocket))
         {
             await Task.Delay(500);
@@ -87,7 +87,7 @@ public class DisableOn404Tests
         }
 
         await File.WriteAllTextAsync(reply, Ok);
-        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+        var (port, socket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
         await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, peer.Address), [ReadyProbe.Tcp(port)]);
         await StatsPeers.WaitForUnixSocketAsync(socket);
         await Task.Delay(500);

@@ -53,7 +53,7 @@ public class FailoverTests
     {
         await using var a = await CheckPeer.StartAsync("a");
         await using var b = await CheckPeer.StartAsync("b");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, $"""
                 server a {a.Address}
                 server b {b.Address}
@@ -101,7 +101,7 @@ public class FailoverTests
         await using var a = await CheckPeer.StartAsync("a");
         await using var b = await CheckPeer.StartAsync("b");
         await using var spare = await CheckPeer.StartAsync("spare");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, $"""
                 server a {a.Address}
                 server b {b.Address}
@@ -157,14 +157,14 @@ public class FailoverTests
             """;
 
         const string Expected = @"Server bk_ws/websrv1 is DOWN, reason: Layer7 wrong status, code: 400, info: ""Bad Request"", check duration: \d+ms\. 0 active and 0 backup servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\.$";
-        var haproxyPort = Ports.FreeTcpPort();
+        var haproxyPort = Ports.FreeListeningPort();
         await using (var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort), haproxyPort))
         {
             var line = await haproxy.Output.WaitForAsync(l => l.Contains("is DOWN", StringComparison.Ordinal));
             Assert.Matches(Expected, line[0]);
         }
 
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port), [ReadyProbe.Tcp(port)]);
         var down = await sluice.Output.WaitForAsync(l => l.Contains("is DOWN", StringComparison.Ordinal));
         Assert.Matches(@"^\[WARNING\] " + Expected, down[0]);
@@ -175,7 +175,7 @@ public class FailoverTests
     public async Task Seed004WebSocketCheck_ValidKey_101_ServerUp_WebSocketThrough()
     {
         await using var ws = await WebSocketEchoServer.StartAsync("echo-protocol");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync($"""
             defaults
                 mode http

@@ -17,8 +17,8 @@ public class FaultToleranceTests
     [Fact]
     public async Task FT_01_PortClosed_Retries3_503SC_WithRedispatchAndASecondServer_200()
     {
-        var closed = Ports.FreeTcpPort();
-        var port = Ports.FreeTcpPort();
+        var closed = Ports.FreeListeningPort();
+        var port = Ports.FreeListeningPort();
         await using (var sluice = await HttpRig.StartAsync(HttpRig.Config(port, $"server s1 127.0.0.1:{Port(closed)}", backend: "    retries 3"), port))
         {
             var result = await HttpRig.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", HttpRig.Url(port, "/closed"));
@@ -30,7 +30,7 @@ public class FaultToleranceTests
         }
 
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Ok("from s2"));
-        port = Ports.FreeTcpPort();
+        port = Ports.FreeListeningPort();
         await using var redispatching = await HttpRig.StartAsync(HttpRig.Config(port, $"server s1 127.0.0.1:{Port(closed)}\n    server s2 {backend.Address}",
             backend: "    balance roundrobin\n    retries 3\n    option redispatch"), port);
         for (var i = 0; i < 4; i++)
@@ -45,7 +45,7 @@ public class FaultToleranceTests
     {
         var gets = 0;
         await using var backend = RecordingBackend.Start(r => r.Target == "/get" && Interlocked.Increment(ref gets) > 1 ? CannedResponse.Ok("second try") : null);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await HttpRig.StartAsync(HttpRig.Config(port, $"server s1 {backend.Address}",
             backend: "    retries 2\n    retry-on conn-failure empty-response"), port);
 
@@ -72,7 +72,7 @@ public class FaultToleranceTests
         await using var half = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 OK\r\nContent-Type: text/pl", AfterResponse.Close));
         await using var good = RecordingBackend.Start(_ => CannedResponse.Ok("from good"));
 
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using (var sluice = await HttpRig.StartAsync(HttpRig.Config(port, $"server s1 {garbage.Address}\n    server s2 {half.Address}", backend: "    balance roundrobin\n    retries 2"), port))
         {
             var statuses = new List<string>();
@@ -90,7 +90,7 @@ public class FaultToleranceTests
             Assert.Single(half.Requests);
         }
 
-        port = Ports.FreeTcpPort();
+        port = Ports.FreeListeningPort();
         await using var retrying = await HttpRig.StartAsync(HttpRig.Config(port, $"server s1 {garbage.Address}\n    server s2 {good.Address}",
             backend: "    balance roundrobin\n    retries 2\n    option redispatch\n    retry-on junk-response"), port);
         for (var i = 0; i < 4; i++)
@@ -110,7 +110,7 @@ public class FaultToleranceTests
     public async Task FT_11_ResponseBytesSentOrBodyLargerThanABuffer_NoRetry()
     {
         await using var cut = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial", AfterResponse.Close));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using (var sluice = await HttpRig.StartAsync(HttpRig.Config(port, $"server s1 {cut.Address}", backend: "    retries 3\n    retry-on all-retryable-errors"), port))
         {
             var result = await HttpRig.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", HttpRig.Url(port, "/cut"));
@@ -121,7 +121,7 @@ public class FaultToleranceTests
         }
 
         await using var busy = RecordingBackend.Start(_ => CannedResponse.Ok("busy", 503, "Service Unavailable"));
-        port = Ports.FreeTcpPort();
+        port = Ports.FreeListeningPort();
         await using var retrying = await HttpRig.StartAsync(HttpRig.Config(port, $"server s1 {busy.Address}", backend: "    retries 3\n    retry-on 503"), port);
         var upload = Path.Combine(Ports.TempDirectory(), "upload");
         await File.WriteAllBytesAsync(upload, new byte[1024 * 1024]);
@@ -146,7 +146,7 @@ public class FaultToleranceTests
         await File.WriteAllTextAsync(reply, Ok);
         await using var checkedServer = await PythonPeer.StartAgentServerAsync(reply);
         await using var other = await CheckPeer.StartAsync("other");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync($"""
             defaults
                 mode http
@@ -208,7 +208,7 @@ public class FaultToleranceTests
     public async Task FT_13_FlappingChecks_StateChangesBoundedByRiseAndFall()
     {
         await using var flapping = await PythonPeer.StartCheckProtocolServerAsync("httpflap");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync($"""
             defaults
                 mode http
@@ -234,7 +234,7 @@ public class FaultToleranceTests
     public async Task RES_07_FrontendMaxConn100_150Clients_NoneRefused()
     {
         await using var server = await NginxBackend.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync($"""
             defaults
                 mode http
@@ -264,7 +264,7 @@ public class FaultToleranceTests
     {
         await using var a = await CheckPeer.StartAsync("a");
         await using var b = await CheckPeer.StartAsync("b");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
         await using var sluice = await SluiceProcess.StartAsync($"""
             global

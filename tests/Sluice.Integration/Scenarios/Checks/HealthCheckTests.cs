@@ -57,7 +57,7 @@ public class HealthCheckTests
     {
         await using var a = await CheckPeer.StartAsync("a");
         await using var b = await CheckPeer.StartAsync("b");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, $"""
                 server a {a.Address} check inter 400 fall 2 rise 3
                 server b {b.Address} check inter 400 fall 2 rise 3
@@ -90,7 +90,7 @@ public class HealthCheckTests
     {
         await using var bad = await CheckPeer.StartAsync("bad", status: 500);
         await using var good = await CheckPeer.StartAsync("good");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, $"""
                 option httpchk GET /health
                 http-check expect status 200
@@ -109,7 +109,7 @@ public class HealthCheckTests
     public async Task HttpCheck_LegacyHeadersInVersion_SentAsHeaders()
     {
         await using var peer = await CheckPeer.StartAsync("s");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, $"""
                 option httpchk HEAD /ping HTTP/1.1\r\nHost:\ www.example.com
                 server s {peer.Address} check inter 200
@@ -125,7 +125,7 @@ public class HealthCheckTests
     {
         await using var a = await CheckPeer.StartAsync("a", status: 500);
         await using var b = await CheckPeer.StartAsync("b", status: 404);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, $"""
                 option httpchk
                 server a {a.Address} check inter 200
@@ -152,7 +152,7 @@ public class HealthCheckTests
     {
         await using var silent = TestServer.Tcp(TestServer.Silent);
         await using var good = await CheckPeer.StartAsync("good");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, $"""
                 option httpchk
                 timeout check 300ms
@@ -172,8 +172,8 @@ public class HealthCheckTests
     public async Task TcpMode_ServerRefusing_DownAndConnectionsGoToTheOther()
     {
         await using var up = TestServer.Tcp(TestServer.SayName("up"));
-        var refusing = Ports.FreeTcpPort();
-        var port = Ports.FreeTcpPort();
+        var refusing = Ports.FreeListeningPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync($"""
             defaults
                 mode tcp

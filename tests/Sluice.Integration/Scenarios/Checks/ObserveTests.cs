@@ -81,14 +81,14 @@ public class ObserveTests
         await using var nginx = await StartNginxAsync();
         var servers = $"    server s1 {nginx.Address} check inter 10s observe layer7 error-limit 10 on-error mark-down on-marked-down shutdown-sessions";
 
-        var haPort = Ports.FreeTcpPort();
+        var haPort = Ports.FreeListeningPort();
         string expected;
         await using (var haproxy = await HAProxyPeer.StartAsync(Config(haPort, servers), haPort))
         {
             expected = await TenServerErrorsAsync(haPort, haproxy.Output);
         }
 
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, servers), [ReadyProbe.Tcp(port)]);
         var actual = await TenServerErrorsAsync(port, sluice.Output);
 
@@ -104,7 +104,7 @@ public class ObserveTests
     public async Task ObserveLayer7_SuccessBetweenErrors_CountStartsAgain_FailCheckNeedsFallRounds()
     {
         await using var nginx = await StartNginxAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(
             Config(port, $"    server s1 {nginx.Address} check inter 10s fall 2 observe layer7 error-limit 3"), [ReadyProbe.Tcp(port)]);
 
@@ -139,7 +139,7 @@ public class ObserveTests
     {
         await using var nginx = await StartNginxAsync();
         await using var active = await CheckPeer.StartAsync("active");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, $"""
                 option httpchk GET /
                 server s1 {active.Address} check inter 200 rise 1 fall 1 on-marked-up shutdown-backup-sessions

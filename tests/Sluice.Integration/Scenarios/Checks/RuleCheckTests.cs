@@ -39,7 +39,7 @@ public class RuleCheckTests
         var pem = certificates.Server("server.pem", "tls.test");
         var tlsPort = Ports.FreeListeningPort();
         await using var tls = PeerProcess.Start(CommandRunner.Require("openssl", "openssl"), ["s_server", "-quiet", "-accept", "127.0.0.1:" + Port(tlsPort), "-cert", pem, "-key", pem]);
-        var refused = "127.0.0.1:" + Port(Ports.FreeTcpPort());
+        var refused = "127.0.0.1:" + Port(Ports.FreeListeningPort());
 
         string Config(int port) => $"""
             defaults
@@ -134,13 +134,13 @@ public class RuleCheckTests
         }
 
         List<string> oracle;
-        var haproxyPort = Ports.FreeTcpPort();
+        var haproxyPort = Ports.FreeListeningPort();
         await using (var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort), haproxyPort))
         {
             oracle = await DownLinesAsync(haproxy.Output);
         }
 
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port), [ReadyProbe.Tcp(port)]);
         var lines = await DownLinesAsync(sluice.Output);
 
@@ -162,13 +162,15 @@ public class RuleCheckTests
     {
         await using var first = await RedisPeer.StartAsync();
         await using var second = await RedisPeer.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync($"""
             defaults
                 mode tcp
                 timeout connect 1s
                 timeout client 5s
                 timeout server 5s
+                # inter alone would bound the whole check to 300 ms, which a loaded machine can miss on the healthy server
+                timeout check 3s
             listen redis
                 bind 127.0.0.1:{Port(port)}
                 balance roundrobin
@@ -206,7 +208,7 @@ public class RuleCheckTests
         await using var health = await CheckPeer.StartAsync("healthy");
         await using var ready = await CheckPeer.StartAsync("ready");
         await using var notReady = await CheckPeer.StartAsync("busy", status: 503);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync($"""
             defaults
                 mode http

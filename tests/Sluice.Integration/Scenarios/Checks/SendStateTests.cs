@@ -41,14 +41,14 @@ public class SendStateTests
         await using var peer = await PythonPeer.StartAgentServerAsync(reply);
 
         string[] expected;
-        var haPort = Ports.FreeTcpPort();
+        var haPort = Ports.FreeListeningPort();
         await using (var haproxy = await HAProxyPeer.StartAsync(Config(haPort, peer.Address), haPort))
         {
             expected = await NextChecksAsync(peer, 0);
         }
 
         var seen = peer.Output.Lines.Count(l => l.StartsWith("GOT ", StringComparison.Ordinal));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, peer.Address), [ReadyProbe.Tcp(port)]);
         var actual = await NextChecksAsync(peer, seen);
 

@@ -52,7 +52,7 @@ public class SlowStartTests
     {
         await using var s1 = await CheckPeer.StartAsync("s1");
         await using var s2 = await CheckPeer.StartAsync("s2");
-        var (port, haPort) = (Ports.FreeTcpPort(), Ports.FreeTcpPort());
+        var (port, haPort) = (Ports.FreeListeningPort(), Ports.FreeListeningPort());
         var (socket, haSocket) = (Path.Combine(Ports.TempDirectory(), "s.sock"), Path.Combine(Ports.TempDirectory(), "h.sock"));
         await using var haproxy = await HaproxyOracle.StartAsync(Config(haPort, haSocket, s1, s2), haSocket);
         await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, s1, s2), [ReadyProbe.Tcp(port)]);

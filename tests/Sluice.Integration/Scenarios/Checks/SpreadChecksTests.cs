@@ -31,7 +31,7 @@ public class SpreadChecksTests
         await using var peer = PeerProcess.Start(PythonPeer.Python, ["-c", TimingServer]);
         var listening = await peer.WaitForLineAsync(l => l.StartsWith("listening ", StringComparison.Ordinal)).WaitAsync(TestTimeout.Value);
         var address = "127.0.0.1:" + listening["listening ".Length..];
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync($"""
             global
             {global}

@@ -39,16 +39,16 @@ public class TrackTests
     public async Task Track_TrackedServerGoesDown_TrackersFollowWithHAProxysLines()
     {
         await using var up = await CheckPeer.StartAsync("up");
-        var closed = Ports.FreeTcpPort();
+        var closed = Ports.FreeListeningPort();
 
         List<string> expected;
-        var haPort = Ports.FreeTcpPort();
+        var haPort = Ports.FreeListeningPort();
         await using (var haproxy = await HAProxyPeer.StartAsync(Config(haPort, closed, up.Port), haPort))
         {
             expected = await LinesAsync(haproxy.Output);
         }
 
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, closed, up.Port), [ReadyProbe.Tcp(port)]);
         var actual = await LinesAsync(sluice.Output);
 

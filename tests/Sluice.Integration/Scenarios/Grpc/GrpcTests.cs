@@ -121,8 +121,8 @@ public class GrpcTests
     public async Task ServerDown_ClientSeesUnavailable()
     {
         // RELIABILITY FT-19: no server to answer is a 503 from the proxy, which gRPC clients read as UNAVAILABLE.
-        var closed = Ports.FreeTcpPort();
-        var port = Ports.FreeTcpPort();
+        var closed = Ports.FreeListeningPort();
+        var port = Ports.FreeListeningPort();
         var config = Proxy.Config(port, $"server s1 127.0.0.1:{closed.ToString(CultureInfo.InvariantCulture)} proto h2");
         await using var sluice = await Proxy.StartAsync(config, port);
 
@@ -139,9 +139,9 @@ public class GrpcTests
     /// </summary>
     private static (int Port, int ProbePort, string Config) Config(PythonPeer server, string front, string timeouts = "30s")
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var forced = front == "proto h2";
-        var probe = forced ? Ports.FreeTcpPort() : port;
+        var probe = forced ? Ports.FreeListeningPort() : port;
         var binds = forced ? $"    bind 127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)} proto h2" : string.Empty;
         var config = Proxy.Config(probe, $"server s1 {server.Address} proto h2", frontend: binds)
             .Replace("timeout client 10s", "timeout client " + timeouts, StringComparison.Ordinal)

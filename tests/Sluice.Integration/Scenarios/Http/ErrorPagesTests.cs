@@ -49,9 +49,9 @@ public class ErrorPagesTests
         await File.WriteAllTextAsync(Path.Combine(directory, "403.http"), "HTTP/1.0 403 Forbidden\r\nContent-Type: text/plain\r\nX-From: site\r\n\r\nsite says no\n");
         await File.WriteAllTextAsync(Path.Combine(directory, "404.http"), "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 14\r\n\r\nsite says 404\n");
         await File.WriteAllTextAsync(Path.Combine(directory, "502.http"), "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n\r\ndefaults 502\n");
-        var closed = Ports.FreeTcpPort();
-        var haproxyPort = Ports.FreeTcpPort();
-        var sluicePort = Ports.FreeTcpPort();
+        var closed = Ports.FreeListeningPort();
+        var haproxyPort = Ports.FreeListeningPort();
+        var sluicePort = Ports.FreeListeningPort();
         await using var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort, directory, closed), haproxyPort);
         await using var sluice = await Http.StartAsync(Config(sluicePort, directory, closed), sluicePort);
 
@@ -82,9 +82,9 @@ public class ErrorPagesTests
             await File.WriteAllTextAsync(Path.Combine(directory, $"{status}.http"), $"HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\n\r\n{status}\n");
         }
 
-        var closed = Ports.FreeTcpPort();
-        var haproxyPort = Ports.FreeTcpPort();
-        var sluicePort = Ports.FreeTcpPort();
+        var closed = Ports.FreeListeningPort();
+        var haproxyPort = Ports.FreeListeningPort();
+        var sluicePort = Ports.FreeListeningPort();
         await using var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort, directory, closed), haproxyPort);
         await using var sluice = await Http.StartAsync(Config(sluicePort, directory, closed), sluicePort);
 
@@ -105,7 +105,7 @@ public class ErrorPagesTests
     [Fact]
     public async Task HttpErrorWithLogFormat_RenderedPerAnswer_AsHaproxy()
     {
-        var closed = Ports.FreeTcpPort();
+        var closed = Ports.FreeListeningPort();
         string Config(int port) => $$"""
             {{Defaults}}
             frontend fe
@@ -123,8 +123,8 @@ public class ErrorPagesTests
                 http-error status 503 content-type text/html lf-string "<p>%[be_name] has nothing for %[url]</p>"
                 server s 127.0.0.1:{{closed}}
             """;
-        var haproxyPort = Ports.FreeTcpPort();
-        var sluicePort = Ports.FreeTcpPort();
+        var haproxyPort = Ports.FreeListeningPort();
+        var sluicePort = Ports.FreeListeningPort();
         await using var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort), haproxyPort);
         await using var sluice = await Http.StartAsync(Config(sluicePort), sluicePort);
 
@@ -145,7 +145,7 @@ public class ErrorPagesTests
     [Fact]
     public async Task OwnAnswers_FieldsInHaproxysOrder()
     {
-        var closed = Ports.FreeTcpPort();
+        var closed = Ports.FreeListeningPort();
         string Config(int port) => $$"""
             {{Defaults}}
             frontend fe
@@ -157,8 +157,8 @@ public class ErrorPagesTests
             backend be
                 server s1 127.0.0.1:{{closed}}
             """;
-        var haproxyPort = Ports.FreeTcpPort();
-        var sluicePort = Ports.FreeTcpPort();
+        var haproxyPort = Ports.FreeListeningPort();
+        var sluicePort = Ports.FreeListeningPort();
         await using var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort), haproxyPort);
         await using var sluice = await Http.StartAsync(Config(sluicePort), sluicePort);
 

@@ -21,7 +21,7 @@ public class Http1ProxyTests
     public async Task Curl_GetThroughSluice_NginxAnswers()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
 
         var result = await Http.CurlAsync("-i", Http.Url(port, NginxBackend.SmallPath));
@@ -39,7 +39,7 @@ public class Http1ProxyTests
     public async Task Pipelining_ThreeRequestsInOneWrite_AnsweredInOrder()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("body of " + r.Target));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -61,7 +61,7 @@ public class Http1ProxyTests
     public async Task Pipelining_ValidThenInvalid_FirstAnsweredThen400AndClose()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("body of " + r.Target));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -82,7 +82,7 @@ public class Http1ProxyTests
     public async Task Download_HundredMebibytes_ByteExactAndRssBounded()
     {
         await using var nginx = await NginxBackend.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), [ReadyProbe.Tcp(port)]);
         var idle = Http.ResidentBytes(sluice.ProcessId);
 
@@ -107,7 +107,7 @@ public class Http1ProxyTests
     public async Task Download_ClientStopsReading_ServerHeldBackAndRssBounded()
     {
         await using var nginx = await NginxBackend.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), [ReadyProbe.Tcp(port)]);
         var idle = Http.ResidentBytes(sluice.ProcessId);
 
@@ -142,7 +142,7 @@ public class Http1ProxyTests
     public async Task Upload_HundredMebibytesChunked_NginxReceivesAllAndRssBounded()
     {
         await using var nginx = await NginxBackend.StartAsync(new NginxOptions { LargeFileBytes = 100L * 1024 * 1024 });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), [ReadyProbe.Tcp(port)]);
         var idle = Http.ResidentBytes(sluice.ProcessId);
 
@@ -162,7 +162,7 @@ public class Http1ProxyTests
     public async Task Upload_EightMebibytesChunked_BackendGetsTheExactBytes()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("got " + r.Body.Length));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         var payload = new byte[8 * 1024 * 1024];
@@ -188,7 +188,7 @@ public class Http1ProxyTests
     public async Task Expect100Continue_CurlLargePost_GoesThrough()
     {
         await using var nginx = await NginxBackend.StartAsync(new NginxOptions { LargeFileBytes = 4L * 1024 * 1024 });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
 
         var file = Path.Combine(nginx.Directory, "www", "large.bin");
@@ -203,7 +203,7 @@ public class Http1ProxyTests
     public async Task Expect100Continue_RawClient_InterimThenFinal()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("got " + r.BodyText));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -222,7 +222,7 @@ public class Http1ProxyTests
     public async Task HttpBufferRequest_Expect100_ProxyAnswersContinueServerGetsWholeBodyWithoutExpect()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("got " + r.BodyText));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", frontend: "    option http-buffer-request"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -249,7 +249,7 @@ public class Http1ProxyTests
     {
         // RELIABILITY RES-12: tiny chunks are processed and forwarded re-chunked, the body intact.
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("got " + r.Body.Length));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         var body = new StringBuilder();
@@ -274,7 +274,7 @@ public class Http1ProxyTests
     [Fact]
     public async Task Expect100Continue_AnsweredByReturnRule_NoInterimResponse()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1",
             frontend: "    http-request return status 403 content-type text/plain string \"no\""), port);
 
@@ -291,7 +291,7 @@ public class Http1ProxyTests
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n")
             .Then(CannedResponse.Ok("final"), TimeSpan.FromMilliseconds(200)));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -310,7 +310,7 @@ public class Http1ProxyTests
     public async Task Pipelining_PostWithBodyThenGet_BothForwardedInOrder()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok(r.Method + " " + r.Target + " " + r.BodyText));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -329,7 +329,7 @@ public class Http1ProxyTests
     public async Task Pipelining_ToNginx_OneServerConnection()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -348,7 +348,7 @@ public class Http1ProxyTests
     public async Task ExpectUnknown_417AndNothingForwarded()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -364,7 +364,7 @@ public class Http1ProxyTests
     public async Task ForwardFor_AddsClientAddress()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    option forwardfor"), port);
 
         var echo = await EchoAsync(port);
@@ -375,7 +375,7 @@ public class Http1ProxyTests
     public async Task ForwardFor_ClientHeaderKept_AddressAppended()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", backend: "    option forwardfor"), port);
 
         var result = await Http.CurlAsync("-H", "X-Forwarded-For: 192.0.2.7", Http.Url(port, "/xff"));
@@ -388,7 +388,7 @@ public class Http1ProxyTests
     public async Task ForwardFor_ExceptNetwork_NotAdded()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    option forwardfor except 127.0.0.0/8"), port);
 
         var echo = await EchoAsync(port);
@@ -399,7 +399,7 @@ public class Http1ProxyTests
     public async Task ForwardFor_HeaderName_UsesThatHeader()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    option forwardfor header X-Client"), port);
 
         var echo = await EchoAsync(port);
@@ -411,7 +411,7 @@ public class Http1ProxyTests
     public async Task ForwardFor_IfNone_KeepsTheClientsHeader()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    option forwardfor if-none"), port);
 
         var present = await EchoAsync(port, "-H", "X-Forwarded-For: 192.0.2.7");
@@ -424,7 +424,7 @@ public class Http1ProxyTests
     public async Task OriginalTo_AddsTheDestination()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    option originalto\n    option originalto header X-Dest"), port);
 
         var echo = await EchoAsync(port);
@@ -435,7 +435,7 @@ public class Http1ProxyTests
     public async Task OriginalTo_Default_XOriginalTo()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    option originalto"), port);
 
         var echo = await EchoAsync(port);
@@ -446,7 +446,7 @@ public class Http1ProxyTests
     public async Task HopByHop_ConnectionListedHeadersRemoved_ViaNotAdded()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -467,7 +467,7 @@ public class Http1ProxyTests
     public async Task HopByHop_NginxSeesNoXFooNorClose()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
 
         var echo = await EchoAsync(port, "-H", "Connection: close, X-Foo", "-H", "X-Foo: 1");
@@ -481,7 +481,7 @@ public class Http1ProxyTests
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw(
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\nX-Sum: 12\r\n\r\n"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -503,7 +503,7 @@ public class Http1ProxyTests
     public async Task Head_NoBodyRelayed_ConnectionReusable()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -522,7 +522,7 @@ public class Http1ProxyTests
     public async Task PostWithContentLength_CurlToNginx_BodyCounted()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
 
         var result = await Http.CurlAsync("--data-binary", "0123456789", Http.Url(port, NginxBackend.UploadPath), "--next", "--data-binary", "abc", Http.Url(port, NginxBackend.UploadPath));
@@ -534,7 +534,7 @@ public class Http1ProxyTests
     public async Task ClientHalfClosesAfterRequest_StillAnswered()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -551,7 +551,7 @@ public class Http1ProxyTests
     public async Task ChunkedRequestWithTrailers_ServerGetsBodyAndTrailers()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("got " + r.BodyText));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -568,7 +568,7 @@ public class Http1ProxyTests
     public async Task LargeRequestHeader_Forwarded()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         var cookie = new string('c', 8000);

@@ -14,7 +14,7 @@ public class HttpRulesTests
     public async Task Return_String_CurlGetsIt_NoServerContacted()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             frontend: "    http-request return status 200 content-type text/plain string \"hello\""), port);
 
@@ -30,7 +30,7 @@ public class HttpRulesTests
     [Fact]
     public async Task Return_OnKeepAliveConnection_NextRequestAnsweredToo()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1",
             frontend: "    http-request return status 200 content-type text/plain string \"hello\""), port);
 
@@ -43,7 +43,7 @@ public class HttpRulesTests
     [Fact]
     public async Task Return_WithHdr_HeadersAdded()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1",
             frontend: "    http-request return status 201 content-type text/plain string \"made\" hdr X-One 1 hdr X-Two \"two words\""), port);
 
@@ -63,7 +63,7 @@ public class HttpRulesTests
         var directory = Ports.TempDirectory();
         var file = Path.Combine(directory, "page.html");
         await File.WriteAllTextAsync(file, "<p>from a file</p>\n");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1",
             frontend: $"    http-request return status 200 content-type text/html file {file}"), port);
 
@@ -81,7 +81,7 @@ public class HttpRulesTests
         var directory = Ports.TempDirectory();
         var file = Path.Combine(directory, "403.http");
         await File.WriteAllTextAsync(file, "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 7\r\nX-From: errorfile\r\n\r\ndenied\n");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1",
             frontend: $"    http-request return errorfile {file}"), port);
 
@@ -101,7 +101,7 @@ public class HttpRulesTests
         var directory = Ports.TempDirectory();
         var file = Path.Combine(directory, "404.http");
         await File.WriteAllTextAsync(file, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nnot here\n");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1",
             frontend: $"    errorfile 404 {file}\n    http-request return status 404 default-errorfiles"), port);
 
@@ -117,7 +117,7 @@ public class HttpRulesTests
     [Fact]
     public async Task Return_DefaultErrorfiles_WithoutErrorfile_BuiltinPage()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1",
             frontend: "    http-request return status 503 default-errorfiles"), port);
 
@@ -135,8 +135,8 @@ public class HttpRulesTests
         var directory = Ports.TempDirectory();
         var file = Path.Combine(directory, "503.http");
         await File.WriteAllTextAsync(file, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 17\r\nCache-Control: no-cache\r\n\r\nall servers down\n");
-        var closed = Ports.FreeTcpPort();
-        var port = Ports.FreeTcpPort();
+        var closed = Ports.FreeListeningPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 127.0.0.1:{closed}",
             backend: $"    retries 2\n    errorfile 503 {file}"), port);
 
@@ -156,8 +156,8 @@ public class HttpRulesTests
     [Fact]
     public async Task Builtin503_NoServerUp_HaproxysPage()
     {
-        var closed = Ports.FreeTcpPort();
-        var port = Ports.FreeTcpPort();
+        var closed = Ports.FreeListeningPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 127.0.0.1:{closed}", backend: "    retries 1"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -175,7 +175,7 @@ public class HttpRulesTests
     public async Task Builtin502_ServerSendsGarbage_HaproxysPage()
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw("this is not http\r\n\r\n", AfterResponse.Close));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -192,7 +192,7 @@ public class HttpRulesTests
     public async Task Builtin504_ServerTooSlow_HaproxysPage()
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Ok() with { Delay = TimeSpan.FromSeconds(30) });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             defaults: "    timeout server 1s"), port);
 
@@ -209,7 +209,7 @@ public class HttpRulesTests
     {
         await using var chosen = RecordingBackend.Start(_ => CannedResponse.Ok("chosen"));
         await using var fallback = RecordingBackend.Start(_ => CannedResponse.Ok("default"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {fallback.Address}",
             frontend: "    use_backend other",
             extra: $"backend other\n    server o1 {chosen.Address}"), port);

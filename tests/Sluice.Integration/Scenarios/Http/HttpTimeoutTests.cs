@@ -10,7 +10,7 @@ public class HttpTimeoutTests
     public async Task HttpRequestTimeout_PartialHead_408AndClose()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             defaults: "    timeout http-request 1s"), port);
 
@@ -32,7 +32,7 @@ public class HttpTimeoutTests
     {
         // RELIABILITY RES-03: with option http-buffer-request the body must come within timeout http-request.
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             frontend: "    option http-buffer-request", defaults: "    timeout http-request 1s"), port);
 
@@ -69,7 +69,7 @@ public class HttpTimeoutTests
     public async Task HttpRequestTimeout_HeadTrickled_408AtTheDeadlineNotReset()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             defaults: "    timeout http-request 1s"), port);
 
@@ -118,7 +118,7 @@ public class HttpTimeoutTests
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345")
             .Then(CannedResponse.Raw("67890"), TimeSpan.FromSeconds(30)));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             defaults: "    timeout server 1s"), port);
 
@@ -136,7 +136,7 @@ public class HttpTimeoutTests
     public async Task ClientTimeout_ClientStopsReadingLargeResponse_CutAndcD()
     {
         await using var nginx = await NginxBackend.StartAsync(new NginxOptions { LargeFileBytes = 100L * 1024 * 1024, SparseLargeFile = true });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}",
             defaults: "    timeout client 1s"), port);
 
@@ -153,7 +153,7 @@ public class HttpTimeoutTests
     public async Task KeepAliveTimeout_IdleConnectionClosedSilently()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             defaults: "    timeout http-keep-alive 1s\n    timeout http-request 10s"), port);
 
@@ -175,7 +175,7 @@ public class HttpTimeoutTests
     public async Task FT_05_ServerTimeout_ServerNeverAnswers_504AndsH_NotRetried()
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Ok() with { Delay = TimeSpan.FromSeconds(60) });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             defaults: "    timeout server 1s"), port);
 
@@ -199,7 +199,7 @@ public class HttpTimeoutTests
         var (listener, fillers, blackhole) = await Http.BlackholeAsync();
         try
         {
-            var port = Ports.FreeTcpPort();
+            var port = Ports.FreeListeningPort();
             await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 127.0.0.1:{blackhole}",
                 defaults: "    timeout connect 500ms", backend: "    retries 1"), port);
 
@@ -226,7 +226,7 @@ public class HttpTimeoutTests
     public async Task ServerClosesBeforeAnswering_502AndSH()
     {
         await using var backend = RecordingBackend.Start(_ => (CannedResponse?)null);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -243,8 +243,8 @@ public class HttpTimeoutTests
     public async Task Redispatch_OneServerRefuses_EveryRequestServedByTheOther()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("from s2"));
-        var closed = Ports.FreeTcpPort();
-        var port = Ports.FreeTcpPort();
+        var closed = Ports.FreeListeningPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 127.0.0.1:{closed}\n    server s2 {backend.Address}",
             backend: "    balance roundrobin\n    retries 2\n    option redispatch 1"), port);
 
@@ -264,7 +264,7 @@ public class HttpTimeoutTests
     {
         await using var failing = RecordingBackend.Start(r => CannedResponse.Ok("busy", 503, "Service Unavailable"));
         await using var working = RecordingBackend.Start(r => CannedResponse.Ok("from s2"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {failing.Address}\n    server s2 {working.Address}",
             backend: "    balance roundrobin\n    retries 2\n    option redispatch\n    retry-on 503"), port);
 
@@ -285,7 +285,7 @@ public class HttpTimeoutTests
     {
         var attempts = 0;
         await using var backend = RecordingBackend.Start(r => Interlocked.Increment(ref attempts) == 1 ? null : CannedResponse.Ok("second try"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             backend: "    retries 2\n    retry-on empty-response"), port);
 
@@ -299,7 +299,7 @@ public class HttpTimeoutTests
     public async Task RetryOnNone_ServerClosesWithoutAnswer_502()
     {
         await using var backend = RecordingBackend.Start(r => (CannedResponse?)null);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             backend: "    retries 2\n    retry-on none"), port);
 
@@ -312,7 +312,7 @@ public class HttpTimeoutTests
     public async Task PooledConnectionResetByServer_NextRequestStillSucceeds()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target) with { After = AfterResponse.Reset });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -331,7 +331,7 @@ public class HttpTimeoutTests
     public async Task ServerResetsBeforeAnswering_502()
     {
         await using var backend = RecordingBackend.Start(_ => new CannedResponse([], AfterResponse.Reset));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);

@@ -41,7 +41,7 @@ public partial class KeepAliveTests
     public async Task Curl_SeveralUrlsOnOneConnection_ServerConnectionReused()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
 
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.HeadersPath, NginxBackend.SmallPath);
@@ -56,7 +56,7 @@ public partial class KeepAliveTests
     public async Task ReuseSafe_SecondClientConnection_FirstRequestOnANewServerConnection()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    http-reuse safe"), port);
 
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.SmallPath);
@@ -71,7 +71,7 @@ public partial class KeepAliveTests
     public async Task ReuseNever_ServerConnectionsNotSharedAcrossClientConnections()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    http-reuse never"), port);
 
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.SmallPath);
@@ -86,7 +86,7 @@ public partial class KeepAliveTests
     public async Task ReuseAlways_NextClientConnectionReusesTheIdleServerConnection()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    http-reuse always"), port);
 
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.SmallPath);
@@ -100,7 +100,7 @@ public partial class KeepAliveTests
     public async Task ReuseAggressive_FirstRequestOnlyOnAConnectionAlreadyReused()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", backend: "    http-reuse aggressive"), port);
 
         // One exchange only: the idle connection was never reused, so a new client's first request does not take it.
@@ -127,7 +127,7 @@ public partial class KeepAliveTests
     public async Task PoolMaxConnZero_NoIdleConnectionKept()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address} pool-max-conn 0", backend: "    http-reuse always"), port);
 
         await ExchangeOnNewClientAsync(port, "/p1");
@@ -149,7 +149,7 @@ public partial class KeepAliveTests
     public async Task DefaultKeepAlive_TwoRequests_OneClientAndOneServerConnection()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -171,7 +171,7 @@ public partial class KeepAliveTests
     public async Task HttpClose_ClientToldConnectionClose_AndClosed()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", frontend: "    option httpclose"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -191,7 +191,7 @@ public partial class KeepAliveTests
     public async Task HttpServerClose_ServerConnectionPerRequest_ClientKeptAlive()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", backend: "    option http-server-close"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -216,7 +216,7 @@ public partial class KeepAliveTests
     public async Task ClientSendsConnectionClose_AnsweredThenClosed()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -231,7 +231,7 @@ public partial class KeepAliveTests
     public async Task ServerSaysConnectionClose_ClientKeptAlive_NextRequestOnNewServerConnection()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target, headers: "Connection: close") with { After = AfterResponse.Close });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -252,7 +252,7 @@ public partial class KeepAliveTests
     public async Task CloseDelimitedResponse_BodyIntact_ClientConnectionChunkedOrClosed()
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nbody until close", AfterResponse.Close));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -275,7 +275,7 @@ public partial class KeepAliveTests
     public async Task ForwardedConnectionHeaders_KeepAliveTokenNotSentToServer()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -290,7 +290,7 @@ public partial class KeepAliveTests
     public async Task ClientAbortsDownload_ServerConnectionNotReusedWithLeftovers()
     {
         await using var nginx = await NginxBackend.StartAsync(new NginxOptions { LargeFileBytes = 50L * 1024 * 1024, SparseLargeFile = true });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    http-reuse always"), port);
 
         using (var aborting = await RawHttpConnection.ConnectAsync(port))
@@ -315,7 +315,7 @@ public partial class KeepAliveTests
     public async Task ClientAbortsUpload_NextClientsRequestParsedCleanly()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", backend: "    http-reuse always"), port);
 
         // A warm idle connection in the pool first.
@@ -349,7 +349,7 @@ public partial class KeepAliveTests
     public async Task ParallelCurl_HundredRequests_AllAnswered()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
 
         var urls = Enumerable.Range(0, 100).Select(i => Http.Url(port, i % 2 == 0 ? NginxBackend.SmallPath : NginxBackend.HeadersPath));
@@ -367,7 +367,7 @@ public partial class KeepAliveTests
     public async Task CloseModes_ServerToldConnectionClose(string option)
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", backend: "    " + option), port);
 
         var result = await Http.CurlAsync(Http.Url(port, "/m"));
@@ -381,7 +381,7 @@ public partial class KeepAliveTests
     public async Task NoOptionHttpClose_InFrontendAndBackend_BackToKeepAlive()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             defaults: "    option httpclose", frontend: "    no option httpclose", backend: "    no option httpclose"), port);
 
@@ -401,7 +401,7 @@ public partial class KeepAliveTests
     public async Task HttpServerClose_NginxSeesOneRequestPerConnection()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", frontend: "    option http-server-close"), port);
 
         await CurlOneConnectionAsync(port, NginxBackend.SmallPath, NginxBackend.SmallPath, NginxBackend.SmallPath);
@@ -415,7 +415,7 @@ public partial class KeepAliveTests
     public async Task NginxClosesIdleConnection_NextRequestsStillSucceed()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx with { KeepaliveTimeout = TimeSpan.FromSeconds(1) });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}", backend: "    http-reuse always"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -438,7 +438,7 @@ public partial class KeepAliveTests
     public async Task NginxKeepaliveRequestsLimit_ConnectionCloseHonoured()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx with { KeepaliveRequests = 2 });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {nginx.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -462,7 +462,7 @@ public partial class KeepAliveTests
     public async Task Http10_WithoutKeepAlive_Closed()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -478,7 +478,7 @@ public partial class KeepAliveTests
     public async Task Http10_WithConnectionKeepAlive_KeptAlive()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -499,7 +499,7 @@ public partial class KeepAliveTests
     {
         // Every server connection answers one request and then closes, without saying so in the response.
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target) with { After = AfterResponse.Close });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", backend: "    retries 3"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -525,7 +525,7 @@ public partial class KeepAliveTests
     public async Task PooledConnectionClosedByServer_RaceWithoutPause_StillSucceeds()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target) with { After = AfterResponse.Close });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", backend: "    retries 3"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);

@@ -33,7 +33,7 @@ public class UpgradeTests
     public async Task WebSocket_PythonClientAndEchoServer_MessagesEchoed(bool binary, bool deflate)
     {
         await using var echo = await WebSocketEchoServer.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}", "    timeout tunnel 30s"), port);
 
         var result = await WebSocketClient.RunAsync($"ws://127.0.0.1:{port}/chat", 50, new WebSocketClientOptions
@@ -57,7 +57,7 @@ public class UpgradeTests
     public async Task WebSocket_LargeMessages_Echoed()
     {
         await using var echo = await WebSocketEchoServer.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}", "    timeout tunnel 30s"), port);
 
         var result = await WebSocketClient.RunAsync($"ws://127.0.0.1:{port}/big", 8, new WebSocketClientOptions
@@ -74,7 +74,7 @@ public class UpgradeTests
     public async Task WebSocket_SeveralClientsAtOnce_AllEchoed()
     {
         await using var echo = await WebSocketEchoServer.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}", "    timeout tunnel 30s"), port);
 
         var runs = Enumerable.Range(0, 4).Select(i => WebSocketClient.RunAsync($"ws://127.0.0.1:{port}/c{i}", 30, new WebSocketClientOptions { Timeout = TimeSpan.FromSeconds(40) })).ToList();
@@ -90,7 +90,7 @@ public class UpgradeTests
     public async Task WebSocket_BytesRightAfterTheRequest_UpgradeAccepted_GoIntoTheTunnel()
     {
         await using var backend = RecordingBackend.Start(r => Switching(r.Header("Sec-WebSocket-Key") ?? string.Empty));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {backend.Address}", "    timeout tunnel 30s"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -112,7 +112,7 @@ public class UpgradeTests
     public async Task WebSocket_TunnelTimeoutLongerThanServerTimeout_IdleTunnelSurvives()
     {
         await using var echo = await WebSocketEchoServer.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}",
             "    timeout tunnel 30s\n    timeout client 1s\n    timeout server 1s"), port);
 
@@ -134,7 +134,7 @@ public class UpgradeTests
     public async Task WebSocket_NoTunnelTimeout_ClientTimeoutApplies()
     {
         await using var echo = await WebSocketEchoServer.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}",
             "    timeout client 1s\n    timeout server 1s"), port);
 
@@ -152,7 +152,7 @@ public class UpgradeTests
     public async Task WebSocket_WithCloseModes_TunnelStillWorks(string option)
     {
         await using var echo = await WebSocketEchoServer.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {echo.Address}", backend: "    " + option,
             defaults: "    timeout tunnel 30s"), port);
 
@@ -164,7 +164,7 @@ public class UpgradeTests
     public async Task WebSocket_TunnelTimeout_IdleTunnelClosed()
     {
         await using var echo = await WebSocketEchoServer.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}", "    timeout tunnel 1s"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -183,7 +183,7 @@ public class UpgradeTests
     public async Task WebSocket_TunnelTimeout_ActiveTunnelKept()
     {
         await using var echo = await WebSocketEchoServer.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}", "    timeout tunnel 2s"), port);
 
         // 20 pings over about 4 s: longer than the tunnel timeout, but never idle that long.
@@ -210,7 +210,7 @@ public class UpgradeTests
     {
         await using var backend = RecordingBackend.Start(r => Switching(r.Header("Sec-WebSocket-Key") ?? string.Empty)
             .Then(CannedResponse.Raw("\u0081\u0003bye", AfterResponse.Close), TimeSpan.FromMilliseconds(300)));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {backend.Address}", "    timeout tunnel 30s"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -225,7 +225,7 @@ public class UpgradeTests
     public async Task WebSocket_ClientCloses_ServerSideEndsAtOnce()
     {
         await using var echo = await WebSocketEchoServer.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}", "    timeout tunnel 60s"), port);
 
         using (var client = await RawHttpConnection.ConnectAsync(port))
@@ -246,7 +246,7 @@ public class UpgradeTests
     public async Task WebSocket_ClientBytesReachServerThroughTunnel()
     {
         await using var backend = RecordingBackend.Start(r => Switching(r.Header("Sec-WebSocket-Key") ?? string.Empty));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {backend.Address}", "    timeout tunnel 30s"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -270,7 +270,7 @@ public class UpgradeTests
     public async Task Upg01_H2cUpgrade_NeverForwarded_NormalResponse()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -289,7 +289,7 @@ public class UpgradeTests
     public async Task Upg02_WebSocketWithoutKey_400NothingForwarded()
     {
         await using var backend = RecordingBackend.Start(r => Switching("x"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -305,7 +305,7 @@ public class UpgradeTests
     public async Task Upg02_WebSocketWithTwoKeys_400NothingForwarded()
     {
         await using var backend = RecordingBackend.Start(r => Switching("x"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -322,7 +322,7 @@ public class UpgradeTests
     {
         await using var backend = RecordingBackend.Start(_ =>
             CannedResponse.Raw("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", AfterResponse.StopParsing));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -336,7 +336,7 @@ public class UpgradeTests
     public async Task Unrequested101_502()
     {
         await using var backend = RecordingBackend.Start(_ => Switching(Key));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -353,7 +353,7 @@ public class UpgradeTests
     public async Task Upg04_UpgradeRefusedByServer_NoTunnel_ResponseThenClose(int status, string reason)
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Ok("refused", status, reason));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -382,7 +382,7 @@ public class UpgradeTests
     public async Task Upg05_BytesAfterUpgradeRequest_UpgradeRefused_NotProcessedAsRequest()
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Ok("refused", 426, "Upgrade Required"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -407,7 +407,7 @@ public class UpgradeTests
     public async Task Upg06_ConnectWithBadAuthority_400AndClose(string request)
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -427,7 +427,7 @@ public class UpgradeTests
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 Connection established\r\n\r\n")
             .Then(CannedResponse.Raw("pong", AfterResponse.StopParsing), TimeSpan.FromMilliseconds(300)));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {backend.Address}", "    timeout tunnel 30s"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);

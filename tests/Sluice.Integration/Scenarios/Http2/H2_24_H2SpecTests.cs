@@ -63,9 +63,9 @@ public sealed class H2_24_H2SpecTests : IClassFixture<H2_24_H2SpecTests.ProxyUnd
         private RecordingBackend? _backend;
         private ISluiceInstance? _sluice;
 
-        public int Port { get; } = Ports.FreeTcpPort();
+        public int Port { get; } = Ports.FreeListeningPort();
 
-        public int TlsPort { get; } = Ports.FreeTcpPort();
+        public int TlsPort { get; } = Ports.FreeListeningPort();
 
         public System.Security.Cryptography.X509Certificates.X509Certificate2 Ca => _certificates.Ca;
 

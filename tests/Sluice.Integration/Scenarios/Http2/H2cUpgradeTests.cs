@@ -62,7 +62,7 @@ public class H2cUpgradeTests
     public async Task CurlHttp2_OptionOn_UpgradedResponseIsHttp2_NoUpgradeForwarded()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}", defaults: "    option h2c-upgrade"), port);
 
         var result = await Proxy.CurlAsync("--http2", "-w", "\n%{http_version} %{http_code}", Proxy.Url(port, "/up"));
@@ -81,7 +81,7 @@ public class H2cUpgradeTests
     public async Task CurlHttp2_PostWithBody_BodyForwardedAsStreamOne()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("got " + r.BodyText));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}", frontend: "    option h2c-upgrade"), port);
 
         var result = await Proxy.CurlAsync("-v", "--http2", "-d", "name=value", "-w", "\n%{http_version} %{http_code}", Proxy.Url(port, "/post"));
@@ -98,7 +98,7 @@ public class H2cUpgradeTests
     public async Task PythonH2_UpgradeWithBody_ThenSecondStreamOnSameConnection()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok(r.Method + " " + r.Target + " " + r.BodyText));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}", frontend: "    option h2c-upgrade"), port);
 
         var script = Path.Combine(Ports.TempDirectory(), "upgrade.py");
@@ -117,7 +117,7 @@ public class H2cUpgradeTests
     public async Task CurlHttp2_OptionOff_ServedAsHttp11_TokenRemoved(string frontendLine)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("plain"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var defaults = frontendLine.Length > 0 ? "    option h2c-upgrade" : string.Empty;
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}", frontend: "    " + frontendLine, defaults: defaults), port);
 
@@ -134,7 +134,7 @@ public class H2cUpgradeTests
     public async Task OptionOn_BindProtoH1_NotUpgraded()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("plain"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Proxy.Config(port, $"server s1 {backend.Address}", frontend: "    option h2c-upgrade")
             .Replace($"bind 127.0.0.1:{port}", $"bind 127.0.0.1:{port} proto h1", StringComparison.Ordinal);
         await using var sluice = await Proxy.StartAsync(config, port);
@@ -148,7 +148,7 @@ public class H2cUpgradeTests
     public async Task OptionOn_InvalidSettingValue_101ThenGoAwayFlowControlError_NothingForwarded()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}", frontend: "    option h2c-upgrade"), port);
 
         // SETTINGS_INITIAL_WINDOW_SIZE 2^31: RFC 9113 §6.5.2, FLOW_CONTROL_ERROR.
@@ -197,7 +197,7 @@ public class H2cUpgradeTests
     public async Task OptionOn_BodyLargerThanAStreamWindow_ServedAsHttp11()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("size " + r.Body.Length.ToString(CultureInfo.InvariantCulture)));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}", frontend: "    option h2c-upgrade"), port);
 
         var file = Path.Combine(Ports.TempDirectory(), "big.bin");

@@ -21,7 +21,7 @@ public class Http2AttackTests
     public async Task H2_01_RapidReset_100000HeadersThenRst_GoAwayEnhanceYourCalm_BackendSeesFew()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok") with { Delay = TimeSpan.FromMilliseconds(50) });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = "global\n    tune.h2.max-concurrent-streams 10\n" + Proxy.Config(port, $"server s1 {backend.Address}").Replace("global\n", string.Empty, StringComparison.Ordinal);
         await using var sluice = await Proxy.StartAsync(config, port);
 
@@ -118,7 +118,7 @@ public class Http2AttackTests
     public async Task PythonH2_RapidReset_GracefulGoAwayStopsIt_BackendSeesFew()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok") with { Delay = TimeSpan.FromMilliseconds(50) });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         var script = Path.Combine(Ports.TempDirectory(), "rapid_reset.py");
@@ -139,7 +139,7 @@ public class Http2AttackTests
     public async Task H2_02_MadeYouReset_WindowUpdateZeroAfterEachRequest_ResetsCounted_GoAwayEnhanceYourCalm()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok") with { Delay = TimeSpan.FromMilliseconds(200) });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -165,7 +165,7 @@ public class Http2AttackTests
     public async Task H2_03_ExcessStreams_Refused_ThenPersistentExcessGoAwayEnhanceYourCalm()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok") with { Delay = TimeSpan.FromSeconds(5) });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = "global\n    tune.h2.max-concurrent-streams 2\n" + Proxy.Config(port, $"server s1 {backend.Address}").Replace("global\n", string.Empty, StringComparison.Ordinal);
         await using var sluice = await Proxy.StartAsync(config, port);
 
@@ -193,7 +193,7 @@ public class Http2AttackTests
     public async Task H2_04_ContinuationFlood_GoAwayEnhanceYourCalm_NothingForwarded(int fragmentSize)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -226,7 +226,7 @@ public class Http2AttackTests
     public async Task H2_05_MisplacedContinuation_GoAwayProtocolError(string where)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok") with { Delay = TimeSpan.FromSeconds(2) });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -255,7 +255,7 @@ public class Http2AttackTests
     public async Task H2_06_HpackBomb_DecodedListBounded_Answered431_NothingForwarded(string name)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -283,7 +283,7 @@ public class Http2AttackTests
     public async Task H2_08_ControlFrameFlood_NotReading_GoAwayEnhanceYourCalmThenClose(byte type)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -309,7 +309,7 @@ public class Http2AttackTests
     public async Task H2_09_EmptyDataFlood_GoAwayEnhanceYourCalm()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -323,7 +323,7 @@ public class Http2AttackTests
     public async Task EmptyHeadersFlood_StreamsResetThenGoAwayEnhanceYourCalm_NothingForwarded()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -347,7 +347,7 @@ public class Http2AttackTests
     public async Task H2_10_PriorityOrWindowUpdateFlood_GoAwayEnhanceYourCalm(byte type)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -363,7 +363,7 @@ public class Http2AttackTests
     public async Task PriorityOnItself_StreamErrorProtocolError_ConnectionGoesOn()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);

@@ -18,7 +18,7 @@ public class Http2BackendTests
     public async Task Http1Client_AbsoluteFormAndHopFields_ServerGetsPseudoHeadersAndTrailersComeBackChunked()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -48,7 +48,7 @@ public class Http2BackendTests
         using var certificates = new TestCertificates();
         var site = certificates.Server("site.pem", "localhost");
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var (port, tlsPort) = (Ports.FreeTcpPort(), Ports.FreeTcpPort());
+        var (port, tlsPort) = (Ports.FreeListeningPort(), Ports.FreeListeningPort());
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2",
             frontend: $"    bind 127.0.0.1:{tlsPort.ToString(CultureInfo.InvariantCulture)} ssl crt {site} alpn h2,http/1.1"), port);
 
@@ -68,7 +68,7 @@ public class Http2BackendTests
     public async Task Http1Client_ChunkedBodyWithTrailers_ServerGetsDataThenTrailers()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
@@ -87,7 +87,7 @@ public class Http2BackendTests
     public async Task Http2Client_InterimResponseAndTrailers_PassedThrough()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
 
         var result = await Proxy.CurlAsync("-i", "--http2-prior-knowledge", Proxy.Url(port, "/interim"));
@@ -106,7 +106,7 @@ public class Http2BackendTests
     public async Task Http2Client_ContentLengthAnswer_KeptAndChecked()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
 
         var h1 = await Proxy.CurlAsync("-i", "--http1.1", Proxy.Url(port, "/length"));
@@ -120,7 +120,7 @@ public class Http2BackendTests
     public async Task ServerResetsMidBody_Http1ClientTruncated_Http2ClientReset()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
 
         // RELIABILITY FT-06/FT-19: no terminating chunk for HTTP/1, a reset stream for HTTP/2, never a clean end.
@@ -137,7 +137,7 @@ public class Http2BackendTests
     public async Task MalformedResponseHead_ConnectionSpecificField_502()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
 
         // RFC 9113 §8.2.2: a response with `connection` is malformed; the client hears 502, the log says PH.
@@ -152,7 +152,7 @@ public class Http2BackendTests
     public async Task BodyShorterThanContentLength_ClientResponseTruncated()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
 
         // RFC 9113 §8.1.1: DATA that ends short of the declared length makes the response malformed.
@@ -168,7 +168,7 @@ public class Http2BackendTests
     public async Task RefusedStream_SentAgain_ClientGetsTheAnswer()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
 
         // RFC 9113 §8.7: REFUSED_STREAM means the request was not processed; it goes again.
@@ -184,7 +184,7 @@ public class Http2BackendTests
     public async Task GoAwayBelowTheStream_SentAgainOnANewConnection()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
 
         // RFC 9113 §6.8: streams above the GOAWAY's last stream were not processed.
@@ -203,7 +203,7 @@ public class Http2BackendTests
     public async Task FT_09_PostNotProcessedAfterItsBodyStarted_ReplayedWhole_ProcessedOnce(string path, string mark, string clientProtocol)
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
         var body = Path.Combine(Ports.TempDirectory(), "body");
         await File.WriteAllTextAsync(body, new string('x', 12000));
@@ -226,7 +226,7 @@ public class Http2BackendTests
     {
         // Only what fits in tune.bufsize is kept for a replay (HAProxy's limit): a longer body cannot go again.
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
         var body = Path.Combine(Ports.TempDirectory(), "body");
         await File.WriteAllTextAsync(body, new string('x', 200000));
@@ -241,7 +241,7 @@ public class Http2BackendTests
     public async Task TuneH2BeInitialWindowSize_AdvertisedToServers_ClientsKeepTheirs()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = "global\n    tune.h2.be.initial-window-size 1000\n"
             + Proxy.Config(port, $"server s1 {server.Address} proto h2").Replace("global\n", string.Empty, StringComparison.Ordinal);
         await using var sluice = await Proxy.StartAsync(config, port);
@@ -265,7 +265,7 @@ public class Http2BackendTests
     public async Task TuneH2BeMaxConcurrentStreams_CapsTheStreamsOfAServerConnection(string tune, string[] connections)
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = "global\n" + tune
             + Proxy.Config(port, $"server s1 {server.Address} proto h2", backend: "    http-reuse always\n    timeout server 2s").Replace("global\n", string.Empty, StringComparison.Ordinal);
         await using var sluice = await Proxy.StartAsync(config, port);
@@ -285,7 +285,7 @@ public class Http2BackendTests
     public async Task TimeoutServer_OneStreamCancelled_ConnectionGoesOnForOthers()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Proxy.Config(port, $"server s1 {server.Address} proto h2", backend: "    http-reuse always\n    timeout server 1s");
         await using var sluice = await Proxy.StartAsync(config, port);
 
@@ -308,7 +308,7 @@ public class Http2BackendTests
     public async Task HttpReuseSafe_FirstRequestOfAClientOnItsOwnConnection_LaterOnesShared()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2"), port);
 
         // Two client connections: each first request opens its own server connection.
@@ -327,7 +327,7 @@ public class Http2BackendTests
     public async Task HttpReuseAlways_SequentialClients_OneServerConnection()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2", backend: "    http-reuse always"), port);
 
         for (var i = 0; i < 10; i++)
@@ -344,7 +344,7 @@ public class Http2BackendTests
     public async Task HttpReuseNever_EachClientConnectionKeepsItsOwnServerConnection()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {server.Address} proto h2", backend: "    http-reuse never"), port);
 
         for (var i = 0; i < 2; i++)
@@ -363,7 +363,7 @@ public class Http2BackendTests
     public async Task PoolMaxConnZero_ServerConnectionClosedAfterItsLastStream()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Proxy.Config(port, $"server s1 {server.Address} proto h2 pool-max-conn 0", backend: "    http-reuse always");
         await using var sluice = await Proxy.StartAsync(config, port);
 
@@ -384,7 +384,7 @@ public class Http2BackendTests
     {
         // A misconfiguration: the server answers the HTTP/2 preface with an HTTP/1.1 error, which is no frame at all.
         await using var nginx = await NginxBackend.StartAsync(new NginxOptions());
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address} proto h2"), port);
 
         var h1 = await Proxy.CurlAsync("-i", "--http1.1", Proxy.Url(port, NginxBackend.SmallPath));
@@ -398,7 +398,7 @@ public class Http2BackendTests
     public async Task H2load_Multiplexed_NginxAllowsEightStreams_MoreConnectionsOpened()
     {
         await using var nginx = await NginxBackend.StartAsync(H2Nginx with { ExtraServerDirectives = "http2_max_concurrent_streams 8;" });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address} proto h2", backend: "    http-reuse always"), port);
 
         var result = await H2loadAsync("-n", "2000", "-c", "2", "-m", "50", Proxy.Url(port, NginxBackend.SmallPath));
@@ -417,7 +417,7 @@ public class Http2BackendTests
     public async Task NginxGoAwayEveryTenRequests_AllRequestsSucceed()
     {
         await using var nginx = await NginxBackend.StartAsync(H2Nginx with { KeepaliveRequests = 10 });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address} proto h2", backend: "    http-reuse always"), port);
 
         var result = await H2loadAsync("-n", "300", "-c", "2", "-m", "10", Proxy.Url(port, NginxBackend.SmallPath));
@@ -433,7 +433,7 @@ public class Http2BackendTests
     public async Task LargeDownload_Http1Client_ByteExact()
     {
         await using var nginx = await NginxBackend.StartAsync(H2Nginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address} proto h2"), port);
         var output = Path.Combine(Ports.TempDirectory(), "large.out");
 
@@ -448,7 +448,7 @@ public class Http2BackendTests
     public async Task LargeDownload_Http2ClientWithTinyWindow_FlowControlledEndToEnd()
     {
         await using var nginx = await NginxBackend.StartAsync(H2Nginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address} proto h2"), port);
 
         // A 1023-byte window on the client's side: the server's stream can only advance as the client reads.
@@ -463,7 +463,7 @@ public class Http2BackendTests
     public async Task LargeUpload_Http2Client_ServerReceivesAll()
     {
         await using var nginx = await NginxBackend.StartAsync(H2Nginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address} proto h2"), port);
         var file = Path.Combine(nginx.Directory, "www", "large.bin");
 

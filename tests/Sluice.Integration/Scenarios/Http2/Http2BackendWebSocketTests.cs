@@ -57,7 +57,7 @@ public class Http2BackendWebSocketTests
     public async Task Http1Upgrade_ReportingServer_ExtendedConnectOut_101WithTheKeysProofBack_TunnelBothWaysAndItsEnd()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync(extendedConnect: true);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(
             Proxy.Config(port, $"server s1 {server.Address} proto h2", defaults: "    timeout tunnel 30s"), port);
 
@@ -95,7 +95,7 @@ public class Http2BackendWebSocketTests
     public async Task Http1Connect_ReportingServer_StreamStaysOpenForTheTunnel()
     {
         await using var server = await PythonPeer.StartH2ReportServerAsync(extendedConnect: true);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(
             Proxy.Config(port, $"server s1 {server.Address} proto h2", defaults: "    timeout tunnel 30s"), port);
 
@@ -122,7 +122,7 @@ public class Http2BackendWebSocketTests
         string Config(int port) => Proxy.Config(port, $"server s1 {server.Address} proto h2",
             frontend: $"    log 127.0.0.1:{P(logs.Port)} format raw local0\n    log-format \"%ST %ts %HM %HU\"");
 
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var haproxyPort = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Config(port), port);
         await using var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort), haproxyPort);
@@ -170,7 +170,7 @@ public class Http2BackendWebSocketTests
                 backend ws
                     server echo {echo.Address}
                 """, h2Port);
-            var port = Ports.FreeTcpPort();
+            var port = Ports.FreeListeningPort();
             var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 127.0.0.1:{P(h2Port)} proto h2", defaults: "    timeout tunnel 30s"), port);
             return new HAProxyServerChain(echo, haproxy, sluice, port);
         }

@@ -45,7 +45,7 @@ public class Http2ConformanceTests
     {
         var big = new string('z', 8 * 1024 * 1024);
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok(big));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(
             Proxy.Config(port, $"server s1 {backend.Address}").Replace("timeout client 10s", "timeout client 1s", StringComparison.Ordinal), port);
 
@@ -308,7 +308,7 @@ public class Http2ConformanceTests
     public async Task H2_22_MaxTotalStreams_GracefulGoAwayAfterLast_InFlightStreamsFinish()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target) with { Delay = TimeSpan.FromMilliseconds(300) });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = "global\n    tune.h2.fe.max-total-streams 3\n" + Proxy.Config(port, $"server s1 {backend.Address}").Replace("global\n", string.Empty, StringComparison.Ordinal);
         await using var sluice = await Proxy.StartAsync(config, port);
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -330,7 +330,7 @@ public class Http2ConformanceTests
     public async Task H2_23_GlitchesThreshold_GracefulAtThreeQuarters_EnhanceYourCalmAtThreshold()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = "global\n    tune.h2.fe.glitches-threshold 8\n" + Proxy.Config(port, $"server s1 {backend.Address}").Replace("global\n", string.Empty, StringComparison.Ordinal);
         await using var sluice = await Proxy.StartAsync(config, port);
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -374,8 +374,8 @@ public class Http2ConformanceTests
     /// <summary>A `proto h2` bind; the readiness probe, which connects and closes, gets an HTTP/1 bind of its own.</summary>
     private static async Task<(int Port, ISluiceInstance Sluice)> StartProtoH2Async(RecordingBackend backend, string timeoutClient)
     {
-        var port = Ports.FreeTcpPort();
-        var probePort = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
+        var probePort = Ports.FreeListeningPort();
         var config = Proxy.Config(probePort, $"server s1 {backend.Address}", frontend: "    bind 127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture) + " proto h2")
             .Replace("timeout client 10s", "timeout client " + timeoutClient, StringComparison.Ordinal);
         return (port, await Proxy.StartAsync(config, probePort));
@@ -383,7 +383,7 @@ public class Http2ConformanceTests
 
     private static async Task<RunningProxy> StartAsync(RecordingBackend backend)
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         return new RunningProxy(port, await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port));
     }
 

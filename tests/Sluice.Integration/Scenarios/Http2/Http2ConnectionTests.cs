@@ -11,7 +11,7 @@ public class Http2ConnectionTests
     public async Task IdleConnection_TimeoutClient_GoAwayNoErrorThenClose()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(
             Proxy.Config(port, $"server s1 {backend.Address}").Replace("timeout client 10s", "timeout client 1s", StringComparison.Ordinal), port);
 
@@ -30,7 +30,7 @@ public class Http2ConnectionTests
     public async Task SoftStop_StreamInProgress_GoAwayThenResponseThenClose()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("slow answer") with { Delay = TimeSpan.FromSeconds(1) });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = InProcessSluice.Start(Proxy.Config(port, $"server s1 {backend.Address}"));
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -53,7 +53,7 @@ public class Http2ConnectionTests
     public async Task MaxConcurrentStreams_101st_Refused()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok") with { Delay = TimeSpan.FromSeconds(2) });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -83,7 +83,7 @@ public class Http2ConnectionTests
     public async Task TuneH2Settings_AdvertisedAndEnforced()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok") with { Delay = TimeSpan.FromSeconds(2) });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = "global\n    tune.h2.max-concurrent-streams 3\n    tune.h2.initial-window-size 1048576\n    tune.h2.header-table-size 8192\n    tune.h2.max-frame-size 32768\n"
             + Proxy.Config(port, $"server s1 {backend.Address}").Replace("global\n", string.Empty, StringComparison.Ordinal);
         await using var sluice = await Proxy.StartAsync(config, port);
@@ -112,7 +112,7 @@ public class Http2ConnectionTests
     public async Task Head_HeadersEndTheStream_LengthKept()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("twelve bytes", forHead: true));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -129,7 +129,7 @@ public class Http2ConnectionTests
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Raw(
             "HTTP/1.1 200 OK\r\nContent-Type: application/grpc\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n5\r\nhello\r\n0\r\nGrpc-Status: 0\r\n\r\n"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -150,7 +150,7 @@ public class Http2ConnectionTests
     public async Task InterimResponse_SentAsHeadersWithoutEndStream()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Raw("HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n").Then(CannedResponse.Ok("final")));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -167,7 +167,7 @@ public class Http2ConnectionTests
     public async Task HeaderListAboveLimit_Answered431_ConnectionGoesOn()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -200,7 +200,7 @@ public class Http2ConnectionTests
     public async Task ClientResetsStream_OtherStreamsGoOn()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("answer " + r.Target) with { Delay = r.Target == "/slow" ? TimeSpan.FromSeconds(1) : TimeSpan.Zero });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);

@@ -83,7 +83,7 @@ public class Http2ExtendedConnectTests
     public async Task ExtendedConnect_PythonH2Client_WebSocketServerBehind_MessagesEchoedBothWays()
     {
         await using var server = await WebSocketEchoServer.StartAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(
             Proxy.Config(port, $"server s1 {server.Address}", defaults: "    timeout tunnel 30s"), port);
 
@@ -112,7 +112,7 @@ public class Http2ExtendedConnectTests
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw(
             "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
             AfterResponse.StopParsing));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
         using var client = await RawHttp2Client.ConnectAsync(port);
         await client.SendAsync(client.Headers(1, endStream: false,
@@ -135,7 +135,7 @@ public class Http2ExtendedConnectTests
     public async Task ExtendedConnect_Malformed_StreamResetNothingForwarded(string why, bool get)
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
         using var client = await RawHttp2Client.ConnectAsync(port);
         (string, string)[] fields = get
@@ -152,7 +152,7 @@ public class Http2ExtendedConnectTests
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 Connection established\r\n\r\n")
             .Then(CannedResponse.Raw("pong from the far side", AfterResponse.StopParsing), TimeSpan.FromMilliseconds(200)));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}", defaults: "    timeout tunnel 30s"), port);
         using var client = await RawHttp2Client.ConnectAsync(port);
         await client.SendAsync(client.Headers(1, endStream: false, (":method", "CONNECT"), (":authority", "example.test:443")));
@@ -175,7 +175,7 @@ public class Http2ExtendedConnectTests
     public async Task Connect_IdleTunnel_EndsAtTimeoutTunnel()
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Raw("HTTP/1.1 200 Connection established\r\n\r\n", AfterResponse.StopParsing));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}", defaults: "    timeout tunnel 1s"), port);
         using var client = await RawHttp2Client.ConnectAsync(port);
 

@@ -16,7 +16,7 @@ public class Http2FrontTests
     public async Task Curl_PriorKnowledge_Get_NginxAnswers()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address}"), port);
 
         var result = await Proxy.CurlAsync("-i", "--http2-prior-knowledge", Proxy.Url(port, NginxBackend.SmallPath));
@@ -34,7 +34,7 @@ public class Http2FrontTests
     public async Task Curl_PriorKnowledge_PostLargeBody_ServerReceivesAll()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address}"), port);
         var file = Path.Combine(nginx.Directory, "www", "large.bin");
 
@@ -49,7 +49,7 @@ public class Http2FrontTests
     public async Task Curl_PriorKnowledge_SmallPost_RecordedWithLengthAndFields()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("got " + r.BodyText));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         var result = await Proxy.CurlAsync("--http2-prior-knowledge", "-H", "X-Foo: Bar", "-H", "Cookie: a=1", "-H", "Cookie: b=2", "-d", "hello", Proxy.Url(port, "/form?q=1"));
@@ -70,7 +70,7 @@ public class Http2FrontTests
     public async Task Curl_PriorKnowledge_LargeResponse_Complete()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address}"), port);
         var output = Path.Combine(Ports.TempDirectory(), "large.out");
 
@@ -85,7 +85,7 @@ public class Http2FrontTests
     public async Task Nghttp_TinyWindow_LargeResponse_FlowControlled()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address}"), port);
 
         // A 1023-byte stream and connection window: the response can only leave as the client opens it.
@@ -100,7 +100,7 @@ public class Http2FrontTests
     public async Task Nghttp_ThreeUrls_OneConnection_AllAnswered()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("you asked " + r.Target));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         var result = await NghttpAsync("-nv", Proxy.Url(port, "/one"), Proxy.Url(port, "/two"), Proxy.Url(port, "/three"));
@@ -122,7 +122,7 @@ public class Http2FrontTests
     public async Task H2load_1000Requests_4Connections_10Streams_AllSucceed()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address}", backend: "    http-reuse always"), port);
 
         var result = await CommandRunner.RunAsync(
@@ -136,7 +136,7 @@ public class Http2FrontTests
     public async Task SamePort_Http11Client_StillAnswered()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address}"), port);
 
         var h1 = await Proxy.CurlAsync("-i", "--http1.1", Proxy.Url(port, NginxBackend.SmallPath));
@@ -169,8 +169,8 @@ public class Http2FrontTests
     public async Task BindProtoH2_Http2Served_Http1BytesGetGoAway()
     {
         await using var nginx = await NginxBackend.StartAsync(SmallNginx);
-        var port = Ports.FreeTcpPort();
-        var probePort = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
+        var probePort = Ports.FreeListeningPort();
 
         // The readiness probe connects and closes, which only an HTTP/1 bind reports: it gets a bind of its own.
         var config = Proxy.Config(probePort, $"server s1 {nginx.Address}", frontend: "    bind 127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture) + " proto h2");
@@ -192,7 +192,7 @@ public class Http2FrontTests
     public async Task RawClient_SettingsAndPing_Acknowledged()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -214,7 +214,7 @@ public class Http2FrontTests
     public async Task RawClient_MalformedRequest_StreamResetProtocolError_ConnectionGoesOn(string why, string name, string value)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -239,7 +239,7 @@ public class Http2FrontTests
     public async Task RawClient_BadPseudoHeaders_StreamReset(string why, bool pseudoAfterRegular)
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -257,7 +257,7 @@ public class Http2FrontTests
     public async Task RawClient_ContinuationFrames_JoinedIntoOneHead()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -281,7 +281,7 @@ public class Http2FrontTests
     public async Task RawClient_FrameInsideFieldBlock_ConnectionError()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("ok"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);
@@ -297,7 +297,7 @@ public class Http2FrontTests
     public async Task RawClient_RequestBody_WindowReopensAsConsumed()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("got " + r.Body.Length.ToString(CultureInfo.InvariantCulture)));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         using var client = await RawHttp2Client.ConnectAsync(port);

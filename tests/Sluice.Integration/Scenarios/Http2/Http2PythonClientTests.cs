@@ -49,7 +49,7 @@ public class Http2PythonClientTests
     public async Task PythonH2_PostWithTrailers_ServerGetsChunkedBodyAndTrailer()
     {
         await using var backend = RecordingBackend.Start(r => CannedResponse.Ok("got " + r.Body.Length.ToString(CultureInfo.InvariantCulture)));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {backend.Address}"), port);
 
         var script = Path.Combine(Ports.TempDirectory(), "client.py");

@@ -105,8 +105,8 @@ public class Seed001Tests
     /// </summary>
     private static (int Port, int ProbePort, string Config) Seed(NginxBackend nginx, bool frontProto, bool serverProto)
     {
-        var port = Ports.FreeTcpPort();
-        var probe = frontProto ? Ports.FreeTcpPort() : port;
+        var port = Ports.FreeListeningPort();
+        var probe = frontProto ? Ports.FreeListeningPort() : port;
         var text = string.Create(CultureInfo.InvariantCulture, $$"""
             frontend fe_h2c
                 mode http

@@ -77,7 +77,7 @@ public class HttpLogTests
     public async Task HttpLog_SameTrafficThroughHAProxy_SameLines()
     {
         await using var backend = await PythonPeer.StartLogBackendAsync();
-        var deadPort = Ports.FreeTcpPort();
+        var deadPort = Ports.FreeListeningPort();
 
         using var haproxyLog = SyslogListener.Udp();
         var (hPort, hH2) = (Ports.FreeListeningPort(), Ports.FreeListeningPort());
@@ -106,7 +106,7 @@ public class HttpLogTests
     public async Task HttpLogClf_SameTrafficThroughHAProxy_SameLines()
     {
         await using var backend = await PythonPeer.StartLogBackendAsync();
-        var deadPort = Ports.FreeTcpPort();
+        var deadPort = Ports.FreeListeningPort();
         const string options = "option httplog clf";
 
         using var haproxyLog = SyslogListener.Udp();
@@ -246,13 +246,13 @@ public class HttpLogTests
 
         using var haproxyLog = SyslogListener.Udp();
         var (hPort, hH2) = (Ports.FreeListeningPort(), Ports.FreeListeningPort());
-        await using var haproxy = await LogPeers.StartHAProxyAsync(HttpConfig(haproxyLog.Port, hPort, hH2, backend.Address, Ports.FreeTcpPort()), hPort);
+        await using var haproxy = await LogPeers.StartHAProxyAsync(HttpConfig(haproxyLog.Port, hPort, hH2, backend.Address, Ports.FreeListeningPort()), hPort);
         await haproxyLog.Lines.WaitForAsync(_ => true);
         var reference = await RunAsync(haproxyLog, hPort);
 
         using var sluiceLog = SyslogListener.Udp();
         var (sPort, sH2) = (Ports.FreeListeningPort(), Ports.FreeListeningPort());
-        await using var sluice = await SluiceProcess.StartAsync(HttpConfig(sluiceLog.Port, sPort, sH2, backend.Address, Ports.FreeTcpPort()), [ReadyProbe.Tcp(sPort)]);
+        await using var sluice = await SluiceProcess.StartAsync(HttpConfig(sluiceLog.Port, sPort, sH2, backend.Address, Ports.FreeListeningPort()), [ReadyProbe.Tcp(sPort)]);
         await sluiceLog.Lines.WaitForAsync(_ => true);
         var ours = await RunAsync(sluiceLog, sPort);
 
@@ -274,7 +274,7 @@ public class HttpLogTests
             return System.Text.RegularExpressions.Regex.Replace(lines[0], @":\d+", ":PORT");
         }
 
-        string Config(int syslog, int port) => HttpConfig(syslog, port, Ports.FreeTcpPort(), backend.Address, Ports.FreeTcpPort(), options: "option dontlognull\n    no option dontlognull");
+        string Config(int syslog, int port) => HttpConfig(syslog, port, Ports.FreeListeningPort(), backend.Address, Ports.FreeListeningPort(), options: "option dontlognull\n    no option dontlognull");
 
         using var haproxyLog = SyslogListener.Udp();
         var hPort = Ports.FreeListeningPort();

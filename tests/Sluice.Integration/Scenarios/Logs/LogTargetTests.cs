@@ -448,7 +448,7 @@ public class LogTargetTests
         var logLines = $"""
                 log unix@{deafPath} local0
                 log unix@{Path.Combine(directory, "absent.sock")} local0
-                log 127.0.0.1:{Port(Ports.FreeTcpPort())} local0
+                log 127.0.0.1:{Port(Ports.FreeListeningPort())} local0
                 log 127.0.0.1:{Port(counted.Port)} format raw local0
             """;
         await using var sluice = await SluiceProcess.StartAsync(Config(logLines, port, backend.Address), [ReadyProbe.Tcp(port)]);

@@ -27,7 +27,7 @@ public class InitAddrTests
             reference = (await Http.CurlAsync(Http.Url(haproxyPort, "/"))).StandardOutput;
         }
 
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, servers), [ReadyProbe.Tcp(port)]);
         var answer = await Http.CurlAsync(Http.Url(port, "/"));
 
@@ -43,7 +43,7 @@ public class InitAddrTests
         await using var other = Named("s2");
 
         // Were s1 not in maintenance, 0.0.0.0 on its port would reach `unused` through loopback.
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(
             Config(port, $"server s1 nosuchhost.invalid:{unused.Port} init-addr libc,none\n    server s2 {other.Address}"), [ReadyProbe.Tcp(port)]);
         var answers = await Http.CurlAsync("-w", "\\n", Http.Url(port, "/[1-6]"));

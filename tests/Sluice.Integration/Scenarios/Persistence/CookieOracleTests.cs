@@ -201,7 +201,7 @@ public class CookieOracleTests
     {
         await using var a = await PythonPeer.StartLogBackendAsync();
         await using var b = await PythonPeer.StartLogBackendAsync();
-        var down = Ports.FreeTcpPort();
+        var down = Ports.FreeListeningPort();
         var backend = $"""
                 cookie SRV insert indirect nocache
                 use-server s2 if {"{"} hdr(x-us) -m found {"}"}

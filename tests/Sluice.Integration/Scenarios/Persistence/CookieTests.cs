@@ -35,7 +35,7 @@ public class CookieTests
         await using var a = Named("s1");
         await using var b = Named("s2");
         await using var c = Named("s3");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Http.Config(port, ThreeServers(a, b, c), backend: "    cookie SRVID insert nocache"), port);
         var jar = Path.Combine(Ports.TempDirectory(), "jar.txt");
 
@@ -58,7 +58,7 @@ public class CookieTests
         await using var a = Named("s1");
         await using var b = Named("s2");
         await using var c = Named("s3");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Http.Config(port, ThreeServers(a, b, c), backend: "    cookie SRVID insert nocache"), port);
 
         var bodies = await CurlManyAsync(port, 30, jar: null);
@@ -73,7 +73,7 @@ public class CookieTests
     public async Task Insert_SetCookieAndCacheControl_AsHaproxyWritesThem()
     {
         await using var a = RecordingBackend.Start(r => CannedResponse.Ok("s1", headers: r.Target == "/fresh" ? ["Cache-Control: max-age=60"] : ["Set-Cookie: SRVID=fromserver; path=/"]));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Http.Config(port, $"server s1 {a.Address} cookie websrv1",
             backend: "    cookie SRVID insert indirect nocache httponly secure domain .example.com"), port);
 
@@ -95,7 +95,7 @@ public class CookieTests
     {
         await using var a = Named("s1");
         await using var b = Named("s2");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Http.Config(port, $"server s1 {a.Address} cookie websrv1\n    server s2 {b.Address} cookie websrv2",
             backend: "    cookie SRVID insert indirect"), port);
 
@@ -122,7 +122,7 @@ public class CookieTests
     {
         var a = Named("s1");
         await using var b = Named("s2");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Http.Config(port,
             $"server s1 {a.Address} cookie websrv1 check inter 200ms fall 1 rise 1\n    server s2 {b.Address} cookie websrv2 check inter 200ms fall 1 rise 1",
             backend: "    cookie SRVID insert indirect nocache\n    option redispatch"), port);
@@ -150,10 +150,10 @@ public class CookieTests
     {
         await using var a = Named("s1");
         await using var b = Named("s2");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
 
         // s1's check port is closed: s1 is DOWN while its service port answers.
-        var closedPort = Ports.FreeTcpPort();
+        var closedPort = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Http.Config(port,
             $"server s1 {a.Address} cookie websrv1 check port {closedPort} inter 200ms fall 1\n    server s2 {b.Address} cookie websrv2",
             backend: "    cookie SRVID insert indirect\n    option persist"), port);
@@ -174,7 +174,7 @@ public class CookieTests
     {
         await using var a = Named("s1");
         await using var b = Named("s2");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
         await using var sluice = await StartAsync(Http.Config(port, $"server s1 {a.Address} cookie websrv1\n    server s2 {b.Address} cookie websrv2",
             backend: "    cookie SRVID insert indirect", extra: $"global\n    stats socket {socket} level admin"), port);
@@ -194,7 +194,7 @@ public class CookieTests
     public async Task Rewrite_ServerCookieValueReplaced()
     {
         await using var a = Named("s1", "Set-Cookie: JSESSIONID=abc123; path=/; HttpOnly");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Http.Config(port, $"server s1 {a.Address} cookie websrv1", backend: "    cookie JSESSIONID rewrite"), port);
 
         var response = await Http.CurlAsync("-i", Http.Url(port, "/"));
@@ -206,7 +206,7 @@ public class CookieTests
     {
         await using var a = Named("s1", "Set-Cookie: JSESSIONID=abc123; path=/");
         await using var b = Named("s2", "Set-Cookie: JSESSIONID=abc123; path=/");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Http.Config(port, $"server s1 {a.Address} cookie s1\n    server s2 {b.Address} cookie s2",
             backend: "    cookie JSESSIONID prefix"), port);
 
@@ -228,7 +228,7 @@ public class CookieTests
             return CannedResponse.Ok("s1");
         });
         await using var b = Named("s2");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var servers = $"server s1 {a.Address} cookie websrv1 maxconn 1 maxqueue 1\n    server s2 {b.Address} cookie websrv2";
         await using var sluice = await StartAsync(Http.Config(port, servers, backend: "    cookie SRVID insert indirect\n    timeout queue 20s"), port);
 

@@ -42,7 +42,7 @@ public class RdpCookieTests
         await using var s2 = TestServer.Tcp(recorder.Server("s2"));
         await using var s3 = TestServer.Tcp(recorder.Server("s3"));
         string[] servers = [s1.Address, s2.Address, s3.Address];
-        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "p.sock"));
+        var (port, socket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "p.sock"));
         await using var rdp = await RdpClient.StartAsync();
         if (underHaproxy)
         {

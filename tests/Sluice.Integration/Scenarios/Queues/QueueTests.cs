@@ -89,7 +89,7 @@ public class QueueTests
     public async Task MaxConn1_QueuedRequests_ServedOneAtATimeInArrivalOrder()
     {
         await using var server = new GatedServer();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Config(port, $"server s1 {server.Backend.Address} maxconn 1", "    timeout queue 30s"), port);
 
         var clients = new List<RawHttpConnection> { await SendAsync(port, "/1") };
@@ -125,7 +125,7 @@ public class QueueTests
     public async Task TimeoutQueue_ServerFull_503sQAfterTheTimeout()
     {
         await using var server = new GatedServer();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Config(port, $"server s1 {server.Backend.Address} maxconn 1", "    timeout queue 400ms"), port);
 
         using var first = await SendAsync(port, "/held");
@@ -160,7 +160,7 @@ public class QueueTests
     {
         await using var pinned = new GatedServer();
         await using var other = RecordingBackend.Start(_ => CannedResponse.Ok("from s2"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Config(port,
             $"server s1 {pinned.Backend.Address} maxconn 1 maxqueue 1 cookie s1\n    server s2 {other.Address} cookie s2",
             "    timeout queue 30s\n    cookie SRV insert indirect nocache" + (redispatch ? "\n    option redispatch" : string.Empty)), port);
@@ -207,7 +207,7 @@ public class QueueTests
         await using var pinned = new GatedServer();
         await using var other = RecordingBackend.Start(_ => CannedResponse.Ok("from s2"));
         await using var health = await Checks.CheckPeer.StartAsync("health");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Config(port,
             $"server s1 {pinned.Backend.Address} maxconn 1 cookie s1 check port {health.Port} inter 1s fall 1\n    server s2 {other.Address} cookie s2",
             "    timeout queue 30s\n    cookie SRV insert indirect nocache\n    option redispatch\n    option httpchk GET /"), port);
@@ -241,7 +241,7 @@ public class QueueTests
     public async Task NoTimeoutQueue_TimeoutConnectBoundsTheWait()
     {
         await using var server = new GatedServer();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Http.Config(port, $"server s1 {server.Backend.Address} maxconn 1").Replace("timeout connect 2s", "timeout connect 300ms", StringComparison.Ordinal);
         await using var sluice = await StartAsync(config, port);
 
@@ -262,7 +262,7 @@ public class QueueTests
     public async Task FT_08_ClientLeavesQueue_RequestRemovedAndNeverSent(string option)
     {
         await using var server = new GatedServer();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Config(port, $"server s1 {server.Backend.Address} maxconn 1", "    timeout queue 30s\n" + option), port);
 
         using var first = await SendAsync(port, "/held");
@@ -287,7 +287,7 @@ public class QueueTests
     public async Task Http2ClientGivesUpWhileQueued_RequestRemovedCQ()
     {
         await using var server = new GatedServer();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Config(port, $"server s1 {server.Backend.Address} maxconn 1", "    timeout queue 30s"), port);
 
         using var first = await SendAsync(port, "/held");
@@ -321,7 +321,7 @@ public class QueueTests
         });
         await using var a = Start(0);
         await using var b = Start(1);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await StartAsync(Config(port, $"server s0 {a.Address} maxconn 2\n    server s1 {b.Address} maxconn 2", "    timeout queue 30s"), port);
 
         var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
@@ -350,7 +350,7 @@ public class QueueTests
     public async Task ModeTcp_MaxConn1_SecondConnectionWaitsForTheFirst()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = TcpQueueConfig(port, echo.Address, "20s");
         await using var sluice = await StartAsync(config, port);
         var probes = echo.Total;
@@ -372,7 +372,7 @@ public class QueueTests
     public async Task ModeTcp_TimeoutQueue_ConnectionClosedAndLoggedsQ()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = TcpQueueConfig(port, echo.Address, "300ms");
         await using var sluice = await StartAsync(config, port);
         var probes = echo.Total;
@@ -418,7 +418,7 @@ public class QueueTests
         foreach (var oracle in new[] { true, false })
         {
             await using var echo = TestServer.Tcp(TestServer.Echo);
-            var (port, refused) = (Ports.FreeTcpPort(), Ports.FreeTcpPort());
+            var (port, refused) = (Ports.FreeListeningPort(), Ports.FreeListeningPort());
             var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
             var config = Config(port, socket, echo.Address, refused);
             await using IAsyncDisposable proxy = oracle ? await HaproxyOracle.StartAsync(config, socket) : await StartAsync(config, port);
@@ -483,7 +483,7 @@ public class QueueTests
         }
 
         await using var ours = new RetryRig();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, ours.First.Address, ours.Second.Address), [ReadyProbe.Tcp(port)]);
         var answers = await ours.RunAsync(port);
 

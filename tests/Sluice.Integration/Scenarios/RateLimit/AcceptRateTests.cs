@@ -64,7 +64,7 @@ public class AcceptRateTests
     [Fact]
     public async Task MaxConnRate20_60ConnectionsAtOnce_AllServedOverAtLeastTwoSeconds()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = "global\n    maxconnrate 20\n\n" + Defaults + Frontend("fe", port);
         await using var sluice = await SluiceProcess.StartAsync(config, [ReadyProbe.Tcp(port)]);
         // The readiness probe's connection counts in this second's rate: let it leave the window.
@@ -83,8 +83,8 @@ public class AcceptRateTests
     [Fact]
     public async Task RateLimitSessions10_PacesItsFrontendOnly()
     {
-        var limited = Ports.FreeTcpPort();
-        var free = Ports.FreeTcpPort();
+        var limited = Ports.FreeListeningPort();
+        var free = Ports.FreeListeningPort();
         var config = Defaults + Frontend("limited", limited, "rate-limit sessions 10") + Frontend("free", free);
         await using var sluice = await SluiceProcess.StartAsync(config, [ReadyProbe.Tcp(limited), ReadyProbe.Tcp(free)]);
         await Task.Delay(2100);
@@ -104,8 +104,8 @@ public class AcceptRateTests
     {
         using var certs = new TestCertificates();
         var site = certs.Server("site.pem", "localhost");
-        var tls = Ports.FreeTcpPort();
-        var plain = Ports.FreeTcpPort();
+        var tls = Ports.FreeListeningPort();
+        var plain = Ports.FreeListeningPort();
         var config = "global\n    maxsslrate 5\n\n" + Defaults + Frontend("plain", plain) + $"""
             frontend tls
                 bind 127.0.0.1:{tls} ssl crt {site}
@@ -128,7 +128,7 @@ public class AcceptRateTests
     {
         using var certs = new TestCertificates();
         var site = certs.Server("site.pem", "localhost");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = "global\n    maxsslconn 2\n\n" + Defaults + $"""
             frontend fe
                 bind 127.0.0.1:{port} ssl crt {site}
@@ -212,7 +212,7 @@ public class AcceptRateTests
         for (var run = 0; run < 2; run++)
         {
             var haproxy = run == 1;
-            var port = Ports.FreeTcpPort();
+            var port = Ports.FreeListeningPort();
             var socket = Path.Combine(Ports.TempDirectory(), "stats.sock");
             var config = $"global\n    maxconnrate 100\n    maxsessrate 50\n    maxsslrate 10\n    stats socket {socket} level admin\n\n" + Defaults + Frontend("fe", port);
             await using var peer = haproxy ? await HAProxyPeer.StartAsync(config, port) : null;
@@ -234,7 +234,7 @@ public class AcceptRateTests
     [Fact]
     public async Task PrometheusExporter_LimitsUnderHaproxysNames()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = "global\n    maxconnrate 100\n    maxsessrate 50\n    maxsslrate 10\n    maxsslconn 7\n\n" + Defaults
             + Frontend("fe", port, "rate-limit sessions 12").Replace("http-request return status 200 content-type text/plain string ok", "http-request use-service prometheus-exporter", StringComparison.Ordinal);
         await using var sluice = await SluiceProcess.StartAsync(config, [ReadyProbe.Tcp(port)]);
@@ -256,8 +256,8 @@ public class AcceptRateTests
     /// <summary>Five cleartext connections and five over TLS, then `show info` and the frontends' `rate_lim`.</summary>
     private static async Task<(Dictionary<string, string> Info, string RateLimits)> RunAndReadAsync(TestCertificates certs, string site, bool haproxy)
     {
-        var plain = Ports.FreeTcpPort();
-        var tls = Ports.FreeTcpPort();
+        var plain = Ports.FreeListeningPort();
+        var tls = Ports.FreeListeningPort();
         var socket = Path.Combine(certs.Directory, haproxy ? "haproxy.sock" : "sluice.sock");
         var config = $"global\n    maxconnrate 100\n    maxsessrate 50\n    maxsslrate 10\n    maxsslconn 7\n    stats socket {socket} level admin\n\n"
             + Defaults + Frontend("plain", plain, "rate-limit sessions 10") + $"""

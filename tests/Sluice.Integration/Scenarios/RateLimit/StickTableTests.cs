@@ -28,7 +28,7 @@ public partial class StickTableTests
     public async Task SeedRateLimit_MoreThan100RequestsIn10s_Denied429()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Http.Config(port, $"server s1 {backend.Address}", frontend: """
                 stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cur
                 http-request track-sc0 src
@@ -50,7 +50,7 @@ public partial class StickTableTests
     public async Task TrackInOtherTable_ConnCurAndCountsReadable()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Http.Config(port, $"server s1 {backend.Address}", frontend: """
                 http-request track-sc1 src table st_src
                 http-request set-header X-Req-Count %[sc1_http_req_cnt]

@@ -105,7 +105,7 @@ public class AddressRewriteTests
         var seen = 0;
         string Config(int port, string socket)
         {
-            proxied = Ports.FreeTcpPort();
+            proxied = Ports.FreeListeningPort();
             return $$"""
                 {{Stats.HaproxyOracle.Preamble(socket)}}
                 frontend fe

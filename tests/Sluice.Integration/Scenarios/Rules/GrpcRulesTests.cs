@@ -23,7 +23,7 @@ public class GrpcRulesTests
     {
         await using var grpc = await PythonPeer.StartGrpcEchoServerAsync();
         await using var web = RecordingBackend.Start(_ => CannedResponse.Ok("web"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Http.Config(port, $"server w1 {web.Address}", frontend: "    " + rules,
             extra: $"backend grp_servers\n    server g1 {grpc.Address} proto h2\n");
         await using var sluice = await Http.StartAsync(config, port);
@@ -39,7 +39,7 @@ public class GrpcRulesTests
     public async Task Passphrase_GrpcCallWithoutIt_Denied()
     {
         await using var grpc = await PythonPeer.StartGrpcEchoServerAsync();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Http.Config(port, $"server g1 {grpc.Address} proto h2",
             frontend: "    http-request deny unless { req.hdr(mysecretpassphrase) -m str \"abc123\" }");
         await using var sluice = await Http.StartAsync(config, port);

@@ -13,7 +13,7 @@ public class HttpActionTests
     public async Task RequestHeaders_SetAddDelReplace_ServerSeesTheResult()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", frontend: """
                 http-request set-header X-Host %[req.hdr(host),lower,field(1,:)]
                 http-request set-header X-Quoted %{+Q}[str(abc)]
@@ -47,7 +47,7 @@ public class HttpActionTests
     public async Task RequestLine_SetPathQueryMethodUri()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", frontend: """
                 http-request set-path /v2%[path] if { path_beg /api }
                 http-request set-query %[query]&via=sluice if { query -m found }
@@ -68,7 +68,7 @@ public class HttpActionTests
     public async Task ResponseRules_SetHeaderDelHeaderSetStatus()
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Ok("body", headers: ["Server: secret-stack/1.0", "X-Powered-By: php"]));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             frontend: "    http-response set-header X-Served-By %[be_name]/%[srv_name]\n    http-response del-header X-Powered-By",
             backend: "    http-response del-header Server\n    http-response set-status 299 reason \"Fine Indeed\" if { status 200 } { path /odd }"), port);
@@ -88,7 +88,7 @@ public class HttpActionTests
     public async Task ResponseDeny_502FromTheProxy_ServerBodyNotForwarded()
     {
         await using var backend = RecordingBackend.Start(_ => CannedResponse.Ok("leaked internals", status: 500, reason: "Internal Server Error"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             frontend: "    http-response deny if { status ge 500 }"), port);
 
@@ -102,7 +102,7 @@ public class HttpActionTests
     {
         await using var main = RecordingBackend.Start(_ => CannedResponse.Ok("default"));
         await using var shop = RecordingBackend.Start(_ => CannedResponse.Ok("shop"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {main.Address}",
             frontend: "    use_backend be_%[req.hdr(host),lower,field(1,.)]",
             extra: $"backend be_shop\n    server s2 {shop.Address}\n"), port);
@@ -114,7 +114,7 @@ public class HttpActionTests
     [Fact]
     public async Task Tarpit_HoldsThenAnswers500AndCloses()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1",
             frontend: "    timeout tarpit 1500ms\n    http-request tarpit if { path_beg /admin }"), port);
 
@@ -129,7 +129,7 @@ public class HttpActionTests
     [Fact]
     public async Task Auth_401WithRealm_ThenRedirectAndReturnWithLogFormat()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1", frontend: """
                 http-request auth realm "Staff only" if { path_beg /private }
                 http-request redirect prefix /new drop-query append-slash if { path_beg /legacy }
@@ -153,7 +153,7 @@ public class HttpActionTests
     public async Task BackendRules_RunAfterSwitching_AllowStopsTheSet()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             backend: "    http-request allow if { src 127.0.0.0/8 } { path /open }\n    http-request deny deny_status 429 if { hdr_cnt(x-token) lt 1 }\n    http-request set-header X-Checked yes"), port);
 
@@ -168,7 +168,7 @@ public class HttpActionTests
     [Fact]
     public async Task MonitorUri_AnsweredByTheProxy_503WhileMonitorFailHolds()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1 check inter 200ms",
             frontend: "    monitor-uri /health\n    monitor fail if { nbsrv(be) lt 1 }",
             extra: "backend up\n    server u 127.0.0.1:1\n"), port);
@@ -185,7 +185,7 @@ public class HttpActionTests
     public async Task MonitorUri_Healthy_200ServiceReady()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", frontend: "    monitor-uri /health"), port);
 
         var result = await Http.CurlAsync("-i", Http.Url(port, "/health"));
@@ -197,7 +197,7 @@ public class HttpActionTests
     [Fact]
     public async Task Captures_AndLegacyRedirect()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1", frontend: """
                 capture request header Host len 5
                 declare capture request len 8
@@ -216,7 +216,7 @@ public class HttpActionTests
     [Fact]
     public async Task Userlist_HttpAuthAndGroups_CurlCredentials()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Http.Config(port, "server s1 127.0.0.1:1", frontend: """
                 acl admins http_auth_group(staff) admin
                 http-request auth realm Staff unless { http_auth(staff) }
@@ -247,7 +247,7 @@ public class HttpActionTests
     public async Task RequestBody_BufferedThenMatched_ServerStillGetsIt(string protocol)
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}", frontend: """
                 option http-buffer-request
                 http-request deny if { req.body -m sub forbidden }

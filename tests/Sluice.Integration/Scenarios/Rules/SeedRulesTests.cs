@@ -19,7 +19,7 @@ public class SeedRulesTests
     {
         await using var web = RecordingBackend.Start(_ => Named("web"));
         await using var grpc = RecordingBackend.Start(_ => Named("grpc"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(TwoBackends(port, web, grpc,
             "    acl isgrpc req.hdr(content-type) -m str \"application/grpc\"\n    use_backend grp_servers if isgrpc", "grp_servers"), port);
 
@@ -35,7 +35,7 @@ public class SeedRulesTests
     {
         await using var codenames = RecordingBackend.Start(_ => Named("codenames"));
         await using var others = RecordingBackend.Start(_ => Named("others"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Http.Config(port, "server s0 127.0.0.1:1", frontend: """
                 acl is_codename_path path /CodenameCreator/KeepGettingCodenames
                 acl is_otherservice_path path /AnotherService/SomeFunction
@@ -55,7 +55,7 @@ public class SeedRulesTests
     public async Task Passphrase_DenyUnless_403WithoutIt_PassesWithIt()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, $"server s1 {backend.Address}",
             frontend: "    http-request deny unless { req.hdr(mysecretpassphrase) -m str \"abc123\" }"), port);
 
@@ -72,7 +72,7 @@ public class SeedRulesTests
     [Fact]
     public async Task RedirectScheme_UnlessSslFc_302ToHttps()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(Http.Config(port, "server s1 127.0.0.1:1",
             frontend: "    http-request redirect scheme https unless { ssl_fc }"), port);
 
@@ -118,7 +118,7 @@ public class SeedRulesTests
     {
         await using var web = RecordingBackend.Start(_ => Named("web"));
         await using var echo = await WebSocketEchoServer.StartAsync("echo-protocol");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(WebSocketConfig(port, web.Address, echo.Address), port);
 
         var result = await WebSocketClient.RunAsync($"ws://127.0.0.1:{port}/chat", 20, new WebSocketClientOptions { Subprotocol = "echo-protocol" });
@@ -132,7 +132,7 @@ public class SeedRulesTests
     {
         await using var web = RecordingBackend.Start(_ => Named("web"));
         await using var echo = await WebSocketEchoServer.StartAsync("echo-protocol");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await Http.StartAsync(WebSocketConfig(port, web.Address, echo.Address), port);
 
         var result = await WebSocketClient.RunAsync($"ws://127.0.0.1:{port}/chat", 1);

@@ -186,7 +186,7 @@ public class TcpResponseRulesTests
         int[] ports = [];
         string Config(int port, string socket)
         {
-            ports = [port, Ports.FreeTcpPort()];
+            ports = [port, Ports.FreeListeningPort()];
             const string Table = "stick-table type string len 16 size 10\n    stick store-response res.payload(0,4)";
             const string Rules = "tcp-response inspect-delay 2s\n    tcp-response content reject if { res.payload(0,4) -m str BAD! }\n    tcp-response content accept if { res.len ge 4 }";
             return $"""

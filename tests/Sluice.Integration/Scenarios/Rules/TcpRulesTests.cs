@@ -59,7 +59,7 @@ public class TcpRulesTests
         var other = new FirstBytes();
         await using var alphaServer = TestServer.Tcp(alpha.Handle);
         await using var otherServer = TestServer.Tcp(other.Handle);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(SniConfig(port, alphaServer.Address, otherServer.Address), ReadyProbe.Tcp(port));
 
         // The servers are not TLS servers, so the handshakes fail; what matters is where the hello went.
@@ -81,7 +81,7 @@ public class TcpRulesTests
         var other = new FirstBytes();
         await using var alphaServer = TestServer.Tcp(alpha.Handle);
         await using var otherServer = TestServer.Tcp(other.Handle);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(SniConfig(port, alphaServer.Address, otherServer.Address), ReadyProbe.Tcp(port));
 
         using var client = await TestClient.ConnectTcpAsync(port);
@@ -98,7 +98,7 @@ public class TcpRulesTests
     {
         var other = new FirstBytes();
         await using var otherServer = TestServer.Tcp(other.Handle);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync($"""
             defaults
                 mode tcp
@@ -175,14 +175,14 @@ public class TcpRulesTests
         List<string> reference;
         await using (var echo = TestServer.Tcp(TestServer.Echo))
         {
-            var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+            var (port, socket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
             await using var haproxy = await Stats.HaproxyOracle.StartAsync(Config(port, socket, echo.Address), socket);
             reference = await RunAsync(port, echo);
         }
 
         await using (var echo = TestServer.Tcp(TestServer.Echo))
         {
-            var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+            var (port, socket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
             await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, echo.Address), []);
             await Stats.StatsPeers.WaitForUnixSocketAsync(socket);
             var ours = await RunAsync(port, echo);
@@ -198,7 +198,7 @@ public class TcpRulesTests
     public async Task ConnectionReject_BySourceAddress(string mode)
     {
         await using var server = TestServer.Tcp(mode == "tcp" ? TestServer.SayName("served") : TestServer.HttpHello);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync($"""
             defaults
                 mode {mode}

@@ -17,7 +17,7 @@ public sealed class TlsRulesTests : IDisposable
         var site = _certs.Server("site.pem", "www.example.test");
         var client = _certs.Client("alice", "CN=alice, O=Acme, C=FR");
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = $"""
             defaults
                 mode http
@@ -67,8 +67,8 @@ public sealed class TlsRulesTests : IDisposable
     {
         var site = _certs.Server("site.pem", "shop.example.test");
         await using var backend = RecordingBackend.Start();
-        var tlsPort = Ports.FreeTcpPort();
-        var plainPort = Ports.FreeTcpPort();
+        var tlsPort = Ports.FreeListeningPort();
+        var plainPort = Ports.FreeListeningPort();
         var config = $"""
             defaults
                 mode http
@@ -99,7 +99,7 @@ public sealed class TlsRulesTests : IDisposable
     {
         var site = _certs.Server("site.pem", "www.example.test");
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = $"""
             defaults
                 mode http
@@ -137,7 +137,7 @@ public sealed class TlsRulesTests : IDisposable
         var site = _certs.Server("site.pem", "www.example.test", ["www.example.test", "other.example.test"]);
         await using var www = RecordingBackend.Start(_ => CannedResponse.Ok("www"));
         await using var other = RecordingBackend.Start(_ => CannedResponse.Ok("other"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = $"""
             defaults
                 mode tcp

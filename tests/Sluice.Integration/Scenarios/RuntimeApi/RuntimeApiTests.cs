@@ -44,7 +44,7 @@ public class RuntimeApiTests
 
     private static async Task<(SluiceProcess Sluice, int Port, string Socket)> StartAsync(CheckPeer a, CheckPeer b, string globalExtra = "")
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
         var sluice = await SluiceProcess.StartAsync(Config(port, socket, $"    server a {a.Address}\n    server b {b.Address}", globalExtra), [ReadyProbe.Tcp(port)]);
         return (sluice, port, socket);
@@ -141,10 +141,10 @@ public class RuntimeApiTests
         await using var a = await CheckPeer.StartAsync("a");
         await using var b = await CheckPeer.StartAsync("b");
         var directory = Ports.TempDirectory();
-        var sluiceUser = Ports.FreeTcpPort();
-        var haproxyUser = Ports.FreeTcpPort();
-        var sluicePort = Ports.FreeTcpPort();
-        var haproxyPort = Ports.FreeTcpPort();
+        var sluiceUser = Ports.FreeListeningPort();
+        var haproxyUser = Ports.FreeListeningPort();
+        var sluicePort = Ports.FreeListeningPort();
+        var haproxyPort = Ports.FreeListeningPort();
         var servers = $"    server a {a.Address}\n    server b {b.Address}";
         var haproxySocket = Path.Combine(directory, "h.sock");
         var sluiceSocket = Path.Combine(directory, "s.sock");
@@ -208,8 +208,8 @@ public class RuntimeApiTests
         await using var a = await CheckPeer.StartAsync("a");
         await using var b = await CheckPeer.StartAsync("b");
         var directory = Ports.TempDirectory();
-        var sluicePort = Ports.FreeTcpPort();
-        var haproxyPort = Ports.FreeTcpPort();
+        var sluicePort = Ports.FreeListeningPort();
+        var haproxyPort = Ports.FreeListeningPort();
         var servers = $"    server a {a.Address}\n    server b {b.Address}";
         var haproxySocket = Path.Combine(directory, "h.sock");
         var sluiceSocket = Path.Combine(directory, "s.sock");
@@ -252,8 +252,8 @@ public class RuntimeApiTests
             await TestServer.DrainAsync(socket);
         });
         var directory = Ports.TempDirectory();
-        var sluicePort = Ports.FreeTcpPort();
-        var haproxyPort = Ports.FreeTcpPort();
+        var sluicePort = Ports.FreeListeningPort();
+        var haproxyPort = Ports.FreeListeningPort();
         var servers = $"    server junk {junk.Address}";
         var haproxySocket = Path.Combine(directory, "h.sock");
         var sluiceSocket = Path.Combine(directory, "s.sock");
@@ -286,7 +286,7 @@ public class RuntimeApiTests
     [Fact]
     public async Task SetMaxconnGlobal_LowersAndRestoresTheProcessLimit()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
         await using var sluice = await SluiceProcess.StartAsync($"""
             global
@@ -325,7 +325,7 @@ public class RuntimeApiTests
     public async Task ShowSessAndShutdownSessionsServer_TunnelCut()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
         await using var sluice = await SluiceProcess.StartAsync($"""
             global

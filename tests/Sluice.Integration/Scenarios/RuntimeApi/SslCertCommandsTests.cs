@@ -44,7 +44,7 @@ public sealed class SslCertCommandsTests : IDisposable
     {
         var site = _certs.Server("site.pem", "a.test");
         var next = _certs.Server("next.pem", "next.test");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
         await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, List($"{site} a.test")), [ReadyProbe.Tcp(port)]);
         Assert.Equal("subject=CN = a.test", (await TlsPeers.SClientAsync(port, ["-servername", "a.test"])).Subject);
@@ -133,7 +133,7 @@ public sealed class SslCertCommandsTests : IDisposable
             return answers;
         }
 
-        var haPort = Ports.FreeTcpPort();
+        var haPort = Ports.FreeListeningPort();
         var haSocket = Path.Combine(Ports.TempDirectory(), "h.sock");
         List<string> expected;
         await using (var haproxy = await HAProxyPeer.StartAsync(Config(haPort, haSocket, list), haPort))
@@ -142,7 +142,7 @@ public sealed class SslCertCommandsTests : IDisposable
             Assert.Equal("subject=CN = c.test", (await TlsPeers.SClientAsync(haPort, ["-servername", "www.c.test"])).Subject);
         }
 
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
         await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, list), [ReadyProbe.Tcp(port)]);
         var actual = await RunAsync(socket);

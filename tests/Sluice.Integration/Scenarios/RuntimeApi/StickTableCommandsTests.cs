@@ -94,8 +94,8 @@ public partial class StickTableCommandsTests
     public async Task ShowSetClear_SameAnswersAsHAProxy()
     {
         await using var server = TestServer.Tcp(TestServer.SayName("served"));
-        var haHttp = Ports.FreeTcpPort();
-        var haTcp = Ports.FreeTcpPort();
+        var haHttp = Ports.FreeListeningPort();
+        var haTcp = Ports.FreeListeningPort();
         // Only the http port is probed for readiness: a probe of the tcp one would be tracked.
         var haSocket = Path.Combine(Ports.TempDirectory(), "h.sock");
         List<string> expected;
@@ -104,8 +104,8 @@ public partial class StickTableCommandsTests
             expected = await RunAsync(haHttp, haTcp, haSocket);
         }
 
-        var httpPort = Ports.FreeTcpPort();
-        var tcpPort = Ports.FreeTcpPort();
+        var httpPort = Ports.FreeListeningPort();
+        var tcpPort = Ports.FreeListeningPort();
         var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
         await using var sluice = await SluiceProcess.StartAsync(Config(httpPort, tcpPort, server.Address, socket), [ReadyProbe.Tcp(httpPort)]);
         var actual = await RunAsync(httpPort, tcpPort, socket);

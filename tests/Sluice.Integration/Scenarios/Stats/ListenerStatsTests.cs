@@ -16,7 +16,7 @@ public class ListenerStatsTests
         var ports = new Dictionary<int, (int Web, int Other, int Plain)>();
         string Config(int port, string socket)
         {
-            var (web, other, plain) = (Ports.FreeTcpPort(), Ports.FreeTcpPort(), Ports.FreeTcpPort());
+            var (web, other, plain) = (Ports.FreeListeningPort(), Ports.FreeListeningPort(), Ports.FreeListeningPort());
             ports[port] = (web, other, plain);
             return $$"""
                 {{HaproxyOracle.Preamble(socket)}}
@@ -90,7 +90,7 @@ public class ListenerStatsTests
         var http = new Dictionary<int, int>();
         string Config(int port, string socket)
         {
-            http[port] = Ports.FreeTcpPort();
+            http[port] = Ports.FreeListeningPort();
             return $"""
                 {HaproxyOracle.Preamble(socket, "tcp")}
                     log 127.0.0.1:{logs.Port} local0

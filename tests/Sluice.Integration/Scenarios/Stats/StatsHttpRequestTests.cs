@@ -30,8 +30,8 @@ public class StatsHttpRequestTests
     [Fact]
     public async Task Rules_DenyAuthAllow_SameAnswersAsHaproxy()
     {
-        var haproxyPort = Ports.FreeTcpPort();
-        var sluicePort = Ports.FreeTcpPort();
+        var haproxyPort = Ports.FreeListeningPort();
+        var sluicePort = Ports.FreeListeningPort();
         await using var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort), haproxyPort);
         await using var sluice = await SluiceProcess.StartAsync(Config(sluicePort), [ReadyProbe.Tcp(sluicePort)]);
 

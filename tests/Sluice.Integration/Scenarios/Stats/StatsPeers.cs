@@ -126,13 +126,13 @@ internal sealed class HaproxyOracle : IAsyncDisposable
     public static async Task<(T Reference, T Ours)> CompareAsync<T>(Func<int, string, string> config, Func<int, string, Task<T>> run)
     {
         T reference;
-        var (haPort, haSocket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        var (haPort, haSocket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
         await using (var haproxy = await StartAsync(config(haPort, haSocket), haSocket))
         {
             reference = await run(haPort, haSocket);
         }
 
-        var (port, socket) = (Ports.FreeTcpPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+        var (port, socket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
         await using var sluice = await SluiceProcess.StartAsync(config(port, socket), []);
         await StatsPeers.WaitForUnixSocketAsync(socket);
         return (reference, await run(port, socket));

@@ -37,8 +37,8 @@ public class StatsTests
         var directory = Ports.TempDirectory();
         var haproxySocket = Path.Combine(directory, "h.sock");
         var sluiceSocket = Path.Combine(directory, "s.sock");
-        var haproxyPort = Ports.FreeTcpPort();
-        var sluicePort = Ports.FreeTcpPort();
+        var haproxyPort = Ports.FreeListeningPort();
+        var sluicePort = Ports.FreeListeningPort();
         const string Page = "    stats enable\n    stats uri /stats";
         await using var haproxy = await HaproxyOracle.StartAsync(Config(haproxyPort, haproxySocket, peer.Address, Page), haproxySocket);
         await using var sluice = await SluiceProcess.StartAsync(Config(sluicePort, sluiceSocket, peer.Address, Page), [ReadyProbe.Tcp(sluicePort)]);
@@ -66,8 +66,8 @@ public class StatsTests
         var directory = Ports.TempDirectory();
         var haproxySocket = Path.Combine(directory, "h.sock");
         var sluiceSocket = Path.Combine(directory, "s.sock");
-        var haproxyPort = Ports.FreeTcpPort();
-        var sluicePort = Ports.FreeTcpPort();
+        var haproxyPort = Ports.FreeListeningPort();
+        var sluicePort = Ports.FreeListeningPort();
         await using var haproxy = await HaproxyOracle.StartAsync(Config(haproxyPort, haproxySocket, peer.Address), haproxySocket);
         await using var sluice = await SluiceProcess.StartAsync(Config(sluicePort, sluiceSocket, peer.Address), [ReadyProbe.Tcp(sluicePort)]);
         await StatsPeers.UnixAsync(sluiceSocket, "clear counters all");
@@ -119,7 +119,7 @@ public class StatsTests
         var chromium = CommandRunner.Require("chromium", "chromium");
         await using var a = await CheckPeer.StartAsync("a");
         await using var b = await CheckPeer.StartAsync("b");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
         await using var sluice = await SluiceProcess.StartAsync($"""
             {HaproxyOracle.Preamble(socket)}
@@ -170,8 +170,8 @@ public class StatsTests
         var directory = Ports.TempDirectory();
         var haproxySocket = Path.Combine(directory, "h.sock");
         var sluiceSocket = Path.Combine(directory, "s.sock");
-        var haproxyPort = Ports.FreeTcpPort();
-        var sluicePort = Ports.FreeTcpPort();
+        var haproxyPort = Ports.FreeListeningPort();
+        var sluicePort = Ports.FreeListeningPort();
         const string Page = "    stats enable\n    stats uri /st\n    stats realm Ops\\ only\n    stats auth admin:s3cret";
         await using var haproxy = await HaproxyOracle.StartAsync(Config(haproxyPort, haproxySocket, peer.Address, Page), haproxySocket);
         await using var sluice = await SluiceProcess.StartAsync(Config(sluicePort, sluiceSocket, peer.Address, Page), [ReadyProbe.Tcp(sluicePort)]);
@@ -200,7 +200,7 @@ public class StatsTests
     {
         await using var a = await CheckPeer.StartAsync("a");
         await using var b = await CheckPeer.StartAsync("b");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
         await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, a.Address,
             "    acl local src 127.0.0.1\n    stats enable\n    stats uri /st\n    stats admin if local") + $"\n    server s2 {b.Address}\n", [ReadyProbe.Tcp(port)]);
@@ -229,7 +229,7 @@ public class StatsTests
     public async Task Prometheus_ParsedByPrometheusClient_ExpectedValues()
     {
         await using var peer = await CheckPeer.StartAsync("s1");
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
         await using var sluice = await SluiceProcess.StartAsync(Config(port, socket, peer.Address,
             "    http-request use-service prometheus-exporter if { path /metrics }") + "\n    server s2 127.0.0.1:1 disabled\n", [ReadyProbe.Tcp(port)]);

@@ -10,7 +10,7 @@ public class AddressTests
     public async Task Source_PortRange_ConnectionsLeaveFromRangePorts()
     {
         await using var peer = TestServer.Tcp(TestServer.SayPeer);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         // Outside the ephemeral range, so that the outgoing connections of parallel tests never hold one of these ports.
         var low = Ports.FreeListeningPortRange(4);
         await using var sluice = InProcessSluice.Start($"""
@@ -111,7 +111,7 @@ public class AddressTests
     public async Task TimeoutTunnel_ReplacesLongerClientAndServerTimeouts_IdleTunnelClosed()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = InProcessSluice.Start($"""
             defaults
                 mode tcp
@@ -145,7 +145,7 @@ public class AddressTests
             await TestServer.DrainAsync(s);
             await release.Task.WaitAsync(TestTimeout.Value);
         });
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = InProcessSluice.Start($"""
             defaults
                 mode tcp

@@ -22,7 +22,7 @@ public class LifecycleTests
     public async Task StopGracefully_ConnectionInFlight_FinishesThenCompletes()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = InProcessSluice.Start(Config(port, echo.Address));
 
         using var client = await TestClient.ConnectTcpAsync(port);
@@ -44,7 +44,7 @@ public class LifecycleTests
     public async Task StopGracefully_HardStopAfter_IdleConnectionKilled()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = InProcessSluice.Start(Config(port, echo.Address, "    hard-stop-after 300ms"));
 
         using var client = await TestClient.ConnectTcpAsync(port);
@@ -59,7 +59,7 @@ public class LifecycleTests
     public async Task StopNow_ConnectionInFlight_KilledAtOnce()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = InProcessSluice.Start(Config(port, echo.Address));
 
         using var client = await TestClient.ConnectTcpAsync(port);
@@ -90,7 +90,7 @@ public class LifecycleTests
 
         try
         {
-            var port = Ports.FreeTcpPort();
+            var port = Ports.FreeListeningPort();
             var config = Config(port, $"127.0.0.1:{fullPort}").Replace("timeout connect 500ms", "timeout connect 200ms", StringComparison.Ordinal)
                 .Replace("    server s1", "    retries 1\n    server s1", StringComparison.Ordinal);
             await using var sluice = InProcessSluice.Start(config);
@@ -110,7 +110,7 @@ public class LifecycleTests
     public async Task Curl_HttpThroughTcpFrontend_ResponseBody()
     {
         await using var http = TestServer.Tcp(TestServer.HttpHello);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = InProcessSluice.Start(Config(port, http.Address));
 
         using var curl = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("curl", ["-s", "--max-time", "5", $"http://127.0.0.1:{port}/"])

@@ -28,7 +28,7 @@ public class TcpTunnelTests
     public async Task Echo_OverTcp_RoundTripAndNormalEnd()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(Config($"127.0.0.1:{port}", $"server s1 {echo.Address}"), ReadyProbe.Tcp(port));
 
         using (var client = await TestClient.ConnectTcpAsync(port))
@@ -94,7 +94,7 @@ public class TcpTunnelTests
     public async Task HalfClose_ClientShutsDownSend_StillReceivesReply()
     {
         await using var counter = TestServer.Tcp(TestServer.CountThenReply);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(Config($"127.0.0.1:{port}", $"server s1 {counter.Address}"), ReadyProbe.Tcp(port));
 
         using var client = await TestClient.ConnectTcpAsync(port);
@@ -108,7 +108,7 @@ public class TcpTunnelTests
     public async Task Transfer_TenMebibytesEchoed_Sha256EqualBothWays()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(Config($"127.0.0.1:{port}", $"server s1 {echo.Address}"), ReadyProbe.Tcp(port));
 
         var payload = new byte[10 * 1024 * 1024];
@@ -147,7 +147,7 @@ public class TcpTunnelTests
     public async Task TimeoutClient_IdleTunnel_ClosedWithClientTimeoutCode()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         // Long enough for the first round trip through a freshly started (not yet jitted) process on a busy machine.
         var config = Config($"127.0.0.1:{port}", $"server s1 {echo.Address}").Replace("timeout client 5s", "timeout client 1s", StringComparison.Ordinal);
         await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(port));
@@ -165,7 +165,7 @@ public class TcpTunnelTests
     public async Task TimeoutServer_SilentServer_ClosedWithServerTimeoutCode()
     {
         await using var silent = TestServer.Tcp(TestServer.Silent);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Config($"127.0.0.1:{port}", $"server s1 {silent.Address}").Replace("timeout server 5s", "timeout server 300ms", StringComparison.Ordinal);
         await using var sluice = await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(port));
 
@@ -178,8 +178,8 @@ public class TcpTunnelTests
     public async Task ConnectFailure_RetriesThenRedispatch_SecondServerServes()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
-        var deadPort = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
+        var deadPort = Ports.FreeListeningPort();
         var config = Config(
             $"127.0.0.1:{port}",
             $"server dead 127.0.0.1:{deadPort}\n    server alive {echo.Address}",
@@ -202,8 +202,8 @@ public class TcpTunnelTests
     [Fact]
     public async Task ConnectFailure_RetriesWithoutRedispatch_ClosedWithSC()
     {
-        var port = Ports.FreeTcpPort();
-        var deadPort = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
+        var deadPort = Ports.FreeListeningPort();
         var config = Config($"127.0.0.1:{port}", $"server dead 127.0.0.1:{deadPort}", "    retries 2");
         await using var sluice = InProcessSluice.Start(config);
 
@@ -220,7 +220,7 @@ public class TcpTunnelTests
     public async Task FrontendMaxConn2_FiveConcurrentClients_AllServedNeverMoreThanTwo()
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Config($"127.0.0.1:{port}", $"server s1 {echo.Address}").Replace("frontend fe\n", "frontend fe\n    maxconn 2\n", StringComparison.Ordinal);
         await using var sluice = InProcessSluice.Start(config);
         using var sampler = new ConcurrencySampler(() => sluice.Host.ActiveTransactions);
@@ -247,7 +247,7 @@ public class TcpTunnelTests
     public async Task MaxConnOne_ThreeConcurrentClients_ServedOneAtATime(string where)
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = where == "bind_maxconn"
             ? Config($"127.0.0.1:{port} maxconn 1", $"server s1 {echo.Address}")
             : Config($"127.0.0.1:{port}", $"server s1 {echo.Address}").Replace("maxconn 200", "maxconn 1", StringComparison.Ordinal);
@@ -275,7 +275,7 @@ public class TcpTunnelTests
         var directory = Ports.TempDirectory();
         await using var original = TestServer.Unix(Path.Combine(directory, "original.sock"), TestServer.SayName("original"));
         await using var h2 = TestServer.Unix(Path.Combine(directory, "h2.sock"), TestServer.SayName("h2"));
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = Config(
             $"127.0.0.1:{port}",
             $"server original {original.Address} weight 90\n    server h2 {h2.Address} weight 10",

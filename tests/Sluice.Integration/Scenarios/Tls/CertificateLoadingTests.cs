@@ -102,7 +102,7 @@ public sealed partial class CertificateLoadingTests : IDisposable
         Assert.StartsWith("-----BEGIN PRIVATE KEY-----", File.ReadAllText(pkcs8.Key), StringComparison.Ordinal);
         File.Move(Write("4-pkcs8.pem", pkcs8.Certificate, pkcs8.Key), Path.Combine(certs, "4-pkcs8.pem"));
 
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(File.ReadAllText(ConfigFile(certs, port)), ReadyProbe.Tcp(port));
         foreach (var name in new[] { "ec", "rsa", "apart", "pkcs8" })
         {
@@ -120,7 +120,7 @@ public sealed partial class CertificateLoadingTests : IDisposable
     /// <summary>`-c` by both programs on the same file; Sluice's result and haproxy's standard error.</summary>
     private async Task<(CommandResult Sluice, string HAProxy)> CheckBothAsync(string crt)
     {
-        var config = ConfigFile(crt, Ports.FreeTcpPort());
+        var config = ConfigFile(crt, Ports.FreeListeningPort());
         var haproxy = await CommandRunner.RunAsync(CommandRunner.Require("haproxy", "haproxy"), ["-c", "-f", config]);
         Assert.NotEqual(0, haproxy.ExitCode);
         var sluice = await SluiceBinary.RunAsync(["-c", "-f", config], _directory);

@@ -22,7 +22,7 @@ public sealed class ClientCertificateTests : IDisposable
 
     private async Task<(ISluiceInstance Sluice, int Port)> StartAsync(string bindOptions)
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var sluice = await InProcessSluice.StartAsync(TlsFrontTests.Config(port, bindOptions), ReadyProbe.Tcp(port));
         return (sluice, port);
     }

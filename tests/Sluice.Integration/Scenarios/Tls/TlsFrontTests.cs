@@ -21,7 +21,7 @@ public sealed class TlsFrontTests : IDisposable
     /// <summary>An HTTP frontend on <paramref name="port"/> with `bind ... ssl OPTIONS`, its backend answering "ok".</summary>
     internal static string Config(int port, string bindOptions, string frontend = "", string global = "", string defaults = "")
     {
-        var app = Ports.FreeTcpPort();
+        var app = Ports.FreeListeningPort();
         return $"""
             global
                 maxconn 500
@@ -46,7 +46,7 @@ public sealed class TlsFrontTests : IDisposable
 
     private async Task<(ISluiceInstance Sluice, int Port)> StartAsync(string bindOptions, string frontend = "", string global = "", string defaults = "")
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var sluice = await InProcessSluice.StartAsync(Config(port, bindOptions, frontend, global, defaults), ReadyProbe.Tcp(port));
         return (sluice, port);
     }
@@ -231,7 +231,7 @@ public sealed class TlsFrontTests : IDisposable
         await sluice.Output.WaitForAsync(l => l.EndsWith(": SSL handshake failure", StringComparison.Ordinal), before + 1);
         Assert.True((await TlsPeers.SClientAsync(port, ["-servername", "a.test"])).Connected);
 
-        var plainPort = Ports.FreeTcpPort();
+        var plainPort = Ports.FreeListeningPort();
         await using var cleartext = await InProcessSluice.StartAsync(HttpHelpers.Config(plainPort, "server s 127.0.0.1:1"), ReadyProbe.Tcp(plainPort));
         var tls = await TlsPeers.SClientAsync(plainPort, []);
         Assert.False(tls.Connected);

@@ -23,9 +23,9 @@ public sealed class TlsOffloadTests : IDisposable
         _certs.Server("certs/shop.pem", "shop.test", ["shop.test", "*.shop.test"]);
         _certs.Server("certs/api.pem", "api.test", rsa: true);
         var sockets = Ports.TempDirectory();
-        var port = Ports.FreeTcpPort();
-        var original = Ports.FreeTcpPort();
-        var h2 = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
+        var original = Ports.FreeListeningPort();
+        var h2 = Ports.FreeListeningPort();
         var config = $"""
             global
                 maxconn 500

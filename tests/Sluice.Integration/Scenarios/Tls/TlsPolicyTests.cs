@@ -52,7 +52,7 @@ public sealed class TlsPolicyTests : IDisposable
     public async Task Tls04_HostOfAnotherCertificateOrPolicy_421NothingForwarded_Http1()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(Config($"    bind 127.0.0.1:{port} ssl crt-list {VhostList()}", backend), ReadyProbe.Tcp(port));
 
         Assert.Equal("421", await StatusAsync(port, "a.test", "b.test"));
@@ -72,7 +72,7 @@ public sealed class TlsPolicyTests : IDisposable
     public async Task Tls04_AuthorityOfAnotherCertificateOrPolicy_421NothingForwarded_Http2()
     {
         await using var backend = RecordingBackend.Start();
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync(Config($"    bind 127.0.0.1:{port} ssl crt-list {VhostList()} alpn h2,http/1.1", backend), ReadyProbe.Tcp(port));
 
         async Task<string> StatusH2(string authority)
@@ -107,9 +107,9 @@ public sealed class TlsPolicyTests : IDisposable
         var client = _certs.Client("client", "CN=client");
         var list = Path.Combine(_certs.Directory, "list.txt");
         File.WriteAllText(list, $"{site} open.test\n{site} [verify required ca-file {_certs.CaFile}] secure.test\n");
-        var open = Ports.FreeTcpPort();
-        var secure = Ports.FreeTcpPort();
-        var shared = Ports.FreeTcpPort();
+        var open = Ports.FreeListeningPort();
+        var secure = Ports.FreeListeningPort();
+        var shared = Ports.FreeListeningPort();
         var binds = string.Join('\n',
             $"    bind 127.0.0.1:{open} ssl crt {site}",
             $"    bind 127.0.0.1:{secure} ssl crt {site} ca-file {_certs.CaFile} verify required",

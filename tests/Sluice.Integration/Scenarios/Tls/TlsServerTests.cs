@@ -33,7 +33,7 @@ public sealed class TlsServerTests : IDisposable
 
     private static async Task<(ISluiceInstance Sluice, int Port)> StartSluiceAsync(string serverLine, string global = "")
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = HttpHelpers.Config(port, serverLine, extra: string.Empty).Replace("global\n", "global\n" + global + "\n", StringComparison.Ordinal);
         return (await HttpHelpers.StartAsync(config, port), port);
     }
@@ -161,7 +161,7 @@ public sealed class TlsServerTests : IDisposable
     {
         var site = _certs.Server("backend.pem", "backend.test");
         await using var nginx = await StartNginxAsync(site);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var config = $"""
             defaults
                 mode tcp
@@ -202,7 +202,7 @@ public sealed class TlsServerTests : IDisposable
     [Fact]
     public async Task ServerSslWithoutCaFile_RefusedAtStartWithHAProxyMessage()
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var directory = Ports.TempDirectory();
         var path = Path.Combine(directory, "sluice.cfg");
         await File.WriteAllTextAsync(path, HttpHelpers.Config(port, "server s 127.0.0.1:1 ssl"));
@@ -276,7 +276,7 @@ public sealed class TlsServerTests : IDisposable
     [InlineData("crl-file", "'crl-file' : missing CRLfile path")]
     public async Task CheckSniCheckAlpnCrlFile_MissingArgument_AlertAsHAProxy(string keyword, string message)
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var directory = Ports.TempDirectory();
         var path = Path.Combine(directory, "sluice.cfg");
         await File.WriteAllTextAsync(path, HttpHelpers.Config(port, "server s 127.0.0.1:1 ssl verify none " + keyword));
@@ -356,7 +356,7 @@ public sealed class TlsServerTests : IDisposable
         var front = _certs.Server("front.pem", "front.test", ["front.test", "*.front.test"]);
         var site = _certs.Server("backend.pem", "backend.test", ["backend.test", "*.front.test"]);
         await using var nginx = await StartNginxAsync(site);
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         await using var sluice = await InProcessSluice.StartAsync($"""
             defaults
                 mode tcp
@@ -379,7 +379,7 @@ public sealed class TlsServerTests : IDisposable
     [InlineData("sni req.hdr(host) alpn h2", "'server be/s' : 'sni' with a sample expression on an HTTP/2 server is not supported yet.")]
     public async Task SniExpression_RefusedAtStart(string options, string message)
     {
-        var port = Ports.FreeTcpPort();
+        var port = Ports.FreeListeningPort();
         var directory = Ports.TempDirectory();
         var path = Path.Combine(directory, "sluice.cfg");
         await File.WriteAllTextAsync(path, HttpHelpers.Config(port, "server s 127.0.0.1:1 ssl verify none " + options));
