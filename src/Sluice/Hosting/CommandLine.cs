@@ -14,7 +14,8 @@ internal enum RunAction
 /// <summary>
 /// HAProxy's command line (management.txt §3), the part Sluice implements: <c>-f FILE|DIR</c> (repeatable,
 /// and every argument after <c>--</c>), <c>-c</c>, <c>-d</c>, <c>-db</c>, <c>-D</c>, <c>-q</c>, <c>-dW</c>,
-/// <c>-p PIDFILE</c>, <c>-v</c>, <c>-vv</c>, <c>-cc EXPR</c>, <c>-sf PID...</c>, <c>-st PID...</c>, <c>-x SOCKET</c>. Known flags not
+/// <c>-p PIDFILE</c>, <c>-v</c>, <c>-vv</c>, <c>-cc EXPR</c>, <c>-sf PID...</c>, <c>-st PID...</c>, <c>-x SOCKET</c>, <c>-W</c>,
+/// <c>-Ws</c>, <c>-S BIND[,OPTIONS]</c>. Known flags not
 /// implemented yet are refused by name.
 /// </summary>
 internal sealed record CommandLine
@@ -34,6 +35,12 @@ internal sealed record CommandLine
     public List<int> TerminatePids { get; init; } = [];
     /// <summary>`-x PATH`: the old process's stats socket, asked for its listening sockets before binding.</summary>
     public string? ListenersFrom { get; init; }
+    /// <summary>`-W`: master-worker mode, as the global `master-worker`.</summary>
+    public bool MasterWorker { get; init; }
+    /// <summary>`-Ws`: master-worker mode that tells systemd (`Type=notify`) when it is ready, reloading or stopping.</summary>
+    public bool SystemdNotify { get; init; }
+    /// <summary>`-S BIND[,OPTION,VALUE...]`: the master CLI sockets, as written.</summary>
+    public List<string> MasterCliSockets { get; init; } = [];
     /// <summary>Set when the arguments are wrong; the message to print before the usage text.</summary>
     public string? Error { get; init; }
 
@@ -43,6 +50,8 @@ internal sealed record CommandLine
         "        -v displays version ; -vv shows known build options.\n" +
         "        -d enters debug mode ; -db only disables background mode.\n" +
         "        -dW fails if any warning is emitted\n" +
+        "        -W master-worker mode ; -Ws with systemd notify support.\n" +
+        "        -S <bind>[,<bind options>...] new master CLI\n" +
         "        -D goes daemon ; -q quiet mode\n" +
         "        -p writes pids of all children to this file\n" +
         "        -c check mode : only check config files and exit\n" +
@@ -51,7 +60,7 @@ internal sealed record CommandLine
         "        -x <unix_socket> get listening sockets from a unix socket\n" +
         "        -- <cfgfile>* loads all the configuration files listed after it\n";
 
-    private static readonly string[] NotSupportedYet = ["-W", "-Ws", "-S", "-n", "-N", "-m", "-C", "-L", "-V", "-de", "-dp", "-dS", "-dR", "-dr", "-dV", "-dM", "-dG", "-dk", "-dL", "-dD", "-dC"];
+    private static readonly string[] NotSupportedYet = ["-n", "-N", "-m", "-C", "-L", "-V", "-de", "-dp", "-dS", "-dR", "-dr", "-dV", "-dM", "-dG", "-dk", "-dL", "-dD", "-dC"];
 
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
@@ -132,6 +141,20 @@ internal sealed record CommandLine
                     }
 
                     result = result with { ListenersFrom = args[++i] };
+                    break;
+                case "-W":
+                    result = result with { MasterWorker = true };
+                    break;
+                case "-Ws":
+                    result = result with { MasterWorker = true, SystemdNotify = true };
+                    break;
+                case "-S":
+                    if (i + 1 >= args.Count)
+                    {
+                        return Fail("-S requires a socket address.");
+                    }
+
+                    result.MasterCliSockets.Add(args[++i]);
                     break;
                 case "-h" or "--help":
                     return new CommandLine { Action = RunAction.Usage };

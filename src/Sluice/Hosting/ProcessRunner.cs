@@ -23,7 +23,7 @@ internal static class ProcessRunner
     private const PosixSignal SigUsr2 = (PosixSignal)12;
     private static readonly TimeSpan DaemonStartTimeout = TimeSpan.FromSeconds(30);
 
-    /// <param name="reload">Reads the configuration files again, for SIGUSR2; null where reloading is not offered.</param>
+    /// <param name="reload">Reads the configuration files again, for SIGUSR2 and the master CLI; null where reloading is not offered.</param>
     public static int Run(SluiceConfig config, CommandLine commandLine, Func<DiagnosticBag, SluiceConfig?>? reload = null)
     {
         var readyFile = Environment.GetEnvironmentVariable(DaemonReadyVariable);
@@ -42,20 +42,38 @@ internal static class ProcessRunner
 
         ProcessLimits.BindCpus(config.Global, diagnostics);
 
+        var masterWorker = commandLine.MasterWorker || config.Global.MasterWorker;
+        List<StatsSocketConfig> masterSockets = [];
+        foreach (var spec in commandLine.MasterCliSockets)
+        {
+            if (Config.Sections.StatsKeywordParsers.ParseMasterCli(spec, diagnostics) is not { } socket)
+            {
+                return Fail(diagnostics, readyFile);
+            }
+
+            masterSockets.Add(socket);
+        }
+
+        if (masterSockets.Count > 0 && !masterWorker)
+        {
+            diagnostics.ConfigWarning("a master CLI socket was defined, but master-worker mode (-W) is not enabled.");
+            masterSockets.Clear();
+        }
+
+        // Connected before the chroot, which would hide its path.
+        using var systemd = commandLine.SystemdNotify ? SystemdNotifier.Connect() : null;
+
         // Signals are taken over before the listeners open: a signal that arrives while starting is
         // remembered and applied once the proxy runs, instead of killing the process by default.
-        var stop = new StopRequest();
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => stop.Request(context, 143));
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => stop.Request(context, 130));
-        using var graceful = PosixSignalRegistration.Create(SigUsr1, context => stop.Request(context, StopRequest.Graceful));
         var debugOutput = commandLine.Debug ? Console.Error : null;
+        var running = new RunningHosts((next, found, predecessor) => ProxyHost.Start(next, found, debugOutput, predecessor: predecessor), reload, systemd);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => running.Request(context, 143));
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => running.Request(context, 130));
+        using var graceful = PosixSignalRegistration.Create(SigUsr1, context => running.Request(context, RunningHosts.Graceful));
         using var reloading = PosixSignalRegistration.Create(SigUsr2, context =>
         {
             context.Cancel = true;
-            if (reload is not null)
-            {
-                _ = Task.Run(() => stop.Reload((next, found) => ProxyHost.Start(next, found, debugOutput, predecessor: stop.Current), reload));
-            }
+            _ = Task.Run(running.Reload);
         });
 
         Listeners.InheritedSockets? handedOver = null;
@@ -75,6 +93,17 @@ internal static class ProcessRunner
             return Fail(diagnostics, readyFile);
         }
 
+        running.Attach(host);
+
+        // The master CLI is bound before privileges are dropped, as HAProxy's master keeps its own.
+        RuntimeApi.CliServer? masterCli = null;
+        if (masterSockets.Count > 0 && (masterCli = RuntimeApi.MasterCli.Start(masterSockets, running, config.Global, diagnostics)) is null)
+        {
+            diagnostics.Add(new(DiagnosticSeverity.Alert, "[sluice.main()] Some protocols failed to start their listeners! Exiting."));
+            host.StopNow();
+            return Fail(diagnostics, readyFile);
+        }
+
         // The pid file is written before the process enters its chroot, as HAProxy does, so its path is the real one.
         if (pidFile is not null)
         {
@@ -86,6 +115,7 @@ internal static class ProcessRunner
             || !ProcessLimits.DropPrivileges(identity, diagnostics))
         {
             host.StopNow();
+            masterCli?.Stop();
             return Fail(diagnostics, readyFile);
         }
 
@@ -102,173 +132,15 @@ internal static class ProcessRunner
         ProcessLimits.Signal(commandLine.FinishPids, (int)SigUsr1);
         ProcessLimits.Signal(commandLine.TerminatePids, 15);
 
-        stop.Attach(host);
-        stop.WaitUntilStopped();
+        systemd?.Ready();
+        running.WaitUntilStopped();
+        masterCli?.Stop();
         if (pidFile is not null)
         {
             _ = ChrootJail.TryRunOutside(() => TryDelete(pidFile), out _);
         }
 
-        return stop.ExitCode;
-    }
-
-    /// <summary>
-    /// The running host, the hosts a reload replaced that still finish their connections, and the stop a signal
-    /// asked for, applied to all of them as soon as the first exists. Signal handlers run on their own thread,
-    /// hence the lock.
-    /// </summary>
-    private sealed class StopRequest
-    {
-        public const int Graceful = -1;
-
-        private readonly Lock _lock = new();
-        private readonly Lock _reloadLock = new();
-        private readonly List<ProxyHost> _hosts = [];
-        private ProxyHost? _current;
-        private int? _pending;
-        private bool _stopping;
-
-        public int ExitCode { get; private set; }
-
-        public ProxyHost? Current
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    return _current;
-                }
-            }
-        }
-
-        public void Request(PosixSignalContext context, int status)
-        {
-            context.Cancel = true;
-            lock (_lock)
-            {
-                _stopping = true;
-                if (_current is null)
-                {
-                    _pending = status;
-                    return;
-                }
-            }
-
-            Apply(status);
-        }
-
-        public void Attach(ProxyHost host)
-        {
-            int? pending;
-            lock (_lock)
-            {
-                _current = host;
-                _hosts.Add(host);
-                pending = _pending;
-            }
-
-            if (pending is { } status)
-            {
-                Apply(status);
-            }
-        }
-
-        /// <summary>
-        /// Reads the configuration again and starts it over the running one. A configuration with errors, or
-        /// one that cannot bind, leaves the running one as it is; every message goes to stderr.
-        /// </summary>
-        public void Reload(Func<SluiceConfig, DiagnosticBag, ProxyHost?> start, Func<DiagnosticBag, SluiceConfig?> load)
-        {
-            lock (_reloadLock)
-            {
-                lock (_lock)
-                {
-                    if (_stopping || _current is null)
-                    {
-                        return;
-                    }
-                }
-
-                Console.Error.WriteLine("[NOTICE] Reloading the configuration.");
-                var diagnostics = new DiagnosticBag();
-                ProxyHost? next = null;
-                if (!ChrootJail.TryRunOutside(() => next = load(diagnostics) is { } config ? start(WarnOfChrootChange(config, diagnostics), diagnostics) : null, out var refusal))
-                {
-                    diagnostics.Add(new(Config.Diagnostics.DiagnosticSeverity.Alert, $"Cannot read the configuration again: {refusal}; start a new process with -x and -sf instead."));
-                }
-
-                diagnostics.WriteTo(Console.Error);
-                if (next is null)
-                {
-                    Console.Error.WriteLine("[ALERT] Reload failed: the running configuration stays.");
-                    return;
-                }
-
-                lock (_lock)
-                {
-                    _current = next;
-                    _hosts.Add(next);
-                }
-
-                Console.Error.WriteLine("[NOTICE] Reload done: new connections get the new configuration.");
-            }
-        }
-
-        /// <summary>The process entered its chroot at start; a reload cannot move it elsewhere.</summary>
-        private static SluiceConfig WarnOfChrootChange(SluiceConfig config, DiagnosticBag diagnostics)
-        {
-            if (config.Global.Chroot != ChrootJail.Directory)
-            {
-                diagnostics.Add(new(Config.Diagnostics.DiagnosticSeverity.Warning, $"'chroot' changed from '{ChrootJail.Directory ?? "(none)"}' to '{config.Global.Chroot ?? "(none)"}': a reload keeps the directory the process entered at start; restart to change it."));
-            }
-
-            return config;
-        }
-
-        /// <summary>Waits until the running host has stopped and every host a reload replaced has finished.</summary>
-        public void WaitUntilStopped()
-        {
-            while (true)
-            {
-                var current = Current!;
-                current.Completion.GetAwaiter().GetResult();
-                ProxyHost[] all;
-                lock (_lock)
-                {
-                    if (!ReferenceEquals(current, _current))
-                    {
-                        continue;
-                    }
-
-                    all = [.. _hosts];
-                }
-
-                Task.WhenAll(all.Select(h => h.Completion)).GetAwaiter().GetResult();
-                return;
-            }
-        }
-
-        private void Apply(int status)
-        {
-            ProxyHost[] all;
-            lock (_lock)
-            {
-                all = [.. _hosts];
-            }
-
-            foreach (var host in all)
-            {
-                if (status == Graceful)
-                {
-                    _ = host.StopGracefullyAsync();
-                }
-                else
-                {
-                    ExitCode = status;
-                    host.StopNow();
-                }
-            }
-        }
+        return running.ExitCode;
     }
 
     private static int Fail(DiagnosticBag diagnostics, string? readyFile)

@@ -79,12 +79,18 @@ internal static class CliCommands
         ["trace"], ["debug"], ["expert-mode"], ["experimental-mode"], ["mcli-debug-mode"],
     ];
 
+    /// <summary>The command of <see cref="All"/> named by exactly <paramref name="words"/>.</summary>
+    internal static CliCommand Named(params string[] words) => All.Single(c => c.Words.AsSpan().SequenceEqual(words));
+
     /// <summary>Runs one command; <paramref name="output"/> receives its answer (without the closing blank line).</summary>
-    public static void Execute(CliRequest request, StringBuilder output)
+    public static void Execute(CliRequest request, StringBuilder output) => Execute(request, output, All, NotSupported);
+
+    /// <summary>Runs one command of <paramref name="table"/>, or says it is one of <paramref name="notSupported"/> or unknown.</summary>
+    internal static void Execute(CliRequest request, StringBuilder output, CliCommand[] table, string[][] notSupported)
     {
         var args = request.Args;
         CliCommand? best = null;
-        foreach (var command in All)
+        foreach (var command in table)
         {
             if (command.Matches(args) && (best is null || command.Words.Length > best.Words.Length))
             {
@@ -104,7 +110,7 @@ internal static class CliCommands
             return;
         }
 
-        foreach (var words in NotSupported)
+        foreach (var words in notSupported)
         {
             if (args.Count >= words.Length && words.AsSpan().SequenceEqual(args.Take(words.Length).ToArray()))
             {
@@ -114,7 +120,7 @@ internal static class CliCommands
         }
 
         output.Append("Unknown command, but maybe one of the following ones is a better match:\n");
-        foreach (var command in All)
+        foreach (var command in table)
         {
             if (command.Level <= request.Connection.Level && args.Count > 0 && command.Words[0] == args[0] && command.Words.Length > 1)
             {
@@ -122,7 +128,7 @@ internal static class CliCommands
             }
         }
 
-        foreach (var command in All)
+        foreach (var command in table)
         {
             if (command.Words[0] is "help" or "prompt" or "quit")
             {
@@ -131,11 +137,14 @@ internal static class CliCommands
         }
     }
 
-    private static void Help(CliRequest request, StringBuilder output)
+    private static void Help(CliRequest request, StringBuilder output) => WriteHelp(request, output, All);
+
+    /// <summary>`help [WORDS]`: the commands of <paramref name="table"/> at the session's level, those starting with WORDS.</summary>
+    internal static void WriteHelp(CliRequest request, StringBuilder output, CliCommand[] table)
     {
         output.Append("The following commands are valid at this level:\n");
         var filter = request.Args.Skip(1).ToArray();
-        foreach (var command in All)
+        foreach (var command in table)
         {
             if (command.Level > request.Connection.Level)
             {
@@ -151,7 +160,7 @@ internal static class CliCommands
         }
     }
 
-    private static void ShowLevel(CliRequest request, StringBuilder output) => output.Append(request.Connection.Level switch
+    internal static void ShowLevel(CliRequest request, StringBuilder output) => output.Append(request.Connection.Level switch
     {
         CliLevel.Admin => "admin\n",
         CliLevel.Operator => "operator\n",

@@ -18,19 +18,24 @@ internal sealed class CliConnection
     private readonly StringBuilder _payload = new();
     private string? _payloadCommand;
     private readonly Socket _socket;
-    private readonly StatsHub _hub;
+    private readonly StatsHub? _hub;
 
     private readonly Func<IReadOnlyList<Listeners.Listener>>? _exposedListeners;
 
+    /// <param name="hub">The configuration the commands act on; null on the master CLI, whose session chooses.</param>
     /// <param name="exposedListeners">Where `expose-fd listeners` allows `_getsocks`: the listening sockets.</param>
-    public CliConnection(Socket socket, StatsHub hub, CliLevel level, TimeSpan timeout, Func<IReadOnlyList<Listeners.Listener>>? exposedListeners = null)
+    /// <param name="master">The master CLI's session, on a socket of `-S`.</param>
+    public CliConnection(Socket socket, StatsHub? hub, CliLevel level, TimeSpan timeout, Func<IReadOnlyList<Listeners.Listener>>? exposedListeners = null, MasterCliSession? master = null)
     {
         _socket = socket;
         _exposedListeners = exposedListeners;
         _hub = hub;
+        Master = master;
         Level = level;
         Timeout = timeout;
     }
+
+    public MasterCliSession? Master { get; }
 
     public CliLevel Level { get; set; }
 
@@ -191,7 +196,16 @@ internal sealed class CliConnection
                 continue;
             }
 
-            CliCommands.Execute(new CliRequest(this, args, _hub, payload), output);
+            var answered = true;
+            if (Master is not null)
+            {
+                answered = Master.Execute(this, args, payload, output);
+            }
+            else
+            {
+                CliCommands.Execute(new CliRequest(this, args, _hub!, payload), output);
+            }
+
             if (Quit)
             {
                 break;
@@ -211,17 +225,21 @@ internal sealed class CliConnection
                 }
             }
 
-            output.Append('\n');
+            if (answered)
+            {
+                output.Append('\n');
+            }
         }
 
         if (Interactive && !Quit)
         {
-            if (output.Length == 0)
+            // The master CLI's prompt follows an answer that was nothing at once, as HAProxy's does.
+            if (output.Length == 0 && Master is null)
             {
                 output.Append('\n');
             }
 
-            output.Append("> ");
+            output.Append(Master?.Prompt ?? "> ");
         }
 
         if (output.Length > 0)

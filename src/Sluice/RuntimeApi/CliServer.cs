@@ -8,9 +8,9 @@ using Sluice.Stats;
 namespace Sluice.RuntimeApi;
 
 /// <summary>
-/// The `stats socket` listeners: unix sockets (bound on a temporary name, permissions and owner set, then renamed
-/// over the path, as for unix binds) and TCP sockets. Each accepted client runs a <see cref="CliConnection"/>
-/// at the socket's level; at most `stats maxconn` at once.
+/// The runtime API's listeners (`stats socket`, and the master CLI of `-S`): unix sockets (bound on a temporary
+/// name, permissions and owner set, then renamed over the path, as for unix binds) and TCP sockets. Each accepted
+/// client runs a <see cref="CliConnection"/> at the socket's level; at most `stats maxconn` at once.
 /// </summary>
 #pragma warning disable CA1001 // Clients still running release their slot after a stop; nothing holds a wait handle.
 internal sealed class CliServer
@@ -18,28 +18,28 @@ internal sealed class CliServer
     private readonly List<(Socket Socket, StatsSocketConfig Config)> _sockets = [];
     private readonly List<Task> _loops = [];
     private readonly CancellationTokenSource _stop = new();
-    private readonly StatsHub _hub;
-    private readonly GlobalConfig _global;
     private readonly SemaphoreSlim _slots;
+    private readonly Func<Socket, StatsSocketConfig, CliConnection> _connect;
 
-    private readonly Func<IReadOnlyList<Listeners.Listener>> _listeners;
-
-    private CliServer(StatsHub hub, GlobalConfig global, Func<IReadOnlyList<Listeners.Listener>> listeners)
+    private CliServer(int maxConn, Func<Socket, StatsSocketConfig, CliConnection> connect)
     {
-        _hub = hub;
-        _global = global;
-        _listeners = listeners;
-        _slots = new SemaphoreSlim(global.StatsMaxConn, global.StatsMaxConn);
+        _connect = connect;
+        _slots = new SemaphoreSlim(maxConn, maxConn);
     }
 
     /// <summary>Opens every `stats socket`; on failure alerts, closes what it opened and returns null.</summary>
     /// <param name="listeners">The listening sockets, handed over on `_getsocks` where `expose-fd listeners` allows.</param>
-    public static CliServer? Start(StatsHub hub, GlobalConfig global, DiagnosticBag diagnostics, Func<IReadOnlyList<Listeners.Listener>> listeners)
+    public static CliServer? Start(StatsHub hub, GlobalConfig global, DiagnosticBag diagnostics, Func<IReadOnlyList<Listeners.Listener>> listeners) =>
+        Start(global.StatsSockets, global.StatsMaxConn, "Starting frontend GLOBAL", diagnostics,
+            (socket, config) => new CliConnection(socket, hub, config.Level, global.StatsTimeout, config.ExposeListeners ? listeners : null));
+
+    /// <summary>Opens <paramref name="sockets"/>; on failure alerts, naming <paramref name="owner"/>, closes what it opened and returns null.</summary>
+    public static CliServer? Start(IReadOnlyList<StatsSocketConfig> sockets, int maxConn, string owner, DiagnosticBag diagnostics, Func<Socket, StatsSocketConfig, CliConnection> connect)
     {
-        var server = new CliServer(hub, global, listeners);
-        foreach (var config in global.StatsSockets)
+        var server = new CliServer(maxConn, connect);
+        foreach (var config in sockets)
         {
-            var socket = Open(config, diagnostics);
+            var socket = Open(config, owner, diagnostics);
             if (socket is null)
             {
                 server.Stop();
@@ -70,7 +70,7 @@ internal sealed class CliServer
         }
     }
 
-    private static Socket? Open(StatsSocketConfig config, DiagnosticBag diagnostics)
+    private static Socket? Open(StatsSocketConfig config, string owner, DiagnosticBag diagnostics)
     {
         if (config.EndPoint is { } endPoint)
         {
@@ -85,7 +85,7 @@ internal sealed class CliServer
             catch (SocketException ex)
             {
                 tcp.Dispose();
-                Alert(diagnostics, config, "cannot bind socket", ex.Message);
+                Alert(diagnostics, owner, config, "cannot bind socket", ex.Message);
                 return null;
             }
         }
@@ -115,13 +115,13 @@ internal sealed class CliServer
         {
             socket.Dispose();
             TryDelete(temporary);
-            Alert(diagnostics, config, "cannot bind UNIX socket", ex.Message);
+            Alert(diagnostics, owner, config, "cannot bind UNIX socket", ex.Message);
             return null;
         }
     }
 
-    private static void Alert(DiagnosticBag diagnostics, StatsSocketConfig config, string what, string reason) =>
-        diagnostics.Add(new ConfigDiagnostic(DiagnosticSeverity.Alert, $"Starting frontend GLOBAL: {what} ({reason}) [{config.Text}]"));
+    private static void Alert(DiagnosticBag diagnostics, string owner, StatsSocketConfig config, string what, string reason) =>
+        diagnostics.Add(new ConfigDiagnostic(DiagnosticSeverity.Alert, $"{owner}: {what} ({reason}) [{config.Text}]"));
 
     private static void TryDelete(string path)
     {
@@ -157,8 +157,7 @@ internal sealed class CliServer
                 continue;
             }
 
-            var connection = new CliConnection(client, _hub, config.Level, _global.StatsTimeout, config.ExposeListeners ? _listeners : null);
-            _ = RunAsync(connection, token);
+            _ = RunAsync(_connect(client, config), token);
         }
     }
 

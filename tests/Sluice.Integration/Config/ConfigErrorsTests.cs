@@ -86,7 +86,8 @@ public class ConfigErrorsTests
     }
 
     [Theory]
-    [InlineData(new[] { "-W" }, "[ALERT] option '-W' is not supported yet.")]
+    [InlineData(new[] { "-N" }, "[ALERT] option '-N' is not supported yet.")]
+    [InlineData(new[] { "-S" }, "[ALERT] -S requires a socket address.")]
     [InlineData(new[] { "-x" }, "[ALERT] -x requires the path of a unix socket.")]
     [InlineData(new[] { "-Z" }, "[ALERT] unknown option '-Z'.")]
     [InlineData(new string[0], "[ALERT] No configuration file was given (use -f <cfgfile|cfgdir>).")]

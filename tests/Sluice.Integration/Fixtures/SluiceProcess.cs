@@ -42,8 +42,8 @@ internal sealed class SluiceProcess : ISluiceInstance
 
     /// <summary>The program started by <paramref name="launcher"/> (a command that runs its arguments, e.g. to open
     /// file descriptors first).</summary>
-    public static Task<SluiceProcess> StartUnderAsync(string[] launcher, string config, IReadOnlyList<ReadyProbe> ready) =>
-        StartAsync(config, ready, launcher, []);
+    public static Task<SluiceProcess> StartUnderAsync(string[] launcher, string config, IReadOnlyList<ReadyProbe> ready, params string[] extraArguments) =>
+        StartAsync(config, ready, launcher, extraArguments);
 
     private static async Task<SluiceProcess> StartAsync(string config, IReadOnlyList<ReadyProbe> ready, string[] launcher, string[] extraArguments)
     {

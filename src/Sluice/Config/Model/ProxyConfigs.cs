@@ -205,6 +205,12 @@ internal sealed record GlobalConfig
     public TimeSpan? HardStopAfter { get; init; }
     public string? PidFile { get; init; }
     public bool Daemon { get; init; }
+
+    /// <summary>`master-worker` (or `-W`): the master CLI (`-S`) is offered and SIGUSR2 reloads, as it does anyway.</summary>
+    public bool MasterWorker { get; init; }
+
+    /// <summary>`mworker-max-reloads N`: a configuration replaced by more than N reloads stops at once; null for no limit.</summary>
+    public int? MworkerMaxReloads { get; init; }
     public string? User { get; init; }
     public string? Group { get; init; }
     public int? Uid { get; init; }

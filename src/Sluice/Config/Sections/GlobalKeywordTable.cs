@@ -23,6 +23,8 @@ internal static class GlobalKeywordTable
         ["hard-stop-after"] = (ctx, g) => Time(ctx, v => g with { HardStopAfter = v }),
         ["pidfile"] = (ctx, g) => Text(ctx, v => g with { PidFile = v }),
         ["daemon"] = (ctx, g) => Flag(ctx, g with { Daemon = true }),
+        ["master-worker"] = MasterWorker,
+        ["mworker-max-reloads"] = (ctx, g) => Int(ctx, min: 0, v => g with { MworkerMaxReloads = v }),
         ["server-state-base"] = (ctx, g) => ctx.ArgumentCount >= 1 ? g with { ServerStateBase = ctx.Argument(0) } : Fail(ctx, "expects one argument: a directory path."),
         ["server-state-file"] = (ctx, g) => ctx.ArgumentCount >= 1 ? g with { ServerStateFile = ctx.Argument(0) } : Fail(ctx, "expect one argument: a file path."),
         ["chroot"] = (ctx, g) => ctx.ExpectArguments(1, "a directory as an argument") ? g with { Chroot = ctx.Argument(0) } : null,
@@ -166,6 +168,17 @@ internal static class GlobalKeywordTable
         var percent = ValueParsers.TryParseInt(ctx.Argument(0), out var value) ? value : 0;
         return percent > 50 ? Fail(ctx, "needs a positive value in range 0..50.") : g with { SpreadChecks = percent };
     }
+
+    /// <summary>
+    /// `master-worker [no-exit-on-failure]`. Sluice's master and worker are one process, so no worker can fail
+    /// alone and `no-exit-on-failure` has nothing to change.
+    /// </summary>
+    private static GlobalConfig? MasterWorker(KeywordContext ctx, GlobalConfig g) => ctx.Argument(0) switch
+    {
+        _ when ctx.ArgumentCount > 1 => Fail(ctx, $"cannot handle unexpected argument '{ctx.Argument(1)}'."),
+        null or "no-exit-on-failure" => g with { MasterWorker = true },
+        _ => Fail(ctx, "only supports 'no-exit-on-failure' option."),
+    };
 
     private static GlobalConfig? Flag(KeywordContext ctx, GlobalConfig updated) =>
         ctx.ArgumentCount == 0 ? updated : Fail(ctx, $"cannot handle unexpected argument '{ctx.Argument(0)}'.");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Sluice.Config.Diagnostics;
 using Sluice.Config.Keywords;
 using Sluice.Config.Model;
 using Sluice.Rules.Auth;
@@ -77,10 +78,43 @@ internal static class StatsKeywordParsers
             return null;
         }
 
-        for (var i = 2; i < ctx.ArgumentCount; i++)
+        return ParseSocketOptions(socket, ctx.Words.Skip(ctx.ArgumentIndex + 2).ToList(), masterCli: false, ctx.Alert) is { } parsed
+            ? global with { StatsSockets = [.. global.StatsSockets, parsed] }
+            : null;
+    }
+
+    /// <summary>
+    /// `-S ADDRESS[,OPTION,VALUE...]`: a master CLI socket, whose options are bind options separated by commas;
+    /// admin level unless `level` says otherwise, as HAProxy. Null after an alert.
+    /// </summary>
+    internal static StatsSocketConfig? ParseMasterCli(string spec, DiagnosticBag diagnostics)
+    {
+        var words = spec.Split(',');
+        var socket = ParseAddress(words[0], "-S");
+        if (socket is null)
         {
-            var option = ctx.Argument(i)!;
-            var value = ctx.Argument(i + 1);
+            diagnostics.ConfigAlert($"Cannot create the listener of the master CLI: invalid address '{words[0]}'.");
+        }
+        else
+        {
+            socket = ParseSocketOptions(socket with { Level = CliLevel.Admin }, words[1..], masterCli: true, diagnostics.ConfigAlert);
+        }
+
+        if (socket is null)
+        {
+            diagnostics.ConfigAlert("Can't create the master's CLI.");
+        }
+
+        return socket;
+    }
+
+    /// <summary>The options after a `stats socket` address, or after the address of `-S` (which has no `expose-fd`).</summary>
+    private static StatsSocketConfig? ParseSocketOptions(StatsSocketConfig socket, IReadOnlyList<string> options, bool masterCli, Action<string> alert)
+    {
+        for (var i = 0; i < options.Count; i++)
+        {
+            var option = options[i];
+            var value = i + 1 < options.Count ? options[i + 1] : null;
             switch (option)
             {
                 case "mode" when value is not null && TryParseOctal(value, out var mode):
@@ -92,27 +126,31 @@ internal static class StatsKeywordParsers
                     i++;
                     break;
                 case "level":
-                    ctx.Alert("'stats socket' : 'level' only supports 'user', 'operator', and 'admin'.");
+                    alert($"'{Keyword(socket, masterCli)}' : 'level' only supports 'user', 'operator', and 'admin'.");
                     return null;
                 case "user" or "group" or "uid" or "gid" when value is not null:
                     socket = option is "user" or "uid" ? socket with { User = value } : socket with { Group = value };
                     i++;
                     break;
-                case "expose-fd" when value == "listeners":
+                case "expose-fd" when value == "listeners" && !masterCli:
                     socket = socket with { ExposeListeners = true };
                     i++;
                     break;
-                case "process" or "thread" when value is not null:
+                case "process" or "thread" when value is not null && !masterCli:
                     i++;
                     break;
                 default:
-                    ctx.Alert($"'stats socket' : unknown or incomplete option '{option}'.");
+                    alert(!masterCli ? $"'stats socket' : unknown or incomplete option '{option}'."
+                        : Array.IndexOf(HAProxyKeywords.BindOptions, option) >= 0 ? $"'{socket.Text} {option}' : '{option}' is not supported yet on the master CLI."
+                        : $"'{socket.Text} {option}' : unknown keyword '{option}'.");
                     return null;
             }
         }
 
-        return global with { StatsSockets = [.. global.StatsSockets, socket] };
+        return socket;
     }
+
+    private static string Keyword(StatsSocketConfig socket, bool masterCli) => masterCli ? socket.Text : "stats socket";
 
     /// <summary>A unix path (`/run/x.sock`, `unix@...`) or a TCP address (`ipv4@IP:PORT`, `ipv6@...`, `IP:PORT`).</summary>
     internal static StatsSocketConfig? ParseAddress(string text, string location)

@@ -96,15 +96,15 @@ internal sealed class HaproxyOracle : IAsyncDisposable
     public static string Preamble(string socket, string mode = "http") =>
         $"global\n    stats socket {socket} level admin\ndefaults\n    mode {mode}\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s";
 
-    /// <summary>Starts `haproxy -f CFG -db` and waits until <paramref name="socketPath"/> accepts.</summary>
-    public static async Task<HaproxyOracle> StartAsync(string config, string socketPath)
+    /// <summary>Starts `haproxy -f CFG -db [ARGUMENTS]` and waits until <paramref name="socketPath"/> accepts.</summary>
+    public static async Task<HaproxyOracle> StartAsync(string config, string socketPath, params string[] arguments)
     {
         var haproxy = CommandRunner.Require("haproxy", "haproxy");
         var directory = Ports.TempDirectory();
         var path = Path.Combine(directory, "haproxy.cfg");
         // haproxy refuses a file whose last line has no newline.
         await File.WriteAllTextAsync(path, config.EndsWith('\n') ? config : config + "\n");
-        var oracle = new HaproxyOracle(PeerProcess.Start(haproxy, ["-f", path, "-db"]));
+        var oracle = new HaproxyOracle(PeerProcess.Start(haproxy, ["-f", path, "-db", .. arguments]));
         try
         {
             await StatsPeers.WaitForUnixSocketAsync(socketPath, oracle._process);
