@@ -100,7 +100,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
     internal static EndPoint ResolveEndPoint(ServerState server)
     {
         var check = server.Config.Check;
-        var endPoint = ServerConnector.ResolveEndPoint(server.Address, 0);
+        var endPoint = ServerConnector.ResolveEndPoint(server.Address, null);
         if (endPoint is IPEndPoint ip)
         {
             return new IPEndPoint(check.Address ?? ip.Address, check.Port > 0 ? check.Port : ip.Port);
@@ -329,7 +329,7 @@ internal sealed class HealthChecker : IHeartbeatTarget
         var state = up
             ? health == rise + fall - 1 ? "UP" : $"UP {health - rise + 1}/{fall}"
             : health > 0 ? $"DOWN {health}/{rise}" : "DOWN";
-        var (address, port) = ServerConnector.ResolveEndPoint(_server.Address, 0) is IPEndPoint ip
+        var (address, port) = ServerConnector.ResolveEndPoint(_server.Address, null) is IPEndPoint ip
             ? (ip.Address.ToString(), ip.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
             : (string.Empty, string.Empty);
         var (activeWeight, backupWeight) = (0, 0);

@@ -570,14 +570,12 @@ internal sealed class LogFormat
                 WritePort(output, log.BackendLocalEndPoint, flags);
                 break;
             case LogVariable.ServerIp:
-                WriteAddress(output, ctx.Server?.Address is Config.Model.InetServerAddress server ? server.Address : null, flags);
+                WriteAddress(output, ServerTarget(ctx)?.Address, flags);
                 break;
             case LogVariable.ServerPort:
-                if (ctx.Server?.Address is Config.Model.InetServerAddress inet)
+                if (ServerTarget(ctx) is { } target)
                 {
-                    // Port 0 is the port the client connected to; `+N`/`-N` are offsets from it.
-                    var frontendPort = (ctx.LocalEndPoint as IPEndPoint)?.Port ?? 0;
-                    WriteNumber(output, inet.PortIsOffset || inet.Port == 0 ? frontendPort + inet.Port : inet.Port, flags, hexDigits: 4);
+                    WriteNumber(output, target.Port, flags, hexDigits: 4);
                 }
                 else
                 {
@@ -1023,6 +1021,11 @@ internal sealed class LogFormat
             : Utf8Formatter.TryFormat(value, span, out written);
         output.Advance(ok ? written : 0);
     }
+
+    /// <summary>Where the transaction's server is reached (`0.0.0.0` and port 0 mean the client's destination); null without an IP server.</summary>
+    private static IPEndPoint? ServerTarget(SampleContext ctx) => ctx.Server?.Address is Config.Model.InetServerAddress inet
+        ? (IPEndPoint)Transport.ServerConnector.ResolveEndPoint(inet, ctx.LocalEndPoint as IPEndPoint)
+        : null;
 
     private static void WriteAddress(ArrayBufferWriter<byte> output, IPAddress? address, LogFormatFlags flags)
     {

@@ -43,6 +43,10 @@ internal sealed class HttpTransaction : IDisposable
     private bool _replayableBodyInUse;
     private int _waitingForBody;
     private (Http1BackConnection Connection, ServerState Server)? _privateConnection;
+
+    // The destination the private connections were made for: a server at `0.0.0.0` or port 0 goes where each
+    // request's destination says, so they carry only the requests that go there too.
+    private IPEndPoint? _privateDestination;
     private readonly SampleContext _samples = new();
     private readonly HttpRuleResult _ruleResult = new();
     private (Http2BackConnection Connection, ServerState Server)? _privateHttp2;
@@ -1426,13 +1430,18 @@ internal sealed class HttpTransaction : IDisposable
 
     /// <summary>
     /// The backend's `http-reuse`, except where a connection names its client: one whose PROXY header, or whose
-    /// source address (`usesrc client|clientip`), is one client's must carry that client's requests only, so it
-    /// stays private as with `http-reuse never` (as in HAProxy).
+    /// source address (`usesrc client|clientip`), is one client's, or whose server address is the client's
+    /// destination (`0.0.0.0`, port 0), must carry that client's requests only, so it stays private as with
+    /// `http-reuse never` (as in HAProxy).
     /// </summary>
     private static HttpReuseMode ReuseMode(HttpBackendContext backend, ServerState server) =>
         server.Config.SendProxy.Enabled || server.Source is { UseSource: Config.Model.UseSource.Client or Config.Model.UseSource.ClientIp }
+            || ServerConnector.FollowsDestination(server.Address)
             ? HttpReuseMode.Never
             : backend.Config.HttpReuse;
+
+    private bool GoesToSameDestination(ServerState server) =>
+        !ServerConnector.FollowsDestination(server.Address) || Equals(_privateDestination, _samples.LocalEndPoint);
 
     /// <summary>This client connection's own idle server connection, when it goes to the same server and is still usable.</summary>
     private Http1BackConnection? TakePrivateConnection(ServerState server, string? serverName)
@@ -1443,7 +1452,7 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         _privateConnection = null;
-        if (owner == server && !connection.Io.IsReadableWhileIdle() && (serverName is null || ServerConnectionPool.SniMatches(connection, serverName)))
+        if (owner == server && GoesToSameDestination(server) && !connection.Io.IsReadableWhileIdle() && (serverName is null || ServerConnectionPool.SniMatches(connection, serverName)))
         {
             return connection;
         }
@@ -1460,7 +1469,7 @@ internal sealed class HttpTransaction : IDisposable
             return null;
         }
 
-        if (owner == server && connection.TryOpenStream(reused: true) is { } stream)
+        if (owner == server && GoesToSameDestination(server) && connection.TryOpenStream(reused: true) is { } stream)
         {
             return stream;
         }
@@ -1475,10 +1484,9 @@ internal sealed class HttpTransaction : IDisposable
     {
         var webSocket = _dialer.ForWebSocket;
         var connectStart = _front.Shared.Clock.Refresh();
-        var frontendPort = (front.LocalEndPoint as IPEndPoint)?.Port ?? 0;
         var retryConnections = (backend.Config.RetryOn & RetryOnConditions.ConnFailure) != 0;
         _dialer.Origin = new ProxyOrigin(_samples.ClientEndPoint, _samples.LocalEndPoint, front.Tls, front.Proxy, _samples);
-        var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, frontendPort, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock, _waiter, retryConnections).ConfigureAwait(false);
+        var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, _samples.LocalEndPoint as IPEndPoint, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock, _waiter, retryConnections).ConfigureAwait(false);
         Retries += _dialer.Retries;
         _dialer.ReturnSourcePort();
         ServerName = dial.Server?.Name ?? ServerName;
@@ -1524,6 +1532,7 @@ internal sealed class HttpTransaction : IDisposable
         {
             _privateHttp2?.Connection.Shutdown();
             _privateHttp2 = (connection, server);
+            _privateDestination = _samples.LocalEndPoint as IPEndPoint;
         }
         else
         {
@@ -1861,6 +1870,7 @@ internal sealed class HttpTransaction : IDisposable
             {
                 _privateConnection?.Connection.Dispose();
                 _privateConnection = (http1, _serverState);
+                _privateDestination = _samples.LocalEndPoint as IPEndPoint;
             }
             else
             {

@@ -68,14 +68,14 @@ internal sealed class ServerDialer
     /// </summary>
     /// <param name="waiter">The transaction's queue place, for a redispatch that finds every server at its `maxconn`.</param>
     /// <param name="retry">False for `retry-on` without `conn-failure`: a failed connection is not tried again.</param>
-    public async Task<DialOutcome> DialAsync(BackendState backend, ServerState server, IPAddress? clientAddress, int frontendPort, long connectMs, TimeSpan? connectTimeout, Heartbeat clock, QueueWaiter waiter, bool retry = true)
+    public async Task<DialOutcome> DialAsync(BackendState backend, ServerState server, IPAddress? clientAddress, IPEndPoint? destination, long connectMs, TimeSpan? connectTimeout, Heartbeat clock, QueueWaiter waiter, bool retry = true)
     {
         Retries = 0;
         Redispatched = false;
         LastTlsError = null;
         while (true)
         {
-            var (socket, error, timedOut, tls, tlsInfo) = await ConnectOnceAsync(server, frontendPort, connectMs, clock).ConfigureAwait(false);
+            var (socket, error, timedOut, tls, tlsInfo) = await ConnectOnceAsync(server, destination, connectMs, clock).ConfigureAwait(false);
             if (socket is not null)
             {
                 server.Observer?.Observe(Checks.ObservedOutcome.ConnectionMade);
@@ -196,9 +196,9 @@ internal sealed class ServerDialer
         Volatile.Read(ref _connecting)?.Dispose();
     }
 
-    private async Task<(Socket? Socket, ConnectError Error, bool TimedOut, SslStream? Tls, TlsConnectionInfo? TlsInfo)> ConnectOnceAsync(ServerState server, int frontendPort, long connectMs, Heartbeat clock)
+    private async Task<(Socket? Socket, ConnectError Error, bool TimedOut, SslStream? Tls, TlsConnectionInfo? TlsInfo)> ConnectOnceAsync(ServerState server, IPEndPoint? destination, long connectMs, Heartbeat clock)
     {
-        var endPoint = ServerConnector.ResolveEndPoint(server.Address, frontendPort);
+        var endPoint = ServerConnector.ResolveEndPoint(server.Address, destination);
         // `socks4`: the connection goes to the proxy, which is then asked for the server.
         var socks4 = server.Config.Socks4;
         Socket socket;

@@ -432,7 +432,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         Volatile.Write(ref _state, StateConnecting);
         _dialer.Origin = new ProxyOrigin(ClientEndPoint, LocalEndPoint, _clientTlsInfo, Proxy, UniqueIdSamples(backend));
         _dialer.ServerNameIndication = server.Config.Tls is { Settings.SniExpression: { } sni } ? ServerNameOf(sni) : null;
-        var dial = await _dialer.DialAsync(backend, server, clientAddress, FrontendPort(), _context.ConnectMs, _context.ConnectTimeout, _context.Clock, _waiter).ConfigureAwait(false);
+        var dial = await _dialer.DialAsync(backend, server, clientAddress, LocalEndPoint as IPEndPoint, _context.ConnectMs, _context.ConnectTimeout, _context.Clock, _waiter).ConfigureAwait(false);
         Volatile.Write(ref _state, StateIdle);
         Retries = _dialer.Retries;
         Redispatched = _dialer.Redispatched;
@@ -742,8 +742,6 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         Cause = cause;
         Phase = phase;
     }
-
-    private int FrontendPort() => LocalEndPoint is IPEndPoint local ? local.Port : 0;
 
     private void Finish()
     {

@@ -22,18 +22,24 @@ internal enum ConnectError
 internal static class ServerConnector
 {
     /// <summary>
-    /// The endpoint of a server. A port of 0 without offset means the port the client connected to, and an
-    /// offset (`+N`/`-N`) is added to that port, as in HAProxy.
+    /// The endpoint of a server for a client connection to <paramref name="destination"/> (its destination as rules
+    /// left it: `set-dst`, `set-dst-port`, a PROXY header). The address `0.0.0.0` (or `::`) is that destination's
+    /// address, a port of 0 without offset is its port, and an offset (`+N`/`-N`) is added to its port, as in
+    /// HAProxy; without a destination (a unix client, a check) they stay as they are.
     /// </summary>
-    public static EndPoint ResolveEndPoint(ServerAddress address, int frontendPort) => address switch
+    public static EndPoint ResolveEndPoint(ServerAddress address, IPEndPoint? destination) => address switch
     {
-        InetServerAddress inet when inet.PortIsOffset => new IPEndPoint(inet.Address, frontendPort + inet.Port),
-        InetServerAddress inet when inet.Port == 0 => new IPEndPoint(inet.Address, frontendPort),
-        InetServerAddress inet => new IPEndPoint(inet.Address, inet.Port),
+        InetServerAddress inet => new IPEndPoint(
+            inet.Address.Equals(IPAddress.Any) || inet.Address.Equals(IPAddress.IPv6Any) ? destination?.Address ?? inet.Address : inet.Address,
+            inet.PortIsOffset ? (destination?.Port ?? 0) + inet.Port : inet.Port == 0 ? destination?.Port ?? 0 : inet.Port),
         UnixServerAddress unix => new UnixDomainSocketEndPoint(unix.Path),
         AbstractServerAddress abns => new UnixDomainSocketEndPoint(string.Concat("\0", abns.Name)),
         _ => throw new ArgumentOutOfRangeException(nameof(address), address.Text, "unknown server address kind"),
     };
+
+    /// <summary>True when <see cref="ResolveEndPoint"/> depends on the client connection's destination.</summary>
+    public static bool FollowsDestination(ServerAddress address) =>
+        address is InetServerAddress inet && (inet.Port == 0 || inet.PortIsOffset || inet.Address.Equals(IPAddress.Any) || inet.Address.Equals(IPAddress.IPv6Any));
 
     /// <summary>
     /// Asks the SOCKS4 proxy <paramref name="socket"/> is connected to for a connection to <paramref name="target"/>;

@@ -7,7 +7,9 @@ namespace Sluice.Integration.Scenarios.Network;
 /// <summary>
 /// `source 0.0.0.0 usesrc client|clientip|ADDR` (seed 004's transparent proxying): client, Sluice and a haproxy
 /// server each in a namespace of the test's, the server routing back through Sluice's namespace, where the
-/// replies to the client's address are delivered locally. The server reports the source it saw.
+/// replies to the client's address are delivered locally. The server reports the source it saw. And the other
+/// half of transparent proxying: connections the client makes to the server's addresses are delivered to Sluice
+/// (`bind ... transparent`), which forwards each to the address it was meant for (`server NAME 0.0.0.0`).
 /// </summary>
 [Collection(nameof(NamespaceBindTests))]
 public sealed class UseSourceTests : IAsyncLifetime
@@ -103,5 +105,50 @@ public sealed class UseSourceTests : IAsyncLifetime
         // usesrc ADDR: an address nobody owns.
         body = (await CurlAsync(_client, $"http://{_net10}.0.1:83/"))!;
         Assert.StartsWith($"{_net10}.7.7:", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InterceptedConnections_ServerAtZeroAddress_EachGoesToItsOriginalDestination()
+    {
+        // The client reaches the server's network through Sluice's namespace, which takes every packet of the
+        // client's for itself; the server answers on two addresses with the destination it saw.
+        await _net.ExecAsync(_client, NetworkNamespaces.Ip, "route", "add", $"{_net10}.1.0/24", "via", $"{_net10}.0.1");
+        await _net.ExecAsync(_proxy, NetworkNamespaces.Ip, "rule", "add", "from", $"{_net10}.0.2", "lookup", "101");
+        await _net.ExecAsync(_proxy, NetworkNamespaces.Ip, "route", "add", "local", "0.0.0.0/0", "dev", "lo", "table", "101");
+        // Not .1.2, whose packets the proxy namespace keeps for itself (the replies of usesrc above).
+        await _net.ExecAsync(_server, NetworkNamespaces.Ip, "addr", "add", $"{_net10}.1.3/24", "dev", $"vs{_net.Tag}");
+        await _net.ExecAsync(_server, NetworkNamespaces.Ip, "addr", "add", $"{_net10}.1.4/24", "dev", $"vs{_net.Tag}");
+        var config = Path.Combine(Ports.TempDirectory(), "server.cfg");
+        await File.WriteAllTextAsync(config, $"""
+            defaults
+                mode http
+                timeout client 5s
+                timeout server 5s
+                timeout connect 2s
+            frontend app
+                bind :80
+                bind :8080
+                http-request return status 200 content-type text/plain lf-string "%[dst]:%[dst_port]"
+            """ + "\n");
+        await using var server = PeerProcess.Start(NetworkNamespaces.Ip, ["netns", "exec", _server, CommandRunner.Require("haproxy", "haproxy"), "-db", "-f", config]);
+        await WaitServedAsync(_proxy, $"http://{_net10}.1.2/", "haproxy never answered:\n" + server.Output.Text);
+
+        await using var sluice = await SluiceProcess.StartInNamespaceAsync(_proxy, $"""
+            defaults
+                mode http
+                timeout client 5s
+                timeout server 5s
+                timeout connect 2s
+            frontend intercept
+                bind 0.0.0.0:80 transparent
+                bind 0.0.0.0:8080 transparent
+                default_backend original
+            backend original
+                server clear 0.0.0.0
+            """);
+
+        Assert.Equal($"{_net10}.1.3:80", await WaitServedAsync(_client, $"http://{_net10}.1.3/", "sluice never answered:\n" + sluice.Output.Text));
+        Assert.Equal($"{_net10}.1.4:80", await CurlAsync(_client, $"http://{_net10}.1.4/"));
+        Assert.Equal($"{_net10}.1.3:8080", await CurlAsync(_client, $"http://{_net10}.1.3:8080/"));
     }
 }

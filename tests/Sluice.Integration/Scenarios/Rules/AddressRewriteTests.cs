@@ -139,4 +139,49 @@ public class AddressRewriteTests
         Assert.Equal((reference.Plain, reference.Proxied), (ours.Plain, ours.Proxied));
         Assert.Equal(reference.Lines, ours.Lines);
     }
+
+    /// <summary>
+    /// HAProxy's way to connect where a rule says: `set-dst-port` (and `set-dst`) with a server at `0.0.0.0:0`. Two
+    /// requests of one connection name two nginx servers; each reaches its own, and the log's `%si:%sp` is where it
+    /// went. haproxy 2.6, then Sluice.
+    /// </summary>
+    [Fact]
+    public async Task SetDstPort_ServerAtZeroAddress_EachRequestGoesWhereItsDestinationSays_AsHAProxy()
+    {
+        await using var first = await NginxBackend.StartAsync(new NginxOptions { SmallBody = "first\n" });
+        await using var second = await NginxBackend.StartAsync(new NginxOptions { SmallBody = "second\n" });
+        using var logs = SyslogListener.Udp();
+        var seen = 0;
+        string Config(int port, string socket) => $$"""
+            {{Stats.HaproxyOracle.Preamble(socket)}}
+            frontend fe
+                bind 127.0.0.1:{{Port(port)}}
+                log 127.0.0.1:{{Port(logs.Port)}} format raw local0
+                log-format "%b/%s %si:%sp %HP"
+                http-request set-dst str(127.0.0.1) if { hdr(x-port) -m found }
+                http-request set-dst-port hdr(x-port) if { hdr(x-port) -m found }
+                default_backend be
+            backend be
+                server clear 0.0.0.0:0
+            """;
+
+        async Task<(string Answers, List<string> Lines)> RunAsync(int port, string socket)
+        {
+            var answers = await FetchParityTests.CurlAsync([
+                "-H", "x-port: " + Port(first.Port), Http.Url(port, NginxBackend.SmallPath),
+                "--next", "-H", "x-port: " + Port(second.Port), Http.Url(port, NginxBackend.SmallPath),
+                "--next", "-H", "x-port: " + Port(first.Port), Http.Url(port, NginxBackend.SmallPath)]);
+            seen += 3;
+            var lines = await logs.Lines.WaitForAsync(l => l.StartsWith("be/", StringComparison.Ordinal), seen);
+            return (answers, [.. lines.Skip(seen - 3)]);
+        }
+
+        var (reference, ours) = await Stats.HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.Equal("first\nsecond\nfirst\n", reference.Answers);
+        Assert.Equal(reference.Answers, ours.Answers);
+        string[] expected = [$"be/clear 127.0.0.1:{Port(first.Port)} /small", $"be/clear 127.0.0.1:{Port(second.Port)} /small", $"be/clear 127.0.0.1:{Port(first.Port)} /small"];
+        Assert.Equal(expected, reference.Lines);
+        Assert.Equal(expected, ours.Lines);
+    }
 }
