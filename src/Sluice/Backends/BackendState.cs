@@ -33,7 +33,8 @@ internal sealed class BackendState
         Stick = config.StickRules.Count > 0 ? new StickPersistence(config.StickRules, this, config.Persist) : null;
         ServerRules = ServerRules.Needed(this) ? new ServerRules(this) : null;
         FullConn = config.FullConn > 0 ? config.FullConn : 1;
-        Balancer = BalancerFactory.Create(config.Balance, this);
+        TransparentServer = config.TransparentTarget is { } target ? new ServerState(target, this, _servers.Length) : null;
+        Balancer = TransparentServer is { } transparent ? new TransparentBalancer(transparent) : BalancerFactory.Create(config.Balance, this);
         NameBytes = System.Text.Encoding.Latin1.GetBytes(config.Name);
         SendsUniqueId = config.Servers.Any(s => (s.SendProxy.Options & ProxyV2Options.UniqueId) != 0);
     }
@@ -52,6 +53,9 @@ internal sealed class BackendState
     public IReadOnlyList<ServerState> Servers => _servers;
 
     public IBalancer Balancer { get; }
+
+    /// <summary>`option transparent`: the request's destination, where requests go when no server is chosen for them; null without it.</summary>
+    public ServerState? TransparentServer { get; }
 
     /// <summary>Where the backend's events go (servers going up and down), as HAProxy's send_log; null without `log`.</summary>
     public Logging.LogSender? Log { get; }

@@ -383,6 +383,39 @@ internal static class ConfigBuilder
         }
     }
 
+    /// <summary>
+    /// `option transparent`: HAProxy balances no request then, so a `balance` line (its own or its defaults') is its
+    /// alert. The destination is reached as a server at `0.0.0.0` would be, with the backend's `default-server`
+    /// settings, under HAProxy's name for no server in logs.
+    /// </summary>
+    private static ServerConfig? TransparentTarget(ProxySection section, DiagnosticBag diagnostics)
+    {
+        if (!section.Transparent)
+        {
+            return null;
+        }
+
+        if (!ReferenceEquals(section.Balance, BalanceConfig.Default))
+        {
+            diagnostics.ConfigAlert($"{section.MessageKind} '{section.Name}' cannot use both transparent and balance mode.");
+            return null;
+        }
+
+        var defaults = section.DefaultServer;
+        return new ServerConfig
+        {
+            Name = "<NOSRV>",
+            Location = section.Location.ToString(),
+            Address = new InetServerAddress { Text = "0.0.0.0", Address = System.Net.IPAddress.Any, Port = 0 },
+            Id = 0,
+            Source = defaults.Source,
+            SendProxy = defaults.SendProxy,
+            Socks4 = defaults.Socks4,
+            Proto = defaults.Proto,
+            Tls = defaults.TlsConnector,
+        };
+    }
+
     private static BackendConfig BuildBackend(ProxySection section, int id, DiagnosticBag diagnostics, int reachingMaxConn, GlobalConfig global, IReadOnlyDictionary<int, HttpReturnRule> errorPages)
     {
         if (section.Mode == ProxyMode.Http && (section.RdpPersistCookie is not null || section.Balance.Algorithm == BalanceAlgorithm.RdpCookie))
@@ -483,6 +516,7 @@ internal static class ConfigBuilder
             RdpPersistCookie = section.RdpPersistCookie is { } rdpCookie && !http ? System.Text.Encoding.Latin1.GetBytes(rdpCookie) : null,
             FullConn = section.FullConn > 0 ? section.FullConn : Math.Max(1, reachingMaxConn / 10),
             AllBackups = section.AllBackups,
+            TransparentTarget = TransparentTarget(section, diagnostics),
             ServerKeepAlive = section.ServerTcpKeepAlive ? section.ServerKeepAliveTuning : null,
             NoLinger = section.NoLinger,
             Splice = global.NoSplice ? SpliceMode.None : section.Splice,

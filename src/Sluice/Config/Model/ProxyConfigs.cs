@@ -137,6 +137,12 @@ internal sealed record BackendConfig
     public byte[]? RdpPersistCookie { get; init; }
     public bool AllBackups { get; init; }
 
+    /// <summary>
+    /// `option transparent`: where a request goes when no server is chosen for it (by a cookie, `use-server`, a
+    /// stick table): a server at `0.0.0.0`, the request's destination, that no statistics list; null without it.
+    /// </summary>
+    public ServerConfig? TransparentTarget { get; init; }
+
     /// <summary>`option srvtcpka`/`tcpka` with `srvtcpka-*`: TCP keep-alive on server connections; null when off.</summary>
     public TcpKeepAliveConfig? ServerKeepAlive { get; init; }
 

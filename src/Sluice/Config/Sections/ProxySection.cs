@@ -131,6 +131,9 @@ internal sealed class ProxySection
 
     public bool AllBackups { get; set; }
 
+    /// <summary>`option transparent` (or the older `transparent`): a request no server is chosen for goes to its destination.</summary>
+    public bool Transparent { get; set; }
+
     /// <summary>`option clitcpka` (or `tcpka` on a frontend side).</summary>
     public bool ClientTcpKeepAlive { get; set; }
 

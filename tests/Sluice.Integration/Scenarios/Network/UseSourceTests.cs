@@ -128,6 +128,7 @@ public sealed class UseSourceTests : IAsyncLifetime
             frontend app
                 bind :80
                 bind :8080
+                bind :8081
                 http-request return status 200 content-type text/plain lf-string "%[dst]:%[dst_port]"
             """ + "\n");
         await using var server = PeerProcess.Start(NetworkNamespaces.Ip, ["netns", "exec", _server, CommandRunner.Require("haproxy", "haproxy"), "-db", "-f", config]);
@@ -145,10 +146,23 @@ public sealed class UseSourceTests : IAsyncLifetime
                 default_backend original
             backend original
                 server clear 0.0.0.0
+            frontend persist
+                bind 0.0.0.0:8081 transparent
+                default_backend layer7
+            backend layer7
+                option transparent
+                cookie SRV
+                server a {_net10}.1.3:8080 cookie a
             """);
 
         Assert.Equal($"{_net10}.1.3:80", await WaitServedAsync(_client, $"http://{_net10}.1.3/", "sluice never answered:\n" + sluice.Output.Text));
         Assert.Equal($"{_net10}.1.4:80", await CurlAsync(_client, $"http://{_net10}.1.4/"));
         Assert.Equal($"{_net10}.1.3:8080", await CurlAsync(_client, $"http://{_net10}.1.3:8080/"));
+
+        // `option transparent`: the original destination, unless a cookie names a server.
+        Assert.Equal($"{_net10}.1.4:8081", await CurlAsync(_client, $"http://{_net10}.1.4:8081/"));
+        var persisted = await NetworkNamespaces.TryRunAsync(NetworkNamespaces.Ip, "netns", "exec", _client, CommandRunner.Require("curl", "curl"), "-sS", "--max-time", "5", "-b", "SRV=a", $"http://{_net10}.1.4:8081/");
+        Assert.Equal($"{_net10}.1.3:8080", persisted.StandardOutput);
+        Assert.Contains(sluice.Output.Lines, l => l.Contains("layer7/<NOSRV>", StringComparison.Ordinal));
     }
 }
