@@ -588,11 +588,23 @@ internal static class ConfigBuilder
         }
     }
 
+    /// <summary>The threads `nbthread` makes, one bit each (one thread when it is not set).</summary>
+    internal static ulong AllThreads(GlobalConfig global)
+    {
+        var count = Math.Clamp(global.NbThread, 1, BindLineParser.MaxThreads);
+        return count == BindLineParser.MaxThreads ? ulong.MaxValue : (1UL << count) - 1;
+    }
+
     private static FrontendConfig BuildFrontend(ProxySection section, int id, Dictionary<string, (BackendConfig Config, ProxySection Section)> backends, DiagnosticBag diagnostics, GlobalConfig global, IReadOnlyDictionary<int, HttpReturnRule> errorPages)
     {
         var binds = new List<BindConfig>();
         foreach (var line in section.Binds)
         {
+            if (line.Options.Threads != 0 && (line.Options.Threads & AllThreads(global)) == 0)
+            {
+                diagnostics.ConfigAlert($"Proxy '{section.Name}': 'thread' directive contains threads that belong to no group in 'bind {string.Join(',', line.Addresses.Select(a => a.Text))}' at [{line.Location}].");
+            }
+
             foreach (var address in line.Addresses)
             {
                 binds.Add(line.Options with { Address = address });

@@ -57,6 +57,9 @@ internal sealed class Listener : IDisposable
     /// <summary>Connections this socket accepted since it opened.</summary>
     public long Accepted => Interlocked.Read(ref _accepted);
 
+    /// <summary>The accept loops that take connections from this socket.</summary>
+    public int AcceptLoops => _acceptLoops;
+
     public void Start()
     {
         var loops = new Task[_acceptLoops];

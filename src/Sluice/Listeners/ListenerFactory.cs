@@ -139,16 +139,31 @@ internal static class ListenerFactory
         return texts.Count > 0;
     }
 
-    /// <summary>
-    /// Sockets per listening address: with `nbthread N` and SO_REUSEPORT, one socket per accept loop, so that the
-    /// kernel spreads connections over them; otherwise one.
-    /// </summary>
-    public static int SocketsPerAddress(BindConfig bind, GlobalConfig global) =>
-        bind.Address is InetBindAddress && !global.NoReusePort ? Math.Max(1, global.NbThread) : 1;
+    /// <summary>The accept loops of a listening address: one per thread of `nbthread`, or of the bind's `thread` set.</summary>
+    private static int Threads(BindConfig bind, GlobalConfig global)
+    {
+        var all = Config.ConfigBuilder.AllThreads(global);
+        return bind.Threads == 0 ? System.Numerics.BitOperations.PopCount(all) : Math.Max(1, System.Numerics.BitOperations.PopCount(bind.Threads & all));
+    }
 
-    /// <summary>Accept loops per socket: `nbthread N` loops share a socket that cannot be repeated (no SO_REUSEPORT, unix).</summary>
+    /// <summary>
+    /// Sockets per listening address: with SO_REUSEPORT, `shards N` of them (at most one per thread), or one per
+    /// thread by default and with `shards by-thread`, so that the kernel spreads connections over them; otherwise one.
+    /// </summary>
+    public static int SocketsPerAddress(BindConfig bind, GlobalConfig global)
+    {
+        if (bind.Address is not InetBindAddress || global.NoReusePort)
+        {
+            return 1;
+        }
+
+        var threads = Threads(bind, global);
+        return bind.Shards is { } shards and > 0 ? Math.Min(shards, threads) : threads;
+    }
+
+    /// <summary>Accept loops per socket: the threads share the sockets; a socket that cannot be repeated (no SO_REUSEPORT, unix) has them all.</summary>
     public static int AcceptLoopsPerSocket(BindConfig bind, GlobalConfig global) =>
-        Math.Max(1, global.NbThread) / SocketsPerAddress(bind, global);
+        Math.Max(1, Threads(bind, global) / SocketsPerAddress(bind, global));
 
     private static bool TryOpenHere(BindConfig bind, FrontendConfig frontend, GlobalConfig global, int backlog, List<OpenedSocket> opened, DiagnosticBag diagnostics)
     {

@@ -31,6 +31,11 @@ internal sealed record BindConfig
     public bool DeferAccept { get; init; }
     /// <summary>`mss N`: the MSS advertised to clients; negative to lower the client's by that much.</summary>
     public int? Mss { get; init; }
+    /// <summary>`shards N`: listening sockets per address (SO_REUSEPORT); <see cref="ShardsByThread"/> for `by-thread`; null when not set.</summary>
+    public int? Shards { get; init; }
+    public const int ShardsByThread = -1;
+    /// <summary>`thread SET` (repeatable): the threads, from 1, allowed to accept for this bind, one bit each; 0 when not set (all).</summary>
+    public ulong Threads { get; init; }
     /// <summary>`ssl` and its options, loaded: null for a cleartext bind.</summary>
     public Sluice.Tls.TlsTerminator? Tls { get; init; }
 }

@@ -44,7 +44,69 @@ internal static class BindLineParser
         ["tfo"] = (string? _, ref BindConfig o) => Set(ref o, o with { FastOpen = true }),
         ["defer-accept"] = (string? _, ref BindConfig o) => Set(ref o, o with { DeferAccept = true }),
         ["mss"] = ParseMss,
+        ["shards"] = ParseShards,
+        ["thread"] = ParseThreads,
     };
+
+    /// <summary>HAProxy's limit of threads (MAX_THREADS), and so of shards.</summary>
+    internal const int MaxThreads = 64;
+
+    private static string? ParseShards(string? text, ref BindConfig options)
+    {
+        if (text == "by-thread")
+        {
+            return Set(ref options, options with { Shards = BindConfig.ShardsByThread });
+        }
+
+        var value = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
+        return value is < 1 or > MaxThreads
+            ? $"invalid value {value}, allowed range is 1..{MaxThreads} or 'by-thread'"
+            : Set(ref options, options with { Shards = value });
+    }
+
+    /// <summary>`thread [1/]all|odd|even|N[-[M]]`: threads are counted in the only thread group there is, as in HAProxy 2.6.</summary>
+    private static string? ParseThreads(string? text, ref BindConfig options)
+    {
+        var set = text!;
+        var slash = set.IndexOf('/', StringComparison.Ordinal);
+        if (slash >= 0)
+        {
+            var group = int.TryParse(set.AsSpan(0, slash), NumberStyles.None, CultureInfo.InvariantCulture, out var g) ? g : 0;
+            if (group != 1)
+            {
+                return $"'{set}' thread-group number must be between 1 and 1 (was {group})";
+            }
+
+            set = set[(slash + 1)..];
+        }
+
+        ulong mask;
+        switch (set)
+        {
+            case "all":
+                mask = ulong.MaxValue;
+                break;
+            case "odd":
+                mask = 0x5555_5555_5555_5555UL;
+                break;
+            case "even":
+                mask = 0xAAAA_AAAA_AAAA_AAAAUL;
+                break;
+            default:
+                var dash = set.IndexOf('-', StringComparison.Ordinal);
+                var first = int.TryParse(dash < 0 ? set : set[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var low) ? low : 0;
+                var last = dash < 0 ? first : dash == set.Length - 1 ? MaxThreads : int.TryParse(set.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var high) ? high : 0;
+                if (first is < 1 or > MaxThreads || last < first || last > MaxThreads)
+                {
+                    return $"'{set}' is not a valid number/range. It supports numbers from 1 to {MaxThreads}.";
+                }
+
+                mask = (last == MaxThreads ? ulong.MaxValue : (1UL << last) - 1) & ~((1UL << (first - 1)) - 1);
+                break;
+        }
+
+        return Set(ref options, options with { Threads = options.Threads | mask });
+    }
 
     public static void Parse(KeywordContext ctx, ProxySection section)
     {

@@ -18,6 +18,10 @@ internal static class GlobalKeywordTable
         ["maxsslconn"] = (ctx, g) => Int(ctx, min: 0, v => g with { MaxSslConn = v }),
         ["nbthread"] = (ctx, g) => Int(ctx, min: 1, v => g with { NbThread = v }),
         ["cpu-map"] = CpuMapParser.Parse,
+        // HAProxy 2.6 knows one thread group only.
+        ["thread-groups"] = (ctx, g) => !ValueParsers.TryParseInt(ctx.Argument(0), out var groups)
+            ? Fail(ctx, $"passed a missing or unparsable integer value in '{ctx.Argument(0)}'")
+            : groups != 1 ? Fail(ctx, $"value must be between 1 and 1 (was {groups})") : g,
         ["noreuseport"] = (ctx, g) => Flag(ctx, g with { NoReusePort = true }),
         ["strict-limits"] = (ctx, g) => Flag(ctx, g with { StrictLimits = !ctx.Negated }),
         ["hard-stop-after"] = (ctx, g) => Time(ctx, v => g with { HardStopAfter = v }),

@@ -60,6 +60,33 @@ public sealed class ListenerSocketTests(ITestOutputHelper output)
         Assert.All(counts, c => Assert.InRange(c, 50, 150));
     }
 
+    /// <summary>
+    /// `shards` sets the sockets of an address and `thread` the threads (accept loops) a bind gets, shared among its
+    /// sockets; each socket takes connections. Counted with `ss`, and per socket.
+    /// </summary>
+    [Theory]
+    [InlineData("shards 2", 2, 2)]
+    [InlineData("shards by-thread", 4, 1)]
+    [InlineData("shards 9", 4, 1)]
+    [InlineData("thread 1-2", 2, 1)]
+    [InlineData("thread odd shards 1", 1, 2)]
+    [InlineData("thread 1/3-", 2, 1)]
+    public async Task ShardsAndThread_SetTheSocketsAndAcceptLoopsOfABind(string options, int sockets, int loopsEach)
+    {
+        var port = Ports.FreeListeningPort();
+        await using var sluice = InProcessSluice.Start(Answering("one", $"127.0.0.1:{P(port)} {options}", "    nbthread 4\n    thread-groups 1"));
+        var listening = await Sluice.TestKit.Processes.CommandRunner.RunAsync(Sluice.TestKit.Processes.CommandRunner.Require("ss", "iproute2"), ["-Hltn", $"sport = :{P(port)}"]);
+        Assert.Equal(sockets, listening.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        for (var i = 0; i < 40 * sockets; i++)
+        {
+            Assert.Equal("one", await AskAsync(port));
+        }
+
+        Assert.Equal(sockets, sluice.Host.Listeners.Count);
+        Assert.All(sluice.Host.Listeners, l => Assert.Equal(loopsEach, l.AcceptLoops));
+        Assert.All(sluice.Host.Listeners, l => Assert.True(l.Accepted > 0, "a socket took no connection"));
+    }
+
     [Fact]
     public async Task NoReusePort_NbThreadLoopsShareOneSocket()
     {
