@@ -68,11 +68,12 @@ internal static class CheckLog
         return $"Server {backend.Name}/{server.Name} enters drain state. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue.";
     }
 
-    /// <summary>HAProxy's line when a server enters maintenance.</summary>
-    public static string GoingDownForMaintenance(ServerState server, BackendState backend)
+    /// <summary>HAProxy's line when a server enters maintenance, with the cause when one is given (`DNS NX status`).</summary>
+    public static string GoingDownForMaintenance(ServerState server, BackendState backend, string? cause = null)
     {
         var (active, backup) = Counts(backend);
-        return $"Server {backend.Name}/{server.Name} is going DOWN for maintenance. {active} active and {backup} backup servers left. {server.CurrentConnections} sessions active, {server.RequeuedAtDown} requeued, {server.Queue.Count} remaining in queue.";
+        var because = cause is null ? string.Empty : $" ({cause})";
+        return $"Server {backend.Name}/{server.Name} is going DOWN for maintenance{because}. {active} active and {backup} backup servers left. {server.CurrentConnections} sessions active, {server.RequeuedAtDown} requeued, {server.Queue.Count} remaining in queue.";
     }
 
     /// <summary>HAProxy's line when a server leaves drain or maintenance for ready.</summary>

@@ -436,8 +436,19 @@ internal static class ConfigBuilder
         for (var i = 0; i < section.Servers.Count; i++)
         {
             var line = section.Servers[i];
+            ResolversConfig? resolvers = null;
+            if (line.Options.Resolvers is { } resolversName && !global.Resolvers.TryGetValue(resolversName, out resolvers))
+            {
+                diagnostics.ConfigAlert($"{section.MessageKind} '{section.Name}', server '{line.Name}': unable to find required resolvers '{resolversName}'");
+            }
+
+            var hostName = (line.Address as InetServerAddress)?.Fqdn;
             servers.Add(new ServerConfig
             {
+                Resolvers = hostName is null ? null : resolvers,
+                HostName = hostName,
+                ResolvePreferIpv4 = line.Options.ResolvePreferIpv4,
+                ResolveNets = line.Options.ResolveNets ?? [],
                 Name = line.Name,
                 Location = line.Location.ToString(),
                 Address = line.Address,

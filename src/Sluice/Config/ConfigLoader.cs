@@ -30,7 +30,7 @@ internal static class ConfigLoader
             }
         }
 
-        var config = ConfigBuilder.Build(parser.Global, parser.Proxies, diagnostics, parser.HttpErrors, parser.Rings);
+        var config = ConfigBuilder.Build(parser.Global with { Resolvers = parser.Resolvers.ToDictionary(r => r.Name, StringComparer.Ordinal) }, parser.Proxies, diagnostics, parser.HttpErrors, parser.Rings);
         if (config is not null && config.Global.ZeroWarning && diagnostics.Items.Any(d => d.Severity == DiagnosticSeverity.Warning))
         {
             diagnostics.ConfigAlert("Some warnings were found and 'zero-warning' is set. Aborting.");

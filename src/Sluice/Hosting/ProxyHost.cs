@@ -39,6 +39,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private int _listenersHandedOut;
     private Task? _stopTask;
     private HealthChecks? _checks;
+    private Resolvers.ServerResolutions? _resolutions;
     private readonly Logging.RingForwarder[] _ringForwarders;
     private RuntimeApi.CliServer? _cli;
     private readonly List<Stats.FrontendStats> _frontendStats = [];
@@ -144,6 +145,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error, predecessor?._checks, () => [.. host._active.Keys], config.Global);
+        host._resolutions = Resolvers.ServerResolutions.Start(host._backendList, Console.Error);
         foreach (var forwarder in host._ringForwarders)
         {
             forwarder.Start();
@@ -531,6 +533,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private void DisposeResources()
     {
         _checks?.Stop();
+        _resolutions?.Stop();
         foreach (var forwarder in _ringForwarders)
         {
             forwarder.Dispose();

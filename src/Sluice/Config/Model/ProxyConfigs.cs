@@ -281,6 +281,9 @@ internal sealed record GlobalConfig
     public IReadOnlyList<Sluice.Logging.LogTarget> LogTargets { get; init; } = [];
     /// <summary>The `ring` sections, checked.</summary>
     public IReadOnlyList<RingConfig> Rings { get; init; } = [];
+
+    /// <summary>The `resolvers` sections, by name.</summary>
+    public IReadOnlyDictionary<string, ResolversConfig> Resolvers { get; init; } = new Dictionary<string, ResolversConfig>();
     public string? LogTag { get; init; }
     /// <summary>`log-send-hostname [NAME]`: the name put in syslog headers (the system's host name without NAME).</summary>
     public string? LogSendHostname { get; init; }

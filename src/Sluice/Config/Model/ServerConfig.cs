@@ -17,6 +17,12 @@ internal sealed record ServerConfig
     public int MinConn { get; init; }
     /// <summary>`cookie VALUE`: the persistence cookie value of this server; null when not set.</summary>
     public string? Cookie { get; init; }
+    /// <summary>`resolvers NAME` on a server named by a host name: where its address is asked at run time; null otherwise.</summary>
+    public ResolversConfig? Resolvers { get; init; }
+    /// <summary>The host name asked for (the server's `srv_fqdn`).</summary>
+    public string? HostName { get; init; }
+    public bool ResolvePreferIpv4 { get; init; }
+    public IReadOnlyList<(System.Net.IPAddress Network, int Prefix)> ResolveNets { get; init; } = [];
     public bool Backup { get; init; }
     public bool Disabled { get; init; }
     public SourceConfig? Source { get; init; }

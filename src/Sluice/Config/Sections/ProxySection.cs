@@ -48,6 +48,12 @@ internal sealed record ServerOptions
     public bool Disabled { get; init; }
     /// <summary>`init-addr`: how a server named by a host name gets its first address, tried in order; null for HAProxy's `last,libc`.</summary>
     public IReadOnlyList<InitAddrMethod>? InitAddr { get; init; }
+    /// <summary>`resolvers NAME`: the section whose name servers give the server's address at run time; null without.</summary>
+    public string? Resolvers { get; init; }
+    /// <summary>`resolve-prefer ipv4`: A records first; AAAA first otherwise, as in HAProxy.</summary>
+    public bool ResolvePreferIpv4 { get; init; }
+    /// <summary>`resolve-net`: the networks preferred among the addresses of an answer, in order.</summary>
+    public IReadOnlyList<(System.Net.IPAddress Network, int Prefix)>? ResolveNets { get; init; }
     public SourceConfig? Source { get; init; }
     public int PoolMaxConn { get; init; } = -1;
     public TimeSpan PoolPurgeDelay { get; init; } = TimeSpan.FromSeconds(5);

@@ -22,6 +22,7 @@ internal sealed class SectionParser
         Userlist = 4,
         HttpErrors = 5,
         Ring = 6,
+        Resolvers = 7,
     }
 
     private readonly DiagnosticBag _diagnostics;
@@ -47,6 +48,9 @@ internal sealed class SectionParser
 
     /// <summary>The `ring` sections in order.</summary>
     public List<RingConfig> Rings { get; } = [];
+
+    /// <summary>The `resolvers` sections in order.</summary>
+    public List<ResolversConfig> Resolvers { get; } = [];
 
     /// <summary>The `http-errors` sections by name.</summary>
     public Dictionary<string, HttpErrorsSection> HttpErrors { get; } = new(StringComparer.Ordinal);
@@ -109,6 +113,9 @@ internal sealed class SectionParser
 
                 _ring = ring;
                 break;
+            case Current.Resolvers:
+                Resolvers[^1] = ResolversParser.Parse(new KeywordContext(line.File, line.Number, line.Words, 1, negated: false, _diagnostics), Resolvers[^1]);
+                break;
             default:
                 _diagnostics.Alert(line.File, line.Number, $"unknown keyword '{keyword}' out of section.");
                 break;
@@ -145,6 +152,9 @@ internal sealed class SectionParser
             case "ring":
                 OpenRing(line);
                 return;
+            case "resolvers":
+                OpenResolvers(line);
+                return;
             case "defaults" or "frontend" or "backend" or "listen":
                 _current = Current.Proxy;
                 OpenProxy(line, kind, location);
@@ -175,6 +185,26 @@ internal sealed class SectionParser
         _httpErrors = new HttpErrorsSection(name, new Location(line.File, line.Number).ToString());
         HttpErrors[name] = _httpErrors;
         _current = Current.HttpErrors;
+    }
+
+    private void OpenResolvers(ConfigLine line)
+    {
+        _current = Current.Unsupported;
+        if (line.Words.Count < 2)
+        {
+            _diagnostics.Alert(line.File, line.Number, "missing name for resolvers section.");
+            return;
+        }
+
+        var name = line.Words[1];
+        if (Resolvers.Find(r => r.Name == name) is { } previous)
+        {
+            _diagnostics.Alert(line.File, line.Number, $"resolvers section '{name}' has the same name as another resolvers section declared at {previous.Location}.");
+            return;
+        }
+
+        Resolvers.Add(new ResolversConfig { Name = name, Location = new Location(line.File, line.Number).ToString() });
+        _current = Current.Resolvers;
     }
 
     private void OpenRing(ConfigLine line)

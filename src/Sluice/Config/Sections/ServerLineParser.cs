@@ -44,7 +44,9 @@ internal static class ServerLineParser
 
         // A host name that does not resolve may still get an address from `init-addr`, read with the options.
         var ok = ParseOptions(ctx, 2, prefix, section.DefaultServer, section.Global, out var options);
-        if (hostName is not null && options.InitAddr is { } methods && ok)
+        // With `resolvers`, a name the system cannot resolve waits for the name servers, its server in maintenance.
+        IReadOnlyList<InitAddrMethod>? resolverDefault = options.Resolvers is not null ? [new InitAddrMethod("libc"), new InitAddrMethod("none")] : null;
+        if (hostName is not null && (options.InitAddr ?? resolverDefault) is { } methods && ok)
         {
             error = ApplyInitAddr(ctx, prefix, hostName, resolved: error is null, methods, ref address, ref options);
         }
@@ -152,6 +154,33 @@ internal static class ServerLineParser
         }
 
         return $"could not resolve address '{hostName}'.";
+    }
+
+    /// <summary>`resolve-net NET[,NET...]`: the networks whose addresses a resolution prefers, in order.</summary>
+    private static string? ParseResolveNets(string argument, out IReadOnlyList<(System.Net.IPAddress Network, int Prefix)>? nets)
+    {
+        var parsed = new List<(System.Net.IPAddress, int)>();
+        nets = null;
+        foreach (var text in argument.Split(','))
+        {
+            var slash = text.IndexOf('/', StringComparison.Ordinal);
+            if (!System.Net.IPAddress.TryParse(slash < 0 ? text : text[..slash], out var network))
+            {
+                return $"'resolve-net' : invalid network '{text}'.";
+            }
+
+            var max = network.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128;
+            var prefix = max;
+            if (slash >= 0 && (!int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out prefix) || prefix > max))
+            {
+                return $"'resolve-net' : invalid network '{text}'.";
+            }
+
+            parsed.Add((network, prefix));
+        }
+
+        nets = parsed;
+        return null;
     }
 
     public static void ParseDefaultServer(KeywordContext ctx, ProxySection section)
@@ -284,6 +313,33 @@ internal static class ServerLineParser
                 case "init-addr":
                     error = ParseInitAddr(argument!, out var initAddr);
                     options = options with { InitAddr = initAddr };
+                    break;
+                case "resolvers":
+                    options = options with { Resolvers = argument };
+                    break;
+                case "resolve-prefer" when argument is "ipv4" or "ipv6":
+                    options = options with { ResolvePreferIpv4 = argument == "ipv4" };
+                    break;
+                case "resolve-prefer":
+                    error = $"'resolve-prefer' expects 'ipv4' or 'ipv6', got '{argument}'.";
+                    break;
+                case "resolve-net":
+                    error = ParseResolveNets(argument!, out var nets);
+                    options = options with { ResolveNets = nets };
+                    break;
+                case "resolve-opts":
+                    foreach (var opt in argument!.Split(','))
+                    {
+                        if (opt is not ("allow-dup-ip" or "prevent-dup-ip" or "ignore-weight"))
+                        {
+                            error = $"'resolve-opts' : unknown option '{opt}'. Supported options are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'.";
+                        }
+                        else if (opt == "prevent-dup-ip")
+                        {
+                            error = "'resolve-opts' : 'prevent-dup-ip' is not supported yet.";
+                        }
+                    }
+
                     break;
                 case "pool-max-conn":
                     if (!ValueParsers.TryParseSignedInt(argument, out var poolMaxConn))

@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Sockets;
+using Sluice.Config.Model;
+using Sluice.Protocols.Dns;
+
+namespace Sluice.Resolvers;
+
+/// <summary>How a resolution ended, in HAProxy's terms: an address, or which kind of failure (for `hold`).</summary>
+internal enum ResolutionStatus
+{
+    Valid = 0,
+    NxDomain = 1,
+    Refused = 2,
+    Timeout = 3,
+    Other = 4,
+}
+
+/// <summary>A resolution's outcome: the status, the addresses of a valid answer, and the name server that gave it.</summary>
+internal sealed record ResolutionResult(ResolutionStatus Status, IReadOnlyList<IPAddress> Addresses, NameserverConfig? Nameserver);
+
+/// <summary>
+/// Asks the name servers of a `resolvers` section for a name, as HAProxy does: one query to every name server, the
+/// first valid answer wins, otherwise the last failure counts; a failure other than a timeout is asked again with
+/// the other record type (AAAA for A, A for AAAA) before the original type is asked again, up to
+/// `resolve_retries` queries; each query waits `timeout retry`.
+/// </summary>
+internal static class NameserverQuery
+{
+    public static async Task<ResolutionResult> ResolveAsync(ResolversConfig resolvers, string name, bool preferIpv4, CancellationToken cancellation)
+    {
+        var preferred = preferIpv4 ? DnsRecordType.A : DnsRecordType.Aaaa;
+        var other = preferIpv4 ? DnsRecordType.Aaaa : DnsRecordType.A;
+        var last = new ResolutionResult(ResolutionStatus.Timeout, [], null);
+        for (var sent = 0; sent < resolvers.ResolveRetries;)
+        {
+            last = await QueryAsync(resolvers, name, preferred, cancellation).ConfigureAwait(false);
+            sent++;
+            if (last.Status == ResolutionStatus.Valid)
+            {
+                return last;
+            }
+
+            if (last.Status == ResolutionStatus.Timeout || sent >= resolvers.ResolveRetries)
+            {
+                continue;
+            }
+
+            last = await QueryAsync(resolvers, name, other, cancellation).ConfigureAwait(false);
+            sent++;
+            if (last.Status == ResolutionStatus.Valid)
+            {
+                return last;
+            }
+        }
+
+        return last;
+    }
+
+    /// <summary>One query of <paramref name="type"/> to every name server, answered within `timeout retry`.</summary>
+    private static async Task<ResolutionResult> QueryAsync(ResolversConfig resolvers, string name, DnsRecordType type, CancellationToken cancellation)
+    {
+        var query = new byte[DnsMessage.MaxQueryLength];
+        var id = (ushort)Random.Shared.Next(ushort.MaxValue + 1);
+        var length = DnsMessage.WriteQuery(query, id, name, type, resolvers.AcceptedPayloadSize);
+        if (length == 0)
+        {
+            return new ResolutionResult(ResolutionStatus.Other, [], null);
+        }
+
+        using var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
+        socket.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
+        foreach (var server in resolvers.Nameservers)
+        {
+            try
+            {
+                await socket.SendToAsync(query.AsMemory(0, length), SocketFlags.None, server.Address, cancellation).ConfigureAwait(false);
+            }
+            catch (SocketException)
+            {
+                // An unreachable name server answers nothing; the others may.
+            }
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(resolvers.Retry);
+        var buffer = new byte[ushort.MaxValue];
+        ResolutionResult? lastInvalid = null;
+        var answered = 0;
+        try
+        {
+            while (answered < resolvers.Nameservers.Count)
+            {
+                SocketReceiveFromResult received;
+                try
+                {
+                    received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.IPv6Any, 0), deadline.Token).ConfigureAwait(false);
+                }
+                catch (SocketException)
+                {
+                    // An ICMP "port unreachable" from a name server that is not there.
+                    answered++;
+                    continue;
+                }
+
+                var from = Unmapped((IPEndPoint)received.RemoteEndPoint);
+                var server = resolvers.Nameservers.FirstOrDefault(n => n.Address.Equals(from));
+                var message = buffer.AsSpan(0, received.ReceivedBytes);
+                if (server is null || DnsMessage.IdOf(message) != id || DnsMessage.ReadResponse(message, type) is not { } answer)
+                {
+                    continue;
+                }
+
+                answered++;
+                var status = answer.Code switch
+                {
+                    DnsResponseCode.NoError when answer.Addresses.Count > 0 => ResolutionStatus.Valid,
+                    DnsResponseCode.NameError => ResolutionStatus.NxDomain,
+                    DnsResponseCode.Refused => ResolutionStatus.Refused,
+                    _ => ResolutionStatus.Other,
+                };
+                var result = new ResolutionResult(status, answer.Addresses, server);
+                if (status == ResolutionStatus.Valid)
+                {
+                    return result;
+                }
+
+                lastInvalid = result;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            // `timeout retry` passed.
+        }
+
+        return lastInvalid ?? new ResolutionResult(ResolutionStatus.Timeout, [], null);
+    }
+
+    private static IPEndPoint Unmapped(IPEndPoint endPoint) =>
+        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
+}
