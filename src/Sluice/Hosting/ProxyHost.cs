@@ -228,11 +228,22 @@ internal sealed class ProxyHost : IAsyncDisposable
     {
         Volatile.Write(ref _stopping, 1);
         await CloseListeners(handedOver).ConfigureAwait(false);
+        var spread = _config.Global.CloseSpreadTime;
         foreach (var pair in _active)
         {
             if (pair.Key is HttpSession http && (handedOver is not null || http.IdleCloseOnResponse))
             {
                 http.RetireAfterNextResponse();
+            }
+            else if (spread == Timeout.InfiniteTimeSpan)
+            {
+                // `close-spread-time infinite`: connections end by their own timeouts, as a client or a server ends them.
+            }
+            else if (spread is { } window && window > TimeSpan.Zero)
+            {
+                var session = pair.Key;
+                _ = Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * window.TotalMilliseconds), _heartbeat.TimeProvider)
+                    .ContinueWith(_ => session.RequestStop(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
             else
             {

@@ -209,6 +209,13 @@ internal sealed record GlobalConfig
     public bool NoReusePort { get; init; }
     public bool StrictLimits { get; init; }
     public TimeSpan? HardStopAfter { get; init; }
+
+    /// <summary>
+    /// `close-spread-time`: at a soft stop, each connection is told to close at a random moment of this window
+    /// instead of all at once; <see cref="Timeout.InfiniteTimeSpan"/> (`infinite`) tells none, and idle ones end
+    /// by their timeouts. Null when not set.
+    /// </summary>
+    public TimeSpan? CloseSpreadTime { get; init; }
     public string? PidFile { get; init; }
     public bool Daemon { get; init; }
 

@@ -25,6 +25,9 @@ internal static class GlobalKeywordTable
         ["noreuseport"] = (ctx, g) => Flag(ctx, g with { NoReusePort = true }),
         ["strict-limits"] = (ctx, g) => Flag(ctx, g with { StrictLimits = !ctx.Negated }),
         ["hard-stop-after"] = (ctx, g) => Time(ctx, v => g with { HardStopAfter = v }),
+        ["close-spread-time"] = (ctx, g) => ctx.Argument(0) == "infinite" && ctx.ArgumentCount == 1
+            ? g with { CloseSpreadTime = Timeout.InfiniteTimeSpan }
+            : Time(ctx, v => g with { CloseSpreadTime = v }),
         ["pidfile"] = (ctx, g) => Text(ctx, v => g with { PidFile = v }),
         ["daemon"] = (ctx, g) => Flag(ctx, g with { Daemon = true }),
         ["master-worker"] = MasterWorker,

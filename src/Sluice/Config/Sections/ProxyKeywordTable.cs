@@ -20,6 +20,7 @@ internal static class ProxyKeywordTable
         new("server", ProxyKinds.Backend | ProxyKinds.Listen, ServerLineParser.ParseServer),
         new("default-server", ProxyKinds.BackendSide, ServerLineParser.ParseDefaultServer),
         new("balance", ProxyKinds.BackendSide, ParseBalance),
+        new("grace", ProxyKinds.All, (ctx, _) => ctx.Alert("the 'grace' keyword is not supported any more since HAProxy version 2.5.")),
         new("transparent", ProxyKinds.BackendSide, (ctx, s) => SetFlag(ctx, () => s.Transparent = true)),
         new("default_backend", ProxyKinds.FrontendSide, ParseDefaultBackend),
         new("maxconn", ProxyKinds.FrontendSide, ParseMaxConn),

@@ -147,6 +147,66 @@ public sealed class CloseOptionTests
         }
     }
 
+    /// <summary>
+    /// `close-spread-time`: at a soft stop, twenty idle keep-alive connections close over the window rather than at
+    /// once; with `infinite` none is closed before its `timeout http-keep-alive`.
+    /// </summary>
+    [Theory]
+    [InlineData("1500ms")]
+    [InlineData("infinite")]
+    public async Task CloseSpreadTime_IdleConnectionsCloseOverTheWindow(string spread)
+    {
+        var port = Ports.FreeListeningPort();
+        await using var sluice = await SluiceProcess.StartAsync($$"""
+            global
+                close-spread-time {{spread}}
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+                timeout http-keep-alive 2500ms
+            frontend fe
+                bind 127.0.0.1:{{P(port)}}
+                http-request return status 200 content-type text/plain string "ok"
+            """, [ReadyProbe.Tcp(port)]);
+
+        var request = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        var clients = new List<Socket>();
+        for (var i = 0; i < 20; i++)
+        {
+            var client = await TestClient.ConnectTcpAsync(port);
+            clients.Add(client);
+            await client.SendAsync(request);
+            Assert.Contains("HTTP/1.1 200", await ReadResponseAsync(client), StringComparison.Ordinal);
+        }
+
+        // Each connection's idle keep-alive timer starts now; the soft stop comes right after.
+        var stop = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(0, (await CommandRunner.RunAsync("kill", ["-USR1", P(sluice.ProcessId)])).ExitCode);
+        var closedAfter = await Task.WhenAll(clients.Select(async c =>
+        {
+            await ReadToEndAsync(c);
+            return stop.ElapsedMilliseconds;
+        }));
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+
+        Array.Sort(closedAfter);
+        var spreadOut = string.Join(' ', closedAfter);
+        if (spread == "infinite")
+        {
+            Assert.True(closedAfter[0] >= 2000, "closed before their keep-alive timeout: " + spreadOut);
+        }
+        else
+        {
+            Assert.True(closedAfter[^1] < 2400, "not closed within the window: " + spreadOut);
+            Assert.True(closedAfter[^1] - closedAfter[0] >= 500, "closed at once: " + spreadOut);
+        }
+    }
+
     private static async Task<string> ReadResponseAsync(Socket client)
     {
         var buffer = new byte[4096];
