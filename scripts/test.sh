@@ -42,7 +42,7 @@ finish() {
 echo "== Checking packages"
 if ! ensure_packages curl haproxy 'nginx-light|nginx' socat nghttp2-client wrk python3-h2 python3-hpack \
     python3-grpcio python3-websockets openssl redis-server redis-tools postgresql util-linux iproute2 netcat-openbsd procps python3-prometheus-client chromium whois \
-    freerdp2-x11 xvfb dante-server dnsmasq-base; then
+    freerdp2-x11 xvfb dante-server dnsmasq-base nftables; then
   problems+=("installing packages"); failed=$((failed + 1))
   finish
 fi

@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using Sluice.Config.Model;
 
+using Sluice.Transport;
+
 namespace Sluice.Listeners;
 
 /// <summary>
@@ -165,6 +167,7 @@ internal sealed class Listener : IDisposable
                 if (client.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
                 {
                     client.NoDelay = true;
+                    SocketAddresses.NoteOriginalDestination(client);
                 }
 
                 var now = Environment.TickCount64;

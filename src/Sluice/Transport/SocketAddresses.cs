@@ -1,14 +1,68 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Sluice.Transport;
 
 /// <summary>A socket's addresses, read safely: null once the socket is closed or reset.</summary>
 internal static class SocketAddresses
 {
+    private const int SolIp = 0;
+    private const int SoOriginalDst = 80;
+    private const int SockAddrInLength = 16;
+
+    // The destinations netfilter rewrote (REDIRECT, DNAT) of accepted connections; an entry goes with its socket.
+    private static readonly ConditionalWeakTable<Socket, EndPoint> OriginalDestinations = [];
+
+    [ThreadStatic]
+    private static byte[]? t_sockAddr;
+
     public static EndPoint? Remote(Socket socket) => Read(socket, remote: true);
 
-    public static EndPoint? Local(Socket socket) => Read(socket, remote: false);
+    /// <summary>Our address: for an accepted connection that netfilter redirected, the one the client asked for.</summary>
+    public static EndPoint? Local(Socket socket) =>
+        OriginalDestinations.TryGetValue(socket, out var original) ? original : Read(socket, remote: false);
+
+    /// <summary>
+    /// Reads the destination an accepted IPv4 connection had before netfilter's REDIRECT or DNAT (SO_ORIGINAL_DST),
+    /// as HAProxy's `dst` does, and keeps it as the connection's own address when it differs from the socket's.
+    /// Without connection tracking the call fails at once and nothing changes.
+    /// </summary>
+    public static void NoteOriginalDestination(Socket socket)
+    {
+        if (socket.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return;
+        }
+
+        var buffer = t_sockAddr ??= new byte[SockAddrInLength];
+        var length = SockAddrInLength;
+        var handle = socket.SafeHandle;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            if (getsockopt((int)handle.DangerousGetHandle(), SolIp, SoOriginalDst, buffer, ref length) != 0 || length < 8)
+            {
+                return;
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        // struct sockaddr_in: family, port (network order), address.
+        var original = new IPEndPoint(new IPAddress(buffer.AsSpan(4, 4)), (buffer[2] << 8) | buffer[3]);
+        if (Read(socket, remote: false) is IPEndPoint local && !local.Equals(original))
+        {
+            OriginalDestinations.AddOrUpdate(socket, original);
+        }
+    }
 
     private static EndPoint? Read(Socket socket, bool remote)
     {
@@ -21,4 +75,9 @@ internal static class SocketAddresses
             return null;
         }
     }
+
+#pragma warning disable SYSLIB1054 // LibraryImport would require AllowUnsafeBlocks for the whole project.
+    [DllImport("libc", SetLastError = true)]
+    private static extern int getsockopt(int socket, int level, int name, byte[] value, ref int length);
+#pragma warning restore SYSLIB1054
 }

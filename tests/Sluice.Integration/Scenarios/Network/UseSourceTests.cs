@@ -165,4 +165,49 @@ public sealed class UseSourceTests : IAsyncLifetime
         Assert.Equal($"{_net10}.1.3:8080", persisted.StandardOutput);
         Assert.Contains(sluice.Output.Lines, l => l.Contains("layer7/<NOSRV>", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// Connections netfilter redirected to Sluice (nftables `redirect`): `dst` is the destination the client asked
+    /// for (SO_ORIGINAL_DST), as in HAProxy, so a server at `0.0.0.0` forwards each where it was going.
+    /// </summary>
+    [Fact]
+    public async Task RedirectedConnections_DestinationIsTheOriginalOne()
+    {
+        var nft = CommandRunner.Require("nft", "nftables");
+        await _net.ExecAsync(_client, NetworkNamespaces.Ip, "route", "add", $"{_net10}.1.0/24", "via", $"{_net10}.0.1");
+        await _net.ExecAsync(_server, NetworkNamespaces.Ip, "addr", "add", $"{_net10}.1.3/24", "dev", $"vs{_net.Tag}");
+        await _net.ExecAsync(_proxy, nft, "add", "table", "ip", "nat");
+        await _net.ExecAsync(_proxy, nft, "add chain ip nat prerouting { type nat hook prerouting priority -100; }");
+        await _net.ExecAsync(_proxy, nft, "add", "rule", "ip", "nat", "prerouting", "ip", "saddr", $"{_net10}.0.2", "tcp", "dport", "8082", "redirect", "to", ":9082");
+        var config = Path.Combine(Ports.TempDirectory(), "server.cfg");
+        await File.WriteAllTextAsync(config, $"""
+            defaults
+                mode http
+                timeout client 5s
+                timeout server 5s
+                timeout connect 2s
+            frontend app
+                bind :80
+                bind :8082
+                http-request return status 200 content-type text/plain lf-string "%[dst]:%[dst_port]"
+            """ + "\n");
+        await using var server = PeerProcess.Start(NetworkNamespaces.Ip, ["netns", "exec", _server, CommandRunner.Require("haproxy", "haproxy"), "-db", "-f", config]);
+        await WaitServedAsync(_proxy, $"http://{_net10}.1.3/", "haproxy never answered:\n" + server.Output.Text);
+
+        await using var sluice = await SluiceProcess.StartInNamespaceAsync(_proxy, $"""
+            defaults
+                mode http
+                timeout client 5s
+                timeout server 5s
+                timeout connect 2s
+            frontend redirected
+                bind 0.0.0.0:9082
+                http-request set-header x-dst %[dst]:%[dst_port]
+                default_backend original
+            backend original
+                server clear 0.0.0.0
+            """);
+
+        Assert.Equal($"{_net10}.1.3:8082", await WaitServedAsync(_client, $"http://{_net10}.1.3:8082/", "sluice never answered:\n" + sluice.Output.Text));
+    }
 }
