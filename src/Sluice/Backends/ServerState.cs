@@ -21,6 +21,7 @@ internal sealed class ServerState
     private long _slowStartBeganMs;
     private int _requeuedAtDown;
     private volatile bool _up = true;
+    private volatile bool _inResolutionMaint;
     private int _adminState;
     private int _maxConn;
 
@@ -126,6 +127,13 @@ internal sealed class ServerState
     /// keeps its persistent clients, a server in maintenance or down does not.
     /// </summary>
     public bool AcceptsPersistent => AdminState != ServerAdminState.Maint && _up;
+
+    /// <summary>The maintenance is the resolution's (`resolvers`): no valid DNS answer; HAProxy's `MAINT (resolution)`.</summary>
+    public bool InResolutionMaint
+    {
+        get => _inResolutionMaint;
+        set => _inResolutionMaint = value;
+    }
 
     /// <summary>The state set by configuration or the runtime API (`set server ... state`, `disable server`).</summary>
     public ServerAdminState AdminState

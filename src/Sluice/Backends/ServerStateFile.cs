@@ -21,6 +21,7 @@ internal static class ServerStateFile
     private const int ForcedMaint = 0x01;
     private const int ConfiguredMaint = 0x04;
     private const int ForcedDrain = 0x08;
+    private const int ResolutionMaint = 0x20;
 
     // HAProxy's SRV_ST_*: the operational state.
     private const int Stopped = 0;
@@ -52,11 +53,12 @@ internal static class ServerStateFile
     {
         var config = server.Config;
         var (address, port, fqdn) = server.Address is InetServerAddress inet
-            ? (inet.Address.ToString(), inet.Port, inet.Fqdn ?? "-")
+            ? (inet.Address.Equals(System.Net.IPAddress.Any) && inet.Fqdn is not null ? "-" : inet.Address.ToString(), inet.Port, inet.Fqdn ?? "-")
             : (server.Address.Text, 0, "-");
         var maint = server.AdminState == ServerAdminState.Maint;
         var admin = server.AdminState switch
         {
+            ServerAdminState.Maint when server.InResolutionMaint => ResolutionMaint,
             ServerAdminState.Maint => config.Disabled ? ForcedMaint | ConfiguredMaint : ForcedMaint,
             ServerAdminState.Drain => ForcedDrain,
             _ => 0,

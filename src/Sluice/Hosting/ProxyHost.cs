@@ -146,6 +146,7 @@ internal sealed class ProxyHost : IAsyncDisposable
 
         host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error, predecessor?._checks, () => [.. host._active.Keys], config.Global);
         host._resolutions = Resolvers.ServerResolutions.Start(host._backendList, Console.Error);
+        host.Stats!.Resolutions = host._resolutions;
         foreach (var forwarder in host._ringForwarders)
         {
             forwarder.Start();

@@ -13,6 +13,8 @@ internal enum ResolutionStatus
     Refused = 2,
     Timeout = 3,
     Other = 4,
+    /// <summary>NOERROR without an address of the type asked for (HAProxy's `any_err`).</summary>
+    NoAddress = 5,
 }
 
 /// <summary>A resolution's outcome: the status, the addresses of a valid answer, and the name server that gave it.</summary>
@@ -26,14 +28,15 @@ internal sealed record ResolutionResult(ResolutionStatus Status, IReadOnlyList<I
 /// </summary>
 internal static class NameserverQuery
 {
-    public static async Task<ResolutionResult> ResolveAsync(ResolversConfig resolvers, string name, bool preferIpv4, CancellationToken cancellation)
+    /// <param name="counters">One per name server of <paramref name="resolvers"/>, in order.</param>
+    public static async Task<ResolutionResult> ResolveAsync(ResolversConfig resolvers, IReadOnlyList<NameserverCounters> counters, string name, bool preferIpv4, CancellationToken cancellation)
     {
         var preferred = preferIpv4 ? DnsRecordType.A : DnsRecordType.Aaaa;
         var other = preferIpv4 ? DnsRecordType.Aaaa : DnsRecordType.A;
         var last = new ResolutionResult(ResolutionStatus.Timeout, [], null);
         for (var sent = 0; sent < resolvers.ResolveRetries;)
         {
-            last = await QueryAsync(resolvers, name, preferred, cancellation).ConfigureAwait(false);
+            last = await QueryAsync(resolvers, counters, name, preferred, cancellation).ConfigureAwait(false);
             sent++;
             if (last.Status == ResolutionStatus.Valid)
             {
@@ -45,7 +48,7 @@ internal static class NameserverQuery
                 continue;
             }
 
-            last = await QueryAsync(resolvers, name, other, cancellation).ConfigureAwait(false);
+            last = await QueryAsync(resolvers, counters, name, other, cancellation).ConfigureAwait(false);
             sent++;
             if (last.Status == ResolutionStatus.Valid)
             {
@@ -57,7 +60,7 @@ internal static class NameserverQuery
     }
 
     /// <summary>One query of <paramref name="type"/> to every name server, answered within `timeout retry`.</summary>
-    private static async Task<ResolutionResult> QueryAsync(ResolversConfig resolvers, string name, DnsRecordType type, CancellationToken cancellation)
+    private static async Task<ResolutionResult> QueryAsync(ResolversConfig resolvers, IReadOnlyList<NameserverCounters> counters, string name, DnsRecordType type, CancellationToken cancellation)
     {
         var query = new byte[DnsMessage.MaxQueryLength];
         var id = (ushort)Random.Shared.Next(ushort.MaxValue + 1);
@@ -69,15 +72,19 @@ internal static class NameserverQuery
 
         using var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
         socket.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
-        foreach (var server in resolvers.Nameservers)
+        var answeredBy = new bool[resolvers.Nameservers.Count];
+        for (var i = 0; i < resolvers.Nameservers.Count; i++)
         {
             try
             {
-                await socket.SendToAsync(query.AsMemory(0, length), SocketFlags.None, server.Address, cancellation).ConfigureAwait(false);
+                await socket.SendToAsync(query.AsMemory(0, length), SocketFlags.None, resolvers.Nameservers[i].Address, cancellation).ConfigureAwait(false);
+                counters[i].Sent();
             }
             catch (SocketException)
             {
                 // An unreachable name server answers nothing; the others may.
+                counters[i].SendFailed();
+                answeredBy[i] = true;
             }
         }
 
@@ -103,22 +110,31 @@ internal static class NameserverQuery
                 }
 
                 var from = Unmapped((IPEndPoint)received.RemoteEndPoint);
-                var server = resolvers.Nameservers.FirstOrDefault(n => n.Address.Equals(from));
+                var index = IndexOf(resolvers, from);
                 var message = buffer.AsSpan(0, received.ReceivedBytes);
-                if (server is null || DnsMessage.IdOf(message) != id || DnsMessage.ReadResponse(message, type) is not { } answer)
+                if (index < 0 || answeredBy[index] || DnsMessage.IdOf(message) != id)
                 {
                     continue;
                 }
 
                 answered++;
+                answeredBy[index] = true;
+                if (DnsMessage.ReadResponse(message, type) is not { } answer)
+                {
+                    counters[index].Invalid();
+                    continue;
+                }
+
                 var status = answer.Code switch
                 {
                     DnsResponseCode.NoError when answer.Addresses.Count > 0 => ResolutionStatus.Valid,
+                    DnsResponseCode.NoError => ResolutionStatus.NoAddress,
                     DnsResponseCode.NameError => ResolutionStatus.NxDomain,
                     DnsResponseCode.Refused => ResolutionStatus.Refused,
                     _ => ResolutionStatus.Other,
                 };
-                var result = new ResolutionResult(status, answer.Addresses, server);
+                counters[index].Answered(status, answer.Truncated);
+                var result = new ResolutionResult(status, answer.Addresses, resolvers.Nameservers[index]);
                 if (status == ResolutionStatus.Valid)
                 {
                     return result;
@@ -129,10 +145,30 @@ internal static class NameserverQuery
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
-            // `timeout retry` passed.
+            // `timeout retry` passed: the name servers still silent timed out.
+            for (var i = 0; i < answeredBy.Length; i++)
+            {
+                if (!answeredBy[i])
+                {
+                    counters[i].TimedOut();
+                }
+            }
         }
 
         return lastInvalid ?? new ResolutionResult(ResolutionStatus.Timeout, [], null);
+    }
+
+    private static int IndexOf(ResolversConfig resolvers, IPEndPoint from)
+    {
+        for (var i = 0; i < resolvers.Nameservers.Count; i++)
+        {
+            if (resolvers.Nameservers[i].Address.Equals(from))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private static IPEndPoint Unmapped(IPEndPoint endPoint) =>

@@ -19,10 +19,15 @@ namespace Sluice.Resolvers;
 internal sealed class ServerResolutions
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly Dictionary<ResolversConfig, NameserverCounters[]> _counters = new(ReferenceEqualityComparer.Instance);
 
     private ServerResolutions()
     {
     }
+
+    /// <summary>The counters of each name server of <paramref name="resolvers"/>; null when no server uses the section.</summary>
+    public IReadOnlyList<NameserverCounters>? CountersOf(ResolversConfig resolvers) =>
+        _counters.TryGetValue(resolvers, out var counters) ? counters : null;
 
     /// <returns>Null when no server of <paramref name="backends"/> is resolved at run time.</returns>
     public static ServerResolutions? Start(IEnumerable<BackendState> backends, TextWriter log)
@@ -36,7 +41,13 @@ internal sealed class ServerResolutions
                 {
                     started ??= new ServerResolutions();
                     var token = started._stop.Token;
-                    _ = Task.Run(() => new Resolution(server, backend, resolvers, name, log).RunAsync(token), token);
+                    if (!started._counters.TryGetValue(resolvers, out var counters))
+                    {
+                        counters = [.. resolvers.Nameservers.Select(_ => new NameserverCounters())];
+                        started._counters[resolvers] = counters;
+                    }
+
+                    _ = Task.Run(() => new Resolution(server, backend, resolvers, counters, name, log).RunAsync(token), token);
                 }
             }
         }
@@ -46,13 +57,13 @@ internal sealed class ServerResolutions
 
     public void Stop() => _stop.Cancel();
 
-    private sealed class Resolution(ServerState server, BackendState backend, ResolversConfig resolvers, string name, TextWriter log)
+    private sealed class Resolution(ServerState server, BackendState backend, ResolversConfig resolvers, NameserverCounters[] counters, string name, TextWriter log)
     {
         private long _lastValidMs = Environment.TickCount64;
 
         // A server that starts without an address (`init-addr none`, or a name the system could not resolve) waits
         // in maintenance for its first valid answer, as HAProxy's resolution maintenance.
-        private bool _outByResolution = IsUnset(server.Address) && server.AdminState == ServerAdminState.Maint;
+        private bool _outByResolution = server.InResolutionMaint = IsUnset(server.Address) && server.AdminState == ServerAdminState.Maint;
 
         public async Task RunAsync(CancellationToken stopping)
         {
@@ -60,7 +71,7 @@ internal sealed class ServerResolutions
             {
                 while (!stopping.IsCancellationRequested)
                 {
-                    var result = await NameserverQuery.ResolveAsync(resolvers, name, server.Config.ResolvePreferIpv4, stopping).ConfigureAwait(false);
+                    var result = await NameserverQuery.ResolveAsync(resolvers, counters, name, server.Config.ResolvePreferIpv4, stopping).ConfigureAwait(false);
                     if (result.Status == ResolutionStatus.Valid)
                     {
                         Apply(result);
@@ -90,6 +101,7 @@ internal sealed class ServerResolutions
                     var before = IsUnset(current) ? "(none)" : current.Address.ToString();
                     var message = $"{backend.Name}/{server.Name} changed its IP from {before} to {chosen} by {resolvers.Name}/{result.Nameserver!.Name}.";
                     server.Address = current with { Address = chosen, Text = Config.Parsing.AddressParser.FormatEndPoint(chosen, current.Port) };
+                    counters[resolvers.Nameservers.ToList().IndexOf(result.Nameserver)].Updated();
                     CheckLog.Write(backend, log, DiagnosticSeverity.Warning, message, LogSender.LevelNotice);
                 }
             }
@@ -97,6 +109,7 @@ internal sealed class ServerResolutions
             if (_outByResolution)
             {
                 _outByResolution = false;
+                server.InResolutionMaint = false;
                 CheckLog.Write(backend, log, DiagnosticSeverity.Warning, $"Server {backend.Name}/{server.Name} ('{name}') is UP/READY (resolves again).", LogSender.LevelNotice);
                 CheckLog.Write(backend, log, DiagnosticSeverity.Warning, $"Server {backend.Name}/{server.Name} administratively READY thanks to valid DNS answer.", LogSender.LevelNotice);
                 server.AdminState = ServerAdminState.Ready;
@@ -118,6 +131,7 @@ internal sealed class ServerResolutions
             }
 
             _outByResolution = true;
+            server.InResolutionMaint = true;
             server.AdminState = ServerAdminState.Maint;
             CheckLog.Write(backend, log, DiagnosticSeverity.Warning, CheckLog.GoingDownForMaintenance(server, backend, reason), LogSender.LevelAlert);
 

@@ -43,6 +43,7 @@ internal static class CliCommands
         new(["show", "info"], "show info [desc|json|typed|float]*", "report information about the running process", CliLevel.User, ShowInfo),
         new(["show", "pools"], "show pools", "report information about the memory pools usage", CliLevel.User, ShowPools),
         new(["show", "servers", "state"], "show servers state [<backend>]", "dump volatile server information (all or for a single backend)", CliLevel.User, ShowServersState),
+        new(["show", "resolvers"], "show resolvers [id]", "dumps counters from all resolvers section and associated name servers", CliLevel.User, ShowResolvers),
         new(["show", "sess"], "show sess [id]", "report the list of current sessions or dump this exact session", CliLevel.Operator, ShowSess),
         new(["show", "stat"], "show stat [desc|json|no-maint|typed|up]*", "report counters for each proxy and server", CliLevel.User, ShowStat),
         new(["show", "version"], "show version", "show version of the current process", CliLevel.User, (_, o) => o.Append(Hosting.BuildInfo.Version).Append('\n')),
@@ -74,7 +75,7 @@ internal static class CliCommands
         ["set", "profiling"], ["set", "severity-output"], ["set", "ssl"],
         ["show", "acl"], ["show", "activity"], ["show", "cache"], ["show", "cli", "sockets"], ["show", "env"],
         ["show", "fd"], ["show", "libs"], ["show", "map"], ["show", "peers"], ["show", "profiling"],
-        ["show", "resolvers"], ["show", "schema"], ["show", "servers", "conn"], ["show", "ssl"], ["show", "startup-logs"],
+        ["show", "schema"], ["show", "servers", "conn"], ["show", "ssl"], ["show", "startup-logs"],
         ["show", "tasks"], ["show", "threads"], ["show", "tls-keys"], ["show", "trace"], ["shutdown", "frontend"],
         ["trace"], ["debug"], ["expert-mode"], ["experimental-mode"], ["mcli-debug-mode"],
     ];
@@ -157,6 +158,25 @@ internal static class CliCommands
             }
 
             output.Append(command.HelpLine).Append('\n');
+        }
+    }
+
+    /// <summary>`show resolvers [SECTION]`: each name server's counters, as HAProxy lists them.</summary>
+    private static void ShowResolvers(CliRequest request, StringBuilder output)
+    {
+        var all = request.Hub.Global.Resolvers;
+        if (request.Arg(2) is { } name && !all.ContainsKey(name))
+        {
+            output.Append("Can't find that resolvers section\n");
+            return;
+        }
+
+        foreach (var resolvers in all.Values)
+        {
+            if (request.Arg(2) is null || request.Arg(2) == resolvers.Name)
+            {
+                Resolvers.NameserverCounters.Write(output, resolvers, request.Hub.Resolutions?.CountersOf(resolvers));
+            }
         }
     }
 
@@ -248,7 +268,7 @@ internal static class CliCommands
         if (up || noMaint)
         {
             rows = rows.FindAll(r => r.Type != StatObjectType.Server
-                || (up ? r[StatField.Status] is { } s && (s.StartsWith("UP", StringComparison.Ordinal) || s == "no check" || s == "DRAIN") : r[StatField.Status] != "MAINT"));
+                || (up ? r[StatField.Status] is { } s && (s.StartsWith("UP", StringComparison.Ordinal) || s == "no check" || s == "DRAIN") : r[StatField.Status]?.StartsWith("MAINT", StringComparison.Ordinal) != true));
         }
 
         if (typed)

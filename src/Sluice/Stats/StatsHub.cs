@@ -91,6 +91,9 @@ internal sealed class StatsHub
     /// <summary>The sessions in flight, for `show sess` and `shutdown session`; set by the host.</summary>
     public Func<IReadOnlyList<Transactions.ISession>>? Sessions { get; set; }
 
+    /// <summary>The run-time resolutions of the configuration's servers (`show resolvers`); null when none resolves.</summary>
+    public Resolvers.ServerResolutions? Resolutions { get; set; }
+
     /// <summary>Whole seconds since start.</summary>
     public long UptimeSeconds => (Environment.TickCount64 - StartMs) / 1000;
 

@@ -216,7 +216,7 @@ internal static class StatsPage
             return true;
         }
 
-        return options.NoMaint && status == "MAINT";
+        return options.NoMaint && status.StartsWith("MAINT", StringComparison.Ordinal);
     }
 
     private static readonly string[] SubHeaders =
@@ -326,7 +326,7 @@ internal static class StatsPage
             "UP" => backup ? "backup" : "up",
             "no check" => backup ? "backup" : "nocheck",
             "DRAIN" => "drain",
-            "MAINT" => "maint",
+            "MAINT" or "MAINT (resolution)" => "maint",
             _ => "down",
         };
     }

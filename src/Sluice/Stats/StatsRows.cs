@@ -333,7 +333,7 @@ internal static class StatsRows
         switch (server.AdminState)
         {
             case ServerAdminState.Maint:
-                return "MAINT";
+                return server.InResolutionMaint ? "MAINT (resolution)" : "MAINT";
             case ServerAdminState.Drain when server.IsUp:
                 return "DRAIN";
         }

@@ -38,7 +38,7 @@ public sealed partial class ResolversTests
                 server s2 other.test:{P(nginx.Port)} resolvers local resolve-prefer ipv4
             """;
 
-        async Task<(List<string> Lines, List<string> Answers)> RunAsync(int port, Fixtures.LineCollector output)
+        async Task<(List<string> Lines, List<string> Answers, List<string> Cli)> RunAsync(int port, string socket, Fixtures.LineCollector output)
         {
             var lines = new List<string>();
             async Task WaitAsync(string line) => await output.WaitForAsync(l => l.EndsWith(line, StringComparison.Ordinal));
@@ -53,21 +53,27 @@ public sealed partial class ResolversTests
             await output.WaitForAsync(l => l.Contains("Server be/s1 is going DOWN for maintenance (DNS NX status).", StringComparison.Ordinal));
             await output.WaitForAsync(l => l.Contains("Server be/s2 is going DOWN for maintenance (DNS NX status).", StringComparison.Ordinal));
             answers.Add(await GetAsync(port));
+            var cli = new List<string>
+            {
+                await StatsPeers.UnixAsync(socket, "show stat be 4 -1"),
+                State().Replace(await StatsPeers.UnixAsync(socket, "show servers state be"), "$1"),
+                Section().Match(Digits().Replace(await StatsPeers.UnixAsync(socket, "show resolvers"), "N")).Value,
+            };
 
             await dns.SetAsync("127.0.0.1 app.test\n");
             await WaitAsync("Server be/s1 administratively READY thanks to valid DNS answer.");
             // haproxy applies the state change a moment after it prints it.
             answers.Add(await GetAsync(port, untilOk: true));
             lines.AddRange(output.Lines.Select(Unprefixed).Where(l => l.StartsWith("be/", StringComparison.Ordinal) || l.StartsWith("Server be/", StringComparison.Ordinal)));
-            return (lines, answers);
+            return (lines, answers, cli);
         }
 
         var haSocket = Path.Combine(Ports.TempDirectory(), "h.sock");
         var haPort = Ports.FreeListeningPort();
-        (List<string> Lines, List<string> Answers) reference;
+        (List<string> Lines, List<string> Answers, List<string> Cli) reference;
         await using (var haproxy = await HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
         {
-            reference = await RunAsync(haPort, haproxy.Output);
+            reference = await RunAsync(haPort, haSocket, haproxy.Output);
         }
 
         await dns.SetAsync("127.0.0.9 app.test\n127.0.0.1 other.test\n");
@@ -75,15 +81,24 @@ public sealed partial class ResolversTests
         var port = Ports.FreeListeningPort();
         await using var sluice = await SluiceProcess.StartAsync(Config(port, socket), []);
         await StatsPeers.WaitForUnixSocketAsync(socket);
-        var ours = await RunAsync(port, sluice.Output);
+        var ours = await RunAsync(port, socket, sluice.Output);
 
         Assert.Equal(["200 resolved\n", "503", "200 resolved\n"], reference.Answers);
         Assert.Equal(reference.Answers, ours.Answers);
+        Assert.Contains(",MAINT (resolution),", reference.Cli[0], StringComparison.Ordinal);
+        Assert.Equal(StatusColumn(reference.Cli[0]), StatusColumn(ours.Cli[0]));
+        Assert.Equal(reference.Cli[1], ours.Cli[1]);
+        Assert.StartsWith("Resolvers section local\n nameserver ns1:\n  sent:        N\n", reference.Cli[2], StringComparison.Ordinal);
+        Assert.Equal(reference.Cli[2], ours.Cli[2]);
         foreach (var server in new[] { "s1", "s2" })
         {
             Assert.Equal(OfServer(reference.Lines, server), OfServer(ours.Lines, server));
         }
     }
+
+    /// <summary>The server rows' names and `status` column of a `show stat` answer.</summary>
+    private static List<string> StatusColumn(string csv) =>
+        [.. StatsPeers.ParseCsv(csv).Values.Select(r => r["svname"] + " " + r["status"])];
 
     private static async Task<string> GetAsync(int port, bool untilOk = false)
     {
@@ -107,6 +122,17 @@ public sealed partial class ResolversTests
 
     /// <summary>A line as both print it, without haproxy's `[WARNING]  (PID) : ` or Sluice's `[WARNING] `.</summary>
     private static string Unprefixed(string line) => Prefix().Replace(line, string.Empty);
+
+    // `show servers state`: a server's id, name, address, operational and administrative states.
+    [GeneratedRegex(@"^\d+ be (\d+ s\d \S+ \d+ \d+) .*$", RegexOptions.Multiline)]
+    private static partial Regex State();
+
+    // The `local` section of `show resolvers`, up to the next section.
+    [GeneratedRegex(@"Resolvers section local\n(?: .*\n)*")]
+    private static partial Regex Section();
+
+    [GeneratedRegex(@"(?<=: +)\d+")]
+    private static partial Regex Digits();
 
     [GeneratedRegex(@"^\[[A-Z]+\] +(\(\d+\) : )?")]
     private static partial Regex Prefix();
