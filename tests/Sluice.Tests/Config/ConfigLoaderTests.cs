@@ -301,7 +301,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("frontend f\n    bind *:8084 proto h2,http/1.1\n", "'bind *:8084' : 'proto' : unknown MUX protocol 'h2,http/1.1'")]
     [InlineData("frontend f\n    bind :8085 foo\n", "'bind :8085' : unknown keyword 'foo'; did you mean 'tfo' maybe ?")]
     [InlineData("frontend f\n    bind :443 ssl tls-ticket-keys /etc/keys\n", "'bind :443' : 'tls-ticket-keys' is not supported yet.")]
-    [InlineData("frontend f\n    bind :80 process 1\n", "'bind :80' : 'process' is not supported yet.")]
+    [InlineData("frontend f\n    bind :80 guid-prefix a\n", "'bind :80' : 'guid-prefix' is not supported yet.")]
     [InlineData("frontend f\n    bind 1.2.3.4.5:80\n", "'bind' : invalid address: '1.2.3.4.5' in '1.2.3.4.5:80'")]
     [InlineData("frontend f\n    bind :80 mode 999\n", "'bind :80' : 'mode' : invalid mode '999', expects an octal value.")]
     [InlineData("frontend f\n    server s 127.0.0.1:80\n", "'server' not allowed in 'frontend' section.")]

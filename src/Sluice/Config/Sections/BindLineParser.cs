@@ -150,6 +150,14 @@ internal static class BindLineParser
             }
 
             var takesArgument = !FlagOptions.Contains(keyword);
+            if (keyword == "process" && ctx.Argument(i + 1) is { } processes)
+            {
+                // One process always: HAProxy 2.6 only warns that the keyword is going away.
+                ctx.Warning($"{prefix} : 'process {processes}' on 'bind' lines is deprecated and will be removed in 2.7.");
+                i++;
+                continue;
+            }
+
             if (Implemented.TryGetValue(keyword, out var parser))
             {
                 string? argument = null;

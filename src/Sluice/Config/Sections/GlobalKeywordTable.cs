@@ -22,6 +22,7 @@ internal static class GlobalKeywordTable
         ["thread-groups"] = (ctx, g) => !ValueParsers.TryParseInt(ctx.Argument(0), out var groups)
             ? Fail(ctx, $"passed a missing or unparsable integer value in '{ctx.Argument(0)}'")
             : groups != 1 ? Fail(ctx, $"value must be between 1 and 1 (was {groups})") : g,
+        ["nbproc"] = (ctx, _) => Fail(ctx, "is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available."),
         ["noreuseport"] = (ctx, g) => Flag(ctx, g with { NoReusePort = true }),
         ["strict-limits"] = (ctx, g) => Flag(ctx, g with { StrictLimits = !ctx.Negated }),
         ["hard-stop-after"] = (ctx, g) => Time(ctx, v => g with { HardStopAfter = v }),
