@@ -166,8 +166,15 @@ public sealed class ChrootTests : IDisposable
         const string dropRoot = "    user nobody\n    group nogroup";
         await using var sluice = await SluiceProcess.StartAsync(Answering(jail, port, "before", dropRoot), [ReadyProbe.Tcp(port)]);
         Assert.Equal(jail, await RootOfAsync(sluice.ProcessId, jail));
-        var user = await CommandRunner.RunAsync("ps", ["-o", "user=", "-p", P(sluice.ProcessId)]);
-        Assert.Equal("nobody", user.StandardOutput.Trim());
+        // The listeners answer before the process leaves root: wait for that.
+        var deadline = DateTime.UtcNow + TestTimeout.Value;
+        string user;
+        while ((user = (await CommandRunner.RunAsync("ps", ["-o", "user=", "-p", P(sluice.ProcessId)])).StandardOutput.Trim()) != "nobody" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal("nobody", user);
 
         await ReloadAsync(sluice, Answering(jail, port, "after", dropRoot), "[ALERT] Reload failed");
 

@@ -34,9 +34,9 @@ public class Socks4Tests
                 bind 127.0.0.1:{port}
                 server s {banner.Address} socks4 {socks.Address} check check-via-socks4 inter 200
             listen refused_check
-                server s {refused} socks4 {socks.Address} check check-via-socks4 inter 200 fall 1
+                server s {refused} socks4 {socks.Address} check check-via-socks4 inter 1s fall 1
             listen direct_check
-                server s {refused} socks4 {socks.Address} check inter 200 fall 1
+                server s {refused} socks4 {socks.Address} check inter 1s fall 1
             """;
 
         var run = 0;
