@@ -158,7 +158,8 @@ internal static class NameserverQuery
         return lastInvalid ?? new ResolutionResult(ResolutionStatus.Timeout, [], null);
     }
 
-    private static int IndexOf(ResolversConfig resolvers, IPEndPoint from)
+    /// <summary>The place of the name server at <paramref name="from"/> in the section; -1 for none.</summary>
+    internal static int IndexOf(ResolversConfig resolvers, IPEndPoint from)
     {
         for (var i = 0; i < resolvers.Nameservers.Count; i++)
         {

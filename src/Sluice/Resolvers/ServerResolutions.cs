@@ -101,7 +101,7 @@ internal sealed class ServerResolutions
                     var before = IsUnset(current) ? "(none)" : current.Address.ToString();
                     var message = $"{backend.Name}/{server.Name} changed its IP from {before} to {chosen} by {resolvers.Name}/{result.Nameserver!.Name}.";
                     server.Address = current with { Address = chosen, Text = Config.Parsing.AddressParser.FormatEndPoint(chosen, current.Port) };
-                    counters[resolvers.Nameservers.ToList().IndexOf(result.Nameserver)].Updated();
+                    counters[NameserverQuery.IndexOf(resolvers, result.Nameserver!.Address)].Updated();
                     CheckLog.Write(backend, log, DiagnosticSeverity.Warning, message, LogSender.LevelNotice);
                 }
             }
@@ -155,7 +155,7 @@ internal sealed class ServerResolutions
             {
                 foreach (var address in addresses)
                 {
-                    if (address.AddressFamily == network.AddressFamily && System.Net.IPNetwork.Parse($"{network}/{prefix}").Contains(address))
+                    if (address.AddressFamily == network.AddressFamily && Rules.Acls.PatternSet.InNetwork(address.GetAddressBytes(), network.GetAddressBytes(), prefix))
                     {
                         return address;
                     }

@@ -319,7 +319,8 @@ internal sealed class PatternSet
     }
 
 
-    private static bool InNetwork(ReadOnlySpan<byte> address, ReadOnlySpan<byte> network, int prefix)
+    /// <summary>True when the first <paramref name="prefix"/> bits of both addresses agree.</summary>
+    internal static bool InNetwork(ReadOnlySpan<byte> address, ReadOnlySpan<byte> network, int prefix)
     {
         var full = prefix / 8;
         if (!address[..full].SequenceEqual(network[..full]))
