@@ -21,7 +21,7 @@ if [ "${CI:-}" = true ]; then
   build_flags+=(-p:UseSharedCompilation=false)
 fi
 
-passed=0 failed=0 total=0 executed=0 problems=()
+passed=0 failed=0 total=0 executed=0 problems=() failure_details=()
 
 summary() {
   [ "$total" -gt "$executed" ] && echo "$((total - executed)) not run (skipped)"
@@ -30,6 +30,9 @@ summary() {
 
 finish() {
   echo
+  for trx in "${failure_details[@]}"; do
+    /usr/bin/python3 "$root/scripts/lib/trx_failures.py" "$trx" || echo "(could not read $trx)"
+  done
   if [ ${#problems[@]} -gt 0 ]; then
     printf 'FAILED: %s\n' "${problems[@]}"
   fi
@@ -90,6 +93,7 @@ for p in "${tests[@]}"; do
   total=$((total + t)) executed=$((executed + e)) passed=$((passed + ok)) failed=$((failed + bad))
   if [ "$bad" -gt 0 ]; then
     problems+=("$name: $bad failed")
+    failure_details+=("$trx")
     while IFS= read -r test_name; do
       problems+=("  $test_name")
     done < <(grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"[^>]*>' "$trx" \

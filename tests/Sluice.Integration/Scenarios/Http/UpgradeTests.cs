@@ -168,12 +168,15 @@ public class UpgradeTests
         await using var sluice = await Http.StartAsync(TunnelConfig(port, $"server s1 {echo.Address}", "    timeout tunnel 1s"), port);
 
         using var client = await RawHttpConnection.ConnectAsync(port);
+
+        // Timed from before the request: the tunnel's idle time cannot begin earlier, while a test slowed by a
+        // loaded machine may read the 101 late.
+        var watch = Stopwatch.StartNew();
         await client.SendAsync(WebSocketRequest("/idle", $"Sec-WebSocket-Key: {Key}\r\n"));
         var response = await client.ReadResponseAsync();
         Assert.NotNull(response);
         Assert.Equal(101, response.Status);
         Assert.Equal(Accept(Key), response.Header("Sec-WebSocket-Accept"));
-        var watch = Stopwatch.StartNew();
         Assert.NotNull(await client.WaitClosedAsync(TimeSpan.FromSeconds(8)));
         Assert.True(watch.Elapsed > TimeSpan.FromMilliseconds(700), $"closed after {watch.ElapsedMilliseconds} ms");
         Assert.Single(await echo.WaitForClosedAsync());
