@@ -10,6 +10,8 @@ public enum DnsRecordType : ushort
     A = 1,
     Cname = 5,
     Aaaa = 28,
+    /// <summary>RFC 2782: a service's targets, each with a priority, a weight and a port.</summary>
+    Srv = 33,
     Opt = 41,
 }
 
@@ -25,7 +27,23 @@ public enum DnsResponseCode
 }
 
 /// <summary>What a response said about the name asked for.</summary>
-public readonly record struct DnsAnswer(DnsResponseCode Code, bool Truncated, IReadOnlyList<IPAddress> Addresses);
+/// <param name="Addresses">The A or AAAA records of the answer section, for a query of that type.</param>
+/// <param name="Services">The SRV records of the answer section, for an SRV query.</param>
+/// <param name="Additional">The A and AAAA records of the additional section, for an SRV query.</param>
+public readonly record struct DnsAnswer(DnsResponseCode Code, bool Truncated, IReadOnlyList<IPAddress> Addresses,
+    IReadOnlyList<DnsService> Services, IReadOnlyList<DnsNamedAddress> Additional)
+{
+    public DnsAnswer(DnsResponseCode code, bool truncated, IReadOnlyList<IPAddress> addresses)
+        : this(code, truncated, addresses, [], [])
+    {
+    }
+}
+
+/// <summary>An SRV record (RFC 2782): the target host name as the response spells it, without the final dot.</summary>
+public readonly record struct DnsService(int Priority, int Weight, int Port, string Target);
+
+/// <summary>An A or AAAA record of the additional section, with the name it is for.</summary>
+public readonly record struct DnsNamedAddress(string Name, IPAddress Address);
 
 /// <summary>
 /// The two DNS messages a resolver needs (RFC 1035 §4): a query for one name and type, with recursion desired and
@@ -86,7 +104,7 @@ public static class DnsMessage
 
     /// <summary>
     /// Reads the response to a query of <paramref name="type"/>; null when it is no response or is malformed.
-    /// The addresses keep the order of the answer section.
+    /// The records keep the order of their section.
     /// </summary>
     public static DnsAnswer? ReadResponse(ReadOnlySpan<byte> message, DnsRecordType type)
     {
@@ -105,6 +123,8 @@ public static class DnsMessage
         var truncated = (flags & 0x0200) != 0;
         var questions = BinaryPrimitives.ReadUInt16BigEndian(message[4..]);
         var answers = BinaryPrimitives.ReadUInt16BigEndian(message[6..]);
+        var authorities = BinaryPrimitives.ReadUInt16BigEndian(message[8..]);
+        var additionals = BinaryPrimitives.ReadUInt16BigEndian(message[10..]);
         var at = HeaderLength;
         for (var i = 0; i < questions; i++)
         {
@@ -117,34 +137,137 @@ public static class DnsMessage
         }
 
         var addresses = new List<IPAddress>();
+        var services = new List<DnsService>();
         for (var i = 0; i < answers; i++)
         {
-            if (SkipName(message, at) is not { } next || next + 10 > message.Length)
+            if (ReadRecord(message, ref at) is not var (recordType, data, length))
             {
                 return null;
             }
 
-            var recordType = (DnsRecordType)BinaryPrimitives.ReadUInt16BigEndian(message[next..]);
-            var length = BinaryPrimitives.ReadUInt16BigEndian(message[(next + 8)..]);
-            var data = next + 10;
-            if (data + length > message.Length)
+            if (recordType == type && recordType is DnsRecordType.A or DnsRecordType.Aaaa && AddressOf(message.Slice(data, length), recordType) is { } address)
             {
-                return null;
+                addresses.Add(address);
             }
+            else if (recordType == type && recordType == DnsRecordType.Srv)
+            {
+                // Priority, weight and port, then the target: a name that may not run past the record.
+                if (length <= 6 || ReadName(message, data + 6, out var target) is not { } end || end > data + length)
+                {
+                    return null;
+                }
 
-            if (recordType == type && recordType == DnsRecordType.A && length == 4)
-            {
-                addresses.Add(new IPAddress(message.Slice(data, 4)));
+                services.Add(new DnsService(
+                    BinaryPrimitives.ReadUInt16BigEndian(message[data..]),
+                    BinaryPrimitives.ReadUInt16BigEndian(message[(data + 2)..]),
+                    BinaryPrimitives.ReadUInt16BigEndian(message[(data + 4)..]),
+                    target));
             }
-            else if (recordType == type && recordType == DnsRecordType.Aaaa && length == 16)
-            {
-                addresses.Add(new IPAddress(message.Slice(data, 16)));
-            }
-
-            at = data + length;
         }
 
-        return new DnsAnswer(code, truncated, addresses);
+        var additional = new List<DnsNamedAddress>();
+        if (type == DnsRecordType.Srv)
+        {
+            for (var i = 0; i < authorities + additionals; i++)
+            {
+                var owner = at;
+                if (ReadRecord(message, ref at) is not var (recordType, data, length))
+                {
+                    return null;
+                }
+
+                if (i >= authorities && recordType is DnsRecordType.A or DnsRecordType.Aaaa
+                    && AddressOf(message.Slice(data, length), recordType) is { } address && ReadName(message, owner, out var name) is not null)
+                {
+                    additional.Add(new DnsNamedAddress(name, address));
+                }
+            }
+        }
+
+        return new DnsAnswer(code, truncated, addresses, services, additional);
+    }
+
+    /// <summary>Reads the record at <paramref name="at"/> and moves past it: its type, and where its data starts and how long it is.</summary>
+    private static (DnsRecordType Type, int Data, int Length)? ReadRecord(ReadOnlySpan<byte> message, ref int at)
+    {
+        if (SkipName(message, at) is not { } next || next + 10 > message.Length)
+        {
+            return null;
+        }
+
+        var recordType = (DnsRecordType)BinaryPrimitives.ReadUInt16BigEndian(message[next..]);
+        var length = BinaryPrimitives.ReadUInt16BigEndian(message[(next + 8)..]);
+        var data = next + 10;
+        if (data + length > message.Length)
+        {
+            return null;
+        }
+
+        at = data + length;
+        return (recordType, data, length);
+    }
+
+    private static IPAddress? AddressOf(ReadOnlySpan<byte> data, DnsRecordType type) => (type, data.Length) switch
+    {
+        (DnsRecordType.A, 4) or (DnsRecordType.Aaaa, 16) => new IPAddress(data),
+        _ => null,
+    };
+
+    /// <summary>
+    /// Reads the name at <paramref name="at"/>, following compression pointers (each to an earlier offset, so a loop
+    /// cannot be made); returns the offset after the name where it is written, or null when malformed.
+    /// </summary>
+    internal static int? ReadName(ReadOnlySpan<byte> message, int at, out string name)
+    {
+        name = string.Empty;
+        Span<byte> text = stackalloc byte[MaxNameLength + 1];
+        var written = 0;
+        int? end = null;
+        var position = at;
+        while (position < message.Length)
+        {
+            var size = message[position];
+            if ((size & 0xC0) == 0xC0)
+            {
+                if (position + 1 >= message.Length)
+                {
+                    return null;
+                }
+
+                var target = ((size & 0x3F) << 8) | message[position + 1];
+                end ??= position + 2;
+                if (target >= position)
+                {
+                    return null;
+                }
+
+                position = target;
+                continue;
+            }
+
+            if ((size & 0xC0) != 0)
+            {
+                return null;
+            }
+
+            if (size == 0)
+            {
+                name = Encoding.ASCII.GetString(text[..Math.Max(0, written - 1)]);
+                return end ?? position + 1;
+            }
+
+            if (position + 1 + size > message.Length || written + size + 1 > MaxNameLength)
+            {
+                return null;
+            }
+
+            message.Slice(position + 1, size).CopyTo(text[written..]);
+            written += size;
+            text[written++] = (byte)'.';
+            position += 1 + size;
+        }
+
+        return null;
     }
 
     /// <summary>The offset after the name at <paramref name="at"/> (labels, ending with a zero or a pointer); null when malformed.</summary>

@@ -135,6 +135,9 @@ internal sealed class ServerState
         set => _inResolutionMaint = value;
     }
 
+    /// <summary>The host name was set at run time (by an SRV record): HAProxy's SRV_ADMF_FQDN_CHANGED in `show servers state`.</summary>
+    public bool FqdnChanged { get; set; }
+
     /// <summary>The state set by configuration or the runtime API (`set server ... state`, `disable server`).</summary>
     public ServerAdminState AdminState
     {

@@ -22,6 +22,7 @@ internal static class ServerStateFile
     private const int ConfiguredMaint = 0x04;
     private const int ForcedDrain = 0x08;
     private const int ResolutionMaint = 0x20;
+    private const int FqdnChanged = 0x40;
 
     // HAProxy's SRV_ST_*: the operational state.
     private const int Stopped = 0;
@@ -53,7 +54,7 @@ internal static class ServerStateFile
     {
         var config = server.Config;
         var (address, port, fqdn) = server.Address is InetServerAddress inet
-            ? (inet.Address.Equals(System.Net.IPAddress.Any) && inet.Fqdn is not null ? "-" : inet.Address.ToString(), inet.Port, inet.Fqdn ?? "-")
+            ? (inet.Address.Equals(System.Net.IPAddress.Any) && (inet.Fqdn ?? config.SrvRecord) is not null ? "-" : inet.Address.ToString(), inet.Port, inet.Fqdn ?? "-")
             : (server.Address.Text, 0, "-");
         var maint = server.AdminState == ServerAdminState.Maint;
         var admin = server.AdminState switch
@@ -62,7 +63,7 @@ internal static class ServerStateFile
             ServerAdminState.Maint => config.Disabled ? ForcedMaint | ConfiguredMaint : ForcedMaint,
             ServerAdminState.Drain => ForcedDrain,
             _ => 0,
-        };
+        } | (server.FqdnChanged ? FqdnChanged : 0);
         var operational = maint || !server.IsUp ? Stopped : server.IsStopping ? Stopping : Running;
         var check = server.Counters.Check;
         var (checkStatus, checkResult) = check is not null ? (CheckStatusCode(check.Result.Status), check.Result.Passed ? 3 : 2)
@@ -75,7 +76,7 @@ internal static class ServerStateFile
             ? CheckConfigured | CheckEnabled | (maint ? CheckPaused : 0)
             : maint && config.Disabled ? CheckPaused : 0;
         output.Append(string.Create(CultureInfo.InvariantCulture,
-            $"{backend.Config.Id} {backend.Name} {config.Id} {server.Name} {address} {operational} {admin} {server.Weight} {server.InitialWeight} {(now - server.Counters.LastChangeMs) / 1000} {checkStatus} {checkResult} {health} {checkState} 0 0 0 {fqdn} {port} - {(config.Tls is null ? 0 : 1)} {config.Check.Port} {(config.Check.Address?.ToString() ?? "-")} - 0\n"));
+            $"{backend.Config.Id} {backend.Name} {config.Id} {server.Name} {address} {operational} {admin} {server.Weight} {server.InitialWeight} {(now - server.Counters.LastChangeMs) / 1000} {checkStatus} {checkResult} {health} {checkState} 0 0 0 {fqdn} {port} {config.SrvRecord ?? "-"} {(config.Tls is null ? 0 : 1)} {config.Check.Port} {(config.Check.Address?.ToString() ?? "-")} - 0\n"));
     }
 
     /// <summary>HAProxy's <c>HCHK_STATUS_*</c> numbers.</summary>

@@ -141,6 +141,60 @@ internal static class HashFunctions
         return hash;
     }
 
+    /// <summary>
+    /// XXH32 (xxHash, 32-bit variant) with a seed, as HAProxy keys the records of a DNS answer: four lanes over
+    /// 16-byte stripes, then 4- and 1-byte tails, then the final avalanche. Inputs are read little-endian.
+    /// </summary>
+    public static uint XxHash32(ReadOnlySpan<byte> input, uint seed)
+    {
+        const uint Prime1 = 0x9E3779B1U;
+        const uint Prime2 = 0x85EBCA77U;
+        const uint Prime3 = 0xC2B2AE3DU;
+        const uint Prime4 = 0x27D4EB2FU;
+        const uint Prime5 = 0x165667B1U;
+
+        static uint Round(uint accumulator, uint lane) => BitOperations.RotateLeft(accumulator + (lane * Prime2), 13) * Prime1;
+
+        var length = (uint)input.Length;
+        uint hash;
+        if (input.Length >= 16)
+        {
+            uint v1 = seed + Prime1 + Prime2, v2 = seed + Prime2, v3 = seed, v4 = seed - Prime1;
+            while (input.Length >= 16)
+            {
+                v1 = Round(v1, BinaryPrimitives.ReadUInt32LittleEndian(input));
+                v2 = Round(v2, BinaryPrimitives.ReadUInt32LittleEndian(input[4..]));
+                v3 = Round(v3, BinaryPrimitives.ReadUInt32LittleEndian(input[8..]));
+                v4 = Round(v4, BinaryPrimitives.ReadUInt32LittleEndian(input[12..]));
+                input = input[16..];
+            }
+
+            hash = BitOperations.RotateLeft(v1, 1) + BitOperations.RotateLeft(v2, 7) + BitOperations.RotateLeft(v3, 12) + BitOperations.RotateLeft(v4, 18);
+        }
+        else
+        {
+            hash = seed + Prime5;
+        }
+
+        hash += length;
+        for (; input.Length >= 4; input = input[4..])
+        {
+            hash = BitOperations.RotateLeft(hash + (BinaryPrimitives.ReadUInt32LittleEndian(input) * Prime3), 17) * Prime4;
+        }
+
+        foreach (var b in input)
+        {
+            hash = BitOperations.RotateLeft(hash + (b * Prime5), 11) * Prime1;
+        }
+
+        hash ^= hash >> 15;
+        hash *= Prime2;
+        hash ^= hash >> 13;
+        hash *= Prime3;
+        hash ^= hash >> 16;
+        return hash;
+    }
+
     /// <summary>HAProxy's full_hash: every input bit affects every output bit.</summary>
     public static uint Avalanche(uint a)
     {

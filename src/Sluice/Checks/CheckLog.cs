@@ -95,10 +95,7 @@ internal static class CheckLog
         else
         {
             Write(backend, log, DiagnosticSeverity.Warning, ServerDown(server, backend, result), LogSender.LevelAlert);
-            if (!HasUsableServer(backend))
-            {
-                Write(backend, log, DiagnosticSeverity.Alert, NoServerAvailable(backend), LogSender.LevelEmerg, NoServerAvailableForLog(backend));
-            }
+            WriteIfNoServerLeft(backend, log);
         }
 
         PropagateToTrackers(server, backend, log);
@@ -117,9 +114,9 @@ internal static class CheckLog
             tracker.IsUp = server.IsUp;
             var trackerBackend = tracker.Backend;
             Write(trackerBackend, log, DiagnosticSeverity.Warning, ServerVia(tracker, trackerBackend, server, backend), server.IsUp ? LogSender.LevelNotice : LogSender.LevelAlert);
-            if (!tracker.IsUp && !HasUsableServer(trackerBackend))
+            if (!tracker.IsUp)
             {
-                Write(trackerBackend, log, DiagnosticSeverity.Alert, NoServerAvailable(trackerBackend), LogSender.LevelEmerg, NoServerAvailableForLog(trackerBackend));
+                WriteIfNoServerLeft(trackerBackend, log);
             }
 
             PropagateToTrackers(tracker, trackerBackend, log);
@@ -137,6 +134,15 @@ internal static class CheckLog
         {
             log.WriteLine(AlertFormatter.Format(new ConfigDiagnostic(severity, message)));
             log.Flush();
+        }
+    }
+
+    /// <summary>HAProxy's alert once the last usable server of <paramref name="backend"/> has left.</summary>
+    public static void WriteIfNoServerLeft(BackendState backend, TextWriter log)
+    {
+        if (!HasUsableServer(backend))
+        {
+            Write(backend, log, DiagnosticSeverity.Alert, NoServerAvailable(backend), LogSender.LevelEmerg, NoServerAvailableForLog(backend));
         }
     }
 

@@ -445,9 +445,12 @@ internal static class ConfigBuilder
             var hostName = (line.Address as InetServerAddress)?.Fqdn;
             servers.Add(new ServerConfig
             {
-                Resolvers = hostName is null ? null : resolvers,
+                Resolvers = hostName is null && line.SrvRecord is null ? null : resolvers,
                 HostName = hostName,
+                SrvRecord = line.SrvRecord,
                 ResolvePreferIpv4 = line.Options.ResolvePreferIpv4,
+                AllowDuplicateIp = line.Options.AllowDuplicateIp,
+                IgnoreSrvWeight = line.Options.IgnoreSrvWeight,
                 ResolveNets = line.Options.ResolveNets ?? [],
                 Name = line.Name,
                 Location = line.Location.ToString(),

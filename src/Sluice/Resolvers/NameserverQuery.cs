@@ -17,23 +17,33 @@ internal enum ResolutionStatus
     NoAddress = 5,
 }
 
-/// <summary>A resolution's outcome: the status, the addresses of a valid answer, and the name server that gave it.</summary>
-internal sealed record ResolutionResult(ResolutionStatus Status, IReadOnlyList<IPAddress> Addresses, NameserverConfig? Nameserver);
+/// <summary>
+/// A resolution's outcome: the status, the record type the answer is for, the answer of a valid one (addresses, or
+/// SRV records and their additional addresses), and the name server that gave it.
+/// </summary>
+internal sealed record ResolutionResult(ResolutionStatus Status, DnsRecordType Type, DnsAnswer? Answer, NameserverConfig? Nameserver)
+{
+    public IReadOnlyList<IPAddress> Addresses => Answer?.Addresses ?? [];
+}
 
 /// <summary>
 /// Asks the name servers of a `resolvers` section for a name, as HAProxy does: one query to every name server, the
-/// first valid answer wins, otherwise the last failure counts; a failure other than a timeout is asked again with
-/// the other record type (AAAA for A, A for AAAA) before the original type is asked again, up to
-/// `resolve_retries` queries; each query waits `timeout retry`.
+/// first valid answer wins, otherwise the last failure counts; a failure of an address query other than a timeout is
+/// asked again with the other record type (AAAA for A, A for AAAA) before the original type is asked again, up to
+/// `resolve_retries` queries (an SRV query is only asked again); each query waits `timeout retry`.
 /// </summary>
 internal static class NameserverQuery
 {
     /// <param name="counters">One per name server of <paramref name="resolvers"/>, in order.</param>
-    public static async Task<ResolutionResult> ResolveAsync(ResolversConfig resolvers, IReadOnlyList<NameserverCounters> counters, string name, bool preferIpv4, CancellationToken cancellation)
+    public static async Task<ResolutionResult> ResolveAsync(ResolversConfig resolvers, IReadOnlyList<NameserverCounters> counters, string name, DnsRecordType preferred, CancellationToken cancellation)
     {
-        var preferred = preferIpv4 ? DnsRecordType.A : DnsRecordType.Aaaa;
-        var other = preferIpv4 ? DnsRecordType.Aaaa : DnsRecordType.A;
-        var last = new ResolutionResult(ResolutionStatus.Timeout, [], null);
+        DnsRecordType? other = preferred switch
+        {
+            DnsRecordType.A => DnsRecordType.Aaaa,
+            DnsRecordType.Aaaa => DnsRecordType.A,
+            _ => null,
+        };
+        var last = new ResolutionResult(ResolutionStatus.Timeout, preferred, null, null);
         for (var sent = 0; sent < resolvers.ResolveRetries;)
         {
             last = await QueryAsync(resolvers, counters, name, preferred, cancellation).ConfigureAwait(false);
@@ -43,12 +53,12 @@ internal static class NameserverQuery
                 return last;
             }
 
-            if (last.Status == ResolutionStatus.Timeout || sent >= resolvers.ResolveRetries)
+            if (last.Status == ResolutionStatus.Timeout || sent >= resolvers.ResolveRetries || other is null)
             {
                 continue;
             }
 
-            last = await QueryAsync(resolvers, counters, name, other, cancellation).ConfigureAwait(false);
+            last = await QueryAsync(resolvers, counters, name, other.Value, cancellation).ConfigureAwait(false);
             sent++;
             if (last.Status == ResolutionStatus.Valid)
             {
@@ -67,7 +77,7 @@ internal static class NameserverQuery
         var length = DnsMessage.WriteQuery(query, id, name, type, resolvers.AcceptedPayloadSize);
         if (length == 0)
         {
-            return new ResolutionResult(ResolutionStatus.Other, [], null);
+            return new ResolutionResult(ResolutionStatus.Other, type, null, null);
         }
 
         using var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
@@ -127,14 +137,14 @@ internal static class NameserverQuery
 
                 var status = answer.Code switch
                 {
-                    DnsResponseCode.NoError when answer.Addresses.Count > 0 => ResolutionStatus.Valid,
+                    DnsResponseCode.NoError when answer.Addresses.Count > 0 || answer.Services.Count > 0 => ResolutionStatus.Valid,
                     DnsResponseCode.NoError => ResolutionStatus.NoAddress,
                     DnsResponseCode.NameError => ResolutionStatus.NxDomain,
                     DnsResponseCode.Refused => ResolutionStatus.Refused,
                     _ => ResolutionStatus.Other,
                 };
                 counters[index].Answered(status, answer.Truncated);
-                var result = new ResolutionResult(status, answer.Addresses, resolvers.Nameservers[index]);
+                var result = new ResolutionResult(status, type, answer, resolvers.Nameservers[index]);
                 if (status == ResolutionStatus.Valid)
                 {
                     return result;
@@ -155,7 +165,7 @@ internal static class NameserverQuery
             }
         }
 
-        return lastInvalid ?? new ResolutionResult(ResolutionStatus.Timeout, [], null);
+        return lastInvalid ?? new ResolutionResult(ResolutionStatus.Timeout, type, null, null);
     }
 
     /// <summary>The place of the name server at <paramref name="from"/> in the section; -1 for none.</summary>

@@ -557,36 +557,10 @@ internal static class CliCommands
 
     private static void SetWeight(CliRequest request, StringBuilder output, string? spec, string? value)
     {
-        if (FindServer(request, spec, output) is not var (_, server))
+        if (FindServer(request, spec, output) is var (_, server) && WeightChange.Apply(server, value) is { } complaint)
         {
-            return;
+            output.Append(complaint);
         }
-
-        if (string.IsNullOrEmpty(value))
-        {
-            output.Append("Require <weight> or <weight%>.\n");
-            return;
-        }
-
-        if (value.EndsWith('%'))
-        {
-            if (!int.TryParse(value.AsSpan(0, value.Length - 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var percent) || percent < 0)
-            {
-                output.Append("Relative weight must be positive.\n");
-                return;
-            }
-
-            server.Weight = Math.Min(256, (int)((long)server.InitialWeight * percent / 100));
-            return;
-        }
-
-        if (!int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var weight) || weight is < 0 or > 256)
-        {
-            output.Append("Absolute weight can only be between 0 and 256 inclusive.\n");
-            return;
-        }
-
-        server.Weight = weight;
     }
 
     private static void SetServer(CliRequest request, StringBuilder output)

@@ -36,12 +36,16 @@ internal sealed class TestServer : IAsyncDisposable
 
     public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
 
-    public static TestServer Tcp(Func<Socket, Task> handler)
+    public static TestServer Tcp(Func<Socket, Task> handler) => Tcp(handler, new IPEndPoint(IPAddress.Loopback, 0));
+
+    /// <summary>Listens on <paramref name="at"/> (another loopback address, a given port).</summary>
+    public static TestServer Tcp(Func<Socket, Task> handler, IPEndPoint at)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        socket.Bind(at);
         socket.Listen(512);
-        return new TestServer(socket, handler, "127.0.0.1:" + ((IPEndPoint)socket.LocalEndPoint!).Port);
+        var bound = (IPEndPoint)socket.LocalEndPoint!;
+        return new TestServer(socket, handler, bound.Address + ":" + bound.Port);
     }
 
     public static TestServer Unix(string path, Func<Socket, Task> handler)
@@ -96,6 +100,14 @@ internal sealed class TestServer : IAsyncDisposable
         const string Body = "hello from behind sluice";
         await socket.SendAsync(Encoding.ASCII.GetBytes(
             $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n{Body}"));
+        socket.Shutdown(SocketShutdown.Send);
+        await DrainAsync(socket);
+    }
+
+    /// <summary>Answers with the address the connection reached, then closes.</summary>
+    public static async Task SayLocalAddress(Socket socket)
+    {
+        await socket.SendAsync(Encoding.ASCII.GetBytes(((IPEndPoint)socket.LocalEndPoint!).Address.ToString()));
         socket.Shutdown(SocketShutdown.Send);
         await DrainAsync(socket);
     }

@@ -7,8 +7,13 @@ namespace Sluice.Protocols.Tests.Dns;
 public class DnsMessageTests
 {
     // Header of a response to id 0x1234: QR, RD, RA, the code in the low nibble; one question, then ANCOUNT answers.
-    private static string Header(int answers, int code = 0, bool truncated = false) =>
-        "1234" + (truncated ? "83" : "81") + (0x80 | code).ToString("X2", System.Globalization.CultureInfo.InvariantCulture) + "0001" + answers.ToString("X4", System.Globalization.CultureInfo.InvariantCulture) + "00000000";
+    private static string Header(int answers, int code = 0, bool truncated = false, int authorities = 0, int additional = 0) =>
+        "1234" + (truncated ? "83" : "81") + (0x80 | code).ToString("X2", System.Globalization.CultureInfo.InvariantCulture) + "0001" + Hex16(answers) + Hex16(authorities) + Hex16(additional);
+
+    private static string Hex16(int value) => value.ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
+
+    // "_http._tcp.svc.test" SRV IN, at offset 12 (svc.test at offset 23, test at offset 27).
+    private const string QuestionSrv = "055F68747470" + "045F746370" + "03737663" + "0474657374" + "00" + "0021" + "0001";
 
     // "app.test" A IN, at offset 12.
     private const string QuestionA = "03617070" + "0474657374" + "00" + "0001" + "0001";
@@ -81,5 +86,42 @@ public class DnsMessageTests
     {
         var hex = Header(0) + "3F617070";
         Assert.Null(DnsMessage.ReadResponse(Convert.FromHexString(hex), DnsRecordType.A));
+    }
+
+    [Fact]
+    public void SrvResponse_TargetsAndTheirAdditionalAddresses()
+    {
+        // Two SRV records (targets a.test written out at offset 55, b.test compressed onto "test"), an NS record in the
+        // authority section to skip, then A and AAAA additional records whose names point into the SRV data.
+        var hex = Header(2, authorities: 1, additional: 3) + QuestionSrv
+            + "C00C" + "0021" + "0001" + "0000003C" + "000E" + "0000" + "000A" + "1F91" + "0161" + "0474657374" + "00"
+            + "C00C" + "0021" + "0001" + "0000003C" + "000A" + "0001" + "012C" + "1F92" + "0162" + "C01B"
+            + "C017" + "0002" + "0001" + "0000003C" + "0002" + "C017"
+            + "C037" + "0001" + "0001" + "0000003C" + "0004" + "7F00000B"
+            + "C051" + "001C" + "0001" + "0000003C" + "0010" + "20010DB8000000000000000000000002"
+            + "C037" + "0005" + "0001" + "0000003C" + "0002" + "C017";
+        var answer = DnsMessage.ReadResponse(Convert.FromHexString(hex), DnsRecordType.Srv);
+        Assert.NotNull(answer);
+        Assert.Equal([new DnsService(0, 10, 8081, "a.test"), new DnsService(1, 300, 8082, "b.test")], answer.Value.Services);
+        Assert.Equal([new DnsNamedAddress("a.test", IPAddress.Parse("127.0.0.11")), new DnsNamedAddress("b.test", IPAddress.Parse("2001:db8::2"))], answer.Value.Additional);
+        Assert.Empty(answer.Value.Addresses);
+    }
+
+    [Theory]
+    [InlineData("0000000A1F91" + "0161" + "C037")] // a target pointing at itself
+    [InlineData("0000000A1F91" + "0161" + "C045")] // a target pointing forward
+    [InlineData("0000000A1F91")] // no target
+    public void SrvResponse_BadTarget_Null(string data)
+    {
+        var hex = Header(1) + QuestionSrv + "C00C" + "0021" + "0001" + "0000003C" + Hex16(data.Length / 2) + data;
+        Assert.Null(DnsMessage.ReadResponse(Convert.FromHexString(hex), DnsRecordType.Srv));
+    }
+
+    [Fact]
+    public void SrvResponse_PointerLoopThroughALabel_Null()
+    {
+        // The target's label at offset 55 is followed by a pointer back to it: the name never ends.
+        var hex = Header(1) + QuestionSrv + "C00C" + "0021" + "0001" + "0000003C" + "000A" + "0000000A1F91" + "0161" + "C037";
+        Assert.Null(DnsMessage.ReadResponse(Convert.FromHexString(hex), DnsRecordType.Srv));
     }
 }

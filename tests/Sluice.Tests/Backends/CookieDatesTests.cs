@@ -28,6 +28,16 @@ public class CookieDatesTests
         Assert.Equal(expected, HashFunctions.XxHash64(Encoding.ASCII.GetBytes(input)));
     }
 
+    [Theory]
+    [InlineData("", 0u, 0x02CC5D05U)]
+    [InlineData("a", 0u, 0x550D7456U)]
+    [InlineData("abc", 0u, 0x32D153FFU)]
+    [InlineData("Nobody inspects the spammish repetition", 0u, 0xE2293B2FU)]
+    public void XxHash32_ReferenceVectors(string input, uint seed, uint expected)
+    {
+        Assert.Equal(expected, HashFunctions.XxHash32(Encoding.ASCII.GetBytes(input), seed));
+    }
+
     [Fact]
     public void DynamicCookie_SameValueAsHAProxy()
     {

@@ -53,6 +53,32 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Load_ServerTemplates_NumberedServersWithTheirOptions()
+    {
+        var (config, lines) = Load($"""
+            resolvers dns
+                nameserver ns1 127.0.0.1:53
+            defaults
+                mode http
+            {Timeouts}
+            backend b
+                server first 127.0.0.1:81
+                server-template web 3 127.0.0.1:80 weight 5
+                server-template app 0-1 _http._tcp.svc.test resolvers dns resolve-opts allow-dup-ip,ignore-weight
+            """);
+
+        Assert.Empty(lines);
+        var servers = Assert.Single(config!.Backends).Servers;
+        Assert.Equal(["first", "web1", "web2", "web3", "app0", "app1"], servers.Select(s => s.Name));
+        Assert.Equal([1, 2, 3, 4, 5, 6], servers.Select(s => s.Id));
+        Assert.Equal([1, 5, 5, 5, 1, 1], servers.Select(s => s.Weight));
+        Assert.All(servers.Skip(4), s => Assert.Equal("_http._tcp.svc.test", s.SrvRecord));
+        Assert.All(servers.Skip(4), s => Assert.True(s.Disabled && s.AllowDuplicateIp && s.IgnoreSrvWeight));
+        Assert.Equal("dns", servers[4].Resolvers!.Name);
+        Assert.Null(servers[1].SrvRecord);
+    }
+
+    [Fact]
     public void Load_DefaultsInheritance_LastDefaultsAndNamedFrom()
     {
         var (config, lines) = Load($"""
@@ -304,8 +330,9 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("frontend f\n    bind :80 guid-prefix a\n", "'bind :80' : 'guid-prefix' is not supported yet.")]
     [InlineData("frontend f\n    bind 1.2.3.4.5:80\n", "'bind' : invalid address: '1.2.3.4.5' in '1.2.3.4.5:80'")]
     [InlineData("frontend f\n    bind :80 mode 999\n", "'bind :80' : 'mode' : invalid mode '999', expects an octal value.")]
-    [InlineData("frontend f\n    server s 127.0.0.1:80\n", "'server' not allowed in 'frontend' section.")]
-    [InlineData("backend b\n    bind :80\n", "'bind' not allowed in 'backend' section.")]
+    [InlineData("frontend f\n    server s 127.0.0.1:80\n", "'server' not allowed because frontend 'f' has no backend capability.")]
+    [InlineData("backend b\n    bind :80\n", "'bind' not allowed because backend 'b' has no frontend capability.")]
+    [InlineData("defaults\n    server s 127.0.0.1:80\n", "'server' not allowed in 'defaults' section.")]
     [InlineData("backend b\n    balance roundrob\n", "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random', 'uri', 'url_param', 'hdr(name)', 'rdp-cookie(name)' and 'hash' options.")]
     [InlineData("backend b\n    balance log-hash\n", "'balance log-hash' is not supported yet.")]
     [InlineData("backend b\n    balance rdp-cookie(foo\n", "balance rdp-cookie : missing cookie name.")]

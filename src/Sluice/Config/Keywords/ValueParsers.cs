@@ -142,4 +142,12 @@ internal static class ValueParsers
         value = 0;
         return text is not null && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
     }
+
+    /// <summary>HAProxy's atoi: an optional sign, then the leading digits; what follows is ignored, no digit reads as 0.</summary>
+    public static int ParseLeadingInt(string text)
+    {
+        return Rules.Samples.Sample.TryParseLeadingInteger(System.Text.Encoding.ASCII.GetBytes(text), out var value)
+            ? (int)Math.Clamp(value, int.MinValue, int.MaxValue)
+            : 0;
+    }
 }

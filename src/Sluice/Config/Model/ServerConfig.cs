@@ -21,7 +21,13 @@ internal sealed record ServerConfig
     public ResolversConfig? Resolvers { get; init; }
     /// <summary>The host name asked for (the server's `srv_fqdn`).</summary>
     public string? HostName { get; init; }
+    /// <summary>The SRV label whose records give the server its target, port and weight at run time (`srvrecord`); null otherwise.</summary>
+    public string? SrvRecord { get; init; }
     public bool ResolvePreferIpv4 { get; init; }
+    /// <summary>`resolve-opts allow-dup-ip`; by default an address another server of the backend took from the same name is passed over.</summary>
+    public bool AllowDuplicateIp { get; init; }
+    /// <summary>`resolve-opts ignore-weight`: SRV weights are not applied.</summary>
+    public bool IgnoreSrvWeight { get; init; }
     public IReadOnlyList<(System.Net.IPAddress Network, int Prefix)> ResolveNets { get; init; } = [];
     public bool Backup { get; init; }
     public bool Disabled { get; init; }

@@ -18,6 +18,7 @@ internal static class ProxyKeywordTable
         new("mode", ProxyKinds.All, ParseMode),
         new("bind", ProxyKinds.Frontend | ProxyKinds.Listen, BindLineParser.Parse),
         new("server", ProxyKinds.Backend | ProxyKinds.Listen, ServerLineParser.ParseServer),
+        new("server-template", ProxyKinds.Backend | ProxyKinds.Listen, ServerLineParser.ParseServerTemplate),
         new("default-server", ProxyKinds.BackendSide, ServerLineParser.ParseDefaultServer),
         new("balance", ProxyKinds.BackendSide, ParseBalance),
         new("grace", ProxyKinds.All, (ctx, _) => ctx.Alert("the 'grace' keyword is not supported any more since HAProxy version 2.5.")),

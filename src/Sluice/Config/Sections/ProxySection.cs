@@ -52,6 +52,10 @@ internal sealed record ServerOptions
     public string? Resolvers { get; init; }
     /// <summary>`resolve-prefer ipv4`: A records first; AAAA first otherwise, as in HAProxy.</summary>
     public bool ResolvePreferIpv4 { get; init; }
+    /// <summary>`resolve-opts allow-dup-ip`: the server may take an address another server of the backend resolved from the same name has.</summary>
+    public bool AllowDuplicateIp { get; init; }
+    /// <summary>`resolve-opts ignore-weight`: an SRV record's weight leaves the server's alone.</summary>
+    public bool IgnoreSrvWeight { get; init; }
     /// <summary>`resolve-net`: the networks preferred among the addresses of an answer, in order.</summary>
     public IReadOnlyList<(System.Net.IPAddress Network, int Prefix)>? ResolveNets { get; init; }
     public SourceConfig? Source { get; init; }
@@ -77,7 +81,8 @@ internal sealed record ServerOptions
 internal sealed record UseBackendLine(string Name, Location Location, Sluice.Rules.Acls.Condition? Condition, Sluice.Logging.LogFormat? DynamicName);
 
 /// <summary>A <c>server</c> line as parsed.</summary>
-internal sealed record ServerLine(string Name, Location Location, ServerAddress Address, ServerOptions Options);
+/// <param name="SrvRecord">The SRV label the server takes a target from (`_http._tcp.example.com`); null for an address or host name.</param>
+internal sealed record ServerLine(string Name, Location Location, ServerAddress Address, ServerOptions Options, string? SrvRecord = null);
 
 /// <summary>
 /// A defaults, frontend, backend or listen section while it is being read. A proxy section starts as a

@@ -473,7 +473,7 @@ internal sealed class SectionParser
 
     /// <summary>
     /// A keyword for the other side of a proxy is ignored with HAProxy's warning (e.g. <c>balance</c> in a
-    /// frontend); <c>bind</c> and <c>server</c> outside their sections are errors.
+    /// frontend); <c>bind</c>, <c>server</c> and <c>server-template</c> outside their sections are errors.
     /// </summary>
     private static bool Allowed(KeywordContext ctx, ProxyKeyword entry, ProxySection section)
     {
@@ -482,13 +482,15 @@ internal sealed class SectionParser
             return true;
         }
 
-        if (entry.Name is "bind" or "server")
+        var missing = (entry.Where & ProxyKinds.Backend) != 0 ? "backend" : "frontend";
+        if (entry.Name is "bind" or "server" or "server-template")
         {
-            ctx.Alert($"'{entry.Name}' not allowed in '{section.KindName}' section.");
+            ctx.Alert(section.Kind == ProxyKinds.Defaults
+                ? $"'{entry.Name}' not allowed in '{section.KindName}' section."
+                : $"'{entry.Name}' not allowed because {section.MessageKind} '{section.Name}' has no {missing} capability.");
             return false;
         }
 
-        var missing = (entry.Where & ProxyKinds.Backend) != 0 ? "backend" : "frontend";
         var hint = entry.Name == "maxconn" ? " Maybe you want 'fullconn' instead ?" : string.Empty;
         // HAProxy names an option without the word "option" here ('redispatch' ignored because ...).
         ctx.Warning($"'{entry.Name}' ignored because {section.MessageKind} '{section.Name}' has no {missing} capability.{hint}");

@@ -34,31 +34,112 @@ internal static class ServerLineParser
             return;
         }
 
+        AddServers(ctx, section, [name], addressText);
+    }
+
+    /// <summary>
+    /// `server-template PREFIX N|LOW-HIGH ADDR [options]`: servers PREFIX1..PREFIXN (or PREFIXLOW..PREFIXHIGH), each
+    /// as a `server` line with these options; the numbers are read as HAProxy reads them (atoi).
+    /// </summary>
+    public static void ParseServerTemplate(KeywordContext ctx, ProxySection section)
+    {
+        var prefix = ctx.Argument(0);
+        var range = ctx.Argument(1);
+        var addressText = ctx.Argument(2);
+        if (prefix is null || range is null || addressText is null)
+        {
+            ctx.Alert("'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.");
+            return;
+        }
+
+        var dash = range.IndexOf('-', StringComparison.Ordinal);
+        var low = ValueParsers.ParseLeadingInt(range);
+        var high = dash < 0 ? low : ValueParsers.ParseLeadingInt(range[(dash + 1)..]);
+        if (dash < 0)
+        {
+            low = 1;
+        }
+
+        if (low < 0 || high < low)
+        {
+            ctx.Alert($"Wrong server-template number or range arg '{range}'.");
+            return;
+        }
+
+        var names = new string[high - low + 1];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = prefix + (low + i).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        AddServers(ctx, section, names, addressText, optionsStart: 3);
+    }
+
+    /// <summary>
+    /// Adds a server named by each of <paramref name="names"/> at <paramref name="addressText"/>, with the options
+    /// from argument <paramref name="optionsStart"/> on (read once). An address beginning with `_` is an SRV label:
+    /// with `resolvers`, its servers wait in maintenance until the name servers give them a target.
+    /// </summary>
+    private static void AddServers(KeywordContext ctx, ProxySection section, string[] names, string addressText, int optionsStart = 2)
+    {
+        var ok = ParseOptions(ctx, optionsStart, $"'server {section.Name}/{names[0]}'", section.DefaultServer, section.Global, out var parsedOptions);
+        foreach (var name in names)
+        {
+            if (AddServer(ctx, section, name, addressText, ok, parsedOptions) is false)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <returns>False when the line is refused.</returns>
+    private static bool AddServer(KeywordContext ctx, ProxySection section, string name, string addressText, bool ok, ServerOptions options)
+    {
         var prefix = $"'server {section.Name}/{name}'";
-        var error = AddressParser.ParseServer(addressText, out var address);
-        var hostName = (address as InetServerAddress)?.Fqdn;
-        if (error is not null && hostName is null)
+        string? error;
+        ServerAddress? address;
+        string? srvRecord = null;
+        if (addressText.StartsWith('_'))
         {
-            ctx.Alert($"{prefix} : {error}");
-        }
+            error = ParseServiceLabel(addressText, out srvRecord, out address);
+            if (error is null && options.Resolvers is null)
+            {
+                error = $"no method found to resolve address '{srvRecord}'.";
+            }
 
-        // A host name that does not resolve may still get an address from `init-addr`, read with the options.
-        var ok = ParseOptions(ctx, 2, prefix, section.DefaultServer, section.Global, out var options);
-        // With `resolvers`, a name the system cannot resolve waits for the name servers, its server in maintenance.
-        IReadOnlyList<InitAddrMethod>? resolverDefault = options.Resolvers is not null ? [new InitAddrMethod("libc"), new InitAddrMethod("none")] : null;
-        if (hostName is not null && (options.InitAddr ?? resolverDefault) is { } methods && ok)
-        {
-            error = ApplyInitAddr(ctx, prefix, hostName, resolved: error is null, methods, ref address, ref options);
+            // No address until the records come: the server starts in resolution maintenance, as HAProxy's.
+            options = options with { Disabled = true };
+            if (error is not null)
+            {
+                ctx.Alert($"{prefix} : {error}");
+                return false;
+            }
         }
-
-        if (error is not null && hostName is not null)
+        else
         {
-            ctx.Alert($"{prefix} : {error}");
+            error = AddressParser.ParseServer(addressText, out address);
+            var hostName = (address as InetServerAddress)?.Fqdn;
+            if (error is not null && hostName is null)
+            {
+                ctx.Alert($"{prefix} : {error}");
+            }
+
+            // With `resolvers`, a name the system cannot resolve waits for the name servers, its server in maintenance.
+            IReadOnlyList<InitAddrMethod>? resolverDefault = options.Resolvers is not null ? [new InitAddrMethod("libc"), new InitAddrMethod("none")] : null;
+            if (hostName is not null && (options.InitAddr ?? resolverDefault) is { } methods && ok)
+            {
+                error = ApplyInitAddr(ctx, prefix, hostName, resolved: error is null, methods, ref address, ref options);
+            }
+
+            if (error is not null && hostName is not null)
+            {
+                ctx.Alert($"{prefix} : {error}");
+            }
         }
 
         if (error is not null || !ok)
         {
-            return;
+            return false;
         }
 
         if (options.Tls is { } tls && (tls.Enabled || tls.CheckSsl))
@@ -69,14 +150,14 @@ internal static class ServerLineParser
                 message => ctx.Alert($"{prefix} : {message} is not supported yet."));
             if (connector is null)
             {
-                return;
+                return false;
             }
 
             if (tls.SniExpression is not null && (connector.OffersH2 || options.Proto == "h2"))
             {
                 // The HTTP/2 connections of a server are shared by every stream; they are not told apart by SNI yet.
                 ctx.Alert($"{prefix} : 'sni' with a sample expression on an HTTP/2 server is not supported yet.");
-                return;
+                return false;
             }
 
             connector.PrepareWebSockets(options.WebSocket);
@@ -86,19 +167,19 @@ internal static class ServerLineParser
         if (options.Check.Track is not null && options.Check.Enabled)
         {
             ctx.Alert($"{prefix} : unable to enable checks and tracking at the same time!");
-            return;
+            return false;
         }
 
         if (options.Check.Observe == ObserveMode.Layer7 && section.Mode != ProxyMode.Http)
         {
             ctx.Alert($"{prefix} : 'layer7' can only be used in http proxies.");
-            return;
+            return false;
         }
 
         if (options.Check.AgentCheck && options.Check.AgentPort == 0)
         {
             ctx.Alert($"{prefix} : server {name} does not have agent port. Agent check has been disabled.");
-            return;
+            return false;
         }
 
         foreach (var existing in section.Servers)
@@ -106,11 +187,34 @@ internal static class ServerLineParser
             if (existing.Name == name)
             {
                 ctx.Alert($"{section.KindName} '{section.Name}', another server named '{name}' was already defined at line {existing.Location.Line}, please use distinct names.");
-                return;
+                return false;
             }
         }
 
-        section.Servers.Add(new ServerLine(name, ctx.Location, address!, options));
+        section.Servers.Add(new ServerLine(name, ctx.Location, address!, options, srvRecord));
+        return true;
+    }
+
+    /// <summary>An SRV label with an optional port (`_http._tcp.example.com[:PORT]`): the label, and the address the server starts with.</summary>
+    private static string? ParseServiceLabel(string text, out string label, out ServerAddress? address)
+    {
+        var colon = text.LastIndexOf(':');
+        label = colon < 0 ? text : text[..colon];
+        var port = 0;
+        address = null;
+        var portText = colon < 0 ? string.Empty : text[(colon + 1)..];
+        if (portText.FirstOrDefault(c => !char.IsAsciiDigit(c)) is var bad and not '\0')
+        {
+            return $"invalid character '{bad}' in port number '{portText}' in '{text}'";
+        }
+
+        if (portText.Length > 0 && (!int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || port > 65535))
+        {
+            return $"invalid port '{portText}' in '{text}'";
+        }
+
+        address = new InetServerAddress { Text = text, Address = System.Net.IPAddress.Any, Port = port };
+        return null;
     }
 
     /// <summary>
@@ -330,13 +434,17 @@ internal static class ServerLineParser
                 case "resolve-opts":
                     foreach (var opt in argument!.Split(','))
                     {
-                        if (opt is not ("allow-dup-ip" or "prevent-dup-ip" or "ignore-weight"))
+                        switch (opt)
                         {
-                            error = $"'resolve-opts' : unknown option '{opt}'. Supported options are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'.";
-                        }
-                        else if (opt == "prevent-dup-ip")
-                        {
-                            error = "'resolve-opts' : 'prevent-dup-ip' is not supported yet.";
+                            case "allow-dup-ip" or "prevent-dup-ip":
+                                options = options with { AllowDuplicateIp = opt == "allow-dup-ip" };
+                                break;
+                            case "ignore-weight":
+                                options = options with { IgnoreSrvWeight = true };
+                                break;
+                            default:
+                                error = $"'resolve-opts' : unknown option '{opt}'. Supported options are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'.";
+                                break;
                         }
                     }
 

@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Net;
 using System.Text.RegularExpressions;
 using Sluice.Integration.Fixtures;
+using Sluice.Integration.Scenarios.Logs;
 using Sluice.Integration.Scenarios.Stats;
 
 namespace Sluice.Integration.Scenarios.Network;
@@ -96,6 +98,124 @@ public sealed partial class ResolversTests
         }
     }
 
+    [Fact]
+    public async Task ServerTemplates_SpreadAddressesAndFollowSrvRecords_AsHaproxy()
+    {
+        // Listeners on three loopback addresses, one port, each saying which address it is.
+        await using var first = TestServer.Tcp(TestServer.SayLocalAddress, new IPEndPoint(IPAddress.Parse("127.0.0.21"), 0));
+        var port = int.Parse(first.Address.Split(':')[1], CultureInfo.InvariantCulture);
+        await using var second = TestServer.Tcp(TestServer.SayLocalAddress, new IPEndPoint(IPAddress.Parse("127.0.0.22"), port));
+        await using var third = TestServer.Tcp(TestServer.SayLocalAddress, new IPEndPoint(IPAddress.Parse("127.0.0.24"), port));
+
+        // HAProxy orders a name's records by the XXH32 of their data: 127.0.0.24, .21, .22 for the addresses, and
+        // c.test, a.test, b.test for the SRV targets; the servers take them in that order.
+        const string Targets = "127.0.0.21 a.test\n127.0.0.22 b.test\n127.0.0.24 c.test\n";
+        const string ThreeAddresses = Targets + "127.0.0.21 many.test\n127.0.0.22 many.test\n127.0.0.24 many.test\n";
+        string Services(params (string Target, int Weight)[] records) =>
+            string.Concat(records.Select(r => $"srv-host=_app._tcp.svc.test,{r.Target},{P(port)},0,{P(r.Weight)}\n"));
+        await using var dns = await DnsmasqPeer.StartAsync(ThreeAddresses, Services(("a.test", 0), ("b.test", 256), ("c.test", 65535)));
+        using var logs = SyslogListener.Udp();
+        string Config(int listen, string socket) => $"""
+            {HaproxyOracle.Preamble(socket, "tcp")}
+                log 127.0.0.1:{P(logs.Port)} local0
+            resolvers local
+                nameserver ns1 {dns.Address}
+                timeout resolve 200ms
+                timeout retry 300ms
+                hold nx 1s
+            frontend fe
+                bind 127.0.0.1:{P(listen)}
+                default_backend many
+            backend many
+                server-template a 3 many.test:{P(port)} resolvers local init-addr none resolve-prefer ipv4
+            backend svc
+                server-template s 1-3 _app._tcp.svc.test resolvers local resolve-prefer ipv4
+            """;
+
+        // `logsBefore`: the lines the log target had before the proxy started.
+        async Task<(List<string> Lines, List<string> Snapshots, List<string> Fqdn)> RunAsync(int listen, string socket, Fixtures.LineCollector output, int logsBefore)
+        {
+            async Task WaitAsync(string text) => await output.WaitForAsync(l => l.Contains(text, StringComparison.Ordinal));
+            var snapshots = new List<string>();
+            async Task SnapshotAsync()
+            {
+                snapshots.Add(string.Join('\n', (await StatsPeers.UnixAsync(socket, "show servers state")).Split('\n')
+                    .Where(l => l.Length > 0 && l[0] != '#' && l.Contains(' ', StringComparison.Ordinal)).Select(StateColumns)));
+                snapshots.Add(string.Join(' ', StatusColumn(await StatsPeers.UnixAsync(socket, "show stat -1 4 -1"))));
+                var answers = new List<string>();
+                for (var i = 0; i < 6; i++)
+                {
+                    using var client = await TestClient.ConnectTcpAsync(listen);
+                    answers.Add(await TestClient.ReadToEndAsync(client));
+                }
+
+                snapshots.Add(string.Join(' ', answers.Order(StringComparer.Ordinal)));
+            }
+
+            await WaitAsync("Server many/a3 administratively READY thanks to valid DNS answer.");
+            await WaitAsync("Server svc/s3 ('b.test') is UP/READY (resolves again).");
+            await SnapshotAsync();
+
+            // One address left, taken by a3: a1 and a2 have none. b.test's record goes, a.test's weight changes.
+            await dns.SetServicesAsync(Services(("a.test", 1000), ("c.test", 65535)), Targets + "127.0.0.22 many.test\n");
+            await WaitAsync("Server many/a1 is going DOWN for maintenance (No IP for server ).");
+            await WaitAsync("Server many/a2 is going DOWN for maintenance (No IP for server ).");
+            await WaitAsync("Server svc/s3 is going DOWN for maintenance (entry removed from SRV record).");
+            await TestTimeout.WaitUntilAsync(async () => (await StatsPeers.UnixAsync(socket, "show servers state svc")).Contains(" s2 127.0.0.21 2 64 4 ", StringComparison.Ordinal));
+            await SnapshotAsync();
+
+            // The SRV label no longer exists: past `hold nx` its servers are emptied. The addresses come back.
+            await dns.SetServicesAsync(string.Empty, ThreeAddresses);
+            await WaitAsync("backend 'svc' has no server available!");
+            await WaitAsync("Server many/a2 administratively READY thanks to valid DNS answer.");
+            await SnapshotAsync();
+
+            var fqdn = logs.Lines.Lines.Skip(logsBefore).Select(l => FqdnChange().Match(l)).Where(m => m.Success).Select(m => m.Value).ToList();
+            var lines = output.Lines.Select(Unprefixed).Where(l => l.StartsWith("Server ", StringComparison.Ordinal) || l.StartsWith("many/", StringComparison.Ordinal)
+                || l.StartsWith("svc/", StringComparison.Ordinal) || l.Contains("'svc'", StringComparison.Ordinal)).ToList();
+            return (lines, snapshots, fqdn);
+        }
+
+        var haSocket = Path.Combine(Ports.TempDirectory(), "h.sock");
+        var haPort = Ports.FreeListeningPort();
+        (List<string> Lines, List<string> Snapshots, List<string> Fqdn) reference;
+        var logsBefore = logs.Lines.Lines.Count;
+        await using (var haproxy = await HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
+        {
+            reference = await RunAsync(haPort, haSocket, haproxy.Output, logsBefore);
+        }
+
+        await dns.SetServicesAsync(Services(("a.test", 0), ("b.test", 256), ("c.test", 65535)), ThreeAddresses);
+        var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
+        var ourPort = Ports.FreeListeningPort();
+        logsBefore = logs.Lines.Lines.Count;
+        await using var sluice = await SluiceProcess.StartAsync(Config(ourPort, socket), []);
+        await StatsPeers.WaitForUnixSocketAsync(socket);
+        var ours = await RunAsync(ourPort, socket, sluice.Output, logsBefore);
+
+        Assert.StartsWith("many a1 127.0.0.24 2 0 1 1 many.test " + P(port) + " -\nmany a2 127.0.0.21 2 0 1 1 many.test", reference.Snapshots[0], StringComparison.Ordinal);
+        Assert.Contains("svc s1 127.0.0.24 2 64 256 1 c.test " + P(port) + " _app._tcp.svc.test", reference.Snapshots[0], StringComparison.Ordinal);
+        for (var i = 0; i < reference.Snapshots.Count; i++)
+        {
+            Assert.Equal(reference.Snapshots[i], ours.Snapshots[i]);
+        }
+
+        Assert.Equal(reference.Fqdn.Order(StringComparer.Ordinal), ours.Fqdn.Order(StringComparer.Ordinal));
+        foreach (var server in new[] { "many/a1", "many/a2", "many/a3", "svc/s1", "svc/s2", "svc/s3" })
+        {
+            Assert.Equal(OfServer(reference.Lines, server), OfServer(ours.Lines, server));
+        }
+
+        Assert.Equal(reference.Lines.Count(l => l.Contains("'svc' has no server", StringComparison.Ordinal)), ours.Lines.Count(l => l.Contains("'svc' has no server", StringComparison.Ordinal)));
+    }
+
+    /// <summary>A `show servers state` line without its times and check columns: backend, server, address, states, weights, FQDN, port and SRV record.</summary>
+    private static string StateColumns(string line)
+    {
+        var columns = line.Split(' ');
+        return string.Join(' ', new[] { 1, 3, 4, 5, 6, 7, 8, 17, 18, 19 }.Select(i => columns[i]));
+    }
+
     /// <summary>The server rows' names and `status` column of a `show stat` answer.</summary>
     private static List<string> StatusColumn(string csv) =>
         [.. StatsPeers.ParseCsv(csv).Values.Select(r => r["svname"] + " " + r["status"])];
@@ -118,7 +238,7 @@ public sealed partial class ResolversTests
 
     /// <summary>A server's lines, in order; the lines that name another server of the backend left out.</summary>
     private static List<string> OfServer(List<string> lines, string server) =>
-        [.. lines.Where(l => l.Contains($"be/{server} ", StringComparison.Ordinal)).Select(l => Counts().Replace(l, string.Empty))];
+        [.. lines.Where(l => l.Contains((server.Contains('/', StringComparison.Ordinal) ? server : "be/" + server) + " ", StringComparison.Ordinal)).Select(l => Counts().Replace(l, string.Empty))];
 
     /// <summary>A line as both print it, without haproxy's `[WARNING]  (PID) : ` or Sluice's `[WARNING] `.</summary>
     private static string Unprefixed(string line) => Prefix().Replace(line, string.Empty);
@@ -133,6 +253,10 @@ public sealed partial class ResolversTests
 
     [GeneratedRegex(@"(?<=: +)\d+")]
     private static partial Regex Digits();
+
+    // The line HAProxy sends to the backend's log targets only when an SRV record names a server's target.
+    [GeneratedRegex(@"\S+/\S+ changed its FQDN from \S+ to \S+ by 'SRV record'")]
+    private static partial Regex FqdnChange();
 
     [GeneratedRegex(@"^\[[A-Z]+\] +(\(\d+\) : )?")]
     private static partial Regex Prefix();
