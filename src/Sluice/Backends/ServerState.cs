@@ -277,8 +277,7 @@ internal sealed class ServerState
     private long SlowStartSeconds => ((long)Config.Check.SlowStart.TotalMilliseconds + 999) / 1000;
 
     /// <summary>The algorithms whose weights change at run time (HAProxy's BE_LB_PROP_DYN) ramp the weight up.</summary>
-    private bool RampsWeight => _backend.Config.Balance.Algorithm is BalanceAlgorithm.RoundRobin
-        or BalanceAlgorithm.LeastConn or BalanceAlgorithm.First or BalanceAlgorithm.Random;
+    private bool RampsWeight => Balancing.BalancerFactory.HasDynamicWeights(_backend.Config);
 
     private void BeginSlowStart()
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Sluice.Config.Model;
 
 namespace Sluice.Backends;
 
@@ -34,7 +33,7 @@ internal static class WeightChange
             return "Absolute weight can only be between 0 and 256 inclusive.\n";
         }
 
-        if (weight != 0 && weight != server.InitialWeight && !IsDynamic(server.Backend.Config))
+        if (weight != 0 && weight != server.InitialWeight && !Balancing.BalancerFactory.HasDynamicWeights(server.Backend.Config))
         {
             return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n";
         }
@@ -42,13 +41,4 @@ internal static class WeightChange
         server.Weight = weight;
         return null;
     }
-
-    /// <summary>Whether the backend's algorithm follows weight changes (HAProxy's BE_LB_PROP_DYN).</summary>
-    private static bool IsDynamic(BackendConfig backend) => backend.Balance.Algorithm switch
-    {
-        BalanceAlgorithm.StaticRoundRobin => false,
-        BalanceAlgorithm.Source or BalanceAlgorithm.Uri or BalanceAlgorithm.UrlParam or BalanceAlgorithm.Header
-            or BalanceAlgorithm.Hash or BalanceAlgorithm.RdpCookie => backend.HashType.Consistent,
-        _ => true,
-    };
 }

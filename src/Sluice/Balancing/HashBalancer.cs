@@ -16,7 +16,8 @@ internal interface IHashBalancer
 /// Map-based (HAProxy's default): the hash indexes the weighted server map, so any change of the servers moves most
 /// keys. Consistent: each server owns weight × 16 points on a 32-bit ring, placed by the avalanche hash of its id
 /// alone, and a key goes to the nearest point; a server that leaves or comes back moves only its own share of keys.
-/// A request without a key (no such header or parameter) is balanced round robin, as HAProxy does.
+/// A request without a key (no such header or parameter) walks the weighted map round robin, as HAProxy's
+/// map_get_server_rr (with `hash-type consistent` too, where HAProxy walks the ring instead).
 /// </summary>
 /// <remarks>
 /// The map and the ring are rebuilt when the eligible servers change (rare, allocates); a pick reads the current
@@ -29,7 +30,7 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
     internal const int PointsPerWeight = 16;
 
     private readonly EligibleServers _eligible;
-    private readonly RoundRobinBalancer _fallback;
+    private readonly StaticRoundRobinBalancer _fallback;
     private readonly HashTypeConfig _hashType;
     private readonly bool _hashesSource;
     private Ring? _ring;
@@ -37,12 +38,12 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
     public HashBalancer(BackendState backend, HashTypeConfig hashType, bool hashesSource)
     {
         _eligible = new EligibleServers(backend);
-        _fallback = new RoundRobinBalancer(backend);
+        _fallback = new StaticRoundRobinBalancer(backend);
         _hashType = hashType;
         _hashesSource = hashesSource;
     }
 
-    /// <summary>`source`: the client's address is the key. The other algorithms come here only without a key: round robin.</summary>
+    /// <summary>`source`: the client's address is the key. The other algorithms come here only without a key: the map, round robin.</summary>
     public ServerState? Pick(IPAddress? clientAddress, ServerState? avoid)
     {
         if (!_hashesSource)

@@ -5,12 +5,13 @@ namespace Sluice.Tests.Balancing;
 public class RoundRobinBalancerTests
 {
     [Fact]
-    public void Pick_Weights511_InterleavedSequence()
+    public void Pick_Weights511_HAProxysSequence()
     {
+        // haproxy 2.6 with `balance roundrobin` and these weights, 14 connections.
         var backend = TestBackends.Create(BalanceAlgorithm.RoundRobin, 5, 1, 1);
         var names = TestBackends.PickReleasing(backend, 14);
         Assert.Equal(
-            ["s1", "s1", "s2", "s1", "s3", "s1", "s1", "s1", "s1", "s2", "s1", "s3", "s1", "s1"],
+            ["s1", "s1", "s1", "s2", "s1", "s1", "s3", "s1", "s1", "s1", "s2", "s1", "s1", "s3"],
             names);
     }
 
