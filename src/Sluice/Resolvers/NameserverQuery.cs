@@ -69,7 +69,10 @@ internal static class NameserverQuery
         return last;
     }
 
-    /// <summary>One query of <paramref name="type"/> to every name server, answered within `timeout retry`.</summary>
+    /// <summary>
+    /// One query of <paramref name="type"/> to every name server at once, answered within `timeout retry`: the first
+    /// valid answer wins (the others are abandoned, not counted as timeouts), otherwise the last failure counts.
+    /// </summary>
     private static async Task<ResolutionResult> QueryAsync(ResolversConfig resolvers, IReadOnlyList<NameserverCounters> counters, string name, DnsRecordType type, CancellationToken cancellation)
     {
         var query = new byte[DnsMessage.MaxQueryLength];
@@ -80,55 +83,28 @@ internal static class NameserverQuery
             return new ResolutionResult(ResolutionStatus.Other, type, null, null);
         }
 
-        using var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
-        socket.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
-        var answeredBy = new bool[resolvers.Nameservers.Count];
-        for (var i = 0; i < resolvers.Nameservers.Count; i++)
-        {
-            try
-            {
-                await socket.SendToAsync(query.AsMemory(0, length), SocketFlags.None, resolvers.Nameservers[i].Address, cancellation).ConfigureAwait(false);
-                counters[i].Sent();
-            }
-            catch (SocketException)
-            {
-                // An unreachable name server answers nothing; the others may.
-                counters[i].SendFailed();
-                answeredBy[i] = true;
-            }
-        }
-
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(resolvers.Retry);
-        var buffer = new byte[ushort.MaxValue];
+        var exchange = new Exchange(query.AsMemory(0, length), id, deadline.Token);
+        var pending = new List<Task<(int Index, byte[]? Message)>>(resolvers.Nameservers.Count);
+        for (var i = 0; i < resolvers.Nameservers.Count; i++)
+        {
+            pending.Add(AskAsync(resolvers.Nameservers[i], i, counters[i], exchange));
+        }
+
         ResolutionResult? lastInvalid = null;
-        var answered = 0;
         try
         {
-            while (answered < resolvers.Nameservers.Count)
+            while (pending.Count > 0)
             {
-                SocketReceiveFromResult received;
-                try
-                {
-                    received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.IPv6Any, 0), deadline.Token).ConfigureAwait(false);
-                }
-                catch (SocketException)
-                {
-                    // An ICMP "port unreachable" from a name server that is not there.
-                    answered++;
-                    continue;
-                }
-
-                var from = Unmapped((IPEndPoint)received.RemoteEndPoint);
-                var index = IndexOf(resolvers, from);
-                var message = buffer.AsSpan(0, received.ReceivedBytes);
-                if (index < 0 || answeredBy[index] || DnsMessage.IdOf(message) != id)
+                var done = await Task.WhenAny(pending).ConfigureAwait(false);
+                pending.Remove(done);
+                var (index, message) = await done.ConfigureAwait(false);
+                if (message is null)
                 {
                     continue;
                 }
 
-                answered++;
-                answeredBy[index] = true;
                 if (DnsMessage.ReadResponse(message, type) is not { } answer)
                 {
                     counters[index].Invalid();
@@ -153,19 +129,118 @@ internal static class NameserverQuery
                 lastInvalid = result;
             }
         }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        finally
         {
-            // `timeout retry` passed: the name servers still silent timed out.
-            for (var i = 0; i < answeredBy.Length; i++)
+            // The name servers still asked are abandoned: the answer is in, or the resolution stops.
+            exchange.Abandoned = true;
+            await deadline.CancelAsync().ConfigureAwait(false);
+        }
+
+        cancellation.ThrowIfCancellationRequested();
+        return lastInvalid ?? new ResolutionResult(ResolutionStatus.Timeout, type, null, null);
+    }
+
+    /// <summary>What every name server of one query is asked, and until when.</summary>
+    private sealed class Exchange(ReadOnlyMemory<byte> query, ushort id, CancellationToken deadline)
+    {
+        public ReadOnlyMemory<byte> Query { get; } = query;
+        public ushort Id { get; } = id;
+        public CancellationToken Deadline { get; } = deadline;
+        /// <summary>Set once the query no longer waits: a name server still silent then did not time out.</summary>
+        public volatile bool Abandoned;
+    }
+
+    /// <summary>
+    /// Asks one name server: over UDP one datagram (answers with another id are passed over), over TCP (`tcp@`) the
+    /// query and its answer each behind a two-byte length (RFC 7766). Returns the answer, or null (counted as a send
+    /// error or a timeout, or not at all when the server refused the port or the query was abandoned).
+    /// </summary>
+    private static async Task<(int Index, byte[]? Message)> AskAsync(NameserverConfig nameserver, int index, NameserverCounters counters, Exchange exchange)
+    {
+        var sent = false;
+        try
+        {
+            using var socket = nameserver.Tcp
+                ? new Socket(nameserver.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
+                : new Socket(nameserver.Address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            await socket.ConnectAsync(nameserver.Address, exchange.Deadline).ConfigureAwait(false);
+            if (!nameserver.Tcp)
             {
-                if (!answeredBy[i])
+                await socket.SendAsync(exchange.Query, SocketFlags.None, exchange.Deadline).ConfigureAwait(false);
+                sent = true;
+                counters.Sent();
+                var buffer = new byte[ushort.MaxValue];
+                while (true)
                 {
-                    counters[i].TimedOut();
+                    var received = await socket.ReceiveAsync(buffer, SocketFlags.None, exchange.Deadline).ConfigureAwait(false);
+                    if (DnsMessage.IdOf(buffer.AsSpan(0, received)) == exchange.Id)
+                    {
+                        return (index, buffer[..received]);
+                    }
+                }
+            }
+
+            var framed = new byte[2 + exchange.Query.Length];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)exchange.Query.Length);
+            exchange.Query.CopyTo(framed.AsMemory(2));
+            await socket.SendAsync(framed, SocketFlags.None, exchange.Deadline).ConfigureAwait(false);
+            sent = true;
+            counters.Sent();
+            var header = new byte[2];
+            while (true)
+            {
+                if (!await ReadExactlyAsync(socket, header, exchange.Deadline).ConfigureAwait(false))
+                {
+                    return (index, null);
+                }
+
+                var message = new byte[System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(header)];
+                if (!await ReadExactlyAsync(socket, message, exchange.Deadline).ConfigureAwait(false))
+                {
+                    return (index, null);
+                }
+
+                if (DnsMessage.IdOf(message) == exchange.Id)
+                {
+                    return (index, message);
                 }
             }
         }
+        catch (OperationCanceledException)
+        {
+            if (sent && !exchange.Abandoned)
+            {
+                counters.TimedOut();
+            }
 
-        return lastInvalid ?? new ResolutionResult(ResolutionStatus.Timeout, type, null, null);
+            return (index, null);
+        }
+        catch (SocketException ex)
+        {
+            // Nothing listens there (ICMP "port unreachable", or a refused connection): it answers nothing, the others may.
+            if (!sent && ex.SocketErrorCode != SocketError.ConnectionRefused)
+            {
+                counters.SendFailed();
+            }
+
+            return (index, null);
+        }
+    }
+
+    private static async Task<bool> ReadExactlyAsync(Socket socket, byte[] buffer, CancellationToken cancellation)
+    {
+        for (var read = 0; read < buffer.Length;)
+        {
+            var count = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancellation).ConfigureAwait(false);
+            if (count == 0)
+            {
+                return false;
+            }
+
+            read += count;
+        }
+
+        return true;
     }
 
     /// <summary>The place of the name server at <paramref name="from"/> in the section; -1 for none.</summary>
@@ -181,7 +256,4 @@ internal static class NameserverQuery
 
         return -1;
     }
-
-    private static IPEndPoint Unmapped(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
 }

@@ -2,8 +2,8 @@ using System.Net;
 
 namespace Sluice.Config.Model;
 
-/// <summary>A `nameserver NAME ADDR[:PORT]` line of a `resolvers` section: a DNS server asked over UDP.</summary>
-internal sealed record NameserverConfig(string Name, IPEndPoint Address);
+/// <summary>A `nameserver NAME ADDR[:PORT]` line of a `resolvers` section: a DNS server asked over UDP, or over TCP with `tcp@`.</summary>
+internal sealed record NameserverConfig(string Name, IPEndPoint Address, bool Tcp = false);
 
 /// <summary>
 /// A `resolvers NAME` section (configuration.txt §5.3.2): the name servers that servers with `resolvers NAME` ask
@@ -33,7 +33,7 @@ internal sealed record ResolversConfig
     public TimeSpan HoldTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan HoldOther { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>`hold valid` and `hold obsolete`: read and kept; they concern `do-resolve` and SRV records, which Sluice lacks.</summary>
+    /// <summary>`hold valid` (read and kept: it concerns `do-resolve`, which Sluice lacks) and `hold obsolete` (how long a record no longer answered is kept).</summary>
     public TimeSpan HoldValid { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan HoldObsolete { get; init; }
 

@@ -94,14 +94,22 @@ internal static class ResolversParser
         }
 
         var text = address;
-        if (text.StartsWith("udp@", StringComparison.Ordinal) || text.StartsWith("ipv4@", StringComparison.Ordinal) || text.StartsWith("ipv6@", StringComparison.Ordinal))
+        var tcp = false;
+        var at = text.IndexOf('@', StringComparison.Ordinal);
+        switch (at < 0 ? string.Empty : text[..(at + 1)])
         {
-            text = text[(text.IndexOf('@', StringComparison.Ordinal) + 1)..];
-        }
-        else if (text.Contains('@', StringComparison.Ordinal))
-        {
-            ctx.Alert($"'nameserver {name}' : '{address}' : only UDP name servers are supported yet.");
-            return resolvers;
+            case "":
+                break;
+            case "udp@" or "udp4@" or "udp6@" or "ipv4@" or "ipv6@":
+                text = text[(at + 1)..];
+                break;
+            case "tcp@" or "tcp4@" or "tcp6@":
+                tcp = true;
+                text = text[(at + 1)..];
+                break;
+            default:
+                ctx.Alert($"'nameserver {name}' : '{address}' : only UDP and TCP name servers are supported yet.");
+                return resolvers;
         }
 
         if (Parse(text) is not { } endPoint)
@@ -116,7 +124,7 @@ internal static class ResolversParser
             return resolvers;
         }
 
-        return resolvers with { Nameservers = [.. resolvers.Nameservers, new NameserverConfig(name, endPoint)] };
+        return resolvers with { Nameservers = [.. resolvers.Nameservers, new NameserverConfig(name, endPoint, tcp)] };
     }
 
     /// <summary>`IP[:PORT]` or `[IPv6][:PORT]`, port 53 by default.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using Sluice.Integration.Fixtures;
+using Sluice.TestKit.Processes;
 using Sluice.Integration.Scenarios.Logs;
 using Sluice.Integration.Scenarios.Stats;
 
@@ -70,20 +71,7 @@ public sealed partial class ResolversTests
             return (lines, answers, cli);
         }
 
-        var haSocket = Path.Combine(Ports.TempDirectory(), "h.sock");
-        var haPort = Ports.FreeListeningPort();
-        (List<string> Lines, List<string> Answers, List<string> Cli) reference;
-        await using (var haproxy = await HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
-        {
-            reference = await RunAsync(haPort, haSocket, haproxy.Output);
-        }
-
-        await dns.SetAsync("127.0.0.9 app.test\n127.0.0.1 other.test\n");
-        var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
-        var port = Ports.FreeListeningPort();
-        await using var sluice = await SluiceProcess.StartAsync(Config(port, socket), []);
-        await StatsPeers.WaitForUnixSocketAsync(socket);
-        var ours = await RunAsync(port, socket, sluice.Output);
+        var (reference, ours) = await CompareAsync(Config, RunAsync, () => dns.SetAsync("127.0.0.9 app.test\n127.0.0.1 other.test\n"));
 
         Assert.Equal(["200 resolved\n", "503", "200 resolved\n"], reference.Answers);
         Assert.Equal(reference.Answers, ours.Answers);
@@ -96,6 +84,61 @@ public sealed partial class ResolversTests
         {
             Assert.Equal(OfServer(reference.Lines, server), OfServer(ours.Lines, server));
         }
+    }
+
+    [Fact]
+    public async Task TcpNameserver_QueriesOverTcp_AsHaproxy()
+    {
+        await using var nginx = await NginxBackend.StartAsync(new NginxOptions { SmallBody = "resolved\n" });
+        await using var dns = await DnsmasqPeer.StartAsync("127.0.0.9 app.test\n");
+
+        // Only TCP reaches dnsmasq through this port: nothing answers a datagram there. dnsmasq answers a TCP
+        // connection from a process forked with the names of that moment, so the relay closes connections idle for
+        // 100 ms: a proxy that keeps its connection open (haproxy does) still sees the names change.
+        var relayPort = Ports.FreeListeningPort();
+        await using var relay = PeerProcess.Start(CommandRunner.Require("socat", "socat"), ["-T", "0.1", $"TCP-LISTEN:{P(relayPort)},bind=127.0.0.1,reuseaddr,fork", $"TCP:{dns.Address}"]);
+        await TestTimeout.WaitUntilAsync(async () =>
+        {
+            try
+            {
+                using var probe = await TestClient.ConnectTcpAsync(relayPort);
+                return true;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return false;
+            }
+        });
+
+        string Config(int port, string socket) => $"""
+            {HaproxyOracle.Preamble(socket)}
+            resolvers local
+                nameserver ns1 tcp@127.0.0.1:{P(relayPort)}
+                timeout resolve 200ms
+                timeout retry 500ms
+            frontend fe
+                bind 127.0.0.1:{P(port)}
+                default_backend be
+            backend be
+                server s1 app.test:{P(nginx.Port)} resolvers local init-addr none resolve-prefer ipv4
+            """;
+
+        async Task<(List<string> Lines, List<string> Answers, string Resolvers)> RunAsync(int port, string socket, Fixtures.LineCollector output)
+        {
+            await output.WaitForAsync(l => l.EndsWith("Server be/s1 administratively READY thanks to valid DNS answer.", StringComparison.Ordinal));
+            await dns.SetAsync("127.0.0.1 app.test\n");
+            await output.WaitForAsync(l => l.EndsWith("be/s1 changed its IP from 127.0.0.9 to 127.0.0.1 by local/ns1.", StringComparison.Ordinal));
+            var answers = new List<string> { await GetAsync(port, untilOk: true) };
+            var resolvers = Section().Match(Digits().Replace(await StatsPeers.UnixAsync(socket, "show resolvers"), "N")).Value;
+            return ([.. output.Lines.Select(Unprefixed).Where(l => l.StartsWith("be/s1 ", StringComparison.Ordinal) || l.StartsWith("Server be/s1 ", StringComparison.Ordinal))], answers, resolvers);
+        }
+
+        var (reference, ours) = await CompareAsync(Config, RunAsync, () => dns.SetAsync("127.0.0.9 app.test\n"));
+
+        Assert.Equal(["200 resolved\n"], reference.Answers);
+        Assert.Equal(reference.Answers, ours.Answers);
+        Assert.Equal(reference.Lines, ours.Lines);
+        Assert.Equal(reference.Resolvers, ours.Resolvers);
     }
 
     [Fact]
@@ -132,8 +175,9 @@ public sealed partial class ResolversTests
                 server-template s 1-3 _app._tcp.svc.test resolvers local resolve-prefer ipv4
             """;
 
-        // `logsBefore`: the lines the log target had before the proxy started.
-        async Task<(List<string> Lines, List<string> Snapshots, List<string> Fqdn)> RunAsync(int listen, string socket, Fixtures.LineCollector output, int logsBefore)
+        // The lines the log target had before the proxy started.
+        var logsBefore = 0;
+        async Task<(List<string> Lines, List<string> Snapshots, List<string> Fqdn)> RunAsync(int listen, string socket, Fixtures.LineCollector output)
         {
             async Task WaitAsync(string text) => await output.WaitForAsync(l => l.Contains(text, StringComparison.Ordinal));
             var snapshots = new List<string>();
@@ -176,22 +220,11 @@ public sealed partial class ResolversTests
             return (lines, snapshots, fqdn);
         }
 
-        var haSocket = Path.Combine(Ports.TempDirectory(), "h.sock");
-        var haPort = Ports.FreeListeningPort();
-        (List<string> Lines, List<string> Snapshots, List<string> Fqdn) reference;
-        var logsBefore = logs.Lines.Lines.Count;
-        await using (var haproxy = await HaproxyOracle.StartAsync(Config(haPort, haSocket), haSocket))
+        var (reference, ours) = await CompareAsync(Config, RunAsync, async () =>
         {
-            reference = await RunAsync(haPort, haSocket, haproxy.Output, logsBefore);
-        }
-
-        await dns.SetServicesAsync(Services(("a.test", 0), ("b.test", 256), ("c.test", 65535)), ThreeAddresses);
-        var socket = Path.Combine(Ports.TempDirectory(), "s.sock");
-        var ourPort = Ports.FreeListeningPort();
-        logsBefore = logs.Lines.Lines.Count;
-        await using var sluice = await SluiceProcess.StartAsync(Config(ourPort, socket), []);
-        await StatsPeers.WaitForUnixSocketAsync(socket);
-        var ours = await RunAsync(ourPort, socket, sluice.Output, logsBefore);
+            await dns.SetServicesAsync(Services(("a.test", 0), ("b.test", 256), ("c.test", 65535)), ThreeAddresses);
+            logsBefore = logs.Lines.Lines.Count;
+        });
 
         Assert.StartsWith("many a1 127.0.0.24 2 0 1 1 many.test " + P(port) + " -\nmany a2 127.0.0.21 2 0 1 1 many.test", reference.Snapshots[0], StringComparison.Ordinal);
         Assert.Contains("svc s1 127.0.0.24 2 64 256 1 c.test " + P(port) + " _app._tcp.svc.test", reference.Snapshots[0], StringComparison.Ordinal);
@@ -214,6 +247,27 @@ public sealed partial class ResolversTests
     {
         var columns = line.Split(' ');
         return string.Join(' ', new[] { 1, 3, 4, 5, 6, 7, 8, 17, 18, 19 }.Select(i => columns[i]));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="run"/> under haproxy 2.6 and then Sluice with the same configuration, each watched through
+    /// its output; <paramref name="reset"/> puts the name server back as it was before each start.
+    /// </summary>
+    private static async Task<(T Reference, T Ours)> CompareAsync<T>(Func<int, string, string> config, Func<int, string, Fixtures.LineCollector, Task<T>> run, Func<Task> reset)
+    {
+        T reference;
+        var (haPort, haSocket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        await reset();
+        await using (var haproxy = await HaproxyOracle.StartAsync(config(haPort, haSocket), haSocket))
+        {
+            reference = await run(haPort, haSocket, haproxy.Output);
+        }
+
+        var (port, socket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+        await reset();
+        await using var sluice = await SluiceProcess.StartAsync(config(port, socket), []);
+        await StatsPeers.WaitForUnixSocketAsync(socket);
+        return (reference, await run(port, socket, sluice.Output));
     }
 
     /// <summary>The server rows' names and `status` column of a `show stat` answer.</summary>
