@@ -27,6 +27,7 @@ internal static class ConfigBuilder
         var backendList = new List<BackendConfig>();
         var reachingMaxConn = SumReachingMaxConn(global, sections);
         ResolveTrackedTables(sections, diagnostics);
+        ResolveDoResolveSections(sections, global, diagnostics);
         foreach (var section in sections)
         {
             if (!section.IsBackend)
@@ -67,6 +68,35 @@ internal static class ConfigBuilder
         }
 
         return new SluiceConfig { Global = global, Frontends = frontends, Backends = backendList };
+    }
+
+    /// <summary>`do-resolve` rules find their `resolvers` section by name; HAProxy's alert for an unknown one.</summary>
+    private static void ResolveDoResolveSections(IReadOnlyList<ProxySection> sections, GlobalConfig global, DiagnosticBag diagnostics)
+    {
+        foreach (var section in sections)
+        {
+            if (section.Kind == ProxyKinds.Defaults)
+            {
+                continue;
+            }
+
+            foreach (var rule in section.HttpRequestRules)
+            {
+                if (rule.Action is not Sluice.Rules.Actions.DoResolveAction resolve)
+                {
+                    continue;
+                }
+
+                if (global.Resolvers.TryGetValue(resolve.ResolversName, out var resolvers))
+                {
+                    resolve.Resolvers = resolvers;
+                }
+                else
+                {
+                    diagnostics.ConfigAlert($"Proxy '{section.Name}': Can't find resolvers section '{resolve.ResolversName}' for do-resolve action.");
+                }
+            }
+        }
     }
 
     /// <summary>

@@ -39,7 +39,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private int _listenersHandedOut;
     private Task? _stopTask;
     private HealthChecks? _checks;
-    private Resolvers.ServerResolutions? _resolutions;
+    private readonly Resolvers.ServerResolutions _resolutions = new(Console.Error);
     private readonly Logging.RingForwarder[] _ringForwarders;
     private RuntimeApi.CliServer? _cli;
     private readonly List<Stats.FrontendStats> _frontendStats = [];
@@ -145,7 +145,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         }
 
         host._checks = HealthChecks.Start(host._backendList, host._heartbeat, Console.Error, predecessor?._checks, () => [.. host._active.Keys], config.Global);
-        host._resolutions = Resolvers.ServerResolutions.Start(host._backendList, Console.Error);
+        host._resolutions.Start(host._backendList);
         host.Stats!.Resolutions = host._resolutions;
         foreach (var forwarder in host._ringForwarders)
         {
@@ -302,6 +302,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             var context = new TransactionContext(frontend, backend, _heartbeat, buffers, OnSessionFinished, debugOutput)
             {
                 Log = frontend.Log is { } log ? new Sluice.Logging.LogSender(log) : null,
+                Resolutions = _resolutions,
 
                 // At a reload the frontend of the same name goes on counting where the running one is.
                 Counters = predecessor?._frontendStats.Find(f => f.Name == frontend.Name)?.Counters ?? new(),
@@ -545,7 +546,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private void DisposeResources()
     {
         _checks?.Stop();
-        _resolutions?.Stop();
+        _resolutions.Stop();
         foreach (var forwarder in _ringForwarders)
         {
             forwarder.Dispose();

@@ -8,7 +8,8 @@ namespace Sluice.Resolvers;
 
 /// <summary>
 /// The run-time resolutions of one configuration: the servers named by a host name or an SRV label with `resolvers`,
-/// and the shared resolutions they ask (one per section, name and record type, as HAProxy shares them). A
+/// the `do-resolve` rules, and the shared resolutions they ask (one per section, name and record type, as HAProxy
+/// shares them). A
 /// resolution runs while someone needs its name: an SRV server resolving its target starts one, and leaves it when
 /// the record goes or brings an additional address. Every change happens under <see cref="Lock"/>, so the
 /// resolutions see one another's servers as HAProxy's single resolver task does. HAProxy's lines go to stderr and
@@ -21,7 +22,7 @@ internal sealed class ServerResolutions
     private readonly Dictionary<ResolversConfig, NameserverCounters[]> _counters = new(ReferenceEqualityComparer.Instance);
     private readonly List<Resolution> _resolutions = [];
 
-    private ServerResolutions(TextWriter log)
+    public ServerResolutions(TextWriter log)
     {
         Log = log;
     }
@@ -30,47 +31,79 @@ internal sealed class ServerResolutions
 
     public TextWriter Log { get; }
 
-    /// <summary>The counters of each name server of <paramref name="resolvers"/>; null when no server uses the section.</summary>
-    public IReadOnlyList<NameserverCounters>? CountersOf(ResolversConfig resolvers) =>
-        _counters.TryGetValue(resolvers, out var counters) ? counters : null;
-
-    /// <returns>Null when no server of <paramref name="backends"/> is resolved at run time.</returns>
-    public static ServerResolutions? Start(IEnumerable<BackendState> backends, TextWriter log)
+    /// <summary>The counters of each name server of <paramref name="resolvers"/>; null when nothing asked the section yet.</summary>
+    public IReadOnlyList<NameserverCounters>? CountersOf(ResolversConfig resolvers)
     {
-        ServerResolutions? started = null;
-        foreach (var backend in backends)
+        lock (Lock)
         {
-            var requests = new Dictionary<string, SrvRequest>(StringComparer.OrdinalIgnoreCase);
-            foreach (var server in backend.Servers)
-            {
-                if (server.Config is not { Resolvers.Nameservers.Count: > 0 } config)
-                {
-                    continue;
-                }
+            return _counters.TryGetValue(resolvers, out var counters) ? counters : null;
+        }
+    }
 
-                started ??= new ServerResolutions(log);
-                lock (started.Lock)
+    /// <summary>Starts resolving the servers of <paramref name="backends"/> named by a host name or an SRV label with `resolvers`.</summary>
+    public void Start(IEnumerable<BackendState> backends)
+    {
+        lock (Lock)
+        {
+            foreach (var backend in backends)
+            {
+                var requests = new Dictionary<string, SrvRequest>(StringComparer.OrdinalIgnoreCase);
+                foreach (var server in backend.Servers)
                 {
+                    if (server.Config is not { Resolvers.Nameservers.Count: > 0 } config)
+                    {
+                        continue;
+                    }
+
                     if (config.SrvRecord is { } label)
                     {
                         if (!requests.TryGetValue(label, out var request))
                         {
-                            request = new SrvRequest(started, backend, label);
+                            request = new SrvRequest(this, backend, label);
                             requests[label] = request;
-                            started.Link(request, config.Resolvers, label, DnsRecordType.Srv);
+                            Link(request, config.Resolvers, label, DnsRecordType.Srv);
                         }
 
-                        request.Add(new ResolvedServer(started, server, backend, request));
+                        request.Add(new ResolvedServer(this, server, backend, request));
                     }
                     else if (config.HostName is { } name)
                     {
-                        started.Link(new ResolvedServer(started, server, backend, null), name, config.ResolvePreferIpv4 ? DnsRecordType.A : DnsRecordType.Aaaa);
+                        Link(new ResolvedServer(this, server, backend, null), name, config.ResolvePreferIpv4 ? DnsRecordType.A : DnsRecordType.Aaaa);
                     }
                 }
             }
         }
+    }
 
-        return started;
+    /// <summary>
+    /// `do-resolve`: one address for <paramref name="name"/> from <paramref name="resolvers"/>, as HAProxy's stream
+    /// requester gets it: from the records of a resolution of that name whose last valid answer is younger than
+    /// `hold valid`, else from the next answer; null when the resolution fails.
+    /// </summary>
+    public async Task<System.Net.IPAddress?> ResolveOnceAsync(ResolversConfig resolvers, string name, bool preferIpv4, CancellationToken cancellation)
+    {
+        var requester = new OneShotRequest(preferIpv4);
+        Resolution resolution;
+        lock (Lock)
+        {
+            resolution = Link(requester, resolvers, name, preferIpv4 ? DnsRecordType.A : DnsRecordType.Aaaa);
+            if (resolution.Status == ResolutionStatus.Valid && Environment.TickCount64 - resolution.LastValidMs < (long)resolvers.HoldValid.TotalMilliseconds)
+            {
+                requester.OnValid(resolution, null);
+            }
+        }
+
+        try
+        {
+            return await requester.Address.WaitAsync(cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (Lock)
+            {
+                Leave(requester, resolution);
+            }
+        }
     }
 
     public void Stop() => _stop.Cancel();
@@ -89,7 +122,13 @@ internal sealed class ServerResolutions
 
         server.Resolution = null;
         server.LetGoOfRecord();
-        resolution.Requesters.Remove(server);
+        Leave(server, resolution);
+    }
+
+    /// <summary>A requester leaves its resolution, which stops when nobody needs its name any more.</summary>
+    private void Leave(IResolutionRequester requester, Resolution resolution)
+    {
+        resolution.Requesters.Remove(requester);
         if (resolution.Requesters.Count == 0)
         {
             resolution.Stop();

@@ -1263,6 +1263,9 @@ internal sealed class HttpTransaction : IDisposable
                     }
 
                     continue;
+                case RuleVerdict.Resolve:
+                    await ResolveForRuleAsync(_ruleResult.Resolve!, _ruleResult.ResolveName!).ConfigureAwait(false);
+                    continue;
                 case RuleVerdict.SendEarlyHints:
                     _ruleResult.EarlyHintsPending = false;
                     if (front.AcceptsInterimResponses)
@@ -1288,6 +1291,20 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         return false;
+    }
+
+    /// <summary>`do-resolve`: the request waits for the name's address, which goes into the rule's variable; a failure leaves it unset.</summary>
+    private async ValueTask ResolveForRuleAsync(Rules.Actions.DoResolveAction rule, string name)
+    {
+        if (_front.Shared.Resolutions is not { } resolutions || rule.Resolvers is not { Nameservers.Count: > 0 } resolvers)
+        {
+            return;
+        }
+
+        if (await resolutions.ResolveOnceAsync(resolvers, name, rule.PreferIpv4, CancellationToken.None).ConfigureAwait(false) is { } address)
+        {
+            _samples.Variables.Set(rule.Variable, Rules.Samples.Sample.FromAddress(address));
+        }
     }
 
     /// <summary>

@@ -50,10 +50,14 @@ internal sealed class TransactionContext
         {
             Counters = Counters,
             Log = Log,
+            Resolutions = Resolutions,
         };
 
     /// <summary>The frontend's traffic counters, shared by all its transactions.</summary>
     public Stats.TrafficCounters Counters { get; init; } = new();
+
+    /// <summary>The running configuration's resolutions, which `do-resolve` rules ask; null in unit tests.</summary>
+    public Resolvers.ServerResolutions? Resolutions { get; init; }
 
     /// <summary>The frontend's traffic log; null when it logs nothing.</summary>
     public Sluice.Logging.LogSender? Log { get; init; }

@@ -235,6 +235,8 @@ internal static class HttpRuleParser
                 return ParseSetStatus(rule);
             case "set-var" or "unset-var" when open > 0:
                 return ParseVariable(rule, baseName == "set-var", open);
+            case "do-resolve" when open > 0 && !response:
+                return ParseDoResolve(rule, open);
             case "set-var-fmt" when open > 0:
                 return ParseVariableFormat(rule, open);
             case "set-log-level" when open < 0:
@@ -518,6 +520,39 @@ internal static class HttpRuleParser
 
         rule.Next = 2;
         return new SetVariableAction(variable!, expression);
+    }
+
+    /// <summary>`do-resolve(VAR,RESOLVERS[,ipv4|ipv6]) EXPR`, with haproxy 2.6's message; the section is found when the configuration is built.</summary>
+    private static HttpAction? ParseDoResolve(RuleWords rule, int open)
+    {
+        var ctx = rule.Ctx;
+        var name = rule.ActionName;
+        var text = ctx.Argument(1);
+        var arguments = name.EndsWith(')') ? name[(open + 1)..^1].Split(',') : [];
+        string Usage(string what) => $"Can't parse '{what}'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'.";
+        if (arguments.Length is < 2 or > 3 || (arguments.Length == 3 && arguments[2] is not ("ipv4" or "ipv6")))
+        {
+            return rule.Fail(Usage(name));
+        }
+
+        if (string.IsNullOrEmpty(text) || text is "if" or "unless")
+        {
+            return rule.Fail(Usage(string.Empty));
+        }
+
+        if (VariableNames.TryResolve(arguments[0], out var variable) is { } error)
+        {
+            return rule.Fail(error);
+        }
+
+        var expression = SampleExpressionParser.Parse(text, forAcl: false, out var expressionError);
+        if (expression is null)
+        {
+            return rule.Fail(expressionError!);
+        }
+
+        rule.Next = 2;
+        return new DoResolveAction(variable!, arguments[1], arguments.Length == 3 && arguments[2] == "ipv4", expression);
     }
 
     /// <summary>`normalize-uri NORMALIZER [full|strict]`, with haproxy 2.6's messages.</summary>

@@ -491,6 +491,35 @@ internal sealed class SetStatusAction(int status, byte[]? reason) : HttpAction
                 // As HAProxy, the query is always introduced by '?', even when empty or starting with one.
 }
 
+/// <summary>
+/// `do-resolve(VAR,RESOLVERS[,ipv4|ipv6]) EXPR`: the transaction pauses while the name the expression gives is
+/// resolved by the section's name servers, then VAR holds its address (unset when the resolution fails or the
+/// expression gives nothing), for a later `set-dst var(...)`.
+/// </summary>
+internal sealed class DoResolveAction(VariableName variable, string resolversName, bool preferIpv4, SampleExpression expression) : HttpAction
+{
+    public VariableName Variable { get; } = variable;
+
+    public string ResolversName { get; } = resolversName;
+
+    public bool PreferIpv4 { get; } = preferIpv4;
+
+    /// <summary>The section, found when the configuration is built.</summary>
+    public ResolversConfig? Resolvers { get; set; }
+
+    public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
+    {
+        if (!expression.TryEvaluate(ctx, out var value) || value.ToString() is not { Length: > 0 } name)
+        {
+            return RuleVerdict.Continue;
+        }
+
+        result.Resolve = this;
+        result.ResolveName = name;
+        return RuleVerdict.Resolve;
+    }
+}
+
 /// <summary>`set-var(NAME) EXPR` and `unset-var(NAME)`.</summary>
 internal sealed class SetVariableAction(VariableName variable, SampleExpression? expression) : HttpAction
 {

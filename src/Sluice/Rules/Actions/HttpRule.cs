@@ -21,6 +21,8 @@ internal enum RuleVerdict : byte
     WaitForBody,
     /// <summary>`early-hint`: the transaction sends <see cref="HttpRuleResult.EarlyHints"/> as a 103, then runs the rules again from the next one.</summary>
     SendEarlyHints,
+    /// <summary>`do-resolve`: the transaction resolves <see cref="HttpRuleResult.ResolveName"/>, then runs the rules again from the next one.</summary>
+    Resolve,
 }
 
 /// <summary>
@@ -56,6 +58,11 @@ internal sealed class HttpRuleResult
     /// <summary>`wait-for-body ... at-least N`: the payload bytes that end the wait early; 0 waits for all of it.</summary>
     public long WaitForBodyAtLeast { get; set; }
 
+    /// <summary>`do-resolve`: the rule that asks, and the name it asks for.</summary>
+    public DoResolveAction? Resolve { get; set; }
+
+    public string? ResolveName { get; set; }
+
     private Messages.HttpResponseHead? _earlyHints;
 
     public void Reset()
@@ -68,6 +75,8 @@ internal sealed class HttpRuleResult
         EarlyHintsPending = false;
         WaitForBodyMs = 0;
         WaitForBodyAtLeast = 0;
+        Resolve = null;
+        ResolveName = null;
     }
 }
 

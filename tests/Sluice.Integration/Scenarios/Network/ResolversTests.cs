@@ -142,6 +142,71 @@ public sealed partial class ResolversTests
     }
 
     [Fact]
+    public async Task DoResolve_DynamicForwardProxy_AsHaproxy()
+    {
+        // Two HTTP listeners on one port of two loopback addresses, each answering with the address it was reached at.
+        static async Task SayAddress(System.Net.Sockets.Socket socket)
+        {
+            var buffer = new byte[8192];
+            var head = string.Empty;
+            while (!head.Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var read = await socket.ReceiveAsync(buffer);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                head += System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+            }
+
+            var body = ((IPEndPoint)socket.LocalEndPoint!).Address + "\n";
+            await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}"));
+            socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            await TestServer.DrainAsync(socket);
+        }
+
+        await using var first = TestServer.Tcp(SayAddress, new IPEndPoint(IPAddress.Parse("127.0.0.21"), 0));
+        var serverPort = int.Parse(first.Address.Split(':')[1], CultureInfo.InvariantCulture);
+        await using var second = TestServer.Tcp(SayAddress, new IPEndPoint(IPAddress.Parse("127.0.0.22"), serverPort));
+        const string Names = "127.0.0.21 app.test\n127.0.0.22 other.test\n127.0.0.66 evil.test\n";
+        await using var dns = await DnsmasqPeer.StartAsync(Names);
+        string Config(int port, string socket) => $$"""
+            {{HaproxyOracle.Preamble(socket)}}
+            resolvers local
+                nameserver ns1 {{dns.Address}}
+                timeout resolve 200ms
+                timeout retry 300ms
+            frontend fe
+                bind 127.0.0.1:{{P(port)}}
+                http-request do-resolve(txn.dstip,local,ipv4) hdr(host),lower,field(1,:)
+                http-request return status 503 content-type text/plain string "no address" if !{ var(txn.dstip) -m found }
+                http-request deny if { var(txn.dstip) -m ip 127.0.0.64/28 }
+                http-request set-dst var(txn.dstip)
+                default_backend be
+            backend be
+                server clear 0.0.0.0:{{P(serverPort)}}
+            """;
+
+        async Task<List<string>> RunAsync(int port, string socket, Fixtures.LineCollector output)
+        {
+            var answers = new List<string>();
+            foreach (var host in new[] { "app.test", "other.test:8080", "missing.test", "evil.test", "app.test" })
+            {
+                var result = await Http.CurlAsync("-s", "-o", "-", "-w", " %{http_code}", "-H", "Host: " + host, Http.Url(port, "/"));
+                answers.Add(host + " " + result.StandardOutput.Replace("\n", string.Empty, StringComparison.Ordinal));
+            }
+
+            return answers;
+        }
+
+        var (reference, ours) = await CompareAsync(Config, RunAsync, () => dns.SetAsync(Names));
+        Assert.Equal("app.test 127.0.0.21 200", reference[0]);
+        Assert.Equal("missing.test no address 503", reference[2]);
+        Assert.Equal(reference, ours);
+    }
+
+    [Fact]
     public async Task ServerTemplates_SpreadAddressesAndFollowSrvRecords_AsHaproxy()
     {
         // Listeners on three loopback addresses, one port, each saying which address it is.

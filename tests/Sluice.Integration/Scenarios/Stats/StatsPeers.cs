@@ -12,10 +12,14 @@ namespace Sluice.Integration.Scenarios.Stats;
 /// </summary>
 internal static class StatsPeers
 {
-    /// <summary>`echo INPUT | socat stdio ADDRESS` (ADDRESS is `UNIX-CONNECT:path` or `TCP:host:port`); returns stdout.</summary>
+    /// <summary>
+    /// `echo INPUT | socat -t 30 stdio ADDRESS` (ADDRESS is `UNIX-CONNECT:path` or `TCP:host:port`); returns stdout.
+    /// The proxy closes the connection once it has answered; socat's default half a second of waiting after its
+    /// input ends would cut a late answer short on a loaded machine.
+    /// </summary>
     public static async Task<string> SocatAsync(string address, string input)
     {
-        var result = await CommandRunner.RunAsync(CommandRunner.Require("socat", "socat"), ["stdio", address],
+        var result = await CommandRunner.RunAsync(CommandRunner.Require("socat", "socat"), ["-t", "30", "stdio", address],
             timeout: TimeSpan.FromSeconds(30), standardInput: input);
         Assert.True(result.ExitCode == 0, $"socat {address} failed ({result.ExitCode}): {result.StandardError}");
         return result.StandardOutput;
