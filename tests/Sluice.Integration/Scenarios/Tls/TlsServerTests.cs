@@ -184,7 +184,9 @@ public sealed class TlsServerTests : IDisposable
     {
         var site = _certs.Server("backend.pem", "backend.test");
         await using var nginx = await StartNginxAsync(site);
-        var (sluice, port) = await StartSluiceAsync($"option httpchk GET /small\n    server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} check inter 200ms rise 1");
+        // `timeout check 5s`: a loaded machine may take longer than `inter` to finish a TLS handshake, and three
+        // checks timed out would take the server down whatever the ones before said.
+        var (sluice, port) = await StartSluiceAsync($"option httpchk GET /small\n    timeout check 5s\n    server s {nginx.Address} ssl verify required ca-file {_certs.CaFile} check inter 200ms rise 1");
         await using var _ = sluice;
 
         // nginx logs the checks: they arrived over TLS as HTTP requests (a cleartext request to a TLS port gets 400).
