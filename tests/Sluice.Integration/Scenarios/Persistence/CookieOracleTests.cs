@@ -231,7 +231,10 @@ public class CookieOracleTests
 
         var (reference, ours) = await CompareAsync(() => backend, () => requests, settle: 700);
 
-        Assert.Equal(reference.Lines.Select(LogPeers.Normalize), ours.Lines.Select(LogPeers.Normalize));
+        // The connection counts (actconn/feconn/beconn/srv_conn) depend on when the previous client's close was
+        // seen, which a loaded machine delays; the retries that follow them are compared.
+        static string Compared(string line) => Regex.Replace(LogPeers.Normalize(line), @" \d+/\d+/\d+/\d+/(\d+) ", " N/N/N/N/$1 ");
+        Assert.Equal(reference.Lines.Select(Compared), ours.Lines.Select(Compared));
         Assert.Equal(reference.SetCookies, ours.SetCookies);
         foreach (var code in new[] { " be/s2 ", " --UN ", " be/s3 ", " SCDN ", " SCNN " })
         {
