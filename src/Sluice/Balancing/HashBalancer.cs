@@ -17,7 +17,7 @@ internal interface IHashBalancer
 /// keys. Consistent: each server owns weight × 16 points on a 32-bit ring, placed by the avalanche hash of its id
 /// alone, and a key goes to the nearest point; a server that leaves or comes back moves only its own share of keys.
 /// A request without a key (no such header or parameter) walks the weighted map round robin, as HAProxy's
-/// map_get_server_rr (with `hash-type consistent` too, where HAProxy walks the ring instead).
+/// map_get_server_rr, or along the ring with `hash-type consistent` (chash_get_next_server).
 /// </summary>
 /// <remarks>
 /// The map and the ring are rebuilt when the eligible servers change (rare, allocates); a pick reads the current
@@ -33,7 +33,11 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
     private readonly StaticRoundRobinBalancer _fallback;
     private readonly HashTypeConfig _hashType;
     private readonly bool _hashesSource;
+    private readonly Lock _walkLock = new();
     private Ring? _ring;
+    // The key of the point the last keyless request took (HAProxy's chash.last).
+    private uint _lastKey;
+    private bool _walked;
 
     public HashBalancer(BackendState backend, HashTypeConfig hashType, bool hashesSource)
     {
@@ -43,12 +47,15 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
         _hashesSource = hashesSource;
     }
 
-    /// <summary>`source`: the client's address is the key. The other algorithms come here only without a key: the map, round robin.</summary>
+    /// <summary>
+    /// `source`: the client's address is the key. The other algorithms come here only without a key: round robin,
+    /// along the map (HAProxy's map_get_server_rr) or, with `hash-type consistent`, along the ring.
+    /// </summary>
     public ServerState? Pick(IPAddress? clientAddress, ServerState? avoid)
     {
         if (!_hashesSource)
         {
-            return _fallback.Pick(clientAddress, avoid);
+            return _hashType.Consistent ? NextOnRing(avoid) : _fallback.Pick(clientAddress, avoid);
         }
 
         var hash = SourceBalancer.Hash(clientAddress);
@@ -58,7 +65,12 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
     public ServerState? PickByHash(uint hash, ServerState? avoid)
     {
         var snapshot = _eligible.Current;
-        return _hashType.Consistent ? PickOnRing(snapshot, hash, avoid) : PickOnMap(snapshot, hash, avoid);
+
+        // On the ring haproxy 2.6 looks up the key's hash through the avalanche function, `avalanche` or not
+        // (applied once either way, as observed against it).
+        return _hashType.Consistent
+            ? PickOnRing(snapshot, _hashType.Avalanche ? hash : HashFunctions.Avalanche(hash), avoid)
+            : PickOnMap(snapshot, hash, avoid);
     }
 
     private static ServerState? PickOnMap(EligibleServers.Snapshot snapshot, uint hash, ServerState? avoid)
@@ -83,7 +95,52 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
         return null;
     }
 
-    private ServerState? PickOnRing(EligibleServers.Snapshot snapshot, uint hash, ServerState? avoid)
+    /// <summary>
+    /// HAProxy's chash_get_next_server: the point after the one the last keyless request took, walking on past
+    /// servers at their `maxconn` and the one to avoid (taken only when nothing else is free). The place is kept as
+    /// the point's key, so a ring rebuilt after a state change goes on from there.
+    /// </summary>
+    private ServerState? NextOnRing(ServerState? avoid)
+    {
+        lock (_walkLock)
+        {
+            var snapshot = _eligible.Current;
+            var ring = CurrentRing(snapshot);
+            var keys = ring.Keys;
+            if (keys.Length == 0)
+            {
+                return null;
+            }
+
+            var index = _walked ? ring.After(_lastKey) : 0;
+            ServerState? avoided = null;
+            for (var step = 0; step < keys.Length; step++, index = (index + 1) % keys.Length)
+            {
+                var server = snapshot.Servers[ring.Owners[index]];
+                _lastKey = keys[index];
+                _walked = true;
+                if (!server.HasFreeSlot)
+                {
+                    continue;
+                }
+
+                if (server == avoid)
+                {
+                    avoided = server;
+                    continue;
+                }
+
+                if (server.TryAcquire())
+                {
+                    return server;
+                }
+            }
+
+            return avoided is not null && avoided.TryAcquire() ? avoided : null;
+        }
+    }
+
+    private Ring CurrentRing(EligibleServers.Snapshot snapshot)
     {
         var ring = Volatile.Read(ref _ring);
         if (ring is null || ring.Snapshot != snapshot)
@@ -91,6 +148,13 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
             ring = Ring.Build(snapshot);
             Volatile.Write(ref _ring, ring);
         }
+
+        return ring;
+    }
+
+    private ServerState? PickOnRing(EligibleServers.Snapshot snapshot, uint hash, ServerState? avoid)
+    {
+        var ring = CurrentRing(snapshot);
 
         var keys = ring.Keys;
         if (keys.Length == 0)
@@ -127,6 +191,19 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
         public uint[] Keys { get; }
 
         public int[] Owners { get; }
+
+        /// <summary>The first point whose key is above <paramref name="key"/>, round the ring.</summary>
+        public int After(uint key)
+        {
+            var index = Array.BinarySearch(Keys, key);
+            index = index >= 0 ? index + 1 : ~index;
+            while (index < Keys.Length && Keys[index] == key)
+            {
+                index++;
+            }
+
+            return index % Keys.Length;
+        }
 
         /// <summary>HAProxy's chash lookup: the first point at or after the hash, or the one before when that is nearer.</summary>
         public int Nearest(uint hash)

@@ -82,7 +82,12 @@ internal sealed class TestServer : IAsyncDisposable
     };
 
     /// <summary>A minimal HTTP/1.1 responder: reads the request head, answers 200 with a fixed body, closes.</summary>
-    public static async Task HttpHello(Socket socket)
+    public static Task HttpHello(Socket socket) => HttpAnswerAsync(socket, "hello from behind sluice");
+
+    /// <summary>The HTTP/1.1 responder of <see cref="HttpHello"/>, answering with <paramref name="name"/> as its body.</summary>
+    public static Func<Socket, Task> HttpSayName(string name) => socket => HttpAnswerAsync(socket, name);
+
+    private static async Task HttpAnswerAsync(Socket socket, string body)
     {
         var buffer = new byte[8192];
         var head = new StringBuilder();
@@ -97,9 +102,8 @@ internal sealed class TestServer : IAsyncDisposable
             head.Append(Encoding.ASCII.GetString(buffer, 0, read));
         }
 
-        const string Body = "hello from behind sluice";
         await socket.SendAsync(Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n{Body}"));
+            $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}"));
         socket.Shutdown(SocketShutdown.Send);
         await DrainAsync(socket);
     }
