@@ -73,28 +73,17 @@ internal static class ConfigBuilder
     /// <summary>`do-resolve` rules find their `resolvers` section by name; HAProxy's alert for an unknown one.</summary>
     private static void ResolveDoResolveSections(IReadOnlyList<ProxySection> sections, GlobalConfig global, DiagnosticBag diagnostics)
     {
-        foreach (var section in sections)
+        var rules = sections.Where(s => s.Kind != ProxyKinds.Defaults)
+            .SelectMany(s => s.HttpRequestRules.Select(r => r.Action).OfType<Sluice.Rules.Actions.DoResolveAction>().Select(a => (Section: s, Action: a)));
+        foreach (var (section, resolve) in rules)
         {
-            if (section.Kind == ProxyKinds.Defaults)
+            if (global.Resolvers.TryGetValue(resolve.ResolversName, out var resolvers))
             {
-                continue;
+                resolve.Resolvers = resolvers;
             }
-
-            foreach (var rule in section.HttpRequestRules)
+            else
             {
-                if (rule.Action is not Sluice.Rules.Actions.DoResolveAction resolve)
-                {
-                    continue;
-                }
-
-                if (global.Resolvers.TryGetValue(resolve.ResolversName, out var resolvers))
-                {
-                    resolve.Resolvers = resolvers;
-                }
-                else
-                {
-                    diagnostics.ConfigAlert($"Proxy '{section.Name}': Can't find resolvers section '{resolve.ResolversName}' for do-resolve action.");
-                }
+                diagnostics.ConfigAlert($"Proxy '{section.Name}': Can't find resolvers section '{resolve.ResolversName}' for do-resolve action.");
             }
         }
     }

@@ -529,7 +529,7 @@ internal static class HttpRuleParser
         var name = rule.ActionName;
         var text = ctx.Argument(1);
         var arguments = name.EndsWith(')') ? name[(open + 1)..^1].Split(',') : [];
-        string Usage(string what) => $"Can't parse '{what}'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'.";
+        string Usage(string what) => $"Can't parse '{what}'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'";
         if (arguments.Length is < 2 or > 3 || (arguments.Length == 3 && arguments[2] is not ("ipv4" or "ipv6")))
         {
             return rule.Fail(Usage(name));
