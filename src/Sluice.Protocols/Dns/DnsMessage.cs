@@ -31,13 +31,7 @@ public enum DnsResponseCode
 /// <param name="Services">The SRV records of the answer section, for an SRV query.</param>
 /// <param name="Additional">The A and AAAA records of the additional section, for an SRV query.</param>
 public readonly record struct DnsAnswer(DnsResponseCode Code, bool Truncated, IReadOnlyList<IPAddress> Addresses,
-    IReadOnlyList<DnsService> Services, IReadOnlyList<DnsNamedAddress> Additional)
-{
-    public DnsAnswer(DnsResponseCode code, bool truncated, IReadOnlyList<IPAddress> addresses)
-        : this(code, truncated, addresses, [], [])
-    {
-    }
-}
+    IReadOnlyList<DnsService> Services, IReadOnlyList<DnsNamedAddress> Additional);
 
 /// <summary>An SRV record (RFC 2782): the target host name as the response spells it, without the final dot.</summary>
 public readonly record struct DnsService(int Priority, int Weight, int Port, string Target);

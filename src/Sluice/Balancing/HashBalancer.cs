@@ -35,9 +35,8 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
     private readonly bool _hashesSource;
     private readonly Lock _walkLock = new();
     private Ring? _ring;
-    // The key of the point the last keyless request took (HAProxy's chash.last).
-    private uint _lastKey;
-    private bool _walked;
+    // The key of the point the last keyless request took (HAProxy's chash.last); null before the first.
+    private uint? _lastKey;
 
     public HashBalancer(BackendState backend, HashTypeConfig hashType, bool hashesSource)
     {
@@ -112,13 +111,12 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
                 return null;
             }
 
-            var index = _walked ? ring.After(_lastKey) : 0;
+            var index = _lastKey is { } last ? ring.After(last) : 0;
             ServerState? avoided = null;
             for (var step = 0; step < keys.Length; step++, index = (index + 1) % keys.Length)
             {
                 var server = snapshot.Servers[ring.Owners[index]];
                 _lastKey = keys[index];
-                _walked = true;
                 if (!server.HasFreeSlot)
                 {
                     continue;

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using Sluice.Config.Model;
-
 using Sluice.Transport;
 
 namespace Sluice.Listeners;

@@ -19,7 +19,7 @@ internal sealed class AnswerRecord
     /// <summary>An SRV record; its weight follows the latest answer.</summary>
     public DnsService Service { get; set; }
     public long LastSeenMs { get; set; }
-    /// <summary>The answer that last saw this record, to tell one answer's records from the earlier ones.</summary>
+    /// <summary>The answer that last saw this additional address, so one answer does not date it twice.</summary>
     public long SeenInAnswer { get; set; }
     /// <summary>An SRV record's A or AAAA record from the additional section.</summary>
     public AnswerRecord? Additional { get; set; }
@@ -49,11 +49,10 @@ internal sealed class AnswerRecords
             if (existing is not null)
             {
                 existing.LastSeenMs = nowMs;
-                existing.SeenInAnswer = pass;
                 continue;
             }
 
-            Insert(new AnswerRecord { Key = HashFunctions.XxHash32(address.GetAddressBytes(), (uint)result.Type), Type = result.Type, Address = address, LastSeenMs = nowMs, SeenInAnswer = pass });
+            Insert(new AnswerRecord { Key = HashFunctions.XxHash32(address.GetAddressBytes(), (uint)result.Type), Type = result.Type, Address = address, LastSeenMs = nowMs });
         }
 
         foreach (var service in answer.Services)
@@ -63,11 +62,10 @@ internal sealed class AnswerRecords
             {
                 existing.Service = existing.Service with { Weight = service.Weight };
                 existing.LastSeenMs = nowMs;
-                existing.SeenInAnswer = pass;
                 continue;
             }
 
-            Insert(new AnswerRecord { Key = HashFunctions.XxHash32(Labels(service.Target), (uint)DnsRecordType.Srv), Type = DnsRecordType.Srv, Service = service, LastSeenMs = nowMs, SeenInAnswer = pass });
+            Insert(new AnswerRecord { Key = HashFunctions.XxHash32(Labels(service.Target), (uint)DnsRecordType.Srv), Type = DnsRecordType.Srv, Service = service, LastSeenMs = nowMs });
         }
 
         foreach (var additional in answer.Additional)

@@ -169,14 +169,22 @@ internal static class NameserverQuery
                 await socket.SendAsync(exchange.Query, SocketFlags.None, exchange.Deadline).ConfigureAwait(false);
                 sent = true;
                 counters.Sent();
-                var buffer = new byte[ushort.MaxValue];
-                while (true)
+                // A datagram as large as DNS allows, borrowed: `do-resolve` may ask for every request.
+                var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(ushort.MaxValue);
+                try
                 {
-                    var received = await socket.ReceiveAsync(buffer, SocketFlags.None, exchange.Deadline).ConfigureAwait(false);
-                    if (DnsMessage.IdOf(buffer.AsSpan(0, received)) == exchange.Id)
+                    while (true)
                     {
-                        return (index, buffer[..received]);
+                        var received = await socket.ReceiveAsync(buffer, SocketFlags.None, exchange.Deadline).ConfigureAwait(false);
+                        if (DnsMessage.IdOf(buffer.AsSpan(0, received)) == exchange.Id)
+                        {
+                            return (index, buffer[..received]);
+                        }
                     }
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                 }
             }
 

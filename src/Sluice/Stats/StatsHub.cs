@@ -91,7 +91,7 @@ internal sealed class StatsHub
     /// <summary>The sessions in flight, for `show sess` and `shutdown session`; set by the host.</summary>
     public Func<IReadOnlyList<Transactions.ISession>>? Sessions { get; set; }
 
-    /// <summary>The run-time resolutions of the configuration's servers (`show resolvers`); null when none resolves.</summary>
+    /// <summary>The run-time resolutions of the running configuration (`show resolvers`); set by the host.</summary>
     public Resolvers.ServerResolutions? Resolutions { get; set; }
 
     /// <summary>Whole seconds since start.</summary>

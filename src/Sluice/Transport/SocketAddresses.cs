@@ -56,12 +56,17 @@ internal static class SocketAddresses
             }
         }
 
-        // struct sockaddr_in: family, port (network order), address.
-        var original = new IPEndPoint(new IPAddress(buffer.AsSpan(4, 4)), (buffer[2] << 8) | buffer[3]);
-        if (Read(socket, remote: false) is IPEndPoint local && !local.Equals(original))
+        // struct sockaddr_in: family, port (network order), address. With connection tracking on, every connection
+        // answers, most with the socket's own address: those allocate nothing.
+        var port = (buffer[2] << 8) | buffer[3];
+        Span<byte> local = stackalloc byte[4];
+        if (Read(socket, remote: false) is IPEndPoint own && own.Port == port
+            && own.Address.TryWriteBytes(local, out var written) && written == 4 && local.SequenceEqual(buffer.AsSpan(4, 4)))
         {
-            OriginalDestinations.AddOrUpdate(socket, original);
+            return;
         }
+
+        OriginalDestinations.AddOrUpdate(socket, new IPEndPoint(new IPAddress(buffer.AsSpan(4, 4)), port));
     }
 
     private static EndPoint? Read(Socket socket, bool remote)

@@ -148,30 +148,10 @@ internal static class AddressParser
             return error;
         }
 
-        var port = 0;
-        var offset = false;
-        if (portText is not null && portText.Length > 0)
+        error = ParseServerPort(text, portText, out var port, out var offset);
+        if (error is not null)
         {
-            var sign = portText[0] is '+' or '-' ? portText[0] : '\0';
-            var digits = sign == '\0' ? portText : portText[1..];
-            foreach (var c in digits)
-            {
-                if (!char.IsAsciiDigit(c))
-                {
-                    return $"invalid character '{c}' in port number '{portText}' in '{text}'";
-                }
-            }
-
-            if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535)
-            {
-                return $"invalid port '{portText}' in '{text}'";
-            }
-
-            offset = sign != '\0';
-            if (sign == '-')
-            {
-                port = -port;
-            }
+            return error;
         }
 
         if (host.Length == 0)
@@ -187,6 +167,65 @@ internal static class AddressParser
 
         address = new InetServerAddress { Text = text, Address = ip ?? IPAddress.Any, Port = port, PortIsOffset = offset, Fqdn = byName ? host : null };
         return error;
+    }
+
+    /// <summary>
+    /// An SRV label with an optional port (`_http._tcp.example.com[:PORT]`): the label, and the address its server
+    /// starts with (none, the port given or 0) until the records give it a target.
+    /// </summary>
+    public static string? ParseServiceLabel(string text, out string label, out ServerAddress? address)
+    {
+        address = null;
+        label = text;
+        var error = SplitHostPort(text, text, out var host, out var portText);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        label = host;
+        error = ParseServerPort(text, portText, out var port, out var offset);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        address = new InetServerAddress { Text = text, Address = IPAddress.Any, Port = port, PortIsOffset = offset };
+        return null;
+    }
+
+    /// <summary>A server's `:PORT`, `:+N` or `:-N` (an offset on the client's port); no port text is port 0.</summary>
+    private static string? ParseServerPort(string text, string? portText, out int port, out bool offset)
+    {
+        port = 0;
+        offset = false;
+        if (string.IsNullOrEmpty(portText))
+        {
+            return null;
+        }
+
+        var sign = portText[0] is '+' or '-' ? portText[0] : '\0';
+        var digits = sign == '\0' ? portText : portText[1..];
+        foreach (var c in digits)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return $"invalid character '{c}' in port number '{portText}' in '{text}'";
+            }
+        }
+
+        if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535)
+        {
+            return $"invalid port '{portText}' in '{text}'";
+        }
+
+        offset = sign != '\0';
+        if (sign == '-')
+        {
+            port = -port;
+        }
+
+        return null;
     }
 
     /// <summary>Parses <c>ADDR[:PORT[-PORT]]</c> of a <c>source</c> keyword.</summary>

@@ -101,7 +101,7 @@ internal static class ServerLineParser
         string? srvRecord = null;
         if (addressText.StartsWith('_'))
         {
-            error = ParseServiceLabel(addressText, out srvRecord, out address);
+            error = AddressParser.ParseServiceLabel(addressText, out srvRecord, out address);
             if (error is null && options.Resolvers is null)
             {
                 error = $"no method found to resolve address '{srvRecord}'.";
@@ -193,28 +193,6 @@ internal static class ServerLineParser
 
         section.Servers.Add(new ServerLine(name, ctx.Location, address!, options, srvRecord));
         return true;
-    }
-
-    /// <summary>An SRV label with an optional port (`_http._tcp.example.com[:PORT]`): the label, and the address the server starts with.</summary>
-    private static string? ParseServiceLabel(string text, out string label, out ServerAddress? address)
-    {
-        var colon = text.LastIndexOf(':');
-        label = colon < 0 ? text : text[..colon];
-        var port = 0;
-        address = null;
-        var portText = colon < 0 ? string.Empty : text[(colon + 1)..];
-        if (portText.FirstOrDefault(c => !char.IsAsciiDigit(c)) is var bad and not '\0')
-        {
-            return $"invalid character '{bad}' in port number '{portText}' in '{text}'";
-        }
-
-        if (portText.Length > 0 && (!int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || port > 65535))
-        {
-            return $"invalid port '{portText}' in '{text}'";
-        }
-
-        address = new InetServerAddress { Text = text, Address = System.Net.IPAddress.Any, Port = port };
-        return null;
     }
 
     /// <summary>

@@ -118,21 +118,7 @@ public sealed class UseSourceTests : IAsyncLifetime
         // Not .1.2, whose packets the proxy namespace keeps for itself (the replies of usesrc above).
         await _net.ExecAsync(_server, NetworkNamespaces.Ip, "addr", "add", $"{_net10}.1.3/24", "dev", $"vs{_net.Tag}");
         await _net.ExecAsync(_server, NetworkNamespaces.Ip, "addr", "add", $"{_net10}.1.4/24", "dev", $"vs{_net.Tag}");
-        var config = Path.Combine(Ports.TempDirectory(), "server.cfg");
-        await File.WriteAllTextAsync(config, $"""
-            defaults
-                mode http
-                timeout client 5s
-                timeout server 5s
-                timeout connect 2s
-            frontend app
-                bind :80
-                bind :8080
-                bind :8081
-                http-request return status 200 content-type text/plain lf-string "%[dst]:%[dst_port]"
-            """ + "\n");
-        await using var server = PeerProcess.Start(NetworkNamespaces.Ip, ["netns", "exec", _server, CommandRunner.Require("haproxy", "haproxy"), "-db", "-f", config]);
-        await WaitServedAsync(_proxy, $"http://{_net10}.1.2/", "haproxy never answered:\n" + server.Output.Text);
+        await using var server = await StartDestinationEchoAsync($"http://{_net10}.1.2/", 8080, 8081);
 
         await using var sluice = await SluiceProcess.StartInNamespaceAsync(_proxy, $"""
             defaults
@@ -179,20 +165,7 @@ public sealed class UseSourceTests : IAsyncLifetime
         await _net.ExecAsync(_proxy, nft, "add", "table", "ip", "nat");
         await _net.ExecAsync(_proxy, nft, "add chain ip nat prerouting { type nat hook prerouting priority -100; }");
         await _net.ExecAsync(_proxy, nft, "add", "rule", "ip", "nat", "prerouting", "ip", "saddr", $"{_net10}.0.2", "tcp", "dport", "8082", "redirect", "to", ":9082");
-        var config = Path.Combine(Ports.TempDirectory(), "server.cfg");
-        await File.WriteAllTextAsync(config, $"""
-            defaults
-                mode http
-                timeout client 5s
-                timeout server 5s
-                timeout connect 2s
-            frontend app
-                bind :80
-                bind :8082
-                http-request return status 200 content-type text/plain lf-string "%[dst]:%[dst_port]"
-            """ + "\n");
-        await using var server = PeerProcess.Start(NetworkNamespaces.Ip, ["netns", "exec", _server, CommandRunner.Require("haproxy", "haproxy"), "-db", "-f", config]);
-        await WaitServedAsync(_proxy, $"http://{_net10}.1.3/", "haproxy never answered:\n" + server.Output.Text);
+        await using var server = await StartDestinationEchoAsync($"http://{_net10}.1.3/", 8082);
 
         await using var sluice = await SluiceProcess.StartInNamespaceAsync(_proxy, $"""
             defaults
@@ -209,5 +182,39 @@ public sealed class UseSourceTests : IAsyncLifetime
             """);
 
         Assert.Equal($"{_net10}.1.3:8082", await WaitServedAsync(_client, $"http://{_net10}.1.3:8082/", "sluice never answered:\n" + sluice.Output.Text));
+    }
+
+    /// <summary>
+    /// haproxy in the server's namespace, answering on port 80 and <paramref name="ports"/> with the destination it
+    /// saw (`dst:dst_port`); returned once <paramref name="probeUrl"/> answers from the proxy's namespace.
+    /// </summary>
+    private async Task<PeerProcess> StartDestinationEchoAsync(string probeUrl, params int[] ports)
+    {
+        var config = Path.Combine(Ports.TempDirectory(), "server.cfg");
+        var binds = string.Concat(ports.Select(p => $"    bind :{p}\n"));
+        await File.WriteAllTextAsync(config, $"""
+            defaults
+                mode http
+                timeout client 5s
+                timeout server 5s
+                timeout connect 2s
+            frontend app
+                bind :80
+
+            """ + binds + """
+                http-request return status 200 content-type text/plain lf-string "%[dst]:%[dst_port]"
+
+            """);
+        var server = PeerProcess.Start(NetworkNamespaces.Ip, ["netns", "exec", _server, CommandRunner.Require("haproxy", "haproxy"), "-db", "-f", config]);
+        try
+        {
+            await WaitServedAsync(_proxy, probeUrl, "haproxy never answered:\n" + server.Output.Text);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 }
