@@ -103,6 +103,9 @@ internal sealed class ProxyHost : IAsyncDisposable
     /// <summary>What the stats page, the exporter and the runtime API read; set once the listeners are open.</summary>
     public Sluice.Stats.StatsHub? Stats { get; private set; }
 
+    /// <summary>`grace`: how long a soft stop of this configuration waits, accepting, before it begins; null for not at all.</summary>
+    public TimeSpan? Grace => _config.Global.Grace is { } grace && grace > TimeSpan.Zero ? grace : null;
+
     /// <summary>Client connections in flight (tcp transactions and HTTP sessions).</summary>
     public int ActiveTransactions => _active.Count;
 
@@ -228,6 +231,7 @@ internal sealed class ProxyHost : IAsyncDisposable
     private async Task StopCoreAsync(TimeSpan? hardStopAfter, HashSet<System.Net.Sockets.Socket>? handedOver = null)
     {
         Volatile.Write(ref _stopping, 1);
+        Stats?.Stopping = true;
         await CloseListeners(handedOver).ConfigureAwait(false);
         var spread = _config.Global.CloseSpreadTime;
         foreach (var pair in _active)

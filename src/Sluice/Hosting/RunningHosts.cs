@@ -23,6 +23,7 @@ internal sealed class RunningHosts : IMasterProcess
     private Worker? _current;
     private int? _pending;
     private bool _stopping;
+    private bool _graceBegun;
 
     /// <param name="start">Starts a configuration over the running one (its last argument), for a reload.</param>
     /// <param name="load">Reads the configuration files again; null where reloading is not offered.</param>
@@ -218,9 +219,31 @@ internal sealed class RunningHosts : IMasterProcess
     {
         _systemd?.Stopping();
         ProxyHost[] all;
+        TimeSpan? grace;
         lock (_lock)
         {
             all = [.. _hosts.Select(w => w.Host)];
+            grace = status == Graceful && !_graceBegun ? _current!.Host.Grace : null;
+            _graceBegun |= grace is not null;
+        }
+
+        if (grace is { } delay)
+        {
+            // HAProxy's `grace`: stopping is reported at once, listeners go on accepting until the delay ends.
+            foreach (var host in all)
+            {
+                host.Stats?.Stopping = true;
+            }
+
+            Console.Error.WriteLine($"[NOTICE] Scheduling a soft-stop in {(long)delay.TotalMilliseconds} ms.");
+            _ = Task.Delay(delay).ContinueWith(
+                _ =>
+                {
+                    Console.Error.WriteLine("[NOTICE] Grace period expired, proceeding with soft-stop now.");
+                    Apply(Graceful);
+                },
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return;
         }
 
         foreach (var host in all)

@@ -84,7 +84,7 @@ internal static class ProcessInfo
 
         fields.AddRange(
         [
-            ("Stopping", "0", "SGP:u32", "1 if the worker process is currently stopping, otherwise zero"),
+            ("Stopping", hub.Stopping ? "1" : "0", "SGP:u32", "1 if the worker process is currently stopping, otherwise zero"),
             ("Jobs", N(jobs), "MGP:u32", "Current number of active jobs on the current worker process (frontend connections, master connections, listeners)"),
             ("Unstoppable Jobs", "0", "MGP:u32", "Current number of unstoppable jobs on the current worker process (master connections)"),
             ("Listeners", N(listeners), "MGP:u32", "Current number of active listeners on the current worker process"),

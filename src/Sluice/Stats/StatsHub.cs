@@ -54,6 +54,7 @@ internal sealed class FrontendStats(FrontendConfig config, TrafficCounters count
 internal sealed class StatsHub
 {
     private static StatsHub? s_current;
+    private bool _stopping;
 
     public StatsHub(GlobalConfig global, IReadOnlyList<FrontendStats> frontends, IReadOnlyList<BackendState> backends, ConnectionLimit? globalLimit)
     {
@@ -93,6 +94,16 @@ internal sealed class StatsHub
 
     /// <summary>The run-time resolutions of the running configuration (`show resolvers`); set by the host.</summary>
     public Resolvers.ServerResolutions? Resolutions { get; set; }
+
+    /// <summary>
+    /// The configuration is stopping: a soft stop began, or its `grace` period did. What `show info` says as
+    /// `Stopping` and the `stopping` fetch returns.
+    /// </summary>
+    public bool Stopping
+    {
+        get => Volatile.Read(ref _stopping);
+        set => Volatile.Write(ref _stopping, value);
+    }
 
     /// <summary>Whole seconds since start.</summary>
     public long UptimeSeconds => (Environment.TickCount64 - StartMs) / 1000;

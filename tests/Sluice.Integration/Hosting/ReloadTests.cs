@@ -106,7 +106,7 @@ public sealed class ReloadTests(ITestOutputHelper output)
         await using var streams = PeerProcess.Start(PythonPeer.Python,
         [
             "-u", PythonPeer.Script("long_streams_client.py"),
-            "--ws", websockets.Url(), "50", "--grpc", P(grpcPort), "20", "--duration", P(reloads + 6), "--gap", "0.2",
+            "--ws", "ws://127.0.0.1:" + P(port) + "/", "50", "--grpc", P(grpcPort), "20", "--duration", P(reloads + 6), "--gap", "0.2",
         ]);
         await streams.WaitForLineAsync(l => l == "ready");
         var load = CommandRunner.RunAsync(CommandRunner.Require("wrk", "wrk"),

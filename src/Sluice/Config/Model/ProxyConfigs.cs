@@ -211,6 +211,12 @@ internal sealed record GlobalConfig
     public TimeSpan? HardStopAfter { get; init; }
 
     /// <summary>
+    /// `grace`: after SIGUSR1 the process reports itself stopping (the `stopping` fetch) but goes on accepting for
+    /// this long before the soft stop proceeds, so that external checks see it leave first. Null when not set.
+    /// </summary>
+    public TimeSpan? Grace { get; init; }
+
+    /// <summary>
     /// `close-spread-time`: at a soft stop, each connection is told to close at a random moment of this window
     /// instead of all at once; <see cref="Timeout.InfiniteTimeSpan"/> (`infinite`) tells none, and idle ones end
     /// by their timeouts. Null when not set.

@@ -26,6 +26,7 @@ internal static class GlobalKeywordTable
         ["noreuseport"] = (ctx, g) => Flag(ctx, g with { NoReusePort = true }),
         ["strict-limits"] = (ctx, g) => Flag(ctx, g with { StrictLimits = !ctx.Negated }),
         ["hard-stop-after"] = (ctx, g) => Time(ctx, v => g with { HardStopAfter = v }),
+        ["grace"] = (ctx, g) => Time(ctx, v => g with { Grace = v }),
         ["close-spread-time"] = (ctx, g) => ctx.Argument(0) == "infinite" && ctx.ArgumentCount == 1
             ? g with { CloseSpreadTime = Timeout.InfiniteTimeSpan }
             : Time(ctx, v => g with { CloseSpreadTime = v }),

@@ -59,6 +59,8 @@ internal static class SampleFetchTable
         });
         Simple("nbproc", Internal, SampleType.Int, _ => Sample.FromInt(1));
         Simple("pid", Internal, SampleType.Int, _ => Sample.FromInt(Environment.ProcessId));
+        // The running configuration's state: connections a reload left on the configuration before it see the new one's.
+        Simple("stopping", Internal, SampleType.Bool, _ => Sample.FromBool(Stats.StatsHub.Current?.Stopping == true));
         Add("var", Internal, 1, a =>
         {
             if (VariableNames.TryResolve(a.RequiredString(0), out var variable) is { } error)

@@ -93,6 +93,8 @@ internal sealed class HaproxyOracle : IAsyncDisposable
 
     public LineCollector Output => _process.Output;
 
+    public int ProcessId => _process.ProcessId;
+
     /// <summary>
     /// The first lines of a configuration compared under both proxies: the stats socket they are awaited on, and
     /// defaults of <paramref name="mode"/> with short timeouts.
