@@ -106,6 +106,31 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal("l1", listen.DefaultBackend!.Name);
     }
 
+    /// <summary>A defaults section without `from` starts from the built-in settings, not from the one before it (HAProxy).</summary>
+    [Fact]
+    public void Load_ADefaultsSection_DoesNotInheritThePreviousOne()
+    {
+        var (config, lines) = Load($"""
+            defaults first
+                mode http
+                retries 7
+                source 127.0.0.2
+            {Timeouts}
+            defaults
+            {Timeouts}
+            backend b1
+                server s 127.0.0.1:1
+            defaults from first
+            backend b2
+                server s 127.0.0.1:1
+            """);
+
+        Assert.Empty(lines);
+        var (b1, b2) = (config!.Backends.Single(b => b.Name == "b1"), config.Backends.Single(b => b.Name == "b2"));
+        Assert.Equal((ProxyMode.Tcp, 3, null), (b1.Mode, b1.Retries, b1.Source));
+        Assert.Equal((ProxyMode.Http, 7, "127.0.0.2"), (b2.Mode, b2.Retries, b2.Source?.Text));
+    }
+
     [Fact]
     public void Load_DefaultServer_AppliesToLaterServersOnly()
     {

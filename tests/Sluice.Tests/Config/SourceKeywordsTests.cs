@@ -37,6 +37,7 @@ public sealed class SourceKeywordsTests : IDisposable
 
     [Theory]
     [InlineData("    source 0.0.0.0 usesrc\n", "[ALERT] parsing [t.cfg:7] : 'usesrc' expects <addr>[:<port>], 'client', or 'clientip' as argument.")]
+    [InlineData("    source 127.0.0.1:2000-2010 usesrc clientip\n", "[ALERT] parsing [t.cfg:7] : 'source 127.0.0.1:2000-2010' : port range not permitted here in '127.0.0.1:2000-2010'")]
     [InlineData("    source 0.0.0.0 bar\n", "[ALERT] parsing [t.cfg:7] : 'source' only supports optional keywords 'interface' and 'usesrc'.")]
     [InlineData("    server s 127.0.0.1:80 source 0.0.0.0 usesrc clientip interface\n", "[ALERT] parsing [t.cfg:7] : 'server b/s' : 'interface' : missing interface name.")]
     [InlineData("    server s 127.0.0.1:80 source 0.0.0.0 usesrc hdr_ip(x-forwarded-for,-1)\n", "[ALERT] parsing [t.cfg:7] : 'server b/s' : 'usesrc hdr_ip(...)' is not supported yet.")]

@@ -547,7 +547,12 @@ internal static class ProxyKeywordTable
     {
         var index = 0;
         var error = SourceKeywordParser.Parse(ctx, ref index, out var source);
-        if (error is null && index + 1 < ctx.ArgumentCount)
+        if (error is null && source!.LastPort != source.FirstPort)
+        {
+            // Only a server's `source` manages a range of ports.
+            error = $"'source {source.Text}' : port range not permitted here in '{source.Text}'";
+        }
+        else if (error is null && index + 1 < ctx.ArgumentCount)
         {
             error = "'source' only supports optional keywords 'interface' and 'usesrc'.";
         }

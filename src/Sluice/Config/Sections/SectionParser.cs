@@ -29,7 +29,8 @@ internal sealed class SectionParser
     private readonly Dictionary<string, ProxySection> _namedDefaults = new(StringComparer.Ordinal);
     private Current _current;
     private ProxySection? _proxy;
-    private ProxySection _defaults = new(ProxyKinds.Defaults, string.Empty, default);
+    private readonly ProxySection _builtInDefaults = new(ProxyKinds.Defaults, string.Empty, default);
+    private ProxySection _defaults;
 
     private Sluice.Rules.Auth.Userlist? _userlist;
     private HttpErrorsSection? _httpErrors;
@@ -40,6 +41,7 @@ internal sealed class SectionParser
     public SectionParser(DiagnosticBag diagnostics)
     {
         _diagnostics = diagnostics;
+        _defaults = _builtInDefaults;
     }
 
     public GlobalConfig Global { get; private set; } = new();
@@ -270,7 +272,8 @@ internal sealed class SectionParser
             _diagnostics.Alert(line.File, line.Number, $"character '{invalid}' is not permitted in '{kindName}' name '{name}'.");
         }
 
-        var parent = _defaults;
+        // A defaults section starts again from the built-in settings unless it names one with `from` (HAProxy).
+        var parent = kind == ProxyKinds.Defaults ? _builtInDefaults : _defaults;
         if (words.Count > fromIndex)
         {
             if (words[fromIndex] != "from" || words.Count != fromIndex + 2)

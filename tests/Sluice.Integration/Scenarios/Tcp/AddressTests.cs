@@ -22,8 +22,7 @@ public class AddressTests
                 timeout server 5s
             listen app
                 bind 127.0.0.1:{port}
-                source 127.0.0.1:{low}-{low + 3}
-                server s1 {peer.Address}
+                server s1 {peer.Address} source 127.0.0.1:{low}-{low + 3}
             """);
 
         var seen = new HashSet<int>();
