@@ -1,3 +1,5 @@
+using Sluice.Integration.Fixtures;
+
 namespace Sluice.Integration.Config;
 
 /// <summary>
@@ -29,14 +31,5 @@ internal static class GoldenFiles
         Assert.Equal(File.ReadAllText(path), actual);
     }
 
-    private static string SourceDirectory()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Sluice.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.Combine(dir?.FullName ?? throw new DirectoryNotFoundException("Sluice.slnx not found above the test binaries"), "tests", "Sluice.Integration", "Configs");
-    }
+    private static string SourceDirectory() => RepositoryFiles.Path("tests", "Sluice.Integration", "Configs");
 }

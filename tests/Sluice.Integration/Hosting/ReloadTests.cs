@@ -184,6 +184,39 @@ public sealed class ReloadTests(ITestOutputHelper output)
         _ = Encoding.ASCII;
     }
 
+    /// <summary>
+    /// The replaced configuration's `hard-stop-after` bounds how long its connections outlive a reload: a tunnel
+    /// still echoes right after the reload and is cut when the delay ends, while new connections are served.
+    /// </summary>
+    [Fact]
+    public async Task HardStopAfter_EndsWhatAReloadLeftOnTheOldConfiguration()
+    {
+        await using var echo = TestServer.Tcp(TestServer.Echo);
+        var port = Ports.FreeListeningPort();
+        var tunnel = $"""
+            global
+                hard-stop-after 1500ms
+            defaults
+                timeout connect 2s
+                timeout client 30s
+                timeout server 30s
+            listen fe
+                mode tcp
+                bind 127.0.0.1:{P(port)}
+                server e {echo.Address}
+            """;
+        await using var sluice = await SluiceProcess.StartAsync(tunnel, [ReadyProbe.Tcp(port)]);
+        using var before = await TestClient.ConnectTcpAsync(port);
+        Assert.Equal("one", await TestClient.EchoRoundTripAsync(before, "one"));
+
+        var reloaded = System.Diagnostics.Stopwatch.StartNew();
+        await ReloadAsync(sluice, Answering(port, "http now"), 0);
+        Assert.Equal("two", await TestClient.EchoRoundTripAsync(before, "two"));
+        Assert.Equal(string.Empty, await TestClient.ReadToEndAsync(before));
+        Assert.InRange(reloaded.ElapsedMilliseconds, 1400, 10_000);
+        Assert.Equal("http now", await GetAsync(port));
+    }
+
     [Theory]
     [InlineData("-sf", 0)]
     [InlineData("-st", 143)]

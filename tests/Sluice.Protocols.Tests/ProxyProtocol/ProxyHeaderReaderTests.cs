@@ -218,6 +218,25 @@ public class ProxyHeaderReaderTests
         Assert.Equal(3, header.SslTlvs.Count);
     }
 
+    /// <summary>Every sub-TLV of PP2_TYPE_SSL the specification defines, with a failed verification, and PP2_TYPE_NETNS.</summary>
+    [Fact]
+    public void V2EverySslSubTlvAndTheNamespaceAreRead()
+    {
+        var sub = Tlv(ProxyTlvType.SslVersion, "TLSv1.2") + Tlv(ProxyTlvType.SslCommonName, "client2") + Tlv(ProxyTlvType.SslCipher, "ECDHE-ECDSA-AES128-GCM-SHA256")
+            + Tlv(ProxyTlvType.SslSignatureAlgorithm, "ecdsa-with-SHA256") + Tlv(ProxyTlvType.SslKeyAlgorithm, "EC256");
+        var ssl = Tlv(ProxyTlvType.Ssl, Convert.FromHexString("03" + "00000001" + sub));
+        var bytes = V2Inet(ssl + Tlv(ProxyTlvType.NetworkNamespace, "blue"));
+        var header = ReadComplete(bytes, bytes.Length);
+        Assert.Equal(ProxySslClientFlags.Ssl | ProxySslClientFlags.CertificateOnConnection, header.SslClient);
+        Assert.Equal(1u, header.SslVerify);
+        Assert.Equal(
+            [ProxyTlvType.SslVersion, ProxyTlvType.SslCommonName, ProxyTlvType.SslCipher, ProxyTlvType.SslSignatureAlgorithm, ProxyTlvType.SslKeyAlgorithm],
+            header.SslTlvs.Select(t => t.Type));
+        Assert.Equal("ecdsa-with-SHA256"u8.ToArray(), header.Find(ProxyTlvType.SslSignatureAlgorithm));
+        Assert.Equal("EC256"u8.ToArray(), header.Find(ProxyTlvType.SslKeyAlgorithm));
+        Assert.Equal("blue"u8.ToArray(), header.Find(ProxyTlvType.NetworkNamespace));
+    }
+
     [Fact]
     public void Crc32cMatchesTheCastagnoliCheckValue()
     {

@@ -26,14 +26,5 @@ public class QuickstartTests
         await sluice.Output.WaitForAsync(l => l.Contains("[quickstart] demo/s", StringComparison.Ordinal) && l.Contains(" 200 ", StringComparison.Ordinal), 3);
     }
 
-    private static string QuickstartPath()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Sluice.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.Combine(dir?.FullName ?? throw new DirectoryNotFoundException("Sluice.slnx not found above the test binaries"), "examples", "quickstart.cfg");
-    }
+    private static string QuickstartPath() => RepositoryFiles.Path("examples", "quickstart.cfg");
 }

@@ -7,13 +7,16 @@ using HttpTools = Sluice.Integration.Scenarios.Http.Http;
 namespace Sluice.Integration.Scenarios.ProxyProtocol;
 
 /// <summary>
-/// `proxy-v2-options unique-id,cert-key,cert-sig` with the others: haproxy 2.6 and Sluice run the same configuration
-/// towards a server that keeps the header it receives, and the TLVs (everything after the addresses) must be the
-/// same bytes, for an RSA and an ECDSA certificate and for a client without TLS.
+/// `proxy-v2-options unique-id,cert-key,cert-sig` with the others, and `send-proxy-v2-ssl`, `send-proxy-v2-ssl-cn`:
+/// haproxy 2.6 and Sluice run the same configuration towards a server that keeps the header it receives, and the
+/// TLVs (everything after the addresses) must be the same bytes, for an RSA and an ECDSA certificate and for a
+/// client without TLS.
 /// </summary>
 public sealed class ProxyV2OptionsTests
 {
-    private static string Config(int port, string serverAddress, string certificates, string backendMode) => $"""
+    private const string AllOptions = "send-proxy-v2 proxy-v2-options ssl,cert-cn,ssl-cipher,authority,cert-sig,cert-key,unique-id";
+
+    private static string Config(int port, string serverAddress, string certificates, string backendMode, string sendProxy) => $"""
         defaults
             mode {backendMode}
             timeout connect 2s
@@ -26,13 +29,15 @@ public sealed class ProxyV2OptionsTests
             unique-id-format id-%[src]-%[ssl_fc]
             default_backend be
         backend be
-            server s {serverAddress} send-proxy-v2 proxy-v2-options ssl,cert-cn,ssl-cipher,authority,cert-sig,cert-key,unique-id
+            server s {serverAddress} {sendProxy}
         """;
 
     [Theory]
-    [InlineData("http")]
-    [InlineData("tcp")]
-    public async Task TheTlvsAreHAProxys_ForRsaEcdsaAndPlainClients(string mode)
+    [InlineData("http", AllOptions)]
+    [InlineData("tcp", AllOptions)]
+    [InlineData("http", "send-proxy-v2-ssl")]
+    [InlineData("tcp", "send-proxy-v2-ssl-cn")]
+    public async Task TheTlvsAreHAProxys_ForRsaEcdsaAndPlainClients(string mode, string sendProxy)
     {
         using var certificates = new TestCertificates();
         certificates.Server("rsa.pem", "rsa.test", rsa: true);
@@ -41,16 +46,22 @@ public sealed class ProxyV2OptionsTests
 
         var haproxyPort = Ports.FreeListeningPortRange(3);
         List<string> expected;
-        await using (var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort, server.Address, certificates.Directory, mode), haproxyPort + 2))
+        await using (var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort, server.Address, certificates.Directory, mode, sendProxy), haproxyPort + 2))
         {
             expected = await RequestsAsync(haproxyPort, server);
         }
 
         var sluicePort = Ports.FreeListeningPortRange(3);
-        await using var sluice = await InProcessSluice.StartAsync(Config(sluicePort, server.Address, certificates.Directory, mode), ReadyProbe.Tcp(sluicePort + 2));
+        await using var sluice = await InProcessSluice.StartAsync(Config(sluicePort, server.Address, certificates.Directory, mode, sendProxy), ReadyProbe.Tcp(sluicePort + 2));
         var actual = await RequestsAsync(sluicePort, server);
 
         Assert.True(expected.SequenceEqual(actual), $"haproxy:\n{string.Join("\n", expected)}\nSluice:\n{string.Join("\n", actual)}");
+        Assert.Contains("TLSv1.3", Encoding.ASCII.GetString(Convert.FromHexString(actual[0])), StringComparison.Ordinal);
+        if (sendProxy != AllOptions)
+        {
+            return;
+        }
+
         Assert.Contains("RSA2048", Encoding.ASCII.GetString(Convert.FromHexString(actual[0])), StringComparison.Ordinal);
         Assert.Contains("ecdsa-with-SHA256", Encoding.ASCII.GetString(Convert.FromHexString(actual[1])), StringComparison.Ordinal);
         Assert.Contains("EC256", Encoding.ASCII.GetString(Convert.FromHexString(actual[1])), StringComparison.Ordinal);
