@@ -19,18 +19,26 @@ internal static class ConfigLoader
         ReadUserlistsFirst(files, environment);
         var parser = new SectionParser(diagnostics);
         var filesWithErrors = new List<string>();
-        foreach (var file in files)
+        var patterns = new Sluice.Rules.Acls.PatternReferences();
+        SluiceConfig? config;
+        using (Sluice.Rules.Acls.PatternReferences.BeginLoad(patterns))
         {
-            var before = CountAlerts(diagnostics);
-            parser.StartFile();
-            reader.Read(file, parser.Parse);
-            if (CountAlerts(diagnostics) > before)
+            foreach (var file in files)
             {
-                filesWithErrors.Add(file);
+                var before = CountAlerts(diagnostics);
+                parser.StartFile();
+                reader.Read(file, parser.Parse);
+                if (CountAlerts(diagnostics) > before)
+                {
+                    filesWithErrors.Add(file);
+                }
             }
+
+            config = ConfigBuilder.Build(parser.Global with { Resolvers = parser.Resolvers.ToDictionary(r => r.Name, StringComparer.Ordinal) }, parser.Proxies, diagnostics, parser.HttpErrors, parser.Rings);
         }
 
-        var config = ConfigBuilder.Build(parser.Global with { Resolvers = parser.Resolvers.ToDictionary(r => r.Name, StringComparer.Ordinal) }, parser.Proxies, diagnostics, parser.HttpErrors, parser.Rings);
+        patterns.NumberMaps();
+        config = config is null ? null : config with { Patterns = patterns };
         if (config is not null && config.Global.ZeroWarning && diagnostics.Items.Any(d => d.Severity == DiagnosticSeverity.Warning))
         {
             diagnostics.ConfigAlert("Some warnings were found and 'zero-warning' is set. Aborting.");

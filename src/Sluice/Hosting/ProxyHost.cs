@@ -362,6 +362,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         {
             Sessions = () => [.. _active.Keys],
             Accept = process,
+            Patterns = _config.Patterns,
         };
         return ok;
     }

@@ -92,6 +92,9 @@ internal sealed class StatsHub
     /// <summary>The sessions in flight, for `show sess` and `shutdown session`; set by the host.</summary>
     public Func<IReadOnlyList<Transactions.ISession>>? Sessions { get; set; }
 
+    /// <summary>The map and ACL pattern references of the running configuration (`show map`, `add acl`, ...).</summary>
+    public Rules.Acls.PatternReferences Patterns { get; init; } = new();
+
     /// <summary>The run-time resolutions of the running configuration (`show resolvers`); set by the host.</summary>
     public Resolvers.ServerResolutions? Resolutions { get; set; }
 

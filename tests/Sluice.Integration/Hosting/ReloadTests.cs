@@ -217,6 +217,39 @@ public sealed class ReloadTests(ITestOutputHelper output)
         Assert.Equal("http now", await GetAsync(port));
     }
 
+    /// <summary>
+    /// A reload reads map and pattern files again, as a new haproxy process does, and what the runtime API changed in
+    /// memory is gone with the old configuration.
+    /// </summary>
+    [Fact]
+    public async Task AReload_ReadsMapFilesAgain()
+    {
+        var port = Ports.FreeListeningPort();
+        var map = Path.Combine(Ports.TempDirectory(), "hosts.map");
+        var socket = Path.Combine(Ports.TempDirectory(), "admin.sock");
+        await File.WriteAllTextAsync(map, "/ first\n");
+        var config = $"""
+            global
+                stats socket {socket} level admin
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:{P(port)}
+                http-request return status 200 content-type text/plain lf-string "%[path,map_beg({map},none)]"
+            """;
+        await using var sluice = await SluiceProcess.StartAsync(config, [ReadyProbe.Tcp(port)]);
+        Assert.Equal("first", await GetAsync(port));
+        await Scenarios.Stats.StatsPeers.UnixAsync(socket, $"set map {map} / changed-at-run-time");
+        Assert.Equal("changed-at-run-time", await GetAsync(port));
+
+        await File.WriteAllTextAsync(map, "/ second\n");
+        await ReloadAsync(sluice, config, 0);
+        Assert.Equal("second", await GetAsync(port));
+    }
+
     [Theory]
     [InlineData("-sf", 0)]
     [InlineData("-st", 143)]

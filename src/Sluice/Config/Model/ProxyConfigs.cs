@@ -308,6 +308,9 @@ internal sealed record SluiceConfig
     public required GlobalConfig Global { get; init; }
     public required IReadOnlyList<FrontendConfig> Frontends { get; init; }
     public required IReadOnlyList<BackendConfig> Backends { get; init; }
+
+    /// <summary>The map and ACL pattern references the configuration read, for the runtime API.</summary>
+    public Sluice.Rules.Acls.PatternReferences Patterns { get; init; } = new();
 }
 
 /// <summary>

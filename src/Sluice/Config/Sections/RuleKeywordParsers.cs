@@ -34,7 +34,7 @@ internal static class RuleKeywordParsers
             return;
         }
 
-        if (PredefinedAcls.Find(name) is not null)
+        if (PredefinedAcls.Exists(name))
         {
             ctx.Warning($"acl '{name}' named like a predefined ACL; the predefined one is hidden in this section.");
         }

@@ -90,6 +90,8 @@ internal sealed class SectionParser
             return;
         }
 
+        Sluice.Rules.Acls.PatternReferences.Loading.Location = $"file '{line.File}' line {line.Number}";
+
         switch (_current)
         {
             case Current.Global:

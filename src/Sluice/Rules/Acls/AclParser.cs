@@ -52,6 +52,7 @@ internal static class AclParser
         }
 
         var ignoreCase = false;
+        int? uniqueId = null;
         var files = new List<string>();
         var i = start + 1;
         for (; i < end; i++)
@@ -73,7 +74,17 @@ internal static class AclParser
                 case "-i":
                     ignoreCase = true;
                     break;
-                case "-n" or "-u":
+                case "-n":
+                    break;
+                case "-u":
+                    if (i + 1 >= end || !int.TryParse(words[i + 1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+                    {
+                        error = "the argument of -u must be an integer";
+                        return null;
+                    }
+
+                    uniqueId = id;
+                    i++;
                     break;
                 case "-f" or "-M" when i + 1 < end:
                     files.Add(words[++i]);
@@ -102,32 +113,47 @@ internal static class AclParser
 
         // A bare `method` fetch matches as HAProxy's method enum does, unless `-m` says otherwise.
         method ??= keyword == "method" && !expression.HasConverters ? MatchMethod.Meth : null;
-        var patterns = new PatternSet(method ?? DefaultMethod(expression.OutputType), ignoreCase);
+        var matchMethod = method ?? DefaultMethod(expression.OutputType);
         string? op = null;
-        if (patterns.Method is MatchMethod.Int or MatchMethod.Len && i < end && words[i] is "eq" or "ge" or "gt" or "le" or "lt")
+        if (matchMethod is MatchMethod.Int or MatchMethod.Len && i < end && words[i] is "eq" or "ge" or "gt" or "le" or "lt")
         {
             op = words[i++];
         }
 
+        // Each file is a pattern reference of its own, read once per load; the patterns on the line are another.
+        var references = PatternReferences.Loading;
+        var location = references.Location;
+        var sources = new List<(PatternReference Reference, string? File)>();
         foreach (var file in files)
         {
-            var lines = MapFile.ReadPatterns(file, out var fileError);
-            if (lines is null)
+            var fileReference = references.FindFile(file, isMap: false);
+            if (fileReference is null)
             {
-                error = fileError;
-                return null;
-            }
-
-            foreach (var line in lines)
-            {
-                if (patterns.Add(line, op) is { } patternError)
+                var lines = MapFile.ReadPatterns(file, out var fileError);
+                if (lines is null)
                 {
-                    error = $"{patternError} in pattern file <{file}>";
+                    error = fileError;
                     return null;
                 }
+
+                fileReference = references.Create(file, isMap: false, inlineDescription: null);
+                foreach (var line in lines)
+                {
+                    fileReference.Append(line, null);
+                }
             }
+
+            sources.Add((fileReference, file));
         }
 
+        var inline = references.Create(null, isMap: false, $"acl '{keyword}' {location}", uniqueId);
+        sources.Add((inline, null));
+        foreach (var (reference, _) in sources)
+        {
+            reference.AddUse("acl", location, matchMethod, ignoreCase, SampleType.None);
+        }
+
+        List<string> fixedPatterns = [];
         if (expression.Fetch is AuthFetch { ReturnsUser: true } auth)
         {
             // `http_auth_group(L) G1 G2`: the groups' members are the patterns the user name is matched against.
@@ -143,31 +169,16 @@ internal static class AclParser
                 groups.Add(words[i]);
             }
 
-            foreach (var member in auth.List.MembersOf(groups))
-            {
-                patterns.Add(member);
-            }
-
-            return new AclEntry(expression, patterns, keyword);
+            fixedPatterns.AddRange(auth.List.MembersOf(groups));
         }
 
         for (; i < end; i++)
         {
-            if (patterns.Method is MatchMethod.Found or MatchMethod.Bool)
-            {
-                // HAProxy accepts and ignores patterns for methods that take none.
-                break;
-            }
-
-            if (patterns.Add(words[i], op) is { } patternError)
-            {
-                error = patternError;
-                return null;
-            }
+            inline.Append(words[i], null);
         }
 
         // As HAProxy, only a criterion with nothing after it is suspicious: any flag or `--` says it is meant.
-        if (end == start + 1 && patterns.Method is not (MatchMethod.Found or MatchMethod.Bool))
+        if (end == start + 1 && matchMethod is not (MatchMethod.Found or MatchMethod.Bool))
         {
             warnings.Add($"parsing acl keyword '{criterion}' :\n"
                 + "  no pattern to match against were provided, so this ACL will never match.\n"
@@ -176,7 +187,7 @@ internal static class AclParser
                 + "  If you wanted to force an int to match as a bool, please use '-m bool'.\n");
         }
 
-        return new AclEntry(expression, patterns, keyword);
+        return AclEntry.Create(expression, keyword, matchMethod, ignoreCase, op, sources, fixedPatterns, out error);
     }
 
     public static MatchMethod? ParseMethod(string name) => name switch

@@ -1,87 +1,131 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Sluice.Rules.Samples;
 
 namespace Sluice.Rules.Acls;
 
-/// <summary>
-/// A map file (`key value` per line, `#` comments) or a pattern file for `acl -f`, read once per load and
-/// shared by every rule that names it with the same matching method.
-/// </summary>
-internal sealed class MapFile
+/// <summary>What a map's lookups read: its keys compiled for one matching method, and the value of each.</summary>
+internal sealed class MapIndex(PatternSet patterns, byte[][] values, Sample[] integers)
 {
-    private static readonly ConcurrentDictionary<(string Path, MapMatch Match), MapFile> Loaded = new();
+    public PatternSet Patterns { get; } = patterns;
 
-    private MapFile(PatternSet patterns, byte[][] values, Sample[] integers, int[] lines)
+    public byte[][] Values { get; } = values;
+
+    /// <summary>Each value read as an integer, or an empty sample where it is not one.</summary>
+    public Sample[] IntegerValues { get; } = integers;
+}
+
+/// <summary>
+/// A map file (`key value` per line, `#` comments) compiled for one matching method: the map converters that name
+/// it with that method share it. Its entries are a pattern reference, which the runtime API may change; every
+/// change compiles a new <see cref="MapIndex"/> that lookups pick up without a lock.
+/// </summary>
+internal sealed class MapFile : IPatternUser
+{
+    private MapIndex _index;
+
+    private MapFile(PatternReference reference, MapMatch match, MapIndex index)
     {
-        Patterns = patterns;
-        Values = values;
-        IntegerValues = integers;
-        Lines = lines;
+        Reference = reference;
+        Match = match;
+        _index = index;
     }
 
-    public PatternSet Patterns { get; }
+    public PatternReference Reference { get; }
 
-    public byte[][] Values { get; }
+    public MapMatch Match { get; }
 
-    public Sample[] IntegerValues { get; }
+    public MapIndex Current => Volatile.Read(ref _index);
 
-    /// <summary>The line of the file each entry comes from, for messages.</summary>
-    public int[] Lines { get; }
-
-    public static MapFile? Load(string path, MapMatch match, out string? error)
+    /// <summary>
+    /// The map of <paramref name="path"/> for <paramref name="match"/>, read once per configuration load, used by a
+    /// converter returning <paramref name="output"/> (recorded for `show map` and `get map`).
+    /// </summary>
+    public static MapFile? Load(string path, MapMatch match, SampleType output, out string? error)
     {
         error = null;
-        if (Loaded.TryGetValue((path, match), out var map))
+        var references = PatternReferences.Loading;
+        var method = ToMethod(match);
+        var reference = references.FindFile(path, isMap: true);
+        if (reference is null)
         {
-            return map;
-        }
-
-        string[] lines;
-        try
-        {
-            lines = File.ReadAllLines(path, Encoding.Latin1);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            error = $"failed to open map file '{path}' : {ex.Message}";
-            return null;
-        }
-
-        var patterns = new PatternSet(ToMethod(match), ignoreCase: false) { LongestMatch = match == MapMatch.Beg };
-        var values = new List<byte[]>();
-        var integers = new List<Sample>();
-        var lineNumbers = new List<int>();
-        for (var n = 0; n < lines.Length; n++)
-        {
-            var line = lines[n].Trim();
-            if (line.Length == 0 || line[0] == '#')
+            string[] lines;
+            try
             {
-                continue;
+                lines = File.ReadAllLines(path, Encoding.Latin1);
             }
-
-            var split = line.IndexOfAny([' ', '\t']);
-            var key = split < 0 ? line : line[..split];
-            var value = split < 0 ? string.Empty : line[split..].Trim();
-            if (patterns.Add(key) is { } problem)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                error = $"file '{path}' line {n + 1} : {problem}";
+                error = $"failed to open map file '{path}' : {ex.Message}";
                 return null;
             }
 
+            reference = references.Create(path, isMap: true, inlineDescription: null);
+            for (var n = 0; n < lines.Length; n++)
+            {
+                var line = lines[n].Trim();
+                if (line.Length == 0 || line[0] == '#')
+                {
+                    continue;
+                }
+
+                var split = line.IndexOfAny([' ', '\t']);
+                reference.Append(split < 0 ? line : line[..split], split < 0 ? string.Empty : line[split..].Trim(), n + 1);
+            }
+        }
+
+        reference.AddUse("map", references.Location, method, ignoreCase: false, output);
+        if (references.FindMap(reference, match) is { } shared)
+        {
+            return shared;
+        }
+
+        var index = Compile(reference, match, out var problem);
+        if (index is null)
+        {
+            error = $"file '{path}' line {problem.Line} : {problem.Text}";
+            return null;
+        }
+
+        var map = new MapFile(reference, match, index);
+        reference.Subscribe(map);
+        references.AddMap(map);
+        return map;
+    }
+
+    public void Rebuild()
+    {
+        if (Compile(Reference, Match, out _) is { } index)
+        {
+            Volatile.Write(ref _index, index);
+        }
+    }
+
+    /// <summary>A key that is not valid for <paramref name="method"/> in HAProxy's words; null when it is.</summary>
+    public static string? CheckKey(MatchMethod method, string key) => new PatternSet(method, ignoreCase: false).Add(key);
+
+    private static MapIndex? Compile(PatternReference reference, MapMatch match, out (int Line, string Text) problem)
+    {
+        problem = default;
+        var patterns = new PatternSet(ToMethod(match), ignoreCase: false) { LongestMatch = match == MapMatch.Beg };
+        var values = new List<byte[]>();
+        var integers = new List<Sample>();
+        foreach (var entry in reference.Current)
+        {
+            if (patterns.Add(entry.Key) is { } error)
+            {
+                problem = (entry.Line, error);
+                return null;
+            }
+
+            var value = entry.Value ?? string.Empty;
             values.Add(Encoding.Latin1.GetBytes(value));
-            lineNumbers.Add(n + 1);
             integers.Add(long.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var number)
                 ? Sample.FromInt(number)
                 : default);
         }
 
-        map = new MapFile(patterns, [.. values], [.. integers], [.. lineNumbers]);
-        return Loaded.GetOrAdd((path, match), map);
+        return new MapIndex(patterns, [.. values], [.. integers]);
     }
-
-    /// <summary>Forgets the files read by an earlier load so that a reload reads them again.</summary>
-    public static void ForgetLoaded() => Loaded.Clear();
 
     /// <summary>The lines of a pattern file for `acl -f`: one pattern per line, blank lines and `#` comments skipped.</summary>
     public static IEnumerable<string>? ReadPatterns(string path, out string? error)
@@ -101,7 +145,7 @@ internal sealed class MapFile
         }
     }
 
-    private static MatchMethod ToMethod(MapMatch match) => match switch
+    public static MatchMethod ToMethod(MapMatch match) => match switch
     {
         MapMatch.Beg => MatchMethod.Beg,
         MapMatch.End => MatchMethod.End,

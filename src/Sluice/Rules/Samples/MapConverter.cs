@@ -19,13 +19,14 @@ internal enum MapMatch : byte
 /// <summary>`map*(file[,default])`: looks the input up in a map file and returns the value of the matching key.</summary>
 internal sealed class MapConverter(MapFile map, SampleType output, Sample? fallback) : SampleConverter
 {
-    public override SampleType InputType => map.Patterns.InputType;
+    public override SampleType InputType => map.Current.Patterns.InputType;
 
     public override SampleType OutputType => output;
 
     public override bool Convert(SampleContext ctx, ref Sample sample)
     {
-        var index = map.Patterns.Match(ctx, sample);
+        var current = map.Current;
+        var index = current.Patterns.Match(ctx, sample);
         if (index < 0)
         {
             if (fallback is not { } value)
@@ -37,7 +38,7 @@ internal sealed class MapConverter(MapFile map, SampleType output, Sample? fallb
             return true;
         }
 
-        sample = output == SampleType.Int ? map.IntegerValues[index] : Sample.FromString(map.Values[index]);
+        sample = output == SampleType.Int ? current.IntegerValues[index] : Sample.FromString(current.Values[index]);
         return output != SampleType.Int || sample.Type == SampleType.Int;
     }
 }

@@ -292,7 +292,7 @@ internal static class SampleConverterTable
             return null;
         }
 
-        var map = MapFile.Load(file, match, out var error);
+        var map = MapFile.Load(file, match, output, out var error);
         if (map is null)
         {
             return Fail(a, error!);
@@ -300,11 +300,11 @@ internal static class SampleConverterTable
 
         if (output == SampleType.Int)
         {
-            for (var i = 0; i < map.IntegerValues.Length; i++)
+            foreach (var entry in map.Reference.Current)
             {
-                if (map.IntegerValues[i].Type != SampleType.Int)
+                if (!long.TryParse(entry.Value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _))
                 {
-                    return Fail(a, $"unable to parse '{Encoding.Latin1.GetString(map.Values[i])}' at line {map.Lines[i]} of file '{file}'");
+                    return Fail(a, $"unable to parse '{entry.Value}' at line {entry.Line} of file '{file}'");
                 }
             }
         }

@@ -227,7 +227,9 @@ public class RuleCheckTests
                 http-check connect port {Port(ready.Port)}
                 http-check send meth GET uri /ready
                 http-check expect status 200-299
-                server good {health.Address} check inter 300 rise 1 fall 1
+                # A slow check on a loaded machine must not take the good server down before the last request.
+                timeout check 5s
+                server good {health.Address} check inter 300 rise 1 fall 5
             backend be2
                 option httpchk
                 http-check connect

@@ -199,6 +199,8 @@ public class HttpLogTests
         await using var backend = await PythonPeer.StartLogBackendAsync();
         async Task<string> RunAsync(SyslogListener log, int port)
         {
+            // The readiness probe's connection must be over (logged) first, or it counts in the request's line.
+            await log.Lines.WaitForAsync(l => l.Contains(" tl/s1 ", StringComparison.Ordinal) && System.Text.RegularExpressions.Regex.IsMatch(l, @" 0 [-A-Za-z]{2} "));
             using (var client = await TestClient.ConnectTcpAsync(port))
             {
                 await client.SendAsync("GET /one HTTP/1.0\r\nHost: example.test\r\n\r\n"u8.ToArray());

@@ -40,10 +40,18 @@ public sealed class AclParserTests : IDisposable
     [Fact]
     public void Flags_IgnoreCaseAndMethodAnyOrder_LastMethodWins()
     {
-        var entry = ParseAcl("hdr(host)", "-m", "beg", "-i", "-m", "end", "-n", "-u", "x");
+        var entry = ParseAcl("hdr(host)", "-m", "beg", "-i", "-m", "end", "-n", "-u", "7", "x");
         Assert.Equal(MatchMethod.End, entry.Patterns.Method);
         Assert.True(entry.Patterns.IgnoreCase);
         Assert.Equal(1, entry.Patterns.Count);
+    }
+
+    [Fact]
+    public void UniqueIdMustBeAnInteger_AsInHAProxy()
+    {
+        var entry = AclParser.Parse(["hdr(host)", "-u", "x", "foo"], 0, 4, [], out var error);
+        Assert.Null(entry);
+        Assert.Equal("the argument of -u must be an integer", error);
     }
 
     [Fact]
