@@ -13,6 +13,14 @@ namespace Sluice.Backends;
 /// <remarks>One short lock per server guards the list: taking and giving back are a few instructions.</remarks>
 internal sealed class ServerConnectionPool : IHeartbeatTarget
 {
+    /// <summary>
+    /// How long a connection may sit idle and still be taken without a poll(2) for a close the server sent: under
+    /// load connections come back and leave within this, and a server that closes a kept connection so soon after
+    /// its response without saying `Connection: close` is not one to cater for (a replayable request that meets such
+    /// a close goes again on a new connection anyway). HAProxy asks nothing either; it hears of closes from epoll.
+    /// </summary>
+    private const long FreshIdleMs = 50;
+
     private readonly List<Entry> _idle = [];
     private readonly int _maxIdle;
     private readonly long _purgeDelayMs;
@@ -38,11 +46,13 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
     /// Takes the most recently used idle connection that <paramref name="mode"/> allows for this request, or null.
     /// </summary>
     /// <param name="firstRequest">The request is the first of its client connection.</param>
+    /// <param name="nowMs">The heartbeat's time: a connection given back within <see cref="FreshIdleMs"/> of it is
+    /// taken without asking the kernel whether the server closed it.</param>
     /// <param name="serverName">
     /// With `sni EXPR`: the name this request's connection must have been made with (HAProxy does not reuse a
     /// connection for another SNI); null when the server's SNI does not vary.
     /// </param>
-    public Http1BackConnection? TryTake(HttpReuseMode mode, bool firstRequest, string? serverName = null)
+    public Http1BackConnection? TryTake(HttpReuseMode mode, bool firstRequest, long nowMs, string? serverName = null)
     {
         if (mode == HttpReuseMode.Never || Volatile.Read(ref _count) == 0)
         {
@@ -60,7 +70,7 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
         {
             for (var i = _idle.Count - 1; i >= 0; i--)
             {
-                var connection = _idle[i].Connection;
+                var (connection, idleSinceMs) = _idle[i];
                 if (firstRequest && mode == HttpReuseMode.Aggressive && connection.Exchanges < 2)
                 {
                     continue;
@@ -73,7 +83,7 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
 
                 _idle.RemoveAt(i);
                 _count = _idle.Count;
-                if (connection.Io.IsReadableWhileIdle())
+                if (nowMs - idleSinceMs > FreshIdleMs && connection.Io.IsReadableWhileIdle())
                 {
                     (stale ??= []).Add(connection);
                     continue;

@@ -1430,7 +1430,7 @@ internal sealed class HttpTransaction : IDisposable
 
         if (pooled is null && protocol != BackProtocol.Http2)
         {
-            pooled = reuse == HttpReuseMode.Never ? TakePrivateConnection(server, serverName) : server.Pool.TryTake(reuse, firstRequest, serverName);
+            pooled = reuse == HttpReuseMode.Never ? TakePrivateConnection(server, serverName) : server.Pool.TryTake(reuse, firstRequest, _front.Shared.Clock.NowMs, serverName);
         }
 
         if (pooled is not null)

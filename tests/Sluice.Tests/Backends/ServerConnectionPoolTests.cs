@@ -60,7 +60,7 @@ public sealed class ServerConnectionPoolTests : IDisposable
         var pool = new ServerConnectionPool(Server());
         var connection = Connect();
         pool.Return(connection, 0);
-        var taken = pool.TryTake(mode, firstRequest);
+        var taken = pool.TryTake(mode, firstRequest, nowMs: 0);
         Assert.Equal(expectReuse, taken is not null);
         taken?.Dispose();
         pool.Clear();
@@ -71,9 +71,9 @@ public sealed class ServerConnectionPoolTests : IDisposable
     {
         var pool = new ServerConnectionPool(Server());
         pool.Return(Connect(exchanges: 1), 0);
-        Assert.Null(pool.TryTake(HttpReuseMode.Aggressive, firstRequest: true));
+        Assert.Null(pool.TryTake(HttpReuseMode.Aggressive, firstRequest: true, nowMs: 0));
         pool.Return(Connect(exchanges: 2), 0);
-        using var taken = pool.TryTake(HttpReuseMode.Aggressive, firstRequest: true);
+        using var taken = pool.TryTake(HttpReuseMode.Aggressive, firstRequest: true, nowMs: 0);
         Assert.NotNull(taken);
         Assert.Equal(2, taken.Exchanges);
         pool.Clear();
@@ -86,8 +86,20 @@ public sealed class ServerConnectionPoolTests : IDisposable
         pool.Return(Connect(), 0);
         _serverSides[0].Close();
         Thread.Sleep(50);
-        Assert.Null(pool.TryTake(HttpReuseMode.Always, firstRequest: false));
+        Assert.Null(pool.TryTake(HttpReuseMode.Always, firstRequest: false, nowMs: 1000));
         Assert.Equal(0, pool.IdleCount);
+    }
+
+    /// <summary>A connection given back moments ago is taken without a poll: a close it met then is the request's to find.</summary>
+    [Fact]
+    public void TryTake_JustReturned_TakenWithoutAskingTheKernel()
+    {
+        var pool = new ServerConnectionPool(Server());
+        pool.Return(Connect(), 1000);
+        _serverSides[0].Close();
+        Thread.Sleep(50);
+        using var taken = pool.TryTake(HttpReuseMode.Always, firstRequest: false, nowMs: 1010);
+        Assert.NotNull(taken);
     }
 
     [Fact]
