@@ -199,6 +199,7 @@ internal static class StatsRows
         v[F.Intercepted] = Num(c.Intercepted);
         v[F.Dcon] = Num(c.DeniedConnections);
         v[F.Dses] = Num(c.DeniedSessions);
+        TlsHandshakes(v, c);
         return new StatRow(StatObjectType.Frontend, config.Id, 0, Mask(v, F.FrontendTags));
     }
 
@@ -232,7 +233,16 @@ internal static class StatsRows
         v[F.Dcon] = Num(c.DeniedConnections);
         v[F.Dses] = Num(c.DeniedSessions);
         v[F.Eint] = Num(c.InternalErrors);
+        TlsHandshakes(v, c);
         return new StatRow(StatObjectType.Listener, config.Id, listener.Id, Mask(v, F.ListenerTags));
+    }
+
+    /// <summary>The ssl module's columns: new sessions, resumed ones, failed handshakes.</summary>
+    private static void TlsHandshakes(string?[] v, TrafficCounters c)
+    {
+        v[F.SslSess] = Num(c.TlsNewSessions);
+        v[F.SslReusedSess] = Num(c.TlsResumedSessions);
+        v[F.SslFailedHandshake] = Num(c.TlsFailedHandshakes);
     }
 
     private static StatRow Backend(BackendState backend, long now, bool withLegends)
@@ -308,6 +318,7 @@ internal static class StatsRows
         v[F.Mode] = Mode(config.Mode);
         v[F.Algo] = withLegends ? Algorithm(config.Balance.Algorithm) : string.Empty;
         v[F.AggServerStatus] = down > 0 && active + backup == 0 ? "1" : "0";
+        TlsHandshakes(v, c);
         return new StatRow(StatObjectType.Backend, config.Id, 0, Mask(v, F.BackendTags));
     }
 
@@ -446,6 +457,7 @@ internal static class StatsRows
             v[F.LastChk] = v[F.CheckDesc] = v[F.CheckRise] = v[F.CheckFall] = v[F.CheckHealth] = null;
         }
 
+        TlsHandshakes(v, c);
         return new StatRow(StatObjectType.Server, backend.Config.Id, config.Id, Mask(v, F.ServerTags));
     }
 }

@@ -33,6 +33,9 @@ internal class TrafficCounters
     private long _intercepted;
     private long _internalErrors;
     private long _connections;
+    private long _tlsNewSessions;
+    private long _tlsResumedSessions;
+    private long _tlsFailedHandshakes;
     private readonly long[] _responses = new long[6];
     private readonly long[] _responseTimeBuckets = new long[ResponseTimeBucketsMs.Length + 1];
     private long _responseTimeSumMs;
@@ -139,6 +142,27 @@ internal class TrafficCounters
         ConnectionRate.Add(nowMs);
         OnSessionStart(nowMs);
         Parent?.OnConnectionAccepted(nowMs);
+    }
+
+    /// <summary>TLS handshakes that made a new session (HAProxy's `ssl_sess`).</summary>
+    public long TlsNewSessions => Volatile.Read(ref _tlsNewSessions);
+
+    /// <summary>TLS handshakes that resumed a session (`ssl_reused_sess`).</summary>
+    public long TlsResumedSessions => Volatile.Read(ref _tlsResumedSessions);
+
+    /// <summary>TLS handshakes that failed or were cut, an empty connection included (`ssl_failed_handshake`).</summary>
+    public long TlsFailedHandshakes => Volatile.Read(ref _tlsFailedHandshakes);
+
+    public void OnTlsHandshake(bool resumed)
+    {
+        Interlocked.Increment(ref resumed ? ref _tlsResumedSessions : ref _tlsNewSessions);
+        Parent?.OnTlsHandshake(resumed);
+    }
+
+    public void OnTlsHandshakeFailed()
+    {
+        Interlocked.Increment(ref _tlsFailedHandshakes);
+        Parent?.OnTlsHandshakeFailed();
     }
 
     /// <summary>`tcp-request connection` rules refused the connection: a denied connection, not a session.</summary>

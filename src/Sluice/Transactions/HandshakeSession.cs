@@ -97,9 +97,12 @@ internal sealed class HandshakeSession : ISession, IHeartbeatTarget
             var (stream, info, failure) = await _terminator.AuthenticateAsync(_client).ConfigureAwait(false);
             if (stream is null || info is null)
             {
+                _listener.Counters?.OnTlsHandshakeFailed();
                 ReportHandshakeFailure(Volatile.Read(ref _timedOut) != 0 ? "Timeout during SSL handshake" : failure ?? TlsTerminator.HandshakeFailure);
                 return null;
             }
+
+            _listener.Counters?.OnTlsHandshake(info.IsResumed);
 
             return new HandshakeOutcome(proxy, stream, info) { HandshakeMs = ElapsedSinceAcceptMs() };
         }

@@ -196,6 +196,24 @@ internal sealed class ServerDialer
         Volatile.Read(ref _connecting)?.Dispose();
     }
 
+    /// <summary>
+    /// The ssl module's counters of the server and its backend. Whether the server resumed a session is not known
+    /// on this side: every handshake that succeeds counts as a new session.
+    /// </summary>
+    private static void CountHandshake(ServerState server, bool succeeded)
+    {
+        if (succeeded)
+        {
+            server.Counters.OnTlsHandshake(resumed: false);
+            server.Backend.Counters.OnTlsHandshake(resumed: false);
+        }
+        else
+        {
+            server.Counters.OnTlsHandshakeFailed();
+            server.Backend.Counters.OnTlsHandshakeFailed();
+        }
+    }
+
     private async Task<(Socket? Socket, ConnectError Error, bool TimedOut, SslStream? Tls, TlsConnectionInfo? TlsInfo)> ConnectOnceAsync(ServerState server, IPEndPoint? destination, long connectMs, Heartbeat clock)
     {
         var endPoint = ServerConnector.ResolveEndPoint(server.Address, destination);
@@ -268,6 +286,7 @@ internal sealed class ServerDialer
                     (tls, tlsInfo, var tlsError) = await connector.AuthenticateAsync(socket, ServerNameIndication).ConfigureAwait(false);
                     connected = tls is not null && !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
                     LastTlsError = tlsError;
+                    CountHandshake(server, tls is not null);
                 }
             }
         }

@@ -129,20 +129,23 @@ internal sealed class HaproxyOracle : IAsyncDisposable
     /// 2.6, then under Sluice, each ready once its stats socket answers (a probe of the port would be traffic of its
     /// own); both observations, for the test to compare.
     /// </summary>
-    public static async Task<(T Reference, T Ours)> CompareAsync<T>(Func<int, string, string> config, Func<int, string, Task<T>> run)
+    /// <param name="ports">How many consecutive free ports the configuration takes from the one it is given.</param>
+    public static async Task<(T Reference, T Ours)> CompareAsync<T>(Func<int, string, string> config, Func<int, string, Task<T>> run, int ports = 1)
     {
         T reference;
-        var (haPort, haSocket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        var (haPort, haSocket) = (FreePorts(ports), Path.Combine(Ports.TempDirectory(), "h.sock"));
         await using (var haproxy = await StartAsync(config(haPort, haSocket), haSocket))
         {
             reference = await run(haPort, haSocket);
         }
 
-        var (port, socket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+        var (port, socket) = (FreePorts(ports), Path.Combine(Ports.TempDirectory(), "s.sock"));
         await using var sluice = await SluiceProcess.StartAsync(config(port, socket), []);
         await StatsPeers.WaitForUnixSocketAsync(socket);
         return (reference, await run(port, socket));
     }
+
+    private static int FreePorts(int count) => count == 1 ? Ports.FreeListeningPort() : Ports.FreeListeningPortRange(count);
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
