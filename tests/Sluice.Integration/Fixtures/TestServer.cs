@@ -89,6 +89,20 @@ internal sealed class TestServer : IAsyncDisposable
 
     private static async Task HttpAnswerAsync(Socket socket, string body)
     {
+        if (await ReadRequestHeadAsync(socket) is null)
+        {
+            return;
+        }
+
+        await socket.SendAsync(Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}"));
+        socket.Shutdown(SocketShutdown.Send);
+        await DrainAsync(socket);
+    }
+
+    /// <summary>Reads up to the end of a request head; null when the peer closed before it.</summary>
+    public static async Task<string?> ReadRequestHeadAsync(Socket socket)
+    {
         var buffer = new byte[8192];
         var head = new StringBuilder();
         while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
@@ -96,16 +110,13 @@ internal sealed class TestServer : IAsyncDisposable
             var read = await socket.ReceiveAsync(buffer);
             if (read == 0)
             {
-                return;
+                return null;
             }
 
             head.Append(Encoding.ASCII.GetString(buffer, 0, read));
         }
 
-        await socket.SendAsync(Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}"));
-        socket.Shutdown(SocketShutdown.Send);
-        await DrainAsync(socket);
+        return head.ToString();
     }
 
     /// <summary>Answers with the address the connection reached, then closes.</summary>

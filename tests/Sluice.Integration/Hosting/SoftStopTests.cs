@@ -115,17 +115,9 @@ public sealed class SoftStopTests
     /// <summary>Reads a request head, waits a second, answers 200 "slow answer" and keeps the connection open.</summary>
     private static async Task SlowKeepAliveAnswerAsync(Socket socket)
     {
-        var buffer = new byte[4096];
-        var head = new StringBuilder();
-        while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        if (await TestServer.ReadRequestHeadAsync(socket) is null)
         {
-            var read = await socket.ReceiveAsync(buffer);
-            if (read == 0)
-            {
-                return;
-            }
-
-            head.Append(Encoding.ASCII.GetString(buffer, 0, read));
+            return;
         }
 
         await Task.Delay(1000);
