@@ -143,7 +143,7 @@ internal static class PatternCommands
 
             foreach (var (key, value) in lines)
             {
-                if (Invalid(reference, key, value) is { } problem)
+                if (reference.Check(key, value) is { } problem)
                 {
                     output.Append(problem).Append(".\n");
                     return;
@@ -181,7 +181,7 @@ internal static class PatternCommands
                 return;
             }
 
-            if (Invalid(reference, entries[0].Key, value) is { } problem)
+            if (reference.Check(entries[0].Key, value) is { } problem)
             {
                 output.Append(problem).Append(".\n");
                 return;
@@ -323,30 +323,6 @@ internal static class PatternCommands
         }
 
         return length == 0 ? 0 : (int)Math.Min(int.MaxValue, ulong.Parse(digits[..length], NumberStyles.None, CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>Why a key (and a map value) cannot go into <paramref name="reference"/>: each of its users must read it.</summary>
-    private static string? Invalid(PatternReference reference, string key, string? value)
-    {
-        foreach (var (method, _, kind) in reference.Expressions)
-        {
-            if (method is not (MatchMethod.Found or MatchMethod.Bool) && MapFile.CheckKey(method, key) is { } problem)
-            {
-                return problem;
-            }
-
-            if (kind == SampleType.Int && !long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
-            {
-                return $"'{value}' is not a number";
-            }
-
-            if (kind == SampleType.Address && !PatternSet.TryParseNetwork(value ?? string.Empty, out _, out _))
-            {
-                return $"'{value}' is not a valid IPv4 or IPv6 address";
-            }
-        }
-
-        return null;
     }
 
     private static bool IsTreeIndexed(MatchMethod method) => method is MatchMethod.Str or MatchMethod.Beg or MatchMethod.Ip;

@@ -149,6 +149,39 @@ internal static class HttpRuleParser
         return format;
     }
 
+    /// <summary>
+    /// `set-map(FILE) KEY VALUE`, `del-map(FILE) KEY`, `add-acl(FILE) KEY`, `del-acl(FILE) KEY`: KEY and VALUE are
+    /// log-formats. As in HAProxy, the file name is what stands between the parentheses, if any.
+    /// </summary>
+    private static HttpAction? ParsePatternUpdate(RuleWords rule, string baseName, int open)
+    {
+        var ctx = rule.Ctx;
+        var arguments = baseName == "set-map" ? 2 : 1;
+        if (rule.Count(1) < arguments)
+        {
+            return rule.Fail($"expects exactly {arguments} arguments");
+        }
+
+        var close = rule.ActionName.IndexOf(')', StringComparison.Ordinal);
+        var file = open < 0 ? string.Empty : rule.ActionName[(open + 1)..(close > open ? close : rule.ActionName.Length)];
+        var key = ParseFormat(ctx, rule.Prefix, ctx.Argument(1)!, rule.Site);
+        var value = key is not null && arguments == 2 ? ParseFormat(ctx, rule.Prefix, ctx.Argument(2)!, rule.Site) : null;
+        rule.Next = arguments + 1;
+        if (key is null || (arguments == 2 && value is null))
+        {
+            return null;
+        }
+
+        var kind = baseName switch
+        {
+            "set-map" => PatternUpdate.SetMap,
+            "del-map" => PatternUpdate.DeleteMap,
+            "add-acl" => PatternUpdate.AddAcl,
+            _ => PatternUpdate.DeleteAcl,
+        };
+        return new PatternUpdateAction(kind, file, key, value, PatternReferences.Loading);
+    }
+
     private static HttpAction? ParseAction(RuleWords rule, bool response)
     {
         var ctx = rule.Ctx;
@@ -239,6 +272,8 @@ internal static class HttpRuleParser
                 return ParseDoResolve(rule, open);
             case "set-var-fmt" when open > 0:
                 return ParseVariableFormat(rule, open);
+            case "set-map" or "del-map" or "add-acl" or "del-acl":
+                return ParsePatternUpdate(rule, baseName, open);
             case "set-log-level" when open < 0:
             {
                 var level = ctx.Argument(1);

@@ -53,6 +53,10 @@ internal sealed class AclEntry : IPatternUser
         return entry;
     }
 
+    public void ValuesChanged()
+    {
+    }
+
     public void Rebuild()
     {
         var current = Patterns;

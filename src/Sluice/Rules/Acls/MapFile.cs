@@ -100,23 +100,19 @@ internal sealed class MapFile : IPatternUser
         }
     }
 
-    /// <summary>A key that is not valid for <paramref name="method"/> in HAProxy's words; null when it is.</summary>
-    public static string? CheckKey(MatchMethod method, string key) => new PatternSet(method, ignoreCase: false).Add(key);
-
-    private static MapIndex? Compile(PatternReference reference, MapMatch match, out (int Line, string Text) problem)
+    public void ValuesChanged()
     {
-        problem = default;
-        var patterns = new PatternSet(ToMethod(match), ignoreCase: false) { LongestMatch = match == MapMatch.Beg };
+        var (values, integers) = ReadValues(Reference);
+        Volatile.Write(ref _index, new MapIndex(Current.Patterns, values, integers));
+    }
+
+    /// <summary>The values of the current entries in their order, as text and as integers.</summary>
+    private static (byte[][] Values, Sample[] Integers) ReadValues(PatternReference reference)
+    {
         var values = new List<byte[]>();
         var integers = new List<Sample>();
         foreach (var entry in reference.Current)
         {
-            if (patterns.Add(entry.Key) is { } error)
-            {
-                problem = (entry.Line, error);
-                return null;
-            }
-
             var value = entry.Value ?? string.Empty;
             values.Add(Encoding.Latin1.GetBytes(value));
             integers.Add(long.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var number)
@@ -124,7 +120,27 @@ internal sealed class MapFile : IPatternUser
                 : default);
         }
 
-        return new MapIndex(patterns, [.. values], [.. integers]);
+        return ([.. values], [.. integers]);
+    }
+
+    /// <summary>A key that is not valid for <paramref name="method"/> in HAProxy's words; null when it is.</summary>
+    public static string? CheckKey(MatchMethod method, string key) => new PatternSet(method, ignoreCase: false).Add(key);
+
+    private static MapIndex? Compile(PatternReference reference, MapMatch match, out (int Line, string Text) problem)
+    {
+        problem = default;
+        var patterns = new PatternSet(ToMethod(match), ignoreCase: false) { LongestMatch = match == MapMatch.Beg };
+        foreach (var entry in reference.Current)
+        {
+            if (patterns.Add(entry.Key) is { } error)
+            {
+                problem = (entry.Line, error);
+                return null;
+            }
+        }
+
+        var (values, integers) = ReadValues(reference);
+        return new MapIndex(patterns, values, integers);
     }
 
     /// <summary>The lines of a pattern file for `acl -f`: one pattern per line, blank lines and `#` comments skipped.</summary>

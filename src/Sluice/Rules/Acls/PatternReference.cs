@@ -28,6 +28,9 @@ internal sealed class PatternEntry(long handle, string key, string? value, int v
 internal interface IPatternUser
 {
     void Rebuild();
+
+    /// <summary>Only values changed, not keys: a map takes the new values without compiling its keys again.</summary>
+    void ValuesChanged();
 }
 
 /// <summary>
@@ -104,6 +107,74 @@ internal sealed class PatternReference
 
     public void Subscribe(IPatternUser user) => _users.Add(user);
 
+    /// <summary>
+    /// Why a key (and a map value) cannot go in, in HAProxy's words without the final period; null when every user
+    /// can read it: the key by its matching method, the value by the type its map converter returns.
+    /// </summary>
+    public string? Check(string key, string? value)
+    {
+        foreach (var (method, _, kind) in _expressions)
+        {
+            if (method is not (MatchMethod.Found or MatchMethod.Bool) && MapFile.CheckKey(method, key) is { } problem)
+            {
+                return problem;
+            }
+
+            if (kind == SampleType.Int && !long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
+            {
+                return $"'{value}' is not a number";
+            }
+
+            if (kind == SampleType.Address && !PatternSet.TryParseNetwork(value ?? string.Empty, out _, out _))
+            {
+                return $"'{value}' is not a valid IPv4 or IPv6 address";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// `set-map`: every entry of the current version with the key takes the value, or, without one, a new entry
+    /// holds it. Nothing happens when the key or value does not fit (HAProxy drops the change).
+    /// </summary>
+    public void SetOrAdd(string key, string value)
+    {
+        var entries = Find(key);
+        if (Check(key, value) is not null)
+        {
+            return;
+        }
+
+        if (entries.Count > 0)
+        {
+            SetValues(entries, value);
+        }
+        else
+        {
+            Add(key, value, CurrentVersion);
+        }
+    }
+
+    /// <summary>`add-acl`: a new entry unless the key is there already.</summary>
+    public void AddIfAbsent(string key)
+    {
+        if (Find(key).Count == 0 && Check(key, null) is null)
+        {
+            Add(key, null, CurrentVersion);
+        }
+    }
+
+    /// <summary>`del-map`, `del-acl`: the entries of the current version with the key go.</summary>
+    public void DeleteKey(string key)
+    {
+        var entries = Find(key);
+        if (entries.Count > 0)
+        {
+            Remove(entries);
+        }
+    }
+
     /// <summary>Whether <paramref name="version"/> may be written: the current one or one prepared since.</summary>
     public bool IsOpenVersion(int version) => version - CurrentVersion >= 0 && version - CurrentVersion <= NextVersion - CurrentVersion;
 
@@ -141,7 +212,10 @@ internal sealed class PatternReference
             entry.Value = value;
         }
 
-        RebuildUsers();
+        foreach (var user in _users)
+        {
+            user.ValuesChanged();
+        }
     }
 
     public void Remove(List<PatternEntry> entries)

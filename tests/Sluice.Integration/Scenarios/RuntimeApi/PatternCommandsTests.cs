@@ -71,6 +71,59 @@ public sealed partial class PatternCommandsTests
         Assert.Equal(expected.Length, actual.Length);
     }
 
+    /// <summary>
+    /// `http-request set-map|del-map|add-acl|del-acl`: requests change a map and a pattern file that later requests
+    /// and the runtime API see, as in haproxy 2.6; a rule on a file no map reads does nothing.
+    /// </summary>
+    [Fact]
+    public async Task RulesChangeMapsAndAcls_AsHAProxy()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_dir, "sm.map"), "/a 1\n");
+        await File.WriteAllTextAsync(Path.Combine(_dir, "sm.lst"), "10.9.9.9\n");
+        string Config(int port, string socket) => $"""
+            {HaproxyOracle.Preamble(socket)}
+            frontend fe
+                bind 127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}
+                acl listed src -f {_dir}/sm.lst
+                http-request return status 403 content-type text/plain string listed if listed
+                http-request set-map({_dir}/sm.map) %[path] %[req.hdr(x-v)] if {"{"} req.hdr(x-op) set {"}"}
+                http-request del-map({_dir}/sm.map) %[path] if {"{"} req.hdr(x-op) del {"}"}
+                http-request add-acl({_dir}/sm.lst) %[req.hdr(x-ip)] if {"{"} req.hdr(x-op) addacl {"}"}
+                http-request del-acl({_dir}/sm.lst) %[req.hdr(x-ip)] if {"{"} req.hdr(x-op) delacl {"}"}
+                http-request set-map({_dir}/unused.map) k v if {"{"} req.hdr(x-op) unused {"}"}
+                http-request return status 200 content-type text/plain lf-string "v=%[path,map({_dir}/sm.map,none)]"
+            """;
+
+        async Task<string> Run(int port, string socket)
+        {
+            string[][] requests =
+            [
+                ["/a"], ["/a", "x-op: set", "x-v: 2"], ["/a"], ["/b", "x-op: set", "x-v: new"], ["/b"], ["/a", "x-op: del"], ["/a"],
+                ["/", "x-op: addacl", "x-ip: 127.0.0.1"], ["/"], ["/", "x-op: delacl", "x-ip: 127.0.0.1"], ["/"],
+                ["/", "x-op: addacl", "x-ip: not-an-address"], ["/", "x-op: unused"], ["/b", "x-op: set", "x-v: dup"], ["/c", "x-op: set"],
+            ];
+            var transcript = new System.Text.StringBuilder();
+            foreach (var request in requests)
+            {
+                var (status, _, body) = await StatsPeers.CurlAsync([.. request.Skip(1).SelectMany(h => new[] { "-H", h }), StatsPeers.Url(port, request[0])]);
+                transcript.Append(string.Join(' ', request)).Append(" -> ").Append(status.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(body).Append('\n');
+            }
+
+            foreach (var command in new[] { "show map", "show acl", $"show map {_dir}/sm.map", $"show acl {_dir}/sm.lst", $"show map {_dir}/unused.map" })
+            {
+                var answer = (await StatsPeers.UnixAsync(socket, command)).Split('\n').Where(l => !l.Contains("'httpclient'", StringComparison.Ordinal));
+                transcript.Append(Address().Replace(ConfigFile().Replace(string.Join('\n', answer).Replace(_dir, "{dir}", StringComparison.Ordinal), "file 'CFG'"), "0xADDR")).Append('\n');
+            }
+
+            return transcript.ToString();
+        }
+
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, Run);
+        Assert.Contains("/a x-op: set x-v: 2 -> 200 v=2", reference, StringComparison.Ordinal);
+        Assert.Contains("/ x-op: addacl x-ip: 127.0.0.1 -> 200 v=none\n/ -> 403 listed", reference, StringComparison.Ordinal);
+        Assert.Equal(reference, ours);
+    }
+
     private async Task<string> RunAsync(int port, string socket)
     {
         var transcript = new System.Text.StringBuilder();
