@@ -22,13 +22,15 @@ internal interface IHashBalancer
 /// <remarks>
 /// The map and the ring are rebuilt when the eligible servers change (rare, allocates); a pick reads the current
 /// ones without a lock and allocates nothing. A server at its `maxconn` passes the request to the next server along
-/// the ring, as HAProxy's `hash-balance-factor` does, rather than keeping it in the server's queue.
+/// the ring, rather than keeping it in the server's queue; with `hash-balance-factor`, so does a server above its
+/// bounded share of the load.
 /// </remarks>
 internal sealed class HashBalancer : IBalancer, IHashBalancer
 {
     /// <summary>HAProxy's BE_WEIGHT_SCALE: points per unit of weight on the ring.</summary>
     internal const int PointsPerWeight = 16;
 
+    private readonly BackendState _backend;
     private readonly EligibleServers _eligible;
     private readonly StaticRoundRobinBalancer _fallback;
     private readonly HashTypeConfig _hashType;
@@ -40,6 +42,7 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
 
     public HashBalancer(BackendState backend, HashTypeConfig hashType, bool hashesSource)
     {
+        _backend = backend;
         _eligible = new EligibleServers(backend);
         _fallback = new StaticRoundRobinBalancer(backend);
         _hashType = hashType;
@@ -162,10 +165,13 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
 
         var servers = snapshot.Servers;
         var start = ring.Nearest(hash);
+        var factor = _backend.Config.HashBalanceFactor;
+        var served = factor > 0 ? _backend.CurrentConnections : 0;
         for (var step = 0; step < keys.Length; step++)
         {
-            var server = servers[ring.Owners[(start + step) % keys.Length]];
-            if ((server != avoid || servers.Length == 1) && server.TryAcquire())
+            var owner = ring.Owners[(start + step) % keys.Length];
+            var server = servers[owner];
+            if ((server != avoid || servers.Length == 1) && (factor == 0 || HasBoundedRoom(ring, owner, served, factor)) && server.TryAcquire())
             {
                 return server;
             }
@@ -174,14 +180,33 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
         return null;
     }
 
+    /// <summary>
+    /// `hash-balance-factor`: whether the server serves fewer requests than its share of the bound, HAProxy's
+    /// bounded-load rule: the backend's requests plus this one, times the factor in percent (rounded up), shared
+    /// out by weight (each server a whole number per unit of weight, the rest by where its weight falls in the
+    /// servers' cumulated weights), at least one each.
+    /// </summary>
+    private static bool HasBoundedRoom(Ring ring, int owner, int served, int factor)
+    {
+        var totalSlots = (((long)served + 1) * factor + 99) / 100;
+        var totalWeight = ring.TotalWeight;
+        var weight = ring.Snapshot.Servers[owner].Weight * (long)PointsPerWeight;
+        var before = ring.WeightBefore[owner];
+        var remainder = totalSlots % totalWeight;
+        var slots = (weight * (totalSlots / totalWeight)) + ((before + weight) * remainder / totalWeight) - (before * remainder / totalWeight);
+        return ring.Snapshot.Servers[owner].CurrentConnections < Math.Max(1, slots);
+    }
+
     /// <summary>The points of the eligible servers on the ring, sorted: <see cref="Owners"/>[i] owns <see cref="Keys"/>[i].</summary>
     internal sealed class Ring
     {
-        private Ring(EligibleServers.Snapshot snapshot, uint[] keys, int[] owners)
+        private Ring(EligibleServers.Snapshot snapshot, uint[] keys, int[] owners, long[] weightBefore, long totalWeight)
         {
             Snapshot = snapshot;
             Keys = keys;
             Owners = owners;
+            WeightBefore = weightBefore;
+            TotalWeight = totalWeight;
         }
 
         public EligibleServers.Snapshot Snapshot { get; }
@@ -189,6 +214,12 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
         public uint[] Keys { get; }
 
         public int[] Owners { get; }
+
+        /// <summary>The scaled weights of the servers before each one, in the snapshot's order (for the bounded load).</summary>
+        public long[] WeightBefore { get; }
+
+        /// <summary>The servers' weights, scaled as their points are.</summary>
+        public long TotalWeight { get; }
 
         /// <summary>The first point whose key is above <paramref name="key"/>, round the ring.</summary>
         public int After(uint key)
@@ -231,9 +262,11 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
 
             var keys = new uint[total];
             var owners = new int[total];
+            var weightBefore = new long[servers.Length];
             var n = 0;
             for (var i = 0; i < servers.Length; i++)
             {
+                weightBefore[i] = n;
                 var points = servers[i].Weight * PointsPerWeight;
                 for (var point = 0; point < points; point++)
                 {
@@ -245,7 +278,7 @@ internal sealed class HashBalancer : IBalancer, IHashBalancer
             }
 
             Array.Sort(keys, owners);
-            return new Ring(snapshot, keys, owners);
+            return new Ring(snapshot, keys, owners, weightBefore, total);
         }
     }
 }

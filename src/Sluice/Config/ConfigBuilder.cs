@@ -534,6 +534,7 @@ internal static class ConfigBuilder
             Mode = section.Mode,
             Balance = section.Balance,
             HashType = section.HashType,
+            HashBalanceFactor = section.HashBalanceFactor,
             LoadServerState = section.LoadServerState,
             ServerStateFileName = section.ServerStateFileName,
             Servers = servers,

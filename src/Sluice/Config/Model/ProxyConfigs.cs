@@ -121,6 +121,13 @@ internal sealed record BackendConfig
     public int? Redispatch { get; init; }
     /// <summary>`fullconn`: the backend load at which servers with `minconn` reach their `maxconn`.</summary>
     public int FullConn { get; init; }
+
+    /// <summary>
+    /// `hash-balance-factor`: with `hash-type consistent`, no server takes more than this percentage of the
+    /// average load (concurrent requests per unit of weight); a key whose server is over it goes on along the
+    /// ring. 0 for no bound.
+    /// </summary>
+    public int HashBalanceFactor { get; init; }
     /// <summary>`stick-table`: the backend's own table; null without one.</summary>
     public Sluice.Backends.StickTable? StickTable { get; init; }
     /// <summary>`stick match|on|store-request|store-response` rules, their tables resolved.</summary>

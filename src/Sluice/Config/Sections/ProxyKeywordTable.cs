@@ -38,6 +38,8 @@ internal static class ProxyKeywordTable
         new("cookie", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseCookie),
         new("dynamic-cookie-key", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParseDynamicCookieKey),
         new("hash-type", ProxyKinds.BackendSide, ParseHashType),
+        // HAProxy takes it in a frontend too, without a word, and it does nothing there.
+        new("hash-balance-factor", ProxyKinds.All, ParseHashBalanceFactor),
         new("persist", ProxyKinds.BackendSide, PersistenceKeywordParsers.ParsePersist),
         new("load-server-state-from-file", ProxyKinds.BackendSide, ParseLoadServerState),
         new("server-state-file-name", ProxyKinds.BackendSide, ParseServerStateFileName),
@@ -498,6 +500,24 @@ internal static class ProxyKeywordTable
         {
             section.FullConn = value;
         }
+    }
+
+    /// <summary>`hash-balance-factor N`: read as HAProxy's atol reads it; 0 turns it off, else it must pass 100.</summary>
+    private static void ParseHashBalanceFactor(KeywordContext ctx, ProxySection section)
+    {
+        if (!ctx.ExpectArguments(1, "an integer argument"))
+        {
+            return;
+        }
+
+        var factor = ValueParsers.ParseLeadingInt(ctx.Argument(0)!);
+        if (factor != 0 && factor <= 100)
+        {
+            ctx.Alert("'hash-balance-factor' must be 0 or greater than 100.");
+            return;
+        }
+
+        section.HashBalanceFactor = factor;
     }
 
     private static void ParseRetries(KeywordContext ctx, ProxySection section)

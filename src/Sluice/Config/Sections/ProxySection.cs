@@ -140,6 +140,8 @@ internal sealed class ProxySection
     /// <summary><c>fullconn</c>; 0 when not set (a tenth of the reaching frontends' maxconn).</summary>
     public int FullConn { get; set; }
 
+    public int HashBalanceFactor { get; set; }
+
     public bool AllBackups { get; set; }
 
     /// <summary>`option transparent` (or the older `transparent`): a request no server is chosen for goes to its destination.</summary>
