@@ -38,6 +38,7 @@ internal static class CliCommands
         new(["set", "weight"], "set weight <bk>/<srv>  (DEPRECATED)", "change a server's weight (use 'set server' instead)", CliLevel.Admin, (r, o) => SetWeight(r, o, r.Arg(2), r.Arg(3))),
         new(["show", "backend"], "show backend", "list backends in the current running config", CliLevel.User, ShowBackend),
         new(["show", "cli", "level"], "show cli level", "display the level of the current CLI session", CliLevel.User, ShowLevel),
+        new(["show", "cli", "sockets"], "show cli sockets", "dump list of cli sockets", CliLevel.User, ShowCliSockets),
         new(["show", "events"], "show events [<sink>] [-w] [-n]", "show event sink state", CliLevel.User, ShowEvents),
         new(["show", "errors"], "show errors [<px>] [request|response]", "report last request and/or response errors for each proxy", CliLevel.Operator, ShowErrors),
         new(["show", "info"], "show info [desc|json|typed|float]*", "report information about the running process", CliLevel.User, ShowInfo),
@@ -88,7 +89,7 @@ internal static class CliCommands
         ["disable", "health"], ["enable", "agent"], ["enable", "health"],
         ["get", "var"], ["new"], ["prepare"],
         ["set", "profiling"], ["set", "severity-output"], ["set", "ssl"],
-        ["show", "activity"], ["show", "cache"], ["show", "cli", "sockets"], ["show", "env"],
+        ["show", "activity"], ["show", "cache"], ["show", "env"],
         ["show", "fd"], ["show", "libs"], ["show", "peers"], ["show", "profiling"],
         ["show", "schema"], ["show", "servers", "conn"], ["show", "ssl"], ["show", "startup-logs"],
         ["show", "tasks"], ["show", "threads"], ["show", "tls-keys"], ["show", "trace"], ["shutdown", "frontend"],
@@ -192,6 +193,21 @@ internal static class CliCommands
             {
                 Resolvers.NameserverCounters.Write(output, resolvers, request.Hub.Resolutions?.CountersOf(resolvers));
             }
+        }
+    }
+
+    /// <summary>`show cli sockets`: every `stats socket` with its level, as HAProxy names the addresses.</summary>
+    private static void ShowCliSockets(CliRequest request, StringBuilder output)
+    {
+        output.Append("# socket lvl processes\n");
+        foreach (var socket in request.Hub.Global.StatsSockets)
+        {
+            var address = socket.Path is { } path
+                ? "unix@" + path
+                : socket.EndPoint!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                    ? string.Create(CultureInfo.InvariantCulture, $"ipv6@[{socket.EndPoint.Address}]:{socket.EndPoint.Port}")
+                    : string.Create(CultureInfo.InvariantCulture, $"ipv4@{socket.EndPoint.Address}:{socket.EndPoint.Port}");
+            output.Append(address).Append(' ').Append(socket.Level.ToString().ToLowerInvariant()).Append(" all\n");
         }
     }
 

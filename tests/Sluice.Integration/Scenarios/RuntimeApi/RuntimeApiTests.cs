@@ -50,6 +50,27 @@ public class RuntimeApiTests
         return (sluice, port, socket);
     }
 
+    /// <summary>`show cli sockets` lists every stats socket with its level as haproxy 2.6 does, unix and TCP alike.</summary>
+    [Fact]
+    public async Task ShowCliSockets_AsHAProxy()
+    {
+        var directory = Ports.TempDirectory();
+        string Sockets(int port, string socket) => $"""
+            {HaproxyOracle.Preamble(socket)}
+            global
+                stats socket {directory}/user.sock level user
+                stats socket ipv4@127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}
+                stats socket ipv6@[::1]:{(port + 1).ToString(CultureInfo.InvariantCulture)} level admin
+            """;
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Sockets, async (port, socket) =>
+            (await StatsPeers.UnixAsync(socket, "show cli sockets"))
+                .Replace(socket, "ADMIN", StringComparison.Ordinal)
+                .Replace(port.ToString(CultureInfo.InvariantCulture), "P", StringComparison.Ordinal)
+                .Replace((port + 1).ToString(CultureInfo.InvariantCulture), "P1", StringComparison.Ordinal), ports: 2);
+        Assert.Equal($"# socket lvl processes\nunix@ADMIN admin all\nunix@{directory}/user.sock user all\nipv4@127.0.0.1:P operator all\nipv6@[::1]:P1 admin all\n\n", reference);
+        Assert.Equal(reference, ours);
+    }
+
     [Fact]
     public async Task DisableServer_NoTrafficFromNextRequest_EnableBringsItBack()
     {
