@@ -74,7 +74,9 @@ internal static class ConfigBuilder
     private static void ResolveDoResolveSections(IReadOnlyList<ProxySection> sections, GlobalConfig global, DiagnosticBag diagnostics)
     {
         var rules = sections.Where(s => s.Kind != ProxyKinds.Defaults)
-            .SelectMany(s => s.HttpRequestRules.Select(r => r.Action).OfType<Sluice.Rules.Actions.DoResolveAction>().Select(a => (Section: s, Action: a)));
+            .SelectMany(s => s.HttpRequestRules.Select(r => r.Action).OfType<Sluice.Rules.Actions.DoResolveAction>()
+                .Concat(s.TcpContentRules.Select(r => r.Resolve).OfType<Sluice.Rules.Actions.DoResolveAction>())
+                .Select(a => (Section: s, Action: a)));
         foreach (var (section, resolve) in rules)
         {
             if (global.Resolvers.TryGetValue(resolve.ResolversName, out var resolvers))

@@ -458,7 +458,7 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         PrepareSamples(front, firstRequest);
-        if (RejectedByContentRules(front, frontend.TcpContentRules, frontendSide: true))
+        if (await RejectedByContentRulesAsync(front, frontend.TcpContentRules, frontend.InspectDelay > TimeSpan.Zero, frontendSide: true).ConfigureAwait(false))
         {
             return;
         }
@@ -495,7 +495,7 @@ internal sealed class HttpTransaction : IDisposable
 
         _backend = backend;
         _samples.Backend = backend.State;
-        if (RejectedByContentRules(front, backend.Config.TcpContentRules, frontendSide: false))
+        if (await RejectedByContentRulesAsync(front, backend.Config.TcpContentRules, backend.Config.InspectDelay > TimeSpan.Zero, frontendSide: false).ConfigureAwait(false))
         {
             return;
         }
@@ -1213,7 +1213,9 @@ internal sealed class HttpTransaction : IDisposable
     /// frontend's before its `http-request` rules, the backend's after the switch. True when one rejected: the
     /// connection closes without an answer, logged `PR` (without the request line for the frontend's, as HAProxy).
     /// </summary>
-    private bool RejectedByContentRules(IFrontStream front, IReadOnlyList<TcpRule> rules, bool frontendSide)
+    /// <param name="mayWait">The rules' `tcp-request inspect-delay` is set: only then does a `do-resolve` rule wait
+    /// for its answer; without it HAProxy cannot wait, and the rule does nothing.</param>
+    private async ValueTask<bool> RejectedByContentRulesAsync(IFrontStream front, IReadOnlyList<TcpRule> rules, bool mayWait, bool frontendSide)
     {
         if (rules.Count == 0)
         {
@@ -1221,7 +1223,19 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         _samples.PayloadComplete = true;
-        if (TcpRuleRunner.Run(rules, _samples) != TcpVerdict.Reject)
+        TcpVerdict verdict;
+        var start = 0;
+        while ((verdict = TcpRuleRunner.Run(rules, _samples, start, out var stoppedAt, out var name)) == TcpVerdict.Resolve)
+        {
+            if (mayWait)
+            {
+                await RuleResolution.RunAsync(_front.Shared.Resolutions, rules[stoppedAt].Resolve!, name!, _samples).ConfigureAwait(false);
+            }
+
+            start = stoppedAt + 1;
+        }
+
+        if (verdict != TcpVerdict.Reject)
         {
             return false;
         }
@@ -1264,7 +1278,7 @@ internal sealed class HttpTransaction : IDisposable
 
                     continue;
                 case RuleVerdict.Resolve:
-                    await ResolveForRuleAsync(_ruleResult.Resolve!, _ruleResult.ResolveName!).ConfigureAwait(false);
+                    await RuleResolution.RunAsync(_front.Shared.Resolutions, _ruleResult.Resolve!, _ruleResult.ResolveName!, _samples).ConfigureAwait(false);
                     continue;
                 case RuleVerdict.SendEarlyHints:
                     _ruleResult.EarlyHintsPending = false;
@@ -1293,19 +1307,6 @@ internal sealed class HttpTransaction : IDisposable
         return false;
     }
 
-    /// <summary>`do-resolve`: the request waits for the name's address, which goes into the rule's variable; a failure leaves it unset.</summary>
-    private async ValueTask ResolveForRuleAsync(Rules.Actions.DoResolveAction rule, string name)
-    {
-        if (_front.Shared.Resolutions is not { } resolutions || rule.Resolvers is not { Nameservers.Count: > 0 } resolvers)
-        {
-            return;
-        }
-
-        if (await resolutions.ResolveOnceAsync(resolvers, name, rule.PreferIpv4, CancellationToken.None).ConfigureAwait(false) is { } address)
-        {
-            _samples.Variables.Set(rule.Variable, Rules.Samples.Sample.FromAddress(address));
-        }
-    }
 
     /// <summary>
     /// `http-request tarpit`: the client waits `timeout tarpit` (else `timeout connect`) for nothing, then gets

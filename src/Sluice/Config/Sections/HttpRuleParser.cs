@@ -560,33 +560,45 @@ internal static class HttpRuleParser
     /// <summary>`do-resolve(VAR,RESOLVERS[,ipv4|ipv6]) EXPR`, with haproxy 2.6's message; the section is found when the configuration is built.</summary>
     private static HttpAction? ParseDoResolve(RuleWords rule, int open)
     {
-        var ctx = rule.Ctx;
-        var name = rule.ActionName;
-        var text = ctx.Argument(1);
+        var action = ParseDoResolve(rule.ActionName, open, rule.Ctx.Argument(1), out var error);
+        rule.Next = 2;
+        return action ?? rule.Fail(error!);
+    }
+
+    /// <summary>
+    /// `do-resolve(VAR,RESOLVERS[,ipv4|ipv6]) EXPR` of `http-request` and `tcp-request content` rules, with
+    /// HAProxy's one message for every mistake; the resolvers section is found when the configuration is built.
+    /// </summary>
+    public static DoResolveAction? ParseDoResolve(string name, int open, string? text, out string? error)
+    {
         var arguments = name.EndsWith(')') ? name[(open + 1)..^1].Split(',') : [];
         string Usage(string what) => $"Can't parse '{what}'. Expects 'do-resolve(<varname>,<resolvers>[,<options>]) <expr>'. Available options are 'ipv4' and 'ipv6'";
         if (arguments.Length is < 2 or > 3 || (arguments.Length == 3 && arguments[2] is not ("ipv4" or "ipv6")))
         {
-            return rule.Fail(Usage(name));
+            error = Usage(name);
+            return null;
         }
 
         if (string.IsNullOrEmpty(text) || text is "if" or "unless")
         {
-            return rule.Fail(Usage(string.Empty));
+            error = Usage(string.Empty);
+            return null;
         }
 
-        if (VariableNames.TryResolve(arguments[0], out var variable) is { } error)
+        if (VariableNames.TryResolve(arguments[0], out var variable) is { } variableError)
         {
-            return rule.Fail(error);
+            error = variableError;
+            return null;
         }
 
-        var expression = SampleExpressionParser.Parse(text, forAcl: false, out var expressionError);
+        var expression = SampleExpressionParser.Parse(text, forAcl: false, out _);
         if (expression is null)
         {
-            return rule.Fail(expressionError!);
+            error = Usage(text);
+            return null;
         }
 
-        rule.Next = 2;
+        error = null;
         return new DoResolveAction(variable!, arguments[1], arguments.Length == 3 && arguments[2] == "ipv4", expression);
     }
 

@@ -280,6 +280,17 @@ internal static class TcpRuleParser
                 rule = ParseSetAddress(ctx, action, keyword, location, site);
                 next = 3;
                 break;
+            case "do-resolve" when open > 0 && set == RuleSet.Content:
+                var resolve = HttpRuleParser.ParseDoResolve(action, open, ctx.Argument(2), out var resolveError);
+                if (resolve is null)
+                {
+                    ctx.Alert(resolveError!);
+                    return null;
+                }
+
+                rule = new TcpRule(TcpRuleAction.DoResolve, null, location) { Resolve = resolve };
+                next = 3;
+                break;
             case "set-var" or "set-var-fmt" or "unset-var" when open > 0 && action.EndsWith(')'):
                 rule = ParseVariable(ctx, action[(open + 1)..^1], baseName, keyword, location, site, out next);
                 break;

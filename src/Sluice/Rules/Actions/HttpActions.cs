@@ -507,9 +507,16 @@ internal sealed class DoResolveAction(VariableName variable, string resolversNam
     /// <summary>The section, found when the configuration is built.</summary>
     public ResolversConfig? Resolvers { get; set; }
 
+    /// <summary>The name to resolve: the expression's value as text; false when it has none or an empty one.</summary>
+    public bool TryName(SampleContext ctx, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? name)
+    {
+        name = expression.TryEvaluate(ctx, out var value) ? value.ToString() : null;
+        return name is { Length: > 0 };
+    }
+
     public override RuleVerdict Execute(SampleContext ctx, HttpMessageHead message, HttpRuleResult result)
     {
-        if (!expression.TryEvaluate(ctx, out var value) || value.ToString() is not { Length: > 0 } name)
+        if (!TryName(ctx, out var name))
         {
             return RuleVerdict.Continue;
         }

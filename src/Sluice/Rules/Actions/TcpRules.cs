@@ -26,6 +26,8 @@ internal enum TcpRuleAction : byte
     IncrementGpc,
     /// <summary>`sc-set-gpt0(N) VALUE`, `sc-set-gpt(I,N) VALUE`: a general purpose tag of tracked counter N.</summary>
     SetGpt,
+    /// <summary>`do-resolve(VAR,RESOLVERS[,ipv4|ipv6]) EXPR` (content rules): the rules wait for the name's address.</summary>
+    DoResolve,
 }
 
 /// <summary>The outcome of a `tcp-request` rule set.</summary>
@@ -39,6 +41,8 @@ internal enum TcpVerdict : byte
     Close,
     /// <summary>A condition needs bytes that have not arrived yet; run again when more come.</summary>
     NeedMoreData,
+    /// <summary>A `do-resolve` rule asks for a name: resolve it, then go on after that rule.</summary>
+    Resolve,
 }
 
 /// <summary>`tcp-request connection|session|content` or `tcp-response content ACTION [if|unless COND]`, compiled.</summary>
@@ -74,15 +78,27 @@ internal sealed record TcpRule(TcpRuleAction Action, Condition? Condition, strin
 
     /// <summary>The table `track-scN` uses; set once at load, before any connection.</summary>
     public Backends.StickTable? Table { get; set; }
+
+    /// <summary>What `do-resolve` asks: the variable, the resolvers section, the family, the name's expression.</summary>
+    public DoResolveAction? Resolve { get; init; }
 }
 
 /// <summary>Runs a `tcp-request` or `tcp-response` rule set: the first accept, reject or close ends it; no rule deciding means accept.</summary>
 internal static class TcpRuleRunner
 {
-    public static TcpVerdict Run(IReadOnlyList<TcpRule> rules, SampleContext ctx)
+    public static TcpVerdict Run(IReadOnlyList<TcpRule> rules, SampleContext ctx) => Run(rules, ctx, 0, out _, out _);
+
+    /// <summary>
+    /// Runs the rules from <paramref name="start"/>. A <see cref="TcpVerdict.Resolve"/> stops at the `do-resolve`
+    /// rule <paramref name="stoppedAt"/> with the <paramref name="name"/> to resolve; the caller runs on after it.
+    /// </summary>
+    public static TcpVerdict Run(IReadOnlyList<TcpRule> rules, SampleContext ctx, int start, out int stoppedAt, out string? name)
     {
+        stoppedAt = -1;
+        name = null;
+
         // An index, not foreach: the interface's enumerator would be boxed on every run.
-        for (var i = 0; i < rules.Count; i++)
+        for (var i = start; i < rules.Count; i++)
         {
             var rule = rules[i];
             ctx.ResetScratch();
@@ -137,6 +153,14 @@ internal static class TcpRuleRunner
                     break;
                 case TcpRuleAction.SetGpt:
                     StickTracking.SetGpt(ctx, rule.TrackIndex, rule.Counter, rule.ArrayElement, rule.Expression!);
+                    break;
+                case TcpRuleAction.DoResolve:
+                    if (rule.Resolve!.TryName(ctx, out name))
+                    {
+                        stoppedAt = i;
+                        return TcpVerdict.Resolve;
+                    }
+
                     break;
                 default:
                     ctx.Variables.Unset(rule.Variable!);

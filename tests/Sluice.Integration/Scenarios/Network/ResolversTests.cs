@@ -173,10 +173,7 @@ public sealed partial class ResolversTests
         await using var dns = await DnsmasqPeer.StartAsync(Names);
         string Config(int port, string socket) => $$"""
             {{HaproxyOracle.Preamble(socket)}}
-            resolvers local
-                nameserver ns1 {{dns.Address}}
-                timeout resolve 200ms
-                timeout retry 300ms
+            {{LocalResolvers(dns)}}
             frontend fe
                 bind 127.0.0.1:{{P(port)}}
                 http-request do-resolve(txn.dstip,local,ipv4) hdr(host),lower,field(1,:)
@@ -203,6 +200,98 @@ public sealed partial class ResolversTests
         var (reference, ours) = await CompareAsync(Config, RunAsync, () => dns.SetAsync(Names));
         Assert.Equal("app.test 127.0.0.21 200", reference[0]);
         Assert.Equal("missing.test no address 503", reference[2]);
+        Assert.Equal(reference, ours);
+    }
+
+    /// <summary>
+    /// `tcp-request content do-resolve` in mode tcp: the first bytes name the host, the rules wait for its address
+    /// and send the tunnel there (`set-dst` and a server at 0.0.0.0), a name without one is rejected.
+    /// </summary>
+    [Fact]
+    public async Task TcpContentDoResolve_SendsTheTunnelToTheResolvedAddress_AsHaproxy()
+    {
+        await using var first = TestServer.Tcp(TestServer.SayLocalAddress, new IPEndPoint(IPAddress.Parse("127.0.0.21"), 0));
+        var serverPort = int.Parse(first.Address.Split(':')[1], CultureInfo.InvariantCulture);
+        await using var second = TestServer.Tcp(TestServer.SayLocalAddress, new IPEndPoint(IPAddress.Parse("127.0.0.22"), serverPort));
+        const string Names = "127.0.0.21 app.test\n127.0.0.22 other.test\n";
+        await using var dns = await DnsmasqPeer.StartAsync(Names);
+        string Config(int port, string socket) => $$"""
+            {{HaproxyOracle.Preamble(socket, "tcp")}}
+            {{LocalResolvers(dns)}}
+            listen fe
+                bind 127.0.0.1:{{P(port)}}
+                tcp-request inspect-delay 2s
+                tcp-request content do-resolve(txn.dstip,local,ipv4) req.payload(0,0) if { req.len gt 0 }
+                tcp-request content reject if !{ var(txn.dstip) -m found }
+                tcp-request content set-dst var(txn.dstip)
+                tcp-request content accept
+                server clear 0.0.0.0:{{P(serverPort)}}
+            """;
+
+        async Task<List<string>> RunAsync(int port, string socket, Fixtures.LineCollector output)
+        {
+            var answers = new List<string>();
+            foreach (var host in new[] { "app.test", "other.test", "missing.test", "app.test" })
+            {
+                using var client = await TestClient.ConnectTcpAsync(port);
+                await client.SendAsync(System.Text.Encoding.ASCII.GetBytes(host));
+                answers.Add(host + " " + (await TestClient.ReadToEndAsync(client)).Trim());
+            }
+
+            return answers;
+        }
+
+        var (reference, ours) = await CompareAsync(Config, RunAsync, () => dns.SetAsync(Names));
+        Assert.Equal(["app.test 127.0.0.21", "other.test 127.0.0.22", "missing.test ", "app.test 127.0.0.21"], reference);
+        Assert.Equal(reference, ours);
+    }
+
+    /// <summary>
+    /// `tcp-request content do-resolve` in an HTTP frontend: run on each request head, before the HTTP rules; without
+    /// `tcp-request inspect-delay` nothing may wait, and the rule does nothing, as in haproxy 2.6.
+    /// </summary>
+    [Fact]
+    public async Task TcpContentDoResolve_InHttpMode_RunsOnEachRequest_AsHaproxy()
+    {
+        await using var first = TestServer.Tcp(TestServer.HttpSayName("first"), new IPEndPoint(IPAddress.Parse("127.0.0.21"), 0));
+        var serverPort = int.Parse(first.Address.Split(':')[1], CultureInfo.InvariantCulture);
+        await using var second = TestServer.Tcp(TestServer.HttpSayName("second"), new IPEndPoint(IPAddress.Parse("127.0.0.22"), serverPort));
+        const string Names = "127.0.0.21 app.test\n127.0.0.22 other.test\n";
+        await using var dns = await DnsmasqPeer.StartAsync(Names);
+        string Config(int port, string socket) => $$"""
+            {{HaproxyOracle.Preamble(socket)}}
+            {{LocalResolvers(dns)}}
+            frontend fe
+                bind 127.0.0.1:{{P(port)}}
+                tcp-request inspect-delay 1s
+                tcp-request content do-resolve(txn.dstip,local,ipv4) req.hdr(host),lower
+                http-request return status 503 content-type text/plain string "no address" if !{ var(txn.dstip) -m found }
+                http-request set-dst var(txn.dstip)
+                default_backend be
+            frontend no-delay
+                bind 127.0.0.1:{{P(port + 1)}}
+                tcp-request content do-resolve(txn.dstip,local,ipv4) req.hdr(host),lower
+                http-request return status 503 content-type text/plain string "no address" if !{ var(txn.dstip) -m found }
+                http-request set-dst var(txn.dstip)
+                default_backend be
+            backend be
+                server clear 0.0.0.0:{{P(serverPort)}}
+            """;
+
+        async Task<List<string>> RunAsync(int port, string socket, Fixtures.LineCollector output)
+        {
+            var answers = new List<string>();
+            foreach (var (host, listener) in new[] { ("app.test", port), ("other.test", port), ("missing.test", port), ("app.test", port + 1) })
+            {
+                var result = await Http.CurlAsync("-s", "-o", "-", "-w", " %{http_code}", "-H", "Host: " + host, Http.Url(listener, "/"));
+                answers.Add(host + " " + result.StandardOutput);
+            }
+
+            return answers;
+        }
+
+        var (reference, ours) = await CompareAsync(Config, RunAsync, () => dns.SetAsync(Names), ports: 2);
+        Assert.Equal(["app.test first 200", "other.test second 200", "missing.test no address 503", "app.test no address 503"], reference);
         Assert.Equal(reference, ours);
     }
 
@@ -318,22 +407,26 @@ public sealed partial class ResolversTests
     /// Runs <paramref name="run"/> under haproxy 2.6 and then Sluice with the same configuration, each watched through
     /// its output; <paramref name="reset"/> puts the name server back as it was before each start.
     /// </summary>
-    private static async Task<(T Reference, T Ours)> CompareAsync<T>(Func<int, string, string> config, Func<int, string, Fixtures.LineCollector, Task<T>> run, Func<Task> reset)
+    private static async Task<(T Reference, T Ours)> CompareAsync<T>(Func<int, string, string> config, Func<int, string, Fixtures.LineCollector, Task<T>> run, Func<Task> reset, int ports = 1)
     {
         T reference;
-        var (haPort, haSocket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        var (haPort, haSocket) = (HaproxyOracle.FreePorts(ports), Path.Combine(Ports.TempDirectory(), "h.sock"));
         await reset();
         await using (var haproxy = await HaproxyOracle.StartAsync(config(haPort, haSocket), haSocket))
         {
             reference = await run(haPort, haSocket, haproxy.Output);
         }
 
-        var (port, socket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
+        var (port, socket) = (HaproxyOracle.FreePorts(ports), Path.Combine(Ports.TempDirectory(), "s.sock"));
         await reset();
         await using var sluice = await SluiceProcess.StartAsync(config(port, socket), []);
         await StatsPeers.WaitForUnixSocketAsync(socket);
         return (reference, await run(port, socket, sluice.Output));
     }
+
+    /// <summary>A `resolvers local` section asking <paramref name="dns"/> only, quick to retry.</summary>
+    private static string LocalResolvers(DnsmasqPeer dns) =>
+        $"resolvers local\n    nameserver ns1 {dns.Address}\n    timeout resolve 200ms\n    timeout retry 300ms";
 
     /// <summary>The server rows' names and `status` column of a `show stat` answer.</summary>
     private static List<string> StatusColumn(string csv) =>

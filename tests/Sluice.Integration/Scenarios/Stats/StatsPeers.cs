@@ -145,7 +145,8 @@ internal sealed class HaproxyOracle : IAsyncDisposable
         return (reference, await run(port, socket));
     }
 
-    private static int FreePorts(int count) => count == 1 ? Ports.FreeListeningPort() : Ports.FreeListeningPortRange(count);
+    /// <summary>The first of <paramref name="count"/> consecutive free ports.</summary>
+    public static int FreePorts(int count) => count == 1 ? Ports.FreeListeningPort() : Ports.FreeListeningPortRange(count);
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
