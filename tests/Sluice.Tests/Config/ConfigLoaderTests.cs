@@ -131,6 +131,29 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal((ProxyMode.Http, 7, "127.0.0.2"), (b2.Mode, b2.Retries, b2.Source?.Text));
     }
 
+    /// <summary>A named defaults section may be referenced with `from` or be the implicit parent, not both (HAProxy's alert, either order).</summary>
+    [Fact]
+    public void Load_NamedDefaultsUsedBothWays_IsAnAlertAtEachLaterUse()
+    {
+        var (config, lines) = Load($"""
+            defaults shared
+                mode tcp
+            {Timeouts}
+            backend implicit
+                server s 127.0.0.1:1
+            backend explicit from shared
+                server s 127.0.0.1:1
+            backend implicit-again
+                server s 127.0.0.1:1
+            """);
+
+        Assert.Null(config);
+        const string Alert = "defaults section 'shared' (declared at t.cfg:1) is explicitly referenced by another proxy and implicitly used here. To avoid any ambiguity don't mix both usage. Add a last defaults section not explicitly used or always use explicit references.";
+        var named = lines.Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"/[^\[\]' ]*/t\.cfg", "t.cfg")).ToList();
+        Assert.Contains($"[ALERT] parsing [t.cfg:9] : {Alert}", named);
+        Assert.Contains($"[ALERT] parsing [t.cfg:11] : {Alert}", named);
+    }
+
     [Fact]
     public void Load_DefaultServer_AppliesToLaterServersOnly()
     {

@@ -108,6 +108,9 @@ internal sealed class ProxySection
     /// <summary>A named defaults section that another section referred to with <c>from</c>.</summary>
     public bool IsReferenced { get; set; }
 
+    /// <summary>A named defaults section that a proxy without <c>from</c> took as its parent, being the last one.</summary>
+    public bool IsImplicitlyUsed { get; set; }
+
     public ProxyMode Mode { get; set; }
 
     public TimeoutsConfig Timeouts { get; set; } = TimeoutsConfig.None;
@@ -371,6 +374,7 @@ internal sealed class ProxySection
         copy.Name = name;
         copy.Location = location;
         copy.IsReferenced = false;
+        copy.IsImplicitlyUsed = false;
         copy.Description = null;
         copy.Id = null;
         copy.Binds = [];

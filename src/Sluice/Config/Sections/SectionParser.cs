@@ -249,6 +249,10 @@ internal sealed class SectionParser
         }
     }
 
+    /// <summary>HAProxy refuses a named defaults section used both by `from` and as the implicit parent.</summary>
+    private void AlertMixedDefaultsUse(ConfigLine line, ProxySection defaults) =>
+        _diagnostics.Alert(line.File, line.Number, $"defaults section '{defaults.Name}' (declared at {defaults.Location}) is explicitly referenced by another proxy and implicitly used here. To avoid any ambiguity don't mix both usage. Add a last defaults section not explicitly used or always use explicit references.");
+
     private void OpenProxy(ConfigLine line, string kindName, Location location)
     {
         var kind = kindName switch
@@ -286,10 +290,23 @@ internal sealed class SectionParser
             {
                 parent = named;
                 named.IsReferenced = true;
+                if (named.IsImplicitlyUsed)
+                {
+                    AlertMixedDefaultsUse(line, named);
+                }
             }
             else
             {
                 _diagnostics.Alert(line.File, line.Number, $"'{kindName} {name}' : defaults section '{words[fromIndex + 1]}' not found.");
+            }
+        }
+
+        else if (kind != ProxyKinds.Defaults && parent.Name.Length > 0)
+        {
+            parent.IsImplicitlyUsed = true;
+            if (parent.IsReferenced)
+            {
+                AlertMixedDefaultsUse(line, parent);
             }
         }
 
