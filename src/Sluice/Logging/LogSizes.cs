@@ -52,6 +52,11 @@ internal static class LogSizes
     /// <summary>A reply of the proxy: its fields and the `content-length` the mux adds (its body is counted as it is sent).</summary>
     public static long Reply(HttpReply reply)
     {
+        if (reply.Silent)
+        {
+            return 0;
+        }
+
         var size = StartLineFixed + VersionLength + 3 + (reply.Reason?.Length ?? Mux.Http1.ReasonPhrases.For(reply.Status).Length) + EndOfHeaders;
         var headers = reply.Headers;
         for (var i = 0; i < headers.Count; i++)

@@ -39,6 +39,12 @@ internal sealed class HttpReply
 
     public byte[] Body { get; }
 
+    /// <summary>
+    /// An empty errorfile (`errorfile 408 /dev/null`): nothing is sent. HTTP/1 closes the connection, HTTP/2 resets
+    /// the stream with REFUSED_STREAM, as HAProxy does.
+    /// </summary>
+    public bool Silent { get; init; }
+
     /// <summary>The index in <see cref="Headers"/> before which the mux writes `content-length`; their count for after them all.</summary>
     public int ContentLengthAt { get; }
 

@@ -135,9 +135,11 @@ internal sealed class HttpReplies
         return new HttpReply(rule.Status, null, headers, rule.Body, rule.Headers.Count);
     }
 
-    /// <summary>An errorfile's response; the configuration checked it at load, so it parses.</summary>
+    /// <summary>An errorfile's response; the configuration checked it at load, so it parses, or it is empty and says nothing.</summary>
     private static HttpReply ParseFullResponse(byte[] content, int fallbackStatus) =>
-        HttpReply.TryParse(content, out _) ?? new HttpReply(fallbackStatus, null, [], content);
+        content.Length == 0
+            ? new HttpReply(fallbackStatus, null, [], []) { Silent = true }
+            : HttpReply.TryParse(content, out _) ?? new HttpReply(fallbackStatus, null, [], content);
 
     private static HttpReply Generic(int status)
     {

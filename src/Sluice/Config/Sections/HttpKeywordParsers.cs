@@ -342,6 +342,12 @@ internal static class HttpKeywordParsers
             return $"error opening file '{path}'.";
         }
 
+        if (content.Length == 0)
+        {
+            // HAProxy's way to answer nothing and close (`errorfile 408 /dev/null` against browsers' pre-connections).
+            return null;
+        }
+
         if (content.Length > bufSize)
         {
             ctx.Diagnostics.ConfigWarning($"custom error message file '{path}' larger than {bufSize} bytes. Truncating.");

@@ -208,9 +208,14 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendReplyAsync(HttpReply reply, bool closeAfter)
     {
-        if (closeAfter)
+        if (closeAfter || reply.Silent)
         {
             _closeAfterResponse = true;
+        }
+
+        if (reply.Silent)
+        {
+            return;
         }
 
         var output = _io.Output;

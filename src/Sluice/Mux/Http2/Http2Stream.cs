@@ -218,6 +218,12 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
 
     public async ValueTask SendReplyAsync(HttpReply reply, bool closeAfter)
     {
+        if (reply.Silent)
+        {
+            _connection.ResetStream(this, Http2ErrorCode.RefusedStream);
+            return;
+        }
+
         _responseStarted = true;
         var withBody = reply.Body.Length > 0 && _request.Method != Messages.HttpMethod.Head;
         _responseLength = reply.Body.Length;

@@ -1,4 +1,5 @@
 using Sluice.Integration.Fixtures;
+using Sluice.Integration.Scenarios.Stats;
 
 namespace Sluice.Integration.Scenarios.Http;
 
@@ -236,5 +237,38 @@ public class ErrorPagesTests
             .Select(h => h.Key.ToLowerInvariant() + ": " + h.Value)
             .Order(StringComparer.Ordinal);
         return reason + "\n" + string.Join("\n", fields) + "\n\n" + response.BodyText;
+    }
+
+    /// <summary>
+    /// `errorfile 403 /dev/null` (configuration.txt's own idiom, for 408): nothing is answered; an HTTP/1.1 client
+    /// sees the connection close (curl: "Empty reply"), an HTTP/2 client a reset stream, and the log counts 0 bytes,
+    /// as haproxy 2.6.
+    /// </summary>
+    [Fact]
+    public async Task EmptyErrorFile_AnswersNothing_AsHAProxy()
+    {
+        string Config(int port, string socket) => $"""
+            {HaproxyOracle.Preamble(socket)}
+            frontend fe
+                bind 127.0.0.1:{port}
+                bind 127.0.0.1:{port + 1} proto h2
+                errorfile 403 /dev/null
+                http-request deny if {"{"} path /deny {"}"}
+                http-request return status 200 content-type text/plain string ok
+            """;
+
+        async Task<string[]> Run(int port, string socket)
+        {
+            var http1 = await Http.CurlAsync(["-o", "/dev/null", "-w", "%{http_code}", Http.Url(port, "/deny")]);
+            var http2 = await Http.CurlAsync(["--http2-prior-knowledge", "--retry", "0", "-o", "/dev/null", "-w", "%{http_code}", Http.Url(port + 1, "/deny")]);
+            var fine = await Http.CurlAsync([Http.Url(port, "/")]);
+            var denied = StatsPeers.ParseCsv(await StatsPeers.UnixAsync(socket, "show stat"))["fe/FRONTEND"];
+            return [$"h1 exit {http1.ExitCode} {http1.StandardOutput}", $"h2 exit {http2.ExitCode} {http2.StandardOutput}", fine.StandardOutput, $"dreq {denied["dreq"]} bout {denied["bout"]}"];
+        }
+
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, Run, ports: 2);
+        Assert.Equal("h1 exit 52 000", reference[0]);
+        Assert.Equal("ok", reference[2]);
+        Assert.Equal(reference, ours);
     }
 }
