@@ -57,6 +57,17 @@ internal static class SampleFetchTable
             var range = a.Integer(0, 0);
             return new FunctionFetch(SampleType.Int, _ => Sample.FromInt(range > 0 ? Random.Shared.NextInt64(range) : Random.Shared.Next()));
         });
+        Add("uuid", Internal, 1, a =>
+        {
+            var version = a.Integer(0, 4);
+            if (a.Error is null && version != 4)
+            {
+                a.Fail($"Unsupported UUID version: '{version.ToString(System.Globalization.CultureInfo.InvariantCulture)}'");
+                return null;
+            }
+
+            return new FunctionFetch(SampleType.Str, RandomUuid);
+        });
         Simple("nbproc", Internal, SampleType.Int, _ => Sample.FromInt(1));
         Simple("pid", Internal, SampleType.Int, _ => Sample.FromInt(Environment.ProcessId));
         // The running configuration's state: connections a reload left on the configuration before it see the new one's.
@@ -486,5 +497,34 @@ internal static class SampleFetchTable
 
         slice.CopyTo(buffer.AsSpan(start));
         return Sample.FromBinary(buffer, start, take);
+    }
+
+    /// <summary>`uuid([4])`: a random version 4 UUID in its 36-character text form, written into the scratch space.</summary>
+    private static Sample RandomUuid(SampleContext ctx)
+    {
+        const int Length = 36;
+        if (!ctx.TryReserve(Length, out var buffer, out var offset))
+        {
+            return default;
+        }
+
+        Span<byte> random = stackalloc byte[16];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(random);
+        random[6] = (byte)((random[6] & 0x0F) | 0x40);
+        random[8] = (byte)((random[8] & 0x3F) | 0x80);
+        var text = buffer.AsSpan(offset, Length);
+        var position = 0;
+        for (var i = 0; i < 16; i++)
+        {
+            if (i is 4 or 6 or 8 or 10)
+            {
+                text[position++] = (byte)'-';
+            }
+
+            text[position++] = (byte)"0123456789abcdef"[random[i] >> 4];
+            text[position++] = (byte)"0123456789abcdef"[random[i] & 0x0F];
+        }
+
+        return Sample.FromString(buffer, offset, Length);
     }
 }

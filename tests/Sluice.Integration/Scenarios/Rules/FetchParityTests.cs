@@ -158,4 +158,32 @@ public class FetchParityTests
         Assert.Equal(results[0], results[1]);
         Assert.StartsWith("a%20b%21%22%23%24%25%26%27%28%29%2A%2B%2F%3A%3B%3C%3D%3E%3F%40%5B%5C%5D%5E_%60%7B%7C%7D~-.Z09%C3%A9|", results[1], StringComparison.Ordinal);
     }
+
+    /// <summary>`uuid` and `uuid(4)`: a new random version 4 UUID on every evaluation, in haproxy 2.6's text form.</summary>
+    [Fact]
+    public async Task Uuid_IsAFreshVersion4Uuid_AsHAProxy()
+    {
+        string Config(int port, string socket) => $"""
+            {Sluice.Integration.Scenarios.Stats.HaproxyOracle.Preamble(socket)}
+            frontend fe
+                bind 127.0.0.1:{Port(port)}
+                http-request return status 200 content-type text/plain lf-string "%[uuid] %[uuid(4)]"
+            """;
+
+        async Task<string[]> Run(int port, string socket)
+        {
+            var bodies = new List<string>();
+            for (var i = 0; i < 3; i++)
+            {
+                bodies.AddRange((await Http.CurlAsync(Http.Url(port, "/"))).StandardOutput.Split(' '));
+            }
+
+            var shape = new System.Text.RegularExpressions.Regex("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+            return [$"{bodies.Count} values", $"{bodies.Count(b => shape.IsMatch(b))} version 4", $"{bodies.Distinct().Count()} distinct"];
+        }
+
+        var (reference, ours) = await Sluice.Integration.Scenarios.Stats.HaproxyOracle.CompareAsync(Config, Run);
+        Assert.Equal(["6 values", "6 version 4", "6 distinct"], reference);
+        Assert.Equal(reference, ours);
+    }
 }
