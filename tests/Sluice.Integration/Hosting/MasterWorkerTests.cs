@@ -32,12 +32,26 @@ public sealed partial class MasterWorkerTests
         """;
 
     /// <summary>`socat -t 20 stdio UNIX-CONNECT:PATH` with <paramref name="input"/>: waits for slow answers (a reload) after the input ends.</summary>
+    /// <remarks>
+    /// A refused connection is tried again for a few seconds: haproxy's master was seen to refuse one just after its
+    /// socket first accepted, while its worker was starting.
+    /// </remarks>
     private static async Task<string> MasterAsync(string path, string input)
     {
-        var result = await CommandRunner.RunAsync(CommandRunner.Require("socat", "socat"), ["-t", "20", "stdio", "UNIX-CONNECT:" + path],
-            timeout: TimeSpan.FromSeconds(40), standardInput: input);
-        Assert.True(result.ExitCode == 0, $"socat failed ({result.ExitCode}): {result.StandardError}");
-        return result.StandardOutput;
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (true)
+        {
+            var result = await CommandRunner.RunAsync(CommandRunner.Require("socat", "socat"), ["-t", "20", "stdio", "UNIX-CONNECT:" + path],
+                timeout: TimeSpan.FromSeconds(40), standardInput: input);
+            if (result.ExitCode != 0 && result.StandardError.Contains("Connection refused", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+                continue;
+            }
+
+            Assert.True(result.ExitCode == 0, $"socat failed ({result.ExitCode}): {result.StandardError}");
+            return result.StandardOutput;
+        }
     }
 
     private static async Task<SluiceProcess> StartMasterAsync(string config, string masterSocket, params string[] more)

@@ -24,6 +24,7 @@ public class Http2CheckTests
         });
         string Config(int port, string socket) => $"""
             {HaproxyOracle.Preamble(socket)}
+            # `timeout check` longer than `inter`: on a loaded machine an answer may take more than 300 ms.
             frontend f
                 bind 127.0.0.1:{port}
                 default_backend named
@@ -32,22 +33,27 @@ public class Http2CheckTests
                 http-check send hdr Host checks.test
                 http-check expect string alive
                 server s {nginx.Address} proto h2 check inter 300
+                timeout check 5s
             backend nohost
                 option httpchk GET /ok
                 server s {nginx.Address} proto h2 check inter 300
+                timeout check 5s
             backend down
                 option httpchk
                 http-check send meth GET uri /bad ver HTTP/1.1 hdr Host checks.test
                 server s {nginx.Address} proto h2 check inter 300
+                timeout check 5s
             backend status
                 option httpchk
                 http-check send meth POST uri /ok ver HTTP/1.1 hdr Host checks.test body payload
                 http-check expect status 201
                 server s {nginx.Address} check-proto h2 check inter 300
+                timeout check 5s
             backend h1
                 option httpchk GET /ok
                 http-check send hdr Host checks.test
                 server s {nginx.Address} proto h2 check-proto h1 check inter 300
+                timeout check 5s
             """;
 
         async Task<List<string>> RunAsync(int port, string socket)
