@@ -28,6 +28,20 @@ public sealed class ReloadTests(ITestOutputHelper output)
             http-request return status 200 content-type text/plain string "{body}"
         """;
 
+    /// <summary>A mode tcp listener on <paramref name="port"/> to <paramref name="server"/>, with one more global line if any.</summary>
+    private static string Tunnel(int port, string server, string global = "") => $"""
+        global
+            {global}
+        defaults
+            timeout connect 2s
+            timeout client 30s
+            timeout server 30s
+        listen fe
+            mode tcp
+            bind 127.0.0.1:{P(port)}
+            server e {server}
+        """;
+
     private static async Task ReloadAsync(SluiceProcess sluice, string config, int reloadsSoFar, string outcome = "[NOTICE] Reload done")
     {
         await File.WriteAllTextAsync(sluice.ConfigPath, config);
@@ -158,20 +172,7 @@ public sealed class ReloadTests(ITestOutputHelper output)
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
         var port = Ports.FreeListeningPort();
-        var tunnel = $"""
-            defaults
-                timeout connect 2s
-                timeout client 10s
-                timeout server 10s
-            frontend fe
-                mode tcp
-                bind 127.0.0.1:{P(port)}
-                default_backend echo
-            backend echo
-                mode tcp
-                server e {echo.Address}
-            """;
-        await using var sluice = await SluiceProcess.StartAsync(tunnel, [ReadyProbe.Tcp(port)]);
+        await using var sluice = await SluiceProcess.StartAsync(Tunnel(port, echo.Address), [ReadyProbe.Tcp(port)]);
         using var before = await TestClient.ConnectTcpAsync(port);
         Assert.Equal("one", await TestClient.EchoRoundTripAsync(before, "one"));
 
@@ -193,19 +194,7 @@ public sealed class ReloadTests(ITestOutputHelper output)
     {
         await using var echo = TestServer.Tcp(TestServer.Echo);
         var port = Ports.FreeListeningPort();
-        var tunnel = $"""
-            global
-                hard-stop-after 1500ms
-            defaults
-                timeout connect 2s
-                timeout client 30s
-                timeout server 30s
-            listen fe
-                mode tcp
-                bind 127.0.0.1:{P(port)}
-                server e {echo.Address}
-            """;
-        await using var sluice = await SluiceProcess.StartAsync(tunnel, [ReadyProbe.Tcp(port)]);
+        await using var sluice = await SluiceProcess.StartAsync(Tunnel(port, echo.Address, "hard-stop-after 1500ms"), [ReadyProbe.Tcp(port)]);
         using var before = await TestClient.ConnectTcpAsync(port);
         Assert.Equal("one", await TestClient.EchoRoundTripAsync(before, "one"));
 

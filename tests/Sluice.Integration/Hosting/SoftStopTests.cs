@@ -34,7 +34,7 @@ public sealed class SoftStopTests
                 http-request return status 200 content-type text/plain lf-string "stopping=%[stopping]"
             """;
 
-        async Task<string[]> Observe(int pid, int port, LineCollector output)
+        async Task<string[]> Observe(int port, string socket, int pid, LineCollector output)
         {
             var seen = new List<string>
             {
@@ -54,7 +54,7 @@ public sealed class SoftStopTests
             return [.. seen];
         }
 
-        var (reference, ours) = await RunUnderBothAsync(Config, Observe);
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, Observe);
         Assert.Equal(["200", "stopping=0", "200 keep-alive stopping=0", "503", "stopping=1", "200 keep-alive stopping=1", "refused"], reference);
         Assert.Equal(reference, ours);
     }
@@ -76,7 +76,7 @@ public sealed class SoftStopTests
                 server s {slow.Address}
             """;
 
-        async Task<string[]> Observe(int pid, int port, LineCollector output)
+        async Task<string[]> Observe(int port, string socket, int pid, LineCollector output)
         {
             using var client = await TestClient.ConnectTcpAsync(port);
             await client.SendAsync(Encoding.ASCII.GetBytes("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -90,26 +90,11 @@ public sealed class SoftStopTests
             return [refused, head[0], connection, response.EndsWith("\r\n\r\nslow answer", StringComparison.Ordinal) ? "whole" : "cut: " + response];
         }
 
-        var (reference, ours) = await RunUnderBothAsync(Config, Observe);
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, Observe);
         Assert.Equal("refused", reference[0]);
         Assert.Equal("HTTP/1.1 200 OK", reference[1]);
         Assert.Equal("whole", reference[3]);
         Assert.Equal(reference, ours);
-    }
-
-    private static async Task<(T Reference, T Ours)> RunUnderBothAsync<T>(Func<int, string, string> config, Func<int, int, LineCollector, Task<T>> observe)
-    {
-        T reference;
-        var (haPort, haSocket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "h.sock"));
-        await using (var haproxy = await HaproxyOracle.StartAsync(config(haPort, haSocket), haSocket))
-        {
-            reference = await observe(haproxy.ProcessId, haPort, haproxy.Output);
-        }
-
-        var (port, socket) = (Ports.FreeListeningPort(), Path.Combine(Ports.TempDirectory(), "s.sock"));
-        await using var sluice = await SluiceProcess.StartAsync(config(port, socket), []);
-        await StatsPeers.WaitForUnixSocketAsync(socket);
-        return (reference, await observe(sluice.ProcessId, port, sluice.Output));
     }
 
     /// <summary>Reads a request head, waits a second, answers 200 "slow answer" and keeps the connection open.</summary>

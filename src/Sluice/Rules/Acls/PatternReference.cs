@@ -178,16 +178,13 @@ internal sealed class PatternReference
     /// <summary>Whether <paramref name="version"/> may be written: the current one or one prepared since.</summary>
     public bool IsOpenVersion(int version) => version - CurrentVersion >= 0 && version - CurrentVersion <= NextVersion - CurrentVersion;
 
-    public PatternEntry Add(string key, string? value, int version)
+    public void Add(string key, string? value, int version)
     {
-        var entry = new PatternEntry(_owner.NextHandle(), key, value, version);
-        _entries.Add(entry);
+        _entries.Add(new PatternEntry(_owner.NextHandle(), key, value, version));
         if (version == CurrentVersion)
         {
             RebuildUsers();
         }
-
-        return entry;
     }
 
     /// <summary>Entries of the current version that `#HANDLE` or the key names.</summary>

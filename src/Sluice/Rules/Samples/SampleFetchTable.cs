@@ -499,7 +499,10 @@ internal static class SampleFetchTable
         return Sample.FromBinary(buffer, start, take);
     }
 
-    /// <summary>`uuid([4])`: a random version 4 UUID in its 36-character text form, written into the scratch space.</summary>
+    /// <summary>
+    /// `uuid([4])`: a random version 4 UUID (`Guid.NewGuid` draws one from the system's secure generator) in its
+    /// 36-character text form, written into the scratch space.
+    /// </summary>
     private static Sample RandomUuid(SampleContext ctx)
     {
         const int Length = 36;
@@ -508,23 +511,7 @@ internal static class SampleFetchTable
             return default;
         }
 
-        Span<byte> random = stackalloc byte[16];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(random);
-        random[6] = (byte)((random[6] & 0x0F) | 0x40);
-        random[8] = (byte)((random[8] & 0x3F) | 0x80);
-        var text = buffer.AsSpan(offset, Length);
-        var position = 0;
-        for (var i = 0; i < 16; i++)
-        {
-            if (i is 4 or 6 or 8 or 10)
-            {
-                text[position++] = (byte)'-';
-            }
-
-            text[position++] = (byte)"0123456789abcdef"[random[i] >> 4];
-            text[position++] = (byte)"0123456789abcdef"[random[i] & 0x0F];
-        }
-
+        Guid.NewGuid().TryFormat(buffer.AsSpan(offset, Length), out _, "D");
         return Sample.FromString(buffer, offset, Length);
     }
 }

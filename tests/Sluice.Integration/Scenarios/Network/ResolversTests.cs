@@ -41,7 +41,7 @@ public sealed partial class ResolversTests
                 server s2 other.test:{P(nginx.Port)} resolvers local resolve-prefer ipv4
             """;
 
-        async Task<(List<string> Lines, List<string> Answers, List<string> Cli)> RunAsync(int port, string socket, Fixtures.LineCollector output)
+        async Task<(List<string> Lines, List<string> Answers, List<string> Cli)> RunAsync(int port, string socket, int pid, Fixtures.LineCollector output)
         {
             var lines = new List<string>();
             async Task WaitAsync(string line) => await output.WaitForAsync(l => l.EndsWith(line, StringComparison.Ordinal));
@@ -71,7 +71,7 @@ public sealed partial class ResolversTests
             return (lines, answers, cli);
         }
 
-        var (reference, ours) = await CompareAsync(Config, RunAsync, () => dns.SetAsync("127.0.0.9 app.test\n127.0.0.1 other.test\n"));
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, RunAsync, reset: () => dns.SetAsync("127.0.0.9 app.test\n127.0.0.1 other.test\n"));
 
         Assert.Equal(["200 resolved\n", "503", "200 resolved\n"], reference.Answers);
         Assert.Equal(reference.Answers, ours.Answers);
@@ -123,7 +123,7 @@ public sealed partial class ResolversTests
                 server s1 app.test:{P(nginx.Port)} resolvers local init-addr none resolve-prefer ipv4
             """;
 
-        async Task<(List<string> Lines, List<string> Answers, string Resolvers)> RunAsync(int port, string socket, Fixtures.LineCollector output)
+        async Task<(List<string> Lines, List<string> Answers, string Resolvers)> RunAsync(int port, string socket, int pid, Fixtures.LineCollector output)
         {
             await output.WaitForAsync(l => l.EndsWith("Server be/s1 administratively READY thanks to valid DNS answer.", StringComparison.Ordinal));
             await dns.SetAsync("127.0.0.1 app.test\n");
@@ -133,7 +133,7 @@ public sealed partial class ResolversTests
             return ([.. output.Lines.Select(Unprefixed).Where(l => l.StartsWith("be/s1 ", StringComparison.Ordinal) || l.StartsWith("Server be/s1 ", StringComparison.Ordinal))], answers, resolvers);
         }
 
-        var (reference, ours) = await CompareAsync(Config, RunAsync, () => dns.SetAsync("127.0.0.9 app.test\n"));
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, RunAsync, reset: () => dns.SetAsync("127.0.0.9 app.test\n"));
 
         Assert.Equal(["200 resolved\n"], reference.Answers);
         Assert.Equal(reference.Answers, ours.Answers);
@@ -185,7 +185,7 @@ public sealed partial class ResolversTests
                 server clear 0.0.0.0:{{P(serverPort)}}
             """;
 
-        async Task<List<string>> RunAsync(int port, string socket, Fixtures.LineCollector output)
+        async Task<List<string>> RunAsync(int port, string socket, int pid, Fixtures.LineCollector output)
         {
             var answers = new List<string>();
             foreach (var host in new[] { "app.test", "other.test:8080", "missing.test", "evil.test", "app.test" })
@@ -197,7 +197,7 @@ public sealed partial class ResolversTests
             return answers;
         }
 
-        var (reference, ours) = await CompareAsync(Config, RunAsync, () => dns.SetAsync(Names));
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, RunAsync, reset: () => dns.SetAsync(Names));
         Assert.Equal("app.test 127.0.0.21 200", reference[0]);
         Assert.Equal("missing.test no address 503", reference[2]);
         Assert.Equal(reference, ours);
@@ -228,7 +228,7 @@ public sealed partial class ResolversTests
                 server clear 0.0.0.0:{{P(serverPort)}}
             """;
 
-        async Task<List<string>> RunAsync(int port, string socket, Fixtures.LineCollector output)
+        async Task<List<string>> RunAsync(int port, string socket, int pid, Fixtures.LineCollector output)
         {
             var answers = new List<string>();
             foreach (var host in new[] { "app.test", "other.test", "missing.test", "app.test" })
@@ -241,7 +241,7 @@ public sealed partial class ResolversTests
             return answers;
         }
 
-        var (reference, ours) = await CompareAsync(Config, RunAsync, () => dns.SetAsync(Names));
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, RunAsync, reset: () => dns.SetAsync(Names));
         Assert.Equal(["app.test 127.0.0.21", "other.test 127.0.0.22", "missing.test ", "app.test 127.0.0.21"], reference);
         Assert.Equal(reference, ours);
     }
@@ -278,7 +278,7 @@ public sealed partial class ResolversTests
                 server clear 0.0.0.0:{{P(serverPort)}}
             """;
 
-        async Task<List<string>> RunAsync(int port, string socket, Fixtures.LineCollector output)
+        async Task<List<string>> RunAsync(int port, string socket, int pid, Fixtures.LineCollector output)
         {
             var answers = new List<string>();
             foreach (var (host, listener) in new[] { ("app.test", port), ("other.test", port), ("missing.test", port), ("app.test", port + 1) })
@@ -290,7 +290,7 @@ public sealed partial class ResolversTests
             return answers;
         }
 
-        var (reference, ours) = await CompareAsync(Config, RunAsync, () => dns.SetAsync(Names), ports: 2);
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, RunAsync, ports: 2, reset: () => dns.SetAsync(Names));
         Assert.Equal(["app.test first 200", "other.test second 200", "missing.test no address 503", "app.test no address 503"], reference);
         Assert.Equal(reference, ours);
     }
@@ -331,7 +331,7 @@ public sealed partial class ResolversTests
 
         // The lines the log target had before the proxy started.
         var logsBefore = 0;
-        async Task<(List<string> Lines, List<string> Snapshots, List<string> Fqdn)> RunAsync(int listen, string socket, Fixtures.LineCollector output)
+        async Task<(List<string> Lines, List<string> Snapshots, List<string> Fqdn)> RunAsync(int listen, string socket, int pid, Fixtures.LineCollector output)
         {
             async Task WaitAsync(string text) => await output.WaitForAsync(l => l.Contains(text, StringComparison.Ordinal));
             var snapshots = new List<string>();
@@ -374,7 +374,7 @@ public sealed partial class ResolversTests
             return (lines, snapshots, fqdn);
         }
 
-        var (reference, ours) = await CompareAsync(Config, RunAsync, async () =>
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, RunAsync, reset: async () =>
         {
             await dns.SetServicesAsync(Services(("a.test", 0), ("b.test", 256), ("c.test", 65535)), ThreeAddresses);
             logsBefore = logs.Lines.Lines.Count;
@@ -407,23 +407,6 @@ public sealed partial class ResolversTests
     /// Runs <paramref name="run"/> under haproxy 2.6 and then Sluice with the same configuration, each watched through
     /// its output; <paramref name="reset"/> puts the name server back as it was before each start.
     /// </summary>
-    private static async Task<(T Reference, T Ours)> CompareAsync<T>(Func<int, string, string> config, Func<int, string, Fixtures.LineCollector, Task<T>> run, Func<Task> reset, int ports = 1)
-    {
-        T reference;
-        var (haPort, haSocket) = (HaproxyOracle.FreePorts(ports), Path.Combine(Ports.TempDirectory(), "h.sock"));
-        await reset();
-        await using (var haproxy = await HaproxyOracle.StartAsync(config(haPort, haSocket), haSocket))
-        {
-            reference = await run(haPort, haSocket, haproxy.Output);
-        }
-
-        var (port, socket) = (HaproxyOracle.FreePorts(ports), Path.Combine(Ports.TempDirectory(), "s.sock"));
-        await reset();
-        await using var sluice = await SluiceProcess.StartAsync(config(port, socket), []);
-        await StatsPeers.WaitForUnixSocketAsync(socket);
-        return (reference, await run(port, socket, sluice.Output));
-    }
-
     /// <summary>A `resolvers local` section asking <paramref name="dns"/> only, quick to retry.</summary>
     private static string LocalResolvers(DnsmasqPeer dns) =>
         $"resolvers local\n    nameserver ns1 {dns.Address}\n    timeout resolve 200ms\n    timeout retry 300ms";

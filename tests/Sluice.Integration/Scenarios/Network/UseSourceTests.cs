@@ -60,19 +60,10 @@ public sealed class UseSourceTests : IAsyncLifetime
     [Fact]
     public async Task TheServerSeesTheClientsAddress()
     {
-        var config = Path.Combine(Ports.TempDirectory(), "server.cfg");
-        await File.WriteAllTextAsync(config, $"""
-            defaults
-                mode http
-                timeout client 5s
-                timeout server 5s
-                timeout connect 2s
-            frontend app
+        await using var server = await StartServerAsync($"http://{_net10}.1.2/", $"""
                 bind {_net10}.1.2:80
                 http-request return status 200 content-type text/plain lf-string "%[src]:%[src_port] %[req.hdr(x-client-port)]"
-            """ + "\n");
-        await using var server = PeerProcess.Start(NetworkNamespaces.Ip, ["netns", "exec", _server, CommandRunner.Require("haproxy", "haproxy"), "-db", "-f", config]);
-        await WaitServedAsync(_proxy, $"http://{_net10}.1.2/", "haproxy never answered:\n" + server.Output.Text);
+            """);
 
         string Pair(int port, string usesrc) => $"""
             frontend f{port}
@@ -188,23 +179,18 @@ public sealed class UseSourceTests : IAsyncLifetime
     /// haproxy in the server's namespace, answering on port 80 and <paramref name="ports"/> with the destination it
     /// saw (`dst:dst_port`); returned once <paramref name="probeUrl"/> answers from the proxy's namespace.
     /// </summary>
-    private async Task<PeerProcess> StartDestinationEchoAsync(string probeUrl, params int[] ports)
+    private Task<PeerProcess> StartDestinationEchoAsync(string probeUrl, params int[] ports) =>
+        StartServerAsync(probeUrl, "    bind :80\n" + string.Concat(ports.Select(p => $"    bind :{p}\n"))
+            + "    http-request return status 200 content-type text/plain lf-string \"%[dst]:%[dst_port]\"\n");
+
+    /// <summary>
+    /// haproxy in the server's namespace with one HTTP frontend of <paramref name="frontend"/>'s lines; returned once
+    /// <paramref name="probeUrl"/> answers from the proxy's namespace.
+    /// </summary>
+    private async Task<PeerProcess> StartServerAsync(string probeUrl, string frontend)
     {
         var config = Path.Combine(Ports.TempDirectory(), "server.cfg");
-        var binds = string.Concat(ports.Select(p => $"    bind :{p}\n"));
-        await File.WriteAllTextAsync(config, $"""
-            defaults
-                mode http
-                timeout client 5s
-                timeout server 5s
-                timeout connect 2s
-            frontend app
-                bind :80
-
-            """ + binds + """
-                http-request return status 200 content-type text/plain lf-string "%[dst]:%[dst_port]"
-
-            """);
+        await File.WriteAllTextAsync(config, "defaults\n    mode http\n    timeout client 5s\n    timeout server 5s\n    timeout connect 2s\nfrontend app\n" + frontend + "\n");
         var server = PeerProcess.Start(NetworkNamespaces.Ip, ["netns", "exec", _server, CommandRunner.Require("haproxy", "haproxy"), "-db", "-f", config]);
         try
         {

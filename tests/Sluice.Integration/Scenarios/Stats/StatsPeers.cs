@@ -130,19 +130,29 @@ internal sealed class HaproxyOracle : IAsyncDisposable
     /// own); both observations, for the test to compare.
     /// </summary>
     /// <param name="ports">How many consecutive free ports the configuration takes from the one it is given.</param>
-    public static async Task<(T Reference, T Ours)> CompareAsync<T>(Func<int, string, string> config, Func<int, string, Task<T>> run, int ports = 1)
+    public static Task<(T Reference, T Ours)> CompareAsync<T>(Func<int, string, string> config, Func<int, string, Task<T>> run, int ports = 1) =>
+        CompareAsync(config, (port, socket, _, _) => run(port, socket), ports);
+
+    /// <summary>
+    /// <see cref="CompareAsync{T}(Func{int, string, string}, Func{int, string, Task{T}}, int)"/> for observations that
+    /// also need the program's process id (signals) or its output; <paramref name="reset"/> runs before each program
+    /// starts (a peer's state put back).
+    /// </summary>
+    public static async Task<(T Reference, T Ours)> CompareAsync<T>(Func<int, string, string> config, Func<int, string, int, LineCollector, Task<T>> run, int ports = 1, Func<Task>? reset = null)
     {
         T reference;
         var (haPort, haSocket) = (FreePorts(ports), Path.Combine(Ports.TempDirectory(), "h.sock"));
+        await (reset?.Invoke() ?? Task.CompletedTask);
         await using (var haproxy = await StartAsync(config(haPort, haSocket), haSocket))
         {
-            reference = await run(haPort, haSocket);
+            reference = await run(haPort, haSocket, haproxy.ProcessId, haproxy.Output);
         }
 
         var (port, socket) = (FreePorts(ports), Path.Combine(Ports.TempDirectory(), "s.sock"));
+        await (reset?.Invoke() ?? Task.CompletedTask);
         await using var sluice = await SluiceProcess.StartAsync(config(port, socket), []);
         await StatsPeers.WaitForUnixSocketAsync(socket);
-        return (reference, await run(port, socket));
+        return (reference, await run(port, socket, sluice.ProcessId, sluice.Output));
     }
 
     /// <summary>The first of <paramref name="count"/> consecutive free ports.</summary>
