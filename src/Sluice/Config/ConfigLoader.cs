@@ -14,6 +14,7 @@ internal static class ConfigLoader
 {
     public static SluiceConfig? Load(IReadOnlyList<string> paths, Func<string, string?> environment, DiagnosticBag diagnostics)
     {
+        using var userlists = Sluice.Rules.Auth.Userlists.BeginLoad();
         var reader = new ConfigFileReader(environment, diagnostics);
         var files = reader.ExpandPaths(paths);
         ReadUserlistsFirst(files, environment);
@@ -66,7 +67,6 @@ internal static class ConfigLoader
     /// </summary>
     private static void ReadUserlistsFirst(IReadOnlyList<string> files, Func<string, string?> environment)
     {
-        Sluice.Rules.Auth.Userlists.BeginLoad();
         var quiet = new DiagnosticBag();
         var reader = new ConfigFileReader(environment, quiet);
         var parser = new SectionParser(quiet) { UserlistsOnly = true };

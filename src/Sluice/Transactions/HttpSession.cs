@@ -32,6 +32,9 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
 
     /// <summary>The handshakes' time before this session began (PROXY header, TLS): the first request's `%Th`.</summary>
     private readonly long _handshakeMs;
+
+    /// <summary><see cref="OnFirstByte"/> as a delegate made once: a method group converted per request allocates.</summary>
+    private readonly Action _onFirstByte;
     private Http2Session? _http2;
     private int _waitingForRequest;
     private int _transactionlessCause;
@@ -67,6 +70,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
 
         _acceptMs = context.Shared.Clock.Refresh();
         _handshakeMs = handshake.HandshakeMs;
+        _onFirstByte = OnFirstByte;
         // Where ALPN chose the protocol (of TLS, or of the offloader in a PROXY v2 header), the bytes do not decide
         // (ARCHITECTURE.md: the first bytes decide on cleartext only).
         _detectPreface = listener?.Bind.Proto is null && handshake.Tls is null && !handshake.HasAlpn && !context.Frontend.DisableH2Upgrade;
@@ -111,7 +115,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
 
                 var outcome = preface == PrefaceOutcome.Cancelled
                     ? RequestHeadOutcome.TimedOut
-                    : await _front.ReadRequestHeadAsync(OnFirstByte).ConfigureAwait(false);
+                    : await _front.ReadRequestHeadAsync(_onFirstByte).ConfigureAwait(false);
                 Volatile.Write(ref _waitingForRequest, 0);
                 var pending = (TerminationCause)Volatile.Read(ref _transactionlessCause);
                 if (outcome != RequestHeadOutcome.Ready)

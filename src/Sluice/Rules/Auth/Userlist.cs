@@ -98,13 +98,21 @@ internal sealed class Userlist
 
 /// <summary>
 /// The userlists of the configuration being loaded, so that fetches naming one (`http_auth(L)`) resolve it
-/// while they are compiled. Each load (and each thread or flow loading) has its own.
+/// while they are compiled. Each load (and each thread or flow loading) has its own, for the time of the load
+/// only: left set, it would flow into every connection started afterwards, which would then all carry (and
+/// keep alive) the load's userlists in their execution context.
 /// </summary>
 internal static class Userlists
 {
     private static readonly AsyncLocal<Dictionary<string, Userlist>?> CurrentLoad = new();
 
-    public static void BeginLoad() => CurrentLoad.Value = new Dictionary<string, Userlist>(StringComparer.Ordinal);
+    /// <summary>Starts a load's set of userlists; disposing the scope gives back the one before.</summary>
+    public static IDisposable BeginLoad()
+    {
+        var previous = CurrentLoad.Value;
+        CurrentLoad.Value = new Dictionary<string, Userlist>(StringComparer.Ordinal);
+        return new Restore(previous);
+    }
 
     public static Userlist Declare(string name)
     {
@@ -115,4 +123,9 @@ internal static class Userlists
     }
 
     public static Userlist? Find(string name) => CurrentLoad.Value?.GetValueOrDefault(name);
+
+    private sealed class Restore(Dictionary<string, Userlist>? previous) : IDisposable
+    {
+        public void Dispose() => CurrentLoad.Value = previous;
+    }
 }
