@@ -255,7 +255,7 @@ internal sealed class HttpTransaction : IDisposable
 
     public long TunnelMs => _backend?.TunnelMs ?? TransactionContext.Infinite;
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public async ValueTask RunAsync(IFrontStream front, bool firstRequest)
     {
         Reset();
@@ -425,7 +425,7 @@ internal sealed class HttpTransaction : IDisposable
         Volatile.Write(ref _pendingCause, 0);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     private async ValueTask RunCoreAsync(IFrontStream front, bool firstRequest)
     {
         var request = front.Request;
@@ -1399,7 +1399,7 @@ internal sealed class HttpTransaction : IDisposable
         return false;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private async ValueTask<IBackStream?> GetConnectionAsync(HttpBackendContext backend, bool firstRequest, IPAddress? clientAddress, IFrontStream front)
     {
         var server = _serverState!;
@@ -1562,7 +1562,7 @@ internal sealed class HttpTransaction : IDisposable
     }
 
     /// <summary>Reads response heads until a final one or a switch of protocols; 1xx go to the client as they come.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private async ValueTask<ResponseHeadError> ReadFinalOrUpgradeHeadAsync(
         IBackStream connection, HttpRequestHead request, IFrontStream front, HttpBackendContext backend)
     {
@@ -1707,7 +1707,7 @@ internal sealed class HttpTransaction : IDisposable
     /// Moves a body from a source to a sink until its end. Awaited on the transaction's own flow for responses
     /// (a pooled state machine, no task); wrapped in a task by <see cref="PumpAsync"/> where it runs alongside.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     private static async ValueTask PumpResponseAsync(IHttpBodySource source, IHttpBodySink sink)
     {
         while (true)
@@ -1772,7 +1772,7 @@ internal sealed class HttpTransaction : IDisposable
         DropServerConnection();
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     private async ValueTask ReplyAsync(IFrontStream front, HttpReply reply, TerminationCause cause, TerminationPhase phase, bool close)
     {
         Status = reply.Status;

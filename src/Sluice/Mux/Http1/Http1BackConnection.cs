@@ -90,7 +90,7 @@ internal sealed class Http1BackConnection : IBackStream
     /// Reads one response head (interim ones included: the caller loops until a final one) and prepares the
     /// body reader for it.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<(ResponseHeadError Error, Http1RejectReason Reason)> ReadResponseHeadAsync(
         HttpResponseHead head, HttpRequestHead request, Http1ParserOptions options)
     {

@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using Sluice.Messages;
 using Sluice.Protocols.Http1;
 using Sluice.Timers;
+using Sluice.Transport;
 
 namespace Sluice.Mux.Http1;
 
@@ -124,7 +125,7 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
         _complete = mode == Http1BodyMode.None || (mode == Http1BodyMode.Length && length == 0);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<BodyChunk> ReadAsync()
     {
         if (_hasPending)
@@ -291,7 +292,7 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
     public void Dispose() => _trailers.Dispose();
 
     /// <summary>One read of the input pipe, timed by the side's watch; a broken connection becomes a body failure.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private async ValueTask<ReadResult> ReadInputAsync()
     {
         _watch.BeginWait();

@@ -76,7 +76,7 @@ internal sealed class Http1BodyWriter : IHttpBodySink
     /// <summary>Most bytes held back between writes that asked not to flush.</summary>
     private const int HeldBackLimit = 16384;
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public async ValueTask EndAsync(HttpHeaderList? trailers)
     {
         Ended = true;
@@ -115,7 +115,7 @@ internal sealed class Http1BodyWriter : IHttpBodySink
     private const int DirectWriteThreshold = 8192;
 
     /// <summary>Large pieces of a body go from the reading side's buffer to the socket with no copy.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     private async ValueTask WriteDirectAsync(ReadOnlySequence<byte> data)
     {
         if (_output.UnflushedBytes > 0)
@@ -144,7 +144,7 @@ internal sealed class Http1BodyWriter : IHttpBodySink
     }
 
     /// <summary>Sends what is buffered; fails with <see cref="HttpBodyException"/> when the peer is gone.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public async ValueTask FlushAsync()
     {
         FlushResult result;

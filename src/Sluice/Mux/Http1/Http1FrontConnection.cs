@@ -100,7 +100,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
     public bool CanKeepAlive => !_closeAfterResponse && !_tunnel && _requestBody.IsComplete && !_io.IsAborted;
 
     /// <summary>Reads the next request head. <see cref="ReadWatch"/> bounds the wait (`timeout http-request` and friends).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<RequestHeadOutcome> ReadRequestHeadAsync(Action? onFirstByte = null)
     {
         _request.Reset();
@@ -168,14 +168,14 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public async ValueTask SendInterimAsync(HttpResponseHead head)
     {
         Http1Heads.WriteResponseHead(_io.Output, head, Http1BodyMode.None, close: false, clientIsHttp10: false);
         await _responseBody.FlushAsync().ConfigureAwait(false);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter, bool flush)
     {
         var clientIsHttp10 = _request.Version == HttpVersion.Http10;
@@ -205,7 +205,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
         return _responseBody;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public async ValueTask SendReplyAsync(HttpReply reply, bool closeAfter)
     {
         if (closeAfter || reply.Silent)
