@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the same .cfg under haproxy and under Sluice, alternately, and prints Sluice/haproxy.
 #
-#   bench/e2e/run.sh [--rounds N] [--duration S] [--warmup S] [--no-build] [--self-test | --haproxy-only] [scenario...]
+#   bench/e2e/run.sh [--rounds N] [--duration S] [--warmup S] [--no-build] [--alloc] [--self-test | --haproxy-only] [scenario...]
 #
 # For each scenario (bench/e2e/scenarios/NAME.cfg; all of them when none is named) the harness
 # starts nginx on loopback as the backend, then for each round runs haproxy and Sluice on the
@@ -25,6 +25,11 @@
 # @BACKEND_H2@ (the same nginx serving cleartext HTTP/2 with prior knowledge), @CERT@ (a PEM file
 # with a self-signed ECDSA P-256 certificate and its key, made for the run).
 #
+# --alloc also measures the bytes Sluice allocates per request during its measured runs (the runtime's
+# dotnet.gc.heap.total_allocated counter, read each second by dotnet-counters, which it installs when missing),
+# printed below the table as the median over rounds; haproxy has no counterpart, so there is no ratio. The
+# counter reader shares the load's CPU during Sluice's runs only: take ratios from runs without --alloc.
+#
 # --self-test runs haproxy in both slots (no Sluice needed) to check the mechanics: the
 # ratios should sit around 1.0, spread by the machine's noise. --haproxy-only runs haproxy
 # alone (no Sluice, no ratio). A run that fails is reported at once with the end of its log,
@@ -33,7 +38,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-rounds=5 duration=6 warmup=3 build=yes self_test=no haproxy_only=no scenarios=()
+rounds=5 duration=6 warmup=3 build=yes self_test=no haproxy_only=no alloc=no scenarios=()
 
 usage() { sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "error: $*" >&2; exit 2; }
@@ -44,6 +49,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=${2:-}; shift 2 ;;
     --warmup) warmup=${2:-}; shift 2 ;;
     --no-build) build=no; shift ;;
+    --alloc) alloc=yes; shift ;;
     --self-test) self_test=yes; shift ;;
     --haproxy-only) haproxy_only=yes; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -141,6 +147,10 @@ wait_port() { # port seconds pid
 
 # --- Build ------------------------------------------------------------------------------------
 sluice_dll="$root/src/Sluice/bin/Release/net10.0/sluice.dll"
+counters="${HOME}/.dotnet/tools/dotnet-counters"
+if [ "$alloc" = yes ] && ! [ -x "$counters" ]; then
+  dotnet tool install -g dotnet-counters >/dev/null || die "--alloc needs dotnet-counters, which could not be installed"
+fi
 if [ "$needs_sluice" = yes ] && [ "$build" = yes ]; then
   echo "== Building Sluice (Release)"
   dotnet build "$root/src/Sluice/Sluice.csproj" -c Release --nologo -v quiet >"$results/logs/build.log" 2>&1 ||
@@ -225,7 +235,7 @@ EOF
 # run_one SCENARIO ROUND PROGRAM: sets values[i] to the figure of metrics[i], or leaves values empty
 # when the run failed (and then prints the reason and the end of the program's log).
 run_one() {
-  local scenario=$1 round=$2 program=$3 port cfg log pid cmd size line requests bytes us errors i m v cpu0 cpu1
+  local scenario=$1 round=$2 program=$3 port cfg log pid cmd size line requests bytes us errors i m v cpu0 cpu1 counters_pid=
   local -a wrk_args h2load_args
   values=()
   free_port port
@@ -258,6 +268,7 @@ run_one() {
     "${pin_load[@]}" h2load "${h2load_args[@]}" -D"$warmup" "$scheme://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
     cpu0=$(cpu_ticks "$pid")
+    start_alloc_counters
     "${pin_load[@]}" h2load "${h2load_args[@]}" -D"$duration" "$scheme://127.0.0.1:$port$path" >"$tmp/h2load.out" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
     cpu1=$(cpu_ticks "$pid")
@@ -273,6 +284,7 @@ run_one() {
     "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${warmup}s" "$scheme://127.0.0.1:$port$path" >>"$log" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
     cpu0=$(cpu_ticks "$pid")
+    start_alloc_counters
     "${pin_load[@]}" wrk "${wrk_args[@]}" -d"${duration}s" "$scheme://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>&1 </dev/null &
     pids+=("$!"); reap_pid "$!"
     cpu1=$(cpu_ticks "$pid")
@@ -299,6 +311,25 @@ run_one() {
     values[$i]=$v
     echo "$scenario,$round,$program,$v,$m,$requests,$bytes,$us,$errors" >>"$results/runs.csv"
   done
+  if [ -n "$counters_pid" ]; then
+    reap_pid "$counters_pid"
+    # Each sample is the bytes allocated in one second; their mean over the request rate is bytes per request.
+    v=$(awk -F, -v r="$requests" -v us="$us" '$3 ~ /^dotnet.gc.heap.total_allocated/ { sum += $5; n++ }
+          END { if (n > 0 && r > 0) printf "%.0f", (sum / n) / (r * 1e6 / us) }' "$tmp/counters.csv" 2>/dev/null)
+    if [ -n "$v" ]; then
+      echo "$v" >>"$tmp/alloc.$scenario"
+      echo "$scenario,$round,$program,$v,alloc-B/req,$requests,$bytes,$us,$errors" >>"$results/runs.csv"
+    fi
+  fi
+}
+
+# start_alloc_counters: with --alloc, samples Sluice's allocations (in run_one's $pid) for the measured run.
+start_alloc_counters() {
+  [ "$alloc" = yes ] && [ "$program" = sluice ] || return 0
+  rm -f "$tmp/counters.csv"
+  "${pin_load[@]}" "$counters" collect -p "$pid" --refresh-interval 1 --duration "$(printf '00:00:00:%02d' "$duration")" \
+    --counters System.Runtime --format csv -o "$tmp/counters.csv" >>"$log" 2>&1 </dev/null &
+  counters_pid=$!; pids+=("$counters_pid")
 }
 
 # run_failed LOG: says at once that a run failed, and why (the end of its log).
@@ -364,7 +395,7 @@ for scenario in "${scenarios[@]}"; do
   fi
 
   # Per-round figures go to files, one per program and metric: vals.PROGRAM.INDEX and ratios.INDEX.
-  rm -f "$tmp"/vals.* "$tmp"/ratios.*
+  rm -f "$tmp"/vals.* "$tmp"/ratios.* "$tmp/alloc.$scenario"
   both=0
   for round in $(seq "$rounds"); do
     if [ -z "$second" ]; then order=("$first")
@@ -404,6 +435,10 @@ for scenario in "${scenarios[@]}"; do
         "$both" "$rounds" >>"$table"
     fi
   done
+  if [ -s "$tmp/alloc.$scenario" ]; then
+    printf '%-14s %-7s %12s %12s %10s %3d/%-3d\n' "$scenario" "B/req" - "$(median <"$tmp/alloc.$scenario")" - \
+      "$(wc -l <"$tmp/alloc.$scenario")" "$rounds" >>"$table"
+  fi
 done
 
 cat "$table" >>"$results/summary.txt"
