@@ -1223,19 +1223,7 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         _samples.PayloadComplete = true;
-        TcpVerdict verdict;
-        var start = 0;
-        while ((verdict = TcpRuleRunner.Run(rules, _samples, start, out var stoppedAt, out var name)) == TcpVerdict.Resolve)
-        {
-            if (mayWait)
-            {
-                await RuleResolution.RunAsync(_front.Shared.Resolutions, rules[stoppedAt].Resolve!, name!, _samples).ConfigureAwait(false);
-            }
-
-            start = stoppedAt + 1;
-        }
-
-        if (verdict != TcpVerdict.Reject)
+        if (await RuleResolution.RunContentRulesAsync(rules, _samples, _front.Shared.Resolutions, mayWait).ConfigureAwait(false) != TcpVerdict.Reject)
         {
             return false;
         }

@@ -341,26 +341,13 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         buffer ??= System.Buffers.ArrayPool<byte>.Shared.Rent(_context.Buffers.BufferSize);
         var deadline = _context.Clock.Refresh() + delayMs;
         samples.PayloadComplete = delayMs <= 0;
-        var start = 0;
         while (true)
         {
             samples.RequestPayload = new System.Buffers.ReadOnlySequence<byte>(buffer, 0, length);
             samples.PayloadCapacity = buffer.Length;
-            var verdict = Rules.Actions.TcpRuleRunner.Run(rules, samples, start, out var stoppedAt, out var name);
-            if (verdict == Rules.Actions.TcpVerdict.Resolve)
-            {
-                // The rules go on after the `do-resolve` rule once the name is resolved; later bytes run them all again.
-                // Without `inspect-delay` HAProxy cannot wait for the answer, and the rule does nothing.
-                if (delayMs > 0)
-                {
-                    await RuleResolution.RunAsync(_context.Resolutions, rules[stoppedAt].Resolve!, name!, samples).ConfigureAwait(false);
-                }
 
-                start = stoppedAt + 1;
-                continue;
-            }
-
-            start = 0;
+            // Later bytes run the rules all again, `do-resolve` ones included.
+            var verdict = await RuleResolution.RunContentRulesAsync(rules, samples, _context.Resolutions, mayWait: delayMs > 0).ConfigureAwait(false);
             if (verdict == Rules.Actions.TcpVerdict.Reject)
             {
                 SetEnd(TerminationCause.ProxyCondition, TerminationPhase.Request);

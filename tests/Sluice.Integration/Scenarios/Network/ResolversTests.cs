@@ -141,23 +141,22 @@ public sealed partial class ResolversTests
         Assert.Equal(reference.Resolvers, ours.Resolvers);
     }
 
+    /// <summary>`GET /` with <paramref name="host"/> as Host: the host, then the body on one line and the status.</summary>
+    private static async Task<string> AskAsync(string host, int port)
+    {
+        var result = await Http.CurlAsync("-s", "-o", "-", "-w", " %{http_code}", "-H", "Host: " + host, Http.Url(port, "/"));
+        return host + " " + result.StandardOutput.Replace("\n", string.Empty, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task DoResolve_DynamicForwardProxy_AsHaproxy()
     {
         // Two HTTP listeners on one port of two loopback addresses, each answering with the address it was reached at.
         static async Task SayAddress(System.Net.Sockets.Socket socket)
         {
-            var buffer = new byte[8192];
-            var head = string.Empty;
-            while (!head.Contains("\r\n\r\n", StringComparison.Ordinal))
+            if (await TestServer.ReadRequestHeadAsync(socket) is null)
             {
-                var read = await socket.ReceiveAsync(buffer);
-                if (read == 0)
-                {
-                    return;
-                }
-
-                head += System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+                return;
             }
 
             var body = ((IPEndPoint)socket.LocalEndPoint!).Address + "\n";
@@ -190,8 +189,7 @@ public sealed partial class ResolversTests
             var answers = new List<string>();
             foreach (var host in new[] { "app.test", "other.test:8080", "missing.test", "evil.test", "app.test" })
             {
-                var result = await Http.CurlAsync("-s", "-o", "-", "-w", " %{http_code}", "-H", "Host: " + host, Http.Url(port, "/"));
-                answers.Add(host + " " + result.StandardOutput.Replace("\n", string.Empty, StringComparison.Ordinal));
+                answers.Add(await AskAsync(host, port));
             }
 
             return answers;
@@ -283,8 +281,7 @@ public sealed partial class ResolversTests
             var answers = new List<string>();
             foreach (var (host, listener) in new[] { ("app.test", port), ("other.test", port), ("missing.test", port), ("app.test", port + 1) })
             {
-                var result = await Http.CurlAsync("-s", "-o", "-", "-w", " %{http_code}", "-H", "Host: " + host, Http.Url(listener, "/"));
-                answers.Add(host + " " + result.StandardOutput);
+                answers.Add(await AskAsync(host, listener));
             }
 
             return answers;
