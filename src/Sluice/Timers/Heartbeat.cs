@@ -11,8 +11,11 @@ internal interface IHeartbeatTarget
 
 /// <summary>
 /// The one coarse clock of the process. Every inactivity timeout (connect, client, server, tunnel, fin) is a
-/// deadline in milliseconds compared with <see cref="NowMs"/> on each tick, so a connection costs no timer:
-/// reading the clock on the data path is one volatile load. Deadlines therefore fire up to one tick late.
+/// deadline in milliseconds compared with <see cref="NowMs"/> on each tick, so a connection costs no timer.
+/// Deadlines therefore fire up to one tick late, never early: on the system clock <see cref="NowMs"/> reads the
+/// kernel's coarse monotonic clock (a few nanoseconds, no system call), so a time stamped while the ticks are held
+/// up (a starved thread pool, a long collection) is still the real time and cannot make a late tick see a
+/// connection as idle for longer than it was.
 /// </summary>
 internal sealed class Heartbeat : IDisposable
 {
@@ -23,6 +26,8 @@ internal sealed class Heartbeat : IDisposable
     private readonly long _startTimestamp;
     private readonly ConcurrentDictionary<IHeartbeatTarget, byte> _targets = new(ReferenceEqualityComparer.Instance);
     private readonly ITimer _timer;
+    private readonly bool _readsCoarseClock;
+    private readonly long _coarseOriginMs;
     private long _nowMs;
     private int _ticking;
 
@@ -30,11 +35,28 @@ internal sealed class Heartbeat : IDisposable
     {
         _timeProvider = timeProvider;
         _startTimestamp = timeProvider.GetTimestamp();
+        if (timeProvider == TimeProvider.System && System.Diagnostics.Stopwatch.Frequency % 1000 == 0)
+        {
+            // Environment.TickCount64 is the coarse reading of the clock Stopwatch reads precisely (on Linux
+            // CLOCK_MONOTONIC_COARSE and CLOCK_MONOTONIC), so it never runs ahead of Refresh. Where the two
+            // clocks do not share an origin, the published time alone is used.
+            // The origin is rounded up so that the coarse difference never exceeds the precise one by a millisecond.
+            var ticksPerMs = System.Diagnostics.Stopwatch.Frequency / 1000;
+            _coarseOriginMs = (_startTimestamp + ticksPerMs - 1) / ticksPerMs;
+            _readsCoarseClock = Math.Abs(Environment.TickCount64 - _coarseOriginMs) < 1000;
+        }
+
         _timer = timeProvider.CreateTimer(static state => ((Heartbeat)state!).Tick(), this, interval, interval);
     }
 
-    /// <summary>Milliseconds since the heartbeat started, as of the last tick or the last <see cref="Refresh"/>.</summary>
-    public long NowMs => Volatile.Read(ref _nowMs);
+    /// <summary>
+    /// Milliseconds since the heartbeat started: on the system clock the kernel's coarse time (behind the precise
+    /// one by at most its resolution, a few milliseconds) and never less than the last <see cref="Refresh"/>; on
+    /// another time provider (tests) the time of the last tick or <see cref="Refresh"/>.
+    /// </summary>
+    public long NowMs => _readsCoarseClock
+        ? Math.Max(Environment.TickCount64 - _coarseOriginMs, Volatile.Read(ref _nowMs))
+        : Volatile.Read(ref _nowMs);
 
     public TimeProvider TimeProvider => _timeProvider;
 

@@ -31,6 +31,22 @@ public class HeartbeatTests
         Assert.Equal(40, heartbeat.NowMs);
     }
 
+    [Fact]
+    public async Task NowMs_SystemClockWithoutTicks_FollowsRealTimeAndStaysBehindRefresh()
+    {
+        // A tick held up (here: none for a minute) must not leave activity stamped with an old time.
+        using var heartbeat = new Heartbeat(TimeProvider.System, TimeSpan.FromMinutes(1));
+        var before = heartbeat.NowMs;
+        await Task.Delay(120);
+        var stamped = heartbeat.NowMs;
+        Assert.InRange(stamped - before, 100, 5_000);
+        for (var i = 0; i < 100_000; i++)
+        {
+            var coarse = heartbeat.NowMs;
+            Assert.True(coarse <= heartbeat.Refresh(), $"NowMs {coarse} ran ahead of the precise time");
+        }
+    }
+
     private sealed class RecordingTarget : IHeartbeatTarget
     {
         public List<long> Seen { get; } = [];
