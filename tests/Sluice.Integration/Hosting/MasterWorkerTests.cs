@@ -75,8 +75,15 @@ public sealed partial class MasterWorkerTests
         string reference;
         await using (var haproxy = await HaproxyOracle.StartAsync(Answering(port, "ha"), haSocket, "-W", "-S", haSocket))
         {
+            // haproxy's master lists its worker only once the worker said it is ready.
             var worker = WorkerPid().Match(await MasterAsync(haSocket, "show proc\n"));
-            Assert.True(worker.Success);
+            for (var attempt = 0; !worker.Success && attempt < 50; attempt++)
+            {
+                await Task.Delay(100);
+                worker = WorkerPid().Match(await MasterAsync(haSocket, "show proc\n"));
+            }
+
+            Assert.True(worker.Success, "haproxy's master lists no worker");
             reference = await RunAsync(haSocket, int.Parse(worker.Groups[1].Value, CultureInfo.InvariantCulture));
         }
 
