@@ -34,6 +34,14 @@ internal sealed class SideWatch(Heartbeat clock)
         Volatile.Write(ref _lastActivity, clock.NowMs);
     }
 
+    /// <summary>Back to a new watch's state, for an object that is reused (an HTTP/2 stream of a later request).</summary>
+    public void Reset()
+    {
+        Volatile.Write(ref _waitingSince, NotWaiting);
+        Volatile.Write(ref _lastActivity, clock.NowMs);
+        Volatile.Write(ref _limitMs, long.MaxValue);
+    }
+
     /// <summary>Restarts the current wait's count, e.g. when the timeout that applies changes.</summary>
     public void Restart()
     {

@@ -9,7 +9,7 @@ namespace Sluice.Transactions;
 
 /// <summary>
 /// One HTTP/2 client connection of an HTTP frontend: the connection's read loop opens streams, and each stream runs
-/// its own <see cref="HttpTransaction"/> concurrently (transactions are pooled per connection). The heartbeat
+/// its own <see cref="HttpTransaction"/> concurrently (transactions and streams are reused within the connection). The heartbeat
 /// enforces the timeouts: `timeout client` (then `http-keep-alive` once a stream was served) while no stream is in
 /// progress ends the connection with GOAWAY; per stream, the client and server sides as for HTTP/1.
 /// </summary>
@@ -20,7 +20,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     private readonly ISession? _registeredAs;
     private readonly Http2FrontConnection _connection;
     private readonly List<Http2Stream> _running = [];
-    private readonly Stack<HttpTransaction> _idleTransactions = new();
+    private readonly Stack<StreamRun> _idleRuns = new();
     private readonly SideWatch _idle;
     private readonly TaskCompletionSource _allDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _readLoopEnded;
@@ -100,16 +100,16 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     public void AcceptUpgrade(HttpRequestHead request, byte[] body, byte[] settings) => _connection.AcceptUpgrade(this, request, body, settings);
 
     /// <summary>Runs the transaction of one stream; on a thread-pool thread.</summary>
-    public void RunStream(Http2Stream stream) => _ = RunStreamAsync(stream);
+    public void RunStream(Http2Stream stream) => RunStreamCore(stream);
 
     public void Dispose()
     {
-        foreach (var transaction in _idleTransactions)
+        foreach (var run in _idleRuns)
         {
-            transaction.Dispose();
+            run.Transaction.Dispose();
         }
 
-        _idleTransactions.Clear();
+        _idleRuns.Clear();
         _connection.Dispose();
         SessionCounters?.Release();
     }
@@ -194,31 +194,31 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
         _connection.Abort();
     }
 
-    private async Task RunStreamAsync(Http2Stream stream)
+    private void RunStreamCore(Http2Stream stream)
     {
-        HttpTransaction transaction;
+        StreamRun run;
         bool first;
         lock (_running)
         {
-            if (_idleTransactions.Count > 0)
+            if (_idleRuns.Count > 0)
             {
-                transaction = _idleTransactions.Pop();
+                run = _idleRuns.Pop();
             }
             else
             {
-                transaction = new HttpTransaction(_context) { Listener = Sluice.Rules.Samples.ListenerIdentity.Of(_context.Frontend, _listener?.Bind), ListenerCounters = _listener?.Counters };
-                if (SessionVariables is { } sessionVariables)
+                try
                 {
-                    transaction.SeedSessionVariables(sessionVariables);
+                    run = new StreamRun(this, NewTransaction());
                 }
-
-                if (SessionCounters is { } counters)
+                catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
-                    transaction.SeedSessionCounters(counters);
+                    // Not one stream's failure may end the process (this runs as a thread-pool work item): reset it.
+                    _connection.ReleaseStream(stream);
+                    return;
                 }
             }
 
-            stream.Owner = transaction;
+            stream.Owner = run.Transaction;
             first = _streamsStarted++ == 0;
             _running.Add(stream);
             _idle.EndWait();
@@ -226,57 +226,137 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
 
         stream.ReadWatch.LimitMs = _context.ClientMs;
         stream.WriteWatch.LimitMs = _context.ClientMs;
-        if (first && _registeredAs is null)
+        run.Start(stream, first);
+    }
+
+    private HttpTransaction NewTransaction()
+    {
+        var transaction = new HttpTransaction(_context) { Listener = Sluice.Rules.Samples.ListenerIdentity.Of(_context.Frontend, _listener?.Bind), ListenerCounters = _listener?.Counters };
+        if (SessionVariables is { } sessionVariables)
         {
-            // HAProxy's `Connect from` line (a frontend without a log format) comes with the first request; an
-            // HTTP/1 connection that switched to HTTP/2 wrote it already.
-            _context.Shared.Log?.EmitConnect(stream.ClientEndPoint, stream.LocalEndPoint, _context.FrontendNameBytes);
+            transaction.SeedSessionVariables(sessionVariables);
         }
 
-        try
+        if (SessionCounters is { } counters)
         {
-            if (stream.RejectStatus != 0)
+            transaction.SeedSessionCounters(counters);
+        }
+
+        return transaction;
+    }
+
+    /// <summary>The stream's transaction has ended (successfully or not): the stream leaves and its run goes back to the idle ones.</summary>
+    private void EndStream(StreamRun run, Http2Stream stream)
+    {
+        run.Transaction.ReleaseBuffers();
+        _connection.ReleaseStream(stream);
+        bool allDone;
+        lock (_running)
+        {
+            stream.Owner = null;
+            _running.Remove(stream);
+            _idleRuns.Push(run);
+            if (_running.Count == 0)
             {
-                await stream.SendReplyAsync(_context.Replies.ForStatus(stream.RejectStatus), closeAfter: false).ConfigureAwait(false);
+                // Between streams the connection waits as an HTTP/1 connection waits between requests.
+                _idle.LimitMs = _context.KeepAliveMs != TransactionContext.Infinite ? _context.KeepAliveMs : _context.ClientMs;
+                _idle.BeginWait();
+            }
+
+            allDone = _readLoopEnded && _running.Count == 0;
+        }
+
+        _connection.RecycleStream(stream);
+        if (allDone)
+        {
+            _allDone.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Runs one stream's transaction at a time and is reused for the next: its completion callback is made once,
+    /// so a stream costs no task and no delegate (the transaction's own awaits use pooled boxes).
+    /// </summary>
+    private sealed class StreamRun
+    {
+        private readonly Http2Session _session;
+        private readonly Action _onCompleted;
+        private Http2Stream? _stream;
+        private ValueTask _pending;
+
+        public StreamRun(Http2Session session, HttpTransaction transaction)
+        {
+            _session = session;
+            Transaction = transaction;
+            _onCompleted = Complete;
+        }
+
+        public HttpTransaction Transaction { get; }
+
+        [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2012:Use ValueTasks correctly", Justification = "Kept in a field and consumed exactly once, by Complete.")]
+        public void Start(Http2Stream stream, bool first)
+        {
+            _stream = stream;
+            try
+            {
+                if (first && _session._registeredAs is null)
+                {
+                    // HAProxy's `Connect from` line (a frontend without a log format) comes with the first request;
+                    // an HTTP/1 connection that switched to HTTP/2 wrote it already.
+                    _session._context.Shared.Log?.EmitConnect(stream.ClientEndPoint, stream.LocalEndPoint, _session._context.FrontendNameBytes);
+                }
+
+                if (stream.RejectStatus != 0)
+                {
+                    _pending = stream.SendReplyAsync(_session._context.Replies.ForStatus(stream.RejectStatus), closeAfter: false);
+                }
+                else
+                {
+                    if (first)
+                    {
+                        Transaction.SetRequestTiming(0, -1, _session.HandshakeMs);
+                    }
+
+                    _pending = Transaction.RunAsync(stream, first);
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A failed stream is reset as it is released; the connection and its other streams go on.
+                _pending = default;
+            }
+
+            if (_pending.IsCompleted)
+            {
+                Complete();
             }
             else
             {
-                if (first)
-                {
-                    transaction.SetRequestTiming(0, -1, HandshakeMs);
-                }
-
-                await transaction.RunAsync(stream, first).ConfigureAwait(false);
-                _context.Shared.DebugOutput?.WriteLine(transaction.DescribeForDebug(stream));
+                _pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onCompleted);
             }
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+
+        private void Complete()
         {
-            // A failed stream is reset below; the connection and its other streams go on.
-        }
-        finally
-        {
-            transaction.ReleaseBuffers();
-            _connection.ReleaseStream(stream);
-            bool allDone;
-            lock (_running)
+            var stream = _stream!;
+            var pending = _pending;
+            _pending = default;
+            _stream = null;
+            try
             {
-                stream.Owner = null;
-                _running.Remove(stream);
-                _idleTransactions.Push(transaction);
-                if (_running.Count == 0)
+                pending.GetAwaiter().GetResult();
+                if (stream.RejectStatus == 0)
                 {
-                    // Between streams the connection waits as an HTTP/1 connection waits between requests.
-                    _idle.LimitMs = _context.KeepAliveMs != TransactionContext.Infinite ? _context.KeepAliveMs : _context.ClientMs;
-                    _idle.BeginWait();
+                    _session._context.Shared.DebugOutput?.WriteLine(Transaction.DescribeForDebug(stream));
                 }
-
-                allDone = _readLoopEnded && _running.Count == 0;
             }
-
-            if (allDone)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                _allDone.TrySetResult();
+                // As above: the stream is reset as it is released.
+            }
+            finally
+            {
+                _session.EndStream(this, stream);
             }
         }
     }

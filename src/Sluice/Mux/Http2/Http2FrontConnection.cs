@@ -94,6 +94,10 @@ internal sealed class Http2FrontConnection : IDisposable
     private int _blockStreamId;
     private BlockKind _blockKind;
     private Http2Stream? _blockStream;
+
+    // Released streams the session is done with, made into later streams (a stream is a few hundred bytes of
+    // objects, and a busy connection opens thousands a second); under _sync.
+    private readonly Stack<Http2Stream> _spareStreams = new();
     private bool _blockEndStream;
     private Http2ErrorCode? _blockResetCode;
     private IHttp2StreamHandler? _handler;
@@ -405,6 +409,39 @@ internal sealed class Http2FrontConnection : IDisposable
         {
             _io.Input.CancelPendingRead();
         }
+    }
+
+    /// <summary>
+    /// The session is done with a released stream (nothing of it refers to the stream any more): a later stream of
+    /// this connection may be made of it. Any thread.
+    /// </summary>
+    public void RecycleStream(Http2Stream stream)
+    {
+        lock (_sync)
+        {
+            if (stream.Released && _spareStreams.Count < _maxConcurrentStreams)
+            {
+                _spareStreams.Push(stream);
+            }
+        }
+    }
+
+    /// <summary>A stream for a new request: a recycled one, or new. Read loop.</summary>
+    private Http2Stream TakeStream(int id)
+    {
+        Http2Stream? spare;
+        lock (_sync)
+        {
+            _spareStreams.TryPop(out spare);
+        }
+
+        if (spare is null)
+        {
+            return new Http2Stream(this, id, _clock, _handler!);
+        }
+
+        spare.Reuse(id);
+        return spare;
     }
 
     /// <summary>Resets a stream from our side (timeouts, failures). Any thread.</summary>
@@ -935,7 +972,7 @@ internal sealed class Http2FrontConnection : IDisposable
             else
             {
                 _blockKind = BlockKind.Request;
-                _blockStream = new Http2Stream(this, id, _clock, _handler!);
+                _blockStream = TakeStream(id);
                 _builder.BeginRequest(_blockStream.Request);
             }
         }

@@ -45,7 +45,7 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
         WriteWatch = new SideWatch(clock);
     }
 
-    public int Id { get; }
+    public int Id { get; private set; }
 
     /// <summary>Whatever the session attaches to this stream (its transaction, for the heartbeat).</summary>
     public object? Owner { get; set; }
@@ -302,6 +302,39 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
         Body?.Writer.Complete(new HttpBodyException(BodyFailure.Closed, clientSide: true));
         WindowWaiter?.TrySetResult();
         WindowWaiter = null;
+    }
+
+    /// <summary>
+    /// Makes a released stream (its buffers given back by <see cref="Dispose"/>) the new stream <paramref name="id"/>
+    /// of the same connection; on the read loop, which alone opens streams.
+    /// </summary>
+    internal void Reuse(int id)
+    {
+        Id = id;
+        Owner = null;
+        Body = null;
+        Trailers = null;
+        RemoteEnded = false;
+        LocalEnded = false;
+        IsReset = false;
+        Released = false;
+        InOpenCount = false;
+        SendWindow = 0;
+        ReceiveWindow = 0;
+        ConsumedUnacknowledged = 0;
+        BodyBytesReceived = 0;
+        WindowWaiter = null;
+        RejectStatus = 0;
+        RequestBodyBytes = 0;
+        ResponseBodyBytes = 0;
+        _request.Reset();
+        _lastRead = default;
+        _bodyEnded = false;
+        _responseStarted = false;
+        _tunnel = false;
+        _responseLength = -1;
+        ReadWatch.Reset();
+        WriteWatch.Reset();
     }
 
     /// <summary>Gives the head's buffers back once the stream is released.</summary>

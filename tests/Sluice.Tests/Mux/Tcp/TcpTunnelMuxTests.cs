@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Sluice.Mux.Tcp;
+using Sluice.Tests.Transport;
 using Sluice.Timers;
 using Sluice.Transport;
 
@@ -12,8 +13,8 @@ public class TcpTunnelMuxTests
     [Fact]
     public async Task Run_ClientHalfCloses_ServerReplyStillDeliveredThenNormal()
     {
-        var (clientOuter, clientInner) = await ConnectedPairAsync();
-        var (serverInner, serverOuter) = await ConnectedPairAsync();
+        var (clientOuter, clientInner) = await TestSockets.ConnectedPairAsync();
+        var (serverInner, serverOuter) = await TestSockets.ConnectedPairAsync();
         using var heartbeat = new Heartbeat(TimeProvider.System, TimeSpan.FromSeconds(10));
         var tunnel = new TcpTunnelMux(clientInner, serverInner, heartbeat, new BufferPool(1024));
         var run = tunnel.RunAsync();
@@ -37,8 +38,8 @@ public class TcpTunnelMuxTests
     [Fact]
     public async Task Run_ServerResets_ServerError()
     {
-        var (clientOuter, clientInner) = await ConnectedPairAsync();
-        var (serverInner, serverOuter) = await ConnectedPairAsync();
+        var (clientOuter, clientInner) = await TestSockets.ConnectedPairAsync();
+        var (serverInner, serverOuter) = await TestSockets.ConnectedPairAsync();
         using var heartbeat = new Heartbeat(TimeProvider.System, TimeSpan.FromSeconds(10));
         var tunnel = new TcpTunnelMux(clientInner, serverInner, heartbeat, new BufferPool(1024));
         var run = tunnel.RunAsync();
@@ -53,8 +54,8 @@ public class TcpTunnelMuxTests
     [Fact]
     public async Task Abort_IdleTunnel_AbortedAndPeersSeeEnd()
     {
-        var (clientOuter, clientInner) = await ConnectedPairAsync();
-        var (serverInner, serverOuter) = await ConnectedPairAsync();
+        var (clientOuter, clientInner) = await TestSockets.ConnectedPairAsync();
+        var (serverInner, serverOuter) = await TestSockets.ConnectedPairAsync();
         using var heartbeat = new Heartbeat(TimeProvider.System, TimeSpan.FromSeconds(10));
         var tunnel = new TcpTunnelMux(clientInner, serverInner, heartbeat, new BufferPool(1024));
         var run = tunnel.RunAsync();
@@ -71,8 +72,8 @@ public class TcpTunnelMuxTests
     [Fact]
     public async Task Run_LargerThanBuffer_AllBytesInOrder()
     {
-        var (clientOuter, clientInner) = await ConnectedPairAsync();
-        var (serverInner, serverOuter) = await ConnectedPairAsync();
+        var (clientOuter, clientInner) = await TestSockets.ConnectedPairAsync();
+        var (serverInner, serverOuter) = await TestSockets.ConnectedPairAsync();
         using var heartbeat = new Heartbeat(TimeProvider.System, TimeSpan.FromSeconds(10));
         var tunnel = new TcpTunnelMux(clientInner, serverInner, heartbeat, new BufferPool(1024));
         var run = tunnel.RunAsync();
@@ -98,18 +99,6 @@ public class TcpTunnelMuxTests
         Assert.Equal(TunnelEnd.Normal, await run.WaitAsync(TimeSpan.FromSeconds(10)));
         clientOuter.Dispose();
         serverOuter.Dispose();
-    }
-
-    private static async Task<(Socket Outer, Socket Inner)> ConnectedPairAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var outer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var connect = outer.ConnectAsync(listener.LocalEndPoint!);
-        var inner = await listener.AcceptAsync();
-        await connect;
-        return (outer, inner);
     }
 
     private static async Task<string> ReadToEndAsync(Socket socket)
