@@ -9,12 +9,15 @@ namespace Sluice.Transport;
 
 /// <summary>
 /// A connected socket seen as two pipes: <see cref="Input"/> reads from the peer, <see cref="Output"/> writes to
-/// it. The pipes read and write the socket's stream directly, with no copy loop of their own; idle connections
-/// wait with zero-byte reads and hold no buffer. <see cref="Abort"/> may be called from any thread (timeouts,
+/// it. The pipes read and write the socket (or its TLS stream) directly, with no copy loop of their own; idle
+/// connections wait with zero-byte reads and hold no buffer. <see cref="Abort"/> may be called from any thread (timeouts,
 /// kills) and makes every pending operation fail at once.
 /// </summary>
 internal sealed class SocketDuplex : IDisposable
 {
+    // A read goes into a new block when less than this is left in the current one.
+    private const int MinimumReadSize = 1024;
+
     private readonly Stream _stream;
     private readonly (EndPoint? Remote, EndPoint? Local) _rewritten;
     private int _aborted;
@@ -39,8 +42,10 @@ internal sealed class SocketDuplex : IDisposable
         _stream = tls ?? (Stream)new NetworkStream(socket, ownsSocket: false);
         Tls = tlsInfo;
         var input = inputPool ?? pool;
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(
-            pool: input, bufferSize: input.BlockSize, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: waitWithoutBuffer));
+        Input = tls is null
+            ? new SocketPipeReader(socket, input, MinimumReadSize, waitWithoutBuffer)
+            : PipeReader.Create(_stream, new StreamPipeReaderOptions(
+                pool: input, bufferSize: input.BlockSize, minimumReadSize: MinimumReadSize, leaveOpen: true, useZeroByteReads: waitWithoutBuffer));
         Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(pool: pool, minimumBufferSize: 4096, leaveOpen: true));
     }
 

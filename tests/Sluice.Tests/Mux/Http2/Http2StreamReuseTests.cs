@@ -18,7 +18,7 @@ public class Http2StreamReuseTests
     public async Task Reuse_EveryFieldDirtied_SameStateAsNewStream()
     {
         var (outer, inner) = await TestSockets.ConnectedPairAsync();
-        using var _ = outer;
+        using var outerSocket = outer;
         using var clock = new Heartbeat(new ManualTimeProvider(), TimeSpan.FromMilliseconds(100));
         using var io = new SocketDuplex(inner, new BlockMemoryPool(4096), waitWithoutBuffer: true);
         using var connection = new Http2FrontConnection(io, clock, Http2Limits.Default);

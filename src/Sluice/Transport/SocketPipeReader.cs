@@ -1,0 +1,355 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace Sluice.Transport;
+
+/// <summary>
+/// The input of a cleartext connection: receives from the socket straight into blocks of the connection pool, with
+/// the semantics of <see cref="PipeReader.Create(Stream, StreamPipeReaderOptions)"/> over a network stream
+/// (examined bytes, cancellation, zero-byte waits, errors as <see cref="IOException"/>) but without the stream in
+/// between. A read that has to wait runs on <see cref="PooledValueTaskBuilder{TResult}"/>: the framework's reader
+/// keeps one box per thread and core for its waits, and with a hundred server connections waiting for their
+/// responses at once nearly every wait allocated one.
+/// </summary>
+/// <remarks>
+/// One reader at a time, as for any pipe; <see cref="CancelPendingRead"/> and <see cref="Complete"/> may come from
+/// other threads. A block that a receive in flight writes into goes back to the pool only once that receive ends.
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "A pipe reader ends with Complete, which disposes the cancellation source.")]
+internal sealed class SocketPipeReader : PipeReader
+{
+    private const int MaxSpareSegments = 4;
+
+    private readonly Socket _socket;
+    private readonly BlockMemoryPool _pool;
+    private readonly int _minimumReadSize;
+    private readonly bool _waitWithoutBuffer;
+    private readonly Lock _sync = new();
+    private readonly Stack<Segment> _spareSegments = new();
+
+    // The unconsumed bytes: from _headIndex in _head to _tail's end. Null when nothing is held.
+    private Segment? _head;
+    private int _headIndex;
+    private Segment? _tail;
+
+    // The last AdvanceTo examined every byte held: the next read waits for more from the socket.
+    private bool _examinedEverything;
+    private bool _socketEnded;
+    private bool _completed;
+    private bool _receiving;
+    private int _cancelPending;
+    private CancellationTokenSource _cancel = new();
+
+    /// <param name="waitWithoutBuffer">With nothing held, wait for the peer's bytes with a zero-byte receive before taking a block.</param>
+    public SocketPipeReader(Socket socket, BlockMemoryPool pool, int minimumReadSize, bool waitWithoutBuffer)
+    {
+        _socket = socket;
+        _pool = pool;
+        _minimumReadSize = Math.Min(minimumReadSize, pool.BlockSize);
+        _waitWithoutBuffer = waitWithoutBuffer;
+    }
+
+    public override bool TryRead(out ReadResult result)
+    {
+        ThrowIfCompleted();
+        if (Interlocked.Exchange(ref _cancelPending, 0) != 0)
+        {
+            result = new ReadResult(Buffered(), isCanceled: true, isCompleted: _socketEnded);
+            return true;
+        }
+
+        if (HasBytes && !_examinedEverything)
+        {
+            result = new ReadResult(Buffered(), isCanceled: false, isCompleted: _socketEnded);
+            return true;
+        }
+
+        result = default;
+        return false;
+    }
+
+    public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfCompleted();
+        if (Interlocked.Exchange(ref _cancelPending, 0) != 0)
+        {
+            return new ValueTask<ReadResult>(new ReadResult(Buffered(), isCanceled: true, isCompleted: _socketEnded));
+        }
+
+        if (_socketEnded || (HasBytes && !_examinedEverything))
+        {
+            return new ValueTask<ReadResult>(new ReadResult(Buffered(), isCanceled: false, isCompleted: _socketEnded));
+        }
+
+        return ReceiveAsync(cancellationToken);
+    }
+
+    public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
+
+    public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
+    {
+        ThrowIfCompleted();
+        if (_head is null)
+        {
+            return;
+        }
+
+        var examinedSegment = examined.GetObject() as Segment ?? _head;
+        _examinedEverything = examinedSegment.RunningIndex + examined.GetInteger() >= EndIndex;
+
+        if (consumed.GetObject() is not Segment consumedSegment)
+        {
+            return;
+        }
+
+        // The segments before the consumed position are done with: their blocks go back.
+        while (!ReferenceEquals(_head, consumedSegment))
+        {
+            var done = _head!;
+            _head = done.NextSegment ?? throw new InvalidOperationException("The position is not in the buffer the reader gave.");
+            Recycle(done);
+        }
+
+        _headIndex = consumed.GetInteger();
+        while (_headIndex >= _head.End && !ReferenceEquals(_head, _tail))
+        {
+            var done = _head;
+            _head = done.NextSegment!;
+            _headIndex = 0;
+            Recycle(done);
+        }
+
+        if (_headIndex >= _head.End && !_receiving)
+        {
+            // Everything read is consumed: hold no block while the connection waits.
+            Recycle(_head);
+            _head = null;
+            _tail = null;
+            _headIndex = 0;
+        }
+    }
+
+    public override void CancelPendingRead()
+    {
+        lock (_sync)
+        {
+            Interlocked.Exchange(ref _cancelPending, 1);
+            if (!_completed)
+            {
+                _cancel.Cancel();
+            }
+        }
+    }
+
+    public override void Complete(Exception? exception = null)
+    {
+        lock (_sync)
+        {
+            if (_completed)
+            {
+                return;
+            }
+
+            _completed = true;
+            if (!_receiving)
+            {
+                ReleaseAll();
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
+    private async ValueTask<ReadResult> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        CancellationTokenRegistration external = default;
+        lock (_sync)
+        {
+            ThrowIfCompleted();
+            _receiving = true;
+            if (_cancel.IsCancellationRequested)
+            {
+                // A cancellation that came while no receive waited was answered already; its source is spent.
+                _cancel.Dispose();
+                _cancel = new CancellationTokenSource();
+            }
+        }
+
+        var token = _cancel.Token;
+        try
+        {
+            if (cancellationToken.CanBeCanceled)
+            {
+                external = cancellationToken.UnsafeRegister(static state => ((SocketPipeReader)state!).CancelReceive(), this);
+            }
+
+            if (Volatile.Read(ref _cancelPending) != 0)
+            {
+                throw new OperationCanceledException(token);
+            }
+
+            if (_waitWithoutBuffer && _head is null)
+            {
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+            }
+
+            var received = await _socket.ReceiveAsync(WritableTail(), SocketFlags.None, token).ConfigureAwait(false);
+            if (received == 0)
+            {
+                _socketEnded = true;
+            }
+            else
+            {
+                _tail!.Append(received);
+            }
+
+            _examinedEverything = false;
+            return new ReadResult(Buffered(), isCanceled: false, isCompleted: _socketEnded);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Interlocked.Exchange(ref _cancelPending, 0);
+            throw new OperationCanceledException(cancellationToken);
+        }
+        catch (OperationCanceledException) when (Interlocked.Exchange(ref _cancelPending, 0) != 0)
+        {
+            return new ReadResult(Buffered(), isCanceled: true, isCompleted: _socketEnded);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // As a network stream reports them: the socket's failure, or its closing by Abort, inside an IOException.
+            throw new IOException($"Unable to read data from the transport connection: {ex.Message}.", ex);
+        }
+        finally
+        {
+            external.Dispose();
+            lock (_sync)
+            {
+                // A block taken for a receive that brought nothing stays until the reader's next AdvanceTo: the
+                // result handed out may point into it.
+                _receiving = false;
+                if (_completed)
+                {
+                    ReleaseAll();
+                }
+            }
+        }
+    }
+
+    private void CancelReceive()
+    {
+        lock (_sync)
+        {
+            if (!_completed)
+            {
+                _cancel.Cancel();
+            }
+        }
+    }
+
+    /// <summary>Room at the end of the held bytes for the next receive: at least the minimum read size, in a new block if need be.</summary>
+    private Memory<byte> WritableTail()
+    {
+        if (_tail is null || _tail.Available < _minimumReadSize)
+        {
+            var segment = _spareSegments.Count > 0 ? _spareSegments.Pop() : new Segment();
+            segment.Attach(_pool.Rent(_pool.BlockSize), _tail is null ? 0 : _tail.RunningIndex + _tail.End);
+            if (_tail is null)
+            {
+                _head = segment;
+                _headIndex = 0;
+            }
+            else
+            {
+                _tail.SetNext(segment);
+            }
+
+            _tail = segment;
+        }
+
+        return _tail.FreeMemory;
+    }
+
+    /// <summary>Bytes are held (a block taken for a receive that brought nothing holds none).</summary>
+    private bool HasBytes => _head is not null && _head.RunningIndex + _headIndex < EndIndex;
+
+    /// <summary>Where the held bytes end, counted as the sequence's positions count.</summary>
+    private long EndIndex => _tail!.RunningIndex + _tail.End;
+
+    private ReadOnlySequence<byte> Buffered() =>
+        _head is null ? default : new ReadOnlySequence<byte>(_head, _headIndex, _tail!, _tail!.End);
+
+    private void Recycle(Segment segment)
+    {
+        segment.Detach();
+        if (_spareSegments.Count < MaxSpareSegments)
+        {
+            _spareSegments.Push(segment);
+        }
+    }
+
+    private void ReleaseAll()
+    {
+        for (var segment = _head; segment is not null;)
+        {
+            var next = segment.NextSegment;
+            segment.Detach();
+            segment = next;
+        }
+
+        _head = null;
+        _tail = null;
+        _spareSegments.Clear();
+        _cancel.Dispose();
+    }
+
+    private void ThrowIfCompleted()
+    {
+        if (_completed)
+        {
+            throw new InvalidOperationException("Reading is not allowed after the reader was completed.");
+        }
+    }
+
+    /// <summary>One block of received bytes in the chain the reader hands out.</summary>
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        private IMemoryOwner<byte>? _block;
+
+        /// <summary>Where the received bytes end in the block.</summary>
+        public int End { get; private set; }
+
+        public int Available => _block!.Memory.Length - End;
+
+        public Memory<byte> FreeMemory => _block!.Memory[End..];
+
+        public Segment? NextSegment => (Segment?)Next;
+
+        public void Attach(IMemoryOwner<byte> block, long runningIndex)
+        {
+            _block = block;
+            End = 0;
+            RunningIndex = runningIndex;
+            Memory = default;
+            Next = null;
+        }
+
+        public void Append(int count)
+        {
+            End += count;
+            Memory = _block!.Memory[..End];
+        }
+
+        public void SetNext(Segment next) => Next = next;
+
+        public void Detach()
+        {
+            _block?.Dispose();
+            _block = null;
+            Memory = default;
+            Next = null;
+            End = 0;
+        }
+    }
+}
