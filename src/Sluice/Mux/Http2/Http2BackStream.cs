@@ -1,10 +1,13 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 using Sluice.Messages;
 using Sluice.Mux.Http1;
 using Sluice.Protocols.Http1;
 using Sluice.Protocols.Http2;
 using Sluice.Timers;
+using Sluice.Transport;
 
 namespace Sluice.Mux.Http2;
 
@@ -15,15 +18,17 @@ namespace Sluice.Mux.Http2;
 /// only as the transaction forwards it (<see cref="IHttpBodySource"/>). The protocol state is guarded by the
 /// connection's lock; the frames all leave through the connection's one writer.
 /// </summary>
-internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodySink
+internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodySink, IValueTaskSource, IThreadPoolWorkItem
 {
     private readonly Http2BackConnection _connection;
     private ReadOnlySequence<byte> _lastRead;
     private bool _bodyRead;
 
-    // Under the connection's lock: heads decoded and not yet taken, and who waits for one.
+    // Under the queue's lock: heads decoded and not yet taken, and whether the transaction waits for one (the stream
+    // itself is what it awaits: a wait costs no task).
     private readonly Queue<HttpResponseHead> _heads = new(1);
-    private TaskCompletionSource? _headWaiter;
+    private ManualResetValueTaskSourceCore<bool> _headArrived;
+    private bool _headWaiting;
     private ResponseHeadError _headFailure;
 
     private readonly bool _connectionReused;
@@ -85,12 +90,13 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
 
     public System.Net.EndPoint? LocalEndPoint => _connection.LocalEndPoint;
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<(ResponseHeadError Error, Http1RejectReason Reason)> ReadResponseHeadAsync(
         HttpResponseHead head, HttpRequestHead request, Http1ParserOptions options)
     {
         while (true)
         {
-            TaskCompletionSource waiter;
+            short wait;
             lock (_heads)
             {
                 if (_heads.TryDequeue(out var arrived))
@@ -110,13 +116,15 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
                     return (_headFailure, Http1RejectReason.None);
                 }
 
-                waiter = _headWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _headArrived.Reset();
+                _headWaiting = true;
+                wait = _headArrived.Version;
             }
 
             ReadWatch.BeginWait();
             try
             {
-                await waiter.Task.ConfigureAwait(false);
+                await new ValueTask(this, wait).ConfigureAwait(false);
             }
             finally
             {
@@ -239,22 +247,21 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     /// <summary>A head arrived from the read loop; under the connection's lock.</summary>
     internal void EnqueueHeadLocked(HttpResponseHead head)
     {
-        TaskCompletionSource? waiter;
+        bool wake;
         lock (_heads)
         {
             ResponseBytesSeen = true;
             _heads.Enqueue(head);
-            waiter = _headWaiter;
-            _headWaiter = null;
+            wake = TakeHeadWaiter();
         }
 
-        waiter?.TrySetResult();
+        Wake(wake);
     }
 
     /// <summary>No final head will come; under the connection's lock. A head already queued is still read first.</summary>
     internal void FailHeadLocked(ResponseHeadError error)
     {
-        TaskCompletionSource? waiter;
+        bool wake;
         lock (_heads)
         {
             if (_headFailure == ResponseHeadError.None)
@@ -262,12 +269,40 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
                 _headFailure = error;
             }
 
-            waiter = _headWaiter;
-            _headWaiter = null;
+            wake = TakeHeadWaiter();
         }
 
-        waiter?.TrySetResult();
+        Wake(wake);
     }
+
+    /// <summary>Whether the transaction waits for a head, which it then no longer does; under the queue's lock.</summary>
+    private bool TakeHeadWaiter()
+    {
+        var waiting = _headWaiting;
+        _headWaiting = false;
+        return waiting;
+    }
+
+    /// <summary>
+    /// Ends the transaction's wait, outside the queue's lock: the stream itself is queued to the thread pool, where
+    /// the transaction goes on (never on the read loop that delivered the head, which holds the connection's lock).
+    /// </summary>
+    private void Wake(bool waiting)
+    {
+        if (waiting)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => _headArrived.SetResult(true);
+
+    void IValueTaskSource.GetResult(short token) => _headArrived.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _headArrived.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _headArrived.OnCompleted(continuation, state, token, flags);
 
     /// <summary>Gives back the heads nobody took, and the trailers' buffers.</summary>
     internal void DisposeHeads()
