@@ -55,9 +55,10 @@ internal sealed partial class Http2BackConnection : IDisposable
     private int _nextStreamId = 1;
 
     // Response heads the read loop decodes into, given back once their transaction copied them: a stream costs no
-    // head of its own. At most SpareHeadsCapacity are kept; any thread, under the stack's own lock.
-    private const int SpareHeadsCapacity = 8;
-    private readonly Stack<HttpResponseHead> _spareHeads = new(SpareHeadsCapacity);
+    // head of its own. A spare head keeps no arrays (they go back to the array pool), so keeping as many as streams
+    // may be in flight costs little; at most SpareHeadsCapacity are kept; any thread, under the stack's own lock.
+    private const int SpareHeadsCapacity = 128;
+    private readonly Stack<HttpResponseHead> _spareHeads = new();
     private bool _spareHeadsClosed;
 
     // `tune.h2.be.max-concurrent-streams`: the streams we open at once stay below it whatever the server allows.
@@ -267,9 +268,10 @@ internal sealed partial class Http2BackConnection : IDisposable
         return new HttpResponseHead();
     }
 
-    /// <summary>A head nobody reads any more; its field arrays stay with it for the next stream. Any thread.</summary>
+    /// <summary>A head nobody reads any more, kept for a later stream without its field arrays. Any thread.</summary>
     internal void ReturnHead(HttpResponseHead head)
     {
+        head.Headers.ReleaseBuffers();
         lock (_spareHeads)
         {
             if (_spareHeads.Count < SpareHeadsCapacity && !_spareHeadsClosed)
