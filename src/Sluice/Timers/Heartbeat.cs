@@ -38,9 +38,9 @@ internal sealed class Heartbeat : IDisposable
         if (timeProvider == TimeProvider.System && System.Diagnostics.Stopwatch.Frequency % 1000 == 0)
         {
             // Environment.TickCount64 is the coarse reading of the clock Stopwatch reads precisely (on Linux
-            // CLOCK_MONOTONIC_COARSE and CLOCK_MONOTONIC), so it never runs ahead of Refresh. Where the two
-            // clocks do not share an origin, the published time alone is used.
-            // The origin is rounded up so that the coarse difference never exceeds the precise one by a millisecond.
+            // CLOCK_MONOTONIC_COARSE and CLOCK_MONOTONIC), so it never runs ahead of Refresh; the origin is rounded
+            // up so that rounding cannot put it a millisecond ahead either. Where the two clocks do not share an
+            // origin, the published time alone is used.
             var ticksPerMs = System.Diagnostics.Stopwatch.Frequency / 1000;
             _coarseOriginMs = (_startTimestamp + ticksPerMs - 1) / ticksPerMs;
             _readsCoarseClock = Math.Abs(Environment.TickCount64 - _coarseOriginMs) < 1000;

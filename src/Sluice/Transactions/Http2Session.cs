@@ -99,8 +99,6 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     /// <summary>The connection switched from HTTP/1.1 with `Upgrade: h2c`: its request becomes stream 1. Before <see cref="RunAsync"/>.</summary>
     public void AcceptUpgrade(HttpRequestHead request, byte[] body, byte[] settings) => _connection.AcceptUpgrade(this, request, body, settings);
 
-    /// <summary>Runs the transaction of one stream; on a thread-pool thread.</summary>
-    public void RunStream(Http2Stream stream) => RunStreamCore(stream);
 
     public void Dispose()
     {
@@ -194,7 +192,8 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
         _connection.Abort();
     }
 
-    private void RunStreamCore(Http2Stream stream)
+    /// <summary>Runs the transaction of one stream; on a thread-pool thread.</summary>
+    public void RunStream(Http2Stream stream)
     {
         StreamRun run;
         bool first;

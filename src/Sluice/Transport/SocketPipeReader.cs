@@ -133,14 +133,10 @@ internal sealed class SocketPipeReader : PipeReader
 
     public override void CancelPendingRead()
     {
-        lock (_sync)
-        {
-            Interlocked.Exchange(ref _cancelPending, 1);
-            if (!_completed)
-            {
-                _cancel.Cancel();
-            }
-        }
+        // Set before the receive in flight (if any) is cancelled, so that it ends as a canceled read, not an error;
+        // a read that starts after this sees the flag.
+        Interlocked.Exchange(ref _cancelPending, 1);
+        CancelReceive();
     }
 
     public override void Complete(Exception? exception = null)

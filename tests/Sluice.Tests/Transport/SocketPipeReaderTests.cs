@@ -121,11 +121,7 @@ public class SocketPipeReaderTests
         Assert.True(early.IsCanceled);
         reader.AdvanceTo(early.Buffer.End);
 
-        await peer.SendAsync("after"u8.ToArray());
-        var result = await reader.ReadAsync().AsTask().WaitAsync(Wait);
-        Assert.False(result.IsCanceled);
-        Assert.Equal("after", Text(result.Buffer));
-        reader.AdvanceTo(result.Buffer.End);
+        await SendAndReadAsync(peer, reader, "after");
         reader.Complete();
         socket.Dispose();
     }
@@ -142,11 +138,7 @@ public class SocketPipeReaderTests
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reader.ReadAsync(cts.Token).AsTask().WaitAsync(Wait));
         }
 
-        await peer.SendAsync("x"u8.ToArray());
-        var result = await reader.ReadAsync().AsTask().WaitAsync(Wait);
-        Assert.False(result.IsCanceled);
-        Assert.Equal("x", Text(result.Buffer));
-        reader.AdvanceTo(result.Buffer.End);
+        await SendAndReadAsync(peer, reader, "x");
         reader.Complete();
         socket.Dispose();
     }
@@ -211,6 +203,16 @@ public class SocketPipeReaderTests
             pairs[i].Socket.Dispose();
             pairs[i].Peer.Dispose();
         }
+    }
+
+    /// <summary>The peer sends <paramref name="text"/>: the next read, not canceled, returns exactly it, which is consumed.</summary>
+    private static async Task SendAndReadAsync(Socket peer, PipeReader reader, string text)
+    {
+        await peer.SendAsync(Encoding.ASCII.GetBytes(text));
+        var result = await reader.ReadAsync().AsTask().WaitAsync(Wait);
+        Assert.False(result.IsCanceled);
+        Assert.Equal(text, Text(result.Buffer));
+        reader.AdvanceTo(result.Buffer.End);
     }
 
     private static async Task<ReadResult> ReadAtLeastAsync(PipeReader reader, int count)
