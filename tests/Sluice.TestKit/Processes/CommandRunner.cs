@@ -43,8 +43,16 @@ public static class CommandRunner
         var readErr = process.StandardError.ReadToEndAsync();
         if (standardInput is not null)
         {
-            await process.StandardInput.WriteAsync(standardInput);
-            process.StandardInput.Close();
+            try
+            {
+                await process.StandardInput.WriteAsync(standardInput);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The command ended before reading all its input (socat whose connection was refused): its exit code
+                // and error output say why, which is what the caller asserts on.
+            }
         }
 
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
