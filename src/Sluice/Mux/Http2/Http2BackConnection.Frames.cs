@@ -253,7 +253,7 @@ internal sealed partial class Http2BackConnection
     }
 
     /// <summary>A complete response head for the stream: interim heads queue up, the final one opens the body; under _sync.</summary>
-    private static void DeliverHeadLocked(Http2BackStream stream, HttpResponseHead head)
+    private void DeliverHeadLocked(Http2BackStream stream, HttpResponseHead head)
     {
         if (!head.IsInterim)
         {
@@ -261,7 +261,7 @@ internal sealed partial class Http2BackConnection
             stream.DeclaredLength = head.Has(HttpMessageFlags.ContentLengthKnown) ? head.ContentLength : -1;
             if (head.HasBody)
             {
-                stream.Body = Http2FrameOutput.NewBodyPipe();
+                stream.Body = _sparePipes.TryPop(out var spare) ? spare : Http2FrameOutput.NewBodyPipe();
             }
             else
             {

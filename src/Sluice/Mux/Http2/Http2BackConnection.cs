@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using Sluice.Messages;
 using Sluice.Protocols.Hpack;
@@ -60,6 +61,10 @@ internal sealed partial class Http2BackConnection : IDisposable
     private const int SpareHeadsCapacity = 128;
     private readonly Stack<HttpResponseHead> _spareHeads = new();
     private bool _spareHeadsClosed;
+
+    // Response body pipes of released streams, emptied, for later responses; under _sync.
+    private const int SparePipesCapacity = 128;
+    private readonly Stack<Pipe> _sparePipes = new();
 
     // `tune.h2.be.max-concurrent-streams`: the streams we open at once stay below it whatever the server allows.
     private readonly int _streamCap;
@@ -592,8 +597,22 @@ internal sealed partial class Http2BackConnection : IDisposable
                 waiter.TrySetResult();
             }
 
-            stream.Body?.Writer.Complete();
-            stream.Body?.Reader.Complete();
+            if (stream.Body is { } body)
+            {
+                body.Writer.Complete();
+                body.Reader.Complete();
+
+                // The transaction releases its stream once it has read the response (a pump of its own that fails
+                // resets the stream instead): nobody reads the pipe any more, and the stream forgets it, so that
+                // nothing done to the stream later reaches the pipe's next user.
+                stream.Body = null;
+                body.Reset();
+                if (_sparePipes.Count < SparePipesCapacity)
+                {
+                    _sparePipes.Push(body);
+                }
+            }
+
             _activeStreams--;
             idle = _activeStreams == 0;
             if (idle)

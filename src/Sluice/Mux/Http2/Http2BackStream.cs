@@ -156,6 +156,12 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
 
     public async ValueTask<BodyChunk> ReadAsync()
     {
+        if (Released)
+        {
+            // The pipe went to another stream: a late read must not pass for the end of this body.
+            throw new HttpBodyException(BodyFailure.Aborted, clientSide: false);
+        }
+
         var body = Body;
         if (body is null || _bodyRead)
         {

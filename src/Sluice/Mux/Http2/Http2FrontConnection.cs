@@ -207,8 +207,8 @@ internal sealed class Http2FrontConnection : IDisposable
         head.Flags = request.Flags & (HttpMessageFlags.NoBody | HttpMessageFlags.ContentLengthKnown);
         if (request.HasBody)
         {
-            stream.Body = Http2FrameOutput.NewBodyPipe();
-            stream.Body.Writer.Write(body);
+            stream.OpenBody();
+            stream.Body!.Writer.Write(body);
             stream.Body.Writer.Complete();
             stream.BodyBytesReceived = body.Length;
         }
@@ -1092,7 +1092,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
             if (!_blockEndStream)
             {
-                stream.Body = Http2FrameOutput.NewBodyPipe();
+                stream.OpenBody();
             }
 
             RegisterStreamLocked(stream);

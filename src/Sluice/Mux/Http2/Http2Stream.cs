@@ -50,6 +50,9 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
     /// <summary>Whatever the session attaches to this stream (its transaction, for the heartbeat).</summary>
     public object? Owner { get; set; }
 
+    // The request body pipe of the stream this object was before, emptied, for the next stream with a body.
+    private Pipe? _sparePipe;
+
     // Protocol state, under the connection's lock.
     internal Pipe? Body;
     internal HttpHeaderList? Trailers;
@@ -312,6 +315,13 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
     {
         Id = id;
         Owner = null;
+        if (Body is { } used)
+        {
+            // Both ends were completed when the stream was released, and the transaction that read it is over.
+            used.Reset();
+            _sparePipe = used;
+        }
+
         Body = null;
         Trailers = null;
         RemoteEnded = false;
@@ -335,6 +345,13 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
         _responseLength = -1;
         ReadWatch.Reset();
         WriteWatch.Reset();
+    }
+
+    /// <summary>Gives the stream a pipe for its request body: the one an earlier stream of this object used, or a new one.</summary>
+    internal void OpenBody()
+    {
+        Body = _sparePipe ?? Http2FrameOutput.NewBodyPipe();
+        _sparePipe = null;
     }
 
     /// <summary>Gives the head's buffers back once the stream is released.</summary>

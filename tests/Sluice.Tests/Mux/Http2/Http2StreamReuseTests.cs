@@ -27,14 +27,16 @@ public class Http2StreamReuseTests
         var fresh = new Http2Stream(connection, 5, clock, handler);
         var used = new Http2Stream(connection, 3, clock, handler);
         Dirty(used);
+        var usedBody = used.Body!;
+        CompleteAsReleased(usedBody);
         used.Dispose();
         used.Reuse(5);
 
         // Every field a stream has, now and in the future, must be back to a new stream's value: a field left over
-        // would carry one request's state into another's.
+        // would carry one request's state into another's. The spare body pipe is the one field kept on purpose.
         foreach (var field in typeof(Http2Stream).GetFields(InstanceFields))
         {
-            if (field.IsInitOnly)
+            if (field.IsInitOnly || field.Name == SparePipeField)
             {
                 continue;
             }
@@ -55,6 +57,54 @@ public class Http2StreamReuseTests
         Assert.Equal(fresh.Request.ContentLength, used.Request.ContentLength);
         Assert.Equal(fresh.Request.Version, used.Request.Version);
         Assert.True(used.Request.Target.IsEmpty && used.Request.Authority.IsEmpty && used.Request.Scheme.IsEmpty);
+    }
+
+    [Fact]
+    public async Task Reuse_RequestBodyPipe_ServesTheNextBodyEmpty()
+    {
+        var (outer, inner) = await TestSockets.ConnectedPairAsync();
+        using var outerSocket = outer;
+        using var clock = new Heartbeat(new ManualTimeProvider(), TimeSpan.FromMilliseconds(100));
+        using var io = new SocketDuplex(inner, new BlockMemoryPool(4096), waitWithoutBuffer: true);
+        using var connection = new Http2FrontConnection(io, clock, Http2Limits.Default);
+        var stream = new Http2Stream(connection, 1, clock, new NoHandler());
+
+        // The first request's body is left unread, as a response that ends before its request body leaves it.
+        stream.OpenBody();
+        var first = stream.Body!;
+        first.Writer.Write("first body"u8);
+        await first.Writer.FlushAsync();
+        CompleteAsReleased(first);
+        stream.Reuse(3);
+        Assert.Null(stream.Body);
+
+        stream.OpenBody();
+        Assert.Same(first, stream.Body);
+        stream.Body!.Writer.Write("second"u8);
+        stream.Body.Writer.Complete();
+        var read = await stream.Body.Reader.ReadAsync();
+        Assert.Equal("second"u8.ToArray(), read.Buffer.ToArray());
+
+        // A stream without a body in between keeps the spare for the next one with a body; another stream object
+        // has a pipe of its own.
+        stream.Body.Reader.AdvanceTo(read.Buffer.End);
+        CompleteAsReleased(stream.Body);
+        stream.Reuse(5);
+        stream.Reuse(7);
+        stream.OpenBody();
+        Assert.Same(first, stream.Body);
+        var other = new Http2Stream(connection, 9, clock, new NoHandler());
+        other.OpenBody();
+        Assert.NotSame(first, other.Body);
+    }
+
+    private const string SparePipeField = "_sparePipe";
+
+    /// <summary>What releasing a stream does to its body pipe (`Http2FrontConnection.ReleaseStream`).</summary>
+    private static void CompleteAsReleased(Pipe body)
+    {
+        body.Writer.Complete();
+        body.Reader.Complete();
     }
 
     /// <summary>Gives every settable field of the stream a value a new stream does not have.</summary>
