@@ -32,6 +32,11 @@ internal sealed class HttpTransaction : IDisposable
     private readonly QueueWaiter _waiter = new();
     private IFrontStream? _queuedFront;
     private IBackStream? _server;
+
+    // Taken by whatever acts on the server exchange from another thread (the heartbeat's timeouts, a kill) and by
+    // the transaction letting the exchange go: once it is let go (a pooled connection, a reused HTTP/2 stream), no
+    // late abort or timeout can reach whoever has it next.
+    private readonly Lock _serverGate = new();
     private HttpBackendContext? _backend;
     private ServerState? _serverState;
     private int _pendingCause;
@@ -173,20 +178,29 @@ internal sealed class HttpTransaction : IDisposable
     /// </summary>
     public void CheckTunnelTimeout(long nowMs, IFrontStream front, long clientMs)
     {
-        var server = Server;
-        var last = Math.Max(front.ReadWatch.LastActivityMs, front.WriteWatch.LastActivityMs);
-        if (server is not null)
+        bool expired;
+        lock (_serverGate)
         {
-            last = Math.Max(last, Math.Max(server.ReadWatch.LastActivityMs, server.WriteWatch.LastActivityMs));
+            var server = _server;
+            var last = Math.Max(front.ReadWatch.LastActivityMs, front.WriteWatch.LastActivityMs);
+            if (server is not null)
+            {
+                last = Math.Max(last, Math.Max(server.ReadWatch.LastActivityMs, server.WriteWatch.LastActivityMs));
+            }
+
+            var limit = TunnelMs != TransactionContext.Infinite
+                ? TunnelMs
+                : Math.Min(clientMs, server?.ReadWatch.LimitMs ?? TransactionContext.Infinite);
+            expired = limit != TransactionContext.Infinite && nowMs - last >= limit;
+            if (expired)
+            {
+                SetPendingCause(TerminationCause.ClientTimeout);
+                server?.Abort();
+            }
         }
 
-        var limit = TunnelMs != TransactionContext.Infinite
-            ? TunnelMs
-            : Math.Min(clientMs, server?.ReadWatch.LimitMs ?? TransactionContext.Infinite);
-        if (limit != TransactionContext.Infinite && nowMs - last >= limit)
+        if (expired)
         {
-            SetPendingCause(TerminationCause.ClientTimeout);
-            server?.Abort();
             front.Abort();
         }
     }
@@ -204,10 +218,13 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         _dialer.OnHeartbeat(nowMs);
-        if (Server is { } server && (server.ReadWatch.IsExpired(nowMs) || server.WriteWatch.IsExpired(nowMs)))
+        lock (_serverGate)
         {
-            SetPendingCause(TerminationCause.ServerTimeout);
-            server.Abort();
+            if (_server is { } server && (server.ReadWatch.IsExpired(nowMs) || server.WriteWatch.IsExpired(nowMs)))
+            {
+                SetPendingCause(TerminationCause.ServerTimeout);
+                server.Abort();
+            }
         }
     }
 
@@ -219,7 +236,10 @@ internal sealed class HttpTransaction : IDisposable
     {
         SetPendingCause(cause);
         _dialer.Kill();
-        Server?.Abort();
+        lock (_serverGate)
+        {
+            _server?.Abort();
+        }
     }
 
     /// <summary>Records why the heartbeat or a kill aborted the transaction; the first reason wins.</summary>
@@ -1849,17 +1869,18 @@ internal sealed class HttpTransaction : IDisposable
     /// <summary>The exchange ended cleanly: the server connection goes back to the pool or is closed.</summary>
     private void FinishServerConnection(bool close)
     {
-        if (Volatile.Read(ref _server) is not { } connection)
+        if (LetGoOfServer() is not { } connection)
         {
             return;
         }
 
-        Volatile.Write(ref _server, null);
         connection.CompleteExchange();
         if (connection is not Http1BackConnection http1)
         {
-            // An HTTP/2 stream ends here; its connection stays with the server's others.
+            // An HTTP/2 stream ends here; its connection stays with the server's others. The request body was sent
+            // whole (the pump is over) and the response read: nothing of this transaction uses the stream any more.
             connection.Dispose();
+            (connection as Mux.Http2.Http2BackStream)?.Recycle();
             return;
         }
 
@@ -1889,11 +1910,16 @@ internal sealed class HttpTransaction : IDisposable
         _serverState.Pool.Return(http1, _front.Shared.Clock.NowMs);
     }
 
-    private void DropServerConnection()
+    private void DropServerConnection() => LetGoOfServer()?.Dispose();
+
+    /// <summary>The server exchange leaves the transaction: from here on, the heartbeat and kills no longer see it.</summary>
+    private IBackStream? LetGoOfServer()
     {
-        if (Interlocked.Exchange(ref _server, null) is { } connection)
+        lock (_serverGate)
         {
-            connection.Dispose();
+            var connection = _server;
+            _server = null;
+            return connection;
         }
     }
 

@@ -62,6 +62,11 @@ internal sealed partial class Http2BackConnection : IDisposable
     private readonly Stack<HttpResponseHead> _spareHeads = new();
     private bool _spareHeadsClosed;
 
+    // Released streams their transactions are done with, for later exchanges (not the connection's first stream, which
+    // the connection remembers); under _sync.
+    private const int SpareStreamsCapacity = 128;
+    private readonly Stack<Http2BackStream> _spareStreams = new();
+
     // Response body pipes of released streams, emptied, for later responses; under _sync.
     private const int SparePipesCapacity = 128;
     private readonly Stack<Pipe> _sparePipes = new();
@@ -209,7 +214,17 @@ internal sealed partial class Http2BackConnection : IDisposable
 
             _activeStreams++;
             _streamsOpened++;
-            var stream = new Http2BackStream(this, _clock, reused);
+            Http2BackStream stream;
+            if (_spareStreams.TryPop(out var spare))
+            {
+                spare.Reuse(reused);
+                stream = spare;
+            }
+            else
+            {
+                stream = new Http2BackStream(this, _clock, reused);
+            }
+
             if (_streamsOpened == 1)
             {
                 _opener = stream;
@@ -258,6 +273,20 @@ internal sealed partial class Http2BackConnection : IDisposable
     public System.Net.EndPoint? LocalEndPoint => _io.LocalEndPoint;
 
     public void Dispose() => _io.Abort();
+
+    /// <summary>A released stream its transaction no longer holds: a later exchange may be made of it. Any thread.</summary>
+    internal void RecycleStream(Http2BackStream stream)
+    {
+        lock (_sync)
+        {
+            // Twice among the spares, one stream would serve two exchanges at once.
+            if (stream.Released && !stream.Recycled && stream != _opener && _spareStreams.Count < SpareStreamsCapacity)
+            {
+                stream.Recycled = true;
+                _spareStreams.Push(stream);
+            }
+        }
+    }
 
     /// <summary>A head for the read loop to decode into: a spare one when there is one.</summary>
     internal HttpResponseHead RentHead()

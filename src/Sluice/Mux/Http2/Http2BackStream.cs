@@ -31,7 +31,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     private bool _headWaiting;
     private ResponseHeadError _headFailure;
 
-    private readonly bool _connectionReused;
+    private bool _connectionReused;
 
     public Http2BackStream(Http2BackConnection connection, Heartbeat clock, bool reused)
     {
@@ -54,6 +54,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     internal bool LocalEnded;
     internal bool IsReset;
     internal bool Released;
+    internal bool Recycled;
     internal bool FinalHeadSeen;
     internal long SendWindow;
     internal int ReceiveWindow;
@@ -309,6 +310,44 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
 
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _headArrived.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>
+    /// The transaction is done with the released stream (its pumps are over and it holds it no more): a later
+    /// exchange on this connection may be made of it.
+    /// </summary>
+    public void Recycle() => _connection.RecycleStream(this);
+
+    /// <summary>Makes a recycled stream into a new exchange's: every field as a new stream has it. Under the connection's lock.</summary>
+    internal void Reuse(bool connectionReused)
+    {
+        _connectionReused = connectionReused;
+        _lastRead = default;
+        _bodyRead = false;
+        _headArrived.Reset();
+        _headWaiting = false;
+        _headFailure = ResponseHeadError.None;
+        Id = 0;
+        ExtendedConnect = false;
+        Body = null;
+        Trailers = null;
+        RemoteEnded = false;
+        LocalEnded = false;
+        IsReset = false;
+        Released = false;
+        Recycled = false;
+        FinalHeadSeen = false;
+        SendWindow = 0;
+        ReceiveWindow = 0;
+        ConsumedUnacknowledged = 0;
+        BodyBytesReceived = 0;
+        DeclaredLength = -1;
+        WindowWaiter = null;
+        WaitingForWindow = false;
+        ResponseBytesSeen = false;
+        NotProcessed = false;
+        ReadWatch.Reset();
+        WriteWatch.Reset();
+    }
 
     /// <summary>Gives back the heads nobody took, and the trailers' buffers.</summary>
     internal void DisposeHeads()

@@ -103,6 +103,20 @@ public class GrpcTests
         Assert.True(grown < 48L * 1024 * 1024, $"RSS grew by {grown / 1024 / 1024} MiB during a 100 MiB upload");
     }
 
+    [Theory]
+    [MemberData(nameof(Fronts))]
+    public async Task TwoThousandCallsAtOnce_EachAnswerIsItsOwn(string front)
+    {
+        await using var server = await PythonPeer.StartGrpcEchoServerAsync();
+        var (port, probe, config) = Config(server, front);
+        await using var sluice = await Proxy.StartAsync(config, probe);
+
+        // Far more calls than streams at once on either side: streams in front and behind, and the pipes of their
+        // bodies, serve many calls each, and every answer must still carry its own request's message.
+        Assert.Equal("parallel 2000 ok", await ClientAsync(port, "parallel", "2000"));
+        Assert.Equal("parallel 2000 ok", await ClientAsync(port, "parallel", "2000"));
+    }
+
     [Fact]
     public async Task ServerAllowsTwoStreams_FiftyCallsAtOnce_AllAnswered()
     {
