@@ -170,8 +170,7 @@ internal sealed partial class Http2BackConnection
         {
             _blockKind = BlockKind.Trailers;
             _blockStream = stream;
-            stream.Trailers ??= new HttpHeaderList();
-            _builder.BeginTrailers(stream.Trailers);
+            _builder.BeginTrailers(stream.OpenTrailers());
         }
 
         _blockStreamId = id;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Sluice.Messages;
 using Sluice.Protocols.Hpack;
 using Sluice.Protocols.Http2;
@@ -324,6 +325,7 @@ internal sealed partial class Http2BackConnection : IDisposable
     /// Gives the stream an identifier and sends its request head: HEADERS (END_STREAM when the request has no body)
     /// and CONTINUATION frames beyond the server's frame size. Identifiers rise in the order heads leave (§5.1.1).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     internal async ValueTask SendHeadAsync(Http2BackStream stream, HttpRequestHead head)
     {
         // A tunnel (CONNECT, or an upgrade sent as extended CONNECT) keeps its stream open for the bytes after the 2xx.
@@ -404,6 +406,7 @@ internal sealed partial class Http2BackConnection : IDisposable
     }
 
     /// <summary>Waits until both of the server's windows allow sending, then takes up to <paramref name="wanted"/> bytes of them.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     internal async ValueTask<int> ReserveSendWindowAsync(Http2BackStream stream, long wanted)
     {
         while (true)
@@ -445,6 +448,7 @@ internal sealed partial class Http2BackConnection : IDisposable
     }
 
     /// <summary>Sends DATA frames within the window the caller reserved, or an empty one with END_STREAM.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     internal async ValueTask SendDataAsync(Http2BackStream stream, ReadOnlySequence<byte> data, bool endStream, bool flush)
     {
         stream.WriteWatch.BeginWait();
@@ -497,6 +501,7 @@ internal sealed partial class Http2BackConnection : IDisposable
     }
 
     /// <summary>Sends the request's trailers as a final HEADERS frame with END_STREAM (RFC 9113 §8.1).</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     internal async ValueTask SendTrailersAsync(Http2BackStream stream, HttpHeaderList trailers)
     {
         stream.WriteWatch.BeginWait();

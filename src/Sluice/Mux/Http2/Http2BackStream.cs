@@ -33,6 +33,9 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
 
     private bool _connectionReused;
 
+    // The trailers list of the exchange this stream served before (its buffers given back), for the next trailers.
+    private HttpHeaderList? _spareTrailers;
+
     public Http2BackStream(Http2BackConnection connection, Heartbeat clock, bool reused)
     {
         _connection = connection;
@@ -155,6 +158,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         return !result.Buffer.IsEmpty;
     }
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<BodyChunk> ReadAsync()
     {
         if (Released)
@@ -210,6 +214,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         _connection.OnBodyConsumed(this, (int)consumed);
     }
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public async ValueTask WriteAsync(ReadOnlySequence<byte> data, bool flush = true)
     {
         while (!data.IsEmpty)
@@ -221,6 +226,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         }
     }
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public async ValueTask EndAsync(HttpHeaderList? trailers)
     {
         if (trailers is { Count: > 0 })
@@ -329,6 +335,11 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         Id = 0;
         ExtendedConnect = false;
         Body = null;
+        if (Trailers is { } used)
+        {
+            _spareTrailers = used;
+        }
+
         Trailers = null;
         RemoteEnded = false;
         LocalEnded = false;
@@ -347,6 +358,18 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         NotProcessed = false;
         ReadWatch.Reset();
         WriteWatch.Reset();
+    }
+
+    /// <summary>The list the response trailers are decoded into; under the connection's lock.</summary>
+    internal HttpHeaderList OpenTrailers()
+    {
+        if (Trailers is null)
+        {
+            Trailers = _spareTrailers ?? new HttpHeaderList();
+            _spareTrailers = null;
+        }
+
+        return Trailers;
     }
 
     /// <summary>Gives back the heads nobody took, and the trailers' buffers.</summary>

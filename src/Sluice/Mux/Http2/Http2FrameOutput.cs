@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Sluice.Messages;
 using Sluice.Timers;
+using Sluice.Transport;
 
 namespace Sluice.Mux.Http2;
 
@@ -65,6 +67,7 @@ internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
     public static Pipe NewBodyPipe() => new(BodyPipeOptions);
 
     /// <summary>Waits for the writer's turn, counted so that the writer in front may leave its flush to this one.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public async ValueTask AcquireAsync()
     {
         Interlocked.Increment(ref _writersWaiting);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Sluice.Messages;
 using Sluice.Protocols.Hpack;
 using Sluice.Protocols.Http2;
@@ -497,6 +498,7 @@ internal sealed class Http2FrontConnection : IDisposable
     }
 
     /// <summary>Waits until both windows allow sending, then takes up to <paramref name="wanted"/> bytes of them.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     internal async ValueTask<int> ReserveSendWindowAsync(Http2Stream stream, long wanted)
     {
         while (true)
@@ -536,6 +538,7 @@ internal sealed class Http2FrontConnection : IDisposable
     }
 
     /// <param name="tunnelEstablished">The head opens a tunnel (a 101 to an extended CONNECT, a 2xx to CONNECT): it leaves as a 200 (RFC 8441 §5, RFC 9113 §8.5).</param>
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     internal async ValueTask SendHeadAsync(Http2Stream stream, HttpResponseHead head, bool endStream, bool flush, bool tunnelEstablished = false)
     {
         await _out.AcquireAsync().ConfigureAwait(false);
@@ -565,6 +568,7 @@ internal sealed class Http2FrontConnection : IDisposable
         ThrowIfClosed(open);
     }
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     internal async ValueTask SendReplyHeadAsync(Http2Stream stream, HttpReply reply, bool endStream)
     {
         await _out.AcquireAsync().ConfigureAwait(false);
@@ -588,6 +592,7 @@ internal sealed class Http2FrontConnection : IDisposable
         ThrowIfClosed(open);
     }
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     internal async ValueTask SendTrailersAsync(Http2Stream stream, HttpHeaderList trailers)
     {
         await _out.AcquireAsync().ConfigureAwait(false);
@@ -613,6 +618,7 @@ internal sealed class Http2FrontConnection : IDisposable
     }
 
     /// <summary>Sends DATA frames (the window was reserved by the caller), or an empty one with END_STREAM.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     internal async ValueTask SendDataAsync(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream)
     {
         await _out.AcquireAsync().ConfigureAwait(false);

@@ -1,9 +1,11 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Sluice.Messages;
 using Sluice.Protocols.Http2;
 using Sluice.Timers;
+using Sluice.Transport;
 
 namespace Sluice.Mux.Http2;
 
@@ -102,6 +104,7 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
 
     void IThreadPoolWorkItem.Execute() => _handler.RunStream(this);
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<BodyChunk> ReadAsync()
     {
         if (RequestBodyComplete)
@@ -202,6 +205,7 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
     public ValueTask SendInterimAsync(HttpResponseHead head) =>
         _connection.SendHeadAsync(this, head, endStream: false, flush: true);
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter, bool flush)
     {
         _responseStarted = true;
@@ -219,6 +223,7 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
         return this;
     }
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public async ValueTask SendReplyAsync(HttpReply reply, bool closeAfter)
     {
         if (reply.Silent)
@@ -238,6 +243,7 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
         }
     }
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public async ValueTask WriteAsync(ReadOnlySequence<byte> data, bool flush = true)
     {
         if (Volatile.Read(ref LocalEnded))
@@ -262,6 +268,7 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
         }
     }
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public async ValueTask EndAsync(HttpHeaderList? trailers)
     {
         if (Volatile.Read(ref LocalEnded))

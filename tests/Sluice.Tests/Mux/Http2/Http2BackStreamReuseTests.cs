@@ -33,6 +33,9 @@ public class Http2BackStreamReuseTests
 
         Dirty(used);
         used.Recycled = false;
+        var usedTrailers = used.Trailers!;
+        usedTrailers.Add("grpc-status"u8, "0"u8);
+        used.DisposeHeads();
         used.Recycle();
         used.Recycle();
         var fresh = new Http2BackStream(connection, clock, reused: true);
@@ -44,7 +47,8 @@ public class Http2BackStreamReuseTests
         // would carry one exchange's state into another's.
         foreach (var field in typeof(Http2BackStream).GetFields(InstanceFields))
         {
-            if (field.IsInitOnly)
+            // The spare trailers list is the one field kept on purpose (checked below).
+            if (field.IsInitOnly || field.Name == "_spareTrailers")
             {
                 continue;
             }
@@ -58,6 +62,12 @@ public class Http2BackStreamReuseTests
 
             Assert.True(Equals(field.GetValue(fresh), field.GetValue(reopened)), $"{field.Name} is not reset");
         }
+
+        // The previous exchange's trailers list serves the next trailers, empty.
+        Assert.Null(reopened.Trailers);
+        var trailers = reopened.OpenTrailers();
+        Assert.Same(usedTrailers, trailers);
+        Assert.Equal(0, trailers.Count);
 
         foreach (var watch in new[] { (fresh.ReadWatch, reopened.ReadWatch), (fresh.WriteWatch, reopened.WriteWatch) })
         {
