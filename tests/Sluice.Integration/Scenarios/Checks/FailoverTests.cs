@@ -183,6 +183,9 @@ public class FailoverTests
                 timeout client 5s
                 timeout server 5s
                 timeout tunnel 30s
+                # The checks' answers may take longer than `inter` on a loaded machine: without this, `inter` (200 ms)
+                # would bound the whole check and one slow answer would mark the server down (`fall 1`).
+                timeout check 5s
             frontend ft_web
                 bind 127.0.0.1:{Port(port)}
                 default_backend bk_ws
