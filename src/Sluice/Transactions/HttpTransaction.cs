@@ -121,9 +121,6 @@ internal sealed class HttpTransaction : IDisposable
         _handshakeMs = handshakeMs;
     }
 
-    /// <summary>The exchange with the server in progress, or null.</summary>
-    public IBackStream? Server => Volatile.Read(ref _server);
-
     public string BackendName => _backend?.Config.Name ?? _front.Frontend.Name;
 
     public string ServerName { get; private set; } = "<NOSRV>";

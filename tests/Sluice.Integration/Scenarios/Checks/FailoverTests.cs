@@ -26,6 +26,9 @@ public class FailoverTests
             timeout connect 500ms
             timeout client 10s
             timeout server 10s
+            # A healthy peer's answer may take longer than `inter` on a loaded machine; a stopped peer still fails at
+            # once (refused), within `inter` x `fall`.
+            timeout check 5s
             retries 3
             option redispatch
             retry-on conn-failure empty-response
