@@ -1872,14 +1872,15 @@ internal sealed class HttpTransaction : IDisposable
         }
 
         connection.CompleteExchange();
-        if (connection is not Http1BackConnection http1)
+        if (connection is Mux.Http2.Http2BackStream stream)
         {
             // An HTTP/2 stream ends here; its connection stays with the server's others. The request body was sent
             // whole (the pump is over) and the response read: nothing of this transaction uses the stream any more.
-            connection.Dispose();
-            (connection as Mux.Http2.Http2BackStream)?.Recycle();
+            stream.ReleaseForReuse();
             return;
         }
+
+        var http1 = (Http1BackConnection)connection;
 
         if (close || _serverState is null)
         {

@@ -318,10 +318,17 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         _headArrived.OnCompleted(continuation, state, token, flags);
 
     /// <summary>
-    /// The transaction is done with the released stream (its pumps are over and it holds it no more): a later
-    /// exchange on this connection may be made of it.
+    /// The exchange ended cleanly and the transaction holds the stream no more (its pumps are over): the stream is
+    /// released, and a later exchange on this connection may be made of it.
     /// </summary>
-    public void Recycle() => _connection.RecycleStream(this);
+    public void ReleaseForReuse()
+    {
+        Dispose();
+        Recycle();
+    }
+
+    /// <summary>Offers a released stream for a later exchange; one not released yet stays out.</summary>
+    internal void Recycle() => _connection.RecycleStream(this);
 
     /// <summary>Makes a recycled stream into a new exchange's: every field as a new stream has it. Under the connection's lock.</summary>
     internal void Reuse(bool connectionReused)
