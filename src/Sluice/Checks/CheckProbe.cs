@@ -370,10 +370,10 @@ internal sealed class CheckProbe
             // The handshake is bounded by the same deadline: cancelling closes the socket under it.
             using (cancellation.Register(socket.Dispose))
             {
-                var (stream, info, error) = await tls.AuthenticateAsync(socket).ConfigureAwait(false);
+                var (stream, info, failure) = await tls.AuthenticateAsync(socket).ConfigureAwait(false);
                 if (stream is null)
                 {
-                    return cancellation.IsCancellationRequested ? new CheckResult(CheckStatus.L6Timeout) : new CheckResult(CheckStatus.L6Response, Info: error);
+                    return cancellation.IsCancellationRequested ? new CheckResult(CheckStatus.L6Timeout) : new CheckResult(CheckStatus.L6Response, Info: failure?.Message);
                 }
 
                 _stream = stream;

@@ -32,6 +32,9 @@ internal interface IBackStream : IDisposable
     /// <summary>Our address on the server connection (`%bi`, `%bp`); null when unknown.</summary>
     System.Net.EndPoint? LocalEndPoint => null;
 
+    /// <summary>What the connection's TLS handshake established (`ssl_bc_*`); null on cleartext.</summary>
+    Sluice.Tls.TlsConnectionInfo? Tls => null;
+
     /// <summary>True when the connection carried exchanges before this one: a failure before any answer may mean the server had closed it.</summary>
     bool IsReused { get; }
 

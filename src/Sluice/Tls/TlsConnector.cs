@@ -19,9 +19,13 @@ internal sealed class TlsConnector
 
     private readonly RevocationList? _revoked;
 
-    private TlsConnector(TlsSettings settings, SslClientAuthenticationOptions options, X509Certificate2Collection? authorities, RevocationList? revoked, bool verify)
+    /// <summary>The highest version the handshake offers: what HAProxy's `ssl_bc_protocol` reads after a failure.</summary>
+    private readonly string _offeredProtocol;
+
+    private TlsConnector(TlsSettings settings, SslClientAuthenticationOptions options, X509Certificate2Collection? authorities, RevocationList? revoked, bool verify, string offeredProtocol)
     {
         Settings = settings;
+        _offeredProtocol = offeredProtocol;
         _options = options;
         _authorities = authorities;
         _revoked = revoked;
@@ -67,6 +71,9 @@ internal sealed class TlsConnector
             ForWebSockets = Create(Settings with { Alpn = narrowed, CheckSni = null, CheckAlpn = null }, static _ => { }, static _ => { }) ?? this;
         }
     }
+
+    /// <summary>The highest version the handshake offers, which HAProxy's `ssl_bc_protocol` reads after a failure.</summary>
+    public string OfferedProtocol => _offeredProtocol;
 
     /// <summary>True when the line offers `h2` by ALPN: the server may then answer in HTTP/2.</summary>
     public bool OffersH2 => Settings.Alpn is { } alpn && alpn.Contains("h2");
@@ -129,7 +136,7 @@ internal sealed class TlsConnector
             }
         }
 
-        var versions = TlsVersionRange.Allowed(settings);
+        var versions = TlsVersionRange.Allowed(settings, server: true);
         if (versions == TlsVersions.None)
         {
             lineAlert("all SSL/TLS versions are disabled");
@@ -170,7 +177,7 @@ internal sealed class TlsConnector
             // Sessions are cached by SslStream per target host: without `sni`, a server's sessions are not resumed.
             AllowTlsResume = !settings.NoTlsTickets && !settings.NoSslReuse,
         };
-        var connector = new TlsConnector(settings, options, authorities, revoked, verify);
+        var connector = new TlsConnector(settings, options, authorities, revoked, verify, TlsVersionRange.HighestName(versions));
         options.RemoteCertificateValidationCallback = connector.ValidateServer;
         if (settings.Sni is not null || settings.SniExpression is not null || settings.CheckSni is not null || settings.CheckAlpn is not null)
         {
@@ -188,13 +195,13 @@ internal sealed class TlsConnector
 
     /// <summary>
     /// Runs the client handshake on a connected socket; the caller bounds it (`timeout connect`) by closing the socket.
-    /// Returns the stream and what was established, or null and the reason, HAProxy-like, for logs.
+    /// Returns the stream and what was established, or null and why, as HAProxy reports it.
     /// </summary>
     /// <param name="serverName">With `sni EXPR`, the name this connection sends (null or empty: none).</param>
-    public async Task<(SslStream? Stream, TlsConnectionInfo? Info, string? Error)> AuthenticateAsync(Socket socket, string? serverName = null)
+    public async Task<(SslStream? Stream, TlsConnectionInfo? Info, TlsServerFailure? Failure)> AuthenticateAsync(Socket socket, string? serverName = null)
     {
         var options = Settings.SniExpression is null ? _options : WithTargetHost(_options, serverName ?? string.Empty);
-        var stream = new TlsClientStream(new NetworkStream(socket, ownsSocket: false))
+        var stream = new TlsClientStream(new NetworkStream(socket, ownsSocket: false), _offeredProtocol)
         {
             // HAProxy checks the name given by `verifyhost`, else the SNI it sent, RFC 6125 rules; `no-verifyhost` checks none.
             ExpectedName = Settings.NoVerifyHost ? null : Settings.VerifyHost ?? (options.TargetHost is { Length: > 0 } sent ? sent : null),
@@ -206,8 +213,7 @@ internal sealed class TlsConnector
         catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
         {
             await stream.DisposeAsync().ConfigureAwait(false);
-            var reason = stream.VerifyError ?? (ex is AuthenticationException ? ex.InnerException?.Message ?? ex.Message : "connection closed during the handshake");
-            return (null, null, "SSL handshake failure: " + reason);
+            return (null, null, stream.Failure ?? TlsServerFailure.FromException(ex, _offeredProtocol));
         }
 
         var info = new TlsConnectionInfo(options.TargetHost is { Length: > 0 } sni ? sni : null, stream.NegotiatedApplicationProtocol, stream.SslProtocol, stream.NegotiatedCipherSuite, null, 0);
@@ -224,7 +230,7 @@ internal sealed class TlsConnector
         var tls = (TlsClientStream)sender;
         if (certificate is null)
         {
-            tls.VerifyError = "certificate verify failed (no certificate)";
+            tls.Refuse("certificate verify failed (no certificate)");
             return false;
         }
 
@@ -242,7 +248,7 @@ internal sealed class TlsConnector
         if (!own.Build(presented))
         {
             var status = own.ChainStatus.Length > 0 ? own.ChainStatus[0].StatusInformation.Trim() : "untrusted";
-            tls.VerifyError = $"certificate verify failed ({status})";
+            tls.Refuse($"certificate verify failed ({status})");
             return false;
         }
 
@@ -255,7 +261,7 @@ internal sealed class TlsConnector
             {
                 if (_revoked.IsRevoked(elements[depth].Certificate))
                 {
-                    tls.VerifyError = "certificate verify failed (certificate revoked)";
+                    tls.Refuse("certificate verify failed (certificate revoked)");
                     return false;
                 }
             }
@@ -263,7 +269,8 @@ internal sealed class TlsConnector
 
         if (tls.ExpectedName is { } name && !presented.MatchesHostname(name))
         {
-            tls.VerifyError = $"certificate name does not match '{name}' (SSL_MISMATCH)";
+            // HAProxy tells a name it was given by `verifyhost` from the one it sent by SNI.
+            tls.Refuse($"certificate name does not match '{name}' (SSL_MISMATCH)", Settings.VerifyHost is null ? TlsServerFailure.MismatchSni : TlsServerFailure.Mismatch);
             return false;
         }
 
@@ -273,12 +280,19 @@ internal sealed class TlsConnector
     /// <summary>The client stream with the verification failure its callback found, for the log.</summary>
     private sealed class TlsClientStream : SslStream
     {
-        public TlsClientStream(Stream inner)
+        private readonly string _offeredProtocol;
+
+        public TlsClientStream(Stream inner, string offeredProtocol)
             : base(inner, leaveInnerStreamOpen: false)
         {
+            _offeredProtocol = offeredProtocol;
         }
 
-        public string? VerifyError { get; set; }
+        /// <summary>Set when the verification refused the server's certificate.</summary>
+        public TlsServerFailure? Failure { get; private set; }
+
+        public void Refuse(string detail, int connectionError = TlsServerFailure.Handshake) =>
+            Failure = TlsServerFailure.VerifyFailed(connectionError, detail, _offeredProtocol, TlsCipherNames.OpenSslName(NegotiatedCipherSuite));
 
         /// <summary>The name the server's certificate must hold; null checks none.</summary>
         public string? ExpectedName { get; init; }

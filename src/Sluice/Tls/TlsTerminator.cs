@@ -85,7 +85,7 @@ internal sealed class TlsTerminator
             }
         }
 
-        var versions = TlsVersionRange.Allowed(settings);
+        var versions = TlsVersionRange.Allowed(settings, server: false);
         if (versions == TlsVersions.None)
         {
             proxyAlert("all SSL/TLS versions are disabled");

@@ -28,15 +28,37 @@ internal static class TlsVersionRange
         return null;
     }
 
-    public static TlsVersions Allowed(TlsSettings settings)
+    /// <summary>The name of the highest version of <paramref name="versions"/> ("TLSv1.3"); "" when there is none.</summary>
+    public static string HighestName(TlsVersions versions)
+    {
+        for (var i = Names.Length - 1; i >= 0; i--)
+        {
+            if ((versions & Names[i].Version) != 0)
+            {
+                return Names[i].Name;
+            }
+        }
+
+        return string.Empty;
+    }
+
+    /// <summary>
+    /// A bind line with `ssl-max-ver` below TLSv1.2 and no `ssl-min-ver`: HAProxy lowers the minimum to the maximum,
+    /// with a warning, instead of disabling every version.
+    /// </summary>
+    public static bool LowersBindMinimum(TlsSettings settings) =>
+        settings.Forced is null && settings.MinVersion is null && settings.MaxVersion is { } max && max < TlsVersions.Tls12;
+
+    /// <param name="server">A server line: HAProxy sets no minimum there, the library's lowest applies.</param>
+    public static TlsVersions Allowed(TlsSettings settings, bool server)
     {
         if (settings.Forced is { } forced)
         {
             return forced;
         }
 
-        var min = settings.MinVersion ?? TlsVersions.Tls12;
         var max = settings.MaxVersion ?? TlsVersions.Tls13;
+        var min = settings.MinVersion ?? (server ? TlsVersions.Tls10 : LowersBindMinimum(settings) ? max : TlsVersions.Tls12);
         var allowed = TlsVersions.None;
         for (var v = min; v <= max && v <= TlsVersions.Tls13; v = (TlsVersions)((int)v << 1))
         {

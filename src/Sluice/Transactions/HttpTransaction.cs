@@ -617,6 +617,8 @@ internal sealed class HttpTransaction : IDisposable
             var reused = connection.IsReused;
             var sent = false;
             _backendLocalEndPoint = connection.LocalEndPoint;
+            _samples.ServerConnected = true;
+            _samples.ServerTls = connection.Tls;
             try
             {
                 await connection.SendRequestHeadAsync(request, closeServer).ConfigureAwait(false);
@@ -1517,9 +1519,10 @@ internal sealed class HttpTransaction : IDisposable
         if (!dial.Connected)
         {
             // The dialer gave the slot back.
-            if (_dialer.LastTlsError is { } tlsError)
+            _samples.ServerTlsFailure = _dialer.TlsFailureOf(dial.Server);
+            if (_dialer.LastTlsFailure is { } tlsFailure)
             {
-                _front.Shared.DebugOutput?.WriteLine($"[{backend.Config.Name}/{ServerName}] {tlsError}");
+                _front.Shared.DebugOutput?.WriteLine($"[{backend.Config.Name}/{ServerName}] {tlsFailure.Message}");
             }
 
             _serverState = null;

@@ -58,8 +58,15 @@ internal sealed class ServerDialer
     public static string ServerNameOf(Rules.Samples.SampleExpression sni, Rules.Samples.SampleContext samples) =>
         sni.TryEvaluate(samples, out var sample) && sample.IsText ? System.Text.Encoding.Latin1.GetString(sample.Bytes) : string.Empty;
 
-    /// <summary>Why the last TLS handshake with a server failed (HAProxy-like words, for logs); null when none did.</summary>
-    public string? LastTlsError { get; private set; }
+    /// <summary>Why the last TLS handshake with a server failed (`bc_err`, `ssl_bc_err`); null when none did.</summary>
+    public Sluice.Tls.TlsServerFailure? LastTlsFailure { get; private set; }
+
+    /// <summary>
+    /// After a failed dial, what the `ssl_bc*` and `bc_err*` fetches read: the handshake's failure, or for a TLS
+    /// server whose connection failed before it, a failure without a handshake; null for a cleartext server.
+    /// </summary>
+    public Sluice.Tls.TlsServerFailure? TlsFailureOf(ServerState? server) =>
+        LastTlsFailure ?? (server?.Config.Tls is { Settings.Enabled: true } connector ? Sluice.Tls.TlsServerFailure.BeforeHandshake(connector.OfferedProtocol) : null);
 
     /// <summary>
     /// Connects to <paramref name="server"/>, whose slot the caller has taken, retrying and redispatching as the
@@ -72,7 +79,7 @@ internal sealed class ServerDialer
     {
         Retries = 0;
         Redispatched = false;
-        LastTlsError = null;
+        LastTlsFailure = null;
         while (true)
         {
             var (socket, error, timedOut, tls, tlsInfo) = await ConnectOnceAsync(server, destination, connectMs, clock).ConfigureAwait(false);
@@ -283,9 +290,9 @@ internal sealed class ServerDialer
                 {
                     var connector = ForWebSocket ? lineConnector.ForWebSockets : lineConnector;
                     // The handshake is part of the connection, under `timeout connect`, as in HAProxy.
-                    (tls, tlsInfo, var tlsError) = await connector.AuthenticateAsync(socket, ServerNameIndication).ConfigureAwait(false);
+                    (tls, tlsInfo, var tlsFailure) = await connector.AuthenticateAsync(socket, ServerNameIndication).ConfigureAwait(false);
                     connected = tls is not null && !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
-                    LastTlsError = tlsError;
+                    LastTlsFailure = tlsFailure;
                     CountHandshake(server, tls is not null);
                 }
             }

@@ -441,9 +441,10 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         ServerName = dial.Server?.Name ?? ServerName;
         if (!dial.Connected)
         {
-            if (_dialer.LastTlsError is { } tlsError)
+            _serverTlsFailure = _dialer.TlsFailureOf(dial.Server);
+            if (_dialer.LastTlsFailure is { } tlsFailure)
             {
-                _context.DebugOutput?.WriteLine($"[{BackendName}/{ServerName}] {tlsError}");
+                _context.DebugOutput?.WriteLine($"[{BackendName}/{ServerName}] {tlsFailure.Message}");
             }
 
             _server = null;
@@ -452,6 +453,8 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         }
 
         _server = dial.Server;
+        _serverConnected = true;
+        _serverTls = dial.TlsInfo;
         TcpResponseInspection? inspection = null;
         if (TcpResponseInspection.Needed(backend))
         {
@@ -641,6 +644,13 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
     /// <summary>The server last tried, for the log line (it stays named when the connection failed).</summary>
     private ServerState? _loggedServer;
 
+    /// <summary>What the server connection gives `bc_err` and `ssl_bc_*` in the log line.</summary>
+    private bool _serverConnected;
+
+    private Sluice.Tls.TlsConnectionInfo? _serverTls;
+
+    private Sluice.Tls.TlsServerFailure? _serverTlsFailure;
+
     /// <summary>
     /// The samples read before the log line (a unique ID rendered for a PROXY header, the keys of `stick` rules), kept
     /// until the log line takes them so that both see the same values; null otherwise.
@@ -709,6 +719,9 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         samples.UniqueIdFormat = _context.Frontend.UniqueIdFormat;
         samples.Backend = _context.Backend;
         samples.Server = _loggedServer;
+        samples.ServerConnected = _serverConnected;
+        samples.ServerTls = _serverTls;
+        samples.ServerTlsFailure = _serverTlsFailure;
     }
 
     /// <summary>

@@ -67,7 +67,7 @@ public sealed class TlsKeywordsTests : IDisposable
         var tls = config!.Frontends[0].Binds[0].Tls!;
         Assert.Equal(2, tls.Store.Entries.Count);
         Assert.Equal(["h2", "http/1.1"], tls.Settings.Alpn!);
-        Assert.Equal(TlsVersions.Tls13, TlsVersionRange.Allowed(tls.Settings));
+        Assert.Equal(TlsVersions.Tls13, TlsVersionRange.Allowed(tls.Settings, server: false));
         Assert.Equal(TlsVerify.Optional, tls.Settings.Verify);
         Assert.True(tls.Settings.CrtIgnoreErrors.Ignores(23));
         Assert.False(tls.Settings.CrtIgnoreErrors.Ignores(20));
@@ -85,7 +85,7 @@ public sealed class TlsKeywordsTests : IDisposable
         var (config, lines) = LoadBind("ssl crt DIR/site.pem", "    ssl-default-bind-options force-tlsv13\n    ssl-default-bind-ciphersuites TLS_AES_256_GCM_SHA384");
         Assert.Empty(lines);
         var settings = config!.Frontends[0].Binds[0].Tls!.Settings;
-        Assert.Equal(TlsVersions.Tls13, TlsVersionRange.Allowed(settings));
+        Assert.Equal(TlsVersions.Tls13, TlsVersionRange.Allowed(settings, server: false));
         Assert.Equal("TLS_AES_256_GCM_SHA384", settings.CipherSuites);
     }
 
@@ -142,6 +142,25 @@ public sealed class TlsKeywordsTests : IDisposable
             Assert.Null(config);
             Assert.Contains(message, lines);
         }
+    }
+
+    [Fact]
+    public void Versions_BindMaximumBelowDefaultMinimum_LoweredWithHAProxysWarning_ServerHasNoMinimum()
+    {
+        var (bound, bindLines) = LoadBind("ssl crt DIR/site.pem ssl-max-ver TLSv1.1");
+        Assert.Equal(TlsVersions.Tls11, TlsVersionRange.Allowed(bound!.Frontends[0].Binds[0].Tls!.Settings, server: false));
+        Assert.Equal(
+            ["[WARNING] config : Proxy 'f': Ambiguous configuration for bind '127.0.0.1:8443' at [t.cfg:9]: the ssl-min-ver value is not configured and the ssl-max-ver value is lower than the default ssl-min-ver value (TLSv1.2). Setting the ssl-min-ver to TLSv1.1. Use 'ssl-min-ver' to fix this."],
+            bindLines);
+
+        var (served, serverLines) = Load($"{Defaults}backend b\n    server s 127.0.0.1:443 ssl verify none ssl-max-ver TLSv1.0\n    server t 127.0.0.1:443 ssl verify none\n");
+        Assert.Empty(serverLines);
+        Assert.Equal(TlsVersions.Tls10, TlsVersionRange.Allowed(served!.Backends[0].Servers[0].Tls!.Settings, server: true));
+        Assert.Equal(TlsVersions.Tls10 | TlsVersions.Tls11 | TlsVersions.Tls12 | TlsVersions.Tls13, TlsVersionRange.Allowed(served.Backends[0].Servers[1].Tls!.Settings, server: true));
+
+        var (refused, refusedLines) = Load($"{Defaults}backend b\n    server s 127.0.0.1:443 ssl verify none ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.1\n");
+        Assert.Null(refused);
+        Assert.Contains("[ALERT] config : [t.cfg:7] : 'server b/s' : all SSL/TLS versions are disabled", refusedLines);
     }
 
     [Fact]

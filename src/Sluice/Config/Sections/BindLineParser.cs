@@ -203,6 +203,12 @@ internal static class BindLineParser
 
         if (ok && tls.Enabled)
         {
+            if (Sluice.Tls.TlsVersionRange.LowersBindMinimum(tls))
+            {
+                var max = Sluice.Tls.TlsVersionRange.HighestName(tls.MaxVersion!.Value);
+                ctx.Diagnostics.ConfigWarning($"Proxy '{section.Name}': Ambiguous configuration for bind '{addressList}' at [{ctx.Location}]: the ssl-min-ver value is not configured and the ssl-max-ver value is lower than the default ssl-min-ver value (TLSv1.2). Setting the ssl-min-ver to {max}. Use 'ssl-min-ver' to fix this.");
+            }
+
             var terminator = TlsTerminator.Create(
                 tls,
                 message => ctx.Alert($"{prefix} : {message}"),

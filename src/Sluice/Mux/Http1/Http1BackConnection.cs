@@ -34,6 +34,8 @@ internal sealed class Http1BackConnection : IBackStream
 
     public System.Net.EndPoint? LocalEndPoint => _io.LocalEndPoint;
 
+    public Sluice.Tls.TlsConnectionInfo? Tls => _io.Tls;
+
     /// <summary>Waits for the server's bytes (`timeout server`).</summary>
     public SideWatch ReadWatch { get; }
 

@@ -273,6 +273,8 @@ internal sealed partial class Http2BackConnection : IDisposable
     /// <summary>Our address on the server connection, which its streams share.</summary>
     public System.Net.EndPoint? LocalEndPoint => _io.LocalEndPoint;
 
+    public Sluice.Tls.TlsConnectionInfo? Tls => _io.Tls;
+
     public void Dispose() => _io.Abort();
 
     /// <summary>A released stream its transaction no longer holds: a later exchange may be made of it. Any thread.</summary>

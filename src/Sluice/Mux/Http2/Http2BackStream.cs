@@ -94,6 +94,8 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
 
     public System.Net.EndPoint? LocalEndPoint => _connection.LocalEndPoint;
 
+    public Sluice.Tls.TlsConnectionInfo? Tls => _connection.Tls;
+
     [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<(ResponseHeadError Error, Http1RejectReason Reason)> ReadResponseHeadAsync(
         HttpResponseHead head, HttpRequestHead request, Http1ParserOptions options)

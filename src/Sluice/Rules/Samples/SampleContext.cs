@@ -74,6 +74,15 @@ internal sealed class SampleContext : IDisposable
 
     public bool IsTls => Tls is not null || TlsBind;
 
+    /// <summary>A connection to a server was made for this transaction, or taken from the idle ones (`bc_err` is 0).</summary>
+    public bool ServerConnected { get; set; }
+
+    /// <summary>What the server connection's TLS handshake established (`ssl_bc_*`); null on cleartext or before one.</summary>
+    public Sluice.Tls.TlsConnectionInfo? ServerTls { get; set; }
+
+    /// <summary>Why the last TLS handshake with a server failed (`bc_err`, `ssl_bc_err`); null when none did.</summary>
+    public Sluice.Tls.TlsServerFailure? ServerTlsFailure { get; set; }
+
     /// <summary>The connection came through an `ssl` bind whose handshake failed, so that <see cref="Tls"/> is null (`%ft` still ends in `~`).</summary>
     public bool TlsBind { get; set; }
 
@@ -286,6 +295,9 @@ internal sealed class SampleContext : IDisposable
         EndTracking();
         Backend = null;
         Server = null;
+        ServerConnected = false;
+        ServerTls = null;
+        ServerTlsFailure = null;
         Response = null;
         LogLevel = null;
         _uniqueIdLength = -1;

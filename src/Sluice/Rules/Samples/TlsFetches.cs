@@ -14,9 +14,9 @@ internal static class TlsFetches
     public static void Register(Dictionary<string, FetchDefinition> table)
     {
         void Text(string name, Func<TlsConnectionInfo, string?> read) =>
-            table[name] = new FetchDefinition(name, SampleSources.Connection, 0, _ => new CachedTlsFetch(SampleType.Str, info => Encode(read(info))));
+            table[name] = new FetchDefinition(name, SampleSources.Connection, 0, _ => new CachedTlsFetch(SampleType.Str, ClientSide, info => Encode(read(info))));
         void Binary(string name, Func<TlsConnectionInfo, byte[]?> read) =>
-            table[name] = new FetchDefinition(name, SampleSources.Connection, 0, _ => new CachedTlsFetch(SampleType.Bin, read));
+            table[name] = new FetchDefinition(name, SampleSources.Connection, 0, _ => new CachedTlsFetch(SampleType.Bin, ClientSide, read));
         void Number(string name, Func<TlsConnectionInfo, long> read) =>
             table[name] = new FetchDefinition(name, SampleSources.Connection, 0,
                 _ => new FunctionFetch(SampleType.Int, ctx => ctx.Tls is { } info ? Sample.FromInt(read(info)) : default));
@@ -54,11 +54,58 @@ internal static class TlsFetches
                     "rfc2253" => true,
                     var other => Fail(a, other),
                 };
-                return new CachedTlsFetch(SampleType.Str, info =>
+                return new CachedTlsFetch(SampleType.Str, ClientSide, info =>
                     Encode(issuer ? info.ClientIssuer(entry, occurrence, rfc2253) : info.ClientSubject(entry, occurrence, rfc2253)));
             });
         }
+
+        RegisterServerSide(table);
     }
+
+    private static readonly Func<SampleContext, TlsConnectionInfo?> ClientSide = ctx => ctx.Tls;
+
+    private static readonly Func<SampleContext, TlsConnectionInfo?> ServerSide = ctx => ctx.ServerTls;
+
+    private static readonly byte[] Success = Encoding.Latin1.GetBytes(TlsServerFailure.ConnectionErrorText(0));
+
+    /// <summary>
+    /// `ssl_bc*` and `bc_err*`: the transaction's server connection, as HAProxy 2.6 gives them to rules after the
+    /// connection and to the log line. After a failed handshake `ssl_bc_protocol` is the highest version offered and
+    /// `ssl_bc_cipher` "(NONE)", what OpenSSL reports of a handshake that did not finish.
+    /// </summary>
+    private static void RegisterServerSide(Dictionary<string, FetchDefinition> table)
+    {
+        void Fetch(string name, SampleType type, Func<SampleContext, Sample> read) =>
+            table[name] = new FetchDefinition(name, SampleSources.Connection, 0, _ => new FunctionFetch(type, read));
+        void Established(string name, Func<TlsConnectionInfo, string?> read, Func<TlsServerFailure, string>? failed = null)
+        {
+            var established = new CachedTlsFetch(SampleType.Str, ServerSide, info => Encode(read(info)));
+            Fetch(name, SampleType.Str, ctx => ctx.ServerTlsFailure is { } failure && ctx.ServerTls is null
+                ? failed is null ? default : Sample.FromString(Encoding.Latin1.GetBytes(failed(failure)))
+                : established.Read(ctx));
+        }
+
+        Fetch("ssl_bc", SampleType.Bool, ctx => Sample.FromBool(ctx.ServerTls is not null || ctx.ServerTlsFailure is not null));
+        Established("ssl_bc_protocol", info => info.ProtocolText, failure => failure.OfferedProtocol);
+        Established("ssl_bc_cipher", info => info.CipherText, failure => failure.Cipher);
+        Established("ssl_bc_alpn", info => info.AlpnText.Length == 0 ? null : info.AlpnText);
+        Fetch("bc_err", SampleType.Int, ctx => HandshakeFailure(ctx) is { } failure
+            ? Sample.FromInt(failure.ConnectionError)
+            : ctx.ServerConnected ? Sample.FromInt(0) : default);
+        Fetch("bc_err_str", SampleType.Str, ctx => HandshakeFailure(ctx) is { } failure
+            ? Sample.FromString(Encoding.Latin1.GetBytes(TlsServerFailure.ConnectionErrorText(failure.ConnectionError)))
+            : ctx.ServerConnected ? Sample.FromString(Success) : default);
+        Fetch("ssl_bc_err", SampleType.Int, ctx => HandshakeFailure(ctx) is { } failure
+            ? Sample.FromInt(failure.OpenSslError)
+            : ctx.ServerTls is not null ? Sample.FromInt(0) : default);
+        Fetch("ssl_bc_err_str", SampleType.Str, ctx => HandshakeFailure(ctx) is { OpenSslText: { } text }
+            ? Sample.FromString(Encoding.Latin1.GetBytes(text))
+            : default);
+    }
+
+    /// <summary>The failed handshake of the transaction's last server connection; null after a success or before a handshake.</summary>
+    private static TlsServerFailure? HandshakeFailure(SampleContext ctx) =>
+        ctx.ServerTls is null && ctx.ServerTlsFailure is { ConnectionError: not TlsServerFailure.NoHandshake } failure ? failure : null;
 
     private static bool Fail(SampleArguments arguments, string format)
     {
@@ -76,17 +123,23 @@ internal static class TlsFetches
         private readonly ConditionalWeakTable<TlsConnectionInfo, byte[]>.CreateValueCallback _create;
         private readonly SampleType _type;
 
-        public CachedTlsFetch(SampleType type, Func<TlsConnectionInfo, byte[]?> read)
+        private readonly Func<SampleContext, TlsConnectionInfo?> _side;
+
+        public CachedTlsFetch(SampleType type, Func<SampleContext, TlsConnectionInfo?> side, Func<TlsConnectionInfo, byte[]?> read)
         {
             _type = type;
+            _side = side;
             _create = info => read(info) ?? Missing;
         }
 
         public override SampleType OutputType => _type;
 
+        /// <summary>The value for a fetch that falls back on this one.</summary>
+        public Sample Read(SampleContext ctx) => FetchOne(ctx);
+
         protected override Sample FetchOne(SampleContext ctx)
         {
-            if (ctx.Tls is not { } info)
+            if (_side(ctx) is not { } info)
             {
                 return default;
             }
