@@ -246,6 +246,13 @@ internal sealed class Http2FrontConnection : IDisposable
                 return preface;
             }
 
+            // §9.2.2: a TLS 1.2 suite of Appendix A (or a version below 1.2) may be refused as INADEQUATE_SECURITY.
+            if (_io.Tls is { } tls && Http2TlsProfile.IsInadequate(tls.Protocol, tls.CipherSuite))
+            {
+                await GoAwayAsync(Http2ErrorCode.InadequateSecurity).ConfigureAwait(false);
+                return Http2ConnectionEnd.ProtocolError;
+            }
+
             while (true)
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
