@@ -9,8 +9,8 @@ namespace Sluice.Integration.Scenarios.Tls;
 
 /// <summary>
 /// TLS termination on bind lines, against curl and openssl s_client: ALPN and the mux it selects, SNI over
-/// directories and crt-lists, protocol versions, ciphers, handshake limits and failures, resumption
-/// (RELIABILITY §7.4).
+/// directories and crt-lists, protocol versions, ciphers, handshake limits and failures, resumption, client
+/// certificates failing above the leaf (RELIABILITY §7.4).
 /// </summary>
 public sealed class TlsFrontTests : IDisposable
 {
@@ -279,6 +279,51 @@ public sealed class TlsFrontTests : IDisposable
         }
 
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(4));
+    }
+
+    /// <summary>
+    /// `ca-ignore-err`: a client certificate issued by an expired intermediate CA (error 10 at depth 1; `ca-file`
+    /// holds the root and the intermediate) is refused unless `ca-ignore-err` names the error or says `all`;
+    /// `crt-ignore-err` is about the leaf and does not let it through. haproxy runs the same configuration and
+    /// serves the same clients; a certificate from a valid intermediate is served by both throughout.
+    /// </summary>
+    [Theory]
+    [InlineData("verify required", false)]
+    [InlineData("verify required crt-ignore-err 10", false)]
+    [InlineData("verify required crt-ignore-err all", false)]
+    [InlineData("verify required ca-ignore-err 20", false)]
+    [InlineData("verify required ca-ignore-err 10", true)]
+    [InlineData("verify required ca-ignore-err all", true)]
+    [InlineData("verify optional", false)]
+    [InlineData("verify optional ca-ignore-err 10", true)]
+    public async Task CaIgnoreErr_ClientOfExpiredIntermediate_ServedOnlyWhenItsErrorIsIgnored_AsHAProxy(string verify, bool served)
+    {
+        var site = _certs.Server("a.pem", "a.test");
+        var current = _certs.Intermediate("Current Intermediate");
+        var expired = _certs.Intermediate("Expired Intermediate", DateTimeOffset.UtcNow.AddDays(-60), DateTimeOffset.UtcNow.AddDays(-1));
+        var good = _certs.Client("good", "CN=good", issuer: current);
+        var late = _certs.Client("late", "CN=late", issuer: expired);
+        var caFile = Path.Combine(_certs.Directory, "root-and-intermediates.crt");
+        File.WriteAllText(caFile, _certs.Ca.ExportCertificatePem() + "\n" + current.ExportCertificatePem() + "\n" + expired.ExportCertificatePem() + "\n");
+        var bind = $"ssl crt {site} ca-file {caFile} {verify}";
+
+        var (sluice, port) = await StartAsync(bind);
+        await using (sluice)
+        {
+            Assert.True(await ServedWithAsync(port, good.Certificate, good.Key));
+            Assert.Equal(served, await ServedWithAsync(port, late.Certificate, late.Key));
+        }
+
+        var haproxyPort = Ports.FreeListeningPort();
+        await using var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort, bind), haproxyPort);
+        Assert.True(await ServedWithAsync(haproxyPort, good.Certificate, good.Key));
+        Assert.Equal(served, await ServedWithAsync(haproxyPort, late.Certificate, late.Key));
+    }
+
+    private static async Task<bool> ServedWithAsync(int port, string certificate, string key)
+    {
+        var result = await TlsPeers.SClientAsync(port, ["-servername", "a.test", "-ign_eof", "-cert", certificate, "-key", key], "GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n");
+        return result.Output.Contains("HTTP/1.1 200", StringComparison.Ordinal);
     }
 
     /// <summary>RELIABILITY TLS-11: session tickets resume TLS 1.3 and TLS 1.2 sessions, and so does the TLS 1.2 session cache (20 reconnects each); `ssl_fc_is_resumed` says so.</summary>
