@@ -7,7 +7,8 @@ namespace Sluice.Integration.Fixtures;
 
 /// <summary>
 /// Certificates made for one test in a temporary directory: a CA, server and client certificates signed by it
-/// (ECDSA P-256 unless RSA is asked for), written as HAProxy reads them (PEM: certificate, chain, key), and CRLs.
+/// (ECDSA P-256 unless RSA is asked for), intermediate CAs signed by it, written as HAProxy reads them (PEM:
+/// certificate, chain, key), and CRLs.
 /// </summary>
 internal sealed class TestCertificates : IDisposable
 {
@@ -38,20 +39,37 @@ internal sealed class TestCertificates : IDisposable
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(5));
     }
 
-    /// <summary>A server certificate for <paramref name="cn"/> and the DNS names given (or the CN), written to <paramref name="file"/> with its key.</summary>
+    /// <summary>An intermediate CA signed by <see cref="Ca"/>, with its key so that it can issue, valid from <paramref name="notBefore"/> to <paramref name="notAfter"/> (by default, as long as the root).</summary>
+    public X509Certificate2 Intermediate(string name, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}, O=Sluice, C=FR", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        using var caKey = Ca.GetECDsaPrivateKey()!;
+        using var certificate = request.Create(Ca.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey), notBefore ?? Ca.NotBefore, notAfter ?? Ca.NotAfter, NextSerial());
+        return certificate.CopyWithPrivateKey(key);
+    }
+
+    /// <summary>
+    /// A server certificate for <paramref name="cn"/> and the DNS names given (or the CN), written to <paramref name="file"/>
+    /// with its key; an <paramref name="issuer"/> other than the root is written after the certificate, as its chain.
+    /// </summary>
     public string Server(string file, string cn, string[]? dnsNames = null, bool rsa = false, bool keyApart = false, X509Certificate2? issuer = null)
     {
         var (certificate, key) = Issue($"CN={cn}", dnsNames ?? [cn], clientAuth: false, rsa, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), issuer ?? Ca);
         var path = Path.Combine(Directory, file);
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var chain = issuer is null || issuer.SubjectName.RawData.AsSpan().SequenceEqual(issuer.IssuerName.RawData) ? "" : issuer.ExportCertificatePem() + "\n";
         if (keyApart)
         {
-            File.WriteAllText(path, certificate.ExportCertificatePem() + "\n");
+            File.WriteAllText(path, certificate.ExportCertificatePem() + "\n" + chain);
             File.WriteAllText(path + ".key", key);
         }
         else
         {
-            File.WriteAllText(path, certificate.ExportCertificatePem() + "\n" + key);
+            File.WriteAllText(path, certificate.ExportCertificatePem() + "\n" + chain + key);
         }
 
         return path;
@@ -114,12 +132,18 @@ internal sealed class TestCertificates : IDisposable
             request.CertificateExtensions.Add(san.Build());
         }
 
-        var serial = BitConverter.GetBytes(Interlocked.Increment(ref _serial));
-        Array.Reverse(serial);
+        var serial = NextSerial();
         // The CA's key is ECDSA: an RSA request is signed through a generator for the CA's key.
         using var issuerKey = issuer.GetECDsaPrivateKey()!;
         using var certificate = request.Create(issuer.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey), notBefore, notAfter, serial);
         var keyPem = rsa ? rsaKey!.ExportPkcs8PrivateKeyPem() : ecdsa!.ExportECPrivateKeyPem();
         return (X509CertificateLoader.LoadCertificate(certificate.RawData), keyPem + "\n");
+    }
+
+    private byte[] NextSerial()
+    {
+        var serial = BitConverter.GetBytes(Interlocked.Increment(ref _serial));
+        Array.Reverse(serial);
+        return serial;
     }
 }

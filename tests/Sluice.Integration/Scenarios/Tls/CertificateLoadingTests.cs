@@ -7,7 +7,7 @@ namespace Sluice.Integration.Scenarios.Tls;
 /// <summary>
 /// Certificate files as OpenSSL writes them, checked at start-up from their DER (the key is imported at the first
 /// handshake): a key that is not the certificate's, or no key, is refused with haproxy's own words; every key form
-/// OpenSSL writes loads and serves.
+/// OpenSSL writes loads and serves; the chain after the certificate is sent with it.
 /// </summary>
 public sealed partial class CertificateLoadingTests : IDisposable
 {
@@ -115,6 +115,30 @@ public sealed partial class CertificateLoadingTests : IDisposable
                 Assert.Equal("ok", response.StandardOutput);
             }
         }
+    }
+
+    /// <summary>
+    /// A PEM of leaf, intermediate CA and key: both certificates are sent, so a client that trusts only the root
+    /// verifies the leaf.
+    /// </summary>
+    [Fact]
+    public async Task LeafIntermediateAndKey_BothSent_ClientTrustingTheRootVerifies()
+    {
+        using var certs = new TestCertificates("Sluice Test Root");
+        var intermediate = certs.Intermediate("Sluice Test Intermediate");
+        var crt = certs.Server("chained.pem", "chained.test", issuer: intermediate);
+        var port = Ports.FreeListeningPort();
+        await using var sluice = await InProcessSluice.StartAsync(File.ReadAllText(ConfigFile(crt, port)), ReadyProbe.Tcp(port));
+
+        var shown = await TlsPeers.SClientAsync(port, ["-servername", "chained.test", "-showcerts", "-CAfile", certs.CaFile]);
+        Assert.True(shown.Connected, shown.Output);
+        Assert.Equal(2, Regex.Count(shown.Output, "-----BEGIN CERTIFICATE-----"));
+        Assert.Contains(" 0 s:CN = chained.test\n   i:C = FR, O = Sluice, CN = Sluice Test Intermediate\n", shown.Output, StringComparison.Ordinal);
+        Assert.Contains(" 1 s:C = FR, O = Sluice, CN = Sluice Test Intermediate\n   i:C = FR, O = Sluice, CN = Sluice Test Root\n", shown.Output, StringComparison.Ordinal);
+        Assert.Contains("Verify return code: 0 (ok)", shown.Output, StringComparison.Ordinal);
+
+        var response = await TlsPeers.CurlAsync("chained.test", port, "/", "--cacert", certs.CaFile);
+        Assert.True(response.StandardOutput == "ok", response.StandardError);
     }
 
     /// <summary>`-c` by both programs on the same file; Sluice's result and haproxy's standard error.</summary>

@@ -9,8 +9,8 @@ namespace Sluice.Integration.Scenarios.Tls;
 
 /// <summary>
 /// TLS termination on bind lines, against curl and openssl s_client: ALPN and the mux it selects, SNI over
-/// directories and crt-lists, protocol versions, ciphers, handshake limits and failures, resumption
-/// (RELIABILITY §7.4).
+/// directories and crt-lists, protocol versions, ciphers, handshake limits and failures, resumption, client
+/// certificates failing above the leaf (RELIABILITY §7.4).
 /// </summary>
 public sealed class TlsFrontTests : IDisposable
 {
@@ -238,47 +238,114 @@ public sealed class TlsFrontTests : IDisposable
         await cleartext.Output.WaitForAsync(l => l.Contains("<BADREQ>", StringComparison.Ordinal) && l.Contains(" 400 ", StringComparison.Ordinal));
     }
 
-    /// <summary>RELIABILITY TLS-09: stalled handshakes (200 here, the machine is shared) end at `timeout client-hs`; new handshakes succeed meanwhile.</summary>
+    /// <summary>
+    /// RELIABILITY TLS-09: 1,000 connections that send half a ClientHello and stall are closed at `timeout client-hs`;
+    /// while they are held, new handshakes succeed.
+    /// </summary>
     [Fact]
     public async Task Tls09_HalfClientHello_Stalled_ClosedAtClientHsWhileOthersSucceed()
     {
+        const int Stalled = 1000;
+        const int ClientHsSeconds = 8;
+        var clientHs = TimeSpan.FromSeconds(ClientHsSeconds);
         var site = _certs.Server("a.pem", "a.test");
-        var (sluice, port) = await StartAsync($"ssl crt {site}", defaults: "    timeout client-hs 1s");
+        // maxconn above the stalled connections: what is tested is the handshake bound, not the connection limit.
+        var (sluice, port) = await StartAsync($"ssl crt {site}", global: "    maxconn 2000", defaults: $"    timeout client-hs {ClientHsSeconds}s");
         await using var _ = sluice;
 
         // A record header announcing a 512-byte ClientHello, then the first bytes of it only.
         byte[] half = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
         var stalled = new List<Socket>();
-        for (var i = 0; i < 200; i++)
+        var sinceFirst = Stopwatch.StartNew();
+        try
         {
-            var socket = await TestClient.ConnectTcpAsync(port);
-            await socket.SendAsync(half, SocketFlags.None);
-            stalled.Add(socket);
-        }
-
-        var clock = Stopwatch.StartNew();
-        var good = await TlsPeers.CurlAsync("a.test", port, "/", "--cacert", _certs.CaFile);
-        Assert.Equal("ok", good.StandardOutput);
-
-        var buffer = new byte[16];
-        foreach (var socket in stalled)
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            int read;
-            try
+            for (var batch = 0; batch < Stalled / 100; batch++)
             {
-                read = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-            }
-            catch (SocketException)
-            {
-                read = 0;
+                stalled.AddRange(await Task.WhenAll(Enumerable.Range(0, 100).Select(async _ =>
+                {
+                    var socket = await TestClient.ConnectTcpAsync(port);
+                    await socket.SendAsync(half, SocketFlags.None);
+                    return socket;
+                })));
             }
 
-            Assert.Equal(0, read);
-            socket.Dispose();
+            var allSent = Stopwatch.StartNew();
+            for (var i = 0; i < 3; i++)
+            {
+                var good = await TlsPeers.CurlAsync("a.test", port, "/", "--cacert", _certs.CaFile);
+                Assert.True(good.StandardOutput == "ok", good.StandardError);
+            }
+
+            // Those handshakes were made while the stalled ones were held (nothing to read: not closed yet).
+            var held = stalled.Count(socket => !socket.Poll(0, SelectMode.SelectRead));
+            Assert.True(held >= Stalled / 2, $"{held} of {Stalled} still held after {allSent.Elapsed}");
+
+            using var cts = new CancellationTokenSource(clientHs + TimeSpan.FromSeconds(15));
+            var reads = await Task.WhenAll(stalled.Select(async socket =>
+            {
+                try
+                {
+                    return await socket.ReceiveAsync(new byte[16], SocketFlags.None, cts.Token);
+                }
+                catch (SocketException)
+                {
+                    return 0;
+                }
+            }));
+            Assert.All(reads, read => Assert.Equal(0, read));
+            // Each was accepted after the first connect: none closed before its client-hs (a heartbeat's slack aside).
+            Assert.True(sinceFirst.Elapsed >= clientHs - TimeSpan.FromSeconds(1), $"all closed {sinceFirst.Elapsed} after the first connect");
+            Assert.InRange(allSent.Elapsed, TimeSpan.Zero, clientHs + TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            stalled.ForEach(socket => socket.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// `ca-ignore-err`: a client certificate issued by an expired intermediate CA (error 10 at depth 1; `ca-file`
+    /// holds the root and the intermediate) is refused unless `ca-ignore-err` names the error or says `all`;
+    /// `crt-ignore-err` is about the leaf and does not let it through. haproxy runs the same configuration and
+    /// serves the same clients; a certificate from a valid intermediate is served by both throughout.
+    /// </summary>
+    [Theory]
+    [InlineData("verify required", false)]
+    [InlineData("verify required crt-ignore-err 10", false)]
+    [InlineData("verify required crt-ignore-err all", false)]
+    [InlineData("verify required ca-ignore-err 20", false)]
+    [InlineData("verify required ca-ignore-err 10", true)]
+    [InlineData("verify required ca-ignore-err all", true)]
+    [InlineData("verify optional", false)]
+    [InlineData("verify optional ca-ignore-err 10", true)]
+    public async Task CaIgnoreErr_ClientOfExpiredIntermediate_ServedOnlyWhenItsErrorIsIgnored_AsHAProxy(string verify, bool served)
+    {
+        var site = _certs.Server("a.pem", "a.test");
+        var current = _certs.Intermediate("Current Intermediate");
+        var expired = _certs.Intermediate("Expired Intermediate", DateTimeOffset.UtcNow.AddDays(-60), DateTimeOffset.UtcNow.AddDays(-1));
+        var good = _certs.Client("good", "CN=good", issuer: current);
+        var late = _certs.Client("late", "CN=late", issuer: expired);
+        var caFile = Path.Combine(_certs.Directory, "root-and-intermediates.crt");
+        File.WriteAllText(caFile, _certs.Ca.ExportCertificatePem() + "\n" + current.ExportCertificatePem() + "\n" + expired.ExportCertificatePem() + "\n");
+        var bind = $"ssl crt {site} ca-file {caFile} {verify}";
+
+        var (sluice, port) = await StartAsync(bind);
+        await using (sluice)
+        {
+            Assert.True(await ServedWithAsync(port, good.Certificate, good.Key));
+            Assert.Equal(served, await ServedWithAsync(port, late.Certificate, late.Key));
         }
 
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(4));
+        var haproxyPort = Ports.FreeListeningPort();
+        await using var haproxy = await HAProxyPeer.StartAsync(Config(haproxyPort, bind), haproxyPort);
+        Assert.True(await ServedWithAsync(haproxyPort, good.Certificate, good.Key));
+        Assert.Equal(served, await ServedWithAsync(haproxyPort, late.Certificate, late.Key));
+    }
+
+    private static async Task<bool> ServedWithAsync(int port, string certificate, string key)
+    {
+        var result = await TlsPeers.SClientAsync(port, ["-servername", "a.test", "-ign_eof", "-cert", certificate, "-key", key], "GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n");
+        return result.Output.Contains("HTTP/1.1 200", StringComparison.Ordinal);
     }
 
     /// <summary>RELIABILITY TLS-11: session tickets resume TLS 1.3 and TLS 1.2 sessions, and so does the TLS 1.2 session cache (20 reconnects each); `ssl_fc_is_resumed` says so.</summary>
