@@ -1,5 +1,6 @@
 using Sluice.Integration.Fixtures;
 using Sluice.Integration.Scenarios.Stats;
+using HttpHelpers = Sluice.Integration.Scenarios.Http.Http;
 
 namespace Sluice.Integration.Scenarios.Tls;
 
@@ -107,6 +108,72 @@ public sealed class TlsServerOptionsTests : IDisposable
             "UP L7OK 200 [Layer7 check passed]",
             "UP L7OK 200 [Layer7 check passed]",
             "DOWN L6RSP  [Layer6 invalid response]",
+        ], reference);
+        Assert.Equal(reference, ours);
+    }
+
+    /// <summary>
+    /// `ssl-default-server-options ssl-max-ver TLSv1.2` with `ssl-default-server-ciphers` (an ECDSA suite, as the
+    /// server's key) and `ssl-default-server-ciphersuites` in `global`: a plain `ssl` server line gets TLS 1.2 and
+    /// that suite, one raising its own `ssl-max-ver` gets TLS 1.3 and the default TLS 1.3 suite, and its own
+    /// `ciphers`/`ciphersuites` replace the defaults; an RSA server shares no suite with the defaults (503).
+    /// </summary>
+    [Fact]
+    public async Task SslDefaultServerOptionsCiphersCiphersuites_AndServerLinesOwn_AsHAProxy()
+    {
+        await using var ecdsa = await StartTlsNginxAsync(_certs.Server("ecdsa.pem", "backend.test"));
+        await using var rsa = await StartTlsNginxAsync(_certs.Server("rsa.pem", "backend.test", rsa: true));
+        var verify = $"ssl ca-file {_certs.CaFile}";
+        var servers = new (string Backend, string Server)[]
+        {
+            ("defaults_only", $"{ecdsa.Address} {verify}"),
+            ("own_max_ver", $"{ecdsa.Address} {verify} ssl-max-ver TLSv1.3"),
+            ("own_ciphers", $"{ecdsa.Address} {verify} ciphers ECDHE-ECDSA-CHACHA20-POLY1305"),
+            ("own_ciphersuites", $"{ecdsa.Address} {verify} ssl-max-ver TLSv1.3 ciphersuites TLS_AES_128_GCM_SHA256"),
+            ("rsa_defaults", $"{rsa.Address} {verify}"),
+            ("rsa_own_ciphers", $"{rsa.Address} {verify} ciphers ECDHE-RSA-AES128-GCM-SHA256"),
+        };
+        string Config(int port, string socket) => $"""
+            global
+                stats socket {socket} level admin
+                ssl-default-server-options ssl-max-ver TLSv1.2
+                ssl-default-server-ciphers ECDHE-ECDSA-AES128-GCM-SHA256
+                ssl-default-server-ciphersuites TLS_CHACHA20_POLY1305_SHA256
+            defaults
+                mode http
+                timeout connect 5s
+                timeout client 10s
+                timeout server 10s
+                retries 0
+            frontend f
+                bind 127.0.0.1:{port}
+            {string.Concat(servers.Select(s => $"    use_backend {s.Backend} if {{ req.hdr(x-backend) -m str {s.Backend} }}\n"))}
+            {string.Concat(servers.Select(s => $"backend {s.Backend}\n    server s {s.Server}\n"))}
+            """;
+
+        async Task<List<string>> RunAsync(int port, string socket)
+        {
+            var seen = new List<string>();
+            foreach (var (backend, _) in servers)
+            {
+                var result = await HttpHelpers.CurlAsync("-H", "X-Backend: " + backend, "-w", "%{http_code}", HttpHelpers.Url(port, "/tls"));
+                var body = result.StandardOutput;
+                seen.Add($"{backend}: {(body.EndsWith("200", StringComparison.Ordinal) ? body[..^3].Trim() : body[^3..])}");
+            }
+
+            return seen;
+        }
+
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, RunAsync);
+
+        Assert.Equal(
+        [
+            "defaults_only: TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256",
+            "own_max_ver: TLSv1.3 TLS_CHACHA20_POLY1305_SHA256",
+            "own_ciphers: TLSv1.2 ECDHE-ECDSA-CHACHA20-POLY1305",
+            "own_ciphersuites: TLSv1.3 TLS_AES_128_GCM_SHA256",
+            "rsa_defaults: 503",
+            "rsa_own_ciphers: TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256",
         ], reference);
         Assert.Equal(reference, ours);
     }
