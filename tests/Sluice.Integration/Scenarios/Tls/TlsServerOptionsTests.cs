@@ -16,7 +16,10 @@ public sealed class TlsServerOptionsTests : IDisposable
 
     public void Dispose() => _certs.Dispose();
 
-    /// <summary>nginx with TLS; <c>/tls</c> answers the protocol and cipher of the connection.</summary>
+    /// <summary>
+    /// nginx with TLS (and HTTP/2 by ALPN with <paramref name="http2"/>); <c>/tls</c> answers the protocol and cipher
+    /// of the connection, <c>/alpn</c> the HTTP version of the request and the protocol ALPN chose.
+    /// </summary>
     private Task<NginxBackend> StartTlsNginxAsync(string certificate, bool http2 = false, string protocols = "TLSv1.2 TLSv1.3") => NginxBackend.StartAsync(new NginxOptions
     {
         ListenParameters = http2 ? " ssl http2" : " ssl",
@@ -27,6 +30,10 @@ public sealed class TlsServerOptionsTests : IDisposable
             location = /tls {
                 default_type text/plain;
                 return 200 "$ssl_protocol $ssl_cipher\n";
+            }
+            location = /alpn {
+                default_type text/plain;
+                return 200 "$server_protocol alpn=$ssl_alpn_protocol\n";
             }
             """,
     });
@@ -175,6 +182,71 @@ public sealed class TlsServerOptionsTests : IDisposable
             "rsa_defaults: 503",
             "rsa_own_ciphers: TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256",
         ], reference);
+        Assert.Equal(reference, ours);
+    }
+
+    /// <summary>
+    /// Seed 001's backend over TLS (`server ... ssl verify none alpn LIST`) behind its frontend (`bind ... ssl crt
+    /// alpn h2,http/1.1`, and a cleartext bind): ALPN decides the protocol towards nginx whatever the client speaks
+    /// (curl in HTTP/1.1 and HTTP/2, in cleartext with prior knowledge and over TLS): `h2` to an HTTP/2 server, HTTP/2;
+    /// `h2,http/1.1` to one without HTTP/2, HTTP/1.1; `h2,http/1.1` to the HTTP/2 one, HTTP/2; `h2` alone to one
+    /// without HTTP/2, no protocol in common (nginx refuses the handshake: 503).
+    /// </summary>
+    [Theory]
+    [InlineData("h2", true, "HTTP/2.0 alpn=h2")]
+    [InlineData("h2,http/1.1", false, "HTTP/1.1 alpn=http/1.1")]
+    [InlineData("h2,http/1.1", true, "HTTP/2.0 alpn=h2")]
+    [InlineData("h2", false, "503")]
+    public async Task Seed001_ServerAlpnOverTls_ChoosesTheProtocolTowardsNginx_AsHAProxy(string alpn, bool http2Server, string expected)
+    {
+        var site = _certs.Server("backend.pem", "backend.test");
+        var front = _certs.Server("front.pem", "localhost");
+        await using var nginx = await StartTlsNginxAsync(site, http2Server);
+        string Config(int port, string socket) => $"""
+            global
+                stats socket {socket} level admin
+            frontend fe_h2
+                mode http
+                timeout client 10s
+                bind 127.0.0.1:{port}
+                bind 127.0.0.1:{port + 1} ssl crt {front} alpn h2,http/1.1
+                default_backend be_h2
+            backend be_h2
+                mode http
+                timeout connect 5s
+                timeout server 10s
+                retries 0
+                server server1 {nginx.Address} ssl verify none alpn {alpn}
+            """;
+
+        async Task<List<string>> RunAsync(int port, string socket)
+        {
+            var tls = $"https://localhost:{port + 1}/alpn";
+            var resolve = $"localhost:{port + 1}:127.0.0.1";
+            var seen = new List<string>();
+            foreach (var (client, arguments) in new (string, string[])[]
+            {
+                ("h1", ["--http1.1", HttpHelpers.Url(port, "/alpn")]),
+                ("h2c", ["--http2-prior-knowledge", HttpHelpers.Url(port, "/alpn")]),
+                ("h1 tls", ["--http1.1", "--cacert", _certs.CaFile, "--resolve", resolve, tls]),
+                ("h2 tls", ["--http2", "--cacert", _certs.CaFile, "--resolve", resolve, tls]),
+            })
+            {
+                var result = await HttpHelpers.CurlAsync(["-w", "\n%{http_version} %{http_code}", .. arguments]);
+                Assert.True(result.ExitCode == 0, client + ": " + result.StandardError);
+                // The client's own protocol and status, then what nginx saw (an error page is the proxy's, left out).
+                var output = result.StandardOutput;
+                var (body, tail) = (output[..output.LastIndexOf('\n')].Trim(), output[(output.LastIndexOf('\n') + 1)..]);
+                seen.Add($"{client}: {tail}{(tail.EndsWith(" 200", StringComparison.Ordinal) ? " " + body : string.Empty)}");
+            }
+
+            return seen;
+        }
+
+        var (reference, ours) = await HaproxyOracle.CompareAsync(Config, RunAsync, ports: 2);
+
+        var outcome = expected == "503" ? "503" : "200 " + expected;
+        Assert.Equal([$"h1: 1.1 {outcome}", $"h2c: 2 {outcome}", $"h1 tls: 1.1 {outcome}", $"h2 tls: 2 {outcome}"], reference);
         Assert.Equal(reference, ours);
     }
 }
