@@ -58,8 +58,8 @@ internal sealed class HealthChecker : IHeartbeatTarget
         _dueMs = firstDueMs;
         State = new HealthState(_config.Rise, _config.Fall);
         // configuration.txt, "check-ssl": checks of an `ssl` server inherit TLS unless `port` or `addr` sends them
-        // elsewhere; `check-ssl` forces it.
-        var tls = server.Config.Tls is { } connector && (connector.Settings.CheckSsl || (connector.Settings.Enabled && _config.Port == 0 && _config.Address is null)) ? connector.ForChecks : null;
+        // elsewhere; `check-ssl` forces it, `no-check-ssl` turns it off.
+        var tls = server.Config.Tls is { } connector && (connector.Settings.CheckSsl ?? (connector.Settings.Enabled && _config.Port == 0 && _config.Address is null)) ? connector.ForChecks : null;
         // configuration.txt, "check-send-proxy": checks speak the PROXY protocol when the traffic does, unless `port`
         // or `addr` sends them elsewhere; `check-send-proxy` forces it, in the traffic's version (v1 without one).
         // The connection is the proxy's own: v1 names the check connection's addresses, v2 is a LOCAL command.

@@ -91,8 +91,11 @@ internal sealed record TlsSettings
     public string? CheckSni { get; init; }
     /// <summary>`check-alpn LIST`: the ALPN offer of health checks; null offers the line's `alpn`.</summary>
     public IReadOnlyList<string>? CheckAlpn { get; init; }
-    /// <summary>`check-ssl`: health checks speak TLS even without `ssl`.</summary>
-    public bool CheckSsl { get; init; }
+    /// <summary>
+    /// `check-ssl` (true): health checks speak TLS even without `ssl`; `no-check-ssl` (false): they do not, even on an
+    /// `ssl` server; null (neither): they follow the server's `ssl` unless `port` or `addr` sends them elsewhere.
+    /// </summary>
+    public bool? CheckSsl { get; init; }
     /// <summary>Global `crt-base`: the directory of relative `crt` paths, on lines and in crt-lists.</summary>
     public string? CrtBase { get; init; }
     /// <summary>Global `ca-base`: the directory of relative `ca-file` and `crl-file` paths.</summary>

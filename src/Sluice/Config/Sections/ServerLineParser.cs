@@ -142,7 +142,7 @@ internal static class ServerLineParser
             return false;
         }
 
-        if (options.Tls is { } tls && (tls.Enabled || tls.CheckSsl))
+        if (options.Tls is { } tls && (tls.Enabled || tls.CheckSsl == true))
         {
             var connector = TlsConnector.Create(
                 tls with { Verify = tls.Verify == TlsVerify.Default ? TlsVerify.Required : tls.Verify },
