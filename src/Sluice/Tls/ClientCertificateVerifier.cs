@@ -42,20 +42,17 @@ internal sealed class ClientCertificateVerifier
 
     /// <summary>
     /// Verifies a presented certificate (<paramref name="presentedChain"/> holds what the client sent beside it).
-    /// Returns whether the handshake may go on; <paramref name="result"/> is the first error found, leaf first, or 0.
+    /// Returns whether the handshake may go on; <paramref name="result"/> is the first error found, leaf first, or 0;
+    /// <paramref name="leafError"/> is the first error at depth 0 (`ssl_c_err`), <paramref name="caError"/> the
+    /// first above it (`ssl_c_ca_err`), each 0 when none; <paramref name="refusedAboveLeaf"/> says an error above the
+    /// leaf was not ignored (HAProxy's "CA chain cannot be verified" rather than "certificate not trusted").
     /// </summary>
-    public bool Verify(X509Certificate2? certificate, X509Chain? presentedChain, out int result) =>
-        Verify(certificate, presentedChain, out result, out _, out _);
-
-    /// <summary>
-    /// As above; <paramref name="leafError"/> is the first error at depth 0 (`ssl_c_err`), <paramref name="caError"/>
-    /// the first above it (`ssl_c_ca_err`), each 0 when none.
-    /// </summary>
-    public bool Verify(X509Certificate2? certificate, X509Chain? presentedChain, out int result, out int leafError, out int caError)
+    public bool Verify(X509Certificate2? certificate, X509Chain? presentedChain, out int result, out int leafError, out int caError, out bool refusedAboveLeaf)
     {
         result = Ok;
         leafError = Ok;
         caError = Ok;
+        refusedAboveLeaf = false;
         if (certificate is null)
         {
             return Mode != TlsVerify.Required;
@@ -106,6 +103,7 @@ internal sealed class ClientCertificateVerifier
             if (!(depth == 0 ? _crtIgnored : _caIgnored).Ignores(error))
             {
                 accepted = false;
+                refusedAboveLeaf |= depth > 0;
             }
         }
 

@@ -160,6 +160,12 @@ internal sealed class TlsTerminator
     /// <summary>HAProxy's words for any other failed handshake (CO_ER_SSL_HANDSHAKE).</summary>
     public const string HandshakeFailure = "SSL handshake failure";
 
+    /// <summary>HAProxy's words for a client certificate refused for an error at depth 0 (CO_ER_SSL_CRT_FAIL).</summary>
+    public const string ClientCertificateNotTrusted = "SSL client certificate not trusted";
+
+    /// <summary>HAProxy's words for a client certificate refused for an error above it (CO_ER_SSL_CA_FAIL).</summary>
+    public const string ClientCaChainNotVerified = "SSL client CA chain cannot be verified";
+
     /// <summary>The handshake with a client; on failure, why, in HAProxy's words.</summary>
     public async Task<(SslStream? Stream, TlsConnectionInfo? Info, string? Failure)> AuthenticateAsync(Socket socket)
     {
@@ -196,7 +202,7 @@ internal sealed class TlsTerminator
         {
             Interlocked.Increment(ref _handshakeFailures);
             await stream.DisposeAsync().ConfigureAwait(false);
-            return (null, null, HandshakeFailure);
+            return (null, null, stream.Refusal ?? HandshakeFailure);
         }
 
         var client = stream.RemoteCertificate as X509Certificate2 ?? (stream.RemoteCertificate is { } other ? new X509Certificate2(other) : null);
@@ -291,10 +297,16 @@ internal sealed class TlsTerminator
     {
         var tls = (TlsServerStream)sender;
         var presented = certificate as X509Certificate2 ?? (certificate is null ? null : new X509Certificate2(certificate));
-        var accepted = tls.Entry!.Policy.Verifier!.Verify(presented, chain, out var result, out var leafError, out var caError);
+        var accepted = tls.Entry!.Policy.Verifier!.Verify(presented, chain, out var result, out var leafError, out var caError, out var refusedAboveLeaf);
         tls.VerifyResult = result;
         tls.LeafError = leafError;
         tls.CaError = caError;
+        if (!accepted && presented is not null)
+        {
+            // A missing certificate under `verify required` stays a plain handshake failure, as in HAProxy.
+            tls.Refusal = refusedAboveLeaf ? ClientCaChainNotVerified : ClientCertificateNotTrusted;
+        }
+
         return accepted;
     }
 
@@ -375,6 +387,9 @@ internal sealed class TlsTerminator
         public int LeafError { get; set; }
 
         public int CaError { get; set; }
+
+        /// <summary>Why the client's certificate was refused, in HAProxy's words; null when it was not.</summary>
+        public string? Refusal { get; set; }
 
         /// <summary>The certificate the client's SNI picked, with its client-certificate policy.</summary>
         public CertificateEntry? Entry { get; set; }
