@@ -105,6 +105,18 @@ internal sealed class SluiceProcess : ISluiceInstance
         return instance;
     }
 
+    /// <summary>
+    /// Rewrites the configuration, sends SIGUSR2 and waits for the <paramref name="reloadsSoFar"/>+1-th line starting
+    /// with <paramref name="outcome"/>.
+    /// </summary>
+    public async Task ReloadAsync(string config, int reloadsSoFar = 0, string outcome = "[NOTICE] Reload done")
+    {
+        await File.WriteAllTextAsync(ConfigPath, config);
+        var kill = await Sluice.TestKit.Processes.CommandRunner.RunAsync("kill", ["-USR2", ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.Equal(0, kill.ExitCode);
+        await Output.WaitForAsync(l => l.StartsWith(outcome, StringComparison.Ordinal), reloadsSoFar + 1);
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

@@ -70,13 +70,7 @@ public sealed class ChrootTests : IDisposable
             http-request return status 200 content-type text/plain string "{body}"
         """;
 
-    private static async Task ReloadAsync(SluiceProcess sluice, string config, string outcome)
-    {
-        await File.WriteAllTextAsync(sluice.ConfigPath, config);
-        var kill = await CommandRunner.RunAsync("kill", ["-USR2", P(sluice.ProcessId)]);
-        Assert.Equal(0, kill.ExitCode);
-        await sluice.Output.WaitForAsync(l => l.StartsWith(outcome, StringComparison.Ordinal));
-    }
+    private static Task ReloadAsync(SluiceProcess sluice, string config, string outcome) => sluice.ReloadAsync(config, 0, outcome);
 
     [Fact]
     public async Task Chroot_TlsH2AuthLogsUnixServerAndRuntimeApi_WorkInsideTheDirectory()

@@ -42,13 +42,8 @@ public sealed class ReloadTests(ITestOutputHelper output)
             server e {server}
         """;
 
-    private static async Task ReloadAsync(SluiceProcess sluice, string config, int reloadsSoFar, string outcome = "[NOTICE] Reload done")
-    {
-        await File.WriteAllTextAsync(sluice.ConfigPath, config);
-        var kill = await CommandRunner.RunAsync("kill", ["-USR2", sluice.ProcessId.ToString(CultureInfo.InvariantCulture)]);
-        Assert.Equal(0, kill.ExitCode);
-        await sluice.Output.WaitForAsync(l => l.StartsWith(outcome, StringComparison.Ordinal), reloadsSoFar + 1);
-    }
+    private static Task ReloadAsync(SluiceProcess sluice, string config, int reloadsSoFar, string outcome = "[NOTICE] Reload done") =>
+        sluice.ReloadAsync(config, reloadsSoFar, outcome);
 
     private static async Task<string> GetAsync(int port)
     {

@@ -134,4 +134,50 @@ public sealed class TlsPolicyTests : IDisposable
             Assert.Contains("HTTP/1.1 200", withCertificate.Output, StringComparison.Ordinal);
         }
     }
+
+    /// <summary>
+    /// RELIABILITY TLS-06 across a reload: a session made under one CA file resumes (the control), but after a reload
+    /// that revokes the client's certificate by a CRL, or trusts another CA only, it does not: the certificate is
+    /// checked again and refused.
+    /// </summary>
+    [Theory]
+    [InlineData("-tls1_3")]
+    [InlineData("-tls1_2")]
+    public async Task Tls06_AfterAReloadChangingCrlOrCa_SessionsOfTheOldPolicyNotResumed(string version)
+    {
+        await using var backend = RecordingBackend.Start();
+        var site = _certs.Server("site.pem", "a.test");
+        var client = _certs.Client("client", "CN=client");
+        var crl = _certs.Crl("revoked.crl", client.Issued);
+        using var otherCa = new TestCertificates("Other CA");
+        var port = Ports.FreeListeningPort();
+        string ConfigWith(string options) => Config($"    bind 127.0.0.1:{port} ssl crt {site} verify required {options}", backend);
+        await using var sluice = await SluiceProcess.StartAsync(ConfigWith($"ca-file {_certs.CaFile}"), [ReadyProbe.Tcp(port)]);
+        string[] certificate = ["-cert", client.Certificate, "-key", client.Key];
+
+        async Task<SClientResult> ConnectAsync(string session, bool resume)
+        {
+            string[] sessionArguments = resume ? ["-sess_in", session] : ["-sess_out", session];
+            return await TlsPeers.SClientAsync(port, [version, "-servername", "a.test", .. sessionArguments, "-ign_eof", .. certificate], Request("a.test"));
+        }
+
+        var before = Path.Combine(_certs.Directory, "before-" + version);
+        Assert.Contains("HTTP/1.1 200", (await ConnectAsync(before, resume: false)).Output, StringComparison.Ordinal);
+        var resumed = await ConnectAsync(before, resume: true);
+        Assert.Equal(1, resumed.ReusedCount);
+        Assert.Contains("HTTP/1.1 200", resumed.Output, StringComparison.Ordinal);
+
+        var reloads = 0;
+        foreach (var options in new[] { $"ca-file {_certs.CaFile} crl-file {crl}", $"ca-file {otherCa.CaFile}" })
+        {
+            // A fresh session from the configuration before this reload, so that only the reload stands between.
+            var session = Path.Combine(_certs.Directory, "session-" + version + reloads.ToString(CultureInfo.InvariantCulture));
+            Assert.Contains("HTTP/1.1 200", (await ConnectAsync(session, resume: false)).Output, StringComparison.Ordinal);
+            await sluice.ReloadAsync(ConfigWith(options), reloads++);
+            var after = await ConnectAsync(session, resume: true);
+            Assert.Equal(0, after.ReusedCount);
+            Assert.DoesNotContain("HTTP/1.1 200", after.Output, StringComparison.Ordinal);
+            await sluice.ReloadAsync(ConfigWith($"ca-file {_certs.CaFile}"), reloads++);
+        }
+    }
 }
