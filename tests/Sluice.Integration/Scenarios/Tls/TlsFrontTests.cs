@@ -140,6 +140,35 @@ public sealed class TlsFrontTests : IDisposable
         Assert.Contains("HTTP/1.1 200", withCertificate.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A bind line's own TLS keywords, each seen by s_client: `crt` given twice (SNI picks each, the first is the
+    /// default), `ssl-min-ver`, `ciphers` and `ciphersuites`.
+    /// </summary>
+    [Fact]
+    public async Task BindLine_RepeatedCrtMinVersionAndOwnCiphers_Honoured()
+    {
+        var a = _certs.Server("a.pem", "a.test");
+        var b = _certs.Server("b.pem", "b.test");
+        var (tls13Only, port) = await StartAsync($"ssl crt {a} crt {b} ssl-min-ver TLSv1.3");
+        await using (tls13Only)
+        {
+            Assert.Equal("subject=CN = b.test", (await TlsPeers.SClientAsync(port, ["-servername", "b.test"])).Subject);
+            Assert.Equal("subject=CN = a.test", (await TlsPeers.SClientAsync(port, ["-servername", "a.test"])).Subject);
+            Assert.Equal("subject=CN = a.test", (await TlsPeers.SClientAsync(port, ["-servername", "c.test"])).Subject);
+            Assert.False((await TlsPeers.SClientAsync(port, ["-tls1_2", "-servername", "b.test"])).Connected);
+        }
+
+        var (ownCiphers, port2) = await StartAsync($"ssl crt {a} ciphers ECDHE-ECDSA-AES128-GCM-SHA256 ciphersuites TLS_CHACHA20_POLY1305_SHA256");
+        await using (ownCiphers)
+        {
+            var tls12 = await TlsPeers.SClientAsync(port2, ["-tls1_2"]);
+            Assert.Contains("Cipher is ECDHE-ECDSA-AES128-GCM-SHA256", tls12.Output, StringComparison.Ordinal);
+            Assert.False((await TlsPeers.SClientAsync(port2, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384"])).Connected);
+            var tls13 = await TlsPeers.SClientAsync(port2, ["-tls1_3"]);
+            Assert.Contains("Cipher is TLS_CHACHA20_POLY1305_SHA256", tls13.Output, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>RELIABILITY TLS-01: TLS 1.0 and 1.1 are refused by default (HAProxy's `ssl-min-ver TLSv1.2`).</summary>
     [Fact]
     public async Task Tls01_Tls10Or11_RefusedTls12And13Accepted()
