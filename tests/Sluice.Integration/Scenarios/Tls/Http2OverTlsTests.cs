@@ -28,16 +28,7 @@ public sealed class Http2OverTlsTests : IDisposable
     {
         var site = _certs.Server("a.pem", "a.test", rsa: true);
         var port = Ports.FreeListeningPort();
-        var config = $"""
-            defaults
-                mode http
-                timeout connect 2s
-                timeout client 10s
-                timeout server 10s
-            frontend fe
-                bind 127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)} ssl crt {site} alpn h2,http/1.1 {bindOptions}
-                http-request return status 200 content-type text/plain string ok
-            """;
+        var config = TlsFrontTests.Config(port, $"ssl crt {site} alpn h2,http/1.1 {bindOptions}");
         return (await InProcessSluice.StartAsync(config, ReadyProbe.Tcp(port)), port);
     }
 
