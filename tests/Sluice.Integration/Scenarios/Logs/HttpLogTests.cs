@@ -89,7 +89,7 @@ public class HttpLogTests
         await using var sluice = await SluiceProcess.StartAsync(HttpConfig(sluiceLog.Port, sPort, sH2, backend.Address, deadPort), [ReadyProbe.Tcp(sPort)]);
         var ours = await RunTrafficAsync(sluiceLog, sPort, sH2);
 
-        Assert.Equal(reference.Select(LogPeers.Normalize), ours.Select(LogPeers.Normalize));
+        Assert.Equal(reference.Select(LogPeers.NormalizeWithoutCounts), ours.Select(LogPeers.NormalizeWithoutCounts));
         Assert.Contains(ours, l => l.Contains(" SC-- ", StringComparison.Ordinal));
         Assert.Contains(ours, l => l.Contains(" sH-- ", StringComparison.Ordinal));
         Assert.Contains(ours, l => l.Contains(" CD-- ", StringComparison.Ordinal));

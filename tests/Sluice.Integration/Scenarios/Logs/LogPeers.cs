@@ -148,6 +148,14 @@ internal static class LogPeers
         return Regex.Replace(line, @"^(127\.0\.0\.1:PORT \[DATE\] \S+ \S+ )(\S+)", m => m.Groups[1].Value + Regex.Replace(m.Groups[2].Value, @"\d+", "T"));
     }
 
+    /// <summary>
+    /// <see cref="Normalize"/>, and the connection counts `%ac/%fc/%bc/%sc` of the httplog/tcplog layouts replaced
+    /// (retries stay): they depend on when each program saw the previous clients' connections close, which a loaded
+    /// machine delays.
+    /// </summary>
+    public static string NormalizeWithoutCounts(string line) =>
+        Regex.Replace(Normalize(line), @" \d+/\d+/\d+/\d+/(\+?\d+) ", " C/C/C/C/$1 ");
+
     /// <summary>The timers of a line in the httplog/tcplog layouts, as numbers.</summary>
     public static long[] Timers(string line)
     {
