@@ -307,6 +307,7 @@ internal sealed class ProxyHost : IAsyncDisposable
             {
                 Log = frontend.Log is { } log ? new Sluice.Logging.LogSender(log) : null,
                 Resolutions = _resolutions,
+                OnEventLoops = Transport.EventLoop.Usable(global.NoEpoll),
 
                 // At a reload the frontend of the same name goes on counting where the running one is.
                 Counters = predecessor?._frontendStats.Find(f => f.Name == frontend.Name)?.Counters ?? new(),
@@ -412,7 +413,7 @@ internal sealed class ProxyHost : IAsyncDisposable
         var proto = listener.Bind.Proto;
         if (string.Equals(proto, "h2", StringComparison.Ordinal) || (proto is null && handshake.NegotiatedH2))
         {
-            var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy,
+            var http2 = new Http2Session(context, new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, context.Shared.OnEventLoops, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy,
                 rewritten: (handshake.ClientEndPoint, handshake.LocalEndPoint)), listener)
             {
                 SessionVariables = sessionVariables,

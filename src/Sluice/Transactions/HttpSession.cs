@@ -53,7 +53,7 @@ internal sealed class HttpSession : ISession, IHeartbeatTarget, IDisposable
         _context = context;
         _listener = listener;
         _sessionVariables = sessionVariables;
-        _io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy,
+        _io = new SocketDuplex(client, context.Shared.Memory, waitWithoutBuffer: true, context.Shared.OnEventLoops, tls: handshake.Tls, tlsInfo: handshake.TlsInfo, proxy: handshake.Proxy,
             rewritten: (handshake.ClientEndPoint, handshake.LocalEndPoint));
         _front = new Http1FrontConnection(_io, context.Shared.Clock, context.RequestParser);
         _transaction = new HttpTransaction(context) { Listener = Sluice.Rules.Samples.ListenerIdentity.Of(context.Frontend, listener?.Bind), ListenerCounters = listener?.Counters };

@@ -1511,6 +1511,7 @@ internal sealed class HttpTransaction : IDisposable
         var connectStart = _front.Shared.Clock.Refresh();
         var retryConnections = (backend.Config.RetryOn & RetryOnConditions.ConnFailure) != 0;
         _dialer.Origin = new ProxyOrigin(_samples.ClientEndPoint, _samples.LocalEndPoint, front.Tls, front.Proxy, _samples);
+        _dialer.OnEventLoops = _front.Shared.OnEventLoops;
         var dial = await _dialer.DialAsync(backend.State, _serverState!, clientAddress, _samples.LocalEndPoint as IPEndPoint, backend.ConnectMs, backend.ConnectTimeout, _front.Shared.Clock, _waiter, retryConnections).ConfigureAwait(false);
         Retries += _dialer.Retries;
         _dialer.ReturnSourcePort();
@@ -1533,7 +1534,7 @@ internal sealed class HttpTransaction : IDisposable
 
         _serverState = dial.Server;
         Tc = _front.Shared.Clock.Refresh() - connectStart;
-        var io = new SocketDuplex(dial.Socket!, _front.Shared.Memory, waitWithoutBuffer: false, _front.Shared.ServerInputMemory, dial.Tls, dial.TlsInfo);
+        var io = new SocketDuplex(dial.Socket!, _front.Shared.Memory, waitWithoutBuffer: false, _front.Shared.OnEventLoops, _front.Shared.ServerInputMemory, dial.Tls, dial.TlsInfo);
         var protocol = webSocket ? BackMux.ChooseForWebSocket(dial.Server!.Config, dial.TlsInfo?.AlpnText) : BackMux.Choose(dial.Server!.Config, dial.TlsInfo?.AlpnText);
         IBackStream connection = protocol == BackProtocol.Http2
             ? OpenHttp2Connection(io, dial.Server, backend, shared: !webSocket)

@@ -27,11 +27,17 @@ internal readonly record struct DialOutcome(Socket? Socket, ServerState? Server,
 internal sealed class ServerDialer
 {
     private Socket? _connecting;
+
+    // The wait of a connection in progress on an event loop, which does not see the socket closed by a timeout or a kill.
+    private readonly ReadinessWaiter _connectWait = new();
     private long _connectDeadline = TransactionContext.Infinite;
     private int _connectTimedOut;
     private int _killed;
     private int _sourcePort;
     private ServerState? _portOwner;
+
+    /// <summary>Connect on an event loop rather than through the runtime's socket engine (the context's choice).</summary>
+    public bool OnEventLoops { get; set; }
 
     /// <summary>Attempts after the first one in the last <see cref="DialAsync"/>, redispatches included.</summary>
     public int Retries { get; private set; }
@@ -194,6 +200,7 @@ internal sealed class ServerDialer
         {
             Volatile.Write(ref _connectTimedOut, 1);
             socket.Dispose();
+            _connectWait.Signal();
         }
     }
 
@@ -201,6 +208,7 @@ internal sealed class ServerDialer
     {
         Volatile.Write(ref _killed, 1);
         Volatile.Read(ref _connecting)?.Dispose();
+        _connectWait.Signal();
     }
 
     /// <summary>
@@ -270,7 +278,15 @@ internal sealed class ServerDialer
         {
             if (!IsKilled)
             {
-                await socket.ConnectAsync(socks4 ?? endPoint).ConfigureAwait(false);
+                if (OnEventLoops)
+                {
+                    await EventLoop.ConnectAsync(socket, socks4 ?? endPoint, _connectWait).ConfigureAwait(false);
+                }
+                else
+                {
+                    await socket.ConnectAsync(socks4 ?? endPoint).ConfigureAwait(false);
+                }
+
                 connected = !IsKilled && Volatile.Read(ref _connectTimedOut) == 0;
                 if (connected && socks4 is not null)
                 {

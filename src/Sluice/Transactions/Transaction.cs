@@ -434,6 +434,7 @@ internal sealed class Transaction : ISession, IHeartbeatTarget
         Volatile.Write(ref _state, StateConnecting);
         _dialer.Origin = new ProxyOrigin(ClientEndPoint, LocalEndPoint, _clientTlsInfo, Proxy, UniqueIdSamples(backend));
         _dialer.ServerNameIndication = server.Config.Tls is { Settings.SniExpression: { } sni } ? ServerNameOf(sni) : null;
+        _dialer.OnEventLoops = _context.OnEventLoops;
         var dial = await _dialer.DialAsync(backend, server, clientAddress, LocalEndPoint as IPEndPoint, _context.ConnectMs, _context.ConnectTimeout, _context.Clock, _waiter).ConfigureAwait(false);
         Volatile.Write(ref _state, StateIdle);
         Retries = _dialer.Retries;

@@ -51,6 +51,7 @@ internal sealed class TransactionContext
             Counters = Counters,
             Log = Log,
             Resolutions = Resolutions,
+            OnEventLoops = OnEventLoops,
         };
 
     /// <summary>The frontend's traffic counters, shared by all its transactions.</summary>
@@ -58,6 +59,9 @@ internal sealed class TransactionContext
 
     /// <summary>The running configuration's resolutions, which `do-resolve` rules ask; null in unit tests.</summary>
     public Resolvers.ServerResolutions? Resolutions { get; init; }
+
+    /// <summary>Cleartext connections, client and server side, wait on Sluice's event loops (not under `noepoll`).</summary>
+    public bool OnEventLoops { get; init; }
 
     /// <summary>The frontend's traffic log; null when it logs nothing.</summary>
     public Sluice.Logging.LogSender? Log { get; init; }

@@ -27,13 +27,14 @@ internal sealed class SocketDuplex : IDisposable
     /// between requests in great numbers; server connections only wait while a response is due, and save the
     /// extra system call.
     /// </param>
+    /// <param name="onEventLoop">A cleartext connection's reads wait on an <see cref="EventLoop"/> rather than through the runtime's socket engine.</param>
     /// <param name="inputPool">Where the input's blocks come from when not <paramref name="pool"/>: larger blocks for
     /// connections that mostly receive bodies, so that each read moves more bytes.</param>
     /// <param name="tls">The TLS stream over the socket once its handshake is done; null for cleartext.</param>
     /// <param name="tlsInfo">What the handshake established.</param>
     /// <param name="proxy">The PROXY header the connection began with: its addresses stand for the peer's and ours.</param>
     /// <param name="rewritten">Addresses rules gave the connection (`set-src`, `set-dst`), which stand for all others; null parts keep them.</param>
-    public SocketDuplex(Socket socket, BlockMemoryPool pool, bool waitWithoutBuffer, BlockMemoryPool? inputPool = null, SslStream? tls = null, TlsConnectionInfo? tlsInfo = null, ProxyHeader? proxy = null,
+    public SocketDuplex(Socket socket, BlockMemoryPool pool, bool waitWithoutBuffer, bool onEventLoop, BlockMemoryPool? inputPool = null, SslStream? tls = null, TlsConnectionInfo? tlsInfo = null, ProxyHeader? proxy = null,
         (EndPoint? Remote, EndPoint? Local) rewritten = default)
     {
         Socket = socket;
@@ -43,7 +44,7 @@ internal sealed class SocketDuplex : IDisposable
         Tls = tlsInfo;
         var input = inputPool ?? pool;
         Input = tls is null
-            ? new SocketPipeReader(socket, input, MinimumReadSize, waitWithoutBuffer)
+            ? new SocketPipeReader(socket, input, MinimumReadSize, waitWithoutBuffer, onEventLoop)
             : PipeReader.Create(_stream, new StreamPipeReaderOptions(
                 pool: input, bufferSize: input.BlockSize, minimumReadSize: MinimumReadSize, leaveOpen: true, useZeroByteReads: waitWithoutBuffer));
         Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(pool: pool, minimumBufferSize: 4096, leaveOpen: true));
@@ -165,6 +166,7 @@ internal sealed class SocketDuplex : IDisposable
         }
 
         Socket.Dispose();
+        (Input as SocketPipeReader)?.WakeReceive();
     }
 
     /// <summary>Completes the pipes (returning their blocks) and closes the socket.</summary>

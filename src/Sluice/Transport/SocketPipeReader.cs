@@ -37,18 +37,25 @@ internal sealed class SocketPipeReader : PipeReader
     // The last AdvanceTo examined every byte held: the next read waits for more from the socket.
     private bool _examinedEverything;
     private bool _socketEnded;
+    // The last receive left nothing in the socket: the next one waits for the loop's signal before it tries.
+    private bool _drained;
     private bool _completed;
     private bool _receiving;
     private int _cancelPending;
     private CancellationTokenSource _cancel = new();
 
+    // Set when the connection's waits go through an event loop rather than the runtime's socket engine.
+    private readonly ReadinessWaiter? _waiter;
+
     /// <param name="waitWithoutBuffer">With nothing held, wait for the peer's bytes with a zero-byte receive before taking a block.</param>
-    public SocketPipeReader(Socket socket, BlockMemoryPool pool, int minimumReadSize, bool waitWithoutBuffer)
+    /// <param name="onEventLoop">Wait on an <see cref="EventLoop"/> rather than through the runtime's socket engine (`noepoll`).</param>
+    public SocketPipeReader(Socket socket, BlockMemoryPool pool, int minimumReadSize, bool waitWithoutBuffer, bool onEventLoop = true)
     {
         _socket = socket;
         _pool = pool;
         _minimumReadSize = Math.Min(minimumReadSize, pool.BlockSize);
         _waitWithoutBuffer = waitWithoutBuffer;
+        _waiter = onEventLoop && EventLoop.Usable(noEpoll: false) ? new ReadinessWaiter() : null;
     }
 
     public override bool TryRead(out ReadResult result)
@@ -149,6 +156,13 @@ internal sealed class SocketPipeReader : PipeReader
             }
 
             _completed = true;
+            if (_waiter is not null)
+            {
+                // A receive waiting on a loop ends now, as the runtime's would once the socket is closed.
+                _waiter.Loop?.Unregister(_waiter, _socket.SafeHandle);
+                _waiter.Signal();
+            }
+
             if (!_receiving)
             {
                 ReleaseAll();
@@ -185,12 +199,9 @@ internal sealed class SocketPipeReader : PipeReader
                 throw new OperationCanceledException(token);
             }
 
-            if (_waitWithoutBuffer && _head is null)
-            {
-                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
-            }
-
-            var received = await _socket.ReceiveAsync(WritableTail(), SocketFlags.None, token).ConfigureAwait(false);
+            var received = _waiter is null
+                ? await ReceiveThroughRuntimeAsync(token).ConfigureAwait(false)
+                : await ReceiveOnLoopAsync(_waiter, token).ConfigureAwait(false);
             if (received == 0)
             {
                 _socketEnded = true;
@@ -233,6 +244,68 @@ internal sealed class SocketPipeReader : PipeReader
         }
     }
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
+    private async ValueTask<int> ReceiveThroughRuntimeAsync(CancellationToken token)
+    {
+        if (_waitWithoutBuffer && _head is null)
+        {
+            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+        }
+
+        return await _socket.ReceiveAsync(WritableTail(), SocketFlags.None, token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Receives without blocking, and waits for the loop's signal only when the socket has nothing: after a receive
+    /// that did not fill its buffer (the socket was emptied), the wait comes first, sparing the receive that would
+    /// find nothing. A zero-byte wait is a one-byte peek, so that an idle connection holds no block.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
+    private async ValueTask<int> ReceiveOnLoopAsync(ReadinessWaiter waiter, CancellationToken token)
+    {
+        var peek = _waitWithoutBuffer && _head is null;
+        var mustWait = _drained && !waiter.PeerEnded;
+        while (true)
+        {
+            token.ThrowIfCancellationRequested();
+            if (!mustWait)
+            {
+                var buffer = peek ? default : WritableTail();
+                var received = EventLoop.TryReceive(_socket.SafeHandle, buffer.Span, peek);
+                if (received > 0 && peek)
+                {
+                    peek = false;
+                    continue;
+                }
+
+                if (received >= 0)
+                {
+                    _drained = !peek && received < buffer.Length;
+                    return received;
+                }
+
+                if (received != -EventLoop.EAgain)
+                {
+                    throw EventLoop.ReceiveError(-received);
+                }
+
+                ReleaseEmptyTail();
+            }
+
+            mustWait = false;
+            if (waiter.Loop is null)
+            {
+                EventLoop.Pick().RegisterForReading(waiter, _socket.SafeHandle);
+            }
+
+            await waiter.WaitAsync().ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _completed), this);
+
+            // Signalled: bytes (or the end) are most likely there, so the next try takes a block at once.
+            peek = false;
+        }
+    }
+
     private void CancelReceive()
     {
         lock (_sync)
@@ -242,7 +315,12 @@ internal sealed class SocketPipeReader : PipeReader
                 _cancel.Cancel();
             }
         }
+
+        _waiter?.Signal();
     }
+
+    /// <summary>Wakes a receive that waits on a loop: the socket was closed under it, which the loop does not see.</summary>
+    public void WakeReceive() => _waiter?.Signal();
 
     /// <summary>Room at the end of the held bytes for the next receive: at least the minimum read size, in a new block if need be.</summary>
     private Memory<byte> WritableTail()
@@ -265,6 +343,17 @@ internal sealed class SocketPipeReader : PipeReader
         }
 
         return _tail.FreeMemory;
+    }
+
+    /// <summary>Gives back a block taken for a receive that found nothing, when it holds no other bytes: idle connections hold none.</summary>
+    private void ReleaseEmptyTail()
+    {
+        if (ReferenceEquals(_head, _tail) && _tail is { End: 0 } && _headIndex == 0)
+        {
+            Recycle(_tail);
+            _head = null;
+            _tail = null;
+        }
     }
 
     /// <summary>Bytes are held (a block taken for a receive that brought nothing holds none).</summary>

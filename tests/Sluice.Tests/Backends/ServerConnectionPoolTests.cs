@@ -40,7 +40,7 @@ public sealed class ServerConnectionPoolTests : IDisposable
         var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.Connect(_listener.LocalEndPoint!);
         _serverSides.Add(_listener.Accept());
-        var connection = new Http1BackConnection(new SocketDuplex(client, _memory, waitWithoutBuffer: false), _clock);
+        var connection = new Http1BackConnection(new SocketDuplex(client, _memory, waitWithoutBuffer: false, onEventLoop: true), _clock);
         for (var i = 0; i < exchanges; i++)
         {
             connection.CompleteExchangeForTests();

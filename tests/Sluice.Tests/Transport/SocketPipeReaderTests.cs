@@ -215,6 +215,56 @@ public class SocketPipeReaderTests
         reader.AdvanceTo(result.Buffer.End);
     }
 
+    [Fact]
+    public async Task ReadAsync_LastBytesAndEndInOneEvent_TheEndIsStillRead()
+    {
+        // A waiting reader gets the peer's last bytes and its FIN, often in one epoll event: the receive that takes
+        // the bytes does not fill its buffer, and no further event will come for the end, which the next read must
+        // find all the same. Many rounds, since whether the two arrive in one event is up to the scheduler.
+        for (var round = 0; round < 200; round++)
+        {
+            var (peer, socket) = await TestSockets.ConnectedPairAsync();
+            var reader = new SocketPipeReader(socket, new BlockMemoryPool(4096), 1024, waitWithoutBuffer: false);
+            var waiting = reader.ReadAsync();
+            peer.Send("last"u8);
+            peer.Shutdown(SocketShutdown.Send);
+
+            var result = await waiting.AsTask().WaitAsync(Wait);
+            while (!result.IsCompleted)
+            {
+                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                result = await reader.ReadAsync().AsTask().WaitAsync(Wait);
+            }
+
+            Assert.Equal("last", Text(result.Buffer));
+            reader.AdvanceTo(result.Buffer.End);
+            reader.Complete();
+            peer.Dispose();
+            socket.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task ReadAsync_ThroughTheRuntimesEngine_AsOnTheLoop()
+    {
+        // `noepoll`: the same reads through the runtime's socket engine.
+        var (peer, socket) = await TestSockets.ConnectedPairAsync();
+        var reader = new SocketPipeReader(socket, new BlockMemoryPool(4096), 1024, waitWithoutBuffer: true, onEventLoop: false);
+        var waiting = reader.ReadAsync();
+        await Task.Delay(50);
+        Assert.False(waiting.IsCompleted);
+        await peer.SendAsync("hello"u8.ToArray());
+        var first = await waiting.AsTask().WaitAsync(Wait);
+        Assert.Equal("hello", Text(first.Buffer));
+        reader.AdvanceTo(first.Buffer.End);
+        peer.Shutdown(SocketShutdown.Send);
+        var end = await reader.ReadAsync().AsTask().WaitAsync(Wait);
+        Assert.True(end.IsCompleted);
+        reader.Complete();
+        peer.Dispose();
+        socket.Dispose();
+    }
+
     private static async Task<ReadResult> ReadAtLeastAsync(PipeReader reader, int count)
     {
         while (true)

@@ -248,6 +248,9 @@ internal sealed record GlobalConfig
     /// <summary>`server-state-file`: the file that `load-server-state-from-file global` reads.</summary>
     public string? ServerStateFile { get; init; }
 
+    /// <summary>`noepoll`: cleartext connections wait through the runtime's socket engine instead of Sluice's event loops.</summary>
+    public bool NoEpoll { get; init; }
+
     /// <summary>`nosplice`: no tunnel uses splice(2), whatever the proxies ask.</summary>
     public bool NoSplice { get; init; }
 

@@ -39,6 +39,7 @@ internal static class GlobalKeywordTable
         ["chroot"] = (ctx, g) => ctx.ExpectArguments(1, "a directory as an argument") ? g with { Chroot = ctx.Argument(0) } : null,
         ["user"] = (ctx, g) => Text(ctx, v => g with { User = v }),
         ["nosplice"] = (ctx, g) => Flag(ctx, g with { NoSplice = true }),
+        ["noepoll"] = (ctx, g) => Flag(ctx, g with { NoEpoll = true }),
         ["maxpipes"] = (ctx, g) => Int(ctx, min: 0, v => g with { MaxPipes = v }),
         ["tune.pipesize"] = (ctx, g) => Size(ctx, min: 0, v => g with { PipeSize = v }),
         ["group"] = (ctx, g) => Text(ctx, v => g with { Group = v }),

@@ -190,7 +190,7 @@ internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
         if (Interlocked.Exchange(ref _flushQueued, 1) == 0)
         {
             // The global queue, behind the streams' work already waiting there, whose frames then leave together.
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            Sluice.Transport.EventLoop.Defer(this);
         }
     }
 

@@ -1128,7 +1128,7 @@ internal sealed class Http2FrontConnection : IDisposable
     {
         StreamCount++;
         Interlocked.Add(ref _controlFramesEarned, Http2Limits.ControlFramesPerStream);
-        ThreadPool.UnsafeQueueUserWorkItem(stream, preferLocal: false);
+        Sluice.Transport.EventLoop.Defer(stream);
         if (StreamCount == _maxTotalStreams)
         {
             // `tune.h2.fe.max-total-streams`: this one is the last; it and those in progress finish.

@@ -92,7 +92,7 @@ internal static class ReusedFields
     {
         var (outer, inner) = await TestSockets.ConnectedPairAsync();
         var clock = new Heartbeat(new ManualTimeProvider(), TimeSpan.FromMilliseconds(100));
-        return new Connected(outer, clock, new SocketDuplex(inner, new BlockMemoryPool(4096), waitWithoutBuffer: false));
+        return new Connected(outer, clock, new SocketDuplex(inner, new BlockMemoryPool(4096), waitWithoutBuffer: false, onEventLoop: true));
     }
 
     private static IEnumerable<FieldInfo> Settable<T>() => typeof(T).GetFields(InstanceFields).Where(f => !f.IsInitOnly);

@@ -1,0 +1,349 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Sluice.Transport;
+
+/// <summary>
+/// Readiness of cleartext connections from epoll sets of our own, one thread each (one per core), as HAProxy's
+/// pollers: the code waiting for a socket's bytes resumes on the loop's thread the moment epoll reports them, and
+/// work the loop's code hands on (a new HTTP/2 stream, a queued flush) runs on that thread after the events in
+/// hand. The runtime's socket engine instead hands every completion to the thread pool, whose wake-ups and queues
+/// cost more than the proxying itself on small requests (docs/internals/event-loop.md).
+/// </summary>
+/// <remarks>
+/// Reads are non-blocking receives the caller makes itself; only the wait goes through the loop. Sends stay with
+/// the runtime, which completes them at once while the kernel takes the bytes. `noepoll` in the global section
+/// keeps a configuration's connections off the loops.
+/// </remarks>
+internal sealed class EventLoop
+{
+    private const uint EpollIn = 0x001;
+    private const uint EpollOut = 0x004;
+    private const uint EpollErr = 0x008;
+    private const uint EpollHup = 0x010;
+    private const uint EpollRdHup = 0x2000;
+    private const uint EpollEdgeTriggered = 1u << 31;
+    private const int CtlAdd = 1;
+    private const int CtlDel = 2;
+    private const int CtlMod = 3;
+    private const int EpollCloseOnExec = 0x80000;
+    private const int MsgPeek = 0x2;
+    private const int MsgDontWait = 0x40;
+    private const int EIntr = 4;
+    private const int EExist = 17;
+
+    /// <summary>errno of a receive that found nothing to read.</summary>
+    public const int EAgain = 11;
+
+    private static readonly Lazy<EventLoop[]> Loops = new(() =>
+    {
+        var loops = new EventLoop[Math.Max(1, Environment.ProcessorCount)];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            loops[i] = new EventLoop(i);
+        }
+
+        return loops;
+    });
+
+    private static int s_nextLoop;
+
+    [ThreadStatic]
+    private static EventLoop? t_current;
+
+    private readonly int _epoll;
+    private readonly Queue<IThreadPoolWorkItem> _deferred = new();
+    private readonly Lock _slotsLock = new();
+    private readonly Stack<int> _freeSlots = new();
+    private ReadinessWaiter?[] _slots = new ReadinessWaiter?[256];
+    private int _usedSlots;
+    private int _nextGeneration;
+
+    private EventLoop(int index)
+    {
+        _epoll = EpollCreate(EpollCloseOnExec);
+        if (_epoll < 0)
+        {
+            throw new SocketException(Marshal.GetLastPInvokeError());
+        }
+
+        new Thread(Run) { IsBackground = true, Name = $"Sluice loop {index}" }.Start();
+    }
+
+    /// <summary>Whether connections may wait on the loops: on Linux, unless the global section says `noepoll`.</summary>
+    public static bool Usable(bool noEpoll) => OperatingSystem.IsLinux() && !noEpoll;
+
+    /// <summary>
+    /// Runs the item on this thread's loop once the events in hand are handled, when this is a loop's thread (the
+    /// work stays on the core whose connection made it, and items queued together run back to back); elsewhere
+    /// the thread pool runs it.
+    /// </summary>
+    public static void Defer(IThreadPoolWorkItem item)
+    {
+        if (t_current is { } loop)
+        {
+            loop._deferred.Enqueue(item);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false);
+        }
+    }
+
+    /// <summary>The loop of this thread, else the next in turn: a server connection opened by a transaction on a loop stays with it.</summary>
+    public static EventLoop Pick()
+    {
+        if (t_current is { } loop)
+        {
+            return loop;
+        }
+
+        var loops = Loops.Value;
+        return loops[(int)((uint)Interlocked.Increment(ref s_nextLoop) % (uint)loops.Length)];
+    }
+
+    /// <summary>
+    /// Connects without the runtime's socket engine (which would otherwise watch the socket for the rest of its
+    /// life, waking its own thread on every response). Whoever closes the socket under the wait signals
+    /// <paramref name="waiter"/>.
+    /// </summary>
+    public static async ValueTask ConnectAsync(Socket socket, EndPoint endPoint, ReadinessWaiter waiter)
+    {
+        waiter.Reset();
+        socket.Blocking = false;
+        try
+        {
+            socket.Connect(endPoint);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+            var loop = Pick();
+            loop.Register(waiter, socket.SafeHandle, EpollOut | EpollEdgeTriggered);
+            try
+            {
+                await waiter.WaitAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                loop.Unregister(waiter, socket.SafeHandle);
+            }
+
+            var error = socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int code ? code : 0;
+            if (error != 0)
+            {
+                throw new SocketException(error);
+            }
+
+            // Reading Connected lets the socket learn that its non-blocking connect is over (its endpoints, streams).
+            if (!socket.Connected)
+            {
+                throw new SocketException((int)SocketError.NotConnected);
+            }
+        }
+
+        socket.Blocking = true;
+    }
+
+    /// <summary>Watches the socket for the peer's bytes and end (edge-triggered) until <see cref="Unregister"/>.</summary>
+    public void RegisterForReading(ReadinessWaiter waiter, SafeHandle socket) =>
+        Register(waiter, socket, EpollIn | EpollRdHup | EpollEdgeTriggered);
+
+    /// <summary>Stops watching; the socket may be closed already, in which case the kernel forgot it.</summary>
+    public void Unregister(ReadinessWaiter waiter, SafeHandle socket)
+    {
+        var added = false;
+        try
+        {
+            // The reference keeps the descriptor from being closed and its number given to another socket meanwhile.
+            socket.DangerousAddRef(ref added);
+            var none = default(EpollEvent);
+            _ = EpollCtl(_epoll, CtlDel, (int)socket.DangerousGetHandle(), ref none);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed: the kernel dropped it from the set.
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+
+        lock (_slotsLock)
+        {
+            if (waiter.Slot >= 0)
+            {
+                _slots[waiter.Slot] = null;
+                _freeSlots.Push(waiter.Slot);
+                waiter.Slot = -1;
+                waiter.Loop = null;
+            }
+        }
+    }
+
+    /// <summary>One non-blocking receive (a one-byte peek when <paramref name="peek"/>): the count, 0 at the peer's end, or -errno.</summary>
+    public static int TryReceive(SafeHandle socket, Span<byte> buffer, bool peek)
+    {
+        var added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            Span<byte> one = stackalloc byte[1];
+            var target = peek ? one : buffer;
+            while (true)
+            {
+                var count = Receive((int)socket.DangerousGetHandle(), ref MemoryMarshal.GetReference(target), target.Length, MsgDontWait | (peek ? MsgPeek : 0));
+                if (count >= 0)
+                {
+                    return (int)count;
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != EIntr)
+                {
+                    return -errno;
+                }
+            }
+        }
+        finally
+        {
+            socket.DangerousRelease();
+        }
+    }
+
+    /// <summary>The exception a failed receive reports, as the runtime's sockets would (the errno's name and message).</summary>
+    public static SocketException ReceiveError(int errno) => new(errno switch
+    {
+        104 => (int)SocketError.ConnectionReset,
+        110 => (int)SocketError.TimedOut,
+        107 => (int)SocketError.NotConnected,
+        103 => (int)SocketError.ConnectionAborted,
+        9 => (int)SocketError.OperationAborted,
+        _ => (int)SocketError.SocketError,
+    });
+
+    private void Register(ReadinessWaiter waiter, SafeHandle socket, uint events)
+    {
+        ulong data;
+        lock (_slotsLock)
+        {
+            int slot;
+            if (_freeSlots.Count > 0)
+            {
+                slot = _freeSlots.Pop();
+            }
+            else
+            {
+                if (_usedSlots == _slots.Length)
+                {
+                    var larger = new ReadinessWaiter?[_slots.Length * 2];
+                    Array.Copy(_slots, larger, _slots.Length);
+                    Volatile.Write(ref _slots, larger);
+                }
+
+                slot = _usedSlots++;
+            }
+
+            // A generation per registration: an event still in flight for a slot's previous socket is told apart.
+            var generation = ++_nextGeneration;
+            waiter.Slot = slot;
+            waiter.Generation = generation;
+            waiter.Loop = this;
+            Volatile.Write(ref _slots[slot], waiter);
+            data = (uint)slot | ((ulong)(uint)generation << 32);
+        }
+
+        var ev = new EpollEvent { Events = events, Data = data };
+        var added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            var fd = (int)socket.DangerousGetHandle();
+            if (EpollCtl(_epoll, CtlAdd, fd, ref ev) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != EExist || EpollCtl(_epoll, CtlMod, fd, ref ev) != 0)
+                {
+                    throw new SocketException(Marshal.GetLastPInvokeError());
+                }
+            }
+        }
+        finally
+        {
+            socket.DangerousRelease();
+        }
+    }
+
+    private void Run()
+    {
+        t_current = this;
+        var events = new EpollEvent[256];
+        while (true)
+        {
+            while (_deferred.TryDequeue(out var item))
+            {
+                RunSafely(item);
+            }
+
+            var count = EpollWait(_epoll, ref events[0], events.Length, -1);
+            for (var i = 0; i < count; i++)
+            {
+                var data = events[i].Data;
+                var slot = (int)(uint)data;
+                var slots = Volatile.Read(ref _slots);
+                var waiter = slot < slots.Length ? Volatile.Read(ref slots[slot]) : null;
+                if (waiter is not null && waiter.Generation == (int)(uint)(data >> 32))
+                {
+                    if ((events[i].Events & (EpollRdHup | EpollHup | EpollErr)) != 0)
+                    {
+                        waiter.PeerEnded = true;
+                    }
+
+                    // The waiting code runs here, inline, until its next wait.
+                    waiter.Signal();
+                }
+            }
+        }
+    }
+
+    private static void RunSafely(IThreadPoolWorkItem item)
+    {
+        try
+        {
+            item.Execute();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // On the thread pool this would end the process; a loop serves every other connection of its core.
+            Console.Error.WriteLine($"[WARNING] event loop: unexpected {ex.GetType().Name} in queued work: {ex.Message}");
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    private struct EpollEvent
+    {
+        public uint Events;
+        public ulong Data;
+    }
+
+#pragma warning disable SYSLIB1054 // LibraryImport would require AllowUnsafeBlocks for the whole project.
+    [DllImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int EpollCreate(int flags);
+
+    [DllImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int EpollCtl(int epoll, int op, int fd, ref EpollEvent ev);
+
+    [DllImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int EpollWait(int epoll, ref EpollEvent events, int max, int timeout);
+
+    [DllImport("libc", EntryPoint = "recv", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern nint Receive(int fd, ref byte buffer, nint length, int flags);
+#pragma warning restore SYSLIB1054
+}
