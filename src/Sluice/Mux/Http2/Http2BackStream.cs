@@ -299,14 +299,15 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     }
 
     /// <summary>
-    /// Ends the transaction's wait, outside the queue's lock: the stream itself is queued to the thread pool, where
-    /// the transaction goes on (never on the read loop that delivered the head, which holds the connection's lock).
+    /// Ends the transaction's wait, outside the queue's lock: the stream itself is queued (to the event loop the read
+    /// loop runs on, after the events in hand, else to the thread pool), where the transaction goes on; never inline
+    /// on the read loop that delivered the head, which holds the connection's lock.
     /// </summary>
     private void Wake(bool waiting)
     {
         if (waiting)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            Sluice.Transport.EventLoop.Defer(this);
         }
     }
 

@@ -96,7 +96,7 @@ public class CookieOracleTests
         var (reference, ours) = await CompareAsync(() => backend, Requests);
         var after = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-        Assert.Equal(reference.Lines.Select(LogPeers.Normalize), ours.Lines.Select(LogPeers.Normalize));
+        Assert.Equal(reference.Lines.Select(LogPeers.NormalizeWithoutCounts), ours.Lines.Select(LogPeers.NormalizeWithoutCounts));
         Assert.Equal(reference.SetCookies.Select(MaskDates), ours.SetCookies.Select(MaskDates));
         foreach (var code in new[] { " --NI ", " --EI ", " --OI ", " --VU ", " --VN " })
         {
@@ -124,7 +124,7 @@ public class CookieOracleTests
 
         var (reference, ours) = await CompareAsync(() => backend + servers, () => requests);
 
-        Assert.Equal(reference.Lines.Select(LogPeers.Normalize), ours.Lines.Select(LogPeers.Normalize));
+        Assert.Equal(reference.Lines.Select(LogPeers.NormalizeWithoutCounts), ours.Lines.Select(LogPeers.NormalizeWithoutCounts));
         Assert.Equal(reference.SetCookies, ours.SetCookies);
         Assert.Matches("^SRVID=[0-9a-f]{16}; path=/$", ours.SetCookies[0]);
         Assert.Equal("SRVID=fixed; path=/", ours.SetCookies[2]);
