@@ -303,9 +303,22 @@ internal sealed class EventLoop
                     }
 
                     // The waiting code runs here, inline, until its next wait.
-                    waiter.Signal();
+                    SignalSafely(waiter);
                 }
             }
+        }
+    }
+
+    private static void SignalSafely(ReadinessWaiter waiter)
+    {
+        try
+        {
+            waiter.Signal();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A resumed method keeps its own exceptions; this is only a guard for the loop's other connections.
+            Console.Error.WriteLine($"[WARNING] event loop: unexpected {ex.GetType().Name} in resumed code: {ex.Message}");
         }
     }
 
