@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using Sluice.Transport;
 
 namespace Sluice.Listeners;
 
@@ -23,8 +24,6 @@ internal static class ListenerHandover
     private const int SolSocket = 1;
     private const int ScmRights = 1;
     private const int MsgCmsgCloexec = 0x40000000;
-    private const int EAgain = 11;
-    private const int EIntr = 4;
     private const int BatchSize = 200;
     private const int HeaderSize = 16;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
@@ -171,7 +170,7 @@ internal static class ListenerHandover
                 }
 
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno is not (EAgain or EIntr))
+                if (errno is not (Errno.Again or Errno.Interrupted))
                 {
                     throw new SocketException(errno);
                 }
@@ -210,7 +209,7 @@ internal static class ListenerHandover
             while ((read = recvmsg(connection.SafeHandle, ref message, MsgCmsgCloexec)) < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno is not (EAgain or EIntr))
+                if (errno is not (Errno.Again or Errno.Interrupted))
                 {
                     throw new SocketException(errno);
                 }

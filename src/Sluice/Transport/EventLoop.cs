@@ -30,11 +30,6 @@ internal sealed class EventLoop
     private const int EpollCloseOnExec = 0x80000;
     private const int MsgPeek = 0x2;
     private const int MsgDontWait = 0x40;
-    private const int EIntr = 4;
-    private const int EExist = 17;
-
-    /// <summary>errno of a receive that found nothing to read.</summary>
-    public const int EAgain = 11;
 
     private static readonly Lazy<EventLoop[]> Loops = new(() =>
     {
@@ -71,8 +66,11 @@ internal sealed class EventLoop
         new Thread(Run) { IsBackground = true, Name = $"Sluice loop {index}" }.Start();
     }
 
-    /// <summary>Whether connections may wait on the loops: on Linux, unless the global section says `noepoll`.</summary>
-    public static bool Usable(bool noEpoll) => OperatingSystem.IsLinux() && !noEpoll;
+    /// <summary>Whether this system has the loops (Linux).</summary>
+    public static bool Supported => OperatingSystem.IsLinux();
+
+    /// <summary>Whether a configuration's connections wait on the loops: where supported, unless the global section says `noepoll`.</summary>
+    public static bool Usable(bool noEpoll) => Supported && !noEpoll;
 
     /// <summary>
     /// Runs the item on this thread's loop once the events in hand are handled, when this is a loop's thread (the
@@ -202,7 +200,7 @@ internal sealed class EventLoop
                 }
 
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno != EIntr)
+                if (errno != Errno.Interrupted)
                 {
                     return -errno;
                 }
@@ -213,17 +211,6 @@ internal sealed class EventLoop
             socket.DangerousRelease();
         }
     }
-
-    /// <summary>The exception a failed receive reports, as the runtime's sockets would (the errno's name and message).</summary>
-    public static SocketException ReceiveError(int errno) => new(errno switch
-    {
-        104 => (int)SocketError.ConnectionReset,
-        110 => (int)SocketError.TimedOut,
-        107 => (int)SocketError.NotConnected,
-        103 => (int)SocketError.ConnectionAborted,
-        9 => (int)SocketError.OperationAborted,
-        _ => (int)SocketError.SocketError,
-    });
 
     private void Register(ReadinessWaiter waiter, SafeHandle socket, uint events)
     {
@@ -265,7 +252,7 @@ internal sealed class EventLoop
             if (EpollCtl(_epoll, CtlAdd, fd, ref ev) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno != EExist || EpollCtl(_epoll, CtlMod, fd, ref ev) != 0)
+                if (errno != Errno.Exists || EpollCtl(_epoll, CtlMod, fd, ref ev) != 0)
                 {
                     throw new SocketException(Marshal.GetLastPInvokeError());
                 }

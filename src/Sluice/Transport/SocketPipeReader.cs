@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Sluice.Transport;
 
@@ -55,7 +56,7 @@ internal sealed class SocketPipeReader : PipeReader
         _pool = pool;
         _minimumReadSize = Math.Min(minimumReadSize, pool.BlockSize);
         _waitWithoutBuffer = waitWithoutBuffer;
-        _waiter = onEventLoop && EventLoop.Usable(noEpoll: false) ? new ReadinessWaiter() : null;
+        _waiter = onEventLoop && EventLoop.Supported ? new ReadinessWaiter() : null;
     }
 
     public override bool TryRead(out ReadResult result)
@@ -226,7 +227,7 @@ internal sealed class SocketPipeReader : PipeReader
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             // As a network stream reports them: the socket's failure, or its closing by Abort, inside an IOException.
-            throw new IOException($"Unable to read data from the transport connection: {ex.Message}.", ex);
+            throw ReadFailure(ex.Message, ex);
         }
         finally
         {
@@ -284,9 +285,9 @@ internal sealed class SocketPipeReader : PipeReader
                     return received;
                 }
 
-                if (received != -EventLoop.EAgain)
+                if (received != -Errno.Again)
                 {
-                    throw EventLoop.ReceiveError(-received);
+                    throw ReadFailure(Marshal.GetPInvokeErrorMessage(-received));
                 }
 
                 ReleaseEmptyTail();
@@ -305,6 +306,10 @@ internal sealed class SocketPipeReader : PipeReader
             peek = false;
         }
     }
+
+    /// <summary>A failed receive as a network stream reports it: an <see cref="IOException"/> naming the socket's error.</summary>
+    private static IOException ReadFailure(string reason, Exception? inner = null) =>
+        new($"Unable to read data from the transport connection: {reason}.", inner);
 
     private void CancelReceive()
     {

@@ -12,7 +12,6 @@ internal sealed class SplicePipe
     /// <summary>What <see cref="Fill"/> and <see cref="Drain"/> return when the socket has nothing to give or no room.</summary>
     public const int WouldBlock = -1;
 
-    private const int ErrorAgain = 11;
     private const uint SpliceMove = 1;
     private const uint SpliceNonBlocking = 2;
 
@@ -58,7 +57,7 @@ internal sealed class SplicePipe
             }
 
             var error = Marshal.GetLastPInvokeError();
-            return error == ErrorAgain ? WouldBlock : throw new IOException(Marshal.GetPInvokeErrorMessage(error));
+            return error == Errno.Again ? WouldBlock : throw new IOException(Marshal.GetPInvokeErrorMessage(error));
         }
         finally
         {

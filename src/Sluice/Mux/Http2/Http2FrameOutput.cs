@@ -189,7 +189,8 @@ internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
     {
         if (Interlocked.Exchange(ref _flushQueued, 1) == 0)
         {
-            // The global queue, behind the streams' work already waiting there, whose frames then leave together.
+            // Behind the streams' work already queued (on this event loop, else in the thread pool's global queue),
+            // whose frames then leave together.
             Sluice.Transport.EventLoop.Defer(this);
         }
     }
