@@ -198,71 +198,41 @@ internal static class Http1Heads
         var close = false;
         var keepAlive = false;
         var upgradeToken = false;
+        var upgrade = -1;
+        var dropLength = isRequest || !head.Has(HttpMessageFlags.NoBody) || head.Has(HttpMessageFlags.ContentLengthKnown);
+
+        // One pass classifies every field; the slots a rewritten `Connection` appends are not visited again.
         var slots = headers.SlotCount;
-        for (var i = headers.IndexOf("connection"u8); i >= 0 && i < slots; i = headers.IndexOf("connection"u8, i + 1))
+        for (var i = 0; i < slots; i++)
         {
-            var list = headers.Value(i);
-            var kept = 0;
-            while (!list.IsEmpty)
+            if (headers.IsRemoved(i))
             {
-                var comma = list.IndexOf((byte)',');
-                var token = HeaderTokens.Trim(comma < 0 ? list : list[..comma]);
-                if (Ascii.EqualsIgnoreCase(token, "close"u8))
-                {
-                    close = true;
-                }
-                else if (Ascii.EqualsIgnoreCase(token, "keep-alive"u8))
-                {
-                    keepAlive = true;
-                }
-                else if (Ascii.EqualsIgnoreCase(token, "upgrade"u8))
-                {
-                    upgradeToken = true;
-                    kept++;
-                }
-                else if (!token.IsEmpty && !Ascii.EqualsIgnoreCase(token, "host"u8))
-                {
-                    kept++;
-                    if (!keepForRules)
-                    {
-                        headers.RemoveAll(token);
-                    }
-                }
-
-                list = comma < 0 ? default : list[(comma + 1)..];
+                continue;
             }
 
-            if (keepForRules && kept > 0)
+            switch (Classify(headers.Name(i)))
             {
-                KeepConnectionTokens(headers, i);
-            }
-            else
-            {
-                headers.Remove(i);
+                case HopField.Connection:
+                    ReadConnectionTokens(headers, i, keepForRules, ref close, ref keepAlive, ref upgradeToken);
+                    break;
+                case HopField.KeepAlive or HopField.ProxyConnection when !keepForRules:
+                    headers.Remove(i);
+                    break;
+                case HopField.TransferEncoding:
+                    headers.Remove(i);
+                    break;
+                case HopField.ContentLength when dropLength:
+                    headers.Remove(i);
+                    break;
+                case HopField.Te when !keepForRules && !Ascii.EqualsIgnoreCase(HeaderTokens.Trim(headers.Value(i)), "trailers"u8):
+                    headers.Remove(i);
+                    break;
+                case HopField.Upgrade when upgrade < 0:
+                    upgrade = i;
+                    break;
             }
         }
 
-        if (!keepForRules)
-        {
-            headers.RemoveAll("keep-alive"u8);
-            headers.RemoveAll("proxy-connection"u8);
-        }
-
-        headers.RemoveAll("transfer-encoding"u8);
-        if (isRequest || !head.Has(HttpMessageFlags.NoBody) || head.Has(HttpMessageFlags.ContentLengthKnown))
-        {
-            headers.RemoveAll("content-length"u8);
-        }
-
-        for (var i = headers.IndexOf("te"u8); i >= 0 && !keepForRules; i = headers.IndexOf("te"u8, i + 1))
-        {
-            if (!Ascii.EqualsIgnoreCase(HeaderTokens.Trim(headers.Value(i)), "trailers"u8))
-            {
-                headers.Remove(i);
-            }
-        }
-
-        var upgrade = headers.IndexOf("upgrade"u8);
         if (upgrade >= 0 && isRequest && Ascii.EqualsIgnoreCase(HeaderTokens.Trim(headers.Value(upgrade)), "h2c"u8))
         {
             headers.RemoveAll("upgrade"u8);
@@ -274,7 +244,7 @@ internal static class Http1Heads
         {
             head.Set(HttpMessageFlags.Upgrade);
         }
-        else if (!keepForRules)
+        else if (upgrade >= 0 && !keepForRules)
         {
             headers.RemoveAll("upgrade"u8);
         }
@@ -284,6 +254,78 @@ internal static class Http1Heads
             head.Set(HttpMessageFlags.ConnectionClose);
         }
     }
+
+    /// <summary>
+    /// Reads the tokens of one `Connection` field: notes `close`, `keep-alive` and `upgrade`, removes the fields the
+    /// others name (unless rules read first), and removes the field itself or keeps it without its framing tokens.
+    /// </summary>
+    private static void ReadConnectionTokens(HttpHeaderList headers, int slot, bool keepForRules, ref bool close, ref bool keepAlive, ref bool upgradeToken)
+    {
+        var list = headers.Value(slot);
+        var kept = 0;
+        while (!list.IsEmpty)
+        {
+            var comma = list.IndexOf((byte)',');
+            var token = HeaderTokens.Trim(comma < 0 ? list : list[..comma]);
+            if (Ascii.EqualsIgnoreCase(token, "close"u8))
+            {
+                close = true;
+            }
+            else if (Ascii.EqualsIgnoreCase(token, "keep-alive"u8))
+            {
+                keepAlive = true;
+            }
+            else if (Ascii.EqualsIgnoreCase(token, "upgrade"u8))
+            {
+                upgradeToken = true;
+                kept++;
+            }
+            else if (!token.IsEmpty && !Ascii.EqualsIgnoreCase(token, "host"u8))
+            {
+                kept++;
+                if (!keepForRules)
+                {
+                    headers.RemoveAll(token);
+                }
+            }
+
+            list = comma < 0 ? default : list[(comma + 1)..];
+        }
+
+        if (keepForRules && kept > 0)
+        {
+            KeepConnectionTokens(headers, slot);
+        }
+        else
+        {
+            headers.Remove(slot);
+        }
+    }
+
+    private enum HopField
+    {
+        None,
+        Connection,
+        KeepAlive,
+        ProxyConnection,
+        TransferEncoding,
+        ContentLength,
+        Te,
+        Upgrade,
+    }
+
+    /// <summary>Which hop-by-hop field a name is, by its length first so that most names cost one comparison.</summary>
+    private static HopField Classify(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        2 when Ascii.EqualsIgnoreCase(name, "te"u8) => HopField.Te,
+        7 when Ascii.EqualsIgnoreCase(name, "upgrade"u8) => HopField.Upgrade,
+        10 when Ascii.EqualsIgnoreCase(name, "connection"u8) => HopField.Connection,
+        10 when Ascii.EqualsIgnoreCase(name, "keep-alive"u8) => HopField.KeepAlive,
+        14 when Ascii.EqualsIgnoreCase(name, "content-length"u8) => HopField.ContentLength,
+        16 when Ascii.EqualsIgnoreCase(name, "proxy-connection"u8) => HopField.ProxyConnection,
+        17 when Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8) => HopField.TransferEncoding,
+        _ => HopField.None,
+    };
 
     /// <summary>
     /// Rewrites a `Connection` field without its `close` and `keep-alive` tokens, which the head's flags now

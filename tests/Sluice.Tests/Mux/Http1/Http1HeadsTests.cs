@@ -89,6 +89,35 @@ public class Http1HeadsTests
     }
 
     [Fact]
+    public void RemoveHopByHop_RulesFirst_FramingGoesThenTheRestBeforeForwarding()
+    {
+        using var head = Parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: close, X-Foo\r\nX-Foo: 1\r\nKeep-Alive: 5\r\nProxy-Connection: x\r\nTE: gzip\r\n\r\n");
+        Http1Heads.RemoveHopByHopFields(head, isRequest: true, keepForRules: true);
+        Assert.True(head.Has(HttpMessageFlags.ConnectionClose));
+        Assert.Equal("X-Foo", Encoding.Latin1.GetString(head.Headers.Value(head.Headers.IndexOf("connection"u8))));
+        Assert.True(head.Headers.Contains("x-foo"u8));
+        Assert.True(head.Headers.Contains("keep-alive"u8));
+        Assert.True(head.Headers.Contains("proxy-connection"u8));
+        Assert.True(head.Headers.Contains("te"u8));
+
+        Http1Heads.RemoveHopByHopFields(head, isRequest: true);
+        Assert.Equal(1, head.Headers.Count);
+        Assert.True(head.Headers.Contains("host"u8));
+    }
+
+    [Fact]
+    public void RemoveHopByHop_ResponseToHead_KeepsTheLengthItAnnounces()
+    {
+        using var response = new HttpResponseHead();
+        response.Headers.Add("content-length"u8, "42"u8);
+        response.Headers.Add("transfer-encoding"u8, "chunked"u8);
+        response.Set(HttpMessageFlags.NoBody);
+        Http1Heads.RemoveHopByHopFields(response, isRequest: false);
+        Assert.True(response.Headers.Contains("content-length"u8));
+        Assert.False(response.Headers.Contains("transfer-encoding"u8));
+    }
+
+    [Fact]
     public void RemoveHopByHop_UpgradeWithoutConnectionToken_NotAnUpgrade()
     {
         using var head = Parse("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n");
