@@ -645,7 +645,30 @@ internal sealed class HttpTransaction : IDisposable
             {
                 requestPump = request.HasBody ? PumpRequestAsync(RequestBodyFor(front, connection), connection) : null;
                 _requestPump = requestPump;
-                var error = await ReadFinalOrUpgradeHeadAsync(connection, request, front, backend).ConfigureAwait(false);
+
+                // Response heads until a final one or a switch of protocols; 1xx go to the client as they come. The
+                // loop is here rather than in a method of its own: one resumption less per response.
+                Phase = TerminationPhase.Headers;
+                ResponseHeadError error;
+                while (true)
+                {
+                    (error, _) = await connection.ReadResponseHeadAsync(_response, request, backend.ResponseParser).ConfigureAwait(false);
+                    if (error != ResponseHeadError.None || _response.Status == 101 || !_response.IsInterim)
+                    {
+                        break;
+                    }
+
+                    if (front.AcceptsInterimResponses)
+                    {
+                        await front.SendInterimAsync(_response).ConfigureAwait(false);
+                    }
+                }
+
+                if (error == ResponseHeadError.None && _response.Status == 101 && !IsAcceptedSwitch(request))
+                {
+                    error = ResponseHeadError.Invalid;
+                }
+
                 _serverState?.Observer?.Observe(error switch
                 {
                     ResponseHeadError.None => Checks.ObservedOutcomes.ForStatus(_response.Status),
@@ -1570,45 +1593,14 @@ internal sealed class HttpTransaction : IDisposable
         return stream;
     }
 
-    /// <summary>Reads response heads until a final one or a switch of protocols; 1xx go to the client as they come.</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
-    private async ValueTask<ResponseHeadError> ReadFinalOrUpgradeHeadAsync(
-        IBackStream connection, HttpRequestHead request, IFrontStream front, HttpBackendContext backend)
-    {
-        Phase = TerminationPhase.Headers;
-        while (true)
-        {
-            var (error, _) = await connection.ReadResponseHeadAsync(_response, request, backend.ResponseParser).ConfigureAwait(false);
-            if (error != ResponseHeadError.None)
-            {
-                return error;
-            }
-
-            if (_response.Status == 101)
-            {
-                if (!request.Has(HttpMessageFlags.Upgrade)
-                    || (IsWebSocketUpgrade(request) && !_response.Headers.Contains("sec-websocket-accept"u8))
-                    || (request.Has(HttpMessageFlags.ProxyWebSocketKey) && !ProvesOurKey(request, _response)))
-                {
-                    // A switch nobody asked for, or a websocket handshake without its proof (RELIABILITY UPG-03);
-                    // a proof of the key we made is checked here, since the HTTP/2 client never sees it.
-                    return ResponseHeadError.Invalid;
-                }
-
-                return ResponseHeadError.None;
-            }
-
-            if (!_response.IsInterim)
-            {
-                return ResponseHeadError.None;
-            }
-
-            if (front.AcceptsInterimResponses)
-            {
-                await front.SendInterimAsync(_response).ConfigureAwait(false);
-            }
-        }
-    }
+    /// <summary>
+    /// A 101 answer switches protocols only when the request asked for it, and a websocket handshake only with its
+    /// proof (RELIABILITY UPG-03); the proof of a key we made is checked here, since the HTTP/2 client never sees it.
+    /// </summary>
+    private bool IsAcceptedSwitch(HttpRequestHead request) =>
+        request.Has(HttpMessageFlags.Upgrade)
+        && (!IsWebSocketUpgrade(request) || _response.Headers.Contains("sec-websocket-accept"u8))
+        && (!request.Has(HttpMessageFlags.ProxyWebSocketKey) || ProvesOurKey(request, _response));
 
     /// <summary>The request's bytes as HAProxy counts them for `%U` and the stats' `bin`: head and body.</summary>
     internal static long BytesInWithHead(IFrontStream front) => Sluice.Logging.LogSizes.Request(front.Request) + front.RequestBodyBytes;

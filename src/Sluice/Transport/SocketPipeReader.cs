@@ -200,9 +200,38 @@ internal sealed class SocketPipeReader : PipeReader
                 throw new OperationCanceledException(token);
             }
 
-            var received = _waiter is null
-                ? await ReceiveThroughRuntimeAsync(token).ConfigureAwait(false)
-                : await ReceiveOnLoopAsync(_waiter, token).ConfigureAwait(false);
+            int received;
+            if (_waiter is null)
+            {
+                received = await ReceiveThroughRuntimeAsync(token).ConfigureAwait(false);
+            }
+            else
+            {
+                // The wait on the loop is inline rather than a method of its own: one resumption less per receive.
+                var peek = _waitWithoutBuffer && _head is null;
+                var mustWait = _drained && !_waiter.PeerEnded;
+                while (true)
+                {
+                    token.ThrowIfCancellationRequested();
+                    if (!mustWait && (received = TryReceiveOnLoop(ref peek)) >= 0)
+                    {
+                        break;
+                    }
+
+                    mustWait = false;
+                    if (_waiter.Loop is null)
+                    {
+                        EventLoop.Pick().RegisterForReading(_waiter, _socket.SafeHandle);
+                    }
+
+                    await _waiter.WaitAsync().ConfigureAwait(false);
+                    ObjectDisposedException.ThrowIf(Volatile.Read(ref _completed), this);
+
+                    // Signalled: bytes (or the end) are most likely there, so the next try takes a block at once.
+                    peek = false;
+                }
+            }
+
             if (received == 0)
             {
                 _socketEnded = true;
@@ -257,53 +286,36 @@ internal sealed class SocketPipeReader : PipeReader
     }
 
     /// <summary>
-    /// Receives without blocking, and waits for the loop's signal only when the socket has nothing: after a receive
-    /// that did not fill its buffer (the socket was emptied), the wait comes first, sparing the receive that would
-    /// find nothing. A zero-byte wait is a one-byte peek, so that an idle connection holds no block.
+    /// Receives without blocking for a connection on a loop: the bytes received (0 at the peer's end), or -1 when the
+    /// socket has nothing and the loop's signal is to be awaited. After a receive that did not fill its buffer (the
+    /// socket was emptied) the caller waits first, sparing the receive that would find nothing. A zero-byte wait
+    /// is a one-byte peek, so that an idle connection holds no block.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
-    private async ValueTask<int> ReceiveOnLoopAsync(ReadinessWaiter waiter, CancellationToken token)
+    private int TryReceiveOnLoop(ref bool peek)
     {
-        var peek = _waitWithoutBuffer && _head is null;
-        var mustWait = _drained && !waiter.PeerEnded;
         while (true)
         {
-            token.ThrowIfCancellationRequested();
-            if (!mustWait)
+            var buffer = peek ? default : WritableTail();
+            var received = EventLoop.TryReceive(_socket.SafeHandle, buffer.Span, peek);
+            if (received > 0 && peek)
             {
-                var buffer = peek ? default : WritableTail();
-                var received = EventLoop.TryReceive(_socket.SafeHandle, buffer.Span, peek);
-                if (received > 0 && peek)
-                {
-                    peek = false;
-                    continue;
-                }
-
-                if (received >= 0)
-                {
-                    _drained = !peek && received < buffer.Length;
-                    return received;
-                }
-
-                if (received != -Errno.Again)
-                {
-                    throw ReadFailure(Marshal.GetPInvokeErrorMessage(-received));
-                }
-
-                ReleaseEmptyTail();
+                peek = false;
+                continue;
             }
 
-            mustWait = false;
-            if (waiter.Loop is null)
+            if (received >= 0)
             {
-                EventLoop.Pick().RegisterForReading(waiter, _socket.SafeHandle);
+                _drained = !peek && received < buffer.Length;
+                return received;
             }
 
-            await waiter.WaitAsync().ConfigureAwait(false);
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _completed), this);
+            if (received != -Errno.Again)
+            {
+                throw ReadFailure(Marshal.GetPInvokeErrorMessage(-received));
+            }
 
-            // Signalled: bytes (or the end) are most likely there, so the next try takes a block at once.
-            peek = false;
+            ReleaseEmptyTail();
+            return -1;
         }
     }
 
