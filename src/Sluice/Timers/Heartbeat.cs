@@ -28,6 +28,7 @@ internal sealed class Heartbeat : IDisposable
     private readonly ITimer _timer;
     private readonly bool _readsCoarseClock;
     private readonly long _coarseOriginMs;
+    private readonly long _stopwatchTicksPerMs = 1;
     private long _nowMs;
     private int _ticking;
 
@@ -42,6 +43,7 @@ internal sealed class Heartbeat : IDisposable
             // up so that rounding cannot put it a millisecond ahead either. Where the two clocks do not share an
             // origin, the published time alone is used.
             var ticksPerMs = System.Diagnostics.Stopwatch.Frequency / 1000;
+            _stopwatchTicksPerMs = ticksPerMs;
             _coarseOriginMs = (_startTimestamp + ticksPerMs - 1) / ticksPerMs;
             _readsCoarseClock = Math.Abs(Environment.TickCount64 - _coarseOriginMs) < 1000;
         }
@@ -63,7 +65,10 @@ internal sealed class Heartbeat : IDisposable
     /// <summary>Reads the precise time and publishes it; used where an event starts (accept, connect).</summary>
     public long Refresh()
     {
-        var now = (long)_timeProvider.GetElapsedTime(_startTimestamp).TotalMilliseconds;
+        // On the system clock the reading is the static one, in whole ticks: no virtual call, no floating point.
+        var now = _readsCoarseClock
+            ? (System.Diagnostics.Stopwatch.GetTimestamp() - _startTimestamp) / _stopwatchTicksPerMs
+            : (long)_timeProvider.GetElapsedTime(_startTimestamp).TotalMilliseconds;
         Volatile.Write(ref _nowMs, now);
         return now;
     }

@@ -952,8 +952,8 @@ internal sealed class HttpTransaction : IDisposable
             return null;
         }
 
+        // The queue's deadline needs no precise time; the time in the queue is measured from the moment it starts.
         var clock = _front.Shared.Clock;
-        var now = clock.Refresh();
         uint? hash = null;
         var balance = backend.Config.Balance;
         if (balance.IsHashBased && balance.Algorithm != BalanceAlgorithm.Source
@@ -962,7 +962,7 @@ internal sealed class HttpTransaction : IDisposable
             hash = key;
         }
 
-        var status = ServerAssignment.Assign(state, clientAddress, pinned, backend.Config.Redispatch is not null, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, now), out var server, hash);
+        var status = ServerAssignment.Assign(state, clientAddress, pinned, backend.Config.Redispatch is not null, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, clock.NowMs), out var server, hash);
         switch (status)
         {
             case AssignStatus.Assigned:
@@ -977,6 +977,7 @@ internal sealed class HttpTransaction : IDisposable
                 return null;
         }
 
+        var queuedMs = clock.Refresh();
         Volatile.Write(ref _queuedFront, front);
         if (PendingCause != TerminationCause.None)
         {
@@ -985,7 +986,7 @@ internal sealed class HttpTransaction : IDisposable
 
         var outcome = await _waiter.WaitAsync().ConfigureAwait(false);
         Volatile.Write(ref _queuedFront, null);
-        Tw = clock.Refresh() - now;
+        Tw = clock.Refresh() - queuedMs;
         ServerQueuePosition = _waiter.ServerQueuePosition;
         BackendQueuePosition = _waiter.BackendQueuePosition;
         if (outcome == QueueOutcome.Served)
