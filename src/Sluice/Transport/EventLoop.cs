@@ -30,6 +30,7 @@ internal sealed class EventLoop
     private const int EpollCloseOnExec = 0x80000;
     private const int MsgPeek = 0x2;
     private const int MsgDontWait = 0x40;
+    private const int MsgNoSignal = 0x4000;
 
     private static readonly Lazy<EventLoop[]> Loops = new(() =>
     {
@@ -212,6 +213,34 @@ internal sealed class EventLoop
         }
     }
 
+    /// <summary>One non-blocking send: the count of bytes the socket took, or -errno (<see cref="Errno.Again"/> when it has no room).</summary>
+    public static int TrySend(SafeHandle socket, ReadOnlySpan<byte> bytes)
+    {
+        var added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            while (true)
+            {
+                var count = Send((int)socket.DangerousGetHandle(), ref MemoryMarshal.GetReference(bytes), bytes.Length, MsgDontWait | MsgNoSignal);
+                if (count >= 0)
+                {
+                    return (int)count;
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != Errno.Interrupted)
+                {
+                    return -errno;
+                }
+            }
+        }
+        finally
+        {
+            socket.DangerousRelease();
+        }
+    }
+
     private void Register(ReadinessWaiter waiter, SafeHandle socket, uint events)
     {
         ulong data;
@@ -345,5 +374,9 @@ internal sealed class EventLoop
     [DllImport("libc", EntryPoint = "recv", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern nint Receive(int fd, ref byte buffer, nint length, int flags);
+
+    [DllImport("libc", EntryPoint = "send", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern nint Send(int fd, ref byte buffer, nint length, int flags);
 #pragma warning restore SYSLIB1054
 }

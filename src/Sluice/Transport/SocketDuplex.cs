@@ -18,6 +18,9 @@ internal sealed class SocketDuplex : IDisposable
     // A read goes into a new block when less than this is left in the current one.
     private const int MinimumReadSize = 1024;
 
+    // The least room a new output block offers.
+    private const int MinimumWriteSize = 4096;
+
     private readonly Stream _stream;
     private readonly (EndPoint? Remote, EndPoint? Local) _rewritten;
     private int _aborted;
@@ -27,7 +30,7 @@ internal sealed class SocketDuplex : IDisposable
     /// between requests in great numbers; server connections only wait while a response is due, and save the
     /// extra system call.
     /// </param>
-    /// <param name="onEventLoop">A cleartext connection's reads wait on an <see cref="EventLoop"/> rather than through the runtime's socket engine.</param>
+    /// <param name="onEventLoop">A cleartext connection's reads wait on an <see cref="EventLoop"/> rather than through the runtime's socket engine, and its writes send directly (<see cref="SocketPipeWriter"/>).</param>
     /// <param name="inputPool">Where the input's blocks come from when not <paramref name="pool"/>: larger blocks for
     /// connections that mostly receive bodies, so that each read moves more bytes.</param>
     /// <param name="tls">The TLS stream over the socket once its handshake is done; null for cleartext.</param>
@@ -47,7 +50,9 @@ internal sealed class SocketDuplex : IDisposable
             ? new SocketPipeReader(socket, input, MinimumReadSize, waitWithoutBuffer, onEventLoop)
             : PipeReader.Create(_stream, new StreamPipeReaderOptions(
                 pool: input, bufferSize: input.BlockSize, minimumReadSize: MinimumReadSize, leaveOpen: true, useZeroByteReads: waitWithoutBuffer));
-        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(pool: pool, minimumBufferSize: 4096, leaveOpen: true));
+        Output = tls is null && onEventLoop && EventLoop.Supported
+            ? new SocketPipeWriter(socket, pool, MinimumWriteSize)
+            : PipeWriter.Create(_stream, new StreamPipeWriterOptions(pool: pool, minimumBufferSize: MinimumWriteSize, leaveOpen: true));
     }
 
     public Socket Socket { get; }
