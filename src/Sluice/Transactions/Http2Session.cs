@@ -22,6 +22,9 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     private readonly List<Http2Stream> _running = [];
     private readonly Stack<StreamRun> _idleRuns = new();
     private readonly SideWatch _idle;
+
+    // Streams ended since the last tick that found the connection idle: their runs and streams keep buffers.
+    private bool _idleBuffersHeld;
     private readonly TaskCompletionSource _allDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _readLoopEnded;
     private int _streamsStarted;
@@ -120,6 +123,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
             return;
         }
 
+        var releaseBuffers = false;
         lock (_running)
         {
             if (_running.Count == 0)
@@ -129,6 +133,30 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
                     _connection.BeginShutdown();
                 }
 
+                // A connection found without streams by a tick gives back the buffers its ended streams kept for the
+                // next ones: a busy connection keeps them, an idle one holds none for long.
+                if (_idleBuffersHeld)
+                {
+                    _idleBuffersHeld = false;
+                    releaseBuffers = true;
+                    foreach (var idle in _idleRuns)
+                    {
+                        idle.Transaction.ReleaseBuffers();
+                    }
+                }
+            }
+        }
+
+        if (releaseBuffers)
+        {
+            // Outside the session's lock: the connection's own lock is taken before it elsewhere.
+            _connection.ReleaseSpareBuffers();
+        }
+
+        lock (_running)
+        {
+            if (_running.Count == 0)
+            {
                 return;
             }
 
@@ -213,6 +241,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
                 {
                     // Not one stream's failure may end the process (this runs as a thread-pool work item): reset it.
                     _connection.ReleaseStream(stream);
+                    _connection.RecycleStream(stream);
                     return;
                 }
             }
@@ -247,7 +276,6 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     /// <summary>The stream's transaction has ended (successfully or not): the stream leaves and its run goes back to the idle ones.</summary>
     private void EndStream(StreamRun run, Http2Stream stream)
     {
-        run.Transaction.ReleaseBuffers();
         _connection.ReleaseStream(stream);
         bool allDone;
         lock (_running)
@@ -255,6 +283,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
             stream.Owner = null;
             _running.Remove(stream);
             _idleRuns.Push(run);
+            _idleBuffersHeld = true;
             if (_running.Count == 0)
             {
                 // Between streams the connection waits as an HTTP/1 connection waits between requests.

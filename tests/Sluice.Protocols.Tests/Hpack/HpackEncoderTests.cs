@@ -116,6 +116,37 @@ public class HpackEncoderTests
     }
 
     [Fact]
+    public void TryEncode_RepeatedLongLiterals_SameBytesAsAFreshEncoder()
+    {
+        // Expires and Last-Modified share a slot of the remembered literals (static indexes 36 and 44), Date has its
+        // own (33); values change, repeat and alternate, and a destination too small fails without writing.
+        string[][] fields =
+        [
+            ["date", "Sat, 05 Dec 2026 01:25:48 GMT"], ["date", "Sat, 05 Dec 2026 01:25:48 GMT"],
+            ["last-modified", "Fri, 04 Dec 2026 10:00:00 GMT"], ["date", "Sat, 05 Dec 2026 01:25:48 GMT"],
+            ["expires", "Sat, 05 Dec 2026 02:25:48 GMT"], ["date", "Sat, 05 Dec 2026 01:25:49 GMT"],
+            ["date", "Sat, 05 Dec 2026 01:25:49 GMT"], ["expires", "Sat, 05 Dec 2026 02:25:48 GMT"],
+        ];
+        var encoder = new HpackEncoder();
+        var buffer = new byte[128];
+        foreach (var field in fields)
+        {
+            var name = System.Text.Encoding.ASCII.GetBytes(field[0]);
+            var value = System.Text.Encoding.ASCII.GetBytes(field[1]);
+            Assert.True(new HpackEncoder().TryEncode(name, value, buffer, out int expectedLength));
+            var expected = buffer[..expectedLength];
+
+            Assert.False(encoder.TryEncode(name, value, new byte[expectedLength - 1], out int none));
+            Assert.Equal(0, none);
+            Assert.True(encoder.TryEncode(name, value, buffer, out int written));
+            Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(buffer, 0, written));
+            Assert.Equal([new TestHeader(field[0], field[1])], new SimpleHpackDecoder().Decode(buffer[..written]));
+        }
+
+        Assert.Equal(0, encoder.DynamicTable.Count);
+    }
+
+    [Fact]
     public void TryBeginBlock_NoChange_WritesNothing()
     {
         var encoder = new HpackEncoder();

@@ -411,7 +411,6 @@ internal sealed class Http2FrontConnection : IDisposable
             wakeReadLoop = _closing && _activeStreams == 0;
         }
 
-        stream.Dispose();
         _out.ScheduleControlFlush();
         if (wakeReadLoop)
         {
@@ -427,9 +426,32 @@ internal sealed class Http2FrontConnection : IDisposable
     {
         lock (_sync)
         {
-            if (stream.Released && _spareStreams.Count < _maxConcurrentStreams)
+            if (!stream.Released)
+            {
+                return;
+            }
+
+            // A spare stream keeps its head buffers for the next stream (no more spares than streams at once), until
+            // the connection idles (ReleaseSpareBuffers).
+            if (_spareStreams.Count < _maxConcurrentStreams)
             {
                 _spareStreams.Push(stream);
+            }
+            else
+            {
+                stream.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The spare streams give their head buffers back: for a connection that has no stream. Any thread.</summary>
+    public void ReleaseSpareBuffers()
+    {
+        lock (_sync)
+        {
+            foreach (var spare in _spareStreams)
+            {
+                spare.Dispose();
             }
         }
     }
@@ -473,6 +495,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
     public void Dispose()
     {
+        ReleaseSpareBuffers();
         _decoder.Dispose();
         _io.Dispose();
         _out.Dispose();

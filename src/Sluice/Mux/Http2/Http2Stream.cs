@@ -315,7 +315,7 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
     }
 
     /// <summary>
-    /// Makes a released stream (its buffers given back by <see cref="Dispose"/>) the new stream <paramref name="id"/>
+    /// Makes a released stream (its head buffers kept, or given back by <see cref="Dispose"/> while the connection idled) the new stream <paramref name="id"/>
     /// of the same connection; on the read loop, which alone opens streams.
     /// </summary>
     internal void Reuse(int id)
@@ -330,6 +330,7 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
         }
 
         Body = null;
+        Trailers?.Dispose();
         Trailers = null;
         RemoteEnded = false;
         LocalEnded = false;
@@ -361,7 +362,7 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
         _sparePipe = null;
     }
 
-    /// <summary>Gives the head's buffers back once the stream is released.</summary>
+    /// <summary>Gives the head's buffers back: for a released stream whose connection has gone idle or is closing.</summary>
     public void Dispose()
     {
         _request.Dispose();

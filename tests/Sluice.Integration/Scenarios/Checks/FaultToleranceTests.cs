@@ -219,6 +219,8 @@ public class FaultToleranceTests
     /// <summary>
     /// A server passing and failing its checks in turn never fails `fall` in a row: its state never changes and
     /// traffic flows (the traffic request shares the peer's turn counter, so it may shift the turns by one: fall 3).
+    /// The checks' timeout is set apart from `inter` (its default), which a loaded machine once overran: a passing
+    /// check timed out between two failing ones.
     /// </summary>
     [Fact]
     public async Task FT_13_FlappingChecks_StateChangesBoundedByRiseAndFall()
@@ -231,6 +233,7 @@ public class FaultToleranceTests
                 timeout connect 1s
                 timeout client 5s
                 timeout server 5s
+                timeout check 2s
             frontend fe
                 bind 127.0.0.1:{Port(port)}
                 default_backend be

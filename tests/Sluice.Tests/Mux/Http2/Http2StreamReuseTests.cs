@@ -35,6 +35,49 @@ public class Http2StreamReuseTests
     }
 
     [Fact]
+    public async Task Reuse_HeadBuffersKept_SameStateAsNewStream()
+    {
+        using var pair = await ReusedFields.ConnectAsync();
+        using var connection = new Http2FrontConnection(pair.Io, pair.Clock, Http2Limits.Default);
+        var handler = new NoHandler();
+
+        var fresh = new Http2Stream(connection, 5, pair.Clock, handler);
+        var used = new Http2Stream(connection, 3, pair.Clock, handler);
+        Dirty(used);
+        ReusedFields.CompleteAsReleased(used.Body!);
+        var arena = used.Request.Headers.Arena;
+        used.Reuse(5);
+
+        // A busy connection reuses a stream without giving its buffers back: the arrays stay, nothing else does.
+        Assert.Same(arena, used.Request.Headers.Arena);
+        ReusedFields.AssertAsNew(fresh, used, SparePipeField);
+        Assert.Equal(0, used.Request.Headers.Count);
+        Assert.Equal(0, used.Request.Headers.SlotCount);
+        Assert.True(used.Request.Target.IsEmpty && used.Request.Authority.IsEmpty && used.Request.Scheme.IsEmpty);
+    }
+
+    [Fact]
+    public async Task ReleaseSpareBuffers_RecycledStreamsKeepTheirsUntilThen()
+    {
+        using var pair = await ReusedFields.ConnectAsync();
+        using var connection = new Http2FrontConnection(pair.Io, pair.Clock, Http2Limits.Default);
+        var first = new Http2Stream(connection, 1, pair.Clock, new NoHandler()) { Released = true };
+        var second = new Http2Stream(connection, 3, pair.Clock, new NoHandler()) { Released = true };
+        first.Request.Headers.Add("x"u8, "1"u8);
+        second.Request.Headers.Add("y"u8, "2"u8);
+
+        connection.RecycleStream(first);
+        connection.RecycleStream(second);
+        Assert.NotEmpty(first.Request.Headers.Arena);
+        Assert.NotEmpty(second.Request.Headers.Arena);
+
+        // As the session does when a tick finds the connection without streams.
+        connection.ReleaseSpareBuffers();
+        Assert.Empty(first.Request.Headers.Arena);
+        Assert.Empty(second.Request.Headers.Arena);
+    }
+
+    [Fact]
     public async Task Reuse_RequestBodyPipe_ServesTheNextBodyEmpty()
     {
         using var pair = await ReusedFields.ConnectAsync();
