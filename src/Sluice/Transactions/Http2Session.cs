@@ -19,7 +19,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     private readonly Listener? _listener;
     private readonly ISession? _registeredAs;
     private readonly Http2FrontConnection _connection;
-    private readonly List<Http2Stream> _running = [];
+    private readonly HashSet<Http2Stream> _running = [];
     private readonly Stack<StreamRun> _idleRuns = new();
     private readonly SideWatch _idle;
 
