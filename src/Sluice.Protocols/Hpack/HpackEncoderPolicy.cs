@@ -50,6 +50,9 @@ public sealed class HpackEncoderPolicy
     private readonly byte[][] _neverIndexed;
     private readonly byte[][] _notIndexed;
 
+    // Bit n set: a listed name is n bytes long (bit 0 also for names of 64 bytes or more).
+    private readonly ulong _listedLengths;
+
     /// <summary>Creates a policy.</summary>
     /// <param name="neverIndexedNames">Fields always sent as never-indexed literals; null for authorization and proxy-authorization.</param>
     /// <param name="notIndexedNames">Fields sent without indexing; null for a default list of per-message fields (:path, date, content-length…).</param>
@@ -71,6 +74,11 @@ public sealed class HpackEncoderPolicy
         // Allocates: runs once per configuration load.
         _neverIndexed = ToBytes(neverIndexedNames ?? DefaultNeverIndexed);
         _notIndexed = ToBytes(notIndexedNames ?? DefaultNotIndexed);
+        foreach (byte[] listed in _neverIndexed.Concat(_notIndexed))
+        {
+            // A name of 64 bytes or more is looked for whatever the length.
+            _listedLengths |= listed.Length < 64 ? 1UL << listed.Length : 1UL;
+        }
         Huffman = huffman;
         MaxTableSize = maxTableSize;
         ShortCookieLength = shortCookieLength;
@@ -91,7 +99,9 @@ public sealed class HpackEncoderPolicy
     /// <summary>Resolves <see cref="HpackIndexing.Default"/> for one field.</summary>
     public HpackIndexing Choose(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int tableMaxSize)
     {
-        if (Contains(_neverIndexed, name))
+        // Most names have a length no listed name has: one bit test, no comparison.
+        bool listedLength = (_listedLengths & (1UL << (name.Length < 64 ? name.Length : 0))) != 0;
+        if (listedLength && Contains(_neverIndexed, name))
         {
             return HpackIndexing.NeverIndexed;
         }
@@ -101,7 +111,7 @@ public sealed class HpackEncoderPolicy
             return HpackIndexing.NeverIndexed;
         }
 
-        if (Contains(_notIndexed, name))
+        if (listedLength && Contains(_notIndexed, name))
         {
             return HpackIndexing.WithoutIndexing;
         }

@@ -100,9 +100,9 @@ public static class HpackStaticTable
     /// <summary>The value of static entry <paramref name="index"/> (1 to 61); empty for name-only entries.</summary>
     public static ReadOnlySpan<byte> GetValue(int index) => Values[index - 1];
 
-    // For each name length, the 0-based entries whose name has that length, in index order; built once
-    // so that a lookup compares only a handful of candidates.
-    private static readonly int[][] EntriesByNameLength = BuildLengthIndex();
+    // For each name length, the runs of entries that share a name of that length (the table keeps equal names
+    // together), as (first 0-based entry, count): a lookup compares each name once, and a value only under its name.
+    private static readonly (int First, int Count)[][] NamesByLength = BuildLengthIndex();
 
     /// <summary>
     /// Looks a field up. Returns the index of an entry whose name and value both match, or 0, and in
@@ -111,34 +111,36 @@ public static class HpackStaticTable
     public static int Find(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, out int nameIndex)
     {
         nameIndex = 0;
-        int[][] byLength = EntriesByNameLength;
-        if ((uint)name.Length >= (uint)byLength.Length)
+        (int First, int Count)[][] byLength = NamesByLength;
+        if ((uint)name.Length >= (uint)byLength.Length || name.IsEmpty)
         {
             return 0;
         }
 
-        foreach (int i in byLength[name.Length])
+        foreach ((int first, int count) in byLength[name.Length])
         {
-            if (!name.SequenceEqual(Names[i]))
+            byte[] candidate = Names[first];
+            if (candidate[0] != name[0] || !name.SequenceEqual(candidate))
             {
                 continue;
             }
 
-            if (nameIndex == 0)
+            nameIndex = first + 1;
+            for (int i = first; i < first + count; i++)
             {
-                nameIndex = i + 1;
+                if (value.SequenceEqual(Values[i]))
+                {
+                    return i + 1;
+                }
             }
 
-            if (value.SequenceEqual(Values[i]))
-            {
-                return i + 1;
-            }
+            return 0;
         }
 
         return 0;
     }
 
-    private static int[][] BuildLengthIndex()
+    private static (int First, int Count)[][] BuildLengthIndex()
     {
         int longest = 0;
         foreach (byte[] name in Names)
@@ -146,18 +148,25 @@ public static class HpackStaticTable
             longest = Math.Max(longest, name.Length);
         }
 
-        var lists = new List<int>[longest + 1];
+        var lists = new List<(int First, int Count)>[longest + 1];
         for (int length = 0; length <= longest; length++)
         {
             lists[length] = [];
         }
 
-        for (int i = 0; i < Names.Length; i++)
+        for (int first = 0; first < Names.Length;)
         {
-            lists[Names[i].Length].Add(i);
+            int count = 1;
+            while (first + count < Names.Length && Names[first + count].AsSpan().SequenceEqual(Names[first]))
+            {
+                count++;
+            }
+
+            lists[Names[first].Length].Add((first, count));
+            first += count;
         }
 
-        var index = new int[longest + 1][];
+        var index = new (int First, int Count)[longest + 1][];
         for (int length = 0; length <= longest; length++)
         {
             index[length] = [.. lists[length]];

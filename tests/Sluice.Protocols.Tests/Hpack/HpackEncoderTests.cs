@@ -72,6 +72,21 @@ public class HpackEncoderTests
     }
 
     [Fact]
+    public void TryEncode_CustomPolicy_LongAndShortNamesHonoured()
+    {
+        // Names are told apart by their length first: a 70-byte name, one of 1 byte, and names of listed lengths
+        // that are not listed.
+        string longSecret = "x-" + new string('s', 68);
+        var policy = new HpackEncoderPolicy(neverIndexedNames: [longSecret, "s"], notIndexedNames: ["x-varies"], shortCookieLength: 0);
+        var decoder = new SimpleHpackDecoder();
+        byte[] block = EncodeBlock(new HpackEncoder(policy),
+            [new(longSecret, "1"), new("s", "2"), new("x-" + new string('t', 68), "3"), new("t", "4"), new("x-varies", "5"), new("x-vary-1", "6")],
+            HpackIndexing.Default);
+        decoder.Decode(block);
+        Assert.Equal(["never-indexed", "never-indexed", "incremental", "incremental", "without-indexing", "incremental"], decoder.Representations);
+    }
+
+    [Fact]
     public void TryEncode_HuffmanWhenShorter_ChoosesShorterForm()
     {
         var encoder = new HpackEncoder();

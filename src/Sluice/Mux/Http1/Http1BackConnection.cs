@@ -16,6 +16,7 @@ namespace Sluice.Mux.Http1;
 internal sealed class Http1BackConnection : IBackStream
 {
     private readonly SocketDuplex _io;
+    private System.Net.EndPoint? _localEndPoint;
     private readonly Http1BodyReader _responseBody;
     private readonly Http1BodyWriter _requestBody;
     private Http1HeadState _headState;
@@ -32,7 +33,8 @@ internal sealed class Http1BackConnection : IBackStream
 
     public SocketDuplex Io => _io;
 
-    public System.Net.EndPoint? LocalEndPoint => _io.LocalEndPoint;
+    /// <summary>Our address on the connection: read once, it does not change while the connection lives.</summary>
+    public System.Net.EndPoint? LocalEndPoint => _localEndPoint ??= _io.LocalEndPoint;
 
     public Sluice.Tls.TlsConnectionInfo? Tls => _io.Tls;
 

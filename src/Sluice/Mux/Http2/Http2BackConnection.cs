@@ -41,6 +41,7 @@ internal sealed partial class Http2BackConnection : IDisposable
     private const int MaxHeaderListSize = 65536;
 
     private readonly SocketDuplex _io;
+    private System.Net.EndPoint? _localEndPoint;
     private readonly Heartbeat _clock;
     private readonly Lock _sync = new();
     private readonly Dictionary<int, Http2BackStream> _streams = [];
@@ -271,7 +272,8 @@ internal sealed partial class Http2BackConnection : IDisposable
     public void Abort() => _io.Abort();
 
     /// <summary>Our address on the server connection, which its streams share.</summary>
-    public System.Net.EndPoint? LocalEndPoint => _io.LocalEndPoint;
+    /// <summary>Our address on the connection: read once, it does not change while the connection lives.</summary>
+    public System.Net.EndPoint? LocalEndPoint => _localEndPoint ??= _io.LocalEndPoint;
 
     public Sluice.Tls.TlsConnectionInfo? Tls => _io.Tls;
 
