@@ -186,35 +186,17 @@ internal sealed class EventLoop
     /// <summary>One non-blocking receive (a one-byte peek when <paramref name="peek"/>): the count, 0 at the peer's end, or -errno.</summary>
     public static int TryReceive(SafeHandle socket, Span<byte> buffer, bool peek)
     {
-        var added = false;
-        socket.DangerousAddRef(ref added);
-        try
-        {
-            Span<byte> one = stackalloc byte[1];
-            var target = peek ? one : buffer;
-            while (true)
-            {
-                var count = Receive((int)socket.DangerousGetHandle(), ref MemoryMarshal.GetReference(target), target.Length, MsgDontWait | (peek ? MsgPeek : 0));
-                if (count >= 0)
-                {
-                    return (int)count;
-                }
-
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno != Errno.Interrupted)
-                {
-                    return -errno;
-                }
-            }
-        }
-        finally
-        {
-            socket.DangerousRelease();
-        }
+        Span<byte> one = stackalloc byte[1];
+        var target = peek ? one : buffer;
+        return Transfer(socket, ref MemoryMarshal.GetReference(target), target.Length, MsgDontWait | (peek ? MsgPeek : 0), send: false);
     }
 
     /// <summary>One non-blocking send: the count of bytes the socket took, or -errno (<see cref="Errno.Again"/> when it has no room).</summary>
-    public static int TrySend(SafeHandle socket, ReadOnlySpan<byte> bytes)
+    public static int TrySend(SafeHandle socket, ReadOnlySpan<byte> bytes) =>
+        Transfer(socket, ref MemoryMarshal.GetReference(bytes), bytes.Length, MsgDontWait | MsgNoSignal, send: true);
+
+    /// <summary>A `recv(2)` or `send(2)` under a reference on the socket, made again when a signal interrupts it.</summary>
+    private static int Transfer(SafeHandle socket, ref byte start, int length, int flags, bool send)
     {
         var added = false;
         socket.DangerousAddRef(ref added);
@@ -222,7 +204,8 @@ internal sealed class EventLoop
         {
             while (true)
             {
-                var count = Send((int)socket.DangerousGetHandle(), ref MemoryMarshal.GetReference(bytes), bytes.Length, MsgDontWait | MsgNoSignal);
+                var descriptor = (int)socket.DangerousGetHandle();
+                var count = send ? Send(descriptor, ref start, length, flags) : Receive(descriptor, ref start, length, flags);
                 if (count >= 0)
                 {
                     return (int)count;
