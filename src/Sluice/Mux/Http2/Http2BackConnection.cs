@@ -271,8 +271,7 @@ internal sealed partial class Http2BackConnection : IDisposable
     /// <summary>Cuts the connection at once: every stream in progress fails. Any thread.</summary>
     public void Abort() => _io.Abort();
 
-    /// <summary>Our address on the server connection, which its streams share.</summary>
-    /// <summary>Our address on the connection: read once, it does not change while the connection lives.</summary>
+    /// <summary>Our address on the server connection, which its streams share: read once, it does not change while the connection lives.</summary>
     public System.Net.EndPoint? LocalEndPoint => _localEndPoint ??= _io.LocalEndPoint;
 
     public Sluice.Tls.TlsConnectionInfo? Tls => _io.Tls;
