@@ -12,12 +12,7 @@ public class Http2StreamReuseTests
     {
         using var pair = await ReusedFields.ConnectAsync();
         using var connection = new Http2FrontConnection(pair.Io, pair.Clock, Http2Limits.Default);
-        var handler = new NoHandler();
-
-        var fresh = new Http2Stream(connection, 5, pair.Clock, handler);
-        var used = new Http2Stream(connection, 3, pair.Clock, handler);
-        Dirty(used);
-        ReusedFields.CompleteAsReleased(used.Body!);
+        var (fresh, used) = FreshAndReleased(connection, pair.Clock);
         used.Dispose();
         used.Reuse(5);
 
@@ -39,12 +34,7 @@ public class Http2StreamReuseTests
     {
         using var pair = await ReusedFields.ConnectAsync();
         using var connection = new Http2FrontConnection(pair.Io, pair.Clock, Http2Limits.Default);
-        var handler = new NoHandler();
-
-        var fresh = new Http2Stream(connection, 5, pair.Clock, handler);
-        var used = new Http2Stream(connection, 3, pair.Clock, handler);
-        Dirty(used);
-        ReusedFields.CompleteAsReleased(used.Body!);
+        var (fresh, used) = FreshAndReleased(connection, pair.Clock);
         var arena = used.Request.Headers.Arena;
         used.Reuse(5);
 
@@ -111,6 +101,17 @@ public class Http2StreamReuseTests
         var other = new Http2Stream(connection, 9, pair.Clock, new NoHandler());
         other.OpenBody();
         Assert.NotSame(first, other.Body);
+    }
+
+    /// <summary>A new stream 5, and a stream 3 with every field dirtied and its body pipe completed as a released stream's.</summary>
+    private static (Http2Stream Fresh, Http2Stream Used) FreshAndReleased(Http2FrontConnection connection, Sluice.Timers.Heartbeat clock)
+    {
+        var handler = new NoHandler();
+        var fresh = new Http2Stream(connection, 5, clock, handler);
+        var used = new Http2Stream(connection, 3, clock, handler);
+        Dirty(used);
+        ReusedFields.CompleteAsReleased(used.Body!);
+        return (fresh, used);
     }
 
     private static void Dirty(Http2Stream stream)
