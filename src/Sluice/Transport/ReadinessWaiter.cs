@@ -53,6 +53,22 @@ internal sealed class ReadinessWaiter : IValueTaskSource
         return new ValueTask(this, _core.Version);
     }
 
+    /// <summary>
+    /// False when a signal came since the last wait (nothing is kept); else true, and <paramref name="continuation"/>
+    /// runs at the next signal, on the signalling thread.
+    /// </summary>
+    public bool ContinueWhenSignalled(Action<object?> continuation, object state)
+    {
+        var wait = WaitAsync();
+        if (wait.IsCompleted)
+        {
+            return false;
+        }
+
+        _core.OnCompleted(continuation, state, _core.Version, ValueTaskSourceOnCompletedFlags.None);
+        return true;
+    }
+
     /// <summary>The socket is ready (or closed, or the wait is called off): resumes the waiter, or tells the next wait.</summary>
     public void Signal()
     {

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
 
 namespace Sluice.Transport;
 
@@ -10,16 +11,18 @@ namespace Sluice.Transport;
 /// The input of a cleartext connection: receives from the socket straight into blocks of the connection pool, with
 /// the semantics of <see cref="PipeReader.Create(Stream, StreamPipeReaderOptions)"/> over a network stream
 /// (examined bytes, cancellation, zero-byte waits, errors as <see cref="IOException"/>) but without the stream in
-/// between. A read that has to wait runs on <see cref="PooledValueTaskBuilder{TResult}"/>: the framework's reader
-/// keeps one box per thread and core for its waits, and with a hundred server connections waiting for their
-/// responses at once nearly every wait allocated one.
+/// between. On an event loop a read that has to wait is the reader itself as the value task's source, finished from
+/// the loop's signal: the reader's continuation runs straight after the receive, with no async method in between.
+/// Through the runtime's socket engine (`noepoll`) a wait runs on <see cref="PooledValueTaskBuilder{TResult}"/>: the
+/// framework's reader keeps one box per thread and core for its waits, and with a hundred server connections waiting
+/// for their responses at once nearly every wait allocated one.
 /// </summary>
 /// <remarks>
 /// One reader at a time, as for any pipe; <see cref="CancelPendingRead"/> and <see cref="Complete"/> may come from
 /// other threads. A block that a receive in flight writes into goes back to the pool only once that receive ends.
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "A pipe reader ends with Complete, which disposes the cancellation source.")]
-internal sealed class SocketPipeReader : PipeReader
+internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult>
 {
     private const int MaxSpareSegments = 4;
 
@@ -47,6 +50,13 @@ internal sealed class SocketPipeReader : PipeReader
 
     // Set when the connection's waits go through an event loop rather than the runtime's socket engine.
     private readonly ReadinessWaiter? _waiter;
+
+    // The read waiting on the loop, and what it carries from one signal to the next.
+    private ManualResetValueTaskSourceCore<ReadResult> _loopRead;
+    private bool _peekNext;
+    private CancellationToken _externalToken;
+    private CancellationTokenRegistration _externalRegistration;
+    private int _externalCanceled;
 
     /// <param name="waitWithoutBuffer">With nothing held, wait for the peer's bytes with a zero-byte receive before taking a block.</param>
     /// <param name="onEventLoop">Wait on an <see cref="EventLoop"/> rather than through the runtime's socket engine (`noepoll`).</param>
@@ -91,7 +101,7 @@ internal sealed class SocketPipeReader : PipeReader
             return new ValueTask<ReadResult>(new ReadResult(Buffered(), isCanceled: false, isCompleted: _socketEnded));
         }
 
-        return ReceiveAsync(cancellationToken);
+        return _waiter is null ? ReceiveAsync(cancellationToken) : ReceiveOnLoop(cancellationToken);
     }
 
     public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
@@ -171,6 +181,178 @@ internal sealed class SocketPipeReader : PipeReader
         }
     }
 
+    /// <summary>
+    /// A receive on a loop: tries the socket, and when it has nothing, hands back the reader as the pending read and
+    /// goes on from the loop's signal (<see cref="ContinueOnLoop"/>).
+    /// </summary>
+    private ValueTask<ReadResult> ReceiveOnLoop(CancellationToken cancellationToken)
+    {
+        lock (_sync)
+        {
+            ThrowIfCompleted();
+            _receiving = true;
+        }
+
+        _loopRead.Reset();
+        _peekNext = _waitWithoutBuffer && _head is null;
+        if (cancellationToken.CanBeCanceled)
+        {
+            _externalToken = cancellationToken;
+            _externalRegistration = cancellationToken.UnsafeRegister(static state => ((SocketPipeReader)state!).CancelExternally(), this);
+        }
+
+        if (!ContinueOnLoop(waited: false, mayTry: !_drained || _waiter!.PeerEnded, out var result, out var failure))
+        {
+            return new ValueTask<ReadResult>(this, _loopRead.Version);
+        }
+
+        return failure is null ? new ValueTask<ReadResult>(result) : ValueTask.FromException<ReadResult>(failure);
+    }
+
+    /// <summary>
+    /// Receives until bytes (or the end, a cancellation, a failure) come, or the loop's signal is to be awaited: then
+    /// false, and the signal calls this again. True once the read is over and the reader ready for the next.
+    /// After a receive that did not fill its buffer (the socket was emptied) the first try waits for the signal.
+    /// </summary>
+    private bool ContinueOnLoop(bool waited, bool mayTry, out ReadResult result, out Exception? failure)
+    {
+        result = default;
+        failure = null;
+        var waiter = _waiter!;
+        try
+        {
+            while (true)
+            {
+                if (waited)
+                {
+                    ObjectDisposedException.ThrowIf(Volatile.Read(ref _completed), this);
+
+                    // Signalled: bytes (or the end) are most likely there, so the next try takes a block at once.
+                    _peekNext = false;
+                }
+
+                if (Volatile.Read(ref _externalCanceled) != 0)
+                {
+                    Interlocked.Exchange(ref _cancelPending, 0);
+                    throw new OperationCanceledException(_externalToken);
+                }
+
+                if (Interlocked.Exchange(ref _cancelPending, 0) != 0)
+                {
+                    result = new ReadResult(Buffered(), isCanceled: true, isCompleted: _socketEnded);
+                    break;
+                }
+
+                int received;
+                if (mayTry && (received = TryReceiveOnLoop(ref _peekNext)) >= 0)
+                {
+                    result = Received(received);
+                    break;
+                }
+
+                mayTry = true;
+                if (waiter.Loop is null)
+                {
+                    EventLoop.Pick().RegisterForReading(waiter, _socket.SafeHandle);
+                }
+
+                if (waiter.ContinueWhenSignalled(static state => ((SocketPipeReader)state!).OnSignalled(), this))
+                {
+                    return false;
+                }
+
+                waited = true;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // As a network stream reports them: the socket's failure, or its closing by Abort, inside an IOException.
+            failure = ReadFailure(ex.Message, ex);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        EndReceive();
+        return true;
+    }
+
+    /// <summary>The loop's signal (or a wake-up from another thread) for a read that waits: it goes on, and ends the pending read when over.</summary>
+    private void OnSignalled()
+    {
+        if (!ContinueOnLoop(waited: true, mayTry: true, out var result, out var failure))
+        {
+            return;
+        }
+
+        if (failure is null)
+        {
+            _loopRead.SetResult(result);
+        }
+        else
+        {
+            _loopRead.SetException(failure);
+        }
+    }
+
+    private void CancelExternally()
+    {
+        Volatile.Write(ref _externalCanceled, 1);
+        _waiter!.Signal();
+    }
+
+    /// <summary>The bytes of a receive join the held ones (none: the peer's end).</summary>
+    private ReadResult Received(int received)
+    {
+        if (received == 0)
+        {
+            _socketEnded = true;
+        }
+        else
+        {
+            _tail!.Append(received);
+        }
+
+        _examinedEverything = false;
+        return new ReadResult(Buffered(), isCanceled: false, isCompleted: _socketEnded);
+    }
+
+    private void EndReceive()
+    {
+        if (_externalToken.CanBeCanceled)
+        {
+            _externalRegistration.Dispose();
+            _externalRegistration = default;
+            _externalToken = default;
+            Volatile.Write(ref _externalCanceled, 0);
+        }
+
+        StopReceiving();
+    }
+
+    private void StopReceiving()
+    {
+        lock (_sync)
+        {
+            // A block taken for a receive that brought nothing stays until the reader's next AdvanceTo: the
+            // result handed out may point into it.
+            _receiving = false;
+            if (_completed)
+            {
+                ReleaseAll();
+            }
+        }
+    }
+
+    ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _loopRead.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _loopRead.GetStatus(token);
+
+    void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _loopRead.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>A receive through the runtime's socket engine (`noepoll`).</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private async ValueTask<ReadResult> ReceiveAsync(CancellationToken cancellationToken)
     {
@@ -200,49 +382,7 @@ internal sealed class SocketPipeReader : PipeReader
                 throw new OperationCanceledException(token);
             }
 
-            int received;
-            if (_waiter is null)
-            {
-                received = await ReceiveThroughRuntimeAsync(token).ConfigureAwait(false);
-            }
-            else
-            {
-                // The wait on the loop is inline rather than a method of its own: one resumption less per receive.
-                var peek = _waitWithoutBuffer && _head is null;
-                var mustWait = _drained && !_waiter.PeerEnded;
-                while (true)
-                {
-                    token.ThrowIfCancellationRequested();
-                    if (!mustWait && (received = TryReceiveOnLoop(ref peek)) >= 0)
-                    {
-                        break;
-                    }
-
-                    mustWait = false;
-                    if (_waiter.Loop is null)
-                    {
-                        EventLoop.Pick().RegisterForReading(_waiter, _socket.SafeHandle);
-                    }
-
-                    await _waiter.WaitAsync().ConfigureAwait(false);
-                    ObjectDisposedException.ThrowIf(Volatile.Read(ref _completed), this);
-
-                    // Signalled: bytes (or the end) are most likely there, so the next try takes a block at once.
-                    peek = false;
-                }
-            }
-
-            if (received == 0)
-            {
-                _socketEnded = true;
-            }
-            else
-            {
-                _tail!.Append(received);
-            }
-
-            _examinedEverything = false;
-            return new ReadResult(Buffered(), isCanceled: false, isCompleted: _socketEnded);
+            return Received(await ReceiveThroughRuntimeAsync(token).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -261,16 +401,7 @@ internal sealed class SocketPipeReader : PipeReader
         finally
         {
             external.Dispose();
-            lock (_sync)
-            {
-                // A block taken for a receive that brought nothing stays until the reader's next AdvanceTo: the
-                // result handed out may point into it.
-                _receiving = false;
-                if (_completed)
-                {
-                    ReleaseAll();
-                }
-            }
+            StopReceiving();
         }
     }
 
