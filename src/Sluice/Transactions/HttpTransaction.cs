@@ -942,18 +942,14 @@ internal sealed class HttpTransaction : IDisposable
     /// ended here with a 503: no server (`SC`), the bound server's queue full (`SQ`), `timeout queue` (`sQ`), or the
     /// client gone while it waited (`CQ`).
     /// </summary>
-    private async ValueTask<ServerState?> AssignServerAsync(IFrontStream front, HttpBackendContext backend, IPAddress? clientAddress, ServerState? pinned)
+    private ValueTask<ServerState?> AssignServerAsync(IFrontStream front, HttpBackendContext backend, IPAddress? clientAddress, ServerState? pinned)
     {
-        var state = backend.State;
         Tw = 0;
         if (backend.Config.Disabled)
         {
-            await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerClosed, TerminationPhase.Connect, close: false).ConfigureAwait(false);
-            return null;
+            return AwaitAssignmentAsync(front, AssignStatus.NoServer, null, pinned);
         }
 
-        // The queue's deadline needs no precise time; the time in the queue is measured from the moment it starts.
-        var clock = _front.Shared.Clock;
         uint? hash = null;
         var balance = backend.Config.Balance;
         if (balance.IsHashBased && balance.Algorithm != BalanceAlgorithm.Source
@@ -962,11 +958,17 @@ internal sealed class HttpTransaction : IDisposable
             hash = key;
         }
 
-        var status = ServerAssignment.Assign(state, clientAddress, pinned, backend.Config.Redispatch is not null, _waiter, ServerAssignment.QueueDeadline(backend.Config.Timeouts, clock.NowMs), out var server, hash);
+        // The queue's deadline needs no precise time; the time in the queue is measured from the moment it starts.
+        var status = ServerAssignment.Assign(backend.State, clientAddress, pinned, backend.Config.Redispatch is not null, _waiter,
+            ServerAssignment.QueueDeadline(backend.Config.Timeouts, _front.Shared.Clock.NowMs), out var server, hash);
+        return status == AssignStatus.Assigned ? new ValueTask<ServerState?>(server) : AwaitAssignmentAsync(front, status, server, pinned);
+    }
+
+    /// <summary>The assignments that end in an answer of the proxy (no server, a full queue), or wait in a queue.</summary>
+    private async ValueTask<ServerState?> AwaitAssignmentAsync(IFrontStream front, AssignStatus status, ServerState? server, ServerState? pinned)
+    {
         switch (status)
         {
-            case AssignStatus.Assigned:
-                return server;
             case AssignStatus.NoServer:
                 await ReplyAsync(front, ErrorReply(503), TerminationCause.ServerClosed, TerminationPhase.Connect, close: false).ConfigureAwait(false);
                 return null;
@@ -977,6 +979,7 @@ internal sealed class HttpTransaction : IDisposable
                 return null;
         }
 
+        var clock = _front.Shared.Clock;
         var queuedMs = clock.Refresh();
         Volatile.Write(ref _queuedFront, front);
         if (PendingCause != TerminationCause.None)
@@ -1152,13 +1155,10 @@ internal sealed class HttpTransaction : IDisposable
     /// Makes sure the request body pump is over before the connection reads its next request: a pump still
     /// waiting for the client's bytes can only mean the connection is being closed, so it is cut short.
     /// </summary>
-    private async ValueTask EndRequestPumpAsync(IFrontStream front)
-    {
-        if (_requestPump is not { } pump)
-        {
-            return;
-        }
+    private ValueTask EndRequestPumpAsync(IFrontStream front) => _requestPump is { } pump ? EndRequestPumpAsync(front, pump) : default;
 
+    private async ValueTask EndRequestPumpAsync(IFrontStream front, Task pump)
+    {
         _requestPump = null;
         if (!pump.IsCompleted)
         {
@@ -1258,13 +1258,11 @@ internal sealed class HttpTransaction : IDisposable
     /// </summary>
     /// <param name="mayWait">The rules' `tcp-request inspect-delay` is set: only then does a `do-resolve` rule wait
     /// for its answer; without it HAProxy cannot wait, and the rule does nothing.</param>
-    private async ValueTask<bool> RejectedByContentRulesAsync(IFrontStream front, IReadOnlyList<TcpRule> rules, bool mayWait, bool frontendSide)
-    {
-        if (rules.Count == 0)
-        {
-            return false;
-        }
+    private ValueTask<bool> RejectedByContentRulesAsync(IFrontStream front, IReadOnlyList<TcpRule> rules, bool mayWait, bool frontendSide) =>
+        rules.Count == 0 ? new ValueTask<bool>(false) : RunContentRulesAsync(front, rules, mayWait, frontendSide);
 
+    private async ValueTask<bool> RunContentRulesAsync(IFrontStream front, IReadOnlyList<TcpRule> rules, bool mayWait, bool frontendSide)
+    {
         _samples.PayloadComplete = true;
         if (await RuleResolution.RunContentRulesAsync(rules, _samples, _front.Shared.Resolutions, mayWait).ConfigureAwait(false) != TcpVerdict.Reject)
         {
@@ -1287,7 +1285,10 @@ internal sealed class HttpTransaction : IDisposable
     /// Runs a proxy's `http-request` rules. True when a rule ended the transaction (an answer by the proxy, a
     /// tarpit, a rejection); false when the request goes on.
     /// </summary>
-    private async ValueTask<bool> RunRequestRulesAsync(IFrontStream front, IReadOnlyList<HttpRule> rules, HttpReplies replies)
+    private ValueTask<bool> RunRequestRulesAsync(IFrontStream front, IReadOnlyList<HttpRule> rules, HttpReplies replies) =>
+        rules.Count == 0 ? new ValueTask<bool>(false) : RunRequestRuleSetAsync(front, rules, replies);
+
+    private async ValueTask<bool> RunRequestRuleSetAsync(IFrontStream front, IReadOnlyList<HttpRule> rules, HttpReplies replies)
     {
         var next = 0;
         while (next < rules.Count)
@@ -1395,15 +1396,15 @@ internal sealed class HttpTransaction : IDisposable
     /// Runs the `http-response` rules, the backend's then the frontend's, on the response head before it goes
     /// to the client. True when a rule replaced the response with an answer of the proxy.
     /// </summary>
-    private async ValueTask<bool> RunResponseRulesAsync(IFrontStream front, HttpBackendContext backend)
+    private ValueTask<bool> RunResponseRulesAsync(IFrontStream front, HttpBackendContext backend) =>
+        backend.Config.HttpResponseRules.Count == 0 && _front.Frontend.HttpResponseRules.Count == 0
+            ? new ValueTask<bool>(false)
+            : RunResponseRuleSetsAsync(front, backend);
+
+    private async ValueTask<bool> RunResponseRuleSetsAsync(IFrontStream front, HttpBackendContext backend)
     {
         var backendRules = backend.Config.HttpResponseRules;
         var frontendRules = _front.Frontend.HttpResponseRules;
-        if (backendRules.Count == 0 && frontendRules.Count == 0)
-        {
-            return false;
-        }
-
         _samples.Response = _response;
         _samples.Variables.ClearRequest();
         var verdict = backendRules.Count > 0 ? RunResponseRuleSet(backendRules) : RuleVerdict.Continue;
@@ -1430,8 +1431,7 @@ internal sealed class HttpTransaction : IDisposable
         return false;
     }
 
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
-    private async ValueTask<IBackStream?> GetConnectionAsync(HttpBackendContext backend, bool firstRequest, IPAddress? clientAddress, IFrontStream front)
+    private ValueTask<IBackStream?> GetConnectionAsync(HttpBackendContext backend, bool firstRequest, IPAddress? clientAddress, IFrontStream front)
     {
         var server = _serverState!;
         var serverName = server.Config.Tls is { Settings.SniExpression: { } sni } ? ServerNameFor(sni) : null;
@@ -1441,7 +1441,7 @@ internal sealed class HttpTransaction : IDisposable
             // `ws` gives websocket streams another protocol or ALPN offer than the server's other requests: a
             // connection of their own, as HAProxy skips its idle connections for them.
             _dialer.ForWebSocket = true;
-            return await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+            return new ValueTask<IBackStream?>(DialNewAsync(backend, clientAddress, front));
         }
 
         _dialer.ForWebSocket = false;
@@ -1469,10 +1469,10 @@ internal sealed class HttpTransaction : IDisposable
         {
             Tc = 0;
             Volatile.Write(ref _server, pooled);
-            return pooled;
+            return new ValueTask<IBackStream?>(pooled);
         }
 
-        return await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+        return new ValueTask<IBackStream?>(DialNewAsync(backend, clientAddress, front));
     }
 
     private string ServerNameFor(Rules.Samples.SampleExpression sni) => ServerDialer.ServerNameOf(sni, _samples);

@@ -20,6 +20,7 @@ internal sealed class Http1BackConnection : IBackStream
     private readonly Http1BodyReader _responseBody;
     private readonly Http1BodyWriter _requestBody;
     private Http1HeadState _headState;
+    private Http1Heads.ResponseHandler _responseHandler;
     private bool _reusable = true;
 
     public Http1BackConnection(SocketDuplex io, Heartbeat clock)
@@ -101,7 +102,7 @@ internal sealed class Http1BackConnection : IBackStream
         head.Reset();
         RejectedResponseHead = null;
         _headState = Http1HeadState.ForHead();
-        var handler = new Http1Heads.ResponseHandler(head, options);
+        _responseHandler.Begin(head, options);
         var input = _io.Input;
         while (true)
         {
@@ -127,14 +128,14 @@ internal sealed class Http1BackConnection : IBackStream
                 ResponseBytesSeen = true;
             }
 
-            var status = Http1HeadParser.ParseResponseHead(ref _headState, buffer, ref handler, options, out var consumed, out var examined);
+            var status = Http1HeadParser.ParseResponseHead(ref _headState, buffer, ref _responseHandler, options, out var consumed, out var examined);
             if (status == Http1ParseStatus.Complete)
             {
-                var reject = handler.Reject;
+                var reject = _responseHandler.Reject;
                 var framing = default(Http1BodyFraming);
                 if (reject == Http1RejectReason.None)
                 {
-                    reject = handler.Framing.CompleteResponse(
+                    reject = _responseHandler.Framing.CompleteResponse(
                         head.Status, request.Method == Messages.HttpMethod.Head, request.Method == Messages.HttpMethod.Connect, out framing);
                 }
 

@@ -125,8 +125,11 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
         _complete = mode == Http1BodyMode.None || (mode == Http1BodyMode.Length && length == 0);
     }
 
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
-    public async ValueTask<BodyChunk> ReadAsync()
+    /// <summary>
+    /// The next piece of the body, or its end. Bytes already received are taken without an async method: a small
+    /// response's body nearly always came with its head.
+    /// </summary>
+    public ValueTask<BodyChunk> ReadAsync()
     {
         if (_hasPending)
         {
@@ -135,77 +138,123 @@ internal sealed class Http1BodyReader : IHttpBodySource, IDisposable
 
         if (_complete)
         {
-            return BodyChunk.End(_trailers.Count > 0 ? _trailers : null);
+            return new ValueTask<BodyChunk>(BodyChunk.End(_trailers.Count > 0 ? _trailers : null));
         }
 
+        try
+        {
+            if (TryReadBuffered(out var result) && TryTake(result, out var chunk))
+            {
+                return new ValueTask<BodyChunk>(chunk);
+            }
+        }
+        catch (HttpBodyException ex)
+        {
+            return ValueTask.FromException<BodyChunk>(ex);
+        }
+
+        return ReadWaitingAsync();
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
+    private async ValueTask<BodyChunk> ReadWaitingAsync()
+    {
         while (true)
         {
-            var result = await ReadInputAsync().ConfigureAwait(false);
-
-            if (result.IsCanceled)
+            if (TryTake(await ReadInputAsync().ConfigureAwait(false), out var chunk))
             {
-                throw new HttpBodyException(BodyFailure.Aborted, _clientSide);
+                return chunk;
+            }
+        }
+    }
+
+    private bool TryReadBuffered(out ReadResult result)
+    {
+        try
+        {
+            return _input.TryRead(out result);
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            throw new HttpBodyException(BodyFailure.Closed, _clientSide);
+        }
+    }
+
+    /// <summary>
+    /// Takes the next piece of the body (or its end) from what the input holds; false, with the input advanced, when
+    /// more bytes are needed. Throws <see cref="HttpBodyException"/> for a body cut short or malformed.
+    /// </summary>
+    private bool TryTake(in ReadResult result, out BodyChunk chunk)
+    {
+        if (result.IsCanceled)
+        {
+            throw new HttpBodyException(BodyFailure.Aborted, _clientSide);
+        }
+
+        var buffer = result.Buffer;
+        switch (_mode)
+        {
+            case Http1BodyMode.Length:
+            {
+                if (buffer.IsEmpty)
+                {
+                    _input.AdvanceTo(buffer.Start);
+                    throw new HttpBodyException(BodyFailure.Closed, _clientSide);
+                }
+
+                var take = Math.Min(_remaining, buffer.Length);
+                var data = buffer.Slice(0, take);
+                _remaining -= take;
+                _complete = _remaining == 0;
+                chunk = Hand(data);
+                return true;
             }
 
-            var buffer = result.Buffer;
-            switch (_mode)
+            case Http1BodyMode.UntilClose:
             {
-                case Http1BodyMode.Length:
+                if (buffer.IsEmpty && result.IsCompleted)
                 {
-                    if (buffer.IsEmpty)
-                    {
-                        _input.AdvanceTo(buffer.Start);
-                        throw new HttpBodyException(BodyFailure.Closed, _clientSide);
-                    }
-
-                    var take = Math.Min(_remaining, buffer.Length);
-                    var data = buffer.Slice(0, take);
-                    _remaining -= take;
-                    _complete = _remaining == 0;
-                    return Hand(data);
+                    _input.AdvanceTo(buffer.End);
+                    _complete = true;
+                    chunk = BodyChunk.End(null);
+                    return true;
                 }
 
-                case Http1BodyMode.UntilClose:
+                chunk = Hand(buffer);
+                return true;
+            }
+
+            default:
+            {
+                var handler = new TrailerCollector(_trailers);
+                var status = _chunked.Read(buffer, ref handler, _options, out var data, out var consumed, out var examined);
+                switch (status)
                 {
-                    if (buffer.IsEmpty && result.IsCompleted)
-                    {
-                        _input.AdvanceTo(buffer.End);
+                    case Http1ChunkedStatus.Data:
+                        _consumed = consumed;
+                        _hasPending = true;
+                        BytesRead += data.Length;
+                        MoreDataBuffered = NextChunkBuffered(buffer.Slice(consumed));
+                        chunk = BodyChunk.FromData(data);
+                        return true;
+                    case Http1ChunkedStatus.Complete:
+                        _input.AdvanceTo(consumed);
                         _complete = true;
-                        return BodyChunk.End(null);
-                    }
+                        chunk = BodyChunk.End(_trailers.Count > 0 ? _trailers : null);
+                        return true;
+                    case Http1ChunkedStatus.NeedMoreData:
+                        _input.AdvanceTo(consumed, examined);
+                        if (result.IsCompleted)
+                        {
+                            throw new HttpBodyException(BodyFailure.Closed, _clientSide);
+                        }
 
-                    return Hand(buffer);
-                }
-
-                default:
-                {
-                    var handler = new TrailerCollector(_trailers);
-                    var status = _chunked.Read(buffer, ref handler, _options, out var data, out var consumed, out var examined);
-                    switch (status)
-                    {
-                        case Http1ChunkedStatus.Data:
-                            _consumed = consumed;
-                            _hasPending = true;
-                            BytesRead += data.Length;
-                            MoreDataBuffered = NextChunkBuffered(buffer.Slice(consumed));
-                            return BodyChunk.FromData(data);
-                        case Http1ChunkedStatus.Complete:
-                            _input.AdvanceTo(consumed);
-                            _complete = true;
-                            return BodyChunk.End(_trailers.Count > 0 ? _trailers : null);
-                        case Http1ChunkedStatus.NeedMoreData:
-                            _input.AdvanceTo(consumed, examined);
-                            if (result.IsCompleted)
-                            {
-                                throw new HttpBodyException(BodyFailure.Closed, _clientSide);
-                            }
-
-                            continue;
-                        default:
-                            _input.AdvanceTo(consumed, examined);
-                            RejectReason = _chunked.RejectReason;
-                            throw new HttpBodyException(BodyFailure.Invalid, _clientSide);
-                    }
+                        chunk = default;
+                        return false;
+                    default:
+                        _input.AdvanceTo(consumed, examined);
+                        RejectReason = _chunked.RejectReason;
+                        throw new HttpBodyException(BodyFailure.Invalid, _clientSide);
                 }
             }
         }

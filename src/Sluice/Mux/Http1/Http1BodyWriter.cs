@@ -143,15 +143,40 @@ internal sealed class Http1BodyWriter : IHttpBodySink
         BytesWritten += data.Length;
     }
 
-    /// <summary>Sends what is buffered; fails with <see cref="HttpBodyException"/> when the peer is gone.</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    public async ValueTask FlushAsync()
+    /// <summary>
+    /// Sends what is buffered; fails with <see cref="HttpBodyException"/> when the peer is gone. A send that the
+    /// socket takes at once completes without an async method.
+    /// </summary>
+    public ValueTask FlushAsync()
     {
-        FlushResult result;
         _watch.BeginWait();
+        ValueTask<FlushResult> flush;
         try
         {
-            result = await _output.FlushAsync().ConfigureAwait(false);
+            flush = _output.FlushAsync();
+        }
+        catch (Exception ex) when (Http1BodyReader.IsConnectionFailure(ex))
+        {
+            _watch.EndWait();
+            return ValueTask.FromException(new HttpBodyException(BodyFailure.Closed, _clientSide));
+        }
+
+        if (!flush.IsCompletedSuccessfully)
+        {
+            return AwaitFlushAsync(flush);
+        }
+
+        _watch.EndWait();
+        return Failure(flush.Result) is { } failure ? ValueTask.FromException(failure) : default;
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
+    private async ValueTask AwaitFlushAsync(ValueTask<FlushResult> flush)
+    {
+        FlushResult result;
+        try
+        {
+            result = await flush.ConfigureAwait(false);
         }
         catch (Exception ex) when (Http1BodyReader.IsConnectionFailure(ex))
         {
@@ -162,9 +187,13 @@ internal sealed class Http1BodyWriter : IHttpBodySink
             _watch.EndWait();
         }
 
-        if (result.IsCanceled || result.IsCompleted)
+        if (Failure(result) is { } failure)
         {
-            throw new HttpBodyException(result.IsCanceled ? BodyFailure.Aborted : BodyFailure.Closed, _clientSide);
+            throw failure;
         }
     }
+
+    /// <summary>A flush that ended the output (cancelled, or the reading side gone) fails the body.</summary>
+    private HttpBodyException? Failure(FlushResult result) =>
+        result.IsCanceled || result.IsCompleted ? new HttpBodyException(result.IsCanceled ? BodyFailure.Aborted : BodyFailure.Closed, _clientSide) : null;
 }

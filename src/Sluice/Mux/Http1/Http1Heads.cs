@@ -73,17 +73,30 @@ internal static class Http1Heads
     }
 
     /// <summary>Fills a response head and analyses its framing.</summary>
-    public struct ResponseHandler(HttpResponseHead head, Http1ParserOptions options) : IHttp1ResponseHandler
+    public struct ResponseHandler : IHttp1ResponseHandler
     {
         public Http1FramingAnalyzer Framing;
         public Http1RejectReason Reject;
+        private HttpResponseHead _head;
+        private Http1ParserOptions _options;
+
+        /// <summary>
+        /// Starts a head in place: a server connection keeps its handler in a field, so that a read that waits does
+        /// not carry the framing analyzer (a few hundred bytes) in its async state.
+        /// </summary>
+        public void Begin(HttpResponseHead head, Http1ParserOptions options)
+        {
+            _head = head;
+            _options = options;
+            Reject = Http1RejectReason.None;
+        }
 
         public void OnStatusLine(Http1Version version, int statusCode, ReadOnlySpan<byte> reasonPhrase)
         {
-            head.Version = version == Http1Version.Http10 ? HttpVersion.Http10 : HttpVersion.Http11;
-            head.Status = statusCode;
-            head.SetReason(reasonPhrase);
-            Framing = new Http1FramingAnalyzer(isRequest: false, version, options);
+            _head.Version = version == Http1Version.Http10 ? HttpVersion.Http10 : HttpVersion.Http11;
+            _head.Status = statusCode;
+            _head.SetReason(reasonPhrase);
+            Framing = new Http1FramingAnalyzer(isRequest: false, version, _options);
         }
 
         public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
@@ -93,7 +106,7 @@ internal static class Http1Heads
                 Reject = Framing.OnHeader(name, value);
             }
 
-            head.Headers.Add(name, value);
+            _head.Headers.Add(name, value);
         }
 
         public readonly void OnHeadersComplete()
