@@ -19,6 +19,13 @@ namespace Sluice.Mux.Http2;
 /// </summary>
 internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
 {
+    /// <summary>Frames of one stream written under the write lock (<see cref="WriteAsync{TWrite}"/>).</summary>
+    internal interface IFrameWrite
+    {
+        /// <summary>Writes the frames; false when the stream can no longer send. <paramref name="complete"/>: the write is to be completed (flushed as <see cref="CompleteWriteAsync"/> decides) now.</summary>
+        bool Write(out bool complete);
+    }
+
     /// <summary>
     /// Unflushed bytes a writer may leave to the queued flush; beyond it the writer flushes and waits for the socket
     /// itself, which keeps the back-pressure of bodies (a DATA frame of the default size is above it).
@@ -66,9 +73,14 @@ internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
     /// <summary>A pipe for the DATA of one stream, in either direction: the stream window, not the pipe, bounds what waits in it.</summary>
     public static Pipe NewBodyPipe() => new(BodyPipeOptions);
 
-    /// <summary>Waits for the writer's turn, counted so that the writer in front may leave its flush to this one.</summary>
+    /// <summary>
+    /// Takes the writer's turn: at once when it is free and nobody waits for it, else after a wait that is counted,
+    /// so that the writer in front may leave its flush to this one.
+    /// </summary>
+    public ValueTask AcquireAsync() => Volatile.Read(ref _writersWaiting) == 0 && _lock.Wait(0) ? default : AcquireWaitingAsync();
+
     [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    public async ValueTask AcquireAsync()
+    private async ValueTask AcquireWaitingAsync()
     {
         Interlocked.Increment(ref _writersWaiting);
         await _lock.WaitAsync().ConfigureAwait(false);
@@ -76,6 +88,75 @@ internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
     }
 
     public void Release() => _lock.Release();
+
+    /// <summary>
+    /// Makes <paramref name="write"/> under the write lock and completes it (<see cref="CompleteWriteAsync"/>), the lock
+    /// released once its flush is done; fails with <see cref="HttpBodyException"/> when the write found its stream
+    /// closed. When neither the lock nor the socket makes it wait, no async method runs.
+    /// </summary>
+    public ValueTask WriteAsync<TWrite>(TWrite write)
+        where TWrite : struct, IFrameWrite
+    {
+        var acquire = AcquireAsync();
+        return acquire.IsCompletedSuccessfully ? WriteHoldingLock(write) : WriteAfterWaitAsync(acquire, write);
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
+    private async ValueTask WriteAfterWaitAsync<TWrite>(ValueTask acquire, TWrite write)
+        where TWrite : struct, IFrameWrite
+    {
+        await acquire.ConfigureAwait(false);
+        await WriteHoldingLock(write).ConfigureAwait(false);
+    }
+
+    private ValueTask WriteHoldingLock<TWrite>(TWrite write)
+        where TWrite : struct, IFrameWrite
+    {
+        bool open;
+        var completion = default(ValueTask);
+        try
+        {
+            open = write.Write(out var complete);
+            if (complete)
+            {
+                completion = CompleteWriteAsync();
+            }
+        }
+        catch (Exception ex)
+        {
+            Release();
+            return ValueTask.FromException(ex);
+        }
+
+        if (!completion.IsCompletedSuccessfully)
+        {
+            return ReleaseAfterAsync(completion, open);
+        }
+
+        Release();
+        completion.GetAwaiter().GetResult();
+        return open ? default : ValueTask.FromException(StreamClosed());
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
+    private async ValueTask ReleaseAfterAsync(ValueTask completion, bool open)
+    {
+        try
+        {
+            await completion.ConfigureAwait(false);
+        }
+        finally
+        {
+            Release();
+        }
+
+        if (!open)
+        {
+            throw StreamClosed();
+        }
+    }
+
+    private HttpBodyException StreamClosed() => new(BodyFailure.Closed, clientSide: _peerIsClient);
 
     public bool HasControlFrames()
     {

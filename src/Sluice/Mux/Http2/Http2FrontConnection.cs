@@ -527,9 +527,41 @@ internal sealed class Http2FrontConnection : IDisposable
         _out.ScheduleControlFlush();
     }
 
-    /// <summary>Waits until both windows allow sending, then takes up to <paramref name="wanted"/> bytes of them.</summary>
+    /// <summary>
+    /// Takes up to <paramref name="wanted"/> bytes of both windows: at once when they have room (no async method),
+    /// else once they do.
+    /// </summary>
+    internal ValueTask<int> ReserveSendWindowAsync(Http2Stream stream, long wanted)
+    {
+        lock (_sync)
+        {
+            if (!stream.IsReset && TryTakeSendWindow(stream, wanted, out var granted))
+            {
+                return new ValueTask<int>(granted);
+            }
+        }
+
+        return ReserveSendWindowWaitingAsync(stream, wanted);
+    }
+
+    /// <summary>Takes up to <paramref name="wanted"/> bytes (at most 1 MiB) of both windows; false when one is spent. Under the connection's lock.</summary>
+    private bool TryTakeSendWindow(Http2Stream stream, long wanted, out int granted)
+    {
+        var available = Math.Min(stream.SendWindow, _connectionSendWindow);
+        if (available <= 0)
+        {
+            granted = 0;
+            return false;
+        }
+
+        granted = (int)Math.Min(Math.Min(available, wanted), 1 << 20);
+        stream.SendWindow -= granted;
+        _connectionSendWindow -= granted;
+        return true;
+    }
+
     [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
-    internal async ValueTask<int> ReserveSendWindowAsync(Http2Stream stream, long wanted)
+    private async ValueTask<int> ReserveSendWindowWaitingAsync(Http2Stream stream, long wanted)
     {
         while (true)
         {
@@ -541,12 +573,8 @@ internal sealed class Http2FrontConnection : IDisposable
                     throw new HttpBodyException(BodyFailure.Closed, clientSide: true);
                 }
 
-                var available = Math.Min(stream.SendWindow, _connectionSendWindow);
-                if (available > 0)
+                if (TryTakeSendWindow(stream, wanted, out var granted))
                 {
-                    var granted = (int)Math.Min(Math.Min(available, wanted), 1 << 20);
-                    stream.SendWindow -= granted;
-                    _connectionSendWindow -= granted;
                     return granted;
                 }
 
@@ -568,130 +596,114 @@ internal sealed class Http2FrontConnection : IDisposable
     }
 
     /// <param name="tunnelEstablished">The head opens a tunnel (a 101 to an extended CONNECT, a 2xx to CONNECT): it leaves as a 200 (RFC 8441 §5, RFC 9113 §8.5).</param>
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    internal async ValueTask SendHeadAsync(Http2Stream stream, HttpResponseHead head, bool endStream, bool flush, bool tunnelEstablished = false)
+    internal ValueTask SendHeadAsync(Http2Stream stream, HttpResponseHead head, bool endStream, bool flush, bool tunnelEstablished = false) =>
+        _out.WriteAsync(new HeadWrite(this, stream, head, endStream, flush, tunnelEstablished));
+
+    internal ValueTask SendReplyHeadAsync(Http2Stream stream, HttpReply reply, bool endStream) =>
+        _out.WriteAsync(new ReplyHeadWrite(this, stream, reply, endStream));
+
+    internal ValueTask SendTrailersAsync(Http2Stream stream, HttpHeaderList trailers) =>
+        _out.WriteAsync(new TrailersWrite(this, stream, trailers));
+
+    /// <summary>Sends DATA frames (the window was reserved by the caller), or an empty one with END_STREAM.</summary>
+    internal ValueTask SendDataAsync(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream) =>
+        _out.WriteAsync(new DataWrite(this, stream, data, endStream));
+
+    private readonly struct HeadWrite(Http2FrontConnection connection, Http2Stream stream, HttpResponseHead head, bool endStream, bool flush, bool tunnelEstablished)
+        : Http2FrameOutput.IFrameWrite
     {
-        await _out.AcquireAsync().ConfigureAwait(false);
-        var open = false;
-        try
+        public bool Write(out bool complete)
         {
             // A writer before us may have left its flush to us: that one cannot wait for our body.
-            var inherited = _out.FlushOwed;
-            open = TryBeginStreamWrite(stream, endStream);
+            var inherited = connection._out.FlushOwed;
+            var open = connection.TryBeginStreamWrite(stream, endStream);
             if (open)
             {
-                var length = tunnelEstablished ? EncodeTunnelHead(head) : EncodeResponseHead(head);
-                WriteFieldBlock(stream.Id, length, endStream);
+                var length = tunnelEstablished ? connection.EncodeTunnelHead(head) : connection.EncodeResponseHead(head);
+                connection.WriteFieldBlock(stream.Id, length, endStream);
             }
 
             // Without flush, the body's first write follows and sends both.
-            if (flush || !open || inherited)
-            {
-                await _out.CompleteWriteAsync().ConfigureAwait(false);
-            }
+            complete = flush || !open || inherited;
+            return open;
         }
-        finally
-        {
-            _out.Release();
-        }
-
-        ThrowIfClosed(open);
     }
 
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    internal async ValueTask SendReplyHeadAsync(Http2Stream stream, HttpReply reply, bool endStream)
+    private readonly struct ReplyHeadWrite(Http2FrontConnection connection, Http2Stream stream, HttpReply reply, bool endStream) : Http2FrameOutput.IFrameWrite
     {
-        await _out.AcquireAsync().ConfigureAwait(false);
-        var open = false;
-        try
+        public bool Write(out bool complete)
         {
-            open = TryBeginStreamWrite(stream, endStream);
+            complete = true;
+            var open = connection.TryBeginStreamWrite(stream, endStream);
             if (open)
             {
-                var length = EncodeReplyHead(reply);
-                WriteFieldBlock(stream.Id, length, endStream);
+                var length = connection.EncodeReplyHead(reply);
+                connection.WriteFieldBlock(stream.Id, length, endStream);
             }
 
-            await _out.CompleteWriteAsync().ConfigureAwait(false);
+            return open;
         }
-        finally
-        {
-            _out.Release();
-        }
-
-        ThrowIfClosed(open);
     }
 
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    internal async ValueTask SendTrailersAsync(Http2Stream stream, HttpHeaderList trailers)
+    private readonly struct TrailersWrite(Http2FrontConnection connection, Http2Stream stream, HttpHeaderList trailers) : Http2FrameOutput.IFrameWrite
     {
-        await _out.AcquireAsync().ConfigureAwait(false);
-        var open = false;
-        try
+        public bool Write(out bool complete)
         {
-            open = TryBeginStreamWrite(stream, endStream: true);
+            complete = true;
+            var open = connection.TryBeginStreamWrite(stream, endStream: true);
             if (open)
             {
-                var position = BeginBlock();
-                position = EncodeFields(trailers, position, dropContentLength: true);
-                WriteFieldBlock(stream.Id, position, endStream: true);
+                var position = connection.BeginBlock();
+                position = connection.EncodeFields(trailers, position, dropContentLength: true);
+                connection.WriteFieldBlock(stream.Id, position, endStream: true);
             }
 
-            await _out.CompleteWriteAsync().ConfigureAwait(false);
+            return open;
         }
-        finally
-        {
-            _out.Release();
-        }
-
-        ThrowIfClosed(open);
     }
 
-    /// <summary>Sends DATA frames (the window was reserved by the caller), or an empty one with END_STREAM.</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    internal async ValueTask SendDataAsync(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream)
+    private readonly struct DataWrite(Http2FrontConnection connection, Http2Stream stream, ReadOnlySequence<byte> data, bool endStream) : Http2FrameOutput.IFrameWrite
     {
-        await _out.AcquireAsync().ConfigureAwait(false);
-        var open = false;
-        try
+        public bool Write(out bool complete)
         {
-            open = TryBeginStreamWrite(stream, endStream);
-            var output = _out.Output;
-            var maxFrame = _peerMaxFrameSize;
-            var frames = 0;
-            while (open)
+            complete = true;
+            var open = connection.TryBeginStreamWrite(stream, endStream);
+            if (open)
             {
-                frames++;
-                var length = (int)Math.Min(data.Length, maxFrame);
-                var last = length == data.Length;
-                Http2FrameWriter.TryWriteFrameHeader(
-                    output.GetSpan(Http2Protocol.FrameHeaderLength), length, Http2FrameType.Data, endStream && last ? Http2FrameFlags.EndStream : Http2FrameFlags.None, stream.Id);
-                output.Advance(Http2Protocol.FrameHeaderLength);
-                foreach (var segment in data.Slice(0, length))
-                {
-                    output.Write(segment.Span);
-                }
-
-                data = data.Slice(length);
-                if (data.IsEmpty)
-                {
-                    break;
-                }
+                connection.WriteDataFrames(stream.Id, data, endStream);
             }
 
-            if (frames > 0)
+            return open;
+        }
+    }
+
+    /// <summary>DATA frames of at most the peer's frame size; under the write lock.</summary>
+    private void WriteDataFrames(int streamId, ReadOnlySequence<byte> data, bool endStream)
+    {
+        var output = _out.Output;
+        var maxFrame = _peerMaxFrameSize;
+        var frames = 0;
+        while (true)
+        {
+            frames++;
+            var length = (int)Math.Min(data.Length, maxFrame);
+            var last = length == data.Length;
+            Http2FrameWriter.TryWriteFrameHeader(
+                output.GetSpan(Http2Protocol.FrameHeaderLength), length, Http2FrameType.Data, endStream && last ? Http2FrameFlags.EndStream : Http2FrameFlags.None, streamId);
+            output.Advance(Http2Protocol.FrameHeaderLength);
+            foreach (var segment in data.Slice(0, length))
             {
-                Interlocked.Add(ref _controlFramesEarned, frames * Http2Limits.ControlFramesPerDataFrameSent);
+                output.Write(segment.Span);
             }
 
-            await _out.CompleteWriteAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _out.Release();
+            data = data.Slice(length);
+            if (data.IsEmpty)
+            {
+                break;
+            }
         }
 
-        ThrowIfClosed(open);
+        Interlocked.Add(ref _controlFramesEarned, frames * Http2Limits.ControlFramesPerDataFrameSent);
     }
 
     private async ValueTask<Http2ConnectionEnd> ReadPrefaceAsync(PipeReader input)
@@ -1447,14 +1459,6 @@ internal sealed class Http2FrontConnection : IDisposable
         }
 
         await _out.FlushControlAsync().ConfigureAwait(false);
-    }
-
-    private static void ThrowIfClosed(bool open)
-    {
-        if (!open)
-        {
-            throw new HttpBodyException(BodyFailure.Closed, clientSide: true);
-        }
     }
 
     /// <summary>Checks that the stream may still send and marks its end; under the write lock. False when it is closed.</summary>

@@ -205,21 +205,36 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
     public ValueTask SendInterimAsync(HttpResponseHead head) =>
         _connection.SendHeadAsync(this, head, endStream: false, flush: true);
 
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
-    public async ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter, bool flush)
+    public ValueTask<IHttpBodySink> SendResponseHeadAsync(HttpResponseHead head, bool closeAfter, bool flush)
     {
         _responseStarted = true;
+        ValueTask send;
         if (head.SwitchesProtocols(_request))
         {
             _responseLength = -1;
-            await _connection.SendHeadAsync(this, head, endStream: false, flush: true, tunnelEstablished: true).ConfigureAwait(false);
-            return this;
+            send = _connection.SendHeadAsync(this, head, endStream: false, flush: true, tunnelEstablished: true);
+        }
+        else
+        {
+            var noBody = _request.Method == Messages.HttpMethod.Head || head.Status is 204 or 304 || !head.HasBody
+                || (head.Has(HttpMessageFlags.ContentLengthKnown) && head.ContentLength == 0);
+            _responseLength = head.Has(HttpMessageFlags.ContentLengthKnown) ? head.ContentLength : -1;
+            send = _connection.SendHeadAsync(this, head, endStream: noBody, flush: flush || noBody);
         }
 
-        var noBody = _request.Method == Messages.HttpMethod.Head || head.Status is 204 or 304 || !head.HasBody
-            || (head.Has(HttpMessageFlags.ContentLengthKnown) && head.ContentLength == 0);
-        _responseLength = head.Has(HttpMessageFlags.ContentLengthKnown) ? head.ContentLength : -1;
-        await _connection.SendHeadAsync(this, head, endStream: noBody, flush: flush || noBody).ConfigureAwait(false);
+        if (!send.IsCompletedSuccessfully)
+        {
+            return AsSinkAsync(send);
+        }
+
+        send.GetAwaiter().GetResult();
+        return new ValueTask<IHttpBodySink>(this);
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
+    private async ValueTask<IHttpBodySink> AsSinkAsync(ValueTask headSent)
+    {
+        await headSent.ConfigureAwait(false);
         return this;
     }
 
@@ -243,29 +258,69 @@ internal sealed class Http2Stream : IFrontStream, IBufferedRequestBody, IHttpBod
         }
     }
 
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    public async ValueTask WriteAsync(ReadOnlySequence<byte> data, bool flush = true)
+    /// <summary>
+    /// Sends a piece of the response body as DATA frames within the flow-control windows. A piece the windows take
+    /// whole and whose frames are written at once needs no async method.
+    /// </summary>
+    public ValueTask WriteAsync(ReadOnlySequence<byte> data, bool flush = true)
     {
-        if (Volatile.Read(ref LocalEnded))
+        if (Volatile.Read(ref LocalEnded) || data.IsEmpty)
         {
             // A response without a body (HEAD, 204, 304) ended with its head.
-            return;
+            return default;
         }
 
-        while (!data.IsEmpty)
+        var reserve = _connection.ReserveSendWindowAsync(this, data.Length);
+        if (!reserve.IsCompletedSuccessfully)
         {
-            var granted = await _connection.ReserveSendWindowAsync(this, data.Length).ConfigureAwait(false);
-            var last = _responseLength >= 0 && ResponseBodyBytes + granted >= _responseLength;
+            return WriteWithinWindowsAsync(data, reserve);
+        }
+
+        var granted = reserve.Result;
+        if (granted < data.Length)
+        {
+            return WriteWithinWindowsAsync(data, new ValueTask<int>(granted));
+        }
+
+        var send = _connection.SendDataAsync(this, data, endStream: IsLastData(granted));
+        if (!send.IsCompletedSuccessfully)
+        {
+            return CountWhenSentAsync(send, granted);
+        }
+
+        send.GetAwaiter().GetResult();
+        ResponseBodyBytes += granted;
+        return default;
+    }
+
+    /// <summary>These bytes reach the response's declared length: their last frame ends the stream.</summary>
+    private bool IsLastData(int granted) => _responseLength >= 0 && ResponseBodyBytes + granted >= _responseLength;
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
+    private async ValueTask WriteWithinWindowsAsync(ReadOnlySequence<byte> data, ValueTask<int> reserve)
+    {
+        while (true)
+        {
+            var granted = await reserve.ConfigureAwait(false);
+            var last = IsLastData(granted);
             await _connection.SendDataAsync(this, data.Slice(0, granted), endStream: last).ConfigureAwait(false);
             ResponseBodyBytes += granted;
-            if (last)
+            data = data.Slice(granted);
+            if (last || data.IsEmpty)
             {
                 // Whatever a server sends beyond its declared length goes nowhere.
                 return;
             }
 
-            data = data.Slice(granted);
+            reserve = _connection.ReserveSendWindowAsync(this, data.Length);
         }
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
+    private async ValueTask CountWhenSentAsync(ValueTask send, int granted)
+    {
+        await send.ConfigureAwait(false);
+        ResponseBodyBytes += granted;
     }
 
     [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
