@@ -53,9 +53,9 @@ public struct Http1FramingAnalyzer
     /// <summary>Longest Host value kept for comparison; a longer Host is refused (a DNS name is at most 253 bytes).</summary>
     public const int MaxHostLength = 288;
 
-    private readonly Http1ParserFlags _flags;
-    private readonly bool _isRequest;
-    private readonly Http1Version _version;
+    private Http1ParserFlags _flags;
+    private bool _isRequest;
+    private Http1Version _version;
     private Http1TransferCodings _codings;
     private long _contentLength;
     private int _hostLength;
@@ -64,9 +64,19 @@ public struct Http1FramingAnalyzer
     /// <summary>Starts the analysis of one message.</summary>
     public Http1FramingAnalyzer(bool isRequest, Http1Version version, Http1ParserOptions options)
     {
+        Restart(isRequest, version, options);
+    }
+
+    /// <summary>
+    /// Starts the analysis of another message in place, as the constructor does but without clearing the Host
+    /// buffer (a few hundred bytes): only the kept length makes its bytes readable.
+    /// </summary>
+    public void Restart(bool isRequest, Http1Version version, Http1ParserOptions options)
+    {
         _flags = options.Flags;
         _isRequest = isRequest;
         _version = version;
+        _codings = default;
         _contentLength = -1;
         _hostLength = -1;
     }

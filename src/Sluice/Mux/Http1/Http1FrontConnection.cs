@@ -39,6 +39,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
     private readonly Http1BodyWriter _responseBody;
     private readonly Http1ParserOptions _options;
     private Http1HeadState _headState;
+    private Http1Heads.RequestHandler _requestHandler;
     private bool _closeAfterResponse;
     private bool _tunnel;
 
@@ -110,7 +111,7 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
         RejectedHead = null;
         ExpectationFailed = false;
         RejectReason = Http1RejectReason.None;
-        var handler = new Http1Heads.RequestHandler(_request, _options);
+        _requestHandler.Begin(_request, _options);
         var input = _io.Input;
         var sawBytes = false;
         ReadWatch.BeginWait();
@@ -135,11 +136,11 @@ internal sealed class Http1FrontConnection : IFrontStream, IBufferedRequestBody,
                     onFirstByte?.Invoke();
                 }
 
-                var status = Http1HeadParser.ParseRequestHead(ref _headState, buffer, ref handler, _options, out var consumed, out var examined);
+                var status = Http1HeadParser.ParseRequestHead(ref _headState, buffer, ref _requestHandler, _options, out var consumed, out var examined);
                 if (status == Http1ParseStatus.Complete)
                 {
                     input.AdvanceTo(consumed);
-                    return CompleteHead(ref handler);
+                    return CompleteHead(ref _requestHandler);
                 }
 
                 PartialHeadBytes = buffer.Length;

@@ -12,38 +12,52 @@ namespace Sluice.Mux.Http1;
 /// </summary>
 internal static class Http1Heads
 {
-    /// <summary>Fills a request head and analyses its framing as the parser delivers it.</summary>
-    public struct RequestHandler(HttpRequestHead head, Http1ParserOptions options) : IHttp1RequestHandler
+    /// <summary>
+    /// Fills a request head and analyses its framing as the parser delivers it. A connection keeps it in a field
+    /// (<see cref="Begin"/> per head), so that a read that waits does not carry it in its async state.
+    /// </summary>
+    public struct RequestHandler : IHttp1RequestHandler
     {
         public Http1FramingAnalyzer Framing;
         public Http1RejectReason Reject;
         public Http1TargetForm Form;
         private bool _hasHost;
+        private HttpRequestHead _head;
+        private Http1ParserOptions _options;
+
+        public void Begin(HttpRequestHead head, Http1ParserOptions options)
+        {
+            _head = head;
+            _options = options;
+            Reject = Http1RejectReason.None;
+            Form = default;
+            _hasHost = false;
+        }
 
         public void OnRequestLine(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, Http1TargetForm form, Http1Version version)
         {
-            head.SetMethod(method);
-            head.SetTarget(target);
-            head.Version = version == Http1Version.Http10 ? HttpVersion.Http10 : HttpVersion.Http11;
+            _head.SetMethod(method);
+            _head.SetTarget(target);
+            _head.Version = version == Http1Version.Http10 ? HttpVersion.Http10 : HttpVersion.Http11;
             Form = form;
             if (form is Http1TargetForm.Absolute or Http1TargetForm.Authority)
             {
                 if (form == Http1TargetForm.Authority)
                 {
-                    head.SetAuthority(target);
+                    _head.SetAuthority(target);
                 }
                 else if (Http1RequestTarget.TryGetAbsoluteAuthority(target, out var authority))
                 {
-                    head.SetAuthority(authority);
+                    _head.SetAuthority(authority);
                     var colon = target.IndexOf((byte)':');
                     if (colon > 0)
                     {
-                        head.SetScheme(target[..colon]);
+                        _head.SetScheme(target[..colon]);
                     }
                 }
             }
 
-            Framing = new Http1FramingAnalyzer(isRequest: true, version, options);
+            Framing.Restart(isRequest: true, version, _options);
         }
 
         public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
@@ -64,7 +78,7 @@ internal static class Http1Heads
                 _hasHost = true;
             }
 
-            head.Headers.Add(name, value);
+            _head.Headers.Add(name, value);
         }
 
         public readonly void OnHeadersComplete()
@@ -72,7 +86,10 @@ internal static class Http1Heads
         }
     }
 
-    /// <summary>Fills a response head and analyses its framing.</summary>
+    /// <summary>
+    /// Fills a response head and analyses its framing. A server connection keeps it in a field (<see cref="Begin"/>
+    /// per head), so that a read that waits does not carry the framing analyzer (a few hundred bytes) in its async state.
+    /// </summary>
     public struct ResponseHandler : IHttp1ResponseHandler
     {
         public Http1FramingAnalyzer Framing;
@@ -80,10 +97,6 @@ internal static class Http1Heads
         private HttpResponseHead _head;
         private Http1ParserOptions _options;
 
-        /// <summary>
-        /// Starts a head in place: a server connection keeps its handler in a field, so that a read that waits does
-        /// not carry the framing analyzer (a few hundred bytes) in its async state.
-        /// </summary>
         public void Begin(HttpResponseHead head, Http1ParserOptions options)
         {
             _head = head;
@@ -96,7 +109,7 @@ internal static class Http1Heads
             _head.Version = version == Http1Version.Http10 ? HttpVersion.Http10 : HttpVersion.Http11;
             _head.Status = statusCode;
             _head.SetReason(reasonPhrase);
-            Framing = new Http1FramingAnalyzer(isRequest: false, version, _options);
+            Framing.Restart(isRequest: false, version, _options);
         }
 
         public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)

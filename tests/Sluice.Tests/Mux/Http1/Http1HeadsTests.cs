@@ -13,7 +13,8 @@ public class Http1HeadsTests
     {
         var head = new HttpRequestHead();
         var state = Http1HeadState.ForHead();
-        var handler = new Http1Heads.RequestHandler(head, Http1ParserOptions.Strict);
+        var handler = default(Http1Heads.RequestHandler);
+        handler.Begin(head, Http1ParserOptions.Strict);
         var status = Http1HeadParser.ParseRequestHead(ref state, new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes(text)), ref handler, Http1ParserOptions.Strict, out _, out _);
         Assert.Equal(Http1ParseStatus.Complete, status);
         Assert.Equal(Http1RejectReason.None, handler.Reject);
