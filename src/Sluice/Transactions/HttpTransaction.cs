@@ -282,9 +282,421 @@ internal sealed class HttpTransaction : IDisposable
             _waitStartMs = _startMs;
         }
 
+        // The transaction's steps are one method, not a method and its caller: one resumption less per request.
         try
         {
-            await RunCoreAsync(front, firstRequest).ConfigureAwait(false);
+            var request = front.Request;
+            request.KeepReceivedLine();
+            var frontend = _front.Frontend;
+            if (front is Http1FrontConnection { ExpectationFailed: true })
+            {
+                await ReplyAsync(front, _front.Replies.ForStatus(417, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: true).ConfigureAwait(false);
+                return;
+            }
+
+            if (request.Has(HttpMessageFlags.Upgrade) && IsWebSocketUpgrade(request) && request.Headers.CountOf("sec-websocket-key"u8) != 1)
+            {
+                // RFC 6455 §4.1: a websocket handshake carries exactly one key (RELIABILITY UPG-02).
+                await ReplyAsync(front, _front.Replies.ForStatus(400, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: true).ConfigureAwait(false);
+                return;
+            }
+
+            if (!ApplyHeaderNamePolicy(request, frontend.RestrictRequestHeaderNames))
+            {
+                await ReplyAsync(front, _front.Replies.ForStatus(403, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
+                return;
+            }
+
+            if (front.Tls is { } tls && tls.IsMisdirected(RequestAuthority(request)))
+            {
+                // RELIABILITY TLS-04: the request names an origin this TLS connection was not made for; nothing is forwarded.
+                await ReplyAsync(front, _front.Replies.ForStatus(421, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
+                return;
+            }
+
+            PrepareSamples(front, firstRequest);
+            if (await RejectedByContentRulesAsync(front, frontend.TcpContentRules, frontend.InspectDelay > TimeSpan.Zero, frontendSide: true).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            // The counters tracked so far (by the connection, or by the content rules) count this request, as HAProxy
+            // counts a request once it is parsed; `http-request track-scN` counts it as it tracks.
+            _samples.CountHttpRequest(Environment.TickCount64);
+
+            if (frontend.HttpBufferRequest && request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            if (_front.MonitorUri is { } monitorUri && request.Target.SequenceEqual(monitorUri))
+            {
+                // HAProxy answers its monitor URI itself and does not log it.
+                var failing = frontend.MonitorFail is { } fail && fail.Evaluate(_samples);
+                await ReplyAsync(front, _front.Replies.ForStatus(failing ? 503 : 200, _samples), TerminationCause.None, TerminationPhase.None, close: false).ConfigureAwait(false);
+                return;
+            }
+
+            CaptureHeaders(request.Headers, frontend.RequestCaptures, response: false);
+            if (await RunRequestRulesAsync(front, frontend.HttpRequestRules, _front.Replies).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            var backend = ChooseBackend();
+            if (backend is null)
+            {
+                await ReplyAsync(front, _front.Replies.ForStatus(503, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
+                return;
+            }
+
+            _backend = backend;
+            _samples.Backend = backend.State;
+            if (await RejectedByContentRulesAsync(front, backend.Config.TcpContentRules, backend.Config.InspectDelay > TimeSpan.Zero, frontendSide: false).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            if (!ReferenceEquals(backend.Config.HttpRequestRules, frontend.HttpRequestRules)
+                && await RunRequestRulesAsync(front, backend.Config.HttpRequestRules, backend.Replies).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            if (!ApplyHeaderNamePolicy(request, backend.Config.RestrictRequestHeaderNames))
+            {
+                await ReplyAsync(front, ErrorReply(403), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
+                return;
+            }
+
+            if (backend.Config.HttpBufferRequest && !frontend.HttpBufferRequest && request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            if (frontend.CookieCapture is { } cookieCapture)
+            {
+                CaptureCookie(request.Headers, cookieCapture, response: false);
+            }
+
+            // HAProxy adds the unique ID after the rules, before X-Forwarded-For.
+            if (frontend.UniqueIdHeader is { } uniqueIdHeader && _samples.TryGetUniqueId(out var uniqueId))
+            {
+                request.Headers.Add(uniqueIdHeader, uniqueId.Bytes);
+            }
+
+            // The rules saw the request's hop-by-hop fields as the client sent them; the server must not, but it
+            // gets the proxy's own X-Forwarded-For even when the client's Connection named that field.
+            Http1Heads.RemoveHopByHopFields(request, isRequest: true);
+            AddForwardedHeaders(front, backend.Config);
+            var connectionMode = (HttpConnectionMode)Math.Max((int)frontend.HttpConnectionMode, (int)backend.Config.HttpConnectionMode);
+            if (connectionMode == HttpConnectionMode.Close)
+            {
+                front.CloseAfterResponse();
+            }
+
+            var state = backend.State;
+            state.CountTransaction();
+            // The addresses as `set-src`/`set-dst` left them (for this transaction only, as haproxy 2.6).
+            var clientAddress = (_samples.ClientEndPoint as IPEndPoint)?.Address;
+            // `use-server` rules first (with `force-persist` they may name a DOWN server), then the persistence cookie,
+            // which `ignore-persist` or a server already chosen leaves unused, as HAProxy's analysers run.
+            var persistOverride = state.ServerRules?.Persistence(_samples) ?? PersistOverride.None;
+            var mayUseDown = backend.Config.Persist || persistOverride == PersistOverride.Force;
+            var pinned = state.ServerRules?.Choose(_samples, mayUseDown);
+            var cookieDates = default(CookieDates);
+            if (state.Cookie is { } cookie)
+            {
+                var byCookie = cookie.ReadRequest(request.Headers, mayUseDown, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), out var cookieState, out cookieDates,
+                    selects: pinned is null && persistOverride != PersistOverride.Ignore);
+                pinned ??= byCookie;
+                PersistenceCookieState = cookieState;
+                // Until a response sets it otherwise: HAProxy logs `N` for a cookie backend that got no response.
+                SetCookieState = 'N';
+            }
+
+            // `url_param NAME check_post`: the parameter may be in the body, which the server choice then waits for.
+            if (!frontend.HttpBufferRequest && !backend.Config.HttpBufferRequest && Balancing.RequestHash.NeedsPostBody(backend.Config.Balance, request)
+                && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            // `stick match|on`: after cookie persistence, which wins (HAProxy runs the sticking rules on an unassigned request).
+            var stuck = pinned is null && state.Stick is { } sticking ? sticking.Match(_samples) : null;
+            var server = await AssignServerAsync(front, backend, clientAddress, pinned ?? stuck).ConfigureAwait(false);
+            if (server is null)
+            {
+                return;
+            }
+
+            _serverState = server;
+            _samples.Server = server;
+            ServerName = server.Name;
+            var closeServer = connectionMode != HttpConnectionMode.KeepAlive;
+            var canReplay = !request.HasBody;
+            var connection = await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false);
+            if (connection is null)
+            {
+                return;
+            }
+
+            // An origin-form request has no scheme of its own: it is the client connection's (RFC 9110 §4.2.2), which an
+            // HTTP/2 server reads in :scheme.
+            if (request.Scheme.IsEmpty && front.Tls is not null)
+            {
+                request.SetScheme("https"u8);
+            }
+
+            Task? requestPump = null;
+            var responseStartMs = _front.Shared.Clock.Refresh();
+            var freshRetryUsed = false;
+            var notProcessedReplays = 0;
+            while (true)
+            {
+                var reused = connection.IsReused;
+                var sent = false;
+                _backendLocalEndPoint = connection.LocalEndPoint;
+                _samples.ServerConnected = true;
+                _samples.ServerTls = connection.Tls;
+                try
+                {
+                    await connection.SendRequestHeadAsync(request, closeServer).ConfigureAwait(false);
+                    sent = true;
+                }
+                catch (HttpBodyException) when (PendingCause == TerminationCause.None
+                    && ((canReplay && reused && !freshRetryUsed) || (connection.NotProcessed && notProcessedReplays < MaxNotProcessedReplays)))
+                {
+                    // The idle connection was closed by the server, or an HTTP/2 head could not leave (no room under the
+                    // server's SETTINGS_MAX_CONCURRENT_STREAMS, GOAWAY): send again on another one. In the second case
+                    // nothing left at all, so even a request with a body can go again: its body was not read yet.
+                }
+                catch (HttpBodyException ex) when (!ex.ClientSide)
+                {
+                    // The server's side failed before the head left (an HTTP/2 connection that broke its protocol, a
+                    // socket already gone): nothing was sent, the client hears it as an unanswered request.
+                    await FailResponseHeadAsync(front, ResponseHeadError.Closed, null).ConfigureAwait(false);
+                    return;
+                }
+
+                var retry = !sent;
+                var notProcessed = connection.NotProcessed;
+                if (sent)
+                {
+                    requestPump = request.HasBody ? PumpRequestAsync(RequestBodyFor(front, connection), connection) : null;
+                    _requestPump = requestPump;
+
+                    // Response heads until a final one or a switch of protocols; 1xx go to the client as they come. The
+                    // loop is here rather than in a method of its own: one resumption less per response.
+                    Phase = TerminationPhase.Headers;
+                    ResponseHeadError error;
+                    while (true)
+                    {
+                        (error, _) = await connection.ReadResponseHeadAsync(_response, request, backend.ResponseParser).ConfigureAwait(false);
+                        if (error != ResponseHeadError.None || _response.Status == 101 || !_response.IsInterim)
+                        {
+                            break;
+                        }
+
+                        if (front.AcceptsInterimResponses)
+                        {
+                            await front.SendInterimAsync(_response).ConfigureAwait(false);
+                        }
+                    }
+
+                    if (error == ResponseHeadError.None && _response.Status == 101 && !IsAcceptedSwitch(request))
+                    {
+                        error = ResponseHeadError.Invalid;
+                    }
+
+                    _serverState?.Observer?.Observe(error switch
+                    {
+                        ResponseHeadError.None => Checks.ObservedOutcomes.ForStatus(_response.Status),
+                        ResponseHeadError.Invalid => Checks.ObservedOutcome.InvalidResponse,
+                        _ => PendingCause == TerminationCause.ServerTimeout ? Checks.ObservedOutcome.ReadTimeout : Checks.ObservedOutcome.ClosedByServer,
+                    });
+                    if (error == ResponseHeadError.None && !ShouldRetryStatus(backend, canReplay))
+                    {
+                        break;
+                    }
+
+                    notProcessed = connection.NotProcessed;
+                    if (error == ResponseHeadError.Closed && !connection.ResponseBytesSeen && canReplay && PendingCause == TerminationCause.None
+                        && ((reused && !freshRetryUsed) || (notProcessed && notProcessedReplays < MaxNotProcessedReplays)))
+                    {
+                        // A reused connection the server had closed, or a stream it did not process (HTTP/2 GOAWAY or
+                        // REFUSED_STREAM): nothing of the response came and the request can be replayed, so it goes
+                        // again on a fresh connection without counting as a retry.
+                        retry = true;
+                    }
+                    else if (error == ResponseHeadError.Closed && notProcessed && notProcessedReplays < MaxNotProcessedReplays
+                        && PendingCause == TerminationCause.None && await RewindRequestBodyAsync(requestPump).ConfigureAwait(false))
+                    {
+                        // RFC 9113 §8.7: a request the server did not process goes again, body included, when all of the
+                        // body read so far was kept (FT-09).
+                        requestPump = null;
+                        _requestPump = null;
+                        retry = true;
+                    }
+                    else if (error == ResponseHeadError.None || ShouldRetryFailure(backend, error, canReplay, connection.ResponseBytesSeen))
+                    {
+                        if (!await PrepareLayer7RetryAsync(backend, clientAddress).ConfigureAwait(false))
+                        {
+                            await FailResponseHeadAsync(front, error, requestPump).ConfigureAwait(false);
+                            return;
+                        }
+
+                        connection = await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false);
+                        if (connection is null)
+                        {
+                            return;
+                        }
+
+                        continue;
+                    }
+                    else
+                    {
+                        await FailResponseHeadAsync(front, error, requestPump).ConfigureAwait(false);
+                        return;
+                    }
+                }
+
+                if (retry)
+                {
+                    DropServerConnection();
+                    if (notProcessed)
+                    {
+                        // HTTP/2 (RFC 9113 §8.7): the server did not take the stream; another shared connection may. The
+                        // last replay takes a connection of its own, whose first stream no limit of the server refuses.
+                        notProcessedReplays++;
+                        connection = notProcessedReplays < MaxNotProcessedReplays
+                            ? await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false)
+                            : await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        freshRetryUsed = true;
+                        connection = await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
+                    }
+
+                    if (connection is null)
+                    {
+                        return;
+                    }
+                }
+            }
+
+            Tr = _front.Shared.Clock.Refresh() - responseStartMs;
+            Status = _response.Status;
+            // HAProxy counts the head as the server sent it: what response rules and cookie insertion add is not in %B.
+            _headBytesOut = Sluice.Logging.LogSizes.Response(_response);
+            if (state.Stick is { } stick && _serverState is { } taken)
+            {
+                // HAProxy stores the sticking keys once the server's response head is in, before the response rules.
+                if (stick.HasResponseRules)
+                {
+                    _samples.Response = _response;
+                }
+
+                stick.Store(_samples, taken, Environment.TickCount64);
+            }
+
+            if (_response.SwitchesProtocols(request))
+            {
+                await RunTunnelAsync(front, connection, requestPump).ConfigureAwait(false);
+                return;
+            }
+
+            CaptureHeaders(_response.Headers, _front.Frontend.ResponseCaptures, response: true);
+            if (_front.Frontend.CookieCapture is { } setCookieCapture)
+            {
+                CaptureCookie(_response.Headers, setCookieCapture, response: true);
+            }
+
+            if (backend.Config.TcpResponseRules.Count > 0)
+            {
+                // Without `tcp-response inspect-delay` HAProxy runs these rules as soon as the server connection is
+                // up, before any of the response: they see none of it (checked with haproxy 2.6).
+                _samples.Response = backend.Config.ResponseInspectDelay > TimeSpan.Zero ? _response : null;
+                var verdict = TcpRuleRunner.Run(backend.Config.TcpResponseRules, _samples);
+                if (verdict == TcpVerdict.Reject)
+                {
+                    // HAProxy logs the server's status with no response time, `PD`; the client gets nothing.
+                    Tr = -1;
+                    ResponseDenied = true;
+                    End(TerminationCause.ProxyCondition, TerminationPhase.Data);
+                    connection.MarkNotReusable();
+                    DropServerConnection();
+                    front.Abort();
+                    return;
+                }
+
+                // `close`: the response goes on, the server connection ends with it.
+                closeServer |= verdict == TcpVerdict.Close;
+            }
+
+            if (await RunResponseRulesAsync(front, backend).ConfigureAwait(false))
+            {
+                connection.MarkNotReusable();
+                DropServerConnection();
+                if (requestPump is not null)
+                {
+                    front.CloseAfterResponse();
+                }
+
+                return;
+            }
+
+            if (Status is >= 400 and < 500)
+            {
+                // Tracked stick counters count the server's 4xx answers (http_err_cnt, http_err_rate).
+                _samples.CountHttpError(Environment.TickCount64);
+            }
+            else if (Status is >= 500 and < 600 and not 501 and not 505)
+            {
+                // ...and its 5xx as failures, but for the two a client's request causes (http_fail_cnt, http_fail_rate).
+                _samples.CountHttpFailure(Environment.TickCount64);
+            }
+
+            if (state.Cookie is { } persistence && _serverState is { } answered)
+            {
+                SetCookieState = persistence.WriteResponse(_response, answered, direct: pinned == answered, post: request.Method == Messages.HttpMethod.Post, cookieDates, DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+                    mayInsert: persistOverride != PersistOverride.Ignore);
+            }
+
+            // The head waits for the first piece of body when that is already here: one write instead of two.
+            var sink = await front.SendResponseHeadAsync(_response, closeAfter: false, flush: !connection.HasBufferedInput()).ConfigureAwait(false);
+            Phase = TerminationPhase.Data;
+            if (_front.Shared.Log is { LogAsap: true } asap)
+            {
+                // `option logasap`: the line goes now, its byte and time counters prefixed with `+`.
+                Log(asap, front, _front.Shared.Clock.Refresh(), early: true, withRequest: true);
+            }
+
+            await PumpResponseAsync(connection.ResponseBody, sink).ConfigureAwait(false);
+            if (requestPump is not null)
+            {
+                if (!requestPump.IsCompleted)
+                {
+                    // The server answered before the whole request body came: the rest cannot be framed any more,
+                    // so both connections close once the response is out (HAProxy does the same).
+                    front.CloseAfterResponse();
+                    connection.MarkNotReusable();
+                    DropServerConnection();
+                }
+
+                try
+                {
+                    await requestPump.ConfigureAwait(false);
+                }
+                catch (HttpBodyException)
+                {
+                    // The response is complete; what the request body did no longer matters to the client.
+                }
+            }
+
+            End(TerminationCause.None, TerminationPhase.None);
+            FinishServerConnection(closeServer);
         }
         catch (HttpBodyException ex)
         {
@@ -440,423 +852,6 @@ internal sealed class HttpTransaction : IDisposable
         _rejectedBeforeHttp = false;
         _rejected = false;
         Volatile.Write(ref _pendingCause, 0);
-    }
-
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    private async ValueTask RunCoreAsync(IFrontStream front, bool firstRequest)
-    {
-        var request = front.Request;
-        request.KeepReceivedLine();
-        var frontend = _front.Frontend;
-        if (front is Http1FrontConnection { ExpectationFailed: true })
-        {
-            await ReplyAsync(front, _front.Replies.ForStatus(417, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: true).ConfigureAwait(false);
-            return;
-        }
-
-        if (request.Has(HttpMessageFlags.Upgrade) && IsWebSocketUpgrade(request) && request.Headers.CountOf("sec-websocket-key"u8) != 1)
-        {
-            // RFC 6455 §4.1: a websocket handshake carries exactly one key (RELIABILITY UPG-02).
-            await ReplyAsync(front, _front.Replies.ForStatus(400, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: true).ConfigureAwait(false);
-            return;
-        }
-
-        if (!ApplyHeaderNamePolicy(request, frontend.RestrictRequestHeaderNames))
-        {
-            await ReplyAsync(front, _front.Replies.ForStatus(403, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
-            return;
-        }
-
-        if (front.Tls is { } tls && tls.IsMisdirected(RequestAuthority(request)))
-        {
-            // RELIABILITY TLS-04: the request names an origin this TLS connection was not made for; nothing is forwarded.
-            await ReplyAsync(front, _front.Replies.ForStatus(421, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
-            return;
-        }
-
-        PrepareSamples(front, firstRequest);
-        if (await RejectedByContentRulesAsync(front, frontend.TcpContentRules, frontend.InspectDelay > TimeSpan.Zero, frontendSide: true).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        // The counters tracked so far (by the connection, or by the content rules) count this request, as HAProxy
-        // counts a request once it is parsed; `http-request track-scN` counts it as it tracks.
-        _samples.CountHttpRequest(Environment.TickCount64);
-
-        if (frontend.HttpBufferRequest && request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        if (_front.MonitorUri is { } monitorUri && request.Target.SequenceEqual(monitorUri))
-        {
-            // HAProxy answers its monitor URI itself and does not log it.
-            var failing = frontend.MonitorFail is { } fail && fail.Evaluate(_samples);
-            await ReplyAsync(front, _front.Replies.ForStatus(failing ? 503 : 200, _samples), TerminationCause.None, TerminationPhase.None, close: false).ConfigureAwait(false);
-            return;
-        }
-
-        CaptureHeaders(request.Headers, frontend.RequestCaptures, response: false);
-        if (await RunRequestRulesAsync(front, frontend.HttpRequestRules, _front.Replies).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        var backend = ChooseBackend();
-        if (backend is null)
-        {
-            await ReplyAsync(front, _front.Replies.ForStatus(503, _samples), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
-            return;
-        }
-
-        _backend = backend;
-        _samples.Backend = backend.State;
-        if (await RejectedByContentRulesAsync(front, backend.Config.TcpContentRules, backend.Config.InspectDelay > TimeSpan.Zero, frontendSide: false).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        if (!ReferenceEquals(backend.Config.HttpRequestRules, frontend.HttpRequestRules)
-            && await RunRequestRulesAsync(front, backend.Config.HttpRequestRules, backend.Replies).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        if (!ApplyHeaderNamePolicy(request, backend.Config.RestrictRequestHeaderNames))
-        {
-            await ReplyAsync(front, ErrorReply(403), TerminationCause.ProxyCondition, TerminationPhase.Request, close: false).ConfigureAwait(false);
-            return;
-        }
-
-        if (backend.Config.HttpBufferRequest && !frontend.HttpBufferRequest && request.HasBody && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        if (frontend.CookieCapture is { } cookieCapture)
-        {
-            CaptureCookie(request.Headers, cookieCapture, response: false);
-        }
-
-        // HAProxy adds the unique ID after the rules, before X-Forwarded-For.
-        if (frontend.UniqueIdHeader is { } uniqueIdHeader && _samples.TryGetUniqueId(out var uniqueId))
-        {
-            request.Headers.Add(uniqueIdHeader, uniqueId.Bytes);
-        }
-
-        // The rules saw the request's hop-by-hop fields as the client sent them; the server must not, but it
-        // gets the proxy's own X-Forwarded-For even when the client's Connection named that field.
-        Http1Heads.RemoveHopByHopFields(request, isRequest: true);
-        AddForwardedHeaders(front, backend.Config);
-        var connectionMode = (HttpConnectionMode)Math.Max((int)frontend.HttpConnectionMode, (int)backend.Config.HttpConnectionMode);
-        if (connectionMode == HttpConnectionMode.Close)
-        {
-            front.CloseAfterResponse();
-        }
-
-        var state = backend.State;
-        state.CountTransaction();
-        // The addresses as `set-src`/`set-dst` left them (for this transaction only, as haproxy 2.6).
-        var clientAddress = (_samples.ClientEndPoint as IPEndPoint)?.Address;
-        // `use-server` rules first (with `force-persist` they may name a DOWN server), then the persistence cookie,
-        // which `ignore-persist` or a server already chosen leaves unused, as HAProxy's analysers run.
-        var persistOverride = state.ServerRules?.Persistence(_samples) ?? PersistOverride.None;
-        var mayUseDown = backend.Config.Persist || persistOverride == PersistOverride.Force;
-        var pinned = state.ServerRules?.Choose(_samples, mayUseDown);
-        var cookieDates = default(CookieDates);
-        if (state.Cookie is { } cookie)
-        {
-            var byCookie = cookie.ReadRequest(request.Headers, mayUseDown, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), out var cookieState, out cookieDates,
-                selects: pinned is null && persistOverride != PersistOverride.Ignore);
-            pinned ??= byCookie;
-            PersistenceCookieState = cookieState;
-            // Until a response sets it otherwise: HAProxy logs `N` for a cookie backend that got no response.
-            SetCookieState = 'N';
-        }
-
-        // `url_param NAME check_post`: the parameter may be in the body, which the server choice then waits for.
-        if (!frontend.HttpBufferRequest && !backend.Config.HttpBufferRequest && Balancing.RequestHash.NeedsPostBody(backend.Config.Balance, request)
-            && !await BufferRequestBodyAsync(front).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        // `stick match|on`: after cookie persistence, which wins (HAProxy runs the sticking rules on an unassigned request).
-        var stuck = pinned is null && state.Stick is { } sticking ? sticking.Match(_samples) : null;
-        var server = await AssignServerAsync(front, backend, clientAddress, pinned ?? stuck).ConfigureAwait(false);
-        if (server is null)
-        {
-            return;
-        }
-
-        _serverState = server;
-        _samples.Server = server;
-        ServerName = server.Name;
-        var closeServer = connectionMode != HttpConnectionMode.KeepAlive;
-        var canReplay = !request.HasBody;
-        var connection = await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false);
-        if (connection is null)
-        {
-            return;
-        }
-
-        // An origin-form request has no scheme of its own: it is the client connection's (RFC 9110 §4.2.2), which an
-        // HTTP/2 server reads in :scheme.
-        if (request.Scheme.IsEmpty && front.Tls is not null)
-        {
-            request.SetScheme("https"u8);
-        }
-
-        Task? requestPump = null;
-        var responseStartMs = _front.Shared.Clock.Refresh();
-        var freshRetryUsed = false;
-        var notProcessedReplays = 0;
-        while (true)
-        {
-            var reused = connection.IsReused;
-            var sent = false;
-            _backendLocalEndPoint = connection.LocalEndPoint;
-            _samples.ServerConnected = true;
-            _samples.ServerTls = connection.Tls;
-            try
-            {
-                await connection.SendRequestHeadAsync(request, closeServer).ConfigureAwait(false);
-                sent = true;
-            }
-            catch (HttpBodyException) when (PendingCause == TerminationCause.None
-                && ((canReplay && reused && !freshRetryUsed) || (connection.NotProcessed && notProcessedReplays < MaxNotProcessedReplays)))
-            {
-                // The idle connection was closed by the server, or an HTTP/2 head could not leave (no room under the
-                // server's SETTINGS_MAX_CONCURRENT_STREAMS, GOAWAY): send again on another one. In the second case
-                // nothing left at all, so even a request with a body can go again: its body was not read yet.
-            }
-            catch (HttpBodyException ex) when (!ex.ClientSide)
-            {
-                // The server's side failed before the head left (an HTTP/2 connection that broke its protocol, a
-                // socket already gone): nothing was sent, the client hears it as an unanswered request.
-                await FailResponseHeadAsync(front, ResponseHeadError.Closed, null).ConfigureAwait(false);
-                return;
-            }
-
-            var retry = !sent;
-            var notProcessed = connection.NotProcessed;
-            if (sent)
-            {
-                requestPump = request.HasBody ? PumpRequestAsync(RequestBodyFor(front, connection), connection) : null;
-                _requestPump = requestPump;
-
-                // Response heads until a final one or a switch of protocols; 1xx go to the client as they come. The
-                // loop is here rather than in a method of its own: one resumption less per response.
-                Phase = TerminationPhase.Headers;
-                ResponseHeadError error;
-                while (true)
-                {
-                    (error, _) = await connection.ReadResponseHeadAsync(_response, request, backend.ResponseParser).ConfigureAwait(false);
-                    if (error != ResponseHeadError.None || _response.Status == 101 || !_response.IsInterim)
-                    {
-                        break;
-                    }
-
-                    if (front.AcceptsInterimResponses)
-                    {
-                        await front.SendInterimAsync(_response).ConfigureAwait(false);
-                    }
-                }
-
-                if (error == ResponseHeadError.None && _response.Status == 101 && !IsAcceptedSwitch(request))
-                {
-                    error = ResponseHeadError.Invalid;
-                }
-
-                _serverState?.Observer?.Observe(error switch
-                {
-                    ResponseHeadError.None => Checks.ObservedOutcomes.ForStatus(_response.Status),
-                    ResponseHeadError.Invalid => Checks.ObservedOutcome.InvalidResponse,
-                    _ => PendingCause == TerminationCause.ServerTimeout ? Checks.ObservedOutcome.ReadTimeout : Checks.ObservedOutcome.ClosedByServer,
-                });
-                if (error == ResponseHeadError.None && !ShouldRetryStatus(backend, canReplay))
-                {
-                    break;
-                }
-
-                notProcessed = connection.NotProcessed;
-                if (error == ResponseHeadError.Closed && !connection.ResponseBytesSeen && canReplay && PendingCause == TerminationCause.None
-                    && ((reused && !freshRetryUsed) || (notProcessed && notProcessedReplays < MaxNotProcessedReplays)))
-                {
-                    // A reused connection the server had closed, or a stream it did not process (HTTP/2 GOAWAY or
-                    // REFUSED_STREAM): nothing of the response came and the request can be replayed, so it goes
-                    // again on a fresh connection without counting as a retry.
-                    retry = true;
-                }
-                else if (error == ResponseHeadError.Closed && notProcessed && notProcessedReplays < MaxNotProcessedReplays
-                    && PendingCause == TerminationCause.None && await RewindRequestBodyAsync(requestPump).ConfigureAwait(false))
-                {
-                    // RFC 9113 §8.7: a request the server did not process goes again, body included, when all of the
-                    // body read so far was kept (FT-09).
-                    requestPump = null;
-                    _requestPump = null;
-                    retry = true;
-                }
-                else if (error == ResponseHeadError.None || ShouldRetryFailure(backend, error, canReplay, connection.ResponseBytesSeen))
-                {
-                    if (!await PrepareLayer7RetryAsync(backend, clientAddress).ConfigureAwait(false))
-                    {
-                        await FailResponseHeadAsync(front, error, requestPump).ConfigureAwait(false);
-                        return;
-                    }
-
-                    connection = await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false);
-                    if (connection is null)
-                    {
-                        return;
-                    }
-
-                    continue;
-                }
-                else
-                {
-                    await FailResponseHeadAsync(front, error, requestPump).ConfigureAwait(false);
-                    return;
-                }
-            }
-
-            if (retry)
-            {
-                DropServerConnection();
-                if (notProcessed)
-                {
-                    // HTTP/2 (RFC 9113 §8.7): the server did not take the stream; another shared connection may. The
-                    // last replay takes a connection of its own, whose first stream no limit of the server refuses.
-                    notProcessedReplays++;
-                    connection = notProcessedReplays < MaxNotProcessedReplays
-                        ? await GetConnectionAsync(backend, firstRequest, clientAddress, front).ConfigureAwait(false)
-                        : await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
-                }
-                else
-                {
-                    freshRetryUsed = true;
-                    connection = await DialNewAsync(backend, clientAddress, front).ConfigureAwait(false);
-                }
-
-                if (connection is null)
-                {
-                    return;
-                }
-            }
-        }
-
-        Tr = _front.Shared.Clock.Refresh() - responseStartMs;
-        Status = _response.Status;
-        // HAProxy counts the head as the server sent it: what response rules and cookie insertion add is not in %B.
-        _headBytesOut = Sluice.Logging.LogSizes.Response(_response);
-        if (state.Stick is { } stick && _serverState is { } taken)
-        {
-            // HAProxy stores the sticking keys once the server's response head is in, before the response rules.
-            if (stick.HasResponseRules)
-            {
-                _samples.Response = _response;
-            }
-
-            stick.Store(_samples, taken, Environment.TickCount64);
-        }
-
-        if (_response.SwitchesProtocols(request))
-        {
-            await RunTunnelAsync(front, connection, requestPump).ConfigureAwait(false);
-            return;
-        }
-
-        CaptureHeaders(_response.Headers, _front.Frontend.ResponseCaptures, response: true);
-        if (_front.Frontend.CookieCapture is { } setCookieCapture)
-        {
-            CaptureCookie(_response.Headers, setCookieCapture, response: true);
-        }
-
-        if (backend.Config.TcpResponseRules.Count > 0)
-        {
-            // Without `tcp-response inspect-delay` HAProxy runs these rules as soon as the server connection is
-            // up, before any of the response: they see none of it (checked with haproxy 2.6).
-            _samples.Response = backend.Config.ResponseInspectDelay > TimeSpan.Zero ? _response : null;
-            var verdict = TcpRuleRunner.Run(backend.Config.TcpResponseRules, _samples);
-            if (verdict == TcpVerdict.Reject)
-            {
-                // HAProxy logs the server's status with no response time, `PD`; the client gets nothing.
-                Tr = -1;
-                ResponseDenied = true;
-                End(TerminationCause.ProxyCondition, TerminationPhase.Data);
-                connection.MarkNotReusable();
-                DropServerConnection();
-                front.Abort();
-                return;
-            }
-
-            // `close`: the response goes on, the server connection ends with it.
-            closeServer |= verdict == TcpVerdict.Close;
-        }
-
-        if (await RunResponseRulesAsync(front, backend).ConfigureAwait(false))
-        {
-            connection.MarkNotReusable();
-            DropServerConnection();
-            if (requestPump is not null)
-            {
-                front.CloseAfterResponse();
-            }
-
-            return;
-        }
-
-        if (Status is >= 400 and < 500)
-        {
-            // Tracked stick counters count the server's 4xx answers (http_err_cnt, http_err_rate).
-            _samples.CountHttpError(Environment.TickCount64);
-        }
-        else if (Status is >= 500 and < 600 and not 501 and not 505)
-        {
-            // ...and its 5xx as failures, but for the two a client's request causes (http_fail_cnt, http_fail_rate).
-            _samples.CountHttpFailure(Environment.TickCount64);
-        }
-
-        if (state.Cookie is { } persistence && _serverState is { } answered)
-        {
-            SetCookieState = persistence.WriteResponse(_response, answered, direct: pinned == answered, post: request.Method == Messages.HttpMethod.Post, cookieDates, DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-                mayInsert: persistOverride != PersistOverride.Ignore);
-        }
-
-        // The head waits for the first piece of body when that is already here: one write instead of two.
-        var sink = await front.SendResponseHeadAsync(_response, closeAfter: false, flush: !connection.HasBufferedInput()).ConfigureAwait(false);
-        Phase = TerminationPhase.Data;
-        if (_front.Shared.Log is { LogAsap: true } asap)
-        {
-            // `option logasap`: the line goes now, its byte and time counters prefixed with `+`.
-            Log(asap, front, _front.Shared.Clock.Refresh(), early: true, withRequest: true);
-        }
-
-        await PumpResponseAsync(connection.ResponseBody, sink).ConfigureAwait(false);
-        if (requestPump is not null)
-        {
-            if (!requestPump.IsCompleted)
-            {
-                // The server answered before the whole request body came: the rest cannot be framed any more,
-                // so both connections close once the response is out (HAProxy does the same).
-                front.CloseAfterResponse();
-                connection.MarkNotReusable();
-                DropServerConnection();
-            }
-
-            try
-            {
-                await requestPump.ConfigureAwait(false);
-            }
-            catch (HttpBodyException)
-            {
-                // The response is complete; what the request body did no longer matters to the client.
-            }
-        }
-
-        End(TerminationCause.None, TerminationPhase.None);
-        FinishServerConnection(closeServer);
     }
 
     /// <summary>
