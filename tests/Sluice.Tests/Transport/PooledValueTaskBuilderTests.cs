@@ -89,6 +89,75 @@ public class PooledValueTaskBuilderTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Fact]
+    public void Boxes_TakenOnOneThreadAndGivenBackOnAnother_ServeLaterCallsRightly()
+    {
+        // More calls than a thread keeps boxes for: the rest go through the shared pool, and each thread's own
+        // boxes are taken again by the calls it starts next.
+        const int Calls = 300;
+        var gate = new Gate();
+        var pending = new ValueTask<int>[Calls];
+        for (var round = 0; round < 4; round++)
+        {
+            var offset = round * Calls;
+            var startHere = round % 2 == 0;
+            void Start() => StartCalls(gate, pending, offset);
+            void Finish() => FinishCalls(gate, pending, offset);
+            if (startHere)
+            {
+                Start();
+                OnOtherThread(Finish);
+            }
+            else
+            {
+                OnOtherThread(Start);
+                Finish();
+            }
+        }
+    }
+
+    private static void OnOtherThread(Action action)
+    {
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        Assert.Null(failure);
+    }
+
+#pragma warning disable CA2012 // Calls are held pending on purpose; each is consumed exactly once.
+    private static void StartCalls(Gate gate, ValueTask<int>[] pending, int offset)
+    {
+        for (var i = 0; i < pending.Length; i++)
+        {
+            pending[i] = Twice(offset + i, gate);
+        }
+    }
+
+    private static void FinishCalls(Gate gate, ValueTask<int>[] pending, int offset)
+    {
+        for (var i = 0; i < pending.Length; i++)
+        {
+            gate.Open();
+        }
+
+        for (var i = 0; i < pending.Length; i++)
+        {
+            Assert.Equal(2 * (offset + i), pending[i].GetAwaiter().GetResult());
+        }
+    }
+#pragma warning restore CA2012
+
 #pragma warning disable CA2012 // Several calls are held pending on purpose; each is consumed exactly once.
     private static void RunBatch(Gate gate, ValueTask<int>[] pending)
     {
