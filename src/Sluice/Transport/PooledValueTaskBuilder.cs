@@ -177,11 +177,11 @@ internal sealed class PooledTaskBox<TResult, TStateMachine> : PooledTaskBox<TRes
     /// <summary>Boxes kept per kind of method: more than the methods of that kind suspended at once under load.</summary>
     private const int MaxPooled = 4096;
 
-    private static readonly ConcurrentQueue<PooledTaskBox<TResult, TStateMachine>> Pool = new();
-    private static readonly ContextCallback RunInContext = static box => ((PooledTaskBox<TResult, TStateMachine>)box!).StateMachine!.MoveNext();
     /// <summary>Boxes kept per kind of method by each thread, before the shared pool.</summary>
     private const int MaxPerThread = 128;
 
+    private static readonly ConcurrentQueue<PooledTaskBox<TResult, TStateMachine>> Pool = new();
+    private static readonly ContextCallback RunInContext = static box => ((PooledTaskBox<TResult, TStateMachine>)box!).StateMachine!.MoveNext();
     private static int s_pooled;
 
     [ThreadStatic]

@@ -56,7 +56,6 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
     private bool _peekNext;
     private CancellationToken _externalToken;
     private CancellationTokenRegistration _externalRegistration;
-    private int _externalCanceled;
 
     /// <param name="waitWithoutBuffer">With nothing held, wait for the peer's bytes with a zero-byte receive before taking a block.</param>
     /// <param name="onEventLoop">Wait on an <see cref="EventLoop"/> rather than through the runtime's socket engine (`noepoll`).</param>
@@ -198,7 +197,7 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
         if (cancellationToken.CanBeCanceled)
         {
             _externalToken = cancellationToken;
-            _externalRegistration = cancellationToken.UnsafeRegister(static state => ((SocketPipeReader)state!).CancelExternally(), this);
+            _externalRegistration = cancellationToken.UnsafeRegister(static state => ((SocketPipeReader)state!)._waiter!.Signal(), this);
         }
 
         if (!ContinueOnLoop(waited: false, mayTry: !_drained || _waiter!.PeerEnded, out var result, out var failure))
@@ -231,7 +230,7 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
                     _peekNext = false;
                 }
 
-                if (Volatile.Read(ref _externalCanceled) != 0)
+                if (_externalToken.IsCancellationRequested)
                 {
                     Interlocked.Exchange(ref _cancelPending, 0);
                     throw new OperationCanceledException(_externalToken);
@@ -296,12 +295,6 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
         }
     }
 
-    private void CancelExternally()
-    {
-        Volatile.Write(ref _externalCanceled, 1);
-        _waiter!.Signal();
-    }
-
     /// <summary>The bytes of a receive join the held ones (none: the peer's end).</summary>
     private ReadResult Received(int received)
     {
@@ -325,7 +318,6 @@ internal sealed class SocketPipeReader : PipeReader, IValueTaskSource<ReadResult
             _externalRegistration.Dispose();
             _externalRegistration = default;
             _externalToken = default;
-            Volatile.Write(ref _externalCanceled, 0);
         }
 
         StopReceiving();
