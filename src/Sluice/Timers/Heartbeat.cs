@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Sluice.Transport;
 
 namespace Sluice.Timers;
 
@@ -62,14 +63,35 @@ internal sealed class Heartbeat : IDisposable
 
     public TimeProvider TimeProvider => _timeProvider;
 
-    /// <summary>Reads the precise time and publishes it; used where an event starts (accept, connect).</summary>
+    /// <summary>
+    /// Reads the precise time and publishes it; used where an event starts (accept, connect). On an event loop's
+    /// thread the time is the loop's last wake (<see cref="EventLoop.WakeTimestamp"/>), as HAProxy's timers read the
+    /// date of the poller's turn.
+    /// </summary>
     public long Refresh()
     {
+        if (!_readsCoarseClock)
+        {
+            var elapsed = (long)_timeProvider.GetElapsedTime(_startTimestamp).TotalMilliseconds;
+            Volatile.Write(ref _nowMs, elapsed);
+            return elapsed;
+        }
+
         // On the system clock the reading is the static one, in whole ticks: no virtual call, no floating point.
-        var now = _readsCoarseClock
-            ? (System.Diagnostics.Stopwatch.GetTimestamp() - _startTimestamp) / _stopwatchTicksPerMs
-            : (long)_timeProvider.GetElapsedTime(_startTimestamp).TotalMilliseconds;
-        Volatile.Write(ref _nowMs, now);
+        var timestamp = EventLoop.WakeTimestamp;
+        if (timestamp < _startTimestamp)
+        {
+            timestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+
+        var now = (timestamp - _startTimestamp) / _stopwatchTicksPerMs;
+
+        // Published only when it moves on: the loops would otherwise write this line on every request.
+        if (now > Volatile.Read(ref _nowMs))
+        {
+            Volatile.Write(ref _nowMs, now);
+        }
+
         return now;
     }
 

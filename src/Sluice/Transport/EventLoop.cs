@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -48,6 +49,9 @@ internal sealed class EventLoop
     [ThreadStatic]
     private static EventLoop? t_current;
 
+    [ThreadStatic]
+    private static long t_wakeTimestamp;
+
     private readonly int _epoll;
     private readonly Queue<IThreadPoolWorkItem> _deferred = new();
     private readonly Lock _slotsLock = new();
@@ -89,6 +93,13 @@ internal sealed class EventLoop
             ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false);
         }
     }
+
+    /// <summary>
+    /// The <see cref="System.Diagnostics.Stopwatch"/> time at which this thread's loop last woke, 0 on a thread that
+    /// is no loop's. What a loop runs between two waits is stamped with this time, as HAProxy dates its events once
+    /// per turn of its poller: the clock is read once per wake rather than several times per request.
+    /// </summary>
+    public static long WakeTimestamp => t_wakeTimestamp;
 
     /// <summary>The loop of this thread, else the next in turn: a server connection opened by a transaction on a loop stays with it.</summary>
     public static EventLoop Pick()
@@ -282,12 +293,18 @@ internal sealed class EventLoop
         var events = new EpollEvent[256];
         while (true)
         {
-            while (_deferred.TryDequeue(out var item))
+            if (_deferred.TryDequeue(out var item))
             {
-                RunSafely(item);
+                t_wakeTimestamp = Stopwatch.GetTimestamp();
+                do
+                {
+                    RunSafely(item);
+                }
+                while (_deferred.TryDequeue(out item));
             }
 
             var count = EpollWait(_epoll, ref events[0], events.Length, -1);
+            t_wakeTimestamp = Stopwatch.GetTimestamp();
             for (var i = 0; i < count; i++)
             {
                 var data = events[i].Data;
