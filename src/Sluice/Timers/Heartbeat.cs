@@ -16,7 +16,8 @@ internal interface IHeartbeatTarget
 /// Deadlines therefore fire up to one tick late, never early: on the system clock <see cref="NowMs"/> reads the
 /// kernel's coarse monotonic clock (a few nanoseconds, no system call), so a time stamped while the ticks are held
 /// up (a starved thread pool, a long collection) is still the real time and cannot make a late tick see a
-/// connection as idle for longer than it was.
+/// connection as idle for longer than it was. On an event loop's thread the time is that of the loop's last wake
+/// (HAProxy's date of the poller's turn): behind the real time by at most what the loop has run since.
 /// </summary>
 internal sealed class Heartbeat : IDisposable
 {
@@ -54,12 +55,26 @@ internal sealed class Heartbeat : IDisposable
 
     /// <summary>
     /// Milliseconds since the heartbeat started: on the system clock the kernel's coarse time (behind the precise
-    /// one by at most its resolution, a few milliseconds) and never less than the last <see cref="Refresh"/>; on
-    /// another time provider (tests) the time of the last tick or <see cref="Refresh"/>.
+    /// one by at most its resolution, a few milliseconds), or on an event loop's thread the loop's last wake, and
+    /// never less than the last <see cref="Refresh"/>; on another time provider (tests) the time of the last tick or
+    /// <see cref="Refresh"/>.
     /// </summary>
-    public long NowMs => _readsCoarseClock
-        ? Math.Max(Environment.TickCount64 - _coarseOriginMs, Volatile.Read(ref _nowMs))
-        : Volatile.Read(ref _nowMs);
+    public long NowMs
+    {
+        get
+        {
+            if (!_readsCoarseClock)
+            {
+                return Volatile.Read(ref _nowMs);
+            }
+
+            var wake = EventLoop.WakeTimestamp;
+            var now = wake >= _startTimestamp
+                ? (wake - _startTimestamp) / _stopwatchTicksPerMs
+                : Environment.TickCount64 - _coarseOriginMs;
+            return Math.Max(now, Volatile.Read(ref _nowMs));
+        }
+    }
 
     public TimeProvider TimeProvider => _timeProvider;
 

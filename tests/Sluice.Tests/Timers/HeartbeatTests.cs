@@ -1,4 +1,5 @@
 using Sluice.Timers;
+using Sluice.Transport;
 
 namespace Sluice.Tests.Timers;
 
@@ -45,6 +46,54 @@ public class HeartbeatTests
             var coarse = heartbeat.NowMs;
             Assert.True(coarse <= heartbeat.Refresh(), $"NowMs {coarse} ran ahead of the precise time");
         }
+    }
+
+    [Fact]
+    public async Task OnAnEventLoop_TimeIsTheLoopsWake_AndMovesOnAtItsNextWake()
+    {
+        Assert.True(EventLoop.Supported);
+        using var heartbeat = new Heartbeat(TimeProvider.System, TimeSpan.FromMinutes(1));
+        var (outer, inner) = await Sluice.Tests.Transport.TestSockets.ConnectedPairAsync();
+        using var outerSocket = outer;
+        using var innerSocket = inner;
+        var waiter = new ReadinessWaiter();
+        var loop = EventLoop.Pick();
+        loop.RegisterForReading(waiter, inner.SafeHandle);
+        try
+        {
+            var first = await ReadTwiceOnTheLoopAsync(waiter, outer, heartbeat);
+            Assert.Equal(first.Before, first.After);
+            Assert.Equal(first.Before, first.NowBefore);
+            Assert.Equal(first.Before, first.NowAfter);
+
+            // Off the loop the clock is read each time: the sleep on the loop shows.
+            Assert.InRange(heartbeat.Refresh() - first.Before, 40, 5_000);
+
+            var second = await ReadTwiceOnTheLoopAsync(waiter, outer, heartbeat);
+            Assert.InRange(second.Before - first.Before, 40, 5_000);
+            Assert.Equal(second.Before, second.After);
+        }
+        finally
+        {
+            loop.Unregister(waiter, inner.SafeHandle);
+        }
+    }
+
+    /// <summary>Reads the clock on the loop before and after a 50 ms sleep, in the turn that the peer's byte wakes.</summary>
+    private static async Task<(long Before, long After, long NowBefore, long NowAfter)> ReadTwiceOnTheLoopAsync(ReadinessWaiter waiter, System.Net.Sockets.Socket peer, Heartbeat heartbeat)
+    {
+        var read = new TaskCompletionSource<(long, long, long, long)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.True(waiter.ContinueWhenSignalled(
+            _ =>
+            {
+                var before = heartbeat.Refresh();
+                var nowBefore = heartbeat.NowMs;
+                Thread.Sleep(50);
+                read.SetResult((before, heartbeat.Refresh(), nowBefore, heartbeat.NowMs));
+            },
+            waiter));
+        peer.Send([1]);
+        return await read.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     private sealed class RecordingTarget : IHeartbeatTarget
