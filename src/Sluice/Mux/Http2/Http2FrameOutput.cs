@@ -17,7 +17,7 @@ namespace Sluice.Mux.Http2;
 /// (the other streams woken by the same read), so that under load the frames of many streams leave in one system call
 /// instead of one each.
 /// </summary>
-internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
+internal sealed class Http2FrameOutput : IThreadPoolWorkItem
 {
     /// <summary>Frames of one stream written under the write lock (<see cref="WriteAsync{TWrite}"/>).</summary>
     internal interface IFrameWrite
@@ -37,10 +37,9 @@ internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
 
     private readonly PipeWriter _output;
     private readonly Lock _sync;
-    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly AsyncTurn _turn = new();
     private readonly SideWatch? _watch;
     private readonly bool _peerIsClient;
-    private int _writersWaiting;
 
     // 1 while a flush is on its way (queued to the thread pool, or started for control frames) and has not yet taken
     // the write lock.
@@ -77,17 +76,9 @@ internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
     /// Takes the writer's turn: at once when it is free and nobody waits for it, else after a wait that is counted,
     /// so that the writer in front may leave its flush to this one.
     /// </summary>
-    public ValueTask AcquireAsync() => Volatile.Read(ref _writersWaiting) == 0 && _lock.Wait(0) ? default : AcquireWaitingAsync();
+    public ValueTask AcquireAsync() => _turn.TakeAsync();
 
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    private async ValueTask AcquireWaitingAsync()
-    {
-        Interlocked.Increment(ref _writersWaiting);
-        await _lock.WaitAsync().ConfigureAwait(false);
-        Interlocked.Decrement(ref _writersWaiting);
-    }
-
-    public void Release() => _lock.Release();
+    public void Release() => _turn.Give();
 
     /// <summary>
     /// Makes <paramref name="write"/> under the write lock and completes it (<see cref="CompleteWriteAsync"/>), the lock
@@ -226,7 +217,7 @@ internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
     /// </summary>
     public ValueTask CompleteWriteAsync(bool flush = true)
     {
-        if (!FlushOwed || !flush || Volatile.Read(ref _writersWaiting) > 0)
+        if (!FlushOwed || !flush || _turn.Waiting > 0)
         {
             return default;
         }
@@ -240,8 +231,6 @@ internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
         FlushOwed = false;
         return FlushAsync();
     }
-
-    public void Dispose() => _lock.Dispose();
 
     private async ValueTask FlushAsync()
     {
@@ -296,9 +285,9 @@ internal sealed class Http2FrameOutput : IDisposable, IThreadPoolWorkItem
                 Release();
             }
         }
-        catch (Exception ex) when (ex is HttpBodyException or ObjectDisposedException)
+        catch (HttpBodyException)
         {
-            // The connection is gone (or disposed meanwhile); its read loop ends on its own.
+            // The connection is gone; its read loop ends on its own.
         }
     }
 }

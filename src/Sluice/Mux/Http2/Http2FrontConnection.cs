@@ -498,7 +498,6 @@ internal sealed class Http2FrontConnection : IDisposable
         ReleaseSpareBuffers();
         _decoder.Dispose();
         _io.Dispose();
-        _out.Dispose();
     }
 
     /// <summary>The transaction forwarded <paramref name="consumed"/> bytes of the request body: the client may send as many again.</summary>
