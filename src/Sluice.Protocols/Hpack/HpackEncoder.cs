@@ -20,8 +20,15 @@ public sealed class HpackEncoder
     private const byte WithoutIndexingFlag = 0x00;
     private const byte HuffmanFlag = 0x80;
 
+    private const int ContentLengthIndex = 28;
+
+    private static ReadOnlySpan<byte> ContentLengthName => "content-length"u8;
+
     private readonly HpackDynamicTable _table;
     private readonly HpackEncoderPolicy _policy;
+
+    // The policy sends `content-length` as a literal without indexing whatever its value (its lists say so).
+    private readonly bool _contentLengthNotIndexed;
 
     // A size update is owed to the peer: the smallest size the table went through since the last block,
     // then the current size (RFC 7541 §4.2: "the smallest maximum table size that occurs in that
@@ -43,6 +50,7 @@ public sealed class HpackEncoder
     {
         ArgumentOutOfRangeException.ThrowIfNegative(initialHeaderTableSize);
         _policy = policy ?? HpackEncoderPolicy.Default;
+        _contentLengthNotIndexed = _policy.Choose(ContentLengthName, default, int.MaxValue) == HpackIndexing.WithoutIndexing;
         int size = Math.Min(initialHeaderTableSize, _policy.MaxTableSize);
         _table = new HpackDynamicTable(size);
         if (size != initialHeaderTableSize)
@@ -186,6 +194,49 @@ public sealed class HpackEncoder
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Encodes `:status`: the seven codes of the static table (200, 204, 206, 304, 400, 404, 500) as their index,
+    /// others as <see cref="TryEncode(ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte}, out int)"/> would.
+    /// </summary>
+    public bool TryEncodeStatus(int status, Span<byte> destination, out int bytesWritten)
+    {
+        int index = status switch
+        {
+            200 => 8,
+            204 => 9,
+            206 => 10,
+            304 => 11,
+            400 => 12,
+            404 => 13,
+            500 => 14,
+            _ => 0,
+        };
+        if (index != 0)
+        {
+            return TryEncodeIndexed(index, destination, out bytesWritten);
+        }
+
+        Span<byte> digits = stackalloc byte[11];
+        status.TryFormat(digits, out int length, default, System.Globalization.CultureInfo.InvariantCulture);
+        return TryEncode(":status"u8, digits[..length], destination, out bytesWritten);
+    }
+
+    /// <summary>
+    /// Encodes `content-length` with <paramref name="length"/>: under a policy that does not index it (the default's),
+    /// a literal under the static name without a table lookup; otherwise as any field.
+    /// </summary>
+    public bool TryEncodeContentLength(long length, Span<byte> destination, out int bytesWritten)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        length.TryFormat(digits, out int count, default, System.Globalization.CultureInfo.InvariantCulture);
+        if (!_contentLengthNotIndexed)
+        {
+            return TryEncode(ContentLengthName, digits[..count], destination, out bytesWritten);
+        }
+
+        return TryEncodeLiteral(WithoutIndexingFlag, 4, ContentLengthIndex, default, digits[..count], _policy.Huffman, destination, out bytesWritten);
     }
 
     /// <summary>Writes an indexed field representation (RFC 7541 §6.1).</summary>

@@ -52,6 +52,55 @@ public class HpackEncoderTests
         Assert.Equal(["never-indexed", "never-indexed", "without-indexing", "indexed", "indexed", "indexed"], decoder.Representations);
     }
 
+    [Theory]
+    [InlineData(200, "88")]
+    [InlineData(204, "89")]
+    [InlineData(206, "8A")]
+    [InlineData(304, "8B")]
+    [InlineData(400, "8C")]
+    [InlineData(404, "8D")]
+    [InlineData(500, "8E")]
+    public void TryEncodeStatus_StaticCodes_OneOctetIndex(int status, string hex)
+    {
+        var buffer = new byte[16];
+        Assert.True(new HpackEncoder().TryEncodeStatus(status, buffer, out int written));
+        Assert.Equal(hex, Convert.ToHexString(buffer, 0, written));
+    }
+
+    [Fact]
+    public void TryEncodeStatusAndContentLength_SameBytesAndTablesAsTheFieldsEncodedByName()
+    {
+        // Under the default policy and under one that indexes content-length: the shortcut must not change the block.
+        foreach (var policy in new[] { HpackEncoderPolicy.Default, new HpackEncoderPolicy(notIndexedNames: [":path"]) })
+        {
+            var shortcut = new HpackEncoder(policy);
+            var byName = new HpackEncoder(policy);
+            var decoder = new SimpleHpackDecoder();
+            foreach (var (status, length) in new[] { (200, 0L), (302, 5L), (302, 100L), (503, 1234567L), (200, 123456789012345678L), (101, 42L), (999, 42L) })
+            {
+                var block = new byte[256];
+                Assert.True(shortcut.TryEncodeStatus(status, block, out int first));
+                Assert.True(shortcut.TryEncodeContentLength(length, block.AsSpan(first), out int second));
+                byte[] expected = EncodeBlock(byName, [new(":status", status.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("content-length", length.ToString(System.Globalization.CultureInfo.InvariantCulture))], HpackIndexing.Default);
+                Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(block, 0, first + second));
+                Assert.Equal(TableContents(byName.DynamicTable), TableContents(shortcut.DynamicTable));
+                Assert.Equal(
+                    [new TestHeader(":status", status.ToString(System.Globalization.CultureInfo.InvariantCulture)), new TestHeader("content-length", length.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+                    decoder.Decode(block[..(first + second)]));
+            }
+        }
+    }
+
+    [Fact]
+    public void TryEncodeStatusAndContentLength_DestinationTooSmall_False()
+    {
+        var encoder = new HpackEncoder();
+        Assert.False(encoder.TryEncodeStatus(200, [], out _));
+        Assert.False(encoder.TryEncodeStatus(302, new byte[3], out _));
+        Assert.False(encoder.TryEncodeContentLength(1234567, new byte[4], out _));
+        Assert.Empty(TableContents(encoder.DynamicTable));
+    }
+
     [Fact]
     public void TryEncode_NeverIndexedForStaticExactMatch_StaysLiteral()
     {

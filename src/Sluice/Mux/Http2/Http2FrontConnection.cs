@@ -1520,19 +1520,10 @@ internal sealed class Http2FrontConnection : IDisposable
 
     private int EncodeResponseHead(HttpResponseHead head)
     {
-        var position = BeginBlock();
-        Span<byte> digits = stackalloc byte[20];
-        head.Status.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
-        position = Encode(":status"u8, digits[..length], position);
+        var position = EncodeStatus(head.Status, BeginBlock());
         var lengthKnown = head.Has(HttpMessageFlags.ContentLengthKnown) && !head.IsInterim;
         position = EncodeFields(head.Headers, position, dropContentLength: lengthKnown);
-        if (lengthKnown)
-        {
-            head.ContentLength.TryFormat(digits, out length, default, CultureInfo.InvariantCulture);
-            position = Encode("content-length"u8, digits[..length], position);
-        }
-
-        return position;
+        return lengthKnown ? EncodeContentLength(head.ContentLength, position) : position;
     }
 
     /// <summary>
@@ -1541,8 +1532,7 @@ internal sealed class Http2FrontConnection : IDisposable
     /// </summary>
     private int EncodeTunnelHead(HttpResponseHead head)
     {
-        var position = BeginBlock();
-        position = Encode(":status"u8, "200"u8, position);
+        var position = EncodeStatus(200, BeginBlock());
         var fields = head.Headers;
         for (var slot = 0; slot < fields.SlotCount; slot++)
         {
@@ -1557,17 +1547,13 @@ internal sealed class Http2FrontConnection : IDisposable
 
     private int EncodeReplyHead(HttpReply reply)
     {
-        var position = BeginBlock();
-        Span<byte> digits = stackalloc byte[20];
-        reply.Status.TryFormat(digits, out var length, default, CultureInfo.InvariantCulture);
-        position = Encode(":status"u8, digits[..length], position);
-        reply.Body.Length.TryFormat(digits, out length, default, CultureInfo.InvariantCulture);
+        var position = EncodeStatus(reply.Status, BeginBlock());
         var headers = reply.Headers;
         for (var i = 0; i <= headers.Count; i++)
         {
             if (i == reply.ContentLengthAt)
             {
-                position = Encode("content-length"u8, digits[..length], position);
+                position = EncodeContentLength(reply.Body.Length, position);
             }
 
             if (i < headers.Count)
@@ -1624,6 +1610,28 @@ internal sealed class Http2FrontConnection : IDisposable
     {
         int written;
         while (!_encoder.TryEncode(name, value, _headerBlock.AsSpan(position), out written))
+        {
+            GrowHeaderBlock();
+        }
+
+        return position + written;
+    }
+
+    private int EncodeStatus(int status, int position)
+    {
+        int written;
+        while (!_encoder.TryEncodeStatus(status, _headerBlock.AsSpan(position), out written))
+        {
+            GrowHeaderBlock();
+        }
+
+        return position + written;
+    }
+
+    private int EncodeContentLength(long length, int position)
+    {
+        int written;
+        while (!_encoder.TryEncodeContentLength(length, _headerBlock.AsSpan(position), out written))
         {
             GrowHeaderBlock();
         }
