@@ -327,13 +327,25 @@ internal sealed partial class Http2BackConnection : IDisposable
     /// <summary>
     /// Gives the stream an identifier and sends its request head: HEADERS (END_STREAM when the request has no body)
     /// and CONTINUATION frames beyond the server's frame size. Identifiers rise in the order heads leave (§5.1.1).
+    /// Once the server's settings came and the connection's first head left, no async method runs unless the
+    /// write waits.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    internal async ValueTask SendHeadAsync(Http2BackStream stream, HttpRequestHead head)
+    internal ValueTask SendHeadAsync(Http2BackStream stream, HttpRequestHead head)
     {
         // A tunnel (CONNECT, or an upgrade sent as extended CONNECT) keeps its stream open for the bytes after the 2xx.
         stream.ExtendedConnect = !Http2RequestEncoder.UpgradeProtocolOf(head).IsEmpty;
         var endStream = !head.HasBody && !stream.ExtendedConnect && head.Method != Messages.HttpMethod.Connect;
+        if (stream.ExtendedConnect || !_peerSettings.Task.IsCompleted || (stream != _opener && !_openerSent.Task.IsCompleted))
+        {
+            return SendHeadAfterSettingsAsync(stream, head, endStream);
+        }
+
+        return WriteWatchedAsync(stream, new RequestHeadWrite(this, stream, head, endStream));
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
+    private async ValueTask SendHeadAfterSettingsAsync(Http2BackStream stream, HttpRequestHead head, bool endStream)
+    {
         stream.WriteWatch.BeginWait();
         try
         {
@@ -360,51 +372,75 @@ internal sealed partial class Http2BackConnection : IDisposable
                 await _openerSent.Task.ConfigureAwait(false);
             }
 
-            await _out.AcquireAsync().ConfigureAwait(false);
-            var open = false;
-            try
-            {
-                try
-                {
-                    _out.DrainControl();
-                    open = Register(stream, endStream);
-                }
-                finally
-                {
-                    if (!open)
-                    {
-                        // The head never left: the request was not processed, and may go on another connection.
-                        stream.NotProcessed = true;
-                    }
-
-                    if (stream == _opener)
-                    {
-                        _openerSent.TrySetResult();
-                    }
-                }
-
-                if (open)
-                {
-                    _encoder.EncodeRequest(head);
-                    _encoder.WriteBlock(_out.Output, stream.Id, endStream, Volatile.Read(ref _peerMaxFrameSize));
-                    _out.FlushOwed = true;
-                }
-
-                await _out.CompleteWriteAsync(flush: true).ConfigureAwait(false);
-            }
-            finally
-            {
-                _out.Release();
-            }
-
-            if (!open)
-            {
-                throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
-            }
+            await _out.WriteAsync(new RequestHeadWrite(this, stream, head, endStream)).ConfigureAwait(false);
         }
         finally
         {
             stream.WriteWatch.EndWait();
+        }
+    }
+
+    /// <summary>A write of the stream's frames, with the time it waits (for the write turn, for the socket) counted as the server's.</summary>
+    private ValueTask WriteWatchedAsync<TWrite>(Http2BackStream stream, TWrite write)
+        where TWrite : struct, Http2FrameOutput.IFrameWrite
+    {
+        stream.WriteWatch.BeginWait();
+        var written = _out.WriteAsync(write);
+        if (written.IsCompleted)
+        {
+            stream.WriteWatch.EndWait();
+            return written;
+        }
+
+        return EndWaitAfterAsync(stream, written);
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
+    private static async ValueTask EndWaitAfterAsync(Http2BackStream stream, ValueTask written)
+    {
+        try
+        {
+            await written.ConfigureAwait(false);
+        }
+        finally
+        {
+            stream.WriteWatch.EndWait();
+        }
+    }
+
+    private readonly struct RequestHeadWrite(Http2BackConnection connection, Http2BackStream stream, HttpRequestHead head, bool endStream) : Http2FrameOutput.IFrameWrite
+    {
+        public bool Write(out bool complete)
+        {
+            complete = true;
+            var open = false;
+            try
+            {
+                connection._out.DrainControl();
+                open = connection.Register(stream, endStream);
+            }
+            finally
+            {
+                if (!open)
+                {
+                    // The head never left: the request was not processed, and may go on another connection.
+                    stream.NotProcessed = true;
+                }
+
+                if (stream == connection._opener)
+                {
+                    connection._openerSent.TrySetResult();
+                }
+            }
+
+            if (open)
+            {
+                connection._encoder.EncodeRequest(head);
+                connection._encoder.WriteBlock(connection._out.Output, stream.Id, endStream, Volatile.Read(ref connection._peerMaxFrameSize));
+                connection._out.FlushOwed = true;
+            }
+
+            return open;
         }
     }
 
@@ -451,93 +487,62 @@ internal sealed partial class Http2BackConnection : IDisposable
     }
 
     /// <summary>Sends DATA frames within the window the caller reserved, or an empty one with END_STREAM.</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    internal async ValueTask SendDataAsync(Http2BackStream stream, ReadOnlySequence<byte> data, bool endStream, bool flush)
-    {
-        stream.WriteWatch.BeginWait();
-        try
-        {
-            await _out.AcquireAsync().ConfigureAwait(false);
-            var open = false;
-            try
-            {
-                _out.DrainControl();
-                open = TryBeginStreamWrite(stream, endStream);
-                var output = _out.Output;
-                var maxFrame = Volatile.Read(ref _peerMaxFrameSize);
-                while (open)
-                {
-                    var length = (int)Math.Min(data.Length, maxFrame);
-                    var last = length == data.Length;
-                    Http2FrameWriter.TryWriteFrameHeader(
-                        output.GetSpan(Http2Protocol.FrameHeaderLength), length, Http2FrameType.Data, endStream && last ? Http2FrameFlags.EndStream : Http2FrameFlags.None, stream.Id);
-                    output.Advance(Http2Protocol.FrameHeaderLength);
-                    foreach (var segment in data.Slice(0, length))
-                    {
-                        output.Write(segment.Span);
-                    }
+    internal ValueTask SendDataAsync(Http2BackStream stream, ReadOnlySequence<byte> data, bool endStream, bool flush) =>
+        WriteWatchedAsync(stream, new DataWrite(this, stream, data, endStream, flush));
 
-                    _out.FlushOwed = true;
-                    data = data.Slice(length);
-                    if (data.IsEmpty)
-                    {
-                        break;
-                    }
+    private readonly struct DataWrite(Http2BackConnection connection, Http2BackStream stream, ReadOnlySequence<byte> data, bool endStream, bool flush) : Http2FrameOutput.IFrameWrite
+    {
+        public bool Write(out bool complete)
+        {
+            complete = flush || endStream;
+            connection._out.DrainControl();
+            var open = connection.TryBeginStreamWrite(stream, endStream);
+            var output = connection._out.Output;
+            var maxFrame = Volatile.Read(ref connection._peerMaxFrameSize);
+            var rest = data;
+            while (open)
+            {
+                var length = (int)Math.Min(rest.Length, maxFrame);
+                var last = length == rest.Length;
+                Http2FrameWriter.TryWriteFrameHeader(
+                    output.GetSpan(Http2Protocol.FrameHeaderLength), length, Http2FrameType.Data, endStream && last ? Http2FrameFlags.EndStream : Http2FrameFlags.None, stream.Id);
+                output.Advance(Http2Protocol.FrameHeaderLength);
+                foreach (var segment in rest.Slice(0, length))
+                {
+                    output.Write(segment.Span);
                 }
 
-                await _out.CompleteWriteAsync(flush || endStream).ConfigureAwait(false);
-            }
-            finally
-            {
-                _out.Release();
+                connection._out.FlushOwed = true;
+                rest = rest.Slice(length);
+                if (rest.IsEmpty)
+                {
+                    break;
+                }
             }
 
-            if (!open)
-            {
-                throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
-            }
-        }
-        finally
-        {
-            stream.WriteWatch.EndWait();
+            return open;
         }
     }
 
     /// <summary>Sends the request's trailers as a final HEADERS frame with END_STREAM (RFC 9113 §8.1).</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    internal async ValueTask SendTrailersAsync(Http2BackStream stream, HttpHeaderList trailers)
+    internal ValueTask SendTrailersAsync(Http2BackStream stream, HttpHeaderList trailers) =>
+        WriteWatchedAsync(stream, new TrailersWrite(this, stream, trailers));
+
+    private readonly struct TrailersWrite(Http2BackConnection connection, Http2BackStream stream, HttpHeaderList trailers) : Http2FrameOutput.IFrameWrite
     {
-        stream.WriteWatch.BeginWait();
-        try
+        public bool Write(out bool complete)
         {
-            await _out.AcquireAsync().ConfigureAwait(false);
-            var open = false;
-            try
+            complete = true;
+            connection._out.DrainControl();
+            var open = connection.TryBeginStreamWrite(stream, endStream: true);
+            if (open)
             {
-                _out.DrainControl();
-                open = TryBeginStreamWrite(stream, endStream: true);
-                if (open)
-                {
-                    _encoder.EncodeTrailers(trailers);
-                    _encoder.WriteBlock(_out.Output, stream.Id, endStream: true, Volatile.Read(ref _peerMaxFrameSize));
-                    _out.FlushOwed = true;
-                }
-
-                await _out.CompleteWriteAsync(flush: true).ConfigureAwait(false);
-            }
-            finally
-            {
-                _out.Release();
+                connection._encoder.EncodeTrailers(trailers);
+                connection._encoder.WriteBlock(connection._out.Output, stream.Id, endStream: true, Volatile.Read(ref connection._peerMaxFrameSize));
+                connection._out.FlushOwed = true;
             }
 
-            if (!open)
-            {
-                throw new HttpBodyException(BodyFailure.Closed, clientSide: false);
-            }
-        }
-        finally
-        {
-            stream.WriteWatch.EndWait();
+            return open;
         }
     }
 
