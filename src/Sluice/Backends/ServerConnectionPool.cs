@@ -22,6 +22,7 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
     private const long FreshIdleMs = 50;
 
     private readonly List<Entry> _idle = [];
+    private readonly Lock _idleLock = new();
     private readonly int _maxIdle;
     private readonly long _purgeDelayMs;
     private int _count;
@@ -66,7 +67,7 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
 
         List<Http1BackConnection>? stale = null;
         Http1BackConnection? found = null;
-        lock (_idle)
+        lock (_idleLock)
         {
             for (var i = _idle.Count - 1; i >= 0; i--)
             {
@@ -117,7 +118,7 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
             && _maxIdle != 0;
         if (keep)
         {
-            lock (_idle)
+            lock (_idleLock)
             {
                 if (_maxIdle < 0 || _idle.Count < _maxIdle)
                 {
@@ -140,7 +141,7 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
         }
 
         List<Http1BackConnection>? expired = null;
-        lock (_idle)
+        lock (_idleLock)
         {
             for (var i = _idle.Count - 1; i >= 0; i--)
             {
@@ -168,7 +169,7 @@ internal sealed class ServerConnectionPool : IHeartbeatTarget
     {
         Multiplexed.Clear();
         Entry[] entries;
-        lock (_idle)
+        lock (_idleLock)
         {
             entries = [.. _idle];
             _idle.Clear();

@@ -20,6 +20,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     private readonly ISession? _registeredAs;
     private readonly Http2FrontConnection _connection;
     private readonly HashSet<Http2Stream> _running = [];
+    private readonly Lock _runningLock = new();
     private readonly Stack<StreamRun> _idleRuns = new();
     private readonly SideWatch _idle;
 
@@ -70,7 +71,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
             }
 
             bool wait;
-            lock (_running)
+            lock (_runningLock)
             {
                 _readLoopEnded = true;
                 wait = _running.Count > 0;
@@ -124,7 +125,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
         }
 
         var releaseBuffers = false;
-        lock (_running)
+        lock (_runningLock)
         {
             if (_running.Count == 0)
             {
@@ -153,7 +154,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
             _connection.ReleaseSpareBuffers();
         }
 
-        lock (_running)
+        lock (_runningLock)
         {
             if (_running.Count == 0)
             {
@@ -191,7 +192,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     /// <summary>Only the streams to <paramref name="server"/> end; the connection and its other streams go on.</summary>
     public void ShutdownStreamsOn(ServerState server, TerminationCause cause)
     {
-        lock (_running)
+        lock (_runningLock)
         {
             foreach (var stream in _running)
             {
@@ -206,7 +207,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     public void Kill()
     {
         Volatile.Write(ref _killed, 1);
-        lock (_running)
+        lock (_runningLock)
         {
             foreach (var stream in _running)
             {
@@ -225,7 +226,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     {
         StreamRun run;
         bool first;
-        lock (_running)
+        lock (_runningLock)
         {
             if (_idleRuns.Count > 0)
             {
@@ -278,7 +279,7 @@ internal sealed class Http2Session : ISession, IHeartbeatTarget, IHttp2StreamHan
     {
         _connection.ReleaseStream(stream);
         bool allDone;
-        lock (_running)
+        lock (_runningLock)
         {
             stream.Owner = null;
             _running.Remove(stream);
