@@ -497,27 +497,9 @@ internal sealed partial class Http2BackConnection : IDisposable
             complete = flush || endStream;
             connection._out.DrainControl();
             var open = connection.TryBeginStreamWrite(stream, endStream);
-            var output = connection._out.Output;
-            var maxFrame = Volatile.Read(ref connection._peerMaxFrameSize);
-            var rest = data;
-            while (open)
+            if (open)
             {
-                var length = (int)Math.Min(rest.Length, maxFrame);
-                var last = length == rest.Length;
-                Http2FrameWriter.TryWriteFrameHeader(
-                    output.GetSpan(Http2Protocol.FrameHeaderLength), length, Http2FrameType.Data, endStream && last ? Http2FrameFlags.EndStream : Http2FrameFlags.None, stream.Id);
-                output.Advance(Http2Protocol.FrameHeaderLength);
-                foreach (var segment in rest.Slice(0, length))
-                {
-                    output.Write(segment.Span);
-                }
-
-                connection._out.FlushOwed = true;
-                rest = rest.Slice(length);
-                if (rest.IsEmpty)
-                {
-                    break;
-                }
+                connection._out.WriteDataFrames(stream.Id, data, endStream, Volatile.Read(ref connection._peerMaxFrameSize));
             }
 
             return open;

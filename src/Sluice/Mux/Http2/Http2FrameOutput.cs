@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Sluice.Messages;
+using Sluice.Protocols.Http2;
 using Sluice.Timers;
 using Sluice.Transport;
 
@@ -144,6 +145,35 @@ internal sealed class Http2FrameOutput : IThreadPoolWorkItem
         if (!open)
         {
             throw StreamClosed();
+        }
+    }
+
+    /// <summary>
+    /// DATA frames of at most <paramref name="maxFrame"/> bytes for <paramref name="data"/> (one empty frame when it is
+    /// empty), END_STREAM on the last when <paramref name="endStream"/>; under the write lock. Returns the frame count.
+    /// </summary>
+    public int WriteDataFrames(int streamId, ReadOnlySequence<byte> data, bool endStream, int maxFrame)
+    {
+        var frames = 0;
+        while (true)
+        {
+            frames++;
+            var length = (int)Math.Min(data.Length, maxFrame);
+            var last = length == data.Length;
+            Http2FrameWriter.TryWriteFrameHeader(
+                _output.GetSpan(Http2Protocol.FrameHeaderLength), length, Http2FrameType.Data, endStream && last ? Http2FrameFlags.EndStream : Http2FrameFlags.None, streamId);
+            _output.Advance(Http2Protocol.FrameHeaderLength);
+            foreach (var segment in data.Slice(0, length))
+            {
+                _output.Write(segment.Span);
+            }
+
+            data = data.Slice(length);
+            if (data.IsEmpty)
+            {
+                FlushOwed = true;
+                return frames;
+            }
         }
     }
 

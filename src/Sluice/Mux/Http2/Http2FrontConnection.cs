@@ -679,29 +679,7 @@ internal sealed class Http2FrontConnection : IDisposable
     /// <summary>DATA frames of at most the peer's frame size; under the write lock.</summary>
     private void WriteDataFrames(int streamId, ReadOnlySequence<byte> data, bool endStream)
     {
-        var output = _out.Output;
-        var maxFrame = _peerMaxFrameSize;
-        var frames = 0;
-        while (true)
-        {
-            frames++;
-            var length = (int)Math.Min(data.Length, maxFrame);
-            var last = length == data.Length;
-            Http2FrameWriter.TryWriteFrameHeader(
-                output.GetSpan(Http2Protocol.FrameHeaderLength), length, Http2FrameType.Data, endStream && last ? Http2FrameFlags.EndStream : Http2FrameFlags.None, streamId);
-            output.Advance(Http2Protocol.FrameHeaderLength);
-            foreach (var segment in data.Slice(0, length))
-            {
-                output.Write(segment.Span);
-            }
-
-            data = data.Slice(length);
-            if (data.IsEmpty)
-            {
-                break;
-            }
-        }
-
+        var frames = _out.WriteDataFrames(streamId, data, endStream, _peerMaxFrameSize);
         Interlocked.Add(ref _controlFramesEarned, frames * Http2Limits.ControlFramesPerDataFrameSent);
     }
 
