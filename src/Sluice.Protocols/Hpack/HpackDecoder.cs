@@ -73,6 +73,14 @@ public sealed class HpackDecoder : IDisposable
     private byte[]? _valueBuffer;
     private int _valueLength;
 
+    // The last Huffman-coded literal values under a static name, each with its decoded form, one per slot of the
+    // name's index: servers send Date, Server or Content-Type this way in block after block.
+    private HpackLiteralMemo?[]? _repeated;
+
+    private const int RepeatedSlots = 8;
+    private const int RepeatedMinLength = 8;
+    private const int RepeatedMaxLength = 64;
+
     // Per-block state.
     private bool _fieldSeen;
     private bool _sizeUpdateRequired;
@@ -420,9 +428,19 @@ public sealed class HpackDecoder : IDisposable
         int available = data.Length - i;
         if (!_huffman && _stringRead == 0 && available >= _stringLength)
         {
-            ReadOnlySpan<byte> value = data.Slice(i, _stringLength);
+            ReadOnlySpan<byte> raw = data.Slice(i, _stringLength);
             i += _stringLength;
-            return EmitLiteral(value, data, ref handler);
+            return EmitLiteral(raw, data, ref handler);
+        }
+
+        bool memorable = _huffman && _stringRead == 0 && available >= _stringLength
+            && _nameIndex is > 0 and <= HpackStaticTable.Count && _stringLength is >= RepeatedMinLength and <= RepeatedMaxLength;
+        ReadOnlySpan<byte> encoded = memorable ? data.Slice(i, _stringLength) : default;
+        if (memorable && _repeated?[_nameIndex % RepeatedSlots] is { } last && last.Matches(_nameIndex, encoded)
+            && last.Result.Length <= _maxStringLength)
+        {
+            i += _stringLength;
+            return EmitLiteral(last.Result, data, ref handler);
         }
 
         HpackDecodeStatus status = ReadStringPiece(data, ref i, ref _valueBuffer, ref _valueLength, out bool complete);
@@ -431,7 +449,14 @@ public sealed class HpackDecoder : IDisposable
             return status;
         }
 
-        return EmitLiteral(_valueBuffer.AsSpan(0, _valueLength), data, ref handler);
+        ReadOnlySpan<byte> value = _valueBuffer.AsSpan(0, _valueLength);
+        if (memorable)
+        {
+            HpackLiteralMemo.For(ref _repeated, RepeatedSlots, _nameIndex, RepeatedMaxLength, HpackHuffman.GetMaxDecodedLength(RepeatedMaxLength))
+                .Remember(_nameIndex, encoded, value);
+        }
+
+        return EmitLiteral(value, data, ref handler);
     }
 
     // Consumes what the piece holds of the current string into `buffer`; `length` counts decoded bytes.

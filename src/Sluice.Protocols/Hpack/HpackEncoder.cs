@@ -38,7 +38,13 @@ public sealed class HpackEncoder
 
     // The last long literals sent without indexing under a static name, each with its encoded form, one per slot of
     // the name's index: a Date field repeats for a whole second, and its Huffman form need not be made again.
-    private RepeatedLiteral[]? _repeated;
+    private HpackLiteralMemo?[]? _repeated;
+
+    private const int RepeatedSlots = 4;
+
+    // Shorter values cost little to encode again; longer ones are rarely repeated.
+    private const int RepeatedMinLength = 16;
+    private const int RepeatedMaxLength = 64;
 
     /// <summary>Creates an encoder.</summary>
     /// <param name="policy">Indexing policy; <see cref="HpackEncoderPolicy.Default"/> when null.</param>
@@ -170,10 +176,17 @@ public sealed class HpackEncoder
         }
 
         bool memorable = indexing == HpackIndexing.WithoutIndexing && nameIndex is > 0 and <= HpackStaticTable.Count
-            && value.Length is >= RepeatedLiteral.MinLength and <= RepeatedLiteral.MaxLength;
-        if (memorable && _repeated?[nameIndex % RepeatedLiteral.Slots] is { } last && last.Matches(nameIndex, value))
+            && value.Length is >= RepeatedMinLength and <= RepeatedMaxLength;
+        if (memorable && _repeated?[nameIndex % RepeatedSlots] is { } last && last.Matches(nameIndex, value))
         {
-            return last.TryCopyTo(destination, out bytesWritten);
+            bytesWritten = 0;
+            if (!last.Result.TryCopyTo(destination))
+            {
+                return false;
+            }
+
+            bytesWritten = last.Result.Length;
+            return true;
         }
 
         if (!TryEncodeLiteral(flags, prefix, nameIndex, name, value, _policy.Huffman, destination, out bytesWritten))
@@ -183,9 +196,8 @@ public sealed class HpackEncoder
 
         if (memorable)
         {
-            // Allocates: once per slot and connection.
-            _repeated ??= new RepeatedLiteral[RepeatedLiteral.Slots];
-            (_repeated[nameIndex % RepeatedLiteral.Slots] ??= new RepeatedLiteral()).Remember(nameIndex, value, destination[..bytesWritten]);
+            HpackLiteralMemo.For(ref _repeated, RepeatedSlots, nameIndex, RepeatedMaxLength, RepeatedMaxLength + 8)
+                .Remember(nameIndex, value, destination[..bytesWritten]);
         }
 
         if (indexing == HpackIndexing.Incremental)
@@ -307,52 +319,5 @@ public sealed class HpackEncoder
 
         bytesWritten = written + valueWritten;
         return true;
-    }
-
-    /// <summary>A literal field as last encoded: its static name index, its value and the bytes that represent it.</summary>
-    private sealed class RepeatedLiteral
-    {
-        public const int Slots = 4;
-
-        // Shorter values cost little to encode again; longer ones are rarely repeated.
-        public const int MinLength = 16;
-        public const int MaxLength = 64;
-
-        private readonly byte[] _value = new byte[MaxLength];
-        private readonly byte[] _encoded = new byte[MaxLength + 8];
-        private int _nameIndex;
-        private int _valueLength;
-        private int _encodedLength;
-
-        public bool Matches(int nameIndex, ReadOnlySpan<byte> value) =>
-            nameIndex == _nameIndex && value.SequenceEqual(_value.AsSpan(0, _valueLength));
-
-        public bool TryCopyTo(Span<byte> destination, out int bytesWritten)
-        {
-            bytesWritten = 0;
-            if (destination.Length < _encodedLength)
-            {
-                return false;
-            }
-
-            _encoded.AsSpan(0, _encodedLength).CopyTo(destination);
-            bytesWritten = _encodedLength;
-            return true;
-        }
-
-        public void Remember(int nameIndex, ReadOnlySpan<byte> value, ReadOnlySpan<byte> encoded)
-        {
-            if (encoded.Length > _encoded.Length)
-            {
-                _nameIndex = 0;
-                return;
-            }
-
-            _nameIndex = nameIndex;
-            value.CopyTo(_value);
-            _valueLength = value.Length;
-            encoded.CopyTo(_encoded);
-            _encodedLength = encoded.Length;
-        }
     }
 }

@@ -421,6 +421,63 @@ public class HpackDecoderTests
         }
     }
 
+    [Fact]
+    public void Decode_HuffmanLiteralsRepeatedUnderStaticNames_EachBlockAsSent()
+    {
+        // Servers send Date, Server or Content-Type as Huffman literals in block after block; the decoder keeps the
+        // last decoded value per name slot. Values repeat, change by one character, share a slot (cache-control and
+        // cookie, indexes 24 and 32), are too short or too long to be kept, and come whole or split.
+        string[] names = ["date", "server", "content-type", "cache-control", "cookie", "etag"];
+        string[] values =
+        [
+            "Sat, 05 Dec 2026 10:17:17 GMT", "Sat, 05 Dec 2026 10:17:18 GMT", "nginx/1.22.1", "application/octet-stream",
+            "application/octet-streaM", "text/plain", "max-age=3600, public, must-revalidate, proxy-revalidate, no-transform, s-maxage=60",
+            "session=0123456789abcdef0123456789abcdef", "\"5f3a-1b2c\"", "x",
+        ];
+        var random = new Random(2026);
+        var encoder = new SimpleHpackEncoder { UseHuffman = true };
+        var decoder = new HpackDecoder();
+        for (int round = 0; round < 2000; round++)
+        {
+            var headers = new List<TestHeader>();
+            var modes = new List<SimpleIndexing>();
+            for (int i = random.Next(1, 6); i > 0; i--)
+            {
+                headers.Add(new TestHeader(names[random.Next(names.Length)], values[random.Next(values.Length)]));
+                modes.Add(random.Next(4) == 0 ? SimpleIndexing.Incremental : random.Next(3) == 0 ? SimpleIndexing.NeverIndexed : SimpleIndexing.WithoutIndexing);
+            }
+
+            int field = 0;
+            byte[] block = encoder.Encode(headers, _ => modes[field++]);
+            var handler = new CollectingHandler();
+            if (random.Next(4) == 0)
+            {
+                int cut = random.Next(block.Length + 1);
+                Assert.Equal(HpackDecodeStatus.Ok, decoder.Decode(block.AsSpan(0, cut), false, ref handler));
+                Assert.Equal(HpackDecodeStatus.Ok, decoder.Decode(block.AsSpan(cut), true, ref handler));
+            }
+            else
+            {
+                Assert.Equal(HpackDecodeStatus.Ok, decoder.Decode(block, true, ref handler));
+            }
+
+            Assert.Equal(headers, handler.Headers);
+            Assert.Equal(encoder.Table.Dynamic, TableContents(decoder.DynamicTable));
+            for (int i = 0; i < headers.Count; i++)
+            {
+                if (handler.Flags[i] != HpackFieldFlags.Indexed)
+                {
+                    Assert.Equal(modes[i] switch
+                    {
+                        SimpleIndexing.Incremental => HpackFieldFlags.IncrementalIndexing,
+                        SimpleIndexing.NeverIndexed => HpackFieldFlags.NeverIndexed,
+                        _ => HpackFieldFlags.None,
+                    }, handler.Flags[i]);
+                }
+            }
+        }
+    }
+
     private static void AssertBlock(HpackSeries series, int i, HpackDecoder decoder, List<TestHeader> headers)
     {
         Assert.Equal(series.Headers[i], headers);

@@ -64,6 +64,41 @@ public class HpackHuffmanTests
     }
 
     [Fact]
+    public void Decode_DestinationOfExactOrOneShortLength_DecodesOrFails()
+    {
+        // The decoder stores symbols without a check while two fit and checks each one near the end.
+        var random = new Random(99);
+        var buffer = new byte[4096];
+        for (int i = 0; i < 500; i++)
+        {
+            var source = new byte[random.Next(1, 200)];
+            random.NextBytes(source);
+            Assert.True(HpackHuffman.TryEncode(source, buffer, out int written));
+            ReadOnlySpan<byte> encoded = buffer.AsSpan(0, written);
+
+            int state = HpackHuffman.InitialState;
+            var exact = new byte[source.Length];
+            Assert.Equal(source.Length, HpackHuffman.Decode(encoded, ref state, exact));
+            Assert.Equal(source, exact);
+
+            state = HpackHuffman.InitialState;
+            Assert.Equal(-1, HpackHuffman.Decode(encoded, ref state, new byte[source.Length - 1]));
+        }
+    }
+
+    [Fact]
+    public void Decode_EosAfterManySymbols_Fails()
+    {
+        // "www.example.com" then EOS (30 ones) and padding: the failure comes in the middle of a long input.
+        var buffer = new byte[64];
+        byte[] text = HpackTestSupport.Latin1("www.example.comwww.example.com");
+        Assert.True(HpackHuffman.TryEncode(text, buffer, out int written));
+        byte[] encoded = [.. buffer.AsSpan(0, written - 1), 0xff, 0xff, 0xff, 0xff, 0xff];
+        int state = HpackHuffman.InitialState;
+        Assert.Equal(-1, HpackHuffman.Decode(encoded, ref state, new byte[256]));
+    }
+
+    [Fact]
     public void RoundTrip_EveryByteValue_Equal()
     {
         byte[] all = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
