@@ -16,6 +16,7 @@ namespace Sluice.Backends;
 internal sealed class Http2ConnectionSet : IHttp2BackConnectionOwner
 {
     private readonly List<Http2BackConnection> _connections = [];
+    private readonly Lock _connectionsLock = new();
     private readonly int _maxIdle;
     private readonly long _purgeDelayMs;
     private readonly int _maxReuse;
@@ -47,7 +48,7 @@ internal sealed class Http2ConnectionSet : IHttp2BackConnectionOwner
             return null;
         }
 
-        lock (_connections)
+        lock (_connectionsLock)
         {
             for (var i = _connections.Count - 1; i >= 0; i--)
             {
@@ -77,7 +78,7 @@ internal sealed class Http2ConnectionSet : IHttp2BackConnectionOwner
     public void Add(Http2BackConnection connection)
     {
         connection.Owner = this;
-        lock (_connections)
+        lock (_connectionsLock)
         {
             _connections.Add(connection);
             _count = _connections.Count;
@@ -88,7 +89,7 @@ internal sealed class Http2ConnectionSet : IHttp2BackConnectionOwner
     public void OnIdle(Http2BackConnection connection)
     {
         var shutdown = false;
-        lock (_connections)
+        lock (_connectionsLock)
         {
             if (connection.IsClosing || (_maxReuse >= 0 && connection.StreamsOpened > _maxReuse))
             {
@@ -116,7 +117,7 @@ internal sealed class Http2ConnectionSet : IHttp2BackConnectionOwner
         }
 
         List<Http2BackConnection>? expired = null;
-        lock (_connections)
+        lock (_connectionsLock)
         {
             for (var i = _connections.Count - 1; i >= 0; i--)
             {
@@ -144,7 +145,7 @@ internal sealed class Http2ConnectionSet : IHttp2BackConnectionOwner
     public void Clear()
     {
         Http2BackConnection[] all;
-        lock (_connections)
+        lock (_connectionsLock)
         {
             all = [.. _connections];
             _connections.Clear();

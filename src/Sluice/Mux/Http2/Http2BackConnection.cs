@@ -62,6 +62,7 @@ internal sealed partial class Http2BackConnection : IDisposable
     // may be in flight costs little; at most SpareHeadsCapacity are kept; any thread, under the stack's own lock.
     private const int SpareHeadsCapacity = 128;
     private readonly Stack<HttpResponseHead> _spareHeads = new();
+    private readonly Lock _spareHeadsLock = new();
     private bool _spareHeadsClosed;
 
     // Released streams their transactions are done with, for later exchanges (not the connection's first stream, which
@@ -295,7 +296,7 @@ internal sealed partial class Http2BackConnection : IDisposable
     /// <summary>A head for the read loop to decode into: a spare one when there is one.</summary>
     internal HttpResponseHead RentHead()
     {
-        lock (_spareHeads)
+        lock (_spareHeadsLock)
         {
             if (_spareHeads.TryPop(out var head))
             {
@@ -310,7 +311,7 @@ internal sealed partial class Http2BackConnection : IDisposable
     internal void ReturnHead(HttpResponseHead head)
     {
         head.Headers.ReleaseBuffers();
-        lock (_spareHeads)
+        lock (_spareHeadsLock)
         {
             if (_spareHeads.Count < SpareHeadsCapacity && !_spareHeadsClosed)
             {
@@ -750,7 +751,7 @@ internal sealed partial class Http2BackConnection : IDisposable
         }
 
         _decoder.Dispose();
-        lock (_spareHeads)
+        lock (_spareHeadsLock)
         {
             _spareHeadsClosed = true;
             while (_spareHeads.TryPop(out var spare))

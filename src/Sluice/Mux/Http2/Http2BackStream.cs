@@ -24,9 +24,10 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     private ReadOnlySequence<byte> _lastRead;
     private bool _bodyRead;
 
-    // Under the queue's lock: heads decoded and not yet taken, and whether the transaction waits for one (the stream
+    // Under _headsLock: heads decoded and not yet taken, and whether the transaction waits for one (the stream
     // itself is what it awaits: a wait costs no task).
     private readonly Queue<HttpResponseHead> _heads = new(1);
+    private readonly Lock _headsLock = new();
     private ManualResetValueTaskSourceCore<bool> _headArrived;
     private bool _headWaiting;
     private ResponseHeadError _headFailure;
@@ -103,7 +104,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         while (true)
         {
             short wait;
-            lock (_heads)
+            lock (_headsLock)
             {
                 if (_heads.TryDequeue(out var arrived))
                 {
@@ -263,7 +264,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     internal void EnqueueHeadLocked(HttpResponseHead head)
     {
         bool wake;
-        lock (_heads)
+        lock (_headsLock)
         {
             ResponseBytesSeen = true;
             _heads.Enqueue(head);
@@ -277,7 +278,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     internal void FailHeadLocked(ResponseHeadError error)
     {
         bool wake;
-        lock (_heads)
+        lock (_headsLock)
         {
             if (_headFailure == ResponseHeadError.None)
             {
@@ -290,7 +291,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         Wake(wake);
     }
 
-    /// <summary>Whether the transaction waits for a head, which it then no longer does; under the queue's lock.</summary>
+    /// <summary>Whether the transaction waits for a head, which it then no longer does; under _headsLock.</summary>
     private bool TakeHeadWaiter()
     {
         var waiting = _headWaiting;
@@ -299,7 +300,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     }
 
     /// <summary>
-    /// Ends the transaction's wait, outside the queue's lock: the stream itself is queued (to the event loop the read
+    /// Ends the transaction's wait, outside _headsLock: the stream itself is queued (to the event loop the read
     /// loop runs on, after the events in hand, else to the thread pool), where the transaction goes on; never inline
     /// on the read loop that delivered the head, which holds the connection's lock.
     /// </summary>
@@ -385,7 +386,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     /// <summary>Gives back the heads nobody took, and the trailers' buffers.</summary>
     internal void DisposeHeads()
     {
-        lock (_heads)
+        lock (_headsLock)
         {
             while (_heads.TryDequeue(out var head))
             {
