@@ -22,6 +22,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
 {
     private readonly Http2BackConnection _connection;
     private ReadOnlySequence<byte> _lastRead;
+    private long _bodyBytesTaken;
     private bool _bodyRead;
 
     // Under _headsLock: heads decoded and not yet taken, and whether the transaction waits for one (the stream
@@ -140,26 +141,12 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         }
     }
 
-    public bool HasBufferedInput()
-    {
-        var body = Body;
-        ReadResult result;
-        try
-        {
-            if (body is null || _bodyRead || !body.Reader.TryRead(out result))
-            {
-                return false;
-            }
-        }
-        catch (HttpBodyException)
-        {
-            // The stream already failed: the body's first read says so, once the head is out.
-            return false;
-        }
-
-        body.Reader.AdvanceTo(result.Buffer.Start);
-        return !result.Buffer.IsEmpty;
-    }
+    /// <summary>
+    /// Whether body bytes arrived that the transaction has not taken, read without the pipe (whose lock is the runtime's
+    /// monitor): a hint for flushing the head, so a count that moves meanwhile only moves that flush.
+    /// </summary>
+    public bool HasBufferedInput() =>
+        Body is not null && !_bodyRead && Volatile.Read(ref BodyBytesReceived) > _bodyBytesTaken;
 
     [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<BodyChunk> ReadAsync()
@@ -212,6 +199,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     public void Advance()
     {
         var consumed = _lastRead.Length;
+        _bodyBytesTaken += consumed;
         Body!.Reader.AdvanceTo(_lastRead.End);
         _lastRead = default;
         _connection.OnBodyConsumed(this, (int)consumed);
@@ -362,6 +350,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         ReceiveWindow = 0;
         ConsumedUnacknowledged = 0;
         BodyBytesReceived = 0;
+        _bodyBytesTaken = 0;
         DeclaredLength = -1;
         WindowWaiter = null;
         WaitingForWindow = false;
