@@ -148,22 +148,57 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     public bool HasBufferedInput() =>
         Body is not null && !_bodyRead && Volatile.Read(ref BodyBytesReceived) > _bodyBytesTaken;
 
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
-    public async ValueTask<BodyChunk> ReadAsync()
+    /// <summary>
+    /// The next piece of the response body. Bytes already in the pipe are taken at once, without an async method and
+    /// its state machine; only a read that waits runs one, bracketed for the read timeout.
+    /// </summary>
+    public ValueTask<BodyChunk> ReadAsync()
     {
         if (Released)
         {
             // The pipe went to another stream: a late read must not pass for the end of this body.
-            throw new HttpBodyException(BodyFailure.Aborted, clientSide: false);
+            return ValueTask.FromException<BodyChunk>(new HttpBodyException(BodyFailure.Aborted, clientSide: false));
         }
 
         var body = Body;
         if (body is null || _bodyRead)
         {
             _bodyRead = true;
-            return BodyChunk.End(Trailers is { Count: > 0 } ? Trailers : null);
+            return new ValueTask<BodyChunk>(BodyChunk.End(Trailers is { Count: > 0 } ? Trailers : null));
         }
 
+        ReadResult result;
+        try
+        {
+            if (!body.Reader.TryRead(out result))
+            {
+                return ReadWaitingAsync(body);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return ValueTask.FromException<BodyChunk>(new HttpBodyException(BodyFailure.Aborted, clientSide: false));
+        }
+        catch (Exception ex)
+        {
+            // What the server's side completed the pipe with (a reset, a malformed body), as the awaited read gives it.
+            return ValueTask.FromException<BodyChunk>(ex);
+        }
+
+        ReadWatch.EndWait();
+        try
+        {
+            return new ValueTask<BodyChunk>(Took(body, result));
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<BodyChunk>(ex);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
+    private async ValueTask<BodyChunk> ReadWaitingAsync(Pipe body)
+    {
         ReadResult result;
         ReadWatch.BeginWait();
         try
@@ -180,6 +215,11 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
             ReadWatch.EndWait();
         }
 
+        return Took(body, result);
+    }
+
+    private BodyChunk Took(Pipe body, ReadResult result)
+    {
         if (result.IsCanceled)
         {
             throw new HttpBodyException(BodyFailure.Aborted, clientSide: false);
