@@ -59,7 +59,7 @@ internal sealed partial class Http2BackConnection : IDisposable
 
     // Response heads the read loop decodes into, given back once their transaction copied them: a stream costs no
     // head of its own. A spare head keeps no arrays (they go back to the array pool), so keeping as many as streams
-    // may be in flight costs little; at most SpareHeadsCapacity are kept; any thread, under the stack's own lock.
+    // may be in flight costs little; at most SpareHeadsCapacity are kept; any thread, under _spareHeadsLock.
     private const int SpareHeadsCapacity = 128;
     private readonly Stack<HttpResponseHead> _spareHeads = new();
     private readonly Lock _spareHeadsLock = new();
@@ -437,8 +437,7 @@ internal sealed partial class Http2BackConnection : IDisposable
             if (open)
             {
                 connection._encoder.EncodeRequest(head);
-                connection._encoder.WriteBlock(connection._out.Output, stream.Id, endStream, Volatile.Read(ref connection._peerMaxFrameSize));
-                connection._out.FlushOwed = true;
+                connection.WriteHeaderBlock(stream, endStream);
             }
 
             return open;
@@ -487,6 +486,13 @@ internal sealed partial class Http2BackConnection : IDisposable
         }
     }
 
+    /// <summary>The block just encoded, as HEADERS and CONTINUATION frames within the server's frame size; under the write turn.</summary>
+    private void WriteHeaderBlock(Http2BackStream stream, bool endStream)
+    {
+        _encoder.WriteBlock(_out.Output, stream.Id, endStream, Volatile.Read(ref _peerMaxFrameSize));
+        _out.FlushOwed = true;
+    }
+
     /// <summary>Sends DATA frames within the window the caller reserved, or an empty one with END_STREAM.</summary>
     internal ValueTask SendDataAsync(Http2BackStream stream, ReadOnlySequence<byte> data, bool endStream, bool flush) =>
         WriteWatchedAsync(stream, new DataWrite(this, stream, data, endStream, flush));
@@ -521,8 +527,7 @@ internal sealed partial class Http2BackConnection : IDisposable
             if (open)
             {
                 connection._encoder.EncodeTrailers(trailers);
-                connection._encoder.WriteBlock(connection._out.Output, stream.Id, endStream: true, Volatile.Read(ref connection._peerMaxFrameSize));
-                connection._out.FlushOwed = true;
+                connection.WriteHeaderBlock(stream, endStream: true);
             }
 
             return open;
