@@ -414,6 +414,39 @@ public class Http2BackendTests
     }
 
     [Fact]
+    public async Task NginxLiteralsRepeatedOnOneConnection_EveryResponseKeepsItsFields()
+    {
+        // nginx codes server, content-type and date as Huffman literals in every response; the decoder reuses the
+        // decoding of a repeated one. Twenty responses on one client connection (nghttp, one stream each, over the
+        // server connections Sluice shares) must each carry nginx's own fields.
+        await using var nginx = await NginxBackend.StartAsync(H2Nginx);
+        var port = Ports.FreeListeningPort();
+        await using var sluice = await Proxy.StartAsync(Proxy.Config(port, $"server s1 {nginx.Address} proto h2", backend: "    http-reuse always"), port);
+
+        var direct = await Proxy.CurlAsync("-sS", "-i", "--http2-prior-knowledge", $"http://{nginx.Address}{NginxBackend.SmallPath}");
+        string[] expected = [.. direct.StandardOutput.Split('\n').Select(l => l.TrimEnd('\r'))
+            .Where(l => l.StartsWith("server:", StringComparison.Ordinal) || l.StartsWith("content-type:", StringComparison.Ordinal))];
+        Assert.Equal(2, expected.Length);
+
+        const int Requests = 20;
+        var through = await CommandRunner.RunAsync(
+            CommandRunner.Require("nghttp", "nghttp2-client"),
+            ["-nv", .. Enumerable.Range(1, Requests).Select(i => Proxy.Url(port, NginxBackend.SmallPath) + "?" + i)],
+            timeout: TimeSpan.FromSeconds(60));
+        Assert.True(through.ExitCode == 0, through.StandardOutput + through.StandardError);
+        var fields = System.Text.RegularExpressions.Regex.Matches(through.StandardOutput, @"recv \(stream_id=\d+\) ([^\n]*)")
+            .Select(m => m.Groups[1].Value.TrimEnd('\r')).ToArray();
+        Assert.Equal(Requests, fields.Count(f => f == ":status: 200"));
+        foreach (var field in expected)
+        {
+            Assert.Equal(Requests, fields.Count(f => f == field));
+        }
+
+        // The date moves on once a second: every response has one in nginx's format.
+        Assert.Equal(Requests, fields.Count(f => System.Text.RegularExpressions.Regex.IsMatch(f, @"^date: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$")));
+    }
+
+    [Fact]
     public async Task NginxGoAwayEveryTenRequests_AllRequestsSucceed()
     {
         await using var nginx = await NginxBackend.StartAsync(H2Nginx with { KeepaliveRequests = 10 });
