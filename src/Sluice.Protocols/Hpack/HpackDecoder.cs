@@ -78,7 +78,7 @@ public sealed class HpackDecoder : IDisposable
     private HpackLiteralMemo?[]? _repeated;
 
     private const int RepeatedSlots = 8;
-    private const int RepeatedMinLength = 8;
+    private const int RepeatedMinLength = 3;
     private const int RepeatedMaxLength = 64;
 
     // Per-block state.
