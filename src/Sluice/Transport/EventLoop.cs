@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -53,7 +54,7 @@ internal sealed class EventLoop
     private static long t_wakeTimestamp;
 
     private readonly int _epoll;
-    private readonly Queue<IThreadPoolWorkItem> _deferred = new();
+    private readonly Queue<DeferredWork> _deferred = new();
     private readonly Lock _slotsLock = new();
     private readonly Stack<int> _freeSlots = new();
     private ReadinessWaiter?[] _slots = new ReadinessWaiter?[256];
@@ -86,13 +87,33 @@ internal sealed class EventLoop
     {
         if (t_current is { } loop)
         {
-            loop._deferred.Enqueue(item);
+            loop._deferred.Enqueue(new DeferredWork(item, null, null));
         }
         else
         {
             ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false);
         }
     }
+
+    /// <summary>As <see cref="Defer(IThreadPoolWorkItem)"/>, for a callback and its state.</summary>
+    public static void Defer(Action<object?> callback, object? state)
+    {
+        if (t_current is { } loop)
+        {
+            loop._deferred.Enqueue(new DeferredWork(null, callback, state));
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(callback, state, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Resumes the other end of a pipe through <see cref="Defer(Action{object?}, object?)"/>: a body that a loop's
+    /// connection writes wakes its reader on that loop, after the events in hand, instead of on the thread pool
+    /// (whose wake-ups, switches and spinning cost more than the work on one core).
+    /// </summary>
+    public static PipeScheduler PipeScheduler { get; } = new DeferringPipeScheduler();
 
     /// <summary>
     /// The <see cref="System.Diagnostics.Stopwatch"/> time at which this thread's loop last woke, 0 on a thread that
@@ -293,14 +314,14 @@ internal sealed class EventLoop
         var events = new EpollEvent[256];
         while (true)
         {
-            if (_deferred.TryDequeue(out var item))
+            if (_deferred.TryDequeue(out var work))
             {
                 t_wakeTimestamp = Stopwatch.GetTimestamp();
                 do
                 {
-                    RunSafely(item);
+                    RunSafely(work);
                 }
-                while (_deferred.TryDequeue(out item));
+                while (_deferred.TryDequeue(out work));
             }
 
             var count = EpollWait(_epoll, ref events[0], events.Length, -1);
@@ -338,17 +359,31 @@ internal sealed class EventLoop
         }
     }
 
-    private static void RunSafely(IThreadPoolWorkItem item)
+    private static void RunSafely(in DeferredWork work)
     {
         try
         {
-            item.Execute();
+            if (work.Item is { } item)
+            {
+                item.Execute();
+            }
+            else
+            {
+                work.Callback!(work.State);
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // On the thread pool this would end the process; a loop serves every other connection of its core.
             Console.Error.WriteLine($"[WARNING] event loop: unexpected {ex.GetType().Name} in queued work: {ex.Message}");
         }
+    }
+
+    private readonly record struct DeferredWork(IThreadPoolWorkItem? Item, Action<object?>? Callback, object? State);
+
+    private sealed class DeferringPipeScheduler : PipeScheduler
+    {
+        public override void Schedule(Action<object?> action, object? state) => Defer(action, state);
     }
 
     [StructLayout(LayoutKind.Sequential, Pack = 4)]

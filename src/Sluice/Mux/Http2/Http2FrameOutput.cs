@@ -33,8 +33,11 @@ internal sealed class Http2FrameOutput : IThreadPoolWorkItem
     /// </summary>
     private const int DeferredFlushLimit = 16 * 1024;
 
-    // The stream body pipes have no pause threshold (the stream windows bound them); one options object for all.
-    private static readonly PipeOptions BodyPipeOptions = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
+    // The stream body pipes have no pause threshold (the stream windows bound them); one options object for all. A
+    // read that waited resumes on the event loop of the connection that wrote (EventLoop.PipeScheduler).
+    private static readonly PipeOptions BodyPipeOptions = new(
+        readerScheduler: EventLoop.PipeScheduler, writerScheduler: EventLoop.PipeScheduler,
+        pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
 
     private readonly PipeWriter _output;
     private readonly Lock _sync;
