@@ -14,9 +14,9 @@ namespace Sluice.Mux.Http2;
 /// HPACK blocks and stream identifiers leave in the order they were made. Frames made outside the writer
 /// (acknowledgements, resets, window updates) go into <see cref="Control"/> under the connection's lock, and the next
 /// writer sends them first. A writer that knows another is in line leaves its flush to it, and a writer that leaves
-/// little behind does not flush at all: one flush is queued to the thread pool behind the work already waiting there
-/// (the other streams woken by the same read), so that under load the frames of many streams leave in one system call
-/// instead of one each.
+/// little behind does not flush at all: one flush is queued (on the event loop, else to the thread pool) behind the
+/// work already waiting there (the other streams woken by the same read), so that under load the frames of many
+/// streams leave in one system call instead of one each.
 /// </summary>
 internal sealed class Http2FrameOutput : IThreadPoolWorkItem
 {
@@ -45,8 +45,8 @@ internal sealed class Http2FrameOutput : IThreadPoolWorkItem
     private readonly SideWatch? _watch;
     private readonly bool _peerIsClient;
 
-    // 1 while a flush is on its way (queued to the thread pool, or started for control frames) and has not yet taken
-    // the write lock.
+    // 1 while a flush is on its way (queued behind the streams' work, or started for control frames) and has not yet
+    // taken the write lock.
     private int _flushQueued;
 
     /// <param name="output">The connection's output pipe.</param>

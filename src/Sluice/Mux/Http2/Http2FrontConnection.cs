@@ -221,7 +221,7 @@ internal sealed class Http2FrontConnection : IDisposable
 
     /// <summary>
     /// Sends our SETTINGS, reads the preface and then frames until the connection ends. New streams go to
-    /// <paramref name="handler"/> on the thread pool.
+    /// <paramref name="handler"/> through the event loop (else the thread pool), after the frames in hand.
     /// </summary>
     public async Task<Http2ConnectionEnd> RunAsync(IHttp2StreamHandler handler)
     {
