@@ -200,6 +200,10 @@ internal sealed class RunningHosts : IMasterProcess
             var current = Current!;
             current.Completion.GetAwaiter().GetResult();
             ProxyHost[] all;
+
+            // A reload retires the running host while it starts the next one, before it makes that one current: a
+            // host without connections can finish in between. The reload's lock waits for it to be done.
+            lock (_reloadLock)
             lock (_lock)
             {
                 if (!ReferenceEquals(current, _current?.Host))
