@@ -4,6 +4,7 @@ using Sluice.Config;
 using Sluice.Config.Diagnostics;
 using Sluice.Config.Model;
 using Sluice.Hosting;
+using Sluice.TestKit.Network;
 
 namespace Sluice.Tests.Hosting;
 
@@ -17,7 +18,7 @@ public sealed class RunningHostsTests : IDisposable
     [Fact]
     public async Task Reload_ReplacedHostFinishesBeforeItsSuccessorIsCurrent_ProcessWaitsForTheSuccessor()
     {
-        var port = FreePort();
+        var port = Ports.FreeListeningPort();
         var path = Path.Combine(_dir, "sluice.cfg");
         File.WriteAllText(path, $"""
             defaults
@@ -59,12 +60,5 @@ public sealed class RunningHostsTests : IDisposable
 
         running.Current!.StopNow();
         await process.WaitAsync(Wait);
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

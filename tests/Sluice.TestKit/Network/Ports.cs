@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Sluice.Integration.Fixtures;
+namespace Sluice.TestKit.Network;
 
-internal static class Ports
+public static class Ports
 {
     // Listening sockets share their port with SO_REUSEPORT (HAProxy's default), so two tests given one port would
     // both bind it and take each other's connections: a port is handed out once per test run.
