@@ -157,7 +157,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         if (Released)
         {
             // The pipe went to another stream: a late read must not pass for the end of this body.
-            return ValueTask.FromException<BodyChunk>(new HttpBodyException(BodyFailure.Aborted, clientSide: false));
+            return ValueTask.FromException<BodyChunk>(Aborted());
         }
 
         var body = Body;
@@ -177,7 +177,8 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         }
         catch (InvalidOperationException)
         {
-            return ValueTask.FromException<BodyChunk>(new HttpBodyException(BodyFailure.Aborted, clientSide: false));
+            // The stream was released meanwhile, as below.
+            return ValueTask.FromException<BodyChunk>(Aborted());
         }
         catch (Exception ex)
         {
@@ -208,7 +209,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         catch (InvalidOperationException)
         {
             // The stream was released while the read was pending.
-            throw new HttpBodyException(BodyFailure.Aborted, clientSide: false);
+            throw Aborted();
         }
         finally
         {
@@ -222,7 +223,7 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
     {
         if (result.IsCanceled)
         {
-            throw new HttpBodyException(BodyFailure.Aborted, clientSide: false);
+            throw Aborted();
         }
 
         if (!result.Buffer.IsEmpty)
@@ -235,6 +236,8 @@ internal sealed class Http2BackStream : IBackStream, IHttpBodySource, IHttpBodyS
         _bodyRead = true;
         return BodyChunk.End(Trailers is { Count: > 0 } ? Trailers : null);
     }
+
+    private static HttpBodyException Aborted() => new(BodyFailure.Aborted, clientSide: false);
 
     public void Advance()
     {
