@@ -20,16 +20,10 @@ public class EventLoopPipeSchedulerTests
         var order = new ConcurrentQueue<string>();
         var readerThread = ReadOneAsync(pipe.Reader, order);
 
-        // The socket read waits for the loop's signal; what follows it runs on the loop's thread.
-        var writerThread = Task.Run(async () =>
-        {
-            var result = await socketReader.ReadAsync().ConfigureAwait(false);
-            socketReader.AdvanceTo(result.Buffer.End);
-            await pipe.Writer.WriteAsync("body"u8.ToArray()).ConfigureAwait(false);
-            order.Enqueue("written");
-            return Thread.CurrentThread.Name;
-        });
-        await Task.Delay(50);
+        // Nothing sent yet: the socket read waits for the loop's signal, and what follows it runs on the loop's thread.
+        var read = socketReader.ReadAsync();
+        Assert.False(read.IsCompleted);
+        var writerThread = WriteAfterAsync(read, socketReader, pipe.Writer, order);
         await peer.SendAsync("go"u8.ToArray());
 
         var writer = await writerThread.WaitAsync(Wait);
@@ -53,6 +47,15 @@ public class EventLoopPipeSchedulerTests
         Assert.True(reader.Pooled);
         Assert.DoesNotContain("Sluice loop", reader.Thread ?? string.Empty);
         Assert.Equal("body", reader.Body);
+    }
+
+    private static async Task<string?> WriteAfterAsync(ValueTask<ReadResult> read, PipeReader socketReader, PipeWriter writer, ConcurrentQueue<string> order)
+    {
+        var result = await read.ConfigureAwait(false);
+        socketReader.AdvanceTo(result.Buffer.End);
+        await writer.WriteAsync("body"u8.ToArray()).ConfigureAwait(false);
+        order.Enqueue("written");
+        return Thread.CurrentThread.Name;
     }
 
     private static Pipe NewPipe() => new(new PipeOptions(
